@@ -1,0 +1,31 @@
+// Hidden Atlas numeric core: the kernels every analysis shares.
+// Built to build/core.wasm by `npm run build:core` (asconfig.json: SIMD, -O3, --converge).
+// The TypeScript face of each kernel family lives in src/algo/; src/core/ loads the module.
+
+export const CORE_VERSION = "0.1.0";
+
+/** Version of the kernel ABI, checked by src/core/wasm.ts on load. */
+export function coreVersion(): string {
+  return CORE_VERSION;
+}
+
+export { alloc, free, memoryBytes, zero } from "./memory";
+export {
+  rngSeed,
+  rngFillU32,
+  rngFillUniform,
+  rngFillNormal,
+  rngBounded,
+  rngShuffle,
+} from "./random";
+export {
+  squaredDistanceTile,
+  dotTile,
+  normalizeRows,
+  finishDistances,
+  pairwiseDistances,
+} from "./distance";
+export { knnSearch, knnScratchBytes } from "./knn";
+export { symmetricEigen, fixEigenvectorSigns } from "./linalg";
+export { columnMeans, covariance, covarianceScratchBytes, projectCentered } from "./stats";
+export { sha256Init, sha256Update, sha256Final } from "./hash";

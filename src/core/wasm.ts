@@ -1,0 +1,307 @@
+/**
+ * Loading the numeric core (build/core.wasm) in Node and in the browser, and the arena through
+ * which every kernel call gets its memory.
+ *
+ * Hot paths never go through the loader's managed-object helpers: data are copied into wasm
+ * memory once (`Core.upload`, `Core.resident`), kernels get raw pointers, and results are read
+ * through typed-array views created fresh after each call, because memory growth detaches every
+ * earlier view.
+ */
+import { instantiate, type ASUtil } from "@assemblyscript/loader";
+import { HiddenAtlasError, formatBytes } from "./errors.ts";
+
+/** The kernels exported by assembly/index.ts (raw wasm exports: pointers are numbers). */
+export interface CoreKernels {
+  memory: WebAssembly.Memory;
+  alloc(bytes: number): number;
+  free(ptr: number): void;
+  memoryBytes(): number;
+  zero(ptr: number, bytes: number): void;
+  coreVersion(): number;
+  rngSeed(state: number, seedLow: number, seedHigh: number, stream: number): void;
+  rngFillU32(state: number, out: number, n: number): void;
+  rngFillUniform(state: number, out: number, n: number): void;
+  rngFillNormal(state: number, out: number, n: number): void;
+  rngBounded(state: number, bound: number): number;
+  rngShuffle(state: number, values: number, n: number): void;
+  squaredDistanceTile(
+    x: number, y: number, d: number, i0: number, i1: number, j0: number, j1: number,
+    out: number, ld: number,
+  ): void;
+  dotTile(
+    x: number, y: number, d: number, i0: number, i1: number, j0: number, j1: number,
+    out: number, ld: number,
+  ): void;
+  normalizeRows(src: number, dst: number, n: number, d: number): void;
+  finishDistances(out: number, rows: number, cols: number, ld: number, metric: number): void;
+  pairwiseDistances(
+    x: number, y: number, ny: number, d: number, i0: number, i1: number, metric: number,
+    out: number,
+  ): void;
+  knnSearch(
+    base: number, nBase: number, queries: number, q0: number, q1: number, d: number, k: number,
+    metric: number, selfOffset: number, outIndices: number, outDistances: number, scratch: number,
+  ): void;
+  knnScratchBytes(k: number): number;
+  symmetricEigen(a: number, n: number, values: number, scratch: number): number;
+  fixEigenvectorSigns(v: number, rows: number, cols: number): void;
+  columnMeans(x: number, n: number, d: number, means: number): void;
+  covariance(
+    x: number, n: number, d: number, means: number, ddof: number, out: number, scratch: number,
+  ): void;
+  covarianceScratchBytes(d: number): number;
+  projectCentered(
+    x: number, n: number, d: number, means: number, components: number, k: number, out: number,
+  ): void;
+  sha256Init(state: number): void;
+  sha256Update(state: number, data: number, length: number): void;
+  sha256Final(state: number, out: number): void;
+}
+
+/** Largest wasm32 memory: 65,536 pages of 64 KiB. */
+export const WASM32_MAX_BYTES = 4 * 1024 ** 3;
+/** Bytes we keep free for the allocator's own bookkeeping and small scratch. */
+const HEADROOM_BYTES = 64 * 1024 ** 2;
+
+type TypedArray =
+  | Float32Array
+  | Float64Array
+  | Int32Array
+  | Uint32Array
+  | Uint8Array
+  | Int8Array
+  | Int16Array
+  | Uint16Array;
+type TypedArrayConstructor<T extends TypedArray> = {
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): T;
+  readonly BYTES_PER_ELEMENT: number;
+};
+
+/** A block of wasm memory holding `length` elements of one typed-array kind. */
+export class WasmArray<T extends TypedArray = TypedArray> {
+  constructor(
+    private readonly core: Core,
+    readonly ptr: number,
+    readonly length: number,
+    private readonly kind: TypedArrayConstructor<T>,
+  ) {}
+
+  /** A live view; call again after any kernel that may allocate. */
+  view(): T {
+    return new this.kind(this.core.memory.buffer, this.ptr, this.length);
+  }
+
+  /** A copy that outlives the block. */
+  copy(): T {
+    return this.view().slice() as T;
+  }
+
+  get bytes(): number {
+    return this.length * this.kind.BYTES_PER_ELEMENT;
+  }
+}
+
+/** Allocations made inside `Core.scope`; all freed when the scope ends, even on error. */
+export class Scope {
+  private readonly blocks: number[] = [];
+  constructor(private readonly core: Core) {}
+
+  alloc(bytes: number, what = "scratch"): number {
+    const ptr = this.core.malloc(bytes, what);
+    this.blocks.push(ptr);
+    return ptr;
+  }
+  f32(length: number, what?: string): WasmArray<Float32Array> {
+    return new WasmArray(this.core, this.alloc(length * 4, what), length, Float32Array);
+  }
+  f64(length: number, what?: string): WasmArray<Float64Array> {
+    return new WasmArray(this.core, this.alloc(length * 8, what), length, Float64Array);
+  }
+  i32(length: number, what?: string): WasmArray<Int32Array> {
+    return new WasmArray(this.core, this.alloc(length * 4, what), length, Int32Array);
+  }
+  u8(length: number, what?: string): WasmArray<Uint8Array> {
+    return new WasmArray(this.core, this.alloc(length, what), length, Uint8Array);
+  }
+  /** Copy a typed array into wasm memory. */
+  upload<T extends TypedArray>(values: T, what?: string): WasmArray<T> {
+    const ctor = values.constructor as TypedArrayConstructor<T>;
+    const ptr = this.alloc(values.byteLength, what);
+    const block = new WasmArray(this.core, ptr, values.length, ctor);
+    block.view().set(values as never);
+    return block;
+  }
+  /** Free everything allocated in this scope. */
+  dispose(): void {
+    for (let i = this.blocks.length - 1; i >= 0; i--) this.core.free(this.blocks[i]);
+    this.blocks.length = 0;
+  }
+}
+
+/** The loaded core: raw kernels plus the arena. */
+export class Core {
+  readonly kernels: CoreKernels;
+  readonly version: string;
+  private outstanding = 0;
+  private readonly sizes = new Map<number, number>();
+
+  constructor(kernels: CoreKernels, util: ASUtil) {
+    this.kernels = kernels;
+    this.version = util.__getString(kernels.coreVersion());
+  }
+
+  get memory(): WebAssembly.Memory {
+    return this.kernels.memory;
+  }
+
+  /** Bytes currently allocated through this arena (not yet freed). */
+  get allocatedBytes(): number {
+    return this.outstanding;
+  }
+
+  /**
+   * Allocate raw bytes, refusing with E_TOO_LARGE (and the size) when wasm32 cannot hold them,
+   * before the allocator would trap.
+   */
+  malloc(bytes: number, what = "buffer"): number {
+    if (!Number.isFinite(bytes) || bytes < 0) {
+      throw new HiddenAtlasError("E_PARAM", `invalid allocation size for ${what}: ${bytes}`);
+    }
+    this.assertFits(bytes, what);
+    let ptr: number;
+    try {
+      ptr = this.kernels.alloc(bytes) >>> 0;
+    } catch (error) {
+      throw new HiddenAtlasError(
+        "E_TOO_LARGE",
+        `${what} needs ${formatBytes(bytes)} of WebAssembly memory, which this runtime could not provide (${(error as Error).message})`,
+        { bytesNeeded: bytes },
+      );
+    }
+    this.sizes.set(ptr, bytes);
+    this.outstanding += bytes;
+    return ptr;
+  }
+
+  free(ptr: number): void {
+    const size = this.sizes.get(ptr);
+    if (size === undefined) return;
+    this.sizes.delete(ptr);
+    this.outstanding -= size;
+    this.kernels.free(ptr);
+  }
+
+  /** Throw E_TOO_LARGE if `bytes` more cannot fit in wasm32 memory. */
+  assertFits(bytes: number, what: string): void {
+    const total = this.outstanding + bytes;
+    if (total > WASM32_MAX_BYTES - HEADROOM_BYTES) {
+      throw new HiddenAtlasError(
+        "E_TOO_LARGE",
+        `${what} needs ${formatBytes(bytes)} (${formatBytes(total)} in all) of WebAssembly memory; the 32-bit limit is ${formatBytes(WASM32_MAX_BYTES)}. Subsample the data or reduce its dimension.`,
+        { bytesNeeded: bytes, bytesTotal: total, bytesLimit: WASM32_MAX_BYTES },
+      );
+    }
+  }
+
+  /** Run `fn` with a scope whose allocations are freed afterwards (sync or async). */
+  scope<T>(fn: (scope: Scope) => T): T {
+    const scope = new Scope(this);
+    let result: T;
+    try {
+      result = fn(scope);
+    } catch (error) {
+      scope.dispose();
+      throw error;
+    }
+    if (result instanceof Promise) {
+      return result.finally(() => scope.dispose()) as T;
+    }
+    scope.dispose();
+    return result;
+  }
+
+  /** Copy `values` into wasm memory until `release()`; for data kept across calls. */
+  resident<T extends TypedArray>(values: T, what = "resident data"): Resident<T> {
+    const scope = new Scope(this);
+    return new Resident(scope, scope.upload(values, what));
+  }
+}
+
+/** Data kept in wasm memory across kernel calls (e.g. an analysis' input matrix). */
+export class Resident<T extends TypedArray> {
+  private released = false;
+  constructor(
+    private readonly owner: Scope,
+    readonly array: WasmArray<T>,
+  ) {}
+  get ptr(): number {
+    if (this.released) throw new HiddenAtlasError("E_PARAM", "resident data used after release");
+    return this.array.ptr;
+  }
+  release(): void {
+    if (!this.released) this.owner.dispose();
+    this.released = true;
+  }
+}
+
+let pending: Promise<Core> | undefined;
+
+/** Where the default build of the core lives, relative to this module (src/ or dist/). */
+function defaultWasmUrl(): URL {
+  return new URL("../../build/core.wasm", import.meta.url);
+}
+
+const isNode =
+  typeof process !== "undefined" && typeof process.versions === "object" && !!process.versions.node;
+
+async function readWasm(url: URL): Promise<ArrayBuffer | Response> {
+  if (isNode && url.protocol === "file:") {
+    const { readFile } = await import(/* @vite-ignore */ "node:fs/promises");
+    try {
+      const bytes = await readFile(url);
+      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    } catch (error) {
+      throw new HiddenAtlasError(
+        "E_WASM",
+        `cannot read the numeric core at ${url.pathname}: run \`npm run build:core\` first (${(error as Error).message})`,
+      );
+    }
+  }
+  const response = await fetch(url);
+  if (!response.ok) {
+    throw new HiddenAtlasError("E_WASM", `cannot fetch the numeric core from ${url}: HTTP ${response.status}`);
+  }
+  return response;
+}
+
+/**
+ * Instantiate the core. With no argument the shared instance is loaded once from the default
+ * location and reused; pass bytes or a URL for a separate instance (e.g. a debug build).
+ */
+export function loadCore(source?: URL | ArrayBuffer | Uint8Array): Promise<Core> {
+  if (source === undefined) {
+    pending ??= instantiateCore(defaultWasmUrl()).catch((error) => {
+      pending = undefined;
+      throw error;
+    });
+    return pending;
+  }
+  return instantiateCore(source);
+}
+
+async function instantiateCore(source: URL | ArrayBuffer | Uint8Array): Promise<Core> {
+  const bytes = source instanceof URL ? await readWasm(source) : source;
+  try {
+    const { exports, instance } = await instantiate(bytes as ArrayBuffer, {});
+    return new Core(instance.exports as unknown as CoreKernels, exports as unknown as ASUtil);
+  } catch (error) {
+    if (error instanceof HiddenAtlasError) throw error;
+    throw new HiddenAtlasError(
+      "E_WASM",
+      `cannot instantiate the numeric core: ${(error as Error).message}. It needs WebAssembly SIMD (Node ≥ 16.4, Chrome ≥ 91, Firefox ≥ 89, Safari ≥ 16.4).`,
+    );
+  }
+}
+
+/** The shared core (alias of `loadCore()`). */
+export const getCore = (): Promise<Core> => loadCore();
