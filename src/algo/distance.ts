@@ -1,0 +1,99 @@
+/**
+ * Pairwise distances between rows, computed by the f32x4 kernels of assembly/distance.ts.
+ *
+ * @example
+ *   const D = await pairwiseDistances(X, undefined, {metric: "euclidean"}); // X.rows × X.rows
+ */
+import { HiddenAtlasError, formatBytes } from "../core/errors.ts";
+import { assertFinite, assertMatrix, type Matrix } from "../core/matrix.ts";
+import { checkKeyword, checkOptionNames } from "../core/params.ts";
+import { ProgressTracker, type RunOptions } from "../core/progress.ts";
+import { getCore, type Core, type Scope } from "../core/wasm.ts";
+
+export const METRICS = ["sqeuclidean", "euclidean", "cosine"] as const;
+export type Metric = (typeof METRICS)[number];
+
+/** Kernel codes of assembly/distance.ts. */
+export const METRIC_CODE: Record<Metric, number> = { sqeuclidean: 0, euclidean: 1, cosine: 2 };
+
+export interface DistanceOptions extends RunOptions {
+  /**
+   * "euclidean" (default, as scikit-learn's `pairwise_distances`), "sqeuclidean", or "cosine"
+   * (1 − cosine similarity; a zero row is at distance 1 from every row, as in scikit-learn).
+   */
+  metric?: Metric;
+}
+
+const defaults: Required<Pick<DistanceOptions, "metric">> = { metric: "euclidean" };
+
+/** Largest distance matrix returned (a JS typed array may hold at most ~2^31 bytes portably). */
+const MAX_RESULT_BYTES = 2 ** 31 - 1;
+
+/** Rows per kernel call: bounds the time between progress checkpoints. */
+const ROW_CHUNK = 256;
+
+/**
+ * Distances between every row of X and every row of Y (Y defaults to X): an X.rows × Y.rows
+ * matrix. Refuses with E_TOO_LARGE when the result cannot fit in memory.
+ */
+export async function pairwiseDistances(
+  X: Matrix,
+  Y: Matrix | undefined = undefined,
+  options: DistanceOptions = {},
+): Promise<Matrix> {
+  checkOptionNames("pairwiseDistances", options, defaults);
+  const metric = checkKeyword("metric", options.metric ?? defaults.metric, METRICS);
+  assertMatrix(X, "X");
+  assertFinite(X, "X");
+  const other = Y ?? X;
+  if (Y !== undefined) {
+    assertMatrix(Y, "Y");
+    assertFinite(Y, "Y");
+    if (Y.cols !== X.cols) {
+      throw new HiddenAtlasError(
+        "E_SHAPE_MISMATCH",
+        `X has ${X.cols} columns but Y has ${Y.cols}; rows must have the same dimension`,
+      );
+    }
+  }
+  const outBytes = X.rows * other.rows * 4;
+  const core = await getCore();
+  core.assertFits(
+    X.data.byteLength + other.data.byteLength + ROW_CHUNK * other.rows * 4,
+    `distances between ${X.rows} and ${other.rows} rows`,
+  );
+  if (outBytes > MAX_RESULT_BYTES) {
+    throw new HiddenAtlasError(
+      "E_TOO_LARGE",
+      `a ${X.rows} × ${other.rows} distance matrix needs ${formatBytes(outBytes)}; the limit is ${formatBytes(MAX_RESULT_BYTES)}. Use knn() for neighbourhoods, or subsample.`,
+      { bytesNeeded: outBytes },
+    );
+  }
+  const out = new Float32Array(X.rows * other.rows);
+  await core.scope(async (s) => {
+    const x = prepareRows(core, s, X, metric);
+    const y = Y === undefined ? x : prepareRows(core, s, other, metric);
+    const chunk = s.f32(Math.min(ROW_CHUNK, Math.max(1, X.rows)) * other.rows, "distance rows");
+    const progress = new ProgressTracker(options, "distances", X.rows);
+    for (let i0 = 0; i0 < X.rows; i0 += ROW_CHUNK) {
+      const i1 = Math.min(i0 + ROW_CHUNK, X.rows);
+      core.kernels.pairwiseDistances(x, y, other.rows, X.cols, i0, i1, METRIC_CODE[metric], chunk.ptr);
+      out.set(chunk.view().subarray(0, (i1 - i0) * other.rows), i0 * other.rows);
+      await progress.step(i1);
+    }
+    progress.finish();
+  });
+  return { rows: X.rows, cols: other.rows, data: out };
+}
+
+/** Upload rows into the scope; for cosine, normalised in place in wasm memory. */
+export function prepareRows(
+  core: Core,
+  scope: Scope,
+  X: Matrix,
+  metric: Metric,
+): number {
+  const block = scope.upload(X.data, "input rows");
+  if (metric === "cosine") core.kernels.normalizeRows(block.ptr, block.ptr, X.rows, X.cols);
+  return block.ptr;
+}

@@ -1,0 +1,191 @@
+/**
+ * Exact k-nearest neighbours by blocked brute force in the core (assembly/knn.ts).
+ *
+ * Each row's neighbours exclude the row itself and are sorted nearest first; ties in distance
+ * are broken by the lower row index, so results are unique and reproducible.
+ *
+ * @example
+ *   const {indices, distances} = await knn(X, {k: 10});
+ *   // indices[i * 10 + j] is the (j+1)-th nearest other row of row i
+ *
+ * See also: pairwiseDistances (all distances), KnnIndex (repeated queries on resident data).
+ */
+import { HiddenAtlasError } from "../core/errors.ts";
+import { assertFinite, assertMatrix, type Matrix } from "../core/matrix.ts";
+import { checkInteger, checkKeyword, checkOptionNames } from "../core/params.ts";
+import { ProgressTracker, type RunOptions } from "../core/progress.ts";
+import { getCore, type Core, type Resident } from "../core/wasm.ts";
+import { METRICS, METRIC_CODE, type Metric } from "./distance.ts";
+
+/** Largest k the kernel supports (heaps live in a fixed scratch block). */
+export const MAX_K = 256;
+
+export interface KnnOptions extends RunOptions {
+  /** Neighbours per row. Defaults to 5 (scikit-learn `NearestNeighbors(n_neighbors=5)`). */
+  k?: number;
+  /** "euclidean" (default), "sqeuclidean" or "cosine" (1 − cosine similarity). */
+  metric?: Metric;
+}
+
+export interface KnnResult {
+  /** Number of query rows. */
+  n: number;
+  k: number;
+  metric: Metric;
+  /** n × k row indices, nearest first. */
+  indices: Int32Array;
+  /** n × k distances in the metric's units, ascending. */
+  distances: Float32Array;
+}
+
+const defaults = { k: 5, metric: "euclidean" as Metric };
+
+/** Query rows per kernel call: bounds the time between progress checkpoints. */
+const QUERY_CHUNK = 128;
+
+function checkK(k: unknown, candidates: number): number {
+  const max = Math.min(MAX_K, candidates);
+  if (candidates < 1) {
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `kNN needs at least 2 rows (one row has no other row to be near); got ${candidates + 1}`,
+    );
+  }
+  return checkInteger("k", k, 1, max);
+}
+
+/**
+ * The k nearest other rows of every row of X.
+ * Throws E_PARAM unless 1 ≤ k ≤ min(256, X.rows − 1).
+ */
+export async function knn(X: Matrix, options: KnnOptions = {}): Promise<KnnResult> {
+  checkOptionNames("knn", options, defaults);
+  assertMatrix(X, "X");
+  const metric = checkKeyword("metric", options.metric ?? defaults.metric, METRICS);
+  const k = checkK(options.k ?? defaults.k, X.rows - 1);
+  assertFinite(X, "X");
+  const index = await KnnIndex.build(X, { metric });
+  try {
+    return await index.searchSelf(k, options);
+  } finally {
+    index.release();
+  }
+}
+
+/**
+ * The k nearest rows of X (the base) for every row of Q (the queries); no row is excluded.
+ */
+export async function knnQuery(X: Matrix, Q: Matrix, options: KnnOptions = {}): Promise<KnnResult> {
+  checkOptionNames("knnQuery", options, defaults);
+  assertMatrix(X, "X");
+  assertMatrix(Q, "queries");
+  const metric = checkKeyword("metric", options.metric ?? defaults.metric, METRICS);
+  const k = checkK(options.k ?? defaults.k, X.rows);
+  if (Q.cols !== X.cols) {
+    throw new HiddenAtlasError(
+      "E_SHAPE_MISMATCH",
+      `queries have ${Q.cols} columns but the data has ${X.cols}`,
+    );
+  }
+  assertFinite(X, "X");
+  assertFinite(Q, "queries");
+  const index = await KnnIndex.build(X, { metric });
+  try {
+    return await index.search(Q, k, options);
+  } finally {
+    index.release();
+  }
+}
+
+/**
+ * Rows kept resident in wasm memory for repeated neighbour queries (a notebook clicking
+ * through points queries the same data many times without copying it again).
+ * Call `release()` when done.
+ */
+export class KnnIndex {
+  private constructor(
+    private readonly core: Core,
+    private readonly rows: Resident<Float32Array>,
+    readonly n: number,
+    readonly dim: number,
+    readonly metric: Metric,
+  ) {}
+
+  static async build(X: Matrix, { metric = "euclidean" as Metric } = {}): Promise<KnnIndex> {
+    assertMatrix(X, "X");
+    checkKeyword("metric", metric, METRICS);
+    assertFinite(X, "X");
+    const core = await getCore();
+    const rows = core.resident(X.data, `kNN index of ${X.rows} × ${X.cols}`);
+    if (metric === "cosine") core.kernels.normalizeRows(rows.ptr, rows.ptr, X.rows, X.cols);
+    return new KnnIndex(core, rows, X.rows, X.cols, metric);
+  }
+
+  /** Neighbours of every indexed row, excluding itself. */
+  async searchSelf(k: number, options: RunOptions = {}): Promise<KnnResult> {
+    checkK(k, this.n - 1);
+    return this.run(this.rows.ptr, 0, this.n, k, 0, options);
+  }
+
+  /** Neighbours of one indexed row (itself excluded): for clicking on a point. */
+  async neighborsOf(row: number, k: number): Promise<KnnResult> {
+    checkInteger("row", row, 0, this.n - 1);
+    checkK(k, this.n - 1);
+    // The query is the indexed row itself: no copy, and selfOffset 0 excludes it.
+    return this.run(this.rows.ptr, row, row + 1, k, 0, {});
+  }
+
+  /** Neighbours of new query rows; none excluded. */
+  async search(Q: Matrix, k: number, options: RunOptions = {}): Promise<KnnResult> {
+    assertMatrix(Q, "queries");
+    if (Q.cols !== this.dim) {
+      throw new HiddenAtlasError(
+        "E_SHAPE_MISMATCH",
+        `queries have ${Q.cols} columns but the index has ${this.dim}`,
+      );
+    }
+    checkK(k, this.n);
+    assertFinite(Q, "queries");
+    return this.core.scope(async (s) => {
+      const q = s.upload(Q.data, "query rows");
+      if (this.metric === "cosine") this.core.kernels.normalizeRows(q.ptr, q.ptr, Q.rows, Q.cols);
+      return this.run(q.ptr, 0, Q.rows, k, -1, options);
+    });
+  }
+
+  /**
+   * Run the kernel for query rows [q0, q1) of the matrix at `queries`; the result holds only
+   * those rows. selfOffset ≥ 0 excludes base row selfOffset + q from query q.
+   */
+  private async run(
+    queries: number,
+    q0: number,
+    q1: number,
+    k: number,
+    selfOffset: number,
+    options: RunOptions,
+  ): Promise<KnnResult> {
+    const { core } = this;
+    const m = q1 - q0;
+    return core.scope(async (s) => {
+      const indices = s.i32(m * k, "kNN indices");
+      const distances = s.f32(m * k, "kNN distances");
+      const scratch = s.alloc(core.kernels.knnScratchBytes(k), "kNN scratch");
+      const progress = new ProgressTracker(options, "kNN", m);
+      for (let c0 = q0; c0 < q1; c0 += QUERY_CHUNK) {
+        const c1 = Math.min(c0 + QUERY_CHUNK, q1);
+        core.kernels.knnSearch(
+          this.rows.ptr, this.n, queries, c0, c1, this.dim, k, METRIC_CODE[this.metric],
+          selfOffset, indices.ptr + (c0 - q0) * k * 4, distances.ptr + (c0 - q0) * k * 4, scratch,
+        );
+        await progress.step(c1 - q0);
+      }
+      progress.finish();
+      return { n: m, k, metric: this.metric, indices: indices.copy(), distances: distances.copy() };
+    });
+  }
+
+  release(): void {
+    this.rows.release();
+  }
+}

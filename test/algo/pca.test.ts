@@ -1,0 +1,115 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { pca } from "../../src/algo/pca.ts";
+import { loadCore } from "../../src/core/wasm.ts";
+import { randomMatrix } from "../helpers.ts";
+
+const reference = JSON.parse(readFileSync(new URL("../fixtures/algo/reference.json", import.meta.url), "utf8"));
+
+function digitsMatrix() {
+  const bytes = readFileSync(new URL("../../data/digits/images.npy", import.meta.url));
+  const headerLength = bytes.readUInt16LE(8);
+  const pixels = bytes.subarray(10 + headerLength);
+  return { rows: 1797, cols: 64, data: Float32Array.from(pixels) };
+}
+
+describe("symmetricEigen", () => {
+  it("matches numpy.linalg.eigh on a random symmetric 20 × 20 matrix", async () => {
+    const core = await loadCore();
+    const { matrix, values_desc, vectors_desc } = reference.symmetric_20;
+    const n = 20;
+    core.scope((s) => {
+      const a = s.upload(Float64Array.from(matrix.flat()));
+      const w = s.f64(n);
+      const e = s.f64(n);
+      expect(core.kernels.symmetricEigen(a.ptr, n, w.ptr, e.ptr)).toBe(0);
+      const values = w.view();
+      const vectors = a.view();
+      for (let j = 0; j < n; j++) {
+        expect(values[j]).toBeCloseTo(values_desc[j], 10);
+        // Same vector up to sign.
+        let dot = 0;
+        for (let i = 0; i < n; i++) dot += vectors[i * n + j] * vectors_desc[j][i];
+        expect(Math.abs(dot)).toBeCloseTo(1, 10);
+      }
+    });
+  });
+
+  it("diagonalises: A v = λ v and VᵀV = I for a 150 × 150 matrix", async () => {
+    const core = await loadCore();
+    const n = 150;
+    const r = randomMatrix(n, n, 11);
+    const A = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) A[i * n + j] = r.data[i * n + j] + r.data[j * n + i];
+    core.scope((s) => {
+      const a = s.upload(A);
+      const w = s.f64(n);
+      const e = s.f64(n);
+      expect(core.kernels.symmetricEigen(a.ptr, n, w.ptr, e.ptr)).toBe(0);
+      const V = a.view();
+      const values = w.view();
+      let maxResidual = 0;
+      let maxOrtho = 0;
+      for (let j = 0; j < n; j++) {
+        if (j > 0) expect(values[j]).toBeLessThanOrEqual(values[j - 1]);
+        for (let i = 0; i < n; i++) {
+          let av = 0;
+          for (let k = 0; k < n; k++) av += A[i * n + k] * V[k * n + j];
+          maxResidual = Math.max(maxResidual, Math.abs(av - values[j] * V[i * n + j]));
+        }
+        for (let l = 0; l <= j; l++) {
+          let dot = 0;
+          for (let k = 0; k < n; k++) dot += V[k * n + j] * V[k * n + l];
+          maxOrtho = Math.max(maxOrtho, Math.abs(dot - (l === j ? 1 : 0)));
+        }
+      }
+      expect(maxResidual).toBeLessThan(1e-10);
+      expect(maxOrtho).toBeLessThan(1e-12);
+    });
+  });
+});
+
+describe("pca", () => {
+  it("matches scikit-learn's PCA on the digits (variances, components up to sign, scores)", async () => {
+    const X = digitsMatrix();
+    const ref = reference.digits_pca;
+    const result = await pca(X, { nComponents: 5 });
+    for (let j = 0; j < 5; j++) {
+      expect(result.explainedVariance[j]).toBeCloseTo(ref.explained_variance[j], 6);
+      expect(result.explainedVarianceRatio[j]).toBeCloseTo(ref.explained_variance_ratio[j], 9);
+      let dot = 0;
+      for (let i = 0; i < 64; i++) dot += result.components[i * 5 + j] * ref.components[j][i];
+      const sign = Math.sign(dot);
+      expect(Math.abs(dot)).toBeCloseTo(1, 9);
+      for (let r = 0; r < 10; r++) {
+        expect(result.scores.data[r * 5 + j]).toBeCloseTo(sign * ref.scores_first_10[r][j], 3);
+      }
+    }
+    for (let i = 0; i < 64; i++) expect(result.mean[i]).toBeCloseTo(ref.mean[i], 9);
+  });
+
+  it("recovers the axis of a stretched cloud and is invariant to a shift", async () => {
+    const X = randomMatrix(500, 3, 2);
+    for (let i = 0; i < 500; i++) {
+      X.data[i * 3] *= 10;
+      X.data[i * 3 + 2] *= 0.1;
+    }
+    const a = await pca(X, { nComponents: 3 });
+    expect(Math.abs(a.components[0])).toBeGreaterThan(0.999); // first loading of PC1 on axis 0
+    const shifted = { ...X, data: X.data.map((v, i) => v + (i % 3) * 100) };
+    const b = await pca(shifted, { nComponents: 3 });
+    for (let j = 0; j < 3; j++) expect(b.explainedVariance[j]).toBeCloseTo(a.explainedVariance[j], 3);
+  });
+
+  it("gives bit-identical results on repeated runs", async () => {
+    const X = randomMatrix(300, 20, 5);
+    const a = await pca(X, { nComponents: 4 });
+    const b = await pca(X, { nComponents: 4 });
+    expect(Buffer.from(b.scores.data.buffer)).toEqual(Buffer.from(a.scores.data.buffer));
+  });
+
+  it("validates nComponents and the row count", async () => {
+    await expect(pca(randomMatrix(10, 3), { nComponents: 4 })).rejects.toThrow(/invalid nComponents: 4 \(expected an integer from 1 to 3\)/);
+    await expect(pca(randomMatrix(1, 3))).rejects.toThrow(/at least 2 rows/);
+  });
+});
