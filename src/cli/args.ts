@@ -1,0 +1,102 @@
+/**
+ * Command-line parsing for `hidden-atlas`: each command declares its positionals and options
+ * once (type, default, help); parsing, validation and `--help` all come from that table.
+ * Syntax errors are E_USAGE (exit code 2).
+ */
+import { parseArgs } from "node:util";
+import { HiddenAtlasError } from "../core/errors.ts";
+
+export type OptionType = "string" | "number" | "integer" | "boolean" | "list";
+
+export interface OptionSpec {
+  type: OptionType;
+  description: string;
+  default?: string | number | boolean;
+  /** Allowed values for string options. */
+  choices?: readonly string[];
+  /** Value placeholder in help, e.g. "FILE". */
+  placeholder?: string;
+}
+
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  /** Positional arguments, in order. */
+  positionals: { name: string; description: string; optional?: boolean }[];
+  options: Record<string, OptionSpec>;
+  /** Extra help text (examples, output format). */
+  details?: string;
+}
+
+export type ParsedOptions = Record<string, string | number | boolean | string[] | undefined>;
+
+export interface ParsedCommand {
+  positionals: string[];
+  options: ParsedOptions;
+}
+
+function usageError(spec: CommandSpec, message: string): HiddenAtlasError {
+  return new HiddenAtlasError("E_USAGE", `${message}\nRun \`hidden-atlas ${spec.name} --help\` for usage.`);
+}
+
+/** Parse argv (after the command name) against `spec`. */
+export function parseCommand(spec: CommandSpec, argv: string[]): ParsedCommand {
+  const options: Record<string, { type: "string" | "boolean"; multiple?: boolean }> = {};
+  for (const [name, option] of Object.entries(spec.options)) {
+    options[name] = { type: option.type === "boolean" ? "boolean" : "string", multiple: option.type === "list" };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw usageError(spec, (error as Error).message.replace(/\. To specify a positional argument.*$/s, "."));
+  }
+  const required = spec.positionals.filter((p) => !p.optional).length;
+  if (parsed.positionals.length < required) {
+    throw usageError(spec, `missing ${spec.positionals[parsed.positionals.length].name}`);
+  }
+  if (parsed.positionals.length > spec.positionals.length) {
+    throw usageError(spec, `unexpected argument ${JSON.stringify(parsed.positionals[spec.positionals.length])}`);
+  }
+  const values: ParsedOptions = {};
+  for (const [name, option] of Object.entries(spec.options)) {
+    const raw = parsed.values[name] as string | boolean | string[] | undefined;
+    if (raw === undefined) {
+      values[name] = option.type === "list" ? [] : option.default;
+      continue;
+    }
+    if (option.type === "number" || option.type === "integer") {
+      const n = Number(raw);
+      if (raw === "" || !Number.isFinite(n) || (option.type === "integer" && !Number.isInteger(n))) {
+        throw usageError(spec, `--${name} expects ${option.type === "integer" ? "an integer" : "a number"}, got ${JSON.stringify(raw)}`);
+      }
+      values[name] = n;
+    } else if (option.choices && !option.choices.includes(raw as string)) {
+      throw usageError(spec, `--${name} must be one of ${option.choices.join(", ")}; got ${JSON.stringify(raw)}`);
+    } else {
+      values[name] = raw;
+    }
+  }
+  return { positionals: parsed.positionals, options: values };
+}
+
+/** The `--help` text of a command. */
+export function commandHelp(spec: CommandSpec): string {
+  const positional = spec.positionals.map((p) => (p.optional ? `[${p.name}]` : p.name)).join(" ");
+  const lines = [`hidden-atlas ${spec.name} ${positional} [options]`, "", spec.summary, ""];
+  if (spec.positionals.length) {
+    lines.push("Arguments:");
+    for (const p of spec.positionals) lines.push(`  ${p.name.padEnd(24)} ${p.description}`);
+    lines.push("");
+  }
+  lines.push("Options:");
+  for (const [name, option] of Object.entries(spec.options)) {
+    const value = option.type === "boolean" ? "" : ` ${option.placeholder ?? (option.choices ? option.choices.join("|") : option.type === "list" ? "VALUE" : option.type.toUpperCase())}`;
+    const flag = `--${name}${value}`;
+    const fallback = option.default !== undefined ? ` (default: ${option.default})` : "";
+    lines.push(`  ${flag.padEnd(24)} ${option.description}${fallback}`);
+  }
+  lines.push(`  ${"--help".padEnd(24)} show this help`);
+  if (spec.details) lines.push("", spec.details.trim());
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,304 @@
+/**
+ * Loading an activation bundle (DESIGN.md, "Data in: the activation bundle") from any
+ * BundleSource, with every check the manifest alone cannot make: each file exists, each array
+ * has `samples` rows and the declared shape, labels and split hold the values they must, and
+ * layer data are finite. Nothing is padded, dropped or reordered; a bundle that breaks the
+ * contract is refused with a message naming the file, the manifest field and what was expected.
+ */
+import { HiddenAtlasError } from "../core/errors.ts";
+import type { Matrix } from "../core/matrix.ts";
+import {
+  MANIFEST_FILE,
+  bundleFiles,
+  layerKind,
+  parseManifest,
+  type LayerEntry,
+  type LayerKind,
+  type Manifest,
+  type Task,
+} from "./manifest.ts";
+import { formatShape, toFloat32, toMatrix, type NdArray } from "./ndarray.ts";
+import { readNpy } from "./npy.ts";
+import type { BundleSource } from "./sources.ts";
+
+export interface Layer {
+  name: string;
+  kind: LayerKind;
+  /** The file's shape, [samples, ...]. */
+  shape: number[];
+  /** Activations, row-major, one sample per row (shape[1..] flattened in C order). */
+  data: Float32Array;
+  /** The file it was read from, relative to the bundle root. */
+  file: string;
+}
+
+export interface Checkpoint {
+  epoch: number;
+  layers: Layer[];
+}
+
+export interface Bundle {
+  /** The validated manifest, with every layer (also those not loaded). */
+  manifest: Manifest;
+  name: string;
+  task: Task;
+  samples: number;
+  classNames?: string[];
+  layers: Layer[];
+  inputs?: NdArray;
+  /** Class index per sample. */
+  labels?: Int32Array;
+  targets?: Matrix;
+  predictions?: Matrix;
+  /** 0 train, 1 test, per sample. */
+  split?: Uint8Array;
+  checkpoints?: Checkpoint[];
+  meta?: Record<string, unknown>;
+}
+
+export interface LoadBundleOptions {
+  /** Accept NaN/±Infinity in layers, targets and predictions. Defaults to false. */
+  allowNonFinite?: boolean;
+  /** Load only the layers (and checkpoint layers) with these names. Defaults to all. */
+  layers?: readonly string[];
+}
+
+const defaults = { allowNonFinite: false };
+
+/** Labels must fit an Int32Array. */
+const MAX_LABEL = 2 ** 31 - 1;
+
+/**
+ * Read and check a bundle. Throws E_MANIFEST, E_MISSING_FILE, E_SHAPE_MISMATCH, E_NON_FINITE,
+ * or whatever the .npy reader throws for a bad file.
+ *
+ * @example
+ * const bundle = await loadBundle(zipSource(bytes, "mnist-mlp.zip"), { layers: ["fc2"] });
+ */
+export async function loadBundle(
+  source: BundleSource,
+  options: LoadBundleOptions = {},
+): Promise<Bundle> {
+  const { allowNonFinite, layers: only } = { ...defaults, ...options };
+  const manifest = await readManifest(source);
+  const wanted = layerFilter(manifest, only);
+
+  for (const { field, file } of bundleFiles(manifest)) {
+    if (!(await source.exists(file))) {
+      throw new HiddenAtlasError(
+        "E_MISSING_FILE",
+        `${source.name}: ${field} names ${file}, which is not in the bundle`,
+        { file, field },
+      );
+    }
+  }
+
+  const reader = new ArrayReader(source, manifest.samples, allowNonFinite);
+  const bundle: Bundle = {
+    manifest,
+    name: manifest.name,
+    task: manifest.task,
+    samples: manifest.samples,
+    layers: await reader.layers(manifest.layers, "layers", wanted),
+  };
+  if (manifest.classNames !== undefined) bundle.classNames = manifest.classNames;
+  if (manifest.inputs !== undefined) bundle.inputs = await reader.array(manifest.inputs, "inputs");
+  if (manifest.labels !== undefined) {
+    bundle.labels = await reader.labels(manifest.labels, manifest.classNames?.length);
+  }
+  if (manifest.targets !== undefined) {
+    bundle.targets = await reader.matrix(manifest.targets, "targets");
+  }
+  if (manifest.predictions !== undefined) {
+    bundle.predictions = await reader.matrix(manifest.predictions, "predictions");
+  }
+  if (manifest.split !== undefined) bundle.split = await reader.split(manifest.split);
+  if (manifest.checkpoints !== undefined) {
+    bundle.checkpoints = [];
+    for (const [c, { epoch, layers }] of manifest.checkpoints.entries()) {
+      const field = `checkpoints[${c}].layers`;
+      bundle.checkpoints.push({ epoch, layers: await reader.layers(layers, field, wanted) });
+    }
+  }
+  if (manifest.meta !== undefined) bundle.meta = manifest.meta;
+  return bundle;
+}
+
+async function readManifest(source: BundleSource): Promise<Manifest> {
+  const label = `${source.name}/${MANIFEST_FILE}`;
+  if (!(await source.exists(MANIFEST_FILE))) {
+    throw new HiddenAtlasError(
+      "E_MANIFEST",
+      `${source.name}: no ${MANIFEST_FILE} (expected at the root or inside one top-level folder)`,
+      { file: label },
+    );
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(await source.read(MANIFEST_FILE));
+  } catch (error) {
+    if (error instanceof HiddenAtlasError) throw error;
+    throw new HiddenAtlasError("E_MANIFEST", `${label} is not valid UTF-8 text`, { file: label });
+  }
+  return parseManifest(text, label);
+}
+
+/** Which layer names to load; E_PARAM for a requested name that no layer has. */
+function layerFilter(
+  manifest: Manifest,
+  only: readonly string[] | undefined,
+): (name: string) => boolean {
+  if (only === undefined) return () => true;
+  const names = new Set(manifest.layers.map((layer) => layer.name));
+  for (const checkpoint of manifest.checkpoints ?? []) {
+    for (const layer of checkpoint.layers) names.add(layer.name);
+  }
+  const unknown = only.find((name) => !names.has(name));
+  if (unknown !== undefined) {
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `invalid layers: ${JSON.stringify(unknown)} is not a layer of ${manifest.name} ` +
+        `(expected some of ${[...names].join(", ")})`,
+      { parameter: "layers" },
+    );
+  }
+  const chosen = new Set(only);
+  return (name) => chosen.has(name);
+}
+
+/** Reads the arrays of one bundle, checking each against the contract. */
+class ArrayReader {
+  constructor(
+    private readonly source: BundleSource,
+    private readonly samples: number,
+    private readonly allowNonFinite: boolean,
+  ) {}
+
+  /** Read `file` (named by manifest `field`) and check that it has `samples` rows. */
+  async array(file: string, field: string): Promise<NdArray> {
+    const label = this.label(file);
+    const arr = readNpy(await this.source.read(file), label);
+    if (arr.shape.length === 0 || arr.shape[0] !== this.samples) {
+      throw new HiddenAtlasError(
+        "E_SHAPE_MISMATCH",
+        `${label} (${field}) has shape ${formatShape(arr.shape)}, expected ${this.samples} rows ` +
+          `(manifest samples)`,
+        { file, field, found: arr.shape[0] ?? null, expected: this.samples },
+      );
+    }
+    return arr;
+  }
+
+  async layers(
+    entries: readonly LayerEntry[],
+    field: string,
+    wanted: (name: string) => boolean,
+  ): Promise<Layer[]> {
+    const layers: Layer[] = [];
+    for (const [i, entry] of entries.entries()) {
+      if (wanted(entry.name)) layers.push(await this.layer(entry, `${field}[${i}]`));
+    }
+    return layers;
+  }
+
+  private async layer(entry: LayerEntry, field: string): Promise<Layer> {
+    const arr = await this.array(entry.file, `${field}.file`);
+    if (formatShape(arr.shape) !== formatShape(entry.shape)) {
+      throw new HiddenAtlasError(
+        "E_SHAPE_MISMATCH",
+        `${this.label(entry.file)} has shape ${formatShape(arr.shape)}, but ${field}.shape in ` +
+          `${MANIFEST_FILE} declares ${formatShape(entry.shape)}`,
+        { file: entry.file, field: `${field}.shape`, found: arr.shape, expected: entry.shape },
+      );
+    }
+    const data = toFloat32(arr);
+    this.assertFinite(data, arr.shape, `layer '${entry.name}'`, entry.file);
+    return { name: entry.name, kind: layerKind(entry), shape: arr.shape, data, file: entry.file };
+  }
+
+  async matrix(file: string, field: "targets" | "predictions"): Promise<Matrix> {
+    const arr = await this.array(file, field);
+    const matrix = toMatrix(arr, this.label(file));
+    this.assertFinite(matrix.data, arr.shape, field, file);
+    return matrix;
+  }
+
+  /** Class indices: integers in [0, classCount) (or [0, 2^31) without classNames). */
+  async labels(file: string, classCount: number | undefined): Promise<Int32Array> {
+    const { data } = await this.perSample(file, "labels");
+    const limit = classCount ?? MAX_LABEL + 1;
+    const why = classCount === undefined ? "" : ` (classNames has ${classCount} names)`;
+    const labels = new Int32Array(data.length);
+    for (let i = 0; i < data.length; i++) {
+      const value = data[i];
+      if (!Number.isInteger(value) || value < 0 || value >= limit) {
+        throw new HiddenAtlasError(
+          "E_MANIFEST",
+          `${this.label(file)} (labels): sample ${i} has label ${value}, expected an integer in ` +
+            `[0, ${limit})${why}`,
+          { file, field: "labels", row: i, value },
+        );
+      }
+      labels[i] = value;
+    }
+    return labels;
+  }
+
+  /** 0 (train) or 1 (test) per sample. */
+  async split(file: string): Promise<Uint8Array> {
+    const { data } = await this.perSample(file, "split");
+    const split = new Uint8Array(data.length);
+    for (let i = 0; i < data.length; i++) {
+      if (data[i] !== 0 && data[i] !== 1) {
+        throw new HiddenAtlasError(
+          "E_MANIFEST",
+          `${this.label(file)} (split): sample ${i} has ${data[i]}, expected 0 (train) or 1 (test)`,
+          { file, field: "split", row: i, value: data[i] },
+        );
+      }
+      split[i] = data[i];
+    }
+    return split;
+  }
+
+  /** An array of one value per sample: shape (N,) or (N, 1). */
+  private async perSample(file: string, field: string): Promise<NdArray> {
+    const arr = await this.array(file, field);
+    if (arr.shape.length > 2 || (arr.shape.length === 2 && arr.shape[1] !== 1)) {
+      throw new HiddenAtlasError(
+        "E_SHAPE_MISMATCH",
+        `${this.label(file)} (${field}) has shape ${formatShape(arr.shape)}, expected ` +
+          `(${this.samples},): one value per sample`,
+        { file, field, found: arr.shape, expected: [this.samples] },
+      );
+    }
+    return arr;
+  }
+
+  private assertFinite(
+    data: Float32Array,
+    shape: readonly number[],
+    what: string,
+    file: string,
+  ): void {
+    if (this.allowNonFinite) return;
+    const rowLength = data.length / Math.max(shape[0], 1);
+    for (let i = 0; i < data.length; i++) {
+      const value = data[i];
+      if (value - value !== 0) {
+        const row = Math.floor(i / rowLength);
+        const column = i - row * rowLength;
+        throw new HiddenAtlasError(
+          "E_NON_FINITE",
+          `${what} (${this.label(file)}) has a non-finite value (${value}) at sample ${row}, ` +
+            `column ${column}; pass allowNonFinite: true to load it anyway`,
+          { file, row, column },
+        );
+      }
+    }
+  }
+
+  private label(file: string): string {
+    return `${this.source.name}/${file}`;
+  }
+}

@@ -1,0 +1,14 @@
+// Browser-safe io: format readers and writers, and the activation bundle. node.ts (folders on
+// disk) is imported from "src/io/node.ts" directly.
+export * from "./ndarray.ts";
+export { BFLOAT16_DESCR } from "./dtype.ts";
+export { MEMORY_BUDGET_BYTES } from "./limits.ts";
+export * from "./npy.ts";
+export * from "./zip.ts";
+export * from "./npz.ts";
+export * from "./safetensors.ts";
+export * from "./csv.ts";
+export * from "./manifest.ts";
+export * from "./sources.ts";
+export * from "./bundle.ts";
+export * from "./bundle-write.ts";

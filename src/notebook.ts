@@ -1,0 +1,24 @@
+/**
+ * Everything a notebook cell needs, in one import:
+ *
+ *   import * as atlas from "../src/notebook.ts";
+ *
+ * Notebooks call analyses (through the worker) and views; they never call kernels directly.
+ */
+export { createBrowserClient } from "./worker/browser.ts";
+export type { AnalysisClient } from "./worker/client.ts";
+export { datasetPicker, openDataset, type DatasetChoice } from "./ui/dataset-picker.ts";
+export { EXAMPLES, exampleUrl } from "./ui/examples.ts";
+export { urlParam, writeUrlParams } from "./ui/url-state.ts";
+export { progressBar } from "./ui/progress.ts";
+export { exportButton } from "./ui/export-button.ts";
+export { signalFrom } from "./ui/signal.ts";
+export { embeddingScatter } from "./views/scatter.ts";
+export { neighborTable } from "./views/neighbors.ts";
+export { varianceChart } from "./views/variance.ts";
+export { thumbnails } from "./views/thumbnail.ts";
+export { COLOR_BY, sampleColumn, describeSample, defaultColorBy, formatNumber } from "./analyses/columns.ts";
+export { exploreDefaults, type ExploreProjection, type ExploreNeighbors } from "./analyses/explore.ts";
+export { layerMatrix, isConvLayer, VECTORIZATIONS } from "./algo/vectorize.ts";
+export { exploreReport, pcaAxisLabels } from "./report/explore.ts";
+export { HiddenAtlasError } from "./core/errors.ts";

@@ -1,0 +1,29 @@
+/**
+ * Every notebook that can export a report, with its parameters' defaults: the CLI's
+ * `report NOTEBOOK --bundle DIR --set name=value` and the notebooks' export buttons go through
+ * the same analysis and the same report builder.
+ */
+import { explore, exploreDefaults } from "../analyses/explore.ts";
+import type { AnalysisBundle } from "../analyses/columns.ts";
+import type { RunOptions } from "../core/progress.ts";
+import { exploreReport, type ReportContext } from "./explore.ts";
+import type { ReportSpec } from "./report.ts";
+
+export interface NotebookReport {
+  /** One line: the question the notebook answers. */
+  question: string;
+  /** Parameter defaults; "" means "chosen from the bundle". Types drive --set parsing. */
+  defaults: Record<string, string | number | boolean>;
+  build(bundle: AnalysisBundle, params: Record<string, unknown>, context: ReportContext, options?: RunOptions): Promise<ReportSpec>;
+}
+
+export const NOTEBOOK_REPORTS: Record<string, NotebookReport> = {
+  explore: {
+    question: "What does a layer look like at a glance, and which inputs sit next to each other in it?",
+    defaults: exploreDefaults,
+    async build(bundle, params, context, options) {
+      const result = await explore(bundle, params, options);
+      return exploreReport(bundle, result, context);
+    },
+  },
+};

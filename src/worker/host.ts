@@ -1,0 +1,72 @@
+/**
+ * The worker side: runs named tasks, reports their progress, honours cancellation and keeps
+ * values sent with `put` (so a large matrix crosses the thread boundary once).
+ */
+import { HiddenAtlasError } from "../core/errors.ts";
+import type { RunOptions } from "../core/progress.ts";
+import { transferables, type Request, type Response } from "./protocol.ts";
+
+export interface TaskContext extends Required<Pick<RunOptions, "signal" | "onProgress">> {
+  /** A value kept by `put`; throws E_PARAM when the key is unknown. */
+  get<T>(key: string): T;
+}
+
+export type Task = (args: never, context: TaskContext) => Promise<unknown>;
+
+/** Largest number of values kept by `put`; the oldest is dropped first. */
+const MAX_KEPT_VALUES = 8;
+
+export function createWorkerHost(
+  tasks: Record<string, Task>,
+  post: (message: Response, transfer: ArrayBuffer[]) => void,
+): (request: Request) => void {
+  const running = new Map<number, AbortController>();
+  const kept = new Map<string, unknown>();
+
+  const context = (id: number, controller: AbortController): TaskContext => ({
+    signal: controller.signal,
+    onProgress: (event) => post({ type: "progress", id, event }, []),
+    get<T>(key: string): T {
+      if (!kept.has(key)) throw new HiddenAtlasError("E_PARAM", `the worker holds no value named ${JSON.stringify(key)}`);
+      return kept.get(key) as T;
+    },
+  });
+
+  const fail = (id: number, error: unknown) => {
+    const e = error instanceof HiddenAtlasError
+      ? error
+      : new HiddenAtlasError("E_WASM", `worker task failed: ${(error as Error)?.message ?? String(error)}`);
+    post({ type: "error", id, error: e.toJSON() }, []);
+  };
+
+  return (request: Request) => {
+    switch (request.type) {
+      case "put":
+        kept.delete(request.key);
+        kept.set(request.key, request.value);
+        while (kept.size > MAX_KEPT_VALUES) kept.delete(kept.keys().next().value as string);
+        post({ type: "result", id: request.id, value: null }, []);
+        return;
+      case "drop":
+        kept.delete(request.key);
+        return;
+      case "cancel":
+        running.get(request.id)?.abort();
+        return;
+      case "run": {
+        const task = tasks[request.task];
+        if (!task) {
+          fail(request.id, new HiddenAtlasError("E_PARAM", `unknown worker task ${JSON.stringify(request.task)} (known: ${Object.keys(tasks).join(", ")})`));
+          return;
+        }
+        const controller = new AbortController();
+        running.set(request.id, controller);
+        task(request.args as never, context(request.id, controller))
+          .then((value) => post({ type: "result", id: request.id, value }, transferables(value)))
+          .catch((error) => fail(request.id, error))
+          .finally(() => running.delete(request.id));
+        return;
+      }
+    }
+  };
+}

@@ -1,0 +1,133 @@
+import { describe, expect, it } from "vitest";
+import { readCsv, writeCsv } from "../../src/io/csv.ts";
+import { randomMatrix } from "../helpers.ts";
+import { expectError, expectValues, expected, fixture } from "./support.ts";
+
+const text = (path: string) => new TextDecoder().decode(fixture(path));
+
+describe("readCsv", () => {
+  it("reads numpy.savetxt output, taking its '# ' header as column names", () => {
+    const { columns, matrix } = readCsv(text("csv/savetxt.csv"), { name: "savetxt.csv" });
+    expect(columns).toEqual(expected.csv.columns);
+    expect([matrix.rows, matrix.cols]).toEqual([3, 3]);
+    expectValues(
+      matrix.data,
+      expected.csv.table.map((v: number | string) => (typeof v === "number" ? Math.fround(v) : v)),
+    );
+  });
+
+  it("detects tab delimiters and the absence of a header", () => {
+    const { columns, matrix } = readCsv(text("csv/plain.tsv"));
+    expect(columns).toBeNull();
+    expect([matrix.rows, matrix.cols]).toEqual([3, 3]);
+    expect(matrix.data[5]).toBe(1e10);
+  });
+
+  it("reads quoted fields, doubled quotes, CRLF line ends and blank lines", () => {
+    const { columns, matrix } = readCsv(text("csv/quoted-crlf.csv"));
+    expect(columns).toEqual(expected.csv.quoted.columns);
+    expectValues(matrix.data, expected.csv.quoted.values);
+  });
+
+  it("reads nan, inf and their spellings, and ignores a byte-order mark", () => {
+    const { matrix } = readCsv("\ufeffNaN,nan,inf,-Infinity,+INF,1e-3,.5,-7.");
+    expect(Array.from(matrix.data)).toEqual(
+      [NaN, NaN, Infinity, -Infinity, Infinity, Math.fround(1e-3), 0.5, -7],
+    );
+  });
+
+  it("honours explicit header and delimiter options", () => {
+    expect(readCsv("1,2\n3,4", { header: true }).columns).toEqual(["1", "2"]);
+    expect(readCsv("1\t2\n3\t4", { delimiter: "\t", header: false }).matrix.data).toEqual(
+      new Float32Array([1, 2, 3, 4]),
+    );
+  });
+
+  it("reads quoted fields spanning lines and counts their lines", () => {
+    expect(readCsv('"a\nb",c\n1,2\n').columns).toEqual(["a\nb", "c"]);
+    expectError(
+      () => readCsv('"a\nb",c\n1,2\n3,x', { name: "m.csv" }),
+      "E_CSV",
+      /m\.csv line 4, column 2: 'x' is not a number/,
+    );
+  });
+
+  it("finds the delimiter on the first non-blank line", () => {
+    expect(readCsv("\n   \n1\t2\n3\t4\n").matrix).toMatchObject({ rows: 2, cols: 2 });
+    expect(readCsv("  \r\n1,2\r\n3,4\r\n").matrix).toMatchObject({ rows: 2, cols: 2 });
+  });
+
+  it("stays linear on long blank lines and long malformed numbers", () => {
+    const started = performance.now();
+    expect(readCsv(" ".repeat(200_000)).matrix.rows).toBe(0);
+    expectError(
+      () => readCsv("9".repeat(200_000) + "x", { header: false }),
+      "E_CSV",
+      /line 1, column 1/,
+    );
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it("returns an empty matrix for empty input and for a header alone", () => {
+    expect(readCsv("")).toEqual(
+      { columns: null, matrix: { rows: 0, cols: 0, data: new Float32Array(0) } },
+    );
+    expect(readCsv("a,b,c\n")).toEqual(
+      { columns: ["a", "b", "c"], matrix: { rows: 0, cols: 3, data: new Float32Array(0) } },
+    );
+  });
+});
+
+describe("readCsv errors", () => {
+  it.each([
+    ["a non-numeric cell", "a,b\n1,2\n3,x\n", {}, /t\.csv line 3, column 2: 'x' is not a number/],
+    ["an empty cell", "1,2\n3,\n", {}, /t\.csv line 2, column 2: '' is not a number/],
+    [
+      "a header where none is expected",
+      "a,b\n1,2\n",
+      { header: false },
+      /t\.csv line 1, column 1: 'a' is not a number/,
+    ],
+    [
+      "a ragged row",
+      "a,b,c\n1,2,3\n\n4,5\n",
+      {},
+      /t\.csv line 4: 2 fields, expected 3 as on line 1/,
+    ],
+    ["an unterminated quote", 'a,b\n1,"2\n', {}, /t\.csv line 2: unterminated quoted field/],
+    [
+      "text after a closing quote",
+      'a,b\n1,"2"x\n',
+      {},
+      /t\.csv line 2: unexpected 'x' after a closing quote/,
+    ],
+  ] as const)("refuses %s with E_CSV naming the line", (_, input, options, pattern) => {
+    expectError(() => readCsv(input, { name: "t.csv", ...options }), "E_CSV", pattern);
+  });
+});
+
+describe("writeCsv", () => {
+  it("writes the shortest decimals that read back as the same float32", () => {
+    const data = new Float32Array([0.1, -2.5, 1 / 3, NaN, Infinity, -Infinity]);
+    const m = { rows: 2, cols: 3, data };
+    expect(writeCsv(m, ["a", "b, c", 'say "hi"'])).toBe(
+      'a,"b, c","say ""hi"""\n0.1,-2.5,0.33333334\nnan,inf,-inf\n',
+    );
+  });
+
+  it("round-trips random matrices exactly through readCsv", () => {
+    const m = randomMatrix(50, 7, 3);
+    const scaled = { ...m, data: m.data.map((v, i) => v * 10 ** ((i % 13) - 6)) };
+    const back = readCsv(writeCsv(scaled, ["a", "b", "c", "d", "e", "f", "g"]));
+    expect(back.columns).toEqual(["a", "b", "c", "d", "e", "f", "g"]);
+    expect(back.matrix).toEqual(scaled);
+  });
+
+  it("refuses column names that do not match the matrix", () => {
+    expectError(
+      () => writeCsv({ rows: 0, cols: 2, data: new Float32Array(0) }, ["a"]),
+      "E_SHAPE_MISMATCH",
+      /1 column names for a matrix of 2 columns/,
+    );
+  });
+});

@@ -1,0 +1,90 @@
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadBundle } from "../../src/io/bundle.ts";
+import { folderSource, loadBundleFromPath, readFileBytes, writeBundle } from "../../src/io/node.ts";
+import { FIXTURES, expectFixtureBundle, expectRejection, fixtureBundleFiles } from "./support.ts";
+
+let scratch: string;
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), "hidden-atlas-io-"));
+});
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+describe("folderSource", () => {
+  it("loads the fixture bundle folder and lists its files with / separators", async () => {
+    const source = folderSource(FIXTURES + "bundle");
+    expect(source.name).toBe("bundle");
+    expectFixtureBundle(await loadBundle(source));
+    expect((await source.list!()).sort()).toEqual([...fixtureBundleFiles().keys()].sort());
+    expect(await source.exists("layers")).toBe(false);
+  });
+});
+
+describe("loadBundleFromPath", () => {
+  const paths = ["bundle", "bundle/", "bundle/manifest.json", "bundle.zip"];
+  it.each(paths)("loads the fixture bundle from %s", async (path) => {
+    expectFixtureBundle(await loadBundleFromPath(FIXTURES + path));
+  });
+
+  it("loads a bare .npz with a synthesised manifest", async () => {
+    const bundle = await loadBundleFromPath(FIXTURES + "activations.npz", { layers: ["fc2"] });
+    expect([bundle.name, bundle.layers.map((l) => l.name)]).toEqual(["activations", ["fc2"]]);
+  });
+
+  it("refuses a path that is not a folder, .zip, .npz or manifest.json", async () => {
+    await expectRejection(
+      loadBundleFromPath(FIXTURES + "csv/savetxt.csv"),
+      "E_PARAM",
+      /invalid bundle path: .*savetxt\.csv \(expected a folder, a \.zip, an \.npz or a manifest\.json\)/,
+    );
+  });
+
+  it("reports a path that does not exist as E_IO naming it", async () => {
+    const error = await expectRejection(
+      loadBundleFromPath(join(scratch, "nope")),
+      "E_IO",
+      /cannot open .*nope: ENOENT/,
+    );
+    expect(error.details.path).toBe(join(scratch, "nope"));
+  });
+});
+
+describe("readFileBytes", () => {
+  it("returns the file's bytes and refuses a missing file with E_IO", async () => {
+    expect(await readFileBytes(FIXTURES + "bundle/manifest.json")).toEqual(
+      new Uint8Array(await readFile(FIXTURES + "bundle/manifest.json")),
+    );
+    await expectRejection(
+      readFileBytes(join(scratch, "missing.npy")),
+      "E_IO",
+      /cannot read .*missing\.npy: ENOENT/,
+    );
+  });
+});
+
+describe("writeBundle", () => {
+  it("writes a folder that loads back as the same bundle", async () => {
+    const bundle = await loadBundleFromPath(FIXTURES + "bundle.zip");
+    const dir = join(scratch, "written", "deep");
+    const manifest = await writeBundle(bundle, dir);
+    expect(manifest.layers.map((l) => l.file)).toEqual(["layers/dense.npy", "layers/conv.npy"]);
+    const back = await loadBundleFromPath(dir);
+    expect({ ...back, manifest: undefined }).toEqual({ ...bundle, manifest: undefined });
+    expect(JSON.parse(await readFile(join(dir, "manifest.json"), "utf8"))).toEqual(manifest);
+  });
+
+  it("reports a folder that cannot be created as E_IO", async () => {
+    const file = join(scratch, "a-file");
+    await writeFile(file, "x");
+    const layers = [{ name: "a", shape: [1], data: new Float32Array(1) }];
+    await expectRejection(
+      writeBundle({ name: "x", task: "regression", layers }, join(file, "sub")),
+      "E_IO",
+      /cannot write .*a-file.sub.manifest\.json/,
+    );
+  });
+});

@@ -1,0 +1,206 @@
+import { describe, expect, it } from "vitest";
+import { readNpz, writeNpz } from "../../src/io/npz.ts";
+import { listZip, unzipEntries, zipEntries } from "../../src/io/zip.ts";
+import { writeNpy } from "../../src/io/npy.ts";
+import { expectError, expectValues, expected, fixture } from "./support.ts";
+
+const CENTRAL_SIGNATURE = 0x02014b50;
+const LOCAL_SIGNATURE = 0x04034b50;
+
+/** Byte offsets of every record with this signature (central-directory or local headers). */
+function records(bytes: Uint8Array, signature: number): number[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const found: number[] = [];
+  for (let i = 0; i + 4 <= bytes.length; i++) if (view.getUint32(i, true) === signature) found.push(
+    i,
+  );
+  return found;
+}
+
+function patch(bytes: Uint8Array, edit: (view: DataView, copy: Uint8Array) => void): Uint8Array {
+  const copy = bytes.slice();
+  edit(new DataView(copy.buffer), copy);
+  return copy;
+}
+
+const arrays = {
+  a: { shape: [2, 3], data: new Float32Array([0, 1, 2, 3, 4, 5]) },
+  b: { shape: [4], data: new Int32Array([1, -2, 3, 4]) },
+};
+
+describe("readNpz on NumPy's archives", () => {
+  it.each(["stored", "compressed"])("readNpz(%s.npz) gives every array in order", (kind) => {
+    const npz = readNpz(fixture(`npz/${kind}.npz`), `${kind}.npz`);
+    expect([...npz.keys()]).toEqual(["a", "b", "c"]);
+    for (const key of ["a", "b", "c"]) {
+      expect(npz.get(key)!.shape).toEqual(expected.npz[key].shape);
+      expectValues(npz.get(key)!.data, expected.npz[key].values);
+    }
+    expect(npz.get("b")!.dtype).toBe("<i8");
+    expect(npz.get("c")!.dtype).toBe("|b1");
+  });
+
+  it("listZip reports np.savez entries as stored and np.savez_compressed ones as deflated", () => {
+    expect(listZip(fixture("npz/stored.npz"), "s").map((e) => e.compression)).toEqual([0, 0, 0]);
+    expect(listZip(fixture("npz/compressed.npz"), "c").map((e) => e.compression)).toEqual(
+      [8, 8, 8],
+    );
+  });
+});
+
+describe("writeNpz", () => {
+  it.each([false, true])("writeNpz (compress %s) round-trips through readNpz", (compress) => {
+    const back = readNpz(writeNpz(arrays, { compress }));
+    expect([...back.keys()]).toEqual(["a", "b"]);
+    expect(back.get("a")).toEqual({ ...arrays.a, dtype: "<f4" });
+    expect(back.get("b")).toEqual({ ...arrays.b, dtype: "<i4" });
+    expect(listZip(writeNpz(arrays, { compress }), "x").map((e) => e.compression)).toEqual(
+      compress ? [8, 8] : [0, 0],
+    );
+  });
+
+  it("writeNpz writes the same bytes every time, dated 1980-01-01 00:00", () => {
+    const first = writeNpz(new Map(Object.entries(arrays)), { compress: true });
+    expect(writeNpz(arrays, { compress: true })).toEqual(first);
+    const view = new DataView(first.buffer);
+    for (const at of records(first, LOCAL_SIGNATURE)) {
+      expect(view.getUint16(at + 10, true)).toBe(0); // DOS time
+      expect(view.getUint16(at + 12, true)).toBe((0 << 9) | (1 << 5) | 1); // DOS date 1980-01-01
+    }
+  });
+
+  it("unzipEntries inflates only the entries asked for", () => {
+    const zip = writeNpz(arrays, { compress: true });
+    const files = unzipEntries(zip, "x.npz", listZip(zip, "x.npz"), new Set(["b.npy"]));
+    expect([...files.keys()]).toEqual(["b.npy"]);
+    expect(files.get("b.npy")).toEqual(writeNpy(arrays.b));
+  });
+
+  it("writeNpz keeps insertion order", () => {
+    const back = readNpz(writeNpz({ zeta: arrays.b, alpha: arrays.a }));
+    expect([...back.keys()]).toEqual(["zeta", "alpha"]);
+  });
+});
+
+describe("zip errors", () => {
+  const stored = writeNpz(arrays);
+
+  it("readNpz refuses bytes that are not a zip with E_ZIP naming the archive", () => {
+    expectError(
+      () => readNpz(new Uint8Array(100), "junk.npz"),
+      "E_ZIP",
+      /junk\.npz: malformed zip archive: invalid zip data/,
+    );
+    expectError(() => readNpz(new Uint8Array(3), "tiny.npz"), "E_ZIP", /tiny\.npz/);
+  });
+
+  it("readNpz refuses an entry that is not an .npy file", () => {
+    const zip = zipEntries([["a.npy", writeNpy(arrays.a)], ["notes.txt", new Uint8Array([65])]]);
+    expectError(
+      () => readNpz(zip, "x.npz"),
+      "E_ZIP",
+      /x\.npz: entry 'notes\.txt' is not an \.npy file/,
+    );
+  });
+
+  it("readNpz names the archive and the entry when an .npy inside is bad", () => {
+    const zip = zipEntries([["a.npy", writeNpy(arrays.a).subarray(0, 130)]]);
+    expectError(
+      () => readNpz(zip, "x.npz"),
+      "E_TRUNCATED",
+      /^x\.npz\/a\.npy: the header announces 24 data bytes/,
+    );
+  });
+
+  it("listZip refuses declared sizes beyond 2 GiB before inflating anything (zip bomb)", () => {
+    const bomb = patch(stored, (view) => {
+      for (const at of records(stored, CENTRAL_SIGNATURE)) {
+        view.setUint32(at + 20, 0x7fffffff, true);
+        view.setUint32(at + 24, 0x7fffffff, true);
+      }
+    });
+    const error = expectError(
+      () => readNpz(bomb, "bomb.npz"),
+      "E_TOO_LARGE",
+      /bomb\.npz: the entries declare 4\.0 GiB/,
+    );
+    expect(error.details.bytesNeeded).toBe(2 * 0x7fffffff);
+  });
+
+  it("listZip refuses an entry whose declared size is impossible for its method", () => {
+    const lying = patch(
+      stored,
+      (view) => view.setUint32(records(stored, CENTRAL_SIGNATURE)[0] + 24, 1000, true),
+    );
+    expectError(
+      () => readNpz(lying, "x.npz"),
+      "E_ZIP",
+      /entry 'a\.npy' declares 1000 bytes from 152 stored bytes, which is impossible/,
+    );
+    const deflated = writeNpz(arrays, { compress: true });
+    const bomb = patch(
+      deflated,
+      (view) => view.setUint32(records(deflated, CENTRAL_SIGNATURE)[0] + 24, 10_000_000, true),
+    );
+    expectError(
+      () => readNpz(bomb, "x.npz"),
+      "E_ZIP",
+      /declares 10000000 bytes from \d+ deflated bytes/,
+    );
+  });
+
+  it("listZip refuses entries that declare more compressed bytes than the archive holds", () => {
+    const zip = patch(stored, (view) => {
+      const at = records(stored, CENTRAL_SIGNATURE)[0];
+      view.setUint32(at + 20, 100_000, true);
+      view.setUint32(at + 24, 100_000, true);
+    });
+    expectError(
+      () => readNpz(zip, "x.npz"),
+      "E_ZIP",
+      /the entries declare 100\d{3} compressed bytes but the archive has \d+/,
+    );
+  });
+
+  it("listZip refuses compression methods other than stored and deflate", () => {
+    const zip = patch(
+      stored,
+      (view) => view.setUint16(records(stored, CENTRAL_SIGNATURE)[1] + 10, 12, true),
+    );
+    expectError(() => readNpz(zip, "x.npz"), "E_ZIP", /entry 'b\.npy' uses compression method 12/);
+  });
+
+  it("listZip refuses duplicate entry names", () => {
+    const zip = patch(stored, (view, copy) => {
+      // Rename the central-directory entry "b.npy" to "a.npy".
+      for (const at of records(stored, CENTRAL_SIGNATURE)) {
+        if (copy[at + 46] === 0x62) copy[at + 46] = 0x61;
+      }
+    });
+    expectError(() => readNpz(zip, "x.npz"), "E_ZIP", /duplicate entry 'a\.npy'/);
+  });
+
+  it("unzipEntries turns corrupt deflate data into E_ZIP naming the entry", () => {
+    const deflated = writeNpz(arrays, { compress: true });
+    const at = records(deflated, LOCAL_SIGNATURE)[1];
+    const corrupt = patch(deflated, (_, copy) => copy.fill(0xff, at + 30 + 5, at + 30 + 25));
+    expectError(
+      () => readNpz(corrupt, "x.npz"),
+      "E_ZIP",
+      /x\.npz: malformed zip archive: entry 'b\.npy': invalid/,
+    );
+  });
+
+  it("unzipEntries refuses an entry that holds fewer bytes than declared", () => {
+    const truncated = patch(stored, (v) => {
+      const central = records(stored, CENTRAL_SIGNATURE)[1];
+      // Point entry b's local header beyond the archive: fflate then finds no data for it.
+      v.setUint32(central + 42, stored.length - 10, true);
+    });
+    expectError(
+      () => readNpz(truncated, "x.npz"),
+      "E_ZIP",
+      /entry 'b\.npy' holds \d+ bytes but the directory declares 144/,
+    );
+  });
+});
