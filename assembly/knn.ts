@@ -11,8 +11,8 @@
 //   queries  nQueries × d f32, processed for rows [q0, q1) only (the caller chunks the work
 //            to report progress and honour cancellation between chunks)
 //   selfOffset  when ≥ 0, query row q is base row selfOffset + q and is excluded
-//   outIndices  nQueries × k i32, outDistances nQueries × k f32; rows [q0, q1) written,
-//            nearest first
+//   outIndices  (q1 − q0) × k i32 and outDistances (q1 − q0) × k f32: query row q goes to
+//            row q − q0, nearest first
 //   scratch  knnScratchBytes(k) bytes
 // Complexity: O((q1 − q0) · nBase · (d + log k)); requires k ≤ nBase (minus one with self).
 
@@ -163,8 +163,8 @@ export function knnSearch(
         store<i32>(hi + ((<usize>end) << 2), i0);
         siftDown(hd, hi, end, 0);
       }
-      const oi = outIndices + ((<usize>q * <usize>k) << 2);
-      const od = outDistances + ((<usize>q * <usize>k) << 2);
+      const oi = outIndices + ((<usize>(q - q0) * <usize>k) << 2);
+      const od = outDistances + ((<usize>(q - q0) * <usize>k) << 2);
       for (let t = 0; t < k; t++) {
         const off = (<usize>t) << 2;
         store<i32>(oi + off, load<i32>(hi + off));
