@@ -248,10 +248,18 @@ export function finishDistances(out: usize, rows: i32, cols: i32, ld: i32, metri
   }
 }
 
-// Block of Y rows visited per pass over a block of X rows: 256 rows of d ≤ 256 floats stay in
-// a 256 KiB L2 while four X rows sit in L1.
+// Bytes of Y rows visited per pass over the X rows: a block this size stays in a 256 KiB L2
+// while four X rows sit in L1, so each Y row is read from memory once per block of X rows.
 // @ts-ignore: decorator
-@inline const COLUMN_BLOCK: i32 = 256;
+@inline const COLUMN_BLOCK_BYTES: i32 = 128 * 1024;
+// @ts-ignore: decorator
+@inline const MIN_COLUMN_BLOCK: i32 = 16;
+
+/** Y rows per cache block for rows of d floats. */
+// @ts-ignore: decorator
+@inline export function columnBlock(d: i32): i32 {
+  return max(MIN_COLUMN_BLOCK, (COLUMN_BLOCK_BYTES / max(1, d * 4)) & ~1);
+}
 
 /**
  * Distances between rows [i0, i1) of X and all ny rows of Y into out (ld = ny), blocked for
@@ -268,8 +276,9 @@ export function pairwiseDistances(
   out: usize,
 ): void {
   const diff = metric != METRIC_COSINE;
-  for (let j0 = 0; j0 < ny; j0 += COLUMN_BLOCK) {
-    const j1 = min(j0 + COLUMN_BLOCK, ny);
+  const block = columnBlock(d);
+  for (let j0 = 0; j0 < ny; j0 += block) {
+    const j1 = min(j0 + block, ny);
     const tile = out + ((<usize>j0) << 2);
     if (diff) sumTile(x, y, d, i0, i1, j0, j1, tile, ny, true);
     else sumTile(x, y, d, i0, i1, j0, j1, tile, ny, false);

@@ -16,12 +16,12 @@
 //   scratch  knnScratchBytes(k) bytes
 // Complexity: O((q1 − q0) · nBase · (d + log k)); requires k ≤ nBase (minus one with self).
 
-import { squaredDistanceTile, dotTile, METRIC_COSINE, METRIC_EUCLIDEAN } from "./distance";
+import { columnBlock, squaredDistanceTile, dotTile, METRIC_COSINE, METRIC_EUCLIDEAN } from "./distance";
 
 // Query rows per tile: a multiple of the register tile height (4).
 // @ts-ignore: decorator
 @inline const QUERY_BLOCK: i32 = 32;
-// Base rows per tile; with QUERY_BLOCK the distance tile is 32 KiB.
+// Most base rows per tile (fewer for long rows, see columnBlock); the tile is ≤ 32 KiB.
 // @ts-ignore: decorator
 @inline const BASE_BLOCK: i32 = 256;
 
@@ -121,11 +121,12 @@ export function knnSearch(
   const heapD = scratch + ((<usize>QUERY_BLOCK * <usize>BASE_BLOCK) << 2);
   const heapI = heapD + ((<usize>QUERY_BLOCK * <usize>k) << 2);
   const cosine = metric == METRIC_COSINE;
+  const baseBlock = min(BASE_BLOCK, columnBlock(d));
   for (let qb = q0; qb < q1; qb += QUERY_BLOCK) {
     const qe = min(qb + QUERY_BLOCK, q1);
     const nq = qe - qb;
-    for (let jb = 0; jb < nBase; jb += BASE_BLOCK) {
-      const je = min(jb + BASE_BLOCK, nBase);
+    for (let jb = 0; jb < nBase; jb += baseBlock) {
+      const je = min(jb + baseBlock, nBase);
       const nb = je - jb;
       // Tile rows are query rows qb.. ; columns base rows jb..
       if (cosine) dotTile(queries, base, d, qb, qe, jb, je, tile, BASE_BLOCK);

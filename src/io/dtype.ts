@@ -105,7 +105,8 @@ export function decodeElements(
   file: string,
 ): TypedArray {
   // A copy, so the result is aligned whatever the offset and does not alias the input.
-  const raw = bytes.slice(start, start + count * type.itemsize);
+  // (Uint8Array's slice, not Buffer's: Node's Buffer#slice returns a view of a shared pool.)
+  const raw = Uint8Array.prototype.slice.call(bytes, start, start + count * type.itemsize);
   if (type.itemsize > 1 && type.littleEndian !== HOST_LITTLE_ENDIAN) swapBytes(raw, type.itemsize);
   const buffer = raw.buffer;
   switch (type.kind + type.itemsize) {

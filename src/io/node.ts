@@ -72,16 +72,17 @@ export async function loadBundleFromPath(
   path: string,
   options: LoadBundleOptions = {},
 ): Promise<Bundle> {
+  return loadBundle(await bundleSourceFromPath(path), options);
+}
+
+/** The BundleSource for a folder, a .zip, an .npz, or the folder of a manifest.json path. */
+export async function bundleSourceFromPath(path: string): Promise<BundleSource> {
   let isDirectory: boolean;
   try {
     isDirectory = (await stat(path)).isDirectory();
   } catch (error) {
     throw ioError(`cannot open ${path}`, path, error);
   }
-  return loadBundle(await sourceForPath(path, isDirectory), options);
-}
-
-async function sourceForPath(path: string, isDirectory: boolean): Promise<BundleSource> {
   const lower = path.toLowerCase();
   if (isDirectory) return folderSource(path);
   if (basename(path) === MANIFEST_FILE) return folderSource(dirname(path));

@@ -21,6 +21,9 @@ async function indexFor(matrix: Matrix, metric: Metric): Promise<KnnIndex> {
   return index;
 }
 
+/** The progress and cancellation hooks of a task, as library options. */
+const runOptions = ({ signal, onProgress }: TaskContext) => ({ signal, onProgress });
+
 /** A matrix passed inline or by the key of a `put`. */
 type MatrixArg = { matrix: Matrix } | { key: string };
 const matrixOf = (args: MatrixArg, context: TaskContext): Matrix =>
@@ -28,13 +31,13 @@ const matrixOf = (args: MatrixArg, context: TaskContext): Matrix =>
 
 export const tasks: Record<string, Task> = {
   knn: (async (args: MatrixArg & { k: number; metric?: Metric }, context: TaskContext) =>
-    knn(matrixOf(args, context), { k: args.k, metric: args.metric, signal: context.signal, onProgress: context.onProgress })) as Task,
+    knn(matrixOf(args, context), { k: args.k, metric: args.metric, ...runOptions(context) })) as Task,
 
   pca: (async (args: MatrixArg & { nComponents?: number }, context: TaskContext) =>
-    pca(matrixOf(args, context), { nComponents: args.nComponents, signal: context.signal, onProgress: context.onProgress })) as Task,
+    pca(matrixOf(args, context), { nComponents: args.nComponents, ...runOptions(context) })) as Task,
 
   "explore.projection": (async (args: MatrixArg & { layer: string; maxPoints: number; seed: number }, context: TaskContext) =>
-    exploreProjection(matrixOf(args, context), args, context)) as Task,
+    exploreProjection(matrixOf(args, context), args, runOptions(context))) as Task,
 
   "explore.neighbors": (async (args: MatrixArg & { point: number; k: number; metric: "euclidean" | "cosine" }, context: TaskContext) =>
     exploreNeighbors(await indexFor(matrixOf(args, context), args.metric), args)) as Task,

@@ -374,3 +374,13 @@ describe("writeNpy", () => {
     );
   });
 });
+
+describe("readNpy on Node Buffers", () => {
+  it("reads a Buffer that is a view into a shared pool (Buffer#slice does not copy)", () => {
+    const bytes = writeNpy({ shape: [3, 2], data: new Float32Array([1, 2, 3, 4, 5, 6]) });
+    // Buffer.from(array) of a small size lands in Node's shared pool at a non-zero offset.
+    const pooled = Buffer.concat([Buffer.from([9, 9, 9]), Buffer.from(bytes)]).subarray(3);
+    expect(pooled.byteOffset).toBeGreaterThan(0);
+    expect(Array.from(readNpy(pooled).data)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});

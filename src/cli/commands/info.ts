@@ -1,5 +1,5 @@
 /** `hidden-atlas info BUNDLE`: what a bundle holds, after full validation. */
-import { loadBundleSource } from "../bundles.ts";
+import { bundleSourceFromPath } from "../../io/node.ts";
 import { openBundle } from "../../io/digest.ts";
 import type { Command } from "../command.ts";
 import { formatOption } from "../command.ts";
@@ -16,7 +16,7 @@ export const infoCommand: Command = {
     },
   },
   async run({ positionals: [path], options }, { stdout }) {
-    const source = await loadBundleSource(path);
+    const source = await bundleSourceFromPath(path);
     const bundle = await openBundle(source, { allowNonFinite: options["allow-non-finite"] as boolean });
     const layers = bundle.layers.map((l) => ({
       name: l.name,

@@ -5,7 +5,7 @@ import { openBundle } from "../../io/digest.ts";
 import { NOTEBOOK_REPORTS } from "../../report/notebooks.ts";
 import { renderReport } from "../../report/report.ts";
 import type { Command } from "../command.ts";
-import { loadBundleSource } from "../bundles.ts";
+import { bundleSourceFromPath } from "../../io/node.ts";
 import { writeTextFile } from "../files.ts";
 import { terminalProgress, toJson } from "../output.ts";
 
@@ -56,7 +56,7 @@ export const reportCommand: Command = {
     if (!options.bundle) throw new HiddenAtlasError("E_USAGE", "report needs --bundle DIR");
     if (!options.out) throw new HiddenAtlasError("E_USAGE", "report needs --out FILE.html");
     const params = parseSettings(notebook, options.set as string[], report.defaults);
-    const bundle = await openBundle(await loadBundleSource(options.bundle as string));
+    const bundle = await openBundle(await bundleSourceFromPath(options.bundle as string));
     const { document } = new JSDOM("<!doctype html><html><body></body></html>").window;
     const spec = await report.build(bundle, params, { sha256: bundle.sha256, date: options.date as string | undefined, document }, { onProgress: terminalProgress(stderr) });
     await writeTextFile(options.out as string, renderReport(spec));

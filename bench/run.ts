@@ -1,0 +1,27 @@
+/**
+ * `npm run bench [-- NAME ...]`: run the named benchmarks (all by default), print a table of
+ * Hidden Atlas vs anchor with ratios, and write bench/results.json.
+ */
+import { writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { distanceBenchmark } from "./distance.ts";
+import { formatRows, type Benchmark, type BenchRow } from "./harness.ts";
+import { knnBenchmark } from "./knn.ts";
+
+const BENCHMARKS: Benchmark[] = [distanceBenchmark, knnBenchmark];
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !BENCHMARKS.some((b) => b.name === w));
+if (unknown.length) {
+  console.error(`unknown benchmark(s): ${unknown.join(", ")}; known: ${BENCHMARKS.map((b) => b.name).join(", ")}`);
+  process.exit(2);
+}
+const chosen = BENCHMARKS.filter((b) => wanted.length === 0 || wanted.includes(b.name));
+const rows: BenchRow[] = [];
+console.log(`Hidden Atlas benchmarks · Node ${process.version} · ${cpus()[0]?.model ?? "unknown CPU"} · single thread\n`);
+for (const benchmark of chosen) {
+  console.error(`running ${benchmark.name}: ${benchmark.description} …`);
+  rows.push(...(await benchmark.run()));
+}
+console.log(formatRows(rows));
+writeFileSync(new URL("./results.json", import.meta.url), JSON.stringify({ node: process.version, date: new Date().toISOString(), rows }, null, 2) + "\n");

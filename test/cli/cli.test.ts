@@ -1,0 +1,130 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { knn } from "../../src/algo/knn.ts";
+import { COMMANDS, main } from "../../src/cli/main.ts";
+import { readNpy, writeNpy } from "../../src/io/npy.ts";
+import { HOSTILE_NAME, writeHostileBundle } from "../support/bundles.ts";
+import { randomMatrix } from "../helpers.ts";
+
+/** Run the CLI in-process, capturing stdout and stderr. */
+async function run(...argv: string[]) {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(argv, {
+    stdout: { write: (t: string) => (stdout += t) },
+    stderr: { write: (t: string) => (stderr += t), isTTY: false },
+  });
+  return { code, stdout, stderr };
+}
+
+const tmp = () => mkdtempSync(join(tmpdir(), "atlas-cli-"));
+const digits = new URL("../../data/digits", import.meta.url).pathname;
+
+describe("hidden-atlas", () => {
+  it("prints an overview with every command, and --help for each command lists options with defaults", async () => {
+    const overview = await run("--help");
+    expect(overview.code).toBe(0);
+    for (const c of COMMANDS) {
+      expect(overview.stdout).toContain(c.spec.name);
+      const help = await run(c.spec.name, "--help");
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain(`hidden-atlas ${c.spec.name}`);
+      for (const name of Object.keys(c.spec.options)) expect(help.stdout).toContain(`--${name}`);
+    }
+    expect((await run("knn", "--help")).stdout).toMatch(/--k INTEGER\s+neighbours per row.*\(default: 5\)/);
+  });
+
+  it("exits 2 on bad usage and 1 on a HiddenAtlasError, with the code on stderr", async () => {
+    expect((await run()).code).toBe(2);
+    expect((await run("frobnicate")).code).toBe(2);
+    const missing = await run("knn");
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/missing INPUT/);
+    const badFlag = await run("knn", "x.npy", "--kk", "3");
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr).toMatch(/E_USAGE/);
+    expect((await run("knn", "x.npy", "--k", "two")).stderr).toMatch(/--k expects an integer, got "two"/);
+    const noFile = await run("knn", join(tmp(), "none.npy"));
+    expect(noFile.code).toBe(1);
+    expect(noFile.stderr).toMatch(/E_IO/);
+    expect(noFile.stdout).toBe("");
+  });
+
+  it("knn prints the k nearest other rows of each row as JSON, equal to the library", async () => {
+    const dir = tmp();
+    const X = randomMatrix(40, 6, 5);
+    const input = join(dir, "x.npy");
+    writeFileSync(input, writeNpy({ shape: [40, 6], data: X.data }));
+    const { code, stdout, stderr } = await run("knn", input, "--k", "4", "--format", "json");
+    expect(code).toBe(0);
+    expect(stderr).toBe(""); // no progress bar when stderr is not a terminal
+    const printed = JSON.parse(stdout);
+    const expected = await knn(X, { k: 4 });
+    expect(printed.indices).toHaveLength(40);
+    expect(printed.indices.flat()).toEqual(Array.from(expected.indices));
+    expect(printed.distances.flat().map((d: number) => Math.fround(d))).toEqual(Array.from(expected.distances));
+    for (let i = 0; i < 40; i++) expect(printed.indices[i]).not.toContain(i);
+  });
+
+  it("knn writes .npy outputs and a CSV form; cosine metric is accepted", async () => {
+    const dir = tmp();
+    const X = randomMatrix(25, 3, 8);
+    const input = join(dir, "x.npy");
+    writeFileSync(input, writeNpy({ shape: [25, 3], data: X.data }));
+    const out = await run("knn", input, "--k", "3", "--metric", "cosine", "--out-indices", join(dir, "i.npy"), "--out-distances", join(dir, "d.npy"));
+    expect(out.code).toBe(0);
+    expect(JSON.parse(out.stdout)).toMatchObject({ n: 25, k: 3, metric: "cosine" });
+    const indices = readNpy(readFileSync(join(dir, "i.npy")));
+    expect(indices.shape).toEqual([25, 3]);
+    expect(indices.dtype).toBe("<i4");
+    const expected = await knn(X, { k: 3, metric: "cosine" });
+    expect(Array.from(indices.data)).toEqual(Array.from(expected.indices));
+    const csv = await run("knn", input, "--k", "2", "--format", "csv");
+    const lines = csv.stdout.trim().split("\n");
+    expect(lines[0]).toBe("row,rank,neighbor,distance");
+    expect(lines).toHaveLength(1 + 25 * 2);
+  });
+
+  it("info validates a bundle and prints its layers and hash", async () => {
+    const { code, stdout } = await run("info", digits);
+    expect(code).toBe(0);
+    const info = JSON.parse(stdout);
+    expect(info).toMatchObject({ name: "digits", task: "classification", samples: 1797 });
+    expect(info.layers[0]).toMatchObject({ name: "pixels", dimension: 64 });
+    expect(info.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("report explore --set k=10 writes the same kind of report as the notebook, escaped", async () => {
+    const dir = tmp();
+    const out = join(dir, "r.html");
+    const { code, stdout } = await run("report", "explore", "--bundle", digits, "--set", "k=10", "--set", "point=3", "--out", out, "--date", "2026-01-01");
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ notebook: "explore", dataset: "digits", parameters: { k: 10, point: 3 } });
+    const html = readFileSync(out, "utf8");
+    expect(html).toContain("<th>k</th><td>10</td>");
+    expect(html).toContain("2026-01-01");
+    expect(html).toContain("Nearest neighbours of sample #3");
+    expect((html.match(/<img class="thumb"/g) ?? []).length).toBe(11);
+    expect(html).not.toMatch(/<script/i);
+
+    const hostile = await writeHostileBundle();
+    const r2 = await run("report", "explore", "--bundle", hostile, "--out", join(dir, "h.html"));
+    expect(r2.code).toBe(0);
+    const escaped = readFileSync(join(dir, "h.html"), "utf8");
+    expect(escaped).not.toContain(HOSTILE_NAME);
+    expect(escaped).toContain("&lt;img src=x onerror=alert(1)&gt;");
+    expect(escaped).not.toContain("<b>bundle</b>");
+  });
+
+  it("report rejects unknown notebooks and parameters as usage errors", async () => {
+    expect((await run("report", "nope", "--bundle", digits, "--out", "x.html")).code).toBe(2);
+    const bad = await run("report", "explore", "--bundle", digits, "--set", "kk=3", "--out", "x.html");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown parameter "kk" for explore/);
+    const range = await run("report", "explore", "--bundle", digits, "--set", "k=0", "--out", join(tmp(), "x.html"));
+    expect(range.code).toBe(1);
+    expect(range.stderr).toMatch(/E_PARAM: invalid k: 0/);
+  });
+});

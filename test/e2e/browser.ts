@@ -1,0 +1,83 @@
+/**
+ * Shared set-up for end-to-end tests: serve the built site (dist/site) on 127.0.0.1 with the
+ * CLI's own static server, drive Debian's Chromium through playwright-core, and record every
+ * page error and every request that leaves 127.0.0.1.
+ */
+import { existsSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { extname, join, normalize, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type Page } from "playwright-core";
+
+export const SITE = fileURLToPath(new URL("../../dist/site", import.meta.url));
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html",
+  ".js": "text/javascript",
+  ".css": "text/css",
+  ".json": "application/json",
+  ".wasm": "application/wasm",
+  ".svg": "image/svg+xml",
+  ".woff2": "font/woff2",
+};
+
+/** A static server for dist/site on a free port of 127.0.0.1. */
+export async function serveSite(): Promise<{ url: string; close(): Promise<void> }> {
+  if (!existsSync(join(SITE, "index.html"))) throw new Error("dist/site is missing: run `npm run build` first");
+  const server: Server = createServer(async (req, res) => {
+    let file = normalize(join(SITE, decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)));
+    if (!file.startsWith(SITE + sep) && file !== SITE) return void res.writeHead(403).end();
+    try {
+      if ((await stat(file)).isDirectory()) file = join(file, "index.html");
+      await stat(file);
+    } catch {
+      return void res.writeHead(404).end();
+    }
+    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
+    createReadStream(file).pipe(res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+export function chromePath(): string {
+  return process.env.CHROME_PATH ?? "/usr/bin/chromium";
+}
+
+export async function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromePath(),
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+  });
+}
+
+export interface Watched {
+  page: Page;
+  errors: string[];
+  /** Requests to anything but 127.0.0.1 (or data:/blob: URLs). */
+  external: string[];
+}
+
+/** A page that records errors and off-machine requests. */
+export async function watchedPage(browser: Browser, options: { acceptDownloads?: boolean } = {}): Promise<Watched> {
+  const context = await browser.newContext({ acceptDownloads: options.acceptDownloads ?? true, viewport: { width: 1100, height: 1400 } });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  const external: string[] = [];
+  page.on("pageerror", (error) => errors.push(String(error)));
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(`console: ${message.text()}`);
+  });
+  page.on("response", (response) => {
+    if (response.status() >= 400) errors.push(`HTTP ${response.status()} ${response.url()}`);
+  });
+  page.on("request", (request) => {
+    const url = new URL(request.url());
+    if (!["data:", "blob:"].includes(url.protocol) && url.hostname !== "127.0.0.1") external.push(request.url());
+  });
+  return { page, errors, external };
+}

@@ -1,0 +1,163 @@
+/**
+ * End-to-end: the built site (npm run build) served on 127.0.0.1 and driven in Chromium.
+ * Every notebook opens without page errors and without a request leaving the machine; the
+ * explore notebook draws the digits, reacts to its slider and clicks, and exports a report.
+ */
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HOSTILE_NAME, hostileBundleZip } from "../support/bundles.ts";
+import { SITE, launch, serveSite, watchedPage } from "./browser.ts";
+
+let server: Awaited<ReturnType<typeof serveSite>>;
+let browser: Browser;
+
+beforeAll(async () => {
+  server = await serveSite();
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const notebooks = readdirSync(SITE).filter((f) => f.endsWith(".html"));
+
+/** Wait until the notebook's cells have settled (no pending cell, no running progress bar). */
+async function settled(page: import("playwright-core").Page) {
+  await page.waitForLoadState("networkidle");
+  await page.waitForFunction(() => !document.querySelector(".observablehq--running, .observablehq--pending"));
+}
+
+describe("notebook site", () => {
+  it("builds a page for the gallery and every notebook", () => {
+    expect(notebooks).toContain("index.html");
+    expect(notebooks).toContain("explore.html");
+  });
+
+  for (const name of notebooks) {
+    it(`${name} opens with no page error and no request off 127.0.0.1`, async () => {
+      const { page, errors, external } = await watchedPage(browser);
+      await page.goto(server.url + name);
+      await settled(page);
+      await page.waitForTimeout(500);
+      expect(errors).toEqual([]);
+      expect(external).toEqual([]);
+      expect(await page.locator(".observablehq--error").count()).toBe(0);
+      await page.context().close();
+    });
+  }
+
+  it("the gallery links every notebook", async () => {
+    const { page } = await watchedPage(browser);
+    await page.goto(server.url + "index.html");
+    const links = await page.locator(".atlas-card").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
+    for (const name of notebooks.filter((n) => n !== "index.html")) expect(links).toContain(`./${name}`);
+    await page.context().close();
+  });
+});
+
+describe("explore notebook", () => {
+  it("shows the digits as a PCA scatter coloured by label with a legend, and neighbours with distances", async () => {
+    const { page, errors } = await watchedPage(browser);
+    await page.goto(server.url + "explore.html");
+    await settled(page);
+    const figure = page.locator(".atlas-scatter figure");
+    await figure.waitFor();
+    // 10 class swatches in the legend, one dot per digit.
+    const swatches = await figure.locator(".plot-swatches > *, [class$='-swatch']").allInnerTexts();
+    expect(swatches.map((s) => s.trim())).toEqual(["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+    expect(await figure.locator("svg circle").count()).toBeGreaterThanOrEqual(1797);
+    expect(await page.getByText("PC1 (14.9 % of variance)").count()).toBe(1);
+    // Neighbour table: the query row plus k = 10 neighbours, nearest first, all zeros here.
+    const rows = page.locator("table.atlas-neighbors tbody tr");
+    expect(await rows.count()).toBe(11);
+    const distances = (await rows.locator("td:nth-child(3)").allInnerTexts()).map(Number);
+    expect(distances.slice(1)).toEqual([...distances.slice(1)].sort((a, b) => a - b));
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it("moving the k slider re-renders neighbours and rings; clicking a point selects it; the URL follows", async () => {
+    const { page, errors } = await watchedPage(browser);
+    await page.goto(server.url + "explore.html");
+    await settled(page);
+    const rings = page.locator(".atlas-overlay circle");
+    expect(await rings.count()).toBe(11); // 10 neighbours + the selected point
+    const slider = page.locator("input[type=range]").first();
+    await slider.fill("20");
+    await page.waitForFunction(() => document.querySelectorAll("table.atlas-neighbors tbody tr").length === 21);
+    expect(await rings.count()).toBe(21);
+    expect(page.url()).toMatch(/[?&]k=20\b/);
+
+    // Click a point far from sample 0: the caption names the new point.
+    const before = await page.locator("table.atlas-neighbors caption").innerText();
+    const svg = page.locator(".atlas-scatter figure > svg").last();
+    const box = (await svg.boundingBox())!;
+    await page.mouse.click(box.x + box.width * 0.85, box.y + box.height * 0.4);
+    await page.waitForFunction((old) => document.querySelector("table.atlas-neighbors caption")?.textContent !== old, before);
+    const point = Number(new URL(page.url()).searchParams.get("point"));
+    expect(point).not.toBe(0);
+    expect(await page.locator("table.atlas-neighbors caption").innerText()).toContain(`#${point}`);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it("exports a report with the figure, the parameters and the data's hash", async () => {
+    const { page, errors } = await watchedPage(browser);
+    await page.goto(server.url + "explore.html?k=7&point=5");
+    await settled(page);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export report" }).click()]);
+    const html = readFileSync((await download.path())!, "utf8");
+    expect(html).toContain("<th>k</th><td>7</td>");
+    expect(html).toContain("<th>point</th><td>5</td>");
+    // The bundle hash: sha256 of the sorted `sha256sum` listing of the bundle's files.
+    const listing = ["images.npy", "labels.npy", "manifest.json"]
+      .map((f) => `${createHash("sha256").update(readFileSync(join(SITE, "digits", f))).digest("hex")}  ${f}\n`)
+      .join("");
+    expect(html).toContain(`<code>${createHash("sha256").update(listing).digest("hex")}</code>`);
+    expect(html).toMatch(/<svg[^>]*class="plot-/);
+    expect(html).not.toMatch(/<script/i);
+    expect(html).toContain("Nearest neighbours of sample #5");
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it("opens a user's .zip bundle and shows a hostile class name as text, never as markup", async () => {
+    const { page, errors } = await watchedPage(browser);
+    let dialogs = 0;
+    page.on("dialog", async (dialog) => {
+      dialogs++;
+      await dialog.dismiss();
+    });
+    await page.goto(server.url + "explore.html");
+    await settled(page);
+    await page.locator(".atlas-picker input[type=file]:not([webkitdirectory])").setInputFiles({
+      name: "hostile.zip",
+      mimeType: "application/zip",
+      buffer: Buffer.from(hostileBundleZip()),
+    });
+    await page.getByText("60 samples").waitFor();
+    await settled(page);
+    const legend = await page.locator(".atlas-scatter figure").innerText();
+    expect(legend).toContain(HOSTILE_NAME);
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export report" }).click()]);
+    const html = readFileSync((await download.path())!, "utf8");
+    expect(html).not.toContain(HOSTILE_NAME);
+    expect(html).toContain("&lt;img src=x onerror=alert(1)&gt;");
+    // Open the report itself: nothing runs, nothing is fetched.
+    const report = await watchedPage(browser);
+    report.page.on("dialog", () => dialogs++);
+    await report.page.setContent(html);
+    await report.page.waitForTimeout(300);
+    expect(await report.page.locator('img[src="x"]').count()).toBe(0);
+    expect(report.external).toEqual([]);
+    expect(dialogs).toBe(0);
+    expect(errors).toEqual([]);
+    await page.context().close();
+    await report.page.context().close();
+  });
+});
