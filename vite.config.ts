@@ -16,25 +16,25 @@ const notebooksDir = join(root, "notebooks");
 
 /** CDN packages the kit loads at run time, served from node_modules instead. */
 const OFFLINE_PACKAGES = ["@observablehq/plot", "@observablehq/inputs", "d3-dsv", "d3", "htl"];
-const CDN_ESM = /^https:\/\/cdn\.jsdelivr\.net\/npm\/((?:@[^/@]+\/)?[^/@]+)(?:@[^/]*)?\/\+esm$/;
+/** A jsDelivr ESM URL; group 1 is the package name (version, if any, dropped). */
+const CDN_IMPORT = /https:\/\/cdn\.jsdelivr\.net\/npm\/((?:@[^/@"'`]+\/)?[^/@"'`]+)(?:@[^/"'`]*)?\/\+esm/g;
 const INPUTS_CSS_CDN = "https://cdn.jsdelivr.net/npm/@observablehq/inputs/dist/index.css";
 
+/**
+ * Rewrite the kit's CDN imports of our offline packages into bare specifiers in the source
+ * text, so both the dev server (which never resolves http: imports) and the build resolve them
+ * from node_modules; and point the Inputs stylesheet's CDN @import at the installed file.
+ */
 function offlineLibraries(): Plugin {
   return {
     name: "hidden-atlas:offline-libraries",
     enforce: "pre",
-    async resolveId(source, importer) {
-      const match = CDN_ESM.exec(source);
-      if (match && OFFLINE_PACKAGES.includes(match[1])) {
-        return this.resolve(match[1], importer, { skipSelf: true });
-      }
-      return null;
-    },
-    transform(code, id) {
-      if (code.includes(INPUTS_CSS_CDN)) {
-        return code.replaceAll(INPUTS_CSS_CDN, "@observablehq/inputs/dist/index.css");
-      }
-      return null;
+    transform(code) {
+      if (!code.includes("cdn.jsdelivr.net/npm/")) return null;
+      const rewritten = code
+        .replaceAll(INPUTS_CSS_CDN, "@observablehq/inputs/dist/index.css")
+        .replace(CDN_IMPORT, (url: string, name: string) => (OFFLINE_PACKAGES.includes(name) ? name : url));
+      return rewritten === code ? null : { code: rewritten, map: null };
     },
   };
 }
@@ -50,6 +50,9 @@ export default defineConfig({
     observable({ template: join(notebooksDir, "template.html") }),
   ],
   worker: { format: "es" },
+  // The dev server's dependency pre-bundler does not run our resolveId hook, so the kit's
+  // runtime (which imports the CDN) must not be pre-bundled; it is plain ESM anyway.
+  optimizeDeps: { exclude: ["observable:runtime", "@observablehq/notebook-kit"] },
   server: { host: "127.0.0.1", fs: { allow: [root] } },
   preview: { host: "127.0.0.1" },
   build: {
