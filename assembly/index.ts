@@ -29,3 +29,4 @@ export { knnSearch, knnScratchBytes } from "./knn";
 export { symmetricEigen, fixEigenvectorSigns } from "./linalg";
 export { columnMeans, covariance, covarianceScratchBytes, projectCentered } from "./stats";
 export { sha256Init, sha256Update, sha256Final } from "./hash";
+export * from "./nn";

@@ -1,0 +1,3 @@
+export { Network, type Loss, type ActivityPenalty } from "./network.ts";
+export { Trainer, TrainingData, type TrainerOptions, type EpochResult } from "./trainer.ts";
+export { resolveNetwork, type LayerSpec, type NetworkSpec, type ResolvedLayer } from "./spec.ts";
