@@ -29,6 +29,8 @@ export interface LayerInput {
   kind?: LayerKind;
   /** Where to write it; generated from the name when absent. */
   file?: string;
+  /** Stored dtype, e.g. "<f2" to halve the size (default "<f4"). */
+  dtype?: string;
 }
 
 /** What a bundle is written from; a loaded `Bundle` is one. */
@@ -43,6 +45,10 @@ export interface BundleInput {
   predictions?: Matrix;
   split?: Uint8Array;
   checkpoints?: readonly { epoch: number; layers: readonly LayerInput[] }[];
+  /** Sample indices the checkpoint layers' rows correspond to (manifest `trace`). */
+  trace?: Int32Array;
+  /** The trained network (manifest `model`). */
+  model?: { spec: object; parameters: Float32Array };
   meta?: Record<string, unknown>;
 }
 
@@ -119,6 +125,11 @@ export function encodeBundle(bundle: BundleInput): {
     }
     json[field] = put(claim(undefined, field, field), arr, field);
   }
+  if (bundle.model !== undefined) {
+    const parameters = { shape: [bundle.model.parameters.length], data: bundle.model.parameters };
+    json.model = { spec: bundle.model.spec, parameters: put(claim(undefined, "model", "model.parameters"), parameters, "model.parameters") };
+  }
+  if (bundle.trace !== undefined) json.trace = put(claim(undefined, "trace", "trace"), { shape: [bundle.trace.length], data: bundle.trace }, "trace");
   if (bundle.checkpoints !== undefined) {
     json.checkpoints = bundle.checkpoints.map(({ epoch, layers }, c) => ({
       epoch,

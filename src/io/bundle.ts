@@ -53,6 +53,10 @@ export interface Bundle {
   /** 0 train, 1 test, per sample. */
   split?: Uint8Array;
   checkpoints?: Checkpoint[];
+  /** Samples whose activations the checkpoints hold (manifest `trace`), ascending or not. */
+  trace?: Int32Array;
+  /** The trained network: its description and parameters (manifest `model`). */
+  model?: { spec: Record<string, unknown>; parameters: Float32Array };
   meta?: Record<string, unknown>;
 }
 
@@ -113,15 +117,56 @@ export async function loadBundle(
     bundle.predictions = await reader.matrix(manifest.predictions, "predictions");
   }
   if (manifest.split !== undefined) bundle.split = await reader.split(manifest.split);
+  if (manifest.trace !== undefined) bundle.trace = await readTrace(source, manifest.trace, manifest.samples);
   if (manifest.checkpoints !== undefined) {
+    const rows = bundle.trace?.length ?? manifest.samples;
+    const checkpointReader = new ArrayReader(source, rows, allowNonFinite, bundle.trace ? "trace entries" : "manifest samples");
     bundle.checkpoints = [];
     for (const [c, { epoch, layers }] of manifest.checkpoints.entries()) {
       const field = `checkpoints[${c}].layers`;
-      bundle.checkpoints.push({ epoch, layers: await reader.layers(layers, field, wanted) });
+      bundle.checkpoints.push({ epoch, layers: await checkpointReader.layers(layers, field, wanted) });
     }
   }
+  if (manifest.model !== undefined) bundle.model = await readModel(source, manifest.model.spec, manifest.model.parameters);
   if (manifest.meta !== undefined) bundle.meta = manifest.meta;
   return bundle;
+}
+
+/** The model's parameters: a 1-d array of finite values. */
+async function readModel(source: BundleSource, spec: Record<string, unknown>, file: string): Promise<{ spec: Record<string, unknown>; parameters: Float32Array }> {
+  const label = `${source.name}/${file}`;
+  const arr = readNpy(await source.read(file), label);
+  if (arr.shape.length !== 1) {
+    throw new HiddenAtlasError("E_SHAPE_MISMATCH", `${label} (model.parameters) has shape ${formatShape(arr.shape)}, expected a 1-d array`, { file, field: "model.parameters" });
+  }
+  const parameters = toFloat32(arr);
+  const bad = parameters.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new HiddenAtlasError("E_NON_FINITE", `${label} (model.parameters) has a non-finite value at index ${bad}`, { file, row: bad });
+  return { spec, parameters };
+}
+
+/** The trace: distinct integer sample indices in [0, samples). */
+async function readTrace(source: BundleSource, file: string, samples: number): Promise<Int32Array> {
+  const label = `${source.name}/${file}`;
+  const arr = readNpy(await source.read(file), label);
+  if (arr.shape.length !== 1) {
+    throw new HiddenAtlasError("E_SHAPE_MISMATCH", `${label} (trace) has shape ${formatShape(arr.shape)}, expected a 1-d array of sample indices`, { file, field: "trace" });
+  }
+  const trace = new Int32Array(arr.data.length);
+  const seen = new Set<number>();
+  for (let i = 0; i < trace.length; i++) {
+    const value = arr.data[i];
+    if (!Number.isInteger(value) || value < 0 || value >= samples || seen.has(value)) {
+      throw new HiddenAtlasError(
+        "E_MANIFEST",
+        `${label} (trace): entry ${i} is ${value}, expected a distinct integer sample index in [0, ${samples})`,
+        { file, field: "trace", row: i, value },
+      );
+    }
+    seen.add(value);
+    trace[i] = value;
+  }
+  return trace;
 }
 
 async function readManifest(source: BundleSource): Promise<Manifest> {
@@ -172,6 +217,8 @@ class ArrayReader {
     private readonly source: BundleSource,
     private readonly samples: number,
     private readonly allowNonFinite: boolean,
+    /** What `samples` counts, for messages. */
+    private readonly rowsAre = "manifest samples",
   ) {}
 
   /** Read `file` (named by manifest `field`) and check that it has `samples` rows. */
@@ -182,7 +229,7 @@ class ArrayReader {
       throw new HiddenAtlasError(
         "E_SHAPE_MISMATCH",
         `${label} (${field}) has shape ${formatShape(arr.shape)}, expected ${this.samples} rows ` +
-          `(manifest samples)`,
+          `(${this.rowsAre})`,
         { file, field, found: arr.shape[0] ?? null, expected: this.samples },
       );
     }

@@ -23,6 +23,11 @@ export interface LayerEntry {
   kind?: LayerKind;
 }
 
+export interface ModelEntry {
+  spec: Record<string, unknown>;
+  parameters: string;
+}
+
 export interface CheckpointEntry {
   epoch: number;
   layers: LayerEntry[];
@@ -47,6 +52,18 @@ export interface Manifest {
   split?: string;
   /** Layer activations at training checkpoints (training dynamics, M-PHATE). */
   checkpoints?: CheckpointEntry[];
+  /**
+   * Integer indices of the samples whose activations the checkpoints hold (a fixed "trace
+   * set", e.g. 10 images per class); checkpoint layers then have one row per trace entry.
+   * Without it, checkpoint layers have one row per sample.
+   */
+  trace?: string;
+  /**
+   * The trained network itself, so analyses can run it (e.g. FGSM needs input gradients):
+   * `spec` is a Hidden Atlas network description (src/algo/nn/spec.ts; checked when the
+   * network is built) and `parameters` a 1-d float32 file of its weights and biases.
+   */
+  model?: ModelEntry;
   /** Free-form facts a recipe records (accuracies, hyperparameters). */
   meta?: Record<string, unknown>;
 }
@@ -69,6 +86,8 @@ const MANIFEST_FIELDS = [
   "layers",
   ...ROLE_FIELDS,
   "checkpoints",
+  "trace",
+  "model",
   "meta",
 ];
 const LAYER_FIELDS = ["name", "file", "shape", "kind"];
@@ -127,8 +146,17 @@ export function validateManifest(json: unknown, source = MANIFEST_FILE): Manifes
   for (const field of ROLE_FIELDS) {
     if (m[field] !== undefined) manifest[field] = check.path(m[field], field);
   }
+  if (m.trace !== undefined) {
+    if (m.checkpoints === undefined) check.fail("trace", "no trace without checkpoints", m.trace);
+    manifest.trace = check.path(m.trace, "trace");
+  }
   if (m.checkpoints !== undefined) {
-    manifest.checkpoints = check.checkpoints(m.checkpoints, samples as number);
+    // With a trace, checkpoint rows are counted against the trace file when it is read.
+    manifest.checkpoints = check.checkpoints(m.checkpoints, m.trace === undefined ? (samples as number) : null);
+  }
+  if (m.model !== undefined) {
+    const model = check.object(m.model, "model", ["spec", "parameters"]);
+    manifest.model = { spec: { ...check.object(model.spec, "model.spec", null) }, parameters: check.path(model.parameters, "model.parameters") };
   }
   if (m.meta !== undefined) {
     manifest.meta = { ...check.object(m.meta, "meta", null) };
@@ -146,6 +174,8 @@ export function bundleFiles(manifest: Manifest): BundleFileRef[] {
     const file = manifest[field];
     if (file !== undefined) refs.push({ field, file });
   }
+  if (manifest.trace !== undefined) refs.push({ field: "trace", file: manifest.trace });
+  if (manifest.model !== undefined) refs.push({ field: "model.parameters", file: manifest.model.parameters });
   manifest.checkpoints?.forEach((checkpoint, c) =>
     checkpoint.layers.forEach((layer, i) =>
       refs.push({ field: `checkpoints[${c}].layers[${i}].file`, file: layer.file }),
@@ -223,7 +253,8 @@ class Checker {
     return [...value];
   }
 
-  layers(value: unknown, field: string, samples: number): LayerEntry[] {
+  /** `samples` null: rows are checked later (checkpoints with a trace). */
+  layers(value: unknown, field: string, samples: number | null): LayerEntry[] {
     if (!Array.isArray(value) || value.length === 0) {
       this.fail(field, "a non-empty array of layers", value);
     }
@@ -238,7 +269,7 @@ class Checker {
     return layers;
   }
 
-  private layer(value: unknown, field: string, samples: number): LayerEntry {
+  private layer(value: unknown, field: string, samples: number | null): LayerEntry {
     const l = this.object(value, field, LAYER_FIELDS);
     const shape = l.shape;
     if (
@@ -248,7 +279,7 @@ class Checker {
     ) {
       this.fail(`${field}.shape`, "an array of non-negative integers [samples, ...]", shape);
     }
-    if (shape[0] !== samples) {
+    if (samples !== null && shape[0] !== samples) {
       throw new HiddenAtlasError(
         "E_SHAPE_MISMATCH",
         `${this.source}: ${field}.shape ${formatShape(shape)} starts with ${shape[0]}, ` +
@@ -274,7 +305,7 @@ class Checker {
     return entry;
   }
 
-  checkpoints(value: unknown, samples: number): CheckpointEntry[] {
+  checkpoints(value: unknown, samples: number | null): CheckpointEntry[] {
     if (!Array.isArray(value)) this.fail("checkpoints", "an array", value);
     const checkpoints = value.map((item, c) => {
       const field = `checkpoints[${c}]`;

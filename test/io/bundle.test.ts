@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadBundle } from "../../src/io/bundle.ts";
+import { validateManifest } from "../../src/io/manifest.ts";
 import { encodeBundle, zipBundle } from "../../src/io/bundle-write.ts";
 import { writeNpy } from "../../src/io/npy.ts";
 import { writeNpz } from "../../src/io/npz.ts";
@@ -320,5 +321,63 @@ describe("bundles without a manifest in an .npz", () => {
     expect(() => npzSource(writeNpz({}), "empty.npz")).toThrow(
       /empty\.npz: the archive holds no arrays/,
     );
+  });
+});
+
+describe("trace sets and float16 layers", () => {
+  const base = () => ({
+    name: "traced",
+    task: "classification" as const,
+    classNames: ["a", "b"],
+    layers: [{ name: "h", shape: [6, 2], data: Float32Array.from({ length: 12 }, (_, i) => i / 3), dtype: "<f2" }],
+    labels: new Int32Array([0, 1, 0, 1, 0, 1]),
+    trace: new Int32Array([4, 1]),
+    checkpoints: [0, 1].map((epoch) => ({ epoch, layers: [{ name: "h", shape: [2, 2], data: new Float32Array([epoch, 1, 2, 3]) }] })),
+  });
+  const load = (input: ReturnType<typeof base>) => loadBundle(zipSource(zipBundle(input), "traced.zip"));
+
+  it("checkpoint layers hold one row per trace entry, and layers may be stored as float16", async () => {
+    const bundle = await load(base());
+    expect(Array.from(bundle.trace!)).toEqual([4, 1]);
+    expect(bundle.checkpoints!.map((c) => c.layers[0].shape)).toEqual([[2, 2], [2, 2]]);
+    expect(bundle.manifest.trace).toBe("trace.npy");
+    // float16 keeps 11 significant bits: i/3 comes back within 2^-11 relative.
+    bundle.layers[0].data.forEach((v, i) => expect(Math.abs(v - i / 3)).toBeLessThanOrEqual((i / 3) * 2 ** -11));
+  });
+
+  it("rejects checkpoint rows that disagree with the trace, repeated trace entries, and a trace without checkpoints", async () => {
+    const rows = base();
+    rows.checkpoints[1].layers[0] = { name: "h", shape: [3, 2], data: new Float32Array(6) };
+    await expect(load(rows)).rejects.toThrow(/expected 2 rows \(trace entries\)/);
+    const repeated = base();
+    repeated.trace = new Int32Array([1, 1]);
+    await expect(load(repeated)).rejects.toMatchObject({ code: "E_MANIFEST", message: expect.stringMatching(/entry 1 is 1, expected a distinct integer sample index in \[0, 6\)/) });
+    const outside = base();
+    outside.trace = new Int32Array([0, 6]);
+    await expect(load(outside)).rejects.toThrow(/entry 1 is 6/);
+    expect(() => validateManifest({ format: "hidden-atlas/1", name: "x", task: "regression", samples: 2, layers: [{ name: "a", file: "a.npy", shape: [2, 1] }], trace: "t.npy" })).toThrow(/trace: expected no trace without checkpoints/);
+  });
+});
+
+describe("models in bundles", () => {
+  it("round-trips a network description and its parameters", async () => {
+    const spec = { inputShape: [2], layers: [{ type: "dense", units: 1 }] };
+    const bytes = zipBundle({
+      name: "with-model",
+      task: "regression",
+      layers: [{ name: "h", shape: [3, 1], data: new Float32Array([1, 2, 3]) }],
+      targets: { rows: 3, cols: 1, data: new Float32Array([0, 1, 2]) },
+      model: { spec, parameters: new Float32Array([0.5, -1, 0.25]) },
+    });
+    const bundle = await loadBundle(zipSource(bytes, "m.zip"));
+    expect(bundle.model!.spec).toEqual(spec);
+    expect(Array.from(bundle.model!.parameters)).toEqual([0.5, -1, 0.25]);
+    expect(bundle.manifest.model!.parameters).toBe("model.npy");
+  });
+
+  it("rejects a model without parameters or with unknown fields", () => {
+    const manifest = { format: "hidden-atlas/1", name: "x", task: "regression", samples: 1, layers: [{ name: "a", file: "a.npy", shape: [1, 1] }] };
+    expect(() => validateManifest({ ...manifest, model: { spec: {} } })).toThrow(/model\.parameters: expected a relative path/);
+    expect(() => validateManifest({ ...manifest, model: { spec: {}, parameters: "p.npy", weights: 1 } })).toThrow(/model has an unknown field "weights"/);
   });
 });
