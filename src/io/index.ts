@@ -12,3 +12,4 @@ export * from "./manifest.ts";
 export * from "./sources.ts";
 export * from "./bundle.ts";
 export * from "./bundle-write.ts";
+export * from "./idx.ts";
