@@ -30,3 +30,4 @@ export { symmetricEigen, fixEigenvectorSigns } from "./linalg";
 export { columnMeans, covariance, covarianceScratchBytes, projectCentered } from "./stats";
 export { sha256Init, sha256Update, sha256Final } from "./hash";
 export * from "./nn";
+export * from "./image";

@@ -457,3 +457,16 @@ export function gatherRows(src: usize, index: usize, rows: i32, cols: i32, out: 
     memory.copy(out + <usize>r * bytes, src + <usize>load<i32>(f32at(index, r)) * bytes, bytes);
   }
 }
+
+/** Row-wise softmax of x (rows × cols) into out, shifted by each row's maximum. */
+export function softmaxRows(x: usize, rows: i32, cols: i32, out: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const row = x + ((<usize>r * <usize>cols) << 2);
+    const o = out + ((<usize>r * <usize>cols) << 2);
+    let max = load<f32>(row);
+    for (let c = 1; c < cols; c++) max = Mathf.max(max, load<f32>(f32at(row, c)));
+    let sum: f64 = 0;
+    for (let c = 0; c < cols; c++) sum += Math.exp(<f64>(load<f32>(f32at(row, c)) - max));
+    for (let c = 0; c < cols; c++) store<f32>(f32at(o, c), <f32>(Math.exp(<f64>(load<f32>(f32at(row, c)) - max)) / sum));
+  }
+}

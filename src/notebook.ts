@@ -8,7 +8,7 @@
 export { createBrowserClient } from "./worker/browser.ts";
 export type { AnalysisClient } from "./worker/client.ts";
 export { datasetPicker, openDataset, type DatasetChoice } from "./ui/dataset-picker.ts";
-export { EXAMPLES, exampleUrl } from "./ui/examples.ts";
+export { EXAMPLES, exampleUrl, examplesNamed } from "./ui/examples.ts";
 export { urlParam, writeUrlParams } from "./ui/url-state.ts";
 export { progressBar } from "./ui/progress.ts";
 export { exportButton } from "./ui/export-button.ts";
@@ -22,3 +22,7 @@ export { exploreDefaults, type ExploreProjection, type ExploreNeighbors } from "
 export { layerMatrix, isConvLayer, VECTORIZATIONS } from "./algo/vectorize.ts";
 export { exploreReport, pcaAxisLabels } from "./report/explore.ts";
 export { HiddenAtlasError } from "./core/errors.ts";
+export { RECIPES } from "./examples/index.ts";
+export { sha256Hex } from "./core/hash.ts";
+export { readNpy } from "./io/npy.ts";
+export { downloadLink } from "./ui/download.ts";

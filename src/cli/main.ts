@@ -7,13 +7,14 @@ import { HiddenAtlasError } from "../core/errors.ts";
 import { VERSION } from "../version.ts";
 import { commandHelp, parseCommand } from "./args.ts";
 import type { Command } from "./command.ts";
+import { exampleCommand } from "./commands/example.ts";
 import { infoCommand } from "./commands/info.ts";
 import { knnCommand } from "./commands/knn.ts";
 import { reportCommand } from "./commands/report.ts";
 import { serveCommand } from "./commands/serve.ts";
 import type { Streams } from "./output.ts";
 
-export const COMMANDS: Command[] = [infoCommand, knnCommand, reportCommand, serveCommand];
+export const COMMANDS: Command[] = [infoCommand, knnCommand, exampleCommand, reportCommand, serveCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2;

@@ -5,7 +5,7 @@
  */
 import { HiddenAtlasError } from "../core/errors.ts";
 import { openBundle, type HashedBundle } from "../io/digest.ts";
-import { sourceFromFiles, urlSource, type FileLike } from "../io/sources.ts";
+import { sourceFromFiles, urlSource, zipSource, type FileLike } from "../io/sources.ts";
 import { EXAMPLES, exampleUrl, type ExampleBundle } from "./examples.ts";
 
 export type DatasetChoice =
@@ -150,7 +150,13 @@ async function droppedFiles(transfer: DataTransfer): Promise<FileLike[]> {
 /** Load, check and hash the chosen bundle. */
 export async function openDataset(choice: DatasetChoice): Promise<HashedBundle> {
   if (choice.kind === "example") {
-    return openBundle(urlSource(exampleUrl(choice.name), choice.name));
+    const example = EXAMPLES.find((e) => e.name === choice.name);
+    if (!example) throw new HiddenAtlasError("E_PARAM", `no bundled example named ${JSON.stringify(choice.name)}`);
+    const url = exampleUrl(example);
+    if (!example.path.endsWith(".zip")) return openBundle(urlSource(url, example.name));
+    const response = await fetch(url);
+    if (!response.ok) throw new HiddenAtlasError("E_IO", `GET ${url}: HTTP ${response.status} (run \`npm run examples\` to make the example bundles)`, { url });
+    return openBundle(zipSource(new Uint8Array(await response.arrayBuffer()), example.path));
   }
   if (choice.files.length === 0) throw new HiddenAtlasError("E_PARAM", "no files were given");
   return openBundle(await sourceFromFiles(choice.files, choice.name));

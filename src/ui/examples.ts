@@ -1,21 +1,39 @@
 /**
- * The bundles the notebook site ships (served from the project's data/ folder, which Vite
- * publishes at the site root).
+ * The bundles the notebook site ships (the project's data/ folder, which Vite publishes at the
+ * site root): the raw digits, and the example networks of `npm run examples` as .zip bundles.
  */
 export interface ExampleBundle {
-  /** Folder name under data/ and the value stored in the URL. */
+  /** The value stored in the URL. */
   name: string;
   /** What a person sees in the picker. */
   title: string;
   /** One line: what the network and data are. */
   description: string;
+  /** Path relative to the site root: a folder ending in "/" or a .zip file. */
+  path: string;
 }
 
+const zip = (name: string, title: string, description: string): ExampleBundle => ({ name, title, description, path: `examples/${name}.zip` });
+
 export const EXAMPLES: ExampleBundle[] = [
-  { name: "digits", title: "8×8 digits (pixels)", description: "1,797 handwritten digits, the raw 64 pixels (UCI / scikit-learn, CC BY 4.0)" },
+  { name: "digits", title: "8×8 digits (pixels)", description: "1,797 handwritten digits, the raw 64 pixels (UCI / scikit-learn, CC BY 4.0)", path: "digits/" },
+  zip("digits-mlp", "digits MLP (64-32-32-32-10)", "LeakyReLU MLP on the 8×8 digits, with per-epoch traces of its hidden units"),
+  zip("digits-cnn", "digits CNN (conv 8-16-32)", "small CNN on the 8×8 digits; conv maps as N×C×H×W"),
+  zip("digits-rotation", "rotated digits CNN (regression)", "CNN predicting the rotation angle (±60°) of digits on a 16×16 canvas"),
+  zip("fashion-cnn", "Fashion-MNIST CNN (4 blocks)", "four-block CNN on Fashion-MNIST; 2,000 test images"),
+  zip("split-digits-naive", "split digits, no rehearsal", "class-incremental continual learning on digit pairs, catastrophic forgetting"),
+  zip("split-digits-rehearsal", "split digits, rehearsal", "class-incremental continual learning with a 300-sample replay buffer"),
+  ...["vanilla", "dropout", "l1-weights", "l2-weights", "l1-activations", "l2-activations", "random-labels", "random-pixels"].map((v) =>
+    zip(`digits-generalization-${v}`, `generalization: ${v}`, `the digits MLP trained ${v === "vanilla" ? "plainly" : `with ${v.replace("-", " ")}`}, traced every 2 epochs`),
+  ),
 ];
 
-/** The folder URL of an example, relative to the notebook page. */
-export function exampleUrl(name: string): string {
-  return `./${encodeURIComponent(name)}/`;
+/** The examples with these names, in this order. */
+export function examplesNamed(names: string[]): ExampleBundle[] {
+  return names.map((n) => EXAMPLES.find((e) => e.name === n)).filter((e): e is ExampleBundle => !!e);
+}
+
+/** The URL of an example, relative to the notebook page. */
+export function exampleUrl(example: ExampleBundle): string {
+  return `./${example.path}`;
 }

@@ -7,6 +7,11 @@ import { pca } from "../algo/pca.ts";
 import type { Metric } from "../algo/distance.ts";
 import { exploreNeighbors, exploreProjection } from "../analyses/explore.ts";
 import type { Matrix } from "../core/matrix.ts";
+import { DIGIT_CLASSES, imageDataset } from "../examples/datasets.ts";
+import { recipeNamed } from "../examples/index.ts";
+import { HiddenAtlasError } from "../core/errors.ts";
+import { zipBundle } from "../io/bundle-write.ts";
+import type { NdArray } from "../io/ndarray.ts";
 import type { Task, TaskContext } from "./host.ts";
 
 /** The most recent kNN index, reused while the same matrix and metric are queried. */
@@ -38,6 +43,18 @@ export const tasks: Record<string, Task> = {
 
   "explore.projection": (async (args: MatrixArg & { layer: string; maxPoints: number; seed: number }, context: TaskContext) =>
     exploreProjection(matrixOf(args, context), args, runOptions(context))) as Task,
+
+  /** Train a digits recipe; returns each bundle as .zip bytes with its summary. */
+  "example.run": (async (args: { recipe: string; seed?: number; epochs?: number; digits: { images: NdArray; labels: NdArray } }, context: TaskContext) => {
+    const recipe = recipeNamed(args.recipe);
+    if (!recipe) throw new HiddenAtlasError("E_PARAM", `unknown example recipe ${JSON.stringify(args.recipe)}`);
+    if (recipe.needs.some((need) => need !== "digits")) {
+      throw new HiddenAtlasError("E_PARAM", `${recipe.name} needs data the browser does not have; run \`hidden-atlas example ${recipe.name}\` instead`);
+    }
+    const digits = imageDataset("digits", args.digits.images, args.digits.labels, DIGIT_CLASSES, 16);
+    const results = await recipe.run({ digits }, { seed: args.seed, epochs: args.epochs, ...runOptions(context) });
+    return results.map((r) => ({ name: r.name, summary: r.summary, zip: zipBundle(r.bundle) }));
+  }) as Task,
 
   "explore.neighbors": (async (args: MatrixArg & { point: number; k: number; metric: "euclidean" | "cosine" }, context: TaskContext) =>
     exploreNeighbors(await indexFor(matrixOf(args, context), args.metric), args)) as Task,

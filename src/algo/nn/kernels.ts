@@ -28,6 +28,8 @@ declare module "../../core/wasm.ts" {
     fillNormal(rng: number, p: number, count: number, std: number): void;
     fillUniform(rng: number, p: number, count: number, limit: number): void;
     gatherRows(src: number, index: number, rows: number, cols: number, out: number): void;
+    softmaxRows(x: number, rows: number, cols: number, out: number): void;
+    rotateScaleBilinear(src: number, h: number, w: number, dst: number, outH: number, outW: number, angle: number, scale: number): void;
   }
 }
 

@@ -347,6 +347,17 @@ export class Network {
     return out;
   }
 
+  /** Softmax of the last layer's outputs (class probabilities), computed in the core. */
+  probabilities(X: Float32Array, n: number): Float32Array {
+    const logits = this.predict(X, n);
+    return this.core.scope((s) => {
+      const x = s.upload(logits, "logits");
+      const out = s.f32(logits.length, "probabilities");
+      this.core.kernels.softmaxRows(x.ptr, n, this.outputSize, out.ptr);
+      return out.copy();
+    });
+  }
+
   /** Evaluate-mode outputs of the last layer (logits or regression values). */
   predict(X: Float32Array, n: number, batchSize = 256): Float32Array {
     return this.activations(X, n, undefined, batchSize)[this.layers[this.layers.length - 1].name];

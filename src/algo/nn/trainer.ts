@@ -228,6 +228,19 @@ export class Trainer {
   }
 
   /**
+   * One step on the given samples of `data` (a batch the caller composed, e.g. half current
+   * task and half replay buffer in continual learning). Returns the batch's mean loss.
+   */
+  trainBatch(data: TrainingData, indices: Int32Array): { loss: number; penalty: number } {
+    const core = this.network.core;
+    return core.scope((s) => {
+      const index = s.upload(indices, "batch indices");
+      const result = this.stepOn(data, index.ptr, indices.length);
+      return { loss: result.loss / indices.length, penalty: result.penalty };
+    });
+  }
+
+  /**
    * One pass over `data` in a freshly shuffled order. `onBatch(step)` runs after every step
    * (e.g. to record a trace every few batches).
    */
