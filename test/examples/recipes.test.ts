@@ -43,8 +43,9 @@ describe("digits-mlp recipe", () => {
 });
 
 describe("split-digits recipe", () => {
-  it("forgets early tasks without rehearsal and keeps them with it", async () => {
-    const [naive, rehearsal] = await run("split-digits", 5);
+  it("forgets early tasks without rehearsal and keeps them with it (full run, bundles valid)", async () => {
+    const [naive, rehearsal] = await run("split-digits", 10);
+    for (const r of [naive, rehearsal]) await loadBundle(zipSource(zipBundle(r.bundle), `${r.name}.zip`));
     expect(naive.name).toBe("split-digits-naive");
     expect(naive.summary.earlyTasksFinalAccuracy).toBeLessThan(0.2);
     expect(rehearsal.summary.earlyTasksFinalAccuracy).toBeGreaterThanOrEqual(0.8);

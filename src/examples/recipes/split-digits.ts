@@ -49,7 +49,11 @@ async function runScenario(name: string, rehearsal: boolean, digits: NonNullable
   const trainer = new Trainer(net, { optimizer: "adam", learningRate: 1e-3, batchSize: BATCH, seed });
   const rng = new Rng(core, seed, 7);
   const checkpoints: { epoch: number; layers: ReturnType<typeof recordLayers> }[] = [];
-  const record = () => checkpoints.push({ epoch: trainer.steps, layers: recordLayers(net, traceX, trace.length, { fc1: "fc1", fc2: "fc2" }) });
+  // One trace per step count: a task switch can fall on a TRACE_EVERY boundary.
+  const record = () => {
+    if (checkpoints.length > 0 && checkpoints[checkpoints.length - 1].epoch === trainer.steps) return;
+    checkpoints.push({ epoch: trainer.steps, layers: recordLayers(net, traceX, trace.length, { fc1: "fc1", fc2: "fc2" }) });
+  };
   const taskRows = TASKS.map((pair) => Int32Array.from(Array.from(train.keys()).filter((r) => pair.includes(labels[train[r]]))));
   const accuracyAfterTask: number[][] = [];
   const switches: number[] = [];
@@ -88,7 +92,7 @@ async function runScenario(name: string, rehearsal: boolean, digits: NonNullable
         buffer = Int32Array.from(picks);
       }
     }
-    if (checkpoints[checkpoints.length - 1].epoch !== trainer.steps) record();
+    record();
     const finalAccuracy = accuracyAfterTask[accuracyAfterTask.length - 1];
     const overall = net.evaluate(takeRows(X, 64, test), test.length, { labels: takeLabels(labels, test) }).accuracy!;
     const summary = {
