@@ -7,8 +7,9 @@ import { cpus } from "node:os";
 import { distanceBenchmark } from "./distance.ts";
 import { formatRows, type Benchmark, type BenchRow } from "./harness.ts";
 import { knnBenchmark } from "./knn.ts";
+import { nnBenchmark } from "./nn.ts";
 
-const BENCHMARKS: Benchmark[] = [distanceBenchmark, knnBenchmark];
+const BENCHMARKS: Benchmark[] = [distanceBenchmark, knnBenchmark, nnBenchmark];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !BENCHMARKS.some((b) => b.name === w));

@@ -24,7 +24,7 @@ export const EXAMPLES: ExampleBundle[] = [
   zip("split-digits-naive", "split digits, no rehearsal", "class-incremental continual learning on digit pairs, catastrophic forgetting"),
   zip("split-digits-rehearsal", "split digits, rehearsal", "class-incremental continual learning with a 300-sample replay buffer"),
   ...["vanilla", "dropout", "l1-weights", "l2-weights", "l1-activations", "l2-activations", "random-labels", "random-pixels"].map((v) =>
-    zip(`digits-generalization-${v}`, `generalization: ${v}`, `the digits MLP trained ${v === "vanilla" ? "plainly" : `with ${v.replace("-", " ")}`}, traced every 2 epochs`),
+    zip(`digits-generalization-${v}`, `generalization: ${v}`, `the digits MLP trained ${v === "vanilla" ? "plainly" : `with ${v.replace("-", " ")}`}, traced every 3 epochs`),
   ),
 ];
 

@@ -161,3 +161,26 @@ describe("explore notebook", () => {
     await report.page.context().close();
   });
 });
+
+describe("examples notebook", () => {
+  it("retrains digits-mlp for 3 epochs in the browser's worker, byte-identical to Node", async () => {
+    const { createHash } = await import("node:crypto");
+    const { recipeNamed } = await import("../../src/examples/index.ts");
+    const { loadDigits } = await import("../../src/examples/node.ts");
+    const { zipBundle } = await import("../../src/io/bundle-write.ts");
+    const [node] = await recipeNamed("digits-mlp")!.run({ digits: await loadDigits() }, { epochs: 3, seed: 42 });
+    const expected = createHash("sha256").update(zipBundle(node.bundle)).digest("hex");
+
+    const { page, errors, external } = await watchedPage(browser);
+    await page.goto(server.url + "examples.html?recipe=digits-mlp&epochs=3&seed=42");
+    await settled(page);
+    await page.getByRole("button", { name: "Train" }).click();
+    await page.getByText("Trained in").waitFor({ timeout: 60_000 });
+    const text = await page.locator("main").innerText();
+    expect(text).toContain(expected);
+    expect(await page.locator(".atlas-progress[data-state=done]").count()).toBeGreaterThan(0);
+    expect(errors).toEqual([]);
+    expect(external).toEqual([]);
+    await page.context().close();
+  }, 120_000);
+});

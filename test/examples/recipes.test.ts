@@ -23,7 +23,7 @@ describe("digits-mlp recipe", () => {
     const bytes = zipBundle(a.bundle);
     const bundle = await loadBundle(zipSource(bytes, "digits-mlp.zip"));
     expect(bundle.samples).toBe(1797);
-    expect(bundle.layers.map((l) => l.name)).toEqual(["fc1", "act1", "fc2", "act2", "fc3", "act3", "logits"]);
+    expect(bundle.layers.map((l) => l.name)).toEqual(["fc1", "fc2", "fc3", "logits"]);
     expect(bundle.checkpoints!.map((c) => c.epoch)).toEqual([0, 1, 2, 3]);
     expect(bundle.checkpoints![0].layers.map((l) => l.shape)).toEqual([[100, 32], [100, 32], [100, 32]]);
     const trace = bundle.trace!;
@@ -143,4 +143,12 @@ describe("committed example bundles reach their bars (recomputed from the files)
     const ranked = Object.entries(errors).sort((a, b) => b[1] - a[1]).map(([n]) => n);
     expect(ranked.slice(0, 2).sort()).toEqual(["digits-generalization-random-labels", "digits-generalization-random-pixels"]);
   });
+});
+
+it("the committed example bundles stay within 25 MB together", async () => {
+  const { readdirSync, statSync } = await import("node:fs");
+  const dir = new URL("../../data/examples/", import.meta.url);
+  if (!existsSync(dir)) return;
+  const total = readdirSync(dir).filter((f) => f.endsWith(".zip")).reduce((s, f) => s + statSync(new URL(f, dir)).size, 0);
+  expect(total).toBeLessThanOrEqual(25e6);
 });

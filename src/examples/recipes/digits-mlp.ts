@@ -57,7 +57,8 @@ export const digitsMlp: Recipe = {
           name: "digits-mlp",
           task: "classification",
           classNames: DIGIT_CLASSES,
-          layers: recordLayers(net, X, n, { fc1: "fc1", act1: "act1", fc2: "fc2", act2: "act2", fc3: "fc3", act3: "act3", logits: "logits" }),
+          // Pre-activations only: the post-activation is LeakyReLU(0.1) of them.
+          layers: recordLayers(net, X, n, { fc1: "fc1", fc2: "fc2", fc3: "fc3", logits: "logits" }),
           inputs: { shape: [n, digits.height, digits.width], data: digits.images },
           labels: digits.labels,
           predictions: { rows: n, cols: 10, data: net.probabilities(X, n) },
