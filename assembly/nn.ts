@@ -18,6 +18,9 @@ import { nextF32, nextNormal } from "./random";
 @inline const GEMM_ROWS: i32 = 4;
 // @ts-ignore: decorator
 @inline const GEMM_COLS: i32 = 8;
+// Columns of B per panel (a multiple of GEMM_COLS): k · 256 floats stay in L2 for k ≤ 256.
+// @ts-ignore: decorator
+@inline const GEMM_PANEL: i32 = 256;
 
 // @ts-ignore: decorator
 @inline function f32at(p: usize, i: i32): usize {
@@ -40,21 +43,33 @@ export function gemm(
   n: i32,
   beta: i32,
 ): void {
-  if (beta == 0) memory.fill(c, 0, (<usize>m * <usize>n) << 2);
+  // beta = 0 starts the sums at zero instead of reading C (no separate clearing pass).
+  const zero = f32x4.splat(0);
   const mFull = m - (m % GEMM_ROWS);
   const nFull = n - (n % GEMM_COLS);
   const rowBytesB = (<usize>n) << 2;
+  // Column panels of B small enough to stay in L2 while every row block of A passes over them.
+  for (let jb = 0; jb < nFull; jb += GEMM_PANEL) {
+  const je = min(jb + GEMM_PANEL, nFull);
   for (let i = 0; i < mFull; i += GEMM_ROWS) {
     const c0 = c + ((<usize>i * <usize>n) << 2);
     const c1 = c0 + rowBytesB;
     const c2 = c1 + rowBytesB;
     const c3 = c2 + rowBytesB;
-    for (let j = 0; j < nFull; j += GEMM_COLS) {
+    for (let j = jb; j < je; j += GEMM_COLS) {
       const oj = (<usize>j) << 2;
-      let s00 = v128.load(c0 + oj), s01 = v128.load(c0 + oj, 16);
-      let s10 = v128.load(c1 + oj), s11 = v128.load(c1 + oj, 16);
-      let s20 = v128.load(c2 + oj), s21 = v128.load(c2 + oj, 16);
-      let s30 = v128.load(c3 + oj), s31 = v128.load(c3 + oj, 16);
+      let s00 = zero, s01 = zero, s10 = zero, s11 = zero;
+      let s20 = zero, s21 = zero, s30 = zero, s31 = zero;
+      if (beta != 0) {
+        s00 = v128.load(c0 + oj);
+        s01 = v128.load(c0 + oj, 16);
+        s10 = v128.load(c1 + oj);
+        s11 = v128.load(c1 + oj, 16);
+        s20 = v128.load(c2 + oj);
+        s21 = v128.load(c2 + oj, 16);
+        s30 = v128.load(c3 + oj);
+        s31 = v128.load(c3 + oj, 16);
+      }
       for (let p = 0; p < k; p++) {
         const pb = b + <usize>p * rowBytesB + oj;
         const b0 = v128.load(pb);
@@ -84,12 +99,13 @@ export function gemm(
       v128.store(c3 + oj, s31, 16);
     }
   }
+  }
   // Edges: the same sum order (over p ascending) as the tile, one element at a time.
   for (let i = 0; i < m; i++) {
     const jStart = i < mFull ? nFull : 0;
     const ci = c + ((<usize>i * <usize>n) << 2);
     for (let j = jStart; j < n; j++) {
-      let s = load<f32>(f32at(ci, j));
+      let s: f32 = beta != 0 ? load<f32>(f32at(ci, j)) : 0;
       for (let p = 0; p < k; p++) {
         s += load<f32>(a + ((<usize>(i * rowStrideA + p * colStrideA)) << 2)) * load<f32>(b + ((<usize>(p * n + j)) << 2));
       }
@@ -153,15 +169,17 @@ export function sumChannelsInto(dy: usize, channels: i32, plane: i32, db: usize)
 /**
  * im2col for a 3×3 kernel, stride 1, zero padding 1: x (channels × h × w) → col
  * ((channels·9) × (h·w)); row (ch·9 + dy·3 + dx) holds the input shifted by (dy−1, dx−1).
+ * Rows are `ld` floats apart, so a batch can fill one wide matrix (ld = batch·h·w, the caller
+ * offsetting `col` by sample·h·w).
  */
-export function im2col3x3(x: usize, channels: i32, h: i32, w: i32, col: usize): void {
+export function im2col3x3(x: usize, channels: i32, h: i32, w: i32, col: usize, ld: i32): void {
   const plane = h * w;
   for (let ch = 0; ch < channels; ch++) {
     const px = x + ((<usize>ch * <usize>plane) << 2);
     for (let t = 0; t < 9; t++) {
       const dy = t / 3 - 1;
       const dx = (t % 3) - 1;
-      const row = col + ((<usize>(ch * 9 + t) * <usize>plane) << 2);
+      const row = col + ((<usize>(ch * 9 + t) * <usize>ld) << 2);
       for (let y = 0; y < h; y++) {
         const sy = y + dy;
         const out = row + ((<usize>(y * w)) << 2);
@@ -181,15 +199,15 @@ export function im2col3x3(x: usize, channels: i32, h: i32, w: i32, col: usize): 
   }
 }
 
-/** The adjoint of im2col3x3: dx (channels × h × w) += col2im(dcol). */
-export function col2im3x3(dcol: usize, channels: i32, h: i32, w: i32, dx: usize): void {
+/** The adjoint of im2col3x3: dx (channels × h × w) += col2im(dcol), rows `ld` floats apart. */
+export function col2im3x3(dcol: usize, channels: i32, h: i32, w: i32, dx: usize, ld: i32): void {
   const plane = h * w;
   for (let ch = 0; ch < channels; ch++) {
     const pdx = dx + ((<usize>ch * <usize>plane) << 2);
     for (let t = 0; t < 9; t++) {
       const oy = t / 3 - 1;
       const ox = (t % 3) - 1;
-      const row = dcol + ((<usize>(ch * 9 + t) * <usize>plane) << 2);
+      const row = dcol + ((<usize>(ch * 9 + t) * <usize>ld) << 2);
       for (let y = 0; y < h; y++) {
         const sy = y + oy;
         if (sy < 0 || sy >= h) continue;
@@ -468,5 +486,28 @@ export function softmaxRows(x: usize, rows: i32, cols: i32, out: usize): void {
     let sum: f64 = 0;
     for (let c = 0; c < cols; c++) sum += Math.exp(<f64>(load<f32>(f32at(row, c)) - max));
     for (let c = 0; c < cols; c++) store<f32>(f32at(o, c), <f32>(Math.exp(<f64>(load<f32>(f32at(row, c)) - max)) / sum));
+  }
+}
+
+/**
+ * Channel-major packing of a batch: x (batch × channels × plane, NCHW) → out
+ * (channels × batch·plane), so one matrix product covers the whole batch.
+ */
+export function packChannels(x: usize, batch: i32, channels: i32, plane: i32, out: usize): void {
+  const bytes = (<usize>plane) << 2;
+  for (let s = 0; s < batch; s++) {
+    for (let ch = 0; ch < channels; ch++) {
+      memory.copy(out + ((<usize>(ch * batch + s) * <usize>plane) << 2), x + ((<usize>(s * channels + ch) * <usize>plane) << 2), bytes);
+    }
+  }
+}
+
+/** The inverse of packChannels: x (channels × batch·plane) → out (batch × channels × plane). */
+export function unpackChannels(x: usize, batch: i32, channels: i32, plane: i32, out: usize): void {
+  const bytes = (<usize>plane) << 2;
+  for (let s = 0; s < batch; s++) {
+    for (let ch = 0; ch < channels; ch++) {
+      memory.copy(out + ((<usize>(s * channels + ch) * <usize>plane) << 2), x + ((<usize>(ch * batch + s) * <usize>plane) << 2), bytes);
+    }
   }
 }

@@ -8,8 +8,10 @@ declare module "../../core/wasm.ts" {
     sumRowsInto(dy: number, rows: number, cols: number, db: number): void;
     addChannelBias(y: number, channels: number, plane: number, bias: number): void;
     sumChannelsInto(dy: number, channels: number, plane: number, db: number): void;
-    im2col3x3(x: number, channels: number, h: number, w: number, col: number): void;
-    col2im3x3(dcol: number, channels: number, h: number, w: number, dx: number): void;
+    im2col3x3(x: number, channels: number, h: number, w: number, col: number, ld: number): void;
+    col2im3x3(dcol: number, channels: number, h: number, w: number, dx: number, ld: number): void;
+    packChannels(x: number, batch: number, channels: number, plane: number, out: number): void;
+    unpackChannels(x: number, batch: number, channels: number, plane: number, out: number): void;
     maxPoolForward(x: number, channels: number, h: number, w: number, y: number, argmax: number): void;
     maxPoolBackward(dy: number, argmax: number, channels: number, h: number, w: number, dx: number): void;
     globalAvgPoolForward(x: number, channels: number, plane: number, y: number): void;

@@ -37,7 +37,10 @@ interface BatchBuffers {
   masks: number[];
   gradA: number;
   gradB: number;
-  col: number;
+  /** Per conv layer: its batch im2col matrix (taps × batch·plane), kept for the backward pass. */
+  cols: number[];
+  /** A conv layer's output or gradient packed channel-major (filters × batch·plane). */
+  packed: number;
   dcol: number;
   dwScratch: number;
   labels: number;
@@ -144,12 +147,14 @@ export class Network {
     };
     let maxSize = this.inputSize;
     let maxCol = 0;
+    let maxPacked = 0;
     let maxDw = 0;
     for (const l of this.layers) {
       maxSize = Math.max(maxSize, l.outSize);
       if (l.type === "conv") {
         const plane = l.inShape[1] * l.inShape[2];
         maxCol = Math.max(maxCol, l.inShape[0] * 9 * plane);
+        maxPacked = Math.max(maxPacked, l.outSize);
         maxDw = Math.max(maxDw, l.weightCount);
       }
     }
@@ -161,8 +166,9 @@ export class Network {
       masks: this.layers.map((l) => (l.type === "dropout" ? alloc(batch * l.outSize, `${l.name} mask`) : 0)),
       gradA: alloc(batch * maxSize, "gradients"),
       gradB: alloc(batch * maxSize, "gradients"),
-      col: maxCol ? alloc(maxCol, "im2col") : 0,
-      dcol: maxCol ? alloc(maxCol, "im2col gradient") : 0,
+      cols: this.layers.map((l) => (l.type === "conv" ? alloc(batch * l.inShape[0] * 9 * l.inShape[1] * l.inShape[2], `${l.name} im2col`) : 0)),
+      packed: maxPacked ? alloc(batch * maxPacked, "packed conv maps") : 0,
+      dcol: maxCol ? alloc(batch * maxCol, "im2col gradient") : 0,
       dwScratch: maxDw ? alloc(maxDw, "conv weight-gradient scratch") : 0,
       labels: alloc(batch, "batch labels"),
       targets: alloc(batch * this.outputSize, "batch targets"),
@@ -197,15 +203,16 @@ export class Network {
           k.addRowBias(out, batch, l.outSize, bias);
           break;
         case "conv": {
+          // The whole batch in one product: W (filters × taps) · col (taps × batch·plane).
           const [channels, h, w] = l.inShape;
           const filters = l.outShape[0];
           const plane = h * w;
-          for (let s = 0; s < batch; s++) {
-            k.im2col3x3(x + s * l.inSize * 4, channels, h, w, b.col);
-            const o = out + s * l.outSize * 4;
-            k.gemm(W, channels * 9, 1, b.col, o, filters, channels * 9, plane, 0);
-            k.addChannelBias(o, filters, plane, bias);
-          }
+          const ld = batch * plane;
+          const col = b.cols[l.index];
+          for (let s = 0; s < batch; s++) k.im2col3x3(x + s * l.inSize * 4, channels, h, w, col + s * plane * 4, ld);
+          k.gemm(W, channels * 9, 1, col, b.packed, filters, channels * 9, ld, 0);
+          k.addChannelBias(b.packed, filters, ld, bias);
+          k.unpackChannels(b.packed, batch, filters, plane, out);
           break;
         }
         case "relu":
@@ -270,21 +277,20 @@ export class Network {
           g = needInput ? dx : 0;
           break;
         case "conv": {
+          // Batched like the forward pass, reusing its im2col matrix.
           const [channels, h, w] = l.inShape;
           const filters = l.outShape[0];
           const plane = h * w;
           const taps = channels * 9;
-          for (let s = 0; s < batch; s++) {
-            const gs = g + s * l.outSize * 4;
-            k.im2col3x3(xIn + s * l.inSize * 4, channels, h, w, b.col);
-            k.gemmNT(gs, b.col, dW, filters, plane, taps, 1, b.dwScratch);
-            k.sumChannelsInto(gs, filters, plane, db);
-            if (needInput) {
-              k.gemm(W, 1, taps, gs, b.dcol, taps, filters, plane, 0);
-              const dxs = dx + s * l.inSize * 4;
-              k.zero(dxs, l.inSize * 4);
-              k.col2im3x3(b.dcol, channels, h, w, dxs);
-            }
+          const ld = batch * plane;
+          const col = b.cols[i];
+          k.packChannels(g, batch, filters, plane, b.packed);
+          k.gemmNT(b.packed, col, dW, filters, ld, taps, 1, b.dwScratch);
+          k.sumChannelsInto(b.packed, filters, ld, db);
+          if (needInput) {
+            k.gemm(W, 1, taps, b.packed, b.dcol, taps, filters, ld, 0);
+            k.zero(dx, batch * l.inSize * 4);
+            for (let s = 0; s < batch; s++) k.col2im3x3(b.dcol + s * plane * 4, channels, h, w, dx + s * l.inSize * 4, ld);
           }
           g = needInput ? dx : 0;
           break;
