@@ -105,6 +105,14 @@ export function embeddingScatter(data: ScatterData, options: ScatterOptions = {}
   const wrapper = document.createElement("div") as unknown as ScatterElement;
   wrapper.className = "atlas-scatter";
   wrapper.style.position = "relative";
+  if (color?.type === "categorical") {
+    // Plot's swatch legends have no title; say what the colours are.
+    const title = document.createElement("div");
+    title.className = "atlas-legend-title";
+    title.textContent = `colour: ${color.title}`;
+    title.style.font = "600 12px var(--sans-serif, system-ui)";
+    figure.insertBefore(title, figure.firstChild);
+  }
   wrapper.appendChild(figure);
   const svg = plotSvg(figure);
   const sx = figure.scale("x")!;

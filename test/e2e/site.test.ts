@@ -139,7 +139,7 @@ describe("explore notebook", () => {
       mimeType: "application/zip",
       buffer: Buffer.from(hostileBundleZip()),
     });
-    await page.getByText("60 samples").waitFor();
+    await page.getByText("60 samples").first().waitFor();
     await settled(page);
     const legend = await page.locator(".atlas-scatter figure").innerText();
     expect(legend).toContain(HOSTILE_NAME);
@@ -183,4 +183,21 @@ describe("examples notebook", () => {
     expect(external).toEqual([]);
     await page.context().close();
   }, 120_000);
+});
+
+describe("example bundles in explore", () => {
+  for (const [name, samples, colour] of [["digits-cnn", 1797, "label"], ["digits-rotation", 1797, "target"], ["fashion-cnn", 2000, "label"]] as const) {
+    it(`opens ${name}: ${samples} samples coloured by ${colour}, neighbours with thumbnails`, async () => {
+      const { page, errors, external } = await watchedPage(browser);
+      await page.goto(server.url + `explore.html?data=${name}`);
+      await page.getByText(`${samples.toLocaleString("en-US")} samples`).first().waitFor({ timeout: 30_000 });
+      await settled(page);
+      await page.locator("table.atlas-neighbors").waitFor();
+      expect(await page.locator("table.atlas-neighbors tbody img").count()).toBe(11);
+      expect(await page.locator(".atlas-scatter figure").innerText()).toContain(colour);
+      expect(errors).toEqual([]);
+      expect(external).toEqual([]);
+      await page.context().close();
+    });
+  }
 });
