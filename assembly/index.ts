@@ -31,3 +31,4 @@ export { columnMeans, covariance, covarianceScratchBytes, projectCentered } from
 export { sha256Init, sha256Update, sha256Final } from "./hash";
 export * from "./nn";
 export * from "./image";
+export * from "./som";
