@@ -8,8 +8,9 @@ import { distanceBenchmark } from "./distance.ts";
 import { formatRows, type Benchmark, type BenchRow } from "./harness.ts";
 import { knnBenchmark } from "./knn.ts";
 import { nnBenchmark } from "./nn.ts";
+import { somBenchmark } from "./som.ts";
 
-const BENCHMARKS: Benchmark[] = [distanceBenchmark, knnBenchmark, nnBenchmark];
+const BENCHMARKS: Benchmark[] = [distanceBenchmark, knnBenchmark, nnBenchmark, somBenchmark];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !BENCHMARKS.some((b) => b.name === w));
