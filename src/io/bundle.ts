@@ -56,7 +56,7 @@ export interface Bundle {
   /** Samples whose activations the checkpoints hold (manifest `trace`), ascending or not. */
   trace?: Int32Array;
   /** The trained network: its description and parameters (manifest `model`). */
-  model?: { spec: Record<string, unknown>; parameters: Float32Array };
+  model?: { spec: Record<string, unknown>; parameters: Float32Array; inputScale?: number; layers?: Record<string, string> };
   meta?: Record<string, unknown>;
 }
 
@@ -127,7 +127,10 @@ export async function loadBundle(
       bundle.checkpoints.push({ epoch, layers: await checkpointReader.layers(layers, field, wanted) });
     }
   }
-  if (manifest.model !== undefined) bundle.model = await readModel(source, manifest.model.spec, manifest.model.parameters);
+  if (manifest.model !== undefined) {
+    const { spec, parameters, inputScale, layers } = manifest.model;
+    bundle.model = { ...(await readModel(source, spec, parameters)), ...(inputScale !== undefined && { inputScale }), ...(layers && { layers }) };
+  }
   if (manifest.meta !== undefined) bundle.meta = manifest.meta;
   return bundle;
 }

@@ -26,6 +26,10 @@ export interface LayerEntry {
 export interface ModelEntry {
   spec: Record<string, unknown>;
   parameters: string;
+  /** Factor turning the bundle's `inputs` into the network's inputs (e.g. 1/16 for 0–16 pixels). */
+  inputScale?: number;
+  /** Bundle layer name → the network layer whose output it stores. */
+  layers?: Record<string, string>;
 }
 
 export interface CheckpointEntry {
@@ -155,8 +159,20 @@ export function validateManifest(json: unknown, source = MANIFEST_FILE): Manifes
     manifest.checkpoints = check.checkpoints(m.checkpoints, m.trace === undefined ? (samples as number) : null);
   }
   if (m.model !== undefined) {
-    const model = check.object(m.model, "model", ["spec", "parameters"]);
+    const model = check.object(m.model, "model", ["spec", "parameters", "inputScale", "layers"]);
     manifest.model = { spec: { ...check.object(model.spec, "model.spec", null) }, parameters: check.path(model.parameters, "model.parameters") };
+    if (model.inputScale !== undefined) {
+      if (typeof model.inputScale !== "number" || !Number.isFinite(model.inputScale) || model.inputScale <= 0) check.fail("model.inputScale", "a positive number", model.inputScale);
+      manifest.model.inputScale = model.inputScale as number;
+    }
+    if (model.layers !== undefined) {
+      const layers = check.object(model.layers, "model.layers", null);
+      for (const [name, source] of Object.entries(layers)) {
+        if (!manifest.layers.some((l) => l.name === name)) check.fail(`model.layers.${name}`, "the name of a bundle layer", name);
+        if (typeof source !== "string" || source === "") check.fail(`model.layers.${name}`, "a network layer name", source);
+      }
+      manifest.model.layers = { ...(layers as Record<string, string>) };
+    }
   }
   if (m.meta !== undefined) {
     manifest.meta = { ...check.object(m.meta, "meta", null) };

@@ -379,5 +379,8 @@ describe("models in bundles", () => {
     const manifest = { format: "hidden-atlas/1", name: "x", task: "regression", samples: 1, layers: [{ name: "a", file: "a.npy", shape: [1, 1] }] };
     expect(() => validateManifest({ ...manifest, model: { spec: {} } })).toThrow(/model\.parameters: expected a relative path/);
     expect(() => validateManifest({ ...manifest, model: { spec: {}, parameters: "p.npy", weights: 1 } })).toThrow(/model has an unknown field "weights"/);
+    expect(() => validateManifest({ ...manifest, model: { spec: {}, parameters: "p.npy", layers: { b: "fc" } } })).toThrow(/model\.layers\.b: expected the name of a bundle layer/);
+    expect(() => validateManifest({ ...manifest, model: { spec: {}, parameters: "p.npy", inputScale: 0 } })).toThrow(/model\.inputScale: expected a positive number/);
+    expect(validateManifest({ ...manifest, model: { spec: {}, parameters: "p.npy", inputScale: 0.5, layers: { a: "fc" } } }).model).toMatchObject({ inputScale: 0.5, layers: { a: "fc" } });
   });
 });

@@ -58,7 +58,7 @@ export const digitsCnn: Recipe = {
           labels: digits.labels,
           predictions: { rows: n, cols: 10, data: net.probabilities(X, n) },
           split,
-          model: { spec: DIGITS_CNN_SPEC, parameters: net.getParameters() },
+          model: { spec: DIGITS_CNN_SPEC, parameters: net.getParameters(), inputScale: 1 / digits.maxValue, layers: LAYERS },
           meta: { recipe: "digits-cnn", seed, epochs, optimizer: "adam", learningRate: 1e-3, batchSize: 32, layers: "block outputs after ReLU (and pooling)", ...summary },
         },
       }];

@@ -112,7 +112,7 @@ export const digitsGeneralization: Recipe = {
             split,
             trace,
             checkpoints,
-            model: { spec, parameters: net.getParameters() },
+            model: { spec, parameters: net.getParameters(), layers: { logits: "logits" } },
             meta: {
               recipe: "digits-generalization", variant: variant.name, seed, epochs, traceEvery: TRACE_EVERY,
               regularization: variant.trainer ?? (variant.dropout ? { dropout: variant.dropout } : null),

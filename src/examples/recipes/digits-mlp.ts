@@ -65,7 +65,7 @@ export const digitsMlp: Recipe = {
           split,
           trace,
           checkpoints,
-          model: { spec, parameters: net.getParameters() },
+          model: { spec, parameters: net.getParameters(), inputScale: 1 / digits.maxValue, layers: { fc1: "fc1", fc2: "fc2", fc3: "fc3", logits: "logits" } },
           meta: { recipe: "digits-mlp", seed, epochs, optimizer: "adam", learningRate: 1e-3, batchSize: 32, traced: "pre-activations of fc1, fc2, fc3 on 10 training images per class", ...summary },
         },
       }];

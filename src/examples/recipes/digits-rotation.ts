@@ -109,7 +109,7 @@ export const digitsRotation: Recipe = {
           predictions: { rows: n, cols: 1, data: predicted },
           split,
           checkpoints: [{ epoch: 0, layers: before[0] }],
-          model: { spec: ROTATION_SPEC, parameters: net.getParameters() },
+          model: { spec: ROTATION_SPEC, parameters: net.getParameters(), inputScale: 1 / 255, layers: LAYERS },
           meta: {
             recipe: "digits-rotation", seed, epochs, targetUnit: "degrees", angleRange: [-MAX_ANGLE, MAX_ANGLE], canvas: CANVAS,
             augmentation: `${AUGMENT} extra seeded angles per training digit`, loss: "mse on angle/60", optimizer: "adam", learningRate: 1e-3, batchSize: 32,

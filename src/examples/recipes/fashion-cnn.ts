@@ -85,7 +85,7 @@ export const fashionCnn: Recipe = {
           labels,
           predictions: { rows: BUNDLE_SAMPLES, cols: 10, data: net.probabilities(X, BUNDLE_SAMPLES) },
           split: new Uint8Array(BUNDLE_SAMPLES).fill(1),
-          model: { spec: FASHION_SPEC, parameters: net.getParameters() },
+          model: { spec: FASHION_SPEC, parameters: net.getParameters(), inputScale: 1 / 255, layers: LAYERS },
           meta: {
             recipe: "fashion-cnn", seed, epochs, optimizer: "adam", learningRate: 1e-3, batchSize: 64, trainedOn: "all 60,000 Fashion-MNIST training images",
             samples: `${BUNDLE_SAMPLES} seeded test images (indices into the 10,000-image test set in meta.testIndices)`,

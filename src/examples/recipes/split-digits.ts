@@ -116,7 +116,7 @@ async function runScenario(name: string, rehearsal: boolean, digits: NonNullable
         split,
         trace,
         checkpoints,
-        model: { spec: SPLIT_SPEC, parameters: net.getParameters() },
+        model: { spec: SPLIT_SPEC, parameters: net.getParameters(), inputScale: 1 / digits.maxValue, layers: { logits: "logits" } },
         meta: {
           recipe: "split-digits", scenario: "class-incremental", rehearsal, replayBuffer: rehearsal ? REPLAY_BUFFER : 0, seed, epochsPerTask,
           tasks: TASKS, checkpointUnit: "training step (batch); epoch field = steps taken", traceEvery: TRACE_EVERY,
