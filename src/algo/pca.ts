@@ -36,6 +36,8 @@ export interface PcaResult {
   explainedVarianceRatio: Float64Array;
   /** Sum of all column variances. */
   totalVariance: number;
+  /** Every eigenvalue of the covariance (d of them, descending, clamped at 0). */
+  spectrum: Float64Array;
   params: { nComponents: number };
 }
 
@@ -97,7 +99,9 @@ export async function pca(X: Matrix, options: PcaOptions = {}): Promise<PcaResul
       explainedVarianceRatio[j] = totalVariance > 0 ? explainedVariance[j] / totalVariance : 0;
     }
     progress.finish();
+    const spectrum = Float64Array.from(eigen, (v) => Math.max(0, v));
     return {
+      spectrum,
       scores: { rows: n, cols: nComponents, data: scores.copy() },
       components,
       mean: mean.copy(),

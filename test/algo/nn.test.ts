@@ -319,3 +319,31 @@ describe("Trainer", () => {
     net.release();
   });
 });
+
+describe("FGSM", () => {
+  it("increases the loss of every input, stays within ε and [0, 1]; sign noise of the same size hurts less", async () => {
+    const { fgsm, signNoise } = await import("../../src/algo/nn/index.ts");
+    const net = await Network.create({ inputShape: [1, 4, 4], layers: [{ type: "conv", filters: 4 }, { type: "relu" }, { type: "flatten" }, { type: "dense", units: 3 }] }, { seed: 2 });
+    const n = 40;
+    const X = randomArray(n * 16, 17).map((v) => (v + 1) / 2);
+    const labels = classes(n, 3, 6);
+    const adversarial = fgsm(net, X, n, labels, 0.05);
+    const noisy = signNoise(net, X, 0.05, 1);
+    let fgsmTotal = 0;
+    let noiseTotal = 0;
+    for (let i = 0; i < n; i++) {
+      const one = (values: Float32Array) => net.evaluate(values.subarray(i * 16, (i + 1) * 16), 1, { labels: labels.subarray(i, i + 1) }).loss;
+      const clean = one(X);
+      expect(one(adversarial), `sample ${i}`).toBeGreaterThan(clean);
+      fgsmTotal += one(adversarial) - clean;
+      noiseTotal += one(noisy) - clean;
+    }
+    expect(fgsmTotal).toBeGreaterThan(3 * Math.abs(noiseTotal));
+    for (let j = 0; j < X.length; j++) {
+      expect(Math.abs(adversarial[j] - X[j])).toBeLessThanOrEqual(0.05 + 1e-7);
+      expect(adversarial[j]).toBeGreaterThanOrEqual(0);
+      expect(adversarial[j]).toBeLessThanOrEqual(1);
+    }
+    net.release();
+  });
+});
