@@ -18,6 +18,12 @@ export interface AnalysisBundle {
   targets?: Matrix;
   predictions?: Matrix;
   split?: Uint8Array;
+  /** The trained network (description, parameters, input scale, layer mapping). */
+  model?: { spec: Record<string, unknown>; parameters: Float32Array; inputScale?: number; layers?: Record<string, string> };
+  /** Rows the checkpoints hold, and the checkpoints (training dynamics). */
+  trace?: Int32Array;
+  checkpoints?: { epoch: number; layers: LayerData[] }[];
+  meta?: Record<string, unknown>;
 }
 
 export const COLOR_BY = ["label", "target", "prediction", "none"] as const;

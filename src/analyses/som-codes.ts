@@ -1,0 +1,459 @@
+/**
+ * The `som-codes` analysis: Lee & Vijayan, "Analysis of functional neural codes of deep
+ * learning models" (arXiv 2205.10952), as reconstructed in specs/som.md (§0: the full text was
+ * not available; grid, ε, attack and vectorisation are our choices, labelled as such).
+ *
+ * Per layer: the layer's vectors (conv maps by global average pool, or flatten / top-ℓ2),
+ * scaled by the layer's RMS distance to its mean so QE compares across layers (spec §5.1); the
+ * PCA spectrum ("homogeneous vs diverse codes"); a SOM fitted on the training split and judged
+ * on the test split (QE curves, TE); how the codes (BMUs) relate to the network's predictions
+ * and labels (purity, NMI, agreement of a SOM classifier, class compactness on the grid); the
+ * mean input of each node (what the code stands for). With the bundle's model: FGSM at several
+ * ε and a random ±ε sign-noise control, propagated to every layer's codes.
+ */
+import { layerMatrix, isConvLayer, type Vectorization } from "../algo/vectorize.ts";
+import { pca } from "../algo/pca.ts";
+import { hitMap, labelCounts, som, somProject, type SomResult } from "../algo/som.ts";
+import { normalizedMutualInformation, purity } from "../algo/information.ts";
+import { Network } from "../algo/nn/network.ts";
+import type { NetworkSpec } from "../algo/nn/spec.ts";
+import { fgsm, signNoise } from "../algo/nn/adversarial.ts";
+import { HiddenAtlasError } from "../core/errors.ts";
+import type { Matrix } from "../core/matrix.ts";
+import { checkBoolean, checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../core/params.ts";
+import { ProgressTracker, type RunOptions } from "../core/progress.ts";
+import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
+import { getCore } from "../core/wasm.ts";
+import { argmaxRows, classNamesOf, type AnalysisBundle } from "./columns.ts";
+
+export interface SomCodesParams {
+  /** Layers to analyse; defaults to every layer of the bundle (logits included). */
+  layers?: string[];
+  /** Also analyse the inputs themselves as a layer "input". Default true when the bundle has inputs. */
+  includeInput?: boolean;
+  /** How conv maps become vectors: "gap" (default, the paper's probable choice), "flatten", "top-l2". */
+  vectorize?: Exclude<Vectorization, "random">;
+  /** Grid of every map. Default 10 × 10 (the spec's reproduction). */
+  rows?: number;
+  cols?: number;
+  topology?: "rect" | "hex";
+  mode?: "batch" | "online";
+  epochs?: number;
+  /** Initial σ ("auto" = max(rows, cols)/2). */
+  sigma?: number | "auto";
+  /** FGSM / noise sizes in input units ([0, 1] pixels). Default [0.02, 0.05, 0.1, 0.2] (ours; unknown in the paper). */
+  epsilons?: number[];
+  /** Run the perturbation study (needs the bundle's model). Default true. */
+  adversarial?: boolean;
+  seed?: number;
+}
+
+export const somCodesDefaults = {
+  layers: [] as string[],
+  includeInput: true,
+  vectorize: "gap" as Exclude<Vectorization, "random">,
+  rows: 10,
+  cols: 10,
+  topology: "rect" as "rect" | "hex",
+  mode: "batch" as "batch" | "online",
+  epochs: 30,
+  sigma: "auto" as number | "auto",
+  epsilons: [0.02, 0.05, 0.1, 0.2],
+  adversarial: true,
+  seed: DEFAULT_SEED,
+};
+
+export type ResolvedSomCodesParams = typeof somCodesDefaults;
+
+export interface LayerCodes {
+  name: string;
+  /** Vector length after vectorisation. */
+  dimension: number;
+  /** Scale the vectors were divided by: the RMS distance to the training mean. */
+  scale: number;
+  pca: { pc1Share: number; participationRatio: number; componentsFor90: number; spectrum: Float64Array };
+  map: SomResult;
+  trainBmus: Int32Array;
+  testBmus: Int32Array;
+  quantizationError: { train: number; test: number };
+  topographicError: { rect8: number; rect4: number; hex6: number };
+  /** Nodes that hold at least one training sample. */
+  usedNodes: number;
+  purity: { prediction: number; label: number };
+  /** NMI between test BMUs and the network's predictions. */
+  nmi: number;
+  /** Fraction of test samples whose node's training-label majority equals the network's prediction. */
+  agreement: number;
+  /** Mean grid distance of test BMUs to their class's centroid on the grid. */
+  compactness: number;
+  /** Majority class per node by label and by prediction, from training samples; −1 = empty node. */
+  nodeLabel: Int32Array;
+  nodePrediction: Int32Array;
+  /** Training samples per node, and node × class label counts (training). */
+  hits: Int32Array;
+  labelCounts: Int32Array;
+  /** Mean input of each node's training samples (nodes × input size; NaN rows for empty nodes). */
+  nodeInputs: Float32Array | null;
+}
+
+export interface PerturbationEffect {
+  /** Fraction of test samples whose BMU changed. */
+  changed: number;
+  /** Mean grid distance between clean and perturbed BMU. */
+  displacement: number;
+  /** Mean ‖Δh‖/‖h‖ of the layer's (scaled) vectors. */
+  relativeChange: number;
+  /** Among samples whose prediction flipped: the perturbed BMU's node (by prediction) names the new prediction. */
+  labelMatchesPrediction: number;
+  /** QE of the perturbed vectors on the clean map (high: "off-manifold" codes). */
+  quantizationError: number;
+  /** Clean and perturbed BMU of every test sample, for arrows on the grid. */
+  from: Int32Array;
+  to: Int32Array;
+}
+
+export interface AdversarialStudy {
+  epsilons: number[];
+  accuracy: { clean: number; fgsm: number[]; noise: number[] };
+  layers: { name: string; fgsm: PerturbationEffect[]; noise: PerturbationEffect[] }[];
+}
+
+export interface SomCodesResult {
+  layers: LayerCodes[];
+  adversarial: AdversarialStudy | null;
+  train: Int32Array;
+  test: Int32Array;
+  /** How the train/test split was chosen. */
+  splitNote: string;
+  classNames: string[];
+  params: ResolvedSomCodesParams;
+}
+
+export function resolveSomCodesParams(bundle: AnalysisBundle, params: SomCodesParams = {}): ResolvedSomCodesParams {
+  checkOptionNames("somCodes", params, somCodesDefaults, []);
+  if (bundle.task !== "classification" || !bundle.labels) {
+    throw new HiddenAtlasError("E_PARAM", `som-codes needs a classification bundle with labels; ${bundle.name} is ${bundle.task}${bundle.labels ? "" : " without labels"}`);
+  }
+  const names = bundle.layers.map((l) => l.name);
+  const layers = params.layers && params.layers.length ? params.layers : names;
+  for (const name of layers) {
+    if (!names.includes(name)) throw new HiddenAtlasError("E_PARAM", `invalid layers: ${JSON.stringify(name)} (expected some of ${names.join(", ")})`);
+  }
+  const epsilons = params.epsilons ?? somCodesDefaults.epsilons;
+  epsilons.forEach((e, i) => checkNumber(`epsilons[${i}]`, e, 0, 1, { exclusiveMin: true }));
+  return {
+    layers,
+    includeInput: checkBoolean("includeInput", params.includeInput ?? somCodesDefaults.includeInput) && !!bundle.inputs,
+    vectorize: checkKeyword("vectorize", params.vectorize ?? somCodesDefaults.vectorize, ["gap", "flatten", "top-l2"] as const),
+    rows: checkInteger("rows", params.rows ?? somCodesDefaults.rows, 2, 100),
+    cols: checkInteger("cols", params.cols ?? somCodesDefaults.cols, 2, 100),
+    topology: checkKeyword("topology", params.topology ?? somCodesDefaults.topology, ["rect", "hex"] as const),
+    mode: checkKeyword("mode", params.mode ?? somCodesDefaults.mode, ["batch", "online"] as const),
+    epochs: checkInteger("epochs", params.epochs ?? somCodesDefaults.epochs, 1, 1000),
+    sigma: params.sigma === undefined || params.sigma === "auto" ? "auto" : checkNumber("sigma", params.sigma, 0, Infinity, { exclusiveMin: true }),
+    epsilons: [...epsilons],
+    adversarial: checkBoolean("adversarial", params.adversarial ?? somCodesDefaults.adversarial) && !!bundle.model && !!bundle.inputs,
+    seed: checkSeed(params.seed ?? somCodesDefaults.seed),
+  };
+}
+
+/** The bundle's split, or a seeded 75/25 split of its samples when it has no training samples. */
+async function trainTestSplit(bundle: AnalysisBundle, seed: number): Promise<{ train: Int32Array; test: Int32Array; note: string }> {
+  const indices = (which: number, split: ArrayLike<number>) => Int32Array.from(Array.from({ length: bundle.samples }, (_, i) => i).filter((i) => split[i] === which));
+  if (bundle.split) {
+    const train = indices(0, bundle.split);
+    const test = indices(1, bundle.split);
+    if (train.length > 0 && test.length > 0) return { train, test, note: "the bundle's split" };
+  }
+  const rng = new Rng(await getCore(), seed, 13);
+  try {
+    const order = rng.permutation(bundle.samples);
+    const cut = Math.round(bundle.samples * 0.75);
+    return {
+      train: order.slice(0, cut).sort(),
+      test: order.slice(cut).sort(),
+      note: "a seeded 75/25 split of the bundle's samples (the bundle has no separate training samples)",
+    };
+  } finally {
+    rng.release();
+  }
+}
+
+/** Inputs as network inputs: stored values × model.inputScale (1 when absent), one row per sample. */
+function networkInputs(bundle: AnalysisBundle, scale: number): Float32Array {
+  const data = bundle.inputs!.data;
+  return Float32Array.from(data as ArrayLike<number>, (v) => v * scale);
+}
+
+const rowsOf = (m: Matrix, idx: Int32Array): Matrix => {
+  const data = new Float32Array(idx.length * m.cols);
+  idx.forEach((i, r) => data.set(m.data.subarray(i * m.cols, (i + 1) * m.cols), r * m.cols));
+  return { rows: idx.length, cols: m.cols, data };
+};
+
+/** RMS distance of rows to the mean of `reference` rows (a layer's scale). */
+function rmsScale(m: Matrix): number {
+  const mean = new Float64Array(m.cols);
+  for (let i = 0; i < m.rows; i++) for (let k = 0; k < m.cols; k++) mean[k] += m.data[i * m.cols + k];
+  for (let k = 0; k < m.cols; k++) mean[k] /= Math.max(1, m.rows);
+  let total = 0;
+  for (let i = 0; i < m.rows; i++) for (let k = 0; k < m.cols; k++) total += (m.data[i * m.cols + k] - mean[k]) ** 2;
+  const rms = Math.sqrt(total / Math.max(1, m.rows));
+  return rms > 0 ? rms : 1;
+}
+
+const scaled = (m: Matrix, s: number): Matrix => ({ rows: m.rows, cols: m.cols, data: m.data.map((v) => v / s) });
+
+/** Majority class per node (ties to the lower class), −1 for empty nodes. */
+function nodeMajority(bmus: Int32Array, classes: ArrayLike<number>, nodes: number, classCount: number): Int32Array {
+  const counts = labelCounts(bmus, classes, nodes, classCount);
+  return Int32Array.from({ length: nodes }, (_, j) => {
+    let best = -1;
+    let bestCount = 0;
+    for (let c = 0; c < classCount; c++) if (counts[j * classCount + c] > bestCount) ((best = c), (bestCount = counts[j * classCount + c]));
+    return best;
+  });
+}
+
+const gridDistance = (map: SomResult, a: number, b: number) => Math.hypot(map.coords[2 * a] - map.coords[2 * b], map.coords[2 * a + 1] - map.coords[2 * b + 1]);
+
+function compactness(map: SomResult, bmus: Int32Array, labels: ArrayLike<number>, classCount: number): number {
+  const sx = new Float64Array(classCount);
+  const sy = new Float64Array(classCount);
+  const count = new Float64Array(classCount);
+  bmus.forEach((b, i) => {
+    sx[labels[i]] += map.coords[2 * b];
+    sy[labels[i]] += map.coords[2 * b + 1];
+    count[labels[i]]++;
+  });
+  let total = 0;
+  bmus.forEach((b, i) => {
+    const c = labels[i];
+    total += Math.hypot(map.coords[2 * b] - sx[c] / count[c], map.coords[2 * b + 1] - sy[c] / count[c]);
+  });
+  return bmus.length ? total / bmus.length : 0;
+}
+
+interface LayerSource {
+  name: string;
+  /** Vectors of every sample. */
+  matrix: Matrix;
+  /** Network layer whose output this is ("" for the input itself). */
+  networkLayer: string | null;
+  /** Shape of one sample as the network (or bundle) stores it, for vectorising recomputed activations. */
+  sampleShape: number[];
+  conv: boolean;
+}
+
+async function vectorizeAs(source: { conv: boolean; sampleShape: number[] }, data: Float32Array, n: number, method: Vectorization, seed: number): Promise<Matrix> {
+  return layerMatrix({ name: "recomputed", shape: [n, ...source.sampleShape], data, kind: source.conv ? "conv" : "dense" }, { method, seed });
+}
+
+export async function somCodes(bundle: AnalysisBundle, params: SomCodesParams = {}, options: RunOptions = {}): Promise<SomCodesResult> {
+  const p = resolveSomCodesParams(bundle, params);
+  const labels = bundle.labels!;
+  const classNames = classNamesOf(bundle);
+  const classCount = classNames.length;
+  const predictions = bundle.predictions ? Int32Array.from(argmaxRows(bundle.predictions)) : labels;
+  const { train, test, note } = await trainTestSplit(bundle, p.seed);
+  const inputScale = bundle.model?.inputScale ?? 1;
+  const inputs = bundle.inputs ? networkInputs(bundle, inputScale) : null;
+  const inputSize = bundle.inputs ? bundle.inputs.shape.slice(1).reduce((a, b) => a * b, 1) : 0;
+
+  const sources: LayerSource[] = [];
+  if (p.includeInput && inputs) {
+    sources.push({ name: "input", matrix: { rows: bundle.samples, cols: inputSize, data: inputs }, networkLayer: "", sampleShape: [inputSize], conv: false });
+  }
+  for (const name of p.layers) {
+    const layer = bundle.layers.find((l) => l.name === name)!;
+    const conv = isConvLayer(layer);
+    sources.push({
+      name,
+      matrix: await layerMatrix(layer, { method: p.vectorize, seed: p.seed }),
+      networkLayer: bundle.model?.layers?.[name] ?? null,
+      sampleShape: layer.shape.slice(1),
+      conv,
+    });
+  }
+
+  const progress = new ProgressTracker(options, "som-codes", sources.length + (p.adversarial ? p.epsilons.length : 0));
+  const layers: LayerCodes[] = [];
+  const maps = new Map<string, { map: SomResult; scale: number }>();
+  for (const [s, source] of sources.entries()) {
+    const trainRaw = rowsOf(source.matrix, train);
+    const scale = rmsScale(trainRaw);
+    const trainX = scaled(trainRaw, scale);
+    const testX = scaled(rowsOf(source.matrix, test), scale);
+    const spectrumResult = await pca(trainX, { nComponents: 1 });
+    const spectrum = spectrumResult.spectrum;
+    const total = spectrum.reduce((a, b) => a + b, 0);
+    const squares = spectrum.reduce((a, b) => a + b * b, 0);
+    let cumulative = 0;
+    let componentsFor90 = spectrum.length;
+    for (let i = 0; i < spectrum.length; i++) {
+      cumulative += spectrum[i];
+      if (cumulative >= 0.9 * total) {
+        componentsFor90 = i + 1;
+        break;
+      }
+    }
+    const map = await som(trainX, { rows: p.rows, cols: p.cols, topology: p.topology, mode: p.mode, epochs: p.epochs, sigma: p.sigma, seed: p.seed, validation: testX, signal: options.signal });
+    const m = p.rows * p.cols;
+    const onTest = await somProject(map, testX);
+    const trainLabels = Int32Array.from(train, (i) => labels[i]);
+    const trainPredictions = Int32Array.from(train, (i) => predictions[i]);
+    const testLabels = Int32Array.from(test, (i) => labels[i]);
+    const testPredictions = Int32Array.from(test, (i) => predictions[i]);
+    const nodeLabel = nodeMajority(map.bmus, trainLabels, m, classCount);
+    const nodePrediction = nodeMajority(map.bmus, trainPredictions, m, classCount);
+    let agree = 0;
+    onTest.bmus.forEach((b, i) => nodeLabel[b] === testPredictions[i] && agree++);
+    let nodeInputs: Float32Array | null = null;
+    if (inputs) {
+      nodeInputs = new Float32Array(m * inputSize);
+      const counts = hitMap(map.bmus, m);
+      map.bmus.forEach((b, r) => {
+        const i = train[r];
+        for (let k = 0; k < inputSize; k++) nodeInputs![b * inputSize + k] += inputs[i * inputSize + k];
+      });
+      for (let j = 0; j < m; j++) for (let k = 0; k < inputSize; k++) nodeInputs[j * inputSize + k] = counts[j] ? nodeInputs[j * inputSize + k] / counts[j] : NaN;
+    }
+    const hits = hitMap(map.bmus, m);
+    layers.push({
+      name: source.name,
+      dimension: source.matrix.cols,
+      scale,
+      pca: { pc1Share: total > 0 ? spectrum[0] / total : 0, participationRatio: squares > 0 ? (total * total) / squares : 0, componentsFor90, spectrum },
+      map,
+      trainBmus: map.bmus,
+      testBmus: onTest.bmus,
+      quantizationError: { train: map.quantizationError, test: onTest.quantizationError },
+      topographicError: onTest.topographicError,
+      usedNodes: hits.reduce((a, h) => a + (h > 0 ? 1 : 0), 0),
+      purity: { prediction: purity(onTest.bmus, testPredictions), label: purity(onTest.bmus, testLabels) },
+      nmi: normalizedMutualInformation(onTest.bmus, testPredictions),
+      agreement: test.length ? agree / test.length : 0,
+      compactness: compactness(map, onTest.bmus, testLabels, classCount),
+      nodeLabel,
+      nodePrediction,
+      hits,
+      labelCounts: labelCounts(map.bmus, trainLabels, m, classCount),
+      nodeInputs,
+    });
+    maps.set(source.name, { map, scale });
+    await progress.step(s + 1);
+  }
+
+  let adversarial: AdversarialStudy | null = null;
+  if (p.adversarial) {
+    adversarial = await perturbationStudy(bundle, p, sources, layers, maps, inputs!, inputSize, test, labels, progress, sources.length);
+  }
+  progress.finish();
+  return { layers, adversarial, train, test, splitNote: note, classNames, params: p };
+}
+
+async function perturbationStudy(
+  bundle: AnalysisBundle,
+  p: ResolvedSomCodesParams,
+  sources: LayerSource[],
+  layers: LayerCodes[],
+  maps: Map<string, { map: SomResult; scale: number }>,
+  inputs: Float32Array,
+  inputSize: number,
+  test: Int32Array,
+  labels: Int32Array,
+  progress: ProgressTracker,
+  done: number,
+): Promise<AdversarialStudy> {
+  const model = bundle.model!;
+  const net = await Network.create(model.spec as unknown as NetworkSpec, { seed: p.seed });
+  try {
+    net.setParameters(model.parameters);
+    if (net.inputSize !== inputSize) {
+      throw new HiddenAtlasError("E_SHAPE_MISMATCH", `the model takes ${net.inputSize} inputs but the bundle's inputs have ${inputSize} values per sample`);
+    }
+    const n = test.length;
+    const X = new Float32Array(n * inputSize);
+    test.forEach((i, r) => X.set(inputs.subarray(i * inputSize, (i + 1) * inputSize), r * inputSize));
+    const y = Int32Array.from(test, (i) => labels[i]);
+    // Layers the network can recompute: the input, and bundle layers mapped to network layers.
+    const studied = sources.filter((s) => s.networkLayer !== null);
+    const networkNames = [...new Set(studied.map((s) => s.networkLayer).filter((name): name is string => !!name))];
+    const vectors = async (values: Float32Array): Promise<Map<string, Matrix>> => {
+      const acts = net.activations(values, n, networkNames);
+      const out = new Map<string, Matrix>();
+      for (const s of studied) {
+        const { scale } = maps.get(s.name)!;
+        const raw = s.networkLayer === "" ? { rows: n, cols: inputSize, data: values } : await vectorizeAs(s, acts[s.networkLayer!], n, p.vectorize, p.seed);
+        out.set(s.name, scaled(raw, scale));
+      }
+      return out;
+    };
+    const argmax = (values: Float32Array) => Int32Array.from(argmaxRows({ rows: n, cols: net.outputSize, data: net.predict(values, n) }));
+    const accuracy = (pred: Int32Array) => pred.reduce((s, v, i) => s + (v === y[i] ? 1 : 0), 0) / n;
+    const clean = await vectors(X);
+    const cleanPred = argmax(X);
+    const cleanBmus = new Map<string, Int32Array>();
+    for (const s of studied) cleanBmus.set(s.name, (await somProject(maps.get(s.name)!.map, clean.get(s.name)!)).bmus);
+    const study: AdversarialStudy = {
+      epsilons: p.epsilons,
+      accuracy: { clean: accuracy(cleanPred), fgsm: [], noise: [] },
+      layers: studied.map((s) => ({ name: s.name, fgsm: [], noise: [] })),
+    };
+    const effect = async (name: string, perturbed: Matrix, perturbedPred: Int32Array): Promise<PerturbationEffect> => {
+      const { map } = maps.get(name)!;
+      const from = cleanBmus.get(name)!;
+      const projected = await somProject(map, perturbed);
+      const to = projected.bmus;
+      const codes = layers.find((l) => l.name === name)!;
+      const h = clean.get(name)!;
+      let changed = 0;
+      let displacement = 0;
+      let relative = 0;
+      let flipped = 0;
+      let matches = 0;
+      for (let i = 0; i < n; i++) {
+        if (from[i] !== to[i]) changed++;
+        displacement += gridDistance(map, from[i], to[i]);
+        let dh = 0;
+        let hh = 0;
+        for (let k = 0; k < h.cols; k++) {
+          dh += (perturbed.data[i * h.cols + k] - h.data[i * h.cols + k]) ** 2;
+          hh += h.data[i * h.cols + k] ** 2;
+        }
+        relative += hh > 0 ? Math.sqrt(dh / hh) : 0;
+        if (perturbedPred[i] !== cleanPred[i]) {
+          flipped++;
+          if (codes.nodePrediction[to[i]] === perturbedPred[i]) matches++;
+        }
+      }
+      return {
+        changed: changed / n,
+        displacement: displacement / n,
+        relativeChange: relative / n,
+        labelMatchesPrediction: flipped ? matches / flipped : NaN,
+        quantizationError: projected.quantizationError,
+        from,
+        to,
+      };
+    };
+    for (const [e, epsilon] of p.epsilons.entries()) {
+      const adversarial = fgsm(net, X, n, y, epsilon);
+      const noisy = signNoise(net, X, epsilon, p.seed + e);
+      const adversarialPred = argmax(adversarial);
+      const noisyPred = argmax(noisy);
+      study.accuracy.fgsm.push(accuracy(adversarialPred));
+      study.accuracy.noise.push(accuracy(noisyPred));
+      const av = await vectors(adversarial);
+      const nv = await vectors(noisy);
+      for (const layer of study.layers) {
+        layer.fgsm.push(await effect(layer.name, av.get(layer.name)!, adversarialPred));
+        layer.noise.push(await effect(layer.name, nv.get(layer.name)!, noisyPred));
+      }
+      await progress.step(done + e + 1);
+    }
+    return study;
+  } finally {
+    net.release();
+  }
+}
