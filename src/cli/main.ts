@@ -12,9 +12,10 @@ import { infoCommand } from "./commands/info.ts";
 import { knnCommand } from "./commands/knn.ts";
 import { reportCommand } from "./commands/report.ts";
 import { serveCommand } from "./commands/serve.ts";
+import { somCommand } from "./commands/som.ts";
 import type { Streams } from "./output.ts";
 
-export const COMMANDS: Command[] = [infoCommand, knnCommand, exampleCommand, reportCommand, serveCommand];
+export const COMMANDS: Command[] = [infoCommand, knnCommand, somCommand, exampleCommand, reportCommand, serveCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2;

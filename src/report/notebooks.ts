@@ -7,6 +7,8 @@ import { explore, exploreDefaults } from "../analyses/explore.ts";
 import type { AnalysisBundle } from "../analyses/columns.ts";
 import type { RunOptions } from "../core/progress.ts";
 import { exploreReport, type ReportContext } from "./explore.ts";
+import { somCodes, somCodesDefaults } from "../analyses/som-codes.ts";
+import { somCodesReport } from "./som-codes.ts";
 import type { ReportSpec } from "./report.ts";
 
 export interface NotebookReport {
@@ -24,6 +26,17 @@ export const NOTEBOOK_REPORTS: Record<string, NotebookReport> = {
     async build(bundle, params, context, options) {
       const result = await explore(bundle, params, options);
       return exploreReport(bundle, result, context);
+    },
+  },
+  "som-codes": {
+    question: "Onto how many patterns does each layer map its inputs, do they predict the output, what input does each code stand for, how do adversarial inputs move them?",
+    defaults: { layer: "", epsilon: 0.05, vectorize: somCodesDefaults.vectorize, rows: 10, cols: 10, topology: "rect", mode: "batch", epochs: 30, seed: somCodesDefaults.seed },
+    async build(bundle, params, context, options) {
+      const { layer, epsilon, ...rest } = params as { layer?: string; epsilon?: number } & Record<string, unknown>;
+      const result = await somCodes(bundle, rest, options);
+      const epsilonIndex = Math.max(0, result.params.epsilons.indexOf(epsilon ?? 0.05));
+      const chosen = layer || result.layers[result.layers.length - 1].name;
+      return somCodesReport(bundle, result, { layer: chosen, epsilonIndex }, context);
     },
   },
 };

@@ -6,6 +6,8 @@ import { KnnIndex, knn } from "../algo/knn.ts";
 import { pca } from "../algo/pca.ts";
 import type { Metric } from "../algo/distance.ts";
 import { exploreNeighbors, exploreProjection } from "../analyses/explore.ts";
+import { somCodes, type SomCodesParams } from "../analyses/som-codes.ts";
+import type { AnalysisBundle } from "../analyses/columns.ts";
 import type { Matrix } from "../core/matrix.ts";
 import { DIGIT_CLASSES, imageDataset } from "../examples/datasets.ts";
 import { recipeNamed } from "../examples/index.ts";
@@ -55,6 +57,10 @@ export const tasks: Record<string, Task> = {
     const results = await recipe.run({ digits }, { seed: args.seed, epochs: args.epochs, ...runOptions(context) });
     return results.map((r) => ({ name: r.name, summary: r.summary, zip: zipBundle(r.bundle) }));
   }) as Task,
+
+  /** The som-codes analysis of a bundle kept with `put`. */
+  somCodes: (async (args: { key: string; params: SomCodesParams }, context: TaskContext) =>
+    somCodes(context.get<AnalysisBundle>(args.key), args.params, runOptions(context))) as Task,
 
   "explore.neighbors": (async (args: MatrixArg & { point: number; k: number; metric: "euclidean" | "cosine" }, context: TaskContext) =>
     exploreNeighbors(await indexFor(matrixOf(args, context), args.metric), args)) as Task,

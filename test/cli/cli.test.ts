@@ -128,3 +128,37 @@ describe("hidden-atlas", () => {
     expect(range.stderr).toMatch(/E_PARAM: invalid k: 0/);
   });
 });
+
+describe("hidden-atlas som", () => {
+  it("fits a map and prints QE, TE, BMUs, hits and label counts; writes the weights", async () => {
+    const dir = tmp();
+    const X = randomMatrix(120, 4, 2);
+    const labels = new Int32Array(120).map((_, i) => i % 3);
+    writeFileSync(join(dir, "x.npy"), writeNpy({ shape: [120, 4], data: X.data }));
+    writeFileSync(join(dir, "l.npy"), writeNpy({ shape: [120], data: labels }));
+    const { code, stdout } = await run("som", join(dir, "x.npy"), "--rows", "4", "--cols", "5", "--epochs", "5", "--labels", join(dir, "l.npy"), "--out-weights", join(dir, "w.npy"));
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout);
+    expect(out.bmus).toHaveLength(120);
+    expect(out.hits.reduce((a: number, b: number) => a + b, 0)).toBe(120);
+    expect(out.labelCounts).toHaveLength(20);
+    expect(out.labelCounts.flat().reduce((a: number, b: number) => a + b, 0)).toBe(120);
+    expect(out.qe).toBeGreaterThan(0);
+    expect(out.te.rect8).toBeGreaterThanOrEqual(0);
+    expect(out.params).toMatchObject({ rows: 4, cols: 5, sigma: 2.5, mode: "batch" });
+    expect(readNpy(readFileSync(join(dir, "w.npy"))).shape).toEqual([20, 4]);
+    expect((await run("som", join(dir, "x.npy"), "--topology", "square")).code).toBe(2);
+  });
+});
+
+it("report som-codes draws every map in Node, colour ramps included (canvas shim)", async () => {
+  const out = join(tmp(), "s.html");
+  const bundle = new URL("../../data/examples/digits-cnn.zip", import.meta.url).pathname;
+  const { code } = await run("report", "som-codes", "--bundle", bundle, "--set", "epochs=3", "--set", "layer=conv3", "--out", out);
+  expect(code).toBe(0);
+  const html = readFileSync(out, "utf8");
+  expect(html).toContain("Codes across layers");
+  expect(html).toContain("Hit map of conv3");
+  expect(html).toMatch(/<image[^>]+href="data:image\/png;base64,/); // the ramp legend, drawn through the shim
+  expect(html).toContain("BMU moves in conv3 under FGSM");
+});

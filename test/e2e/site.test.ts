@@ -201,3 +201,30 @@ describe("example bundles in explore", () => {
     });
   }
 });
+
+describe("som-codes notebook", () => {
+  it("maps every layer of digits-cnn; changing the layer and the grid redraws the maps", async () => {
+    const { page, errors, external } = await watchedPage(browser);
+    await page.goto(server.url + "som-codes.html?data=digits-cnn&epochs=8");
+    await page.getByText("Codes across layers").waitFor({ timeout: 60_000 });
+    await settled(page);
+    expect(await page.getByText("logits: ").first().innerText()).toMatch(/of 100 nodes used/);
+    const cells = () => page.locator(".atlas-row svg g[aria-label=dot] path, .atlas-row svg g[aria-label=dot] rect").count();
+    const before = await cells();
+    expect(before).toBeGreaterThanOrEqual(300); // hit map, U-matrix, class map: 100 nodes each
+    await page.locator("select").filter({ hasText: "logits" }).selectOption({ label: "conv1" });
+    await page.getByText("conv1: ").first().waitFor();
+    const side = page.locator("input[type=range]").first();
+    await side.fill("6");
+    await page.waitForFunction(() => [...document.querySelectorAll("h2")].some((h) => /of 36 nodes used/.test(h.textContent ?? "")), null, { timeout: 60_000 });
+    expect(page.url()).toMatch(/side=6/);
+    expect(page.url()).toMatch(/layer=conv1/);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export report" }).click()]);
+    const html = readFileSync((await download.path())!, "utf8");
+    expect(html).toContain("SOM functional codes");
+    expect(html).toContain("<th>layer</th><td>conv1</td>");
+    expect(errors).toEqual([]);
+    expect(external).toEqual([]);
+    await page.context().close();
+  }, 120_000);
+});

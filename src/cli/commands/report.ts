@@ -1,9 +1,9 @@
 /** `hidden-atlas report NOTEBOOK --bundle DIR --set k=10 --out r.html`: a notebook's report from Node. */
-import { JSDOM } from "jsdom";
 import { HiddenAtlasError } from "../../core/errors.ts";
 import { openBundle } from "../../io/digest.ts";
 import { NOTEBOOK_REPORTS } from "../../report/notebooks.ts";
 import { renderReport } from "../../report/report.ts";
+import { reportDocument } from "../../report/dom.ts";
 import type { Command } from "../command.ts";
 import { bundleSourceFromPath } from "../../io/node.ts";
 import { writeTextFile } from "../files.ts";
@@ -57,7 +57,7 @@ export const reportCommand: Command = {
     if (!options.out) throw new HiddenAtlasError("E_USAGE", "report needs --out FILE.html");
     const params = parseSettings(notebook, options.set as string[], report.defaults);
     const bundle = await openBundle(await bundleSourceFromPath(options.bundle as string));
-    const { document } = new JSDOM("<!doctype html><html><body></body></html>").window;
+    const document = reportDocument();
     const spec = await report.build(bundle, params, { sha256: bundle.sha256, date: options.date as string | undefined, document }, { onProgress: terminalProgress(stderr) });
     await writeTextFile(options.out as string, renderReport(spec));
     stdout.write(toJson({ report: options.out, notebook, dataset: bundle.name, sha256: bundle.sha256, parameters: spec.parameters, seed: spec.seed }) + "\n");

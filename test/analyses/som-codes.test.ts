@@ -1,0 +1,51 @@
+/**
+ * The som-codes analysis on the committed digits-cnn bundle, against the shapes the spec's
+ * small reproduction reports (specs/som.md §3): homogeneous shallow GAP codes, class-aligned
+ * deep codes, FGSM specific to deep layers, and all of it vanishing with flattened maps.
+ */
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { somCodes } from "../../src/analyses/som-codes.ts";
+import { loadBundle } from "../../src/io/bundle.ts";
+import { zipSource } from "../../src/io/sources.ts";
+
+const bundle = await loadBundle(zipSource(readFileSync(new URL("../../data/examples/digits-cnn.zip", import.meta.url)), "digits-cnn.zip"));
+
+describe("somCodes on digits-cnn", () => {
+  it("global-average-pooled codes: homogeneous in conv1, diverse and class-aligned in conv3; FGSM beats noise only deep", async () => {
+    const r = await somCodes(bundle, { layers: ["conv1", "conv3", "logits"], includeInput: false, epochs: 15, epsilons: [0.05] });
+    const [conv1, conv3, logits] = r.layers;
+    // Spec §3 (GAP): conv1 PC1 .94, PR 1.1; conv3 PC1 .35, PR 5.1.
+    expect(conv1.pca.pc1Share).toBeGreaterThan(0.8);
+    expect(conv1.pca.participationRatio).toBeLessThan(1.6);
+    expect(conv3.pca.pc1Share).toBeLessThan(0.5);
+    expect(conv3.pca.participationRatio).toBeGreaterThan(3);
+    // Purity vs prediction .51 → .96; agreement .30 → .95.
+    expect(conv1.purity.prediction).toBeLessThan(0.65);
+    expect(conv3.purity.prediction).toBeGreaterThan(0.85);
+    expect(conv3.agreement).toBeGreaterThan(conv1.agreement + 0.4);
+    expect(logits.nmi).toBeGreaterThan(conv1.nmi);
+    expect(conv3.topographicError.rect8).toBeLessThan(0.1);
+    // FGSM vs noise at ε = .05: conv1 .70 vs .77 (no specificity), conv3 .58 vs .15.
+    const study = r.adversarial!;
+    const row = (name: string) => study.layers.find((l) => l.name === name)!;
+    expect(Math.abs(row("conv1").fgsm[0].changed - row("conv1").noise[0].changed)).toBeLessThan(0.15);
+    expect(row("conv3").fgsm[0].changed).toBeGreaterThan(2 * row("conv3").noise[0].changed);
+    expect(study.accuracy.fgsm[0]).toBeLessThan(study.accuracy.noise[0]);
+    expect(r.splitNote).toBe("the bundle's split");
+    expect(r.layers[0].nodeInputs!.length).toBe(100 * 64);
+  });
+
+  it("flattened maps lose the effect: no homogeneous shallow layer", async () => {
+    const r = await somCodes(bundle, { layers: ["conv1"], includeInput: false, epochs: 5, vectorize: "flatten", adversarial: false });
+    expect(r.layers[0].dimension).toBe(512);
+    expect(r.layers[0].pca.pc1Share).toBeLessThan(0.3);
+    expect(r.layers[0].purity.prediction).toBeGreaterThan(0.85);
+    expect(r.adversarial).toBeNull();
+  });
+
+  it("rejects regression bundles and unknown layers", async () => {
+    await expect(somCodes({ ...bundle, task: "regression", labels: undefined }, {})).rejects.toThrow(/needs a classification bundle with labels/);
+    await expect(somCodes(bundle, { layers: ["conv9"] })).rejects.toThrow(/invalid layers: "conv9"/);
+  });
+});
