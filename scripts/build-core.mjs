@@ -1,7 +1,7 @@
 // Build the numeric core (build/core.wasm) unless it is newer than every source in assembly/.
 // `--force` rebuilds anyway. Used by `npm run build:core`, `npm start` and the test setup.
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, renameSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -21,10 +21,14 @@ export function buildCore({ force = false } = {}) {
   const sources = Math.max(newestSource(join(root, "assembly")), statSync(join(root, "asconfig.json")).mtimeMs);
   if (!force && existsSync(output) && statSync(output).mtimeMs >= sources) return false;
   const asc = join(root, "node_modules", "assemblyscript", "bin", "asc.js");
-  execFileSync(process.execPath, [asc, "--config", "asconfig.json", "--target", "release"], {
+  // Compile to a private file and rename it into place, so a process loading the core while
+  // another rebuilds it never reads a half-written module.
+  const partial = `${output}.${process.pid}.partial`;
+  execFileSync(process.execPath, [asc, "--config", "asconfig.json", "--target", "release", "--outFile", partial], {
     cwd: root,
     stdio: "inherit",
   });
+  renameSync(partial, output);
   return true;
 }
 
