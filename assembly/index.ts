@@ -31,4 +31,13 @@ export { columnMeans, covariance, covarianceScratchBytes, projectCentered } from
 export { sha256Init, sha256Update, sha256Final } from "./hash";
 export * from "./nn";
 export * from "./image";
+export * from "./tda";
 export * from "./som";
+export * from "./graph";
+export * from "./geodesic";
+export * from "./embedlinalg";
+export * from "./mds";
+export * from "./tsne";
+export * from "./umap";
+export * from "./bsdr";
+export * from "./radius";

@@ -1,0 +1,228 @@
+// UMAP: Uniform Manifold Approximation and Projection.
+//
+// L. McInnes, J. Healy & J. Melville, "UMAP: Uniform Manifold Approximation and Projection for
+// Dimension Reduction", arXiv:1802.03426 (2018/2020): §3.1 local fuzzy simplicial sets
+// (w_ij = exp(−(d_ij − ρ_i)/σ_i), ρ_i the distance to the nearest neighbour, σ_i such that
+// Σ_j w_ij = log₂ k), Appendix C/§4 the layout by stochastic gradient descent on the fuzzy
+// cross-entropy with Φ(y) = (1 + a‖y‖^{2b})⁻¹ and negative sampling.
+//
+// Reference implementation matched: umap-learn 0.5 (lmcinnes/umap) umap/umap_.py
+// `smooth_knn_dist`, `compute_membership_strengths`, `make_epochs_per_sample`, and
+// umap/layouts.py `_optimize_layout_euclidean_single_epoch` in its serial order (edges in CSR
+// order, negatives drawn right after their positive edge). Its random integers (tau_rand_int)
+// are replaced by our PCG32 (`nextBounded`), so layouts are ours bit for bit, not umap-learn's.
+//
+// Memory contract: distances f32 n × kk of the kk = nNeighbors − 1 nearest *other* points,
+// ascending (umap-learn's lists start with the point itself at distance 0: it is implicit here);
+// sigma, rho f32 n; membership out f32 n × kk. Layout: embedding f32 n × dim; the graph as CSR
+// (rowPtr i32 n + 1, columns i32 nnz); per-edge schedules f64 nnz; rng a PCG32 state.
+// Complexity: smoothKnn O(n·kk·nIter); one epoch O(Σ_e w_e/w_max · (1 + negativeRate) · dim).
+
+import { nextBounded } from "./random";
+
+// umap_.py: SMOOTH_K_TOLERANCE and MIN_K_DIST_SCALE.
+// @ts-ignore: decorator
+@inline const SMOOTH_K_TOLERANCE: f64 = 1e-5;
+// @ts-ignore: decorator
+@inline const MIN_K_DIST_SCALE: f64 = 1e-3;
+// layouts.py `clip`: gradients are clipped to ±4.
+// @ts-ignore: decorator
+@inline const GRADIENT_CLIP: f32 = 4.0;
+// layouts.py: 0.001 added to the squared distance in the repulsive coefficient.
+// @ts-ignore: decorator
+@inline const REPULSION_EPSILON: f32 = 0.001;
+
+// @ts-ignore: decorator
+@inline function f32At(p: usize, i: i32): usize {
+  return p + ((<usize>i) << 2);
+}
+// @ts-ignore: decorator
+@inline function f64At(p: usize, i: i32): usize {
+  return p + ((<usize>i) << 3);
+}
+// @ts-ignore: decorator
+@inline function clip(v: f32): f32 {
+  return v > GRADIENT_CLIP ? GRADIENT_CLIP : v < -GRADIENT_CLIP ? -GRADIENT_CLIP : v;
+}
+
+/**
+ * ρ_i and σ_i of every point (umap-learn `smooth_knn_dist`): binary search for σ so that
+ * Σ_j exp(−max(0, d_ij − ρ_i)/σ) = log₂(nNeighbors)·bandwidth, nIter steps.
+ */
+export function umapSmoothKnn(
+  dists: usize,
+  n: i32,
+  kk: i32,
+  nNeighbors: i32,
+  localConnectivity: f64,
+  bandwidth: f64,
+  nIter: i32,
+  sigma: usize,
+  rho: usize,
+): void {
+  const target = (Math.log(<f64>nNeighbors) / Math.LN2) * bandwidth;
+  // Mean over the whole n × nNeighbors matrix, the implicit self-distances 0 included.
+  let total: f64 = 0;
+  for (let t = 0; t < n * kk; t++) total += <f64>load<f32>(f32At(dists, t));
+  const meanAll = total / (<f64>n * <f64>nNeighbors);
+  const index = <i32>Math.floor(localConnectivity);
+  const interpolation = localConnectivity - <f64>index;
+  for (let i = 0; i < n; i++) {
+    const row = dists + (((<usize>i) * <usize>kk) << 2);
+    // Non-zero distances, ascending: the row's entries > 0 in order.
+    let nonZero = 0;
+    let firstNz = 0;
+    let rowSum: f64 = 0;
+    for (let j = 0; j < kk; j++) {
+      const d = load<f32>(f32At(row, j));
+      rowSum += <f64>d;
+      if (d > 0) {
+        if (nonZero == 0) firstNz = j;
+        nonZero++;
+      }
+    }
+    let r: f64 = 0;
+    if (<f64>nonZero >= localConnectivity) {
+      // The (index)-th non-zero distance; zeros come first in an ascending row.
+      if (index > 0) {
+        const lower = <f64>load<f32>(f32At(row, firstNz + index - 1));
+        r = lower;
+        if (interpolation > SMOOTH_K_TOLERANCE) {
+          r += interpolation * (<f64>load<f32>(f32At(row, firstNz + index)) - lower);
+        }
+      } else {
+        r = interpolation * <f64>load<f32>(f32At(row, firstNz));
+      }
+    } else if (nonZero > 0) {
+      r = <f64>load<f32>(f32At(row, kk - 1));
+    }
+    const rf = <f32>r;
+    store<f32>(f32At(rho, i), rf);
+    let lo: f64 = 0;
+    let hi: f64 = Infinity;
+    let mid: f64 = 1;
+    for (let it = 0; it < nIter; it++) {
+      let psum: f64 = 0;
+      for (let j = 0; j < kk; j++) {
+        const d = <f64>(load<f32>(f32At(row, j)) - rf);
+        psum += d > 0 ? Math.exp(-(d / mid)) : 1.0;
+      }
+      if (Math.abs(psum - target) < SMOOTH_K_TOLERANCE) break;
+      if (psum > target) {
+        hi = mid;
+        mid = (lo + hi) / 2;
+      } else {
+        lo = mid;
+        mid = hi == Infinity ? mid * 2 : (lo + hi) / 2;
+      }
+    }
+    if (rf > 0) {
+      const meanRow = rowSum / <f64>nNeighbors;
+      if (mid < MIN_K_DIST_SCALE * meanRow) mid = MIN_K_DIST_SCALE * meanRow;
+    } else if (mid < MIN_K_DIST_SCALE * meanAll) {
+      mid = MIN_K_DIST_SCALE * meanAll;
+    }
+    store<f32>(f32At(sigma, i), <f32>mid);
+  }
+}
+
+/** Membership strengths exp(−(d − ρ)/σ), 1 within ρ (umap-learn `compute_membership_strengths`). */
+export function umapMembership(dists: usize, n: i32, kk: i32, sigma: usize, rho: usize, out: usize): void {
+  for (let i = 0; i < n; i++) {
+    const s = load<f32>(f32At(sigma, i));
+    const r = load<f32>(f32At(rho, i));
+    for (let j = 0; j < kk; j++) {
+      const t = i * kk + j;
+      const d = load<f32>(f32At(dists, t));
+      let v: f32 = 1;
+      if (d - r > 0 && s != 0) v = <f32>Math.exp(-(<f64>(d - r) / <f64>s));
+      store<f32>(f32At(out, t), v);
+    }
+  }
+}
+
+/**
+ * Run SGD epochs [e0, e1) of nEpochs (umap-learn `optimize_layout_euclidean`, serial).
+ * The learning rate of epoch e is initialAlpha·(1 − (e − 1)/nEpochs) (initialAlpha at e = 0),
+ * umap-learn's schedule, which lowers it after each epoch.
+ */
+export function umapEpochs(
+  embedding: usize,
+  n: i32,
+  dim: i32,
+  rowPtr: usize,
+  columns: usize,
+  epochsPerSample: usize,
+  epochOfNextSample: usize,
+  epochsPerNegativeSample: usize,
+  epochOfNextNegativeSample: usize,
+  a: f32,
+  b: f32,
+  gamma: f32,
+  initialAlpha: f64,
+  nEpochs: i32,
+  e0: i32,
+  e1: i32,
+  rng: usize,
+): void {
+  const rowBytes = (<usize>dim) << 2;
+  const attractScale = <f32>-2.0 * a * b;
+  const repelScale = <f32>2.0 * gamma * b;
+  const bm1 = b - 1;
+  for (let epoch = e0; epoch < e1; epoch++) {
+    const alpha = <f32>(epoch == 0 ? initialAlpha : initialAlpha * (1.0 - <f64>(epoch - 1) / <f64>nEpochs));
+    const ep = <f64>epoch;
+    for (let i = 0; i < n; i++) {
+      const current = embedding + <usize>i * rowBytes;
+      const end = load<i32>(f32At(rowPtr, i + 1));
+      for (let e = load<i32>(f32At(rowPtr, i)); e < end; e++) {
+        if (load<f64>(f64At(epochOfNextSample, e)) > ep) continue;
+        const j = load<i32>(f32At(columns, e));
+        const other = embedding + <usize>j * rowBytes;
+        let d2: f32 = 0;
+        for (let c = 0; c < dim; c++) {
+          const t = load<f32>(f32At(current, c)) - load<f32>(f32At(other, c));
+          d2 += t * t;
+        }
+        let coeff: f32 = 0;
+        if (d2 > 0) {
+          const pm1 = Mathf.pow(d2, bm1);
+          coeff = (attractScale * pm1) / (a * pm1 * d2 + 1);
+        }
+        for (let c = 0; c < dim; c++) {
+          const pc = f32At(current, c);
+          const po = f32At(other, c);
+          const g = clip(coeff * (load<f32>(pc) - load<f32>(po)));
+          store<f32>(pc, load<f32>(pc) + g * alpha);
+          store<f32>(po, load<f32>(po) - g * alpha);
+        }
+        const eps = load<f64>(f64At(epochsPerSample, e));
+        store<f64>(f64At(epochOfNextSample, e), load<f64>(f64At(epochOfNextSample, e)) + eps);
+        const epn = load<f64>(f64At(epochsPerNegativeSample, e));
+        const nextNeg = load<f64>(f64At(epochOfNextNegativeSample, e));
+        const negatives = <i32>((ep - nextNeg) / epn);
+        for (let s = 0; s < negatives; s++) {
+          const k = <i32>nextBounded(rng, <u32>n);
+          const neg = embedding + <usize>k * rowBytes;
+          let nd2: f32 = 0;
+          for (let c = 0; c < dim; c++) {
+            const t = load<f32>(f32At(current, c)) - load<f32>(f32At(neg, c));
+            nd2 += t * t;
+          }
+          let rc: f32 = 0;
+          if (nd2 > 0) {
+            rc = repelScale / ((REPULSION_EPSILON + nd2) * (a * Mathf.pow(nd2, b) + 1));
+          } else if (i == k) {
+            continue;
+          }
+          for (let c = 0; c < dim; c++) {
+            const pc = f32At(current, c);
+            const g = rc > 0 ? clip(rc * (load<f32>(pc) - load<f32>(f32At(neg, c)))) : GRADIENT_CLIP;
+            store<f32>(pc, load<f32>(pc) + g * alpha);
+          }
+        }
+        store<f64>(f64At(epochOfNextNegativeSample, e), nextNeg + <f64>negatives * epn);
+      }
+    }
+  }
+}

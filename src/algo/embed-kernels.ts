@@ -1,0 +1,85 @@
+/**
+ * Types of the embedding kernels (assembly/graph.ts, geodesic.ts, embedlinalg.ts, mds.ts,
+ * tsne.ts, umap.ts, bsdr.ts), merged into the core's kernel table. Pointers are numbers.
+ */
+declare module "../core/wasm.ts" {
+  interface CoreKernels {
+    // graph.ts
+    graphSymmetrize(
+      indices: number, weights: number, n: number, k: number, mode: number, dropZeros: number,
+      rowPtr: number, columns: number, values: number, scratch: number,
+    ): number;
+    graphPrune(rowPtr: number, columns: number, values: number, n: number, threshold: number): number;
+    graphComponents(rowPtr: number, columns: number, n: number, labels: number, scratch: number): number;
+    graphMatvec(rowPtr: number, columns: number, values: number, n: number, x: number, y: number): void;
+    // geodesic.ts
+    geodesicScratchBytes(n: number): number;
+    geodesicFromSources(
+      rowPtr: number, columns: number, weights: number, n: number, sources: number, s0: number,
+      s1: number, out: number, scratch: number,
+    ): void;
+    geodesicFromSourceF64(
+      rowPtr: number, columns: number, weights: number, n: number, source: number, out: number,
+      scratch: number,
+    ): void;
+    // embedlinalg.ts
+    embedDot(a: number, b: number, n: number): number;
+    embedAxpy(y: number, alpha: number, x: number, n: number): void;
+    embedScale(x: number, alpha: number, n: number): void;
+    embedOrthogonalize(v: number, count: number, n: number, w: number, coeffs: number): void;
+    embedRitzVectors(v: number, m: number, n: number, s: number, k: number, out: number): void;
+    // mds.ts
+    mdsCenteredSquaredMatvec(d: number, n: number, x: number, y: number, scratch: number): void;
+    mdsDoubleCenter(d: number, n: number, b: number, scratch: number): void;
+    mdsSmacofStep(delta: number, n: number, p: number, x: number, xOut: number, scratch: number): number;
+    // tsne.ts
+    tsneConditionalP(
+      sqdist: number, rows: number, rowLen: number, stride: number, skipDiagonal: number,
+      perplexity: number, out: number,
+    ): number;
+    tsneExactGradient(
+      p: number, y: number, n: number, exaggeration: number, grad: number, computeError: number,
+      scratch: number,
+    ): number;
+    tsneTreeBytes(capacity: number, n: number): number;
+    tsneBuildTree(y: number, n: number, block: number, capacity: number): number;
+    tsneBarnesHutGradient(
+      y: number, n: number, rowPtr: number, columns: number, values: number, exaggeration: number,
+      theta: number, block: number, capacity: number, grad: number, computeError: number,
+      scratch: number,
+    ): number;
+    tsneUpdate(
+      y: number, grad: number, update: number, gains: number, count: number, momentum: number,
+      learningRate: number,
+    ): number;
+    // umap.ts
+    umapSmoothKnn(
+      dists: number, n: number, kk: number, nNeighbors: number, localConnectivity: number,
+      bandwidth: number, nIter: number, sigma: number, rho: number,
+    ): void;
+    umapMembership(dists: number, n: number, kk: number, sigma: number, rho: number, out: number): void;
+    umapEpochs(
+      embedding: number, n: number, dim: number, rowPtr: number, columns: number,
+      epochsPerSample: number, epochOfNextSample: number, epochsPerNegativeSample: number,
+      epochOfNextNegativeSample: number, a: number, b: number, gamma: number, initialAlpha: number,
+      nEpochs: number, e0: number, e1: number, rng: number,
+    ): void;
+    // bsdr.ts
+    bsdrScratchDoubles(n: number, d: number, r: number, k: number, s: number): number;
+    bsdrInit(
+      table: number, n: number, d: number, r: number, k: number, s: number, betaPhi: number,
+      betaLambda: number, betaPsi: number, rng: number,
+    ): void;
+    bsdrSweep(
+      table: number, n: number, d: number, r: number, k: number, s: number, sigmaZ: number,
+      alphaPhi: number, betaPhi: number, alphaLambda: number, betaLambda: number, alphaPsi: number,
+      betaPsi: number, rng: number,
+    ): number;
+    bsdrProject(table: number, n: number, d: number, r: number, out: number): void;
+  }
+}
+
+/** Merge rules of assembly/graph.ts `graphSymmetrize`. */
+export const MERGE_MIN = 0;
+export const MERGE_FUZZY = 1;
+export const MERGE_SUM = 2;

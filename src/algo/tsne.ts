@@ -1,0 +1,390 @@
+/**
+ * t-SNE in two dimensions (kernels: assembly/tsne.ts), following scikit-learn 1.2's `TSNE`
+ * step for step: perplexity calibration by binary search on the 3·perplexity + 1 nearest
+ * neighbours (Barnes–Hut) or on all points (exact); P = (P + Pᵀ)/Σ; PCA initialisation scaled
+ * to standard deviation 1e-4 in the first coordinate; 250 iterations of early exaggeration 12
+ * with momentum 0.5, then momentum 0.8; adaptive gains; learning rate "auto" =
+ * max(n / earlyExaggeration / 4, 50); KL checked every 50 iterations, stopping after 300
+ * without progress or when the gradient norm falls below 1e-7.
+ *
+ * Method. "auto" (default) uses the exact O(n²) gradient up to 500 points and Barnes–Hut
+ * (θ = `angle` = 0.5) above; scikit-learn always defaults to Barnes–Hut. We chose Barnes–Hut
+ * over FFT-accelerated interpolation (FIt-SNE) because (1) it is the algorithm of the reference
+ * we are compared with, so equal settings give equal quality, and (2) FIt-SNE's per-iteration
+ * cost is dominated by FFTs over a grid that grows with the embedding's extent (hundreds of
+ * points per side), which costs more than the tree walk below roughly 10⁴–10⁵ points — the
+ * sizes these notebooks use. Conventions as scikit-learn (its learning rate is 4× that of
+ * bhtsne/openTSNE for the same number).
+ *
+ * @example
+ *   const {coordinates, klDivergence, params} = await tsne(X, {perplexity: 30, seed: 42});
+ *   params.learningRate; // what "auto" became
+ *
+ * References:
+ * 1. L. van der Maaten & G. Hinton, "Visualizing data using t-SNE", JMLR 9 (2008).
+ * 2. L. van der Maaten, "Accelerating t-SNE using tree-based algorithms", JMLR 15 (2014).
+ * 3. G. C. Linderman et al., "Fast interpolation-based t-SNE…", Nat. Methods 16 (2019) — FIt-SNE.
+ *
+ * See also: umap, embed.
+ */
+import "./embed-kernels.ts";
+import { HiddenAtlasError } from "../core/errors.ts";
+import { assertFinite, assertMatrix, type Matrix } from "../core/matrix.ts";
+import { checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../core/params.ts";
+import { ProgressTracker, type RunOptions } from "../core/progress.ts";
+import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
+import { getCore, type Core } from "../core/wasm.ts";
+import { pairwiseDistances } from "./distance.ts";
+import { MERGE_SUM } from "./embed-kernels.ts";
+import { symmetrizeNeighbors, uploadGraph, type SparseGraph } from "./graph.ts";
+import { knn, MAX_K } from "./knn.ts";
+import { pca } from "./pca.ts";
+
+/** sklearn TSNE: _EXPLORATION_N_ITER, _N_ITER_CHECK, momentum 0.5 → 0.8. */
+const EXPLORATION_N_ITER = 250;
+const N_ITER_CHECK = 50;
+const EXPLORATION_MOMENTUM = 0.5;
+const FINAL_MOMENTUM = 0.8;
+/** sklearn `_t_sne.py`: MACHINE_EPSILON = np.finfo(np.double).eps. */
+const MACHINE_EPSILON = 2.220446049250313e-16;
+/** Largest n for which method "auto" uses the exact gradient. */
+export const EXACT_MAX_POINTS = 500;
+/** sklearn: init "pca" is rescaled so that the first coordinate has standard deviation 1e-4. */
+const INIT_SCALE = 1e-4;
+
+export const TSNE_METHODS = ["auto", "barnes_hut", "exact"] as const;
+
+export interface TsneOptions extends RunOptions {
+  /** Only 2 is supported. Defaults to 2 (scikit-learn `n_components=2`). */
+  nComponents?: number;
+  /** Effective number of neighbours. Defaults to 30 (scikit-learn `perplexity=30`); must be < n. */
+  perplexity?: number;
+  /** Factor on P for the first 250 iterations. Defaults to 12 (scikit-learn). */
+  earlyExaggeration?: number;
+  /** "auto" (default: max(n / earlyExaggeration / 4, 50), scikit-learn 1.2's "auto") or a number > 0. */
+  learningRate?: number | "auto";
+  /** Total iterations, exploration included. Defaults to 1000 (scikit-learn `n_iter=1000`). */
+  nIter?: number;
+  /** Stop after this many iterations without a lower KL (checked every 50). Defaults to 300. */
+  nIterWithoutProgress?: number;
+  /** Stop when ‖gradient‖ falls below this. Defaults to 1e-7 (scikit-learn). */
+  minGradNorm?: number;
+  /** "pca" (default, scikit-learn 1.2's default), "random" (N(0, 1e-4²)) or an n × 2 Matrix. */
+  init?: "pca" | "random" | Matrix;
+  /** "auto" (default: exact for n ≤ 500, else Barnes–Hut), "barnes_hut" (scikit-learn's default) or "exact". */
+  method?: (typeof TSNE_METHODS)[number];
+  /** Barnes–Hut θ. Defaults to 0.5 (scikit-learn `angle=0.5`). */
+  angle?: number;
+  /** Seed of the random init. Defaults to 42. */
+  seed?: number;
+}
+
+export interface TsneResult {
+  /** n × 2 embedding. */
+  coordinates: Matrix;
+  /** KL(P‖Q) at the last iteration (for Barnes–Hut: over the sparse P, as scikit-learn). */
+  klDivergence: number;
+  /** Iterations run. */
+  iterations: number;
+  /** Every option as resolved ("auto" replaced by its value). */
+  params: {
+    nComponents: 2;
+    perplexity: number;
+    earlyExaggeration: number;
+    learningRate: number;
+    nIter: number;
+    nIterWithoutProgress: number;
+    minGradNorm: number;
+    init: "pca" | "random" | "given";
+    method: "barnes_hut" | "exact";
+    angle: number;
+    seed: number;
+    /** Neighbours used for P (Barnes–Hut), n − 1 for exact. */
+    nNeighbors: number;
+  };
+}
+
+const defaults = {
+  nComponents: 2,
+  perplexity: 30,
+  earlyExaggeration: 12,
+  learningRate: "auto" as number | "auto",
+  nIter: 1000,
+  nIterWithoutProgress: 300,
+  minGradNorm: 1e-7,
+  init: "pca" as "pca" | "random" | Matrix,
+  method: "auto" as (typeof TSNE_METHODS)[number],
+  angle: 0.5,
+  seed: DEFAULT_SEED,
+};
+
+function resolve(X: Matrix, options: TsneOptions) {
+  checkOptionNames("tsne", options, defaults);
+  assertMatrix(X, "X");
+  const n = X.rows;
+  checkInteger("nComponents", options.nComponents ?? 2, 2, 2);
+  const perplexity = checkNumber("perplexity", options.perplexity ?? defaults.perplexity, 0, Infinity, { exclusiveMin: true });
+  const earlyExaggeration = checkNumber("earlyExaggeration", options.earlyExaggeration ?? defaults.earlyExaggeration, 1);
+  const lr = options.learningRate ?? defaults.learningRate;
+  const learningRate = lr === "auto" ? Math.max(n / earlyExaggeration / 4, 50) : checkNumber("learningRate", lr, 0, Infinity, { exclusiveMin: true });
+  const nIter = checkInteger("nIter", options.nIter ?? defaults.nIter, EXPLORATION_N_ITER);
+  const nIterWithoutProgress = checkInteger("nIterWithoutProgress", options.nIterWithoutProgress ?? defaults.nIterWithoutProgress, 1);
+  const minGradNorm = checkNumber("minGradNorm", options.minGradNorm ?? defaults.minGradNorm, 0);
+  const methodOption = checkKeyword("method", options.method ?? defaults.method, TSNE_METHODS);
+  const angle = checkNumber("angle", options.angle ?? defaults.angle, 0, 1);
+  const seed = checkSeed(options.seed ?? defaults.seed);
+  const init = options.init ?? defaults.init;
+  if (typeof init === "string") checkKeyword("init", init, ["pca", "random"] as const);
+  else {
+    assertMatrix(init, "init");
+    if (init.rows !== n || init.cols !== 2) {
+      throw new HiddenAtlasError("E_SHAPE_MISMATCH", `init must be ${n} × 2; got ${init.rows} × ${init.cols}`);
+    }
+    assertFinite(init, "init");
+  }
+  // Data-dependent checks (scikit-learn `_check_params_vs_input`).
+  if (n < 2) throw new HiddenAtlasError("E_PARAM", `t-SNE needs at least 2 rows; got ${n}`);
+  if (perplexity >= n) {
+    throw new HiddenAtlasError("E_PARAM", `invalid perplexity: ${perplexity} (expected less than the number of samples, ${n})`, { parameter: "perplexity" });
+  }
+  const method = methodOption === "auto" ? (n <= EXACT_MAX_POINTS ? "exact" : "barnes_hut") : methodOption;
+  const nNeighbors = method === "exact" ? n - 1 : Math.min(n - 1, Math.floor(3 * perplexity + 1));
+  if (method === "barnes_hut" && nNeighbors > MAX_K) {
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `invalid perplexity: ${perplexity} (Barnes–Hut needs 3·perplexity + 1 ≤ ${MAX_K} neighbours; use perplexity ≤ 85 or method "exact")`,
+      { parameter: "perplexity" },
+    );
+  }
+  return {
+    perplexity, earlyExaggeration, learningRate, nIter, nIterWithoutProgress, minGradNorm, method,
+    angle, seed, init, nNeighbors,
+  };
+}
+
+export async function tsne(X: Matrix, options: TsneOptions = {}): Promise<TsneResult> {
+  const p = resolve(X, options);
+  assertFinite(X, "X");
+  const n = X.rows;
+  const core = await getCore();
+  const run: RunOptions = { signal: options.signal, onProgress: options.onProgress };
+  // Joint probabilities.
+  let sparse: SparseGraph | undefined;
+  let dense: Float32Array | undefined;
+  if (p.method === "barnes_hut") sparse = await sparseJointProbabilities(core, X, p.perplexity, p.nNeighbors, run);
+  else dense = await denseJointProbabilities(core, X, p.perplexity, run);
+  // Initial embedding.
+  const y0 = await initialEmbedding(core, X, p.init, p.seed);
+  const result = await optimize(core, n, y0, sparse, dense, p, run);
+  return {
+    ...result,
+    params: {
+      nComponents: 2,
+      perplexity: p.perplexity,
+      earlyExaggeration: p.earlyExaggeration,
+      learningRate: p.learningRate,
+      nIter: p.nIter,
+      nIterWithoutProgress: p.nIterWithoutProgress,
+      minGradNorm: p.minGradNorm,
+      init: typeof p.init === "string" ? p.init : "given",
+      method: p.method,
+      angle: p.angle,
+      seed: p.seed,
+      nNeighbors: p.nNeighbors,
+    },
+  };
+}
+
+/** P from the k nearest neighbours (sklearn `_joint_probabilities_nn`), CSR, Σ P = 1. */
+export async function sparseJointProbabilities(
+  core: Core,
+  X: Matrix,
+  perplexity: number,
+  k: number,
+  run: RunOptions = {},
+): Promise<SparseGraph> {
+  const n = X.rows;
+  const nn = await knn(X, { k, metric: "sqeuclidean", ...run });
+  const conditional = core.scope((s) => {
+    const d = s.upload(nn.distances, "squared neighbour distances");
+    const out = s.f32(n * k, "conditional P");
+    core.kernels.tsneConditionalP(d.ptr, n, k, k, 0, perplexity, out.ptr);
+    return out.copy();
+  });
+  const graph = symmetrizeNeighbors(core, nn.indices, conditional, n, k, MERGE_SUM, false);
+  let sum = 0;
+  for (let e = 0; e < graph.values.length; e++) sum += graph.values[e];
+  const scale = 1 / Math.max(sum, MACHINE_EPSILON);
+  for (let e = 0; e < graph.values.length; e++) graph.values[e] *= scale;
+  return graph;
+}
+
+/** Dense n × n P over all pairs (sklearn `_joint_probabilities`), floored at MACHINE_EPSILON off the diagonal. */
+export async function denseJointProbabilities(core: Core, X: Matrix, perplexity: number, run: RunOptions = {}): Promise<Float32Array> {
+  const n = X.rows;
+  const D = await pairwiseDistances(X, undefined, { metric: "sqeuclidean", signal: run.signal });
+  const C = core.scope((s) => {
+    const d = s.upload(D.data, "squared distances");
+    const out = s.f32(n * n, "conditional P");
+    core.kernels.tsneConditionalP(d.ptr, n, n, n, 1, perplexity, out.ptr);
+    return out.copy();
+  });
+  let sum = 0;
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) sum += C[i * n + j] + C[j * n + i];
+  const scale = 1 / Math.max(sum, MACHINE_EPSILON);
+  const P = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      if (i !== j) P[i * n + j] = Math.max((C[i * n + j] + C[j * n + i]) * scale, MACHINE_EPSILON);
+    }
+  }
+  return P;
+}
+
+async function initialEmbedding(core: Core, X: Matrix, init: "pca" | "random" | Matrix, seed: number): Promise<Float32Array> {
+  const n = X.rows;
+  if (typeof init !== "string") return Float32Array.from(init.data);
+  if (init === "random") {
+    const rng = new Rng(core, seed, 1);
+    try {
+      return Float32Array.from(rng.normal(2 * n), (v) => INIT_SCALE * v);
+    } finally {
+      rng.release();
+    }
+  }
+  if (X.cols < 2) {
+    // One input column: PCA has one component; the second coordinate starts at 0.
+    const y = new Float32Array(2 * n);
+    const mean = X.data.reduce((a, b) => a + b, 0) / n;
+    for (let i = 0; i < n; i++) y[2 * i] = X.data[i] - mean;
+    return scaleFirstColumn(y, n);
+  }
+  const scores = (await pca(X, { nComponents: 2 })).scores.data;
+  return scaleFirstColumn(Float32Array.from(scores), n);
+}
+
+/** sklearn: X_embedded / np.std(X_embedded[:, 0]) * 1e-4 (population standard deviation). */
+function scaleFirstColumn(y: Float32Array, n: number): Float32Array {
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += y[2 * i];
+  mean /= n;
+  let variance = 0;
+  for (let i = 0; i < n; i++) variance += (y[2 * i] - mean) ** 2;
+  const std = Math.sqrt(variance / n);
+  const scale = std > 0 ? INIT_SCALE / std : 1;
+  for (let t = 0; t < 2 * n; t++) y[t] = y[t] * scale;
+  return y;
+}
+
+async function optimize(
+  core: Core,
+  n: number,
+  y0: Float32Array,
+  sparse: SparseGraph | undefined,
+  dense: Float32Array | undefined,
+  p: ReturnType<typeof resolve>,
+  run: RunOptions,
+): Promise<{ coordinates: Matrix; klDivergence: number; iterations: number }> {
+  const K = core.kernels;
+  return core.scope(async (s) => {
+    const y = s.upload(y0, "embedding");
+    const grad = s.f32(2 * n, "gradient");
+    const update = s.f32(2 * n, "update");
+    const gains = s.f32(2 * n, "gains");
+    const scratch = s.f64(4 * n, "gradient scratch");
+    const g = sparse ? uploadGraph(s, sparse) : undefined;
+    const pDense = dense ? s.upload(dense, "joint P") : undefined;
+    let capacity = 8 * n + 64;
+    let tree = s.alloc(K.tsneTreeBytes(capacity, n), "quadtree");
+    const gradient = (exaggeration: number, computeError: boolean): number => {
+      if (pDense) return K.tsneExactGradient(pDense.ptr, y.ptr, n, exaggeration, grad.ptr, computeError ? 1 : 0, scratch.ptr);
+      while (K.tsneBuildTree(y.ptr, n, tree, capacity) < 0) {
+        capacity *= 2;
+        tree = s.alloc(K.tsneTreeBytes(capacity, n), "quadtree");
+      }
+      return K.tsneBarnesHutGradient(
+        y.ptr, n, g!.rowPtr, g!.columns, g!.values, exaggeration, p.angle, tree, capacity, grad.ptr,
+        computeError ? 1 : 0, scratch.ptr,
+      );
+    };
+    const progress = new ProgressTracker(run, "t-SNE", p.nIter);
+    let error = Number.MAX_VALUE;
+    let it = 0;
+    // sklearn `_gradient_descent`, called twice: exploration, then the rest with fresh
+    // update and gains.
+    const stage = async (start: number, end: number, momentum: number, exaggeration: number, withoutProgress: number) => {
+      update.view().fill(0);
+      gains.view().fill(1);
+      let bestError = Number.MAX_VALUE;
+      let bestIter = start;
+      let i = start;
+      for (; i < end; i++) {
+        const check = (i + 1) % N_ITER_CHECK === 0;
+        const computeError = check || i === end - 1;
+        const e = gradient(exaggeration, computeError);
+        if (computeError) error = e;
+        const normSq = K.tsneUpdate(y.ptr, grad.ptr, update.ptr, gains.ptr, 2 * n, momentum, p.learningRate);
+        await progress.step(i + 1);
+        if (check) {
+          if (error < bestError) {
+            bestError = error;
+            bestIter = i;
+          } else if (i - bestIter > withoutProgress) {
+            break;
+          }
+          if (Math.sqrt(normSq) <= p.minGradNorm) break;
+        }
+      }
+      return Math.min(i, end - 1);
+    };
+    it = await stage(0, EXPLORATION_N_ITER, EXPLORATION_MOMENTUM, p.earlyExaggeration, EXPLORATION_N_ITER);
+    if (it < EXPLORATION_N_ITER - 1 || p.nIter > EXPLORATION_N_ITER) {
+      it = await stage(it + 1, p.nIter, FINAL_MOMENTUM, 1, p.nIterWithoutProgress);
+    }
+    progress.finish();
+    return {
+      coordinates: { rows: n, cols: 2, data: y.copy() },
+      klDivergence: error,
+      iterations: it + 1,
+    };
+  });
+}
+
+/**
+ * KL(P‖Q) and its exact gradient for a dense joint P and embedding Y (n × 2), as the kernel
+ * computes them; exposed for gradient checks and small experiments.
+ */
+export async function tsneKlGradient(P: Float32Array, Y: Float32Array, n: number): Promise<{ kl: number; gradient: Float32Array }> {
+  const core = await getCore();
+  return core.scope((s) => {
+    const p = s.upload(P, "joint P");
+    const y = s.upload(Y, "embedding");
+    const grad = s.f32(2 * n, "gradient");
+    const scratch = s.f64(4 * n, "scratch");
+    const kl = core.kernels.tsneExactGradient(p.ptr, y.ptr, n, 1, grad.ptr, 1, scratch.ptr);
+    return { kl, gradient: grad.copy() };
+  });
+}
+
+/**
+ * Barnes–Hut gradient for a sparse P (CSR) and Y (n × 2) at angle θ; θ = 0 opens every cell, so
+ * the repulsion is exact. Exposed for tests.
+ */
+export async function tsneBarnesHutGradient(P: SparseGraph, Y: Float32Array, angle: number): Promise<{ kl: number; gradient: Float32Array }> {
+  const core = await getCore();
+  const n = P.n;
+  return core.scope((s) => {
+    const g = uploadGraph(s, P);
+    const y = s.upload(Y, "embedding");
+    const grad = s.f32(2 * n, "gradient");
+    const scratch = s.f64(4 * n, "scratch");
+    let capacity = 8 * n + 64;
+    let tree = s.alloc(core.kernels.tsneTreeBytes(capacity, n), "quadtree");
+    while (core.kernels.tsneBuildTree(y.ptr, n, tree, capacity) < 0) {
+      capacity *= 2;
+      tree = s.alloc(core.kernels.tsneTreeBytes(capacity, n), "quadtree");
+    }
+    const kl = core.kernels.tsneBarnesHutGradient(y.ptr, n, g.rowPtr, g.columns, g.values, 1, angle, tree, capacity, grad.ptr, 1, scratch.ptr);
+    return { kl, gradient: grad.copy() };
+  });
+}
