@@ -41,3 +41,4 @@ export * from "./tsne";
 export * from "./umap";
 export * from "./bsdr";
 export * from "./radius";
+export * from "./cka";
