@@ -75,6 +75,12 @@ export const METRIC_COSINE: i32 = 2;
   return s;
 }
 
+/** Σ (x − y)² of one pair of rows, bit-identical to the same pair inside a tile. */
+// @ts-ignore: decorator
+@inline export function squaredDistancePair(px: usize, py: usize, d: i32): f32 {
+  return pair(px, py, d, true);
+}
+
 /**
  * Tile of raw sums (Σ(x−y)² or Σxy) for rows [i0,i1) of X and [j0,j1) of Y.
  * The 4×2 register tile must give exactly the same value as `pair` for every pair so that

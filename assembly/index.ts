@@ -41,4 +41,5 @@ export * from "./tsne";
 export * from "./umap";
 export * from "./bsdr";
 export * from "./radius";
+export * from "./linkage";
 export * from "./cka";

@@ -1,0 +1,125 @@
+/**
+ * Clustering inside one cover element, on the original vectors (never on the lens).
+ *
+ * DBSCAN follows scikit-learn exactly: a point's neighbourhood includes itself; it is a core
+ * point when the neighbourhood (restricted to the element) has at least min_samples points;
+ * clusters grow from core points taken in ascending row order; a border point joins the first
+ * cluster that reaches it; the rest is noise (label −1).
+ *
+ * Single linkage cuts the element's minimum spanning tree by the gap rule of Singh, Mémoli
+ * and Carlsson (2007): histogram the merge heights into `bins` equal bins over [0, max]; if a
+ * bin is empty, every edge above the first empty bin is cut; otherwise the element is one
+ * cluster. Single linkage leaves no noise.
+ */
+import type { EpsilonGraph, SpanningTree } from "./neighborhoods.ts";
+import { components } from "./nerve.ts";
+
+/** Scratch shared by the DBSCAN calls of one Mapper run: n-length, owner all 0 at first. */
+export interface MembershipScratch {
+  owner: Int32Array;
+  position: Int32Array;
+}
+
+/**
+ * DBSCAN labels (−1 = noise) for `members` (ascending rows) using the ε-graph restricted to
+ * them. `tag` must differ from every earlier call's on the same scratch (and not be 0).
+ */
+export function dbscan(members: Int32Array, graph: EpsilonGraph, minSamples: number, scratch: MembershipScratch, tag: number): Int32Array {
+  const { offsets, indices } = graph;
+  const { owner, position: where } = scratch;
+  const m = members.length;
+  for (let p = 0; p < m; p++) {
+    owner[members[p]] = tag;
+    where[members[p]] = p;
+  }
+  const position = (row: number) => (owner[row] === tag ? where[row] : -1);
+  const core = new Uint8Array(m);
+  for (let p = 0; p < m; p++) {
+    const row = members[p];
+    let count = 0;
+    for (let e = offsets[row]; e < offsets[row + 1]; e++) if (position(indices[e]) >= 0) count++;
+    core[p] = count >= minSamples ? 1 : 0;
+  }
+  const labels = new Int32Array(m).fill(-1);
+  const stack: number[] = [];
+  let next = 0;
+  for (let p = 0; p < m; p++) {
+    if (labels[p] !== -1 || !core[p]) continue;
+    labels[p] = next;
+    stack.push(p);
+    while (stack.length > 0) {
+      const q = stack.pop()!;
+      if (!core[q]) continue;
+      const row = members[q];
+      for (let e = offsets[row]; e < offsets[row + 1]; e++) {
+        const r = position(indices[e]);
+        if (r >= 0 && labels[r] === -1) {
+          labels[r] = next;
+          if (core[r]) stack.push(r);
+        }
+      }
+    }
+    next++;
+  }
+  return labels;
+}
+
+/** Single-linkage labels from a spanning tree over m points, cut by the first histogram gap. */
+export function gapCut(tree: SpanningTree, m: number, bins: number): { labels: Int32Array; threshold: number } {
+  let max = 0;
+  for (const w of tree.weight) max = Math.max(max, w);
+  let threshold = Infinity;
+  if (max > 0) {
+    const counts = new Int32Array(bins);
+    for (const w of tree.weight) counts[Math.min(bins - 1, Math.floor((w / max) * bins))]++;
+    const empty = counts.indexOf(0);
+    if (empty >= 0) threshold = (empty / bins) * max;
+  }
+  const kept: { source: number; target: number }[] = [];
+  for (let e = 0; e < tree.weight.length; e++) {
+    if (tree.weight[e] <= threshold) kept.push({ source: tree.from[e], target: tree.to[e] });
+  }
+  // Components are numbered by their lowest position, so labels do not depend on edge order.
+  const labels = components(m, kept).of;
+  return { labels, threshold };
+}
+
+/**
+ * The knee of an increasing convex curve y (sorted ascending), by Kneedle (Satopää et al.
+ * 2011, offline, sensitivity 1): the point farthest below the chord after scaling both axes to
+ * [0, 1]. Returns −1 when the curve never drops below its chord (no knee).
+ */
+export function kneeIndex(y: Float64Array): number {
+  const n = y.length;
+  if (n < 3) return -1;
+  const lo = y[0];
+  const range = y[n - 1] - lo;
+  if (!(range > 0)) return -1;
+  let best = -1;
+  let bestGap = 0;
+  for (let i = 0; i < n; i++) {
+    const gap = i / (n - 1) - (y[i] - lo) / range;
+    if (gap > bestGap) {
+      bestGap = gap;
+      best = i;
+    }
+  }
+  return best;
+}
+
+/** Three significant digits: the rounding the Utah scripts apply to ε, kept scale-free. */
+export function roundSignificant(v: number, digits = 3): number {
+  return v > 0 ? Number(v.toPrecision(digits)) : v;
+}
+
+/**
+ * DBSCAN's ε from the data: the knee of the sorted k-th-nearest-neighbour distances, or their
+ * median when the curve has no knee (Purvine et al.'s rule, there on the 1st neighbour), rounded to 3 significant digits.
+ */
+export function automaticEps(firstNeighbor: Float64Array): { eps: number; rule: "knee" | "median" } {
+  const sorted = Float64Array.from(firstNeighbor).sort();
+  const knee = kneeIndex(sorted);
+  if (knee >= 0 && sorted[knee] > 0) return { eps: roundSignificant(sorted[knee]), rule: "knee" };
+  const median = sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : 0;
+  return { eps: roundSignificant(median > 0 ? median : sorted.length ? Math.max(sorted[sorted.length - 1], 1e-12) : 1e-12), rule: "median" };
+}

@@ -1,0 +1,314 @@
+/**
+ * Mapper (Singh, Mémoli & Carlsson 2007) as TopoAct and Purvine et al. use it on activations:
+ * a lens (ℓ2 norm by default), a cover of the lens range by overlapping intervals, clusters of
+ * the original vectors inside each interval (DBSCAN, ε from the knee of a sorted k-NN
+ * distance curve), and the nerve of the clusters.
+ *
+ * `MapperSpace.build(X)` does the O(n²·d) work once (k nearest neighbours in the core); then
+ * `space.graph(params)` recomputes the graph for any intervals / overlap / ε / min_samples in
+ * O(n·k) — what a slider needs. `mapper(X, params)` does both for one-off use.
+ *
+ * Nothing is lost silently: points in no node (DBSCAN noise in every element holding them, or
+ * elements with fewer than min_samples points, which are skipped as KeplerMapper does) are
+ * listed in `lost`, and every element reports its size, clusters, noise and whether it was
+ * skipped.
+ *
+ * Defaults (the papers' settings, not KeplerMapper's): lens "l2norm", min-max scaled; 10
+ * intervals; overlap 0.5; uniform cover fitted to [min, max] (see cover.ts); DBSCAN with
+ * min_samples 5 and eps "auto" = knee of the sorted distances to the (min_samples − 1)-th
+ * neighbour, rounded to 3 significant digits; min_intersection 1.
+ *
+ * @example
+ *   const space = await MapperSpace.build(X);
+ *   const g = await space.graph({intervals: 12, overlap: 0.4});
+ *   g.nodes[0].members; g.links; g.lost.length; g.eps
+ *
+ * See also: nodeComposition and graphPurity (statistics.ts).
+ */
+import { HiddenAtlasError } from "../../core/errors.ts";
+import { assertFinite, assertMatrix, type Matrix } from "../../core/matrix.ts";
+import { checkBoolean, checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../../core/params.ts";
+import type { RunOptions } from "../../core/progress.ts";
+import { pca } from "../pca.ts";
+import { automaticEps, dbscan, gapCut } from "./cluster.ts";
+import { COVERS, cover, type CoverKind } from "./cover.ts";
+import { NEIGHBOR_LIST_LENGTH, Neighborhoods } from "./neighborhoods.ts";
+import { components, nerve, type MapperLink } from "./nerve.ts";
+
+export const LENSES = ["l2norm", "sum", "pca1", "pca2", "density"] as const;
+export type LensName = (typeof LENSES)[number];
+export const CLUSTERERS = ["dbscan", "single-linkage"] as const;
+export type Clusterer = (typeof CLUSTERERS)[number];
+
+/** A lens given as values: one or two arrays of length n (an embedding's coordinates, a bundle column). */
+export interface CustomLens {
+  name: string;
+  values: ArrayLike<number>[];
+}
+
+export interface MapperParams {
+  /** Filter function. Default "l2norm" (both papers). "density" = mean distance to the densityK nearest neighbours. */
+  lens?: LensName | CustomLens;
+  /** Min–max scale each lens dimension to [0, 1] (KeplerMapper's default scaler). Default true. */
+  scale?: boolean;
+  /** Intervals per lens dimension. Default 10. */
+  intervals?: number;
+  /** Fraction shared by adjacent intervals, in [0, 1). Default 0.5. */
+  overlap?: number;
+  /** "uniform" (default) or "balanced" (quantile intervals). */
+  cover?: CoverKind;
+  /** "dbscan" (default) or "single-linkage" (gap rule). */
+  clusterer?: Clusterer;
+  /** DBSCAN radius in the data's units, or "auto" (knee of the sorted 1-NN distances). Default "auto". */
+  eps?: number | "auto";
+  /**
+   * Which neighbour's distance curve "auto" takes the knee of: "auto" = min_samples − 1, the
+   * k-dist rule of DBSCAN's authors (Ester et al. 1996), so a typical point at the knee is a
+   * core point. Purvine et al.'s scripts use 1 (the nearest neighbour), which on noisy data
+   * leaves much of the cloud as noise. At most 32.
+   */
+  epsNeighbor?: number | "auto";
+  /** DBSCAN min_samples (self included); elements with fewer points are skipped. Default 5. */
+  minSamples?: number;
+  /** Histogram bins of the single-linkage gap rule. Default 10. */
+  bins?: number;
+  /** Shared points needed for an edge. Default 1. */
+  minIntersection?: number;
+  /** Neighbours averaged by the "density" lens. Default 5. */
+  densityK?: number;
+}
+
+export const mapperDefaults = {
+  lens: "l2norm" as LensName | CustomLens,
+  scale: true,
+  intervals: 10,
+  overlap: 0.5,
+  cover: "uniform" as CoverKind,
+  clusterer: "dbscan" as Clusterer,
+  eps: "auto" as number | "auto",
+  epsNeighbor: "auto" as number | "auto",
+  minSamples: 5,
+  bins: 10,
+  minIntersection: 1,
+  densityK: 5,
+};
+
+export type ResolvedMapperParams = Omit<typeof mapperDefaults, "lens" | "eps" | "epsNeighbor"> & {
+  lens: string;
+  eps: number;
+  epsNeighbor: number;
+  epsRule: "knee" | "median" | "given";
+};
+
+export interface MapperNode {
+  /** "e{element}c{cluster}", unique in the graph. */
+  id: string;
+  element: number;
+  cluster: number;
+  /** Rows of X, ascending. */
+  members: Int32Array;
+  /** Mean lens value per lens dimension (scaled if the lens is). */
+  lens: number[];
+}
+
+export interface MapperElement {
+  cell: number[];
+  bounds: [number, number][];
+  size: number;
+  clusters: number;
+  /** Points DBSCAN left as noise here. */
+  noise: number;
+  /** Fewer than min_samples points: not clustered. */
+  skipped: boolean;
+}
+
+export interface MapperGraph {
+  nodes: MapperNode[];
+  links: MapperLink[];
+  /** Rows in no node, ascending. */
+  lost: Int32Array;
+  elements: MapperElement[];
+  /** Connected component of each node, and how many there are. */
+  componentOf: Int32Array;
+  componentCount: number;
+  /** Independent cycles of the graph: links − nodes + components. */
+  cycles: number;
+  /** The lens per dimension, per row (scaled if asked). */
+  lensValues: Float64Array[];
+  params: ResolvedMapperParams;
+}
+
+export class MapperSpace {
+  private readonly lensCache = new Map<string, Float64Array[]>();
+  private readonly autoEpsCache = new Map<number, { eps: number; rule: "knee" | "median" }>();
+
+  private constructor(
+    readonly X: Matrix,
+    readonly neighborhoods: Neighborhoods,
+  ) {}
+
+  /** The one expensive step: every row's 32 nearest neighbours, in the core. */
+  static async build(X: Matrix, options: RunOptions = {}): Promise<MapperSpace> {
+    assertMatrix(X, "X");
+    if (X.rows < 2) throw new HiddenAtlasError("E_PARAM", `Mapper needs at least 2 points; got ${X.rows}`);
+    assertFinite(X, "X");
+    return new MapperSpace(X, await Neighborhoods.build(X, options));
+  }
+
+  /** DBSCAN's ε chosen from the data (knee of the sorted distances to the k-th neighbour), and by which rule. */
+  automaticEps(k: number): { eps: number; rule: "knee" | "median" } {
+    let found = this.autoEpsCache.get(k);
+    if (!found) this.autoEpsCache.set(k, (found = automaticEps(this.neighborhoods.neighborDistance(k))));
+    return found;
+  }
+
+  /** A named lens's raw values (unscaled), one array per dimension. */
+  async lens(name: LensName, densityK = mapperDefaults.densityK): Promise<Float64Array[]> {
+    const key = name === "density" ? `density:${densityK}` : name;
+    const cached = this.lensCache.get(key);
+    if (cached) return cached;
+    const { X } = this;
+    let values: Float64Array[];
+    if (name === "l2norm" || name === "sum") {
+      const out = new Float64Array(X.rows);
+      for (let i = 0; i < X.rows; i++) {
+        let s = 0;
+        for (let j = i * X.cols; j < (i + 1) * X.cols; j++) s += name === "sum" ? X.data[j] : X.data[j] * X.data[j];
+        out[i] = name === "sum" ? s : Math.sqrt(s);
+      }
+      values = [out];
+    } else if (name === "density") {
+      values = [this.neighborhoods.meanNeighborDistance(densityK)];
+    } else {
+      const dims = name === "pca1" ? 1 : 2;
+      const { scores } = await pca(X, { nComponents: Math.min(dims, X.cols) });
+      values = Array.from({ length: scores.cols }, (_, c) => Float64Array.from({ length: X.rows }, (_, i) => scores.data[i * scores.cols + c]));
+    }
+    this.lensCache.set(key, values);
+    return values;
+  }
+
+  /** The Mapper graph for these parameters (cheap after build). */
+  async graph(params: MapperParams = {}, options: RunOptions = {}): Promise<MapperGraph> {
+    const p = checkParams(params, this.X.rows);
+    const raw = typeof p.lens === "string" ? await this.lens(p.lens, p.densityK) : customLens(p.lens, this.X.rows);
+    const lensValues = p.scale ? raw.map(minMaxScale) : raw;
+    const epsNeighbor = p.epsNeighbor === "auto" ? Math.min(this.neighborhoods.k, Math.max(1, p.minSamples - 1)) : Math.min(this.neighborhoods.k, p.epsNeighbor);
+    const { eps, rule: epsRule } = p.eps === "auto" ? this.automaticEps(epsNeighbor) : { eps: p.eps, rule: "given" as const };
+    const elements = cover(lensValues, p.intervals, p.overlap, p.cover);
+    const n = this.X.rows;
+
+    const labelsPerElement: (Int32Array | null)[] = elements.map(() => null);
+    const clusterable = elements.map((e, i) => (e.members.length >= p.minSamples ? i : -1)).filter((i) => i >= 0);
+    if (p.clusterer === "dbscan") {
+      const graph = await this.neighborhoods.epsilonGraph(eps, options);
+      const scratch = { owner: new Int32Array(n), position: new Int32Array(n) };
+      for (const i of clusterable) labelsPerElement[i] = dbscan(elements[i].members, graph, p.minSamples, scratch, i + 1);
+    } else {
+      const trees = await this.neighborhoods.spanningTrees(clusterable.map((i) => elements[i].members), options);
+      clusterable.forEach((i, t) => (labelsPerElement[i] = gapCut(trees[t], elements[i].members.length, p.bins).labels));
+    }
+
+    const nodes: MapperNode[] = [];
+    const inNode = new Uint8Array(n);
+    const summaries: MapperElement[] = elements.map((element, e) => {
+      const labels = labelsPerElement[e];
+      const base = { cell: element.cell, bounds: element.bounds, size: element.members.length };
+      if (!labels) return { ...base, clusters: 0, noise: 0, skipped: true };
+      let clusters = 0;
+      let noise = 0;
+      for (const l of labels) {
+        if (l < 0) noise++;
+        else clusters = Math.max(clusters, l + 1);
+      }
+      const groups: number[][] = Array.from({ length: clusters }, () => []);
+      labels.forEach((l, pos) => l >= 0 && groups[l].push(element.members[pos]));
+      groups.forEach((rows, c) => {
+        const members = Int32Array.from(rows);
+        for (const r of members) inNode[r] = 1;
+        nodes.push({ id: `e${e}c${c}`, element: e, cluster: c, members, lens: lensValues.map((v) => meanOf(v, members)) });
+      });
+      return { ...base, clusters, noise, skipped: false };
+    });
+
+    const links = nerve(nodes.map((node) => node.members), n, p.minIntersection);
+    const { of: componentOf, count: componentCount } = components(nodes.length, links);
+    const lost: number[] = [];
+    for (let r = 0; r < n; r++) if (!inNode[r]) lost.push(r);
+    return {
+      nodes,
+      links,
+      lost: Int32Array.from(lost),
+      elements: summaries,
+      componentOf,
+      componentCount,
+      cycles: links.length - nodes.length + componentCount,
+      lensValues,
+      params: { ...p, lens: typeof p.lens === "string" ? p.lens : p.lens.name, eps, epsNeighbor, epsRule },
+    };
+  }
+}
+
+/** One-off Mapper: build the neighbour structure and compute one graph. */
+export async function mapper(X: Matrix, params: MapperParams = {}, options: RunOptions = {}): Promise<MapperGraph> {
+  checkParams(params, (X as Matrix | undefined)?.rows ?? 0);
+  const space = await MapperSpace.build(X, options);
+  return space.graph(params, options);
+}
+
+function checkParams(params: MapperParams, n: number) {
+  checkOptionNames("mapper", params, mapperDefaults);
+  const lens = params.lens ?? mapperDefaults.lens;
+  if (typeof lens === "string") checkKeyword("lens", lens, LENSES);
+  else if (!lens || typeof lens !== "object" || !Array.isArray(lens.values)) {
+    throw new HiddenAtlasError("E_PARAM", `lens must be one of ${LENSES.join(", ")} or {name, values: [column, …]}; got ${String(lens)}`);
+  }
+  const eps = params.eps ?? mapperDefaults.eps;
+  const epsNeighbor = params.epsNeighbor ?? mapperDefaults.epsNeighbor;
+  return {
+    lens,
+    scale: checkBoolean("scale", params.scale ?? mapperDefaults.scale),
+    intervals: checkInteger("intervals", params.intervals ?? mapperDefaults.intervals, 1, 1000),
+    overlap: checkNumber("overlap", params.overlap ?? mapperDefaults.overlap, 0, 1, { exclusiveMax: true }),
+    cover: checkKeyword("cover", params.cover ?? mapperDefaults.cover, COVERS),
+    clusterer: checkKeyword("clusterer", params.clusterer ?? mapperDefaults.clusterer, CLUSTERERS),
+    eps: eps === "auto" ? ("auto" as const) : checkNumber("eps", eps, 0, Infinity, { exclusiveMin: true }),
+    epsNeighbor: epsNeighbor === "auto" ? ("auto" as const) : checkInteger("epsNeighbor", epsNeighbor, 1, NEIGHBOR_LIST_LENGTH),
+    minSamples: checkInteger("minSamples", params.minSamples ?? mapperDefaults.minSamples, 1),
+    bins: checkInteger("bins", params.bins ?? mapperDefaults.bins, 2, 1000),
+    minIntersection: checkInteger("minIntersection", params.minIntersection ?? mapperDefaults.minIntersection, 1),
+    densityK: checkInteger("densityK", params.densityK ?? mapperDefaults.densityK, 1, 32),
+  };
+}
+
+function customLens(lens: CustomLens, n: number): Float64Array[] {
+  if (lens.values.length < 1 || lens.values.length > 2) {
+    throw new HiddenAtlasError("E_PARAM", `lens "${lens.name}" must have 1 or 2 columns; got ${lens.values.length}`);
+  }
+  return lens.values.map((column, c) => {
+    if (column.length !== n) {
+      throw new HiddenAtlasError("E_SHAPE_MISMATCH", `lens "${lens.name}" column ${c} has ${column.length} values for ${n} points`);
+    }
+    const out = Float64Array.from(column);
+    const bad = out.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new HiddenAtlasError("E_NON_FINITE", `lens "${lens.name}" column ${c} has a non-finite value at row ${bad}`);
+    return out;
+  });
+}
+
+function minMaxScale(values: Float64Array): Float64Array {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  const range = hi - lo;
+  return values.map((v) => (range > 0 ? (v - lo) / range : 0));
+}
+
+function meanOf(values: Float64Array, rows: Int32Array): number {
+  let s = 0;
+  for (const r of rows) s += values[r];
+  return rows.length ? s / rows.length : NaN;
+}

@@ -1,0 +1,215 @@
+/**
+ * ε-neighbourhoods of one point cloud, built once and reused for every Mapper recompute.
+ *
+ * A slider change (intervals, overlap, min_samples, another ε) must not redo O(n²·d) work, so
+ * the cloud keeps its K nearest neighbours (exact, squared Euclidean, from the core). For a
+ * given ε, row i's neighbourhood is the prefix of its list within ε — complete whenever the
+ * K-th neighbour lies beyond ε. Only "saturated" rows (K-th neighbour within ε) need an exact
+ * radius query against the whole cloud, done in the core (assembly/radius.ts). So the
+ * ε-graph is exact for every ε, and costs O(n·K) unless ε is large compared with the data.
+ *
+ * Comparisons are made on float32 squared distances, as the kernels compute them, so a pair
+ * is inside ε the same way from both ends and every neighbourhood is symmetric.
+ */
+import { HiddenAtlasError, formatBytes } from "../../core/errors.ts";
+import type { Matrix } from "../../core/matrix.ts";
+import { ProgressTracker, type RunOptions } from "../../core/progress.ts";
+import { getCore } from "../../core/wasm.ts";
+import { KnnIndex } from "../knn.ts";
+
+declare module "../../core/wasm.ts" {
+  interface CoreKernels {
+    radiusScratchFloats(nBase: number): number;
+    radiusNeighbors(
+      base: number, nBase: number, queries: number, q0: number, q1: number, d: number, epsSquared: number,
+      outIndices: number, capacity: number, outCounts: number, scratch: number,
+    ): number;
+    primMst(X: number, d: number, rows: number, m: number, outFrom: number, outTo: number, outWeight: number, scratch: number): void;
+  }
+}
+
+/** Neighbours kept per row; larger lists mean fewer exact radius queries for large ε. */
+export const NEIGHBOR_LIST_LENGTH = 32;
+/** The largest ε-graph we build (int32 entries): 1 GiB. */
+const MAX_GRAPH_ENTRIES = 2 ** 28;
+/** Saturated rows per radius-kernel call: bounds the time between progress checkpoints. */
+const RADIUS_CHUNK = 64;
+
+/** An ε-graph in compressed rows: row i's neighbours (itself included) are indices[offsets[i] .. offsets[i+1]). */
+export interface EpsilonGraph {
+  eps: number;
+  offsets: Int32Array;
+  indices: Int32Array;
+  /** Rows whose neighbourhood needed an exact radius query. */
+  saturated: number;
+}
+
+export class Neighborhoods {
+  private cache: EpsilonGraph | null = null;
+
+  private constructor(
+    readonly X: Matrix,
+    /** n × k neighbour indices, nearest first (self excluded). */
+    readonly indices: Int32Array,
+    /** n × k squared distances, ascending. */
+    readonly squared: Float32Array,
+    readonly k: number,
+  ) {}
+
+  /** Find every row's k nearest neighbours (k = min(32, n − 1)). */
+  static async build(X: Matrix, options: RunOptions = {}): Promise<Neighborhoods> {
+    const k = Math.min(NEIGHBOR_LIST_LENGTH, X.rows - 1);
+    if (k < 1) return new Neighborhoods(X, new Int32Array(0), new Float32Array(0), 0);
+    const index = await KnnIndex.build(X, { metric: "sqeuclidean" });
+    try {
+      const result = await index.searchSelf(k, options);
+      return new Neighborhoods(X, result.indices, result.distances, k);
+    } finally {
+      index.release();
+    }
+  }
+
+  get n(): number {
+    return this.X.rows;
+  }
+
+  /** Euclidean distance from each row to its j-th nearest other row (j from 1). */
+  neighborDistance(j: number): Float64Array {
+    const out = new Float64Array(this.n);
+    if (this.k === 0) return out;
+    const column = Math.min(j, this.k) - 1;
+    for (let i = 0; i < this.n; i++) out[i] = Math.sqrt(this.squared[i * this.k + column]);
+    return out;
+  }
+
+  /** Mean Euclidean distance to the j nearest other rows (KeplerMapper's knn_distance_j, averaged). */
+  meanNeighborDistance(j: number): Float64Array {
+    const out = new Float64Array(this.n);
+    const m = Math.min(j, this.k);
+    for (let i = 0; i < this.n; i++) {
+      let s = 0;
+      for (let c = 0; c < m; c++) s += Math.sqrt(this.squared[i * this.k + c]);
+      out[i] = m > 0 ? s / m : 0;
+    }
+    return out;
+  }
+
+  /** The exact ε-graph (cached for the last ε asked). */
+  async epsilonGraph(eps: number, options: RunOptions = {}): Promise<EpsilonGraph> {
+    if (this.cache && this.cache.eps === eps) return this.cache;
+    const { n, k } = this;
+    const epsSquared = Math.fround(eps * eps);
+    const saturated: number[] = [];
+    for (let i = 0; i < n; i++) if (k > 0 && this.squared[i * k + k - 1] <= epsSquared) saturated.push(i);
+    const exact = saturated.length > 0 ? await this.radiusRows(saturated, epsSquared, options) : new Map<number, Int32Array>();
+    const offsets = new Int32Array(n + 1);
+    for (let i = 0; i < n; i++) {
+      const rowExact = exact.get(i);
+      let count = 1;
+      if (rowExact) count = rowExact.length;
+      else for (let c = 0; c < k && this.squared[i * k + c] <= epsSquared; c++) count++;
+      if (offsets[i] + count > MAX_GRAPH_ENTRIES) throw tooLarge(eps, n, offsets[i] + count, i + 1);
+      offsets[i + 1] = offsets[i] + count;
+    }
+    const indices = new Int32Array(offsets[n]);
+    for (let i = 0; i < n; i++) {
+      const rowExact = exact.get(i);
+      if (rowExact) {
+        indices.set(rowExact, offsets[i]);
+        continue;
+      }
+      let at = offsets[i];
+      indices[at++] = i;
+      for (let c = 0; c < k && this.squared[i * k + c] <= epsSquared; c++) indices[at++] = this.indices[i * k + c];
+    }
+    this.cache = { eps, offsets, indices, saturated: saturated.length };
+    return this.cache;
+  }
+
+  /** Exact radius neighbourhoods of the given rows, in the core. */
+  private async radiusRows(rows: number[], epsSquared: number, options: RunOptions): Promise<Map<number, Int32Array>> {
+    const core = await getCore();
+    const { X } = this;
+    const d = X.cols;
+    const out = new Map<number, Int32Array>();
+    const tracker = new ProgressTracker(options, "mapper ε-graph", rows.length);
+    let total = 0;
+    await core.scope(async (s) => {
+      const base = s.upload(X.data, "mapper points");
+      const queries = s.f32(RADIUS_CHUNK * d, "mapper radius queries");
+      const counts = s.i32(RADIUS_CHUNK, "mapper radius counts");
+      const scratch = s.f32(core.kernels.radiusScratchFloats(X.rows), "mapper radius scratch");
+      let capacity = RADIUS_CHUNK * (this.k + 1) * 4;
+      let found = s.i32(capacity, "mapper radius neighbours");
+      for (let r0 = 0; r0 < rows.length; r0 += RADIUS_CHUNK) {
+        const chunk = rows.slice(r0, r0 + RADIUS_CHUNK);
+        const q = queries.view();
+        chunk.forEach((row, j) => q.set(X.data.subarray(row * d, (row + 1) * d), j * d));
+        let written = core.kernels.radiusNeighbors(base.ptr, X.rows, queries.ptr, 0, chunk.length, d, epsSquared, found.ptr, capacity, counts.ptr, scratch.ptr);
+        while (written < 0) {
+          capacity = Math.min(capacity * 4, chunk.length * X.rows);
+          if (total + capacity > MAX_GRAPH_ENTRIES) throw tooLarge(Math.sqrt(epsSquared), X.rows, total + capacity, r0 + chunk.length);
+          found = s.i32(capacity, "mapper radius neighbours");
+          written = core.kernels.radiusNeighbors(base.ptr, X.rows, queries.ptr, 0, chunk.length, d, epsSquared, found.ptr, capacity, counts.ptr, scratch.ptr);
+        }
+        total += written;
+        const c = counts.view();
+        const f = found.view();
+        let at = 0;
+        chunk.forEach((row, j) => {
+          out.set(row, f.slice(at, at + c[j]));
+          at += c[j];
+        });
+        await tracker.step(r0 + chunk.length);
+      }
+    });
+    tracker.finish();
+    return out;
+  }
+
+  /**
+   * Single-linkage merge heights of subsets of rows: for each subset, the m − 1 edges of its
+   * minimum spanning tree (positions into the subset), computed in the core without an m × m
+   * matrix. The cloud is uploaded once for all subsets.
+   */
+  async spanningTrees(subsets: Int32Array[], options: RunOptions = {}): Promise<SpanningTree[]> {
+    const core = await getCore();
+    const tracker = new ProgressTracker(options, "mapper single linkage", subsets.length);
+    const trees = await core.scope(async (s) => {
+      const base = s.upload(this.X.data, "mapper points");
+      const largest = Math.max(1, ...subsets.map((rows) => rows.length));
+      const subset = s.i32(largest, "mapper subset");
+      const from = s.i32(largest);
+      const to = s.i32(largest);
+      const weight = s.f32(largest);
+      const scratch = s.alloc(8 * largest, "mapper spanning-tree scratch");
+      const out: SpanningTree[] = [];
+      for (const rows of subsets) {
+        subset.view().set(rows);
+        core.kernels.primMst(base.ptr, this.X.cols, subset.ptr, rows.length, from.ptr, to.ptr, weight.ptr, scratch);
+        const edges = Math.max(0, rows.length - 1);
+        out.push({ from: from.view().slice(0, edges), to: to.view().slice(0, edges), weight: weight.view().slice(0, edges) });
+        await tracker.step(out.length);
+      }
+      return out;
+    });
+    tracker.finish();
+    return trees;
+  }
+}
+
+/** A minimum spanning tree over a subset: edge e joins positions from[e] and to[e] at distance weight[e]. */
+export interface SpanningTree {
+  from: Int32Array;
+  to: Int32Array;
+  weight: Float32Array;
+}
+
+function tooLarge(eps: number, n: number, entries: number, rowsSeen: number): HiddenAtlasError {
+  const estimate = Math.round((entries / rowsSeen) * n);
+  return new HiddenAtlasError(
+    "E_TOO_LARGE",
+    `ε = ${eps} links almost every point to every other: the ε-graph would hold about ${estimate.toLocaleString("en")} pairs (${formatBytes(estimate * 4)}); choose a smaller eps (or "auto")`,
+    { bytesNeeded: estimate * 4 },
+  );
+}
