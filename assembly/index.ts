@@ -40,6 +40,7 @@ export * from "./mds";
 export * from "./tsne";
 export * from "./umap";
 export * from "./bsdr";
+export * from "./nndescent";
 export * from "./radius";
 export * from "./linkage";
 export * from "./cka";

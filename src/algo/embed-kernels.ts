@@ -1,6 +1,6 @@
 /**
  * Types of the embedding kernels (assembly/graph.ts, geodesic.ts, embedlinalg.ts, mds.ts,
- * tsne.ts, umap.ts, bsdr.ts), merged into the core's kernel table. Pointers are numbers.
+ * tsne.ts, umap.ts, bsdr.ts, nndescent.ts), merged into the core's kernel table. Pointers are numbers.
  */
 declare module "../core/wasm.ts" {
   interface CoreKernels {
@@ -76,6 +76,26 @@ declare module "../core/wasm.ts" {
       betaPsi: number, rng: number,
     ): number;
     bsdrProject(table: number, n: number, d: number, r: number, out: number): void;
+    // nndescent.ts
+    nndReset(indices: number, dists: number, flags: number, n: number, k: number): void;
+    nndRpTreeLeaves(
+      data: number, n: number, d: number, leafSize: number, order: number, leafStart: number,
+      scratch: number, rng: number,
+    ): number;
+    nndJoinLeaves(
+      data: number, n: number, d: number, k: number, order: number, leafStart: number,
+      leaves: number, indices: number, dists: number, flags: number,
+    ): number;
+    nndFillRandom(
+      data: number, n: number, d: number, k: number, indices: number, dists: number, flags: number,
+      rng: number,
+    ): void;
+    nndRound(
+      data: number, n: number, d: number, k: number, indices: number, dists: number, flags: number,
+      maxCandidates: number, newIdx: number, newPri: number, oldIdx: number, oldPri: number,
+      rng: number,
+    ): number;
+    nndFinish(indices: number, dists: number, n: number, k: number): void;
   }
 }
 

@@ -10,7 +10,8 @@
  *   on kNN graphs of X and of Y with the same k (MDA's "geodesic-distance Pearson
  *   correlation", specs/mda.md §3), over pairs i < j finite in both.
  * - `knnAccuracy(Y, labels)`: k-nearest-neighbour classification accuracy in Y under
- *   stratified k-fold cross-validation (k = 5 neighbours, 5 folds, seeded).
+ *   stratified k-fold cross-validation (k = 5 neighbours, 5 folds, seeded; scikit-learn's fold
+ *   rule, so `shuffle: false` reproduces `cross_val_score` exactly).
  *
  * @example
  *   const t = await trustworthiness(X, layout, {nNeighbors: 10});
@@ -24,7 +25,7 @@
  */
 import { HiddenAtlasError } from "../core/errors.ts";
 import { assertFinite, assertMatrix, type Matrix } from "../core/matrix.ts";
-import { checkInteger, checkOptionNames } from "../core/params.ts";
+import { checkBoolean, checkInteger, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
 import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
 import { getCore } from "../core/wasm.ts";
@@ -274,7 +275,12 @@ export interface KnnAccuracyOptions extends RunOptions {
   nNeighbors?: number;
   /** Cross-validation folds. Defaults to 5 (scikit-learn `StratifiedKFold(n_splits=5)`). */
   folds?: number;
-  /** Seed of the shuffle within each class. Defaults to 42. */
+  /**
+   * Shuffle each class's fold assignment (seeded). Defaults to true; false reproduces
+   * scikit-learn's `StratifiedKFold(shuffle=False)` folds exactly.
+   */
+  shuffle?: boolean;
+  /** Seed of the shuffle. Defaults to 42. */
   seed?: number;
 }
 
@@ -282,16 +288,47 @@ export interface KnnAccuracy {
   /** Mean of the fold accuracies (scikit-learn `cross_val_score(...).mean()`). */
   accuracy: number;
   foldAccuracies: number[];
-  params: { nNeighbors: number; folds: number; seed: number };
+  params: { nNeighbors: number; folds: number; shuffle: boolean; seed: number };
 }
 
-const accuracyDefaults = { nNeighbors: 5, folds: 5, seed: DEFAULT_SEED };
+const accuracyDefaults = { nNeighbors: 5, folds: 5, shuffle: true, seed: DEFAULT_SEED };
 
 /**
- * kNN classification accuracy of labels from the layout Y, stratified k-fold: each class's
- * samples are shuffled (PCG32, `seed`) and dealt to folds in turn, continuing the turn across
- * classes so folds differ in size by at most one. Votes are uniform; a tie goes to the smallest
- * label (scikit-learn's `mode`).
+ * Test fold of every sample under scikit-learn 1.2's `StratifiedKFold._make_test_folds`:
+ * classes numbered by first appearance; the per-fold count of each class is dealt round robin
+ * over the sorted class codes; each class's samples take their folds in blocks (fold 0 first),
+ * the block order permuted per class when `shuffle` (PCG32 instead of NumPy's generator).
+ */
+export function stratifiedFolds(labels: ArrayLike<number>, folds: number, shuffle: boolean, rng?: Rng): Int32Array {
+  const n = labels.length;
+  const code = new Map<number, number>();
+  const encoded = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    if (!code.has(labels[i])) code.set(labels[i], code.size);
+    encoded[i] = code.get(labels[i])!;
+  }
+  const classes = code.size;
+  const counts = new Int32Array(classes);
+  for (let i = 0; i < n; i++) counts[encoded[i]]++;
+  // allocation[f][c] = #{t : sorted[t] = c, t ≡ f (mod folds)}
+  const allocation = Array.from({ length: folds }, () => new Int32Array(classes));
+  let t = 0;
+  for (let c = 0; c < classes; c++) for (let r = 0; r < counts[c]; r++, t++) allocation[t % folds][c]++;
+  const out = new Int32Array(n);
+  for (let c = 0; c < classes; c++) {
+    const assignment: number[] = [];
+    for (let f = 0; f < folds; f++) for (let r = 0; r < allocation[f][c]; r++) assignment.push(f);
+    const order = shuffle && rng ? rng.permutation(assignment.length) : undefined;
+    let m = 0;
+    for (let i = 0; i < n; i++) if (encoded[i] === c) out[i] = assignment[order ? order[m++] : m++];
+  }
+  return out;
+}
+
+/**
+ * kNN classification accuracy of labels from the layout Y under stratified k-fold
+ * cross-validation (`stratifiedFolds`). Votes are uniform; a tie goes to the smallest label
+ * (scikit-learn's `mode`); neighbour distance ties go to the lower training index.
  */
 export async function knnAccuracy(Y: Matrix, labels: ArrayLike<number>, options: KnnAccuracyOptions = {}): Promise<KnnAccuracy> {
   checkOptionNames("knnAccuracy", options, accuracyDefaults);
@@ -302,6 +339,7 @@ export async function knnAccuracy(Y: Matrix, labels: ArrayLike<number>, options:
   }
   const folds = checkInteger("folds", options.folds ?? accuracyDefaults.folds, 2, Math.max(2, n));
   const nNeighbors = options.nNeighbors ?? accuracyDefaults.nNeighbors;
+  const shuffle = checkBoolean("shuffle", options.shuffle ?? accuracyDefaults.shuffle);
   const seed = checkSeed(options.seed ?? accuracyDefaults.seed);
   const y = new Int32Array(n);
   for (let i = 0; i < n; i++) y[i] = checkInteger(`labels[${i}]`, labels[i], 0);
@@ -310,17 +348,10 @@ export async function knnAccuracy(Y: Matrix, labels: ArrayLike<number>, options:
   checkInteger("nNeighbors", nNeighbors, 1, Math.max(1, n - largestFold));
   assertFinite(Y, "Y");
   const core = await getCore();
-  const fold = new Int32Array(n);
   const rng = new Rng(core, seed, 9);
+  let fold: Int32Array;
   try {
-    const classes = [...new Set(Array.from(y))].sort((p, q) => p - q);
-    let turn = 0;
-    for (const c of classes) {
-      const members: number[] = [];
-      for (let i = 0; i < n; i++) if (y[i] === c) members.push(i);
-      const perm = rng.permutation(members.length);
-      for (let t = 0; t < members.length; t++) fold[members[perm[t]]] = turn++ % folds;
-    }
+    fold = stratifiedFolds(y, folds, shuffle, rng);
   } finally {
     rng.release();
   }
@@ -357,5 +388,5 @@ export async function knnAccuracy(Y: Matrix, labels: ArrayLike<number>, options:
     foldAccuracies.push(correct / test.length);
   }
   const accuracy = foldAccuracies.reduce((p, q) => p + q, 0) / foldAccuracies.length;
-  return { accuracy, foldAccuracies, params: { nNeighbors, folds, seed } };
+  return { accuracy, foldAccuracies, params: { nNeighbors, folds, shuffle, seed } };
 }

@@ -1,0 +1,164 @@
+/**
+ * Approximate k-nearest neighbours by NN-descent (kernels: assembly/nndescent.ts), for data too
+ * large for the exact blocked search (`knn`): UMAP switches to it above 20,000 points.
+ *
+ * Like pynndescent 0.5 (which umap-learn uses above 4,096 points): a forest of random-projection
+ * trees whose leaves are joined pairwise gives the starting graph, empty slots are filled with
+ * random points, then rounds of NN-descent (local joins of sampled new/old candidates, reverse
+ * neighbours included) run until a round changes fewer than δ·n·k entries or `nIters` rounds
+ * have run. Output as `knn`: the k nearest *other* rows, ascending, ties to the lower index,
+ * Euclidean distances. Serial and seeded, so the same input and seed give the same graph.
+ *
+ * Recall (fraction of the exact k nearest neighbours found) is reported by `knnRecall`; test
+ * /algo/nndescent.test.ts and the embedding benchmark measure it.
+ *
+ * @example
+ *   const approx = await nnDescent(X, {k: 15, seed: 42});
+ *   const exact = await knn(X, {k: 15});
+ *   knnRecall(approx, exact); // e.g. 0.99
+ *
+ * References:
+ * 1. W. Dong, M. Charikar, K. Li, "Efficient k-nearest neighbor graph construction for generic
+ *    similarity measures", WWW 2011.
+ * 2. S. Dasgupta, Y. Freund, "Random projection trees and low dimensional manifolds", STOC 2008.
+ *
+ * See also: knn (exact), fuzzySimplicialSet (umap.ts).
+ */
+import "./embed-kernels.ts";
+import { HiddenAtlasError } from "../core/errors.ts";
+import { assertFinite, assertMatrix, type Matrix } from "../core/matrix.ts";
+import { checkInteger, checkNumber, checkOptionNames } from "../core/params.ts";
+import { ProgressTracker, type RunOptions } from "../core/progress.ts";
+import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
+import { getCore } from "../core/wasm.ts";
+import { MAX_K, type KnnResult } from "./knn.ts";
+
+export interface NnDescentOptions extends RunOptions {
+  /** Neighbours per row (other rows). Defaults to 15. */
+  k?: number;
+  /** Rounds at most; "auto" (default) = max(5, round(log₂ n)) (pynndescent's `n_iters`). */
+  nIters?: number | "auto";
+  /** Candidates sampled per point per round; "auto" (default) = min(60, k) (pynndescent `max_candidates`). */
+  maxCandidates?: number | "auto";
+  /** Stop when a round updates fewer than delta·n·k entries. Defaults to 0.001 (pynndescent `delta`). */
+  delta?: number;
+  /**
+   * Random-projection trees for the start; "auto" (default) = min(64, 5 + round(√n / 20))
+   * (umap-learn's `n_trees`). 0 starts from random neighbours only.
+   */
+  nTrees?: number | "auto";
+  /** Seed of the trees and the candidate sampling. Defaults to 42. */
+  seed?: number;
+}
+
+export interface NnDescentResult extends KnnResult {
+  /** Rounds of NN-descent run. */
+  rounds: number;
+  /** Graph updates in each round. */
+  updates: number[];
+  params: { k: number; nIters: number; maxCandidates: number; delta: number; nTrees: number; seed: number };
+}
+
+const defaults = {
+  k: 15,
+  nIters: "auto" as number | "auto",
+  maxCandidates: "auto" as number | "auto",
+  delta: 0.001,
+  nTrees: "auto" as number | "auto",
+  seed: DEFAULT_SEED,
+};
+
+/** pynndescent: max_candidates = min(60, n_neighbors). */
+const MAX_CANDIDATES = 60;
+
+export async function nnDescent(X: Matrix, options: NnDescentOptions = {}): Promise<NnDescentResult> {
+  checkOptionNames("nnDescent", options, defaults);
+  assertMatrix(X, "X");
+  const { rows: n, cols: d } = X;
+  if (n < 2) throw new HiddenAtlasError("E_PARAM", `NN-descent needs at least 2 rows; got ${n}`);
+  const k = checkInteger("k", options.k ?? defaults.k, 1, Math.min(MAX_K, n - 1));
+  const itersOption = options.nIters ?? defaults.nIters;
+  const nIters = itersOption === "auto" ? Math.max(5, Math.round(Math.log2(n))) : checkInteger("nIters", itersOption, 0);
+  const candOption = options.maxCandidates ?? defaults.maxCandidates;
+  const maxCandidates = candOption === "auto" ? Math.min(MAX_CANDIDATES, k) : checkInteger("maxCandidates", candOption, 1, 1024);
+  const delta = checkNumber("delta", options.delta ?? defaults.delta, 0, 1);
+  const treesOption = options.nTrees ?? defaults.nTrees;
+  const nTrees = treesOption === "auto" ? Math.min(64, 5 + Math.round(Math.sqrt(n) / 20)) : checkInteger("nTrees", treesOption, 0, 1024);
+  const seed = checkSeed(options.seed ?? defaults.seed);
+  assertFinite(X, "X");
+  const core = await getCore();
+  const K = core.kernels;
+  return core.scope(async (s) => {
+    const x = s.upload(X.data, "NN-descent data");
+    const indices = s.i32(n * k, "neighbour indices");
+    const dists = s.f32(n * k, "neighbour distances");
+    const flags = s.u8(n * k, "neighbour flags");
+    K.nndReset(indices.ptr, dists.ptr, flags.ptr, n, k);
+    const rng = new Rng(core, seed, 13);
+    const progress = new ProgressTracker(options, "NN-descent", nTrees + nIters);
+    const updates: number[] = [];
+    try {
+      if (nTrees > 0) {
+        const order = s.i32(n, "tree order");
+        const leafStart = s.i32(n + 1, "tree leaves");
+        const scratch = s.alloc(n * 12, "tree scratch");
+        const leafSize = Math.max(10, k + 1);
+        for (let t = 0; t < nTrees; t++) {
+          const leaves = K.nndRpTreeLeaves(x.ptr, n, d, leafSize, order.ptr, leafStart.ptr, scratch, rng.state);
+          K.nndJoinLeaves(x.ptr, n, d, k, order.ptr, leafStart.ptr, leaves, indices.ptr, dists.ptr, flags.ptr);
+          await progress.step(t + 1);
+        }
+      }
+      K.nndFillRandom(x.ptr, n, d, k, indices.ptr, dists.ptr, flags.ptr, rng.state);
+      const C = maxCandidates;
+      const newIdx = s.i32(n * C, "new candidates");
+      const newPri = s.f32(n * C, "new candidate priorities");
+      const oldIdx = s.i32(n * C, "old candidates");
+      const oldPri = s.f32(n * C, "old candidate priorities");
+      const threshold = delta * k * n;
+      for (let r = 0; r < nIters; r++) {
+        const c = K.nndRound(
+          x.ptr, n, d, k, indices.ptr, dists.ptr, flags.ptr, C, newIdx.ptr, newPri.ptr, oldIdx.ptr,
+          oldPri.ptr, rng.state,
+        );
+        updates.push(c);
+        await progress.step(nTrees + r + 1);
+        if (c <= threshold) break;
+      }
+      K.nndFinish(indices.ptr, dists.ptr, n, k);
+    } finally {
+      rng.release();
+    }
+    progress.finish();
+    return {
+      n,
+      k,
+      metric: "euclidean",
+      indices: indices.copy(),
+      distances: dists.copy(),
+      rounds: updates.length,
+      updates,
+      params: { k, nIters, maxCandidates, delta, nTrees, seed },
+    };
+  });
+}
+
+/**
+ * Recall of an approximate neighbour list against the exact one: the fraction of the exact
+ * k nearest neighbours (as sets per row) that the approximation found. Both lists must have the
+ * same n and k.
+ */
+export function knnRecall(approx: KnnResult, exact: KnnResult): number {
+  if (approx.n !== exact.n || approx.k !== exact.k) {
+    throw new HiddenAtlasError("E_SHAPE_MISMATCH", `knnRecall: ${approx.n} × ${approx.k} vs ${exact.n} × ${exact.k} neighbour lists`);
+  }
+  const { n, k } = exact;
+  let found = 0;
+  const row = new Set<number>();
+  for (let i = 0; i < n; i++) {
+    row.clear();
+    for (let c = 0; c < k; c++) row.add(approx.indices[i * k + c]);
+    for (let c = 0; c < k; c++) if (row.has(exact.indices[i * k + c])) found++;
+  }
+  return found / (n * k);
+}
