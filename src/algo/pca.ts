@@ -14,13 +14,20 @@
  */
 import { HiddenAtlasError, formatBytes } from "../core/errors.ts";
 import { assertFinite, assertMatrix, type Matrix } from "../core/matrix.ts";
-import { checkInteger, checkOptionNames } from "../core/params.ts";
+import { checkBoolean, checkInteger, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
 import { getCore } from "../core/wasm.ts";
 
 export interface PcaOptions extends RunOptions {
   /** Components to keep. Defaults to 2 (scikit-learn keeps min(n, d) by default). */
   nComponents?: number;
+  /**
+   * Subtract the column means first. Defaults to true (scikit-learn PCA). With false the
+   * components are the right singular vectors of the uncentred X (scikit-learn TruncatedSVD;
+   * the sensitivity test of Ding et al. 2021), "variances" are mean squares (Σ xᵢxᵢᵀ / n) and
+   * `mean` is zero.
+   */
+  center?: boolean;
 }
 
 export interface PcaResult {
@@ -38,10 +45,10 @@ export interface PcaResult {
   totalVariance: number;
   /** Every eigenvalue of the covariance (d of them, descending, clamped at 0). */
   spectrum: Float64Array;
-  params: { nComponents: number };
+  params: { nComponents: number; center: boolean };
 }
 
-const defaults = { nComponents: 2 };
+const defaults = { nComponents: 2, center: true };
 
 /** Largest dimension for the dense eigen-solver (d×d doubles and O(d³) time). */
 export const MAX_PCA_DIMENSION = 8192;
@@ -54,6 +61,7 @@ export async function pca(X: Matrix, options: PcaOptions = {}): Promise<PcaResul
     throw new HiddenAtlasError("E_PARAM", `PCA needs at least 2 rows; got ${n}`);
   }
   const nComponents = checkInteger("nComponents", options.nComponents ?? defaults.nComponents, 1, Math.min(n, d));
+  const center = checkBoolean("center", options.center ?? defaults.center);
   if (d > MAX_PCA_DIMENSION) {
     throw new HiddenAtlasError(
       "E_TOO_LARGE",
@@ -68,10 +76,11 @@ export async function pca(X: Matrix, options: PcaOptions = {}): Promise<PcaResul
     const progress = new ProgressTracker(options, "PCA", 3);
     const x = s.upload(X.data, "PCA input");
     const mean = s.f64(d, "column means");
-    k.columnMeans(x.ptr, n, d, mean.ptr);
+    if (center) k.columnMeans(x.ptr, n, d, mean.ptr);
+    else mean.view().fill(0);
     const cov = s.f64(d * d, "covariance");
     const scratch = s.alloc(k.covarianceScratchBytes(d), "covariance scratch");
-    k.covariance(x.ptr, n, d, mean.ptr, 1, cov.ptr, scratch);
+    k.covariance(x.ptr, n, d, mean.ptr, center ? 1 : 0, cov.ptr, scratch);
     await progress.step(1);
     const values = s.f64(d, "eigenvalues");
     const work = s.f64(d, "eigen scratch");
@@ -108,7 +117,7 @@ export async function pca(X: Matrix, options: PcaOptions = {}): Promise<PcaResul
       explainedVariance,
       explainedVarianceRatio,
       totalVariance,
-      params: { nComponents },
+      params: { nComponents, center },
     };
   });
 }

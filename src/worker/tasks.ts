@@ -7,6 +7,7 @@ import { pca } from "../algo/pca.ts";
 import type { Metric } from "../algo/distance.ts";
 import { exploreNeighbors, exploreProjection } from "../analyses/explore.ts";
 import { somCodes, type SomCodesParams } from "../analyses/som-codes.ts";
+import { layerTopology, type LayerTopologyParams } from "../analyses/layer-topology.ts";
 import type { AnalysisBundle } from "../analyses/columns.ts";
 import type { Matrix } from "../core/matrix.ts";
 import { DIGIT_CLASSES, imageDataset } from "../examples/datasets.ts";
@@ -61,6 +62,10 @@ export const tasks: Record<string, Task> = {
   /** The som-codes analysis of a bundle kept with `put`. */
   somCodes: (async (args: { key: string; params: SomCodesParams }, context: TaskContext) =>
     somCodes(context.get<AnalysisBundle>(args.key), args.params, runOptions(context))) as Task,
+
+  /** The layer-topology analysis (Purvine et al.) of a bundle kept with `put`. */
+  layerTopology: (async (args: { key: string; params: LayerTopologyParams }, context: TaskContext) =>
+    layerTopology(context.get<AnalysisBundle>(args.key), args.params, runOptions(context))) as Task,
 
   "explore.neighbors": (async (args: MatrixArg & { point: number; k: number; metric: "euclidean" | "cosine" }, context: TaskContext) =>
     exploreNeighbors(await indexFor(matrixOf(args, context), args.metric), args)) as Task,
