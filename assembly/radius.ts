@@ -3,7 +3,8 @@
 //
 // Memory contract: base nBase × d, queries rows [q0, q1) of a matrix of width d; the neighbours
 // of query q (base indices, ascending, self included when the query is a base row) are appended
-// to `outIndices` (capacity entries) and their count written to outCounts[q − q0]. Returns the
+// to `outIndices` and their squared distances to `outSquared` (capacity entries each), and
+// their count written to outCounts[q − q0]. Returns the
 // number of indices written, or −1 when `capacity` would be exceeded (nothing is then reliable;
 // the caller retries with more room or fewer rows). `scratch` holds TILE_ROWS · nBase floats.
 // Complexity O((q1 − q0) · nBase · d).
@@ -17,7 +18,7 @@ export function radiusScratchFloats(nBase: i32): i32 {
   return TILE_ROWS * nBase;
 }
 
-export function radiusNeighbors(base: usize, nBase: i32, queries: usize, q0: i32, q1: i32, d: i32, epsSquared: f32, outIndices: usize, capacity: i32, outCounts: usize, scratch: usize): i32 {
+export function radiusNeighbors(base: usize, nBase: i32, queries: usize, q0: i32, q1: i32, d: i32, epsSquared: f32, outIndices: usize, outSquared: usize, capacity: i32, outCounts: usize, scratch: usize): i32 {
   let written = 0;
   for (let r0 = q0; r0 < q1; r0 += TILE_ROWS) {
     const r1 = min(r0 + TILE_ROWS, q1);
@@ -26,9 +27,11 @@ export function radiusNeighbors(base: usize, nBase: i32, queries: usize, q0: i32
       const row = scratch + ((<usize>((r - r0) * nBase)) << 2);
       let count = 0;
       for (let j = 0; j < nBase; j++) {
-        if (load<f32>(row + ((<usize>j) << 2)) <= epsSquared) {
+        const s = load<f32>(row + ((<usize>j) << 2));
+        if (s <= epsSquared) {
           if (written >= capacity) return -1;
           store<i32>(outIndices + ((<usize>written) << 2), j);
+          store<f32>(outSquared + ((<usize>written) << 2), s);
           written++;
           count++;
         }

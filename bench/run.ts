@@ -7,10 +7,11 @@ import { cpus } from "node:os";
 import { distanceBenchmark } from "./distance.ts";
 import { formatRows, type Benchmark, type BenchRow } from "./harness.ts";
 import { knnBenchmark } from "./knn.ts";
+import { mapperBenchmark } from "./mapper.ts";
 import { nnBenchmark } from "./nn.ts";
 import { somBenchmark } from "./som.ts";
 
-const BENCHMARKS: Benchmark[] = [distanceBenchmark, knnBenchmark, nnBenchmark, somBenchmark];
+const BENCHMARKS: Benchmark[] = [distanceBenchmark, knnBenchmark, nnBenchmark, somBenchmark, mapperBenchmark];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !BENCHMARKS.some((b) => b.name === w));

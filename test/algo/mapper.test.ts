@@ -6,21 +6,15 @@ import { readNpy } from "../../src/io/npy.ts";
 import { automaticEps, kneeIndex } from "../../src/algo/mapper/cluster.ts";
 import { intervals } from "../../src/algo/mapper/cover.ts";
 import { MapperSpace, mapper } from "../../src/algo/mapper/mapper.ts";
+import { mulberry32 } from "../helpers.ts";
 import { nerve } from "../../src/algo/mapper/nerve.ts";
 import { graphPurity, nodeComposition, topClasses } from "../../src/algo/mapper/statistics.ts";
 
 const fixture = (name: string) => new URL(`../fixtures/mapper/${name}`, import.meta.url);
 
-/** Test data only: mulberry32 with Box–Muller normals. */
+/** Seeded uniform and normal (Box–Muller) test data. */
 function random(seed: number) {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = mulberry32(seed);
   const normal = () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
   return { uniform, normal };
 }
@@ -109,6 +103,15 @@ describe("Mapper's parts against references", () => {
       g.nodes.forEach((node) => node.members.forEach((r) => (ours[r] = node.cluster)));
       expect(Array.from(ours), `eps ${eps}, min_samples ${min_samples}`).toEqual(labels);
       expect(g.lost.length).toBe(labels.filter((l) => l < 0).length);
+    }
+    // The same ε-graphs filtered from one graph prepared at the largest radius.
+    const prepared = await MapperSpace.build(points);
+    await prepared.prepare(0.6);
+    for (const { eps, min_samples, labels } of reference.cases) {
+      const g = await prepared.graph({ intervals: 1, eps, minSamples: min_samples });
+      const ours = new Int32Array(points.rows).fill(-1);
+      g.nodes.forEach((node) => node.members.forEach((r) => (ours[r] = node.cluster)));
+      expect(Array.from(ours), `prepared, eps ${eps}`).toEqual(labels);
     }
   });
 

@@ -162,6 +162,17 @@ export class MapperSpace {
     return found;
   }
 
+  /**
+   * Make every ε up to `maxEps` a filter of one stored graph, so the ε slider recomputes as
+   * fast as the others. Default: 1.5 × the automatic ε for min_samples 5.
+   */
+  async prepare(maxEps?: number, options: RunOptions = {}): Promise<number> {
+    const k = Math.min(this.neighborhoods.k, mapperDefaults.minSamples - 1);
+    const radius = maxEps === undefined ? 1.5 * this.automaticEps(k).eps : checkNumber("maxEps", maxEps, 0, Infinity, { exclusiveMin: true });
+    await this.neighborhoods.prepare(radius, options);
+    return radius;
+  }
+
   /** A named lens's raw values (unscaled), one array per dimension. */
   async lens(name: LensName, densityK = mapperDefaults.densityK): Promise<Float64Array[]> {
     const key = name === "density" ? `density:${densityK}` : name;

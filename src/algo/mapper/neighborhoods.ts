@@ -3,10 +3,11 @@
  *
  * A slider change (intervals, overlap, min_samples, another ε) must not redo O(n²·d) work, so
  * the cloud keeps its K nearest neighbours (exact, squared Euclidean, from the core). For a
- * given ε, row i's neighbourhood is the prefix of its list within ε — complete whenever the
- * K-th neighbour lies beyond ε. Only "saturated" rows (K-th neighbour within ε) need an exact
- * radius query against the whole cloud, done in the core (assembly/radius.ts). So the
- * ε-graph is exact for every ε, and costs O(n·K) unless ε is large compared with the data.
+ * radius R, row i's neighbourhood is the prefix of its list within R — complete whenever the
+ * K-th neighbour lies beyond R. Only "saturated" rows (K-th neighbour within R) need an exact
+ * radius query against the whole cloud, done in the core (assembly/radius.ts). The graph at R
+ * is kept with its distances, so every ε ≤ R is then a filter, O(entries): `prepare(R)` with R
+ * above the ε a user will try makes the ε slider as cheap as the others.
  *
  * Comparisons are made on float32 squared distances, as the kernels compute them, so a pair
  * is inside ε the same way from both ends and every neighbourhood is symmetric.
@@ -22,7 +23,7 @@ declare module "../../core/wasm.ts" {
     radiusScratchFloats(nBase: number): number;
     radiusNeighbors(
       base: number, nBase: number, queries: number, q0: number, q1: number, d: number, epsSquared: number,
-      outIndices: number, capacity: number, outCounts: number, scratch: number,
+      outIndices: number, outSquared: number, capacity: number, outCounts: number, scratch: number,
     ): number;
     primMst(X: number, d: number, rows: number, m: number, outFrom: number, outTo: number, outWeight: number, scratch: number): void;
   }
@@ -44,8 +45,18 @@ export interface EpsilonGraph {
   saturated: number;
 }
 
+/** A neighbourhood graph at radius R with every entry's squared distance, to filter smaller ε from. */
+interface WideGraph {
+  radius: number;
+  offsets: Int32Array;
+  indices: Int32Array;
+  squared: Float32Array;
+  saturated: number;
+}
+
 export class Neighborhoods {
   private cache: EpsilonGraph | null = null;
+  private wide: WideGraph | null = null;
 
   private constructor(
     readonly X: Matrix,
@@ -94,44 +105,80 @@ export class Neighborhoods {
     return out;
   }
 
-  /** The exact ε-graph (cached for the last ε asked). */
-  async epsilonGraph(eps: number, options: RunOptions = {}): Promise<EpsilonGraph> {
-    if (this.cache && this.cache.eps === eps) return this.cache;
+  /** The radius up to which ε-graphs are filters of a stored graph (0 before any). */
+  get preparedRadius(): number {
+    return this.wide?.radius ?? 0;
+  }
+
+  /**
+   * Compute and keep the neighbourhood graph at radius R, so that any ε ≤ R costs O(entries).
+   * Refuses with E_TOO_LARGE (and the estimate) when it would exceed 2²⁸ entries.
+   */
+  async prepare(radius: number, options: RunOptions = {}): Promise<void> {
+    if (this.wide && this.wide.radius >= radius) return;
     const { n, k } = this;
-    const epsSquared = Math.fround(eps * eps);
+    const radiusSquared = Math.fround(radius * radius);
     const saturated: number[] = [];
-    for (let i = 0; i < n; i++) if (k > 0 && this.squared[i * k + k - 1] <= epsSquared) saturated.push(i);
-    const exact = saturated.length > 0 ? await this.radiusRows(saturated, epsSquared, options) : new Map<number, Int32Array>();
+    for (let i = 0; i < n; i++) if (k > 0 && this.squared[i * k + k - 1] <= radiusSquared) saturated.push(i);
+    const exact = await this.radiusRows(saturated, radius, options);
     const offsets = new Int32Array(n + 1);
     for (let i = 0; i < n; i++) {
-      const rowExact = exact.get(i);
       let count = 1;
-      if (rowExact) count = rowExact.length;
-      else for (let c = 0; c < k && this.squared[i * k + c] <= epsSquared; c++) count++;
-      if (offsets[i] + count > MAX_GRAPH_ENTRIES) throw tooLarge(eps, n, offsets[i] + count, i + 1);
+      const rowExact = exact.get(i);
+      if (rowExact) count = rowExact.indices.length;
+      else for (let c = 0; c < k && this.squared[i * k + c] <= radiusSquared; c++) count++;
+      if (offsets[i] + count > MAX_GRAPH_ENTRIES) throw tooLarge(radius, n, offsets[i] + count, i + 1);
       offsets[i + 1] = offsets[i] + count;
     }
     const indices = new Int32Array(offsets[n]);
+    const squared = new Float32Array(offsets[n]);
     for (let i = 0; i < n; i++) {
       const rowExact = exact.get(i);
       if (rowExact) {
-        indices.set(rowExact, offsets[i]);
+        indices.set(rowExact.indices, offsets[i]);
+        squared.set(rowExact.squared, offsets[i]);
         continue;
       }
       let at = offsets[i];
-      indices[at++] = i;
-      for (let c = 0; c < k && this.squared[i * k + c] <= epsSquared; c++) indices[at++] = this.indices[i * k + c];
+      indices[at++] = i; // itself, at distance 0
+      for (let c = 0; c < k && this.squared[i * k + c] <= radiusSquared; c++, at++) {
+        indices[at] = this.indices[i * k + c];
+        squared[at] = this.squared[i * k + c];
+      }
     }
-    this.cache = { eps, offsets, indices, saturated: saturated.length };
+    this.wide = { radius, offsets, indices, squared, saturated: saturated.length };
+    this.cache = null;
+  }
+
+  /** The exact ε-graph (cached for the last ε asked); prepares radius ε first if needed. */
+  async epsilonGraph(eps: number, options: RunOptions = {}): Promise<EpsilonGraph> {
+    if (this.cache && this.cache.eps === eps) return this.cache;
+    if (!this.wide || this.wide.radius < eps) await this.prepare(eps, options);
+    const wide = this.wide!;
+    const epsSquared = Math.fround(eps * eps);
+    const n = this.n;
+    const offsets = new Int32Array(n + 1);
+    for (let i = 0; i < n; i++) {
+      let count = 0;
+      for (let e = wide.offsets[i]; e < wide.offsets[i + 1]; e++) if (wide.squared[e] <= epsSquared) count++;
+      offsets[i + 1] = offsets[i] + count;
+    }
+    const indices = new Int32Array(offsets[n]);
+    for (let i = 0, at = 0; i < n; i++) {
+      for (let e = wide.offsets[i]; e < wide.offsets[i + 1]; e++) if (wide.squared[e] <= epsSquared) indices[at++] = wide.indices[e];
+    }
+    this.cache = { eps, offsets, indices, saturated: wide.saturated };
     return this.cache;
   }
 
   /** Exact radius neighbourhoods of the given rows, in the core. */
-  private async radiusRows(rows: number[], epsSquared: number, options: RunOptions): Promise<Map<number, Int32Array>> {
+  private async radiusRows(rows: number[], radius: number, options: RunOptions): Promise<Map<number, { indices: Int32Array; squared: Float32Array }>> {
+    const out = new Map<number, { indices: Int32Array; squared: Float32Array }>();
+    if (rows.length === 0) return out;
     const core = await getCore();
     const { X } = this;
     const d = X.cols;
-    const out = new Map<number, Int32Array>();
+    const epsSquared = Math.fround(radius * radius);
     const tracker = new ProgressTracker(options, "mapper ε-graph", rows.length);
     let total = 0;
     await core.scope(async (s) => {
@@ -141,23 +188,28 @@ export class Neighborhoods {
       const scratch = s.f32(core.kernels.radiusScratchFloats(X.rows), "mapper radius scratch");
       let capacity = RADIUS_CHUNK * (this.k + 1) * 4;
       let found = s.i32(capacity, "mapper radius neighbours");
+      let distances = s.f32(capacity, "mapper radius distances");
       for (let r0 = 0; r0 < rows.length; r0 += RADIUS_CHUNK) {
         const chunk = rows.slice(r0, r0 + RADIUS_CHUNK);
         const q = queries.view();
         chunk.forEach((row, j) => q.set(X.data.subarray(row * d, (row + 1) * d), j * d));
-        let written = core.kernels.radiusNeighbors(base.ptr, X.rows, queries.ptr, 0, chunk.length, d, epsSquared, found.ptr, capacity, counts.ptr, scratch.ptr);
+        const query = () =>
+          core.kernels.radiusNeighbors(base.ptr, X.rows, queries.ptr, 0, chunk.length, d, epsSquared, found.ptr, distances.ptr, capacity, counts.ptr, scratch.ptr);
+        let written = query();
         while (written < 0) {
           capacity = Math.min(capacity * 4, chunk.length * X.rows);
-          if (total + capacity > MAX_GRAPH_ENTRIES) throw tooLarge(Math.sqrt(epsSquared), X.rows, total + capacity, r0 + chunk.length);
+          if (total + capacity > MAX_GRAPH_ENTRIES) throw tooLarge(radius, X.rows, total + capacity, r0 + chunk.length);
           found = s.i32(capacity, "mapper radius neighbours");
-          written = core.kernels.radiusNeighbors(base.ptr, X.rows, queries.ptr, 0, chunk.length, d, epsSquared, found.ptr, capacity, counts.ptr, scratch.ptr);
+          distances = s.f32(capacity, "mapper radius distances");
+          written = query();
         }
         total += written;
         const c = counts.view();
         const f = found.view();
+        const q2 = distances.view();
         let at = 0;
         chunk.forEach((row, j) => {
-          out.set(row, f.slice(at, at + c[j]));
+          out.set(row, { indices: f.slice(at, at + c[j]), squared: q2.slice(at, at + c[j]) });
           at += c[j];
         });
         await tracker.step(r0 + chunk.length);
