@@ -44,3 +44,4 @@ export * from "./nndescent";
 export * from "./radius";
 export * from "./linkage";
 export * from "./cka";
+export * from "./phate";
