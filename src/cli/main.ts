@@ -13,9 +13,12 @@ import { knnCommand } from "./commands/knn.ts";
 import { reportCommand } from "./commands/report.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { somCommand } from "./commands/som.ts";
+import { phCommand } from "./commands/ph.ts";
+import { diagramDistanceCommand } from "./commands/diagram-distance.ts";
+import { ckaCommand } from "./commands/cka.ts";
 import type { Streams } from "./output.ts";
 
-export const COMMANDS: Command[] = [infoCommand, knnCommand, somCommand, exampleCommand, reportCommand, serveCommand];
+export const COMMANDS: Command[] = [infoCommand, knnCommand, phCommand, diagramDistanceCommand, ckaCommand, somCommand, exampleCommand, reportCommand, serveCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2;
