@@ -16,7 +16,8 @@
 //   E t_c = m_c + Σ_k≠c (m_k − E t_k).
 // log Φ and ϕ/Φ come from a table on [TABLE_MIN_X, TABLE_MAX_X] (cubic Hermite with exact
 // derivatives) built from the erfc approximation of Numerical Recipes §6.2 (fractional error
-// < 1.2e-7 everywhere), far below the Monte-Carlo noise (≈ S^−½).
+// < 1.2e-7 everywhere), far below the Monte-Carlo noise (≈ S^−½), and from the asymptotic
+// series below the table (`phiTerms`).
 // The ELBO is not computed (spec pitfall 6). Linear solves use Cholesky factors; XXᵀ = FᵀF is
 // formed once.
 //
@@ -64,13 +65,13 @@ import { nextNormal } from "./random";
 // Table of log Φ and ϕ/Φ: x in [TABLE_MIN_X, TABLE_MAX_X], TABLE_STEPS_PER_UNIT nodes per unit.
 // Above TABLE_MAX_X, Φ(x) = 1 − O(6e-16): log Φ = 0 and ϕ/Φ = 0 to double precision.
 // @ts-ignore: decorator
-@inline const TABLE_MIN_X: f64 = -16.0;
+@inline const TABLE_MIN_X: f64 = -32.0;
 // @ts-ignore: decorator
 @inline const TABLE_MAX_X: f64 = 8.0;
 // @ts-ignore: decorator
 @inline const TABLE_STEPS_PER_UNIT: f64 = 32.0;
 // @ts-ignore: decorator
-@inline const TABLE_NODES: i32 = 769; // (8 − (−16))·32 + 1
+@inline const TABLE_NODES: i32 = 1281; // (8 − (−32))·32 + 1
 // ½·ln(2π) and 2/√(2π).
 // @ts-ignore: decorator
 @inline const HALF_LOG_TWO_PI: f64 = 0.9189385332046727;
@@ -136,34 +137,49 @@ function buildTable(table: usize): void {
   }
 }
 
-/** Cubic Hermite on the table: column pair (value, slope) at offset `col` ∈ {0, 2}. */
+// Outputs of phiTerms besides its return value (AssemblyScript functions return one value):
+// ϕ(x)/Φ(x), and for x below the table a factor whose log still belongs to log Φ(x).
+let millsOut: f64 = 0;
+let factorOut: f64 = 1;
+
+// A running product of factorOut values is folded into a log before it can underflow.
 // @ts-ignore: decorator
-@inline function hermite(table: usize, x: f64, col: i32): f64 {
+@inline const PRODUCT_FLOOR: f64 = 1e-280;
+
+/**
+ * log Φ(x) = returned value + log(factorOut), with ϕ(x)/Φ(x) left in millsOut: one table lookup
+ * shared by both (cubic Hermite); above TABLE_MAX_X both are 0 to double precision; below
+ * TABLE_MIN_X the asymptotic series Φ(x) = ϕ(x)/|x|·(1 − x⁻² + 3x⁻⁴ − 15x⁻⁶ + 105x⁻⁸ − …)
+ * (Abramowitz & Stegun 26.2.12; relative error < 945·x⁻¹⁰ < 1e-12 there), whose log factor the
+ * caller multiplies up so that a row of terms costs one log, not one per term.
+ */
+// @ts-ignore: decorator
+@inline function phiTerms(table: usize, x: f64): f64 {
+  if (x >= TABLE_MAX_X) {
+    millsOut = 0;
+    factorOut = 1;
+    return 0;
+  }
+  if (x < TABLE_MIN_X) {
+    const r = 1.0 / (x * x);
+    const series = 1.0 - r * (1.0 - r * (3.0 - r * (15.0 - r * 105.0)));
+    millsOut = -x / series;
+    factorOut = series / -x;
+    return -0.5 * x * x - HALF_LOG_TWO_PI;
+  }
+  factorOut = 1;
   const u = (x - TABLE_MIN_X) * TABLE_STEPS_PER_UNIT;
   const i = <i32>u;
   const t = u - <f64>i;
-  const p = table + ((<usize>(4 * i + col)) << 3);
-  const y0 = load<f64>(p);
-  const m0 = load<f64>(p, 8) / TABLE_STEPS_PER_UNIT;
-  const y1 = load<f64>(p, 32);
-  const m1 = load<f64>(p, 40) / TABLE_STEPS_PER_UNIT;
   const t2 = t * t;
   const t3 = t2 * t;
-  return (2 * t3 - 3 * t2 + 1) * y0 + (t3 - 2 * t2 + t) * m0 + (-2 * t3 + 3 * t2) * y1 + (t3 - t2) * m1;
-}
-
-// @ts-ignore: decorator
-@inline function logPhi(table: usize, x: f64): f64 {
-  if (x >= TABLE_MAX_X) return 0;
-  if (x < TABLE_MIN_X) return logPhiDirect(x);
-  return hermite(table, x, 0);
-}
-
-// @ts-ignore: decorator
-@inline function mills(table: usize, x: f64): f64 {
-  if (x >= TABLE_MAX_X) return 0;
-  if (x < TABLE_MIN_X) return millsDirect(x);
-  return hermite(table, x, 2);
+  const h00 = 2 * t3 - 3 * t2 + 1;
+  const h10 = (t3 - 2 * t2 + t) * (1.0 / TABLE_STEPS_PER_UNIT);
+  const h01 = -2 * t3 + 3 * t2;
+  const h11 = (t3 - t2) * (1.0 / TABLE_STEPS_PER_UNIT);
+  const p = table + ((<usize>(4 * i)) << 3);
+  millsOut = h00 * load<f64>(p, 16) + h10 * load<f64>(p, 24) + h01 * load<f64>(p, 48) + h11 * load<f64>(p, 56);
+  return h00 * load<f64>(p) + h10 * load<f64>(p, 8) + h01 * load<f64>(p, 32) + h11 * load<f64>(p, 40);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -171,25 +187,43 @@ function buildTable(table: usize): void {
 
 /** In-place Cholesky A = LLᵀ (lower triangle); the upper triangle is left untouched. 0 = ok. */
 function cholesky(a: usize, n: i32): i32 {
+  const rowBytes = (<usize>n) << 3;
   for (let j = 0; j < n; j++) {
-    let s = load<f64>(f64At(a, j * n + j));
-    for (let k = 0; k < j; k++) {
-      const l = load<f64>(f64At(a, j * n + k));
-      s -= l * l;
-    }
+    const rj = a + <usize>j * rowBytes;
+    const s = load<f64>(f64At(rj, j)) - dot(rj, rj, j);
     if (!(s > 0)) return 1;
-    const d = Math.sqrt(s);
-    store<f64>(f64At(a, j * n + j), d);
-    const inv = 1.0 / d;
+    const dj = Math.sqrt(s);
+    store<f64>(f64At(rj, j), dj);
+    const inv = 1.0 / dj;
     for (let i = j + 1; i < n; i++) {
-      let t = load<f64>(f64At(a, i * n + j));
-      const ri = a + (((<usize>i) * <usize>n) << 3);
-      const rj = a + (((<usize>j) * <usize>n) << 3);
-      for (let k = 0; k < j; k++) t -= load<f64>(f64At(ri, k)) * load<f64>(f64At(rj, k));
-      store<f64>(f64At(a, i * n + j), t * inv);
+      const ri = a + <usize>i * rowBytes;
+      store<f64>(f64At(ri, j), (load<f64>(f64At(ri, j)) - dot(ri, rj, j)) * inv);
     }
   }
   return 0;
+}
+
+/**
+ * diag(A⁻¹) from the Cholesky factor L of A (lower triangle of a, destroyed): rows of
+ * M = L⁻¹ by forward substitution, M_i = (e_i − Σ_k<i L_ik M_k)/L_ii (contiguous row updates,
+ * each written over row i of L once it is no longer needed), and diag(A⁻¹) = Σ_i M_i∘M_i since
+ * A⁻¹ = MᵀM. tmp: f64 n.
+ */
+function inverseDiagonal(a: usize, n: i32, tmp: usize, out: usize): void {
+  const rowBytes = (<usize>n) << 3;
+  memory.fill(out, 0, (<usize>n) << 3);
+  for (let i = 0; i < n; i++) {
+    const ri = a + <usize>i * rowBytes;
+    memory.fill(tmp, 0, (<usize>(i + 1)) << 3);
+    store<f64>(f64At(tmp, i), 1);
+    for (let k = 0; k < i; k++) axpy(tmp, -load<f64>(f64At(ri, k)), a + <usize>k * rowBytes, k + 1);
+    const inv = 1.0 / load<f64>(f64At(ri, i));
+    for (let j = 0; j <= i; j++) {
+      const m = load<f64>(f64At(tmp, j)) * inv;
+      store<f64>(f64At(ri, j), m);
+      store<f64>(f64At(out, j), load<f64>(f64At(out, j)) + m * m);
+    }
+  }
 }
 
 /**
@@ -243,24 +277,55 @@ function cholSolve(a: usize, n: i32, b: usize): void {
   }
 }
 
+/** y[0..m) += alpha·x[0..m) (f64x2 main loop). */
+// @ts-ignore: decorator
+@inline function axpy(y: usize, alpha: f64, x: usize, m: i32): void {
+  const a2 = f64x2.splat(alpha);
+  const m2 = m & ~1;
+  let j = 0;
+  for (; j < m2; j += 2) {
+    const py = y + ((<usize>j) << 3);
+    v128.store(py, f64x2.add(v128.load(py), f64x2.mul(a2, v128.load(x + ((<usize>j) << 3)))));
+  }
+  if (j < m) store<f64>(f64At(y, j), load<f64>(f64At(y, j)) + alpha * load<f64>(f64At(x, j)));
+}
+
+/** Σ x[j]·y[j] over [0, m) (two f64x2 accumulators). */
+// @ts-ignore: decorator
+@inline function dot(x: usize, y: usize, m: i32): f64 {
+  let a0 = f64x2.splat(0);
+  let a1 = f64x2.splat(0);
+  const m4 = m & ~3;
+  let j = 0;
+  for (; j < m4; j += 4) {
+    const o = (<usize>j) << 3;
+    a0 = f64x2.add(a0, f64x2.mul(v128.load(x + o), v128.load(y + o)));
+    a1 = f64x2.add(a1, f64x2.mul(v128.load(x + o, 16), v128.load(y + o, 16)));
+  }
+  a0 = f64x2.add(a0, a1);
+  let s = f64x2.extract_lane(a0, 0) + f64x2.extract_lane(a0, 1);
+  for (; j < m; j++) s += load<f64>(f64At(x, j)) * load<f64>(f64At(y, j));
+  return s;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scratch layout (doubles), after the Φ table.
 
 /** Doubles of scratch for bsdrInit/bsdrSweep. */
 export function bsdrScratchDoubles(n: i32, d: i32, r: i32, k: i32, s: i32): i32 {
   const r1 = r + 1;
-  return 4 * TABLE_NODES + d * d + d * r + d + 3 * r1 * r1 + r * n + k * n + s * k + s + k * s + r + r * r + r * k + k + 8;
+  return 4 * TABLE_NODES + d * d + d * r + d + 3 * r1 * r1 + r * n + k * n + s * k + s + k * s + r + r * r + r * k + k + k + d + 8;
 }
 
 class Scratch {
   table: usize;
   a: usize; // D × D
-  rhs: usize; // D × R
+  rhs: usize; // R × D
   vec: usize; // D
   m1: usize; // (R+1)²
   m2: usize; // (R+1)²
   m3: usize; // (R+1)²
-  rn: usize; // R × N
+  rn: usize; // N × R
   centres: usize; // K × N
   draws: usize; // K × S
   logs: usize; // S
@@ -269,6 +334,8 @@ class Scratch {
   zzt: usize; // R × R
   zt: usize; // R × K
   tSum: usize; // K
+  delta: usize; // K
+  diag: usize; // D
 }
 
 const sc = new Scratch();
@@ -307,6 +374,10 @@ function bindScratch(base: usize, n: i32, d: i32, r: i32, k: i32, s: i32): Scrat
   sc.zt = p;
   p += (<usize>(r * k)) << 3;
   sc.tSum = p;
+  p += (<usize>k) << 3;
+  sc.delta = p;
+  p += (<usize>k) << 3;
+  sc.diag = p;
   return sc;
 }
 
@@ -425,14 +496,12 @@ export function bsdrSweep(
     store<f64>(f64At(phi, t), 1.0 / (1.0 / betaPhi + HALF * (m * m + load<f64>(f64At(sq, t)))));
   }
 
-  // Q: rhs[:, s] = X μ_Z[s, :]ᵀ / σ² (D × R), then column by column.
-  for (let a = 0; a < d; a++) {
-    for (let c = 0; c < r; c++) {
-      let acc: f64 = 0;
-      const zrow = muZ + (((<usize>c) * <usize>n) << 3);
-      for (let i = 0; i < n; i++) acc += load<f64>(f64At(f, i * d + a)) * load<f64>(f64At(zrow, i));
-      store<f64>(f64At(scr.rhs, a * r + c), acc * invS2);
-    }
+  // Q: rhs[s, :] = (X μ_Z[s, :]ᵀ)ᵀ / σ² (R × D, row s for column s of Q), rows of F streamed.
+  memory.fill(scr.rhs, 0, (<usize>(d * r)) << 3);
+  for (let c = 0; c < r; c++) {
+    const zrow = muZ + (((<usize>c) * <usize>n) << 3);
+    const out = scr.rhs + (((<usize>c) * <usize>d) << 3);
+    for (let i = 0; i < n; i++) axpy(out, load<f64>(f64At(zrow, i)) * invS2, f + (((<usize>i) * <usize>d) << 3), d);
   }
   const ePhiShape = alphaPhi + HALF;
   for (let c = 0; c < r; c++) {
@@ -444,19 +513,12 @@ export function bsdrSweep(
       }
     }
     if (cholesky(scr.a, d) != 0) return 1;
-    for (let a = 0; a < d; a++) store<f64>(f64At(scr.vec, a), load<f64>(f64At(scr.rhs, a * r + c)));
+    for (let a = 0; a < d; a++) store<f64>(f64At(scr.vec, a), load<f64>(f64At(scr.rhs, c * d + a)));
     cholSolve(scr.a, d, scr.vec);
     for (let a = 0; a < d; a++) store<f64>(f64At(muQ, a * r + c), load<f64>(f64At(scr.vec, a)));
-    // diag(A⁻¹)_a = Σ_{i ≥ a} (L⁻¹)_ia².
-    invertLower(scr.a, d);
-    for (let a = 0; a < d; a++) {
-      let acc: f64 = 0;
-      for (let i = a; i < d; i++) {
-        const v = load<f64>(f64At(scr.a, i * d + a));
-        acc += v * v;
-      }
-      store<f64>(f64At(sq, a * r + c), acc);
-    }
+    // Σ_Q's diagonal, column c.
+    inverseDiagonal(scr.a, d, scr.vec, scr.diag);
+    for (let a = 0; a < d; a++) store<f64>(f64At(sq, a * r + c), load<f64>(f64At(scr.diag, a)));
   }
 
   // Z: Σ_Z = (I/σ² + E[WWᵀ])⁻¹, E[WWᵀ] = Σ_c (μ_w,c μ_w,cᵀ + Σ_W,c).
@@ -480,21 +542,18 @@ export function bsdrSweep(
     }
     store<f64>(f64At(scr.zSum, a), shift); // zSum is free until the (b, W) step
   }
+  // rn[i, :] = μ_Qᵀx_i/σ² + μ_W μ_T[:, i] − shift (N × R, one contiguous row per sample).
   for (let i = 0; i < n; i++) {
+    const row = scr.rn + (((<usize>i) * <usize>r) << 3);
+    for (let a = 0; a < r; a++) store<f64>(f64At(row, a), -load<f64>(f64At(scr.zSum, a)));
+    const fi = f + (((<usize>i) * <usize>d) << 3);
+    for (let b = 0; b < d; b++) axpy(row, load<f64>(f64At(fi, b)) * invS2, muQ + (((<usize>b) * <usize>r) << 3), r);
     for (let a = 0; a < r; a++) {
-      let v: f64 = 0;
-      for (let b = 0; b < d; b++) v += load<f64>(f64At(muQ, b * r + a)) * load<f64>(f64At(f, i * d + b));
-      v *= invS2;
+      let v = load<f64>(f64At(row, a));
       for (let c = 0; c < k; c++) v += load<f64>(f64At(muBW, (1 + a) * k + c)) * load<f64>(f64At(muT, c * n + i));
-      store<f64>(f64At(scr.rn, a * n + i), v - load<f64>(f64At(scr.zSum, a)));
+      store<f64>(f64At(row, a), v);
     }
-  }
-  for (let i = 0; i < n; i++) {
-    for (let a = 0; a < r; a++) {
-      let v: f64 = 0;
-      for (let b = 0; b < r; b++) v += load<f64>(f64At(sz, a * r + b)) * load<f64>(f64At(scr.rn, b * n + i));
-      store<f64>(f64At(muZ, a * n + i), v);
-    }
+    for (let a = 0; a < r; a++) store<f64>(f64At(muZ, a * n + i), dot(sz + (((<usize>a) * <usize>r) << 3), row, r));
   }
 
   // λ and ψ scales.
@@ -512,19 +571,17 @@ export function bsdrSweep(
   // (b, W) per class. Shared: μ_Z 1, μ_Z μ_Zᵀ + NΣ_Z, μ_Z μ_Tᵀ, row sums of μ_T.
   for (let a = 0; a < r; a++) {
     let acc: f64 = 0;
-    for (let i = 0; i < n; i++) acc += load<f64>(f64At(muZ, a * n + i));
+    const za = muZ + (((<usize>a) * <usize>n) << 3);
+    for (let i = 0; i < n; i++) acc += load<f64>(f64At(za, i));
     store<f64>(f64At(scr.zSum, a), acc);
     for (let b = 0; b <= a; b++) {
-      let zz: f64 = 0;
-      for (let i = 0; i < n; i++) zz += load<f64>(f64At(muZ, a * n + i)) * load<f64>(f64At(muZ, b * n + i));
+      let zz = dot(za, muZ + (((<usize>b) * <usize>n) << 3), n);
       zz += nf * load<f64>(f64At(sz, a * r + b));
       store<f64>(f64At(scr.zzt, a * r + b), zz);
       store<f64>(f64At(scr.zzt, b * r + a), zz);
     }
     for (let c = 0; c < k; c++) {
-      let zt: f64 = 0;
-      for (let i = 0; i < n; i++) zt += load<f64>(f64At(muZ, a * n + i)) * load<f64>(f64At(muT, c * n + i));
-      store<f64>(f64At(scr.zt, a * k + c), zt);
+      store<f64>(f64At(scr.zt, a * k + c), dot(za, muT + (((<usize>c) * <usize>n) << 3), n));
     }
   }
   for (let c = 0; c < k; c++) {
@@ -558,12 +615,10 @@ export function bsdrSweep(
 
   // T: centres m = μ_Wᵀ μ_Z + μ_b, then the truncated-normal moments.
   for (let c = 0; c < k; c++) {
+    const row = scr.centres + (((<usize>c) * <usize>n) << 3);
     const b = load<f64>(f64At(muBW, c));
-    for (let i = 0; i < n; i++) {
-      let v = b;
-      for (let a = 0; a < r; a++) v += load<f64>(f64At(muBW, (1 + a) * k + c)) * load<f64>(f64At(muZ, a * n + i));
-      store<f64>(f64At(scr.centres, c * n + i), v);
-    }
+    for (let i = 0; i < n; i++) store<f64>(f64At(row, i), b);
+    for (let a = 0; a < r; a++) axpy(row, load<f64>(f64At(muBW, (1 + a) * k + c)), muZ + (((<usize>a) * <usize>n) << 3), n);
   }
   // Draws: S per class that has samples, classes in order.
   for (let c = 0; c < k; c++) {
@@ -581,16 +636,23 @@ export function bsdrSweep(
     const y = load<i32>(labels + ((<usize>i) << 2));
     const my = load<f64>(f64At(scr.centres, y * n + i));
     const u = scr.draws + (((<usize>y) * <usize>s) << 3);
+    for (let c = 0; c < k; c++) store<f64>(f64At(scr.delta, c), my - load<f64>(f64At(scr.centres, c * n + i)));
     let lmax: f64 = -Infinity;
     for (let q = 0; q < s; q++) {
       const uq = load<f64>(f64At(u, q));
       let l: f64 = 0;
+      let product: f64 = 1;
       for (let c = 0; c < k; c++) {
         if (c == y) continue;
-        const x = uq + my - load<f64>(f64At(scr.centres, c * n + i));
-        l += logPhi(scr.table, x);
-        store<f64>(f64At(scr.millsBuf, c * s + q), mills(scr.table, x));
+        l += phiTerms(scr.table, uq + load<f64>(f64At(scr.delta, c)));
+        store<f64>(f64At(scr.millsBuf, c * s + q), millsOut);
+        product *= factorOut;
+        if (product < PRODUCT_FLOOR) {
+          l += Math.log(product);
+          product = 1;
+        }
       }
+      if (product != 1) l += Math.log(product);
       store<f64>(f64At(scr.logs, q), l);
       lmax = max(lmax, l);
     }

@@ -156,7 +156,7 @@ export async function isomap(X: Matrix, options: IsomapOptions = {}): Promise<Is
  * Add, for every pair of components, the edge between their closest points (Euclidean), as
  * scikit-learn's `_fix_connected_components`; ties go to the lower indices.
  */
-async function joinComponents(X: Matrix, graph: SparseGraph, count: number, labels: Int32Array): Promise<SparseGraph> {
+export async function joinComponents(X: Matrix, graph: SparseGraph, count: number, labels: Int32Array): Promise<SparseGraph> {
   const members: number[][] = Array.from({ length: count }, () => []);
   for (let i = 0; i < graph.n; i++) members[labels[i]].push(i);
   const rowsOf = (idx: number[]): Matrix => {
