@@ -225,33 +225,33 @@ export function phateGemmRows(a: usize, b: usize, c: usize, n: i32, i0: i32, i1:
 }
 
 /**
- * Householder steps k ∈ [k0, k1) of the reduction of the dense symmetric n × n matrix `a`
- * (both triangles stored, overwritten) to tridiagonal form. Step k stores the diagonal d[k] and
- * the sub-diagonal e[k] (coupling k and k + 1). Run k over 0 … n − 2 in chunks; the last step
- * also stores d[n − 1]. scratch: f64 2n.
+ * Householder steps k ∈ [k0, k1) of the reduction of the dense symmetric n × n matrix `a` to
+ * tridiagonal form. Only the lower triangle is read and updated (row i, columns ≤ i: contiguous),
+ * so each step streams half the trailing matrix twice (the product A₂₂v, then the rank-2
+ * update). Step k stores the diagonal d[k] and the sub-diagonal e[k] (coupling k and k + 1).
+ * Run k over 0 … n − 1 in chunks. scratch: f64 3n.
  */
 export function phateTridiagonalize(a: usize, n: i32, k0: i32, k1: i32, d: usize, e: usize, scratch: usize): void {
   const rowBytes = (<usize>n) << 3;
   const v = scratch;
   const w = scratch + rowBytes;
   for (let k = k0; k < k1; k++) {
-    const rowK = a + <usize>k * rowBytes;
-    store<f64>(f64At(d, k), load<f64>(f64At(rowK, k)));
+    store<f64>(f64At(d, k), load<f64>(f64At(a + <usize>k * rowBytes, k)));
     const m = n - k - 1; // length of the column below the diagonal
     if (m <= 0) {
       store<f64>(f64At(e, k), 0);
       continue;
     }
-    const x = rowK + ((<usize>(k + 1)) << 3); // row k right of the diagonal = column k below it
-    if (m == 1) {
-      store<f64>(f64At(e, k), load<f64>(x));
-      store<f64>(f64At(d, k + 1), load<f64>(f64At(a + <usize>(k + 1) * rowBytes, k + 1)));
-      continue;
+    // x = column k below the diagonal (strided in the lower triangle)
+    let norm2: f64 = 0;
+    for (let i = 0; i < m; i++) {
+      const xi = load<f64>(f64At(a + <usize>(k + 1 + i) * rowBytes, k));
+      store<f64>(f64At(v, i), xi);
+      norm2 += xi * xi;
     }
-    let norm2: f64 = dot2(x, x, m);
-    const x0 = load<f64>(x);
+    const x0 = load<f64>(v);
     const tail2 = norm2 - x0 * x0;
-    if (tail2 == 0) {
+    if (m == 1 || tail2 == 0) {
       store<f64>(f64At(e, k), x0);
       continue;
     }
@@ -259,41 +259,59 @@ export function phateTridiagonalize(a: usize, n: i32, k0: i32, k1: i32, d: usize
     const alpha = x0 > 0 ? -norm : norm;
     store<f64>(f64At(e, k), alpha);
     // v = x − α e₁, β = 2/‖v‖²
-    memory.copy(v, x, (<usize>m) << 3);
     const v0 = x0 - alpha;
     store<f64>(v, v0);
     const beta = 2.0 / (tail2 + v0 * v0);
-    // p = β A₂₂ v, with A₂₂ = rows/cols k+1 … n−1
+    // p = A₂₂ v from the lower triangle: row i gives Σ_{j≤i} L_ij v_j to p_i and L_ij v_i to p_j.
+    memory.fill(w, 0, (<usize>m) << 3);
     const base = a + <usize>(k + 1) * rowBytes + ((<usize>(k + 1)) << 3);
+    for (let i = 0; i < m; i++) {
+      const row = base + <usize>i * rowBytes;
+      const vi = load<f64>(f64At(v, i));
+      const vvi = f64x2.splat(vi);
+      let acc = f64x2.splat(0);
+      const pairs = i & ~1;
+      for (let j = 0; j < pairs; j += 2) {
+        const off = (<usize>j) << 3;
+        const l = v128.load(row + off);
+        acc = f64x2.add(acc, f64x2.mul(l, v128.load(v + off)));
+        v128.store(w + off, f64x2.add(v128.load(w + off), f64x2.mul(l, vvi)));
+      }
+      let s = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+      for (let j = pairs; j < i; j++) {
+        const l = load<f64>(f64At(row, j));
+        s += l * load<f64>(f64At(v, j));
+        store<f64>(f64At(w, j), load<f64>(f64At(w, j)) + l * vi);
+      }
+      s += load<f64>(f64At(row, i)) * vi;
+      store<f64>(f64At(w, i), load<f64>(f64At(w, i)) + s);
+    }
+    // w = βp − (β² pᵀv / 2) v
     let pv: f64 = 0;
     for (let i = 0; i < m; i++) {
-      const pi = beta * dot2(base + <usize>i * rowBytes, v, m);
+      const pi = beta * load<f64>(f64At(w, i));
       store<f64>(f64At(w, i), pi);
       pv += pi * load<f64>(f64At(v, i));
     }
-    // w = p − (β pᵀv / 2) v
     const half = 0.5 * beta * pv;
     for (let i = 0; i < m; i++) store<f64>(f64At(w, i), load<f64>(f64At(w, i)) - half * load<f64>(f64At(v, i)));
-    // A₂₂ −= v wᵀ + w vᵀ
-    const pairs = m & ~1;
+    // L₂₂ −= v wᵀ + w vᵀ on the lower triangle (diagonal included)
     for (let i = 0; i < m; i++) {
       const row = base + <usize>i * rowBytes;
       const vi = f64x2.splat(load<f64>(f64At(v, i)));
       const wi = f64x2.splat(load<f64>(f64At(w, i)));
+      const count = i + 1;
+      const pairs = count & ~1;
       for (let j = 0; j < pairs; j += 2) {
         const off = (<usize>j) << 3;
         const upd = f64x2.add(f64x2.mul(vi, v128.load(w + off)), f64x2.mul(wi, v128.load(v + off)));
         v128.store(row + off, f64x2.sub(v128.load(row + off), upd));
       }
-      if (pairs < m) {
+      if (pairs < count) {
         const off = (<usize>pairs) << 3;
         store<f64>(row + off, load<f64>(row + off) - f64x2.extract_lane(vi, 0) * load<f64>(w + off) - f64x2.extract_lane(wi, 0) * load<f64>(v + off));
       }
     }
-  }
-  if (k1 >= n - 1 && n >= 1) {
-    store<f64>(f64At(d, n - 1), load<f64>(f64At(a + <usize>(n - 1) * rowBytes, n - 1)));
-    store<f64>(f64At(e, n - 1), 0);
   }
 }
 

@@ -429,6 +429,8 @@ export async function phateFromAffinity(K: Affinity, options: PhateOptions = {})
  */
 interface DiffusionOperator {
   n: number;
+  /** The operator itself in CSR, when it is sparse (the exact path): powers by sparse products. */
+  sparse?: Affinity;
   /** Write the dense row-stochastic operator (n × n f64). */
   fillOperator(out: Float64Array): void;
   /** Write the dense symmetric conjugate (n × n f64). */
@@ -438,9 +440,12 @@ interface DiffusionOperator {
 function exactOperator(K: Affinity): DiffusionOperator {
   const n = K.n;
   const deg = degrees(K);
+  const transition = new Float64Array(K.values.length);
+  for (let i = 0; i < n; i++) for (let e = K.rowPtr[i]; e < K.rowPtr[i + 1]; e++) transition[e] = K.values[e] / deg[i];
   const root = deg.map(Math.sqrt);
   return {
     n,
+    sparse: { n, rowPtr: K.rowPtr, columns: K.columns, values: transition },
     fillOperator(out) {
       out.fill(0);
       for (let i = 0; i < n; i++) for (let e = K.rowPtr[i]; e < K.rowPtr[i + 1]; e++) out[i * n + K.columns[e]] = K.values[e] / deg[i];
@@ -480,7 +485,9 @@ async function diffuse(
     await core.scope(async (inner) => {
       const base = inner.f64(n * n, "diffusion operator");
       operator.fillOperator(base.view());
-      const power = await matrixPower(core, inner, base.ptr, n, t, run);
+      const power = operator.sparse && sparseProductsCheaper(operator.sparse, t)
+        ? await sparsePower(core, inner, operator.sparse, base.ptr, t, run)
+        : await matrixPower(core, inner, base.ptr, n, t, run);
       k.phatePotential(power, n * n, p.gamma, potential.ptr);
     });
     // Euclidean distances between potential rows, in row chunks (progress between chunks).
@@ -576,6 +583,36 @@ async function matrixPower(core: Core, s: Scope, base: number, n: number, t: num
   }
   progress.finish();
   return result;
+}
+
+/**
+ * Whether t − 1 sparse-times-dense products (t·nnz·n multiply-adds) beat repeated squaring of
+ * the dense matrix ((⌊log₂ t⌋ + popcount(t) − 1)·n³): a kNN-sparse P on the exact path.
+ */
+function sparseProductsCheaper(P: Affinity, t: number): boolean {
+  const squarings = Math.floor(Math.log2(t)) + popcount(t) - 1;
+  return (t - 1) * P.columns.length < squarings * P.n * P.n;
+}
+
+/** Pᵗ = P·(P·(… P)) with P sparse (CSR) and the running product dense; `base` holds dense P. */
+async function sparsePower(core: Core, s: Scope, P: Affinity, base: number, t: number, run: RunOptions): Promise<number> {
+  const n = P.n;
+  const rowPtr = s.upload(P.rowPtr, "operator offsets");
+  const columns = s.upload(P.columns, "operator columns");
+  const values = s.upload(P.values, "operator values");
+  let current = base;
+  let next = s.alloc(n * n * 8, "diffusion power");
+  const progress = new ProgressTracker(run, `diffusion powers (t = ${t})`, Math.max(1, t - 1) * n);
+  for (let step = 1; step < t; step++) {
+    for (let i0 = 0; i0 < n; i0 += GEMM_ROWS * 8) {
+      const i1 = Math.min(n, i0 + GEMM_ROWS * 8);
+      core.kernels.phateSparseDense(rowPtr.ptr + 4 * i0, columns.ptr, values.ptr, i1 - i0, current, n, next + 8 * i0 * n);
+      await progress.step((step - 1) * n + i1);
+    }
+    [current, next] = [next, current];
+  }
+  progress.finish();
+  return current;
 }
 
 function popcount(t: number): number {
