@@ -1,0 +1,149 @@
+/**
+ * M-PHATE (src/algo/mphate.ts): the multislice affinity's blocks on a tiny tensor against a
+ * direct float64 computation of m_phate's kernel rules, labels, determinism and errors.
+ */
+import { describe, expect, it } from "vitest";
+import { adjustedRandIndex } from "../../src/algo/clustering.ts";
+import { mostActiveClass, mphate, multisliceAffinity, zScoreRows, type UnitTensor } from "../../src/algo/mphate.ts";
+import { alphaDecayAffinity } from "../../src/algo/phate.ts";
+import { mulberry32 } from "../helpers.ts";
+
+const rnd = mulberry32(21);
+const gauss = () => Math.sqrt(-2 * Math.log(rnd() || 1e-12)) * Math.cos(2 * Math.PI * rnd());
+
+function tiny(epochs = 4, units = 5, samples = 6): UnitTensor {
+  return { epochs, units, samples, data: Float32Array.from({ length: epochs * units * samples }, gauss) };
+}
+
+function dense(K: { n: number; rowPtr: Int32Array; columns: Int32Array; values: Float64Array }): Float64Array {
+  const out = new Float64Array(K.n * K.n);
+  for (let i = 0; i < K.n; i++) for (let e = K.rowPtr[i]; e < K.rowPtr[i + 1]; e++) out[i * K.n + K.columns[e]] = K.values[e];
+  return out;
+}
+
+describe("multisliceAffinity", () => {
+  const T = tiny();
+  const { epochs: n, units: m, samples: p } = T;
+  const N = n * m;
+
+  it("has intraslice diagonal 1, interslice diagonal 0, is symmetric, and is zero across units of different epochs", async () => {
+    const { affinity } = await multisliceAffinity(T, { intersliceKnn: 2 });
+    const K = dense(affinity);
+    for (let a = 0; a < N; a++) {
+      expect(K[a * N + a]).toBe(1);
+      for (let b = 0; b < N; b++) {
+        expect(K[a * N + b]).toBeCloseTo(K[b * N + a], 14);
+        const [ta, ia, tb, ib] = [Math.floor(a / m), a % m, Math.floor(b / m), b % m];
+        if (ta !== tb && ia !== ib) expect(K[a * N + b]).toBe(0);
+      }
+    }
+  });
+
+  it("intraslice blocks are the alpha-decay kernel (knn 2, decay 5) of each z-scored slice", async () => {
+    const { affinity } = await multisliceAffinity(T, { intersliceKnn: 2 });
+    const K = dense(affinity);
+    const z = zScoreRows(T);
+    for (let tau = 0; tau < n; tau++) {
+      const block = dense(await alphaDecayAffinity({ rows: m, cols: p, data: z.subarray(tau * m * p, (tau + 1) * m * p) }, { knn: 2, decay: 5 }));
+      for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) expect(K[(tau * m + i) * N + tau * m + j]).toBe(block[i * m + j] >= 1e-4 ? block[i * m + j] : 0);
+    }
+  });
+
+  it("interslice entries are exp(−(d/ε)²) with ε = mean over units of the median κ-th nearest other slice distance", async () => {
+    const kappa = 2;
+    const { affinity, epsilon } = await multisliceAffinity(T, { intersliceKnn: kappa });
+    const K = dense(affinity);
+    // z-score in float64 (population σ), distances in float64.
+    const z = new Float64Array(T.data.length);
+    for (let r = 0; r < n * m; r++) {
+      const row = Array.from(T.data.subarray(r * p, (r + 1) * p));
+      const mean = row.reduce((s, v) => s + v, 0) / p;
+      const sd = Math.sqrt(row.reduce((s, v) => s + (v - mean) ** 2, 0) / p);
+      row.forEach((v, s) => (z[r * p + s] = (v - mean) / sd));
+    }
+    const dist = (i: number, a: number, b: number) => Math.sqrt(Array.from({ length: p }, (_, s) => (z[(a * m + i) * p + s] - z[(b * m + i) * p + s]) ** 2).reduce((x, y) => x + y, 0));
+    let expectedEpsilon = 0;
+    for (let i = 0; i < m; i++) {
+      const kth = Array.from({ length: n }, (_, a) => Array.from({ length: n }, (_, b) => dist(i, a, b)).sort((x, y) => x - y)[kappa]).sort((x, y) => x - y);
+      expectedEpsilon += (kth[1] + kth[2]) / 2; // the median of 4 values
+    }
+    expectedEpsilon /= m;
+    expect(epsilon).toBeCloseTo(expectedEpsilon, 5);
+    for (let i = 0; i < m; i++) {
+      for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) {
+        if (a === b) continue;
+        const expected = Math.exp(-((dist(i, a, b) / expectedEpsilon) ** 2));
+        const got = K[(a * m + i) * N + b * m + i];
+        if (expected < 1e-4) expect(got).toBe(0);
+        else expect(got).toBeCloseTo(expected, 5);
+      }
+    }
+  });
+
+  it("clamps intersliceKnn to epochs − 1 instead of failing like the reference", async () => {
+    const result = await multisliceAffinity(T, { intersliceKnn: 25 });
+    expect(result.intersliceKnn).toBe(n - 1);
+  });
+});
+
+describe("mphate", () => {
+  // 3 groups of 12 units over 15 epochs: each group follows its own slowly drifting response.
+  const epochs = 15;
+  const units = 36;
+  const samples = 20;
+  const T: UnitTensor = { epochs, units, samples, data: new Float32Array(epochs * units * samples) };
+  const base = Array.from({ length: 3 }, () => Float64Array.from({ length: samples }, gauss));
+  const drift = Array.from({ length: 3 }, () => Float64Array.from({ length: samples }, gauss));
+  const group = Int32Array.from({ length: units }, (_, i) => i % 3);
+  for (let tau = 0; tau < epochs; tau++) for (let i = 0; i < units; i++) for (let s = 0; s < samples; s++) {
+    const g = group[i];
+    T.data[(tau * units + i) * samples + s] = base[g][s] + (tau / epochs) * drift[g][s] + 0.3 * gauss();
+  }
+
+  it("labels points epoch-major and keeps unit groups apart (each point's nearest embedded neighbour is in its group)", async () => {
+    const result = await mphate(T, { intersliceKnn: 5 });
+    expect(result.embedding.rows).toBe(epochs * units);
+    expect(Array.from(result.epoch.slice(units - 1, units + 1))).toEqual([0, 1]);
+    expect(Array.from(result.unit.slice(units - 1, units + 1))).toEqual([units - 1, 0]);
+    expect(result.params.gamma).toBe(0);
+    // Nearest embedded neighbour of each point belongs to the same group.
+    const Y = result.embedding.data;
+    let same = 0;
+    for (let a = 0; a < Y.length / 2; a++) {
+      let best = -1, bestD = Infinity;
+      for (let b = 0; b < Y.length / 2; b++) {
+        if (a === b) continue;
+        const d = (Y[2 * a] - Y[2 * b]) ** 2 + (Y[2 * a + 1] - Y[2 * b + 1]) ** 2;
+        if (d < bestD) [best, bestD] = [b, d];
+      }
+      if (group[best % units] === group[a % units]) same++;
+    }
+    expect(same / (Y.length / 2)).toBeGreaterThan(0.95);
+  });
+
+  it("is bit-identical for the same seed, exact and with landmarks", async () => {
+    for (const nLandmark of [1000, 200]) {
+      const a = await mphate(T, { intersliceKnn: 5, nLandmark, nSvd: 20, seed: 4 });
+      const b = await mphate(T, { intersliceKnn: 5, nLandmark, nSvd: 20, seed: 4 });
+      expect(Buffer.from(a.embedding.data.buffer).equals(Buffer.from(b.embedding.data.buffer))).toBe(true);
+    }
+  });
+
+  it("mostActiveClass takes the argmax of per-class Σ|activation| (L1) or Σ activation² (L2)", () => {
+    const t: UnitTensor = { epochs: 2, units: 3, samples: 4, data: Float32Array.from([1, 1, -3, 0, 0, 0, 0, 0, 5, -5, 1, 1, /**/ 0, 2, 0, 2, 1, 1, 1, 1, 0, 0, 0, 9]) };
+    // classes of the samples: 0, 0, 1, 1
+    expect(Array.from(mostActiveClass(t, [0, 0, 1, 1], 2))).toEqual([1, 0, 0, 0, 0, 1]);
+    expect(Array.from(mostActiveClass({ ...t, data: Float32Array.from([2, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]) }, [0, 0, 1, 1], 2, "l2"))).toEqual([1, 0, 0, 0, 0, 0]);
+    expect(adjustedRandIndex([0, 1], [1, 0])).toBe(1);
+  });
+
+  it("rejects bad tensors and options", async () => {
+    await expect(mphate({ epochs: 1, units: 5, samples: 3, data: new Float32Array(15) })).rejects.toThrow(/at least 2 epochs/);
+    await expect(mphate({ epochs: 2, units: 5, samples: 3, data: new Float32Array(29) })).rejects.toMatchObject({ code: "E_SHAPE_MISMATCH" });
+    const bad = tiny();
+    bad.data[5 * 6 + 2] = NaN;
+    await expect(mphate(bad)).rejects.toThrow(/NaN at epoch 1, unit 0, sample 2/);
+    await expect(mphate(tiny(), { intrasliceKnn: 0 })).rejects.toThrow(/invalid intrasliceKnn: 0/);
+    await expect(mphate(tiny(), { knn: 3 } as never)).rejects.toThrow(/unknown option for mphate: "knn"/);
+  });
+});
