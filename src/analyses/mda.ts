@@ -1,0 +1,288 @@
+/**
+ * The `mda` analysis: Islam et al., "Revealing hidden patterns in deep neural network feature
+ * space continuum via manifold learning" (Nat. Commun. 2023), as specified in specs/mda.md.
+ *
+ * For each layer (and, when the bundle has checkpoints, before training as well as after) the
+ * layer's vectors are laid out in 2-D by MDA beside t-SNE, UMAP, PCA and Isomap; each layout is
+ * scored by the paper's geodesic-distance correlation (Pearson and Spearman between shortest
+ * paths on the k-NN graphs of the features and of the layout, same k), by trustworthiness
+ * (k = 10) and, for classification, by 5-NN accuracy under stratified 5-fold cross-validation.
+ * MDA's groups come from the network's *predictions* at that stage (for the untrained network:
+ * the checkpoint's output layer); the colour is the *target's* normalised manifold distance
+ * (regression) or the label (classification) — spec pitfall 5.
+ *
+ * @example
+ *   const result = await mda(bundle, {layers: ["fc"], maxPoints: 600});
+ *   result.panels[0].correlation.mda.pearson;
+ */
+import { discoverManifold, MANIFOLD_MODES, type ManifoldMode } from "../algo/mda.ts";
+import { embed, type EmbedMethod } from "../algo/embed.ts";
+import { geodesicCorrelation, knnAccuracy, trustworthiness, type GeodesicCorrelation } from "../algo/metrics.ts";
+import { layerMatrix, VECTORIZATIONS, type LayerData, type Vectorization } from "../algo/vectorize.ts";
+import { HiddenAtlasError } from "../core/errors.ts";
+import type { Matrix } from "../core/matrix.ts";
+import { checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../core/params.ts";
+import { ProgressTracker, type RunOptions } from "../core/progress.ts";
+import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
+import { getCore } from "../core/wasm.ts";
+import { classNamesOf, type AnalysisBundle } from "./columns.ts";
+
+export const MDA_METHODS = ["mda", "tsne", "umap", "pca", "isomap"] as const;
+export type MdaMethod = (typeof MDA_METHODS)[number];
+export const MDA_STAGES = ["trained", "initial"] as const;
+export type MdaStage = (typeof MDA_STAGES)[number];
+
+export interface MdaAnalysisParams {
+  /** Layers to lay out. Defaults to every layer of the bundle. */
+  layers?: string[];
+  /** Training stages: "trained" and, with checkpoints, "initial" (before training). Defaults to both when available. */
+  stages?: MdaStage[];
+  /** Methods shown. Defaults to all five. */
+  methods?: MdaMethod[];
+  /** How conv maps become vectors. Defaults to "flatten" (the paper flattens, then PCA). */
+  vectorize?: Vectorization;
+  /** Seeded subsample of the samples: a count, or "all" (default). */
+  maxPoints?: number | "all";
+  /** k of the geodesic-correlation graphs (both spaces). Defaults to 10. */
+  k?: number;
+  /** MDA: number of groups, "auto" (default: NumPy's 'auto' bins, the reference). */
+  groups?: number | "auto";
+  /** MDA: projection dimension R. Defaults to 16. */
+  components?: number;
+  /** MDA: BSDR sweeps. Defaults to 200. */
+  iterations?: number;
+  /** MDA: output-manifold distance. Defaults to "euclidean" (released code). */
+  mode?: ManifoldMode;
+  /** t-SNE perplexity. Defaults to 30. */
+  perplexity?: number;
+  /** UMAP neighbours (also MDA's layout). Defaults to 15. */
+  nNeighbors?: number;
+  /** Isomap neighbours. Defaults to 10. */
+  isomapNeighbors?: number;
+  seed?: number;
+}
+
+export const mdaAnalysisDefaults = {
+  layers: [] as string[],
+  stages: [] as MdaStage[],
+  methods: [...MDA_METHODS] as MdaMethod[],
+  vectorize: "flatten" as Vectorization,
+  maxPoints: "all" as number | "all",
+  k: 10,
+  groups: "auto" as number | "auto",
+  components: 16,
+  iterations: 200,
+  mode: "euclidean" as ManifoldMode,
+  perplexity: 30,
+  nNeighbors: 15,
+  isomapNeighbors: 10,
+  seed: DEFAULT_SEED,
+};
+export type ResolvedMdaParams = typeof mdaAnalysisDefaults;
+
+export interface MdaPanel {
+  layer: string;
+  stage: MdaStage;
+  /** Vector length of the layer's features. */
+  dimension: number;
+  /** 2-D layout of each method, rows = `samples`. */
+  embeddings: Partial<Record<MdaMethod, Matrix>>;
+  correlation: Partial<Record<MdaMethod, GeodesicCorrelation>>;
+  trustworthiness: Partial<Record<MdaMethod, number>>;
+  /** 5-NN accuracy of each layout (classification only). */
+  accuracy: Partial<Record<MdaMethod, number>>;
+  /** MDA's groups (1 … bins + 1) from the stage's predictions. */
+  groups: Int32Array | null;
+  warnings: string[];
+}
+
+export interface MdaColour {
+  title: string;
+  type: "categorical" | "continuous";
+  /** One value per analysed sample. */
+  values: Float64Array;
+  classNames?: string[];
+}
+
+export interface MdaAnalysisResult {
+  task: "classification" | "regression";
+  /** Bundle rows analysed, ascending. */
+  samples: Int32Array;
+  colour: MdaColour;
+  panels: MdaPanel[];
+  params: ResolvedMdaParams;
+  notes: string[];
+}
+
+export function resolveMdaParams(bundle: AnalysisBundle, params: MdaAnalysisParams = {}): ResolvedMdaParams {
+  checkOptionNames("mda", params, mdaAnalysisDefaults, []);
+  const names = bundle.layers.map((l) => l.name);
+  const layers = params.layers && params.layers.length ? params.layers : names;
+  for (const name of layers) {
+    if (!names.includes(name)) throw new HiddenAtlasError("E_PARAM", `invalid layers: ${JSON.stringify(name)} (expected some of ${names.join(", ")})`);
+  }
+  if (!bundle.predictions) {
+    throw new HiddenAtlasError("E_PARAM", `mda groups samples by the network's predictions; bundle ${bundle.name} has none`);
+  }
+  if (bundle.task === "regression" && !bundle.targets) {
+    throw new HiddenAtlasError("E_PARAM", `mda colours a regression bundle by its targets; bundle ${bundle.name} has none`);
+  }
+  const hasInitial = (bundle.checkpoints?.length ?? 0) > 0 && !bundle.trace;
+  const stages = params.stages && params.stages.length ? params.stages : hasInitial ? ["trained", "initial"] : ["trained"];
+  for (const s of stages) {
+    checkKeyword("stages", s, MDA_STAGES);
+    if (s === "initial" && !hasInitial) throw new HiddenAtlasError("E_PARAM", `invalid stages: "initial" (bundle ${bundle.name} has no checkpoint of every sample)`);
+  }
+  const methods = params.methods && params.methods.length ? params.methods : [...MDA_METHODS];
+  for (const m of methods) checkKeyword("methods", m, MDA_METHODS);
+  const maxPoints = params.maxPoints ?? "all";
+  if (maxPoints !== "all") checkInteger("maxPoints", maxPoints, 20);
+  const groups = params.groups ?? "auto";
+  if (groups !== "auto") checkInteger("groups", groups, 1);
+  return {
+    layers,
+    stages: stages as MdaStage[],
+    methods,
+    vectorize: checkKeyword("vectorize", params.vectorize ?? mdaAnalysisDefaults.vectorize, VECTORIZATIONS),
+    maxPoints,
+    k: checkInteger("k", params.k ?? mdaAnalysisDefaults.k, 1, 256),
+    groups,
+    components: checkInteger("components", params.components ?? mdaAnalysisDefaults.components, 1),
+    iterations: checkInteger("iterations", params.iterations ?? mdaAnalysisDefaults.iterations, 0),
+    mode: checkKeyword("mode", params.mode ?? mdaAnalysisDefaults.mode, MANIFOLD_MODES),
+    perplexity: checkNumber("perplexity", params.perplexity ?? mdaAnalysisDefaults.perplexity, 0, Infinity, { exclusiveMin: true }),
+    nNeighbors: checkInteger("nNeighbors", params.nNeighbors ?? mdaAnalysisDefaults.nNeighbors, 2, 256),
+    isomapNeighbors: checkInteger("isomapNeighbors", params.isomapNeighbors ?? mdaAnalysisDefaults.isomapNeighbors, 1, 256),
+    seed: checkSeed(params.seed ?? mdaAnalysisDefaults.seed),
+  };
+}
+
+/** The analysed rows: all, or a seeded sample of maxPoints, ascending. */
+export async function mdaSamples(bundle: AnalysisBundle, p: ResolvedMdaParams): Promise<Int32Array> {
+  const n = bundle.samples;
+  if (p.maxPoints === "all" || p.maxPoints >= n) return Int32Array.from({ length: n }, (_, i) => i);
+  const core = await getCore();
+  const rng = new Rng(core, p.seed, 23);
+  try {
+    return rng.permutation(n).slice(0, p.maxPoints).sort();
+  } finally {
+    rng.release();
+  }
+}
+
+function rowsOf(m: Matrix, rows: Int32Array): Matrix {
+  const data = new Float32Array(rows.length * m.cols);
+  rows.forEach((r, t) => data.set(m.data.subarray(r * m.cols, (r + 1) * m.cols), t * m.cols));
+  return { rows: rows.length, cols: m.cols, data };
+}
+
+function softmaxRows(m: Matrix): Matrix {
+  const out = new Float32Array(m.data.length);
+  for (let i = 0; i < m.rows; i++) {
+    let max = -Infinity;
+    for (let j = 0; j < m.cols; j++) max = Math.max(max, m.data[i * m.cols + j]);
+    let sum = 0;
+    for (let j = 0; j < m.cols; j++) sum += out[i * m.cols + j] = Math.exp(m.data[i * m.cols + j] - max);
+    for (let j = 0; j < m.cols; j++) out[i * m.cols + j] /= sum;
+  }
+  return { rows: m.rows, cols: m.cols, data: out };
+}
+
+/** The colour of every analysed sample: normalised target manifold distance, or the label. */
+export async function mdaColour(bundle: AnalysisBundle, samples: Int32Array): Promise<MdaColour> {
+  if (bundle.task === "classification" && bundle.labels) {
+    return { title: "label", type: "categorical", values: Float64Array.from(samples, (i) => bundle.labels![i]), classNames: classNamesOf(bundle) };
+  }
+  const targets = rowsOf(bundle.targets!, samples);
+  const manifold = await discoverManifold(targets);
+  return { title: "normalised target manifold distance", type: "continuous", values: manifold.normalized };
+}
+
+/** The layer's activations at a stage (the checkpoint before training for "initial"). */
+function stageLayer(bundle: AnalysisBundle, layer: string, stage: MdaStage): LayerData {
+  if (stage === "trained") return bundle.layers.find((l) => l.name === layer)!;
+  const first = bundle.checkpoints![0];
+  const found = first.layers.find((l) => l.name === layer);
+  if (!found) throw new HiddenAtlasError("E_PARAM", `the first checkpoint of ${bundle.name} has no layer ${JSON.stringify(layer)}`);
+  return found;
+}
+
+/**
+ * The network outputs at a stage: the predictions once trained; before training, the
+ * checkpoint's copy of the bundle's last layer when it has the predictions' width (softmax for
+ * classification), as that layer is the output.
+ */
+async function stageOutputs(bundle: AnalysisBundle, stage: MdaStage, samples: Int32Array, notes: string[]): Promise<Matrix> {
+  const predictions = bundle.predictions!;
+  if (stage === "trained") return rowsOf(predictions, samples);
+  const last = bundle.layers[bundle.layers.length - 1];
+  const early = bundle.checkpoints![0].layers.find((l) => l.name === last.name);
+  if (early) {
+    const m = await layerMatrix(early, { method: "flatten" });
+    if (m.cols === predictions.cols) return rowsOf(bundle.task === "classification" ? softmaxRows(m) : m, samples);
+  }
+  notes.push("before training: no checkpoint output layer, so MDA's groups use the trained predictions");
+  return rowsOf(predictions, samples);
+}
+
+/** One layer at one stage: every method's layout and scores. */
+export async function mdaPanel(
+  bundle: AnalysisBundle,
+  layer: string,
+  stage: MdaStage,
+  p: ResolvedMdaParams,
+  samples: Int32Array,
+  run: RunOptions = {},
+  notes: string[] = [],
+): Promise<MdaPanel> {
+  const full = await layerMatrix(stageLayer(bundle, layer, stage), { method: p.vectorize, seed: p.seed });
+  const X = rowsOf(full, samples);
+  const n = X.rows;
+  const warnings: string[] = [];
+  const panel: MdaPanel = { layer, stage, dimension: X.cols, embeddings: {}, correlation: {}, trustworthiness: {}, accuracy: {}, groups: null, warnings };
+  const labels = bundle.task === "classification" && bundle.labels ? Int32Array.from(samples, (i) => bundle.labels![i]) : null;
+  const progress = new ProgressTracker(run, `${layer} (${stage})`, p.methods.length);
+  for (const [t, method] of p.methods.entries()) {
+    let result;
+    const common = { seed: p.seed };
+    const m: EmbedMethod = method;
+    if (m === "mda") {
+      const outputs = await stageOutputs(bundle, stage, samples, notes);
+      result = await embed(X, "mda", {
+        outputs, groups: p.groups, components: Math.min(p.components, X.cols), iterations: p.iterations, mode: p.mode,
+        nNeighbors: Math.min(p.nNeighbors, n - 1), ...common,
+      }, run);
+      panel.groups = (await discoverManifold(outputs, { mode: p.mode })).groups;
+    } else if (m === "tsne") {
+      result = await embed(X, "tsne", { perplexity: Math.min(p.perplexity, (n - 1) / 3), ...common }, run);
+    } else if (m === "umap") {
+      result = await embed(X, "umap", { nNeighbors: Math.min(p.nNeighbors, n - 1), ...common }, run);
+    } else if (m === "pca") {
+      result = await embed(X, "pca", { nComponents: 2 }, run);
+    } else {
+      result = await embed(X, "isomap", { nNeighbors: Math.min(p.isomapNeighbors, n - 1), ...common }, run);
+    }
+    warnings.push(...result.warnings.map((w) => `${method}: ${w}`));
+    const Y = result.coordinates;
+    panel.embeddings[method] = Y;
+    panel.correlation[method] = await geodesicCorrelation(X, Y, { k: Math.min(p.k, n - 1), signal: run.signal });
+    panel.trustworthiness[method] = await trustworthiness(X, Y, { nNeighbors: Math.min(10, Math.floor((n - 1) / 2)), signal: run.signal });
+    if (labels) panel.accuracy[method] = (await knnAccuracy(Y, labels, { seed: p.seed, signal: run.signal })).accuracy;
+    await progress.step(t + 1);
+  }
+  progress.finish();
+  return panel;
+}
+
+/** The whole analysis: every requested layer × stage. */
+export async function mda(bundle: AnalysisBundle, params: MdaAnalysisParams = {}, run: RunOptions = {}): Promise<MdaAnalysisResult> {
+  const p = resolveMdaParams(bundle, params);
+  const samples = await mdaSamples(bundle, p);
+  const colour = await mdaColour(bundle, samples);
+  const notes: string[] = [];
+  const panels: MdaPanel[] = [];
+  for (const stage of p.stages) {
+    for (const layer of p.layers) panels.push(await mdaPanel(bundle, layer, stage, p, samples, run, notes));
+  }
+  return { task: bundle.task, samples, colour, panels, params: p, notes: [...new Set(notes)] };
+}
