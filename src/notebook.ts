@@ -32,3 +32,6 @@ export { uMatrix } from "./algo/som.ts";
 export { somCodesReport, layerMetricsTable, perturbationTable, somCodesFindings, SOM_CODES_CLAIMS } from "./report/som-codes.ts";
 export { imageLayout } from "./views/thumbnail.ts";
 export { analysisBundle } from "./ui/bundle-transfer.ts";
+export { mapperAnalysisDefaults, MAPPER_LENSES } from "./analyses/mapper.ts";
+export { mapperGraph, purityChart, describeNode, NODE_COLORINGS } from "./views/mapper.ts";
+export { mapperReport, mapperFindings, purityRows, layerSummaryTable, nodeClassTable, MAPPER_CLAIMS } from "./report/mapper.ts";

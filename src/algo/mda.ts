@@ -205,6 +205,9 @@ export interface BayesianSdrResult {
   params: Required<Omit<BayesianSdrOptions, "signal" | "onProgress">>;
 }
 
+/** Largest projection dimension R (R may exceed D: the projection then has rank ≤ D). */
+export const MAX_COMPONENTS = 256;
+
 /** The reference's NumPy seed. */
 export const BSDR_SEED = 1606;
 
@@ -247,7 +250,7 @@ export async function bayesianSdr(
   const y = new Int32Array(n);
   for (let i = 0; i < n; i++) y[i] = checkInteger(`labels[${i}]`, labels[i], 0, K - 1);
   const p = {
-    components: checkInteger("components", options.components ?? bsdrDefaults.components, 1, Math.max(1, d)),
+    components: checkInteger("components", options.components ?? bsdrDefaults.components, 1, MAX_COMPONENTS),
     iterations: checkInteger("iterations", options.iterations ?? bsdrDefaults.iterations, 0),
     samples: checkInteger("samples", options.samples ?? bsdrDefaults.samples, 1),
     sigmaZ: checkNumber("sigmaZ", options.sigmaZ ?? bsdrDefaults.sigmaZ, 0, Infinity, { exclusiveMin: true }),
@@ -395,8 +398,7 @@ export async function mda(features: Matrix, outputs: Matrix, options: MdaOptions
   const limit = Math.min(MDA_MAX_DIMENSION, n - 1);
   const pcaOption = options.pcaComponents ?? mdaDefaults.pcaComponents;
   const pcaComponents = pcaOption === "auto" ? (features.cols > limit ? limit : 0) : checkInteger("pcaComponents", pcaOption, 0, Math.min(features.cols, n));
-  const dim = pcaComponents || features.cols;
-  const components = checkInteger("components", options.components ?? mdaDefaults.components, 1, dim);
+  const components = checkInteger("components", options.components ?? mdaDefaults.components, 1, MAX_COMPONENTS);
   const iterations = checkInteger("iterations", options.iterations ?? mdaDefaults.iterations, 0);
   const samples = checkInteger("samples", options.samples ?? mdaDefaults.samples, 1);
   const seed = checkSeed(options.seed ?? mdaDefaults.seed);

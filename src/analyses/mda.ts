@@ -249,7 +249,7 @@ export async function mdaPanel(
     if (m === "mda") {
       const outputs = await stageOutputs(bundle, stage, samples, notes);
       result = await embed(X, "mda", {
-        outputs, groups: p.groups, components: Math.min(p.components, X.cols), iterations: p.iterations, mode: p.mode,
+        outputs, groups: p.groups, components: p.components, iterations: p.iterations, mode: p.mode,
         nNeighbors: Math.min(p.nNeighbors, n - 1), ...common,
       }, run);
       panel.groups = (await discoverManifold(outputs, { mode: p.mode })).groups;

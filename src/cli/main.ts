@@ -16,9 +16,11 @@ import { somCommand } from "./commands/som.ts";
 import { phCommand } from "./commands/ph.ts";
 import { diagramDistanceCommand } from "./commands/diagram-distance.ts";
 import { ckaCommand } from "./commands/cka.ts";
+import { embedCommand } from "./commands/embed.ts";
+import { geodesicCommand } from "./commands/geodesic.ts";
 import type { Streams } from "./output.ts";
 
-export const COMMANDS: Command[] = [infoCommand, knnCommand, phCommand, diagramDistanceCommand, ckaCommand, somCommand, exampleCommand, reportCommand, serveCommand];
+export const COMMANDS: Command[] = [infoCommand, knnCommand, geodesicCommand, embedCommand, phCommand, diagramDistanceCommand, ckaCommand, somCommand, exampleCommand, reportCommand, serveCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2;

@@ -10,6 +10,9 @@ import { exploreReport, type ReportContext } from "./explore.ts";
 import { somCodes, somCodesDefaults } from "../analyses/som-codes.ts";
 import { somCodesReport } from "./som-codes.ts";
 import type { ReportSpec } from "./report.ts";
+import { mapperAnalysis, mapperAnalysisDefaults, type MapperAnalysisParams } from "../analyses/mapper.ts";
+import { mapperReport } from "./mapper.ts";
+import type { NodeColoring } from "../views/mapper.ts";
 
 export interface NotebookReport {
   /** One line: the question the notebook answers. */
@@ -37,6 +40,20 @@ export const NOTEBOOK_REPORTS: Record<string, NotebookReport> = {
       const epsilonIndex = Math.max(0, result.params.epsilons.indexOf(epsilon ?? 0.05));
       const chosen = layer || result.layers[result.layers.length - 1].name;
       return somCodesReport(bundle, result, { layer: chosen, epsilonIndex }, context);
+    },
+  },
+  mapper: {
+    question: "What shape does each layer give the data, and do deeper layers separate the classes into pure branches?",
+    defaults: {
+      layer: "", color: "label", threshold: 0, vectorize: mapperAnalysisDefaults.vectorize, lens: mapperAnalysisDefaults.lens,
+      intervals: mapperAnalysisDefaults.intervals, overlap: mapperAnalysisDefaults.overlap, eps: "auto", minSamples: mapperAnalysisDefaults.minSamples, seed: mapperAnalysisDefaults.seed,
+    },
+    async build(bundle, params, context, options) {
+      const { layer, color, threshold, eps, ...rest } = params as { layer?: string; color?: NodeColoring; threshold?: number; eps?: string | number } & Record<string, unknown>;
+      const numericEps = eps === undefined || eps === "auto" ? "auto" : Number(eps);
+      const result = await mapperAnalysis(bundle, { ...(rest as MapperAnalysisParams), eps: numericEps }, options);
+      const chosen = layer || result.layers[result.layers.length - 1].layer;
+      return mapperReport(bundle, result, { layer: chosen, color: color ?? "label", threshold: threshold ?? 0 }, context);
     },
   },
 };

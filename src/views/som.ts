@@ -7,6 +7,7 @@ import * as Plot from "@observablehq/plot";
 import type { SomResult } from "../algo/som.ts";
 import type { LayerCodes, AdversarialStudy } from "../analyses/som-codes.ts";
 import { pngDataUrl } from "./png.ts";
+import { classColors } from "./palette.ts";
 
 type Grid = Pick<SomResult, "rows" | "cols" | "topology" | "coords">;
 
@@ -92,7 +93,7 @@ export function classMap(grid: Grid, counts: ArrayLike<number>, classNames: stri
     ...frame,
     document: options.document ?? globalThis.document,
     title: options.title,
-    color: { type: "categorical", domain: [...classNames, "empty"], range: [...schemeFor(k), "#ddd"], legend: true },
+    color: { type: "categorical", domain: [...classNames, "empty"], range: [...classColors(k), "#ddd"], legend: true },
     marks: [
       Plot.dot(info, {
         x: (d) => grid.coords[2 * d.j],
@@ -106,11 +107,6 @@ export function classMap(grid: Grid, counts: ArrayLike<number>, classNames: stri
       }),
     ],
   }) as unknown as HTMLElement;
-}
-
-function schemeFor(k: number): string[] {
-  const observable10 = ["#4269d0", "#efb118", "#ff725c", "#6cc5b0", "#3ca951", "#ff8ab7", "#a463f2", "#97bbf5", "#9c6b4e", "#9498a0"];
-  return Array.from({ length: k }, (_, i) => observable10[i % observable10.length]);
 }
 
 /**

@@ -9,6 +9,8 @@ import { exploreNeighbors, exploreProjection } from "../analyses/explore.ts";
 import { somCodes, type SomCodesParams } from "../analyses/som-codes.ts";
 import { layerTopology, type LayerTopologyParams } from "../analyses/layer-topology.ts";
 import type { AnalysisBundle } from "../analyses/columns.ts";
+import { graphParams, mapperMatrix, resolveMapperParams, summarizeGraph, type MapperAnalysisParams } from "../analyses/mapper.ts";
+import { MapperSpace } from "../algo/mapper/mapper.ts";
 import type { Matrix } from "../core/matrix.ts";
 import { DIGIT_CLASSES, imageDataset } from "../examples/datasets.ts";
 import { recipeNamed } from "../examples/index.ts";
@@ -27,6 +29,32 @@ async function indexFor(matrix: Matrix, metric: Metric): Promise<KnnIndex> {
   const index = await KnnIndex.build(matrix, { metric });
   cachedIndex = { matrix, metric, index };
   return index;
+}
+
+/**
+ * Mapper spaces (each layer's neighbour lists) by bundle, layer, vectorisation and seed: a few
+ * are kept so that moving a slider, or going back to a layer, recomputes only the graph.
+ */
+const mapperSpaces = new Map<string, Promise<{ X: Matrix; space: MapperSpace; preparedRadius: number; scores: Matrix; explained: Float64Array }>>();
+const MAPPER_SPACES_KEPT = 8;
+
+function mapperSpace(bundle: AnalysisBundle, key: string, layer: string, vectorize: MapperAnalysisParams["vectorize"], seed: number, context: TaskContext) {
+  const id = JSON.stringify([key, layer, vectorize, seed]);
+  let entry = mapperSpaces.get(id);
+  if (!entry) {
+    entry = (async () => {
+      const X = await mapperMatrix(bundle, layer, vectorize ?? "random", seed);
+      const space = await MapperSpace.build(X, runOptions(context));
+      const preparedRadius = await space.prepare(undefined, runOptions(context));
+      // The linked scatter: the layer's first two principal components.
+      const projection = await pca(X, { nComponents: Math.min(2, X.cols, X.rows) });
+      return { X, space, preparedRadius, scores: projection.scores, explained: projection.explainedVarianceRatio };
+    })();
+    entry.catch(() => mapperSpaces.delete(id));
+    mapperSpaces.set(id, entry);
+    while (mapperSpaces.size > MAPPER_SPACES_KEPT) mapperSpaces.delete(mapperSpaces.keys().next().value!);
+  }
+  return entry;
 }
 
 /** The progress and cancellation hooks of a task, as library options. */
@@ -66,6 +94,21 @@ export const tasks: Record<string, Task> = {
   /** The layer-topology analysis (Purvine et al.) of a bundle kept with `put`. */
   layerTopology: (async (args: { key: string; params: LayerTopologyParams }, context: TaskContext) =>
     layerTopology(context.get<AnalysisBundle>(args.key), args.params, runOptions(context))) as Task,
+
+  /**
+   * One layer's Mapper graph with its statistics and the layer's PCA scores; the layer's
+   * neighbour lists are kept for the next call. `epsScale` multiplies the automatic ε.
+   */
+  "mapper.graph": (async (args: { key: string; layer: string; params: MapperAnalysisParams; epsScale?: number }, context: TaskContext) => {
+    const bundle = context.get<AnalysisBundle>(args.key);
+    const p = resolveMapperParams(bundle, { ...args.params, layers: [args.layer] });
+    const { X, space, preparedRadius, scores, explained } = await mapperSpace(bundle, args.key, args.layer, p.vectorize, p.seed, context);
+    const autoEps = space.automaticEps(Math.min(space.neighborhoods.k, Math.max(1, p.minSamples - 1))).eps;
+    if (args.epsScale !== undefined && args.epsScale !== 1) p.eps = Number((args.epsScale * autoEps).toPrecision(3));
+    const graph = await space.graph(graphParams(bundle, p), runOptions(context));
+    // Copies: the host transfers result buffers, and the cached ones must stay usable.
+    return { ...summarizeGraph(bundle, args.layer, X, graph), autoEps, preparedRadius, scores: { ...scores, data: scores.data.slice() }, explained: explained.slice() };
+  }) as Task,
 
   "explore.neighbors": (async (args: MatrixArg & { point: number; k: number; metric: "euclidean" | "cosine" }, context: TaskContext) =>
     exploreNeighbors(await indexFor(matrixOf(args, context), args.metric), args)) as Task,

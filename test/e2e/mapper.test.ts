@@ -1,0 +1,81 @@
+/**
+ * End-to-end: the mapper notebook in Chromium. The graph redraws when the overlap changes
+ * (node count changes), a click on a node opens its panel and rings its members in the PCA
+ * scatter, the Jaccard slider hides edges without a recompute, and the report exports.
+ */
+import { readFileSync } from "node:fs";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launch, serveSite, watchedPage } from "./browser.ts";
+
+let server: Awaited<ReturnType<typeof serveSite>>;
+let browser: Browser;
+
+beforeAll(async () => {
+  server = await serveSite();
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function settled(page: Page) {
+  await page.waitForLoadState("networkidle");
+  await page.waitForFunction(() => !document.querySelector(".observablehq--running, .observablehq--pending"));
+}
+
+/** "logits: 57 nodes, 57 edges" → 57. */
+async function nodeCount(page: Page, layer: string): Promise<number> {
+  const heading = await page.locator("h2", { hasText: `${layer}: ` }).first().innerText();
+  return Number(/(\d+) nodes/.exec(heading)![1]);
+}
+
+const range = (page: Page, label: string) => page.locator("form", { hasText: label }).locator("input[type=range]").first();
+
+describe("mapper notebook", () => {
+  it("recomputes on an overlap change, opens a node's panel on click, and exports a report", async () => {
+    const { page, errors, external } = await watchedPage(browser);
+    await page.goto(server.url + "mapper.html?data=digits-cnn");
+    await page.locator("h2", { hasText: "logits: " }).first().waitFor({ timeout: 90_000 });
+    await settled(page);
+    const before = await nodeCount(page, "logits");
+    const drawn = await page.locator("figure.atlas-mapper").first().locator("g[data-node]").count();
+    expect(drawn).toBe(before);
+    expect(before).toBeGreaterThan(5);
+
+    await range(page, "Overlap").fill("0.2");
+    await page.waitForFunction((old) => {
+      const h = [...document.querySelectorAll("h2")].find((e) => e.textContent?.startsWith("logits: "));
+      const m = /(\d+) nodes/.exec(h?.textContent ?? "");
+      return m !== null && Number(m[1]) !== old;
+    }, before, { timeout: 30_000 });
+    await settled(page);
+    expect(page.url()).toMatch(/overlap=0\.2/);
+    const after = await nodeCount(page, "logits");
+    expect(after).not.toBe(before);
+
+    // Jaccard threshold: edges hidden, node count unchanged (no recompute).
+    const visibleEdges = () => page.locator("figure.atlas-mapper").first().locator("line[visibility=visible]").count();
+    const edgesBefore = await visibleEdges();
+    await range(page, "Hide edges with Jaccard below").fill("0.5");
+    await page.waitForFunction((n) => document.querySelector("figure.atlas-mapper")!.querySelectorAll("line[visibility=visible]").length < n, edgesBefore);
+    expect(await nodeCount(page, "logits")).toBe(after);
+
+    await page.locator("figure.atlas-mapper").first().locator("g[data-node]").first().click();
+    const panel = page.getByTestId("node-panel");
+    await panel.waitFor();
+    expect(await panel.innerText()).toMatch(/e\d+c\d+: \d+ points/);
+    expect(await panel.locator("img").count()).toBeGreaterThan(0);
+    await page.getByText(/ringed: the \d+ members of e\d+c\d+/).waitFor();
+
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export report" }).click()]);
+    const html = readFileSync((await download.path())!, "utf8");
+    expect(html).toContain("Mapper graphs · digits-cnn");
+    expect(html).toContain("<th>overlap</th><td>0.2</td>");
+    expect(html).toContain("Purity across layers");
+    expect(errors).toEqual([]);
+    expect(external).toEqual([]);
+    await page.context().close();
+  }, 180_000);
+});
