@@ -35,3 +35,6 @@ export { analysisBundle } from "./ui/bundle-transfer.ts";
 export { mapperAnalysisDefaults, MAPPER_LENSES } from "./analyses/mapper.ts";
 export { mapperGraph, purityChart, describeNode, NODE_COLORINGS } from "./views/mapper.ts";
 export { mapperReport, mapperFindings, purityRows, layerSummaryTable, nodeClassTable, MAPPER_CLAIMS } from "./report/mapper.ts";
+export { layerTopologyDefaults, LAYER_DISTANCE_METRICS } from "./analyses/layer-topology.ts";
+export { barcode, persistencePlot, layerHeatmap, sensitivityCurves } from "./views/topology.ts";
+export { layerTopologyReport, layerTopologyFindings, layerTable, matrixTable, sensitivityTable, LAYER_TOPOLOGY_CLAIMS, METRIC_LABELS } from "./report/layer-topology.ts";

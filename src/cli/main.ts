@@ -13,6 +13,7 @@ import { knnCommand } from "./commands/knn.ts";
 import { reportCommand } from "./commands/report.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { somCommand } from "./commands/som.ts";
+import { mapperCommand } from "./commands/mapper.ts";
 import { phCommand } from "./commands/ph.ts";
 import { diagramDistanceCommand } from "./commands/diagram-distance.ts";
 import { ckaCommand } from "./commands/cka.ts";
@@ -20,7 +21,7 @@ import { embedCommand } from "./commands/embed.ts";
 import { geodesicCommand } from "./commands/geodesic.ts";
 import type { Streams } from "./output.ts";
 
-export const COMMANDS: Command[] = [infoCommand, knnCommand, geodesicCommand, embedCommand, phCommand, diagramDistanceCommand, ckaCommand, somCommand, exampleCommand, reportCommand, serveCommand];
+export const COMMANDS: Command[] = [infoCommand, knnCommand, geodesicCommand, embedCommand, phCommand, diagramDistanceCommand, ckaCommand, mapperCommand, somCommand, exampleCommand, reportCommand, serveCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2;

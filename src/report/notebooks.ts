@@ -9,6 +9,8 @@ import type { RunOptions } from "../core/progress.ts";
 import { exploreReport, type ReportContext } from "./explore.ts";
 import { somCodes, somCodesDefaults } from "../analyses/som-codes.ts";
 import { somCodesReport } from "./som-codes.ts";
+import { layerTopology, layerTopologyDefaults } from "../analyses/layer-topology.ts";
+import { layerTopologyReport } from "./layer-topology.ts";
 import type { ReportSpec } from "./report.ts";
 import { mapperAnalysis, mapperAnalysisDefaults, type MapperAnalysisParams } from "../analyses/mapper.ts";
 import { mapperReport } from "./mapper.ts";
@@ -29,6 +31,16 @@ export const NOTEBOOK_REPORTS: Record<string, NotebookReport> = {
     async build(bundle, params, context, options) {
       const result = await explore(bundle, params, options);
       return exploreReport(bundle, result, context);
+    },
+  },
+  "layer-topology": {
+    question: "How far apart are a network's layers as persistence diagrams, and how does that compare with CKA?",
+    defaults: { layer: "", metric: "sliced", vectorize: layerTopologyDefaults.vectorize, samples: 500, sampling: "random", maxdim: 1, threshold: 1, normalize: "none", ckaDebiased: false, seed: layerTopologyDefaults.seed },
+    async build(bundle, params, context, options) {
+      const { layer, metric, ...rest } = params as { layer?: string; metric?: "sliced" | "bottleneck" | "wasserstein" } & Record<string, unknown>;
+      const result = await layerTopology(bundle, rest, options);
+      const chosen = layer || result.layers[0].name;
+      return layerTopologyReport(bundle, result, { layer: chosen, metric: metric ?? "sliced" }, context);
     },
   },
   "som-codes": {
