@@ -67,7 +67,7 @@ export function layoutGraph(nodes: MapperNodeSummary[], links: [number, number, 
     y0 = Math.min(y0, y - r); y1 = Math.max(y1, y + r);
   }
   const pad = 8;
-  const scale = Math.min(1.5, (width - 2 * pad) / Math.max(1e-9, x1 - x0), (height - 2 * pad) / Math.max(1e-9, y1 - y0));
+  const scale = Math.min(3, (width - 2 * pad) / Math.max(1e-9, x1 - x0), (height - 2 * pad) / Math.max(1e-9, y1 - y0));
   const cx = (x0 + x1) / 2;
   const cy = (y0 + y1) / 2;
   return sim.map(({ x = 0, y = 0 }) => ({ x: width / 2 + (x - cx) * scale, y: height / 2 + (y - cy) * scale }));
