@@ -17,10 +17,11 @@ import { isomap, type IsomapOptions } from "./isomap.ts";
 import { mda, type MdaOptions } from "./mda.ts";
 import { mds, type SmacofOptions } from "./mds.ts";
 import { pca, type PcaOptions } from "./pca.ts";
+import { phate, type PhateOptions } from "./phate.ts";
 import { tsne, type TsneOptions } from "./tsne.ts";
 import { umap, type UmapOptions } from "./umap.ts";
 
-export const EMBED_METHODS = ["pca", "mds", "isomap", "tsne", "umap", "mda"] as const;
+export const EMBED_METHODS = ["pca", "mds", "isomap", "tsne", "umap", "phate", "mda"] as const;
 export type EmbedMethod = (typeof EMBED_METHODS)[number];
 
 /** Options by method; "mda" also needs the network outputs that define its groups. */
@@ -30,6 +31,7 @@ export interface EmbedParams {
   isomap: IsomapOptions;
   tsne: TsneOptions;
   umap: UmapOptions;
+  phate: PhateOptions;
   mda: MdaOptions & { outputs: Matrix };
 }
 
@@ -72,6 +74,10 @@ export async function embed<M extends EmbedMethod>(
     case "umap": {
       const r = await umap(X, options);
       return { method, coordinates: r.coordinates, params: r.params, warnings: r.warnings };
+    }
+    case "phate": {
+      const r = await phate(X, options);
+      return { method, coordinates: r.embedding, params: { ...r.params, nLandmarks: r.nLandmarks, stress: r.stress }, warnings: r.warnings };
     }
     case "mda": {
       const { outputs, ...rest } = params as EmbedParams["mda"];

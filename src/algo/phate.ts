@@ -78,6 +78,13 @@ const EUCLIDEAN = 1;
 const KERNEL_ROWS = 64;
 /** Rows per gemm call: a progress checkpoint between calls. */
 const GEMM_ROWS = 32;
+/**
+ * Krylov basis for the landmark eigenvectors: 2 × nSvd vectors. The vectors only seed k-means
+ * (PHATE itself uses a randomized SVD with a few power iterations), so they need not converge.
+ */
+const LANCZOS_BASIS_FACTOR = 2;
+/** Lloyd iterations of the landmark k-means (PHATE's MiniBatchKMeans is approximate too). */
+const LANDMARK_KMEANS_ITERATIONS = 10;
 /** Householder steps per call. */
 const TRIDIAGONAL_STEPS = 32;
 
@@ -356,7 +363,7 @@ export function phateMemoryEstimate(n: number, nnz: number, p: Pick<PhateParams,
   // three m × m f64 power buffers, the f32 potential and distances, the f32 distances SMACOF uploads
   let bytes = 3 * 8 * m * m + 3 * 4 * m * m;
   if (n > p.nLandmark) {
-    const basis = Math.min(n, Math.max(3 * p.nSvd, p.nSvd + 50));
+    const basis = Math.min(n, LANCZOS_BASIS_FACTOR * p.nSvd);
     bytes += nnz * 12 * 3 + basis * n * 8 + n * p.nSvd * 12;
   }
   return bytes;
@@ -829,10 +836,10 @@ async function landmarkOperator(
     const symmetric = new Float64Array(K.values.length);
     for (let i = 0; i < n; i++) for (let e = K.rowPtr[i]; e < K.rowPtr[i + 1]; e++) symmetric[e] = K.values[e] / (root[i] * root[K.columns[e]]);
     const aValues = s.upload(symmetric, "symmetric affinity");
-    const progress = new ProgressTracker(run, "landmarks: spectral embedding", Math.min(n, 3 * nSvd));
+    const progress = new ProgressTracker(run, "landmarks: spectral embedding", Math.min(n, LANCZOS_BASIS_FACTOR * nSvd));
     const eig = await lanczosLargest(core, n, nSvd, (x, y) => core.kernels.phateSparseMatvec(rowPtr.ptr, columns.ptr, aValues.ptr, n, x, y), {
       tol: 1e-6,
-      maxBasis: Math.min(n, Math.max(3 * nSvd, nSvd + 50)),
+      maxBasis: Math.min(n, LANCZOS_BASIS_FACTOR * nSvd),
       seed: p.seed,
       progress,
     });
@@ -848,7 +855,7 @@ async function landmarkOperator(
     return { rows: n, cols: nSvd, data: coords } as Matrix;
   });
   // 3. k-means into L clusters (seeded; empty clusters are dropped).
-  const clusters = await kMeans(coordinates, { k: p.nLandmark, init: "random", nInit: 1, maxIter: 30, seed: p.seed, ...run, onProgress: run.onProgress && ((e) => run.onProgress!({ ...e, stage: "landmarks: k-means" })) });
+  const clusters = await kMeans(coordinates, { k: p.nLandmark, init: "random", nInit: 1, maxIter: LANDMARK_KMEANS_ITERATIONS, seed: p.seed, ...run, onProgress: run.onProgress && ((e) => run.onProgress!({ ...e, stage: "landmarks: k-means" })) });
   const used = new Int32Array(p.nLandmark).fill(-1);
   let L = 0;
   const labels = new Int32Array(n);

@@ -19,9 +19,10 @@ import { diagramDistanceCommand } from "./commands/diagram-distance.ts";
 import { ckaCommand } from "./commands/cka.ts";
 import { embedCommand } from "./commands/embed.ts";
 import { geodesicCommand } from "./commands/geodesic.ts";
+import { mphateCommand } from "./commands/mphate.ts";
 import type { Streams } from "./output.ts";
 
-export const COMMANDS: Command[] = [infoCommand, knnCommand, geodesicCommand, embedCommand, phCommand, diagramDistanceCommand, ckaCommand, mapperCommand, somCommand, exampleCommand, reportCommand, serveCommand];
+export const COMMANDS: Command[] = [infoCommand, knnCommand, geodesicCommand, embedCommand, phCommand, diagramDistanceCommand, ckaCommand, mapperCommand, somCommand, mphateCommand, exampleCommand, reportCommand, serveCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2;

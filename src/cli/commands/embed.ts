@@ -9,7 +9,7 @@ import { nested, terminalProgress, toCsv, toJson } from "../output.ts";
 export const embedCommand: Command = {
   spec: {
     name: "embed",
-    summary: "Embed the rows of a matrix in 2-D: PCA, metric MDS, Isomap, t-SNE, UMAP or MDA (seeded, reference defaults).",
+    summary: "Embed the rows of a matrix in 2-D: PCA, metric MDS, Isomap, t-SNE, UMAP, PHATE or MDA (seeded, reference defaults).",
     positionals: [{ name: "INPUT", description: "N × D matrix: .npy (N × … is flattened) or numeric .csv" }],
     options: {
       method: { type: "string", choices: EMBED_METHODS, placeholder: EMBED_METHODS.join("|"), description: "embedding method (required)" },
@@ -20,6 +20,9 @@ export const embedCommand: Command = {
       "min-dist": { type: "number", default: 0.1, description: "UMAP / MDA min_dist" },
       components: { type: "integer", default: 2, description: "output dimensions (pca, mds, isomap, umap); MDA and t-SNE give 2" },
       groups: { type: "string", default: "auto", description: "mda: number of groups, or auto (NumPy's 'auto' bins)" },
+      knn: { type: "integer", default: 5, description: "phate: neighbours of the alpha-decay bandwidth (PHATE knn)" },
+      decay: { type: "number", default: 40, description: "phate: alpha-decay exponent" },
+      gamma: { type: "number", default: 1, description: "phate: potential, 1 log, 0 square root, −1 none" },
       seed: { type: "integer", default: 42, description: "seed of every random draw" },
       out: { type: "string", placeholder: "FILE.npy", description: "write the N × d float32 coordinates here" },
       format: formatOption,
@@ -50,6 +53,7 @@ Examples:
     } else if (method === "pca") result = await embed(X, "pca", { nComponents }, run);
     else if (method === "mds") result = await embed(X, "mds", { nComponents, seed }, run);
     else if (method === "isomap") result = await embed(X, "isomap", { nNeighbors: k, nComponents, seed }, run);
+    else if (method === "phate") result = await embed(X, "phate", { knn: options.knn as number, decay: options.decay as number, gamma: options.gamma as number, nComponents, seed }, run);
     else if (method === "tsne") result = await embed(X, "tsne", { perplexity: options.perplexity as number, seed }, run);
     else result = await embed(X, "umap", { nNeighbors: k, minDist, nComponents, seed }, run);
     for (const w of result.warnings) stderr.write(`hidden-atlas embed: warning: ${w}\n`);

@@ -1,0 +1,434 @@
+/**
+ * The `mphate` analysis: Gigante et al., "Visualizing the PHATE of neural networks" (NeurIPS
+ * 2019), on bundles with training checkpoints (specs/mphate.md §3–§4):
+ *
+ * - training dynamics: the M-PHATE embedding of every traced hidden unit at every checkpoint,
+ *   with its epoch, layer, unit and most-active class (L1: argmax over classes of Σ|pre-activation|
+ *   over that class's trace samples, the demonstration script's norm);
+ * - generalisation: one embedding per run; visualisation variance (Σ over epochs of the trace of
+ *   the 2 × 2 covariance, ddof 1 as numpy.cov, of that epoch's points) against memorisation
+ *   error (final validation − training loss, from the bundle's meta) with Spearman ρ (the
+ *   paper: ρ < 0);
+ * - continual learning: at each task switch, k-means (k = 3 … 8, `arSeeds` seeds each) of the
+ *   embedded units at the last slice of task i and 3 slices into task i + 1; the mean adjusted
+ *   Rand index between the two partitions, against final accuracy;
+ * - baselines: PCA, t-SNE, Isomap and standard PHATE on the flattened tensor (no z-scoring,
+ *   the reference's "naive" set) beside M-PHATE, scored by intraslice and interslice
+ *   neighbour preservation against the raw trace at k = 10 and 40. The reference's multislice
+ *   DM/Isomap/t-SNE on the M-PHATE graph are not computed here.
+ *
+ * Output convention: embeddings follow PHATE ≥ 1.0 (centred, rotated, unit Frobenius norm
+ * before the Procrustes scale), so visualisation variance is a relative spread (spec §6.7).
+ */
+import { adjustedRandIndex, kMeans } from "../algo/clustering.ts";
+import { isomap } from "../algo/isomap.ts";
+import { spearman, pearson } from "../algo/metrics.ts";
+import { mostActiveClass, mphate, mphateDefaults, type MphateResult, type UnitTensor } from "../algo/mphate.ts";
+import { pca } from "../algo/pca.ts";
+import { phate } from "../algo/phate.ts";
+import { tsne } from "../algo/tsne.ts";
+import { HiddenAtlasError } from "../core/errors.ts";
+import type { Matrix } from "../core/matrix.ts";
+import { checkInteger, checkOptionNames } from "../core/params.ts";
+import type { RunOptions } from "../core/progress.ts";
+import { checkSeed } from "../core/random.ts";
+import type { AnalysisBundle } from "./columns.ts";
+
+export interface MphateStudyParams {
+  /** Checkpoint layers to trace; defaults to every layer of the first checkpoint. */
+  layers?: string[];
+  /** Keep every k-th checkpoint (the last one always kept). Default 1. */
+  epochStride?: number;
+  /** Keep every k-th unit of each layer. Default 1. */
+  unitStride?: number;
+  intrasliceKnn?: number;
+  intersliceKnn?: number;
+  decay?: number;
+  /** "auto" or a fixed diffusion time. */
+  t?: number | "auto";
+  gamma?: number;
+  nLandmark?: number;
+  seed?: number;
+}
+
+export const mphateStudyDefaults = {
+  layers: [] as string[],
+  epochStride: 1,
+  unitStride: 1,
+  intrasliceKnn: mphateDefaults.intrasliceKnn,
+  intersliceKnn: mphateDefaults.intersliceKnn,
+  decay: mphateDefaults.decay,
+  t: "auto" as number | "auto",
+  gamma: mphateDefaults.gamma,
+  nLandmark: mphateDefaults.nLandmark,
+  seed: mphateDefaults.seed,
+};
+
+export type ResolvedMphateStudyParams = typeof mphateStudyDefaults;
+
+export interface BundleTensor {
+  tensor: UnitTensor;
+  /** Epoch (checkpoint `epoch` field) of every kept slice. */
+  epochs: number[];
+  layerNames: string[];
+  /** Layer index and unit index within its layer of every tensor unit. */
+  unitLayer: Int32Array;
+  unitIndex: Int32Array;
+  /** Class of every trace sample (−1 without labels). */
+  traceLabels: Int32Array;
+}
+
+export interface DynamicsEmbedding {
+  name: string;
+  embedding: Matrix;
+  /** Per point (epoch-major): epoch number, layer index, unit index within its layer, most-active class. */
+  epoch: Float64Array;
+  layer: Int32Array;
+  unit: Int32Array;
+  mostActive: Int32Array;
+  layerNames: string[];
+  classNames: string[];
+  epochs: number[];
+  units: number;
+  t: number;
+  epsilon: number;
+  nLandmarks: number;
+  warnings: string[];
+}
+
+export function resolveMphateStudyParams(params: MphateStudyParams = {}): ResolvedMphateStudyParams {
+  checkOptionNames("mphate study", params, mphateStudyDefaults, []);
+  const p = { ...mphateStudyDefaults, ...params };
+  return {
+    ...p,
+    layers: [...p.layers],
+    epochStride: checkInteger("epochStride", p.epochStride, 1),
+    unitStride: checkInteger("unitStride", p.unitStride, 1),
+    seed: checkSeed(p.seed),
+  };
+}
+
+/** The units-over-training tensor of a bundle's checkpoints (layers stacked in order). */
+export function tensorFromBundle(bundle: AnalysisBundle, params: Pick<ResolvedMphateStudyParams, "layers" | "epochStride" | "unitStride">): BundleTensor {
+  const checkpoints = bundle.checkpoints ?? [];
+  if (checkpoints.length < 2) {
+    throw new HiddenAtlasError("E_PARAM", `${bundle.name} has ${checkpoints.length} checkpoint(s); M-PHATE needs a bundle with training checkpoints (manifest "checkpoints", at least 2)`);
+  }
+  const available = checkpoints[0].layers.map((l) => l.name);
+  const layerNames = params.layers.length ? params.layers : available;
+  for (const name of layerNames) {
+    if (!available.includes(name)) throw new HiddenAtlasError("E_PARAM", `invalid layers: ${JSON.stringify(name)} (the checkpoints hold ${available.join(", ")})`);
+  }
+  const kept: number[] = [];
+  for (let c = 0; c < checkpoints.length; c += params.epochStride) kept.push(c);
+  if (kept[kept.length - 1] !== checkpoints.length - 1) kept.push(checkpoints.length - 1);
+  const samples = checkpoints[0].layers.find((l) => l.name === layerNames[0])!.shape[0];
+  const unitLayer: number[] = [];
+  const unitIndex: number[] = [];
+  for (const [li, name] of layerNames.entries()) {
+    const layer = checkpoints[0].layers.find((l) => l.name === name)!;
+    const width = layer.data.length / samples;
+    for (let u = 0; u < width; u += params.unitStride) {
+      unitLayer.push(li);
+      unitIndex.push(u);
+    }
+  }
+  const m = unitLayer.length;
+  const data = new Float32Array(kept.length * m * samples);
+  for (const [tau, c] of kept.entries()) {
+    const byName = new Map(checkpoints[c].layers.map((l) => [l.name, l]));
+    for (let q = 0; q < m; q++) {
+      const layer = byName.get(layerNames[unitLayer[q]]);
+      if (!layer || layer.shape[0] !== samples) {
+        throw new HiddenAtlasError("E_SHAPE_MISMATCH", `checkpoint ${checkpoints[c].epoch} of ${bundle.name}: layer ${layerNames[unitLayer[q]]} is missing or does not hold ${samples} trace samples`);
+      }
+      const width = layer.data.length / samples;
+      const u = unitIndex[q];
+      for (let s = 0; s < samples; s++) data[(tau * m + q) * samples + s] = layer.data[s * width + u];
+    }
+  }
+  const traceLabels = new Int32Array(samples).fill(-1);
+  if (bundle.labels) {
+    for (let s = 0; s < samples; s++) traceLabels[s] = bundle.trace ? bundle.labels[bundle.trace[s]] : bundle.labels[s];
+  }
+  return {
+    tensor: { epochs: kept.length, units: m, samples, data },
+    epochs: kept.map((c) => checkpoints[c].epoch),
+    layerNames,
+    unitLayer: Int32Array.from(unitLayer),
+    unitIndex: Int32Array.from(unitIndex),
+    traceLabels,
+  };
+}
+
+function embedOptions(p: ResolvedMphateStudyParams, run: RunOptions) {
+  return { intrasliceKnn: p.intrasliceKnn, intersliceKnn: p.intersliceKnn, decay: p.decay, t: p.t, gamma: p.gamma, nLandmark: p.nLandmark, seed: p.seed, ...run };
+}
+
+/** M-PHATE of one bundle, with the labels every figure colours by. */
+export async function trainingDynamics(bundle: AnalysisBundle, params: MphateStudyParams = {}, run: RunOptions = {}): Promise<DynamicsEmbedding> {
+  const p = resolveMphateStudyParams(params);
+  const bt = tensorFromBundle(bundle, p);
+  const result = await mphate(bt.tensor, embedOptions(p, run));
+  return describe(bundle, bt, result);
+}
+
+function describe(bundle: AnalysisBundle, bt: BundleTensor, result: MphateResult): DynamicsEmbedding {
+  const N = bt.tensor.epochs * bt.tensor.units;
+  const classes = bundle.classNames?.length ?? (bt.traceLabels.length ? Math.max(...bt.traceLabels) + 1 : 0);
+  const mostActive = classes > 0 && bt.traceLabels.every((l) => l >= 0) ? mostActiveClass(bt.tensor, bt.traceLabels, classes, "l1") : new Int32Array(N).fill(-1);
+  const epoch = new Float64Array(N);
+  const layer = new Int32Array(N);
+  const unit = new Int32Array(N);
+  for (let q = 0; q < N; q++) {
+    epoch[q] = bt.epochs[result.epoch[q]];
+    layer[q] = bt.unitLayer[result.unit[q]];
+    unit[q] = bt.unitIndex[result.unit[q]];
+  }
+  return {
+    name: bundle.name,
+    embedding: result.embedding,
+    epoch,
+    layer,
+    unit,
+    mostActive,
+    layerNames: bt.layerNames,
+    classNames: bundle.classNames ?? Array.from({ length: classes }, (_, c) => String(c)),
+    epochs: bt.epochs,
+    units: bt.tensor.units,
+    t: result.t,
+    epsilon: result.epsilon,
+    nLandmarks: result.nLandmarks,
+    warnings: result.warnings,
+  };
+}
+
+/** Σ over epochs of trace(cov) of that epoch's embedded points (numpy.cov, ddof 1). */
+export function visualizationVariance(run: Pick<DynamicsEmbedding, "embedding" | "epochs" | "units">): number {
+  const { embedding: Y, units } = run;
+  const dim = Y.cols;
+  let total = 0;
+  for (let tau = 0; tau < run.epochs.length; tau++) {
+    for (let c = 0; c < dim; c++) {
+      let mean = 0;
+      for (let i = 0; i < units; i++) mean += Y.data[(tau * units + i) * dim + c];
+      mean /= units;
+      let v = 0;
+      for (let i = 0; i < units; i++) v += (Y.data[(tau * units + i) * dim + c] - mean) ** 2;
+      total += v / (units - 1);
+    }
+  }
+  return total;
+}
+
+export interface GeneralizationRun extends DynamicsEmbedding {
+  variant: string;
+  visualizationVariance: number;
+  memorizationError: number;
+  trainLoss: number;
+  validationLoss: number;
+}
+
+export interface GeneralizationStudy {
+  runs: GeneralizationRun[];
+  /** Spearman ρ between visualisation variance and memorisation error over the runs. */
+  spearman: number;
+}
+
+const metaNumber = (bundle: AnalysisBundle, key: string): number => {
+  const v = bundle.meta?.[key];
+  return typeof v === "number" ? v : NaN;
+};
+
+export async function generalizationStudy(bundles: AnalysisBundle[], params: MphateStudyParams = {}, run: RunOptions = {}): Promise<GeneralizationStudy> {
+  const p = resolveMphateStudyParams(params);
+  const runs: GeneralizationRun[] = [];
+  for (const [r, bundle] of bundles.entries()) {
+    const bt = tensorFromBundle(bundle, p);
+    const onProgress = run.onProgress && ((e: { stage: string; done: number; total: number }) => run.onProgress!({ ...e, stage: `${bundle.name} (${r + 1}/${bundles.length}): ${e.stage}` }));
+    const result = await mphate(bt.tensor, embedOptions(p, { signal: run.signal, onProgress }));
+    const d = describe(bundle, bt, result);
+    runs.push({
+      ...d,
+      variant: typeof bundle.meta?.variant === "string" ? bundle.meta.variant : bundle.name,
+      visualizationVariance: visualizationVariance(d),
+      memorizationError: metaNumber(bundle, "memorizationError"),
+      trainLoss: metaNumber(bundle, "trainLoss"),
+      validationLoss: metaNumber(bundle, "validationLoss"),
+    });
+  }
+  const valid = runs.filter((r) => Number.isFinite(r.memorizationError));
+  return { runs, spearman: valid.length >= 3 ? spearman(valid.map((r) => r.visualizationVariance), valid.map((r) => r.memorizationError)) : NaN };
+}
+
+export interface TaskSwitch {
+  /** Training step of the switch, and the two slices compared (checkpoint epochs). */
+  step: number;
+  before: number;
+  after: number;
+  /** Mean ARI over k = 3 … 8 and the seeds. */
+  ari: number;
+}
+
+export interface ContinualRun extends DynamicsEmbedding {
+  rehearsal: boolean;
+  switches: TaskSwitch[];
+  meanAri: number;
+  finalAccuracy: number;
+  earlyTasksAccuracy: number;
+  taskSwitchSteps: number[];
+}
+
+export interface ContinualStudy {
+  runs: ContinualRun[];
+  /** Pearson correlation of mean ARI with final accuracy over the runs (NaN under 3 runs). */
+  pearson: number;
+  params: { ks: number[]; seeds: number; sliceOffset: number };
+}
+
+/** Slices after the switch the "after" partition is taken at (m_phate task_switch_plot.py: +3). */
+const SLICE_OFFSET = 3;
+const ARI_KS = [3, 4, 5, 6, 7, 8];
+
+/** Mean ARI between k-means partitions of the units at two slices (k = 3 … 8, `seeds` seeds). */
+export async function switchAri(embedding: Matrix, units: number, before: number, after: number, seeds: number, baseSeed: number): Promise<number> {
+  const slice = (tau: number): Matrix => ({ rows: units, cols: embedding.cols, data: embedding.data.slice(tau * units * embedding.cols, (tau + 1) * units * embedding.cols) });
+  const a = slice(before);
+  const b = slice(after);
+  let total = 0;
+  let count = 0;
+  for (const k of ARI_KS) {
+    if (k >= units) continue;
+    for (let s = 0; s < seeds; s++) {
+      const seed = baseSeed + 1000 * k + s;
+      const la = (await kMeans(a, { k, seed })).labels;
+      const lb = (await kMeans(b, { k, seed })).labels;
+      total += adjustedRandIndex(la, lb);
+      count++;
+    }
+  }
+  return total / count;
+}
+
+export async function continualStudy(bundles: AnalysisBundle[], params: MphateStudyParams & { ariSeeds?: number } = {}, run: RunOptions = {}): Promise<ContinualStudy> {
+  const { ariSeeds = 20, ...rest } = params;
+  const seeds = checkInteger("ariSeeds", ariSeeds, 1, 1000);
+  const p = resolveMphateStudyParams(rest);
+  const runs: ContinualRun[] = [];
+  for (const [r, bundle] of bundles.entries()) {
+    const steps = Array.isArray(bundle.meta?.taskSwitchSteps) ? (bundle.meta!.taskSwitchSteps as number[]) : [];
+    if (steps.length < 2) throw new HiddenAtlasError("E_PARAM", `${bundle.name}: meta.taskSwitchSteps (the training steps at which tasks switch) is missing; continual learning needs it`);
+    // Keep every checkpoint (the switch slices must exist); stride applies to units only.
+    const bt = tensorFromBundle(bundle, { ...p, epochStride: 1 });
+    const onProgress = run.onProgress && ((e: { stage: string; done: number; total: number }) => run.onProgress!({ ...e, stage: `${bundle.name} (${r + 1}/${bundles.length}): ${e.stage}` }));
+    const result = await mphate(bt.tensor, embedOptions(p, { signal: run.signal, onProgress }));
+    const d = describe(bundle, bt, result);
+    const switches: TaskSwitch[] = [];
+    for (const step of steps.slice(1)) {
+      const before = bt.epochs.indexOf(step);
+      if (before < 0) continue;
+      const after = Math.min(bt.epochs.length - 1, before + SLICE_OFFSET);
+      switches.push({ step, before: bt.epochs[before], after: bt.epochs[after], ari: await switchAri(d.embedding, bt.tensor.units, before, after, seeds, p.seed) });
+    }
+    runs.push({
+      ...d,
+      rehearsal: bundle.meta?.rehearsal === true,
+      switches,
+      meanAri: switches.reduce((s, x) => s + x.ari, 0) / Math.max(1, switches.length),
+      finalAccuracy: metaNumber(bundle, "finalTestAccuracy"),
+      earlyTasksAccuracy: metaNumber(bundle, "earlyTasksFinalAccuracy"),
+      taskSwitchSteps: steps,
+    });
+  }
+  return {
+    runs,
+    pearson: runs.length >= 3 ? pearson(runs.map((r) => r.meanAri), runs.map((r) => r.finalAccuracy)) : NaN,
+    params: { ks: ARI_KS, seeds, sliceOffset: SLICE_OFFSET },
+  };
+}
+
+export interface BaselineScore {
+  method: string;
+  /** What it was run on. */
+  input: string;
+  intraslice: { k10: number; k40: number };
+  interslice: { k10: number; k40: number };
+  embedding: Matrix;
+}
+
+export interface BaselineStudy {
+  name: string;
+  epochs: number[];
+  units: number;
+  scores: BaselineScore[];
+  /** What was not computed, and why. */
+  notes: string[];
+}
+
+/** Mean fraction of shared k nearest neighbours between X and Y rows, over groups of rows. */
+export function neighborPreservation(X: Matrix, Y: Matrix, groups: Int32Array[], k: number): number {
+  const knnIn = (M: Matrix, rows: Int32Array, i: number, kk: number): Set<number> => {
+    const d: [number, number][] = [];
+    for (const j of rows) {
+      if (j === i) continue;
+      let s = 0;
+      for (let c = 0; c < M.cols; c++) s += (M.data[i * M.cols + c] - M.data[j * M.cols + c]) ** 2;
+      d.push([s, j]);
+    }
+    d.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    return new Set(d.slice(0, kk).map((x) => x[1]));
+  };
+  let total = 0;
+  let count = 0;
+  for (const rows of groups) {
+    const kk = Math.min(k, rows.length - 1);
+    if (kk < 1) continue;
+    for (const i of rows) {
+      const a = knnIn(X, rows, i, kk);
+      const b = knnIn(Y, rows, i, kk);
+      let shared = 0;
+      for (const j of a) if (b.has(j)) shared++;
+      total += shared / kk;
+      count++;
+    }
+  }
+  return total / count;
+}
+
+/**
+ * M-PHATE beside PCA, t-SNE, Isomap and PHATE of the flattened raw tensor, scored by intraslice
+ * (units within an epoch) and interslice (a unit across epochs) neighbour preservation.
+ */
+export async function baselineStudy(bundle: AnalysisBundle, params: MphateStudyParams = {}, run: RunOptions = {}): Promise<BaselineStudy> {
+  const p = resolveMphateStudyParams(params);
+  const bt = tensorFromBundle(bundle, p);
+  const { epochs: n, units: m, samples } = bt.tensor;
+  const raw: Matrix = { rows: n * m, cols: samples, data: bt.tensor.data };
+  const intra = Array.from({ length: n }, (_, tau) => Int32Array.from({ length: m }, (_, i) => tau * m + i));
+  const inter = Array.from({ length: m }, (_, i) => Int32Array.from({ length: n }, (_, tau) => tau * m + i));
+  const stage = (name: string) => run.onProgress && ((e: { stage: string; done: number; total: number }) => run.onProgress!({ ...e, stage: `${name}: ${e.stage}` }));
+  const opts = (name: string) => ({ signal: run.signal, onProgress: stage(name) });
+  const embeddings: { method: string; input: string; embedding: Matrix }[] = [];
+  embeddings.push({ method: "M-PHATE", input: "multislice graph (z-scored)", embedding: (await mphate(bt.tensor, embedOptions(p, opts("M-PHATE")))).embedding });
+  embeddings.push({ method: "PCA", input: "flattened raw tensor", embedding: (await pca(raw, { nComponents: 2, ...opts("PCA") })).scores });
+  embeddings.push({ method: "t-SNE", input: "flattened raw tensor", embedding: (await tsne(raw, { seed: p.seed, ...opts("t-SNE") })).coordinates });
+  embeddings.push({ method: "Isomap", input: "flattened raw tensor", embedding: (await isomap(raw, { seed: p.seed, ...opts("Isomap") })).coordinates });
+  embeddings.push({ method: "PHATE", input: "flattened raw tensor", embedding: (await phate(raw, { seed: p.seed, nLandmark: p.nLandmark, ...opts("PHATE") })).embedding });
+  const scores = embeddings.map(({ method, input, embedding }) => ({
+    method,
+    input,
+    embedding,
+    intraslice: { k10: neighborPreservation(raw, embedding, intra, 10), k40: neighborPreservation(raw, embedding, intra, 40) },
+    interslice: { k10: neighborPreservation(raw, embedding, inter, 10), k40: neighborPreservation(raw, embedding, inter, 40) },
+  }));
+  return {
+    name: bundle.name,
+    epochs: bt.epochs,
+    units: m,
+    scores,
+    notes: [
+      "Multislice baselines of the reference script (diffusion maps, Isomap and t-SNE on the M-PHATE graph) are not computed.",
+      ...(n - 1 < 40 ? [`k = 40 interslice is capped at epochs − 1 = ${n - 1}.`] : []),
+    ],
+  };
+}

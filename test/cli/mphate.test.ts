@@ -1,0 +1,87 @@
+/**
+ * The `mphate` command and `embed --method phate`: the printed embedding equals the library's,
+ * the outputs' shapes, and usage errors.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { mphate } from "../../src/algo/mphate.ts";
+import { phate } from "../../src/algo/phate.ts";
+import { main } from "../../src/cli/main.ts";
+import { readNpy, writeNpy } from "../../src/io/npy.ts";
+import { mulberry32 } from "../helpers.ts";
+
+async function run(...argv: string[]) {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(argv, {
+    stdout: { write: (t: string) => (stdout += t) },
+    stderr: { write: (t: string) => (stderr += t), isTTY: false },
+  });
+  return { code, stdout, stderr };
+}
+
+const dir = mkdtempSync(join(tmpdir(), "atlas-mphate-cli-"));
+const random = mulberry32(3);
+const [epochs, units, samples] = [6, 10, 8];
+const data = Float32Array.from({ length: epochs * units * samples }, () => random() * 2 - 1);
+const tensorPath = join(dir, "tensor.npy");
+writeFileSync(tensorPath, writeNpy({ shape: [epochs, units, samples], data }));
+
+describe("hidden-atlas mphate", () => {
+  it("writes the library's embedding (epoch-major) and the (epoch, unit) labels", async () => {
+    const out = join(dir, "coords.npy");
+    const labels = join(dir, "labels.npy");
+    const { code, stdout, stderr } = await run("mphate", tensorPath, "--interslice-knn", "3", "--out", out, "--out-labels", labels);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout);
+    expect(summary).toMatchObject({ points: 60, epochs: 6, units: 10, samples: 8, landmarks: null, out });
+    expect(summary.params).toMatchObject({ intersliceKnn: 3, intrasliceKnn: 2, gamma: 0, decay: 5 });
+    const coords = readNpy(readFileSync(out), out);
+    expect(coords.shape).toEqual([60, 2]);
+    const expected = await mphate({ epochs, units, samples, data }, { intersliceKnn: 3 });
+    expect(Array.from(coords.data as Float32Array)).toEqual(Array.from(expected.embedding.data));
+    const l = readNpy(readFileSync(labels), labels);
+    expect(Array.from((l.data as Int32Array).slice(2 * 11, 2 * 11 + 2))).toEqual([1, 1]);
+  });
+
+  it("reads a bundle's checkpoints; clamps interslice κ with a warning", async () => {
+    const bundle = new URL("../../data/examples/digits-generalization-vanilla.zip", import.meta.url).pathname;
+    const { code, stdout } = await run("mphate", bundle, "--epoch-stride", "4", "--t", "8", "--format", "json");
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout);
+    expect(out.units).toBe(96);
+    expect(out.epochs).toBe(6); // 21 checkpoints: indices 0, 4, …, 20 (the last)
+    expect(out.t).toBe(8);
+    expect(out.params.intersliceKnn).toBe(5);
+    expect(out.warnings.join(" ")).toMatch(/clamped to epochs − 1 = 5/);
+    expect(out.coordinates).toHaveLength(6 * 96);
+  });
+
+  it("refuses a 2-d array and a bad --t with the right exit codes", async () => {
+    const flat = join(dir, "flat.npy");
+    writeFileSync(flat, writeNpy({ shape: [10, 4], data: new Float32Array(40) }));
+    const a = await run("mphate", flat);
+    expect(a.code).toBe(1);
+    expect(a.stderr).toMatch(/E_SHAPE_MISMATCH: .*expected epochs × units × samples/);
+    const b = await run("mphate", tensorPath, "--t", "soon");
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/--t expects "auto" or a positive integer/);
+  });
+});
+
+describe("hidden-atlas embed --method phate", () => {
+  it("prints the library's PHATE embedding", async () => {
+    const X = { rows: 60, cols: 5, data: Float32Array.from({ length: 300 }, () => random()) };
+    const path = join(dir, "x.npy");
+    writeFileSync(path, writeNpy({ shape: [60, 5], data: X.data }));
+    const { code, stdout } = await run("embed", path, "--method", "phate", "--knn", "4", "--gamma", "0");
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout);
+    const expected = await phate(X, { knn: 4, gamma: 0 });
+    expect(out.coordinates.flat()).toEqual(Array.from(expected.embedding.data));
+    expect(out.params).toMatchObject({ knn: 4, gamma: 0, decay: 40, t: expected.t });
+  });
+});
