@@ -5,13 +5,14 @@
 import { writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { distanceBenchmark } from "./distance.ts";
+import { embedBenchmark } from "./embed.ts";
 import { formatRows, type Benchmark, type BenchRow } from "./harness.ts";
 import { knnBenchmark } from "./knn.ts";
 import { mapperBenchmark } from "./mapper.ts";
 import { nnBenchmark } from "./nn.ts";
 import { somBenchmark } from "./som.ts";
 
-const BENCHMARKS: Benchmark[] = [distanceBenchmark, knnBenchmark, nnBenchmark, somBenchmark, mapperBenchmark];
+const BENCHMARKS: Benchmark[] = [distanceBenchmark, knnBenchmark, nnBenchmark, somBenchmark, mapperBenchmark, embedBenchmark];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !BENCHMARKS.some((b) => b.name === w));

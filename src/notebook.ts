@@ -38,3 +38,8 @@ export { mapperReport, mapperFindings, purityRows, layerSummaryTable, nodeClassT
 export { layerTopologyDefaults, LAYER_DISTANCE_METRICS } from "./analyses/layer-topology.ts";
 export { barcode, persistencePlot, layerHeatmap, sensitivityCurves } from "./views/topology.ts";
 export { layerTopologyReport, layerTopologyFindings, layerTable, matrixTable, sensitivityTable, LAYER_TOPOLOGY_CLAIMS, METRIC_LABELS } from "./report/layer-topology.ts";
+export { mdaAnalysisDefaults, MDA_METHODS } from "./analyses/mda.ts";
+export { mdaReport, correlationTable, mdaFindings, colourColumn, METHOD_LABELS, MDA_CLAIMS } from "./report/mda.ts";
+export { mphateStudyDefaults } from "./analyses/mphate.ts";
+export { mphateScatter, generalizationGrid, varianceVsMemorization, switchAriChart, MPHATE_COLOR_BY } from "./views/mphate.ts";
+export { mphateReport, dynamicsFindings, generalizationFindings, continualFindings, generalizationTable, continualTable, baselineTable, MPHATE_CLAIMS } from "./report/mphate.ts";

@@ -12,9 +12,14 @@ import { somCodesReport } from "./som-codes.ts";
 import { layerTopology, layerTopologyDefaults } from "../analyses/layer-topology.ts";
 import { layerTopologyReport } from "./layer-topology.ts";
 import type { ReportSpec } from "./report.ts";
+import { mphateStudyDefaults, resolveMphateStudyParams, trainingDynamics } from "../analyses/mphate.ts";
+import { mphateReport } from "./mphate.ts";
+import type { MphateColorBy } from "../views/mphate.ts";
 import { mapperAnalysis, mapperAnalysisDefaults, type MapperAnalysisParams } from "../analyses/mapper.ts";
 import { mapperReport } from "./mapper.ts";
 import type { NodeColoring } from "../views/mapper.ts";
+import { mda, mdaAnalysisDefaults, type MdaAnalysisParams } from "../analyses/mda.ts";
+import { mdaReport } from "./mda.ts";
 
 export interface NotebookReport {
   /** One line: the question the notebook answers. */
@@ -25,6 +30,16 @@ export interface NotebookReport {
 }
 
 export const NOTEBOOK_REPORTS: Record<string, NotebookReport> = {
+  mda: {
+    question: "What does the feature continuum of a regression network look like, layer by layer, before and after training, in MDA beside t-SNE, UMAP, PCA and Isomap?",
+    defaults: { layer: "", points: 600, vectorize: mdaAnalysisDefaults.vectorize, k: mdaAnalysisDefaults.k, groups: "auto", components: mdaAnalysisDefaults.components, iterations: mdaAnalysisDefaults.iterations, perplexity: mdaAnalysisDefaults.perplexity, nNeighbors: mdaAnalysisDefaults.nNeighbors, isomapNeighbors: mdaAnalysisDefaults.isomapNeighbors, seed: mdaAnalysisDefaults.seed },
+    async build(bundle, params, context, options) {
+      const { layer, points, groups, ...rest } = params as { layer?: string; points?: number; groups?: string | number } & Record<string, unknown>;
+      const chosen = layer || bundle.layers[bundle.layers.length - 2]?.name || bundle.layers[0].name;
+      const result = await mda(bundle, { ...(rest as MdaAnalysisParams), layers: [chosen], maxPoints: points ?? 600, groups: groups === undefined || groups === "auto" ? "auto" : Number(groups) }, options);
+      return mdaReport(bundle, result, { layer: chosen }, context);
+    },
+  },
   explore: {
     question: "What does a layer look like at a glance, and which inputs sit next to each other in it?",
     defaults: exploreDefaults,
@@ -41,6 +56,16 @@ export const NOTEBOOK_REPORTS: Record<string, NotebookReport> = {
       const result = await layerTopology(bundle, rest, options);
       const chosen = layer || result.layers[0].name;
       return layerTopologyReport(bundle, result, { layer: chosen, metric: metric ?? "sliced" }, context);
+    },
+  },
+  mphate: {
+    question: "How do hidden units evolve over training, as one Multislice PHATE embedding of every unit at every checkpoint?",
+    defaults: { colorBy: "epoch", epochStride: 1, unitStride: 1, intrasliceKnn: mphateStudyDefaults.intrasliceKnn, intersliceKnn: mphateStudyDefaults.intersliceKnn, decay: mphateStudyDefaults.decay, t: "auto", gamma: mphateStudyDefaults.gamma, nLandmark: mphateStudyDefaults.nLandmark, seed: mphateStudyDefaults.seed },
+    async build(bundle, params, context, options) {
+      const { colorBy, t, ...rest } = params as { colorBy?: MphateColorBy; t?: string | number } & Record<string, unknown>;
+      const p = resolveMphateStudyParams({ ...rest, t: t === undefined || t === "auto" ? "auto" : Number(t) });
+      const dynamics = await trainingDynamics(bundle, p, options);
+      return mphateReport(bundle, { dynamics }, p, { colorBy: colorBy ?? "epoch" }, context);
     },
   },
   "som-codes": {

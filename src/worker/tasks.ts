@@ -9,6 +9,7 @@ import { exploreNeighbors, exploreProjection } from "../analyses/explore.ts";
 import { somCodes, type SomCodesParams } from "../analyses/som-codes.ts";
 import { layerTopology, type LayerTopologyParams } from "../analyses/layer-topology.ts";
 import type { AnalysisBundle } from "../analyses/columns.ts";
+import { mdaColour, mdaPanel, mdaSamples, resolveMdaParams, type MdaAnalysisParams, type MdaStage } from "../analyses/mda.ts";
 import { graphParams, mapperMatrix, resolveMapperParams, summarizeGraph, type MapperAnalysisParams } from "../analyses/mapper.ts";
 import { MapperSpace } from "../algo/mapper/mapper.ts";
 import type { Matrix } from "../core/matrix.ts";
@@ -18,6 +19,7 @@ import { HiddenAtlasError } from "../core/errors.ts";
 import { zipBundle } from "../io/bundle-write.ts";
 import type { NdArray } from "../io/ndarray.ts";
 import type { Task, TaskContext } from "./host.ts";
+import { baselineStudy, continualStudy, generalizationStudy, trainingDynamics, type MphateStudyParams } from "../analyses/mphate.ts";
 
 /** The most recent kNN index, reused while the same matrix and metric are queried. */
 let cachedIndex: { matrix: Matrix; metric: Metric; index: KnnIndex } | null = null;
@@ -87,6 +89,16 @@ export const tasks: Record<string, Task> = {
     return results.map((r) => ({ name: r.name, summary: r.summary, zip: zipBundle(r.bundle) }));
   }) as Task,
 
+  /** The mphate analysis: training dynamics of one bundle, the generalisation and continual studies over several, baselines. */
+  "mphate.dynamics": (async (args: { key: string; params: MphateStudyParams }, context: TaskContext) =>
+    trainingDynamics(context.get<AnalysisBundle>(args.key), args.params, runOptions(context))) as Task,
+  "mphate.generalization": (async (args: { keys: string[]; params: MphateStudyParams }, context: TaskContext) =>
+    generalizationStudy(args.keys.map((k) => context.get<AnalysisBundle>(k)), args.params, runOptions(context))) as Task,
+  "mphate.continual": (async (args: { keys: string[]; params: MphateStudyParams & { ariSeeds?: number } }, context: TaskContext) =>
+    continualStudy(args.keys.map((k) => context.get<AnalysisBundle>(k)), args.params, runOptions(context))) as Task,
+  "mphate.baselines": (async (args: { key: string; params: MphateStudyParams }, context: TaskContext) =>
+    baselineStudy(context.get<AnalysisBundle>(args.key), args.params, runOptions(context))) as Task,
+
   /** The som-codes analysis of a bundle kept with `put`. */
   somCodes: (async (args: { key: string; params: SomCodesParams }, context: TaskContext) =>
     somCodes(context.get<AnalysisBundle>(args.key), args.params, runOptions(context))) as Task,
@@ -108,6 +120,16 @@ export const tasks: Record<string, Task> = {
     const graph = await space.graph(graphParams(bundle, p), runOptions(context));
     // Copies: the host transfers result buffers, and the cached ones must stay usable.
     return { ...summarizeGraph(bundle, args.layer, X, graph), autoEps, preparedRadius, scores: { ...scores, data: scores.data.slice() }, explained: explained.slice() };
+  }) as Task,
+
+  /** One layer × stage of the mda analysis (all its methods' layouts and scores), with the samples and their colour. */
+  "mda.panel": (async (args: { key: string; layer: string; stage: MdaStage; params: MdaAnalysisParams }, context: TaskContext) => {
+    const bundle = context.get<AnalysisBundle>(args.key);
+    const p = resolveMdaParams(bundle, { ...args.params, layers: [args.layer], stages: [args.stage] });
+    const samples = await mdaSamples(bundle, p);
+    const notes: string[] = [];
+    const panel = await mdaPanel(bundle, args.layer, args.stage, p, samples, runOptions(context), notes);
+    return { panel, samples, colour: await mdaColour(bundle, samples), params: p, notes };
   }) as Task,
 
   "explore.neighbors": (async (args: MatrixArg & { point: number; k: number; metric: "euclidean" | "cosine" }, context: TaskContext) =>

@@ -1,0 +1,69 @@
+/**
+ * End-to-end: the mda notebook in Chromium on a regression bundle (digits-rotation, before and
+ * after training) and a classification bundle (digits-cnn, with 5-NN accuracy). Moving the layer
+ * select recomputes and redraws every layout; no page error, no request off the machine.
+ */
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launch, serveSite, watchedPage } from "./browser.ts";
+
+let server: Awaited<ReturnType<typeof serveSite>>;
+let browser: Browser;
+
+beforeAll(async () => {
+  server = await serveSite();
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function settled(page: Page) {
+  await page.waitForLoadState("networkidle");
+  await page.waitForFunction(() => !document.querySelector(".observablehq--running, .observablehq--pending"));
+}
+
+/** The dots of every scatter in one row of layouts (row 0: after training, row 1: before). */
+const rowMarkup = (page: Page, row: number) =>
+  page.locator(".mda-row").nth(row).evaluate((el) => [...el.querySelectorAll("svg circle")].map((c) => `${c.getAttribute("cx")},${c.getAttribute("cy")}`).join(";"));
+
+describe("mda notebook", () => {
+  it("digits-rotation: five layouts before and after training; the layer select redraws them", { timeout: 400_000 }, async () => {
+    const { page, errors, external } = await watchedPage(browser);
+    await page.goto(server.url + "mda.html?data=digits-rotation&layer=fc&points=200&iterations=30");
+    await page.locator("h3.mda-stage", { hasText: "fc after training" }).waitFor({ timeout: 200_000 });
+    await page.locator("h3.mda-stage", { hasText: "fc before training" }).waitFor({ timeout: 200_000 });
+    await settled(page);
+    expect(await page.locator(".mda-row").count()).toBe(2);
+    expect(await page.locator(".mda-row").first().locator("svg").count()).toBeGreaterThanOrEqual(5);
+    const table = await page.locator("table").first().innerText();
+    expect(table).toMatch(/MDA r \(ρ\)/);
+    expect(table).toMatch(/before training/);
+    const before = await rowMarkup(page, 0);
+    expect(before.length).toBeGreaterThan(100);
+    await page.screenshot({ path: "test/.tmp/mda-rotation.png", fullPage: true });
+
+    await page.locator("form", { hasText: "Layer" }).locator("select").first().selectOption({ label: "block3" });
+    await page.locator("h3.mda-stage", { hasText: "block3 after training" }).waitFor({ timeout: 200_000 });
+    await settled(page);
+    expect(page.url()).toMatch(/layer=block3/);
+    const after = await rowMarkup(page, 0);
+    expect(after.length).toBeGreaterThan(100);
+    expect(after).not.toBe(before);
+    expect(errors).toEqual([]);
+    expect(external).toEqual([]);
+  });
+
+  it("digits-cnn: classification layouts with 5-NN accuracy", { timeout: 300_000 }, async () => {
+    const { page, errors, external } = await watchedPage(browser);
+    await page.goto(server.url + "mda.html?data=digits-cnn&layer=gap&points=200&iterations=30");
+    await page.locator("h3.mda-stage", { hasText: "gap after training" }).waitFor({ timeout: 200_000 });
+    await settled(page);
+    expect(await page.locator("h3.mda-stage").count()).toBe(1);
+    expect(await page.locator("table").first().innerText()).toMatch(/5-NN acc/);
+    await page.screenshot({ path: "test/.tmp/mda-cnn.png", fullPage: true });
+    expect(errors).toEqual([]);
+    expect(external).toEqual([]);
+  });
+});
