@@ -41,3 +41,32 @@ export function radiusNeighbors(base: usize, nBase: i32, queries: usize, q0: i32
   }
   return written;
 }
+
+// The whole ε-graph of a cloud, using its symmetry: for rows [r0, r1), every pair (i, j) with
+// j > i and squared distance ≤ epsSquared, in (i, j) ascending order, written to outI, outJ,
+// outSquared (capacity entries each). Only columns j ≥ r0 are computed, so a full pass costs
+// half the distances of one radius query per row. Returns the pairs written, or −1 when
+// `capacity` would be exceeded. `scratch` holds TILE_ROWS · n floats.
+export function radiusPairsUpper(base: usize, n: i32, d: i32, r0: i32, r1: i32, epsSquared: f32, outI: usize, outJ: usize, outSquared: usize, capacity: i32, scratch: usize): i32 {
+  let written = 0;
+  for (let t0 = r0; t0 < r1; t0 += TILE_ROWS) {
+    const t1 = min(t0 + TILE_ROWS, r1);
+    const width = n - t0;
+    squaredDistanceTile(base, base, d, t0, t1, t0, n, scratch, width);
+    for (let i = t0; i < t1; i++) {
+      const row = scratch + ((<usize>((i - t0) * width)) << 2);
+      for (let j = i + 1; j < n; j++) {
+        const s = load<f32>(row + ((<usize>(j - t0)) << 2));
+        if (s <= epsSquared) {
+          if (written >= capacity) return -1;
+          const at = (<usize>written) << 2;
+          store<i32>(outI + at, i);
+          store<i32>(outJ + at, j);
+          store<f32>(outSquared + at, s);
+          written++;
+        }
+      }
+    }
+  }
+  return written;
+}

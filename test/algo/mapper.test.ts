@@ -115,6 +115,21 @@ describe("Mapper's parts against references", () => {
     }
   });
 
+  it("the symmetric full pass and the per-row radius queries give the same ε-graph", async () => {
+    const rows = await MapperSpace.build(points);
+    const direct = await rows.neighborhoods.epsilonGraph(0.2); // few rows beyond their 32-NN lists
+    const wide = await MapperSpace.build(points);
+    await wide.neighborhoods.prepare(0.6); // most rows saturated: one symmetric pass
+    expect(wide.neighborhoods.preparedRadius).toBe(0.6);
+    const filtered = await wide.neighborhoods.epsilonGraph(0.2);
+    expect(direct.saturated).toBeLessThan(points.rows / 2);
+    expect(filtered.saturated).toBeGreaterThan(points.rows / 2);
+    expect(Array.from(filtered.offsets)).toEqual(Array.from(direct.offsets));
+    // Same neighbours per row (kNN-list rows come nearest first, the symmetric pass ascending).
+    const sortedRows = (g: typeof direct) => Array.from({ length: points.rows }, (_, r) => Array.from(g.indices.subarray(g.offsets[r], g.offsets[r + 1])).sort((a, b) => a - b));
+    expect(sortedRows(filtered)).toEqual(sortedRows(direct));
+  });
+
   it("fits intervals to [min, max] with exact overlap", () => {
     expect(intervals(0, 1, 3, 0.5)).toEqual([[0, 0.5], [0.25, 0.75], [0.5, 1]]);
     const iv = intervals(2, 7, 10, 0.3);

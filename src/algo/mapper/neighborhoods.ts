@@ -25,6 +25,10 @@ declare module "../../core/wasm.ts" {
       base: number, nBase: number, queries: number, q0: number, q1: number, d: number, epsSquared: number,
       outIndices: number, outSquared: number, capacity: number, outCounts: number, scratch: number,
     ): number;
+    radiusPairsUpper(
+      base: number, n: number, d: number, r0: number, r1: number, epsSquared: number,
+      outI: number, outJ: number, outSquared: number, capacity: number, scratch: number,
+    ): number;
     primMst(X: number, d: number, rows: number, m: number, outFrom: number, outTo: number, outWeight: number, scratch: number): void;
   }
 }
@@ -120,6 +124,12 @@ export class Neighborhoods {
     const radiusSquared = Math.fround(radius * radius);
     const saturated: number[] = [];
     for (let i = 0; i < n; i++) if (k > 0 && this.squared[i * k + k - 1] <= radiusSquared) saturated.push(i);
+    if (saturated.length > n / 2) {
+      // Most rows need a full query anyway: one symmetric pass costs half as much.
+      this.wide = { ...(await this.symmetricGraph(radius, options)), saturated: saturated.length };
+      this.cache = null;
+      return;
+    }
     const exact = await this.radiusRows(saturated, radius, options);
     const offsets = new Int32Array(n + 1);
     for (let i = 0; i < n; i++) {
@@ -169,6 +179,78 @@ export class Neighborhoods {
     }
     this.cache = { eps, offsets, indices, saturated: wide.saturated };
     return this.cache;
+  }
+
+  /** The whole graph at `radius` from the pairs i < j within it (core), rows in ascending order. */
+  private async symmetricGraph(radius: number, options: RunOptions): Promise<Omit<WideGraph, "saturated">> {
+    const core = await getCore();
+    const { X, n } = this;
+    const radiusSquared = Math.fround(radius * radius);
+    const pairsI: Int32Array[] = [];
+    const pairsJ: Int32Array[] = [];
+    const pairsSquared: Float32Array[] = [];
+    let total = 0;
+    const tracker = new ProgressTracker(options, "mapper ε-graph", n);
+    await core.scope(async (s) => {
+      const base = s.upload(X.data, "mapper points");
+      const scratch = s.f32(core.kernels.radiusScratchFloats(n), "mapper radius scratch");
+      let capacity = Math.max(1024, RADIUS_CHUNK * (this.k + 1) * 4);
+      let outI = s.i32(capacity, "mapper pairs");
+      let outJ = s.i32(capacity, "mapper pairs");
+      let outSquared = s.f32(capacity, "mapper pair distances");
+      for (let r0 = 0; r0 < n; r0 += RADIUS_CHUNK) {
+        const r1 = Math.min(n, r0 + RADIUS_CHUNK);
+        const query = () => core.kernels.radiusPairsUpper(base.ptr, n, X.cols, r0, r1, radiusSquared, outI.ptr, outJ.ptr, outSquared.ptr, capacity, scratch.ptr);
+        let written = query();
+        while (written < 0) {
+          capacity = Math.min(capacity * 4, (r1 - r0) * n);
+          if (2 * (total + capacity) + n > MAX_GRAPH_ENTRIES) throw tooLarge(radius, n, 2 * (total + capacity) + n, r1);
+          outI = s.i32(capacity, "mapper pairs");
+          outJ = s.i32(capacity, "mapper pairs");
+          outSquared = s.f32(capacity, "mapper pair distances");
+          written = query();
+        }
+        total += written;
+        pairsI.push(outI.view().slice(0, written));
+        pairsJ.push(outJ.view().slice(0, written));
+        pairsSquared.push(outSquared.view().slice(0, written));
+        await tracker.step(r1);
+      }
+    });
+    tracker.finish();
+    // Row r lists its lower neighbours (i < r, ascending), itself, then its upper ones (j > r).
+    const lower = new Int32Array(n);
+    const upper = new Int32Array(n);
+    pairsI.forEach((is, c) => {
+      for (let p = 0; p < is.length; p++) {
+        upper[is[p]]++;
+        lower[pairsJ[c][p]]++;
+      }
+    });
+    const offsets = new Int32Array(n + 1);
+    for (let r = 0; r < n; r++) offsets[r + 1] = offsets[r] + lower[r] + 1 + upper[r];
+    const indices = new Int32Array(offsets[n]);
+    const squared = new Float32Array(offsets[n]);
+    const lowerAt = offsets.slice(0, n);
+    const upperAt = new Int32Array(n);
+    for (let r = 0; r < n; r++) {
+      const self = offsets[r] + lower[r];
+      indices[self] = r;
+      upperAt[r] = self + 1;
+    }
+    pairsI.forEach((is, c) => {
+      const js = pairsJ[c];
+      const sq = pairsSquared[c];
+      for (let p = 0; p < is.length; p++) {
+        const i = is[p];
+        const j = js[p];
+        indices[upperAt[i]] = j;
+        squared[upperAt[i]++] = sq[p];
+        indices[lowerAt[j]] = i;
+        squared[lowerAt[j]++] = sq[p];
+      }
+    });
+    return { radius, offsets, indices, squared };
   }
 
   /** Exact radius neighbourhoods of the given rows, in the core. */
