@@ -1007,10 +1007,35 @@ export function ripsCollapseBegin(ptr: usize): i32 {
   }
   const count = collectEdges(s);
   if (count < 0) return -1;
+  initPackLanes();
   // Collapse scratch: g (f32 n), P list and its candidate copy (i32 n each), L heap (f32 +
   // i32 per vertex).
   if (!reserve(s, offsetof<RipsState>("work"), (<u64>n) * 20 + 64)) return -1;
   return count;
+}
+
+/**
+ * packLanes: 16 shuffle masks, one per 4-bit lane mask m, that move the i32 lanes selected by m
+ * to the front of a v128 (v128.swizzle), so a filter writes four candidates with one store and
+ * advances by popcnt(m). Built once by initPackLanes.
+ */
+const PACK_LANES: usize = memory.data(256, 16);
+let packLanesReady = false;
+
+function initPackLanes(): void {
+  if (packLanesReady) return;
+  for (let m = 0; m < 16; m++) {
+    let out = 0;
+    for (let lane = 0; lane < 4; lane++) {
+      if ((m >> lane) & 1) {
+        for (let b = 0; b < 4; b++) store<u8>(PACK_LANES + <usize>(m * 16 + out * 4 + b), <u8>(lane * 4 + b));
+        out++;
+      }
+    }
+    // Unused lanes repeat lane 0; they land past the count and are overwritten later.
+    for (; out < 4; out++) for (let b = 0; b < 4; b++) store<u8>(PACK_LANES + <usize>(m * 16 + out * 4 + b), <u8>b);
+  }
+  packLanesReady = true;
 }
 
 // L heap (min by value): 8-byte slots (f32 value, i32 vertex).
@@ -1047,11 +1072,9 @@ function lSiftDown(base: usize, size: i32, start: i32): void {
 // @ts-ignore: decorator
 @inline function dominates(s: RipsState, c: i32, plist: usize, count: i32, t: f32): bool {
   const row = rowOf(s, c);
-  dbgChecks++;
   for (let k = 0; k < count; k++) {
     const w = load<i32>(plist + ((<usize>k) << 2));
     if (load<f32>(row + ((<usize>w) << 2)) > t) {
-      dbgWork += k + 1;
       if (k > 0) {
         store<i32>(plist + ((<usize>k) << 2), load<i32>(plist));
         store<i32>(plist, w);
@@ -1059,19 +1082,7 @@ function lSiftDown(base: usize, size: i32, start: i32): void {
       return false;
     }
   }
-  dbgWork += count;
   return true;
-}
-
-let dbgChecks: f64 = 0;
-let dbgWork: f64 = 0;
-let dbgSearches: f64 = 0;
-let dbgPops: f64 = 0;
-let dbgP: f64 = 0;
-let dbgMode: i32 = 0;
-export function ripsDebugMode(m: i32): void { dbgMode = m; }
-export function ripsDebug(i: i32): f64 {
-  return i == 0 ? dbgChecks : i == 1 ? dbgWork : i == 2 ? dbgSearches : i == 3 ? dbgPops : dbgP;
 }
 
 /** A vertex of P dominating the edge at value t, or −1 (the list order changes). */
@@ -1112,43 +1123,44 @@ export function ripsCollapse(ptr: usize, e0: i32, e1: i32): void {
     const v = <i32>(uv & 0xffff);
     const ru = rowOf(s, u);
     const rv = rowOf(s, v);
-    // Entry values of the common neighbours and the P / L lists, four vertices at a time.
+    // One pass, four vertices at a time: the entry values g of the common neighbours, the list
+    // P = {g ≤ t0} packed with packLanes, and the size of L = {t0 < g < ∞} (L itself is built
+    // only when a dominator makes it needed). u and v are not common neighbours: their zero
+    // diagonal entries are set to +∞ for the pass, so g = +∞ there and they fall in neither.
+    store<f32>(ru + ((<usize>u) << 2), Infinity);
+    store<f32>(rv + ((<usize>v) << 2), Infinity);
     const n4 = n & ~3;
     let pc = 0;
     let lc = 0;
+    const tv = f32x4.splat(t0);
+    const inf = f32x4.splat(Infinity);
+    let ids = i32x4(0, 1, 2, 3);
+    const four = i32x4.splat(4);
     for (let j = 0; j < n4; j += 4) {
       const off = (<usize>j) << 2;
-      v128.store(g + off, f32x4.max(v128.load(ru + off), v128.load(rv + off)));
+      const gv = f32x4.max(v128.load(ru + off), v128.load(rv + off));
+      v128.store(g + off, gv);
+      const inP = i32x4.bitmask(f32x4.le(gv, tv));
+      const inL = i32x4.bitmask(v128.and(f32x4.gt(gv, tv), f32x4.lt(gv, inf)));
+      v128.store(plist + ((<usize>pc) << 2), v128.swizzle(ids, v128.load(PACK_LANES + ((<usize>inP) << 4))));
+      pc += popcnt<i32>(inP);
+      lc += popcnt<i32>(inL);
+      ids = i32x4.add(ids, four);
     }
     for (let j = n4; j < n; j++) {
       const off = (<usize>j) << 2;
-      store<f32>(g + off, max(load<f32>(ru + off), load<f32>(rv + off)));
-    }
-    // Branch-free compaction: every vertex is written, the count advances only when it
-    // belongs (the outcome is unpredictable, so branches would mispredict half the time).
-    for (let j = 0; j < n; j++) {
-      const gj = load<f32>(g + ((<usize>j) << 2));
+      const gj = max(load<f32>(ru + off), load<f32>(rv + off));
+      store<f32>(g + off, gj);
       store<i32>(plist + ((<usize>pc) << 2), j);
       pc += i32(gj <= t0);
-      store<f32>(lheap + ((<usize>lc) << 3), gj);
-      store<i32>(lheap + ((<usize>lc) << 3), j, 4);
       lc += i32(gj > t0) & i32(gj < Infinity);
     }
-    // u and v themselves are not common neighbours (both are in P: g = t0 there).
-    store<f32>(g + ((<usize>u) << 2), Infinity);
-    store<f32>(g + ((<usize>v) << 2), Infinity);
-    let o = 0;
-    for (let k = 0; k < pc; k++) {
-      const w = load<i32>(plist + ((<usize>k) << 2));
-      if (w != u && w != v) store<i32>(plist + ((<usize>(o++)) << 2), w);
-    }
-    pc = o;
+    store<f32>(ru + ((<usize>u) << 2), 0);
+    store<f32>(rv + ((<usize>v) << 2), 0);
     let t = t0;
     let heapified = false;
     let dead = false;
-    if (dbgMode == 1) continue;
     while (true) {
-      dbgSearches++; dbgP += pc;
       const c = findDominator(s, g, plist, pc, t, hint);
       if (c < 0) break;
       hint = c;
@@ -1159,6 +1171,14 @@ export function ripsCollapse(ptr: usize, e0: i32, e1: i32): void {
           break;
         }
         if (!heapified) {
+          // L as heap slots (value, vertex), branch-free as the lists above, then heapified.
+          let k = 0;
+          for (let j = 0; j < n; j++) {
+            const gj = load<f32>(g + ((<usize>j) << 2));
+            store<f32>(lheap + ((<usize>k) << 3), gj);
+            store<i32>(lheap + ((<usize>k) << 3), j, 4);
+            k += i32(gj > t0) & i32(gj < Infinity);
+          }
           for (let i = (lc >> 1) - 1; i >= 0; i--) lSiftDown(lheap, lc, i);
           heapified = true;
         }
@@ -1166,7 +1186,6 @@ export function ripsCollapse(ptr: usize, e0: i32, e1: i32): void {
         const rc = rowOf(s, c);
         while (lc > 0 && load<f32>(lheap) <= t) {
           const w = load<i32>(lheap, 4);
-          dbgPops++;
           if (load<f32>(rc + ((<usize>w) << 2)) > t) still = false;
           store<i32>(plist + ((<usize>pc) << 2), w);
           pc++;
