@@ -10,9 +10,10 @@ import { formatRows, type Benchmark, type BenchRow } from "./harness.ts";
 import { knnBenchmark } from "./knn.ts";
 import { mapperBenchmark } from "./mapper.ts";
 import { nnBenchmark } from "./nn.ts";
+import { phBenchmark } from "./ph.ts";
 import { somBenchmark } from "./som.ts";
 
-const BENCHMARKS: Benchmark[] = [distanceBenchmark, knnBenchmark, nnBenchmark, somBenchmark, mapperBenchmark, embedBenchmark];
+const BENCHMARKS: Benchmark[] = [distanceBenchmark, knnBenchmark, nnBenchmark, somBenchmark, mapperBenchmark, embedBenchmark, phBenchmark];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !BENCHMARKS.some((b) => b.name === w));
