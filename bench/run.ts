@@ -11,9 +11,10 @@ import { knnBenchmark } from "./knn.ts";
 import { mapperBenchmark } from "./mapper.ts";
 import { nnBenchmark } from "./nn.ts";
 import { phBenchmark } from "./ph.ts";
+import { phateBenchmark } from "./phate.ts";
 import { somBenchmark } from "./som.ts";
 
-const BENCHMARKS: Benchmark[] = [distanceBenchmark, knnBenchmark, nnBenchmark, somBenchmark, mapperBenchmark, embedBenchmark, phBenchmark];
+const BENCHMARKS: Benchmark[] = [distanceBenchmark, knnBenchmark, nnBenchmark, somBenchmark, mapperBenchmark, embedBenchmark, phBenchmark, phateBenchmark];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !BENCHMARKS.some((b) => b.name === w));

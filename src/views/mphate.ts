@@ -1,0 +1,129 @@
+/**
+ * Figures of the mphate analysis: the M-PHATE embedding of hidden units coloured by epoch, layer
+ * or most-active class (optionally with each unit's trajectory), the grid of generalisation
+ * runs, visualisation variance against memorisation error, and ARI at task switches.
+ */
+import * as Plot from "@observablehq/plot";
+import type { ContinualStudy, DynamicsEmbedding, GeneralizationStudy } from "../analyses/mphate.ts";
+import { classColors } from "./palette.ts";
+
+export const MPHATE_COLOR_BY = ["epoch", "layer", "mostActive"] as const;
+export type MphateColorBy = (typeof MPHATE_COLOR_BY)[number];
+
+export interface MphateScatterOptions {
+  /** "epoch" (default, continuous), "layer" or "mostActive" (class, L1). */
+  colorBy?: MphateColorBy;
+  /** Draw each unit's path over the epochs. Default false. */
+  trajectories?: boolean;
+  /** Only units of these layers (names); default all. */
+  layers?: string[];
+  title?: string;
+  /** Epoch axis name in the legend, e.g. "training step". Default "epoch". */
+  epochLabel?: string;
+  width?: number;
+  height?: number;
+  /** Dot radius in px. Default 1.8. */
+  r?: number;
+  /** Show the colour legend. Default true. */
+  legend?: boolean;
+  document?: Document;
+}
+
+const defaults = { colorBy: "epoch" as MphateColorBy, trajectories: false, width: 520, height: 420, r: 1.8, legend: true, epochLabel: "epoch" };
+
+/** The M-PHATE embedding (one dot per unit per epoch). */
+export function mphateScatter(run: DynamicsEmbedding, options: MphateScatterOptions = {}): HTMLElement | SVGSVGElement {
+  const o = { ...defaults, ...options };
+  const { embedding: Y } = run;
+  const keep = o.layers?.length ? new Set(o.layers.map((l) => run.layerNames.indexOf(l))) : null;
+  const points = Array.from({ length: Y.rows }, (_, q) => q).filter((q) => !keep || keep.has(run.layer[q]));
+  const x = (q: number) => Y.data[q * Y.cols];
+  const y = (q: number) => Y.data[q * Y.cols + 1];
+  const colorOf: Record<MphateColorBy, (q: number) => number | string> = {
+    epoch: (q) => run.epoch[q],
+    layer: (q) => run.layerNames[run.layer[q]],
+    mostActive: (q) => (run.mostActive[q] >= 0 ? run.classNames[run.mostActive[q]] : "—"),
+  };
+  const color =
+    o.colorBy === "epoch"
+      ? { type: "linear" as const, scheme: "viridis" as Plot.ColorScheme, legend: o.legend, label: o.epochLabel }
+      : o.colorBy === "layer"
+        ? { type: "categorical" as const, domain: run.layerNames, range: ["#4269d0", "#ff725c", "#3ca951", "#a463f2", "#efb118", "#9c6b4e"], legend: o.legend, label: "layer" }
+        : { type: "categorical" as const, domain: run.classNames, range: classColors(run.classNames.length), legend: o.legend, label: "most-active class (L1)" };
+  const unitKey = (q: number) => `${run.layer[q]}:${run.unit[q]}`;
+  return Plot.plot({
+    document: o.document ?? globalThis.document,
+    width: o.width,
+    height: o.height,
+    title: o.title,
+    inset: 8,
+    x: { label: "M-PHATE 1 (relative units)", ticks: 4 },
+    y: { label: "M-PHATE 2 (relative units)", ticks: 4 },
+    color,
+    marks: [
+      ...(o.trajectories ? [Plot.line(points, { x, y, z: unitKey, stroke: "#bbb", strokeWidth: 0.4, strokeOpacity: 0.6 })] : []),
+      Plot.dot(points, { x, y, fill: colorOf[o.colorBy], r: o.r, fillOpacity: 0.85 }),
+    ],
+  });
+}
+
+/** The generalisation runs side by side, titled with their memorisation error and spread. */
+export function generalizationGrid(study: GeneralizationStudy, options: Omit<MphateScatterOptions, "title" | "legend"> & { columns?: number } = {}): HTMLElement {
+  const document = options.document ?? globalThis.document;
+  const columns = options.columns ?? 4;
+  const grid = document.createElement("div");
+  grid.className = "atlas-mphate-grid";
+  grid.style.display = "grid";
+  grid.style.gridTemplateColumns = `repeat(${columns}, minmax(0, 1fr))`;
+  grid.style.gap = "8px";
+  const width = options.width ?? 240;
+  for (const [i, run] of study.runs.entries()) {
+    const cell = document.createElement("div");
+    const caption = document.createElement("div");
+    caption.style.font = "12px system-ui, sans-serif";
+    caption.textContent = `${run.variant} · memorisation ${format(run.memorizationError)} · variance ${format(run.visualizationVariance)}`;
+    cell.append(caption, mphateScatter(run, { ...options, width, height: options.height ?? Math.round(width * 0.85), r: options.r ?? 1.2, legend: i === 0 }) as Node);
+    grid.append(cell);
+  }
+  return grid;
+}
+
+const format = (v: number) => (Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3)) : "—");
+
+/** Visualisation variance against memorisation error, one labelled dot per run. */
+export function varianceVsMemorization(study: GeneralizationStudy, options: { width?: number; height?: number; document?: Document } = {}): SVGSVGElement | HTMLElement {
+  const runs = study.runs.filter((r) => Number.isFinite(r.memorizationError));
+  return Plot.plot({
+    document: options.document ?? globalThis.document,
+    width: options.width ?? 520,
+    height: options.height ?? 320,
+    inset: 20,
+    title: `Spearman ρ = ${format(study.spearman)} over ${runs.length} runs`,
+    // Memorisation errors span more than a decade (0.1 for regularised runs, ~4 on random pixels).
+    x: { label: "memorisation error: validation − training loss (nats, log scale) →", type: runs.every((r) => r.memorizationError > 0) ? "log" : "linear" },
+    y: { label: "↑ visualisation variance (Σ over epochs of tr cov, relative units)" },
+    marks: [
+      Plot.dot(runs, { x: "memorizationError", y: "visualizationVariance", r: 4, fill: "#4269d0" }),
+      Plot.text(runs, { x: "memorizationError", y: "visualizationVariance", text: "variant", dx: 7, textAnchor: "start", fontSize: 11 }),
+    ],
+  });
+}
+
+/** Mean ARI at each task switch, one series per run. */
+export function switchAriChart(study: ContinualStudy, options: { width?: number; height?: number; document?: Document } = {}): SVGSVGElement | HTMLElement {
+  const rows = study.runs.flatMap((run) => run.switches.map((s, i) => ({ run: run.rehearsal ? "with rehearsal" : "no rehearsal", name: run.name, switch: `task ${i + 1} → ${i + 2}`, ari: s.ari })));
+  return Plot.plot({
+    document: options.document ?? globalThis.document,
+    width: options.width ?? 520,
+    height: options.height ?? 280,
+    marginLeft: 50,
+    x: { label: "task switch", domain: [...new Set(rows.map((r) => r.switch))] },
+    y: { label: "↑ ARI of unit clusters before vs after (1 = kept)", domain: [0, 1] },
+    color: { legend: true, domain: ["no rehearsal", "with rehearsal"], range: ["#ff725c", "#4269d0"], label: "run" },
+    marks: [
+      Plot.ruleY([0]),
+      Plot.line(rows, { x: "switch", y: "ari", stroke: "run" }),
+      Plot.dot(rows, { x: "switch", y: "ari", fill: "run", r: 4 }),
+    ],
+  });
+}
