@@ -50,7 +50,7 @@ export const NOTEBOOK_REPORTS: Record<string, NotebookReport> = {
   },
   "layer-topology": {
     question: "How far apart are a network's layers as persistence diagrams, and how does that compare with CKA?",
-    defaults: { layer: "", metric: "sliced", vectorize: layerTopologyDefaults.vectorize, samples: 500, sampling: "random", maxdim: 1, threshold: 1, normalize: "none", ckaDebiased: false, seed: layerTopologyDefaults.seed },
+    defaults: { layer: "", metric: "sliced", vectorize: layerTopologyDefaults.vectorize, samples: 500, sampling: "random", maxdim: 1, threshold: 1, normalize: "none", ckaDebiased: false, sensitivityRemove: "lowest", seed: layerTopologyDefaults.seed },
     async build(bundle, params, context, options) {
       const { layer, metric, ...rest } = params as { layer?: string; metric?: "sliced" | "bottleneck" | "wasserstein" } & Record<string, unknown>;
       const result = await layerTopology(bundle, rest, options);

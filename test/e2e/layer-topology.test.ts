@@ -64,6 +64,11 @@ describe("layer-topology notebook", () => {
     await page.waitForFunction(() => /150 H0 pairs/.test(document.querySelector("h2.atlas-layer-title")?.textContent ?? ""), null, { timeout: 120_000 });
     expect(await page.locator(".atlas-progress[data-state=done]").count()).toBeGreaterThan(0);
 
+    // The sensitivity test can remove the top principal directions instead.
+    await page.locator("form").filter({ hasText: "Sensitivity test removes" }).getByText("top principal directions").click();
+    await page.getByText("removing the most significant").first().waitFor({ timeout: 120_000 });
+    expect(page.url()).toMatch(/remove=highest/);
+
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export report" }).click()]);
     const html = readFileSync((await download.path())!, "utf8");
     expect(html).toContain("Layer topology · digits-cnn");
