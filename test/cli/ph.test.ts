@@ -167,3 +167,22 @@ describe("hidden-atlas cka", () => {
     expect((await run("cka", digitsCnn, "--layers", "fc9")).stderr).toMatch(/invalid layers: "fc9" \(expected some of conv1, conv2, conv3, gap, logits\)/);
   });
 });
+
+describe("hidden-atlas report layer-topology", () => {
+  it("writes the report with the parameters, both heatmaps, the tables and the W1 error bound", async () => {
+    const out = join(tmp(), "lt.html");
+    const { code, stdout, stderr } = await run("report", "layer-topology", "--bundle", digitsCnn, "--set", "samples=100", "--set", "metric=wasserstein", "--set", "layer=conv2", "--out", out);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ notebook: "layer-topology", parameters: { layer: "conv2", metric: "wasserstein", samples: 100, vectorize: "top-l2" } });
+    const html = readFileSync(out, "utf8");
+    expect(html).toContain("Layer topology · digits-cnn");
+    expect(html).toContain("Barcode of conv2");
+    expect(html).toContain("H1 Wasserstein W1 (L∞ ground metric) distance between layers");
+    expect(html).toMatch(/within a proven relative error of [0-9.e-]+/);
+    expect(html).toContain("Linear CKA between layers");
+    expect(html).toContain("Sensitivity test");
+    expect((html.match(/<svg[^>]*class="plot-/g) ?? []).length).toBeGreaterThanOrEqual(5);
+    expect(html).not.toMatch(/<script/i);
+  }, 60_000);
+});
