@@ -23,7 +23,7 @@
 import { ckaMatrix, linearCka } from "../algo/cka.ts";
 import { bottleneck, slicedWasserstein, wasserstein, type InfinitePolicy } from "../algo/diagrams.ts";
 import { pca } from "../algo/pca.ts";
-import { persistentHomology, type PersistenceDiagram } from "../algo/rips.ts";
+import { persistentHomology, type PersistenceDiagram, type PersistentHomologyResult } from "../algo/rips.ts";
 import { subsample, takeRows, type SubsampleMethod } from "../algo/subsample.ts";
 import { layerMatrix, VECTORIZATIONS, type Vectorization } from "../algo/vectorize.ts";
 import { HiddenAtlasError } from "../core/errors.ts";
@@ -226,6 +226,31 @@ async function layerDistances(layers: LayerDiagrams[], dim: number, options: Run
   return { matrices: out, bound };
 }
 
+/** The parts of a persistence result the analysis keeps. */
+type CachedDiagrams = Pick<PersistentHomologyResult, "diagrams" | "threshold" | "enclosingRadius"> & { stats: Pick<PersistentHomologyResult["stats"], "edges" | "edgesAfterCollapse"> };
+
+/**
+ * Diagrams already computed for a bundle, keyed by everything that determines them, so that a
+ * notebook control that does not change a cloud (CKA estimator, metric, the sensitivity side)
+ * does not recompute its persistence. At most DIAGRAM_CACHE_SIZE entries per bundle, oldest
+ * dropped first; a bundle no longer referenced takes its entries with it.
+ */
+const diagramCaches = new WeakMap<AnalysisBundle, Map<string, CachedDiagrams>>();
+/** Diagrams kept per bundle (each a few tens of kB at 1,000 points). */
+const DIAGRAM_CACHE_SIZE = 256;
+
+function cacheFor(bundle: AnalysisBundle): Map<string, CachedDiagrams> {
+  let cache = diagramCaches.get(bundle);
+  if (!cache) diagramCaches.set(bundle, (cache = new Map()));
+  return cache;
+}
+
+function remember(cache: Map<string, CachedDiagrams>, key: string, value: CachedDiagrams): void {
+  cache.delete(key);
+  cache.set(key, { diagrams: value.diagrams, threshold: value.threshold, enclosingRadius: value.enclosingRadius, stats: { edges: value.stats.edges, edgesAfterCollapse: value.stats.edgesAfterCollapse } });
+  while (cache.size > DIAGRAM_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+}
+
 /**
  * Persistence diagrams of every layer, distances between layers, CKA, and the sensitivity test.
  * Progress is reported per persistence computation; `signal` cancels between and inside them.
@@ -248,6 +273,10 @@ export async function layerTopology(bundle: AnalysisBundle, params: LayerTopolog
 
   const clouds: Matrix[] = [];
   const layers: LayerDiagrams[] = [];
+  const cache = cacheFor(bundle);
+  // Everything that fixes a layer's cloud and its filtration (the sample depends on the first
+  // layer only through farthest-point sampling).
+  const cloudKey = (name: string) => JSON.stringify([name, p.vectorize, p.seed, p.samples, p.sampling, p.sampling === "farthest" ? p.layers[0] : "", p.normalize, p.threshold]);
   const thresholdOf = async (X: Matrix, label: string) => {
     // The enclosing radius is known only after the distances: run once at the enclosing radius
     // when threshold = 1 (the default), else first ask for it with maxdim 0 (cheap).
@@ -260,8 +289,9 @@ export async function layerTopology(bundle: AnalysisBundle, params: LayerTopolog
     const scale = p.normalize === "rms" ? rmsScale(raw) : 1;
     const X = scale === 1 ? raw : { rows: raw.rows, cols: raw.cols, data: raw.data.map((v) => v / scale) };
     clouds.push(X);
-    const threshold = await thresholdOf(X, name);
-    const ph = await persistentHomology(X, { maxdim: p.maxdim, threshold, ...progress.inner(name) });
+    const key = JSON.stringify([cloudKey(name), p.maxdim]);
+    const ph = cache.get(key) ?? (await persistentHomology(X, { maxdim: p.maxdim, threshold: await thresholdOf(X, name), ...progress.inner(name) }));
+    remember(cache, key, ph);
     layers.push({
       name,
       dimension: X.cols,
@@ -296,7 +326,9 @@ export async function layerTopology(bundle: AnalysisBundle, params: LayerTopolog
         let projected = X;
         if (basis && removed > 0) projected = keepColumns(basis.scores, kept, p.sensitivityRemove);
         const threshold = p.threshold === 1 ? "enclosing" : layer.threshold;
-        const ph = await persistentHomology(projected, { maxdim: p.distanceDim, threshold, ...progress.inner(label) });
+        const key = JSON.stringify([cloudKey(layer.name), "sensitivity", fraction, p.sensitivityRemove, p.distanceDim]);
+        const ph = cache.get(key) ?? (await persistentHomology(projected, { maxdim: p.distanceDim, threshold, ...progress.inner(label) }));
+        remember(cache, key, ph);
         const a = degree(layer, p.distanceDim);
         const b = degree({ diagrams: ph.diagrams, threshold: ph.threshold }, p.distanceDim);
         curve.removed.push(removed);

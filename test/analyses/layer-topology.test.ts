@@ -131,6 +131,25 @@ describe("layerTopology on synthetic layers", () => {
     await expect(layerTopology(big, {}, { signal: controller.signal })).rejects.toMatchObject({ code: "E_CANCELLED" });
   });
 
+  it("keeps each cloud's diagrams: changing only the CKA estimator recomputes no persistence", async () => {
+    const own: AnalysisBundle = { ...bundle, layers: [...bundle.layers] }; // a fresh bundle: an empty cache
+    const stages = (into: Set<string>) => ({ onProgress: (e: { stage: string }) => into.add(e.stage) });
+    const first = new Set<string>();
+    const second = new Set<string>();
+    const a = await layerTopology(own, { sensitivityFractions: [0.5] }, stages(first));
+    const b = await layerTopology(own, { sensitivityFractions: [0.5], ckaDebiased: true }, stages(second));
+    expect([...first].some((s) => s.startsWith("ring: "))).toBe(true); // persistence stages, e.g. "ring: H1"
+    expect([...second].filter((s) => / − 50 %: |^(ring|rotated|blob): /.test(s))).toEqual([]);
+    expect(b.layers[0].diagrams[1].deaths).toEqual(a.layers[0].diagrams[1].deaths);
+    expect(b.distances.sliced).toEqual(a.distances.sliced);
+    expect(b.sensitivity!.layers[0].sliced).toEqual(a.sensitivity!.layers[0].sliced);
+    expect(b.cka[2]).not.toBe(a.cka[2]); // the estimator did change
+    // A different sample size is a different cloud: computed afresh.
+    const third = new Set<string>();
+    await layerTopology(own, { sensitivityFractions: [], samples: 100 }, stages(third));
+    expect([...third].some((s) => s.startsWith("ring: "))).toBe(true);
+  });
+
   it("rejects unknown layers, options and out-of-range values", async () => {
     await expect(layerTopology(bundle, { layers: ["nope"] })).rejects.toThrow(/invalid layers: "nope" \(expected some of ring, rotated, blob\)/);
     await expect(layerTopology(bundle, { maxdim: 3 })).rejects.toThrow(/invalid maxdim: 3/);
