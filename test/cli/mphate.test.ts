@@ -85,3 +85,18 @@ describe("hidden-atlas embed --method phate", () => {
     expect(out.params).toMatchObject({ knn: 4, gamma: 0, decay: 40, t: expected.t });
   });
 });
+
+describe("hidden-atlas report mphate", () => {
+  it("writes the training-dynamics report of a bundle with the parameters set on the command line", async () => {
+    const bundle = new URL("../../data/examples/digits-generalization-vanilla.zip", import.meta.url).pathname;
+    const out = join(dir, "report.html");
+    const { code } = await run("report", "mphate", "--bundle", bundle, "--set", "colorBy=layer", "--set", "epochStride=4", "--set", "t=10", "--out", out);
+    expect(code).toBe(0);
+    const html = readFileSync(out, "utf8");
+    for (const section of ["Training dynamics", "Coloured by epoch", "Coloured by most-active class (L1)"]) expect(html).toContain(`<h2>${section}</h2>`);
+    expect(html).toContain("<th>epochStride</th><td>4</td>");
+    expect(html).toContain("<th>t</th><td>10</td>");
+    expect(html).toMatch(/96 units × 6 checkpoints \(epochs 0–60\), diffusion time t = 10/);
+  });
+});
+
