@@ -99,7 +99,10 @@ export function sensitivityTable(result: LayerTopologyResult): ReportTable | nul
   const s = result.sensitivity;
   if (!s) return null;
   return {
-    columns: ["layer", ...s.fractions.flatMap((f) => [`−${Math.round(100 * f)} %: directions`, "SW", "bottleneck", "CKA"])],
+    columns: ["layer", ...s.fractions.flatMap((f) => {
+      const pct = `−${Math.round(100 * f)} %`;
+      return [`${pct}: directions removed`, `${pct}: sliced W.`, `${pct}: bottleneck`, `${pct}: CKA`];
+    })],
     rows: s.layers.map((l) => [l.name, ...s.fractions.flatMap((_, i) => [l.removed[i], formatNumber(l.sliced[i]), formatNumber(l.bottleneck[i]), formatNumber(l.cka[i])])]),
   };
 }

@@ -75,6 +75,7 @@ export function barcode(diagrams: PersistenceDiagram[], threshold: number, optio
     width: options.width ?? 360,
     height: options.height ?? 300,
     marginLeft: 20,
+    marginRight: 28,
     x: { label: `filtration value (diameter, ${options.unit ?? "layer units"}) →`, domain: [0, threshold * 1.02], grid: true },
     y: { axis: null, domain: shown.map((b) => b.rank), padding: 0 },
     color: degreeColor(diagrams),
@@ -161,9 +162,10 @@ export type SensitivityMeasure = "sliced" | "bottleneck" | "cka";
  * removed.
  */
 export function sensitivityCurves(sensitivity: NonNullable<LayerTopologyResult["sensitivity"]>, measure: SensitivityMeasure = "sliced", options: TopologyPlotOptions = {}): HTMLElement {
+  const unit = options.unit ?? "layer units";
   const labels = {
-    sliced: "↑ sliced Wasserstein distance to the original diagram (layer units)",
-    bottleneck: "↑ bottleneck distance to the original diagram (layer units)",
+    sliced: `↑ sliced Wasserstein distance to the original diagram (${unit})`,
+    bottleneck: `↑ bottleneck distance to the original diagram (${unit})`,
     cka: "↑ 1 − CKA(original, projection)",
   };
   const rows = sensitivity.layers.flatMap((l) => [
