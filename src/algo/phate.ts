@@ -1017,3 +1017,43 @@ export async function potentialDistances(K: Affinity, options: { t: number; gamm
   const p = { ...phateDefaults, t, gamma };
   return (await diffuse(core, exactOperator(K), p, options)).distances;
 }
+
+/**
+ * Diffusion map of an affinity (Coifman & Lafon, Appl. Comput. Harmon. Anal. 21, 2006), as
+ * m_phate's comparison script computes it: the leading nComponents + 1 eigenvectors of
+ * D^-½KD^-½ (Lanczos, seeded), each divided elementwise by the first (guarded by 1e-12), rescaled to
+ * unit length, the first dropped, the rest multiplied by their eigenvalues to the power t.
+ */
+export async function diffusionMap(K: Affinity, options: { nComponents?: number; t?: number; seed?: number } & RunOptions = {}): Promise<{ embedding: Matrix; eigenvalues: Float64Array }> {
+  assertAffinity(K);
+  const n = K.n;
+  const dim = checkInteger("nComponents", options.nComponents ?? 2, 1, Math.max(1, n - 2));
+  const t = checkNumber("t", options.t ?? 1, 0);
+  const seed = checkSeed(options.seed ?? DEFAULT_SEED);
+  const core = await getCore();
+  const root = degrees(K).map(Math.sqrt);
+  const symmetric = new Float64Array(K.values.length);
+  for (let i = 0; i < n; i++) for (let e = K.rowPtr[i]; e < K.rowPtr[i + 1]; e++) symmetric[e] = K.values[e] / (root[i] * root[K.columns[e]]);
+  const eig = await core.scope(async (s) => {
+    const rowPtr = s.upload(K.rowPtr, "affinity offsets");
+    const columns = s.upload(K.columns, "affinity columns");
+    const values = s.upload(symmetric, "symmetric affinity");
+    const progress = new ProgressTracker(options, "diffusion map", Math.min(n, 200));
+    const result = await lanczosLargest(core, n, dim + 1, (x, y) => core.kernels.phateSparseMatvec(rowPtr.ptr, columns.ptr, values.ptr, n, x, y), { tol: 1e-8, maxBasis: Math.min(n, 200), seed, progress });
+    progress.finish();
+    return result;
+  });
+  const k = dim + 1;
+  const out = new Float32Array(n * dim);
+  for (let c = 1; c < k; c++) {
+    const column = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const first = eig.vectors[i * k];
+      column[i] = eig.vectors[i * k + c] / (Math.abs(first) < 1e-12 ? (first < 0 ? -1e-12 : 1e-12) : first);
+    }
+    const norm = Math.hypot(...column) || 1;
+    const scale = Math.abs(eig.values[c]) ** t / norm;
+    for (let i = 0; i < n; i++) out[i * dim + c - 1] = column[i] * scale;
+  }
+  return { embedding: { rows: n, cols: dim, data: out }, eigenvalues: eig.values };
+}

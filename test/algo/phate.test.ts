@@ -12,6 +12,7 @@ import {
   phate,
   phateFromAffinity,
   potentialDistances,
+  diffusionMap,
   procrustes,
   symmetricEigenvalues,
   vonNeumannEntropy,
@@ -239,6 +240,18 @@ describe("phate", () => {
     const a = await phate(X, { mdsSolver: "smacof" });
     const b = await phate(X, { mdsSolver: "sgd" });
     expect(procrustes(a.embedding, b.embedding).disparity).toBeLessThan(0.1);
+  });
+});
+
+describe("diffusionMap", () => {
+  it("separates two cliques joined by one weak edge along its first coordinate", async () => {
+    const rows: number[][] = Array.from({ length: 10 }, (_, i) => Array.from({ length: 10 }, (_, j) => (Math.floor(i / 5) === Math.floor(j / 5) ? 1 : 0)));
+    rows[4][5] = rows[5][4] = 0.01;
+    const { embedding, eigenvalues } = await diffusionMap(denseAffinity(rows), { nComponents: 2 });
+    expect(eigenvalues[0]).toBeCloseTo(1, 10);
+    const first = Array.from({ length: 10 }, (_, i) => embedding.data[2 * i]);
+    for (let i = 1; i < 5; i++) expect(Math.sign(first[i])).toBe(Math.sign(first[0]));
+    for (let i = 5; i < 10; i++) expect(Math.sign(first[i])).toBe(-Math.sign(first[0]));
   });
 });
 

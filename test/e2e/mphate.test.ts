@@ -75,7 +75,7 @@ describe("mphate notebook", () => {
     await settled(page);
     await page.waitForFunction(() => document.body.innerText.includes("interslice k = 40") && !document.querySelector(".observablehq--running"), null, { timeout: 900_000, polling: 1000 });
     const text = await page.locator("body").innerText();
-    for (const method of ["M-PHATE", "PCA", "t-SNE", "Isomap", "PHATE"]) expect(text).toContain(method);
+    for (const method of ["M-PHATE", "PCA", "t-SNE", "Isomap", "PHATE", "DM", "multislice graph (−log affinity paths)"]) expect(text).toContain(method);
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export report" }).click()]);
     const html = readFileSync((await download.path())!, "utf8");
     expect(html).toContain("<th>intersliceKnn</th><td>25</td>");
