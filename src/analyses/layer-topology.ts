@@ -245,10 +245,31 @@ function cacheFor(bundle: AnalysisBundle): Map<string, CachedDiagrams> {
   return cache;
 }
 
-function remember(cache: Map<string, CachedDiagrams>, key: string, value: CachedDiagrams): void {
-  cache.delete(key);
-  cache.set(key, { diagrams: value.diagrams, threshold: value.threshold, enclosingRadius: value.enclosingRadius, stats: { edges: value.stats.edges, edgesAfterCollapse: value.stats.edgesAfterCollapse } });
+/**
+ * A copy with its own buffers. The cache keeps copies and hands out copies: a result's typed
+ * arrays may be transferred (detached) when the worker posts it, or changed by the caller.
+ */
+function copied(value: CachedDiagrams): CachedDiagrams {
+  return {
+    diagrams: value.diagrams.map((d) => ({ dim: d.dim, births: d.births.slice(), deaths: d.deaths.slice() })),
+    threshold: value.threshold,
+    enclosingRadius: value.enclosingRadius,
+    stats: { edges: value.stats.edges, edgesAfterCollapse: value.stats.edgesAfterCollapse },
+  };
+}
+
+/** The cached diagrams for `key` (a copy), or compute them and keep a copy. */
+async function cached(cache: Map<string, CachedDiagrams>, key: string, compute: () => Promise<CachedDiagrams>): Promise<CachedDiagrams> {
+  const hit = cache.get(key);
+  if (hit) {
+    cache.delete(key); // most recently used last
+    cache.set(key, hit);
+    return copied(hit);
+  }
+  const value = await compute();
+  cache.set(key, copied(value));
   while (cache.size > DIAGRAM_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  return value;
 }
 
 /**
@@ -290,8 +311,7 @@ export async function layerTopology(bundle: AnalysisBundle, params: LayerTopolog
     const X = scale === 1 ? raw : { rows: raw.rows, cols: raw.cols, data: raw.data.map((v) => v / scale) };
     clouds.push(X);
     const key = JSON.stringify([cloudKey(name), p.maxdim]);
-    const ph = cache.get(key) ?? (await persistentHomology(X, { maxdim: p.maxdim, threshold: await thresholdOf(X, name), ...progress.inner(name) }));
-    remember(cache, key, ph);
+    const ph = await cached(cache, key, async () => persistentHomology(X, { maxdim: p.maxdim, threshold: await thresholdOf(X, name), ...progress.inner(name) }));
     layers.push({
       name,
       dimension: X.cols,
@@ -327,8 +347,7 @@ export async function layerTopology(bundle: AnalysisBundle, params: LayerTopolog
         if (basis && removed > 0) projected = keepColumns(basis.scores, kept, p.sensitivityRemove);
         const threshold = p.threshold === 1 ? "enclosing" : layer.threshold;
         const key = JSON.stringify([cloudKey(layer.name), "sensitivity", fraction, p.sensitivityRemove, p.distanceDim]);
-        const ph = cache.get(key) ?? (await persistentHomology(projected, { maxdim: p.distanceDim, threshold, ...progress.inner(label) }));
-        remember(cache, key, ph);
+        const ph = await cached(cache, key, () => persistentHomology(projected, { maxdim: p.distanceDim, threshold, ...progress.inner(label) }));
         const a = degree(layer, p.distanceDim);
         const b = degree({ diagrams: ph.diagrams, threshold: ph.threshold }, p.distanceDim);
         curve.removed.push(removed);

@@ -137,10 +137,14 @@ describe("layerTopology on synthetic layers", () => {
     const first = new Set<string>();
     const second = new Set<string>();
     const a = await layerTopology(own, { sensitivityFractions: [0.5] }, stages(first));
+    // The worker transfers a result's buffers (detaching them): the cache must not share them.
+    const births = a.layers[0].diagrams[1].births.slice();
+    structuredClone(a.layers[0].diagrams[1].births, { transfer: [a.layers[0].diagrams[1].births.buffer] });
+    expect(a.layers[0].diagrams[1].births.length).toBe(0);
     const b = await layerTopology(own, { sensitivityFractions: [0.5], ckaDebiased: true }, stages(second));
+    expect(b.layers[0].diagrams[1].births).toEqual(births);
     expect([...first].some((s) => s.startsWith("ring: "))).toBe(true); // persistence stages, e.g. "ring: H1"
     expect([...second].filter((s) => / − 50 %: |^(ring|rotated|blob): /.test(s))).toEqual([]);
-    expect(b.layers[0].diagrams[1].deaths).toEqual(a.layers[0].diagrams[1].deaths);
     expect(b.distances.sliced).toEqual(a.distances.sliced);
     expect(b.sensitivity!.layers[0].sliced).toEqual(a.sensitivity!.layers[0].sliced);
     expect(b.cka[2]).not.toBe(a.cka[2]); // the estimator did change
