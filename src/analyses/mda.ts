@@ -258,7 +258,9 @@ export async function mdaPanel(
     } else if (m === "umap") {
       result = await embed(X, "umap", { nNeighbors: Math.min(p.nNeighbors, n - 1), ...common }, run);
     } else if (m === "pca") {
-      result = await embed(X, "pca", { nComponents: 2 }, run);
+      result = await embed(X, "pca", { nComponents: Math.min(2, X.cols) }, run);
+      // A one-unit layer (e.g. a regression output) has one component: draw it on a line.
+      if (result.coordinates.cols === 1) result = { ...result, coordinates: padToTwoColumns(result.coordinates) };
     } else {
       result = await embed(X, "isomap", { nNeighbors: Math.min(p.isomapNeighbors, n - 1), ...common }, run);
     }
@@ -285,4 +287,11 @@ export async function mda(bundle: AnalysisBundle, params: MdaAnalysisParams = {}
     for (const layer of p.layers) panels.push(await mdaPanel(bundle, layer, stage, p, samples, run, notes));
   }
   return { task: bundle.task, samples, colour, panels, params: p, notes: [...new Set(notes)] };
+}
+
+/** n × 1 → n × 2 with a zero second column. */
+function padToTwoColumns(Y: Matrix): Matrix {
+  const data = new Float32Array(Y.rows * 2);
+  for (let i = 0; i < Y.rows; i++) data[2 * i] = Y.data[i];
+  return { rows: Y.rows, cols: 2, data };
 }
