@@ -118,6 +118,6 @@ describe("hidden-atlas embed", () => {
     expect(noMethod.stderr).toMatch(/--method is required/);
     const badMethod = await run("embed", join(dir, "x.npy"), "--method", "lle");
     expect(badMethod.code).toBe(2);
-    expect(badMethod.stderr).toMatch(/--method must be one of pca, mds, isomap, tsne, umap, mda, phate; got "lle"/);
+    expect(badMethod.stderr).toMatch(/--method must be one of pca, mds, isomap, tsne, umap, phate, mda; got "lle"/);
   });
 });
