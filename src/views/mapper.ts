@@ -126,6 +126,8 @@ export function mapperGraph(result: Pick<MapperLayerResult, "nodes" | "links">, 
   const wrapper = doc.createElement("figure") as unknown as MapperGraphElement;
   wrapper.className = "atlas-mapper";
   wrapper.style.margin = "0";
+  // As wide as the drawing, so legends wrap inside it and small multiples sit side by side.
+  wrapper.style.width = `${width}px`;
   if (options.title) {
     const h = doc.createElement("h3");
     h.textContent = options.title;

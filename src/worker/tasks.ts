@@ -12,6 +12,7 @@ import type { AnalysisBundle } from "../analyses/columns.ts";
 import { mdaColour, mdaPanel, mdaSamples, resolveMdaParams, type MdaAnalysisParams, type MdaStage } from "../analyses/mda.ts";
 import { graphParams, mapperMatrix, resolveMapperParams, summarizeGraph, type MapperAnalysisParams } from "../analyses/mapper.ts";
 import { MapperSpace } from "../algo/mapper/mapper.ts";
+import { umap } from "../algo/umap.ts";
 import type { Matrix } from "../core/matrix.ts";
 import { DIGIT_CLASSES, imageDataset } from "../examples/datasets.ts";
 import { recipeNamed } from "../examples/index.ts";
@@ -37,7 +38,16 @@ async function indexFor(matrix: Matrix, metric: Metric): Promise<KnnIndex> {
  * Mapper spaces (each layer's neighbour lists) by bundle, layer, vectorisation and seed: a few
  * are kept so that moving a slider, or going back to a layer, recomputes only the graph.
  */
-const mapperSpaces = new Map<string, Promise<{ X: Matrix; space: MapperSpace; preparedRadius: number; scores: Matrix; explained: Float64Array }>>();
+interface MapperLayerEntry {
+  X: Matrix;
+  space: MapperSpace;
+  preparedRadius: number;
+  scores: Matrix;
+  explained: Float64Array;
+  /** The layer's UMAP layout for the linked scatter, computed on first request. */
+  umap?: Promise<Matrix>;
+}
+const mapperSpaces = new Map<string, Promise<MapperLayerEntry>>();
 const MAPPER_SPACES_KEPT = 8;
 
 function mapperSpace(bundle: AnalysisBundle, key: string, layer: string, vectorize: MapperAnalysisParams["vectorize"], seed: number, context: TaskContext) {
@@ -50,7 +60,7 @@ function mapperSpace(bundle: AnalysisBundle, key: string, layer: string, vectori
       const preparedRadius = await space.prepare(undefined, runOptions(context));
       // The linked scatter: the layer's first two principal components.
       const projection = await pca(X, { nComponents: Math.min(2, X.cols, X.rows) });
-      return { X, space, preparedRadius, scores: projection.scores, explained: projection.explainedVarianceRatio };
+      return { X, space, preparedRadius, scores: projection.scores, explained: projection.explainedVarianceRatio } as MapperLayerEntry;
     })();
     entry.catch(() => mapperSpaces.delete(id));
     mapperSpaces.set(id, entry);
@@ -130,6 +140,19 @@ export const tasks: Record<string, Task> = {
     const notes: string[] = [];
     const panel = await mdaPanel(bundle, args.layer, args.stage, p, samples, runOptions(context), notes);
     return { panel, samples, colour: await mdaColour(bundle, samples), params: p, notes };
+  }) as Task,
+
+  /** The UMAP layout (umap-learn defaults, seeded) of a layer for the mapper notebook's linked scatter. */
+  "mapper.umap": (async (args: { key: string; layer: string; params: MapperAnalysisParams }, context: TaskContext) => {
+    const bundle = context.get<AnalysisBundle>(args.key);
+    const p = resolveMapperParams(bundle, { ...args.params, layers: [args.layer] });
+    const entry = await mapperSpace(bundle, args.key, args.layer, p.vectorize, p.seed, context);
+    if (!entry.umap) {
+      entry.umap = umap(entry.X, { seed: p.seed, ...runOptions(context) }).then((r) => r.coordinates);
+      entry.umap.catch(() => (entry.umap = undefined));
+    }
+    const coordinates = await entry.umap;
+    return { ...coordinates, data: coordinates.data.slice() };
   }) as Task,
 
   "explore.neighbors": (async (args: MatrixArg & { point: number; k: number; metric: "euclidean" | "cosine" }, context: TaskContext) =>

@@ -1,7 +1,8 @@
 /**
  * End-to-end: the mapper notebook in Chromium. The graph redraws when the overlap changes
  * (node count changes), a click on a node opens its panel and rings its members in the PCA
- * scatter, the Jaccard slider hides edges without a recompute, and the report exports.
+ * scatter (PCA, or UMAP on request), the Jaccard slider hides edges without a recompute, and
+ * the report exports.
  */
 import { readFileSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
@@ -68,6 +69,11 @@ describe("mapper notebook", () => {
     expect(await panel.innerText()).toMatch(/e\d+c\d+: \d+ points/);
     expect(await panel.locator("img").count()).toBeGreaterThan(0);
     await page.getByText(/ringed: the \d+ members of e\d+c\d+/).waitFor();
+
+    // The linked scatter can be the layer's UMAP layout (computed once in the worker).
+    await page.getByLabel("UMAP", { exact: true }).check();
+    await page.getByText("logits: UMAP (15 neighbours, min_dist 0.1) of the same vectors").waitFor({ timeout: 60_000 });
+    expect(page.url()).toMatch(/scatter=UMAP/);
 
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export report" }).click()]);
     const html = readFileSync((await download.path())!, "utf8");
