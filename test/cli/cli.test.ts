@@ -3,21 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { knn } from "../../src/algo/knn.ts";
-import { COMMANDS, main } from "../../src/cli/main.ts";
+import { COMMANDS } from "../../src/cli/main.ts";
+import { runCli as run } from "../support/cli.ts";
 import { readNpy, writeNpy } from "../../src/io/npy.ts";
 import { HOSTILE_NAME, writeHostileBundle } from "../support/bundles.ts";
 import { randomMatrix } from "../helpers.ts";
 
-/** Run the CLI in-process, capturing stdout and stderr. */
-async function run(...argv: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(argv, {
-    stdout: { write: (t: string) => (stdout += t) },
-    stderr: { write: (t: string) => (stderr += t), isTTY: false },
-  });
-  return { code, stdout, stderr };
-}
 
 const tmp = () => mkdtempSync(join(tmpdir(), "atlas-cli-"));
 const digits = new URL("../../data/digits", import.meta.url).pathname;

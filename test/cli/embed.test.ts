@@ -8,18 +8,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { pca } from "../../src/algo/pca.ts";
 import { umap } from "../../src/algo/umap.ts";
-import { main } from "../../src/cli/main.ts";
+import { runCli as run } from "../support/cli.ts";
 import { readNpy, writeNpy } from "../../src/io/npy.ts";
 
-async function run(...argv: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(argv, {
-    stdout: { write: (t: string) => (stdout += t) },
-    stderr: { write: (t: string) => (stderr += t), isTTY: false },
-  });
-  return { code, stdout, stderr };
-}
 
 const tmp = () => mkdtempSync(join(tmpdir(), "atlas-embed-cli-"));
 const fixture = (path: string) => new URL(`../fixtures/${path}`, import.meta.url).pathname;

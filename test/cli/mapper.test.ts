@@ -2,19 +2,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.ts";
+import { runCli as run } from "../support/cli.ts";
 import { writeNpy } from "../../src/io/npy.ts";
 import { mulberry32 } from "../helpers.ts";
 
-async function run(...argv: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(argv, {
-    stdout: { write: (t: string) => (stdout += t) },
-    stderr: { write: (t: string) => (stderr += t), isTTY: false },
-  });
-  return { code, stdout, stderr };
-}
 
 /** Two blobs in 3-D (rows 0–99 and 100–199) and a far outlier (row 200). */
 function blobsWithOutlier(dir: string) {

@@ -8,19 +8,10 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { mphate } from "../../src/algo/mphate.ts";
 import { phate } from "../../src/algo/phate.ts";
-import { main } from "../../src/cli/main.ts";
+import { runCli as run } from "../support/cli.ts";
 import { readNpy, writeNpy } from "../../src/io/npy.ts";
 import { mulberry32 } from "../helpers.ts";
 
-async function run(...argv: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(argv, {
-    stdout: { write: (t: string) => (stdout += t) },
-    stderr: { write: (t: string) => (stderr += t), isTTY: false },
-  });
-  return { code, stdout, stderr };
-}
 
 const dir = mkdtempSync(join(tmpdir(), "atlas-mphate-cli-"));
 const random = mulberry32(3);

@@ -9,19 +9,10 @@ import { describe, expect, it } from "vitest";
 import { bottleneck } from "../../src/algo/diagrams.ts";
 import { ckaMatrix, linearCka } from "../../src/algo/cka.ts";
 import { layerMatrix } from "../../src/algo/vectorize.ts";
-import { main } from "../../src/cli/main.ts";
+import { runCli as run } from "../support/cli.ts";
 import { loadBundleFromPath } from "../../src/io/node.ts";
 import { writeNpy } from "../../src/io/npy.ts";
 
-async function run(...argv: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(argv, {
-    stdout: { write: (t: string) => (stdout += t) },
-    stderr: { write: (t: string) => (stderr += t), isTTY: false },
-  });
-  return { code, stdout, stderr };
-}
 
 const tmp = () => mkdtempSync(join(tmpdir(), "atlas-ph-cli-"));
 const fixture = (path: string) => new URL(`../fixtures/${path}`, import.meta.url).pathname;
