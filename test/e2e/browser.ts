@@ -10,6 +10,7 @@ import { stat } from "node:fs/promises";
 import { extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll } from "vitest";
 
 export const SITE = fileURLToPath(new URL("../../dist/site", import.meta.url));
 
@@ -80,4 +81,35 @@ export async function watchedPage(browser: Browser, options: { acceptDownloads?:
     if (!["data:", "blob:"].includes(url.protocol) && url.hostname !== "127.0.0.1") external.push(request.url());
   });
   return { page, errors, external };
+}
+
+/**
+ * Serve the site and launch Chromium once for the calling test file (beforeAll / afterAll);
+ * read `url` and `browser` inside tests.
+ */
+export function useSite(): { readonly url: string; readonly browser: Browser } {
+  let server: Awaited<ReturnType<typeof serveSite>> | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    server = await serveSite();
+    browser = await launch();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  return {
+    get url() {
+      return server!.url;
+    },
+    get browser() {
+      return browser!;
+    },
+  };
+}
+
+/** Wait until a notebook's cells have settled: no pending cell, no running progress bar. */
+export async function settled(page: Page): Promise<void> {
+  await page.waitForLoadState("networkidle");
+  await page.waitForFunction(() => !document.querySelector(".observablehq--running, .observablehq--pending"));
 }

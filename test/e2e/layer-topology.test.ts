@@ -5,21 +5,11 @@
  * recompute (samples); the report carries the parameters.
  */
 import { readFileSync } from "node:fs";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launch, serveSite, watchedPage } from "./browser.ts";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { useSite, watchedPage } from "./browser.ts";
 
-let server: Awaited<ReturnType<typeof serveSite>>;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await serveSite();
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const site = useSite();
 
 async function settled(page: Page) {
   await page.locator("h2.atlas-layer-title").waitFor({ timeout: 120_000 });
@@ -30,8 +20,8 @@ const heading = (page: Page) => page.locator("h2.atlas-layer-title").innerText()
 
 describe("layer-topology notebook", () => {
   it("digits-cnn: per-layer diagrams, both heatmaps, sensitivity; layer, metric and samples sliders re-render", async () => {
-    const { page, errors, external } = await watchedPage(browser);
-    await page.goto(server.url + "layer-topology.html?data=digits-cnn&samples=200");
+    const { page, errors, external } = await watchedPage(site.browser);
+    await page.goto(site.url + "layer-topology.html?data=digits-cnn&samples=200");
     await settled(page);
     expect(await heading(page)).toMatch(/^conv1: 200 H0 pairs, \d+ H1 pairs · 8-dimensional vectors$/);
     // The layer table: one row per layer.
@@ -81,8 +71,8 @@ describe("layer-topology notebook", () => {
   }, 240_000);
 
   it("fashion-cnn: six layers, every block's top-ℓ2 cloud", async () => {
-    const { page, errors, external } = await watchedPage(browser);
-    await page.goto(server.url + "layer-topology.html?data=fashion-cnn&samples=150");
+    const { page, errors, external } = await watchedPage(site.browser);
+    await page.goto(site.url + "layer-topology.html?data=fashion-cnn&samples=150");
     await settled(page);
     expect(await heading(page)).toMatch(/^block1: 150 H0 pairs/);
     expect(await page.locator(".atlas-row svg g[aria-label=cell] rect").count()).toBe(72);

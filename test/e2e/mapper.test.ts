@@ -5,26 +5,12 @@
  * the report exports.
  */
 import { readFileSync } from "node:fs";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launch, serveSite, watchedPage } from "./browser.ts";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { settled, useSite, watchedPage } from "./browser.ts";
 
-let server: Awaited<ReturnType<typeof serveSite>>;
-let browser: Browser;
+const site = useSite();
 
-beforeAll(async () => {
-  server = await serveSite();
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-async function settled(page: Page) {
-  await page.waitForLoadState("networkidle");
-  await page.waitForFunction(() => !document.querySelector(".observablehq--running, .observablehq--pending"));
-}
 
 /** "logits: 57 nodes, 57 edges" → 57. */
 async function nodeCount(page: Page, layer: string): Promise<number> {
@@ -36,8 +22,8 @@ const range = (page: Page, label: string) => page.locator("form", { hasText: lab
 
 describe("mapper notebook", () => {
   it("recomputes on an overlap change, opens a node's panel on click, and exports a report", async () => {
-    const { page, errors, external } = await watchedPage(browser);
-    await page.goto(server.url + "mapper.html?data=digits-cnn");
+    const { page, errors, external } = await watchedPage(site.browser);
+    await page.goto(site.url + "mapper.html?data=digits-cnn");
     await page.locator("h2", { hasText: "logits: " }).first().waitFor({ timeout: 90_000 });
     await settled(page);
     const before = await nodeCount(page, "logits");

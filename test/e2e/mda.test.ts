@@ -3,26 +3,12 @@
  * after training) and a classification bundle (digits-cnn, with 5-NN accuracy). Moving the layer
  * select recomputes and redraws every layout; no page error, no request off the machine.
  */
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launch, serveSite, watchedPage } from "./browser.ts";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { settled, useSite, watchedPage } from "./browser.ts";
 
-let server: Awaited<ReturnType<typeof serveSite>>;
-let browser: Browser;
+const site = useSite();
 
-beforeAll(async () => {
-  server = await serveSite();
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-async function settled(page: Page) {
-  await page.waitForLoadState("networkidle");
-  await page.waitForFunction(() => !document.querySelector(".observablehq--running, .observablehq--pending"));
-}
 
 /** The dots of every scatter in one row of layouts (row 0: after training, row 1: before). */
 const rowMarkup = (page: Page, row: number) =>
@@ -30,8 +16,8 @@ const rowMarkup = (page: Page, row: number) =>
 
 describe("mda notebook", () => {
   it("digits-rotation: five layouts before and after training; the layer select redraws them", { timeout: 400_000 }, async () => {
-    const { page, errors, external } = await watchedPage(browser);
-    await page.goto(server.url + "mda.html?data=digits-rotation&layer=fc&points=200&iterations=30");
+    const { page, errors, external } = await watchedPage(site.browser);
+    await page.goto(site.url + "mda.html?data=digits-rotation&layer=fc&points=200&iterations=30");
     await page.locator("h3.mda-stage", { hasText: "fc after training" }).waitFor({ timeout: 200_000 });
     await page.locator("h3.mda-stage", { hasText: "fc before training" }).waitFor({ timeout: 200_000 });
     await settled(page);
@@ -56,8 +42,8 @@ describe("mda notebook", () => {
   });
 
   it("digits-cnn: classification layouts with 5-NN accuracy", { timeout: 300_000 }, async () => {
-    const { page, errors, external } = await watchedPage(browser);
-    await page.goto(server.url + "mda.html?data=digits-cnn&layer=gap&points=200&iterations=30");
+    const { page, errors, external } = await watchedPage(site.browser);
+    await page.goto(site.url + "mda.html?data=digits-cnn&layer=gap&points=200&iterations=30");
     await page.locator("h3.mda-stage", { hasText: "gap after training" }).waitFor({ timeout: 200_000 });
     await settled(page);
     expect(await page.locator("h3.mda-stage").count()).toBe(1);

@@ -4,21 +4,11 @@
  * their Spearman ρ, the continual-learning ARI, the baselines on request, and the report.
  */
 import { readFileSync } from "node:fs";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launch, serveSite, watchedPage } from "./browser.ts";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { useSite, watchedPage } from "./browser.ts";
 
-let server: Awaited<ReturnType<typeof serveSite>>;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await serveSite();
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const site = useSite();
 
 /** Wait until every study has rendered and no cell is running. */
 async function settled(page: Page) {
@@ -32,8 +22,8 @@ async function settled(page: Page) {
 
 describe("mphate notebook", () => {
   it("shows digits-mlp's units over training coloured by epoch, then by layer, with legends; the URL follows", { timeout: 900_000 }, async () => {
-    const { page, errors, external } = await watchedPage(browser);
-    await page.goto(server.url + "mphate.html");
+    const { page, errors, external } = await watchedPage(site.browser);
+    await page.goto(site.url + "mphate.html");
     await settled(page);
     const figure = page.locator(".atlas-scatter").first();
     // 96 units × 51 checkpoints (every 2nd of 101, plus the last) = 4,896 dots, and a continuous epoch legend.
@@ -52,8 +42,8 @@ describe("mphate notebook", () => {
   });
 
   it("shows the eight generalisation runs with ρ, and the two continual-learning runs with their ARI", { timeout: 900_000 }, async () => {
-    const { page, errors } = await watchedPage(browser);
-    await page.goto(server.url + "mphate.html?colorBy=mostActive");
+    const { page, errors } = await watchedPage(site.browser);
+    await page.goto(site.url + "mphate.html?colorBy=mostActive");
     await settled(page);
     const grid = page.locator(".atlas-mphate-grid");
     expect(await grid.locator(":scope > div").count()).toBe(8);
@@ -70,8 +60,8 @@ describe("mphate notebook", () => {
   });
 
   it("scores the baselines on request and exports a report with every study", { timeout: 1_200_000 }, async () => {
-    const { page, errors } = await watchedPage(browser);
-    await page.goto(server.url + "mphate.html?baselines=true&gamma=0&ariSeeds=2");
+    const { page, errors } = await watchedPage(site.browser);
+    await page.goto(site.url + "mphate.html?baselines=true&gamma=0&ariSeeds=2");
     await settled(page);
     await page.waitForFunction(() => document.body.innerText.includes("interslice k = 40") && !document.querySelector(".observablehq--running"), null, { timeout: 900_000, polling: 1000 });
     const text = await page.locator("body").innerText();

@@ -6,30 +6,14 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { HOSTILE_NAME, hostileBundleZip } from "../support/bundles.ts";
-import { SITE, launch, serveSite, watchedPage } from "./browser.ts";
+import { SITE, settled, useSite, watchedPage } from "./browser.ts";
 
-let server: Awaited<ReturnType<typeof serveSite>>;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await serveSite();
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const site = useSite();
 
 const notebooks = readdirSync(SITE).filter((f) => f.endsWith(".html"));
 
-/** Wait until the notebook's cells have settled (no pending cell, no running progress bar). */
-async function settled(page: import("playwright-core").Page) {
-  await page.waitForLoadState("networkidle");
-  await page.waitForFunction(() => !document.querySelector(".observablehq--running, .observablehq--pending"));
-}
 
 describe("notebook site", () => {
   it("builds a page for the gallery and every notebook", () => {
@@ -39,8 +23,8 @@ describe("notebook site", () => {
 
   for (const name of notebooks) {
     it(`${name} opens with no page error and no request off 127.0.0.1`, async () => {
-      const { page, errors, external } = await watchedPage(browser);
-      await page.goto(server.url + name);
+      const { page, errors, external } = await watchedPage(site.browser);
+      await page.goto(site.url + name);
       await settled(page);
       await page.waitForTimeout(500);
       expect(errors).toEqual([]);
@@ -51,8 +35,8 @@ describe("notebook site", () => {
   }
 
   it("the gallery links every notebook", async () => {
-    const { page } = await watchedPage(browser);
-    await page.goto(server.url + "index.html");
+    const { page } = await watchedPage(site.browser);
+    await page.goto(site.url + "index.html");
     const links = await page.locator(".atlas-card").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
     for (const name of notebooks.filter((n) => n !== "index.html")) expect(links).toContain(`./${name}`);
     await page.context().close();
@@ -61,8 +45,8 @@ describe("notebook site", () => {
 
 describe("explore notebook", () => {
   it("shows the digits as a PCA scatter coloured by label with a legend, and neighbours with distances", async () => {
-    const { page, errors } = await watchedPage(browser);
-    await page.goto(server.url + "explore.html");
+    const { page, errors } = await watchedPage(site.browser);
+    await page.goto(site.url + "explore.html");
     await settled(page);
     const figure = page.locator(".atlas-scatter figure");
     await figure.waitFor();
@@ -81,8 +65,8 @@ describe("explore notebook", () => {
   });
 
   it("moving the k slider re-renders neighbours and rings; clicking a point selects it; the URL follows", async () => {
-    const { page, errors } = await watchedPage(browser);
-    await page.goto(server.url + "explore.html");
+    const { page, errors } = await watchedPage(site.browser);
+    await page.goto(site.url + "explore.html");
     await settled(page);
     const rings = page.locator(".atlas-overlay circle");
     expect(await rings.count()).toBe(11); // 10 neighbours + the selected point
@@ -106,8 +90,8 @@ describe("explore notebook", () => {
   });
 
   it("exports a report with the figure, the parameters and the data's hash", async () => {
-    const { page, errors } = await watchedPage(browser);
-    await page.goto(server.url + "explore.html?k=7&point=5");
+    const { page, errors } = await watchedPage(site.browser);
+    await page.goto(site.url + "explore.html?k=7&point=5");
     await settled(page);
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export report" }).click()]);
     const html = readFileSync((await download.path())!, "utf8");
@@ -126,13 +110,13 @@ describe("explore notebook", () => {
   });
 
   it("opens a user's .zip bundle and shows a hostile class name as text, never as markup", async () => {
-    const { page, errors } = await watchedPage(browser);
+    const { page, errors } = await watchedPage(site.browser);
     let dialogs = 0;
     page.on("dialog", async (dialog) => {
       dialogs++;
       await dialog.dismiss();
     });
-    await page.goto(server.url + "explore.html");
+    await page.goto(site.url + "explore.html");
     await settled(page);
     await page.locator(".atlas-picker input[type=file]:not([webkitdirectory])").setInputFiles({
       name: "hostile.zip",
@@ -149,7 +133,7 @@ describe("explore notebook", () => {
     expect(html).not.toContain(HOSTILE_NAME);
     expect(html).toContain("&lt;img src=x onerror=alert(1)&gt;");
     // Open the report itself: nothing runs, nothing is fetched.
-    const report = await watchedPage(browser);
+    const report = await watchedPage(site.browser);
     report.page.on("dialog", () => dialogs++);
     await report.page.setContent(html);
     await report.page.waitForTimeout(300);
@@ -171,8 +155,8 @@ describe("examples notebook", () => {
     const [node] = await recipeNamed("digits-mlp")!.run({ digits: await loadDigits() }, { epochs: 3, seed: 42 });
     const expected = createHash("sha256").update(zipBundle(node.bundle)).digest("hex");
 
-    const { page, errors, external } = await watchedPage(browser);
-    await page.goto(server.url + "examples.html?recipe=digits-mlp&epochs=3&seed=42");
+    const { page, errors, external } = await watchedPage(site.browser);
+    await page.goto(site.url + "examples.html?recipe=digits-mlp&epochs=3&seed=42");
     await settled(page);
     await page.getByRole("button", { name: "Train" }).click();
     await page.getByText("Trained in").waitFor({ timeout: 60_000 });
@@ -188,8 +172,8 @@ describe("examples notebook", () => {
 describe("example bundles in explore", () => {
   for (const [name, samples, colour] of [["digits-cnn", 1797, "label"], ["digits-rotation", 1797, "target"], ["fashion-cnn", 2000, "label"]] as const) {
     it(`opens ${name}: ${samples} samples coloured by ${colour}, neighbours with thumbnails`, async () => {
-      const { page, errors, external } = await watchedPage(browser);
-      await page.goto(server.url + `explore.html?data=${name}`);
+      const { page, errors, external } = await watchedPage(site.browser);
+      await page.goto(site.url + `explore.html?data=${name}`);
       await page.getByText(`${samples.toLocaleString("en-US")} samples`).first().waitFor({ timeout: 30_000 });
       await settled(page);
       await page.locator("table.atlas-neighbors").waitFor();
@@ -204,8 +188,8 @@ describe("example bundles in explore", () => {
 
 describe("som-codes notebook", () => {
   it("maps every layer of digits-cnn; changing the layer and the grid redraws the maps", async () => {
-    const { page, errors, external } = await watchedPage(browser);
-    await page.goto(server.url + "som-codes.html?data=digits-cnn&epochs=8");
+    const { page, errors, external } = await watchedPage(site.browser);
+    await page.goto(site.url + "som-codes.html?data=digits-cnn&epochs=8");
     await page.getByText("Codes across layers").waitFor({ timeout: 60_000 });
     await settled(page);
     expect(await page.getByText("logits: ").first().innerText()).toMatch(/of 100 nodes used/);
