@@ -24,7 +24,7 @@
  */
 import "./embed-kernels.ts";
 import { HiddenAtlasError } from "../core/errors.ts";
-import { assertFinite, assertMatrix, type Matrix } from "../core/matrix.ts";
+import { assertFinite, assertMatrix, takeRows, type Matrix } from "../core/matrix.ts";
 import { checkInteger, checkNumber, checkOptionNames } from "../core/params.ts";
 import type { RunOptions } from "../core/progress.ts";
 import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
@@ -159,16 +159,11 @@ export async function isomap(X: Matrix, options: IsomapOptions = {}): Promise<Is
 export async function joinComponents(X: Matrix, graph: SparseGraph, count: number, labels: Int32Array): Promise<SparseGraph> {
   const members: number[][] = Array.from({ length: count }, () => []);
   for (let i = 0; i < graph.n; i++) members[labels[i]].push(i);
-  const rowsOf = (idx: number[]): Matrix => {
-    const data = new Float32Array(idx.length * X.cols);
-    idx.forEach((r, t) => data.set(X.data.subarray(r * X.cols, (r + 1) * X.cols), t * X.cols));
-    return { rows: idx.length, cols: X.cols, data };
-  };
   const extra: Array<[number, number, number]> = [];
   for (let a = 0; a < count; a++) {
-    const A = rowsOf(members[a]);
+    const A = takeRows(X, members[a]);
     for (let b = 0; b < a; b++) {
-      const nearest = await knnQuery(A, rowsOf(members[b]), { k: 1 });
+      const nearest = await knnQuery(A, takeRows(X, members[b]), { k: 1 });
       let best = 0;
       for (let t = 1; t < nearest.n; t++) if (nearest.distances[t] < nearest.distances[best]) best = t;
       extra.push([members[a][nearest.indices[best]], members[b][best], nearest.distances[best]]);

@@ -24,7 +24,7 @@
  *    continuum via manifold learning", Nat. Commun. 14 (2023) — geodesic correlation.
  */
 import { HiddenAtlasError } from "../core/errors.ts";
-import { assertFinite, assertMatrix, type Matrix } from "../core/matrix.ts";
+import { assertFinite, assertMatrix, takeRows, type Matrix } from "../core/matrix.ts";
 import { checkBoolean, checkInteger, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
 import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
@@ -361,12 +361,7 @@ export async function knnAccuracy(Y: Matrix, labels: ArrayLike<number>, options:
     const test: number[] = [];
     for (let i = 0; i < n; i++) (fold[i] === f ? test : train).push(i);
     if (test.length === 0) continue;
-    const rowsOf = (idx: number[]): Matrix => {
-      const data = new Float32Array(idx.length * Y.cols);
-      idx.forEach((r, t) => data.set(Y.data.subarray(r * Y.cols, (r + 1) * Y.cols), t * Y.cols));
-      return { rows: idx.length, cols: Y.cols, data };
-    };
-    const nn = await knnQuery(rowsOf(train), rowsOf(test), { k: nNeighbors, signal: options.signal });
+    const nn = await knnQuery(takeRows(Y, train), takeRows(Y, test), { k: nNeighbors, signal: options.signal });
     let correct = 0;
     const votes = new Map<number, number>();
     for (let t = 0; t < test.length; t++) {

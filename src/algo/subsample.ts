@@ -64,17 +64,10 @@ export interface SubsampleResult {
   params: { size: number; method: SubsampleMethod; seed: number; start: number };
 }
 
-const defaults = { size: 0, method: "random" as SubsampleMethod, seed: DEFAULT_SEED, start: 0 };
+/** Re-exported: subsample() returns indices, and takeRows turns them into a matrix. */
+export { takeRows } from "../core/matrix.ts";
 
-/** Rows of X in the order of `indices`, as a new matrix. */
-export function takeRows(X: Matrix, indices: ArrayLike<number>): Matrix {
-  const data = new Float32Array(indices.length * X.cols);
-  for (let r = 0; r < indices.length; r++) {
-    const i = indices[r];
-    data.set(X.data.subarray(i * X.cols, (i + 1) * X.cols), r * X.cols);
-  }
-  return { rows: indices.length, cols: X.cols, data };
-}
+const defaults = { size: 0, method: "random" as SubsampleMethod, seed: DEFAULT_SEED, start: 0 };
 
 /** Choose `size` rows of X. Throws E_PARAM for invalid options, E_NON_FINITE on NaN/∞ rows. */
 export async function subsample(X: Matrix, options: SubsampleOptions): Promise<SubsampleResult> {

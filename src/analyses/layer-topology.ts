@@ -27,7 +27,7 @@ import { persistentHomology, type PersistenceDiagram, type PersistentHomologyRes
 import { subsample, takeRows, type SubsampleMethod } from "../algo/subsample.ts";
 import { layerMatrix, VECTORIZATIONS, type Vectorization } from "../algo/vectorize.ts";
 import { HiddenAtlasError } from "../core/errors.ts";
-import type { Matrix } from "../core/matrix.ts";
+import { rmsDistanceToMean, type Matrix } from "../core/matrix.ts";
 import { checkBoolean, checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../core/params.ts";
 import { throwIfAborted, type ProgressEvent, type RunOptions } from "../core/progress.ts";
 import { DEFAULT_SEED, checkSeed } from "../core/random.ts";
@@ -152,17 +152,6 @@ export function resolveLayerTopologyParams(bundle: AnalysisBundle, params: Layer
     sensitivityRemove: checkKeyword("sensitivityRemove", params.sensitivityRemove ?? layerTopologyDefaults.sensitivityRemove, ["lowest", "highest"] as const),
     seed: checkSeed(params.seed ?? layerTopologyDefaults.seed),
   };
-}
-
-/** RMS distance of the rows to their mean (1 for a constant cloud). */
-function rmsScale(m: Matrix): number {
-  const mean = new Float64Array(m.cols);
-  for (let i = 0; i < m.rows; i++) for (let k = 0; k < m.cols; k++) mean[k] += m.data[i * m.cols + k];
-  for (let k = 0; k < m.cols; k++) mean[k] /= Math.max(1, m.rows);
-  let total = 0;
-  for (let i = 0; i < m.rows; i++) for (let k = 0; k < m.cols; k++) total += (m.data[i * m.cols + k] - mean[k]) ** 2;
-  const rms = Math.sqrt(total / Math.max(1, m.rows));
-  return rms > 0 ? rms : 1;
 }
 
 /**
@@ -307,7 +296,7 @@ export async function layerTopology(bundle: AnalysisBundle, params: LayerTopolog
   };
   for (const [i, name] of p.layers.entries()) {
     const raw = takeRows(vectors[i], sample);
-    const scale = p.normalize === "rms" ? rmsScale(raw) : 1;
+    const scale = p.normalize === "rms" ? rmsDistanceToMean(raw) : 1;
     const X = scale === 1 ? raw : { rows: raw.rows, cols: raw.cols, data: raw.data.map((v) => v / scale) };
     clouds.push(X);
     const key = JSON.stringify([cloudKey(name), p.maxdim]);

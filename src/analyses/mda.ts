@@ -20,7 +20,7 @@ import { embed, type EmbedMethod } from "../algo/embed.ts";
 import { geodesicCorrelation, knnAccuracy, trustworthiness, type GeodesicCorrelation } from "../algo/metrics.ts";
 import { layerMatrix, VECTORIZATIONS, type LayerData, type Vectorization } from "../algo/vectorize.ts";
 import { HiddenAtlasError } from "../core/errors.ts";
-import type { Matrix } from "../core/matrix.ts";
+import { takeRows, type Matrix } from "../core/matrix.ts";
 import { checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
 import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
@@ -170,12 +170,6 @@ export async function mdaSamples(bundle: AnalysisBundle, p: ResolvedMdaParams): 
   }
 }
 
-function rowsOf(m: Matrix, rows: Int32Array): Matrix {
-  const data = new Float32Array(rows.length * m.cols);
-  rows.forEach((r, t) => data.set(m.data.subarray(r * m.cols, (r + 1) * m.cols), t * m.cols));
-  return { rows: rows.length, cols: m.cols, data };
-}
-
 function softmaxRows(m: Matrix): Matrix {
   const out = new Float32Array(m.data.length);
   for (let i = 0; i < m.rows; i++) {
@@ -193,7 +187,7 @@ export async function mdaColour(bundle: AnalysisBundle, samples: Int32Array): Pr
   if (bundle.task === "classification" && bundle.labels) {
     return { title: "label", type: "categorical", values: Float64Array.from(samples, (i) => bundle.labels![i]), classNames: classNamesOf(bundle) };
   }
-  const targets = rowsOf(bundle.targets!, samples);
+  const targets = takeRows(bundle.targets!, samples);
   const manifold = await discoverManifold(targets);
   return { title: "normalised target manifold distance", type: "continuous", values: manifold.normalized };
 }
@@ -214,15 +208,15 @@ function stageLayer(bundle: AnalysisBundle, layer: string, stage: MdaStage): Lay
  */
 async function stageOutputs(bundle: AnalysisBundle, stage: MdaStage, samples: Int32Array, notes: string[]): Promise<Matrix> {
   const predictions = bundle.predictions!;
-  if (stage === "trained") return rowsOf(predictions, samples);
+  if (stage === "trained") return takeRows(predictions, samples);
   const last = bundle.layers[bundle.layers.length - 1];
   const early = bundle.checkpoints![0].layers.find((l) => l.name === last.name);
   if (early) {
     const m = await layerMatrix(early, { method: "flatten" });
-    if (m.cols === predictions.cols) return rowsOf(bundle.task === "classification" ? softmaxRows(m) : m, samples);
+    if (m.cols === predictions.cols) return takeRows(bundle.task === "classification" ? softmaxRows(m) : m, samples);
   }
   notes.push("before training: no checkpoint output layer, so MDA's groups use the trained predictions");
-  return rowsOf(predictions, samples);
+  return takeRows(predictions, samples);
 }
 
 /** One layer at one stage: every method's layout and scores. */
@@ -236,7 +230,7 @@ export async function mdaPanel(
   notes: string[] = [],
 ): Promise<MdaPanel> {
   const full = await layerMatrix(stageLayer(bundle, layer, stage), { method: p.vectorize, seed: p.seed });
-  const X = rowsOf(full, samples);
+  const X = takeRows(full, samples);
   const n = X.rows;
   const warnings: string[] = [];
   const panel: MdaPanel = { layer, stage, dimension: X.cols, embeddings: {}, correlation: {}, trustworthiness: {}, accuracy: {}, groups: null, warnings };

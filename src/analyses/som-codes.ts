@@ -19,7 +19,7 @@ import { Network } from "../algo/nn/network.ts";
 import type { NetworkSpec } from "../algo/nn/spec.ts";
 import { fgsm, signNoise } from "../algo/nn/adversarial.ts";
 import { HiddenAtlasError } from "../core/errors.ts";
-import type { Matrix } from "../core/matrix.ts";
+import { rmsDistanceToMean, takeRows, type Matrix } from "../core/matrix.ts";
 import { checkBoolean, checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
 import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
@@ -185,23 +185,6 @@ function networkInputs(bundle: AnalysisBundle, scale: number): Float32Array {
   return Float32Array.from(data as ArrayLike<number>, (v) => v * scale);
 }
 
-const rowsOf = (m: Matrix, idx: Int32Array): Matrix => {
-  const data = new Float32Array(idx.length * m.cols);
-  idx.forEach((i, r) => data.set(m.data.subarray(i * m.cols, (i + 1) * m.cols), r * m.cols));
-  return { rows: idx.length, cols: m.cols, data };
-};
-
-/** RMS distance of rows to the mean of `reference` rows (a layer's scale). */
-function rmsScale(m: Matrix): number {
-  const mean = new Float64Array(m.cols);
-  for (let i = 0; i < m.rows; i++) for (let k = 0; k < m.cols; k++) mean[k] += m.data[i * m.cols + k];
-  for (let k = 0; k < m.cols; k++) mean[k] /= Math.max(1, m.rows);
-  let total = 0;
-  for (let i = 0; i < m.rows; i++) for (let k = 0; k < m.cols; k++) total += (m.data[i * m.cols + k] - mean[k]) ** 2;
-  const rms = Math.sqrt(total / Math.max(1, m.rows));
-  return rms > 0 ? rms : 1;
-}
-
 const scaled = (m: Matrix, s: number): Matrix => ({ rows: m.rows, cols: m.cols, data: m.data.map((v) => v / s) });
 
 /** Majority class per node (ties to the lower class), −1 for empty nodes. */
@@ -280,10 +263,10 @@ export async function somCodes(bundle: AnalysisBundle, params: SomCodesParams = 
   const layers: LayerCodes[] = [];
   const maps = new Map<string, { map: SomResult; scale: number }>();
   for (const [s, source] of sources.entries()) {
-    const trainRaw = rowsOf(source.matrix, train);
-    const scale = rmsScale(trainRaw);
+    const trainRaw = takeRows(source.matrix, train);
+    const scale = rmsDistanceToMean(trainRaw);
     const trainX = scaled(trainRaw, scale);
-    const testX = scaled(rowsOf(source.matrix, test), scale);
+    const testX = scaled(takeRows(source.matrix, test), scale);
     const spectrumResult = await pca(trainX, { nComponents: 1 });
     const spectrum = spectrumResult.spectrum;
     const total = spectrum.reduce((a, b) => a + b, 0);

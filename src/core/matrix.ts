@@ -94,3 +94,24 @@ export function assertFinite(m: Matrix, name = "X"): void {
     }
   }
 }
+
+/** Rows of X in the order of `indices`, as a new matrix. */
+export function takeRows(X: Matrix, indices: ArrayLike<number>): Matrix {
+  const data = new Float32Array(indices.length * X.cols);
+  for (let r = 0; r < indices.length; r++) {
+    const i = indices[r];
+    data.set(X.data.subarray(i * X.cols, (i + 1) * X.cols), r * X.cols);
+  }
+  return { rows: indices.length, cols: X.cols, data };
+}
+
+/** RMS distance of the rows to their mean: a cloud's scale (1 for a constant cloud, so it can divide). */
+export function rmsDistanceToMean(X: Matrix): number {
+  const mean = new Float64Array(X.cols);
+  for (let i = 0; i < X.rows; i++) for (let k = 0; k < X.cols; k++) mean[k] += X.data[i * X.cols + k];
+  for (let k = 0; k < X.cols; k++) mean[k] /= Math.max(1, X.rows);
+  let total = 0;
+  for (let i = 0; i < X.rows; i++) for (let k = 0; k < X.cols; k++) total += (X.data[i * X.cols + k] - mean[k]) ** 2;
+  const rms = Math.sqrt(total / Math.max(1, X.rows));
+  return rms > 0 ? rms : 1;
+}

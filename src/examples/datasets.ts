@@ -7,6 +7,7 @@ import { HiddenAtlasError } from "../core/errors.ts";
 import { Rng } from "../core/random.ts";
 import { getCore } from "../core/wasm.ts";
 import type { NdArray } from "../io/ndarray.ts";
+import { takeRows as takeMatrixRows } from "../core/matrix.ts";
 
 export interface ImageDataset {
   name: string;
@@ -107,9 +108,7 @@ export async function traceSet(labels: Int32Array, pool: Int32Array, classes: nu
 
 /** Rows of a row-major float matrix (n × cols) at the given indices. */
 export function takeRows(values: Float32Array, cols: number, indices: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(indices.length * cols);
-  for (let r = 0; r < indices.length; r++) out.set(values.subarray(indices[r] * cols, (indices[r] + 1) * cols), r * cols);
-  return out;
+  return takeMatrixRows({ rows: values.length / cols, cols, data: values }, indices).data;
 }
 
 /** Entries of an array at the given indices. */
