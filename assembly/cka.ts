@@ -23,6 +23,8 @@
 // Complexity: centring O(n·d); cross norm O(n·da·db) multiply-adds; farthest point O(n·d) per
 // call, O(n·m·d) for m samples. No allocation.
 
+import { columnMeans } from "./stats";
+
 /** Sample-space accumulator (float64, DESIGN "accumulations in float64"). */
 type Acc = f64;
 
@@ -54,20 +56,8 @@ type Acc = f64;
 
 /** Centre the columns of X (f64 means) and write them transposed as f64 rows. */
 export function ckaCenterTranspose(x: usize, n: i32, d: i32, means: usize, out: usize): void {
-  memory.fill(means, 0, (<usize>d) << 3);
+  columnMeans(x, n, d, means);
   const rowBytes = (<usize>d) << 2;
-  for (let i = 0; i < n; i++) {
-    const px = x + <usize>i * rowBytes;
-    for (let k = 0; k < d; k++) {
-      const pm = means + ((<usize>k) << 3);
-      store<f64>(pm, load<f64>(pm) + <f64>load<f32>(px + ((<usize>k) << 2)));
-    }
-  }
-  const inv = n > 0 ? 1.0 / <f64>n : 0.0;
-  for (let k = 0; k < d; k++) {
-    const pm = means + ((<usize>k) << 3);
-    store<f64>(pm, load<f64>(pm) * inv);
-  }
   const colBytes = (<usize>n) << 3;
   for (let i = 0; i < n; i++) {
     const px = x + <usize>i * rowBytes;
