@@ -128,6 +128,7 @@ export function mapperGraph(result: Pick<MapperLayerResult, "nodes" | "links">, 
   wrapper.style.margin = "0";
   // As wide as the drawing, so legends wrap inside it and small multiples sit side by side.
   wrapper.style.width = `${width}px`;
+  wrapper.style.maxWidth = "none";
   if (options.title) {
     const h = doc.createElement("h3");
     h.textContent = options.title;
