@@ -7,7 +7,7 @@ import { formatNumber } from "../analyses/columns.ts";
 import type { LayerDistanceMetric, LayerTopologyResult } from "../analyses/layer-topology.ts";
 import { barcode, layerHeatmap, persistencePlot, sensitivityCurves } from "../views/topology.ts";
 import { VERSION } from "../version.ts";
-import type { ReportContext } from "./explore.ts";
+import type { ReportContext } from "./report.ts";
 import type { ReportSpec, ReportTable } from "./report.ts";
 
 /** What the paper did and reports (specs/tda.md §1; the full text was not available). */
