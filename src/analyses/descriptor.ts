@@ -79,6 +79,8 @@ export interface LayerParam extends ParamCommon<string> {
   type: "layer";
   /** Where the layers come from: the bundle's layers (default) or the checkpoints' traced layers. */
   from?: "layers" | "checkpoints";
+  /** Names offered besides the bundle's layers (e.g. som-codes' "input", when the bundle has inputs). */
+  extra?: (bundle: AnalysisBundle) => readonly string[];
 }
 
 /** Some of the bundle's layers, in order; empty means all. */
@@ -215,8 +217,9 @@ const valueOf = <V>(v: ByBundle<V>, bundle: AnalysisBundle): V => (typeof v === 
 
 /** Layer names a layer parameter chooses from. */
 export function layerChoices(spec: LayerParam | LayersParam, bundle: AnalysisBundle): string[] {
-  if (spec.from === "checkpoints") return bundle.checkpoints?.[0]?.layers.map((l) => l.name) ?? [];
-  return bundle.layers.map((l) => l.name);
+  const extra = spec.type === "layer" ? (spec.extra?.(bundle) ?? []) : [];
+  if (spec.from === "checkpoints") return [...extra, ...(bundle.checkpoints?.[0]?.layers.map((l) => l.name) ?? [])];
+  return [...extra, ...bundle.layers.map((l) => l.name)];
 }
 
 /** The default of one parameter for this bundle. */

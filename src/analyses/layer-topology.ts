@@ -81,7 +81,7 @@ const params = {
   layer: { type: "layer", role: "view", default: (b: AnalysisBundle) => allLayers(b)[0] ?? "", defaultDoc: "the first layer", label: "Layer shown", doc: "The layer whose barcode and diagram are drawn." },
   metric: {
     type: "keyword", role: "view", choices: LAYER_DISTANCE_METRICS, default: "sliced", label: "Distance", control: { input: "radio" },
-    labels: { sliced: "sliced Wasserstein (paper)", bottleneck: "bottleneck", wasserstein: "Wasserstein W1" },
+    labels: { sliced: "sliced Wasserstein (M = 50)", bottleneck: "bottleneck (L∞)", wasserstein: "Wasserstein W1 (L∞ ground metric)" },
     doc: "Distance between two layers' diagrams shown in the heatmap: the paper's sliced Wasserstein, bottleneck, or Wasserstein W1.",
   },
   sensitivityMeasure: {

@@ -90,7 +90,7 @@ const params = {
     type: "number", role: "view", min: 0, max: 1, default: 0, label: "Hide edges with Jaccard below", unit: "Jaccard index",
     doc: "Edges whose two nodes share less than this fraction of their members (Jaccard index) are hidden; nothing is recomputed.", control: { step: 0.01 },
   },
-  scatter: { type: "keyword", role: "view", choices: ["pca", "umap"], default: "pca", label: "Linked scatter", labels: { pca: "PCA", umap: "UMAP" }, doc: "Layout of the scatter that rings a node's members: the layer's first two principal components, or its UMAP layout (seeded)." },
+  scatter: { type: "keyword", role: "view", choices: ["pca", "umap"], default: "pca", label: "Linked scatter", labels: { pca: "PCA", umap: "UMAP" }, control: { input: "radio" }, doc: "Layout of the scatter that rings a node's members: the layer's first two principal components, or its UMAP layout (seeded)." },
 } as const;
 
 export type MapperAnalysisParams = Partial<Resolved<typeof params>>;

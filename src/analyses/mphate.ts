@@ -465,7 +465,10 @@ const tracedLayers = (b: AnalysisBundle) => b.checkpoints?.[0]?.layers.map((l) =
 /** The parameter table (see descriptor.ts): the multislice graph and PHATE, then what is drawn. */
 const params = {
   layers: { type: "layers", from: "checkpoints", default: [], defaultDoc: "every traced layer", label: "Which units (layers)", doc: "Traced layers whose units are embedded (all by default)." },
-  epochStride: { type: "integer", min: 1, default: 1, label: "Every k-th checkpoint", unit: "checkpoints", doc: "Keep every k-th checkpoint (the last one always kept).", control: { max: 10 } },
+  epochStride: {
+    type: "integer", min: 1, default: 2, label: "Every k-th checkpoint", unit: "checkpoints", doc: "Keep every k-th checkpoint (the last one always kept).", control: { max: 10 },
+    reference: "M-PHATE embeds every epoch; every 2nd halves the points and keeps a notebook run to seconds (set 1 for every checkpoint).",
+  },
   unitStride: { type: "integer", min: 1, default: 1, label: "Every k-th unit", unit: "units", doc: "Keep every k-th unit of each layer." },
   intrasliceKnn: { type: "integer", min: 1, default: mphateDefaults.intrasliceKnn, label: "Intraslice knn", doc: "Neighbours of a unit among the units of its own checkpoint (the adaptive kernel's bandwidth).", control: { max: 10 } },
   intersliceKnn: { type: "integer", min: 1, default: mphateDefaults.intersliceKnn, label: "Interslice knn (κ)", doc: "Sets the bandwidth joining a unit to itself across checkpoints: the distance to its κ-th nearest own checkpoint.", control: { max: 50 } },

@@ -54,7 +54,7 @@ const params = {
   },
   adversarial: { type: "boolean", default: true, label: "Perturbation study", doc: "Run FGSM and the random-sign control through the bundle's network (needs its model and inputs)." },
   seed: { type: "integer", min: 0, max: Number.MAX_SAFE_INTEGER, default: DEFAULT_SEED, label: "Seed", doc: "Seed of the maps' initialisation, the split and the noise control.", control: { input: "number", max: 2 ** 31 - 1 } },
-  layer: { type: "layer", role: "view", default: lastLayer, defaultDoc: "the last layer", label: "Layer", doc: "The layer whose maps are drawn." },
+  layer: { type: "layer", role: "view", extra: (b: AnalysisBundle) => (b.inputs ? ["input"] : []), default: lastLayer, defaultDoc: "the last layer", label: "Layer", doc: "The layer whose maps are drawn (\"input\": the map of the inputs themselves)." },
   epsilon: { type: "number", role: "view", min: 0, max: 1, exclusiveMin: true, default: 0.05, label: "ε for the arrows", doc: "The perturbation size whose BMU moves are drawn (the nearest computed one)." },
 } as const;
 

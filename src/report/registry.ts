@@ -6,7 +6,7 @@
  * result than its analysis computes.
  */
 import type { AnalysisBundle } from "../analyses/columns.ts";
-import { parameterRows, type AnalysisDescriptor, type ParamTable, type Resolved } from "../analyses/descriptor.ts";
+import { parameterRows, resolveParams, type AnalysisDescriptor, type ParamTable, type Resolved } from "../analyses/descriptor.ts";
 import { ANALYSES, type AnalysisName } from "../analyses/registry.ts";
 import type { ContinualStudy, GeneralizationStudy } from "../analyses/mphate.ts";
 import { exploreReport } from "./explore.ts";
@@ -58,4 +58,13 @@ export function buildReport<N extends AnalysisName>(name: N, bundle: AnalysisBun
   const spec = (REPORTS[name] as ReportBuilder<N>)(bundle, result, params, context);
   const descriptor = ANALYSES[name] as unknown as AnalysisDescriptor<ParamTable, unknown>;
   return { ...spec, title: spec.title || descriptor.title, parameters: { ...parameterRows(descriptor, params as Record<string, unknown>), ...spec.parameters } };
+}
+
+/**
+ * The report of `name` from parameters as a notebook has them (any subset; the rest take their
+ * defaults through the same resolver as the command line).
+ */
+export function analysisReport(name: AnalysisName, bundle: AnalysisBundle, result: unknown, given: Record<string, unknown>, context: ReportContext): ReportSpec {
+  const descriptor = ANALYSES[name] as unknown as AnalysisDescriptor<ParamTable, unknown>;
+  return buildReport(name, bundle, result as never, resolveParams(descriptor, bundle, given) as never, context);
 }

@@ -42,6 +42,20 @@ export function initialValue(descriptor: SomeAnalysis, name: string, bundle: Ana
   return fromUrl ?? options.value ?? defaultOf(spec, bundle);
 }
 
+/**
+ * A control built by hand for a declared parameter whose choices come from a result (e.g. the
+ * ε values som-codes computed): tagged, described and named like a generated one.
+ */
+export function bindControl<E extends HTMLElement>(descriptor: SomeAnalysis, name: string, element: E): E {
+  const spec = descriptor.params[name];
+  if (!spec) throw new Error(`${descriptor.name} has no parameter ${name}`);
+  element.dataset.param = name;
+  element.dataset.analysis = descriptor.name;
+  element.title = spec.doc + (spec.unit ? ` (${spec.unit})` : "");
+  for (const input of Array.from(element.querySelectorAll("input, select"))) if (!input.getAttribute("aria-label")) input.setAttribute("aria-label", spec.label);
+  return element;
+}
+
 /** A control for one parameter of `descriptor`, for `view(...)` in a notebook. */
 export function control(descriptor: SomeAnalysis, name: string, bundle: AnalysisBundle, options: ControlOptions = {}): InputElement {
   const spec = descriptor.params[name];
