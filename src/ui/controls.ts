@@ -52,8 +52,21 @@ export function bindControl<E extends HTMLElement>(descriptor: SomeAnalysis, nam
   element.dataset.param = name;
   element.dataset.analysis = descriptor.name;
   element.title = spec.doc + (spec.unit ? ` (${spec.unit})` : "");
-  for (const input of Array.from(element.querySelectorAll("input, select"))) if (!input.getAttribute("aria-label")) input.setAttribute("aria-label", spec.label);
+  nameInputs(element, spec.label);
   return element;
+}
+
+/**
+ * Give every input of a control an accessible name: Inputs' range and number boxes have a
+ * visible label that is not tied to them. Inputs inside a <label> (radio buttons, check boxes)
+ * or named by a <label for> keep their own name.
+ */
+function nameInputs(element: HTMLElement, label: string): void {
+  for (const input of Array.from(element.querySelectorAll("input, select"))) {
+    if (input.getAttribute("aria-label") || input.closest("label")) continue;
+    if (input.id && element.querySelector(`label[for="${input.id}"]`)) continue;
+    input.setAttribute("aria-label", label);
+  }
 }
 
 /** A control for one parameter of `descriptor`, for `view(...)` in a notebook. */
@@ -65,10 +78,7 @@ export function control(descriptor: SomeAnalysis, name: string, bundle: Analysis
   element.dataset.param = name;
   element.dataset.analysis = descriptor.name;
   element.title = spec.doc + (spec.unit ? ` (${spec.unit})` : "");
-  // Inputs' range and number inputs have a visible label but no accessible name of their own.
-  for (const input of Array.from(element.querySelectorAll("input, select"))) {
-    if (!input.getAttribute("aria-label") && !(input as HTMLInputElement).labels?.length) input.setAttribute("aria-label", spec.label);
-  }
+  nameInputs(element, spec.label);
   return element;
 }
 
