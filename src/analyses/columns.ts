@@ -2,7 +2,7 @@
  * What analyses need from a bundle, and the per-sample columns (label, target, prediction)
  * that colour and annotate their figures.
  */
-import type { LayerData } from "../algo/vectorize.ts";
+import { isConvLayer, type LayerData } from "../algo/vectorize.ts";
 import type { Matrix } from "../core/matrix.ts";
 
 /** The parts of a loaded activation bundle (src/io/bundle.ts) that analyses read. */
@@ -24,6 +24,11 @@ export interface AnalysisBundle {
   trace?: Int32Array;
   checkpoints?: { epoch: number; layers: LayerData[] }[];
   meta?: Record<string, unknown>;
+}
+
+/** True when some layer holds conv maps (N × C × H × W), so that "Conv maps as" matters. */
+export function hasConvLayers(bundle: Pick<AnalysisBundle, "layers">): boolean {
+  return bundle.layers.some(isConvLayer);
 }
 
 export const COLOR_BY = ["label", "target", "prediction", "none"] as const;

@@ -1,53 +1,49 @@
 /**
  * The `explore` analysis: a first look at one layer. PCA of its activation vectors (the
  * scatter), and the k nearest neighbours of a chosen sample in the original space, with
- * distances (the TensorBoard Projector's inspector, which users expect; specs/ecosystem.md §4).
+ * distances (the TensorBoard Projector's inspector, which users expect).
  *
- * The notebook runs the two steps separately (projection when the layer changes, neighbours
- * when a point is clicked); `explore()` runs both for the CLI and reports.
+ * The notebook runs the steps separately (the projection when the layer changes, the
+ * neighbours when a point is clicked); `exploreAnalysis()` runs them all for scripts.
  */
 import { pca } from "../algo/pca.ts";
 import { KnnIndex, type KnnResult } from "../algo/knn.ts";
-import { layerMatrix, VECTORIZATIONS, type Vectorization } from "../algo/vectorize.ts";
+import { layerMatrix, VECTORIZATIONS } from "../algo/vectorize.ts";
 import { HiddenAtlasError } from "../core/errors.ts";
 import type { Matrix } from "../core/matrix.ts";
-import { checkInteger, checkKeyword, checkOptionNames } from "../core/params.ts";
 import type { RunOptions } from "../core/progress.ts";
 import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
 import { getCore } from "../core/wasm.ts";
-import { COLOR_BY, defaultColorBy, type AnalysisBundle, type ColorBy } from "./columns.ts";
+import { COLOR_BY, defaultColorBy, sampleColumn, type AnalysisBundle } from "./columns.ts";
+import { defineAnalysis, type Resolved } from "./descriptor.ts";
+import { runAnalysis } from "./runner.ts";
 
-export interface ExploreParams {
-  /** Layer to show. Defaults to the bundle's first layer. */
-  layer?: string;
-  /** How conv maps become vectors (see algo/vectorize). Defaults to "gap". */
-  vectorize?: Vectorization;
-  /** Colour the points by "label", "target", "prediction" or "none"; defaults to what exists. */
-  color?: ColorBy;
-  /** Neighbours listed for the chosen point. Defaults to 10. */
-  k?: number;
-  /** Distance for the neighbours. Defaults to "euclidean" (the Projector offers cosine too). */
-  metric?: "euclidean" | "cosine";
-  /** Sample whose neighbours are listed. Defaults to 0. */
-  point?: number;
-  /** Largest number of points drawn; more are subsampled with `seed`. Defaults to 5,000. */
-  maxPoints?: number;
-  /** Seed of the subsample of drawn points. Defaults to 42. */
-  seed?: number;
-}
+const firstLayer = (bundle: AnalysisBundle) => bundle.layers[0]?.name ?? "";
+const colorChoices = (bundle: AnalysisBundle) => COLOR_BY.filter((c) => c === "none" || sampleColumn(bundle, c));
 
-export type ResolvedExploreParams = Required<ExploreParams>;
+/** The parameter table (see descriptor.ts). */
+const params = {
+  layer: { type: "layer", default: firstLayer, defaultDoc: "the first layer", label: "Layer", doc: "The layer whose activation vectors are drawn and searched." },
+  vectorize: {
+    type: "keyword", choices: VECTORIZATIONS, default: "gap", label: "Conv maps as",
+    doc: "How a conv map (C × H × W) becomes one vector: global average pool, all values, the top-ℓ2 spatial position or a seeded random one.",
+  },
+  color: {
+    type: "keyword", role: "view", choices: COLOR_BY, available: colorChoices, default: defaultColorBy, defaultDoc: "labels, else targets, else predictions",
+    label: "Colour by", doc: "The column that colours the points.",
+  },
+  k: {
+    type: "integer", min: 1, max: (b: AnalysisBundle) => Math.min(256, b.samples - 1), default: 10, label: "Neighbours (k)", unit: "samples",
+    doc: "How many nearest neighbours of the chosen point are listed, measured in the layer's own space.", control: { max: (b: AnalysisBundle) => Math.min(50, b.samples - 1) },
+  },
+  metric: { type: "keyword", choices: ["euclidean", "cosine"], default: "euclidean", label: "Distance", doc: "Distance between activation vectors for the neighbour list (the TensorBoard Projector offers both)." },
+  point: { type: "integer", min: 0, max: (b: AnalysisBundle) => b.samples - 1, default: 0, label: "Sample", doc: "The sample whose neighbours are listed (click a point to choose it).", control: { input: "number" } },
+  maxPoints: { type: "integer", min: 1, default: 5000, label: "Points drawn", unit: "samples", doc: "Largest number of points drawn; more are a seeded subsample." },
+  seed: { type: "integer", min: 0, max: Number.MAX_SAFE_INTEGER, default: DEFAULT_SEED, label: "Seed", doc: "Seed of the random spatial position (conv maps) and of the subsample of drawn points.", control: { input: "number", max: 2 ** 31 - 1 } },
+} as const;
 
-export const exploreDefaults = {
-  layer: "",
-  vectorize: "gap" as Vectorization,
-  color: "label" as ColorBy,
-  k: 10,
-  metric: "euclidean" as "euclidean" | "cosine",
-  point: 0,
-  maxPoints: 5000,
-  seed: DEFAULT_SEED,
-};
+export type ExploreParams = Partial<Resolved<typeof params>>;
+export type ResolvedExploreParams = Resolved<typeof params>;
 
 /** Components whose variance share is reported (the scree chart). */
 const SCREE_COMPONENTS = 10;
@@ -78,31 +74,6 @@ export interface ExploreResult {
   projection: ExploreProjection;
   neighbors: ExploreNeighbors;
   params: ResolvedExploreParams;
-}
-
-/** Fill in defaults and check every parameter against the bundle. */
-export function resolveExploreParams(bundle: AnalysisBundle, params: ExploreParams = {}): ResolvedExploreParams {
-  checkOptionNames("explore", params, exploreDefaults, []);
-  if (bundle.layers.length === 0) {
-    throw new HiddenAtlasError("E_MANIFEST", `bundle ${JSON.stringify(bundle.name)} has no layers`);
-  }
-  const layer = params.layer ?? bundle.layers[0].name;
-  if (!bundle.layers.some((l) => l.name === layer)) {
-    throw new HiddenAtlasError(
-      "E_PARAM",
-      `invalid layer: ${JSON.stringify(layer)} (expected one of ${bundle.layers.map((l) => JSON.stringify(l.name)).join(", ")})`,
-    );
-  }
-  return {
-    layer,
-    vectorize: checkKeyword("vectorize", params.vectorize ?? exploreDefaults.vectorize, VECTORIZATIONS),
-    color: checkKeyword("color", params.color ?? defaultColorBy(bundle), COLOR_BY),
-    k: checkInteger("k", params.k ?? exploreDefaults.k, 1, Math.min(256, bundle.samples - 1)),
-    metric: checkKeyword("metric", params.metric ?? exploreDefaults.metric, ["euclidean", "cosine"] as const),
-    point: checkInteger("point", params.point ?? exploreDefaults.point, 0, bundle.samples - 1),
-    maxPoints: checkInteger("maxPoints", params.maxPoints ?? exploreDefaults.maxPoints, 1),
-    seed: checkSeed(params.seed ?? exploreDefaults.seed),
-  };
 }
 
 /** The layer's activation vectors, one row per sample. */
@@ -162,20 +133,69 @@ export async function exploreNeighbors(
   };
 }
 
-/** Both steps, for the command line and reports. */
-export async function explore(
-  bundle: AnalysisBundle,
-  params: ExploreParams = {},
-  options: RunOptions = {},
-): Promise<ExploreResult> {
-  const resolved = resolveExploreParams(bundle, params);
-  const X = await exploreMatrix(bundle, resolved);
-  const projection = await exploreProjection(X, resolved, options);
-  const index = await KnnIndex.build(X, { metric: resolved.metric });
-  try {
-    const neighbors = await exploreNeighbors(index, resolved);
-    return { projection, neighbors, params: resolved };
-  } finally {
-    index.release();
-  }
+/** A kNN index held by the runner's cache; disposing it frees its wasm memory. */
+interface HeldIndex {
+  index: KnnIndex;
+  dispose(): void;
+}
+
+/** The descriptor: matrix → projection (the scatter) and matrix → index → neighbours (the list). */
+export const exploreDescriptor = defineAnalysis<typeof params, ExploreResult>({
+  name: "explore",
+  title: "Explore a layer",
+  question: "What does a layer look like at a glance, and which inputs sit next to each other in it?",
+  papers: [],
+  params,
+  steps: {
+    matrix: {
+      label: "reading the layer's vectors",
+      uses: ["layer", "vectorize", "seed"],
+      async run({ bundle, params: p }) {
+        return exploreMatrix(bundle, p);
+      },
+    },
+    projection: {
+      label: "principal components",
+      uses: ["layer", "maxPoints", "seed"],
+      needs: () => [["matrix", {}]],
+      weight: 3,
+      async run({ params: p, need, options }) {
+        return exploreProjection(await need<Matrix>("matrix"), p, options);
+      },
+    },
+    index: {
+      label: "indexing the vectors for neighbour search",
+      uses: ["metric"],
+      needs: () => [["matrix", {}]],
+      keep: 2,
+      async run({ params: p, need }): Promise<HeldIndex> {
+        const index = await KnnIndex.build(await need<Matrix>("matrix"), { metric: p.metric });
+        return { index, dispose: () => index.release() };
+      },
+    },
+    neighbors: {
+      label: "nearest neighbours of the chosen sample",
+      uses: ["point", "k"],
+      needs: () => [["index", {}]],
+      weight: 0.1,
+      async run({ params: p, need }) {
+        return exploreNeighbors((await need<HeldIndex>("index")).index, p);
+      },
+    },
+    result: {
+      label: "explore",
+      uses: [],
+      needs: () => [["projection", {}], ["neighbors", {}]],
+      weight: 0,
+      async run({ params: p, need }): Promise<ExploreResult> {
+        return { projection: await need<ExploreProjection>("projection"), neighbors: await need<ExploreNeighbors>("neighbors"), params: p };
+      },
+    },
+  },
+  result: "result",
+});
+
+/** Both steps, for the command line and scripts: `await exploreAnalysis(bundle, {layer: "fc1", k: 5})`. */
+export function exploreAnalysis(bundle: AnalysisBundle, params: ExploreParams = {}, options: RunOptions = {}): Promise<ExploreResult> {
+  return runAnalysis(exploreDescriptor, bundle, params, options);
 }

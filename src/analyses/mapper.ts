@@ -1,58 +1,101 @@
 /**
- * The `mapper` analysis: TopoAct's and Purvine et al.'s Mapper graphs of a layer's activations
- * (specs/tda.md §1.4, §2, §5), with each node's class composition (by label and by the
- * network's prediction) and the graph's purity, layer by layer.
+ * The `mapper` analysis: TopoAct's and Purvine et al.'s Mapper graphs of a layer's activations,
+ * with each node's class composition (by label and by the network's prediction) and the
+ * graph's purity, layer by layer.
  *
  * Conv maps become one vector per sample by a seeded random spatial position (both papers'
- * mapper choice) unless told otherwise. The notebook keeps one `MapperSpace` per layer in the
- * worker so that sliders recompute in milliseconds; `mapperAnalysis()` runs everything for the
- * CLI and reports.
+ * mapper choice) unless told otherwise. Steps: each layer's `space` (its vectors and neighbour
+ * lists: the O(n²·d) work, done once per layer, vectorisation and seed) → its `graph` (cover,
+ * clustering, nerve: milliseconds, so sliders re-render at once) → the `result` (every layer's
+ * graph). The linked scatter's `scatter` (PCA) and `umap` layouts hang off the same space.
+ *
+ * @example
+ *   const result = await mapperAnalysis(bundle, {intervals: 12, overlap: 0.4});
+ *   result.layers.map((l) => l.purity.label?.meanInverseClasses);
  */
 import { layerMatrix, isConvLayer, VECTORIZATIONS, type Vectorization } from "../algo/vectorize.ts";
 import { LENSES, MapperSpace, mapperDefaults, type CustomLens, type LensName, type MapperGraph, type MapperParams } from "../algo/mapper/mapper.ts";
-import { COVERS, type CoverKind } from "../algo/mapper/cover.ts";
+import { COVERS } from "../algo/mapper/cover.ts";
 import { graphPurity, nodeComposition, nodeMeans, type GraphPurity } from "../algo/mapper/statistics.ts";
+import { pca } from "../algo/pca.ts";
+import { umap } from "../algo/umap.ts";
 import { HiddenAtlasError } from "../core/errors.ts";
 import type { Matrix } from "../core/matrix.ts";
-import { checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../core/params.ts";
-import { ProgressTracker, type RunOptions } from "../core/progress.ts";
-import { DEFAULT_SEED, checkSeed } from "../core/random.ts";
+import type { RunOptions } from "../core/progress.ts";
+import { DEFAULT_SEED } from "../core/random.ts";
 import { argmaxRows, classNamesOf, type AnalysisBundle } from "./columns.ts";
+import { defineAnalysis, type Resolved } from "./descriptor.ts";
+import { runAnalysis } from "./runner.ts";
 
 /** Lenses read from the bundle rather than computed from the activations. */
 export const COLUMN_LENSES = ["target", "prediction", "confidence"] as const;
 export type MapperLensChoice = LensName | (typeof COLUMN_LENSES)[number];
-export const MAPPER_LENSES: readonly MapperLensChoice[] = [...LENSES, ...COLUMN_LENSES];
+export const MAPPER_LENSES = [...LENSES, ...COLUMN_LENSES] as const;
 
-export interface MapperAnalysisParams {
-  /** Layers to analyse (all by default). The notebook asks for one at a time. */
-  layers?: string[];
-  /** How conv maps become vectors. Default "random" (one seeded spatial position, as both papers). */
-  vectorize?: Vectorization;
-  lens?: MapperLensChoice;
-  intervals?: number;
-  overlap?: number;
-  cover?: CoverKind;
-  eps?: number | "auto";
-  minSamples?: number;
-  minIntersection?: number;
-  seed?: number;
+/** How the graph's nodes are filled: a pie of classes, or a numeric mean. */
+export const NODE_COLORINGS = ["label", "prediction", "lens", "confidence", "target", "size"] as const;
+export type NodeColoring = (typeof NODE_COLORINGS)[number];
+
+/** Lenses this bundle has the columns for. */
+function availableLenses(bundle: AnalysisBundle): MapperLensChoice[] {
+  return MAPPER_LENSES.filter((l) => (l === "prediction" || l === "confidence" ? Boolean(bundle.predictions) : l === "target" ? Boolean(bundle.targets || bundle.labels) : true));
 }
 
-export const mapperAnalysisDefaults = {
-  layers: [] as string[],
-  vectorize: "random" as Vectorization,
-  lens: "l2norm" as MapperLensChoice,
-  intervals: mapperDefaults.intervals,
-  overlap: mapperDefaults.overlap,
-  cover: mapperDefaults.cover,
-  eps: mapperDefaults.eps,
-  minSamples: mapperDefaults.minSamples,
-  minIntersection: mapperDefaults.minIntersection,
-  seed: DEFAULT_SEED,
-};
+/** Node fills this bundle has the columns for. */
+function availableColorings(bundle: AnalysisBundle): NodeColoring[] {
+  const classes = bundle.task === "classification";
+  return NODE_COLORINGS.filter((c) =>
+    c === "label" ? Boolean(bundle.labels) && classes : c === "prediction" || c === "confidence" ? Boolean(bundle.predictions) && classes : c === "target" ? Boolean(bundle.targets) : true,
+  );
+}
 
-export type ResolvedMapperAnalysisParams = typeof mapperAnalysisDefaults;
+const lastLayer = (bundle: AnalysisBundle) => bundle.layers[bundle.layers.length - 1]?.name ?? "";
+
+/** The parameter table (see descriptor.ts): the graph's, then what is drawn. */
+const params = {
+  layers: { type: "layers", label: "Layers", default: [], defaultDoc: "every layer", doc: "Layers whose graphs are built, in order (all by default)." },
+  vectorize: {
+    type: "keyword", choices: VECTORIZATIONS, default: "random", label: "Conv maps as",
+    doc: "How a conv map (C × H × W) becomes one vector: a seeded random spatial position's C-vector (both papers' choice), global average pool, the top-ℓ2 position, or all values.",
+  },
+  lens: {
+    type: "keyword", choices: MAPPER_LENSES, available: availableLenses, default: "l2norm", label: "Lens",
+    doc: "The filter function that orders the inputs before the cover: the ℓ2 norm of each activation vector (both papers), their sum, a principal component, density, or a column of the bundle.",
+  },
+  intervals: { type: "integer", min: 1, max: 1000, default: mapperDefaults.intervals, label: "Intervals", doc: "Intervals covering the lens range.", control: { min: 2, max: 40 } },
+  overlap: {
+    type: "number", min: 0, max: 1, exclusiveMax: true, default: mapperDefaults.overlap, label: "Overlap", unit: "fraction of an interval",
+    doc: "Fraction of each interval shared with its neighbour.", control: { min: 0.05, max: 0.9, step: 0.05 },
+  },
+  cover: { type: "keyword", choices: COVERS, default: mapperDefaults.cover, label: "Cover", doc: "Uniform intervals over [min, max] of the lens, or balanced ones (equal counts)." },
+  eps: {
+    type: "number", min: 0, exclusiveMin: true, auto: true, default: "auto", label: "ε", unit: "activation units",
+    doc: "DBSCAN radius; \"auto\" takes the knee of the sorted distances to each input's (min_samples − 1)-th neighbour, to 3 significant digits.",
+    reference: "KeplerMapper's DBSCAN uses ε = 0.5 in any units; Purvine et al.'s scripts take the knee of the nearest-neighbour distances.",
+  },
+  epsScale: {
+    type: "number", min: 0, exclusiveMin: true, default: 1, label: "ε (× automatic)", unit: "× automatic ε",
+    doc: "Multiplies the automatic ε (when ε is \"auto\"), so one slider moves it in proportion on every layer.", control: { min: 0.5, max: 1.5, step: 0.05 },
+  },
+  minSamples: { type: "integer", min: 1, default: mapperDefaults.minSamples, label: "min_samples", doc: "DBSCAN's minimum neighbourhood (the point included); intervals with fewer inputs are skipped.", control: { min: 2, max: 20 } },
+  minIntersection: { type: "integer", min: 1, default: mapperDefaults.minIntersection, label: "Shared inputs per edge", doc: "Inputs two nodes must share to be linked." },
+  seed: { type: "integer", min: 0, max: Number.MAX_SAFE_INTEGER, default: DEFAULT_SEED, label: "Seed", doc: "Seed of the random spatial position (conv maps) and of the UMAP scatter.", control: { input: "number", max: 2 ** 31 - 1 } },
+  layer: { type: "layer", role: "view", default: lastLayer, defaultDoc: "the last layer", label: "Layer", doc: "The layer whose graph is drawn large, with its node panel and scatter." },
+  color: {
+    type: "keyword", role: "view", choices: NODE_COLORINGS, available: availableColorings, default: (b: AnalysisBundle) => availableColorings(b)[0], defaultDoc: "true labels when the bundle has them",
+    label: "Nodes show", doc: "Fill of each node: a pie of its true or predicted classes, or the mean lens, confidence or target of its members, or its size.",
+    labels: { label: "pie of true labels", prediction: "pie of predicted classes", lens: "mean lens", confidence: "mean confidence", target: "mean target", size: "size" },
+  },
+  threshold: {
+    type: "number", role: "view", min: 0, max: 1, default: 0, label: "Hide edges with Jaccard below", unit: "Jaccard index",
+    doc: "Edges whose two nodes share less than this fraction of their members (Jaccard index) are hidden; nothing is recomputed.", control: { step: 0.01 },
+  },
+  scatter: { type: "keyword", role: "view", choices: ["pca", "umap"], default: "pca", label: "Linked scatter", labels: { pca: "PCA", umap: "UMAP" }, control: { input: "radio" }, doc: "Layout of the scatter that rings a node's members: the layer's first two principal components, or its UMAP layout (seeded)." },
+} as const;
+
+export type MapperAnalysisParams = Partial<Resolved<typeof params>>;
+export type ResolvedMapperAnalysisParams = Resolved<typeof params>;
+
 
 /** One node as the notebook, the report and the CLI show it. */
 export interface MapperNodeSummary {
@@ -83,7 +126,12 @@ export interface MapperLayerResult {
   componentCount: number;
   cycles: number;
   eps: number;
+  /** How ε was chosen: the automatic rule (knee or median fallback, possibly scaled by epsScale) or given. */
   epsRule: "knee" | "median" | "given";
+  /** The automatic ε of this layer (before epsScale), whatever ε was used. */
+  autoEps: number;
+  /** The factor applied to the automatic ε (1 unless epsScale moved it; 1 when ε was given). */
+  epsScale: number;
   /** Purity by true label and by predicted class (null when the bundle lacks them). */
   purity: { label: GraphPurity | null; prediction: GraphPurity | null };
 }
@@ -92,39 +140,6 @@ export interface MapperAnalysisResult {
   layers: MapperLayerResult[];
   classNames: string[];
   params: ResolvedMapperAnalysisParams;
-}
-
-/** Fill in defaults and check every parameter against the bundle. */
-export function resolveMapperParams(bundle: AnalysisBundle, params: MapperAnalysisParams = {}): ResolvedMapperAnalysisParams {
-  checkOptionNames("mapper", params, mapperAnalysisDefaults, []);
-  if (bundle.layers.length === 0) throw new HiddenAtlasError("E_MANIFEST", `bundle ${JSON.stringify(bundle.name)} has no layers`);
-  const names = bundle.layers.map((l) => l.name);
-  const layers = params.layers?.length ? params.layers : names;
-  for (const layer of layers) {
-    if (!names.includes(layer)) {
-      throw new HiddenAtlasError("E_PARAM", `invalid layer: ${JSON.stringify(layer)} (expected one of ${names.map((n) => JSON.stringify(n)).join(", ")})`);
-    }
-  }
-  const lens = checkKeyword("lens", params.lens ?? mapperAnalysisDefaults.lens, MAPPER_LENSES);
-  if ((lens === "prediction" || lens === "confidence") && !bundle.predictions) {
-    throw new HiddenAtlasError("E_PARAM", `lens "${lens}" needs the bundle's predictions, and ${JSON.stringify(bundle.name)} has none`);
-  }
-  if (lens === "target" && !bundle.targets && !bundle.labels) {
-    throw new HiddenAtlasError("E_PARAM", `lens "target" needs the bundle's targets or labels, and ${JSON.stringify(bundle.name)} has neither`);
-  }
-  const eps = params.eps ?? mapperAnalysisDefaults.eps;
-  return {
-    layers,
-    vectorize: checkKeyword("vectorize", params.vectorize ?? mapperAnalysisDefaults.vectorize, VECTORIZATIONS),
-    lens,
-    intervals: checkInteger("intervals", params.intervals ?? mapperAnalysisDefaults.intervals, 1, 1000),
-    overlap: checkNumber("overlap", params.overlap ?? mapperAnalysisDefaults.overlap, 0, 1, { exclusiveMax: true }),
-    cover: checkKeyword("cover", params.cover ?? mapperAnalysisDefaults.cover, COVERS),
-    eps: eps === "auto" ? "auto" : checkNumber("eps", eps, 0, Infinity, { exclusiveMin: true }),
-    minSamples: checkInteger("minSamples", params.minSamples ?? mapperAnalysisDefaults.minSamples, 1),
-    minIntersection: checkInteger("minIntersection", params.minIntersection ?? mapperAnalysisDefaults.minIntersection, 1),
-    seed: checkSeed(params.seed ?? mapperAnalysisDefaults.seed),
-  };
 }
 
 /** A layer's vectors (conv maps reduced as asked; dense layers as they are). */
@@ -168,21 +183,21 @@ export function lensFor(bundle: AnalysisBundle, lens: MapperLensChoice): LensNam
   return { name: "target", values: [values] };
 }
 
-/** The Mapper parameters of an analysis' parameters. */
-export function graphParams(bundle: AnalysisBundle, p: ResolvedMapperAnalysisParams): MapperParams {
+/** The Mapper parameters of an analysis' parameters (`eps` already scaled, see the graph step). */
+export function graphParams(bundle: AnalysisBundle, p: ResolvedMapperAnalysisParams, eps: number | "auto" = p.eps): MapperParams {
   return {
     lens: lensFor(bundle, p.lens),
     intervals: p.intervals,
     overlap: p.overlap,
     cover: p.cover,
-    eps: p.eps,
+    eps,
     minSamples: p.minSamples,
     minIntersection: p.minIntersection,
   };
 }
 
 /** Statistics of one graph against the bundle's columns: what every consumer shows. */
-export function summarizeGraph(bundle: AnalysisBundle, layer: string, X: Matrix, graph: MapperGraph): MapperLayerResult {
+export function summarizeGraph(bundle: AnalysisBundle, layer: string, X: Matrix, graph: MapperGraph, auto: { eps: number; rule: "knee" | "median"; scale: number } | null = null): MapperLayerResult {
   const classNames = bundle.task === "classification" ? classNamesOf(bundle) : [];
   const byLabel = bundle.labels && classNames.length ? nodeComposition(graph, bundle.labels, classNames.length) : null;
   const predicted = bundle.predictions && bundle.task === "classification" && bundle.predictions.cols > 1 ? argmaxRows(bundle.predictions) : null;
@@ -211,22 +226,122 @@ export function summarizeGraph(bundle: AnalysisBundle, layer: string, X: Matrix,
     componentCount: graph.componentCount,
     cycles: graph.cycles,
     eps: graph.params.eps,
-    epsRule: graph.params.epsRule,
+    epsRule: auto && auto.scale !== 1 ? auto.rule : graph.params.epsRule,
+    autoEps: auto?.eps ?? graph.params.eps,
+    epsScale: auto?.scale ?? 1,
     purity: { label: byLabel ? graphPurity(byLabel) : null, prediction: byPrediction ? graphPurity(byPrediction) : null },
   };
 }
 
-/** Mapper graphs of the chosen layers (all by default), for the CLI and reports. */
-export async function mapperAnalysis(bundle: AnalysisBundle, params: MapperAnalysisParams = {}, options: RunOptions = {}): Promise<MapperAnalysisResult> {
-  const p = resolveMapperParams(bundle, params);
-  const tracker = new ProgressTracker(options, "mapper layers", p.layers.length);
-  const layers: MapperLayerResult[] = [];
-  for (const layer of p.layers) {
-    const X = await mapperMatrix(bundle, layer, p.vectorize, p.seed);
-    const space = await MapperSpace.build(X, { signal: options.signal });
-    layers.push(summarizeGraph(bundle, layer, X, await space.graph(graphParams(bundle, p), { signal: options.signal })));
-    await tracker.step(layers.length);
+/** A layer's vectors and neighbour lists, kept while parameters of the graph change. */
+export interface MapperLayerSpace {
+  X: Matrix;
+  space: MapperSpace;
+  /** Radius up to which ε is a filter of one stored graph (so the ε slider is instant). */
+  preparedRadius: number;
+}
+
+/** The linked scatter of a layer: two coordinates per sample, and the axes' names. */
+export interface MapperScatter {
+  coordinates: Matrix;
+  /** Variance share of PC1 and PC2 (PCA only). */
+  explained: Float64Array | null;
+  method: "pca" | "umap";
+}
+
+const perLayer = (p: ResolvedMapperAnalysisParams, bundle: AnalysisBundle) => (p.layers.length ? p.layers : bundle.layers.map((l) => l.name));
+
+/**
+ * The descriptor: the notebook, `hidden-atlas report mapper` and the worker all run these
+ * steps, so a graph in the browser and one from the command line are the same graph.
+ */
+export const mapperDescriptor = defineAnalysis<typeof params, MapperAnalysisResult>({
+  name: "mapper",
+  title: "Mapper graphs",
+  question: "What shape does each layer give the data, and do deeper layers separate the classes into pure branches?",
+  papers: [
+    { citation: "Rathore et al., CGF 2021 (TopoAct)", title: "TopoAct: visually exploring the shape of activations in deep learning", url: "https://arxiv.org/abs/1912.06332" },
+    { citation: "Purvine et al., AAAI 2023", title: "Experimental observations of the topology of convolutional neural network activations", url: "https://arxiv.org/abs/2212.00222" },
+  ],
+  params,
+  steps: {
+    space: {
+      label: "finding each input's nearest neighbours",
+      uses: ["vectorize", "seed"],
+      weight: 10,
+      stages: 2,
+      keep: 8,
+      async run({ bundle, params: p, args, options }): Promise<MapperLayerSpace> {
+        const X = await mapperMatrix(bundle, String(args.layer), p.vectorize, p.seed);
+        const space = await MapperSpace.build(X, options);
+        const preparedRadius = await space.prepare(undefined, options);
+        return { X, space, preparedRadius };
+      },
+    },
+    graph: {
+      label: "building the Mapper graph",
+      uses: ["lens", "intervals", "overlap", "cover", "eps", "epsScale", "minSamples", "minIntersection"],
+      needs: (args) => [["space", args]],
+      keep: 16,
+      async run({ bundle, params: p, args, need, options }): Promise<MapperLayerResult> {
+        const { X, space } = await need<MapperLayerSpace>("space", args);
+        const auto = space.automaticEps(Math.min(space.neighborhoods.k, Math.max(1, p.minSamples - 1)));
+        const scaled = p.eps === "auto" && p.epsScale !== 1 ? Number((p.epsScale * auto.eps).toPrecision(3)) : p.eps;
+        const graph = await space.graph(graphParams(bundle, p, scaled), options);
+        return summarizeGraph(bundle, String(args.layer), X, graph, p.eps === "auto" ? { ...auto, scale: p.epsScale } : null);
+      },
+    },
+    scatter: {
+      label: "principal components of the layer",
+      uses: [],
+      needs: (args) => [["space", args]],
+      keep: 8,
+      async run({ args, need, options }): Promise<MapperScatter> {
+        const { X } = await need<MapperLayerSpace>("space", args);
+        const projection = await pca(X, { nComponents: Math.min(2, X.cols, X.rows), ...options });
+        return { coordinates: twoColumns(projection.scores), explained: projection.explainedVarianceRatio, method: "pca" };
+      },
+    },
+    umap: {
+      label: "UMAP layout of the layer",
+      uses: ["seed"],
+      needs: (args) => [["space", args]],
+      weight: 5,
+      stages: 3,
+      keep: 8,
+      async run({ params: p, args, need, options }): Promise<MapperScatter> {
+        const { X } = await need<MapperLayerSpace>("space", args);
+        const layout = await umap(X, { seed: p.seed, ...options });
+        return { coordinates: layout.coordinates, explained: null, method: "umap" };
+      },
+    },
+    result: {
+      label: "Mapper graphs of every layer",
+      uses: ["layers"],
+      needs: (_args, p, bundle) => perLayer(p, bundle).map((layer) => ["graph", { layer }] as [string, { layer: string }]),
+      weight: 0,
+      async run({ bundle, params: p, need }): Promise<MapperAnalysisResult> {
+        const layers: MapperLayerResult[] = [];
+        for (const layer of perLayer(p, bundle)) layers.push(await need<MapperLayerResult>("graph", { layer }));
+        return { layers, classNames: bundle.task === "classification" ? classNamesOf(bundle) : [], params: p };
+      },
+    },
+  },
+  result: "result",
+});
+
+/** A one-column matrix padded with zeros (a one-unit layer drawn on a line), else the first two columns. */
+function twoColumns(m: Matrix): Matrix {
+  if (m.cols === 2) return m;
+  const data = new Float32Array(m.rows * 2);
+  for (let i = 0; i < m.rows; i++) {
+    data[2 * i] = m.data[i * m.cols];
+    data[2 * i + 1] = m.cols > 1 ? m.data[i * m.cols + 1] : 0;
   }
-  tracker.finish();
-  return { layers, classNames: bundle.task === "classification" ? classNamesOf(bundle) : [], params: p };
+  return { rows: m.rows, cols: 2, data };
+}
+
+/** Mapper graphs of the chosen layers (all by default), for scripts: `mapperAnalysis(bundle, {intervals: 12})`. */
+export function mapperAnalysis(bundle: AnalysisBundle, params: MapperAnalysisParams = {}, options: RunOptions = {}): Promise<MapperAnalysisResult> {
+  return runAnalysis(mapperDescriptor, bundle, params, options);
 }

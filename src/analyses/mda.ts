@@ -26,6 +26,8 @@ import { ProgressTracker, type RunOptions } from "../core/progress.ts";
 import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
 import { getCore } from "../core/wasm.ts";
 import { classNamesOf, type AnalysisBundle } from "./columns.ts";
+import { defineAnalysis, type Resolved, type StepArgs } from "./descriptor.ts";
+import { runAnalysis } from "./runner.ts";
 
 export const MDA_METHODS = ["mda", "tsne", "umap", "pca", "isomap"] as const;
 export type MdaMethod = (typeof MDA_METHODS)[number];
@@ -288,4 +290,127 @@ function padToTwoColumns(Y: Matrix): Matrix {
   const data = new Float32Array(Y.rows * 2);
   for (let i = 0; i < Y.rows; i++) data[2 * i] = Y.data[i];
   return { rows: Y.rows, cols: 2, data };
+}
+
+const hasInitialStage = (b: AnalysisBundle) => (b.checkpoints?.length ?? 0) > 0 && !b.trace;
+const defaultShownLayer = (b: AnalysisBundle) => b.layers[Math.max(0, b.layers.length - 2)]?.name ?? "";
+
+/** The parameter table (see descriptor.ts): which layouts, MDA's and each method's settings. */
+const params = {
+  layers: { type: "layers", default: [], defaultDoc: "every layer", label: "Layers", doc: "Layers laid out (all by default; the notebook asks for the one shown)." },
+  stages: {
+    type: "keywords", choices: MDA_STAGES, available: (b: AnalysisBundle) => (hasInitialStage(b) ? MDA_STAGES : ["trained"]), default: (b: AnalysisBundle) => (hasInitialStage(b) ? [...MDA_STAGES] : ["trained"]),
+    defaultDoc: "both when the bundle has activations before training", label: "Stages", doc: "After training, and before training when the bundle has a checkpoint of every sample.",
+  },
+  methods: { type: "keywords", choices: MDA_METHODS, default: [...MDA_METHODS], label: "Methods", doc: "Layouts computed beside MDA." },
+  vectorize: { type: "keyword", choices: VECTORIZATIONS, default: "flatten", label: "Conv maps as", doc: "How a conv map becomes one vector (the paper flattens).", reference: "The released code flattens conv features." },
+  maxPoints: {
+    type: "integer", min: 20, max: (b: AnalysisBundle) => Math.max(20, b.samples), default: (b: AnalysisBundle) => Math.min(600, b.samples), defaultDoc: "600 (or every sample of a smaller bundle)",
+    label: "Points (seeded subsample)", unit: "samples", doc: "Samples laid out: geodesic scores cost O(n²), so a seeded subsample keeps every method to seconds.", control: { min: 100, max: (b: AnalysisBundle) => Math.min(2000, b.samples), step: 50 },
+  },
+  k: { type: "integer", min: 1, max: 256, default: mdaAnalysisDefaults.k, label: "k of the geodesic graphs", doc: "Neighbours of the k-NN graphs (features and layout) whose shortest paths the geodesic correlation compares.", control: { min: 3, max: 30 } },
+  groups: { type: "integer", min: 1, auto: true, default: "auto", label: "MDA groups", doc: "Groups of the output manifold; \"auto\" uses NumPy's 'auto' histogram bins, as the reference.", control: { input: "select", options: [4, 8, 12, 16, 24, 32] } },
+  components: { type: "integer", min: 1, max: 256, default: mdaAnalysisDefaults.components, label: "MDA projection R", unit: "dimensions", doc: "Dimensions of the Bayesian supervised projection laid out by UMAP.", control: { min: 2, max: 32 } },
+  iterations: { type: "integer", min: 0, default: mdaAnalysisDefaults.iterations, label: "BSDR sweeps", doc: "Variational sweeps of the Bayesian supervised dimensionality reduction.", control: { min: 10, max: 200, step: 10 } },
+  mode: { type: "keyword", choices: MANIFOLD_MODES, default: mdaAnalysisDefaults.mode, label: "Output-manifold distance", doc: "Distance on the network's outputs that orders the groups: Euclidean (released code) or geodesic." },
+  perplexity: { type: "number", min: 0, exclusiveMin: true, default: mdaAnalysisDefaults.perplexity, label: "t-SNE perplexity", doc: "t-SNE's effective number of neighbours.", control: { min: 5, max: 50, step: 1 } },
+  nNeighbors: { type: "integer", min: 2, max: 256, default: mdaAnalysisDefaults.nNeighbors, label: "UMAP neighbours", doc: "UMAP's n_neighbors (also MDA's final layout).", control: { min: 5, max: 50 } },
+  isomapNeighbors: { type: "integer", min: 1, max: 256, default: mdaAnalysisDefaults.isomapNeighbors, label: "Isomap neighbours", doc: "Isomap's n_neighbors.", control: { min: 4, max: 30 } },
+  seed: { type: "integer", min: 0, max: Number.MAX_SAFE_INTEGER, default: DEFAULT_SEED, label: "Seed", doc: "Seed of the subsample and every stochastic layout.", control: { input: "number", max: 2 ** 31 - 1 } },
+  layer: { type: "layer", role: "view", default: defaultShownLayer, defaultDoc: "the layer before the output", label: "Layer", doc: "The layer whose layouts are drawn." },
+} as const;
+
+export type MdaParams = Partial<Resolved<typeof params>>;
+export type ResolvedMdaDescriptorParams = Resolved<typeof params>;
+
+/** The panel parameters of the analysis' parameters. */
+function panelParams(p: ResolvedMdaDescriptorParams, bundle: AnalysisBundle): ResolvedMdaParams {
+  return {
+    layers: p.layers.length ? p.layers : bundle.layers.map((l) => l.name),
+    stages: p.stages,
+    methods: p.methods,
+    vectorize: p.vectorize,
+    maxPoints: p.maxPoints,
+    k: p.k,
+    groups: p.groups,
+    components: p.components,
+    iterations: p.iterations,
+    mode: p.mode,
+    perplexity: p.perplexity,
+    nNeighbors: p.nNeighbors,
+    isomapNeighbors: p.isomapNeighbors,
+    seed: p.seed,
+  };
+}
+
+/** One layer × stage of the analysis, with the notes its MDA left (e.g. which outputs grouped it). */
+interface PanelStep {
+  panel: MdaPanel;
+  notes: string[];
+}
+
+/**
+ * The descriptor. Steps: the seeded `samples` and their `colour`, then one `panel` per layer ×
+ * stage (every method's layout and scores), then the `result`.
+ */
+export const mdaDescriptor = defineAnalysis<typeof params, MdaAnalysisResult>({
+  name: "mda",
+  title: "Manifold discovery and analysis",
+  question: "What does the feature continuum of a regression network look like, layer by layer, before and after training, in MDA beside t-SNE, UMAP, PCA and Isomap?",
+  papers: [{ citation: "Islam et al., Nat. Commun. 2023", title: "Revealing hidden patterns in deep neural network feature space continuum via manifold learning", url: "https://doi.org/10.1038/s41467-023-43958-w" }],
+  params,
+  check(_p, bundle) {
+    if (!bundle.predictions) throw new HiddenAtlasError("E_PARAM", `mda groups samples by the network's predictions; bundle ${bundle.name} has none`);
+    if (bundle.task === "regression" && !bundle.targets) throw new HiddenAtlasError("E_PARAM", `mda colours a regression bundle by its targets; bundle ${bundle.name} has none`);
+  },
+  steps: {
+    samples: {
+      label: "choosing the samples",
+      uses: ["maxPoints", "seed"],
+      weight: 0.05,
+      async run({ bundle, params: p }) {
+        return mdaSamples(bundle, panelParams(p, bundle));
+      },
+    },
+    colour: {
+      label: "the target's manifold distance",
+      uses: [],
+      needs: () => [["samples", {}]],
+      weight: 0.2,
+      async run({ bundle, need }) {
+        return mdaColour(bundle, await need<Int32Array>("samples"));
+      },
+    },
+    panel: {
+      label: "laying out the layer",
+      uses: ["methods", "vectorize", "k", "groups", "components", "iterations", "mode", "perplexity", "nNeighbors", "isomapNeighbors", "seed"],
+      needs: () => [["samples", {}]],
+      weight: (_a, p) => p.methods.length,
+      stages: 5,
+      keep: 16,
+      async run({ bundle, params: p, args, need, options }): Promise<PanelStep> {
+        const notes: string[] = [];
+        const panel = await mdaPanel(bundle, String(args.layer), args.stage as MdaStage, panelParams(p, bundle), await need<Int32Array>("samples"), options, notes);
+        return { panel, notes };
+      },
+    },
+    result: {
+      label: "MDA",
+      uses: ["layers", "stages"],
+      needs: (_a, p, b) => [["samples", {}], ["colour", {}], ...p.stages.flatMap((stage) => panelParams(p, b).layers.map((layer) => ["panel", { layer, stage }] as [string, StepArgs]))],
+      weight: 0,
+      async run({ bundle, params: p, need }): Promise<MdaAnalysisResult> {
+        const resolved = panelParams(p, bundle);
+        const steps: PanelStep[] = [];
+        for (const stage of resolved.stages) for (const layer of resolved.layers) steps.push(await need<PanelStep>("panel", { layer, stage }));
+        return { task: bundle.task, samples: await need<Int32Array>("samples"), colour: await need<MdaColour>("colour"), panels: steps.map((s) => s.panel), params: resolved, notes: [...new Set(steps.flatMap((s) => s.notes))] };
+      },
+    },
+  },
+  result: "result",
+});
+
+/** Every requested layer × stage laid out and scored, through the descriptor's steps. */
+export function mdaAnalysis(bundle: AnalysisBundle, params: MdaParams = {}, options: RunOptions = {}): Promise<MdaAnalysisResult> {
+  return runAnalysis(mdaDescriptor, bundle, params, options);
 }

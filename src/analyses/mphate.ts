@@ -35,6 +35,8 @@ import { checkInteger, checkOptionNames } from "../core/params.ts";
 import type { RunOptions } from "../core/progress.ts";
 import { checkSeed } from "../core/random.ts";
 import type { AnalysisBundle } from "./columns.ts";
+import { defineAnalysis, type Resolved, type StepArgs } from "./descriptor.ts";
+import { runAnalysis } from "./runner.ts";
 
 export interface MphateStudyParams {
   /** Checkpoint layers to trace; defaults to every layer of the first checkpoint. */
@@ -444,4 +446,128 @@ export async function baselineStudy(bundle: AnalysisBundle, params: MphateStudyP
       ...(n - 1 < 40 ? [`k = 40 interslice is capped at epochs − 1 = ${n - 1}.`] : []),
     ],
   };
+}
+
+/** How the points of an M-PHATE scatter are coloured. */
+export const MPHATE_COLOR_BY = ["epoch", "layer", "mostActive"] as const;
+export type MphateColorBy = (typeof MPHATE_COLOR_BY)[number];
+
+/** The generalisation study embeds its eight runs on this many landmarks each (the notebook stays interactive). */
+const GENERALIZATION_LANDMARKS = 400;
+/** The continual-learning runs: κ = 12 as the paper embeds them, on 500 landmarks. */
+const CONTINUAL_INTERSLICE_KNN = 12;
+const CONTINUAL_LANDMARKS = 500;
+/** Baselines run t-SNE and Isomap on every point, so they use every 5th checkpoint. */
+const BASELINE_EPOCH_STRIDE = 5;
+
+const tracedLayers = (b: AnalysisBundle) => b.checkpoints?.[0]?.layers.map((l) => l.name) ?? [];
+
+/** The parameter table (see descriptor.ts): the multislice graph and PHATE, then what is drawn. */
+const params = {
+  layers: { type: "layers", from: "checkpoints", default: [], defaultDoc: "every traced layer", label: "Which units (layers)", doc: "Traced layers whose units are embedded (all by default)." },
+  epochStride: {
+    type: "integer", min: 1, default: 2, label: "Every k-th checkpoint", unit: "checkpoints", doc: "Keep every k-th checkpoint (the last one always kept).", control: { max: 10 },
+    reference: "M-PHATE embeds every epoch; every 2nd halves the points and keeps a notebook run to seconds (set 1 for every checkpoint).",
+  },
+  unitStride: { type: "integer", min: 1, default: 1, label: "Every k-th unit", unit: "units", doc: "Keep every k-th unit of each layer." },
+  intrasliceKnn: { type: "integer", min: 1, default: mphateDefaults.intrasliceKnn, label: "Intraslice knn", doc: "Neighbours of a unit among the units of its own checkpoint (the adaptive kernel's bandwidth).", control: { max: 10 } },
+  intersliceKnn: { type: "integer", min: 1, default: mphateDefaults.intersliceKnn, label: "Interslice knn (κ)", doc: "Sets the bandwidth joining a unit to itself across checkpoints: the distance to its κ-th nearest own checkpoint.", control: { max: 50 } },
+  decay: { type: "number", min: 0, exclusiveMin: true, default: mphateDefaults.decay, label: "Decay (α)", doc: "Exponent of the α-decaying kernel: larger values cut affinities off faster.", control: { min: 1, max: 40, step: 1 } },
+  t: { type: "integer", min: 1, auto: true, default: "auto", label: "Diffusion time t", doc: "Steps of the diffusion; \"auto\" takes the knee of the von Neumann entropy.", control: { max: 100 } },
+  gamma: { type: "number", min: -1, max: 1, default: mphateDefaults.gamma, label: "Potential γ", doc: "Informational distance: γ = 1 the log potential, γ = 0 the square root (M-PHATE's choice).", control: { step: 0.5 } },
+  nLandmark: { type: "integer", min: 2, default: mphateDefaults.nLandmark, label: "Landmarks", unit: "points", doc: "Above this many points the diffusion runs on landmarks (spectral clusters)." },
+  seed: { type: "integer", min: 0, max: Number.MAX_SAFE_INTEGER, default: mphateDefaults.seed, label: "Seed", doc: "Seed of the landmarks and of metric MDS.", control: { input: "number", max: 2 ** 31 - 1 } },
+  baselines: { type: "boolean", default: false, label: "Compute baselines", doc: "Also embed the run with PCA, t-SNE, Isomap, PHATE and the multislice baselines, and score them all (slow: runs on request)." },
+  ariSeeds: { type: "integer", min: 1, max: 1000, default: 5, label: "k-means seeds per k", doc: "Seeds of k-means per k when measuring how much of the units' structure survives a task switch.", control: { max: 20 } },
+  colorBy: { type: "keyword", role: "view", choices: MPHATE_COLOR_BY, default: "epoch", label: "Colour by", labels: { epoch: "epoch", layer: "layer", mostActive: "most-active class (L1)" }, control: { input: "radio" }, doc: "What colours the units: their checkpoint, their layer, or the class they answer to most." },
+  trajectories: { type: "boolean", role: "view", default: true, label: "Unit trajectories", doc: "Join each unit's checkpoints with a line." },
+} as const;
+
+export type MphateParams = Partial<Resolved<typeof params>>;
+export type ResolvedMphateParams = Resolved<typeof params>;
+
+/** What one run of M-PHATE on a bundle gives: its training dynamics, and the baselines when asked. */
+export interface MphateAnalysisResult {
+  dynamics: DynamicsEmbedding;
+  baselines: BaselineStudy | null;
+  params: ResolvedMphateParams;
+}
+
+/** The study parameters of the analysis' parameters. */
+export function studyParams(p: ResolvedMphateParams): ResolvedMphateStudyParams {
+  return { layers: p.layers, epochStride: p.epochStride, unitStride: p.unitStride, intrasliceKnn: p.intrasliceKnn, intersliceKnn: p.intersliceKnn, decay: p.decay, t: p.t, gamma: p.gamma, nLandmark: p.nLandmark, seed: p.seed };
+}
+
+const embedding = ["layers", "epochStride", "unitStride", "intrasliceKnn", "intersliceKnn", "decay", "t", "gamma", "nLandmark", "seed"] as const;
+/** The bundles of a multi-bundle study, named by their keys in the step's args ("k1,k2,…"). */
+const runsOf = (args: StepArgs, others: (key: string) => AnalysisBundle) => String(args.runs ?? "").split(",").filter(Boolean).map(others);
+
+/**
+ * The descriptor. `dynamics` and `baselines` read the bundle; `generalization` and `continual`
+ * are studies over other bundles (the eight generalisation runs, the two continual-learning
+ * runs), named in their args.
+ */
+export const mphateDescriptor = defineAnalysis<typeof params, MphateAnalysisResult>({
+  name: "mphate",
+  title: "M-PHATE: hidden units over training",
+  question: "How do hidden units evolve over training, as one Multislice PHATE embedding of every unit at every checkpoint; what do generalisation and catastrophic forgetting look like?",
+  papers: [{ citation: "Gigante et al., NeurIPS 2019", title: "Visualizing the PHATE of neural networks", url: "https://arxiv.org/abs/1908.02831" }],
+  params,
+  check(_p, bundle) {
+    if (!bundle.checkpoints?.length) throw new HiddenAtlasError("E_PARAM", `mphate needs a bundle with training checkpoints; ${JSON.stringify(bundle.name)} has none`);
+  },
+  steps: {
+    dynamics: {
+      label: "embedding the units with M-PHATE",
+      uses: embedding,
+      stages: 4,
+      async run({ bundle, params: p, options }) {
+        return trainingDynamics(bundle, studyParams(p), options);
+      },
+    },
+    baselines: {
+      label: "embedding and scoring the baselines",
+      uses: [...embedding, "baselines"],
+      weight: 8,
+      stages: 8,
+      async run({ bundle, params: p, options }) {
+        return p.baselines ? baselineStudy(bundle, { ...studyParams(p), epochStride: BASELINE_EPOCH_STRIDE }, options) : null;
+      },
+    },
+    generalization: {
+      label: "embedding the eight generalisation runs",
+      uses: ["intrasliceKnn", "intersliceKnn", "decay", "gamma", "seed"],
+      weight: 8,
+      stages: 32,
+      async run({ params: p, args, options, others }) {
+        const { intrasliceKnn, intersliceKnn, decay, gamma, seed } = p;
+        return generalizationStudy(runsOf(args, others), { intrasliceKnn, intersliceKnn, decay, gamma, seed, nLandmark: GENERALIZATION_LANDMARKS }, options);
+      },
+    },
+    continual: {
+      label: "embedding the continual-learning runs",
+      uses: ["intrasliceKnn", "decay", "gamma", "seed", "ariSeeds"],
+      weight: 4,
+      stages: 8,
+      async run({ params: p, args, options, others }) {
+        const { intrasliceKnn, decay, gamma, seed, ariSeeds } = p;
+        return continualStudy(runsOf(args, others), { intrasliceKnn, intersliceKnn: CONTINUAL_INTERSLICE_KNN, decay, gamma, seed, nLandmark: CONTINUAL_LANDMARKS, ariSeeds }, options);
+      },
+    },
+    result: {
+      label: "M-PHATE",
+      uses: [],
+      needs: () => [["dynamics", {}], ["baselines", {}]],
+      weight: 0,
+      async run({ params: p, need }): Promise<MphateAnalysisResult> {
+        return { dynamics: await need<DynamicsEmbedding>("dynamics"), baselines: await need<BaselineStudy | null>("baselines"), params: p };
+      },
+    },
+  },
+  result: "result",
+});
+
+/** Training dynamics (and baselines when asked) of a bundle with checkpoints: `await mphateAnalysis(bundle, {epochStride: 2})`. */
+export function mphateAnalysis(bundle: AnalysisBundle, params: MphateParams = {}, options: RunOptions = {}): Promise<MphateAnalysisResult> {
+  return runAnalysis(mphateDescriptor, bundle, params, options);
 }

@@ -13,57 +13,53 @@
  */
 import { layerMatrix, isConvLayer, type Vectorization } from "../algo/vectorize.ts";
 import { pca } from "../algo/pca.ts";
-import { hitMap, labelCounts, som, somProject, type SomResult } from "../algo/som.ts";
+import { hitMap, labelCounts, som, somProject, uMatrix, type SomResult } from "../algo/som.ts";
+
+export type { SomResult };
 import { normalizedMutualInformation, purity } from "../algo/information.ts";
 import { Network } from "../algo/nn/network.ts";
 import type { NetworkSpec } from "../algo/nn/spec.ts";
 import { fgsm, signNoise } from "../algo/nn/adversarial.ts";
 import { HiddenAtlasError } from "../core/errors.ts";
 import { rmsDistanceToMean, takeRows, type Matrix } from "../core/matrix.ts";
-import { checkBoolean, checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
-import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
+import { DEFAULT_SEED, Rng } from "../core/random.ts";
 import { getCore } from "../core/wasm.ts";
 import { argmaxRows, classNamesOf, type AnalysisBundle } from "./columns.ts";
+import { defineAnalysis, type Resolved } from "./descriptor.ts";
+import { runAnalysis } from "./runner.ts";
 
-export interface SomCodesParams {
-  /** Layers to analyse; defaults to every layer of the bundle (logits included). */
-  layers?: string[];
-  /** Also analyse the inputs themselves as a layer "input". Default true when the bundle has inputs. */
-  includeInput?: boolean;
-  /** How conv maps become vectors: "gap" (default, the paper's probable choice), "flatten", "top-l2". */
-  vectorize?: Exclude<Vectorization, "random">;
-  /** Grid of every map. Default 10 × 10 (the spec's reproduction). */
-  rows?: number;
-  cols?: number;
-  topology?: "rect" | "hex";
-  mode?: "batch" | "online";
-  epochs?: number;
-  /** Initial σ ("auto" = max(rows, cols)/2). */
-  sigma?: number | "auto";
-  /** FGSM / noise sizes in input units ([0, 1] pixels). Default [0.02, 0.05, 0.1, 0.2] (ours; unknown in the paper). */
-  epsilons?: number[];
-  /** Run the perturbation study (needs the bundle's model). Default true. */
-  adversarial?: boolean;
-  seed?: number;
-}
+const lastLayer = (b: AnalysisBundle) => b.layers[b.layers.length - 1]?.name ?? "";
 
-export const somCodesDefaults = {
-  layers: [] as string[],
-  includeInput: true,
-  vectorize: "gap" as Exclude<Vectorization, "random">,
-  rows: 10,
-  cols: 10,
-  topology: "rect" as "rect" | "hex",
-  mode: "batch" as "batch" | "online",
-  epochs: 30,
-  sigma: "auto" as number | "auto",
-  epsilons: [0.02, 0.05, 0.1, 0.2],
-  adversarial: true,
-  seed: DEFAULT_SEED,
-};
+/** The parameter table (see descriptor.ts): the maps and the attack, then what is drawn. */
+const params = {
+  layers: { type: "layers", default: [], defaultDoc: "every layer (logits included)", label: "Layers", doc: "Layers read through a SOM, in order." },
+  includeInput: { type: "boolean", default: true, label: "Map the inputs too", doc: "Also fit a map on the inputs themselves, as a layer named \"input\" (when the bundle has inputs)." },
+  vectorize: {
+    type: "keyword", choices: ["gap", "flatten", "top-l2"], default: "gap", label: "Conv maps as",
+    doc: "How a conv map becomes one vector: global average pool (the paper's probable choice), all values, or the top-ℓ2 spatial position. The headline result depends on it.",
+  },
+  rows: { type: "integer", min: 2, max: 100, default: 10, label: "Grid rows", unit: "nodes", doc: "Rows of every map's grid.", control: { min: 4, max: 20 } },
+  cols: { type: "integer", min: 2, max: 100, default: 10, label: "Grid columns", unit: "nodes", doc: "Columns of every map's grid.", control: { min: 4, max: 20 } },
+  topology: { type: "keyword", choices: ["rect", "hex"], default: "rect", label: "Topology", control: { input: "radio" }, doc: "Grid of square (4/8 neighbours) or hexagonal (6 neighbours) cells." },
+  mode: { type: "keyword", choices: ["batch", "online"], default: "batch", label: "Training", control: { input: "radio" }, doc: "Batch SOM (deterministic given the initial map) or online updates in a seeded order." },
+  epochs: { type: "integer", min: 1, max: 1000, default: 30, label: "Epochs", doc: "Passes over the training samples.", control: { max: 100 } },
+  sigma: {
+    type: "number", min: 0, exclusiveMin: true, auto: true, default: "auto", label: "Initial σ", unit: "grid units",
+    doc: "Initial neighbourhood radius; \"auto\" is half the grid's longer side.", control: { min: 0.5, max: 10, step: 0.5 },
+  },
+  epsilons: {
+    type: "numbers", min: 0, max: 1, exclusiveMin: true, default: [0.02, 0.05, 0.1, 0.2], label: "Attack sizes ε", unit: "input units (pixels in [0, 1])",
+    doc: "Sizes of the FGSM and random-sign perturbations (our choice: the paper's are not known).",
+  },
+  adversarial: { type: "boolean", default: true, label: "Perturbation study", doc: "Run FGSM and the random-sign control through the bundle's network (needs its model and inputs)." },
+  seed: { type: "integer", min: 0, max: Number.MAX_SAFE_INTEGER, default: DEFAULT_SEED, label: "Seed", doc: "Seed of the maps' initialisation, the split and the noise control.", control: { input: "number", max: 2 ** 31 - 1 } },
+  layer: { type: "layer", role: "view", extra: (b: AnalysisBundle) => (b.inputs ? ["input"] : []), default: lastLayer, defaultDoc: "the last layer", label: "Layer", doc: "The layer whose maps are drawn (\"input\": the map of the inputs themselves)." },
+  epsilon: { type: "number", role: "view", min: 0, max: 1, exclusiveMin: true, default: 0.05, label: "ε for the arrows", doc: "The perturbation size whose BMU moves are drawn (the nearest computed one)." },
+} as const;
 
-export type ResolvedSomCodesParams = typeof somCodesDefaults;
+export type SomCodesParams = Partial<Resolved<typeof params>>;
+export type ResolvedSomCodesParams = Resolved<typeof params>;
 
 export interface LayerCodes {
   name: string;
@@ -89,6 +85,8 @@ export interface LayerCodes {
   /** Majority class per node by label and by prediction, from training samples; −1 = empty node. */
   nodeLabel: Int32Array;
   nodePrediction: Int32Array;
+  /** Mean distance of each node's weights to its grid neighbours', scaled to max 1 (the U-matrix). */
+  uMatrix: Float64Array;
   /** Training samples per node, and node × class label counts (training). */
   hits: Int32Array;
   labelCounts: Int32Array;
@@ -129,32 +127,11 @@ export interface SomCodesResult {
   params: ResolvedSomCodesParams;
 }
 
-export function resolveSomCodesParams(bundle: AnalysisBundle, params: SomCodesParams = {}): ResolvedSomCodesParams {
-  checkOptionNames("somCodes", params, somCodesDefaults, []);
+/** What the analysis needs of a bundle beyond valid parameters. */
+function checkBundle(_p: ResolvedSomCodesParams, bundle: AnalysisBundle): void {
   if (bundle.task !== "classification" || !bundle.labels) {
     throw new HiddenAtlasError("E_PARAM", `som-codes needs a classification bundle with labels; ${bundle.name} is ${bundle.task}${bundle.labels ? "" : " without labels"}`);
   }
-  const names = bundle.layers.map((l) => l.name);
-  const layers = params.layers && params.layers.length ? params.layers : names;
-  for (const name of layers) {
-    if (!names.includes(name)) throw new HiddenAtlasError("E_PARAM", `invalid layers: ${JSON.stringify(name)} (expected some of ${names.join(", ")})`);
-  }
-  const epsilons = params.epsilons ?? somCodesDefaults.epsilons;
-  epsilons.forEach((e, i) => checkNumber(`epsilons[${i}]`, e, 0, 1, { exclusiveMin: true }));
-  return {
-    layers,
-    includeInput: checkBoolean("includeInput", params.includeInput ?? somCodesDefaults.includeInput) && !!bundle.inputs,
-    vectorize: checkKeyword("vectorize", params.vectorize ?? somCodesDefaults.vectorize, ["gap", "flatten", "top-l2"] as const),
-    rows: checkInteger("rows", params.rows ?? somCodesDefaults.rows, 2, 100),
-    cols: checkInteger("cols", params.cols ?? somCodesDefaults.cols, 2, 100),
-    topology: checkKeyword("topology", params.topology ?? somCodesDefaults.topology, ["rect", "hex"] as const),
-    mode: checkKeyword("mode", params.mode ?? somCodesDefaults.mode, ["batch", "online"] as const),
-    epochs: checkInteger("epochs", params.epochs ?? somCodesDefaults.epochs, 1, 1000),
-    sigma: params.sigma === undefined || params.sigma === "auto" ? "auto" : checkNumber("sigma", params.sigma, 0, Infinity, { exclusiveMin: true }),
-    epsilons: [...epsilons],
-    adversarial: checkBoolean("adversarial", params.adversarial ?? somCodesDefaults.adversarial) && !!bundle.model && !!bundle.inputs,
-    seed: checkSeed(params.seed ?? somCodesDefaults.seed),
-  };
 }
 
 /** The bundle's split, or a seeded 75/25 split of its samples when it has no training samples. */
@@ -232,8 +209,14 @@ async function vectorizeAs(source: { conv: boolean; sampleShape: number[] }, dat
   return layerMatrix({ name: "recomputed", shape: [n, ...source.sampleShape], data, kind: source.conv ? "conv" : "dense" }, { method, seed });
 }
 
-export async function somCodes(bundle: AnalysisBundle, params: SomCodesParams = {}, options: RunOptions = {}): Promise<SomCodesResult> {
-  const p = resolveSomCodesParams(bundle, params);
+/** Every layer's map and codes, and the perturbation study, from resolved parameters. */
+async function computeSomCodes(bundle: AnalysisBundle, given: ResolvedSomCodesParams, options: RunOptions): Promise<SomCodesResult> {
+  const p: ResolvedSomCodesParams = {
+    ...given,
+    layers: given.layers.length ? given.layers : bundle.layers.map((l) => l.name),
+    includeInput: given.includeInput && Boolean(bundle.inputs),
+    adversarial: given.adversarial && Boolean(bundle.model) && Boolean(bundle.inputs),
+  };
   const labels = bundle.labels!;
   const classNames = classNamesOf(bundle);
   const classCount = classNames.length;
@@ -319,6 +302,7 @@ export async function somCodes(bundle: AnalysisBundle, params: SomCodesParams = 
       compactness: compactness(map, onTest.bmus, testLabels, classCount),
       nodeLabel,
       nodePrediction,
+      uMatrix: uMatrix(map),
       hits,
       labelCounts: labelCounts(map.bmus, trainLabels, m, classCount),
       nodeInputs,
@@ -439,4 +423,30 @@ async function perturbationStudy(
   } finally {
     net.release();
   }
+}
+
+/** The descriptor: one step (every map is fitted on the same split; the attack needs them all). */
+export const somCodesDescriptor = defineAnalysis<typeof params, SomCodesResult>({
+  name: "som-codes",
+  title: "SOM functional codes",
+  question: "Onto how many patterns does each layer map its inputs, do they predict the output, what input does each code stand for, how do adversarial inputs move them?",
+  papers: [{ citation: "Lee & Vijayan, arXiv 2205.10952", title: "Analysis of functional neural codes of deep learning models", url: "https://arxiv.org/abs/2205.10952" }],
+  params,
+  check: checkBundle,
+  steps: {
+    result: {
+      label: "fitting a self-organising map per layer",
+      uses: ["layers", "includeInput", "vectorize", "rows", "cols", "topology", "mode", "epochs", "sigma", "epsilons", "adversarial", "seed"],
+      keep: 2,
+      async run({ bundle, params: p, options }) {
+        return computeSomCodes(bundle, p, options);
+      },
+    },
+  },
+  result: "result",
+});
+
+/** SOM codes of every layer and the perturbation study: `await somCodes(bundle, {rows: 8, cols: 8})`. */
+export function somCodes(bundle: AnalysisBundle, params: SomCodesParams = {}, options: RunOptions = {}): Promise<SomCodesResult> {
+  return runAnalysis(somCodesDescriptor, bundle, params, options);
 }

@@ -16,6 +16,8 @@ export interface OptionSpec {
   choices?: readonly string[];
   /** Value placeholder in help, e.g. "FILE". */
   placeholder?: string;
+  /** Left out of the options list (documented in the details instead). */
+  hidden?: boolean;
 }
 
 export interface CommandSpec {
@@ -91,6 +93,7 @@ export function commandHelp(spec: CommandSpec): string {
   }
   lines.push("Options:");
   for (const [name, option] of Object.entries(spec.options)) {
+    if (option.hidden) continue;
     const value = option.type === "boolean" ? "" : ` ${option.placeholder ?? (option.choices ? option.choices.join("|") : option.type === "list" ? "VALUE" : option.type.toUpperCase())}`;
     const flag = `--${name}${value}`;
     const fallback = option.default !== undefined ? ` (default: ${option.default})` : "";

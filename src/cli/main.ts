@@ -11,6 +11,7 @@ import { exampleCommand } from "./commands/example.ts";
 import { infoCommand } from "./commands/info.ts";
 import { knnCommand } from "./commands/knn.ts";
 import { reportCommand } from "./commands/report.ts";
+import { runCommand } from "./commands/run.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { somCommand } from "./commands/som.ts";
 import { mapperCommand } from "./commands/mapper.ts";
@@ -22,7 +23,7 @@ import { geodesicCommand } from "./commands/geodesic.ts";
 import { mphateCommand } from "./commands/mphate.ts";
 import type { Streams } from "./output.ts";
 
-export const COMMANDS: Command[] = [infoCommand, knnCommand, geodesicCommand, embedCommand, phCommand, diagramDistanceCommand, ckaCommand, mapperCommand, somCommand, mphateCommand, exampleCommand, reportCommand, serveCommand];
+export const COMMANDS: Command[] = [infoCommand, knnCommand, geodesicCommand, embedCommand, phCommand, diagramDistanceCommand, ckaCommand, mapperCommand, somCommand, mphateCommand, exampleCommand, runCommand, reportCommand, serveCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2;

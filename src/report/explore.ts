@@ -8,15 +8,7 @@ import { embeddingScatter } from "../views/scatter.ts";
 import { varianceChart } from "../views/variance.ts";
 import { thumbnails } from "../views/thumbnail.ts";
 import { VERSION } from "../version.ts";
-import type { ReportSpec } from "./report.ts";
-
-export interface ReportContext {
-  /** SHA-256 of the bundle (see io/bundle.ts `bundleSha256`). */
-  sha256: string;
-  /** ISO date-time; defaults to now. */
-  date?: string;
-  document?: Document;
-}
+import type { ReportContext, ReportSpec } from "./report.ts";
 
 /** Axis labels of the PCA scatter, with each component's share of the variance. */
 export function pcaAxisLabels(ratios: ArrayLike<number>): { x: string; y: string } {

@@ -4,10 +4,10 @@
  */
 import type { AnalysisBundle } from "../analyses/columns.ts";
 import { formatNumber } from "../analyses/columns.ts";
-import type { LayerDistanceMetric, LayerTopologyResult } from "../analyses/layer-topology.ts";
+import { layerTopologyDescriptor, type LayerDistanceMetric, type LayerTopologyResult } from "../analyses/layer-topology.ts";
 import { barcode, layerHeatmap, persistencePlot, sensitivityCurves } from "../views/topology.ts";
 import { VERSION } from "../version.ts";
-import type { ReportContext } from "./explore.ts";
+import type { ReportContext } from "./report.ts";
 import type { ReportSpec, ReportTable } from "./report.ts";
 
 /** What the paper did and reports (specs/tda.md §1; the full text was not available). */
@@ -20,11 +20,8 @@ export const LAYER_TOPOLOGY_CLAIMS =
   "far each measure moves. The paper's full text was not available to us; finer claims are not repeated here. Our networks are small: digits-cnn " +
   "(three conv layers on 8 × 8 digits) and fashion-cnn (four conv blocks on Fashion-MNIST).";
 
-export const METRIC_LABELS: Record<LayerDistanceMetric, string> = {
-  sliced: "sliced Wasserstein (M = 50)",
-  bottleneck: "bottleneck (L∞)",
-  wasserstein: "Wasserstein W1 (L∞ ground metric)",
-};
+/** The metrics' names, as the analysis declares them. */
+export const METRIC_LABELS = layerTopologyDescriptor.params.metric.labels as Record<LayerDistanceMetric, string>;
 
 /** Pearson correlation of two equal-length lists. */
 function correlation(a: number[], b: number[]): number {

@@ -4,9 +4,10 @@
 import type { MapperAnalysisResult, MapperLayerResult, ResolvedMapperAnalysisParams } from "../analyses/mapper.ts";
 import type { AnalysisBundle } from "../analyses/columns.ts";
 import { formatNumber } from "../analyses/columns.ts";
-import { describeNode, mapperGraph, purityChart, type NodeColoring, type PurityByLayer } from "../views/mapper.ts";
+import type { NodeColoring } from "../analyses/mapper.ts";
+import { describeNode, mapperGraph, purityChart, type PurityByLayer } from "../views/mapper.ts";
 import { VERSION } from "../version.ts";
-import type { ReportContext } from "./explore.ts";
+import type { ReportContext } from "./report.ts";
 import type { ReportSpec, ReportTable } from "./report.ts";
 
 /** What the papers report (specs/tda.md §1.4, §2). */

@@ -6,7 +6,7 @@ import type { AnalysisBundle, SampleColumn } from "../analyses/columns.ts";
 import { formatNumber } from "../analyses/columns.ts";
 import { embeddingScatter } from "../views/scatter.ts";
 import { VERSION } from "../version.ts";
-import type { ReportContext } from "./explore.ts";
+import type { ReportContext } from "./report.ts";
 import type { ReportSpec, ReportTable } from "./report.ts";
 
 /** What the paper claims, and what we reproduce (specs/mda.md). */

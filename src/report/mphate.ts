@@ -4,9 +4,10 @@
 import type { BaselineStudy, ContinualStudy, DynamicsEmbedding, GeneralizationStudy, ResolvedMphateStudyParams } from "../analyses/mphate.ts";
 import type { AnalysisBundle } from "../analyses/columns.ts";
 import { formatNumber } from "../analyses/columns.ts";
-import { generalizationGrid, mphateScatter, switchAriChart, varianceVsMemorization, type MphateColorBy } from "../views/mphate.ts";
+import type { MphateColorBy } from "../analyses/mphate.ts";
+import { generalizationGrid, mphateScatter, switchAriChart, varianceVsMemorization } from "../views/mphate.ts";
 import { VERSION } from "../version.ts";
-import type { ReportContext } from "./explore.ts";
+import type { ReportContext } from "./report.ts";
 import type { ReportSection, ReportSpec, ReportTable } from "./report.ts";
 
 /** What the paper claims (specs/mphate.md §3; the abstract's qualitative claims). */

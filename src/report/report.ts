@@ -7,6 +7,15 @@
  */
 import { escapeHtml } from "./html.ts";
 
+/** What every report builder is told besides the result. */
+export interface ReportContext {
+  /** SHA-256 of the bundle (see io/digest.ts). */
+  sha256: string;
+  /** ISO date-time; defaults to now. */
+  date?: string;
+  document?: Document;
+}
+
 export interface ReportTable {
   columns: string[];
   /** Cells: text/number, null (shown as "—"), or an image (a data: URL). */

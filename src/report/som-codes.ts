@@ -4,11 +4,10 @@
 import type { SomCodesResult } from "../analyses/som-codes.ts";
 import type { AnalysisBundle } from "../analyses/columns.ts";
 import { formatNumber } from "../analyses/columns.ts";
-import { uMatrix } from "../algo/som.ts";
 import { bmuArrows, classMap, gridHeatmap, perturbationCurves, prototypeMosaic, qeCurves } from "../views/som.ts";
 import { imageLayout } from "../views/thumbnail.ts";
 import { VERSION } from "../version.ts";
-import type { ReportContext } from "./explore.ts";
+import type { ReportContext } from "./report.ts";
 import type { ReportSpec, ReportTable } from "./report.ts";
 
 /** What the paper claims, and what is our reconstruction (specs/som.md §0–§1). */
@@ -97,7 +96,7 @@ export function somCodesReport(bundle: AnalysisBundle, result: SomCodesResult, v
   const sections: ReportSpec["sections"] = [
     { title: "Codes across layers", text: `${somCodesFindings(result)}\n\nMaps are fitted on ${result.train.length} training samples and judged on ${result.test.length} test samples (${result.splitNote}). QE is in units of each layer's RMS distance to its mean.`, table: layerMetricsTable(result) },
     { title: `Hit map of ${layer.name}`, figure: gridHeatmap(map, layer.hits, { label: "training samples per node", document }) },
-    { title: `U-matrix of ${layer.name}`, figure: gridHeatmap(map, uMatrix(map), { label: "mean distance to neighbours (max = 1)", scheme: "greys", document }) },
+    { title: `U-matrix of ${layer.name}`, figure: gridHeatmap(map, layer.uMatrix, { label: "mean distance to neighbours (max = 1)", scheme: "greys", document }) },
     { title: `Class map of ${layer.name}`, text: "Each node's majority class among its training samples; paler = less pure.", figure: classMap(map, layer.labelCounts, result.classNames, { document }) },
   ];
   if (layer.nodeInputs && layout && layout.channels === 1) {

@@ -14,12 +14,10 @@
  */
 import * as Plot from "@observablehq/plot";
 import { type SimulationNodeDatum, arc, drag, forceCenter, forceCollide, forceLink, forceManyBody, forceSimulation, forceX, forceY, interpolatePlasma, interpolateTurbo, pie, select, zoom } from "d3";
-import type { MapperLayerResult, MapperNodeSummary } from "../analyses/mapper.ts";
+import type { MapperLayerResult, MapperNodeSummary, NodeColoring } from "../analyses/mapper.ts";
 import { formatNumber } from "../analyses/columns.ts";
 import { classColors } from "./palette.ts";
 
-export const NODE_COLORINGS = ["label", "prediction", "lens", "confidence", "target", "size"] as const;
-export type NodeColoring = (typeof NODE_COLORINGS)[number];
 
 export interface MapperGraphOptions {
   /** Pies by "label" or "prediction", or fill by "lens", "confidence", "target" or "size". Default "label". */

@@ -4,11 +4,8 @@
  * runs, visualisation variance against memorisation error, and ARI at task switches.
  */
 import * as Plot from "@observablehq/plot";
-import type { ContinualStudy, DynamicsEmbedding, GeneralizationStudy } from "../analyses/mphate.ts";
+import type { ContinualStudy, DynamicsEmbedding, GeneralizationStudy, MphateColorBy } from "../analyses/mphate.ts";
 import { classColors } from "./palette.ts";
-
-export const MPHATE_COLOR_BY = ["epoch", "layer", "mostActive"] as const;
-export type MphateColorBy = (typeof MPHATE_COLOR_BY)[number];
 
 export interface MphateScatterOptions {
   /** "epoch" (default, continuous), "layer" or "mostActive" (class, L1). */

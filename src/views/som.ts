@@ -4,8 +4,7 @@
  * perturbation curves of the som-codes analysis. Hexagonal grids are drawn as hexagons.
  */
 import * as Plot from "@observablehq/plot";
-import type { SomResult } from "../algo/som.ts";
-import type { LayerCodes, AdversarialStudy } from "../analyses/som-codes.ts";
+import type { LayerCodes, AdversarialStudy, SomResult } from "../analyses/som-codes.ts";
 import { pngDataUrl } from "./png.ts";
 import { classColors } from "./palette.ts";
 

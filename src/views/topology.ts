@@ -4,8 +4,7 @@
  * the layer-topology analysis.
  */
 import * as Plot from "@observablehq/plot";
-import type { PersistenceDiagram } from "../algo/rips.ts";
-import type { LayerTopologyResult } from "../analyses/layer-topology.ts";
+import type { LayerTopologyResult, PersistenceDiagram } from "../analyses/layer-topology.ts";
 
 export interface TopologyPlotOptions {
   title?: string;

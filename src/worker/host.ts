@@ -1,10 +1,11 @@
 /**
  * The worker side: runs named tasks, reports their progress, honours cancellation and keeps
- * values sent with `put` (so a large matrix crosses the thread boundary once).
+ * values sent with `put` (so a large bundle crosses the thread boundary once). Results are
+ * posted as copies, so whatever the worker caches stays usable and no task copies defensively.
  */
 import { HiddenAtlasError } from "../core/errors.ts";
 import type { RunOptions } from "../core/progress.ts";
-import { transferables, type Request, type Response } from "./protocol.ts";
+import type { Request, Response } from "./protocol.ts";
 
 export interface TaskContext extends Required<Pick<RunOptions, "signal" | "onProgress">> {
   /** A value kept by `put`; throws E_PARAM when the key is unknown. */
@@ -62,7 +63,8 @@ export function createWorkerHost(
         const controller = new AbortController();
         running.set(request.id, controller);
         task(request.args as never, context(request.id, controller))
-          .then((value) => post({ type: "result", id: request.id, value }, transferables(value)))
+          // Posted as a copy, never transferred: the worker's step cache keeps the results.
+          .then((value) => post({ type: "result", id: request.id, value }, []))
           .catch((error) => fail(request.id, error))
           .finally(() => running.delete(request.id));
         return;

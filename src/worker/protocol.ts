@@ -1,6 +1,6 @@
 /**
  * Messages between the main thread and the analysis worker. Plain objects: they cross
- * `postMessage` by structured clone, typed arrays' buffers by transfer.
+ * `postMessage` by structured clone.
  */
 import type { ErrorCode } from "../core/errors.ts";
 import type { ProgressEvent } from "../core/progress.ts";
@@ -19,15 +19,3 @@ export type Response =
   | { type: "progress"; id: number; event: ProgressEvent }
   | { type: "result"; id: number; value: unknown }
   | { type: "error"; id: number; error: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
-
-/** The buffers of every typed array inside `value`, for a transfer list. */
-export function transferables(value: unknown, found: Set<ArrayBuffer> = new Set()): ArrayBuffer[] {
-  if (ArrayBuffer.isView(value)) {
-    if (value.buffer instanceof ArrayBuffer) found.add(value.buffer);
-  } else if (Array.isArray(value)) {
-    for (const v of value) transferables(v, found);
-  } else if (value && typeof value === "object") {
-    for (const v of Object.values(value)) transferables(v, found);
-  }
-  return [...found];
-}

@@ -9,7 +9,9 @@ import { bottleneck, slicedWasserstein } from "../../src/algo/diagrams.ts";
 import { persistentHomology } from "../../src/algo/rips.ts";
 import { layerMatrix } from "../../src/algo/vectorize.ts";
 import type { AnalysisBundle } from "../../src/analyses/columns.ts";
-import { layerTopology } from "../../src/analyses/layer-topology.ts";
+import { resolveParams } from "../../src/analyses/descriptor.ts";
+import { layerTopology, layerTopologyDescriptor } from "../../src/analyses/layer-topology.ts";
+import { AnalysisRunner } from "../../src/analyses/runner.ts";
 import { loadBundle } from "../../src/io/bundle.ts";
 import { zipSource } from "../../src/io/sources.ts";
 import { mulberry32 } from "../helpers.ts";
@@ -119,48 +121,47 @@ describe("layerTopology on synthetic layers", () => {
   it("is deterministic, reports progress, and cancels with E_CANCELLED", async () => {
     const big: AnalysisBundle = { ...bundle, samples: N, layers: bundle.layers };
     const stages = new Set<string>();
-    const a = await layerTopology(big, { samples: 60, sampling: "farthest", sensitivityFractions: [0.25] }, { onProgress: (e) => stages.add(e.stage.split(":")[0]) });
+    const a = await layerTopology(big, { samples: 60, sampling: "farthest", sensitivityFractions: [0.25] }, { onProgress: (e) => stages.add(e.stage) });
     const b = await layerTopology(big, { samples: 60, sampling: "farthest", sensitivityFractions: [0.25] });
     expect(a.sample).toEqual(b.sample);
     expect(a.distances.sliced).toEqual(b.distances.sliced);
     expect(a.cka).toEqual(b.cka);
-    expect(stages.has("ring")).toBe(true);
-    expect(stages.has("CKA")).toBe(true);
+    expect(stages.has("persistent homology (ring)")).toBe(true);
+    expect(stages.has("CKA between the layers")).toBe(true);
     const controller = new AbortController();
     controller.abort();
     await expect(layerTopology(big, {}, { signal: controller.signal })).rejects.toMatchObject({ code: "E_CANCELLED" });
   });
 
   it("keeps each cloud's diagrams: changing only the CKA estimator recomputes no persistence", async () => {
-    const own: AnalysisBundle = { ...bundle, layers: [...bundle.layers] }; // a fresh bundle: an empty cache
-    const stages = (into: Set<string>) => ({ onProgress: (e: { stage: string }) => into.add(e.stage) });
+    // One runner across runs, as the notebook's worker keeps one.
+    const runner = new AnalysisRunner();
+    const run = (given: Record<string, unknown>, into: Set<string>) =>
+      runner.run(layerTopologyDescriptor, bundle, "b", "result", resolveParams(layerTopologyDescriptor, bundle, given), {}, { onProgress: (e) => into.add(e.stage) });
     const first = new Set<string>();
     const second = new Set<string>();
-    const a = await layerTopology(own, { sensitivityFractions: [0.5] }, stages(first));
-    // The worker transfers a result's buffers (detaching them): the cache must not share them.
-    const births = a.layers[0].diagrams[1].births.slice();
-    structuredClone(a.layers[0].diagrams[1].births, { transfer: [a.layers[0].diagrams[1].births.buffer] });
-    expect(a.layers[0].diagrams[1].births.length).toBe(0);
-    const b = await layerTopology(own, { sensitivityFractions: [0.5], ckaDebiased: true }, stages(second));
-    expect(b.layers[0].diagrams[1].births).toEqual(births);
-    expect([...first].some((s) => s.startsWith("ring: "))).toBe(true); // persistence stages, e.g. "ring: H1"
-    expect([...second].filter((s) => / − 50 %: |^(ring|rotated|blob): /.test(s))).toEqual([]);
+    const a = await run({ sensitivityFractions: [0.5] }, first);
+    const b = await run({ sensitivityFractions: [0.5], ckaDebiased: true }, second);
+    expect([...first]).toContain("persistent homology (ring)");
+    expect([...second].filter((s) => s.startsWith("persistent homology"))).toEqual([]);
+    expect(b.layers[0].diagrams[1].births).toEqual(a.layers[0].diagrams[1].births);
     expect(b.distances.sliced).toEqual(a.distances.sliced);
     expect(b.sensitivity!.layers[0].sliced).toEqual(a.sensitivity!.layers[0].sliced);
     expect(b.cka[2]).not.toBe(a.cka[2]); // the estimator did change
     // A different sample size is a different cloud: computed afresh.
     const third = new Set<string>();
-    await layerTopology(own, { sensitivityFractions: [], samples: 100 }, stages(third));
-    expect([...third].some((s) => s.startsWith("ring: "))).toBe(true);
+    await run({ sensitivityFractions: [], samples: 100 }, third);
+    expect([...third]).toContain("persistent homology (ring)");
+    runner.clear();
   });
 
   it("rejects unknown layers, options and out-of-range values", async () => {
-    await expect(layerTopology(bundle, { layers: ["nope"] })).rejects.toThrow(/invalid layers: "nope" \(expected some of ring, rotated, blob\)/);
+    await expect(layerTopology(bundle, { layers: ["nope"] })).rejects.toThrow(/invalid layers: "nope" \(expected layers among "ring", "rotated", "blob"\)/);
     await expect(layerTopology(bundle, { maxdim: 3 })).rejects.toThrow(/invalid maxdim: 3/);
     await expect(layerTopology(bundle, { threshold: 0 })).rejects.toThrow(/invalid threshold: 0/);
-    await expect(layerTopology(bundle, { distanceDim: 2 })).rejects.toThrow(/invalid distanceDim: 2 \(expected an integer from 0 to 1\)/);
+    await expect(layerTopology(bundle, { distanceDim: 2 })).rejects.toThrow(/invalid distanceDim: 2 \(expected at most maxdim = 1\)/);
     await expect(layerTopology(bundle, { sensitivityFractions: [1] })).rejects.toThrow(/invalid sensitivityFractions\[0\]: 1/);
-    await expect(layerTopology(bundle, { metric: "sliced" } as never)).rejects.toThrow(/unknown option for layerTopology: "metric"/);
+    await expect(layerTopology(bundle, { lens: "l2norm" } as never)).rejects.toThrow(/unknown parameter "lens" for layer-topology/);
   });
 });
 

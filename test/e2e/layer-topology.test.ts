@@ -57,7 +57,7 @@ describe("layer-topology notebook", () => {
     // The sensitivity test can remove the top principal directions instead.
     await page.locator("form").filter({ hasText: "Sensitivity test removes" }).getByText("top principal directions").click();
     await page.getByText("removing the most significant").first().waitFor({ timeout: 120_000 });
-    expect(page.url()).toMatch(/remove=highest/);
+    expect(page.url()).toMatch(/sensitivityRemove=highest/);
 
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export report" }).click()]);
     const html = readFileSync((await download.path())!, "utf8");

@@ -59,7 +59,7 @@ describe("mapper notebook", () => {
     // The linked scatter can be the layer's UMAP layout (computed once in the worker).
     await page.getByLabel("UMAP", { exact: true }).check();
     await page.getByText("logits: UMAP (15 neighbours, min_dist 0.1) of the same vectors").waitFor({ timeout: 60_000 });
-    expect(page.url()).toMatch(/scatter=UMAP/);
+    expect(page.url()).toMatch(/scatter=umap/);
 
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export report" }).click()]);
     const html = readFileSync((await download.path())!, "utf8");

@@ -17,7 +17,7 @@ const rowMarkup = (page: Page, row: number) =>
 describe("mda notebook", () => {
   it("digits-rotation: five layouts before and after training; the layer select redraws them", { timeout: 400_000 }, async () => {
     const { page, errors, external } = await watchedPage(site.browser);
-    await page.goto(site.url + "mda.html?data=digits-rotation&layer=fc&points=200&iterations=30");
+    await page.goto(site.url + "mda.html?data=digits-rotation&layer=fc&maxPoints=200&iterations=30");
     await page.locator("h3.mda-stage", { hasText: "fc after training" }).waitFor({ timeout: 200_000 });
     await page.locator("h3.mda-stage", { hasText: "fc before training" }).waitFor({ timeout: 200_000 });
     await settled(page);
@@ -43,7 +43,7 @@ describe("mda notebook", () => {
 
   it("digits-cnn: classification layouts with 5-NN accuracy", { timeout: 300_000 }, async () => {
     const { page, errors, external } = await watchedPage(site.browser);
-    await page.goto(site.url + "mda.html?data=digits-cnn&layer=gap&points=200&iterations=30");
+    await page.goto(site.url + "mda.html?data=digits-cnn&layer=gap&maxPoints=200&iterations=30");
     await page.locator("h3.mda-stage", { hasText: "gap after training" }).waitFor({ timeout: 200_000 });
     await settled(page);
     expect(await page.locator("h3.mda-stage").count()).toBe(1);

@@ -37,6 +37,7 @@ describe("notebook site", () => {
   it("the gallery links every notebook", async () => {
     const { page } = await watchedPage(site.browser);
     await page.goto(site.url + "index.html");
+    await page.locator(".atlas-card").first().waitFor();
     const links = await page.locator(".atlas-card").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
     for (const name of notebooks.filter((n) => n !== "index.html")) expect(links).toContain(`./${name}`);
     await page.context().close();
@@ -198,10 +199,12 @@ describe("som-codes notebook", () => {
     expect(before).toBeGreaterThanOrEqual(300); // hit map, U-matrix, class map: 100 nodes each
     await page.locator("select").filter({ hasText: "logits" }).selectOption({ label: "conv1" });
     await page.getByText("conv1: ").first().waitFor();
-    const side = page.locator("input[type=range]").first();
-    await side.fill("6");
+    // The grid's rows and columns are two controls, generated from the analysis' parameters.
+    await page.locator("[data-param=rows] input[type=range]").fill("6");
+    await page.locator("[data-param=cols] input[type=range]").fill("6");
     await page.waitForFunction(() => [...document.querySelectorAll("h2")].some((h) => /of 36 nodes used/.test(h.textContent ?? "")), null, { timeout: 60_000 });
-    expect(page.url()).toMatch(/side=6/);
+    expect(page.url()).toMatch(/rows=6/);
+    expect(page.url()).toMatch(/cols=6/);
     expect(page.url()).toMatch(/layer=conv1/);
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export report" }).click()]);
     const html = readFileSync((await download.path())!, "utf8");
