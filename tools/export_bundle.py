@@ -255,6 +255,13 @@ def _check_finite(block, raw, what, row0):
     raise ExportError("E_NON_FINITE", message + " (bundle layers, targets and predictions must be finite)")
 
 
+def _check_shape(layer, what, row):
+    if list(layer.batch.shape[1:]) != layer.shape:
+        raise ExportError("E_SHAPE_MISMATCH", f"{what}: the batch from sample {row} has rows of shape "
+                          f"{list(layer.batch.shape[1:])}, the first batch {layer.shape}; inputs of different sizes "
+                          "need a reduce (such as 'gap' or 'token-mean') or a fixed size")
+
+
 def _to_device(x, device):
     if isinstance(x, torch.Tensor):
         return x.to(device)
@@ -634,6 +641,7 @@ def _export_samples(recorder, loader, specs, n, truncate, task, inputs, predicti
         if not writers:
             names.update(open_files(x, y, probabilities))
         for layer in specs:
+            _check_shape(layer, layer.label(), row)
             block = layer.batch[:take]
             _check_finite(block, None if layer.raw is None else layer.raw[:take], layer.label(), row)
             files.write(writers[layer.index], row, block)
@@ -699,10 +707,8 @@ def _export_checkpoints(recorder, loader, specs, checkpoints, trace, n, truncate
 
             def sink(row, take, _x, _y, _out, epoch=epoch, writers=writers):
                 for layer in specs:
-                    if list(layer.batch.shape[1:]) != layer.shape:
-                        raise ExportError("E_SHAPE_MISMATCH", f"checkpoint epoch {epoch}, {layer.label()}: rows of "
-                                          f"shape {list(layer.batch.shape[1:])}, expected {layer.shape} as without it")
                     what = f"checkpoint epoch {epoch}, {layer.label()}"
+                    _check_shape(layer, what, row)
                     raw = None if layer.raw is None else layer.raw[:take]
                     if trace is None:
                         _check_finite(layer.batch[:take], raw, what, row)

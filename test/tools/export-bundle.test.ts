@@ -221,6 +221,15 @@ loader = DataLoader(TensorDataset(x, y), batch_size=8)
 big = torch.randn(36, 4, generator=torch.Generator().manual_seed(3))
 big[13, 2] = 1e5
 wide = torch.nn.Sequential(torch.nn.Identity(), torch.nn.Linear(4, 2))
+
+class Sizes(torch.utils.data.Dataset):
+    """Four 32 x 32 images, then four 40 x 40 ones."""
+    def __len__(self):
+        return 8
+    def __getitem__(self, i):
+        side = 32 if i < 4 else 40
+        return torch.rand(3, side, side, generator=torch.Generator().manual_seed(i)), 0
+
 cases = {
     "unknown module": lambda: export_bundle(resnet, images_loader, ["layer3.9.conv2"], out, "r"),
     "shared module": lambda: export_bundle(resnet, images_loader, ["layer1.0.relu"], out, "r"),
@@ -236,6 +245,8 @@ cases = {
     "non-finite": lambda: export_bundle(mlp, loader, ["1", "0"], out, "m", inputs=False, progress=False),
     "float16 overflow": lambda: export_bundle(wide, DataLoader(TensorDataset(big, y), batch_size=8), ["0"], out, "w",
                                               dtype="float16", progress=False),
+    "varying sizes": lambda: export_bundle(resnet, DataLoader(Sizes(), batch_size=4), ["layer1"], out, "r",
+                                           inputs=False, progress=False),
     "same bundle name": lambda: export_bundle(resnet, images_loader, ["layer1", "layer1:output"], out, "r", reduce="gap",
                                               progress=False),
     "logits expected": lambda: export_bundle(torch.nn.Sequential(torch.nn.Unflatten(1, (2, 2))), loader, ["0"], out, "u",
@@ -419,6 +430,7 @@ describe("tools/export_bundle.py", () => {
       "trace outside": ["E_PARAM", /^trace\[1\]: 36 is not a sample index \(expected 0 <= index < 36\)$/],
       "non-finite": ["E_NON_FINITE", /^layer '1' has a non-finite value in row 21 /],
       "float16 overflow": ["E_NON_FINITE", /^layer '0' has a non-finite value in row 13 after conversion to float16 .*65504.*dtype='float32'/],
+      "varying sizes": ["E_SHAPE_MISMATCH", /^layer 'layer1': the batch from sample 4 has rows of shape \[64, 10, 10\], the first batch \[64, 8, 8\]; .*reduce/],
       "same bundle name": ["E_PARAM", /^layers\[1\] 'layer1:output' and layers\[0\] 'layer1' would both be bundle layer 'layer1:gap'/],
       "logits expected": ["E_SHAPE_MISMATCH", /^the model's output has shape \[8, 2, 2\], expected samples x classes logits .*predictions=False/],
       drop_last: ["E_SHAPE_MISMATCH", /^loader: yielded 32 samples, expected 36 .*drop_last=True/],
