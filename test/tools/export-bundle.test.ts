@@ -22,6 +22,8 @@ const scratch: string[] = [];
 function hasPython(modules: string): boolean {
   return spawnSync(PYTHON, ["-c", `import ${modules}`], { stdio: "ignore" }).status === 0;
 }
+const hasTorch = hasPython("torch, numpy");
+const hasTorchvision = hasTorch && hasPython("torchvision");
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "atlas-torch-"));
@@ -104,7 +106,7 @@ export_bundle(model, loader, ["layer2", "fc"], os.path.join(out, "c"), "resnet18
               reduce="top-l2", dtype="float16", checkpoints=[(0, os.path.join(out, "state0.pt")), (3, doubled)],
               trace=[5, 0, 33], inputs=False, progress=False)
 # The reference: the same batches through the modules one by one, without hooks.
-ref = {k: [] for k in ["bn1", "layer1", "layer3.1.bn2:input", "avgpool", "fc", "logits"]}
+ref = {k: [] for k in ["bn1", "layer1", "layer2", "layer3.1.bn2:input", "avgpool", "fc", "logits"]}
 model.eval()
 with torch.no_grad():
     for x, _ in loader:
@@ -112,7 +114,9 @@ with torch.no_grad():
         ref["bn1"].append(h.clone())  # the ReLU below works in place
         h = model.layer1(model.maxpool(model.relu(h)))
         ref["layer1"].append(h)
-        h = model.layer3[0](model.layer2(h))
+        h = model.layer2(h)
+        ref["layer2"].append(h)
+        h = model.layer3[0](h)
         block = model.layer3[1]
         ref["layer3.1.bn2:input"].append(block.conv2(block.relu(block.bn1(block.conv1(h)))))
         h = model.avgpool(model.layer4(block(h)))
@@ -297,7 +301,7 @@ print(json.dumps({"peakBefore": before, "peakAfter": after, "layerBytes": stored
 `;
 
 describe("tools/export_bundle.py", () => {
-  it.runIf(hasPython("torch, numpy"))("exports a PyTorch model's activations as a bundle that loads with the right shapes and values", async () => {
+  it.runIf(hasTorch)("exports a PyTorch model's activations as a bundle that loads with the right shapes and values", async () => {
     const out = join(tempDir(), "bundle");
     const printed = spawnSync(PYTHON, [tool, "--demo", out], { encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: "1" } }).stdout;
     const reference = JSON.parse(printed.trim().split("\n").pop()!);
@@ -316,7 +320,7 @@ describe("tools/export_bundle.py", () => {
     expect(bundle.split!.reduce((s, v) => s + v, 0)).toBe(30);
   }, 120_000);
 
-  it.runIf(hasPython("torch, torchvision, numpy"))("export_bundle on a torchvision ResNet-18 records module paths, pre-activations and reductions equal to a direct forward pass", async () => {
+  it.runIf(hasTorchvision)("export_bundle on a torchvision ResNet-18 records module paths, pre-activations and reductions equal to a direct forward pass", async () => {
     const dir = tempDir();
     const { result: ref, stderr } = runPython(RESNET, dir);
     const a = await loadBundleFromPath(join(dir, "a"));
@@ -335,6 +339,7 @@ describe("tools/export_bundle.py", () => {
       bn1: ref.layers.bn1,
       "layer1:gap": ref.layer1Gap,
       layer1: ref.layers.layer1,
+      layer2: ref.layers.layer2,
       "layer3.1.bn2:input": ref.layers["layer3.1.bn2:input"],
       avgpool: ref.layers.avgpool,
       fc: ref.layers.fc,
@@ -395,7 +400,7 @@ describe("tools/export_bundle.py", () => {
     expect(ref.fcRestored).toBe(true);
   }, 180_000);
 
-  it.runIf(hasPython("torch, numpy"))("export_bundle on a dict-fed encoder takes the CLS token and the attention-masked token mean, and stops after `samples`", async () => {
+  it.runIf(hasTorch)("export_bundle on a dict-fed encoder takes the CLS token and the attention-masked token mean, and stops after `samples`", async () => {
     const out = join(tempDir(), "text");
     const { result: ref } = runPython(TEXT, out);
     const bundle = await loadBundleFromPath(out);
@@ -413,7 +418,7 @@ describe("tools/export_bundle.py", () => {
     expect(Array.from(bundle.labels!)).toEqual(Array.from({ length: 10 }, (_, i) => i % 3));
   }, 120_000);
 
-  it.runIf(hasPython("torch, torchvision, numpy"))("export_bundle refuses bad layers, parameters, loaders and activations with ExportError codes, leaving no files", () => {
+  it.runIf(hasTorchvision)("export_bundle refuses bad layers, parameters, loaders and activations with ExportError codes, leaving no files", () => {
     const out = join(tempDir(), "refused");
     const { result } = runPython(ERRORS, out);
     const expected: Record<string, [string, RegExp]> = {
@@ -445,7 +450,7 @@ describe("tools/export_bundle.py", () => {
     expect(result["left behind"]).toEqual([]);
   }, 120_000);
 
-  it.runIf(hasPython("torch, numpy"))("export_bundle writes a 128 MiB layer batch by batch without holding it in memory", () => {
+  it.runIf(hasTorch)("export_bundle writes a 128 MiB layer batch by batch without holding it in memory", () => {
     const out = join(tempDir(), "wide");
     const { result } = runPython(RSS, out);
     expect(result.layerBytes).toBe(128 * 64 * 64 * 64 * 4);
