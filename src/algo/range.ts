@@ -62,13 +62,15 @@ function magnitudes(m: Matrix, name: string): { largest: number; smallest: numbe
   const data = m.data;
   let largest = 0;
   let smallest = Infinity;
+  let bad = 0; // v − v is NaN exactly for NaN and ±Infinity: one sum, no branch per value
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
-    if (v - v !== 0) assertFinite(m, name); // throws E_NON_FINITE naming the cell
-    const a = v < 0 ? -v : v;
-    if (a > largest) largest = a;
-    if (a !== 0 && a < smallest) smallest = a;
+    bad += v - v;
+    const a = Math.abs(v);
+    largest = a > largest ? a : largest;
+    smallest = a !== 0 && a < smallest ? a : smallest;
   }
+  if (bad !== 0) assertFinite(m, name); // throws E_NON_FINITE naming the cell
   return { largest, smallest };
 }
 
@@ -81,7 +83,7 @@ function exponentOf(x: number): number {
 }
 
 /** The power of two that brings `largest` into [1, 2), or 1 when it is 0 or inside the band. */
-function scaleFor(largest: number): number {
+export function scaleFor(largest: number): number {
   if (largest === 0) return 1;
   const e = exponentOf(largest);
   return e >= -RANGE_EXPONENT && e <= RANGE_EXPONENT ? 1 : 2 ** -e;
@@ -178,7 +180,8 @@ export function toDataUnits(values: Float32Array, factor: number, what: string, 
   const out = inPlace ? values : new Float32Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    const w = (out[i] = v * factor);
+    out[i] = v * factor;
+    const w = out[i]; // the stored float32, not the float64 product
     if (v !== 0 && Number.isFinite(v) && (w === 0 || !Number.isFinite(w))) {
       const value = v * factor;
       throw new HiddenAtlasError(
@@ -196,9 +199,11 @@ export function rangeParams(scale: number): { rangeScale?: number } {
   return scale === 1 ? {} : { rangeScale: scale };
 }
 
-/** Short number for messages: 3 significant digits. */
+/** Short number for messages: 3 significant digits, exponent form outside [1e-3, 1e6). */
 function format(x: number): string {
-  return Number(x.toPrecision(3)).toString();
+  const a = Math.abs(x);
+  if (a !== 0 && (a >= 1e6 || a < 1e-3)) return x.toExponential(2).replace(/\.?0+e/, "e");
+  return String(Number(x.toPrecision(3)));
 }
 
 // Rows and their kernel units, addressed across several matrices.
@@ -256,7 +261,7 @@ function unresolved(list: Matrix[], names: string[], p: RowRef, q: RowRef, dista
   const name = [...new Set(names.slice(0, list.length))].join(" and ");
   return new HiddenAtlasError(
     "E_RANGE",
-    `${name} span more orders of magnitude than float32 distances resolve: ${pair} are ${format(distance)} apart while values reach ${format(largest)} (float32 resolves distances down to ${format(RESOLUTION / scale)} beside it, 2^-60 of its power of two). Rescale, drop the columns that carry the smallest differences, or analyse them separately`,
+    `${name} span more orders of magnitude than float32 distances resolve: ${pair} are ${format(distance)} apart while values reach ${format(largest)}, and float32 distances resolve no less than ${format(RESOLUTION / scale)} at that magnitude. Rescale, drop the columns that carry the smallest differences, or analyse them separately`,
     { parameter: name, largest, distance, rows: [p.row, q.row] },
   );
 }
