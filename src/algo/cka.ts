@@ -110,8 +110,6 @@ const CHUNK_MULTIPLY_ADDS = 2e7;
 export const LONG_RUN_MULTIPLY_ADDS = 1e10;
 /** One centred column block of the Gram form: a few MiB, so it stays in cache while K is swept. */
 const GRAM_BLOCK_BYTES = 4 * 1024 ** 2;
-/** Bytes kept free for the allocator and small scratch (as src/core/wasm.ts). */
-const HEADROOM_BYTES = 64 * 1024 ** 2;
 
 /** The sums one representation contributes to every HSIC. */
 interface Sums {
@@ -140,9 +138,10 @@ function gramBlock(n: number, d: number): number {
 /**
  * The cost of CKA between every pair i ≤ j of representations with these widths (`pairs` lists
  * the pairs computed), in both forms, and the one "auto" takes: fewer multiply-adds among the
- * forms that fit in `budget` bytes.
+ * forms that fit in `budget` bytes (default: the wasm32 limit; linearCka and ckaMatrix pass the
+ * memory still available). When neither fits, the smaller one (which the call then refuses).
  */
-export function ckaCost(n: number, widths: number[], pairs: [number, number][], form: CkaForm = "auto", budget = WASM32_MAX_BYTES - HEADROOM_BYTES): CkaCost {
+export function ckaCost(n: number, widths: number[], pairs: [number, number][], form: CkaForm = "auto", budget = WASM32_MAX_BYTES): CkaCost {
   const widest = Math.max(...widths);
   const upload = 4 * n * widest;
   let featureAdds = 0;
@@ -312,7 +311,7 @@ export async function linearCka(X: Matrix, Y: Matrix, options: CkaOptions = {}):
   const n = checkLayers([X, Y], p.debiased);
   const core = await getCore();
   const pairs: [number, number][] = [[0, 1], [0, 0], [1, 1]];
-  const cost = ckaCost(n, [X.cols, Y.cols], pairs, p.form, WASM32_MAX_BYTES - HEADROOM_BYTES - core.allocatedBytes);
+  const cost = ckaCost(n, [X.cols, Y.cols], pairs, p.form, core.availableBytes);
   const progress = announce(core, cost, n, options);
   const [xy, xx, yy] = await pairHsic(core, [X, Y], pairs, cost, n, p.debiased, progress);
   progress.finish();
@@ -331,7 +330,7 @@ export async function ckaMatrix(layers: Matrix[], options: CkaOptions = {}): Pro
   const core = await getCore();
   const pairs: [number, number][] = [];
   for (let i = 0; i < L; i++) for (let j = i; j < L; j++) pairs.push([i, j]);
-  const cost = ckaCost(n, layers.map((m) => m.cols), pairs, p.form, WASM32_MAX_BYTES - HEADROOM_BYTES - core.allocatedBytes);
+  const cost = ckaCost(n, layers.map((m) => m.cols), pairs, p.form, core.availableBytes);
   const progress = announce(core, cost, n, options);
   const values = await pairHsic(core, layers, pairs, cost, n, p.debiased, progress);
   progress.finish();
