@@ -28,7 +28,8 @@
  * is refused (the metric's resolution is set by 1 − x̂·ŷ, not by the range).
  *
  * Float64 paths (PCA's covariance, CKA, Rips distances) hold every float32 value's square and
- * need no scaling for range; CKA scales anyway, for its products of sums.
+ * need no scaling (CKA takes √xx·√yy where the product of its sums would leave float64's range).
+ * Diagram distances, in float64 but raising costs to a power q, apply the band with `scaleFor`.
  *
  * @example
  *   const { X: Xk, scale } = toKernelRange(X, "X");
