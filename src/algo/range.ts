@@ -117,9 +117,11 @@ export function toKernelRange(X: Matrix, name = "X"): KernelData {
 
 /**
  * Several matrices whose rows are compared with each other (data and queries, X and Y), brought
- * into range by one common power of two and checked together.
+ * into range by one common power of two and checked together. Only the first `checked` matrices
+ * take part in the check: rows derived from the data (a SOM's weights, means of its rows) may
+ * legitimately sit within rounding of a data row.
  */
-export function jointKernelRange(list: Matrix[], names: string[]): { matrices: Matrix[]; scale: number } {
+export function jointKernelRange(list: Matrix[], names: string[], checked = list.length): { matrices: Matrix[]; scale: number } {
   if (list.every((m) => inRange.has(m.data))) return { matrices: list, scale: 1 };
   let largest = 0;
   let smallest = Infinity;
@@ -129,7 +131,7 @@ export function jointKernelRange(list: Matrix[], names: string[]): { matrices: M
     smallest = Math.min(smallest, r.smallest);
   });
   const scale = scaleFor(largest);
-  if (smallest * scale < TINY) checkResolved(list, names, scale, largest);
+  if (smallest * scale < TINY) checkResolved(list.slice(0, checked), names, scale, largest);
   return { matrices: list.map((m) => scaled(m, scale)), scale };
 }
 

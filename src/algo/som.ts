@@ -360,7 +360,7 @@ export async function somProject(map: Pick<SomResult, "rows" | "cols" | "topolog
   const {
     matrices: [Xk, Wk],
     scale,
-  } = jointKernelRange([X, map.weights], ["samples", "SOM weights"]);
+  } = jointKernelRange([X, map.weights], ["samples", "SOM weights"], 1);
   const core = await getCore();
   const k = core.kernels;
   const m = map.weights.rows;

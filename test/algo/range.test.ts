@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { pairwiseDistances } from "../../src/algo/distance.ts";
 import { knn, knnQuery, KnnIndex } from "../../src/algo/knn.ts";
 import { nnDescent } from "../../src/algo/nndescent.ts";
+import { som, somProject } from "../../src/algo/som.ts";
 import { RESOLUTION, rowsToKernelRange, toDataUnits, toKernelRange } from "../../src/algo/range.ts";
 import type { Matrix } from "../../src/core/matrix.ts";
 import { mulberry32, randomMatrix } from "../helpers.ts";
@@ -221,5 +222,28 @@ describe("kNN and distances on extreme values", () => {
       for (let i = 0; i < a.distances.length; i++) expect(a.distances[i]).toBe(Math.fround(b.distances[i] * factor));
     }
     await expect(pairwiseDistances(times(base, 1e20), undefined, { metric: "sqeuclidean" })).rejects.toMatchObject({ code: "E_RANGE" });
+  });
+});
+
+describe("SOM on extreme values", () => {
+  it("trains on the rescaled data; weights, QE and projected distances come back in the data's units", async () => {
+    const base = randomMatrix(80, 4, 8);
+    for (const s of [1e30, 1e-40]) {
+      const X = times(base, s);
+      const R = rescaled(X);
+      const factor = largest(X) / largest(R);
+      const a = await som(X, { rows: 3, cols: 3, epochs: 5 });
+      const b = await som(R, { rows: 3, cols: 3, epochs: 5 });
+      expect(a.bmus).toEqual(b.bmus);
+      expect(a.params.rangeScale).toBe(1 / factor);
+      expect(a.quantizationError).toBe(b.quantizationError * factor);
+      for (let i = 0; i < a.weights.data.length; i++) expect(a.weights.data[i]).toBe(Math.fround(b.weights.data[i] * factor));
+      // New samples at the data's scale, projected on the map trained in kernel units.
+      const Q = times(randomMatrix(10, 4, 9), s);
+      const pa = await somProject(a, Q);
+      const pb = await somProject(b, times(Q, 1 / factor));
+      expect(pa.bmus).toEqual(pb.bmus);
+      pa.distances.forEach((v, i) => expect(Math.abs(v - pb.distances[i] * factor)).toBeLessThanOrEqual(2 ** -149 + 1e-6 * pb.distances[i] * factor));
+    }
   });
 });
