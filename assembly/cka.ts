@@ -17,11 +17,16 @@
 //   ckaCrossSquaredNorm: A is da × n f64 and B is db × n f64 (outputs of ckaCenterTranspose);
 //     returns Σ_{a ∈ [a0, a1)} Σ_b (A_a · B_b)², the part of ‖Aᵀ… B‖²_F from rows [a0, a1).
 //   ckaRowSquaredNorms: A is d × n f64; out[i] = Σ_k A[k, i]² (n f64).
+//   ckaCenterBlock: X is n × d f32 row-major, `means` d f64; `out` n × (c1 − c0) f64 row-major:
+//     columns [c0, c1) of the centred X, one sample per row (the Gram form's column blocks).
+//   ckaGramAccumulate: B is n × b f64 row-major; adds B_i · B_j to K[i, j] (n × n f64 row-major)
+//     for rows i ∈ [i0, i1) and j ≥ i: the upper triangle of K += B Bᵀ.
+//   ckaGramInner: K and L n × n f64 with valid upper triangles; returns Σ_ij K_ij L_ij.
 //   farthestPointUpdate: X n × d f32; minDist n f64 (caller fills +∞ first); updates minDist
 //     with the Euclidean distance to row `chosen`, marks `chosen` taken (−1), and returns the
 //     untaken row with the largest minDist (lowest index on ties; −1 when every row is taken).
-// Complexity: centring O(n·d); cross norm O(n·da·db) multiply-adds; farthest point O(n·d) per
-// call, O(n·m·d) for m samples. No allocation.
+// Complexity: centring O(n·d); cross norm O(n·da·db) multiply-adds; Gram O(n²·d/2) and its
+// inner product O(n²/2); farthest point O(n·d) per call, O(n·m·d) for m samples. No allocation.
 
 import { columnMeans } from "./stats";
 
@@ -135,6 +140,86 @@ export function ckaRowSquaredNorms(a: usize, d: i32, n: i32, out: usize): void {
       store<f64>(out + off, load<f64>(out + off) + v * v);
     }
   }
+}
+
+/** Columns [c0, c1) of X minus their means, as n rows of c1 − c0 f64 (sample-major). */
+export function ckaCenterBlock(x: usize, n: i32, d: i32, means: usize, c0: i32, c1: i32, out: usize): void {
+  const rowBytes = (<usize>d) << 2;
+  const b = c1 - c0;
+  for (let i = 0; i < n; i++) {
+    const px = x + <usize>i * rowBytes + ((<usize>c0) << 2);
+    const po = out + (((<usize>i) * <usize>b) << 3);
+    const pm = means + ((<usize>c0) << 3);
+    for (let k = 0; k < b; k++) {
+      store<f64>(po + ((<usize>k) << 3), <f64>load<f32>(px + ((<usize>k) << 2)) - load<f64>(pm + ((<usize>k) << 3)));
+    }
+  }
+}
+
+/**
+ * K[i, j] += B_i · B_j for i ∈ [i0, i1), j ∈ [i, n): the upper triangle of K += B Bᵀ, two rows of
+ * B against one at a time so each loaded B_j serves two dot products.
+ */
+export function ckaGramAccumulate(block: usize, n: i32, b: i32, gram: usize, i0: i32, i1: i32): void {
+  const rowBytes = (<usize>b) << 3;
+  const gramRow = (<usize>n) << 3;
+  const b2 = b & ~1;
+  let i = i0;
+  for (; i + 1 < i1; i += 2) {
+    const p0 = block + <usize>i * rowBytes;
+    const p1 = p0 + rowBytes;
+    const k0 = gram + <usize>i * gramRow;
+    const k1 = k0 + gramRow;
+    // K[i, i]: row i + 1 starts one column later.
+    store<f64>(k0 + ((<usize>i) << 3), load<f64>(k0 + ((<usize>i) << 3)) + dot(p0, p0, b));
+    for (let j = i + 1; j < n; j++) {
+      const pj = block + <usize>j * rowBytes;
+      let a0 = f64x2.splat(0);
+      let a1 = f64x2.splat(0);
+      for (let k = 0; k < b2; k += 2) {
+        const off = (<usize>k) << 3;
+        const y = v128.load(pj + off);
+        a0 = f64x2.add(a0, f64x2.mul(v128.load(p0 + off), y));
+        a1 = f64x2.add(a1, f64x2.mul(v128.load(p1 + off), y));
+      }
+      let s0 = hsum2(a0);
+      let s1 = hsum2(a1);
+      if (b2 < b) {
+        const off = (<usize>b2) << 3;
+        const y = load<f64>(pj + off);
+        s0 += load<f64>(p0 + off) * y;
+        s1 += load<f64>(p1 + off) * y;
+      }
+      const o = (<usize>j) << 3;
+      store<f64>(k0 + o, load<f64>(k0 + o) + s0);
+      store<f64>(k1 + o, load<f64>(k1 + o) + s1);
+    }
+  }
+  for (; i < i1; i++) {
+    const p0 = block + <usize>i * rowBytes;
+    const k0 = gram + <usize>i * gramRow;
+    for (let j = i; j < n; j++) {
+      const o = (<usize>j) << 3;
+      store<f64>(k0 + o, load<f64>(k0 + o) + dot(p0, block + <usize>j * rowBytes, b));
+    }
+  }
+}
+
+/** Σ_ij K_ij L_ij of two symmetric matrices from their upper triangles (diagonal once, the rest twice). */
+export function ckaGramInner(k: usize, l: usize, n: i32): f64 {
+  const rowBytes = (<usize>n) << 3;
+  let diagonal: Acc = 0;
+  let upper: Acc = 0;
+  for (let i = 0; i < n; i++) {
+    const pk = k + <usize>i * rowBytes;
+    const pl = l + <usize>i * rowBytes;
+    const o = (<usize>i) << 3;
+    diagonal += load<f64>(pk + o) * load<f64>(pl + o);
+    const j0 = i + 1;
+    const m = n - j0;
+    if (m > 0) upper += dot(pk + ((<usize>j0) << 3), pl + ((<usize>j0) << 3), m);
+  }
+  return diagonal + 2 * upper;
 }
 
 /**

@@ -10,12 +10,22 @@
  * which removes the upward bias of CKA between unrelated high-dimensional representations
  * (it needs n ≥ 4, and can be slightly negative).
  *
- * Both equal the Gram-matrix forms of google-research's `cka(gram_linear(X), gram_linear(Y),
- * debiased)` exactly in exact arithmetic; sums are float64. CKA is invariant to orthogonal
- * transforms, isotropic scaling and translation of either representation. A representation
- * with zero variance (a dead layer) gives NaN, as in the reference.
+ * Two routes to the same sums (`form`): the feature form above costs n·dx·dy per pair and holds
+ * the centred columns (8·n·d bytes per representation); the Gram form builds each centred Gram
+ * matrix K = X̃X̃ᵀ once (n²·d/2 multiply-adds, 8·n² bytes, streamed over column blocks so no
+ * centred copy is kept) and then costs n²/2 per pair, using ‖YᵀX‖²_F = ⟨K, L⟩, ‖xᵢ‖² = Kᵢᵢ and
+ * ‖X‖²_F = tr K. "auto" picks the form with fewer multiply-adds that fits in memory — the Gram
+ * form when representations are wider than there are samples (`--vectorize flatten` of conv
+ * maps: n·d² is hours, n²·d minutes). Before a run of more than 1e10 multiply-adds the progress
+ * stage names the form, the estimate and the memory; past the memory budget the call refuses
+ * with E_TOO_LARGE and the bytes needed.
  *
- * Cost: O(n · dx · dy) for a pair (no n × n Gram matrix is formed), memory 8 · n · (dx + dy).
+ * Both equal the Gram-matrix forms of google-research's `cka(gram_linear(X), gram_linear(Y),
+ * debiased)` exactly in exact arithmetic; sums are float64, which holds every float32 value's
+ * products (CKA is normalised as xy / (√xx·√yy), so the products of sums never overflow). CKA
+ * is invariant to orthogonal transforms, isotropic scaling and translation of either
+ * representation. A representation with zero variance (a dead layer) gives NaN, as in the
+ * reference.
  *
  * @example
  *   const {cka} = await linearCka(layer1, layer2);              // Kornblith et al. 2019
@@ -31,23 +41,44 @@
  *
  * See also: layerTopology (src/analyses/layer-topology.ts).
  */
-import { HiddenAtlasError } from "../core/errors.ts";
+import { HiddenAtlasError, formatBytes } from "../core/errors.ts";
 import { assertFinite, assertMatrix, type Matrix } from "../core/matrix.ts";
-import { checkBoolean, checkOptionNames } from "../core/params.ts";
+import { checkBoolean, checkKeyword, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
-import { getCore, type Core, type Scope, type WasmArray } from "../core/wasm.ts";
+import { WASM32_MAX_BYTES, getCore, type Core, type Scope, type WasmArray } from "../core/wasm.ts";
 
 declare module "../core/wasm.ts" {
   interface CoreKernels {
     ckaCenterTranspose(x: number, n: number, d: number, means: number, out: number): void;
     ckaCrossSquaredNorm(a: number, da: number, b: number, db: number, n: number, a0: number, a1: number): number;
     ckaRowSquaredNorms(a: number, d: number, n: number, out: number): void;
+    ckaCenterBlock(x: number, n: number, d: number, means: number, c0: number, c1: number, out: number): void;
+    ckaGramAccumulate(block: number, n: number, b: number, gram: number, i0: number, i1: number): void;
+    ckaGramInner(k: number, l: number, n: number): number;
   }
 }
+
+export const CKA_FORMS = ["auto", "feature", "gram"] as const;
+export type CkaForm = (typeof CKA_FORMS)[number];
 
 export interface CkaOptions extends RunOptions {
   /** Use the debiased (unbiased-HSIC) estimator. Defaults to false (Kornblith et al. 2019). */
   debiased?: boolean;
+  /**
+   * "auto" (default: the form with fewer multiply-adds that fits in memory), "feature" (n·dx·dy
+   * per pair, Kornblith's feature-space formula) or "gram" (n × n Gram matrices: n²·d per
+   * representation, then n² per pair). Both give the same value to rounding.
+   */
+  form?: CkaForm;
+}
+
+/** What a CKA call will cost, estimated before it runs. */
+export interface CkaCost {
+  form: "feature" | "gram";
+  /** Multiply-adds of the whole call. */
+  multiplyAdds: number;
+  /** Peak WebAssembly memory in bytes. */
+  bytes: number;
 }
 
 export interface CkaResult {
@@ -57,7 +88,9 @@ export interface CkaResult {
   hsic: { xy: number; xx: number; yy: number };
   /** Samples. */
   n: number;
-  params: { debiased: boolean };
+  /** The options as resolved: `form` is the route "auto" chose. */
+  params: { debiased: boolean; form: "feature" | "gram" };
+  cost: CkaCost;
 }
 
 export interface CkaMatrixResult {
@@ -65,17 +98,21 @@ export interface CkaMatrixResult {
   matrix: Float64Array;
   size: number;
   n: number;
-  params: { debiased: boolean };
+  params: { debiased: boolean; form: "feature" | "gram" };
+  cost: CkaCost;
 }
 
-const defaults = { debiased: false };
+const defaults = { debiased: false, form: "auto" as CkaForm };
 
 /** Multiply-adds per kernel call between progress checkpoints. */
 const CHUNK_MULTIPLY_ADDS = 2e7;
+/** Above this many multiply-adds (~10 s in one thread) the progress stage names the estimate. */
+export const LONG_RUN_MULTIPLY_ADDS = 1e10;
+/** One centred column block of the Gram form: a few MiB, so it stays in cache while K is swept. */
+const GRAM_BLOCK_BYTES = 4 * 1024 ** 2;
 
-interface Centered {
-  /** d × n f64: the centred columns as rows. */
-  columns: WasmArray<Float64Array>;
+/** The sums one representation contributes to every HSIC. */
+interface Sums {
   d: number;
   /** ‖xᵢ‖² of every centred sample (for the debiased estimator). */
   rowNorms: Float64Array;
@@ -83,19 +120,101 @@ interface Centered {
   total: number;
 }
 
+/** Feature form: the centred columns as rows (d × n f64). */
+interface Centered extends Sums {
+  columns: WasmArray<Float64Array>;
+}
+
+/** Gram form: the centred Gram matrix (n × n f64, upper triangle valid). */
+interface Gram extends Sums {
+  gram: WasmArray<Float64Array>;
+}
+
+/** Columns per block of the Gram form for n samples. */
+function gramBlock(n: number, d: number): number {
+  return Math.max(1, Math.min(d, Math.floor(GRAM_BLOCK_BYTES / (8 * n))));
+}
+
+/**
+ * The cost of CKA between every pair i ≤ j of representations with these widths (`pairs` lists
+ * the pairs computed), in both forms, and the one "auto" takes: fewer multiply-adds among the
+ * forms that fit in `budget` bytes (default: the wasm32 limit; linearCka and ckaMatrix pass the
+ * memory still available). When neither fits, the smaller one (which the call then refuses).
+ */
+export function ckaCost(n: number, widths: number[], pairs: [number, number][], form: CkaForm = "auto", budget = WASM32_MAX_BYTES): CkaCost {
+  const widest = Math.max(...widths);
+  const upload = 4 * n * widest;
+  let featureAdds = 0;
+  for (const [i, j] of pairs) featureAdds += n * widths[i] * widths[j];
+  const featureBytes = widths.reduce((a, d) => a + 8 * n * d + 8 * n, 0) + upload + 8 * widest;
+  let gramAdds = pairs.length * ((n * (n + 1)) / 2);
+  for (const d of widths) gramAdds += (n * (n + 1) * d) / 2;
+  const gramBytes = widths.length * 8 * n * n + upload + 8 * n * gramBlock(n, widest) + 8 * widest + widths.length * 8 * n;
+  const feature: CkaCost = { form: "feature", multiplyAdds: featureAdds, bytes: featureBytes };
+  const gram: CkaCost = { form: "gram", multiplyAdds: gramAdds, bytes: gramBytes };
+  if (form === "feature") return feature;
+  if (form === "gram") return gram;
+  const fits = [feature, gram].filter((c) => c.bytes <= budget);
+  if (fits.length === 0) return feature.bytes <= gram.bytes ? feature : gram;
+  return fits.reduce((a, b) => (b.multiplyAdds < a.multiplyAdds ? b : a));
+}
+
+/** Refuse a plan over the memory budget; name a long one in the progress stage. */
+function announce(core: Core, cost: CkaCost, n: number, options: RunOptions): ProgressTracker {
+  core.assertFits(cost.bytes, `CKA of ${n} samples (${cost.form} form)`);
+  const long = cost.multiplyAdds > LONG_RUN_MULTIPLY_ADDS;
+  const stage = long ? `CKA (${cost.form} form: ${cost.multiplyAdds.toPrecision(2)} multiply-adds, ${formatBytes(cost.bytes)})` : "CKA";
+  return new ProgressTracker(options, stage, cost.multiplyAdds);
+}
+
 function center(core: Core, s: Scope, X: Matrix, name: string): Centered {
   const k = core.kernels;
   const n = X.rows;
-  const x = s.upload(X.data, `${name} values`);
-  const means = s.f64(X.cols, `${name} means`);
   const columns = s.f64(X.cols * n, `${name} centred columns`);
-  k.ckaCenterTranspose(x.ptr, n, X.cols, means.ptr, columns.ptr);
   const norms = s.f64(n, `${name} row norms`);
+  core.scope((inner) => {
+    const x = inner.upload(X.data, `${name} values`);
+    const means = inner.f64(X.cols, `${name} means`);
+    k.ckaCenterTranspose(x.ptr, n, X.cols, means.ptr, columns.ptr);
+  });
   k.ckaRowSquaredNorms(columns.ptr, X.cols, n, norms.ptr);
   const rowNorms = norms.copy();
   let total = 0;
   for (let i = 0; i < n; i++) total += rowNorms[i];
   return { columns, d: X.cols, rowNorms, total };
+}
+
+/** The centred Gram matrix of X, built over column blocks, with progress between chunks. */
+async function gramOf(core: Core, s: Scope, X: Matrix, name: string, progress: ProgressTracker, base: number): Promise<Gram> {
+  const k = core.kernels;
+  const { rows: n, cols: d } = X;
+  const gram = s.f64(n * n, `${name} Gram matrix`);
+  gram.view().fill(0);
+  const b = gramBlock(n, d);
+  const rowsPerCall = Math.max(2, Math.floor(CHUNK_MULTIPLY_ADDS / Math.max(1, n * b)) & ~1);
+  await core.scope(async (inner) => {
+    const x = inner.upload(X.data, `${name} values`);
+    const means = inner.f64(d, `${name} means`);
+    k.columnMeans(x.ptr, n, d, means.ptr);
+    const block = inner.f64(n * b, `${name} centred block`);
+    let done = base;
+    for (let c0 = 0; c0 < d; c0 += b) {
+      const c1 = Math.min(d, c0 + b);
+      k.ckaCenterBlock(x.ptr, n, d, means.ptr, c0, c1, block.ptr);
+      for (let i0 = 0; i0 < n; i0 += rowsPerCall) {
+        const i1 = Math.min(n, i0 + rowsPerCall);
+        k.ckaGramAccumulate(block.ptr, n, c1 - c0, gram.ptr, i0, i1);
+        // Rows [i0, i1) of the upper triangle hold (n − i) entries each.
+        done += ((i1 - i0) * (2 * n - i0 - i1 + 1) * (c1 - c0)) / 2;
+        await progress.step(done);
+      }
+    }
+  });
+  const view = gram.view();
+  const rowNorms = new Float64Array(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) total += rowNorms[i] = view[i * n + i];
+  return { gram, d, rowNorms, total };
 }
 
 /** ‖Bᵀ A‖²_F in row chunks of A, with progress between chunks. */
@@ -111,11 +230,21 @@ async function crossNorm(core: Core, a: Centered, b: Centered, n: number, progre
 }
 
 /** The HSIC estimate from ‖YᵀX‖², the row norms and the totals (Kornblith's helper). */
-function hsic(cross: number, a: Centered, b: Centered, n: number, debiased: boolean): number {
+function hsic(cross: number, a: Sums, b: Sums, n: number, debiased: boolean): number {
   if (!debiased) return cross;
   let rowProduct = 0;
   for (let i = 0; i < n; i++) rowProduct += a.rowNorms[i] * b.rowNorms[i];
   return cross - (n / (n - 2)) * rowProduct + (a.total * b.total) / ((n - 1) * (n - 2));
+}
+
+/**
+ * xy / √(xx·yy). When the product of the two sums would overflow or underflow float64 (inputs
+ * near float32's limits: sums past 1e154 or below 1e-154), √xx·√yy instead.
+ */
+function normalise(xy: number, xx: number, yy: number): number {
+  const product = xx * yy;
+  if (Number.isFinite(product) && product > Number.MIN_VALUE * 2 ** 53) return xy / Math.sqrt(product);
+  return xy / (Math.sqrt(xx) * Math.sqrt(yy));
 }
 
 function checkLayers(layers: Matrix[], debiased: boolean): number {
@@ -136,60 +265,83 @@ function checkLayers(layers: Matrix[], debiased: boolean): number {
   return n;
 }
 
+/** HSIC of every listed pair of representations, by the planned form. */
+async function pairHsic(core: Core, layers: Matrix[], pairs: [number, number][], cost: CkaCost, n: number, debiased: boolean, progress: ProgressTracker): Promise<number[]> {
+  return core.scope(async (s) => {
+    const out: number[] = [];
+    if (cost.form === "gram") {
+      const grams: Gram[] = [];
+      let done = 0;
+      for (let i = 0; i < layers.length; i++) {
+        grams.push(await gramOf(core, s, layers[i], `representation ${i}`, progress, done));
+        done += (n * (n + 1) * layers[i].cols) / 2;
+      }
+      for (const [i, j] of pairs) {
+        out.push(hsic(core.kernels.ckaGramInner(grams[i].gram.ptr, grams[j].gram.ptr, n), grams[i], grams[j], n, debiased));
+        done += (n * (n + 1)) / 2;
+        await progress.step(done);
+      }
+      return out;
+    }
+    const centered = layers.map((m, i) => center(core, s, m, `representation ${i}`));
+    let done = 0;
+    for (const [i, j] of pairs) {
+      out.push(hsic(await crossNorm(core, centered[i], centered[j], n, progress, done), centered[i], centered[j], n, debiased));
+      done += n * layers[i].cols * layers[j].cols;
+    }
+    return out;
+  });
+}
+
+function resolve(what: string, options: CkaOptions) {
+  checkOptionNames(what, options, defaults);
+  return {
+    debiased: checkBoolean("debiased", options.debiased ?? defaults.debiased),
+    form: checkKeyword("form", options.form ?? defaults.form, CKA_FORMS),
+  };
+}
+
 /**
  * Linear CKA between two representations of the same n samples (n × dx and n × dy).
  * Throws E_SHAPE_MISMATCH when the row counts differ, E_NON_FINITE on NaN/∞, E_PARAM for
- * invalid options or too few samples.
+ * invalid options or too few samples, E_TOO_LARGE (with the bytes) when neither form fits.
  */
 export async function linearCka(X: Matrix, Y: Matrix, options: CkaOptions = {}): Promise<CkaResult> {
-  checkOptionNames("linearCka", options, defaults);
-  const debiased = checkBoolean("debiased", options.debiased ?? defaults.debiased);
-  const n = checkLayers([X, Y], debiased);
+  const p = resolve("linearCka", options);
+  const n = checkLayers([X, Y], p.debiased);
   const core = await getCore();
-  return core.scope(async (s) => {
-    const a = center(core, s, X, "X");
-    const b = center(core, s, Y, "Y");
-    const total = n * (X.cols * Y.cols + X.cols * X.cols + Y.cols * Y.cols);
-    const progress = new ProgressTracker(options, "CKA", total);
-    const xy = hsic(await crossNorm(core, a, b, n, progress, 0), a, b, n, debiased);
-    const xx = hsic(await crossNorm(core, a, a, n, progress, n * X.cols * Y.cols), a, a, n, debiased);
-    const yy = hsic(await crossNorm(core, b, b, n, progress, n * (X.cols * Y.cols + X.cols * X.cols)), b, b, n, debiased);
-    progress.finish();
-    return { cka: xy / Math.sqrt(xx * yy), hsic: { xy, xx, yy }, n, params: { debiased } };
-  });
+  const pairs: [number, number][] = [[0, 1], [0, 0], [1, 1]];
+  const cost = ckaCost(n, [X.cols, Y.cols], pairs, p.form, core.availableBytes);
+  const progress = announce(core, cost, n, options);
+  const [xy, xx, yy] = await pairHsic(core, [X, Y], pairs, cost, n, p.debiased, progress);
+  progress.finish();
+  return { cka: normalise(xy, xx, yy), hsic: { xy, xx, yy }, n, params: { debiased: p.debiased, form: cost.form }, cost };
 }
 
 /**
  * CKA between every pair of representations of the same n samples: the L × L matrix of
- * Kornblith et al.'s layer-similarity heatmaps. Each layer is centred once; each pair costs
- * O(n · dᵢ · dⱼ).
+ * Kornblith et al.'s layer-similarity heatmaps. Feature form: each layer centred once, each pair
+ * O(n · dᵢ · dⱼ); Gram form: each layer's Gram matrix once, O(n² · dᵢ), each pair O(n²).
  */
 export async function ckaMatrix(layers: Matrix[], options: CkaOptions = {}): Promise<CkaMatrixResult> {
-  checkOptionNames("ckaMatrix", options, defaults);
-  const debiased = checkBoolean("debiased", options.debiased ?? defaults.debiased);
-  const n = checkLayers(layers, debiased);
+  const p = resolve("ckaMatrix", options);
+  const n = checkLayers(layers, p.debiased);
   const L = layers.length;
   const core = await getCore();
-  return core.scope(async (s) => {
-    const centered = layers.map((m, i) => center(core, s, m, `representation ${i}`));
-    let total = 0;
-    for (let i = 0; i < L; i++) for (let j = i; j < L; j++) total += n * layers[i].cols * layers[j].cols;
-    const progress = new ProgressTracker(options, "CKA", total);
-    const h = new Float64Array(L * L);
-    let done = 0;
-    for (let i = 0; i < L; i++) {
-      for (let j = i; j < L; j++) {
-        const value = hsic(await crossNorm(core, centered[i], centered[j], n, progress, done), centered[i], centered[j], n, debiased);
-        done += n * layers[i].cols * layers[j].cols;
-        h[i * L + j] = value;
-        h[j * L + i] = value;
-      }
-    }
-    progress.finish();
-    const matrix = new Float64Array(L * L);
-    for (let i = 0; i < L; i++) {
-      for (let j = 0; j < L; j++) matrix[i * L + j] = h[i * L + j] / Math.sqrt(h[i * L + i] * h[j * L + j]);
-    }
-    return { matrix, size: L, n, params: { debiased } };
+  const pairs: [number, number][] = [];
+  for (let i = 0; i < L; i++) for (let j = i; j < L; j++) pairs.push([i, j]);
+  const cost = ckaCost(n, layers.map((m) => m.cols), pairs, p.form, core.availableBytes);
+  const progress = announce(core, cost, n, options);
+  const values = await pairHsic(core, layers, pairs, cost, n, p.debiased, progress);
+  progress.finish();
+  const h = new Float64Array(L * L);
+  pairs.forEach(([i, j], t) => {
+    h[i * L + j] = values[t];
+    h[j * L + i] = values[t];
   });
+  const matrix = new Float64Array(L * L);
+  for (let i = 0; i < L; i++) {
+    for (let j = 0; j < L; j++) matrix[i * L + j] = normalise(h[i * L + j], h[i * L + i], h[j * L + j]);
+  }
+  return { matrix, size: L, n, params: { debiased: p.debiased, form: cost.form }, cost };
 }

@@ -39,6 +39,7 @@ import { HiddenAtlasError } from "../core/errors.ts";
 import { checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, throwIfAborted, type RunOptions } from "../core/progress.ts";
 import { getCore } from "../core/wasm.ts";
+import { scaleFor } from "./range.ts";
 
 declare module "../core/wasm.ts" {
   interface CoreKernels {
@@ -245,6 +246,26 @@ function resolveInfinite(options: InfiniteOptions): { policy: InfinitePolicy; ca
  * Essential parts under "match": per category, sorted finite coordinates paired in order.
  * Returns the per-pair costs |Δ|, or null when the counts differ (distance Infinity).
  */
+/**
+ * Bring two prepared diagrams into range together (src/algo/range.ts's band): when their largest
+ * finite coordinate lies outside [2^-20, 2^21), multiply every coordinate by the power of two that
+ * takes it into [1, 2), so that costs raised to the power q neither overflow nor vanish. Every
+ * distance here is homogeneous of degree 1: divide it by the returned scale.
+ */
+function toRange(a: Prepared, b: Prepared): number {
+  let largest = 0;
+  for (const P of [a, b]) {
+    for (const values of [P.points, P.essentialUp, P.essentialDown]) {
+      for (const v of values) if (Number.isFinite(v)) largest = Math.max(largest, Math.abs(v));
+    }
+  }
+  const scale = scaleFor(largest);
+  if (scale !== 1) {
+    for (const P of [a, b]) for (const values of [P.points, P.essentialUp, P.essentialDown]) for (let i = 0; i < values.length; i++) values[i] *= scale;
+  }
+  return scale;
+}
+
 function essentialCosts(a: Prepared, b: Prepared): number[] | null {
   if (
     a.essentialUp.length !== b.essentialUp.length ||
@@ -494,11 +515,13 @@ export async function bottleneck(a: DiagramLike, b: DiagramLike, options: Infini
   const { policy, cap } = resolveInfinite(options);
   const A = prepare(a, "diagram a", policy, cap);
   const B = prepare(b, "diagram b", policy, cap);
+  const scale = toRange(A, B);
   let distance = bottleneckFinite(A.points, B.points);
   if (policy === "match") {
     const costs = essentialCosts(A, B);
     distance = costs === null ? Infinity : Math.max(distance, ...costs);
   }
+  distance /= scale;
   const result: BottleneckResult = { distance, metric: "bottleneck", ground: "inf", infinite: policy, droppedInfinite: [A.dropped, B.dropped] };
   if (cap !== undefined) result.cap = cap;
   return result;
@@ -538,6 +561,7 @@ export async function wasserstein(a: DiagramLike, b: DiagramLike, options: Wasse
   const { policy, cap } = resolveInfinite(options);
   const A = prepare(a, "diagram a", policy, cap);
   const B = prepare(b, "diagram b", policy, cap);
+  const scale = toRange(A, B);
   const m = A.points.length / 2;
   const k = B.points.length / 2;
   const useHungarian = method === "hungarian" || (method === "auto" && m + k <= HUNGARIAN_MAX_POINTS);
@@ -557,6 +581,7 @@ export async function wasserstein(a: DiagramLike, b: DiagramLike, options: Wasse
       distance = total ** (1 / q);
     }
   }
+  distance /= scale;
   const result: WassersteinResult = {
     distance,
     metric: "wasserstein",
@@ -694,6 +719,7 @@ export async function slicedWasserstein(
   }
   const PA = prepare(a, "diagram a", policy, cap);
   const PB = prepare(b, "diagram b", policy, cap);
+  const scale = toRange(PA, PB);
   const A = PA.points;
   const B = PB.points;
   const m = A.length / 2;
@@ -732,7 +758,7 @@ export async function slicedWasserstein(
     theta += step;
   }
   const result: SlicedWassersteinResult = {
-    distance: sw,
+    distance: sw / scale,
     metric: "sliced-wasserstein",
     directions: M,
     infinite: policy,

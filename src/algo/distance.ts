@@ -5,10 +5,11 @@
  *   const D = await pairwiseDistances(X, undefined, {metric: "euclidean"}); // X.rows × X.rows
  */
 import { HiddenAtlasError, formatBytes } from "../core/errors.ts";
-import { assertFinite, assertMatrix, type Matrix } from "../core/matrix.ts";
+import { assertMatrix, type Matrix } from "../core/matrix.ts";
 import { checkKeyword, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
 import { getCore, type Core, type Scope } from "../core/wasm.ts";
+import { jointKernelRange, rowsToKernelRange, toDataUnits } from "./range.ts";
 
 export const METRICS = ["sqeuclidean", "euclidean", "cosine"] as const;
 export type Metric = (typeof METRICS)[number];
@@ -34,7 +35,9 @@ const ROW_CHUNK = 256;
 
 /**
  * Distances between every row of X and every row of Y (Y defaults to X): an X.rows × Y.rows
- * matrix. Refuses with E_TOO_LARGE when the result cannot fit in memory.
+ * matrix. Refuses with E_TOO_LARGE when the result cannot fit in memory. Extreme values are
+ * scaled into the kernels' range and the distances scaled back, or refused with E_RANGE
+ * (src/algo/range.ts).
  */
 export async function pairwiseDistances(
   X: Matrix,
@@ -44,17 +47,27 @@ export async function pairwiseDistances(
   checkOptionNames("pairwiseDistances", options, defaults);
   const metric = checkKeyword("metric", options.metric ?? defaults.metric, METRICS);
   assertMatrix(X, "X");
-  assertFinite(X, "X");
   const other = Y ?? X;
   if (Y !== undefined) {
     assertMatrix(Y, "Y");
-    assertFinite(Y, "Y");
     if (Y.cols !== X.cols) {
       throw new HiddenAtlasError(
         "E_SHAPE_MISMATCH",
         `X has ${X.cols} columns but Y has ${Y.cols}; rows must have the same dimension`,
       );
     }
+  }
+  // X and Y in kernel units: one power of two for both (cosine: one per row, no units).
+  let scale = 1;
+  let Xk: Matrix;
+  let Yk: Matrix | undefined;
+  if (metric === "cosine") {
+    Xk = rowsToKernelRange(X, "X");
+    Yk = Y === undefined ? undefined : rowsToKernelRange(Y, "Y");
+  } else {
+    const joint = jointKernelRange(Y === undefined ? [X] : [X, Y], ["X", "Y"]);
+    [Xk, Yk] = joint.matrices;
+    scale = joint.scale;
   }
   const outBytes = X.rows * other.rows * 4;
   const core = await getCore();
@@ -71,8 +84,8 @@ export async function pairwiseDistances(
   }
   const out = new Float32Array(X.rows * other.rows);
   await core.scope(async (s) => {
-    const x = prepareRows(core, s, X, metric);
-    const y = Y === undefined ? x : prepareRows(core, s, other, metric);
+    const x = prepareRows(core, s, Xk, metric);
+    const y = Yk === undefined ? x : prepareRows(core, s, Yk, metric);
     const chunk = s.f32(Math.min(ROW_CHUNK, Math.max(1, X.rows)) * other.rows, "distance rows");
     const progress = new ProgressTracker(options, "distances", X.rows);
     for (let i0 = 0; i0 < X.rows; i0 += ROW_CHUNK) {
@@ -83,7 +96,13 @@ export async function pairwiseDistances(
     }
     progress.finish();
   });
-  return { rows: X.rows, cols: other.rows, data: out };
+  const data =
+    metric === "euclidean"
+      ? toDataUnits(out, 1 / scale, "distances", undefined, true)
+      : metric === "sqeuclidean"
+        ? toDataUnits(out, 1 / (scale * scale), "squared distances", 'use metric "euclidean", whose distances are in the data\'s units', true)
+        : out;
+  return { rows: X.rows, cols: other.rows, data };
 }
 
 /** Upload rows into the scope; for cosine, normalised in place in wasm memory. */

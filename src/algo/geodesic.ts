@@ -20,11 +20,12 @@
  */
 import "./embed-kernels.ts";
 import { HiddenAtlasError, formatBytes } from "../core/errors.ts";
-import { assertFinite, assertMatrix, type Matrix } from "../core/matrix.ts";
+import { assertMatrix, type Matrix } from "../core/matrix.ts";
 import { checkInteger, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
 import { getCore } from "../core/wasm.ts";
 import { checkGraphK, connectedComponents, knnGraph, uploadGraph, type SparseGraph } from "./graph.ts";
+import { rangeParams, toDataUnits, toKernelRange } from "./range.ts";
 
 /** Largest n for which all pairs are computed densely when no sources are given. */
 export const MAX_DENSE_GEODESIC = 5000;
@@ -46,7 +47,8 @@ export interface GeodesicResult {
   sources: Int32Array;
   /** Connected components of the graph (1 when every pair is finite). */
   components: number;
-  params: { k: number };
+  /** `rangeScale`: the power of two extreme data were scaled by (src/algo/range.ts), when not 1. */
+  params: { k: number; rangeScale?: number };
 }
 
 const defaults = { k: 10, sources: undefined as ArrayLike<number> | undefined };
@@ -59,10 +61,12 @@ export async function geodesicDistances(X: Matrix, options: GeodesicOptions = {}
   assertMatrix(X, "X");
   const k = checkGraphK(options.k ?? defaults.k, X.rows);
   const sources = checkSources(options.sources, X.rows);
-  assertFinite(X, "X");
-  const graph = await knnGraph(X, { k, signal: options.signal, onProgress: options.onProgress });
+  // Extreme values: paths found in kernel units, lengths scaled back (src/algo/range.ts).
+  const { X: Xk, scale } = toKernelRange(X, "X");
+  const graph = await knnGraph(Xk, { k, signal: options.signal, onProgress: options.onProgress });
   const result = await shortestPaths(graph, { sources, signal: options.signal, onProgress: options.onProgress });
-  return { ...result, params: { k } };
+  const data = toDataUnits(result.data, 1 / scale, "geodesic distances", undefined, true);
+  return { ...result, data, params: { k, ...rangeParams(scale) } };
 }
 
 /** Check `sources` (indices in [0, n)), or default to all points when n is small enough. */

@@ -24,7 +24,7 @@
  */
 import "./embed-kernels.ts";
 import { HiddenAtlasError } from "../core/errors.ts";
-import { assertFinite, assertMatrix, takeRows, type Matrix } from "../core/matrix.ts";
+import { assertMatrix, takeRows, type Matrix } from "../core/matrix.ts";
 import { checkInteger, checkNumber, checkOptionNames } from "../core/params.ts";
 import type { RunOptions } from "../core/progress.ts";
 import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
@@ -32,6 +32,7 @@ import { getCore } from "../core/wasm.ts";
 import { MAX_DENSE_GEODESIC, shortestPaths } from "./geodesic.ts";
 import { checkGraphK, connectedComponents, knnGraph, type SparseGraph } from "./graph.ts";
 import { knnQuery } from "./knn.ts";
+import { rangeParams, toDataUnits, toKernelRange } from "./range.ts";
 import { classicalMds } from "./mds.ts";
 
 export interface IsomapOptions extends RunOptions {
@@ -59,7 +60,8 @@ export interface IsomapResult {
   landmarks: Int32Array;
   /** Components of the kNN graph before they were joined. */
   components: number;
-  params: { nNeighbors: number; nComponents: number; landmarks: number; tol: number; seed: number };
+  /** `rangeScale`: the power of two extreme data were scaled by (src/algo/range.ts), when not 1. */
+  params: { nNeighbors: number; nComponents: number; landmarks: number; tol: number; seed: number; rangeScale?: number };
   warnings: string[];
 }
 
@@ -68,6 +70,10 @@ const defaults = { nNeighbors: 5, nComponents: 2, landmarks: "auto" as number | 
 /** Landmarks chosen by "auto" above MAX_DENSE_GEODESIC points. */
 const AUTO_LANDMARKS = 1000;
 
+/**
+ * Isomap of the rows of X. Data outside the kernels' range are embedded in kernel units
+ * (src/algo/range.ts) and the coordinates and eigenvalues scaled back to the data's units.
+ */
 export async function isomap(X: Matrix, options: IsomapOptions = {}): Promise<IsomapResult> {
   checkOptionNames("isomap", options, defaults);
   assertMatrix(X, "X");
@@ -82,7 +88,17 @@ export async function isomap(X: Matrix, options: IsomapOptions = {}): Promise<Is
       : checkInteger("landmarks", landmarkOption, nComponents + 2, Math.min(n, MAX_DENSE_GEODESIC));
   const tol = checkNumber("tol", options.tol ?? defaults.tol, 0, 1, { exclusiveMin: true });
   const seed = checkSeed(options.seed ?? defaults.seed);
-  assertFinite(X, "X");
+  const range = toKernelRange(X, "X");
+  X = range.X;
+  const inDataUnits = (result: IsomapResult): IsomapResult =>
+    range.scale === 1
+      ? result
+      : {
+          ...result,
+          coordinates: { ...result.coordinates, data: toDataUnits(result.coordinates.data, 1 / range.scale, "Isomap coordinates", undefined, true) },
+          eigenvalues: result.eigenvalues.map((v) => v / (range.scale * range.scale)),
+          params: { ...result.params, ...rangeParams(range.scale) },
+        };
   const run: RunOptions = { signal: options.signal, onProgress: options.onProgress };
   const warnings: string[] = [];
   let graph = await knnGraph(X, { k: nNeighbors, ...run });
@@ -107,14 +123,14 @@ export async function isomap(X: Matrix, options: IsomapOptions = {}): Promise<Is
   const paths = await shortestPaths(graph, { sources: landmarks, ...run });
   if (m === n) {
     const mdsResult = await classicalMds({ rows: n, cols: n, data: paths.data }, { nComponents, tol, seed, maxBasis: 300, ...run });
-    return {
+    return inDataUnits({
       coordinates: mdsResult.coordinates,
       eigenvalues: mdsResult.eigenvalues,
       landmarks,
       components,
       params: { nNeighbors, nComponents, landmarks: m, tol, seed },
       warnings: [...warnings, ...mdsResult.warnings],
-    };
+    });
   }
   // Landmark MDS: classical MDS of the m × m landmark geodesics, then triangulation.
   const sub = new Float32Array(m * m);
@@ -142,14 +158,14 @@ export async function isomap(X: Matrix, options: IsomapOptions = {}): Promise<Is
       data[i * p + j] = -0.5 * s;
     }
   }
-  return {
+  return inDataUnits({
     coordinates: { rows: n, cols: p, data },
     eigenvalues: base.eigenvalues,
     landmarks,
     components,
     params: { nNeighbors, nComponents, landmarks: m, tol, seed },
     warnings: [...warnings, ...base.warnings],
-  };
+  });
 }
 
 /**

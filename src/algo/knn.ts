@@ -4,6 +4,11 @@
  * Each row's neighbours exclude the row itself and are sorted nearest first; ties in distance
  * are broken by the lower row index, so results are unique and reproducible.
  *
+ * Extreme values: data outside the kernels' range are scaled by a power of two first and the
+ * distances scaled back (src/algo/range.ts), so indices equal those of the rescaled data; data
+ * whose rows differ by less than float32 distances resolve are refused with E_RANGE, and so are
+ * squared distances that float32 cannot hold.
+ *
  * @example
  *   const {indices, distances} = await knn(X, {k: 10});
  *   // indices[i * 10 + j] is the (j+1)-th nearest other row of row i
@@ -11,11 +16,12 @@
  * See also: pairwiseDistances (all distances), KnnIndex (repeated queries on resident data).
  */
 import { HiddenAtlasError } from "../core/errors.ts";
-import { assertFinite, assertMatrix, type Matrix } from "../core/matrix.ts";
+import { assertMatrix, type Matrix } from "../core/matrix.ts";
 import { checkInteger, checkKeyword, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
 import { getCore, type Core, type Resident } from "../core/wasm.ts";
 import { METRICS, METRIC_CODE, type Metric } from "./distance.ts";
+import { jointKernelRange, queriesToKernelRange, rowsToKernelRange, toDataUnits, toKernelRange } from "./range.ts";
 
 /** Largest k the kernel supports (heaps live in a fixed scratch block). */
 export const MAX_K = 256;
@@ -63,7 +69,6 @@ export async function knn(X: Matrix, options: KnnOptions = {}): Promise<KnnResul
   assertMatrix(X, "X");
   const metric = checkKeyword("metric", options.metric ?? defaults.metric, METRICS);
   const k = checkK(options.k ?? defaults.k, X.rows - 1);
-  assertFinite(X, "X");
   const index = await KnnIndex.build(X, { metric });
   try {
     return await index.searchSelf(k, options);
@@ -87,11 +92,19 @@ export async function knnQuery(X: Matrix, Q: Matrix, options: KnnOptions = {}): 
       `queries have ${Q.cols} columns but the data has ${X.cols}`,
     );
   }
-  assertFinite(X, "X");
-  assertFinite(Q, "queries");
-  const index = await KnnIndex.build(X, { metric });
+  if (metric === "cosine") {
+    const index = await KnnIndex.build(X, { metric });
+    try {
+      return await index.search(Q, k, options);
+    } finally {
+      index.release();
+    }
+  }
+  // Data and queries share one power of two: their rows are compared with each other.
+  const { matrices: [Xk, Qk], scale } = jointKernelRange([X, Q], ["X", "queries"]);
+  const index = await KnnIndex.fromKernelData(Xk, scale, metric);
   try {
-    return await index.search(Q, k, options);
+    return await index.searchKernelRows(Qk, k, options);
   } finally {
     index.release();
   }
@@ -109,16 +122,24 @@ export class KnnIndex {
     readonly n: number,
     readonly dim: number,
     readonly metric: Metric,
+    /** Kernel units per data unit (src/algo/range.ts); 1 for cosine, which has no units. */
+    readonly scale: number,
   ) {}
 
   static async build(X: Matrix, { metric = "euclidean" as Metric } = {}): Promise<KnnIndex> {
     assertMatrix(X, "X");
     checkKeyword("metric", metric, METRICS);
-    assertFinite(X, "X");
+    if (metric === "cosine") return KnnIndex.fromKernelData(rowsToKernelRange(X, "X"), 1, metric);
+    const { X: Xk, scale } = toKernelRange(X, "X");
+    return KnnIndex.fromKernelData(Xk, scale, metric);
+  }
+
+  /** An index of rows already in kernel units (`scale` kernel units per data unit). */
+  static async fromKernelData(Xk: Matrix, scale: number, metric: Metric): Promise<KnnIndex> {
     const core = await getCore();
-    const rows = core.resident(X.data, `kNN index of ${X.rows} × ${X.cols}`);
-    if (metric === "cosine") core.kernels.normalizeRows(rows.ptr, rows.ptr, X.rows, X.cols);
-    return new KnnIndex(core, rows, X.rows, X.cols, metric);
+    const rows = core.resident(Xk.data, `kNN index of ${Xk.rows} × ${Xk.cols}`);
+    if (metric === "cosine") core.kernels.normalizeRows(rows.ptr, rows.ptr, Xk.rows, Xk.cols);
+    return new KnnIndex(core, rows, Xk.rows, Xk.cols, metric, scale);
   }
 
   /** Neighbours of every indexed row, excluding itself. */
@@ -145,11 +166,16 @@ export class KnnIndex {
       );
     }
     checkK(k, this.n);
-    assertFinite(Q, "queries");
+    const Qk = this.metric === "cosine" ? rowsToKernelRange(Q, "queries") : queriesToKernelRange(Q, this.scale, "queries");
+    return this.searchKernelRows(Qk, k, options);
+  }
+
+  /** Neighbours of query rows already in the index's kernel units. */
+  async searchKernelRows(Qk: Matrix, k: number, options: RunOptions = {}): Promise<KnnResult> {
     return this.core.scope(async (s) => {
-      const q = s.upload(Q.data, "query rows");
-      if (this.metric === "cosine") this.core.kernels.normalizeRows(q.ptr, q.ptr, Q.rows, Q.cols);
-      return this.run(q.ptr, 0, Q.rows, k, -1, options);
+      const q = s.upload(Qk.data, "query rows");
+      if (this.metric === "cosine") this.core.kernels.normalizeRows(q.ptr, q.ptr, Qk.rows, Qk.cols);
+      return this.run(q.ptr, 0, Qk.rows, k, -1, options);
     });
   }
 
@@ -181,8 +207,15 @@ export class KnnIndex {
         await progress.step(c1 - q0);
       }
       progress.finish();
-      return { n: m, k, metric: this.metric, indices: indices.copy(), distances: distances.copy() };
+      return { n: m, k, metric: this.metric, indices: indices.copy(), distances: this.inDataUnits(distances.copy()) };
     });
+  }
+
+  /** Kernel distances in the data's units (squared distances scale by the square). */
+  private inDataUnits(distances: Float32Array): Float32Array {
+    if (this.metric === "cosine") return distances;
+    if (this.metric === "euclidean") return toDataUnits(distances, 1 / this.scale, "kNN distances");
+    return toDataUnits(distances, 1 / (this.scale * this.scale), "squared kNN distances", 'use metric "euclidean", whose distances are in the data\'s units');
   }
 
   release(): void {

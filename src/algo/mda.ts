@@ -39,6 +39,7 @@ import { ProgressTracker, type RunOptions } from "../core/progress.ts";
 import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
 import { getCore } from "../core/wasm.ts";
 import { pairwiseDistances } from "./distance.ts";
+import { toKernelRange } from "./range.ts";
 import { shortestPaths } from "./geodesic.ts";
 import { checkGraphK, connectedComponents, knnGraph } from "./graph.ts";
 import { joinComponents } from "./isomap.ts";
@@ -410,8 +411,9 @@ export async function mda(features: Matrix, outputs: Matrix, options: MdaOptions
     signal: options.signal,
     onProgress: options.onProgress,
   };
-  assertFinite(features, "features");
-  assertFinite(outputs, "outputs");
+  // Extreme values: MDA of the copies rescaled by powers of two (src/algo/range.ts).
+  features = toKernelRange(features, "features").X;
+  outputs = toKernelRange(outputs, "outputs").X;
   const run: RunOptions = { signal: options.signal, onProgress: options.onProgress };
   const warnings: string[] = [];
   const manifold = await discoverManifold(outputs, { mode, k: manifoldK, ...run });

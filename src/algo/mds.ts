@@ -33,6 +33,7 @@ import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
 import { getCore, type Core } from "../core/wasm.ts";
 import { pairwiseDistances } from "./distance.ts";
 import { lanczosLargest } from "./lanczos.ts";
+import { rangeParams, toDataUnits, toKernelRange } from "./range.ts";
 
 export interface ClassicalMdsOptions extends RunOptions {
   /** Output dimensions. Defaults to 2. */
@@ -136,7 +137,11 @@ export interface SmacofResult {
   stress: number;
   /** Iterations of the best start. */
   iterations: number;
-  params: { nComponents: number; maxIter: number; eps: number; nInit: number; init: "random" | "given"; seed: number };
+  params: {
+    nComponents: number; maxIter: number; eps: number; nInit: number; init: "random" | "given"; seed: number;
+    /** `mds`: the power of two extreme data were scaled by before SMACOF (src/algo/range.ts), when not 1. */
+    rangeScale?: number;
+  };
 }
 
 const smacofDefaults = { nComponents: 2, maxIter: 300, eps: 1e-3, nInit: 1, init: "random" as "random" | Matrix, seed: DEFAULT_SEED };
@@ -229,13 +234,26 @@ async function runSmacof(
   });
 }
 
-/** Metric MDS of the rows of X: SMACOF on their Euclidean distances (scikit-learn `MDS`). */
+/**
+ * Metric MDS of the rows of X: SMACOF on their Euclidean distances (scikit-learn `MDS`). Data
+ * outside the kernels' range are scaled by a power of two first (src/algo/range.ts) — the
+ * random start and `eps` then act on the rescaled data, as if it had been given — and the
+ * coordinates and stress are scaled back.
+ */
 export async function mds(X: Matrix, options: SmacofOptions = {}): Promise<SmacofResult> {
   assertMatrix(X, "X");
   if (X.rows < 2) throw new HiddenAtlasError("E_PARAM", `MDS needs at least 2 rows; got ${X.rows}`);
   const p = checkSmacof(options, X.rows, "mds");
-  assertFinite(X, "X");
-  const D = await pairwiseDistances(X, undefined, { metric: "euclidean", signal: options.signal });
+  const { X: Xk, scale } = toKernelRange(X, "X");
+  if (scale !== 1 && typeof p.init !== "string") p.init = { ...p.init, data: Float32Array.from(p.init.data, (v) => v * scale) };
+  const D = await pairwiseDistances(Xk, undefined, { metric: "euclidean", signal: options.signal });
   const core = await getCore();
-  return runSmacof(core, D, p, options);
+  const result = await runSmacof(core, D, p, options);
+  if (scale === 1) return result;
+  return {
+    ...result,
+    coordinates: { ...result.coordinates, data: toDataUnits(result.coordinates.data, 1 / scale, "MDS coordinates", undefined, true) },
+    stress: result.stress / (scale * scale),
+    params: { ...result.params, ...rangeParams(scale) },
+  };
 }

@@ -26,12 +26,13 @@
  */
 import "./embed-kernels.ts";
 import { HiddenAtlasError } from "../core/errors.ts";
-import { assertFinite, assertMatrix, type Matrix } from "../core/matrix.ts";
+import { assertMatrix, type Matrix } from "../core/matrix.ts";
 import { checkInteger, checkNumber, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
 import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
 import { getCore } from "../core/wasm.ts";
 import { MAX_K, type KnnResult } from "./knn.ts";
+import { toDataUnits, toKernelRange } from "./range.ts";
 
 export interface NnDescentOptions extends RunOptions {
   /** Neighbours per row (other rows). Defaults to 15. */
@@ -85,11 +86,12 @@ export async function nnDescent(X: Matrix, options: NnDescentOptions = {}): Prom
   const treesOption = options.nTrees ?? defaults.nTrees;
   const nTrees = treesOption === "auto" ? Math.min(64, 5 + Math.round(Math.sqrt(n) / 20)) : checkInteger("nTrees", treesOption, 0, 1024);
   const seed = checkSeed(options.seed ?? defaults.seed);
-  assertFinite(X, "X");
+  // Extreme values: scaled into the kernels' range, distances scaled back (src/algo/range.ts).
+  const { X: Xk, scale } = toKernelRange(X, "X");
   const core = await getCore();
   const K = core.kernels;
   return core.scope(async (s) => {
-    const x = s.upload(X.data, "NN-descent data");
+    const x = s.upload(Xk.data, "NN-descent data");
     const indices = s.i32(n * k, "neighbour indices");
     const dists = s.f32(n * k, "neighbour distances");
     const flags = s.u8(n * k, "neighbour flags");
@@ -135,7 +137,7 @@ export async function nnDescent(X: Matrix, options: NnDescentOptions = {}): Prom
       k,
       metric: "euclidean",
       indices: indices.copy(),
-      distances: dists.copy(),
+      distances: toDataUnits(dists.copy(), 1 / scale, "NN-descent distances", undefined, true),
       rounds: updates.length,
       updates,
       params: { k, nIters, maxCandidates, delta, nTrees, seed },

@@ -52,6 +52,7 @@ import { getCore, type Core, type Scope } from "../core/wasm.ts";
 import { lanczosLargest } from "./lanczos.ts";
 import { classicalMds, smacof } from "./mds.ts";
 import { pca } from "./pca.ts";
+import { rangeParams, toKernelRange } from "./range.ts";
 import { kMeans } from "./clustering.ts";
 
 declare module "../core/wasm.ts" {
@@ -159,7 +160,8 @@ export interface PhateResult {
   stress: number;
   mdsIterations: number;
   /** Every option as resolved; `t` is the chosen time. */
-  params: PhateParams & { t: number };
+  /** `rangeScale`: the power of two extreme data were scaled by (src/algo/range.ts), when not 1. */
+  params: PhateParams & { t: number; rangeScale?: number };
   warnings: string[];
 }
 
@@ -211,7 +213,9 @@ export async function phate(X: Matrix, options: PhateOptions = {}): Promise<Phat
   if (X.rows < 3) throw new HiddenAtlasError("E_PARAM", `PHATE needs at least 3 rows; got ${X.rows}`);
   if (X.cols < 1) throw new HiddenAtlasError("E_PARAM", `PHATE needs at least 1 column; got ${X.cols}`);
   if (p.nComponents >= X.rows) throw new HiddenAtlasError("E_PARAM", `invalid nComponents: ${p.nComponents} (expected fewer than the ${X.rows} rows)`);
-  assertFinite(X, "X");
+  // Extreme values: the rescaled copy's embedding (the kernel's bandwidths make it scale-free).
+  const range = toKernelRange(X, "X");
+  X = range.X;
   const run: RunOptions = { signal: options.signal, onProgress: options.onProgress };
   let data = X;
   if (p.nPca !== null && p.nPca < Math.min(X.rows, X.cols)) {
@@ -221,6 +225,7 @@ export async function phate(X: Matrix, options: PhateOptions = {}): Promise<Phat
   const K = await alphaDecayAffinity(data, { knn, decay: p.decay, ...run });
   const result = await phateFromAffinity(K, { ...p, ...run });
   result.params.knn = p.knn;
+  Object.assign(result.params, rangeParams(range.scale));
   if (knn < p.knn) result.warnings.push(`knn ${p.knn} clamped to n − 2 = ${knn} (graphtools' rule)`);
   return result;
 }
@@ -249,7 +254,8 @@ export async function alphaDecayAffinity(X: Matrix, options: AlphaDecayOptions =
   const knn = checkInteger("knn", options.knn ?? 5, 1, n - 1);
   const decay = checkNumber("decay", options.decay ?? 40, 0, 1000, { exclusiveMin: true });
   const thresh = checkNumber("thresh", options.thresh ?? AFFINITY_THRESHOLD, 0, 1, { exclusiveMin: true, exclusiveMax: true });
-  assertFinite(X, "X");
+  X = toKernelRange(X, "X").X; // the affinity is scale-free: extreme values are rescaled first
+
   const core = await getCore();
   const k = core.kernels;
   const block = Math.min(KERNEL_ROWS, n);

@@ -18,12 +18,13 @@
  *   map.quantizationError; map.topographicError.rect8; map.bmus;
  */
 import { HiddenAtlasError } from "../core/errors.ts";
-import { assertFinite, assertMatrix, type Matrix } from "../core/matrix.ts";
+import { assertMatrix, type Matrix } from "../core/matrix.ts";
 import { checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
 import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
 import { getCore, type Core } from "../core/wasm.ts";
 import { pca } from "./pca.ts";
+import { jointKernelRange, toDataUnits } from "./range.ts";
 
 declare module "../core/wasm.ts" {
   interface CoreKernels {
@@ -91,8 +92,11 @@ export interface SomResult {
   topographicError: TopographicError;
   /** QE after each epoch, on the training data and on `validation` (if given). */
   qeHistory: { train: number[]; validation: number[] };
-  /** Every option as resolved (σ "auto" → its value), stored with the result. */
-  params: Required<Omit<SomOptions, "signal" | "onProgress" | "validation">> & { sigma: number };
+  /**
+   * Every option as resolved (σ "auto" → its value), stored with the result; `rangeScale` is the
+   * power of two extreme data were scaled by while training (src/algo/range.ts), when not 1.
+   */
+  params: Required<Omit<SomOptions, "signal" | "onProgress" | "validation">> & { sigma: number; rangeScale?: number };
 }
 
 export interface TopographicError {
@@ -231,20 +235,35 @@ async function initialWeights(X: Matrix, p: ReturnType<typeof resolve>, core: Co
   return w;
 }
 
-/** Train a map on the rows of X. */
+/**
+ * Train a map on the rows of X. Data outside the kernels' range are trained on in kernel units
+ * (src/algo/range.ts); the weights and quantisation errors come back in the data's units.
+ */
 export async function som(X: Matrix, options: SomOptions = {}): Promise<SomResult> {
   assertMatrix(X, "X");
   const p = resolve(X, options);
   if (X.rows < 1 || X.cols < 1) throw new HiddenAtlasError("E_PARAM", `a SOM needs data; got ${X.rows} × ${X.cols}`);
-  assertFinite(X, "X");
-  const validation = options.validation;
+  let validation = options.validation;
   if (validation) {
     assertMatrix(validation, "validation");
     if (validation.cols !== X.cols) {
       throw new HiddenAtlasError("E_SHAPE_MISMATCH", `validation has ${validation.cols} columns but X has ${X.cols}`);
     }
-    assertFinite(validation, "validation");
   }
+  // Training and validation rows share one power of two: both are measured against the weights.
+  const range = jointKernelRange(validation ? [X, validation] : [X], ["X", "validation"]);
+  [X, validation] = range.matrices;
+  const result = await trainInKernelUnits(X, validation, p, options);
+  if (range.scale === 1) return result;
+  const unscale = 1 / range.scale;
+  result.weights = { ...result.weights, data: toDataUnits(result.weights.data, unscale, "SOM weights", undefined, true) };
+  result.quantizationError *= unscale;
+  result.qeHistory = { train: result.qeHistory.train.map((q) => q * unscale), validation: result.qeHistory.validation.map((q) => q * unscale) };
+  result.params.rangeScale = range.scale;
+  return result;
+}
+
+async function trainInKernelUnits(X: Matrix, validation: Matrix | undefined, p: ReturnType<typeof resolve>, options: SomOptions): Promise<SomResult> {
   const core = await getCore();
   const k = core.kernels;
   const m = p.rows * p.cols;
@@ -328,19 +347,26 @@ export async function som(X: Matrix, options: SomOptions = {}): Promise<SomResul
   });
 }
 
-/** BMUs, second BMUs, distances, QE and TE of new samples on a trained map. */
+/**
+ * BMUs, second BMUs, distances, QE and TE of new samples on a trained map. Samples and weights
+ * are brought into the kernels' range together (src/algo/range.ts); distances and QE are in the
+ * data's units.
+ */
 export async function somProject(map: Pick<SomResult, "rows" | "cols" | "topology" | "weights" | "coords">, X: Matrix): Promise<SomProjection> {
   assertMatrix(X, "X");
   if (X.cols !== map.weights.cols) {
     throw new HiddenAtlasError("E_SHAPE_MISMATCH", `samples have ${X.cols} columns but the map's weights have ${map.weights.cols}`);
   }
-  assertFinite(X, "X");
+  const {
+    matrices: [Xk, Wk],
+    scale,
+  } = jointKernelRange([X, map.weights], ["samples", "SOM weights"], 1);
   const core = await getCore();
   const k = core.kernels;
   const m = map.weights.rows;
   return core.scope((s) => {
-    const x = s.upload(X.data, "samples");
-    const w = s.upload(map.weights.data, "SOM weights");
+    const x = s.upload(Xk.data, "samples");
+    const w = s.upload(Wk.data, "SOM weights");
     const bmu = s.i32(Math.max(1, X.rows));
     const second = s.i32(Math.max(1, X.rows));
     const dist = s.f32(Math.max(1, X.rows));
@@ -348,7 +374,7 @@ export async function somProject(map: Pick<SomResult, "rows" | "cols" | "topolog
     k.somBestMatching(x.ptr, X.rows, X.cols, w.ptr, m, bmu.ptr, second.ptr, dist.ptr, scratch.ptr);
     const bmus = bmu.copy().subarray(0, X.rows);
     const seconds = second.copy().subarray(0, X.rows);
-    const distances = dist.copy().subarray(0, X.rows);
+    const distances = toDataUnits(dist.copy().subarray(0, X.rows), 1 / scale, "distances to the BMUs", undefined, true);
     let sum = 0;
     for (const v of distances) sum += v;
     return {

@@ -39,6 +39,7 @@ import { MERGE_SUM } from "./embed-kernels.ts";
 import { symmetrizeNeighbors, uploadGraph, type SparseGraph } from "./graph.ts";
 import { knn, MAX_K } from "./knn.ts";
 import { pca } from "./pca.ts";
+import { rangeParams, toKernelRange } from "./range.ts";
 
 /** sklearn TSNE: _EXPLORATION_N_ITER, _N_ITER_CHECK, momentum 0.5 → 0.8. */
 const EXPLORATION_N_ITER = 250;
@@ -101,6 +102,8 @@ export interface TsneResult {
     seed: number;
     /** Neighbours used for P (Barnes–Hut), n − 1 for exact. */
     nNeighbors: number;
+    /** The power of two extreme data were scaled by (src/algo/range.ts), when not 1. */
+    rangeScale?: number;
   };
 }
 
@@ -162,9 +165,15 @@ function resolve(X: Matrix, options: TsneOptions) {
   };
 }
 
+/**
+ * t-SNE of the rows of X. Data outside the kernels' range are embedded as their rescaled copy
+ * (src/algo/range.ts): the embedding has no units, and P is scale-free up to the perplexity
+ * search's tolerance.
+ */
 export async function tsne(X: Matrix, options: TsneOptions = {}): Promise<TsneResult> {
   const p = resolve(X, options);
-  assertFinite(X, "X");
+  const range = toKernelRange(X, "X");
+  X = range.X;
   const n = X.rows;
   const core = await getCore();
   const run: RunOptions = { signal: options.signal, onProgress: options.onProgress };
@@ -191,6 +200,7 @@ export async function tsne(X: Matrix, options: TsneOptions = {}): Promise<TsneRe
       angle: p.angle,
       seed: p.seed,
       nNeighbors: p.nNeighbors,
+      ...rangeParams(range.scale),
     },
   };
 }

@@ -33,6 +33,7 @@ import { getCore, type Core } from "../core/wasm.ts";
 import { MERGE_FUZZY } from "./embed-kernels.ts";
 import { symmetrizeNeighbors, uploadGraph, type SparseGraph } from "./graph.ts";
 import { knn, MAX_K, type KnnResult } from "./knn.ts";
+import { toKernelRange } from "./range.ts";
 import { lanczosLargest } from "./lanczos.ts";
 
 /** umap-learn smooth_knn_dist: n_iter = 64. */
@@ -280,7 +281,7 @@ export async function fuzzySimplicialSet(
 
 export async function umap(X: Matrix, options: UmapOptions = {}): Promise<UmapResult> {
   const p = resolve(X, options);
-  assertFinite(X, "X");
+  X = toKernelRange(X, "X").X; // extreme values: the rescaled copy's layout (src/algo/range.ts)
   const n = X.rows;
   const run: RunOptions = { signal: options.signal, onProgress: options.onProgress };
   const { graph } = await fuzzySimplicialSet(X, {

@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   E_USAGE: "usage error",
   /** A file could not be read or written. */
   E_IO: "I/O error",
+  /** Finite values spread over more orders of magnitude than the computation can resolve. */
+  E_RANGE: "value range out of reach",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -191,6 +191,11 @@ export class Core {
     this.kernels.free(ptr);
   }
 
+  /** Bytes that can still be allocated before `assertFits` refuses (the wasm32 limit less headroom). */
+  get availableBytes(): number {
+    return Math.max(0, WASM32_MAX_BYTES - HEADROOM_BYTES - this.outstanding);
+  }
+
   /** Throw E_TOO_LARGE if `bytes` more cannot fit in wasm32 memory. */
   assertFits(bytes: number, what: string): void {
     const total = this.outstanding + bytes;

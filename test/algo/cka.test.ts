@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ckaMatrix, linearCka } from "../../src/algo/cka.ts";
+import { ckaCost, ckaMatrix, linearCka, LONG_RUN_MULTIPLY_ADDS } from "../../src/algo/cka.ts";
 import { subsample, takeRows } from "../../src/algo/subsample.ts";
 import type { Matrix } from "../../src/core/matrix.ts";
 import { readNpy } from "../../src/io/npy.ts";
@@ -101,6 +101,107 @@ describe("linearCka", () => {
     await expect(linearCka(randomMatrix(3, 2), randomMatrix(3, 2), { debiased: true })).rejects.toThrow(/debiased CKA needs at least 4 samples; got 3/);
     await expect(linearCka(randomMatrix(5, 2), randomMatrix(5, 2), { debias: true } as never)).rejects.toThrow(/unknown option for linearCka: "debias"/);
     await expect(ckaMatrix([])).rejects.toThrow(/at least one representation/);
+  });
+});
+
+describe("linearCka: feature and Gram forms", () => {
+  const layers = (reference.names as string[]).map((n) => load(`${n}.npy`));
+
+  it("the Gram form (n × n) and the feature form give Kornblith's reference values to 1e-9", async () => {
+    for (const form of ["feature", "gram"] as const) {
+      for (let i = 0; i < layers.length; i++) {
+        for (let j = 0; j < layers.length; j++) {
+          const plain = await linearCka(layers[i], layers[j], { form });
+          const debiased = await linearCka(layers[i], layers[j], { form, debiased: true });
+          expect(plain.params.form).toBe(form);
+          expect(plain.cka).toBeCloseTo(reference.cka[i][j], 9);
+          expect(debiased.cka).toBeCloseTo(reference.cka_debiased[i][j], 9);
+        }
+      }
+      for (const debiased of [false, true]) {
+        const { matrix, params } = await ckaMatrix(layers, { form, debiased });
+        expect(params.form).toBe(form);
+        const ref = debiased ? reference.cka_debiased : reference.cka;
+        for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) expect(matrix[i * 3 + j]).toBeCloseTo(ref[i][j], 9);
+      }
+    }
+    // The HSIC sums themselves agree between the forms (relative 1e-12).
+    const f = await linearCka(layers[0], layers[2], { form: "feature", debiased: true });
+    const g = await linearCka(layers[0], layers[2], { form: "gram", debiased: true });
+    for (const key of ["xy", "xx", "yy"] as const) expect(Math.abs(g.hsic[key] - f.hsic[key])).toBeLessThan(1e-12 * Math.abs(f.hsic.xx));
+  });
+
+  it('"auto" takes the Gram form when there are fewer samples than columns, the feature form otherwise', async () => {
+    // Z is 80 × 200: Z against itself costs 80·(3·200²) = 9.6e6 in feature form, 80·81·200 + 3·80·81/2 in Gram form.
+    const wide = await linearCka(layers[2], layers[2]);
+    expect(wide.params.form).toBe("gram");
+    expect(wide.cost.multiplyAdds).toBe(80 * 81 * 200 + (3 * 80 * 81) / 2);
+    const narrow = await linearCka(layers[0], layers[1]);
+    expect(narrow.params.form).toBe("feature");
+    expect(narrow.cost.multiplyAdds).toBe(80 * (12 * 9 + 12 * 12 + 9 * 9));
+    // Flattened conv maps: 500 samples of 8,192 columns. Gram: 500·501·8192; feature: 500·8192² per pair.
+    const flat = ckaCost(500, [8192, 8192], [[0, 1], [0, 0], [1, 1]]);
+    expect(flat.form).toBe("gram");
+    expect(flat.multiplyAdds).toBeCloseTo(500 * 501 * 8192 + (3 * 500 * 501) / 2, 0);
+    // The cheaper form yields to one that fits: 20,000 × 10,000 is cheaper as Grams (6.4 GB),
+    // but only the feature form (4 GB) fits a 5 GB budget.
+    const pairs: [number, number][] = [[0, 1], [0, 0], [1, 1]];
+    expect(ckaCost(20000, [10000, 10000], pairs, "gram").multiplyAdds).toBeLessThan(ckaCost(20000, [10000, 10000], pairs, "feature").multiplyAdds);
+    expect(ckaCost(20000, [10000, 10000], pairs, "auto", 5e9).form).toBe("feature");
+  });
+
+  it("names the form, the work and the memory in the progress stage before a long run", async () => {
+    // 2,000 samples × 2,600 columns: the Gram form is 2000·2001·2600 ≈ 1.04e10 multiply-adds.
+    const X = randomMatrix(2000, 2600, 4);
+    const controller = new AbortController();
+    const stages: string[] = [];
+    const run = linearCka(X, X, {
+      signal: controller.signal,
+      onProgress: (e) => {
+        stages.push(e.stage);
+        controller.abort(); // the estimate is what we wanted to see
+      },
+    });
+    await expect(run).rejects.toMatchObject({ code: "E_CANCELLED" });
+    expect(stages[0]).toMatch(/^CKA \(gram form: 1\.0e\+10 multiply-adds, \d+\.\d MiB\)$/);
+    expect(ckaCost(2000, [2600, 2600], [[0, 1], [0, 0], [1, 1]]).multiplyAdds).toBeGreaterThan(LONG_RUN_MULTIPLY_ADDS);
+    // A short run keeps the plain stage name.
+    const short: string[] = [];
+    await linearCka(layers[0], layers[1], { onProgress: (e) => short.push(e.stage) });
+    expect(new Set(short)).toEqual(new Set(["CKA"]));
+  });
+
+  it("refuses with E_TOO_LARGE and the bytes when the chosen form exceeds WebAssembly memory", async () => {
+    // 25,000 samples: two 25,000² float64 Gram matrices are 10 GB.
+    const X = randomMatrix(25000, 2, 5);
+    const error = await linearCka(X, X, { form: "gram" }).catch((e) => e);
+    expect(error.code).toBe("E_TOO_LARGE");
+    expect(error.details.bytesNeeded).toBeGreaterThan(2 * 25000 ** 2 * 8);
+    expect(error.message).toMatch(/CKA of 25000 samples \(gram form\) needs 9\.3 GiB/);
+    // "auto" takes the feature form, which fits: 25,000 · 2 · 2 · 3 multiply-adds.
+    expect((await linearCka(X, X)).params.form).toBe("feature");
+    await expect(linearCka(X, X, { form: "fast" as never })).rejects.toThrow(/invalid form: "fast" \(expected one of "auto", "feature", "gram"\)/);
+  });
+
+  it("is exact at float32's extremes: 1e38, 1e-20 and subnormal 1e-40 data give the rescaled data's CKA", async () => {
+    const X = layers[0];
+    const Y = layers[1];
+    const times = (m: Matrix, s: number): Matrix => ({ ...m, data: Float32Array.from(m.data, (v) => v * s) });
+    for (const debiased of [false, true]) {
+      const expected = (await linearCka(X, Y, { debiased })).cka;
+      // Powers of two keep every value exact (none becomes subnormal); the CKA must not move.
+      for (const s of [2 ** 120, 2 ** -70, 2 ** -100]) {
+        for (const form of ["feature", "gram"] as const) {
+          expect((await linearCka(times(X, s), times(Y, s), { debiased, form })).cka).toBeCloseTo(expected, 12);
+          expect((await linearCka(times(X, s), Y, { debiased, form })).cka).toBeCloseTo(expected, 12);
+        }
+      }
+      // Subnormal values keep fewer digits, and decimal scales round each value once: close, not equal.
+      expect((await linearCka(times(X, 2 ** -133), Y, { debiased })).cka).toBeCloseTo(expected, 4);
+      expect((await linearCka(times(X, 1e38 / 8), times(Y, 1e-40), { debiased })).cka).toBeCloseTo(expected, 4);
+    }
+    const { matrix } = await ckaMatrix([times(X, 2 ** 120), times(X, 2 ** -140), X]);
+    for (const v of matrix) expect(v).toBeCloseTo(1, 5);
   });
 });
 

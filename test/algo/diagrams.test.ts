@@ -232,3 +232,35 @@ describe("diagram distances: infinite points and validation", () => {
     expect(core.allocatedBytes).toBe(before);
   });
 });
+
+describe("diagram distances on extreme values", () => {
+  it("scale with the diagrams from 1e-300 to 1e300: bottleneck, W_q (q = 1, 2, 10) and sliced", async () => {
+    const a = randomDiagram(30, 21);
+    const b = randomDiagram(25, 22);
+    const times = (d: number[][], s: number) => d.map(([x, y]) => [x * s, y * s]);
+    const reference = {
+      bottleneck: (await bottleneck(a, b)).distance,
+      w1: (await wasserstein(a, b, { q: 1 })).distance,
+      w2: (await wasserstein(a, b, { q: 2, ground: 2 })).distance,
+      w10: (await wasserstein(a, b, { q: 10 })).distance,
+      sliced: (await slicedWasserstein(a, b)).distance,
+    };
+    for (const s of [1e300, 1e30, 1e-20, 1e-40, 1e-300]) {
+      const A = times(a, s);
+      const B = times(b, s);
+      const got = {
+        bottleneck: (await bottleneck(A, B)).distance,
+        w1: (await wasserstein(A, B, { q: 1 })).distance,
+        w2: (await wasserstein(A, B, { q: 2, ground: 2 })).distance,
+        w10: (await wasserstein(A, B, { q: 10 })).distance,
+        sliced: (await slicedWasserstein(A, B)).distance,
+      };
+      for (const key of Object.keys(reference) as (keyof typeof reference)[]) {
+        expect(Math.abs(got[key] / s - reference[key])).toBeLessThan(1e-12 * reference[key]);
+      }
+    }
+    // Essential classes matched at 1e300: |Δbirth| dominates and stays finite.
+    const up = (await wasserstein([[1e300, Infinity], [0, 1e299]], [[-1e300, Infinity]], { q: 2, infinite: "match" })).distance;
+    expect(up).toBeCloseTo(Math.hypot(2, 0.05) * 1e300, -285);
+  });
+});

@@ -26,10 +26,11 @@
  * See also: nodeComposition and graphPurity (statistics.ts).
  */
 import { HiddenAtlasError } from "../../core/errors.ts";
-import { assertFinite, assertMatrix, type Matrix } from "../../core/matrix.ts";
+import { assertMatrix, type Matrix } from "../../core/matrix.ts";
 import { checkBoolean, checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../../core/params.ts";
 import type { RunOptions } from "../../core/progress.ts";
 import { pca } from "../pca.ts";
+import { toKernelRange } from "../range.ts";
 import { automaticEps, dbscan, gapCut } from "./cluster.ts";
 import { COVERS, cover, type CoverKind } from "./cover.ts";
 import { NEIGHBOR_LIST_LENGTH, Neighborhoods } from "./neighborhoods.ts";
@@ -144,21 +145,34 @@ export class MapperSpace {
 
   private constructor(
     readonly X: Matrix,
+    /** Neighbourhoods of X in kernel units (src/algo/range.ts): ε and distances times `scale`. */
     readonly neighborhoods: Neighborhoods,
+    /** Kernel units per data unit: a power of two, 1 unless X held extreme values. */
+    readonly scale: number,
   ) {}
 
-  /** The one expensive step: every row's 32 nearest neighbours, in the core. */
+  /**
+   * The one expensive step: every row's 32 nearest neighbours, in the core. Extreme values are
+   * brought into the kernels' range first (or refused with E_RANGE); every ε and distance the
+   * space takes or gives is in the data's units.
+   */
   static async build(X: Matrix, options: RunOptions = {}): Promise<MapperSpace> {
     assertMatrix(X, "X");
     if (X.rows < 2) throw new HiddenAtlasError("E_PARAM", `Mapper needs at least 2 points; got ${X.rows}`);
-    assertFinite(X, "X");
-    return new MapperSpace(X, await Neighborhoods.build(X, options));
+    const { X: Xk, scale } = toKernelRange(X, "X");
+    return new MapperSpace(X, await Neighborhoods.build(Xk, options), scale);
   }
 
-  /** DBSCAN's ε chosen from the data (knee of the sorted distances to the k-th neighbour), and by which rule. */
+  /**
+   * DBSCAN's ε chosen from the data (knee of the sorted distances to the k-th neighbour), and by
+   * which rule. Chosen and rounded in kernel units, so extreme data get the rescaled copy's ε.
+   */
   automaticEps(k: number): { eps: number; rule: "knee" | "median" } {
     let found = this.autoEpsCache.get(k);
-    if (!found) this.autoEpsCache.set(k, (found = automaticEps(this.neighborhoods.neighborDistance(k))));
+    if (!found) {
+      const inKernelUnits = automaticEps(this.neighborhoods.neighborDistance(k));
+      this.autoEpsCache.set(k, (found = { ...inKernelUnits, eps: inKernelUnits.eps / this.scale }));
+    }
     return found;
   }
 
@@ -169,7 +183,7 @@ export class MapperSpace {
   async prepare(maxEps?: number, options: RunOptions = {}): Promise<number> {
     const k = Math.min(this.neighborhoods.k, mapperDefaults.minSamples - 1);
     const radius = maxEps === undefined ? 1.5 * this.automaticEps(k).eps : checkNumber("maxEps", maxEps, 0, Infinity, { exclusiveMin: true });
-    await this.neighborhoods.prepare(radius, options);
+    await this.neighborhoods.prepare(radius * this.scale, options);
     return radius;
   }
 
@@ -189,7 +203,7 @@ export class MapperSpace {
       }
       values = [out];
     } else if (name === "density") {
-      values = [this.neighborhoods.meanNeighborDistance(densityK)];
+      values = [this.neighborhoods.meanNeighborDistance(densityK).map((v) => v / this.scale)];
     } else {
       const dims = name === "pca1" ? 1 : 2;
       const { scores } = await pca(X, { nComponents: Math.min(dims, X.cols) });
@@ -212,7 +226,7 @@ export class MapperSpace {
     const labelsPerElement: (Int32Array | null)[] = elements.map(() => null);
     const clusterable = elements.map((e, i) => (e.members.length >= p.minSamples ? i : -1)).filter((i) => i >= 0);
     if (p.clusterer === "dbscan") {
-      const graph = await this.neighborhoods.epsilonGraph(eps, options);
+      const graph = await this.neighborhoods.epsilonGraph(eps * this.scale, options);
       const scratch = { owner: new Int32Array(n), position: new Int32Array(n) };
       for (const i of clusterable) labelsPerElement[i] = dbscan(elements[i].members, graph, p.minSamples, scratch, i + 1);
     } else {
