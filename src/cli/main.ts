@@ -7,33 +7,45 @@ import { HiddenAtlasError } from "../core/errors.ts";
 import { VERSION } from "../version.ts";
 import { commandHelp, parseCommand } from "./args.ts";
 import type { Command } from "./command.ts";
-import { exampleCommand } from "./commands/example.ts";
-import { infoCommand } from "./commands/info.ts";
-import { knnCommand } from "./commands/knn.ts";
-import { reportCommand } from "./commands/report.ts";
-import { runCommand } from "./commands/run.ts";
-import { serveCommand } from "./commands/serve.ts";
-import { somCommand } from "./commands/som.ts";
-import { mapperCommand } from "./commands/mapper.ts";
-import { phCommand } from "./commands/ph.ts";
-import { diagramDistanceCommand } from "./commands/diagram-distance.ts";
-import { ckaCommand } from "./commands/cka.ts";
-import { embedCommand } from "./commands/embed.ts";
-import { geodesicCommand } from "./commands/geodesic.ts";
-import { mphateCommand } from "./commands/mphate.ts";
 import type { Streams } from "./output.ts";
 
-export const COMMANDS: Command[] = [infoCommand, knnCommand, geodesicCommand, embedCommand, phCommand, diagramDistanceCommand, ckaCommand, mapperCommand, somCommand, mphateCommand, exampleCommand, runCommand, reportCommand, serveCommand];
+/**
+ * One row of the command table. Each command's module (and with it d3, jsdom, the analyses) is
+ * imported only when that command runs, so `--help` and `--version` load none of them. The
+ * summary repeats the command's `spec.summary` (test/package/cli.test.ts keeps them equal).
+ */
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
+}
+
+export const COMMANDS: CommandEntry[] = [
+  { name: "info", summary: "Validate an activation bundle and describe it: task, samples, classes, layers and their shapes, split, checkpoints, hash.", load: async () => (await import("./commands/info.ts")).infoCommand },
+  { name: "knn", summary: "Exact k nearest neighbours of every row (the row itself excluded), nearest first; ties go to the lower row index.", load: async () => (await import("./commands/knn.ts")).knnCommand },
+  { name: "geodesic", summary: "Geodesic distances: shortest paths on the kNN graph symmetrised by union, Euclidean edge lengths (SciPy/Isomap's).", load: async () => (await import("./commands/geodesic.ts")).geodesicCommand },
+  { name: "embed", summary: "Embed the rows of a matrix in 2-D: PCA, metric MDS, Isomap, t-SNE, UMAP, PHATE or MDA (seeded, reference defaults).", load: async () => (await import("./commands/embed.ts")).embedCommand },
+  { name: "ph", summary: "Persistent homology of the Vietoris–Rips filtration (exact, Ripser's algorithm with edge collapse): one diagram per degree.", load: async () => (await import("./commands/ph.ts")).phCommand },
+  { name: "diagram-distance", summary: "Distance between two persistence diagrams (files in the `ph` output format): bottleneck, Wasserstein W_q, or sliced Wasserstein.", load: async () => (await import("./commands/diagram-distance.ts")).diagramDistanceCommand },
+  { name: "cka", summary: "Linear centred kernel alignment (Kornblith et al. 2019; debiased with --debiased) between two N × D matrices, or between every pair of a bundle's layers.", load: async () => (await import("./commands/cka.ts")).ckaCommand },
+  { name: "mapper", summary: "Build the Mapper graph of the rows of INPUT (lens, overlapping cover, DBSCAN in each interval, nerve); print nodes, links and lost rows.", load: async () => (await import("./commands/mapper.ts")).mapperCommand },
+  { name: "som", summary: "Fit a self-organising map (batch map by default) to the rows of INPUT; print QE, TE, BMUs, hits and the U-matrix.", load: async () => (await import("./commands/som.ts")).somCommand },
+  { name: "mphate", summary: "Multislice PHATE (Gigante et al. 2019) of hidden units over training: one 2-D point per (epoch, unit).", load: async () => (await import("./commands/mphate.ts")).mphateCommand },
+  { name: "example", summary: "Train one of the example networks (deterministically, from a seed) and write its activation bundle(s).", load: async () => (await import("./commands/example.ts")).exampleCommand },
+  { name: "run", summary: "Run a notebook's analysis on a bundle and print its result tables (the numbers its report shows) as JSON or CSV.", load: async () => (await import("./commands/run.ts")).runCommand },
+  { name: "report", summary: "Run a notebook's analysis on a bundle and write its static report: one self-contained HTML file that opens offline.", load: async () => (await import("./commands/report.ts")).reportCommand },
+  { name: "serve", summary: "Serve the built notebook site (run `npm run build` first) on 127.0.0.1.", load: async () => (await import("./commands/serve.ts")).serveCommand },
+];
 
 function overview(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2;
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
   return [
     `hidden-atlas ${VERSION}: see the shape of what a neural network has learned.`,
     "",
     "Usage: hidden-atlas COMMAND [INPUT] [--option value ...]",
     "",
     "Commands:",
-    ...COMMANDS.map((c) => `  ${c.spec.name.padEnd(width)}${c.spec.summary}`),
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     "",
     "Run `hidden-atlas COMMAND --help` for a command's options and defaults.",
     "",
@@ -50,11 +62,12 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
     streams.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const command = COMMANDS.find((c) => c.spec.name === name);
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     streams.stderr.write(`hidden-atlas: unknown command ${JSON.stringify(name)}\n\n${overview()}`);
     return 2;
   }
+  const command = await entry.load();
   if (rest.includes("--help") || rest.includes("-h")) {
     streams.stdout.write(commandHelp(command.spec));
     return 0;

@@ -250,8 +250,18 @@ export class Resident<T extends TypedArray> {
 }
 
 let pending: Promise<Core> | undefined;
+/** Where the shared core comes from, when `setCoreSource` chose it. */
+let chosenSource: CoreSource | undefined;
 
-/** Where the default build of the core lives, relative to this module (src/ or dist/). */
+/** Where a core can come from: a URL (or URL string), or the module's bytes. */
+export type CoreSource = URL | string | ArrayBuffer | Uint8Array;
+
+/**
+ * Where the default build of the core lives, relative to this module: `build/core.wasm` at the
+ * package root, reached from src/core/ (the repository, Vite, vitest) and from dist/core/ (the
+ * installed package) alike. Written as `new URL("…", import.meta.url)` so that bundlers (Vite,
+ * webpack 5, Rollup with a URL plugin) copy the file into their output and rewrite the URL.
+ */
 function defaultWasmUrl(): URL {
   return new URL("../../build/core.wasm", import.meta.url);
 }
@@ -259,33 +269,79 @@ function defaultWasmUrl(): URL {
 const isNode =
   typeof process !== "undefined" && typeof process.versions === "object" && !!process.versions.node;
 
-async function readWasm(url: URL): Promise<ArrayBuffer | Response> {
-  if (isNode && url.protocol === "file:") {
-    const { readFile } = await import(/* @vite-ignore */ "node:fs/promises");
-    try {
-      const bytes = await readFile(url);
-      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-    } catch (error) {
-      throw new HiddenAtlasError(
-        "E_WASM",
-        `cannot read the numeric core at ${url.pathname}: run \`npm run build:core\` first (${(error as Error).message})`,
-      );
-    }
+/** The four bytes every WebAssembly module starts with ("\0asm"). */
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+
+/** URL schemes a string source may use in Node; anything else there is a file path. */
+const NODE_URL_SCHEMES = /^(file|https?|data|blob):/i;
+
+/**
+ * Where a string source points: in a browser a URL, relative to the page; in Node an absolute
+ * URL of the schemes above, or else a file path (returned unchanged, read with fs).
+ */
+function locate(source: URL | string): URL | string {
+  if (source instanceof URL) return source;
+  if (isNode && !NODE_URL_SCHEMES.test(source)) return source;
+  try {
+    return new URL(source, typeof location !== "undefined" ? location.href : undefined);
+  } catch {
+    throw new HiddenAtlasError("E_PARAM", `invalid core source: ${JSON.stringify(source)} is not a URL`);
   }
-  const response = await fetch(url);
+}
+
+async function readCoreFile(file: URL | string): Promise<Uint8Array> {
+  const { readFile } = await import(/* @vite-ignore */ "node:fs/promises");
+  try {
+    return await readFile(file);
+  } catch (error) {
+    const where = file instanceof URL ? file.pathname : file;
+    throw new HiddenAtlasError(
+      "E_WASM",
+      `cannot read the numeric core at ${where}: run \`npm run build:core\` first (${(error as Error).message})`,
+    );
+  }
+}
+
+async function fetchBytes(url: URL): Promise<Uint8Array> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new HiddenAtlasError("E_WASM", `cannot fetch the numeric core from ${url}: ${(error as Error).message}`);
+  }
   if (!response.ok) {
     throw new HiddenAtlasError("E_WASM", `cannot fetch the numeric core from ${url}: HTTP ${response.status}`);
   }
-  return response;
+  // Bytes rather than instantiateStreaming: the core is ~100 KB, and a server that does not
+  // label .wasm as application/wasm must not break it.
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+async function readWasm(where: URL | string): Promise<Uint8Array> {
+  const bytes =
+    typeof where === "string" || (isNode && where.protocol === "file:") ? await readCoreFile(where) : await fetchBytes(where);
+  if (!WASM_MAGIC.every((byte, i) => bytes[i] === byte)) {
+    // The usual cause: a dev server answering a missing file with its index page, after a
+    // bundler's dependency pre-bundling moved this module away from the .wasm it points at.
+    const start = JSON.stringify(new TextDecoder().decode(bytes.subarray(0, 16)));
+    throw new HiddenAtlasError(
+      "E_WASM",
+      `${where} is not a WebAssembly module (${bytes.length} bytes starting ${start}). If a bundler moved ` +
+        "hidden-atlas away from its core.wasm, serve the file and call setCoreSource() with its URL, " +
+        "or exclude the package from the bundler's dependency pre-bundling.",
+    );
+  }
+  return bytes;
 }
 
 /**
- * Instantiate the core. With no argument the shared instance is loaded once from the default
- * location and reused; pass bytes or a URL for a separate instance (e.g. a debug build).
+ * Instantiate the core. With no argument the shared instance (the one every algorithm uses) is
+ * loaded once — from `setCoreSource`'s choice, else from the package's own `build/core.wasm` —
+ * and reused; pass bytes or a URL for a separate instance (e.g. a debug build).
  */
-export function loadCore(source?: URL | ArrayBuffer | Uint8Array): Promise<Core> {
+export function loadCore(source?: CoreSource): Promise<Core> {
   if (source === undefined) {
-    pending ??= instantiateCore(defaultWasmUrl()).catch((error) => {
+    pending ??= instantiateCore(chosenSource ?? defaultWasmUrl()).catch((error) => {
       pending = undefined;
       throw error;
     });
@@ -294,10 +350,31 @@ export function loadCore(source?: URL | ArrayBuffer | Uint8Array): Promise<Core>
   return instantiateCore(source);
 }
 
-async function instantiateCore(source: URL | ArrayBuffer | Uint8Array): Promise<Core> {
-  const bytes = source instanceof URL ? await readWasm(source) : source;
+/**
+ * Load the shared core from `source` instead of the package's `build/core.wasm`: for hosts that
+ * bundle the package without copying the file beside it (a URL to a copy you serve, or the
+ * bytes). Call it before the first computation; once the shared core is loaded, choosing
+ * another source is an E_PARAM error (memory already handed out belongs to the first one).
+ *
+ * @example
+ *   import wasmUrl from "hidden-atlas/core.wasm?url"; // Vite; any URL of the file works
+ *   setCoreSource(wasmUrl);
+ */
+export function setCoreSource(source: CoreSource): void {
+  if (typeof source === "string") locate(source); // reject a malformed URL now, not at first use
+  if (pending !== undefined && source !== chosenSource) {
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      "the numeric core is already loaded: call setCoreSource before the first computation",
+    );
+  }
+  chosenSource = source;
+}
+
+async function instantiateCore(source: CoreSource): Promise<Core> {
+  const bytes = source instanceof URL || typeof source === "string" ? await readWasm(locate(source)) : source;
   try {
-    const { exports, instance } = await instantiate(bytes as ArrayBuffer, {});
+    const { exports, instance } = await instantiate(bytes as BufferSource, {});
     return new Core(instance.exports as unknown as CoreKernels, exports as unknown as ASUtil);
   } catch (error) {
     if (error instanceof HiddenAtlasError) throw error;

@@ -17,7 +17,8 @@ describe("hidden-atlas", () => {
   it("prints an overview with every command, and --help for each command lists options with defaults", async () => {
     const overview = await run("--help");
     expect(overview.code).toBe(0);
-    for (const c of COMMANDS) {
+    for (const entry of COMMANDS) {
+      const c = await entry.load();
       expect(overview.stdout).toContain(c.spec.name);
       const help = await run(c.spec.name, "--help");
       expect(help.code).toBe(0);

@@ -1,0 +1,25 @@
+/**
+ * `hidden-atlas/views`: the notebooks' figure builders, `(result, options) → element`, drawn
+ * with Observable Plot and d3 from the analyses' results. They need a DOM: the page's
+ * `document`, or one passed as `options.document` (e.g. jsdom's, in Node).
+ *
+ * @example
+ * ```ts
+ * import { persistentHomology } from "hidden-atlas";
+ * import { persistencePlot } from "hidden-atlas/views";
+ *
+ * const ph = await persistentHomology(points, { maxdim: 1 });
+ * document.body.append(persistencePlot(ph.diagrams, ph.threshold));
+ * ```
+ *
+ * @module hidden-atlas/views
+ */
+export { embeddingScatter, type ScatterData, type ScatterOptions, type ScatterElement } from "./scatter.ts";
+export { neighborTable, type NeighborTableOptions } from "./neighbors.ts";
+export { varianceChart, type VarianceChartOptions } from "./variance.ts";
+export { thumbnails, imageLayout, type Thumbnails, type ImageLayout } from "./thumbnail.ts";
+export { barcode, persistencePlot, layerHeatmap, sensitivityCurves, type TopologyPlotOptions, type SensitivityMeasure } from "./topology.ts";
+export { mapperGraph, purityChart, describeNode, type MapperGraphOptions, type MapperGraphElement, type PurityByLayer } from "./mapper.ts";
+export { gridHeatmap, classMap, prototypeMosaic, bmuArrows, qeCurves, perturbationCurves, type GridPlotOptions } from "./som.ts";
+export { mphateScatter, generalizationGrid, varianceVsMemorization, switchAriChart, type MphateScatterOptions } from "./mphate.ts";
+export { classColors } from "./palette.ts";
