@@ -50,7 +50,7 @@ function checkPair(X: Matrix, Y: Matrix): void {
 }
 
 export interface NeighborhoodOptions extends RunOptions {
-  /** Neighbourhood size k. Defaults to 10 (scikit-learn's default is 5; specs use 10). */
+  /** Neighbourhood size k. Defaults to 10 (scikit-learn's default is 5; the MDA analysis uses 10). */
   nNeighbors?: number;
 }
 
