@@ -41,10 +41,11 @@ describe("mda analysis", () => {
 
   it("digits-rotation fc: MDA orders the angle after training (continuity ≥ 0.9) and not before (≤ 0.3)", { timeout: 240_000 }, async () => {
     const bundle = await example("digits-rotation");
-    const result = await mda(bundle, { layers: ["fc"], methods: ["mda"], maxPoints: 600 });
+    const result = await mda(bundle, { layers: ["fc"], methods: ["mda"], maxPoints: 400, iterations: 100 });
     const [after, before] = result.panels;
     expect([after.stage, before.stage]).toEqual(["trained", "initial"]);
-    // Measured: 0.959 after, 0.091 before (600 points, seed 42).
+    // Measured (seed 42): 0.945 after, 0.09 before at 400 points; 0.959 / 0.091 at 600 points
+    // and 200 sweeps. Before training the groups come from near-constant predictions.
     expect(after.continuity.mda!.spearman).toBeGreaterThanOrEqual(0.9);
     expect(before.continuity.mda!.spearman).toBeLessThanOrEqual(0.3);
     expect(after.targetKnn.mda!.score).toBeGreaterThan(0.95);
