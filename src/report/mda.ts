@@ -22,6 +22,9 @@ export const MDA_CLAIMS =
 
 export const METHOD_LABELS: Record<MdaMethod, string> = { mda: "MDA", tsne: "t-SNE", umap: "UMAP", pca: "PCA", isomap: "Isomap", "umap-supervised": "supervised UMAP" };
 
+/** Continuity lead of the best unsupervised layout over MDA's that the findings call out. */
+const UNSUPERVISED_MARGIN = 0.2;
+
 const stageLabel = (p: MdaPanel) => (p.stage === "trained" ? "after training" : "before training");
 const percent = (v: number) => `${(100 * v).toFixed(v > 0 && v < 0.01 ? 1 : 0)}%`;
 
@@ -106,6 +109,14 @@ export function mdaFindings(result: MdaAnalysisResult): string {
         (top ? `, best unsupervised ${METHOD_LABELS[top]} ${formatNumber(p.continuity[top]!.spearman)}` : "");
     };
     text += ` Target continuity ρ — ${withContinuity.map(describe).join("; ")}. MDA is supervised by the predictions: where the supervised UMAP control orders the target as well, the order comes from the supervision, not from the features.`;
+    // Before training: do the features already hold the order that MDA's layout lacks?
+    const ordered = result.panels.filter((p) => p.stage === "initial" && p.continuity.mda).flatMap((p) => {
+      const best = Math.max(...(["tsne", "umap", "pca", "isomap"] as const).map((m) => p.continuity[m]?.spearman ?? -1));
+      return best - p.continuity.mda!.spearman >= UNSUPERVISED_MARGIN ? [`${p.layer} (${formatNumber(best)} against MDA's ${formatNumber(p.continuity.mda!.spearman)})`] : [];
+    });
+    if (ordered.length) {
+      text += ` Before training an unsupervised layout already orders the target better than MDA at ${ordered.join(", ")}: there MDA's before/after contrast shows the untrained network's predictions, not the features.`;
+    }
   }
   return text;
 }

@@ -77,6 +77,19 @@ describe("mda analysis", () => {
     expect(() => resolveMdaParams(bundle, { methods: ["lle" as never] })).toThrow(/invalid methods: "lle"/);
   });
 
+  it("findings call out a stage where unsupervised layouts already order the target better than MDA", () => {
+    const c = (spearman: number) => ({ spearman, pairs: 1, affectedPairs: 0, affectedFraction: 0, components: 1, ceiling: 1, k: 10, targetMetric: "euclidean" as const });
+    const g = { pearson: 0.5, spearman: 0.5, pairs: 1, droppedPairs: 0, affectedPairs: 0, affectedFraction: 0, components: { x: 1, y: 1 }, k: 10, disconnected: "join" as const };
+    const panel = (stage: "trained" | "initial", mda: number, umap: number) => ({
+      layer: "fc", stage, dimension: 2, embeddings: {}, correlation: { mda: g, umap: g }, trustworthiness: {}, accuracy: {},
+      continuity: { mda: c(mda), umap: c(umap) }, targetKnn: {}, groups: null, supervision: "predicted values", warnings: [],
+    });
+    const result = { task: "regression" as const, samples: new Int32Array(1), colour: { title: "", type: "continuous" as const, values: new Float64Array(1) }, panels: [panel("trained", 0.96, 0.94), panel("initial", 0.09, 0.75)], params: { methods: ["mda", "umap"] } } as never;
+    const text = mdaFindings(result);
+    expect(text).toMatch(/fc after training: MDA 0\.96, best unsupervised UMAP 0\.94; fc before training: MDA 0\.09, best unsupervised UMAP 0\.75/);
+    expect(text).toMatch(/already orders the target better than MDA at fc \(0\.75 against MDA's 0\.09\)/);
+  });
+
   it("predictedLabels takes the argmax, reads integer columns as classes and one probability column as P(class 1)", () => {
     expect(Array.from(predictedLabels({ rows: 3, cols: 3, data: Float32Array.from([0.1, 0.7, 0.2, 0.5, 0.5, 0, 0, 0, 1]) }))).toEqual([1, 0, 2]);
     expect(Array.from(predictedLabels({ rows: 3, cols: 1, data: Float32Array.from([2, 0, 7]) }))).toEqual([2, 0, 7]);
