@@ -226,3 +226,171 @@ export function umapEpochs(
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Supervised UMAP: intersecting the data's fuzzy graph with the target's (McInnes et al.,
+// arXiv:1802.03426 v3, §6 "supervised dimension reduction"; umap-learn umap_.py
+// `discrete_metric_simplicial_set_intersection`, `general_simplicial_set_intersection`,
+// `reset_local_connectivity`, sparse.py `general_sset_intersection`).
+//
+// Graphs are CSR with rows sorted by column (rowPtr i32 n + 1, columns i32, values f32).
+
+/**
+ * Categorical target (umap-learn `fast_intersection`), in place: an edge between different
+ * labels is multiplied by farFactor = exp(−far_dist), one touching an unknown label (−1) by
+ * unknownFactor = exp(−unknown_dist). labels: i32 n.
+ */
+export function umapCategoricalIntersection(
+  rowPtr: usize,
+  columns: usize,
+  values: usize,
+  n: i32,
+  labels: usize,
+  unknownFactor: f32,
+  farFactor: f32,
+): void {
+  for (let i = 0; i < n; i++) {
+    const li = load<i32>(f32At(labels, i));
+    const end = load<i32>(f32At(rowPtr, i + 1));
+    for (let e = load<i32>(f32At(rowPtr, i)); e < end; e++) {
+      const lj = load<i32>(f32At(labels, load<i32>(f32At(columns, e))));
+      const p = f32At(values, e);
+      if (li == -1 || lj == -1) store<f32>(p, load<f32>(p) * unknownFactor);
+      else if (li != lj) store<f32>(p, load<f32>(p) * farFactor);
+    }
+  }
+}
+
+/**
+ * Weighted fuzzy intersection of graphs A (the data) and B (the target) on the union of their
+ * edges (umap-learn `general_sset_intersection`): with a = A_ij (leftMin where absent),
+ * b = B_ij (rightMin where absent) and weight w, the edge is a·b^{w/(1−w)} for w < 0.5, else
+ * a^{(1−w)/w}·b. Output CSR (capacity nnzA + nnzB) rows sorted by column. Returns nnz.
+ */
+export function umapGeneralIntersection(
+  rowPtrA: usize,
+  columnsA: usize,
+  valuesA: usize,
+  rowPtrB: usize,
+  columnsB: usize,
+  valuesB: usize,
+  n: i32,
+  leftMin: f32,
+  rightMin: f32,
+  weight: f64,
+  rowPtr: usize,
+  columns: usize,
+  values: usize,
+): i32 {
+  let out = 0;
+  for (let i = 0; i < n; i++) {
+    store<i32>(f32At(rowPtr, i), out);
+    let p = load<i32>(f32At(rowPtrA, i));
+    let q = load<i32>(f32At(rowPtrB, i));
+    const pEnd = load<i32>(f32At(rowPtrA, i + 1));
+    const qEnd = load<i32>(f32At(rowPtrB, i + 1));
+    while (p < pEnd || q < qEnd) {
+      const cp = p < pEnd ? load<i32>(f32At(columnsA, p)) : i32.MAX_VALUE;
+      const cq = q < qEnd ? load<i32>(f32At(columnsB, q)) : i32.MAX_VALUE;
+      const c = cp < cq ? cp : cq;
+      let left = leftMin;
+      let right = rightMin;
+      // umap-learn starts from the sum A + B and overwrites it when either side exceeds its floor.
+      let v: f32 = 0;
+      if (cp == c) {
+        left = load<f32>(f32At(valuesA, p++));
+        v += left;
+      }
+      if (cq == c) {
+        right = load<f32>(f32At(valuesB, q++));
+        v += right;
+      }
+      if (left > leftMin || right > rightMin) {
+        if (weight < 0.5) v = <f32>(<f64>left * Math.pow(<f64>right, weight / (1.0 - weight)));
+        else v = <f32>(Math.pow(<f64>left, (1.0 - weight) / weight) * <f64>right);
+      }
+      store<i32>(f32At(columns, out), c);
+      store<f32>(f32At(values, out), v);
+      out++;
+    }
+  }
+  store<i32>(f32At(rowPtr, n), out);
+  return out;
+}
+
+/**
+ * umap-learn `reset_local_connectivity`: scale every row of A so that its largest entry is 1
+ * (scikit-learn `normalize(norm="max")`; A is changed in place), then the fuzzy union
+ * A + Aᵀ − A∘Aᵀ with zero entries dropped. Output CSR capacity 2·nnz(A), rows sorted by column;
+ * scratch: i32 (2·n + 2) + nnz(A) and f32 nnz(A) — the transpose. Returns nnz.
+ */
+export function umapResetLocalConnectivity(
+  rowPtrA: usize,
+  columnsA: usize,
+  valuesA: usize,
+  n: i32,
+  rowPtr: usize,
+  columns: usize,
+  values: usize,
+  scratch: usize,
+): i32 {
+  const nnz = load<i32>(f32At(rowPtrA, n));
+  for (let i = 0; i < n; i++) {
+    const end = load<i32>(f32At(rowPtrA, i + 1));
+    const start = load<i32>(f32At(rowPtrA, i));
+    let max: f32 = 0;
+    for (let e = start; e < end; e++) {
+      const v = Mathf.abs(load<f32>(f32At(valuesA, e)));
+      if (v > max) max = v;
+    }
+    if (max > 0) for (let e = start; e < end; e++) store<f32>(f32At(valuesA, e), load<f32>(f32At(valuesA, e)) / max);
+  }
+  // Transpose by counting sort: row j of Aᵀ lists the i with A_ij, in increasing i.
+  const rowPtrT = scratch;
+  const cursor = scratch + ((<usize>(n + 1)) << 2);
+  const columnsT = cursor + ((<usize>(n + 1)) << 2);
+  const valuesT = columnsT + ((<usize>nnz) << 2);
+  memory.fill(rowPtrT, 0, (<usize>(n + 1)) << 2);
+  for (let e = 0; e < nnz; e++) {
+    const j = load<i32>(f32At(columnsA, e));
+    store<i32>(f32At(rowPtrT, j + 1), load<i32>(f32At(rowPtrT, j + 1)) + 1);
+  }
+  for (let j = 0; j < n; j++) {
+    store<i32>(f32At(rowPtrT, j + 1), load<i32>(f32At(rowPtrT, j + 1)) + load<i32>(f32At(rowPtrT, j)));
+    store<i32>(f32At(cursor, j), load<i32>(f32At(rowPtrT, j)));
+  }
+  for (let i = 0; i < n; i++) {
+    const end = load<i32>(f32At(rowPtrA, i + 1));
+    for (let e = load<i32>(f32At(rowPtrA, i)); e < end; e++) {
+      const j = load<i32>(f32At(columnsA, e));
+      const at = load<i32>(f32At(cursor, j));
+      store<i32>(f32At(columnsT, at), i);
+      store<f32>(f32At(valuesT, at), load<f32>(f32At(valuesA, e)));
+      store<i32>(f32At(cursor, j), at + 1);
+    }
+  }
+  let out = 0;
+  for (let i = 0; i < n; i++) {
+    store<i32>(f32At(rowPtr, i), out);
+    let p = load<i32>(f32At(rowPtrA, i));
+    let q = load<i32>(f32At(rowPtrT, i));
+    const pEnd = load<i32>(f32At(rowPtrA, i + 1));
+    const qEnd = load<i32>(f32At(rowPtrT, i + 1));
+    while (p < pEnd || q < qEnd) {
+      const cp = p < pEnd ? load<i32>(f32At(columnsA, p)) : i32.MAX_VALUE;
+      const cq = q < qEnd ? load<i32>(f32At(columnsT, q)) : i32.MAX_VALUE;
+      const c = cp < cq ? cp : cq;
+      let a: f32 = 0;
+      let b: f32 = 0;
+      if (cp == c) a = load<f32>(f32At(valuesA, p++));
+      if (cq == c) b = load<f32>(f32At(valuesT, q++));
+      const v = a + b - a * b;
+      if (v == 0) continue;
+      store<i32>(f32At(columns, out), c);
+      store<f32>(f32At(values, out), v);
+      out++;
+    }
+  }
+  store<i32>(f32At(rowPtr, n), out);
+  return out;
+}

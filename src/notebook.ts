@@ -39,7 +39,7 @@ export { LAYER_DISTANCE_METRICS } from "./analyses/layer-topology.ts";
 export { barcode, persistencePlot, layerHeatmap, sensitivityCurves } from "./views/topology.ts";
 export { layerTopologyReport, layerTopologyFindings, layerTable, matrixTable, sensitivityTable, LAYER_TOPOLOGY_CLAIMS, METRIC_LABELS } from "./report/layer-topology.ts";
 export { MDA_METHODS } from "./analyses/mda.ts";
-export { mdaReport, correlationTable, mdaFindings, colourColumn, METHOD_LABELS, MDA_CLAIMS } from "./report/mda.ts";
+export { mdaReport, correlationTable, continuityTable, mdaFindings, colourColumn, METHOD_LABELS, MDA_CLAIMS } from "./report/mda.ts";
 export { MPHATE_COLOR_BY } from "./analyses/mphate.ts";
 export { mphateScatter, generalizationGrid, varianceVsMemorization, switchAriChart } from "./views/mphate.ts";
 export { mphateReport, dynamicsFindings, generalizationFindings, continualFindings, generalizationTable, continualTable, baselineTable, MPHATE_CLAIMS } from "./report/mphate.ts";

@@ -1,6 +1,6 @@
 /**
  * MDA — Manifold Discovery and Analysis (Islam et al., Nat. Commun. 14:8506, 2023), written
- * from specs/mda.md (the released code's licence, CC BY-NC-ND, forbids derivatives):
+ * from the paper and Gönen's model (the released code's licence, CC BY-NC-ND, forbids derivatives):
  *
  * 1. `discoverManifold(outputs)`: the "output manifold". Distances among the rows of the network
  *    outputs; the endpoint e is the row farthest from row 0; d_i = distance from e; groups by
@@ -11,12 +11,17 @@
  * 2. `bayesianSdr(F, labels)`: Gönen's Bayesian supervised dimensionality reduction (a
  *    multinomial-probit classifier on a learnt R-dimensional projection, mean-field VB, 200
  *    sweeps; kernels: assembly/bsdr.ts) on the features with labels group + 1 (classes
- *    1 … nbins + 1 of K = nbins + 2, class 0 empty: the reference's label shift, spec pitfall 2).
- *    The output used is the projection P = F·E[Q] (N × R), never E[Z] (pitfall 4).
+ *    1 … nbins + 1 of K = nbins + 2, class 0 empty: the reference's label shift).
+ *    The output used is the projection P = F·E[Q] (N × R), never E[Z], which is pulled toward
+ *    the labels.
  * 3. `mda(features, outputs)`: features PCA-reduced first when D > min(100, N − 1) (the
  *    reference crashes when N < D and its README reduces to 400; we use ≤ 100 for the D³ cost of
- *    the Q update, pitfall 6), then 1 and 2, then UMAP of P to 2-D (standard seeded UMAP SGD, the
- *    spec's stated equivalent of the reference's unseeded ParametricUMAP Adam loop, pitfall 9).
+ *    the Q update), then 1 and 2, then UMAP of P to 2-D (standard seeded UMAP SGD in place of
+ *    the reference's unseeded ParametricUMAP Adam loop, which optimises the same loss).
+ *
+ * For a classifier, `outputs` should be the predicted labels (N × 1 class indices), as in the
+ * reference's classification use: probability rows put every class at ≈ √2 from a one-hot
+ * endpoint, so the groups become "the endpoint's class against the rest".
  *
  * @example
  *   const {coordinates, groups} = await mda(layerFeatures, predictions, {seed: 42});
@@ -332,9 +337,13 @@ export interface MdaOptions extends RunOptions {
   samples?: number;
   /**
    * Group count: "auto" (default: NumPy's "auto" histogram of the manifold distance, the
-   * reference) or a number of equal-width bins (the notebook's slider).
+   * reference), a number of equal-width bins (the notebook's slider), or "distinct": one group
+   * per distinct manifold distance — for class-index outputs (N × 1 predicted labels), one group
+   * per predicted class. The reference's "auto" bins do the same for C class indices only while
+   * they make at least C − 1 bins (Sturges' count ceil(log₂ N + 1): for ten classes, N > 128);
+   * "distinct" never merges classes.
    */
-  groups?: number | "auto";
+  groups?: number | "auto" | "distinct";
   /** PCA components kept first: "auto" (default: min(100, N − 1) when D exceeds it, else none) or a count. */
   pcaComponents?: number | "auto";
   /** UMAP neighbours of the 2-D layout. Defaults to 15 (umap-learn). */
@@ -358,6 +367,8 @@ export interface MdaResult {
   params: {
     mode: ManifoldMode; manifoldK: number; components: number; iterations: number; samples: number;
     groups: number; pcaComponents: number; nNeighbors: number; minDist: number; nEpochs: number; seed: number;
+    /** How the groups were cut: NumPy "auto" bins, equal-width bins, or one per distinct distance. */
+    groupRule: "auto" | "bins" | "distinct";
   };
   warnings: string[];
 }
@@ -368,7 +379,7 @@ const mdaDefaults = {
   components: 16,
   iterations: 200,
   samples: 200,
-  groups: "auto" as number | "auto",
+  groups: "auto" as number | "auto" | "distinct",
   pcaComponents: "auto" as number | "auto",
   nNeighbors: 15,
   minDist: 0.1,
@@ -376,7 +387,7 @@ const mdaDefaults = {
   seed: DEFAULT_SEED,
 };
 
-/** "auto" PCA keeps at most this many components (specs/mda.md pitfall 6). */
+/** "auto" PCA keeps at most this many components (the Q update costs O(R·D³) per sweep). */
 export const MDA_MAX_DIMENSION = 100;
 
 /**
@@ -392,10 +403,14 @@ export async function mda(features: Matrix, outputs: Matrix, options: MdaOptions
     throw new HiddenAtlasError("E_SHAPE_MISMATCH", `outputs have ${outputs.rows} rows but the features have ${n}; rows must be the same samples`);
   }
   if (n < 4) throw new HiddenAtlasError("E_PARAM", `MDA needs at least 4 samples; got ${n}`);
+  const groupsGiven = options.groups ?? mdaDefaults.groups;
+  if (typeof groupsGiven === "string" && groupsGiven !== "auto" && groupsGiven !== "distinct") {
+    throw new HiddenAtlasError("E_PARAM", `invalid groups: ${JSON.stringify(groupsGiven)} (expected "auto", "distinct" or an integer ≥ 1)`, { parameter: "groups" });
+  }
   const mode = checkKeyword("mode", options.mode ?? mdaDefaults.mode, MANIFOLD_MODES);
   const manifoldK = checkInteger("manifoldK", options.manifoldK ?? mdaDefaults.manifoldK, 1, n - 1);
   const groupsOption = options.groups ?? mdaDefaults.groups;
-  if (groupsOption !== "auto") checkInteger("groups", groupsOption, 1, n);
+  if (groupsOption !== "auto" && groupsOption !== "distinct") checkInteger("groups", groupsOption, 1, n);
   const limit = Math.min(MDA_MAX_DIMENSION, n - 1);
   const pcaOption = options.pcaComponents ?? mdaDefaults.pcaComponents;
   const pcaComponents = pcaOption === "auto" ? (features.cols > limit ? limit : 0) : checkInteger("pcaComponents", pcaOption, 0, Math.min(features.cols, n));
@@ -420,7 +435,15 @@ export async function mda(features: Matrix, outputs: Matrix, options: MdaOptions
   warnings.push(...manifold.warnings);
   let groups = manifold.groups;
   let bins = manifold.bins;
-  if (groupsOption !== "auto") {
+  if (groupsOption === "distinct") {
+    // Edges at every distinct distance: digitize then gives each value its rank, 1 … m.
+    const values = Float64Array.from(new Set(manifold.distance)).sort();
+    bins = values.length - 1;
+    groups = digitize(manifold.distance, values);
+    manifold.groups = groups;
+    manifold.bins = bins;
+    manifold.edges = values;
+  } else if (groupsOption !== "auto") {
     bins = groupsOption;
     const edges = new Float64Array(bins + 1);
     const lo = manifold.edges[0];
@@ -446,6 +469,7 @@ export async function mda(features: Matrix, outputs: Matrix, options: MdaOptions
     classes,
     params: {
       mode, manifoldK, components, iterations, samples, groups: bins, pcaComponents,
+      groupRule: groupsOption === "auto" ? "auto" : groupsOption === "distinct" ? "distinct" : "bins",
       nNeighbors: layout.params.nNeighbors, minDist: layout.params.minDist, nEpochs: layout.params.nEpochs, seed,
     },
     warnings,

@@ -8,6 +8,17 @@
  * learning rate 1 decaying linearly, gradients clipped at ±4. Deterministic for a seed: the
  * epochs run serially in umap-learn's edge order and every random draw comes from PCG32.
  *
+ * Supervised UMAP (umap-learn `UMAP().fit(X, y)`): with `target`, the data's fuzzy graph is
+ * intersected with the target's before the layout. Labels (`targetMetric: "categorical"`,
+ * umap-learn's default): every edge between different labels is multiplied by exp(−far_dist),
+ * far_dist = 2.5/(1 − targetWeight) (1e12 at weight 1), edges touching an unknown label (−1) by
+ * exp(−1). Continuous targets (`"euclidean"`): the directed fuzzy set of the target's
+ * targetNNeighbors nearest neighbours (no symmetrisation) is intersected with weight
+ * targetWeight (`general_simplicial_set_intersection`). Both are followed by
+ * `reset_local_connectivity` (rows scaled to max 1, then the fuzzy union with the transpose).
+ * umap-learn finds the target's neighbours with NumPy's argsort of all distances, so among equal
+ * targets a point may list another in place of itself; we always leave the point itself out.
+ *
  * Differences from umap-learn, stated: random integers come from PCG32, not umap's tau_rand;
  * a disconnected graph falls back to random initialisation (uniform ±10, umap-learn's
  * "random") with a warning, where umap-learn lays components out with `multi_component_layout`;
@@ -30,6 +41,25 @@ import { checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../co
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
 import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
 import { getCore, type Core } from "../core/wasm.ts";
+
+declare module "../core/wasm.ts" {
+  interface CoreKernels {
+    // assembly/umap.ts: supervised UMAP.
+    umapCategoricalIntersection(
+      rowPtr: number, columns: number, values: number, n: number, labels: number, unknownFactor: number,
+      farFactor: number,
+    ): void;
+    umapGeneralIntersection(
+      rowPtrA: number, columnsA: number, valuesA: number, rowPtrB: number, columnsB: number,
+      valuesB: number, n: number, leftMin: number, rightMin: number, weight: number, rowPtr: number,
+      columns: number, values: number,
+    ): number;
+    umapResetLocalConnectivity(
+      rowPtrA: number, columnsA: number, valuesA: number, n: number, rowPtr: number, columns: number,
+      values: number, scratch: number,
+    ): number;
+  }
+}
 import { MERGE_FUZZY } from "./embed-kernels.ts";
 import { symmetrizeNeighbors, uploadGraph, type SparseGraph } from "./graph.ts";
 import { knn, MAX_K, type KnnResult } from "./knn.ts";
@@ -50,6 +80,21 @@ const SPECTRAL_EXPANSION = 10;
 const INIT_NOISE = 1e-4;
 /** umap-learn random init: uniform in [−10, 10). */
 const RANDOM_INIT_RANGE = 10;
+/** umap-learn `fit`: far_dist = 2.5 / (1 − target_weight) between different labels. */
+const FAR_DIST_SCALE = 2.5;
+/** umap-learn `fit`: far_dist at target_weight = 1 (different labels fully cut). */
+const FAR_DIST_MAX = 1e12;
+/** umap-learn `fast_intersection`: unknown_dist = 1.0 for a label of −1. */
+const UNKNOWN_DIST = 1;
+/** sparse.py `general_sset_intersection`: floors of absent entries, min/2 clamped to [1e-8, 1e-4]. */
+const INTERSECTION_FLOOR = 1e-8;
+const INTERSECTION_RIGHT_CEILING = 1e-4;
+
+/** Smallest positive float32 (a denormal): graphPrune below it drops exact zeros only. */
+const SMALLEST_POSITIVE_F32 = 2 ** -149;
+
+export const TARGET_METRICS = ["categorical", "euclidean"] as const;
+export type UmapTargetMetric = (typeof TARGET_METRICS)[number];
 
 export interface UmapOptions extends RunOptions {
   /** Neighbours, the point itself included. Defaults to 15 (umap-learn `n_neighbors=15`). */
@@ -79,6 +124,17 @@ export interface UmapOptions extends RunOptions {
   knnMethod?: "auto" | "exact" | "nndescent";
   /** Seed of every random draw (noise, negative samples). Defaults to 42. */
   seed?: number;
+  /**
+   * Supervision (umap-learn `fit(X, y)`): one label per sample (integers; −1 = unknown) for
+   * "categorical", or an N × M matrix (or N numbers) for "euclidean". Defaults to none.
+   */
+  target?: Matrix | ArrayLike<number>;
+  /** "categorical" (default, umap-learn `target_metric="categorical"`) or "euclidean" (continuous targets). */
+  targetMetric?: UmapTargetMetric;
+  /** Weight of the target against the data, 0 … 1. Defaults to 0.5 (umap-learn `target_weight=0.5`). */
+  targetWeight?: number;
+  /** Neighbours in the target ("euclidean"): "auto" (default: nNeighbors, umap-learn's −1) or a count. */
+  targetNNeighbors?: number | "auto";
 }
 
 export interface UmapResult {
@@ -99,6 +155,10 @@ export interface UmapResult {
     init: "spectral" | "random" | "given";
     knnMethod: "exact" | "nndescent";
     seed: number;
+    /** How the target entered ("none" without one). */
+    targetMetric: UmapTargetMetric | "none";
+    targetWeight: number;
+    targetNNeighbors: number;
   };
   /** Edges of the fuzzy graph after pruning (both directions counted). */
   edges: number;
@@ -123,7 +183,34 @@ const defaults = {
   init: "spectral" as "spectral" | "random" | Matrix,
   knnMethod: "auto" as "auto" | "exact" | "nndescent",
   seed: DEFAULT_SEED,
+  target: undefined as Matrix | ArrayLike<number> | undefined,
+  targetMetric: "categorical" as UmapTargetMetric,
+  targetWeight: 0.5,
+  targetNNeighbors: "auto" as number | "auto",
 };
+
+/** The target as checked by `resolve`: labels, or an N × M matrix. */
+type ResolvedTarget = { metric: "categorical"; labels: Int32Array } | { metric: "euclidean"; values: Matrix } | null;
+
+function resolveTarget(target: unknown, n: number, metric: UmapTargetMetric): ResolvedTarget {
+  if (target === undefined) return null;
+  let T: Matrix;
+  if (target !== null && typeof target === "object" && "rows" in target && "cols" in target && "data" in target) {
+    assertMatrix(target, "target");
+    T = target;
+  } else if (target !== null && typeof target === "object" && typeof (target as ArrayLike<number>).length === "number") {
+    T = { rows: (target as ArrayLike<number>).length, cols: 1, data: Float32Array.from(target as ArrayLike<number>) };
+  } else {
+    throw new HiddenAtlasError("E_PARAM", "invalid target: expected a matrix or an array of one value per sample", { parameter: "target" });
+  }
+  if (T.rows !== n) throw new HiddenAtlasError("E_SHAPE_MISMATCH", `target has ${T.rows} rows but X has ${n}; rows must be the same samples`);
+  assertFinite(T, "target");
+  if (metric === "euclidean") return { metric, values: T };
+  if (T.cols !== 1) throw new HiddenAtlasError("E_SHAPE_MISMATCH", `a categorical target has one label per sample; got ${T.cols} columns`);
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) labels[i] = checkInteger(`target[${i}]`, T.data[i], -1);
+  return { metric, labels };
+}
 
 function resolve(X: Matrix, options: UmapOptions) {
   checkOptionNames("umap", options, defaults);
@@ -159,9 +246,14 @@ function resolve(X: Matrix, options: UmapOptions) {
   const knnOption = checkKeyword("knnMethod", options.knnMethod ?? defaults.knnMethod, ["auto", "exact", "nndescent"] as const);
   const knnMethod: "exact" | "nndescent" = knnOption === "auto" ? (n <= EXACT_KNN_MAX_POINTS ? "exact" : "nndescent") : knnOption;
   const seed = checkSeed(options.seed ?? defaults.seed);
+  const targetMetric = checkKeyword("targetMetric", options.targetMetric ?? defaults.targetMetric, TARGET_METRICS);
+  const targetWeight = checkNumber("targetWeight", options.targetWeight ?? defaults.targetWeight, 0, 1);
+  const targetNNeighborsOption = options.targetNNeighbors ?? defaults.targetNNeighbors;
+  const targetNNeighbors = targetNNeighborsOption === "auto" ? nNeighbors : checkInteger("targetNNeighbors", targetNNeighborsOption, 2, Math.min(n, MAX_K + 1));
+  const target = resolveTarget(options.target, n, targetMetric);
   return {
     nNeighbors, nComponents, minDist, spread, nEpochs, learningRate, negativeSampleRate,
-    repulsionStrength, localConnectivity, a, b, init, knnMethod, seed,
+    repulsionStrength, localConnectivity, a, b, init, knnMethod, seed, target, targetMetric, targetWeight, targetNNeighbors,
   };
 }
 
@@ -254,6 +346,17 @@ export async function fuzzySimplicialSet(
   X: Matrix,
   options: { nNeighbors?: number; localConnectivity?: number; knnMethod?: "exact" | "nndescent"; seed?: number } & RunOptions = {},
 ): Promise<FuzzySimplicialSet> {
+  const { sigmas, rhos, memberships, knn: neighbors } = await directedMemberships(X, options);
+  const core = await getCore();
+  const graph = symmetrizeNeighbors(core, neighbors.indices, memberships, X.rows, neighbors.k, MERGE_FUZZY, true);
+  return { graph, sigmas, rhos, knn: neighbors };
+}
+
+/** Memberships of each point's nNeighbors − 1 nearest others, not yet symmetrised. */
+async function directedMemberships(
+  X: Matrix,
+  options: { nNeighbors?: number; localConnectivity?: number; knnMethod?: "exact" | "nndescent"; seed?: number } & RunOptions,
+): Promise<{ sigmas: Float32Array; rhos: Float32Array; memberships: Float32Array; knn: KnnResult }> {
   const n = X.rows;
   const nNeighbors = options.nNeighbors ?? 15;
   const kk = nNeighbors - 1;
@@ -275,19 +378,146 @@ export async function fuzzySimplicialSet(
     core.kernels.umapMembership(d.ptr, n, kk, sigma.ptr, rho.ptr, out.ptr);
     return { sigmas: sigma.copy(), rhos: rho.copy(), memberships: out.copy() };
   });
-  const graph = symmetrizeNeighbors(core, neighbors.indices, memberships, n, kk, MERGE_FUZZY, true);
-  return { graph, sigmas, rhos, knn: neighbors };
+  return { sigmas, rhos, memberships, knn: neighbors };
 }
 
+/**
+ * UMAP of the rows of X, unsupervised or (with `target`) supervised as umap-learn's
+ * `fit(X, y)`.
+ *
+ * @example
+ *   const {coordinates} = await umap(X, {nNeighbors: 15, seed: 42});
+ *   const control = await umap(X, {target: predictedLabels, targetMetric: "categorical"});
+ */
 export async function umap(X: Matrix, options: UmapOptions = {}): Promise<UmapResult> {
   const p = resolve(X, options);
   X = toKernelRange(X, "X").X; // extreme values: the rescaled copy's layout (src/algo/range.ts)
   const n = X.rows;
   const run: RunOptions = { signal: options.signal, onProgress: options.onProgress };
-  const { graph } = await fuzzySimplicialSet(X, {
+  let { graph } = await fuzzySimplicialSet(X, {
     nNeighbors: p.nNeighbors, localConnectivity: p.localConnectivity, knnMethod: p.knnMethod, seed: p.seed, ...run,
   });
+  if (p.target) graph = await intersectWithTarget(graph, p, run);
   return layoutFuzzyGraph(graph, n, p, run);
+}
+
+export interface TargetIntersectionOptions extends RunOptions {
+  target: Matrix | ArrayLike<number>;
+  targetMetric?: UmapTargetMetric;
+  targetWeight?: number;
+  /** Neighbours in the target ("euclidean"). Defaults to 15 (or n when smaller). */
+  targetNNeighbors?: number;
+  localConnectivity?: number;
+}
+
+/**
+ * Supervised UMAP's graph step on its own: the fuzzy graph of the data (symmetric CSR, rows
+ * sorted by column) intersected with the target's and reset to local connectivity, as
+ * umap-learn's `fit(X, y)` does before the layout. `umap(X, {target})` runs it for you.
+ */
+export async function targetIntersection(graph: SparseGraph, options: TargetIntersectionOptions): Promise<SparseGraph> {
+  checkOptionNames("targetIntersection", options, { target: 0, targetMetric: 0, targetWeight: 0, targetNNeighbors: 0, localConnectivity: 0 });
+  const n = graph.n;
+  const targetMetric = checkKeyword("targetMetric", options.targetMetric ?? defaults.targetMetric, TARGET_METRICS);
+  const p = {
+    target: resolveTarget(options.target, n, targetMetric),
+    targetMetric,
+    targetWeight: checkNumber("targetWeight", options.targetWeight ?? defaults.targetWeight, 0, 1),
+    targetNNeighbors: checkInteger("targetNNeighbors", options.targetNNeighbors ?? Math.min(defaults.nNeighbors, n), 2, Math.min(n, MAX_K + 1)),
+    localConnectivity: checkNumber("localConnectivity", options.localConnectivity ?? defaults.localConnectivity, 0),
+  };
+  return intersectWithTarget(graph, p, { signal: options.signal, onProgress: options.onProgress });
+}
+
+type IntersectionParams = Pick<ReturnType<typeof resolve>, "target" | "targetMetric" | "targetWeight" | "targetNNeighbors" | "localConnectivity">;
+
+/** The data's fuzzy graph intersected with the target's, then `reset_local_connectivity`. */
+async function intersectWithTarget(graph: SparseGraph, p: IntersectionParams, run: RunOptions): Promise<SparseGraph> {
+  const core = await getCore();
+  const K = core.kernels;
+  const n = graph.n;
+  let intersected: SparseGraph;
+  if (p.target!.metric === "categorical") {
+    const farDist = p.targetWeight < 1 ? FAR_DIST_SCALE * (1 / (1 - p.targetWeight)) : FAR_DIST_MAX;
+    const labels = p.target!.labels;
+    intersected = core.scope((s) => {
+      const g = uploadGraph(s, graph);
+      const l = s.upload(labels, "target labels");
+      K.umapCategoricalIntersection(g.rowPtr, g.columns, g.values, n, l.ptr, Math.exp(-UNKNOWN_DIST), Math.exp(-farDist));
+      // eliminate_zeros: exp(−far_dist) underflows to 0 at weight 1.
+      const nnz = K.graphPrune(g.rowPtr, g.columns, g.values, n, SMALLEST_POSITIVE_F32);
+      return readGraph(core, g.rowPtr, g.columns, g.values, n, nnz);
+    });
+  } else {
+    const targetGraph = await targetFuzzySet(p.target!.values, p.targetNNeighbors, p.localConnectivity, run);
+    let leftMin = Infinity;
+    for (const v of graph.values) leftMin = Math.min(leftMin, v);
+    let rightMin = Infinity;
+    for (const v of targetGraph.values) rightMin = Math.min(rightMin, v);
+    leftMin = Math.max(leftMin / 2, INTERSECTION_FLOOR);
+    rightMin = Math.min(Math.max(rightMin / 2, INTERSECTION_FLOOR), INTERSECTION_RIGHT_CEILING);
+    intersected = core.scope((s) => {
+      const a = uploadGraph(s, graph);
+      const b = uploadGraph(s, targetGraph);
+      const capacity = Math.max(1, a.nnz + b.nnz);
+      const rowPtr = s.i32(n + 1, "intersection row offsets");
+      const columns = s.i32(capacity, "intersection columns");
+      const values = s.f32(capacity, "intersection weights");
+      const nnz = K.umapGeneralIntersection(
+        a.rowPtr, a.columns, a.values, b.rowPtr, b.columns, b.values, n, leftMin, rightMin, p.targetWeight,
+        rowPtr.ptr, columns.ptr, values.ptr,
+      );
+      return readGraph(core, rowPtr.ptr, columns.ptr, values.ptr, n, nnz);
+    });
+  }
+  return core.scope((s) => {
+    const a = uploadGraph(s, intersected);
+    const capacity = Math.max(1, 2 * a.nnz);
+    const rowPtr = s.i32(n + 1, "reset row offsets");
+    const columns = s.i32(capacity, "reset columns");
+    const values = s.f32(capacity, "reset weights");
+    const scratch = s.i32(2 * n + 2 + 2 * Math.max(1, a.nnz), "transpose scratch");
+    const nnz = K.umapResetLocalConnectivity(a.rowPtr, a.columns, a.values, n, rowPtr.ptr, columns.ptr, values.ptr, scratch.ptr);
+    return readGraph(core, rowPtr.ptr, columns.ptr, values.ptr, n, nnz);
+  });
+}
+
+/** A CSR graph copied out of wasm memory. */
+function readGraph(core: Core, rowPtr: number, columns: number, values: number, n: number, nnz: number): SparseGraph {
+  return {
+    n,
+    rowPtr: new Int32Array(core.memory.buffer, rowPtr, n + 1).slice(),
+    columns: new Int32Array(core.memory.buffer, columns, nnz).slice(),
+    values: new Float32Array(core.memory.buffer, values, nnz).slice(),
+  };
+}
+
+/**
+ * The target's fuzzy simplicial set as umap-learn's supervised `fit` builds it: memberships of
+ * each point's k − 1 nearest other targets (Euclidean), directed (apply_set_operations=False),
+ * zeros dropped, rows sorted by column.
+ */
+async function targetFuzzySet(T: Matrix, k: number, localConnectivity: number, run: RunOptions): Promise<SparseGraph> {
+  const n = T.rows;
+  const { memberships, knn: neighbors } = await directedMemberships(T, { nNeighbors: k, localConnectivity, knnMethod: "exact", ...run });
+  const kk = neighbors.k;
+  const rowPtr = new Int32Array(n + 1);
+  const columns = new Int32Array(n * kk);
+  const values = new Float32Array(n * kk);
+  const order = new Int32Array(kk);
+  let nnz = 0;
+  for (let i = 0; i < n; i++) {
+    for (let t = 0; t < kk; t++) order[t] = t;
+    order.sort((x, y) => neighbors.indices[i * kk + x] - neighbors.indices[i * kk + y]);
+    for (const t of order) {
+      const v = memberships[i * kk + t];
+      if (v === 0) continue;
+      columns[nnz] = neighbors.indices[i * kk + t];
+      values[nnz++] = v;
+    }
+    rowPtr[i + 1] = nnz;
+  }
+  return { n, rowPtr, columns: columns.slice(0, nnz), values: values.slice(0, nnz) };
 }
 
 /** The part of UMAP after the fuzzy graph: pruning, initialisation and SGD. */
@@ -398,6 +628,7 @@ export async function layoutFuzzyGraph(
       nEpochs: p.nEpochs, learningRate: p.learningRate, negativeSampleRate: p.negativeSampleRate,
       repulsionStrength: p.repulsionStrength, localConnectivity: p.localConnectivity, a: p.a, b: p.b,
       init, knnMethod: p.knnMethod, seed: p.seed,
+      targetMetric: p.target ? p.targetMetric : "none", targetWeight: p.targetWeight, targetNNeighbors: p.targetNNeighbors,
     },
     edges: nnz,
     components,

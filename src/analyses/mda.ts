@@ -1,23 +1,38 @@
 /**
  * The `mda` analysis: Islam et al., "Revealing hidden patterns in deep neural network feature
- * space continuum via manifold learning" (Nat. Commun. 2023), as specified in specs/mda.md.
+ * space continuum via manifold learning" (Nat. Commun. 2023).
  *
  * For each layer (and, when the bundle has checkpoints, before training as well as after) the
- * layer's vectors are laid out in 2-D by MDA beside t-SNE, UMAP, PCA and Isomap; each layout is
- * scored by the paper's geodesic-distance correlation (Pearson and Spearman between shortest
- * paths on the k-NN graphs of the features and of the layout, same k), by trustworthiness
- * (k = 10) and, for classification, by 5-NN accuracy under stratified 5-fold cross-validation.
+ * layer's vectors are laid out in 2-D by MDA beside t-SNE, UMAP, PCA, Isomap and a control,
+ * UMAP supervised by the same predictions MDA groups by (umap-learn's `fit(X, y)`), which shows
+ * how much of MDA's order comes from the supervision rather than from the features. Each layout
+ * is scored by
+ * - the paper's geodesic-distance correlation (Pearson and Spearman between shortest paths on
+ *   the k-NN graphs of the features and of the layout, same k; graphs in pieces joined as
+ *   Isomap, with the share of pairs that needed the join),
+ * - target continuity (Spearman between geodesic distance along the layout and |Δtarget|) and
+ *   the leave-one-out 5-NN R² (regression) or accuracy (classification) of the target from the
+ *   layout (`targetContinuity`, `leaveOneOutKnn` in src/algo/metrics.ts define both exactly),
+ * - trustworthiness (k = 10) and, for classification, 5-NN accuracy under stratified 5-fold
+ *   cross-validation.
  * MDA's groups come from the network's *predictions* at that stage (for the untrained network:
- * the checkpoint's output layer); the colour is the *target's* normalised manifold distance
- * (regression) or the label (classification) — spec pitfall 5.
+ * the checkpoint's output layer): for regression the predicted values; for classification the
+ * predicted labels (argmax), one group per predicted class, as the reference's classification
+ * use (probability rows are available with `classOutputs: "probabilities"`). The colour and the
+ * continuity target are the *targets* (regression) or the labels (classification).
  *
  * @example
  *   const result = await mda(bundle, {layers: ["fc"], maxPoints: 600});
  *   result.panels[0].correlation.mda.pearson;
+ *   result.panels[0].continuity.mda.spearman;
  */
-import { discoverManifold, MANIFOLD_MODES, type ManifoldMode } from "../algo/mda.ts";
-import { embed, type EmbedMethod } from "../algo/embed.ts";
-import { geodesicCorrelation, knnAccuracy, trustworthiness, type GeodesicCorrelation } from "../algo/metrics.ts";
+import { discoverManifold, MANIFOLD_MODES, mda as mdaLayout, type ManifoldMode } from "../algo/mda.ts";
+import { embed } from "../algo/embed.ts";
+import {
+  geodesicCorrelation, knnAccuracy, leaveOneOutKnn, targetContinuity, trustworthiness,
+  type GeodesicCorrelation, type LeaveOneOutKnn, type TargetContinuity,
+} from "../algo/metrics.ts";
+import { umap } from "../algo/umap.ts";
 import { layerMatrix, VECTORIZATIONS, type LayerData, type Vectorization } from "../algo/vectorize.ts";
 import { HiddenAtlasError } from "../core/errors.ts";
 import { takeRows, type Matrix } from "../core/matrix.ts";
@@ -25,21 +40,24 @@ import { checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../co
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
 import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
 import { getCore } from "../core/wasm.ts";
-import { classNamesOf, type AnalysisBundle } from "./columns.ts";
+import { argmaxRows, classNamesOf, type AnalysisBundle } from "./columns.ts";
 import { defineAnalysis, type Resolved, type StepArgs } from "./descriptor.ts";
 import { runAnalysis } from "./runner.ts";
 
-export const MDA_METHODS = ["mda", "tsne", "umap", "pca", "isomap"] as const;
+export const MDA_METHODS = ["mda", "tsne", "umap", "pca", "isomap", "umap-supervised"] as const;
 export type MdaMethod = (typeof MDA_METHODS)[number];
 export const MDA_STAGES = ["trained", "initial"] as const;
 export type MdaStage = (typeof MDA_STAGES)[number];
+/** What a classifier's MDA groups (and the supervised control) use: predicted labels or probability rows. */
+export const MDA_CLASS_OUTPUTS = ["labels", "probabilities"] as const;
+export type MdaClassOutputs = (typeof MDA_CLASS_OUTPUTS)[number];
 
 export interface MdaAnalysisParams {
   /** Layers to lay out. Defaults to every layer of the bundle. */
   layers?: string[];
   /** Training stages: "trained" and, with checkpoints, "initial" (before training). Defaults to both when available. */
   stages?: MdaStage[];
-  /** Methods shown. Defaults to all five. */
+  /** Methods shown. Defaults to all six (MDA, t-SNE, UMAP, PCA, Isomap, supervised UMAP). */
   methods?: MdaMethod[];
   /** How conv maps become vectors. Defaults to "flatten" (the paper flattens, then PCA). */
   vectorize?: Vectorization;
@@ -47,8 +65,20 @@ export interface MdaAnalysisParams {
   maxPoints?: number | "all";
   /** k of the geodesic-correlation graphs (both spaces). Defaults to 10. */
   k?: number;
-  /** MDA: number of groups, "auto" (default: NumPy's 'auto' bins, the reference). */
+  /**
+   * MDA: number of groups, or "auto" (default): NumPy's 'auto' bins of the output manifold (the
+   * reference) for regression; one group per predicted class for classification.
+   */
   groups?: number | "auto";
+  /**
+   * Classification: what MDA groups by and the control is supervised with. "labels" (default):
+   * the predicted class (argmax of the predictions), the reference's classification input;
+   * "probabilities": the prediction rows themselves (groups by distance from a one-hot endpoint,
+   * which mostly separates that endpoint's class from the rest).
+   */
+  classOutputs?: MdaClassOutputs;
+  /** Supervised-UMAP control: weight of the predictions against the features, 0 … 1. Defaults to 0.5 (umap-learn `target_weight`). */
+  targetWeight?: number;
   /** MDA: projection dimension R. Defaults to 16. */
   components?: number;
   /** MDA: BSDR sweeps. Defaults to 200. */
@@ -72,6 +102,8 @@ export const mdaAnalysisDefaults = {
   maxPoints: "all" as number | "all",
   k: 10,
   groups: "auto" as number | "auto",
+  classOutputs: "labels" as MdaClassOutputs,
+  targetWeight: 0.5,
   components: 16,
   iterations: 200,
   mode: "euclidean" as ManifoldMode,
@@ -89,12 +121,19 @@ export interface MdaPanel {
   dimension: number;
   /** 2-D layout of each method, rows = `samples`. */
   embeddings: Partial<Record<MdaMethod, Matrix>>;
+  /** Geodesic-distance correlation with the features; `affectedFraction` = pairs joined across graph pieces. */
   correlation: Partial<Record<MdaMethod, GeodesicCorrelation>>;
   trustworthiness: Partial<Record<MdaMethod, number>>;
   /** 5-NN accuracy of each layout (classification only). */
   accuracy: Partial<Record<MdaMethod, number>>;
+  /** Target continuity of each layout: Spearman(layout geodesic distance, |Δtarget|) (`targetContinuity`). */
+  continuity: Partial<Record<MdaMethod, TargetContinuity>>;
+  /** Leave-one-out 5-NN R² (regression) or accuracy (classification) of the target from each layout. */
+  targetKnn: Partial<Record<MdaMethod, LeaveOneOutKnn>>;
   /** MDA's groups (1 … bins + 1) from the stage's predictions. */
   groups: Int32Array | null;
+  /** What MDA's groups and the control's supervision were made from at this stage. */
+  supervision: string;
   warnings: string[];
 }
 
@@ -141,6 +180,9 @@ export function resolveMdaParams(bundle: AnalysisBundle, params: MdaAnalysisPara
   if (maxPoints !== "all") checkInteger("maxPoints", maxPoints, 20);
   const groups = params.groups ?? "auto";
   if (groups !== "auto") checkInteger("groups", groups, 1);
+  if (bundle.task === "classification" && !bundle.labels) {
+    throw new HiddenAtlasError("E_PARAM", `mda colours a classification bundle by its labels; bundle ${bundle.name} has none`);
+  }
   return {
     layers,
     stages: stages as MdaStage[],
@@ -149,6 +191,8 @@ export function resolveMdaParams(bundle: AnalysisBundle, params: MdaAnalysisPara
     maxPoints,
     k: checkInteger("k", params.k ?? mdaAnalysisDefaults.k, 1, 256),
     groups,
+    classOutputs: checkKeyword("classOutputs", params.classOutputs ?? mdaAnalysisDefaults.classOutputs, MDA_CLASS_OUTPUTS),
+    targetWeight: checkNumber("targetWeight", params.targetWeight ?? mdaAnalysisDefaults.targetWeight, 0, 1),
     components: checkInteger("components", params.components ?? mdaAnalysisDefaults.components, 1),
     iterations: checkInteger("iterations", params.iterations ?? mdaAnalysisDefaults.iterations, 0),
     mode: checkKeyword("mode", params.mode ?? mdaAnalysisDefaults.mode, MANIFOLD_MODES),
@@ -221,6 +265,47 @@ async function stageOutputs(bundle: AnalysisBundle, stage: MdaStage, samples: In
   return takeRows(predictions, samples);
 }
 
+/**
+ * Predicted class of every row: the argmax (ties to the lower class). A single column holds
+ * class indices when every value is an integer, else the probability of class 1 (≥ 0.5 → 1).
+ */
+export function predictedLabels(outputs: Matrix): Int32Array {
+  const { rows, cols, data } = outputs;
+  const labels = new Int32Array(rows);
+  if (cols === 1) {
+    const integral = data.every((v) => Number.isInteger(v) && v >= 0);
+    for (let i = 0; i < rows; i++) labels[i] = integral ? data[i] : data[i] >= 0.5 ? 1 : 0;
+    return labels;
+  }
+  labels.set(argmaxRows(outputs));
+  return labels;
+}
+
+/** What MDA groups by and the control is supervised with, at one stage. */
+interface Supervision {
+  /** MDA's outputs: predictions (regression), N × 1 predicted labels or probability rows (classification). */
+  outputs: Matrix;
+  /** The control's target and how umap reads it. */
+  target: Matrix | Int32Array;
+  targetMetric: "categorical" | "euclidean";
+  /** MDA's group rule. */
+  groups: number | "auto" | "distinct";
+  description: string;
+}
+
+async function stageSupervision(bundle: AnalysisBundle, stage: MdaStage, p: ResolvedMdaParams, samples: Int32Array, notes: string[]): Promise<Supervision> {
+  const outputs = await stageOutputs(bundle, stage, samples, notes);
+  if (bundle.task === "regression" || p.classOutputs === "probabilities") {
+    return {
+      outputs, target: outputs, targetMetric: "euclidean", groups: p.groups,
+      description: bundle.task === "regression" ? "predicted values" : "predicted class probabilities",
+    };
+  }
+  const labels = predictedLabels(outputs);
+  const column: Matrix = { rows: labels.length, cols: 1, data: Float32Array.from(labels) };
+  return { outputs: column, target: labels, targetMetric: "categorical", groups: p.groups === "auto" ? "distinct" : p.groups, description: "predicted labels" };
+}
+
 /** One layer at one stage: every method's layout and scores. */
 export async function mdaPanel(
   bundle: AnalysisBundle,
@@ -235,25 +320,33 @@ export async function mdaPanel(
   const X = takeRows(full, samples);
   const n = X.rows;
   const warnings: string[] = [];
-  const panel: MdaPanel = { layer, stage, dimension: X.cols, embeddings: {}, correlation: {}, trustworthiness: {}, accuracy: {}, groups: null, warnings };
-  const labels = bundle.task === "classification" && bundle.labels ? Int32Array.from(samples, (i) => bundle.labels![i]) : null;
+  const supervision = p.methods.some((m) => m === "mda" || m === "umap-supervised") ? await stageSupervision(bundle, stage, p, samples, notes) : null;
+  const panel: MdaPanel = {
+    layer, stage, dimension: X.cols, embeddings: {}, correlation: {}, trustworthiness: {}, accuracy: {}, continuity: {}, targetKnn: {},
+    groups: null, supervision: supervision?.description ?? "", warnings,
+  };
+  const classification = bundle.task === "classification";
+  const labels = classification ? Int32Array.from(samples, (i) => bundle.labels![i]) : null;
+  const target: Matrix | Int32Array = labels ?? takeRows(bundle.targets!, samples);
+  const targetMetric = classification ? "categorical" : "euclidean";
   const progress = new ProgressTracker(run, `${layer} (${stage})`, p.methods.length);
   for (const [t, method] of p.methods.entries()) {
-    let result;
+    let result: { coordinates: Matrix; warnings: string[] };
     const common = { seed: p.seed };
-    const m: EmbedMethod = method;
-    if (m === "mda") {
-      const outputs = await stageOutputs(bundle, stage, samples, notes);
-      result = await embed(X, "mda", {
-        outputs, groups: p.groups, components: p.components, iterations: p.iterations, mode: p.mode,
-        nNeighbors: Math.min(p.nNeighbors, n - 1), ...common,
-      }, run);
-      panel.groups = (await discoverManifold(outputs, { mode: p.mode })).groups;
-    } else if (m === "tsne") {
+    const nNeighbors = Math.min(p.nNeighbors, n - 1);
+    if (method === "mda") {
+      const r = await mdaLayout(X, supervision!.outputs, {
+        groups: supervision!.groups, components: p.components, iterations: p.iterations, mode: p.mode, nNeighbors, ...common, ...run,
+      });
+      panel.groups = r.manifold.groups;
+      result = r;
+    } else if (method === "umap-supervised") {
+      result = await umap(X, { nNeighbors, target: supervision!.target, targetMetric: supervision!.targetMetric, targetWeight: p.targetWeight, ...common, ...run });
+    } else if (method === "tsne") {
       result = await embed(X, "tsne", { perplexity: Math.min(p.perplexity, (n - 1) / 3), ...common }, run);
-    } else if (m === "umap") {
-      result = await embed(X, "umap", { nNeighbors: Math.min(p.nNeighbors, n - 1), ...common }, run);
-    } else if (m === "pca") {
+    } else if (method === "umap") {
+      result = await embed(X, "umap", { nNeighbors, ...common }, run);
+    } else if (method === "pca") {
       result = await embed(X, "pca", { nComponents: Math.min(2, X.cols) }, run);
       // A one-unit layer (e.g. a regression output) has one component: draw it on a line.
       if (result.coordinates.cols === 1) result = { ...result, coordinates: padToTwoColumns(result.coordinates) };
@@ -263,7 +356,10 @@ export async function mdaPanel(
     warnings.push(...result.warnings.map((w) => `${method}: ${w}`));
     const Y = result.coordinates;
     panel.embeddings[method] = Y;
-    panel.correlation[method] = await geodesicCorrelation(X, Y, { k: Math.min(p.k, n - 1), signal: run.signal });
+    const k = Math.min(p.k, n - 1);
+    panel.correlation[method] = await geodesicCorrelation(X, Y, { k, signal: run.signal });
+    panel.continuity[method] = await targetContinuity(Y, target, { k, targetMetric, signal: run.signal });
+    panel.targetKnn[method] = await leaveOneOutKnn(Y, target, { nNeighbors: Math.min(5, n - 1), targetMetric, signal: run.signal });
     panel.trustworthiness[method] = await trustworthiness(X, Y, { nNeighbors: Math.min(10, Math.floor((n - 1) / 2)), signal: run.signal });
     if (labels) panel.accuracy[method] = (await knnAccuracy(Y, labels, { seed: p.seed, signal: run.signal })).accuracy;
     await progress.step(t + 1);
@@ -310,6 +406,12 @@ const params = {
   },
   k: { type: "integer", min: 1, max: 256, default: mdaAnalysisDefaults.k, label: "k of the geodesic graphs", doc: "Neighbours of the k-NN graphs (features and layout) whose shortest paths the geodesic correlation compares.", control: { min: 3, max: 30 } },
   groups: { type: "integer", min: 1, auto: true, default: "auto", label: "MDA groups", doc: "Groups of the output manifold; \"auto\" uses NumPy's 'auto' histogram bins, as the reference.", control: { input: "select", options: [4, 8, 12, 16, 24, 32] } },
+  classOutputs: {
+    type: "keyword", choices: MDA_CLASS_OUTPUTS, default: "labels", label: "Classifier outputs as",
+    labels: { labels: "predicted labels (reference)", probabilities: "probability rows" },
+    doc: "What a classifier's MDA groups and the supervised control use: the predicted class (argmax, the reference's input) or the probability rows.",
+  },
+  targetWeight: { type: "number", min: 0, max: 1, default: 0.5, label: "Supervision weight", doc: "Weight of the predictions against the features in the supervised-UMAP control (umap-learn's target_weight).", control: { step: 0.05 } },
   components: { type: "integer", min: 1, max: 256, default: mdaAnalysisDefaults.components, label: "MDA projection R", unit: "dimensions", doc: "Dimensions of the Bayesian supervised projection laid out by UMAP.", control: { min: 2, max: 32 } },
   iterations: { type: "integer", min: 0, default: mdaAnalysisDefaults.iterations, label: "BSDR sweeps", doc: "Variational sweeps of the Bayesian supervised dimensionality reduction.", control: { min: 10, max: 200, step: 10 } },
   mode: { type: "keyword", choices: MANIFOLD_MODES, default: mdaAnalysisDefaults.mode, label: "Output-manifold distance", doc: "Distance on the network's outputs that orders the groups: Euclidean (released code) or geodesic." },
@@ -333,6 +435,8 @@ function panelParams(p: ResolvedMdaDescriptorParams, bundle: AnalysisBundle): Re
     maxPoints: p.maxPoints,
     k: p.k,
     groups: p.groups,
+    classOutputs: p.classOutputs,
+    targetWeight: p.targetWeight,
     components: p.components,
     iterations: p.iterations,
     mode: p.mode,
@@ -383,7 +487,7 @@ export const mdaDescriptor = defineAnalysis<typeof params, MdaAnalysisResult>({
     },
     panel: {
       label: "laying out the layer",
-      uses: ["methods", "vectorize", "k", "groups", "components", "iterations", "mode", "perplexity", "nNeighbors", "isomapNeighbors", "seed"],
+      uses: ["methods", "vectorize", "k", "groups", "classOutputs", "targetWeight", "components", "iterations", "mode", "perplexity", "nNeighbors", "isomapNeighbors", "seed"],
       needs: () => [["samples", {}]],
       weight: (_a, p) => p.methods.length,
       stages: 5,

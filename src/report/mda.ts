@@ -1,6 +1,7 @@
 /**
  * The mda notebook's report, tables and findings (shared by the notebook and the CLI).
  */
+import type { GeodesicCorrelation } from "../algo/metrics.ts";
 import type { MdaAnalysisResult, MdaMethod, MdaPanel } from "../analyses/mda.ts";
 import type { AnalysisBundle, SampleColumn } from "../analyses/columns.ts";
 import { formatNumber } from "../analyses/columns.ts";
@@ -9,15 +10,30 @@ import { VERSION } from "../version.ts";
 import type { ReportContext } from "./report.ts";
 import type { ReportSpec, ReportTable } from "./report.ts";
 
-/** What the paper claims, and what we reproduce (specs/mda.md). */
+/** What the paper claims, and what we reproduce. */
 export const MDA_CLAIMS =
   "Islam et al. (Nat. Commun. 14:8506, 2023) claim that the features of a trained regression network form a continuum ordered by the target, " +
   "which MDA (output-manifold groups → Bayesian supervised projection → UMAP) shows as one smooth arc coloured 0 → 1 at every layer, while t-SNE " +
   "and UMAP of the same features break it into blobs or short strands; before training the MDA picture is mixed. They score layouts by the Pearson " +
   "correlation of geodesic distances (kNN graphs) between the features and the 2-D layout. MDA here follows the released code (Euclidean output " +
-  "manifold, NumPy 'auto' bins, Gönen's BSDR with R = 16 written from its equations); its 2-D step is seeded UMAP SGD instead of the unseeded Keras loop.";
+  "manifold, NumPy 'auto' bins, Gönen's BSDR with R = 16 written from its equations); its 2-D step is seeded UMAP SGD instead of the unseeded Keras loop. " +
+  "A classifier's groups are its predicted classes, as in the reference's classification use. MDA is supervised by the network's predictions, so " +
+  "beside it stands a control, UMAP supervised by the same predictions, and every layout is also scored by how continuously it orders the target.";
 
-export const METHOD_LABELS: Record<MdaMethod, string> = { mda: "MDA", tsne: "t-SNE", umap: "UMAP", pca: "PCA", isomap: "Isomap" };
+export const METHOD_LABELS: Record<MdaMethod, string> = { mda: "MDA", tsne: "t-SNE", umap: "UMAP", pca: "PCA", isomap: "Isomap", "umap-supervised": "supervised UMAP" };
+
+/** Continuity lead of the best unsupervised layout over MDA's that the findings call out. */
+const UNSUPERVISED_MARGIN = 0.2;
+
+const stageLabel = (p: MdaPanel) => (p.stage === "trained" ? "after training" : "before training");
+const percent = (v: number) => `${(100 * v).toFixed(v > 0 && v < 0.01 ? 1 : 0)}%`;
+
+/** "r (ρ)" of a geodesic score, with the share of pairs joined across graph pieces when any were. */
+function geodesicCell(c: GeodesicCorrelation | undefined): string {
+  if (!c) return "—";
+  const joined = c.affectedFraction > 0 ? ` · ${percent(c.affectedFraction)} joined` : "";
+  return `${formatNumber(c.pearson)} (${formatNumber(c.spearman)})${joined}`;
+}
 
 /** Geodesic-correlation table: one row per layer × stage, Pearson (Spearman) per method. */
 export function correlationTable(result: MdaAnalysisResult): ReportTable {
@@ -27,16 +43,46 @@ export function correlationTable(result: MdaAnalysisResult): ReportTable {
     columns: ["layer", "stage", "dim", ...methods.map((m) => `${METHOD_LABELS[m]} r (ρ)`), ...(classification ? methods.map((m) => `${METHOD_LABELS[m]} 5-NN acc`) : []), ...methods.map((m) => `${METHOD_LABELS[m]} trust.`)],
     rows: result.panels.map((p) => [
       p.layer,
-      p.stage === "trained" ? "after training" : "before training",
+      stageLabel(p),
       p.dimension,
-      ...methods.map((m) => (p.correlation[m] ? `${formatNumber(p.correlation[m]!.pearson)} (${formatNumber(p.correlation[m]!.spearman)})` : "—")),
+      ...methods.map((m) => geodesicCell(p.correlation[m])),
       ...(classification ? methods.map((m) => (p.accuracy[m] === undefined ? "—" : formatNumber(p.accuracy[m]!))) : []),
       ...methods.map((m) => (p.trustworthiness[m] === undefined ? "—" : formatNumber(p.trustworthiness[m]!))),
     ]),
   };
 }
 
-/** One paragraph: which method keeps the geodesics best, and MDA before vs after training. */
+/**
+ * Target-continuity table: one row per layer × stage × method — continuity ρ, the
+ * leave-one-out 5-NN R² (or accuracy) of the target, the geodesic Pearson r with the share of
+ * pairs joined across graph pieces, trustworthiness, and (classification) 5-NN accuracy.
+ */
+export function continuityTable(result: MdaAnalysisResult): ReportTable {
+  const classification = result.task === "classification";
+  const columns = ["layer", "stage", "method", "continuity ρ", classification ? "LOO 5-NN acc" : "LOO 5-NN R²", "geodesic r", "pairs joined", "trust."];
+  if (classification) columns.push("5-NN acc (5-fold)");
+  const rows: ReportTable["rows"] = [];
+  for (const p of result.panels) {
+    for (const m of result.params.methods) {
+      const c = p.continuity[m];
+      const g = p.correlation[m];
+      if (!c || !g) continue;
+      const row: ReportTable["rows"][number] = [
+        p.layer, stageLabel(p), METHOD_LABELS[m],
+        classification ? `${formatNumber(c.spearman)} (of ≤ ${formatNumber(c.ceiling)})` : formatNumber(c.spearman),
+        p.targetKnn[m] ? formatNumber(p.targetKnn[m]!.score) : "—",
+        formatNumber(g.pearson),
+        percent(g.affectedFraction),
+        p.trustworthiness[m] === undefined ? "—" : formatNumber(p.trustworthiness[m]!),
+      ];
+      if (classification) row.push(p.accuracy[m] === undefined ? "—" : formatNumber(p.accuracy[m]!));
+      rows.push(row);
+    }
+  }
+  return { columns, rows };
+}
+
+/** One paragraph: which method keeps the geodesics best, MDA before vs after training, and the control. */
 export function mdaFindings(result: MdaAnalysisResult): string {
   const trained = result.panels.filter((p) => p.stage === "trained");
   if (!trained.length) return "";
@@ -50,6 +96,27 @@ export function mdaFindings(result: MdaAnalysisResult): string {
   const initial = result.panels.filter((p) => p.stage === "initial" && p.correlation.mda);
   if (initial.length) {
     text += ` Before training MDA's r is ${initial.map((p) => `${formatNumber(p.correlation.mda!.pearson)} (${p.layer})`).join(", ")}: the untrained network's predictions are nearly constant, so its groups carry no information and the MDA layout has no continuum, as the paper describes.`;
+  }
+  const withContinuity = result.panels.filter((p) => p.continuity.mda);
+  if (withContinuity.length) {
+    const describe = (p: MdaPanel) => {
+      const control = p.continuity["umap-supervised"];
+      const unsupervised = (["tsne", "umap", "pca", "isomap"] as const).filter((m) => p.continuity[m]);
+      let top: MdaMethod | undefined;
+      for (const m of unsupervised) if (!top || p.continuity[m]!.spearman > p.continuity[top]!.spearman) top = m;
+      return `${p.layer} ${stageLabel(p)}: MDA ${formatNumber(p.continuity.mda!.spearman)}` +
+        (control ? `, supervised UMAP ${formatNumber(control.spearman)}` : "") +
+        (top ? `, best unsupervised ${METHOD_LABELS[top]} ${formatNumber(p.continuity[top]!.spearman)}` : "");
+    };
+    text += ` Target continuity ρ — ${withContinuity.map(describe).join("; ")}. MDA is supervised by the predictions: where the supervised UMAP control orders the target as well, the order comes from the supervision, not from the features.`;
+    // Before training: do the features already hold the order that MDA's layout lacks?
+    const ordered = result.panels.filter((p) => p.stage === "initial" && p.continuity.mda).flatMap((p) => {
+      const best = Math.max(...(["tsne", "umap", "pca", "isomap"] as const).map((m) => p.continuity[m]?.spearman ?? -1));
+      return best - p.continuity.mda!.spearman >= UNSUPERVISED_MARGIN ? [`${p.layer} (${formatNumber(best)} against MDA's ${formatNumber(p.continuity.mda!.spearman)})`] : [];
+    });
+    if (ordered.length) {
+      text += ` Before training an unsupervised layout already orders the target better than MDA at ${ordered.join(", ")}: there MDA's before/after contrast shows the untrained network's predictions, not the features.`;
+    }
   }
   return text;
 }
@@ -68,8 +135,24 @@ export function mdaReport(bundle: AnalysisBundle, result: MdaAnalysisResult, vie
   const document = context.document ?? globalThis.document;
   const p = result.params;
   const color = colourColumn(result);
+  const classification = result.task === "classification";
   const sections: ReportSpec["sections"] = [
-    { title: "Geodesic-distance correlation per method and layer", text: `${mdaFindings(result)}\n\nr: Pearson, ρ: Spearman, over all pairs of the ${result.samples.length} samples connected in both ${p.k}-NN graphs; trust.: trustworthiness (k = 10).`, table: correlationTable(result) },
+    {
+      title: "Geodesic-distance correlation per method and layer",
+      text: `${mdaFindings(result)}\n\nr: Pearson, ρ: Spearman, over all pairs of the ${result.samples.length} samples, geodesics on the ${p.k}-NN graphs of the features and of the layout; a graph in pieces is joined by the closest pair of every two pieces (as Isomap), and "joined" gives the share of pairs whose geodesic crosses such a join; trust.: trustworthiness (k = 10).`,
+      table: correlationTable(result),
+    },
+    {
+      title: "Target continuity per method, layer and stage",
+      text:
+        `continuity ρ: Spearman correlation, over all pairs, between the geodesic distance along the layout (its ${p.k}-NN graph, joined as above) and ` +
+        (classification
+          ? "label disagreement (0 same class, 1 different), whose best possible value is the ceiling shown; "
+          : "|Δtarget| (1 = the layout orders the targets as one continuum, 0 = no order); ") +
+        `LOO 5-NN: every sample predicted from its 5 nearest other samples in the layout (${classification ? "majority vote, accuracy" : "mean, R²"}). ` +
+        `Supervised UMAP is the control: UMAP of the same features supervised by the predictions MDA groups by (${classification ? "predicted labels, categorical" : "predicted values, continuous"}; target weight ${p.targetWeight}).`,
+      table: continuityTable(result),
+    },
   ];
   for (const panel of result.panels.filter((q) => q.layer === view.layer)) {
     for (const m of p.methods) {
@@ -88,7 +171,7 @@ export function mdaReport(bundle: AnalysisBundle, result: MdaAnalysisResult, vie
     dataset: { name: bundle.name, sha256: context.sha256, samples: bundle.samples, task: bundle.task },
     parameters: {
       layer: view.layer, points: result.samples.length, vectorize: p.vectorize, k: p.k, groups: String(p.groups), components: p.components, iterations: p.iterations,
-      mode: p.mode, perplexity: p.perplexity, nNeighbors: p.nNeighbors, isomapNeighbors: p.isomapNeighbors, stages: p.stages.join(", "), methods: p.methods.join(", "),
+      mode: p.mode, classOutputs: p.classOutputs, targetWeight: p.targetWeight, perplexity: p.perplexity, nNeighbors: p.nNeighbors, isomapNeighbors: p.isomapNeighbors, stages: p.stages.join(", "), methods: p.methods.join(", "),
     },
     seed: p.seed,
     version: VERSION,

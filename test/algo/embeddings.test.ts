@@ -7,8 +7,9 @@ import { classicalMds, mds, smacof } from "../../src/algo/mds.ts";
 import { knnRecall, nnDescent } from "../../src/algo/nndescent.ts";
 import { pca } from "../../src/algo/pca.ts";
 import { tsne, tsneKlGradient } from "../../src/algo/tsne.ts";
-import { findAbParams, umap } from "../../src/algo/umap.ts";
-import { trustworthiness } from "../../src/algo/metrics.ts";
+import { findAbParams, targetIntersection, umap } from "../../src/algo/umap.ts";
+import { knnAccuracy, leaveOneOutKnn, trustworthiness } from "../../src/algo/metrics.ts";
+import type { SparseGraph } from "../../src/algo/graph.ts";
 import type { Matrix } from "../../src/core/matrix.ts";
 import { readNpy } from "../../src/io/npy.ts";
 import { randomMatrix } from "../helpers.ts";
@@ -136,6 +137,84 @@ describe("umap", () => {
     const bad = randomMatrix(30, 4);
     bad.data[7] = NaN;
     await expect(umap(bad)).rejects.toMatchObject({ code: "E_NON_FINITE" });
+  });
+});
+
+describe("supervised umap", () => {
+  /** The symmetric 3-node graph 0–1: 0.8, 1–2: 0.4, 0–2: 0.2 in CSR. */
+  const triangle = (): SparseGraph => ({
+    n: 3,
+    rowPtr: Int32Array.from([0, 2, 4, 6]),
+    columns: Int32Array.from([1, 2, 0, 2, 0, 1]),
+    values: Float32Array.from([0.8, 0.2, 0.8, 0.4, 0.2, 0.4]),
+  });
+  const entries = (g: SparseGraph) => {
+    const out: Record<string, number> = {};
+    for (let i = 0; i < g.n; i++) for (let e = g.rowPtr[i]; e < g.rowPtr[i + 1]; e++) out[`${i}-${g.columns[e]}`] = g.values[e];
+    return out;
+  };
+
+  it("intersects with labels as umap-learn (far_dist 2.5/(1 − w), rows scaled to max 1, fuzzy union)", async () => {
+    // Labels 0 0 1, w = 0.5: edges 1–2 and 0–2 × e^−5; rows scaled by 0.8, 0.8, 0.4e^−5; then
+    // a + b − ab: (0, 1) = 1, (1, 2) = 0.5e^−5 + 1 − 0.5e^−5 = 1, (0, 2) = 0.5 + 0.125e^−5.
+    const e5 = Math.exp(-5);
+    const g = entries(await targetIntersection(triangle(), { target: [0, 0, 1] }));
+    expect(Object.keys(g).sort()).toEqual(["0-1", "0-2", "1-0", "1-2", "2-0", "2-1"]);
+    expect(g["0-1"]).toBeCloseTo(1, 6);
+    expect(g["1-2"]).toBeCloseTo(1, 6);
+    expect(g["0-2"]).toBeCloseTo(0.5 + 0.125 * e5, 6);
+    expect(g["2-0"]).toBe(g["0-2"]);
+    // Weight 1 cuts every edge between labels: vertex 2 is left alone.
+    expect(entries(await targetIntersection(triangle(), { target: [0, 0, 1], targetWeight: 1 }))).toEqual({ "0-1": 1, "1-0": 1 });
+  });
+
+  it("intersects with a continuous target's directed fuzzy set as umap-learn's general_sset_intersection", async () => {
+    // Targets 0, 1, 10 with 2 neighbours (the point and its nearest other): 0 → 1, 1 → 0, 2 → 1,
+    // all with membership 1. Floors: left 0.2/2, right min(1/2, 1e-4). w = 0.5: a·b, so
+    // (0,1) = (1,0) = 0.8, (2,1) = 0.4, (0,2) = (2,0) = 0.2e-4, (1,2) = 0.4e-4; rows scaled to
+    // max 1; fuzzy union: (0,1) = 1, (1,2) = 1, (0,2) = 2.5e-5 + 5e-5 − 1.25e-9.
+    const g = entries(await targetIntersection(triangle(), { target: [0, 1, 10], targetMetric: "euclidean", targetNNeighbors: 2 }));
+    expect(g["0-1"]).toBeCloseTo(1, 6);
+    expect(g["1-2"]).toBeCloseTo(1, 6);
+    expect(g["0-2"] / (7.5e-5 - 1.25e-9)).toBeCloseTo(1, 5);
+    expect(g["2-0"]).toBe(g["0-2"]);
+  });
+
+  it("separates classes perfectly at targetWeight 1 where unsupervised UMAP mixes them; deterministic by seed", { timeout: 60_000 }, async () => {
+    const X = randomMatrix(300, 8, 3);
+    const labels = Array.from({ length: 300 }, (_, i) => i % 3); // unrelated to X
+    const plain = await umap(X, { nEpochs: 200 });
+    expect((await knnAccuracy(plain.coordinates, labels)).accuracy).toBeLessThan(0.5);
+    const a = await umap(X, { nEpochs: 200, target: labels, targetWeight: 1, seed: 5 });
+    expect(a.params).toMatchObject({ targetMetric: "categorical", targetWeight: 1 });
+    expect(a.components).toBe(3);
+    expect((await knnAccuracy(a.coordinates, labels)).accuracy).toBe(1);
+    const b = await umap(X, { nEpochs: 200, target: labels, targetWeight: 1, seed: 5 });
+    const c = await umap(X, { nEpochs: 200, target: labels, targetWeight: 1, seed: 6 });
+    expect(Array.from(a.coordinates.data)).toEqual(Array.from(b.coordinates.data));
+    expect(Array.from(a.coordinates.data)).not.toEqual(Array.from(c.coordinates.data));
+  });
+
+  it("orders a continuous target the unsupervised layout scatters", { timeout: 60_000 }, async () => {
+    const X = randomMatrix(300, 8, 3);
+    const t = Float32Array.from({ length: 300 }, (_, i) => X.data[i * 8]);
+    const plain = await umap(X, { nEpochs: 200 });
+    const supervised = await umap(X, { nEpochs: 200, target: t, targetMetric: "euclidean" });
+    expect(supervised.params).toMatchObject({ targetMetric: "euclidean", targetWeight: 0.5, targetNNeighbors: 15 });
+    expect((await leaveOneOutKnn(plain.coordinates, t)).score).toBeLessThan(0.8);
+    expect((await leaveOneOutKnn(supervised.coordinates, t)).score).toBeGreaterThan(0.95);
+  });
+
+  it("rejects bad targets and options", async () => {
+    const X = randomMatrix(30, 4);
+    const labels = Array.from({ length: 30 }, (_, i) => i % 2);
+    await expect(umap(X, { target: labels.slice(1) })).rejects.toThrow(/target has 29 rows but X has 30/);
+    await expect(umap(X, { target: labels.map((l) => l + 0.5) })).rejects.toThrow(/invalid target\[0\]: 0.5/);
+    await expect(umap(X, { target: labels.map((l) => l - 2) })).rejects.toThrow(/invalid target\[0\]: -2/);
+    await expect(umap(X, { target: labels, targetWeight: 1.5 })).rejects.toThrow(/invalid targetWeight: 1.5/);
+    await expect(umap(X, { target: labels, targetMetric: "cosine" as never })).rejects.toThrow(/invalid targetMetric: "cosine"/);
+    await expect(umap(X, { target: labels, targetNNeighbors: 1 })).rejects.toThrow(/invalid targetNNeighbors: 1/);
+    await expect(umap(X, { target: randomMatrix(30, 2), targetMetric: "categorical" })).rejects.toThrow(/one label per sample; got 2 columns/);
   });
 });
 
