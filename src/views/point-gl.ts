@@ -42,7 +42,7 @@ void main() {
 
 // ring > 0 draws an annulus of that relative inner radius in ringColor instead of a filled disc.
 const FRAGMENT_SHADER = `#version 300 es
-precision mediump float;
+precision highp float;
 in vec4 fill;
 uniform float pointSize;
 uniform float opacity;
@@ -89,7 +89,8 @@ export class PointRenderer {
     if (!gl) return null;
     try {
       return new PointRenderer(canvas, gl);
-    } catch {
+    } catch (error) {
+      console.warn(`scatter: WebGL2 set-up failed, drawing without it (${String(error)})`);
       return null;
     }
   }
@@ -133,7 +134,7 @@ export class PointRenderer {
     if (old) gl.deleteBuffer(old.buffer);
     const buffer = gl.createBuffer()!;
     gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, buffer);
-    gl.bufferData(gl.ELEMENT_ARRAY_BUFFER, Uint32Array.from(positions), gl.STATIC_DRAW);
+    gl.bufferData(gl.ELEMENT_ARRAY_BUFFER, new Uint32Array(positions as ArrayLike<number>), gl.STATIC_DRAW);
     gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, null);
     this.rings.set(layer, { buffer, count: positions.length, style });
   }

@@ -59,6 +59,8 @@ export interface PointScatterOptions extends ScatterOptions {
 export type PointScatterElement = ScatterElement & {
   /** Samples inside the last lasso, ascending (empty when none). */
   selection: Int32Array;
+  /** The last lasso's polygon in data coordinates (x0, y0, x1, y1, …), or null. */
+  lasso: Float64Array | null;
   /** How the points are drawn: "webgl", "raster" (2-D canvas), "svg" or "png" (static). */
   readonly renderer: "webgl" | "raster" | "svg" | "png";
   /** Select the samples inside a polygon given in data coordinates (x0, y0, x1, y1, …), as a lasso does. */
@@ -104,6 +106,10 @@ const FONT_SIZE = "12px";
 const PANEL_ROWS = 10;
 /** Points without a colour value (NaN) are drawn in this grey. */
 const MISSING_COLOR = "#999999";
+/** Points of a scatter without a colour column (Plot's first categorical colour). */
+const NO_COLOUR = "#4269d0";
+/** Steps of a continuous colour ramp: 8-bit colour channels show no finer difference. */
+const RAMP_STEPS = 256;
 /** Lasso vertices closer than this (CSS px) to the previous one are dropped. */
 const LASSO_MIN_STEP_PX = 3;
 /** Resolution of static PNGs and the raster fallback relative to CSS pixels. */
@@ -132,11 +138,13 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
   }
   const samples = drawnSamples(data.index, total);
   const n = samples.length;
-  const grid = PointGrid.build(
-    Float64Array.from(samples, (i) => data.x[i]),
-    Float64Array.from(samples, (i) => data.y[i]),
-    samples,
-  );
+  const drawnX = new Float64Array(n);
+  const drawnY = new Float64Array(n);
+  for (let p = 0; p < n; p++) {
+    drawnX[p] = data.x[samples[p]];
+    drawnY[p] = data.y[samples[p]];
+  }
+  const grid = PointGrid.build(drawnX, drawnY, samples);
   // Draw position of each sample (its first, if index repeats one), built on first use.
   let positionOf: Int32Array | null = null;
   const positionOfSample = (i: number): number => {
@@ -201,6 +209,7 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
   let selected: number | null = options.selected ?? null;
   wrapper.value = selected;
   wrapper.selection = new Int32Array(0);
+  wrapper.lasso = null;
 
   const axes = (transform: PixelTransform, dots: boolean): SVGSVGElement => {
     const domainX: [number, number] = [(frame.left - transform.offsetX) / transform.scaleX, (frame.left + frame.width - transform.offsetX) / transform.scaleX];
@@ -298,6 +307,7 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
       redraw();
     };
     wrapper.selectPolygon = (polygon) => {
+      wrapper.lasso = Float64Array.from(polygon);
       wrapper.selection = samplesAt(grid.insidePolygon(polygon), samples);
       return wrapper.selection;
     };
@@ -328,6 +338,13 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
   area.appendChild(canvas);
   const wanted = options.renderer ?? defaults.renderer;
   let gl: PointRenderer | null = wanted === "raster" ? null : PointRenderer.create(canvas);
+  if (!gl && wanted !== "raster") {
+    // A canvas that tried WebGL cannot give a 2-D context: start the raster fallback on a fresh one.
+    const fresh = document.createElement("canvas");
+    placeCanvas(fresh);
+    area.replaceChild(fresh, canvas);
+    canvas = fresh;
+  }
   if (!gl && wanted === "webgl") throw new HiddenAtlasError("E_PARAM", "scatter: renderer \"webgl\" was asked for but this browser has no WebGL2 (expected \"auto\" or \"raster\")");
   const lassoStyle: RingStyle = { ...LASSO_RING, radius: r + 1.5 };
   const highlightStyle: RingStyle = { ...HIGHLIGHT_RING, radius: r + 3 };
@@ -627,10 +644,12 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
     }, { capture: true });
     hit.addEventListener("pointermove", (event) => {
       if (!lassoing) return;
-      const q = localPoint(event);
-      const last = path.length - 2;
-      if (Math.hypot(q.x - path[last], q.y - path[last + 1]) < LASSO_MIN_STEP_PX) return;
-      path.push(q.x, q.y);
+      // Browsers deliver one pointermove per frame; the coalesced events keep the whole stroke.
+      for (const e of event.getCoalescedEvents?.() ?? [event]) {
+        const q = localPoint(e);
+        const last = path.length - 2;
+        if (Math.hypot(q.x - path[last], q.y - path[last + 1]) >= LASSO_MIN_STEP_PX) path.push(q.x, q.y);
+      }
       lassoPath.setAttribute("d", pathData(path));
     });
     const finish = (event: PointerEvent) => {
@@ -778,6 +797,7 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
     drawMarks(current());
   };
   wrapper.selectPolygon = (polygon) => {
+    wrapper.lasso = Float64Array.from(polygon);
     setSelection(grid.insidePolygon(polygon));
     return wrapper.selection;
   };
@@ -803,7 +823,11 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
 
 /** Validated drawn samples: `index` (integers in [0, total)) or 0 … total − 1. */
 function drawnSamples(index: ArrayLike<number> | undefined, total: number): Int32Array {
-  if (!index) return Int32Array.from({ length: total }, (_, i) => i);
+  if (!index) {
+    const all = new Int32Array(total);
+    for (let i = 0; i < total; i++) all[i] = i;
+    return all;
+  }
   const out = new Int32Array(index.length);
   for (let k = 0; k < index.length; k++) {
     const i = index[k];
@@ -834,7 +858,8 @@ function pixelScale(t: PixelTransform) {
 }
 
 function samplesAt(positions: Int32Array, samples: Int32Array): Int32Array {
-  const out = Int32Array.from(positions, (p) => samples[p]);
+  const out = new Int32Array(positions.length);
+  for (let k = 0; k < positions.length; k++) out[k] = samples[positions[k]];
   return out.sort();
 }
 
@@ -853,17 +878,25 @@ function browserCanvas(document: Document): boolean {
 function colouring(color: SampleColumn | null, samples: Int32Array, total: number): Colouring {
   const n = samples.length;
   const rgba = new Uint8Array(4 * n);
-  const cssOf: string[] = [];
-  const paint = (p: number, css: string) => {
-    const c = parseColor(css)?.rgb();
-    rgba[4 * p] = c ? Math.round(c.r) : 0;
-    rgba[4 * p + 1] = c ? Math.round(c.g) : 0;
-    rgba[4 * p + 2] = c ? Math.round(c.b) : 0;
-    rgba[4 * p + 3] = 255;
+  // Colours are parsed once per class or ramp step, then copied per point (1 M points in ms).
+  const slot = new Int32Array(n);
+  const paintAll = (palette: string[]) => {
+    const table = new Uint8Array(4 * palette.length);
+    palette.forEach((css, k) => {
+      const c = parseColor(css)!.rgb();
+      table.set([Math.round(c.r), Math.round(c.g), Math.round(c.b), 255], 4 * k);
+    });
+    for (let p = 0; p < n; p++) {
+      const o = 4 * slot[p];
+      rgba[4 * p] = table[o];
+      rgba[4 * p + 1] = table[o + 1];
+      rgba[4 * p + 2] = table[o + 2];
+      rgba[4 * p + 3] = table[o + 3];
+    }
+    return (p: number) => palette[slot[p]];
   };
   if (!color) {
-    for (let p = 0; p < n; p++) paint(p, "#4269d0");
-    return { rgba, css: () => "#4269d0", legend: null, valueText: () => "", missing: 0 };
+    return { rgba, css: paintAll([NO_COLOUR]), legend: null, valueText: () => "", missing: 0 };
   }
   if (color.values.length < total) {
     throw new HiddenAtlasError("E_SHAPE_MISMATCH", `scatter: colour column "${color.title}" has ${color.values.length} values for ${total} samples (expected one per sample)`);
@@ -873,36 +906,32 @@ function colouring(color: SampleColumn | null, samples: Int32Array, total: numbe
     const names = color.classNames ?? [];
     const nameOf = (v: number) => (Number.isFinite(v) ? (names[v] ?? String(v)) : "");
     const seen = new Set<string>();
-    for (const i of samples) if (Number.isFinite(color.values[i])) seen.add(nameOf(color.values[i]));
+    const seenValues = new Set<number>();
+    for (let p = 0; p < n; p++) seenValues.add(color.values[samples[p]]);
+    for (const v of seenValues) if (Number.isFinite(v)) seen.add(nameOf(v));
     const domain = names.length > 0 ? [...names, ...[...seen].filter((s) => !names.includes(s)).sort()] : [...seen].sort();
     const scheme = domain.length <= MAX_CATEGORICAL_SWATCHES ? "observable10" : "turbo";
     const scale = Plot.scale({ color: { type: "categorical", domain, scheme } });
-    const palette = new Map(domain.map((d) => [d, String(scale.apply(d))]));
-    const rgbOf = new Map<string, number[]>();
-    for (const [d, css] of palette) {
-      const c = parseColor(css)!.rgb();
-      rgbOf.set(d, [Math.round(c.r), Math.round(c.g), Math.round(c.b)]);
-    }
+    const palette = [...domain.map((d) => String(scale.apply(d))), MISSING_COLOR];
+    const slotOfName = new Map(domain.map((d, k) => [d, k]));
+    const slotOfValue = new Map<number, number>();
+    for (const v of seenValues) slotOfValue.set(v, Number.isFinite(v) ? slotOfName.get(nameOf(v))! : domain.length);
     for (let p = 0; p < n; p++) {
-      const v = color.values[samples[p]];
-      const name = nameOf(v);
-      const rgb = Number.isFinite(v) ? rgbOf.get(name)! : null;
-      if (!rgb) missing++;
-      cssOf[p] = rgb ? palette.get(name)! : MISSING_COLOR;
-      paint(p, cssOf[p]);
+      slot[p] = slotOfValue.get(color.values[samples[p]])!;
+      if (slot[p] === domain.length) missing++;
     }
     return {
       rgba,
-      css: (p) => cssOf[p],
-      legend: { type: "categorical", domain, range: domain.map((d) => palette.get(d)!), label: color.title },
+      css: paintAll(palette),
+      legend: { type: "categorical", domain, range: palette.slice(0, domain.length), label: color.title },
       valueText: (i) => nameOf(color.values[i]),
       missing,
     };
   }
   let lo = Infinity;
   let hi = -Infinity;
-  for (const i of samples) {
-    const v = color.values[i];
+  for (let p = 0; p < n; p++) {
+    const v = color.values[samples[p]];
     if (Number.isFinite(v)) {
       if (v < lo) lo = v;
       if (v > hi) hi = v;
@@ -911,20 +940,19 @@ function colouring(color: SampleColumn | null, samples: Int32Array, total: numbe
   if (lo > hi) [lo, hi] = [0, 1];
   const scale = Plot.scale({ color: { type: "linear", scheme: "viridis", domain: [lo, hi] } });
   // 256 ramp steps: the 8-bit colour channels cannot show finer differences.
-  const ramp = Array.from({ length: 256 }, (_, k) => String(scale.apply(lo + ((hi - lo) * k) / 255)));
+  const palette = [...Array.from({ length: RAMP_STEPS }, (_, k) => String(scale.apply(lo + ((hi - lo) * k) / (RAMP_STEPS - 1)))), MISSING_COLOR];
   for (let p = 0; p < n; p++) {
     const v = color.values[samples[p]];
     if (!Number.isFinite(v)) {
       missing++;
-      cssOf[p] = MISSING_COLOR;
+      slot[p] = RAMP_STEPS;
     } else {
-      cssOf[p] = ramp[hi > lo ? Math.round(((v - lo) / (hi - lo)) * 255) : 0];
+      slot[p] = hi > lo ? Math.round(((v - lo) / (hi - lo)) * (RAMP_STEPS - 1)) : 0;
     }
-    paint(p, cssOf[p]);
   }
   return {
     rgba,
-    css: (p) => cssOf[p],
+    css: paintAll(palette),
     legend: { type: "linear", scheme: "viridis", domain: [lo, hi], label: color.title },
     valueText: (i) => formatCoordinate(color.values[i]),
     missing,
