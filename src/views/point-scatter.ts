@@ -74,6 +74,8 @@ export type PointScatterElement = ScatterElement & {
   /** Zoom to show these data ranges' centre at this magnification (1 = all points). */
   zoomTo(k: number, centre?: [number, number]): void;
   resetZoom(): void;
+  /** Free the WebGL context now (a page may hold only about 16); the figure stays as drawn. */
+  destroy(): void;
   /** The sample that has the keyboard focus ring, or null. */
   readonly focused: number | null;
 };
@@ -130,6 +132,7 @@ interface Colouring {
 
 export function pointScatter(data: ScatterData, options: PointScatterOptions = {}): PointScatterElement {
   const document = options.document ?? globalThis.document;
+  checkOptions(options);
   const width = options.width ?? defaults.width;
   const height = options.height ?? Math.round(Math.min(width, 560) * 0.8);
   const total = data.x.length;
@@ -319,6 +322,7 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
     wrapper.domain = () => ({ x: [x0, x1], y: [y0, y1] });
     wrapper.zoomTo = () => {};
     wrapper.resetZoom = () => {};
+    wrapper.destroy = () => {};
     return wrapper;
   }
 
@@ -440,6 +444,7 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
   let hovered: number | null = null;
   let focused: number | null = null;
   let lassoPositions: Int32Array = new Int32Array(0);
+  let destroyed = false;
   const current = (): PixelTransform => ({
     scaleX: zoomTransform.k * base.scaleX,
     offsetX: zoomTransform.k * base.offsetX + zoomTransform.x,
@@ -521,12 +526,14 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
   const onContextLost = (event: Event) => {
     // Too many WebGL contexts on a page, or a GPU reset: carry on with the software rasteriser.
     event.preventDefault();
+    if (destroyed) return;
     gl = null;
     const fresh = document.createElement("canvas");
     placeCanvas(fresh);
     area.replaceChild(fresh, canvas);
     canvas = fresh;
-    schedule();
+    // A figure no longer on the page redraws when it is used again, not now.
+    if (wrapper.isConnected) schedule();
   };
   canvas.addEventListener("webglcontextlost", onContextLost);
 
@@ -818,7 +825,25 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
     zoomBehaviour.transform(hitSelection, zoomIdentity.translate(cx - k * bx, cy - k * by).scale(k));
   };
   wrapper.resetZoom = () => zoomBehaviour.transform(hitSelection, zoomIdentity);
+  wrapper.destroy = () => {
+    destroyed = true;
+    gl?.destroy();
+  };
   return wrapper;
+}
+
+/** Options checked before anything is drawn, each against its range. */
+function checkOptions(options: PointScatterOptions): void {
+  const minWidth = MARGIN.left + MARGIN.right + 1;
+  const minHeight = MARGIN.top + MARGIN.bottom + 1;
+  const check = (name: string, value: unknown, ok: boolean, expected: string) => {
+    if (value !== undefined && !ok) throw new HiddenAtlasError("E_PARAM", `scatter: invalid ${name}: ${String(value)} (expected ${expected})`);
+  };
+  check("width", options.width, Number.isFinite(options.width) && options.width! >= minWidth, `a number of pixels ≥ ${minWidth}`);
+  check("height", options.height, Number.isFinite(options.height) && options.height! >= minHeight, `a number of pixels ≥ ${minHeight}`);
+  check("r", options.r, Number.isFinite(options.r) && options.r! > 0 && options.r! <= 50, "a radius in pixels in (0, 50]");
+  check("svgMaxPoints", options.svgMaxPoints, Number.isInteger(options.svgMaxPoints) && options.svgMaxPoints! >= 0, "an integer ≥ 0");
+  check("renderer", options.renderer, ["auto", "webgl", "raster"].includes(options.renderer as string), '"auto", "webgl" or "raster"');
 }
 
 /** Validated drawn samples: `index` (integers in [0, total)) or 0 … total − 1. */

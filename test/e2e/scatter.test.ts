@@ -293,6 +293,26 @@ describe("pointScatter in Chromium", () => {
     await page.context().close();
   });
 
+  it("carries on with the software rasteriser when the WebGL context is lost", async () => {
+    const { page, errors } = await open("n=20000");
+    expect(await page.evaluate(() => window.scatterTest.scatter.renderer)).toBe("webgl");
+    await page.evaluate(() => (document.querySelector("canvas.atlas-points") as HTMLCanvasElement).getContext("webgl2")!.getExtension("WEBGL_lose_context")!.loseContext());
+    await expect.poll(() => page.evaluate(() => window.scatterTest.scatter.renderer)).toBe("raster");
+    await expect
+      .poll(() =>
+        page.evaluate(() => {
+          const canvas = document.querySelector("canvas.atlas-points") as HTMLCanvasElement;
+          const { data } = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height);
+          let covered = 0;
+          for (let k = 3; k < data.length; k += 4) if (data[k] > 0) covered++;
+          return covered / (data.length / 4);
+        }),
+      )
+      .toBeGreaterThan(0.2);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
   it("draws with the software rasteriser when asked (no WebGL2), hover and lasso unchanged", async () => {
     const { page, errors } = await open("n=20000&renderer=raster");
     expect(await page.evaluate(() => window.scatterTest.scatter.renderer)).toBe("raster");

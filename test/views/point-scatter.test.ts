@@ -217,3 +217,24 @@ describe("selection exports", () => {
     ]);
   });
 });
+
+describe("pointScatter option checks", () => {
+  const document = reportDocument();
+  const data = { x: [0, 1], y: [0, 1] };
+  for (const [options, message] of [
+    [{ width: 20 }, /invalid width: 20 \(expected a number of pixels ≥ 73\)/],
+    [{ height: NaN }, /invalid height: NaN \(expected a number of pixels ≥ 65\)/],
+    [{ r: 0 }, /invalid r: 0 \(expected a radius in pixels in \(0, 50\]\)/],
+    [{ svgMaxPoints: 1.5 }, /invalid svgMaxPoints: 1.5 \(expected an integer ≥ 0\)/],
+    [{ renderer: "canvas" }, /invalid renderer: canvas \(expected "auto", "webgl" or "raster"\)/],
+  ] as const) {
+    it(`rejects ${JSON.stringify(options)} with E_PARAM`, () => {
+      expect(() => pointScatter(data, { ...(options as object), document })).toThrow(message);
+      try {
+        pointScatter(data, { ...(options as object), document });
+      } catch (error) {
+        expect((error as HiddenAtlasError).code).toBe("E_PARAM");
+      }
+    });
+  }
+});
