@@ -25,6 +25,8 @@ export interface RingStyle {
   /** Ring outer radius and line width, CSS pixels. */
   radius: number;
   lineWidth: number;
+  /** Instead of a ring, draw the points again as they are, at full opacity (a lasso's selection). */
+  fill?: boolean;
 }
 
 const VERTEX_SHADER = `#version 300 es
@@ -139,8 +141,11 @@ export class PointRenderer {
     this.rings.set(layer, { buffer, count: positions.length, style });
   }
 
-  /** Draw every point, then the ring layers in the order they were first set. */
-  draw(transform: PixelTransform, cssWidth: number, cssHeight: number, radius: number, opacity: number): void {
+  /**
+   * Draw every point at `baseOpacity`, then the layers in the order they were first set: rings,
+   * or (fill layers) their points again at `opacity`.
+   */
+  draw(transform: PixelTransform, cssWidth: number, cssHeight: number, radius: number, opacity: number, baseOpacity = opacity): void {
     const gl = this.gl;
     const dpr = this.canvas.width / Math.max(1, cssWidth);
     gl.viewport(0, 0, this.canvas.width, this.canvas.height);
@@ -158,12 +163,19 @@ export class PointRenderer {
     gl.uniform2f(this.uniforms.offset, bx, by);
     gl.bindVertexArray(this.vao);
     gl.uniform1f(this.uniforms.pointSize, (2 * radius + 1) * dpr);
-    gl.uniform1f(this.uniforms.opacity, opacity);
+    gl.uniform1f(this.uniforms.opacity, baseOpacity);
     gl.uniform1f(this.uniforms.ring, 0);
     gl.drawArrays(gl.POINTS, 0, this.count);
     for (const { buffer, count, style } of this.rings.values()) {
       if (count === 0) continue;
       gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, buffer);
+      if (style.fill) {
+        gl.uniform1f(this.uniforms.pointSize, (2 * radius + 1) * dpr);
+        gl.uniform1f(this.uniforms.opacity, opacity);
+        gl.uniform1f(this.uniforms.ring, 0);
+        gl.drawElements(gl.POINTS, count, gl.UNSIGNED_INT, 0);
+        continue;
+      }
       const outer = style.radius * dpr;
       gl.uniform1f(this.uniforms.pointSize, 2 * outer + 1);
       gl.uniform1f(this.uniforms.ring, Math.max(0, (outer - style.lineWidth * dpr) / outer));

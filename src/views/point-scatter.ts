@@ -117,7 +117,9 @@ const LASSO_MIN_STEP_PX = 3;
 /** Resolution of static PNGs and the raster fallback relative to CSS pixels. */
 const RASTER_SCALE = 2;
 const HIGHLIGHT_RING: Omit<RingStyle, "radius"> = { color: [0.84, 0.15, 0.16, 1], lineWidth: 1.5 };
-const LASSO_RING: Omit<RingStyle, "radius"> = { color: [0.1, 0.1, 0.1, 0.9], lineWidth: 1 };
+const LASSO_RING: Omit<RingStyle, "radius"> = { color: [0, 0, 0, 0], lineWidth: 0, fill: true };
+/** While a lasso selection exists the other points fade to this opacity. */
+const UNSELECTED_OPACITY = 0.15;
 
 interface Colouring {
   /** Straight RGBA per drawn point. */
@@ -201,7 +203,7 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
   }
   const area = document.createElement("div");
   area.className = "atlas-plot-area";
-  Object.assign(area.style, { position: "relative", width: `${width}px`, height: `${height}px` });
+  area.style.position = "relative";
   figure.appendChild(area);
   const captions: string[] = [];
   if (subset) captions.push(`${subset}.`);
@@ -292,9 +294,9 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
       overlay.replaceChildren();
       for (const i of highlighted) {
         const [px, py] = [data.x[i] * base.scaleX + base.offsetX, data.y[i] * base.scaleY + base.offsetY];
-        overlay.appendChild(ring(px, py, r + 3, 1.5, "#d62728", "atlas-highlight"));
+        if (Number.isFinite(px) && Number.isFinite(py)) overlay.appendChild(ring(px, py, r + 3, 1.5, "#d62728", "atlas-highlight"));
       }
-      if (selected !== null) overlay.appendChild(ring(data.x[selected] * base.scaleX + base.offsetX, data.y[selected] * base.scaleY + base.offsetY, r + 5, 2.5, "currentColor", "atlas-selected"));
+      if (selected !== null && Number.isFinite(data.x[selected]) && Number.isFinite(data.y[selected])) overlay.appendChild(ring(data.x[selected] * base.scaleX + base.offsetX, data.y[selected] * base.scaleY + base.offsetY, r + 5, 2.5, "currentColor", "atlas-selected"));
     };
     redraw();
     appendCaption(document, figure, captions);
@@ -326,7 +328,8 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
     return wrapper;
   }
 
-  // ---- Interactive figure ----
+  // ---- Interactive figure: a fixed-size area, the canvas and overlay placed over its frame ----
+  Object.assign(area.style, { width: `${width}px`, height: `${height}px` });
   const view = document.defaultView!;
   const dpr = view.devicePixelRatio || 1;
   let axesSvg = axes(base, false);
@@ -430,8 +433,9 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
     font: `${FONT_SIZE} var(--sans-serif, system-ui)`,
     boxShadow: "0 1px 4px rgba(0,0,0,.15)",
     zIndex: "10",
+    whiteSpace: "nowrap",
   });
-  wrapper.appendChild(tip);
+  area.appendChild(tip);
 
   const panel = document.createElement("div");
   panel.className = "atlas-selection";
@@ -456,8 +460,9 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
 
   const drawPoints = (t: PixelTransform) => {
     const inFrame: PixelTransform = { scaleX: t.scaleX, offsetX: t.offsetX - frame.left, scaleY: t.scaleY, offsetY: t.offsetY - frame.top };
+    const baseOpacity = lassoPositions.length > 0 ? UNSELECTED_OPACITY : defaults.opacity;
     if (gl) {
-      gl.draw(inFrame, frame.width, frame.height, r, defaults.opacity);
+      gl.draw(inFrame, frame.width, frame.height, r, defaults.opacity, baseOpacity);
       return;
     }
     const context = canvas.getContext("2d")!;
@@ -467,8 +472,27 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
       px[p] = (grid.x[p] * inFrame.scaleX + inFrame.offsetX) * dpr;
       py[p] = (grid.y[p] * inFrame.scaleY + inFrame.offsetY) * dpr;
     }
-    const pixels = rasterizePoints({ width: canvas.width, height: canvas.height, px, py, colors: colour.rgba, radius: r * dpr, opacity: defaults.opacity });
+    const pixels = rasterizePoints({ width: canvas.width, height: canvas.height, px, py, colors: colour.rgba, radius: r * dpr, opacity: baseOpacity });
     context.putImageData(new ImageData(pixels as unknown as Uint8ClampedArray<ArrayBuffer>, canvas.width, canvas.height), 0, 0);
+    if (lassoPositions.length > 0) {
+      // The selection again at full opacity, composited over the faded points.
+      const m = lassoPositions.length;
+      const sx = new Float64Array(m);
+      const sy = new Float64Array(m);
+      const sc = new Uint8Array(4 * m);
+      for (let k = 0; k < m; k++) {
+        const p = lassoPositions[k];
+        sx[k] = px[p];
+        sy[k] = py[p];
+        sc.set(colour.rgba.subarray(4 * p, 4 * p + 4), 4 * k);
+      }
+      const layer = rasterizePoints({ width: canvas.width, height: canvas.height, px: sx, py: sy, colors: sc, radius: r * dpr, opacity: defaults.opacity });
+      const scratch = document.createElement("canvas");
+      scratch.width = canvas.width;
+      scratch.height = canvas.height;
+      scratch.getContext("2d")!.putImageData(new ImageData(layer as unknown as Uint8ClampedArray<ArrayBuffer>, canvas.width, canvas.height), 0, 0);
+      context.drawImage(scratch, 0, 0);
+    }
     const rings = (positions: ArrayLike<number>, style: RingStyle, css: string) => {
       context.strokeStyle = css;
       context.lineWidth = style.lineWidth * dpr;
@@ -480,7 +504,6 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
       }
       context.stroke();
     };
-    rings(lassoPositions, lassoStyle, "rgba(26, 26, 26, 0.9)");
     rings(positionsOf(highlighted, positionOfSample), highlightStyle, "#d62728");
   };
   const drawMarks = (t: PixelTransform) => {
@@ -572,11 +595,13 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
       tip.appendChild(img);
     }
     tip.appendChild(textElement(document, "div", content.text));
+    // The tooltip lives in the plot area, so placing it reads no layout (hover stays cheap);
+    // in the right half of the frame it opens to the left of the point.
     const s = toScreen(i);
-    const areaRect = area.getBoundingClientRect();
-    const wrapperRect = wrapper.getBoundingClientRect();
-    tip.style.left = `${areaRect.left - wrapperRect.left + Math.min(s.x + 12, width - 80)}px`;
-    tip.style.top = `${areaRect.top - wrapperRect.top + s.y + 12}px`;
+    const leftward = s.x > frame.left + frame.width / 2;
+    tip.style.left = `${leftward ? s.x - 12 : s.x + 12}px`;
+    tip.style.top = `${s.y + 12}px`;
+    tip.style.transform = leftward ? "translateX(-100%)" : "";
     tip.style.display = "block";
     tip.dataset.sample = String(i);
   };
@@ -610,7 +635,7 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
   hitSelection.call(zoomBehaviour).on("dblclick.zoom", null);
 
   hit.addEventListener("pointermove", (event) => {
-    if (lassoing) return;
+    if (lassoing || event.buttons) return; // no tooltips while panning
     const q = localPoint(event);
     setHovered(pick(q.x, q.y));
   });
@@ -712,7 +737,11 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
     const body = table.createTBody();
     for (const i of chosen.subarray(0, PANEL_ROWS)) {
       const tr = document.createElement("tr");
-      for (const get of Object.values(columns)) tr.appendChild(textElement(document, "td", String(get(i))));
+      for (const get of Object.values(columns)) {
+        // The panel rounds coordinates for reading; the exports keep every digit.
+        const v = get(i);
+        tr.appendChild(textElement(document, "td", typeof v === "number" && !Number.isInteger(v) ? formatCoordinate(v) : String(v)));
+      }
       body.appendChild(tr);
     }
     panel.appendChild(table);
@@ -738,6 +767,16 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
   };
   const setFocused = (i: number | null) => {
     focused = i;
+    if (i !== null) {
+      // Keep the focused point in view: pan (not zoom) so that it sits at the frame's centre.
+      const s = toScreen(i);
+      if (s.x < frame.left || s.x > frame.left + frame.width || s.y < frame.top || s.y > frame.top + frame.height) {
+        const k = zoomTransform.k;
+        const bx = data.x[i] * base.scaleX + base.offsetX;
+        const by = data.y[i] * base.scaleY + base.offsetY;
+        zoomBehaviour.transform(hitSelection, zoomIdentity.translate(frame.left + frame.width / 2 - k * bx, frame.top + frame.height / 2 - k * by).scale(k));
+      }
+    }
     drawMarks(current());
     if (i !== null) {
       showTip(i);
