@@ -52,7 +52,7 @@ export interface PointScatterOptions extends ScatterOptions {
   exportColumns?: Record<string, (i: number) => string | number>;
   /** File name (without extension) of exported selections. Defaults to "selection". */
   exportName?: string;
-  /** Renderer of the interactive figure: "auto" (WebGL2, else raster), "webgl" or "raster". */
+  /** Renderer of the interactive figure: "auto" (WebGL2, else raster), "webgl" or "raster". Defaults to "auto". */
   renderer?: "auto" | "webgl" | "raster";
 }
 
@@ -132,6 +132,16 @@ interface Colouring {
   missing: number;
 }
 
+/**
+ * A scatter of every point of `data` (see the module comment): interactive with WebGL2 in a
+ * browser when `interactive` is true, otherwise a static SVG (≤ `svgMaxPoints` points) or PNG figure.
+ *
+ * @example
+ *   const el = pointScatter({x, y, index}, {interactive: true, color, xLabel: "UMAP 1", tooltip: (i) => ({text: `#${i}`})});
+ *   el.addEventListener("input", () => show(el.value));
+ *
+ * See also: embeddingScatter (src/views/scatter.ts), the Plot SVG figure it replaces.
+ */
 export function pointScatter(data: ScatterData, options: PointScatterOptions = {}): PointScatterElement {
   const document = options.document ?? globalThis.document;
   checkOptions(options);
@@ -713,6 +723,7 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
     schedule();
     wrapper.dispatchEvent(new Event("selection", { bubbles: true }));
   };
+  // Object URLs of past exports, revoked when the selection changes.
   let links: HTMLAnchorElement[] = [];
   const renderPanel = () => {
     for (const a of links) URL.revokeObjectURL(a.href);
@@ -749,10 +760,23 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
     const actions = document.createElement("div");
     Object.assign(actions.style, { display: "flex", gap: "10px", alignItems: "center" });
     const name = options.exportName ?? defaults.exportName;
-    const encoder = new TextEncoder();
-    const csv = downloadLink(encoder.encode(selectionCsv(chosen, columns)), `${name}.csv`, { label: "Export CSV", type: "text/csv", document });
-    const json = downloadLink(encoder.encode(selectionJson(chosen, columns)), `${name}.json`, { label: "Export JSON", type: "application/json", document });
-    links = [csv, json];
+    // The file is written when asked for, not on every lasso (a large selection is megabytes).
+    const exporter = (label: string, filename: string, type: string, write: () => string) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = label;
+      b.addEventListener("click", () => {
+        const a = downloadLink(new TextEncoder().encode(write()), filename, { label, type, document });
+        a.style.display = "none";
+        links.push(a);
+        panel.appendChild(a);
+        a.click();
+        a.remove();
+      });
+      return b;
+    };
+    const csv = exporter("Export CSV", `${name}.csv`, "text/csv", () => selectionCsv(chosen, columns));
+    const json = exporter("Export JSON", `${name}.json`, "application/json", () => selectionJson(chosen, columns));
     const clear = document.createElement("button");
     clear.type = "button";
     clear.textContent = "Clear selection";

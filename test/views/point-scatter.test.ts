@@ -238,3 +238,16 @@ describe("pointScatter option checks", () => {
     });
   }
 });
+
+describe("embeddingScatter static figures", () => {
+  it("are SVG dots up to 20,000 points and pointScatter's PNG above (reports at full size)", async () => {
+    const { embeddingScatter } = await import("../../src/views/scatter.ts");
+    const { x, y, color } = cloud(SVG_MAX_POINTS + 1);
+    const big = embeddingScatter({ x, y }, { color, document: reportDocument() });
+    expect(big.querySelectorAll("svg image.atlas-points-raster").length).toBe(1);
+    expect(big.querySelectorAll("g[aria-label=dot] circle").length).toBe(0);
+    const small = embeddingScatter({ x, y, index: Array.from({ length: 1000 }, (_, i) => i) }, { color, document: reportDocument() });
+    expect(small.querySelectorAll("g[aria-label=dot] circle").length).toBe(1000);
+    expect(small.querySelector("image")).toBeNull();
+  });
+});
