@@ -26,13 +26,15 @@
  *   el.addEventListener("selection", () => console.log(el.selection.length));
  */
 import * as Plot from "@observablehq/plot";
-import { color as parseColor, select as d3select, zoom as d3zoom, zoomIdentity, type ZoomBehavior, type ZoomTransform } from "d3";
-import type { SampleColumn } from "../analyses/columns.ts";
+import { select as d3select, zoom as d3zoom, zoomIdentity, type ZoomBehavior, type ZoomTransform } from "d3";
 import { HiddenAtlasError } from "../core/errors.ts";
-import { downloadLink } from "../ui/download.ts";
 import { PointRenderer, type PixelTransform, type RingStyle } from "./point-gl.ts";
 import { PointGrid } from "./point-grid.ts";
+import { colouring, formatCoordinate, type Colouring } from "./point-colours.ts";
 import { rasterizePoints } from "./point-raster.ts";
+import { selectionPanel } from "./selection-panel.ts";
+
+export { selectionCsv, selectionJson } from "./selection-panel.ts";
 import { pngDataUrl } from "./png.ts";
 import type { ScatterData, ScatterElement, ScatterOptions } from "./scatter.ts";
 
@@ -94,8 +96,6 @@ const defaults = {
   opacity: 0.8,
 };
 
-/** Largest categorical domain drawn with a categorical scheme; more classes use turbo. */
-const MAX_CATEGORICAL_SWATCHES = 10;
 /** Hover and click reach, CSS px (as embeddingScatter). */
 const HOVER_RADIUS_PX = 24;
 /** Plot margins, CSS px: room for 12 px tick labels and the axis labels. */
@@ -104,14 +104,6 @@ const MARGIN = { top: 24, right: 16, bottom: 40, left: 56 };
 const DOMAIN_PAD = 0.03;
 /** Chart text size (the house minimum). */
 const FONT_SIZE = "12px";
-/** Rows of the selection shown in the panel (all are exported). */
-const PANEL_ROWS = 10;
-/** Points without a colour value (NaN) are drawn in this grey. */
-const MISSING_COLOR = "#999999";
-/** Points of a scatter without a colour column (Plot's first categorical colour). */
-const NO_COLOUR = "#4269d0";
-/** Steps of a continuous colour ramp: 8-bit colour channels show no finer difference. */
-const RAMP_STEPS = 256;
 /** Lasso vertices closer than this (CSS px) to the previous one are dropped. */
 const LASSO_MIN_STEP_PX = 3;
 /** Resolution of static PNGs and the raster fallback relative to CSS pixels. */
@@ -121,16 +113,6 @@ const LASSO_RING: Omit<RingStyle, "radius"> = { color: [0, 0, 0, 0], lineWidth: 
 /** While a lasso selection exists the other points fade to this opacity. */
 const UNSELECTED_OPACITY = 0.15;
 
-interface Colouring {
-  /** Straight RGBA per drawn point. */
-  rgba: Uint8Array;
-  /** CSS colour per drawn point (static SVG only). */
-  css: (p: number) => string;
-  legend: Plot.ScaleOptions | null;
-  /** Text of the colour value of sample i, for tooltips and exports. */
-  valueText: (i: number) => string;
-  missing: number;
-}
 
 /**
  * A scatter of every point of `data` (see the module comment): interactive with WebGL2 in a
@@ -447,11 +429,13 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
   });
   area.appendChild(tip);
 
-  const panel = document.createElement("div");
-  panel.className = "atlas-selection";
-  panel.dataset.testid = "selection";
-  Object.assign(panel.style, { display: "none", font: `${FONT_SIZE} var(--sans-serif, system-ui)`, margin: "4px 0" });
-  wrapper.appendChild(panel);
+  const panel = selectionPanel({
+    document,
+    columns: exportColumns(options, data, colour),
+    exportName: options.exportName ?? defaults.exportName,
+    onClear: () => setSelection(new Int32Array(0)),
+  });
+  wrapper.appendChild(panel.element);
 
   // ---- State, transforms and drawing ----
   let zoomTransform: ZoomTransform = zoomIdentity;
@@ -719,72 +703,10 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
     lassoPositions = positions;
     wrapper.selection = samplesAt(positions, samples);
     gl?.setRings("lasso", positions, lassoStyle);
-    renderPanel();
+    panel.show(wrapper.selection);
     schedule();
     wrapper.dispatchEvent(new Event("selection", { bubbles: true }));
   };
-  // Object URLs of past exports, revoked when the selection changes.
-  let links: HTMLAnchorElement[] = [];
-  const renderPanel = () => {
-    for (const a of links) URL.revokeObjectURL(a.href);
-    links = [];
-    panel.replaceChildren();
-    const chosen = wrapper.selection;
-    if (chosen.length === 0) {
-      panel.style.display = "none";
-      return;
-    }
-    panel.style.display = "block";
-    const head = textElement(document, "p", `${chosen.length.toLocaleString("en-US")} point${chosen.length === 1 ? "" : "s"} selected`);
-    head.className = "atlas-selection-count";
-    head.style.margin = "2px 0";
-    panel.appendChild(head);
-    const columns = exportColumns(options, data, colour);
-    const table = document.createElement("table");
-    table.className = "atlas-selection-rows";
-    const headRow = document.createElement("tr");
-    for (const name of Object.keys(columns)) headRow.appendChild(textElement(document, "th", name));
-    table.createTHead().appendChild(headRow);
-    const body = table.createTBody();
-    for (const i of chosen.subarray(0, PANEL_ROWS)) {
-      const tr = document.createElement("tr");
-      for (const get of Object.values(columns)) {
-        // The panel rounds coordinates for reading; the exports keep every digit.
-        const v = get(i);
-        tr.appendChild(textElement(document, "td", typeof v === "number" && !Number.isInteger(v) ? formatCoordinate(v) : String(v)));
-      }
-      body.appendChild(tr);
-    }
-    panel.appendChild(table);
-    if (chosen.length > PANEL_ROWS) panel.appendChild(textElement(document, "p", `… and ${(chosen.length - PANEL_ROWS).toLocaleString("en-US")} more (all in the export).`));
-    const actions = document.createElement("div");
-    Object.assign(actions.style, { display: "flex", gap: "10px", alignItems: "center" });
-    const name = options.exportName ?? defaults.exportName;
-    // The file is written when asked for, not on every lasso (a large selection is megabytes).
-    const exporter = (label: string, filename: string, type: string, write: () => string) => {
-      const b = document.createElement("button");
-      b.type = "button";
-      b.textContent = label;
-      b.addEventListener("click", () => {
-        const a = downloadLink(new TextEncoder().encode(write()), filename, { label, type, document });
-        a.style.display = "none";
-        links.push(a);
-        panel.appendChild(a);
-        a.click();
-        a.remove();
-      });
-      return b;
-    };
-    const csv = exporter("Export CSV", `${name}.csv`, "text/csv", () => selectionCsv(chosen, columns));
-    const json = exporter("Export JSON", `${name}.json`, "application/json", () => selectionJson(chosen, columns));
-    const clear = document.createElement("button");
-    clear.type = "button";
-    clear.textContent = "Clear selection";
-    clear.addEventListener("click", () => setSelection(new Int32Array(0)));
-    actions.append(csv, json, clear);
-    panel.appendChild(actions);
-  };
-
   // ---- Keyboard ----
   const announce = (i: number) => {
     live.textContent = `Sample ${describe(i).text}`;
@@ -962,91 +884,6 @@ function browserCanvas(document: Document): boolean {
   return typeof view.WebGL2RenderingContext === "function" || typeof view.ImageData === "function" && typeof view.CanvasRenderingContext2D === "function";
 }
 
-/** Per-point colours for the drawn points, the legend's scale, and the value text of a sample. */
-function colouring(color: SampleColumn | null, samples: Int32Array, total: number): Colouring {
-  const n = samples.length;
-  const rgba = new Uint8Array(4 * n);
-  // Colours are parsed once per class or ramp step, then copied per point (1 M points in ms).
-  const slot = new Int32Array(n);
-  const paintAll = (palette: string[]) => {
-    const table = new Uint8Array(4 * palette.length);
-    palette.forEach((css, k) => {
-      const c = parseColor(css)!.rgb();
-      table.set([Math.round(c.r), Math.round(c.g), Math.round(c.b), 255], 4 * k);
-    });
-    for (let p = 0; p < n; p++) {
-      const o = 4 * slot[p];
-      rgba[4 * p] = table[o];
-      rgba[4 * p + 1] = table[o + 1];
-      rgba[4 * p + 2] = table[o + 2];
-      rgba[4 * p + 3] = table[o + 3];
-    }
-    return (p: number) => palette[slot[p]];
-  };
-  if (!color) {
-    return { rgba, css: paintAll([NO_COLOUR]), legend: null, valueText: () => "", missing: 0 };
-  }
-  if (color.values.length < total) {
-    throw new HiddenAtlasError("E_SHAPE_MISMATCH", `scatter: colour column "${color.title}" has ${color.values.length} values for ${total} samples (expected one per sample)`);
-  }
-  let missing = 0;
-  if (color.type === "categorical") {
-    const names = color.classNames ?? [];
-    const nameOf = (v: number) => (Number.isFinite(v) ? (names[v] ?? String(v)) : "");
-    const seen = new Set<string>();
-    const seenValues = new Set<number>();
-    for (let p = 0; p < n; p++) seenValues.add(color.values[samples[p]]);
-    for (const v of seenValues) if (Number.isFinite(v)) seen.add(nameOf(v));
-    const domain = names.length > 0 ? [...names, ...[...seen].filter((s) => !names.includes(s)).sort()] : [...seen].sort();
-    const scheme = domain.length <= MAX_CATEGORICAL_SWATCHES ? "observable10" : "turbo";
-    const scale = Plot.scale({ color: { type: "categorical", domain, scheme } });
-    const palette = [...domain.map((d) => String(scale.apply(d))), MISSING_COLOR];
-    const slotOfName = new Map(domain.map((d, k) => [d, k]));
-    const slotOfValue = new Map<number, number>();
-    for (const v of seenValues) slotOfValue.set(v, Number.isFinite(v) ? slotOfName.get(nameOf(v))! : domain.length);
-    for (let p = 0; p < n; p++) {
-      slot[p] = slotOfValue.get(color.values[samples[p]])!;
-      if (slot[p] === domain.length) missing++;
-    }
-    return {
-      rgba,
-      css: paintAll(palette),
-      legend: { type: "categorical", domain, range: palette.slice(0, domain.length), label: color.title },
-      valueText: (i) => nameOf(color.values[i]),
-      missing,
-    };
-  }
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let p = 0; p < n; p++) {
-    const v = color.values[samples[p]];
-    if (Number.isFinite(v)) {
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
-  }
-  if (lo > hi) [lo, hi] = [0, 1];
-  const scale = Plot.scale({ color: { type: "linear", scheme: "viridis", domain: [lo, hi] } });
-  // 256 ramp steps: the 8-bit colour channels cannot show finer differences.
-  const palette = [...Array.from({ length: RAMP_STEPS }, (_, k) => String(scale.apply(lo + ((hi - lo) * k) / (RAMP_STEPS - 1)))), MISSING_COLOR];
-  for (let p = 0; p < n; p++) {
-    const v = color.values[samples[p]];
-    if (!Number.isFinite(v)) {
-      missing++;
-      slot[p] = RAMP_STEPS;
-    } else {
-      slot[p] = hi > lo ? Math.round(((v - lo) / (hi - lo)) * (RAMP_STEPS - 1)) : 0;
-    }
-  }
-  return {
-    rgba,
-    css: paintAll(palette),
-    legend: { type: "linear", scheme: "viridis", domain: [lo, hi], label: color.title },
-    valueText: (i) => formatCoordinate(color.values[i]),
-    missing,
-  };
-}
-
 /** The exported columns: sample, x, y, the colour column, then the caller's. */
 function exportColumns(options: PointScatterOptions, data: ScatterData, colour: Colouring): Record<string, (i: number) => string | number> {
   const columns: Record<string, (i: number) => string | number> = {
@@ -1056,25 +893,6 @@ function exportColumns(options: PointScatterOptions, data: ScatterData, colour: 
   };
   if (options.color) columns[options.color.title] = (i) => colour.valueText(i);
   return { ...columns, ...(options.exportColumns ?? {}) };
-}
-
-/** RFC 4180 CSV of the selected rows (fields with a comma, quote or line break are quoted). */
-export function selectionCsv(samples: ArrayLike<number>, columns: Record<string, (i: number) => string | number>): string {
-  const field = (v: string | number) => {
-    const s = String(v);
-    return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-  };
-  const getters = Object.values(columns);
-  const lines = [Object.keys(columns).map(field).join(",")];
-  for (let k = 0; k < samples.length; k++) lines.push(getters.map((get) => field(get(samples[k]))).join(","));
-  return lines.join("\r\n") + "\r\n";
-}
-
-/** JSON array of the selected rows, one object per sample with the export columns as keys. */
-export function selectionJson(samples: ArrayLike<number>, columns: Record<string, (i: number) => string | number>): string {
-  const entries = Object.entries(columns);
-  const rows = Array.from(samples, (i) => Object.fromEntries(entries.map(([name, get]) => [name, get(i)])));
-  return JSON.stringify(rows, (_, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 0);
 }
 
 function textElement(document: Document, tag: string, text: string): HTMLElement {
@@ -1100,9 +918,4 @@ function pathData(xy: number[]): string {
 
 function round2(v: number): number {
   return Math.round(v * 100) / 100;
-}
-
-function formatCoordinate(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  return String(Number(v.toPrecision(4)));
 }
