@@ -12,9 +12,10 @@ import { mapperBenchmark } from "./mapper.ts";
 import { nnBenchmark } from "./nn.ts";
 import { phBenchmark } from "./ph.ts";
 import { phateBenchmark } from "./phate.ts";
+import { scatterBenchmark } from "./scatter.ts";
 import { somBenchmark } from "./som.ts";
 
-const BENCHMARKS: Benchmark[] = [distanceBenchmark, knnBenchmark, nnBenchmark, somBenchmark, mapperBenchmark, embedBenchmark, phBenchmark, phateBenchmark];
+const BENCHMARKS: Benchmark[] = [distanceBenchmark, knnBenchmark, nnBenchmark, somBenchmark, mapperBenchmark, embedBenchmark, phBenchmark, phateBenchmark, scatterBenchmark];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !BENCHMARKS.some((b) => b.name === w));

@@ -14,6 +14,7 @@ export { progressBar } from "./ui/progress.ts";
 export { exportButton } from "./ui/export-button.ts";
 export { signalFrom } from "./ui/signal.ts";
 export { embeddingScatter } from "./views/scatter.ts";
+export { pointScatter, SVG_MAX_POINTS } from "./views/point-scatter.ts";
 export { neighborTable } from "./views/neighbors.ts";
 export { varianceChart } from "./views/variance.ts";
 export { thumbnails } from "./views/thumbnail.ts";

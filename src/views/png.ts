@@ -1,5 +1,5 @@
 /**
- * A minimal PNG encoder (8-bit greyscale or RGB, no filtering) so thumbnails can be data: URLs
+ * A minimal PNG encoder (8-bit greyscale, RGB or RGBA, no filtering) so thumbnails can be data: URLs
  * that work the same in the browser, in Node and inside an offline report.
  * PNG: W3C Recommendation "Portable Network Graphics (PNG) Specification" (2003), §5, §11.
  */
@@ -34,14 +34,14 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Encode width × height pixels (channels 1 = grey, 3 = RGB), row-major, as PNG bytes. */
-export function encodePng(pixels: Uint8Array, width: number, height: number, channels: 1 | 3): Uint8Array {
+/** Encode width × height pixels (channels 1 = grey, 3 = RGB, 4 = RGBA, not premultiplied), row-major, as PNG bytes. */
+export function encodePng(pixels: Uint8Array, width: number, height: number, channels: 1 | 3 | 4): Uint8Array {
   const header = new Uint8Array(13);
   const view = new DataView(header.buffer);
   view.setUint32(0, width);
   view.setUint32(4, height);
   header[8] = 8; // bit depth
-  header[9] = channels === 1 ? 0 : 2; // colour type: greyscale or truecolour
+  header[9] = channels === 1 ? 0 : channels === 3 ? 2 : 6; // colour type: greyscale, truecolour, truecolour with alpha
   const stride = width * channels;
   const raw = new Uint8Array((stride + 1) * height);
   for (let y = 0; y < height; y++) {
@@ -67,6 +67,6 @@ export function toBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
-export function pngDataUrl(pixels: Uint8Array, width: number, height: number, channels: 1 | 3): string {
+export function pngDataUrl(pixels: Uint8Array, width: number, height: number, channels: 1 | 3 | 4): string {
   return `data:image/png;base64,${toBase64(encodePng(pixels, width, height, channels))}`;
 }

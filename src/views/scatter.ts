@@ -2,6 +2,9 @@
  * Scatter of a 2-D embedding, coloured by a per-sample column with a legend; optionally
  * interactive (hover tooltip with the input's thumbnail, click to select a point).
  *
+ * Static figures (`interactive` false) of more than 20,000 drawn points are pointScatter's: the
+ * points as one PNG inside the SVG frame. For every point interactively, use pointScatter.
+ *
  * The element's `value` is the selected sample (or null) and it dispatches "input" when a
  * point is clicked, so a notebook can `view()` it. `highlight(indices)` rings other points
  * (e.g. the selection's nearest neighbours) without re-rendering.
@@ -12,6 +15,7 @@
 import * as Plot from "@observablehq/plot";
 import { Delaunay } from "d3";
 import type { SampleColumn } from "../analyses/columns.ts";
+import { pointScatter, SVG_MAX_POINTS } from "./point-scatter.ts";
 
 export interface ScatterData {
   /** Coordinates of every sample (length = samples). */
@@ -58,6 +62,8 @@ const defaults = { width: 640, xLabel: "x", yLabel: "y" };
 const MAX_CATEGORICAL_SWATCHES = 10;
 
 export function embeddingScatter(data: ScatterData, options: ScatterOptions = {}): ScatterElement {
+  // A static figure of more than SVG_MAX_POINTS points is one PNG of the points (pointScatter's).
+  if (!options.interactive && (data.index ?? data.x).length > SVG_MAX_POINTS) return pointScatter(data, options);
   const document = options.document ?? globalThis.document;
   const width = options.width ?? defaults.width;
   const height = options.height ?? Math.round(Math.min(width, 560) * 0.8);

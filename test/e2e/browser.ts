@@ -24,12 +24,12 @@ const TYPES: Record<string, string> = {
   ".woff2": "font/woff2",
 };
 
-/** A static server for dist/site on a free port of 127.0.0.1. */
-export async function serveSite(): Promise<{ url: string; close(): Promise<void> }> {
-  if (!existsSync(join(SITE, "index.html"))) throw new Error("dist/site is missing: run `npm run build` first");
+/** A static server for dist/site (or another built folder) on a free port of 127.0.0.1. */
+export async function serveSite(root = SITE): Promise<{ url: string; close(): Promise<void> }> {
+  if (root === SITE && !existsSync(join(SITE, "index.html"))) throw new Error("dist/site is missing: run `npm run build` first");
   const server: Server = createServer(async (req, res) => {
-    let file = normalize(join(SITE, decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)));
-    if (!file.startsWith(SITE + sep) && file !== SITE) return void res.writeHead(403).end();
+    let file = normalize(join(root, decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)));
+    if (!file.startsWith(root + sep) && file !== root) return void res.writeHead(403).end();
     try {
       if ((await stat(file)).isDirectory()) file = join(file, "index.html");
       await stat(file);
