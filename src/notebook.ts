@@ -28,7 +28,7 @@ export { HiddenAtlasError } from "./core/errors.ts";
 export { RECIPES } from "./examples/index.ts";
 export { sha256Hex } from "./core/hash.ts";
 export { readNpy } from "./io/npy.ts";
-export { downloadLink } from "./ui/download.ts";
+export { downloadLink } from "./views/download.ts";
 export { gridHeatmap, classMap, prototypeMosaic, bmuArrows, qeCurves, perturbationCurves } from "./views/som.ts";
 export { somCodesReport, layerMetricsTable, perturbationTable, somCodesFindings, SOM_CODES_CLAIMS } from "./report/som-codes.ts";
 export { imageLayout } from "./views/thumbnail.ts";

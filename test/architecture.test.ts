@@ -40,6 +40,7 @@ const ALLOWED: Record<string, string[]> = {
   cli: ["core", "io", "algo", "analyses", "views", "report", "worker", "examples", "version"],
   notebook: ["core", "io", "analyses", "views", "report", "worker", "ui", "examples"],
   index: ["core", "io", "algo", "analyses", "views", "report", "examples", "version"],
+  node: ["core", "io", "algo", "analyses", "examples", "index"],
   types: [],
   version: [],
 };

@@ -44,6 +44,8 @@ import { argmaxRows, classNamesOf, type AnalysisBundle } from "./columns.ts";
 import { defineAnalysis, type Resolved, type StepArgs } from "./descriptor.ts";
 import { runAnalysis } from "./runner.ts";
 
+export type { GeodesicCorrelation };
+
 export const MDA_METHODS = ["mda", "tsne", "umap", "pca", "isomap", "umap-supervised"] as const;
 export type MdaMethod = (typeof MDA_METHODS)[number];
 export const MDA_STAGES = ["trained", "initial"] as const;

@@ -1,8 +1,7 @@
 /**
  * The mda notebook's report, tables and findings (shared by the notebook and the CLI).
  */
-import type { GeodesicCorrelation } from "../algo/metrics.ts";
-import type { MdaAnalysisResult, MdaMethod, MdaPanel } from "../analyses/mda.ts";
+import type { GeodesicCorrelation, MdaAnalysisResult, MdaMethod, MdaPanel } from "../analyses/mda.ts";
 import type { AnalysisBundle, SampleColumn } from "../analyses/columns.ts";
 import { formatNumber } from "../analyses/columns.ts";
 import { embeddingScatter } from "../views/scatter.ts";

@@ -4,7 +4,7 @@
  * a million rows costs nothing until it is exported) and clear it. Cell text comes from data
  * (class names) and is set as text, never as markup.
  */
-import { downloadLink } from "../ui/download.ts";
+import { downloadLink } from "./download.ts";
 import { formatCoordinate } from "./point-colours.ts";
 
 /** Rows of the selection shown in the panel (all are exported). */
