@@ -10,6 +10,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { config, observable } from "@observablehq/notebook-kit/vite";
 import { defineConfig, type Plugin } from "vite";
+import { siteSecurityHeaders, withContentSecurityPolicyMeta } from "./src/cli/site-policy.ts";
 
 const root = dirname(fileURLToPath(import.meta.url));
 const notebooksDir = join(root, "notebooks");
@@ -39,6 +40,18 @@ function offlineLibraries(): Plugin {
   };
 }
 
+/**
+ * Every page gets the site's Content-Security-Policy as a <meta> tag, so the built site keeps it
+ * on any plain file server; inline scripts still in the final page are allowed by their hash.
+ * The dev and preview servers send the same policy (and the other security headers) as headers.
+ */
+function contentSecurityPolicy(): Plugin {
+  return {
+    name: "hidden-atlas:content-security-policy",
+    transformIndexHtml: { order: "post", handler: (html) => withContentSecurityPolicyMeta(html) },
+  };
+}
+
 const notebooks = readdirSync(notebooksDir).filter((name) => name.endsWith(".html") && name !== "template.html");
 
 export default defineConfig({
@@ -48,13 +61,14 @@ export default defineConfig({
   plugins: [
     offlineLibraries(),
     observable({ template: join(notebooksDir, "template.html") }),
+    contentSecurityPolicy(),
   ],
   worker: { format: "es" },
   // The dev server's dependency pre-bundler does not run our resolveId hook, so the kit's
   // runtime (which imports the CDN) must not be pre-bundled; it is plain ESM anyway.
   optimizeDeps: { exclude: ["observable:runtime", "@observablehq/notebook-kit"] },
-  server: { host: "127.0.0.1", fs: { allow: [root] } },
-  preview: { host: "127.0.0.1" },
+  server: { host: "127.0.0.1", fs: { allow: [root] }, headers: siteSecurityHeaders() },
+  preview: { host: "127.0.0.1", headers: siteSecurityHeaders() },
   build: {
     outDir: join(root, "dist", "site"),
     emptyOutDir: true,

@@ -4,44 +4,22 @@
  * page error and every request that leaves 127.0.0.1.
  */
 import { existsSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
-import { extname, join, normalize, sep } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll } from "vitest";
+import { startSiteServer } from "../../src/cli/commands/serve.ts";
 
 export const SITE = fileURLToPath(new URL("../../dist/site", import.meta.url));
 
-const TYPES: Record<string, string> = {
-  ".html": "text/html",
-  ".js": "text/javascript",
-  ".css": "text/css",
-  ".json": "application/json",
-  ".wasm": "application/wasm",
-  ".svg": "image/svg+xml",
-  ".woff2": "font/woff2",
-};
-
-/** A static server for dist/site (or another built folder) on a free port of 127.0.0.1. */
+/**
+ * dist/site (or another built folder, e.g. the scatter test page) on a free port of 127.0.0.1,
+ * with the security headers `hidden-atlas serve` sends.
+ */
 export async function serveSite(root = SITE): Promise<{ url: string; close(): Promise<void> }> {
-  if (root === SITE && !existsSync(join(SITE, "index.html"))) throw new Error("dist/site is missing: run `npm run build` first");
-  const server: Server = createServer(async (req, res) => {
-    let file = normalize(join(root, decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)));
-    if (!file.startsWith(root + sep) && file !== root) return void res.writeHead(403).end();
-    try {
-      if ((await stat(file)).isDirectory()) file = join(file, "index.html");
-      await stat(file);
-    } catch {
-      return void res.writeHead(404).end();
-    }
-    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
-    createReadStream(file).pipe(res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((r) => server.close(() => r())) };
+  if (!existsSync(join(root, "index.html"))) throw new Error(`${root} is missing: run \`npm run build\` first`);
+  const site = await startSiteServer({ root, port: 0 });
+  return { url: site.url, close: site.close };
 }
 
 export function chromePath(): string {
