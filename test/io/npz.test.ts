@@ -204,3 +204,45 @@ describe("zip errors", () => {
     );
   });
 });
+
+describe("CRC-32 of zip entries", () => {
+  /** Offset of the first data byte of the entry whose local header is at `at`. */
+  const dataStart = (bytes: Uint8Array, at: number) => {
+    const view = new DataView(bytes.buffer, bytes.byteOffset);
+    return at + 30 + view.getUint16(at + 26, true) + view.getUint16(at + 28, true);
+  };
+  /** Random float32 values: incompressible, so deflate keeps them in stored blocks. */
+  const noise = (n: number) => {
+    const bytes = new Uint8Array(n * 4);
+    for (let i = 0, x = 12345; i < bytes.length; i++) bytes[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
+    return new Float32Array(bytes.buffer).map((v) => (Number.isFinite(v) ? v : 0));
+  };
+
+  it("crc32 gives the check value of the CRC-32/ISO-HDLC catalogue and continues across chunks", async () => {
+    const { crc32 } = await import("../../src/io/crc32.ts");
+    const text = new TextEncoder().encode("123456789");
+    expect(crc32(text)).toBe(0xcbf43926);
+    expect(crc32(text.subarray(4), crc32(text.subarray(0, 4)))).toBe(0xcbf43926);
+    expect(crc32(new Uint8Array(0))).toBe(0);
+  });
+
+  it("a flipped data byte in a stored entry is E_ZIP, not a changed value", () => {
+    const zip = writeNpz(arrays);
+    const at = dataStart(zip, records(zip, LOCAL_SIGNATURE)[0]) + 128 + 5; // inside a's values
+    const flipped = patch(zip, (_, copy) => (copy[at] ^= 0x10));
+    expectError(
+      () => readNpz(flipped, "x.npz"),
+      "E_ZIP",
+      /x\.npz: malformed zip archive: entry 'a\.npy': its CRC-32 is 0x[0-9a-f]{8} but the directory declares 0x[0-9a-f]{8}; the entry is corrupt/,
+    );
+  });
+
+  it("a flipped byte in a deflated entry that still inflates is E_ZIP", () => {
+    const zip = writeNpz({ r: { shape: [64, 16], data: noise(1024) } }, { compress: true });
+    expect(listZip(zip, "r.npz")[0].compression).toBe(8);
+    const at = dataStart(zip, records(zip, LOCAL_SIGNATURE)[0]) + 2000; // inside a stored block
+    const flipped = patch(zip, (_, copy) => (copy[at] ^= 0x01));
+    expectError(() => readNpz(flipped, "r.npz"), "E_ZIP", /entry 'r\.npy': its CRC-32 is/);
+    expect(readNpz(zip, "r.npz").get("r")!.data).toEqual(noise(1024));
+  });
+});
