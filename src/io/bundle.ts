@@ -17,6 +17,7 @@ import {
   type Manifest,
   type Task,
 } from "./manifest.ts";
+import { checkClassLabels } from "./labels.ts";
 import { formatShape, toFloat32, toMatrix, type NdArray } from "./ndarray.ts";
 import { readNpy } from "./npy.ts";
 import type { BundleSource } from "./sources.ts";
@@ -68,9 +69,6 @@ export interface LoadBundleOptions {
 }
 
 const defaults = { allowNonFinite: false };
-
-/** Labels must fit an Int32Array. */
-const MAX_LABEL = 2 ** 31 - 1;
 
 /**
  * Read and check a bundle. Throws E_MANIFEST, E_MISSING_FILE, E_SHAPE_MISMATCH, E_NON_FINITE,
@@ -273,25 +271,11 @@ class ArrayReader {
     return matrix;
   }
 
-  /** Class indices: integers in [0, classCount) (or [0, 2^31) without classNames). */
+  /** Class indices: in [0, classCount), or dense enough to be indices (labels.ts). */
   async labels(file: string, classCount: number | undefined): Promise<Int32Array> {
     const { data } = await this.perSample(file, "labels");
-    const limit = classCount ?? MAX_LABEL + 1;
-    const why = classCount === undefined ? "" : ` (classNames has ${classCount} names)`;
-    const labels = new Int32Array(data.length);
-    for (let i = 0; i < data.length; i++) {
-      const value = data[i];
-      if (!Number.isInteger(value) || value < 0 || value >= limit) {
-        throw new HiddenAtlasError(
-          "E_MANIFEST",
-          `${this.label(file)} (labels): sample ${i} has label ${value}, expected an integer in ` +
-            `[0, ${limit})${why}`,
-          { file, field: "labels", row: i, value },
-        );
-      }
-      labels[i] = value;
-    }
-    return labels;
+    const what = `${this.label(file)} (labels)`;
+    return checkClassLabels(data, what, classCount, { file, field: "labels" }).labels;
   }
 
   /** 0 (train) or 1 (test) per sample. */
