@@ -23,7 +23,8 @@ export interface AnalysisBundle {
   model?: { spec: Record<string, unknown>; parameters: Float32Array; inputScale?: number; layers?: Record<string, string> };
   /** Rows the checkpoints hold, and the checkpoints (training dynamics). */
   trace?: Int32Array;
-  checkpoints?: { epoch: number; layers: LayerData[] }[];
+  /** Checkpoint layers are always in memory (io/bundle.ts reads them whole, even lazily). */
+  checkpoints?: { epoch: number; layers: (LayerData & { data: Float32Array })[] }[];
   meta?: Record<string, unknown>;
 }
 
