@@ -240,6 +240,25 @@ describe("a lazily opened bundle is checked as it streams", () => {
     expect((await layerMatrix(allowed.layers[0], { method: "gap" })).data[7 * C + 0]).toBeNaN();
   });
 
+  it("openBundle finds a NaN from the exponent bits whatever the chunks' alignment (zip in memory, deflated, on disk)", async () => {
+    const input = bundleInput((conv, dense) => {
+      conv[99 * 128 + 127] = NaN; // the very last value
+      dense[50 * 5 + 4] = -Infinity;
+    });
+    const stored = zipBundle(input);
+    const dir = join(scratch, `nan-${Math.random()}`);
+    await writeBundle(input, dir);
+    const sources: BundleSource[] = [
+      zipSource(stored, "a.zip"), // entries at odd offsets of one Uint8Array
+      zipSource(new Blob([zipBundle(input, { compress: true })]), "a.zip"), // inflated in uneven pieces
+      await bundleSourceFromPath(dir),
+    ];
+    for (const source of sources) {
+      await expectRejection(openBundle(source), "E_NON_FINITE", /layer 'conv' \(.*layers\/conv\.npy\) has a non-finite value \(NaN\) at sample 99, column 127/);
+      await expectRejection(openBundle(source, { layers: ["dense"] }), "E_NON_FINITE", /layer 'dense' .*\(-Infinity\) at sample 50, column 4/);
+    }
+  });
+
   it("a Fortran-order layer is read whole and reordered, and its NaN named by C-order sample and column", async () => {
     const { files: map } = encodeBundle(bundleInput());
     // The conv layer rewritten in Fortran order (first axis fastest).
