@@ -88,7 +88,8 @@ export async function openContainer(container: ByteContainer, label: string): Pr
     if (diskReader === undefined) {
       throw new HiddenAtlasError(
         "E_IO",
-        `${label}: a file on disk (${container.path}) can be read only in Node`,
+        `${label}: ${container.path} is a file on disk, which needs Node's file reader ` +
+          `(import src/io/node.ts in this thread)`,
         { file: label },
       );
     }

@@ -14,10 +14,11 @@
  * the end, and each entry where it lies.
  */
 import { HiddenAtlasError } from "../core/errors.ts";
-import { memoryLocation, readLocation, readPrefix, type ByteContainer, type FileLocation } from "./location.ts";
+import { memoryLocation, readLocation, type ByteContainer, type FileLocation } from "./location.ts";
 import { BUNDLE_FORMAT, MANIFEST_FILE, type Manifest } from "./manifest.ts";
 import { npyDataOffset, readNpyHeader, type NpyHeader } from "./npy.ts";
 import { formatShape } from "./ndarray.ts";
+import { readNpyHeaderAt } from "./stored.ts";
 import {
   entryLocation,
   entryLocationSync,
@@ -150,10 +151,7 @@ export async function npzSourceFrom(archive: ByteContainer, name = "activations.
   const headers = new Map<string, NpyHeader>();
   for (const entry of entries) {
     const location = await entryLocation(archive, name, checkNpyEntry(entry, name));
-    let prefix = await readPrefix(location, HEADER_PROBE_BYTES);
-    const needed = npyDataOffset(prefix);
-    if (needed !== undefined && needed > prefix.length) prefix = await readPrefix(location, needed);
-    headers.set(entry.name, readNpyHeader(prefix, `${name}/${entry.name}`));
+    headers.set(entry.name, await readNpyHeaderAt({ ...location, label: `${name}/${entry.name}` }));
   }
   return withManifest(source, synthesiseManifest(headers, name));
 }

@@ -15,7 +15,7 @@ import { decodeElements, decodeToFloat32, type ElementType } from "./dtype.ts";
 import { assertWithinBudget, elementCount } from "./limits.ts";
 import { fileChunks, readLocation, readPrefix, type FileLocation } from "./location.ts";
 import { formatShape, toFloat32 } from "./ndarray.ts";
-import { assertHoldsData, fortranToC, npyDataOffset, readNpyHeader } from "./npy.ts";
+import { assertHoldsData, fortranToC, npyDataOffset, readNpyHeader, type NpyHeader } from "./npy.ts";
 
 /** An .npy array on disk, in an archive or in a Blob, not yet read. */
 export interface StoredArray {
@@ -42,6 +42,11 @@ export interface RowChunk {
 
 /** Bytes of a file's start read to find its .npy header (most headers are 128 bytes). */
 const HEADER_PROBE_BYTES = 4096;
+/**
+ * The longest header read: numpy.load refuses headers over 10,000 bytes unless told
+ * otherwise, and writers use v2 headers only for shapes with thousands of axes.
+ */
+const MAX_HEADER_BYTES = 16 << 20;
 /** Exponent bits of float16 and float32: all ones means NaN or ±Infinity. */
 const F16_EXPONENT = 0x7c00;
 const F32_EXPONENT = 0x7f800000;
@@ -59,12 +64,7 @@ export async function openStoredArray(
   what: string,
   { finite = true }: { finite?: boolean } = {},
 ): Promise<StoredArray> {
-  let prefix = await readPrefix(location, HEADER_PROBE_BYTES);
-  const needed = npyDataOffset(prefix);
-  if (needed !== undefined && needed > prefix.length && needed <= location.size) {
-    prefix = await readPrefix(location, needed);
-  }
-  const header = readNpyHeader(prefix, location.label);
+  const header = await readNpyHeaderAt(location);
   assertHoldsData(header, location.size, location.label);
   return {
     location,
@@ -75,6 +75,24 @@ export async function openStoredArray(
     what,
     finite,
   };
+}
+
+/** The .npy header of the file at `location`, reading (and inflating) only its first bytes. */
+export async function readNpyHeaderAt(location: FileLocation): Promise<NpyHeader> {
+  let prefix = await readPrefix(location, HEADER_PROBE_BYTES);
+  const needed = npyDataOffset(prefix);
+  if (needed !== undefined && needed > prefix.length && needed <= location.size) {
+    if (needed > MAX_HEADER_BYTES) {
+      throw new HiddenAtlasError(
+        "E_NPY_HEADER",
+        `${location.label}: malformed .npy header: it announces ${needed} bytes, more than the ` +
+          `${MAX_HEADER_BYTES} read`,
+        { file: location.label },
+      );
+    }
+    prefix = await readPrefix(location, needed);
+  }
+  return readNpyHeader(prefix, location.label);
 }
 
 /** Values per row: the product of shape[1..] (1 for a 1-d array). */

@@ -300,3 +300,30 @@ function findBytes(haystack: Uint8Array, needle: Uint8Array): number {
   }
   return -1;
 }
+
+describe("archives and headers read where they lie", () => {
+  it("an .npz picked in the browser or lying on disk is opened from its directory and headers only", async () => {
+    const { writeNpz } = await import("../../src/io/npz.ts");
+    const { sourceFromFiles } = await import("../../src/io/sources.ts");
+    const input = bundleInput();
+    const npz = writeNpz({ conv: { shape: [N, C, H, W], data: input.layers[0].data }, labels: { shape: [N], data: input.labels! } }, { compress: true });
+    const path = join(scratch, "acts.npz");
+    await writeFile(path, npz);
+    const eager = await loadBundle(memorySource(files(), "x"));
+    for (const source of [await sourceFromFiles([new File([npz], "acts.npz")]), await bundleSourceFromPath(path)]) {
+      const bundle = await openBundle(source);
+      expect([bundle.name, bundle.layers.map((l) => l.name), bundle.layers[0] instanceof LazyLayer]).toEqual(["acts", ["conv"], true]);
+      expect(await layerMatrix(bundle.layers[0], { method: "gap" })).toEqual(await layerMatrix(eager.layers[0], { method: "gap" }));
+      expect(bundle.labels).toEqual(eager.labels);
+    }
+  });
+
+  it("a header announcing more than 16 MiB is refused before it is read", async () => {
+    const { openStoredArray } = await import("../../src/io/stored.ts");
+    const bytes = new Uint8Array(12 + (17 << 20));
+    bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 2, 0]);
+    new DataView(bytes.buffer).setUint32(8, 17 << 20, true);
+    const location = { container: new Blob([bytes]), offset: 0, storedSize: bytes.length, size: bytes.length, deflated: false, label: "h.npy" };
+    await expectRejection(openStoredArray(location, "layer 'h'"), "E_NPY_HEADER", /h\.npy: malformed \.npy header: it announces 17825804 bytes, more than the 16777216 read/);
+  });
+});
