@@ -11,7 +11,7 @@
  */
 import { HiddenAtlasError } from "../core/errors.ts";
 import type { Matrix } from "../core/matrix.ts";
-import { assertWithinBudget } from "./limits.ts";
+import { assertWithinBudget, memoryBudget } from "./limits.ts";
 
 export interface CsvOptions {
   /** File name for error messages. Defaults to "data.csv". */
@@ -243,7 +243,9 @@ export class CsvReader {
     }
     if (this.count + cols > this.values.length) {
       assertWithinBudget(this.count + cols, `the values up to line ${line}`, name);
-      const grown = new Float32Array(Math.max(this.values.length * 2, this.count + cols));
+      // Doubling, but never past the budget (the check above guarantees count + cols fits).
+      const cap = Math.floor(memoryBudget() / Float32Array.BYTES_PER_ELEMENT);
+      const grown = new Float32Array(Math.max(Math.min(this.values.length * 2, cap), this.count + cols));
       grown.set(this.values);
       this.values = grown;
     }
