@@ -114,3 +114,40 @@ describe("output paths are checked before the work starts", () => {
     expect(existsSync(join(out, "manifest.json"))).toBe(true);
   });
 });
+
+describe("a stranger's data refused at once with a coded error", () => {
+  it("report explore on labels of 10^7 without classNames: E_MANIFEST naming value, row and remedy", async () => {
+    const dir = join(tmp(), "sparse");
+    const n = 12;
+    await writeBundle(
+      {
+        name: "sparse",
+        task: "classification",
+        layers: [{ name: "h", shape: [n, 3], data: new Float32Array(n * 3).map((_, i) => Math.cos(i)) }],
+        labels: new Int32Array(n).map((_, i) => (i === 7 ? 10_000_000 : i % 2)),
+      },
+      dir,
+    );
+    const { code, stderr } = await run("report", "explore", "--bundle", dir, "--out", join(tmp(), "r.html"));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/E_MANIFEST: sparse\/labels\.npy \(labels\): sample 7 has label 10000000, .*give classNames in the manifest or remap the labels to 0…C−1/);
+  });
+
+  it("info on meta nested 20,000 deep: E_MANIFEST, not a stack overflow", async () => {
+    const dir = join(tmp(), "deep");
+    await writeBundle({ name: "deep", task: "regression", layers: [{ name: "h", shape: [2, 1], data: new Float32Array(2) }] }, dir);
+    const manifest = JSON.parse(await import("node:fs").then((fs) => fs.readFileSync(join(dir, "manifest.json"), "utf8")));
+    writeFileSync(join(dir, "manifest.json"), JSON.stringify(manifest).slice(0, -1) + `,"meta":{"x":${"[".repeat(20_000)}${"]".repeat(20_000)}}}`);
+    const { code, stderr } = await run("info", dir);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/E_MANIFEST: deep\/manifest\.json: meta is nested more than 64 levels deep/);
+  });
+
+  it("a CSV whose first row has one bad cell is refused naming it, not read as a header", async () => {
+    const path = join(tmp(), "x.csv");
+    writeFileSync(path, "1,2,oops\n4,5,6\n7,8,9\n");
+    const { code, stderr } = await run("knn", path, "--k", "1");
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/E_CSV: .*x\.csv line 1, column 3: 'oops' is not a number but column 1 \('1'\) is/);
+  });
+});
