@@ -248,19 +248,26 @@ export function fileListSource(files: readonly FileLike[], name?: string): Bundl
 }
 
 /**
+ * Archives up to this size are read whole when picked: one read is quicker than many small
+ * slices, and the bundle then behaves as one held in memory. Larger ones are read in slices.
+ */
+export const SLICE_ARCHIVES_ABOVE_BYTES = 64 << 20;
+
+/**
  * The source for files a user picked or dropped: one .zip or .npz is opened as an archive,
- * anything else is taken as the files of a bundle folder.
+ * anything else is taken as the files of a bundle folder. An archive larger than `sliceAbove`
+ * bytes (default SLICE_ARCHIVES_ABOVE_BYTES) is read in slices where it lies, never whole.
  */
 export async function sourceFromFiles(
   files: readonly FileLike[],
   name?: string,
+  { sliceAbove = SLICE_ARCHIVES_ABOVE_BYTES }: { sliceAbove?: number } = {},
 ): Promise<BundleSource> {
   if (files.length === 1) {
     const [file] = files;
     const lower = file.name.toLowerCase();
     if (lower.endsWith(".zip") || lower.endsWith(".npz")) {
-      // A real File is read in slices where it lies; anything else is read whole.
-      const archive = isBlob(file) ? file : new Uint8Array(await file.arrayBuffer());
+      const archive = isBlob(file) && file.size > sliceAbove ? file : new Uint8Array(await file.arrayBuffer());
       const label = name ?? file.name;
       return lower.endsWith(".zip") ? zipSource(archive, label) : npzSourceFrom(archive, label);
     }

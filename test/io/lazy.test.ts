@@ -302,7 +302,7 @@ function findBytes(haystack: Uint8Array, needle: Uint8Array): number {
 }
 
 describe("archives and headers read where they lie", () => {
-  it("an .npz picked in the browser or lying on disk is opened from its directory and headers only", async () => {
+  it("an .npz picked in the browser (sliced, or read whole when small) or lying on disk is opened from its directory and headers", async () => {
     const { writeNpz } = await import("../../src/io/npz.ts");
     const { sourceFromFiles } = await import("../../src/io/sources.ts");
     const input = bundleInput();
@@ -310,7 +310,8 @@ describe("archives and headers read where they lie", () => {
     const path = join(scratch, "acts.npz");
     await writeFile(path, npz);
     const eager = await loadBundle(memorySource(files(), "x"));
-    for (const source of [await sourceFromFiles([new File([npz], "acts.npz")]), await bundleSourceFromPath(path)]) {
+    const picked = [new File([npz], "acts.npz")];
+    for (const source of [await sourceFromFiles(picked, undefined, { sliceAbove: 0 }), await sourceFromFiles(picked), await bundleSourceFromPath(path)]) {
       const bundle = await openBundle(source);
       expect([bundle.name, bundle.layers.map((l) => l.name), bundle.layers[0] instanceof LazyLayer]).toEqual(["acts", ["conv"], true]);
       expect(await layerMatrix(bundle.layers[0], { method: "gap" })).toEqual(await layerMatrix(eager.layers[0], { method: "gap" }));
