@@ -12,12 +12,22 @@
  * - "random":     the C-vector at one seeded random position per sample, drawn from
  *                 rows/columns 1 … H−1 / W−1 as in the Purvine et al. mapper scripts (only
  *                 index 0 excluded).
+ *
+ * `layerMatrix` is the one door analyses go through. A layer held in memory is reduced in
+ * place. A layer opened lazily (io/bundle.ts `LazyLayer`, or its copy in a worker) is streamed
+ * from its file in row chunks and each chunk reduced as it arrives, so only the reduced
+ * vectors and one chunk are ever resident: that working set, not the file, must fit the
+ * memory budget (E_TOO_LARGE otherwise, naming the bytes and the remedy). Reduced layers are
+ * cached per layer object and (vectorisation, seed), so switching between layers and back
+ * reads nothing again.
  */
-import { HiddenAtlasError } from "../core/errors.ts";
+import { HiddenAtlasError, formatBytes } from "../core/errors.ts";
 import type { Matrix } from "../core/matrix.ts";
 import { checkKeyword } from "../core/params.ts";
 import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
 import { getCore } from "../core/wasm.ts";
+import { budgetName, describeBytes, memoryBudget } from "../io/limits.ts";
+import { rowLength, storedRows, type RowChunk, type StoredArray } from "../io/stored.ts";
 
 export const VECTORIZATIONS = ["gap", "flatten", "top-l2", "random"] as const;
 export type Vectorization = (typeof VECTORIZATIONS)[number];
@@ -26,9 +36,12 @@ export type Vectorization = (typeof VECTORIZATIONS)[number];
 export interface LayerData {
   name: string;
   shape: readonly number[];
-  data: Float32Array;
+  /** The activations, row-major; absent (or a getter that throws) when `stored` is set. */
+  data?: Float32Array;
   /** "conv" for N × C × H × W maps; inferred from the rank when absent. */
   kind?: "dense" | "conv";
+  /** Where the activations lie, for a layer opened lazily: `layerMatrix` streams them. */
+  stored?: StoredArray;
 }
 
 export interface VectorizeOptions {
@@ -38,74 +51,174 @@ export interface VectorizeOptions {
   seed?: number;
 }
 
+/** Bytes of one streamed chunk (raw plus float32) aimed for; a single larger row is allowed. */
+const CHUNK_TARGET_BYTES = 16 << 20;
+const FLOAT32_BYTES = 4;
+
+/** Reduced lazily read layers, by layer object and "method|seed". */
+const reducedLayers = new WeakMap<object, Map<string, Promise<Matrix>>>();
+
 /** True when the layer is a conv map (N × C × H × W). */
 export function isConvLayer(layer: LayerData): boolean {
   return (layer.kind ?? (layer.shape.length === 4 ? "conv" : "dense")) === "conv" && layer.shape.length === 4;
 }
 
-/** One row per sample. Dense layers are flattened without copying. */
+/**
+ * One row per sample. Dense layers held in memory are flattened without copying; lazily
+ * opened layers are streamed and reduced chunk by chunk, then cached.
+ *
+ * @example
+ * const X = await layerMatrix(bundle.layers[0], { method: "gap" }); // N × C for a conv map
+ */
 export async function layerMatrix(layer: LayerData, options: VectorizeOptions = {}): Promise<Matrix> {
-  const method = checkKeyword("vectorize", options.method ?? "gap", VECTORIZATIONS);
+  const requested = checkKeyword("vectorize", options.method ?? "gap", VECTORIZATIONS);
+  const method: Vectorization = isConvLayer(layer) ? requested : "flatten";
+  const seed = method === "random" ? checkSeed(options.seed ?? DEFAULT_SEED) : DEFAULT_SEED;
+  if (layer.stored !== undefined) return streamedMatrix(layer, layer.stored, method, seed);
+
+  const data = layer.data;
   const n = layer.shape[0] ?? 0;
   const total = layer.shape.reduce((a, b) => a * b, 1);
-  if (total !== layer.data.length) {
+  if (data === undefined || total !== data.length) {
     throw new HiddenAtlasError(
       "E_SHAPE_MISMATCH",
-      `layer ${JSON.stringify(layer.name)} has ${layer.data.length} values but shape [${layer.shape.join(", ")}]`,
+      `layer ${JSON.stringify(layer.name)} has ${data?.length ?? 0} values but shape [${layer.shape.join(", ")}]`,
     );
   }
-  if (!isConvLayer(layer) || method === "flatten") {
-    return { rows: n, cols: n === 0 ? 0 : total / n, data: layer.data };
+  if (method === "flatten") return { rows: n, cols: n === 0 ? 0 : total / n, data };
+  const reducer = await Reducer.create(layer.shape, method, seed);
+  reducer.add({ start: 0, rows: n, values: data });
+  return reducer.matrix();
+}
+
+/**
+ * A plain copy of a layer for a worker (structured clone): its data, or, for a layer opened
+ * lazily, where its data lie (never the data getter, which throws).
+ */
+export function transferableLayer(layer: LayerData): LayerData {
+  const { name, shape, kind, stored } = layer;
+  return stored !== undefined ? { name, shape, kind, stored } : { name, shape, kind, data: layer.data };
+}
+
+/** The cached reduction of a lazily opened layer, streaming the file the first time. */
+function streamedMatrix(layer: LayerData, stored: StoredArray, method: Vectorization, seed: number): Promise<Matrix> {
+  let cache = reducedLayers.get(layer);
+  if (cache === undefined) reducedLayers.set(layer, (cache = new Map()));
+  const key = method === "random" ? `${method}|${seed}` : method;
+  const cached = cache.get(key);
+  if (cached !== undefined) {
+    return cached.then((m) => {
+      // A result whose buffer a worker transferred away is detached: read the layer again.
+      if (m.data.length === m.rows * m.cols) return m;
+      cache.delete(key);
+      return streamedMatrix(layer, stored, method, seed);
+    });
   }
-  const [, c, h, w] = layer.shape;
-  const plane = h * w;
-  const out = new Float32Array(n * c);
-  const x = layer.data;
-  if (method === "gap") {
-    for (let i = 0; i < n; i++) {
-      for (let ch = 0; ch < c; ch++) {
-        const base = (i * c + ch) * plane;
-        let s = 0;
-        for (let p = 0; p < plane; p++) s += x[base + p];
-        out[i * c + ch] = s / plane;
-      }
-    }
-    return { rows: n, cols: c, data: out };
+  const pending = reduceStored(layer, stored, method, seed);
+  cache.set(key, pending);
+  pending.catch(() => cache.delete(key));
+  return pending;
+}
+
+async function reduceStored(layer: LayerData, stored: StoredArray, method: Vectorization, seed: number): Promise<Matrix> {
+  const n = stored.shape[0] ?? 0;
+  const width = rowLength(stored);
+  const outCols = method === "flatten" ? width : stored.shape[1];
+  const outBytes = n * outCols * FLOAT32_BYTES;
+  const perRow = width * (stored.type.itemsize + FLOAT32_BYTES);
+  const budget = memoryBudget();
+  if (outBytes + perRow > budget) {
+    const remedy = isConvLayer(layer) ? "choose another vectorisation (gap, top-l2, random) or use fewer samples" : "use fewer samples";
+    throw new HiddenAtlasError(
+      "E_TOO_LARGE",
+      `layer '${layer.name}' (${stored.location.label}): vectorize "${method}" needs ` +
+        `${describeBytes(outBytes + perRow)} as float32 (${n} × ${outCols} values and one row ` +
+        `being read), more than the ${formatBytes(budget)} ${budgetName()}; ${remedy}`,
+      { file: stored.location.label, layer: layer.name, bytesNeeded: outBytes + perRow },
+    );
   }
-  let positions: Int32Array;
-  if (method === "top-l2") {
-    positions = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      let best = -1;
-      let bestNorm = -1;
-      for (let p = 0; p < plane; p++) {
-        let s = 0;
-        for (let ch = 0; ch < c; ch++) s += x[(i * c + ch) * plane + p] ** 2;
-        if (s > bestNorm) {
-          bestNorm = s;
-          best = p;
-        }
-      }
-      positions[i] = best;
-    }
-  } else {
-    const seed = checkSeed(options.seed ?? DEFAULT_SEED);
+  const rowsPerChunk = Math.max(1, Math.floor(Math.min(budget - outBytes, CHUNK_TARGET_BYTES) / Math.max(perRow, 1)));
+  const reducer = await Reducer.create(stored.shape, method, seed);
+  for await (const chunk of storedRows(stored, rowsPerChunk)) reducer.add(chunk);
+  return reducer.matrix();
+}
+
+/** Reduces row chunks (in order, any sizes) into the N × outCols matrix of one vectorisation. */
+class Reducer {
+  private readonly out: Float32Array;
+  private readonly cols: number;
+
+  private constructor(
+    private readonly n: number,
+    private readonly shape: readonly number[],
+    private readonly method: Vectorization,
+    /** Seeded spatial positions per sample (method "random"). */
+    private readonly positions: Int32Array | null,
+  ) {
+    const width = shape.slice(1).reduce((a, b) => a * b, 1);
+    this.cols = method === "flatten" ? width : shape[1];
+    this.out = new Float32Array(n * this.cols);
+  }
+
+  static async create(shape: readonly number[], method: Vectorization, seed: number): Promise<Reducer> {
+    const n = shape[0] ?? 0;
+    if (method !== "random") return new Reducer(n, shape, method, null);
+    const [, , h, w] = shape;
     const core = await getCore();
     const rng = new Rng(core, seed);
     try {
-      positions = new Int32Array(n);
+      const positions = new Int32Array(n);
       // Rows/columns 1 … h−1 (index 0 excluded); a 1-wide axis has only index 0.
       for (let i = 0; i < n; i++) {
         const r = h > 1 ? 1 + rng.int(h - 1) : 0;
         const col = w > 1 ? 1 + rng.int(w - 1) : 0;
         positions[i] = r * w + col;
       }
+      return new Reducer(n, shape, method, positions);
     } finally {
       rng.release();
     }
   }
-  for (let i = 0; i < n; i++) {
-    for (let ch = 0; ch < c; ch++) out[i * c + ch] = x[(i * c + ch) * plane + positions[i]];
+
+  add({ start, rows, values: x }: RowChunk): void {
+    const { out, method } = this;
+    if (method === "flatten") {
+      out.set(x.subarray(0, rows * this.cols), start * this.cols);
+      return;
+    }
+    const [, c, h, w] = this.shape;
+    const plane = h * w;
+    for (let r = 0; r < rows; r++) {
+      const i = start + r;
+      const base = r * c * plane;
+      if (method === "gap") {
+        for (let ch = 0; ch < c; ch++) {
+          let s = 0;
+          for (let p = 0; p < plane; p++) s += x[base + ch * plane + p];
+          out[i * c + ch] = s / plane;
+        }
+        continue;
+      }
+      let position: number;
+      if (method === "top-l2") {
+        position = -1;
+        let bestNorm = -1;
+        for (let p = 0; p < plane; p++) {
+          let s = 0;
+          for (let ch = 0; ch < c; ch++) s += x[base + ch * plane + p] ** 2;
+          if (s > bestNorm) {
+            bestNorm = s;
+            position = p;
+          }
+        }
+      } else {
+        position = this.positions![i];
+      }
+      for (let ch = 0; ch < c; ch++) out[i * c + ch] = x[base + ch * plane + position];
+    }
   }
-  return { rows: n, cols: c, data: out };
+
+  matrix(): Matrix {
+    return { rows: this.n, cols: this.cols, data: this.out };
+  }
 }

@@ -4,6 +4,7 @@
  */
 import { isConvLayer, type LayerData } from "../algo/vectorize.ts";
 import type { Matrix } from "../core/matrix.ts";
+import { classCount } from "../io/labels.ts";
 
 /** The parts of a loaded activation bundle (src/io/bundle.ts) that analyses read. */
 export interface AnalysisBundle {
@@ -22,7 +23,8 @@ export interface AnalysisBundle {
   model?: { spec: Record<string, unknown>; parameters: Float32Array; inputScale?: number; layers?: Record<string, string> };
   /** Rows the checkpoints hold, and the checkpoints (training dynamics). */
   trace?: Int32Array;
-  checkpoints?: { epoch: number; layers: LayerData[] }[];
+  /** Checkpoint layers are always in memory (io/bundle.ts reads them whole, even lazily). */
+  checkpoints?: { epoch: number; layers: (LayerData & { data: Float32Array })[] }[];
   meta?: Record<string, unknown>;
 }
 
@@ -53,14 +55,16 @@ export function defaultColorBy(bundle: AnalysisBundle): ColorBy {
   return "none";
 }
 
-/** Class names for a classification bundle: the manifest's, or "0", "1", …. */
+/**
+ * Class names for a classification bundle: the manifest's, or "0", "1", … up to the largest
+ * label or prediction column. Labels too sparse to be class indices (e.g. a label of 10^7,
+ * which would make ten million names) are refused with E_PARAM; see io/labels.ts.
+ */
 export function classNamesOf(bundle: AnalysisBundle): string[] {
   if (bundle.classNames) return bundle.classNames;
-  let max = -1;
-  const labels = bundle.labels ?? new Int32Array(0);
-  for (const v of labels) max = Math.max(max, v);
-  if (bundle.predictions && bundle.task === "classification") max = Math.max(max, bundle.predictions.cols - 1);
-  return Array.from({ length: max + 1 }, (_, i) => String(i));
+  let count = bundle.labels ? classCount(bundle.labels, `labels of ${JSON.stringify(bundle.name)}`) : 0;
+  if (bundle.predictions && bundle.task === "classification") count = Math.max(count, bundle.predictions.cols);
+  return Array.from({ length: count }, (_, i) => String(i));
 }
 
 /** argmax of each row (ties to the lower column). */

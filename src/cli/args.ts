@@ -18,6 +18,12 @@ export interface OptionSpec {
   placeholder?: string;
   /** Left out of the options list (documented in the details instead). */
   hidden?: boolean;
+  /**
+   * The option names an output path, checked before the command runs (main.ts). Options
+   * named `out` or `out-…` are outputs without saying so: a folder when their placeholder is
+   * "DIR", else a file.
+   */
+  output?: "file" | "directory";
 }
 
 export interface CommandSpec {
@@ -80,6 +86,17 @@ export function parseCommand(spec: CommandSpec, argv: string[]): ParsedCommand {
     }
   }
   return { positionals: parsed.positionals, options: values };
+}
+
+/** The output paths given on the command line, with what each must be. */
+export function outputOptions(spec: CommandSpec, parsed: ParsedCommand): { option: string; path: string; kind: "file" | "directory" }[] {
+  const outputs: { option: string; path: string; kind: "file" | "directory" }[] = [];
+  for (const [name, option] of Object.entries(spec.options)) {
+    const kind = option.output ?? (name === "out" || name.startsWith("out-") ? (option.placeholder === "DIR" ? "directory" : "file") : undefined);
+    const value = parsed.options[name];
+    if (kind !== undefined && typeof value === "string" && value !== "") outputs.push({ option: name, path: value, kind });
+  }
+  return outputs;
 }
 
 /** The `--help` text of a command. */

@@ -1,13 +1,15 @@
 /**
  * `hidden-atlas COMMAND INPUT [--option value ...]`. Exit codes: 0 success, 2 bad usage,
  * 1 any other HiddenAtlasError (its code and message on stderr). Results go to stdout;
- * progress and errors to stderr.
+ * progress and errors to stderr. Output paths (`--out…`) are checked before the command runs,
+ * so a bad one fails at once; messages quoting data never reach the terminal with control
+ * characters in them (output.ts).
  */
 import { HiddenAtlasError } from "../core/errors.ts";
 import { VERSION } from "../version.ts";
-import { commandHelp, parseCommand } from "./args.ts";
+import { commandHelp, outputOptions, parseCommand } from "./args.ts";
 import type { Command } from "./command.ts";
-import type { Streams } from "./output.ts";
+import { terminalSafe, type Streams } from "./output.ts";
 
 /**
  * One row of the command table. Each command's module (and with it d3, jsdom, the analyses) is
@@ -73,14 +75,23 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
     return 0;
   }
   try {
-    await command.run(parseCommand(command.spec, rest), streams);
+    const parsed = parseCommand(command.spec, rest);
+    const outputs = outputOptions(command.spec, parsed);
+    if (outputs.length) {
+      const { checkOutputPath } = await import("./files.ts");
+      for (const { option, path, kind } of outputs) await checkOutputPath(path, kind, `--${option}`);
+    }
+    await command.run(parsed, streams);
     return 0;
   } catch (error) {
     if (error instanceof HiddenAtlasError) {
-      streams.stderr.write(`hidden-atlas ${name}: ${error.code}: ${error.message}\n`);
+      // Usage messages are ours (and span lines); any other may quote data: one line, escaped.
+      const message = terminalSafe(error.message, { keepLines: error.code === "E_USAGE" });
+      streams.stderr.write(`hidden-atlas ${name}: ${error.code}: ${message}\n`);
       return error.code === "E_USAGE" ? 2 : 1;
     }
-    streams.stderr.write(`hidden-atlas ${name}: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+    const text = terminalSafe((error as Error)?.stack ?? String(error), { keepLines: true });
+    streams.stderr.write(`hidden-atlas ${name}: internal error: ${text}\n`);
     return 1;
   }
 }

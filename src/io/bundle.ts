@@ -4,6 +4,13 @@
  * has `samples` rows and the declared shape, labels and split hold the values they must, and
  * layer data are finite. Nothing is padded, dropped or reordered; a bundle that breaks the
  * contract is refused with a message naming the file, the manifest field and what was expected.
+ *
+ * With `lazy: true` (what `openBundle` does) the layers are not read: their .npy headers are,
+ * and checked against the manifest, and each layer becomes a `LazyLayer` whose data are
+ * streamed in row chunks when an analysis reduces it (`layerMatrix` in src/algo/vectorize.ts),
+ * so a layer larger than memory works when its reduced vectors fit. Everything else is read
+ * at once: per-sample arrays (small, and checked now), inputs (read directly for thumbnails)
+ * and checkpoint layers (M-PHATE reads them whole and unreduced; a trace keeps them small).
  */
 import { HiddenAtlasError } from "../core/errors.ts";
 import type { Matrix } from "../core/matrix.ts";
@@ -17,19 +24,58 @@ import {
   type Manifest,
   type Task,
 } from "./manifest.ts";
+import { checkClassLabels } from "./labels.ts";
 import { formatShape, toFloat32, toMatrix, type NdArray } from "./ndarray.ts";
 import { readNpy } from "./npy.ts";
-import type { BundleSource } from "./sources.ts";
+import { locateFile, type BundleSource } from "./sources.ts";
+import { openStoredArray, type StoredArray } from "./stored.ts";
 
 export interface Layer {
   name: string;
   kind: LayerKind;
   /** The file's shape, [samples, ...]. */
   shape: number[];
-  /** Activations, row-major, one sample per row (shape[1..] flattened in C order). */
+  /**
+   * Activations, row-major, one sample per row (shape[1..] flattened in C order). A layer
+   * opened lazily (`stored` set) has no data in memory: reading this throws E_PARAM, and
+   * `layerMatrix` streams the layer instead.
+   */
   data: Float32Array;
   /** The file it was read from, relative to the bundle root. */
   file: string;
+  /** Where the data lie, for a layer opened lazily. */
+  stored?: StoredArray;
+}
+
+/**
+ * A layer opened lazily: its header was read and checked, its data will be streamed by
+ * `layerMatrix`. Structured clone copies its fields (not the `data` getter), so a worker
+ * receives `{name, kind, shape, file, stored}` and reads the bytes itself.
+ */
+export class LazyLayer implements Layer {
+  readonly name: string;
+  readonly kind: LayerKind;
+  readonly shape: number[];
+  readonly file: string;
+  readonly stored: StoredArray;
+
+  constructor(name: string, kind: LayerKind, shape: number[], file: string, stored: StoredArray) {
+    this.name = name;
+    this.kind = kind;
+    this.shape = shape;
+    this.file = file;
+    this.stored = stored;
+  }
+
+  get data(): Float32Array {
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `layer '${this.name}' (${this.stored.location.label}) was opened lazily and is not in ` +
+        `memory: reduce it with layerMatrix(layer, {method}), or load the bundle with ` +
+        `loadBundle(source) to read every layer whole`,
+      { layer: this.name },
+    );
+  }
 }
 
 export interface Checkpoint {
@@ -65,12 +111,14 @@ export interface LoadBundleOptions {
   allowNonFinite?: boolean;
   /** Load only the layers (and checkpoint layers) with these names. Defaults to all. */
   layers?: readonly string[];
+  /**
+   * Read only the layers' headers now and their data when `layerMatrix` needs them (see the
+   * module comment). Defaults to false: every layer is read whole. `openBundle` defaults to true.
+   */
+  lazy?: boolean;
 }
 
-const defaults = { allowNonFinite: false };
-
-/** Labels must fit an Int32Array. */
-const MAX_LABEL = 2 ** 31 - 1;
+const defaults = { allowNonFinite: false, lazy: false };
 
 /**
  * Read and check a bundle. Throws E_MANIFEST, E_MISSING_FILE, E_SHAPE_MISMATCH, E_NON_FINITE,
@@ -83,7 +131,7 @@ export async function loadBundle(
   source: BundleSource,
   options: LoadBundleOptions = {},
 ): Promise<Bundle> {
-  const { allowNonFinite, layers: only } = { ...defaults, ...options };
+  const { allowNonFinite, layers: only, lazy } = { ...defaults, ...options };
   const manifest = await readManifest(source);
   const wanted = layerFilter(manifest, only);
 
@@ -103,7 +151,7 @@ export async function loadBundle(
     name: manifest.name,
     task: manifest.task,
     samples: manifest.samples,
-    layers: await reader.layers(manifest.layers, "layers", wanted),
+    layers: await reader.layers(manifest.layers, "layers", wanted, lazy),
   };
   if (manifest.classNames !== undefined) bundle.classNames = manifest.classNames;
   if (manifest.inputs !== undefined) bundle.inputs = await reader.array(manifest.inputs, "inputs");
@@ -226,44 +274,67 @@ class ArrayReader {
 
   /** Read `file` (named by manifest `field`) and check that it has `samples` rows. */
   async array(file: string, field: string): Promise<NdArray> {
-    const label = this.label(file);
-    const arr = readNpy(await this.source.read(file), label);
-    if (arr.shape.length === 0 || arr.shape[0] !== this.samples) {
+    const arr = readNpy(await this.source.read(file), this.label(file));
+    this.checkRows(file, field, arr.shape);
+    return arr;
+  }
+
+  private checkRows(file: string, field: string, shape: readonly number[]): void {
+    if (shape.length === 0 || shape[0] !== this.samples) {
       throw new HiddenAtlasError(
         "E_SHAPE_MISMATCH",
-        `${label} (${field}) has shape ${formatShape(arr.shape)}, expected ${this.samples} rows ` +
+        `${this.label(file)} (${field}) has shape ${formatShape(shape)}, expected ${this.samples} rows ` +
           `(${this.rowsAre})`,
-        { file, field, found: arr.shape[0] ?? null, expected: this.samples },
+        { file, field, found: shape[0] ?? null, expected: this.samples },
       );
     }
-    return arr;
   }
 
   async layers(
     entries: readonly LayerEntry[],
     field: string,
     wanted: (name: string) => boolean,
+    lazy = false,
   ): Promise<Layer[]> {
     const layers: Layer[] = [];
     for (const [i, entry] of entries.entries()) {
-      if (wanted(entry.name)) layers.push(await this.layer(entry, `${field}[${i}]`));
+      if (!wanted(entry.name)) continue;
+      layers.push(await (lazy ? this.lazyLayer(entry, `${field}[${i}]`) : this.layer(entry, `${field}[${i}]`)));
     }
     return layers;
   }
 
   private async layer(entry: LayerEntry, field: string): Promise<Layer> {
     const arr = await this.array(entry.file, `${field}.file`);
-    if (formatShape(arr.shape) !== formatShape(entry.shape)) {
-      throw new HiddenAtlasError(
-        "E_SHAPE_MISMATCH",
-        `${this.label(entry.file)} has shape ${formatShape(arr.shape)}, but ${field}.shape in ` +
-          `${MANIFEST_FILE} declares ${formatShape(entry.shape)}`,
-        { file: entry.file, field: `${field}.shape`, found: arr.shape, expected: entry.shape },
-      );
-    }
+    this.checkLayerShape(entry, field, arr.shape);
     const data = toFloat32(arr);
     this.assertFinite(data, arr.shape, `layer '${entry.name}'`, entry.file);
     return { name: entry.name, kind: layerKind(entry), shape: arr.shape, data, file: entry.file };
+  }
+
+  /** A layer whose header is read and checked now, and whose data stream when used. */
+  private async lazyLayer(entry: LayerEntry, field: string): Promise<LazyLayer> {
+    const location = await locateFile(this.source, entry.file);
+    const label = this.label(entry.file);
+    const stored = await openStoredArray(
+      { ...location, label },
+      `layer '${entry.name}' (${label})`,
+      { finite: !this.allowNonFinite },
+    );
+    this.checkRows(entry.file, `${field}.file`, stored.shape);
+    this.checkLayerShape(entry, field, stored.shape);
+    return new LazyLayer(entry.name, layerKind(entry), stored.shape, entry.file, stored);
+  }
+
+  private checkLayerShape(entry: LayerEntry, field: string, shape: number[]): void {
+    if (formatShape(shape) !== formatShape(entry.shape)) {
+      throw new HiddenAtlasError(
+        "E_SHAPE_MISMATCH",
+        `${this.label(entry.file)} has shape ${formatShape(shape)}, but ${field}.shape in ` +
+          `${MANIFEST_FILE} declares ${formatShape(entry.shape)}`,
+        { file: entry.file, field: `${field}.shape`, found: shape, expected: entry.shape },
+      );
+    }
   }
 
   async matrix(file: string, field: "targets" | "predictions"): Promise<Matrix> {
@@ -273,25 +344,11 @@ class ArrayReader {
     return matrix;
   }
 
-  /** Class indices: integers in [0, classCount) (or [0, 2^31) without classNames). */
+  /** Class indices: in [0, classCount), or dense enough to be indices (labels.ts). */
   async labels(file: string, classCount: number | undefined): Promise<Int32Array> {
     const { data } = await this.perSample(file, "labels");
-    const limit = classCount ?? MAX_LABEL + 1;
-    const why = classCount === undefined ? "" : ` (classNames has ${classCount} names)`;
-    const labels = new Int32Array(data.length);
-    for (let i = 0; i < data.length; i++) {
-      const value = data[i];
-      if (!Number.isInteger(value) || value < 0 || value >= limit) {
-        throw new HiddenAtlasError(
-          "E_MANIFEST",
-          `${this.label(file)} (labels): sample ${i} has label ${value}, expected an integer in ` +
-            `[0, ${limit})${why}`,
-          { file, field: "labels", row: i, value },
-        );
-      }
-      labels[i] = value;
-    }
-    return labels;
+    const what = `${this.label(file)} (labels)`;
+    return checkClassLabels(data, what, classCount, { file, field: "labels" }).labels;
   }
 
   /** 0 (train) or 1 (test) per sample. */

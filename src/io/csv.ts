@@ -2,16 +2,24 @@
  * Numeric CSV/TSV tables (RFC 4180 quoting, CRLF or LF, empty lines skipped) to and from a
  * Matrix. Every cell must be a number; "nan" and "inf" in any case are read as NumPy's
  * `savetxt` writes them (finiteness is checked by whoever needs it, not here).
+ *
+ * The first row is a header when all its cells are non-numeric; a row mixing numbers and
+ * other cells is refused, naming the row, column and cell, so that a data row with one bad
+ * cell is never taken for a header (and silently dropped). Text is parsed as it arrives
+ * (`CsvReader`): a file is read in chunks of bytes and never held as one string, so its size
+ * is bounded by the memory budget for its values, not by the engine's longest string.
  */
 import { HiddenAtlasError } from "../core/errors.ts";
 import type { Matrix } from "../core/matrix.ts";
+import { assertWithinBudget, memoryBudget } from "./limits.ts";
 
 export interface CsvOptions {
   /** File name for error messages. Defaults to "data.csv". */
   name?: string;
   /**
-   * Whether the first row holds column names. Defaults to "auto": it does when any of its cells
-   * is not a number. A leading "#" on the first name is dropped (numpy.savetxt's header).
+   * Whether the first row holds column names. Defaults to "auto": it does when none of its
+   * cells is a number (a row mixing both is an error). A leading "#" on the first name is
+   * dropped (numpy.savetxt's header).
    */
   header?: boolean | "auto";
   /** Field separator. Defaults to "auto": tab when the first line has more tabs than commas. */
@@ -36,6 +44,10 @@ const FLOAT32_ROUND_TRIP_DIGITS = 9;
 const QUOTE_LENGTH = 40;
 /** Initial capacity of the growing value buffer. */
 const INITIAL_CAPACITY = 1024;
+const QUOTE = 0x22;
+const SPACE = 0x20;
+const CR = 0x0d;
+const LF = 0x0a;
 
 /**
  * Parse a numeric CSV/TSV text into a Matrix and optional column names.
@@ -44,39 +56,198 @@ const INITIAL_CAPACITY = 1024;
  * const { columns, matrix } = readCsv(await file.text(), { name: file.name });
  */
 export function readCsv(text: string, options: CsvOptions = {}): CsvTable {
-  const { name, header, delimiter: wanted } = { ...defaults, ...options };
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text; // byte-order mark
-  const delimiter = wanted === "auto" ? guessDelimiter(body) : wanted;
+  const reader = new CsvReader(options);
+  reader.push(text);
+  return reader.end();
+}
 
-  let columns: string[] | null = null;
-  let cols = -1;
-  let firstLine = 0;
-  let values = new Float32Array(INITIAL_CAPACITY);
-  let count = 0;
+/**
+ * Parse CSV bytes (UTF-8) arriving in chunks, e.g. from a file stream or a Blob's stream.
+ *
+ * @example
+ * const { matrix } = await readCsvChunks(createReadStream("acts.csv"), { name: "acts.csv" });
+ */
+export async function readCsvChunks(
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  options: CsvOptions = {},
+): Promise<CsvTable> {
+  const reader = new CsvReader(options);
+  const decoder = new TextDecoder("utf-8");
+  for await (const chunk of chunks) reader.push(decoder.decode(chunk, { stream: true }));
+  reader.push(decoder.decode());
+  return reader.end();
+}
 
-  forEachRecord(body, delimiter, name, (fields, line) => {
-    if (cols === -1) {
-      cols = fields.length;
-      firstLine = line;
-      const isHeader =
-        header === "auto" ? fields.some((field) => parseNumber(field) === undefined) : header;
-      if (isHeader) {
-        columns = fields.map((field) => field.trim());
+/**
+ * An incremental CSV parser: `push` text as it arrives (records may span pushes), then `end`.
+ * Only the unfinished last record of each push is kept between pushes.
+ */
+export class CsvReader {
+  private readonly name: string;
+  private readonly header: boolean | "auto";
+  private readonly wanted: "," | "\t" | "auto";
+  private delimiter = -1;
+  private pending = "";
+  /** Line on which `pending` starts (1-based). */
+  private line = 1;
+  private started = false;
+  private columns: string[] | null = null;
+  private cols = -1;
+  private firstLine = 0;
+  private values = new Float32Array(INITIAL_CAPACITY);
+  private count = 0;
+
+  constructor(options: CsvOptions = {}) {
+    const { name, header, delimiter } = { ...defaults, ...options };
+    this.name = name;
+    this.header = header;
+    this.wanted = delimiter;
+  }
+
+  /** Parse the complete records in `text` (after what earlier pushes left unfinished). */
+  push(text: string): void {
+    this.parse(this.pending + text, false);
+  }
+
+  /** Parse what is left and return the table. */
+  end(): CsvTable {
+    this.parse(this.pending, true);
+    const width = Math.max(this.cols, 0);
+    const rows = width === 0 ? 0 : this.count / width;
+    return { columns: this.columns, matrix: { rows, cols: width, data: this.values.slice(0, this.count) } };
+  }
+
+  private parse(text: string, final: boolean): void {
+    this.pending = "";
+    if (!this.started) {
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // byte-order mark
+      if (this.wanted !== "auto") this.delimiter = this.wanted.charCodeAt(0);
+      else {
+        const delimiter = guessDelimiter(text, final);
+        if (delimiter === undefined) {
+          this.pending = text;
+          return;
+        }
+        this.delimiter = delimiter.charCodeAt(0);
+      }
+      this.started = true;
+    }
+    const { name, delimiter } = this;
+    const endsField = (c: number) => c === delimiter || c === CR || c === LF;
+    let at = 0;
+    let line = this.line;
+    while (at < text.length) {
+      const recordStart = at;
+      const recordLine = line;
+      const fields: string[] = [];
+      let quotedAny = false;
+      let complete = true;
+      record: for (;;) {
+        while (text.charCodeAt(at) === SPACE) at++;
+        let field: string;
+        if (text.charCodeAt(at) === QUOTE) {
+          quotedAny = true;
+          const quoteLine = line;
+          let piece = "";
+          let from = at + 1;
+          for (;;) {
+            const close = text.indexOf('"', from);
+            if (close < 0 || (close === text.length - 1 && !final)) {
+              if (!final) {
+                complete = false;
+                break record;
+              }
+              throw new HiddenAtlasError("E_CSV", `${name} line ${quoteLine}: unterminated quoted field`, {
+                file: name,
+                line: quoteLine,
+              });
+            }
+            piece += text.slice(from, close);
+            if (text.charCodeAt(close + 1) === QUOTE) {
+              piece += '"';
+              from = close + 2;
+              continue;
+            }
+            at = close + 1;
+            break;
+          }
+          line += countNewlines(piece);
+          field = piece;
+          while (text.charCodeAt(at) === SPACE) at++;
+          if (at >= text.length && !final) {
+            complete = false;
+            break;
+          }
+          if (at < text.length && !endsField(text.charCodeAt(at))) {
+            throw new HiddenAtlasError("E_CSV", `${name} line ${line}: unexpected '${text[at]}' after a closing quote`, {
+              file: name,
+              line,
+            });
+          }
+        } else {
+          const start = at;
+          while (at < text.length && !endsField(text.charCodeAt(at))) at++;
+          if (at >= text.length && !final) {
+            complete = false;
+            break;
+          }
+          field = text.slice(start, at);
+        }
+        fields.push(field);
+        const c = text.charCodeAt(at);
+        if (c === delimiter) {
+          at++;
+          continue;
+        }
+        if (c === CR) {
+          if (at + 1 >= text.length && !final) {
+            complete = false; // "\r" may be the first half of "\r\n"
+            break;
+          }
+          at++;
+        }
+        if (text.charCodeAt(at) === LF) at++;
+        line++;
+        break;
+      }
+      if (!complete) {
+        this.pending = text.slice(recordStart);
+        this.line = recordLine;
+        return;
+      }
+      const blank = !quotedAny && fields.length === 1 && fields[0].trim() === "";
+      if (!blank) this.record(fields, recordLine);
+    }
+    this.line = line;
+  }
+
+  private record(fields: string[], line: number): void {
+    const { name } = this;
+    if (this.cols === -1) {
+      this.cols = fields.length;
+      this.firstLine = line;
+      if (this.header === true || (this.header === "auto" && isHeader(fields, line, name))) {
+        const columns = fields.map((field) => field.trim());
         columns[0] = columns[0].replace(/^#\s*/, "");
+        this.columns = columns;
         return;
       }
     }
+    const cols = this.cols;
     if (fields.length !== cols) {
       throw new HiddenAtlasError(
         "E_CSV",
-        `${name} line ${line}: ${fields.length} fields, expected ${cols} as on line ${firstLine}`,
+        `${name} line ${line}: ${fields.length} fields, expected ${cols} as on line ${this.firstLine}`,
         { file: name, line },
       );
     }
-    if (count + cols > values.length) {
-      const grown = new Float32Array(Math.max(values.length * 2, count + cols));
-      grown.set(values);
-      values = grown;
+    if (this.count + cols > this.values.length) {
+      assertWithinBudget(this.count + cols, `the values up to line ${line}`, name);
+      // Doubling, but never past the budget (the check above guarantees count + cols fits).
+      const cap = Math.floor(memoryBudget() / Float32Array.BYTES_PER_ELEMENT);
+      const grown = new Float32Array(Math.max(Math.min(this.values.length * 2, cap), this.count + cols));
+      grown.set(this.values);
+      this.values = grown;
     }
     for (let c = 0; c < cols; c++) {
       const value = parseNumber(fields[c]);
@@ -87,12 +258,34 @@ export function readCsv(text: string, options: CsvOptions = {}): CsvTable {
           { file: name, line, column: c + 1, value: fields[c] },
         );
       }
-      values[count++] = value;
+      this.values[this.count++] = value;
     }
-  });
-  const width = Math.max(cols, 0);
-  const rows = width === 0 ? 0 : count / width;
-  return { columns, matrix: { rows, cols: width, data: values.slice(0, count) } };
+  }
+}
+
+/**
+ * Whether a first row is a header: all cells non-numeric. A row mixing numbers and other
+ * cells is neither a header nor data: E_CSV naming the first cell unlike the row's first.
+ */
+function isHeader(fields: readonly string[], line: number, name: string): boolean {
+  const numeric = fields.map((field) => parseNumber(field) !== undefined);
+  const odd = numeric.findIndex((isNumber) => isNumber !== numeric[0]);
+  if (odd < 0) return !numeric[0];
+  const cell = fields[odd];
+  const kind = numeric[odd] ? "is a number but" : "is not a number but";
+  throw new HiddenAtlasError(
+    "E_CSV",
+    `${name} line ${line}, column ${odd + 1}: '${excerpt(cell)}' ${kind} column 1 ('${excerpt(fields[0])}') ` +
+      `is${numeric[0] ? "" : " not"}: a header row must have no numeric cells and a data row ` +
+      `only numbers (pass header: true to take the first row as column names)`,
+    { file: name, line, column: odd + 1, value: cell },
+  );
+}
+
+function countNewlines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) n++;
+  return n;
 }
 
 /**
@@ -128,82 +321,18 @@ function parseNumber(field: string): number | undefined {
   return undefined;
 }
 
-/** Tab when the first non-blank line has more tabs than commas (quotes are not looked into). */
-function guessDelimiter(text: string): "," | "\t" {
+/**
+ * Tab when the first non-blank line has more tabs than commas (quotes are not looked into);
+ * undefined while that line is not complete and more text may come.
+ */
+function guessDelimiter(text: string, final: boolean): "," | "\t" | undefined {
   const first = text.search(/\S/);
-  if (first < 0) return ",";
+  if (first < 0) return final ? "," : undefined;
   const start = Math.max(text.lastIndexOf("\n", first), text.lastIndexOf("\r", first)) + 1;
   const ends = [text.indexOf("\n", first), text.indexOf("\r", first)].filter((i) => i >= 0);
+  if (ends.length === 0 && !final) return undefined;
   const line = text.slice(start, ends.length > 0 ? Math.min(...ends) : text.length);
   return line.split("\t").length > line.split(",").length ? "\t" : ",";
-}
-
-/**
- * Call `onRecord` with the fields of each record and the (1-based) line it starts on. Quoted
- * fields may hold delimiters, doubled quotes and newlines. Blank lines are skipped.
- */
-function forEachRecord(
-  text: string,
-  delimiter: string,
-  name: string,
-  onRecord: (fields: string[], line: number) => void,
-): void {
-  const endsField = (c: string) => c === delimiter || c === "\r" || c === "\n";
-  let at = 0;
-  let line = 1;
-  while (at < text.length) {
-    const recordLine = line;
-    const fields: string[] = [];
-    let quotedAny = false;
-    for (;;) {
-      let field = "";
-      while (text[at] === " ") at++;
-      if (text[at] === '"') {
-        quotedAny = true;
-        const quoteLine = line;
-        at++;
-        for (;;) {
-          if (at >= text.length) {
-            throw new HiddenAtlasError(
-              "E_CSV",
-              `${name} line ${quoteLine}: unterminated quoted field`,
-              { file: name, line: quoteLine },
-            );
-          }
-          const c = text[at++];
-          if (c === '"') {
-            if (text[at] !== '"') break;
-            at++;
-          }
-          if (c === "\n") line++;
-          field += c;
-        }
-        while (text[at] === " ") at++;
-        if (at < text.length && !endsField(text[at])) {
-          throw new HiddenAtlasError(
-            "E_CSV",
-            `${name} line ${line}: unexpected '${text[at]}' after a closing quote`,
-            { file: name, line },
-          );
-        }
-      } else {
-        const start = at;
-        while (at < text.length && !endsField(text[at])) at++;
-        field = text.slice(start, at);
-      }
-      fields.push(field);
-      if (text[at] === delimiter) {
-        at++;
-        continue;
-      }
-      if (text[at] === "\r") at++;
-      if (text[at] === "\n") at++;
-      line++;
-      break;
-    }
-    const blank = !quotedAny && fields.length === 1 && fields[0].trim() === "";
-    if (!blank) onRecord(fields, recordLine);
-  }
 }
 
 function excerpt(cell: string): string {

@@ -4,13 +4,103 @@
  * by path — what `sha256sum manifest.json FILES | sort -k2 | sha256sum` prints in the bundle
  * folder. It changes when any byte of any file does, and it does not depend on the container
  * (folder, .zip) the files came in.
+ *
+ * Hashing needs every byte of every file once. Files are streamed through the hash in chunks
+ * (location.ts), so a bundle of any size is hashed in a few MiB; as they stream, zip entries'
+ * CRC-32s are checked and lazily opened layers are checked for NaN and ±Infinity from their
+ * exponent bits, so `openBundle` still refuses a corrupt or non-finite bundle although it
+ * reads no layer into memory. The core's SHA-256 (wasm) is used unless the platform installs a
+ * faster one (node.ts installs node:crypto's).
  */
 import { sha256Hex } from "../core/hash.ts";
+import { Scope, getCore } from "../core/wasm.ts";
 import { loadBundle, type Bundle, type LoadBundleOptions } from "./bundle.ts";
+import { fileChunks, type FileLocation } from "./location.ts";
 import { MANIFEST_FILE, bundleFiles, type Manifest } from "./manifest.ts";
-import type { BundleSource } from "./sources.ts";
+import { locateFile, type BundleSource } from "./sources.ts";
+import { FiniteScan, type StoredArray } from "./stored.ts";
 
-/** A source that remembers the SHA-256 of every file read through it. */
+/** An incremental SHA-256. */
+export interface Sha256 {
+  update(bytes: Uint8Array): void;
+  /** The hex digest; the hash cannot be updated afterwards. */
+  digest(): string;
+  /** Release what the hash holds when it is abandoned before `digest`. */
+  dispose?(): void;
+}
+
+let platformSha256: (() => Sha256) | undefined;
+
+/** Install a faster SHA-256 for this process (node.ts installs node:crypto's); undefined: the core's. */
+export function setSha256(create: (() => Sha256) | undefined): void {
+  platformSha256 = create;
+}
+
+/** Bytes the core hashes per kernel call: bounds its wasm scratch. */
+const CORE_CHUNK_BYTES = 1 << 20;
+const CORE_STATE_BYTES = 104;
+
+/** An incremental SHA-256: the platform's, or the core's (assembly/hash.ts). */
+export async function createSha256(): Promise<Sha256> {
+  if (platformSha256 !== undefined) return platformSha256();
+  const core = await getCore();
+  const scope = new Scope(core);
+  const state = scope.alloc(CORE_STATE_BYTES, "sha256 state");
+  const buffer = scope.u8(CORE_CHUNK_BYTES, "sha256 buffer");
+  core.kernels.sha256Init(state);
+  let done = false;
+  return {
+    update(bytes) {
+      for (let at = 0; at < bytes.length; at += CORE_CHUNK_BYTES) {
+        const chunk = bytes.subarray(at, Math.min(bytes.length, at + CORE_CHUNK_BYTES));
+        buffer.view().set(chunk);
+        core.kernels.sha256Update(state, buffer.ptr, chunk.length);
+      }
+    },
+    digest() {
+      done = true;
+      try {
+        const out = scope.u8(32, "sha256 digest");
+        core.kernels.sha256Final(state, out.ptr);
+        return hex(out.view());
+      } finally {
+        scope.dispose();
+      }
+    },
+    dispose() {
+      if (!done) scope.dispose();
+      done = true;
+    },
+  };
+}
+
+/** Hex SHA-256 of bytes in memory. */
+async function sha256Of(bytes: Uint8Array): Promise<string> {
+  if (platformSha256 === undefined) return sha256Hex(bytes);
+  const hash = platformSha256();
+  hash.update(bytes);
+  return hash.digest();
+}
+
+/**
+ * Hex SHA-256 of a file streamed from where it lies (CRC-32 checked for a zip entry); `scan`
+ * sees every chunk too.
+ */
+export async function sha256OfLocation(location: FileLocation, scan?: FiniteScan): Promise<string> {
+  const hash = await createSha256();
+  try {
+    for await (const chunk of fileChunks(location)) {
+      hash.update(chunk);
+      scan?.push(chunk);
+    }
+  } catch (error) {
+    hash.dispose?.();
+    throw error;
+  }
+  return hash.digest();
+}
+
+/** A source that remembers the SHA-256 of every file read through it whole. */
 export function digestingSource(source: BundleSource): BundleSource & { digests: Map<string, string> } {
   const digests = new Map<string, string>();
   return {
@@ -18,36 +108,61 @@ export function digestingSource(source: BundleSource): BundleSource & { digests:
     digests,
     exists: (path) => source.exists(path),
     list: source.list?.bind(source),
+    locate: source.locate?.bind(source),
     async read(path) {
       const bytes = await source.read(path);
-      if (!digests.has(path)) digests.set(path, await sha256Hex(bytes));
+      if (!digests.has(path)) digests.set(path, await sha256Of(bytes));
       return bytes;
     },
   };
 }
 
-/** The bundle's listing hash; files not yet hashed are read now. */
+/**
+ * The bundle's listing hash. Files not yet hashed (`known`) are streamed from the source;
+ * those in `scans` (lazily opened layers) are checked for non-finite values on the way.
+ */
 export async function bundleSha256(
   source: BundleSource,
   manifest: Manifest,
   known: ReadonlyMap<string, string> = new Map(),
+  scans: ReadonlyMap<string, StoredArray> = new Map(),
 ): Promise<string> {
   const paths = [...new Set([MANIFEST_FILE, ...bundleFiles(manifest).map((f) => f.file)])].sort();
   let listing = "";
   for (const path of paths) {
-    const digest = known.get(path) ?? (await sha256Hex(await source.read(path)));
+    let digest = known.get(path);
+    if (digest === undefined) {
+      const stored = scans.get(path);
+      const scan = stored !== undefined && FiniteScan.applies(stored) ? new FiniteScan(stored) : undefined;
+      digest = await sha256OfLocation(stored?.location ?? (await locateFile(source, path)), scan);
+    }
     listing += `${digest}  ${path}\n`;
   }
-  return sha256Hex(new TextEncoder().encode(listing));
+  return sha256Of(new TextEncoder().encode(listing));
 }
 
 /** A loaded bundle together with its listing hash. */
 export type HashedBundle = Bundle & { sha256: string };
 
-/** loadBundle plus the listing hash, reading each file once. */
+/**
+ * Open a bundle for analysis: `loadBundle` with layers read lazily (`lazy: true` unless asked
+ * otherwise; see LoadBundleOptions), plus the listing hash. Every byte is read once, for the
+ * hash, checking CRCs and (unless `allowNonFinite`) finiteness on the way; no layer's data
+ * stay in memory. Small files read whole are hashed from their bytes.
+ *
+ * @example
+ * const bundle = await openBundle(zipSource(file, file.name));
+ * const X = await layerMatrix(bundle.layers[0], { method: "gap" }); // streamed, reduced
+ */
 export async function openBundle(source: BundleSource, options: LoadBundleOptions = {}): Promise<HashedBundle> {
   const hashing = digestingSource(source);
-  const bundle = await loadBundle(hashing, options);
-  const sha256 = await bundleSha256(hashing, bundle.manifest, hashing.digests);
+  const bundle = await loadBundle(hashing, { lazy: true, ...options });
+  const scans = new Map<string, StoredArray>();
+  for (const layer of bundle.layers) if (layer.stored !== undefined) scans.set(layer.file, layer.stored);
+  const sha256 = await bundleSha256(hashing, bundle.manifest, hashing.digests, scans);
   return Object.assign(bundle, { sha256 });
+}
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }

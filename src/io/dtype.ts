@@ -151,8 +151,52 @@ function swapBytes(raw: Uint8Array, itemsize: number): void {
 
 function widenHalf(bits: Uint16Array, decode: (bits: number) => number): Float32Array {
   const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) out[i] = decode(bits[i]);
+  if (decode === float16BitsToNumber) {
+    const table = float16Table();
+    for (let i = 0; i < bits.length; i++) out[i] = table[bits[i]];
+  } else {
+    for (let i = 0; i < bits.length; i++) out[i] = decode(bits[i]);
+  }
   return out;
+}
+
+let float16Values: Float32Array | undefined;
+
+/** Every float16 bit pattern's value (256 KiB, built once): decoding is one lookup. */
+function float16Table(): Float32Array {
+  if (float16Values === undefined) {
+    float16Values = new Float32Array(1 << 16);
+    for (let bits = 0; bits < 1 << 16; bits++) float16Values[bits] = float16BitsToNumber(bits);
+  }
+  return float16Values;
+}
+
+/**
+ * Decode `count` elements starting at byte `start` of `bytes` into `out` (from index 0) as
+ * float32: the form every analysis works on. Integers and bools convert exactly up to 2^24;
+ * int64 values beyond 2^53 are refused as in `decodeElements`. `out` must hold `count` values.
+ */
+export function decodeToFloat32(
+  bytes: Uint8Array,
+  start: number,
+  count: number,
+  type: ElementType,
+  out: Float32Array,
+  file: string,
+): void {
+  const byteLength = count * type.itemsize;
+  const native = type.itemsize === 1 || type.littleEndian === HOST_LITTLE_ENDIAN;
+  if (type.kind === "f" && type.itemsize === 4 && native) {
+    new Uint8Array(out.buffer, out.byteOffset, byteLength).set(bytes.subarray(start, start + byteLength));
+    return;
+  }
+  if (type.kind === "f" && type.itemsize === 2 && native && (bytes.byteOffset + start) % 2 === 0) {
+    const bits = new Uint16Array(bytes.buffer, bytes.byteOffset + start, count);
+    const table = float16Table();
+    for (let i = 0; i < count; i++) out[i] = table[bits[i]];
+    return;
+  }
+  out.set(decodeElements(bytes, start, count, type, file) as ArrayLike<number>);
 }
 
 /** int64/uint64 words (host order) to float64, refusing any value beyond ±2^53. */

@@ -2,7 +2,11 @@
 // disk) is imported from "src/io/node.ts" directly.
 export * from "./ndarray.ts";
 export { BFLOAT16_DESCR } from "./dtype.ts";
-export { MEMORY_BUDGET_BYTES } from "./limits.ts";
+export { MEMORY_BUDGET_BYTES, memoryBudget, setMemoryBudget } from "./limits.ts";
+export { crc32 } from "./crc32.ts";
+export * from "./location.ts";
+export * from "./stored.ts";
+export * from "./labels.ts";
 export * from "./npy.ts";
 export * from "./zip.ts";
 export * from "./npz.ts";

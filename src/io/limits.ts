@@ -2,14 +2,41 @@
  * The memory budget every reader checks before it allocates. The numeric core is wasm32, so a
  * dataset it can work on fits in 2 GiB as float32; refusing larger inputs up front, from the
  * sizes a header *announces*, keeps a hostile or corrupt file from making us allocate at all.
+ *
+ * The budget bounds what is resident, not what is on disk: a layer read lazily (bundle.ts,
+ * stored.ts) streams through in chunks, and only its reduced vectors must fit.
  */
 import { HiddenAtlasError, formatBytes } from "../core/errors.ts";
 
-/** 2 GiB: the float32 working set the wasm32 core can hold. */
+/** 2 GiB: the float32 working set the wasm32 core can hold (the default budget). */
 export const MEMORY_BUDGET_BYTES = 2 ** 31;
 
 /** Bytes per element once data are float32, the form every analysis works on. */
 const FLOAT32_BYTES = 4;
+
+let budget = MEMORY_BUDGET_BYTES;
+
+/** The budget in force, in bytes. */
+export function memoryBudget(): number {
+  return budget;
+}
+
+/**
+ * Change the budget (e.g. lower it in a test, so that small files stand in for huge ones);
+ * returns the previous budget so the caller can restore it. E_PARAM unless a positive integer.
+ */
+export function setMemoryBudget(bytes: number): number {
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `invalid memory budget: ${bytes} (expected a positive integer number of bytes)`,
+      { parameter: "budget" },
+    );
+  }
+  const previous = budget;
+  budget = bytes;
+  return previous;
+}
 
 /**
  * The number of elements of `shape`, or Infinity when it is not a safe integer. A zero
@@ -28,11 +55,11 @@ export function elementCount(shape: readonly number[]): number {
 /** Throw E_TOO_LARGE when `count` elements would not fit the budget as float32. */
 export function assertWithinBudget(count: number, what: string, file: string): void {
   const bytesNeeded = count * FLOAT32_BYTES;
-  if (bytesNeeded > MEMORY_BUDGET_BYTES) {
+  if (bytesNeeded > budget) {
     throw new HiddenAtlasError(
       "E_TOO_LARGE",
       `${file}: ${what} needs ${describeBytes(bytesNeeded)} as float32, more than the ` +
-        `${formatBytes(MEMORY_BUDGET_BYTES)} the wasm32 core can hold`,
+        `${formatBytes(budget)} ${budgetName()}`,
       { file, bytesNeeded },
     );
   }
@@ -40,16 +67,22 @@ export function assertWithinBudget(count: number, what: string, file: string): v
 
 /** Throw E_TOO_LARGE when an archive's declared uncompressed bytes exceed the budget. */
 export function assertBytesWithinBudget(bytesNeeded: number, what: string, file: string): void {
-  if (bytesNeeded > MEMORY_BUDGET_BYTES) {
+  if (bytesNeeded > budget) {
     throw new HiddenAtlasError(
       "E_TOO_LARGE",
       `${file}: ${what} ${describeBytes(bytesNeeded)}, more than the ` +
-        `${formatBytes(MEMORY_BUDGET_BYTES)} budget`,
+        `${formatBytes(budget)} budget`,
       { file, bytesNeeded },
     );
   }
 }
 
-function describeBytes(bytes: number): string {
+/** "1.5 GiB (1610612736 bytes)", or a phrase for counts beyond 2^53. */
+export function describeBytes(bytes: number): string {
   return Number.isFinite(bytes) ? `${formatBytes(bytes)} (${bytes} bytes)` : "more than 2^53 bytes";
+}
+
+/** How messages name the budget: what the default stands for, or that it was lowered. */
+export function budgetName(): string {
+  return budget === MEMORY_BUDGET_BYTES ? "the wasm32 core can hold" : "memory budget";
 }

@@ -100,6 +100,12 @@ const CHECKPOINT_FIELDS = ["epoch", "layers"];
 const CONV_MIN_RANK = 3;
 /** How much of an offending value a message quotes. */
 const QUOTE_LENGTH = 60;
+/**
+ * How deeply the free-form parts (meta, model.spec) may nest. Printing or copying a value
+ * recurses (JSON.stringify, structured clone), and a few thousand levels overflow the stack;
+ * no honest manifest comes near this.
+ */
+export const MAX_MANIFEST_DEPTH = 64;
 
 /** Parse manifest text; a JSON syntax error is E_MANIFEST carrying the parser's message. */
 export function parseManifest(text: string, source = MANIFEST_FILE): Manifest {
@@ -160,6 +166,7 @@ export function validateManifest(json: unknown, source = MANIFEST_FILE): Manifes
   }
   if (m.model !== undefined) {
     const model = check.object(m.model, "model", ["spec", "parameters", "inputScale", "layers"]);
+    check.depth(model.spec, "model.spec");
     manifest.model = { spec: { ...check.object(model.spec, "model.spec", null) }, parameters: check.path(model.parameters, "model.parameters") };
     if (model.inputScale !== undefined) {
       if (typeof model.inputScale !== "number" || !Number.isFinite(model.inputScale) || model.inputScale <= 0) check.fail("model.inputScale", "a positive number", model.inputScale);
@@ -175,6 +182,7 @@ export function validateManifest(json: unknown, source = MANIFEST_FILE): Manifes
     }
   }
   if (m.meta !== undefined) {
+    check.depth(m.meta, "meta");
     manifest.meta = { ...check.object(m.meta, "meta", null) };
   }
   return manifest;
@@ -264,9 +272,33 @@ class Checker {
     if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === "string")) {
       this.fail("classNames", "a non-empty array of strings", value);
     }
-    const repeated = value.find((v, i) => value.indexOf(v) !== i);
-    if (repeated !== undefined) this.fail("classNames", "distinct names", repeated);
+    const seen = new Set<string>();
+    for (const name of value as string[]) {
+      if (seen.has(name)) this.fail("classNames", "distinct names", name);
+      seen.add(name);
+    }
     return [...value];
+  }
+
+  /**
+   * E_MANIFEST when `value` nests objects or arrays more than MAX_MANIFEST_DEPTH deep
+   * (checked without recursion, so the check itself cannot overflow).
+   */
+  depth(value: unknown, field: string): void {
+    const stack: [unknown, number][] = [[value, 1]];
+    while (stack.length > 0) {
+      const [item, depth] = stack.pop()!;
+      if (typeof item !== "object" || item === null) continue;
+      if (depth > MAX_MANIFEST_DEPTH) {
+        throw new HiddenAtlasError(
+          "E_MANIFEST",
+          `${this.source}: ${field} is nested more than ${MAX_MANIFEST_DEPTH} levels deep ` +
+            `(flatten it: free-form facts need no deeper structure)`,
+          { file: this.source, field },
+        );
+      }
+      for (const child of Object.values(item)) stack.push([child, depth + 1]);
+    }
   }
 
   /** `samples` null: rows are checked later (checkpoints with a trace). */
@@ -275,12 +307,14 @@ class Checker {
       this.fail(field, "a non-empty array of layers", value);
     }
     const layers = value.map((layer, i) => this.layer(layer, `${field}[${i}]`, samples));
+    const first = new Map<string, number>();
     layers.forEach((layer, i) => {
-      const first = layers.findIndex((other) => other.name === layer.name);
-      if (first !== i) {
-        const expected = `a name not already used by ${field}[${first}]`;
+      const earlier = first.get(layer.name);
+      if (earlier !== undefined) {
+        const expected = `a name not already used by ${field}[${earlier}]`;
         this.fail(`${field}[${i}].name`, expected, layer.name);
       }
+      first.set(layer.name, i);
     });
     return layers;
   }
@@ -332,12 +366,14 @@ class Checker {
       }
       return { epoch, layers: this.layers(checkpoint.layers, `${field}.layers`, samples) };
     });
+    const first = new Map<number, number>();
     checkpoints.forEach(({ epoch }, c) => {
-      const first = checkpoints.findIndex((other) => other.epoch === epoch);
-      if (first !== c) {
-        const expected = `an epoch not already used by checkpoints[${first}]`;
+      const earlier = first.get(epoch);
+      if (earlier !== undefined) {
+        const expected = `an epoch not already used by checkpoints[${earlier}]`;
         this.fail(`checkpoints[${c}].epoch`, expected, epoch);
       }
+      first.set(epoch, c);
     });
     return checkpoints;
   }

@@ -101,11 +101,30 @@ export function readNpyHeader(bytes: Uint8Array, name = "array"): NpyHeader {
  * const { shape, dtype, data } = readNpy(await readFileBytes("acts.npy"), "acts.npy");
  */
 export function readNpy(bytes: Uint8Array, name = "array"): NdArray {
-  const { type, fortranOrder, shape, dataOffset } = readNpyHeader(bytes, name);
+  const header = readNpyHeader(bytes, name);
+  const { type, fortranOrder, shape, dataOffset } = header;
   const count = elementCount(shape);
   assertWithinBudget(count, `shape ${formatShape(shape)}`, name);
+  assertHoldsData(header, bytes.length, name);
+  // Bytes after the data are ignored, as numpy.load ignores them.
+  const data = decodeElements(bytes, dataOffset, count, type, name);
+  return {
+    shape,
+    dtype: type.descr,
+    data: fortranOrder && shape.length > 1 ? fortranToC(data, shape) : data,
+  };
+}
+
+/**
+ * E_TRUNCATED unless a file of `fileSize` bytes holds the data its header announces (E_TOO_LARGE
+ * when the announced size is not even a safe integer). Returns the announced data bytes.
+ */
+export function assertHoldsData(header: NpyHeader, fileSize: number, name: string): number {
+  const { type, shape, dataOffset } = header;
+  const count = elementCount(shape);
+  if (!Number.isFinite(count)) assertWithinBudget(count, `shape ${formatShape(shape)}`, name);
   const expected = count * type.itemsize;
-  const found = bytes.length - dataOffset;
+  const found = fileSize - dataOffset;
   if (found < expected) {
     throw new HiddenAtlasError(
       "E_TRUNCATED",
@@ -114,13 +133,17 @@ export function readNpy(bytes: Uint8Array, name = "array"): NdArray {
       { file: name, expected, found },
     );
   }
-  // Bytes after the data are ignored, as numpy.load ignores them.
-  const data = decodeElements(bytes, dataOffset, count, type, name);
-  return {
-    shape,
-    dtype: type.descr,
-    data: fortranOrder && shape.length > 1 ? fortranToC(data, shape) : data,
-  };
+  return expected;
+}
+
+/** The length of an .npy file's preamble (magic, version, header length), from its first bytes. */
+export function npyDataOffset(prefix: Uint8Array): number | undefined {
+  if (prefix.length < MAGIC_LENGTH + 4 || MAGIC.some((b, i) => prefix[i] !== b)) return undefined;
+  const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
+  const major = prefix[MAGIC.length];
+  return major === 1
+    ? MAGIC_LENGTH + 2 + view.getUint16(MAGIC_LENGTH, true)
+    : MAGIC_LENGTH + 4 + view.getUint32(MAGIC_LENGTH, true);
 }
 
 /**
@@ -219,7 +242,7 @@ function decodeHeaderText(bytes: Uint8Array, utf8: boolean, name: string): strin
 }
 
 /** Reorder column-major (Fortran) data into row-major (C) order. */
-function fortranToC(data: TypedArray, fullShape: readonly number[]): TypedArray {
+export function fortranToC(data: TypedArray, fullShape: readonly number[]): TypedArray {
   // Axes of length 1 do not change the order; dropping them keeps the odometer's carries short
   // (a header may list thousands of them).
   const shape = fullShape.filter((dim) => dim !== 1);

@@ -4,8 +4,13 @@
  * relative to the first byte after the header) plus an optional `__metadata__` map of strings,
  * then the little-endian tensor bytes.
  *
- * Every size is checked before anything is allocated, including the sum over tensors: offsets
- * may overlap, so a small file could otherwise name the same bytes a million times.
+ * Every size is checked before anything is allocated, including the sum over tensors (so a
+ * small file naming the same bytes a million times is refused as too large before anything
+ * else). Then, as the reference implementation (huggingface/safetensors, `Metadata::validate`
+ * and `SafeTensors::deserialize`) requires, the tensors' data offsets, sorted, must tile the
+ * data buffer exactly: each tensor starts where the previous one ends, the first at 0 and the
+ * last ending at the end of the file. Overlapping or gapped offsets are refused, and so is a
+ * header longer than its 100,000,000-byte limit.
  */
 import { HiddenAtlasError } from "../core/errors.ts";
 import { BFLOAT16, BFLOAT16_DESCR, decodeElements, encodeElements, parseDescr } from "./dtype.ts";
@@ -24,6 +29,8 @@ const HEADER_LENGTH_BYTES = 8;
 const METADATA_KEY = "__metadata__";
 /** The safetensors writer aligns the data start to 8 bytes by padding the JSON with spaces. */
 const DATA_ALIGN = 8;
+/** huggingface/safetensors `MAX_HEADER_SIZE`: longer headers are refused (HeaderTooLarge). */
+const MAX_HEADER_BYTES = 100_000_000;
 
 /** safetensors dtype -> normalised NumPy descr (see NdArray.dtype). */
 const DESCR_OF: Record<string, string> = {
@@ -50,7 +57,9 @@ interface TensorSlot {
   shape: number[];
   type: ElementType;
   count: number;
+  /** Data offsets, relative to the first byte after the header. */
   start: number;
+  end: number;
 }
 
 /**
@@ -69,6 +78,9 @@ export function readSafetensors(bytes: Uint8Array, name = "model.safetensors"): 
   if (dataStart > bytes.length) {
     truncated(name, `the header announces ${headerLength} bytes`, dataStart, bytes.length);
   }
+  if (headerLength > MAX_HEADER_BYTES) {
+    malformed(name, `the header announces ${headerLength} bytes, more than the ${MAX_HEADER_BYTES} allowed`);
+  }
   const header = parseHeader(bytes.subarray(HEADER_LENGTH_BYTES, dataStart), name);
   const metadata = readMetadata(header[METADATA_KEY], name);
 
@@ -77,16 +89,17 @@ export function readSafetensors(bytes: Uint8Array, name = "model.safetensors"): 
   for (const [key, info] of Object.entries(header)) {
     if (key === METADATA_KEY) continue;
     const slot = readSlot(key, info, name);
-    const end = slot.start + slot.count * slot.type.itemsize;
-    if (dataStart + end > bytes.length) {
-      truncated(name, `tensor '${key}' ends at data byte ${end}`, dataStart + end, bytes.length);
+    if (dataStart + slot.end > bytes.length) {
+      truncated(name, `tensor '${key}' ends at data byte ${slot.end}`, dataStart + slot.end, bytes.length);
     }
     totalCount += slot.count;
     slots.push(slot);
   }
   assertWithinBudget(totalCount, "all tensors together", name);
 
-  slots.sort((a, b) => a.start - b.start); // stable: ties keep header order
+  // By (begin, end), as huggingface/safetensors sorts them; stable: ties keep header order.
+  slots.sort((a, b) => a.start - b.start || a.end - b.end);
+  checkTiling(slots, bytes.length - dataStart, name);
   const tensors = new Map<string, NdArray>();
   for (const { key, shape, type, count, start } of slots) {
     const data = decodeElements(bytes, dataStart + start, count, type, `${name}: tensor '${key}'`);
@@ -193,7 +206,39 @@ function readSlot(key: string, info: unknown, name: string): TensorSlot {
         `of ${dtype} needs ${expected}`,
     );
   }
-  return { key, shape, type, count, start: offsets[0] };
+  return { key, shape, type, count, start: offsets[0], end: offsets[1] };
+}
+
+/**
+ * Sorted slots must cover [0, dataLength) without overlap or gap (huggingface/safetensors:
+ * InvalidOffset for a tensor that does not start where the previous one ends,
+ * MetadataIncompleteBuffer when the last does not end at the end of the file).
+ */
+function checkTiling(slots: readonly TensorSlot[], dataLength: number, name: string): void {
+  let expected = 0;
+  let previous: string | undefined;
+  for (const slot of slots) {
+    if (slot.start !== expected) {
+      const problem =
+        slot.start < expected
+          ? `its bytes overlap those of tensor '${previous}', which ends at ${expected}`
+          : `data bytes ${expected}-${slot.start} belong to no tensor`;
+      malformed(
+        name,
+        `tensor '${slot.key}' starts at data byte ${slot.start}, expected ${expected}: ${problem} ` +
+          `(data offsets must tile the data buffer)`,
+      );
+    }
+    expected = slot.end;
+    previous = slot.key;
+  }
+  if (expected !== dataLength) {
+    malformed(
+      name,
+      `the tensors' data end at byte ${expected} but the file holds ${dataLength} data bytes ` +
+        `after the header (data offsets must tile the data buffer)`,
+    );
+  }
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

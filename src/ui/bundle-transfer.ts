@@ -3,12 +3,13 @@
  * (structured clone copies typed arrays; the page keeps its own copy).
  */
 import type { AnalysisBundle } from "../analyses/columns.ts";
+import { transferableLayer } from "../algo/vectorize.ts";
 
 export function analysisBundle(bundle: AnalysisBundle): AnalysisBundle {
   const { name, task, samples, classNames, layers, inputs, labels, targets, predictions, split, model, trace, checkpoints, meta } = bundle;
   return {
     name, task, samples, classNames, labels, targets, predictions, split, model, trace, checkpoints, meta,
-    layers: layers.map(({ name, shape, data, kind }) => ({ name, shape, data, kind })),
+    layers: layers.map(transferableLayer),
     inputs: inputs && { shape: inputs.shape, data: inputs.data },
   };
 }

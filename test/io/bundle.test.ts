@@ -384,3 +384,58 @@ describe("models in bundles", () => {
     expect(validateManifest({ ...manifest, model: { spec: {}, parameters: "p.npy", inputScale: 0.5, layers: { a: "fc" } } }).model).toMatchObject({ inputScale: 0.5, layers: { a: "fc" } });
   });
 });
+
+describe("labels are class indices", () => {
+  const withLabels = (values: number[], keepClassNames = false) => {
+    const samples = values.length;
+    return memorySource(
+      new Map([
+        ["manifest.json", new TextEncoder().encode(JSON.stringify({
+          format: "hidden-atlas/1", name: "l", task: "classification", samples,
+          ...(keepClassNames && { classNames: ["a", "b", "c"] }),
+          layers: [{ name: "h", file: "h.npy", shape: [samples, 1] }], labels: "labels.npy",
+        }))],
+        ["h.npy", f32([samples, 1])],
+        ["labels.npy", writeNpy({ shape: [samples], data: new Float64Array(values) })],
+      ]),
+      "l",
+    );
+  };
+
+  it("refuses a label of 10^7 without classNames at once, naming the value, its row and the remedy", async () => {
+    const error = await expectRejection(
+      loadBundle(withLabels([0, 1, 10_000_000, 2])),
+      "E_MANIFEST",
+      /l\/labels\.npy \(labels\): sample 2 has label 10000000, but without classNames labels are class indices 0…C−1 with C ≤ 65536 and C ≤ max\(256, 2 × distinct labels\); give classNames in the manifest or remap the labels to 0…C−1/,
+    );
+    expect(error.details).toMatchObject({ row: 2, value: 10_000_000, field: "labels" });
+  });
+
+  it("refuses labels too sparse to be indices: max label + 1 > max(256, 2 × distinct labels)", async () => {
+    const sparse = [...Array.from({ length: 10 }, (_, i) => i), 300];
+    await expectRejection(
+      loadBundle(withLabels(sparse)),
+      "E_MANIFEST",
+      /sample 10 has label 300, .* \(11 distinct labels are present\); give classNames in the manifest or remap the labels to 0…10/,
+    );
+    // 256 classes are always accepted; dense labels well beyond that too.
+    expect((await loadBundle(withLabels([0, 255, 7]))).labels).toEqual(new Int32Array([0, 255, 7]));
+    const dense = Array.from({ length: 1200 }, (_, i) => (i * 7) % 1000);
+    expect((await loadBundle(withLabels(dense))).labels!.length).toBe(1200);
+    const half = Array.from({ length: 600 }, (_, i) => 2 * i); // 600 distinct, C = 1199 ≤ 1200
+    expect((await loadBundle(withLabels(half))).labels![599]).toBe(1198);
+    await expectRejection(loadBundle(withLabels([...half, 1300])), "E_MANIFEST", /sample 600 has label 1300, .*\(601 distinct labels are present\)/);
+  });
+
+  it("with classNames every label is below their count, however sparse", async () => {
+    expect((await loadBundle(withLabels([2, 2, 2], true))).labels).toEqual(new Int32Array([2, 2, 2]));
+    await expectRejection(loadBundle(withLabels([0, 3], true)), "E_MANIFEST", /sample 1 has label 3, expected an integer in \[0, 3\) \(classNames has 3 names\)/);
+  });
+
+  it("classNamesOf refuses a bundle assembled in code with a label of 10^7 instead of making 10^7 names", async () => {
+    const { classNamesOf } = await import("../../src/analyses/columns.ts");
+    const bundle = { name: "x", task: "classification" as const, samples: 2, layers: [], labels: new Int32Array([0, 10_000_000]) };
+    expect(() => classNamesOf(bundle)).toThrow(expect.objectContaining({ code: "E_PARAM", message: expect.stringMatching(/labels of "x": sample 1 has label 10000000/) }));
+    expect(classNamesOf({ ...bundle, labels: new Int32Array([0, 2, 1]) })).toEqual(["0", "1", "2"]);
+  });
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { readCsv, writeCsv } from "../../src/io/csv.ts";
+import { CsvReader, readCsv, readCsvChunks, writeCsv } from "../../src/io/csv.ts";
+import { setMemoryBudget } from "../../src/io/limits.ts";
 import { randomMatrix } from "../helpers.ts";
 import { expectError, expectValues, expected, fixture } from "./support.ts";
 
@@ -129,5 +130,78 @@ describe("writeCsv", () => {
       "E_SHAPE_MISMATCH",
       /1 column names for a matrix of 2 columns/,
     );
+  });
+});
+
+describe("readCsv: header or data, never both", () => {
+  it.each([
+    ["a data row with one bad cell", "1,2,x\n3,4,5\n", /t\.csv line 1, column 3: 'x' is not a number but column 1 \('1'\) is: a header row must have no numeric cells and a data row only numbers/, 3, "x"],
+    ["a header with a numeric name", "a,b,3\n1,2,3\n", /t\.csv line 1, column 3: '3' is a number but column 1 \('a'\) is not: a header row/, 3, "3"],
+    ["an empty first cell before numbers", ",0,1\n5,6,7\n", /t\.csv line 1, column 2: '0' is a number but column 1 \(''\) is not/, 2, "0"],
+  ])("refuses a first row mixing numbers and text (%s), naming the row, column and cell", (_, input, pattern, column, value) => {
+    const error = expectError(() => readCsv(input, { name: "t.csv" }), "E_CSV", pattern);
+    expect(error.details).toMatchObject({ line: 1, column, value });
+  });
+
+  it("takes an all-text first row as the header and an all-numeric one as data; header: true overrides", () => {
+    expect(readCsv("x,y\n1,2\n").columns).toEqual(["x", "y"]);
+    expect(readCsv("1,2\n3,4\n").matrix.rows).toBe(2);
+    expect(readCsv(",0,1\n5,6,7\n", { header: true })).toMatchObject({ columns: ["", "0", "1"], matrix: { rows: 1 } });
+  });
+});
+
+describe("CsvReader and readCsvChunks: text arriving in pieces", () => {
+  const tricky = '\ufeff"a,1","b ""q""\nc"\r\n1,2\r\n\r\n 3 , "4" \r\n5,6';
+
+  it.each([
+    ["savetxt.csv", text("csv/savetxt.csv")],
+    ["quoted-crlf.csv", text("csv/quoted-crlf.csv")],
+    ["plain.tsv", text("csv/plain.tsv")],
+    ["quotes, CRLF, a BOM and no final newline", tricky],
+  ])("gives what readCsv gives for %s, wherever the text is cut", (_, input) => {
+    const whole = readCsv(input);
+    for (let cut = 0; cut <= input.length; cut++) {
+      const reader = new CsvReader();
+      reader.push(input.slice(0, cut));
+      reader.push(input.slice(cut));
+      expect(reader.end(), `cut at ${cut}`).toEqual(whole);
+    }
+    const reader = new CsvReader();
+    for (const c of input) reader.push(c);
+    expect(reader.end()).toEqual(whole);
+  });
+
+  it("reports errors with the same lines whatever the chunking", () => {
+    const input = 'a,"b\nc"\n1,2\n"3",4\n6,x\n';
+    expectError(() => readCsv(input, { name: "c.csv" }), "E_CSV", /c\.csv line 5, column 2: 'x' is not a number/);
+    const reader = new CsvReader({ name: "c.csv" });
+    expectError(() => {
+      for (const c of input) reader.push(c);
+      reader.end();
+    }, "E_CSV", /c\.csv line 5, column 2: 'x' is not a number/);
+  });
+
+  it("decodes UTF-8 split inside a character across chunks", async () => {
+    const bytes = new TextEncoder().encode("größe,ß\n1,2\n");
+    const chunks = Array.from(bytes, (b) => new Uint8Array([b]));
+    const table = await readCsvChunks(chunks, { name: "u.csv" });
+    expect(table.columns).toEqual(["größe", "ß"]);
+    expect(Array.from(table.matrix.data)).toEqual([1, 2]);
+  });
+
+  it("streams more rows than the memory budget allows into E_TOO_LARGE, naming the line", async () => {
+    const previous = setMemoryBudget(4096);
+    try {
+      const rows = function* () {
+        for (let i = 0; i < 1000; i++) yield new TextEncoder().encode(`${i},${i + 1}\n`);
+      };
+      await expect(readCsvChunks(rows(), { name: "big.csv" })).rejects.toMatchObject({
+        code: "E_TOO_LARGE",
+        message: expect.stringMatching(/^big\.csv: the values up to line 513 needs 4\.0 KiB \(4104 bytes\) as float32, more than the 4\.0 KiB memory budget/),
+      });
+      expect((await readCsvChunks(rows.call(null), { name: "big.csv" }).catch((e) => e)).code).toBe("E_TOO_LARGE");
+    } finally {
+      setMemoryBudget(previous);
+    }
   });
 });

@@ -213,3 +213,41 @@ describe("bundleFiles and helpers", () => {
     );
   });
 });
+
+describe("manifests a stranger wrote", () => {
+  const nested = (depth: number) => JSON.parse("[".repeat(depth) + "]".repeat(depth));
+
+  it("refuses meta or model.spec nested deeper than 64 levels, before anything prints it", () => {
+    expectError(
+      () => validateManifest(edited((m) => (m.meta = { x: nested(100_000) }))),
+      "E_MANIFEST",
+      /manifest\.json: meta is nested more than 64 levels deep/,
+    );
+    const spec = edited((m) => (m.model = { spec: { layers: nested(64) }, parameters: "model.npy" }));
+    expectError(() => validateManifest(spec), "E_MANIFEST", /model\.spec is nested more than 64 levels deep/);
+    // 64 levels in all (meta itself is the first) are accepted, and print.
+    const ok = validateManifest(edited((m) => (m.meta = { x: nested(63) })));
+    expect(JSON.stringify(ok.meta)).toBe(`{"x":${"[".repeat(63)}${"]".repeat(63)}}`);
+  });
+
+  it("checks 200,000 class names for repeats in one pass, naming the repeated one", () => {
+    const names = Array.from({ length: 200_000 }, (_, i) => `class ${i}`);
+    const manifest = validateManifest(edited((m) => { m.classNames = names; delete m.labels; }));
+    expect(manifest.classNames).toHaveLength(200_000);
+    names.push("class 123456");
+    expectError(
+      () => validateManifest(edited((m) => { m.classNames = names; delete m.labels; })),
+      "E_MANIFEST",
+      /classNames: expected distinct names, got "class 123456"/,
+    );
+  });
+
+  it("checks 100,000 layer names for repeats in one pass", () => {
+    const layers = Array.from({ length: 100_000 }, (_, i) => ({ name: `l${i % 99_999}`, file: `l${i}.npy`, shape: [6, 1] }));
+    expectError(
+      () => validateManifest(edited((m) => { m.layers = layers; delete m.checkpoints; })),
+      "E_MANIFEST",
+      /layers\[99999\]\.name: expected a name not already used by layers\[0\], got "l0"/,
+    );
+  });
+});

@@ -1,6 +1,6 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadBundle } from "../../src/io/bundle.ts";
 import { folderSource, loadBundleFromPath, readFileBytes, writeBundle } from "../../src/io/node.ts";
@@ -86,5 +86,60 @@ describe("writeBundle", () => {
       "E_IO",
       /cannot write .*a-file.sub.manifest\.json/,
     );
+  });
+});
+
+describe("folderSource and symbolic links", () => {
+  /** The fixture bundle copied into a fresh folder, with `edit` applied. */
+  async function copyOfFixture(edit: (dir: string) => Promise<void>): Promise<string> {
+    const dir = await mkdtemp(join(scratch, "links-"));
+    const bundle = join(dir, "bundle");
+    for (const [path, bytes] of fixtureBundleFiles()) {
+      await mkdir(dirname(join(bundle, path)), { recursive: true });
+      await writeFile(join(bundle, path), bytes);
+    }
+    await edit(bundle);
+    return bundle;
+  }
+
+  it("refuses a layer that is a link leading outside the bundle folder, naming the entry", async () => {
+    const bundle = await copyOfFixture(async (dir) => {
+      const outside = join(dirname(dir), "secret.npy");
+      await rename(join(dir, "layers/dense.npy"), outside);
+      await symlink(outside, join(dir, "layers/dense.npy"));
+    });
+    for (const lazy of [false, true]) {
+      const error = await expectRejection(
+        loadBundleFromPath(bundle, { lazy }),
+        "E_IO",
+        /^bundle: layers\/dense\.npy is a symbolic link that leads outside the bundle folder; copy the file into the bundle instead$/,
+      );
+      expect(error.details.file).toBe("layers/dense.npy");
+    }
+    await expectRejection(folderSource(bundle).read("layers/dense.npy"), "E_IO", /leads outside/);
+  });
+
+  it("refuses a manifest or a folder inside the bundle that links outside", async () => {
+    const manifestLink = await copyOfFixture(async (dir) => {
+      await rename(join(dir, "manifest.json"), join(dirname(dir), "m.json"));
+      await symlink(join(dirname(dir), "m.json"), join(dir, "manifest.json"));
+    });
+    await expectRejection(loadBundleFromPath(manifestLink), "E_IO", /manifest\.json is a symbolic link that leads outside/);
+    const folderLink = await copyOfFixture(async (dir) => {
+      await rename(join(dir, "layers"), join(dirname(dir), "elsewhere"));
+      await symlink("../elsewhere", join(dir, "layers"));
+    });
+    await expectRejection(loadBundleFromPath(folderLink), "E_IO", /layers\/dense\.npy is a symbolic link that leads outside/);
+  });
+
+  it("follows links that stay inside the folder, and a bundle folder that is itself a link", async () => {
+    const bundle = await copyOfFixture(async (dir) => {
+      await rename(join(dir, "layers/dense.npy"), join(dir, "dense-data.npy"));
+      await symlink("../dense-data.npy", join(dir, "layers/dense.npy"));
+    });
+    expectFixtureBundle(await loadBundleFromPath(bundle));
+    const alias = join(dirname(bundle), "alias");
+    await symlink(bundle, alias);
+    expectFixtureBundle(await loadBundleFromPath(alias));
   });
 });

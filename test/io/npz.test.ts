@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { readNpz, writeNpz } from "../../src/io/npz.ts";
-import { listZip, unzipEntries, zipEntries } from "../../src/io/zip.ts";
+import { crc32 } from "../../src/io/crc32.ts";
+import { listZip, readZipDirectory, unzipEntries, zipEntries } from "../../src/io/zip.ts";
 import { writeNpy } from "../../src/io/npy.ts";
 import { expectError, expectValues, expected, fixture } from "./support.ts";
 
@@ -202,5 +203,113 @@ describe("zip errors", () => {
       "E_ZIP",
       /entry 'b\.npy' holds \d+ bytes but the directory declares 144/,
     );
+  });
+});
+
+describe("CRC-32 of zip entries", () => {
+  /** Offset of the first data byte of the entry whose local header is at `at`. */
+  const dataStart = (bytes: Uint8Array, at: number) => {
+    const view = new DataView(bytes.buffer, bytes.byteOffset);
+    return at + 30 + view.getUint16(at + 26, true) + view.getUint16(at + 28, true);
+  };
+  /** Random float32 values: incompressible, so deflate keeps them in stored blocks. */
+  const noise = (n: number) => {
+    const bytes = new Uint8Array(n * 4);
+    for (let i = 0, x = 12345; i < bytes.length; i++) bytes[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
+    return new Float32Array(bytes.buffer).map((v) => (Number.isFinite(v) ? v : 0));
+  };
+
+  it("crc32 gives the check value of the CRC-32/ISO-HDLC catalogue and continues across chunks", () => {
+    const text = new TextEncoder().encode("123456789");
+    expect(crc32(text)).toBe(0xcbf43926);
+    expect(crc32(text.subarray(4), crc32(text.subarray(0, 4)))).toBe(0xcbf43926);
+    expect(crc32(new Uint8Array(0))).toBe(0);
+  });
+
+  it("a flipped data byte in a stored entry is E_ZIP, not a changed value", () => {
+    const zip = writeNpz(arrays);
+    const at = dataStart(zip, records(zip, LOCAL_SIGNATURE)[0]) + 128 + 5; // inside a's values
+    const flipped = patch(zip, (_, copy) => (copy[at] ^= 0x10));
+    expectError(
+      () => readNpz(flipped, "x.npz"),
+      "E_ZIP",
+      /x\.npz: malformed zip archive: entry 'a\.npy': its CRC-32 is 0x[0-9a-f]{8} but the directory declares 0x[0-9a-f]{8}; the entry is corrupt/,
+    );
+  });
+
+  it("a flipped byte in a deflated entry that still inflates is E_ZIP", () => {
+    const zip = writeNpz({ r: { shape: [64, 16], data: noise(1024) } }, { compress: true });
+    expect(listZip(zip, "r.npz")[0].compression).toBe(8);
+    const at = dataStart(zip, records(zip, LOCAL_SIGNATURE)[0]) + 2000; // inside a stored block
+    const flipped = patch(zip, (_, copy) => (copy[at] ^= 0x01));
+    expectError(() => readNpz(flipped, "r.npz"), "E_ZIP", /entry 'r\.npy': its CRC-32 is/);
+    expect(readNpz(zip, "r.npz").get("r")!.data).toEqual(noise(1024));
+  });
+});
+
+describe("zip64 archives (APPNOTE 4.3.14–4.3.15, 4.5.3)", () => {
+  /** One stored entry whose central record keeps its sizes and offset in a zip64 extra field. */
+  function zip64Archive(name: string, data: Uint8Array): Uint8Array {
+    const nameBytes = new TextEncoder().encode(name);
+    const local = new Uint8Array(30 + nameBytes.length);
+    const lv = new DataView(local.buffer);
+    lv.setUint32(0, LOCAL_SIGNATURE, true);
+    lv.setUint16(4, 45, true);
+    lv.setUint32(14, crc32(data), true);
+    lv.setUint32(18, data.length, true);
+    lv.setUint32(22, data.length, true);
+    lv.setUint16(26, nameBytes.length, true);
+    local.set(nameBytes, 30);
+    const central = new Uint8Array(46 + nameBytes.length + 28);
+    const cv = new DataView(central.buffer);
+    cv.setUint32(0, CENTRAL_SIGNATURE, true);
+    cv.setUint16(4, 45, true);
+    cv.setUint16(6, 45, true);
+    cv.setUint32(16, crc32(data), true);
+    cv.setUint32(20, 0xffffffff, true);
+    cv.setUint32(24, 0xffffffff, true);
+    cv.setUint16(28, nameBytes.length, true);
+    cv.setUint16(30, 28, true);
+    cv.setUint32(42, 0xffffffff, true);
+    central.set(nameBytes, 46);
+    const extra = 46 + nameBytes.length;
+    cv.setUint16(extra, 0x0001, true);
+    cv.setUint16(extra + 2, 24, true);
+    cv.setBigUint64(extra + 4, BigInt(data.length), true); // uncompressed
+    cv.setBigUint64(extra + 12, BigInt(data.length), true); // compressed
+    cv.setBigUint64(extra + 20, 0n, true); // local header offset
+    const directoryOffset = local.length + data.length;
+    const end64 = new Uint8Array(56 + 20 + 22);
+    const ev = new DataView(end64.buffer);
+    ev.setUint32(0, 0x06064b50, true);
+    ev.setBigUint64(4, 44n, true);
+    ev.setBigUint64(24, 1n, true);
+    ev.setBigUint64(32, 1n, true);
+    ev.setBigUint64(40, BigInt(central.length), true);
+    ev.setBigUint64(48, BigInt(directoryOffset), true);
+    ev.setUint32(56, 0x07064b50, true);
+    ev.setBigUint64(56 + 8, BigInt(directoryOffset + central.length), true);
+    ev.setUint32(56 + 16, 1, true);
+    ev.setUint32(76, 0x06054b50, true);
+    ev.setUint16(76 + 8, 0xffff, true);
+    ev.setUint16(76 + 10, 0xffff, true);
+    ev.setUint32(76 + 12, 0xffffffff, true);
+    ev.setUint32(76 + 16, 0xffffffff, true);
+    const out = new Uint8Array(directoryOffset + central.length + end64.length);
+    out.set(local);
+    out.set(data, local.length);
+    out.set(central, directoryOffset);
+    out.set(end64, directoryOffset + central.length);
+    return out;
+  }
+  it("reads sizes and offsets from the zip64 end record and extra field, in memory and from a Blob", async () => {
+    const zip = zip64Archive("a.npy", writeNpy(arrays.a));
+    expect(listZip(zip, "z.npz")).toEqual([
+      { name: "a.npy", compressedSize: 152, size: 152, compression: 0, crc32: crc32(writeNpy(arrays.a)), localHeaderOffset: 0 },
+    ]);
+    expect(readNpz(zip, "z.npz").get("a")).toEqual({ ...arrays.a, dtype: "<f4" });
+    expect((await readZipDirectory(new Blob([zip]), "z.npz"))[0].size).toBe(152);
+    const missing = patch(zip, (view) => view.setUint32(zip.length - 22 - 20, 0, true)); // no locator
+    expectError(() => readNpz(missing, "z.npz"), "E_ZIP", /the end record points to a zip64 record that is not there/);
   });
 });

@@ -229,3 +229,56 @@ describe("readSafetensors errors", () => {
     );
   });
 });
+
+describe("readSafetensors data offsets (huggingface/safetensors Metadata::validate)", () => {
+  const u8 = (offsets: number[], shape = [offsets[1] - offsets[0]]) => ({ dtype: "U8", shape, data_offsets: offsets });
+
+  it.each([
+    [
+      "overlapping offsets",
+      { a: u8([0, 4]), b: u8([2, 6]) },
+      6,
+      /tensor 'b' starts at data byte 2, expected 4: its bytes overlap those of tensor 'a', which ends at 4 \(data offsets must tile the data buffer\)/,
+    ],
+    [
+      "two tensors naming the same bytes",
+      { a: u8([0, 4]), b: u8([0, 4]) },
+      4,
+      /tensor 'b' starts at data byte 0, expected 4: its bytes overlap those of tensor 'a'/,
+    ],
+    [
+      "a gap between tensors",
+      { a: u8([0, 2]), b: u8([4, 6]) },
+      6,
+      /tensor 'b' starts at data byte 4, expected 2: data bytes 2-4 belong to no tensor/,
+    ],
+    ["a gap before the first tensor", { a: u8([3, 5]) }, 5, /tensor 'a' starts at data byte 3, expected 0/],
+    [
+      "bytes after the last tensor",
+      { a: u8([0, 2]) },
+      5,
+      /the tensors' data end at byte 2 but the file holds 5 data bytes after the header/,
+    ],
+  ])("refuses %s with E_SAFETENSORS", (_, header, dataBytes, pattern) => {
+    expectError(() => readSafetensors(craft(header, new Uint8Array(dataBytes)), "m.st"), "E_SAFETENSORS", pattern);
+  });
+
+  it("accepts empty tensors at a shared offset, as the reference does, and sorts by (begin, end)", () => {
+    const bytes = craft(
+      { b: u8([0, 2]), e1: u8([0, 0], [0]), c: u8([2, 3]), e2: u8([2, 2], [2, 0]) },
+      [7, 8, 9],
+    );
+    const { tensors } = readSafetensors(bytes);
+    expect([...tensors.keys()]).toEqual(["e1", "b", "e2", "c"]);
+    expect(Array.from(tensors.get("c")!.data)).toEqual([9]);
+  });
+
+  it("refuses a header longer than the reference's 100,000,000-byte limit", () => {
+    const big = craft({});
+    new DataView(big.buffer).setUint32(0, 100_000_001, true);
+    expectError(() => readSafetensors(big, "m.st"), "E_TRUNCATED", /announces 100000001 bytes/);
+    const padded = new Uint8Array(8 + 100_000_001);
+    new DataView(padded.buffer).setUint32(0, 100_000_001, true);
+    expectError(() => readSafetensors(padded, "m.st"), "E_SAFETENSORS", /the header announces 100000001 bytes, more than the 100000000 allowed/);
+  });
+});

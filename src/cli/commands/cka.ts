@@ -43,7 +43,7 @@ Example: hidden-atlas cka acts1.npy acts2.npy --debiased
       else stdout.write(toJson({ cka: result.cka, debiased, n: result.n }) + "\n");
       return;
     }
-    const bundle = await loadBundleFromPath(input);
+    const bundle = await loadBundleFromPath(input, { lazy: true }); // layers streamed by layerMatrix
     const wanted = options.layers as string[];
     const names = bundle.layers.map((l) => l.name);
     for (const name of wanted) {

@@ -24,7 +24,7 @@ export const embedCommand: Command = {
       decay: { type: "number", default: 40, description: "phate: alpha-decay exponent" },
       gamma: { type: "number", default: 1, description: "phate: potential, 1 log, 0 square root, −1 none" },
       seed: { type: "integer", default: 42, description: "seed of every random draw" },
-      out: { type: "string", placeholder: "FILE.npy", description: "write the N × d float32 coordinates here" },
+      out: { type: "string", output: "file", placeholder: "FILE.npy", description: "write the N × d float32 coordinates here" },
       format: formatOption,
     },
     details: `Without --out the coordinates are printed ({"coordinates": [[x, y], ...], ...} or CSV rows);

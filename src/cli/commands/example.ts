@@ -1,11 +1,11 @@
 /** `hidden-atlas example NAME --out DIR`: train an example network and write its bundle(s). */
-import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { HiddenAtlasError } from "../../core/errors.ts";
 import { RECIPES, recipeNamed } from "../../examples/index.ts";
 import { loadRecipeData } from "../../examples/node.ts";
 import { zipBundle } from "../../io/bundle-write.ts";
-import { writeBundle } from "../../io/node.ts";
+import { writeBundle, writeFileSafely } from "../../io/node.ts";
+import { makeFolder } from "../files.ts";
 import type { Command } from "../command.ts";
 import { terminalProgress, toJson } from "../output.ts";
 
@@ -15,7 +15,7 @@ export const exampleCommand: Command = {
     summary: "Train one of the example networks (deterministically, from a seed) and write its activation bundle(s).",
     positionals: [{ name: "NAME", description: `one of ${RECIPES.map((r) => r.name).join(", ")}` }],
     options: {
-      out: { type: "string", placeholder: "DIR", description: "output folder (required); a recipe with several bundles writes one sub-folder each" },
+      out: { type: "string", output: "directory", placeholder: "DIR", description: "output folder (required); a recipe with several bundles writes one sub-folder each" },
       seed: { type: "integer", description: "seed of the split, initialisation and shuffles (default: the recipe's, 42)" },
       epochs: { type: "integer", description: "training epochs (default: the recipe's)" },
       zip: { type: "boolean", default: false, description: "write NAME.zip files instead of folders" },
@@ -30,11 +30,11 @@ export const exampleCommand: Command = {
     const data = await loadRecipeData(recipe.needs);
     const results = await recipe.run(data, { seed: options.seed as number | undefined, epochs: options.epochs as number | undefined, onProgress: terminalProgress(stderr) });
     const written: string[] = [];
-    await mkdir(out, { recursive: true });
+    await makeFolder(out);
     for (const result of results) {
       if (options.zip) {
         const file = join(out, `${result.name}.zip`);
-        await writeFile(file, zipBundle(result.bundle));
+        await writeFileSafely(file, zipBundle(result.bundle));
         written.push(file);
       } else {
         const dir = results.length === 1 ? out : join(out, result.name);

@@ -23,7 +23,7 @@ export const geodesicCommand: Command = {
     options: {
       k: { type: "integer", default: 10, description: "neighbours per point before symmetrisation (an edge where either point is among the other's k nearest)" },
       sources: { type: "string", placeholder: "I,J,…", description: "rows to compute from (default: all pairs, N ≤ 5,000)" },
-      out: { type: "string", placeholder: "FILE.npy", description: "write the sources × N float32 distances here (unreachable = Infinity)" },
+      out: { type: "string", output: "file", placeholder: "FILE.npy", description: "write the sources × N float32 distances here (unreachable = Infinity)" },
       format: formatOption,
     },
     details: `D[r, j] is the length of the shortest path from row sources[r] to row j; pairs in different

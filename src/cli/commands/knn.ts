@@ -14,8 +14,8 @@ export const knnCommand: Command = {
     options: {
       k: { type: "integer", default: 5, description: "neighbours per row, 1 … min(256, N − 1)" },
       metric: { type: "string", choices: ["euclidean", "cosine", "sqeuclidean"], default: "euclidean", description: "distance (cosine = 1 − cosine similarity)" },
-      "out-indices": { type: "string", placeholder: "FILE.npy", description: "write the N × k int32 indices here" },
-      "out-distances": { type: "string", placeholder: "FILE.npy", description: "write the N × k float32 distances here" },
+      "out-indices": { type: "string", output: "file", placeholder: "FILE.npy", description: "write the N × k int32 indices here" },
+      "out-distances": { type: "string", output: "file", placeholder: "FILE.npy", description: "write the N × k float32 distances here" },
       format: formatOption,
     },
     details: `Output: with --format json, {"indices": [[...], ...], "distances": [[...], ...]} on stdout

@@ -27,7 +27,7 @@ async function readTensor(path: string, epochStride: number): Promise<{ tensor: 
     kept.forEach((e, i) => out.set(data.subarray(e * units * samples, (e + 1) * units * samples), i * units * samples));
     return { tensor: { epochs: kept.length, units, samples, data: out }, epochs: kept, source: "tensor" };
   }
-  const bundle = await loadBundleFromPath(path);
+  const bundle = await loadBundleFromPath(path, { lazy: true }); // only the checkpoints are needed
   const bt = tensorFromBundle(bundle, { layers: [], epochStride, unitStride: 1 });
   return { tensor: bt.tensor, epochs: bt.epochs, source: `bundle ${bundle.name}: layers ${bt.layerNames.join(", ")}` };
 }
@@ -47,8 +47,8 @@ export const mphateCommand: Command = {
       "epoch-stride": { type: "integer", default: 1, description: "keep every k-th epoch (the last is always kept)" },
       "no-normalize": { type: "boolean", description: "do not z-score each (epoch, unit) row" },
       seed: { type: "integer", default: 42, description: "seed of every random choice" },
-      out: { type: "string", placeholder: "coords.npy", description: "write the (epochs·units) × 2 float32 embedding here, epoch-major" },
-      "out-labels": { type: "string", placeholder: "labels.npy", description: "write (epoch index, unit index) per point as an int32 N × 2 array" },
+      out: { type: "string", output: "file", placeholder: "coords.npy", description: "write the (epochs·units) × 2 float32 embedding here, epoch-major" },
+      "out-labels": { type: "string", output: "file", placeholder: "labels.npy", description: "write (epoch index, unit index) per point as an int32 N × 2 array" },
       format: formatOption,
     },
     details: `Points are epoch-major: row q is epoch ⌊q / units⌋, unit q mod units. Output (JSON):

@@ -22,7 +22,7 @@ export const somCommand: Command = {
       seed: { type: "integer", default: 42, description: "seed (random init, online order)" },
       init: { type: "string", choices: ["pca", "random"], default: "pca", description: "initial weights" },
       labels: { type: "string", placeholder: "L.npy", description: "integer class per row: adds per-node label counts" },
-      "out-weights": { type: "string", placeholder: "W.npy", description: "write the (rows·cols) × D node weights here" },
+      "out-weights": { type: "string", output: "file", placeholder: "W.npy", description: "write the (rows·cols) × D node weights here" },
       format: formatOption,
     },
     details: `Output (JSON): {"qe", "te": {"rect8", "rect4", "hex6"}, "bmus": [...], "hits": [...], "uMatrix": [...],

@@ -1,0 +1,153 @@
+// The CLI facing a stranger's bundle and bad paths: no control character from data reaches the
+// terminal raw, and output paths are checked before any work starts.
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { writeBundle } from "../../src/io/node.ts";
+import { writeNpy } from "../../src/io/npy.ts";
+import { runCli as run } from "../support/cli.ts";
+
+const tmp = () => mkdtempSync(join(tmpdir(), "atlas-hostile-"));
+const digits = new URL("../../data/digits", import.meta.url).pathname;
+
+/** Control characters a terminal may act on: C0 (tab and newline apart), DEL, C1. */
+const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+/** OSC 0 (set the window title), CSI 2J (clear the screen), an 8-bit CSI, an OSC 8 hyperlink. */
+const TITLE = "evil\u001b]0;owned\u0007";
+const CLEAR = "\u001b[2J";
+const C1_CSI = "\u009b31m";
+const LINK = "\u001b]8;;https://example.org\u001b\\click\u001b]8;;\u001b\\";
+
+async function hostileBundle(): Promise<string> {
+  const dir = join(tmp(), "b");
+  const n = 6;
+  await writeBundle(
+    {
+      name: TITLE + C1_CSI,
+      task: "classification",
+      classNames: ["ok", CLEAR, LINK],
+      layers: [{ name: `fc${CLEAR}`, shape: [n, 2], data: new Float32Array(n * 2).map((_, i) => i) }],
+      labels: new Int32Array([0, 1, 2, 0, 1, 2]),
+      meta: { note: `\u009d8;;x\u009c ${TITLE}`, nested: { deeper: [CLEAR] } },
+    },
+    dir,
+  );
+  return dir;
+}
+
+describe("control characters from a manifest never reach the terminal raw", () => {
+  it("info JSON escapes them (\\u001b by JSON, \\u009b by us) and still parses to the same strings", async () => {
+    const { code, stdout, stderr } = await run("info", await hostileBundle());
+    expect(code).toBe(0);
+    expect(stdout).not.toMatch(RAW_CONTROL);
+    expect(stderr).not.toMatch(RAW_CONTROL);
+    expect(stdout).toContain("evil\\u001b]0;owned\\u0007\\u009b31m");
+    const info = JSON.parse(stdout);
+    expect(info.name).toBe(TITLE + C1_CSI);
+    expect(info.classNames).toEqual(["ok", CLEAR, LINK]);
+    expect(info.layers[0].name).toBe(`fc${CLEAR}`);
+    expect(info.meta.note).toBe(`\u009d8;;x\u009c ${TITLE}`);
+  });
+
+  it("info CSV shows them as \\x1b", async () => {
+    const { code, stdout } = await run("info", await hostileBundle(), "--format", "csv");
+    expect(code).toBe(0);
+    expect(stdout).not.toMatch(RAW_CONTROL);
+    expect(stdout.split("\n")[1]).toBe("fc\\x1b[2J,dense,6x2,2,layers/fc_2J.npy");
+  });
+
+  it("error messages quoting a manifest show them as \\x1b and stay on one line", async () => {
+    const dir = await hostileBundle();
+    const manifest = JSON.parse(await import("node:fs").then((fs) => fs.readFileSync(join(dir, "manifest.json"), "utf8")));
+    manifest.labels = `labels${CLEAR}\n${TITLE}.npy`;
+    writeFileSync(join(dir, "manifest.json"), JSON.stringify(manifest));
+    for (const args of [["info", dir], ["report", "explore", "--bundle", dir, "--out", join(tmp(), "r.html")]]) {
+      const { code, stderr } = await run(...args);
+      expect(code).toBe(1);
+      expect(stderr).not.toMatch(RAW_CONTROL);
+      expect(stderr.trimEnd().split("\n")).toHaveLength(1);
+      expect(stderr).toContain("E_MISSING_FILE: b: labels names labels\\x1b[2J\\x0aevil\\x1b]0;owned\\x07.npy, which is not in the bundle");
+    }
+  });
+});
+
+describe("output paths are checked before the work starts", () => {
+  const input = () => {
+    const dir = tmp();
+    writeFileSync(join(dir, "x.npy"), writeNpy({ shape: [20, 3], data: new Float32Array(60).map((_, i) => Math.sin(i)) }));
+    return join(dir, "x.npy");
+  };
+
+  it("a missing folder, a folder given as the file, a device: E_IO naming the option and path", async () => {
+    const dir = tmp();
+    const cases: [string[], RegExp][] = [
+      [["--out-indices", join(dir, "no/such/i.npy")], /E_IO: cannot write --out-indices .*no\/such\/i\.npy: the folder .*no\/such does not exist/],
+      [["--out-distances", dir], /E_IO: cannot write --out-distances .*: it is a folder; give a file name/],
+    ];
+    if (existsSync("/dev/null")) cases.push([["--out-indices", "/dev/null"], /E_IO: cannot write --out-indices \/dev\/null: it is a character device, not a regular file/]);
+    for (const [args, pattern] of cases) {
+      const { code, stdout, stderr } = await run("knn", input(), "--k", "2", ...args);
+      expect(code).toBe(1);
+      expect(stdout).toBe("");
+      expect(stderr).toMatch(pattern);
+    }
+  });
+
+  it.runIf(existsSync("/proc/self"))("refuses /proc for any command, before training or reading anything", async () => {
+    // 100,000 epochs would take hours: the refusal must come before the work.
+    const example = await run("example", "digits-mlp", "--out", "/proc/atlas-example", "--epochs", "100000");
+    expect(example.code).toBe(1);
+    expect(example.stderr).toMatch(/E_IO: cannot write --out \/proc\/atlas-example: \/proc is on procfs, a kernel filesystem, not a place for files/);
+    const report = await run("report", "explore", "--bundle", digits, "--out", "/proc/self/r.html");
+    expect(report.code).toBe(1);
+    expect(report.stderr).toMatch(/E_IO: cannot write --out \/proc\/self\/r\.html: .* is on procfs/);
+    const embed = await run("embed", join(tmp(), "missing-input.npy"), "--method", "pca", "--out", "/proc/e.npy");
+    expect(embed.stderr).toMatch(/E_IO: cannot write --out \/proc\/e\.npy/); // checked before the input is even read
+  });
+
+  it("a folder output that does not exist yet is fine when its parent is writable", async () => {
+    const out = join(tmp(), "new", "deeper");
+    const { code, stdout } = await run("example", "digits-rotation", "--out", out, "--epochs", "1");
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).bundles[0].path).toBe(out);
+    expect(existsSync(join(out, "manifest.json"))).toBe(true);
+  });
+});
+
+describe("a stranger's data refused at once with a coded error", () => {
+  it("report explore on labels of 10^7 without classNames: E_MANIFEST naming value, row and remedy", async () => {
+    const dir = join(tmp(), "sparse");
+    const n = 12;
+    await writeBundle(
+      {
+        name: "sparse",
+        task: "classification",
+        layers: [{ name: "h", shape: [n, 3], data: new Float32Array(n * 3).map((_, i) => Math.cos(i)) }],
+        labels: new Int32Array(n).map((_, i) => (i === 7 ? 10_000_000 : i % 2)),
+      },
+      dir,
+    );
+    const { code, stderr } = await run("report", "explore", "--bundle", dir, "--out", join(tmp(), "r.html"));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/E_MANIFEST: sparse\/labels\.npy \(labels\): sample 7 has label 10000000, .*give classNames in the manifest or remap the labels to 0…C−1/);
+  });
+
+  it("info on meta nested 20,000 deep: E_MANIFEST, not a stack overflow", async () => {
+    const dir = join(tmp(), "deep");
+    await writeBundle({ name: "deep", task: "regression", layers: [{ name: "h", shape: [2, 1], data: new Float32Array(2) }] }, dir);
+    const manifest = JSON.parse(await import("node:fs").then((fs) => fs.readFileSync(join(dir, "manifest.json"), "utf8")));
+    writeFileSync(join(dir, "manifest.json"), JSON.stringify(manifest).slice(0, -1) + `,"meta":{"x":${"[".repeat(20_000)}${"]".repeat(20_000)}}}`);
+    const { code, stderr } = await run("info", dir);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/E_MANIFEST: deep\/manifest\.json: meta is nested more than 64 levels deep/);
+  });
+
+  it("a CSV whose first row has one bad cell is refused naming it, not read as a header", async () => {
+    const path = join(tmp(), "x.csv");
+    writeFileSync(path, "1,2,oops\n4,5,6\n7,8,9\n");
+    const { code, stderr } = await run("knn", path, "--k", "1");
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/E_CSV: .*x\.csv line 1, column 3: 'oops' is not a number but column 1 \('1'\) is/);
+  });
+});
