@@ -91,14 +91,6 @@ export async function layerMatrix(layer: LayerData, options: VectorizeOptions = 
   return reducer.matrix();
 }
 
-/**
- * A plain copy of a layer for a worker (structured clone): its data, or, for a layer opened
- * lazily, where its data lie (never the data getter, which throws).
- */
-export function transferableLayer(layer: LayerData): LayerData {
-  const { name, shape, kind, stored } = layer;
-  return stored !== undefined ? { name, shape, kind, stored } : { name, shape, kind, data: layer.data };
-}
 
 /** The cached reduction of a lazily opened layer, streaming the file the first time. */
 function streamedMatrix(layer: LayerData, stored: StoredArray, method: Vectorization, seed: number): Promise<Matrix> {

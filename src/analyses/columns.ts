@@ -28,6 +28,15 @@ export interface AnalysisBundle {
   meta?: Record<string, unknown>;
 }
 
+/**
+ * A plain copy of a layer for a worker (structured clone): its data, or, for a layer opened
+ * lazily, where its data lie (never the data getter, which throws).
+ */
+export function transferableLayer(layer: LayerData): LayerData {
+  const { name, shape, kind, stored } = layer;
+  return stored !== undefined ? { name, shape, kind, stored } : { name, shape, kind, data: layer.data };
+}
+
 /** True when some layer holds conv maps (N × C × H × W), so that "Conv maps as" matters. */
 export function hasConvLayers(bundle: Pick<AnalysisBundle, "layers">): boolean {
   return bundle.layers.some(isConvLayer);
