@@ -30,19 +30,18 @@
 //   · Representative cycles of H1 (optional, ripsCycles*): the homology reduction of ∂₂ restricted
 //     to the death triangles, "involuted persistent homology" (M. Čufar, Ž. Virk, "Fast
 //     computation of persistent homology representatives with involuted persistent homology",
-//     Found. Data Sci., 2023; arXiv 2105.03629). Cohomology has already found every pair, so the
-//     triangles that kill an H1 class are the degree-1 pivots (plus the apparent ones, whose
-//     reduced boundary is their boundary); a positive triangle's column reduces to zero and is
-//     never needed, so only the death triangles are reduced, in filtration order (diameter
-//     ascending, index descending — the order cohomology used), with the standard column
-//     algorithm. The reduced column R_τ of the pair (σ, τ) is a cycle whose youngest edge is σ:
-//     it is not a boundary in the complex at diam σ and is the boundary ∂V_τ at diam τ, i.e. it
-//     represents the bar [diam σ, diam τ), and the R_τ of all bars form a barcode basis. Essential
-//     classes (below a user threshold) get σ plus a shortest path between its ends through edges
-//     older than σ. With the edge collapse the cycles are those of the collapsed filtration
-//     K'_t ⊆ K_t; each inclusion is a homotopy equivalence commuting with the filtration maps,
-//     so they are representatives of the same bars in the original complex, on the same rows.
-//     Written from the paper, not from any implementation.
+//     preprint, 2021). Cohomology has already found every pair, so the triangles that kill an H1
+//     class are the degree-1 pivots (plus the apparent ones, whose reduced boundary is their
+//     boundary); a positive triangle's column reduces to zero and is never needed, so only the
+//     death triangles are reduced, in filtration order (diameter ascending, index descending —
+//     the order cohomology used), with the standard column algorithm. The reduced column R_τ of
+//     the pair (σ, τ) is a cycle whose youngest edge is σ: it is not a boundary in the complex at
+//     diam σ and is the boundary ∂V_τ at diam τ, i.e. it represents the bar [diam σ, diam τ),
+//     and the R_τ of all bars form a barcode basis. Essential classes (below a user threshold)
+//     get σ plus a shortest path between its ends through edges older than σ. With the edge
+//     collapse the cycles are those of the collapsed filtration K'_t ⊆ K_t; each inclusion is a
+//     homotopy equivalence commuting with the filtration maps, so they represent the same bars in
+//     the original complex, on the same rows. Written from the paper, not from an implementation.
 //
 // Memory contract. One computation = one RipsState block (ripsCreate … ripsFree) owning every
 // buffer it needs, all from heap.alloc. The growing structures (pivot map, columns, V, the
