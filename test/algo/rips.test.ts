@@ -666,4 +666,14 @@ describe("persistentHomology representative cycles", () => {
     await expect(persistentHomology(X, { cycles: true, maxdim: 0 })).rejects.toThrow(/invalid cycles: true \(expected maxdim ≥ 1/);
     await expect(persistentHomology(X, { cycles: 1 as never })).rejects.toThrow(/invalid cycles: 1/);
   });
+
+  it("reports the cycle pass as a progress stage and stops there with E_CANCELLED", async () => {
+    const X = noisyCircle(80, 1, 0, 0, 0.2, 61);
+    const stages: string[] = [];
+    await persistentHomology(X, { cycles: true, onProgress: (e) => stages.push(e.stage) });
+    expect(stages.at(-1)).toBe("H1 cycles");
+    const controller = new AbortController();
+    const run = persistentHomology(X, { cycles: true, signal: controller.signal, onProgress: (e) => e.stage === "H1 cycles" && controller.abort() });
+    await expect(run).rejects.toMatchObject({ code: "E_CANCELLED" });
+  });
 });
