@@ -116,6 +116,12 @@ export const RIPS_INCONSISTENT: i32 = 3;
 /** Insertion sort below this many elements inside quicksort (Sedgewick's cut-off range). */
 // @ts-ignore: decorator
 @inline const INSERTION_SORT_THRESHOLD: i32 = 16;
+/** A cycle row: vertices a > b and the coefficient of [a, b], three i32. */
+// @ts-ignore: decorator
+@inline const CYCLE_ROW_BYTES: u64 = 12;
+/** Shortest-path scratch per vertex: path length f64, predecessor i32, settled flag i32. */
+// @ts-ignore: decorator
+@inline const PATH_VERTEX_BYTES: u64 = 16;
 /** Radix-sort digit width: 8 bits, 256 buckets; four passes over a 32-bit key. */
 // @ts-ignore: decorator
 @inline const RADIX_BUCKETS: i32 = 256;
@@ -1937,8 +1943,8 @@ export function ripsCyclesReduce(ptr: usize, c0: i32, c1: i32): i32 {
 
 /** Append a cycle row (a, b, coefficient) meaning coefficient · [a, b], a > b (a → b). */
 function cycleRow(s: RipsState, rows: i32, a: i32, b: i32, coef: i32): bool {
-  if (!reserve(s, offsetof<RipsState>("cycData"), (<u64>rows + 1) * 12)) return false;
-  const o = s.cycData + <usize>rows * 12;
+  if (!reserve(s, offsetof<RipsState>("cycData"), (<u64>rows + 1) * CYCLE_ROW_BYTES)) return false;
+  const o = s.cycData + <usize>(<u64>rows * CYCLE_ROW_BYTES);
   store<i32>(o, a);
   store<i32>(o, b, 4);
   store<i32>(o, coef, 8);
@@ -1958,7 +1964,7 @@ function essentialCycle(s: RipsState, sigma: i64, rows: i32): i32 {
   const a = vget(ends, 0);
   const b = vget(ends, 1);
   const value = distAt(s, a, b);
-  if (!reserve(s, offsetof<RipsState>("scratch"), (<u64>n) << 4)) return -1;
+  if (!reserve(s, offsetof<RipsState>("scratch"), <u64>n * PATH_VERTEX_BYTES)) return -1;
   const length = s.scratch;
   const prev = length + ((<usize>n) << 3);
   const done = prev + ((<usize>n) << 2);

@@ -537,7 +537,6 @@ function readPairsWithCocycles(
   return { diagram, cocycles: reps, order };
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Representative cycles
 
