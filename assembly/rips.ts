@@ -1,9 +1,9 @@
 // Vietoris–Rips persistent homology, exact, by Ripser's algorithm.
 //
 // Algorithm: U. Bauer, "Ripser: efficient computation of Vietoris–Rips persistence barcodes",
-// J. Appl. Comput. Topol. 5:391–423, 2021. Written from the paper and specs/tda.md §3, not from
-// Ripser's source. The reference implementation whose output we match is Ripser 1.2.1
-// (Ripser/ripser:ripser.cpp); tests compare diagrams with its output.
+// J. Appl. Comput. Topol. 5:391–423, 2021. Written from the paper, not from Ripser's source.
+// The reference implementation whose output we match is Ripser 1.2.1 (Ripser/ripser:ripser.cpp);
+// tests compare diagrams with its output.
 //
 //   · Filtration value of a simplex = its diameter (largest edge value). Simplices are ordered
 //     by (diameter ascending, combinatorial index descending) — the "reverse colexicographic"
@@ -27,6 +27,21 @@
 //     first value where it stops being dominated, or removed when it never does. The flag
 //     filtration of what remains has the same persistence diagrams; we then run the reduction
 //     on it. Written from the papers.
+//   · Representative cycles of H1 (optional, ripsCycles*): the homology reduction of ∂₂ restricted
+//     to the death triangles, "involuted persistent homology" (M. Čufar, Ž. Virk, "Fast
+//     computation of persistent homology representatives with involuted persistent homology",
+//     preprint, 2021). Cohomology has already found every pair, so the triangles that kill an H1
+//     class are the degree-1 pivots (plus the apparent ones, whose reduced boundary is their
+//     boundary); a positive triangle's column reduces to zero and is never needed, so only the
+//     death triangles are reduced, in filtration order (diameter ascending, index descending —
+//     the order cohomology used), with the standard column algorithm. The reduced column R_τ of
+//     the pair (σ, τ) is a cycle whose youngest edge is σ: it is not a boundary in the complex at
+//     diam σ and is the boundary ∂V_τ at diam τ, i.e. it represents the bar [diam σ, diam τ),
+//     and the R_τ of all bars form a barcode basis. Essential classes (below a user threshold)
+//     get σ plus a shortest path between its ends through edges older than σ. With the edge
+//     collapse the cycles are those of the collapsed filtration K'_t ⊆ K_t; each inclusion is a
+//     homotopy equivalence commuting with the filtration maps, so they represent the same bars in
+//     the original complex, on the same rows. Written from the paper, not from an implementation.
 //
 // Memory contract. One computation = one RipsState block (ripsCreate … ripsFree) owning every
 // buffer it needs, all from heap.alloc. The growing structures (pivot map, columns, V, the
@@ -39,8 +54,11 @@
 //
 // Complexity: distances O(n²·d); H0 O(n² log n) (radix sort + union-find); degree k costs
 // O(#columns · n · k) coboundary enumeration plus the reduction, cubic in the worst case and
-// dominated by enumeration in practice (§3.2 of specs/tda.md). Edge collapse is
-// O(#edges · (n + m²)) with m the common neighbours of an edge.
+// dominated by enumeration in practice. Edge collapse is O(#edges · (n + m²)) with m the common
+// neighbours of an edge. Representative cycles reduce at most one column per H1 death triangle
+// (three boundary entries each, plus the reduced columns added to it, each pivot tested for an
+// apparent pair in O(n)) and store the reduced columns (16 bytes per entry) until the cycles
+// are written; an essential class costs one O(n²) shortest-path search.
 //
 // Determinism: every loop runs in a fixed order and ties are broken by the simplex index, so
 // the same input gives bit-identical diagrams.
@@ -56,6 +74,8 @@ export const RIPS_OK: i32 = 0;
 export const RIPS_TOO_LARGE: i32 = 1;
 /** C(n, maxdim + 2) does not fit in the 55-bit simplex index. */
 export const RIPS_OVERFLOW: i32 = 2;
+/** The homology reduction disagreed with the cohomology pairs (a bug, never bad input). */
+export const RIPS_INCONSISTENT: i32 = 3;
 
 // An entry (simplex + coefficient) packs the coefficient in the low COEF_BITS bits, so sorting
 // entries as integers groups equal simplices; Ripser packs it in the high bits instead.
@@ -96,6 +116,12 @@ export const RIPS_OVERFLOW: i32 = 2;
 /** Insertion sort below this many elements inside quicksort (Sedgewick's cut-off range). */
 // @ts-ignore: decorator
 @inline const INSERTION_SORT_THRESHOLD: i32 = 16;
+/** A cycle row: vertices a > b and the coefficient of [a, b], three i32. */
+// @ts-ignore: decorator
+@inline const CYCLE_ROW_BYTES: u64 = 12;
+/** Shortest-path scratch per vertex: path length f64, predecessor i32, settled flag i32. */
+// @ts-ignore: decorator
+@inline const PATH_VERTEX_BYTES: u64 = 16;
 /** Radix-sort digit width: 8 bits, 256 buckets; four passes over a 32-bit key. */
 // @ts-ignore: decorator
 @inline const RADIX_BUCKETS: i32 = 256;
@@ -111,7 +137,8 @@ class RipsState {
   status: i32;
   /** 1: write representative cocycles for every reported pair of degree ≥ 1. */
   cocycles: i32;
-  pad0: i32;
+  /** 1: record each degree-1 pair's birth edge, for ripsCycles*. */
+  cycles: i32;
   budget: u64;
   inUse: u64;
   peak: u64;
@@ -157,8 +184,35 @@ class RipsState {
   tmpKeyCap: usize;
   tmpVal: usize;
   tmpValCap: usize;
+  /** Birth edge (i64 index) of each degree-1 pair, in pair order (with `cycles`). */
+  pairEdge: usize;
+  pairEdgeCap: usize;
+  /** Homology columns (death triangles, i64) and their diameters (f32), by decreasing order. */
+  hIdx: usize;
+  hIdxCap: usize;
+  hDiam: usize;
+  hDiamCap: usize;
+  /** Reduced homology columns: u64 offsets (hCount + 1) into heap-layout slots. */
+  rStart: usize;
+  rStartCap: usize;
+  rEnt: usize;
+  rEntCap: usize;
+  /** Cycle table: i32 offsets per pair (pairCount + 1) into rows (a, b, coefficient). */
+  cycStart: usize;
+  cycStartCap: usize;
+  cycData: usize;
+  cycDataCap: usize;
   scratch: usize;
   scratchCap: usize;
+  /** The degree-1 pivot map, set aside while the homology pass uses the map for edges. */
+  savedMapPtr: usize;
+  savedMapCap: usize;
+  savedMapMask: i32;
+  savedMapCount: i32;
+  /** Homology columns of the cycle pass; entries of the reduced columns stored so far. */
+  hCount: i32;
+  cycCount: i32;
+  rCount: u64;
 
   mapMask: i32;
   mapCount: i32;
@@ -790,7 +844,7 @@ function radixSortDescending(
  * state, or 0 when C(n, maxdim + 2) overflows the 55-bit index (the caller checks first).
  * The byte budget starts unlimited (wasm32); set it with ripsSetBudget before filling.
  */
-export function ripsCreate(n: i32, maxdim: i32, modulus: i32, cocycles: i32): usize {
+export function ripsCreate(n: i32, maxdim: i32, modulus: i32, cocycles: i32, cycles: i32): usize {
   const ptr = heap.alloc(offsetof<RipsState>());
   memory.fill(ptr, 0, offsetof<RipsState>());
   const s = state(ptr);
@@ -798,6 +852,7 @@ export function ripsCreate(n: i32, maxdim: i32, modulus: i32, cocycles: i32): us
   s.maxdim = maxdim;
   s.modulus = modulus;
   s.cocycles = cocycles;
+  s.cycles = cycles;
   s.budget = <u64>0xffff0000;
   s.threshold = Infinity;
   s.statCollapsed = -1;
@@ -850,6 +905,7 @@ export function ripsFree(ptr: usize): void {
   if (s.inverse) heap.free(s.inverse);
   if (s.vtx) heap.free(s.vtx);
   if (s.parent) heap.free(s.parent);
+  if (s.savedMapPtr) heap.free(s.savedMapPtr);
   heap.free(ptr);
 }
 
@@ -1236,6 +1292,13 @@ function emitPair(s: RipsState, birth: f32, death: f32): bool {
   return true;
 }
 
+/** Remember the birth edge of the pair just emitted (degree 1, for the cycle pass). */
+function recordBirthEdge(s: RipsState, edge: i64): bool {
+  if (!reserve(s, offsetof<RipsState>("pairEdge"), (<u64>s.pairCount) << 3)) return false;
+  store<i64>(s.pairEdge + ((<usize>(s.pairCount - 1)) << 3), edge);
+  return true;
+}
+
 /** Number of pairs written for the current degree. */
 export function ripsPairCount(ptr: usize): i32 {
   return state(ptr).pairCount;
@@ -1601,6 +1664,7 @@ export function ripsReduce(ptr: usize, c0: i32, c1: i32): i32 {
         // Essential class [diam, ∞): nothing kills it below the threshold.
         s.statEssential++;
         if (!emitPair(s, diam, Infinity)) return s.status;
+        if (s.cycles != 0 && d == 1 && !recordBirthEdge(s, index)) return s.status;
         if (s.cocycles != 0) {
           workCompact(s);
           if (!emitCocycle(s, index, d)) return s.status;
@@ -1641,6 +1705,7 @@ export function ripsReduce(ptr: usize, c0: i32, c1: i32): i32 {
       s.statReduced++;
       if (pivotDiam > diam) {
         if (!emitPair(s, diam, pivotDiam)) return s.status;
+        if (s.cycles != 0 && d == 1 && !recordBirthEdge(s, index)) return s.status;
         if (s.cocycles != 0) {
           workCompact(s);
           if (!emitCocycle(s, index, d)) return s.status;
@@ -1698,4 +1763,384 @@ export function ripsStats(ptr: usize, out: usize): void {
   store<i32>(out, s.statCollapsed, 24);
   store<i32>(out, s.colCount, 28);
   store<i32>(out, s.statEdges, 32);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Representative cycles of degree 1: the homology reduction of the death triangles
+// (involuted persistent homology, Čufar–Virk; see the header)
+//
+// The working column reuses the coboundary heap with every key negated — slot (−diameter,
+// entry of −index) — so that its top, the heap's "smallest", is the youngest edge: the largest
+// diameter and, among equal diameters, the smallest index. The reduced columns are stored in
+// that slot layout and added back with one copy per entry.
+
+/** Push coef · [a, b] (a > b), an edge, onto the heap as a homology slot (space reserved). */
+// @ts-ignore: decorator
+@inline function pushEdgeSlot(s: RipsState, a: i32, b: i32, coef: i32): void {
+  const slot = s.heap + <usize>s.heapSize * SLOT;
+  store<i64>(slot, entryOf(-(binomial(s, a, 2) + <i64>b), coef));
+  store<f32>(slot, -distAt(s, a, b), 8);
+  s.heapSize++;
+}
+
+/** Append coef · ∂[v0, v1, v2] (v0 > v1 > v2) to the heap, raw; call heapFix afterwards. */
+function appendTriangleBoundary(s: RipsState, v0: i32, v1: i32, v2: i32, coef: i32): bool {
+  if (!reserve(s, offsetof<RipsState>("heap"), (<u64>s.heapSize + 3) * SLOT)) return false;
+  const minus = (s.modulus - coef) % s.modulus;
+  pushEdgeSlot(s, v1, v2, coef); // drop v0: sign +
+  pushEdgeSlot(s, v0, v2, minus); // drop v1: sign −
+  pushEdgeSlot(s, v0, v1, coef); // drop v2: sign +
+  return true;
+}
+
+/** Add factor · (reduced homology column j) to the working column. */
+function addReducedCycle(s: RipsState, j: i32, factor: i32): bool {
+  const start = load<u64>(s.rStart + ((<usize>j) << 3));
+  const end = load<u64>(s.rStart + ((<usize>(j + 1)) << 3));
+  const oldSize = s.heapSize;
+  if (!reserve(s, offsetof<RipsState>("heap"), (<u64>oldSize + end - start) * SLOT)) return false;
+  const p = s.modulus;
+  let o = s.heap + <usize>oldSize * SLOT;
+  for (let k = start; k < end; k++) {
+    const src = s.rEnt + <usize>k * SLOT;
+    const e = load<i64>(src);
+    store<i64>(o, entryOf(indexOf(e), (coefOf(e) * factor) % p));
+    store<f32>(o, load<f32>(src, 8), 8);
+    o += SLOT;
+  }
+  s.heapSize = oldSize + <i32>(end - start);
+  heapFix(s, oldSize);
+  return true;
+}
+
+/**
+ * Start the cycle pass of degree 1, after its reduction (the pivot map and the pair list are
+ * those of degree 1): list the death triangles up to the largest finite death reported, in
+ * decreasing filtration order, and set the pivot map aside for an edge → column map. Returns
+ * the number of columns to reduce (ripsCyclesReduce), or −1 on RIPS_TOO_LARGE.
+ */
+export function ripsCyclesBegin(ptr: usize): i32 {
+  const s = state(ptr);
+  let maxDeath: f32 = -Infinity;
+  for (let i = 0; i < s.pairCount; i++) {
+    const death = load<f32>(s.pairs + ((<usize>i) << 3), 4);
+    if (death != Infinity) maxDeath = max(maxDeath, death);
+  }
+  const vtx = vtxArray(s, 0);
+  const slots = s.mapMask + 1;
+  let count = 0;
+  for (let i = 0; i < slots; i++) {
+    const key = load<i64>(s.mapPtr + <usize>i * MAP_SLOT);
+    if (key == NONE) continue;
+    decode(s, key, 2, vtx);
+    if (diameterOf(s, vtx, 3) <= maxDeath) count++;
+  }
+  if (
+    !reserve(s, offsetof<RipsState>("hIdx"), (<u64>count) << 3) ||
+    !reserve(s, offsetof<RipsState>("hDiam"), (<u64>count) << 2) ||
+    !reserve(s, offsetof<RipsState>("tmpKey"), (<u64>count) << 2) ||
+    !reserve(s, offsetof<RipsState>("tmpVal"), (<u64>count) << 3) ||
+    !reserve(s, offsetof<RipsState>("scratch"), <u64>RADIX_BUCKETS << 2)
+  ) {
+    return -1;
+  }
+  let k = 0;
+  for (let i = 0; i < slots; i++) {
+    const key = load<i64>(s.mapPtr + <usize>i * MAP_SLOT);
+    if (key == NONE) continue;
+    decode(s, key, 2, vtx);
+    if (diameterOf(s, vtx, 3) > maxDeath) continue;
+    store<i64>(s.hIdx + ((<usize>k) << 3), key);
+    k++;
+  }
+  // Index ascending, then a stable sort by decreasing diameter: (diameter desc, index asc),
+  // the reverse of the filtration order; ripsCyclesReduce walks it from the end.
+  sortI64(s.hIdx, 0, count);
+  for (let i = 0; i < count; i++) {
+    decode(s, load<i64>(s.hIdx + ((<usize>i) << 3)), 2, vtx);
+    store<f32>(s.hDiam + ((<usize>i) << 2), diameterOf(s, vtx, 3));
+  }
+  radixSortDescending(s.hDiam, s.hIdx, s.tmpKey, s.tmpVal, count, 8, s.scratch);
+  release(s, offsetof<RipsState>("tmpKey"));
+  release(s, offsetof<RipsState>("tmpVal"));
+  s.savedMapPtr = s.mapPtr;
+  s.savedMapCap = s.mapCap;
+  s.savedMapMask = s.mapMask;
+  s.savedMapCount = s.mapCount;
+  s.mapPtr = 0;
+  s.mapCap = 0;
+  if (!mapInit(s, count)) return -1;
+  if (!reserve(s, offsetof<RipsState>("rStart"), ((<u64>count) + 1) << 3)) return -1;
+  store<u64>(s.rStart, 0);
+  s.rCount = 0;
+  s.hCount = count;
+  s.heapSize = 0;
+  return count;
+}
+
+/**
+ * Reduce homology columns [c0, c1) of the cycle pass (resumable, consecutive ranges); column j
+ * is the j-th oldest death triangle. Returns RIPS_OK, RIPS_TOO_LARGE or RIPS_INCONSISTENT.
+ */
+export function ripsCyclesReduce(ptr: usize, c0: i32, c1: i32): i32 {
+  const s = state(ptr);
+  const p = s.modulus;
+  const tri = vtxArray(s, 0);
+  const edge = vtxArray(s, 1);
+  for (let j = c0; j < c1; j++) {
+    const tau = load<i64>(s.hIdx + ((<usize>(s.hCount - 1 - j)) << 3));
+    decode(s, tau, 2, tri);
+    s.heapSize = 0;
+    if (!appendTriangleBoundary(s, vget(tri, 0), vget(tri, 1), vget(tri, 2), 1)) return s.status;
+    heapFix(s, 0);
+    let pivot = getPivot(s);
+    while (true) {
+      if (pivot == NONE) {
+        // A death triangle's boundary cannot reduce to zero.
+        s.status = RIPS_INCONSISTENT;
+        return s.status;
+      }
+      const e = -indexOf(pivot);
+      const slot = mapFind(s, e);
+      if (slot != 0) {
+        const factor = ((p - coefOf(pivot)) * load<i32>(s.inverse + ((<usize>load<i32>(slot, 12)) << 2))) % p;
+        if (!addReducedCycle(s, load<i32>(slot, 8), factor)) return s.status;
+        pivot = getPivot(s);
+        continue;
+      }
+      decode(s, e, 1, edge);
+      if (hasZeroApparentCofacet(s, edge, 1, -s.pivotDiam)) {
+        // e pairs with its apparent cofacet τ' (vertex array 2), whose boundary is already
+        // reduced with pivot e and coefficient (−1)^t, t the position of the inserted vertex.
+        const factor = (s.lastT & 1) != 0 ? coefOf(pivot) : (p - coefOf(pivot)) % p;
+        const cof = vtxArray(s, 2);
+        const oldSize = s.heapSize;
+        if (!appendTriangleBoundary(s, vget(cof, 0), vget(cof, 1), vget(cof, 2), factor)) return s.status;
+        heapFix(s, oldSize);
+        pivot = getPivot(s);
+        continue;
+      }
+      break;
+    }
+    // R_τ is reduced, with pivot e (the birth edge of τ's pair): store it, pivot first.
+    if (!mapInsert(s, -indexOf(pivot), j, coefOf(pivot))) return s.status;
+    const start = s.rCount;
+    if (!reserve(s, offsetof<RipsState>("rEnt"), (start + <u64>s.heapSize) * SLOT)) return s.status;
+    let o = start;
+    while (true) {
+      const entry = popPivot(s);
+      if (entry == NONE) break;
+      const dst = s.rEnt + <usize>o * SLOT;
+      store<i64>(dst, entry);
+      store<f32>(dst, s.pivotDiam, 8);
+      o++;
+    }
+    s.rCount = o;
+    store<u64>(s.rStart + ((<usize>(j + 1)) << 3), o);
+  }
+  return RIPS_OK;
+}
+
+/** Append a cycle row (a, b, coefficient) meaning coefficient · [a, b], a > b (a → b). */
+function cycleRow(s: RipsState, rows: i32, a: i32, b: i32, coef: i32): bool {
+  if (!reserve(s, offsetof<RipsState>("cycData"), (<u64>rows + 1) * CYCLE_ROW_BYTES)) return false;
+  const o = s.cycData + <usize>(<u64>rows * CYCLE_ROW_BYTES);
+  store<i32>(o, a);
+  store<i32>(o, b, 4);
+  store<i32>(o, coef, 8);
+  return true;
+}
+
+/**
+ * σ = [a, b] plus a shortest path (by length) from b back to a through the edges older than σ
+ * (value below diam σ, or equal with a larger index), which exists because σ is positive.
+ * Dense Dijkstra, O(n²); ties go to the smaller vertex. Returns the rows written, or −1.
+ */
+function essentialCycle(s: RipsState, sigma: i64, rows: i32): i32 {
+  const n = s.n;
+  const p = s.modulus;
+  const ends = vtxArray(s, 1);
+  decode(s, sigma, 1, ends);
+  const a = vget(ends, 0);
+  const b = vget(ends, 1);
+  const value = distAt(s, a, b);
+  if (!reserve(s, offsetof<RipsState>("scratch"), <u64>n * PATH_VERTEX_BYTES)) return -1;
+  const length = s.scratch;
+  const prev = length + ((<usize>n) << 3);
+  const done = prev + ((<usize>n) << 2);
+  for (let v = 0; v < n; v++) {
+    store<f64>(length + ((<usize>v) << 3), Infinity);
+    store<i32>(prev + ((<usize>v) << 2), -1);
+    store<i32>(done + ((<usize>v) << 2), 0);
+  }
+  store<f64>(length + ((<usize>b) << 3), 0);
+  while (true) {
+    let u = -1;
+    let best: f64 = Infinity;
+    for (let v = 0; v < n; v++) {
+      const l = load<f64>(length + ((<usize>v) << 3));
+      if (load<i32>(done + ((<usize>v) << 2)) == 0 && l < best) {
+        best = l;
+        u = v;
+      }
+    }
+    if (u < 0 || u == a) break;
+    store<i32>(done + ((<usize>u) << 2), 1);
+    const row = rowOf(s, u);
+    for (let v = 0; v < n; v++) {
+      if (load<i32>(done + ((<usize>v) << 2)) != 0) continue;
+      const w = load<f32>(row + ((<usize>v) << 2));
+      const older = w < value || (w == value && (u > v ? binomial(s, u, 2) + <i64>v : binomial(s, v, 2) + <i64>u) > sigma);
+      if (!older) continue;
+      const l = best + <f64>w;
+      if (l < load<f64>(length + ((<usize>v) << 3))) {
+        store<f64>(length + ((<usize>v) << 3), l);
+        store<i32>(prev + ((<usize>v) << 2), u);
+      }
+    }
+  }
+  if (load<f64>(length + ((<usize>a) << 3)) == Infinity) {
+    s.status = RIPS_INCONSISTENT;
+    return -1;
+  }
+  if (!cycleRow(s, rows, a, b, 1)) return -1;
+  rows++;
+  // The path b → … → a, read backwards from a: each step y → x.
+  for (let x = a; x != b; ) {
+    const y = load<i32>(prev + ((<usize>x) << 2));
+    const ok = y > x ? cycleRow(s, rows, y, x, 1) : cycleRow(s, rows, x, y, p - 1);
+    if (!ok) return -1;
+    rows++;
+    x = y;
+  }
+  return rows;
+}
+
+/**
+ * Write one cycle per degree-1 pair, in pair order (ripsCycleStarts / ripsCycleData): the
+ * reduced column of its death triangle scaled so that the birth edge has coefficient 1, or
+ * for an essential class the birth edge plus a shortest older path. Then free the pass and
+ * put the pivot map back (for clearing in degree 2). RIPS_OK, RIPS_TOO_LARGE or
+ * RIPS_INCONSISTENT.
+ */
+export function ripsCyclesEnd(ptr: usize): i32 {
+  const s = state(ptr);
+  const p = s.modulus;
+  const pairs = s.pairCount;
+  const edge = vtxArray(s, 2);
+  if (!reserve(s, offsetof<RipsState>("cycStart"), ((<u64>pairs) + 1) << 2)) return s.status;
+  store<i32>(s.cycStart, 0);
+  let rows = 0;
+  for (let i = 0; i < pairs; i++) {
+    const sigma = load<i64>(s.pairEdge + ((<usize>i) << 3));
+    const death = load<f32>(s.pairs + ((<usize>i) << 3), 4);
+    if (death == Infinity) {
+      rows = essentialCycle(s, sigma, rows);
+      if (rows < 0) return s.status;
+    } else {
+      const slot = mapFind(s, sigma);
+      const j = slot != 0 ? load<i32>(slot, 8) : -1;
+      if (j < 0 || load<f32>(s.hDiam + ((<usize>(s.hCount - 1 - j)) << 2)) != death) {
+        s.status = RIPS_INCONSISTENT;
+        return s.status;
+      }
+      const scale = load<i32>(s.inverse + ((<usize>load<i32>(slot, 12)) << 2));
+      const start = load<u64>(s.rStart + ((<usize>j) << 3));
+      const end = load<u64>(s.rStart + ((<usize>(j + 1)) << 3));
+      for (let k = start; k < end; k++) {
+        const e = load<i64>(s.rEnt + <usize>k * SLOT);
+        decode(s, -indexOf(e), 1, edge);
+        if (!cycleRow(s, rows, vget(edge, 0), vget(edge, 1), (coefOf(e) * scale) % p)) return s.status;
+        rows++;
+      }
+    }
+    store<i32>(s.cycStart + ((<usize>(i + 1)) << 2), rows * 3);
+  }
+  s.cycCount = pairs;
+  release(s, offsetof<RipsState>("mapPtr"));
+  s.mapPtr = s.savedMapPtr;
+  s.mapCap = s.savedMapCap;
+  s.mapMask = s.savedMapMask;
+  s.mapCount = s.savedMapCount;
+  s.savedMapPtr = 0;
+  s.savedMapCap = 0;
+  release(s, offsetof<RipsState>("hIdx"));
+  release(s, offsetof<RipsState>("hDiam"));
+  release(s, offsetof<RipsState>("rStart"));
+  release(s, offsetof<RipsState>("rEnt"));
+  release(s, offsetof<RipsState>("heap"));
+  s.heapSize = 0;
+  s.hCount = 0;
+  s.rCount = 0;
+  return RIPS_OK;
+}
+
+/** Cycle table of degree 1: ripsCycleCount + 1 i32 offsets into ripsCycleData. */
+export function ripsCycleStarts(ptr: usize): usize {
+  return state(ptr).cycStart;
+}
+
+export function ripsCycleCount(ptr: usize): i32 {
+  return state(ptr).cycCount;
+}
+
+/** Rows (a, b, coefficient), a > b: the chain Σ coefficient · [a, b], [a, b] oriented a → b. */
+export function ripsCycleData(ptr: usize): usize {
+  return state(ptr).cycData;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sizes for E_TOO_LARGE advice
+
+/**
+ * Count the dim-simplices (1 ≤ dim ≤ 3) of the current complex (distances ≤ the threshold) by
+ * diameter: out[i] (f64, added to) gets those with candidates[i − 1] < diameter ≤
+ * candidates[i], for `count` ascending f32 candidates; larger ones are not counted. Only
+ * simplices whose largest vertex is stride/2 plus a multiple of `stride` are enumerated (the
+ * caller scales by stride). O(simplices / stride · log count); run only to explain a failure.
+ */
+export function ripsSimplexCounts(ptr: usize, dim: i32, candidates: usize, count: i32, out: usize, stride: i32): void {
+  const s = state(ptr);
+  const n = s.n;
+  const top = min(s.threshold, load<f32>(candidates + ((<usize>(count - 1)) << 2)));
+  for (let a = stride >> 1; a < n; a += stride) {
+    const ra = rowOf(s, a);
+    for (let b = 0; b < a; b++) {
+      const ab = load<f32>(ra + ((<usize>b) << 2));
+      if (ab > top) continue;
+      if (dim == 1) {
+        countDiameter(candidates, count, out, ab);
+        continue;
+      }
+      const rb = rowOf(s, b);
+      for (let c = 0; c < b; c++) {
+        const abc = max(ab, max(load<f32>(ra + ((<usize>c) << 2)), load<f32>(rb + ((<usize>c) << 2))));
+        if (abc > top) continue;
+        if (dim == 2) {
+          countDiameter(candidates, count, out, abc);
+          continue;
+        }
+        const rc = rowOf(s, c);
+        for (let e = 0; e < c; e++) {
+          const off = (<usize>e) << 2;
+          const diam = max(abc, max(load<f32>(ra + off), max(load<f32>(rb + off), load<f32>(rc + off))));
+          if (diam <= top) countDiameter(candidates, count, out, diam);
+        }
+      }
+    }
+  }
+}
+
+/** out[first i with candidates[i] ≥ diam] += 1 (binary search; diam ≤ the last candidate). */
+// @ts-ignore: decorator
+@inline function countDiameter(candidates: usize, count: i32, out: usize, diam: f32): void {
+  let lo = 0;
+  let hi = count - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (load<f32>(candidates + ((<usize>mid) << 2)) >= diam) hi = mid;
+    else lo = mid + 1;
+  }
+  const o = out + ((<usize>lo) << 3);
+  store<f64>(o, load<f64>(o) + 1);
 }

@@ -76,6 +76,72 @@ describe("hidden-atlas ph", () => {
   });
 });
 
+describe("hidden-atlas ph --cycles", () => {
+  // A noisy circle of 60 points in the plane, rows in random order.
+  const dir = tmp();
+  const n = 60;
+  const X = new Float32Array(2 * n);
+  let seed = 7;
+  const random = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  for (let i = 0; i < n; i++) {
+    const t = 2 * Math.PI * random();
+    [X[2 * i], X[2 * i + 1]] = [Math.cos(t) + 0.1 * (random() - 0.5), Math.sin(t) + 0.1 * (random() - 0.5)];
+  }
+  const file = join(dir, "circle.npy");
+  writeFileSync(file, writeNpy({ shape: [n, 2], data: X }));
+  const length = (i: number, j: number) => Math.hypot(X[2 * i] - X[2 * j], X[2 * i + 1] - X[2 * j + 1]);
+
+  it("adds, for each H1 pair in order, a closed walk of input rows whose longest edge is the birth", async () => {
+    const { code, stdout, stderr } = await run("ph", file, "--cycles");
+    expect(code).toBe(0);
+    expect(stderr).toBe("");
+    const out = JSON.parse(stdout);
+    expect(Object.keys(out.cycles)).toEqual(["1"]);
+    expect(out.cycles["1"]).toHaveLength(out.diagrams["1"].length);
+    let loop = 0;
+    out.diagrams["1"].forEach(([b, d]: [number, number], i: number) => {
+      if (d - b > out.diagrams["1"][loop][1] - out.diagrams["1"][loop][0]) loop = i;
+      const edges: [number, number][] = out.cycles["1"][i];
+      expect(edges.length).toBeGreaterThanOrEqual(3);
+      for (const e of edges) expect(e).toHaveLength(2);
+      for (let r = 0; r < edges.length; r++) expect(edges[(r + 1) % edges.length][0]).toBe(edges[r][1]);
+      expect(length(...edges[0])).toBeCloseTo(b, 6); // the birth edge first
+      for (const [u, v] of edges) expect(length(u, v)).toBeLessThanOrEqual(b + 1e-6);
+    });
+    // The circle's bar goes all the way round.
+    const angles = out.cycles["1"][loop].map(([u]: [number]) => Math.atan2(X[2 * u + 1], X[2 * u])).sort((a: number, b: number) => a - b);
+    const gaps = angles.map((a: number, i: number) => (i + 1 < angles.length ? angles[i + 1] - a : angles[0] + 2 * Math.PI - a));
+    expect(Math.max(...gaps)).toBeLessThan(Math.PI / 3);
+    // Plain ph has no cycles and the same diagrams.
+    const plain = JSON.parse((await run("ph", file)).stdout);
+    expect(plain.cycles).toBeUndefined();
+    expect(plain.diagrams).toEqual(out.diagrams);
+  });
+
+  it("names INPUT's rows under --subsample, takes coefficients over Z/p, fills a CSV column and refuses maxdim 0", async () => {
+    const sub = JSON.parse((await run("ph", file, "--cycles", "--subsample", "40", "--sampling", "farthest")).stdout);
+    const sample = new Set<number>(sub.sample);
+    const rows = sub.cycles["1"].flat(2);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r: number) => sample.has(r))).toBe(true);
+    expect(Math.max(...rows)).toBeLessThan(n);
+    const z3 = JSON.parse((await run("ph", file, "--cycles", "--coefficients", "3")).stdout);
+    for (const edges of z3.cycles["1"]) for (const e of edges) expect(e).toEqual([e[0], e[1], 1]);
+    const csv = (await run("ph", file, "--cycles", "--format", "csv")).stdout.trim().split("\n");
+    expect(csv[0]).toBe("dim,birth,death,cycle");
+    const h1 = csv.filter((l) => l.startsWith("1,"));
+    expect(h1).toHaveLength(z3.diagrams["1"].length);
+    for (const line of h1) expect(line).toMatch(/,(\d+-\d+ )+\d+-\d+$/);
+    expect(csv.filter((l) => l.startsWith("0,")).every((l) => l.endsWith(","))).toBe(true);
+    const refused = await run("ph", file, "--cycles", "--maxdim", "0");
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/E_PARAM.*invalid cycles: true \(expected maxdim ≥ 1/);
+    const help = (await run("ph", "--help")).stdout;
+    expect(help).toMatch(/--cycles\s+add a representative cycle/);
+    expect(help).toContain(`"cycles": {"1": [[[i, j], ...], ...]}`);
+  });
+});
+
 describe("hidden-atlas diagram-distance", () => {
   const dir = tmp();
   const a = join(dir, "a.json");

@@ -21,6 +21,7 @@ export const phCommand: Command = {
       sampling: { type: "string", choices: ["random", "farthest"], default: "random", description: "how --subsample picks rows: seeded uniform, or greedy farthest point from row 0 (ripser.py n_perm)" },
       seed: { type: "integer", default: 42, description: "seed of --sampling random" },
       "no-collapse": { type: "boolean", default: false, description: "skip the edge collapse (same diagrams, slower)" },
+      cycles: { type: "boolean", default: false, description: "add a representative cycle (input rows) for each H1 pair" },
       format: formatOption,
     },
     details: `Output (JSON): {"diagrams": {"0": [[birth, death], ...], "1": [...]}, "threshold": r,
@@ -28,7 +29,16 @@ export const phCommand: Command = {
 essential class. Filtration values are diameters (as Ripser, ripser.py, gudhi); pairs of zero
 length are dropped. With --format csv: one line per pair (dim, birth, death; death empty if infinite).
 
-Example: hidden-atlas ph acts.npy --maxdim 2 --subsample 1000 --sampling farthest > dgms.json`,
+--cycles adds "cycles": {"1": [[[i, j], ...], ...]}: for each pair of diagrams["1"], in its order,
+the edges of a representative cycle born with it, as row indices of INPUT (also with --subsample):
+a closed loop whose longest edge is the birth edge (listed first), each edge starting where the
+previous one ended; it is not a boundary before the bar's death and is one at the death
+(homology reduction of the death triangles, Čufar & Virk's involuted persistent homology). With
+--coefficients p > 2 each edge is [i, j, c], the chain's coefficient c on i → j (1 unless the
+cycle is not a ±1 loop). CSV gets a "cycle" column on H1 lines: "i-j j-k ..." ("i-j-c" over Z/p).
+
+Example: hidden-atlas ph acts.npy --maxdim 2 --subsample 1000 --sampling farthest > dgms.json
+         hidden-atlas ph acts.npy --cycles > loops.json`,
   },
   async run({ positionals: [path], options }, { stdout, stderr }) {
     let X = await readMatrixFile(path);
@@ -45,12 +55,22 @@ Example: hidden-atlas ph acts.npy --maxdim 2 --subsample 1000 --sampling farthes
       input,
       coefficients: options.coefficients as number,
       edgeCollapse: !(options["no-collapse"] as boolean),
+      cycles: options.cycles as boolean,
       onProgress: terminalProgress(stderr),
+    });
+    // Cycles as edges between INPUT's rows: [i, j] over Z/2, [i, j, c] over Z/p.
+    const row = (i: number) => (sample ? sample.indices[i] : i);
+    const cycles = result.cycles?.[1].map((c) => {
+      const edges: number[][] = [];
+      for (let r = 0; r < c.length; r += 3) edges.push(result.params.coefficients === 2 ? [row(c[r]), row(c[r + 1])] : [row(c[r]), row(c[r + 1]), c[r + 2]]);
+      return edges;
     });
     if (options.format === "csv") {
       const rows: unknown[][] = [];
-      for (const d of result.diagrams) d.births.forEach((b, i) => rows.push([d.dim, b, d.deaths[i]]));
-      stdout.write(toCsv(["dim", "birth", "death"], rows));
+      for (const d of result.diagrams) {
+        d.births.forEach((b, i) => rows.push(cycles ? [d.dim, b, d.deaths[i], d.dim === 1 ? cycles[i].map((e) => e.join("-")).join(" ") : ""] : [d.dim, b, d.deaths[i]]));
+      }
+      stdout.write(toCsv(cycles ? ["dim", "birth", "death", "cycle"] : ["dim", "birth", "death"], rows));
       return;
     }
     const diagrams: Record<string, [number, number][]> = {};
@@ -61,6 +81,7 @@ Example: hidden-atlas ph acts.npy --maxdim 2 --subsample 1000 --sampling farthes
       enclosingRadius: result.enclosingRadius,
       points: X.rows,
       ...(sample && { sample: sample.indices, coverRadius: sample.coverRadius }),
+      ...(cycles && { cycles: { "1": cycles } }),
     }) + "\n");
   },
 };
