@@ -63,12 +63,6 @@ export function checkGraphK(k: unknown, n: number, name = "k"): number {
   return checkInteger(name, k, 1, Math.min(MAX_K, n - 1));
 }
 
-/** The union graph of an existing kNN result (Euclidean edge lengths). */
-export async function graphFromKnn(neighbors: KnnResult): Promise<SparseGraph> {
-  const core = await getCore();
-  return symmetrizeNeighbors(core, neighbors.indices, neighbors.distances, neighbors.n, neighbors.k, MERGE_MIN, false);
-}
-
 /**
  * Symmetrise directed neighbour lists (n × k indices and weights) into CSR with a merge rule of
  * assembly/graph.ts (MERGE_MIN, MERGE_FUZZY, MERGE_SUM); `dropZeros` removes zero entries.
