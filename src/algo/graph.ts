@@ -19,7 +19,7 @@ import { checkInteger, checkOptionNames } from "../core/params.ts";
 import type { RunOptions } from "../core/progress.ts";
 import { getCore, type Core, type Scope } from "../core/wasm.ts";
 import { MERGE_MIN } from "./embed-kernels.ts";
-import { knn, MAX_K, type KnnResult } from "./knn.ts";
+import { knn, MAX_K } from "./knn.ts";
 import { HiddenAtlasError } from "../core/errors.ts";
 
 /** A weighted undirected graph in compressed sparse row form; rows sorted by column. */
