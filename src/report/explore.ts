@@ -7,6 +7,7 @@ import { describeSample, formatNumber, sampleColumn, type AnalysisBundle } from 
 import { embeddingScatter } from "../views/scatter.ts";
 import { varianceChart } from "../views/variance.ts";
 import { thumbnails } from "../views/thumbnail.ts";
+import { count } from "../views/text.ts";
 import { VERSION } from "../version.ts";
 import type { ReportContext, ReportSpec } from "./report.ts";
 
@@ -61,9 +62,9 @@ export function exploreReport(bundle: AnalysisBundle, result: ExploreResult, con
       {
         title: `PCA of ${projection.layer}`,
         text:
-          `${projection.samples} samples${shown}, ${projection.dimension} dimensions. PC1 and PC2 hold ` +
+          `${count(projection.samples, "sample")}${shown}, ${count(projection.dimension, "dimension")}. PC1 and PC2 hold ` +
           `${formatNumber(100 * (projection.explainedVarianceRatio[0] ?? 0))} % and ${formatNumber(100 * (projection.explainedVarianceRatio[1] ?? 0))} % ` +
-          `of the variance; coordinates are in the layer's activation units. The black ring marks sample #${params.point}, red rings its ${neighbors.k} nearest neighbours.`,
+          `of the variance; coordinates are in the layer's activation units. The black ring marks sample #${params.point}, red rings its ${count(neighbors.k, "nearest neighbour")}.`,
         figure,
       },
       {
@@ -80,7 +81,7 @@ export function exploreReport(bundle: AnalysisBundle, result: ExploreResult, con
       },
       {
         title: `Nearest neighbours of sample #${params.point}`,
-        text: `The ${neighbors.k} samples nearest to ${describeSample(bundle, params.point)} by ${neighbors.metric} distance between activation vectors of ${projection.layer}.`,
+        text: `The ${count(neighbors.k, "sample")} nearest to ${describeSample(bundle, params.point)} by ${neighbors.metric} distance between activation vectors of ${projection.layer}.`,
         table: {
           columns: ["rank", "sample", `${neighbors.metric} distance`, ...(thumbs ? ["input"] : [])],
           rows: [

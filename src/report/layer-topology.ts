@@ -6,6 +6,7 @@ import type { AnalysisBundle } from "../analyses/columns.ts";
 import { formatNumber } from "../analyses/columns.ts";
 import { layerTopologyDescriptor, type LayerDistanceMetric, type LayerTopologyResult } from "../analyses/layer-topology.ts";
 import { barcode, layerHeatmap, persistencePlot, sensitivityCurves } from "../views/topology.ts";
+import { count } from "../views/text.ts";
 import { VERSION } from "../version.ts";
 import type { ReportContext } from "./report.ts";
 import type { ReportSpec, ReportTable } from "./report.ts";
@@ -152,7 +153,7 @@ export function layerTopologyReport(bundle: AnalysisBundle, result: LayerTopolog
   const unit = p.normalize === "rms" ? "layer RMS units" : "activation units";
   const dim = p.distanceDim;
   const sections: ReportSpec["sections"] = [
-    { title: "Layers as point clouds", text: `${layerTopologyFindings(result, view.metric)}\n\nEach layer is ${result.sample.length} samples (the same rows in every layer, ${p.sampling === "random" ? `seeded random choice, seed ${p.seed}` : "greedy farthest points of the first layer"}), conv maps as ${p.vectorize} vectors. Essential classes are capped at each layer's Rips threshold before any distance (infinite policy "${result.infinite}").`, table: layerTable(result) },
+    { title: "Layers as point clouds", text: `${layerTopologyFindings(result, view.metric)}\n\nEach layer is ${count(result.sample.length, "sample")} (the same rows in every layer, ${p.sampling === "random" ? `seeded random choice, seed ${p.seed}` : "greedy farthest points of the first layer"}), conv maps as ${p.vectorize} vectors. Essential classes are capped at each layer's Rips threshold before any distance (infinite policy "${result.infinite}").`, table: layerTable(result) },
     { title: `Barcode of ${layer.name}`, figure: barcode(layer.diagrams, layer.threshold, { unit, document }) },
     { title: `Persistence diagram of ${layer.name}`, figure: persistencePlot(layer.diagrams, layer.threshold, { unit, document }) },
     { title: `H${dim} ${METRIC_LABELS[view.metric]} distance between layers`, text: view.metric === "wasserstein" ? `W1 by the auction algorithm, each entry within a proven relative error of ${formatNumber(result.wassersteinErrorBound)}.` : undefined, figure: layerHeatmap(names, result.distances[view.metric], { label: `${METRIC_LABELS[view.metric]} (${unit})`, document }), table: matrixTable(names, result.distances[view.metric]) },

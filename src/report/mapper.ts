@@ -6,6 +6,7 @@ import type { AnalysisBundle } from "../analyses/columns.ts";
 import { formatNumber } from "../analyses/columns.ts";
 import type { NodeColoring } from "../analyses/mapper.ts";
 import { describeNode, mapperGraph, purityChart, type PurityByLayer } from "../views/mapper.ts";
+import { count } from "../views/text.ts";
 import { VERSION } from "../version.ts";
 import type { ReportContext } from "./report.ts";
 import type { ReportSpec, ReportTable } from "./report.ts";
@@ -99,7 +100,7 @@ export function mapperReport(bundle: AnalysisBundle, result: MapperAnalysisResul
     { title: "Purity across layers", text: mapperFindings(result.layers), figure: purityChart(purityRows(result.layers), { document, by: layer.purity.label ? "true labels" : "predictions" }), table: layerSummaryTable(result.layers) },
     {
       title: `Mapper graph of ${layer.layer}`,
-      text: `${layer.nodes.length} nodes, ${layer.links.length} edges (${layer.links.filter((l) => l[2] >= view.threshold).length} at Jaccard ≥ ${view.threshold}), ${layer.componentCount} components, ${layer.cycles} independent cycles; ${layer.lost.length} of ${layer.samples} points in no node.`,
+      text: `${count(layer.nodes.length, "node")}, ${count(layer.links.length, "edge")} (${layer.links.filter((l) => l[2] >= view.threshold).length} at Jaccard ≥ ${view.threshold}), ${count(layer.componentCount, "component")}, ${count(layer.cycles, "independent cycle")}; ${layer.lost.length} of ${count(layer.samples, "point")} in no node.`,
       figure: mapperGraph(layer, { color: view.color, classNames: result.classNames, threshold: view.threshold, document }),
     },
     {

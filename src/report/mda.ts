@@ -5,6 +5,7 @@ import type { GeodesicCorrelation, MdaAnalysisResult, MdaMethod, MdaPanel } from
 import type { AnalysisBundle, SampleColumn } from "../analyses/columns.ts";
 import { formatNumber } from "../analyses/columns.ts";
 import { embeddingScatter } from "../views/scatter.ts";
+import { count } from "../views/text.ts";
 import { VERSION } from "../version.ts";
 import type { ReportContext } from "./report.ts";
 import type { ReportSpec, ReportTable } from "./report.ts";
@@ -120,9 +121,51 @@ export function mdaFindings(result: MdaAnalysisResult): string {
   return text;
 }
 
-/** The colour column in the shape the scatter view takes. */
-export function colourColumn(result: MdaAnalysisResult): SampleColumn {
-  return { title: result.colour.title, type: result.colour.type, values: result.colour.values, classNames: result.colour.classNames };
+/** Units written as their symbol in the colour bar's title. */
+const UNIT_SYMBOLS: Record<string, string> = { degree: "°", degrees: "°", deg: "°" };
+
+/** A string field of the bundle's free-form meta, trimmed, if it is one. */
+function metaText(meta: Record<string, unknown> | undefined, key: string): string | undefined {
+  const value = meta?.[key];
+  return typeof value === "string" && value.trim() ? value.trim() : undefined;
+}
+
+/**
+ * The title of the layouts' colour bar, saying what the colour is. A classifier's layouts are
+ * coloured by label. A regression network's are coloured by the normalised manifold distance of
+ * its target (0 at one end of the target's range, 1 at the other; see `mdaColour`), not by the
+ * target itself: the title says so, names the target and its unit from the bundle's meta
+ * (`targetName`, else "target"; `targetUnit`, e.g. "degrees" → °) and, for a single target
+ * column, gives the target's value at each end, e.g.
+ * "normalised manifold distance of the rotation angle (°): 0 at −60, 1 at 60".
+ */
+export function colourTitle(result: Pick<MdaAnalysisResult, "task" | "colour" | "samples">, bundle?: Pick<AnalysisBundle, "targets" | "meta">): string {
+  if (result.task !== "regression" || result.colour.type !== "continuous") return result.colour.title;
+  const name = metaText(bundle?.meta, "targetName") ?? "target";
+  const unit = metaText(bundle?.meta, "targetUnit");
+  const symbol = unit ? UNIT_SYMBOLS[unit.toLowerCase()] ?? unit : undefined;
+  let title = `normalised manifold distance of the ${name}${symbol ? ` (${symbol})` : ""}`;
+  const targets = bundle?.targets;
+  const values = result.colour.values;
+  if (targets && targets.cols === 1 && values.length > 0) {
+    let lo = 0;
+    let hi = 0;
+    for (let i = 1; i < values.length; i++) {
+      if (values[i] < values[lo]) lo = i;
+      if (values[i] > values[hi]) hi = i;
+    }
+    const at = (i: number) => formatNumber(targets.data[result.samples[i]]).replace(/^-/, "−");
+    title += `: 0 at ${at(lo)}, 1 at ${at(hi)}`;
+  }
+  return title;
+}
+
+/**
+ * The colour column in the shape the scatter view takes, titled by {@link colourTitle}; pass
+ * the bundle so that the title can name the target, its unit and its values at either end.
+ */
+export function colourColumn(result: MdaAnalysisResult, bundle?: Pick<AnalysisBundle, "targets" | "meta">): SampleColumn {
+  return { title: colourTitle(result, bundle), type: result.colour.type, values: result.colour.values, classNames: result.colour.classNames };
 }
 
 export interface MdaView {
@@ -133,12 +176,12 @@ export interface MdaView {
 export function mdaReport(bundle: AnalysisBundle, result: MdaAnalysisResult, view: MdaView, context: ReportContext): ReportSpec {
   const document = context.document ?? globalThis.document;
   const p = result.params;
-  const color = colourColumn(result);
+  const color = colourColumn(result, bundle);
   const classification = result.task === "classification";
   const sections: ReportSpec["sections"] = [
     {
       title: "Geodesic-distance correlation per method and layer",
-      text: `${mdaFindings(result)}\n\nr: Pearson, ρ: Spearman, over all pairs of the ${result.samples.length} samples, geodesics on the ${p.k}-NN graphs of the features and of the layout; a graph in pieces is joined by the closest pair of every two pieces (as Isomap), and "joined" gives the share of pairs whose geodesic crosses such a join; trust.: trustworthiness (k = 10).`,
+      text: `${mdaFindings(result)}\n\nr: Pearson, ρ: Spearman, over all pairs of the ${count(result.samples.length, "sample")}, geodesics on the ${p.k}-NN graphs of the features and of the layout; a graph in pieces is joined by the closest pair of every two pieces (as Isomap), and "joined" gives the share of pairs whose geodesic crosses such a join; trust.: trustworthiness (k = 10).`,
       table: correlationTable(result),
     },
     {

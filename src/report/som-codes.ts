@@ -6,6 +6,7 @@ import type { AnalysisBundle } from "../analyses/columns.ts";
 import { formatNumber } from "../analyses/columns.ts";
 import { bmuArrows, classMap, gridHeatmap, perturbationCurves, prototypeMosaic, qeCurves } from "../views/som.ts";
 import { imageLayout } from "../views/thumbnail.ts";
+import { count } from "../views/text.ts";
 import { VERSION } from "../version.ts";
 import type { ReportContext } from "./report.ts";
 import type { ReportSpec, ReportTable } from "./report.ts";
@@ -18,9 +19,14 @@ export const SOM_CODES_CLAIMS =
   "The paper's text was not available to us: the vectorisation (global average pool by default), the 10 × 10 batch SOM, the metrics, FGSM and its " +
   "ε values, and the random-noise control are our reconstruction, not the authors' published settings.";
 
+/**
+ * One row per layer. Topographic error is given for the grid's own neighbourhoods: 8 and 4
+ * neighbours on a rectangular grid, 6 on a hexagonal one (the others are undefined there).
+ */
 export function layerMetricsTable(result: SomCodesResult): ReportTable {
+  const hex = result.params.topology === "hex";
   return {
-    columns: ["layer", "dimension", "PC1 share", "participation ratio", "PCs for 90 %", "QE (test)", "TE 8-nbr", "TE 4-nbr", "used nodes", "purity vs prediction", "purity vs label", "NMI(BMU, prediction)", "SOM-classifier agreement", "class compactness"],
+    columns: ["layer", "dimension", "PC1 share", "participation ratio", "PCs for 90 %", "QE (test)", ...(hex ? ["TE 6-nbr (hex)"] : ["TE 8-nbr", "TE 4-nbr"]), "used nodes", "purity vs prediction", "purity vs label", "NMI(BMU, prediction)", "SOM-classifier agreement", "class compactness"],
     rows: result.layers.map((l) => [
       l.name,
       l.dimension,
@@ -28,8 +34,7 @@ export function layerMetricsTable(result: SomCodesResult): ReportTable {
       formatNumber(l.pca.participationRatio),
       l.pca.componentsFor90,
       formatNumber(l.quantizationError.test),
-      formatNumber(l.topographicError.rect8),
-      formatNumber(l.topographicError.rect4),
+      ...(hex ? [formatNumber(l.topographicError.hex6)] : [formatNumber(l.topographicError.rect8), formatNumber(l.topographicError.rect4)]),
       l.usedNodes,
       formatNumber(l.purity.prediction),
       formatNumber(l.purity.label),
@@ -94,7 +99,7 @@ export function somCodesReport(bundle: AnalysisBundle, result: SomCodesResult, v
   const p = result.params;
   const layout = bundle.inputs ? imageLayout(bundle.inputs.shape) : null;
   const sections: ReportSpec["sections"] = [
-    { title: "Codes across layers", text: `${somCodesFindings(result)}\n\nMaps are fitted on ${result.train.length} training samples and judged on ${result.test.length} test samples (${result.splitNote}). QE is in units of each layer's RMS distance to its mean.`, table: layerMetricsTable(result) },
+    { title: "Codes across layers", text: `${somCodesFindings(result)}\n\nMaps are fitted on ${count(result.train.length, "training sample")} and judged on ${count(result.test.length, "test sample")} (${result.splitNote}). QE is in units of each layer's RMS distance to its mean.`, table: layerMetricsTable(result) },
     { title: `Hit map of ${layer.name}`, figure: gridHeatmap(map, layer.hits, { label: "training samples per node", document }) },
     { title: `U-matrix of ${layer.name}`, figure: gridHeatmap(map, layer.uMatrix, { label: "mean distance to neighbours (max = 1)", scheme: "greys", document }) },
     { title: `Class map of ${layer.name}`, text: "Each node's majority class among its training samples; paler = less pure.", figure: classMap(map, layer.labelCounts, result.classNames, { document }) },

@@ -1,7 +1,9 @@
 /**
  * `hidden-atlas/views`: the notebooks' figure builders, `(result, options) → element`, drawn
  * with Observable Plot and d3 from the analyses' results. They need a DOM: the page's
- * `document`, or one passed as `options.document` (e.g. jsdom's, in Node).
+ * `document`, or one passed as `options.document` (e.g. jsdom's, in Node). Each figure module
+ * has a `defaults` object with every option's default; every figure draws its text at 12 px or
+ * more and carries an aria-label saying what it shows.
  *
  * @example
  * ```ts
@@ -18,8 +20,8 @@ export { embeddingScatter, type ScatterData, type ScatterOptions, type ScatterEl
 export { neighborTable, type NeighborTableOptions } from "./neighbors.ts";
 export { varianceChart, type VarianceChartOptions } from "./variance.ts";
 export { thumbnails, imageLayout, type Thumbnails, type ImageLayout } from "./thumbnail.ts";
-export { barcode, persistencePlot, layerHeatmap, sensitivityCurves, type TopologyPlotOptions, type SensitivityMeasure } from "./topology.ts";
-export { mapperGraph, purityChart, describeNode, type MapperGraphOptions, type MapperGraphElement, type PurityByLayer } from "./mapper.ts";
-export { gridHeatmap, classMap, prototypeMosaic, bmuArrows, qeCurves, perturbationCurves, type GridPlotOptions } from "./som.ts";
+export { barcode, persistencePlot, layerHeatmap, sensitivityCurves, type TopologyPlotOptions, type BarcodeOptions, type LayerHeatmapOptions, type SensitivityMeasure } from "./topology.ts";
+export { mapperGraph, purityChart, describeNode, layerTrio, type MapperGraphOptions, type MapperGraphElement, type PurityByLayer, type PurityChartOptions } from "./mapper.ts";
+export { gridHeatmap, classMap, prototypeMosaic, bmuArrows, qeCurves, perturbationCurves, type GridPlotOptions, type CurvePlotOptions, type PerturbationMeasure } from "./som.ts";
 export { mphateScatter, generalizationGrid, varianceVsMemorization, switchAriChart, type MphateScatterOptions } from "./mphate.ts";
 export { classColors } from "./palette.ts";

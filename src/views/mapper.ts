@@ -10,28 +10,64 @@
  * re-running the layout, so they suit sliders and search boxes.
  *
  * The layout is deterministic: d3-force starts from its phyllotaxis arrangement and uses its
- * own seeded generator, and we run a fixed number of ticks before drawing.
+ * own seeded generator, and we run a fixed number of ticks before drawing. Only the edges at or
+ * above the `threshold` given when the graph is built pull in the layout, so weak edges that are
+ * hidden do not knot the picture; when the drawing is smaller than the layout, the nodes shrink
+ * with it, so nodes the layout kept apart do not overlap on a small multiple.
  */
 import * as Plot from "@observablehq/plot";
 import { type SimulationNodeDatum, arc, drag, forceCenter, forceCollide, forceLink, forceManyBody, forceSimulation, forceX, forceY, interpolatePlasma, interpolateTurbo, pie, select, zoom } from "d3";
 import type { MapperLayerResult, MapperNodeSummary, NodeColoring } from "../analyses/mapper.ts";
 import { formatNumber } from "../analyses/columns.ts";
+import { HiddenAtlasError } from "../core/errors.ts";
+import { withDefaults } from "./options.ts";
 import { classColors } from "./palette.ts";
-
+import { FONT_SIZE, houseLegend, housePlot } from "./style.ts";
+import { count } from "./text.ts";
 
 export interface MapperGraphOptions {
-  /** Pies by "label" or "prediction", or fill by "lens", "confidence", "target" or "size". Default "label". */
+  /** Pies by "label" or "prediction", or fill by "lens", "confidence", "target" or "size". Defaults to "label" (to "lens" when no node has class counts). */
   color?: NodeColoring;
+  /** Class names for the pies' legend and the tooltips. Defaults to none (class indices). */
   classNames?: string[];
+  /** Width in px. Defaults to 640. */
   width?: number;
+  /** Height in px. Defaults to 0.75 × width, rounded. */
   height?: number;
+  /** Title above the graph. Defaults to none. */
   title?: string;
-  /** Edges below this Jaccard weight are hidden. Default 0. */
+  /** Edges below this Jaccard weight are hidden and do not pull in the layout. Defaults to 0 (every edge). */
   threshold?: number;
-  /** Attach zoom, drag, hover and click (browser only). Default false. */
+  /** Attach zoom, drag, hover and click (browser only). Defaults to false. */
   interactive?: boolean;
+  /** Document to build in (jsdom in Node). Defaults to the global document. */
   document?: Document;
 }
+
+export interface PurityChartOptions {
+  /** Width in px. Defaults to 640. */
+  width?: number;
+  /** What the classes are ("true labels", "predictions"), added to the title. Defaults to none. */
+  by?: string;
+  /** Document to build in (jsdom in Node). Defaults to the global document. */
+  document?: Document;
+}
+
+/** Every option's default, per figure. */
+export const defaults = {
+  /** mapperGraph: pies of true labels, 640 px wide, height 0.75 × width (undefined here: derived), no title, every edge, static. */
+  mapperGraph: {
+    color: "label" as NodeColoring,
+    classNames: [] as string[],
+    width: 640,
+    height: undefined as number | undefined,
+    title: undefined as string | undefined,
+    threshold: 0,
+    interactive: false,
+  },
+  /** purityChart: 640 px wide, no "classes: …" in the title. */
+  purityChart: { width: 640, by: undefined as string | undefined },
+};
 
 export type MapperGraphElement = HTMLElement & {
   value: number | null;
@@ -44,14 +80,33 @@ export type MapperGraphElement = HTMLElement & {
 const TICKS = 300;
 const SVG = "http://www.w3.org/2000/svg";
 
-/** Node positions (deterministic) for a graph of `nodes` with weighted links. */
-export function layoutGraph(nodes: MapperNodeSummary[], links: [number, number, number][], width: number, height: number): { x: number; y: number }[] {
+/** A node as drawn: its centre and radius, px. */
+export interface PlacedNode {
+  x: number;
+  y: number;
+  r: number;
+}
+
+/** Largest enlargement of a small layout to fill the box (its nodes keep their size). */
+const MAX_ZOOM = 3;
+/** Margin kept free around the drawing, px. */
+const LAYOUT_PAD = 8;
+/** Smallest drawn node radius, px, however much a large layout is shrunk. */
+const MIN_DRAWN_RADIUS = 1.5;
+
+/**
+ * Node positions and drawn radii (deterministic) for a graph of `nodes` with weighted links,
+ * fitted into width × height keeping the aspect ratio. Only links of weight ≥ `threshold` pull;
+ * when the layout must shrink to fit, node radii shrink by the same factor.
+ */
+export function layoutGraph(nodes: MapperNodeSummary[], links: [number, number, number][], width: number, height: number, threshold = 0): PlacedNode[] {
   if (nodes.length === 0) return [];
   // No initial x, y: d3-force then places nodes on its phyllotaxis spiral.
   const sim: (SimulationNodeDatum & { r: number })[] = nodes.map((n) => ({ r: radius(n.size) }));
+  const pulling = links.filter(([, , w]) => w >= threshold).map(([source, target, w]) => ({ source, target, w }));
   const simulation = forceSimulation(sim)
     .force("charge", forceManyBody().strength(-30))
-    .force("link", forceLink(links.map(([source, target, w]) => ({ source, target, w }))).distance(30).strength((l: { w: number }) => 0.3 + 0.7 * l.w))
+    .force("link", forceLink(pulling).distance(30).strength((l: { w: number }) => 0.3 + 0.7 * l.w))
     .force("collide", forceCollide<(typeof sim)[number]>((d) => d.r + 1.5))
     .force("x", forceX(0).strength(0.04))
     .force("y", forceY(0).strength(0.06))
@@ -64,11 +119,11 @@ export function layoutGraph(nodes: MapperNodeSummary[], links: [number, number, 
     x0 = Math.min(x0, x - r); x1 = Math.max(x1, x + r);
     y0 = Math.min(y0, y - r); y1 = Math.max(y1, y + r);
   }
-  const pad = 8;
-  const scale = Math.min(3, (width - 2 * pad) / Math.max(1e-9, x1 - x0), (height - 2 * pad) / Math.max(1e-9, y1 - y0));
+  const scale = Math.min(MAX_ZOOM, (width - 2 * LAYOUT_PAD) / Math.max(1e-9, x1 - x0), (height - 2 * LAYOUT_PAD) / Math.max(1e-9, y1 - y0));
+  const shrink = Math.min(1, scale);
   const cx = (x0 + x1) / 2;
   const cy = (y0 + y1) / 2;
-  return sim.map(({ x = 0, y = 0 }) => ({ x: width / 2 + (x - cx) * scale, y: height / 2 + (y - cy) * scale }));
+  return sim.map(({ x = 0, y = 0, r }) => ({ x: width / 2 + (x - cx) * scale, y: height / 2 + (y - cy) * scale, r: Math.max(MIN_DRAWN_RADIUS, r * shrink) }));
 }
 
 /** Radius in px, log-scaled by node size (TopoAct). */
@@ -94,9 +149,19 @@ const NUMERIC_TITLES: Record<string, string> = {
   size: "points per node",
 };
 
+/** What the nodes show, for the figure's description. */
+const COLORING_DESCRIPTIONS: Record<NodeColoring, string> = {
+  label: "each node a pie of its members' true labels",
+  prediction: "each node a pie of its members' predicted classes",
+  lens: `nodes filled by ${NUMERIC_TITLES.lens}`,
+  confidence: `nodes filled by ${NUMERIC_TITLES.confidence}`,
+  target: `nodes filled by ${NUMERIC_TITLES.target}`,
+  size: `nodes filled by ${NUMERIC_TITLES.size}`,
+};
+
 /** A text describing one node (hover tooltip and panel header). */
 export function describeNode(node: MapperNodeSummary, classNames: string[] = []): string {
-  const parts = [`${node.id}: ${node.size} points`, `mean lens ${formatNumber(node.lens[0])}`];
+  const parts = [`${node.id}: ${count(node.size, "point")}`, `mean lens ${formatNumber(node.lens[0])}`];
   const counts = node.labelCounts ?? node.predictionCounts;
   if (counts) {
     const top = counts
@@ -111,25 +176,39 @@ export function describeNode(node: MapperNodeSummary, classNames: string[] = [])
   return parts.join(" · ");
 }
 
-export function mapperGraph(result: Pick<MapperLayerResult, "nodes" | "links">, options: MapperGraphOptions = {}): MapperGraphElement {
+/**
+ * A Mapper graph as an SVG in a <figure> with its legends (see the module comment).
+ *
+ * @example
+ *   const graph = mapperGraph(result.layers[2], {classNames: result.classNames, threshold: 0.1, width: 320});
+ */
+export function mapperGraph(result: Pick<MapperLayerResult, "nodes" | "links"> & { layer?: string }, options: MapperGraphOptions = {}): MapperGraphElement {
+  const o = withDefaults(defaults.mapperGraph, options);
   const doc = options.document ?? globalThis.document;
-  const width = options.width ?? 640;
-  const height = options.height ?? Math.round(width * 0.75);
-  const classNames = options.classNames ?? [];
+  const width = o.width;
+  const height = o.height ?? Math.round(width * 0.75);
+  const classNames = o.classNames;
   const palette = classColors(classNames.length);
-  let color = options.color ?? "label";
+  let color = o.color;
   if ((color === "label" || color === "prediction") && !result.nodes.some((n) => countsFor(n, color))) color = "lens";
-  const positions = layoutGraph(result.nodes, result.links, width, height);
+  const positions = layoutGraph(result.nodes, result.links, width, height, o.threshold);
 
   const wrapper = doc.createElement("figure") as unknown as MapperGraphElement;
   wrapper.className = "atlas-mapper";
   wrapper.style.margin = "0";
+  wrapper.style.fontSize = FONT_SIZE;
   // As wide as the drawing, so legends wrap inside it and small multiples sit side by side.
   wrapper.style.width = `${width}px`;
   wrapper.style.maxWidth = "none";
-  if (options.title) {
+  const strong = result.links.filter(([, , w]) => w >= o.threshold).length;
+  const ariaLabel =
+    `Mapper graph${result.layer ? ` of ${result.layer}` : ""}: ${count(result.nodes.length, "node")}, ${count(result.links.length, "edge")}` +
+    (o.threshold > 0 ? ` (${strong} at Jaccard ≥ ${o.threshold} drawn)` : "") +
+    `; ${COLORING_DESCRIPTIONS[color]}`;
+  wrapper.setAttribute("aria-label", ariaLabel);
+  if (o.title) {
     const h = doc.createElement("h3");
-    h.textContent = options.title;
+    h.textContent = o.title;
     wrapper.appendChild(h);
   }
   const legends = doc.createElement("div");
@@ -141,7 +220,7 @@ export function mapperGraph(result: Pick<MapperLayerResult, "nodes" | "links">, 
   const legend = legendFor(result.nodes, color, classNames, palette, doc);
   if (legend) legends.appendChild(legend);
   if (result.links.length) {
-    legends.appendChild(Plot.legend({ color: { type: "linear", domain: [0, 1], range: [interpolatePlasma(0.15), interpolatePlasma(0.85)], label: "edge colour and width: Jaccard weight" }, ...inDocument(doc) }) as Element);
+    legends.appendChild(houseLegend({ color: { type: "linear", domain: [0, 1], range: [interpolatePlasma(0.15), interpolatePlasma(0.85)], label: "edge colour and width: Jaccard weight" } }, doc));
   }
   wrapper.appendChild(legends);
   const svg = doc.createElementNS(SVG, "svg");
@@ -149,9 +228,10 @@ export function mapperGraph(result: Pick<MapperLayerResult, "nodes" | "links">, 
   svg.setAttribute("height", String(height));
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
   svg.setAttribute("font-family", "system-ui, sans-serif");
-  svg.setAttribute("font-size", "10");
+  svg.setAttribute("font-size", "12");
   svg.setAttribute("role", "img");
-  svg.setAttribute("aria-label", `Mapper graph: ${result.nodes.length} nodes, ${result.links.length} edges`);
+  // The drawing's own name is the short count; the figure's (above) says what the nodes show.
+  svg.setAttribute("aria-label", `Mapper graph: ${count(result.nodes.length, "node")}, ${count(result.links.length, "edge")}`);
   wrapper.appendChild(svg);
   const stage = doc.createElementNS(SVG, "g");
   svg.appendChild(stage);
@@ -172,7 +252,7 @@ export function mapperGraph(result: Pick<MapperLayerResult, "nodes" | "links">, 
     const g = doc.createElementNS(SVG, "g");
     g.setAttribute("data-node", String(i));
     g.setAttribute("cursor", "pointer");
-    const r = radius(node.size);
+    const r = positions[i].r;
     const counts = countsFor(node, color);
     if (counts) {
       const slices = pie<number>().sort(null)(counts);
@@ -199,7 +279,7 @@ export function mapperGraph(result: Pick<MapperLayerResult, "nodes" | "links">, 
     return { g, outline };
   });
 
-  let threshold = options.threshold ?? 0;
+  let threshold = o.threshold;
   const draw = () => {
     for (const e of edges) {
       e.line.setAttribute("x1", String(positions[e.a].x));
@@ -232,7 +312,7 @@ export function mapperGraph(result: Pick<MapperLayerResult, "nodes" | "links">, 
     });
   };
 
-  if (options.interactive) {
+  if (o.interactive) {
     groups.forEach(({ g }, i) => {
       g.addEventListener("click", (event) => {
         event.stopPropagation();
@@ -275,22 +355,20 @@ function legendFor(nodes: MapperNodeSummary[], color: NodeColoring, classNames: 
     if (!classNames.length) return null;
     return withTitle(
       color === "label" ? "node pies: true label" : "node pies: predicted class",
-      Plot.legend({ color: { type: "categorical", domain: classNames, range: palette }, ...inDocument(doc) }) as Element,
+      houseLegend({ color: { type: "categorical", domain: classNames, range: palette } }, doc),
       doc,
     );
   }
   const [lo, hi] = numericDomain(nodes, color);
-  return Plot.legend({ color: { type: "linear", domain: [lo, hi === lo ? lo + 1 : hi], scheme: "turbo", label: `node fill: ${NUMERIC_TITLES[color]}` }, ...inDocument(doc) }) as Element;
+  return houseLegend({ color: { type: "linear", domain: [lo, hi === lo ? lo + 1 : hi], scheme: "turbo", label: `node fill: ${NUMERIC_TITLES[color]}` } }, doc);
 }
-
-/** Plot builds in `document` (jsdom in Node) though its legend types do not list it. */
-const inDocument = (doc: Document) => ({ document: doc }) as object;
 
 /** Swatch legends have no title in Plot; put one above (the scatter's convention). */
 function withTitle(text: string, legend: Element, doc: Document): Element {
   const box = doc.createElement("div");
   const title = doc.createElement("div");
   title.className = "atlas-legend-title";
+  title.style.font = `600 ${FONT_SIZE} var(--sans-serif, system-ui)`;
   title.textContent = text;
   box.append(title, legend);
   return box;
@@ -305,20 +383,27 @@ export interface PurityByLayer {
   lostShare: number;
 }
 
-/** Purity per layer as small multiples (one panel per measure), layers in network order. */
-export function purityChart(rows: PurityByLayer[], options: { width?: number; document?: Document; by?: string } = {}): HTMLElement {
+/**
+ * Purity per layer as small multiples (one panel per measure), layers in network order.
+ *
+ * @example
+ *   purityChart(purityRows(result.layers), {by: "true labels"});
+ */
+export function purityChart(rows: PurityByLayer[], options: PurityChartOptions = {}): HTMLElement {
+  const o = withDefaults(defaults.purityChart, options);
   const layers = rows.map((r) => r.layer);
   const long = rows.flatMap((r) => [
     { layer: r.layer, measure: "purity: mean 1 / classes per node", value: r.meanInverseClasses },
     { layer: r.layer, measure: "size-weighted majority share", value: r.weightedMajority },
     { layer: r.layer, measure: "share of points lost", value: r.lostShare },
   ]);
-  return Plot.plot({
+  return housePlot({
     document: options.document ?? globalThis.document,
-    width: options.width ?? 640,
+    width: o.width,
     height: 220,
     marginBottom: 60,
-    title: `Mapper purity by layer${options.by ? ` (classes: ${options.by})` : ""}`,
+    title: `Mapper purity by layer${o.by ? ` (classes: ${o.by})` : ""}`,
+    ariaLabel: `Mapper purity, majority share and share of points lost across ${count(rows.length, "layer")}, from input to output${o.by ? ` (classes: ${o.by})` : ""}`,
     fx: { label: null },
     x: { domain: layers, label: "layer (input → output)", tickRotate: -30 },
     y: { domain: [0, 1], label: "fraction", grid: true },
@@ -327,5 +412,24 @@ export function purityChart(rows: PurityByLayer[], options: { width?: number; do
       Plot.line(long, { fx: "measure", x: "layer", y: "value", stroke: "#4269d0" }),
       Plot.dot(long, { fx: "measure", x: "layer", y: "value", fill: "#4269d0", tip: true, title: (d: { layer: string; value: number }) => `${d.layer}: ${d.value.toFixed(3)}` }),
     ],
-  }) as unknown as HTMLElement;
+  });
+}
+
+/**
+ * The layers a row of three small multiples shows around layer `index`: the layer before, the
+ * layer and the layer after, shifted inwards at either end so that three distinct layers are
+ * shown when there are three or more; all of them (one or two, each once) when there are fewer.
+ * Layers are told apart by name, so a list that repeats one shows it once.
+ *
+ * @example
+ *   layerTrio(results, results.findIndex((r) => r.layer === "conv2")); // [conv1, conv2, conv3]
+ */
+export function layerTrio<T extends { layer: string }>(results: readonly T[], index: number): T[] {
+  const distinct = results.filter((r, i) => results.findIndex((q) => q.layer === r.layer) === i);
+  if (!Number.isInteger(index) || index < 0 || index >= results.length) {
+    throw new HiddenAtlasError("E_PARAM", `invalid index: ${index} (expected an integer from 0 to ${results.length - 1}, a position in the ${count(results.length, "layer")})`);
+  }
+  const at = distinct.findIndex((r) => r.layer === results[index].layer);
+  const start = Math.max(0, Math.min(at - 1, distinct.length - 3));
+  return distinct.slice(start, start + 3);
 }

@@ -15,7 +15,10 @@
 import * as Plot from "@observablehq/plot";
 import { Delaunay } from "d3";
 import type { SampleColumn } from "../analyses/columns.ts";
+import { withDefaults } from "./options.ts";
 import { pointScatter, SVG_MAX_POINTS } from "./point-scatter.ts";
+import { FONT_SIZE, housePlot } from "./style.ts";
+import { count } from "./text.ts";
 
 export interface ScatterData {
   /** Coordinates of every sample (length = samples). */
@@ -26,26 +29,32 @@ export interface ScatterData {
 }
 
 export interface ScatterOptions {
-  /** Colour column (categorical → swatch legend, continuous → ramp legend); none if null. */
+  /** Colour column (categorical → swatch legend, continuous → ramp legend). Defaults to null (no colour). */
   color?: SampleColumn | null;
-  /** Axis labels, with units; defaults "x" and "y". */
+  /** x axis label, with units. Defaults to "x". */
   xLabel?: string;
+  /** y axis label, with units. Defaults to "y". */
   yLabel?: string;
+  /** Title above the figure. Defaults to none. */
   title?: string;
+  /** Subtitle under the title. Defaults to none. */
   subtitle?: string;
-  /** Width in px. Defaults to 640. Height defaults to min(width, 560) · 0.8. */
+  /** Width in px. Defaults to 640. */
   width?: number;
+  /** Height in px. Defaults to min(width, 560) · 0.8, rounded. */
   height?: number;
-  /** Dot radius in px. Defaults to 3 below 1,000 points, else 2. */
+  /** Dot radius in px. Defaults to 3 below 1,000 drawn points, else 2. */
   r?: number;
-  /** Sample drawn with a heavy ring. */
+  /** Sample drawn with a heavy ring. Defaults to null (none). */
   selected?: number | null;
-  /** Samples drawn with a light ring (e.g. neighbours of the selection). */
+  /** Samples drawn with a light ring (e.g. neighbours of the selection). Defaults to none. */
   highlighted?: ArrayLike<number>;
   /** Attach hover and click handling (browser only). Defaults to false. */
   interactive?: boolean;
-  /** Tooltip content for sample i (interactive only). */
+  /** Tooltip content for sample i (interactive only). Defaults to none (no tooltip). */
   tooltip?: (i: number) => { text: string; image?: string };
+  /** The figure's description. Defaults to "Scatter plot of N points: xLabel against yLabel, coloured by …". */
+  ariaLabel?: string;
   /** Document to build in (jsdom in Node). Defaults to the global document. */
   document?: Document;
 }
@@ -56,20 +65,36 @@ export type ScatterElement = HTMLElement & {
   select(i: number | null): void;
 };
 
-const defaults = { width: 640, xLabel: "x", yLabel: "y" };
+/** Every option's default; those left undefined here are derived as their docs say. */
+export const defaults = {
+  color: null as SampleColumn | null,
+  xLabel: "x",
+  yLabel: "y",
+  title: undefined as string | undefined,
+  subtitle: undefined as string | undefined,
+  width: 640,
+  height: undefined as number | undefined,
+  r: undefined as number | undefined,
+  selected: null as number | null,
+  highlighted: [] as ArrayLike<number>,
+  interactive: false,
+  tooltip: undefined as ((i: number) => { text: string; image?: string }) | undefined,
+  ariaLabel: undefined as string | undefined,
+};
 
 /** Largest categorical domain drawn with a categorical scheme; more classes use turbo. */
 const MAX_CATEGORICAL_SWATCHES = 10;
 
 export function embeddingScatter(data: ScatterData, options: ScatterOptions = {}): ScatterElement {
+  const o = withDefaults(defaults, options);
   // A static figure of more than SVG_MAX_POINTS points is one PNG of the points (pointScatter's).
-  if (!options.interactive && (data.index ?? data.x).length > SVG_MAX_POINTS) return pointScatter(data, options);
+  if (!o.interactive && (data.index ?? data.x).length > SVG_MAX_POINTS) return pointScatter(data, options);
   const document = options.document ?? globalThis.document;
-  const width = options.width ?? defaults.width;
-  const height = options.height ?? Math.round(Math.min(width, 560) * 0.8);
+  const width = o.width;
+  const height = o.height ?? Math.round(Math.min(width, 560) * 0.8);
   const index = Array.from(data.index ?? { length: data.x.length }, (v, i) => (data.index ? (v as number) : i));
-  const r = options.r ?? (index.length < 1000 ? 3 : 2);
-  const color = options.color ?? null;
+  const r = o.r ?? (index.length < 1000 ? 3 : 2);
+  const color = o.color;
   const x = (i: number) => data.x[i];
   const y = (i: number) => data.y[i];
 
@@ -89,19 +114,24 @@ export function embeddingScatter(data: ScatterData, options: ScatterOptions = {}
     };
   } else if (color?.type === "continuous") {
     fill = (i: number) => color.values[i];
-    colorScale = { type: "linear", scheme: "viridis", legend: true, label: color.title };
+    // The ramp's own title is one line of SVG text, cut when long: the title goes above it (below).
+    colorScale = { type: "linear", scheme: "viridis", legend: true, label: null };
   }
+  const total = data.x.length;
+  const subset = index.length < total ? ` (${index.length} of ${count(total, "sample")} drawn)` : "";
+  const ariaLabel = o.ariaLabel ?? `Scatter plot of ${count(index.length, "point")}${subset}: ${o.xLabel} against ${o.yLabel}${color ? `, coloured by ${color.title}` : ""}`;
 
-  const figure = Plot.plot({
+  const figure = housePlot({
     document,
     width,
     height,
-    title: options.title,
-    subtitle: options.subtitle,
+    title: o.title,
+    subtitle: o.subtitle,
+    ariaLabel,
     grid: true,
     inset: 8,
-    x: { label: options.xLabel ?? defaults.xLabel },
-    y: { label: options.yLabel ?? defaults.yLabel },
+    x: { label: o.xLabel },
+    y: { label: o.yLabel },
     color: colorScale,
     marks: [
       Plot.dot(index, { x, y, fill, r, fillOpacity: 0.8 }),
@@ -111,12 +141,14 @@ export function embeddingScatter(data: ScatterData, options: ScatterOptions = {}
   const wrapper = document.createElement("div") as unknown as ScatterElement;
   wrapper.className = "atlas-scatter";
   wrapper.style.position = "relative";
-  if (color?.type === "categorical") {
-    // Plot's swatch legends have no title; say what the colours are.
+  if (color) {
+    // Plot's swatch legends have no title, and a ramp's is one line of SVG text: an HTML title
+    // that wraps says what the colours are.
     const title = document.createElement("div");
     title.className = "atlas-legend-title";
     title.textContent = `colour: ${color.title}`;
-    title.style.font = "600 12px var(--sans-serif, system-ui)";
+    title.style.font = `600 ${FONT_SIZE} var(--sans-serif, system-ui)`;
+    title.style.maxWidth = `${width}px`;
     figure.insertBefore(title, figure.firstChild);
   }
   wrapper.appendChild(figure);
@@ -142,8 +174,8 @@ export function embeddingScatter(data: ScatterData, options: ScatterOptions = {}
     c.setAttribute("stroke-width", String(strokeWidth));
     return c;
   };
-  let highlighted: number[] = Array.from(options.highlighted ?? []);
-  let selected: number | null = options.selected ?? null;
+  let highlighted: number[] = Array.from(o.highlighted);
+  let selected: number | null = o.selected;
   const redraw = () => {
     while (overlay.firstChild) overlay.removeChild(overlay.firstChild);
     for (const i of highlighted) overlay.appendChild(ring(i, r + 3, 1.5, "#d62728"));
@@ -162,7 +194,7 @@ export function embeddingScatter(data: ScatterData, options: ScatterOptions = {}
     redraw();
   };
 
-  if (options.interactive) attachPointer(wrapper, svg, index, px, py, options.tooltip, document);
+  if (o.interactive) attachPointer(wrapper, svg, index, px, py, o.tooltip, document);
   return wrapper;
 }
 

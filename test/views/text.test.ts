@@ -1,0 +1,24 @@
+// count(): the number and its noun, singular only for 1; withDefaults(): undefined keeps a default.
+import { describe, expect, it } from "vitest";
+import { withDefaults } from "../../src/views/options.ts";
+import { count } from "../../src/views/text.ts";
+
+describe("count", () => {
+  it("says 1 layer, 0 layers, 2 layers, and takes an irregular plural", () => {
+    expect(count(1, "layer")).toBe("1 layer");
+    expect(count(0, "layer")).toBe("0 layers");
+    expect(count(2, "layer")).toBe("2 layers");
+    expect(count(1797, "sample")).toBe("1797 samples");
+    expect(count(1, "class", "classes")).toBe("1 class");
+    expect(count(3, "class", "classes")).toBe("3 classes");
+  });
+});
+
+describe("withDefaults", () => {
+  it("overrides a default with every option set, and keeps it for an option given as undefined", () => {
+    const defaults = { width: 300, scheme: "viridis", label: undefined as string | undefined };
+    expect(withDefaults(defaults, { width: 200, label: "hits" })).toEqual({ width: 200, scheme: "viridis", label: "hits" });
+    expect(withDefaults(defaults, { width: undefined })).toEqual(defaults);
+    expect(defaults.width).toBe(300); // not mutated
+  });
+});
