@@ -96,7 +96,7 @@ const params = {
   samples: {
     type: "integer", min: 3, max: (b: AnalysisBundle) => Math.max(3, b.samples), default: (b: AnalysisBundle) => Math.min(500, defaultPoolSize(b)), defaultDoc: "500 (or every input of a smaller test split or bundle)",
     label: "Samples per layer", unit: "inputs", reference: "Purvine et al. use 1,000 test images; 500 keeps a notebook run to seconds — set 1000 for the paper's size.",
-    doc: "Inputs in each layer's point cloud — the same inputs in every layer (at most the rows of the chosen split).", control: { min: 50, max: (b: AnalysisBundle) => Math.min(1000, defaultPoolSize(b)), step: 50 },
+    doc: "Inputs in each layer's point cloud — the same inputs in every layer (at most the rows of the chosen split).", control: { min: 50, max: (b: AnalysisBundle) => Math.min(1000, defaultPoolSize(b)), step: 1 },
   },
   sampling: {
     type: "keyword", choices: SUBSAMPLE_METHODS, default: "random", label: "Sampling", control: { input: "radio" },

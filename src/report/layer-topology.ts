@@ -32,13 +32,18 @@ export type LayerTopologyWithSeeds = LayerTopologyResult & { seeds?: SeedStudy |
 
 const pm = (s: { mean: number; sd: number }) => `${s.mean.toFixed(2)} ± ${s.sd.toFixed(2)}`;
 
-/** How a specificity compares with chance, in words: near 1, clearly above chance, somewhat above, or at chance. */
-export function specificityVerdict(s: Specificity): "near 1" | "well above chance" | "above chance" | "at chance" {
-  const gained = (s.mean - s.chance) / (1 - s.chance);
+/**
+ * How a specificity compares with chance, in words. "at chance": within two standard errors of
+ * it (the standard error counts each unordered pair of networks once, since (A, B) and (B, A)
+ * share their distances); "near 1": at least 0.9; "well above chance": at least half-way from
+ * chance to 1; else "weakly above chance".
+ */
+export function specificityVerdict(s: Specificity): "near 1" | "well above chance" | "weakly above chance" | "at chance" {
+  const standardError = s.sd / Math.sqrt(Math.max(1, s.pairs / 2));
   if (s.mean >= 0.9) return "near 1";
-  if (gained >= 0.5) return "well above chance";
-  if (gained >= 0.2) return "above chance";
-  return "at chance";
+  if (s.mean - s.chance < 2 * standardError) return "at chance";
+  if ((s.mean - s.chance) / (1 - s.chance) >= 0.5) return "well above chance";
+  return "weakly above chance";
 }
 
 /** Median over the off-diagonal entries of sd / mean: how much a layer × layer matrix moves between seeds. */
@@ -61,7 +66,6 @@ export function seedStudyFindings(study: SeedStudy): { claim: string; measured: 
   const dim = `H${study.distanceDim}`;
   const { raw, rms } = study.specificity.sliced;
   const cka = study.specificity.cka;
-  const chance = `chance ${formatNumber(1 / L)}`;
   const claim =
     `Purvine et al.: the sliced Wasserstein distance between layers' H1 diagrams "quantifies meaningful differences between layers" — measured on 100 ResNet-18s trained from different seeds. ` +
     `If it does, a layer should be recognisable in a network trained from another seed: its nearest layer there, by that distance, should be itself (Kornblith et al.'s specificity test).`;
@@ -69,13 +73,14 @@ export function seedStudyFindings(study: SeedStudy): { claim: string; measured: 
     const v = study.runs.map((_, r) => study.scales[r * L + l]);
     return v.reduce((a, b) => a + b, 0) / S;
   });
+  const chanceText = `chance 1/${L} = ${(1 / L).toFixed(2)}`;
   const measured = [
-    `${S} networks (seeds ${study.runs.join(", ")}), the same ${study.samples} test images, ${L} layers (${study.layers.join(", ")}); ${study.specificity.cka.pairs} ordered pairs of networks; mean ± sd over the pairs.`,
-    `${dim} sliced Wasserstein in each layer's own units (the paper's setting): the nearest layer is the same layer for ${pm(raw)} of the layers (${chance}).`,
+    `${S} networks (${study.runs.join(", ")}: the same architecture trained from ${S} seeds), the same ${study.samples} test images, ${L} layers (${study.layers.join(", ")}); ${study.specificity.cka.pairs} ordered pairs of networks; mean ± sd over the pairs.`,
+    `${dim} sliced Wasserstein in each layer's own units (the paper's setting): the nearest layer is the same layer for ${pm(raw)} of the layers (${chanceText}).`,
     `The same distance after dividing each layer by its RMS spread: ${pm(rms)}.`,
-    `Linear CKA of the same point clouds: ${pm(cka)}; the same layer in two networks has CKA ${study.sameLayer.cka.map((v) => formatNumber(v)).join(", ")} on average.`,
+    `Linear CKA of the same point clouds: ${pm(cka)}; the same layer in two networks has CKA ${study.sameLayer.cka.map((v) => v.toFixed(2)).join(", ")} on average.`,
     `Within a network, the layer × layer ${dim} sliced Wasserstein entries move by a median ${Math.round(100 * relativeSpread(study.spread.sliced.raw, L))} % (sd / mean) from seed to seed in activation units, ${Math.round(100 * relativeSpread(study.spread.sliced.rms, L))} % normalised.`,
-    `Layer scales (RMS distance to the mean, averaged over the networks): ${study.layers.map((n, l) => `${n} ${formatNumber(scales[l])}`).join(", ")}.`,
+    `Layer scales (RMS distance to the mean, averaged over the networks): ${study.layers.map((n, l) => `${n} ${formatNumber(Number(scales[l].toPrecision(3)))}`).join(", ")}.`,
   ];
   const verdict: string[] = [];
   const rawV = specificityVerdict(raw);
@@ -84,13 +89,13 @@ export function seedStudyFindings(study: SeedStudy): { claim: string; measured: 
   if (rawV === "near 1" || rawV === "well above chance") {
     verdict.push(`Confirmed in the paper's setting: in activation units the ${dim} sliced Wasserstein distance finds a layer again in another seed's network (${pm(raw)}, ${rawV}), so the differences it measures between layers are reproducible, not seed noise.`);
   } else {
-    verdict.push(`Not confirmed in the paper's setting: in activation units the ${dim} sliced Wasserstein distance finds a layer again in another seed's network only ${pm(raw)} of the time (${rawV}; ${chance}).`);
+    verdict.push(`Not confirmed in the paper's setting: in activation units the ${dim} sliced Wasserstein distance finds a layer again in another seed's network only ${pm(raw)} of the time (${rawV}; ${chanceText}).`);
   }
   const ratio = Math.max(...scales) / Math.min(...scales);
   if (rms.mean < raw.mean - 0.15) {
     verdict.push(
-      `Much of that is scale: the layers' RMS spreads differ ${formatNumber(ratio)}-fold, and a persistence diagram scales with its cloud, so raw distances between layers largely compare sizes. ` +
-        `With each layer divided by its RMS spread, specificity falls to ${pm(rms)} (${rmsV}): the shape of the diagrams alone ${rmsV === "at chance" ? "does not" : rmsV === "above chance" ? "only partly" : "still"} tells the layers apart.`,
+      `Much of that is scale: the layers' RMS spreads differ ${Math.round(ratio)}-fold, and a persistence diagram scales with its point cloud, so raw distances between layers largely compare sizes. ` +
+        `With each layer divided by its RMS spread, specificity falls to ${pm(rms)} (${rmsV}): the shape of the diagrams alone ${rmsV === "at chance" ? "does not tell the layers apart" : rmsV === "weakly above chance" ? "tells the layers apart only partly" : "still tells most layers apart"}.`,
     );
   } else {
     verdict.push(`It is not only scale: with each layer divided by its RMS spread specificity stays ${pm(rms)} (${rmsV}), so the shape of the diagrams tells the layers apart.`);
@@ -98,8 +103,9 @@ export function seedStudyFindings(study: SeedStudy): { claim: string; measured: 
   verdict.push(
     ckaV === "near 1" || ckaV === "well above chance"
       ? `Linear CKA on the same clouds also finds the layers (${pm(cka)}, ${ckaV}).`
-      : `Linear CKA on the same clouds does ${ckaV === "at chance" ? "not" : "only weakly"} find the layers (${pm(cka)}, ${ckaV}): CKA compares the clouds image by image, and the top-ℓ2 position of an image differs between networks, so the same image contributes vectors from different places. ` +
-          `The diagrams need no such correspondence. This is where our small networks and the paper's reading differ most: on these clouds the PH distance is the more specific measure${rmsV === "at chance" ? " only through scale" : ""}.`,
+      : `Linear CKA on the same clouds ${ckaV === "at chance" ? "does not find the layers" : "finds the layers only weakly"} (${pm(cka)}, ${ckaV}), and the same layer in two networks has low CKA. ` +
+          `CKA compares the clouds image by image; a likely reason is that an image's top-ℓ2 position differs between two networks, so the same image contributes vectors from different places, while the diagrams need no such correspondence. ` +
+          `On these clouds the diagram distance is the more specific measure${rmsV === "at chance" ? ", but only through the layers' scale" : ""} — a comparison the paper's abstract does not settle, and one that may differ for CKA of whole feature maps.`,
   );
   return { claim, measured, verdict };
 }

@@ -12,6 +12,9 @@ import type { AnalysisBundle } from "../../src/analyses/columns.ts";
 import { resolveParams } from "../../src/analyses/descriptor.ts";
 import { layerTopology, layerTopologyDescriptor, seedStudy } from "../../src/analyses/layer-topology.ts";
 import { layerSpecificity, matrixSpread } from "../../src/analyses/seed-study.ts";
+import { reportDocument } from "../../src/report/dom.ts";
+import { layerTopologyReport, seedStudyFindings, specificityVerdict } from "../../src/report/layer-topology.ts";
+import { renderReport } from "../../src/report/report.ts";
 import { AnalysisRunner } from "../../src/analyses/runner.ts";
 import { loadBundle } from "../../src/io/bundle.ts";
 import { zipSource } from "../../src/io/sources.ts";
@@ -344,5 +347,35 @@ describe("the seed study", () => {
     await expect(seedStudy([runs[0], { ...runs[1], labels: runs[1].labels!.map((v) => (v + 1) % 10) }], p)).rejects.toMatchObject({ code: "E_SHAPE_MISMATCH" });
     const fewer = { ...runs[1], samples: N - 1, labels: runs[1].labels!.slice(1), layers: runs[1].layers.map((l) => ({ ...l, shape: [N - 1, d], data: l.data.slice(d) })) };
     await expect(seedStudy([runs[0], fewer], p)).rejects.toThrow(/bundle "run1" has 119 samples, "run0" has 120/);
+  });
+});
+
+describe("the seed study in words and in the report", () => {
+  it("says where the claim holds and why: scale-only separation is named as such; hostile names stay text", async () => {
+    const hostile = "<img src=x onerror=alert(1)>";
+    const runs = [0, 1, 2, 3, 4].map((r) => {
+      const b = run(r === 0 ? hostile : `run${r}`, [1, 3, 9].map((scale, l) => moved(ring, 0.3 * r, 50 + 10 * r + l, 0.2).map((v) => scale * v)));
+      return { ...b, layers: b.layers.map((l, k) => ({ ...l, name: k === 0 ? `${hostile}:pre` : l.name })) };
+    });
+    const p = resolveParams(layerTopologyDescriptor, runs[0], { layers: [`${hostile}:pre`, "layer1", "layer2"] });
+    const study = await seedStudy(runs, p);
+    const f = seedStudyFindings(study);
+    expect(f.measured[1]).toContain(`the nearest layer is the same layer for 1.00 ± 0.00 of the layers (chance 1/3 = 0.33)`);
+    expect(f.verdict[0]).toMatch(/^Confirmed in the paper's setting/);
+    expect(f.verdict[1]).toMatch(/^Much of that is scale: the layers' RMS spreads differ 9-fold/);
+    expect(specificityVerdict(study.specificity.sliced.raw)).toBe("near 1");
+    const result = { ...(await layerTopology(runs[0], { ...p, sensitivityFractions: [] })), seeds: study };
+    const html = renderReport(layerTopologyReport(runs[0], result, { layer: `${hostile}:pre`, metric: "sliced" }, { sha256: "0".repeat(64), date: "2026-01-01T00:00:00Z", document: reportDocument() }));
+    expect(html.indexOf("The paper&#39;s claim and what we measured over seeds")).toBeLessThan(html.indexOf("Layers as point clouds"));
+    expect(html).toContain("specificity (mean)");
+    expect(html).toContain("H1 sliced Wasserstein between layers over 5 seeds (RMS-normalised)");
+    expect(html).not.toContain("<img src=x");
+    expect(html).toContain("&lt;img src=x onerror=alert(1)&gt;");
+  });
+
+  it("calls a specificity within two standard errors of chance 'at chance'", () => {
+    expect(specificityVerdict({ mean: 0.4, sd: 0.3, min: 0, max: 1, perLayer: [], pairs: 30, chance: 1 / 3 })).toBe("at chance");
+    expect(specificityVerdict({ mean: 0.6, sd: 0.2, min: 0, max: 1, perLayer: [], pairs: 30, chance: 1 / 3 })).toBe("weakly above chance");
+    expect(specificityVerdict({ mean: 0.8, sd: 0.2, min: 0, max: 1, perLayer: [], pairs: 30, chance: 1 / 3 })).toBe("well above chance");
   });
 });

@@ -44,14 +44,15 @@ describe("layer-topology notebook", () => {
     await settled(page);
     expect(await heading(page)).toMatch(/^conv1:pre:top-l2: 200 H0 pairs, \d+ H1 pairs · 8-dimensional vectors$/);
     // The claim and the seed study come first, with the numbers the library computes in Node.
+    await page.getByText("Where we confirm it, where not, and why.").waitFor({ timeout: 120_000 });
     const main = await page.locator("main").innerText();
     expect(main.indexOf("The claim, our numbers over seeds")).toBeLessThan(main.indexOf("One network in detail"));
     expect(main).toContain("Where we confirm it, where not, and why.");
     const [raw, rms, cka] = await nodeSpecificity("digits-cnn", 200);
-    expect(main).toContain(`the nearest layer is the same layer for ${raw} of the layers (chance 0.3333)`);
+    expect(main).toContain(`the nearest layer is the same layer for ${raw} of the layers (chance 1/3 = 0.33)`);
     expect(main).toContain(`each layer by its RMS spread: ${rms}`);
     expect(main).toContain(`Linear CKA of the same point clouds: ${cka}`);
-    expect(main).toContain("6 networks (seeds digits-cnn, digits-cnn-seed1, digits-cnn-seed2, digits-cnn-seed3, digits-cnn-seed4, digits-cnn-seed5), the same 200 test images");
+    expect(main).toContain("6 networks (digits-cnn, digits-cnn-seed1, digits-cnn-seed2, digits-cnn-seed3, digits-cnn-seed4, digits-cnn-seed5: the same architecture trained from 6 seeds), the same 200 test images");
     // Three 3 × 3 spread heatmaps (mean ± sd) and the scale chart.
     expect(await page.locator(".atlas-seeds svg g[aria-label=cell] rect").count()).toBe(27);
     expect(await page.locator(".atlas-seeds").first().innerText()).toMatch(/±/);
@@ -84,7 +85,7 @@ describe("layer-topology notebook", () => {
     // The sensitivity test can remove the top principal directions instead.
     await page.locator("form").filter({ hasText: "Sensitivity test removes" }).getByText("top principal directions").click();
     await page.getByText("removing the most significant").first().waitFor({ timeout: 120_000 });
-    expect(page.url()).toMatch(/sensitivityRemove=highest/);
+    await page.waitForURL(/sensitivityRemove=highest/, { timeout: 60_000 });
 
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export report" }).click()]);
     const html = readFileSync((await download.path())!, "utf8");
@@ -106,8 +107,9 @@ describe("layer-topology notebook", () => {
     expect(await heading(page)).toMatch(/^conv1:pre:top-l2: 150 H0 pairs/);
     expect(await page.locator(ownCells).count()).toBe(32);
     const [raw, , cka] = await nodeSpecificity("fashion-cnn", 150);
+    await page.getByText("Where we confirm it, where not, and why.").waitFor({ timeout: 120_000 });
     const main = await page.locator("main").innerText();
-    expect(main).toContain(`the nearest layer is the same layer for ${raw} of the layers (chance 0.25)`);
+    expect(main).toContain(`the nearest layer is the same layer for ${raw} of the layers (chance 1/4 = 0.25)`);
     expect(main).toContain(`Linear CKA of the same point clouds: ${cka}`);
     expect(errors).toEqual([]);
     expect(external).toEqual([]);
