@@ -103,7 +103,7 @@ export function seedStudyFindings(study: SeedStudy): { claim: string; measured: 
   verdict.push(
     ckaV === "near 1" || ckaV === "well above chance"
       ? `Linear CKA on the same clouds also finds the layers (${pm(cka)}, ${ckaV}).`
-      : `Linear CKA on the same clouds ${ckaV === "at chance" ? "does not find the layers" : "finds the layers only weakly"} (${pm(cka)}, ${ckaV}), and the same layer in two networks has low CKA. ` +
+      : `Linear CKA on the same clouds ${ckaV === "at chance" ? "does not find the layers" : "finds the layers only weakly"} (${pm(cka)}, ${ckaV}); the same layer in two networks has CKA ${Math.min(...study.sameLayer.cka).toFixed(2)}–${Math.max(...study.sameLayer.cka).toFixed(2)}. ` +
           `CKA compares the clouds image by image; a likely reason is that an image's top-ℓ2 position differs between two networks, so the same image contributes vectors from different places, while the diagrams need no such correspondence. ` +
           `On these clouds the diagram distance is the more specific measure${rmsV === "at chance" ? ", but only through the layers' scale" : ""} — a comparison the paper's abstract does not settle, and one that may differ for CKA of whole feature maps.`,
   );
