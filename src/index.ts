@@ -207,7 +207,9 @@ export { exploreAnalysis, exploreDescriptor, type ExploreParams, type ResolvedEx
 export {
   layerTopology,
   layerTopologyDescriptor,
+  seedStudy,
   LAYER_DISTANCE_METRICS,
+  type SeedStudy,
   type LayerTopologyParams,
   type LayerTopologyResult,
   type LayerDistanceMetric,

@@ -4,7 +4,10 @@
  *
  * Each layer becomes a point cloud (one vector per sample: the top-ℓ2 spatial vector of conv
  * maps by default, the paper's choice; dense layers as they are), the same subsample of samples
- * in every layer (the paper: 1,000 test images). For each layer: Vietoris–Rips persistence
+ * in every layer (the paper: 1,000 test images; here the bundle's test split when it has one).
+ * The paper hooks every conv layer's raw output, before batch norm and ReLU: when a bundle names
+ * such layers (`conv1:pre:top-l2`, as the example CNNs and `tools/export_bundle.py` record
+ * them), they are the layers compared by default. For each layer: Vietoris–Rips persistence
  * diagrams H0 … maxdim (ripser.py defaults: Euclidean, Z/2, enclosing-radius threshold). Between
  * layers: the sliced Wasserstein distance of the H1 diagrams (persim, M = 50: the paper's
  * metric), with bottleneck and Wasserstein W1 (L∞ ground metric) as alternatives, and linear CKA
@@ -13,6 +16,12 @@
  * uncentred singular directions (removing the k least significant), recompute the diagram and
  * measure its distance to the original; CKA between the original and the projection is
  * reported beside it.
+ *
+ * The seed study (`seeds` step, over other bundles of the same network trained from other seeds,
+ * recorded on the same inputs): each seed's layer × layer sliced Wasserstein and CKA matrices,
+ * their mean and spread over the seeds, and specificity (Kornblith et al. 2019): how often a
+ * layer's nearest layer in another seed's network is the same layer — in each layer's own units
+ * and with each layer divided by its RMS spread.
  *
  * Our choices, not the paper's, named in the result: `normalize` (default "none", as the paper;
  * "rms" divides each layer by its RMS distance to its mean so that layers of different scale
@@ -34,6 +43,7 @@ import { DEFAULT_SEED } from "../core/random.ts";
 import type { AnalysisBundle } from "./columns.ts";
 import { defineAnalysis, type Resolved } from "./descriptor.ts";
 import { runAnalysis } from "./runner.ts";
+import { layerSpecificity, matrixSpread, type MatrixSpread, type Specificity } from "./seed-study.ts";
 
 /** Relative error at which the W1 auction stops (proven bound; Hera's default is 0.01). */
 const WASSERSTEIN_RELATIVE_ERROR = 1e-3;
@@ -42,18 +52,51 @@ export const LAYER_DISTANCE_METRICS = ["sliced", "bottleneck", "wasserstein"] as
 export type LayerDistanceMetric = (typeof LAYER_DISTANCE_METRICS)[number];
 
 const allLayers = (b: AnalysisBundle) => b.layers.map((l) => l.name);
+/** A raw conv output (before its activation), named as the example CNNs and the exporter record it. */
+export const isPreActivation = (name: string) => /:pre(:|$)/.test(name);
+/** The layers compared by default: the raw conv outputs when the bundle has them (the paper's), else every layer. */
+export function defaultLayers(b: AnalysisBundle): string[] {
+  const pre = allLayers(b).filter(isPreActivation);
+  return pre.length ? pre : allLayers(b);
+}
+/** Rows of the test split (split = 1), in order; empty when the bundle has no split. */
+export function testRows(b: Pick<AnalysisBundle, "split">): Int32Array {
+  const split = b.split;
+  if (!split) return new Int32Array(0);
+  let n = 0;
+  for (const v of split) if (v === 1) n++;
+  const out = new Int32Array(n);
+  for (let i = 0, k = 0; i < split.length; i++) if (split[i] === 1) out[k++] = i;
+  return out;
+}
+/** The smallest test split a point cloud is drawn from (a Rips diagram of fewer points says little). */
+const MIN_TEST_ROWS = 3;
+const hasTestSplit = (b: AnalysisBundle) => testRows(b).length >= MIN_TEST_ROWS;
+/** Rows the point clouds are drawn from under `split`. */
+export function poolRows(b: AnalysisBundle, split: "test" | "all"): Int32Array {
+  return split === "test" ? testRows(b) : Int32Array.from({ length: b.samples }, (_, i) => i);
+}
+const defaultPoolSize = (b: AnalysisBundle) => (hasTestSplit(b) ? testRows(b).length : b.samples);
 
 /** The parameter table (see descriptor.ts): the clouds and filtrations, then what is drawn. */
 const params = {
-  layers: { type: "layers", default: [], defaultDoc: "every layer", label: "Layers", doc: "Layers compared, in order of depth (all by default)." },
+  layers: {
+    type: "layers", default: defaultLayers, defaultDoc: "the raw conv outputs (layers named …:pre…) when the bundle has them, else every layer", label: "Layers",
+    doc: "Layers compared, in order of depth.", reference: "Purvine et al. hook every conv layer's raw output, before batch norm and ReLU.",
+  },
+  split: {
+    type: "keyword", choices: ["test", "all"], default: (b: AnalysisBundle) => (hasTestSplit(b) ? "test" : "all"), defaultDoc: "test when the bundle has a test split, else all",
+    available: (b: AnalysisBundle) => (hasTestSplit(b) ? ["test", "all"] : ["all"]), label: "Inputs from", labels: { test: "the test split (paper)", all: "every sample" }, control: { input: "radio" },
+    doc: "Draw the inputs from the bundle's test split (split = 1), as the paper draws CIFAR-10 test images, or from every sample.",
+  },
   vectorize: {
     type: "keyword", choices: VECTORIZATIONS, default: "top-l2", label: "Conv maps as",
     doc: "How a conv map (C × H × W) becomes one vector per input: the C-vector at the spatial position of largest ℓ2 norm (the paper's point clouds), a seeded random position, the global average, or all values.",
   },
   samples: {
-    type: "integer", min: 3, max: (b: AnalysisBundle) => Math.max(3, b.samples), default: (b: AnalysisBundle) => Math.min(500, b.samples), defaultDoc: "500 (or every sample of a smaller bundle)",
+    type: "integer", min: 3, max: (b: AnalysisBundle) => Math.max(3, b.samples), default: (b: AnalysisBundle) => Math.min(500, defaultPoolSize(b)), defaultDoc: "500 (or every input of a smaller test split or bundle)",
     label: "Samples per layer", unit: "inputs", reference: "Purvine et al. use 1,000 test images; 500 keeps a notebook run to seconds — set 1000 for the paper's size.",
-    doc: "Inputs in each layer's point cloud — the same inputs in every layer.", control: { min: 50, max: (b: AnalysisBundle) => Math.min(1000, b.samples), step: 50 },
+    doc: "Inputs in each layer's point cloud — the same inputs in every layer (at most the rows of the chosen split).", control: { min: 50, max: (b: AnalysisBundle) => Math.min(1000, defaultPoolSize(b)), step: 1 },
   },
   sampling: {
     type: "keyword", choices: SUBSAMPLE_METHODS, default: "random", label: "Sampling", control: { input: "radio" },
@@ -211,8 +254,10 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
   question: "How far apart are a network's layers as persistence diagrams, and how does that compare with CKA?",
   papers: [{ citation: "Purvine et al., AAAI 2023", title: "Experimental observations of the topology of convolutional neural network activations", url: "https://arxiv.org/abs/2212.00222" }],
   params,
-  check(p) {
+  check(p, b) {
     if (p.distanceDim > p.maxdim) throw new HiddenAtlasError("E_PARAM", `invalid distanceDim: ${p.distanceDim} (expected at most maxdim = ${p.maxdim})`, { parameter: "distanceDim" });
+    const pool = poolRows(b, p.split).length;
+    if (p.samples > pool) throw new HiddenAtlasError("E_PARAM", `invalid samples: ${p.samples} (expected at most ${pool}, the ${p.split === "test" ? "test rows" : "samples"} of ${JSON.stringify(b.name)}${p.split === "test" ? '; set split to "all" for more' : ""})`, { parameter: "samples" });
   },
   steps: {
     vectors: {
@@ -227,13 +272,11 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
     },
     sample: {
       label: "choosing the inputs",
-      uses: ["samples", "sampling", "seed"],
+      uses: ["split", "samples", "sampling", "seed"],
       needs: (_a, p, b) => [["vectors", { layer: layersOf(p, b)[0] }]],
       weight: (_a, p) => (p.sampling === "farthest" ? 1 : 0.05),
       async run({ bundle, params: p, need, options }): Promise<Int32Array> {
-        const first = await need<Matrix>("vectors", { layer: layersOf(p, bundle)[0] });
-        if (p.samples >= bundle.samples) return Int32Array.from({ length: bundle.samples }, (_, i) => i);
-        return (await subsample(first, p.sampling === "farthest" ? { size: p.samples, method: "farthest", ...options } : { size: p.samples, method: "random", seed: p.seed })).indices;
+        return chooseRows(await need<Matrix>("vectors", { layer: layersOf(p, bundle)[0] }), poolRows(bundle, p.split), p, options);
       },
     },
     cloud: {
@@ -331,6 +374,17 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
         return curve;
       },
     },
+    seeds: {
+      label: "the seed study: every seed's layers, distances and CKA",
+      uses: ["layers", "split", "vectorize", "samples", "sampling", "seed", "threshold", "distanceDim", "ckaDebiased"],
+      weight: (args, p, b) => persistenceWeight * layersOf(p, b).length * (1 + String(args.runs ?? "").split(",").filter(Boolean).length),
+      stages: 2,
+      keep: 2,
+      async run({ bundle, params: p, args, options, others }): Promise<SeedStudy> {
+        const runs = String(args.runs ?? "").split(",").filter(Boolean).map(others);
+        return seedStudy([bundle, ...runs], p, options);
+      },
+    },
     result: {
       label: "layer topology",
       uses: ["layers"],
@@ -354,6 +408,153 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
   },
   result: "result",
 });
+
+/**
+ * The rows of the point clouds: all of `pool` when `samples` covers it, else a seeded random
+ * choice (or greedy farthest points of the first layer's vectors) among them, as rows of the bundle.
+ */
+async function chooseRows(first: Matrix, pool: Int32Array, p: Pick<ResolvedLayerTopologyParams, "samples" | "sampling" | "seed">, options: RunOptions): Promise<Int32Array> {
+  if (p.samples >= pool.length) return pool;
+  const X = pool.length === first.rows ? first : takeRows(first, pool);
+  const chosen = (await subsample(X, p.sampling === "farthest" ? { size: p.samples, method: "farthest", ...options } : { size: p.samples, method: "random", seed: p.seed })).indices;
+  return pool.length === first.rows ? chosen : chosen.map((i) => pool[i]);
+}
+
+/** The seed study: the same network trained from several seeds, on the same inputs. */
+export interface SeedStudy {
+  /** Bundle names, the analysed bundle first. */
+  runs: string[];
+  layers: string[];
+  /** Inputs in each point cloud (the same positions of each bundle's split in every run). */
+  samples: number;
+  /** Homology degree compared. */
+  distanceDim: number;
+  /** Each run's RMS distance to the mean, per layer (runs × layers, row-major): the layers' scales. */
+  scales: Float64Array;
+  /** Each run's layer × layer H(distanceDim) sliced Wasserstein distances: in activation units, and with each layer divided by its RMS spread. */
+  sliced: { raw: Float64Array[]; rms: Float64Array[] };
+  /** Each run's layer × layer linear CKA (scale-free: the same for raw and normalised clouds). */
+  cka: Float64Array[];
+  /** Mean and spread of those matrices over the runs. */
+  spread: { sliced: { raw: MatrixSpread; rms: MatrixSpread }; cka: MatrixSpread };
+  /** The same layer in two runs, mean over the pairs of runs, per layer: sliced Wasserstein distance (raw, rms) and CKA. */
+  sameLayer: { raw: number[]; rms: number[]; cka: number[] };
+  /** How often a layer's nearest layer in another run is itself, by each measure. */
+  specificity: { sliced: { raw: Specificity; rms: Specificity }; cka: Specificity };
+  params: { split: "test" | "all"; sampling: "random" | "farthest"; seed: number; threshold: number; ckaDebiased: boolean; vectorize: string };
+}
+
+/**
+ * The seed study of `bundles` (the first is the analysed bundle): the same layers in each, the
+ * same rows of each one's split (its inputs must line up: the same number of rows, the same
+ * labels). Rips persistence commutes with scaling, so the normalised diagrams are the raw ones
+ * divided by the layer's RMS spread: one persistence computation per layer and run.
+ */
+export async function seedStudy(bundles: AnalysisBundle[], p: ResolvedLayerTopologyParams, options: RunOptions = {}): Promise<SeedStudy> {
+  const [first] = bundles;
+  if (bundles.length < 2) throw new HiddenAtlasError("E_PARAM", `the seed study needs at least two bundles of the same network; got ${bundles.length}`);
+  const names = layersOf(p, first);
+  const pools = bundles.map((b) => poolRows(b, p.split));
+  for (const [r, b] of bundles.entries()) {
+    if (r === 0) continue;
+    const missing = names.filter((n) => !b.layers.some((l) => l.name === n));
+    if (missing.length) throw new HiddenAtlasError("E_PARAM", `seed study: bundle ${JSON.stringify(b.name)} has no layer ${missing.map((n) => JSON.stringify(n)).join(", ")} (layers of ${JSON.stringify(first.name)} compared: ${names.join(", ")})`);
+    if (pools[r].length !== pools[0].length) {
+      throw new HiddenAtlasError("E_SHAPE_MISMATCH", `seed study: bundle ${JSON.stringify(b.name)} has ${pools[r].length} ${p.split === "test" ? "test rows" : "samples"}, ${JSON.stringify(first.name)} has ${pools[0].length}; the runs must hold the same inputs`);
+    }
+    if (first.labels && b.labels && pools[0].some((row, k) => first.labels![row] !== b.labels![pools[r][k]])) {
+      throw new HiddenAtlasError("E_SHAPE_MISMATCH", `seed study: the labels of bundle ${JSON.stringify(b.name)} differ from those of ${JSON.stringify(first.name)} on the ${p.split === "test" ? "test rows" : "samples"}; the runs must hold the same inputs in the same order`);
+    }
+  }
+  const R = bundles.length;
+  const L = names.length;
+  const vectors = (b: AnalysisBundle, name: string) => layerMatrix(b.layers.find((l) => l.name === name)!, { method: p.vectorize, seed: p.seed });
+  // The same positions in every run's pool, chosen on the first run as the analysis does.
+  const positions = await chooseRows(takeRows(await vectors(first, names[0]), pools[0]), Int32Array.from(pools[0].keys()), p, options);
+  const clouds: Matrix[] = [];
+  const diagrams: { raw: PersistenceDiagram; rms: PersistenceDiagram }[] = [];
+  const scales = new Float64Array(R * L);
+  const total = R * L;
+  for (const [r, b] of bundles.entries()) {
+    const rows = positions.map((k) => pools[r][k]);
+    for (const [l, name] of names.entries()) {
+      throwIfAborted(options.signal);
+      options.onProgress?.({ stage: "persistent homology of every run's layers", done: r * L + l, total });
+      const X = takeRows(await vectors(b, name), rows);
+      const scale = rmsDistanceToMean(X);
+      const threshold = p.threshold === 1 ? ("enclosing" as const) : p.threshold * (await persistentHomology(X, { maxdim: 0, signal: options.signal })).enclosingRadius;
+      const ph = await persistentHomology(X, { maxdim: p.distanceDim, threshold, signal: options.signal });
+      const raw = degree(ph, p.distanceDim);
+      clouds.push(X);
+      scales[r * L + l] = scale;
+      diagrams.push({ raw, rms: { dim: raw.dim, births: raw.births.map((v) => v / scale), deaths: raw.deaths.map((v) => v / scale) } });
+    }
+  }
+  // Every run pair's L × L blocks (a ≤ b; b < a is the transpose).
+  const pairs = (R * (R + 1)) / 2;
+  const blocks = { raw: new Map<string, Float64Array>(), rms: new Map<string, Float64Array>() };
+  let done = 0;
+  for (let a = 0; a < R; a++) {
+    for (let b = a; b < R; b++) {
+      const raw = new Float64Array(L * L);
+      const rms = new Float64Array(L * L);
+      for (let i = 0; i < L; i++) {
+        throwIfAborted(options.signal);
+        for (let j = a === b ? i + 1 : 0; j < L; j++) {
+          const x = diagrams[a * L + i];
+          const y = diagrams[b * L + j];
+          raw[i * L + j] = (await slicedWasserstein(x.raw, y.raw)).distance;
+          rms[i * L + j] = (await slicedWasserstein(x.rms, y.rms)).distance;
+          if (a === b) {
+            raw[j * L + i] = raw[i * L + j];
+            rms[j * L + i] = rms[i * L + j];
+          }
+        }
+      }
+      blocks.raw.set(`${a},${b}`, raw);
+      blocks.rms.set(`${a},${b}`, rms);
+      options.onProgress?.({ stage: "distances and CKA between every run's layers", done: ++done, total: pairs + 1 });
+    }
+  }
+  const cka = (await ckaMatrix(clouds, { debiased: p.ckaDebiased, signal: options.signal })).matrix;
+  const N = R * L;
+  const ckaBlock = (a: number, b: number) => {
+    const out = new Float64Array(L * L);
+    for (let i = 0; i < L; i++) for (let j = 0; j < L; j++) out[i * L + j] = cka[(a * L + i) * N + b * L + j];
+    return out;
+  };
+  const block = (m: Map<string, Float64Array>) => (a: number, b: number) => {
+    if (a <= b) return m.get(`${a},${b}`)!;
+    const t = m.get(`${b},${a}`)!;
+    const out = new Float64Array(L * L);
+    for (let i = 0; i < L; i++) for (let j = 0; j < L; j++) out[i * L + j] = t[j * L + i];
+    return out;
+  };
+  const within = (m: Map<string, Float64Array>) => bundles.map((_, r) => m.get(`${r},${r}`)!);
+  const sameLayer = (m: Map<string, Float64Array>) =>
+    names.map((_, i) => {
+      let s = 0;
+      for (let a = 0; a < R; a++) for (let b = a + 1; b < R; b++) s += m.get(`${a},${b}`)![i * L + i];
+      return s / ((R * (R - 1)) / 2);
+    });
+  const perRunCka = bundles.map((_, r) => ckaBlock(r, r));
+  return {
+    runs: bundles.map((b) => b.name),
+    layers: names,
+    samples: positions.length,
+    distanceDim: p.distanceDim,
+    scales,
+    sliced: { raw: within(blocks.raw), rms: within(blocks.rms) },
+    cka: perRunCka,
+    spread: { sliced: { raw: matrixSpread(within(blocks.raw)), rms: matrixSpread(within(blocks.rms)) }, cka: matrixSpread(perRunCka) },
+    sameLayer: { raw: sameLayer(blocks.raw), rms: sameLayer(blocks.rms), cka: sameLayer(new Map(Array.from({ length: R }, (_, a) => Array.from({ length: R - a }, (_, k) => [`${a},${a + k}`, ckaBlock(a, a + k)] as const)).flat())) },
+    specificity: {
+      sliced: { raw: layerSpecificity(R, L, block(blocks.raw), "smaller"), rms: layerSpecificity(R, L, block(blocks.rms), "smaller") },
+      cka: layerSpecificity(R, L, ckaBlock, "larger"),
+    },
+    params: { split: p.split, sampling: p.sampling, seed: p.seed, threshold: p.threshold, ckaDebiased: p.ckaDebiased, vectorize: p.vectorize },
+  };
+}
 
 /** A layer's cloud projected on fewer singular directions, one per removed fraction. */
 interface Projections {

@@ -1,73 +1,143 @@
 /**
- * The layer-topology notebook's report, its tables and its findings text (shared by the
- * notebook and `hidden-atlas report layer-topology`).
+ * The layer-topology notebook's report, its tables and its headline (shared by the notebook and
+ * `hidden-atlas report layer-topology`): the paper's claim, what the seed study measured, and
+ * where it confirms the claim and where not.
  */
 import type { AnalysisBundle } from "../analyses/columns.ts";
 import { formatNumber } from "../analyses/columns.ts";
-import { layerTopologyDescriptor, type LayerDistanceMetric, type LayerTopologyResult } from "../analyses/layer-topology.ts";
+import { layerTopologyDescriptor, type LayerDistanceMetric, type LayerTopologyResult, type SeedStudy } from "../analyses/layer-topology.ts";
+import type { MatrixSpread, Specificity } from "../analyses/seed-study.ts";
+import { scaleChart, specificityChart, spreadHeatmap } from "../views/seeds.ts";
 import { barcode, layerHeatmap, persistencePlot, sensitivityCurves } from "../views/topology.ts";
 import { count } from "../views/text.ts";
 import { VERSION } from "../version.ts";
 import type { ReportContext } from "./report.ts";
 import type { ReportSpec, ReportTable } from "./report.ts";
 
-/** What the paper did and reports (specs/tda.md §1; the full text was not available). */
+/** What the paper did and reports (from its abstract and the authors' released scripts; the full text was not available). */
 export const LAYER_TOPOLOGY_CLAIMS =
-  "Purvine et al. (AAAI 2023, arXiv 2212.00222) turn each convolutional layer of 100 CIFAR-10 ResNet-18s into a point cloud — for each of 1,000 test " +
-  "images the channel vector at the spatial position of largest ℓ2 norm — compute its Vietoris–Rips persistent homology (ripser.py defaults: H0 and H1, " +
-  "Z/2, Euclidean, enclosing-radius threshold), and compare layers by the sliced Wasserstein distance between their H1 diagrams (persim, 50 directions). " +
-  "Their abstract reports that this PH-based distance quantifies meaningful differences between layers, and they set it beside representational-similarity " +
-  "metrics such as CKA with a sensitivity test after Ding, Denain & Steinhardt (2021): remove a layer's least significant singular directions and see how " +
-  "far each measure moves. The paper's full text was not available to us; finer claims are not repeated here. Our networks are small: digits-cnn " +
-  "(three conv layers on 8 × 8 digits) and fashion-cnn (four conv blocks on Fashion-MNIST).";
+  "Purvine et al. (AAAI 2023, arXiv 2212.00222) turn each convolutional layer of 100 CIFAR-10 ResNet-18s trained from different seeds into a point cloud — " +
+  "for each of 1,000 test images the raw conv output (before batch norm and ReLU) at the spatial position of largest ℓ2 norm — compute its Vietoris–Rips " +
+  "persistent homology (ripser.py defaults: H0 and H1, Z/2, Euclidean, enclosing-radius threshold), and compare layers by the sliced Wasserstein distance " +
+  "between their H1 diagrams (persim, 50 directions). Their abstract reports that this PH-based distance quantifies meaningful differences between layers, " +
+  "and they set it beside representational-similarity metrics such as CKA with a sensitivity test after Ding, Denain & Steinhardt (2021): remove a layer's " +
+  "least significant singular directions and see how far each measure moves. The paper's full text was not available to us; finer claims are not repeated " +
+  "here. Our networks are small: digits-cnn (three conv layers on 8 × 8 digits) and fashion-cnn (four conv layers on Fashion-MNIST), each trained from " +
+  "several seeds and recorded on the same test images.";
 
 /** The metrics' names, as the analysis declares them. */
 export const METRIC_LABELS = layerTopologyDescriptor.params.metric.labels as Record<LayerDistanceMetric, string>;
 
-/** Pearson correlation of two equal-length lists. */
-function correlation(a: number[], b: number[]): number {
-  const n = a.length;
-  if (n < 2) return NaN;
-  const ma = a.reduce((s, v) => s + v, 0) / n;
-  const mb = b.reduce((s, v) => s + v, 0) / n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (a[i] - ma) * (b[i] - mb);
-    saa += (a[i] - ma) ** 2;
-    sbb += (b[i] - mb) ** 2;
-  }
-  return sab / Math.sqrt(saa * sbb);
+/** A result with the seed study the notebook adds (absent from a single-bundle run). */
+export type LayerTopologyWithSeeds = LayerTopologyResult & { seeds?: SeedStudy | null };
+
+const pm = (s: { mean: number; sd: number }) => `${s.mean.toFixed(2)} ± ${s.sd.toFixed(2)}`;
+
+/**
+ * How a specificity compares with chance, in words. "at chance": within two standard errors of
+ * it (the standard error counts each unordered pair of networks once, since (A, B) and (B, A)
+ * share their distances); "near 1": at least 0.9; "well above chance": at least half-way from
+ * chance to 1; else "weakly above chance".
+ */
+export function specificityVerdict(s: Specificity): "near 1" | "well above chance" | "weakly above chance" | "at chance" {
+  const standardError = s.sd / Math.sqrt(Math.max(1, s.pairs / 2));
+  if (s.mean >= 0.9) return "near 1";
+  if (s.mean - s.chance < 2 * standardError) return "at chance";
+  if ((s.mean - s.chance) / (1 - s.chance) >= 0.5) return "well above chance";
+  return "weakly above chance";
 }
 
-/** Ranks (average ranks for ties) for Spearman's ρ. */
-function ranks(values: number[]): number[] {
-  const order = values.map((v, i) => [v, i] as const).sort((x, y) => x[0] - y[0]);
-  const out = new Array<number>(values.length);
-  for (let i = 0; i < order.length; ) {
-    let j = i;
-    while (j + 1 < order.length && order[j + 1][0] === order[i][0]) j++;
-    for (let k = i; k <= j; k++) out[order[k][1]] = (i + j) / 2;
-    i = j + 1;
-  }
-  return out;
+/** Median over the off-diagonal entries of sd / mean: how much a layer × layer matrix moves between seeds. */
+export function relativeSpread(spread: MatrixSpread, L: number): number {
+  const values: number[] = [];
+  for (let i = 0; i < L; i++) for (let j = 0; j < L; j++) if (i !== j && spread.mean[i * L + j] > 0) values.push(spread.sd[i * L + j] / spread.mean[i * L + j]);
+  values.sort((a, b) => a - b);
+  if (!values.length) return NaN;
+  const m = values.length >> 1;
+  return values.length % 2 ? values[m] : (values[m - 1] + values[m]) / 2;
 }
 
-/** Spearman rank correlation between a diagram-distance matrix and 1 − CKA over layer pairs. */
-export function distanceCkaAgreement(result: LayerTopologyResult, metric: LayerDistanceMetric): number {
-  const L = result.layers.length;
-  const d: number[] = [];
-  const c: number[] = [];
-  for (let i = 0; i < L; i++) {
-    for (let j = i + 1; j < L; j++) {
-      const cka = result.cka[i * L + j];
-      if (!Number.isFinite(cka)) continue;
-      d.push(result.distances[metric][i * L + j]);
-      c.push(1 - cka);
-    }
+/**
+ * The headline: what the paper claims, what we measured over the seeds (with the spread), and
+ * where the measurements confirm the claim and where not, and why. Plain sentences, in order.
+ */
+export function seedStudyFindings(study: SeedStudy): { claim: string; measured: string[]; verdict: string[] } {
+  const L = study.layers.length;
+  const S = study.runs.length;
+  const dim = `H${study.distanceDim}`;
+  const { raw, rms } = study.specificity.sliced;
+  const cka = study.specificity.cka;
+  const claim =
+    `Purvine et al.: the sliced Wasserstein distance between layers' H1 diagrams "quantifies meaningful differences between layers" — measured on 100 ResNet-18s trained from different seeds. ` +
+    `If it does, a layer should be recognisable in a network trained from another seed: its nearest layer there, by that distance, should be itself (Kornblith et al.'s specificity test).`;
+  const scales = study.layers.map((_, l) => {
+    const v = study.runs.map((_, r) => study.scales[r * L + l]);
+    return v.reduce((a, b) => a + b, 0) / S;
+  });
+  const chanceText = `chance 1/${L} = ${(1 / L).toFixed(2)}`;
+  const measured = [
+    `${S} networks (${study.runs.join(", ")}: the same architecture trained from ${S} seeds), the same ${study.samples} test images, ${L} layers (${study.layers.join(", ")}); ${study.specificity.cka.pairs} ordered pairs of networks; mean ± sd over the pairs.`,
+    `${dim} sliced Wasserstein in each layer's own units (the paper's setting): the nearest layer is the same layer for ${pm(raw)} of the layers (${chanceText}).`,
+    `The same distance after dividing each layer by its RMS spread: ${pm(rms)}.`,
+    `Linear CKA of the same point clouds: ${pm(cka)}; the same layer in two networks has CKA ${study.sameLayer.cka.map((v) => v.toFixed(2)).join(", ")} on average.`,
+    `Within a network, the layer × layer ${dim} sliced Wasserstein entries move by a median ${Math.round(100 * relativeSpread(study.spread.sliced.raw, L))} % (sd / mean) from seed to seed in activation units, ${Math.round(100 * relativeSpread(study.spread.sliced.rms, L))} % normalised.`,
+    `Layer scales (RMS distance to the mean, averaged over the networks): ${study.layers.map((n, l) => `${n} ${formatNumber(Number(scales[l].toPrecision(3)))}`).join(", ")}.`,
+  ];
+  const verdict: string[] = [];
+  const rawV = specificityVerdict(raw);
+  const rmsV = specificityVerdict(rms);
+  const ckaV = specificityVerdict(cka);
+  if (rawV === "near 1" || rawV === "well above chance") {
+    verdict.push(`Confirmed in the paper's setting: in activation units the ${dim} sliced Wasserstein distance finds a layer again in another seed's network (${pm(raw)}, ${rawV}), so the differences it measures between layers are reproducible, not seed noise.`);
+  } else {
+    verdict.push(`Not confirmed in the paper's setting: in activation units the ${dim} sliced Wasserstein distance finds a layer again in another seed's network only ${pm(raw)} of the time (${rawV}; ${chanceText}).`);
   }
-  return correlation(ranks(d), ranks(c));
+  const ratio = Math.max(...scales) / Math.min(...scales);
+  if (rms.mean < raw.mean - 0.15) {
+    verdict.push(
+      `Much of that is scale: the layers' RMS spreads differ ${Math.round(ratio)}-fold, and a persistence diagram scales with its point cloud, so raw distances between layers largely compare sizes. ` +
+        `With each layer divided by its RMS spread, specificity falls to ${pm(rms)} (${rmsV}): the shape of the diagrams alone ${rmsV === "at chance" ? "does not tell the layers apart" : rmsV === "weakly above chance" ? "tells the layers apart only partly" : "still tells most layers apart"}.`,
+    );
+  } else {
+    verdict.push(`It is not only scale: with each layer divided by its RMS spread specificity stays ${pm(rms)} (${rmsV}), so the shape of the diagrams tells the layers apart.`);
+  }
+  verdict.push(
+    ckaV === "near 1" || ckaV === "well above chance"
+      ? `Linear CKA on the same clouds also finds the layers (${pm(cka)}, ${ckaV}).`
+      : `Linear CKA on the same clouds ${ckaV === "at chance" ? "does not find the layers" : "finds the layers only weakly"} (${pm(cka)}, ${ckaV}); the same layer in two networks has CKA ${Math.min(...study.sameLayer.cka).toFixed(2)}–${Math.max(...study.sameLayer.cka).toFixed(2)}. ` +
+          `CKA compares the clouds image by image; a likely reason is that an image's top-ℓ2 position differs between two networks, so the same image contributes vectors from different places, while the diagrams need no such correspondence. ` +
+          `On these clouds the diagram distance is the more specific measure${rmsV === "at chance" ? ", but only through the layers' scale" : ""} — a comparison the paper's abstract does not settle, and one that may differ for CKA of whole feature maps.`,
+  );
+  return { claim, measured, verdict };
+}
+
+/** Specificity of each measure: mean, sd, range over ordered pairs, per layer, and chance. */
+export function specificityTable(study: SeedStudy): ReportTable {
+  const dim = `H${study.distanceDim}`;
+  const rows: [string, Specificity][] = [
+    [`${dim} sliced Wasserstein (activation units)`, study.specificity.sliced.raw],
+    [`${dim} sliced Wasserstein (RMS-normalised)`, study.specificity.sliced.rms],
+    ["linear CKA", study.specificity.cka],
+  ];
+  return {
+    columns: ["measure", "specificity (mean)", "sd over pairs", "min", "max", ...study.layers, "chance", "pairs"],
+    rows: rows.map(([name, s]) => [name, formatNumber(s.mean), formatNumber(s.sd), formatNumber(s.min), formatNumber(s.max), ...s.perLayer.map(formatNumber), formatNumber(s.chance), s.pairs]),
+  };
+}
+
+/** A layer × layer matrix's mean ± sd over the seeds. */
+export function spreadTable(names: string[], spread: MatrixSpread): ReportTable {
+  const L = names.length;
+  return { columns: ["", ...names], rows: names.map((a, i) => [a, ...names.map((_, j) => `${formatNumber(spread.mean[i * L + j])} ± ${formatNumber(spread.sd[i * L + j])}`)]) };
+}
+
+/** Each layer's RMS spread in every network, and the same layer's distance and CKA across networks. */
+export function scaleTable(study: SeedStudy): ReportTable {
+  const L = study.layers.length;
+  return {
+    columns: ["layer", ...study.runs.map((r) => `RMS spread: ${r}`), "SW to itself across seeds (raw)", "(normalised)", "CKA to itself across seeds"],
+    rows: study.layers.map((name, l) => [name, ...study.runs.map((_, r) => formatNumber(study.scales[r * L + l])), formatNumber(study.sameLayer.raw[l]), formatNumber(study.sameLayer.rms[l]), formatNumber(study.sameLayer.cka[l])]),
+  };
 }
 
 export function layerTable(result: LayerTopologyResult): ReportTable {
@@ -105,37 +175,6 @@ export function sensitivityTable(result: LayerTopologyResult): ReportTable | nul
   };
 }
 
-/** A paragraph of what these numbers show: consecutive-layer distances, CKA, their agreement, sensitivity. */
-export function layerTopologyFindings(result: LayerTopologyResult, metric: LayerDistanceMetric = "sliced"): string {
-  const L = result.layers.length;
-  const names = result.layers.map((l) => l.name);
-  const dim = result.params.distanceDim;
-  if (L < 2) return `Only one layer (${names[0]}): no distances between layers.`;
-  const parts: string[] = [];
-  const steps = names.slice(1).map((name, i) => `${names[i]}→${name} ${formatNumber(result.distances[metric][i * L + i + 1])}`);
-  const ckaSteps = names.slice(1).map((name, i) => `${formatNumber(result.cka[i * L + i + 1])}`);
-  parts.push(`H${dim} ${METRIC_LABELS[metric]} distance between consecutive layers: ${steps.join(", ")}; linear CKA of the same pairs: ${ckaSteps.join(", ")}.`);
-  let far = [0, 1];
-  for (let i = 0; i < L; i++) for (let j = i + 1; j < L; j++) if (result.distances[metric][i * L + j] > result.distances[metric][far[0] * L + far[1]]) far = [i, j];
-  parts.push(`The farthest pair is ${names[far[0]]}–${names[far[1]]} (${formatNumber(result.distances[metric][far[0] * L + far[1]])}, CKA ${formatNumber(result.cka[far[0] * L + far[1]])}).`);
-  if (L >= 3) {
-    parts.push(`Over all ${(L * (L - 1)) / 2} layer pairs, the rank correlation (Spearman) between the diagram distance and 1 − CKA is ${formatNumber(distanceCkaAgreement(result, metric))}.`);
-  }
-  const s = result.sensitivity;
-  if (s && s.fractions.length) {
-    const last = s.fractions.length - 1;
-    const pct = Math.round(100 * s.fractions[last]);
-    const ckaMin = Math.min(...s.layers.map((l) => l.cka[last]).filter(Number.isFinite));
-    const sw = s.layers.map((l) => `${l.name} ${formatNumber(l.sliced[last])}`);
-    parts.push(
-      `Removing the ${s.remove === "lowest" ? "least" : "most"} significant ${pct} % of each layer's directions moves its H${dim} diagram by a sliced Wasserstein distance of ${sw.join(", ")}, ` +
-        `while CKA between the layer and its projection stays ≥ ${formatNumber(ckaMin)}.`,
-    );
-  }
-  if (result.params.normalize === "none") parts.push("Distances are in each layer's own units (not normalised), as in the paper; set normalise to rms to compare shapes rather than scales.");
-  return parts.join(" ");
-}
-
 export interface LayerTopologyView {
   /** Layer whose barcode and diagram are drawn. */
   layer: string;
@@ -145,7 +184,7 @@ export interface LayerTopologyView {
   sensitivity?: "sliced" | "bottleneck" | "cka";
 }
 
-export function layerTopologyReport(bundle: AnalysisBundle, result: LayerTopologyResult, view: LayerTopologyView, context: ReportContext): ReportSpec {
+export function layerTopologyReport(bundle: AnalysisBundle, result: LayerTopologyWithSeeds, view: LayerTopologyView, context: ReportContext): ReportSpec {
   const document = context.document ?? globalThis.document;
   const layer = result.layers.find((l) => l.name === view.layer) ?? result.layers[0];
   const names = result.layers.map((l) => l.name);
@@ -153,12 +192,24 @@ export function layerTopologyReport(bundle: AnalysisBundle, result: LayerTopolog
   const unit = p.normalize === "rms" ? "layer RMS units" : "activation units";
   const dim = p.distanceDim;
   const sections: ReportSpec["sections"] = [
-    { title: "Layers as point clouds", text: `${layerTopologyFindings(result, view.metric)}\n\nEach layer is ${count(result.sample.length, "sample")} (the same rows in every layer, ${p.sampling === "random" ? `seeded random choice, seed ${p.seed}` : "greedy farthest points of the first layer"}), conv maps as ${p.vectorize} vectors. Essential classes are capped at each layer's Rips threshold before any distance (infinite policy "${result.infinite}").`, table: layerTable(result) },
+    { title: "Layers as point clouds", text: `Each layer is ${count(result.sample.length, p.split === "test" ? "test image" : "sample")} (the same rows in every layer, ${p.sampling === "random" ? `seeded random choice, seed ${p.seed}` : "greedy farthest points of the first layer"}), conv maps as ${p.vectorize} vectors${p.normalize === "rms" ? ", each layer divided by its RMS spread" : ", in each layer's own units (as the paper)"}. Essential classes are capped at each layer's Rips threshold before any distance (infinite policy "${result.infinite}").`, table: layerTable(result) },
     { title: `Barcode of ${layer.name}`, figure: barcode(layer.diagrams, layer.threshold, { unit, document }) },
     { title: `Persistence diagram of ${layer.name}`, figure: persistencePlot(layer.diagrams, layer.threshold, { unit, document }) },
     { title: `H${dim} ${METRIC_LABELS[view.metric]} distance between layers`, text: view.metric === "wasserstein" ? `W1 by the auction algorithm, each entry within a proven relative error of ${formatNumber(result.wassersteinErrorBound)}.` : undefined, figure: layerHeatmap(names, result.distances[view.metric], { label: `${METRIC_LABELS[view.metric]} (${unit})`, document }), table: matrixTable(names, result.distances[view.metric]) },
     { title: `Linear CKA${p.ckaDebiased ? " (debiased)" : ""} between layers`, figure: layerHeatmap(names, result.cka, { label: "CKA (1 = same up to rotation and scale)", scheme: "magma", domain: [0, 1], document }), table: matrixTable(names, result.cka) },
   ];
+  const seeds = result.seeds;
+  if (seeds) {
+    const f = seedStudyFindings(seeds);
+    const dimLabel = `H${seeds.distanceDim}`;
+    sections.unshift(
+      { title: "The paper's claim and what we measured over seeds", text: [f.claim, f.measured.join(" "), f.verdict.join(" ")].join("\n\n"), figure: specificityChart(seeds, { document }), table: specificityTable(seeds) },
+      { title: `${dimLabel} sliced Wasserstein between layers over ${seeds.runs.length} seeds (activation units)`, figure: spreadHeatmap(seeds.layers, seeds.spread.sliced.raw, { label: "mean over seeds (activation units)", document }), table: spreadTable(seeds.layers, seeds.spread.sliced.raw) },
+      { title: `${dimLabel} sliced Wasserstein between layers over ${seeds.runs.length} seeds (RMS-normalised)`, figure: spreadHeatmap(seeds.layers, seeds.spread.sliced.rms, { label: "mean over seeds (layer RMS units)", document }), table: spreadTable(seeds.layers, seeds.spread.sliced.rms) },
+      { title: `Linear CKA between layers over ${seeds.runs.length} seeds`, figure: spreadHeatmap(seeds.layers, seeds.spread.cka, { label: "mean CKA over seeds", scheme: "magma", domain: [0, 1], document }), table: spreadTable(seeds.layers, seeds.spread.cka) },
+      { title: "Layer scales in every network", figure: scaleChart(seeds, { document }), table: scaleTable(seeds) },
+    );
+  }
   const table = sensitivityTable(result);
   if (result.sensitivity && table) {
     sections.push({
@@ -182,7 +233,9 @@ export function layerTopologyReport(bundle: AnalysisBundle, result: LayerTopolog
       maxdim: p.maxdim,
       threshold: p.threshold === 1 ? "enclosing radius" : `${p.threshold} × enclosing radius`,
       normalize: p.normalize,
+      split: p.split,
       distanceDim: p.distanceDim,
+      ...(seeds && { seedStudy: seeds.runs.join(", ") }),
       ckaDebiased: p.ckaDebiased,
       sensitivityFractions: p.sensitivityFractions.join(", "),
       sensitivityRemove: p.sensitivityRemove,

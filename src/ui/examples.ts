@@ -21,6 +21,9 @@ export const EXAMPLES: ExampleBundle[] = [
   zip("digits-cnn", "digits CNN (conv 8-16-32)", "small CNN on the 8×8 digits; conv maps as N×C×H×W"),
   zip("digits-rotation", "rotated digits CNN (regression)", "CNN predicting the rotation angle (±60°) of digits on a 16×16 canvas"),
   zip("fashion-cnn", "Fashion-MNIST CNN (4 blocks)", "four-block CNN on Fashion-MNIST; 2,000 test images"),
+  // The seed study of the layer-topology notebook: the same CNNs trained from other seeds, raw conv outputs of the same test images only.
+  ...[1, 2, 3, 4, 5].map((s) => zip(`digits-cnn-seed${s}`, `digits CNN, seed ${s} (seed study)`, "digits CNN trained from another seed; raw conv outputs of its 449 test images")),
+  ...[1, 2, 3, 4, 5].map((s) => zip(`fashion-cnn-seed${s}`, `Fashion-MNIST CNN, seed ${s} (seed study)`, "Fashion-MNIST CNN trained from another seed; raw conv outputs of its 2,000 test images")),
   zip("split-digits-naive", "split digits, no rehearsal", "class-incremental continual learning on digit pairs, catastrophic forgetting"),
   zip("split-digits-rehearsal", "split digits, rehearsal", "class-incremental continual learning with a 300-sample replay buffer"),
   ...["vanilla", "dropout", "l1-weights", "l2-weights", "l1-activations", "l2-activations", "random-labels", "random-pixels"].map((v) =>

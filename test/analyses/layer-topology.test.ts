@@ -10,7 +10,11 @@ import { persistentHomology } from "../../src/algo/rips.ts";
 import { layerMatrix } from "../../src/algo/vectorize.ts";
 import type { AnalysisBundle } from "../../src/analyses/columns.ts";
 import { resolveParams } from "../../src/analyses/descriptor.ts";
-import { layerTopology, layerTopologyDescriptor } from "../../src/analyses/layer-topology.ts";
+import { layerTopology, layerTopologyDescriptor, seedStudy } from "../../src/analyses/layer-topology.ts";
+import { layerSpecificity, matrixSpread } from "../../src/analyses/seed-study.ts";
+import { reportDocument } from "../../src/report/dom.ts";
+import { layerTopologyReport, seedStudyFindings, specificityVerdict } from "../../src/report/layer-topology.ts";
+import { renderReport } from "../../src/report/report.ts";
 import { AnalysisRunner } from "../../src/analyses/runner.ts";
 import { loadBundle } from "../../src/io/bundle.ts";
 import { zipSource } from "../../src/io/sources.ts";
@@ -166,19 +170,212 @@ describe("layerTopology on synthetic layers", () => {
 });
 
 describe("layerTopology on digits-cnn", () => {
-  it("top-ℓ2 vectors of every conv layer, the same 150 samples, H0 and H1 per layer", async () => {
-    const digits = await loadBundle(zipSource(readFileSync(new URL("../../data/examples/digits-cnn.zip", import.meta.url)), "digits-cnn.zip"));
+  const digitsCnn = () => loadBundle(zipSource(readFileSync(new URL("../../data/examples/digits-cnn.zip", import.meta.url)), "digits-cnn.zip"));
+
+  it("compares the raw conv outputs (before ReLU) by default, on test images only", async () => {
+    const digits = await digitsCnn();
     const r = await layerTopology(digits, { samples: 150, sensitivityFractions: [] });
-    expect(r.layers.map((l) => [l.name, l.dimension])).toEqual([["conv1", 8], ["conv2", 16], ["conv3", 32], ["gap", 32], ["logits", 10]]);
+    expect(r.params.layers).toEqual(["conv1:pre:top-l2", "conv2:pre:top-l2", "conv3:pre:top-l2"]);
+    expect(r.params.split).toBe("test");
+    expect(r.layers.map((l) => [l.name, l.dimension])).toEqual([["conv1:pre:top-l2", 8], ["conv2:pre:top-l2", 16], ["conv3:pre:top-l2", 32]]);
     expect(r.sample.length).toBe(150);
-    // Each layer's diagrams are those of its top-ℓ2 cloud on the sampled rows.
-    const conv2 = await layerMatrix(digits.layers[1], { method: "top-l2" });
+    expect(new Set(r.sample).size).toBe(150);
+    for (const i of r.sample) expect(digits.split![i]).toBe(1);
+    // Each layer's diagrams are those of the stored vectors on the sampled rows.
+    const conv2 = digits.layers.find((l) => l.name === "conv2:pre:top-l2")!;
     const rows = new Float32Array(150 * 16);
     r.sample.forEach((i, k) => rows.set(conv2.data.subarray(i * 16, i * 16 + 16), k * 16));
     const direct = await persistentHomology({ rows: 150, cols: 16, data: rows }, { maxdim: 1 });
     expect(r.layers[1].diagrams[1].deaths).toEqual(direct.diagrams[1].deaths);
-    for (const l of r.layers) expect(l.diagrams[0].births.length).toBeLessThanOrEqual(150);
+    // Raw conv outputs are signed: the ReLU'd block outputs are not.
+    expect(conv2.data.reduce((m, v) => Math.min(m, v), Infinity)).toBeLessThan(0);
+    expect(digits.layers.find((l) => l.name === "conv2")!.data.every((v) => v >= 0)).toBe(true);
+    // The default sample is every test row (449), within the split.
+    expect(resolveParams(layerTopologyDescriptor, digits, {}).samples).toBe(449);
+    await expect(layerTopology(digits, { samples: 500 })).rejects.toThrow(/invalid samples: 500 \(expected at most 449, the test rows of "digits-cnn"; set split to "all" for more\)/);
+  });
+
+  it("keeps the post-activation block outputs: top-ℓ2 vectors of every block, from every sample", async () => {
+    const digits = await digitsCnn();
+    const layers = ["conv1", "conv2", "conv3", "gap", "logits"];
+    const r = await layerTopology(digits, { layers, split: "all", samples: 150, sensitivityFractions: [] });
+    expect(r.layers.map((l) => [l.name, l.dimension])).toEqual([["conv1", 8], ["conv2", 16], ["conv3", 32], ["gap", 32], ["logits", 10]]);
+    expect(r.sample.some((i) => digits.split![i] === 0)).toBe(true);
+    const conv2 = await layerMatrix(digits.layers.find((l) => l.name === "conv2")!, { method: "top-l2" });
+    const rows = new Float32Array(150 * 16);
+    r.sample.forEach((i, k) => rows.set(conv2.data.subarray(i * 16, i * 16 + 16), k * 16));
+    const direct = await persistentHomology({ rows: 150, cols: 16, data: rows }, { maxdim: 1 });
+    expect(r.layers[1].diagrams[1].deaths).toEqual(direct.diagrams[1].deaths);
     // conv3 and gap are the same maps before/after pooling: their CKA is far from 0.
     expect(r.cka[2 * 5 + 3]).toBeGreaterThan(0.2);
+  });
+});
+
+describe("the test split", () => {
+  it("draws the clouds from test rows when the bundle has them; refuses split=test without", async () => {
+    const split = Uint8Array.from({ length: N }, (_, i) => (i % 3 === 0 ? 1 : 0));
+    const withSplit = { ...bundle, split };
+    const p = resolveParams(layerTopologyDescriptor, withSplit, {});
+    expect(p.split).toBe("test");
+    expect(p.samples).toBe(40);
+    const r = await layerTopology(withSplit, { samples: 30, sensitivityFractions: [] });
+    expect(r.sample.length).toBe(30);
+    for (const i of r.sample) expect(i % 3).toBe(0);
+    // All 40 test rows, in order, when samples covers them.
+    expect(Array.from((await layerTopology(withSplit, { sensitivityFractions: [] })).sample)).toEqual(Array.from({ length: 40 }, (_, k) => 3 * k));
+    expect(resolveParams(layerTopologyDescriptor, bundle, {}).split).toBe("all");
+    await expect(layerTopology(bundle, { split: "test" })).rejects.toThrow(/invalid split: "test" \(expected one of "all" for "synthetic"/);
+  });
+});
+
+/** A noisy figure eight (two loops) in the first two of `d` coordinates. */
+function eight(seed: number, d: number): Float32Array {
+  const r = mulberry32(seed);
+  const out = new Float32Array(N * d);
+  for (let i = 0; i < N; i++) {
+    const t = (2 * Math.PI * i) / N;
+    out[i * d] = Math.sin(t) + 0.02 * (r() - 0.5);
+    out[i * d + 1] = Math.sin(t) * Math.cos(t) + 0.02 * (r() - 0.5);
+  }
+  return out;
+}
+
+/** `x` rotated by `angle` in the plane of its first two coordinates, plus small seeded noise everywhere. */
+function moved(x: Float32Array, angle: number, seed: number, noise = 0.02): Float32Array {
+  const r = mulberry32(seed);
+  const out = new Float32Array(x.length);
+  const c = Math.cos(angle);
+  const s = Math.sin(angle);
+  for (let i = 0; i < N; i++) {
+    out[i * d] = c * x[i * d] - s * x[i * d + 1];
+    out[i * d + 1] = s * x[i * d] + c * x[i * d + 1];
+    for (let k = 2; k < d; k++) out[i * d + k] = x[i * d + k];
+  }
+  return out.map((v) => v + noise * (r() - 0.5));
+}
+
+const run = (name: string, layers: Float32Array[]): AnalysisBundle => ({
+  name,
+  task: "classification",
+  samples: N,
+  labels: Int32Array.from({ length: N }, (_, i) => i % 10),
+  layers: layers.map((data, l) => ({ name: `layer${l}`, shape: [N, d], data })),
+});
+
+describe("layerSpecificity and matrixSpread (hand cases)", () => {
+  it("a diagonal nearest scores 1; all-equal blocks score exactly chance; a swapped pair scores 1/3", () => {
+    const L = 3;
+    const diagonal = Float64Array.from({ length: L * L }, (_, k) => (k % (L + 1) === 0 ? 0 : 1));
+    expect(layerSpecificity(4, L, () => diagonal, "smaller")).toMatchObject({ mean: 1, sd: 0, perLayer: [1, 1, 1], pairs: 12, chance: 1 / 3 });
+    expect(layerSpecificity(4, L, () => diagonal, "larger").mean).toBe(0);
+    const flat = new Float64Array(L * L).fill(0.5);
+    expect(layerSpecificity(3, L, () => flat, "smaller").mean).toBeCloseTo(1 / 3, 12);
+    // Layers 0 and 1 swapped in every other network: only layer 2 is found.
+    const swapped = Float64Array.from([1, 0, 1, 0, 1, 1, 1, 1, 0]);
+    expect(layerSpecificity(2, L, () => swapped, "smaller")).toMatchObject({ mean: 1 / 3, perLayer: [0, 0, 1], pairs: 2 });
+    const spread = matrixSpread([[1, 2], [3, 2], [5, 2]]);
+    expect(Array.from(spread.mean)).toEqual([3, 2]);
+    expect(Array.from(spread.sd)).toEqual([2, 0]);
+    expect([spread.min[0], spread.max[0], spread.runs]).toEqual([1, 5, 3]);
+  });
+});
+
+describe("the seed study", () => {
+  const shapes = [ring, blob(2, d), eight(3, d)];
+
+  it("distinct layers (a circle, a blob, a figure eight) are found again in every run: specificity 1 by SW and CKA", async () => {
+    const runs = [0, 1, 2, 3].map((r) => run(`run${r}`, shapes.map((x, l) => moved(x, 0.4 * r, 10 * r + l))));
+    const p = resolveParams(layerTopologyDescriptor, runs[0], {});
+    const s = await seedStudy(runs, p);
+    expect(s.runs).toEqual(["run0", "run1", "run2", "run3"]);
+    expect(s.layers).toEqual(["layer0", "layer1", "layer2"]);
+    expect(s.samples).toBe(N);
+    for (const sp of [s.specificity.sliced.raw, s.specificity.sliced.rms, s.specificity.cka]) expect(sp).toMatchObject({ mean: 1, sd: 0, perLayer: [1, 1, 1], pairs: 12, chance: 1 / 3 });
+    // Same layer, another run: near 0 apart and CKA near 1; the circle and the blob are far apart.
+    const offDiagonal = [1, 2, 5].map((k) => s.spread.sliced.raw.mean[k]);
+    expect(Math.max(...s.sameLayer.raw)).toBeLessThan(0.3 * Math.min(...offDiagonal));
+    expect(Math.min(...s.sameLayer.cka)).toBeGreaterThan(0.99);
+    expect(s.spread.sliced.raw.runs).toBe(4);
+    // The per-run matrices are the analysis' own matrices of each run.
+    const own = await layerTopology(runs[2], { sensitivityFractions: [] });
+    expect(Array.from(s.sliced.raw[2])).toEqual(Array.from(own.distances.sliced));
+    expect(Array.from(s.cka[2]).map((v) => v.toFixed(6))).toEqual(Array.from(own.cka).map((v) => v.toFixed(6)));
+  });
+
+  it("exchangeable layers (independent blobs) are found only at chance, and the numbers are deterministic", async () => {
+    const runs = [0, 1, 2, 3, 4, 5, 6, 7].map((r) => run(`run${r}`, [0, 1, 2].map((l) => blob(7777 + 10 * r + l, d))));
+    const p = resolveParams(layerTopologyDescriptor, runs[0], {});
+    const a = await seedStudy(runs, p);
+    for (const sp of [a.specificity.sliced.raw, a.specificity.sliced.rms, a.specificity.cka]) {
+      expect(sp.pairs).toBe(56);
+      expect(Math.abs(sp.mean - 1 / 3)).toBeLessThan(0.1);
+    }
+    const b = await seedStudy(runs, p);
+    expect(b.sliced.raw).toEqual(a.sliced.raw);
+    expect(b.cka).toEqual(a.cka);
+    expect(b.specificity).toEqual(a.specificity);
+  });
+
+  it("one shape at three scales: told apart by raw distances (the scale), not once each layer is divided by its RMS spread", async () => {
+    const runs = [0, 1, 2, 3, 4].map((r) => run(`run${r}`, [1, 3, 9].map((scale, l) => moved(ring, 0.3 * r, 50 + 10 * r + l, 0.2).map((v) => scale * v))));
+    const s = await seedStudy(runs, resolveParams(layerTopologyDescriptor, runs[0], {}));
+    expect(s.specificity.sliced.raw.mean).toBe(1);
+    expect(s.specificity.sliced.rms.mean).toBeLessThan(0.7);
+    for (let r = 0; r < 5; r++) expect(s.scales[r * 3 + 2] / s.scales[r * 3]).toBeCloseTo(9, 0);
+  });
+
+  it("runs as the analysis' seeds step over other bundles by key, through the runner's cache", async () => {
+    const runs = [0, 1, 2].map((r) => run(`run${r}`, shapes.map((x, l) => moved(x, 0.4 * r, 10 * r + l))));
+    const kept: Record<string, AnalysisBundle> = { k1: runs[1], k2: runs[2] };
+    const runner = new AnalysisRunner({ others: (key) => kept[key] });
+    const p = resolveParams(layerTopologyDescriptor, runs[0], { samples: 100 });
+    const stages = new Set<string>();
+    const s = await runner.run<typeof layerTopologyDescriptor.params, Awaited<ReturnType<typeof seedStudy>>>(layerTopologyDescriptor, runs[0], "k0", "seeds", p, { runs: "k1,k2" }, { onProgress: (e) => stages.add(e.stage) });
+    expect(s.runs).toEqual(["run0", "run1", "run2"]);
+    expect(s.samples).toBe(100);
+    expect(s.specificity.sliced.raw.mean).toBe(1);
+    expect([...stages].some((x) => x.startsWith("the seed study"))).toBe(true);
+    expect(await runner.run(layerTopologyDescriptor, runs[0], "k0", "seeds", p, { runs: "k1,k2" })).toBe(s);
+    runner.clear();
+  });
+
+  it("refuses runs whose inputs or layers do not line up", async () => {
+    const runs = [0, 1].map((r) => run(`run${r}`, shapes));
+    const p = resolveParams(layerTopologyDescriptor, runs[0], {});
+    await expect(seedStudy([runs[0]], p)).rejects.toThrow(/needs at least two bundles/);
+    await expect(seedStudy([runs[0], { ...runs[1], layers: runs[1].layers.slice(0, 2) }], p)).rejects.toThrow(/bundle "run1" has no layer "layer2"/);
+    await expect(seedStudy([runs[0], { ...runs[1], labels: runs[1].labels!.map((v) => (v + 1) % 10) }], p)).rejects.toMatchObject({ code: "E_SHAPE_MISMATCH" });
+    const fewer = { ...runs[1], samples: N - 1, labels: runs[1].labels!.slice(1), layers: runs[1].layers.map((l) => ({ ...l, shape: [N - 1, d], data: l.data.slice(d) })) };
+    await expect(seedStudy([runs[0], fewer], p)).rejects.toThrow(/bundle "run1" has 119 samples, "run0" has 120/);
+  });
+});
+
+describe("the seed study in words and in the report", () => {
+  it("says where the claim holds and why: scale-only separation is named as such; hostile names stay text", async () => {
+    const hostile = "<img src=x onerror=alert(1)>";
+    const runs = [0, 1, 2, 3, 4].map((r) => {
+      const b = run(r === 0 ? hostile : `run${r}`, [1, 3, 9].map((scale, l) => moved(ring, 0.3 * r, 50 + 10 * r + l, 0.2).map((v) => scale * v)));
+      return { ...b, layers: b.layers.map((l, k) => ({ ...l, name: k === 0 ? `${hostile}:pre` : l.name })) };
+    });
+    const p = resolveParams(layerTopologyDescriptor, runs[0], { layers: [`${hostile}:pre`, "layer1", "layer2"] });
+    const study = await seedStudy(runs, p);
+    const f = seedStudyFindings(study);
+    expect(f.measured[1]).toContain(`the nearest layer is the same layer for 1.00 ± 0.00 of the layers (chance 1/3 = 0.33)`);
+    expect(f.verdict[0]).toMatch(/^Confirmed in the paper's setting/);
+    expect(f.verdict[1]).toMatch(/^Much of that is scale: the layers' RMS spreads differ 9-fold/);
+    expect(specificityVerdict(study.specificity.sliced.raw)).toBe("near 1");
+    const result = { ...(await layerTopology(runs[0], { ...p, sensitivityFractions: [] })), seeds: study };
+    const html = renderReport(layerTopologyReport(runs[0], result, { layer: `${hostile}:pre`, metric: "sliced" }, { sha256: "0".repeat(64), date: "2026-01-01T00:00:00Z", document: reportDocument() }));
+    expect(html.indexOf("The paper&#39;s claim and what we measured over seeds")).toBeLessThan(html.indexOf("Layers as point clouds"));
+    expect(html).toContain("specificity (mean)");
+    expect(html).toContain("H1 sliced Wasserstein between layers over 5 seeds (RMS-normalised)");
+    expect(html).not.toContain("<img src=x");
+    expect(html).toContain("&lt;img src=x onerror=alert(1)&gt;");
+  });
+
+  it("calls a specificity within two standard errors of chance 'at chance'", () => {
+    expect(specificityVerdict({ mean: 0.4, sd: 0.3, min: 0, max: 1, perLayer: [], pairs: 30, chance: 1 / 3 })).toBe("at chance");
+    expect(specificityVerdict({ mean: 0.6, sd: 0.2, min: 0, max: 1, perLayer: [], pairs: 30, chance: 1 / 3 })).toBe("weakly above chance");
+    expect(specificityVerdict({ mean: 0.8, sd: 0.2, min: 0, max: 1, perLayer: [], pairs: 30, chance: 1 / 3 })).toBe("well above chance");
   });
 });

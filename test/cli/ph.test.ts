@@ -221,20 +221,27 @@ describe("hidden-atlas cka", () => {
     const csv = (await run("cka", digitsCnn, "--vectorize", "gap", "--layers", "gap", "--layers", "logits", "--format", "csv")).stdout.trim().split("\n");
     expect(csv[0]).toBe("layer,gap,logits");
     expect(csv[1].startsWith("gap,1,")).toBe(true);
-    expect((await run("cka", digitsCnn, "--layers", "fc9")).stderr).toMatch(/invalid layers: "fc9" \(expected some of conv1, conv2, conv3, gap, logits\)/);
+    expect((await run("cka", digitsCnn, "--layers", "fc9")).stderr).toMatch(/invalid layers: "fc9" \(expected some of conv1:pre:top-l2, conv1, conv2:pre:top-l2, conv2, conv3:pre:top-l2, conv3, gap, logits\)/);
   });
 });
 
 describe("hidden-atlas report layer-topology", () => {
-  it("writes the report with the parameters, both heatmaps, the tables and the W1 error bound", async () => {
+  it("writes the report of the raw conv outputs on test images with the parameters, both heatmaps, the tables and the W1 error bound", async () => {
     const out = join(tmp(), "lt.html");
-    const { code, stdout, stderr } = await run("report", "layer-topology", "--bundle", digitsCnn, "--set", "samples=100", "--set", "metric=wasserstein", "--set", "layer=conv2", "--out", out);
+    const { code, stdout, stderr } = await run("report", "layer-topology", "--bundle", digitsCnn, "--set", "samples=100", "--set", "metric=wasserstein", "--set", "layer=conv2:pre:top-l2", "--out", out);
     expect(stderr).toBe("");
     expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ notebook: "layer-topology", parameters: { layer: "conv2", metric: "wasserstein", samples: 100, vectorize: "top-l2" } });
+    expect(JSON.parse(stdout)).toMatchObject({
+      notebook: "layer-topology",
+      parameters: { layer: "conv2:pre:top-l2", layers: "conv1:pre:top-l2, conv2:pre:top-l2, conv3:pre:top-l2", split: "test", metric: "wasserstein", samples: 100, vectorize: "top-l2" },
+    });
     const html = readFileSync(out, "utf8");
     expect(html).toContain("Layer topology · digits-cnn");
-    expect(html).toContain("Barcode of conv2");
+    expect(html).toContain("Barcode of conv2:pre:top-l2");
+    expect(html).toContain("Each layer is 100 test images");
+    // No seed study from a single bundle, and no single rank correlation as a finding.
+    expect(html).not.toContain("what we measured over seeds");
+    expect(html).not.toMatch(/Spearman|rank correlation/);
     expect(html).toContain("H1 Wasserstein W1 (L∞ ground metric) distance between layers");
     expect(html).toMatch(/within a proven relative error of [0-9.e-]+/);
     expect(html).toContain("Linear CKA between layers");

@@ -56,12 +56,41 @@ describe("split-digits recipe", () => {
 });
 
 describe("digits-cnn and digits-rotation recipes (short runs)", () => {
-  it("digits-cnn keeps conv maps as N × C × H × W and learns", async () => {
+  it("digits-cnn keeps conv maps as N × C × H × W, the raw conv outputs as top-ℓ2 vectors, and learns", async () => {
     const [r] = await run("digits-cnn", 3);
     expect(r.bundle.layers.map((l) => [l.name, l.shape])).toEqual([
-      ["conv1", [1797, 8, 8, 8]], ["conv2", [1797, 16, 4, 4]], ["conv3", [1797, 32, 4, 4]], ["gap", [1797, 32]], ["logits", [1797, 10]],
+      ["conv1:pre:top-l2", [1797, 8]], ["conv1", [1797, 8, 8, 8]], ["conv2:pre:top-l2", [1797, 16]], ["conv2", [1797, 16, 4, 4]],
+      ["conv3:pre:top-l2", [1797, 32]], ["conv3", [1797, 32, 4, 4]], ["gap", [1797, 32]], ["logits", [1797, 10]],
     ]);
     expect(r.summary.testAccuracy).toBeGreaterThan(0.5);
+    // conv1 (after ReLU) is ReLU of conv1's raw output: ReLU of each raw top-ℓ2 vector is the
+    // ReLU'd map at one position, and that position has the largest raw norm (so ReLU'd values ≤ raw norm).
+    const layer = (name: string) => r.bundle.layers.find((l) => l.name === name)!;
+    const pre = layer("conv1:pre:top-l2").data;
+    const post = layer("conv1").data;
+    let negative = 0;
+    for (let i = 0; i < 1797; i++) {
+      const v = Array.from(pre.subarray(i * 8, i * 8 + 8));
+      negative += v.filter((x) => x < 0).length;
+      const found = Array.from({ length: 64 }, (_, p) => v.every((x, c) => Math.abs(Math.max(0, x) - post[(i * 8 + c) * 64 + p]) <= 1e-6)).some(Boolean);
+      expect(found, `sample ${i}`).toBe(true);
+    }
+    expect(negative).toBeGreaterThan(1797); // raw outputs are signed
+  });
+
+  it("digits-cnn-seeds: one compact bundle per seed, the same 449 test images whatever the seed", async () => {
+    const [main] = await run("digits-cnn", 1, 7);
+    const [seeded] = await recipeNamed("digits-cnn-seeds")!.run({ digits }, { epochs: 1, seed: 3 });
+    const [other] = await recipeNamed("digits-cnn-seeds")!.run({ digits }, { epochs: 1, seed: 4 });
+    expect(seeded.name).toBe("digits-cnn-seed3");
+    expect(seeded.bundle.layers.map((l) => [l.name, l.shape])).toEqual([["conv1:pre:top-l2", [449, 8]], ["conv2:pre:top-l2", [449, 16]], ["conv3:pre:top-l2", [449, 32]]]);
+    expect(Array.from(seeded.bundle.split!)).toEqual(new Array(449).fill(1));
+    // The split is the recipe's default (seed 42) whatever the training seed.
+    const test = Array.from(main.bundle.split!.keys()).filter((i) => main.bundle.split![i] === 1);
+    expect((seeded.bundle.meta as { indices: number[] }).indices).toEqual(test);
+    expect(Array.from(seeded.bundle.labels!)).toEqual(test.map((i) => digits.labels[i]));
+    expect(seeded.bundle.layers[0].data).not.toEqual(other.bundle.layers[0].data);
+    expect(sha(zipBundle(seeded.bundle))).toBe(sha(zipBundle((await recipeNamed("digits-cnn-seeds")!.run({ digits }, { epochs: 1, seed: 3 }))[0].bundle)));
   });
 
   it("digits-rotation regresses the angle: predictions correlate with ±60° targets after a few epochs", async () => {
@@ -145,10 +174,33 @@ describe("committed example bundles reach their bars (recomputed from the files)
   });
 });
 
-it("the committed example bundles stay within 25 MB together", async () => {
+describe("committed seed-study bundles", () => {
+  const index = () => JSON.parse(readFileSync(new URL("index.json", EXAMPLES), "utf8")).bundles as { name: string; recipe: string; summary: { testAccuracy: number } }[];
+
+  for (const [net, images, layers, bar] of [["digits-cnn", 449, [8, 16, 32], 0.93], ["fashion-cnn", 2000, [8, 16, 32, 64], 0.85]] as const) {
+    it.runIf(existsSync(new URL(`${net}-seed1.zip`, EXAMPLES)))(`${net}: five seeds, the raw conv outputs of the main bundle's test images, each trained (accuracy ≥ ${bar})`, async () => {
+      const main = (await committed(net))!;
+      const tests = Array.from(main.split!.keys()).filter((i) => main.split![i] === 1);
+      const entries = index().filter((e) => e.recipe === `${net}-seeds`);
+      expect(entries.map((e) => e.name)).toEqual([1, 2, 3, 4, 5].map((s) => `${net}-seed${s}`));
+      for (const e of entries) {
+        expect(e.summary.testAccuracy, e.name).toBeGreaterThanOrEqual(bar);
+        const b = (await committed(e.name))!;
+        expect(b.samples).toBe(images);
+        expect(b.layers.map((l) => [l.name, l.shape])).toEqual(layers.map((c, k) => [`conv${k + 1}:pre:top-l2`, [images, c]]));
+        expect(Array.from(b.labels!)).toEqual(tests.map((i) => main.labels![i]));
+        // Another network: its raw outputs differ from the main bundle's on the same images.
+        const own = main.layers.find((l) => l.name === "conv1:pre:top-l2")!;
+        expect(Array.from(b.layers[0].data.subarray(0, 8))).not.toEqual(Array.from(own.data.subarray(tests[0] * 8, tests[0] * 8 + 8)));
+      }
+    });
+  }
+});
+
+it("the committed example bundles stay within 40 MB together (25 MB, plus 15 MB for the seed study)", async () => {
   const { readdirSync, statSync } = await import("node:fs");
   const dir = new URL("../../data/examples/", import.meta.url);
   if (!existsSync(dir)) return;
   const total = readdirSync(dir).filter((f) => f.endsWith(".zip")).reduce((s, f) => s + statSync(new URL(f, dir)).size, 0);
-  expect(total).toBeLessThanOrEqual(25e6);
+  expect(total).toBeLessThanOrEqual(40e6);
 });

@@ -1,0 +1,105 @@
+/**
+ * Statistics of a study over networks trained from several seeds: how a layer × layer matrix
+ * varies over the seeds, and whether a similarity measure tells layers apart across seeds.
+ *
+ * Specificity is Kornblith, Norouzi, Lee & Hinton's test of a similarity index (ICML 2019, §6.1
+ * "a sanity check"): for layer i of network A, find the layer of network B (the same
+ * architecture, another seed) nearest to it; a measure that captures what is specific to a layer
+ * finds layer i. We count, over every ordered pair of networks (A, B) with A ≠ B and every layer
+ * i, how often the nearest layer is i; chance is 1/L for L layers. A tie at the nearest value
+ * between k layers, i among them, counts 1/k (the expected score of breaking the tie at random).
+ */
+
+/** Mean, standard deviation (over the runs, n − 1) and range of each entry of equal-length matrices. */
+export interface MatrixSpread {
+  mean: Float64Array;
+  sd: Float64Array;
+  min: Float64Array;
+  max: Float64Array;
+  /** Runs the statistics are over. */
+  runs: number;
+}
+
+/** Entrywise mean, sample standard deviation, min and max over `matrices` (at least one). */
+export function matrixSpread(matrices: readonly ArrayLike<number>[]): MatrixSpread {
+  const runs = matrices.length;
+  if (runs === 0) throw new Error("matrixSpread needs at least one matrix");
+  const size = matrices[0].length;
+  const mean = new Float64Array(size);
+  const sd = new Float64Array(size);
+  const min = new Float64Array(size).fill(Infinity);
+  const max = new Float64Array(size).fill(-Infinity);
+  for (let k = 0; k < size; k++) {
+    let s = 0;
+    for (const m of matrices) {
+      s += m[k];
+      min[k] = Math.min(min[k], m[k]);
+      max[k] = Math.max(max[k], m[k]);
+    }
+    mean[k] = s / runs;
+    let ss = 0;
+    for (const m of matrices) ss += (m[k] - mean[k]) ** 2;
+    sd[k] = runs > 1 ? Math.sqrt(ss / (runs - 1)) : 0;
+  }
+  return { mean, sd, min, max, runs };
+}
+
+/** How often each layer's nearest layer in another seed's network is the same layer. */
+export interface Specificity {
+  /** Over all ordered pairs and layers: the fraction of layers whose nearest layer is themselves. */
+  mean: number;
+  /** Standard deviation of the per-pair fractions over the ordered pairs (n − 1). */
+  sd: number;
+  /** Lowest and highest per-pair fraction. */
+  min: number;
+  max: number;
+  /** For each layer, the fraction of ordered pairs in which its nearest layer is itself. */
+  perLayer: number[];
+  /** Ordered pairs of networks (A, B), A ≠ B. */
+  pairs: number;
+  /** 1/L: the expected score of a measure that cannot tell layers apart. */
+  chance: number;
+}
+
+/**
+ * Specificity from cross-network blocks: `block(a, b)` is the L × L matrix (row-major) whose
+ * entry (i, j) compares layer i of network a with layer j of network b. `nearest` says whether
+ * a smaller value is nearer (a distance) or a larger one (a similarity such as CKA).
+ */
+export function layerSpecificity(runs: number, L: number, block: (a: number, b: number) => ArrayLike<number>, nearest: "smaller" | "larger"): Specificity {
+  if (runs < 2) throw new Error("specificity needs at least two networks");
+  const sign = nearest === "smaller" ? 1 : -1;
+  const perPair: number[] = [];
+  const perLayer = new Array<number>(L).fill(0);
+  for (let a = 0; a < runs; a++) {
+    for (let b = 0; b < runs; b++) {
+      if (a === b) continue;
+      const m = block(a, b);
+      let hits = 0;
+      for (let i = 0; i < L; i++) {
+        let best = Infinity;
+        for (let j = 0; j < L; j++) {
+          const v = sign * m[i * L + j];
+          if (v < best) best = v;
+        }
+        // A NaN entry (a constant layer) is never nearest; a row of NaN scores chance.
+        let tied = 0;
+        let self = false;
+        for (let j = 0; j < L; j++) {
+          if (sign * m[i * L + j] === best) {
+            tied++;
+            if (j === i) self = true;
+          }
+        }
+        const credit = tied === 0 ? 1 / L : self ? 1 / tied : 0;
+        hits += credit;
+        perLayer[i] += credit;
+      }
+      perPair.push(hits / L);
+    }
+  }
+  const pairs = perPair.length;
+  const mean = perPair.reduce((s, v) => s + v, 0) / pairs;
+  const sd = pairs > 1 ? Math.sqrt(perPair.reduce((s, v) => s + (v - mean) ** 2, 0) / (pairs - 1)) : 0;
+  return { mean, sd, min: Math.min(...perPair), max: Math.max(...perPair), perLayer: perLayer.map((v) => v / pairs), pairs, chance: 1 / L };
+}
