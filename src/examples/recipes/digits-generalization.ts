@@ -1,8 +1,8 @@
 /**
- * digits-generalization: the eight runs of M-PHATE's generalisation experiment (specs/mphate.md
- * §3) scaled to the 8×8 digits: the digits-mlp network trained plain, with dropout 0.5, with L1
- * or L2 penalties on the weights or on the activations, on randomly permuted training labels,
- * and on random N(0, 1) pixels. Each run traces the hidden pre-activations on the same trace
+ * digits-generalization: the eight runs of M-PHATE's generalisation experiment (m_phate
+ * scripts/generalization_train.sh) scaled to the 8×8 digits: the digits-mlp network trained
+ * plain, with dropout 0.5, with L1 or L2 penalties on the weights or on the activations, on
+ * randomly permuted training labels, and on random N(0, 1) pixels. Each run traces the hidden pre-activations on the same trace
  * set every TRACE_EVERY epochs and records final training and validation loss; their difference
  * is the memorisation error the paper relates to the spread of the M-PHATE embedding.
  *
