@@ -675,7 +675,7 @@ const params = {
     reference: "M-PHATE's 4,000. The exact path costs about 36 N² bytes (576 MB at 4,000 points) and an O(N³) eigensolve and diffusion power: seconds at 2,000 points, minutes at 4,000.",
   },
   generalizationLandmarks: {
-    type: "integer", min: 2, default: 400, label: "Landmarks per generalisation run", unit: "points",
+    type: "integer", min: 2, default: 400, label: "Landmarks per generalisation run", unit: "points", control: { min: 100, max: 4000, step: 100 },
     doc: "Landmarks of each of the generalisation study's runs (2,016 points each); 4,000 embeds them exactly.",
     reference: "M-PHATE embeds each run on 4,000 landmarks; 400 keeps the 24 runs to about a minute in the browser (exact is about 10× slower per run).",
   },
@@ -733,7 +733,8 @@ export const mphateDescriptor = defineAnalysis<typeof params, MphateAnalysisResu
       uses: [...embedding, "baselines"],
       needs: (_args, p) => (p.baselines && p.epochStride === BASELINE_EPOCH_STRIDE && p.unitStride === 1 ? [["dynamics", {}]] : []),
       weight: 8,
-      stages: 8,
+      // 12 embeddings in both spaces, about two named stages each.
+      stages: 24,
       async run({ bundle, params: p, options, need }) {
         if (!p.baselines) return null;
         // The dynamics embedding is the M-PHATE row when it was made on the same checkpoints.
@@ -744,8 +745,9 @@ export const mphateDescriptor = defineAnalysis<typeof params, MphateAnalysisResu
     generalization: {
       label: "embedding the generalisation runs",
       uses: ["intrasliceKnn", "intersliceKnn", "decay", "gamma", "seed", "generalizationLandmarks"],
-      weight: 24,
-      stages: 96,
+      // The notebook embeds one seed's eight runs per call (a worker per seed), about 4 stages each.
+      weight: 8,
+      stages: 32,
       async run({ params: p, args, options, others }) {
         const { intrasliceKnn, intersliceKnn, decay, gamma, seed } = p;
         return generalizationStudy(runsOf(args, others), { intrasliceKnn, intersliceKnn, decay, gamma, seed, nLandmark: p.generalizationLandmarks }, options);

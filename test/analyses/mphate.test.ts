@@ -7,7 +7,7 @@ import { mphate, zScoreRows } from "../../src/algo/mphate.ts";
 import { spearman } from "../../src/algo/metrics.ts";
 import type { AnalysisBundle } from "../../src/analyses/columns.ts";
 import { baselineStudy, bootstrapSpearman, generalizationStudy, neighborPreservation, poolGeneralization, spread, switchAri, tensorFromBundle, visualizationVariance } from "../../src/analyses/mphate.ts";
-import { baselineTable, claimChecks, generalizationHeadline } from "../../src/report/mphate.ts";
+import { baselineTable, claimChecks, generalizationHeadline, nearestSameLabel } from "../../src/report/mphate.ts";
 import { loadBundleFromPath } from "../../src/io/node.ts";
 import { mulberry32 } from "../helpers.ts";
 
@@ -177,5 +177,27 @@ describe("baseline study", () => {
     expect(table.rows[1][2]).toBe("z-scored trace");
     expect(table.rows[0].slice(5)).toEqual([null, null]);
     expect(study.notes.join(" ")).toMatch(/Interslice k = 40 needs more than 41 checkpoints: with 8, .*; nor is k = 10/);
+  });
+});
+
+describe("claim checks", () => {
+  it("nearestSameLabel counts units whose nearest embedded unit (last checkpoint) shares their label, against Σ share² by chance", () => {
+    // Last checkpoint: 4 units, two layers apart on x; the first checkpoint is ignored.
+    const embedding = { rows: 8, cols: 2, data: Float32Array.from([0, 0, 0, 0, 0, 0, 0, 0, /**/ 0, 0, 0, 1, 10, 0, 10, 1]) };
+    const run = { embedding, units: 4, epochs: [0, 1] } as never;
+    expect(nearestSameLabel(run, [0, 1, 0, 1, 0, 0, 1, 1])).toEqual({ share: 1, chance: 0.5 });
+    expect(nearestSameLabel(run, [0, 0, 0, 0, 0, 1, 0, 1])).toEqual({ share: 0, chance: 0.5 });
+  });
+
+  it("fan-out is confirmed when the last checkpoint is more spread than the first, a grouping when past halfway from chance to 1", () => {
+    const units = 4;
+    const data = Float32Array.from([0, 0, 0.1, 0, 0, 0.1, 0.1, 0.1, /**/ 0, 0, 0, 1, 10, 0, 10, 1]);
+    const dynamics = { name: "toy", embedding: { rows: 8, cols: 2, data }, units, epochs: [0, 5], layer: Int32Array.from([0, 0, 1, 1, 0, 0, 1, 1]), mostActive: Int32Array.from([0, 1, 2, 3, 0, 1, 2, 3]) } as never;
+    const [fan, layers, classes] = claimChecks({ dynamics });
+    expect(fan.verdict).toBe("confirmed");
+    expect(fan.measured).toMatch(/at epoch 0, .* at epoch 5/);
+    expect(layers).toMatchObject({ verdict: "confirmed" });
+    expect(layers.measured).toContain("100 % of units have their nearest embedded unit in their own layer (chance 50 %)");
+    expect(classes.verdict).toBe("contradicted");
   });
 });
