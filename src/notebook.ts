@@ -8,7 +8,7 @@
 export { createBrowserClient } from "./worker/browser.ts";
 export type { AnalysisClient } from "./worker/client.ts";
 export { datasetPicker, openDataset, type DatasetChoice } from "./ui/dataset-picker.ts";
-export { EXAMPLES, exampleUrl, examplesNamed } from "./ui/examples.ts";
+export { EXAMPLES, exampleUrl, examplesNamed, GENERALIZATION_VARIANTS, GENERALIZATION_SEEDS, generalizationExampleName } from "./ui/examples.ts";
 export { urlParam, writeUrlParams } from "./ui/url-state.ts";
 export { progressBar } from "./ui/progress.ts";
 export { exportButton } from "./ui/export-button.ts";
@@ -42,6 +42,6 @@ export { layerTopologyReport, seedStudyFindings, specificityTable, spreadTable, 
 export { specificityChart, spreadHeatmap, scaleChart } from "./views/seeds.ts";
 export { MDA_METHODS } from "./analyses/mda.ts";
 export { mdaReport, correlationTable, continuityTable, mdaFindings, colourColumn, METHOD_LABELS, MDA_CLAIMS } from "./report/mda.ts";
-export { MPHATE_COLOR_BY } from "./analyses/mphate.ts";
+export { MPHATE_COLOR_BY, poolGeneralization } from "./analyses/mphate.ts";
 export { mphateScatter, generalizationGrid, varianceVsMemorization, switchAriChart } from "./views/mphate.ts";
-export { mphateReport, dynamicsFindings, generalizationFindings, continualFindings, generalizationTable, continualTable, baselineTable, MPHATE_CLAIMS } from "./report/mphate.ts";
+export { mphateReport, dynamicsFindings, generalizationFindings, generalizationHeadline, generalizationVerdict, claimChecks, claimTable, generalizationVariantTable, continualFindings, generalizationTable, continualTable, baselineTable, baselineText, intersliceKnnText, MPHATE_CLAIMS } from "./report/mphate.ts";

@@ -1,7 +1,7 @@
 /**
  * Multislice PHATE (Gigante, Charles, Krishnaswamy & Mishne, "Visualizing the PHATE of neural
- * networks", NeurIPS 2019), as implemented in scottgigante/m-phate (m_phate.py, kernel.py;
- * specs/mphate.md §2): hidden units over training as one PHATE embedding of a multislice graph.
+ * networks", NeurIPS 2019), as implemented in scottgigante/m-phate (m_phate.py,
+ * kernel.py): hidden units over training as one PHATE embedding of a multislice graph.
  *
  * The tensor is epochs × units × samples: T[τ, i, :] is unit i's response to the fixed trace
  * inputs at slice (epoch) τ. Points are (τ, i) pairs, flat index q = τ·units + i (epoch-major;
@@ -11,16 +11,23 @@
  * - Intraslice affinity (between units of one slice): the alpha-decay kernel with knn
  *   `intrasliceKnn` (2) and `decay` (5), threshold 1e-4, average symmetrisation, diagonal 1.
  * - Interslice affinity (between slices of one unit): exp(−(d/ε)²) with one global ε = the
- *   mean over units of the median over slices of the distance to the κ-th nearest other slice,
- *   κ = `intersliceKnn` (25) **clamped to epochs − 1** (the reference raises an index error);
+ *   mean over units of the median over slices of the distance to the κ-th nearest other slice;
  *   diagonal 0, entries below 1e-4 dropped.
  * - The sparse multislice affinity goes to PHATE with γ = 0 (square-root potential), classical
- *   MDS then SMACOF, landmarks above `nLandmark`.
+ *   MDS then SMACOF, landmarks above `nLandmark` (4000, M-PHATE's default).
  *
- * Deviation: `nLandmark` defaults to 1000, not M-PHATE's 4000: the landmark operator's
- * eigenvalues, powers and potential distances are O(L³) in single-threaded WebAssembly
- * (spec §6.9 advises L ≤ about 2000). Optional PCA (nPca < samples) is exact, not the
- * reference's unseeded randomized PCA.
+ * Deviations:
+ * - κ (`intersliceKnn`) defaults to "auto" = max(2, round(0.08 · slices)), not a fixed 25. The
+ *   reference ran 300 epochs with κ = 25, about 8 % of the run; a fixed 25 on a run of 21
+ *   checkpoints had to be clamped to 20, which made ε about 15× the distance to a unit's
+ *   nearest other checkpoint and fused each unit's checkpoints into one blob. "auto" keeps the
+ *   reference's proportion (24 at 300 epochs); the value it resolved to is in `params`. A given
+ *   κ is honoured, clamped to slices − 1 with a warning (the reference raises an index error).
+ * - Optional PCA (nPca < samples) is exact, not the reference's unseeded randomized PCA.
+ *
+ * Cost of the exact path (N = slices · units ≤ `nLandmark`): three dense N × N f64 buffers and
+ * three f32 ones (36 N² bytes: 576 MB at N = 4000, 140 MB at 2000), an O(N³) symmetric
+ * eigensolve for the automatic t, the diffusion power, and SMACOF at O(N²) per iteration.
  *
  * @example
  *   const {embedding, epoch, unit} = await mphate(tensor, {intersliceKnn: 25, seed: 42});
@@ -60,8 +67,12 @@ export interface UnitTensor {
 export interface MultisliceOptions extends RunOptions {
   /** Neighbours of the intraslice bandwidth. Defaults to 2 (M-PHATE `intraslice_knn=2`). */
   intrasliceKnn?: number;
-  /** κ of the interslice bandwidth. Defaults to 25 (M-PHATE `interslice_knn=25`); clamped to epochs − 1. */
-  intersliceKnn?: number;
+  /**
+   * κ of the interslice bandwidth, or "auto" (default): max(2, round(0.08 · slices)), the
+   * reference's 25 of 300 epochs scaled to the run (M-PHATE `interslice_knn=25`). A given
+   * value is clamped to slices − 1.
+   */
+  intersliceKnn?: number | "auto";
   /** Intraslice kernel exponent. Defaults to 5 (M-PHATE `decay=5`). */
   decay?: number;
   /** z-score each (epoch, unit) row over the samples. Defaults to true (M-PHATE `normalize=True`). */
@@ -77,7 +88,7 @@ export interface MphateOptions extends MultisliceOptions {
   tMax?: number;
   /** Potential. Defaults to 0 (M-PHATE `gamma=0`: square root). */
   gamma?: number;
-  /** Defaults to 1000 (M-PHATE's 4000; see the module notes). */
+  /** Landmarks above this many points. Defaults to 4000 (M-PHATE `n_landmark=4000`): exact up to 4000 points. */
   nLandmark?: number;
   nSvd?: number;
   mdsSolver?: "smacof" | "sgd";
@@ -90,8 +101,10 @@ export interface MultisliceAffinity {
   affinity: Affinity;
   /** The global interslice bandwidth ε. */
   epsilon: number;
-  /** κ after clamping to epochs − 1. */
+  /** κ as used: "auto" resolved, then clamped to epochs − 1. */
   intersliceKnn: number;
+  /** Whether κ was the automatic rule's. */
+  intersliceKnnAuto: boolean;
   /** Intraslice knn after clamping to units − 1. */
   intrasliceKnn: number;
 }
@@ -101,10 +114,20 @@ export interface MphateResult extends Omit<PhateResult, "params"> {
   epoch: Int32Array;
   unit: Int32Array;
   epsilon: number;
-  params: PhateParams & { t: number; intrasliceKnn: number; intersliceKnn: number; normalize: boolean };
+  params: PhateParams & { t: number; intrasliceKnn: number; intersliceKnn: number; intersliceKnnAuto: boolean; normalize: boolean };
 }
 
-const multisliceDefaults = { intrasliceKnn: 2, intersliceKnn: 25, decay: 5, normalize: true, nPca: 100 as number | null };
+const multisliceDefaults = { intrasliceKnn: 2, intersliceKnn: "auto" as number | "auto", decay: 5, normalize: true, nPca: 100 as number | null };
+
+/** M-PHATE's κ = 25 over its 300 epochs, as a share of the run (specs: generalisation runs). */
+export const INTERSLICE_KNN_FRACTION = 0.08;
+/** The smallest automatic κ: 1 would set ε to the nearest other checkpoint alone. */
+export const INTERSLICE_KNN_MIN = 2;
+
+/** The automatic κ for a run of `slices` checkpoints: max(2, round(0.08 · slices)), at most slices − 1. */
+export function autoIntersliceKnn(slices: number): number {
+  return Math.min(Math.max(INTERSLICE_KNN_MIN, Math.round(INTERSLICE_KNN_FRACTION * slices)), slices - 1);
+}
 
 export const mphateDefaults = {
   ...multisliceDefaults,
@@ -112,7 +135,7 @@ export const mphateDefaults = {
   t: "auto" as number | "auto",
   tMax: 100,
   gamma: 0,
-  nLandmark: 1000,
+  nLandmark: 4000,
   nSvd: 100,
   mdsSolver: "smacof" as "smacof" | "sgd",
   mdsMaxIter: 3000,
@@ -170,7 +193,8 @@ export async function multisliceAffinity(T: UnitTensor, options: MultisliceOptio
   const o = { ...multisliceDefaults, ...options };
   const { epochs: n, units: m } = T;
   const intrasliceKnn = Math.min(checkInteger("intrasliceKnn", o.intrasliceKnn, 1), m - 2);
-  const intersliceKnn = Math.min(checkInteger("intersliceKnn", o.intersliceKnn, 1), n - 1);
+  const intersliceKnnAuto = o.intersliceKnn === "auto";
+  const intersliceKnn = intersliceKnnAuto ? autoIntersliceKnn(n) : Math.min(checkInteger("intersliceKnn", o.intersliceKnn, 1), n - 1);
   const decay = o.decay;
   const normalize = checkBoolean("normalize", o.normalize);
   const nPca = o.nPca === null ? null : checkInteger("nPca", o.nPca, 1);
@@ -238,7 +262,7 @@ export async function multisliceAffinity(T: UnitTensor, options: MultisliceOptio
     }
   }
   rowPtr[N] = out;
-  return { affinity: { n: N, rowPtr, columns: columns.slice(0, out), values: values.slice(0, out) }, epsilon, intersliceKnn, intrasliceKnn };
+  return { affinity: { n: N, rowPtr, columns: columns.slice(0, out), values: values.slice(0, out) }, epsilon, intersliceKnn, intersliceKnnAuto, intrasliceKnn };
 }
 
 /** M-PHATE embedding of a units-over-training tensor. */
@@ -257,13 +281,13 @@ export async function mphate(T: UnitTensor, options: MphateOptions = {}): Promis
     epoch[q] = Math.floor(q / T.units);
     unit[q] = q % T.units;
   }
-  if (multi.intersliceKnn < intersliceKnn) result.warnings.push(`intersliceKnn ${intersliceKnn} clamped to epochs − 1 = ${multi.intersliceKnn}`);
+  if (typeof intersliceKnn === "number" && multi.intersliceKnn < intersliceKnn) result.warnings.push(`intersliceKnn ${intersliceKnn} clamped to epochs − 1 = ${multi.intersliceKnn}`);
   return {
     ...result,
     epoch,
     unit,
     epsilon: multi.epsilon,
-    params: { ...result.params, intrasliceKnn: multi.intrasliceKnn, intersliceKnn: multi.intersliceKnn, normalize },
+    params: { ...result.params, intrasliceKnn: multi.intrasliceKnn, intersliceKnn: multi.intersliceKnn, intersliceKnnAuto: multi.intersliceKnnAuto, normalize },
   };
 }
 

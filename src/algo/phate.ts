@@ -147,6 +147,11 @@ export interface PhateParams {
 export interface PhateResult {
   /** n × nComponents embedding (centred, rotated onto classical MDS; see module notes). */
   embedding: Matrix;
+  /**
+   * The metric MDS output before Procrustes (interpolated through the landmarks when used): in
+   * the potential distances' own units, as PHATE returned it before Dec 2019 (M-PHATE's paper).
+   */
+  metricEmbedding: Matrix;
   /** The diffusion time used (the resolved value of "auto"). */
   t: number;
   /** Von Neumann entropy for t = 0 … tMax − 1 (entry i from |λ|^(i+1)); empty when t was given. */
@@ -421,9 +426,14 @@ export async function phateFromAffinity(K: Affinity, options: PhateOptions = {})
     mdsIterations = fit.iterations;
   }
   let embedding = procrustes(classical.coordinates, metric).aligned;
-  if (interpolate) embedding = await sparseTimesDense(core, interpolate, embedding);
+  let metricEmbedding = metric;
+  if (interpolate) {
+    embedding = await sparseTimesDense(core, interpolate, embedding);
+    metricEmbedding = await sparseTimesDense(core, interpolate, metric);
+  }
   return {
     embedding,
+    metricEmbedding,
     t: diffusion.t,
     entropy: diffusion.entropy,
     eigenvalues: diffusion.eigenvalues,

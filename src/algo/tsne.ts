@@ -16,9 +16,16 @@
  * sizes these notebooks use. Conventions as scikit-learn (its learning rate is 4× that of
  * bhtsne/openTSNE for the same number).
  *
+ * Precomputed distances. `tsneFromDistances(D)` is scikit-learn's `TSNE(metric="precomputed")`:
+ * the given distances enter the perplexity search as they are (scikit-learn squares only
+ * Euclidean distances it computes itself), Barnes–Hut takes each row's 3·perplexity + 1 smallest
+ * off-diagonal entries, and the start is random (scikit-learn refuses init "pca" with a
+ * precomputed metric). M-PHATE's comparison runs it on the multislice graph's shortest paths.
+ *
  * @example
  *   const {coordinates, klDivergence, params} = await tsne(X, {perplexity: 30, seed: 42});
  *   params.learningRate; // what "auto" became
+ *   const onGraph = await tsneFromDistances(geodesicDistances, {seed: 42});
  *
  * References:
  * 1. L. van der Maaten & G. Hinton, "Visualizing data using t-SNE", JMLR 9 (2008).
@@ -184,6 +191,76 @@ export async function tsne(X: Matrix, options: TsneOptions = {}): Promise<TsneRe
   else dense = await denseJointProbabilities(core, X, p.perplexity, run);
   // Initial embedding.
   const y0 = await initialEmbedding(core, X, p.init, p.seed);
+  return finish(core, n, y0, sparse, dense, p, run, range.scale);
+}
+
+/** Options of t-SNE on precomputed distances: as `tsne`, but the start is "random" (default) or given. */
+export type TsneDistanceOptions = Omit<TsneOptions, "init"> & { init?: "random" | Matrix };
+
+/**
+ * t-SNE of n points given by their n × n distance matrix D (symmetric, non-negative, zero
+ * diagonal), as scikit-learn's `TSNE(metric="precomputed")`: D's entries are used as they are
+ * where the coordinate path uses squared Euclidean distances. Init defaults to "random".
+ */
+export async function tsneFromDistances(D: Matrix, options: TsneDistanceOptions = {}): Promise<TsneResult> {
+  assertMatrix(D, "D");
+  if (D.rows !== D.cols) throw new HiddenAtlasError("E_SHAPE_MISMATCH", `D must be a square distance matrix; got ${D.rows} × ${D.cols}`);
+  const init = (options as TsneOptions).init ?? "random";
+  if (init === "pca") throw new HiddenAtlasError("E_PARAM", `invalid init: "pca" (t-SNE on precomputed distances has no coordinates for PCA; use "random" or an n × 2 Matrix)`, { parameter: "init" });
+  const p = resolve(D, { ...options, init });
+  const n = D.rows;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const v = D.data[i * n + j];
+      if (!(v >= 0) || v === Infinity) throw new HiddenAtlasError("E_PARAM", `D[${i}, ${j}] is ${v}; distances must be finite and non-negative`, { row: i, column: j });
+      if (i === j && v !== 0) throw new HiddenAtlasError("E_PARAM", `D[${i}, ${i}] is ${v}; a distance matrix has a zero diagonal`, { row: i });
+    }
+  }
+  const core = await getCore();
+  const run: RunOptions = { signal: options.signal, onProgress: options.onProgress };
+  let sparse: SparseGraph | undefined;
+  let dense: Float32Array | undefined;
+  if (p.method === "barnes_hut") {
+    const { indices, distances } = nearestInDistances(D, p.nNeighbors);
+    sparse = jointFromNeighbors(core, indices, distances, n, p.nNeighbors, p.perplexity);
+  } else {
+    dense = jointFromDistances(core, D.data, n, p.perplexity);
+  }
+  const y0 = await initialEmbedding(core, D, p.init, p.seed);
+  return finish(core, n, y0, sparse, dense, p, run, 1);
+}
+
+/**
+ * The k smallest off-diagonal entries of every row of D, ascending (ties: the lower index), as
+ * scikit-learn's NearestNeighbors(metric="precomputed").kneighbors() without the query itself.
+ */
+export function nearestInDistances(D: Matrix, k: number): { indices: Int32Array; distances: Float32Array } {
+  const n = D.rows;
+  const indices = new Int32Array(n * k);
+  const distances = new Float32Array(n * k);
+  const order = new Int32Array(n - 1);
+  for (let i = 0; i < n; i++) {
+    const row = D.data.subarray(i * n, (i + 1) * n);
+    for (let j = 0, c = 0; j < n; j++) if (j !== i) order[c++] = j;
+    order.sort((a, b) => row[a] - row[b] || a - b);
+    for (let c = 0; c < k; c++) {
+      indices[i * k + c] = order[c];
+      distances[i * k + c] = row[order[c]];
+    }
+  }
+  return { indices, distances };
+}
+
+async function finish(
+  core: Core,
+  n: number,
+  y0: Float32Array,
+  sparse: SparseGraph | undefined,
+  dense: Float32Array | undefined,
+  p: ReturnType<typeof resolve>,
+  run: RunOptions,
+  scale: number,
+): Promise<TsneResult> {
   const result = await optimize(core, n, y0, sparse, dense, p, run);
   return {
     ...result,
@@ -200,7 +277,7 @@ export async function tsne(X: Matrix, options: TsneOptions = {}): Promise<TsneRe
       angle: p.angle,
       seed: p.seed,
       nNeighbors: p.nNeighbors,
-      ...rangeParams(range.scale),
+      ...rangeParams(scale),
     },
   };
 }
@@ -213,15 +290,19 @@ export async function sparseJointProbabilities(
   k: number,
   run: RunOptions = {},
 ): Promise<SparseGraph> {
-  const n = X.rows;
   const nn = await knn(X, { k, metric: "sqeuclidean", ...run });
+  return jointFromNeighbors(core, nn.indices, nn.distances, X.rows, k, perplexity);
+}
+
+/** Joint P (CSR, Σ P = 1) from each point's k neighbours and their (squared or given) distances. */
+function jointFromNeighbors(core: Core, indices: Int32Array, distances: Float32Array, n: number, k: number, perplexity: number): SparseGraph {
   const conditional = core.scope((s) => {
-    const d = s.upload(nn.distances, "squared neighbour distances");
+    const d = s.upload(distances, "neighbour distances");
     const out = s.f32(n * k, "conditional P");
     core.kernels.tsneConditionalP(d.ptr, n, k, k, 0, perplexity, out.ptr);
     return out.copy();
   });
-  const graph = symmetrizeNeighbors(core, nn.indices, conditional, n, k, MERGE_SUM, false);
+  const graph = symmetrizeNeighbors(core, indices, conditional, n, k, MERGE_SUM, false);
   let sum = 0;
   for (let e = 0; e < graph.values.length; e++) sum += graph.values[e];
   const scale = 1 / Math.max(sum, MACHINE_EPSILON);
@@ -231,10 +312,14 @@ export async function sparseJointProbabilities(
 
 /** Dense n × n P over all pairs (sklearn `_joint_probabilities`), floored at MACHINE_EPSILON off the diagonal. */
 export async function denseJointProbabilities(core: Core, X: Matrix, perplexity: number, run: RunOptions = {}): Promise<Float32Array> {
-  const n = X.rows;
   const D = await pairwiseDistances(X, undefined, { metric: "sqeuclidean", signal: run.signal });
+  return jointFromDistances(core, D.data, X.rows, perplexity);
+}
+
+/** Dense joint P from all n × n (squared or given) distances. */
+function jointFromDistances(core: Core, distances: Float32Array, n: number, perplexity: number): Float32Array {
   const C = core.scope((s) => {
-    const d = s.upload(D.data, "squared distances");
+    const d = s.upload(distances, "distances");
     const out = s.f32(n * n, "conditional P");
     core.kernels.tsneConditionalP(d.ptr, n, n, n, 1, perplexity, out.ptr);
     return out.copy();

@@ -1,6 +1,7 @@
 /**
  * The `mphate` analysis: Gigante et al., "Visualizing the PHATE of neural networks" (NeurIPS
- * 2019), on bundles with training checkpoints (specs/mphate.md §3–§4):
+ * 2019), on bundles with training checkpoints, following the reference's scripts
+ * (scottgigante/m-phate scripts/generalization_*.py, task_switch_*.py, comparison_plot.py):
  *
  * - training dynamics: the M-PHATE embedding of every traced hidden unit at every checkpoint,
  *   with its epoch, layer, unit and most-active class (L1: argmax over classes of Σ|pre-activation|
@@ -8,32 +9,40 @@
  * - generalisation: one embedding per run; visualisation variance (Σ over epochs of the trace of
  *   the 2 × 2 covariance, ddof 1 as numpy.cov, of that epoch's points) against memorisation
  *   error (final validation − training loss, from the bundle's meta) with Spearman ρ (the
- *   paper: ρ < 0);
+ *   paper: ρ < 0), pooled over every run given (the eight variants × several seeds), with a
+ *   seeded bootstrap 95 % interval (runs resampled with replacement), ρ within each seed, and
+ *   each variant's mean ± standard deviation over seeds. The variance is taken on the metric
+ *   MDS (SMACOF) output before any Procrustes normalisation, as PHATE returned it in 2019
+ *   (Procrustes came to PHATE in Dec 2019): an absolute spread in potential-distance units; the drawn embedding stays the
+ *   normalised one;
  * - continual learning: at each task switch, k-means (k = 3 … 8, `arSeeds` seeds each) of the
  *   embedded units at the last slice of task i and 3 slices into task i + 1; the mean adjusted
  *   Rand index between the two partitions, against final accuracy;
- * - baselines: PCA, t-SNE, Isomap and standard PHATE on the flattened tensor (no z-scoring,
- *   the reference's "naive" set), diffusion maps and Isomap on the multislice graph, beside
- *   M-PHATE, scored by intraslice and interslice neighbour preservation against the raw trace at
- *   k = 10 and 40. The reference's multislice t-SNE (on geodesic distances) is not computed.
+ * - baselines: PCA, t-SNE, Isomap and standard PHATE on the flattened tensor, raw (the
+ *   reference's "naive" set) and z-scored per (epoch, unit) row (what M-PHATE itself embeds);
+ *   diffusion maps, Isomap and t-SNE on the multislice graph (t-SNE on its shortest-path
+ *   distances, the paper's multislice baseline), beside M-PHATE. Every method is scored in both
+ *   spaces: intraslice and interslice neighbour preservation against the raw trace and against
+ *   the z-scored trace, at k = 10 and 40. Up to 4,000 points M-PHATE and PHATE run exact.
  *
- * Output convention: embeddings follow PHATE ≥ 1.0 (centred, rotated, unit Frobenius norm
- * before the Procrustes scale), so visualisation variance is a relative spread (spec §6.7).
+ * Output convention: drawn embeddings follow PHATE ≥ 1.0 (centred, rotated, unit Frobenius norm
+ * before the Procrustes scale); the generalisation study's variance does not (see above).
  */
 import { adjustedRandIndex, kMeans } from "../algo/clustering.ts";
 import { isomap } from "../algo/isomap.ts";
 import { spearman, pearson } from "../algo/metrics.ts";
-import { mostActiveClass, mphate, mphateDefaults, multisliceAffinity, type MphateResult, type UnitTensor } from "../algo/mphate.ts";
+import { INTERSLICE_KNN_FRACTION, mostActiveClass, mphate, mphateDefaults, multisliceAffinity, zScoreRows, type MphateResult, type UnitTensor } from "../algo/mphate.ts";
 import { classicalMds } from "../algo/mds.ts";
 import { shortestPaths } from "../algo/geodesic.ts";
 import { pca } from "../algo/pca.ts";
 import { diffusionMap, phate } from "../algo/phate.ts";
-import { tsne } from "../algo/tsne.ts";
+import { tsne, tsneFromDistances } from "../algo/tsne.ts";
 import { HiddenAtlasError } from "../core/errors.ts";
 import type { Matrix } from "../core/matrix.ts";
 import { checkInteger, checkOptionNames } from "../core/params.ts";
 import type { RunOptions } from "../core/progress.ts";
-import { checkSeed } from "../core/random.ts";
+import { Rng, checkSeed } from "../core/random.ts";
+import { getCore } from "../core/wasm.ts";
 import type { AnalysisBundle } from "./columns.ts";
 import { defineAnalysis, type Resolved, type StepArgs } from "./descriptor.ts";
 import { runAnalysis } from "./runner.ts";
@@ -46,7 +55,8 @@ export interface MphateStudyParams {
   /** Keep every k-th unit of each layer. Default 1. */
   unitStride?: number;
   intrasliceKnn?: number;
-  intersliceKnn?: number;
+  /** κ, or "auto" (default): max(2, round(0.08 · checkpoints)); see src/algo/mphate.ts. */
+  intersliceKnn?: number | "auto";
   decay?: number;
   /** "auto" or a fixed diffusion time. */
   t?: number | "auto";
@@ -60,7 +70,7 @@ export const mphateStudyDefaults = {
   epochStride: 1,
   unitStride: 1,
   intrasliceKnn: mphateDefaults.intrasliceKnn,
-  intersliceKnn: mphateDefaults.intersliceKnn,
+  intersliceKnn: mphateDefaults.intersliceKnn as number | "auto",
   decay: mphateDefaults.decay,
   t: "auto" as number | "auto",
   gamma: mphateDefaults.gamma,
@@ -96,6 +106,9 @@ export interface DynamicsEmbedding {
   units: number;
   t: number;
   epsilon: number;
+  /** κ as used, and whether it was the automatic max(2, round(0.08 · checkpoints)). */
+  intersliceKnn: number;
+  intersliceKnnAuto: boolean;
   nLandmarks: number;
   warnings: string[];
 }
@@ -202,6 +215,8 @@ function describe(bundle: AnalysisBundle, bt: BundleTensor, result: MphateResult
     units: bt.tensor.units,
     t: result.t,
     epsilon: result.epsilon,
+    intersliceKnn: result.params.intersliceKnn,
+    intersliceKnnAuto: result.params.intersliceKnnAuto,
     nLandmarks: result.nLandmarks,
     warnings: result.warnings,
   };
@@ -227,16 +242,51 @@ export function visualizationVariance(run: Pick<DynamicsEmbedding, "embedding" |
 
 export interface GeneralizationRun extends DynamicsEmbedding {
   variant: string;
+  /** The seed the run was trained with (the bundle's meta), null when unknown. */
+  seed: number | null;
+  /**
+   * Σ over epochs of tr cov of that epoch's points, on the metric MDS output before Procrustes
+   * (potential-distance units, the paper's convention).
+   */
   visualizationVariance: number;
+  /** The same on the drawn, Procrustes-normalised embedding (PHATE ≥ 1.0), for comparison. */
+  normalizedVariance: number;
   memorizationError: number;
   trainLoss: number;
   validationLoss: number;
 }
 
+/** Mean and standard deviation (ddof 1; 0 for one value) of some numbers. */
+export interface Spread {
+  mean: number;
+  sd: number;
+  n: number;
+}
+
+export interface VariantSummary {
+  variant: string;
+  memorizationError: Spread;
+  visualizationVariance: Spread;
+}
+
 export interface GeneralizationStudy {
   runs: GeneralizationRun[];
-  /** Spearman ρ between visualisation variance and memorisation error over the runs. */
+  /** Spearman ρ between visualisation variance and memorisation error over every run. */
   spearman: number;
+  /** Bootstrap 95 % percentile interval of ρ (runs resampled with replacement), [NaN, NaN] under 4 runs. */
+  interval: [number, number];
+  /** Bootstrap resamples drawn, and how many had a defined ρ (a resample of one repeated run has none). */
+  resamples: number;
+  validResamples: number;
+  /** ρ within the runs of each seed. */
+  perSeed: { seed: number | null; runs: number; spearman: number }[];
+  /** Mean ± sd of ρ over the seeds (those with at least 3 runs). */
+  seedSpread: Spread;
+  /** Each variant over its seeds. */
+  variants: VariantSummary[];
+  /** ρ with the variance taken on the Procrustes-normalised embeddings instead (PHATE ≥ 1.0 output). */
+  normalizedSpearman: number;
+  params: { nLandmark: number; bootstrapSeed: number; resamples: number };
 }
 
 const metaNumber = (bundle: AnalysisBundle, key: string): number => {
@@ -244,25 +294,125 @@ const metaNumber = (bundle: AnalysisBundle, key: string): number => {
   return typeof v === "number" ? v : NaN;
 };
 
-export async function generalizationStudy(bundles: AnalysisBundle[], params: MphateStudyParams = {}, run: RunOptions = {}): Promise<GeneralizationStudy> {
-  const p = resolveMphateStudyParams(params);
+/** Bootstrap resamples of the generalisation ρ. */
+export const GENERALIZATION_RESAMPLES = 2000;
+
+export function spread(values: number[]): Spread {
+  const n = values.length;
+  if (n === 0) return { mean: NaN, sd: NaN, n };
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const sd = n > 1 ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, sd, n };
+}
+
+/**
+ * Percentile bootstrap of Spearman ρ: `resamples` draws of n pairs with replacement (seeded
+ * PCG32), ρ of each; the 2.5 % and 97.5 % quantiles (linear interpolation, numpy's default) of
+ * the resamples whose ρ is defined.
+ */
+export async function bootstrapSpearman(x: ArrayLike<number>, y: ArrayLike<number>, options: { resamples?: number; seed?: number } = {}): Promise<{ interval: [number, number]; valid: number; resamples: number }> {
+  const n = x.length;
+  const resamples = checkInteger("resamples", options.resamples ?? GENERALIZATION_RESAMPLES, 1, 1_000_000);
+  const seed = checkSeed(options.seed ?? mphateDefaults.seed);
+  if (n < 4) return { interval: [NaN, NaN], valid: 0, resamples };
+  const core = await getCore();
+  const rng = new Rng(core, seed, 23);
+  const rhos: number[] = [];
+  try {
+    const xs = new Float64Array(n);
+    const ys = new Float64Array(n);
+    for (let b = 0; b < resamples; b++) {
+      const u = rng.uniform(n);
+      for (let i = 0; i < n; i++) {
+        const j = Math.min(n - 1, Math.floor(u[i] * n));
+        xs[i] = x[j];
+        ys[i] = y[j];
+      }
+      const r = spearman(xs, ys);
+      if (Number.isFinite(r)) rhos.push(r);
+    }
+  } finally {
+    rng.release();
+  }
+  rhos.sort((a, b) => a - b);
+  const quantile = (q: number) => {
+    if (!rhos.length) return NaN;
+    const h = (rhos.length - 1) * q;
+    const lo = Math.floor(h);
+    return rhos[lo] + (h - lo) * ((rhos[Math.min(lo + 1, rhos.length - 1)] ?? rhos[lo]) - rhos[lo]);
+  };
+  return { interval: [quantile(0.025), quantile(0.975)], valid: rhos.length, resamples };
+}
+
+/**
+ * The generalisation study over runs (bundles of the digits-generalization recipe, any number
+ * of seeds): one M-PHATE embedding each, visualisation variance on the unscaled SMACOF output,
+ * memorisation error from the bundle's meta, ρ pooled with its bootstrap interval, ρ per seed,
+ * and each variant's spread over seeds.
+ */
+export async function generalizationStudy(bundles: AnalysisBundle[], params: MphateStudyParams & { resamples?: number } = {}, run: RunOptions = {}): Promise<GeneralizationStudy> {
+  const { resamples = GENERALIZATION_RESAMPLES, ...rest } = params;
+  const p = resolveMphateStudyParams(rest);
   const runs: GeneralizationRun[] = [];
   for (const [r, bundle] of bundles.entries()) {
     const bt = tensorFromBundle(bundle, p);
     const onProgress = run.onProgress && ((e: { stage: string; done: number; total: number }) => run.onProgress!({ ...e, stage: `${bundle.name} (${r + 1}/${bundles.length}): ${e.stage}` }));
     const result = await mphate(bt.tensor, embedOptions(p, { signal: run.signal, onProgress }));
     const d = describe(bundle, bt, result);
+    const seed = bundle.meta?.seed;
     runs.push({
       ...d,
       variant: typeof bundle.meta?.variant === "string" ? bundle.meta.variant : bundle.name,
-      visualizationVariance: visualizationVariance(d),
+      seed: typeof seed === "number" ? seed : null,
+      visualizationVariance: visualizationVariance({ embedding: result.metricEmbedding, epochs: d.epochs, units: d.units }),
+      normalizedVariance: visualizationVariance(d),
       memorizationError: metaNumber(bundle, "memorizationError"),
       trainLoss: metaNumber(bundle, "trainLoss"),
       validationLoss: metaNumber(bundle, "validationLoss"),
     });
   }
+  return summarizeGeneralization(runs, { resamples, seed: p.seed, nLandmark: p.nLandmark });
+}
+
+/**
+ * One study from several (e.g. one per seed, embedded in parallel workers): every run pooled,
+ * ρ, its bootstrap interval, per-seed ρ and variant spreads recomputed over all of them with the
+ * first study's bootstrap seed and resamples.
+ */
+export async function poolGeneralization(studies: GeneralizationStudy[]): Promise<GeneralizationStudy> {
+  if (!studies.length) throw new HiddenAtlasError("E_PARAM", "poolGeneralization needs at least one study");
+  const { resamples, bootstrapSeed, nLandmark } = studies[0].params;
+  return summarizeGeneralization(studies.flatMap((s) => s.runs), { resamples, seed: bootstrapSeed, nLandmark });
+}
+
+async function summarizeGeneralization(runs: GeneralizationRun[], o: { resamples: number; seed: number; nLandmark: number }): Promise<GeneralizationStudy> {
+  const { resamples } = o;
+  const p = { seed: o.seed, nLandmark: o.nLandmark };
   const valid = runs.filter((r) => Number.isFinite(r.memorizationError));
-  return { runs, spearman: valid.length >= 3 ? spearman(valid.map((r) => r.visualizationVariance), valid.map((r) => r.memorizationError)) : NaN };
+  const rho = (rs: GeneralizationRun[], key: "visualizationVariance" | "normalizedVariance" = "visualizationVariance") =>
+    rs.length >= 3 ? spearman(rs.map((r) => r[key]), rs.map((r) => r.memorizationError)) : NaN;
+  const boot = await bootstrapSpearman(valid.map((r) => r.visualizationVariance), valid.map((r) => r.memorizationError), { resamples, seed: p.seed });
+  const seeds = [...new Set(valid.map((r) => r.seed))];
+  const perSeed = seeds.map((seed) => {
+    const rs = valid.filter((r) => r.seed === seed);
+    return { seed, runs: rs.length, spearman: rho(rs) };
+  });
+  const variants = [...new Set(runs.map((r) => r.variant))].map((variant) => {
+    const rs = valid.filter((r) => r.variant === variant);
+    return { variant, memorizationError: spread(rs.map((r) => r.memorizationError)), visualizationVariance: spread(rs.map((r) => r.visualizationVariance)) };
+  });
+  return {
+    runs,
+    spearman: rho(valid),
+    interval: boot.interval,
+    resamples: boot.resamples,
+    validResamples: boot.valid,
+    perSeed,
+    seedSpread: spread(perSeed.filter((s) => s.runs >= 3 && Number.isFinite(s.spearman)).map((s) => s.spearman)),
+    variants,
+    normalizedSpearman: rho(valid, "normalizedVariance"),
+    params: { nLandmark: p.nLandmark, bootstrapSeed: p.seed, resamples },
+  };
 }
 
 export interface TaskSwitch {
@@ -351,12 +501,25 @@ export async function continualStudy(bundles: AnalysisBundle[], params: MphateSt
   };
 }
 
+/** Neighbour preservation of one embedding against one space, within epochs and within units. */
+export interface PreservationScores {
+  intraslice: { k10: number; k40: number };
+  interslice: { k10: number; k40: number };
+}
+
+/** The two spaces an embedding is scored against. */
+export const BASELINE_SPACES = {
+  raw: "raw trace (pre-activations as recorded)",
+  zscored: "z-scored trace (each (epoch, unit) row over the trace samples, as M-PHATE embeds it)",
+} as const;
+
 export interface BaselineScore {
   method: string;
   /** What it was run on. */
   input: string;
-  intraslice: { k10: number; k40: number };
-  interslice: { k10: number; k40: number };
+  /** Scored against each point's neighbours in the raw trace, and in the z-scored trace. */
+  raw: PreservationScores;
+  zscored: PreservationScores;
   embedding: Matrix;
 }
 
@@ -364,8 +527,11 @@ export interface BaselineStudy {
   name: string;
   epochs: number[];
   units: number;
+  /** κ of the multislice graph as used (the automatic rule's when `intersliceKnnAuto`). */
+  intersliceKnn: number;
+  intersliceKnnAuto: boolean;
   scores: BaselineScore[];
-  /** What was not computed, and why. */
+  /** What was not computed or is capped, and why. */
   notes: string[];
 }
 
@@ -399,51 +565,78 @@ export function neighborPreservation(X: Matrix, Y: Matrix, groups: Int32Array[],
   return total / count;
 }
 
+/** Intraslice and interslice preservation of an embedding against the neighbours in X, k = 10 and 40. */
+function preservation(X: Matrix, Y: Matrix, intra: Int32Array[], inter: Int32Array[]): PreservationScores {
+  return {
+    intraslice: { k10: neighborPreservation(X, Y, intra, 10), k40: neighborPreservation(X, Y, intra, 40) },
+    interslice: { k10: neighborPreservation(X, Y, inter, 10), k40: neighborPreservation(X, Y, inter, 40) },
+  };
+}
+
 /**
- * M-PHATE beside PCA, t-SNE, Isomap and PHATE of the flattened raw tensor, scored by intraslice
- * (units within an epoch) and interslice (a unit across epochs) neighbour preservation.
+ * M-PHATE beside the reference's baselines (m_phate scripts/comparison_plot.py), scored by
+ * intraslice (units within an epoch) and interslice (a unit across epochs) neighbour
+ * preservation in both the raw and the z-scored trace:
+ * - PCA, t-SNE, Isomap and PHATE of the flattened tensor, raw (the reference's "naive" set) and
+ *   z-scored (the space M-PHATE embeds, so neither side is favoured by the choice of space);
+ * - diffusion maps, Isomap and t-SNE on M-PHATE's multislice graph; Isomap and t-SNE use the
+ *   graph's shortest paths with edge length −log(affinity) (unreachable pairs at the largest
+ *   finite distance), t-SNE as scikit-learn's `metric="precomputed"`.
+ * `mphateEmbedding` reuses an M-PHATE embedding of the same checkpoints and parameters.
  */
-export async function baselineStudy(bundle: AnalysisBundle, params: MphateStudyParams = {}, run: RunOptions = {}): Promise<BaselineStudy> {
+export async function baselineStudy(bundle: AnalysisBundle, params: MphateStudyParams = {}, run: RunOptions = {}, mphateEmbedding?: DynamicsEmbedding): Promise<BaselineStudy> {
   const p = resolveMphateStudyParams(params);
   const bt = tensorFromBundle(bundle, p);
   const { epochs: n, units: m, samples } = bt.tensor;
   const raw: Matrix = { rows: n * m, cols: samples, data: bt.tensor.data };
+  const zscored: Matrix = { rows: n * m, cols: samples, data: zScoreRows(bt.tensor) };
   const intra = Array.from({ length: n }, (_, tau) => Int32Array.from({ length: m }, (_, i) => tau * m + i));
   const inter = Array.from({ length: m }, (_, i) => Int32Array.from({ length: n }, (_, tau) => tau * m + i));
   const stage = (name: string) => run.onProgress && ((e: { stage: string; done: number; total: number }) => run.onProgress!({ ...e, stage: `${name}: ${e.stage}` }));
   const opts = (name: string) => ({ signal: run.signal, onProgress: stage(name) });
   const embeddings: { method: string; input: string; embedding: Matrix }[] = [];
-  embeddings.push({ method: "M-PHATE", input: "multislice graph (z-scored)", embedding: (await mphate(bt.tensor, embedOptions(p, opts("M-PHATE")))).embedding });
-  embeddings.push({ method: "PCA", input: "flattened raw tensor", embedding: (await pca(raw, { nComponents: 2, ...opts("PCA") })).scores });
-  embeddings.push({ method: "t-SNE", input: "flattened raw tensor", embedding: (await tsne(raw, { seed: p.seed, ...opts("t-SNE") })).coordinates });
-  embeddings.push({ method: "Isomap", input: "flattened raw tensor", embedding: (await isomap(raw, { seed: p.seed, ...opts("Isomap") })).coordinates });
-  embeddings.push({ method: "PHATE", input: "flattened raw tensor", embedding: (await phate(raw, { seed: p.seed, nLandmark: p.nLandmark, ...opts("PHATE") })).embedding });
-  // Multislice baselines on M-PHATE's own graph (m_phate scripts/comparison_plot.py).
+  const own = mphateEmbedding && mphateEmbedding.embedding.rows === n * m ? mphateEmbedding : describe(bundle, bt, await mphate(bt.tensor, embedOptions(p, opts("M-PHATE"))));
+  embeddings.push({ method: "M-PHATE", input: "multislice graph (z-scored)", embedding: own.embedding });
+  // Multislice baselines on M-PHATE's own graph.
   const { affinity } = await multisliceAffinity(bt.tensor, { intrasliceKnn: p.intrasliceKnn, intersliceKnn: p.intersliceKnn, decay: p.decay, ...opts("multislice graph") });
   embeddings.push({ method: "DM", input: "multislice graph", embedding: (await diffusionMap(affinity, { seed: p.seed, ...opts("DM") })).embedding });
-  // Isomap on the graph: shortest paths with edge length −log(affinity), unreachable → the largest finite distance, then classical MDS.
   const lengths = Float32Array.from(affinity.values, (v) => Math.max(0, -Math.log(v)));
-  const paths = await shortestPaths({ n: affinity.n, rowPtr: affinity.rowPtr, columns: affinity.columns, values: lengths }, { sources: Int32Array.from({ length: affinity.n }, (_, i) => i), ...opts("Isomap (graph)") });
+  const paths = await shortestPaths({ n: affinity.n, rowPtr: affinity.rowPtr, columns: affinity.columns, values: lengths }, { sources: Int32Array.from({ length: affinity.n }, (_, i) => i), ...opts("multislice geodesics") });
   let largest = 0;
   for (const v of paths.data) if (Number.isFinite(v) && v > largest) largest = v;
   const geodesic = { rows: affinity.n, cols: affinity.n, data: paths.data.map((v) => (Number.isFinite(v) ? v : largest)) };
-  for (let a = 0; a < affinity.n; a++) for (let b = a + 1; b < affinity.n; b++) geodesic.data[b * affinity.n + a] = geodesic.data[a * affinity.n + b];
+  for (let a = 0; a < affinity.n; a++) {
+    geodesic.data[a * affinity.n + a] = 0;
+    for (let b = a + 1; b < affinity.n; b++) geodesic.data[b * affinity.n + a] = geodesic.data[a * affinity.n + b];
+  }
   embeddings.push({ method: "Isomap", input: "multislice graph (−log affinity paths)", embedding: (await classicalMds(geodesic, { seed: p.seed, ...opts("Isomap (graph)") })).coordinates });
+  embeddings.push({ method: "t-SNE", input: "multislice graph (−log affinity paths, precomputed)", embedding: (await tsneFromDistances(geodesic, { seed: p.seed, ...opts("t-SNE (graph)") })).coordinates });
+  // The naive baselines, on the raw and on the z-scored flattened trace.
+  for (const [space, X] of [["raw", raw], ["z-scored", zscored]] as const) {
+    const input = `flattened ${space} trace`;
+    embeddings.push({ method: "PCA", input, embedding: (await pca(X, { nComponents: 2, ...opts(`PCA (${space})`) })).scores });
+    embeddings.push({ method: "t-SNE", input, embedding: (await tsne(X, { seed: p.seed, ...opts(`t-SNE (${space})`) })).coordinates });
+    embeddings.push({ method: "Isomap", input, embedding: (await isomap(X, { seed: p.seed, ...opts(`Isomap (${space})`) })).coordinates });
+    embeddings.push({ method: "PHATE", input, embedding: (await phate(X, { seed: p.seed, nLandmark: p.nLandmark, ...opts(`PHATE (${space})`) })).embedding });
+  }
   const scores = embeddings.map(({ method, input, embedding }) => ({
     method,
     input,
     embedding,
-    intraslice: { k10: neighborPreservation(raw, embedding, intra, 10), k40: neighborPreservation(raw, embedding, intra, 40) },
-    interslice: { k10: neighborPreservation(raw, embedding, inter, 10), k40: neighborPreservation(raw, embedding, inter, 40) },
+    raw: preservation(raw, embedding, intra, inter),
+    zscored: preservation(zscored, embedding, intra, inter),
   }));
   return {
     name: bundle.name,
     epochs: bt.epochs,
     units: m,
+    intersliceKnn: own.intersliceKnn,
+    intersliceKnnAuto: own.intersliceKnnAuto,
     scores,
     notes: [
-      "t-SNE on the multislice graph's geodesic distances (the reference's third multislice baseline) is not computed: our t-SNE takes coordinates, not a precomputed metric.",
-      ...(n - 1 < 40 ? [`k = 40 interslice is capped at epochs − 1 = ${n - 1}.`] : []),
+      `Raw space: ${BASELINE_SPACES.raw}; z-scored space: ${BASELINE_SPACES.zscored}.`,
+      `${n * m} points: M-PHATE and PHATE run ${n * m <= p.nLandmark ? "exact (no landmarks)" : `on ${p.nLandmark} landmarks`}; t-SNE as scikit-learn (Barnes–Hut above 500 points), on the graph with a random start.`,
+      ...(n - 1 <= 40 ? [`Interslice k = 40 needs more than 41 checkpoints: with ${n}, a unit's ${n - 1} other checkpoints are all its neighbours in any embedding (score 1), so it is not shown${n - 1 <= 10 ? "; nor is k = 10" : ""}.`] : []),
     ],
   };
 }
@@ -452,12 +645,10 @@ export async function baselineStudy(bundle: AnalysisBundle, params: MphateStudyP
 export const MPHATE_COLOR_BY = ["epoch", "layer", "mostActive"] as const;
 export type MphateColorBy = (typeof MPHATE_COLOR_BY)[number];
 
-/** The generalisation study embeds its eight runs on this many landmarks each (the notebook stays interactive). */
-const GENERALIZATION_LANDMARKS = 400;
 /** The continual-learning runs: κ = 12 as the paper embeds them, on 500 landmarks. */
 const CONTINUAL_INTERSLICE_KNN = 12;
 const CONTINUAL_LANDMARKS = 500;
-/** Baselines run t-SNE and Isomap on every point, so they use every 5th checkpoint. */
+/** Baselines run t-SNE and Isomap on every point, so they use every 5th checkpoint (2,016 points of digits-mlp). */
 const BASELINE_EPOCH_STRIDE = 5;
 
 const tracedLayers = (b: AnalysisBundle) => b.checkpoints?.[0]?.layers.map((l) => l.name) ?? [];
@@ -466,16 +657,28 @@ const tracedLayers = (b: AnalysisBundle) => b.checkpoints?.[0]?.layers.map((l) =
 const params = {
   layers: { type: "layers", from: "checkpoints", default: [], defaultDoc: "every traced layer", label: "Which units (layers)", doc: "Traced layers whose units are embedded (all by default)." },
   epochStride: {
-    type: "integer", min: 1, default: 2, label: "Every k-th checkpoint", unit: "checkpoints", doc: "Keep every k-th checkpoint (the last one always kept).", control: { max: 10 },
-    reference: "M-PHATE embeds every epoch; every 2nd halves the points and keeps a notebook run to seconds (set 1 for every checkpoint).",
+    type: "integer", min: 1, default: 5, label: "Every k-th checkpoint", unit: "checkpoints", doc: "Keep every k-th checkpoint (the last one always kept).", control: { max: 10 },
+    reference: "M-PHATE embeds every epoch; every 5th keeps digits-mlp's 101 checkpoints × 96 units to 2,016 points, embedded exactly (no landmarks) in seconds (set 1 for every checkpoint, on landmarks).",
   },
   unitStride: { type: "integer", min: 1, default: 1, label: "Every k-th unit", unit: "units", doc: "Keep every k-th unit of each layer." },
   intrasliceKnn: { type: "integer", min: 1, default: mphateDefaults.intrasliceKnn, label: "Intraslice knn", doc: "Neighbours of a unit among the units of its own checkpoint (the adaptive kernel's bandwidth).", control: { max: 10 } },
-  intersliceKnn: { type: "integer", min: 1, default: mphateDefaults.intersliceKnn, label: "Interslice knn (κ)", doc: "Sets the bandwidth joining a unit to itself across checkpoints: the distance to its κ-th nearest own checkpoint.", control: { max: 50 } },
+  intersliceKnn: {
+    type: "integer", min: 1, auto: true, default: "auto", label: "Interslice knn (κ)", control: { max: 50 },
+    doc: `Sets the bandwidth joining a unit to itself across checkpoints: the distance to its κ-th nearest own checkpoint; "auto" is max(2, round(${INTERSLICE_KNN_FRACTION} × checkpoints)).`,
+    reference: "M-PHATE: 25 over 300 epochs (about 8 % of the run); a fixed 25 on 21 checkpoints would be clamped to 20 and fuse each unit's checkpoints, so \"auto\" keeps the 8 %.",
+  },
   decay: { type: "number", min: 0, exclusiveMin: true, default: mphateDefaults.decay, label: "Decay (α)", doc: "Exponent of the α-decaying kernel: larger values cut affinities off faster.", control: { min: 1, max: 40, step: 1 } },
   t: { type: "integer", min: 1, auto: true, default: "auto", label: "Diffusion time t", doc: "Steps of the diffusion; \"auto\" takes the knee of the von Neumann entropy.", control: { max: 100 } },
   gamma: { type: "number", min: -1, max: 1, default: mphateDefaults.gamma, label: "Potential γ", doc: "Informational distance: γ = 1 the log potential, γ = 0 the square root (M-PHATE's choice).", control: { step: 0.5 } },
-  nLandmark: { type: "integer", min: 2, default: mphateDefaults.nLandmark, label: "Landmarks", unit: "points", doc: "Above this many points the diffusion runs on landmarks (spectral clusters)." },
+  nLandmark: {
+    type: "integer", min: 2, default: mphateDefaults.nLandmark, label: "Landmarks", unit: "points", doc: "Above this many points the diffusion runs on landmarks (spectral clusters); up to it, exactly.",
+    reference: "M-PHATE's 4,000. The exact path costs about 36 N² bytes (576 MB at 4,000 points) and an O(N³) eigensolve and diffusion power: seconds at 2,000 points, minutes at 4,000.",
+  },
+  generalizationLandmarks: {
+    type: "integer", min: 2, default: 400, label: "Landmarks per generalisation run", unit: "points", control: { min: 100, max: 4000, step: 100 },
+    doc: "Landmarks of each of the generalisation study's runs (2,016 points each); 4,000 embeds them exactly.",
+    reference: "M-PHATE embeds each run on 4,000 landmarks; 400 keeps the 24 runs to about a minute in the browser (exact is about 10× slower per run).",
+  },
   seed: { type: "integer", min: 0, max: Number.MAX_SAFE_INTEGER, default: mphateDefaults.seed, label: "Seed", doc: "Seed of the landmarks and of metric MDS.", control: { input: "number", max: 2 ** 31 - 1 } },
   baselines: { type: "boolean", default: false, label: "Compute baselines", doc: "Also embed the run with PCA, t-SNE, Isomap, PHATE and the multislice baselines, and score them all (slow: runs on request)." },
   ariSeeds: { type: "integer", min: 1, max: 1000, default: 5, label: "k-means seeds per k", doc: "Seeds of k-means per k when measuring how much of the units' structure survives a task switch.", control: { max: 20 } },
@@ -528,20 +731,26 @@ export const mphateDescriptor = defineAnalysis<typeof params, MphateAnalysisResu
     baselines: {
       label: "embedding and scoring the baselines",
       uses: [...embedding, "baselines"],
+      needs: (_args, p) => (p.baselines && p.epochStride === BASELINE_EPOCH_STRIDE && p.unitStride === 1 ? [["dynamics", {}]] : []),
       weight: 8,
-      stages: 8,
-      async run({ bundle, params: p, options }) {
-        return p.baselines ? baselineStudy(bundle, { ...studyParams(p), epochStride: BASELINE_EPOCH_STRIDE }, options) : null;
+      // 12 embeddings in both spaces, about two named stages each.
+      stages: 24,
+      async run({ bundle, params: p, options, need }) {
+        if (!p.baselines) return null;
+        // The dynamics embedding is the M-PHATE row when it was made on the same checkpoints.
+        const same = p.epochStride === BASELINE_EPOCH_STRIDE && p.unitStride === 1;
+        return baselineStudy(bundle, { ...studyParams(p), epochStride: BASELINE_EPOCH_STRIDE, unitStride: 1 }, options, same ? await need<DynamicsEmbedding>("dynamics") : undefined);
       },
     },
     generalization: {
-      label: "embedding the eight generalisation runs",
-      uses: ["intrasliceKnn", "intersliceKnn", "decay", "gamma", "seed"],
+      label: "embedding the generalisation runs",
+      uses: ["intrasliceKnn", "intersliceKnn", "decay", "gamma", "seed", "generalizationLandmarks"],
+      // The notebook embeds one seed's eight runs per call (a worker per seed), about 4 stages each.
       weight: 8,
       stages: 32,
       async run({ params: p, args, options, others }) {
         const { intrasliceKnn, intersliceKnn, decay, gamma, seed } = p;
-        return generalizationStudy(runsOf(args, others), { intrasliceKnn, intersliceKnn, decay, gamma, seed, nLandmark: GENERALIZATION_LANDMARKS }, options);
+        return generalizationStudy(runsOf(args, others), { intrasliceKnn, intersliceKnn, decay, gamma, seed, nLandmark: p.generalizationLandmarks }, options);
       },
     },
     continual: {

@@ -6,7 +6,7 @@
 import { HiddenAtlasError } from "../core/errors.ts";
 import { openBundle, type HashedBundle } from "../io/digest.ts";
 import { sourceFromFiles, urlSource, zipSource, type FileLike } from "../io/sources.ts";
-import { EXAMPLES, exampleUrl, type ExampleBundle } from "./examples.ts";
+import { EXAMPLES, EXAMPLE_BUNDLES, exampleUrl, type ExampleBundle } from "./examples.ts";
 
 export type DatasetChoice =
   | { kind: "example"; name: string }
@@ -150,7 +150,7 @@ async function droppedFiles(transfer: DataTransfer): Promise<FileLike[]> {
 /** Load, check and hash the chosen bundle. */
 export async function openDataset(choice: DatasetChoice): Promise<HashedBundle> {
   if (choice.kind === "example") {
-    const example = EXAMPLES.find((e) => e.name === choice.name);
+    const example = EXAMPLE_BUNDLES.find((e) => e.name === choice.name);
     if (!example) throw new HiddenAtlasError("E_PARAM", `no bundled example named ${JSON.stringify(choice.name)}`);
     const url = exampleUrl(example);
     if (!example.path.endsWith(".zip")) return openBundle(urlSource(url, example.name));

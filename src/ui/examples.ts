@@ -31,9 +31,27 @@ export const EXAMPLES: ExampleBundle[] = [
   ),
 ];
 
+/** The eight generalisation variants, and the seeds they were trained with (42 keeps the plain name). */
+export const GENERALIZATION_VARIANTS = ["vanilla", "dropout", "l1-weights", "l2-weights", "l1-activations", "l2-activations", "random-labels", "random-pixels"] as const;
+export const GENERALIZATION_SEEDS = [42, 1, 2] as const;
+
+/** The bundle name of a generalisation variant trained with a seed (as the recipe names it). */
+export const generalizationExampleName = (variant: string, seed: number) => `digits-generalization-${variant}${seed === 42 ? "" : `-seed${seed}`}`;
+
+/**
+ * Every bundle the site ships: the listed EXAMPLES and the generalisation runs of the other
+ * seeds (opened by the mphate notebook's study, not offered in the pickers).
+ */
+export const EXAMPLE_BUNDLES: ExampleBundle[] = [
+  ...EXAMPLES,
+  ...GENERALIZATION_SEEDS.filter((s) => s !== 42).flatMap((seed) =>
+    GENERALIZATION_VARIANTS.map((v) => zip(generalizationExampleName(v, seed), `generalization: ${v} (seed ${seed})`, `the digits MLP trained ${v === "vanilla" ? "plainly" : `with ${v.replace("-", " ")}`} from seed ${seed}, traced every 3 epochs`)),
+  ),
+];
+
 /** The examples with these names, in this order. */
 export function examplesNamed(names: string[]): ExampleBundle[] {
-  return names.map((n) => EXAMPLES.find((e) => e.name === n)).filter((e): e is ExampleBundle => !!e);
+  return names.map((n) => EXAMPLE_BUNDLES.find((e) => e.name === n)).filter((e): e is ExampleBundle => !!e);
 }
 
 /** The URL of an example, relative to the notebook page. */

@@ -64,17 +64,22 @@ export function mphateScatter(run: DynamicsEmbedding, options: MphateScatterOpti
   });
 }
 
-/** The generalisation runs side by side, titled with their memorisation error and spread. */
-export function generalizationGrid(study: GeneralizationStudy, options: Omit<MphateScatterOptions, "title" | "legend"> & { columns?: number } = {}): HTMLElement {
+/**
+ * The generalisation runs of one seed side by side (default: the first seed of the study), titled
+ * with their memorisation error and visualisation variance (unscaled SMACOF output).
+ */
+export function generalizationGrid(study: GeneralizationStudy, options: Omit<MphateScatterOptions, "title" | "legend"> & { columns?: number; seed?: number | null } = {}): HTMLElement {
   const document = options.document ?? globalThis.document;
   const columns = options.columns ?? 4;
+  const seed = options.seed !== undefined ? options.seed : (study.runs[0]?.seed ?? null);
+  const runs = study.runs.filter((r) => r.seed === seed);
   const grid = document.createElement("div");
   grid.className = "atlas-mphate-grid";
   grid.style.display = "grid";
   grid.style.gridTemplateColumns = `repeat(${columns}, minmax(0, 1fr))`;
   grid.style.gap = "8px";
   const width = options.width ?? 240;
-  for (const [i, run] of study.runs.entries()) {
+  for (const [i, run] of runs.entries()) {
     const cell = document.createElement("div");
     const caption = document.createElement("div");
     caption.style.font = "12px system-ui, sans-serif";
@@ -87,21 +92,29 @@ export function generalizationGrid(study: GeneralizationStudy, options: Omit<Mph
 
 const format = (v: number) => (Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3)) : "—");
 
-/** Visualisation variance against memorisation error, one labelled dot per run. */
+/**
+ * Visualisation variance (unscaled SMACOF output) against memorisation error: one dot per run,
+ * coloured by variant, its symbol the seed; each variant's seeds joined, its name at their mean.
+ */
 export function varianceVsMemorization(study: GeneralizationStudy, options: { width?: number; height?: number; document?: Document } = {}): SVGSVGElement | HTMLElement {
-  const runs = study.runs.filter((r) => Number.isFinite(r.memorizationError));
+  const runs = study.runs.filter((r) => Number.isFinite(r.memorizationError)).map((r) => ({ ...r, seedName: r.seed === null ? "—" : `seed ${r.seed}` }));
+  const variants = study.variants.filter((v) => Number.isFinite(v.memorizationError.mean));
+  const names = variants.map((v) => v.variant);
   return Plot.plot({
     document: options.document ?? globalThis.document,
-    width: options.width ?? 520,
-    height: options.height ?? 320,
+    width: options.width ?? 560,
+    height: options.height ?? 360,
     inset: 20,
-    title: `Spearman ρ = ${format(study.spearman)} over ${runs.length} runs`,
+    title: `Spearman ρ = ${format(study.spearman)} over ${runs.length} runs, 95 % interval [${format(study.interval[0])}, ${format(study.interval[1])}]`,
     // Memorisation errors span more than a decade (0.1 for regularised runs, ~4 on random pixels).
     x: { label: "memorisation error: validation − training loss (nats, log scale) →", type: runs.every((r) => r.memorizationError > 0) ? "log" : "linear" },
-    y: { label: "↑ visualisation variance (Σ over epochs of tr cov, relative units)" },
+    y: { label: "↑ visualisation variance (Σ over epochs of tr cov, unscaled SMACOF output)" },
+    color: { domain: names, range: classColors(names.length), legend: true },
+    symbol: { legend: true },
     marks: [
-      Plot.dot(runs, { x: "memorizationError", y: "visualizationVariance", r: 4, fill: "#4269d0" }),
-      Plot.text(runs, { x: "memorizationError", y: "visualizationVariance", text: "variant", dx: 7, textAnchor: "start", fontSize: 11 }),
+      Plot.line(runs, { x: "memorizationError", y: "visualizationVariance", z: "variant", stroke: "variant", strokeOpacity: 0.4, sort: "seedName" }),
+      Plot.dot(runs, { x: "memorizationError", y: "visualizationVariance", r: 4, stroke: "variant", symbol: "seedName" }),
+      Plot.text(variants, { x: (v) => v.memorizationError.mean, y: (v) => v.visualizationVariance.mean, text: "variant", dx: 8, textAnchor: "start", fontSize: 10 }),
     ],
   });
 }

@@ -4,8 +4,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { adjustedRandIndex } from "../../src/algo/clustering.ts";
-import { mostActiveClass, mphate, multisliceAffinity, zScoreRows, type UnitTensor } from "../../src/algo/mphate.ts";
+import { autoIntersliceKnn, mostActiveClass, mphate, mphateDefaults, multisliceAffinity, zScoreRows, type UnitTensor } from "../../src/algo/mphate.ts";
 import { alphaDecayAffinity } from "../../src/algo/phate.ts";
+import { tensorFromBundle } from "../../src/analyses/mphate.ts";
+import { loadBundleFromPath } from "../../src/io/node.ts";
 import { mulberry32 } from "../helpers.ts";
 
 const rnd = mulberry32(21);
@@ -83,6 +85,51 @@ describe("multisliceAffinity", () => {
   it("clamps intersliceKnn to epochs − 1 instead of failing like the reference", async () => {
     const result = await multisliceAffinity(T, { intersliceKnn: 25 });
     expect(result.intersliceKnn).toBe(n - 1);
+    expect(result.intersliceKnnAuto).toBe(false);
+  });
+});
+
+describe("interslice κ", () => {
+  it('"auto" is max(2, round(0.08 × slices)), at most slices − 1: the reference\'s 25 of 300 epochs scaled to the run', () => {
+    const cases: [number, number][] = [[2, 1], [3, 2], [6, 2], [21, 2], [31, 2], [32, 3], [51, 4], [101, 8], [300, 24], [313, 25]];
+    for (const [slices, kappa] of cases) expect([slices, autoIntersliceKnn(slices)]).toEqual([slices, kappa]);
+    expect(mphateDefaults.intersliceKnn).toBe("auto");
+  });
+
+  it("is the default, echoed with its rule, and gives the same graph as the value it resolved to", async () => {
+    const T = tiny(21, 6, 5);
+    const auto = await multisliceAffinity(T);
+    expect([auto.intersliceKnn, auto.intersliceKnnAuto]).toEqual([2, true]);
+    const given = await multisliceAffinity(T, { intersliceKnn: 2 });
+    expect(auto.epsilon).toBe(given.epsilon);
+    expect(Array.from(auto.affinity.values)).toEqual(Array.from(given.affinity.values));
+    const result = await mphate(T, { t: 3 });
+    expect(result.params).toMatchObject({ intersliceKnn: 2, intersliceKnnAuto: true });
+    expect(result.warnings.join(" ")).not.toMatch(/clamped/);
+    const clamped = await mphate(T, { t: 3, intersliceKnn: 25 });
+    expect(clamped.params).toMatchObject({ intersliceKnn: 20, intersliceKnnAuto: false });
+    expect(clamped.warnings.join(" ")).toMatch(/intersliceKnn 25 clamped to epochs − 1 = 20/);
+  });
+
+  it("on digits-generalization-vanilla's 21 checkpoints: κ = 2, and the old clamped 20 made ε about 40× larger", async () => {
+    const bundle = await loadBundleFromPath(new URL("../../data/examples/digits-generalization-vanilla.zip", import.meta.url).pathname);
+    const { tensor } = tensorFromBundle(bundle, { layers: [], epochStride: 1, unitStride: 1 });
+    expect(tensor.epochs).toBe(21);
+    const auto = await multisliceAffinity(tensor);
+    const old = await multisliceAffinity(tensor, { intersliceKnn: 25 });
+    expect([auto.intersliceKnn, old.intersliceKnn]).toEqual([2, 20]);
+    // z-scored rows of 100 samples: distances up to about √200; κ = 20 reaches the far end of the run.
+    expect(old.epsilon / auto.epsilon).toBeGreaterThan(30);
+    expect(auto.epsilon).toBeGreaterThan(0.1);
+    expect(auto.epsilon).toBeLessThan(0.5);
+    // With ε that large every unit's checkpoints are all joined at almost full weight; with κ = 2 they are not.
+    const meanInterslice = (K: typeof auto.affinity) => {
+      let sum = 0, count = 0;
+      for (let i = 0; i < K.n; i++) for (let e = K.rowPtr[i]; e < K.rowPtr[i + 1]; e++) if (K.columns[e] % 96 === i % 96 && K.columns[e] !== i) [sum, count] = [sum + K.values[e], count + 1];
+      return sum / (21 * 96 * 20);
+    };
+    expect(meanInterslice(old.affinity)).toBeGreaterThan(0.9);
+    expect(meanInterslice(auto.affinity)).toBeLessThan(0.2);
   });
 });
 
@@ -119,6 +166,25 @@ describe("mphate", () => {
       if (group[best % units] === group[a % units]) same++;
     }
     expect(same / (Y.length / 2)).toBeGreaterThan(0.95);
+  });
+
+  it("runs exact up to 4,000 points by default (M-PHATE's n_landmark) and keeps the unscaled metric MDS output", async () => {
+    expect(mphateDefaults.nLandmark).toBe(4000);
+    const result = await mphate(T, { intersliceKnn: 5 });
+    expect(result.landmarks).toBeNull();
+    expect(result.nLandmarks).toBe(epochs * units);
+    // The drawn embedding is the metric MDS output up to a similarity (centring, Procrustes
+    // rotation and scale): every pairwise distance shrinks by the same factor.
+    const E = result.embedding.data;
+    const M = result.metricEmbedding.data;
+    const dist = (Y: Float32Array, a: number, b: number) => Math.hypot(Y[2 * a] - Y[2 * b], Y[2 * a + 1] - Y[2 * b + 1]);
+    const ratio = dist(E, 0, 1) / dist(M, 0, 1);
+    for (const [a, b] of [[2, 300], [17, 400], [100, 539], [5, 6]]) expect(dist(E, a, b) / dist(M, a, b)).toBeCloseTo(ratio, 4);
+    // Unit Frobenius norm before the Procrustes scale (≤ 1) for the drawn one; the metric output is in potential units.
+    let frobenius = 0;
+    for (const v of E) frobenius += v * v;
+    expect(Math.sqrt(frobenius)).toBeLessThanOrEqual(1 + 1e-6);
+    expect(ratio).toBeLessThan(1);
   });
 
   it("is bit-identical for the same seed, exact and with landmarks", async () => {

@@ -29,7 +29,7 @@ describe("hidden-atlas mphate", () => {
     expect(code).toBe(0);
     const summary = JSON.parse(stdout);
     expect(summary).toMatchObject({ points: 60, epochs: 6, units: 10, samples: 8, landmarks: null, out });
-    expect(summary.params).toMatchObject({ intersliceKnn: 3, intrasliceKnn: 2, gamma: 0, decay: 5 });
+    expect(summary.params).toMatchObject({ intersliceKnn: 3, intersliceKnnAuto: false, intrasliceKnn: 2, gamma: 0, decay: 5, nLandmark: 4000 });
     const coords = readNpy(readFileSync(out), out);
     expect(coords.shape).toEqual([60, 2]);
     const expected = await mphate({ epochs, units, samples, data }, { intersliceKnn: 3 });
@@ -38,7 +38,7 @@ describe("hidden-atlas mphate", () => {
     expect(Array.from((l.data as Int32Array).slice(2 * 11, 2 * 11 + 2))).toEqual([1, 1]);
   });
 
-  it("reads a bundle's checkpoints; clamps interslice κ with a warning", async () => {
+  it("reads a bundle's checkpoints; κ is auto (scaled to the run) unless given, a given κ is clamped with a warning", async () => {
     const bundle = new URL("../../data/examples/digits-generalization-vanilla.zip", import.meta.url).pathname;
     const { code, stdout } = await run("mphate", bundle, "--epoch-stride", "4", "--t", "8", "--format", "json");
     expect(code).toBe(0);
@@ -46,9 +46,14 @@ describe("hidden-atlas mphate", () => {
     expect(out.units).toBe(96);
     expect(out.epochs).toBe(6); // 21 checkpoints: indices 0, 4, …, 20 (the last)
     expect(out.t).toBe(8);
-    expect(out.params.intersliceKnn).toBe(5);
-    expect(out.warnings.join(" ")).toMatch(/clamped to epochs − 1 = 5/);
+    // max(2, round(0.08 × 6)) = 2
+    expect(out.params).toMatchObject({ intersliceKnn: 2, intersliceKnnAuto: true });
+    expect(out.warnings).toEqual([]);
+    expect(out.landmarks).toBeNull();
     expect(out.coordinates).toHaveLength(6 * 96);
+    const given = JSON.parse((await run("mphate", bundle, "--epoch-stride", "4", "--t", "8", "--interslice-knn", "25", "--out", join(dir, "given.npy"))).stdout);
+    expect(given.params).toMatchObject({ intersliceKnn: 5, intersliceKnnAuto: false });
+    expect(given.warnings.join(" ")).toMatch(/intersliceKnn 25 clamped to epochs − 1 = 5/);
   });
 
   it("refuses a 2-d array and a bad --t with the right exit codes", async () => {
@@ -60,6 +65,9 @@ describe("hidden-atlas mphate", () => {
     const b = await run("mphate", tensorPath, "--t", "soon");
     expect(b.code).toBe(2);
     expect(b.stderr).toMatch(/--t expects "auto" or a positive integer/);
+    const c = await run("mphate", tensorPath, "--interslice-knn", "many");
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/--interslice-knn expects "auto" or a positive integer, got "many"/);
   });
 });
 
@@ -87,7 +95,12 @@ describe("hidden-atlas report mphate", () => {
     for (const section of ["Training dynamics", "Coloured by epoch", "Coloured by most-active class (L1)"]) expect(html).toContain(`<h2>${section}</h2>`);
     expect(html).toContain("<th>epochStride</th><td>4</td>");
     expect(html).toContain("<th>t</th><td>10</td>");
-    expect(html).toMatch(/96 units × 6 checkpoints \(epochs 0–60\), diffusion time t = 10/);
+    expect(html).toContain("<th>intersliceKnn</th><td>auto (2)</td>");
+    expect(html).toContain("<th>nLandmark</th><td>4000</td>");
+    expect(html).toMatch(/96 units × 6 checkpoints \(epochs 0–60\), diffusion time t = 10 \(exact\), interslice κ = 2 \(auto: max\(2, round\(0\.08 × 6 checkpoints\)\)\)/);
+    // The report opens with the paper's claims beside what was measured.
+    expect(html).toContain("<h2>The paper&#39;s claims and what we measured</h2>");
+    expect(html).toMatch(/Units separate by layer\.<\/td><td>At the last checkpoint \d+ % of units have their nearest embedded unit in their own layer \(chance 33 %\)/);
   });
 });
 

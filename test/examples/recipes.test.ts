@@ -163,14 +163,19 @@ describe("committed example bundles reach their bars (recomputed from the files)
   });
 
   it.runIf(existsSync(new URL("digits-generalization-vanilla.zip", EXAMPLES)))("digits-generalization: random labels and random pixels have the largest memorisation error", async () => {
-    const index = JSON.parse(readFileSync(new URL("index.json", EXAMPLES), "utf8")).bundles as { name: string; recipe: string }[];
-    const errors: Record<string, number> = {};
-    for (const { name } of index.filter((e) => e.recipe === "digits-generalization")) {
-      errors[name] = ((await committed(name))!.meta as { memorizationError: number }).memorizationError;
+    const index = JSON.parse(readFileSync(new URL("index.json", EXAMPLES), "utf8")).bundles as { name: string; recipe: string; seed?: number }[];
+    // One set of eight runs per seed (the default seed, 42, keeps the plain names).
+    const seeds = [...new Set(index.filter((e) => e.recipe === "digits-generalization").map((e) => e.seed ?? 42))];
+    expect(seeds.length).toBeGreaterThanOrEqual(3);
+    for (const seed of seeds) {
+      const errors: Record<string, number> = {};
+      for (const { name } of index.filter((e) => e.recipe === "digits-generalization" && (e.seed ?? 42) === seed)) {
+        errors[name.replace(/-seed\d+$/, "")] = ((await committed(name))!.meta as { memorizationError: number }).memorizationError;
+      }
+      expect(Object.keys(errors)).toHaveLength(8);
+      const ranked = Object.entries(errors).sort((a, b) => b[1] - a[1]).map(([n]) => n);
+      expect(ranked.slice(0, 2).sort()).toEqual(["digits-generalization-random-labels", "digits-generalization-random-pixels"]);
     }
-    expect(Object.keys(errors)).toHaveLength(8);
-    const ranked = Object.entries(errors).sort((a, b) => b[1] - a[1]).map(([n]) => n);
-    expect(ranked.slice(0, 2).sort()).toEqual(["digits-generalization-random-labels", "digits-generalization-random-pixels"]);
   });
 });
 
@@ -197,10 +202,12 @@ describe("committed seed-study bundles", () => {
   }
 });
 
-it("the committed example bundles stay within 40 MB together (25 MB, plus 15 MB for the seed study)", async () => {
+// 25 MB, plus 15 MB for the layer-topology seed study and 5 MB for two more seeds of the eight
+// digits-generalization runs that give M-PHATE's generalisation ρ a spread over seeds.
+it("the committed example bundles stay within 45 MB together", async () => {
   const { readdirSync, statSync } = await import("node:fs");
   const dir = new URL("../../data/examples/", import.meta.url);
   if (!existsSync(dir)) return;
   const total = readdirSync(dir).filter((f) => f.endsWith(".zip")).reduce((s, f) => s + statSync(new URL(f, dir)).size, 0);
-  expect(total).toBeLessThanOrEqual(40e6);
+  expect(total).toBeLessThanOrEqual(45e6);
 });

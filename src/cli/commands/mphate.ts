@@ -39,11 +39,11 @@ export const mphateCommand: Command = {
     positionals: [{ name: "TENSOR", description: "epochs × units × samples .npy, or a bundle (folder or .zip) with checkpoints" }],
     options: {
       "intraslice-knn": { type: "integer", default: mphateDefaults.intrasliceKnn, description: "neighbours of the intraslice (between units) bandwidth" },
-      "interslice-knn": { type: "integer", default: mphateDefaults.intersliceKnn, description: "κ of the interslice (across epochs) bandwidth; clamped to epochs − 1" },
+      "interslice-knn": { type: "string", default: "auto", description: "κ of the interslice (across epochs) bandwidth: auto = max(2, round(0.08 × epochs)), the reference's 25 of 300 epochs scaled to the run; an integer is clamped to epochs − 1" },
       decay: { type: "number", default: mphateDefaults.decay, description: "intraslice kernel exponent" },
       t: { type: "string", default: "auto", description: "diffusion time: auto (von Neumann entropy knee) or an integer" },
       gamma: { type: "number", default: mphateDefaults.gamma, description: "potential: 1 log, 0 square root, −1 none" },
-      "n-landmark": { type: "integer", default: mphateDefaults.nLandmark, description: "landmarks above this many points (M-PHATE uses 4000)" },
+      "n-landmark": { type: "integer", default: mphateDefaults.nLandmark, description: "landmarks above this many points (M-PHATE's 4000: exact up to 4000 points)" },
       "epoch-stride": { type: "integer", default: 1, description: "keep every k-th epoch (the last is always kept)" },
       "no-normalize": { type: "boolean", description: "do not z-score each (epoch, unit) row" },
       seed: { type: "integer", default: 42, description: "seed of every random choice" },
@@ -61,12 +61,14 @@ Example: hidden-atlas mphate trace.npy --interslice-knn 12 --out coords.npy`,
   async run({ positionals: [input], options }, { stdout, stderr }) {
     const rawT = options.t as string;
     if (rawT !== "auto" && !/^\d+$/.test(rawT)) throw new HiddenAtlasError("E_USAGE", `--t expects "auto" or a positive integer, got ${JSON.stringify(rawT)}`);
+    const rawKappa = options["interslice-knn"] as string;
+    if (rawKappa !== "auto" && !/^\d+$/.test(rawKappa)) throw new HiddenAtlasError("E_USAGE", `--interslice-knn expects "auto" or a positive integer, got ${JSON.stringify(rawKappa)}`);
     const epochStride = options["epoch-stride"] as number;
     if (!(epochStride >= 1)) throw new HiddenAtlasError("E_USAGE", `--epoch-stride expects an integer ≥ 1, got ${epochStride}`);
     const { tensor, epochs } = await readTensor(input, epochStride);
     const result = await mphate(tensor, {
       intrasliceKnn: options["intraslice-knn"] as number,
-      intersliceKnn: options["interslice-knn"] as number,
+      intersliceKnn: rawKappa === "auto" ? "auto" : Number(rawKappa),
       decay: options.decay as number,
       t: rawT === "auto" ? "auto" : Number(rawT),
       gamma: options.gamma as number,

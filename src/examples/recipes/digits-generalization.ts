@@ -1,10 +1,15 @@
 /**
- * digits-generalization: the eight runs of M-PHATE's generalisation experiment (specs/mphate.md
- * §3) scaled to the 8×8 digits: the digits-mlp network trained plain, with dropout 0.5, with L1
- * or L2 penalties on the weights or on the activations, on randomly permuted training labels,
- * and on random N(0, 1) pixels. Each run traces the hidden pre-activations on the same trace
+ * digits-generalization: the eight runs of M-PHATE's generalisation experiment (m_phate
+ * scripts/generalization_train.sh) scaled to the 8×8 digits: the digits-mlp network trained
+ * plain, with dropout 0.5, with L1 or L2 penalties on the weights or on the activations, on
+ * randomly permuted training labels, and on random N(0, 1) pixels. Each run traces the hidden pre-activations on the same trace
  * set every TRACE_EVERY epochs and records final training and validation loss; their difference
  * is the memorisation error the paper relates to the spread of the M-PHATE embedding.
+ *
+ * With 8 runs one Spearman ρ is noisy (one run moving shifts it by 0.1–0.2), so the study is
+ * repeated over seeds: a seed other than the default names its bundles with a `-seedS` suffix
+ * (`hidden-atlas example digits-generalization --seed 2` writes
+ * `digits-generalization-vanilla-seed2`, …), so the runs of several seeds sit side by side.
  */
 import type { TrainerOptions } from "../../algo/nn/trainer.ts";
 import { ProgressTracker } from "../../core/progress.ts";
@@ -38,6 +43,11 @@ export const VARIANTS: Variant[] = [
   { name: "random-labels", data: "random-labels" },
   { name: "random-pixels", data: "random-pixels" },
 ];
+
+/** The bundle name of a variant trained with `seed` (the default seed keeps the plain name). */
+export function generalizationBundleName(variant: string, seed: number, defaultSeed = 42): string {
+  return `digits-generalization-${variant}${seed === defaultSeed ? "" : `-seed${seed}`}`;
+}
 
 export const digitsGeneralization: Recipe = {
   name: "digits-generalization",
@@ -98,7 +108,7 @@ export const digitsGeneralization: Recipe = {
           trainAccuracy: round4(trainEval.accuracy!),
           validationAccuracy: round4(testEval.accuracy!),
         };
-        const name = `digits-generalization-${variant.name}`;
+        const name = generalizationBundleName(variant.name, seed, this.defaults.seed);
         results.push({
           name,
           summary,
