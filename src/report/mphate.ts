@@ -190,6 +190,14 @@ export function nearestSameLabel(run: DynamicsEmbedding, labels: ArrayLike<numbe
 /** A grouping is confirmed when its nearest-neighbour share is past halfway from chance to 1. */
 const groupingVerdict = (share: number, chance: number): ClaimCheck["verdict"] => (share > (1 + chance) / 2 ? "confirmed" : share > chance ? "not confirmed" : "contradicted");
 
+/** Why a grouping verdict came out as it did. */
+const groupingWhy = (share: number, chance: number, what: string): string =>
+  share > (1 + chance) / 2
+    ? `most units sit next to a unit of the same ${what} (confirmed means past halfway from chance to every unit).`
+    : share > chance
+      ? `more than chance but short of halfway from chance to every unit: the ${what}s overlap in the embedding.`
+      : `no more often than chance: units of different ${what}s are each other's nearest neighbours, the ${what}s interleave.`;
+
 /** Each claim of the paper that the studies can test, with our number and a plain verdict. */
 export function claimChecks(studies: Partial<MphateStudies>): ClaimCheck[] {
   const checks: ClaimCheck[] = [];
@@ -209,7 +217,7 @@ export function claimChecks(studies: Partial<MphateStudies>): ClaimCheck[] {
       claim: "Units separate by layer.",
       measured: `At the last checkpoint ${pct(layers.share)} of units have their nearest embedded unit in their own layer (chance ${pct(layers.chance)}).`,
       verdict: groupingVerdict(layers.share, layers.chance),
-      why: "confirmed means past halfway from chance to every unit.",
+      why: groupingWhy(layers.share, layers.chance, "layer"),
     });
     if (d.mostActive.every((c) => c >= 0)) {
       const classes = nearestSameLabel(d, d.mostActive);
@@ -217,7 +225,7 @@ export function claimChecks(studies: Partial<MphateStudies>): ClaimCheck[] {
         claim: "Late in training, units group by the class they answer to most.",
         measured: `At the last checkpoint ${pct(classes.share)} of units have their nearest embedded unit with the same most-active class (L1; chance ${pct(classes.chance)}).`,
         verdict: groupingVerdict(classes.share, classes.chance),
-        why: "confirmed means past halfway from chance to every unit; M-PHATE embeds z-scored responses, which keep their pattern over classes but not their size.",
+        why: `${groupingWhy(classes.share, classes.chance, "most-active class")} M-PHATE embeds z-scored responses, which keep a unit's pattern over the trace inputs but not its size.`,
       });
     }
   }
