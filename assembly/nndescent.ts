@@ -11,16 +11,29 @@
 // heaps of size max_candidates, reverse candidates included) and `nn_descent_internal_low_
 // memory` (serial local join, `checked_flagged_heap_push`, early stop at δ·n·k updates). The
 // random-projection-forest initialisation of pynndescent is replaced by an RP-tree leaf join
-// (nndRpTreeLeaves gives the leaves, nndJoinLeaves joins all pairs within each leaf) followed
-// by random neighbours for the slots still empty; random draws come from our PCG32.
+// (nndRpTreeLeaves gives the leaves, split by pynndescent's hyperplane margin
+// `euclidean_random_projection_split`; nndJoinLeaves joins all pairs within each leaf)
+// followed by random neighbours for the slots still empty; random draws come from our PCG32.
+//
+// Distances: every squared distance is summed exactly as distance.ts `pair` (and so the exact
+// kNN's tiles) sums it — f32x4 lanes over the first d & ~3 elements, lanes reduced as
+// (l0 + l1) + (l2 + l3), then the tail in order — so a neighbour found here has the same
+// float32 distance as in the exact search, bit for bit. The local join computes the distances
+// of one point to four partners at a time (`squaredDistances4`): four independent sums keep
+// the SIMD units busy where one sum waits on its own additions, and each sum is still the same.
+// The pushes that follow are made in the order of the unbatched loop, so batching changes no
+// result.
 //
 // Memory contract: data f32 n × d row-major. The graph is three n × k arrays: indices i32
 // (−1 = empty), squared distances f32 (+Inf when empty), flags u8 (1 = new); each row is a
 // max-heap on distance (root at slot 0). Candidate heaps are n × maxCandidates i32 indices and
-// f32 priorities, one pair for new and one for old candidates. nndFinish sorts each row
-// ascending by (distance, index) and takes square roots (Euclidean output).
-// Complexity: one round O(n·maxCandidates²·d) distance evaluations at most; typically 5–12
-// rounds. Serial and therefore deterministic for a seed.
+// f32 priorities, one pair for new and one for old candidates. nndRpTreeLeaves takes a
+// scratch of nndTreeScratchBytes(n, d) bytes.
+// nndSortRows sorts each row ascending by (distance, index); nndFinish also takes square roots
+// (Euclidean output).
+// Complexity: one round O(n·maxCandidates²·d) distance evaluations at most; typically 3–12
+// rounds. Serial and therefore deterministic for a seed; the local join may be run over row
+// ranges (nndJoin) in order, with the same result as one call.
 
 import { nextBounded, nextF32 } from "./random";
 
@@ -34,29 +47,114 @@ import { nextBounded, nextF32 } from "./random";
 // points are dealt alternately (pynndescent `euclidean_random_projection_split`).
 // @ts-ignore: decorator
 @inline const SPLIT_TRIES: i32 = 4;
+// Distances computed together by squaredDistances4 / margins4.
+// @ts-ignore: decorator
+@inline const BATCH: i32 = 4;
+
+/** f32 value type and the squared-distance accumulator (f32 lanes, as distance.ts). */
+type value_t = f32;
+
+// The partners waiting for a batch of four, and the batch's distances (static: kernels are
+// serial and each call empties the queue before it returns).
+const PENDING: usize = memory.data(16, 16);
+const BATCH_OUT: usize = memory.data(16, 16);
 
 // @ts-ignore: decorator
 @inline function at4(p: usize, i: i32): usize {
   return p + ((<usize>i) << 2);
 }
 
-/** Squared Euclidean distance of rows a and b (f32x4 main loop, scalar tail). */
+/** Lanes reduced as distance.ts `hsum`: (l0 + l1) + (l2 + l3). */
 // @ts-ignore: decorator
-@inline function squaredDistance(a: usize, b: usize, d: i32): f32 {
-  let acc = f32x4.splat(0);
-  const d4 = d & ~3;
-  let c = 0;
-  for (; c < d4; c += 4) {
-    const t = f32x4.sub(v128.load(a + ((<usize>c) << 2)), v128.load(b + ((<usize>c) << 2)));
-    acc = f32x4.add(acc, f32x4.mul(t, t));
-  }
-  let s =
-    f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
-  for (; c < d; c++) {
+@inline function laneSum(v: v128): value_t {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+/** Σ (a − b)² over the tail elements [d4, d), continuing from s (distance.ts `tailAcc`). */
+// @ts-ignore: decorator
+@inline function tailSquares(s: value_t, a: usize, b: usize, d4: i32, d: i32): value_t {
+  for (let c = d4; c < d; c++) {
     const t = load<f32>(a + ((<usize>c) << 2)) - load<f32>(b + ((<usize>c) << 2));
     s += t * t;
   }
   return s;
+}
+
+/** Squared Euclidean distance of rows a and b, summed as distance.ts `pair`. */
+// @ts-ignore: decorator
+@inline function squaredDistance(a: usize, b: usize, d: i32): value_t {
+  const d4 = d & ~3;
+  let acc = f32x4.splat(0);
+  for (let c = 0; c < d4; c += 4) {
+    const off = (<usize>c) << 2;
+    const t = f32x4.sub(v128.load(a + off), v128.load(b + off));
+    acc = f32x4.add(acc, f32x4.mul(t, t));
+  }
+  return tailSquares(laneSum(acc), a, b, d4, d);
+}
+
+/** Squared distances of row p to rows q0 … q3 into BATCH_OUT, each summed as `squaredDistance`. */
+// @ts-ignore: decorator
+@inline function squaredDistances4(p: usize, q0: usize, q1: usize, q2: usize, q3: usize, d: i32): void {
+  const d4 = d & ~3;
+  let a0 = f32x4.splat(0);
+  let a1 = f32x4.splat(0);
+  let a2 = f32x4.splat(0);
+  let a3 = f32x4.splat(0);
+  for (let c = 0; c < d4; c += 4) {
+    const off = (<usize>c) << 2;
+    const x = v128.load(p + off);
+    let t = f32x4.sub(x, v128.load(q0 + off));
+    a0 = f32x4.add(a0, f32x4.mul(t, t));
+    t = f32x4.sub(x, v128.load(q1 + off));
+    a1 = f32x4.add(a1, f32x4.mul(t, t));
+    t = f32x4.sub(x, v128.load(q2 + off));
+    a2 = f32x4.add(a2, f32x4.mul(t, t));
+    t = f32x4.sub(x, v128.load(q3 + off));
+    a3 = f32x4.add(a3, f32x4.mul(t, t));
+  }
+  store<f32>(BATCH_OUT, tailSquares(laneSum(a0), p, q0, d4, d));
+  store<f32>(BATCH_OUT, tailSquares(laneSum(a1), p, q1, d4, d), 4);
+  store<f32>(BATCH_OUT, tailSquares(laneSum(a2), p, q2, d4, d), 8);
+  store<f32>(BATCH_OUT, tailSquares(laneSum(a3), p, q3, d4, d), 12);
+}
+
+/**
+ * Offer the pairs (p, PENDING[0 … 3]) to the graph: four distances at once, then the pushes
+ * in that order. Returns the graph updates.
+ */
+// @ts-ignore: decorator
+@inline function joinPending4(data: usize, rowBytes: usize, d: i32, k: i32, indices: usize, dists: usize, flags: usize, p: i32): i32 {
+  const q0 = load<i32>(PENDING);
+  const q1 = load<i32>(PENDING, 4);
+  const q2 = load<i32>(PENDING, 8);
+  const q3 = load<i32>(PENDING, 12);
+  squaredDistances4(
+    data + <usize>p * rowBytes,
+    data + <usize>q0 * rowBytes,
+    data + <usize>q1 * rowBytes,
+    data + <usize>q2 * rowBytes,
+    data + <usize>q3 * rowBytes,
+    d,
+  );
+  return (
+    pushPair(indices, dists, flags, k, p, q0, load<f32>(BATCH_OUT)) +
+    pushPair(indices, dists, flags, k, p, q1, load<f32>(BATCH_OUT, 4)) +
+    pushPair(indices, dists, flags, k, p, q2, load<f32>(BATCH_OUT, 8)) +
+    pushPair(indices, dists, flags, k, p, q3, load<f32>(BATCH_OUT, 12))
+  );
+}
+
+/** Offer the pairs (p, PENDING[0 … count)) one by one (fewer than four left). */
+// @ts-ignore: decorator
+@inline function joinPending(data: usize, rowBytes: usize, d: i32, k: i32, indices: usize, dists: usize, flags: usize, p: i32, count: i32): i32 {
+  let updates = 0;
+  const pp = data + <usize>p * rowBytes;
+  for (let t = 0; t < count; t++) {
+    const q = load<i32>(at4(PENDING, t));
+    updates += pushPair(indices, dists, flags, k, p, q, squaredDistance(pp, data + <usize>q * rowBytes, d));
+  }
+  return updates;
 }
 
 /** Restore the max-heap below slot 0 after the root was replaced (distance order). */
@@ -106,6 +204,19 @@ import { nextBounded, nextF32 } from "./random";
   return 1;
 }
 
+/** Offer the pair (p, q) at squared distance dd to both rows; graph updates made (0–2). */
+// @ts-ignore: decorator
+@inline function pushPair(indices: usize, dists: usize, flags: usize, k: i32, p: i32, q: i32, dd: f32): i32 {
+  const rowK = (<usize>k) << 2;
+  const pDist = dists + <usize>p * rowK;
+  const qDist = dists + <usize>q * rowK;
+  if (!(dd < load<f32>(pDist) || dd < load<f32>(qDist))) return 0;
+  return (
+    pushNeighbor(indices + <usize>p * rowK, pDist, flags + <usize>p * <usize>k, k, q, dd) +
+    pushNeighbor(indices + <usize>q * rowK, qDist, flags + <usize>q * <usize>k, k, p, dd)
+  );
+}
+
 /** Candidate heap push by random priority (pynndescent `checked_heap_push`). */
 // @ts-ignore: decorator
 @inline function pushCandidate(idx: usize, pri: usize, size: i32, j: i32, p: f32): void {
@@ -144,12 +255,19 @@ export function nndReset(indices: usize, dists: usize, flags: usize, n: i32, k: 
   memory.fill(flags, 0, <usize>total);
 }
 
+/** Scratch bytes of nndRpTreeLeaves: a stack of 2·n i32, n f32 margins, a d-float hyperplane. */
+export function nndTreeScratchBytes(n: i32, d: i32): usize {
+  return ((<usize>(3 * n)) << 2) + ((<usize>d) << 2) + 16;
+}
+
 /**
  * Random-projection tree leaves (pynndescent `make_euclidean_tree`): points [0, n) are split
- * recursively by the hyperplane equidistant from two random points of the node until a node
- * holds at most leafSize points. Writes a permutation of 0 … n−1 to `order` in which every leaf
- * is contiguous, and the leaf boundaries to `leafStart` (at most n + 1 entries, the last = n).
- * scratch: i32 2·n (a stack of node ranges) + f32 n (side values). Returns the number of leaves.
+ * recursively by the hyperplane equidistant from two random points a, b of the node until a
+ * node holds at most leafSize points. The margin of x is h·x − h·(a + b)/2 with h = b − a
+ * (pynndescent's `hyperplane_vector` and `hyperplane_offset`): negative on a's side, one dot
+ * product per point. Writes a permutation of 0 … n−1 to `order` in which every leaf is
+ * contiguous, and the leaf boundaries to `leafStart` (at most n + 1 entries, the last = n).
+ * scratch: nndTreeScratchBytes(n, d) bytes. Returns the number of leaves.
  */
 export function nndRpTreeLeaves(
   data: usize,
@@ -165,7 +283,9 @@ export function nndRpTreeLeaves(
   for (let i = 0; i < n; i++) store<i32>(at4(order, i), i);
   const stack = scratch; // pairs (lo, hi)
   const side = scratch + ((<usize>(2 * n)) << 2); // f32 margin per point of the current node
+  const plane = (side + ((<usize>n) << 2) + 15) & ~(<usize>15); // f32 × d, 16-byte aligned
   const rowBytes = (<usize>d) << 2;
+  const d4 = d & ~3;
   let top = 0;
   store<i32>(at4(stack, 0), 0);
   store<i32>(at4(stack, 1), n);
@@ -187,16 +307,49 @@ export function nndRpTreeLeaves(
       const apos = <i32>nextBounded(rng, <u32>m);
       let bpos = <i32>nextBounded(rng, <u32>(m - 1));
       if (bpos >= apos) bpos++;
-      const a = load<i32>(at4(order, lo + apos));
-      const b = load<i32>(at4(order, lo + bpos));
-      const pa = data + <usize>a * rowBytes;
-      const pb = data + <usize>b * rowBytes;
-      // side(x) = ‖x − a‖² − ‖x − b‖²: negative on a's side.
-      for (let t = lo; t < hi; t++) {
-        const px = data + <usize>load<i32>(at4(order, t)) * rowBytes;
-        store<f32>(at4(side, t), squaredDistance(px, pa, d) - squaredDistance(px, pb, d));
+      const pa = data + <usize>load<i32>(at4(order, lo + apos)) * rowBytes;
+      const pb = data + <usize>load<i32>(at4(order, lo + bpos)) * rowBytes;
+      let offset: f32 = 0;
+      for (let c = 0; c < d; c++) {
+        const a = load<f32>(at4(pa, c));
+        const b = load<f32>(at4(pb, c));
+        const h = b - a;
+        store<f32>(at4(plane, c), h);
+        offset -= h * ((a + b) * 0.5);
       }
-      // Partition order[lo, hi) by the sign of side (ties by a coin flip, as pynndescent).
+      let t = lo;
+      for (; t + BATCH <= hi; t += BATCH) {
+        const x0 = data + <usize>load<i32>(at4(order, t)) * rowBytes;
+        const x1 = data + <usize>load<i32>(at4(order, t + 1)) * rowBytes;
+        const x2 = data + <usize>load<i32>(at4(order, t + 2)) * rowBytes;
+        const x3 = data + <usize>load<i32>(at4(order, t + 3)) * rowBytes;
+        let s0 = f32x4.splat(0);
+        let s1 = f32x4.splat(0);
+        let s2 = f32x4.splat(0);
+        let s3 = f32x4.splat(0);
+        for (let c = 0; c < d4; c += 4) {
+          const off = (<usize>c) << 2;
+          const h = v128.load(plane + off);
+          s0 = f32x4.add(s0, f32x4.mul(h, v128.load(x0 + off)));
+          s1 = f32x4.add(s1, f32x4.mul(h, v128.load(x1 + off)));
+          s2 = f32x4.add(s2, f32x4.mul(h, v128.load(x2 + off)));
+          s3 = f32x4.add(s3, f32x4.mul(h, v128.load(x3 + off)));
+        }
+        store<f32>(at4(side, t), offset + tailDot(laneSum(s0), plane, x0, d4, d));
+        store<f32>(at4(side, t + 1), offset + tailDot(laneSum(s1), plane, x1, d4, d));
+        store<f32>(at4(side, t + 2), offset + tailDot(laneSum(s2), plane, x2, d4, d));
+        store<f32>(at4(side, t + 3), offset + tailDot(laneSum(s3), plane, x3, d4, d));
+      }
+      for (; t < hi; t++) {
+        const x = data + <usize>load<i32>(at4(order, t)) * rowBytes;
+        let s = f32x4.splat(0);
+        for (let c = 0; c < d4; c += 4) {
+          const off = (<usize>c) << 2;
+          s = f32x4.add(s, f32x4.mul(v128.load(plane + off), v128.load(x + off)));
+        }
+        store<f32>(at4(side, t), offset + tailDot(laneSum(s), plane, x, d4, d));
+      }
+      // Partition order[lo, hi) by the sign of the margin (ties by a coin flip, as pynndescent).
       let i = lo;
       let j = hi - 1;
       while (i <= j) {
@@ -228,6 +381,13 @@ export function nndRpTreeLeaves(
   return leaves;
 }
 
+/** Σ h·x over the tail elements [d4, d), continuing from s. */
+// @ts-ignore: decorator
+@inline function tailDot(s: value_t, h: usize, x: usize, d4: i32, d: i32): value_t {
+  for (let c = d4; c < d; c++) s += load<f32>(at4(h, c)) * load<f32>(at4(x, c));
+  return s;
+}
+
 /**
  * Join all pairs within each leaf (leaves given by `order` and `leafStart` from
  * nndRpTreeLeaves) into the graph; returns the number of graph updates.
@@ -245,20 +405,21 @@ export function nndJoinLeaves(
   flags: usize,
 ): i32 {
   const rowBytes = (<usize>d) << 2;
-  const rowK = (<usize>k) << 2;
   let updates = 0;
   for (let l = 0; l < leaves; l++) {
     const lo = load<i32>(at4(leafStart, l));
     const hi = load<i32>(at4(leafStart, l + 1));
-    for (let a = lo; a < hi; a++) {
+    for (let a = lo; a < hi - 1; a++) {
       const p = load<i32>(at4(order, a));
-      const pp = data + <usize>p * rowBytes;
+      let pending = 0;
       for (let b = a + 1; b < hi; b++) {
-        const q = load<i32>(at4(order, b));
-        const dd = squaredDistance(pp, data + <usize>q * rowBytes, d);
-        updates += pushNeighbor(indices + <usize>p * rowK, dists + <usize>p * rowK, flags + <usize>p * <usize>k, k, q, dd);
-        updates += pushNeighbor(indices + <usize>q * rowK, dists + <usize>q * rowK, flags + <usize>q * <usize>k, k, p, dd);
+        store<i32>(at4(PENDING, pending++), load<i32>(at4(order, b)));
+        if (pending == BATCH) {
+          updates += joinPending4(data, rowBytes, d, k, indices, dists, flags, p);
+          pending = 0;
+        }
       }
+      updates += joinPending(data, rowBytes, d, k, indices, dists, flags, p, pending);
     }
   }
   return updates;
@@ -293,26 +454,22 @@ export function nndFillRandom(data: usize, n: i32, d: i32, k: i32, indices: usiz
 }
 
 /**
- * One round of NN-descent: sample new and old candidates (at most maxCandidates each, reverse
- * neighbours included, by seeded random priorities), mark the sampled new ones old, then the
- * local join. Candidate scratch: newIdx, oldIdx i32 and newPri, oldPri f32, n × maxCandidates
- * each. Returns the number of graph updates (the caller stops below δ·n·k).
+ * The sampling half of a round: new and old candidates (at most maxCandidates each, reverse
+ * neighbours included, by seeded random priorities), then the sampled new ones marked old.
+ * Candidate arrays: newIdx, oldIdx i32 and newPri, oldPri f32, n × maxCandidates each.
  */
-export function nndRound(
-  data: usize,
-  n: i32,
-  d: i32,
-  k: i32,
+export function nndCandidates(
   indices: usize,
-  dists: usize,
   flags: usize,
+  n: i32,
+  k: i32,
   maxCandidates: i32,
   newIdx: usize,
   newPri: usize,
   oldIdx: usize,
   oldPri: usize,
   rng: usize,
-): i32 {
+): void {
   const C = maxCandidates;
   const rowC = (<usize>C) << 2;
   const rowK = (<usize>k) << 2;
@@ -337,12 +494,12 @@ export function nndRound(
       }
     }
   }
-  // Entries sampled as new candidates of their row become old.
+  // Entries sampled as new candidates of their row become old (entries already old stay so).
   for (let i = 0; i < n; i++) {
     const nc = newIdx + <usize>i * rowC;
     for (let t = 0; t < k; t++) {
       const j = load<i32>(at4(indices + <usize>i * rowK, t));
-      if (j < 0) continue;
+      if (j < 0 || load<u8>(flags + <usize>i * <usize>k + <usize>t) == 0) continue;
       for (let c = 0; c < C; c++) {
         if (load<i32>(at4(nc, c)) == j) {
           store<u8>(flags + <usize>i * <usize>k + <usize>t, 0);
@@ -351,53 +508,94 @@ export function nndRound(
       }
     }
   }
+}
+
+/**
+ * The local join of rows [i0, i1) after nndCandidates: for each new candidate p of row i, the
+ * pairs (p, q) with q a later new candidate or any old one are offered to both rows. Calls over
+ * consecutive ranges give the same graph as one call over [0, n). Returns the graph updates.
+ */
+export function nndJoin(
+  data: usize,
+  n: i32,
+  d: i32,
+  k: i32,
+  indices: usize,
+  dists: usize,
+  flags: usize,
+  maxCandidates: i32,
+  newIdx: usize,
+  oldIdx: usize,
+  i0: i32,
+  i1: i32,
+): i32 {
+  const C = maxCandidates;
+  const rowC = (<usize>C) << 2;
   const rowBytes = (<usize>d) << 2;
   let updates = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = i0; i < i1; i++) {
     const nc = newIdx + <usize>i * rowC;
     const oc = oldIdx + <usize>i * rowC;
     for (let a = 0; a < C; a++) {
       const p = load<i32>(at4(nc, a));
       if (p < 0) continue;
-      const pp = data + <usize>p * rowBytes;
-      const pIdx = indices + <usize>p * rowK;
-      const pDist = dists + <usize>p * rowK;
-      const pFlags = flags + <usize>p * <usize>k;
+      let pending = 0;
       for (let b = a + 1; b < C; b++) {
         const q = load<i32>(at4(nc, b));
         if (q < 0) continue;
-        const dd = squaredDistance(pp, data + <usize>q * rowBytes, d);
-        const qDist = dists + <usize>q * rowK;
-        if (dd < load<f32>(pDist) || dd < load<f32>(qDist)) {
-          updates += pushNeighbor(pIdx, pDist, pFlags, k, q, dd);
-          updates += pushNeighbor(indices + <usize>q * rowK, qDist, flags + <usize>q * <usize>k, k, p, dd);
+        store<i32>(at4(PENDING, pending++), q);
+        if (pending == BATCH) {
+          updates += joinPending4(data, rowBytes, d, k, indices, dists, flags, p);
+          pending = 0;
         }
       }
       for (let b = 0; b < C; b++) {
         const q = load<i32>(at4(oc, b));
         if (q < 0 || q == p) continue;
-        const dd = squaredDistance(pp, data + <usize>q * rowBytes, d);
-        const qDist = dists + <usize>q * rowK;
-        if (dd < load<f32>(pDist) || dd < load<f32>(qDist)) {
-          updates += pushNeighbor(pIdx, pDist, pFlags, k, q, dd);
-          updates += pushNeighbor(indices + <usize>q * rowK, qDist, flags + <usize>q * <usize>k, k, p, dd);
+        store<i32>(at4(PENDING, pending++), q);
+        if (pending == BATCH) {
+          updates += joinPending4(data, rowBytes, d, k, indices, dists, flags, p);
+          pending = 0;
         }
       }
+      updates += joinPending(data, rowBytes, d, k, indices, dists, flags, p, pending);
     }
   }
   return updates;
 }
 
 /**
- * Sort every row ascending by (distance, index) (heapsort of the max-heap in place; ties by
- * the lower index, as the exact kNN) and replace squared distances by their square roots.
+ * One whole round of NN-descent: nndCandidates then nndJoin over every row. Returns the
+ * number of graph updates (the caller stops below δ·n·k).
  */
-export function nndFinish(indices: usize, dists: usize, n: i32, k: i32): void {
+export function nndRound(
+  data: usize,
+  n: i32,
+  d: i32,
+  k: i32,
+  indices: usize,
+  dists: usize,
+  flags: usize,
+  maxCandidates: i32,
+  newIdx: usize,
+  newPri: usize,
+  oldIdx: usize,
+  oldPri: usize,
+  rng: usize,
+): i32 {
+  nndCandidates(indices, flags, n, k, maxCandidates, newIdx, newPri, oldIdx, oldPri, rng);
+  return nndJoin(data, n, d, k, indices, dists, flags, maxCandidates, newIdx, oldIdx, 0, n);
+}
+
+/**
+ * Sort every row ascending by (distance, index) (insertion sort: k is small and rows are
+ * nearly heap-ordered; ties by the lower index, as the exact kNN). Distances stay squared.
+ */
+export function nndSortRows(indices: usize, dists: usize, n: i32, k: i32): void {
   const rowK = (<usize>k) << 2;
   for (let i = 0; i < n; i++) {
     const idx = indices + <usize>i * rowK;
     const dist = dists + <usize>i * rowK;
-    // Insertion sort by (distance, index): k is small (≤ 256) and rows are nearly heap-ordered.
     for (let a = 1; a < k; a++) {
       const dv = load<f32>(at4(dist, a));
       const iv = load<i32>(at4(idx, a));
@@ -413,6 +611,12 @@ export function nndFinish(indices: usize, dists: usize, n: i32, k: i32): void {
       store<f32>(at4(dist, b + 1), dv);
       store<i32>(at4(idx, b + 1), iv);
     }
-    for (let t = 0; t < k; t++) store<f32>(at4(dist, t), Mathf.sqrt(load<f32>(at4(dist, t))));
   }
+}
+
+/** nndSortRows, then square roots of the distances (Euclidean output). */
+export function nndFinish(indices: usize, dists: usize, n: i32, k: i32): void {
+  nndSortRows(indices, dists, n, k);
+  const total = n * k;
+  for (let t = 0; t < total; t++) store<f32>(at4(dists, t), Mathf.sqrt(load<f32>(at4(dists, t))));
 }

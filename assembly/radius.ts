@@ -70,3 +70,20 @@ export function radiusPairsUpper(base: usize, n: i32, d: i32, r0: i32, r1: i32, 
   }
   return written;
 }
+
+// How many base rows lie within ε of each query row, itself included when the query is a base
+// row: the size of the ε-graph before it is built (src/algo/mapper/neighborhoods.ts estimates
+// its memory from sampled rows). Query rows [q0, q1) of `queries`; counts to
+// outCounts[q − q0]. `scratch` holds TILE_ROWS · nBase floats. Complexity O((q1 − q0) · nBase · d).
+export function radiusCounts(base: usize, nBase: i32, queries: usize, q0: i32, q1: i32, d: i32, epsSquared: f32, outCounts: usize, scratch: usize): void {
+  for (let r0 = q0; r0 < q1; r0 += TILE_ROWS) {
+    const r1 = min(r0 + TILE_ROWS, q1);
+    squaredDistanceTile(queries, base, d, r0, r1, 0, nBase, scratch, nBase);
+    for (let r = r0; r < r1; r++) {
+      const row = scratch + ((<usize>((r - r0) * nBase)) << 2);
+      let count = 0;
+      for (let j = 0; j < nBase; j++) if (load<f32>(row + ((<usize>j) << 2)) <= epsSquared) count++;
+      store<i32>(outCounts + ((<usize>(r - q0)) << 2), count);
+    }
+  }
+}

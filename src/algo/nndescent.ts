@@ -7,7 +7,10 @@
  * random points, then rounds of NN-descent (local joins of sampled new/old candidates, reverse
  * neighbours included) run until a round changes fewer than δ·n·k entries or `nIters` rounds
  * have run. Output as `knn`: the k nearest *other* rows, ascending, ties to the lower index,
- * Euclidean distances. Serial and seeded, so the same input and seed give the same graph.
+ * Euclidean distances (or squared, with `metric: "sqeuclidean"`), each the float32 value the
+ * exact search computes for that pair. Serial and seeded, so the same input and seed give the
+ * same graph. The local join runs in chunks of rows, so progress is reported and cancellation
+ * honoured within a round.
  *
  * Recall (fraction of the exact k nearest neighbours found) is reported by `knnRecall`; test
  * /algo/nndescent.test.ts and the embedding benchmark measure it.
@@ -27,11 +30,26 @@
 import "./embed-kernels.ts";
 import { HiddenAtlasError } from "../core/errors.ts";
 import { assertMatrix, type Matrix } from "../core/matrix.ts";
-import { checkInteger, checkNumber, checkOptionNames } from "../core/params.ts";
+import { checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
 import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
 import { getCore } from "../core/wasm.ts";
 import { MAX_K, type KnnResult } from "./knn.ts";
+
+declare module "../core/wasm.ts" {
+  interface CoreKernels {
+    nndTreeScratchBytes(n: number, d: number): number;
+    nndCandidates(
+      indices: number, flags: number, n: number, k: number, maxCandidates: number, newIdx: number,
+      newPri: number, oldIdx: number, oldPri: number, rng: number,
+    ): void;
+    nndJoin(
+      data: number, n: number, d: number, k: number, indices: number, dists: number, flags: number,
+      maxCandidates: number, newIdx: number, oldIdx: number, i0: number, i1: number,
+    ): number;
+    nndSortRows(indices: number, dists: number, n: number, k: number): void;
+  }
+}
 import { toDataUnits, toKernelRange } from "./range.ts";
 
 export interface NnDescentOptions extends RunOptions {
@@ -50,6 +68,8 @@ export interface NnDescentOptions extends RunOptions {
   nTrees?: number | "auto";
   /** Seed of the trees and the candidate sampling. Defaults to 42. */
   seed?: number;
+  /** "euclidean" (default) or "sqeuclidean": squared distances, as the kernels compare them. */
+  metric?: "euclidean" | "sqeuclidean";
 }
 
 export interface NnDescentResult extends KnnResult {
@@ -67,7 +87,22 @@ const defaults = {
   delta: 0.001,
   nTrees: "auto" as number | "auto",
   seed: DEFAULT_SEED,
+  metric: "euclidean" as "euclidean" | "sqeuclidean",
 };
+
+const NND_METRICS = ["euclidean", "sqeuclidean"] as const;
+
+/** Rows per local-join call: bounds the time between progress checkpoints within a round. */
+const JOIN_CHUNK = 4096;
+
+/**
+ * WebAssembly bytes NN-descent holds at its peak for n × d data and k neighbours: the data, the
+ * graph (indices, distances, flags), four candidate heaps and the tree scratch. Callers compare
+ * it with `Core.availableBytes` before starting.
+ */
+export function nnDescentBytes(n: number, d: number, k: number, maxCandidates = Math.min(MAX_CANDIDATES, k)): number {
+  return 4 * n * d + 9 * n * k + 16 * n * maxCandidates + 4 * (2 * n + 1) + 12 * n + 4 * d + 16;
+}
 
 /** pynndescent: max_candidates = min(60, n_neighbors). */
 const MAX_CANDIDATES = 60;
@@ -86,6 +121,7 @@ export async function nnDescent(X: Matrix, options: NnDescentOptions = {}): Prom
   const treesOption = options.nTrees ?? defaults.nTrees;
   const nTrees = treesOption === "auto" ? Math.min(64, 5 + Math.round(Math.sqrt(n) / 20)) : checkInteger("nTrees", treesOption, 0, 1024);
   const seed = checkSeed(options.seed ?? defaults.seed);
+  const metric = checkKeyword("metric", options.metric ?? defaults.metric, NND_METRICS);
   // Extreme values: scaled into the kernels' range, distances scaled back (src/algo/range.ts).
   const { X: Xk, scale } = toKernelRange(X, "X");
   const core = await getCore();
@@ -103,7 +139,7 @@ export async function nnDescent(X: Matrix, options: NnDescentOptions = {}): Prom
       if (nTrees > 0) {
         const order = s.i32(n, "tree order");
         const leafStart = s.i32(n + 1, "tree leaves");
-        const scratch = s.alloc(n * 12, "tree scratch");
+        const scratch = s.alloc(K.nndTreeScratchBytes(n, d), "tree scratch");
         const leafSize = Math.max(10, k + 1);
         for (let t = 0; t < nTrees; t++) {
           const leaves = K.nndRpTreeLeaves(x.ptr, n, d, leafSize, order.ptr, leafStart.ptr, scratch, rng.state);
@@ -119,15 +155,18 @@ export async function nnDescent(X: Matrix, options: NnDescentOptions = {}): Prom
       const oldPri = s.f32(n * C, "old candidate priorities");
       const threshold = delta * k * n;
       for (let r = 0; r < nIters; r++) {
-        const c = K.nndRound(
-          x.ptr, n, d, k, indices.ptr, dists.ptr, flags.ptr, C, newIdx.ptr, newPri.ptr, oldIdx.ptr,
-          oldPri.ptr, rng.state,
-        );
+        K.nndCandidates(indices.ptr, flags.ptr, n, k, C, newIdx.ptr, newPri.ptr, oldIdx.ptr, oldPri.ptr, rng.state);
+        let c = 0;
+        for (let i0 = 0; i0 < n; i0 += JOIN_CHUNK) {
+          const i1 = Math.min(n, i0 + JOIN_CHUNK);
+          c += K.nndJoin(x.ptr, n, d, k, indices.ptr, dists.ptr, flags.ptr, C, newIdx.ptr, oldIdx.ptr, i0, i1);
+          await progress.step(nTrees + r + i1 / n);
+        }
         updates.push(c);
-        await progress.step(nTrees + r + 1);
         if (c <= threshold) break;
       }
-      K.nndFinish(indices.ptr, dists.ptr, n, k);
+      if (metric === "sqeuclidean") K.nndSortRows(indices.ptr, dists.ptr, n, k);
+      else K.nndFinish(indices.ptr, dists.ptr, n, k);
     } finally {
       rng.release();
     }
@@ -135,9 +174,12 @@ export async function nnDescent(X: Matrix, options: NnDescentOptions = {}): Prom
     return {
       n,
       k,
-      metric: "euclidean",
+      metric,
       indices: indices.copy(),
-      distances: toDataUnits(dists.copy(), 1 / scale, "NN-descent distances", undefined, true),
+      distances:
+        metric === "euclidean"
+          ? toDataUnits(dists.copy(), 1 / scale, "NN-descent distances", undefined, true)
+          : toDataUnits(dists.copy(), 1 / (scale * scale), "squared NN-descent distances", 'use metric "euclidean", whose distances are in the data\'s units', true),
       rounds: updates.length,
       updates,
       params: { k, nIters, maxCandidates, delta, nTrees, seed },

@@ -5,7 +5,8 @@
  *
  * Conv maps become one vector per sample by a seeded random spatial position (both papers'
  * mapper choice) unless told otherwise. Steps: each layer's `space` (its vectors and neighbour
- * lists: the O(n²·d) work, done once per layer, vectorisation and seed) → its `graph` (cover,
+ * lists — exact, O(n²·d), or by NN-descent on large layers — done once per layer,
+ * vectorisation, seed and neighbour search) → its `graph` (cover,
  * clustering, nerve: milliseconds, so sliders re-render at once) → the `result` (every layer's
  * graph). The linked scatter's `scatter` (PCA) and `umap` layouts hang off the same space.
  *
@@ -14,7 +15,8 @@
  *   result.layers.map((l) => l.purity.label?.meanInverseClasses);
  */
 import { layerMatrix, isConvLayer, VECTORIZATIONS, type Vectorization } from "../algo/vectorize.ts";
-import { LENSES, MapperSpace, mapperDefaults, type CustomLens, type LensName, type MapperGraph, type MapperParams } from "../algo/mapper/mapper.ts";
+import { LENSES, MapperSpace, mapperDefaults, type CustomLens, type LensName, type MapperGraph, type MapperNeighbors, type MapperParams } from "../algo/mapper/mapper.ts";
+import { NEIGHBOR_SEARCHES } from "../algo/mapper/neighborhoods.ts";
 import { COVERS } from "../algo/mapper/cover.ts";
 import { graphPurity, nodeComposition, nodeMeans, type GraphPurity } from "../algo/mapper/statistics.ts";
 import { pca } from "../algo/pca.ts";
@@ -79,7 +81,11 @@ const params = {
   },
   minSamples: { type: "integer", min: 1, default: mapperDefaults.minSamples, label: "min_samples", doc: "DBSCAN's minimum neighbourhood (the point included); intervals with fewer inputs are skipped.", control: { min: 2, max: 20 } },
   minIntersection: { type: "integer", min: 1, default: mapperDefaults.minIntersection, label: "Shared inputs per edge", doc: "Inputs two nodes must share to be linked." },
-  seed: { type: "integer", min: 0, max: Number.MAX_SAFE_INTEGER, default: DEFAULT_SEED, label: "Seed", doc: "Seed of the random spatial position (conv maps) and of the UMAP scatter.", control: { input: "number", max: 2 ** 31 - 1 } },
+  neighbors: {
+    type: "keyword", choices: NEIGHBOR_SEARCHES, default: "auto", label: "Neighbours", labels: { auto: "auto", exact: "exact", approximate: "NN-descent" },
+    doc: "How each input's 32 nearest neighbours are found: exactly while inputs² × dimension ≤ 2³⁵ and by seeded NN-descent above, with its recall measured on 256 inputs (auto); always exactly; or always by NN-descent. The ε-graph is exact when the neighbours are and it fits in 512 MiB; otherwise inputs with more than 32 neighbours within ε keep their 32 nearest (\"exact\" refuses instead).",
+  },
+  seed: { type: "integer", min: 0, max: Number.MAX_SAFE_INTEGER, default: DEFAULT_SEED, label: "Seed", doc: "Seed of the random spatial position (conv maps), of NN-descent and of the UMAP scatter.", control: { input: "number", max: 2 ** 31 - 1 } },
   layer: { type: "layer", role: "view", default: lastLayer, defaultDoc: "the last layer", label: "Layer", doc: "The layer whose graph is drawn large, with its node panel and scatter." },
   color: {
     type: "keyword", role: "view", choices: NODE_COLORINGS, available: availableColorings, default: (b: AnalysisBundle) => availableColorings(b)[0], defaultDoc: "true labels when the bundle has them",
@@ -134,6 +140,8 @@ export interface MapperLayerResult {
   epsScale: number;
   /** Purity by true label and by predicted class (null when the bundle lacks them). */
   purity: { label: GraphPurity | null; prediction: GraphPurity | null };
+  /** How the neighbours were found (exact, or NN-descent and its measured recall) and whether the ε-graph was capped. */
+  neighbors: MapperNeighbors;
 }
 
 export interface MapperAnalysisResult {
@@ -230,6 +238,7 @@ export function summarizeGraph(bundle: AnalysisBundle, layer: string, X: Matrix,
     autoEps: auto?.eps ?? graph.params.eps,
     epsScale: auto?.scale ?? 1,
     purity: { label: byLabel ? graphPurity(byLabel) : null, prediction: byPrediction ? graphPurity(byPrediction) : null },
+    neighbors: graph.neighbors,
   };
 }
 
@@ -237,7 +246,7 @@ export function summarizeGraph(bundle: AnalysisBundle, layer: string, X: Matrix,
 export interface MapperLayerSpace {
   X: Matrix;
   space: MapperSpace;
-  /** Radius up to which ε is a filter of one stored graph (so the ε slider is instant). */
+  /** Radius up to which ε is a filter of one stored graph (so the ε slider is instant); Infinity when the ε-graph is the capped one. */
   preparedRadius: number;
 }
 
@@ -267,13 +276,13 @@ export const mapperDescriptor = defineAnalysis<typeof params, MapperAnalysisResu
   steps: {
     space: {
       label: "finding each input's nearest neighbours",
-      uses: ["vectorize", "seed"],
+      uses: ["vectorize", "seed", "neighbors"],
       weight: 10,
       stages: 2,
       keep: 8,
       async run({ bundle, params: p, args, options }): Promise<MapperLayerSpace> {
         const X = await mapperMatrix(bundle, String(args.layer), p.vectorize, p.seed);
-        const space = await MapperSpace.build(X, options);
+        const space = await MapperSpace.build(X, { ...options, neighbors: p.neighbors, seed: p.seed });
         const preparedRadius = await space.prepare(undefined, options);
         return { X, space, preparedRadius };
       },

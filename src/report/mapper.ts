@@ -34,11 +34,12 @@ export function purityRows(layers: MapperLayerResult[]): PurityByLayer[] {
 
 export function layerSummaryTable(layers: MapperLayerResult[]): ReportTable {
   return {
-    columns: ["layer", "dimension", "ε (rule)", "nodes", "edges", "components", "cycles", "points lost", "purity (1/classes)", "majority share", "purity vs prediction"],
+    columns: ["layer", "dimension", "ε (rule)", "neighbours", "nodes", "edges", "components", "cycles", "points lost", "purity (1/classes)", "majority share", "purity vs prediction"],
     rows: layers.map((l) => [
       l.layer,
       l.dimension,
       `${formatNumber(l.eps)} (${l.epsRule})`,
+      neighborsText(l.neighbors),
       l.nodes.length,
       l.links.length,
       l.componentCount,
@@ -49,6 +50,12 @@ export function layerSummaryTable(layers: MapperLayerResult[]): ReportTable {
       l.purity.prediction ? formatNumber(l.purity.prediction.meanInverseClasses) : null,
     ]),
   };
+}
+
+/** How a layer's neighbours were found: "exact", or NN-descent with its recall; and a capped ε-graph. */
+export function neighborsText(n: MapperLayerResult["neighbors"]): string {
+  const lists = n.method === "exact" ? "exact" : `NN-descent (recall ${formatNumber(n.recall)} on ${n.recallRows} rows)`;
+  return n.capped ? `${lists}; ε-graph capped at ${n.k} for ${n.beyondCap} rows` : lists;
 }
 
 /** What the purity-by-layer numbers show, against the papers' claim. */
@@ -126,6 +133,7 @@ export function mapperReport(bundle: AnalysisBundle, result: MapperAnalysisResul
       eps: p.eps === "auto" ? `auto (${formatNumber(layer.eps)}, ${layer.epsRule})` : p.eps,
       minSamples: p.minSamples,
       minIntersection: p.minIntersection,
+      neighbors: p.neighbors,
       color: view.color,
       jaccardThreshold: view.threshold,
     },

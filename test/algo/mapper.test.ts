@@ -5,7 +5,12 @@ import { getCore } from "../../src/core/wasm.ts";
 import { readNpy } from "../../src/io/npy.ts";
 import { automaticEps, kneeIndex } from "../../src/algo/mapper/cluster.ts";
 import { intervals } from "../../src/algo/mapper/cover.ts";
-import { MapperSpace, mapper } from "../../src/algo/mapper/mapper.ts";
+import { MapperSpace, mapper, type MapperGraph } from "../../src/algo/mapper/mapper.ts";
+import { dbscan } from "../../src/algo/mapper/cluster.ts";
+import { epsilonNeighbors, planNeighborSearch, type EpsilonGraph } from "../../src/algo/mapper/neighborhoods.ts";
+import { knn } from "../../src/algo/knn.ts";
+import { nnDescent, nnDescentBytes } from "../../src/algo/nndescent.ts";
+import { HiddenAtlasError } from "../../src/core/errors.ts";
 import { mulberry32 } from "../helpers.ts";
 import { nerve } from "../../src/algo/mapper/nerve.ts";
 import { graphPurity, nodeComposition, topClasses } from "../../src/algo/mapper/statistics.ts";
@@ -225,5 +230,164 @@ describe("Mapper behaviour", () => {
     await expect(mapper(X, { colour: "red" } as never)).rejects.toThrow(/unknown option/);
     const bad = matrix(3, 2, [0, 0, 1, NaN, 2, 2]);
     await expect(mapper(bad)).rejects.toThrow(/finite|NaN/i);
+  });
+});
+
+describe("Mapper at real sizes: neighbour lists, the capped ε-graph, memory", () => {
+  /** Clustered rows: `clusters` Gaussian blobs of `per` rows in d dimensions, centres N(0, 3²). */
+  function clustered(clusters: number, per: number, d: number, seed: number): Matrix {
+    const rng = random(seed);
+    const centres = Array.from({ length: clusters }, () => Array.from({ length: d }, () => 3 * rng.normal()));
+    return blobs(centres, per, 1, seed + 1);
+  }
+
+  /** Size-weighted mean over a's nodes of the best Jaccard index with a node of b in the same cover element. */
+  function nodeJaccard(a: MapperGraph, b: MapperGraph): number {
+    let weighted = 0;
+    let total = 0;
+    for (const node of a.nodes) {
+      let best = 0;
+      for (const other of b.nodes) {
+        if (other.element !== node.element) continue;
+        const set = new Set(other.members);
+        const shared = node.members.filter((r) => set.has(r)).length;
+        best = Math.max(best, shared / (node.members.length + other.members.length - shared));
+      }
+      weighted += best * node.members.length;
+      total += node.members.length;
+    }
+    return weighted / total;
+  }
+
+  it("NN-descent lists hold the exact search's float32 squared distances, bit for bit", async () => {
+    const X = clustered(4, 300, 24, 21);
+    const approx = await nnDescent(X, { k: 16, metric: "sqeuclidean", seed: 3 });
+    const exact = await knn(X, { k: 16, metric: "sqeuclidean" });
+    let compared = 0;
+    for (let i = 0; i < X.rows; i++) {
+      const exactDistance = new Map<number, number>();
+      for (let c = 0; c < 16; c++) exactDistance.set(exact.indices[i * 16 + c], exact.distances[i * 16 + c]);
+      for (let c = 0; c < 16; c++) {
+        const d = exactDistance.get(approx.indices[i * 16 + c]);
+        if (d === undefined) continue;
+        expect(approx.distances[i * 16 + c]).toBe(d);
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(0.95 * X.rows * 16);
+  });
+
+  it("the capped ε-graph is the exact one when no row has more than 32 neighbours within ε, else a symmetric subgraph holding each row's 32 nearest", async () => {
+    const X = noisyCircle(600, 4, 0.05, 23);
+    const space = await MapperSpace.build(X, { neighbors: "exact" });
+    const nb = space.neighborhoods;
+    const sortedRow = (g: EpsilonGraph, r: number) => Array.from(epsilonNeighbors(g, r)).sort((a, b) => a - b);
+    let nearest32 = Infinity; // the smallest 32nd-neighbour distance of any row
+    for (let r = 0; r < X.rows; r++) nearest32 = Math.min(nearest32, Math.sqrt(nb.squared[r * 32 + 31]));
+    const narrow = 0.95 * nearest32;
+    const small = nb.cappedEpsilonGraph(narrow);
+    expect(small.beyondCap).toBe(0);
+    const exactSmall = await nb.epsilonGraph(narrow);
+    expect(exactSmall.capped).toBe(false);
+    expect(exactSmall.offsets[X.rows]).toBeGreaterThan(10 * X.rows);
+    const differing = Array.from({ length: X.rows }, (_, r) => r).filter((r) => sortedRow(small, r).join() !== sortedRow(exactSmall, r).join());
+    expect(differing).toEqual([]);
+    const wide = 0.5; // about a sixth of the circle: every row has far more than 32 neighbours within it
+    const capped = nb.cappedEpsilonGraph(wide);
+    expect(capped.beyondCap).toBe(X.rows);
+    const exactWide = await nb.epsilonGraph(wide);
+    const members = Int32Array.from({ length: X.rows }, (_, i) => i);
+    const cappedRows = Array.from({ length: X.rows }, (_, r) => new Set(epsilonNeighbors(capped, r)));
+    const problems: string[] = [];
+    for (let r = 0; r < X.rows; r++) {
+      const all = new Set(epsilonNeighbors(exactWide, r));
+      for (const j of cappedRows[r]) {
+        if (!all.has(j)) problems.push(`${r}: ${j} not within ε`);
+        if (!cappedRows[j].has(r)) problems.push(`${r}: ${j} one way only`);
+      }
+      for (let c = 0; c < 32; c++) if (!cappedRows[r].has(nb.indices[r * 32 + c])) problems.push(`${r}: listed ${nb.indices[r * 32 + c]} missing`);
+      if (all.size <= cappedRows[r].size) problems.push(`${r}: not capped`);
+    }
+    expect(problems).toEqual([]);
+    // DBSCAN reads the capped graph through its node numbering and labels rows as on a plain graph.
+    const plain: EpsilonGraph = { ...exactWide, offsets: new Int32Array(X.rows + 1), indices: new Int32Array(0) };
+    const rows = Array.from({ length: X.rows }, (_, r) => epsilonNeighbors(capped, r));
+    plain.indices = Int32Array.from(rows.flatMap((row) => Array.from(row)));
+    rows.forEach((row, r) => (plain.offsets[r + 1] = plain.offsets[r] + row.length));
+    plain.ends = plain.offsets.subarray(1);
+    const scratch = { state: new Int32Array(X.rows) };
+    expect(Array.from(dbscan(members, capped, 5, scratch))).toEqual(Array.from(dbscan(members, plain, 5, scratch)));
+    expect(scratch.state.every((s) => s === 0)).toBe(true);
+  });
+
+  it("approximate neighbours: recall measured on 256 rows (within 0.02 of all rows'), and the same seed gives the same graph bit for bit", async () => {
+    const X = clustered(6, 400, 16, 25);
+    const a = await MapperSpace.build(X, { neighbors: "approximate", seed: 5 });
+    const b = await MapperSpace.build(X, { neighbors: "approximate", seed: 5 });
+    const ga = await a.graph({ intervals: 8 });
+    const gb = await b.graph({ intervals: 8 });
+    expect(ga.neighbors).toMatchObject({ method: "nn-descent", k: 32, recallRows: 256 });
+    expect(gb.neighbors).toEqual(ga.neighbors);
+    expect(gb.nodes.map((n) => Array.from(n.members))).toEqual(ga.nodes.map((n) => Array.from(n.members)));
+    expect(gb.links).toEqual(ga.links);
+    expect(Array.from(b.neighborhoods.indices)).toEqual(Array.from(a.neighborhoods.indices));
+    // Recall over every row, counted the same way (a listed row no farther than the exact 32nd).
+    const exact = await knn(X, { k: 32, metric: "sqeuclidean" });
+    let found = 0;
+    for (let i = 0; i < X.rows; i++) for (let c = 0; c < 32; c++) if (a.neighborhoods.squared[i * 32 + c] <= exact.distances[i * 32 + 31]) found++;
+    const full = found / (X.rows * 32);
+    expect(full).toBeGreaterThan(0.9);
+    expect(Math.abs(ga.neighbors.recall - full)).toBeLessThan(0.02);
+  });
+
+  it("on clustered data the NN-descent, capped graph matches the exact graph (same nodes, Jaccard ≥ 0.98)", async () => {
+    const X = clustered(8, 400, 32, 27);
+    const exact = await (await MapperSpace.build(X, { neighbors: "exact" })).graph({});
+    expect(exact.neighbors).toMatchObject({ method: "exact", recall: 1, capped: false });
+    const approx = await (await MapperSpace.build(X, { neighbors: "approximate" })).graph({ eps: exact.params.eps });
+    expect(approx.neighbors.capped).toBe(true);
+    expect(approx.neighbors.beyondCap).toBeGreaterThan(0);
+    expect(approx.nodes.length).toBe(exact.nodes.length);
+    expect(nodeJaccard(exact, approx)).toBeGreaterThanOrEqual(0.98);
+    expect(nodeJaccard(approx, exact)).toBeGreaterThanOrEqual(0.98);
+  });
+
+  it("neighbors \"exact\" refuses an ε-graph beyond its budget with the bytes and the remedy; \"auto\" caps it", async () => {
+    const rng = random(29);
+    const X = matrix(6000, 4, Float32Array.from({ length: 24000 }, () => rng.uniform()));
+    const exact = await MapperSpace.build(X, { neighbors: "exact" });
+    const refusal = await exact.graph({ eps: 100 }).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(HiddenAtlasError);
+    expect((refusal as HiddenAtlasError).code).toBe("E_TOO_LARGE");
+    // Every pair is within ε = 100: 6,000² entries of 20 bytes at the build's peak.
+    expect((refusal as HiddenAtlasError).message).toMatch(/would hold about 36,000,000 pairs \(6,000 rows have more than 32 neighbours within ε\) and need 686\.7 MiB, above its 512\.0 MiB budget; choose a smaller eps, or neighbors "auto"/);
+    expect((refusal as HiddenAtlasError).details.bytesNeeded).toBe(36_000_000 * 20 + 8 * 6001);
+    const auto = await (await MapperSpace.build(X)).graph({ eps: 100 });
+    expect(auto.neighbors).toMatchObject({ method: "exact", capped: true, beyondCap: 6000 });
+  });
+
+  it("plans the neighbour search by n²·d and refuses up front, with the bytes, what the core cannot hold", () => {
+    const scratch = 40_000;
+    expect(planNeighborSearch(10_000, 64, "auto", scratch, 2 ** 32).approximate).toBe(false);
+    expect(planNeighborSearch(23_000, 64, "auto", scratch, 2 ** 32).approximate).toBe(false); // 3.39e10 ≤ 2^35
+    expect(planNeighborSearch(24_000, 64, "auto", scratch, 2 ** 32).approximate).toBe(true);
+    const large = planNeighborSearch(200_000, 128, "auto", scratch, 2 ** 32);
+    expect(large).toEqual({ approximate: true, bytes: nnDescentBytes(200_000, 128, 32) });
+    expect(large.bytes).toBeLessThan(300 * 2 ** 20);
+    expect(planNeighborSearch(200_000, 128, "exact", scratch, 2 ** 32).approximate).toBe(false);
+    let refusal: unknown;
+    try {
+      planNeighborSearch(3_000_000, 512, "auto", scratch, 3.9 * 2 ** 30);
+    } catch (error) {
+      refusal = error;
+    }
+    expect((refusal as HiddenAtlasError).code).toBe("E_TOO_LARGE");
+    expect((refusal as HiddenAtlasError).message).toMatch(/NN-descent neighbour search of 3,000,000 × 512 rows needs 8\.0 GiB of WebAssembly memory; 3\.9 GiB is free\. Use fewer rows, or shorter rows \(for a conv layer, vectorize "gap" or "random": 5\.7 GiB are the rows alone\)/);
+    expect((refusal as HiddenAtlasError).details.bytesNeeded).toBe(nnDescentBytes(3_000_000, 512, 32));
+    expect(() => planNeighborSearch(300_000, 512, "auto", scratch, 0.8 * 2 ** 30)).toThrow(/The exact search needs 659\.2 MiB \(neighbors "exact"\), but its time grows with n²/);
+  });
+
+  it("rejects an unknown neighbour search", async () => {
+    await expect(MapperSpace.build(noisyCircle(50, 3, 0.05, 4), { neighbors: "fast" as never })).rejects.toThrow(/invalid neighbors: "fast"/);
   });
 });

@@ -63,6 +63,24 @@ describe("hidden-atlas mapper", () => {
     expect(bad.stderr).toMatch(/201 rows/);
   });
 
+  it("--neighbors approximate finds the lists by seeded NN-descent and says so, with the same graph", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "atlas-mapper-"));
+    blobsWithOutlier(dir);
+    const exact = JSON.parse((await run("mapper", join(dir, "x.npy"), "--intervals", "6", "--overlap", "0.3")).stdout);
+    expect(exact.neighbors).toEqual({ method: "exact", k: 32, recall: 1, recallRows: 0, rounds: 0, capped: false, beyondCap: expect.any(Number) });
+    const approx = await run("mapper", join(dir, "x.npy"), "--intervals", "6", "--overlap", "0.3", "--neighbors", "approximate", "--seed", "3");
+    expect(approx.code).toBe(0);
+    const out = JSON.parse(approx.stdout);
+    expect(out.neighbors).toMatchObject({ method: "nn-descent", k: 32, recall: 1, recallRows: 201 });
+    expect(out.neighbors.rounds).toBeGreaterThan(0);
+    // 201 rows: every ε-ball that matters holds fewer than 32 others, so the graph is the exact one.
+    expect(out.nodes.map((n: { members: number[] }) => n.members)).toEqual(exact.nodes.map((n: { members: number[] }) => n.members));
+    expect(out.lostMembers).toEqual(exact.lostMembers);
+    const again = JSON.parse((await run("mapper", join(dir, "x.npy"), "--intervals", "6", "--overlap", "0.3", "--neighbors", "approximate", "--seed", "3")).stdout);
+    expect(again).toEqual(out);
+    expect((await run("mapper", join(dir, "x.npy"), "--neighbors", "fast")).code).toBe(2);
+  });
+
   it("report mapper writes the purity-by-layer chart and the chosen layer's graph", async () => {
     const out = join(mkdtempSync(join(tmpdir(), "atlas-mapper-")), "m.html");
     const bundle = new URL("../../data/examples/digits-cnn.zip", import.meta.url).pathname;
@@ -73,5 +91,18 @@ describe("hidden-atlas mapper", () => {
     expect(html).toContain("Mapper graph of gap");
     expect(html).toMatch(/aria-label="Mapper graph: \d+ nodes, \d+ edges"/);
     expect(html).toContain("<th>overlap</th><td>0.4</td>");
+    expect(html).toContain("<th>neighbours</th>");
+    expect(html).toMatch(/<td>exact<\/td>/);
+  });
+
+  it("report mapper with neighbors=approximate names NN-descent and its recall in the layer table", async () => {
+    const out = join(mkdtempSync(join(tmpdir(), "atlas-mapper-")), "m.html");
+    const bundle = new URL("../../data/examples/fashion-cnn.zip", import.meta.url).pathname;
+    const { code } = await run("report", "mapper", "--bundle", bundle, "--set", "neighbors=approximate", "--set", "layers=gap,logits", "--out", out);
+    expect(code).toBe(0);
+    const html = readFileSync(out, "utf8");
+    expect(html).toContain("<th>neighbors</th><td>approximate</td>");
+    expect(html.match(/NN-descent \(recall (0\.\d+|1) on 256 rows\)/g)?.length).toBe(2);
+    for (const [, recall] of html.matchAll(/NN-descent \(recall (0\.\d+|1) on 256 rows\)/g)) expect(Number(recall)).toBeGreaterThanOrEqual(0.99);
   });
 });

@@ -14,52 +14,69 @@
 import type { EpsilonGraph, SpanningTree } from "./neighborhoods.ts";
 import { components } from "./nerve.ts";
 
-/** Scratch shared by the DBSCAN calls of one Mapper run: n-length, owner all 0 at first. */
+/**
+ * Scratch shared by the DBSCAN calls of one Mapper run: one state per graph node, all 0 at
+ * first and again between calls (a call clears the states it set before returning).
+ */
 export interface MembershipScratch {
-  owner: Int32Array;
-  position: Int32Array;
+  state: Int32Array;
 }
+
+/** State bits of a graph node during one DBSCAN call; the label + 1 sits above them. */
+const MEMBER = 1;
+const CORE = 2;
+const LABEL_SHIFT = 2;
 
 /**
  * DBSCAN labels (−1 = noise) for `members` (ascending rows) using the ε-graph restricted to
- * them. `tag` must differ from every earlier call's on the same scratch (and not be 0).
+ * them. Clusters grow from core points taken in ascending row order, as scikit-learn's do, so
+ * labels do not depend on how the graph numbers its nodes. A point's neighbours are counted
+ * only until min_samples is reached: a core point needs no more, and in a graph whose rows are
+ * sorted by distance the nearest come first. Membership, core flag and label share one word per
+ * node, so each neighbour costs one memory read: the loops are bound by those reads.
  */
-export function dbscan(members: Int32Array, graph: EpsilonGraph, minSamples: number, scratch: MembershipScratch, tag: number): Int32Array {
-  const { offsets, indices } = graph;
-  const { owner, position: where } = scratch;
+export function dbscan(members: Int32Array, graph: EpsilonGraph, minSamples: number, scratch: MembershipScratch): Int32Array {
+  const { offsets, ends, indices, rank } = graph;
+  const { state } = scratch;
   const m = members.length;
+  const nodes = rank ? Int32Array.from(members, (row) => rank[row]) : members;
+  for (let p = 0; p < m; p++) state[nodes[p]] = MEMBER;
   for (let p = 0; p < m; p++) {
-    owner[members[p]] = tag;
-    where[members[p]] = p;
-  }
-  const position = (row: number) => (owner[row] === tag ? where[row] : -1);
-  const core = new Uint8Array(m);
-  for (let p = 0; p < m; p++) {
-    const row = members[p];
+    const g = nodes[p];
     let count = 0;
-    for (let e = offsets[row]; e < offsets[row + 1]; e++) if (position(indices[e]) >= 0) count++;
-    core[p] = count >= minSamples ? 1 : 0;
+    for (let e = offsets[g], end = ends[g]; e < end; e++) {
+      if (state[indices[e]] & MEMBER && ++count >= minSamples) {
+        state[g] |= CORE;
+        break;
+      }
+    }
   }
-  const labels = new Int32Array(m).fill(-1);
-  const stack: number[] = [];
+  const stack = new Int32Array(m);
   let next = 0;
   for (let p = 0; p < m; p++) {
-    if (labels[p] !== -1 || !core[p]) continue;
-    labels[p] = next;
-    stack.push(p);
-    while (stack.length > 0) {
-      const q = stack.pop()!;
-      if (!core[q]) continue;
-      const row = members[q];
-      for (let e = offsets[row]; e < offsets[row + 1]; e++) {
-        const r = position(indices[e]);
-        if (r >= 0 && labels[r] === -1) {
-          labels[r] = next;
-          if (core[r]) stack.push(r);
-        }
+    const seed = nodes[p];
+    if (state[seed] >>> LABEL_SHIFT || !(state[seed] & CORE)) continue;
+    const mark = (next + 1) << LABEL_SHIFT;
+    state[seed] |= mark;
+    let top = 0;
+    stack[top++] = seed;
+    while (top > 0) {
+      const g = stack[--top];
+      for (let e = offsets[g], end = ends[g]; e < end; e++) {
+        const j = indices[e];
+        const s = state[j];
+        if (!(s & MEMBER) || s >>> LABEL_SHIFT) continue;
+        state[j] = s | mark;
+        // Each point is labelled once, so the stack never holds more than m entries.
+        if (s & CORE) stack[top++] = j;
       }
     }
     next++;
+  }
+  const labels = new Int32Array(m);
+  for (let p = 0; p < m; p++) {
+    labels[p] = (state[nodes[p]] >>> LABEL_SHIFT) - 1;
+    state[nodes[p]] = 0;
   }
   return labels;
 }

@@ -79,16 +79,18 @@ export function cover(lens: Float64Array[], n: number, overlap: number, kind: Co
   const cells: number[][] = perDim.length === 1 ? perDim[0].map((_, i) => [i]) : perDim[0].flatMap((_, i) => perDim[1].map((_, j) => [i, j]));
   const elements: CoverElement[] = [];
   const buffer = new Int32Array(rows);
+  const first = lens[0];
+  const second = lens.length > 1 ? lens[1] : null;
   for (const cell of cells) {
     const bounds = cell.map((c, dim) => perDim[dim][c]);
+    const [lo0, hi0] = bounds[0];
+    const [lo1, hi1] = second ? bounds[1] : [0, 0];
     let count = 0;
     for (let r = 0; r < rows; r++) {
-      let inside = true;
-      for (let dim = 0; dim < lens.length && inside; dim++) {
-        const v = lens[dim][r];
-        inside = v >= bounds[dim][0] && v <= bounds[dim][1];
-      }
-      if (inside) buffer[count++] = r;
+      const v = first[r];
+      if (!(v >= lo0 && v <= hi0)) continue;
+      if (second && !(second[r] >= lo1 && second[r] <= hi1)) continue;
+      buffer[count++] = r;
     }
     if (count > 0) elements.push({ cell, bounds, members: buffer.slice(0, count) });
   }

@@ -4,9 +4,12 @@
  * the original vectors inside each interval (DBSCAN, ε from the knee of a sorted k-NN
  * distance curve), and the nerve of the clusters.
  *
- * `MapperSpace.build(X)` does the O(n²·d) work once (k nearest neighbours in the core); then
- * `space.graph(params)` recomputes the graph for any intervals / overlap / ε / min_samples in
- * O(n·k) — what a slider needs. `mapper(X, params)` does both for one-off use.
+ * `MapperSpace.build(X)` does the expensive work once (k nearest neighbours in the core: exact,
+ * O(n²·d), up to n²·d = 2³⁵; NN-descent, about O(n·k²·d), above); then `space.graph(params)`
+ * recomputes the graph for any intervals / overlap / ε / min_samples in O(n·k) — what a slider
+ * needs. `mapper(X, params)` does both for one-off use. Each graph says how its neighbours
+ * were found (`neighbors`: exact, or NN-descent with its measured recall) and whether its
+ * ε-graph was capped at the k listed neighbours (neighborhoods.ts explains when and why).
  *
  * Nothing is lost silently: points in no node (DBSCAN noise in every element holding them, or
  * elements with fewer than min_samples points, which are skipped as KeplerMapper does) are
@@ -28,17 +31,20 @@
 import { HiddenAtlasError } from "../../core/errors.ts";
 import { assertMatrix, type Matrix } from "../../core/matrix.ts";
 import { checkBoolean, checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../../core/params.ts";
+import { DEFAULT_SEED, checkSeed } from "../../core/random.ts";
 import type { RunOptions } from "../../core/progress.ts";
 import { pca } from "../pca.ts";
 import { toKernelRange } from "../range.ts";
 import { automaticEps, dbscan, gapCut } from "./cluster.ts";
 import { COVERS, cover, type CoverKind } from "./cover.ts";
-import { NEIGHBOR_LIST_LENGTH, Neighborhoods } from "./neighborhoods.ts";
+import { NEIGHBOR_LIST_LENGTH, NEIGHBOR_SEARCHES, Neighborhoods, type NeighborLists, type NeighborhoodOptions } from "./neighborhoods.ts";
 import { components, nerve, type MapperLink } from "./nerve.ts";
 
 export const LENSES = ["l2norm", "sum", "pca1", "pca2", "density"] as const;
 export type LensName = (typeof LENSES)[number];
 export const CLUSTERERS = ["dbscan", "single-linkage"] as const;
+/** Radii `prepare` tries by default, as multiples of the automatic ε, largest first. */
+const PREPARED_RADII = [1.5, 1.25, 1.1, 1];
 export type Clusterer = (typeof CLUSTERERS)[number];
 
 /** A lens given as values: one or two arrays of length n (an embedding's coordinates, a bundle column). */
@@ -123,6 +129,18 @@ export interface MapperElement {
   skipped: boolean;
 }
 
+/** How the neighbours behind a graph were found, and whether its ε-graph was capped. */
+export interface MapperNeighbors extends NeighborLists {
+  /**
+   * True when the ε-graph holds, for the `beyondCap` rows with more than k neighbours within ε,
+   * only their k listed neighbours and the rows that list them (so DBSCAN inside an element may
+   * miss some of their edges). False for an exact ε-graph, and for single linkage (no ε-graph).
+   */
+  capped: boolean;
+  /** Rows whose ε-ball holds more than k other rows (0 for single linkage). */
+  beyondCap: number;
+}
+
 export interface MapperGraph {
   nodes: MapperNode[];
   links: MapperLink[];
@@ -136,12 +154,15 @@ export interface MapperGraph {
   cycles: number;
   /** The lens per dimension, per row (scaled if asked). */
   lensValues: Float64Array[];
+  /** Exact or NN-descent neighbours (with their measured recall), and whether the ε-graph was capped. */
+  neighbors: MapperNeighbors;
   params: ResolvedMapperParams;
 }
 
 export class MapperSpace {
   private readonly lensCache = new Map<string, Float64Array[]>();
   private readonly autoEpsCache = new Map<number, { eps: number; rule: "knee" | "median" }>();
+  private lastScaled: { raw: Float64Array[]; scaled: Float64Array[] } | null = null;
 
   private constructor(
     readonly X: Matrix,
@@ -152,15 +173,18 @@ export class MapperSpace {
   ) {}
 
   /**
-   * The one expensive step: every row's 32 nearest neighbours, in the core. Extreme values are
-   * brought into the kernels' range first (or refused with E_RANGE); every ε and distance the
-   * space takes or gives is in the data's units.
+   * The one expensive step: every row's 32 nearest neighbours, in the core — exact up to
+   * n²·d = 2³⁵, by seeded NN-descent above (`neighbors` forces either; see neighborhoods.ts).
+   * Extreme values are brought into the kernels' range first (or refused with E_RANGE); every
+   * ε and distance the space takes or gives is in the data's units.
    */
-  static async build(X: Matrix, options: RunOptions = {}): Promise<MapperSpace> {
+  static async build(X: Matrix, options: NeighborhoodOptions = {}): Promise<MapperSpace> {
     assertMatrix(X, "X");
     if (X.rows < 2) throw new HiddenAtlasError("E_PARAM", `Mapper needs at least 2 points; got ${X.rows}`);
+    const neighbors = checkKeyword("neighbors", options.neighbors ?? "auto", NEIGHBOR_SEARCHES);
+    const seed = checkSeed(options.seed ?? DEFAULT_SEED);
     const { X: Xk, scale } = toKernelRange(X, "X");
-    return new MapperSpace(X, await Neighborhoods.build(Xk, options), scale);
+    return new MapperSpace(X, await Neighborhoods.build(Xk, { ...options, neighbors, seed }), scale);
   }
 
   /**
@@ -178,13 +202,23 @@ export class MapperSpace {
 
   /**
    * Make every ε up to `maxEps` a filter of one stored graph, so the ε slider recomputes as
-   * fast as the others. Default: 1.5 × the automatic ε for min_samples 5.
+   * fast as the others. Default: 1.5 × the automatic ε for min_samples 5, or the largest of
+   * 1.25, 1.1 and 1 × it whose exact graph fits the budget (neighborhoods.ts). Returns the
+   * radius prepared (Infinity when every ε is a filter of the capped graph, 0 when nothing fits).
    */
   async prepare(maxEps?: number, options: RunOptions = {}): Promise<number> {
     const k = Math.min(this.neighborhoods.k, mapperDefaults.minSamples - 1);
-    const radius = maxEps === undefined ? 1.5 * this.automaticEps(k).eps : checkNumber("maxEps", maxEps, 0, Infinity, { exclusiveMin: true });
-    await this.neighborhoods.prepare(radius * this.scale, options);
-    return radius;
+    const radii =
+      maxEps === undefined
+        ? PREPARED_RADII.map((f) => f * this.automaticEps(k).eps)
+        : [checkNumber("maxEps", maxEps, 0, Infinity, { exclusiveMin: true })];
+    const prepared = await this.neighborhoods.prepareWithin(radii.map((r) => r * this.scale), options);
+    return prepared / this.scale;
+  }
+
+  /** How this space's neighbour lists were found (exact, or NN-descent with its measured recall). */
+  get neighborLists(): NeighborLists {
+    return this.neighborhoods.lists;
   }
 
   /** A named lens's raw values (unscaled), one array per dimension. */
@@ -213,11 +247,19 @@ export class MapperSpace {
     return values;
   }
 
+  /** Min–max scaled lens columns, kept for the last raw columns scaled (a slider move reuses them). */
+  private scaledLens(raw: Float64Array[]): Float64Array[] {
+    if (this.lastScaled?.raw.length !== raw.length || this.lastScaled.raw.some((column, c) => column !== raw[c])) {
+      this.lastScaled = { raw, scaled: raw.map(minMaxScale) };
+    }
+    return this.lastScaled.scaled;
+  }
+
   /** The Mapper graph for these parameters (cheap after build). */
   async graph(params: MapperParams = {}, options: RunOptions = {}): Promise<MapperGraph> {
     const p = checkParams(params, this.X.rows);
     const raw = typeof p.lens === "string" ? await this.lens(p.lens, p.densityK) : customLens(p.lens, this.X.rows);
-    const lensValues = p.scale ? raw.map(minMaxScale) : raw;
+    const lensValues = p.scale ? this.scaledLens(raw) : raw;
     const epsNeighbor = p.epsNeighbor === "auto" ? Math.min(this.neighborhoods.k, Math.max(1, p.minSamples - 1)) : Math.min(this.neighborhoods.k, p.epsNeighbor);
     const { eps, rule: epsRule } = p.eps === "auto" ? this.automaticEps(epsNeighbor) : { eps: p.eps, rule: "given" as const };
     const elements = cover(lensValues, p.intervals, p.overlap, p.cover);
@@ -225,10 +267,13 @@ export class MapperSpace {
 
     const labelsPerElement: (Int32Array | null)[] = elements.map(() => null);
     const clusterable = elements.map((e, i) => (e.members.length >= p.minSamples ? i : -1)).filter((i) => i >= 0);
+    const neighbors: MapperNeighbors = { ...this.neighborhoods.lists, capped: false, beyondCap: 0 };
     if (p.clusterer === "dbscan") {
       const graph = await this.neighborhoods.epsilonGraph(eps * this.scale, options);
-      const scratch = { owner: new Int32Array(n), position: new Int32Array(n) };
-      for (const i of clusterable) labelsPerElement[i] = dbscan(elements[i].members, graph, p.minSamples, scratch, i + 1);
+      neighbors.capped = graph.capped && graph.beyondCap > 0;
+      neighbors.beyondCap = graph.beyondCap;
+      const scratch = { state: new Int32Array(n) };
+      for (const i of clusterable) labelsPerElement[i] = dbscan(elements[i].members, graph, p.minSamples, scratch);
     } else {
       const trees = await this.neighborhoods.spanningTrees(clusterable.map((i) => elements[i].members), options);
       clusterable.forEach((i, t) => (labelsPerElement[i] = gapCut(trees[t], elements[i].members.length, p.bins).labels));
@@ -242,17 +287,28 @@ export class MapperSpace {
       if (!labels) return { ...base, clusters: 0, noise: 0, skipped: true };
       let clusters = 0;
       let noise = 0;
-      for (const l of labels) {
+      for (let pos = 0; pos < labels.length; pos++) {
+        const l = labels[pos];
         if (l < 0) noise++;
         else clusters = Math.max(clusters, l + 1);
       }
-      const groups: number[][] = Array.from({ length: clusters }, () => []);
-      labels.forEach((l, pos) => l >= 0 && groups[l].push(element.members[pos]));
-      groups.forEach((rows, c) => {
-        const members = Int32Array.from(rows);
-        for (const r of members) inNode[r] = 1;
+      // Members of each cluster by counting sort, ascending rows as the element's.
+      const sizes = new Int32Array(clusters + 1);
+      for (let pos = 0; pos < labels.length; pos++) if (labels[pos] >= 0) sizes[labels[pos] + 1]++;
+      for (let c = 0; c < clusters; c++) sizes[c + 1] += sizes[c];
+      const sorted = new Int32Array(sizes[clusters]);
+      const next = sizes.slice(0, clusters);
+      for (let pos = 0; pos < labels.length; pos++) {
+        const l = labels[pos];
+        if (l < 0) continue;
+        const row = element.members[pos];
+        sorted[next[l]++] = row;
+        inNode[row] = 1;
+      }
+      for (let c = 0; c < clusters; c++) {
+        const members = sorted.slice(sizes[c], sizes[c + 1]);
         nodes.push({ id: `e${e}c${c}`, element: e, cluster: c, members, lens: lensValues.map((v) => meanOf(v, members)) });
-      });
+      }
       return { ...base, clusters, noise, skipped: false };
     });
 
@@ -269,13 +325,14 @@ export class MapperSpace {
       componentCount,
       cycles: links.length - nodes.length + componentCount,
       lensValues,
+      neighbors,
       params: { ...p, lens: typeof p.lens === "string" ? p.lens : p.lens.name, eps, epsNeighbor, epsRule },
     };
   }
 }
 
 /** One-off Mapper: build the neighbour structure and compute one graph. */
-export async function mapper(X: Matrix, params: MapperParams = {}, options: RunOptions = {}): Promise<MapperGraph> {
+export async function mapper(X: Matrix, params: MapperParams = {}, options: NeighborhoodOptions = {}): Promise<MapperGraph> {
   checkParams(params, (X as Matrix | undefined)?.rows ?? 0);
   const space = await MapperSpace.build(X, options);
   return space.graph(params, options);
@@ -329,7 +386,9 @@ function minMaxScale(values: Float64Array): Float64Array {
     hi = Math.max(hi, v);
   }
   const range = hi - lo;
-  return values.map((v) => (range > 0 ? (v - lo) / range : 0));
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = range > 0 ? (values[i] - lo) / range : 0;
+  return out;
 }
 
 function meanOf(values: Float64Array, rows: Int32Array): number {

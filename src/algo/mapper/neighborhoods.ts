@@ -2,21 +2,43 @@
  * ε-neighbourhoods of one point cloud, built once and reused for every Mapper recompute.
  *
  * A slider change (intervals, overlap, min_samples, another ε) must not redo O(n²·d) work, so
- * the cloud keeps its K nearest neighbours (exact, squared Euclidean, from the core). For a
- * radius R, row i's neighbourhood is the prefix of its list within R — complete whenever the
- * K-th neighbour lies beyond R. Only "saturated" rows (K-th neighbour within R) need an exact
- * radius query against the whole cloud, done in the core (assembly/radius.ts). The graph at R
- * is kept with its distances, so every ε ≤ R is then a filter, O(entries): `prepare(R)` with R
- * above the ε a user will try makes the ε slider as cheap as the others.
+ * the cloud keeps each row's K = 32 nearest neighbours (squared Euclidean, nearest first):
+ * exact (blocked brute force in the core) while n²·d ≤ EXACT_WORK, and found by NN-descent
+ * (src/algo/nndescent.ts, seeded) above it — there the recall of the lists is measured against
+ * an exact search of RECALL_SAMPLE rows. `neighbors: "exact" | "approximate"` forces either.
  *
- * Comparisons are made on float32 squared distances, as the kernels compute them, so a pair
- * is inside ε the same way from both ends and every neighbourhood is symmetric.
+ * DBSCAN needs each point's neighbours within ε. Two ε-graphs answer that:
+ *
+ * - **Exact.** Row i's neighbourhood at radius R is the prefix of its exact list within R —
+ *   complete whenever the K-th neighbour lies beyond R. Only "saturated" rows (K-th neighbour
+ *   within R) need an exact radius query against the whole cloud (assembly/radius.ts). The
+ *   graph at R is kept with its distances, so every ε ≤ R is then a filter, O(entries). Its
+ *   size is estimated before it is built — exactly for the other rows, from the radius counts
+ *   of up to SIZE_SAMPLE saturated rows for those — and it is built only within
+ *   EPSILON_GRAPH_BYTES.
+ * - **Capped.** Each row keeps the entries of its list within ε and the rows that list it
+ *   within ε (so the graph stays symmetric): at most n·(2K + 1) entries whatever ε, and every ε
+ *   is a filter of one stored graph. With exact lists it equals the exact graph whenever no row
+ *   is saturated at ε; a saturated row keeps its K nearest, enough to decide it is a core point
+ *   (min_samples ≤ K + 1) among all rows, but the edges to its farther ε-neighbours are
+ *   dropped, so within a cover element a cluster may split or a point may not be counted as
+ *   core. The graph reports how many rows that concerns (`beyondCap`).
+ *
+ * "auto" takes the exact graph when the lists are exact and it fits, the capped one otherwise;
+ * "exact" refuses with E_TOO_LARGE (the bytes, and the remedy) instead of capping; with
+ * "approximate" lists the graph is always the capped one.
+ *
+ * Comparisons are made on float32 squared distances, as the kernels compute them (NN-descent
+ * sums each pair as the exact search does), so a pair is inside ε the same way from both ends
+ * and every neighbourhood is symmetric.
  */
 import { HiddenAtlasError, formatBytes } from "../../core/errors.ts";
 import type { Matrix } from "../../core/matrix.ts";
 import { ProgressTracker, type RunOptions } from "../../core/progress.ts";
+import { DEFAULT_SEED, Rng } from "../../core/random.ts";
 import { getCore } from "../../core/wasm.ts";
-import { KnnIndex } from "../knn.ts";
+import { KnnIndex, type KnnResult } from "../knn.ts";
+import { nnDescent, nnDescentBytes } from "../nndescent.ts";
 
 declare module "../../core/wasm.ts" {
   interface CoreKernels {
@@ -29,24 +51,96 @@ declare module "../../core/wasm.ts" {
       base: number, n: number, d: number, r0: number, r1: number, epsSquared: number,
       outI: number, outJ: number, outSquared: number, capacity: number, scratch: number,
     ): number;
+    radiusCounts(base: number, nBase: number, queries: number, q0: number, q1: number, d: number, epsSquared: number, outCounts: number, scratch: number): void;
     primMst(X: number, d: number, rows: number, m: number, outFrom: number, outTo: number, outWeight: number, scratch: number): void;
   }
 }
 
 /** Neighbours kept per row; larger lists mean fewer exact radius queries for large ε. */
 export const NEIGHBOR_LIST_LENGTH = 32;
-/** The largest ε-graph we build (int32 entries): 1 GiB. */
-const MAX_GRAPH_ENTRIES = 2 ** 28;
+/** How neighbour lists are found: exact up to EXACT_WORK ("auto"), always exact, or NN-descent. */
+export const NEIGHBOR_SEARCHES = ["auto", "exact", "approximate"] as const;
+export type NeighborSearch = (typeof NEIGHBOR_SEARCHES)[number];
+/**
+ * "auto" searches exactly while n²·d is at most 2³⁵ (about 4 s of blocked search on one core:
+ * 23,000 rows of 64 values, 16,000 of 128, 8,000 of 512) and uses NN-descent above.
+ */
+export const EXACT_WORK = 2 ** 35;
+/** Rows whose exact neighbours measure NN-descent's recall (standard error ≈ 0.002 at recall 0.99). */
+export const RECALL_SAMPLE = 256;
+/** Saturated rows whose radius counts estimate the exact ε-graph's size (all of them when fewer). */
+const SIZE_SAMPLE = 128;
+/** Memory the exact ε-graph may take at its peak; above it "auto" caps the graph. */
+export const EPSILON_GRAPH_BYTES = 512 * 2 ** 20;
+/**
+ * Bytes per exact ε-graph entry at the peak of a build: index and distance of the stored graph
+ * (8), the same while the rows are gathered (8), and the filtered graph of one ε (4).
+ */
+const EXACT_ENTRY_BYTES = 20;
+/** The exact build stops when it passes its estimate by this factor (the estimate samples rows). */
+const ESTIMATE_SLACK = 1.5;
 /** Saturated rows per radius-kernel call: bounds the time between progress checkpoints. */
 const RADIUS_CHUNK = 64;
+/** Stream of the seeded generator that picks the recall rows (apart from NN-descent's). */
+const RECALL_STREAM = 29;
 
-/** An ε-graph in compressed rows: row i's neighbours (itself included) are indices[offsets[i] .. offsets[i+1]). */
+/**
+ * Which search `build` runs for n × d rows and the WebAssembly bytes it holds at its peak (the
+ * data, the lists, NN-descent's candidate heaps or the exact search's scratch); E_TOO_LARGE,
+ * before anything is allocated, when that exceeds `availableBytes` (`Core.availableBytes`),
+ * with the remedy that lowers it.
+ */
+export function planNeighborSearch(n: number, d: number, search: NeighborSearch, exactScratchBytes: number, availableBytes: number): { approximate: boolean; bytes: number } {
+  const k = Math.min(NEIGHBOR_LIST_LENGTH, n - 1);
+  const approximate = search === "approximate" || (search === "auto" && n * n * d > EXACT_WORK);
+  const exactBytes = 4 * n * d + 8 * n * k + exactScratchBytes;
+  const bytes = approximate ? nnDescentBytes(n, d, k) : exactBytes;
+  if (bytes > availableBytes) {
+    throw new HiddenAtlasError(
+      "E_TOO_LARGE",
+      `Mapper's ${approximate ? "NN-descent" : "exact"} neighbour search of ${n.toLocaleString("en")} × ${d} rows needs ${formatBytes(bytes)} of WebAssembly memory; ${formatBytes(availableBytes)} is free. ` +
+        (approximate && exactBytes <= availableBytes
+          ? `The exact search needs ${formatBytes(exactBytes)} (neighbors "exact"), but its time grows with n²; otherwise use fewer rows or shorter rows.`
+          : `Use fewer rows, or shorter rows (for a conv layer, vectorize "gap" or "random": ${formatBytes(4 * n * d)} are the rows alone).`),
+      { bytesNeeded: bytes, bytesAvailable: availableBytes },
+    );
+  }
+  return { approximate, bytes };
+}
+
+/** How the neighbour lists were found, as results report it. */
+export interface NeighborLists {
+  method: "exact" | "nn-descent";
+  /** Neighbours per row. */
+  k: number;
+  /** Share of the exact k nearest neighbours the lists hold: 1 for exact lists, else measured on `recallRows` rows. */
+  recall: number;
+  /** Rows whose exact neighbours measured the recall (0 for exact lists). */
+  recallRows: number;
+  /** NN-descent rounds run (0 for exact lists). */
+  rounds: number;
+}
+
+/**
+ * An ε-graph in compressed rows: node g's neighbours (itself included) are the nodes
+ * indices[offsets[g] .. ends[g]). Nodes are the rows themselves, or — when `rank` is set — row
+ * r is node rank[r] and node g is row order[g]. A compact graph has ends[g] = offsets[g + 1];
+ * the capped graph shares one stored graph between every ε, its rows sorted by distance, and
+ * ε only moves `ends`.
+ */
 export interface EpsilonGraph {
   eps: number;
   offsets: Int32Array;
+  ends: Int32Array;
   indices: Int32Array;
-  /** Rows whose neighbourhood needed an exact radius query. */
+  rank?: Int32Array;
+  order?: Int32Array;
+  /** Rows whose neighbourhood reached past their list (exact graph: at the prepared radius; capped: at ε). */
   saturated: number;
+  /** True when saturated rows keep only their K nearest and the rows that list them. */
+  capped: boolean;
+  /** Rows whose ε-ball holds more than K other rows (their K-th listed neighbour lies within ε). */
+  beyondCap: number;
 }
 
 /** A neighbourhood graph at radius R with every entry's squared distance, to filter smaller ε from. */
@@ -56,11 +150,33 @@ interface WideGraph {
   indices: Int32Array;
   squared: Float32Array;
   saturated: number;
+  /** Graph node of each row and row of each node, when the graph numbers its nodes apart from the rows. */
+  rank?: Int32Array;
+  order?: Int32Array;
+}
+
+export interface NeighborhoodOptions extends RunOptions {
+  /** "auto" (default), "exact" or "approximate" (see NEIGHBOR_SEARCHES). */
+  neighbors?: NeighborSearch;
+  /** Seed of NN-descent and of the rows that measure its recall. Defaults to 42. */
+  seed?: number;
+}
+
+/** Exact-graph size at a radius: entries (estimated for saturated rows) and its peak bytes. */
+interface SizeEstimate {
+  radius: number;
+  /** Entries in all (estimated for saturated rows). */
+  entries: number;
+  /** Entries of the rows answered by their lists (exact). */
+  listed: number;
+  bytes: number;
+  saturated: number;
 }
 
 export class Neighborhoods {
   private cache: EpsilonGraph | null = null;
   private wide: WideGraph | null = null;
+  private capped: WideGraph | null = null;
 
   private constructor(
     readonly X: Matrix,
@@ -69,19 +185,37 @@ export class Neighborhoods {
     /** n × k squared distances, ascending. */
     readonly squared: Float32Array,
     readonly k: number,
+    readonly search: NeighborSearch,
+    readonly lists: NeighborLists,
   ) {}
 
-  /** Find every row's k nearest neighbours (k = min(32, n − 1)). */
-  static async build(X: Matrix, options: RunOptions = {}): Promise<Neighborhoods> {
-    const k = Math.min(NEIGHBOR_LIST_LENGTH, X.rows - 1);
-    if (k < 1) return new Neighborhoods(X, new Int32Array(0), new Float32Array(0), 0);
-    const index = await KnnIndex.build(X, { metric: "sqeuclidean" });
-    try {
-      const result = await index.searchSelf(k, options);
-      return new Neighborhoods(X, result.indices, result.distances, k);
-    } finally {
-      index.release();
+  /**
+   * Find every row's k nearest neighbours (k = min(32, n − 1)), exactly or by NN-descent (see
+   * the module comment). Refuses with E_TOO_LARGE, before allocating, when the search would
+   * not fit in the core's memory.
+   */
+  static async build(X: Matrix, options: NeighborhoodOptions = {}): Promise<Neighborhoods> {
+    const search = options.neighbors ?? "auto";
+    const seed = options.seed ?? DEFAULT_SEED;
+    const { rows: n, cols: d } = X;
+    const k = Math.min(NEIGHBOR_LIST_LENGTH, n - 1);
+    const exactLists: NeighborLists = { method: "exact", k, recall: 1, recallRows: 0, rounds: 0 };
+    if (k < 1) return new Neighborhoods(X, new Int32Array(0), new Float32Array(0), 0, search, exactLists);
+    const core = await getCore();
+    const { approximate } = planNeighborSearch(n, d, search, core.kernels.knnScratchBytes(k), core.availableBytes);
+    if (!approximate) {
+      const index = await KnnIndex.fromKernelData(X, 1, "sqeuclidean");
+      try {
+        const result = await index.searchSelf(k, options);
+        return new Neighborhoods(X, result.indices, result.distances, k, search, exactLists);
+      } finally {
+        index.release();
+      }
     }
+    const found = await nnDescent(X, { k, seed, metric: "sqeuclidean", signal: options.signal, onProgress: options.onProgress });
+    const recall = await sampledRecall(X, found.indices, found.distances, k, seed, options);
+    const lists: NeighborLists = { method: "nn-descent", k, recall: recall.recall, recallRows: recall.rows, rounds: found.rounds };
+    return new Neighborhoods(X, found.indices, found.distances, k, search, lists);
   }
 
   get n(): number {
@@ -109,35 +243,117 @@ export class Neighborhoods {
     return out;
   }
 
-  /** The radius up to which ε-graphs are filters of a stored graph (0 before any). */
+  /** True when the lists came from NN-descent (every ε-graph is then the capped one). */
+  get approximate(): boolean {
+    return this.lists.method !== "exact";
+  }
+
+  /** The radius up to which ε-graphs are filters of a stored graph (0 before any; Infinity when capped). */
   get preparedRadius(): number {
-    return this.wide?.radius ?? 0;
+    return this.approximate ? Infinity : (this.wide?.radius ?? 0);
+  }
+
+  /** Rows whose K-th listed neighbour lies within the radius (their ball holds more than K others). */
+  beyondCap(radius: number): number {
+    const { n, k } = this;
+    if (k === 0) return 0;
+    const radiusSquared = Math.fround(radius * radius);
+    let count = 0;
+    for (let i = 0; i < n; i++) if (this.squared[i * k + k - 1] <= radiusSquared) count++;
+    return count;
   }
 
   /**
-   * Compute and keep the neighbourhood graph at radius R, so that any ε ≤ R costs O(entries).
-   * Refuses with E_TOO_LARGE (and the estimate) when it would exceed 2²⁸ entries.
+   * The exact ε-graph's entries at `radius` and its peak bytes, before building it: rows whose
+   * list reaches past the radius are counted from the list; saturated rows from exact radius
+   * counts of up to SIZE_SAMPLE of them, evenly spaced (all of them when fewer, and then the
+   * count is exact).
    */
-  async prepare(radius: number, options: RunOptions = {}): Promise<void> {
+  async exactSize(radius: number): Promise<SizeEstimate> {
+    const { n, k, X } = this;
+    const radiusSquared = Math.fround(radius * radius);
+    const saturated: number[] = [];
+    let listed = 0;
+    for (let i = 0; i < n; i++) {
+      if (k > 0 && this.squared[i * k + k - 1] <= radiusSquared) {
+        saturated.push(i);
+        continue;
+      }
+      let c = 0;
+      while (c < k && this.squared[i * k + c] <= radiusSquared) c++;
+      listed += 1 + c;
+    }
+    let entries = listed;
+    if (saturated.length > 0) {
+      const s = Math.min(SIZE_SAMPLE, saturated.length);
+      const rows = Array.from({ length: s }, (_, t) => saturated[Math.floor(((t + 0.5) * saturated.length) / s)]);
+      const core = await getCore();
+      const counted = core.scope((scope) => {
+        const base = scope.upload(X.data, "mapper points");
+        const queries = scope.f32(s * X.cols, "mapper size-sample rows");
+        const q = queries.view();
+        rows.forEach((row, t) => q.set(X.data.subarray(row * X.cols, (row + 1) * X.cols), t * X.cols));
+        const counts = scope.i32(s, "mapper size-sample counts");
+        const scratch = scope.f32(core.kernels.radiusScratchFloats(n), "mapper radius scratch");
+        core.kernels.radiusCounts(base.ptr, n, queries.ptr, 0, s, X.cols, radiusSquared, counts.ptr, scratch.ptr);
+        return counts.copy();
+      });
+      let sum = 0;
+      for (const c of counted) sum += c;
+      entries += Math.ceil((sum / s) * saturated.length);
+    }
+    return { radius, entries, listed, bytes: entries * EXACT_ENTRY_BYTES + 8 * (n + 1), saturated: saturated.length };
+  }
+
+  /**
+   * Make every ε up to the largest of `radii` whose exact graph fits EPSILON_GRAPH_BYTES a
+   * filter of one stored exact graph; returns that radius (0 when none fits, Infinity when the
+   * lists are approximate: every ε is then a filter of the capped graph).
+   */
+  async prepareWithin(radii: number[], options: RunOptions = {}): Promise<number> {
+    if (this.approximate) return Infinity;
+    for (const radius of [...radii].sort((a, b) => b - a)) {
+      if (this.wide && this.wide.radius >= radius) return this.wide.radius;
+      const size = await this.exactSize(radius);
+      if (size.bytes > EPSILON_GRAPH_BYTES) continue;
+      try {
+        await this.prepare(radius, options, size);
+        return radius;
+      } catch (error) {
+        if (!(error instanceof HiddenAtlasError && error.code === "E_TOO_LARGE")) throw error;
+      }
+    }
+    return this.search === "auto" ? Infinity : (this.wide?.radius ?? 0);
+  }
+
+  /**
+   * Compute and keep the exact neighbourhood graph at radius R, so that any ε ≤ R costs
+   * O(entries). Refuses with E_TOO_LARGE (the bytes it would need, and the remedy) when it
+   * would not fit EPSILON_GRAPH_BYTES.
+   */
+  async prepare(radius: number, options: RunOptions = {}, known?: SizeEstimate): Promise<void> {
     if (this.wide && this.wide.radius >= radius) return;
+    if (this.approximate) throw new HiddenAtlasError("E_PARAM", "the exact ε-graph needs exact neighbour lists (neighbors: \"exact\" or \"auto\")");
+    const size = known?.radius === radius ? known : await this.exactSize(radius);
+    if (size.bytes > EPSILON_GRAPH_BYTES) throw tooLarge(radius, size);
+    const limit = Math.max(size.entries * ESTIMATE_SLACK, EPSILON_GRAPH_BYTES / EXACT_ENTRY_BYTES);
     const { n, k } = this;
     const radiusSquared = Math.fround(radius * radius);
     const saturated: number[] = [];
     for (let i = 0; i < n; i++) if (k > 0 && this.squared[i * k + k - 1] <= radiusSquared) saturated.push(i);
     if (saturated.length > n / 2) {
       // Most rows need a full query anyway: one symmetric pass costs half as much.
-      this.wide = { ...(await this.symmetricGraph(radius, options)), saturated: saturated.length };
+      this.wide = { ...(await this.symmetricGraph(radius, limit, size, options)), saturated: saturated.length };
       this.cache = null;
       return;
     }
-    const exact = await this.radiusRows(saturated, radius, options);
+    const exact = await this.radiusRows(saturated, radius, limit, size, options);
     const offsets = new Int32Array(n + 1);
     for (let i = 0; i < n; i++) {
       let count = 1;
       const rowExact = exact.get(i);
       if (rowExact) count = rowExact.indices.length;
       else for (let c = 0; c < k && this.squared[i * k + c] <= radiusSquared; c++) count++;
-      if (offsets[i] + count > MAX_GRAPH_ENTRIES) throw tooLarge(radius, n, offsets[i] + count, i + 1);
       offsets[i + 1] = offsets[i] + count;
     }
     const indices = new Int32Array(offsets[n]);
@@ -160,29 +376,173 @@ export class Neighborhoods {
     this.cache = null;
   }
 
-  /** The exact ε-graph (cached for the last ε asked); prepares radius ε first if needed. */
+  /**
+   * The ε-graph DBSCAN clusters on (cached for the last ε asked): a filter of the stored exact
+   * graph when ε is within its radius; else the exact graph at ε when it fits the budget; else
+   * (neighbors "auto" or "approximate") the capped graph, or E_TOO_LARGE with neighbors "exact".
+   */
   async epsilonGraph(eps: number, options: RunOptions = {}): Promise<EpsilonGraph> {
     if (this.cache && this.cache.eps === eps) return this.cache;
-    if (!this.wide || this.wide.radius < eps) await this.prepare(eps, options);
-    const wide = this.wide!;
-    const epsSquared = Math.fround(eps * eps);
-    const n = this.n;
-    const offsets = new Int32Array(n + 1);
-    for (let i = 0; i < n; i++) {
-      let count = 0;
-      for (let e = wide.offsets[i]; e < wide.offsets[i + 1]; e++) if (wide.squared[e] <= epsSquared) count++;
-      offsets[i + 1] = offsets[i] + count;
+    if (!this.approximate && !(this.wide && this.wide.radius >= eps)) {
+      const size = await this.exactSize(eps);
+      if (size.bytes <= EPSILON_GRAPH_BYTES) {
+        try {
+          await this.prepare(eps, options, size);
+        } catch (error) {
+          if (!(this.search === "auto" && error instanceof HiddenAtlasError && error.code === "E_TOO_LARGE")) throw error;
+        }
+      } else if (this.search === "exact") {
+        throw tooLarge(eps, size);
+      }
     }
-    const indices = new Int32Array(offsets[n]);
-    for (let i = 0, at = 0; i < n; i++) {
-      for (let e = wide.offsets[i]; e < wide.offsets[i + 1]; e++) if (wide.squared[e] <= epsSquared) indices[at++] = wide.indices[e];
-    }
-    this.cache = { eps, offsets, indices, saturated: wide.saturated };
+    const exact = !this.approximate && this.wide !== null && this.wide.radius >= eps;
+    this.cache = exact ? { ...filterGraph(this.wide!, eps), saturated: this.wide!.saturated, capped: false, beyondCap: this.beyondCap(eps) } : this.cappedEpsilonGraph(eps);
     return this.cache;
   }
 
+  /**
+   * The capped ε-graph (what "auto" falls back to): each row's listed neighbours within ε and
+   * the rows that list it within ε. Equal to the exact graph when the lists are exact and
+   * `beyondCap` is 0.
+   */
+  cappedEpsilonGraph(eps: number): EpsilonGraph {
+    const beyondCap = this.beyondCap(eps);
+    const { offsets, indices, squared, rank, order } = (this.capped ??= this.cappedGraph());
+    const epsSquared = Math.fround(eps * eps);
+    const n = this.n;
+    const ends = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      // Rows are sorted by distance: the first entry beyond ε, by bisection.
+      let lo = offsets[i];
+      let hi = offsets[i + 1];
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (squared[mid] <= epsSquared) lo = mid + 1;
+        else hi = mid;
+      }
+      ends[i] = lo;
+    }
+    return { eps, offsets, ends, indices, rank, order, saturated: beyondCap, capped: true, beyondCap };
+  }
+
+  /**
+   * The capped graph: row i holds itself, its listed neighbours and the rows that list i but
+   * are not in i's list, each with its squared distance, sorted by (distance, node) so that the
+   * entries within any ε are a prefix — at most 2K + 1 entries a row, symmetric because a pair
+   * has the same distance from both ends.
+   *
+   * Its nodes are the rows in breadth-first order over the lists (Cuthill–McKee without the
+   * degree sort): neighbours get nearby numbers, so DBSCAN's reads of its per-node state stay
+   * in cache where row order would scatter them over the whole cloud.
+   */
+  private cappedGraph(): WideGraph {
+    const { n, k } = this;
+    const order = new Int32Array(n);
+    const rank = new Int32Array(n).fill(-1);
+    for (let seed = 0, placed = 0, head = 0; seed < n; seed++) {
+      if (rank[seed] >= 0) continue;
+      rank[seed] = placed;
+      order[placed++] = seed;
+      while (head < placed) {
+        const i = order[head++];
+        for (let c = 0; c < k; c++) {
+          const j = this.indices[i * k + c];
+          if (j >= 0 && rank[j] < 0) {
+            rank[j] = placed;
+            order[placed++] = j;
+          }
+        }
+      }
+    }
+    const listedBy = new Int32Array(n + 1);
+    for (let e = 0; e < n * k; e++) if (this.indices[e] >= 0) listedBy[this.indices[e] + 1]++;
+    for (let i = 0; i < n; i++) listedBy[i + 1] += listedBy[i];
+    const reverse = new Int32Array(listedBy[n]);
+    const reverseSquared = new Float32Array(listedBy[n]);
+    const fill = listedBy.slice(0, n);
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < k; c++) {
+        const j = this.indices[i * k + c];
+        if (j < 0) continue;
+        reverse[fill[j]] = i;
+        reverseSquared[fill[j]++] = this.squared[i * k + c];
+      }
+    }
+    // Row i's entries not in its own list: the rows that list i, less those i lists too.
+    // stamp[j] === i + 1 marks j as listed by i.
+    const stamp = new Int32Array(n);
+    const offsets = new Int32Array(n + 1);
+    for (let g = 0; g < n; g++) {
+      const i = order[g];
+      stamp[i] = i + 1;
+      let count = 1;
+      for (let c = 0; c < k; c++) {
+        const j = this.indices[i * k + c];
+        if (j >= 0 && stamp[j] !== i + 1) {
+          stamp[j] = i + 1;
+          count++;
+        }
+      }
+      for (let e = listedBy[i]; e < listedBy[i + 1]; e++) if (stamp[reverse[e]] !== i + 1) count++;
+      offsets[g + 1] = offsets[g] + count;
+    }
+    const indices = new Int32Array(offsets[n]);
+    const squared = new Float32Array(offsets[n]);
+    stamp.fill(0);
+    let most = 1;
+    for (let i = 0; i < n; i++) most = Math.max(most, listedBy[i + 1] - listedBy[i]);
+    const extraNode = new Int32Array(most);
+    const extraSquared = new Float32Array(most);
+    for (let g = 0; g < n; g++) {
+      const i = order[g];
+      // The row's own entries: itself, then its list (in distance order; equal distances are
+      // put in node order by the merge below only across the two runs, which the prefix
+      // property does not need).
+      stamp[i] = i + 1;
+      const start = offsets[g];
+      let own = 0;
+      indices[start + own] = g;
+      squared[start + own++] = 0;
+      for (let c = 0; c < k; c++) {
+        const j = this.indices[i * k + c];
+        if (j < 0 || stamp[j] === i + 1) continue;
+        stamp[j] = i + 1;
+        indices[start + own] = rank[j];
+        squared[start + own++] = this.squared[i * k + c];
+      }
+      // Reverse-only entries, sorted by insertion (a row has about k of them).
+      let extra = 0;
+      for (let e = listedBy[i]; e < listedBy[i + 1]; e++) {
+        const j = reverse[e];
+        if (stamp[j] === i + 1) continue;
+        const s2 = reverseSquared[e];
+        const node = rank[j];
+        let at = extra++;
+        while (at > 0 && (extraSquared[at - 1] > s2 || (extraSquared[at - 1] === s2 && extraNode[at - 1] > node))) {
+          extraSquared[at] = extraSquared[at - 1];
+          extraNode[at] = extraNode[at - 1];
+          at--;
+        }
+        extraSquared[at] = s2;
+        extraNode[at] = node;
+      }
+      // Merge the two sorted runs from the back, in place (the own run sits at the front).
+      let a = start + own - 1;
+      for (let b = extra - 1, out = offsets[g + 1] - 1; b >= 0; out--) {
+        if (a >= start && (squared[a] > extraSquared[b] || (squared[a] === extraSquared[b] && indices[a] > extraNode[b]))) {
+          indices[out] = indices[a];
+          squared[out] = squared[a--];
+        } else {
+          indices[out] = extraNode[b];
+          squared[out] = extraSquared[b--];
+        }
+      }
+    }
+    return { radius: Infinity, offsets, indices, squared, saturated: 0, rank, order };
+  }
+
   /** The whole graph at `radius` from the pairs i < j within it (core), rows in ascending order. */
-  private async symmetricGraph(radius: number, options: RunOptions): Promise<Omit<WideGraph, "saturated">> {
+  private async symmetricGraph(radius: number, limit: number, size: SizeEstimate, options: RunOptions): Promise<Omit<WideGraph, "saturated">> {
     const core = await getCore();
     const { X, n } = this;
     const radiusSquared = Math.fround(radius * radius);
@@ -204,13 +564,13 @@ export class Neighborhoods {
         let written = query();
         while (written < 0) {
           capacity = Math.min(capacity * 4, (r1 - r0) * n);
-          if (2 * (total + capacity) + n > MAX_GRAPH_ENTRIES) throw tooLarge(radius, n, 2 * (total + capacity) + n, r1);
           outI = s.i32(capacity, "mapper pairs");
           outJ = s.i32(capacity, "mapper pairs");
           outSquared = s.f32(capacity, "mapper pair distances");
           written = query();
         }
         total += written;
+        if (2 * total + n > limit) throw tooLarge(radius, { ...size, entries: Math.max(size.entries, 2 * total + n) });
         pairsI.push(outI.view().slice(0, written));
         pairsJ.push(outJ.view().slice(0, written));
         pairsSquared.push(outSquared.view().slice(0, written));
@@ -254,7 +614,7 @@ export class Neighborhoods {
   }
 
   /** Exact radius neighbourhoods of the given rows, in the core. */
-  private async radiusRows(rows: number[], radius: number, options: RunOptions): Promise<Map<number, { indices: Int32Array; squared: Float32Array }>> {
+  private async radiusRows(rows: number[], radius: number, limit: number, size: SizeEstimate, options: RunOptions): Promise<Map<number, { indices: Int32Array; squared: Float32Array }>> {
     const out = new Map<number, { indices: Int32Array; squared: Float32Array }>();
     if (rows.length === 0) return out;
     const core = await getCore();
@@ -262,7 +622,7 @@ export class Neighborhoods {
     const d = X.cols;
     const epsSquared = Math.fround(radius * radius);
     const tracker = new ProgressTracker(options, "mapper ε-graph", rows.length);
-    let total = 0;
+    let total = size.listed;
     await core.scope(async (s) => {
       const base = s.upload(X.data, "mapper points");
       const queries = s.f32(RADIUS_CHUNK * d, "mapper radius queries");
@@ -280,12 +640,12 @@ export class Neighborhoods {
         let written = query();
         while (written < 0) {
           capacity = Math.min(capacity * 4, chunk.length * X.rows);
-          if (total + capacity > MAX_GRAPH_ENTRIES) throw tooLarge(radius, X.rows, total + capacity, r0 + chunk.length);
           found = s.i32(capacity, "mapper radius neighbours");
           distances = s.f32(capacity, "mapper radius distances");
           written = query();
         }
         total += written;
+        if (total > limit) throw tooLarge(radius, { ...size, entries: Math.max(size.entries, size.listed + Math.round(((total - size.listed) * rows.length) / (r0 + chunk.length))) });
         const c = counts.view();
         const f = found.view();
         const q2 = distances.view();
@@ -339,11 +699,73 @@ export interface SpanningTree {
   weight: Float32Array;
 }
 
-function tooLarge(eps: number, n: number, entries: number, rowsSeen: number): HiddenAtlasError {
-  const estimate = Math.round((entries / rowsSeen) * n);
+/** The rows within ε of `row` in an ε-graph (itself included), in the graph's order. */
+export function epsilonNeighbors(graph: EpsilonGraph, row: number): Int32Array {
+  const node = graph.rank ? graph.rank[row] : row;
+  const nodes = graph.indices.subarray(graph.offsets[node], graph.ends[node]);
+  const order = graph.order;
+  return order ? Int32Array.from(nodes, (g) => order[g]) : nodes.slice();
+}
+
+/** The entries of a stored graph within ε (squared distances compared in float32), as a compact graph. */
+function filterGraph(source: WideGraph, eps: number): { eps: number; offsets: Int32Array; ends: Int32Array; indices: Int32Array } {
+  const epsSquared = Math.fround(eps * eps);
+  const n = source.offsets.length - 1;
+  const offsets = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    let count = 0;
+    for (let e = source.offsets[i]; e < source.offsets[i + 1]; e++) if (source.squared[e] <= epsSquared) count++;
+    offsets[i + 1] = offsets[i] + count;
+  }
+  const indices = new Int32Array(offsets[n]);
+  for (let i = 0, at = 0; i < n; i++) {
+    for (let e = source.offsets[i]; e < source.offsets[i + 1]; e++) if (source.squared[e] <= epsSquared) indices[at++] = source.indices[e];
+  }
+  return { eps, offsets, ends: offsets.subarray(1), indices };
+}
+
+/**
+ * Recall of NN-descent lists on RECALL_SAMPLE seeded rows: the share of each sampled row's k
+ * listed neighbours that are among its exact k nearest other rows (one blocked search of those
+ * rows against the cloud). A listed row counts when it is no farther than the exact k-th
+ * nearest, so rows tied at that distance (duplicates, zero activations) count whichever of
+ * them a list holds, as ann-benchmarks' distance-based recall does.
+ */
+async function sampledRecall(X: Matrix, indices: Int32Array, squared: Float32Array, k: number, seed: number, options: RunOptions): Promise<{ recall: number; rows: number }> {
+  const n = X.rows;
+  const core = await getCore();
+  const s = Math.min(RECALL_SAMPLE, n);
+  const rng = new Rng(core, seed, RECALL_STREAM);
+  let rows: Int32Array;
+  try {
+    rows = rng.permutation(n).subarray(0, s).sort();
+  } finally {
+    rng.release();
+  }
+  const queries = new Float32Array(s * X.cols);
+  rows.forEach((row, t) => queries.set(X.data.subarray(row * X.cols, (row + 1) * X.cols), t * X.cols));
+  const index = await KnnIndex.fromKernelData(X, 1, "sqeuclidean");
+  let exact: KnnResult;
+  try {
+    // k + 1 nearest of each sampled row among all rows: itself (or a duplicate) and its k nearest others.
+    exact = await index.searchKernelRows({ rows: s, cols: X.cols, data: queries }, k + 1, options);
+  } finally {
+    index.release();
+  }
+  let found = 0;
+  rows.forEach((row, t) => {
+    // The distance of the exact k-th nearest other row is the last of the k + 1: with the row
+    // itself among them the others are its k nearest; without it, k + 1 rows sit at distance 0.
+    const kth = exact.distances[t * (k + 1) + k];
+    for (let c = 0; c < k; c++) if (indices[row * k + c] >= 0 && squared[row * k + c] <= kth) found++;
+  });
+  return { recall: found / (s * k), rows: s };
+}
+
+function tooLarge(eps: number, size: SizeEstimate): HiddenAtlasError {
   return new HiddenAtlasError(
     "E_TOO_LARGE",
-    `ε = ${eps} links almost every point to every other: the ε-graph would hold about ${estimate.toLocaleString("en")} pairs (${formatBytes(estimate * 4)}); choose a smaller eps (or "auto")`,
-    { bytesNeeded: estimate * 4 },
+    `the exact ε-graph at ε = ${Number(eps.toPrecision(4))} would hold about ${size.entries.toLocaleString("en")} pairs (${size.saturated.toLocaleString("en")} rows have more than ${NEIGHBOR_LIST_LENGTH} neighbours within ε) and need ${formatBytes(size.bytes)}, above its ${formatBytes(EPSILON_GRAPH_BYTES)} budget; choose a smaller eps, or neighbors "auto", which caps those rows at their ${NEIGHBOR_LIST_LENGTH} nearest`,
+    { bytesNeeded: size.bytes, bytesLimit: EPSILON_GRAPH_BYTES },
   );
 }

@@ -22,11 +22,14 @@ export const mapperCommand: Command = {
       eps: { type: "string", default: "auto", placeholder: "auto|R", description: "DBSCAN radius, or auto (knee of the sorted (min-samples − 1)-NN distances)" },
       "min-samples": { type: "integer", default: 5, description: "DBSCAN min_samples (self included); smaller intervals are skipped" },
       "min-intersection": { type: "integer", default: 1, description: "shared rows needed for a link" },
+      neighbors: { type: "string", choices: ["auto", "exact", "approximate"], default: "auto", description: "32-NN lists: exact up to rows² × columns = 2^35, NN-descent above (auto); always exact; always NN-descent" },
+      seed: { type: "integer", default: 42, description: "seed of NN-descent and of the rows that measure its recall" },
       format: formatOption,
     },
     details: `Output (JSON): {"nodes": [{"id", "members": [row, ...], "size", "lens": [...], "element", "component",
 "labelCounts"?: [...]}], "links": [[a, b, jaccard], ...], "lost": n, "lostMembers": [row, ...], "components",
-"cycles", "eps", "epsRule", "purity"?: {"meanInverseClasses", "weightedMajority"}, "elements": [...], "params"}.
+"cycles", "eps", "epsRule", "purity"?: {"meanInverseClasses", "weightedMajority"}, "elements": [...], "params",
+"neighbors": {"method": "exact"|"nn-descent", "k", "recall", "recallRows", "rounds", "capped", "beyondCap"}}.
 Link ends are indices into "nodes". With --format csv: one line per (node, member) pair.`,
   },
   async run({ positionals: [input], options }, { stdout, stderr }) {
@@ -53,7 +56,7 @@ Link ends are indices into "nodes". With --format csv: one line per (node, membe
       eps,
       minSamples: options["min-samples"] as number,
       minIntersection: options["min-intersection"] as number,
-    }, { onProgress: terminalProgress(stderr) });
+    }, { onProgress: terminalProgress(stderr), neighbors: options.neighbors as "auto" | "exact" | "approximate", seed: options.seed as number });
     if (options.format === "csv") {
       stdout.write(toCsv(["node", "row"], graph.nodes.flatMap((n) => Array.from(n.members, (r) => [n.id, r]))));
       return;
@@ -80,6 +83,7 @@ Link ends are indices into "nodes". With --format csv: one line per (node, membe
       ...(counts && { purity: graphPurity(counts) }),
       elements: graph.elements,
       params: graph.params,
+      neighbors: graph.neighbors,
     }) + "\n");
   },
 };
