@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { HiddenAtlasError } from "../core/errors.ts";
+import { MAX_THREADS, parseThreads } from "../core/threads.ts";
 
 export type OptionType = "string" | "number" | "integer" | "boolean" | "list";
 
@@ -122,10 +123,12 @@ export function takeThreadsOption(args: string[]): { threads: number | "auto" | 
       rest.push(arg);
       continue;
     }
-    const n = Number(text);
-    if (text === "auto") threads = "auto";
-    else if (/^\d+$/.test(text) && Number.isSafeInteger(n) && n >= 1 && n <= 256) threads = n;
-    else throw new HiddenAtlasError("E_USAGE", `invalid --threads: ${JSON.stringify(text)} (expected an integer from 1 to 256, or auto)`);
+    if (text.trim() === "") throw new HiddenAtlasError("E_USAGE", "--threads needs a value: a count of threads ≥ 1, or auto");
+    try {
+      threads = parseThreads(text);
+    } catch {
+      throw new HiddenAtlasError("E_USAGE", `invalid --threads: ${JSON.stringify(text)} (expected an integer from 1 to ${MAX_THREADS}, or auto)`);
+    }
   }
   return { threads, rest };
 }

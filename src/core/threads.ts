@@ -67,6 +67,20 @@ export function setThreads(threads: number | "auto"): void {
   requested = threads;
 }
 
+/**
+ * Read a thread setting written as text (a notebook's `?threads=` URL key, a form field): a
+ * count from 1 to MAX_THREADS, or "auto" (also for an empty text). Anything else is E_PARAM.
+ */
+export function parseThreads(text: string): number | "auto" {
+  const trimmed = text.trim();
+  if (trimmed === "" || trimmed === "auto") return "auto";
+  const n = Number(trimmed);
+  if (!/^\d+$/.test(trimmed) || !Number.isSafeInteger(n) || n < 1 || n > MAX_THREADS) {
+    throw new HiddenAtlasError("E_PARAM", `invalid threads: ${JSON.stringify(text)} (expected an integer from 1 to ${MAX_THREADS}, or "auto" for every core)`, { parameter: "threads" });
+  }
+  return n;
+}
+
 /** The thread setting as given ("auto" or a count). */
 export function threadSetting(): number | "auto" {
   return requested;
@@ -89,13 +103,13 @@ export async function requestedThreads(): Promise<number> {
 
 /** Why kernel threads cannot run here, or null when they can. */
 export function threadsUnsupportedReason(): string | null {
-  if (typeof SharedArrayBuffer !== "function") return "SharedArrayBuffer is not available";
   if (!isNode) {
     if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== true) {
-      return "the page is not cross-origin isolated (it needs the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)";
+      return "the page is not cross-origin isolated (it needs the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp); independent steps still run in parallel workers";
     }
     if (typeof Worker !== "function") return "this context cannot start workers";
   }
+  if (typeof SharedArrayBuffer !== "function") return "SharedArrayBuffer is not available";
   try {
     if (!WebAssembly.validate(THREADS_PROBE)) return "this WebAssembly engine has no threads (shared memory and atomics)";
   } catch {
@@ -181,7 +195,8 @@ async function startThread(): Promise<ThreadHandle> {
       terminate: () => void worker.terminate(),
     };
   }
-  const worker = new Worker(new URL("./kernel-thread-entry.ts", import.meta.url), { type: "module", name: "hidden-atlas kernels" });
+  // ".js": the compiled file beside dist/core/threads.js; Vite maps it to the .ts source here.
+  const worker = new Worker(new URL("./kernel-thread-entry.js", import.meta.url), { type: "module", name: "hidden-atlas kernels" });
   return {
     post: (message) => worker.postMessage(message),
     onMessage: (listener) => worker.addEventListener("message", (event) => listener(event.data)),

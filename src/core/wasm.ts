@@ -363,10 +363,17 @@ function defaultWasmUrl(): URL {
   return new URL("../../build/core.wasm", import.meta.url);
 }
 
-/** The shared-memory build beside it (kernel threads), found the same way. */
+/**
+ * The shared-memory build (kernel threads): the file `core.threads.wasm` beside wherever the
+ * default core is. Not written as its own `new URL` literal, so that bundlers do not ship it
+ * to every page (a page without cross-origin isolation never asks for it); a site that wants
+ * threads serves it beside the core (vite.config.ts does) or names it in `setCoreSource`.
+ */
 function defaultThreadsWasmUrl(): URL {
-  return new URL("../../build/core.threads.wasm", import.meta.url);
+  return new URL(THREADS_WASM_FILE, defaultWasmUrl());
 }
+/** File name of the shared-memory build, beside core.wasm. */
+export const THREADS_WASM_FILE = "core.threads.wasm";
 
 const isNode =
   typeof process !== "undefined" && typeof process.versions === "object" && !!process.versions.node;

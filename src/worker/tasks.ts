@@ -9,7 +9,8 @@
 import { ANALYSES } from "../analyses/registry.ts";
 import { resolveParams, type SomeAnalysis, type StepArgs } from "../analyses/descriptor.ts";
 import { AnalysisRunner, runStepFromNeeds, type RemoteStep, type StepPool } from "../analyses/runner.ts";
-import { setThreads } from "../core/threads.ts";
+import { availableCores, setThreads, threadStatus } from "../core/threads.ts";
+import { getCore } from "../core/wasm.ts";
 import type { AnalysisBundle } from "../analyses/columns.ts";
 import { DIGIT_CLASSES, imageDataset } from "../examples/datasets.ts";
 import { recipeNamed } from "../examples/index.ts";
@@ -24,6 +25,12 @@ export interface StepTaskArgs {
   bundle: string;
   params?: Record<string, unknown>;
   args?: StepArgs;
+}
+
+/** What `worker.configure` answers: the kernel threads (and why fewer, once) and the pool's size. */
+export interface WorkerThreadStatus extends ReturnType<typeof threadStatus> {
+  /** Workers of the step pool (0: steps run in this worker). */
+  poolWorkers: number;
 }
 
 /** A remote step: what a pool sends (see src/worker/pool.ts); `bundle` names the kept bundle of a "whole" step. */
@@ -54,15 +61,19 @@ export function createTasks(options: { pool?: (size: number) => StepPool & { ter
       return null;
     }) as Task,
     /**
-     * Run the steps marked `parallel` of this worker's analyses in `size` further workers
-     * (started on first use). Sent before the first analysis; a size below 2 runs them here.
+     * The notebook's thread setting, sent before the first analysis: this worker's kernels run
+     * on that many threads (where the page is cross-origin isolated; the core loads now, so a
+     * fallback is known at once) and the steps marked `parallel` run in a pool of that many
+     * further workers (started on first use), isolated or not. Answers the thread status.
      */
-    "pool.start": (async ({ size }: { size: number }) => {
-      if (runner) throw new HiddenAtlasError("E_PARAM", "pool.start must come before the first analysis step of this worker");
-      if (!options.pool) throw new HiddenAtlasError("E_PARAM", "this worker cannot start a pool of workers");
+    "worker.configure": (async ({ threads }: { threads: number | "auto" }) => {
+      if (runner) throw new HiddenAtlasError("E_PARAM", "configure the worker's threads before its first analysis step");
+      setThreads(threads);
+      await getCore();
+      const size = threads === "auto" ? await availableCores() : threads;
       pool?.terminate();
-      pool = size >= 2 ? options.pool(size) : null;
-      return null;
+      pool = options.pool && size >= 2 ? options.pool(size) : null;
+      return { ...threadStatus(), poolWorkers: pool ? size : 0 } satisfies WorkerThreadStatus;
     }) as Task,
     /** A step of a pool (see RemoteStep): from its needs' values, or with its needs from the kept bundle. */
     "step.remote": (async (request: RemoteStepArgs, context: TaskContext) => {

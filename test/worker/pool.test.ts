@@ -94,6 +94,25 @@ describe("step pool", () => {
     runner.clear();
   });
 
+  it("an analysis worker configured for 2 threads runs kernels on 2 threads and parallel steps in a pool of 2", async () => {
+    const client = createNodeClient();
+    try {
+      const status = await client.configureThreads(2);
+      expect(status).toMatchObject({ setting: 2, threads: 2, loaded: 2, poolWorkers: 2, note: null });
+      const bundle = circles();
+      await client.put("circles", bundle);
+      const params = { samples: 100, sensitivityFractions: [] };
+      const inWorker = await client.run("layer-topology.result", { bundle: "circles", params });
+      const local = new AnalysisRunner();
+      const expected = await local.run(layerTopologyDescriptor, bundle, bundleKeyOf(bundle), "result", resolveParams(layerTopologyDescriptor, bundle, params));
+      local.clear();
+      expect(inWorker).toEqual(expected);
+      await expect(client.configureThreads(1)).rejects.toThrow(/before its first analysis step/);
+    } finally {
+      client.terminate();
+    }
+  });
+
   it("a step run from its needs' values cannot read the bundle or an undeclared need (E_PARAM)", async () => {
     const descriptor = defineAnalysis({
       name: "probe",
