@@ -5,7 +5,7 @@
  * `offlineLibraries` plugin below resolves those URLs to the installed packages so that a built
  * page makes no request off the machine (notebook-kit#121; see shared specs/ecosystem.md §1).
  */
-import { readdirSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { config, observable } from "@observablehq/notebook-kit/vite";
@@ -52,6 +52,24 @@ function contentSecurityPolicy(): Plugin {
   };
 }
 
+/**
+ * The shared-memory core (kernel threads) beside the core's asset: the library looks for
+ * `core.threads.wasm` next to `core.wasm` and uses it when the page is cross-origin isolated
+ * (the dev server finds it beside build/core.wasm by itself).
+ */
+function threadsCore(): Plugin {
+  return {
+    name: "hidden-atlas:threads-core",
+    apply: "build",
+    generateBundle(_options, bundle) {
+      const core = Object.values(bundle).find((file) => file.type === "asset" && /(^|\/)core-[\w-]+\.wasm$/.test(file.fileName));
+      if (!core) return; // a build without the core (no page computes) needs no threads build
+      const dir = core.fileName.includes("/") ? core.fileName.slice(0, core.fileName.lastIndexOf("/") + 1) : "";
+      this.emitFile({ type: "asset", fileName: `${dir}core.threads.wasm`, source: readFileSync(join(root, "build", "core.threads.wasm")) });
+    },
+  };
+}
+
 const notebooks = readdirSync(notebooksDir).filter((name) => name.endsWith(".html") && name !== "template.html");
 
 export default defineConfig({
@@ -62,6 +80,7 @@ export default defineConfig({
     offlineLibraries(),
     observable({ template: join(notebooksDir, "template.html") }),
     contentSecurityPolicy(),
+    threadsCore(),
   ],
   worker: { format: "es" },
   // The dev server's dependency pre-bundler does not run our resolveId hook, so the kit's

@@ -42,6 +42,7 @@ export { matrix, fromRows, row, takeRows, type Matrix } from "./core/matrix.ts";
 export { DEFAULT_SEED } from "./core/random.ts";
 export type { ProgressEvent, RunOptions } from "./core/progress.ts";
 export { loadCore, setCoreSource, type CoreSource, type Core, type CoreKernels, type Scope, type Resident, type WasmArray } from "./core/wasm.ts";
+export { setThreads, threadSetting, threadStatus, availableCores, MAX_THREADS } from "./core/threads.ts";
 export { sha256Hex } from "./core/hash.ts";
 export { VERSION } from "./version.ts";
 
@@ -72,6 +73,7 @@ export { layerMatrix, isConvLayer, VECTORIZATIONS, type Vectorization, type Laye
 // Distances, neighbours, graphs
 export { pairwiseDistances, METRICS, type Metric, type DistanceOptions } from "./algo/distance.ts";
 export { knn, knnQuery, KnnIndex, type KnnOptions, type KnnResult } from "./algo/knn.ts";
+export { radiusPairs, type RadiusPairs, type RadiusPairsOptions } from "./algo/radius.ts";
 export { nnDescent, knnRecall, type NnDescentOptions, type NnDescentResult } from "./algo/nndescent.ts";
 export { knnGraph, connectedComponents, type SparseGraph, type KnnGraphOptions } from "./algo/graph.ts";
 export { geodesicDistances, type GeodesicOptions, type GeodesicResult } from "./algo/geodesic.ts";

@@ -32,6 +32,8 @@ const MAX_RESULT_BYTES = 2 ** 31 - 1;
 
 /** Rows per kernel call: bounds the time between progress checkpoints. */
 const ROW_CHUNK = 256;
+/** Bytes of distance rows computed in wasm memory before they are copied out. */
+const BLOCK_BYTES = 64 * 1024 ** 2;
 
 /**
  * Distances between every row of X and every row of Y (Y defaults to X): an X.rows × Y.rows
@@ -72,7 +74,7 @@ export async function pairwiseDistances(
   const outBytes = X.rows * other.rows * 4;
   const core = await getCore();
   core.assertFits(
-    X.data.byteLength + other.data.byteLength + ROW_CHUNK * other.rows * 4,
+    X.data.byteLength + other.data.byteLength + blockRows(X.rows, other.rows) * other.rows * 4,
     `distances between ${X.rows} and ${other.rows} rows`,
   );
   if (outBytes > MAX_RESULT_BYTES) {
@@ -86,14 +88,11 @@ export async function pairwiseDistances(
   await core.scope(async (s) => {
     const x = prepareRows(core, s, Xk, metric);
     const y = Yk === undefined ? x : prepareRows(core, s, Yk, metric);
-    const chunk = s.f32(Math.min(ROW_CHUNK, Math.max(1, X.rows)) * other.rows, "distance rows");
     const progress = new ProgressTracker(options, "distances", X.rows);
-    for (let i0 = 0; i0 < X.rows; i0 += ROW_CHUNK) {
-      const i1 = Math.min(i0 + ROW_CHUNK, X.rows);
-      core.kernels.pairwiseDistances(x, y, other.rows, X.cols, i0, i1, METRIC_CODE[metric], chunk.ptr);
-      out.set(chunk.view().subarray(0, (i1 - i0) * other.rows), i0 * other.rows);
-      await progress.step(i1);
-    }
+    await distanceRows(core, s, x, y, X.rows, other.rows, X.cols, METRIC_CODE[metric], (rows, i0) => out.set(rows, i0 * other.rows), {
+      signal: options.signal,
+      onRows: (rows) => progress.report(rows),
+    });
     progress.finish();
   });
   const data =
@@ -103,6 +102,46 @@ export async function pairwiseDistances(
         ? toDataUnits(out, 1 / (scale * scale), "squared distances", 'use metric "euclidean", whose distances are in the data\'s units', true)
         : out;
   return { rows: X.rows, cols: other.rows, data };
+}
+
+/** Rows of a distance block: whole chunks, up to BLOCK_BYTES (at least one chunk). */
+function blockRows(rows: number, cols: number): number {
+  const fit = Math.max(ROW_CHUNK, Math.floor(BLOCK_BYTES / Math.max(1, cols * 4 * ROW_CHUNK)) * ROW_CHUNK);
+  return Math.max(1, Math.min(rows, fit));
+}
+
+/**
+ * Distances of rows [0, nx) of the matrix at `x` to the ny rows at `y` (both d wide, in wasm
+ * memory; for cosine normalised), a block of rows at a time on the kernel threads; `take`
+ * receives each block (a view, valid until it returns) and the index of its first row.
+ */
+export async function distanceRows(
+  core: Core,
+  s: Scope,
+  x: number,
+  y: number,
+  nx: number,
+  ny: number,
+  d: number,
+  metricCode: number,
+  take: (rows: Float32Array, i0: number) => void,
+  options: { signal?: AbortSignal; onRows?: (rows: number) => void } = {},
+): Promise<void> {
+  const rows = blockRows(nx, ny);
+  const block = s.f32(rows * ny, "distance rows");
+  for (let b0 = 0; b0 < nx; b0 += rows) {
+    const b1 = Math.min(nx, b0 + rows);
+    await core.parallelRows(
+      {
+        kernel: "pairwiseDistances",
+        rows: b1 - b0,
+        chunk: ROW_CHUNK,
+        args: [x, y, ny, d, { base: b0, i0: 1 }, { base: b0, i1: 1 }, metricCode, { base: block.ptr, i0: ny * 4 }],
+      },
+      { signal: options.signal, onRows: (done) => options.onRows?.(b0 + done) },
+    );
+    take(block.view().subarray(0, (b1 - b0) * ny), b0);
+  }
 }
 
 /** Upload rows into the scope; for cosine, normalised in place in wasm memory. */

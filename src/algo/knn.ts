@@ -196,16 +196,23 @@ export class KnnIndex {
     return core.scope(async (s) => {
       const indices = s.i32(m * k, "kNN indices");
       const distances = s.f32(m * k, "kNN distances");
-      const scratch = s.alloc(core.kernels.knnScratchBytes(k), "kNN scratch");
+      // One scratch block per kernel thread; the job runs on at most that many.
+      const threads = core.threads;
+      const scratchBytes = core.kernels.knnScratchBytes(k);
+      const scratch = Array.from({ length: threads }, () => s.alloc(scratchBytes, "kNN scratch"));
       const progress = new ProgressTracker(options, "kNN", m);
-      for (let c0 = q0; c0 < q1; c0 += QUERY_CHUNK) {
-        const c1 = Math.min(c0 + QUERY_CHUNK, q1);
-        core.kernels.knnSearch(
-          this.rows.ptr, this.n, queries, c0, c1, this.dim, k, METRIC_CODE[this.metric],
-          selfOffset, indices.ptr + (c0 - q0) * k * 4, distances.ptr + (c0 - q0) * k * 4, scratch,
-        );
-        await progress.step(c1 - q0);
-      }
+      await core.parallelRows(
+        {
+          kernel: "knnSearch",
+          rows: m,
+          chunk: QUERY_CHUNK,
+          args: [
+            this.rows.ptr, this.n, queries, { base: q0, i0: 1 }, { base: q0, i1: 1 }, this.dim, k, METRIC_CODE[this.metric],
+            selfOffset, { base: indices.ptr, i0: k * 4 }, { base: distances.ptr, i0: k * 4 }, { thread: scratch },
+          ],
+        },
+        { signal: options.signal, onRows: (rows) => progress.report(rows), threads },
+      );
       progress.finish();
       return { n: m, k, metric: this.metric, indices: indices.copy(), distances: this.inDataUnits(distances.copy()) };
     });

@@ -49,6 +49,7 @@ import { checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../co
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
 import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
 import { getCore, type Core, type Scope } from "../core/wasm.ts";
+import { distanceRows } from "./distance.ts";
 import { lanczosLargest } from "./lanczos.ts";
 import { classicalMds, smacof } from "./mds.ts";
 import { pca } from "./pca.ts";
@@ -77,6 +78,10 @@ export const AFFINITY_THRESHOLD = 1e-4;
 const EUCLIDEAN = 1;
 /** Rows per alpha-decay kernel call (bounds the output block: ROWS × n entries). */
 const KERNEL_ROWS = 64;
+/** Chunks of the affinity kernel per thread in one block of output (then copied out). */
+const KERNEL_CHUNKS_PER_THREAD = 4;
+/** Most bytes of one block of affinity output (columns i32 + values f64 per entry). */
+const KERNEL_BLOCK_BYTES = 256 * 1024 ** 2;
 /** Rows per gemm call: a progress checkpoint between calls. */
 const GEMM_ROWS = 32;
 /**
@@ -263,30 +268,49 @@ export async function alphaDecayAffinity(X: Matrix, options: AlphaDecayOptions =
 
   const core = await getCore();
   const k = core.kernels;
-  const block = Math.min(KERNEL_ROWS, n);
-  core.assertFits(X.data.byteLength + block * n * 12 + k.phateAlphaDecayScratchFloats(n) * 4, `the alpha-decay kernel of ${n} rows`);
+  // Chunks of KERNEL_ROWS rows on the kernel threads, each writing its own part of a block of
+  // `chunks` chunks: entries (capacity KERNEL_ROWS · n per chunk), counts and bandwidths.
+  const threads = core.threads;
+  const chunkRows = Math.min(KERNEL_ROWS, n);
+  const chunks = Math.max(1, Math.min(Math.ceil(n / chunkRows), threads * KERNEL_CHUNKS_PER_THREAD, Math.floor(KERNEL_BLOCK_BYTES / (chunkRows * n * 12))));
+  const blockRows = chunks * chunkRows;
+  core.assertFits(X.data.byteLength + blockRows * n * 12 + threads * k.phateAlphaDecayScratchFloats(n) * 4, `the alpha-decay kernel of ${n} rows`);
   const rows: { columns: Int32Array; values: Float64Array }[] = new Array(n);
   await core.scope(async (s) => {
     const x = s.upload(X.data, "kernel rows");
-    const columns = s.i32(block * n, "kernel columns");
-    const values = s.f64(block * n, "kernel values");
-    const counts = s.i32(block, "kernel counts");
-    const sigma = s.f64(block, "kernel bandwidths");
-    const scratch = s.f32(k.phateAlphaDecayScratchFloats(n), "kernel scratch");
+    const columns = s.i32(blockRows * n, "kernel columns");
+    const values = s.f64(blockRows * n, "kernel values");
+    const counts = s.i32(blockRows, "kernel counts");
+    const sigma = s.f64(blockRows, "kernel bandwidths");
+    const scratch = Array.from({ length: threads }, () => s.f32(k.phateAlphaDecayScratchFloats(n), "kernel scratch").ptr);
     const progress = new ProgressTracker(options, "PHATE kernel", n);
-    for (let r0 = 0; r0 < n; r0 += block) {
-      const r1 = Math.min(n, r0 + block);
-      k.phateAlphaDecayRows(x.ptr, n, X.cols, r0, r1, knn, decay, thresh, columns.ptr, values.ptr, counts.ptr, sigma.ptr, scratch.ptr);
+    for (let b0 = 0; b0 < n; b0 += blockRows) {
+      const b1 = Math.min(n, b0 + blockRows);
+      await core.parallelRows(
+        {
+          kernel: "phateAlphaDecayRows",
+          rows: b1 - b0,
+          chunk: chunkRows,
+          args: [
+            x.ptr, n, X.cols, { base: b0, i0: 1 }, { base: b0, i1: 1 }, knn, decay, thresh,
+            { base: columns.ptr, chunk: chunkRows * n * 4 }, { base: values.ptr, chunk: chunkRows * n * 8 },
+            { base: counts.ptr, i0: 4 }, { base: sigma.ptr, i0: 8 }, { thread: scratch },
+          ],
+        },
+        { signal: options.signal, onRows: (done) => progress.report(b0 + done), threads },
+      );
       const c = counts.view();
       const cols = columns.view();
       const vals = values.view();
-      let offset = 0;
-      for (let r = r0; r < r1; r++) {
-        const count = c[r - r0];
-        rows[r] = { columns: cols.slice(offset, offset + count), values: vals.slice(offset, offset + count) };
-        offset += count;
+      for (let c0 = b0; c0 < b1; c0 += chunkRows) {
+        let offset = ((c0 - b0) / chunkRows) * chunkRows * n;
+        for (let r = c0; r < Math.min(b1, c0 + chunkRows); r++) {
+          const count = c[r - b0];
+          rows[r] = { columns: cols.slice(offset, offset + count), values: vals.slice(offset, offset + count) };
+          offset += count;
+        }
       }
-      await progress.step(r1);
+      await progress.step(b1);
     }
     progress.finish();
   });
@@ -515,15 +539,11 @@ async function diffuse(
     });
     // Euclidean distances between potential rows, in row chunks (progress between chunks).
     const out = new Float32Array(n * n);
-    const chunkRows = Math.max(1, Math.min(n, Math.floor(4_000_000 / n)));
-    const chunk = s.f32(chunkRows * n, "potential distance rows");
     const progress = new ProgressTracker(run, "potential distances", n);
-    for (let i0 = 0; i0 < n; i0 += chunkRows) {
-      const i1 = Math.min(n, i0 + chunkRows);
-      k.pairwiseDistances(potential.ptr, potential.ptr, n, n, i0, i1, EUCLIDEAN, chunk.ptr);
-      out.set(chunk.view().subarray(0, (i1 - i0) * n), i0 * n);
-      await progress.step(i1);
-    }
+    await distanceRows(core, s, potential.ptr, potential.ptr, n, n, n, EUCLIDEAN, (rows, i0) => out.set(rows, i0 * n), {
+      signal: run.signal,
+      onRows: (rows) => progress.report(rows),
+    });
     progress.finish();
     // Symmetrise exactly: the f32 tile arithmetic can differ in the last bit between (i, j) and (j, i).
     for (let i = 0; i < n; i++) {
@@ -579,12 +599,13 @@ async function matrixPower(core: Core, s: Scope, base: number, n: number, t: num
   const progress = new ProgressTracker(run, `diffusion powers (t = ${t})`, Math.max(1, products) * n);
   let done = 0;
   const multiply = async (x: number, y: number, out: number) => {
-    for (let i0 = 0; i0 < n; i0 += GEMM_ROWS) {
-      const i1 = Math.min(n, i0 + GEMM_ROWS);
-      core.kernels.phateGemmRows(x, y, out, n, i0, i1);
-      await progress.step(done + i1);
-    }
+    // Row blocks of the product on the kernel threads: each row of C is its own.
+    await core.parallelRows(
+      { kernel: "phateGemmRows", rows: n, chunk: GEMM_ROWS, args: [x, y, out, n, { i0: 1 }, { i1: 1 }] },
+      { signal: run.signal, onRows: (rows) => progress.report(done + rows) },
+    );
     done += n;
+    await progress.step(done);
   };
   let rest = t;
   while (rest > 0) {
@@ -627,11 +648,16 @@ async function sparsePower(core: Core, s: Scope, P: Affinity, base: number, t: n
   let next = s.alloc(n * n * 8, "diffusion power");
   const progress = new ProgressTracker(run, `diffusion powers (t = ${t})`, Math.max(1, t - 1) * n);
   for (let step = 1; step < t; step++) {
-    for (let i0 = 0; i0 < n; i0 += GEMM_ROWS * 8) {
-      const i1 = Math.min(n, i0 + GEMM_ROWS * 8);
-      core.kernels.phateSparseDense(rowPtr.ptr + 4 * i0, columns.ptr, values.ptr, i1 - i0, current, n, next + 8 * i0 * n);
-      await progress.step((step - 1) * n + i1);
-    }
+    await core.parallelRows(
+      {
+        kernel: "phateSparseDense",
+        rows: n,
+        chunk: GEMM_ROWS * 8,
+        args: [{ base: rowPtr.ptr, i0: 4 }, columns.ptr, values.ptr, { i1: 1, i0: -1 }, current, n, { base: next, i0: 8 * n }],
+      },
+      { signal: run.signal, onRows: (rows) => progress.report((step - 1) * n + rows) },
+    );
+    await progress.step(step * n);
     [current, next] = [next, current];
   }
   progress.finish();

@@ -161,6 +161,39 @@ export function adjacent(a: number, b: number, cols: number, coords: Float64Arra
   return Math.abs(Math.hypot(dx, dy) - 1) < 1e-9;
 }
 
+/** Sample rows per BMU chunk: the kernel recomputes the m weight norms per call (m·d, small beside 256·m·d). */
+const BMU_CHUNK = 256;
+
+/** Where somBestMatching reads and writes (wasm pointers); `second` 0 skips the second BMU. */
+interface BestMatchingBuffers {
+  x: number;
+  n: number;
+  d: number;
+  w: number;
+  m: number;
+  bmu: number;
+  second: number;
+  dist: number;
+  /** One block of somScratchFloats(m) floats per kernel thread. */
+  scratch: readonly number[];
+}
+
+/** BMUs of every sample, in row chunks on the kernel threads (each row's answer is its own). */
+async function bestMatchingRows(core: Core, b: BestMatchingBuffers, signal?: AbortSignal): Promise<void> {
+  await core.parallelRows(
+    {
+      kernel: "somBestMatching",
+      rows: b.n,
+      chunk: BMU_CHUNK,
+      args: [
+        { base: b.x, i0: b.d * 4 }, { i1: 1, i0: -1 }, b.d, b.w, b.m, { base: b.bmu, i0: 4 },
+        b.second === 0 ? 0 : { base: b.second, i0: 4 }, { base: b.dist, i0: 4 }, { thread: b.scratch },
+      ],
+    },
+    { signal, threads: b.scratch.length },
+  );
+}
+
 function topographicError(bmus: Int32Array, second: Int32Array, cols: number, coords: Float64Array, topology: "rect" | "hex"): TopographicError {
   const rate = (definition: "rect8" | "rect4" | "hex6") => {
     let errors = 0;
@@ -279,9 +312,12 @@ async function trainInKernelUnits(X: Matrix, validation: Matrix | undefined, p: 
     const bmu = s.i32(Math.max(n, validation?.rows ?? 0), "BMUs");
     const dist = s.f32(Math.max(n, validation?.rows ?? 0), "BMU distances");
     const scratch = s.f32(k.somScratchFloats(m) + 2, "BMU scratch");
+    const threads = core.threads;
+    const threadScratch = [scratch.ptr, ...Array.from({ length: threads - 1 }, () => s.f32(k.somScratchFloats(m), "BMU scratch").ptr)];
     const v = validation ? s.upload(validation.data, "validation samples") : null;
-    const qe = (ptr: number, rows: number) => {
-      k.somBestMatching(ptr, rows, d, w.ptr, m, bmu.ptr, 0, dist.ptr, scratch.ptr);
+    const matchAll = (ptr: number, rows: number) => bestMatchingRows(core, { x: ptr, n: rows, d, w: w.ptr, m, bmu: bmu.ptr, second: 0, dist: dist.ptr, scratch: threadScratch }, options.signal);
+    const qe = async (ptr: number, rows: number) => {
+      await matchAll(ptr, rows);
       const view = dist.view();
       let sum = 0;
       for (let i = 0; i < rows; i++) sum += view[i];
@@ -295,14 +331,14 @@ async function trainInKernelUnits(X: Matrix, validation: Matrix | undefined, p: 
       const sums = s.f64(m * d, "batch sums");
       const counts = s.f64(m, "batch counts");
       const row = s.f64(d, "batch row");
-      k.somBestMatching(x.ptr, n, d, w.ptr, m, bmu.ptr, 0, dist.ptr, scratch.ptr);
+      await matchAll(x.ptr, n);
       for (let e = 0; e < p.epochs; e++) {
         const sigma = p.epochs === 1 ? p.sigma : p.sigma + ((p.sigmaEnd - p.sigma) * e) / (p.epochs - 1);
         k.somBatchAccumulate(x.ptr, n, d, bmu.ptr, m, sums.ptr, counts.ptr);
         k.somNeighborhoodMatrix(c.ptr, m, p.cols, code, sigma, h.ptr);
         k.somBatchUpdate(h.ptr, sums.ptr, counts.ptr, m, d, w.ptr, row.ptr);
-        if (v) history.validation.push(qe(v.ptr, validation!.rows));
-        history.train.push(qe(x.ptr, n)); // leaves the training BMUs for the next epoch
+        if (v) history.validation.push(await qe(v.ptr, validation!.rows));
+        history.train.push(await qe(x.ptr, n)); // leaves the training BMUs for the next epoch
         await progress.step(e + 1);
       }
     } else {
@@ -317,8 +353,8 @@ async function trainInKernelUnits(X: Matrix, validation: Matrix | undefined, p: 
             p.sigma, p.sigmaEnd, SCHEDULE_CODE[p.sigmaSchedule], p.learningRate, SCHEDULE_CODE[p.learningRateSchedule],
             step, total, order.ptr, scratch.ptr,
           );
-          if (v) history.validation.push(qe(v.ptr, validation!.rows));
-          history.train.push(qe(x.ptr, n));
+          if (v) history.validation.push(await qe(v.ptr, validation!.rows));
+          history.train.push(await qe(x.ptr, n));
           await progress.step(e + 1);
         }
       } finally {
@@ -364,14 +400,14 @@ export async function somProject(map: Pick<SomResult, "rows" | "cols" | "topolog
   const core = await getCore();
   const k = core.kernels;
   const m = map.weights.rows;
-  return core.scope((s) => {
+  return core.scope(async (s) => {
     const x = s.upload(Xk.data, "samples");
     const w = s.upload(Wk.data, "SOM weights");
     const bmu = s.i32(Math.max(1, X.rows));
     const second = s.i32(Math.max(1, X.rows));
     const dist = s.f32(Math.max(1, X.rows));
-    const scratch = s.f32(k.somScratchFloats(m));
-    k.somBestMatching(x.ptr, X.rows, X.cols, w.ptr, m, bmu.ptr, second.ptr, dist.ptr, scratch.ptr);
+    const scratch = Array.from({ length: core.threads }, () => s.f32(k.somScratchFloats(m)).ptr);
+    await bestMatchingRows(core, { x: x.ptr, n: X.rows, d: X.cols, w: w.ptr, m, bmu: bmu.ptr, second: second.ptr, dist: dist.ptr, scratch });
     const bmus = bmu.copy().subarray(0, X.rows);
     const seconds = second.copy().subarray(0, X.rows);
     const distances = toDataUnits(dist.copy().subarray(0, X.rows), 1 / scale, "distances to the BMUs", undefined, true);

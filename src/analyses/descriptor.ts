@@ -162,6 +162,17 @@ export interface StepSpec<T extends ParamTable> {
   stages?: number;
   /** How many results of this step a cache keeps (default 4); the least recently used goes. */
   keep?: number;
+  /**
+   * Whether a runner with a worker pool may run this step in another worker, beside the steps
+   * it does not depend on (e.g. the same step on every layer):
+   * - "needs": the step reads only its declared needs, parameters and args — never the bundle —
+   *   and its value is plain data; the worker is sent the needs' values and returns the value.
+   * - "whole": the worker computes the step and its needs from its own copy of the bundle (the
+   *   same files, opened there) and returns the value, plain data; used only when the pool holds
+   *   the bundle, else the step runs here.
+   * Unset: the step always runs where the runner is.
+   */
+  parallel?: "needs" | "whole";
   run(context: StepContext<T>): Promise<unknown>;
 }
 

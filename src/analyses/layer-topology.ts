@@ -298,6 +298,7 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
       weight: persistenceWeight,
       stages: 3,
       keep: 64,
+      parallel: "needs",
       async run({ params: p, args, need, options }): Promise<LayerPersistence> {
         const { X } = await need<LayerCloud>("cloud", args);
         // The enclosing radius is known only after the distances: run once at the enclosing
@@ -342,6 +343,7 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
       weight: (_a, p) => persistenceWeight * p.sensitivityFractions.length,
       stages: 3,
       keep: 32,
+      parallel: "needs",
       async run({ params: p, args, need, options }): Promise<PersistenceDiagram[][]> {
         const { clouds } = await need<Projections>("projections", args);
         const layer = await need<LayerPersistence>("diagrams", args);

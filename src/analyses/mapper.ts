@@ -292,6 +292,8 @@ export const mapperDescriptor = defineAnalysis<typeof params, MapperAnalysisResu
       uses: ["lens", "intervals", "overlap", "cover", "eps", "epsScale", "minSamples", "minIntersection"],
       needs: (args) => [["space", args]],
       keep: 16,
+      // A layer's neighbourhoods and graph in one worker: the space is no plain data to ship.
+      parallel: "whole",
       async run({ bundle, params: p, args, need, options }): Promise<MapperLayerResult> {
         const { X, space } = await need<MapperLayerSpace>("space", args);
         const auto = space.automaticEps(Math.min(space.neighborhoods.k, Math.max(1, p.minSamples - 1)));

@@ -494,6 +494,7 @@ export const mdaDescriptor = defineAnalysis<typeof params, MdaAnalysisResult>({
       weight: (_a, p) => p.methods.length,
       stages: 5,
       keep: 16,
+      parallel: "whole",
       async run({ bundle, params: p, args, need, options }): Promise<PanelStep> {
         const notes: string[] = [];
         const panel = await mdaPanel(bundle, String(args.layer), args.stage as MdaStage, panelParams(p, bundle), await need<Int32Array>("samples"), options, notes);

@@ -77,9 +77,33 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined, onAb
   });
 }
 
+/** A step sent to a pool worker (see `StepSpec.parallel`). */
+export interface RemoteStep {
+  analysis: string;
+  step: string;
+  /** The resolved parameters. */
+  params: Record<string, unknown>;
+  args: StepArgs;
+  /** "needs" steps: the values of the step's declared needs, as [step, args, value]. */
+  needs?: [string, StepArgs, unknown][];
+}
+
+/** Workers that run steps marked `parallel` (src/worker/pool.ts). */
+export interface StepPool {
+  /** Run a step in a worker; progress and cancellation as for any step. */
+  run(request: RemoteStep, options: RunOptions): Promise<unknown>;
+  /** Whether the workers hold `bundle` (opened from the same files), so "whole" steps can run there. */
+  holds(bundle: AnalysisBundle): boolean;
+}
+
 export interface RunnerOptions {
   /** Bundles that multi-bundle studies name by key (the worker's kept values); none by default. */
   others?: (key: string) => AnalysisBundle;
+  /**
+   * Workers for the steps marked `parallel`: independent steps (every layer's diagrams, every
+   * layer's Mapper graph) then run side by side, each in one worker; none by default.
+   */
+  pool?: StepPool;
 }
 
 const noOthers = (key: string): AnalysisBundle => {
@@ -88,8 +112,10 @@ const noOthers = (key: string): AnalysisBundle => {
 
 export class AnalysisRunner {
   private readonly others: (key: string) => AnalysisBundle;
-  constructor({ others = noOthers }: RunnerOptions = {}) {
+  private readonly pool: StepPool | null;
+  constructor({ others = noOthers, pool }: RunnerOptions = {}) {
     this.others = others;
+    this.pool = pool ?? null;
   }
 
   private readonly entries = new Map<string, Entry>();
@@ -239,11 +265,23 @@ export class AnalysisRunner {
     entry.promise = (async () => {
       try {
         const need = (step: string, stepArgs: StepArgs = {}) => this.need(descriptor, bundle, params, step, stepArgs, keyOf, controller.signal, pinned) as Promise<never>;
-        // The declared needs first (side by side), so that the bar names this step only once
-        // it is the one working.
-        await Promise.all((spec.needs?.(args, params, bundle) ?? []).map(([step, stepArgs]) => need(step, stepArgs)));
-        this.broadcast(key, 0);
-        const value = await spec.run({ bundle, params, args, options: { signal: controller.signal, onProgress }, others: this.others, need });
+        const options = { signal: controller.signal, onProgress };
+        const remote = { analysis: descriptor.name, step: name, params: params as Record<string, unknown>, args };
+        let value: unknown;
+        if (this.pool && spec.parallel === "whole" && this.pool.holds(bundle)) {
+          // The worker computes the needs too, from its own copy of the bundle.
+          this.broadcast(key, 0);
+          value = await this.pool.run(remote, options);
+        } else {
+          // The declared needs first (side by side), so that the bar names this step only once
+          // it is the one working.
+          const declared = spec.needs?.(args, params, bundle) ?? [];
+          const values = await Promise.all(declared.map(([step, stepArgs]) => need(step, stepArgs)));
+          this.broadcast(key, 0);
+          value = this.pool && spec.parallel === "needs"
+            ? await this.pool.run({ ...remote, needs: declared.map(([step, stepArgs], i) => [step, stepArgs, values[i]]) }, options)
+            : await spec.run({ bundle, params, args, options, others: this.others, need });
+        }
         if (controller.signal.aborted) {
           dispose(value);
           throw cancelled();
@@ -320,6 +358,44 @@ export function bundleKeyOf(bundle: AnalysisBundle): string {
   let id = bundleIds.get(bundle);
   if (!id) bundleIds.set(bundle, (id = `bundle-${nextBundleId++}`));
   return id;
+}
+
+/** The cache identity of a step and its args (argument order does not matter). */
+function stepIdentity(step: string, args: StepArgs): string {
+  return JSON.stringify([step, Object.keys(args).sort().map((k) => [k, args[k]])]);
+}
+
+/**
+ * Run a "needs" step (see `StepSpec.parallel`) from the values of its needs: what a pool
+ * worker does with a `RemoteStep`. The step has no bundle here; reading it is an E_PARAM error
+ * that names the step (a step marked "needs" that should not be).
+ */
+export async function runStepFromNeeds(descriptor: AnalysisDescriptor<ParamTable, unknown>, request: RemoteStep, options: RunOptions = {}): Promise<unknown> {
+  const spec = Object.hasOwn(descriptor.steps, request.step) ? descriptor.steps[request.step] : undefined;
+  if (!spec || spec.parallel !== "needs") {
+    throw new HiddenAtlasError("E_PARAM", `${descriptor.name}.${request.step} is not a step that runs from its needs' values`);
+  }
+  const given = new Map((request.needs ?? []).map(([step, args, value]) => [stepIdentity(step, args), value]));
+  const where = `${descriptor.name}.${request.step} runs in a pool worker from its needs' values`;
+  const bundle = new Proxy({} as AnalysisBundle, {
+    get(_target, property) {
+      throw new HiddenAtlasError("E_PARAM", `${where} and has no bundle (it read ${String(property)})`);
+    },
+  });
+  return spec.run({
+    bundle,
+    params: request.params as Resolved<ParamTable>,
+    args: request.args,
+    options,
+    others: () => {
+      throw new HiddenAtlasError("E_PARAM", `${where} and has no other bundles`);
+    },
+    need: async <R>(step: string, args: StepArgs = {}) => {
+      const id = stepIdentity(step, args);
+      if (!given.has(id)) throw new HiddenAtlasError("E_PARAM", `${where}, which were not given ${step} ${JSON.stringify(args)} (declare it in needs)`);
+      return given.get(id) as R;
+    },
+  });
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { HiddenAtlasError } from "../core/errors.ts";
+import { MAX_THREADS, parseThreads } from "../core/threads.ts";
 
 export type OptionType = "string" | "number" | "integer" | "boolean" | "list";
 
@@ -100,6 +101,38 @@ export function outputOptions(spec: CommandSpec, parsed: ParsedCommand): { optio
 }
 
 /** The `--help` text of a command. */
+/** The `--threads` option every command takes (read by main.ts before the command's own options). */
+export const THREADS_HELP = "threads for the kernels and for independent analysis steps (default: auto, every core; 1 runs everything on this thread)";
+
+/**
+ * Take `--threads N` / `--threads=N` out of a command's arguments: the count (or "auto"), and
+ * the other arguments. A missing or invalid value is E_USAGE.
+ */
+export function takeThreadsOption(args: string[]): { threads: number | "auto" | undefined; rest: string[] } {
+  const rest: string[] = [];
+  let threads: number | "auto" | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    let text: string | undefined;
+    if (arg === "--threads") {
+      text = args[++i];
+      if (text === undefined) throw new HiddenAtlasError("E_USAGE", "--threads needs a value: a count of threads ≥ 1, or auto");
+    } else if (arg.startsWith("--threads=")) {
+      text = arg.slice("--threads=".length);
+    } else {
+      rest.push(arg);
+      continue;
+    }
+    if (text.trim() === "") throw new HiddenAtlasError("E_USAGE", "--threads needs a value: a count of threads ≥ 1, or auto");
+    try {
+      threads = parseThreads(text);
+    } catch {
+      throw new HiddenAtlasError("E_USAGE", `invalid --threads: ${JSON.stringify(text)} (expected an integer from 1 to ${MAX_THREADS}, or auto)`);
+    }
+  }
+  return { threads, rest };
+}
+
 export function commandHelp(spec: CommandSpec): string {
   const positional = spec.positionals.map((p) => (p.optional ? `[${p.name}]` : p.name)).join(" ");
   const lines = [`hidden-atlas ${spec.name} ${positional} [options]`, "", spec.summary, ""];
@@ -116,6 +149,7 @@ export function commandHelp(spec: CommandSpec): string {
     const fallback = option.default !== undefined ? ` (default: ${option.default})` : "";
     lines.push(`  ${flag.padEnd(24)} ${option.description}${fallback}`);
   }
+  lines.push(`  ${"--threads N".padEnd(24)} ${THREADS_HELP}`);
   lines.push(`  ${"--help".padEnd(24)} show this help`);
   if (spec.details) lines.push("", spec.details.trim());
   return lines.join("\n") + "\n";

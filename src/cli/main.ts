@@ -7,7 +7,8 @@
  */
 import { HiddenAtlasError } from "../core/errors.ts";
 import { VERSION } from "../version.ts";
-import { commandHelp, outputOptions, parseCommand } from "./args.ts";
+import { setThreads } from "../core/threads.ts";
+import { THREADS_HELP, commandHelp, outputOptions, parseCommand, takeThreadsOption } from "./args.ts";
 import type { Command } from "./command.ts";
 import { terminalSafe, type Streams } from "./output.ts";
 
@@ -49,6 +50,7 @@ function overview(): string {
     "Commands:",
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     "",
+    `Every command takes --threads N: ${THREADS_HELP}.`,
     "Run `hidden-atlas COMMAND --help` for a command's options and defaults.",
     "",
   ].join("\n");
@@ -75,7 +77,9 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
     return 0;
   }
   try {
-    const parsed = parseCommand(command.spec, rest);
+    const { threads, rest: args } = takeThreadsOption(rest);
+    if (threads !== undefined) setThreads(threads);
+    const parsed = parseCommand(command.spec, args);
     const outputs = outputOptions(command.spec, parsed);
     if (outputs.length) {
       const { checkOutputPath } = await import("./files.ts");

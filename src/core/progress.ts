@@ -30,7 +30,7 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 }
 
 /** A macrotask yield without setTimeout's 4 ms clamp (MessageChannel where available). */
-function yieldToEventLoop(): Promise<void> {
+export function yieldToEventLoop(): Promise<void> {
   if (typeof MessageChannel === "function") {
     return new Promise((resolve) => {
       const channel = new MessageChannel();
@@ -50,6 +50,7 @@ function yieldToEventLoop(): Promise<void> {
  */
 export class ProgressTracker {
   private lastYield = Date.now();
+  private lastReport = Date.now();
   constructor(
     private readonly options: RunOptions,
     readonly stage: string,
@@ -67,6 +68,18 @@ export class ProgressTracker {
       await yieldToEventLoop();
       this.lastYield = Date.now();
       throwIfAborted(this.options.signal);
+    }
+  }
+
+  /**
+   * Report progress without yielding (work running elsewhere, e.g. on kernel threads); at most
+   * every YIELD_INTERVAL_MS.
+   */
+  report(done: number): void {
+    const now = Date.now();
+    if (now - this.lastReport >= YIELD_INTERVAL_MS) {
+      this.lastReport = now;
+      this.options.onProgress?.({ stage: this.stage, done, total: this.total });
     }
   }
 

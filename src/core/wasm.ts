@@ -9,6 +9,11 @@
  */
 import { instantiate, type ASUtil } from "@assemblyscript/loader";
 import { HiddenAtlasError, formatBytes } from "./errors.ts";
+import { throwIfAborted, yieldToEventLoop } from "./progress.ts";
+import {
+  KernelPool, activeThreads, noteLoadedThreads, noteThreadFallback, requestedThreads, threadsUnsupportedReason,
+  type RowJob,
+} from "./threads.ts";
 
 /** The kernels exported by assembly/index.ts (raw wasm exports: pointers are numbers). */
 export interface CoreKernels {
@@ -138,16 +143,106 @@ export class Scope {
   }
 }
 
+/** Milliseconds between yields to the event loop while chunks of a job run on this thread. */
+const INLINE_YIELD_MS = 50;
+
+/** Options of `Core.parallelRows`. */
+export interface RowJobOptions {
+  /** Aborting stops the job after the chunks in hand, with E_CANCELLED. */
+  signal?: AbortSignal;
+  /** Rows finished so far (any order of chunks), now and then. */
+  onRows?: (rows: number) => void;
+  /** Most threads to use: the number of per-thread scratch blocks the arguments name. */
+  threads?: number;
+}
+
 /** The loaded core: raw kernels plus the arena. */
 export class Core {
   readonly kernels: CoreKernels;
   readonly version: string;
   private outstanding = 0;
   private readonly sizes = new Map<number, number>();
+  /** Thread count chosen for this instance (`setThreads` decides for the shared core). */
+  private ownThreads: number | null = null;
 
-  constructor(kernels: CoreKernels, util: ASUtil) {
+  constructor(
+    kernels: CoreKernels,
+    util: ASUtil,
+    /** Kernel threads on this instance's shared memory (the shared-memory build), if any. */
+    private readonly pool: KernelPool | null = null,
+    /** Whether this is the shared core, whose thread count follows `setThreads`. */
+    private readonly shared = false,
+  ) {
     this.kernels = kernels;
     this.version = util.__getString(kernels.coreVersion());
+  }
+
+  /** Threads that run this core's row jobs now: 1 without kernel threads. */
+  get threads(): number {
+    if (!this.pool) return 1;
+    const wanted = this.ownThreads ?? (this.shared ? activeThreads() : this.pool.size);
+    return Math.max(1, Math.min(wanted, this.pool.size));
+  }
+
+  /** Most threads this instance can run (its pool's size, or 1). */
+  get maxThreads(): number {
+    return this.pool?.size ?? 1;
+  }
+
+  /** Use `threads` (1 … maxThreads) of this instance's kernel threads; `null` follows `setThreads`. */
+  useThreads(threads: number | null): void {
+    if (threads !== null && (!Number.isInteger(threads) || threads < 1 || threads > this.maxThreads)) {
+      throw new HiddenAtlasError("E_PARAM", `invalid threads: ${threads} (this core runs at most ${this.maxThreads})`, { parameter: "threads" });
+    }
+    this.ownThreads = threads;
+  }
+
+  /**
+   * Run `job.kernel` on rows [0, job.rows) in chunks of `job.chunk` rows: on the kernel threads
+   * when there are several (each chunk wholly on one thread, taken in any order), else chunk
+   * after chunk here, yielding to the event loop now and then. Every chunk must write only its
+   * own output (and per-thread scratch: `{thread: [...]}` arguments), so the result does not
+   * depend on the thread count. Resolves with the chunks' return values when `job.results`.
+   */
+  async parallelRows(job: RowJob, options: RowJobOptions = {}): Promise<Float64Array | null> {
+    const { signal, onRows } = options;
+    throwIfAborted(signal);
+    for (const arg of job.args) {
+      if (typeof arg === "object" && arg.thread && arg.thread.length < Math.min(this.threads, options.threads ?? Infinity)) {
+        throw new HiddenAtlasError("E_PARAM", `kernel ${job.kernel}: ${arg.thread.length} per-thread values for up to ${Math.min(this.threads, options.threads ?? Infinity)} threads`);
+      }
+    }
+    if (job.rows <= 0) return job.results ? new Float64Array(0) : null;
+    if (!Number.isInteger(job.chunk) || job.chunk < 1) throw new HiddenAtlasError("E_PARAM", `invalid chunk: ${job.chunk} rows`);
+    const chunks = Math.ceil(job.rows / job.chunk);
+    const threads = Math.min(this.threads, options.threads ?? Infinity, chunks);
+    if (this.pool && threads > 1) return this.pool.run(job, threads, (rows) => onRows?.(rows), signal);
+    const fn = (this.kernels as unknown as Record<string, (...args: number[]) => number>)[job.kernel];
+    if (typeof fn !== "function") throw new HiddenAtlasError("E_PARAM", `the core has no kernel ${JSON.stringify(job.kernel)}`);
+    const results = job.results ? new Float64Array(chunks) : null;
+    const values = new Array<number>(job.args.length);
+    let last = Date.now();
+    for (let c = 0; c < chunks; c++) {
+      const i0 = c * job.chunk;
+      const i1 = Math.min(job.rows, i0 + job.chunk);
+      job.args.forEach((arg, a) => {
+        values[a] = typeof arg === "number" ? arg : (arg.base ?? 0) + (arg.i0 ?? 0) * i0 + (arg.i1 ?? 0) * i1 + (arg.chunk ?? 0) * c + (arg.thread ? arg.thread[0] : 0);
+      });
+      const value = fn.apply(this.kernels, values);
+      if (results) results[c] = Number(value);
+      onRows?.(i1);
+      if (c + 1 < chunks && Date.now() - last >= INLINE_YIELD_MS) {
+        await yieldToEventLoop();
+        throwIfAborted(signal);
+        last = Date.now();
+      }
+    }
+    return results;
+  }
+
+  /** Stop the kernel threads (the instance keeps working on one thread). */
+  stopThreads(): void {
+    this.pool?.terminate();
   }
 
   get memory(): WebAssembly.Memory {
@@ -252,6 +347,8 @@ export class Resident<T extends TypedArray> {
 let pending: Promise<Core> | undefined;
 /** Where the shared core comes from, when `setCoreSource` chose it. */
 let chosenSource: CoreSource | undefined;
+/** Where its shared-memory build comes from, when `setCoreSource` named one. */
+let chosenThreadsSource: CoreSource | undefined;
 
 /** Where a core can come from: a URL (or URL string), or the module's bytes. */
 export type CoreSource = URL | string | ArrayBuffer | Uint8Array;
@@ -265,6 +362,18 @@ export type CoreSource = URL | string | ArrayBuffer | Uint8Array;
 function defaultWasmUrl(): URL {
   return new URL("../../build/core.wasm", import.meta.url);
 }
+
+/**
+ * The shared-memory build (kernel threads): the file `core.threads.wasm` beside wherever the
+ * default core is. Not written as its own `new URL` literal, so that bundlers do not ship it
+ * to every page (a page without cross-origin isolation never asks for it); a site that wants
+ * threads serves it beside the core (vite.config.ts does) or names it in `setCoreSource`.
+ */
+function defaultThreadsWasmUrl(): URL {
+  return new URL(THREADS_WASM_FILE, defaultWasmUrl());
+}
+/** File name of the shared-memory build, beside core.wasm. */
+export const THREADS_WASM_FILE = "core.threads.wasm";
 
 const isNode =
   typeof process !== "undefined" && typeof process.versions === "object" && !!process.versions.node;
@@ -339,36 +448,99 @@ async function readWasm(where: URL | string): Promise<Uint8Array> {
  * loaded once — from `setCoreSource`'s choice, else from the package's own `build/core.wasm` —
  * and reused; pass bytes or a URL for a separate instance (e.g. a debug build).
  */
-export function loadCore(source?: CoreSource): Promise<Core> {
+export function loadCore(source?: CoreSource, options: { threads?: number } = {}): Promise<Core> {
   if (source === undefined) {
-    pending ??= instantiateCore(chosenSource ?? defaultWasmUrl()).catch((error) => {
+    pending ??= instantiateShared().catch((error) => {
       pending = undefined;
       throw error;
     });
     return pending;
   }
-  return instantiateCore(source);
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) throw new HiddenAtlasError("E_PARAM", `invalid threads: ${threads} (expected an integer ≥ 1)`, { parameter: "threads" });
+  return threads > 1 ? instantiateThreaded(source, threads, false) : instantiateCore(source);
+}
+
+/**
+ * The shared core: the shared-memory build with one kernel thread per requested thread when
+ * more than one is asked for ("auto": every core) and this environment allows it, else the
+ * SIMD build on the calling thread — noted once, with the reason (`threadStatus()`).
+ */
+async function instantiateShared(): Promise<Core> {
+  const wanted = await requestedThreads();
+  if (wanted > 1) {
+    const reason = chosenSource !== undefined && chosenThreadsSource === undefined
+      ? "setCoreSource named no shared-memory build (core.threads.wasm)"
+      : threadsUnsupportedReason();
+    if (reason === null) {
+      try {
+        const core = await instantiateThreaded(chosenThreadsSource ?? defaultThreadsWasmUrl(), wanted, true);
+        noteLoadedThreads(wanted);
+        return core;
+      } catch (error) {
+        noteThreadFallback(`kernel threads could not start (${(error as Error).message}); kernels run on one thread`);
+      }
+    } else {
+      noteThreadFallback(`kernels run on one thread: ${reason}`);
+    }
+  }
+  const core = await instantiateCore(chosenSource ?? defaultWasmUrl());
+  noteLoadedThreads(1);
+  return core;
 }
 
 /**
  * Load the shared core from `source` instead of the package's `build/core.wasm`: for hosts that
  * bundle the package without copying the file beside it (a URL to a copy you serve, or the
- * bytes). Call it before the first computation; once the shared core is loaded, choosing
- * another source is an E_PARAM error (memory already handed out belongs to the first one).
+ * bytes). `threadsSource` is the shared-memory build (`hidden-atlas/core.threads.wasm`) for
+ * kernel threads; without it the core runs on one thread. Call it before the first
+ * computation; once the shared core is loaded, choosing another source is an E_PARAM error
+ * (memory already handed out belongs to the first one).
  *
  * @example
  *   import wasmUrl from "hidden-atlas/core.wasm?url"; // Vite; any URL of the file works
  *   setCoreSource(wasmUrl);
  */
-export function setCoreSource(source: CoreSource): void {
+export function setCoreSource(source: CoreSource, threadsSource?: CoreSource): void {
   if (typeof source === "string") locate(source); // reject a malformed URL now, not at first use
-  if (pending !== undefined && source !== chosenSource) {
+  if (typeof threadsSource === "string") locate(threadsSource);
+  if (pending !== undefined && (source !== chosenSource || threadsSource !== chosenThreadsSource)) {
     throw new HiddenAtlasError(
       "E_PARAM",
       "the numeric core is already loaded: call setCoreSource before the first computation",
     );
   }
   chosenSource = source;
+  chosenThreadsSource = threadsSource;
+}
+
+/** Pages of the shared memory: the module's own initial and maximum (asconfig.json). */
+const INITIAL_PAGES = 32;
+const MAXIMUM_PAGES = 65536;
+
+/**
+ * The shared-memory build on a new shared memory, with `threads` kernel threads started before
+ * the main instance runs its start function (see KernelPool.start).
+ */
+async function instantiateThreaded(source: CoreSource, threads: number, shared: boolean): Promise<Core> {
+  const bytes = source instanceof URL || typeof source === "string" ? await readWasm(locate(source)) : source;
+  let module: WebAssembly.Module;
+  let memory: WebAssembly.Memory;
+  try {
+    module = await WebAssembly.compile(bytes as BufferSource);
+    memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
+  } catch (error) {
+    throw new HiddenAtlasError("E_WASM", `cannot compile the shared-memory core: ${(error as Error).message}`);
+  }
+  const { exports, instance } = await instantiate(module, { env: { memory } });
+  const pool = await KernelPool.start(module, memory, threads);
+  try {
+    (instance.exports._start as () => void)();
+  } catch (error) {
+    pool.terminate();
+    throw new HiddenAtlasError("E_WASM", `the shared-memory core failed to start: ${(error as Error).message}`);
+  }
+  return new Core(instance.exports as unknown as CoreKernels, exports as unknown as ASUtil, pool, shared);
 }
 
 async function instantiateCore(source: CoreSource): Promise<Core> {

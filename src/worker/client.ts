@@ -6,6 +6,7 @@
 import { HiddenAtlasError } from "../core/errors.ts";
 import type { RunOptions } from "../core/progress.ts";
 import type { Request, Response } from "./protocol.ts";
+import type { WorkerThreadStatus } from "./tasks.ts";
 
 /** What the client needs of a Web Worker or a worker_threads Worker. */
 export interface WorkerPort {
@@ -54,6 +55,16 @@ export class AnalysisClient {
       this.pending.set(id, { resolve: () => resolve(), reject, cleanup: () => {} });
       this.port.postMessage({ type: "put", id, key, value }, transfer);
     });
+  }
+
+  /**
+   * Apply a thread setting (`setThreads`: a count, or "auto" for every core) in the worker
+   * before its first analysis: kernel threads where the page is cross-origin isolated, and a
+   * pool of workers for independent steps either way. Resolves with the worker's thread status;
+   * its `note` says (once) why kernels run on fewer threads than asked.
+   */
+  configureThreads(threads: number | "auto"): Promise<WorkerThreadStatus> {
+    return this.run<WorkerThreadStatus>("worker.configure", { threads });
   }
 
   drop(key: string): void {

@@ -10,6 +10,8 @@ import type { Request, Response } from "./protocol.ts";
 export interface TaskContext extends Required<Pick<RunOptions, "signal" | "onProgress">> {
   /** A value kept by `put`; throws E_PARAM when the key is unknown. */
   get<T>(key: string): T;
+  /** Keep a value under `key`, as `put` does (e.g. a bundle the worker opened itself). */
+  keep(key: string, value: unknown): void;
 }
 
 export type Task = (args: never, context: TaskContext) => Promise<unknown>;
@@ -24,7 +26,14 @@ export function createWorkerHost(
   const running = new Map<number, AbortController>();
   const kept = new Map<string, unknown>();
 
+  const keep = (key: string, value: unknown) => {
+    kept.delete(key);
+    kept.set(key, value);
+    while (kept.size > MAX_KEPT_VALUES) kept.delete(kept.keys().next().value as string);
+  };
+
   const context = (id: number, controller: AbortController): TaskContext => ({
+    keep,
     signal: controller.signal,
     onProgress: (event) => post({ type: "progress", id, event }, []),
     get<T>(key: string): T {
@@ -43,9 +52,7 @@ export function createWorkerHost(
   return (request: Request) => {
     switch (request.type) {
       case "put":
-        kept.delete(request.key);
-        kept.set(request.key, request.value);
-        while (kept.size > MAX_KEPT_VALUES) kept.delete(kept.keys().next().value as string);
+        keep(request.key, request.value);
         post({ type: "result", id: request.id, value: null }, []);
         return;
       case "drop":

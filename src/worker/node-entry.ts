@@ -1,10 +1,20 @@
 // Entry of the analysis worker under Node's worker_threads.
 import { parentPort } from "node:worker_threads";
-import { createWorkerHost } from "./host.ts";
+import { loadBundle } from "../io/bundle.ts";
+import { bundleSourceFromPath } from "../io/node.ts";
+import { createWorkerHost, type Task, type TaskContext } from "./host.ts";
+import { createNodeClient } from "./node.ts";
+import { createStepPool } from "./pool.ts";
 import { createTasks } from "./tasks.ts";
 import type { Request } from "./protocol.ts";
 
 if (!parentPort) throw new Error("node-entry must run inside a worker thread");
 const port = parentPort;
-const handle = createWorkerHost(createTasks(), (message, transfer) => port.postMessage(message, transfer));
+const tasks = createTasks({ pool: (size) => createStepPool({ size, start: createNodeClient }) });
+/** Open a bundle from its path (lazily, without hashing it) and keep it under `key`: a pool's "whole" steps read it. */
+tasks["bundle.open"] = (async ({ path, key }: { path: string; key: string }, context: TaskContext) => {
+  context.keep(key, await loadBundle(await bundleSourceFromPath(path)));
+  return null;
+}) as Task;
+const handle = createWorkerHost(tasks, (message, transfer) => port.postMessage(message, transfer));
 port.on("message", (request: Request) => handle(request));

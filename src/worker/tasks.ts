@@ -8,7 +8,9 @@
  */
 import { ANALYSES } from "../analyses/registry.ts";
 import { resolveParams, type SomeAnalysis, type StepArgs } from "../analyses/descriptor.ts";
-import { AnalysisRunner } from "../analyses/runner.ts";
+import { AnalysisRunner, runStepFromNeeds, type RemoteStep, type StepPool } from "../analyses/runner.ts";
+import { availableCores, setThreads, threadStatus } from "../core/threads.ts";
+import { getCore } from "../core/wasm.ts";
 import type { AnalysisBundle } from "../analyses/columns.ts";
 import { DIGIT_CLASSES, imageDataset } from "../examples/datasets.ts";
 import { recipeNamed } from "../examples/index.ts";
@@ -25,11 +27,63 @@ export interface StepTaskArgs {
   args?: StepArgs;
 }
 
-/** The tasks of one worker: its own step cache, over the values it keeps. */
-export function createTasks(): Record<string, Task> {
+/** What `worker.configure` answers: the kernel threads (and why fewer, once) and the pool's size. */
+export interface WorkerThreadStatus extends ReturnType<typeof threadStatus> {
+  /** Workers of the step pool (0: steps run in this worker). */
+  poolWorkers: number;
+}
+
+/** A remote step: what a pool sends (see src/worker/pool.ts); `bundle` names the kept bundle of a "whole" step. */
+export interface RemoteStepArgs extends RemoteStep {
+  bundle?: string;
+}
+
+/**
+ * The tasks of one worker: its own step cache, over the values it keeps. `pool` (given by
+ * `"pool.start"`, or here) runs the steps marked `parallel` in further workers.
+ */
+export function createTasks(options: { pool?: (size: number) => StepPool & { terminate(): void } } = {}): Record<string, Task> {
   let runner: AnalysisRunner | null = null;
-  const runnerFor = (context: TaskContext) => (runner ??= new AnalysisRunner({ others: (key) => context.get<AnalysisBundle>(key) }));
+  let pool: (StepPool & { terminate(): void }) | null = null;
+  const runnerFor = (context: TaskContext) => (runner ??= new AnalysisRunner({ others: (key) => context.get<AnalysisBundle>(key), pool: pool ?? undefined }));
+  const analysisNamed = (name: string): SomeAnalysis => {
+    const descriptor = Object.values(ANALYSES as unknown as Record<string, SomeAnalysis>).find((d) => d.name === name);
+    if (!descriptor) throw new HiddenAtlasError("E_PARAM", `unknown analysis ${JSON.stringify(name)}`);
+    return descriptor;
+  };
   const tasks: Record<string, Task> = {
+    /**
+     * Threads of this worker's kernels (`setThreads`): sent first, before any computation. A
+     * pool's workers run kernels on one thread each: the workers are the parallelism.
+     */
+    "worker.threads": (async ({ threads }: { threads: number | "auto" }) => {
+      setThreads(threads);
+      return null;
+    }) as Task,
+    /**
+     * The notebook's thread setting, sent before the first analysis: this worker's kernels run
+     * on that many threads (where the page is cross-origin isolated; the core loads now, so a
+     * fallback is known at once) and the steps marked `parallel` run in a pool of that many
+     * further workers (started on first use), isolated or not. Answers the thread status.
+     */
+    "worker.configure": (async ({ threads }: { threads: number | "auto" }) => {
+      if (runner) throw new HiddenAtlasError("E_PARAM", "configure the worker's threads before its first analysis step");
+      setThreads(threads);
+      await getCore();
+      const size = threads === "auto" ? await availableCores() : threads;
+      pool?.terminate();
+      pool = options.pool && size >= 2 ? options.pool(size) : null;
+      return { ...threadStatus(), poolWorkers: pool ? size : 0 } satisfies WorkerThreadStatus;
+    }) as Task,
+    /** A step of a pool (see RemoteStep): from its needs' values, or with its needs from the kept bundle. */
+    "step.remote": (async (request: RemoteStepArgs, context: TaskContext) => {
+      const descriptor = analysisNamed(request.analysis);
+      const options = { signal: context.signal, onProgress: context.onProgress };
+      if (request.needs) return runStepFromNeeds(descriptor, request, options);
+      if (request.bundle === undefined) throw new HiddenAtlasError("E_PARAM", "a remote step needs its needs' values or a kept bundle");
+      const bundle = context.get<AnalysisBundle>(request.bundle);
+      return runnerFor(context).run(descriptor, bundle, request.bundle, request.step, request.params as never, request.args, options);
+    }) as Task,
     /** Train a digits recipe; returns each bundle as .zip bytes with its summary. */
     "example.run": (async (args: { recipe: string; seed?: number; epochs?: number; digits: { images: NdArray; labels: NdArray } }, context: TaskContext) => {
       const recipe = recipeNamed(args.recipe);

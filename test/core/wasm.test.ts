@@ -36,7 +36,8 @@ describe("core", () => {
   });
 
   it("views are re-created after memory grows", async () => {
-    const core = await loadCore();
+    // The one-thread SIMD build: its memory is not shared, so growth detaches every view.
+    const core = await loadCore(new URL("../../build/core.wasm", import.meta.url));
     core.scope((s) => {
       const small = s.upload(new Float32Array([1, 2, 3]));
       const stale = small.view();
@@ -44,6 +45,23 @@ describe("core", () => {
       expect(stale.length).toBe(0); // detached
       expect(Array.from(small.view())).toEqual([1, 2, 3]);
     });
+  });
+
+  it("views of the shared-memory build stay valid after memory grows", async () => {
+    const core = await loadCore(new URL("../../build/core.threads.wasm", import.meta.url), { threads: 2 });
+    try {
+      core.scope((s) => {
+        const small = s.upload(new Float32Array([1, 2, 3]));
+        const before = small.view();
+        const bytes = core.memory.buffer.byteLength;
+        s.alloc(64 * 1024 * 1024); // forces memory.grow
+        expect(core.memory.buffer.byteLength).toBeGreaterThan(bytes);
+        expect(Array.from(before)).toEqual([1, 2, 3]); // a shared buffer grows without detaching
+        expect(Array.from(small.view())).toEqual([1, 2, 3]);
+      });
+    } finally {
+      core.stopThreads();
+    }
   });
 
   it("malloc refuses more than wasm32 can hold with E_TOO_LARGE and the size", async () => {

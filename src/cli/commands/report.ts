@@ -1,5 +1,8 @@
 /** `hidden-atlas report NOTEBOOK --bundle DIR --set k=10 --out r.html`: a notebook's report from Node. */
 import { AnalysisRunner, bundleKeyOf } from "../../analyses/runner.ts";
+import { requestedThreads } from "../../core/threads.ts";
+import { createNodeClient } from "../../worker/node.ts";
+import { createStepPool } from "../../worker/pool.ts";
 import type { AnalysisName } from "../../analyses/registry.ts";
 import { HiddenAtlasError } from "../../core/errors.ts";
 import { openBundle } from "../../io/digest.ts";
@@ -19,7 +22,13 @@ export async function analysisReport({ positionals: [notebook], options }: Parse
   if (!options.bundle) throw new HiddenAtlasError("E_USAGE", `${notebook} needs --bundle DIR`);
   const bundle = await openBundle(await bundleSourceFromPath(options.bundle as string));
   const params = commandParams(descriptor, bundle, options);
-  const runner = new AnalysisRunner();
+  // Independent steps (a layer's diagrams, a layer's Mapper graph) in a pool of workers, one
+  // per thread; each worker opens the bundle itself for the steps that read it.
+  const threads = await requestedThreads();
+  const pool = threads > 1
+    ? createStepPool({ size: threads, start: createNodeClient, bundle: { value: bundle, open: { task: "bundle.open", args: { path: options.bundle as string } } } })
+    : undefined;
+  const runner = new AnalysisRunner({ pool });
   try {
     const result = await runner.run(descriptor, bundle, bundleKeyOf(bundle), descriptor.result, params, {}, { onProgress: terminalProgress(stderr) });
     const context = { sha256: bundle.sha256, date: options.date as string | undefined, document: reportDocument() };
@@ -27,6 +36,7 @@ export async function analysisReport({ positionals: [notebook], options }: Parse
     return { spec, sha256: bundle.sha256, dataset: bundle.name };
   } finally {
     runner.clear();
+    pool?.terminate();
   }
 }
 

@@ -1,0 +1,105 @@
+/**
+ * A pool of analysis workers for the steps marked `parallel` (src/analyses/descriptor.ts): the
+ * runner sends each such step to the least busy worker, so independent steps — every layer's
+ * persistence diagrams, every layer's Mapper graph, every MDA panel — run side by side, each
+ * worker with its own core. Results do not depend on which worker ran a step (each step is
+ * deterministic), only the wall time does.
+ *
+ * Workers start on first use. Each first sets its kernels to `kernelThreads` threads (1 by
+ * default: the workers are the parallelism) and, when the pool holds a bundle, opens it itself
+ * from the same files ("whole" steps compute their needs there). Progress of a remote step
+ * reaches the runner as the step's own; cancelling the run cancels the remote step.
+ */
+import type { AnalysisBundle } from "../analyses/columns.ts";
+import type { RemoteStep, StepPool } from "../analyses/runner.ts";
+import { HiddenAtlasError } from "../core/errors.ts";
+import type { RunOptions } from "../core/progress.ts";
+import type { AnalysisClient } from "./client.ts";
+
+/** The key under which pool workers keep the bundle they open. */
+const POOL_BUNDLE_KEY = "pool-bundle";
+
+export interface StepPoolOptions {
+  /** Most workers (≥ 1). */
+  size: number;
+  /** Start one worker. */
+  start(): AnalysisClient;
+  /** Threads of each worker's kernels (default 1). */
+  kernelThreads?: number;
+  /**
+   * The bundle the workers open themselves, for "whole" steps: the object the runner is given
+   * (compared by identity) and the task that opens the same files in a worker (e.g.
+   * `{task: "bundle.open", args: {path}}`, Node).
+   */
+  bundle?: { value: AnalysisBundle; open: { task: string; args: Record<string, unknown> } };
+}
+
+interface Member {
+  client: AnalysisClient;
+  ready: Promise<void>;
+  busy: number;
+}
+
+export interface WorkerStepPool extends StepPool {
+  readonly size: number;
+  /** Workers started so far. */
+  readonly started: number;
+  terminate(): void;
+}
+
+export function createStepPool(options: StepPoolOptions): WorkerStepPool {
+  if (!Number.isInteger(options.size) || options.size < 1) {
+    throw new HiddenAtlasError("E_PARAM", `invalid pool size: ${options.size} (expected an integer ≥ 1)`, { parameter: "threads" });
+  }
+  const members: Member[] = [];
+  let stopped = false;
+
+  const startMember = (): Member => {
+    const client = options.start();
+    const ready = (async () => {
+      await client.run("worker.threads", { threads: options.kernelThreads ?? 1 });
+      if (options.bundle) await client.run(options.bundle.open.task, { ...options.bundle.open.args, key: POOL_BUNDLE_KEY });
+    })();
+    ready.catch(() => {}); // reported to the run that waits for it
+    const member = { client, ready, busy: 0 };
+    members.push(member);
+    return member;
+  };
+
+  /** The least busy worker (the first of equals); a new one while some are idle-less and room is left. */
+  const pick = (): Member => {
+    let best: Member | undefined;
+    for (const m of members) if (!best || m.busy < best.busy) best = m;
+    if ((!best || best.busy > 0) && members.length < options.size) return startMember();
+    return best!;
+  };
+
+  return {
+    get size() {
+      return options.size;
+    },
+    get started() {
+      return members.length;
+    },
+    holds(bundle: AnalysisBundle): boolean {
+      return options.bundle !== undefined && options.bundle.value === bundle;
+    },
+    async run(request: RemoteStep, run: RunOptions): Promise<unknown> {
+      if (stopped) throw new HiddenAtlasError("E_CANCELLED", "the worker pool was stopped");
+      const member = pick();
+      member.busy++;
+      try {
+        await member.ready;
+        const args = request.needs ? request : { ...request, bundle: POOL_BUNDLE_KEY };
+        return await member.client.run("step.remote", args, { signal: run.signal, onProgress: run.onProgress });
+      } finally {
+        member.busy--;
+      }
+    },
+    terminate(): void {
+      stopped = true;
+      for (const m of members) m.client.terminate();
+      members.length = 0;
+    },
+  };
+}

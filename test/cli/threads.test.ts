@@ -1,0 +1,53 @@
+// `--threads N` on every command: checked as usage, the same output on 1 and 2 threads.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { setThreads } from "../../src/core/threads.ts";
+import { getCore } from "../../src/core/wasm.ts";
+import { writeNpy } from "../../src/io/npy.ts";
+import { runCli as run } from "../support/cli.ts";
+import { randomMatrix } from "../helpers.ts";
+
+const examples = new URL("../../data/examples", import.meta.url).pathname;
+
+// The core of this process starts two kernel threads; `--threads 1` then uses one of them.
+beforeAll(async () => {
+  setThreads(2);
+  await getCore();
+});
+
+describe("hidden-atlas --threads", () => {
+  it("is listed in the overview and in every command's help", async () => {
+    expect((await run("--help")).stdout).toMatch(/Every command takes --threads N: threads for the kernels/);
+    expect((await run("knn", "--help")).stdout).toMatch(/--threads N\s+threads for the kernels and for independent analysis steps \(default: auto, every core/);
+  });
+
+  it("refuses a missing or invalid count with exit code 2", async () => {
+    for (const bad of [["--threads", "0"], ["--threads", "two"], ["--threads=1.5"], ["--threads", "-1"], ["--threads"]]) {
+      const result = await run("knn", "x.npy", "--k", "3", ...bad);
+      expect(result.code, bad.join(" ")).toBe(2);
+      expect(result.stderr).toMatch(/E_USAGE: (invalid --threads|--threads needs a value)/);
+    }
+  });
+
+  it("knn prints the same neighbours on 1 and 2 threads", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "atlas-threads-"));
+    const input = join(dir, "x.npy");
+    const X = randomMatrix(600, 9, 8);
+    writeFileSync(input, writeNpy({ shape: [600, 9], data: X.data }));
+    const one = await run("knn", input, "--k", "6", "--threads", "1");
+    const two = await run("knn", input, "--k", "6", "--threads=2");
+    expect(one.code).toBe(0);
+    expect(two.stdout).toBe(one.stdout);
+  });
+
+  it("run layer-topology prints the same tables on 1 and 2 threads (diagrams in a pool of workers)", async () => {
+    const args = ["run", "layer-topology", "--bundle", join(examples, "digits-mlp.zip"), "--samples", "60", "--layers", "fc1,fc2", "--sensitivity-fractions", "0.5"];
+    const one = await run(...args, "--threads", "1");
+    const two = await run(...args, "--threads", "2");
+    expect(one.code, one.stderr).toBe(0);
+    expect(two.stdout).toBe(one.stdout);
+    expect(JSON.parse(one.stdout).tables.length).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,137 @@
+// The analysis-level worker pool: steps marked `parallel` run in other workers with the same
+// result as in-process, progress aggregates across workers, cancelling a run cancels its
+// remote steps, and a "needs" step cannot read the bundle.
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import type { AnalysisBundle } from "../../src/analyses/columns.ts";
+import { defineAnalysis } from "../../src/analyses/descriptor.ts";
+import { layerTopologyDescriptor } from "../../src/analyses/layer-topology.ts";
+import { mapperDescriptor } from "../../src/analyses/mapper.ts";
+import { AnalysisRunner, bundleKeyOf, runStepFromNeeds } from "../../src/analyses/runner.ts";
+import { resolveParams } from "../../src/analyses/descriptor.ts";
+import type { ProgressEvent } from "../../src/core/progress.ts";
+import { loadBundleFromPath } from "../../src/io/node.ts";
+import { createNodeClient } from "../../src/worker/node.ts";
+import { createStepPool, type WorkerStepPool } from "../../src/worker/pool.ts";
+import { mulberry32 } from "../helpers.ts";
+
+const pools: WorkerStepPool[] = [];
+afterAll(() => pools.forEach((p) => p.terminate()));
+
+/** Three layers of noisy circles in 8-D (a loop each, so H1 has a bar), 160 samples. */
+function circles(): AnalysisBundle {
+  const random = mulberry32(17);
+  const n = 160;
+  const layers = [0.05, 0.15, 0.3].map((noise, l) => {
+    const data = new Float32Array(n * 8);
+    for (let i = 0; i < n; i++) {
+      const angle = (2 * Math.PI * i) / n;
+      data[i * 8 + l] = Math.cos(angle);
+      data[i * 8 + l + 1] = Math.sin(angle);
+      for (let k = 0; k < 8; k++) data[i * 8 + k] += noise * (random() - 0.5);
+    }
+    return { name: `layer${l}`, shape: [n, 8], data };
+  });
+  return { name: "circles", task: "classification", samples: n, layers, labels: Int32Array.from({ length: n }, (_, i) => i % 4) };
+}
+
+describe("step pool", () => {
+  it("runs every layer's diagrams in its own worker with the in-process result; progress aggregates to one bar", async () => {
+    const bundle = circles();
+    const params = resolveParams(layerTopologyDescriptor, bundle, { samples: 120, sensitivityFractions: [0.5] });
+    const local = new AnalysisRunner();
+    const expected = await local.run(layerTopologyDescriptor, bundle, bundleKeyOf(bundle), "result", params);
+    local.clear();
+    const pool = createStepPool({ size: 3, start: createNodeClient });
+    pools.push(pool);
+    const runner = new AnalysisRunner({ pool });
+    const events: ProgressEvent[] = [];
+    const pooled = await runner.run(layerTopologyDescriptor, bundle, bundleKeyOf(bundle), "result", params, {}, { onProgress: (e) => events.push(e) });
+    expect(pool.started).toBe(3); // the three layers' diagrams were sent side by side
+    expect(pooled).toEqual(expected);
+    const done = events.map((e) => e.done);
+    expect(done.every((d, i) => i === 0 || d >= done[i - 1])).toBe(true);
+    expect(done.at(-1)).toBe(1000);
+    expect(events.some((e) => e.stage.startsWith("persistent homology (layer"))).toBe(true);
+    runner.clear();
+  });
+
+  it("cancelling a run cancels its steps in the workers, which then take new work", async () => {
+    const bundle = circles();
+    const pool = createStepPool({ size: 2, start: createNodeClient });
+    pools.push(pool);
+    const runner = new AnalysisRunner({ pool });
+    const controller = new AbortController();
+    // H2 of 160 points per layer takes long enough to be caught running.
+    const heavy = resolveParams(layerTopologyDescriptor, bundle, { samples: 160, maxdim: 2, sensitivityFractions: [] });
+    const run = runner.run(layerTopologyDescriptor, bundle, bundleKeyOf(bundle), "result", heavy, {}, {
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.stage.startsWith("persistent homology")) controller.abort();
+      },
+    });
+    await expect(run).rejects.toMatchObject({ code: "E_CANCELLED" });
+    const light = resolveParams(layerTopologyDescriptor, bundle, { samples: 40, sensitivityFractions: [] });
+    const result = await runner.run(layerTopologyDescriptor, bundle, bundleKeyOf(bundle), "result", light);
+    expect((result as { layers: unknown[] }).layers).toHaveLength(3);
+    runner.clear();
+  });
+
+  it("runs Mapper's per-layer graphs in workers that open the bundle themselves", async () => {
+    const path = fileURLToPath(new URL("../../data/examples/digits-mlp.zip", import.meta.url));
+    const bundle = await loadBundleFromPath(path);
+    const params = resolveParams(mapperDescriptor, bundle, { layers: ["fc1", "fc3"] });
+    const local = new AnalysisRunner();
+    const expected = await local.run(mapperDescriptor, bundle, bundleKeyOf(bundle), "result", params);
+    local.clear();
+    const pool = createStepPool({ size: 2, start: createNodeClient, bundle: { value: bundle, open: { task: "bundle.open", args: { path } } } });
+    pools.push(pool);
+    expect(pool.holds(bundle)).toBe(true);
+    const runner = new AnalysisRunner({ pool });
+    const pooled = await runner.run(mapperDescriptor, bundle, bundleKeyOf(bundle), "result", params);
+    expect(pool.started).toBe(2);
+    expect(pooled).toEqual(expected);
+    runner.clear();
+  });
+
+  it("an analysis worker configured for 2 threads runs kernels on 2 threads and parallel steps in a pool of 2", async () => {
+    const client = createNodeClient();
+    try {
+      const status = await client.configureThreads(2);
+      expect(status).toMatchObject({ setting: 2, threads: 2, loaded: 2, poolWorkers: 2, note: null });
+      const bundle = circles();
+      await client.put("circles", bundle);
+      const params = { samples: 100, sensitivityFractions: [] };
+      const inWorker = await client.run("layer-topology.result", { bundle: "circles", params });
+      const local = new AnalysisRunner();
+      const expected = await local.run(layerTopologyDescriptor, bundle, bundleKeyOf(bundle), "result", resolveParams(layerTopologyDescriptor, bundle, params));
+      local.clear();
+      expect(inWorker).toEqual(expected);
+      await expect(client.configureThreads(1)).rejects.toThrow(/before its first analysis step/);
+    } finally {
+      client.terminate();
+    }
+  });
+
+  it("a step run from its needs' values cannot read the bundle or an undeclared need (E_PARAM)", async () => {
+    const descriptor = defineAnalysis({
+      name: "probe",
+      title: "probe",
+      question: "?",
+      papers: [],
+      params: {},
+      steps: {
+        reads: { label: "reads the bundle", uses: [], parallel: "needs", run: async ({ bundle }) => bundle.samples },
+        asks: { label: "asks for a need", uses: [], parallel: "needs", run: async ({ need }) => need("other", { layer: "x" }) },
+        local: { label: "runs here", uses: [], run: async () => 1 },
+        result: { label: "result", uses: [], run: async () => 0 },
+      },
+      result: "result",
+    });
+    const request = (step: string) => ({ analysis: "probe", step, params: {}, args: {}, needs: [] });
+    await expect(runStepFromNeeds(descriptor, request("reads"))).rejects.toThrow(/probe\.reads runs in a pool worker from its needs' values and has no bundle \(it read samples\)/);
+    await expect(runStepFromNeeds(descriptor, request("asks"))).rejects.toThrow(/which were not given other \{"layer":"x"\}/);
+    await expect(runStepFromNeeds(descriptor, request("local"))).rejects.toMatchObject({ code: "E_PARAM" });
+    expect(await runStepFromNeeds(descriptor, { ...request("asks"), needs: [["other", { layer: "x" }, 42]] })).toBe(42);
+  });
+});
