@@ -17,6 +17,8 @@ export interface DataTableOptions {
   units?: Record<string, string>;
   /** Headers rewritten for people, by column (e.g. camelCase keys). */
   headers?: Record<string, string>;
+  /** An extra class on the table (e.g. "atlas-doc-table" for prose columns). */
+  className?: string;
   document?: Document;
 }
 
@@ -39,12 +41,18 @@ export function termWithTip(document: Document, text: string, definition: string
   return term;
 }
 
+/** `text` with its glossary tooltip when it names a term of art, else plain text. */
+export function glossaryTerm(text: string, document: Document = globalThis.document): Node {
+  const entry = glossaryEntry(text);
+  return entry ? termWithTip(document, text, entry.definition) : document.createTextNode(text);
+}
+
 export function dataTable(table: ReportTable, options: DataTableOptions = {}): HTMLElement {
   const document = options.document ?? globalThis.document;
   const wrap = document.createElement("div");
   wrap.className = "atlas-table-wrap";
   const el = document.createElement("table");
-  el.className = "atlas-table atlas-data-table";
+  el.className = `atlas-table atlas-data-table${options.className ? ` ${options.className}` : ""}`;
   if (options.caption) {
     const caption = document.createElement("caption");
     caption.textContent = options.caption;

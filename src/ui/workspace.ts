@@ -108,7 +108,7 @@ function arrange(state: State): void {
   const picker = Array.from(panel.children).find((c) => c.querySelector(".atlas-picker"));
   if (!picker) return;
   const first = order.get(picker) ?? Number.MAX_SAFE_INTEGER;
-  for (const cell of cellsOf(main)) if ((order.get(cell) ?? Number.MAX_SAFE_INTEGER) < first) lead.appendChild(cell);
+  for (const cell of Array.from(main.querySelectorAll(":scope > .observablehq--cell"))) if ((order.get(cell) ?? Number.MAX_SAFE_INTEGER) < first) lead.appendChild(cell);
 }
 
 /**
