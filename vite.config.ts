@@ -3,7 +3,7 @@
  *
  * The kit's runtime imports Plot, Inputs, d3, htl and d3-dsv from the jsDelivr CDN; the
  * `offlineLibraries` plugin below resolves those URLs to the installed packages so that a built
- * page makes no request off the machine (notebook-kit#121; see shared specs/ecosystem.md §1).
+ * page makes no request off the machine (notebook-kit#121).
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";

@@ -7,7 +7,13 @@
  */
 export { createBrowserClient } from "./worker/browser.ts";
 export type { AnalysisClient } from "./worker/client.ts";
-export { datasetPicker, openDataset, type DatasetChoice } from "./ui/dataset-picker.ts";
+export { datasetPicker, openDataset, loadDataset, datasetParam, type DatasetChoice } from "./ui/dataset-picker.ts";
+export { storeBundle, listStoredBundles, STORED_BUNDLES_KEPT } from "./ui/stored-bundles.ts";
+export { workspace } from "./ui/workspace.ts";
+export { run, never } from "./ui/run.ts";
+export { dataTable, glossaryTerm } from "./ui/table.ts";
+export { GLOSSARY, glossaryEntry } from "./ui/glossary.ts";
+export { described, keyboardNodes, linkHover } from "./ui/accessible.ts";
 export { EXAMPLES, exampleUrl, examplesNamed, GENERALIZATION_VARIANTS, GENERALIZATION_SEEDS, generalizationExampleName } from "./ui/examples.ts";
 export { urlParam, writeUrlParams } from "./ui/url-state.ts";
 export { progressBar } from "./ui/progress.ts";
@@ -24,6 +30,7 @@ export { ANALYSES, ANALYSIS_NAMES } from "./analyses/registry.ts";
 export { bindControl, control, initialValue, urlValue } from "./ui/controls.ts";
 export { analysisReport, buildReport } from "./report/registry.ts";
 export { exploreReport, pcaAxisLabels } from "./report/explore.ts";
+export { bundleCardReport, bundleDescription, layersTable, performanceTable } from "./report/bundle-card.ts";
 export { HiddenAtlasError } from "./core/errors.ts";
 export { RECIPES } from "./examples/index.ts";
 export { sha256Hex } from "./core/hash.ts";

@@ -48,7 +48,8 @@ describe("notebooks and descriptors", () => {
     });
 
     it(`${file}: worker tasks are declared steps`, () => {
-      for (const m of text.matchAll(/\.run\(\s*"([\w-]+)\.(\w+)"/g)) {
+      // worker.run("task.step", …) or atlas.run(worker, "task.step", …)
+      for (const m of text.matchAll(/\.run\(\s*(?:\w+,\s*)?"([\w-]+)\.(\w+)"/g)) {
         if (m[1] === "example") continue;
         expect(Object.keys(descriptors[m[1]]?.steps ?? {}), `${file}: ${m[1]}.${m[2]}`).toContain(m[2]);
       }

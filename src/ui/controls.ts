@@ -10,6 +10,7 @@
 import * as Inputs from "@observablehq/inputs";
 import type { AnalysisBundle } from "../analyses/columns.ts";
 import { checkParam, controlRange, defaultOf, layerChoices, parseParam, type ParamSpec, type SomeAnalysis } from "../analyses/descriptor.ts";
+import { glossaryEntry } from "./glossary.ts";
 
 export interface ControlOptions {
   /** Greyed out (e.g. "Conv maps as" on a bundle without conv layers). */
@@ -49,12 +50,42 @@ export function initialValue(descriptor: SomeAnalysis, name: string, bundle: Ana
 export function bindControl<E extends HTMLElement>(descriptor: SomeAnalysis, name: string, element: E): E {
   const spec = descriptor.params[name];
   if (!spec) throw new Error(`${descriptor.name} has no parameter ${name}`);
-  element.dataset.param = name;
-  element.dataset.analysis = descriptor.name;
-  element.title = spec.doc + (spec.unit ? ` (${spec.unit})` : "");
-  nameInputs(element, spec.label);
+  describe(element, name, spec, descriptor);
   return element;
 }
+
+/**
+ * Tag a control with its parameter and give it its words: an accessible name on every input,
+ * and the parameter's doc (with its unit, and the glossary's definition when the label names a
+ * term of art) as a tooltip on the label and as the inputs' accessible description.
+ */
+function describe(element: HTMLElement, name: string, spec: ParamSpec, descriptor: SomeAnalysis): void {
+  element.dataset.param = name;
+  element.dataset.analysis = descriptor.name;
+  const entry = glossaryEntry(spec.label);
+  const text = spec.doc + (spec.unit ? ` (${spec.unit})` : "") + (entry ? ` ${entry.term}: ${entry.definition}` : "");
+  nameInputs(element, spec.label);
+  const document = element.ownerDocument;
+  const tip = document.createElement("span");
+  tip.className = "atlas-tip";
+  tip.id = `atlas-param-${descriptor.name}-${name}-${++describedCount}`;
+  tip.setAttribute("role", "tooltip");
+  tip.textContent = text;
+  const label = element.querySelector(":scope > label, :scope > .atlas-auto-label, :scope > form > label");
+  if (label) {
+    label.classList.add("atlas-term");
+    label.appendChild(tip);
+  } else {
+    tip.hidden = true;
+    element.appendChild(tip);
+  }
+  for (const input of Array.from(element.querySelectorAll("input, select, textarea"))) {
+    const ids = (input.getAttribute("aria-describedby") ?? "").split(/\s+/).filter(Boolean);
+    input.setAttribute("aria-describedby", [...ids, tip.id].join(" "));
+  }
+}
+
+let describedCount = 0;
 
 /**
  * Give every input of a control an accessible name: Inputs' range and number boxes have a
@@ -75,10 +106,7 @@ export function control(descriptor: SomeAnalysis, name: string, bundle: Analysis
   if (!spec) throw new Error(`${descriptor.name} has no parameter ${name}`);
   const value = initialValue(descriptor, name, bundle, options);
   const element = build(spec, bundle, value, options.disabled ?? false);
-  element.dataset.param = name;
-  element.dataset.analysis = descriptor.name;
-  element.title = spec.doc + (spec.unit ? ` (${spec.unit})` : "");
-  nameInputs(element, spec.label);
+  describe(element, name, spec, descriptor);
   return element;
 }
 

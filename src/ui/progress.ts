@@ -1,22 +1,29 @@
 /**
  * The progress of one run in the analysis worker: the overall fraction, the step in plain
- * words, the time elapsed and an estimate of the time left, and a cancel button when the
- * caller can cancel.
+ * words, the time elapsed and an estimate of the time left, and a cancel button while a run
+ * that can be cancelled is going. A cancelled run leaves "Run again"; a failed one its message
+ * (announced, role "alert"), once, here rather than in every cell that needed the result.
  */
 import type { ProgressEvent } from "../core/progress.ts";
 
 export type ProgressElement = HTMLElement & {
   /** Show an event's progress (bind-free: safe to pass as onProgress). */
   update(event: ProgressEvent): void;
+  /** A run starts; `onCancel` (if given) is what the Cancel button does while it runs. */
+  start(onCancel?: () => void): void;
   /** Mark the work finished. */
   done(): void;
-  /** Show a failure or cancellation message. */
+  /** The person cancelled the run: say so and offer to run it again. */
+  cancelled(onRetry?: () => void): void;
+  /** Show a failure message (announced to screen readers). */
   fail(message: string): void;
 };
 
 export interface ProgressOptions {
-  /** Called by the cancel button (shown only when given). */
+  /** What the Cancel button does while a run goes (a run started with `start(onCancel)` brings its own). */
   onCancel?: () => void;
+  /** What the bar is for, for screen readers (default "progress of the computation"). */
+  label?: string;
   document?: Document;
 }
 
@@ -33,35 +40,61 @@ export function timeLeft(fraction: number, elapsed: number): number | null {
 }
 
 export function progressBar(options: ProgressOptions | Document = {}): ProgressElement {
-  const { onCancel, document = globalThis.document } = "createElement" in options ? { document: options, onCancel: undefined } : options;
+  const { onCancel: fixedCancel, label: name = "progress of the computation", document = globalThis.document } =
+    "createElement" in options ? { document: options, onCancel: undefined, label: undefined } : options;
   const root = document.createElement("div") as unknown as ProgressElement;
   root.className = "atlas-progress";
-  root.setAttribute("role", "status");
-  root.setAttribute("aria-live", "polite");
+  root.dataset.state = "idle";
   const bar = document.createElement("progress");
   bar.max = 1;
   bar.value = 0;
-  bar.setAttribute("aria-label", "progress of the computation");
+  bar.setAttribute("aria-label", name);
+  // The status line is the live region (not the whole element: its buttons are not news).
   const label = document.createElement("span");
+  label.className = "atlas-progress-label";
+  label.setAttribute("role", "status");
+  label.setAttribute("aria-live", "polite");
   label.textContent = "idle";
-  root.append(bar, label);
-  let cancel: HTMLButtonElement | null = null;
-  if (onCancel) {
-    cancel = document.createElement("button");
-    cancel.type = "button";
-    cancel.textContent = "Cancel";
-    cancel.hidden = true;
-    cancel.addEventListener("click", () => onCancel());
-    root.append(cancel);
-  }
+  const cancel = document.createElement("button");
+  cancel.type = "button";
+  cancel.textContent = "Cancel";
+  cancel.hidden = true;
+  const retry = document.createElement("button");
+  retry.type = "button";
+  retry.textContent = "Run again";
+  retry.hidden = true;
+  root.append(bar, label, cancel, retry);
+
+  let onCancel: (() => void) | undefined = fixedCancel;
+  let onRetry: (() => void) | undefined;
+  cancel.addEventListener("click", () => onCancel?.());
+  retry.addEventListener("click", () => {
+    retry.hidden = true;
+    onRetry?.();
+  });
   let started = 0;
+  const running = (now: number) => {
+    if (root.dataset.state !== "running") {
+      started = now;
+      root.dataset.state = "running";
+      label.removeAttribute("role");
+      label.setAttribute("role", "status");
+    }
+    cancel.hidden = !onCancel;
+    retry.hidden = true;
+  };
+  root.start = (cancelRun) => {
+    onCancel = cancelRun ?? fixedCancel;
+    root.dataset.state = "idle";
+    running(Date.now());
+    bar.value = 0;
+    label.textContent = "starting…";
+  };
   root.update = (event) => {
     const now = Date.now();
-    if (root.dataset.state !== "running") started = now;
+    running(now);
     const fraction = event.total > 0 ? Math.min(1, event.done / event.total) : 0;
     bar.value = fraction;
-    root.dataset.state = "running";
-    if (cancel) cancel.hidden = false;
     const elapsed = now - started;
     const left = timeLeft(fraction, elapsed);
     label.textContent = `${event.stage} · ${Math.floor(fraction * 100)} % · ${formatDuration(elapsed)}${left === null ? "" : `, about ${formatDuration(left)} left`}`;
@@ -70,12 +103,23 @@ export function progressBar(options: ProgressOptions | Document = {}): ProgressE
     bar.value = 1;
     const elapsed = root.dataset.state === "running" ? ` in ${formatDuration(Date.now() - started)}` : "";
     root.dataset.state = "done";
-    if (cancel) cancel.hidden = true;
+    cancel.hidden = true;
+    retry.hidden = true;
     label.textContent = `done${elapsed}`;
+  };
+  root.cancelled = (again) => {
+    const elapsed = root.dataset.state === "running" ? ` after ${formatDuration(Date.now() - started)}` : "";
+    root.dataset.state = "cancelled";
+    cancel.hidden = true;
+    onRetry = again;
+    retry.hidden = !again;
+    label.textContent = `cancelled${elapsed}; the figures below are from the last finished run`;
   };
   root.fail = (message) => {
     root.dataset.state = "failed";
-    if (cancel) cancel.hidden = true;
+    cancel.hidden = true;
+    retry.hidden = true;
+    label.setAttribute("role", "alert");
     label.textContent = message;
   };
   return root;
