@@ -191,7 +191,7 @@ const CASES: NotebookCase[] = [
     },
   },
   // MDA on a confident classifier's probabilities (digits-mlp) builds thousands of groups; digits-cnn's are usable.
-  { notebook: "mda", example: "digits-cnn", query: "?points=100&iterations=10", legitimate: "Geodesic Pearson r after training", fuzzed: `${layerName(3)}: layouts coloured by label` },
+  { notebook: "mda", example: "digits-cnn", query: "?maxPoints=100&iterations=10", legitimate: "Geodesic Pearson r after training", fuzzed: `${layerName(3)}: layouts coloured by label` },
   { notebook: "mphate", example: "digits-mlp", query: "?epochStride=5", legitimate: "units ×", fuzzed: `${BUNDLE_NAME}: 96 units × ` },
 ];
 
