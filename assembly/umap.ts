@@ -8,17 +8,14 @@
 //
 // Reference implementation matched: umap-learn 0.5 (lmcinnes/umap) umap/umap_.py
 // `smooth_knn_dist`, `compute_membership_strengths`, `make_epochs_per_sample`, and
-// umap/layouts.py `_optimize_layout_euclidean_single_epoch` (its gradients, clip, schedules and
-// negative sampling, negatives drawn right after their positive edge), with the epoch
-// partitioned by head vertex so that threads can share it deterministically (umapEpochBlocks).
-// Its random integers (tau_rand_int) are replaced by our PCG32 (`nextBounded`), so layouts are
-// ours bit for bit, not umap-learn's.
+// umap/layouts.py `_optimize_layout_euclidean_single_epoch` in its serial order (edges in CSR
+// order, negatives drawn right after their positive edge). Its random integers (tau_rand_int)
+// are replaced by our PCG32 (`nextBounded`), so layouts are ours bit for bit, not umap-learn's.
 //
 // Memory contract: distances f32 n × kk of the kk = nNeighbors − 1 nearest *other* points,
 // ascending (umap-learn's lists start with the point itself at distance 0: it is implicit here);
 // sigma, rho f32 n; membership out f32 n × kk. Layout: embedding f32 n × dim; the graph as CSR
-// (rowPtr i32 n + 1, columns i32 nnz); per-edge schedules f64 nnz; one PCG32 state (16 bytes)
-// per block of UMAP_BLOCK_VERTICES vertices; two embeddings (the epoch's input and output).
+// (rowPtr i32 n + 1, columns i32 nnz); per-edge schedules f64 nnz; rng a PCG32 state.
 // Complexity: smoothKnn O(n·kk·nIter); one epoch O(Σ_e w_e/w_max · (1 + negativeRate) · dim).
 
 import { nextBounded } from "./random";
@@ -34,12 +31,6 @@ import { nextBounded } from "./random";
 // layouts.py: 0.001 added to the squared distance in the repulsive coefficient.
 // @ts-ignore: decorator
 @inline const REPULSION_EPSILON: f32 = 0.001;
-// Vertices per block of the partitioned epoch (umapEpochBlocks): a fixed partition, so the
-// layout does not depend on the thread count; 256 vertices of 2-D rows are 2 KiB per block.
-export const UMAP_BLOCK_VERTICES: i32 = 256;
-// umapEpochBlocks moves only an edge's head; umap-learn moves both ends of (i, j) and of (j, i).
-// @ts-ignore: decorator
-@inline const SYMMETRIC_MOVES: f32 = 2.0;
 
 // @ts-ignore: decorator
 @inline function f32At(p: usize, i: i32): usize {
@@ -151,27 +142,12 @@ export function umapMembership(dists: usize, n: i32, kk: i32, sigma: usize, rho:
 }
 
 /**
- * One SGD epoch on the vertex blocks [block0, block1) (umap-learn `optimize_layout_euclidean`
- * with its gradients, clip, sampling schedule and negative sampling), partitioned so that the
- * result does not depend on how many threads run the blocks, nor on their timing:
- *
- * - The edges are partitioned by head vertex into fixed blocks of UMAP_BLOCK_VERTICES vertices
- *   (a partition of the CSR rows that does not depend on the thread count).
- * - Every vertex reads the other vertices' positions of the start of the epoch (`current`) and
- *   writes only its own row of `next` (the epoch's output), so blocks never race: the layout is
- *   Jacobi across vertices and sequential within a vertex's own edges, where umap-learn's serial
- *   loop is Gauss–Seidel over the edges and its parallel loop a Hogwild race.
- * - Only the head moves. The graph is symmetric (fuzzy union), so edge (i, j) is also (j, i)
- *   with the same schedule; umap-learn moves both ends of each, so a vertex moves twice per
- *   sampled pair — here by SYMMETRIC_MOVES times the head's clipped step.
- * - Negative samples are drawn from the block's own PCG32 stream (rngStates + 16·block).
- *
+ * Run SGD epochs [e0, e1) of nEpochs (umap-learn `optimize_layout_euclidean`, serial).
  * The learning rate of epoch e is initialAlpha·(1 − (e − 1)/nEpochs) (initialAlpha at e = 0),
  * umap-learn's schedule, which lowers it after each epoch.
  */
-export function umapEpochBlocks(
-  current: usize,
-  next: usize,
+export function umapEpochs(
+  embedding: usize,
   n: i32,
   dim: i32,
   rowPtr: usize,
@@ -185,32 +161,27 @@ export function umapEpochBlocks(
   gamma: f32,
   initialAlpha: f64,
   nEpochs: i32,
-  epoch: i32,
-  block0: i32,
-  block1: i32,
-  rngStates: usize,
+  e0: i32,
+  e1: i32,
+  rng: usize,
 ): void {
   const rowBytes = (<usize>dim) << 2;
   const attractScale = <f32>-2.0 * a * b;
   const repelScale = <f32>2.0 * gamma * b;
   const bm1 = b - 1;
-  const alpha = <f32>(epoch == 0 ? initialAlpha : initialAlpha * (1.0 - <f64>(epoch - 1) / <f64>nEpochs));
-  const attractStep = SYMMETRIC_MOVES * alpha;
-  const ep = <f64>epoch;
-  for (let block = block0; block < block1; block++) {
-    const rng = rngStates + ((<usize>block) << 4);
-    const v1 = min(n, (block + 1) * UMAP_BLOCK_VERTICES);
-    for (let i = block * UMAP_BLOCK_VERTICES; i < v1; i++) {
-      const own = next + <usize>i * rowBytes;
-      memory.copy(own, current + <usize>i * rowBytes, rowBytes);
+  for (let epoch = e0; epoch < e1; epoch++) {
+    const alpha = <f32>(epoch == 0 ? initialAlpha : initialAlpha * (1.0 - <f64>(epoch - 1) / <f64>nEpochs));
+    const ep = <f64>epoch;
+    for (let i = 0; i < n; i++) {
+      const current = embedding + <usize>i * rowBytes;
       const end = load<i32>(f32At(rowPtr, i + 1));
       for (let e = load<i32>(f32At(rowPtr, i)); e < end; e++) {
         if (load<f64>(f64At(epochOfNextSample, e)) > ep) continue;
         const j = load<i32>(f32At(columns, e));
-        const other = current + <usize>j * rowBytes;
+        const other = embedding + <usize>j * rowBytes;
         let d2: f32 = 0;
         for (let c = 0; c < dim; c++) {
-          const t = load<f32>(f32At(own, c)) - load<f32>(f32At(other, c));
+          const t = load<f32>(f32At(current, c)) - load<f32>(f32At(other, c));
           d2 += t * t;
         }
         let coeff: f32 = 0;
@@ -219,9 +190,11 @@ export function umapEpochBlocks(
           coeff = (attractScale * pm1) / (a * pm1 * d2 + 1);
         }
         for (let c = 0; c < dim; c++) {
-          const pc = f32At(own, c);
-          const g = clip(coeff * (load<f32>(pc) - load<f32>(f32At(other, c))));
-          store<f32>(pc, load<f32>(pc) + g * attractStep);
+          const pc = f32At(current, c);
+          const po = f32At(other, c);
+          const g = clip(coeff * (load<f32>(pc) - load<f32>(po)));
+          store<f32>(pc, load<f32>(pc) + g * alpha);
+          store<f32>(po, load<f32>(po) - g * alpha);
         }
         const eps = load<f64>(f64At(epochsPerSample, e));
         store<f64>(f64At(epochOfNextSample, e), load<f64>(f64At(epochOfNextSample, e)) + eps);
@@ -230,11 +203,10 @@ export function umapEpochBlocks(
         const negatives = <i32>((ep - nextNeg) / epn);
         for (let s = 0; s < negatives; s++) {
           const k = <i32>nextBounded(rng, <u32>n);
-          // The vertex itself is where it is now (distance 0: skipped, as umap-learn does).
-          const neg = k == i ? own : current + <usize>k * rowBytes;
+          const neg = embedding + <usize>k * rowBytes;
           let nd2: f32 = 0;
           for (let c = 0; c < dim; c++) {
-            const t = load<f32>(f32At(own, c)) - load<f32>(f32At(neg, c));
+            const t = load<f32>(f32At(current, c)) - load<f32>(f32At(neg, c));
             nd2 += t * t;
           }
           let rc: f32 = 0;
@@ -244,7 +216,7 @@ export function umapEpochBlocks(
             continue;
           }
           for (let c = 0; c < dim; c++) {
-            const pc = f32At(own, c);
+            const pc = f32At(current, c);
             const g = rc > 0 ? clip(rc * (load<f32>(pc) - load<f32>(f32At(neg, c)))) : GRADIENT_CLIP;
             store<f32>(pc, load<f32>(pc) + g * alpha);
           }

@@ -58,14 +58,12 @@ declare module "../core/wasm.ts" {
       bandwidth: number, nIter: number, sigma: number, rho: number,
     ): void;
     umapMembership(dists: number, n: number, kk: number, sigma: number, rho: number, out: number): void;
-    umapEpochBlocks(
-      current: number, next: number, n: number, dim: number, rowPtr: number, columns: number,
+    umapEpochs(
+      embedding: number, n: number, dim: number, rowPtr: number, columns: number,
       epochsPerSample: number, epochOfNextSample: number, epochsPerNegativeSample: number,
       epochOfNextNegativeSample: number, a: number, b: number, gamma: number, initialAlpha: number,
-      nEpochs: number, epoch: number, block0: number, block1: number, rngStates: number,
+      nEpochs: number, e0: number, e1: number, rng: number,
     ): void;
-    /** Vertices per block of umapEpochBlocks (a wasm global). */
-    UMAP_BLOCK_VERTICES: WebAssembly.Global;
     // bsdr.ts
     bsdrScratchDoubles(n: number, d: number, r: number, k: number, s: number): number;
     bsdrInit(

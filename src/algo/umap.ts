@@ -5,10 +5,8 @@
  * search, 64 steps), fuzzy union, edges below max/nEpochs dropped, spectral initialisation
  * (eigenvectors 2 … d + 1 of the normalised Laplacian) scaled to max |y| = 10 plus N(0, 1e-4²)
  * noise and rescaled to [0, 10] per axis, then SGD with 5 negative samples per positive sample,
- * learning rate 1 decaying linearly, gradients clipped at ±4. Deterministic for a seed whatever
- * the number of threads: each epoch is partitioned into fixed blocks of vertices (each moves
- * only its own vertices, from the positions the epoch started with), the blocks run on the
- * kernel threads, and every random draw comes from the block's own PCG32 stream.
+ * learning rate 1 decaying linearly, gradients clipped at ±4. Deterministic for a seed: the
+ * epochs run serially in umap-learn's edge order and every random draw comes from PCG32.
  *
  * Supervised UMAP (umap-learn `UMAP().fit(X, y)`): with `target`, the data's fuzzy graph is
  * intersected with the target's before the layout. Labels (`targetMetric: "categorical"`,
@@ -22,9 +20,6 @@
  * targets a point may list another in place of itself; we always leave the point itself out.
  *
  * Differences from umap-learn, stated: random integers come from PCG32, not umap's tau_rand;
- * an epoch reads the positions it started with and moves only each edge's head (by twice the
- * step, since the symmetric graph holds each edge both ways and umap-learn moves both ends of
- * each), where umap-learn's serial SGD updates positions edge by edge (assembly/umap.ts);
  * a disconnected graph falls back to random initialisation (uniform ±10, umap-learn's
  * "random") with a warning, where umap-learn lays components out with `multi_component_layout`;
  * the eigenvectors come from our Lanczos (tolerance 1e-4 like umap-learn's eigsh call).
@@ -77,13 +72,8 @@ const SMOOTH_KNN_STEPS = 64;
 const SMALL_GRAPH = 10_000;
 /** Above this many points the kNN graph is approximate (NN-descent) when knnMethod is "auto". */
 export const EXACT_KNN_MAX_POINTS = 20_000;
-/** Bytes of one PCG32 generator (assembly/random.ts). */
-const RNG_STATE_BYTES = 16;
-/**
- * PCG32 stream of the SGD's first vertex block (block b uses SGD_STREAM_BASE + b): far from the
- * initialisation's stream 11, so no block shares a stream with it.
- */
-const SGD_STREAM_BASE = 1 << 20;
+/** Epochs per kernel call: bounds the time between progress checkpoints. */
+const EPOCH_CHUNK = 5;
 /** umap-learn simplicial_set_embedding: spectral layout scaled to max |coordinate| = 10. */
 const SPECTRAL_EXPANSION = 10;
 /** umap-learn: N(0, 1e-4) noise added to the spectral layout. */
@@ -610,36 +600,26 @@ export async function layoutFuzzyGraph(
   const coordinates = await core.scope(async (s) => {
     const g = uploadGraph(s, pruned);
     const y = s.upload(embedding, "embedding");
-    const yNext = s.f32(n * dim, "embedding after an epoch");
     const eps = s.upload(epochsPerSample.length ? epochsPerSample : new Float64Array(1), "epochs per sample");
     const next = s.upload(epochsPerSample.length ? epochsPerSample.slice() : new Float64Array(1), "epoch of next sample");
     const epn = s.upload(epochsPerNegative.length ? epochsPerNegative : new Float64Array(1), "epochs per negative sample");
     const nextNeg = s.upload(epochsPerNegative.length ? epochsPerNegative.slice() : new Float64Array(1), "epoch of next negative sample");
-    // One PCG32 stream per block of vertices: the fixed partition of the epoch (assembly/umap.ts).
-    const blocks = Math.ceil(n / (K.UMAP_BLOCK_VERTICES.value as number));
-    const rngs = s.alloc(RNG_STATE_BYTES * blocks, "SGD random generators");
-    for (let b = 0; b < blocks; b++) K.rngSeed(rngs + RNG_STATE_BYTES * b, p.seed % 2 ** 32, Math.floor(p.seed / 2 ** 32), SGD_STREAM_BASE + b);
-    let current = y.ptr;
-    let after = yNext.ptr;
-    const progress = new ProgressTracker(run, "UMAP", p.nEpochs);
-    for (let epoch = 0; epoch < p.nEpochs; epoch++) {
-      await core.parallelRows(
-        {
-          kernel: "umapEpochBlocks",
-          rows: blocks,
-          chunk: 1,
-          args: [
-            current, after, n, dim, g.rowPtr, g.columns, eps.ptr, next.ptr, epn.ptr, nextNeg.ptr, p.a, p.b,
-            p.repulsionStrength, p.learningRate, p.nEpochs, epoch, { i0: 1 }, { i1: 1 }, rngs,
-          ],
-        },
-        { signal: run.signal },
-      );
-      [current, after] = [after, current];
-      await progress.step(epoch + 1);
+    const rng = new Rng(core, p.seed, 12);
+    try {
+      const progress = new ProgressTracker(run, "UMAP", p.nEpochs);
+      for (let e0 = 0; e0 < p.nEpochs; e0 += EPOCH_CHUNK) {
+        const e1 = Math.min(e0 + EPOCH_CHUNK, p.nEpochs);
+        K.umapEpochs(
+          y.ptr, n, dim, g.rowPtr, g.columns, eps.ptr, next.ptr, epn.ptr, nextNeg.ptr, p.a, p.b,
+          p.repulsionStrength, p.learningRate, p.nEpochs, e0, e1, rng.state,
+        );
+        await progress.step(e1);
+      }
+      progress.finish();
+    } finally {
+      rng.release();
     }
-    progress.finish();
-    return new Float32Array(core.memory.buffer, current, n * dim).slice();
+    return y.copy();
   });
   return {
     coordinates: { rows: n, cols: dim, data: coordinates },

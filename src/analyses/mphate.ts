@@ -780,3 +780,15 @@ export const mphateDescriptor = defineAnalysis<typeof params, MphateAnalysisResu
 export function mphateAnalysis(bundle: AnalysisBundle, params: MphateParams = {}, options: RunOptions = {}): Promise<MphateAnalysisResult> {
   return runAnalysis(mphateDescriptor, bundle, params, options);
 }
+
+/** The variants trained on corrupted data (their memorisation error is large by design). */
+export const DATA_VARIANTS = new Set(["random-labels", "random-pixels"]);
+
+/** ρ over the runs trained on true digits (no random labels or pixels): does the claim hold without the two extremes? */
+export function trueDataSpearman(study: GeneralizationStudy): { spearman: number; runs: number } {
+  const runs = study.runs.filter((r) => !DATA_VARIANTS.has(r.variant) && Number.isFinite(r.memorizationError));
+  return { spearman: runs.length >= 3 ? spearman(runs.map((r) => r.visualizationVariance), runs.map((r) => r.memorizationError)) : NaN, runs: runs.length };
+}
+
+/** κ's share of the checkpoints under "auto" (said in the reports). */
+export { INTERSLICE_KNN_FRACTION };

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { HiddenAtlasError } from "../core/errors.ts";
-import { MAX_THREADS, parseThreads } from "../core/threads.ts";
+import { MAX_THREADS, parseThreads } from "../core/thread-count.ts";
 
 export type OptionType = "string" | "number" | "integer" | "boolean" | "list";
 

@@ -7,7 +7,6 @@
  */
 import { HiddenAtlasError } from "../core/errors.ts";
 import { VERSION } from "../version.ts";
-import { setThreads } from "../core/threads.ts";
 import { THREADS_HELP, commandHelp, outputOptions, parseCommand, takeThreadsOption } from "./args.ts";
 import type { Command } from "./command.ts";
 import { terminalSafe, type Streams } from "./output.ts";
@@ -78,7 +77,7 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
   }
   try {
     const { threads, rest: args } = takeThreadsOption(rest);
-    if (threads !== undefined) setThreads(threads);
+    if (threads !== undefined) (await import("../core/threads.ts")).setThreads(threads);
     const parsed = parseCommand(command.spec, args);
     const outputs = outputOptions(command.spec, parsed);
     if (outputs.length) {

@@ -20,8 +20,9 @@ import { serveKernels, type RangeArg } from "./kernel-thread.ts";
 
 export type { RangeArg };
 
-/** Most threads one may ask for. */
-export const MAX_THREADS = 256;
+import { MAX_THREADS } from "./thread-count.ts";
+
+export { MAX_THREADS, parseThreads } from "./thread-count.ts";
 
 const isNode =
   typeof process !== "undefined" && typeof process.versions === "object" && !!process.versions.node;
@@ -67,19 +68,6 @@ export function setThreads(threads: number | "auto"): void {
   requested = threads;
 }
 
-/**
- * Read a thread setting written as text (a notebook's `?threads=` URL key, a form field): a
- * count from 1 to MAX_THREADS, or "auto" (also for an empty text). Anything else is E_PARAM.
- */
-export function parseThreads(text: string): number | "auto" {
-  const trimmed = text.trim();
-  if (trimmed === "" || trimmed === "auto") return "auto";
-  const n = Number(trimmed);
-  if (!/^\d+$/.test(trimmed) || !Number.isSafeInteger(n) || n < 1 || n > MAX_THREADS) {
-    throw new HiddenAtlasError("E_PARAM", `invalid threads: ${JSON.stringify(text)} (expected an integer from 1 to ${MAX_THREADS}, or "auto" for every core)`, { parameter: "threads" });
-  }
-  return n;
-}
 
 /** The thread setting as given ("auto" or a count). */
 export function threadSetting(): number | "auto" {

@@ -1,9 +1,7 @@
 /**
  * The mphate notebook's report, tables and findings text (shared by the notebook and the CLI).
  */
-import { BASELINE_SPACES, type BaselineStudy, type ContinualStudy, type DynamicsEmbedding, type GeneralizationStudy, type ResolvedMphateStudyParams, type Spread } from "../analyses/mphate.ts";
-import { INTERSLICE_KNN_FRACTION } from "../algo/mphate.ts";
-import { spearman } from "../algo/metrics.ts";
+import { BASELINE_SPACES, DATA_VARIANTS, INTERSLICE_KNN_FRACTION, trueDataSpearman, type BaselineStudy, type ContinualStudy, type DynamicsEmbedding, type GeneralizationStudy, type ResolvedMphateStudyParams, type Spread } from "../analyses/mphate.ts";
 import type { AnalysisBundle } from "../analyses/columns.ts";
 import { formatNumber } from "../analyses/columns.ts";
 import type { MphateColorBy } from "../analyses/mphate.ts";
@@ -43,13 +41,6 @@ export function generalizationVariantTable(study: GeneralizationStudy): ReportTa
   };
 }
 
-const DATA_VARIANTS = new Set(["random-labels", "random-pixels"]);
-
-/** ρ over the runs trained on true digits (no random labels or pixels): does the claim hold without the two extremes? */
-export function trueDataSpearman(study: GeneralizationStudy): { spearman: number; runs: number } {
-  const runs = study.runs.filter((r) => !DATA_VARIANTS.has(r.variant) && Number.isFinite(r.memorizationError));
-  return { spearman: runs.length >= 3 ? spearman(runs.map((r) => r.visualizationVariance), runs.map((r) => r.memorizationError)) : NaN, runs: runs.length };
-}
 
 /** Whether an interval lies below 0, above it, or spans it. */
 const side = ([lo, hi]: [number, number]) => (hi < 0 ? "below" : lo > 0 ? "above" : "spans");

@@ -60,13 +60,13 @@ describe("hidden-atlas command table", () => {
     }
   });
 
-  it("--help and --version import only the table, the argument parser, the terminal-safe output, errors and the version", async () => {
+  it("--help and --version import only the table, the argument parser (with the thread-count rule), the terminal-safe output, errors and the version", async () => {
     for (const flag of ["--help", "--version"]) {
       const { stdout, modules } = await modulesLoadedBy(flag);
       expect(stdout).toMatch(flag === "--help" ? /^hidden-atlas \d+\.\d+\.\d+: / : /^\d+\.\d+\.\d+\n$/);
       const { own, packages } = split(modules);
       expect(own).toContain("src/cli/main.ts");
-      expect(own.sort()).toEqual(["src/cli/args.ts", "src/cli/main.ts", "src/cli/output.ts", "src/core/errors.ts", "src/version.ts"]);
+      expect(own.sort()).toEqual(["src/cli/args.ts", "src/cli/main.ts", "src/cli/output.ts", "src/core/errors.ts", "src/core/thread-count.ts", "src/version.ts"]);
       expect(packages).toEqual([]);
     }
   });
