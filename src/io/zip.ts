@@ -280,7 +280,9 @@ function* directoryParser(size: number, name: string): Parser<ZipEntry[]> {
   const d = dataView(directory);
   const entries: ZipEntry[] = [];
   let p = 0;
-  for (let i = 0; i < count; i++) {
+  // Records are read until the directory's bytes are used up, as Python's zipfile does: the end
+  // record's count is only a lower bound (it wraps past 65,535 entries in archives without zip64).
+  for (let i = 0; i < count || p < directory.length; i++) {
     if (p + CENTRAL_RECORD_BYTES > directory.length || d.getUint32(p, true) !== SIGNATURE.central) {
       throw zipError(name, `invalid zip data: central-directory record ${i} is malformed`);
     }
@@ -332,8 +334,15 @@ function* localDataParser(entry: ZipEntry, size: number, name: string): Parser<n
   if (header.getUint32(0, true) !== SIGNATURE.local) {
     throw zipError(name, `entry '${entry.name}': no local header at offset ${at}`, entry.name);
   }
-  const dataStart = at + LOCAL_HEADER_BYTES + header.getUint16(26, true) + header.getUint16(28, true);
+  const nameLength = header.getUint16(26, true);
+  const dataStart = at + LOCAL_HEADER_BYTES + nameLength + header.getUint16(28, true);
   if (dataStart + entry.compressedSize > size) throw shortEntry(name, entry, Math.max(0, size - dataStart));
+  // The local header must name the entry as the directory does (as Python's zipfile checks): a
+  // flipped byte there, or an archive crafted to show different names to different readers.
+  const localName = decodeName(yield { start: at + LOCAL_HEADER_BYTES, end: at + LOCAL_HEADER_BYTES + nameLength }, (header.getUint16(6, true) & FLAG_UTF8) !== 0);
+  if (localName !== entry.name) {
+    throw zipError(name, `entry '${entry.name}': its local header names it '${localName}'; the archive is corrupt`, entry.name);
+  }
   return dataStart;
 }
 

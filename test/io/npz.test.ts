@@ -181,6 +181,29 @@ describe("zip errors", () => {
     expectError(() => readNpz(zip, "x.npz"), "E_ZIP", /duplicate entry 'a\.npy'/);
   });
 
+  it("refuses an entry whose local header names it differently from the directory (as zipfile does)", () => {
+    for (const compress of [false, true]) {
+      const zip = writeNpz(arrays, { compress });
+      const at = records(zip, LOCAL_SIGNATURE)[1]; // b.npy's local header
+      const renamed = patch(zip, (_, copy) => (copy[at + 30 + 1] ^= 0x02)); // "b.npy" -> "b,npy"
+      expectError(() => readNpz(renamed, "x.npz"), "E_ZIP", /x\.npz: malformed zip archive: entry 'b\.npy': its local header names it 'b,npy'; the archive is corrupt/);
+    }
+  });
+
+  it("reads every record of the central directory when the end record counts fewer (as zipfile does)", () => {
+    const three = writeNpz({ ...arrays, c: { shape: [1], data: new Float32Array([7]) } });
+    const end = records(three, 0x06054b50)[0];
+    const fewer = patch(three, (view) => {
+      view.setUint16(end + 8, 1, true); // entries on this disk
+      view.setUint16(end + 10, 1, true); // entries in all
+    });
+    expect(listZip(fewer, "x.npz").map((e) => e.name)).toEqual(["a.npy", "b.npy", "c.npy"]);
+    expect(readNpz(fewer, "x.npz").get("c")!.data).toEqual(new Float32Array([7]));
+    // More records announced than the directory holds is still refused.
+    const more = patch(three, (view) => view.setUint16(end + 10, 4, true));
+    expectError(() => readNpz(more, "x.npz"), "E_ZIP", /x\.npz/);
+  });
+
   it("unzipEntries turns corrupt deflate data into E_ZIP naming the entry", () => {
     const deflated = writeNpz(arrays, { compress: true });
     const at = records(deflated, LOCAL_SIGNATURE)[1];
