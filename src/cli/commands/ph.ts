@@ -41,8 +41,8 @@ Example: hidden-atlas ph acts.npy --maxdim 2 --subsample 1000 --sampling farthes
          hidden-atlas ph acts.npy --cycles > loops.json`,
   },
   async run({ positionals: [path], options }, { stdout, stderr }) {
-    let X = await readMatrixFile(path);
     const input = options.input as "points" | "distances";
+    let X = await readMatrixFile(path, { finite: input === "points" });
     let sample: { indices: Int32Array; coverRadius: number | null } | undefined;
     if (options.subsample !== undefined) {
       if (input === "distances") throw new HiddenAtlasError("E_USAGE", "--subsample works on points input only");
