@@ -79,6 +79,11 @@ export function parseCommand(spec: CommandSpec, argv: string[]): ParsedCommand {
       if (raw === "" || !Number.isFinite(n) || (option.type === "integer" && !Number.isInteger(n))) {
         throw usageError(spec, `--${name} expects ${option.type === "integer" ? "an integer" : "a number"}, got ${JSON.stringify(raw)}`);
       }
+      // Past 2^53 a number no longer holds every integer: 9007199254740993 would be read as
+      // 9007199254740992, a different value (a different seed) from the one typed.
+      if (option.type === "integer" && !Number.isSafeInteger(n)) {
+        throw usageError(spec, `--${name} expects an integer of at most 2^53 − 1 (9007199254740991) in size, got ${JSON.stringify(raw)}`);
+      }
       values[name] = n;
     } else if (option.choices && !option.choices.includes(raw as string)) {
       throw usageError(spec, `--${name} must be one of ${option.choices.join(", ")}; got ${JSON.stringify(raw)}`);

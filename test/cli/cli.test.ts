@@ -38,6 +38,12 @@ describe("hidden-atlas", () => {
     expect(badFlag.code).toBe(2);
     expect(badFlag.stderr).toMatch(/E_USAGE/);
     expect((await run("knn", "x.npy", "--k", "two")).stderr).toMatch(/--k expects an integer, got "two"/);
+    // Past 2^53 the typed integer is not the one read (…993 reads as …992): refused, not rounded.
+    for (const seed of ["9007199254740992", "9007199254740993", "1e300"]) {
+      const big = await run("embed", "x.npy", "--method", "pca", "--seed", seed);
+      expect(big.code).toBe(2);
+      expect(big.stderr).toMatch(new RegExp(`E_USAGE: .*--seed expects an integer of at most 2\\^53 − 1 \\(9007199254740991\\) in size, got "${seed}"`));
+    }
     const noFile = await run("knn", join(tmp(), "none.npy"));
     expect(noFile.code).toBe(1);
     expect(noFile.stderr).toMatch(/E_IO/);
