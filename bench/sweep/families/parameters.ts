@@ -89,7 +89,8 @@ const TABLES: Record<string, OptionTable> = {
   "embed-phate": {
     base: ["embed", "x.npy", "--method", "phate"],
     options: {
-      knn: integer(["1", "5", String(N - 1)], ["0", "-2", String(N + 5)], [String(N)]),
+      // knn past n − 2 is clamped with a warning on stderr, as graphtools (the reference) does.
+      knn: integer(["1", "5", String(N - 1)], ["0", "-2"], [String(N), String(N + 5)]),
       decay: number(["1", "40", "100"], ["-1"], ["0", "1e6"]),
       gamma: number(["-1", "0", "1"], ["-1.5", "2"]),
     },
