@@ -54,9 +54,23 @@ export function parseCommand(spec: CommandSpec, argv: string[]): ParsedCommand {
   for (const [name, option] of Object.entries(spec.options)) {
     options[name] = { type: option.type === "boolean" ? "boolean" : "string", multiple: option.type === "list" };
   }
+  // A negative number after a numeric option is its value (`--gamma -1`), not an option: Node's
+  // parser calls that ambiguous, so it is joined as `--gamma=-1`.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--") {
+      args.push(...argv.slice(i));
+      break;
+    }
+    const name = /^--([^=]+)$/.exec(argv[i])?.[1];
+    const option = name !== undefined && Object.hasOwn(spec.options, name) ? spec.options[name] : undefined;
+    if ((option?.type === "number" || option?.type === "integer") && i + 1 < argv.length && /^-(\d|\.\d|Infinity$)/.test(argv[i + 1])) {
+      args.push(`${argv[i]}=${argv[++i]}`);
+    } else args.push(argv[i]);
+  }
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
     throw usageError(spec, (error as Error).message.replace(/\. To specify a positional argument.*$/s, "."));
   }
@@ -84,6 +98,9 @@ export function parseCommand(spec: CommandSpec, argv: string[]): ParsedCommand {
       if (option.type === "integer" && !Number.isSafeInteger(n)) {
         throw usageError(spec, `--${name} expects an integer of at most 2^53 − 1 (9007199254740991) in size, got ${JSON.stringify(raw)}`);
       }
+      // Every seed is an integer ≥ 0 (checkSeed's rule), checked even where nothing is drawn at
+      // random (PCA, ph without --subsample): a bad seed is refused, not ignored.
+      if (name === "seed" && n < 0) throw usageError(spec, `--seed expects an integer ≥ 0, got ${JSON.stringify(raw)}`);
       values[name] = n;
     } else if (option.choices && !option.choices.includes(raw as string)) {
       throw usageError(spec, `--${name} must be one of ${option.choices.join(", ")}; got ${JSON.stringify(raw)}`);

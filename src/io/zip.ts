@@ -280,9 +280,7 @@ function* directoryParser(size: number, name: string): Parser<ZipEntry[]> {
   const d = dataView(directory);
   const entries: ZipEntry[] = [];
   let p = 0;
-  // Records are read until the directory's bytes are used up, as Python's zipfile does: the end
-  // record's count is only a lower bound (it wraps past 65,535 entries in archives without zip64).
-  for (let i = 0; i < count || p < directory.length; i++) {
+  for (let i = 0; i < count; i++) {
     if (p + CENTRAL_RECORD_BYTES > directory.length || d.getUint32(p, true) !== SIGNATURE.central) {
       throw zipError(name, `invalid zip data: central-directory record ${i} is malformed`);
     }
@@ -322,6 +320,11 @@ function* directoryParser(size: number, name: string): Parser<ZipEntry[]> {
       localHeaderOffset,
     });
     p = next;
+  }
+  // More records than the end record counts: readers would disagree on the archive's contents
+  // (Python's zipfile reads them all, others stop at the count), so it is refused.
+  if (p + 4 <= directory.length && d.getUint32(p, true) === SIGNATURE.central) {
+    throw zipError(name, `the end record counts ${count} entries but the central directory holds more records`);
   }
   return entries;
 }

@@ -50,6 +50,28 @@ describe("hidden-atlas", () => {
     expect(noFile.stdout).toBe("");
   });
 
+  it("takes a negative number as an option's value, and checks --seed and --subsample wherever given", async () => {
+    const dir = tmp();
+    const X = randomMatrix(30, 4, 3);
+    const input = join(dir, "x.npy");
+    writeFileSync(input, writeNpy({ shape: [30, 4], data: X.data }));
+    // `--gamma -1` is the value −1 (PHATE's "no potential"), as `--gamma=-1` is; not an option.
+    const spaced = await run("embed", input, "--method", "phate", "--gamma", "-1", "--knn", "4");
+    const joined = await run("embed", input, "--method", "phate", "--gamma=-1", "--knn", "4");
+    expect([spaced.code, joined.code]).toEqual([0, 0]);
+    expect(JSON.parse(spaced.stdout).params.gamma).toBe(-1);
+    expect(spaced.stdout).toBe(joined.stdout);
+    // A negative seed is refused even where nothing is random (PCA; ph without --subsample).
+    for (const args of [["embed", input, "--method", "pca", "--seed", "-1"], ["ph", input, "--seed", "-1"]]) {
+      const bad = await run(...args);
+      expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(/E_USAGE: --seed expects an integer ≥ 0, got "-1"/)]);
+    }
+    for (const size of ["0", "-1", "31"]) {
+      const bad = await run("ph", input, "--subsample", size);
+      expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(new RegExp(`E_USAGE: --subsample must be from 1 to 30 \\(the rows of .*x\\.npy\\); got ${size}`))]);
+    }
+  });
+
   it("knn prints the k nearest other rows of each row as JSON, equal to the library", async () => {
     const dir = tmp();
     const X = randomMatrix(40, 6, 5);

@@ -109,7 +109,9 @@ const TABLES: Record<string, OptionTable> = {
       maxdim: integer(["0", "1", "2"], ["-1", "1000"], ["3"]),
       threshold: number(["0", "0.5", "1e30"], ["-1"]),
       input: keyword(["points"]),
-      coefficients: integer(["2", "3", "65521"], ["0", "1", "4", "-2", "65536", "4294967311"], ["7919"]),
+      // Primes up to 251 are documented (the kernels keep coefficients in 8 bits); a larger prime is
+      // refused naming the range, which is right too.
+      coefficients: integer(["2", "3", "251"], ["0", "1", "4", "-2", "65536", "4294967311"], ["7919", "65521"]),
       subsample: integer(["1", "2", String(N)], ["0", "-1", String(N + 1)]),
       sampling: keyword(["random", "farthest"]),
       seed: integer(["0", "9007199254740991"], ["-1"]),
