@@ -70,10 +70,13 @@ export function parseCommand(spec: CommandSpec, argv: string[]): ParsedCommand {
   }
   let parsed;
   try {
-    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true, tokens: true });
   } catch (error) {
     throw usageError(spec, (error as Error).message.replace(/\. To specify a positional argument.*$/s, "."));
   }
+  // Node's parser takes `-k` for a one-letter option `--k`; options are spelled with two dashes.
+  const short = parsed.tokens.find((token) => token.kind === "option" && !token.rawName.startsWith("--"));
+  if (short?.kind === "option") throw usageError(spec, `unknown option ${short.rawName}: options take two dashes (--${short.name})`);
   const required = spec.positionals.filter((p) => !p.optional).length;
   if (parsed.positionals.length < required) {
     throw usageError(spec, `missing ${spec.positionals[parsed.positionals.length].name}`);

@@ -38,6 +38,16 @@ describe("hidden-atlas", () => {
     expect(badFlag.code).toBe(2);
     expect(badFlag.stderr).toMatch(/E_USAGE/);
     expect((await run("knn", "x.npy", "--k", "two")).stderr).toMatch(/--k expects an integer, got "two"/);
+    const short = await run("knn", "x.npy", "-k", "3");
+    expect([short.code, short.stderr]).toEqual([2, expect.stringMatching(/E_USAGE: unknown option -k: options take two dashes \(--k\)/)]);
+    const epochs = await run("example", "digits-rotation", "--out", join(tmp(), "ex"), "--epochs", "0");
+    expect([epochs.code, epochs.stderr]).toEqual([2, expect.stringMatching(/E_USAGE: --epochs must be at least 1; got 0/)]);
+    const example = await run("example", "\u001b]0;x\u0007", "--out", join(tmp(), "ex"));
+    expect([example.code, example.stderr]).toEqual([2, expect.stringMatching(/E_USAGE: unknown example "\\x1b\]0;x\\x07" \(known: /)]);
+    const none = await run();
+    expect(none.stderr).toMatch(/^hidden-atlas: E_USAGE: no command given\. Usage: hidden-atlas COMMAND/);
+    const unknown = await run("\u001b[2J");
+    expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringMatching(/^hidden-atlas: E_USAGE: unknown command "\\x1b\[2J" \(commands: info, knn, /)]);
     // Past 2^53 the typed integer is not the one read (…993 reads as …992): refused, not rounded.
     for (const seed of ["9007199254740992", "9007199254740993", "1e300"]) {
       const big = await run("embed", "x.npy", "--method", "pca", "--seed", seed);

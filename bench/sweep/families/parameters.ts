@@ -186,7 +186,9 @@ const TABLES: Record<string, OptionTable> = {
       decay: number(["1", "5"], ["-1"], ["0"]),
       t: [["auto", "1", "10"], ["0", "-1", "1.5", "abc", "", "__proto__", "NaN"], ["100000"]],
       gamma: number(["-1", "0", "1"], ["-2", "1.5"]),
-      "n-landmark": integer(["2", "10", "1000"], ["0", "1", "-1"]),
+      // 2 landmarks cannot hold a 2-D classical MDS (m points span m − 1 dimensions): refused naming
+      // nLandmark, or answered.
+      "n-landmark": integer(["3", "10", "1000"], ["0", "1", "-1"], ["2"]),
       "epoch-stride": integer(["1", "2", "5"], ["0", "-1"], ["6"]),
       "no-normalize": null,
       seed: integer(["0"], ["-1"]),
