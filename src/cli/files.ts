@@ -52,7 +52,8 @@ export const MAX_MATRIX_ROWS = 2 ** 31 - 1;
  * Every value must be finite (E_NON_FINITE naming the file, row and column) unless `finite` is
  * false (a distance matrix may hold Infinity); a finite float64 value beyond float32's range is
  * E_RANGE naming where it is (it would otherwise become Infinity). More than 2^31 − 1 rows is
- * E_TOO_LARGE (a header may announce them with no data when rows have zero columns).
+ * E_TOO_LARGE (a header may announce them with no data when rows have zero columns), and rows
+ * of zero columns are E_SHAPE_MISMATCH (there is nothing to measure them by).
  */
 export async function readMatrixFile(path: string, { finite = true }: { finite?: boolean } = {}): Promise<Matrix> {
   const extension = extname(path).toLowerCase();
@@ -66,6 +67,9 @@ export async function readMatrixFile(path: string, { finite = true }: { finite?:
   } else if (extension === ".csv" || extension === ".tsv" || extension === ".txt") matrix = (await readCsvChunks(fileChunks(path), { name: path })).matrix;
   else throw new HiddenAtlasError("E_IO", `${path}: expected a .npy or .csv file (got ${extension || "no extension"})`, { file: path });
   checkRows(matrix.rows, path);
+  if (matrix.cols === 0 && matrix.rows > 0) {
+    throw new HiddenAtlasError("E_SHAPE_MISMATCH", `${path} has ${matrix.rows} rows of 0 columns; each row needs at least one value`, { file: path });
+  }
   if (finite) assertFiniteFile(matrix.data, matrix.cols, path, source);
   else if (source !== undefined && source !== matrix.data) assertWithinFloat32(matrix.data, source, matrix.cols, path);
   return matrix;

@@ -191,6 +191,15 @@ describe("the hostile-user sweep's findings (npm run bench -- sweep): refused at
     expect(stderr).toMatch(/E_TOO_LARGE: .*x\.npy has 4294967296 rows; at most 2147483647 \(2\^31 − 1\) rows are supported/);
   });
 
+  it("rows of zero columns: E_SHAPE_MISMATCH naming the file (t-SNE printed null coordinates)", async () => {
+    const path = save("empty.npy", [30, 0], new Float32Array(0));
+    for (const args of [["embed", path, "--method", "tsne", "--perplexity", "2"], ["knn", path, "--k", "1"]]) {
+      const { code, stderr } = await run(...args);
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/E_SHAPE_MISMATCH: .*empty\.npy has 30 rows of 0 columns; each row needs at least one value/);
+    }
+  });
+
   it("a named pipe as the input (.npy or CSV): E_IO at once instead of waiting for a writer", async () => {
     for (const name of ["p.npy", "p.csv"]) {
       const fifo = join(tmp(), name);
