@@ -129,7 +129,8 @@ const TABLES: Record<string, OptionTable> = {
       q: number(["1", "2", "1e6"], ["0", "0.5", "-1"]),
       ground: [["inf", "1", "2"], ["0", "0.5", "-1", "abc", "", "NaN", "__proto__", "Infinity"], ["1e308"]],
       directions: integer(["1", "50", "1000"], ["0", "-1"]),
-      infinite: keyword(["drop", "cap", "match"]),
+      // --infinite cap needs --cap (the death that replaces ∞): alone it is a usage error.
+      infinite: [["drop", "match"], ["cap", ...NOT_KEYWORDS]],
       cap: number(["0", "1", "5"], [], ["-1"]),
     },
   },
