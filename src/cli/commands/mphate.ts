@@ -82,9 +82,10 @@ Example: hidden-atlas mphate trace.npy --interslice-knn 12 --out coords.npy`,
   },
   async run({ positionals: [input], options }, { stdout, stderr }) {
     const rawT = options.t as string;
-    if (rawT !== "auto" && !/^\d+$/.test(rawT)) throw new HiddenAtlasError("E_USAGE", `--t expects "auto" or a positive integer, got ${JSON.stringify(rawT)}`);
+    if (rawT !== "auto" && !(/^\d+$/.test(rawT) && Number.isSafeInteger(Number(rawT)))) throw new HiddenAtlasError("E_USAGE", `--t expects "auto" or a positive integer, got ${JSON.stringify(rawT)}`);
     const rawKappa = options["interslice-knn"] as string;
-    if (rawKappa !== "auto" && !/^\d+$/.test(rawKappa)) throw new HiddenAtlasError("E_USAGE", `--interslice-knn expects "auto" or a positive integer, got ${JSON.stringify(rawKappa)}`);
+    // Digits only, and at most 2^53 − 1: past it the number read is not the one typed.
+    if (rawKappa !== "auto" && !(/^\d+$/.test(rawKappa) && Number.isSafeInteger(Number(rawKappa)))) throw new HiddenAtlasError("E_USAGE", `--interslice-knn expects "auto" or a positive integer, got ${JSON.stringify(rawKappa)}`);
     const epochStride = options["epoch-stride"] as number;
     if (!(epochStride >= 1)) throw new HiddenAtlasError("E_USAGE", `--epoch-stride expects an integer ≥ 1, got ${epochStride}`);
     const { tensor, epochs } = await readTensor(input, epochStride);
