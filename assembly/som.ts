@@ -159,8 +159,9 @@ export function somBatchUpdate(h: usize, sums: usize, counts: usize, m: i32, d: 
     }
     if (mass == 0) continue;
     const pw = w + ((<usize>j * <usize>d) << 2);
-    const inv = 1.0 / mass;
-    for (let k = 0; k < d; k++) store<f32>(pw + ((<usize>k) << 2), <f32>(load<f64>(rowScratch + ((<usize>k) << 3)) * inv));
+    // Divide, not multiply by 1/mass: far from every winner the mass can be subnormal (σ small on
+    // a long grid), and its reciprocal overflows to ∞ while the quotient is a finite mean.
+    for (let k = 0; k < d; k++) store<f32>(pw + ((<usize>k) << 2), <f32>(load<f64>(rowScratch + ((<usize>k) << 3)) / mass));
   }
 }
 

@@ -18,7 +18,8 @@ import type { Case, CaseReport, CheckContext, CodedError, Prepared, RunResult, V
 
 /** Control characters a terminal acts on: C0 (tab and newline apart), DEL and C1. */
 export const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
-const CODED_LINE = /^hidden-atlas [\w-]+: (E_[A-Z0-9_]+): (.*)$/m;
+/** `hidden-atlas CMD: E_CODE: message`, or `hidden-atlas: E_CODE: …` before a command is known. */
+const CODED_LINE = /^hidden-atlas(?: [\w-]+)?: (E_[A-Z0-9_]+): (.*)$/m;
 
 export function codedError(stderr: string): CodedError | null {
   const match = CODED_LINE.exec(stderr);

@@ -54,7 +54,11 @@ def npz(path):
     arrays = {}
     with np.load(path, allow_pickle=False) as f:
         for key in f.files:
-            arrays[key] = list(f[key].shape)
+            value = f[key]
+            # NumPy hands back a member that is not an .npy array (a folder entry, macOS
+            # metadata, a text file) as its raw bytes: not an array, so not a layer.
+            if isinstance(value, np.ndarray):
+                arrays[key] = list(value.shape)
     return {"arrays": arrays}
 
 

@@ -42,6 +42,12 @@ function magnitude(X: Matrix): number {
 const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 
 /**
+ * The smallest float32 step, 2^-149: a float32 output below 2^-126 (subnormal) can be no closer
+ * than this to the true value, so no tolerance may be finer.
+ */
+const FLOAT32_STEP = 2 ** -149;
+
+/**
  * `knn` output against brute force: each row's distances equal the k smallest (to 1e-4 of the
  * data's scale, float32 sums), each listed neighbour lies at the listed distance, never itself,
  * never twice.
@@ -49,7 +55,7 @@ const isNumber = (v: unknown): v is number => typeof v === "number" && Number.is
 export function checkKnn(json: { indices: unknown[][]; distances: unknown[][] }, X: Matrix, k: number, metric = "euclidean"): string | null {
   if (!Array.isArray(json.indices) || json.indices.length !== X.rows) return `indices has ${json.indices?.length} rows, expected ${X.rows}`;
   const scale = metric === "cosine" ? 1 : metric === "sqeuclidean" ? magnitude(X) ** 2 * X.cols : magnitude(X) * Math.sqrt(X.cols);
-  const tolerance = 1e-4 * scale;
+  const tolerance = Math.max(1e-4 * scale, 2 * FLOAT32_STEP);
   for (let i = 0; i < X.rows; i++) {
     const idx = json.indices[i];
     const dist = json.distances[i];
@@ -271,6 +277,6 @@ export function checkPh(json: any, X: Matrix | null, maxdim: number): string | n
   const mst = mstEdges(X).filter((d) => Math.fround(d) > 0);
   if (deaths.length !== mst.length) return `H0 has ${deaths.length} finite pairs, the MST ${mst.length} non-zero edges`;
   const scale = magnitude(X) * Math.sqrt(X.cols);
-  for (let i = 0; i < mst.length; i++) if (Math.abs(deaths[i] - mst[i]) > 1e-4 * scale) return `H0 death ${deaths[i]} vs MST edge ${mst[i]}`;
+  for (let i = 0; i < mst.length; i++) if (Math.abs(deaths[i] - mst[i]) > Math.max(1e-4 * scale, 2 * FLOAT32_STEP)) return `H0 death ${deaths[i]} vs MST edge ${mst[i]}`;
   return null;
 }

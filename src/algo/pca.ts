@@ -72,6 +72,7 @@ export async function pca(X: Matrix, options: PcaOptions = {}): Promise<PcaResul
   assertFinite(X, "X");
   const core = await getCore();
   const k = core.kernels;
+  if (n < d && d > GRAM_MIN_DIMENSION) return gramPca(core, X, nComponents, center, options);
   return core.scope(async (s) => {
     const progress = new ProgressTracker(options, "PCA", 3);
     const x = s.upload(X.data, "PCA input");
@@ -114,6 +115,83 @@ export async function pca(X: Matrix, options: PcaOptions = {}): Promise<PcaResul
       scores: { rows: n, cols: nComponents, data: scores.copy() },
       components,
       mean: mean.copy(),
+      explainedVariance,
+      explainedVarianceRatio,
+      totalVariance,
+      params: { nComponents, center },
+    };
+  });
+}
+
+/** Above this many columns, wide data (fewer rows than columns) go through the n × n Gram matrix. */
+const GRAM_MIN_DIMENSION = 1024;
+
+/**
+ * PCA of wide data (n < d) from the n × n Gram matrix Xc·Xcᵀ/(n − ddof), whose non-zero
+ * eigenvalues are the covariance's: O(n²d + n³) instead of O(d³) (30 × 3,000 took minutes).
+ * Component j is Xcᵀu_j/√((n − ddof)λ_j), signed like the covariance path (largest entry
+ * positive); components of a zero eigenvalue are 0. The spectrum is padded with d − n zeros.
+ */
+async function gramPca(core: Awaited<ReturnType<typeof getCore>>, X: Matrix, nComponents: number, center: boolean, options: PcaOptions): Promise<PcaResult> {
+  const { rows: n, cols: d } = X;
+  const k = core.kernels;
+  const ddof = center ? 1 : 0;
+  const progress = new ProgressTracker(options, "PCA", 3);
+  const mean = new Float64Array(d);
+  if (center) {
+    for (let i = 0; i < n; i++) for (let c = 0; c < d; c++) mean[c] += X.data[i * d + c];
+    for (let c = 0; c < d; c++) mean[c] /= n;
+  }
+  const xc = new Float64Array(n * d);
+  for (let i = 0; i < n; i++) for (let c = 0; c < d; c++) xc[i * d + c] = X.data[i * d + c] - mean[c];
+  const gram = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let sum = 0;
+      for (let c = 0; c < d; c++) sum += xc[i * d + c] * xc[j * d + c];
+      gram[i * n + j] = gram[j * n + i] = sum / (n - ddof);
+    }
+  }
+  await progress.step(1);
+  return core.scope(async (s) => {
+    const g = s.upload(gram, "Gram matrix");
+    const values = s.f64(n, "eigenvalues");
+    const work = s.f64(n, "eigen scratch");
+    if (k.symmetricEigen(g.ptr, n, values.ptr, work.ptr) !== 0) throw new HiddenAtlasError("E_PARAM", "PCA: the eigen-solver did not converge");
+    await progress.step(2);
+    const u = g.view();
+    const eigen = Float64Array.from(values.view(), (v) => Math.max(0, v));
+    const components = new Float64Array(d * nComponents);
+    for (let j = 0; j < nComponents; j++) {
+      if (!(eigen[j] > 0)) continue;
+      const norm = 1 / Math.sqrt((n - ddof) * eigen[j]);
+      let best = 0;
+      for (let c = 0; c < d; c++) {
+        let sum = 0;
+        for (let i = 0; i < n; i++) sum += xc[i * d + c] * u[i * n + j];
+        const v = sum * norm;
+        components[c * nComponents + j] = v;
+        if (Math.abs(v) > Math.abs(best)) best = v;
+      }
+      if (best < 0) for (let c = 0; c < d; c++) components[c * nComponents + j] = -components[c * nComponents + j];
+    }
+    const x = s.upload(X.data, "PCA input");
+    const m = s.upload(mean, "column means");
+    const comp = s.upload(components, "components");
+    const scores = s.f32(n * nComponents, "scores");
+    k.projectCentered(x.ptr, n, d, m.ptr, comp.ptr, nComponents, scores.ptr);
+    let totalVariance = 0;
+    for (const v of eigen) totalVariance += v;
+    const explainedVariance = eigen.slice(0, nComponents);
+    const explainedVarianceRatio = explainedVariance.map((v) => (totalVariance > 0 ? v / totalVariance : 0));
+    const spectrum = new Float64Array(d);
+    spectrum.set(eigen);
+    progress.finish();
+    return {
+      spectrum,
+      scores: { rows: n, cols: nComponents, data: scores.copy() },
+      components,
+      mean,
       explainedVariance,
       explainedVarianceRatio,
       totalVariance,

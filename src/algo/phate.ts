@@ -199,11 +199,13 @@ export function resolvePhateOptions(options: PhateOptions, base: PhateParams = p
   let gamma = checkNumber("gamma", o.gamma, -1, 1);
   // phate.py clamps γ in (0.99, 1) to 0.99: the power 1/(1 − γ) would otherwise overflow.
   if (gamma > 0.99 && gamma < 1) gamma = 0.99;
+  const nComponents = checkInteger("nComponents", o.nComponents, 1, 10);
   return {
-    nComponents: checkInteger("nComponents", o.nComponents, 1, 10),
+    nComponents,
     knn: checkInteger("knn", o.knn, 1),
     decay: checkNumber("decay", o.decay, 0, 1000, { exclusiveMin: true }),
-    nLandmark: checkInteger("nLandmark", o.nLandmark, 2),
+    // Classical MDS of m landmarks has at most m − 1 dimensions: nComponents + 1 at least.
+    nLandmark: checkInteger("nLandmark", o.nLandmark, nComponents + 1),
     t,
     tMax: checkInteger("tMax", o.tMax, 3, 10_000),
     gamma,

@@ -37,6 +37,7 @@ import { assertFinite, assertMatrix, type Matrix } from "../core/matrix.ts";
 import { checkBoolean, checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
 import { WASM32_MAX_BYTES, getCore, type Core } from "../core/wasm.ts";
+import { scaleFor } from "./range.ts";
 
 declare module "../core/wasm.ts" {
   interface CoreKernels {
@@ -336,6 +337,30 @@ export async function persistentHomology(
   const edgeCollapse = checkBoolean("edgeCollapse", options.edgeCollapse ?? defaults.edgeCollapse) && !cocycles;
   const n = X.rows;
   if (n < 1) throw new HiddenAtlasError("E_PARAM", "persistentHomology needs at least 1 point; got 0");
+  if (input === "points") {
+    // Distances are float32: points near float32's limit (|x| ~ 1e38) would give infinite edges
+    // and so false essential classes. Such points are brought down by a power of two (only
+    // exponents change) and the diagrams, threshold and radius scaled back exactly.
+    assertFinite(X, "X");
+    let largest = 0;
+    for (const v of X.data) largest = Math.max(largest, Math.abs(v));
+    if (largest * 2 * Math.sqrt(X.cols) >= 2 ** 127) {
+      const scale = scaleFor(largest);
+      const data = new Float32Array(X.data.length);
+      for (let i = 0; i < data.length; i++) data[i] = X.data[i] * scale;
+      const threshold = typeof thresholdOption === "number" ? thresholdOption * scale : thresholdOption;
+      const result = await persistentHomology({ rows: X.rows, cols: X.cols, data }, { ...options, threshold });
+      const back = 1 / scale;
+      for (const d of result.diagrams) {
+        d.births = d.births.map((b) => b * back);
+        d.deaths = d.deaths.map((b) => b * back);
+      }
+      result.threshold *= back;
+      result.enclosingRadius *= back;
+      result.params.threshold = thresholdOption;
+      return result;
+    }
+  }
 
   const core = await getCore();
   const k = core.kernels;

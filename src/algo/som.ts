@@ -218,7 +218,8 @@ function resolve(X: Matrix, options: SomOptions) {
     mode: checkKeyword("mode", o.mode, MODES),
     epochs: checkInteger("epochs", o.epochs, 1, 100_000),
     sigma,
-    sigmaEnd: checkNumber("sigmaEnd", o.sigmaEnd, 0, sigma, { exclusiveMin: true }),
+    // The default end σ (1) never exceeds a smaller starting σ the caller chose.
+    sigmaEnd: options.sigmaEnd === undefined ? Math.min(defaults.sigmaEnd, sigma) : checkNumber("sigmaEnd", o.sigmaEnd, 0, sigma, { exclusiveMin: true }),
     sigmaSchedule: checkKeyword("sigmaSchedule", o.sigmaSchedule, SCHEDULES),
     learningRate: checkNumber("learningRate", o.learningRate, 0, Infinity, { exclusiveMin: true }),
     learningRateSchedule: checkKeyword("learningRateSchedule", o.learningRateSchedule, SCHEDULES),

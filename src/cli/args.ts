@@ -54,12 +54,29 @@ export function parseCommand(spec: CommandSpec, argv: string[]): ParsedCommand {
   for (const [name, option] of Object.entries(spec.options)) {
     options[name] = { type: option.type === "boolean" ? "boolean" : "string", multiple: option.type === "list" };
   }
+  // A negative number after a numeric option is its value (`--gamma -1`), not an option: Node's
+  // parser calls that ambiguous, so it is joined as `--gamma=-1`.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--") {
+      args.push(...argv.slice(i));
+      break;
+    }
+    const name = /^--([^=]+)$/.exec(argv[i])?.[1];
+    const option = name !== undefined && Object.hasOwn(spec.options, name) ? spec.options[name] : undefined;
+    if ((option?.type === "number" || option?.type === "integer") && i + 1 < argv.length && /^-(\d|\.\d|Infinity$)/.test(argv[i + 1])) {
+      args.push(`${argv[i]}=${argv[++i]}`);
+    } else args.push(argv[i]);
+  }
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true, tokens: true });
   } catch (error) {
     throw usageError(spec, (error as Error).message.replace(/\. To specify a positional argument.*$/s, "."));
   }
+  // Node's parser takes `-k` for a one-letter option `--k`; options are spelled with two dashes.
+  const short = parsed.tokens.find((token) => token.kind === "option" && !token.rawName.startsWith("--"));
+  if (short?.kind === "option") throw usageError(spec, `unknown option ${short.rawName}: options take two dashes (--${short.name})`);
   const required = spec.positionals.filter((p) => !p.optional).length;
   if (parsed.positionals.length < required) {
     throw usageError(spec, `missing ${spec.positionals[parsed.positionals.length].name}`);
@@ -79,6 +96,14 @@ export function parseCommand(spec: CommandSpec, argv: string[]): ParsedCommand {
       if (raw === "" || !Number.isFinite(n) || (option.type === "integer" && !Number.isInteger(n))) {
         throw usageError(spec, `--${name} expects ${option.type === "integer" ? "an integer" : "a number"}, got ${JSON.stringify(raw)}`);
       }
+      // Past 2^53 a number no longer holds every integer: 9007199254740993 would be read as
+      // 9007199254740992, a different value (a different seed) from the one typed.
+      if (option.type === "integer" && !Number.isSafeInteger(n)) {
+        throw usageError(spec, `--${name} expects an integer of at most 2^53 − 1 (9007199254740991) in size, got ${JSON.stringify(raw)}`);
+      }
+      // Every seed is an integer ≥ 0 (checkSeed's rule), checked even where nothing is drawn at
+      // random (PCA, ph without --subsample): a bad seed is refused, not ignored.
+      if (name === "seed" && n < 0) throw usageError(spec, `--seed expects an integer ≥ 0, got ${JSON.stringify(raw)}`);
       values[name] = n;
     } else if (option.choices && !option.choices.includes(raw as string)) {
       throw usageError(spec, `--${name} must be one of ${option.choices.join(", ")}; got ${JSON.stringify(raw)}`);

@@ -5,14 +5,15 @@
  * naming it instead of after minutes of work, or never.
  */
 import { constants } from "node:fs";
-import { access, mkdir, open, stat, statfs } from "node:fs/promises";
+import { access, mkdir, stat, statfs } from "node:fs/promises";
 import { dirname, extname, resolve } from "node:path";
 import { HiddenAtlasError } from "../core/errors.ts";
 import type { Matrix } from "../core/matrix.ts";
 import { readCsvChunks } from "../io/csv.ts";
+import { classCount } from "../io/labels.ts";
 import { toMatrix, type NdArrayLike } from "../io/ndarray.ts";
 import { readNpy, writeNpy } from "../io/npy.ts";
-import { readFileBytes, writeFileSafely } from "../io/node.ts";
+import { openRegularFile, readFileBytes, writeFileSafely } from "../io/node.ts";
 
 /** Bytes read from a CSV file at a time. */
 const READ_CHUNK_BYTES = 1 << 20;
@@ -43,24 +44,93 @@ const SPECIAL_FILESYSTEMS = new Map<number, string>([
   [0x958458f6, "hugetlbfs"],
 ]);
 
-/** An N × D float matrix from a .npy (any numeric dtype, N × … flattened) or a numeric CSV/TSV. */
-export async function readMatrixFile(path: string): Promise<Matrix> {
+/** The most rows a matrix may have: row indices are 32-bit signed integers in the core. */
+export const MAX_MATRIX_ROWS = 2 ** 31 - 1;
+
+/**
+ * An N × D float matrix from a .npy (any numeric dtype, N × … flattened) or a numeric CSV/TSV.
+ * Every value must be finite (E_NON_FINITE naming the file, row and column) unless `finite` is
+ * false (a distance matrix may hold Infinity); a finite float64 value beyond float32's range is
+ * E_RANGE naming where it is (it would otherwise become Infinity). More than 2^31 − 1 rows is
+ * E_TOO_LARGE (a header may announce them with no data when rows have zero columns), and rows
+ * of zero columns are E_SHAPE_MISMATCH (there is nothing to measure them by).
+ */
+export async function readMatrixFile(path: string, { finite = true }: { finite?: boolean } = {}): Promise<Matrix> {
   const extension = extname(path).toLowerCase();
-  if (extension === ".npy") return toMatrix(readNpy(await readFileBytes(path), path), path);
-  if (extension === ".csv" || extension === ".tsv" || extension === ".txt") {
-    return (await readCsvChunks(fileChunks(path), { name: path })).matrix;
+  let matrix: Matrix;
+  let source: ArrayLike<number> | undefined;
+  if (extension === ".npy") {
+    const array = readNpy(await readFileBytes(path), path);
+    checkRows(array.shape[0] ?? 0, path);
+    matrix = toMatrix(array, path);
+    source = array.data;
+  } else if (extension === ".csv" || extension === ".tsv" || extension === ".txt") matrix = (await readCsvChunks(fileChunks(path), { name: path })).matrix;
+  else throw new HiddenAtlasError("E_IO", `${path}: expected a .npy or .csv file (got ${extension || "no extension"})`, { file: path });
+  checkRows(matrix.rows, path);
+  if (matrix.cols === 0 && matrix.rows > 0) {
+    throw new HiddenAtlasError("E_SHAPE_MISMATCH", `${path} has ${matrix.rows} rows of 0 columns; each row needs at least one value`, { file: path });
   }
-  throw new HiddenAtlasError("E_IO", `${path}: expected a .npy or .csv file (got ${extension || "no extension"})`, { file: path });
+  if (finite) assertFiniteFile(matrix.data, matrix.cols, path, source);
+  else if (source !== undefined && source !== matrix.data) assertWithinFloat32(matrix.data, source, matrix.cols, path);
+  return matrix;
+}
+
+function checkRows(rows: number, path: string): void {
+  if (rows > MAX_MATRIX_ROWS) {
+    throw new HiddenAtlasError("E_TOO_LARGE", `${path} has ${rows} rows; at most ${MAX_MATRIX_ROWS} (2^31 − 1) rows are supported`, { file: path, rows });
+  }
+}
+
+/**
+ * E_NON_FINITE naming `path` and the first NaN or ±Infinity (row, column) in `data`. With
+ * `source` (the file's values before they were narrowed to float32), a value that is finite
+ * there but not in `data` is E_RANGE instead: it lies beyond float32's range.
+ */
+export function assertFiniteFile(data: ArrayLike<number>, cols: number, path: string, source?: ArrayLike<number>): void {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v - v !== 0) {
+      if (source !== undefined && Number.isFinite(source[i])) throw rangeError(source[i], i, cols, path);
+      const [row, column] = cell(i, cols);
+      throw new HiddenAtlasError("E_NON_FINITE", `${path} has a non-finite value (${v}) at row ${row}, column ${column}; every value must be finite`, { file: path, row, column });
+    }
+  }
+}
+
+/** E_RANGE for the first finite `source` value that became ±Infinity in `data`. */
+function assertWithinFloat32(data: ArrayLike<number>, source: ArrayLike<number>, cols: number, path: string): void {
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i]) && Number.isFinite(source[i])) throw rangeError(source[i], i, cols, path);
+  }
+}
+
+function rangeError(value: number, i: number, cols: number, path: string): HiddenAtlasError {
+  const [row, column] = cell(i, cols);
+  return new HiddenAtlasError(
+    "E_RANGE",
+    `${path} has ${value} at row ${row}, column ${column}, beyond float32's range (±3.4e38) in which values are computed; rescale the data`,
+    { file: path, row, column, value },
+  );
+}
+
+const cell = (i: number, cols: number): [number, number] => (cols === 0 ? [0, 0] : [Math.floor(i / cols), i % cols]);
+
+/**
+ * Class labels for the rows of `input`: one integer per row, dense enough to be class indices
+ * (the bundle rule, src/io/labels.ts), so that per-class counts stay small.
+ */
+export async function readLabelsFile(path: string, rows: number, input: string): Promise<{ labels: Int32Array; classes: number }> {
+  const m = await readMatrixFile(path);
+  if (m.rows !== rows || m.cols !== 1) {
+    throw new HiddenAtlasError("E_SHAPE_MISMATCH", `${path}: expected ${rows} labels (one per row of ${input}), got ${m.rows} × ${m.cols}`, { file: path });
+  }
+  const classes = classCount(m.data, path);
+  return { labels: Int32Array.from(m.data), classes };
 }
 
 /** A file's bytes in chunks (each valid until the next is asked for); E_IO naming the path. */
 async function* fileChunks(path: string): AsyncGenerator<Uint8Array, void, undefined> {
-  let handle;
-  try {
-    handle = await open(path, "r");
-  } catch (error) {
-    throw ioError(`cannot read ${path}`, path, error);
-  }
+  const handle = await openRegularFile(path);
   try {
     const buffer = new Uint8Array(READ_CHUNK_BYTES);
     for (;;) {

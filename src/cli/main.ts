@@ -58,6 +58,7 @@ function overview(): string {
 export async function main(argv: string[], streams: Streams = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    if (name === undefined) streams.stderr.write("hidden-atlas: E_USAGE: no command given. Usage: hidden-atlas COMMAND [INPUT] [--option value ...]\n");
     streams.stdout.write(overview());
     return name === undefined ? 2 : 0;
   }
@@ -67,7 +68,8 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
   }
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) {
-    streams.stderr.write(`hidden-atlas: unknown command ${JSON.stringify(name)}\n\n${overview()}`);
+    // The name is shown quoted with control characters escaped (\x1b), as data is everywhere.
+    streams.stderr.write(`hidden-atlas: E_USAGE: unknown command "${terminalSafe(name)}" (commands: ${COMMANDS.map((c) => c.name).join(", ")})\n\n${overview()}`);
     return 2;
   }
   const command = await entry.load();

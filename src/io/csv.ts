@@ -1,7 +1,8 @@
 /**
  * Numeric CSV/TSV tables (RFC 4180 quoting, CRLF or LF, empty lines skipped) to and from a
  * Matrix. Every cell must be a number; "nan" and "inf" in any case are read as NumPy's
- * `savetxt` writes them (finiteness is checked by whoever needs it, not here).
+ * `savetxt` writes them (finiteness is checked by whoever needs it, not here); a number written
+ * in decimals beyond float32's range (1e39) is E_RANGE naming its line and column, not Infinity.
  *
  * The first row is a header when all its cells are non-numeric; a row mixing numbers and
  * other cells is refused, naming the row, column and cell, so that a data row with one bad
@@ -255,6 +256,14 @@ export class CsvReader {
         throw new HiddenAtlasError(
           "E_CSV",
           `${name} line ${line}, column ${c + 1}: '${excerpt(fields[c])}' is not a number`,
+          { file: name, line, column: c + 1, value: fields[c] },
+        );
+      }
+      // A number written in decimals that float32 cannot hold (1e39, 1e400): not an infinity.
+      if (!Number.isFinite(Math.fround(value)) && NUMBER.test(fields[c].trim())) {
+        throw new HiddenAtlasError(
+          "E_RANGE",
+          `${name} line ${line}, column ${c + 1}: ${excerpt(fields[c].trim())} is beyond float32's range (±3.4e38) in which values are kept; rescale the data`,
           { file: name, line, column: c + 1, value: fields[c] },
         );
       }

@@ -265,6 +265,7 @@ class Checker {
     if (!isBundlePath(value)) {
       this.fail(field, `a relative path inside the bundle such as "layers/fc1.npy"`, value);
     }
+    if (value === MANIFEST_FILE) this.fail(field, `a data file such as "layers/fc1.npy", not the manifest itself`, value);
     return value;
   }
 

@@ -7,12 +7,14 @@
  * (digest.ts), which is several times faster than the core's.
  */
 import { createHash } from "node:crypto";
-import { mkdir, open, readFile, readdir, realpath, stat } from "node:fs/promises";
+import { constants } from "node:fs";
+import { mkdir, open, readdir, realpath, stat, type FileHandle } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, sep } from "node:path";
 import { HiddenAtlasError } from "../core/errors.ts";
 import { loadBundle, type Bundle, type LoadBundleOptions } from "./bundle.ts";
 import { encodeBundle, type BundleInput } from "./bundle-write.ts";
 import { setSha256, type Sha256 } from "./digest.ts";
+import { assertBytesWithinBudget } from "./limits.ts";
 import { setDiskReader, type DiskFile, type FileLocation, type RangeReader } from "./location.ts";
 import { MANIFEST_FILE, type Manifest } from "./manifest.ts";
 import { npzSourceFrom, zipSource, type BundleSource } from "./sources.ts";
@@ -29,13 +31,50 @@ export function nodeSha256(): Sha256 {
 setDiskReader({ open: openDiskFile });
 setSha256(nodeSha256);
 
-/** Read a whole file; E_IO naming the path when it cannot be read. */
-export async function readFileBytes(path: string): Promise<Uint8Array> {
+/**
+ * Open a file for reading only if it is a regular file: E_IO naming the path otherwise. It is
+ * opened without blocking (a named pipe with no writer would block the open, and a read of it
+ * or of a device such as /dev/zero would never end) and checked after opening, so a file
+ * swapped for something else in between is refused too.
+ */
+export async function openRegularFile(path: string): Promise<FileHandle> {
+  let handle: FileHandle;
   try {
-    const buffer = await readFile(path);
-    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     throw ioError(`cannot read ${path}`, path, error);
+  }
+  let stats;
+  try {
+    stats = await handle.stat();
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw ioError(`cannot read ${path}`, path, error);
+  }
+  if (!stats.isFile()) {
+    await handle.close().catch(() => undefined);
+    const what = stats.isDirectory() ? "a folder" : stats.isFIFO() ? "a named pipe" : stats.isCharacterDevice() ? "a character device" : stats.isBlockDevice() ? "a block device" : stats.isSocket() ? "a socket" : "not a regular file";
+    throw new HiddenAtlasError("E_IO", `cannot read ${path}: it is ${what}, not a regular file`, { path });
+  }
+  return handle;
+}
+
+/**
+ * Read a whole regular file; E_IO naming the path when it cannot be read, E_TOO_LARGE when it
+ * is larger than the memory budget (nothing made of it could fit then).
+ */
+export async function readFileBytes(path: string): Promise<Uint8Array> {
+  const handle = await openRegularFile(path);
+  try {
+    const { size } = await handle.stat();
+    assertBytesWithinBudget(size, "the file holds", path);
+    const buffer = await handle.readFile();
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  } catch (error) {
+    if (error instanceof HiddenAtlasError) throw error;
+    throw ioError(`cannot read ${path}`, path, error);
+  } finally {
+    await handle.close().catch(() => undefined);
   }
 }
 
@@ -121,12 +160,7 @@ function diskLocation(file: DiskFile, label: string): FileLocation {
 
 /** Range reads of a file on disk through one file handle; a file that changed is refused. */
 async function openDiskFile(file: DiskFile, label: string): Promise<RangeReader> {
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(file.path, "r");
-  } catch (error) {
-    throw ioError(`cannot read ${file.path}`, file.path, error);
-  }
+  const handle = await openRegularFile(file.path);
   const size = (await handle.stat()).size;
   if (size !== file.size) {
     await handle.close();

@@ -165,6 +165,9 @@ function parseHeader(bytes: Uint8Array, name: string): Record<string, unknown> {
     malformed(name, `the header is not valid JSON (${(error as Error).message})`);
   }
   if (!isPlainObject(header)) malformed(name, "the header must be a JSON object");
+  // The format requires the object's "{" to be the first byte (the reference refuses leading
+  // whitespace, InvalidHeaderStart); trailing spaces are the writers' alignment padding.
+  if (bytes[0] !== 0x7b) malformed(name, `the header must begin with "{" (it begins with byte 0x${bytes[0].toString(16).padStart(2, "0")})`);
   return header;
 }
 

@@ -321,6 +321,11 @@ function* directoryParser(size: number, name: string): Parser<ZipEntry[]> {
     });
     p = next;
   }
+  // More records than the end record counts: readers would disagree on the archive's contents
+  // (Python's zipfile reads them all, others stop at the count), so it is refused.
+  if (p + 4 <= directory.length && d.getUint32(p, true) === SIGNATURE.central) {
+    throw zipError(name, `the end record counts ${count} entries but the central directory holds more records`);
+  }
   return entries;
 }
 
@@ -332,8 +337,15 @@ function* localDataParser(entry: ZipEntry, size: number, name: string): Parser<n
   if (header.getUint32(0, true) !== SIGNATURE.local) {
     throw zipError(name, `entry '${entry.name}': no local header at offset ${at}`, entry.name);
   }
-  const dataStart = at + LOCAL_HEADER_BYTES + header.getUint16(26, true) + header.getUint16(28, true);
+  const nameLength = header.getUint16(26, true);
+  const dataStart = at + LOCAL_HEADER_BYTES + nameLength + header.getUint16(28, true);
   if (dataStart + entry.compressedSize > size) throw shortEntry(name, entry, Math.max(0, size - dataStart));
+  // The local header must name the entry as the directory does (as Python's zipfile checks): a
+  // flipped byte there, or an archive crafted to show different names to different readers.
+  const localName = decodeName(yield { start: at + LOCAL_HEADER_BYTES, end: at + LOCAL_HEADER_BYTES + nameLength }, (header.getUint16(6, true) & FLAG_UTF8) !== 0);
+  if (localName !== entry.name) {
+    throw zipError(name, `entry '${entry.name}': its local header names it '${localName}'; the archive is corrupt`, entry.name);
+  }
   return dataStart;
 }
 

@@ -113,3 +113,40 @@ describe("pca", () => {
     await expect(pca(randomMatrix(1, 3))).rejects.toThrow(/at least 2 rows/);
   });
 });
+
+describe("pca of wide data (fewer rows than columns, d > 1024)", () => {
+  it("30 × 3000 in seconds through the Gram matrix: orthonormal components, scores Xc·V, variances = eigenvalues, as the covariance path gives", async () => {
+    const n = 30;
+    const d = 3000;
+    // Rank 3 signal plus a little noise: three clear components.
+    const X = randomMatrix(n, d, 7);
+    const basis = randomMatrix(3, d, 8);
+    for (let i = 0; i < n; i++) for (let c = 0; c < d; c++) X.data[i * d + c] = 0.01 * X.data[i * d + c] + (i % 3 === 0 ? 3 : i % 3 === 1 ? -2 : 1) * basis.data[c] + ((i * 7) % 5) * basis.data[d + c];
+    const r = await pca(X, { nComponents: 3 });
+    const mean = Array.from({ length: d }, (_, c) => { let s = 0; for (let i = 0; i < n; i++) s += X.data[i * d + c]; return s / n; });
+    let total = 0;
+    for (let c = 0; c < d; c++) for (let i = 0; i < n; i++) total += (X.data[i * d + c] - mean[c]) ** 2 / (n - 1);
+    expect(r.totalVariance).toBeCloseTo(total, 3);
+    expect(r.spectrum.length).toBe(d);
+    for (let j = 0; j < 3; j++) {
+      for (let l = 0; l <= j; l++) {
+        let dot = 0;
+        for (let c = 0; c < d; c++) dot += r.components[c * 3 + j] * r.components[c * 3 + l];
+        expect(dot).toBeCloseTo(j === l ? 1 : 0, 6);
+      }
+      let variance = 0;
+      let largest = 0;
+      for (let c = 0; c < d; c++) if (Math.abs(r.components[c * 3 + j]) > Math.abs(largest)) largest = r.components[c * 3 + j];
+      expect(largest).toBeGreaterThan(0); // the covariance path's sign rule
+      for (let i = 0; i < n; i++) {
+        let score = 0;
+        for (let c = 0; c < d; c++) score += (X.data[i * d + c] - mean[c]) * r.components[c * 3 + j];
+        expect(r.scores.data[i * 3 + j]).toBeCloseTo(score, 3);
+        variance += score ** 2 / (n - 1);
+      }
+      expect(variance / r.explainedVariance[j]).toBeCloseTo(1, 5);
+      if (j > 0) expect(r.explainedVariance[j]).toBeLessThanOrEqual(r.explainedVariance[j - 1]);
+    }
+    expect(r.explainedVarianceRatio[0] + r.explainedVarianceRatio[1]).toBeGreaterThan(0.99); // rank-2 signal
+  });
+});

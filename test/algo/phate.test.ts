@@ -276,6 +276,9 @@ describe("errors", () => {
     await expect(phate(X, { gamma: 2 })).rejects.toThrow(/invalid gamma: 2/);
     await expect(phate(X, { t: 0 })).rejects.toThrow(/invalid t: 0/);
     await expect(phate(X, { decay: -1 })).rejects.toThrow(/invalid decay/);
+    // m landmarks span m − 1 dimensions: 2 of them cannot hold a 2-D classical MDS.
+    await expect(phate(X, { nLandmark: 2 })).rejects.toThrow(/invalid nLandmark: 2 \(expected an integer ≥ 3\)/);
+    await expect(phate(X, { nLandmark: 3, nComponents: 3 })).rejects.toThrow(/invalid nLandmark: 3 \(expected an integer ≥ 4\)/);
     await expect(phate(X, { mdsSolver: "sgd2" as "sgd" })).rejects.toThrow(/invalid mdsSolver: "sgd2"/);
     await expect(phate(X, { nNeighbors: 5 } as never)).rejects.toThrow(/unknown option for phate: "nNeighbors"/);
     await expect(phate(toMatrix([[1, 2], [3, 4]]))).rejects.toThrow(/at least 3 rows/);

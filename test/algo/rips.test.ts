@@ -146,6 +146,20 @@ describe("persistentHomology hand-checkable cases", () => {
     expect(two.diagrams[1].births.length).toBe(0);
   });
 
+  it("points near float32's limit: edges longer than 3.4e38 are finite, not missing (one essential H0 class)", async () => {
+    // ±3e38 are 6e38 apart, past float32's largest value: the distance must not become ∞.
+    const two = await persistentHomology({ rows: 2, cols: 1, data: Float32Array.from([-3e38, 3e38]) }, { maxdim: 1 });
+    expect(pairs(two.diagrams[0])).toEqual([[0, 2 * Math.fround(3e38)], [0, Infinity]]);
+    expect(two.enclosingRadius).toBe(2 * Math.fround(3e38));
+    // A square of side 2e38 (diagonal 2.83e38): H1 = [side, diagonal), scaled back exactly.
+    const side = Math.fround(2e38);
+    const square = await persistentHomology({ rows: 4, cols: 2, data: Float32Array.from([0, 0, side, 0, side, side, 0, side]) }, { maxdim: 1 });
+    expect(pairs(square.diagrams[0])).toEqual([[0, side], [0, side], [0, side], [0, Infinity]]);
+    expect(square.diagrams[1].births[0]).toBe(side);
+    expect(square.diagrams[1].deaths[0] / side).toBeCloseTo(Math.SQRT2, 6);
+    expect(square.params.threshold).toBe("enclosing");
+  });
+
   it("distance-matrix input gives the same diagrams as point input", async () => {
     const X = randomMatrix(60, 5, 17);
     const D = distanceMatrix(X);

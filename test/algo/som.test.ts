@@ -92,6 +92,28 @@ describe("som", () => {
     expect(map.qeHistory.validation[9]).toBeLessThan(map.qeHistory.validation[0]);
   });
 
+  it("a node whose neighbourhood mass is subnormal gets the finite weighted mean, not ∞ (σ small on a long grid)", async () => {
+    // 1 × 4 grid, winners at nodes 0 and 2; with σ = 0.0262, node 1's weight from node 0 is
+    // exp(−1/(2σ²)) ≈ 5e−317, subnormal, and from node 2 alike: 1/mass overflows, mass/mass does not.
+    const X: Matrix = { rows: 2, cols: 2, data: Float32Array.of(0.25, 0.5, 1, 1) };
+    const map = await som(X, { rows: 1, cols: 4, sigma: 0.0262, epochs: 1 });
+    expect(Array.from(map.bmus)).toEqual([0, 2]);
+    const w = Array.from(map.weights.data);
+    expect(w.every(Number.isFinite)).toBe(true);
+    // Node 1 lies between the winners: a convex combination of the two samples.
+    expect(w[2]).toBeGreaterThanOrEqual(0.25 - 1e-6);
+    expect(w[2]).toBeLessThanOrEqual(1);
+    expect(w[3] - 0.5).toBeCloseTo((w[2] - 0.25) * (0.5 / 0.75), 5);
+    expect(w.slice(4)).toEqual([1, 1, 1, 1]);
+  });
+
+  it("a starting σ below 1 brings the default end σ down with it (sigmaEnd = min(1, sigma))", async () => {
+    const X = randomMatrix(10, 2);
+    const map = await som(X, { rows: 3, cols: 3, sigma: 0.5, epochs: 2 });
+    expect(map.params).toMatchObject({ sigma: 0.5, sigmaEnd: 0.5 });
+    expect((await som(X, { rows: 3, cols: 3, sigma: 2, epochs: 2 })).params).toMatchObject({ sigma: 2, sigmaEnd: 1 });
+  });
+
   it("rejects invalid options with messages naming them", async () => {
     const X = randomMatrix(10, 2);
     await expect(som(X, { rows: 0 })).rejects.toThrow(/invalid rows: 0/);

@@ -38,10 +38,48 @@ describe("hidden-atlas", () => {
     expect(badFlag.code).toBe(2);
     expect(badFlag.stderr).toMatch(/E_USAGE/);
     expect((await run("knn", "x.npy", "--k", "two")).stderr).toMatch(/--k expects an integer, got "two"/);
+    const short = await run("knn", "x.npy", "-k", "3");
+    expect([short.code, short.stderr]).toEqual([2, expect.stringMatching(/E_USAGE: unknown option -k: options take two dashes \(--k\)/)]);
+    const epochs = await run("example", "digits-rotation", "--out", join(tmp(), "ex"), "--epochs", "0");
+    expect([epochs.code, epochs.stderr]).toEqual([2, expect.stringMatching(/E_USAGE: --epochs must be at least 1; got 0/)]);
+    const example = await run("example", "\u001b]0;x\u0007", "--out", join(tmp(), "ex"));
+    expect([example.code, example.stderr]).toEqual([2, expect.stringMatching(/E_USAGE: unknown example "\\x1b\]0;x\\x07" \(known: /)]);
+    const none = await run();
+    expect(none.stderr).toMatch(/^hidden-atlas: E_USAGE: no command given\. Usage: hidden-atlas COMMAND/);
+    const unknown = await run("\u001b[2J");
+    expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringMatching(/^hidden-atlas: E_USAGE: unknown command "\\x1b\[2J" \(commands: info, knn, /)]);
+    // Past 2^53 the typed integer is not the one read (…993 reads as …992): refused, not rounded.
+    for (const seed of ["9007199254740992", "9007199254740993", "1e300"]) {
+      const big = await run("embed", "x.npy", "--method", "pca", "--seed", seed);
+      expect(big.code).toBe(2);
+      expect(big.stderr).toMatch(new RegExp(`E_USAGE: .*--seed expects an integer of at most 2\\^53 − 1 \\(9007199254740991\\) in size, got "${seed}"`));
+    }
     const noFile = await run("knn", join(tmp(), "none.npy"));
     expect(noFile.code).toBe(1);
     expect(noFile.stderr).toMatch(/E_IO/);
     expect(noFile.stdout).toBe("");
+  });
+
+  it("takes a negative number as an option's value, and checks --seed and --subsample wherever given", async () => {
+    const dir = tmp();
+    const X = randomMatrix(30, 4, 3);
+    const input = join(dir, "x.npy");
+    writeFileSync(input, writeNpy({ shape: [30, 4], data: X.data }));
+    // `--gamma -1` is the value −1 (PHATE's "no potential"), as `--gamma=-1` is; not an option.
+    const spaced = await run("embed", input, "--method", "phate", "--gamma", "-1", "--knn", "4");
+    const joined = await run("embed", input, "--method", "phate", "--gamma=-1", "--knn", "4");
+    expect([spaced.code, joined.code]).toEqual([0, 0]);
+    expect(JSON.parse(spaced.stdout).params.gamma).toBe(-1);
+    expect(spaced.stdout).toBe(joined.stdout);
+    // A negative seed is refused even where nothing is random (PCA; ph without --subsample).
+    for (const args of [["embed", input, "--method", "pca", "--seed", "-1"], ["ph", input, "--seed", "-1"]]) {
+      const bad = await run(...args);
+      expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(/E_USAGE: --seed expects an integer ≥ 0, got "-1"/)]);
+    }
+    for (const size of ["0", "-1", "31"]) {
+      const bad = await run("ph", input, "--subsample", size);
+      expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(new RegExp(`E_USAGE: --subsample must be from 1 to 30 \\(the rows of .*x\\.npy\\); got ${size}`))]);
+    }
   });
 
   it("knn prints the k nearest other rows of each row as JSON, equal to the library", async () => {

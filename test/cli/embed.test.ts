@@ -101,6 +101,17 @@ describe("hidden-atlas embed", () => {
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout).params).toMatchObject({ groups: 6, classes: 8, components: 16 });
     expect(readNpy(new Uint8Array(readFileSync(join(dir, "m.npy")))).shape).toEqual([n, 2]);
+    // --targets beside --predictions is read and checked too, never silently ignored; a file of
+    // other samples is refused naming the option, the file and both row counts.
+    const absent = await run("embed", join(dir, "x.npy"), "--method", "mda", "--predictions", join(dir, "p.npy"), "--targets", join(dir, "none.npy"));
+    expect(absent.code).toBe(1);
+    expect(absent.stderr).toMatch(/E_IO: cannot read .*none\.npy/);
+    writeFileSync(join(dir, "short.npy"), writeNpy({ shape: [5, 1], data: y.subarray(0, 5) }));
+    for (const option of ["--predictions", "--targets"]) {
+      const short = await run("embed", join(dir, "x.npy"), "--method", "mda", option, join(dir, "short.npy"));
+      expect(short.code).toBe(1);
+      expect(short.stderr).toMatch(new RegExp(`E_SHAPE_MISMATCH: ${option} .*short\\.npy has 5 rows but .*x\\.npy has 120; rows must be the same samples`));
+    }
     const missing = await run("embed", join(dir, "x.npy"), "--method", "mda");
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/needs --predictions/);

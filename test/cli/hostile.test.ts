@@ -1,5 +1,6 @@
 // The CLI facing a stranger's bundle and bad paths: no control character from data reaches the
 // terminal raw, and output paths are checked before any work starts.
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -149,5 +150,90 @@ describe("a stranger's data refused at once with a coded error", () => {
     const { code, stderr } = await run("knn", path, "--k", "1");
     expect(code).toBe(1);
     expect(stderr).toMatch(/E_CSV: .*x\.csv line 1, column 3: 'oops' is not a number but column 1 \('1'\) is/);
+  });
+});
+
+describe("the hostile-user sweep's findings (npm run bench -- sweep): refused at once, naming the file", () => {
+  const save = (name: string, shape: number[], data: Float32Array | Float64Array | Int32Array) => {
+    const path = join(tmp(), name);
+    writeFileSync(path, writeNpy({ shape, data }));
+    return path;
+  };
+  const points = (n: number, d: number, edit: (i: number) => number = (i) => Math.sin(i)) => Float32Array.from({ length: n * d }, (_, i) => edit(i));
+
+  it("NaN or ±Infinity in a .npy or CSV: E_NON_FINITE naming the file, row and column", async () => {
+    const npy = save("x.npy", [12, 3], points(12, 3, (i) => (i === 7 ? NaN : i)));
+    const csv = join(tmp(), "x.csv");
+    writeFileSync(csv, "1,2,3\n4,5,6\n7,-inf,9\n1,1,1\n");
+    for (const [path, pattern] of [[npy, /E_NON_FINITE: .*x\.npy has a non-finite value \(NaN\) at row 2, column 1; every value must be finite/], [csv, /E_NON_FINITE: .*x\.csv has a non-finite value \(-Infinity\) at row 2, column 1/]] as const) {
+      for (const args of [["knn", path, "--k", "1"], ["embed", path, "--method", "pca"], ["ph", path], ["som", path]]) {
+        const { code, stdout, stderr } = await run(...args);
+        expect([code, stdout]).toEqual([1, ""]);
+        expect(stderr).toMatch(pattern);
+      }
+    }
+  });
+
+  it("a float64 value beyond float32's range: E_RANGE naming it, not a silent Infinity", async () => {
+    const path = save("wide.npy", [6, 2], Float64Array.from({ length: 12 }, (_, i) => (i === 5 ? 1e300 : i)));
+    const { code, stderr } = await run("knn", path, "--k", "1");
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/E_RANGE: .*wide\.npy has 1e\+300 at row 2, column 1, beyond float32's range/);
+  });
+
+  it("a header announcing 2^32 rows of zero columns: E_TOO_LARGE naming the file and its rows", async () => {
+    const path = join(tmp(), "x.npy");
+    const header = "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 0), }";
+    const padded = header + " ".repeat(64 - ((10 + header.length + 1) % 64)) + "\n";
+    writeFileSync(path, Buffer.concat([Buffer.from([0x93, ...Buffer.from("NUMPY"), 1, 0, padded.length & 0xff, padded.length >> 8]), Buffer.from(padded)]));
+    const { code, stderr } = await run("knn", path, "--k", "1");
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/E_TOO_LARGE: .*x\.npy has 4294967296 rows; at most 2147483647 \(2\^31 − 1\) rows are supported/);
+  });
+
+  it("rows of zero columns: E_SHAPE_MISMATCH naming the file (t-SNE printed null coordinates)", async () => {
+    const path = save("empty.npy", [30, 0], new Float32Array(0));
+    for (const args of [["embed", path, "--method", "tsne", "--perplexity", "2"], ["knn", path, "--k", "1"]]) {
+      const { code, stderr } = await run(...args);
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/E_SHAPE_MISMATCH: .*empty\.npy has 30 rows of 0 columns; each row needs at least one value/);
+    }
+  });
+
+  it("a named pipe as the input (.npy or CSV): E_IO at once instead of waiting for a writer", async () => {
+    for (const name of ["p.npy", "p.csv"]) {
+      const fifo = join(tmp(), name);
+      execFileSync("mkfifo", [fifo]);
+      const { code, stderr } = await run("knn", fifo, "--k", "1");
+      expect(code).toBe(1);
+      expect(stderr).toMatch(new RegExp(`E_IO: cannot read .*${name.replace(".", "\\.")}: it is a named pipe, not a regular file`));
+    }
+  });
+
+  it("som and mapper --labels: class indices dense enough to count (E_PARAM naming the file, sample and value)", async () => {
+    const X = save("x.npy", [40, 3], points(40, 3));
+    const sparse = save("sparse.npy", [40], Int32Array.from({ length: 40 }, (_, i) => (i === 9 ? 10_000_000 : i % 3)));
+    const fraction = save("half.npy", [40], Float32Array.from({ length: 40 }, (_, i) => (i === 4 ? 0.5 : 1)));
+    for (const command of ["som", "mapper"]) {
+      const a = await run(command, X, "--labels", sparse);
+      expect(a.code).toBe(1);
+      expect(a.stderr).toMatch(/E_PARAM: .*sparse\.npy: sample 9 has label 10000000, but without classNames labels are class indices/);
+      const b = await run(command, X, "--labels", fraction);
+      expect(b.code).toBe(1);
+      expect(b.stderr).toMatch(/E_PARAM: .*half\.npy: sample 4 has label 0\.5, expected a non-negative integer/);
+    }
+    // Dense labels still give per-class counts: 3 classes.
+    const labels = save("l.npy", [40], Int32Array.from({ length: 40 }, (_, i) => i % 3));
+    const ok = await run("mapper", X, "--labels", labels);
+    expect(ok.code).toBe(0);
+    const graph = JSON.parse(ok.stdout);
+    expect(graph.nodes.every((n: { labelCounts: number[]; size: number }) => n.labelCounts.length === 3 && n.labelCounts.reduce((a, b) => a + b, 0) === n.size)).toBe(true);
+  });
+
+  it("mphate on a tensor with NaN: E_NON_FINITE naming the file, epoch, unit and sample", async () => {
+    const path = save("t.npy", [4, 5, 6], Float32Array.from({ length: 120 }, (_, i) => (i === 2 * 30 + 3 * 6 + 4 ? NaN : Math.cos(i))));
+    const { code, stderr } = await run("mphate", path, "--out", join(tmp(), "m.npy"));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/E_NON_FINITE: .*t\.npy has a non-finite value \(NaN\) at epoch 2, unit 3, sample 4; every value must be finite/);
   });
 });

@@ -68,6 +68,11 @@ describe("hidden-atlas mphate", () => {
     const c = await run("mphate", tensorPath, "--interslice-knn", "many");
     expect(c.code).toBe(2);
     expect(c.stderr).toMatch(/--interslice-knn expects "auto" or a positive integer, got "many"/);
+    // Past 2^53 − 1 the number read is not the one typed: refused, not rounded.
+    for (const [flag, value] of [["--interslice-knn", "9007199254740993"], ["--t", "9007199254740993"]]) {
+      const big = await run("mphate", tensorPath, flag, value);
+      expect([big.code, big.stderr]).toEqual([2, expect.stringMatching(new RegExp(`${flag} expects "auto" or a positive integer, got "${value}"`))]);
+    }
   });
 });
 

@@ -185,6 +185,19 @@ describe("hidden-atlas diagram-distance", () => {
     const cap = JSON.parse((await run("diagram-distance", p, q, "--dim", "0", "--infinite", "cap", "--cap", "3", "--metric", "wasserstein")).stdout);
     expect(cap).toMatchObject({ infinite: "cap", cap: 3 });
     expect(cap.distance).toBeCloseTo(0.5 + 2, 12); // (0, 1)↔(0, 1.5) costs 0.5; (0, 3)↔(2, 3) costs 2
+    // --cap alone implies --infinite cap (same answer); a cap without a policy that uses it, or
+    // the cap policy without a cap, is a usage error naming both options.
+    const implied = JSON.parse((await run("diagram-distance", p, q, "--dim", "0", "--cap", "3", "--metric", "wasserstein")).stdout);
+    expect(implied).toMatchObject({ infinite: "cap", cap: 3, distance: cap.distance });
+    const noCap = await run("diagram-distance", p, q, "--dim", "0", "--infinite", "cap");
+    expect([noCap.code, noCap.stderr]).toEqual([2, expect.stringMatching(/E_USAGE: --infinite cap needs --cap VALUE/)]);
+    const capDropped = await run("diagram-distance", p, q, "--dim", "0", "--infinite", "drop", "--cap", "3");
+    expect([capDropped.code, capDropped.stderr]).toEqual([2, expect.stringMatching(/E_USAGE: --cap is used with --infinite cap only; got --infinite drop/)]);
+    // --q and --directions are checked whatever the metric: a bad value is never silently ignored.
+    for (const [flag, value, pattern] of [["--q", "0.5", /--q must be a number ≥ 1; got 0\.5/], ["--directions", "0", /--directions must be an integer ≥ 1; got 0/]] as const) {
+      const bad = await run("diagram-distance", p, q, "--dim", "0", flag, value);
+      expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(pattern)]);
+    }
     const missing = await run("diagram-distance", p, q, "--dim", "1");
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain(`${p} has no diagram of degree 1 (it has 0)`);

@@ -99,6 +99,30 @@ describe("serve --port", () => {
   }
 });
 
+describe("serve --host", () => {
+  // Checked before the site folder (here an empty one) and without a DNS query.
+  const cases: [string, RegExp][] = [
+    ["256.1.1.1", /E_USAGE: --host "256\.1\.1\.1" is not an IP address: give one of this machine's/],
+    ["my-laptop.example", /E_USAGE: --host "my-laptop\.example" is not an IP address/],
+    ["192.0.2.1", /E_USAGE: --host "192\.0\.2\.1" is not an address of this machine \(its addresses: .*127\.0\.0\.1/],
+    ["\u001b[2J", /E_USAGE: --host "\\x1b\[2J" is not an IP address/],
+  ];
+  for (const [host, pattern] of cases) {
+    it(`refuses --host ${JSON.stringify(host)} as a usage error naming it`, async () => {
+      const { code, stderr } = await runCli("serve", "--port", "0", "--host", host, "--dir", mkdtempSync(join(tmpdir(), "atlas-serve-")));
+      expect(code).toBe(2);
+      expect(stderr).toMatch(pattern);
+    });
+  }
+  it("takes loopback and localhost, then looks for the site", async () => {
+    for (const host of ["127.0.0.1", "localhost", "::1"]) {
+      const { code, stderr } = await runCli("serve", "--port", "0", "--host", host, "--dir", mkdtempSync(join(tmpdir(), "atlas-serve-")));
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/E_IO: no built site at /);
+    }
+  });
+});
+
 describe("requestPath and hostAllowed", () => {
   it("requestPath decodes each segment and refuses dot segments, encoded separators, NUL and bad escapes", () => {
     expect(requestPath("/a/b%20c/?x=1#y")).toEqual({ segments: ["a", "b c"], directory: true });

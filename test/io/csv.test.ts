@@ -37,6 +37,18 @@ describe("readCsv", () => {
     );
   });
 
+  it("refuses a decimal beyond float32's range with E_RANGE naming line and column, not Infinity", () => {
+    // float32's largest is 3.4028235e38; 3.4e38 fits, 1e39, -4e38, 1e400 and 100,000 nines do not.
+    expect(readCsv("3.4e38,-3.4e38\n1,2\n").matrix.data[1]).toBe(Math.fround(-3.4e38));
+    const cases: [string, RegExp][] = [
+      ["1,2\n3,1e39\n", /^t\.csv line 2, column 2: 1e39 is beyond float32's range/],
+      ["1,2\n-4e38,0\n", /^t\.csv line 2, column 1: -4e38 is beyond float32's range/],
+      ["1,2\n3, 1e400 \n", /^t\.csv line 2, column 2: 1e400 is beyond/],
+      [`1,"${"9".repeat(100_000)}"\n3,4\n`, /^t\.csv line 1, column 2: 9{10,}\.\.\. is beyond/],
+    ];
+    for (const [input, pattern] of cases) expectError(() => readCsv(input, { name: "t.csv" }), "E_RANGE", pattern);
+  });
+
   it("honours explicit header and delimiter options", () => {
     expect(readCsv("1,2\n3,4", { header: true }).columns).toEqual(["1", "2"]);
     expect(readCsv("1\t2\n3\t4", { delimiter: "\t", header: false }).matrix.data).toEqual(

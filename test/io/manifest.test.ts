@@ -89,6 +89,11 @@ describe("validateManifest", () => {
     ["a Windows path", (m) => (m.split = "data\\split.npy"), /split: expected a relative path/],
     ["a URL", (m) => (m.inputs = "https://example.com/x.npy"), /inputs: expected a relative path/],
     [
+      "the manifest itself as a data file",
+      (m) => (m.labels = "manifest.json"),
+      /labels: expected a data file such as "layers\/fc1\.npy", not the manifest itself, got "manifest\.json"/,
+    ],
+    [
       "an empty shape",
       (m) => (m.layers[0].shape = []),
       /layers\[0\]\.shape: expected an array of non-negative integers \[samples, \.\.\.\], got \[\]/,

@@ -1,8 +1,11 @@
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadBundle } from "../../src/io/bundle.ts";
+import { memoryBudget, setMemoryBudget } from "../../src/io/limits.ts";
 import { folderSource, loadBundleFromPath, readFileBytes, writeBundle } from "../../src/io/node.ts";
 import { FIXTURES, expectFixtureBundle, expectRejection, fixtureBundleFiles } from "./support.ts";
 
@@ -63,6 +66,31 @@ describe("readFileBytes", () => {
       "E_IO",
       /cannot read .*missing\.npy: ENOENT/,
     );
+  });
+
+  it("refuses a folder, a named pipe and a link to /dev/zero at once (E_IO naming the path and what it is), never blocking", async () => {
+    await expectRejection(readFileBytes(scratch), "E_IO", /^cannot read .*: it is a folder, not a regular file$/);
+    const fifo = join(scratch, "pipe.npy");
+    execFileSync("mkfifo", [fifo]); // no writer: a blocking open or read would wait forever
+    await expectRejection(readFileBytes(fifo), "E_IO", /pipe\.npy: it is a named pipe, not a regular file$/);
+    if (existsSync("/dev/zero")) {
+      const zero = join(scratch, "zero.npy");
+      await symlink("/dev/zero", zero); // a read of it would never end
+      await expectRejection(readFileBytes(zero), "E_IO", /zero\.npy: it is a character device, not a regular file$/);
+    }
+  });
+
+  it("refuses a file larger than the memory budget with E_TOO_LARGE before reading it", async () => {
+    const path = join(scratch, "big.npy");
+    await writeFile(path, new Uint8Array(4096));
+    const previous = memoryBudget();
+    setMemoryBudget(1024);
+    try {
+      await expectRejection(readFileBytes(path), "E_TOO_LARGE", /big\.npy: the file holds 4\.0 KiB \(4096 bytes\), more than the 1\.0 KiB budget/);
+    } finally {
+      setMemoryBudget(previous);
+    }
+    expect((await readFileBytes(path)).length).toBe(4096);
   });
 });
 

@@ -181,6 +181,31 @@ describe("zip errors", () => {
     expectError(() => readNpz(zip, "x.npz"), "E_ZIP", /duplicate entry 'a\.npy'/);
   });
 
+  it("refuses an entry whose local header names it differently from the directory (as zipfile does)", () => {
+    for (const compress of [false, true]) {
+      const zip = writeNpz(arrays, { compress });
+      const at = records(zip, LOCAL_SIGNATURE)[1]; // b.npy's local header
+      const renamed = patch(zip, (_, copy) => (copy[at + 30 + 1] ^= 0x02)); // "b.npy" -> "b,npy"
+      expectError(() => readNpz(renamed, "x.npz"), "E_ZIP", /x\.npz: malformed zip archive: entry 'b\.npy': its local header names it 'b,npy'; the archive is corrupt/);
+    }
+  });
+
+  it("refuses an end record that counts fewer or more entries than the central directory holds", () => {
+    const three = writeNpz({ ...arrays, c: { shape: [1], data: new Float32Array([7]) } });
+    const end = records(three, 0x06054b50)[0];
+    for (const count of [0, 1, 2]) {
+      const fewer = patch(three, (view) => {
+        view.setUint16(end + 8, count, true); // entries on this disk
+        view.setUint16(end + 10, count, true); // entries in all
+      });
+      // Python's zipfile would list all three, a reader trusting the count fewer: neither is taken.
+      expectError(() => readNpz(fewer, "x.npz"), "E_ZIP", new RegExp(`x\\.npz: malformed zip archive: the end record counts ${count} entries but the central directory holds more records`));
+    }
+    const more = patch(three, (view) => view.setUint16(end + 10, 4, true));
+    expectError(() => readNpz(more, "x.npz"), "E_ZIP", /x\.npz/);
+    expect(readNpz(three, "x.npz").get("c")!.data).toEqual(new Float32Array([7]));
+  });
+
   it("unzipEntries turns corrupt deflate data into E_ZIP naming the entry", () => {
     const deflated = writeNpz(arrays, { compress: true });
     const at = records(deflated, LOCAL_SIGNATURE)[1];

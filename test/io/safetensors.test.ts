@@ -175,6 +175,8 @@ describe("readSafetensors errors", () => {
       /tensor 'w' spans 8 bytes but shape \(3,\) of F32 needs 12/,
     ],
     ["bytes that are not UTF-8", craft(null, [], "").fill(0xff, 8), /not valid JSON/],
+    ["a brace followed by bytes that are not UTF-8", craft(null, [], "{    ").fill(0xff, 9), /the header is not valid JSON \(/],
+    ["a header with a leading space (the format requires '{' first)", craft(null, [], ' {"w":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}}'), /the header must begin with "\{" \(it begins with byte 0x20\)/],
   ])("refuses %s with E_SAFETENSORS", (_, bytes, pattern) => {
     expectError(() => readSafetensors(bytes, "m.st"), "E_SAFETENSORS", pattern);
   });

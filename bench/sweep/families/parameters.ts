@@ -89,7 +89,8 @@ const TABLES: Record<string, OptionTable> = {
   "embed-phate": {
     base: ["embed", "x.npy", "--method", "phate"],
     options: {
-      knn: integer(["1", "5", String(N - 1)], ["0", "-2", String(N + 5)], [String(N)]),
+      // knn past n − 2 is clamped with a warning on stderr, as graphtools (the reference) does.
+      knn: integer(["1", "5", String(N - 1)], ["0", "-2"], [String(N), String(N + 5)]),
       decay: number(["1", "40", "100"], ["-1"], ["0", "1e6"]),
       gamma: number(["-1", "0", "1"], ["-1.5", "2"]),
     },
@@ -108,7 +109,9 @@ const TABLES: Record<string, OptionTable> = {
       maxdim: integer(["0", "1", "2"], ["-1", "1000"], ["3"]),
       threshold: number(["0", "0.5", "1e30"], ["-1"]),
       input: keyword(["points"]),
-      coefficients: integer(["2", "3", "65521"], ["0", "1", "4", "-2", "65536", "4294967311"], ["7919"]),
+      // Primes up to 251 are documented (the kernels keep coefficients in 8 bits); a larger prime is
+      // refused naming the range, which is right too.
+      coefficients: integer(["2", "3", "251"], ["0", "1", "4", "-2", "65536", "4294967311"], ["7919", "65521"]),
       subsample: integer(["1", "2", String(N)], ["0", "-1", String(N + 1)]),
       sampling: keyword(["random", "farthest"]),
       seed: integer(["0", "9007199254740991"], ["-1"]),
@@ -126,7 +129,8 @@ const TABLES: Record<string, OptionTable> = {
       q: number(["1", "2", "1e6"], ["0", "0.5", "-1"]),
       ground: [["inf", "1", "2"], ["0", "0.5", "-1", "abc", "", "NaN", "__proto__", "Infinity"], ["1e308"]],
       directions: integer(["1", "50", "1000"], ["0", "-1"]),
-      infinite: keyword(["drop", "cap", "match"]),
+      // --infinite cap needs --cap (the death that replaces ∞): alone it is a usage error.
+      infinite: [["drop", "match"], ["cap", ...NOT_KEYWORDS]],
       cap: number(["0", "1", "5"], [], ["-1"]),
     },
   },
@@ -183,7 +187,9 @@ const TABLES: Record<string, OptionTable> = {
       decay: number(["1", "5"], ["-1"], ["0"]),
       t: [["auto", "1", "10"], ["0", "-1", "1.5", "abc", "", "__proto__", "NaN"], ["100000"]],
       gamma: number(["-1", "0", "1"], ["-2", "1.5"]),
-      "n-landmark": integer(["2", "10", "1000"], ["0", "1", "-1"]),
+      // 2 landmarks cannot hold a 2-D classical MDS (m points span m − 1 dimensions): refused naming
+      // nLandmark, or answered.
+      "n-landmark": integer(["3", "10", "1000"], ["0", "1", "-1"], ["2"]),
       "epoch-stride": integer(["1", "2", "5"], ["0", "-1"], ["6"]),
       "no-normalize": null,
       seed: integer(["0"], ["-1"]),

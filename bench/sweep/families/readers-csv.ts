@@ -88,7 +88,7 @@ export function csvCases(): Case[] {
     ok("tab-separated", csvOf(m, { delimiter: "\t" }), { file: "x.tsv" }),
     ok("tab-separated-csv-name", csvOf(m, { delimiter: "\t" })),
     ok("txt-extension", plain, { file: "x.txt" }),
-    ok("exponents-and-signs", rowsOf(plain).map((r) => r.split(",").map((c) => `+${Number(c).toExponential(9)}`).join(",")).join("\n") + "\n"),
+    ok("exponents-and-signs", rowsOf(plain).map((r) => r.split(",").map((c) => `${Number(c) >= 0 ? "+" : ""}${Number(c).toExponential(9)}`).join(",")).join("\n") + "\n"),
     csvCase("header-only", "a,b,c\n", "error", { codes: ["E_CSV", "E_PARAM", "E_SHAPE_MISMATCH"] }),
     csvCase("empty-file", "", "error"),
     csvCase("only-blank-lines", "\n\n  \n", "error"),

@@ -69,7 +69,9 @@ export function referenceSafetensors(bytes: Uint8Array): Expected[] | string {
         s.dtype === "F32" ? view.getFloat32(p, true) : s.dtype === "F64" ? view.getFloat64(p, true) : s.dtype === "F16" ? float16BitsToNumber(view.getUint16(p, true))
         : s.dtype === "BF16" ? new Float32Array(new Uint32Array([view.getUint16(p, true) << 16]).buffer)[0] : s.dtype === "I64" ? Number(view.getBigInt64(p, true))
         : s.dtype === "U64" ? Number(view.getBigUint64(p, true)) : s.dtype === "I32" ? view.getInt32(p, true) : s.dtype === "U32" ? view.getUint32(p, true)
-        : s.dtype === "I16" ? view.getInt16(p, true) : s.dtype === "U16" ? view.getUint16(p, true) : s.dtype === "I8" ? view.getInt8(p) : view.getUint8(p);
+        : s.dtype === "I16" ? view.getInt16(p, true) : s.dtype === "U16" ? view.getUint16(p, true) : s.dtype === "I8" ? view.getInt8(p)
+        // A bool is true for any non-zero byte (NumPy and PyTorch read 2 and 255 as True, 1.0).
+        : s.dtype === "BOOL" ? (view.getUint8(p) !== 0 ? 1 : 0) : view.getUint8(p);
       if (Number.isFinite(v)) sum += v;
       else nonFinite++;
     }

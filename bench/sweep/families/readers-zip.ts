@@ -67,6 +67,15 @@ function bundleZipCheck(file: string): Check {
 
 type Kind = "npz" | "zip";
 
+/** Judge `info` by what Python reads from `clean()`, an archive holding the intended entries. */
+function cleanArchiveCheck(kind: Kind, clean: () => Uint8Array): Check {
+  const file = kind === "npz" ? "clean.npz" : "clean.zip";
+  return (context) => {
+    write(context.dir, file, clean());
+    return (kind === "npz" ? npzCheck(file) : bundleZipCheck(file))(context);
+  };
+}
+
 function archiveCase(kind: Kind, id: string, bytes: () => Uint8Array, expect: Prepared["expect"], extra: Partial<Prepared> = {}): Case {
   const file = kind === "npz" ? "acts.npz" : "bundle.zip";
   return {
@@ -167,7 +176,11 @@ export function zipCases(): Case[] {
       );
     }
     for (const [name, list, expect, options] of structural) {
-      cases.push(archiveCase(kind, `directory/${name}`, () => craftZip(list, options), expect));
+      // Python's zipfile takes the last end-record signature in the file even when it lies in the
+      // real record's comment and its own comment length runs past the end, so it refuses this
+      // archive; the only consistent reading is the archive without the comment.
+      const extra = name === "comment-with-fake-end-record" ? { check: cleanArchiveCheck(kind, () => craftZip(list)) } : {};
+      cases.push(archiveCase(kind, `directory/${name}`, () => craftZip(list, options), expect, extra));
     }
   }
   return cases;

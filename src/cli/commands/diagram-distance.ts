@@ -44,8 +44,8 @@ export const diagramDistanceCommand: Command = {
       q: { type: "number", default: 1, description: "order of the Wasserstein distance (≥ 1)" },
       ground: { type: "string", default: "inf", description: "ground metric of the Wasserstein distance: inf (L∞, Hera/gudhi) or p ≥ 1, e.g. 2 (persim)" },
       directions: { type: "integer", default: 50, description: "directions of the sliced Wasserstein distance (persim M)" },
-      infinite: { type: "string", choices: ["drop", "cap", "match"], default: "drop", description: "infinite points: drop them, cap deaths at --cap, or match them separately (bottleneck, wasserstein)" },
-      cap: { type: "number", description: "death value replacing ∞ with --infinite cap" },
+      infinite: { type: "string", choices: ["drop", "cap", "match"], description: "infinite points: drop them (the default), cap deaths at --cap (the default when --cap is given), or match them separately (bottleneck, wasserstein)" },
+      cap: { type: "number", description: "death value replacing ∞ (implies --infinite cap)" },
       format: { type: "string", choices: ["json"], default: "json", description: "how the result is printed (JSON only)" },
     },
     details: `Output: {"distance": d, "metric": ..., "infinite": policy, "droppedInfinite": [a, b], ...}
@@ -59,14 +59,23 @@ Example: hidden-atlas ph a.npy > a.json; hidden-atlas ph b.npy > b.json
     if (dim < 0) throw new HiddenAtlasError("E_USAGE", `--dim must be ≥ 0; got ${dim}`);
     const a = await readDiagram(pathA, dim);
     const b = await readDiagram(pathB, dim);
-    const infinite = { infinite: options.infinite as InfinitePolicy, ...(options.cap !== undefined && { cap: options.cap as number }) };
+    const cap = options.cap as number | undefined;
+    const policy = (options.infinite as InfinitePolicy | undefined) ?? (cap !== undefined ? "cap" : "drop");
+    if (policy === "cap" && cap === undefined) throw new HiddenAtlasError("E_USAGE", "--infinite cap needs --cap VALUE, the death that replaces ∞");
+    if (policy !== "cap" && cap !== undefined) throw new HiddenAtlasError("E_USAGE", `--cap is used with --infinite cap only; got --infinite ${policy}`);
+    // Checked whatever the metric, so that a mistyped value is never silently ignored.
+    const q = options.q as number;
+    if (!(q >= 1)) throw new HiddenAtlasError("E_USAGE", `--q must be a number ≥ 1; got ${q}`);
+    const directions = options.directions as number;
+    if (directions < 1) throw new HiddenAtlasError("E_USAGE", `--directions must be an integer ≥ 1; got ${directions}`);
+    const infinite = { infinite: policy, ...(cap !== undefined && { cap }) };
     const groundText = options.ground as string;
     const ground = groundText === "inf" ? "inf" : Number(groundText);
     if (ground !== "inf" && !(Number.isFinite(ground) && ground >= 1)) throw new HiddenAtlasError("E_USAGE", `--ground must be inf or a number ≥ 1; got ${JSON.stringify(groundText)}`);
     let result: object;
     if (options.metric === "bottleneck") result = await bottleneck(a, b, infinite);
-    else if (options.metric === "sliced") result = await slicedWasserstein(a, b, { directions: options.directions as number, ...infinite });
-    else result = await wasserstein(a, b, { q: options.q as number, ground, onProgress: terminalProgress(stderr), ...infinite });
+    else if (options.metric === "sliced") result = await slicedWasserstein(a, b, { directions, ...infinite });
+    else result = await wasserstein(a, b, { q, ground, onProgress: terminalProgress(stderr), ...infinite });
     stdout.write(toJson({ ...result, dim }) + "\n");
   },
 };

@@ -14,7 +14,7 @@ export const embedCommand: Command = {
     options: {
       method: { type: "string", choices: EMBED_METHODS, placeholder: EMBED_METHODS.join("|"), description: "embedding method (required)" },
       predictions: { type: "string", placeholder: "P.npy", description: "mda: the network's outputs (N × M), which define MDA's groups" },
-      targets: { type: "string", placeholder: "T.npy", description: "mda: targets (N × M); group by these when --predictions is absent" },
+      targets: { type: "string", placeholder: "T.npy", description: "mda: targets (N × M); group by these when --predictions is absent (checked either way)" },
       k: { type: "integer", default: 15, description: "neighbours: UMAP n_neighbors, Isomap n_neighbors, MDA's layout" },
       perplexity: { type: "number", default: 30, description: "t-SNE perplexity" },
       "min-dist": { type: "number", default: 0.1, description: "UMAP / MDA min_dist" },
@@ -45,9 +45,21 @@ Examples:
     const run = { onProgress: terminalProgress(stderr) };
     let result;
     if (method === "mda") {
-      const file = (options.predictions ?? options.targets) as string | undefined;
-      if (!file) throw new HiddenAtlasError("E_USAGE", "embed --method mda needs --predictions (or --targets) to group the samples by");
-      const outputs = await readMatrixFile(file);
+      if (!options.predictions && !options.targets) throw new HiddenAtlasError("E_USAGE", "embed --method mda needs --predictions (or --targets) to group the samples by");
+      // Both are read and checked when given (a missing or mismatched file is never ignored);
+      // the groups come from --predictions when it is there.
+      const read = async (option: "predictions" | "targets") => {
+        const file = options[option] as string | undefined;
+        if (!file) return undefined;
+        const m = await readMatrixFile(file);
+        if (m.rows !== X.rows) {
+          throw new HiddenAtlasError("E_SHAPE_MISMATCH", `--${option} ${file} has ${m.rows} rows but ${input} has ${X.rows}; rows must be the same samples`, { file });
+        }
+        return m;
+      };
+      const predictions = await read("predictions");
+      const targets = await read("targets");
+      const outputs = (predictions ?? targets)!;
       const groups = options.groups === "auto" ? "auto" : Number(options.groups);
       result = await embed(X, "mda", { outputs, nNeighbors: k, minDist, groups: groups as number | "auto", seed }, run);
     } else if (method === "pca") result = await embed(X, "pca", { nComponents }, run);

@@ -7,7 +7,7 @@ import { zipBundle } from "../../io/bundle-write.ts";
 import { writeBundle, writeFileSafely } from "../../io/node.ts";
 import { makeFolder } from "../files.ts";
 import type { Command } from "../command.ts";
-import { terminalProgress, toJson } from "../output.ts";
+import { terminalProgress, terminalSafe, toJson } from "../output.ts";
 
 export const exampleCommand: Command = {
   spec: {
@@ -24,11 +24,13 @@ export const exampleCommand: Command = {
   },
   async run({ positionals: [name], options }, { stdout, stderr }) {
     const recipe = recipeNamed(name);
-    if (!recipe) throw new HiddenAtlasError("E_USAGE", `unknown example ${JSON.stringify(name)} (known: ${RECIPES.map((r) => r.name).join(", ")})`);
+    if (!recipe) throw new HiddenAtlasError("E_USAGE", `unknown example "${terminalSafe(name)}" (known: ${RECIPES.map((r) => r.name).join(", ")})`);
+    const epochs = options.epochs as number | undefined;
+    if (epochs !== undefined && epochs < 1) throw new HiddenAtlasError("E_USAGE", `--epochs must be at least 1; got ${epochs}`);
     const out = options.out as string | undefined;
     if (!out) throw new HiddenAtlasError("E_USAGE", "example needs --out DIR");
     const data = await loadRecipeData(recipe.needs);
-    const results = await recipe.run(data, { seed: options.seed as number | undefined, epochs: options.epochs as number | undefined, onProgress: terminalProgress(stderr) });
+    const results = await recipe.run(data, { seed: options.seed as number | undefined, epochs, onProgress: terminalProgress(stderr) });
     const written: string[] = [];
     await makeFolder(out);
     for (const result of results) {

@@ -4,7 +4,7 @@ import { graphPurity, nodeComposition } from "../../algo/mapper/statistics.ts";
 import { HiddenAtlasError } from "../../core/errors.ts";
 import type { Command } from "../command.ts";
 import { formatOption } from "../command.ts";
-import { readMatrixFile } from "../files.ts";
+import { readLabelsFile, readMatrixFile } from "../files.ts";
 import { terminalProgress, toCsv, toJson } from "../output.ts";
 
 export const mapperCommand: Command = {
@@ -39,14 +39,8 @@ Link ends are indices into "nodes". With --format csv: one line per (node, membe
     const eps = epsText === "auto" ? "auto" : Number(epsText);
     if (eps !== "auto" && !(eps > 0)) throw new HiddenAtlasError("E_USAGE", `--eps must be "auto" or a positive number; got ${JSON.stringify(epsText)}`);
     let labels: Int32Array | null = null;
-    if (options.labels) {
-      const m = await readMatrixFile(options.labels as string);
-      if (m.rows !== X.rows || m.cols !== 1) {
-        throw new HiddenAtlasError("E_SHAPE_MISMATCH", `${options.labels}: expected ${X.rows} labels (one per row of ${input}), got ${m.rows} × ${m.cols}`);
-      }
-      labels = Int32Array.from(m.data);
-      if (labels.some((v, i) => v !== m.data[i] || v < 0)) throw new HiddenAtlasError("E_PARAM", `${options.labels}: labels must be non-negative integers`);
-    }
+    let classes = 0;
+    if (options.labels) ({ labels, classes } = await readLabelsFile(options.labels as string, X.rows, input));
     const graph = await mapper(X, {
       lens,
       intervals: options.intervals as number,
@@ -61,7 +55,6 @@ Link ends are indices into "nodes". With --format csv: one line per (node, membe
       stdout.write(toCsv(["node", "row"], graph.nodes.flatMap((n) => Array.from(n.members, (r) => [n.id, r]))));
       return;
     }
-    const classes = labels ? Math.max(0, ...labels) + 1 : 0;
     const counts = labels ? nodeComposition(graph, labels, classes) : null;
     stdout.write(toJson({
       nodes: graph.nodes.map((n, i) => ({

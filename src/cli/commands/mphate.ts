@@ -14,6 +14,27 @@ import { formatOption } from "../command.ts";
 import { writeNpyFile } from "../files.ts";
 import { terminalProgress, toCsv, toJson } from "../output.ts";
 
+/**
+ * Every value of an epochs × units × samples tensor finite: E_NON_FINITE naming the file and the
+ * (epoch, unit, sample) of the first NaN or ±Infinity, E_RANGE for a finite float64 value that
+ * float32 cannot hold (it would become Infinity).
+ */
+function assertFiniteTensor(data: Float32Array, source: ArrayLike<number>, units: number, samples: number, path: string): void {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v - v === 0) continue;
+    const epoch = Math.floor(i / (units * samples));
+    const unit = Math.floor(i / samples) % units;
+    const sample = i % samples;
+    const where = `epoch ${epoch}, unit ${unit}, sample ${sample}`;
+    const details = { file: path, epoch, unit, sample };
+    if (Number.isFinite(source[i])) {
+      throw new HiddenAtlasError("E_RANGE", `${path} has ${source[i]} at ${where}, beyond float32's range (±3.4e38) in which values are computed; rescale the data`, details);
+    }
+    throw new HiddenAtlasError("E_NON_FINITE", `${path} has a non-finite value (${v}) at ${where}; every value must be finite`, details);
+  }
+}
+
 async function readTensor(path: string, epochStride: number): Promise<{ tensor: UnitTensor; epochs: number[]; source: string }> {
   if (extname(path).toLowerCase() === ".npy") {
     const arr = readNpy(await readFileBytes(path), path);
@@ -22,6 +43,7 @@ async function readTensor(path: string, epochStride: number): Promise<{ tensor: 
     }
     const [epochs, units, samples] = arr.shape;
     const data = toFloat32(arr);
+    assertFiniteTensor(data, arr.data, units, samples, path);
     const kept = Array.from({ length: epochs }, (_, e) => e).filter((e) => e % epochStride === 0 || e === epochs - 1);
     const out = new Float32Array(kept.length * units * samples);
     kept.forEach((e, i) => out.set(data.subarray(e * units * samples, (e + 1) * units * samples), i * units * samples));
@@ -60,9 +82,10 @@ Example: hidden-atlas mphate trace.npy --interslice-knn 12 --out coords.npy`,
   },
   async run({ positionals: [input], options }, { stdout, stderr }) {
     const rawT = options.t as string;
-    if (rawT !== "auto" && !/^\d+$/.test(rawT)) throw new HiddenAtlasError("E_USAGE", `--t expects "auto" or a positive integer, got ${JSON.stringify(rawT)}`);
+    if (rawT !== "auto" && !(/^\d+$/.test(rawT) && Number.isSafeInteger(Number(rawT)))) throw new HiddenAtlasError("E_USAGE", `--t expects "auto" or a positive integer, got ${JSON.stringify(rawT)}`);
     const rawKappa = options["interslice-knn"] as string;
-    if (rawKappa !== "auto" && !/^\d+$/.test(rawKappa)) throw new HiddenAtlasError("E_USAGE", `--interslice-knn expects "auto" or a positive integer, got ${JSON.stringify(rawKappa)}`);
+    // Digits only, and at most 2^53 − 1: past it the number read is not the one typed.
+    if (rawKappa !== "auto" && !(/^\d+$/.test(rawKappa) && Number.isSafeInteger(Number(rawKappa)))) throw new HiddenAtlasError("E_USAGE", `--interslice-knn expects "auto" or a positive integer, got ${JSON.stringify(rawKappa)}`);
     const epochStride = options["epoch-stride"] as number;
     if (!(epochStride >= 1)) throw new HiddenAtlasError("E_USAGE", `--epoch-stride expects an integer ≥ 1, got ${epochStride}`);
     const { tensor, epochs } = await readTensor(input, epochStride);

@@ -16,7 +16,7 @@ export const phCommand: Command = {
       maxdim: { type: "integer", default: 1, description: `highest homology degree, 0 … ${MAX_RIPS_DIMENSION} (ripser.py maxdim)` },
       threshold: { type: "number", placeholder: "R", description: "largest diameter in the filtration (default: the enclosing radius, as Ripser)" },
       input: { type: "string", choices: ["points", "distances"], default: "points", description: "what INPUT holds" },
-      coefficients: { type: "integer", default: 2, description: "prime p of the Z/p coefficients" },
+      coefficients: { type: "integer", default: 2, description: "prime p of the Z/p coefficients, 2 to 251" },
       subsample: { type: "integer", placeholder: "M", description: "use M rows only (points input): see --sampling" },
       sampling: { type: "string", choices: ["random", "farthest"], default: "random", description: "how --subsample picks rows: seeded uniform, or greedy farthest point from row 0 (ripser.py n_perm)" },
       seed: { type: "integer", default: 42, description: "seed of --sampling random" },
@@ -41,11 +41,13 @@ Example: hidden-atlas ph acts.npy --maxdim 2 --subsample 1000 --sampling farthes
          hidden-atlas ph acts.npy --cycles > loops.json`,
   },
   async run({ positionals: [path], options }, { stdout, stderr }) {
-    let X = await readMatrixFile(path);
     const input = options.input as "points" | "distances";
+    let X = await readMatrixFile(path, { finite: input === "points" });
     let sample: { indices: Int32Array; coverRadius: number | null } | undefined;
     if (options.subsample !== undefined) {
       if (input === "distances") throw new HiddenAtlasError("E_USAGE", "--subsample works on points input only");
+      const size = options.subsample as number;
+      if (size < 1 || size > X.rows) throw new HiddenAtlasError("E_USAGE", `--subsample must be from 1 to ${X.rows} (the rows of ${path}); got ${size}`);
       sample = await subsample(X, { size: options.subsample as number, method: options.sampling as "random" | "farthest", seed: options.seed as number });
       X = takeRows(X, sample.indices);
     }

@@ -12,11 +12,13 @@ import { constants, createReadStream } from "node:fs";
 import { open, realpath, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { isIP, type Socket } from "node:net";
+import { networkInterfaces } from "node:os";
 import { extname, join, resolve, sep } from "node:path";
 import { pipeline } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { HiddenAtlasError } from "../../core/errors.ts";
 import type { Command } from "../command.ts";
+import { terminalSafe } from "../output.ts";
 import { siteSecurityHeaders } from "../site-policy.ts";
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -261,6 +263,22 @@ export function hostAllowed(header: string | undefined, bound: { host: string; p
   return wildcard && (isIP(name) === 4 || (name.startsWith("[") && isIP(name.slice(1, -1)) === 6));
 }
 
+/**
+ * `--host` must be an address this machine can listen on: a loopback or wildcard address, one of
+ * its interfaces' addresses, or localhost. Checked before anything else (E_USAGE naming it), and
+ * without a DNS query: a name is not looked up.
+ */
+function checkHost(host: string): void {
+  const usage = (problem: string) => new HiddenAtlasError("E_USAGE", `--host "${terminalSafe(host)}" ${problem}\nRun \`hidden-atlas serve --help\` for usage.`);
+  if (isIP(host) === 0) {
+    if (host.toLowerCase() === "localhost") return;
+    throw usage("is not an IP address: give one of this machine's (127.0.0.1, ::1, 0.0.0.0 for every interface) or localhost");
+  }
+  if (host === "0.0.0.0" || host === "::" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host)) return;
+  const own = Object.values(networkInterfaces()).flatMap((addresses) => (addresses ?? []).map((a) => a.address));
+  if (!own.includes(host)) throw usage(`is not an address of this machine (its addresses: ${own.join(", ") || "none"})`);
+}
+
 export const serveCommand: Command = {
   spec: {
     name: "serve",
@@ -277,9 +295,11 @@ export const serveCommand: Command = {
     if (!Number.isSafeInteger(port) || port < 0 || port > MAX_PORT) {
       throw new HiddenAtlasError("E_USAGE", `--port expects an integer from 0 to ${MAX_PORT}, got ${port}\nRun \`hidden-atlas serve --help\` for usage.`);
     }
+    const host = options.host as string;
+    checkHost(host);
     const site = await startSiteServer({
       root: (options.dir as string | undefined) ?? DEFAULT_SITE,
-      host: options.host as string,
+      host,
       port,
       log: (message) => stderr.write(`${message}\n`),
     });

@@ -1,9 +1,8 @@
 /** `hidden-atlas som INPUT.npy`: fit a self-organising map and print its codes and errors. */
 import { hitMap, labelCounts, som, uMatrix } from "../../algo/som.ts";
-import { HiddenAtlasError } from "../../core/errors.ts";
 import type { Command } from "../command.ts";
 import { formatOption } from "../command.ts";
-import { readMatrixFile, writeNpyFile } from "../files.ts";
+import { readLabelsFile, readMatrixFile, writeNpyFile } from "../files.ts";
 import { terminalProgress, toCsv, toJson } from "../output.ts";
 
 export const somCommand: Command = {
@@ -40,13 +39,7 @@ With --format csv: one line per input row (row, bmu, node row, node column).`,
     const m = map.rows * map.cols;
     let counts: number[][] | undefined;
     if (options.labels) {
-      const labels = await readMatrixFile(options.labels as string);
-      if (labels.rows !== X.rows || labels.cols !== 1) {
-        throw new HiddenAtlasError("E_SHAPE_MISMATCH", `${options.labels}: expected ${X.rows} labels (one per row of ${input}), got ${labels.rows} × ${labels.cols}`);
-      }
-      const values = Int32Array.from(labels.data);
-      if (values.some((v, i) => v !== labels.data[i] || v < 0)) throw new HiddenAtlasError("E_PARAM", `${options.labels}: labels must be non-negative integers`);
-      const classes = Math.max(...values) + 1;
+      const { labels: values, classes } = await readLabelsFile(options.labels as string, X.rows, input);
       const flat = labelCounts(map.bmus, values, m, classes);
       counts = Array.from({ length: m }, (_, j) => Array.from(flat.subarray(j * classes, (j + 1) * classes)));
     }
