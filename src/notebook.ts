@@ -37,7 +37,7 @@ export { sha256Hex } from "./core/hash.ts";
 export { readNpy } from "./io/npy.ts";
 export { downloadLink } from "./views/download.ts";
 export { gridHeatmap, classMap, prototypeMosaic, bmuArrows, qeCurves, perturbationCurves } from "./views/som.ts";
-export { somCodesReport, layerMetricsTable, perturbationTable, somCodesFindings, SOM_CODES_CLAIMS } from "./report/som-codes.ts";
+export { somCodesReport, somClaimFindings, somSeedTable, layerMetricsTable, perturbationTable, somCodesFindings, SOM_CODES_CLAIMS } from "./report/som-codes.ts";
 export { imageLayout } from "./views/thumbnail.ts";
 export { analysisBundle } from "./ui/bundle-transfer.ts";
 export { NODE_COLORINGS } from "./analyses/mapper.ts";
