@@ -57,7 +57,7 @@ const params = {
   seed: { type: "integer", min: 0, max: Number.MAX_SAFE_INTEGER, default: DEFAULT_SEED, label: "Seed", doc: "Seed of the maps' initialisation, the split and the noise control.", control: { input: "number", max: 2 ** 31 - 1 } },
   seedRuns: {
     type: "integer", min: 0, max: 20, default: 3, label: "SOM seeds", unit: "runs",
-    doc: "Maps fitted again with seeds seed, seed + 1, … (their initial weights, and the noise control), on the same layers and split, for the spread of every layer's codes; 0 or 1 skips the study.",
+    doc: "Maps fitted again with seeds seed, seed + 1, …, each from initial weights drawn at random among the training samples (a batch map from the PCA start is the same at every seed), on the same layers and split, for the spread of every layer's codes; 0 or 1 skips the study.",
     control: { min: 0, max: 8 },
   },
   layer: { type: "layer", role: "view", extra: (b: AnalysisBundle) => (b.inputs ? ["input"] : []), default: lastLayer, defaultDoc: "the last layer", label: "Layer", doc: "The layer whose maps are drawn (\"input\": the map of the inputs themselves)." },
@@ -218,7 +218,7 @@ async function vectorizeAs(source: { conv: boolean; sampleShape: number[] }, dat
 }
 
 /** Every layer's map and codes, and the perturbation study, from resolved parameters. */
-async function computeSomCodes(bundle: AnalysisBundle, given: ResolvedSomCodesParams, options: RunOptions): Promise<SomCodesResult> {
+async function computeSomCodes(bundle: AnalysisBundle, given: ResolvedSomCodesParams, options: RunOptions, init: "pca" | "random" = "pca"): Promise<SomCodesResult> {
   const p: ResolvedSomCodesParams = {
     ...given,
     layers: given.layers.length ? given.layers : bundle.layers.map((l) => l.name),
@@ -271,7 +271,7 @@ async function computeSomCodes(bundle: AnalysisBundle, given: ResolvedSomCodesPa
         break;
       }
     }
-    const map = await som(trainX, { rows: p.rows, cols: p.cols, topology: p.topology, mode: p.mode, epochs: p.epochs, sigma: p.sigma, seed: p.seed, validation: testX, signal: options.signal });
+    const map = await som(trainX, { rows: p.rows, cols: p.cols, topology: p.topology, mode: p.mode, epochs: p.epochs, sigma: p.sigma, seed: p.seed, init, validation: testX, signal: options.signal });
     const m = p.rows * p.cols;
     const onTest = await somProject(map, testX);
     const trainLabels = Int32Array.from(train, (i) => labels[i]);
@@ -462,12 +462,17 @@ export interface SomSeedStudy {
 /** ε the seed study reports the perturbations at: the computed one nearest this. */
 const STUDY_EPSILON = 0.05;
 
-/** Every layer's codes over several SOM seeds (the first result may be given: the analysis' own). */
-export async function somSeedStudy(bundle: AnalysisBundle, p: ResolvedSomCodesParams, seeds: number[], options: RunOptions = {}, first?: SomCodesResult): Promise<SomSeedStudy> {
+/**
+ * Every layer's codes over several SOM seeds. The analysis' maps start from the PCA plane, and a
+ * batch map from a fixed start is the same at every seed: here each seed's maps start from
+ * weights drawn at random among its training samples (`init: "random"`), so the spread is that
+ * of where a map starts (and, for online training, of the sample order and of the noise control).
+ */
+export async function somSeedStudy(bundle: AnalysisBundle, p: ResolvedSomCodesParams, seeds: number[], options: RunOptions = {}): Promise<SomSeedStudy> {
   const runs: SomCodesResult[] = [];
   for (const [k, seed] of seeds.entries()) {
     options.onProgress?.({ stage: `maps from seed ${seed}`, done: k, total: seeds.length });
-    runs.push(k === 0 && first ? first : await computeSomCodes(bundle, { ...p, seed }, { signal: options.signal }));
+    runs.push(await computeSomCodes(bundle, { ...p, seed }, { signal: options.signal }, "random"));
   }
   options.onProgress?.({ stage: "SOM seeds", done: seeds.length, total: seeds.length });
   const study = runs[0].adversarial;
@@ -508,12 +513,11 @@ export const somCodesDescriptor = defineAnalysis<typeof params, SomCodesResult>(
     seeds: {
       label: "the maps from other SOM seeds",
       uses: ["layers", "includeInput", "vectorize", "rows", "cols", "topology", "mode", "epochs", "sigma", "epsilons", "adversarial", "seed", "seedRuns"],
-      needs: (_a, p) => (p.seedRuns < 2 ? [] : [["maps", {}]]),
-      weight: (_a, p) => Math.max(0, p.seedRuns - 1),
+      weight: (_a, p) => (p.seedRuns < 2 ? 0 : p.seedRuns),
       keep: 2,
-      async run({ bundle, params: p, need, options }): Promise<SomSeedStudy | null> {
+      async run({ bundle, params: p, options }): Promise<SomSeedStudy | null> {
         if (p.seedRuns < 2) return null;
-        return somSeedStudy(bundle, p, Array.from({ length: p.seedRuns }, (_, k) => p.seed + k), options, await need<SomCodesResult>("maps"));
+        return somSeedStudy(bundle, p, Array.from({ length: p.seedRuns }, (_, k) => p.seed + k), options);
       },
     },
     result: {

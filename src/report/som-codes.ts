@@ -99,7 +99,7 @@ export function somClaimFindings(study: SomSeedStudy): { claim: string; measured
     "homogeneous codes go with vulnerability to adversarial perturbations.";
   const layers = study.layers.filter((l) => l.name !== "input");
   const measured = [
-    `${study.seeds.length} maps per layer, from SOM seeds ${study.seeds.join(", ")} (each map's initial weights and the noise control's draws; ${study.splitNote}, the same in every run).`,
+    `${study.seeds.length} maps per layer, from SOM seeds ${study.seeds.join(", ")}: each starts from weights drawn at random among the training samples (the maps shown below start from the PCA plane, and a batch map from one start is the same at every seed), and the noise control draws anew; ${study.splitNote}, the same in every run.`,
     `Purity of the test samples' codes against their labels: ${study.layers.map((l) => `${l.name} ${pm(l.purityLabel)}`).join(", ")}.`,
     `Against the network's predictions: ${study.layers.map((l) => `${l.name} ${pm(l.purityPrediction)}`).join(", ")}; NMI(code, prediction): ${study.layers.map((l) => `${l.name} ${pm(l.nmi)}`).join(", ")}.`,
     `Homogeneity (the layer's own PCA, the same at every seed): PC1 share ${study.layers.map((l) => `${l.name} ${formatNumber(l.pc1Share)}`).join(", ")}; participation ratio ${study.layers.map((l) => `${l.name} ${formatNumber(l.participationRatio)}`).join(", ")}.`,

@@ -37,15 +37,16 @@ describe("somCodes on digits-cnn", () => {
     expect(r.splitNote).toBe("the bundle's split");
     expect(r.layers[0].nodeInputs!.length).toBe(100 * 64);
 
-    // Over SOM seeds 42, 43, 44 (default seedRuns 3): the first run is this one; the PCA is seed-free.
+    // Over SOM seeds 42, 43, 44 (default seedRuns 3), each map from random initial weights; the PCA is seed-free.
     const seeds = r.seeds!;
     expect(seeds.seeds).toEqual([42, 43, 44]);
     seeds.layers.forEach((l, i) => {
       expect(l.name).toBe(r.layers[i].name);
-      expect(l.purityLabel.values[0]).toBe(r.layers[i].purity.label);
       expect(l.pc1Share).toBe(r.layers[i].pca.pc1Share);
-      expect(l.fgsmChanged!.values[0]).toBe(row(l.name).fgsm[0].changed);
       expect(l.purityLabel.values).toHaveLength(3);
+      // Maps from other starts code the layer about as well as the PCA-started one.
+      expect(Math.abs(l.purityLabel.mean - r.layers[i].purity.label)).toBeLessThan(0.1);
+      expect(l.fgsmChanged!.values).toHaveLength(3);
     });
     expect(seeds.layers.some((l) => l.purityLabel.sd > 0)).toBe(true); // the maps do differ
     expect(seeds.epsilon).toBe(0.05);
@@ -53,7 +54,7 @@ describe("somCodes on digits-cnn", () => {
     const f = somClaimFindings(seeds);
     expect(f.verdict[0]).toMatch(/^Confirmed: the deepest layer's codes are class-aligned/);
     expect(f.verdict[1]).toMatch(/^Confirmed in the PCA sense: conv1 is the more homogeneous layer/);
-    expect(f.measured[0]).toBe("3 maps per layer, from SOM seeds 42, 43, 44 (each map's initial weights and the noise control's draws; the bundle's split, the same in every run).");
+    expect(f.measured[0]).toMatch(/^3 maps per layer, from SOM seeds 42, 43, 44: each starts from weights drawn at random among the training samples/);
     expect(somSeedTable(seeds).rows.map((x) => x[x.length - 1])).toEqual([3, 3, 3]);
     const report = somCodesReport(bundle, r, { layer: "conv3", epsilonIndex: 0 }, { sha256: "0".repeat(64), document: reportDocument(), date: "2026-01-01" });
     expect(report.sections[0].title).toBe("The paper's claims and what we measured over seeds");
