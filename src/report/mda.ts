@@ -229,7 +229,7 @@ export function mdaClaimFindings(study: MdaSeedStudy): { claim: string; measured
     if (control) {
       verdict.push(
         control.continuity.mean >= mda.continuity.mean - 2 * Math.hypot(control.continuity.sd, mda.continuity.sd)
-          ? `The control, UMAP told the same ${trained.supervision}, orders the target as well as MDA or better (${pm(control.continuity)} against ${pm(mda.continuity)}): what order MDA shows is what the supervision gives, not something MDA's projection adds.`
+          ? `The control, UMAP told the same ${trained.supervision}, orders the target ${control.continuity.mean >= mda.continuity.mean ? "at least as well as MDA" : "about as well as MDA (within the seeds' spread)"} (${pm(control.continuity)} against ${pm(mda.continuity)}): what order MDA shows is what the supervision gives, not something MDA's projection adds.`
           : `MDA orders the target better than the control, UMAP told the same ${trained.supervision} (${pm(mda.continuity)} against ${pm(control.continuity)}): its projection adds order beyond the supervision.`,
       );
     }
