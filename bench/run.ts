@@ -23,10 +23,16 @@ if (process.argv[2] === "sweep") {
   await runSweep(process.argv.slice(3));
   process.exit(0);
 }
+// `claims` prints the reproductions' tables as markdown: only when named.
+if (process.argv[2] === "claims") {
+  const { runClaims } = await import("./claims.ts");
+  await runClaims(process.argv.slice(3));
+  process.exit(0);
+}
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !BENCHMARKS.some((b) => b.name === w));
 if (unknown.length) {
-  console.error(`unknown benchmark(s): ${unknown.join(", ")}; known: ${BENCHMARKS.map((b) => b.name).join(", ")}, sweep`);
+  console.error(`unknown benchmark(s): ${unknown.join(", ")}; known: ${BENCHMARKS.map((b) => b.name).join(", ")}, sweep, claims`);
   process.exit(2);
 }
 const chosen = BENCHMARKS.filter((b) => wanted.length === 0 || wanted.includes(b.name));

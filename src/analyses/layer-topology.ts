@@ -112,6 +112,10 @@ const params = {
     type: "keyword", choices: ["none", "rms"], default: "none", label: "Scale layers", labels: { none: "as they are (paper)", rms: "by RMS spread" }, control: { input: "radio" },
     doc: "Compare layers in their own units (the paper) or divide each by its RMS distance to its mean, so that layers of different scale compare.",
   },
+  cycles: {
+    type: "boolean", default: true, label: "Representative cycles",
+    doc: "Find a representative cycle of every H1 bar: the inputs whose vectors form the loop, joined by edges no longer than the bar's birth (one more reduction per layer; off skips it).",
+  },
   distanceDim: { type: "integer", min: 0, max: 2, default: 1, label: "Degree compared", doc: "Homology degree whose diagrams are compared between layers (the paper: H1)." },
   ckaDebiased: { type: "boolean", default: false, label: "Debiased CKA", doc: "Use the debiased HSIC estimator (Song et al. 2012) in CKA instead of the plain one." },
   sensitivityFractions: { type: "numbers", min: 0, max: 1, exclusiveMin: true, exclusiveMax: true, default: [0.25, 0.5, 0.75], label: "Fractions removed", unit: "of each layer's dimensions", doc: "Fractions of each layer's singular directions removed in the sensitivity test; empty skips it." },
@@ -122,6 +126,10 @@ const params = {
   },
   seed: { type: "integer", min: 0, max: Number.MAX_SAFE_INTEGER, default: DEFAULT_SEED, label: "Seed", doc: "Seed of the sampling and of the random spatial position.", control: { input: "number", max: 2 ** 31 - 1 } },
   layer: { type: "layer", role: "view", default: (b: AnalysisBundle) => allLayers(b)[0] ?? "", defaultDoc: "the first layer", label: "Layer shown", doc: "The layer whose barcode and diagram are drawn." },
+  bar: {
+    type: "integer", role: "view", min: 0, auto: true, default: "auto", label: "H1 bar drawn",
+    doc: "The H1 bar of the shown layer whose representative cycle is drawn, by its index in the layer's H1 diagram (sorted by birth); \"auto\" is the longest bar. In the notebook, click a bar.",
+  },
   metric: {
     type: "keyword", role: "view", choices: LAYER_DISTANCE_METRICS, default: "sliced", label: "Distance", control: { input: "radio" },
     labels: { sliced: "sliced Wasserstein (M = 50)", bottleneck: "bottleneck (L∞)", wasserstein: "Wasserstein W1 (L∞ ground metric)" },
@@ -149,6 +157,26 @@ export interface LayerDiagrams {
   /** Edges within the threshold, and after the edge collapse. */
   edges: number;
   edgesAfterCollapse: number | null;
+  /** The H1 bars' representative cycles and the plane they are drawn on (null when `cycles` is off or maxdim is 0). */
+  cycles: LayerCycles | null;
+}
+
+/**
+ * Representative cycles of a layer's H1 bars, and the layer's point cloud projected on its top
+ * two principal components so that a loop can be drawn over the cloud.
+ */
+export interface LayerCycles {
+  /**
+   * loops[i] is the cycle of bar i of the layer's H1 diagram (diagrams[1], sorted by birth,
+   * death): rows [from, to, coefficient] indexing the cloud's rows (positions in the result's
+   * `sample`), in walk order — each edge starts where the previous one ended — with its longest
+   * edge, the bar's birth, first (persistentHomology's `cycles`). Empty when the bar has none.
+   */
+  loops: Int32Array[];
+  /** The cloud on its first two principal components (rows as the cloud's; n × 2). */
+  plane: Matrix;
+  /** Share of the cloud's variance along each of the two components. */
+  explained: [number, number];
 }
 
 export interface SensitivityCurve {
@@ -236,7 +264,7 @@ interface LayerCloud {
 }
 
 /** The parts of a persistence result the analysis keeps. */
-type LayerPersistence = Pick<PersistentHomologyResult, "diagrams" | "threshold" | "enclosingRadius"> & { stats: Pick<PersistentHomologyResult["stats"], "edges" | "edgesAfterCollapse"> };
+type LayerPersistence = Pick<PersistentHomologyResult, "diagrams" | "threshold" | "enclosingRadius"> & { stats: Pick<PersistentHomologyResult["stats"], "edges" | "edgesAfterCollapse">; loops: Int32Array[] | null };
 
 const layersOf = (p: ResolvedLayerTopologyParams, b: AnalysisBundle) => (p.layers.length ? p.layers : allLayers(b));
 const each = (p: ResolvedLayerTopologyParams, b: AnalysisBundle, step: string) => layersOf(p, b).map((layer) => [step, { layer }] as [string, { layer: string }]);
@@ -293,7 +321,7 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
     },
     diagrams: {
       label: "persistent homology",
-      uses: ["maxdim", "threshold"],
+      uses: ["maxdim", "threshold", "cycles"],
       needs: (args) => [["cloud", args]],
       weight: persistenceWeight,
       stages: 3,
@@ -304,8 +332,23 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
         // The enclosing radius is known only after the distances: run once at the enclosing
         // radius when threshold = 1 (the default), else first ask for it with maxdim 0 (cheap).
         const threshold = p.threshold === 1 ? ("enclosing" as const) : p.threshold * (await persistentHomology(X, { maxdim: 0, ...options })).enclosingRadius;
-        const ph = await persistentHomology(X, { maxdim: p.maxdim, threshold, ...options });
-        return { diagrams: ph.diagrams, threshold: ph.threshold, enclosingRadius: ph.enclosingRadius, stats: { edges: ph.stats.edges, edgesAfterCollapse: ph.stats.edgesAfterCollapse } };
+        // The cycles come from the same run (one more reduction of the H1 death triangles), so
+        // they belong to exactly these bars.
+        const withCycles = p.cycles && p.maxdim >= 1;
+        const ph = await persistentHomology(X, { maxdim: p.maxdim, threshold, cycles: withCycles, ...options });
+        return { diagrams: ph.diagrams, threshold: ph.threshold, enclosingRadius: ph.enclosingRadius, stats: { edges: ph.stats.edges, edgesAfterCollapse: ph.stats.edgesAfterCollapse }, loops: withCycles ? ph.cycles![1] : null };
+      },
+    },
+    cycles: {
+      label: "representative cycles and the plane they are drawn on",
+      uses: ["cycles"],
+      needs: (args) => [["cloud", args], ["diagrams", args]],
+      weight: 0.3,
+      keep: 32,
+      async run({ args, need, options }): Promise<LayerCycles | null> {
+        const { loops } = await need<LayerPersistence>("diagrams", args);
+        if (!loops) return null;
+        return { loops, ...(await cyclePlane((await need<LayerCloud>("cloud", args)).X, options)) };
       },
     },
     distances: {
@@ -390,7 +433,7 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
     result: {
       label: "layer topology",
       uses: ["layers"],
-      needs: (_a, p, b) => [["sample", {}], ["distances", {}], ["cka", {}], ...each(p, b, "cloud"), ...each(p, b, "diagrams"), ...(p.sensitivityFractions.length ? each(p, b, "sensitivity") : [])],
+      needs: (_a, p, b) => [["sample", {}], ["distances", {}], ["cka", {}], ...each(p, b, "cloud"), ...each(p, b, "diagrams"), ...each(p, b, "cycles"), ...(p.sensitivityFractions.length ? each(p, b, "sensitivity") : [])],
       weight: 0,
       async run({ bundle, params: p, need }): Promise<LayerTopologyResult> {
         const names = layersOf(p, bundle);
@@ -398,7 +441,8 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
         for (const name of names) {
           const { X, scale } = await need<LayerCloud>("cloud", { layer: name });
           const ph = await need<LayerPersistence>("diagrams", { layer: name });
-          layers.push({ name, dimension: X.cols, scale, enclosingRadius: ph.enclosingRadius, threshold: ph.threshold, diagrams: ph.diagrams, edges: ph.stats.edges, edgesAfterCollapse: ph.stats.edgesAfterCollapse });
+          const cycles = await need<LayerCycles | null>("cycles", { layer: name });
+          layers.push({ name, dimension: X.cols, scale, enclosingRadius: ph.enclosingRadius, threshold: ph.threshold, diagrams: ph.diagrams, edges: ph.stats.edges, edgesAfterCollapse: ph.stats.edgesAfterCollapse, cycles });
         }
         const { matrices, bound } = await need<{ matrices: Record<LayerDistanceMetric, Float64Array>; bound: number }>("distances");
         const sensitivity = p.sensitivityFractions.length
@@ -410,6 +454,50 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
   },
   result: "result",
 });
+
+/** The cloud on its top two principal components (one component and a zero column for a 1-D cloud). */
+async function cyclePlane(X: Matrix, options: RunOptions): Promise<Pick<LayerCycles, "plane" | "explained">> {
+  const components = Math.min(2, X.cols, X.rows);
+  const p = await pca(X, { nComponents: components, signal: options.signal });
+  if (components === 2) return { plane: p.scores, explained: [p.explainedVarianceRatio[0], p.explainedVarianceRatio[1]] };
+  const data = new Float32Array(X.rows * 2);
+  for (let i = 0; i < X.rows; i++) data[2 * i] = p.scores.data[i * components];
+  return { plane: { rows: X.rows, cols: 2, data }, explained: [p.explainedVarianceRatio[0] ?? 0, 0] };
+}
+
+/** A bar's cycle with its bundle rows: what the notebook draws and exports, and the report lists. */
+export interface CycleRows {
+  layer: string;
+  /** Index of the bar in the layer's H1 diagram. */
+  bar: number;
+  birth: number;
+  death: number;
+  /** Edges as [from, to] bundle rows, in walk order. */
+  edges: [number, number][];
+  /** The distinct bundle rows of the loop in the order first visited. */
+  rows: number[];
+}
+
+/** Bar `bar` of layer `layer`'s H1 diagram with its cycle as bundle rows, or null when it has none. */
+export function cycleRows(result: Pick<LayerTopologyResult, "layers" | "sample">, layer: string, bar: number): CycleRows | null {
+  const l = result.layers.find((x) => x.name === layer);
+  const loop = l?.cycles?.loops[bar];
+  if (!l || !loop || loop.length === 0) return null;
+  const h1 = l.diagrams[1];
+  const edges: [number, number][] = [];
+  for (let r = 0; r < loop.length / 3; r++) edges.push([result.sample[loop[3 * r]], result.sample[loop[3 * r + 1]]]);
+  const rows = [...new Set(edges.flat())];
+  return { layer, bar, birth: h1.births[bar], death: h1.deaths[bar], edges, rows };
+}
+
+/** Index of the longest H1 bar (ties to the earlier), or −1 when there is none. */
+export function longestBar(diagram: PersistenceDiagram): number {
+  let best = -1;
+  for (let i = 0; i < diagram.births.length; i++) {
+    if (best < 0 || diagram.deaths[i] - diagram.births[i] > diagram.deaths[best] - diagram.births[best]) best = i;
+  }
+  return best;
+}
 
 /**
  * The rows of the point clouds: all of `pool` when `samples` covers it, else a seeded random

@@ -43,6 +43,9 @@ import { getCore } from "../core/wasm.ts";
 import { argmaxRows, classNamesOf, type AnalysisBundle } from "./columns.ts";
 import { defineAnalysis, type Resolved, type StepArgs } from "./descriptor.ts";
 import { runAnalysis } from "./runner.ts";
+import { seedSpread, type SeedSpread } from "./seed-study.ts";
+
+export type { SeedSpread };
 
 export type { GeodesicCorrelation };
 
@@ -155,6 +158,8 @@ export interface MdaAnalysisResult {
   panels: MdaPanel[];
   params: ResolvedMdaParams;
   notes: string[];
+  /** Every layout and score again at other embedding seeds (`seedRuns` ≥ 2), else null or absent. */
+  seeds?: MdaSeedStudy | null;
 }
 
 export function resolveMdaParams(bundle: AnalysisBundle, params: MdaAnalysisParams = {}): ResolvedMdaParams {
@@ -390,6 +395,85 @@ function padToTwoColumns(Y: Matrix): Matrix {
   return { rows: Y.rows, cols: 2, data };
 }
 
+/**
+ * The layouts that depend on the seed: UMAP's SGD samples negatives (MDA's last step, UMAP, the
+ * supervised control). t-SNE starts from PCA (scikit-learn's default init) and its gradient
+ * descent draws nothing, so like PCA and Isomap it gives the same layout at every seed.
+ */
+export const STOCHASTIC_METHODS: readonly MdaMethod[] = ["mda", "umap", "umap-supervised"];
+
+/** Every score of one method at one layer × stage, over the seeds. */
+export interface MethodSpread {
+  /** Geodesic-distance Pearson r, and the share of pairs joined across graph pieces. */
+  pearson: SeedSpread;
+  affected: SeedSpread;
+  /** Target continuity ρ (`targetContinuity`) and its ceiling (classification). */
+  continuity: SeedSpread;
+  ceiling: number;
+  /** Leave-one-out 5-NN R² (regression) or accuracy (classification) of the target from the layout. */
+  targetKnn: SeedSpread;
+  trustworthiness: SeedSpread;
+  /** 5-NN accuracy under stratified 5-fold cross-validation (classification). */
+  accuracy: SeedSpread | null;
+}
+
+/** The layouts and scores of the analysis repeated over embedding seeds, on the same samples. */
+export interface MdaSeedStudy {
+  /** The embedding seeds (the first is the analysis' own). */
+  seeds: number[];
+  /** Samples laid out (the analysis' seeded subsample, the same at every seed). */
+  samples: number;
+  task: "classification" | "regression";
+  panels: { layer: string; stage: MdaStage; supervision: string; methods: Partial<Record<MdaMethod, MethodSpread>> }[];
+  /** Training seeds: other bundles of the same network this study could use (none so far). */
+  trainingSeeds: string;
+}
+
+/**
+ * Every layer × stage of `p` laid out at each of `seeds` (the same samples), the scores kept
+ * and summarised per method; a deterministic method (PCA, Isomap) is run once and its spread is 0.
+ */
+export async function mdaSeedStudy(
+  bundle: AnalysisBundle,
+  p: ResolvedMdaParams,
+  samples: Int32Array,
+  seeds: number[],
+  run: RunOptions = {},
+  /** The panels at seeds[0] when they are already computed (the analysis' own). */
+  first?: (layer: string, stage: MdaStage) => Promise<MdaPanel>,
+): Promise<MdaSeedStudy> {
+  const panels: MdaSeedStudy["panels"] = [];
+  const total = p.stages.length * p.layers.length * seeds.length;
+  let done = 0;
+  for (const stage of p.stages) {
+    for (const layer of p.layers) {
+      const runs: MdaPanel[] = [];
+      for (const [k, seed] of seeds.entries()) {
+        run.onProgress?.({ stage: `${layer} (${stage}), seed ${seed}`, done: done++, total });
+        const methods = k === 0 ? p.methods : p.methods.filter((m) => STOCHASTIC_METHODS.includes(m));
+        runs.push(k === 0 && first ? await first(layer, stage) : await mdaPanel(bundle, layer, stage, { ...p, methods, seed }, samples, { signal: run.signal }));
+      }
+      const methods: Partial<Record<MdaMethod, MethodSpread>> = {};
+      for (const m of p.methods) {
+        const at = runs.filter((r) => r.correlation[m]);
+        const spread = (get: (r: MdaPanel) => number) => seedSpread(at.map(get));
+        methods[m] = {
+          pearson: spread((r) => r.correlation[m]!.pearson),
+          affected: spread((r) => r.correlation[m]!.affectedFraction),
+          continuity: spread((r) => r.continuity[m]!.spearman),
+          ceiling: at[0].continuity[m]!.ceiling,
+          targetKnn: spread((r) => r.targetKnn[m]!.score),
+          trustworthiness: spread((r) => r.trustworthiness[m]!),
+          accuracy: at[0].accuracy[m] === undefined ? null : spread((r) => r.accuracy[m]!),
+        };
+      }
+      panels.push({ layer, stage, supervision: runs[0].supervision, methods });
+    }
+  }
+  run.onProgress?.({ stage: "embedding seeds", done: total, total });
+  return { seeds, samples: samples.length, task: bundle.task, panels, trainingSeeds: "" };
+}
+
 const hasInitialStage = (b: AnalysisBundle) => (b.checkpoints?.length ?? 0) > 0 && !b.trace;
 const defaultShownLayer = (b: AnalysisBundle) => b.layers[Math.max(0, b.layers.length - 2)]?.name ?? "";
 
@@ -421,6 +505,11 @@ const params = {
   nNeighbors: { type: "integer", min: 2, max: 256, default: mdaAnalysisDefaults.nNeighbors, label: "UMAP neighbours", doc: "UMAP's n_neighbors (also MDA's final layout).", control: { min: 5, max: 50 } },
   isomapNeighbors: { type: "integer", min: 1, max: 256, default: mdaAnalysisDefaults.isomapNeighbors, label: "Isomap neighbours", doc: "Isomap's n_neighbors.", control: { min: 4, max: 30 } },
   seed: { type: "integer", min: 0, max: Number.MAX_SAFE_INTEGER, default: DEFAULT_SEED, label: "Seed", doc: "Seed of the subsample and every stochastic layout.", control: { input: "number", max: 2 ** 31 - 1 } },
+  seedRuns: {
+    type: "integer", min: 0, max: 20, default: 3, label: "Embedding seeds", unit: "runs",
+    doc: "Runs of the layouts that depend on the seed (MDA's UMAP step, UMAP, supervised UMAP) with seeds seed, seed + 1, … on the same samples, for the spread of every score; t-SNE (PCA start), PCA and Isomap give the same layout at every seed. 0 or 1 skips the study.",
+    control: { min: 0, max: 8 },
+  },
   layer: { type: "layer", role: "view", default: defaultShownLayer, defaultDoc: "the layer before the output", label: "Layer", doc: "The layer whose layouts are drawn." },
 } as const;
 
@@ -448,6 +537,9 @@ function panelParams(p: ResolvedMdaDescriptorParams, bundle: AnalysisBundle): Re
     seed: p.seed,
   };
 }
+
+/** The panel step of every layer × stage. */
+const panelSteps = (p: ResolvedMdaDescriptorParams, b: AnalysisBundle) => p.stages.flatMap((stage) => panelParams(p, b).layers.map((layer) => ["panel", { layer, stage }] as [string, StepArgs]));
 
 /** One layer × stage of the analysis, with the notes its MDA left (e.g. which outputs grouped it). */
 interface PanelStep {
@@ -501,16 +593,30 @@ export const mdaDescriptor = defineAnalysis<typeof params, MdaAnalysisResult>({
         return { panel, notes };
       },
     },
+    seeds: {
+      label: "the layouts over embedding seeds",
+      uses: ["layers", "stages", "methods", "vectorize", "k", "groups", "classOutputs", "targetWeight", "components", "iterations", "mode", "perplexity", "nNeighbors", "isomapNeighbors", "seed", "seedRuns"],
+      needs: (_a, p, b) => (p.seedRuns < 2 ? [] : [["samples", {}], ...panelSteps(p, b)]),
+      weight: (_a, p, b) => (p.seedRuns < 2 ? 0 : (p.seedRuns - 1) * p.stages.length * panelParams(p, b).layers.length * STOCHASTIC_METHODS.length),
+      stages: 5,
+      keep: 4,
+      async run({ bundle, params: p, need, options }): Promise<MdaSeedStudy | null> {
+        if (p.seedRuns < 2) return null;
+        const seeds = Array.from({ length: p.seedRuns }, (_, k) => p.seed + k);
+        const first = async (layer: string, stage: MdaStage) => (await need<PanelStep>("panel", { layer, stage })).panel;
+        return mdaSeedStudy(bundle, panelParams(p, bundle), await need<Int32Array>("samples"), seeds, options, first);
+      },
+    },
     result: {
       label: "MDA",
       uses: ["layers", "stages"],
-      needs: (_a, p, b) => [["samples", {}], ["colour", {}], ...p.stages.flatMap((stage) => panelParams(p, b).layers.map((layer) => ["panel", { layer, stage }] as [string, StepArgs]))],
+      needs: (_a, p, b) => [["samples", {}], ["colour", {}], ...panelSteps(p, b), ["seeds", {}]],
       weight: 0,
       async run({ bundle, params: p, need }): Promise<MdaAnalysisResult> {
         const resolved = panelParams(p, bundle);
         const steps: PanelStep[] = [];
         for (const stage of resolved.stages) for (const layer of resolved.layers) steps.push(await need<PanelStep>("panel", { layer, stage }));
-        return { task: bundle.task, samples: await need<Int32Array>("samples"), colour: await need<MdaColour>("colour"), panels: steps.map((s) => s.panel), params: resolved, notes: [...new Set(steps.flatMap((s) => s.notes))] };
+        return { task: bundle.task, samples: await need<Int32Array>("samples"), colour: await need<MdaColour>("colour"), panels: steps.map((s) => s.panel), params: resolved, notes: [...new Set(steps.flatMap((s) => s.notes))], seeds: await need<MdaSeedStudy | null>("seeds") };
       },
     },
   },

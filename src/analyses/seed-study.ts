@@ -103,3 +103,28 @@ export function layerSpecificity(runs: number, L: number, block: (a: number, b: 
   const sd = pairs > 1 ? Math.sqrt(perPair.reduce((s, v) => s + (v - mean) ** 2, 0) / (pairs - 1)) : 0;
   return { mean, sd, min: Math.min(...perPair), max: Math.max(...perPair), perLayer: perLayer.map((v) => v / pairs), pairs, chance: 1 / L };
 }
+
+/** One score over runs from several seeds. */
+export interface SeedSpread {
+  /** The score of each run, in the order of the seeds. */
+  values: number[];
+  mean: number;
+  /** Sample standard deviation over the runs (n − 1; 0 for one run). */
+  sd: number;
+  min: number;
+  max: number;
+}
+
+/** Mean, sample standard deviation (n − 1), min and max of one score over runs (at least one). */
+export function seedSpread(values: number[]): SeedSpread {
+  const n = values.length;
+  if (n === 0) throw new Error("seedSpread needs at least one value");
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const sd = n > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : 0;
+  return { values, mean, sd, min: Math.min(...values), max: Math.max(...values) };
+}
+
+/** Whether two spreads' means are further apart than twice their combined standard deviation. */
+export function clearlyApart(a: SeedSpread, b: SeedSpread): boolean {
+  return Math.abs(a.mean - b.mean) > 2 * Math.hypot(a.sd, b.sd);
+}

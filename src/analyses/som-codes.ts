@@ -28,6 +28,7 @@ import { getCore } from "../core/wasm.ts";
 import { argmaxRows, classNamesOf, type AnalysisBundle } from "./columns.ts";
 import { defineAnalysis, type Resolved } from "./descriptor.ts";
 import { runAnalysis } from "./runner.ts";
+import { seedSpread, type SeedSpread } from "./seed-study.ts";
 
 const lastLayer = (b: AnalysisBundle) => b.layers[b.layers.length - 1]?.name ?? "";
 
@@ -54,6 +55,11 @@ const params = {
   },
   adversarial: { type: "boolean", default: true, label: "Perturbation study", doc: "Run FGSM and the random-sign control through the bundle's network (needs its model and inputs)." },
   seed: { type: "integer", min: 0, max: Number.MAX_SAFE_INTEGER, default: DEFAULT_SEED, label: "Seed", doc: "Seed of the maps' initialisation, the split and the noise control.", control: { input: "number", max: 2 ** 31 - 1 } },
+  seedRuns: {
+    type: "integer", min: 0, max: 20, default: 3, label: "SOM seeds", unit: "runs",
+    doc: "Maps fitted again with seeds seed, seed + 1, …, each from initial weights drawn at random among the training samples (a batch map from the PCA start is the same at every seed), on the same layers and split, for the spread of every layer's codes; 0 or 1 skips the study.",
+    control: { min: 0, max: 8 },
+  },
   layer: { type: "layer", role: "view", extra: (b: AnalysisBundle) => (b.inputs ? ["input"] : []), default: lastLayer, defaultDoc: "the last layer", label: "Layer", doc: "The layer whose maps are drawn (\"input\": the map of the inputs themselves)." },
   epsilon: { type: "number", role: "view", min: 0, max: 1, exclusiveMin: true, default: 0.05, label: "ε for the arrows", doc: "The perturbation size whose BMU moves are drawn (the nearest computed one)." },
 } as const;
@@ -125,6 +131,8 @@ export interface SomCodesResult {
   splitNote: string;
   classNames: string[];
   params: ResolvedSomCodesParams;
+  /** The same maps from other SOM seeds (`seedRuns` ≥ 2), else null or absent. */
+  seeds?: SomSeedStudy | null;
 }
 
 /** What the analysis needs of a bundle beyond valid parameters. */
@@ -210,7 +218,7 @@ async function vectorizeAs(source: { conv: boolean; sampleShape: number[] }, dat
 }
 
 /** Every layer's map and codes, and the perturbation study, from resolved parameters. */
-async function computeSomCodes(bundle: AnalysisBundle, given: ResolvedSomCodesParams, options: RunOptions): Promise<SomCodesResult> {
+async function computeSomCodes(bundle: AnalysisBundle, given: ResolvedSomCodesParams, options: RunOptions, init: "pca" | "random" = "pca"): Promise<SomCodesResult> {
   const p: ResolvedSomCodesParams = {
     ...given,
     layers: given.layers.length ? given.layers : bundle.layers.map((l) => l.name),
@@ -263,7 +271,7 @@ async function computeSomCodes(bundle: AnalysisBundle, given: ResolvedSomCodesPa
         break;
       }
     }
-    const map = await som(trainX, { rows: p.rows, cols: p.cols, topology: p.topology, mode: p.mode, epochs: p.epochs, sigma: p.sigma, seed: p.seed, validation: testX, signal: options.signal });
+    const map = await som(trainX, { rows: p.rows, cols: p.cols, topology: p.topology, mode: p.mode, epochs: p.epochs, sigma: p.sigma, seed: p.seed, init, validation: testX, signal: options.signal });
     const m = p.rows * p.cols;
     const onTest = await somProject(map, testX);
     const trainLabels = Int32Array.from(train, (i) => labels[i]);
@@ -425,7 +433,67 @@ async function perturbationStudy(
   }
 }
 
-/** The descriptor: one step (every map is fitted on the same split; the attack needs them all). */
+/** One layer's codes over the SOM seeds. */
+export interface LayerCodesSpread {
+  name: string;
+  /** Seed-free: the layer's PCA spectrum on the training split. */
+  pc1Share: number;
+  participationRatio: number;
+  purityLabel: SeedSpread;
+  purityPrediction: SeedSpread;
+  nmi: SeedSpread;
+  agreement: SeedSpread;
+  quantizationError: SeedSpread;
+  usedNodes: SeedSpread;
+  /** Share of test samples whose BMU changes under FGSM and under the noise control at `epsilon` (null without the study). */
+  fgsmChanged: SeedSpread | null;
+  noiseChanged: SeedSpread | null;
+}
+
+/** The analysis' maps fitted again from other SOM seeds, summarised per layer. */
+export interface SomSeedStudy {
+  seeds: number[];
+  layers: LayerCodesSpread[];
+  /** The ε of the perturbation columns (the computed one nearest 0.05), or null. */
+  epsilon: number | null;
+  splitNote: string;
+}
+
+/** ε the seed study reports the perturbations at: the computed one nearest this. */
+const STUDY_EPSILON = 0.05;
+
+/**
+ * Every layer's codes over several SOM seeds. The analysis' maps start from the PCA plane, and a
+ * batch map from a fixed start is the same at every seed: here each seed's maps start from
+ * weights drawn at random among its training samples (`init: "random"`), so the spread is that
+ * of where a map starts (and, for online training, of the sample order and of the noise control).
+ */
+export async function somSeedStudy(bundle: AnalysisBundle, p: ResolvedSomCodesParams, seeds: number[], options: RunOptions = {}): Promise<SomSeedStudy> {
+  const runs: SomCodesResult[] = [];
+  for (const [k, seed] of seeds.entries()) {
+    options.onProgress?.({ stage: `maps from seed ${seed}`, done: k, total: seeds.length });
+    runs.push(await computeSomCodes(bundle, { ...p, seed }, { signal: options.signal }, "random"));
+  }
+  options.onProgress?.({ stage: "SOM seeds", done: seeds.length, total: seeds.length });
+  const study = runs[0].adversarial;
+  const e = study ? study.epsilons.reduce((best, x, i) => (Math.abs(x - STUDY_EPSILON) < Math.abs(study.epsilons[best] - STUDY_EPSILON) ? i : best), 0) : -1;
+  const layers = runs[0].layers.map((l, i): LayerCodesSpread => {
+    const over = (get: (c: LayerCodes) => number) => seedSpread(runs.map((r) => get(r.layers[i])));
+    const moved = (kind: "fgsm" | "noise") => {
+      const rows = runs.map((r) => r.adversarial?.layers.find((x) => x.name === l.name));
+      return rows.every(Boolean) ? seedSpread(rows.map((x) => x![kind][e].changed)) : null;
+    };
+    return {
+      name: l.name, pc1Share: l.pca.pc1Share, participationRatio: l.pca.participationRatio,
+      purityLabel: over((c) => c.purity.label), purityPrediction: over((c) => c.purity.prediction), nmi: over((c) => c.nmi), agreement: over((c) => c.agreement),
+      quantizationError: over((c) => c.quantizationError.test), usedNodes: over((c) => c.usedNodes),
+      fgsmChanged: study ? moved("fgsm") : null, noiseChanged: study ? moved("noise") : null,
+    };
+  });
+  return { seeds, layers, epsilon: study ? study.epsilons[e] : null, splitNote: runs[0].splitNote };
+}
+
+/** The descriptor: the maps (every map is fitted on the same split; the attack needs them all), then the seed study. */
 export const somCodesDescriptor = defineAnalysis<typeof params, SomCodesResult>({
   name: "som-codes",
   title: "SOM functional codes",
@@ -434,12 +502,31 @@ export const somCodesDescriptor = defineAnalysis<typeof params, SomCodesResult>(
   params,
   check: checkBundle,
   steps: {
-    result: {
+    maps: {
       label: "fitting a self-organising map per layer",
       uses: ["layers", "includeInput", "vectorize", "rows", "cols", "topology", "mode", "epochs", "sigma", "epsilons", "adversarial", "seed"],
       keep: 2,
       async run({ bundle, params: p, options }) {
         return computeSomCodes(bundle, p, options);
+      },
+    },
+    seeds: {
+      label: "the maps from other SOM seeds",
+      uses: ["layers", "includeInput", "vectorize", "rows", "cols", "topology", "mode", "epochs", "sigma", "epsilons", "adversarial", "seed", "seedRuns"],
+      weight: (_a, p) => (p.seedRuns < 2 ? 0 : p.seedRuns),
+      keep: 2,
+      async run({ bundle, params: p, options }): Promise<SomSeedStudy | null> {
+        if (p.seedRuns < 2) return null;
+        return somSeedStudy(bundle, p, Array.from({ length: p.seedRuns }, (_, k) => p.seed + k), options);
+      },
+    },
+    result: {
+      label: "SOM functional codes",
+      uses: [],
+      needs: () => [["maps", {}], ["seeds", {}]],
+      weight: 0,
+      async run({ need }): Promise<SomCodesResult> {
+        return { ...(await need<SomCodesResult>("maps")), seeds: await need<SomSeedStudy | null>("seeds") };
       },
     },
   },

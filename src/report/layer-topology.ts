@@ -5,7 +5,10 @@
  */
 import type { AnalysisBundle } from "../analyses/columns.ts";
 import { formatNumber } from "../analyses/columns.ts";
-import { layerTopologyDescriptor, type LayerDistanceMetric, type LayerTopologyResult, type SeedStudy } from "../analyses/layer-topology.ts";
+import { cycleRows, layerTopologyDescriptor, longestBar, type LayerDiagrams, type LayerDistanceMetric, type LayerTopologyResult, type SeedStudy } from "../analyses/layer-topology.ts";
+import { describeSample } from "../analyses/columns.ts";
+import { cycleOverlay } from "../views/cycle.ts";
+import { thumbnails } from "../views/thumbnail.ts";
 import type { MatrixSpread, Specificity } from "../analyses/seed-study.ts";
 import { scaleChart, specificityChart, spreadHeatmap } from "../views/seeds.ts";
 import { barcode, layerHeatmap, persistencePlot, sensitivityCurves } from "../views/topology.ts";
@@ -175,13 +178,65 @@ export function sensitivityTable(result: LayerTopologyResult): ReportTable | nul
   };
 }
 
+/** Rows of the cycle table: the longest bars of a layer. */
+const CYCLE_TABLE_BARS = 10;
+/** Bundle rows listed per cycle in the table (all of them are in the notebook's export). */
+const CYCLE_TABLE_ROWS = 24;
+
+/**
+ * The representative cycles of a layer's longest H1 bars: bar index, birth, death, persistence,
+ * how many inputs and edges, and the bundle rows in walk order. null without cycles.
+ */
+export function cycleTable(result: Pick<LayerTopologyResult, "layers" | "sample">, layer: string, bars = CYCLE_TABLE_BARS): ReportTable | null {
+  const l = result.layers.find((x) => x.name === layer);
+  if (!l?.cycles || !l.diagrams[1]) return null;
+  const h1 = l.diagrams[1];
+  const order = Array.from(h1.births, (_, i) => i).sort((a, b) => h1.deaths[b] - h1.births[b] - (h1.deaths[a] - h1.births[a]) || a - b).slice(0, bars);
+  return {
+    columns: ["H1 bar", "birth", "death", "persistence", "inputs", "edges", "bundle rows (walk order)"],
+    rows: order.map((i) => {
+      const c = cycleRows(result, layer, i);
+      const rows = c ? c.edges.map(([from]) => from) : [];
+      return [i, formatNumber(h1.births[i]), Number.isFinite(h1.deaths[i]) ? formatNumber(h1.deaths[i]) : "∞", formatNumber(Math.min(h1.deaths[i], l.threshold) - h1.births[i]), c ? c.rows.length : 0, c ? c.edges.length : 0, rows.length > CYCLE_TABLE_ROWS ? `${rows.slice(0, CYCLE_TABLE_ROWS).join(" ")} …` : rows.join(" ")];
+    }),
+  };
+}
+
+/** The bar whose cycle is drawn: the one asked for when the layer has it, else the longest. */
+export function shownBar(layer: LayerDiagrams, bar: number | "auto" | undefined): number {
+  const h1 = layer.diagrams[1];
+  if (!h1) return -1;
+  return typeof bar === "number" && bar >= 0 && bar < h1.births.length ? bar : longestBar(h1);
+}
+
 export interface LayerTopologyView {
   /** Layer whose barcode and diagram are drawn. */
   layer: string;
+  /** H1 bar of that layer whose cycle is drawn ("auto": the longest). */
+  bar?: number | "auto";
   /** Metric of the distance heatmap. */
   metric: LayerDistanceMetric;
   /** Measure of the sensitivity curves. */
   sensitivity?: "sliced" | "bottleneck" | "cka";
+}
+
+/** The drawn bar's cycle over the layer's cloud, and the table of the longest bars' cycles. */
+function cycleSections(bundle: AnalysisBundle, result: LayerTopologyResult, layer: LayerDiagrams, bar: number | "auto" | undefined, document: Document): ReportSpec["sections"] {
+  const table = cycleTable(result, layer.name);
+  if (!layer.cycles || !table) return [];
+  const i = shownBar(layer, bar);
+  const loop = i >= 0 ? layer.cycles.loops[i] : undefined;
+  const h1 = layer.diagrams[1];
+  const thumbs = thumbnails(bundle.inputs);
+  const explained = layer.cycles.explained.map((v) => `${Math.round(100 * v)} %`);
+  return [
+    {
+      title: `Representative cycle of H1 bar ${i} of ${layer.name}`,
+      text: `A cycle is the loop of inputs behind an H1 bar: the inputs whose vectors it joins, by edges no longer than the bar's birth in the layer's own space, closed into a loop that is not filled in until the bar's death. Drawn over the layer's ${count(result.sample.length, "point")} on their first two principal components (${explained.join(" and ")} of the variance); the plane only places the points.`,
+      ...(loop && loop.length ? { figure: cycleOverlay(layer.cycles.plane, loop, { document, rowOf: (k) => result.sample[k], thumbnail: thumbs ? (row) => thumbs.url(row) : undefined, describe: (row) => describeSample(bundle, row), bar: { layer: layer.name, index: i, birth: h1.births[i], death: h1.deaths[i] }, exports: false, xLabel: `PC1 (${explained[0]})`, yLabel: `PC2 (${explained[1]})` }) } : {}),
+      table,
+    },
+  ];
 }
 
 export function layerTopologyReport(bundle: AnalysisBundle, result: LayerTopologyWithSeeds, view: LayerTopologyView, context: ReportContext): ReportSpec {
@@ -195,6 +250,7 @@ export function layerTopologyReport(bundle: AnalysisBundle, result: LayerTopolog
     { title: "Layers as point clouds", text: `Each layer is ${count(result.sample.length, p.split === "test" ? "test image" : "sample")} (the same rows in every layer, ${p.sampling === "random" ? `seeded random choice, seed ${p.seed}` : "greedy farthest points of the first layer"}), conv maps as ${p.vectorize} vectors${p.normalize === "rms" ? ", each layer divided by its RMS spread" : ", in each layer's own units (as the paper)"}. Essential classes are capped at each layer's Rips threshold before any distance (infinite policy "${result.infinite}").`, table: layerTable(result) },
     { title: `Barcode of ${layer.name}`, figure: barcode(layer.diagrams, layer.threshold, { unit, document }) },
     { title: `Persistence diagram of ${layer.name}`, figure: persistencePlot(layer.diagrams, layer.threshold, { unit, document }) },
+    ...cycleSections(bundle, result, layer, view.bar, document),
     { title: `H${dim} ${METRIC_LABELS[view.metric]} distance between layers`, text: view.metric === "wasserstein" ? `W1 by the auction algorithm, each entry within a proven relative error of ${formatNumber(result.wassersteinErrorBound)}.` : undefined, figure: layerHeatmap(names, result.distances[view.metric], { label: `${METRIC_LABELS[view.metric]} (${unit})`, document }), table: matrixTable(names, result.distances[view.metric]) },
     { title: `Linear CKA${p.ckaDebiased ? " (debiased)" : ""} between layers`, figure: layerHeatmap(names, result.cka, { label: "CKA (1 = same up to rotation and scale)", scheme: "magma", domain: [0, 1], document }), table: matrixTable(names, result.cka) },
   ];
@@ -226,6 +282,7 @@ export function layerTopologyReport(bundle: AnalysisBundle, result: LayerTopolog
     dataset: { name: bundle.name, sha256: context.sha256, samples: bundle.samples, task: bundle.task },
     parameters: {
       layer: layer.name,
+      ...(layer.cycles && { bar: shownBar(layer, view.bar) }),
       metric: view.metric,
       vectorize: p.vectorize,
       samples: result.sample.length,

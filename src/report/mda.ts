@@ -1,7 +1,8 @@
 /**
  * The mda notebook's report, tables and findings (shared by the notebook and the CLI).
  */
-import type { GeodesicCorrelation, MdaAnalysisResult, MdaMethod, MdaPanel } from "../analyses/mda.ts";
+import type { GeodesicCorrelation, MdaAnalysisResult, MdaMethod, MdaPanel, MdaSeedStudy, MethodSpread, SeedSpread } from "../analyses/mda.ts";
+import { clearlyApart } from "../analyses/seed-study.ts";
 import type { AnalysisBundle, SampleColumn } from "../analyses/columns.ts";
 import { formatNumber } from "../analyses/columns.ts";
 import { embeddingScatter } from "../views/scatter.ts";
@@ -168,6 +169,102 @@ export function colourColumn(result: MdaAnalysisResult, bundle?: Pick<AnalysisBu
   return { title: colourTitle(result, bundle), type: result.colour.type, values: result.colour.values, classNames: result.colour.classNames };
 }
 
+const pm = (s: SeedSpread) => `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}`;
+/** Two means differ when they are further apart than twice the combined standard deviation of the seeds. */
+const apart = clearlyApart;
+const UNSUPERVISED: readonly MdaMethod[] = ["tsne", "umap", "pca", "isomap"];
+
+/** The unsupervised method with the highest mean of a score, among those present. */
+function bestOf(methods: MdaSeedStudy["panels"][number]["methods"], score: (m: MethodSpread) => SeedSpread, among: readonly MdaMethod[] = UNSUPERVISED): MdaMethod | undefined {
+  let top: MdaMethod | undefined;
+  for (const m of among) if (methods[m] && (!top || score(methods[m]!).mean > score(methods[top]!).mean)) top = m;
+  return top;
+}
+
+/**
+ * The headline of the mda notebook and report: the paper's claims, our numbers over the
+ * embedding seeds (mean ± sd), and plainly where they confirm the claims, where not, and why.
+ * "Differs" means further apart than twice the seeds' combined standard deviation.
+ */
+export function mdaClaimFindings(study: MdaSeedStudy): { claim: string; measured: string[]; verdict: string[] } {
+  const claim =
+    "Islam et al. (Nat. Commun. 2023): after training, MDA draws a regression network's features as one continuum ordered by the target, where t-SNE and UMAP break it into pieces; " +
+    "before training the MDA picture is mixed; and MDA keeps the features' geodesic distances better (Pearson r of geodesic distances).";
+  const classification = study.task === "classification";
+  const seeds = `embedding seeds ${study.seeds.join(", ")} (MDA's UMAP step, UMAP and supervised UMAP; t-SNE starts from PCA, as scikit-learn's default, so it, PCA and Isomap give the same layout at every seed), the same ${study.samples} samples`;
+  const measured = [`${study.seeds.length} runs: ${seeds}. ${study.trainingSeeds || "Training seeds: no bundle of these networks trained from other seeds holds the layers laid out here, so the spread is that of the layouts, not of training."}`];
+  const verdict: string[] = [];
+  if (classification) verdict.push("This network is a classifier: the paper's continuum claim is about regression, so the scores below test MDA's ordering of class labels only (continuity ρ has a ceiling below 1 for labels).");
+  for (const panel of study.panels) {
+    const m = panel.methods;
+    const stage = panel.stage === "trained" ? "after training" : "before training";
+    const list = (score: (x: MethodSpread) => SeedSpread) => (Object.keys(m) as MdaMethod[]).map((k) => `${METHOD_LABELS[k]} ${pm(score(m[k]!))}`).join(", ");
+    measured.push(`${panel.layer} ${stage} — target continuity ρ: ${list((x) => x.continuity)}.`);
+    measured.push(`${panel.layer} ${stage} — geodesic Pearson r: ${(Object.keys(m) as MdaMethod[]).map((k) => `${METHOD_LABELS[k]} ${pm(m[k]!.pearson)}${m[k]!.affected.mean > 0 ? ` (${percent(m[k]!.affected.mean)} of pairs joined)` : ""}`).join(", ")}.`);
+    measured.push(`${panel.layer} ${stage} — leave-one-out 5-NN ${classification ? "accuracy" : "R²"} of the target: ${list((x) => x.targetKnn)}.`);
+  }
+  for (const trained of study.panels.filter((q) => q.stage === "trained")) {
+    const m = trained.methods;
+    const mda = m.mda;
+    if (!mda) continue;
+    const neighbours = bestOf(m, (x) => x.continuity, ["tsne", "umap"]);
+    if (neighbours) {
+      const other = m[neighbours]!.continuity;
+      if (!apart(mda.continuity, other)) verdict.push(`${trained.layer}: MDA (${pm(mda.continuity)}) and ${METHOD_LABELS[neighbours]} (${pm(other)}) order the target equally well after training, within the seeds' spread — the claim that t-SNE and UMAP break the continuum is not confirmed here.`);
+      else if (mda.continuity.mean > other.mean) verdict.push(`Confirmed at ${trained.layer}: after training MDA orders the target more continuously (ρ ${pm(mda.continuity)}) than the better of t-SNE and UMAP (${METHOD_LABELS[neighbours]}, ${pm(other)}), beyond the seeds' spread.`);
+      else verdict.push(`Not confirmed at ${trained.layer}: after training ${METHOD_LABELS[neighbours]} orders the target more continuously (ρ ${pm(other)}) than MDA (${pm(mda.continuity)}), beyond the seeds' spread; on this small network the features already form a continuum that t-SNE and UMAP keep.`);
+    }
+    const geo = bestOf(m, (x) => x.pearson);
+    if (geo) {
+      const other = m[geo]!.pearson;
+      verdict.push(
+        !apart(mda.pearson, other)
+          ? `Geodesic r: MDA ${pm(mda.pearson)} and the best unsupervised layout (${METHOD_LABELS[geo]}, ${pm(other)}) are within the seeds' spread.`
+          : mda.pearson.mean > other.mean
+            ? `Geodesic r confirms the paper at ${trained.layer}: MDA ${pm(mda.pearson)} against the best unsupervised layout's ${pm(other)} (${METHOD_LABELS[geo]}).`
+            : `Geodesic r does not confirm the paper at ${trained.layer}: ${METHOD_LABELS[geo]} keeps the geodesics better (${pm(other)}) than MDA (${pm(mda.pearson)}).`,
+      );
+    }
+    const control = m["umap-supervised"];
+    if (control) {
+      verdict.push(
+        control.continuity.mean >= mda.continuity.mean - 2 * Math.hypot(control.continuity.sd, mda.continuity.sd)
+          ? `The control, UMAP told the same ${trained.supervision}, orders the target ${control.continuity.mean >= mda.continuity.mean ? "at least as well as MDA" : "about as well as MDA (within the seeds' spread)"} (${pm(control.continuity)} against ${pm(mda.continuity)}): what order MDA shows is what the supervision gives, not something MDA's projection adds.`
+          : `MDA orders the target better than the control, UMAP told the same ${trained.supervision} (${pm(mda.continuity)} against ${pm(control.continuity)}): its projection adds order beyond the supervision.`,
+      );
+    }
+    const before = study.panels.find((q) => q.stage === "initial" && q.layer === trained.layer)?.methods;
+    if (before?.mda) {
+      const contrast = apart(mda.continuity, before.mda.continuity) && mda.continuity.mean > before.mda.continuity.mean;
+      const unsupervised = bestOf(before, (x) => x.continuity);
+      const already = unsupervised && before[unsupervised]!.continuity.mean - before.mda.continuity.mean > 2 * Math.hypot(before[unsupervised]!.continuity.sd, before.mda.continuity.sd);
+      verdict.push(
+        (contrast ? `Confirmed at ${trained.layer}: before training MDA's layout is mixed (ρ ${pm(before.mda.continuity)}) and after training ordered (${pm(mda.continuity)}).` : `Not confirmed at ${trained.layer}: MDA's continuity before training (${pm(before.mda.continuity)}) is not clearly below after (${pm(mda.continuity)}).`) +
+          (already ? ` But before training ${METHOD_LABELS[unsupervised!]} of the same features already orders the target (${pm(before[unsupervised!]!.continuity)}): the contrast shows the untrained network's near-constant predictions, which MDA groups by, not a lack of order in the features.` : ""),
+      );
+    }
+  }
+  return { claim, measured, verdict };
+}
+
+/** Every method's scores over the embedding seeds: mean ± sd, one row per layer × stage × method. */
+export function seedSpreadTable(study: MdaSeedStudy): ReportTable {
+  const classification = study.task === "classification";
+  const columns = ["layer", "stage", "method", "continuity ρ", classification ? "LOO 5-NN acc" : "LOO 5-NN R²", "geodesic r", "pairs joined", "trust.", ...(classification ? ["5-NN acc (5-fold)"] : []), "seeds"];
+  const rows: ReportTable["rows"] = [];
+  for (const panel of study.panels) {
+    for (const [method, s] of Object.entries(panel.methods) as [MdaMethod, MethodSpread][]) {
+      rows.push([
+        panel.layer, panel.stage === "trained" ? "after training" : "before training", METHOD_LABELS[method],
+        pm(s.continuity), pm(s.targetKnn), pm(s.pearson), percent(s.affected.mean), pm(s.trustworthiness),
+        ...(classification ? [s.accuracy ? pm(s.accuracy) : "—"] : []),
+        s.pearson.values.length,
+      ]);
+    }
+  }
+  return { columns, rows };
+}
+
 export interface MdaView {
   /** Layer whose layouts are drawn. */
   layer: string;
@@ -178,7 +275,12 @@ export function mdaReport(bundle: AnalysisBundle, result: MdaAnalysisResult, vie
   const p = result.params;
   const color = colourColumn(result, bundle);
   const classification = result.task === "classification";
-  const sections: ReportSpec["sections"] = [
+  const sections: ReportSpec["sections"] = [];
+  if (result.seeds) {
+    const f = mdaClaimFindings(result.seeds);
+    sections.push({ title: "The paper's claims and what we measured over seeds", text: [f.claim, f.measured.join(" "), `Where we confirm it, where not, and why. ${f.verdict.join(" ")}`].join("\n\n"), table: seedSpreadTable(result.seeds) });
+  }
+  sections.push(
     {
       title: "Geodesic-distance correlation per method and layer",
       text: `${mdaFindings(result)}\n\nr: Pearson, ρ: Spearman, over all pairs of the ${count(result.samples.length, "sample")}, geodesics on the ${p.k}-NN graphs of the features and of the layout; a graph in pieces is joined by the closest pair of every two pieces (as Isomap), and "joined" gives the share of pairs whose geodesic crosses such a join; trust.: trustworthiness (k = 10).`,
@@ -195,7 +297,7 @@ export function mdaReport(bundle: AnalysisBundle, result: MdaAnalysisResult, vie
         `Supervised UMAP is the control: UMAP of the same features supervised by the predictions MDA groups by (${classification ? "predicted labels, categorical" : "predicted values, continuous"}; target weight ${p.targetWeight}).`,
       table: continuityTable(result),
     },
-  ];
+  );
   for (const panel of result.panels.filter((q) => q.layer === view.layer)) {
     for (const m of p.methods) {
       const Y = panel.embeddings[m];
@@ -214,6 +316,7 @@ export function mdaReport(bundle: AnalysisBundle, result: MdaAnalysisResult, vie
     parameters: {
       layer: view.layer, points: result.samples.length, vectorize: p.vectorize, k: p.k, groups: String(p.groups), components: p.components, iterations: p.iterations,
       mode: p.mode, classOutputs: p.classOutputs, targetWeight: p.targetWeight, perplexity: p.perplexity, nNeighbors: p.nNeighbors, isomapNeighbors: p.isomapNeighbors, stages: p.stages.join(", "), methods: p.methods.join(", "),
+      ...(result.seeds && { embeddingSeeds: result.seeds.seeds.join(", ") }),
     },
     seed: p.seed,
     version: VERSION,

@@ -41,7 +41,7 @@ export const REPORTS: { [N in AnalysisName]: ReportBuilder<N> } = {
     return somCodesReport(bundle, result, { layer, epsilonIndex }, context);
   },
   "layer-topology": (bundle, result, params, context) =>
-    layerTopologyReport(bundle, result, { layer: result.layers.some((l) => l.name === params.layer) ? params.layer : result.layers[0].name, metric: params.metric, sensitivity: params.sensitivityMeasure }, context),
+    layerTopologyReport(bundle, result, { layer: result.layers.some((l) => l.name === params.layer) ? params.layer : result.layers[0].name, bar: params.bar, metric: params.metric, sensitivity: params.sensitivityMeasure }, context),
   mapper: (bundle, result, params, context) =>
     mapperReport(bundle, result, { layer: result.layers.some((l) => l.layer === params.layer) ? params.layer : result.layers[result.layers.length - 1].layer, color: params.color, threshold: params.threshold }, context),
   mphate: (bundle, result, params, context) => {

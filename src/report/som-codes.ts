@@ -1,7 +1,8 @@
 /**
  * The som-codes notebook's report and its tables (shared by the notebook and the CLI).
  */
-import type { SomCodesResult } from "../analyses/som-codes.ts";
+import type { LayerCodesSpread, SomCodesResult, SomSeedStudy } from "../analyses/som-codes.ts";
+import { clearlyApart, type SeedSpread } from "../analyses/seed-study.ts";
 import type { AnalysisBundle } from "../analyses/columns.ts";
 import { formatNumber } from "../analyses/columns.ts";
 import { bmuArrows, classMap, gridHeatmap, perturbationCurves, prototypeMosaic, qeCurves } from "../views/som.ts";
@@ -85,6 +86,72 @@ export function somCodesFindings(result: SomCodesResult): string {
   return parts.join(" ");
 }
 
+const pm = (s: SeedSpread) => `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}`;
+
+/**
+ * The headline of the som-codes notebook and report: the paper's claims, our numbers over the
+ * SOM seeds (mean ± sd) and plainly where they hold, where not, and why. "Clearly" means further
+ * apart than twice the seeds' combined standard deviation.
+ */
+export function somClaimFindings(study: SomSeedStudy): { claim: string; measured: string[]; verdict: string[] } {
+  const claim =
+    "Lee & Vijayan (arXiv 2205.10952, later versions): shallow layers give homogeneous functional codes and deep layers diverse, class-aligned ones; " +
+    "homogeneous codes go with vulnerability to adversarial perturbations.";
+  const layers = study.layers.filter((l) => l.name !== "input");
+  const measured = [
+    `${study.seeds.length} maps per layer, from SOM seeds ${study.seeds.join(", ")}: each starts from weights drawn at random among the training samples (the maps shown below start from the PCA plane, and a batch map from one start is the same at every seed), and the noise control draws anew; ${study.splitNote}, the same in every run.`,
+    `Purity of the test samples' codes against their labels: ${study.layers.map((l) => `${l.name} ${pm(l.purityLabel)}`).join(", ")}.`,
+    `Against the network's predictions: ${study.layers.map((l) => `${l.name} ${pm(l.purityPrediction)}`).join(", ")}; NMI(code, prediction): ${study.layers.map((l) => `${l.name} ${pm(l.nmi)}`).join(", ")}.`,
+    `Homogeneity (the layer's own PCA, the same at every seed): PC1 share ${study.layers.map((l) => `${l.name} ${formatNumber(l.pc1Share)}`).join(", ")}; participation ratio ${study.layers.map((l) => `${l.name} ${formatNumber(l.participationRatio)}`).join(", ")}.`,
+  ];
+  const withAttack = study.layers.filter((l) => l.fgsmChanged && l.noiseChanged);
+  if (study.epsilon !== null && withAttack.length) {
+    measured.push(`Codes moved at ε = ${study.epsilon}, FGSM / random ±ε noise: ${withAttack.map((l) => `${l.name} ${pm(l.fgsmChanged!)} / ${pm(l.noiseChanged!)}`).join(", ")}.`);
+  }
+  const verdict: string[] = [];
+  if (layers.length < 2) return { claim, measured, verdict: ["One layer: no trend with depth to test."] };
+  const first = layers[0];
+  const last = layers[layers.length - 1];
+  const falls = layers.slice(1).flatMap((l, i) => (clearlyApart(l.purityLabel, layers[i].purityLabel) && l.purityLabel.mean < layers[i].purityLabel.mean ? [`${layers[i].name} → ${l.name}`] : []));
+  if (clearlyApart(first.purityLabel, last.purityLabel) && last.purityLabel.mean > first.purityLabel.mean) {
+    verdict.push(`Confirmed: the deepest layer's codes are class-aligned and the shallowest's are not — purity against the label ${pm(first.purityLabel)} at ${first.name}, ${pm(last.purityLabel)} at ${last.name}, beyond the seeds' spread${falls.length ? `, though it falls on the way at ${falls.join(", ")}` : ", rising with depth"}.`);
+  } else {
+    verdict.push(`Not confirmed: purity against the label is ${pm(first.purityLabel)} at ${first.name} and ${pm(last.purityLabel)} at ${last.name}, not clearly higher in the deep layer over the seeds.`);
+  }
+  const homogeneous = first.participationRatio < last.participationRatio && first.pc1Share > last.pc1Share;
+  verdict.push(
+    homogeneous
+      ? `Confirmed in the PCA sense: ${first.name} is the more homogeneous layer (PC1 share ${formatNumber(first.pc1Share)} against ${formatNumber(last.pc1Share)}, participation ratio ${formatNumber(first.participationRatio)} against ${formatNumber(last.participationRatio)}).`
+      : `Not confirmed in the PCA sense: ${first.name} is not the more homogeneous layer (PC1 share ${formatNumber(first.pc1Share)} against ${formatNumber(last.pc1Share)} at ${last.name}, participation ratio ${formatNumber(first.participationRatio)} against ${formatNumber(last.participationRatio)}) — the diversity of a layer's codes and of its variance need not go together; how the conv maps are vectorised moves these numbers.`,
+  );
+  const a = withAttack.find((l) => l.name === first.name);
+  const b = withAttack.find((l) => l.name === last.name);
+  if (a && b && study.epsilon !== null) {
+    const excess = (l: LayerCodesSpread) => l.fgsmChanged!.mean - l.noiseChanged!.mean;
+    const beyondNoise = (l: LayerCodesSpread) => clearlyApart(l.fgsmChanged!, l.noiseChanged!) && excess(l) > 0;
+    verdict.push(
+      `At ε = ${study.epsilon} FGSM moves ${pm(a.fgsmChanged!)} of ${first.name}'s codes against ${pm(a.noiseChanged!)} under noise of the same size, and ${pm(b.fgsmChanged!)} of ${last.name}'s against ${pm(b.noiseChanged!)}. ` +
+        (excess(a) > excess(b) && beyondNoise(a)
+          ? `The shallower${homogeneous ? ", more homogeneous" : ""} layer is the more moved beyond the noise control, as the vulnerability claim expects.`
+          : `The attack's excess over noise is ${beyondNoise(b) ? "larger in the deep layer" : "not larger in the shallow layer"}: the link between homogeneous codes and vulnerability is not borne out here — FGSM aims at the output, so its effect beyond noise grows toward it.`),
+    );
+  }
+  return { claim, measured, verdict };
+}
+
+/** Every layer's codes over the SOM seeds: mean ± sd per measure. */
+export function somSeedTable(study: SomSeedStudy): ReportTable {
+  const attack = study.epsilon !== null && study.layers.some((l) => l.fgsmChanged);
+  return {
+    columns: ["layer", "PC1 share", "participation ratio", "purity vs label", "purity vs prediction", "NMI(BMU, prediction)", "SOM-classifier agreement", "QE (test)", "used nodes", ...(attack ? [`moved by FGSM, ε = ${study.epsilon}`, `moved by noise, ε = ${study.epsilon}`] : []), "seeds"],
+    rows: study.layers.map((l) => [
+      l.name, formatNumber(l.pc1Share), formatNumber(l.participationRatio), pm(l.purityLabel), pm(l.purityPrediction), pm(l.nmi), pm(l.agreement), pm(l.quantizationError), `${l.usedNodes.mean.toFixed(1)} ± ${l.usedNodes.sd.toFixed(1)}`,
+      ...(attack ? [l.fgsmChanged ? pm(l.fgsmChanged) : "—", l.noiseChanged ? pm(l.noiseChanged) : "—"] : []),
+      l.purityLabel.values.length,
+    ]),
+  };
+}
+
 export interface SomCodesView {
   /** Layer whose maps are drawn. */
   layer: string;
@@ -98,12 +165,17 @@ export function somCodesReport(bundle: AnalysisBundle, result: SomCodesResult, v
   const map = layer.map;
   const p = result.params;
   const layout = bundle.inputs ? imageLayout(bundle.inputs.shape) : null;
-  const sections: ReportSpec["sections"] = [
+  const sections: ReportSpec["sections"] = [];
+  if (result.seeds) {
+    const f = somClaimFindings(result.seeds);
+    sections.push({ title: "The paper's claims and what we measured over seeds", text: [f.claim, f.measured.join(" "), `Where we confirm it, where not, and why. ${f.verdict.join(" ")}`].join("\n\n"), table: somSeedTable(result.seeds) });
+  }
+  sections.push(
     { title: "Codes across layers", text: `${somCodesFindings(result)}\n\nMaps are fitted on ${count(result.train.length, "training sample")} and judged on ${count(result.test.length, "test sample")} (${result.splitNote}). QE is in units of each layer's RMS distance to its mean.`, table: layerMetricsTable(result) },
     { title: `Hit map of ${layer.name}`, figure: gridHeatmap(map, layer.hits, { label: "training samples per node", document }) },
     { title: `U-matrix of ${layer.name}`, figure: gridHeatmap(map, layer.uMatrix, { label: "mean distance to neighbours (max = 1)", scheme: "greys", document }) },
     { title: `Class map of ${layer.name}`, text: "Each node's majority class among its training samples; paler = less pure.", figure: classMap(map, layer.labelCounts, result.classNames, { document }) },
-  ];
+  );
   if (layer.nodeInputs && layout && layout.channels === 1) {
     sections.push({ title: `What each node of ${layer.name} codes`, text: "The mean input image of each node's training samples.", figure: prototypeMosaic(map, layer.nodeInputs, layout.height, layout.width, { document }) });
   }
@@ -122,7 +194,7 @@ export function somCodesReport(bundle: AnalysisBundle, result: SomCodesResult, v
     title: `SOM functional codes · ${bundle.name}`,
     description: SOM_CODES_CLAIMS,
     dataset: { name: bundle.name, sha256: context.sha256, samples: bundle.samples, task: bundle.task },
-    parameters: { layer: layer.name, vectorize: p.vectorize, rows: p.rows, cols: p.cols, topology: p.topology, mode: p.mode, epochs: p.epochs, sigma: p.sigma === "auto" ? `auto (${map.params.sigma})` : p.sigma, epsilons: p.epsilons.join(", ") },
+    parameters: { layer: layer.name, ...(result.seeds && { somSeeds: result.seeds.seeds.join(", ") }), vectorize: p.vectorize, rows: p.rows, cols: p.cols, topology: p.topology, mode: p.mode, epochs: p.epochs, sigma: p.sigma === "auto" ? `auto (${map.params.sigma})` : p.sigma, epsilons: p.epsilons.join(", ") },
     seed: p.seed,
     version: VERSION,
     date: context.date ?? new Date().toISOString(),

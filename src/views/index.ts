@@ -20,7 +20,8 @@ export { embeddingScatter, type ScatterData, type ScatterOptions, type ScatterEl
 export { neighborTable, type NeighborTableOptions } from "./neighbors.ts";
 export { varianceChart, type VarianceChartOptions } from "./variance.ts";
 export { thumbnails, imageLayout, type Thumbnails, type ImageLayout } from "./thumbnail.ts";
-export { barcode, persistencePlot, layerHeatmap, sensitivityCurves, type TopologyPlotOptions, type BarcodeOptions, type LayerHeatmapOptions, type SensitivityMeasure } from "./topology.ts";
+export { barcode, persistencePlot, layerHeatmap, sensitivityCurves, linkPairs, type TopologyPlotOptions, type BarcodeOptions, type LayerHeatmapOptions, type SensitivityMeasure, type SelectableFigure, type SelectableOptions } from "./topology.ts";
+export { cycleOverlay, cycleWalk, cycleTable, cycleCsv, cycleJson, type CycleOverlayOptions } from "./cycle.ts";
 export { specificityChart, spreadHeatmap, scaleChart } from "./seeds.ts";
 export { mapperGraph, purityChart, describeNode, layerTrio, type MapperGraphOptions, type MapperGraphElement, type PurityByLayer, type PurityChartOptions } from "./mapper.ts";
 export { gridHeatmap, classMap, prototypeMosaic, bmuArrows, qeCurves, perturbationCurves, type GridPlotOptions, type CurvePlotOptions, type PerturbationMeasure } from "./som.ts";

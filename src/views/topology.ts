@@ -22,10 +22,24 @@ export interface TopologyPlotOptions {
   document?: Document;
 }
 
-export interface BarcodeOptions extends TopologyPlotOptions {
+export interface BarcodeOptions extends TopologyPlotOptions, SelectableOptions {
   /** Bars drawn at most, shared equally by the degrees (the longest of each). Defaults to 200. */
   maxBars?: number;
 }
+
+export interface SelectableOptions {
+  /**
+   * Make the bars (points) of degree `selectable` clickable: a click, or Enter on a focused bar,
+   * sets the figure's `value` to the pair's index in that degree's diagram and dispatches
+   * "input". Defaults to none (a static figure).
+   */
+  selectable?: number;
+  /** Index of the pair of degree `selectable` drawn as selected. Defaults to none. */
+  selected?: number | null;
+}
+
+/** A figure whose pairs of one degree can be picked: `value` is the picked pair's index. */
+export type SelectableFigure = HTMLElement & { value: number | null; selectPair(index: number | null): void };
 
 export interface LayerHeatmapOptions extends TopologyPlotOptions {
   /** Legend title: the measure and its units. Defaults to none. */
@@ -66,6 +80,9 @@ const MIN_CELL_FOR_TEXT = 30;
 const DEGREE_COLORS = ["#4269d0", "#ff725c", "#3ca951", "#a463f2"];
 
 interface Bar {
+  /** Index of the pair in its degree's diagram. */
+  index: number;
+  degree: number;
   dim: string;
   birth: number;
   death: number;
@@ -81,7 +98,7 @@ function bars(diagrams: PersistenceDiagram[], top: number): Bar[] {
     const order = Array.from(d.births, (_, i) => i).sort((a, b) => d.deaths[b] - d.births[b] - (d.deaths[a] - d.births[a]) || a - b);
     for (const i of order) {
       const essential = d.deaths[i] === Infinity;
-      out.push({ dim: `H${d.dim}`, birth: d.births[i], death: essential ? top : d.deaths[i], essential, rank: rank++ });
+      out.push({ index: i, degree: d.dim, dim: `H${d.dim}`, birth: d.births[i], death: essential ? top : d.deaths[i], essential, rank: rank++ });
     }
   }
   return out;
@@ -100,6 +117,64 @@ function degreeList(diagrams: PersistenceDiagram[]): string {
   return names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}` : (names[0] ?? "no degree");
 }
 
+/** Outline of the selected pair. */
+const SELECTED_STROKE = "currentColor";
+
+/**
+ * A Plot `render` that tags each drawn element of a degree-`degree` pair with its index, makes it
+ * focusable, and notes the elements so that the figure can select one.
+ */
+function tagPairs(data: Bar[], degree: number, elements: Map<number, Element>): Plot.RenderFunction {
+  return function (index, scales, values, dimensions, context, next) {
+    const g = next!(index, scales, values, dimensions, context)!;
+    const drawn = g.querySelectorAll("rect, path");
+    Array.from(index).forEach((k, e) => {
+      const bar = data[k];
+      const el = drawn[e];
+      if (!el || bar.degree !== degree) return;
+      el.setAttribute("data-pair", String(bar.index));
+      el.setAttribute("tabindex", "0");
+      el.setAttribute("role", "button");
+      el.setAttribute("aria-label", `H${degree} pair ${bar.index}: birth ${bar.birth.toPrecision(4)}, death ${bar.essential ? "∞" : bar.death.toPrecision(4)}; press Enter to draw its cycle`);
+      (el as SVGElement).style.cursor = "pointer";
+      elements.set(bar.index, el);
+    });
+    return g;
+  };
+}
+
+/** Give a figure its `value` and `selectPair`, and pick pairs on click or Enter. */
+function selectable(figure: HTMLElement, elements: Map<number, Element>, selected: number | null): SelectableFigure {
+  const f = figure as SelectableFigure;
+  f.selectPair = (i) => {
+    for (const [index, el] of elements) {
+      if (index === i) {
+        el.setAttribute("stroke", SELECTED_STROKE);
+        el.setAttribute("stroke-width", "2");
+        el.classList.add("atlas-pair-selected");
+      } else {
+        el.removeAttribute("stroke");
+        el.removeAttribute("stroke-width");
+        el.classList.remove("atlas-pair-selected");
+      }
+    }
+    f.value = i;
+  };
+  const pick = (event: Event) => {
+    const index = (event.target as Element).closest?.("[data-pair]")?.getAttribute("data-pair");
+    if (index === null || index === undefined) return;
+    f.selectPair(Number(index));
+    const EventOf = f.ownerDocument.defaultView?.Event ?? Event;
+    f.dispatchEvent(new EventOf("input", { bubbles: true }));
+  };
+  f.addEventListener("click", pick);
+  f.addEventListener("keydown", (event) => {
+    if ((event as KeyboardEvent).key === "Enter") pick(event);
+  });
+  f.selectPair(selected);
+  return f;
+}
+
 /**
  * Barcode: one horizontal bar per pair [birth, death), grouped by degree and longest first
  * within a degree; essential classes run to the threshold with an arrow. `maxBars` keeps the
@@ -109,6 +184,8 @@ function degreeList(diagrams: PersistenceDiagram[]): string {
  * @example
  *   barcode(ph.diagrams, ph.threshold, {unit: "activation units"});
  */
+export function barcode(diagrams: PersistenceDiagram[], threshold: number, options: BarcodeOptions & { selectable: number }): SelectableFigure;
+export function barcode(diagrams: PersistenceDiagram[], threshold: number, options?: BarcodeOptions): HTMLElement;
 export function barcode(diagrams: PersistenceDiagram[], threshold: number, options: BarcodeOptions = {}): HTMLElement {
   const o = withDefaults(defaults.barcode, options);
   const perDegree = Math.max(1, Math.floor(o.maxBars / Math.max(1, diagrams.length)));
@@ -122,7 +199,9 @@ export function barcode(diagrams: PersistenceDiagram[], threshold: number, optio
   }
   shown.forEach((b, i) => (b.rank = i));
   const essential = all.filter((b) => b.essential).length;
-  return housePlot({
+  const pairs = new Map<number, Element>();
+  const picking = options.selectable !== undefined ? { render: tagPairs(shown, options.selectable, pairs) } : {};
+  const figure = housePlot({
     document: options.document ?? globalThis.document,
     title: o.title,
     caption: hidden ? `${count(hidden, "shortest bar")} not drawn (${perDegree} longest per degree shown)` : undefined,
@@ -138,11 +217,12 @@ export function barcode(diagrams: PersistenceDiagram[], threshold: number, optio
     y: { axis: null, domain: shown.map((b) => b.rank), padding: 0 },
     color: degreeColor(diagrams),
     marks: [
-      Plot.barX(shown, { y: "rank", x1: "birth", x2: "death", fill: "dim", insetTop: 0.3, insetBottom: 0.3, tip: true, title: (b: Bar) => `${b.dim} [${b.birth.toPrecision(4)}, ${b.essential ? "∞" : b.death.toPrecision(4)})` }),
+      Plot.barX(shown, { y: "rank", x1: "birth", x2: "death", fill: "dim", insetTop: 0.3, insetBottom: 0.3, tip: true, title: (b: Bar) => `${b.dim} [${b.birth.toPrecision(4)}, ${b.essential ? "∞" : b.death.toPrecision(4)})`, ...picking }),
       Plot.text(shown.filter((b) => b.essential), { y: "rank", x: "death", text: () => "→ ∞", textAnchor: "start", dx: 2 }),
       Plot.ruleX([threshold], { stroke: "#888", strokeDasharray: "3,3" }),
     ],
   });
+  return options.selectable !== undefined ? selectable(figure, pairs, options.selected ?? null) : figure;
 }
 
 /**
@@ -152,12 +232,16 @@ export function barcode(diagrams: PersistenceDiagram[], threshold: number, optio
  * @example
  *   persistencePlot(ph.diagrams, ph.threshold);
  */
-export function persistencePlot(diagrams: PersistenceDiagram[], threshold: number, options: TopologyPlotOptions = {}): HTMLElement {
+export function persistencePlot(diagrams: PersistenceDiagram[], threshold: number, options: TopologyPlotOptions & SelectableOptions & { selectable: number }): SelectableFigure;
+export function persistencePlot(diagrams: PersistenceDiagram[], threshold: number, options?: TopologyPlotOptions & SelectableOptions): HTMLElement;
+export function persistencePlot(diagrams: PersistenceDiagram[], threshold: number, options: TopologyPlotOptions & SelectableOptions = {}): HTMLElement {
   const o = withDefaults(defaults.persistencePlot, options);
   const points = bars(diagrams, threshold);
   const unit = o.unit;
   const essential = points.filter((b) => b.essential).length;
-  return housePlot({
+  const pairs = new Map<number, Element>();
+  const picking = options.selectable !== undefined ? { render: tagPairs(points, options.selectable, pairs) } : {};
+  const figure = housePlot({
     document: options.document ?? globalThis.document,
     title: o.title,
     ariaLabel:
@@ -172,9 +256,34 @@ export function persistencePlot(diagrams: PersistenceDiagram[], threshold: numbe
     marks: [
       Plot.line([[0, 0], [threshold * 1.05, threshold * 1.05]], { stroke: "#999" }),
       Plot.ruleY([threshold], { stroke: "#888", strokeDasharray: "3,3" }),
-      Plot.dot(points, { x: "birth", y: "death", stroke: "dim", fill: "dim", fillOpacity: 0.35, r: 2.5, symbol: (b: Bar) => (b.essential ? "essential (∞)" : "finite"), tip: true, title: (b: Bar) => `${b.dim} (${b.birth.toPrecision(4)}, ${b.essential ? "∞" : b.death.toPrecision(4)})` }),
+      Plot.dot(points, { x: "birth", y: "death", stroke: "dim", fill: "dim", fillOpacity: 0.35, r: 2.5, symbol: (b: Bar) => (b.essential ? "essential (∞)" : "finite"), tip: true, title: (b: Bar) => `${b.dim} (${b.birth.toPrecision(4)}, ${b.essential ? "∞" : b.death.toPrecision(4)})`, ...picking }),
     ],
   });
+  return options.selectable !== undefined ? selectable(figure, pairs, options.selected ?? null) : figure;
+}
+
+/**
+ * Link figures whose pairs can be picked (a barcode and a persistence diagram of the same
+ * layer): a pick in one selects the same pair in all, and the returned element's `value` is the
+ * picked pair's index, with an "input" event, so that a notebook can `view()` it.
+ *
+ * @example
+ *   const bar = view(linkPairs([barcode(d, t, {selectable: 1}), persistencePlot(d, t, {selectable: 1})], longest));
+ */
+export function linkPairs(figures: SelectableFigure[], selected: number | null = null, document: Document = globalThis.document): HTMLElement & { value: number | null } {
+  const row = document.createElement("div") as unknown as HTMLElement & { value: number | null };
+  row.className = "atlas-row";
+  row.value = selected;
+  for (const f of figures) {
+    f.selectPair(selected);
+    f.addEventListener("input", (event) => {
+      if (event.target !== f) return;
+      row.value = f.value;
+      for (const g of figures) if (g !== f) g.selectPair(f.value);
+    });
+    row.appendChild(f);
+  }
+  return row;
 }
 
 /**

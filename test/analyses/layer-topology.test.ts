@@ -10,7 +10,7 @@ import { persistentHomology } from "../../src/algo/rips.ts";
 import { layerMatrix } from "../../src/algo/vectorize.ts";
 import type { AnalysisBundle } from "../../src/analyses/columns.ts";
 import { resolveParams } from "../../src/analyses/descriptor.ts";
-import { layerTopology, layerTopologyDescriptor, seedStudy } from "../../src/analyses/layer-topology.ts";
+import { cycleRows, layerTopology, layerTopologyDescriptor, longestBar, seedStudy } from "../../src/analyses/layer-topology.ts";
 import { layerSpecificity, matrixSpread } from "../../src/analyses/seed-study.ts";
 import { reportDocument } from "../../src/report/dom.ts";
 import { layerTopologyReport, seedStudyFindings, specificityVerdict } from "../../src/report/layer-topology.ts";
@@ -53,6 +53,7 @@ function blob(seed: number, d: number): Float32Array {
 
 const d = 4;
 const ring = circle(1, d);
+const ring_ = ring;
 const bundle: AnalysisBundle = {
   name: "synthetic",
   task: "classification",
@@ -157,6 +158,42 @@ describe("layerTopology on synthetic layers", () => {
     await run({ sensitivityFractions: [], samples: 100 }, third);
     expect([...third]).toContain("persistent homology (ring)");
     runner.clear();
+  });
+
+  it("finds the circle's loop: its longest H1 bar's cycle walks the ring, in bundle rows, on the circle's plane", async () => {
+    const r = await layerTopology(bundle, { sensitivityFractions: [], layers: ["ring", "blob"], samples: 60 });
+    const ring = r.layers[0];
+    const h1 = ring.diagrams[1];
+    const bar = longestBar(h1);
+    expect(h1.deaths[bar] - h1.births[bar]).toBeGreaterThan(1);
+    // One cycle per H1 bar, from the same run as the diagram (the bars are those without cycles).
+    const plain = await layerTopology(bundle, { sensitivityFractions: [], layers: ["ring", "blob"], samples: 60, cycles: false });
+    expect(plain.layers[0].cycles).toBeNull();
+    expect(h1.births).toEqual(plain.layers[0].diagrams[1].births);
+    expect(h1.deaths).toEqual(plain.layers[0].diagrams[1].deaths);
+    expect(ring.cycles!.loops).toHaveLength(h1.births.length);
+    const loop = cycleRows(r, "ring", bar)!;
+    expect(loop.birth).toBe(h1.births[bar]);
+    // A loop around the circle: closed, through points spread all the way round (every 90° arc holds one).
+    expect(loop.edges.length).toBeGreaterThanOrEqual(4);
+    loop.edges.forEach(([, to], k) => expect(loop.edges[(k + 1) % loop.edges.length][0]).toBe(to));
+    const angles = loop.rows.map((row) => Math.atan2(ring_[row * d + 1], ring_[row * d]));
+    for (let q = 0; q < 4; q++) expect(angles.some((a) => a >= -Math.PI + (q * Math.PI) / 2 && a < -Math.PI + ((q + 1) * Math.PI) / 2)).toBe(true);
+    // Each edge no longer than the bar's birth (float32 distances, as the filtration's).
+    for (const [a, b] of loop.edges) expect(Math.hypot(ring_[a * d] - ring_[b * d], ring_[a * d + 1] - ring_[b * d + 1])).toBeLessThanOrEqual(h1.births[bar] * (1 + 1e-6));
+    // The rows are bundle rows of the sample; the plane is the circle's own (two directions hold everything).
+    for (const row of loop.rows) expect(r.sample).toContain(row);
+    expect(ring.cycles!.plane.rows).toBe(60);
+    expect(ring.cycles!.explained[0] + ring.cycles!.explained[1]).toBeCloseTo(1, 6);
+    expect(cycleRows(r, "ring", h1.births.length)).toBeNull();
+    // The report draws the longest bar's cycle (or the bar asked for) and lists the longest bars' cycles.
+    const report = layerTopologyReport(bundle, r, { layer: "ring", metric: "sliced" }, { sha256: "0".repeat(64), document: reportDocument(), date: "2026-01-01" });
+    const section = report.sections.find((x) => x.title === `Representative cycle of H1 bar ${bar} of ring`)!;
+    expect(section.figure!.querySelector("path.atlas-cycle-path")!.getAttribute("data-closed")).toBe("true");
+    expect(section.table!.rows[0]).toEqual([bar, expect.any(String), expect.any(String), expect.any(String), loop.rows.length, loop.edges.length, loop.edges.map(([from]) => from).join(" ")]);
+    expect(report.parameters.bar).toBe(bar);
+    const other = layerTopologyReport(bundle, r, { layer: "ring", bar: 0, metric: "sliced" }, { sha256: "0".repeat(64), document: reportDocument(), date: "2026-01-01" });
+    expect(other.sections.some((x) => x.title === "Representative cycle of H1 bar 0 of ring")).toBe(true);
   });
 
   it("rejects unknown layers, options and out-of-range values", async () => {

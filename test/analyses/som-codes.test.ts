@@ -6,6 +6,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { somCodes } from "../../src/analyses/som-codes.ts";
+import { somClaimFindings, somCodesReport, somSeedTable } from "../../src/report/som-codes.ts";
+import { reportDocument } from "../../src/report/dom.ts";
 import { loadBundle } from "../../src/io/bundle.ts";
 import { zipSource } from "../../src/io/sources.ts";
 
@@ -34,10 +36,35 @@ describe("somCodes on digits-cnn", () => {
     expect(study.accuracy.fgsm[0]).toBeLessThan(study.accuracy.noise[0]);
     expect(r.splitNote).toBe("the bundle's split");
     expect(r.layers[0].nodeInputs!.length).toBe(100 * 64);
+
+    // Over SOM seeds 42, 43, 44 (default seedRuns 3), each map from random initial weights; the PCA is seed-free.
+    const seeds = r.seeds!;
+    expect(seeds.seeds).toEqual([42, 43, 44]);
+    seeds.layers.forEach((l, i) => {
+      expect(l.name).toBe(r.layers[i].name);
+      expect(l.pc1Share).toBe(r.layers[i].pca.pc1Share);
+      expect(l.purityLabel.values).toHaveLength(3);
+      // Maps from other starts code the layer about as well as the PCA-started one.
+      expect(Math.abs(l.purityLabel.mean - r.layers[i].purity.label)).toBeLessThan(0.1);
+      expect(l.fgsmChanged!.values).toHaveLength(3);
+    });
+    expect(seeds.layers.some((l) => l.purityLabel.sd > 0)).toBe(true); // the maps do differ
+    expect(seeds.epsilon).toBe(0.05);
+    // The claim in words: class alignment deep confirmed, the PCA homogeneity of conv1 confirmed.
+    const f = somClaimFindings(seeds);
+    expect(f.verdict[0]).toMatch(/^Confirmed: the deepest layer's codes are class-aligned/);
+    expect(f.verdict[1]).toMatch(/^Confirmed in the PCA sense: conv1 is the more homogeneous layer/);
+    expect(f.measured[0]).toMatch(/^3 maps per layer, from SOM seeds 42, 43, 44: each starts from weights drawn at random among the training samples/);
+    expect(somSeedTable(seeds).rows.map((x) => x[x.length - 1])).toEqual([3, 3, 3]);
+    const report = somCodesReport(bundle, r, { layer: "conv3", epsilonIndex: 0 }, { sha256: "0".repeat(64), document: reportDocument(), date: "2026-01-01" });
+    expect(report.sections[0].title).toBe("The paper's claims and what we measured over seeds");
+    expect(report.parameters.somSeeds).toBe("42, 43, 44");
+    // Without the study the result carries none.
+    expect((await somCodes(bundle, { layers: ["conv1"], includeInput: false, epochs: 2, adversarial: false, seedRuns: 1 })).seeds).toBeNull();
   });
 
   it("flattened maps lose the effect: no homogeneous shallow layer", async () => {
-    const r = await somCodes(bundle, { layers: ["conv1"], includeInput: false, epochs: 5, vectorize: "flatten", adversarial: false });
+    const r = await somCodes(bundle, { layers: ["conv1"], includeInput: false, epochs: 5, vectorize: "flatten", adversarial: false, seedRuns: 1 });
     expect(r.layers[0].dimension).toBe(512);
     expect(r.layers[0].pca.pc1Share).toBeLessThan(0.3);
     expect(r.layers[0].purity.prediction).toBeGreaterThan(0.85);

@@ -4,7 +4,8 @@
  * the seed study's numbers first (the same numbers as the library computes in Node), draws a
  * barcode, a diagram, both heatmaps and the sensitivity curves of the raw conv outputs; sliders
  * re-render (layer, metric) and recompute (samples); the report carries the parameters and the
- * seed study.
+ * seed study; clicking an H1 bar draws its representative cycle as a closed loop with thumbnails and
+ * exports it.
  */
 import { readFileSync } from "node:fs";
 import type { Page } from "playwright-core";
@@ -45,7 +46,7 @@ describe("layer-topology notebook", () => {
     expect(await heading(page)).toMatch(/^conv1:pre:top-l2: 200 H0 pairs, \d+ H1 pairs · 8-dimensional vectors$/);
     // The claim and the seed study come first, with the numbers the library computes in Node.
     await page.getByText("Where we confirm it, where not, and why.").waitFor({ timeout: 120_000 });
-    const main = await page.locator("main").innerText();
+    const main = await page.locator("body").innerText(); // the claim sits in the lead area above <main>
     expect(main.indexOf("The claim, our numbers over seeds")).toBeLessThan(main.indexOf("One network in detail"));
     expect(main).toContain("Where we confirm it, where not, and why.");
     const [raw, rms, cka] = await nodeSpecificity("digits-cnn", 200);
@@ -62,6 +63,28 @@ describe("layer-topology notebook", () => {
     expect(await page.locator(".atlas-row:not(.atlas-seeds)").first().innerText()).toMatch(/H0[\s\S]*H1/);
     // Two 3 × 3 heatmaps of the raw conv outputs.
     expect(await page.locator(ownCells).count()).toBe(18);
+
+    // The longest H1 bar's cycle is drawn first; clicking another H1 bar draws its closed loop.
+    const loop = page.locator(".atlas-cycle path.atlas-cycle-path");
+    await loop.waitFor({ timeout: 60_000 });
+    const bars = page.locator("figure rect[data-pair]");
+    const picked = await bars.nth(3).getAttribute("data-pair");
+    await bars.nth(3).click();
+    await page.waitForFunction((bar) => [...document.querySelectorAll("h3")].some((h) => h.textContent === `Cycle of H1 bar ${bar} — click another bar or point above`), picked, { timeout: 60_000 });
+    expect(await loop.getAttribute("data-closed")).toBe("true");
+    const d = (await loop.getAttribute("d"))!;
+    expect(d).toMatch(/^M[-\d.]+,[-\d.]+(L[-\d.]+,[-\d.]+){2,}Z$/);
+    const vertices = d.slice(1, -1).split("L").length;
+    expect(await page.locator(".atlas-cycle circle.atlas-cycle-vertex").count()).toBe(vertices);
+    expect(await page.locator(".atlas-cycle ol.atlas-cycle-rows li img").count()).toBe(vertices); // a thumbnail per input
+    expect(await page.locator(".atlas-cycle-caption").innerText()).toContain(`${vertices} inputs, ${vertices} edges, one closed loop`);
+    expect(page.url()).toContain(`bar=${picked}`);
+    const [cycleCsv] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export cycle CSV" }).click()]);
+    const lines = readFileSync((await cycleCsv.path())!, "utf8").trim().split(/\r\n/);
+    expect(lines[0]).toBe("step,from row,to row,from point,to point");
+    expect(lines).toHaveLength(vertices + 1);
+    const edges = lines.slice(1).map((l) => l.split(",").map(Number));
+    edges.forEach((e, k) => expect(edges[(k + 1) % edges.length][1]).toBe(e[2])); // each edge starts where the last ended, and the walk closes
 
     // Layer slider: conv3's raw output is layer 2.
     const layerSlider = page.locator("form").filter({ hasText: "Layer (depth)" }).locator("input[type=range]");
@@ -108,7 +131,7 @@ describe("layer-topology notebook", () => {
     expect(await page.locator(ownCells).count()).toBe(32);
     const [raw, , cka] = await nodeSpecificity("fashion-cnn", 150);
     await page.getByText("Where we confirm it, where not, and why.").waitFor({ timeout: 120_000 });
-    const main = await page.locator("main").innerText();
+    const main = await page.locator("body").innerText(); // the claim sits in the lead area above <main>
     expect(main).toContain(`the nearest layer is the same layer for ${raw} of the layers (chance 1/4 = 0.25)`);
     expect(main).toContain(`Linear CKA of the same point clouds: ${cka}`);
     expect(errors).toEqual([]);
