@@ -206,13 +206,15 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
   if (options.title) figure.appendChild(textElement(document, "h2", options.title));
   if (options.subtitle) figure.appendChild(textElement(document, "h3", options.subtitle));
   if (colour.legend) {
-    if (colour.legend.type === "categorical") {
-      const title = textElement(document, "div", `colour: ${options.color!.title}`);
-      title.className = "atlas-legend-title";
-      title.style.font = `600 ${FONT_SIZE} var(--sans-serif, system-ui)`;
-      figure.appendChild(title);
-    }
-    const legend = Plot.legend({ document, color: colour.legend, style: { fontSize: FONT_SIZE } } as unknown as Plot.LegendOptions);
+    // Swatches have no title and a ramp's is one line of SVG text, cut when long: an HTML title
+    // that wraps says what the colours are (as embeddingScatter).
+    const title = textElement(document, "div", `colour: ${options.color!.title}`);
+    title.className = "atlas-legend-title";
+    title.style.font = `600 ${FONT_SIZE} var(--sans-serif, system-ui)`;
+    title.style.maxWidth = `${width}px`;
+    figure.appendChild(title);
+    const scale = colour.legend.type === "categorical" ? colour.legend : { ...colour.legend, label: null };
+    const legend = Plot.legend({ document, color: scale, style: { fontSize: FONT_SIZE } } as unknown as Plot.LegendOptions);
     if (legend) figure.appendChild(legend as unknown as Node);
   }
   const area = document.createElement("div");
@@ -242,7 +244,9 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
     if (lines && paths.length) {
       // Static figures draw the paths as SVG lines under the points (or under their PNG).
       const vertices: [number, number][] = [];
-      paths.forEach((path, k) => path.forEach((i) => vertices.push([k, i])));
+      paths.forEach((path, k) => {
+        for (let j = 0; j < path.length; j++) vertices.push([k, path[j]]);
+      });
       marks.unshift(Plot.line(vertices, { x: (v: [number, number]) => data.x[v[1]], y: (v: [number, number]) => data.y[v[1]], z: (v: [number, number]) => v[0], stroke: PATH_STYLE.stroke, strokeWidth: PATH_STYLE.width, strokeOpacity: PATH_STYLE.opacity }));
     }
     const svg = Plot.plot({
