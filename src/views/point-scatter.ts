@@ -95,6 +95,8 @@ export type PointScatterElement = ScatterElement & {
   destroy(): void;
   /** The sample that has the keyboard focus ring, or null. */
   readonly focused: number | null;
+  /** The samples drawn with a light ring (`highlighted`, then `highlight()`), in the order given. */
+  readonly highlighted: Int32Array;
 };
 
 /** Documented default: static figures switch from SVG dots to one PNG above this many drawn points. */
@@ -231,6 +233,7 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
   wrapper.value = selected;
   wrapper.selection = new Int32Array(0);
   wrapper.lasso = null;
+  Object.defineProperty(wrapper, "highlighted", { get: () => Int32Array.from(highlighted) });
 
   const axes = (transform: PixelTransform, dots: boolean, lines = false): SVGSVGElement => {
     const domainX: [number, number] = [(frame.left - transform.offsetX) / transform.scaleX, (frame.left + frame.width - transform.offsetX) / transform.scaleX];

@@ -171,10 +171,12 @@ describe("pointScatter static figure", () => {
     const ring = el.querySelector(".atlas-overlay circle.atlas-selected")!;
     const at = el.locate(3);
     expect([Number(ring.getAttribute("cx")), Number(ring.getAttribute("cy"))]).toEqual([Math.round(at.x * 100) / 100, Math.round(at.y * 100) / 100]);
+    expect(Array.from(el.highlighted)).toEqual([4, 5, 6]);
     el.highlight([1]);
     el.select(9);
     expect(el.value).toBe(9);
     expect(el.querySelectorAll(".atlas-overlay circle.atlas-highlight").length).toBe(1);
+    expect(Array.from(el.highlighted)).toEqual([1]);
   });
 
   it("shows a continuous colour as a ramp and greys samples without a value, saying how many", () => {
