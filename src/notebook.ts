@@ -21,6 +21,7 @@ export { exportButton } from "./ui/export-button.ts";
 export { signalFrom } from "./ui/signal.ts";
 export { embeddingScatter } from "./views/scatter.ts";
 export { pointScatter, SVG_MAX_POINTS } from "./views/point-scatter.ts";
+export { subsampleText, subsampleNote } from "./views/caption.ts";
 export { neighborTable } from "./views/neighbors.ts";
 export { varianceChart } from "./views/variance.ts";
 export { thumbnails } from "./views/thumbnail.ts";
@@ -46,7 +47,7 @@ export { mapperReport, mapperFindings, purityRows, layerSummaryTable, nodeClassT
 export { LAYER_DISTANCE_METRICS, cycleRows, longestBar } from "./analyses/layer-topology.ts";
 export { barcode, persistencePlot, layerHeatmap, sensitivityCurves, linkPairs } from "./views/topology.ts";
 export { cycleOverlay, cycleCsv, cycleJson } from "./views/cycle.ts";
-export { layerTopologyReport, cycleTable, shownBar, seedStudyFindings, specificityTable, spreadTable, scaleTable, layerTable, matrixTable, sensitivityTable, LAYER_TOPOLOGY_CLAIMS, METRIC_LABELS } from "./report/layer-topology.ts";
+export { layerTopologyReport, pointCloudText, cycleTable, shownBar, seedStudyFindings, specificityTable, spreadTable, scaleTable, layerTable, matrixTable, sensitivityTable, LAYER_TOPOLOGY_CLAIMS, METRIC_LABELS } from "./report/layer-topology.ts";
 export { specificityChart, spreadHeatmap, scaleChart } from "./views/seeds.ts";
 export { MDA_METHODS } from "./analyses/mda.ts";
 export { mdaReport, mdaClaimFindings, seedSpreadTable, correlationTable, continuityTable, mdaFindings, colourColumn, METHOD_LABELS, MDA_CLAIMS } from "./report/mda.ts";

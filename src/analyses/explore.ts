@@ -38,7 +38,10 @@ const params = {
   },
   metric: { type: "keyword", choices: ["euclidean", "cosine"], default: "euclidean", label: "Distance", doc: "Distance between activation vectors for the neighbour list (the TensorBoard Projector offers both)." },
   point: { type: "integer", min: 0, max: (b: AnalysisBundle) => b.samples - 1, default: 0, label: "Sample", doc: "The sample whose neighbours are listed (click a point to choose it).", control: { input: "number" } },
-  maxPoints: { type: "integer", min: 1, default: 5000, label: "Points drawn", unit: "samples", doc: "Largest number of points drawn; more are a seeded subsample." },
+  maxPoints: {
+    type: "integer", min: 1, default: (b: AnalysisBundle) => Math.max(1, b.samples), defaultDoc: "every sample", label: "Points drawn", unit: "samples",
+    doc: "Largest number of points drawn; a smaller number draws a seeded subsample. PCA costs O(N·D), so every sample is projected and drawn by default.",
+  },
   seed: { type: "integer", min: 0, max: Number.MAX_SAFE_INTEGER, default: DEFAULT_SEED, label: "Seed", doc: "Seed of the random spatial position (conv maps) and of the subsample of drawn points.", control: { input: "number", max: 2 ** 31 - 1 } },
 } as const;
 
@@ -82,7 +85,7 @@ export async function exploreMatrix(bundle: AnalysisBundle, params: ResolvedExpl
   return layerMatrix(layer, { method: params.vectorize, seed: params.seed });
 }
 
-/** PCA scatter of one layer; a seeded subsample of at most maxPoints samples is drawn. */
+/** PCA scatter of one layer: every sample is projected; a seeded subsample of at most maxPoints samples is drawn. */
 export async function exploreProjection(
   X: Matrix,
   { layer, maxPoints, seed }: { layer: string; maxPoints: number; seed: number },

@@ -4,7 +4,8 @@
  */
 import type { ExploreResult } from "../analyses/explore.ts";
 import { describeSample, formatNumber, sampleColumn, type AnalysisBundle } from "../analyses/columns.ts";
-import { embeddingScatter } from "../views/scatter.ts";
+import { pointScatter } from "../views/point-scatter.ts";
+import { subsampleText } from "../views/caption.ts";
 import { varianceChart } from "../views/variance.ts";
 import { thumbnails } from "../views/thumbnail.ts";
 import { count } from "../views/text.ts";
@@ -23,7 +24,8 @@ export function exploreReport(bundle: AnalysisBundle, result: ExploreResult, con
   const thumbs = thumbnails(bundle.inputs);
   const labels = pcaAxisLabels(projection.explainedVarianceRatio);
   const scores = projection.scores.data;
-  const figure = embeddingScatter(
+  // Static: SVG dots up to 20,000 drawn points, one PNG of them above (pointScatter's rule).
+  const figure = pointScatter(
     {
       x: Float32Array.from({ length: projection.samples }, (_, i) => scores[2 * i]),
       y: Float32Array.from({ length: projection.samples }, (_, i) => scores[2 * i + 1]),
@@ -35,10 +37,12 @@ export function exploreReport(bundle: AnalysisBundle, result: ExploreResult, con
       yLabel: labels.y,
       selected: params.point,
       highlighted: neighbors.indices,
+      subsample: { seed: params.seed },
       document,
     },
   );
-  const shown = projection.shown.length < projection.samples ? ` (${projection.shown.length} of them drawn, chosen with seed ${params.seed})` : "";
+  const drawn = subsampleText(projection.shown.length, projection.samples, { seed: params.seed });
+  const shown = drawn ? ` (${drawn})` : ", every one drawn";
   return {
     notebook: "explore",
     title: `Explore · layer ${projection.layer}`,

@@ -5,7 +5,7 @@
  */
 import type { AnalysisBundle } from "../analyses/columns.ts";
 import { formatNumber } from "../analyses/columns.ts";
-import { cycleRows, layerTopologyDescriptor, longestBar, type LayerDiagrams, type LayerDistanceMetric, type LayerTopologyResult, type SeedStudy } from "../analyses/layer-topology.ts";
+import { cycleRows, layerTopologyDescriptor, longestBar, poolRows, type LayerDiagrams, type LayerDistanceMetric, type LayerTopologyResult, type SeedStudy } from "../analyses/layer-topology.ts";
 import { describeSample } from "../analyses/columns.ts";
 import { cycleOverlay } from "../views/cycle.ts";
 import { thumbnails } from "../views/thumbnail.ts";
@@ -13,6 +13,7 @@ import type { MatrixSpread, Specificity } from "../analyses/seed-study.ts";
 import { scaleChart, specificityChart, spreadHeatmap } from "../views/seeds.ts";
 import { barcode, layerHeatmap, persistencePlot, sensitivityCurves } from "../views/topology.ts";
 import { count } from "../views/text.ts";
+import { subsampleText } from "../views/caption.ts";
 import { VERSION } from "../version.ts";
 import type { ReportContext } from "./report.ts";
 import type { ReportSpec, ReportTable } from "./report.ts";
@@ -209,6 +210,21 @@ export function shownBar(layer: LayerDiagrams, bar: number | "auto" | undefined)
   return typeof bar === "number" && bar >= 0 && bar < h1.births.length ? bar : longestBar(h1);
 }
 
+/**
+ * What the point clouds are when they are a subsample: "Point clouds of 300 of 449 test images
+ * drawn (seed 42)." (or "(farthest points)"), or "" when they hold every row of the split.
+ * Persistence costs far more than O(N²), so the clouds are a subsample by default; every figure
+ * made from them carries these words.
+ */
+export function pointCloudText(bundle: AnalysisBundle, result: Pick<LayerTopologyResult, "sample" | "params">): string {
+  const p = result.params;
+  const text = subsampleText(result.sample.length, poolRows(bundle, p.split).length, {
+    noun: p.split === "test" ? "test images" : "samples",
+    ...(p.sampling === "random" ? { seed: p.seed } : { method: "farthest points of the first layer" }),
+  });
+  return text ? `Point clouds of ${text}.` : "";
+}
+
 export interface LayerTopologyView {
   /** Layer whose barcode and diagram are drawn. */
   layer: string;
@@ -246,13 +262,14 @@ export function layerTopologyReport(bundle: AnalysisBundle, result: LayerTopolog
   const p = result.params;
   const unit = p.normalize === "rms" ? "layer RMS units" : "activation units";
   const dim = p.distanceDim;
+  const clouds = pointCloudText(bundle, result);
   const sections: ReportSpec["sections"] = [
     { title: "Layers as point clouds", text: `Each layer is ${count(result.sample.length, p.split === "test" ? "test image" : "sample")} (the same rows in every layer, ${p.sampling === "random" ? `seeded random choice, seed ${p.seed}` : "greedy farthest points of the first layer"}), conv maps as ${p.vectorize} vectors${p.normalize === "rms" ? ", each layer divided by its RMS spread" : ", in each layer's own units (as the paper)"}. Essential classes are capped at each layer's Rips threshold before any distance (infinite policy "${result.infinite}").`, table: layerTable(result) },
-    { title: `Barcode of ${layer.name}`, figure: barcode(layer.diagrams, layer.threshold, { unit, document }) },
-    { title: `Persistence diagram of ${layer.name}`, figure: persistencePlot(layer.diagrams, layer.threshold, { unit, document }) },
+    { title: `Barcode of ${layer.name}`, text: clouds || undefined, figure: barcode(layer.diagrams, layer.threshold, { unit, document }) },
+    { title: `Persistence diagram of ${layer.name}`, text: clouds || undefined, figure: persistencePlot(layer.diagrams, layer.threshold, { unit, document }) },
     ...cycleSections(bundle, result, layer, view.bar, document),
-    { title: `H${dim} ${METRIC_LABELS[view.metric]} distance between layers`, text: view.metric === "wasserstein" ? `W1 by the auction algorithm, each entry within a proven relative error of ${formatNumber(result.wassersteinErrorBound)}.` : undefined, figure: layerHeatmap(names, result.distances[view.metric], { label: `${METRIC_LABELS[view.metric]} (${unit})`, document }), table: matrixTable(names, result.distances[view.metric]) },
-    { title: `Linear CKA${p.ckaDebiased ? " (debiased)" : ""} between layers`, figure: layerHeatmap(names, result.cka, { label: "CKA (1 = same up to rotation and scale)", scheme: "magma", domain: [0, 1], document }), table: matrixTable(names, result.cka) },
+    { title: `H${dim} ${METRIC_LABELS[view.metric]} distance between layers`, text: [view.metric === "wasserstein" ? `W1 by the auction algorithm, each entry within a proven relative error of ${formatNumber(result.wassersteinErrorBound)}.` : "", clouds].filter(Boolean).join(" ") || undefined, figure: layerHeatmap(names, result.distances[view.metric], { label: `${METRIC_LABELS[view.metric]} (${unit})`, document }), table: matrixTable(names, result.distances[view.metric]) },
+    { title: `Linear CKA${p.ckaDebiased ? " (debiased)" : ""} between layers`, text: clouds || undefined, figure: layerHeatmap(names, result.cka, { label: "CKA (1 = same up to rotation and scale)", scheme: "magma", domain: [0, 1], document }), table: matrixTable(names, result.cka) },
   ];
   const seeds = result.seeds;
   if (seeds) {

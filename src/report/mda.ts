@@ -5,7 +5,8 @@ import type { GeodesicCorrelation, MdaAnalysisResult, MdaMethod, MdaPanel, MdaSe
 import { clearlyApart } from "../analyses/seed-study.ts";
 import type { AnalysisBundle, SampleColumn } from "../analyses/columns.ts";
 import { formatNumber } from "../analyses/columns.ts";
-import { embeddingScatter } from "../views/scatter.ts";
+import { pointScatter } from "../views/point-scatter.ts";
+import { subsampleText } from "../views/caption.ts";
 import { count } from "../views/text.ts";
 import { VERSION } from "../version.ts";
 import type { ReportContext } from "./report.ts";
@@ -275,6 +276,8 @@ export function mdaReport(bundle: AnalysisBundle, result: MdaAnalysisResult, vie
   const p = result.params;
   const color = colourColumn(result, bundle);
   const classification = result.task === "classification";
+  // Geodesic scores cost O(n²): the layouts are of a seeded subsample, and the report says so.
+  const drawn = subsampleText(result.samples.length, bundle.samples, { seed: p.seed, verb: "laid out" });
   const sections: ReportSpec["sections"] = [];
   if (result.seeds) {
     const f = mdaClaimFindings(result.seeds);
@@ -283,7 +286,7 @@ export function mdaReport(bundle: AnalysisBundle, result: MdaAnalysisResult, vie
   sections.push(
     {
       title: "Geodesic-distance correlation per method and layer",
-      text: `${mdaFindings(result)}\n\nr: Pearson, ρ: Spearman, over all pairs of the ${count(result.samples.length, "sample")}, geodesics on the ${p.k}-NN graphs of the features and of the layout; a graph in pieces is joined by the closest pair of every two pieces (as Isomap), and "joined" gives the share of pairs whose geodesic crosses such a join; trust.: trustworthiness (k = 10).`,
+      text: `${mdaFindings(result)}\n\nr: Pearson, ρ: Spearman, over all pairs of the ${count(result.samples.length, "sample")}${drawn ? ` (${drawn})` : ""}, geodesics on the ${p.k}-NN graphs of the features and of the layout; a graph in pieces is joined by the closest pair of every two pieces (as Isomap), and "joined" gives the share of pairs whose geodesic crosses such a join; trust.: trustworthiness (k = 10).`,
       table: correlationTable(result),
     },
     {
@@ -304,7 +307,8 @@ export function mdaReport(bundle: AnalysisBundle, result: MdaAnalysisResult, vie
       if (!Y) continue;
       const x = Float64Array.from({ length: Y.rows }, (_, i) => Y.data[2 * i]);
       const y = Float64Array.from({ length: Y.rows }, (_, i) => Y.data[2 * i + 1]);
-      const fig = embeddingScatter({ x, y }, { color, xLabel: `${METHOD_LABELS[m]} 1 (arbitrary units)`, yLabel: `${METHOD_LABELS[m]} 2 (arbitrary units)`, width: 420, document });
+      // Static: SVG dots up to 20,000 points, one PNG above; the caption says how many of the bundle's samples are drawn.
+      const fig = pointScatter({ x, y }, { color, xLabel: `${METHOD_LABELS[m]} 1 (arbitrary units)`, yLabel: `${METHOD_LABELS[m]} 2 (arbitrary units)`, width: 420, subsample: { total: bundle.samples, seed: p.seed }, document });
       sections.push({ title: `${panel.layer}, ${panel.stage === "trained" ? "after" : "before"} training: ${METHOD_LABELS[m]} (r = ${formatNumber(panel.correlation[m]!.pearson)})`, figure: fig });
     }
   }

@@ -17,6 +17,8 @@
  * @module hidden-atlas/views
  */
 export { embeddingScatter, type ScatterData, type ScatterOptions, type ScatterElement } from "./scatter.ts";
+export { pointScatter, SVG_MAX_POINTS, type PointScatterOptions, type PointScatterElement } from "./point-scatter.ts";
+export { subsampleText, subsampleNote, type SubsampleTextOptions } from "./caption.ts";
 export { neighborTable, type NeighborTableOptions } from "./neighbors.ts";
 export { varianceChart, type VarianceChartOptions } from "./variance.ts";
 export { thumbnails, imageLayout, type Thumbnails, type ImageLayout } from "./thumbnail.ts";

@@ -18,8 +18,11 @@
  * canvas. Without a browser (reports built in Node) or with `interactive: false`, the figure is
  * static: Plot SVG dots up to `svgMaxPoints` (20,000) drawn points, above that one PNG of the
  * points inside the SVG frame, axes and legend unchanged. Points are drawn in the order of
- * `index` (or of the samples), never reordered or thinned; when `index` leaves samples out the
- * caption says "N of M samples drawn".
+ * `index` (or of the samples), never reordered or thinned; when `index` leaves samples out, or
+ * `subsample` says the drawn samples were chosen from more, the caption says so in words:
+ * "600 of 1,797 samples drawn (seed 42)". `paths` draws lines under the points (a hidden unit's
+ * trajectory over training): SVG lines in static figures, a 2-D canvas under the points in
+ * interactive ones.
  *
  * @example
  *   const el = pointScatter({x, y}, {color: sampleColumn(bundle, "label"), xLabel: "PC1", interactive: true});
@@ -33,6 +36,7 @@ import { PointGrid } from "./point-grid.ts";
 import { colouring, formatCoordinate, type Colouring } from "./point-colours.ts";
 import { rasterizePoints } from "./point-raster.ts";
 import { selectionPanel } from "./selection-panel.ts";
+import { subsampleText } from "./caption.ts";
 
 export { selectionCsv, selectionJson } from "./selection-panel.ts";
 import { pngDataUrl } from "./png.ts";
@@ -56,6 +60,17 @@ export interface PointScatterOptions extends ScatterOptions {
   exportName?: string;
   /** Renderer of the interactive figure: "auto" (WebGL2, else raster), "webgl" or "raster". Defaults to "auto". */
   renderer?: "auto" | "webgl" | "raster";
+  /**
+   * How the drawn samples were chosen when they are part of a larger set: `total` rows they were
+   * chosen from (defaults to the length of `data.x`), the `seed` of the choice. The caption then
+   * says "600 of 1,797 samples drawn (seed 42)". Defaults to none (the drawn samples are all).
+   */
+  subsample?: { total?: number; seed?: number | null; method?: string };
+  /**
+   * Lines under the points, each through the samples of one entry in order (e.g. one hidden
+   * unit over training), drawn thin and grey. Defaults to none.
+   */
+  paths?: ArrayLike<number>[];
 }
 
 export type PointScatterElement = ScatterElement & {
@@ -80,6 +95,8 @@ export type PointScatterElement = ScatterElement & {
   destroy(): void;
   /** The sample that has the keyboard focus ring, or null. */
   readonly focused: number | null;
+  /** The samples drawn with a light ring (`highlighted`, then `highlight()`), in the order given. */
+  readonly highlighted: Int32Array;
 };
 
 /** Documented default: static figures switch from SVG dots to one PNG above this many drawn points. */
@@ -112,6 +129,8 @@ const HIGHLIGHT_RING: Omit<RingStyle, "radius"> = { color: [0.84, 0.15, 0.16, 1]
 const LASSO_RING: Omit<RingStyle, "radius"> = { color: [0, 0, 0, 0], lineWidth: 0, fill: true };
 /** While a lasso selection exists the other points fade to this opacity. */
 const UNSELECTED_OPACITY = 0.15;
+/** Paths under the points: thin, light grey and half transparent, so the points stay readable. */
+const PATH_STYLE = { stroke: "#bbb", width: 0.4, opacity: 0.6 };
 
 
 /**
@@ -135,6 +154,11 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
   }
   const samples = drawnSamples(data.index, total);
   const n = samples.length;
+  const sampledFrom = options.subsample?.total;
+  if (sampledFrom !== undefined && !(Number.isInteger(sampledFrom) && sampledFrom >= n)) {
+    throw new HiddenAtlasError("E_PARAM", `scatter: invalid subsample.total: ${sampledFrom} (expected an integer ≥ the ${n} drawn samples)`);
+  }
+  const paths = checkPaths(options.paths, total);
   const drawnX = new Float64Array(n);
   const drawnY = new Float64Array(n);
   for (let p = 0; p < n; p++) {
@@ -155,7 +179,7 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
   const colour = colouring(options.color ?? null, samples, total);
   const xLabel = options.xLabel ?? defaults.xLabel;
   const yLabel = options.yLabel ?? defaults.yLabel;
-  const subset = n < total ? `${n.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} samples drawn` : "";
+  const subset = subsampleText(n, options.subsample?.total ?? total, { noun: "samples", seed: options.subsample?.seed ?? null, method: options.subsample?.method });
   const ariaLabel =
     options.ariaLabel ??
     `Scatter plot of ${n.toLocaleString("en-US")} points${subset ? ` (${subset})` : ""}: ${xLabel} against ${yLabel}` +
@@ -184,13 +208,15 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
   if (options.title) figure.appendChild(textElement(document, "h2", options.title));
   if (options.subtitle) figure.appendChild(textElement(document, "h3", options.subtitle));
   if (colour.legend) {
-    if (colour.legend.type === "categorical") {
-      const title = textElement(document, "div", `colour: ${options.color!.title}`);
-      title.className = "atlas-legend-title";
-      title.style.font = `600 ${FONT_SIZE} var(--sans-serif, system-ui)`;
-      figure.appendChild(title);
-    }
-    const legend = Plot.legend({ document, color: colour.legend, style: { fontSize: FONT_SIZE } } as unknown as Plot.LegendOptions);
+    // Swatches have no title and a ramp's is one line of SVG text, cut when long: an HTML title
+    // that wraps says what the colours are (as embeddingScatter).
+    const title = textElement(document, "div", `colour: ${options.color!.title}`);
+    title.className = "atlas-legend-title";
+    title.style.font = `600 ${FONT_SIZE} var(--sans-serif, system-ui)`;
+    title.style.maxWidth = `${width}px`;
+    figure.appendChild(title);
+    const scale = colour.legend.type === "categorical" ? colour.legend : { ...colour.legend, label: null };
+    const legend = Plot.legend({ document, color: scale, style: { fontSize: FONT_SIZE } } as unknown as Plot.LegendOptions);
     if (legend) figure.appendChild(legend as unknown as Node);
   }
   const area = document.createElement("div");
@@ -207,8 +233,9 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
   wrapper.value = selected;
   wrapper.selection = new Int32Array(0);
   wrapper.lasso = null;
+  Object.defineProperty(wrapper, "highlighted", { get: () => Int32Array.from(highlighted) });
 
-  const axes = (transform: PixelTransform, dots: boolean): SVGSVGElement => {
+  const axes = (transform: PixelTransform, dots: boolean, lines = false): SVGSVGElement => {
     const domainX: [number, number] = [(frame.left - transform.offsetX) / transform.scaleX, (frame.left + frame.width - transform.offsetX) / transform.scaleX];
     const domainY: [number, number] = [(frame.top + frame.height - transform.offsetY) / transform.scaleY, (frame.top - transform.offsetY) / transform.scaleY];
     const marks: Plot.Markish[] = [Plot.frame({ strokeOpacity: 0.2 })];
@@ -216,6 +243,14 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
       marks.unshift(
         Plot.dot(Array.from({ length: n }, (_, p) => p), { x: (p: number) => grid.x[p], y: (p: number) => grid.y[p], fill: colour.css, r, fillOpacity: defaults.opacity }),
       );
+    }
+    if (lines && paths.length) {
+      // Static figures draw the paths as SVG lines under the points (or under their PNG).
+      const vertices: [number, number][] = [];
+      paths.forEach((path, k) => {
+        for (let j = 0; j < path.length; j++) vertices.push([k, path[j]]);
+      });
+      marks.unshift(Plot.line(vertices, { x: (v: [number, number]) => data.x[v[1]], y: (v: [number, number]) => data.y[v[1]], z: (v: [number, number]) => v[0], stroke: PATH_STYLE.stroke, strokeWidth: PATH_STYLE.width, strokeOpacity: PATH_STYLE.opacity }));
     }
     const svg = Plot.plot({
       document,
@@ -252,7 +287,7 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
     // Static: SVG dots, or one PNG of the points inside the SVG frame above svgMaxPoints.
     const svgMax = options.svgMaxPoints ?? defaults.svgMaxPoints;
     const asSvg = n <= svgMax;
-    const svg = axes(base, asSvg);
+    const svg = axes(base, asSvg, true);
     if (!asSvg) {
       const w = Math.round(frame.width * RASTER_SCALE);
       const h = Math.round(frame.height * RASTER_SCALE);
@@ -334,6 +369,13 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
     Object.assign(c.style, { position: "absolute", left: `${frame.left}px`, top: `${frame.top}px`, width: `${frame.width}px`, height: `${frame.height}px`, pointerEvents: "none" });
   };
   placeCanvas(canvas);
+  // Paths on a 2-D canvas of their own under the points (redrawn with the points).
+  const pathCanvas = paths.length ? document.createElement("canvas") : null;
+  if (pathCanvas) {
+    placeCanvas(pathCanvas);
+    pathCanvas.className = "atlas-paths";
+    area.appendChild(pathCanvas);
+  }
   area.appendChild(canvas);
   const wanted = options.renderer ?? defaults.renderer;
   let gl: PointRenderer | null = wanted === "raster" ? null : PointRenderer.create(canvas);
@@ -452,8 +494,28 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
   const toScreen = (i: number, t = current()) => ({ x: data.x[i] * t.scaleX + t.offsetX, y: data.y[i] * t.scaleY + t.offsetY });
   const toData = (px: number, py: number, t = current()) => ({ x: (px - t.offsetX) / t.scaleX, y: (py - t.offsetY) / t.scaleY });
 
+  const drawPaths = (inFrame: PixelTransform) => {
+    const context = pathCanvas?.getContext("2d");
+    if (!context) return;
+    context.clearRect(0, 0, pathCanvas!.width, pathCanvas!.height);
+    context.strokeStyle = PATH_STYLE.stroke;
+    context.globalAlpha = PATH_STYLE.opacity;
+    context.lineWidth = PATH_STYLE.width * dpr;
+    context.beginPath();
+    for (const path of paths) {
+      for (let k = 0; k < path.length; k++) {
+        const i = path[k];
+        const px = (data.x[i] * inFrame.scaleX + inFrame.offsetX) * dpr;
+        const py = (data.y[i] * inFrame.scaleY + inFrame.offsetY) * dpr;
+        if (k === 0) context.moveTo(px, py);
+        else context.lineTo(px, py);
+      }
+    }
+    context.stroke();
+  };
   const drawPoints = (t: PixelTransform) => {
     const inFrame: PixelTransform = { scaleX: t.scaleX, offsetX: t.offsetX - frame.left, scaleY: t.scaleY, offsetY: t.offsetY - frame.top };
+    drawPaths(inFrame);
     const baseOpacity = lassoPositions.length > 0 ? UNSELECTED_OPACITY : defaults.opacity;
     if (gl) {
       gl.draw(inFrame, frame.width, frame.height, r, defaults.opacity, baseOpacity);
@@ -829,6 +891,23 @@ function checkOptions(options: PointScatterOptions): void {
   check("r", options.r, Number.isFinite(options.r) && options.r! > 0 && options.r! <= 50, "a radius in pixels in (0, 50]");
   check("svgMaxPoints", options.svgMaxPoints, Number.isInteger(options.svgMaxPoints) && options.svgMaxPoints! >= 0, "an integer ≥ 0");
   check("renderer", options.renderer, ["auto", "webgl", "raster"].includes(options.renderer as string), '"auto", "webgl" or "raster"');
+}
+
+/** Validated paths: each an array of samples (integers in [0, total)). */
+function checkPaths(paths: ArrayLike<number>[] | undefined, total: number): ArrayLike<number>[] {
+  if (paths === undefined) return [];
+  if (!Array.isArray(paths)) throw new HiddenAtlasError("E_PARAM", "scatter: invalid paths (expected an array of arrays of samples)");
+  for (let k = 0; k < paths.length; k++) {
+    const path = paths[k];
+    if (!path || typeof path.length !== "number") throw new HiddenAtlasError("E_PARAM", `scatter: paths[${k}] is not an array of samples`);
+    for (let j = 0; j < path.length; j++) {
+      const i = path[j];
+      if (!Number.isInteger(i) || i < 0 || i >= total) {
+        throw new HiddenAtlasError("E_PARAM", `scatter: paths[${k}][${j}] is ${i} (expected an integer sample in [0, ${total}))`);
+      }
+    }
+  }
+  return paths;
 }
 
 /** Validated drawn samples: `index` (integers in [0, total)) or 0 … total − 1. */

@@ -10,9 +10,14 @@ import { settled, useSite, watchedPage } from "./browser.ts";
 const site = useSite();
 
 
-/** The dots of every scatter in one row of layouts (row 0: after training, row 1: before). */
+/** Where every scatter in one row of layouts draws its first 50 points (row 0: after training, row 1: before). */
 const rowMarkup = (page: Page, row: number) =>
-  page.locator(".mda-row").nth(row).evaluate((el) => [...el.querySelectorAll("svg circle")].map((c) => `${c.getAttribute("cx")},${c.getAttribute("cy")}`).join(";"));
+  page.locator(".mda-row").nth(row).evaluate((el) =>
+    [...el.querySelectorAll(".atlas-point-scatter")]
+      .flatMap((s) => Array.from({ length: 50 }, (_, i) => (s as HTMLElement & { locate(i: number): { x: number; y: number } }).locate(i)))
+      .map((p) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`)
+      .join(";"),
+  );
 
 describe("mda notebook", () => {
   it("digits-rotation: five layouts before and after training; the layer select redraws them", { timeout: 400_000 }, async () => {
@@ -22,7 +27,9 @@ describe("mda notebook", () => {
     await page.locator("h3.mda-stage", { hasText: "fc before training" }).waitFor({ timeout: 200_000 });
     await settled(page);
     expect(await page.locator(".mda-row").count()).toBe(2);
-    expect(await page.locator(".mda-row").first().locator("svg").count()).toBeGreaterThanOrEqual(5);
+    expect(await page.locator(".mda-row").first().locator(".atlas-point-scatter").count()).toBeGreaterThanOrEqual(5);
+    // Each layout is of a seeded subsample, and says so beside it.
+    expect(await page.locator(".mda-row").first().locator("figcaption").first().innerText()).toBe("200 of 1,797 samples drawn (seed 42).");
     const table = await page.locator("table").first().innerText();
     expect(table).toMatch(/MDA r \(ρ\)/);
     expect(table).toMatch(/before training/);

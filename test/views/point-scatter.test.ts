@@ -121,6 +121,47 @@ describe("pointScatter static figure", () => {
     expect(Array.from(el.selectPolygon([-100, -100, 100, -100, 100, 100, -100, 100]))).toEqual([2, 5, 7]);
   });
 
+  it("says a subsample's size, its population and its seed in the caption and the aria-label", () => {
+    const document = reportDocument();
+    const { x, y } = cloud(600);
+    const el = pointScatter({ x, y }, { subsample: { total: 1797, seed: 42 }, document });
+    expect(el.querySelector("figcaption")!.textContent).toBe("600 of 1,797 samples drawn (seed 42).");
+    expect(el.querySelector("figure")!.getAttribute("aria-label")).toBe("Scatter plot of 600 points (600 of 1,797 samples drawn (seed 42)): x against y");
+    // Every sample drawn: nothing to say.
+    expect(pointScatter({ x, y }, { subsample: { total: 600, seed: 42 }, document }).querySelector("figcaption")).toBeNull();
+    expect(() => pointScatter({ x, y }, { subsample: { total: 599 }, document })).toThrow(/invalid subsample.total: 599 \(expected an integer ≥ the 600 drawn samples\)/);
+  });
+
+  it("draws each path as one line through its samples' positions, under the points (SVG and PNG figures)", () => {
+    const document = reportDocument();
+    const x = [0, 1, 2, 3, 4, 5];
+    const y = [0, 1, 0, 1, 0, 1];
+    const el = pointScatter({ x, y }, { paths: [[0, 2, 4], [1, 3, 5]], document });
+    const lines = Array.from(el.querySelectorAll("g[aria-label=line] path"));
+    expect(lines.length).toBe(2);
+    // Each path's vertices are exactly where its samples are drawn.
+    for (const [k, path] of [[0, 2, 4], [1, 3, 5]].entries()) {
+      const vertices = lines[k].getAttribute("d")!.match(/-?[\d.]+,-?[\d.]+/g)!.map((v) => v.split(",").map(Number));
+      expect(vertices.length).toBe(3);
+      path.forEach((i, j) => {
+        const at = el.locate(i);
+        expect(vertices[j][0]).toBeCloseTo(at.x, 1);
+        expect(vertices[j][1]).toBeCloseTo(at.y, 1);
+      });
+    }
+    // The lines come before (under) the dots.
+    const svg = el.querySelector(".atlas-plot-area > svg")!;
+    const order = Array.from(svg.children, (c) => c.getAttribute("aria-label"));
+    expect(order.indexOf("line")).toBeLessThan(order.indexOf("dot"));
+    // Above svgMaxPoints the points are one PNG and the lines stay under it.
+    const png = pointScatter({ x, y }, { paths: [[0, 1, 2, 3, 4, 5]], svgMaxPoints: 3, document });
+    const children = Array.from(png.querySelector(".atlas-plot-area > svg")!.children);
+    const lineAt = children.findIndex((c) => c.getAttribute("aria-label") === "line");
+    expect(lineAt).toBeGreaterThanOrEqual(0);
+    expect(lineAt).toBeLessThan(children.findIndex((c) => c.classList.contains("atlas-points-raster")));
+    expect(() => pointScatter({ x, y }, { paths: [[0, 6]], document })).toThrow(/paths\[0\]\[1\] is 6 \(expected an integer sample in \[0, 6\)\)/);
+  });
+
   it("rings the selected sample and the highlighted ones, and moves them on select()/highlight()", () => {
     const document = reportDocument();
     const { x, y } = cloud(50);
@@ -130,10 +171,12 @@ describe("pointScatter static figure", () => {
     const ring = el.querySelector(".atlas-overlay circle.atlas-selected")!;
     const at = el.locate(3);
     expect([Number(ring.getAttribute("cx")), Number(ring.getAttribute("cy"))]).toEqual([Math.round(at.x * 100) / 100, Math.round(at.y * 100) / 100]);
+    expect(Array.from(el.highlighted)).toEqual([4, 5, 6]);
     el.highlight([1]);
     el.select(9);
     expect(el.value).toBe(9);
     expect(el.querySelectorAll(".atlas-overlay circle.atlas-highlight").length).toBe(1);
+    expect(Array.from(el.highlighted)).toEqual([1]);
   });
 
   it("shows a continuous colour as a ramp and greys samples without a value, saying how many", () => {
