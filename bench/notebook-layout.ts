@@ -55,11 +55,11 @@ try {
     await page.waitForLoadState("networkidle");
     await page.waitForTimeout(1500);
     const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
-    await page.screenshot({ path: join(out, `${name}-1400.png`) });
+    await page.screenshot({ path: join(out, `${name}-1400.png`), timeout: 180_000 });
     await page.setViewportSize({ width: 420, height: 900 });
     await page.waitForTimeout(800);
     const narrowScroll = await page.evaluate(() => document.documentElement.scrollWidth);
-    await page.screenshot({ path: join(out, `${name}-420.png`), fullPage: true });
+    await page.screenshot({ path: join(out, `${name}-420.png`), fullPage: true, timeout: 180_000 });
     rows.push(`${name.padEnd(15)} top ${String(Math.round(top)).padStart(5)} px · first figure ${(ms / 1000).toFixed(1).padStart(6)} s · page width at 1400: ${scrollWidth}, at 420: ${narrowScroll}`);
     console.error(rows[rows.length - 1]);
     await context.close();
