@@ -2,8 +2,9 @@
  * Where each notebook's main figure lands and how long it takes to appear, in headless Chromium
  * on the built site (`npm run build:site` first):
  *
- *   npx tsx bench/notebook-layout.ts [OUT_DIR] [NOTEBOOK ...]
+ *   npx tsx bench/notebook-layout.ts [--site DIR] [OUT_DIR] [NOTEBOOK ...]
  *
+ * `--site DIR` measures another built site (e.g. an older commit's dist/site, to compare).
  * For each notebook at 1400 × 900: the main figure's top edge in page pixels and the time from
  * navigation to the figure being on the page with a size; then screenshots at 1400 × 900 (the
  * first screen) and 420 px wide (the whole page) into OUT_DIR (default: a temporary folder).
@@ -25,10 +26,13 @@ const MAIN_FIGURE: Record<string, string> = {
   examples: "table",
 };
 
-const [outArg, ...names] = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const siteAt = argv.indexOf("--site");
+const site = siteAt >= 0 ? argv.splice(siteAt, 2)[1] : undefined;
+const [outArg, ...names] = argv;
 const out = outArg ?? mkdtempSync(join(tmpdir(), "notebook-layout-"));
 const chosen = names.length ? names : Object.keys(MAIN_FIGURE);
-const server = await serveSite();
+const server = await serveSite(site);
 const browser = await launch();
 const rows: string[] = [];
 try {
@@ -51,11 +55,11 @@ try {
     await page.waitForLoadState("networkidle");
     await page.waitForTimeout(1500);
     const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
-    await page.screenshot({ path: join(out, `${name}-1400.png`) });
+    await page.screenshot({ path: join(out, `${name}-1400.png`), timeout: 180_000 });
     await page.setViewportSize({ width: 420, height: 900 });
     await page.waitForTimeout(800);
     const narrowScroll = await page.evaluate(() => document.documentElement.scrollWidth);
-    await page.screenshot({ path: join(out, `${name}-420.png`), fullPage: true });
+    await page.screenshot({ path: join(out, `${name}-420.png`), fullPage: true, timeout: 180_000 });
     rows.push(`${name.padEnd(15)} top ${String(Math.round(top)).padStart(5)} px · first figure ${(ms / 1000).toFixed(1).padStart(6)} s · page width at 1400: ${scrollWidth}, at 420: ${narrowScroll}`);
     console.error(rows[rows.length - 1]);
     await context.close();

@@ -68,7 +68,11 @@ export function keyboardNodes(graph: NodeGraph, describe: (node: number) => stri
   graph.addEventListener("input", sync);
   sync();
   const svg = graph.querySelector("svg");
-  if (svg) svg.setAttribute("aria-label", `${svg.getAttribute("aria-label") ?? "Mapper graph"}. Tab to a node, arrow keys move between nodes, Enter selects.`);
+  if (svg) {
+    // An image's parts are not for interaction; a group's buttons are.
+    svg.setAttribute("role", "group");
+    svg.setAttribute("aria-label", `${svg.getAttribute("aria-label") ?? "Mapper graph"}. Tab to a node, arrow keys move between nodes, Enter selects.`);
+  }
   return graph;
 }
 

@@ -10,7 +10,7 @@ import { openBundle, type HashedBundle } from "../io/digest.ts";
 import { MANIFEST_FILE, parseManifest } from "../io/manifest.ts";
 import { sourceFromFiles, urlSource, zipSource, type BundleSource, type FileLike } from "../io/sources.ts";
 import { EXAMPLES, EXAMPLE_BUNDLES, exampleUrl, type ExampleBundle } from "./examples.ts";
-import { failureMessage, never } from "./run.ts";
+import { failureMessage, superseded } from "./run.ts";
 import { listStoredBundles, readStoredBundle } from "./stored-bundles.ts";
 import { ensureWorkspace } from "./workspace.ts";
 
@@ -295,8 +295,10 @@ async function remedyFor(error: unknown, choice: DatasetChoice): Promise<Remedy>
 /**
  * Open the picker's choice for the notebook. While it opens, the picker says so; when the
  * bundle cannot be opened, the picker shows why, once, with the remedy the page can apply
- * (e.g. "Open without layer …" for a layer with NaN), and the returned promise never settles,
- * so the cells that needed the bundle show nothing instead of the same error each.
+ * (e.g. "Open without layer …" for a layer with NaN), and the returned promise stays pending
+ * until another bundle is chosen, so the cells that needed the bundle show nothing instead of the
+ * same error each. It then rejects with `superseded()`: Observable runs the cell again only once
+ * its previous value has settled, and ignores what an outdated value settles with.
  */
 export async function loadDataset(choice: DatasetChoice): Promise<HashedBundle> {
   const picker = pickers.get(choice);
@@ -308,12 +310,12 @@ export async function loadDataset(choice: DatasetChoice): Promise<HashedBundle> 
   status.textContent = `opening ${choice.name}…`;
   try {
     const bundle = await openDataset(choice);
-    if (picker.value !== choice) return never();
+    if (picker.value !== choice) throw superseded();
     picker.dataset.state = "open";
     status.textContent = choice.skipLayers?.length ? `opened without ${choice.skipLayers.map((l) => `“${l}”`).join(", ")}` : "";
     return bundle;
   } catch (error) {
-    if (picker.value !== choice) return never();
+    if (picker.value !== choice) throw superseded();
     const remedy = await remedyFor(error, choice);
     picker.dataset.state = "failed";
     status.replaceChildren();
@@ -334,6 +336,18 @@ export async function loadDataset(choice: DatasetChoice): Promise<HashedBundle> 
       const { label, choice: instead } = remedy.action;
       status.appendChild(button(document, label, () => picker.choose(instead)));
     }
-    return never();
+    return untilChoiceChanges(picker, choice);
   }
+}
+
+/** Pending while `choice` is the picker's value; rejected with `superseded()` once it is not. */
+function untilChoiceChanges<T>(picker: DatasetPickerElement, choice: DatasetChoice): Promise<T> {
+  return new Promise<T>((_, reject) => {
+    const changed = () => {
+      if (picker.value === choice) return;
+      picker.removeEventListener("input", changed);
+      reject(superseded());
+    };
+    picker.addEventListener("input", changed);
+  });
 }

@@ -4,13 +4,14 @@
  *   const projection = await atlas.run(worker, "explore.projection", args, {progress, invalidation, cell: "projection"});
  *
  * - The bar shows the run (fraction, stage, elapsed, time left) and its Cancel button cancels it.
- * - A run cancelled because the cell is re-run (a slider moved) never settles: Observable has
- *   already started the new run and ignores the old one, so no cell shows "cancelled".
- * - A run the person cancelled never settles either (the cell and those after it keep what they
+ * - A run the person cancelled stays pending (the cell and those after it keep what they
  *   showed); the bar says so and offers "Run again", which runs it again for the same promise.
- * - A failed run shows its message once, in the bar, and never settles: the cells that needed
+ * - A failed run shows its message once, in the bar, and stays pending: the cells that needed
  *   its result show nothing rather than the same error each. Without a bar it rejects (the cell
  *   shows the error).
+ * - Once the cell is re-run (a slider moved), its run is cancelled and the promise rejects with
+ *   `superseded()`. It must settle: Observable waits for a cell's previous value before it runs
+ *   the cell again, and ignores what an outdated run settles with, so no cell shows it.
  *
  * While any run is going, `<html data-atlas-busy>` counts them (tests wait for it to clear).
  */
@@ -27,9 +28,23 @@ export interface RunCellOptions {
   cell?: string;
 }
 
-/** A promise that never settles: what a cell awaits when it should show nothing. */
+/**
+ * A promise that never settles: what a cell awaits when it should show nothing. Observable runs
+ * a cell again only once its previous value has settled, so a cell that may re-run awaits
+ * `until(invalidation)` instead.
+ */
 export function never<T>(): Promise<T> {
   return new Promise<T>(() => {});
+}
+
+/** Why an outdated run's promise rejects (Observable ignores it: the cell has a newer run). */
+export function superseded(): HiddenAtlasError {
+  return new HiddenAtlasError("E_CANCELLED", "superseded by a newer run of the cell");
+}
+
+/** Pending until `invalidation` (the cell re-runs), then rejected with `superseded()`. */
+export function until<T>(invalidation: Promise<unknown>): Promise<T> {
+  return new Promise<T>((_, reject) => void invalidation.then(() => reject(superseded())));
 }
 
 /** The message a person sees for a failure: the error's own words, without any code-only advice. */
@@ -53,11 +68,12 @@ export function run<T = unknown>(client: AnalysisClient, task: string, args: unk
   const { progress, invalidation, cell = task } = options;
   let invalidated = false;
   let current: AbortController | null = null;
-  invalidation?.then(() => {
-    invalidated = true;
-    current?.abort();
-  });
   return new Promise<T>((resolve, reject) => {
+    invalidation?.then(() => {
+      invalidated = true;
+      current?.abort();
+      reject(superseded());
+    });
     const attempt = () => {
       if (invalidated) return;
       const controller = new AbortController();

@@ -51,6 +51,10 @@ export function dataTable(table: ReportTable, options: DataTableOptions = {}): H
   const document = options.document ?? globalThis.document;
   const wrap = document.createElement("div");
   wrap.className = "atlas-table-wrap";
+  // On a narrow screen the table may scroll sideways: its box is then reachable by keyboard.
+  wrap.tabIndex = 0;
+  wrap.setAttribute("role", "region");
+  wrap.setAttribute("aria-label", options.caption ? `table: ${options.caption}` : "table");
   const el = document.createElement("table");
   el.className = `atlas-table atlas-data-table${options.className ? ` ${options.className}` : ""}`;
   if (options.caption) {

@@ -9,7 +9,8 @@
  * keeps drawing into it. A cell goes to the panel when all it shows is controls (a dataset
  * picker, an analysis' controls, Inputs, a progress bar, the export button, the bundle summary),
  * so a notebook gets the layout by using the controls of src/ui alone: the picker sets it up.
- * `workspace({figure, linked})` adds the main-figure row.
+ * `workspace({figure, linked})` adds the main-figure row at the top of the notebook column;
+ * `lead` names the cells above it when the notebook's opening is longer than its first lines.
  *
  * @example
  *   atlas.workspace({figure: [11, 13], linked: [19, 18]});
@@ -22,6 +23,11 @@ export interface WorkspaceSpec {
   linked?: number[];
   /** Cells that go to the side panel even if they show more than controls. */
   panel?: number[];
+  /**
+   * The notebook's lead, above the figure (default: every cell before the dataset picker). A
+   * notebook whose opening is long names its first lines here; the rest follows the figure.
+   */
+  lead?: number[];
   document?: Document;
 }
 
@@ -54,6 +60,8 @@ interface State {
   /** Original position of every cell, so the panel keeps the notebook's order. */
   order: Map<Element, number>;
   explicitPanel: Set<string>;
+  /** The lead's cells when the notebook names them. */
+  explicitLead: Set<string> | null;
   figure: HTMLElement | null;
   linked: HTMLElement | null;
 }
@@ -87,7 +95,7 @@ function setUp(document: Document): State | null {
   document.body.classList.add("atlas-workspace");
   const order = new Map<Element, number>();
   cellsOf(main).forEach((cell, i) => order.set(cell, i));
-  const state: State = { document, panel, lead, main, order, explicitPanel: new Set(), figure: null, linked: null };
+  const state: State = { document, panel, lead, main, order, explicitPanel: new Set(), explicitLead: null, figure: null, linked: null };
   states.set(document, state);
   // Cells fill in as the notebook runs: look again whenever one changes.
   new MutationObserver(() => arrange(state)).observe(main, { childList: true, subtree: true });
@@ -103,6 +111,13 @@ function arrange(state: State): void {
     const position = order.get(cell) ?? Number.MAX_SAFE_INTEGER;
     const after = Array.from(panel.children).find((c) => (order.get(c) ?? Number.MAX_SAFE_INTEGER) > position) ?? null;
     panel.insertBefore(cell, after);
+  }
+  if (state.explicitLead) {
+    for (const id of state.explicitLead) {
+      const cell = state.document.getElementById(id);
+      if (cell && cell.parentElement !== lead) lead.appendChild(cell);
+    }
+    return;
   }
   // The cells before the dataset picker are the notebook's lead: its title and first lines.
   const picker = Array.from(panel.children).find((c) => c.querySelector(".atlas-picker"));
@@ -125,6 +140,15 @@ export function workspace(spec: WorkspaceSpec = {}): Workspace {
   const state = setUp(document);
   if (!state) throw new Error("workspace: the page has no <main>");
   for (const n of spec.panel ?? []) state.explicitPanel.add(cellId(n));
+  if (spec.lead) {
+    state.explicitLead = new Set(spec.lead.map(cellId));
+    // Cells that were the lead by position go back to the notebook, in their order.
+    for (const cell of Array.from(state.lead.children)) {
+      if (state.explicitLead.has(cell.id)) continue;
+      const after = Array.from(state.main.querySelectorAll(":scope > .observablehq--cell")).find((c) => (state.order.get(c) ?? 0) > (state.order.get(cell) ?? 0)) ?? null;
+      state.main.insertBefore(cell, after);
+    }
+  }
   if ((spec.figure?.length || spec.linked?.length) && !state.figure) {
     const focus = document.createElement("div");
     focus.className = "atlas-focus";
@@ -133,9 +157,9 @@ export function workspace(spec: WorkspaceSpec = {}): Workspace {
     const linked = document.createElement("div");
     linked.className = "atlas-linked";
     focus.append(figure, linked);
-    const cells = [...(spec.figure ?? []), ...(spec.linked ?? [])].map((n) => document.getElementById(cellId(n))).filter((c): c is HTMLElement => !!c);
-    const firstCell = cells.sort((a, b) => (state.order.get(a) ?? 0) - (state.order.get(b) ?? 0))[0];
-    state.main.insertBefore(focus, firstCell ?? null);
+    // The figure row opens the notebook column: the cells before it in the notebook are its lead
+    // (above), its controls (in the panel), or show nothing.
+    state.main.insertBefore(focus, state.main.firstChild);
     for (const [column, numbers] of [[figure, spec.figure ?? []], [linked, spec.linked ?? []]] as const) {
       for (const n of numbers) {
         const cell = document.getElementById(cellId(n));

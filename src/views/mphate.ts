@@ -39,9 +39,54 @@ const defaults = { colorBy: "epoch" as MphateColorBy, trajectories: false, width
 const AXIS_LABELS = { x: "M-PHATE 1 (relative units)", y: "M-PHATE 2 (relative units)" };
 
 /**
+ * How far the first checkpoint may stretch an axis beyond the other checkpoints' extent before
+ * the frame leaves it out: units at initialisation can sit far from where training takes them,
+ * and would otherwise squeeze the whole of training into a corner.
+ */
+export const FIRST_CHECKPOINT_STRETCH = 1.5;
+/** Margin around the framed points, as a share of their extent. */
+const FRAME_PAD = 0.04;
+
+type Extent = [number, number];
+
+function extentOf(values: number[]): Extent {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) if (Number.isFinite(v)) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+  return [lo, hi];
+}
+
+/**
+ * The axes' domains: every point, unless the first checkpoint alone stretches an axis more than
+ * FIRST_CHECKPOINT_STRETCH-fold; then the other checkpoints' extent (padded), and the first
+ * checkpoint's points outside it are drawn on the frame's edge. Null: Plot's own domains.
+ */
+export function mphateFrame(points: number[], x: (q: number) => number, y: (q: number) => number, epoch: (q: number) => number): { x: Extent; y: Extent; outside: number[] } | null {
+  if (points.length === 0) return null;
+  const first = Math.min(...points.map(epoch));
+  const rest = points.filter((q) => epoch(q) !== first);
+  if (rest.length < 2) return null;
+  const axes = [x, y].map((f) => {
+    const all = extentOf(points.map(f));
+    const [lo, hi] = extentOf(rest.map(f));
+    const span = hi - lo;
+    const pad = span > 0 ? FRAME_PAD * span : Math.max(1e-12, Math.abs(lo) * FRAME_PAD);
+    return { stretched: span > 0 && all[1] - all[0] > FIRST_CHECKPOINT_STRETCH * span, frame: [lo - pad, hi + pad] as Extent };
+  });
+  if (!axes.some((a) => a.stretched)) return null;
+  const [fx, fy] = [axes[0].frame, axes[1].frame];
+  const outside = points.filter((q) => x(q) < fx[0] || x(q) > fx[1] || y(q) < fy[0] || y(q) > fy[1]);
+  return { x: fx, y: fy, outside };
+}
+
+const clamp = (v: number, [lo, hi]: Extent) => Math.min(hi, Math.max(lo, v));
+
+/**
  * The M-PHATE embedding (one dot per unit per epoch), each unit's path over the epochs when
  * `trajectories` is set. Interactive, or above 20,000 points, it is a pointScatter (same
- * positions, the colour as a legend, the paths under the points).
+ * positions, the colour as a legend, the paths under the points). In the static figure, when
+ * the first checkpoint's units lie far from the rest (see mphateFrame), the frame holds the
+ * rest; those units are drawn on its edge as open circles, and the caption says how many.
  */
 export function mphateScatter(run: DynamicsEmbedding, options: MphateScatterOptions = {}): HTMLElement | SVGSVGElement {
   const o = { ...defaults, ...options };
@@ -49,8 +94,13 @@ export function mphateScatter(run: DynamicsEmbedding, options: MphateScatterOpti
   const keep = o.layers?.length ? new Set(o.layers.map((l) => run.layerNames.indexOf(l))) : null;
   const points = Array.from({ length: Y.rows }, (_, q) => q).filter((q) => !keep || keep.has(run.layer[q]));
   if (o.interactive || points.length > SVG_MAX_POINTS) return mphatePointScatter(run, points, o);
-  const x = (q: number) => Y.data[q * Y.cols];
-  const y = (q: number) => Y.data[q * Y.cols + 1];
+  const rawX = (q: number) => Y.data[q * Y.cols];
+  const rawY = (q: number) => Y.data[q * Y.cols + 1];
+  const frame = mphateFrame(points, rawX, rawY, (q) => run.epoch[q]);
+  const x = frame ? (q: number) => clamp(rawX(q), frame.x) : rawX;
+  const y = frame ? (q: number) => clamp(rawY(q), frame.y) : rawY;
+  const outside = new Set(frame?.outside ?? []);
+  const inside = frame ? points.filter((q) => !outside.has(q)) : points;
   const colorOf: Record<MphateColorBy, (q: number) => number | string> = {
     epoch: (q) => run.epoch[q],
     layer: (q) => run.layerNames[run.layer[q]],
@@ -73,12 +123,16 @@ export function mphateScatter(run: DynamicsEmbedding, options: MphateScatterOpti
     height: o.height,
     title: o.title,
     inset: 8,
-    x: { label: AXIS_LABELS.x, ticks: 4 },
-    y: { label: AXIS_LABELS.y, ticks: 4 },
+    x: { label: AXIS_LABELS.x, ticks: 4, ...(frame ? { domain: frame.x } : {}) },
+    y: { label: AXIS_LABELS.y, ticks: 4, ...(frame ? { domain: frame.y } : {}) },
     color,
+    caption: frame && outside.size
+      ? `${outside.size} unit${outside.size === 1 ? "" : "s"} of ${o.epochLabel} ${run.epoch[frame.outside[0]]} lie beyond the frame (it would otherwise squeeze the rest of training into a corner): drawn on its edge as open circles.`
+      : undefined,
     marks: [
       ...(o.trajectories ? [Plot.line(points, { x, y, z: unitKey, stroke: "#bbb", strokeWidth: 0.4, strokeOpacity: 0.6 })] : []),
-      Plot.dot(points, { x, y, fill: colorOf[o.colorBy], r: o.r, fillOpacity: 0.85 }),
+      Plot.dot(inside, { x, y, fill: colorOf[o.colorBy], r: o.r, fillOpacity: 0.85 }),
+      ...(outside.size ? [Plot.dot([...outside], { x, y, stroke: colorOf[o.colorBy], r: o.r + 1.2, strokeWidth: 1 })] : []),
     ],
   });
 }
@@ -163,6 +217,47 @@ export function generalizationGrid(study: GeneralizationStudy, options: Omit<Mph
 
 const format = (v: number) => (Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3)) : "—");
 
+/** Px per character of 12 px sans-serif text, generously: label widths for placing them. */
+const LABEL_CHAR_PX = 7;
+const LABEL_LINE_PX = 14;
+const LABEL_GAP_PX = 8;
+
+interface PlacedLabel {
+  text: string;
+  /** The point it names, in px. */
+  px: number;
+  py: number;
+  /** Where the text goes: its baseline-middle y, and which side of the point. */
+  y: number;
+  anchor: "start" | "end";
+}
+
+/**
+ * Labels beside points without overlapping one another or leaving the plot: each goes right of
+ * its point, or left when it would cross the right edge, and labels whose boxes would overlap
+ * move apart vertically, in order of their points' heights.
+ */
+export function placeLabels(labels: { text: string; px: number; py: number }[], box: { left: number; right: number; top: number; bottom: number }): PlacedLabel[] {
+  const placed: (PlacedLabel & { x0: number; x1: number })[] = [];
+  for (const label of [...labels].sort((a, b) => a.py - b.py)) {
+    const width = label.text.length * LABEL_CHAR_PX;
+    const anchor = label.px + LABEL_GAP_PX + width <= box.right ? "start" : "end";
+    const x0 = anchor === "start" ? label.px + LABEL_GAP_PX : Math.max(box.left, label.px - LABEL_GAP_PX - width);
+    const x1 = x0 + width;
+    let y = Math.min(box.bottom - LABEL_LINE_PX / 2, Math.max(box.top + LABEL_LINE_PX / 2, label.py));
+    for (let moved = true; moved; ) {
+      moved = false;
+      for (const other of placed) {
+        if (other.x0 < x1 && x0 < other.x1 && Math.abs(other.y - y) < LABEL_LINE_PX) [y, moved] = [other.y + LABEL_LINE_PX, true];
+      }
+    }
+    placed.push({ ...label, y, anchor, x0, x1 });
+  }
+  // Labels pushed past the bottom move up together.
+  const overflow = Math.max(0, ...placed.map((p) => p.y - (box.bottom - LABEL_LINE_PX / 2)));
+  return placed.map(({ x0: _x0, x1: _x1, ...p }) => ({ ...p, y: p.y - overflow }));
+}
+
 /**
  * Visualisation variance (unscaled SMACOF output) against memorisation error: one dot per run,
  * coloured by variant, its symbol the seed; each variant's seeds joined, its name at their mean.
@@ -171,21 +266,48 @@ export function varianceVsMemorization(study: GeneralizationStudy, options: { wi
   const runs = study.runs.filter((r) => Number.isFinite(r.memorizationError)).map((r) => ({ ...r, seedName: r.seed === null ? "—" : `seed ${r.seed}` }));
   const variants = study.variants.filter((v) => Number.isFinite(v.memorizationError.mean));
   const names = variants.map((v) => v.variant);
-  return Plot.plot({
+  const logX = runs.length > 0 && runs.every((r) => r.memorizationError > 0);
+  const spec = {
     document: options.document ?? globalThis.document,
     width: options.width ?? 560,
     height: options.height ?? 360,
     inset: 20,
+    marginTop: 30,
     title: `Spearman ρ = ${format(study.spearman)} over ${runs.length} runs, 95 % interval [${format(study.interval[0])}, ${format(study.interval[1])}]`,
-    // Memorisation errors span more than a decade (0.1 for regularised runs, ~4 on random pixels).
-    x: { label: "memorisation error: validation − training loss (nats, log scale) →", type: runs.every((r) => r.memorizationError > 0) ? "log" : "linear" },
-    y: { label: "↑ visualisation variance (Σ over epochs of tr cov, unscaled SMACOF output)" },
+    // Memorisation errors span more than a decade (0.1 for regularised runs, ~4 on random pixels);
+    // plain decimals on the ticks ("0.1", not the SI "100m").
+    x: { label: `memorisation error: validation − training loss (nats${logX ? ", log scale" : ""}) →`, type: logX ? ("log" as const) : ("linear" as const), tickFormat: "~g" },
+    y: { label: "↑ visualisation variance (Σ tr cov, unscaled)", tickFormat: "~s" },
     color: { domain: names, range: classColors(names.length), legend: true },
     symbol: { legend: true },
+  };
+  const marks = [
+    Plot.line(runs, { x: "memorizationError", y: "visualizationVariance", z: "variant", stroke: "variant", strokeOpacity: 0.4, sort: "seedName" }),
+    Plot.dot(runs, { x: "memorizationError", y: "visualizationVariance", r: 4, stroke: "variant", symbol: "seedName" }),
+  ];
+  // Draw once for the scales, then name each variant beside its mean where the names fit.
+  const bare = Plot.plot({ ...spec, marks });
+  const sx = bare.scale("x")!;
+  const sy = bare.scale("y")!;
+  if (variants.length === 0 || !sy.invert) return bare;
+  const [left, right] = sx.range as [number, number];
+  const [bottom, top] = sy.range as [number, number];
+  const labels = placeLabels(
+    variants.map((v) => ({ text: v.variant, px: sx.apply(v.memorizationError.mean) as number, py: sy.apply(v.visualizationVariance.mean) as number })),
+    // Text may run into the inset around the points, not past the frame.
+    { left: left - spec.inset, right: right + spec.inset, top, bottom },
+  );
+  const at = (l: PlacedLabel) => variants.find((v) => v.variant === l.text)!;
+  return Plot.plot({
+    ...spec,
+    // The scales of the first drawing: the labels were placed on them.
+    x: { ...spec.x, domain: sx.domain },
+    y: { ...spec.y, domain: sy.domain },
     marks: [
-      Plot.line(runs, { x: "memorizationError", y: "visualizationVariance", z: "variant", stroke: "variant", strokeOpacity: 0.4, sort: "seedName" }),
-      Plot.dot(runs, { x: "memorizationError", y: "visualizationVariance", r: 4, stroke: "variant", symbol: "seedName" }),
-      Plot.text(variants, { x: (v) => v.memorizationError.mean, y: (v) => v.visualizationVariance.mean, text: "variant", dx: 8, textAnchor: "start", fontSize: 10 }),
+      ...marks,
+      ...(["start", "end"] as const).map((anchor) =>
+        Plot.text(labels.filter((l) => l.anchor === anchor), { x: (l: PlacedLabel) => at(l).memorizationError.mean, y: (l: PlacedLabel) => sy.invert!(l.y), text: "text", dx: anchor === "start" ? LABEL_GAP_PX : -LABEL_GAP_PX, textAnchor: anchor, fontSize: 12 }),
+      ),
     ],
   });
 }

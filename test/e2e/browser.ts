@@ -3,7 +3,8 @@
  * CLI's own static server, drive Debian's Chromium through playwright-core, and record every
  * page error and every request that leaves 127.0.0.1.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -86,8 +87,84 @@ export function useSite(): { readonly url: string; readonly browser: Browser } {
   };
 }
 
-/** Wait until a notebook's cells have settled: no pending cell, no running progress bar. */
-export async function settled(page: Page): Promise<void> {
+/** Wait until a notebook's cells have settled: no pending cell, no analysis run going. */
+export async function settled(page: Page, timeout = 60_000): Promise<void> {
   await page.waitForLoadState("networkidle");
-  await page.waitForFunction(() => !document.querySelector(".observablehq--running, .observablehq--pending"));
+  // A run may start a moment after the one before it ends: the page must stay idle for a while.
+  await page.waitForFunction(
+    () => {
+      const w = window as unknown as { __idleSince?: number };
+      const idle = !document.querySelector(".observablehq--running, .observablehq--pending") && !document.documentElement.dataset.atlasBusy;
+      if (!idle) w.__idleSince = undefined;
+      else w.__idleSince ??= performance.now();
+      return idle && performance.now() - w.__idleSince! > 300;
+    },
+    null,
+    { timeout, polling: 100 },
+  );
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/**
+ * axe-core's serious and critical violations on the page (WCAG 2 A/AA rules and best
+ * practices), as "rule: target" lines. axe is evaluated through the debugging protocol, which
+ * the page's Content-Security-Policy does not govern.
+ */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  await page.evaluate(axeSource);
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: { id: string; impact: string; nodes: { target: string[]; failureSummary: string }[] }[] }> } }).axe;
+    const { violations } = await axe.run(document, { resultTypes: ["violations"] });
+    return violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(" ")} — ${n.failureSummary.split("\n").slice(1, 2).join("").trim()}`));
+  });
+}
+
+export interface MoveWhileRunning {
+  /** CSS selector of the control: an Inputs form, e.g. `[data-param="k"]`. */
+  control: string;
+  /** Its new value (what the control's `value` setter takes: a number, a layer name…). */
+  value: unknown;
+  /** The accessible name of the progress bar (its <progress>'s aria-label) whose run is interrupted. */
+  bar: string;
+}
+
+/**
+ * Before the page loads, arrange that `control` is set to `value` the way a person sets it (the
+ * new value, then an "input" event) as soon as the progress bar `bar` shows its run's first
+ * progress — from a mutation observer, in the same task as that update, so a run is caught in
+ * flight however short it is. From then on every state the bar passes through is recorded; `barStatesSinceMove`
+ * waits for the move and returns them.
+ */
+export async function moveWhileRunning(page: Page, move: MoveWhileRunning): Promise<void> {
+  // A script as text: a function passed to the page would carry the test runner's transpiler helpers.
+  await page.addInitScript(`(${MOVE_WHILE_RUNNING})(${JSON.stringify(move)})`);
+}
+
+const MOVE_WHILE_RUNNING = `(move) => {
+  const barOf = () => Array.from(document.querySelectorAll(".atlas-progress")).find((p) => p.querySelector("progress")?.getAttribute("aria-label") === move.bar);
+  const observer = new MutationObserver(() => {
+    if (window.__atlasMoved) return;
+    const bar = barOf();
+    const control = document.querySelector(move.control);
+    // Running and past its first progress event: the cell awaits the worker, as when a person acts.
+    if (bar?.dataset.state !== "running" || !/%/.test(bar.querySelector(".atlas-progress-label")?.textContent ?? "") || !control) return;
+    observer.disconnect();
+    const states = ["running"];
+    window.__atlasMoved = { states };
+    new MutationObserver(() => {
+      if (states[states.length - 1] !== bar.dataset.state) states.push(bar.dataset.state ?? "");
+    }).observe(bar, { attributes: true, attributeFilter: ["data-state"] });
+    control.value = move.value;
+    control.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+  observer.observe(document, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["data-state"] });
+}`;
+
+/** Wait until `moveWhileRunning`'s move happened; the bar's states since (first: "running"). */
+export async function barStatesSinceMove(page: Page, timeout = 120_000): Promise<string[]> {
+  await page.waitForFunction(() => !!(window as unknown as { __atlasMoved?: unknown }).__atlasMoved, null, { timeout, polling: 100 });
+  return page.evaluate(() => [...(window as unknown as { __atlasMoved: { states: string[] } }).__atlasMoved.states]);
 }

@@ -7,7 +7,8 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { HOSTILE_NAME, hostileBundleZip } from "../support/bundles.ts";
+import { zipBundle } from "../../src/io/bundle-write.ts";
+import { HOSTILE_NAME, hostileBundleInput, hostileBundleZip } from "../support/bundles.ts";
 import { SITE, settled, useSite, watchedPage } from "./browser.ts";
 
 const site = useSite();
@@ -216,4 +217,74 @@ describe("som-codes notebook", () => {
     expect(external).toEqual([]);
     await page.context().close();
   }, 120_000);
+});
+
+/** Each notebook on a small example, and its main figure (the one that must be on the first screen). */
+const WORKSPACES: [string, string, string][] = [
+  ["explore", "", ".atlas-scatter figure, .atlas-scatter canvas"],
+  ["mapper", "?data=digits-mlp", "figure.atlas-mapper"],
+  ["som-codes", "?data=digits-mlp&epochs=3", ".atlas-figure .atlas-row figure, .atlas-figure .atlas-row svg"],
+  ["layer-topology", "?samples=60", ".atlas-figure .atlas-row figure"],
+  ["mda", "?maxPoints=100&iterations=30", ".mda-row"],
+  ["mphate", "?epochStride=10&generalizationLandmarks=100&ariSeeds=1", ".atlas-scatter svg"],
+  ["examples", "", ".atlas-figure table"],
+];
+
+describe("workspace layout", () => {
+  for (const [name, query, figure] of WORKSPACES) {
+    it(`${name}: at 1400 × 900 the panel is beside the notebook, the main figure on the first screen, tables and page without horizontal scroll; at 420 px one column`, async () => {
+      const { page, errors } = await watchedPage(site.browser);
+      await page.setViewportSize({ width: 1400, height: 900 });
+      await page.goto(site.url + `${name}.html${query}`);
+      await page.locator(figure).first().waitFor({ timeout: 180_000 });
+      const wide = await page.evaluate((figure) => {
+        const box = (s: string) => document.querySelector(s)!.getBoundingClientRect();
+        const tables = Array.from(document.querySelectorAll<HTMLElement>(".atlas-table-wrap")).filter((t) => t.offsetParent);
+        return {
+          panel: box(".atlas-panel"),
+          main: box("main"),
+          figureTop: document.querySelector(figure)!.getBoundingClientRect().top + window.scrollY,
+          pageWidth: document.documentElement.scrollWidth,
+          scrolling: tables.filter((t) => t.scrollWidth > t.clientWidth + 1).map((t) => t.getAttribute("aria-label")),
+        };
+      }, figure);
+      expect(wide.panel.right).toBeLessThanOrEqual(wide.main.left);
+      expect(wide.figureTop).toBeLessThan(900 - 150);
+      expect(wide.pageWidth).toBeLessThanOrEqual(1400);
+      expect(wide.scrolling).toEqual([]);
+
+      await page.setViewportSize({ width: 420, height: 900 });
+      await page.waitForTimeout(300);
+      const narrow = await page.evaluate(() => ({ panel: document.querySelector(".atlas-panel")!.getBoundingClientRect(), main: document.querySelector("main")!.getBoundingClientRect(), pageWidth: document.documentElement.scrollWidth }));
+      expect(narrow.panel.bottom).toBeLessThanOrEqual(narrow.main.top);
+      expect(Math.abs(narrow.panel.left - narrow.main.left)).toBeLessThan(2);
+      expect(narrow.pageWidth).toBeLessThanOrEqual(420);
+      expect(errors).toEqual([]);
+      await page.context().close();
+    }, 300_000);
+  }
+
+  it("a bad bundle is explained once, in the picker, and its remedy opens the rest of it", async () => {
+    const input = hostileBundleInput();
+    const broken = Float32Array.from(input.layers[0].data);
+    broken[7] = Number.NaN;
+    const zip = zipBundle({ ...input, classNames: ["cat", "mouse", "dog"], layers: [{ name: "fc1", data: broken, shape: [60, 5] }, { name: "fc2", data: input.layers[0].data, shape: [60, 5] }] });
+    const { page, errors } = await watchedPage(site.browser);
+    await page.goto(site.url + "explore.html");
+    await settled(page);
+    await page.locator(".atlas-picker input[type=file]:not([webkitdirectory])").setInputFiles({ name: "broken.zip", mimeType: "application/zip", buffer: Buffer.from(zip) });
+    await page.locator(".atlas-picker[data-state=failed]").waitFor({ timeout: 60_000 });
+    await settled(page);
+    const text = await page.locator("body").innerText();
+    expect(text.match(/could not be opened/g)).toHaveLength(1);
+    expect(text).toContain("fc1");
+    expect(await page.locator(".observablehq--error").count()).toBe(0);
+    expect(await page.locator("main").isVisible()).toBe(false);
+    await page.getByRole("button", { name: "Open without layer “fc1”" }).click();
+    await page.locator("h2", { hasText: "fc2: PCA" }).waitFor({ timeout: 60_000 });
+    expect(await page.getByText("could not be opened").count()).toBe(0);
+    expect(await page.locator(".observablehq--error").count()).toBe(0);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
 });
