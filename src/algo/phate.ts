@@ -1,7 +1,7 @@
 /**
  * PHATE: potential of heat-diffusion for affinity-based transition embedding (Moon et al.,
  * Nat. Biotechnol. 2019), as implemented in KrishnaswamyLab/PHATE v1.0.11 with graphtools
- * v2.1.0 (specs/mphate.md §1). Kernels: assembly/phate.ts.
+ * v2.1.0. Kernels: assembly/phate.ts.
  *
  * Pipeline: alpha-decay affinity K (kNN bandwidth, decay, 1e-4 threshold, average
  * symmetrisation) → diffusion operator P = D⁻¹K → t by the knee of the von Neumann entropy →
@@ -27,7 +27,7 @@
  *   random choice is seeded: the same input and seed give bit-identical output.
  * - Output follows PHATE ≥ 1.0: Procrustes (scipy.spatial.procrustes) centres the metric MDS
  *   result, scales it to unit Frobenius norm, rotates it onto the classical MDS and multiplies
- *   by the fit's scale (≤ 1). Spreads are therefore relative, not absolute (spec §6.7).
+ *   by the fit's scale (≤ 1). Spreads are therefore relative, not absolute.
  * - metric MDS defaults to SMACOF (max 3000 iterations, eps 1e-6, PHATE's settings); PHATE
  *   ≥ 1.0 defaults to s_gd2's SGD, available here as `mdsSolver: "sgd"` (Zheng, Pawar &
  *   Goodman 2018: 30 annealed passes over all pairs, unit weights).

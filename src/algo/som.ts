@@ -2,9 +2,9 @@
  * Self-organising maps (Kohonen 1982, 2001): the batch map (default; neighbourhood-weighted
  * means, no learning rate, as SOM Toolbox's som_batchtrain) and the online map (MiniSom's
  * update), on rectangular or hexagonal grids, with MiniSom's four neighbourhood functions.
- * Kernels: assembly/som.ts. Spec: specs/som.md §2.
+ * Kernels: assembly/som.ts.
  *
- * Conventions (stated because libraries differ, spec §2 and §5):
+ * Conventions (stated because libraries differ):
  * - quantisation error (QE) = mean Euclidean distance from a sample to its BMU weight;
  * - topographic error (TE) = fraction of samples whose best and second-best units are not
  *   adjacent: "rect8" (8 neighbours, MiniSom's ≤ 1.42), "rect4" (4 neighbours) or "hex6";

@@ -4,7 +4,7 @@
  * Dense activations (N × D, or any N × … that is not a conv map) are flattened. Conv
  * activations (N × C × H × W) need a named choice, because the choice drives the results
  * (Purvine et al. 2023 use the top-ℓ2 spatial vector for persistent homology; Lee & Vijayan's
- * functional codes flip with global average pooling vs flattening — see the SOM spec §3):
+ * functional codes flip with global average pooling vs flattening):
  *
  * - "gap":        global average pool, C values per sample (default for conv maps);
  * - "flatten":    all C·H·W values;

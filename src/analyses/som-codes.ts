@@ -1,10 +1,10 @@
 /**
  * The `som-codes` analysis: Lee & Vijayan, "Analysis of functional neural codes of deep
- * learning models" (arXiv 2205.10952), as reconstructed in specs/som.md (§0: the full text was
+ * learning models" (arXiv 2205.10952), as we reconstructed it (the full text was
  * not available; grid, ε, attack and vectorisation are our choices, labelled as such).
  *
  * Per layer: the layer's vectors (conv maps by global average pool, or flatten / top-ℓ2),
- * scaled by the layer's RMS distance to its mean so QE compares across layers (spec §5.1); the
+ * scaled by the layer's RMS distance to its mean so QE compares across layers; the
  * PCA spectrum ("homogeneous vs diverse codes"); a SOM fitted on the training split and judged
  * on the test split (QE curves, TE); how the codes (BMUs) relate to the network's predictions
  * and labels (purity, NMI, agreement of a SOM classifier, class compactness on the grid); the

@@ -1,7 +1,7 @@
 /**
  * Input perturbations for probing a network: the fast gradient sign method (Goodfellow, Shlens
  * & Szegedy, "Explaining and harnessing adversarial examples", ICLR 2015) and its control, random
- * ±ε sign noise of the same size. Both clip to the valid input range (specs/som.md §5 item 10).
+ * ±ε sign noise of the same size. Both clip to the valid input range, so neither leaves the data's domain.
  */
 import { checkNumber } from "../../core/params.ts";
 import { Rng, checkSeed } from "../../core/random.ts";

@@ -1,6 +1,6 @@
 /**
- * digits-rotation: a regression network for MDA (specs/mda.md §4, "scalar continuum"): every
- * digit is rotated by a seeded angle uniform in [−60°, 60°] onto a 16×16 canvas and a small CNN
+ * digits-rotation: a regression network for MDA (a scalar continuum, as in MDA's regression
+ * examples): every digit is rotated by a seeded angle uniform in [−60°, 60°] onto a 16×16 canvas and a small CNN
  * predicts the angle. The training digits are also seen at 4 more seeded angles each (data
  * augmentation; the bundle keeps one angle per digit). Activations of every block are stored
  * before training (checkpoint epoch 0) and after (the layers).

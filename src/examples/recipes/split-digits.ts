@@ -1,5 +1,5 @@
 /**
- * split-digits: continual learning on the 8×8 digits (specs/mphate.md §3, "task switching"):
+ * split-digits: continual learning on the 8×8 digits (M-PHATE's task switching):
  * five tasks (0/1, 2/3, 4/5, 6/7, 8/9) learnt one after another by a 64-64-64 ReLU network
  * with a 10-way softmax (class-incremental). Two runs: without rehearsal, and with a replay
  * buffer of 300 past samples split evenly over the past tasks, every batch half current task
