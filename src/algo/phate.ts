@@ -44,7 +44,7 @@
  * See also: mphate (src/algo/mphate.ts), classicalMds and smacof (src/algo/mds.ts).
  */
 import { HiddenAtlasError, formatBytes } from "../core/errors.ts";
-import { assertFinite, assertMatrix, type Matrix } from "../core/matrix.ts";
+import { assertMatrix, type Matrix } from "../core/matrix.ts";
 import { checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
 import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";

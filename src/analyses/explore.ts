@@ -9,10 +9,9 @@
 import { pca } from "../algo/pca.ts";
 import { KnnIndex, type KnnResult } from "../algo/knn.ts";
 import { layerMatrix, VECTORIZATIONS } from "../algo/vectorize.ts";
-import { HiddenAtlasError } from "../core/errors.ts";
 import type { Matrix } from "../core/matrix.ts";
 import type { RunOptions } from "../core/progress.ts";
-import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
+import { DEFAULT_SEED, Rng } from "../core/random.ts";
 import { getCore } from "../core/wasm.ts";
 import { COLOR_BY, defaultColorBy, sampleColumn, type AnalysisBundle } from "./columns.ts";
 import { defineAnalysis, type Resolved } from "./descriptor.ts";

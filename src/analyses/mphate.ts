@@ -651,8 +651,6 @@ const CONTINUAL_LANDMARKS = 500;
 /** Baselines run t-SNE and Isomap on every point, so they use every 5th checkpoint (2,016 points of digits-mlp). */
 const BASELINE_EPOCH_STRIDE = 5;
 
-const tracedLayers = (b: AnalysisBundle) => b.checkpoints?.[0]?.layers.map((l) => l.name) ?? [];
-
 /** The parameter table (see descriptor.ts): the multislice graph and PHATE, then what is drawn. */
 const params = {
   layers: { type: "layers", from: "checkpoints", default: [], defaultDoc: "every traced layer", label: "Which units (layers)", doc: "Traced layers whose units are embedded (all by default)." },

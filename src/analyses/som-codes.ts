@@ -170,7 +170,12 @@ function nodeMajority(bmus: Int32Array, classes: ArrayLike<number>, nodes: numbe
   return Int32Array.from({ length: nodes }, (_, j) => {
     let best = -1;
     let bestCount = 0;
-    for (let c = 0; c < classCount; c++) if (counts[j * classCount + c] > bestCount) ((best = c), (bestCount = counts[j * classCount + c]));
+    for (let c = 0; c < classCount; c++) {
+      if (counts[j * classCount + c] > bestCount) {
+        best = c;
+        bestCount = counts[j * classCount + c];
+      }
+    }
     return best;
   });
 }

@@ -53,7 +53,7 @@ export function run<T = unknown>(client: AnalysisClient, task: string, args: unk
   const { progress, invalidation, cell = task } = options;
   let invalidated = false;
   let current: AbortController | null = null;
-  invalidation?.then(() => {
+  void invalidation?.then(() => {
     invalidated = true;
     current?.abort();
   });
