@@ -47,7 +47,7 @@ import { HiddenAtlasError, formatBytes } from "../core/errors.ts";
 import { assertMatrix, type Matrix } from "../core/matrix.ts";
 import { checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
-import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
+import { DEFAULT_SEED, Rng, checkSeed, STREAMS } from "../core/random.ts";
 import { getCore, type Core, type Scope } from "../core/wasm.ts";
 import { distanceRows } from "./distance.ts";
 import { lanczosLargest } from "./lanczos.ts";
@@ -1012,7 +1012,7 @@ async function sgdMds(core: Core, D: Matrix, init: Matrix, seed: number, run: Ru
     pairs[2 * q] = i;
     pairs[2 * q + 1] = j;
   }
-  const rng = new Rng(core, seed, 11);
+  const rng = new Rng(core, seed, STREAMS.sgdMdsPairs);
   const progress = new ProgressTracker(run, "SGD MDS", ITERATIONS);
   try {
     for (let it = 0; it < ITERATIONS; it++) {

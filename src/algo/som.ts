@@ -21,7 +21,7 @@ import { HiddenAtlasError } from "../core/errors.ts";
 import { assertMatrix, type Matrix } from "../core/matrix.ts";
 import { checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
-import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
+import { DEFAULT_SEED, Rng, checkSeed, STREAMS } from "../core/random.ts";
 import { getCore, type Core } from "../core/wasm.ts";
 import { pca } from "./pca.ts";
 import { jointKernelRange, toDataUnits } from "./range.ts";
@@ -233,7 +233,7 @@ async function initialWeights(X: Matrix, p: ReturnType<typeof resolve>, core: Co
   const d = X.cols;
   const w = new Float32Array(m * d);
   if (p.init === "random" || X.rows < 2) {
-    const rng = new Rng(core, p.seed, 10);
+    const rng = new Rng(core, p.seed, STREAMS.somInit);
     try {
       const order = rng.permutation(X.rows);
       for (let j = 0; j < m; j++) {
@@ -342,7 +342,7 @@ async function trainInKernelUnits(X: Matrix, validation: Matrix | undefined, p: 
         await progress.step(e + 1);
       }
     } else {
-      const rng = new Rng(core, p.seed, 11);
+      const rng = new Rng(core, p.seed, STREAMS.somOrder);
       try {
         const order = s.i32(n, "sample order");
         const total = p.epochs * n;

@@ -24,7 +24,7 @@
 import { HiddenAtlasError, formatBytes } from "../core/errors.ts";
 import type { Matrix } from "../core/matrix.ts";
 import { checkKeyword } from "../core/params.ts";
-import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
+import { DEFAULT_SEED, Rng, checkSeed, STREAMS } from "../core/random.ts";
 import { getCore } from "../core/wasm.ts";
 import { budgetName, describeBytes, memoryBudget } from "../io/limits.ts";
 import { rowLength, storedRows, type RowChunk, type StoredArray } from "../io/stored.ts";
@@ -157,7 +157,7 @@ class Reducer {
     if (method !== "random") return new Reducer(n, shape, method, null);
     const [, , h, w] = shape;
     const core = await getCore();
-    const rng = new Rng(core, seed);
+    const rng = new Rng(core, seed, STREAMS.randomPosition);
     try {
       const positions = new Int32Array(n);
       // Rows/columns 1 … h−1 (index 0 excluded); a 1-wide axis has only index 0.

@@ -32,14 +32,14 @@ import {
   geodesicCorrelation, knnAccuracy, leaveOneOutKnn, targetContinuity, trustworthiness,
   type GeodesicCorrelation, type LeaveOneOutKnn, type TargetContinuity,
 } from "../algo/metrics.ts";
+import { seededRows } from "../algo/subsample.ts";
 import { umap } from "../algo/umap.ts";
 import { layerMatrix, VECTORIZATIONS, type LayerData, type Vectorization } from "../algo/vectorize.ts";
 import { HiddenAtlasError } from "../core/errors.ts";
 import { takeRows, type Matrix } from "../core/matrix.ts";
 import { checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
-import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
-import { getCore } from "../core/wasm.ts";
+import { DEFAULT_SEED, checkSeed } from "../core/random.ts";
 import { argmaxRows, classNamesOf, type AnalysisBundle } from "./columns.ts";
 import { defineAnalysis, type Resolved, type StepArgs } from "./descriptor.ts";
 import { runAnalysis } from "./runner.ts";
@@ -208,14 +208,7 @@ export function resolveMdaParams(bundle: AnalysisBundle, params: MdaAnalysisPara
 /** The analysed rows: all, or a seeded sample of maxPoints, ascending. */
 export async function mdaSamples(bundle: AnalysisBundle, p: ResolvedMdaParams): Promise<Int32Array> {
   const n = bundle.samples;
-  if (p.maxPoints === "all" || p.maxPoints >= n) return Int32Array.from({ length: n }, (_, i) => i);
-  const core = await getCore();
-  const rng = new Rng(core, p.seed, 23);
-  try {
-    return rng.permutation(n).slice(0, p.maxPoints).sort();
-  } finally {
-    rng.release();
-  }
+  return seededRows(n, p.maxPoints === "all" ? n : p.maxPoints, p.seed);
 }
 
 function softmaxRows(m: Matrix): Matrix {

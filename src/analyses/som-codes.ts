@@ -23,7 +23,7 @@ import { fgsm, signNoise } from "../algo/nn/adversarial.ts";
 import { HiddenAtlasError } from "../core/errors.ts";
 import { rmsDistanceToMean, takeRows, type Matrix } from "../core/matrix.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
-import { DEFAULT_SEED, Rng } from "../core/random.ts";
+import { DEFAULT_SEED, Rng, STREAMS } from "../core/random.ts";
 import { getCore } from "../core/wasm.ts";
 import { argmaxRows, classNamesOf, type AnalysisBundle } from "./columns.ts";
 import { defineAnalysis, type Resolved } from "./descriptor.ts";
@@ -142,7 +142,7 @@ async function trainTestSplit(bundle: AnalysisBundle, seed: number): Promise<{ t
     const test = indices(1, bundle.split);
     if (train.length > 0 && test.length > 0) return { train, test, note: "the bundle's split" };
   }
-  const rng = new Rng(await getCore(), seed, 13);
+  const rng = new Rng(await getCore(), seed, STREAMS.somCodesSplit);
   try {
     const order = rng.permutation(bundle.samples);
     const cut = Math.round(bundle.samples * 0.75);

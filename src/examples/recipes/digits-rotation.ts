@@ -6,6 +6,7 @@
  * before training (checkpoint epoch 0) and after (the layers).
  */
 import type { NetworkSpec } from "../../algo/nn/spec.ts";
+import { STREAMS } from "../../core/random.ts";
 import { seededSplit, splitIndices, takeRows } from "../datasets.ts";
 import { recordLayers, round4, type Recipe } from "../recipe.ts";
 import { CANVAS, randomAngles, rotatedDigits } from "../rotation.ts";
@@ -67,7 +68,7 @@ export const digitsRotation: Recipe = {
     const split = await seededSplit(n, 0.25, seed);
     const trainRows = splitIndices(split, 0);
     // Training set: each training digit at its own angle and at AUGMENT more angles.
-    const extraAngles = await randomAngles(trainRows.length * AUGMENT, MAX_ANGLE, seed, 6);
+    const extraAngles = await randomAngles(trainRows.length * AUGMENT, MAX_ANGLE, seed, STREAMS.rotationAugment);
     const extraRows = Int32Array.from({ length: trainRows.length * AUGMENT }, (_, i) => trainRows[i % trainRows.length]);
     const extraX = await rotatedDigits(digits, extraRows, extraAngles);
     const plane = CANVAS * CANVAS;

@@ -10,7 +10,7 @@ import { Network } from "../../algo/nn/network.ts";
 import type { NetworkSpec } from "../../algo/nn/spec.ts";
 import { Trainer, TrainingData } from "../../algo/nn/trainer.ts";
 import { ProgressTracker } from "../../core/progress.ts";
-import { Rng } from "../../core/random.ts";
+import { Rng, STREAMS } from "../../core/random.ts";
 import { getCore } from "../../core/wasm.ts";
 import { DIGIT_CLASSES, scaledPixels, seededSplit, splitIndices, takeLabels, takeRows, traceSet } from "../datasets.ts";
 import { recordLayers, round4, type Recipe, type RecipeResult } from "../recipe.ts";
@@ -47,7 +47,7 @@ async function runScenario(name: string, rehearsal: boolean, digits: NonNullable
   // All training samples resident once; batches are composed by index.
   const data = TrainingData.classification(net, takeRows(X, 64, train), takeLabels(labels, train));
   const trainer = new Trainer(net, { optimizer: "adam", learningRate: 1e-3, batchSize: BATCH, seed });
-  const rng = new Rng(core, seed, 7);
+  const rng = new Rng(core, seed, STREAMS.replayBuffer);
   const checkpoints: { epoch: number; layers: ReturnType<typeof recordLayers> }[] = [];
   // One trace per step count: a task switch can fall on a TRACE_EVERY boundary.
   const record = () => {
