@@ -48,7 +48,7 @@ export { barcode, persistencePlot, layerHeatmap, sensitivityCurves } from "./vie
 export { layerTopologyReport, seedStudyFindings, specificityTable, spreadTable, scaleTable, layerTable, matrixTable, sensitivityTable, LAYER_TOPOLOGY_CLAIMS, METRIC_LABELS } from "./report/layer-topology.ts";
 export { specificityChart, spreadHeatmap, scaleChart } from "./views/seeds.ts";
 export { MDA_METHODS } from "./analyses/mda.ts";
-export { mdaReport, correlationTable, continuityTable, mdaFindings, colourColumn, METHOD_LABELS, MDA_CLAIMS } from "./report/mda.ts";
+export { mdaReport, correlationTable, continuityTable, mdaFindings, colorColumn, METHOD_LABELS, MDA_CLAIMS } from "./report/mda.ts";
 export { MPHATE_COLOR_BY, poolGeneralization } from "./analyses/mphate.ts";
 export { mphateScatter, generalizationGrid, varianceVsMemorization, switchAriChart } from "./views/mphate.ts";
 export { mphateReport, dynamicsFindings, generalizationFindings, generalizationHeadline, generalizationVerdict, claimChecks, claimTable, generalizationVariantTable, continualFindings, generalizationTable, continualTable, baselineTable, baselineText, intersliceKnnText, MPHATE_CLAIMS } from "./report/mphate.ts";

@@ -523,7 +523,7 @@ async function diffuse(
       return symmetricEigenvaluesInPlace(core, s, a.ptr, n, run);
     });
     entropy = vonNeumannEntropy(eigenvalues, p.tMax);
-    t = kneePoint(entropy);
+    t = twoLineKnee(entropy);
   } else {
     t = p.t;
   }
@@ -694,12 +694,13 @@ export function vonNeumannEntropy(eigenvalues: ArrayLike<number>, tMax = 100): F
 }
 
 /**
- * The knee of a curve (phate/vne.py `find_knee_point`): for each interior breakpoint b, a
+ * The knee of a curve by PHATE's two-line fit (phate/vne.py `find_knee_point`; not Kneedle,
+ * which Mapper's automatic ε uses): for each interior breakpoint b, a
  * least-squares line through points 0 … b and one through points b − 1 … end (the reference's
  * off-by-one), scored by the summed absolute residuals on 0 … b and b … end; returns x of the
  * best breakpoint (end points excluded; first minimum on ties).
  */
-export function kneePoint(y: ArrayLike<number>, x?: ArrayLike<number>): number {
+export function twoLineKnee(y: ArrayLike<number>, x?: ArrayLike<number>): number {
   const L = y.length;
   if (L < 3) throw new HiddenAtlasError("E_PARAM", `a knee needs at least 3 points; got ${L}`);
   const xs = x ? Float64Array.from(x) : Float64Array.from({ length: L }, (_, i) => i);

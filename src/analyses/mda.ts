@@ -139,7 +139,7 @@ export interface MdaPanel {
   warnings: string[];
 }
 
-export interface MdaColour {
+export interface MdaColor {
   title: string;
   type: "categorical" | "continuous";
   /** One value per analysed sample. */
@@ -151,7 +151,7 @@ export interface MdaAnalysisResult {
   task: "classification" | "regression";
   /** Bundle rows analysed, ascending. */
   samples: Int32Array;
-  colour: MdaColour;
+  color: MdaColor;
   panels: MdaPanel[];
   params: ResolvedMdaParams;
   notes: string[];
@@ -224,7 +224,7 @@ function softmaxRows(m: Matrix): Matrix {
 }
 
 /** The colour of every analysed sample: normalised target manifold distance, or the label. */
-export async function mdaColour(bundle: AnalysisBundle, samples: Int32Array): Promise<MdaColour> {
+export async function mdaColor(bundle: AnalysisBundle, samples: Int32Array): Promise<MdaColor> {
   if (bundle.task === "classification" && bundle.labels) {
     return { title: "label", type: "categorical", values: Float64Array.from(samples, (i) => bundle.labels![i]), classNames: classNamesOf(bundle) };
   }
@@ -367,13 +367,13 @@ export async function mdaPanel(
 export async function mda(bundle: AnalysisBundle, params: MdaAnalysisParams = {}, run: RunOptions = {}): Promise<MdaAnalysisResult> {
   const p = resolveMdaParams(bundle, params);
   const samples = await mdaSamples(bundle, p);
-  const colour = await mdaColour(bundle, samples);
+  const color = await mdaColor(bundle, samples);
   const notes: string[] = [];
   const panels: MdaPanel[] = [];
   for (const stage of p.stages) {
     for (const layer of p.layers) panels.push(await mdaPanel(bundle, layer, stage, p, samples, run, notes));
   }
-  return { task: bundle.task, samples, colour, panels, params: p, notes: [...new Set(notes)] };
+  return { task: bundle.task, samples, color, panels, params: p, notes: [...new Set(notes)] };
 }
 
 /** n × 1 → n × 2 with a zero second column. */
@@ -471,13 +471,13 @@ export const mdaDescriptor = defineAnalysis<typeof params, MdaAnalysisResult>({
         return mdaSamples(bundle, panelParams(p, bundle));
       },
     },
-    colour: {
+    color: {
       label: "the target's manifold distance",
       uses: [],
       needs: () => [["samples", {}]],
       weight: 0.2,
       async run({ bundle, need }) {
-        return mdaColour(bundle, await need<Int32Array>("samples"));
+        return mdaColor(bundle, await need<Int32Array>("samples"));
       },
     },
     panel: {
@@ -497,13 +497,13 @@ export const mdaDescriptor = defineAnalysis<typeof params, MdaAnalysisResult>({
     result: {
       label: "MDA",
       uses: ["layers", "stages"],
-      needs: (_a, p, b) => [["samples", {}], ["colour", {}], ...p.stages.flatMap((stage) => panelParams(p, b).layers.map((layer) => ["panel", { layer, stage }] as [string, StepArgs]))],
+      needs: (_a, p, b) => [["samples", {}], ["color", {}], ...p.stages.flatMap((stage) => panelParams(p, b).layers.map((layer) => ["panel", { layer, stage }] as [string, StepArgs]))],
       weight: 0,
       async run({ bundle, params: p, need }): Promise<MdaAnalysisResult> {
         const resolved = panelParams(p, bundle);
         const steps: PanelStep[] = [];
         for (const stage of resolved.stages) for (const layer of resolved.layers) steps.push(await need<PanelStep>("panel", { layer, stage }));
-        return { task: bundle.task, samples: await need<Int32Array>("samples"), colour: await need<MdaColour>("colour"), panels: steps.map((s) => s.panel), params: resolved, notes: [...new Set(steps.flatMap((s) => s.notes))] };
+        return { task: bundle.task, samples: await need<Int32Array>("samples"), color: await need<MdaColor>("color"), panels: steps.map((s) => s.panel), params: resolved, notes: [...new Set(steps.flatMap((s) => s.notes))] };
       },
     },
   },
