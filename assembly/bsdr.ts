@@ -7,7 +7,7 @@
 //   b_c ~ N(0, λ_c⁻¹), λ_c ~ Gamma(α_λ, β_λ); w_sc ~ N(0, ψ_sc⁻¹), ψ_sc ~ Gamma(α_ψ, β_ψ)
 //   t_ci ~ N(w_cᵀz_i + b_c, 1); y_i = argmax_c t_ci
 // Gamma is shape/scale (E = α·β); posterior shapes are α + ½. Written from these equations and
-// the update list of specs/mda.md §1 step B (the reference code's licence forbids derivatives;
+// the paper's variational update list (the reference code's licence forbids derivatives;
 // it was not consulted). One sweep updates, in order: φ, Q (column by column), Z, λ and ψ,
 // (b, W) class by class, T. The truncated-normal moments of T are Monte-Carlo estimates over
 // S standard-normal draws u per class and sweep (shared by the samples of the class), in log
@@ -384,7 +384,7 @@ function bindScratch(base: usize, n: i32, d: i32, r: i32, k: i32, s: i32): Scrat
 /**
  * Initialise the state: XXᵀ = FᵀF; μ_Q, μ_Z, μ_bW iid N(0, 1) (in that order, row-major);
  * Σ_Q diagonals 1, Σ_Z = I, Σ_bW = I; prior scales for φ, λ, ψ; each column of μ_T drawn from
- * N(0, I_K) until its largest entry is the sample's class (rejection, as spec §1 step B.5).
+ * N(0, I_K) until its largest entry is the sample's class (rejection sampling).
  */
 export function bsdrInit(
   table: usize,
@@ -677,7 +677,7 @@ export function bsdrSweep(
   return 0;
 }
 
-/** P = F · μ_Q (f32 N × R): the test-time projection MDA uses (spec §1 step B.6). */
+/** P = F · μ_Q (f32 N × R): the test-time projection MDA uses. */
 export function bsdrProject(table: usize, n: i32, d: i32, r: i32, out: usize): void {
   const f = slot(table, SLOT_F);
   const muQ = slot(table, SLOT_MU_Q);

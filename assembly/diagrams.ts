@@ -1,5 +1,5 @@
 // Optimal matchings between persistence diagrams: the assignment problems behind the
-// Wasserstein distance W_q with internal L_p norm (specs/tda.md §4.2).
+// Wasserstein distance W_q with internal L_p norm (Kerber, Morozov & Nigmetov 2017).
 //
 // A diagram pair (A: m points, B: k points) becomes an assignment problem of size N = m + k
 // on the diagonal-augmented bipartite graph: bidders/rows are A's points and one diagonal copy
@@ -102,7 +102,7 @@ export function diagramHungarian(
 
 /**
  * Costs to the diagonal, ^q, for `count` points: out[i] = (‖(d − b)/2 · (1, 1)‖_p)^q, i.e.
- * (d − b)/2 for p = ∞ and (d − b)/√2 for p = 2 (specs/tda.md §4).
+ * (d − b)/2 for p = ∞ and (d − b)/√2 for p = 2.
  */
 export function diagramDiagonalCosts(points: usize, count: i32, p: f64, q: f64, out: usize): void {
   for (let i = 0; i < count; i++) {

@@ -8,7 +8,7 @@
 //   neighbour search until every dropped entry is below the threshold; scanning whole rows
 //   gives exactly that set.
 // - phateGemmRows: C = A·B for square f64 matrices, a block of rows at a time (the diffusion
-//   powers Pᵗ by repeated squaring, specs/mphate.md §6.5); zero entries of A are skipped, so
+//   powers Pᵗ by repeated squaring); zero entries of A are skipped, so
 //   the first products of a sparse operator cost little.
 // - phateTridiagonalize + phateTridiagonalEigenvalues: every eigenvalue of a dense symmetric
 //   matrix (Householder reduction, Golub & Van Loan, Matrix Computations 4th ed. §8.3.1; then

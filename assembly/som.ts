@@ -1,6 +1,6 @@
 // Self-organising maps (Kohonen, Biol. Cybern. 43, 1982; "Self-Organizing Maps", Springer 2001):
 // best-matching units of a batch, the batch map update, the online update, and the
-// neighbourhood functions of MiniSom (JustGlowing/minisom v2.3.6; specs/som.md §2).
+// neighbourhood functions of MiniSom (JustGlowing/minisom v2.3.6).
 //
 // Memory contract:
 //   x        n × d f32 samples, row-major

@@ -2,7 +2,7 @@
  * Vietoris–Rips persistent homology against Debian's `ripser` (1.2.1, the reference) and GUDHI
  * with edge collapse (python3-gudhi: RipsComplex → collapse_edges → expansion → persistence, the
  * fastest recipe we know for these clouds) on the same clouds in the same run: noisy circles in
- * R^50 (H0–H1) and a torus in R^20 (H0–H2), the cases of issue 4 (specs/tda.md §3.2).
+ * R^50 (H0–H1) and a torus in R^20 (H0–H2), the cases of issue 4.
  *
  * Every tool runs in a fresh process on the same float32 points and computes its own distances;
  * one run each, timed from the points in memory to the diagrams (ours and GUDHI by their own

@@ -241,7 +241,7 @@ export {
   type MdaAnalysisResult,
   type MdaMethod,
   type MdaPanel,
-  type MdaColour,
+  type MdaColor,
   type MdaStage,
 } from "./analyses/mda.ts";
 export {

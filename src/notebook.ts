@@ -50,7 +50,7 @@ export { cycleOverlay, cycleCsv, cycleJson } from "./views/cycle.ts";
 export { layerTopologyReport, pointCloudText, cycleTable, shownBar, seedStudyFindings, specificityTable, spreadTable, scaleTable, layerTable, matrixTable, sensitivityTable, LAYER_TOPOLOGY_CLAIMS, METRIC_LABELS } from "./report/layer-topology.ts";
 export { specificityChart, spreadHeatmap, scaleChart } from "./views/seeds.ts";
 export { MDA_METHODS } from "./analyses/mda.ts";
-export { mdaReport, mdaClaimFindings, seedSpreadTable, correlationTable, continuityTable, mdaFindings, colourColumn, METHOD_LABELS, MDA_CLAIMS } from "./report/mda.ts";
+export { mdaReport, mdaClaimFindings, seedSpreadTable, correlationTable, continuityTable, mdaFindings, colorColumn, METHOD_LABELS, MDA_CLAIMS } from "./report/mda.ts";
 export { MPHATE_COLOR_BY, poolGeneralization } from "./analyses/mphate.ts";
 export { mphateScatter, generalizationGrid, varianceVsMemorization, switchAriChart } from "./views/mphate.ts";
 export { mphateReport, dynamicsFindings, generalizationFindings, generalizationHeadline, generalizationVerdict, claimChecks, claimTable, generalizationVariantTable, continualFindings, generalizationTable, continualTable, baselineTable, baselineText, intersliceKnnText, MPHATE_CLAIMS } from "./report/mphate.ts";

@@ -1,5 +1,5 @@
 /**
- * The layering rules of the code base (README, "Code layout"), checked over the import
+ * The layering rules of the code base (README, "How it is built"), checked over the import
  * statements of src/: data flows files → io → algo → analyses → views → report / notebook, and a
  * module that needs something from a higher layer is in the wrong place.
  */

@@ -23,7 +23,7 @@ import { HiddenAtlasError } from "../core/errors.ts";
 import { assertFinite, assertMatrix, type Matrix } from "../core/matrix.ts";
 import { checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
-import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
+import { DEFAULT_SEED, Rng, checkSeed, STREAMS } from "../core/random.ts";
 import { getCore, type Core } from "../core/wasm.ts";
 
 export interface KMeansOptions extends RunOptions {
@@ -72,7 +72,7 @@ export async function kMeans(X: Matrix, options: KMeansOptions = {}): Promise<KM
   core.assertFits(X.data.byteLength + k * d * 4 + n * 12 + core.kernels.somScratchFloats(k) * 4, `k-means of ${n} rows into ${k} clusters`);
   // scikit-learn scales tol by the mean variance of the columns.
   const variance = meanColumnVariance(X);
-  const rng = new Rng(core, seed, 13);
+  const rng = new Rng(core, seed, STREAMS.kmeansInit);
   const progress = new ProgressTracker(options, "k-means", nInit * maxIter);
   let best: KMeansResult | undefined;
   try {

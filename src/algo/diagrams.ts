@@ -5,9 +5,9 @@
  *
  * A diagram is `{births, deaths}` (e.g. one entry of `persistentHomology(...).diagrams`) or an
  * array of [birth, death] pairs. Points may be matched to each other or to the diagonal; a
- * point's distance to the diagonal is (d − b)/2 under L∞ and (d − b)/√2 under L2
- * (specs/tda.md §4). Conventions differ between tools (pitfall §6.2): every result echoes its
- * metric, q, ground metric and infinite-point policy.
+ * point's distance to the diagonal is (d − b)/2 under L∞ and (d − b)/√2 under L2, as in
+ * gudhi and persim. Conventions differ between tools: every result echoes its metric, q,
+ * ground metric and infinite-point policy.
  *
  * Infinite points (essential classes, death = Infinity) follow `infinite`:
  *   "drop"  (default, as persim and gudhi) — removed; `droppedInfinite` counts them;
@@ -700,11 +700,12 @@ async function auctionCost(
 // Sliced Wasserstein
 
 /**
- * Sliced Wasserstein distance exactly as persim.sliced_wasserstein computes it (specs/tda.md
- * §4.3): each diagram is augmented with the diagonal projections of the other's points, both
- * are projected on M float32 directions θ_i = π/2 + iπ/M (i = 0 … M − 1, a half turn), sorted,
- * and the L1 distances of the sorted projections are averaged with weight 1/M. Infinite points
- * cannot be projected: infinite "match" is refused, use "drop" or "cap".
+ * Sliced Wasserstein distance exactly as persim.sliced_wasserstein computes it
+ * (Carrière, Cuturi & Oudot, ICML 2017): each diagram is augmented with the diagonal
+ * projections of the other's points, both are projected on M float32 directions
+ * θ_i = π/2 + iπ/M (i = 0 … M − 1, a half turn), sorted, and the L1 distances of the sorted
+ * projections are averaged with weight 1/M. Infinite points cannot be projected: infinite
+ * "match" is refused, use "drop" or "cap".
  */
 export async function slicedWasserstein(
   a: DiagramLike,

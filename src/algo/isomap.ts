@@ -27,7 +27,7 @@ import { HiddenAtlasError } from "../core/errors.ts";
 import { assertMatrix, takeRows, type Matrix } from "../core/matrix.ts";
 import { checkInteger, checkNumber, checkOptionNames } from "../core/params.ts";
 import type { RunOptions } from "../core/progress.ts";
-import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
+import { DEFAULT_SEED, Rng, checkSeed, STREAMS } from "../core/random.ts";
 import { getCore } from "../core/wasm.ts";
 import { MAX_DENSE_GEODESIC, shortestPaths } from "./geodesic.ts";
 import { checkGraphK, connectedComponents, knnGraph, type SparseGraph } from "./graph.ts";
@@ -113,7 +113,7 @@ export async function isomap(X: Matrix, options: IsomapOptions = {}): Promise<Is
   let landmarks: Int32Array;
   if (m === n) landmarks = Int32Array.from({ length: n }, (_, i) => i);
   else {
-    const rng = new Rng(core, seed, 17);
+    const rng = new Rng(core, seed, STREAMS.isomapLandmarks);
     try {
       landmarks = rng.permutation(n).slice(0, m).sort();
     } finally {

@@ -19,7 +19,7 @@
 import "./embed-kernels.ts";
 import { HiddenAtlasError } from "../core/errors.ts";
 import type { ProgressTracker } from "../core/progress.ts";
-import { Rng } from "../core/random.ts";
+import { Rng, STREAMS } from "../core/random.ts";
 import type { Core } from "../core/wasm.ts";
 
 export interface LanczosOptions {
@@ -70,7 +70,7 @@ export async function lanczosLargest(
     const alpha: number[] = [];
     const beta: number[] = [];
     // Seeded start vector, orthogonal to the deflated directions, unit norm.
-    const rng = new Rng(core, options.seed, 7);
+    const rng = new Rng(core, options.seed, STREAMS.lanczosStart);
     const start = rng.normal(n);
     rng.release();
     basis.view().set(start, 0);

@@ -41,7 +41,7 @@ import { HiddenAtlasError } from "../core/errors.ts";
 import { assertFinite, assertMatrix, type Matrix } from "../core/matrix.ts";
 import { checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
-import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
+import { DEFAULT_SEED, Rng, checkSeed, STREAMS } from "../core/random.ts";
 import { getCore } from "../core/wasm.ts";
 import { pairwiseDistances } from "./distance.ts";
 import { toKernelRange } from "./range.ts";
@@ -293,7 +293,7 @@ export async function bayesianSdr(
     ];
     const table = s.upload(Int32Array.from(blocks), "BSDR table");
     if (blocks.length !== BSDR_SLOTS) throw new Error("BSDR table layout");
-    const rng = new Rng(core, p.seed, 19);
+    const rng = new Rng(core, p.seed, STREAMS.bsdr);
     try {
       Kn.bsdrInit(table.ptr, n, d, R, K, S, p.betaPhi, p.betaLambda, p.betaPsi, rng.state);
       const progress = new ProgressTracker(options, "Bayesian SDR", p.iterations);

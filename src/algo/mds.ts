@@ -29,7 +29,7 @@ import { HiddenAtlasError } from "../core/errors.ts";
 import { assertFinite, assertMatrix, type Matrix } from "../core/matrix.ts";
 import { checkInteger, checkNumber, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
-import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
+import { DEFAULT_SEED, Rng, checkSeed, STREAMS } from "../core/random.ts";
 import { getCore, type Core } from "../core/wasm.ts";
 import { pairwiseDistances } from "./distance.ts";
 import { lanczosLargest } from "./lanczos.ts";
@@ -190,7 +190,7 @@ async function runSmacof(
     const xa = s.f64(n * dim, "configuration");
     const xb = s.f64(n * dim, "configuration");
     const scratch = s.f64(2 * n * dim, "SMACOF scratch");
-    const rng = new Rng(core, p.seed, 3);
+    const rng = new Rng(core, p.seed, STREAMS.smacofInit);
     const progress = new ProgressTracker(options, "SMACOF", p.maxIter * p.nInit);
     let best: { x: Float64Array; stress: number; iterations: number } | undefined;
     try {

@@ -31,7 +31,7 @@ import { HiddenAtlasError } from "../core/errors.ts";
 import { assertFinite, assertMatrix, takeRows, type Matrix } from "../core/matrix.ts";
 import { checkBoolean, checkInteger, checkKeyword, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
-import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
+import { DEFAULT_SEED, Rng, checkSeed, STREAMS } from "../core/random.ts";
 import { getCore } from "../core/wasm.ts";
 import { METRIC_CODE } from "./distance.ts";
 import { MAX_DENSE_GEODESIC, shortestPaths } from "./geodesic.ts";
@@ -194,7 +194,7 @@ async function geodesicSources(n: number, given: ArrayLike<number> | undefined, 
   }
   if (n <= MAX_DENSE_GEODESIC) return undefined;
   const core = await getCore();
-  const rng = new Rng(core, seed, 5);
+  const rng = new Rng(core, seed, STREAMS.geodesicSources);
   try {
     return rng.permutation(n).slice(0, SAMPLED_SOURCES).sort();
   } finally {
@@ -639,7 +639,7 @@ export async function knnAccuracy(Y: Matrix, labels: ArrayLike<number>, options:
   checkInteger("nNeighbors", nNeighbors, 1, Math.max(1, n - largestFold));
   assertFinite(Y, "Y");
   const core = await getCore();
-  const rng = new Rng(core, seed, 9);
+  const rng = new Rng(core, seed, STREAMS.knnFolds);
   let fold: Int32Array;
   try {
     fold = stratifiedFolds(y, folds, shuffle, rng);

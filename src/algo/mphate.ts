@@ -119,7 +119,7 @@ export interface MphateResult extends Omit<PhateResult, "params"> {
 
 const multisliceDefaults = { intrasliceKnn: 2, intersliceKnn: "auto" as number | "auto", decay: 5, normalize: true, nPca: 100 as number | null };
 
-/** M-PHATE's κ = 25 over its 300 epochs, as a share of the run (specs: generalisation runs). */
+/** M-PHATE's κ = 25 over its 300 epochs, as a share of the run (the paper's generalisation runs). */
 export const INTERSLICE_KNN_FRACTION = 0.08;
 /** The smallest automatic κ: 1 would set ε to the nearest other checkpoint alone. */
 export const INTERSLICE_KNN_MIN = 2;

@@ -32,7 +32,7 @@ import { HiddenAtlasError } from "../core/errors.ts";
 import { assertMatrix, type Matrix } from "../core/matrix.ts";
 import { checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
-import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
+import { DEFAULT_SEED, Rng, checkSeed, STREAMS } from "../core/random.ts";
 import { getCore } from "../core/wasm.ts";
 import { MAX_K, type KnnResult } from "./knn.ts";
 
@@ -132,7 +132,7 @@ export async function nnDescent(X: Matrix, options: NnDescentOptions = {}): Prom
     const dists = s.f32(n * k, "neighbour distances");
     const flags = s.u8(n * k, "neighbour flags");
     K.nndReset(indices.ptr, dists.ptr, flags.ptr, n, k);
-    const rng = new Rng(core, seed, 13);
+    const rng = new Rng(core, seed, STREAMS.nnDescent);
     const progress = new ProgressTracker(options, "NN-descent", nTrees + nIters);
     const updates: number[] = [];
     try {

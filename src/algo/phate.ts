@@ -1,7 +1,7 @@
 /**
  * PHATE: potential of heat-diffusion for affinity-based transition embedding (Moon et al.,
  * Nat. Biotechnol. 2019), as implemented in KrishnaswamyLab/PHATE v1.0.11 with graphtools
- * v2.1.0 (specs/mphate.md §1). Kernels: assembly/phate.ts.
+ * v2.1.0. Kernels: assembly/phate.ts.
  *
  * Pipeline: alpha-decay affinity K (kNN bandwidth, decay, 1e-4 threshold, average
  * symmetrisation) → diffusion operator P = D⁻¹K → t by the knee of the von Neumann entropy →
@@ -27,7 +27,7 @@
  *   random choice is seeded: the same input and seed give bit-identical output.
  * - Output follows PHATE ≥ 1.0: Procrustes (scipy.spatial.procrustes) centres the metric MDS
  *   result, scales it to unit Frobenius norm, rotates it onto the classical MDS and multiplies
- *   by the fit's scale (≤ 1). Spreads are therefore relative, not absolute (spec §6.7).
+ *   by the fit's scale (≤ 1). Spreads are therefore relative, not absolute.
  * - metric MDS defaults to SMACOF (max 3000 iterations, eps 1e-6, PHATE's settings); PHATE
  *   ≥ 1.0 defaults to s_gd2's SGD, available here as `mdsSolver: "sgd"` (Zheng, Pawar &
  *   Goodman 2018: 30 annealed passes over all pairs, unit weights).
@@ -44,10 +44,10 @@
  * See also: mphate (src/algo/mphate.ts), classicalMds and smacof (src/algo/mds.ts).
  */
 import { HiddenAtlasError, formatBytes } from "../core/errors.ts";
-import { assertFinite, assertMatrix, type Matrix } from "../core/matrix.ts";
+import { assertMatrix, type Matrix } from "../core/matrix.ts";
 import { checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
-import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
+import { DEFAULT_SEED, Rng, checkSeed, STREAMS } from "../core/random.ts";
 import { getCore, type Core, type Scope } from "../core/wasm.ts";
 import { distanceRows } from "./distance.ts";
 import { lanczosLargest } from "./lanczos.ts";
@@ -525,7 +525,7 @@ async function diffuse(
       return symmetricEigenvaluesInPlace(core, s, a.ptr, n, run);
     });
     entropy = vonNeumannEntropy(eigenvalues, p.tMax);
-    t = kneePoint(entropy);
+    t = twoLineKnee(entropy);
   } else {
     t = p.t;
   }
@@ -696,12 +696,13 @@ export function vonNeumannEntropy(eigenvalues: ArrayLike<number>, tMax = 100): F
 }
 
 /**
- * The knee of a curve (phate/vne.py `find_knee_point`): for each interior breakpoint b, a
+ * The knee of a curve by PHATE's two-line fit (phate/vne.py `find_knee_point`; not Kneedle,
+ * which Mapper's automatic ε uses): for each interior breakpoint b, a
  * least-squares line through points 0 … b and one through points b − 1 … end (the reference's
  * off-by-one), scored by the summed absolute residuals on 0 … b and b … end; returns x of the
  * best breakpoint (end points excluded; first minimum on ties).
  */
-export function kneePoint(y: ArrayLike<number>, x?: ArrayLike<number>): number {
+export function twoLineKnee(y: ArrayLike<number>, x?: ArrayLike<number>): number {
   const L = y.length;
   if (L < 3) throw new HiddenAtlasError("E_PARAM", `a knee needs at least 3 points; got ${L}`);
   const xs = x ? Float64Array.from(x) : Float64Array.from({ length: L }, (_, i) => i);
@@ -1014,7 +1015,7 @@ async function sgdMds(core: Core, D: Matrix, init: Matrix, seed: number, run: Ru
     pairs[2 * q] = i;
     pairs[2 * q + 1] = j;
   }
-  const rng = new Rng(core, seed, 11);
+  const rng = new Rng(core, seed, STREAMS.sgdMdsPairs);
   const progress = new ProgressTracker(run, "SGD MDS", ITERATIONS);
   try {
     for (let it = 0; it < ITERATIONS; it++) {

@@ -39,7 +39,7 @@ const BLOCK_BYTES = 128 * 1024 ** 2;
 /** Most pairs returned (three typed arrays of this length). */
 const MAX_PAIRS = 2 ** 28;
 
-export interface RadiusPairsOptions extends RunOptions {}
+export type RadiusPairsOptions = RunOptions;
 
 export interface RadiusPairs {
   /** First row of each pair (ascending). */

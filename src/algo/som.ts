@@ -2,9 +2,9 @@
  * Self-organising maps (Kohonen 1982, 2001): the batch map (default; neighbourhood-weighted
  * means, no learning rate, as SOM Toolbox's som_batchtrain) and the online map (MiniSom's
  * update), on rectangular or hexagonal grids, with MiniSom's four neighbourhood functions.
- * Kernels: assembly/som.ts. Spec: specs/som.md §2.
+ * Kernels: assembly/som.ts.
  *
- * Conventions (stated because libraries differ, spec §2 and §5):
+ * Conventions (stated because libraries differ):
  * - quantisation error (QE) = mean Euclidean distance from a sample to its BMU weight;
  * - topographic error (TE) = fraction of samples whose best and second-best units are not
  *   adjacent: "rect8" (8 neighbours, MiniSom's ≤ 1.42), "rect4" (4 neighbours) or "hex6";
@@ -21,7 +21,7 @@ import { HiddenAtlasError } from "../core/errors.ts";
 import { assertMatrix, type Matrix } from "../core/matrix.ts";
 import { checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
-import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
+import { DEFAULT_SEED, Rng, checkSeed, STREAMS } from "../core/random.ts";
 import { getCore, type Core } from "../core/wasm.ts";
 import { pca } from "./pca.ts";
 import { jointKernelRange, toDataUnits } from "./range.ts";
@@ -234,7 +234,7 @@ async function initialWeights(X: Matrix, p: ReturnType<typeof resolve>, core: Co
   const d = X.cols;
   const w = new Float32Array(m * d);
   if (p.init === "random" || X.rows < 2) {
-    const rng = new Rng(core, p.seed, 10);
+    const rng = new Rng(core, p.seed, STREAMS.somInit);
     try {
       const order = rng.permutation(X.rows);
       for (let j = 0; j < m; j++) {
@@ -343,7 +343,7 @@ async function trainInKernelUnits(X: Matrix, validation: Matrix | undefined, p: 
         await progress.step(e + 1);
       }
     } else {
-      const rng = new Rng(core, p.seed, 11);
+      const rng = new Rng(core, p.seed, STREAMS.somOrder);
       try {
         const order = s.i32(n, "sample order");
         const total = p.epochs * n;

@@ -31,7 +31,7 @@ import { HiddenAtlasError } from "../core/errors.ts";
 import { assertFinite, assertMatrix, type Matrix } from "../core/matrix.ts";
 import { checkInteger, checkKeyword, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
-import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
+import { DEFAULT_SEED, Rng, STREAMS, checkSeed } from "../core/random.ts";
 import { getCore } from "../core/wasm.ts";
 
 declare module "../core/wasm.ts" {
@@ -69,6 +69,21 @@ export { takeRows } from "../core/matrix.ts";
 
 const defaults = { size: 0, method: "random" as SubsampleMethod, seed: DEFAULT_SEED, start: 0 };
 
+/**
+ * `k` of the rows 0 … n−1 drawn at random with `seed`, ascending (all n when k ≥ n): the first k
+ * of a seeded permutation. Every analysis that samples rows draws them here, from one stream,
+ * so one seed picks the same rows in every notebook.
+ */
+export async function seededRows(n: number, k: number, seed: number): Promise<Int32Array> {
+  if (k >= n) return Int32Array.from({ length: n }, (_, i) => i);
+  const rng = new Rng(await getCore(), seed, STREAMS.sampleRows);
+  try {
+    return rng.permutation(n).slice(0, k).sort();
+  } finally {
+    rng.release();
+  }
+}
+
 /** Choose `size` rows of X. Throws E_PARAM for invalid options, E_NON_FINITE on NaN/∞ rows. */
 export async function subsample(X: Matrix, options: SubsampleOptions): Promise<SubsampleResult> {
   checkOptionNames("subsample", options ?? {}, defaults);
@@ -80,17 +95,9 @@ export async function subsample(X: Matrix, options: SubsampleOptions): Promise<S
   const seed = checkSeed(options.seed ?? defaults.seed);
   const start = checkInteger("start", options.start ?? defaults.start, 0, n - 1);
   const params = { size, method, seed, start };
-  const core = await getCore();
-  if (method === "random") {
-    const rng = new Rng(core, seed, 7);
-    try {
-      const indices = rng.permutation(n).slice(0, size).sort();
-      return { indices, coverRadius: null, insertionRadii: null, params };
-    } finally {
-      rng.release();
-    }
-  }
+  if (method === "random") return { indices: await seededRows(n, size, seed), coverRadius: null, insertionRadii: null, params };
   assertFinite(X, "X");
+  const core = await getCore();
   return core.scope(async (s) => {
     const x = s.upload(X.data, "point cloud");
     const minDist = s.f64(n, "distances to the sample");

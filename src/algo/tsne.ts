@@ -39,7 +39,7 @@ import { HiddenAtlasError } from "../core/errors.ts";
 import { assertFinite, assertMatrix, type Matrix } from "../core/matrix.ts";
 import { checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
-import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
+import { DEFAULT_SEED, Rng, checkSeed, STREAMS } from "../core/random.ts";
 import { getCore, type Core } from "../core/wasm.ts";
 import { pairwiseDistances } from "./distance.ts";
 import { MERGE_SUM } from "./embed-kernels.ts";
@@ -340,7 +340,7 @@ async function initialEmbedding(core: Core, X: Matrix, init: "pca" | "random" | 
   const n = X.rows;
   if (typeof init !== "string") return Float32Array.from(init.data);
   if (init === "random") {
-    const rng = new Rng(core, seed, 1);
+    const rng = new Rng(core, seed, STREAMS.tsneInit);
     try {
       return Float32Array.from(rng.normal(2 * n), (v) => INIT_SCALE * v);
     } finally {

@@ -39,7 +39,7 @@ import { HiddenAtlasError } from "../core/errors.ts";
 import { assertFinite, assertMatrix, type Matrix } from "../core/matrix.ts";
 import { checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
-import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
+import { DEFAULT_SEED, Rng, checkSeed, STREAMS } from "../core/random.ts";
 import { getCore, type Core } from "../core/wasm.ts";
 
 declare module "../core/wasm.ts" {
@@ -545,7 +545,7 @@ export async function layoutFuzzyGraph(
   });
   const components = await countComponents(core, pruned);
   // Initial layout.
-  const initRng = new Rng(core, p.seed, 11);
+  const initRng = new Rng(core, p.seed, STREAMS.umapInit);
   let embedding: Float32Array;
   let init: "spectral" | "random" | "given" = typeof p.init === "string" ? p.init : "given";
   try {

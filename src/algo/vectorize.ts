@@ -4,7 +4,7 @@
  * Dense activations (N × D, or any N × … that is not a conv map) are flattened. Conv
  * activations (N × C × H × W) need a named choice, because the choice drives the results
  * (Purvine et al. 2023 use the top-ℓ2 spatial vector for persistent homology; Lee & Vijayan's
- * functional codes flip with global average pooling vs flattening — see the SOM spec §3):
+ * functional codes flip with global average pooling vs flattening):
  *
  * - "gap":        global average pool, C values per sample (default for conv maps);
  * - "flatten":    all C·H·W values;
@@ -24,7 +24,7 @@
 import { HiddenAtlasError, formatBytes } from "../core/errors.ts";
 import type { Matrix } from "../core/matrix.ts";
 import { checkKeyword } from "../core/params.ts";
-import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
+import { DEFAULT_SEED, Rng, checkSeed, STREAMS } from "../core/random.ts";
 import { getCore } from "../core/wasm.ts";
 import { budgetName, describeBytes, memoryBudget } from "../io/limits.ts";
 import { rowLength, storedRows, type RowChunk, type StoredArray } from "../io/stored.ts";
@@ -157,7 +157,7 @@ class Reducer {
     if (method !== "random") return new Reducer(n, shape, method, null);
     const [, , h, w] = shape;
     const core = await getCore();
-    const rng = new Rng(core, seed);
+    const rng = new Rng(core, seed, STREAMS.randomPosition);
     try {
       const positions = new Int32Array(n);
       // Rows/columns 1 … h−1 (index 0 excluded); a 1-wide axis has only index 0.

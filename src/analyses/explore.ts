@@ -8,12 +8,11 @@
  */
 import { pca } from "../algo/pca.ts";
 import { KnnIndex, type KnnResult } from "../algo/knn.ts";
+import { seededRows } from "../algo/subsample.ts";
 import { layerMatrix, VECTORIZATIONS } from "../algo/vectorize.ts";
-import { HiddenAtlasError } from "../core/errors.ts";
 import type { Matrix } from "../core/matrix.ts";
 import type { RunOptions } from "../core/progress.ts";
-import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
-import { getCore } from "../core/wasm.ts";
+import { DEFAULT_SEED } from "../core/random.ts";
 import { COLOR_BY, defaultColorBy, sampleColumn, type AnalysisBundle } from "./columns.ts";
 import { defineAnalysis, type Resolved } from "./descriptor.ts";
 import { runAnalysis } from "./runner.ts";
@@ -106,19 +105,8 @@ export async function exploreProjection(
     scores: { rows: X.rows, cols: 2, data: scores },
     explainedVarianceRatio: result.explainedVarianceRatio,
     totalVariance: result.totalVariance,
-    shown: await subsample(X.rows, maxPoints, seed),
+    shown: await seededRows(X.rows, maxPoints, seed),
   };
-}
-
-/** All of 0 … n−1, or a seeded sample of `size` of them, ascending. */
-async function subsample(n: number, size: number, seed: number): Promise<Int32Array> {
-  if (n <= size) return Int32Array.from({ length: n }, (_, i) => i);
-  const rng = new Rng(await getCore(), seed);
-  try {
-    return rng.permutation(n).subarray(0, size).sort();
-  } finally {
-    rng.release();
-  }
 }
 
 /** The k nearest neighbours of one sample in the original space. */

@@ -32,14 +32,14 @@ import {
   geodesicCorrelation, knnAccuracy, leaveOneOutKnn, targetContinuity, trustworthiness,
   type GeodesicCorrelation, type LeaveOneOutKnn, type TargetContinuity,
 } from "../algo/metrics.ts";
+import { seededRows } from "../algo/subsample.ts";
 import { umap } from "../algo/umap.ts";
 import { layerMatrix, VECTORIZATIONS, type LayerData, type Vectorization } from "../algo/vectorize.ts";
 import { HiddenAtlasError } from "../core/errors.ts";
 import { takeRows, type Matrix } from "../core/matrix.ts";
 import { checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
-import { DEFAULT_SEED, Rng, checkSeed } from "../core/random.ts";
-import { getCore } from "../core/wasm.ts";
+import { DEFAULT_SEED, checkSeed } from "../core/random.ts";
 import { argmaxRows, classNamesOf, type AnalysisBundle } from "./columns.ts";
 import { defineAnalysis, type Resolved, type StepArgs } from "./descriptor.ts";
 import { runAnalysis } from "./runner.ts";
@@ -142,7 +142,7 @@ export interface MdaPanel {
   warnings: string[];
 }
 
-export interface MdaColour {
+export interface MdaColor {
   title: string;
   type: "categorical" | "continuous";
   /** One value per analysed sample. */
@@ -154,7 +154,7 @@ export interface MdaAnalysisResult {
   task: "classification" | "regression";
   /** Bundle rows analysed, ascending. */
   samples: Int32Array;
-  colour: MdaColour;
+  color: MdaColor;
   panels: MdaPanel[];
   params: ResolvedMdaParams;
   notes: string[];
@@ -213,14 +213,7 @@ export function resolveMdaParams(bundle: AnalysisBundle, params: MdaAnalysisPara
 /** The analysed rows: all, or a seeded sample of maxPoints, ascending. */
 export async function mdaSamples(bundle: AnalysisBundle, p: ResolvedMdaParams): Promise<Int32Array> {
   const n = bundle.samples;
-  if (p.maxPoints === "all" || p.maxPoints >= n) return Int32Array.from({ length: n }, (_, i) => i);
-  const core = await getCore();
-  const rng = new Rng(core, p.seed, 23);
-  try {
-    return rng.permutation(n).slice(0, p.maxPoints).sort();
-  } finally {
-    rng.release();
-  }
+  return seededRows(n, p.maxPoints === "all" ? n : p.maxPoints, p.seed);
 }
 
 function softmaxRows(m: Matrix): Matrix {
@@ -236,7 +229,7 @@ function softmaxRows(m: Matrix): Matrix {
 }
 
 /** The colour of every analysed sample: normalised target manifold distance, or the label. */
-export async function mdaColour(bundle: AnalysisBundle, samples: Int32Array): Promise<MdaColour> {
+export async function mdaColor(bundle: AnalysisBundle, samples: Int32Array): Promise<MdaColor> {
   if (bundle.task === "classification" && bundle.labels) {
     return { title: "label", type: "categorical", values: Float64Array.from(samples, (i) => bundle.labels![i]), classNames: classNamesOf(bundle) };
   }
@@ -379,13 +372,13 @@ export async function mdaPanel(
 export async function mda(bundle: AnalysisBundle, params: MdaAnalysisParams = {}, run: RunOptions = {}): Promise<MdaAnalysisResult> {
   const p = resolveMdaParams(bundle, params);
   const samples = await mdaSamples(bundle, p);
-  const colour = await mdaColour(bundle, samples);
+  const color = await mdaColor(bundle, samples);
   const notes: string[] = [];
   const panels: MdaPanel[] = [];
   for (const stage of p.stages) {
     for (const layer of p.layers) panels.push(await mdaPanel(bundle, layer, stage, p, samples, run, notes));
   }
-  return { task: bundle.task, samples, colour, panels, params: p, notes: [...new Set(notes)] };
+  return { task: bundle.task, samples, color, panels, params: p, notes: [...new Set(notes)] };
 }
 
 /** n × 1 → n × 2 with a zero second column. */
@@ -570,13 +563,13 @@ export const mdaDescriptor = defineAnalysis<typeof params, MdaAnalysisResult>({
         return mdaSamples(bundle, panelParams(p, bundle));
       },
     },
-    colour: {
+    color: {
       label: "the target's manifold distance",
       uses: [],
       needs: () => [["samples", {}]],
       weight: 0.2,
       async run({ bundle, need }) {
-        return mdaColour(bundle, await need<Int32Array>("samples"));
+        return mdaColor(bundle, await need<Int32Array>("samples"));
       },
     },
     panel: {
@@ -610,13 +603,13 @@ export const mdaDescriptor = defineAnalysis<typeof params, MdaAnalysisResult>({
     result: {
       label: "MDA",
       uses: ["layers", "stages"],
-      needs: (_a, p, b) => [["samples", {}], ["colour", {}], ...panelSteps(p, b), ["seeds", {}]],
+      needs: (_a, p, b) => [["samples", {}], ["color", {}], ...panelSteps(p, b), ["seeds", {}]],
       weight: 0,
       async run({ bundle, params: p, need }): Promise<MdaAnalysisResult> {
         const resolved = panelParams(p, bundle);
         const steps: PanelStep[] = [];
         for (const stage of resolved.stages) for (const layer of resolved.layers) steps.push(await need<PanelStep>("panel", { layer, stage }));
-        return { task: bundle.task, samples: await need<Int32Array>("samples"), colour: await need<MdaColour>("colour"), panels: steps.map((s) => s.panel), params: resolved, notes: [...new Set(steps.flatMap((s) => s.notes))], seeds: await need<MdaSeedStudy | null>("seeds") };
+        return { task: bundle.task, samples: await need<Int32Array>("samples"), color: await need<MdaColor>("color"), panels: steps.map((s) => s.panel), params: resolved, notes: [...new Set(steps.flatMap((s) => s.notes))], seeds: await need<MdaSeedStudy | null>("seeds") };
       },
     },
   },

@@ -41,7 +41,7 @@ import { HiddenAtlasError } from "../core/errors.ts";
 import type { Matrix } from "../core/matrix.ts";
 import { checkInteger, checkOptionNames } from "../core/params.ts";
 import type { RunOptions } from "../core/progress.ts";
-import { Rng, checkSeed } from "../core/random.ts";
+import { Rng, checkSeed, STREAMS } from "../core/random.ts";
 import { getCore } from "../core/wasm.ts";
 import type { AnalysisBundle } from "./columns.ts";
 import { defineAnalysis, type Resolved, type StepArgs } from "./descriptor.ts";
@@ -316,7 +316,7 @@ export async function bootstrapSpearman(x: ArrayLike<number>, y: ArrayLike<numbe
   const seed = checkSeed(options.seed ?? mphateDefaults.seed);
   if (n < 4) return { interval: [NaN, NaN], valid: 0, resamples };
   const core = await getCore();
-  const rng = new Rng(core, seed, 23);
+  const rng = new Rng(core, seed, STREAMS.bootstrap);
   const rhos: number[] = [];
   try {
     const xs = new Float64Array(n);
@@ -650,8 +650,6 @@ const CONTINUAL_INTERSLICE_KNN = 12;
 const CONTINUAL_LANDMARKS = 500;
 /** Baselines run t-SNE and Isomap on every point, so they use every 5th checkpoint (2,016 points of digits-mlp). */
 const BASELINE_EPOCH_STRIDE = 5;
-
-const tracedLayers = (b: AnalysisBundle) => b.checkpoints?.[0]?.layers.map((l) => l.name) ?? [];
 
 /** The parameter table (see descriptor.ts): the multislice graph and PHATE, then what is drawn. */
 const params = {

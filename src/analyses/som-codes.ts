@@ -1,10 +1,10 @@
 /**
  * The `som-codes` analysis: Lee & Vijayan, "Analysis of functional neural codes of deep
- * learning models" (arXiv 2205.10952), as reconstructed in specs/som.md (§0: the full text was
+ * learning models" (arXiv 2205.10952), as we reconstructed it (the full text was
  * not available; grid, ε, attack and vectorisation are our choices, labelled as such).
  *
  * Per layer: the layer's vectors (conv maps by global average pool, or flatten / top-ℓ2),
- * scaled by the layer's RMS distance to its mean so QE compares across layers (spec §5.1); the
+ * scaled by the layer's RMS distance to its mean so QE compares across layers; the
  * PCA spectrum ("homogeneous vs diverse codes"); a SOM fitted on the training split and judged
  * on the test split (QE curves, TE); how the codes (BMUs) relate to the network's predictions
  * and labels (purity, NMI, agreement of a SOM classifier, class compactness on the grid); the
@@ -23,7 +23,7 @@ import { fgsm, signNoise } from "../algo/nn/adversarial.ts";
 import { HiddenAtlasError } from "../core/errors.ts";
 import { rmsDistanceToMean, takeRows, type Matrix } from "../core/matrix.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
-import { DEFAULT_SEED, Rng } from "../core/random.ts";
+import { DEFAULT_SEED, Rng, STREAMS } from "../core/random.ts";
 import { getCore } from "../core/wasm.ts";
 import { argmaxRows, classNamesOf, type AnalysisBundle } from "./columns.ts";
 import { defineAnalysis, type Resolved } from "./descriptor.ts";
@@ -150,7 +150,7 @@ async function trainTestSplit(bundle: AnalysisBundle, seed: number): Promise<{ t
     const test = indices(1, bundle.split);
     if (train.length > 0 && test.length > 0) return { train, test, note: "the bundle's split" };
   }
-  const rng = new Rng(await getCore(), seed, 13);
+  const rng = new Rng(await getCore(), seed, STREAMS.somCodesSplit);
   try {
     const order = rng.permutation(bundle.samples);
     const cut = Math.round(bundle.samples * 0.75);
@@ -178,7 +178,12 @@ function nodeMajority(bmus: Int32Array, classes: ArrayLike<number>, nodes: numbe
   return Int32Array.from({ length: nodes }, (_, j) => {
     let best = -1;
     let bestCount = 0;
-    for (let c = 0; c < classCount; c++) if (counts[j * classCount + c] > bestCount) ((best = c), (bestCount = counts[j * classCount + c]));
+    for (let c = 0; c < classCount; c++) {
+      if (counts[j * classCount + c] > bestCount) {
+        best = c;
+        bestCount = counts[j * classCount + c];
+      }
+    }
     return best;
   });
 }

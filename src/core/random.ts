@@ -9,6 +9,83 @@ import type { Core } from "./wasm.ts";
 /** The seed used when a caller gives none. */
 export const DEFAULT_SEED = 42;
 
+/**
+ * Named PCG32 streams. A generator is `new Rng(core, seed, STREAMS.name)`: one seed feeds many
+ * random choices in an analysis (the rows it samples, a start vector, a layout's initialisation),
+ * and each draws from its own stream, so no two of them share numbers. Values are fixed forever
+ * (changing one changes results); a new use takes a new value.
+ *
+ * Each algorithm's stream differs from every other algorithm's. The example recipes' streams
+ * (the first group) are older than this table and their bundles are committed byte for byte, so
+ * five algorithm streams share a value with a recipe's: they never draw from the same seed in
+ * one computation (a recipe trains a network; an analysis reads its bundle afterwards).
+ */
+export const STREAMS = {
+  // The example recipes and the trainer.
+  /** A network's initial weights. */
+  networkInit: 0,
+  /** Dropout masks during training. */
+  dropout: 1,
+  /** The trainer's mini-batch order. */
+  trainerShuffle: 2,
+  /** An example's seeded train/test split. */
+  exampleSplit: 3,
+  /** The traced samples of an example's checkpoints. */
+  traceSet: 4,
+  /** digits-rotation's angle per digit. */
+  rotationAngles: 5,
+  /** digits-rotation's extra angles for augmentation. */
+  rotationAugment: 6,
+  /** split-digits' replay buffer. */
+  replayBuffer: 7,
+  /** digits-generalization's random labels and pixels. */
+  randomizedData: 8,
+  /** fashion-cnn's bundled test images. */
+  fashionSample: 9,
+
+  // Algorithms and analyses.
+  /** Every analysis' "k of n rows" (`seededRows`): one seed, the same rows in every notebook. */
+  sampleRows: 7,
+  /** t-SNE's random initial layout. */
+  tsneInit: 1,
+  /** SMACOF's random start. */
+  smacofInit: 3,
+  /** The sampled sources of the geodesic-distance correlation. */
+  geodesicSources: 5,
+  /** The shuffled folds of k-NN accuracy. */
+  knnFolds: 9,
+  /** A self-organising map's initial weights. */
+  somInit: 10,
+  /** UMAP's random or noised initial layout. */
+  umapInit: 11,
+  /** Sign noise, FGSM's random control. */
+  signNoise: 12,
+  /** k-means++ centres. */
+  kmeansInit: 13,
+  /** Lanczos' start vector. */
+  lanczosStart: 14,
+  /** The online SOM's sample order. */
+  somOrder: 15,
+  /** The pair order of PHATE's SGD MDS. */
+  sgdMdsPairs: 16,
+  /** Landmark Isomap's landmarks. */
+  isomapLandmarks: 17,
+  /** NN-descent's random start graph and projection trees. */
+  nnDescent: 18,
+  /** MDA's Bayesian supervised dimensionality reduction (BSDR) sampling. */
+  bsdr: 19,
+  /** som-codes' train/test split of a bundle that has none. */
+  somCodesSplit: 20,
+  /** Bootstrap resamples of M-PHATE's Spearman ρ. */
+  bootstrap: 23,
+  /** Mapper's sampled rows for measuring kNN recall. */
+  mapperRecall: 29,
+  /** The random spatial position per sample of "random" conv vectorisation. */
+  randomPosition: 30,
+} as const;
+
+export type StreamName = keyof typeof STREAMS;
+
 const TWO_32 = 2 ** 32;
 const STATE_BYTES = 16;
 
@@ -30,8 +107,8 @@ export class Rng {
 
   constructor(
     private readonly core: Core,
-    seed: number = DEFAULT_SEED,
-    stream = 0,
+    seed: number,
+    stream: number,
   ) {
     checkSeed(seed);
     this.state = core.malloc(STATE_BYTES, "random generator");

@@ -4,7 +4,7 @@
  * (src/examples/node.ts, the notebooks); everything here is pure and deterministic.
  */
 import { HiddenAtlasError } from "../core/errors.ts";
-import { Rng } from "../core/random.ts";
+import { Rng, STREAMS } from "../core/random.ts";
 import { getCore } from "../core/wasm.ts";
 import type { NdArray } from "../io/ndarray.ts";
 import { takeRows as takeMatrixRows } from "../core/matrix.ts";
@@ -66,7 +66,7 @@ export function scaledPixels(ds: ImageDataset, indices?: ArrayLike<number>): Flo
 
 /** A seeded split: `testFraction` of the samples (rounded) get 1 (test), the rest 0 (train). */
 export async function seededSplit(n: number, testFraction: number, seed: number): Promise<Uint8Array> {
-  const rng = new Rng(await getCore(), seed, 3);
+  const rng = new Rng(await getCore(), seed, STREAMS.exampleSplit);
   try {
     const order = rng.permutation(n);
     const split = new Uint8Array(n);
@@ -90,7 +90,7 @@ export function splitIndices(split: Uint8Array, which: 0 | 1): Int32Array {
  * then by index (as the M-PHATE scripts choose 10 inputs per class).
  */
 export async function traceSet(labels: Int32Array, pool: Int32Array, classes: number, perClass: number, seed: number): Promise<Int32Array> {
-  const rng = new Rng(await getCore(), seed, 4);
+  const rng = new Rng(await getCore(), seed, STREAMS.traceSet);
   try {
     const order = rng.permutation(pool.length);
     const chosen: number[][] = Array.from({ length: classes }, () => []);

@@ -3,7 +3,7 @@
  * with bilinear interpolation (assembly/image.ts), the regression task of the MDA recipe.
  */
 import "../algo/nn/kernels.ts";
-import { Rng } from "../core/random.ts";
+import { Rng, STREAMS } from "../core/random.ts";
 import { getCore } from "../core/wasm.ts";
 import type { ImageDataset } from "./datasets.ts";
 
@@ -12,7 +12,7 @@ export const CANVAS = 16;
 export const DIGIT_SCALE = 1.5;
 
 /** Angles in degrees, uniform in [−maxDegrees, maxDegrees), one per sample, seeded. */
-export async function randomAngles(n: number, maxDegrees: number, seed: number, stream = 5): Promise<Float64Array> {
+export async function randomAngles(n: number, maxDegrees: number, seed: number, stream: number = STREAMS.rotationAngles): Promise<Float64Array> {
   const rng = new Rng(await getCore(), seed, stream);
   try {
     return rng.uniform(n).map((u) => (2 * u - 1) * maxDegrees);

@@ -135,20 +135,20 @@ function metaText(meta: Record<string, unknown> | undefined, key: string): strin
 /**
  * The title of the layouts' colour bar, saying what the colour is. A classifier's layouts are
  * coloured by label. A regression network's are coloured by the normalised manifold distance of
- * its target (0 at one end of the target's range, 1 at the other; see `mdaColour`), not by the
+ * its target (0 at one end of the target's range, 1 at the other; see `mdaColor`), not by the
  * target itself: the title says so, names the target and its unit from the bundle's meta
  * (`targetName`, else "target"; `targetUnit`, e.g. "degrees" → °) and, for a single target
  * column, gives the target's value at each end, e.g.
  * "normalised manifold distance of the rotation angle (°): 0 at −60, 1 at 60".
  */
-export function colourTitle(result: Pick<MdaAnalysisResult, "task" | "colour" | "samples">, bundle?: Pick<AnalysisBundle, "targets" | "meta">): string {
-  if (result.task !== "regression" || result.colour.type !== "continuous") return result.colour.title;
+export function colorTitle(result: Pick<MdaAnalysisResult, "task" | "color" | "samples">, bundle?: Pick<AnalysisBundle, "targets" | "meta">): string {
+  if (result.task !== "regression" || result.color.type !== "continuous") return result.color.title;
   const name = metaText(bundle?.meta, "targetName") ?? "target";
   const unit = metaText(bundle?.meta, "targetUnit");
   const symbol = unit ? UNIT_SYMBOLS[unit.toLowerCase()] ?? unit : undefined;
   let title = `normalised manifold distance of the ${name}${symbol ? ` (${symbol})` : ""}`;
   const targets = bundle?.targets;
-  const values = result.colour.values;
+  const values = result.color.values;
   if (targets && targets.cols === 1 && values.length > 0) {
     let lo = 0;
     let hi = 0;
@@ -163,11 +163,11 @@ export function colourTitle(result: Pick<MdaAnalysisResult, "task" | "colour" | 
 }
 
 /**
- * The colour column in the shape the scatter view takes, titled by {@link colourTitle}; pass
+ * The colour column in the shape the scatter view takes, titled by {@link colorTitle}; pass
  * the bundle so that the title can name the target, its unit and its values at either end.
  */
-export function colourColumn(result: MdaAnalysisResult, bundle?: Pick<AnalysisBundle, "targets" | "meta">): SampleColumn {
-  return { title: colourTitle(result, bundle), type: result.colour.type, values: result.colour.values, classNames: result.colour.classNames };
+export function colorColumn(result: MdaAnalysisResult, bundle?: Pick<AnalysisBundle, "targets" | "meta">): SampleColumn {
+  return { title: colorTitle(result, bundle), type: result.color.type, values: result.color.values, classNames: result.color.classNames };
 }
 
 const pm = (s: SeedSpread) => `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}`;
@@ -274,7 +274,7 @@ export interface MdaView {
 export function mdaReport(bundle: AnalysisBundle, result: MdaAnalysisResult, view: MdaView, context: ReportContext): ReportSpec {
   const document = context.document ?? globalThis.document;
   const p = result.params;
-  const color = colourColumn(result, bundle);
+  const color = colorColumn(result, bundle);
   const classification = result.task === "classification";
   // Geodesic scores cost O(n²): the layouts are of a seeded subsample, and the report says so.
   const drawn = subsampleText(result.samples.length, bundle.samples, { seed: p.seed, verb: "laid out" });

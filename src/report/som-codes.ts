@@ -12,7 +12,7 @@ import { VERSION } from "../version.ts";
 import type { ReportContext } from "./report.ts";
 import type { ReportSpec, ReportTable } from "./report.ts";
 
-/** What the paper claims, and what is our reconstruction (specs/som.md §0–§1). */
+/** What the paper claims, and what is our reconstruction of it. */
 export const SOM_CODES_CLAIMS =
   "Lee & Vijayan (arXiv 2205.10952) map each layer's activations onto a self-organising map and read its best-matching units as the layer's " +
   "\"functional codes\": a finite set of patterns that track the network's predictions. Their later versions claim that shallow layers give " +

@@ -165,13 +165,14 @@ export function datasetPicker(options: DatasetPickerOptions = {}): DatasetPicker
     root.classList.add("atlas-drop");
   });
   root.addEventListener("dragleave", () => root.classList.remove("atlas-drop"));
-  root.addEventListener("drop", async (event) => {
+  const drop = async (event: DragEvent) => {
     event.preventDefault();
     root.classList.remove("atlas-drop");
     if (!event.dataTransfer) return;
     const files = await droppedFiles(event.dataTransfer);
     if (files.length > 0) choose({ kind: "files", name: nameOf(files), files });
-  });
+  };
+  root.addEventListener("drop", (event) => void drop(event));
   return root;
 }
 

@@ -12,7 +12,7 @@ export function exportButton(
   button.type = "button";
   button.className = "atlas-export";
   button.textContent = label;
-  button.addEventListener("click", async () => {
+  const exportReport = async () => {
     button.disabled = true;
     try {
       const html = renderReport(await makeReport());
@@ -27,6 +27,7 @@ export function exportButton(
     } finally {
       button.disabled = false;
     }
-  });
+  };
+  button.addEventListener("click", () => void exportReport());
   return button;
 }

@@ -1,6 +1,6 @@
 /** An AbortSignal that aborts when an Observable cell is invalidated (re-run or removed). */
 export function signalFrom(invalidation: Promise<unknown>): AbortSignal {
   const controller = new AbortController();
-  invalidation.then(() => controller.abort());
+  void invalidation.then(() => controller.abort());
   return controller.signal;
 }

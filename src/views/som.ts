@@ -59,8 +59,6 @@ export const defaults = {
   perturbationCurves: { measure: "changed" as PerturbationMeasure, width: 520 },
 };
 
-/** Distance between the centres of neighbouring rows of a hexagonal grid, in grid units. */
-const HEX_ROW = Math.sqrt(3) / 2;
 /** Half the height of a pointy-top hexagon 1 unit across its flats (its circumradius), grid units. */
 const HEX_HALF_HEIGHT = 1 / Math.sqrt(3);
 /**
@@ -210,7 +208,12 @@ export function prototypeMosaic(grid: Grid, images: Float32Array, height: number
   const size = height * width;
   let min = Infinity;
   let max = -Infinity;
-  for (const v of images) if (Number.isFinite(v)) ((min = Math.min(min, v)), (max = Math.max(max, v)));
+  for (const v of images) {
+    if (Number.isFinite(v)) {
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
+  }
   const scale = max > min ? 255 / (max - min) : 0;
   const tiles = nodes(grid)
     .filter((j) => Number.isFinite(images[j * size]))

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { spearman } from "../../src/algo/metrics.ts";
 import {
   alphaDecayAffinity,
-  kneePoint,
+  twoLineKnee,
   phate,
   phateFromAffinity,
   potentialDistances,
@@ -119,8 +119,8 @@ describe("diffusion: eigenvalues, entropy, t, potential", () => {
       const expected = -((1 - q + eps) * Math.log(1 - q + eps) + (q + eps) * Math.log(q + eps));
       expect(h[i]).toBeCloseTo(expected, 14);
     }
-    expect(kneePoint(h)).toBe(reference.two_point.t);
-    expect(kneePoint(h)).toBe(6);
+    expect(twoLineKnee(h)).toBe(reference.two_point.t);
+    expect(twoLineKnee(h)).toBe(6);
     expect(dense(K)).toEqual(Float64Array.from([1, 1 / 3, 1 / 3, 1]));
   });
 

@@ -67,7 +67,10 @@ describe("som", () => {
       for (let j = 0; j < w.rows; j++) {
         let s = 0;
         for (let k = 0; k < X.cols; k++) s += (X.data[i * X.cols + k] - w.data[j * w.cols + k]) ** 2;
-        if (s < bestD - 1e-9) ((bestD = s), (best = j));
+        if (s < bestD - 1e-9) {
+          bestD = s;
+          best = j;
+        }
       }
       expect(bmus[i]).toBe(best);
       expect(distances[i]).toBeCloseTo(Math.sqrt(bestD), 5);

@@ -86,7 +86,7 @@ describe("mda analysis", () => {
       layer: "fc", stage, dimension: 2, embeddings: {}, correlation: { mda: g, umap: g }, trustworthiness: {}, accuracy: {},
       continuity: { mda: c(mda), umap: c(umap) }, targetKnn: {}, groups: null, supervision: "predicted values", warnings: [],
     });
-    const result = { task: "regression" as const, samples: new Int32Array(1), colour: { title: "", type: "continuous" as const, values: new Float64Array(1) }, panels: [panel("trained", 0.96, 0.94), panel("initial", 0.09, 0.75)], params: { methods: ["mda", "umap"] } } as never;
+    const result = { task: "regression" as const, samples: new Int32Array(1), color: { title: "", type: "continuous" as const, values: new Float64Array(1) }, panels: [panel("trained", 0.96, 0.94), panel("initial", 0.09, 0.75)], params: { methods: ["mda", "umap"] } } as never;
     const text = mdaFindings(result);
     expect(text).toMatch(/fc after training: MDA 0\.96, best unsupervised UMAP 0\.94; fc before training: MDA 0\.09, best unsupervised UMAP 0\.75/);
     expect(text).toMatch(/already orders the target better than MDA at fc \(0\.75 against MDA's 0\.09\)/);

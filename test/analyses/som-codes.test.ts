@@ -1,6 +1,6 @@
 /**
- * The som-codes analysis on the committed digits-cnn bundle, against the shapes the spec's
- * small reproduction reports (specs/som.md §3): homogeneous shallow GAP codes, class-aligned
+ * The som-codes analysis on the committed digits-cnn bundle, against the shapes a small
+ * reproduction of the paper shows: homogeneous shallow GAP codes, class-aligned
  * deep codes, FGSM specific to deep layers, and all of it vanishing with flattened maps.
  */
 import { readFileSync } from "node:fs";

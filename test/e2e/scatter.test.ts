@@ -96,7 +96,7 @@ describe("pointScatter in Chromium", () => {
     for (const i of [5, 4_321, 77_777, 99_999]) {
       const at = await page.evaluate((i) => window.scatterTest.scatter.locate(i), i);
       await page.mouse.move(origin.x + at.x, origin.y + at.y);
-      await page.waitForFunction((i) => document.querySelector<HTMLElement>(".atlas-tooltip")?.style.display === "block", i);
+      await page.waitForFunction(() => document.querySelector<HTMLElement>(".atlas-tooltip")?.style.display === "block");
       const shown = Number(await page.locator(".atlas-tooltip").getAttribute("data-sample"));
       // Brute force over every point: the one nearest (on screen) to where the cursor is.
       const expected = await page.evaluate(

@@ -173,7 +173,10 @@ describe("the packed package", () => {
       let best = -1, bestD = Infinity;
       for (let j = 0; j < 90; j++) {
         const d = (xy[2 * i] - xy[2 * j]) ** 2 + (xy[2 * i + 1] - xy[2 * j + 1]) ** 2;
-        if (j !== i && d < bestD) (best = j), (bestD = d);
+        if (j !== i && d < bestD) {
+          best = j;
+          bestD = d;
+        }
       }
       expect(Math.floor(best / 30)).toBe(Math.floor(i / 30));
     }

@@ -3,9 +3,9 @@
 // colour bar's title, which names what is drawn (the target's normalised manifold distance).
 import { describe, expect, it } from "vitest";
 import type { AnalysisBundle, SampleColumn } from "../../src/analyses/columns.ts";
-import { mdaColour, type MdaAnalysisResult } from "../../src/analyses/mda.ts";
+import { mdaColor, type MdaAnalysisResult } from "../../src/analyses/mda.ts";
 import { reportDocument } from "../../src/report/dom.ts";
-import { colourColumn, colourTitle } from "../../src/report/mda.ts";
+import { colorColumn, colorTitle } from "../../src/report/mda.ts";
 import { defaults, embeddingScatter } from "../../src/views/scatter.ts";
 import { mulberry32 } from "../helpers.ts";
 import { expectSnapshot, serialize, textFontSizes } from "../support/snapshot.ts";
@@ -60,30 +60,30 @@ describe("MDA colour bar title", () => {
   const samples = Int32Array.from([0, 1, 2, 3, 4]);
 
   it("names the target, its unit and its value at either end of the normalised manifold distance", async () => {
-    const colour = await mdaColour(bundle(), samples);
+    const color = await mdaColor(bundle(), samples);
     // The manifold distance starts at the sample farthest from sample 0 (10°): −60°, 70 away.
-    expect(Array.from(colour.values)).toEqual([70 / 120, 0, 60 / 120, 1, 90 / 120]);
-    const result = { task: "regression", colour, samples } as MdaAnalysisResult;
-    expect(colourTitle(result, bundle({ targetName: "rotation angle", targetUnit: "degrees" }))).toBe("normalised manifold distance of the rotation angle (°): 0 at −60, 1 at 60");
-    expect(colourTitle(result, bundle({ targetUnit: "degrees" }))).toBe("normalised manifold distance of the target (°): 0 at −60, 1 at 60");
-    expect(colourTitle(result, bundle({ targetUnit: "mm" }))).toBe("normalised manifold distance of the target (mm): 0 at −60, 1 at 60");
-    expect(colourTitle(result, bundle())).toBe("normalised manifold distance of the target: 0 at −60, 1 at 60");
-    expect(colourTitle(result)).toBe("normalised manifold distance of the target");
+    expect(Array.from(color.values)).toEqual([70 / 120, 0, 60 / 120, 1, 90 / 120]);
+    const result = { task: "regression", color, samples } as MdaAnalysisResult;
+    expect(colorTitle(result, bundle({ targetName: "rotation angle", targetUnit: "degrees" }))).toBe("normalised manifold distance of the rotation angle (°): 0 at −60, 1 at 60");
+    expect(colorTitle(result, bundle({ targetUnit: "degrees" }))).toBe("normalised manifold distance of the target (°): 0 at −60, 1 at 60");
+    expect(colorTitle(result, bundle({ targetUnit: "mm" }))).toBe("normalised manifold distance of the target (mm): 0 at −60, 1 at 60");
+    expect(colorTitle(result, bundle())).toBe("normalised manifold distance of the target: 0 at −60, 1 at 60");
+    expect(colorTitle(result)).toBe("normalised manifold distance of the target");
     // Never the analysis' old wording, which read as if the target itself were drawn.
-    expect(colourTitle(result, bundle())).not.toContain("normalised target manifold distance");
+    expect(colorTitle(result, bundle())).not.toContain("normalised target manifold distance");
     // A meta field that is not text is ignored.
-    expect(colourTitle(result, bundle({ targetName: 3, targetUnit: ["°"] }))).toBe("normalised manifold distance of the target: 0 at −60, 1 at 60");
+    expect(colorTitle(result, bundle({ targetName: 3, targetUnit: ["°"] }))).toBe("normalised manifold distance of the target: 0 at −60, 1 at 60");
   });
 
   it("keeps the label's title for a classifier", () => {
-    const colour = { title: "label", type: "categorical" as const, values: Float64Array.from([0, 1]), classNames: ["a", "b"] };
-    expect(colourColumn({ task: "classification", colour, samples: Int32Array.from([0, 1]) } as MdaAnalysisResult).title).toBe("label");
+    const color = { title: "label", type: "categorical" as const, values: Float64Array.from([0, 1]), classNames: ["a", "b"] };
+    expect(colorColumn({ task: "classification", color, samples: Int32Array.from([0, 1]) } as MdaAnalysisResult).title).toBe("label");
   });
 
   it("titles the layouts' colour ramp (snapshot)", async () => {
-    const colour = await mdaColour(bundle(), samples);
-    const result = { task: "regression", colour, samples } as MdaAnalysisResult;
-    const figure = embeddingScatter({ x: [0, 1, 2, 3, 4], y: [1, 0, 2, 4, 3] }, { color: colourColumn(result, bundle({ targetName: "rotation angle", targetUnit: "degrees" })), width: 360, xLabel: "MDA 1 (arbitrary units)", yLabel: "MDA 2 (arbitrary units)", document: reportDocument() });
+    const color = await mdaColor(bundle(), samples);
+    const result = { task: "regression", color, samples } as MdaAnalysisResult;
+    const figure = embeddingScatter({ x: [0, 1, 2, 3, 4], y: [1, 0, 2, 4, 3] }, { color: colorColumn(result, bundle({ targetName: "rotation angle", targetUnit: "degrees" })), width: 360, xLabel: "MDA 1 (arbitrary units)", yLabel: "MDA 2 (arbitrary units)", document: reportDocument() });
     expectSnapshot("scatter-mda-target", figure);
     expect(figure.querySelector(".atlas-legend-title")!.textContent).toBe("colour: normalised manifold distance of the rotation angle (°): 0 at −60, 1 at 60");
     expect(figure.querySelector("svg[class$=-ramp]")).not.toBeNull();

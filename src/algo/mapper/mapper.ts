@@ -257,7 +257,7 @@ export class MapperSpace {
 
   /** The Mapper graph for these parameters (cheap after build). */
   async graph(params: MapperParams = {}, options: RunOptions = {}): Promise<MapperGraph> {
-    const p = checkParams(params, this.X.rows);
+    const p = checkParams(params);
     const raw = typeof p.lens === "string" ? await this.lens(p.lens, p.densityK) : customLens(p.lens, this.X.rows);
     const lensValues = p.scale ? this.scaledLens(raw) : raw;
     const epsNeighbor = p.epsNeighbor === "auto" ? Math.min(this.neighborhoods.k, Math.max(1, p.minSamples - 1)) : Math.min(this.neighborhoods.k, p.epsNeighbor);
@@ -333,12 +333,12 @@ export class MapperSpace {
 
 /** One-off Mapper: build the neighbour structure and compute one graph. */
 export async function mapper(X: Matrix, params: MapperParams = {}, options: NeighborhoodOptions = {}): Promise<MapperGraph> {
-  checkParams(params, (X as Matrix | undefined)?.rows ?? 0);
+  checkParams(params);
   const space = await MapperSpace.build(X, options);
   return space.graph(params, options);
 }
 
-function checkParams(params: MapperParams, n: number) {
+function checkParams(params: MapperParams) {
   checkOptionNames("mapper", params, mapperDefaults);
   const lens = params.lens ?? mapperDefaults.lens;
   if (typeof lens === "string") checkKeyword("lens", lens, LENSES);

@@ -35,7 +35,7 @@
 import { HiddenAtlasError, formatBytes } from "../../core/errors.ts";
 import type { Matrix } from "../../core/matrix.ts";
 import { ProgressTracker, type RunOptions } from "../../core/progress.ts";
-import { DEFAULT_SEED, Rng } from "../../core/random.ts";
+import { DEFAULT_SEED, Rng, STREAMS } from "../../core/random.ts";
 import { getCore } from "../../core/wasm.ts";
 import { KnnIndex, type KnnResult } from "../knn.ts";
 import { nnDescent, nnDescentBytes } from "../nndescent.ts";
@@ -81,8 +81,6 @@ const EXACT_ENTRY_BYTES = 20;
 const ESTIMATE_SLACK = 1.5;
 /** Saturated rows per radius-kernel call: bounds the time between progress checkpoints. */
 const RADIUS_CHUNK = 64;
-/** Stream of the seeded generator that picks the recall rows (apart from NN-descent's). */
-const RECALL_STREAM = 29;
 
 /**
  * Which search `build` runs for n × d rows and the WebAssembly bytes it holds at its peak (the
@@ -735,7 +733,7 @@ async function sampledRecall(X: Matrix, indices: Int32Array, squared: Float32Arr
   const n = X.rows;
   const core = await getCore();
   const s = Math.min(RECALL_SAMPLE, n);
-  const rng = new Rng(core, seed, RECALL_STREAM);
+  const rng = new Rng(core, seed, STREAMS.mapperRecall);
   let rows: Int32Array;
   try {
     rows = rng.permutation(n).subarray(0, s).sort();

@@ -1,10 +1,10 @@
 /**
  * Input perturbations for probing a network: the fast gradient sign method (Goodfellow, Shlens
  * & Szegedy, "Explaining and harnessing adversarial examples", ICLR 2015) and its control, random
- * ±ε sign noise of the same size. Both clip to the valid input range (specs/som.md §5 item 10).
+ * ±ε sign noise of the same size. Both clip to the valid input range, so neither leaves the data's domain.
  */
 import { checkNumber } from "../../core/params.ts";
-import { Rng, checkSeed } from "../../core/random.ts";
+import { Rng, checkSeed, STREAMS } from "../../core/random.ts";
 import type { Network } from "./network.ts";
 
 export interface PerturbOptions {
@@ -26,7 +26,7 @@ export function fgsm(net: Network, X: Float32Array, n: number, labels: Int32Arra
 export function signNoise(net: Network, X: Float32Array, epsilon: number, seed: number, { min = 0, max = 1 }: PerturbOptions = {}): Float32Array {
   checkNumber("epsilon", epsilon, 0);
   checkSeed(seed);
-  const rng = new Rng(net.core, seed, 12);
+  const rng = new Rng(net.core, seed, STREAMS.signNoise);
   try {
     const u = rng.uniform(X.length);
     return X.map((x, i) => clip(x + (u[i] < 0.5 ? -epsilon : epsilon), min, max));

@@ -15,7 +15,7 @@
  */
 import "./kernels.ts";
 import { HiddenAtlasError } from "../../core/errors.ts";
-import { DEFAULT_SEED, Rng } from "../../core/random.ts";
+import { DEFAULT_SEED, Rng, STREAMS } from "../../core/random.ts";
 import { getCore, type Core } from "../../core/wasm.ts";
 import { resolveNetwork, type NetworkSpec, type ResolvedLayer } from "./spec.ts";
 
@@ -80,7 +80,7 @@ export class Network {
     core.kernels.zero(this.params, bytes);
     core.kernels.zero(this.grads, bytes);
     // Stream 1: dropout masks never share draws with initialisation (stream 0).
-    this.dropoutRng = new Rng(core, seed, 1);
+    this.dropoutRng = new Rng(core, seed, STREAMS.dropout);
     this.initialize(seed);
   }
 
@@ -99,7 +99,7 @@ export class Network {
   }
 
   private initialize(seed: number): void {
-    const rng = new Rng(this.core, seed, 0);
+    const rng = new Rng(this.core, seed, STREAMS.networkInit);
     try {
       for (const layer of this.layers) {
         if (layer.weightCount === 0) continue;

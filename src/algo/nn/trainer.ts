@@ -15,7 +15,7 @@ import "./kernels.ts";
 import { HiddenAtlasError } from "../../core/errors.ts";
 import { checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../../core/progress.ts";
-import { DEFAULT_SEED, Rng, checkSeed } from "../../core/random.ts";
+import { DEFAULT_SEED, Rng, checkSeed, STREAMS } from "../../core/random.ts";
 import type { ActivityPenalty, Loss, Network } from "./network.ts";
 
 export interface TrainerOptions {
@@ -163,7 +163,7 @@ export class Trainer {
     this.state2 = core.malloc(bytes, "optimizer state");
     core.kernels.zero(this.state1, bytes);
     core.kernels.zero(this.state2, bytes);
-    this.rng = new Rng(core, o.seed, 2);
+    this.rng = new Rng(core, o.seed, STREAMS.trainerShuffle);
   }
 
   /** Steps taken so far. */

@@ -305,7 +305,7 @@ export const serveCommand: Command = {
     });
     stdout.write(`Hidden Atlas notebooks at ${site.url} (Ctrl-C to stop)\n`);
     await new Promise<void>((done) => {
-      const stop = () => site.close().then(done);
+      const stop = () => void site.close().then(done);
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
     });

@@ -13,7 +13,7 @@
  */
 import type { TrainerOptions } from "../../algo/nn/trainer.ts";
 import { ProgressTracker } from "../../core/progress.ts";
-import { Rng } from "../../core/random.ts";
+import { Rng, STREAMS } from "../../core/random.ts";
 import { getCore } from "../../core/wasm.ts";
 import { DIGIT_CLASSES, scaledPixels, seededSplit, splitIndices, takeLabels, takeRows, traceSet } from "../datasets.ts";
 import { recordLayers, round4, type Recipe, type RecipeResult } from "../recipe.ts";
@@ -72,7 +72,7 @@ export const digitsGeneralization: Recipe = {
     for (const [v, variant] of VARIANTS.entries()) {
       let X = pixels;
       let labels = digits.labels;
-      const rng = new Rng(core, seed, 8);
+      const rng = new Rng(core, seed, STREAMS.randomizedData);
       try {
         if (variant.data === "random-pixels") X = Float32Array.from(rng.normal(pixels.length));
         if (variant.data === "random-labels") {

@@ -1,6 +1,6 @@
 /**
- * digits-mlp: the M-PHATE paper's MLP scaled to the 8×8 digits (specs/mphate.md §3, "a small
- * faithful reproduction"): 64-32-32-32-10 with LeakyReLU(0.1), Adam (lr 1e-3), batch 32, a
+ * digits-mlp: the M-PHATE paper's MLP scaled to the 8×8 digits (a small faithful
+ * reproduction of its generalisation runs): 64-32-32-32-10 with LeakyReLU(0.1), Adam (lr 1e-3), batch 32, a
  * seeded 75/25 split. Every epoch it records the hidden layers' pre-activations on a trace set
  * of 10 training images per class.
  */

@@ -1,11 +1,12 @@
 /**
- * digits-rotation: a regression network for MDA (specs/mda.md §4, "scalar continuum"): every
- * digit is rotated by a seeded angle uniform in [−60°, 60°] onto a 16×16 canvas and a small CNN
+ * digits-rotation: a regression network for MDA (a scalar continuum, as in MDA's regression
+ * examples): every digit is rotated by a seeded angle uniform in [−60°, 60°] onto a 16×16 canvas and a small CNN
  * predicts the angle. The training digits are also seen at 4 more seeded angles each (data
  * augmentation; the bundle keeps one angle per digit). Activations of every block are stored
  * before training (checkpoint epoch 0) and after (the layers).
  */
 import type { NetworkSpec } from "../../algo/nn/spec.ts";
+import { STREAMS } from "../../core/random.ts";
 import { seededSplit, splitIndices, takeRows } from "../datasets.ts";
 import { recordLayers, round4, type Recipe } from "../recipe.ts";
 import { CANVAS, randomAngles, rotatedDigits } from "../rotation.ts";
@@ -67,7 +68,7 @@ export const digitsRotation: Recipe = {
     const split = await seededSplit(n, 0.25, seed);
     const trainRows = splitIndices(split, 0);
     // Training set: each training digit at its own angle and at AUGMENT more angles.
-    const extraAngles = await randomAngles(trainRows.length * AUGMENT, MAX_ANGLE, seed, 6);
+    const extraAngles = await randomAngles(trainRows.length * AUGMENT, MAX_ANGLE, seed, STREAMS.rotationAugment);
     const extraRows = Int32Array.from({ length: trainRows.length * AUGMENT }, (_, i) => trainRows[i % trainRows.length]);
     const extraX = await rotatedDigits(digits, extraRows, extraAngles);
     const plane = CANVAS * CANVAS;

@@ -13,7 +13,7 @@
 import type { Network } from "../../algo/nn/network.ts";
 import type { NetworkSpec } from "../../algo/nn/spec.ts";
 import type { RunOptions } from "../../core/progress.ts";
-import { Rng } from "../../core/random.ts";
+import { Rng, STREAMS } from "../../core/random.ts";
 import { getCore } from "../../core/wasm.ts";
 import { FASHION_CLASSES, scaledPixels, takeLabels, type ImageDataset } from "../datasets.ts";
 import { recordLayers, round4, type Recipe, type RecipeResult } from "../recipe.ts";
@@ -68,7 +68,7 @@ async function train(fashion: { train: ImageDataset; test: ImageDataset }, seed:
     options,
   );
   const testEval = net.evaluate(scaledPixels(test), test.labels.length, { labels: test.labels });
-  const rng = new Rng(await getCore(), SAMPLE_SEED, 9);
+  const rng = new Rng(await getCore(), SAMPLE_SEED, STREAMS.fashionSample);
   const chosen = Int32Array.from(rng.permutation(test.labels.length).subarray(0, BUNDLE_SAMPLES).sort());
   rng.release();
   return { net, losses, testEval, chosen, X: scaledPixels(test, chosen), labels: takeLabels(test.labels, chosen) };

@@ -1,5 +1,5 @@
 /**
- * split-digits: continual learning on the 8×8 digits (specs/mphate.md §3, "task switching"):
+ * split-digits: continual learning on the 8×8 digits (M-PHATE's task switching):
  * five tasks (0/1, 2/3, 4/5, 6/7, 8/9) learnt one after another by a 64-64-64 ReLU network
  * with a 10-way softmax (class-incremental). Two runs: without rehearsal, and with a replay
  * buffer of 300 past samples split evenly over the past tasks, every batch half current task
@@ -10,7 +10,7 @@ import { Network } from "../../algo/nn/network.ts";
 import type { NetworkSpec } from "../../algo/nn/spec.ts";
 import { Trainer, TrainingData } from "../../algo/nn/trainer.ts";
 import { ProgressTracker } from "../../core/progress.ts";
-import { Rng } from "../../core/random.ts";
+import { Rng, STREAMS } from "../../core/random.ts";
 import { getCore } from "../../core/wasm.ts";
 import { DIGIT_CLASSES, scaledPixels, seededSplit, splitIndices, takeLabels, takeRows, traceSet } from "../datasets.ts";
 import { recordLayers, round4, type Recipe, type RecipeResult } from "../recipe.ts";
@@ -47,7 +47,7 @@ async function runScenario(name: string, rehearsal: boolean, digits: NonNullable
   // All training samples resident once; batches are composed by index.
   const data = TrainingData.classification(net, takeRows(X, 64, train), takeLabels(labels, train));
   const trainer = new Trainer(net, { optimizer: "adam", learningRate: 1e-3, batchSize: BATCH, seed });
-  const rng = new Rng(core, seed, 7);
+  const rng = new Rng(core, seed, STREAMS.replayBuffer);
   const checkpoints: { epoch: number; layers: ReturnType<typeof recordLayers> }[] = [];
   // One trace per step count: a task switch can fall on a TRACE_EVERY boundary.
   const record = () => {
