@@ -69,7 +69,7 @@ export function run<T = unknown>(client: AnalysisClient, task: string, args: unk
   let invalidated = false;
   let current: AbortController | null = null;
   return new Promise<T>((resolve, reject) => {
-    invalidation?.then(() => {
+    void invalidation?.then(() => {
       invalidated = true;
       current?.abort();
       reject(superseded());

@@ -109,10 +109,10 @@ describe("notebook scatters", () => {
     expect(at.length).toBe(1797);
     for (const i of [3, 700, 1500]) {
       await page.mouse.move(origin.x + at[i]!.x * scale, origin.y + at[i]!.y * scale);
-      await page.waitForFunction((i) => {
+      await page.waitForFunction(() => {
         const tip = document.querySelector<HTMLElement>(".atlas-point-scatter .atlas-tooltip");
         return tip?.style.display === "block" && tip.dataset.sample !== undefined;
-      }, i);
+      });
       const shown = Number(await page.locator(".atlas-tooltip").getAttribute("data-sample"));
       // Brute force over the page's own positions: the sample drawn nearest to the cursor.
       let best = -1;
