@@ -11,6 +11,9 @@ import { radiusPairs } from "../../src/algo/radius.ts";
 import { som } from "../../src/algo/som.ts";
 import { umap } from "../../src/algo/umap.ts";
 import { alphaDecayAffinity, potentialDistances } from "../../src/algo/phate.ts";
+import { tsne, tsneBarnesHutGradient, tsneKlGradient } from "../../src/algo/tsne.ts";
+import { symmetrizeNeighbors } from "../../src/algo/graph.ts";
+import { MERGE_SUM } from "../../src/algo/embed-kernels.ts";
 import { mulberry32, randomMatrix } from "../helpers.ts";
 import type { Matrix } from "../../src/core/matrix.ts";
 
@@ -145,6 +148,43 @@ describe("kernel threads", () => {
       return [sparse, await potentialDistances(sparse, { t: 12 }), await potentialDistances(dense, { t: 5 })] as const;
     });
     expectSameBytes(results, (r) => [r[0].columns, r[0].values, r[1].data, r[2].data]);
+  });
+
+  it("t-SNE (Barnes–Hut forces in fixed chunks of 256 points): the same gradient, KL and layout on 1, 2 and 3 threads", async () => {
+    const X = clusters(700, 10, 17); // 3 chunks of the force pass
+    const results = await onThreads(() => tsne(X, { method: "barnes_hut", nIter: 260, seed: 3 }));
+    expectSameBytes(results, (r) => [r.coordinates.data, Float64Array.of(r.klDivergence)]);
+    expect(results[0].params.method).toBe("barnes_hut");
+  });
+
+  it("t-SNE's Barnes–Hut gradient at θ = 0 is the exact gradient, on 1, 2 and 3 threads", async () => {
+    // A symmetric sparse P (each point linked to 4 others, both ways), and the same P dense.
+    const n = 600;
+    const random = mulberry32(23);
+    const k = 4;
+    const indices = new Int32Array(n * k);
+    const weights = new Float32Array(n * k);
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < k; c++) {
+        indices[i * k + c] = (i + 1 + c * 37) % n;
+        weights[i * k + c] = 0.5 + random();
+      }
+    }
+    const core = await getCore();
+    const graph = symmetrizeNeighbors(core, indices, weights, n, k, MERGE_SUM, false);
+    let total = 0;
+    for (const v of graph.values) total += v;
+    graph.values.forEach((v, e) => (graph.values[e] = v / total));
+    const dense = new Float32Array(n * n);
+    for (let i = 0; i < n; i++) for (let e = graph.rowPtr[i]; e < graph.rowPtr[i + 1]; e++) dense[i * n + graph.columns[e]] = graph.values[e];
+    const Y = Float32Array.from({ length: 2 * n }, () => 4 * (random() - 0.5));
+    const results = await onThreads(() => tsneBarnesHutGradient(graph, Y, 0));
+    expectSameBytes(results, (r) => [r.gradient, Float64Array.of(r.kl)]);
+    const exact = await tsneKlGradient(dense, Y, n);
+    let scale = 0;
+    for (const v of exact.gradient) scale = Math.max(scale, Math.abs(v));
+    for (let t = 0; t < 2 * n; t++) expect(Math.abs(results[1].gradient[t] - exact.gradient[t])).toBeLessThan(1e-4 * scale);
+    expect(Math.abs(results[1].kl - exact.kl)).toBeLessThan(1e-5 * Math.abs(exact.kl));
   });
 
   it("a cancelled job stops on every thread and rejects with E_CANCELLED; the threads keep working", async () => {
