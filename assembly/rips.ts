@@ -244,6 +244,11 @@ class RipsState {
   statCollapsed: i32;
   /** Edges listed by the last edge collection. */
   statEdges: i32;
+  /** Scratch slots of the collapse (one per thread) and edges per speculative batch. */
+  collapseSlots: i32;
+  collapseBatch: i32;
+  /** Edges the speculative collapse had to redo in order (a statistic). */
+  statRedone: i32;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1047,11 +1052,23 @@ function collectEdges(s: RipsState): i32 {
 // ---------------------------------------------------------------------------------------------
 // Edge collapse (Boissonnat–Pritam 2020; one backward sweep, Glisse–Pritam 2022)
 
+/** Bytes of one collapse scratch slot: g (f32 n), P list and its candidate copy (i32 n each), L heap (f32 + i32 per vertex). */
+// @ts-ignore: decorator
+@inline function collapseSlotBytes(n: i32): usize {
+  return (((<usize>n) * 20 + 64) + 15) & ~(<usize>15);
+}
+
+/** Bytes of one record of a speculative batch: value f32, reach f32, two dominators i32. */
+// @ts-ignore: decorator
+@inline const COLLAPSE_RECORD: usize = 16;
+
 /**
  * Prepare the collapse: distances above the threshold become +∞ (absent edges) and the edges
- * are listed by decreasing value. Returns the number of edges, or −1 on RIPS_TOO_LARGE.
+ * are listed by decreasing value. `slots` scratch slots (one per thread) and room for batches
+ * of `batch` speculative edges (ripsCollapseSpeculate; 0 for the one-thread sweep only).
+ * Returns the number of edges, or −1 on RIPS_TOO_LARGE.
  */
-export function ripsCollapseBegin(ptr: usize): i32 {
+export function ripsCollapseBegin(ptr: usize, slots: i32, batch: i32): i32 {
   const s = state(ptr);
   const n = s.n;
   const thr = s.threshold;
@@ -1064,9 +1081,11 @@ export function ripsCollapseBegin(ptr: usize): i32 {
   const count = collectEdges(s);
   if (count < 0) return -1;
   initPackLanes();
-  // Collapse scratch: g (f32 n), P list and its candidate copy (i32 n each), L heap (f32 +
-  // i32 per vertex).
-  if (!reserve(s, offsetof<RipsState>("work"), (<u64>n) * 20 + 64)) return -1;
+  s.collapseSlots = max(slots, 1);
+  s.collapseBatch = max(batch, 0);
+  s.statRedone = 0;
+  const bytes = <u64>s.collapseSlots * <u64>collapseSlotBytes(n) + <u64>s.collapseBatch * (<u64>COLLAPSE_RECORD + 4);
+  if (!reserve(s, offsetof<RipsState>("work"), bytes)) return -1;
   return count;
 }
 
@@ -1157,111 +1176,238 @@ function findDominator(s: RipsState, g: usize, plist: usize, count: i32, t: f32,
   return -1;
 }
 
+// What collapseEdge saw, per instance (each kernel thread has its own globals): the largest
+// filtration value it compared against (+∞ when the edge was removed) and the dominators it
+// used (−1 none; COLLAPSE_MANY_DOMINATORS in the second when more than two).
+let collapseReach: f32 = 0;
+let collapseDominator0: i32 = -1;
+let collapseDominator1: i32 = -1;
+/** The last dominator collapseEdge found (−1 none): the next edge's first candidate. */
+let collapseLast: i32 = -1;
+// @ts-ignore: decorator
+@inline const COLLAPSE_MANY_DOMINATORS: i32 = -2;
+
 /**
- * Collapse edges [e0, e1) of the decreasing list. Each edge uv of value t0: its common
- * neighbours w have entry value g(w) = max(d(u,w), d(v,w)) in the current graph; P = {g ≤ t},
- * L = {t < g < ∞}. While some c ∈ P dominates (P ⊆ N[c] at t), uv can be delayed to the next
- * entry value in L, as long as c keeps dominating the entering vertices; with L exhausted the
- * edge is removed (set to +∞); otherwise it is delayed to the last t (Glisse–Pritam 2022,
- * Algorithm 1).
+ * The new value of edge e of the decreasing list in the current graph: its own value when it is
+ * not dominated, the value it is delayed to, or +∞ when it is removed (Glisse–Pritam 2022,
+ * Algorithm 1). Its common neighbours w have entry value g(w) = max(d(u,w), d(v,w)); P =
+ * {g ≤ t}, L = {t < g < ∞}. While some c ∈ P dominates (P ⊆ N[c] at t), uv can be delayed to the
+ * next entry value in L, as long as c keeps dominating the entering vertices; with L exhausted
+ * the edge is removed. The value is the first entry value at which no vertex dominates, so it
+ * does not depend on which dominator is found first (`hint`, the last one, is tried first). Reads
+ * the distances only: the caller writes the value. Scratch at g (collapseSlotBytes).
  */
-export function ripsCollapse(ptr: usize, e0: i32, e1: i32): void {
-  const s = state(ptr);
+function collapseEdge(s: RipsState, e: i32, g: usize, hint: i32): f32 {
   const n = s.n;
-  const g = s.work;
   const plist = g + ((<usize>n) << 2);
   const lheap = plist + ((<usize>n) << 3);
+  const t0 = load<f32>(s.edgeKey + ((<usize>e) << 2));
+  const uv = load<u32>(s.edgeVal + ((<usize>e) << 2));
+  const u = <i32>(uv >> 16);
+  const v = <i32>(uv & 0xffff);
+  const ru = rowOf(s, u);
+  const rv = rowOf(s, v);
+  // One pass, four vertices at a time: the entry values g of the common neighbours, the list
+  // P = {g ≤ t0} packed with packLanes, and the size of L = {t0 < g < ∞} (L itself is built
+  // only when a dominator makes it needed). u and v have g = t0 (their zero diagonal and the
+  // edge itself) and land in P; they are taken out after the pass, which leaves the rows as
+  // they are, so threads may read them at once.
+  const n4 = n & ~3;
+  let pc = 0;
+  let lc = 0;
+  const tv = f32x4.splat(t0);
+  const inf = f32x4.splat(Infinity);
+  let ids = i32x4(0, 1, 2, 3);
+  const four = i32x4.splat(4);
+  for (let j = 0; j < n4; j += 4) {
+    const off = (<usize>j) << 2;
+    const gv = f32x4.max(v128.load(ru + off), v128.load(rv + off));
+    v128.store(g + off, gv);
+    const inP = i32x4.bitmask(f32x4.le(gv, tv));
+    const inL = i32x4.bitmask(v128.and(f32x4.gt(gv, tv), f32x4.lt(gv, inf)));
+    v128.store(plist + ((<usize>pc) << 2), v128.swizzle(ids, v128.load(PACK_LANES + ((<usize>inP) << 4))));
+    pc += popcnt<i32>(inP);
+    lc += popcnt<i32>(inL);
+    ids = i32x4.add(ids, four);
+  }
+  for (let j = n4; j < n; j++) {
+    const off = (<usize>j) << 2;
+    const gj = max(load<f32>(ru + off), load<f32>(rv + off));
+    store<f32>(g + off, gj);
+    store<i32>(plist + ((<usize>pc) << 2), j);
+    pc += i32(gj <= t0);
+    lc += i32(gj > t0) & i32(gj < Infinity);
+  }
+  let kept = 0;
+  for (let k = 0; k < pc; k++) {
+    const w = load<i32>(plist + ((<usize>k) << 2));
+    if (w != u && w != v) {
+      store<i32>(plist + ((<usize>kept) << 2), w);
+      kept++;
+    }
+  }
+  pc = kept;
+  store<f32>(g + ((<usize>u) << 2), Infinity);
+  store<f32>(g + ((<usize>v) << 2), Infinity);
+  collapseDominator0 = -1;
+  collapseDominator1 = -1;
+  collapseLast = -1;
+  let t = t0;
+  let heapified = false;
+  let dead = false;
+  while (true) {
+    const c = findDominator(s, g, plist, pc, t, hint);
+    if (c < 0) break;
+    hint = c;
+    collapseLast = c;
+    if (collapseDominator0 < 0) collapseDominator0 = c;
+    else if (c != collapseDominator0 && collapseDominator1 != c) {
+      collapseDominator1 = collapseDominator1 == -1 ? c : COLLAPSE_MANY_DOMINATORS;
+    }
+    let still = true;
+    do {
+      if (lc == 0) {
+        dead = true;
+        break;
+      }
+      if (!heapified) {
+        // L as heap slots (value, vertex), branch-free as the lists above, then heapified.
+        let k = 0;
+        for (let j = 0; j < n; j++) {
+          const gj = load<f32>(g + ((<usize>j) << 2));
+          store<f32>(lheap + ((<usize>k) << 3), gj);
+          store<i32>(lheap + ((<usize>k) << 3), j, 4);
+          k += i32(gj > t0) & i32(gj < Infinity);
+        }
+        for (let i = (lc >> 1) - 1; i >= 0; i--) lSiftDown(lheap, lc, i);
+        heapified = true;
+      }
+      t = load<f32>(lheap);
+      const rc = rowOf(s, c);
+      while (lc > 0 && load<f32>(lheap) <= t) {
+        const w = load<i32>(lheap, 4);
+        if (load<f32>(rc + ((<usize>w) << 2)) > t) still = false;
+        store<i32>(plist + ((<usize>pc) << 2), w);
+        pc++;
+        lc--;
+        if (lc > 0) {
+          store<u64>(lheap, load<u64>(lheap + ((<usize>lc) << 3)));
+          lSiftDown(lheap, lc, 0);
+        }
+      }
+    } while (still);
+    if (dead) break;
+  }
+  collapseReach = dead ? Infinity : t;
+  return dead ? Infinity : t;
+}
+
+/** Write edge e's new value (both triangles) when it changed; true when it did. */
+// @ts-ignore: decorator
+@inline function applyCollapse(s: RipsState, e: i32, value: f32): bool {
+  if (value == load<f32>(s.edgeKey + ((<usize>e) << 2))) return false;
+  const uv = load<u32>(s.edgeVal + ((<usize>e) << 2));
+  const u = <i32>(uv >> 16);
+  const v = <i32>(uv & 0xffff);
+  store<f32>(rowOf(s, u) + ((<usize>v) << 2), value);
+  store<f32>(rowOf(s, v) + ((<usize>u) << 2), value);
+  return true;
+}
+
+/** Collapse edges [e0, e1) of the decreasing list in order, on the calling thread. */
+export function ripsCollapse(ptr: usize, e0: i32, e1: i32): void {
+  const s = state(ptr);
   let hint = -1;
   for (let e = e0; e < e1; e++) {
-    const t0 = load<f32>(s.edgeKey + ((<usize>e) << 2));
+    applyCollapse(s, e, collapseEdge(s, e, s.work, hint));
+    if (collapseLast >= 0) hint = collapseLast;
+  }
+}
+
+// Speculative batches (threads). The sweep is sequential: an edge's new value depends on the
+// values earlier edges left. A batch of edges [b0, b1) is first computed in parallel against the
+// graph as the batch found it (ripsCollapseSpeculate, reading only), then committed in order on
+// one thread (ripsCollapseCommit), which keeps an edge's speculative value unless an earlier
+// edge of the batch changed an entry it may depend on, and then recomputes it in order. Values
+// only grow (a delay or a removal). Take an edge e = uv whose speculative run reached value T_e
+// (its result, +∞ for a removal) with dominators D_e, and a changed edge ab of the batch, of
+// value t' (≥ t0 of e). If {a, b} misses D_e, then at every value t < T_e the dominator the run
+// used at t still has its entry value g and its row, and P(t) can only have shrunk (g only
+// grows), so e is still dominated there: a removed edge stays removed. A delayed or kept edge
+// also needs P(T_e) unchanged, so that no dominator appears at T_e: true when {a, b} misses
+// {u, v} (g of every vertex unchanged) or t' > T_e (entries above T_e compare the same). So the
+// commit recomputes e when ab meets D_e, or when T_e is finite, t' ≤ T_e and ab meets {u, v};
+// the graph after the batch is then the one the one-thread sweep leaves, bit for bit, whatever
+// the number of threads.
+
+/**
+ * Speculative values of edges [e0, e1) of the batch starting at edge b0, against the graph as
+ * the batch found it, in scratch slot `slot` (one per thread). Writes one record per edge.
+ */
+export function ripsCollapseSpeculate(ptr: usize, b0: i32, e0: i32, e1: i32, slot: i32): void {
+  const s = state(ptr);
+  const g = s.work + <usize>slot * collapseSlotBytes(s.n);
+  const records = s.work + <usize>s.collapseSlots * collapseSlotBytes(s.n);
+  let hint = -1;
+  for (let e = e0; e < e1; e++) {
+    const value = collapseEdge(s, e, g, hint);
+    const rec = records + <usize>(e - b0) * COLLAPSE_RECORD;
+    store<f32>(rec, value);
+    store<f32>(rec, collapseReach, 4);
+    store<i32>(rec, collapseDominator0, 8);
+    store<i32>(rec, collapseDominator1, 12);
+    if (collapseLast >= 0) hint = collapseLast;
+  }
+}
+
+/**
+ * Commit the batch [b0, b1) in order (see above): keep each speculative value or recompute it,
+ * and write the changed ones. Returns the number of edges recomputed.
+ */
+export function ripsCollapseCommit(ptr: usize, b0: i32, b1: i32): i32 {
+  const s = state(ptr);
+  const records = s.work + <usize>s.collapseSlots * collapseSlotBytes(s.n);
+  const changed = records + <usize>s.collapseBatch * COLLAPSE_RECORD;
+  let count = 0;
+  let redone = 0;
+  for (let e = b0; e < b1; e++) {
+    const rec = records + <usize>(e - b0) * COLLAPSE_RECORD;
+    let value = load<f32>(rec);
+    const reach = load<f32>(rec, 4);
+    const d0 = load<i32>(rec, 8);
+    const d1 = load<i32>(rec, 12);
     const uv = load<u32>(s.edgeVal + ((<usize>e) << 2));
     const u = <i32>(uv >> 16);
     const v = <i32>(uv & 0xffff);
-    const ru = rowOf(s, u);
-    const rv = rowOf(s, v);
-    // One pass, four vertices at a time: the entry values g of the common neighbours, the list
-    // P = {g ≤ t0} packed with packLanes, and the size of L = {t0 < g < ∞} (L itself is built
-    // only when a dominator makes it needed). u and v are not common neighbours: their zero
-    // diagonal entries are set to +∞ for the pass, so g = +∞ there and they fall in neither.
-    store<f32>(ru + ((<usize>u) << 2), Infinity);
-    store<f32>(rv + ((<usize>v) << 2), Infinity);
-    const n4 = n & ~3;
-    let pc = 0;
-    let lc = 0;
-    const tv = f32x4.splat(t0);
-    const inf = f32x4.splat(Infinity);
-    let ids = i32x4(0, 1, 2, 3);
-    const four = i32x4.splat(4);
-    for (let j = 0; j < n4; j += 4) {
-      const off = (<usize>j) << 2;
-      const gv = f32x4.max(v128.load(ru + off), v128.load(rv + off));
-      v128.store(g + off, gv);
-      const inP = i32x4.bitmask(f32x4.le(gv, tv));
-      const inL = i32x4.bitmask(v128.and(f32x4.gt(gv, tv), f32x4.lt(gv, inf)));
-      v128.store(plist + ((<usize>pc) << 2), v128.swizzle(ids, v128.load(PACK_LANES + ((<usize>inP) << 4))));
-      pc += popcnt<i32>(inP);
-      lc += popcnt<i32>(inL);
-      ids = i32x4.add(ids, four);
+    let stale = false;
+    for (let k = 0; k < count; k++) {
+      const f = load<i32>(changed + ((<usize>k) << 2));
+      const ab = load<u32>(s.edgeVal + ((<usize>f) << 2));
+      const a = <i32>(ab >> 16);
+      const b = <i32>(ab & 0xffff);
+      const dominator = d1 == COLLAPSE_MANY_DOMINATORS || a == d0 || b == d0 || (d1 >= 0 && (a == d1 || b == d1));
+      const entry = reach < Infinity && load<f32>(s.edgeKey + ((<usize>f) << 2)) <= reach && (a == u || a == v || b == u || b == v);
+      if (dominator || entry) {
+        stale = true;
+        break;
+      }
     }
-    for (let j = n4; j < n; j++) {
-      const off = (<usize>j) << 2;
-      const gj = max(load<f32>(ru + off), load<f32>(rv + off));
-      store<f32>(g + off, gj);
-      store<i32>(plist + ((<usize>pc) << 2), j);
-      pc += i32(gj <= t0);
-      lc += i32(gj > t0) & i32(gj < Infinity);
+    if (stale) {
+      value = collapseEdge(s, e, s.work, -1);
+      redone++;
     }
-    store<f32>(ru + ((<usize>u) << 2), 0);
-    store<f32>(rv + ((<usize>v) << 2), 0);
-    let t = t0;
-    let heapified = false;
-    let dead = false;
-    while (true) {
-      const c = findDominator(s, g, plist, pc, t, hint);
-      if (c < 0) break;
-      hint = c;
-      let still = true;
-      do {
-        if (lc == 0) {
-          dead = true;
-          break;
-        }
-        if (!heapified) {
-          // L as heap slots (value, vertex), branch-free as the lists above, then heapified.
-          let k = 0;
-          for (let j = 0; j < n; j++) {
-            const gj = load<f32>(g + ((<usize>j) << 2));
-            store<f32>(lheap + ((<usize>k) << 3), gj);
-            store<i32>(lheap + ((<usize>k) << 3), j, 4);
-            k += i32(gj > t0) & i32(gj < Infinity);
-          }
-          for (let i = (lc >> 1) - 1; i >= 0; i--) lSiftDown(lheap, lc, i);
-          heapified = true;
-        }
-        t = load<f32>(lheap);
-        const rc = rowOf(s, c);
-        while (lc > 0 && load<f32>(lheap) <= t) {
-          const w = load<i32>(lheap, 4);
-          if (load<f32>(rc + ((<usize>w) << 2)) > t) still = false;
-          store<i32>(plist + ((<usize>pc) << 2), w);
-          pc++;
-          lc--;
-          if (lc > 0) {
-            store<u64>(lheap, load<u64>(lheap + ((<usize>lc) << 3)));
-            lSiftDown(lheap, lc, 0);
-          }
-        }
-      } while (still);
-      if (dead) break;
-    }
-    if (dead) {
-      store<f32>(ru + ((<usize>v) << 2), Infinity);
-      store<f32>(rv + ((<usize>u) << 2), Infinity);
-    } else if (t != t0) {
-      store<f32>(ru + ((<usize>v) << 2), t);
-      store<f32>(rv + ((<usize>u) << 2), t);
+    if (applyCollapse(s, e, value)) {
+      store<i32>(changed + ((<usize>count) << 2), e);
+      count++;
     }
   }
+  s.statRedone += redone;
+  return redone;
+}
+
+/** Edges the speculative batches recomputed in order so far. */
+export function ripsCollapseRedone(ptr: usize): i32 {
+  return state(ptr).statRedone;
 }
 
 /** Finish the collapse; returns the number of edges left. */

@@ -21,8 +21,9 @@
 //     scratch f64 4·n.
 //   tsneBuildTree: tree scratch tsneTreeBytes(capacity, n) bytes; returns the cell count or −1
 //     when `capacity` nodes are not enough (the caller grows the block and retries).
-//   tsneBarnesHutGradient: P as CSR (rowPtr i32 n + 1, columns i32, values f32); Y, grad as
-//     above; the tree built from the same Y; scratch f64 2·n.
+//   tsneForces: P as CSR (rowPtr i32 n + 1, columns i32, values f32); Y as above; the tree
+//     built from the same Y; neg, attract f64 n × 2, written for the range's points only.
+//   tsneCombineForces: neg, attract as above; grad f32 n × 2. tsneKlRows: P, Y as above.
 //   tsneUpdate: Y, grad, update, gains f32 of length `count`.
 // Complexity: perplexity O(rows·rowLen·steps); exact gradient O(n²); Barnes–Hut
 // O(n log n) per iteration for a fixed θ; update O(n).
@@ -253,7 +254,7 @@ const layout = new Tree();
 
 function bindTree(block: usize, capacity: i32, n: i32): Tree {
   const c = <usize>capacity;
-  let p = (block + 15) & ~(<usize>15);
+  let p = treeFlat(block);
   layout.flat = p;
   p += c * <usize>FLAT_BYTES;
   layout.sumX = p;
@@ -425,13 +426,29 @@ export function tsneBuildTree(y: usize, n: i32, block: usize, capacity: i32): i3
   return load<i32>(t.flat + 16); // next of the root = number of flat cells
 }
 
+/** The flat cell records of a tree block (see bindTree; no global state, so threads may call it). */
+// @ts-ignore: decorator
+@inline function treeFlat(block: usize): usize {
+  return (block + 15) & ~(<usize>15);
+}
+
+/** The points in leaf order of a tree block for `capacity` cells and n points (see bindTree). */
+// @ts-ignore: decorator
+@inline function treeOrder(block: usize, capacity: i32, n: i32): usize {
+  return treeFlat(block) + (<usize>capacity) * (<usize>FLAT_BYTES + 2 * 8 + 9 * 4) + ((<usize>n) << 2);
+}
+
 /**
- * Barnes–Hut gradient of KL(P‖Q) for Y (sklearn `gradient` in _barnes_hut_tsne.pyx, ×4).
- * `block`/`capacity` must hold the tree built by tsneBuildTree from this Y. Returns KL when
- * computeError (sklearn's BH estimate: the sum over the sparse P only), else 0.
- * scratch: f64 4·n. P must be symmetric with rows sorted by column (graphSymmetrize's output).
+ * Barnes–Hut forces, part 1 (sklearn `compute_gradient_negative` and `compute_gradient_positive`
+ * in _barnes_hut_tsne.pyx), for the points at leaf-order positions [g0, g1) (g0 a multiple of
+ * 4): the repulsive sums neg_i = Σ_cells count·q²·(y_i − y_cell) and the attractive sums
+ * attract_i = exaggeration · Σ_j p_ij·q_ij·(y_i − y_j) over row i of P, both f64 n × 2, written
+ * at rows i only. Returns Σ count·q over the range's points in leaf order (its part of sklearn's
+ * sQ; the caller adds the parts of consecutive ranges in order, so the total does not depend on
+ * how ranges are spread over threads). `block`/`capacity` hold the tree tsneBuildTree made
+ * from this Y; P is CSR (rowPtr i32 n + 1, columns i32, values f32).
  */
-export function tsneBarnesHutGradient(
+export function tsneForces(
   y: usize,
   n: i32,
   rowPtr: usize,
@@ -441,23 +458,25 @@ export function tsneBarnesHutGradient(
   theta: f32,
   block: usize,
   capacity: i32,
-  grad: usize,
-  computeError: i32,
-  scratch: usize,
+  g0: i32,
+  g1: i32,
+  neg: usize,
+  attract: usize,
 ): f64 {
-  const t = bindTree(block, capacity, n);
-  const cells = load<i32>(t.flat + 16);
+  const flat = treeFlat(block);
+  const order = treeOrder(block, capacity, n);
+  const cells = load<i32>(flat + 16);
   const thetaSq = f32x4.splat(theta * theta);
   const eps = f32x4.splat(QUAD_EPSILON);
   const one = f32x4.splat(1);
-  const neg = scratch;
+  const ex = <f64>exaggeration;
   let sumQ: f64 = 0;
-  for (let g = 0; g < n; g += 4) {
+  for (let g = g0; g < g1; g += 4) {
     // Four query points in leaf order (the last group repeats its final point).
-    const i0 = load<i32>(f32At(t.order, g));
-    const i1 = load<i32>(f32At(t.order, min(g + 1, n - 1)));
-    const i2 = load<i32>(f32At(t.order, min(g + 2, n - 1)));
-    const i3 = load<i32>(f32At(t.order, min(g + 3, n - 1)));
+    const i0 = load<i32>(f32At(order, g));
+    const i1 = load<i32>(f32At(order, min(g + 1, n - 1)));
+    const i2 = load<i32>(f32At(order, min(g + 2, n - 1)));
+    const i3 = load<i32>(f32At(order, min(g + 3, n - 1)));
     let px = f32x4.splat(load<f32>(f32At(y, 2 * i0)));
     px = f32x4.replace_lane(px, 1, load<f32>(f32At(y, 2 * i1)));
     px = f32x4.replace_lane(px, 2, load<f32>(f32At(y, 2 * i2)));
@@ -472,7 +491,7 @@ export function tsneBarnesHutGradient(
     let sq = f32x4.splat(0);
     let i = 0;
     while (i < cells) {
-      const rec = t.flat + <usize>i * <usize>FLAT_BYTES;
+      const rec = flat + <usize>i * <usize>FLAT_BYTES;
       const active = i32x4.ge_s(i32x4.splat(i), resume);
       const dx = f32x4.sub(px, f32x4.splat(load<f32>(rec)));
       const dy = f32x4.sub(py, f32x4.splat(load<f32>(rec, 4)));
@@ -519,40 +538,71 @@ export function tsneBarnesHutGradient(
       sumQ += <f64>f32x4.extract_lane(sq, 3);
     }
   }
-  // Attractive forces over the sparse P, which is symmetric: each pair i < j once, added to
-  // i and subtracted from j (rows are sorted by column, so j > i is the row's tail).
-  const ex = <f64>exaggeration;
-  let kl: f64 = 0;
-  const invSumQ = sumQ > 0 ? 1.0 / sumQ : 0;
-  const attract = neg + ((<usize>(2 * n)) << 3);
-  memory.fill(attract, 0, (<usize>(2 * n)) << 3);
-  for (let i = 0; i < n; i++) {
+  // Attractive forces of the same points, each over its whole row of P in column order (as
+  // sklearn: no scatter into other rows, so ranges never write each other's rows).
+  const e0 = min(g1, n);
+  for (let g = g0; g < e0; g++) {
+    const i = load<i32>(f32At(order, g));
     const yi0 = <f64>load<f32>(f32At(y, 2 * i));
     const yi1 = <f64>load<f32>(f32At(y, 2 * i + 1));
     let a0: f64 = 0, a1: f64 = 0;
-    const e1 = load<i32>(f32At(rowPtr, i + 1));
-    let e = load<i32>(f32At(rowPtr, i));
-    while (e < e1 && load<i32>(f32At(columns, e)) <= i) e++;
-    for (; e < e1; e++) {
+    const end = load<i32>(f32At(rowPtr, i + 1));
+    for (let e = load<i32>(f32At(rowPtr, i)); e < end; e++) {
+      const j = load<i32>(f32At(columns, e));
+      const d0 = yi0 - <f64>load<f32>(f32At(y, 2 * j));
+      const d1 = yi1 - <f64>load<f32>(f32At(y, 2 * j + 1));
+      const pq = ex * <f64>load<f32>(f32At(values, e)) / (1.0 + d0 * d0 + d1 * d1);
+      a0 += pq * d0;
+      a1 += pq * d1;
+    }
+    store<f64>(f64At(attract, 2 * i), a0);
+    store<f64>(f64At(attract, 2 * i + 1), a1);
+  }
+  return sumQ;
+}
+
+/**
+ * Barnes–Hut gradient, part 2: grad = 4·(attract − neg / sQ) (f32 n × 2, sklearn `gradient`
+ * ×4 as in _kl_divergence_bh).
+ */
+export function tsneCombineForces(neg: usize, attract: usize, sumQ: f64, n: i32, grad: usize): void {
+  const invSumQ = sumQ > 0 ? 1.0 / sumQ : 0;
+  for (let t = 0; t < 2 * n; t++) {
+    const g = GRADIENT_FACTOR * (load<f64>(f64At(attract, t)) - load<f64>(f64At(neg, t)) * invSumQ);
+    store<f32>(f32At(grad, t), <f32>g);
+  }
+}
+
+/**
+ * sklearn's Barnes–Hut estimate of KL(P‖Q) over rows [i0, i1) of the sparse P:
+ * Σ p_ij log(max(p_ij, FLOAT32_TINY) / max(q_ij / sQ, FLOAT32_TINY)), every stored entry of the
+ * rows, in row and column order (the caller adds the parts of consecutive ranges in order).
+ */
+export function tsneKlRows(
+  y: usize,
+  rowPtr: usize,
+  columns: usize,
+  values: usize,
+  exaggeration: f32,
+  sumQ: f64,
+  i0: i32,
+  i1: i32,
+): f64 {
+  const ex = <f64>exaggeration;
+  const invSumQ = sumQ > 0 ? 1.0 / sumQ : 0;
+  let kl: f64 = 0;
+  for (let i = i0; i < i1; i++) {
+    const yi0 = <f64>load<f32>(f32At(y, 2 * i));
+    const yi1 = <f64>load<f32>(f32At(y, 2 * i + 1));
+    const end = load<i32>(f32At(rowPtr, i + 1));
+    for (let e = load<i32>(f32At(rowPtr, i)); e < end; e++) {
       const j = load<i32>(f32At(columns, e));
       const d0 = yi0 - <f64>load<f32>(f32At(y, 2 * j));
       const d1 = yi1 - <f64>load<f32>(f32At(y, 2 * j + 1));
       const q = 1.0 / (1.0 + d0 * d0 + d1 * d1);
       const pij = ex * <f64>load<f32>(f32At(values, e));
-      const pq = pij * q;
-      a0 += pq * d0;
-      a1 += pq * d1;
-      store<f64>(f64At(attract, 2 * j), load<f64>(f64At(attract, 2 * j)) - pq * d0);
-      store<f64>(f64At(attract, 2 * j + 1), load<f64>(f64At(attract, 2 * j + 1)) - pq * d1);
-      if (computeError != 0) {
-        kl += 2 * pij * Math.log(Math.max(pij, FLOAT32_TINY) / Math.max(q * invSumQ, FLOAT32_TINY));
-      }
+      kl += pij * Math.log(Math.max(pij, FLOAT32_TINY) / Math.max(q * invSumQ, FLOAT32_TINY));
     }
-    const ai0 = load<f64>(f64At(attract, 2 * i)) + a0;
-    const ai1 = load<f64>(f64At(attract, 2 * i + 1)) + a1;
-    // Row i is complete: every j < i has already added its share.
-    store<f32>(f32At(grad, 2 * i), <f32>(GRADIENT_FACTOR * (ai0 - load<f64>(f64At(neg, 2 * i)) * invSumQ)));
-    store<f32>(f32At(grad, 2 * i + 1), <f32>(GRADIENT_FACTOR * (ai1 - load<f64>(f64At(neg, 2 * i + 1)) * invSumQ)));
   }
   return kl;
 }

@@ -1,7 +1,7 @@
 /**
  * Embeddings side by side with their anchors, in one run: geodesics (10-NN graph + all pairs) on
  * a 5,000-point swiss roll vs SciPy; Isomap on it vs scikit-learn; t-SNE on the digits vs
- * scikit-learn (one thread) and DruidJS (exact t-SNE, 1,000 iterations), with trustworthiness
+ * scikit-learn (n_jobs 1 and all cores; ours on 1 thread and all cores) and DruidJS (exact t-SNE, 1,000 iterations), with trustworthiness
  * (k = 10) of each layout; UMAP on the digits and on the swiss roll vs umap-js; SMACOF on the
  * digits vs scikit-learn's MDS (4 starts, 300 iterations, eps 1e-3 each), with both stresses;
  * and NN-descent's recall against the exact kNN. Heavy cases run once (no warm-up): they take
@@ -24,7 +24,7 @@ import type { Matrix } from "../src/core/matrix.ts";
 import { writeNpy } from "../src/io/npy.ts";
 import { loadDigits } from "../src/examples/node.ts";
 import { mulberry32 } from "../test/helpers.ts";
-import { pythonHas, runPython, type Benchmark, type BenchRow } from "./harness.ts";
+import { ALL_CORES, onceOnThreads, pythonHas, runPython, type Benchmark, type BenchRow } from "./harness.ts";
 
 /** specs' swiss roll: t = 1.5π(1 + 2U), height 21U, Gaussian noise 0.05 (seeded, mulberry32 + Box–Muller). */
 function swissRoll(n: number, seed: number): Matrix {
@@ -83,13 +83,16 @@ print(json.dumps({"ms": (time.perf_counter() - t) * 1000}))`);
 
     // t-SNE on the digits.
     let ours: Awaited<ReturnType<typeof tsne>> | undefined;
-    const tsneMs = await once(async () => (ours = await tsne(D)));
+    const tsneTimes = await onceOnThreads(async () => (ours = await tsne(D)));
+    const tsneMs = tsneTimes.one;
     const tOurs = await trustworthiness(D, ours!.coordinates, { nNeighbors: 10 });
-    const skTsne = pyRun<{ ms: number; t: number }>(`
+    const skTsneOn = (jobs: number) => pyRun<{ ms: number; t: number }>(`
 from sklearn.manifold import TSNE, trustworthiness
-t = time.perf_counter(); Y = TSNE(2, random_state=0, n_jobs=1).fit_transform(digits); ms = (time.perf_counter() - t) * 1000
+t = time.perf_counter(); Y = TSNE(2, random_state=0, n_jobs=${jobs}).fit_transform(digits); ms = (time.perf_counter() - t) * 1000
 print(json.dumps({"ms": ms, "t": float(trustworthiness(digits, Y, n_neighbors=10))}))`);
-    rows.push({ benchmark: "tsne", case: "digits 1,797 × 64, defaults (Barnes–Hut)", ours: tsneMs, anchor: "scikit-learn TSNE, n_jobs=1", anchorMs: skTsne?.ms ?? null, note: `trustworthiness ours ${tOurs.toFixed(4)}, sklearn ${skTsne?.t.toFixed(4) ?? "—"}` });
+    const skTsne = skTsneOn(1);
+    const skTsneAll = skTsneOn(ALL_CORES);
+    rows.push({ benchmark: "tsne", case: "digits 1,797 × 64, defaults (Barnes–Hut)", ours: tsneMs, oursAll: tsneTimes.all, anchor: "scikit-learn TSNE (n_jobs)", anchorMs: skTsne?.ms ?? null, anchorAllMs: skTsneAll?.ms ?? null, note: `trustworthiness ours ${tOurs.toFixed(4)}, sklearn ${skTsne?.t.toFixed(4) ?? "—"}` });
     let druidY: number[][] = [];
     const druidMs = await once(() => {
       const model = new druid.TSNE(rowsOf(D), { perplexity: 30, d: 2, seed: 42 });
@@ -101,14 +104,15 @@ print(json.dumps({"ms": ms, "t": float(trustworthiness(digits, Y, n_neighbors=10
     // UMAP on the digits and the roll vs umap-js.
     for (const [name, X] of [["digits 1,797 × 64", D], ["swiss roll 5,000 × 3", roll]] as const) {
       let u: Awaited<ReturnType<typeof umap>> | undefined;
-      const uMs = await once(async () => (u = await umap(X)));
+      const uTimes = await onceOnThreads(async () => (u = await umap(X)));
+      const uMs = uTimes.one;
       const tU = await trustworthiness(X, u!.coordinates, { nNeighbors: 10 });
       let js: number[][] = [];
       const jsMs = await once(() => {
         js = new UMAP({ nComponents: 2, nNeighbors: 15, minDist: 0.1, random: mulberry32(42) }).fit(rowsOf(X));
       });
       const tJs = await trustworthiness(X, { rows: X.rows, cols: 2, data: Float32Array.from(js.flat()) }, { nNeighbors: 10 });
-      rows.push({ benchmark: "umap", case: `${name}, defaults`, ours: uMs, anchor: "umap-js 1.4", anchorMs: jsMs, note: `trustworthiness ours ${tU.toFixed(4)}, umap-js ${tJs.toFixed(4)}` });
+      rows.push({ benchmark: "umap", case: `${name}, defaults`, ours: uMs, oursAll: uTimes.all, anchor: "umap-js 1.4", anchorMs: jsMs, note: `trustworthiness ours ${tU.toFixed(4)}, umap-js ${tJs.toFixed(4)}` });
     }
 
     // SMACOF on the digits: 4 starts as scikit-learn's MDS default.

@@ -5,16 +5,32 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { setThreads } from "../src/core/threads.ts";
+
+/**
+ * Every core of this machine: the "all cores" column. The shared core is loaded with this many
+ * kernel threads (the default thread setting, "auto"); a benchmark then runs on 1 thread and on
+ * all of them with `setThreads`.
+ */
+export const ALL_CORES = availableParallelism();
 
 export interface BenchRow {
   benchmark: string;
   /** The data it ran on, e.g. "5,000 × 64, k = 10". */
   case: string;
-  /** Hidden Atlas, milliseconds (median). */
+  /** Hidden Atlas on one thread, milliseconds (median). */
   ours: number;
-  /** What we compare with, and its time (null when the anchor is not installed). */
+  /** Hidden Atlas on all cores (ALL_CORES threads), when the benchmark runs threaded work. */
+  oursAll?: number;
+  /** What we compare with, and its time on one thread (null when the anchor is not installed). */
   anchor: string;
   anchorMs: number | null;
+  /**
+   * The anchor on all cores (scikit-learn `n_jobs=ALL_CORES`); undefined when the anchor has no
+   * threads of its own (Ripser, GUDHI's collapse, JS libraries), whose one time stands for both.
+   */
+  anchorAllMs?: number | null;
   /** Free-form extra measurements (e.g. GFLOP/s). */
   note?: string;
 }
@@ -36,6 +52,40 @@ export async function time(fn: () => unknown | Promise<unknown>, repeats = 3): P
   }
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)];
+}
+
+/**
+ * `time` of fn on one kernel thread and on all cores: the thread setting is 1, then ALL_CORES,
+ * then back to "auto" (every core) for what follows.
+ */
+export async function timeOnThreads(fn: () => unknown | Promise<unknown>, repeats = 3): Promise<{ one: number; all: number }> {
+  try {
+    setThreads(1);
+    const one = await time(fn, repeats);
+    setThreads(ALL_CORES);
+    const all = await time(fn, repeats);
+    return { one, all };
+  } finally {
+    setThreads("auto");
+  }
+}
+
+/** One timed run of fn (no warm-up) on one thread and on all cores, for cases that take seconds. */
+export async function onceOnThreads(fn: () => unknown | Promise<unknown>): Promise<{ one: number; all: number }> {
+  const once = async () => {
+    const start = performance.now();
+    await fn();
+    return performance.now() - start;
+  };
+  try {
+    setThreads(1);
+    const one = await once();
+    setThreads(ALL_CORES);
+    const all = await once();
+    return { one, all };
+  } finally {
+    setThreads("auto");
+  }
 }
 
 /** Debian's Python, where the reference packages live. */
@@ -64,16 +114,30 @@ export function runPython<T>(code: string, env: Record<string, string> = {}): T 
 }
 
 export function formatRows(rows: BenchRow[]): string {
-  const header = ["benchmark", "case", "Hidden Atlas (ms)", "anchor", "anchor (ms)", "ratio (ours / anchor)", "note"];
-  const body = rows.map((r) => [
-    r.benchmark,
-    r.case,
-    r.ours.toFixed(1),
-    r.anchor,
-    r.anchorMs === null ? "not installed" : r.anchorMs.toFixed(1),
-    r.anchorMs === null ? "—" : (r.ours / r.anchorMs).toFixed(3),
-    r.note ?? "",
-  ]);
+  const all = `${ALL_CORES} threads`;
+  const header = [
+    "benchmark", "case", "ours 1 thread (ms)", `ours ${all} (ms)`, "speed-up", "anchor", "anchor 1 thread (ms)",
+    `anchor ${all} (ms)`, "ours / anchor (1 thread)", `ours / anchor (${all})`, "note",
+  ];
+  const ms = (v: number | null | undefined) => (v === undefined ? "—" : v === null ? "not installed" : v.toFixed(1));
+  const ratio = (a: number | undefined, b: number | null | undefined) => (a === undefined || b === undefined || b === null ? "—" : (a / b).toFixed(3));
+  const body = rows.map((r) => {
+    // An anchor without threads of its own runs the same on all cores.
+    const anchorAll = r.anchorAllMs === undefined ? r.anchorMs : r.anchorAllMs;
+    return [
+      r.benchmark,
+      r.case,
+      ms(r.ours),
+      ms(r.oursAll),
+      r.oursAll === undefined ? "—" : `${(r.ours / r.oursAll).toFixed(2)}×`,
+      r.anchor,
+      ms(r.anchorMs),
+      r.anchorAllMs === undefined ? (r.anchorMs === null ? "not installed" : "(1 thread)") : ms(r.anchorAllMs),
+      ratio(r.ours, r.anchorMs),
+      ratio(r.oursAll, r.oursAll === undefined ? undefined : anchorAll),
+      r.note ?? "",
+    ];
+  });
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ");
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");

@@ -1,7 +1,8 @@
 /**
  * kNN: our blocked SIMD brute force against (a) a plain-JS brute force with the same
- * (distance, index) order and (b) scikit-learn's NearestNeighbors(algorithm="brute") on one
- * thread, when Debian's python3-sklearn is installed. Same data, same k, self excluded.
+ * (distance, index) order and (b) scikit-learn's NearestNeighbors(algorithm="brute") with
+ * n_jobs 1 and all cores (OpenBLAS on as many threads), when Debian's python3-sklearn is
+ * installed. Ours on 1 thread and on all cores. Same data, same k, self excluded.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,7 +11,7 @@ import { knn } from "../src/algo/knn.ts";
 import type { Matrix } from "../src/core/matrix.ts";
 import { writeNpy } from "../src/io/npy.ts";
 import { randomMatrix } from "../test/helpers.ts";
-import { pythonHas, runPython, time, type Benchmark, type BenchRow } from "./harness.ts";
+import { ALL_CORES, pythonHas, runPython, time, timeOnThreads, type Benchmark, type BenchRow } from "./harness.ts";
 
 /** Brute force in plain JavaScript: float64 squared distances, a sorted insertion list per row. */
 export function knnPlainJs(X: Matrix, k: number): Int32Array {
@@ -50,29 +51,29 @@ export const knnBenchmark: Benchmark = {
     const sklearn = pythonHas("sklearn");
     for (const [n, d, k] of [[5000, 64, 10], [5000, 784, 10], [20000, 32, 15]] as const) {
       const X = randomMatrix(n, d, n + d);
-      const ours = await time(() => knn(X, { k }), 3);
+      const { one: ours, all: oursAll } = await timeOnThreads(() => knn(X, { k }), 3);
       const label = `${n.toLocaleString("en-US")} × ${d}, k = ${k}`;
       const js = n <= 5000 ? await time(() => knnPlainJs(X, k), 1) : null;
-      rows.push({ benchmark: "knn", case: label, ours, anchor: "plain-JS brute force", anchorMs: js, note: js === null ? "skipped above 5,000 rows (minutes)" : undefined });
+      rows.push({ benchmark: "knn", case: label, ours, oursAll, anchor: "plain-JS brute force", anchorMs: js, note: js === null ? "skipped above 5,000 rows (minutes)" : undefined });
       if (sklearn) {
         const dir = mkdtempSync(join(tmpdir(), "atlas-bench-"));
         const file = join(dir, "x.npy");
         writeFileSync(file, writeNpy({ shape: [n, d], data: X.data }));
-        const result = runPython<{ ms: number }>(`
+        const sk = (jobs: number) => runPython<{ ms: number }>(`
 import json, time, numpy as np
 from sklearn.neighbors import NearestNeighbors
 X = np.load(${JSON.stringify(file)})
-nn = NearestNeighbors(n_neighbors=${k}, algorithm="brute", n_jobs=1)
+nn = NearestNeighbors(n_neighbors=${k}, algorithm="brute", n_jobs=${jobs})
 def run():
     nn.fit(X); nn.kneighbors(X, n_neighbors=${k + 1})
 run()
 ts = []
 for _ in range(3):
     t = time.perf_counter(); run(); ts.append((time.perf_counter() - t) * 1000)
-print(json.dumps({"ms": sorted(ts)[1]}))`);
-        rows.push({ benchmark: "knn", case: label, ours, anchor: "scikit-learn brute (1 thread, float32)", anchorMs: result.ms });
+print(json.dumps({"ms": sorted(ts)[1]}))`, { OMP_NUM_THREADS: String(jobs), OPENBLAS_NUM_THREADS: String(jobs) }).ms;
+        rows.push({ benchmark: "knn", case: label, ours, oursAll, anchor: "scikit-learn brute (float32, n_jobs)", anchorMs: sk(1), anchorAllMs: sk(ALL_CORES) });
       } else {
-        rows.push({ benchmark: "knn", case: label, ours, anchor: "scikit-learn brute", anchorMs: null, note: "apt-get install python3-sklearn" });
+        rows.push({ benchmark: "knn", case: label, ours, oursAll, anchor: "scikit-learn brute", anchorMs: null, note: "apt-get install python3-sklearn" });
       }
     }
     return rows;

@@ -8,7 +8,7 @@ import { som, somProject, gridCoordinates } from "../src/algo/som.ts";
 import { loadDigits } from "../src/examples/node.ts";
 import { scaledPixels } from "../src/examples/datasets.ts";
 import { mulberry32 } from "../test/helpers.ts";
-import { time, type Benchmark } from "./harness.ts";
+import { time, timeOnThreads, type Benchmark } from "./harness.ts";
 
 export const somBenchmark: Benchmark = {
   name: "som",
@@ -17,7 +17,7 @@ export const somBenchmark: Benchmark = {
     const digits = await loadDigits();
     const X = { rows: 1797, cols: 64, data: scaledPixels(digits) };
     let ours: Awaited<ReturnType<typeof som>> | undefined;
-    const oursMs = await time(async () => {
+    const { one: oursMs, all: oursAll } = await timeOnThreads(async () => {
       ours = await som(X, { rows: 20, cols: 20, epochs: 10 });
     });
     const rows = Array.from({ length: X.rows }, (_, i) => Array.from(X.data.subarray(i * 64, (i + 1) * 64)));
@@ -32,7 +32,7 @@ export const somBenchmark: Benchmark = {
     for (let r = 0; r < 20; r++) for (let c = 0; c < 20; c++) weights.set(nodes[r][c], (r * 20 + c) * 64);
     const theirQe = (await somProject({ rows: 20, cols: 20, topology: "rect", coords: gridCoordinates(20, 20, "rect"), weights: { rows: 400, cols: 64, data: weights } }, X)).quantizationError;
     return [{
-      benchmark: "som", case: "digits in [0,1], 20 × 20, 10 epochs", ours: oursMs, anchor: "ml-som 0.0.6 (online)", anchorMs: theirMs,
+      benchmark: "som", case: "digits in [0,1], 20 × 20, 10 epochs", ours: oursMs, oursAll, anchor: "ml-som 0.0.6 (online)", anchorMs: theirMs,
       note: `QE ours ${ours!.quantizationError.toFixed(3)} vs ml-som ${theirQe.toFixed(3)}; TE(8) ours ${ours!.topographicError.rect8.toFixed(3)}`,
     }];
   },

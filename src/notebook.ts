@@ -10,6 +10,7 @@ export type { AnalysisClient } from "./worker/client.ts";
 export { datasetPicker, openDataset, loadDataset, datasetParam, type DatasetChoice } from "./ui/dataset-picker.ts";
 export { storeBundle, listStoredBundles, STORED_BUNDLES_KEPT } from "./ui/stored-bundles.ts";
 export { workspace } from "./ui/workspace.ts";
+export { configureThreads, threadsControl, describeThreads, type ThreadSettings } from "./ui/threads.ts";
 export { run, never, until, superseded } from "./ui/run.ts";
 export { dataTable, glossaryTerm } from "./ui/table.ts";
 export { GLOSSARY, glossaryEntry } from "./ui/glossary.ts";

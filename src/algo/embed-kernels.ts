@@ -43,10 +43,15 @@ declare module "../core/wasm.ts" {
     ): number;
     tsneTreeBytes(capacity: number, n: number): number;
     tsneBuildTree(y: number, n: number, block: number, capacity: number): number;
-    tsneBarnesHutGradient(
+    tsneForces(
       y: number, n: number, rowPtr: number, columns: number, values: number, exaggeration: number,
-      theta: number, block: number, capacity: number, grad: number, computeError: number,
-      scratch: number,
+      theta: number, block: number, capacity: number, g0: number, g1: number, neg: number,
+      attract: number,
+    ): number;
+    tsneCombineForces(neg: number, attract: number, sumQ: number, n: number, grad: number): void;
+    tsneKlRows(
+      y: number, rowPtr: number, columns: number, values: number, exaggeration: number,
+      sumQ: number, i0: number, i1: number,
     ): number;
     tsneUpdate(
       y: number, grad: number, update: number, gains: number, count: number, momentum: number,

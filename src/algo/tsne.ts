@@ -16,6 +16,10 @@
  * sizes these notebooks use. Conventions as scikit-learn (its learning rate is 4× that of
  * bhtsne/openTSNE for the same number).
  *
+ * Threads. The Barnes–Hut forces of each iteration run on the kernel threads (`setThreads`) in
+ * fixed chunks of points; the chunks' parts of sQ and KL are added in chunk order, so a seed gives
+ * the same bits on any number of threads. The quadtree and the update run on the calling thread.
+ *
  * Precomputed distances. `tsneFromDistances(D)` is scikit-learn's `TSNE(metric="precomputed")`:
  * the given distances enter the perplexity search as they are (scikit-learn squares only
  * Euclidean distances it computes itself), Barnes–Hut takes each row's 3·perplexity + 1 smallest
@@ -40,7 +44,7 @@ import { assertFinite, assertMatrix, type Matrix } from "../core/matrix.ts";
 import { checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
 import { DEFAULT_SEED, Rng, checkSeed, STREAMS } from "../core/random.ts";
-import { getCore, type Core } from "../core/wasm.ts";
+import { getCore, type Core, type Scope } from "../core/wasm.ts";
 import { pairwiseDistances } from "./distance.ts";
 import { MERGE_SUM } from "./embed-kernels.ts";
 import { symmetrizeNeighbors, uploadGraph, type SparseGraph } from "./graph.ts";
@@ -386,21 +390,13 @@ async function optimize(
     const grad = s.f32(2 * n, "gradient");
     const update = s.f32(2 * n, "update");
     const gains = s.f32(2 * n, "gains");
-    const scratch = s.f64(4 * n, "gradient scratch");
     const g = sparse ? uploadGraph(s, sparse) : undefined;
     const pDense = dense ? s.upload(dense, "joint P") : undefined;
-    let capacity = 8 * n + 64;
-    let tree = s.alloc(K.tsneTreeBytes(capacity, n), "quadtree");
-    const gradient = (exaggeration: number, computeError: boolean): number => {
-      if (pDense) return K.tsneExactGradient(pDense.ptr, y.ptr, n, exaggeration, grad.ptr, computeError ? 1 : 0, scratch.ptr);
-      while (K.tsneBuildTree(y.ptr, n, tree, capacity) < 0) {
-        capacity *= 2;
-        tree = s.alloc(K.tsneTreeBytes(capacity, n), "quadtree");
-      }
-      return K.tsneBarnesHutGradient(
-        y.ptr, n, g!.rowPtr, g!.columns, g!.values, exaggeration, p.angle, tree, capacity, grad.ptr,
-        computeError ? 1 : 0, scratch.ptr,
-      );
+    const scratch = pDense ? s.f64(4 * n, "gradient scratch").ptr : 0;
+    const forces = g ? new BarnesHutForces(core, s, n, g) : undefined;
+    const gradient = async (exaggeration: number, computeError: boolean): Promise<number> => {
+      if (pDense) return K.tsneExactGradient(pDense.ptr, y.ptr, n, exaggeration, grad.ptr, computeError ? 1 : 0, scratch);
+      return forces!.gradient(y.ptr, exaggeration, p.angle, grad.ptr, computeError, run.signal);
     };
     const progress = new ProgressTracker(run, "t-SNE", p.nIter);
     let error = Number.MAX_VALUE;
@@ -416,7 +412,7 @@ async function optimize(
       for (; i < end; i++) {
         const check = (i + 1) % N_ITER_CHECK === 0;
         const computeError = check || i === end - 1;
-        const e = gradient(exaggeration, computeError);
+        const e = await gradient(exaggeration, computeError);
         if (computeError) error = e;
         const normSq = K.tsneUpdate(y.ptr, grad.ptr, update.ptr, gains.ptr, 2 * n, momentum, p.learningRate);
         await progress.step(i + 1);
@@ -463,23 +459,89 @@ export async function tsneKlGradient(P: Float32Array, Y: Float32Array, n: number
 
 /**
  * Barnes–Hut gradient for a sparse P (CSR) and Y (n × 2) at angle θ; θ = 0 opens every cell, so
- * the repulsion is exact. Exposed for tests.
+ * the repulsion is exact. Exposed for tests. Runs on the kernel threads as `tsne` does.
  */
 export async function tsneBarnesHutGradient(P: SparseGraph, Y: Float32Array, angle: number): Promise<{ kl: number; gradient: Float32Array }> {
   const core = await getCore();
   const n = P.n;
-  return core.scope((s) => {
+  return core.scope(async (s) => {
     const g = uploadGraph(s, P);
     const y = s.upload(Y, "embedding");
     const grad = s.f32(2 * n, "gradient");
-    const scratch = s.f64(4 * n, "scratch");
-    let capacity = 8 * n + 64;
-    let tree = s.alloc(core.kernels.tsneTreeBytes(capacity, n), "quadtree");
-    while (core.kernels.tsneBuildTree(y.ptr, n, tree, capacity) < 0) {
-      capacity *= 2;
-      tree = s.alloc(core.kernels.tsneTreeBytes(capacity, n), "quadtree");
-    }
-    const kl = core.kernels.tsneBarnesHutGradient(y.ptr, n, g.rowPtr, g.columns, g.values, 1, angle, tree, capacity, grad.ptr, 1, scratch.ptr);
+    const kl = await new BarnesHutForces(core, s, n, g).gradient(y.ptr, 1, angle, grad.ptr, true);
     return { kl, gradient: grad.copy() };
   });
+}
+
+/**
+ * Points per chunk of the Barnes–Hut force pass (a multiple of 4, the walk's group size), and
+ * rows per chunk of its KL pass. The chunks are fixed, and their partial sums are added in chunk
+ * order, so the gradient and KL do not depend on how many threads run them.
+ */
+const FORCE_CHUNK_POINTS = 256;
+const KL_CHUNK_ROWS = 1024;
+
+/**
+ * The Barnes–Hut gradient of one t-SNE run: the quadtree (built on the calling thread), then the
+ * repulsive and attractive forces of fixed chunks of points in leaf order on the kernel threads,
+ * sQ as the sum of the chunks' parts in order, and 4·(attract − neg / sQ).
+ */
+class BarnesHutForces {
+  private capacity: number;
+  private tree: number;
+  private readonly neg: number;
+  private readonly attract: number;
+
+  constructor(
+    private readonly core: Core,
+    private readonly s: Scope,
+    private readonly n: number,
+    private readonly P: { rowPtr: number; columns: number; values: number },
+  ) {
+    this.capacity = 8 * n + 64;
+    this.tree = s.alloc(core.kernels.tsneTreeBytes(this.capacity, n), "quadtree");
+    this.neg = s.f64(2 * n, "repulsive forces").ptr;
+    this.attract = s.f64(2 * n, "attractive forces").ptr;
+  }
+
+  /** Write the gradient for Y (both f32 n × 2 pointers); returns KL when computeError, else 0. */
+  async gradient(y: number, exaggeration: number, angle: number, grad: number, computeError: boolean, signal?: AbortSignal): Promise<number> {
+    const { core, n, P } = this;
+    const K = core.kernels;
+    while (K.tsneBuildTree(y, n, this.tree, this.capacity) < 0) {
+      this.capacity *= 2;
+      this.tree = this.s.alloc(K.tsneTreeBytes(this.capacity, n), "quadtree");
+    }
+    const parts = await core.parallelRows(
+      {
+        kernel: "tsneForces",
+        rows: n,
+        chunk: FORCE_CHUNK_POINTS,
+        args: [y, n, P.rowPtr, P.columns, P.values, exaggeration, angle, this.tree, this.capacity, { i0: 1 }, { i1: 1 }, this.neg, this.attract],
+        results: true,
+      },
+      { signal },
+    );
+    const sumQ = sumInOrder(parts!);
+    K.tsneCombineForces(this.neg, this.attract, sumQ, n, grad);
+    if (!computeError) return 0;
+    const kl = await core.parallelRows(
+      {
+        kernel: "tsneKlRows",
+        rows: n,
+        chunk: KL_CHUNK_ROWS,
+        args: [y, P.rowPtr, P.columns, P.values, exaggeration, sumQ, { i0: 1 }, { i1: 1 }],
+        results: true,
+      },
+      { signal },
+    );
+    return sumInOrder(kl!);
+  }
+}
+
+/** Σ of the chunks' parts, first to last (a fixed order, whatever ran them). */
+function sumInOrder(parts: Float64Array): number {
+  let sum = 0;
+  for (let c = 0; c < parts.length; c++) sum += parts[c];
+  return sum;
 }
