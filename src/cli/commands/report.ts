@@ -1,6 +1,6 @@
 /** `hidden-atlas report NOTEBOOK --bundle DIR --set k=10 --out r.html`: a notebook's report from Node. */
 import { AnalysisRunner, bundleKeyOf } from "../../analyses/runner.ts";
-import { requestedThreads } from "../../core/threads.ts";
+import { requestedThreads, threadSetting } from "../../core/threads.ts";
 import { createNodeClient } from "../../worker/node.ts";
 import { createStepPool } from "../../worker/pool.ts";
 import type { AnalysisName } from "../../analyses/registry.ts";
@@ -23,8 +23,11 @@ export async function analysisReport({ positionals: [notebook], options }: Parse
   const bundle = await openBundle(await bundleSourceFromPath(options.bundle as string));
   const params = commandParams(descriptor, bundle, options);
   // Independent steps (a layer's diagrams, a layer's Mapper graph) in a pool of workers, one
-  // per thread; each worker opens the bundle itself for the steps that read it.
-  const threads = await requestedThreads();
+  // per thread; each worker opens the bundle itself for the steps that read it. Only when
+  // --threads N asks for it: on a ResNet-18 bundle the pool's hand-off of large layers cost 2-3x
+  // the CPU time and 10x the memory of one thread (README, "Reports on a ResNet-18 bundle"),
+  // so the default ("auto") uses the kernel threads alone.
+  const threads = threadSetting() === "auto" ? 1 : await requestedThreads();
   const pool = threads > 1
     ? createStepPool({ size: threads, start: createNodeClient, bundle: { value: bundle, open: { task: "bundle.open", args: { path: options.bundle as string } } } })
     : undefined;
