@@ -186,3 +186,16 @@ describe("a layer larger than a lowered budget, opened with the hash deferred", 
     }
   });
 });
+
+describe("parseBudget", () => {
+  it("reads bytes and KiB/MiB/GiB; refuses anything else naming the parameter", async () => {
+    const { parseBudget } = await import("../../src/io/limits.ts");
+    expect(parseBudget("4096")).toBe(4096);
+    expect(parseBudget("64KiB")).toBe(65536);
+    expect(parseBudget("1.5 MiB")).toBe(1572864);
+    expect(parseBudget("2gib")).toBe(2 ** 31);
+    for (const bad of ["", "0", "-1", "12 MB", "1e6", "lots"]) {
+      expect(() => parseBudget(bad, "budget (URL)"), bad).toThrow(expect.objectContaining({ code: "E_PARAM", message: expect.stringMatching(/^invalid budget \(URL\): .* \(expected a number of bytes, or of KiB, MiB or GiB, e\.g\. 512MiB\)$/) }));
+    }
+  });
+});
