@@ -101,18 +101,21 @@ export async function sha256OfLocation(location: FileLocation, scan?: FiniteScan
   return hash.digest();
 }
 
-/** A source that remembers the SHA-256 of every file read through it whole. */
-export function digestingSource(source: BundleSource): BundleSource & { digests: Map<string, string> } {
+/** A source that remembers the SHA-256 (and the size) of every file read through it whole. */
+export function digestingSource(source: BundleSource): BundleSource & { digests: Map<string, string>; sizes: Map<string, number> } {
   const digests = new Map<string, string>();
+  const sizes = new Map<string, number>();
   return {
     name: source.name,
     digests,
+    sizes,
     exists: (path) => source.exists(path),
     list: source.list?.bind(source),
     locate: source.locate?.bind(source),
     async read(path) {
       const bytes = await source.read(path);
       if (!digests.has(path)) digests.set(path, await sha256Of(bytes));
+      sizes.set(path, bytes.length);
       return bytes;
     },
   };
@@ -191,7 +194,7 @@ export async function openBundle(source: BundleSource, options: OpenBundleOption
   const scans = new Map<string, StoredArray>();
   for (const layer of bundle.layers) if (layer.stored !== undefined) scans.set(layer.file, layer.stored);
   const paths = listedPaths(bundle.manifest);
-  const defer = when === "deferred" || (when === "auto" && (await totalBytes(hashing, paths, scans)) > deferAbove);
+  const defer = when === "deferred" || (when === "auto" && (await totalBytes(hashing, paths, scans, hashing.sizes)) > deferAbove);
   if (!defer) {
     const sha256 = await bundleSha256(hashing, bundle.manifest, hashing.digests, scans);
     return Object.assign(bundle, { sha256 });
@@ -214,10 +217,10 @@ async function locationOf(source: BundleSource, path: string, scans: ReadonlyMap
   return scans.get(path)?.location ?? (await locateFile(source, path));
 }
 
-/** The bytes of the listed files, summed (inflated sizes). */
-async function totalBytes(source: BundleSource, paths: readonly string[], scans: ReadonlyMap<string, StoredArray>): Promise<number> {
+/** The bytes of the listed files, summed (inflated sizes); files already read are not asked for again. */
+async function totalBytes(source: BundleSource, paths: readonly string[], scans: ReadonlyMap<string, StoredArray>, known: ReadonlyMap<string, number>): Promise<number> {
   let total = 0;
-  for (const path of paths) total += (await locationOf(source, path, scans)).size;
+  for (const path of paths) total += known.get(path) ?? (await locationOf(source, path, scans)).size;
   return total;
 }
 
