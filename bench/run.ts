@@ -14,10 +14,11 @@ import { mapperBenchmark } from "./mapper.ts";
 import { nnBenchmark } from "./nn.ts";
 import { phBenchmark } from "./ph.ts";
 import { phateBenchmark } from "./phate.ts";
+import { scaleBenchmark } from "./scale.ts";
 import { scatterBenchmark } from "./scatter.ts";
 import { somBenchmark } from "./som.ts";
 
-const BENCHMARKS: Benchmark[] = [distanceBenchmark, knnBenchmark, nnBenchmark, somBenchmark, mapperBenchmark, embedBenchmark, phBenchmark, phateBenchmark, scatterBenchmark];
+const BENCHMARKS: Benchmark[] = [distanceBenchmark, knnBenchmark, nnBenchmark, somBenchmark, mapperBenchmark, embedBenchmark, phBenchmark, phateBenchmark, scatterBenchmark, scaleBenchmark];
 
 // `sweep` is not a timing benchmark: it runs only when named, with its own options and table.
 if (process.argv[2] === "sweep") {

@@ -38,7 +38,7 @@ interface Measured {
   renderer: string;
 }
 
-async function measure(browser: Browser, url: string, n: number, view: "gl" | "svg", loads: number): Promise<Measured> {
+export async function measure(browser: Browser, url: string, n: number, view: "gl" | "svg", loads: number): Promise<Measured> {
   const draws: number[] = [];
   const builds: number[] = [];
   let last: Measured | undefined;

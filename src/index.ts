@@ -55,7 +55,7 @@ export { readCsv, writeCsv, type CsvOptions, type CsvTable } from "./io/csv.ts";
 export { readIdx } from "./io/idx.ts";
 export { toFloat32, toMatrix, type NdArray, type NdArrayLike, type TypedArray } from "./io/ndarray.ts";
 export { loadBundle, type Bundle, type Layer, type Checkpoint, type LoadBundleOptions } from "./io/bundle.ts";
-export { openBundle, bundleSha256, type HashedBundle } from "./io/digest.ts";
+export { openBundle, bundleSha256, DEFER_DIGEST_ABOVE_BYTES, type HashedBundle, type OpenBundleOptions } from "./io/digest.ts";
 export {
   memorySource,
   zipSource,

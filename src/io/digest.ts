@@ -9,13 +9,14 @@
  * (location.ts), so a bundle of any size is hashed in a few MiB; as they stream, zip entries'
  * CRC-32s are checked and lazily opened layers are checked for NaN and ±Infinity from their
  * exponent bits, so `openBundle` still refuses a corrupt or non-finite bundle although it
- * reads no layer into memory. The core's SHA-256 (wasm) is used unless the platform installs a
- * faster one (node.ts installs node:crypto's).
+ * reads no layer into memory (or, opened with `digest: "deferred"`, hashes in the
+ * background while each layer is checked as it streams into an analysis). The core's SHA-256
+ * (wasm) is used unless the platform installs a faster one (node.ts installs node:crypto's).
  */
 import { sha256Hex } from "../core/hash.ts";
 import { Scope, getCore } from "../core/wasm.ts";
 import { loadBundle, type Bundle, type LoadBundleOptions } from "./bundle.ts";
-import { fileChunks, type FileLocation } from "./location.ts";
+import { fileChunks, readPrefix, type FileLocation } from "./location.ts";
 import { MANIFEST_FILE, bundleFiles, type Manifest } from "./manifest.ts";
 import { locateFile, type BundleSource } from "./sources.ts";
 import { FiniteScan, type StoredArray } from "./stored.ts";
@@ -100,18 +101,21 @@ export async function sha256OfLocation(location: FileLocation, scan?: FiniteScan
   return hash.digest();
 }
 
-/** A source that remembers the SHA-256 of every file read through it whole. */
-export function digestingSource(source: BundleSource): BundleSource & { digests: Map<string, string> } {
+/** A source that remembers the SHA-256 (and the size) of every file read through it whole. */
+export function digestingSource(source: BundleSource): BundleSource & { digests: Map<string, string>; sizes: Map<string, number> } {
   const digests = new Map<string, string>();
+  const sizes = new Map<string, number>();
   return {
     name: source.name,
     digests,
+    sizes,
     exists: (path) => source.exists(path),
     list: source.list?.bind(source),
     locate: source.locate?.bind(source),
     async read(path) {
       const bytes = await source.read(path);
       if (!digests.has(path)) digests.set(path, await sha256Of(bytes));
+      sizes.set(path, bytes.length);
       return bytes;
     },
   };
@@ -127,7 +131,7 @@ export async function bundleSha256(
   known: ReadonlyMap<string, string> = new Map(),
   scans: ReadonlyMap<string, StoredArray> = new Map(),
 ): Promise<string> {
-  const paths = [...new Set([MANIFEST_FILE, ...bundleFiles(manifest).map((f) => f.file)])].sort();
+  const paths = listedPaths(manifest);
   let listing = "";
   for (const path of paths) {
     let digest = known.get(path);
@@ -141,26 +145,100 @@ export async function bundleSha256(
   return sha256Of(new TextEncoder().encode(listing));
 }
 
-/** A loaded bundle together with its listing hash. */
-export type HashedBundle = Bundle & { sha256: string };
+/**
+ * A loaded bundle together with its listing hash. Opened with `digest: "deferred"`, `sha256`
+ * is a provisional name until the hash is known: `quick:` and the SHA-256 of the manifest, each
+ * file's size and its first 64 KiB (unique enough to key caches, cheap to compute); `digest`
+ * resolves to the listing hash once every byte has streamed through it, and from then on
+ * `sha256` is that hash.
+ */
+export type HashedBundle = Bundle & {
+  sha256: string;
+  /** The listing hash, when it is being computed in the background (`digest: "deferred"`). */
+  digest?: Promise<string>;
+};
+
+export interface OpenBundleOptions extends LoadBundleOptions {
+  /**
+   * When the listing hash is computed: "eager" (default) hashes every byte before
+   * `openBundle` returns; "deferred" returns once the headers are read and hashes in the
+   * background (`bundle.digest`); "auto" defers only bundles larger than `deferAbove` bytes.
+   */
+  digest?: "eager" | "deferred" | "auto";
+  /** Bytes (the files' sizes summed) above which "auto" defers the hash. Default 256 MiB. */
+  deferAbove?: number;
+}
+
+/** Bundles larger than this have their hash deferred under `digest: "auto"`. */
+export const DEFER_DIGEST_ABOVE_BYTES = 256 << 20;
+/** Bytes of each file's start that the provisional name covers. */
+const QUICK_PREFIX_BYTES = 64 << 10;
 
 /**
  * Open a bundle for analysis: `loadBundle` with layers read lazily (`lazy: true` unless asked
- * otherwise; see LoadBundleOptions), plus the listing hash. Every byte is read once, for the
- * hash, checking CRCs and (unless `allowNonFinite`) finiteness on the way; no layer's data
- * stay in memory. Small files read whole are hashed from their bytes.
+ * otherwise; see LoadBundleOptions), plus the listing hash. Hashing reads every byte once,
+ * checking CRCs and (unless `allowNonFinite`) finiteness on the way; no layer's data stay in
+ * memory. Small files read whole are hashed from their bytes. With `digest: "deferred"` (or
+ * "auto" on a large bundle) only the headers are read before it returns: a layer's CRC and
+ * values are then checked as it streams into an analysis, and `bundle.digest` rejects if the
+ * background pass finds a corrupt or non-finite file.
  *
  * @example
  * const bundle = await openBundle(zipSource(file, file.name));
  * const X = await layerMatrix(bundle.layers[0], { method: "gap" }); // streamed, reduced
  */
-export async function openBundle(source: BundleSource, options: LoadBundleOptions = {}): Promise<HashedBundle> {
+export async function openBundle(source: BundleSource, options: OpenBundleOptions = {}): Promise<HashedBundle> {
+  const { digest: when = "eager", deferAbove = DEFER_DIGEST_ABOVE_BYTES, ...loadOptions } = options;
   const hashing = digestingSource(source);
-  const bundle = await loadBundle(hashing, { lazy: true, ...options });
+  const bundle = await loadBundle(hashing, { lazy: true, ...loadOptions });
   const scans = new Map<string, StoredArray>();
   for (const layer of bundle.layers) if (layer.stored !== undefined) scans.set(layer.file, layer.stored);
-  const sha256 = await bundleSha256(hashing, bundle.manifest, hashing.digests, scans);
-  return Object.assign(bundle, { sha256 });
+  const paths = listedPaths(bundle.manifest);
+  const defer = when === "deferred" || (when === "auto" && (await totalBytes(hashing, paths, scans, hashing.sizes)) > deferAbove);
+  if (!defer) {
+    const sha256 = await bundleSha256(hashing, bundle.manifest, hashing.digests, scans);
+    return Object.assign(bundle, { sha256 });
+  }
+  let sha256 = `quick:${await quickName(hashing, paths, scans)}`;
+  const digest = bundleSha256(hashing, bundle.manifest, hashing.digests, scans).then((hex) => (sha256 = hex));
+  // Unobserved, a failed background pass must not become an unhandled rejection.
+  digest.catch(() => {});
+  const hashed = Object.assign(bundle, { digest }) as HashedBundle;
+  Object.defineProperty(hashed, "sha256", { get: () => sha256, enumerable: true, configurable: true });
+  return hashed;
+}
+
+/** manifest.json and every file the manifest names, sorted. */
+function listedPaths(manifest: Manifest): string[] {
+  return [...new Set([MANIFEST_FILE, ...bundleFiles(manifest).map((f) => f.file)])].sort();
+}
+
+async function locationOf(source: BundleSource, path: string, scans: ReadonlyMap<string, StoredArray>): Promise<FileLocation> {
+  return scans.get(path)?.location ?? (await locateFile(source, path));
+}
+
+/** The bytes of the listed files, summed (inflated sizes); files already read are not asked for again. */
+async function totalBytes(source: BundleSource, paths: readonly string[], scans: ReadonlyMap<string, StoredArray>, known: ReadonlyMap<string, number>): Promise<number> {
+  let total = 0;
+  for (const path of paths) total += known.get(path) ?? (await locationOf(source, path, scans)).size;
+  return total;
+}
+
+/** SHA-256 of "<size> <path>\n" and the first 64 KiB of each listed file. */
+async function quickName(source: BundleSource, paths: readonly string[], scans: ReadonlyMap<string, StoredArray>): Promise<string> {
+  const hash = await createSha256();
+  try {
+    const encoder = new TextEncoder();
+    for (const path of paths) {
+      const location = await locationOf(source, path, scans);
+      hash.update(encoder.encode(`${location.size} ${path}\n`));
+      hash.update(await readPrefix(location, QUICK_PREFIX_BYTES));
+    }
+  } catch (error) {
+    hash.dispose?.();
+    throw error;
+  }
+  return hash.digest();
 }
 
 function hex(bytes: Uint8Array): string {

@@ -38,6 +38,28 @@ export function setMemoryBudget(bytes: number): number {
   return previous;
 }
 
+const UNITS: Record<string, number> = { "": 1, b: 1, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 };
+
+/**
+ * A budget written by a person: bytes, or a number with KiB, MiB or GiB ("512MiB", "1.5 GiB").
+ * E_PARAM (naming `name`) for anything else or for less than one byte.
+ *
+ * @example
+ * setMemoryBudget(parseBudget(new URLSearchParams(location.search).get("budget") ?? "2GiB"));
+ */
+export function parseBudget(text: string, name = "budget"): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(b|kib|mib|gib)?\s*$/i.exec(text);
+  const bytes = match ? Math.floor(Number(match[1]) * UNITS[(match[2] ?? "").toLowerCase()]) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `invalid ${name}: ${JSON.stringify(text)} (expected a number of bytes, or of KiB, MiB or GiB, e.g. 512MiB)`,
+      { parameter: name },
+    );
+  }
+  return bytes;
+}
+
 /**
  * The number of elements of `shape`, or Infinity when it is not a safe integer. A zero
  * dimension makes the count 0 whatever the others are, so it is looked for first.

@@ -43,12 +43,18 @@ export interface BundleSource {
   locate?(path: string): Promise<FileLocation>;
 }
 
-/** What `fileListSource` needs of a browser File (a real File is also read in slices). */
+/**
+ * What `fileListSource` needs of a browser File. A real File (or an object carrying one in
+ * `blob`, e.g. a file dropped inside a folder, whose path the File itself cannot hold) is read
+ * in slices where it lies; anything else is read whole.
+ */
 export interface FileLike {
   name: string;
   /** "bundle/layers/fc1.npy" for files from <input webkitdirectory>; "" or absent otherwise. */
   webkitRelativePath?: string;
   arrayBuffer(): Promise<ArrayBuffer>;
+  /** The file's bytes as a Blob, when the object is not itself one. */
+  blob?: Blob;
 }
 
 /** Where a file of any source lies: `source.locate`, or its bytes read whole into memory. */
@@ -221,7 +227,7 @@ export function fileListSource(files: readonly FileLike[], name?: string): Bundl
     const file = byPath.get(root + path);
     if (file === undefined) throw missingFile(label, path);
     try {
-      return new Uint8Array(await file.arrayBuffer());
+      return new Uint8Array(await (blobOf(file) ?? file).arrayBuffer());
     } catch (error) {
       const reason = (error as Error).message;
       throw new HiddenAtlasError("E_IO", `${label}: cannot read ${path}: ${reason}`, {
@@ -235,8 +241,9 @@ export function fileListSource(files: readonly FileLike[], name?: string): Bundl
     async locate(path) {
       const file = byPath.get(root + path);
       if (file === undefined) throw missingFile(label, path);
-      if (!isBlob(file)) return memoryLocation(await read(path), `${label}/${path}`);
-      return { container: file, offset: 0, storedSize: file.size, size: file.size, deflated: false, label: `${label}/${path}` };
+      const blob = blobOf(file);
+      if (blob === undefined) return memoryLocation(await read(path), `${label}/${path}`);
+      return { container: blob, offset: 0, storedSize: blob.size, size: blob.size, deflated: false, label: `${label}/${path}` };
     },
     async exists(path) {
       return byPath.has(root + path);
@@ -267,7 +274,8 @@ export async function sourceFromFiles(
     const [file] = files;
     const lower = file.name.toLowerCase();
     if (lower.endsWith(".zip") || lower.endsWith(".npz")) {
-      const archive = isBlob(file) && file.size > sliceAbove ? file : new Uint8Array(await file.arrayBuffer());
+      const blob = blobOf(file);
+      const archive = blob !== undefined && blob.size > sliceAbove ? blob : new Uint8Array(await file.arrayBuffer());
       const label = name ?? file.name;
       return lower.endsWith(".zip") ? zipSource(archive, label) : npzSourceFrom(archive, label);
     }
@@ -275,8 +283,11 @@ export async function sourceFromFiles(
   return fileListSource(files, name);
 }
 
-function isBlob(file: FileLike): file is FileLike & Blob {
-  return typeof Blob !== "undefined" && file instanceof Blob;
+/** The Blob holding a file's bytes: the file itself, or the one it carries. */
+function blobOf(file: FileLike): Blob | undefined {
+  if (typeof Blob === "undefined") return undefined;
+  if (file instanceof Blob) return file;
+  return file.blob instanceof Blob ? file.blob : undefined;
 }
 
 /** Bytes of an entry's start read to find its .npy header (most headers are 128 bytes). */

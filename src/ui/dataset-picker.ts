@@ -201,7 +201,8 @@ async function droppedFiles(transfer: DataTransfer): Promise<FileLike[]> {
     if (entry.isFile) {
       const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
       const path = prefix + file.name;
-      out.push({ name: file.name, webkitRelativePath: path, arrayBuffer: () => file.arrayBuffer() });
+      // The File keeps its bytes where they lie (read in slices); the path travels beside it.
+      out.push({ name: file.name, webkitRelativePath: path, arrayBuffer: () => file.arrayBuffer(), blob: file });
     } else if (entry.isDirectory) {
       const reader = (entry as FileSystemDirectoryEntry).createReader();
       for (;;) {
@@ -239,10 +240,15 @@ async function datasetSource(choice: DatasetChoice): Promise<BundleSource> {
   return sourceFromFiles(choice.files, choice.name);
 }
 
-/** Load, check and hash the chosen bundle (without the layers in `skipLayers`). */
+/**
+ * Load and check the chosen bundle (without the layers in `skipLayers`) and hash it. A bundle
+ * larger than DEFER_DIGEST_ABOVE_BYTES opens once its headers are read, and is hashed in the
+ * background (`bundle.digest`; `bundle.sha256` is its provisional "quick:" name until then).
+ */
 export async function openDataset(choice: DatasetChoice): Promise<HashedBundle> {
   const source = await datasetSource(choice);
-  return openBundle(source, choice.skipLayers?.length ? { layers: await keptLayers(source, choice.skipLayers) } : {});
+  const layers = choice.skipLayers?.length ? { layers: await keptLayers(source, choice.skipLayers) } : {};
+  return openBundle(source, { digest: "auto", ...layers });
 }
 
 /** The manifest's layer names less `skip`. */
@@ -313,7 +319,22 @@ export async function loadDataset(choice: DatasetChoice): Promise<HashedBundle> 
     const bundle = await openDataset(choice);
     if (picker.value !== choice) throw superseded();
     picker.dataset.state = "open";
-    status.textContent = choice.skipLayers?.length ? `opened without ${choice.skipLayers.map((l) => `“${l}”`).join(", ")}` : "";
+    const opened = choice.skipLayers?.length ? `opened without ${choice.skipLayers.map((l) => `“${l}”`).join(", ")}` : "";
+    status.textContent = opened;
+    if (bundle.digest !== undefined) {
+      // A large bundle: say that its hash (and the CRC and finiteness pass) is still running.
+      status.textContent = [opened, "checking and hashing every byte in the background…"].filter(Boolean).join("; ");
+      bundle.digest.then(
+        () => {
+          if (picker.value === choice) status.textContent = opened;
+        },
+        (error) => {
+          if (picker.value !== choice) return;
+          status.setAttribute("role", "alert");
+          status.textContent = `${choice.name}: the background check failed: ${failureMessage(error)}`;
+        },
+      );
+    }
     return bundle;
   } catch (error) {
     if (picker.value !== choice) throw superseded();

@@ -16,6 +16,7 @@ import { DIGIT_CLASSES, imageDataset } from "../examples/datasets.ts";
 import { recipeNamed } from "../examples/index.ts";
 import { HiddenAtlasError } from "../core/errors.ts";
 import { zipBundle } from "../io/bundle-write.ts";
+import { setMemoryBudget } from "../io/limits.ts";
 import type { NdArray } from "../io/ndarray.ts";
 import type { Task, TaskContext } from "./host.ts";
 
@@ -74,6 +75,11 @@ export function createTasks(options: { pool?: (size: number) => StepPool & { ter
       pool?.terminate();
       pool = options.pool && size >= 2 ? options.pool(size) : null;
       return { ...threadStatus(), poolWorkers: pool ? size : 0 } satisfies WorkerThreadStatus;
+    }) as Task,
+    /** The memory budget of this worker's readers and reductions (`setMemoryBudget`), in bytes. */
+    "worker.budget": (async ({ bytes }: { bytes: number }) => {
+      setMemoryBudget(bytes);
+      return null;
     }) as Task,
     /** A step of a pool (see RemoteStep): from its needs' values, or with its needs from the kept bundle. */
     "step.remote": (async (request: RemoteStepArgs, context: TaskContext) => {
