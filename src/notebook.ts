@@ -27,6 +27,7 @@ export { thumbnails } from "./views/thumbnail.ts";
 export { COLOR_BY, hasConvLayers, sampleColumn, describeSample, defaultColorBy, formatNumber } from "./analyses/columns.ts";
 export type { ExploreProjection, ExploreNeighbors } from "./analyses/explore.ts";
 export { ANALYSES, ANALYSIS_NAMES } from "./analyses/registry.ts";
+export { defaultsUnder } from "./analyses/descriptor.ts";
 export { bindControl, control, initialValue, urlValue } from "./ui/controls.ts";
 export { analysisReport, buildReport } from "./report/registry.ts";
 export { exploreReport, pcaAxisLabels } from "./report/explore.ts";

@@ -16,7 +16,7 @@
  */
 import { layerMatrix, isConvLayer, VECTORIZATIONS, type Vectorization } from "../algo/vectorize.ts";
 import { LENSES, MapperSpace, mapperDefaults, type CustomLens, type LensName, type MapperGraph, type MapperNeighbors, type MapperParams } from "../algo/mapper/mapper.ts";
-import { NEIGHBOR_SEARCHES } from "../algo/mapper/neighborhoods.ts";
+import { NEIGHBOR_LIST_LENGTH, NEIGHBOR_SEARCHES } from "../algo/mapper/neighborhoods.ts";
 import { COVERS } from "../algo/mapper/cover.ts";
 import { graphPurity, nodeComposition, nodeMeans, type GraphPurity } from "../algo/mapper/statistics.ts";
 import { pca } from "../algo/pca.ts";
@@ -53,12 +53,43 @@ function availableColorings(bundle: AnalysisBundle): NodeColoring[] {
 
 const lastLayer = (bundle: AnalysisBundle) => bundle.layers[bundle.layers.length - 1]?.name ?? "";
 
+/**
+ * Published recipes for the graph, as values of other parameters (descriptor.ts `presets`: a
+ * parameter given explicitly wins over its preset's value, in the API, `--set`, the URL and the
+ * notebook alike):
+ * - "default": ours — the fitted cover (cover.ts), ε at the knee of the (min_samples − 1)-th
+ *   neighbour distances.
+ * - "purvine": Purvine et al.'s mapper scripts — KeplerMapper's `Cover(n_cubes=10,
+ *   perc_overlap=0.5)` (overhanging), DBSCAN min_samples 5, ε at the knee of the sorted
+ *   1st-nearest-neighbour distances, their median when there is no knee, 3 significant digits.
+ * - "topoact": TopoAct's CIFAR-10 demo — 40 intervals at 20 % overlap (its presets also offer 100
+ *   intervals and 40 %); TopoAct's ε rule is not published, so ours stays.
+ * - "keplermapper": KeplerMapper's `map()` defaults — its overhanging `Cover(n_cubes=10,
+ *   perc_overlap=0.1)` and DBSCAN min_samples 3; its ε = 0.5 is in the data's units, so the
+ *   automatic ε stays.
+ */
+export const MAPPER_PRESETS = ["default", "purvine", "topoact", "keplermapper"] as const;
+export type MapperPreset = (typeof MAPPER_PRESETS)[number];
+export const MAPPER_PRESET_VALUES: Record<MapperPreset, Record<string, unknown>> = {
+  default: { intervals: mapperDefaults.intervals, overlap: mapperDefaults.overlap, cover: mapperDefaults.cover, minSamples: mapperDefaults.minSamples, epsNeighbor: "auto" },
+  purvine: { intervals: 10, overlap: 0.5, cover: "kepler", minSamples: 5, epsNeighbor: 1 },
+  topoact: { intervals: 40, overlap: 0.2, cover: mapperDefaults.cover, minSamples: mapperDefaults.minSamples, epsNeighbor: "auto" },
+  keplermapper: { intervals: 10, overlap: 0.1, cover: "kepler", minSamples: 3, epsNeighbor: "auto" },
+};
+
 /** The parameter table (see descriptor.ts): the graph's, then what is drawn. */
 const params = {
   layers: { type: "layers", label: "Layers", default: [], defaultDoc: "every layer", doc: "Layers whose graphs are built, in order (all by default)." },
   vectorize: {
     type: "keyword", choices: VECTORIZATIONS, default: "random", label: "Conv maps as",
     doc: "How a conv map (C × H × W) becomes one vector: a seeded random spatial position's C-vector (both papers' choice), global average pool, the top-ℓ2 position, or all values.",
+  },
+  preset: {
+    type: "keyword", choices: MAPPER_PRESETS, default: "default", label: "Preset",
+    labels: { default: "Hidden Atlas default", purvine: "Purvine et al.", topoact: "TopoAct", keplermapper: "KeplerMapper" },
+    presets: MAPPER_PRESET_VALUES,
+    doc: "A published recipe for the graph: ours (fitted cover, ε at the knee of the (min_samples − 1)-th-neighbour distances); Purvine et al.'s scripts (KeplerMapper's cover, 10 intervals, 50 % overlap, min_samples 5, ε at the knee of the 1st-neighbour distances, median if none, 3 significant digits); TopoAct's CIFAR-10 demo (40 intervals, 20 % overlap); or KeplerMapper's map() defaults (its overhanging cover, 10 intervals, 10 % overlap, min_samples 3). The parameters a preset names take its values unless given explicitly.",
+    reference: "KeplerMapper's DBSCAN default ε = 0.5 is in the data's units, meaningless across layers, so its preset keeps the automatic ε.",
   },
   lens: {
     type: "keyword", choices: MAPPER_LENSES, available: availableLenses, default: "l2norm", label: "Lens",
@@ -69,11 +100,17 @@ const params = {
     type: "number", min: 0, max: 1, exclusiveMax: true, default: mapperDefaults.overlap, label: "Overlap", unit: "fraction of an interval",
     doc: "Fraction of each interval shared with its neighbour.", control: { min: 0.05, max: 0.9, step: 0.05 },
   },
-  cover: { type: "keyword", choices: COVERS, default: mapperDefaults.cover, label: "Cover", doc: "Uniform intervals over [min, max] of the lens, or balanced ones (equal counts)." },
+  cover: { type: "keyword", choices: COVERS, default: mapperDefaults.cover, label: "Cover", labels: { uniform: "uniform, fitted to the range", balanced: "balanced (equal counts)", kepler: "KeplerMapper's (overhanging)" },
+    doc: "Equal intervals fitted to [min, max] of the lens, balanced ones (equal counts), or KeplerMapper's equal intervals centred on n equal bins, whose end intervals overhang the range." },
   eps: {
     type: "number", min: 0, exclusiveMin: true, auto: true, default: "auto", label: "ε", unit: "activation units",
     doc: "DBSCAN radius; \"auto\" takes the knee of the sorted distances to each input's (min_samples − 1)-th neighbour, to 3 significant digits.",
     reference: "KeplerMapper's DBSCAN uses ε = 0.5 in any units; Purvine et al.'s scripts take the knee of the nearest-neighbour distances.",
+  },
+  epsNeighbor: {
+    type: "integer", min: 1, max: NEIGHBOR_LIST_LENGTH, auto: true, default: "auto", label: "ε from the k-th neighbour", unit: "neighbour rank",
+    doc: "Whose distances the automatic ε takes the knee of: \"auto\" = the (min_samples − 1)-th neighbour (DBSCAN's k-dist rule, so a point at the knee is a core point); 1 = the nearest neighbour (Purvine et al.).",
+    control: { min: 1, max: 10, input: "select", options: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] },
   },
   epsScale: {
     type: "number", min: 0, exclusiveMin: true, default: 1, label: "ε (× automatic)", unit: "× automatic ε",
@@ -138,6 +175,8 @@ export interface MapperLayerResult {
   autoEps: number;
   /** The factor applied to the automatic ε (1 unless epsScale moved it; 1 when ε was given). */
   epsScale: number;
+  /** The neighbour whose sorted distances the automatic ε is read from (1 = the nearest). */
+  epsNeighbor: number;
   /** Purity by true label and by predicted class (null when the bundle lacks them). */
   purity: { label: GraphPurity | null; prediction: GraphPurity | null };
   /** How the neighbours were found (exact, or NN-descent and its measured recall) and whether the ε-graph was capped. */
@@ -199,13 +238,19 @@ export function graphParams(bundle: AnalysisBundle, p: ResolvedMapperAnalysisPar
     overlap: p.overlap,
     cover: p.cover,
     eps,
+    epsNeighbor: p.epsNeighbor,
     minSamples: p.minSamples,
     minIntersection: p.minIntersection,
   };
 }
 
+/** The neighbour whose distances the automatic ε is read from (at most the k listed). */
+export function epsNeighborOf(p: Pick<ResolvedMapperAnalysisParams, "epsNeighbor" | "minSamples">, k: number): number {
+  return Math.min(k, p.epsNeighbor === "auto" ? Math.max(1, p.minSamples - 1) : p.epsNeighbor);
+}
+
 /** Statistics of one graph against the bundle's columns: what every consumer shows. */
-export function summarizeGraph(bundle: AnalysisBundle, layer: string, X: Matrix, graph: MapperGraph, auto: { eps: number; rule: "knee" | "median"; scale: number } | null = null): MapperLayerResult {
+export function summarizeGraph(bundle: AnalysisBundle, layer: string, X: Matrix, graph: MapperGraph, auto: { eps: number; rule: "knee" | "median"; scale: number } | null = null, epsNeighbor = graph.params.epsNeighbor): MapperLayerResult {
   const classNames = bundle.task === "classification" ? classNamesOf(bundle) : [];
   const byLabel = bundle.labels && classNames.length ? nodeComposition(graph, bundle.labels, classNames.length) : null;
   const predicted = bundle.predictions && bundle.task === "classification" && bundle.predictions.cols > 1 ? argmaxRows(bundle.predictions) : null;
@@ -237,6 +282,7 @@ export function summarizeGraph(bundle: AnalysisBundle, layer: string, X: Matrix,
     epsRule: auto && auto.scale !== 1 ? auto.rule : graph.params.epsRule,
     autoEps: auto?.eps ?? graph.params.eps,
     epsScale: auto?.scale ?? 1,
+    epsNeighbor,
     purity: { label: byLabel ? graphPurity(byLabel) : null, prediction: byPrediction ? graphPurity(byPrediction) : null },
     neighbors: graph.neighbors,
   };
@@ -289,17 +335,18 @@ export const mapperDescriptor = defineAnalysis<typeof params, MapperAnalysisResu
     },
     graph: {
       label: "building the Mapper graph",
-      uses: ["lens", "intervals", "overlap", "cover", "eps", "epsScale", "minSamples", "minIntersection"],
+      uses: ["lens", "intervals", "overlap", "cover", "eps", "epsNeighbor", "epsScale", "minSamples", "minIntersection"],
       needs: (args) => [["space", args]],
       keep: 16,
       // A layer's neighbourhoods and graph in one worker: the space is no plain data to ship.
       parallel: "whole",
       async run({ bundle, params: p, args, need, options }): Promise<MapperLayerResult> {
         const { X, space } = await need<MapperLayerSpace>("space", args);
-        const auto = space.automaticEps(Math.min(space.neighborhoods.k, Math.max(1, p.minSamples - 1)));
+        const k = epsNeighborOf(p, space.neighborhoods.k);
+        const auto = space.automaticEps(k);
         const scaled = p.eps === "auto" && p.epsScale !== 1 ? Number((p.epsScale * auto.eps).toPrecision(3)) : p.eps;
         const graph = await space.graph(graphParams(bundle, p, scaled), options);
-        return summarizeGraph(bundle, String(args.layer), X, graph, p.eps === "auto" ? { ...auto, scale: p.epsScale } : null);
+        return summarizeGraph(bundle, String(args.layer), X, graph, p.eps === "auto" ? { ...auto, scale: p.epsScale } : null, k);
       },
     },
     scatter: {
@@ -328,7 +375,8 @@ export const mapperDescriptor = defineAnalysis<typeof params, MapperAnalysisResu
     },
     result: {
       label: "Mapper graphs of every layer",
-      uses: ["layers"],
+      // The preset reaches the graphs through the parameters it sets; the result records it.
+      uses: ["layers", "preset"],
       needs: (_args, p, bundle) => perLayer(p, bundle).map((layer) => ["graph", { layer }] as [string, { layer: string }]),
       weight: 0,
       async run({ bundle, params: p, need }): Promise<MapperAnalysisResult> {

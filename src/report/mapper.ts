@@ -1,6 +1,7 @@
 /**
  * The mapper notebook's report, findings text and tables (shared by the notebook and the CLI).
  */
+import { epsNeighborOf } from "../analyses/mapper.ts";
 import type { MapperAnalysisResult, MapperLayerResult, ResolvedMapperAnalysisParams } from "../analyses/mapper.ts";
 import type { AnalysisBundle } from "../analyses/columns.ts";
 import { formatNumber } from "../analyses/columns.ts";
@@ -125,12 +126,13 @@ export function mapperReport(bundle: AnalysisBundle, result: MapperAnalysisResul
     dataset: { name: bundle.name, sha256: context.sha256, samples: bundle.samples, task: bundle.task },
     parameters: {
       layer: layer.layer,
+      preset: p.preset,
       vectorize: p.vectorize,
       lens: p.lens,
       intervals: p.intervals,
       overlap: p.overlap,
       cover: p.cover,
-      eps: p.eps === "auto" ? `auto (${formatNumber(layer.eps)}, ${layer.epsRule})` : p.eps,
+      eps: p.eps === "auto" ? `auto (${formatNumber(layer.eps)}, ${layer.epsRule} of the distances to the ${ordinal(epsNeighborOf(p, layer.neighbors.k))} neighbour)` : p.eps,
       minSamples: p.minSamples,
       minIntersection: p.minIntersection,
       neighbors: p.neighbors,
@@ -142,4 +144,10 @@ export function mapperReport(bundle: AnalysisBundle, result: MapperAnalysisResul
     date: context.date ?? new Date().toISOString(),
     sections,
   };
+}
+
+/** 1st, 2nd, 3rd, 4th … */
+function ordinal(k: number): string {
+  const tens = k % 100;
+  return `${k}${tens >= 11 && tens <= 13 ? "th" : (["th", "st", "nd", "rd"][k % 10] ?? "th")}`;
 }
