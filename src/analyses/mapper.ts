@@ -19,6 +19,9 @@ import { LENSES, MapperSpace, mapperDefaults, type CustomLens, type LensName, ty
 import { NEIGHBOR_LIST_LENGTH, NEIGHBOR_SEARCHES } from "../algo/mapper/neighborhoods.ts";
 import { COVERS } from "../algo/mapper/cover.ts";
 import { graphPurity, nodeComposition, nodeMeans, type GraphPurity } from "../algo/mapper/statistics.ts";
+import { featureVisualization, projectionWeights } from "../algo/nn/feature-visualization.ts";
+import { Network } from "../algo/nn/network.ts";
+import type { NetworkSpec } from "../algo/nn/spec.ts";
 import { pca } from "../algo/pca.ts";
 import { umap } from "../algo/umap.ts";
 import { HiddenAtlasError } from "../core/errors.ts";
@@ -373,6 +376,22 @@ export const mapperDescriptor = defineAnalysis<typeof params, MapperAnalysisResu
         return { coordinates: layout.coordinates, explained: null, method: "umap" };
       },
     },
+    feature: {
+      label: "feature visualisation of a node",
+      uses: ["seed"],
+      needs: (args) => [["space", { layer: args.layer }], ["graph", { layer: args.layer }]],
+      keep: 32,
+      async run({ bundle, params: p, args, need }): Promise<MapperFeatureImage> {
+        const layer = String(args.layer);
+        const { X } = await need<MapperLayerSpace>("space", { layer });
+        const graph = await need<MapperLayerResult>("graph", { layer });
+        const index = Number(args.node);
+        if (!Number.isInteger(index) || index < 0 || index >= graph.nodes.length) {
+          throw new HiddenAtlasError("E_PARAM", `invalid node: ${JSON.stringify(args.node)} (expected an index from 0 to ${graph.nodes.length - 1} of layer ${JSON.stringify(layer)}'s nodes)`);
+        }
+        return nodeFeatureImage(bundle, layer, X, graph.nodes[index], p.seed);
+      },
+    },
     result: {
       label: "Mapper graphs of every layer",
       // The preset reaches the graphs through the parameters it sets; the result records it.
@@ -388,6 +407,103 @@ export const mapperDescriptor = defineAnalysis<typeof params, MapperAnalysisResu
   },
   result: "result",
 });
+
+/** A node's feature visualisation, or why there is none. */
+export type MapperFeatureImage =
+  | {
+      available: true;
+      layer: string;
+      /** The network layer that bundle layer stores. */
+      networkLayer: string;
+      node: string;
+      /** The image in the bundle's input units, laid out like one row of its inputs. */
+      image: Float32Array;
+      /** Shape of one input (the bundle's inputs without their first axis). */
+      shape: number[];
+      /** The bundle's input range, which the image is clipped to and drawn in. */
+      range: [number, number];
+      /** Projection of the layer's activation on the node's unit mean direction: at the image's start (noise) and end. */
+      objective: { start: number; end: number };
+      /** The same projection on the node's members' own inputs: mean and maximum. */
+      members: { mean: number; max: number; count: number };
+      steps: number;
+      seed: number;
+    }
+  | { available: false; layer: string; node: string; reason: string };
+
+/**
+ * TopoAct's feature visualisation of a node, on the bundle's own network: regularised activation
+ * maximisation (src/algo/nn/feature-visualization.ts) of the node's mean activation vector at
+ * the network layer the bundle layer stores. Needs the bundle's `model` (network and weights),
+ * its `inputs`, and the layer in the model's layer map; otherwise says which is missing.
+ */
+export async function nodeFeatureImage(bundle: AnalysisBundle, layer: string, X: Matrix, node: MapperNodeSummary, seed: number): Promise<MapperFeatureImage> {
+  const unavailable = (reason: string): MapperFeatureImage => ({ available: false, layer, node: node.id, reason });
+  const model = bundle.model;
+  if (!model) return unavailable("This bundle carries no trained network (no model in its manifest), so no input can be optimised: TopoAct's feature visualisation needs the network's weights. The members' own inputs are shown instead.");
+  if (!bundle.inputs) return unavailable("This bundle has a network but no inputs, so the image's size and range are unknown.");
+  const networkLayer = model.layers?.[layer];
+  if (!networkLayer) {
+    const mapped = Object.keys(model.layers ?? {});
+    return unavailable(`The bundle's network does not recompute layer ${JSON.stringify(layer)} (${mapped.length ? `its model maps only ${mapped.map((m) => JSON.stringify(m)).join(", ")}` : "its model maps no layer"}), so there is no activation to maximise for it.`);
+  }
+  const inputScale = model.inputScale ?? 1;
+  const direction = new Float64Array(X.cols);
+  for (const m of node.members) for (let j = 0; j < X.cols; j++) direction[j] += X.data[m * X.cols + j];
+  if (!direction.some((v) => v !== 0)) return unavailable(`The members' mean activation vector is zero at ${JSON.stringify(layer)}: there is no direction to maximise.`);
+  const net = await Network.create(model.spec as unknown as NetworkSpec, { seed });
+  try {
+    net.setParameters(model.parameters);
+    const shape = bundle.inputs.shape.slice(1);
+    const perSample = shape.reduce((a, b) => a * b, 1);
+    if (perSample !== net.inputSize) {
+      throw new HiddenAtlasError("E_SHAPE_MISMATCH", `the bundle's model takes ${net.inputSize} inputs but its inputs have ${perSample} values per sample`);
+    }
+    let lo = Infinity;
+    let hi = -Infinity;
+    const raw = bundle.inputs.data;
+    for (let i = 0; i < raw.length; i++) {
+      lo = Math.min(lo, raw[i]);
+      hi = Math.max(hi, raw[i]);
+    }
+    if (!(hi > lo)) return unavailable("The bundle's inputs are constant, so there is no input range to search.");
+    const inputShape = (model.spec as { inputShape?: number[] }).inputShape ?? [net.inputSize];
+    const side = Math.round(Math.sqrt(net.inputSize));
+    const imageShape: [number, number] | undefined = inputShape.length === 3 ? [inputShape[1], inputShape[2]] : inputShape.length === 1 && side * side === net.inputSize ? [side, side] : undefined;
+    const fv = await featureVisualization(net, { layer: networkLayer, direction, range: [lo * inputScale, hi * inputScale], imageShape, seed });
+    // The members' own inputs, projected on the same direction.
+    const weights = projectionWeights(net.layer(networkLayer).outShape, net.layer(networkLayer).outSize, direction, networkLayer);
+    const memberInputs = new Float32Array(node.members.length * perSample);
+    node.members.forEach((m, r) => {
+      for (let j = 0; j < perSample; j++) memberInputs[r * perSample + j] = raw[m * perSample + j] * inputScale;
+    });
+    const acts = net.activations(memberInputs, node.members.length, [networkLayer])[networkLayer];
+    const size = weights.length;
+    let sum = 0;
+    let max = -Infinity;
+    for (let r = 0; r < node.members.length; r++) {
+      let v = 0;
+      for (let j = 0; j < size; j++) v += weights[j] * acts[r * size + j];
+      sum += v;
+      max = Math.max(max, v);
+    }
+    return {
+      available: true,
+      layer,
+      networkLayer,
+      node: node.id,
+      image: Float32Array.from(fv.image, (v) => v / inputScale),
+      shape,
+      range: [lo, hi],
+      objective: fv.objective,
+      members: { mean: sum / node.members.length, max, count: node.members.length },
+      steps: fv.steps,
+      seed: fv.seed,
+    };
+  } finally {
+    net.release();
+  }
+}
 
 /** A one-column matrix padded with zeros (a one-unit layer drawn on a line), else the first two columns. */
 function twoColumns(m: Matrix): Matrix {
