@@ -42,8 +42,8 @@ export { somCodesReport, layerMetricsTable, perturbationTable, somCodesFindings,
 export { imageLayout } from "./views/thumbnail.ts";
 export { analysisBundle } from "./ui/bundle-transfer.ts";
 export { NODE_COLORINGS } from "./analyses/mapper.ts";
-export { mapperGraph, purityChart, describeNode, featureImage } from "./views/mapper.ts";
-export { mapperReport, mapperFindings, purityRows, layerSummaryTable, nodeClassTable, MAPPER_CLAIMS } from "./report/mapper.ts";
+export { mapperGraph, purityChart, describeNode, featureImage, seedPurityChart } from "./views/mapper.ts";
+export { mapperReport, mapperFindings, purityRows, layerSummaryTable, nodeClassTable, MAPPER_CLAIMS, MAPPER_CLAIM, mapperSeedFindings, seedPurityTable } from "./report/mapper.ts";
 export { LAYER_DISTANCE_METRICS } from "./analyses/layer-topology.ts";
 export { barcode, persistencePlot, layerHeatmap, sensitivityCurves } from "./views/topology.ts";
 export { layerTopologyReport, seedStudyFindings, specificityTable, spreadTable, scaleTable, layerTable, matrixTable, sensitivityTable, LAYER_TOPOLOGY_CLAIMS, METRIC_LABELS } from "./report/layer-topology.ts";

@@ -25,12 +25,13 @@ import type { NetworkSpec } from "../algo/nn/spec.ts";
 import { pca } from "../algo/pca.ts";
 import { umap } from "../algo/umap.ts";
 import { HiddenAtlasError } from "../core/errors.ts";
-import type { Matrix } from "../core/matrix.ts";
-import type { RunOptions } from "../core/progress.ts";
+import { takeRows, type Matrix } from "../core/matrix.ts";
+import { throwIfAborted, type RunOptions } from "../core/progress.ts";
 import { DEFAULT_SEED } from "../core/random.ts";
 import { argmaxRows, classNamesOf, type AnalysisBundle } from "./columns.ts";
 import { defineAnalysis, type Resolved } from "./descriptor.ts";
 import { runAnalysis } from "./runner.ts";
+import { matrixSpread, type MatrixSpread } from "./seed-study.ts";
 
 /** Lenses read from the bundle rather than computed from the activations. */
 export const COLUMN_LENSES = ["target", "prediction", "confidence"] as const;
@@ -376,6 +377,16 @@ export const mapperDescriptor = defineAnalysis<typeof params, MapperAnalysisResu
         return { coordinates: layout.coordinates, explained: null, method: "umap" };
       },
     },
+    seeds: {
+      label: "Mapper purity by layer in every seed's network",
+      uses: ["layers", "vectorize", "seed", "neighbors", "lens", "intervals", "overlap", "cover", "eps", "epsNeighbor", "epsScale", "minSamples", "minIntersection", "preset"],
+      weight: (args) => 10 * (1 + String(args.runs ?? "").split(",").filter(Boolean).length),
+      keep: 4,
+      async run({ bundle, params: p, args, options, others }): Promise<MapperSeedStudy> {
+        const runs = String(args.runs ?? "").split(",").filter(Boolean).map(others);
+        return mapperSeedStudy([bundle, ...runs], p, options);
+      },
+    },
     feature: {
       label: "feature visualisation of a node",
       uses: ["seed"],
@@ -407,6 +418,81 @@ export const mapperDescriptor = defineAnalysis<typeof params, MapperAnalysisResu
   },
   result: "result",
 });
+
+/** Mapper purity by layer in networks of one architecture trained from several seeds, on the same inputs. */
+export interface MapperSeedStudy {
+  /** Bundle names, the analysed bundle first. */
+  runs: string[];
+  layers: string[];
+  /** Inputs in every run (the test split when the bundles have one). */
+  samples: number;
+  split: "test" | "all";
+  /** Per run: purity (mean over nodes of 1 / classes present) of each layer's graph. */
+  purity: Float64Array[];
+  /** Per run: share of the inputs in no node, per layer. */
+  lost: Float64Array[];
+  /** Per run: nodes per layer. */
+  nodes: Int32Array[];
+  /** Mean, sd (n − 1) and range of purity and lost share per layer over the runs. */
+  spread: { purity: MatrixSpread; lost: MatrixSpread };
+  preset: MapperPreset;
+}
+
+/**
+ * The seed study of the Mapper claim: each bundle's graphs under the same parameters, on the same
+ * inputs (each bundle's test split when it has one — the seed bundles hold only those), layer by
+ * layer, and the spread of purity over the networks.
+ */
+export async function mapperSeedStudy(bundles: AnalysisBundle[], p: ResolvedMapperAnalysisParams, options: RunOptions = {}): Promise<MapperSeedStudy> {
+  if (bundles.length < 2) throw new HiddenAtlasError("E_PARAM", `the seed study needs at least two bundles of the same network; got ${bundles.length}`);
+  const [first] = bundles;
+  const layers = p.layers.length ? p.layers : first.layers.map((l) => l.name).filter((name) => bundles.every((b) => b.layers.some((l) => l.name === name)));
+  for (const b of bundles) {
+    const missing = layers.filter((n) => !b.layers.some((l) => l.name === n));
+    if (missing.length) throw new HiddenAtlasError("E_PARAM", `seed study: bundle ${JSON.stringify(b.name)} has no layer ${missing.map((n) => JSON.stringify(n)).join(", ")}`);
+    if (!b.labels || b.task !== "classification") throw new HiddenAtlasError("E_PARAM", `seed study: bundle ${JSON.stringify(b.name)} has no class labels, and purity needs them`);
+  }
+  if (!layers.length) throw new HiddenAtlasError("E_PARAM", `seed study: no layer is in every bundle (${bundles.map((b) => JSON.stringify(b.name)).join(", ")})`);
+  const split = bundles.every((b) => b.split) ? "test" : "all";
+  const rowsOf = (b: AnalysisBundle) => (split === "test" ? Int32Array.from(Array.from(b.split!, (v, i) => (v === 1 ? i : -1)).filter((i) => i >= 0)) : Int32Array.from({ length: b.samples }, (_, i) => i));
+  const rows = bundles.map(rowsOf);
+  const labels0 = Array.from(rows[0], (r) => first.labels![r]);
+  for (const [k, b] of bundles.entries()) {
+    if (rows[k].length !== rows[0].length || rows[k].some((r, i) => b.labels![r] !== labels0[i])) {
+      throw new HiddenAtlasError("E_SHAPE_MISMATCH", `seed study: bundle ${JSON.stringify(b.name)} does not hold the same ${split === "test" ? "test " : ""}inputs, with the same labels in the same order, as ${JSON.stringify(first.name)}`);
+    }
+  }
+  const nClasses = Math.max(classNamesOf(first).length, ...labels0.map((l) => l + 1));
+  const labels = Int32Array.from(labels0);
+  const purity: Float64Array[] = [];
+  const lost: Float64Array[] = [];
+  const nodes: Int32Array[] = [];
+  const total = bundles.length * layers.length;
+  let done = 0;
+  for (const [k, b] of bundles.entries()) {
+    const pur = new Float64Array(layers.length);
+    const lo = new Float64Array(layers.length);
+    const no = new Int32Array(layers.length);
+    for (const [l, layer] of layers.entries()) {
+      throwIfAborted(options.signal);
+      const X = takeRows(await mapperMatrix(b, layer, p.vectorize, p.seed), rows[k]);
+      const space = await MapperSpace.build(X, { neighbors: p.neighbors, seed: p.seed, signal: options.signal });
+      const auto = space.automaticEps(epsNeighborOf(p, space.neighborhoods.k));
+      const eps = p.eps === "auto" && p.epsScale !== 1 ? Number((p.epsScale * auto.eps).toPrecision(3)) : p.eps;
+      const lens = lensFor(b, p.lens);
+      const subsetLens = typeof lens === "string" ? lens : { name: lens.name, values: lens.values.map((v) => Array.from(rows[k], (r) => v[r])) };
+      const graph = await space.graph({ ...graphParams(b, p, eps), lens: subsetLens }, { signal: options.signal });
+      pur[l] = graphPurity(nodeComposition(graph, labels, nClasses)).meanInverseClasses;
+      lo[l] = graph.lost.length / X.rows;
+      no[l] = graph.nodes.length;
+      options.onProgress?.({ stage: "seed study", done: ++done, total });
+    }
+    purity.push(pur);
+    lost.push(lo);
+    nodes.push(no);
+  }
+  return { runs: bundles.map((b) => b.name), layers, samples: rows[0].length, split, purity, lost, nodes, spread: { purity: matrixSpread(purity), lost: matrixSpread(lost) }, preset: p.preset };
+}
 
 /** A node's feature visualisation, or why there is none. */
 export type MapperFeatureImage =

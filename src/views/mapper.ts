@@ -17,7 +17,7 @@
  */
 import * as Plot from "@observablehq/plot";
 import { type SimulationNodeDatum, arc, drag, forceCenter, forceCollide, forceLink, forceManyBody, forceSimulation, forceX, forceY, interpolatePlasma, interpolateTurbo, pie, select, zoom } from "d3";
-import type { MapperFeatureImage, MapperLayerResult, MapperNodeSummary, NodeColoring } from "../analyses/mapper.ts";
+import type { MapperFeatureImage, MapperSeedStudy, MapperLayerResult, MapperNodeSummary, NodeColoring } from "../analyses/mapper.ts";
 import { formatNumber } from "../analyses/columns.ts";
 import { HiddenAtlasError } from "../core/errors.ts";
 import { withDefaults } from "./options.ts";
@@ -486,4 +486,38 @@ export function featureImage(fv: MapperFeatureImage, options: FeatureImageOption
     `the ${count(fv.members.count, "member")} reach ${formatNumber(fv.members.mean)} on average, ${formatNumber(fv.members.max)} at most.`;
   figure.append(img, caption);
   return figure;
+}
+
+export interface SeedPurityChartOptions {
+  /** Width in px. Defaults to 640. */
+  width?: number;
+  /** Document to build in (default: the global one). */
+  document?: Document;
+}
+
+/**
+ * Purity by layer in every seed's network (thin grey lines) and its mean ± one standard
+ * deviation over them (blue band and line): the spread behind the claim's number.
+ */
+export function seedPurityChart(study: Pick<MapperSeedStudy, "runs" | "layers" | "purity" | "spread">, options: SeedPurityChartOptions = {}): HTMLElement {
+  const runs = study.runs.flatMap((run, r) => study.layers.map((layer, l) => ({ run, layer, value: study.purity[r][l] })));
+  const { mean, sd } = study.spread.purity;
+  const band = study.layers.map((layer, l) => ({ layer, mean: mean[l], lo: mean[l] - sd[l], hi: mean[l] + sd[l] }));
+  return housePlot({
+    document: options.document ?? globalThis.document,
+    width: options.width ?? 640,
+    height: 260,
+    marginBottom: 60,
+    title: `Mapper purity by layer in ${count(study.runs.length, "network")} trained from different seeds`,
+    ariaLabel: `Purity by layer, mean ± sd over ${study.runs.length} networks: ${band.map((b) => `${b.layer} ${b.mean.toFixed(2)} ± ${(b.hi - b.mean).toFixed(2)}`).join(", ")}`,
+    x: { domain: study.layers, label: "layer (input → output)", tickRotate: -30 },
+    y: { domain: [0, 1], label: "purity (mean 1 / classes per node)", grid: true },
+    marks: [
+      Plot.frame({ stroke: "#ddd" }),
+      Plot.areaY(band, { x: "layer", y1: "lo", y2: "hi", fill: "#4269d0", fillOpacity: 0.15 }),
+      Plot.line(runs, { x: "layer", y: "value", z: "run", stroke: "#999", strokeWidth: 1 }),
+      Plot.line(band, { x: "layer", y: "mean", stroke: "#4269d0", strokeWidth: 2 }),
+      Plot.dot(runs, { x: "layer", y: "value", fill: "#999", r: 2, tip: true, title: (d: { run: string; layer: string; value: number }) => `${d.run} · ${d.layer}: ${d.value.toFixed(3)}` }),
+    ],
+  });
 }
