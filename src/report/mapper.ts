@@ -12,7 +12,7 @@ import { VERSION } from "../version.ts";
 import type { ReportContext } from "./report.ts";
 import type { ReportSpec, ReportTable } from "./report.ts";
 
-/** What the papers report (specs/tda.md §1.4, §2). */
+/** What the papers report: Purvine et al.'s mapper settings and findings, and TopoAct's. */
 export const MAPPER_CLAIMS =
   "Mapper (Singh, Mémoli & Carlsson 2007) summarises a point cloud as a graph: a lens (here the ℓ2 norm of each activation vector, as in both papers) " +
   "is covered by overlapping intervals, the original vectors in each interval are clustered (DBSCAN), and clusters sharing points are linked. " +
