@@ -29,6 +29,7 @@ export { thumbnails } from "./views/thumbnail.ts";
 export { COLOR_BY, hasConvLayers, sampleColumn, describeSample, defaultColorBy, formatNumber } from "./analyses/columns.ts";
 export type { ExploreProjection, ExploreNeighbors } from "./analyses/explore.ts";
 export { ANALYSES, ANALYSIS_NAMES } from "./analyses/registry.ts";
+export { defaultsUnder } from "./analyses/descriptor.ts";
 export { bindControl, control, initialValue, urlValue } from "./ui/controls.ts";
 export { analysisReport, buildReport } from "./report/registry.ts";
 export { exploreReport, pcaAxisLabels } from "./report/explore.ts";
@@ -43,8 +44,8 @@ export { somCodesReport, somClaimFindings, somSeedTable, layerMetricsTable, pert
 export { imageLayout } from "./views/thumbnail.ts";
 export { analysisBundle } from "./ui/bundle-transfer.ts";
 export { NODE_COLORINGS } from "./analyses/mapper.ts";
-export { mapperGraph, purityChart, describeNode } from "./views/mapper.ts";
-export { mapperReport, mapperFindings, purityRows, layerSummaryTable, nodeClassTable, MAPPER_CLAIMS } from "./report/mapper.ts";
+export { mapperGraph, purityChart, describeNode, featureImage, seedPurityChart } from "./views/mapper.ts";
+export { mapperReport, mapperFindings, purityRows, layerSummaryTable, nodeClassTable, MAPPER_CLAIMS, MAPPER_CLAIM, mapperSeedFindings, seedPurityTable } from "./report/mapper.ts";
 export { LAYER_DISTANCE_METRICS, cycleRows, longestBar } from "./analyses/layer-topology.ts";
 export { barcode, persistencePlot, layerHeatmap, sensitivityCurves, linkPairs } from "./views/topology.ts";
 export { cycleOverlay, cycleCsv, cycleJson } from "./views/cycle.ts";

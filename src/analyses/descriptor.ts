@@ -68,6 +68,13 @@ export interface KeywordParam extends ParamCommon<string> {
   /** Human labels of the choices. */
   labels?: Record<string, string>;
   control?: { input?: "select" | "radio" };
+  /**
+   * A preset: each choice's values for other parameters. A parameter a preset names takes the
+   * preset's value in place of its default; a value given explicitly (API, `--set`, the URL, a
+   * control) still wins. `resolveParams` applies this everywhere, and `presetDefaults` gives it
+   * to the notebooks' controls.
+   */
+  presets?: Record<string, Record<string, unknown>>;
 }
 
 export interface BooleanParam extends ParamCommon<boolean> {
@@ -213,6 +220,13 @@ export function defineAnalysis<const T extends ParamTable, R>(descriptor: Analys
   for (const [name, step] of Object.entries(descriptor.steps)) {
     for (const used of step.uses) {
       if (!Object.hasOwn(descriptor.params, used)) throw new Error(`step ${descriptor.name}.${name} uses an undeclared parameter ${used}`);
+    }
+  }
+  for (const [name, spec] of Object.entries(descriptor.params)) {
+    if (spec.type !== "keyword" || !spec.presets) continue;
+    for (const [choice, values] of Object.entries(spec.presets)) {
+      if (!spec.choices.includes(choice)) throw new Error(`${descriptor.name}.${name}: preset ${choice} is not one of its choices`);
+      for (const param of Object.keys(values)) if (!Object.hasOwn(descriptor.params, param) || param === name) throw new Error(`${descriptor.name}.${name}: preset ${choice} sets an undeclared parameter ${param}`);
     }
   }
   if (!Object.hasOwn(descriptor.steps, descriptor.result)) throw new Error(`${descriptor.name}: result step ${descriptor.result} is not declared`);
@@ -363,9 +377,35 @@ export function resolveParams<T extends ParamTable>(
     // "All layers" is spelled as an empty list everywhere.
     resolved[name] = checkParam(name, spec, typed, bundle);
   }
+  // Presets fill the parameters they name that were not given (a given value wins).
+  for (const [name, value] of Object.entries(presetDefaults(descriptor, bundle, resolved))) {
+    const raw = Object.hasOwn(given, name) ? given[name] : undefined;
+    if (raw === undefined) resolved[name] = checkParam(name, descriptor.params[name], value, bundle);
+  }
   const out = { ...resolved } as Resolved<T>;
   descriptor.check?.(out, bundle);
   return out;
+}
+
+/**
+ * The values the chosen presets give other parameters (`chosen` holds the preset parameters'
+ * values, others are ignored; an unset preset parameter takes its default): what a parameter not
+ * given explicitly resolves to, and what a notebook control starts from.
+ */
+export function presetDefaults(descriptor: { params: ParamTable }, bundle: AnalysisBundle, chosen: Record<string, unknown> = {}): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(descriptor.params)) {
+    if (spec.type !== "keyword" || !spec.presets) continue;
+    const choice = Object.hasOwn(chosen, name) && chosen[name] !== undefined ? chosen[name] : defaultOf(spec, bundle);
+    const values = Object.hasOwn(spec.presets, String(choice)) ? spec.presets[String(choice)] : {};
+    for (const [param, value] of Object.entries(values)) out[param] = Array.isArray(value) ? [...value] : value;
+  }
+  return out;
+}
+
+/** Every parameter's default under the chosen presets (see `presetDefaults`). */
+export function defaultsUnder(descriptor: AnalysisDescriptor<ParamTable, unknown>, bundle: AnalysisBundle, chosen: Record<string, unknown> = {}): Record<string, unknown> {
+  return { ...defaults(descriptor, bundle), ...presetDefaults(descriptor, bundle, chosen) };
 }
 
 /** The parameters a set of steps' results depend on, in declaration order. */

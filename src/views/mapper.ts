@@ -17,10 +17,12 @@
  */
 import * as Plot from "@observablehq/plot";
 import { type SimulationNodeDatum, arc, drag, forceCenter, forceCollide, forceLink, forceManyBody, forceSimulation, forceX, forceY, interpolatePlasma, interpolateTurbo, pie, select, zoom } from "d3";
-import type { MapperLayerResult, MapperNodeSummary, NodeColoring } from "../analyses/mapper.ts";
+import type { MapperFeatureImage, MapperSeedStudy, MapperLayerResult, MapperNodeSummary, NodeColoring } from "../analyses/mapper.ts";
 import { formatNumber } from "../analyses/columns.ts";
 import { HiddenAtlasError } from "../core/errors.ts";
 import { withDefaults } from "./options.ts";
+import { pngDataUrl } from "./png.ts";
+import { imageLayout } from "./thumbnail.ts";
 import { classColors } from "./palette.ts";
 import { FONT_SIZE, houseLegend, housePlot } from "./style.ts";
 import { count } from "./text.ts";
@@ -432,4 +434,90 @@ export function layerTrio<T extends { layer: string }>(results: readonly T[], in
   const at = distinct.findIndex((r) => r.layer === results[index].layer);
   const start = Math.max(0, Math.min(at - 1, distinct.length - 3));
   return distinct.slice(start, start + 3);
+}
+
+export interface FeatureImageOptions {
+  /** Side of the drawn image in px. Defaults to 96. */
+  size?: number;
+  /** Document to build in (default: the global one). */
+  document?: Document;
+}
+
+/**
+ * A node's feature visualisation for the node panel: the image (drawn in the bundle's input
+ * range, like the member thumbnails) with a caption giving the projection it reached against
+ * the members' own; or, when there is none, a note saying why. All text is set as text.
+ */
+export function featureImage(fv: MapperFeatureImage, options: FeatureImageOptions = {}): HTMLElement {
+  const document = options.document ?? globalThis.document;
+  const size = options.size ?? 96;
+  const figure = document.createElement("figure");
+  figure.className = "atlas-feature";
+  figure.dataset.testid = "feature-image";
+  const caption = document.createElement("figcaption");
+  const layout = fv.available ? imageLayout([1, ...fv.shape]) : null;
+  if (!fv.available || !layout) {
+    caption.textContent = fv.available ? `The inputs of this bundle are not images (shape ${fv.shape.join(" × ")}), so the feature visualisation cannot be drawn.` : fv.reason;
+    figure.classList.add("atlas-note");
+    figure.append(caption);
+    return figure;
+  }
+  const { width, height, channels, channelsFirst } = layout;
+  const [lo, hi] = fv.range;
+  const scale = 255 / (hi - lo);
+  const pixels = new Uint8Array(width * height * channels);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let ch = 0; ch < channels; ch++) {
+        const source = channelsFirst ? (ch * height + y) * width + x : (y * width + x) * channels + ch;
+        pixels[(y * width + x) * channels + ch] = Math.round(Math.min(255, Math.max(0, (fv.image[source] - lo) * scale)));
+      }
+    }
+  }
+  const img = document.createElement("img");
+  img.src = pngDataUrl(pixels, width, height, channels);
+  img.width = size;
+  img.height = Math.round((size * height) / width);
+  img.style.imageRendering = "pixelated";
+  img.alt = `feature visualisation of node ${fv.node} at ${fv.layer}`;
+  caption.textContent =
+    `Feature visualisation: an input optimised (${fv.steps} steps, seed ${fv.seed}) to raise ${fv.networkLayer}'s activation along the node's mean direction. ` +
+    `Its projection reaches ${formatNumber(fv.objective.end)} (from ${formatNumber(fv.objective.start)} at the starting noise); ` +
+    `the ${count(fv.members.count, "member")} reach ${formatNumber(fv.members.mean)} on average, ${formatNumber(fv.members.max)} at most.`;
+  figure.append(img, caption);
+  return figure;
+}
+
+export interface SeedPurityChartOptions {
+  /** Width in px. Defaults to 640. */
+  width?: number;
+  /** Document to build in (default: the global one). */
+  document?: Document;
+}
+
+/**
+ * Purity by layer in every seed's network (thin grey lines) and its mean ± one standard
+ * deviation over them (blue band and line): the spread behind the claim's number.
+ */
+export function seedPurityChart(study: Pick<MapperSeedStudy, "runs" | "layers" | "purity" | "spread">, options: SeedPurityChartOptions = {}): HTMLElement {
+  const runs = study.runs.flatMap((run, r) => study.layers.map((layer, l) => ({ run, layer, value: study.purity[r][l] })));
+  const { mean, sd } = study.spread.purity;
+  const band = study.layers.map((layer, l) => ({ layer, mean: mean[l], lo: mean[l] - sd[l], hi: mean[l] + sd[l] }));
+  return housePlot({
+    document: options.document ?? globalThis.document,
+    width: options.width ?? 640,
+    height: 260,
+    marginBottom: 60,
+    title: `Mapper purity by layer in ${count(study.runs.length, "network")} trained from different seeds`,
+    ariaLabel: `Purity by layer, mean ± sd over ${study.runs.length} networks: ${band.map((b) => `${b.layer} ${b.mean.toFixed(2)} ± ${(b.hi - b.mean).toFixed(2)}`).join(", ")}`,
+    x: { domain: study.layers, label: "layer (input → output)", tickRotate: -30 },
+    y: { domain: [0, 1], label: "purity (mean 1 / classes per node)", grid: true },
+    marks: [
+      Plot.frame({ stroke: "#ddd" }),
+      Plot.areaY(band, { x: "layer", y1: "lo", y2: "hi", fill: "#4269d0", fillOpacity: 0.15 }),
+      Plot.line(runs, { x: "layer", y: "value", z: "run", stroke: "#999", strokeWidth: 1 }),
+      Plot.line(band, { x: "layer", y: "mean", stroke: "#4269d0", strokeWidth: 2 }),
+      Plot.dot(runs, { x: "layer", y: "value", fill: "#999", r: 2, tip: true, title: (d: { run: string; layer: string; value: number }) => `${d.run} · ${d.layer}: ${d.value.toFixed(3)}` }),
+    ],
+  });
 }

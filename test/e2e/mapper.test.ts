@@ -25,6 +25,15 @@ describe("mapper notebook", () => {
     const { page, errors, external } = await watchedPage(site.browser);
     await page.goto(site.url + "mapper.html?data=digits-cnn");
     await page.locator("h2", { hasText: "logits: " }).first().waitFor({ timeout: 90_000 });
+    // The notebook opens with the claim and our numbers over digits-cnn's seed networks.
+    await page.getByText("Where we confirm it, where not, and why.").waitFor({ timeout: 120_000 });
+    expect(await page.locator("ul.atlas-measured").innerText()).toMatch(/6 networks of one architecture trained from different seeds/);
+    await settled(page);
+    // A preset is chosen by a link that reloads the page with it in the URL.
+    await page.getByTestId("presets").getByRole("link", { name: "Purvine et al." }).click();
+    await page.waitForURL(/preset=purvine/);
+    await page.getByText(/preset "purvine"/).waitFor({ timeout: 150_000 });
+    await page.locator("h2", { hasText: "logits: " }).first().waitFor({ timeout: 90_000 });
     await settled(page);
     const before = await nodeCount(page, "logits");
     const drawn = await page.locator("figure.atlas-mapper").first().locator("g[data-node]").count();
@@ -54,6 +63,9 @@ describe("mapper notebook", () => {
     await panel.waitFor();
     expect(await panel.innerText()).toMatch(/e\d+c\d+: \d+ points/);
     expect(await panel.locator("img").count()).toBeGreaterThan(0);
+    // TopoAct's feature visualisation of the node, beside the member thumbnails (digits-cnn carries its network).
+    await panel.getByTestId("feature-image").locator("img").waitFor({ timeout: 60_000 });
+    expect(await panel.getByTestId("feature-image").innerText()).toMatch(/Feature visualisation: an input optimised .* logits's activation along the node's mean direction/);
     await page.getByText(/ringed: the \d+ members of e\d+c\d+/).waitFor();
 
     // The linked scatter can be the layer's UMAP layout (computed once in the worker).
@@ -65,9 +77,11 @@ describe("mapper notebook", () => {
     const html = readFileSync((await download.path())!, "utf8");
     expect(html).toContain("Mapper graphs · digits-cnn");
     expect(html).toContain("<th>overlap</th><td>0.2</td>");
+    expect(html).toContain("<th>preset</th><td>purvine</td>");
     expect(html).toContain("Purity across layers");
+    expect(html).toContain("The papers&#39; claim and what we measured over seeds");
     expect(errors).toEqual([]);
     expect(external).toEqual([]);
     await page.context().close();
-  }, 180_000);
+  }, 420_000);
 });

@@ -7,13 +7,14 @@
  * and starts at min + i·L·(1 − p), so the first begins at min, the last ends at max, and
  * adjacent intervals share exactly p·L. KeplerMapper's own cover centres intervals at
  * min + (i + ½)R/n with half-width R/(2n(1 − p)), so its end intervals overhang the data and
- * hold fewer points. Intervals are closed. "balanced" places the same intervals on the rank
- * scale (quantiles), so each holds about the same number of points, as giotto-tda's
- * balanced cover.
+ * hold fewer points; "kepler" is that overhanging cover, for reproducing KeplerMapper (and the
+ * scripts built on it, e.g. Purvine et al.'s). Intervals are closed. "balanced" places the
+ * fitted intervals on the rank scale (quantiles), so each holds about the same number of
+ * points, as giotto-tda's balanced cover.
  */
 import { HiddenAtlasError } from "../../core/errors.ts";
 
-export const COVERS = ["uniform", "balanced"] as const;
+export const COVERS = ["uniform", "balanced", "kepler"] as const;
 export type CoverKind = (typeof COVERS)[number];
 
 export interface CoverElement {
@@ -37,6 +38,20 @@ export function intervals(lo: number, hi: number, n: number, overlap: number): [
   return out;
 }
 
+/**
+ * KeplerMapper's overhanging intervals on [lo, hi]: centres at lo + (i + ½)·R/n, half-width
+ * R / (2n(1 − p)), so adjacent intervals share the fraction p of each and the end intervals
+ * reach R·p / (2n(1 − p)) beyond the data.
+ */
+export function overhangingIntervals(lo: number, hi: number, n: number, overlap: number): [number, number][] {
+  const range = hi - lo;
+  const radius = range / (2 * n * (1 - overlap));
+  return Array.from({ length: n }, (_, i) => {
+    const centre = lo + ((i + 0.5) * range) / n;
+    return [centre - radius, centre + radius] as [number, number];
+  });
+}
+
 /** Value at quantile q ∈ [0, 1] of sorted values (linear interpolation, NumPy's default). */
 function quantile(sorted: Float64Array, q: number): number {
   const at = q * (sorted.length - 1);
@@ -54,6 +69,7 @@ export function dimensionIntervals(values: Float64Array, n: number, overlap: num
     if (v > hi) hi = v;
   }
   if (kind === "uniform") return intervals(lo, hi, n, overlap);
+  if (kind === "kepler") return overhangingIntervals(lo, hi, n, overlap);
   const sorted = Float64Array.from(values).sort();
   return intervals(0, 1, n, overlap).map(([a, b]) => [quantile(sorted, a), quantile(sorted, b)]);
 }

@@ -250,14 +250,15 @@ export class Network {
   /**
    * Backward pass from ∂loss/∂output at `gradOut` (batch × outputSize, in gradA or gradB).
    * Parameter gradients are added into `grads` (zero them first). With `inputGradient`, returns
-   * the address of ∂loss/∂input (batch × inputSize); otherwise 0.
+   * the address of ∂loss/∂input (batch × inputSize); otherwise 0. `from` starts the pass at an
+   * inner layer, `gradOut` then being ∂loss/∂(that layer's output).
    */
-  backward(batch: number, gradOut: number, training: boolean, inputGradient: boolean, activity?: ActivityPenalty): number {
+  backward(batch: number, gradOut: number, training: boolean, inputGradient: boolean, activity?: ActivityPenalty, from = this.layers.length - 1): number {
     const k = this.core.kernels;
     const b = this.ensureCapacity(batch);
     const penalised = new Set(activity?.layers ?? []);
     let g = gradOut;
-    for (let i = this.layers.length - 1; i >= 0; i--) {
+    for (let i = from; i >= 0; i--) {
       const l = this.layers[i];
       const xIn = i === 0 ? b.input : this.outPtr[i - 1];
       const n = batch * l.outSize;
@@ -418,6 +419,30 @@ export class Network {
       for (let i = 0; i < view.length; i++) out[start * this.inputSize + i] = view[i] * scale;
     }
     return out;
+  }
+
+  /**
+   * For one input x (inputSize values, evaluate mode): the projection v = w · a(x) of layer
+   * `name`'s output a(x) on `w` (one weight per output value), and ∂v/∂x — the input gradient
+   * of an inner layer's activation, what feature visualisation ascends.
+   */
+  layerProjectionGradient(x: Float32Array, name: string, w: Float32Array): { value: number; gradient: Float32Array } {
+    this.checkInputs(x, 1);
+    const layer = this.layer(name);
+    if (w.length !== layer.outSize) {
+      throw new HiddenAtlasError("E_SHAPE_MISMATCH", `layer ${JSON.stringify(name)} has ${layer.outSize} outputs; got ${w.length} weights`);
+    }
+    this.loadBatch(x, 0, 1);
+    const b = this.ensureCapacity(1);
+    this.forward(1, false);
+    const memory = this.core.memory.buffer;
+    const a = new Float32Array(memory, this.outPtr[layer.index], layer.outSize);
+    let value = 0;
+    for (let i = 0; i < w.length; i++) value += w[i] * a[i];
+    new Float32Array(memory, b.gradA, layer.outSize).set(w);
+    this.core.kernels.zero(this.grads, this.parameterCount * 4);
+    const dx = this.backward(1, b.gradA, false, true, undefined, layer.index);
+    return { value, gradient: new Float32Array(this.core.memory.buffer, dx, this.inputSize).slice() };
   }
 
   /**

@@ -1,4 +1,5 @@
 /** `hidden-atlas mapper INPUT.npy`: the Mapper graph of the rows of INPUT as JSON. */
+import { COVERS, type CoverKind } from "../../algo/mapper/cover.ts";
 import { LENSES, mapper, type CustomLens, type LensName } from "../../algo/mapper/mapper.ts";
 import { graphPurity, nodeComposition } from "../../algo/mapper/statistics.ts";
 import { HiddenAtlasError } from "../../core/errors.ts";
@@ -17,7 +18,7 @@ export const mapperCommand: Command = {
       lens: { type: "string", default: "l2norm", placeholder: "LENS", description: `${LENSES.join("|")} or column:FILE.npy (N values, or N × 2 for a 2-D lens)` },
       intervals: { type: "integer", default: 10, description: "intervals per lens dimension" },
       overlap: { type: "number", default: 0.5, description: "fraction shared by adjacent intervals, in [0, 1)" },
-      cover: { type: "string", choices: ["uniform", "balanced"], default: "uniform", description: "equal-length or equal-count (quantile) intervals" },
+      cover: { type: "string", choices: [...COVERS], default: "uniform", description: "equal-length intervals fitted to the lens range, equal-count (quantile) ones, or KeplerMapper's overhanging ones" },
       clusterer: { type: "string", choices: ["dbscan", "single-linkage"], default: "dbscan", description: "clustering inside each interval" },
       eps: { type: "string", default: "auto", placeholder: "auto|R", description: "DBSCAN radius, or auto (knee of the sorted (min-samples − 1)-NN distances)" },
       "min-samples": { type: "integer", default: 5, description: "DBSCAN min_samples (self included); smaller intervals are skipped" },
@@ -45,7 +46,7 @@ Link ends are indices into "nodes". With --format csv: one line per (node, membe
       lens,
       intervals: options.intervals as number,
       overlap: options.overlap as number,
-      cover: options.cover as "uniform" | "balanced",
+      cover: options.cover as CoverKind,
       clusterer: options.clusterer as "dbscan" | "single-linkage",
       eps,
       minSamples: options["min-samples"] as number,
