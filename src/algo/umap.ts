@@ -604,7 +604,7 @@ export async function layoutFuzzyGraph(
     const next = s.upload(epochsPerSample.length ? epochsPerSample.slice() : new Float64Array(1), "epoch of next sample");
     const epn = s.upload(epochsPerNegative.length ? epochsPerNegative : new Float64Array(1), "epochs per negative sample");
     const nextNeg = s.upload(epochsPerNegative.length ? epochsPerNegative.slice() : new Float64Array(1), "epoch of next negative sample");
-    const rng = new Rng(core, p.seed, 12);
+    const rng = new Rng(core, p.seed, STREAMS.umapEpochs);
     try {
       const progress = new ProgressTracker(run, "UMAP", p.nEpochs);
       for (let e0 = 0; e0 < p.nEpochs; e0 += EPOCH_CHUNK) {

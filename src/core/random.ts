@@ -82,6 +82,10 @@ export const STREAMS = {
   mapperRecall: 29,
   /** The random spatial position per sample of "random" conv vectorisation. */
   randomPosition: 30,
+  /** UMAP's negative samples during its SGD epochs. */
+  umapEpochs: 31,
+  /** The noise a feature visualisation starts from. */
+  featureStart: 32,
 } as const;
 
 export type StreamName = keyof typeof STREAMS;

@@ -60,7 +60,7 @@ describe("layer-topology notebook", () => {
     // Barcode and diagram, with their legends.
     const figures = page.locator(".atlas-row figure");
     expect(await figures.count()).toBeGreaterThanOrEqual(4);
-    expect(await page.locator(".atlas-row:not(.atlas-seeds)").first().innerText()).toMatch(/H0[\s\S]*H1/);
+    expect(await page.locator(".atlas-row:not(.atlas-seeds)", { hasText: "persistence diagram" }).first().innerText()).toMatch(/H0[\s\S]*H1/);
     // Two 3 × 3 heatmaps of the raw conv outputs.
     expect(await page.locator(ownCells).count()).toBe(18);
 

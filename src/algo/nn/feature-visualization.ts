@@ -22,7 +22,7 @@
  */
 import { HiddenAtlasError } from "../../core/errors.ts";
 import { checkInteger, checkNumber } from "../../core/params.ts";
-import { DEFAULT_SEED, Rng, checkSeed } from "../../core/random.ts";
+import { DEFAULT_SEED, Rng, STREAMS, checkSeed } from "../../core/random.ts";
 import type { Network } from "./network.ts";
 
 /** Documented defaults (Yosinski et al. 2015 use decay 0.0001–0.3, blur every 4–10 steps). */
@@ -83,7 +83,7 @@ export async function featureVisualization(net: Network, options: FeatureVisuali
   }
   const span = hi - lo;
   const middle = (lo + hi) / 2;
-  const rng = new Rng(net.core, seed, 0);
+  const rng = new Rng(net.core, seed, STREAMS.featureStart);
   let noise: Float64Array;
   try {
     noise = rng.uniform(n);
