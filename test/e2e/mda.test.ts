@@ -30,7 +30,7 @@ describe("mda notebook", () => {
     expect(await page.locator(".mda-row").first().locator(".atlas-point-scatter").count()).toBeGreaterThanOrEqual(5);
     // Each layout is of a seeded subsample, and says so beside it.
     expect(await page.locator(".mda-row").first().locator("figcaption").first().innerText()).toBe("200 of 1,797 samples drawn (seed 42).");
-    const table = await page.locator("table").first().innerText();
+    const table = await page.locator("table", { hasText: "Geodesic correlation, trustworthiness and 5-NN accuracy" }).first().innerText();
     expect(table).toMatch(/MDA r \(ρ\)/);
     expect(table).toMatch(/before training/);
     const before = await rowMarkup(page, 0);

@@ -154,10 +154,12 @@ const CASES: NotebookCase[] = [
     legitimate: "pixels: PCA",
     fuzzed: `${layerName(0)}: PCA`,
     interact: async (page) => {
-      // Hover the scatter: the tooltip names the sample and its (hostile) class.
-      const svg = page.locator(".atlas-scatter figure > svg").last();
-      const box = (await svg.boundingBox())!;
+      // Hover the scatter (every point on a canvas): the tooltip names the sample and its
+      // (hostile) class; a click selects it and lists its neighbours.
+      const area = page.locator(".atlas-point-scatter .atlas-plot-area").first();
+      const box = (await area.boundingBox())!;
       for (let x = 0.3; x < 0.8; x += 0.05) await page.mouse.move(box.x + box.width * x, box.y + box.height * 0.5);
+      await page.mouse.click(box.x + box.width * 0.5, box.y + box.height * 0.5);
       await page.locator("table.atlas-neighbors caption").waitFor();
       expect(await page.locator("table.atlas-neighbors").innerText()).toMatch(/c\d /);
     },
@@ -172,7 +174,7 @@ const CASES: NotebookCase[] = [
       await showsText(page, `BMU moves in ${layerName(3)} under FGSM`);
     },
   },
-  { notebook: "layer-topology", example: "digits-cnn", query: "?samples=100", legitimate: "distance between consecutive layers", fuzzed: `${layerName(0)}: ` },
+  { notebook: "layer-topology", example: "digits-cnn", query: "?samples=100", legitimate: " H1 pairs", fuzzed: `${layerName(0)}: ` },
   {
     notebook: "mapper",
     example: "digits-mlp",
