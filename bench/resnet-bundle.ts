@@ -14,7 +14,7 @@
 import { open, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeNpy } from "../src/io/npy.ts";
-import { formatShape } from "../src/io/ndarray.ts";
+import { npyHeader, xorshift32 } from "./npy-stream.ts";
 
 const LAYERS: { name: string; shape: number[]; kind: "conv" | "dense" }[] = [
   { name: "layer1", shape: [64, 28, 28], kind: "conv" },
@@ -30,26 +30,7 @@ const CHUNK_ROWS = 200;
 /** float16 exponent field of the activations: 2^-6 … 2^1, i.e. post-ReLU magnitudes. */
 const EXPONENTS = [9, 10, 11, 12, 13, 14, 15, 16];
 
-let state = 1;
-/** xorshift32 (Marsaglia 2003): fast and deterministic. */
-function next(): number {
-  state ^= state << 13;
-  state ^= state >>> 17;
-  state ^= state << 5;
-  return state >>> 0;
-}
-
-/** The .npy header numpy.save writes for a C-order array of this dtype and shape. */
-function npyHeader(descr: string, shape: number[]): Uint8Array {
-  const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${formatShape(shape)}, }`;
-  const unpadded = 10 + dict.length + 1;
-  const text = dict + " ".repeat(64 - (unpadded % 64)) + "\n";
-  const out = new Uint8Array(10 + text.length);
-  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
-  new DataView(out.buffer).setUint16(8, text.length, true);
-  for (let i = 0; i < text.length; i++) out[10 + i] = text.charCodeAt(i);
-  return out;
-}
+const next = xorshift32();
 
 async function writeLayer(path: string, samples: number, shape: number[]): Promise<void> {
   const width = shape.reduce((a, b) => a * b, 1);

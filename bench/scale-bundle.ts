@@ -18,7 +18,7 @@ import { existsSync } from "node:fs";
 import { mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeNpy } from "../src/io/npy.ts";
-import { formatShape } from "../src/io/ndarray.ts";
+import { npyHeader, xorshift32 } from "./npy-stream.ts";
 
 /** Bumped when the generated data change, so an old copy is not reused. */
 const VERSION = 2;
@@ -40,26 +40,7 @@ export const RESNET_LAYERS: LayerSpec[] = [
   { name: "fc", shape: [10], kind: "dense", dtype: "<f2" },
 ];
 
-let state = 1;
-/** xorshift32 (Marsaglia 2003). */
-function next(): number {
-  state ^= state << 13;
-  state ^= state >>> 17;
-  state ^= state << 5;
-  return state >>> 0;
-}
-
-/** The .npy v1 header numpy.save writes for a C-order array. */
-function npyHeader(descr: string, shape: number[]): Uint8Array {
-  const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${formatShape(shape)}, }`;
-  const unpadded = 10 + dict.length + 1;
-  const text = dict + " ".repeat(64 - (unpadded % 64)) + "\n";
-  const out = new Uint8Array(10 + text.length);
-  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
-  new DataView(out.buffer).setUint16(8, text.length, true);
-  for (let i = 0; i < text.length; i++) out[10 + i] = text.charCodeAt(i);
-  return out;
-}
+let next = xorshift32();
 
 /**
  * One conv or dense layer: per sample of class c and channel ch, each value is 0 with
@@ -124,7 +105,7 @@ export async function resnetBundle(dir: string, samples = 10_000): Promise<strin
   if (await ready(dir)) return dir;
   await rm(dir, { recursive: true, force: true });
   await mkdir(join(dir, "layers"), { recursive: true });
-  state = 1;
+  next = xorshift32();
   const labels = Uint8Array.from({ length: samples }, () => next() % CLASSES.length);
   for (const layer of RESNET_LAYERS) {
     console.error(`  writing ${layer.name} ${[samples, ...layer.shape].join("×")} ${layer.dtype} …`);
