@@ -34,6 +34,7 @@ import { checkGraphK, connectedComponents, knnGraph, type SparseGraph } from "./
 import { knnQuery } from "./knn.ts";
 import { rangeParams, toDataUnits, toKernelRange } from "./range.ts";
 import { classicalMds } from "./mds.ts";
+import { Warnings } from "../core/warnings.ts";
 
 export interface IsomapOptions extends RunOptions {
   /** Neighbours of the kNN graph. Defaults to 5 (scikit-learn `n_neighbors=5`). */
@@ -100,11 +101,11 @@ export async function isomap(X: Matrix, options: IsomapOptions = {}): Promise<Is
           params: { ...result.params, ...rangeParams(range.scale) },
         };
   const run: RunOptions = { signal: options.signal, onProgress: options.onProgress };
-  const warnings: string[] = [];
+  const warnings = new Warnings();
   let graph = await knnGraph(X, { k: nNeighbors, ...run });
   const { count: components, labels } = await connectedComponents(graph);
   if (components > 1) {
-    warnings.push(
+    warnings.warn(
       `the ${nNeighbors}-NN graph has ${components} connected components: joined by the shortest edge between every pair of components (as scikit-learn); consider a larger nNeighbors`,
     );
     graph = await joinComponents(X, graph, components, labels);
@@ -129,7 +130,7 @@ export async function isomap(X: Matrix, options: IsomapOptions = {}): Promise<Is
       landmarks,
       components,
       params: { nNeighbors, nComponents, landmarks: m, tol, seed },
-      warnings: [...warnings, ...mdsResult.warnings],
+      warnings: (warnings.addAll(mdsResult.warnings), warnings.list()),
     });
   }
   // Landmark MDS: classical MDS of the m × m landmark geodesics, then triangulation.
@@ -164,7 +165,7 @@ export async function isomap(X: Matrix, options: IsomapOptions = {}): Promise<Is
     landmarks,
     components,
     params: { nNeighbors, nComponents, landmarks: m, tol, seed },
-    warnings: [...warnings, ...base.warnings],
+    warnings: (warnings.addAll(base.warnings), warnings.list()),
   });
 }
 

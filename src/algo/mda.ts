@@ -50,6 +50,7 @@ import { checkGraphK, connectedComponents, knnGraph } from "./graph.ts";
 import { joinComponents } from "./isomap.ts";
 import { pca } from "./pca.ts";
 import { umap, type UmapOptions } from "./umap.ts";
+import { Warnings } from "../core/warnings.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Step A: the output manifold.
@@ -430,9 +431,9 @@ export async function mda(features: Matrix, outputs: Matrix, options: MdaOptions
   features = toKernelRange(features, "features").X;
   outputs = toKernelRange(outputs, "outputs").X;
   const run: RunOptions = { signal: options.signal, onProgress: options.onProgress };
-  const warnings: string[] = [];
+  const warnings = new Warnings();
   const manifold = await discoverManifold(outputs, { mode, k: manifoldK, ...run });
-  warnings.push(...manifold.warnings);
+  warnings.addAll(manifold.warnings);
   let groups = manifold.groups;
   let bins = manifold.bins;
   if (groupsOption === "distinct") {
@@ -461,7 +462,7 @@ export async function mda(features: Matrix, outputs: Matrix, options: MdaOptions
   const classes = bins + 2;
   const sdr = await bayesianSdr(F, groups, classes, { components, iterations, samples, seed, ...run });
   const layout = await umap(sdr.projection, umapOptions);
-  warnings.push(...layout.warnings);
+  warnings.addAll(layout.warnings);
   return {
     coordinates: layout.coordinates,
     projection: sdr.projection,
@@ -472,6 +473,6 @@ export async function mda(features: Matrix, outputs: Matrix, options: MdaOptions
       groupRule: groupsOption === "auto" ? "auto" : groupsOption === "distinct" ? "distinct" : "bins",
       nNeighbors: layout.params.nNeighbors, minDist: layout.params.minDist, nEpochs: layout.params.nEpochs, seed,
     },
-    warnings,
+    warnings: warnings.list(),
   };
 }

@@ -55,6 +55,7 @@ import { classicalMds, smacof } from "./mds.ts";
 import { pca } from "./pca.ts";
 import { rangeParams, toKernelRange } from "./range.ts";
 import { kMeans } from "./clustering.ts";
+import { Warnings } from "../core/warnings.ts";
 
 declare module "../core/wasm.ts" {
   interface CoreKernels {
@@ -420,7 +421,7 @@ export async function phateFromAffinity(K: Affinity, options: PhateOptions = {})
   const core = await getCore();
   const bytes = phateMemoryEstimate(n, K.columns.length, p);
   core.assertFits(bytes, `PHATE on ${n.toLocaleString("en-US")} points (${n > p.nLandmark ? `${p.nLandmark} landmarks` : "exact"}, ${formatBytes(bytes)})`);
-  const warnings: string[] = [];
+  const warnings = new Warnings();
   let operator: DiffusionOperator;
   let landmarks: Int32Array | null = null;
   let interpolate: Affinity | null = null;
@@ -436,7 +437,7 @@ export async function phateFromAffinity(K: Affinity, options: PhateOptions = {})
   const D = diffusion.distances;
   const m = operator.n;
   const classical = await classicalMds(D, { nComponents: p.nComponents, seed: p.seed, ...run });
-  warnings.push(...classical.warnings);
+  warnings.addAll(classical.warnings);
   let metric: Matrix;
   let stress = 0;
   let mdsIterations = 0;
@@ -468,7 +469,7 @@ export async function phateFromAffinity(K: Affinity, options: PhateOptions = {})
     stress,
     mdsIterations,
     params: { ...p, t: diffusion.t },
-    warnings,
+    warnings: warnings.list(),
   };
 }
 
@@ -868,7 +869,7 @@ async function landmarkOperator(
   K: Affinity,
   p: PhateParams,
   run: RunOptions,
-  warnings: string[],
+  warnings: Warnings,
 ): Promise<{ operator: DiffusionOperator; labels: Int32Array; transitions: Affinity }> {
   const n = K.n;
   const deg = degrees(K);
@@ -910,7 +911,7 @@ async function landmarkOperator(
   }
   // Renumber in order of first appearance of each used cluster id (deterministic).
   for (let i = 0; i < n; i++) labels[i] = used[clusters.labels[i]];
-  if (L < p.nLandmark) warnings.push(`${p.nLandmark - L} of ${p.nLandmark} landmark clusters were empty; ${L} landmarks used`);
+  if (L < p.nLandmark) warnings.warn(`${p.nLandmark - L} of ${p.nLandmark} landmark clusters were empty; ${L} landmarks used`);
   // 4. C (L × n) in CSR: cluster sums of K's rows.
   const members: number[][] = Array.from({ length: L }, () => []);
   for (let i = 0; i < n; i++) members[labels[i]].push(i);

@@ -65,6 +65,7 @@ import { symmetrizeNeighbors, uploadGraph, type SparseGraph } from "./graph.ts";
 import { knn, MAX_K, type KnnResult } from "./knn.ts";
 import { toKernelRange } from "./range.ts";
 import { lanczosLargest } from "./lanczos.ts";
+import { Warnings } from "../core/warnings.ts";
 
 /** umap-learn smooth_knn_dist: n_iter = 64. */
 const SMOOTH_KNN_STEPS = 64;
@@ -529,7 +530,7 @@ export async function layoutFuzzyGraph(
 ): Promise<UmapResult> {
   const core = await getCore();
   const K = core.kernels;
-  const warnings: string[] = [];
+  const warnings = new Warnings();
   const dim = p.nComponents;
   // Prune edges that would be sampled less than once (umap-learn simplicial_set_embedding).
   let maxWeight = 0;
@@ -555,7 +556,7 @@ export async function layoutFuzzyGraph(
       let spectral: Float64Array | undefined;
       if (p.init === "spectral") {
         if (components > 1) {
-          warnings.push(`the fuzzy graph has ${components} connected components: spectral initialisation needs a connected graph, so init fell back to "random"`);
+          warnings.warn(`the fuzzy graph has ${components} connected components: spectral initialisation needs a connected graph, so init fell back to "random"`);
           init = "random";
         } else {
           spectral = await spectralLayout(core, pruned, dim, p.seed, warnings);
@@ -632,7 +633,7 @@ export async function layoutFuzzyGraph(
     },
     edges: nnz,
     components,
-    warnings,
+    warnings: warnings.list(),
   };
 }
 
@@ -650,7 +651,7 @@ async function countComponents(core: Core, graph: SparseGraph): Promise<number> 
  * L = I − D^{−½} W D^{−½} of a connected graph, i.e. the leading eigenvectors of
  * D^{−½} W D^{−½} after its top one, D^{½}1, is deflated (umap-learn `spectral_layout`).
  */
-export async function spectralLayout(core: Core, graph: SparseGraph, dim: number, seed: number, warnings: string[]): Promise<Float64Array> {
+export async function spectralLayout(core: Core, graph: SparseGraph, dim: number, seed: number, warnings: Warnings): Promise<Float64Array> {
   const n = graph.n;
   const degree = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -677,7 +678,7 @@ export async function spectralLayout(core: Core, graph: SparseGraph, dim: number
       { tol: 1e-4, maxBasis: Math.min(n - 1, 400), seed, deflate: [top] },
     );
     if (!eig.converged) {
-      warnings.push(`spectral initialisation: the eigen-solver reached ${eig.basis} vectors with residual ${eig.residual.toExponential(2)} > 1e-4; using its best estimate`);
+      warnings.warn(`spectral initialisation: the eigen-solver reached ${eig.basis} vectors with residual ${eig.residual.toExponential(2)} > 1e-4; using its best estimate`);
     }
     return eig.vectors;
   });

@@ -44,6 +44,7 @@ import { argmaxRows, classNamesOf, type AnalysisBundle } from "./columns.ts";
 import { defineAnalysis, type Resolved, type StepArgs } from "./descriptor.ts";
 import { runAnalysis } from "./runner.ts";
 import { seedSpread, type SeedSpread } from "./seed-study.ts";
+import { Warnings } from "../core/warnings.ts";
 
 export type { SeedSpread };
 
@@ -158,6 +159,8 @@ export interface MdaAnalysisResult {
   panels: MdaPanel[];
   params: ResolvedMdaParams;
   notes: string[];
+  /** Every panel's warnings, named by layer and stage, each once with how often it was raised. */
+  warnings: string[];
   /** Every layout and score again at other embedding seeds (`seedRuns` ≥ 2), else null or absent. */
   seeds?: MdaSeedStudy | null;
 }
@@ -319,11 +322,11 @@ export async function mdaPanel(
   const full = await layerMatrix(stageLayer(bundle, layer, stage), { method: p.vectorize, seed: p.seed });
   const X = takeRows(full, samples);
   const n = X.rows;
-  const warnings: string[] = [];
+  const warnings = new Warnings();
   const supervision = p.methods.some((m) => m === "mda" || m === "umap-supervised") ? await stageSupervision(bundle, stage, p, samples, notes) : null;
   const panel: MdaPanel = {
     layer, stage, dimension: X.cols, embeddings: {}, correlation: {}, trustworthiness: {}, accuracy: {}, continuity: {}, targetKnn: {},
-    groups: null, supervision: supervision?.description ?? "", warnings,
+    groups: null, supervision: supervision?.description ?? "", warnings: [],
   };
   const classification = bundle.task === "classification";
   const labels = classification ? Int32Array.from(samples, (i) => bundle.labels![i]) : null;
@@ -353,7 +356,7 @@ export async function mdaPanel(
     } else {
       result = await embed(X, "isomap", { nNeighbors: Math.min(p.isomapNeighbors, n - 1), ...common }, run);
     }
-    warnings.push(...result.warnings.map((w) => `${method}: ${w}`));
+    warnings.addAll(result.warnings, `${method}: `);
     const Y = result.coordinates;
     panel.embeddings[method] = Y;
     const k = Math.min(p.k, n - 1);
@@ -365,7 +368,15 @@ export async function mdaPanel(
     await progress.step(t + 1);
   }
   progress.finish();
+  panel.warnings = warnings.list();
   return panel;
+}
+
+/** The panels' warnings, each named by its layer and stage (`Warnings` counts the repeats). */
+function panelWarnings(panels: readonly MdaPanel[]): string[] {
+  const w = new Warnings();
+  for (const panel of panels) w.addAll(panel.warnings, `${panel.layer} (${panel.stage === "trained" ? "after training" : "before training"}), `);
+  return w.list();
 }
 
 /** The whole analysis: every requested layer × stage. */
@@ -378,7 +389,7 @@ export async function mda(bundle: AnalysisBundle, params: MdaAnalysisParams = {}
   for (const stage of p.stages) {
     for (const layer of p.layers) panels.push(await mdaPanel(bundle, layer, stage, p, samples, run, notes));
   }
-  return { task: bundle.task, samples, color, panels, params: p, notes: [...new Set(notes)] };
+  return { task: bundle.task, samples, color, panels, params: p, notes: [...new Set(notes)], warnings: panelWarnings(panels) };
 }
 
 /** n × 1 → n × 2 with a zero second column. */
@@ -609,7 +620,7 @@ export const mdaDescriptor = defineAnalysis<typeof params, MdaAnalysisResult>({
         const resolved = panelParams(p, bundle);
         const steps: PanelStep[] = [];
         for (const stage of resolved.stages) for (const layer of resolved.layers) steps.push(await need<PanelStep>("panel", { layer, stage }));
-        return { task: bundle.task, samples: await need<Int32Array>("samples"), color: await need<MdaColor>("color"), panels: steps.map((s) => s.panel), params: resolved, notes: [...new Set(steps.flatMap((s) => s.notes))], seeds: await need<MdaSeedStudy | null>("seeds") };
+        return { task: bundle.task, samples: await need<Int32Array>("samples"), color: await need<MdaColor>("color"), panels: steps.map((s) => s.panel), params: resolved, notes: [...new Set(steps.flatMap((s) => s.notes))], warnings: panelWarnings(steps.map((s) => s.panel)), seeds: await need<MdaSeedStudy | null>("seeds") };
       },
     },
   },

@@ -286,7 +286,7 @@ export function mdaReport(bundle: AnalysisBundle, result: MdaAnalysisResult, vie
   sections.push(
     {
       title: "Geodesic-distance correlation per method and layer",
-      text: `${mdaFindings(result)}\n\nr: Pearson, ρ: Spearman, over all pairs of the ${count(result.samples.length, "sample")}${drawn ? ` (${drawn})` : ""}, geodesics on the ${p.k}-NN graphs of the features and of the layout; a graph in pieces is joined by the closest pair of every two pieces (as Isomap), and "joined" gives the share of pairs whose geodesic crosses such a join; trust.: trustworthiness (k = 10).`,
+      text: `${mdaFindings(result)}${result.warnings?.length ? `\n\nWarnings: ${result.warnings.join("; ")}.` : ""}\n\nr: Pearson, ρ: Spearman, over all pairs of the ${count(result.samples.length, "sample")}${drawn ? ` (${drawn})` : ""}, geodesics on the ${p.k}-NN graphs of the features and of the layout; a graph in pieces is joined by the closest pair of every two pieces (as Isomap), and "joined" gives the share of pairs whose geodesic crosses such a join; trust.: trustworthiness (k = 10).`,
       table: correlationTable(result),
     },
     {

@@ -127,7 +127,7 @@ describe("mda over embedding seeds", () => {
     expect(table.rows.map((r) => [r[2], r[r.length - 1]])).toEqual([["MDA", 3], ["UMAP", 3], ["t-SNE", 1], ["PCA", 1]]);
     expect(String(table.rows[0][3])).toMatch(/^\d\.\d{3} ± \d\.\d{3}$/);
     // The report opens with the claims and the spread.
-    const result = { task: bundle.task, samples, color: { title: "t", type: "continuous" as const, values: new Float64Array(100) }, panels: [own], params: p, notes: [], seeds: study };
+    const result = { task: bundle.task, samples, color: { title: "t", type: "continuous" as const, values: new Float64Array(100) }, panels: [own], params: p, notes: [], warnings: [], seeds: study };
     const report = mdaReport(bundle, result, { layer: "none" }, { sha256: "0".repeat(64), document: reportDocument(), date: "2026-01-01" });
     expect(report.sections[0].title).toBe("The paper's claims and what we measured over seeds");
     expect(report.sections[0].text).toContain("Where we confirm it, where not, and why.");
