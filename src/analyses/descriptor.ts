@@ -38,6 +38,11 @@ interface ParamCommon<T> {
    * what is drawn (the layer shown, the colouring), so nothing is recomputed for them.
    */
   role?: "compute" | "view";
+  /**
+   * The name the parameter had before a rename: still read from URLs, `--set`, `--kebab` options
+   * and the API, so old links and scripts keep working; always written under the current name.
+   */
+  formerly?: string;
 }
 
 export interface IntegerParam extends ParamCommon<number | "auto"> {
@@ -233,6 +238,12 @@ export function defineAnalysis<const T extends ParamTable, R>(descriptor: Analys
   return descriptor;
 }
 
+/** The declared name for `name`: itself, or the parameter formerly called so; undefined if neither. */
+export function currentName(params: ParamTable, name: string): string | undefined {
+  if (Object.hasOwn(params, name)) return name;
+  return Object.keys(params).find((p) => params[p].formerly === name);
+}
+
 /** `--kebab-case` spelling of a parameter on the command line. */
 export function cliName(param: string): string {
   return param.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -361,11 +372,16 @@ export function resolveParams<T extends ParamTable>(
   { text = false }: { text?: boolean } = {},
 ): Resolved<T> {
   const known = Object.keys(descriptor.params);
+  const renamed: Record<string, unknown> = Object.create(null);
   for (const name of Object.keys(given)) {
-    if (!Object.hasOwn(descriptor.params, name)) {
+    const current = currentName(descriptor.params, name);
+    if (current === undefined) {
       throw new HiddenAtlasError("E_PARAM", `unknown parameter ${JSON.stringify(name)} for ${descriptor.name} (known: ${known.join(", ")})`, { parameter: name });
     }
+    if (Object.hasOwn(renamed, current)) throw new HiddenAtlasError("E_PARAM", `${current} is given twice (also as its former name ${descriptor.params[current].formerly})`, { parameter: current });
+    renamed[current] = given[name];
   }
+  given = renamed;
   const resolved: Record<string, unknown> = Object.create(null);
   for (const [name, spec] of Object.entries(descriptor.params)) {
     const raw = Object.hasOwn(given, name) ? given[name] : undefined;

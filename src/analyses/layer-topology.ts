@@ -25,7 +25,7 @@
  *
  * Our choices, not the paper's, named in the result: `normalize` (default "none", as the paper;
  * "rms" divides each layer by its RMS distance to its mean so that layers of different scale
- * compare), `threshold` as a fraction of each layer's enclosing radius (1 = the enclosing
+ * compare), `radiusScale`: the Rips threshold as a fraction of each layer's enclosing radius (1 = the enclosing
  * radius, ripser.py's default), the removal fractions of the sensitivity test.
  */
 import { ckaMatrix, linearCka } from "../algo/cka.ts";
@@ -103,8 +103,8 @@ const params = {
     doc: "How the inputs are chosen: seeded at random (the paper's one shuffled batch) or by farthest-point sampling on the first layer's cloud.",
   },
   maxdim: { type: "integer", min: 0, max: 2, default: 1, label: "Highest degree", doc: "Highest homology degree computed: H0 components, H1 loops, H2 voids.", reference: "ripser.py maxdim=1.", control: { min: 1, max: 2, input: "select", options: [1, 2] } },
-  threshold: {
-    type: "number", min: 0, max: 1, exclusiveMin: true, default: 1, label: "Rips threshold", unit: "× enclosing radius",
+  radiusScale: {
+    type: "number", min: 0, max: 1, exclusiveMin: true, default: 1, label: "Rips threshold", unit: "× enclosing radius", formerly: "threshold",
     doc: "Largest edge of the Rips filtration, as a fraction of each layer's enclosing radius (1 = the enclosing radius, after which nothing changes).", reference: "ripser.py's default threshold is the enclosing radius.",
     control: { min: 0.2, max: 1, step: 0.05 },
   },
@@ -321,7 +321,7 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
     },
     diagrams: {
       label: "persistent homology",
-      uses: ["maxdim", "threshold", "cycles"],
+      uses: ["maxdim", "radiusScale", "cycles"],
       needs: (args) => [["cloud", args]],
       weight: persistenceWeight,
       stages: 3,
@@ -330,8 +330,8 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
       async run({ params: p, args, need, options }): Promise<LayerPersistence> {
         const { X } = await need<LayerCloud>("cloud", args);
         // The enclosing radius is known only after the distances: run once at the enclosing
-        // radius when threshold = 1 (the default), else first ask for it with maxdim 0 (cheap).
-        const threshold = p.threshold === 1 ? ("enclosing" as const) : p.threshold * (await persistentHomology(X, { maxdim: 0, ...options })).enclosingRadius;
+        // radius when radiusScale = 1 (the default), else first ask for it with maxdim 0 (cheap).
+        const threshold = p.radiusScale === 1 ? ("enclosing" as const) : p.radiusScale * (await persistentHomology(X, { maxdim: 0, ...options })).enclosingRadius;
         // The cycles come from the same run (one more reduction of the H1 death triangles), so
         // they belong to exactly these bars.
         const withCycles = p.cycles && p.maxdim >= 1;
@@ -381,7 +381,7 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
     },
     projectionDiagrams: {
       label: "persistent homology of the projections",
-      uses: ["distanceDim", "threshold"],
+      uses: ["distanceDim", "radiusScale"],
       needs: (args) => [["projections", args], ["diagrams", args]],
       weight: (_a, p) => persistenceWeight * p.sensitivityFractions.length,
       stages: 3,
@@ -390,7 +390,7 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
       async run({ params: p, args, need, options }): Promise<PersistenceDiagram[][]> {
         const { clouds } = await need<Projections>("projections", args);
         const layer = await need<LayerPersistence>("diagrams", args);
-        const threshold = p.threshold === 1 ? ("enclosing" as const) : layer.threshold;
+        const threshold = p.radiusScale === 1 ? ("enclosing" as const) : layer.threshold;
         const out: PersistenceDiagram[][] = [];
         for (const X of clouds) out.push((await persistentHomology(X, { maxdim: p.distanceDim, threshold, ...options })).diagrams.map((d) => ({ ...d })));
         // Each projection's diagrams with their own threshold (for capping infinite deaths).
@@ -399,7 +399,7 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
     },
     sensitivity: {
       label: "sensitivity test",
-      uses: ["ckaDebiased", "distanceDim", "threshold"],
+      uses: ["ckaDebiased", "distanceDim", "radiusScale"],
       needs: (args) => [["cloud", args], ["diagrams", args], ["projections", args], ["projectionDiagrams", args]],
       keep: 32,
       async run({ params: p, args, need, options }): Promise<SensitivityCurve> {
@@ -421,7 +421,7 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
     },
     seeds: {
       label: "the seed study: every seed's layers, distances and CKA",
-      uses: ["layers", "split", "vectorize", "samples", "sampling", "seed", "threshold", "distanceDim", "ckaDebiased"],
+      uses: ["layers", "split", "vectorize", "samples", "sampling", "seed", "radiusScale", "distanceDim", "ckaDebiased"],
       weight: (args, p, b) => persistenceWeight * layersOf(p, b).length * (1 + String(args.runs ?? "").split(",").filter(Boolean).length),
       stages: 2,
       keep: 2,
@@ -531,7 +531,7 @@ export interface SeedStudy {
   sameLayer: { raw: number[]; rms: number[]; cka: number[] };
   /** How often a layer's nearest layer in another run is itself, by each measure. */
   specificity: { sliced: { raw: Specificity; rms: Specificity }; cka: Specificity };
-  params: { split: "test" | "all"; sampling: "random" | "farthest"; seed: number; threshold: number; ckaDebiased: boolean; vectorize: string };
+  params: { split: "test" | "all"; sampling: "random" | "farthest"; seed: number; radiusScale: number; ckaDebiased: boolean; vectorize: string };
 }
 
 /**
@@ -572,7 +572,7 @@ export async function seedStudy(bundles: AnalysisBundle[], p: ResolvedLayerTopol
       options.onProgress?.({ stage: "persistent homology of every run's layers", done: r * L + l, total });
       const X = takeRows(await vectors(b, name), rows);
       const scale = rmsDistanceToMean(X);
-      const threshold = p.threshold === 1 ? ("enclosing" as const) : p.threshold * (await persistentHomology(X, { maxdim: 0, signal: options.signal })).enclosingRadius;
+      const threshold = p.radiusScale === 1 ? ("enclosing" as const) : p.radiusScale * (await persistentHomology(X, { maxdim: 0, signal: options.signal })).enclosingRadius;
       const ph = await persistentHomology(X, { maxdim: p.distanceDim, threshold, signal: options.signal });
       const raw = degree(ph, p.distanceDim);
       clouds.push(X);
@@ -642,7 +642,7 @@ export async function seedStudy(bundles: AnalysisBundle[], p: ResolvedLayerTopol
       sliced: { raw: layerSpecificity(R, L, block(blocks.raw), "smaller"), rms: layerSpecificity(R, L, block(blocks.rms), "smaller") },
       cka: layerSpecificity(R, L, ckaBlock, "larger"),
     },
-    params: { split: p.split, sampling: p.sampling, seed: p.seed, threshold: p.threshold, ckaDebiased: p.ckaDebiased, vectorize: p.vectorize },
+    params: { split: p.split, sampling: p.sampling, seed: p.seed, radiusScale: p.radiusScale, ckaDebiased: p.ckaDebiased, vectorize: p.vectorize },
   };
 }
 

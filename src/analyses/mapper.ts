@@ -133,8 +133,8 @@ const params = {
     label: "Nodes show", doc: "Fill of each node: a pie of its true or predicted classes, or the mean lens, confidence or target of its members, or its size.",
     labels: { label: "pie of true labels", prediction: "pie of predicted classes", lens: "mean lens", confidence: "mean confidence", target: "mean target", size: "size" },
   },
-  threshold: {
-    type: "number", role: "view", min: 0, max: 1, default: 0, label: "Hide edges with Jaccard below", unit: "Jaccard index",
+  minJaccard: {
+    type: "number", role: "view", min: 0, max: 1, default: 0, label: "Hide edges with Jaccard below", unit: "Jaccard index", formerly: "threshold",
     doc: "Edges whose two nodes share less than this fraction of their members (Jaccard index) are hidden; nothing is recomputed.", control: { step: 0.01 },
   },
   scatter: { type: "keyword", role: "view", choices: ["pca", "umap"], default: "pca", label: "Linked scatter", labels: { pca: "PCA", umap: "UMAP" }, control: { input: "radio" }, doc: "Layout of the scatter that rings a node's members: the layer's first two principal components, or its UMAP layout (seeded)." },

@@ -305,7 +305,7 @@ export function layerTopologyReport(bundle: AnalysisBundle, result: LayerTopolog
       samples: result.sample.length,
       sampling: p.sampling,
       maxdim: p.maxdim,
-      threshold: p.threshold === 1 ? "enclosing radius" : `${p.threshold} × enclosing radius`,
+      radiusScale: p.radiusScale === 1 ? "enclosing radius" : `${p.radiusScale} × enclosing radius`,
       normalize: p.normalize,
       split: p.split,
       distanceDim: p.distanceDim,

@@ -165,7 +165,7 @@ export interface MapperView {
   /** Layer whose graph is drawn. */
   layer: string;
   color: NodeColoring;
-  threshold: number;
+  minJaccard: number;
 }
 
 /** A Mapper result with, when the bundle has seed siblings, their study (the notebook adds it). */
@@ -184,8 +184,8 @@ export function mapperReport(bundle: AnalysisBundle, result: MapperWithSeeds, vi
     { title: "Purity across layers", text: mapperFindings(result.layers), figure: purityChart(purityRows(result.layers), { document, by: layer.purity.label ? "true labels" : "predictions" }), table: layerSummaryTable(result.layers) },
     {
       title: `Mapper graph of ${layer.layer}`,
-      text: `${count(layer.nodes.length, "node")}, ${count(layer.links.length, "edge")} (${layer.links.filter((l) => l[2] >= view.threshold).length} at Jaccard ≥ ${view.threshold}), ${count(layer.componentCount, "component")}, ${count(layer.cycles, "independent cycle")}; ${layer.lost.length} of ${count(layer.samples, "point")} in no node.`,
-      figure: mapperGraph(layer, { color: view.color, classNames: result.classNames, threshold: view.threshold, document }),
+      text: `${count(layer.nodes.length, "node")}, ${count(layer.links.length, "edge")} (${layer.links.filter((l) => l[2] >= view.minJaccard).length} at Jaccard ≥ ${view.minJaccard}), ${count(layer.componentCount, "component")}, ${count(layer.cycles, "independent cycle")}; ${layer.lost.length} of ${count(layer.samples, "point")} in no node.`,
+      figure: mapperGraph(layer, { color: view.color, classNames: result.classNames, minJaccard: view.minJaccard, document }),
     },
     {
       title: `Largest nodes of ${layer.layer}`,
@@ -213,7 +213,7 @@ export function mapperReport(bundle: AnalysisBundle, result: MapperWithSeeds, vi
       minIntersection: p.minIntersection,
       neighbors: p.neighbors,
       color: view.color,
-      jaccardThreshold: view.threshold,
+      minJaccard: view.minJaccard,
       ...(seeds && { seedStudy: seeds.runs.join(", ") }),
     },
     seed: p.seed,

@@ -43,7 +43,7 @@ export const REPORTS: { [N in AnalysisName]: ReportBuilder<N> } = {
   "layer-topology": (bundle, result, params, context) =>
     layerTopologyReport(bundle, result, { layer: result.layers.some((l) => l.name === params.layer) ? params.layer : result.layers[0].name, bar: params.bar, metric: params.metric, sensitivity: params.sensitivityMeasure }, context),
   mapper: (bundle, result, params, context) =>
-    mapperReport(bundle, result, { layer: result.layers.some((l) => l.layer === params.layer) ? params.layer : result.layers[result.layers.length - 1].layer, color: params.color, threshold: params.threshold }, context),
+    mapperReport(bundle, result, { layer: result.layers.some((l) => l.layer === params.layer) ? params.layer : result.layers[result.layers.length - 1].layer, color: params.color, minJaccard: params.minJaccard }, context),
   mphate: (bundle, result, params, context) => {
     const extra = result as typeof result & MphateExtraStudies;
     return mphateReport(bundle, { dynamics: result.dynamics, baselines: result.baselines, generalization: extra.generalization, continual: extra.continual }, params, { colorBy: params.colorBy }, context);

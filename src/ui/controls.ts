@@ -25,9 +25,11 @@ type InputElement = HTMLElement & { value: unknown };
 
 /** The URL's value for a parameter, parsed and checked, or undefined when absent or invalid. */
 export function urlValue(descriptor: SomeAnalysis, name: string, bundle: AnalysisBundle, key: string = name): unknown {
-  const raw = new URLSearchParams(globalThis.location?.search ?? "").get(key);
-  if (raw === null) return undefined;
+  const search = new URLSearchParams(globalThis.location?.search ?? "");
   const spec = descriptor.params[name];
+  // A link made before a rename still opens with its value.
+  const raw = search.get(key) ?? (key === name && spec.formerly ? search.get(spec.formerly) : null);
+  if (raw === null) return undefined;
   try {
     return checkParam(name, spec, parseParam(name, spec, raw), bundle);
   } catch {

@@ -5,13 +5,13 @@
  *
  * Interactive elements (browser) zoom and drag; hovering a node shows its id, size, mean lens
  * and top classes; clicking selects it. The element's `value` is the selected node index (or
- * null) and it dispatches "input", so a notebook can `view()` it. `setThreshold(t)` hides edges
+ * null) and it dispatches "input", so a notebook can `view()` it. `setMinJaccard(t)` hides edges
  * below a Jaccard weight and `highlightClass(c)` dims nodes without class c — both without
  * re-running the layout, so they suit sliders and search boxes.
  *
  * The layout is deterministic: d3-force starts from its phyllotaxis arrangement and uses its
  * own seeded generator, and we run a fixed number of ticks before drawing. Only the edges at or
- * above the `threshold` given when the graph is built pull in the layout, so weak edges that are
+ * above the `minJaccard` given when the graph is built pull in the layout, so weak edges that are
  * hidden do not knot the picture; when the drawing is smaller than the layout, the nodes shrink
  * with it, so nodes the layout kept apart do not overlap on a small multiple.
  */
@@ -39,7 +39,7 @@ export interface MapperGraphOptions {
   /** Title above the graph. Defaults to none. */
   title?: string;
   /** Edges below this Jaccard weight are hidden and do not pull in the layout. Defaults to 0 (every edge). */
-  threshold?: number;
+  minJaccard?: number;
   /** Attach zoom, drag, hover and click (browser only). Defaults to false. */
   interactive?: boolean;
   /** Document to build in (jsdom in Node). Defaults to the global document. */
@@ -64,7 +64,7 @@ export const defaults = {
     width: 640,
     height: undefined as number | undefined,
     title: undefined as string | undefined,
-    threshold: 0,
+    minJaccard: 0,
     interactive: false,
   },
   /** purityChart: 640 px wide, no "classes: …" in the title. */
@@ -73,7 +73,7 @@ export const defaults = {
 
 export type MapperGraphElement = HTMLElement & {
   value: number | null;
-  setThreshold(t: number): void;
+  setMinJaccard(t: number): void;
   highlightClass(c: number | null): void;
   select(node: number | null): void;
 };
@@ -98,14 +98,14 @@ const MIN_DRAWN_RADIUS = 1.5;
 
 /**
  * Node positions and drawn radii (deterministic) for a graph of `nodes` with weighted links,
- * fitted into width × height keeping the aspect ratio. Only links of weight ≥ `threshold` pull;
+ * fitted into width × height keeping the aspect ratio. Only links of weight ≥ `minJaccard` pull;
  * when the layout must shrink to fit, node radii shrink by the same factor.
  */
-export function layoutGraph(nodes: MapperNodeSummary[], links: [number, number, number][], width: number, height: number, threshold = 0): PlacedNode[] {
+export function layoutGraph(nodes: MapperNodeSummary[], links: [number, number, number][], width: number, height: number, minJaccard = 0): PlacedNode[] {
   if (nodes.length === 0) return [];
   // No initial x, y: d3-force then places nodes on its phyllotaxis spiral.
   const sim: (SimulationNodeDatum & { r: number })[] = nodes.map((n) => ({ r: radius(n.size) }));
-  const pulling = links.filter(([, , w]) => w >= threshold).map(([source, target, w]) => ({ source, target, w }));
+  const pulling = links.filter(([, , w]) => w >= minJaccard).map(([source, target, w]) => ({ source, target, w }));
   const simulation = forceSimulation(sim)
     .force("charge", forceManyBody().strength(-30))
     .force("link", forceLink(pulling).distance(30).strength((l: { w: number }) => 0.3 + 0.7 * l.w))
@@ -182,7 +182,7 @@ export function describeNode(node: MapperNodeSummary, classNames: string[] = [])
  * A Mapper graph as an SVG in a <figure> with its legends (see the module comment).
  *
  * @example
- *   const graph = mapperGraph(result.layers[2], {classNames: result.classNames, threshold: 0.1, width: 320});
+ *   const graph = mapperGraph(result.layers[2], {classNames: result.classNames, minJaccard: 0.1, width: 320});
  */
 export function mapperGraph(result: Pick<MapperLayerResult, "nodes" | "links"> & { layer?: string }, options: MapperGraphOptions = {}): MapperGraphElement {
   const o = withDefaults(defaults.mapperGraph, options);
@@ -193,7 +193,7 @@ export function mapperGraph(result: Pick<MapperLayerResult, "nodes" | "links"> &
   const palette = classColors(classNames.length);
   let color = o.color;
   if ((color === "label" || color === "prediction") && !result.nodes.some((n) => countsFor(n, color))) color = "lens";
-  const positions = layoutGraph(result.nodes, result.links, width, height, o.threshold);
+  const positions = layoutGraph(result.nodes, result.links, width, height, o.minJaccard);
 
   const wrapper = doc.createElement("figure") as unknown as MapperGraphElement;
   wrapper.className = "atlas-mapper";
@@ -202,10 +202,10 @@ export function mapperGraph(result: Pick<MapperLayerResult, "nodes" | "links"> &
   // As wide as the drawing, so legends wrap inside it and small multiples sit side by side.
   wrapper.style.width = `${width}px`;
   wrapper.style.maxWidth = "none";
-  const strong = result.links.filter(([, , w]) => w >= o.threshold).length;
+  const strong = result.links.filter(([, , w]) => w >= o.minJaccard).length;
   const ariaLabel =
     `Mapper graph${result.layer ? ` of ${result.layer}` : ""}: ${count(result.nodes.length, "node")}, ${count(result.links.length, "edge")}` +
-    (o.threshold > 0 ? ` (${strong} at Jaccard ≥ ${o.threshold} drawn)` : "") +
+    (o.minJaccard > 0 ? ` (${strong} at Jaccard ≥ ${o.minJaccard} drawn)` : "") +
     `; ${COLORING_DESCRIPTIONS[color]}`;
   wrapper.setAttribute("aria-label", ariaLabel);
   if (o.title) {
@@ -281,22 +281,22 @@ export function mapperGraph(result: Pick<MapperLayerResult, "nodes" | "links"> &
     return { g, outline };
   });
 
-  let threshold = o.threshold;
+  let minJaccard = o.minJaccard;
   const draw = () => {
     for (const e of edges) {
       e.line.setAttribute("x1", String(positions[e.a].x));
       e.line.setAttribute("y1", String(positions[e.a].y));
       e.line.setAttribute("x2", String(positions[e.b].x));
       e.line.setAttribute("y2", String(positions[e.b].y));
-      e.line.setAttribute("visibility", e.w >= threshold ? "visible" : "hidden");
+      e.line.setAttribute("visibility", e.w >= minJaccard ? "visible" : "hidden");
     }
     groups.forEach(({ g }, i) => g.setAttribute("transform", `translate(${positions[i].x},${positions[i].y})`));
   };
   draw();
 
   wrapper.value = null;
-  wrapper.setThreshold = (t: number) => {
-    threshold = t;
+  wrapper.setMinJaccard = (t: number) => {
+    minJaccard = t;
     draw();
   };
   wrapper.highlightClass = (c: number | null) => {

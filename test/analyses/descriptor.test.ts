@@ -118,7 +118,19 @@ describe("every analysis' parameter table", () => {
     for (const descriptor of [ANALYSES.explore, ANALYSES.mapper, ANALYSES["layer-topology"]] as unknown as SomeAnalysis[]) {
       expect(commandParams(descriptor, b, { set: [] })).toEqual(resolveParams(descriptor, b, {}));
     }
-    expect(resolveParams(ANALYSES["layer-topology"] as unknown as SomeAnalysis, b, {})).toMatchObject({ samples: 40, vectorize: "top-l2", threshold: 1 });
+    expect(resolveParams(ANALYSES["layer-topology"] as unknown as SomeAnalysis, b, {})).toMatchObject({ samples: 40, vectorize: "top-l2", radiusScale: 1 });
+  });
+
+  it("a renamed parameter is still read under its former name, and only once", () => {
+    const topology = ANALYSES["layer-topology"] as unknown as SomeAnalysis;
+    const mapper = ANALYSES.mapper as unknown as SomeAnalysis;
+    expect(resolveParams(topology, b, { threshold: 0.5 })).toMatchObject({ radiusScale: 0.5 });
+    expect(resolveParams(topology, b, { threshold: 0.5 })).not.toHaveProperty("threshold");
+    expect(commandParams(topology, b, { set: ["threshold=0.25"] })).toMatchObject({ radiusScale: 0.25 });
+    expect(commandParams(topology, b, { threshold: "0.75" })).toMatchObject({ radiusScale: 0.75 });
+    expect(commandParams(mapper, b, { set: ["threshold=0.2"] })).toMatchObject({ minJaccard: 0.2 });
+    expect(() => resolveParams(topology, b, { threshold: 0.5, radiusScale: 0.5 })).toThrow(/radiusScale is given twice \(also as its former name threshold\)/);
+    expect(() => resolveParams(topology, b, { radiusScale: 0 })).toThrow(/invalid radiusScale: 0/);
   });
 
   it("--set and --kebab-name reach the same resolver", () => {

@@ -115,7 +115,7 @@ describe("layerTopology on synthetic layers", () => {
     expect(plain.distances.bottleneck[1]).toBeGreaterThan(1);
     expect(rms.distances.bottleneck[1]).toBeLessThan(1e-4);
     expect(rms.layers[1].scale).toBeCloseTo(10 * rms.layers[0].scale, 4);
-    const low = await layerTopology(scaled, { sensitivityFractions: [], threshold: 0.3, distanceDim: 0 });
+    const low = await layerTopology(scaled, { sensitivityFractions: [], radiusScale: 0.3, distanceDim: 0 });
     for (const layer of low.layers) {
       expect(layer.threshold).toBeCloseTo(0.3 * layer.enclosingRadius, 5);
       expect(layer.diagrams[0].deaths.every((x) => x <= layer.threshold || x === Infinity)).toBe(true);
@@ -199,7 +199,7 @@ describe("layerTopology on synthetic layers", () => {
   it("rejects unknown layers, options and out-of-range values", async () => {
     await expect(layerTopology(bundle, { layers: ["nope"] })).rejects.toThrow(/invalid layers: "nope" \(expected layers among "ring", "rotated", "blob"\)/);
     await expect(layerTopology(bundle, { maxdim: 3 })).rejects.toThrow(/invalid maxdim: 3/);
-    await expect(layerTopology(bundle, { threshold: 0 })).rejects.toThrow(/invalid threshold: 0/);
+    await expect(layerTopology(bundle, { radiusScale: 0 })).rejects.toThrow(/invalid radiusScale: 0/);
     await expect(layerTopology(bundle, { distanceDim: 2 })).rejects.toThrow(/invalid distanceDim: 2 \(expected at most maxdim = 1\)/);
     await expect(layerTopology(bundle, { sensitivityFractions: [1] })).rejects.toThrow(/invalid sensitivityFractions\[0\]: 1/);
     await expect(layerTopology(bundle, { lens: "l2norm" } as never)).rejects.toThrow(/unknown parameter "lens" for layer-topology/);

@@ -83,12 +83,12 @@ describe("the Mapper seed study", () => {
     const p = resolveParams(mapperDescriptor, runs[0], { preset: "keplermapper", neighbors: "exact" });
     const seeds = await mapperSeedStudy(runs, p);
     const result = await mapperAnalysis(runs[0], { preset: "keplermapper", neighbors: "exact" });
-    const spec = mapperReport(runs[0], { ...result, seeds }, { layer: "separated", color: "label", threshold: 0 }, { sha256: "0".repeat(64), document: reportDocument(), date: "2026-01-01" });
+    const spec = mapperReport(runs[0], { ...result, seeds }, { layer: "separated", color: "label", minJaccard: 0 }, { sha256: "0".repeat(64), document: reportDocument(), date: "2026-01-01" });
     expect(spec.sections[0].title).toBe("The papers' claim and what we measured over seeds");
     expect(spec.sections[0].text).toMatch(/preset "keplermapper"/);
     expect(spec.parameters.preset).toBe("keplermapper");
     expect(spec.parameters.seedStudy).toBe("<b>net</b>, net-seed1");
-    const alone = mapperReport(runs[0], result, { layer: "separated", color: "label", threshold: 0 }, { sha256: "0".repeat(64), document: reportDocument(), date: "2026-01-01" });
+    const alone = mapperReport(runs[0], result, { layer: "separated", color: "label", minJaccard: 0 }, { sha256: "0".repeat(64), document: reportDocument(), date: "2026-01-01" });
     expect(alone.sections[0].text).toMatch(/No seed study for "<b>net<\/b>"/);
   });
 });

@@ -23,8 +23,14 @@ describe("Warnings", () => {
   it("reaches an algorithm's result: Isomap on two far clusters says its graph was joined, once", async () => {
     // Two tight squares 100 apart: the 2-NN graph has two components.
     const rows = [
-      [0, 0], [0, 1], [1, 0], [1, 1],
-      [100, 0], [100, 1], [101, 0], [101, 1],
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+      [100, 0],
+      [100, 1],
+      [101, 0],
+      [101, 1],
     ];
     const X = matrix(rows.length, 2, Float32Array.from(rows.flat()));
     const result = await isomap(X, { nNeighbors: 2, nComponents: 2 });

@@ -62,7 +62,7 @@ function separation(positions: { x: number; y: number }[], k: number): number {
 
 describe("mapperGraph", () => {
   it("draws pies, edges by Jaccard weight and legends (snapshot), in the house style", () => {
-    const figure = mapperGraph(small, { classNames: CLASSES, threshold: 0.1, width: 320, title: "fc <b>2</b> · 6 nodes", document: reportDocument() });
+    const figure = mapperGraph(small, { classNames: CLASSES, minJaccard: 0.1, width: 320, title: "fc <b>2</b> · 6 nodes", document: reportDocument() });
     expectSnapshot("mapper-graph-pies", figure);
     expect(figure.getAttribute("aria-label")).toBe("Mapper graph of fc <b>2</b>: 6 nodes, 5 edges (3 at Jaccard ≥ 0.1 drawn); each node a pie of its members' true labels");
     expect(figure.querySelector("svg[role=img]")!.getAttribute("aria-label")).toBe("Mapper graph: 6 nodes, 5 edges");
@@ -80,7 +80,7 @@ describe("mapperGraph", () => {
   });
 
   it("hides edges below the threshold, and they do not pull in the layout", () => {
-    const figure = mapperGraph(small, { classNames: CLASSES, threshold: 0.1, width: 320, document: reportDocument() });
+    const figure = mapperGraph(small, { classNames: CLASSES, minJaccard: 0.1, width: 320, document: reportDocument() });
     const shown = Array.from(figure.querySelectorAll("svg[role=img] line"), (l) => l.getAttribute("visibility"));
     expect(shown).toEqual(["visible", "visible", "visible", "hidden", "hidden"]);
     // The layout is the layout of the strong edges alone.
@@ -88,8 +88,8 @@ describe("mapperGraph", () => {
     const alone = mapperGraph(strong, { classNames: CLASSES, width: 320, document: reportDocument() });
     expect(drawnNodes(figure)).toEqual(drawnNodes(alone));
     expect(layoutGraph(small.nodes, small.links, 320, 240, 0.1)).toEqual(layoutGraph(small.nodes, strong.links, 320, 240));
-    // setThreshold shows and hides edges without moving a node.
-    (figure as ReturnType<typeof mapperGraph>).setThreshold(0);
+    // setMinJaccard shows and hides edges without moving a node.
+    (figure as ReturnType<typeof mapperGraph>).setMinJaccard(0);
     expect(Array.from(figure.querySelectorAll("svg[role=img] line"), (l) => l.getAttribute("visibility"))).toEqual(Array(5).fill("visible"));
     expect(drawnNodes(figure)).toEqual(drawnNodes(alone));
   });
@@ -125,7 +125,7 @@ describe("mapperGraph", () => {
   });
 
   it("is deterministic and keeps its documented defaults", () => {
-    expect(defaults.mapperGraph).toEqual({ color: "label", classNames: [], width: 640, height: undefined, title: undefined, threshold: 0, interactive: false });
+    expect(defaults.mapperGraph).toEqual({ color: "label", classNames: [], width: 640, height: undefined, title: undefined, minJaccard: 0, interactive: false });
     const a = serialize(mapperGraph(small, { document: reportDocument() }));
     expect(serialize(mapperGraph(small, { document: reportDocument() }))).toBe(a);
     expect(serialize(mapperGraph(small, { ...defaults.mapperGraph, document: reportDocument() }))).toBe(a);

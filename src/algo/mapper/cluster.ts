@@ -82,23 +82,23 @@ export function dbscan(members: Int32Array, graph: EpsilonGraph, minSamples: num
 }
 
 /** Single-linkage labels from a spanning tree over m points, cut by the first histogram gap. */
-export function gapCut(tree: SpanningTree, m: number, bins: number): { labels: Int32Array; threshold: number } {
+export function gapCut(tree: SpanningTree, m: number, bins: number): { labels: Int32Array; cutHeight: number } {
   let max = 0;
   for (const w of tree.weight) max = Math.max(max, w);
-  let threshold = Infinity;
+  let cutHeight = Infinity;
   if (max > 0) {
     const counts = new Int32Array(bins);
     for (const w of tree.weight) counts[Math.min(bins - 1, Math.floor((w / max) * bins))]++;
     const empty = counts.indexOf(0);
-    if (empty >= 0) threshold = (empty / bins) * max;
+    if (empty >= 0) cutHeight = (empty / bins) * max;
   }
   const kept: { source: number; target: number }[] = [];
   for (let e = 0; e < tree.weight.length; e++) {
-    if (tree.weight[e] <= threshold) kept.push({ source: tree.from[e], target: tree.to[e] });
+    if (tree.weight[e] <= cutHeight) kept.push({ source: tree.from[e], target: tree.to[e] });
   }
   // Components are numbered by their lowest position, so labels do not depend on edge order.
   const labels = components(m, kept).of;
-  return { labels, threshold };
+  return { labels, cutHeight };
 }
 
 /**

@@ -4,7 +4,7 @@
  * URL state and the API).
  */
 import type { AnalysisBundle } from "../../analyses/columns.ts";
-import { cliName, describeParam, resolveParams, type ParamTable, type Resolved, type SomeAnalysis } from "../../analyses/descriptor.ts";
+import { cliName, currentName, describeParam, resolveParams, type ParamTable, type Resolved, type SomeAnalysis } from "../../analyses/descriptor.ts";
 import { ANALYSES, ANALYSIS_NAMES } from "../../analyses/registry.ts";
 import { HiddenAtlasError } from "../../core/errors.ts";
 import type { OptionSpec, ParsedOptions } from "../args.ts";
@@ -15,7 +15,9 @@ const descriptors = () => Object.values(ANALYSES) as unknown as SomeAnalysis[];
 export function parameterOptions(): Record<string, OptionSpec> {
   const options: Record<string, OptionSpec> = {};
   for (const d of descriptors()) {
-    for (const name of Object.keys(d.params)) options[cliName(name)] ??= { type: "string", description: "an analysis parameter (see below)", hidden: true };
+    for (const [name, spec] of Object.entries(d.params)) {
+      for (const spelling of spec.formerly ? [name, spec.formerly] : [name]) options[cliName(spelling)] ??= { type: "string", description: "an analysis parameter (see below)", hidden: true };
+    }
   }
   return options;
 }
@@ -43,16 +45,17 @@ export function commandParams(descriptor: SomeAnalysis, bundle: AnalysisBundle, 
   for (const pair of (options.set as string[] | undefined) ?? []) {
     const eq = pair.indexOf("=");
     if (eq <= 0) throw new HiddenAtlasError("E_USAGE", `--set expects name=value, got ${JSON.stringify(pair)}`);
-    const name = pair.slice(0, eq);
-    if (!Object.hasOwn(descriptor.params, name)) {
-      throw new HiddenAtlasError("E_USAGE", `unknown parameter ${JSON.stringify(name)} for ${descriptor.name} (known: ${known.join(", ")})`);
+    const name = currentName(descriptor.params, pair.slice(0, eq));
+    if (name === undefined) {
+      throw new HiddenAtlasError("E_USAGE", `unknown parameter ${JSON.stringify(pair.slice(0, eq))} for ${descriptor.name} (known: ${known.join(", ")})`);
     }
+    if (Object.hasOwn(given, name)) throw new HiddenAtlasError("E_USAGE", `${name} is given twice`);
     given[name] = pair.slice(eq + 1);
   }
   for (const name of Object.keys(parameterOptions())) {
     const value = options[name];
     if (value === undefined) continue;
-    const param = known.find((p) => cliName(p) === name);
+    const param = known.find((p) => cliName(p) === name || (descriptor.params[p].formerly !== undefined && cliName(descriptor.params[p].formerly!) === name));
     if (!param) throw new HiddenAtlasError("E_USAGE", `--${name} is not a parameter of ${descriptor.name} (known: ${known.map((p) => `--${cliName(p)}`).join(", ")})`);
     if (Object.hasOwn(given, param)) throw new HiddenAtlasError("E_USAGE", `${param} is given twice (--set and --${name})`);
     given[param] = String(value);
