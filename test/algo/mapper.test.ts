@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { matrix, type Matrix } from "../../src/core/matrix.ts";
 import { getCore } from "../../src/core/wasm.ts";
 import { readNpy } from "../../src/io/npy.ts";
-import { automaticEps, kneeIndex } from "../../src/algo/mapper/cluster.ts";
+import { automaticEps, kneedleKnee } from "../../src/algo/mapper/cluster.ts";
 import { intervals } from "../../src/algo/mapper/cover.ts";
 import { MapperSpace, mapper, type MapperGraph } from "../../src/algo/mapper/mapper.ts";
 import { dbscan } from "../../src/algo/mapper/cluster.ts";
@@ -162,8 +162,8 @@ describe("Mapper's parts against references", () => {
 
   it("finds the knee of a hand-made curve and falls back to the median without one", () => {
     const curve = Float64Array.from({ length: 11 }, (_, i) => (i < 8 ? 0.1 * i : 0.7 + 3 * (i - 7)));
-    expect(kneeIndex(curve)).toBe(7);
-    expect(kneeIndex(Float64Array.from({ length: 10 }, (_, i) => i))).toBe(-1);
+    expect(kneedleKnee(curve)).toBe(7);
+    expect(kneedleKnee(Float64Array.from({ length: 10 }, (_, i) => i))).toBe(-1);
     expect(automaticEps(Float64Array.from([0.5, 0.5, 0.5, 0.5]))).toEqual({ eps: 0.5, rule: "median" });
     expect(automaticEps(Float64Array.from([0.1, 0.11, 0.12, 0.13, 0.14, 0.15, 5])).rule).toBe("knee");
   });

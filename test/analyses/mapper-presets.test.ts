@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { automaticEps, kneeIndex } from "../../src/algo/mapper/cluster.ts";
+import { automaticEps, kneedleKnee } from "../../src/algo/mapper/cluster.ts";
 import { cover, overhangingIntervals } from "../../src/algo/mapper/cover.ts";
 import type { AnalysisBundle } from "../../src/analyses/columns.ts";
 import { defaultsUnder, resolveParams } from "../../src/analyses/descriptor.ts";
@@ -45,13 +45,13 @@ describe("mapper presets: the rules they stand for, hand-checked", () => {
     // Nine distances of 0.1234 then one of 1.0: scaled, the chord rises as i/9 while the curve
     // stays at 0 until i = 9; the largest gap i/9 − 0 is at i = 8, value 0.1234 → 0.123.
     const flatThenJump = Float64Array.from([0.1234, 0.1234, 0.1234, 0.1234, 0.1234, 0.1234, 0.1234, 0.1234, 0.1234, 1.0]);
-    expect(kneeIndex(flatThenJump)).toBe(8);
+    expect(kneedleKnee(flatThenJump)).toBe(8);
     expect(automaticEps(flatThenJump)).toEqual({ eps: 0.123, rule: "knee" });
     // Order does not matter (the curve is sorted first).
     expect(automaticEps(flatThenJump.slice().reverse())).toEqual({ eps: 0.123, rule: "knee" });
     // A straight line never drops below its chord: no knee, the median (lower middle of 6) 0.34567 → 0.346.
     const line = Float64Array.from([0.12345, 0.23456, 0.34567, 0.45678, 0.56789, 0.6789]);
-    expect(kneeIndex(Float64Array.from([1, 2, 3, 4, 5, 6]))).toBe(-1);
+    expect(kneedleKnee(Float64Array.from([1, 2, 3, 4, 5, 6]))).toBe(-1);
     expect(automaticEps(Float64Array.from([1, 2, 3, 4, 5, 6]))).toEqual({ eps: 3, rule: "median" });
     expect(automaticEps(line).eps).toBeCloseTo(line[2], 2);
   });

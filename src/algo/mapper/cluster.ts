@@ -106,7 +106,7 @@ export function gapCut(tree: SpanningTree, m: number, bins: number): { labels: I
  * 2011, offline, sensitivity 1): the point farthest below the chord after scaling both axes to
  * [0, 1]. Returns −1 when the curve never drops below its chord (no knee).
  */
-export function kneeIndex(y: Float64Array): number {
+export function kneedleKnee(y: Float64Array): number {
   const n = y.length;
   if (n < 3) return -1;
   const lo = y[0];
@@ -135,7 +135,7 @@ export function roundSignificant(v: number, digits = 3): number {
  */
 export function automaticEps(firstNeighbor: Float64Array): { eps: number; rule: "knee" | "median" } {
   const sorted = Float64Array.from(firstNeighbor).sort();
-  const knee = kneeIndex(sorted);
+  const knee = kneedleKnee(sorted);
   if (knee >= 0 && sorted[knee] > 0) return { eps: roundSignificant(sorted[knee]), rule: "knee" };
   const median = sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : 0;
   return { eps: roundSignificant(median > 0 ? median : sorted.length ? Math.max(sorted[sorted.length - 1], 1e-12) : 1e-12), rule: "median" };
