@@ -138,7 +138,7 @@ export function mphateScatter(run: DynamicsEmbedding, options: MphateScatterOpti
 }
 
 /** The colour of each point as a column: epoch (continuous), layer or most-active class (categorical). */
-export function mphateColour(run: DynamicsEmbedding, colorBy: MphateColorBy, epochLabel = "epoch"): SampleColumn {
+export function mphateColor(run: DynamicsEmbedding, colorBy: MphateColorBy, epochLabel = "epoch"): SampleColumn {
   if (colorBy === "epoch") return { title: epochLabel, type: "continuous", values: run.epoch };
   if (colorBy === "layer") return { title: "layer", type: "categorical", values: Float64Array.from(run.layer), classNames: run.layerNames };
   // A unit silent on every trace image has no most-active class (−1): grey, and counted.
@@ -172,7 +172,7 @@ function mphatePointScatter(run: DynamicsEmbedding, points: number[], o: typeof 
     { x, y, index: points.length === Y.rows ? undefined : points },
     {
       interactive: o.interactive,
-      color: mphateColour(run, o.colorBy, o.epochLabel),
+      color: mphateColor(run, o.colorBy, o.epochLabel),
       xLabel: AXIS_LABELS.x,
       yLabel: AXIS_LABELS.y,
       title: o.title,

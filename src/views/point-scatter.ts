@@ -33,7 +33,7 @@ import { select as d3select, zoom as d3zoom, zoomIdentity, type ZoomBehavior, ty
 import { HiddenAtlasError } from "../core/errors.ts";
 import { PointRenderer, type PixelTransform, type RingStyle } from "./point-gl.ts";
 import { PointGrid } from "./point-grid.ts";
-import { colouring, formatCoordinate, type Colouring } from "./point-colours.ts";
+import { coloring, formatCoordinate, type Coloring } from "./point-colors.ts";
 import { rasterizePoints } from "./point-raster.ts";
 import { selectionPanel } from "./selection-panel.ts";
 import { subsampleText } from "./caption.ts";
@@ -176,7 +176,7 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
     return Number.isInteger(i) && i >= 0 && i < total ? positionOf[i] : -1;
   };
   const r = options.r ?? (n < 1000 ? 3 : 2);
-  const colour = colouring(options.color ?? null, samples, total);
+  const colors = coloring(options.color ?? null, samples, total);
   const xLabel = options.xLabel ?? defaults.xLabel;
   const yLabel = options.yLabel ?? defaults.yLabel;
   const subset = subsampleText(n, options.subsample?.total ?? total, { noun: "samples", seed: options.subsample?.seed ?? null, method: options.subsample?.method });
@@ -207,7 +207,7 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
   wrapper.appendChild(figure);
   if (options.title) figure.appendChild(textElement(document, "h2", options.title));
   if (options.subtitle) figure.appendChild(textElement(document, "h3", options.subtitle));
-  if (colour.legend) {
+  if (colors.legend) {
     // Swatches have no title and a ramp's is one line of SVG text, cut when long: an HTML title
     // that wraps says what the colours are (as embeddingScatter).
     const title = textElement(document, "div", `colour: ${options.color!.title}`);
@@ -215,7 +215,7 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
     title.style.font = `600 ${FONT_SIZE} var(--sans-serif, system-ui)`;
     title.style.maxWidth = `${width}px`;
     figure.appendChild(title);
-    const scale = colour.legend.type === "categorical" ? colour.legend : { ...colour.legend, label: null };
+    const scale = colors.legend.type === "categorical" ? colors.legend : { ...colors.legend, label: null };
     const legend = Plot.legend({ document, color: scale, style: { fontSize: FONT_SIZE } } as unknown as Plot.LegendOptions);
     if (legend) figure.appendChild(legend as unknown as Node);
   }
@@ -225,7 +225,7 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
   figure.appendChild(area);
   const captions: string[] = [];
   if (subset) captions.push(`${subset}.`);
-  if (colour.missing > 0) captions.push(`${colour.missing.toLocaleString("en-US")} drawn samples without a ${options.color!.title} value are grey.`);
+  if (colors.missing > 0) captions.push(`${colors.missing.toLocaleString("en-US")} drawn samples without a ${options.color!.title} value are grey.`);
 
   const NS = "http://www.w3.org/2000/svg";
   let highlighted: number[] = Array.from(options.highlighted ?? []);
@@ -241,7 +241,7 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
     const marks: Plot.Markish[] = [Plot.frame({ strokeOpacity: 0.2 })];
     if (dots) {
       marks.unshift(
-        Plot.dot(Array.from({ length: n }, (_, p) => p), { x: (p: number) => grid.x[p], y: (p: number) => grid.y[p], fill: colour.css, r, fillOpacity: defaults.opacity }),
+        Plot.dot(Array.from({ length: n }, (_, p) => p), { x: (p: number) => grid.x[p], y: (p: number) => grid.y[p], fill: colors.css, r, fillOpacity: defaults.opacity }),
       );
     }
     if (lines && paths.length) {
@@ -297,7 +297,7 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
         px[p] = (grid.x[p] * base.scaleX + base.offsetX - frame.left) * RASTER_SCALE;
         py[p] = (grid.y[p] * base.scaleY + base.offsetY - frame.top) * RASTER_SCALE;
       }
-      const pixels = rasterizePoints({ width: w, height: h, px, py, colors: colour.rgba, radius: r * RASTER_SCALE, opacity: defaults.opacity });
+      const pixels = rasterizePoints({ width: w, height: h, px, py, colors: colors.rgba, radius: r * RASTER_SCALE, opacity: defaults.opacity });
       const image = document.createElementNS(NS, "image");
       image.setAttribute("class", "atlas-points-raster");
       image.setAttribute("x", String(frame.left));
@@ -390,7 +390,7 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
   const lassoStyle: RingStyle = { ...LASSO_RING, radius: r + 1.5 };
   const highlightStyle: RingStyle = { ...HIGHLIGHT_RING, radius: r + 3 };
   if (gl) {
-    gl.setPoints(grid.x, grid.y, colour.rgba);
+    gl.setPoints(grid.x, grid.y, colors.rgba);
     gl.setRings("lasso", [], lassoStyle);
     gl.setRings("highlight", positionsOf(highlighted, positionOfSample), highlightStyle);
   }
@@ -473,7 +473,7 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
 
   const panel = selectionPanel({
     document,
-    columns: exportColumns(options, data, colour),
+    columns: exportColumns(options, data, colors),
     exportName: options.exportName ?? defaults.exportName,
     onClear: () => setSelection(new Int32Array(0)),
   });
@@ -528,7 +528,7 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
       px[p] = (grid.x[p] * inFrame.scaleX + inFrame.offsetX) * dpr;
       py[p] = (grid.y[p] * inFrame.scaleY + inFrame.offsetY) * dpr;
     }
-    const pixels = rasterizePoints({ width: canvas.width, height: canvas.height, px, py, colors: colour.rgba, radius: r * dpr, opacity: baseOpacity });
+    const pixels = rasterizePoints({ width: canvas.width, height: canvas.height, px, py, colors: colors.rgba, radius: r * dpr, opacity: baseOpacity });
     context.putImageData(new ImageData(pixels as unknown as Uint8ClampedArray<ArrayBuffer>, canvas.width, canvas.height), 0, 0);
     if (lassoPositions.length > 0) {
       // The selection again at full opacity, composited over the faded points.
@@ -540,7 +540,7 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
         const p = lassoPositions[k];
         sx[k] = px[p];
         sy[k] = py[p];
-        sc.set(colour.rgba.subarray(4 * p, 4 * p + 4), 4 * k);
+        sc.set(colors.rgba.subarray(4 * p, 4 * p + 4), 4 * k);
       }
       const layer = rasterizePoints({ width: canvas.width, height: canvas.height, px: sx, py: sy, colors: sc, radius: r * dpr, opacity: defaults.opacity });
       const scratch = document.createElement("canvas");
@@ -631,7 +631,7 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
   };
   const describe = (i: number) =>
     options.tooltip?.(i) ?? {
-      text: `#${i} · ${formatCoordinate(data.x[i])}, ${formatCoordinate(data.y[i])}${options.color ? ` · ${options.color.title} ${colour.valueText(i)}` : ""}`,
+      text: `#${i} · ${formatCoordinate(data.x[i])}, ${formatCoordinate(data.y[i])}${options.color ? ` · ${options.color.title} ${colors.valueText(i)}` : ""}`,
     };
   const showTip = (i: number | null) => {
     if (i === null) {
@@ -964,13 +964,13 @@ function browserCanvas(document: Document): boolean {
 }
 
 /** The exported columns: sample, x, y, the colour column, then the caller's. */
-function exportColumns(options: PointScatterOptions, data: ScatterData, colour: Colouring): Record<string, (i: number) => string | number> {
+function exportColumns(options: PointScatterOptions, data: ScatterData, colors: Coloring): Record<string, (i: number) => string | number> {
   const columns: Record<string, (i: number) => string | number> = {
     sample: (i) => i,
     [options.xLabel ?? defaults.xLabel]: (i) => data.x[i],
     [options.yLabel ?? defaults.yLabel]: (i) => data.y[i],
   };
-  if (options.color) columns[options.color.title] = (i) => colour.valueText(i);
+  if (options.color) columns[options.color.title] = (i) => colors.valueText(i);
   return { ...columns, ...(options.exportColumns ?? {}) };
 }
 

@@ -5,7 +5,7 @@
  * (class names) and is set as text, never as markup.
  */
 import { downloadLink } from "./download.ts";
-import { formatCoordinate } from "./point-colours.ts";
+import { formatCoordinate } from "./point-colors.ts";
 
 /** Rows of the selection shown in the panel (all are exported). */
 const PANEL_ROWS = 10;

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import type { DynamicsEmbedding } from "../../src/analyses/mphate.ts";
 import { reportDocument } from "../../src/report/dom.ts";
-import { mphateColour, mphateScatter } from "../../src/views/mphate.ts";
+import { mphateColor, mphateScatter } from "../../src/views/mphate.ts";
 import type { PointScatterElement } from "../../src/views/point-scatter.ts";
 
 /** `units` units of two layers over `epochs` checkpoints, epoch-major, on a spiral. */
@@ -60,9 +60,9 @@ describe("mphateScatter", () => {
 
   it("colours by epoch (a ramp), layer or most-active class, a unit silent on every trace image grey", () => {
     const r = run(6, 2);
-    expect(mphateColour(r, "epoch", "training step")).toMatchObject({ title: "training step", type: "continuous" });
-    expect(Array.from(mphateColour(r, "layer").values)).toEqual([0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1]);
-    const active = mphateColour(r, "mostActive");
+    expect(mphateColor(r, "epoch", "training step")).toMatchObject({ title: "training step", type: "continuous" });
+    expect(Array.from(mphateColor(r, "layer").values)).toEqual([0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1]);
+    const active = mphateColor(r, "mostActive");
     expect(active.classNames).toEqual(["a", "b", "c"]);
     expect(Array.from(active.values.slice(0, 6))).toEqual([NaN, 1, 2, 0, 1, 2]);
     const figure = mphateScatter(r, { colorBy: "mostActive", interactive: false, document: reportDocument() });

@@ -19,7 +19,7 @@ const NO_COLOUR = "#4269d0";
 /** Steps of a continuous colour ramp: 8-bit colour channels show no finer difference. */
 const RAMP_STEPS = 256;
 
-export interface Colouring {
+export interface Coloring {
   /** Straight RGBA per drawn point. */
   rgba: Uint8Array;
   /** CSS colour per drawn point (static SVG only). */
@@ -31,7 +31,7 @@ export interface Colouring {
 }
 
 /** Per-point colours for the drawn points, the legend's scale, and the value text of a sample. */
-export function colouring(color: SampleColumn | null, samples: Int32Array, total: number): Colouring {
+export function coloring(color: SampleColumn | null, samples: Int32Array, total: number): Coloring {
   const n = samples.length;
   const rgba = new Uint8Array(4 * n);
   // Colours are parsed once per class or ramp step, then copied per point (1 M points in ms).
