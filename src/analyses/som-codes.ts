@@ -417,20 +417,26 @@ async function perturbationStudy(
         to,
       };
     };
-    for (const [e, epsilon] of p.epsilons.entries()) {
-      const adversarial = fgsm(net, X, n, y, epsilon);
-      const noisy = signNoise(net, X, epsilon, p.seed + e);
-      const adversarialPred = argmax(adversarial);
-      const noisyPred = argmax(noisy);
-      study.accuracy.fgsm.push(accuracy(adversarialPred));
-      study.accuracy.noise.push(accuracy(noisyPred));
-      const av = await vectors(adversarial);
-      const nv = await vectors(noisy);
-      for (const layer of study.layers) {
-        layer.fgsm.push(await effect(layer.name, av.get(layer.name)!, adversarialPred));
-        layer.noise.push(await effect(layer.name, nv.get(layer.name)!, noisyPred));
+    // One sign-noise stream for every ε: independent signs per ε, none shared with another seed's run.
+    const noise = new Rng(net.core, p.seed, STREAMS.signNoise);
+    try {
+      for (const [e, epsilon] of p.epsilons.entries()) {
+        const adversarial = fgsm(net, X, n, y, epsilon);
+        const noisy = signNoise(net, X, epsilon, noise);
+        const adversarialPred = argmax(adversarial);
+        const noisyPred = argmax(noisy);
+        study.accuracy.fgsm.push(accuracy(adversarialPred));
+        study.accuracy.noise.push(accuracy(noisyPred));
+        const av = await vectors(adversarial);
+        const nv = await vectors(noisy);
+        for (const layer of study.layers) {
+          layer.fgsm.push(await effect(layer.name, av.get(layer.name)!, adversarialPred));
+          layer.noise.push(await effect(layer.name, nv.get(layer.name)!, noisyPred));
+        }
+        await progress.step(done + e + 1);
       }
-      await progress.step(done + e + 1);
+    } finally {
+      noise.release();
     }
     return study;
   } finally {

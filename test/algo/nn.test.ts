@@ -346,4 +346,22 @@ describe("FGSM", () => {
     }
     net.release();
   });
+
+  it("sign noise from one stream gives independent signs per call; from a seed, the stream's first draw", async () => {
+    const { signNoise } = await import("../../src/algo/nn/index.ts");
+    const { Rng, STREAMS } = await import("../../src/core/random.ts");
+    const net = await Network.create({ inputShape: [4], layers: [{ type: "dense", units: 2 }] }, { seed: 2 });
+    const X = new Float32Array(4000).fill(0.5);
+    const signs = (v: Float32Array) => Array.from(v, (x) => (x > 0.5 ? 1 : -1));
+    const rng = new Rng(net.core, 7, STREAMS.signNoise);
+    const first = signs(signNoise(net, X, 0.1, rng));
+    const second = signs(signNoise(net, X, 0.2, rng));
+    rng.release();
+    expect(signs(signNoise(net, X, 0.1, 7))).toEqual(first);
+    // Independent fair signs agree on about half the values (4000 draws: 0.5 ± 0.025 at 3 sd).
+    const agree = first.filter((s, i) => s === second[i]).length / X.length;
+    expect(agree).toBeGreaterThan(0.45);
+    expect(agree).toBeLessThan(0.55);
+    net.release();
+  });
 });

@@ -16,21 +16,39 @@ export interface PerturbOptions {
 const clip = (v: number, min: number, max: number) => (v < min ? min : v > max ? max : v);
 
 /** x' = clip(x + ε·sign(∇ₓ cross-entropy(x, label))), for n samples. */
-export function fgsm(net: Network, X: Float32Array, n: number, labels: Int32Array, epsilon: number, { min = 0, max = 1 }: PerturbOptions = {}): Float32Array {
+export function fgsm(
+  net: Network,
+  X: Float32Array,
+  n: number,
+  labels: Int32Array,
+  epsilon: number,
+  { min = 0, max = 1 }: PerturbOptions = {},
+): Float32Array {
   checkNumber("epsilon", epsilon, 0);
   const gradient = net.inputGradient(X, n, "crossEntropy", labels);
   return X.map((x, i) => clip(x + epsilon * Math.sign(gradient[i]), min, max));
 }
 
-/** x' = clip(x + ε·s) with s uniformly ±1 per value, seeded: FGSM's size without its direction. */
-export function signNoise(net: Network, X: Float32Array, epsilon: number, seed: number, { min = 0, max = 1 }: PerturbOptions = {}): Float32Array {
+/**
+ * x' = clip(x + ε·s) with s uniformly ±1 per value, seeded: FGSM's size without its direction.
+ * Given a seed, the signs come from a fresh stream; given an `Rng`, they are its next draws, so a
+ * caller perturbing at several ε draws independent signs from one seed (not seed + 1, seed + 2,
+ * which another run of seed + 1 would repeat).
+ */
+export function signNoise(
+  net: Network,
+  X: Float32Array,
+  epsilon: number,
+  seed: number | Rng,
+  { min = 0, max = 1 }: PerturbOptions = {},
+): Float32Array {
   checkNumber("epsilon", epsilon, 0);
-  checkSeed(seed);
-  const rng = new Rng(net.core, seed, STREAMS.signNoise);
+  const own = typeof seed === "number";
+  const rng = own ? new Rng(net.core, checkSeed(seed), STREAMS.signNoise) : seed;
   try {
     const u = rng.uniform(X.length);
     return X.map((x, i) => clip(x + (u[i] < 0.5 ? -epsilon : epsilon), min, max));
   } finally {
-    rng.release();
+    if (own) rng.release();
   }
 }
