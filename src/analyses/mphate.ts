@@ -451,15 +451,22 @@ export async function switchAri(embedding: Matrix, units: number, before: number
   const b = slice(after);
   let total = 0;
   let count = 0;
-  for (const k of ARI_KS) {
-    if (k >= units) continue;
-    for (let s = 0; s < seeds; s++) {
-      const seed = baseSeed + 1000 * k + s;
-      const la = (await kMeans(a, { k, seed })).labels;
-      const lb = (await kMeans(b, { k, seed })).labels;
-      total += adjustedRandIndex(la, lb);
-      count++;
+  // Each restart's k-means seed is drawn from one stream of baseSeed (not baseSeed + s, which the
+  // run with the next base seed would repeat).
+  const draws = new Rng(await getCore(), baseSeed, STREAMS.ariRestarts);
+  try {
+    for (const k of ARI_KS) {
+      if (k >= units) continue;
+      for (let s = 0; s < seeds; s++) {
+        const seed = draws.int(0x7fffffff);
+        const la = (await kMeans(a, { k, seed })).labels;
+        const lb = (await kMeans(b, { k, seed })).labels;
+        total += adjustedRandIndex(la, lb);
+        count++;
+      }
     }
+  } finally {
+    draws.release();
   }
   return total / count;
 }

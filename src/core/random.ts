@@ -86,6 +86,8 @@ export const STREAMS = {
   umapEpochs: 31,
   /** The noise a feature visualisation starts from. */
   featureStart: 32,
+  /** The k-means restarts' seeds of M-PHATE's task-switch ARI. */
+  ariRestarts: 33,
 } as const;
 
 export type StreamName = keyof typeof STREAMS;

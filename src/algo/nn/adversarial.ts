@@ -29,6 +29,8 @@ export function fgsm(
   return X.map((x, i) => clip(x + epsilon * Math.sign(gradient[i]), min, max));
 }
 
+const fresh = (net: Network, seed: number) => new Rng(net.core, seed, STREAMS.signNoise);
+
 /**
  * x' = clip(x + ε·s) with s uniformly ±1 per value, seeded: FGSM's size without its direction.
  * Given a seed, the signs come from a fresh stream; given an `Rng`, they are its next draws, so a
@@ -44,7 +46,7 @@ export function signNoise(
 ): Float32Array {
   checkNumber("epsilon", epsilon, 0);
   const own = typeof seed === "number";
-  const rng = own ? new Rng(net.core, checkSeed(seed), STREAMS.signNoise) : seed;
+  const rng = own ? fresh(net, checkSeed(seed)) : seed;
   try {
     const u = rng.uniform(X.length);
     return X.map((x, i) => clip(x + (u[i] < 0.5 ? -epsilon : epsilon), min, max));
