@@ -26,7 +26,7 @@ export {
   pairwiseDistances,
 } from "./distance";
 export { knnSearch, knnScratchBytes } from "./knn";
-export { symmetricEigen, fixEigenvectorSigns } from "./linalg";
+export { symmetricEigen, fixEigenvectorSigns, householderSteps, tridiagonalEigenvalues } from "./linalg";
 export { columnMeans, covariance, covarianceScratchBytes, projectCentered } from "./stats";
 export { sha256Init, sha256Update, sha256Final } from "./hash";
 export * from "./nn";

@@ -10,17 +10,15 @@
 // - phateGemmRows: C = A·B for square f64 matrices, a block of rows at a time (the diffusion
 //   powers Pᵗ by repeated squaring); zero entries of A are skipped, so
 //   the first products of a sparse operator cost little.
-// - phateTridiagonalize + phateTridiagonalEigenvalues: every eigenvalue of a dense symmetric
-//   matrix (Householder reduction, Golub & Van Loan, Matrix Computations 4th ed. §8.3.1; then
-//   implicit QL with Wilkinson shifts, the EISPACK tql1 algorithm), for the von Neumann entropy.
+// - every eigenvalue of the dense diffusion operator (for the von Neumann entropy) comes from
+//   assembly/linalg.ts: `householderSteps` then `tridiagonalEigenvalues`.
 // - phatePotential: the diffusion potential of eq. 3 for any γ (phate/phate.py
 //   `_calculate_potential`).
 // - phateSparseDense / phateSparseMatvec: a CSR matrix (f64 values) times dense f64 columns.
 //
 // Memory contract: data rows f32 n × d; dense matrices f64 n × n row-major; CSR rowPtr i32 n+1,
 // columns i32, values f64. Outputs are owned by the caller; scratch sizes are stated per kernel.
-// Complexity: alpha-decay O(rows·n·d); gemm O(n³) (less for sparse A); tridiagonalisation
-// ~(4/3)n³ multiply-adds in f64x2; QL O(n²).
+// Complexity: alpha-decay O(rows·n·d); gemm O(n³) (less for sparse A).
 
 import { squaredDistanceTile } from "./distance";
 
@@ -39,12 +37,6 @@ type accum_t = f64;
 @inline const GEMM_J: i32 = 512;
 // @ts-ignore: decorator
 @inline const GEMM_K: i32 = 64;
-// Relative size below which a sub-diagonal entry is zero in QL (f64 epsilon, as in tql1).
-// @ts-ignore: decorator
-@inline const EPSILON: f64 = 2.220446049250313e-16;
-// QL iterations per eigenvalue before giving up (EISPACK uses 30).
-// @ts-ignore: decorator
-@inline const MAX_QL_ITERATIONS: i32 = 60;
 // phate `_calculate_potential`: γ = 1 uses −log(Pᵗ + 1e-7).
 // @ts-ignore: decorator
 @inline const LOG_POTENTIAL_OFFSET: f64 = 1e-7;
@@ -209,175 +201,6 @@ export function phateGemmRows(a: usize, b: usize, c: usize, n: i32, i0: i32, i1:
       }
     }
   }
-}
-
-// @ts-ignore: decorator
-@inline function dot2(x: usize, y: usize, count: i32): f64 {
-  let acc = f64x2.splat(0);
-  const pairs = count & ~1;
-  for (let j = 0; j < pairs; j += 2) {
-    const off = (<usize>j) << 3;
-    acc = f64x2.add(acc, f64x2.mul(v128.load(x + off), v128.load(y + off)));
-  }
-  let s = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
-  if (pairs < count) s += load<f64>(f64At(x, pairs)) * load<f64>(f64At(y, pairs));
-  return s;
-}
-
-/**
- * Householder steps k ∈ [k0, k1) of the reduction of the dense symmetric n × n matrix `a` to
- * tridiagonal form. Only the lower triangle is read and updated (row i, columns ≤ i: contiguous),
- * so each step streams half the trailing matrix twice (the product A₂₂v, then the rank-2
- * update). Step k stores the diagonal d[k] and the sub-diagonal e[k] (coupling k and k + 1).
- * Run k over 0 … n − 1 in chunks. scratch: f64 3n.
- */
-export function phateTridiagonalize(a: usize, n: i32, k0: i32, k1: i32, d: usize, e: usize, scratch: usize): void {
-  const rowBytes = (<usize>n) << 3;
-  const v = scratch;
-  const w = scratch + rowBytes;
-  for (let k = k0; k < k1; k++) {
-    store<f64>(f64At(d, k), load<f64>(f64At(a + <usize>k * rowBytes, k)));
-    const m = n - k - 1; // length of the column below the diagonal
-    if (m <= 0) {
-      store<f64>(f64At(e, k), 0);
-      continue;
-    }
-    // x = column k below the diagonal (strided in the lower triangle)
-    let norm2: f64 = 0;
-    for (let i = 0; i < m; i++) {
-      const xi = load<f64>(f64At(a + <usize>(k + 1 + i) * rowBytes, k));
-      store<f64>(f64At(v, i), xi);
-      norm2 += xi * xi;
-    }
-    const x0 = load<f64>(v);
-    const tail2 = norm2 - x0 * x0;
-    if (m == 1 || tail2 == 0) {
-      store<f64>(f64At(e, k), x0);
-      continue;
-    }
-    const norm = Math.sqrt(norm2);
-    const alpha = x0 > 0 ? -norm : norm;
-    store<f64>(f64At(e, k), alpha);
-    // v = x − α e₁, β = 2/‖v‖²
-    const v0 = x0 - alpha;
-    store<f64>(v, v0);
-    const beta = 2.0 / (tail2 + v0 * v0);
-    // p = A₂₂ v from the lower triangle: row i gives Σ_{j≤i} L_ij v_j to p_i and L_ij v_i to p_j.
-    memory.fill(w, 0, (<usize>m) << 3);
-    const base = a + <usize>(k + 1) * rowBytes + ((<usize>(k + 1)) << 3);
-    for (let i = 0; i < m; i++) {
-      const row = base + <usize>i * rowBytes;
-      const vi = load<f64>(f64At(v, i));
-      const vvi = f64x2.splat(vi);
-      let acc = f64x2.splat(0);
-      const pairs = i & ~1;
-      for (let j = 0; j < pairs; j += 2) {
-        const off = (<usize>j) << 3;
-        const l = v128.load(row + off);
-        acc = f64x2.add(acc, f64x2.mul(l, v128.load(v + off)));
-        v128.store(w + off, f64x2.add(v128.load(w + off), f64x2.mul(l, vvi)));
-      }
-      let s = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
-      for (let j = pairs; j < i; j++) {
-        const l = load<f64>(f64At(row, j));
-        s += l * load<f64>(f64At(v, j));
-        store<f64>(f64At(w, j), load<f64>(f64At(w, j)) + l * vi);
-      }
-      s += load<f64>(f64At(row, i)) * vi;
-      store<f64>(f64At(w, i), load<f64>(f64At(w, i)) + s);
-    }
-    // w = βp − (β² pᵀv / 2) v
-    let pv: f64 = 0;
-    for (let i = 0; i < m; i++) {
-      const pi = beta * load<f64>(f64At(w, i));
-      store<f64>(f64At(w, i), pi);
-      pv += pi * load<f64>(f64At(v, i));
-    }
-    const half = 0.5 * beta * pv;
-    for (let i = 0; i < m; i++) store<f64>(f64At(w, i), load<f64>(f64At(w, i)) - half * load<f64>(f64At(v, i)));
-    // L₂₂ −= v wᵀ + w vᵀ on the lower triangle (diagonal included)
-    for (let i = 0; i < m; i++) {
-      const row = base + <usize>i * rowBytes;
-      const vi = f64x2.splat(load<f64>(f64At(v, i)));
-      const wi = f64x2.splat(load<f64>(f64At(w, i)));
-      const count = i + 1;
-      const pairs = count & ~1;
-      for (let j = 0; j < pairs; j += 2) {
-        const off = (<usize>j) << 3;
-        const upd = f64x2.add(f64x2.mul(vi, v128.load(w + off)), f64x2.mul(wi, v128.load(v + off)));
-        v128.store(row + off, f64x2.sub(v128.load(row + off), upd));
-      }
-      if (pairs < count) {
-        const off = (<usize>pairs) << 3;
-        store<f64>(row + off, load<f64>(row + off) - f64x2.extract_lane(vi, 0) * load<f64>(w + off) - f64x2.extract_lane(wi, 0) * load<f64>(v + off));
-      }
-    }
-  }
-}
-
-/**
- * Eigenvalues of the symmetric tridiagonal matrix (d diagonal, e[i] coupling i and i + 1; e is
- * destroyed) by implicit QL with shifts, written into d in descending order. Returns 0, or 1 if
- * an eigenvalue needed more than MAX_QL_ITERATIONS.
- */
-export function phateTridiagonalEigenvalues(d: usize, e: usize, n: i32): i32 {
-  if (n > 0) store<f64>(f64At(e, n - 1), 0);
-  for (let l = 0; l < n; l++) {
-    let iterations = 0;
-    while (true) {
-      let m = l;
-      for (; m < n - 1; m++) {
-        const dd = Math.abs(load<f64>(f64At(d, m))) + Math.abs(load<f64>(f64At(d, m + 1)));
-        if (Math.abs(load<f64>(f64At(e, m))) <= EPSILON * dd) break;
-      }
-      if (m == l) break;
-      if (iterations++ >= MAX_QL_ITERATIONS) return 1;
-      const dl = load<f64>(f64At(d, l));
-      const el = load<f64>(f64At(e, l));
-      let g = (load<f64>(f64At(d, l + 1)) - dl) / (2.0 * el);
-      let r = Math.hypot(g, 1.0);
-      g = load<f64>(f64At(d, m)) - dl + el / (g + (g >= 0 ? r : -r));
-      let s: f64 = 1;
-      let c: f64 = 1;
-      let p: f64 = 0;
-      let underflow = false;
-      for (let i = m - 1; i >= l; i--) {
-        const ei = load<f64>(f64At(e, i));
-        const f = s * ei;
-        const b = c * ei;
-        r = Math.hypot(f, g);
-        store<f64>(f64At(e, i + 1), r);
-        if (r == 0) {
-          store<f64>(f64At(d, i + 1), load<f64>(f64At(d, i + 1)) - p);
-          store<f64>(f64At(e, m), 0);
-          underflow = true;
-          break;
-        }
-        s = f / r;
-        c = g / r;
-        g = load<f64>(f64At(d, i + 1)) - p;
-        r = (load<f64>(f64At(d, i)) - g) * s + 2.0 * c * b;
-        p = s * r;
-        store<f64>(f64At(d, i + 1), g + p);
-        g = c * r - b;
-      }
-      if (underflow) continue;
-      store<f64>(f64At(d, l), load<f64>(f64At(d, l)) - p);
-      store<f64>(f64At(e, l), g);
-      store<f64>(f64At(e, m), 0);
-    }
-  }
-  // Insertion sort, descending (n is at most a few thousand; this is O(n²) once).
-  for (let i = 1; i < n; i++) {
-    const v = load<f64>(f64At(d, i));
-    let j = i - 1;
-    while (j >= 0 && load<f64>(f64At(d, j)) < v) {
-      store<f64>(f64At(d, j + 1), load<f64>(f64At(d, j)));
-      j--;
-    }
-    store<f64>(f64At(d, j + 1), v);
-  }
-  return 0;
 }
 
 /**

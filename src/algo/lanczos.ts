@@ -149,7 +149,7 @@ function ritz(
     }
     const a = s.upload(t, "tridiagonal");
     const values = s.f64(size, "Ritz values");
-    const work = s.f64(size, "eigen scratch");
+    const work = s.f64(3 * size, "eigen scratch");
     if (core.kernels.symmetricEigen(a.ptr, size, values.ptr, work.ptr) !== 0) {
       throw new HiddenAtlasError("E_PARAM", "Lanczos: the tridiagonal eigen-solver did not converge");
     }

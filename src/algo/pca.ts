@@ -84,7 +84,7 @@ export async function pca(X: Matrix, options: PcaOptions = {}): Promise<PcaResul
     k.covariance(x.ptr, n, d, mean.ptr, center ? 1 : 0, cov.ptr, scratch);
     await progress.step(1);
     const values = s.f64(d, "eigenvalues");
-    const work = s.f64(d, "eigen scratch");
+    const work = s.f64(3 * d, "eigen scratch");
     if (k.symmetricEigen(cov.ptr, d, values.ptr, work.ptr) !== 0) {
       throw new HiddenAtlasError("E_PARAM", "PCA: the eigen-solver did not converge");
     }
@@ -156,7 +156,7 @@ async function gramPca(core: Awaited<ReturnType<typeof getCore>>, X: Matrix, nCo
   return core.scope(async (s) => {
     const g = s.upload(gram, "Gram matrix");
     const values = s.f64(n, "eigenvalues");
-    const work = s.f64(n, "eigen scratch");
+    const work = s.f64(3 * n, "eigen scratch");
     if (k.symmetricEigen(g.ptr, n, values.ptr, work.ptr) !== 0) throw new HiddenAtlasError("E_PARAM", "PCA: the eigen-solver did not converge");
     await progress.step(2);
     const u = g.view();

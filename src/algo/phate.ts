@@ -65,8 +65,6 @@ declare module "../core/wasm.ts" {
       outColumns: number, outValues: number, outCounts: number, outSigma: number, scratch: number,
     ): number;
     phateGemmRows(a: number, b: number, c: number, n: number, i0: number, i1: number): void;
-    phateTridiagonalize(a: number, n: number, k0: number, k1: number, d: number, e: number, scratch: number): void;
-    phateTridiagonalEigenvalues(d: number, e: number, n: number): number;
     phatePotential(p: number, count: number, gamma: number, out: number): void;
     phateSparseDense(rowPtr: number, columns: number, values: number, n: number, b: number, r: number, out: number): void;
     phateSparseMatvec(rowPtr: number, columns: number, values: number, n: number, x: number, y: number): void;
@@ -560,7 +558,7 @@ async function diffuse(
 
 /**
  * Every eigenvalue (descending) of the dense symmetric n × n f64 matrix at ptr (destroyed):
- * Householder tridiagonalisation then implicit QL (assembly/phate.ts).
+ * Householder tridiagonalisation then implicit QL (assembly/linalg.ts, the core's one eigen-solver).
  */
 export async function symmetricEigenvaluesInPlace(core: Core, s: Scope, ptr: number, n: number, run: RunOptions = {}): Promise<Float64Array> {
   const k = core.kernels;
@@ -570,10 +568,10 @@ export async function symmetricEigenvaluesInPlace(core: Core, s: Scope, ptr: num
   const progress = new ProgressTracker(run, "diffusion eigenvalues", n);
   for (let k0 = 0; k0 < n; k0 += TRIDIAGONAL_STEPS) {
     const k1 = Math.min(n, k0 + TRIDIAGONAL_STEPS);
-    k.phateTridiagonalize(ptr, n, k0, k1, d.ptr, e.ptr, scratch.ptr);
+    k.householderSteps(ptr, n, k0, k1, d.ptr, e.ptr, scratch.ptr);
     await progress.step(k1);
   }
-  if (k.phateTridiagonalEigenvalues(d.ptr, e.ptr, n) !== 0) {
+  if (k.tridiagonalEigenvalues(d.ptr, e.ptr, n) !== 0) {
     throw new HiddenAtlasError("E_PARAM", "the tridiagonal eigen-solver did not converge (non-finite operator?)");
   }
   progress.finish();

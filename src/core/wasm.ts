@@ -49,6 +49,8 @@ export interface CoreKernels {
   ): void;
   knnScratchBytes(k: number): number;
   symmetricEigen(a: number, n: number, values: number, scratch: number): number;
+  householderSteps(a: number, n: number, k0: number, k1: number, d: number, e: number, scratch: number): void;
+  tridiagonalEigenvalues(d: number, e: number, n: number): number;
   fixEigenvectorSigns(v: number, rows: number, cols: number): void;
   columnMeans(x: number, n: number, d: number, means: number): void;
   covariance(

@@ -21,7 +21,7 @@ describe("symmetricEigen", () => {
     core.scope((s) => {
       const a = s.upload(Float64Array.from(matrix.flat()));
       const w = s.f64(n);
-      const e = s.f64(n);
+      const e = s.f64(3 * n);
       expect(core.kernels.symmetricEigen(a.ptr, n, w.ptr, e.ptr)).toBe(0);
       const values = w.view();
       const vectors = a.view();
@@ -35,6 +35,43 @@ describe("symmetricEigen", () => {
     });
   });
 
+  it("handles matrices the reduction leaves alone: 1 × 1, diagonal, already tridiagonal, repeated eigenvalues", async () => {
+    const core = await loadCore();
+    const solve = (n: number, A: number[]) =>
+      core.scope((s) => {
+        const a = s.upload(Float64Array.from(A));
+        const w = s.f64(n);
+        expect(core.kernels.symmetricEigen(a.ptr, n, w.ptr, s.f64(3 * n).ptr)).toBe(0);
+        return { values: Array.from(w.view()), vectors: Array.from(a.view()) };
+      });
+    expect(solve(1, [-2.5])).toEqual({ values: [-2.5], vectors: [1] });
+    // Diagonal: the eigenvalues sorted, the vectors a permutation of the identity (signs positive).
+    const diagonal = solve(3, [1, 0, 0, 0, 3, 0, 0, 0, 2]);
+    expect(diagonal.values).toEqual([3, 2, 1]);
+    expect(diagonal.vectors).toEqual([0, 0, 1, 1, 0, 0, 0, 1, 0]);
+    // Tridiagonal 2, −1 (the path graph's Laplacian-like matrix): λ_j = 2 − 2cos(jπ/(n+1)).
+    const n = 6;
+    const T = new Array(n * n).fill(0);
+    for (let i = 0; i < n; i++) {
+      T[i * n + i] = 2;
+      if (i + 1 < n) T[i * n + i + 1] = T[(i + 1) * n + i] = -1;
+    }
+    const tri = solve(n, T);
+    const expected = Array.from({ length: n }, (_, j) => 2 - 2 * Math.cos(((n - j) * Math.PI) / (n + 1)));
+    tri.values.forEach((v, j) => expect(v).toBeCloseTo(expected[j], 12));
+    // 2I + 1·1ᵀ (n = 4): eigenvalue 6 once, 2 three times; the vectors stay orthonormal.
+    const J = Array.from({ length: 16 }, (_, q) => (q % 5 === 0 ? 3 : 1));
+    const repeated = solve(4, J);
+    [6, 2, 2, 2].forEach((v, j) => expect(repeated.values[j]).toBeCloseTo(v, 12));
+    for (let p = 0; p < 4; p++) {
+      for (let q = 0; q < 4; q++) {
+        let dot = 0;
+        for (let i = 0; i < 4; i++) dot += repeated.vectors[i * 4 + p] * repeated.vectors[i * 4 + q];
+        expect(dot).toBeCloseTo(p === q ? 1 : 0, 12);
+      }
+    }
+  });
+
   it("diagonalises: A v = λ v and VᵀV = I for a 150 × 150 matrix", async () => {
     const core = await loadCore();
     const n = 150;
@@ -44,7 +81,7 @@ describe("symmetricEigen", () => {
     core.scope((s) => {
       const a = s.upload(A);
       const w = s.f64(n);
-      const e = s.f64(n);
+      const e = s.f64(3 * n);
       expect(core.kernels.symmetricEigen(a.ptr, n, w.ptr, e.ptr)).toBe(0);
       const V = a.view();
       const values = w.view();
