@@ -168,7 +168,7 @@ function mphatePointScatter(run: DynamicsEmbedding, points: number[], o: typeof 
   const describe = (q: number) =>
     `${run.layerNames[run.layer[q]]} unit ${run.unit[q]} · ${o.epochLabel} ${run.epoch[q]}` +
     (run.mostActive[q] >= 0 ? ` · most active for ${run.classNames[run.mostActive[q]]}` : "");
-  return pointScatter(
+  const scatter = pointScatter(
     { x, y, index: points.length === Y.rows ? undefined : points },
     {
       interactive: o.interactive,
@@ -187,6 +187,30 @@ function mphatePointScatter(run: DynamicsEmbedding, points: number[], o: typeof 
       document: o.document,
     },
   );
+  // As the static figure's frame: the first view holds the rest of training when the first
+  // checkpoint alone would squeeze it into a corner; zooming out (or key 0) shows every point.
+  const frame = o.interactive ? mphateFrame(points, (q) => x[q], (q) => y[q], (q) => run.epoch[q]) : null;
+  const view = frame && firstView(scatter.domain(), frame);
+  if (frame && view) {
+    scatter.zoomTo(view.k, view.centre);
+    const units = new Set(frame.outside.map((q) => `${run.layer[q]}:${run.unit[q]}`)).size;
+    const note = (o.document ?? globalThis.document).createElement("p");
+    note.className = "atlas-note atlas-mphate-frame";
+    note.textContent = `${units} unit${units === 1 ? "" : "s"} of ${o.epochLabel} ${run.epoch[frame.outside[0]]} lie beyond this first view (it would otherwise squeeze the rest of training into a corner): "Reset zoom" (key 0) shows every point.`;
+    scatter.append(note);
+  }
+  return scatter;
+}
+
+/**
+ * The zoom (magnification k about a centre, in data units) that shows `frame` inside the full
+ * view `all`, or null when the frame is the full view already. Zoom is isotropic, so k is the
+ * smaller of the two axes' ratios.
+ */
+export function firstView(all: { x: Extent; y: Extent }, frame: { x: Extent; y: Extent }): { k: number; centre: [number, number] } | null {
+  const k = Math.min((all.x[1] - all.x[0]) / (frame.x[1] - frame.x[0]), (all.y[1] - all.y[0]) / (frame.y[1] - frame.y[0]));
+  if (!(k > 1.01) || !Number.isFinite(k)) return null;
+  return { k, centre: [(frame.x[0] + frame.x[1]) / 2, (frame.y[0] + frame.y[1]) / 2] };
 }
 
 /**

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import type { DynamicsEmbedding } from "../../src/analyses/mphate.ts";
 import { reportDocument } from "../../src/report/dom.ts";
-import { mphateColor, mphateScatter } from "../../src/views/mphate.ts";
+import { firstView, mphateColor, mphateScatter } from "../../src/views/mphate.ts";
 import type { PointScatterElement } from "../../src/views/point-scatter.ts";
 
 /** `units` units of two layers over `epochs` checkpoints, epoch-major, on a spiral. */
@@ -67,5 +67,14 @@ describe("mphateScatter", () => {
     expect(Array.from(active.values.slice(0, 6))).toEqual([NaN, 1, 2, 0, 1, 2]);
     const figure = mphateScatter(r, { colorBy: "mostActive", interactive: false, document: reportDocument() });
     expect(figure.querySelectorAll("circle").length).toBe(12);
+  });
+});
+
+describe("firstView", () => {
+  it("zooms about the frame's centre by the smaller axis ratio, and not at all when the frame is the whole view", () => {
+    const all = { x: [0, 10] as [number, number], y: [0, 4] as [number, number] };
+    expect(firstView(all, { x: [2, 4], y: [1, 2] })).toEqual({ k: 4, centre: [3, 1.5] });
+    expect(firstView(all, { x: [0, 10], y: [1, 2] })).toBeNull();
+    expect(firstView(all, all)).toBeNull();
   });
 });
