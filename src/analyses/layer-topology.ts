@@ -108,6 +108,7 @@ const params = {
     doc: "Largest edge of the Rips filtration, as a fraction of each layer's enclosing radius (1 = the enclosing radius, after which nothing changes).", reference: "ripser.py's default threshold is the enclosing radius.",
     control: { min: 0.2, max: 1, step: 0.05 },
   },
+  coefficients: { type: "integer", min: 2, max: 251, default: 2, label: "Coefficients Z/p", doc: "Prime p of the field the homology is computed over: Z/2 (the paper, ripser.py's default) or an odd prime, which tells torsion (e.g. a Klein bottle's H1) apart.", reference: "ripser.py coeff=2.", control: { input: "select", options: [2, 3, 5, 7] } },
   normalize: {
     type: "keyword", choices: ["none", "rms"], default: "none", label: "Scale layers", labels: { none: "as they are (paper)", rms: "by RMS spread" }, control: { input: "radio" },
     doc: "Compare layers in their own units (the paper) or divide each by its RMS distance to its mean, so that layers of different scale compare.",
@@ -321,7 +322,7 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
     },
     diagrams: {
       label: "persistent homology",
-      uses: ["maxdim", "radiusScale", "cycles"],
+      uses: ["maxdim", "radiusScale", "cycles", "coefficients"],
       needs: (args) => [["cloud", args]],
       weight: persistenceWeight,
       stages: 3,
@@ -335,7 +336,7 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
         // The cycles come from the same run (one more reduction of the H1 death triangles), so
         // they belong to exactly these bars.
         const withCycles = p.cycles && p.maxdim >= 1;
-        const ph = await persistentHomology(X, { maxdim: p.maxdim, threshold, cycles: withCycles, ...options });
+        const ph = await persistentHomology(X, { maxdim: p.maxdim, threshold, cycles: withCycles, coefficients: p.coefficients, ...options });
         return { diagrams: ph.diagrams, threshold: ph.threshold, enclosingRadius: ph.enclosingRadius, stats: { edges: ph.stats.edges, edgesAfterCollapse: ph.stats.edgesAfterCollapse }, loops: withCycles ? ph.cycles![1] : null };
       },
     },
@@ -381,7 +382,7 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
     },
     projectionDiagrams: {
       label: "persistent homology of the projections",
-      uses: ["distanceDim", "radiusScale"],
+      uses: ["distanceDim", "radiusScale", "coefficients"],
       needs: (args) => [["projections", args], ["diagrams", args]],
       weight: (_a, p) => persistenceWeight * p.sensitivityFractions.length,
       stages: 3,
@@ -392,7 +393,7 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
         const layer = await need<LayerPersistence>("diagrams", args);
         const threshold = p.radiusScale === 1 ? ("enclosing" as const) : layer.threshold;
         const out: PersistenceDiagram[][] = [];
-        for (const X of clouds) out.push((await persistentHomology(X, { maxdim: p.distanceDim, threshold, ...options })).diagrams.map((d) => ({ ...d })));
+        for (const X of clouds) out.push((await persistentHomology(X, { maxdim: p.distanceDim, threshold, coefficients: p.coefficients, ...options })).diagrams.map((d) => ({ ...d })));
         // Each projection's diagrams with their own threshold (for capping infinite deaths).
         return out;
       },
@@ -421,7 +422,7 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
     },
     seeds: {
       label: "the seed study: every seed's layers, distances and CKA",
-      uses: ["layers", "split", "vectorize", "samples", "sampling", "seed", "radiusScale", "distanceDim", "ckaDebiased"],
+      uses: ["layers", "split", "vectorize", "samples", "sampling", "seed", "radiusScale", "coefficients", "distanceDim", "ckaDebiased"],
       weight: (args, p, b) => persistenceWeight * layersOf(p, b).length * (1 + String(args.runs ?? "").split(",").filter(Boolean).length),
       stages: 2,
       keep: 2,
@@ -573,7 +574,7 @@ export async function seedStudy(bundles: AnalysisBundle[], p: ResolvedLayerTopol
       const X = takeRows(await vectors(b, name), rows);
       const scale = rmsDistanceToMean(X);
       const threshold = p.radiusScale === 1 ? ("enclosing" as const) : p.radiusScale * (await persistentHomology(X, { maxdim: 0, signal: options.signal })).enclosingRadius;
-      const ph = await persistentHomology(X, { maxdim: p.distanceDim, threshold, signal: options.signal });
+      const ph = await persistentHomology(X, { maxdim: p.distanceDim, threshold, coefficients: p.coefficients, signal: options.signal });
       const raw = degree(ph, p.distanceDim);
       clouds.push(X);
       scales[r * L + l] = scale;

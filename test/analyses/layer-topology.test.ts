@@ -108,6 +108,32 @@ describe("layerTopology on synthetic layers", () => {
     expect(b.cka[0]).toBeNaN(); // a zero-variance projection: CKA is undefined (documented)
   });
 
+  it("computes over the chosen field: on a projective plane Z/3 shortens the loop Z/2 keeps (2-torsion)", async () => {
+    // RP² in R⁴ (the Veronese-type map (xy, xz, y² − z², 2yz) of the unit sphere): its loop is
+    // 2-torsion, a cycle over Z/2 that Z/3 sees filled in sooner.
+    const random = mulberry32(7);
+    const n = 120;
+    const data = new Float32Array(n * 4);
+    for (let i = 0; i < n; ) {
+      const v = [random() * 2 - 1, random() * 2 - 1, random() * 2 - 1];
+      const r = Math.hypot(...v);
+      if (r < 0.2 || r > 1) continue;
+      const [x, y, z] = v.map((t) => t / r);
+      data.set([x * y, x * z, y * y - z * z, 2 * y * z], 4 * i++);
+    }
+    const plane: AnalysisBundle = { name: "rp2", task: "classification", samples: n, labels: new Int32Array(n), layers: [{ name: "rp2", shape: [n, 4], data }, { name: "ring", shape: [n, d], data: ring.slice(0, n * d) }] };
+    const longestH1 = (diagrams: { births: Float64Array | number[]; deaths: Float64Array | number[] }[], cap: number) =>
+      Math.max(...Array.from(diagrams[1].births, (b, i) => Math.min(diagrams[1].deaths[i], cap) - b));
+    const z2 = await layerTopology(plane, { sensitivityFractions: [], cycles: false });
+    const z3 = await layerTopology(plane, { sensitivityFractions: [], cycles: false, coefficients: 3 });
+    const direct = await persistentHomology({ rows: n, cols: 4, data }, { maxdim: 1, coefficients: 3 });
+    expect(Array.from(z3.layers[0].diagrams[1].deaths)).toEqual(Array.from(direct.diagrams[1].deaths));
+    expect(longestH1(z3.layers[0].diagrams, z3.layers[0].threshold)).toBeLessThan(longestH1(z2.layers[0].diagrams, z2.layers[0].threshold) - 0.02);
+    // The ring has no torsion: the same diagrams over either field.
+    expect(Array.from(z3.layers[1].diagrams[1].deaths)).toEqual(Array.from(z2.layers[1].diagrams[1].deaths));
+    await expect(layerTopology(plane, { coefficients: 4 })).rejects.toThrow(/invalid coefficients: 4 \(expected a prime/);
+  });
+
   it("rms normalisation makes a scaled copy identical; a threshold below the enclosing radius caps the bars", async () => {
     const scaled = { ...bundle, layers: [bundle.layers[0], { name: "big", shape: [N, d], data: ring.map((v) => 10 * v) }] };
     const plain = await layerTopology(scaled, { sensitivityFractions: [] });
