@@ -108,7 +108,11 @@ export function readNpy(bytes: Uint8Array, name = "array"): NdArray {
   assertHoldsData(header, bytes.length, name);
   if (type.kind !== "f" || type.itemsize !== 4) {
     // Other dtypes are held twice while they become float32: as stored and as float32.
-    assertWorkingSet(count * (type.itemsize + 4), `shape ${formatShape(shape)} as ${type.descr} (${count} values of ${type.itemsize} bytes as stored, and 4 as float32)`, name);
+    assertWorkingSet(
+      count * (type.itemsize + 4),
+      `shape ${formatShape(shape)} as ${type.descr} (${count} values of ${type.itemsize} bytes as stored, and 4 as float32)`,
+      name,
+    );
   }
   // Bytes after the data are ignored, as numpy.load ignores them.
   const data = decodeElements(bytes, dataOffset, count, type, name);
