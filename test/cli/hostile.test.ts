@@ -305,6 +305,19 @@ describe("the memory budget counts a command's working set, refused up front wit
   });
 });
 
+describe("work far beyond reasonable time refused up front, naming what fits (sweep, memory family)", () => {
+  it("embed mda --groups near the sample count: E_TOO_LARGE naming the BSDR terms and the most groups that fit", async () => {
+    const dir = tmp();
+    const n = 2000;
+    writeFileSync(join(dir, "x.npy"), writeNpy({ shape: [n, 4], data: Float32Array.from({ length: n * 4 }, (_, i) => Math.sin(i * 0.31)) }));
+    writeFileSync(join(dir, "t.npy"), writeNpy({ shape: [n], data: Float32Array.from({ length: n }, (_, i) => i) }));
+    const { code, stdout, stderr } = await run("embed", join(dir, "x.npy"), "--method", "mda", "--targets", join(dir, "t.npy"), "--groups", "2000");
+    expect([code, stdout]).toEqual([1, ""]);
+    // 200 sweeps × 200 draws × 2000 samples × 2001 other classes = 1.6e11 > 2^36; 2^36 / (200 × 200 × 2000) = 858 other classes.
+    expect(stderr).toMatch(/E_TOO_LARGE: Bayesian SDR of 2000 samples into 2002 classes needs 1\.6e\+11 truncated-normal terms \(200 sweeps × 200 draws × 2000 samples × 2001 other classes\), more than the 6\.9e\+10 that finish in reasonable time; use fewer groups \(MDA: at most 857 groups for these samples\)/);
+  });
+});
+
 describe("a report is the same bytes when made twice in one process (sweep, determinism family)", () => {
   it("report layer-topology: Plot's marker ids numbered per document, not per process", async () => {
     const dir = tmp();
