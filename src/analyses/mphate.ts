@@ -41,7 +41,7 @@ import { HiddenAtlasError } from "../core/errors.ts";
 import type { Matrix } from "../core/matrix.ts";
 import { checkInteger, checkOptionNames } from "../core/params.ts";
 import type { RunOptions } from "../core/progress.ts";
-import { Rng, checkSeed, STREAMS } from "../core/random.ts";
+import { Rng, checkSeed, seedPlus, STREAMS } from "../core/random.ts";
 import { getCore } from "../core/wasm.ts";
 import type { AnalysisBundle } from "./columns.ts";
 import { defineAnalysis, type Resolved, type StepArgs } from "./descriptor.ts";
@@ -454,7 +454,7 @@ export async function switchAri(embedding: Matrix, units: number, before: number
   for (const k of ARI_KS) {
     if (k >= units) continue;
     for (let s = 0; s < seeds; s++) {
-      const seed = baseSeed + 1000 * k + s;
+      const seed = seedPlus(baseSeed, 1000 * k + s);
       const la = (await kMeans(a, { k, seed })).labels;
       const lb = (await kMeans(b, { k, seed })).labels;
       total += adjustedRandIndex(la, lb);

@@ -318,6 +318,25 @@ describe("work far beyond reasonable time refused up front, naming what fits (sw
   });
 });
 
+describe("the largest valid seed is valid for every notebook's seed study (sweep, parameters family)", () => {
+  it("run mda --seed 2^53 − 1: the study's seeds wrap to 0, 1, … instead of refusing seed + 1", async () => {
+    const dir = join(tmp(), "b");
+    const n = 24;
+    await writeBundle(
+      {
+        name: "seeds",
+        task: "regression",
+        layers: [{ name: "h1", shape: [n, 3], data: Float32Array.from({ length: n * 3 }, (_, i) => Math.sin(i * 0.9) + (i % 3)) }],
+        targets: { rows: n, cols: 1, data: Float32Array.from({ length: n }, (_, i) => i / n) },
+        predictions: { rows: n, cols: 1, data: Float32Array.from({ length: n }, (_, i) => i / n + Math.sin(i) * 0.01) },
+      },
+      dir,
+    );
+    const { code, stderr } = await run("run", "mda", "--bundle", dir, "--seed", String(Number.MAX_SAFE_INTEGER), "--seed-runs", "3", "--methods", "mda", "--stages", "trained");
+    expect([code, stderr.match(/E_[A-Z_]+.*/)?.[0]]).toEqual([0, undefined]);
+  });
+});
+
 describe("a report is the same bytes when made twice in one process (sweep, determinism family)", () => {
   it("report layer-topology: Plot's marker ids numbered per document, not per process", async () => {
     const dir = tmp();
