@@ -337,6 +337,53 @@ describe("the largest valid seed is valid for every notebook's seed study (sweep
   });
 });
 
+describe("run's analysis parameters at their limits (sweep, parameters family)", () => {
+  const bundle = async (checkpoints = false) => {
+    const dir = join(tmp(), "b");
+    const n = 24;
+    const layer = (name: string, cols: number, scale: number) => ({ name, shape: [n, cols], data: Float32Array.from({ length: n * cols }, (_, j) => (Math.floor(j / cols) % 3) * ((j % cols) + 1) * scale + Math.sin(j * 1.7) * 0.3) });
+    const layers = [layer("h1", 4, 0.5), layer("h2", 3, 0.5)];
+    await writeBundle(
+      {
+        name: "limits",
+        task: "classification",
+        classNames: ["a", "b", "c"],
+        labels: Int32Array.from({ length: n }, (_, i) => i % 3),
+        layers,
+        checkpoints: checkpoints ? [1, 2, 3].map((epoch) => ({ epoch, layers: layers.map((l) => ({ ...l, data: l.data.map((v, j) => v * epoch + Math.cos(j) * 0.1) })) })) : undefined,
+      },
+      dir,
+    );
+    return dir;
+  };
+
+  it("a negative value after an analysis parameter is its value, not an ambiguous option (run mphate --gamma -1)", async () => {
+    const dir = await bundle();
+    // −2 is below gamma's range: the descriptor's E_PARAM shows the value arrived (it was E_USAGE "ambiguous").
+    const low = await run("run", "mphate", "--bundle", dir, "--gamma", "-2");
+    expect([low.code, low.stderr]).toEqual([1, expect.stringMatching(/E_PARAM: invalid gamma: -2 \(expected a finite number ≥ -1 and ≤ 1/)]);
+    const overlap = await run("run", "mapper", "--bundle", dir, "--overlap", "-0.5");
+    expect([overlap.code, overlap.stderr]).toEqual([1, expect.stringMatching(/E_PARAM: invalid overlap: -0\.5/)]);
+  });
+
+  it("M-PHATE's landmarks: at least 3 in the descriptor (2 cannot hold a 2-D classical MDS), refused before any work", async () => {
+    const dir = await bundle(true);
+    const two = await run("run", "mphate", "--bundle", dir, "--n-landmark", "2");
+    expect([two.code, two.stderr]).toEqual([1, expect.stringMatching(/E_PARAM: invalid nLandmark: 2 \(expected an integer ≥ 3/)]);
+  });
+
+  it("a Mapper layer whose every point is noise has no purity: the table shows null, not NaN", async () => {
+    const dir = await bundle();
+    const { code, stdout } = await run("run", "mapper", "--bundle", dir, "--eps-neighbor", "1", "--min-samples", "24");
+    expect(code).toBe(0);
+    expect(stdout).not.toMatch(/NaN/);
+    const table = JSON.parse(stdout).tables.find((t: { title: string }) => t.title === "Purity across layers");
+    const row = table.rows.find((r: unknown[]) => r[0] === "h1");
+    expect(row[4]).toBe(0); // no nodes
+    expect(row.slice(9)).toEqual([null, null, null]);
+  });
+});
+
 describe("a report is the same bytes when made twice in one process (sweep, determinism family)", () => {
   it("report layer-topology: Plot's marker ids numbered per document, not per process", async () => {
     const dir = tmp();
