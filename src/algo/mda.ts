@@ -233,6 +233,13 @@ const bsdrDefaults = {
 };
 
 /** Sweeps per kernel call between progress checkpoints. */
+/**
+ * Most truncated-normal terms (sweeps × draws × samples × other classes) a BSDR run may take:
+ * at the 16–90 ns a term measured on one core (more classes are slower per term), 2^36 terms are
+ * 20 minutes to 2 hours. Groups near the sample count (one class per sample) ask for far more:
+ * refused up front, naming the most groups that fit, instead of running for days.
+ */
+export const BSDR_MAX_TERMS = 2 ** 36;
 const SWEEP_CHUNK = 5;
 /** Slots of the kernel's pointer table (assembly/bsdr.ts SLOT_*). */
 const BSDR_SLOTS = 14;
@@ -270,6 +277,17 @@ export async function bayesianSdr(
     seed: checkSeed(options.seed ?? bsdrDefaults.seed),
   };
   assertFinite(F, "features");
+  const terms = p.iterations * p.samples * n * (K - 1);
+  if (terms > BSDR_MAX_TERMS) {
+    const most = Math.floor(BSDR_MAX_TERMS / Math.max(1, p.iterations * p.samples * n));
+    throw new HiddenAtlasError(
+      "E_TOO_LARGE",
+      `Bayesian SDR of ${n} samples into ${K} classes needs ${terms.toPrecision(2)} truncated-normal terms ` +
+        `(${p.iterations} sweeps × ${p.samples} draws × ${n} samples × ${K - 1} other classes), more than the ${BSDR_MAX_TERMS.toPrecision(2)} ` +
+        `that finish in reasonable time; use fewer groups (MDA: at most ${Math.max(0, most - 1)} groups for these samples), fewer samples, or fewer sweeps or draws`,
+      { parameter: "classes", terms, limit: BSDR_MAX_TERMS },
+    );
+  }
   const R = p.components;
   const S = p.samples;
   const core = await getCore();

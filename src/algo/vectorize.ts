@@ -63,6 +63,12 @@ export function isConvLayer(layer: LayerData): boolean {
   return (layer.kind ?? (layer.shape.length === 4 ? "conv" : "dense")) === "conv" && layer.shape.length === 4;
 }
 
+/** Columns of `layerMatrix(layer, { method })`: channels for a reduced conv map, else all values of a row. */
+export function vectorizedWidth(layer: LayerData, method: Vectorization): number {
+  if (isConvLayer(layer) && method !== "flatten") return layer.shape[1];
+  return layer.shape.slice(1).reduce((a, b) => a * b, 1);
+}
+
 /**
  * One row per sample. Dense layers held in memory are flattened without copying; lazily
  * opened layers are streamed and reduced chunk by chunk, then cached.

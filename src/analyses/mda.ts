@@ -39,7 +39,7 @@ import { HiddenAtlasError } from "../core/errors.ts";
 import { takeRows, type Matrix } from "../core/matrix.ts";
 import { checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
-import { DEFAULT_SEED, checkSeed } from "../core/random.ts";
+import { DEFAULT_SEED, checkSeed, seedPlus } from "../core/random.ts";
 import { argmaxRows, classNamesOf, type AnalysisBundle } from "./columns.ts";
 import { defineAnalysis, type Resolved, type StepArgs } from "./descriptor.ts";
 import { runAnalysis } from "./runner.ts";
@@ -606,7 +606,7 @@ export const mdaDescriptor = defineAnalysis<typeof params, MdaAnalysisResult>({
       keep: 4,
       async run({ bundle, params: p, need, options }): Promise<MdaSeedStudy | null> {
         if (p.seedRuns < 2) return null;
-        const seeds = Array.from({ length: p.seedRuns }, (_, k) => p.seed + k);
+        const seeds = Array.from({ length: p.seedRuns }, (_, k) => seedPlus(p.seed, k));
         const first = async (layer: string, stage: MdaStage) => (await need<PanelStep>("panel", { layer, stage })).panel;
         return mdaSeedStudy(bundle, panelParams(p, bundle), await need<Int32Array>("samples"), seeds, options, first);
       },

@@ -676,11 +676,11 @@ const params = {
   t: { type: "integer", min: 1, auto: true, default: "auto", label: "Diffusion time t", doc: "Steps of the diffusion; \"auto\" takes the knee of the von Neumann entropy.", control: { max: 100 } },
   gamma: { type: "number", min: -1, max: 1, default: mphateDefaults.gamma, label: "Potential γ", doc: "Informational distance: γ = 1 the log potential, γ = 0 the square root (M-PHATE's choice).", control: { step: 0.5 } },
   nLandmark: {
-    type: "integer", min: 2, default: mphateDefaults.nLandmark, label: "Landmarks", unit: "points", doc: "Above this many points the diffusion runs on landmarks (spectral clusters); up to it, exactly.",
+    type: "integer", min: 3, default: mphateDefaults.nLandmark, label: "Landmarks", unit: "points", doc: "Above this many points the diffusion runs on landmarks (spectral clusters); up to it, exactly. At least 3: the landmarks hold a 2-D classical MDS.",
     reference: "M-PHATE's 4,000. The exact path costs about 36 N² bytes (576 MB at 4,000 points) and an O(N³) eigensolve and diffusion power: seconds at 2,000 points, minutes at 4,000.",
   },
   generalizationLandmarks: {
-    type: "integer", min: 2, default: 400, label: "Landmarks per generalisation run", unit: "points", control: { min: 100, max: 4000, step: 100 },
+    type: "integer", min: 3, default: 400, label: "Landmarks per generalisation run", unit: "points", control: { min: 100, max: 4000, step: 100 },
     doc: "Landmarks of each of the generalisation study's runs (2,016 points each); 4,000 embeds them exactly.",
     reference: "M-PHATE embeds each run on 4,000 landmarks; 400 keeps the 24 runs to about a minute in the browser (exact is about 10× slower per run).",
   },

@@ -23,7 +23,7 @@ import { fgsm, signNoise } from "../algo/nn/adversarial.ts";
 import { HiddenAtlasError } from "../core/errors.ts";
 import { rmsDistanceToMean, takeRows, type Matrix } from "../core/matrix.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
-import { DEFAULT_SEED, Rng, STREAMS } from "../core/random.ts";
+import { DEFAULT_SEED, Rng, seedPlus, STREAMS } from "../core/random.ts";
 import { getCore } from "../core/wasm.ts";
 import { argmaxRows, classNamesOf, type AnalysisBundle } from "./columns.ts";
 import { defineAnalysis, type Resolved } from "./descriptor.ts";
@@ -528,7 +528,7 @@ export const somCodesDescriptor = defineAnalysis<typeof params, SomCodesResult>(
       keep: 2,
       async run({ bundle, params: p, options }): Promise<SomSeedStudy | null> {
         if (p.seedRuns < 2) return null;
-        return somSeedStudy(bundle, p, Array.from({ length: p.seedRuns }, (_, k) => p.seed + k), options);
+        return somSeedStudy(bundle, p, Array.from({ length: p.seedRuns }, (_, k) => seedPlus(p.seed, k)), options);
       },
     },
     result: {

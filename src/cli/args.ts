@@ -54,8 +54,10 @@ export function parseCommand(spec: CommandSpec, argv: string[]): ParsedCommand {
   for (const [name, option] of Object.entries(spec.options)) {
     options[name] = { type: option.type === "boolean" ? "boolean" : "string", multiple: option.type === "list" };
   }
-  // A negative number after a numeric option is its value (`--gamma -1`), not an option: Node's
-  // parser calls that ambiguous, so it is joined as `--gamma=-1`.
+  // A negative number after an option that takes a value is that value (`--gamma -1`, also for
+  // `run`'s analysis parameters, which are strings until the descriptor reads them), not an
+  // option (options take two dashes): Node's parser calls it ambiguous, so it is joined as
+  // `--gamma=-1`.
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--") {
@@ -64,7 +66,7 @@ export function parseCommand(spec: CommandSpec, argv: string[]): ParsedCommand {
     }
     const name = /^--([^=]+)$/.exec(argv[i])?.[1];
     const option = name !== undefined && Object.hasOwn(spec.options, name) ? spec.options[name] : undefined;
-    if ((option?.type === "number" || option?.type === "integer") && i + 1 < argv.length && /^-(\d|\.\d|Infinity$)/.test(argv[i + 1])) {
+    if (option !== undefined && option.type !== "boolean" && i + 1 < argv.length && /^-(\d|\.\d|Infinity$)/.test(argv[i + 1])) {
       args.push(`${argv[i]}=${argv[++i]}`);
     } else args.push(argv[i]);
   }

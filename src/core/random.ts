@@ -106,6 +106,14 @@ export function checkSeed(seed: unknown, name = "seed"): number {
   return seed;
 }
 
+/**
+ * The seed `k` steps after `seed` among the 2^53 valid seeds, wrapping past 2^53 − 1 to 0, so
+ * "seed, seed + 1, …" stays valid for every valid seed (k a non-negative safe integer).
+ */
+export function seedPlus(seed: number, k: number): number {
+  return k <= Number.MAX_SAFE_INTEGER - seed ? seed + k : k - (Number.MAX_SAFE_INTEGER - seed) - 1;
+}
+
 /** A PCG32 stream living in wasm memory; `release()` it when done. */
 export class Rng {
   readonly state: number;

@@ -43,6 +43,11 @@ const INFINITY = /^([+-]?)inf(?:inity)?$/i;
 const FLOAT32_ROUND_TRIP_DIGITS = 9;
 /** How much of an offending cell a message quotes. */
 const QUOTE_LENGTH = 40;
+/**
+ * Longest field read (characters): a number or a column name is far shorter, and an unfinished
+ * record is scanned again with every chunk, so a longer field would cost time quadratic in it.
+ */
+export const MAX_FIELD_CHARS = 1 << 20;
 /** Initial capacity of the growing value buffer. */
 const INITIAL_CAPACITY = 1024;
 const QUOTE = 0x22;
@@ -153,6 +158,7 @@ export class CsvReader {
           let from = at + 1;
           for (;;) {
             const close = text.indexOf('"', from);
+            if ((close < 0 ? text.length : close) - at > MAX_FIELD_CHARS) throw fieldTooLong(name, quoteLine, fields.length + 1);
             if (close < 0 || (close === text.length - 1 && !final)) {
               if (!final) {
                 complete = false;
@@ -188,6 +194,7 @@ export class CsvReader {
         } else {
           const start = at;
           while (at < text.length && !endsField(text.charCodeAt(at))) at++;
+          if (at - start > MAX_FIELD_CHARS) throw fieldTooLong(name, line, fields.length + 1);
           if (at >= text.length && !final) {
             complete = false;
             break;
@@ -362,4 +369,12 @@ function formatFloat32(value: number): string {
     if (Math.fround(candidate) === value) return String(candidate);
   }
   return String(Number(value.toPrecision(FLOAT32_ROUND_TRIP_DIGITS)));
+}
+
+function fieldTooLong(name: string, line: number, column: number): HiddenAtlasError {
+  return new HiddenAtlasError(
+    "E_CSV",
+    `${name} line ${line}, column ${column}: a field longer than ${MAX_FIELD_CHARS} characters; a number or column name is far shorter`,
+    { file: name, line, column },
+  );
 }

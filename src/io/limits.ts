@@ -99,6 +99,22 @@ export function assertBytesWithinBudget(bytesNeeded: number, what: string, file:
   }
 }
 
+/**
+ * Throw E_TOO_LARGE when a command's working set — what it must hold at once: its inputs as
+ * float32, the copies a reader makes, its output and its main scratch — exceeds the budget.
+ * `what` says what is held ("the 40000 × 5 neighbour lists beside 40000 × 3 values"), `file`
+ * the input it comes from.
+ */
+export function assertWorkingSet(bytesNeeded: number, what: string, file: string): void {
+  if (bytesNeeded > budget) {
+    throw new HiddenAtlasError(
+      "E_TOO_LARGE",
+      `${file}: ${what} needs ${describeBytes(bytesNeeded)}, more than the ${formatBytes(budget)} ${budgetName()}`,
+      { file, bytesNeeded },
+    );
+  }
+}
+
 /** "1.5 GiB (1610612736 bytes)", or a phrase for counts beyond 2^53. */
 export function describeBytes(bytes: number): string {
   return Number.isFinite(bytes) ? `${formatBytes(bytes)} (${bytes} bytes)` : "more than 2^53 bytes";

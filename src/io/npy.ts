@@ -13,7 +13,7 @@
 import { HiddenAtlasError } from "../core/errors.ts";
 import { BFLOAT16_DESCR, decodeElements, encodeElements, parseDescr } from "./dtype.ts";
 import type { ElementType } from "./dtype.ts";
-import { assertWithinBudget, elementCount } from "./limits.ts";
+import { assertWithinBudget, assertWorkingSet, elementCount } from "./limits.ts";
 import { formatShape, size, type NdArray, type NdArrayLike, type TypedArray } from "./ndarray.ts";
 import { PyTuple, parsePythonLiteral } from "./pyliteral.ts";
 
@@ -106,6 +106,14 @@ export function readNpy(bytes: Uint8Array, name = "array"): NdArray {
   const count = elementCount(shape);
   assertWithinBudget(count, `shape ${formatShape(shape)}`, name);
   assertHoldsData(header, bytes.length, name);
+  if (type.kind !== "f" || type.itemsize !== 4) {
+    // Other dtypes are held twice while they become float32: as stored and as float32.
+    assertWorkingSet(
+      count * (type.itemsize + 4),
+      `shape ${formatShape(shape)} as ${type.descr} (${count} values of ${type.itemsize} bytes as stored, and 4 as float32)`,
+      name,
+    );
+  }
   // Bytes after the data are ignored, as numpy.load ignores them.
   const data = decodeElements(bytes, dataOffset, count, type, name);
   return {

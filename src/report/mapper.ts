@@ -101,6 +101,8 @@ export function purityRows(layers: MapperLayerResult[]): PurityByLayer[] {
   });
 }
 
+const defined = (value: number | undefined): string | null => (value !== undefined && Number.isFinite(value) ? formatNumber(value) : null);
+
 export function layerSummaryTable(layers: MapperLayerResult[]): ReportTable {
   return {
     columns: ["layer", "dimension", "ε (rule)", "neighbours", "nodes", "edges", "components", "cycles", "points lost", "purity (1/classes)", "majority share", "purity vs prediction"],
@@ -114,9 +116,10 @@ export function layerSummaryTable(layers: MapperLayerResult[]): ReportTable {
       l.componentCount,
       l.cycles,
       `${l.lost.length} (${((100 * l.lost.length) / Math.max(1, l.samples)).toFixed(1)} %)`,
-      l.purity.label ? formatNumber(l.purity.label.meanInverseClasses) : null,
-      l.purity.label ? formatNumber(l.purity.label.weightedMajority) : null,
-      l.purity.prediction ? formatNumber(l.purity.prediction.meanInverseClasses) : null,
+      // A graph with no nodes (every point lost) has no purity: "—", not NaN.
+      defined(l.purity.label?.meanInverseClasses),
+      defined(l.purity.label?.weightedMajority),
+      defined(l.purity.prediction?.meanInverseClasses),
     ]),
   };
 }

@@ -101,14 +101,30 @@ function sanitizeFigure(element: Element): string {
   return clone.outerHTML;
 }
 
+/**
+ * Observable Plot numbers the ids of its markers, clip paths and patterns from a counter that
+ * lives as long as the process, so a second report in one process would get other ids: number
+ * them again from 1 in order of appearance in the document (`ids`, shared by its figures: the
+ * id and every reference to it), so the same input gives the same bytes.
+ */
+function renumberPlotIds(html: string, ids: Map<string, string>): string {
+  const renamed = (id: string) => {
+    let next = ids.get(id);
+    if (next === undefined) ids.set(id, (next = `${id.replace(/\d+$/, "")}${ids.size + 1}`));
+    return next;
+  };
+  return html.replace(/(id="|url\(#|href="#)(plot-[a-z]+-\d+)(?=[")])/g, (_, lead: string, id: string) => lead + renamed(id));
+}
+
 /** The report as one HTML document (a string). */
 export function renderReport(spec: ReportSpec): string {
   const parameterRows = Object.entries(spec.parameters).map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v === null ? "—" : v)}</td></tr>`).join("\n");
+  const plotIds = new Map<string, string>();
   const sections = spec.sections
     .map((s) => {
       const parts = [`<h2>${escapeHtml(s.title)}</h2>`];
       if (s.text) parts.push(paragraphs(s.text));
-      if (s.figure) parts.push(`<figure>${sanitizeFigure(s.figure)}</figure>`);
+      if (s.figure) parts.push(`<figure>${renumberPlotIds(sanitizeFigure(s.figure), plotIds)}</figure>`);
       if (s.table) parts.push(table(s.table));
       return `<section>\n${parts.join("\n")}\n</section>`;
     })

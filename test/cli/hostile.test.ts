@@ -1,10 +1,11 @@
 // The CLI facing a stranger's bundle and bad paths: no control character from data reaches the
 // terminal raw, and output paths are checked before any work starts.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { setMemoryBudget } from "../../src/io/limits.ts";
 import { writeBundle } from "../../src/io/node.ts";
 import { writeNpy } from "../../src/io/npy.ts";
 import { runCli as run } from "../support/cli.ts";
@@ -235,5 +236,178 @@ describe("the hostile-user sweep's findings (npm run bench -- sweep): refused at
     const { code, stderr } = await run("mphate", path, "--out", join(tmp(), "m.npy"));
     expect(code).toBe(1);
     expect(stderr).toMatch(/E_NON_FINITE: .*t\.npy has a non-finite value \(NaN\) at epoch 2, unit 3, sample 4; every value must be finite/);
+  });
+});
+
+describe("the memory budget counts a command's working set, refused up front with the bytes needed (sweep, memory family)", () => {
+  const withBudget = async <T>(bytes: number, fn: () => Promise<T>): Promise<T> => {
+    const previous = setMemoryBudget(bytes);
+    try {
+      return await fn();
+    } finally {
+      setMemoryBudget(previous);
+    }
+  };
+  const values = (count: number) => Float32Array.from({ length: count }, (_, i) => Math.sin(i * 0.7) + (i % 5));
+
+  it("knn: the neighbour lists count beside the input (6000 × 3 float32 and 6000 × 5 lists = 312,000 bytes)", async () => {
+    const path = join(tmp(), "x.npy");
+    writeFileSync(path, writeNpy({ shape: [6000, 3], data: values(18_000) }));
+    const refused = await withBudget(256 << 10, () => run("knn", path, "--k", "5"));
+    expect([refused.code, refused.stdout]).toEqual([1, ""]);
+    // 6000 × 3 × 4 bytes of input + 6000 × 5 × (4 + 4) bytes of int32 indices and float32 distances.
+    expect(refused.stderr).toMatch(/E_TOO_LARGE: .*x\.npy: the 6000 × 5 neighbour lists \(234\.4 KiB\) beside its 6000 × 3 values as float32 needs .*\(312000 bytes\), more than the 256\.0 KiB memory budget/);
+    // One neighbour each: 72,000 + 48,000 bytes fit.
+    const answered = await withBudget(256 << 10, () => run("knn", path, "--k", "1", "--format", "csv"));
+    expect(answered.code).toBe(0);
+    expect(answered.stdout.trim().split("\n")).toHaveLength(6001);
+  });
+
+  it("a float16 .npy counts its stored bytes and its float32 copy (6 bytes a value); the same values as float32 fit", async () => {
+    const data = values(100 * 100);
+    const half = join(tmp(), "half.npy");
+    const single = join(tmp(), "single.npy");
+    writeFileSync(half, writeNpy({ shape: [100, 100], data, dtype: "<f2" }));
+    writeFileSync(single, writeNpy({ shape: [100, 100], data }));
+    const refused = await withBudget(50_000, () => run("knn", half, "--k", "1"));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/E_TOO_LARGE: .*half\.npy: shape \(100, 100\) as <f2 \(10000 values of 2 bytes as stored, and 4 as float32\) needs .*\(60000 bytes\), more than the .* memory budget/);
+    // 40,000 bytes of float32 and 800 of lists.
+    const answered = await withBudget(50_000, () => run("knn", single, "--k", "1"));
+    expect(answered.code).toBe(0);
+  });
+
+  it("cka of a bundle: every layer as float32 and CKA's scratch, refused before a layer is read; gap fits where flatten does not", async () => {
+    const dir = join(tmp(), "b");
+    const n = 64;
+    await writeBundle(
+      {
+        name: "conv",
+        task: "classification",
+        classNames: ["a", "b"],
+        labels: Int32Array.from({ length: n }, (_, i) => i % 2),
+        layers: [
+          { name: "h1", shape: [n, 4], data: values(n * 4) },
+          { name: "conv", shape: [n, 2, 8, 8], data: values(n * 128) },
+        ],
+      },
+      dir,
+    );
+    // flatten holds 64 × (4 + 128) float32 values = 33,792 bytes before any scratch.
+    const refused = await withBudget(32 << 10, () => run("cka", dir, "--vectorize", "flatten"));
+    expect([refused.code, refused.stdout]).toEqual([1, ""]);
+    expect(refused.stderr).toMatch(/E_TOO_LARGE: .*b: CKA of 2 layers \(vectorize "flatten": 33\.0 KiB of 64 × \[4, 128\] float32 values and .* of scratch\) needs .*more than the 32\.0 KiB memory budget/);
+    const small = await withBudget(32 << 10, () => run("cka", dir, "--vectorize", "gap"));
+    const full = await run("cka", dir, "--vectorize", "gap");
+    expect(small.code).toBe(0);
+    expect(small.stdout).toBe(full.stdout);
+    expect(JSON.parse(full.stdout).matrix[0][0]).toBeCloseTo(1, 6);
+  });
+});
+
+describe("work far beyond reasonable time refused up front, naming what fits (sweep, memory family)", () => {
+  it("embed mda --groups near the sample count: E_TOO_LARGE naming the BSDR terms and the most groups that fit", async () => {
+    const dir = tmp();
+    const n = 2000;
+    writeFileSync(join(dir, "x.npy"), writeNpy({ shape: [n, 4], data: Float32Array.from({ length: n * 4 }, (_, i) => Math.sin(i * 0.31)) }));
+    writeFileSync(join(dir, "t.npy"), writeNpy({ shape: [n], data: Float32Array.from({ length: n }, (_, i) => i) }));
+    const { code, stdout, stderr } = await run("embed", join(dir, "x.npy"), "--method", "mda", "--targets", join(dir, "t.npy"), "--groups", "2000");
+    expect([code, stdout]).toEqual([1, ""]);
+    // 200 sweeps × 200 draws × 2000 samples × 2001 other classes = 1.6e11 > 2^36; 2^36 / (200 × 200 × 2000) = 858 other classes.
+    expect(stderr).toMatch(/E_TOO_LARGE: Bayesian SDR of 2000 samples into 2002 classes needs 1\.6e\+11 truncated-normal terms \(200 sweeps × 200 draws × 2000 samples × 2001 other classes\), more than the 6\.9e\+10 that finish in reasonable time; use fewer groups \(MDA: at most 857 groups for these samples\)/);
+  });
+});
+
+describe("the largest valid seed is valid for every notebook's seed study (sweep, parameters family)", () => {
+  it("run mda --seed 2^53 − 1: the study's seeds wrap to 0, 1, … instead of refusing seed + 1", async () => {
+    const dir = join(tmp(), "b");
+    const n = 24;
+    await writeBundle(
+      {
+        name: "seeds",
+        task: "regression",
+        layers: [{ name: "h1", shape: [n, 3], data: Float32Array.from({ length: n * 3 }, (_, i) => Math.sin(i * 0.9) + (i % 3)) }],
+        targets: { rows: n, cols: 1, data: Float32Array.from({ length: n }, (_, i) => i / n) },
+        predictions: { rows: n, cols: 1, data: Float32Array.from({ length: n }, (_, i) => i / n + Math.sin(i) * 0.01) },
+      },
+      dir,
+    );
+    const { code, stderr } = await run("run", "mda", "--bundle", dir, "--seed", String(Number.MAX_SAFE_INTEGER), "--seed-runs", "3", "--methods", "mda", "--stages", "trained");
+    expect([code, stderr.match(/E_[A-Z_]+.*/)?.[0]]).toEqual([0, undefined]);
+  });
+});
+
+describe("run's analysis parameters at their limits (sweep, parameters family)", () => {
+  const bundle = async (checkpoints = false) => {
+    const dir = join(tmp(), "b");
+    const n = 24;
+    const layer = (name: string, cols: number, scale: number) => ({ name, shape: [n, cols], data: Float32Array.from({ length: n * cols }, (_, j) => (Math.floor(j / cols) % 3) * ((j % cols) + 1) * scale + Math.sin(j * 1.7) * 0.3) });
+    const layers = [layer("h1", 4, 0.5), layer("h2", 3, 0.5)];
+    await writeBundle(
+      {
+        name: "limits",
+        task: "classification",
+        classNames: ["a", "b", "c"],
+        labels: Int32Array.from({ length: n }, (_, i) => i % 3),
+        layers,
+        checkpoints: checkpoints ? [1, 2, 3].map((epoch) => ({ epoch, layers: layers.map((l) => ({ ...l, data: l.data.map((v, j) => v * epoch + Math.cos(j) * 0.1) })) })) : undefined,
+      },
+      dir,
+    );
+    return dir;
+  };
+
+  it("a negative value after an analysis parameter is its value, not an ambiguous option (run mphate --gamma -1)", async () => {
+    const dir = await bundle();
+    // −2 is below gamma's range: the descriptor's E_PARAM shows the value arrived (it was E_USAGE "ambiguous").
+    const low = await run("run", "mphate", "--bundle", dir, "--gamma", "-2");
+    expect([low.code, low.stderr]).toEqual([1, expect.stringMatching(/E_PARAM: invalid gamma: -2 \(expected a finite number ≥ -1 and ≤ 1/)]);
+    const overlap = await run("run", "mapper", "--bundle", dir, "--overlap", "-0.5");
+    expect([overlap.code, overlap.stderr]).toEqual([1, expect.stringMatching(/E_PARAM: invalid overlap: -0\.5/)]);
+  });
+
+  it("M-PHATE's landmarks: at least 3 in the descriptor (2 cannot hold a 2-D classical MDS), refused before any work", async () => {
+    const dir = await bundle(true);
+    const two = await run("run", "mphate", "--bundle", dir, "--n-landmark", "2");
+    expect([two.code, two.stderr]).toEqual([1, expect.stringMatching(/E_PARAM: invalid nLandmark: 2 \(expected an integer ≥ 3/)]);
+  });
+
+  it("a Mapper layer whose every point is noise has no purity: the table shows null, not NaN", async () => {
+    const dir = await bundle();
+    const { code, stdout } = await run("run", "mapper", "--bundle", dir, "--eps-neighbor", "1", "--min-samples", "24");
+    expect(code).toBe(0);
+    expect(stdout).not.toMatch(/NaN/);
+    const table = JSON.parse(stdout).tables.find((t: { title: string }) => t.title === "Purity across layers");
+    const row = table.rows.find((r: unknown[]) => r[0] === "h1");
+    expect(row[4]).toBe(0); // no nodes
+    expect(row.slice(9)).toEqual([null, null, null]);
+  });
+});
+
+describe("a report is the same bytes when made twice in one process (sweep, determinism family)", () => {
+  it("report layer-topology: Plot's marker ids numbered per document, not per process", async () => {
+    const dir = tmp();
+    const n = 30;
+    await writeBundle(
+      {
+        name: "twice",
+        task: "classification",
+        classNames: ["a", "b", "c"],
+        labels: Int32Array.from({ length: n }, (_, i) => i % 3),
+        layers: [
+          { name: "h1", shape: [n, 3], data: Float32Array.from({ length: n * 3 }, (_, i) => Math.sin(i) + (i % 3)) },
+          { name: "h2", shape: [n, 2], data: Float32Array.from({ length: n * 2 }, (_, i) => Math.cos(i * 1.3)) },
+        ],
+      },
+      join(dir, "b"),
+    );
+    const pages: string[] = [];
+    for (const out of ["r1.html", "r2.html"]) {
+      const { code, stderr } = await run("report", "layer-topology", "--bundle", join(dir, "b"), "--seed", "3", "--out", join(dir, out), "--date", "2024-01-01");
+      expect([code, stderr.match(/E_[A-Z_]+.*/)?.[0]]).toEqual([0, undefined]);
+      pages.push(readFileSync(join(dir, out), "utf8"));
+    }
+    expect(pages[0]).toContain('id="plot-marker-1"');
+    expect(pages[1]).toBe(pages[0]);
   });
 });

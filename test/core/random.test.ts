@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { seededRows, subsample } from "../../src/algo/subsample.ts";
-import { STREAMS, type StreamName } from "../../src/core/random.ts";
+import { seedPlus, STREAMS, type StreamName } from "../../src/core/random.ts";
 import { randomMatrix } from "../helpers.ts";
 
 const SRC = fileURLToPath(new URL("../../src", import.meta.url));
@@ -63,5 +63,14 @@ describe("seededRows()", () => {
     const X = randomMatrix(300, 4, 2);
     const { indices } = await subsample(X, { size: 40, method: "random", seed: 42 });
     expect(Array.from(indices)).toEqual(Array.from(await seededRows(300, 40, 42)));
+  });
+});
+
+describe("seedPlus()", () => {
+  it("steps through the 2^53 valid seeds and wraps past 2^53 − 1 to 0 (sweep: run mda --seed 2^53 − 1 refused its own seed + 1)", () => {
+    const max = Number.MAX_SAFE_INTEGER;
+    expect([seedPlus(0, 0), seedPlus(7, 3), seedPlus(max - 2, 2)]).toEqual([0, 10, max]);
+    expect([seedPlus(max, 1), seedPlus(max, 2), seedPlus(max - 1, 5), seedPlus(max, 1000 * 3 + 2)]).toEqual([0, 1, 3, 3001]);
+    for (const [seed, k] of [[max, 1], [max - 3, 9], [2 ** 52, 2 ** 52 + 5]]) expect(Number.isSafeInteger(seedPlus(seed, k))).toBe(true);
   });
 });

@@ -300,6 +300,18 @@ function syntaxCheck(name: string): Check | undefined {
 /** Parameters whose largest valid value would make a run minutes long: only their minimum runs. */
 const SLOW_AT_MAX = new Set(["rows", "cols", "epochs", "intervals", "ariSeeds", "iterations", "maxPoints", "samples", "components", "k", "nNeighbors", "isomapNeighbors", "perplexity", "epsilons"]);
 
+/**
+ * Parameters bounded by another one: a limit value comes with the other parameter set so the
+ * pair agrees (layer topology compares diagrams of degree distanceDim ≤ maxdim), else the
+ * coded refusal of the pair would be counted as a valid value refused.
+ */
+const COMPANIONS: Record<string, Record<string, (value: number) => string[]>> = {
+  "layer-topology": {
+    maxdim: (v) => (v < 1 ? ["--distance-dim", String(v)] : []),
+    distanceDim: (v) => (v > 1 ? ["--maxdim", String(v)] : []),
+  },
+};
+
 /** `run NOTEBOOK --bundle tiny --name value` at each parameter's limits and past them. */
 function analysisParameterCases(): Case[] {
   const cases: Case[] = [];
@@ -361,7 +373,8 @@ function analysisParameterCases(): Case[] {
           family: "parameters",
           prepare: async (dir) => {
             await tinyBundle(join(dir, "tiny"), { checkpoints: notebook === "mphate", task: notebook === "mda" ? "regression" : "classification" });
-            return { argv: ["run", notebook, "--bundle", "tiny", flag, value], expect, names: [name, flag], check: runTablesCheck, timeoutMs: 240_000 };
+            const companion = expect === "ok" && COMPANIONS[notebook]?.[name] ? COMPANIONS[notebook][name](Number(value)) : [];
+            return { argv: ["run", notebook, "--bundle", "tiny", flag, value, ...companion], expect, names: [name, flag], check: runTablesCheck, timeoutMs: 240_000 };
           },
         });
       }

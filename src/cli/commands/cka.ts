@@ -1,7 +1,8 @@
 /** `hidden-atlas cka A.npy B.npy` or `hidden-atlas cka BUNDLE`: linear CKA between representations. */
-import { ckaMatrix, linearCka } from "../../algo/cka.ts";
-import { layerMatrix, VECTORIZATIONS, type Vectorization } from "../../algo/vectorize.ts";
-import { HiddenAtlasError } from "../../core/errors.ts";
+import { ckaCost, ckaMatrix, linearCka } from "../../algo/cka.ts";
+import { layerMatrix, vectorizedWidth, VECTORIZATIONS, type Vectorization } from "../../algo/vectorize.ts";
+import { formatBytes, HiddenAtlasError } from "../../core/errors.ts";
+import { assertWorkingSet, memoryBudget } from "../../io/limits.ts";
 import { loadBundleFromPath } from "../../io/node.ts";
 import type { Command } from "../command.ts";
 import { formatOption } from "../command.ts";
@@ -50,9 +51,18 @@ Example: hidden-atlas cka acts1.npy acts2.npy --debiased
       if (!names.includes(name)) throw new HiddenAtlasError("E_PARAM", `invalid layers: ${JSON.stringify(name)} (expected some of ${names.join(", ")})`, { parameter: "layers" });
     }
     const chosen = wanted.length ? wanted : names;
+    const method = options.vectorize as Vectorization;
+    // Every chosen layer is held as float32 while CKA's scratch is in use: refuse before reading.
+    const samples = bundle.layers[0]?.shape[0] ?? 0;
+    const widths = chosen.map((name) => vectorizedWidth(bundle.layers.find((l) => l.name === name)!, method));
+    const pairs: [number, number][] = [];
+    for (let i = 0; i < widths.length; i++) for (let j = i; j < widths.length; j++) pairs.push([i, j]);
+    const held = widths.reduce((a, d) => a + 4 * samples * d, 0);
+    const scratch = widths.length > 0 ? ckaCost(samples, widths, pairs, "auto", Math.max(0, memoryBudget() - held)).bytes : 0;
+    assertWorkingSet(held + scratch, `CKA of ${widths.length} layers (vectorize "${method}": ${formatBytes(held)} of ${samples} × [${widths.join(", ")}] float32 values and ${formatBytes(scratch)} of scratch)`, input);
     const matrices = [];
     for (const name of chosen) {
-      matrices.push(await layerMatrix(bundle.layers.find((l) => l.name === name)!, { method: options.vectorize as Vectorization, seed: options.seed as number }));
+      matrices.push(await layerMatrix(bundle.layers.find((l) => l.name === name)!, { method, seed: options.seed as number }));
     }
     const { matrix, size, n } = await ckaMatrix(matrices, { debiased, onProgress });
     const rows = Array.from({ length: size }, (_, i) => Array.from(matrix.subarray(i * size, (i + 1) * size)));

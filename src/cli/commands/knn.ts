@@ -1,6 +1,8 @@
 /** `hidden-atlas knn INPUT --k K`: the k nearest other rows of every row. */
 import { knn } from "../../algo/knn.ts";
 import type { Metric } from "../../algo/distance.ts";
+import { formatBytes } from "../../core/errors.ts";
+import { assertWorkingSet } from "../../io/limits.ts";
 import type { Command } from "../command.ts";
 import { formatOption } from "../command.ts";
 import { readMatrixFile, writeNpyFile } from "../files.ts";
@@ -26,7 +28,11 @@ Example: hidden-atlas knn acts.npy --k 10 --metric cosine --out-indices nn.npy -
   },
   async run({ positionals: [input], options }, { stdout, stderr }) {
     const X = await readMatrixFile(input);
-    const result = await knn(X, { k: options.k as number, metric: options.metric as Metric, onProgress: terminalProgress(stderr) });
+    const k = options.k as number;
+    // The lists (int32 indices and float32 distances) are held beside the input.
+    const lists = X.rows * Math.min(k, Math.max(X.rows - 1, 0)) * 8;
+    assertWorkingSet(X.data.byteLength + lists, `the ${X.rows} × ${k} neighbour lists (${formatBytes(lists)}) beside its ${X.rows} × ${X.cols} values as float32`, input);
+    const result = await knn(X, { k, metric: options.metric as Metric, onProgress: terminalProgress(stderr) });
     const outIndices = options["out-indices"] as string | undefined;
     const outDistances = options["out-distances"] as string | undefined;
     if (outIndices) await writeNpyFile(outIndices, { shape: [result.n, result.k], data: result.indices });
