@@ -1,11 +1,12 @@
-// NN-descent's local join on the kernel threads: the same bytes on 1, 2 and 4 threads, and the
-// same bytes as the serial kernels.
+// NN-descent's local join and t-SNE's exact gradient on the kernel threads: the same bytes on 1, 2
+// and 4 threads, and the same bytes (NN-descent) or the same values (t-SNE) as the serial kernels.
 import { beforeAll, describe, expect, it } from "vitest";
 import { getCore, loadCore, type Core } from "../../src/core/wasm.ts";
 import { setThreads } from "../../src/core/threads.ts";
 import { Rng, STREAMS } from "../../src/core/random.ts";
 import { knn } from "../../src/algo/knn.ts";
 import { knnRecall, nnDescent } from "../../src/algo/nndescent.ts";
+import { tsne, tsneKlGradient } from "../../src/algo/tsne.ts";
 import { mulberry32 } from "../helpers.ts";
 import type { Matrix } from "../../src/core/matrix.ts";
 
@@ -121,5 +122,97 @@ describe("NN-descent's local join on threads", () => {
     await expect(run).rejects.toMatchObject({ code: "E_CANCELLED" });
     const [a, , c] = await onThreads(() => nnDescent(X, { k: 5, nIters: 1 }));
     expect(bytes(a.indices).equals(bytes(c.indices))).toBe(true);
+  });
+});
+
+describe("t-SNE's exact gradient on threads", () => {
+  /** A dense symmetric joint P (Σ = 1, zero diagonal) and an embedding. */
+  function problem(n: number, seed: number) {
+    const random = mulberry32(seed);
+    const P = new Float32Array(n * n);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        const v = random() ** 4;
+        P[i * n + j] = v;
+        P[j * n + i] = v;
+        total += 2 * v;
+      }
+    }
+    for (let t = 0; t < n * n; t++) P[t] /= total;
+    const Y = Float32Array.from({ length: 2 * n }, () => 6 * (random() - 0.5));
+    return { P, Y };
+  }
+
+  it("equals a float64 evaluation of the formula (odd and even n), and the symmetric serial kernel", async () => {
+    for (const n of [301, 128]) {
+      const { P, Y } = problem(n, n);
+      // Reference: ∂C/∂y_i = 4 Σ_j (p_ij − q_ij) q̃_ij (y_i − y_j), KL = Σ p log(p / q), in float64.
+      const qt = new Float64Array(n * n);
+      let z = 0;
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          if (i === j) continue;
+          qt[i * n + j] = 1 / (1 + (Y[2 * i] - Y[2 * j]) ** 2 + (Y[2 * i + 1] - Y[2 * j + 1]) ** 2);
+          z += qt[i * n + j];
+        }
+      }
+      const want = new Float64Array(2 * n);
+      let kl = 0;
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          if (i === j) continue;
+          const w = (P[i * n + j] - qt[i * n + j] / z) * qt[i * n + j];
+          want[2 * i] += 4 * w * (Y[2 * i] - Y[2 * j]);
+          want[2 * i + 1] += 4 * w * (Y[2 * i + 1] - Y[2 * j + 1]);
+          const q = Math.max(qt[i * n + j] / z, 2.220446049250313e-16);
+          kl += P[i * n + j] * Math.log(Math.max(P[i * n + j], 2.220446049250313e-16) / q);
+        }
+      }
+      const results = await onThreads(() => tsneKlGradient(P, Y, n));
+      for (const r of results.slice(1)) {
+        expect(bytes(r.gradient).equals(bytes(results[0].gradient))).toBe(true);
+        expect(r.kl).toBe(results[0].kl);
+      }
+      let scale = 0;
+      for (const v of want) scale = Math.max(scale, Math.abs(v));
+      for (let t = 0; t < 2 * n; t++) expect(Math.abs(results[0].gradient[t] - want[t])).toBeLessThan(1e-6 * scale);
+      expect(Math.abs(results[0].kl - kl)).toBeLessThan(1e-9 * kl);
+      // The serial (symmetric, pair-once) kernel it replaces gives the same values to rounding.
+      const core = await getCore();
+      const serial = core.scope((s) => {
+        const p = s.upload(P).ptr;
+        const y = s.upload(Y).ptr;
+        const g = s.f32(2 * n);
+        const e = core.kernels.tsneExactGradient(p, y, n, 1, g.ptr, 1, s.f64(4 * n).ptr);
+        return { kl: e, gradient: g.copy() };
+      });
+      for (let t = 0; t < 2 * n; t++) expect(Math.abs(results[0].gradient[t] - serial.gradient[t])).toBeLessThan(1e-6 * scale);
+      expect(Math.abs(results[0].kl - serial.kl)).toBeLessThan(1e-9 * kl);
+    }
+  });
+
+  it("gives the same exact-method layout and KL, bit for bit, on 1, 2 and 4 threads", async () => {
+    const X = clusters(301, 10, 17); // 10 chunks of 32 rows (the last one of 13)
+    const results = await onThreads(() => tsne(X, { method: "exact", nIter: 300, seed: 3 }));
+    for (const r of results.slice(1)) {
+      expect(bytes(r.coordinates.data).equals(bytes(results[0].coordinates.data))).toBe(true);
+      expect(r.klDivergence).toBe(results[0].klDivergence);
+    }
+    expect(results[0].params.method).toBe("exact");
+    // Five separated clusters stay separated: each point's nearest embedded neighbour is of its cluster.
+    const Y = results[0].coordinates.data;
+    let same = 0;
+    for (let i = 0; i < 301; i++) {
+      let best = -1;
+      let bestD = Infinity;
+      for (let j = 0; j < 301; j++) {
+        if (j === i) continue;
+        const dd = (Y[2 * i] - Y[2 * j]) ** 2 + (Y[2 * i + 1] - Y[2 * j + 1]) ** 2;
+        if (dd < bestD) [best, bestD] = [j, dd];
+      }
+      if (best % 5 === i % 5) same++;
+    }
+    expect(same).toBeGreaterThan(295);
   });
 });
