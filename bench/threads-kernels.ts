@@ -3,7 +3,9 @@
  * t-SNE (500 points, 1,000 iterations) and Barnes–Hut t-SNE (the digits, 1,797 × 64, defaults)
  * on 1 thread and on THREADS (default 2), back to
  * back in one process, with wall time, the process's CPU time (all threads) and the load
- * average, and a check that both thread counts give the same bytes.
+ * average, and a check that both thread counts give the same bytes. On a loaded machine the wall
+ * times say little; the one-thread run also prints the share of its CPU time spent in the
+ * threaded row jobs and the speed-up that share allows on idle cores (Amdahl).
  */
 import { loadavg } from "node:os";
 import { setThreads } from "../src/core/threads.ts";
@@ -15,7 +17,21 @@ import { xorshift32 } from "./npy-stream.ts";
 
 const threads = Number(process.argv[2] ?? 2);
 setThreads(threads);
-await getCore();
+const core = await getCore();
+
+// CPU time of the row jobs (the threaded part): on one thread they run here, inline, so the
+// process's CPU time across them is theirs alone.
+let jobCpu = 0;
+const parallelRows = core.parallelRows.bind(core);
+core.parallelRows = async (job, options) => {
+  const c0 = process.cpuUsage();
+  try {
+    return await parallelRows(job, options);
+  } finally {
+    const c = process.cpuUsage(c0);
+    jobCpu += (c.user + c.system) / 1e6;
+  }
+};
 
 function uniform(n: number, d: number): { rows: number; cols: number; data: Float32Array } {
   const next = xorshift32();
@@ -27,13 +43,18 @@ async function measure<T>(label: string, compute: () => Promise<T>, bytes: (r: T
   for (const t of [1, threads]) {
     setThreads(t);
     const load = loadavg()[0];
+    jobCpu = 0;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const r = await compute();
     const wall = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
+    const total = (cpu.user + cpu.system) / 1e6;
     out.push(bytes(r));
-    console.log(`${label}\tthreads ${t}\twall ${wall.toFixed(2)} s\tCPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s\tload ${load.toFixed(1)}`);
+    // On one thread: the share of CPU time in the threaded row jobs, f, and Amdahl's bound on
+    // `threads` idle cores, 1 / ((1 − f) + f / threads).
+    const share = t === 1 ? `\tthreaded share ${(jobCpu / total).toFixed(3)}\tbound on ${threads} idle cores ${(1 / (1 - jobCpu / total + jobCpu / total / threads)).toFixed(2)}×` : "";
+    console.log(`${label}\tthreads ${t}\twall ${wall.toFixed(2)} s\tCPU ${total.toFixed(2)} s\tload ${load.toFixed(1)}${share}`);
   }
   console.log(`${label}\tsame bytes on 1 and ${threads} threads: ${Buffer.from(out[0]).equals(Buffer.from(out[1]))}`);
 }
