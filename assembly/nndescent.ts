@@ -32,8 +32,9 @@
 // nndSortRows sorts each row ascending by (distance, index); nndFinish also takes square roots
 // (Euclidean output).
 // Complexity: one round O(n·maxCandidates²·d) distance evaluations at most; typically 3–12
-// rounds. Serial and therefore deterministic for a seed; the local join may be run over row
-// ranges (nndJoin) in order, with the same result as one call.
+// rounds. Deterministic for a seed: the local join may be run over row ranges (nndJoin) in
+// order, with the same result as one call, or on threads as propose/apply (nndProposeJoin,
+// nndApplyJoin; see there), again with the same result.
 
 import { nextBounded, nextF32 } from "./random";
 
@@ -93,9 +94,9 @@ const BATCH_OUT: usize = memory.data(16, 16);
   return tailSquares(laneSum(acc), a, b, d4, d);
 }
 
-/** Squared distances of row p to rows q0 … q3 into BATCH_OUT, each summed as `squaredDistance`. */
+/** Squared distances of row p to rows q0 … q3 into out[0 … 3], each summed as `squaredDistance`. */
 // @ts-ignore: decorator
-@inline function squaredDistances4(p: usize, q0: usize, q1: usize, q2: usize, q3: usize, d: i32): void {
+@inline function squaredDistances4(p: usize, q0: usize, q1: usize, q2: usize, q3: usize, d: i32, out: usize): void {
   const d4 = d & ~3;
   let a0 = f32x4.splat(0);
   let a1 = f32x4.splat(0);
@@ -113,10 +114,10 @@ const BATCH_OUT: usize = memory.data(16, 16);
     t = f32x4.sub(x, v128.load(q3 + off));
     a3 = f32x4.add(a3, f32x4.mul(t, t));
   }
-  store<f32>(BATCH_OUT, tailSquares(laneSum(a0), p, q0, d4, d));
-  store<f32>(BATCH_OUT, tailSquares(laneSum(a1), p, q1, d4, d), 4);
-  store<f32>(BATCH_OUT, tailSquares(laneSum(a2), p, q2, d4, d), 8);
-  store<f32>(BATCH_OUT, tailSquares(laneSum(a3), p, q3, d4, d), 12);
+  store<f32>(out, tailSquares(laneSum(a0), p, q0, d4, d));
+  store<f32>(out, tailSquares(laneSum(a1), p, q1, d4, d), 4);
+  store<f32>(out, tailSquares(laneSum(a2), p, q2, d4, d), 8);
+  store<f32>(out, tailSquares(laneSum(a3), p, q3, d4, d), 12);
 }
 
 /**
@@ -136,6 +137,7 @@ const BATCH_OUT: usize = memory.data(16, 16);
     data + <usize>q2 * rowBytes,
     data + <usize>q3 * rowBytes,
     d,
+    BATCH_OUT,
   );
   return (
     pushPair(indices, dists, flags, k, p, q0, load<f32>(BATCH_OUT)) +
@@ -559,6 +561,161 @@ export function nndJoin(
         }
       }
       updates += joinPending(data, rowBytes, d, k, indices, dists, flags, p, pending);
+    }
+  }
+  return updates;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The local join on threads: propose, then apply. nndProposeJoin computes, for a range of rows,
+// every pair the serial join (nndJoin) would offer, in its order, and keeps those that could
+// still change the graph — d(p, q) below the current worst of row p or of row q — as records
+// {p i32, q i32, d f32} (12 bytes). It only reads the graph, so ranges run in parallel, each
+// into its own block of records. nndApplyJoin then pushes every record of the blocks, in block
+// order, into the rows of one range of destination rows; rows of other ranges are left to the
+// calls that own them, so destination ranges run in parallel too. A row's worst distance only
+// ever falls, so every pair the serial join pushes is among the records, and each row receives
+// its pushes in the serial order: the graph, and the update count, are those of nndJoin over
+// the same rows, bit for bit, however the rows are split and whatever runs them.
+
+/** Most records one row can propose: its new pairs C·(C−1)/2 and new-old pairs C². */
+export function nndJoinPairsPerRow(maxCandidates: i32): i32 {
+  return (maxCandidates * (maxCandidates - 1)) / 2 + maxCandidates * maxCandidates;
+}
+
+/** Bytes of one thread's scratch for nndProposeJoin (a batch of four partners and their distances). */
+export function nndProposeScratchBytes(): i32 {
+  return 32;
+}
+
+/** Keep (p, q, dd) when it could change row p or row q now; returns the records written (0 or 1). */
+// @ts-ignore: decorator
+@inline function proposePair(dists: usize, k: i32, pairs: usize, count: i32, p: i32, q: i32, dd: f32): i32 {
+  const rowK = (<usize>k) << 2;
+  if (!(dd < load<f32>(dists + <usize>p * rowK) || dd < load<f32>(dists + <usize>q * rowK))) return 0;
+  const r = pairs + <usize>count * 12;
+  store<i32>(r, p);
+  store<i32>(r, q, 4);
+  store<f32>(r, dd, 8);
+  return 1;
+}
+
+/** Records for (p, pending[0 … 3]): four distances at once, recorded in that order. */
+// @ts-ignore: decorator
+@inline function proposePending4(data: usize, rowBytes: usize, d: i32, k: i32, dists: usize, p: i32, scratch: usize, pairs: usize, count: i32): i32 {
+  const q0 = load<i32>(scratch);
+  const q1 = load<i32>(scratch, 4);
+  const q2 = load<i32>(scratch, 8);
+  const q3 = load<i32>(scratch, 12);
+  const out = scratch + 16;
+  squaredDistances4(
+    data + <usize>p * rowBytes,
+    data + <usize>q0 * rowBytes,
+    data + <usize>q1 * rowBytes,
+    data + <usize>q2 * rowBytes,
+    data + <usize>q3 * rowBytes,
+    d,
+    out,
+  );
+  count += proposePair(dists, k, pairs, count, p, q0, load<f32>(out));
+  count += proposePair(dists, k, pairs, count, p, q1, load<f32>(out, 4));
+  count += proposePair(dists, k, pairs, count, p, q2, load<f32>(out, 8));
+  count += proposePair(dists, k, pairs, count, p, q3, load<f32>(out, 12));
+  return count;
+}
+
+/**
+ * The propose half of the local join over rows [i0, i1) (after nndCandidates): the pairs of
+ * nndJoin, in its order, whose distance is below the current worst of either row, written to
+ * `pairs` (room for (i1 − i0)·nndJoinPairsPerRow(maxCandidates) records). Reads the graph's
+ * distances only; `scratch` (nndProposeScratchBytes) is the calling thread's own. Returns the
+ * number of records.
+ */
+export function nndProposeJoin(
+  data: usize,
+  d: i32,
+  k: i32,
+  dists: usize,
+  maxCandidates: i32,
+  newIdx: usize,
+  oldIdx: usize,
+  i0: i32,
+  i1: i32,
+  pairs: usize,
+  scratch: usize,
+): i32 {
+  const C = maxCandidates;
+  const rowC = (<usize>C) << 2;
+  const rowBytes = (<usize>d) << 2;
+  let count = 0;
+  for (let i = i0; i < i1; i++) {
+    const nc = newIdx + <usize>i * rowC;
+    const oc = oldIdx + <usize>i * rowC;
+    for (let a = 0; a < C; a++) {
+      const p = load<i32>(at4(nc, a));
+      if (p < 0) continue;
+      let pending = 0;
+      for (let b = a + 1; b < C; b++) {
+        const q = load<i32>(at4(nc, b));
+        if (q < 0) continue;
+        store<i32>(at4(scratch, pending++), q);
+        if (pending == BATCH) {
+          count = proposePending4(data, rowBytes, d, k, dists, p, scratch, pairs, count);
+          pending = 0;
+        }
+      }
+      for (let b = 0; b < C; b++) {
+        const q = load<i32>(at4(oc, b));
+        if (q < 0 || q == p) continue;
+        store<i32>(at4(scratch, pending++), q);
+        if (pending == BATCH) {
+          count = proposePending4(data, rowBytes, d, k, dists, p, scratch, pairs, count);
+          pending = 0;
+        }
+      }
+      const pp = data + <usize>p * rowBytes;
+      for (let t = 0; t < pending; t++) {
+        const q = load<i32>(at4(scratch, t));
+        count += proposePair(dists, k, pairs, count, p, q, squaredDistance(pp, data + <usize>q * rowBytes, d));
+      }
+    }
+  }
+  return count;
+}
+
+/**
+ * The apply half: the records of `blocks` blocks (block b at pairs + b·blockRecords·12 holding
+ * counts[b] records, i32 counts), in order, pushed into the graph rows in [r0, r1) only. Returns
+ * the graph updates made in those rows.
+ */
+export function nndApplyJoin(
+  indices: usize,
+  dists: usize,
+  flags: usize,
+  k: i32,
+  pairs: usize,
+  blockRecords: i32,
+  counts: usize,
+  blocks: i32,
+  r0: i32,
+  r1: i32,
+): i32 {
+  const rowK = (<usize>k) << 2;
+  let updates = 0;
+  for (let b = 0; b < blocks; b++) {
+    const base = pairs + <usize>b * <usize>blockRecords * 12;
+    const count = load<i32>(at4(counts, b));
+    for (let t = 0; t < count; t++) {
+      const r = base + <usize>t * 12;
+      const p = load<i32>(r);
+      const q = load<i32>(r, 4);
+      const dd = load<f32>(r, 8);
+      if (p >= r0 && p < r1) {
+        updates += pushNeighbor(indices + <usize>p * rowK, dists + <usize>p * rowK, flags + <usize>p * <usize>k, k, q, dd);
+      }
+      if (q >= r0 && q < r1) {
+        updates += pushNeighbor(indices + <usize>q * rowK, dists + <usize>q * rowK, flags + <usize>q * <usize>k, k, p, dd);
+      }
     }
   }
   return updates;

@@ -18,7 +18,8 @@
 //   tsneConditionalP: sqdist f32 rows × stride, the first rowLen entries of a row used (with
 //     skipDiagonal, entry i of row i is ignored and set to 0); out f32 same layout.
 //   tsneExactGradient: P f32 n × n symmetric joint probabilities; Y f32 n × 2; grad f32 n × 2;
-//     scratch f64 4·n.
+//     scratch f64 4·n. tsneExactRows / tsneExactKlRows: P, Y as tsneExactGradient; attract,
+//     repel f64 n × 2, written for the range's rows only.
 //   tsneBuildTree: tree scratch tsneTreeBytes(capacity, n) bytes; returns the cell count or −1
 //     when `capacity` nodes are not enough (the caller grows the block and retries).
 //   tsneForces: P as CSR (rowPtr i32 n + 1, columns i32, values f32); Y as above; the tree
@@ -203,6 +204,95 @@ export function tsneExactGradient(
       const q = Math.max(invZ / (1.0 + d0 * d0 + d1 * d1), MACHINE_EPSILON);
       const pij = ex * <f64>load<f32>(f32At(prow, j));
       kl += 2 * pij * Math.log(Math.max(pij, MACHINE_EPSILON) / q);
+    }
+  }
+  return kl;
+}
+
+/**
+ * The exact gradient's sums for rows [i0, i1), each point against every other (the row form of
+ * tsneExactGradient, for the kernel threads): attract[i] = exaggeration·Σ_j p_ij q̃_ij (y_i − y_j)
+ * and repel[i] = Σ_j q̃_ij² (y_i − y_j) with q̃_ij = (1 + ‖y_i − y_j‖²)⁻¹, f64 n × 2, written for
+ * the range only. Returns Σ_{i in range} Σ_{j≠i} q̃_ij (the caller adds the ranges' parts in
+ * order and finishes with tsneCombineForces). A row's sums depend only on P and Y, so any split
+ * of the rows gives the same bits. Two partners at a time in f64x2 lanes, lanes added last.
+ */
+export function tsneExactRows(p: usize, y: usize, n: i32, exaggeration: f32, i0: i32, i1: i32, attract: usize, repel: usize): f64 {
+  const ex = <f64>exaggeration;
+  const exv = f64x2.splat(ex);
+  const one = f64x2.splat(1);
+  const rowBytes = (<usize>n) << 2;
+  const even = n & ~1;
+  let zAll: f64 = 0;
+  for (let i = i0; i < i1; i++) {
+    const yi0 = <f64>load<f32>(f32At(y, 2 * i));
+    const yi1 = <f64>load<f32>(f32At(y, 2 * i + 1));
+    const vi0 = f64x2.splat(yi0);
+    const vi1 = f64x2.splat(yi1);
+    const prow = p + <usize>i * rowBytes;
+    let za = f64x2.splat(0), a0v = f64x2.splat(0), a1v = f64x2.splat(0), r0v = f64x2.splat(0), r1v = f64x2.splat(0);
+    let z: f64 = 0, a0: f64 = 0, a1: f64 = 0, r0: f64 = 0, r1: f64 = 0;
+    const own = i & ~1;
+    for (let j = 0; j < even; j += 2) {
+      if (j == own) continue; // the pair holding i itself: below, one by one
+      const v = v128.load(f32At(y, 2 * j)); // x_j, y_j, x_j+1, y_j+1
+      const xs = f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 0, 2, 1, 3));
+      const ys = f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 1, 3, 0, 2));
+      const d0 = f64x2.sub(vi0, xs);
+      const d1 = f64x2.sub(vi1, ys);
+      const q = f64x2.div(one, f64x2.add(one, f64x2.add(f64x2.mul(d0, d0), f64x2.mul(d1, d1))));
+      za = f64x2.add(za, q);
+      const pv = f64x2.promote_low_f32x4(v128.load64_zero(f32At(prow, j)));
+      const pq = f64x2.mul(f64x2.mul(exv, pv), q);
+      const qq = f64x2.mul(q, q);
+      a0v = f64x2.add(a0v, f64x2.mul(pq, d0));
+      a1v = f64x2.add(a1v, f64x2.mul(pq, d1));
+      r0v = f64x2.add(r0v, f64x2.mul(qq, d0));
+      r1v = f64x2.add(r1v, f64x2.mul(qq, d1));
+    }
+    // The partner beside i in its pair, and the last point when n is odd.
+    for (let t = 0; t < 3; t++) {
+      const j = t < 2 ? own + t : (even != n && even != own ? even : n);
+      if (j >= n || j == i) continue;
+      const d0 = yi0 - <f64>load<f32>(f32At(y, 2 * j));
+      const d1 = yi1 - <f64>load<f32>(f32At(y, 2 * j + 1));
+      const q = 1.0 / (1.0 + d0 * d0 + d1 * d1);
+      z += q;
+      const pq = ex * <f64>load<f32>(f32At(prow, j)) * q;
+      const qq = q * q;
+      a0 += pq * d0;
+      a1 += pq * d1;
+      r0 += qq * d0;
+      r1 += qq * d1;
+    }
+    zAll += (f64x2.extract_lane(za, 0) + f64x2.extract_lane(za, 1)) + z;
+    store<f64>(f64At(attract, 2 * i), (f64x2.extract_lane(a0v, 0) + f64x2.extract_lane(a0v, 1)) + a0);
+    store<f64>(f64At(attract, 2 * i + 1), (f64x2.extract_lane(a1v, 0) + f64x2.extract_lane(a1v, 1)) + a1);
+    store<f64>(f64At(repel, 2 * i), (f64x2.extract_lane(r0v, 0) + f64x2.extract_lane(r0v, 1)) + r0);
+    store<f64>(f64At(repel, 2 * i + 1), (f64x2.extract_lane(r1v, 0) + f64x2.extract_lane(r1v, 1)) + r1);
+  }
+  return zAll;
+}
+
+/**
+ * KL(P‖Q) over rows [i0, i1) of a dense joint P, every j ≠ i in order, with Q = q̃ / Z given as
+ * invZ = 1 / Z and sklearn's MACHINE_EPSILON floors (the caller adds the ranges' parts in order).
+ */
+export function tsneExactKlRows(p: usize, y: usize, n: i32, exaggeration: f32, invZ: f64, i0: i32, i1: i32): f64 {
+  const ex = <f64>exaggeration;
+  const rowBytes = (<usize>n) << 2;
+  let kl: f64 = 0;
+  for (let i = i0; i < i1; i++) {
+    const yi0 = <f64>load<f32>(f32At(y, 2 * i));
+    const yi1 = <f64>load<f32>(f32At(y, 2 * i + 1));
+    const prow = p + <usize>i * rowBytes;
+    for (let j = 0; j < n; j++) {
+      if (j == i) continue;
+      const d0 = yi0 - <f64>load<f32>(f32At(y, 2 * j));
+      const d1 = yi1 - <f64>load<f32>(f32At(y, 2 * j + 1));
+      const q = Math.max(invZ / (1.0 + d0 * d0 + d1 * d1), MACHINE_EPSILON);
+      const pij = ex * <f64>load<f32>(f32At(prow, j));
+      kl += pij * Math.log(Math.max(pij, MACHINE_EPSILON) / q);
     }
   }
   return kl;

@@ -41,6 +41,8 @@ declare module "../core/wasm.ts" {
       p: number, y: number, n: number, exaggeration: number, grad: number, computeError: number,
       scratch: number,
     ): number;
+    tsneExactRows(p: number, y: number, n: number, exaggeration: number, i0: number, i1: number, attract: number, repel: number): number;
+    tsneExactKlRows(p: number, y: number, n: number, exaggeration: number, invZ: number, i0: number, i1: number): number;
     tsneTreeBytes(capacity: number, n: number): number;
     tsneBuildTree(y: number, n: number, block: number, capacity: number): number;
     tsneForces(

@@ -8,9 +8,15 @@
  * neighbours included) run until a round changes fewer than δ·n·k entries or `nIters` rounds
  * have run. Output as `knn`: the k nearest *other* rows, ascending, ties to the lower index,
  * Euclidean distances (or squared, with `metric: "sqeuclidean"`), each the float32 value the
- * exact search computes for that pair. Serial and seeded, so the same input and seed give the
- * same graph. The local join runs in chunks of rows, so progress is reported and cancellation
- * honoured within a round.
+ * exact search computes for that pair. Seeded, so the same input and seed give the same graph.
+ *
+ * Threads. The local join — nearly all of the time — runs on the kernel threads (`setThreads`):
+ * blocks of rows compute their candidate pairs' distances in parallel and record the pairs that
+ * could still enter a list; then each thread pushes the records, in block order, into its own
+ * range of rows. Every row receives the pushes of the serial join in the serial order, so the
+ * graph is the serial join's, bit for bit, on any number of threads. The trees, the random fill
+ * and the candidate sampling (one random stream) run on the calling thread. The join runs in
+ * steps of rows, so progress is reported and cancellation honoured within a round.
  *
  * Recall (fraction of the exact k nearest neighbours found) is reported by `knnRecall`; test
  * /algo/nndescent.test.ts and the embedding benchmark measure it.
@@ -48,6 +54,16 @@ declare module "../core/wasm.ts" {
       maxCandidates: number, newIdx: number, oldIdx: number, i0: number, i1: number,
     ): number;
     nndSortRows(indices: number, dists: number, n: number, k: number): void;
+    nndJoinPairsPerRow(maxCandidates: number): number;
+    nndProposeScratchBytes(): number;
+    nndProposeJoin(
+      data: number, d: number, k: number, dists: number, maxCandidates: number, newIdx: number, oldIdx: number,
+      i0: number, i1: number, pairs: number, scratch: number,
+    ): number;
+    nndApplyJoin(
+      indices: number, dists: number, flags: number, k: number, pairs: number, blockRecords: number, counts: number,
+      blocks: number, r0: number, r1: number,
+    ): number;
   }
 }
 import { toDataUnits, toKernelRange } from "./range.ts";
@@ -92,8 +108,29 @@ const defaults = {
 
 const NND_METRICS = ["euclidean", "sqeuclidean"] as const;
 
-/** Rows per local-join call: bounds the time between progress checkpoints within a round. */
-const JOIN_CHUNK = 4096;
+/**
+ * The local join runs in steps of at most JOIN_STEP rows (a progress checkpoint each): the
+ * step's rows propose their pairs in blocks of JOIN_BLOCK rows on the kernel threads, then the
+ * threads apply them, each to its own range of graph rows. A step's records take at most
+ * JOIN_RECORD_BYTES (fewer rows per step for many candidates). None of these sizes changes the
+ * graph (see assembly/nndescent.ts): it is the serial join's, bit for bit, on any thread count.
+ */
+const JOIN_STEP = 4096;
+const JOIN_BLOCK = 64;
+const JOIN_RECORD_BYTES = 16 * 1024 * 1024;
+
+/** Rows of one join step for maxCandidates C (a multiple of JOIN_BLOCK, at least one block). */
+function joinStepRows(maxCandidates: number): number {
+  const perRow = 12 * (maxCandidates * (maxCandidates - 1) / 2 + maxCandidates * maxCandidates);
+  return Math.max(JOIN_BLOCK, Math.min(JOIN_STEP, Math.floor(JOIN_RECORD_BYTES / perRow / JOIN_BLOCK) * JOIN_BLOCK));
+}
+
+/** Bytes of the join's records and block counts for n rows (bounded by JOIN_RECORD_BYTES plus a block). */
+function joinRecordBytes(n: number, maxCandidates: number): number {
+  const step = Math.min(joinStepRows(maxCandidates), Math.ceil(n / JOIN_BLOCK) * JOIN_BLOCK);
+  const perRow = 12 * (maxCandidates * (maxCandidates - 1) / 2 + maxCandidates * maxCandidates);
+  return step * perRow + 4 * Math.ceil(step / JOIN_BLOCK);
+}
 
 /**
  * WebAssembly bytes NN-descent holds at its peak for n × d data and k neighbours: the data, the
@@ -101,7 +138,7 @@ const JOIN_CHUNK = 4096;
  * it with `Core.availableBytes` before starting.
  */
 export function nnDescentBytes(n: number, d: number, k: number, maxCandidates = Math.min(MAX_CANDIDATES, k)): number {
-  return 4 * n * d + 9 * n * k + 16 * n * maxCandidates + 4 * (2 * n + 1) + 12 * n + 4 * d + 16;
+  return 4 * n * d + 9 * n * k + 16 * n * maxCandidates + 4 * (2 * n + 1) + 12 * n + 4 * d + 16 + joinRecordBytes(n, maxCandidates);
 }
 
 /** pynndescent: max_candidates = min(60, n_neighbors). */
@@ -154,12 +191,44 @@ export async function nnDescent(X: Matrix, options: NnDescentOptions = {}): Prom
       const oldIdx = s.i32(n * C, "old candidates");
       const oldPri = s.f32(n * C, "old candidate priorities");
       const threshold = delta * k * n;
+      // The join's records: one block of JOIN_BLOCK rows' worth per block of a step.
+      const stepRows = Math.min(joinStepRows(C), Math.ceil(n / JOIN_BLOCK) * JOIN_BLOCK);
+      const blockRecords = JOIN_BLOCK * K.nndJoinPairsPerRow(C);
+      const pairs = s.alloc(12 * blockRecords * (stepRows / JOIN_BLOCK), "NN-descent join records");
+      const counts = s.i32(stepRows / JOIN_BLOCK, "NN-descent join record counts");
+      const threads = core.threads;
+      const scratch = Array.from({ length: threads }, () => s.alloc(K.nndProposeScratchBytes(), "NN-descent join scratch"));
+      const destinationRows = Math.ceil(n / threads);
       for (let r = 0; r < nIters; r++) {
         K.nndCandidates(indices.ptr, flags.ptr, n, k, C, newIdx.ptr, newPri.ptr, oldIdx.ptr, oldPri.ptr, rng.state);
         let c = 0;
-        for (let i0 = 0; i0 < n; i0 += JOIN_CHUNK) {
-          const i1 = Math.min(n, i0 + JOIN_CHUNK);
-          c += K.nndJoin(x.ptr, n, d, k, indices.ptr, dists.ptr, flags.ptr, C, newIdx.ptr, oldIdx.ptr, i0, i1);
+        for (let i0 = 0; i0 < n; i0 += stepRows) {
+          const i1 = Math.min(n, i0 + stepRows);
+          const written = (await core.parallelRows(
+            {
+              kernel: "nndProposeJoin",
+              rows: i1 - i0,
+              chunk: JOIN_BLOCK,
+              args: [
+                x.ptr, d, k, dists.ptr, C, newIdx.ptr, oldIdx.ptr, { base: i0, i0: 1 }, { base: i0, i1: 1 },
+                { base: pairs, chunk: 12 * blockRecords }, { thread: scratch },
+              ],
+              results: true,
+            },
+            { signal: options.signal, threads },
+          ))!;
+          counts.view().set(Int32Array.from(written));
+          const applied = (await core.parallelRows(
+            {
+              kernel: "nndApplyJoin",
+              rows: n,
+              chunk: destinationRows,
+              args: [indices.ptr, dists.ptr, flags.ptr, k, pairs, blockRecords, counts.ptr, written.length, { i0: 1 }, { i1: 1 }],
+              results: true,
+            },
+            { signal: options.signal, threads },
+          ))!;
+          for (const u of applied) c += u;
           await progress.step(nTrees + r + i1 / n);
         }
         updates.push(c);

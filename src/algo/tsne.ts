@@ -16,9 +16,10 @@
  * sizes these notebooks use. Conventions as scikit-learn (its learning rate is 4× that of
  * bhtsne/openTSNE for the same number).
  *
- * Threads. The Barnes–Hut forces of each iteration run on the kernel threads (`setThreads`) in
- * fixed chunks of points; the chunks' parts of sQ and KL are added in chunk order, so a seed gives
- * the same bits on any number of threads. The quadtree and the update run on the calling thread.
+ * Threads. The forces of each iteration — exact or Barnes–Hut — run on the kernel threads
+ * (`setThreads`) in fixed chunks of points, each point's sums over the others read-only; the
+ * chunks' parts of Z (sQ) and KL are added in chunk order, so a seed gives the same bits on any
+ * number of threads. The quadtree and the update run on the calling thread.
  *
  * Precomputed distances. `tsneFromDistances(D)` is scikit-learn's `TSNE(metric="precomputed")`:
  * the given distances enter the perplexity search as they are (scikit-learn squares only
@@ -392,12 +393,9 @@ async function optimize(
     const gains = s.f32(2 * n, "gains");
     const g = sparse ? uploadGraph(s, sparse) : undefined;
     const pDense = dense ? s.upload(dense, "joint P") : undefined;
-    const scratch = pDense ? s.f64(4 * n, "gradient scratch").ptr : 0;
-    const forces = g ? new BarnesHutForces(core, s, n, g) : undefined;
-    const gradient = async (exaggeration: number, computeError: boolean): Promise<number> => {
-      if (pDense) return K.tsneExactGradient(pDense.ptr, y.ptr, n, exaggeration, grad.ptr, computeError ? 1 : 0, scratch);
-      return forces!.gradient(y.ptr, exaggeration, p.angle, grad.ptr, computeError, run.signal);
-    };
+    const forces = g ? new BarnesHutForces(core, s, n, g) : new ExactForces(core, s, n, pDense!.ptr);
+    const gradient = (exaggeration: number, computeError: boolean): Promise<number> =>
+      forces.gradient(y.ptr, exaggeration, p.angle, grad.ptr, computeError, run.signal);
     const progress = new ProgressTracker(run, "t-SNE", p.nIter);
     let error = Number.MAX_VALUE;
     let it = 0;
@@ -447,12 +445,11 @@ async function optimize(
  */
 export async function tsneKlGradient(P: Float32Array, Y: Float32Array, n: number): Promise<{ kl: number; gradient: Float32Array }> {
   const core = await getCore();
-  return core.scope((s) => {
+  return core.scope(async (s) => {
     const p = s.upload(P, "joint P");
     const y = s.upload(Y, "embedding");
     const grad = s.f32(2 * n, "gradient");
-    const scratch = s.f64(4 * n, "scratch");
-    const kl = core.kernels.tsneExactGradient(p.ptr, y.ptr, n, 1, grad.ptr, 1, scratch.ptr);
+    const kl = await new ExactForces(core, s, n, p.ptr).gradient(y.ptr, 1, 0, grad.ptr, true);
     return { kl, gradient: grad.copy() };
   });
 }
@@ -531,6 +528,58 @@ class BarnesHutForces {
         rows: n,
         chunk: KL_CHUNK_ROWS,
         args: [y, P.rowPtr, P.columns, P.values, exaggeration, sumQ, { i0: 1 }, { i1: 1 }],
+        results: true,
+      },
+      { signal },
+    );
+    return sumInOrder(kl!);
+  }
+}
+
+/** Rows per chunk of the exact gradient's and KL's passes (fixed: the parts are added in chunk order). */
+const EXACT_CHUNK_ROWS = 32;
+
+/**
+ * The exact gradient of one t-SNE run: each point's attractive and repulsive sums over every
+ * other point for fixed chunks of rows on the kernel threads (a row's sums read only P and Y),
+ * Z as the sum of the chunks' parts in order, then 4·(attract − repel / Z); KL likewise.
+ */
+class ExactForces {
+  private readonly attract: number;
+  private readonly repel: number;
+
+  constructor(
+    private readonly core: Core,
+    s: Scope,
+    private readonly n: number,
+    private readonly P: number,
+  ) {
+    this.attract = s.f64(2 * n, "attractive forces").ptr;
+    this.repel = s.f64(2 * n, "repulsive forces").ptr;
+  }
+
+  /** As BarnesHutForces.gradient (the angle is not used). */
+  async gradient(y: number, exaggeration: number, _angle: number, grad: number, computeError: boolean, signal?: AbortSignal): Promise<number> {
+    const { core, n, P } = this;
+    const parts = await core.parallelRows(
+      {
+        kernel: "tsneExactRows",
+        rows: n,
+        chunk: EXACT_CHUNK_ROWS,
+        args: [P, y, n, exaggeration, { i0: 1 }, { i1: 1 }, this.attract, this.repel],
+        results: true,
+      },
+      { signal },
+    );
+    const z = sumInOrder(parts!);
+    core.kernels.tsneCombineForces(this.repel, this.attract, z, n, grad);
+    if (!computeError) return 0;
+    const kl = await core.parallelRows(
+      {
+        kernel: "tsneExactKlRows",
+        rows: n,
+        chunk: EXACT_CHUNK_ROWS,
+        args: [P, y, n, exaggeration, z > 0 ? 1 / z : 0, { i0: 1 }, { i1: 1 }],
         results: true,
       },
       { signal },

@@ -11,9 +11,13 @@ import type { Request } from "./protocol.ts";
 if (!parentPort) throw new Error("node-entry must run inside a worker thread");
 const port = parentPort;
 const tasks = createTasks({ pool: (size) => createStepPool({ size, start: createNodeClient }) });
-/** Open a bundle from its path (lazily, without hashing it) and keep it under `key`: a pool's "whole" steps read it. */
+/**
+ * Open a bundle from its path and keep it under `key`: a pool's "whole" steps read it. Lazily
+ * (headers only, no hash): a step reads the layers it needs when it needs them, as in the main
+ * thread, instead of every worker decoding every layer up front.
+ */
 tasks["bundle.open"] = (async ({ path, key }: { path: string; key: string }, context: TaskContext) => {
-  context.keep(key, await loadBundle(await bundleSourceFromPath(path)));
+  context.keep(key, await loadBundle(await bundleSourceFromPath(path), { lazy: true }));
   return null;
 }) as Task;
 const handle = createWorkerHost(tasks, (message, transfer) => port.postMessage(message, transfer));

@@ -6,9 +6,11 @@
  * deterministic), only the wall time does.
  *
  * Workers start on first use. Each first sets its kernels to `kernelThreads` threads (1 by
- * default: the workers are the parallelism) and, when the pool holds a bundle, opens it itself
- * from the same files ("whole" steps compute their needs there). Progress of a remote step
- * reaches the runner as the step's own; cancelling the run cancels the remote step.
+ * default: the workers are the parallelism). When the pool holds a bundle, a worker opens it
+ * itself from the same files — headers only, layers read as steps ask — before the first "whole"
+ * step it is sent (those compute their needs there); a worker that only runs "needs" steps
+ * never opens it. Progress of a remote step reaches the runner as the step's own; cancelling
+ * the run cancels the remote step.
  */
 import type { AnalysisBundle } from "../analyses/columns.ts";
 import type { RemoteStep, StepPool } from "../analyses/runner.ts";
@@ -37,6 +39,8 @@ export interface StepPoolOptions {
 interface Member {
   client: AnalysisClient;
   ready: Promise<void>;
+  /** The pool's bundle opened in this worker, once a "whole" step asked for it. */
+  opened: Promise<void> | null;
   busy: number;
 }
 
@@ -56,12 +60,9 @@ export function createStepPool(options: StepPoolOptions): WorkerStepPool {
 
   const startMember = (): Member => {
     const client = options.start();
-    const ready = (async () => {
-      await client.run("worker.threads", { threads: options.kernelThreads ?? 1 });
-      if (options.bundle) await client.run(options.bundle.open.task, { ...options.bundle.open.args, key: POOL_BUNDLE_KEY });
-    })();
+    const ready = client.run("worker.threads", { threads: options.kernelThreads ?? 1 }).then(() => {});
     ready.catch(() => {}); // reported to the run that waits for it
-    const member = { client, ready, busy: 0 };
+    const member: Member = { client, ready, opened: null, busy: 0 };
     members.push(member);
     return member;
   };
@@ -90,6 +91,12 @@ export function createStepPool(options: StepPoolOptions): WorkerStepPool {
       member.busy++;
       try {
         await member.ready;
+        if (!request.needs) {
+          if (!options.bundle) throw new HiddenAtlasError("E_PARAM", `${request.analysis}.${request.step}: the pool holds no bundle for a step without its needs' values`);
+          const open = options.bundle.open;
+          member.opened ??= member.client.run(open.task, { ...open.args, key: POOL_BUNDLE_KEY }).then(() => {});
+          await member.opened;
+        }
         const args = request.needs ? request : { ...request, bundle: POOL_BUNDLE_KEY };
         return await member.client.run("step.remote", args, { signal: run.signal, onProgress: run.onProgress });
       } finally {

@@ -135,3 +135,39 @@ describe("step pool", () => {
     expect(await runStepFromNeeds(descriptor, { ...request("asks"), needs: [["other", { layer: "x" }, 42]] })).toBe(42);
   });
 });
+
+describe("the pool's bundle", () => {
+  /** A stand-in worker that records the tasks it is sent. */
+  function recordingPool(size: number) {
+    const sent: string[][] = [];
+    const bundle = circles();
+    const pool = createStepPool({
+      size,
+      start: () => {
+        const tasks: string[] = [];
+        sent.push(tasks);
+        return {
+          run: async (task: string) => {
+            tasks.push(task);
+            return task === "step.remote" ? "value" : null;
+          },
+          terminate: () => {},
+        } as never;
+      },
+      bundle: { value: bundle, open: { task: "bundle.open", args: { path: "unused" } } },
+    });
+    pools.push(pool);
+    return { pool, sent };
+  }
+
+  it("is opened by a worker only before its first whole step, once; needs steps never open it", async () => {
+    const { pool, sent } = recordingPool(1);
+    const step = { analysis: "layer-topology", step: "diagrams", params: {}, args: { layer: "a" } };
+    await pool.run({ ...step, needs: [] }, {});
+    await pool.run({ ...step, needs: [] }, {});
+    expect(sent).toEqual([["worker.threads", "step.remote", "step.remote"]]);
+    await pool.run({ ...step, step: "graph" }, {});
+    await pool.run({ ...step, step: "graph" }, {});
+    expect(sent).toEqual([["worker.threads", "step.remote", "step.remote", "bundle.open", "step.remote", "step.remote"]]);
+  });
+});

@@ -23,10 +23,11 @@ export async function analysisReport({ positionals: [notebook], options }: Parse
   const bundle = await openBundle(await bundleSourceFromPath(options.bundle as string));
   const params = commandParams(descriptor, bundle, options);
   // Independent steps (a layer's diagrams, a layer's Mapper graph) in a pool of workers, one
-  // per thread; each worker opens the bundle itself for the steps that read it. Only when
-  // --threads N asks for it: on a ResNet-18 bundle the pool's hand-off of large layers cost 2-3x
-  // the CPU time and 10x the memory of one thread (README, "Reports on a ResNet-18 bundle"),
-  // so the default ("auto") uses the kernel threads alone.
+  // per thread; a worker opens the bundle itself (lazily) before the first step that reads it.
+  // Only when --threads N asks for it: the pool used to cost 2-3x the CPU time of one thread,
+  // because every worker decoded every layer at start; since that was fixed it costs ~8 % more
+  // CPU (README, "Where the pool lost"), but a wall-time gain is still to be shown on an idle
+  // machine, so the default ("auto") uses the kernel threads alone.
   const threads = threadSetting() === "auto" ? 1 : await requestedThreads();
   const pool = threads > 1
     ? createStepPool({ size: threads, start: createNodeClient, bundle: { value: bundle, open: { task: "bundle.open", args: { path: options.bundle as string } } } })

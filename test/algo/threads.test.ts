@@ -1,0 +1,218 @@
+// NN-descent's local join and t-SNE's exact gradient on the kernel threads: the same bytes on 1, 2
+// and 4 threads, and the same bytes (NN-descent) or the same values (t-SNE) as the serial kernels.
+import { beforeAll, describe, expect, it } from "vitest";
+import { getCore, loadCore, type Core } from "../../src/core/wasm.ts";
+import { setThreads } from "../../src/core/threads.ts";
+import { Rng, STREAMS } from "../../src/core/random.ts";
+import { knn } from "../../src/algo/knn.ts";
+import { knnRecall, nnDescent } from "../../src/algo/nndescent.ts";
+import { tsne, tsneKlGradient } from "../../src/algo/tsne.ts";
+import { mulberry32 } from "../helpers.ts";
+import type { Matrix } from "../../src/core/matrix.ts";
+
+const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+/** Run `compute` on 1, 2 and 4 threads. */
+async function onThreads<T>(compute: () => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  for (const threads of [1, 2, 4]) {
+    setThreads(threads);
+    out.push(await compute());
+  }
+  setThreads(4);
+  return out;
+}
+
+/** Five Gaussian-ish clusters in d dimensions (values within [-1, 5]). */
+function clusters(n: number, d: number, seed: number): Matrix {
+  const random = mulberry32(seed);
+  const data = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const c = i % 5;
+    for (let k = 0; k < d; k++) data[i * d + k] = (k === c ? 4 : 0) + 0.4 * (random() + random() + random() - 1.5);
+  }
+  return { rows: n, cols: d, data };
+}
+
+beforeAll(async () => {
+  setThreads(4); // before the shared core loads: it starts four kernel threads
+  expect((await getCore()).maxThreads).toBe(4);
+});
+
+/**
+ * NN-descent as it ran before the join was threaded, from the raw kernels on the one-thread SIMD
+ * build: trees, random fill, then rounds of nndRound (candidates + the serial join over all rows).
+ */
+function serialNnDescent(core: Core, X: Matrix, k: number, C: number, nTrees: number, nIters: number, seed: number) {
+  const K = core.kernels as unknown as Record<string, (...args: number[]) => number>;
+  const { rows: n, cols: d } = X;
+  return core.scope((s) => {
+    const x = s.upload(X.data).ptr;
+    const indices = s.i32(n * k);
+    const dists = s.f32(n * k);
+    const flags = s.u8(n * k);
+    K.nndReset(indices.ptr, dists.ptr, flags.ptr, n, k);
+    const rng = new Rng(core, seed, STREAMS.nnDescent);
+    const order = s.i32(n).ptr;
+    const leafStart = s.i32(n + 1).ptr;
+    const scratch = s.alloc(K.nndTreeScratchBytes(n, d));
+    for (let t = 0; t < nTrees; t++) {
+      const leaves = K.nndRpTreeLeaves(x, n, d, Math.max(10, k + 1), order, leafStart, scratch, rng.state);
+      K.nndJoinLeaves(x, n, d, k, order, leafStart, leaves, indices.ptr, dists.ptr, flags.ptr);
+    }
+    K.nndFillRandom(x, n, d, k, indices.ptr, dists.ptr, flags.ptr, rng.state);
+    const cand = [s.i32(n * C).ptr, s.f32(n * C).ptr, s.i32(n * C).ptr, s.f32(n * C).ptr];
+    const updates: number[] = [];
+    for (let r = 0; r < nIters; r++) {
+      const u = K.nndRound(x, n, d, k, indices.ptr, dists.ptr, flags.ptr, C, cand[0], cand[1], cand[2], cand[3], rng.state);
+      updates.push(u);
+      if (u <= 0.001 * k * n) break;
+    }
+    K.nndFinish(indices.ptr, dists.ptr, n, k);
+    rng.release();
+    return { indices: indices.copy(), distances: dists.copy(), updates };
+  });
+}
+
+describe("NN-descent's local join on threads", () => {
+  it("gives the serial join's graph, bit for bit, on 1, 2 and 4 threads (three join steps a round)", async () => {
+    // 40 candidates: 2,380 records a row at most, so a step holds 576 rows and 1,500 rows take 3.
+    const X = clusters(1500, 16, 3);
+    const options = { k: 10, maxCandidates: 40, nTrees: 2, nIters: 4, seed: 7 };
+    const results = await onThreads(() => nnDescent(X, options));
+    for (const r of results.slice(1)) {
+      expect(bytes(r.indices).equals(bytes(results[0].indices))).toBe(true);
+      expect(bytes(r.distances).equals(bytes(results[0].distances))).toBe(true);
+      expect(r.updates).toEqual(results[0].updates);
+    }
+    const simd = await loadCore(new URL("../../build/core.wasm", import.meta.url));
+    const serial = serialNnDescent(simd, X, 10, 40, 2, 4, 7);
+    expect(results[0].updates).toEqual(serial.updates);
+    expect(results[0].updates.length).toBeGreaterThan(1);
+    expect(bytes(results[0].indices).equals(bytes(serial.indices))).toBe(true);
+    expect(bytes(results[0].distances).equals(bytes(serial.distances))).toBe(true);
+    // And a good graph: most of the exact neighbours.
+    const exact = await knn(X, { k: 10 });
+    expect(knnRecall(results[2], exact)).toBeGreaterThan(0.95);
+  });
+
+  it("gives the same graph on 1, 2 and 4 threads at the defaults on 6,000 points (two steps a round)", async () => {
+    const X = clusters(6000, 8, 5);
+    const results = await onThreads(() => nnDescent(X, { k: 15 }));
+    for (const r of results.slice(1)) {
+      expect(bytes(r.indices).equals(bytes(results[0].indices))).toBe(true);
+      expect(bytes(r.distances).equals(bytes(results[0].distances))).toBe(true);
+    }
+    const simd = await loadCore(new URL("../../build/core.wasm", import.meta.url));
+    const p = results[0].params;
+    const serial = serialNnDescent(simd, X, 15, p.maxCandidates, p.nTrees, p.nIters, p.seed);
+    expect(bytes(results[0].indices).equals(bytes(serial.indices))).toBe(true);
+    expect(results[0].updates).toEqual(serial.updates);
+  });
+
+  it("is cancelled within a round, and the threads keep working", async () => {
+    const X = clusters(3000, 16, 9);
+    const controller = new AbortController();
+    const run = nnDescent(X, {
+      k: 10, maxCandidates: 40, nTrees: 1, signal: controller.signal,
+      onProgress: (event) => {
+        if (event.done > 1.2) controller.abort();
+      },
+    });
+    await expect(run).rejects.toMatchObject({ code: "E_CANCELLED" });
+    const [a, , c] = await onThreads(() => nnDescent(X, { k: 5, nIters: 1 }));
+    expect(bytes(a.indices).equals(bytes(c.indices))).toBe(true);
+  });
+});
+
+describe("t-SNE's exact gradient on threads", () => {
+  /** A dense symmetric joint P (Σ = 1, zero diagonal) and an embedding. */
+  function problem(n: number, seed: number) {
+    const random = mulberry32(seed);
+    const P = new Float32Array(n * n);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        const v = random() ** 4;
+        P[i * n + j] = v;
+        P[j * n + i] = v;
+        total += 2 * v;
+      }
+    }
+    for (let t = 0; t < n * n; t++) P[t] /= total;
+    const Y = Float32Array.from({ length: 2 * n }, () => 6 * (random() - 0.5));
+    return { P, Y };
+  }
+
+  it("equals a float64 evaluation of the formula (odd and even n), and the symmetric serial kernel", async () => {
+    for (const n of [301, 128]) {
+      const { P, Y } = problem(n, n);
+      // Reference: ∂C/∂y_i = 4 Σ_j (p_ij − q_ij) q̃_ij (y_i − y_j), KL = Σ p log(p / q), in float64.
+      const qt = new Float64Array(n * n);
+      let z = 0;
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          if (i === j) continue;
+          qt[i * n + j] = 1 / (1 + (Y[2 * i] - Y[2 * j]) ** 2 + (Y[2 * i + 1] - Y[2 * j + 1]) ** 2);
+          z += qt[i * n + j];
+        }
+      }
+      const want = new Float64Array(2 * n);
+      let kl = 0;
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          if (i === j) continue;
+          const w = (P[i * n + j] - qt[i * n + j] / z) * qt[i * n + j];
+          want[2 * i] += 4 * w * (Y[2 * i] - Y[2 * j]);
+          want[2 * i + 1] += 4 * w * (Y[2 * i + 1] - Y[2 * j + 1]);
+          const q = Math.max(qt[i * n + j] / z, 2.220446049250313e-16);
+          kl += P[i * n + j] * Math.log(Math.max(P[i * n + j], 2.220446049250313e-16) / q);
+        }
+      }
+      const results = await onThreads(() => tsneKlGradient(P, Y, n));
+      for (const r of results.slice(1)) {
+        expect(bytes(r.gradient).equals(bytes(results[0].gradient))).toBe(true);
+        expect(r.kl).toBe(results[0].kl);
+      }
+      let scale = 0;
+      for (const v of want) scale = Math.max(scale, Math.abs(v));
+      for (let t = 0; t < 2 * n; t++) expect(Math.abs(results[0].gradient[t] - want[t])).toBeLessThan(1e-6 * scale);
+      expect(Math.abs(results[0].kl - kl)).toBeLessThan(1e-9 * kl);
+      // The serial (symmetric, pair-once) kernel it replaces gives the same values to rounding.
+      const core = await getCore();
+      const serial = core.scope((s) => {
+        const p = s.upload(P).ptr;
+        const y = s.upload(Y).ptr;
+        const g = s.f32(2 * n);
+        const e = core.kernels.tsneExactGradient(p, y, n, 1, g.ptr, 1, s.f64(4 * n).ptr);
+        return { kl: e, gradient: g.copy() };
+      });
+      for (let t = 0; t < 2 * n; t++) expect(Math.abs(results[0].gradient[t] - serial.gradient[t])).toBeLessThan(1e-6 * scale);
+      expect(Math.abs(results[0].kl - serial.kl)).toBeLessThan(1e-9 * kl);
+    }
+  });
+
+  it("gives the same exact-method layout and KL, bit for bit, on 1, 2 and 4 threads", async () => {
+    const X = clusters(301, 10, 17); // 10 chunks of 32 rows (the last one of 13)
+    const results = await onThreads(() => tsne(X, { method: "exact", nIter: 300, seed: 3 }));
+    for (const r of results.slice(1)) {
+      expect(bytes(r.coordinates.data).equals(bytes(results[0].coordinates.data))).toBe(true);
+      expect(r.klDivergence).toBe(results[0].klDivergence);
+    }
+    expect(results[0].params.method).toBe("exact");
+    // Five separated clusters stay separated: each point's nearest embedded neighbour is of its cluster.
+    const Y = results[0].coordinates.data;
+    let same = 0;
+    for (let i = 0; i < 301; i++) {
+      let best = -1;
+      let bestD = Infinity;
+      for (let j = 0; j < 301; j++) {
+        if (j === i) continue;
+        const dd = (Y[2 * i] - Y[2 * j]) ** 2 + (Y[2 * i + 1] - Y[2 * j + 1]) ** 2;
+        if (dd < bestD) [best, bestD] = [j, dd];
+      }
+      if (best % 5 === i % 5) same++;
+    }
+    expect(same).toBeGreaterThan(295);
+  });
+});
