@@ -34,13 +34,30 @@ export function housePlot(options: HousePlotOptions): HTMLElement {
     // Plot hands a scale's options (style included) to the legend it draws for that scale.
     if (scale && typeof scale === "object" && "legend" in scale && scale.legend) styled[key] = { ...scale, style: { fontSize: FONT_SIZE } };
   }
-  const element = Plot.plot(styled as Plot.PlotOptions) as unknown as HTMLElement;
+  const element = ariaMarkGroups(Plot.plot(styled as Plot.PlotOptions) as unknown as HTMLElement);
   if (element.tagName.toLowerCase() !== "svg") element.setAttribute("aria-label", options.ariaLabel);
   return element;
+}
+
+/**
+ * Plot names the <g> of every mark by its kind ("dot", "x-axis tick label") with an
+ * `aria-label`, which ARIA does not allow on an element without a role (axe-core:
+ * aria-prohibited-attr). A group that holds text (an axis' labels, a legend, a tip, titled
+ * marks) becomes a named `role="group"`; a group of bare shapes is hidden from assistive
+ * technology, as Plot hides its ticks: it has nothing to read, and the figure's own label says
+ * what the shapes show. The names stay, as the hooks that tests and styles select marks by.
+ * Returns `root`.
+ */
+export function ariaMarkGroups<E extends Element>(root: E): E {
+  for (const g of Array.from(root.querySelectorAll("g[aria-label]:not([role]):not([aria-hidden])"))) {
+    if (g.querySelector("text, title, [aria-label]")) g.setAttribute("role", "group");
+    else g.setAttribute("aria-hidden", "true");
+  }
+  return root;
 }
 
 /** `Plot.legend` in the house style (text at {@link FONT_SIZE}), built in `document`. */
 export function houseLegend(options: { color: Plot.ScaleOptions }, document: Document): Element {
   // Plot builds in `document` (jsdom in Node) though its legend types do not list it.
-  return Plot.legend({ ...options, style: { fontSize: FONT_SIZE }, document } as unknown as Plot.LegendOptions) as unknown as Element;
+  return ariaMarkGroups(Plot.legend({ ...options, style: { fontSize: FONT_SIZE }, document } as unknown as Plot.LegendOptions) as unknown as Element);
 }
