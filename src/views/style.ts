@@ -10,6 +10,8 @@ export const FONT_SIZE = "12px";
 /** Bottom margin, px, that fits 12 px x tick labels and the x axis label under them (Plot: 30). */
 const X_AXIS_MARGIN = 40;
 
+const SVG_NS = "http://www.w3.org/2000/svg";
+
 /** Scales whose `legend: true` makes Plot draw a legend, which takes its style from the scale. */
 const LEGEND_SCALES = ["color", "symbol", "opacity"] as const;
 
@@ -41,17 +43,22 @@ export function housePlot(options: HousePlotOptions): HTMLElement {
 
 /**
  * Plot names the <g> of every mark by its kind ("dot", "x-axis tick label") with an
- * `aria-label`, which ARIA does not allow on an element without a role (axe-core:
- * aria-prohibited-attr). A group that holds text (an axis' labels, a legend, a tip, titled
- * marks) becomes a named `role="group"`; a group of bare shapes is hidden from assistive
- * technology, as Plot hides its ticks: it has nothing to read, and the figure's own label says
- * what the shapes show. The names stay, as the hooks that tests and styles select marks by.
- * Returns `root`.
+ * `aria-label` (a mark of one shape, like a frame, names that shape), which ARIA does not allow
+ * on an element without a role (axe-core: aria-prohibited-attr). A group that holds text (an
+ * axis' labels, a legend, a tip, titled marks) becomes a named `role="group"`; bare shapes are
+ * hidden from assistive technology, as Plot hides its ticks: they have nothing to read, and the
+ * figure's own label says what they show. A shape with a label or title of its own (Plot's
+ * `ariaLabel` or `title` channel) becomes `role="img"`. The names stay, as the hooks that tests
+ * and styles select marks by. Returns `root`.
  */
 export function ariaMarkGroups<E extends Element>(root: E): E {
-  for (const g of Array.from(root.querySelectorAll("g[aria-label]:not([role]):not([aria-hidden])"))) {
-    if (g.querySelector("text, title, [aria-label]")) g.setAttribute("role", "group");
-    else g.setAttribute("aria-hidden", "true");
+  for (const el of Array.from(root.querySelectorAll("[aria-label]:not([role]):not([aria-hidden])"))) {
+    if (el.namespaceURI !== SVG_NS || el.localName === "svg" || el.closest("[aria-hidden=true]")) continue;
+    if (el.localName === "g") {
+      if (el.querySelector("text, title, [aria-label]")) el.setAttribute("role", "group");
+      else el.setAttribute("aria-hidden", "true");
+    } else if (el.querySelector("title") || el.parentElement?.localName !== "svg") el.setAttribute("role", "img");
+    else el.setAttribute("aria-hidden", "true");
   }
   return root;
 }

@@ -32,6 +32,7 @@ describe("ariaMarkGroups", () => {
           title: "name",
         }),
         Plot.ruleY([0]),
+        Plot.frame(),
       ],
     }) as unknown as SVGSVGElement;
     // Plot names every mark's group and gives none a role.
@@ -40,6 +41,8 @@ describe("ariaMarkGroups", () => {
     const named = groups(svg);
     expect(named).toContain("dot: - / true");
     expect(named).toContain("rule: - / true");
+    // A one-shape mark (the frame) names its <rect>: hidden like a group of shapes.
+    expect(svg.querySelector("rect[aria-label=frame]")!.getAttribute("aria-hidden")).toBe("true");
     expect(named).toContain("text: group / -");
     // Rectangles with a title channel carry text (their <title>): a group, not hidden.
     expect(named).toContain("rect: group / -");
