@@ -67,7 +67,8 @@ export function keyboardNodes(graph: NodeGraph, describe: (node: number) => stri
   }
   graph.addEventListener("input", sync);
   sync();
-  const svg = graph.querySelector("svg");
+  // The drawing that holds the nodes (a legend's <svg> may come before it).
+  const svg = nodes[0]?.ownerSVGElement ?? graph.querySelector("svg:has(g[data-node])");
   if (svg) {
     // An image's parts are not for interaction; a group's buttons are.
     svg.setAttribute("role", "group");

@@ -7,6 +7,7 @@ import * as Plot from "@observablehq/plot";
 import type { ContinualStudy, DynamicsEmbedding, GeneralizationStudy, MphateColorBy } from "../analyses/mphate.ts";
 import type { SampleColumn } from "../analyses/columns.ts";
 import { classColors } from "./palette.ts";
+import { ariaMarkGroups } from "./style.ts";
 import { pointScatter, SVG_MAX_POINTS, type PointScatterElement } from "./point-scatter.ts";
 
 export interface MphateScatterOptions {
@@ -117,7 +118,7 @@ export function mphateScatter(run: DynamicsEmbedding, options: MphateScatterOpti
           ? { type: "categorical" as const, domain: [...run.classNames, "—"], range: [...classColors(run.classNames.length), "#999999"], legend: o.legend, label: "most-active class (L1)" }
           : { type: "categorical" as const, domain: run.classNames, range: classColors(run.classNames.length), legend: o.legend, label: "most-active class (L1)" };
   const unitKey = (q: number) => `${run.layer[q]}:${run.unit[q]}`;
-  return Plot.plot({
+  return ariaMarkGroups(Plot.plot({
     document: o.document ?? globalThis.document,
     width: o.width,
     height: o.height,
@@ -134,7 +135,7 @@ export function mphateScatter(run: DynamicsEmbedding, options: MphateScatterOpti
       Plot.dot(inside, { x, y, fill: colorOf[o.colorBy], r: o.r, fillOpacity: 0.85 }),
       ...(outside.size ? [Plot.dot([...outside], { x, y, stroke: colorOf[o.colorBy], r: o.r + 1.2, strokeWidth: 1 })] : []),
     ],
-  });
+  }));
 }
 
 /** The colour of each point as a column: epoch (continuous), layer or most-active class (categorical). */
@@ -310,7 +311,7 @@ export function varianceVsMemorization(study: GeneralizationStudy, options: { wi
     Plot.dot(runs, { x: "memorizationError", y: "visualizationVariance", r: 4, stroke: "variant", symbol: "seedName" }),
   ];
   // Draw once for the scales, then name each variant beside its mean where the names fit.
-  const bare = Plot.plot({ ...spec, marks });
+  const bare = ariaMarkGroups(Plot.plot({ ...spec, marks }));
   const sx = bare.scale("x")!;
   const sy = bare.scale("y")!;
   if (variants.length === 0 || !sy.invert) return bare;
@@ -322,7 +323,7 @@ export function varianceVsMemorization(study: GeneralizationStudy, options: { wi
     { left: left - spec.inset, right: right + spec.inset, top, bottom },
   );
   const at = (l: PlacedLabel) => variants.find((v) => v.variant === l.text)!;
-  return Plot.plot({
+  return ariaMarkGroups(Plot.plot({
     ...spec,
     // The scales of the first drawing: the labels were placed on them.
     x: { ...spec.x, domain: sx.domain },
@@ -333,13 +334,13 @@ export function varianceVsMemorization(study: GeneralizationStudy, options: { wi
         Plot.text(labels.filter((l) => l.anchor === anchor), { x: (l: PlacedLabel) => at(l).memorizationError.mean, y: (l: PlacedLabel) => sy.invert!(l.y), text: "text", dx: anchor === "start" ? LABEL_GAP_PX : -LABEL_GAP_PX, textAnchor: anchor, fontSize: 12 }),
       ),
     ],
-  });
+  }));
 }
 
 /** Mean ARI at each task switch, one series per run. */
 export function switchAriChart(study: ContinualStudy, options: { width?: number; height?: number; document?: Document } = {}): SVGSVGElement | HTMLElement {
   const rows = study.runs.flatMap((run) => run.switches.map((s, i) => ({ run: run.rehearsal ? "with rehearsal" : "no rehearsal", name: run.name, switch: `task ${i + 1} → ${i + 2}`, ari: s.ari })));
-  return Plot.plot({
+  return ariaMarkGroups(Plot.plot({
     document: options.document ?? globalThis.document,
     width: options.width ?? 520,
     height: options.height ?? 280,
@@ -352,5 +353,5 @@ export function switchAriChart(study: ContinualStudy, options: { width?: number;
       Plot.line(rows, { x: "switch", y: "ari", stroke: "run" }),
       Plot.dot(rows, { x: "switch", y: "ari", fill: "run", r: 4 }),
     ],
-  });
+  }));
 }

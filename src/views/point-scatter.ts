@@ -37,6 +37,7 @@ import { coloring, formatCoordinate, type Coloring } from "./point-colors.ts";
 import { rasterizePoints } from "./point-raster.ts";
 import { selectionPanel } from "./selection-panel.ts";
 import { subsampleText } from "./caption.ts";
+import { ariaMarkGroups } from "./style.ts";
 
 export { selectionCsv, selectionJson } from "./selection-panel.ts";
 import { pngDataUrl } from "./png.ts";
@@ -217,7 +218,7 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
     figure.appendChild(title);
     const scale = colors.legend.type === "categorical" ? colors.legend : { ...colors.legend, label: null };
     const legend = Plot.legend({ document, color: scale, style: { fontSize: FONT_SIZE } } as unknown as Plot.LegendOptions);
-    if (legend) figure.appendChild(legend as unknown as Node);
+    if (legend) figure.appendChild(ariaMarkGroups(legend as unknown as Element));
   }
   const area = document.createElement("div");
   area.className = "atlas-plot-area";
@@ -252,7 +253,7 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
       });
       marks.unshift(Plot.line(vertices, { x: (v: [number, number]) => data.x[v[1]], y: (v: [number, number]) => data.y[v[1]], z: (v: [number, number]) => v[0], stroke: PATH_STYLE.stroke, strokeWidth: PATH_STYLE.width, strokeOpacity: PATH_STYLE.opacity }));
     }
-    const svg = Plot.plot({
+    const svg = ariaMarkGroups(Plot.plot({
       document,
       width,
       height,
@@ -266,7 +267,7 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
       y: { domain: domainY, label: yLabel },
       color: { type: "identity" },
       marks,
-    }) as unknown as SVGSVGElement;
+    }) as unknown as SVGSVGElement);
     svg.setAttribute("aria-hidden", dots ? "false" : "true");
     return svg;
   };

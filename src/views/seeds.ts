@@ -7,6 +7,7 @@ import * as Plot from "@observablehq/plot";
 import type { SeedStudy } from "../analyses/layer-topology.ts";
 import type { MatrixSpread } from "../analyses/seed-study.ts";
 import type { TopologyPlotOptions } from "./topology.ts";
+import { ariaMarkGroups } from "./style.ts";
 
 /** Defaults of the seed-study figures. */
 export const defaults = { specificityWidth: 520, heatmapWidth: 360, scaleWidth: 420 };
@@ -30,7 +31,7 @@ export function specificityRows(study: SeedStudy): { measure: string; mean: numb
 export function specificityChart(study: SeedStudy, options: TopologyPlotOptions = {}): HTMLElement {
   const rows = specificityRows(study);
   const chance = 1 / study.layers.length;
-  return Plot.plot({
+  return ariaMarkGroups(Plot.plot({
     document: options.document ?? globalThis.document,
     title: options.title,
     width: options.width ?? defaults.specificityWidth,
@@ -46,7 +47,7 @@ export function specificityChart(study: SeedStudy, options: TopologyPlotOptions 
       Plot.ruleX([chance], { stroke: "#d62728", strokeDasharray: "4,3" }),
       Plot.text([chance], { x: (c: number) => c, frameAnchor: "top", dy: -2, text: () => `chance 1/${study.layers.length}`, fill: "#d62728", lineAnchor: "bottom" }),
     ],
-  }) as unknown as HTMLElement;
+  })) as unknown as HTMLElement;
 }
 
 /**
@@ -59,7 +60,7 @@ export function spreadHeatmap(names: string[], spread: MatrixSpread, options: To
   const short = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(2));
   const max = Math.max(0, ...cells.map((c) => c.mean).filter(Number.isFinite));
   const width = options.width ?? defaults.heatmapWidth;
-  return Plot.plot({
+  return ariaMarkGroups(Plot.plot({
     document: options.document ?? globalThis.document,
     title: options.title,
     width,
@@ -80,7 +81,7 @@ export function spreadHeatmap(names: string[], spread: MatrixSpread, options: To
         fontSize: L > 6 ? 8 : 10,
       }),
     ],
-  }) as unknown as HTMLElement;
+  })) as unknown as HTMLElement;
 }
 
 /**
@@ -90,7 +91,7 @@ export function spreadHeatmap(names: string[], spread: MatrixSpread, options: To
 export function scaleChart(study: SeedStudy, options: TopologyPlotOptions = {}): HTMLElement {
   const L = study.layers.length;
   const rows = study.runs.flatMap((run, r) => study.layers.map((layer, l) => ({ run, layer, scale: study.scales[r * L + l] })));
-  return Plot.plot({
+  return ariaMarkGroups(Plot.plot({
     document: options.document ?? globalThis.document,
     title: options.title,
     width: options.width ?? defaults.scaleWidth,
@@ -101,5 +102,5 @@ export function scaleChart(study: SeedStudy, options: TopologyPlotOptions = {}):
     y: { type: "log", label: `↑ RMS distance to the mean (${options.unit ?? "activation units"})`, grid: true },
     color: { legend: true, label: "network", domain: study.runs },
     marks: [Plot.dot(rows, { x: "layer", y: "scale", stroke: "run", r: 4, tip: true })],
-  }) as unknown as HTMLElement;
+  })) as unknown as HTMLElement;
 }
