@@ -243,7 +243,7 @@ export class MapperSpace {
       values = [this.neighborhoods.meanNeighborDistance(densityK).map((v) => v / this.scale)];
     } else {
       const dims = name === "pca1" ? 1 : 2;
-      const { scores } = await pca(X, { nComponents: Math.min(dims, X.cols) });
+      const { scores } = await pca(X, { nComponents: Math.min(dims, X.cols), spectrum: false });
       values = Array.from({ length: scores.cols }, (_, c) => Float64Array.from({ length: X.rows }, (_, i) => scores.data[i * scores.cols + c]));
     }
     this.lensCache.set(key, values);
