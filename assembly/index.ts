@@ -32,6 +32,8 @@ export {
   covariance,
   covarianceScratchBytes,
   covarianceChunked,
+  covarianceChunkedAdd,
+  covarianceFinish,
   covarianceChunkedScratchBytes,
   projectCentered,
   projectCenteredPairs,

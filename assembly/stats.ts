@@ -158,12 +158,22 @@ export function covarianceChunked(
   out: usize,
   scratch: usize,
 ): void {
+  memory.fill(out, 0, (<usize>d * <usize>d) << 3);
+  covarianceChunkedAdd(x, n, d, means, out, scratch);
+  covarianceFinish(n, d, ddof, out);
+}
+
+/**
+ * Adds the rows' Σ (x − μ)(x − μ)ᵀ to the upper triangle of `out` (unscaled): the streaming form
+ * of `covarianceChunked`, for rows uploaded a block at a time. Blocks of a multiple of
+ * CHUNK_ROWS rows give the same chunks, hence the same bits, as one call over all rows.
+ */
+export function covarianceChunkedAdd(x: usize, n: i32, d: i32, means: usize, out: usize, scratch: usize): void {
   const block = (scratch + 15) & ~(<usize>15);
   const dp = padded(d);
   const rowBytes = (<usize>d) << 2;
   const blockRow = (<usize>dp) << 2;
   const outRow = (<usize>d) << 3;
-  memory.fill(out, 0, (<usize>d * <usize>d) << 3);
   // The chunk is packed by groups of 4 columns: group g holds rows × 4 floats, contiguous, so
   // a tile reads three sequential streams (16 bytes a row each).
   const groupBytes = (<usize>CHUNK_ROWS) << 4;
@@ -214,6 +224,11 @@ export function covarianceChunked(
       }
     }
   }
+}
+
+/** Scales the upper triangle summed by `covarianceChunkedAdd` by 1 / (n − ddof) and mirrors it. */
+export function covarianceFinish(n: i32, d: i32, ddof: i32, out: usize): void {
+  const outRow = (<usize>d) << 3;
   const denominator = <f64>(n - ddof);
   const scale = denominator > 0 ? 1.0 / denominator : 0;
   for (let i = 0; i < d; i++) {

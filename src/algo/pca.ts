@@ -87,14 +87,43 @@ export async function pca(X: Matrix, options: PcaOptions = {}): Promise<PcaResul
   if (n < d && d > GRAM_MIN_DIMENSION) return gramPca(core, X, nComponents, center, options);
   return core.scope(async (s) => {
     const progress = new ProgressTracker(options, "PCA", 3);
-    const x = s.upload(X.data, "PCA input");
-    const mean = s.f64(d, "column means");
-    if (center) k.columnMeans(x.ptr, n, d, mean.ptr);
-    else mean.view().fill(0);
-    const cov = s.f64(d * d, "covariance");
     const chunked = n * d * d >= CHUNKED_COVARIANCE_WORK;
+    const mean = s.f64(d, "column means");
+    const cov = s.f64(d * d, "covariance");
+    // Large data stream through one block buffer (a multiple of the kernel's 128-row chunks, so
+    // the sums are those of one pass): the wasm memory does not grow by the data's size.
+    const blockRows = chunked ? Math.min(n, Math.max(STREAM_CHUNK_ROWS, Math.floor(STREAM_BLOCK_BYTES / (4 * d) / STREAM_CHUNK_ROWS) * STREAM_CHUNK_ROWS)) : n;
+    const x = chunked ? s.f32(blockRows * d, "PCA input block") : s.upload(X.data, "PCA input");
+    const blocks = (each: (rows: number, r0: number) => void) => {
+      if (!chunked) return each(n, 0);
+      const view = x.view();
+      for (let r0 = 0; r0 < n; r0 += blockRows) {
+        const rows = Math.min(blockRows, n - r0);
+        view.set(X.data.subarray(r0 * d, (r0 + rows) * d));
+        each(rows, r0);
+      }
+    };
+    if (!center) mean.view().fill(0);
+    else if (!chunked) k.columnMeans(x.ptr, n, d, mean.ptr);
+    else {
+      // Σ over blocks of (block mean × block rows) / n.
+      const sums = new Float64Array(d);
+      const blockMean = s.f64(d, "block means");
+      blocks((rows) => {
+        k.columnMeans(x.ptr, rows, d, blockMean.ptr);
+        const m = blockMean.view();
+        for (let c = 0; c < d; c++) sums[c] += m[c] * rows;
+      });
+      mean.view().set(sums.map((v) => v / n));
+    }
     const scratch = s.alloc(chunked ? k.covarianceChunkedScratchBytes(d) : k.covarianceScratchBytes(d), "covariance scratch");
-    (chunked ? k.covarianceChunked : k.covariance)(x.ptr, n, d, mean.ptr, center ? 1 : 0, cov.ptr, scratch);
+    if (chunked) {
+      cov.view().fill(0);
+      blocks((rows) => k.covarianceChunkedAdd(x.ptr, rows, d, mean.ptr, cov.ptr, scratch));
+      k.covarianceFinish(n, d, center ? 1 : 0, cov.ptr);
+    } else {
+      k.covariance(x.ptr, n, d, mean.ptr, center ? 1 : 0, cov.ptr, scratch);
+    }
     await progress.step(1);
     // Total variance: the covariance's trace (the sum of every eigenvalue).
     const covariance = cov.view();
@@ -135,9 +164,13 @@ export async function pca(X: Matrix, options: PcaOptions = {}): Promise<PcaResul
     }
     await progress.step(2);
     const comp = s.upload(components, "components");
-    const scores = s.f32(n * nComponents, "scores");
+    const blockScores = s.f32(blockRows * nComponents, "scores");
     const projectScratch = s.alloc(k.projectScratchBytes(nComponents), "projection scratch");
-    k.projectCenteredPairs(x.ptr, n, d, mean.ptr, comp.ptr, nComponents, scores.ptr, projectScratch);
+    const scores = chunked ? new Float32Array(n * nComponents) : null;
+    blocks((rows, r0) => {
+      k.projectCenteredPairs(x.ptr, rows, d, mean.ptr, comp.ptr, nComponents, blockScores.ptr, projectScratch);
+      scores?.set(blockScores.view().subarray(0, rows * nComponents), r0 * nComponents);
+    });
     const explainedVariance = new Float64Array(nComponents);
     const explainedVarianceRatio = new Float64Array(nComponents);
     for (let j = 0; j < nComponents; j++) {
@@ -147,7 +180,7 @@ export async function pca(X: Matrix, options: PcaOptions = {}): Promise<PcaResul
     progress.finish();
     return {
       spectrum,
-      scores: { rows: n, cols: nComponents, data: scores.copy() },
+      scores: { rows: n, cols: nComponents, data: scores ?? blockScores.copy() },
       components,
       mean: mean.copy(),
       explainedVariance,
@@ -163,6 +196,10 @@ export async function pca(X: Matrix, options: PcaOptions = {}): Promise<PcaResul
  * error near 1e-6, several times faster) instead of in f64: 2³⁰, about 4,000 × 512.
  */
 export const CHUNKED_COVARIANCE_WORK = 2 ** 30;
+/** Rows per covariance chunk in the kernel (assembly/stats.ts CHUNK_ROWS). */
+const STREAM_CHUNK_ROWS = 128;
+/** Bytes of float32 rows uploaded at a time on the chunked path. */
+const STREAM_BLOCK_BYTES = 8 << 20;
 /** The leading-pairs solver is used when d ≥ this many times the components asked for. */
 const LEADING_SOLVER_RATIO = 4;
 

@@ -59,6 +59,8 @@ export interface CoreKernels {
     x: number, n: number, d: number, means: number, ddof: number, out: number, scratch: number,
   ): void;
   covarianceChunkedScratchBytes(d: number): number;
+  covarianceChunkedAdd(x: number, n: number, d: number, means: number, out: number, scratch: number): void;
+  covarianceFinish(n: number, d: number, ddof: number, out: number): void;
   projectCenteredPairs(
     x: number, n: number, d: number, means: number, components: number, k: number, out: number, scratch: number,
   ): void;

@@ -235,3 +235,46 @@ describe("pca at scale (float32 covariance chunks, leading-pairs solver)", () =>
     expect(Array.from(b.explainedVariance)).toEqual(Array.from(a.explainedVariance));
   });
 });
+
+describe("pca streaming large data through a block buffer", () => {
+  it("10,000 × 512 in three blocks: each component satisfies C·v = λ·v (C in float64 from the rows), scores = (x − μ)·v in every block", async () => {
+    const n = 10_000;
+    const d = 512;
+    const X = randomMatrix(n, d, 21);
+    // A few strong directions so the leading eigenvalues are distinct.
+    for (let i = 0; i < n; i++) {
+      const a = Math.sin(i * 0.37) * 3;
+      const b = Math.cos(i * 0.11) * 2;
+      for (let j = 0; j < d; j++) X.data[i * d + j] += a * Math.cos(j * 0.05) + b * Math.sin(j * 0.13) + 1;
+    }
+    const r = await pca(X, { nComponents: 3, spectrum: false });
+    const mean = new Float64Array(d);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += X.data[i * d + j];
+    for (let j = 0; j < d; j++) {
+      mean[j] /= n;
+      expect(r.mean[j]).toBeCloseTo(mean[j], 9);
+    }
+    for (let c = 0; c < 3; c++) {
+      const v = Float64Array.from({ length: d }, (_, j) => r.components[j * 3 + c]);
+      // C·v = Xcᵀ (Xc v) / (n − 1)
+      const xv = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) s += (X.data[i * d + j] - mean[j]) * v[j];
+        xv[i] = s;
+      }
+      const cv = new Float64Array(d);
+      for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) cv[j] += (X.data[i * d + j] - mean[j]) * xv[i];
+      let residual = 0;
+      let lambda = 0;
+      for (let j = 0; j < d; j++) {
+        cv[j] /= n - 1;
+        lambda += v[j] * cv[j];
+      }
+      for (let j = 0; j < d; j++) residual = Math.max(residual, Math.abs(cv[j] - lambda * v[j]));
+      expect(Math.abs(r.explainedVariance[c] / lambda - 1)).toBeLessThan(1e-6);
+      expect(residual / lambda).toBeLessThan(1e-5);
+      for (const row of [0, 4095, 4096, 8191, 8192, n - 1]) expect(r.scores.data[row * 3 + c]).toBeCloseTo(xv[row], 2);
+    }
+  });
+});
