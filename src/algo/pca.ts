@@ -81,10 +81,15 @@ export async function pca(X: Matrix, options: PcaOptions = {}): Promise<PcaResul
       { bytesNeeded: d * d * 8 },
     );
   }
-  assertFinite(X, "X");
+  const gram = n < d && d > GRAM_MIN_DIMENSION;
+  // The centred chunked path finds a NaN or ±Infinity through the column sums (finite float32
+  // values cannot overflow a float64 sum), and only then scans for the cell to name: one pass
+  // less over large data.
+  const finiteFromSums = !gram && center && n * d * d >= CHUNKED_COVARIANCE_WORK;
+  if (!finiteFromSums) assertFinite(X, "X");
   const core = await getCore();
   const k = core.kernels;
-  if (n < d && d > GRAM_MIN_DIMENSION) return gramPca(core, X, nComponents, center, options);
+  if (gram) return gramPca(core, X, nComponents, center, options);
   return core.scope(async (s) => {
     const progress = new ProgressTracker(options, "PCA", 3);
     const chunked = n * d * d >= CHUNKED_COVARIANCE_WORK;
@@ -114,6 +119,7 @@ export async function pca(X: Matrix, options: PcaOptions = {}): Promise<PcaResul
         const m = blockMean.view();
         for (let c = 0; c < d; c++) sums[c] += m[c] * rows;
       });
+      if (!sums.every(Number.isFinite)) assertFinite(X, "X"); // throws E_NON_FINITE naming the cell
       mean.view().set(sums.map((v) => v / n));
     }
     const scratch = s.alloc(chunked ? k.covarianceChunkedScratchBytes(d) : k.covarianceScratchBytes(d), "covariance scratch");

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { pca } from "../../src/algo/pca.ts";
+import { HiddenAtlasError } from "../../src/core/errors.ts";
 import { loadCore } from "../../src/core/wasm.ts";
 import { randomMatrix } from "../helpers.ts";
 
@@ -275,6 +276,19 @@ describe("pca streaming large data through a block buffer", () => {
       expect(Math.abs(r.explainedVariance[c] / lambda - 1)).toBeLessThan(1e-6);
       expect(residual / lambda).toBeLessThan(1e-5);
       for (const row of [0, 4095, 4096, 8191, 8192, n - 1]) expect(r.scores.data[row * 3 + c]).toBeCloseTo(xv[row], 2);
+    }
+  });
+});
+
+describe("pca refuses non-finite values on the large path too", () => {
+  it("names the cell of a NaN or an Infinity in a 4,096 × 512 matrix", async () => {
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) {
+      const X = { rows: 4096, cols: 512, data: new Float32Array(4096 * 512).fill(1) };
+      X.data[3000 * 512 + 17] = bad;
+      const error = await pca(X, { nComponents: 2, spectrum: false }).catch((e) => e);
+      expect(error).toBeInstanceOf(HiddenAtlasError);
+      expect(error.code).toBe("E_NON_FINITE");
+      expect(error.message).toMatch(/row 3000/);
     }
   });
 });
