@@ -27,7 +27,19 @@ export {
 } from "./distance";
 export { knnSearch, knnScratchBytes } from "./knn";
 export { symmetricEigen, fixEigenvectorSigns, householderSteps, tridiagonalEigenvalues } from "./linalg";
-export { columnMeans, covariance, covarianceScratchBytes, projectCentered } from "./stats";
+export {
+  columnMeans,
+  covariance,
+  covarianceScratchBytes,
+  covarianceChunked,
+  covarianceChunkedAdd,
+  covarianceFinish,
+  covarianceChunkedScratchBytes,
+  projectCentered,
+  projectCenteredPairs,
+  projectScratchBytes,
+  symmetricMatvec,
+} from "./stats";
 export { sha256Init, sha256Update, sha256Final } from "./hash";
 export * from "./nn";
 export * from "./image";

@@ -7,8 +7,9 @@
  *   defaults), then recomputes after overlap and ε changes;
  * - `open DIR`: opens a bundle folder with the hash deferred (headers only), then awaits the
  *   streamed listing hash (every byte read once, CRC and finiteness checked);
- * - `explore DIR LAYER VECTORIZE`: open, then the explore notebook's first figure: the layer
- *   streamed and reduced, PCA of every sample, and the first point's neighbours;
+ * - `explore DIR LAYER VECTORIZE`: open, then the explore notebook's first figure (the layer
+ *   streamed and reduced, PCA of every sample), then, measured apart as the notebook draws
+ *   them after the figure, the neighbour index and the first point's neighbours;
  * - `mapper-layer DIR LAYER VECTORIZE`: open, then the mapper analysis' first graph of the layer;
  * - `topology DIR`: open, then the layer-topology analysis at its defaults (every layer).
  *
@@ -18,7 +19,9 @@
  */
 import { fileURLToPath } from "node:url";
 import { layerMatrix, type Vectorization } from "../src/algo/vectorize.ts";
-import { exploreAnalysis } from "../src/analyses/explore.ts";
+import { exploreMatrix, exploreNeighbors, exploreProjection } from "../src/analyses/explore.ts";
+import { KnnIndex } from "../src/algo/knn.ts";
+import { DEFAULT_SEED } from "../src/core/random.ts";
 import { layerTopology } from "../src/analyses/layer-topology.ts";
 import { mapperAnalysis } from "../src/analyses/mapper.ts";
 import { openBundle } from "../src/io/digest.ts";
@@ -63,15 +66,19 @@ export function clusteredMixture(rows: number, dim: number, seed = 1): { X: Matr
   return { X: { rows, cols: dim, data }, labels };
 }
 
-/** Median wall time of `repeats` runs of fn (no warm-up: each run is a slider move). */
-async function median(repeats: number, fn: (i: number) => Promise<unknown>): Promise<number> {
-  const times: number[] = [];
+/** Median wall and CPU time of `repeats` runs of fn (no warm-up: each run is a slider move). */
+async function median(repeats: number, fn: (i: number) => Promise<unknown>): Promise<{ wallMs: number; cpuMs: number }> {
+  const walls: number[] = [];
+  const cpus: number[] = [];
   for (let i = 0; i < repeats; i++) {
     const start = performance.now();
+    const cpu0 = cpuMs();
     await fn(i);
-    times.push(performance.now() - start);
+    walls.push(performance.now() - start);
+    cpus.push(cpuMs() - cpu0);
   }
-  return times.sort((a, b) => a - b)[Math.floor(repeats / 2)];
+  const mid = (v: number[]) => v.sort((a, b) => a - b)[Math.floor(repeats / 2)];
+  return { wallMs: mid(walls), cpuMs: mid(cpus) };
 }
 
 const cpuMs = () => {
@@ -104,8 +111,8 @@ async function mapperRun(rowsText: string, dimText: string, neighbors = "auto"):
   const firstCpuMs = cpuMs() - cpu0;
   const maxRssKB = process.resourceUsage().maxRSS;
   const eps = first.params.eps;
-  const overlapMs = await median(5, (i) => space.graph({ overlap: i % 2 ? 0.5 : 0.4 }));
-  const epsMs = await median(5, (i) => space.graph({ eps: Number((eps * (i % 2 ? 0.8 : 1.2)).toPrecision(3)) }));
+  const overlap = await median(5, (i) => space.graph({ overlap: i % 2 ? 0.5 : 0.4 }));
+  const epsMove = await median(5, (i) => space.graph({ eps: Number((eps * (i % 2 ? 0.8 : 1.2)).toPrecision(3)) }));
   return {
     rows: X.rows,
     dim: X.cols,
@@ -117,8 +124,10 @@ async function mapperRun(rowsText: string, dimText: string, neighbors = "auto"):
     firstCpuMs,
     maxRssKB,
     wasmBytes: (await getCore()).memory.buffer.byteLength,
-    overlapMs,
-    epsMs,
+    overlapMs: overlap.wallMs,
+    overlapCpuMs: overlap.cpuMs,
+    epsMs: epsMove.wallMs,
+    epsCpuMs: epsMove.cpuMs,
     eps,
     preparedRadius: Number.isFinite(preparedRadius) ? preparedRadius : "every ε",
     nodes: first.nodes.length,
@@ -141,9 +150,17 @@ async function bundleRun(mode: string, dir: string, layer?: string, vectorize = 
   const bundle = opened.value;
   const method = vectorize as Vectorization;
   if (mode === "explore") {
-    const run = await measured(() => exploreAnalysis(bundle, { layer, vectorize: method, maxPoints: bundle.samples }));
+    // The notebook's order: the figure (layer streamed and reduced, PCA) is drawn first; the
+    // neighbour index and the first sample's neighbours come after it.
+    const params = { layer: layer!, vectorize: method, seed: DEFAULT_SEED, maxPoints: bundle.samples };
+    const figure = await measured(async () => exploreProjection(await exploreMatrix(bundle, { ...params, color: "none", k: 10, metric: "euclidean", point: 0 }), params));
     const X = await layerMatrix(bundle.layers.find((l) => l.name === layer)!, { method });
-    return { openMs: opened.wallMs, wallMs: run.wallMs, cpuMs: run.cpuMs, maxRssKB: run.maxRssKB, baseRssKB: run.baseRssKB, wasmBytes: run.wasmBytes, dataBytes: X.data.byteLength, rows: X.rows, cols: X.cols, pc: Array.from(run.value.projection.explainedVarianceRatio.slice(0, 2)) };
+    const neighbours = await measured(async () => exploreNeighbors(await KnnIndex.build(X, { metric: "euclidean" }), { point: 0, k: 10 }));
+    return {
+      openMs: opened.wallMs, wallMs: figure.wallMs, cpuMs: figure.cpuMs, neighboursMs: neighbours.wallMs, neighboursCpuMs: neighbours.cpuMs,
+      maxRssKB: neighbours.maxRssKB, baseRssKB: figure.baseRssKB, wasmBytes: neighbours.wasmBytes, dataBytes: X.data.byteLength, rows: X.rows, cols: X.cols,
+      pc: Array.from(figure.value.explainedVarianceRatio.slice(0, 2)),
+    };
   }
   if (mode === "mapper-layer") {
     const run = await measured(() => mapperAnalysis(bundle, { layers: [layer!], layer, vectorize: method }));

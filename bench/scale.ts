@@ -48,7 +48,7 @@ function child(...args: string[]): Child {
   return { ...JSON.parse(out.trim().split("\n").pop()!), load };
 }
 
-const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const s = (ms: number) => `${(ms / 1000).toFixed(ms < 1000 ? 2 : 1)} s`;
 const mib = (kb: number) => `${Math.round(kb / 1024)} MiB`;
 
 /**
@@ -78,7 +78,7 @@ async function bundleRows(dir: string, title: string, exploreLayer: string, mapp
     `${title}: first explore figure (${exploreLayer} → ${explore.rows.toLocaleString("en")} × ${explore.cols}, PCA of every sample)`,
     explore.openMs + explore.wallMs,
     explore.rows >= 100_000 ? "≤ 3 s on 100k points" : "—",
-    `open ${s(explore.openMs)} + ${s(explore.wallMs)}; CPU ${s(explore.cpuMs)}; ${memory(explore)}; load ${explore.load.toFixed(1)}`,
+    `open ${s(explore.openMs)} + ${s(explore.wallMs)}; CPU ${s(explore.cpuMs)}; then the neighbour index and first neighbours ${s(explore.neighboursMs)} (CPU ${s(explore.neighboursCpuMs)}); ${memory(explore)}; load ${explore.load.toFixed(1)}`,
   ));
   const mapper = child("mapper-layer", dir, mapperLayer, "gap");
   const nb = mapper.neighbors;
@@ -107,8 +107,8 @@ async function mapperRows(): Promise<BenchRow[]> {
     const lists = nb.method === "exact" ? "exact lists" : `NN-descent, ${nb.rounds} rounds, recall ${nb.recall.toFixed(4)} on ${nb.recallRows} rows`;
     rows.push(
       row(`Mapper ${size}: first graph (lists, ε-graph, graph)`, r.firstMs, "< 60 s, < 1.5 GB", `CPU ${s(r.firstCpuMs)}; lists ${s(r.listsMs)}; ${memory(r)}; ${lists}; load ${r.load.toFixed(1)}`),
-      row(`Mapper ${size}: recompute after an overlap change`, r.overlapMs, "< 0.5 s", `${r.nodes} nodes, ${r.links} links, ${r.lost} lost at ε ${r.eps}; ε-graph ${nb.capped ? `capped at ${nb.k} for ${nb.beyondCap} rows` : "exact"}`),
-      row(`Mapper ${size}: recompute after an ε change (0.8 / 1.2 × auto)`, r.epsMs, "< 0.5 s", ""),
+      row(`Mapper ${size}: recompute after an overlap change`, r.overlapMs, "< 0.5 s", `CPU ${s(r.overlapCpuMs)} (median of 5); ${r.nodes} nodes, ${r.links} links, ${r.lost} lost at ε ${r.eps}; ε-graph ${nb.capped ? `capped at ${nb.k} for ${nb.beyondCap} rows` : "exact"}; load ${r.load.toFixed(1)}`),
+      row(`Mapper ${size}: recompute after an ε change (0.8 / 1.2 × auto)`, r.epsMs, "< 0.5 s", `CPU ${s(r.epsCpuMs)} (median of 5)`),
     );
   }
   return rows;

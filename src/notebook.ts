@@ -18,7 +18,7 @@ export { described, keyboardNodes, linkHover } from "./ui/accessible.ts";
 export { EXAMPLES, exampleUrl, examplesNamed, GENERALIZATION_VARIANTS, GENERALIZATION_SEEDS, generalizationExampleName } from "./ui/examples.ts";
 export { urlParam, writeUrlParams } from "./ui/url-state.ts";
 export { progressBar } from "./ui/progress.ts";
-export { exportButton } from "./ui/export-button.ts";
+export { exportButton, finalSha256 } from "./ui/export-button.ts";
 export { signalFrom } from "./ui/signal.ts";
 export { embeddingScatter } from "./views/scatter.ts";
 export { pointScatter, SVG_MAX_POINTS } from "./views/point-scatter.ts";

@@ -91,7 +91,8 @@ export async function exploreProjection(
   options: RunOptions = {},
 ): Promise<ExploreProjection> {
   const components = Math.min(SCREE_COMPONENTS, X.rows, X.cols);
-  const result = await pca(X, { nComponents: components, ...options });
+  // The variance shares of the first components need only the leading eigenpairs and the trace.
+  const result = await pca(X, { nComponents: components, spectrum: false, ...options });
   const scores = new Float32Array(X.rows * 2);
   for (let i = 0; i < X.rows; i++) {
     scores[i * 2] = result.scores.data[i * components];

@@ -57,6 +57,17 @@ export interface CoreKernels {
     x: number, n: number, d: number, means: number, ddof: number, out: number, scratch: number,
   ): void;
   covarianceScratchBytes(d: number): number;
+  covarianceChunked(
+    x: number, n: number, d: number, means: number, ddof: number, out: number, scratch: number,
+  ): void;
+  covarianceChunkedScratchBytes(d: number): number;
+  covarianceChunkedAdd(x: number, n: number, d: number, means: number, out: number, scratch: number): void;
+  covarianceFinish(n: number, d: number, ddof: number, out: number): void;
+  projectCenteredPairs(
+    x: number, n: number, d: number, means: number, components: number, k: number, out: number, scratch: number,
+  ): void;
+  projectScratchBytes(k: number): number;
+  symmetricMatvec(a: number, n: number, x: number, y: number): void;
   projectCentered(
     x: number, n: number, d: number, means: number, components: number, k: number, out: number,
   ): void;

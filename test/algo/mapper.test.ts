@@ -391,3 +391,45 @@ describe("Mapper at real sizes: neighbour lists, the capped ε-graph, memory", (
     await expect(MapperSpace.build(noisyCircle(50, 3, 0.05, 4), { neighbors: "fast" as never })).rejects.toThrow(/invalid neighbors: "fast"/);
   });
 });
+
+describe("slider moves recompute only the changed step", () => {
+  /** Everything a graph says, as plain values (node members as arrays). */
+  const plain = (g: MapperGraph) => ({
+    nodes: g.nodes.map((n) => ({ ...n, members: Array.from(n.members) })),
+    links: g.links,
+    lost: Array.from(g.lost),
+    elements: g.elements,
+    componentOf: Array.from(g.componentOf),
+    cycles: g.cycles,
+    neighbors: g.neighbors,
+    params: g.params,
+  });
+
+  it("a sequence of overlap, ε, min_samples, min_intersection and clusterer changes equals a fresh space's graph each time", async () => {
+    const X = noisyCircle(600, 5, 0.05, 11);
+    const space = await MapperSpace.build(X);
+    const auto = (await space.graph({})).params.eps;
+    const moves: Parameters<MapperSpace["graph"]>[0][] = [
+      { overlap: 0.3 },
+      { overlap: 0.3, eps: auto * 1.3 },
+      { overlap: 0.3, eps: auto * 1.3, minIntersection: 3 },
+      { overlap: 0.3, eps: auto * 0.8, minIntersection: 3 },
+      { overlap: 0.6, eps: auto * 0.8, minSamples: 3 },
+      { overlap: 0.6, clusterer: "single-linkage" },
+      { overlap: 0.6, clusterer: "single-linkage", minIntersection: 2 },
+      { overlap: 0.6, intervals: 7 },
+      {},
+    ];
+    let changed = 0;
+    let previous: string | null = null;
+    for (const params of moves) {
+      const incremental = plain(await space.graph(params));
+      const fresh = plain(await (await MapperSpace.build(X)).graph(params));
+      expect(incremental, JSON.stringify(params)).toEqual(fresh);
+      const text = JSON.stringify(incremental);
+      if (text !== previous) changed++;
+      previous = text;
+    }
+    expect(changed).toBeGreaterThanOrEqual(7); // the moves really change the graph
+  });
+});

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { pca } from "../../src/algo/pca.ts";
+import { HiddenAtlasError } from "../../src/core/errors.ts";
 import { loadCore } from "../../src/core/wasm.ts";
 import { randomMatrix } from "../helpers.ts";
 
@@ -185,5 +186,146 @@ describe("pca of wide data (fewer rows than columns, d > 1024)", () => {
       if (j > 0) expect(r.explainedVariance[j]).toBeLessThanOrEqual(r.explainedVariance[j - 1]);
     }
     expect(r.explainedVarianceRatio[0] + r.explainedVarianceRatio[1]).toBeGreaterThan(0.99); // rank-2 signal
+  });
+});
+
+/** The formula matrix of test/fixtures/algo/make_pca_large.py (4,096 × 512, float32), made once. */
+let formula: { rows: number; cols: number; data: Float32Array } | undefined;
+function formulaMatrix() {
+  if (formula) return formula;
+  const N = 4096;
+  const D = 512;
+  const weights = [8.0, 6.0, 4.5, 3.0, 2.0, 1.5];
+  // The factors are separable: sin(·i) and cos(·j) tabulated once (the same values and the
+  // same (w·sin)·cos products as NumPy's broadcasting).
+  const rowsOf = weights.map((w, l) => Float64Array.from({ length: N }, (_, i) => w * Math.sin(0.013 * (l + 1) * i + 0.7 * l)));
+  const colsOf = weights.map((_, l) => Float64Array.from({ length: D }, (_, j) => Math.cos(0.021 * (l + 2) * j + 1.1 * l)));
+  const data = new Float32Array(N * D);
+  for (let i = 0; i < N; i++) {
+    for (let j = 0; j < D; j++) {
+      let x = 3.0 + 0.01 * j + 0.3 * Math.sin(1.7 * i + 2.3 * j + 0.0007 * i * j);
+      for (let l = 0; l < weights.length; l++) x += rowsOf[l][i] * colsOf[l][j];
+      data[i * D + j] = x;
+    }
+  }
+  return (formula = { rows: N, cols: D, data });
+}
+
+describe("pca at scale (float32 covariance chunks, leading-pairs solver)", () => {
+  it("covarianceChunked equals the float64 covariance to float32 accuracy on odd sizes", async () => {
+    const core = await loadCore();
+    const k = core.kernels;
+    for (const [n, d] of [[300, 37], [129, 8], [5, 3]]) {
+      const X = randomMatrix(n, d, n + d);
+      for (let i = 0; i < X.data.length; i++) X.data[i] += 5; // a mean far from 0
+      core.scope((s) => {
+        const x = s.upload(X.data);
+        const mean = s.f64(d);
+        k.columnMeans(x.ptr, n, d, mean.ptr);
+        const exact = s.f64(d * d);
+        k.covariance(x.ptr, n, d, mean.ptr, 1, exact.ptr, s.alloc(k.covarianceScratchBytes(d)));
+        const chunked = s.f64(d * d);
+        k.covarianceChunked(x.ptr, n, d, mean.ptr, 1, chunked.ptr, s.alloc(k.covarianceChunkedScratchBytes(d)));
+        const a = exact.view();
+        const b = chunked.view();
+        let worst = 0;
+        for (let i = 0; i < d; i++) {
+          for (let j = 0; j < d; j++) {
+            worst = Math.max(worst, Math.abs(a[i * d + j] - b[i * d + j]) / Math.sqrt(a[i * d + i] * a[j * d + j]));
+            expect(b[i * d + j]).toBe(b[j * d + i]);
+          }
+        }
+        // Uniform(−1, 1) columns: variances near 1/3, so a missed row or column is off by > 1e-3.
+        expect(worst).toBeLessThan(1e-6);
+      });
+    }
+  });
+
+  const ref = JSON.parse(readFileSync(new URL("../fixtures/algo/pca-large.json", import.meta.url), "utf8"));
+  // The dense solver's path (spectrum: true) is checked on the digits above; here the chunked
+  // covariance and the leading-pairs solver, the path the explore scatter takes at scale.
+  for (const spectrum of [false]) {
+    it(`matches scikit-learn's PCA of a 4,096 × 512 matrix (spectrum: ${spectrum})`, async () => {
+      const X = formulaMatrix();
+      const r = await pca(X, { nComponents: 10, spectrum });
+      expect(r.spectrum.length).toBe(10);
+      for (let j = 0; j < 10; j++) {
+        // The six signal components to 1e-6; the four noise ones (equal eigenvalues, 6e-6 of the
+        // variance each) to 2e-3. ddof = 0 instead of 1 would be off by 2.4e-4.
+        const tolerance = j < 6 ? 1e-6 : 2e-3;
+        expect(Math.abs(r.explainedVariance[j] / ref.explained_variance[j] - 1)).toBeLessThan(tolerance);
+        expect(Math.abs(r.explainedVarianceRatio[j] / ref.explained_variance_ratio[j] - 1)).toBeLessThan(tolerance);
+      }
+      for (let c = 0; c < 4; c++) {
+        let dot = 0;
+        for (let i = 0; i < 512; i++) dot += r.components[i * 10 + c] * ref.components[c][i];
+        expect(Math.abs(dot)).toBeGreaterThan(1 - 1e-9);
+        for (let row = 0; row < 5; row++) expect(r.scores.data[row * 10 + c]).toBeCloseTo(Math.sign(dot) * ref.scores_first_5[row][c], 3);
+      }
+    });
+  }
+
+  it("gives the same bits on a second run", async () => {
+    const X = formulaMatrix();
+    const a = await pca(X, { nComponents: 10, spectrum: false });
+    const b = await pca(X, { nComponents: 10, spectrum: false });
+    expect(Buffer.from(b.scores.data.buffer).equals(Buffer.from(a.scores.data.buffer))).toBe(true);
+    expect(Array.from(b.explainedVariance)).toEqual(Array.from(a.explainedVariance));
+  });
+});
+
+describe("pca streaming large data through a block buffer", () => {
+  it("10,000 × 512 in three blocks: each component satisfies C·v = λ·v (C in float64 from the rows), scores = (x − μ)·v in every block", async () => {
+    const n = 10_000;
+    const d = 512;
+    const X = randomMatrix(n, d, 21);
+    // A few strong directions so the leading eigenvalues are distinct.
+    for (let i = 0; i < n; i++) {
+      const a = Math.sin(i * 0.37) * 3;
+      const b = Math.cos(i * 0.11) * 2;
+      for (let j = 0; j < d; j++) X.data[i * d + j] += a * Math.cos(j * 0.05) + b * Math.sin(j * 0.13) + 1;
+    }
+    const r = await pca(X, { nComponents: 3, spectrum: false });
+    const mean = new Float64Array(d);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += X.data[i * d + j];
+    for (let j = 0; j < d; j++) {
+      mean[j] /= n;
+      expect(r.mean[j]).toBeCloseTo(mean[j], 9);
+    }
+    for (let c = 0; c < 3; c++) {
+      const v = Float64Array.from({ length: d }, (_, j) => r.components[j * 3 + c]);
+      // C·v = Xcᵀ (Xc v) / (n − 1)
+      const xv = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) s += (X.data[i * d + j] - mean[j]) * v[j];
+        xv[i] = s;
+      }
+      const cv = new Float64Array(d);
+      for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) cv[j] += (X.data[i * d + j] - mean[j]) * xv[i];
+      let residual = 0;
+      let lambda = 0;
+      for (let j = 0; j < d; j++) {
+        cv[j] /= n - 1;
+        lambda += v[j] * cv[j];
+      }
+      for (let j = 0; j < d; j++) residual = Math.max(residual, Math.abs(cv[j] - lambda * v[j]));
+      expect(Math.abs(r.explainedVariance[c] / lambda - 1)).toBeLessThan(1e-6);
+      expect(residual / lambda).toBeLessThan(1e-5);
+      for (const row of [0, 4095, 4096, 8191, 8192, n - 1]) expect(r.scores.data[row * 3 + c]).toBeCloseTo(xv[row], 2);
+    }
+  });
+});
+
+describe("pca refuses non-finite values on the large path too", () => {
+  it("names the cell of a NaN or an Infinity in a 4,096 × 512 matrix", async () => {
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) {
+      const X = { rows: 4096, cols: 512, data: new Float32Array(4096 * 512).fill(1) };
+      X.data[3000 * 512 + 17] = bad;
+      const error = await pca(X, { nComponents: 2, spectrum: false }).catch((e) => e);
+      expect(error).toBeInstanceOf(HiddenAtlasError);
+      expect(error.code).toBe("E_NON_FINITE");
+      expect(error.message).toMatch(/row 3000/);
+    }
   });
 });

@@ -39,7 +39,12 @@ export function dbscan(members: Int32Array, graph: EpsilonGraph, minSamples: num
   const { offsets, ends, indices, rank } = graph;
   const { state } = scratch;
   const m = members.length;
-  const nodes = rank ? Int32Array.from(members, (row) => rank[row]) : members;
+  let nodes = members;
+  if (rank) {
+    // A plain loop: Int32Array.from with a map function takes V8's slow generic path.
+    nodes = new Int32Array(m);
+    for (let p = 0; p < m; p++) nodes[p] = rank[members[p]];
+  }
   for (let p = 0; p < m; p++) state[nodes[p]] = MEMBER;
   for (let p = 0; p < m; p++) {
     const g = nodes[p];

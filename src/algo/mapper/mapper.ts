@@ -36,7 +36,7 @@ import type { RunOptions } from "../../core/progress.ts";
 import { pca } from "../pca.ts";
 import { toKernelRange } from "../range.ts";
 import { automaticEps, dbscan, gapCut } from "./cluster.ts";
-import { COVERS, cover, type CoverKind } from "./cover.ts";
+import { COVERS, cover, type CoverElement, type CoverKind } from "./cover.ts";
 import { NEIGHBOR_LIST_LENGTH, NEIGHBOR_SEARCHES, Neighborhoods, type NeighborLists, type NeighborhoodOptions } from "./neighborhoods.ts";
 import { components, nerve, type MapperLink } from "./nerve.ts";
 
@@ -163,6 +163,9 @@ export class MapperSpace {
   private readonly lensCache = new Map<string, Float64Array[]>();
   private readonly autoEpsCache = new Map<number, { eps: number; rule: "knee" | "median" }>();
   private lastScaled: { raw: Float64Array[]; scaled: Float64Array[] } | null = null;
+  /** The last cover and the last clustering of it: a slider move recomputes only the steps its parameter feeds. */
+  private lastCover: { lens: Float64Array[]; key: string; elements: CoverElement[] } | null = null;
+  private lastClusters: { elements: CoverElement[]; key: string; labels: (Int32Array | null)[]; capped: boolean; beyondCap: number } | null = null;
 
   private constructor(
     readonly X: Matrix,
@@ -240,7 +243,7 @@ export class MapperSpace {
       values = [this.neighborhoods.meanNeighborDistance(densityK).map((v) => v / this.scale)];
     } else {
       const dims = name === "pca1" ? 1 : 2;
-      const { scores } = await pca(X, { nComponents: Math.min(dims, X.cols) });
+      const { scores } = await pca(X, { nComponents: Math.min(dims, X.cols), spectrum: false });
       values = Array.from({ length: scores.cols }, (_, c) => Float64Array.from({ length: X.rows }, (_, i) => scores.data[i * scores.cols + c]));
     }
     this.lensCache.set(key, values);
@@ -255,6 +258,43 @@ export class MapperSpace {
     return this.lastScaled.scaled;
   }
 
+  /** The cover elements of the lens, kept while the lens, intervals, overlap and cover kind stay. */
+  private coverOf(lens: Float64Array[], intervals: number, overlap: number, kind: CoverKind): CoverElement[] {
+    const key = `${intervals}|${overlap}|${kind}`;
+    const last = this.lastCover;
+    if (last && last.key === key && last.lens.length === lens.length && last.lens.every((column, c) => column === lens[c])) return last.elements;
+    const elements = cover(lens, intervals, overlap, kind);
+    this.lastCover = { lens, key, elements };
+    return elements;
+  }
+
+  /**
+   * Cluster labels per element (null for an element below min_samples), kept while the cover
+   * and the clusterer's parameters stay: a change of min_intersection reclusters nothing, and a
+   * change of ε reuses the cover.
+   */
+  private async clustersOf(elements: CoverElement[], clusterer: Clusterer, eps: number, minSamples: number, bins: number, options: RunOptions) {
+    const key = clusterer === "dbscan" ? `dbscan|${eps}|${minSamples}` : `single|${minSamples}|${bins}`;
+    const last = this.lastClusters;
+    if (last && last.elements === elements && last.key === key) return last;
+    const labels: (Int32Array | null)[] = elements.map(() => null);
+    const clusterable = elements.map((e, i) => (e.members.length >= minSamples ? i : -1)).filter((i) => i >= 0);
+    let capped = false;
+    let beyondCap = 0;
+    if (clusterer === "dbscan") {
+      const graph = await this.neighborhoods.epsilonGraph(eps * this.scale, options);
+      capped = graph.capped && graph.beyondCap > 0;
+      beyondCap = graph.beyondCap;
+      const scratch = { state: new Int32Array(this.X.rows) };
+      for (const i of clusterable) labels[i] = dbscan(elements[i].members, graph, minSamples, scratch);
+    } else {
+      const trees = await this.neighborhoods.spanningTrees(clusterable.map((i) => elements[i].members), options);
+      clusterable.forEach((i, t) => (labels[i] = gapCut(trees[t], elements[i].members.length, bins).labels));
+    }
+    this.lastClusters = { elements, key, labels, capped, beyondCap };
+    return this.lastClusters;
+  }
+
   /** The Mapper graph for these parameters (cheap after build). */
   async graph(params: MapperParams = {}, options: RunOptions = {}): Promise<MapperGraph> {
     const p = checkParams(params);
@@ -262,22 +302,13 @@ export class MapperSpace {
     const lensValues = p.scale ? this.scaledLens(raw) : raw;
     const epsNeighbor = p.epsNeighbor === "auto" ? Math.min(this.neighborhoods.k, Math.max(1, p.minSamples - 1)) : Math.min(this.neighborhoods.k, p.epsNeighbor);
     const { eps, rule: epsRule } = p.eps === "auto" ? this.automaticEps(epsNeighbor) : { eps: p.eps, rule: "given" as const };
-    const elements = cover(lensValues, p.intervals, p.overlap, p.cover);
+    const elements = this.coverOf(lensValues, p.intervals, p.overlap, p.cover);
     const n = this.X.rows;
-
-    const labelsPerElement: (Int32Array | null)[] = elements.map(() => null);
-    const clusterable = elements.map((e, i) => (e.members.length >= p.minSamples ? i : -1)).filter((i) => i >= 0);
     const neighbors: MapperNeighbors = { ...this.neighborhoods.lists, capped: false, beyondCap: 0 };
-    if (p.clusterer === "dbscan") {
-      const graph = await this.neighborhoods.epsilonGraph(eps * this.scale, options);
-      neighbors.capped = graph.capped && graph.beyondCap > 0;
-      neighbors.beyondCap = graph.beyondCap;
-      const scratch = { state: new Int32Array(n) };
-      for (const i of clusterable) labelsPerElement[i] = dbscan(elements[i].members, graph, p.minSamples, scratch);
-    } else {
-      const trees = await this.neighborhoods.spanningTrees(clusterable.map((i) => elements[i].members), options);
-      clusterable.forEach((i, t) => (labelsPerElement[i] = gapCut(trees[t], elements[i].members.length, p.bins).labels));
-    }
+    const clustered = await this.clustersOf(elements, p.clusterer, eps, p.minSamples, p.bins, options);
+    const labelsPerElement = clustered.labels;
+    neighbors.capped = clustered.capped;
+    neighbors.beyondCap = clustered.beyondCap;
 
     const nodes: MapperNode[] = [];
     const inNode = new Uint8Array(n);
@@ -314,12 +345,14 @@ export class MapperSpace {
 
     const links = nerve(nodes.map((node) => node.members), n, p.minIntersection);
     const { of: componentOf, count: componentCount } = components(nodes.length, links);
-    const lost: number[] = [];
-    for (let r = 0; r < n; r++) if (!inNode[r]) lost.push(r);
+    let lostCount = 0;
+    for (let r = 0; r < n; r++) lostCount += inNode[r] ^ 1;
+    const lost = new Int32Array(lostCount);
+    for (let r = 0, at = 0; r < n; r++) if (!inNode[r]) lost[at++] = r;
     return {
       nodes,
       links,
-      lost: Int32Array.from(lost),
+      lost,
       elements: summaries,
       componentOf,
       componentCount,
