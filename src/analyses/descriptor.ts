@@ -451,5 +451,5 @@ export function describeParam(name: string, spec: ParamSpec): string {
   else if (spec.type === "numbers") range = "numbers, comma-separated";
   else range = spec.type;
   const fallback = typeof spec.default === "function" ? (spec.defaultDoc ?? "from the bundle") : Array.isArray(spec.default) ? spec.default.join(",") || "(all)" : String(spec.default);
-  return `${name} (--${cliName(name)}; ${range}; default ${fallback}${spec.unit ? `, ${spec.unit}` : ""}): ${spec.doc}${spec.reference ? ` Reference: ${spec.reference}` : ""}`;
+  return `${name} (--${cliName(name)}${spec.formerly ? `, formerly --${cliName(spec.formerly)}` : ""}; ${range}; default ${fallback}${spec.unit ? `, ${spec.unit}` : ""}): ${spec.doc}${spec.reference ? ` Reference: ${spec.reference}` : ""}`;
 }
