@@ -312,13 +312,15 @@ export async function loadDataset(choice: DatasetChoice): Promise<HashedBundle> 
   if (!picker) return openDataset(choice);
   const status = picker.status;
   const document = picker.ownerDocument;
-  picker.dataset.state = "opening";
+  // Not picker.dataset: a form's controls are its named properties, and the select named
+  // "dataset" hides the element's own `dataset` (the state never reached the attribute).
+  picker.setAttribute("data-state", "opening");
   status.removeAttribute("role");
   status.textContent = `opening ${choice.name}…`;
   try {
     const bundle = await openDataset(choice);
     if (picker.value !== choice) throw superseded();
-    picker.dataset.state = "open";
+    picker.setAttribute("data-state", "open");
     const opened = choice.skipLayers?.length ? `opened without ${choice.skipLayers.map((l) => `“${l}”`).join(", ")}` : "";
     status.textContent = opened;
     if (bundle.digest !== undefined) {
@@ -339,7 +341,7 @@ export async function loadDataset(choice: DatasetChoice): Promise<HashedBundle> 
   } catch (error) {
     if (picker.value !== choice) throw superseded();
     const remedy = await remedyFor(error, choice);
-    picker.dataset.state = "failed";
+    picker.setAttribute("data-state", "failed");
     status.replaceChildren();
     status.setAttribute("role", "alert");
     const title = document.createElement("strong");
