@@ -8,10 +8,11 @@
  * For each notebook at 1400 × 900: the main figure's top edge in page pixels and the time from
  * navigation to the figure being on the page with a size; then screenshots at 1400 × 900 (the
  * first screen) and 420 px wide (the whole page) into OUT_DIR (default: a temporary folder).
- * Timings depend on the machine's load; the offsets do not.
+ * Timings depend on the machine's load (each row prints the 1-minute load average at the
+ * figure); the offsets do not.
  */
 import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { launch, serveSite } from "../test/e2e/browser.ts";
 
@@ -51,6 +52,7 @@ try {
       { timeout: 600_000, polling: 100 },
     );
     const { ms, top } = (await handle.jsonValue()) as { ms: number; top: number };
+    const load = loadavg()[0];
     // Let the rest of the page finish before the pictures.
     await page.waitForLoadState("networkidle");
     await page.waitForTimeout(1500);
@@ -60,7 +62,7 @@ try {
     await page.waitForTimeout(800);
     const narrowScroll = await page.evaluate(() => document.documentElement.scrollWidth);
     await page.screenshot({ path: join(out, `${name}-420.png`), fullPage: true, timeout: 180_000 });
-    rows.push(`${name.padEnd(15)} top ${String(Math.round(top)).padStart(5)} px · first figure ${(ms / 1000).toFixed(1).padStart(6)} s · page width at 1400: ${scrollWidth}, at 420: ${narrowScroll}`);
+    rows.push(`${name.padEnd(15)} top ${String(Math.round(top)).padStart(5)} px · first figure ${(ms / 1000).toFixed(1).padStart(6)} s · load ${load.toFixed(2)} · page width at 1400: ${scrollWidth}, at 420: ${narrowScroll}`);
     console.error(rows[rows.length - 1]);
     await context.close();
   }
