@@ -19,11 +19,13 @@ import { launch, serveSite } from "../test/e2e/browser.ts";
 /** Each notebook's main figure, and the query it opens with (its defaults). */
 const MAIN_FIGURE: Record<string, string> = {
   explore: ".atlas-scatter figure",
-  mapper: "figure.atlas-mapper",
+  // By cell (Notebook Kit's div#cell-N): other cells draw graphs and scatters of their own,
+  // and one of them may be on the page first.
+  mapper: "#cell-13 figure.atlas-mapper",
   "som-codes": ".atlas-row figure, .atlas-row svg",
   mda: ".mda-row",
   "layer-topology": ".atlas-row figure",
-  mphate: ".atlas-scatter",
+  mphate: "#cell-12 .atlas-scatter",
   examples: "table",
 };
 
