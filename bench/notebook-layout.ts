@@ -8,21 +8,24 @@
  * For each notebook at 1400 × 900: the main figure's top edge in page pixels and the time from
  * navigation to the figure being on the page with a size; then screenshots at 1400 × 900 (the
  * first screen) and 420 px wide (the whole page) into OUT_DIR (default: a temporary folder).
- * Timings depend on the machine's load; the offsets do not.
+ * Timings depend on the machine's load (each row prints the 1-minute load average at the
+ * figure); the offsets do not.
  */
 import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { launch, serveSite } from "../test/e2e/browser.ts";
 
 /** Each notebook's main figure, and the query it opens with (its defaults). */
 const MAIN_FIGURE: Record<string, string> = {
   explore: ".atlas-scatter figure",
-  mapper: "figure.atlas-mapper",
+  // By cell (Notebook Kit's div#cell-N): other cells draw graphs and scatters of their own,
+  // and one of them may be on the page first.
+  mapper: "#cell-13 figure.atlas-mapper",
   "som-codes": ".atlas-row figure, .atlas-row svg",
   mda: ".mda-row",
   "layer-topology": ".atlas-row figure",
-  mphate: ".atlas-scatter",
+  mphate: "#cell-12 .atlas-scatter",
   examples: "table",
 };
 
@@ -51,6 +54,7 @@ try {
       { timeout: 600_000, polling: 100 },
     );
     const { ms, top } = (await handle.jsonValue()) as { ms: number; top: number };
+    const load = loadavg()[0];
     // Let the rest of the page finish before the pictures.
     await page.waitForLoadState("networkidle");
     await page.waitForTimeout(1500);
@@ -60,7 +64,7 @@ try {
     await page.waitForTimeout(800);
     const narrowScroll = await page.evaluate(() => document.documentElement.scrollWidth);
     await page.screenshot({ path: join(out, `${name}-420.png`), fullPage: true, timeout: 180_000 });
-    rows.push(`${name.padEnd(15)} top ${String(Math.round(top)).padStart(5)} px · first figure ${(ms / 1000).toFixed(1).padStart(6)} s · page width at 1400: ${scrollWidth}, at 420: ${narrowScroll}`);
+    rows.push(`${name.padEnd(15)} top ${String(Math.round(top)).padStart(5)} px · first figure ${(ms / 1000).toFixed(1).padStart(6)} s · load ${load.toFixed(2)} · page width at 1400: ${scrollWidth}, at 420: ${narrowScroll}`);
     console.error(rows[rows.length - 1]);
     await context.close();
   }

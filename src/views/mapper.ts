@@ -495,6 +495,9 @@ export interface SeedPurityChartOptions {
   document?: Document;
 }
 
+/** How far each character of a tick label slanted at 30° reaches below the axis: 6.6 px per 12 px character × sin 30°. */
+const SLANTED_CHAR_DROP_PX = 3.3;
+
 /**
  * Purity by layer in every seed's network (thin grey lines) and its mean ± one standard
  * deviation over them (blue band and line): the spread behind the claim's number.
@@ -507,7 +510,9 @@ export function seedPurityChart(study: Pick<MapperSeedStudy, "runs" | "layers" |
     document: options.document ?? globalThis.document,
     width: options.width ?? 640,
     height: 260,
-    marginBottom: 60,
+    // Room for the layer names slanted at 30° (half their length drops below the axis) and the
+    // axis label under them: at 60 px a name like "conv1:pre:top-l2" ran into the label.
+    marginBottom: 30 + Math.ceil(SLANTED_CHAR_DROP_PX * Math.max(0, ...study.layers.map((l) => l.length))),
     title: `Mapper purity by layer in ${count(study.runs.length, "network")} trained from different seeds`,
     ariaLabel: `Purity by layer, mean ± sd over ${study.runs.length} networks: ${band.map((b) => `${b.layer} ${b.mean.toFixed(2)} ± ${(b.hi - b.mean).toFixed(2)}`).join(", ")}`,
     x: { domain: study.layers, label: "layer (input → output)", tickRotate: -30 },
