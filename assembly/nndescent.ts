@@ -684,6 +684,49 @@ export function nndProposeJoin(
 }
 
 /**
+ * The propose half of the leaf join (nndJoinLeaves) over leaves [l0, l1): every pair within each
+ * leaf, in nndJoinLeaves' order, whose distance is below the current worst of either row, written
+ * to `pairs` (room for the leaves' pairs). Reads the graph's distances only; `scratch` as in
+ * nndProposeJoin. Returns the number of records; nndApplyJoin applies them.
+ */
+export function nndProposeLeaves(
+  data: usize,
+  d: i32,
+  k: i32,
+  dists: usize,
+  order: usize,
+  leafStart: usize,
+  l0: i32,
+  l1: i32,
+  pairs: usize,
+  scratch: usize,
+): i32 {
+  const rowBytes = (<usize>d) << 2;
+  let count = 0;
+  for (let l = l0; l < l1; l++) {
+    const lo = load<i32>(at4(leafStart, l));
+    const hi = load<i32>(at4(leafStart, l + 1));
+    for (let a = lo; a < hi - 1; a++) {
+      const p = load<i32>(at4(order, a));
+      let pending = 0;
+      for (let b = a + 1; b < hi; b++) {
+        store<i32>(at4(scratch, pending++), load<i32>(at4(order, b)));
+        if (pending == BATCH) {
+          count = proposePending4(data, rowBytes, d, k, dists, p, scratch, pairs, count);
+          pending = 0;
+        }
+      }
+      const pp = data + <usize>p * rowBytes;
+      for (let t = 0; t < pending; t++) {
+        const q = load<i32>(at4(scratch, t));
+        count += proposePair(dists, k, pairs, count, p, q, squaredDistance(pp, data + <usize>q * rowBytes, d));
+      }
+    }
+  }
+  return count;
+}
+
+/**
  * The apply half: the records of `blocks` blocks (block b at pairs + b·blockRecords·12 holding
  * counts[b] records, i32 counts), in order, pushed into the graph rows in [r0, r1) only. Returns
  * the graph updates made in those rows.

@@ -14,8 +14,9 @@
  * blocks of rows compute their candidate pairs' distances in parallel and record the pairs that
  * could still enter a list; then each thread pushes the records, in block order, into its own
  * range of rows. Every row receives the pushes of the serial join in the serial order, so the
- * graph is the serial join's, bit for bit, on any number of threads. The trees, the random fill
- * and the candidate sampling (one random stream) run on the calling thread. The join runs in
+ * graph is the serial join's, bit for bit, on any number of threads. The trees' leaf joins run
+ * the same way; building the trees, the random fill and the candidate sampling (one random
+ * stream) run on the calling thread. The join runs in
  * steps of rows, so progress is reported and cancellation honoured within a round.
  *
  * Recall (fraction of the exact k nearest neighbours found) is reported by `knnRecall`; test
@@ -40,6 +41,7 @@ import { checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../co
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
 import { DEFAULT_SEED, Rng, checkSeed, STREAMS } from "../core/random.ts";
 import { getCore } from "../core/wasm.ts";
+import type { RangeArg } from "../core/threads.ts";
 import { MAX_K, type KnnResult } from "./knn.ts";
 
 declare module "../core/wasm.ts" {
@@ -59,6 +61,10 @@ declare module "../core/wasm.ts" {
     nndProposeJoin(
       data: number, d: number, k: number, dists: number, maxCandidates: number, newIdx: number, oldIdx: number,
       i0: number, i1: number, pairs: number, scratch: number,
+    ): number;
+    nndProposeLeaves(
+      data: number, d: number, k: number, dists: number, order: number, leafStart: number, l0: number, l1: number,
+      pairs: number, scratch: number,
     ): number;
     nndApplyJoin(
       indices: number, dists: number, flags: number, k: number, pairs: number, blockRecords: number, counts: number,
@@ -125,11 +131,23 @@ function joinStepRows(maxCandidates: number): number {
   return Math.max(JOIN_BLOCK, Math.min(JOIN_STEP, Math.floor(JOIN_RECORD_BYTES / perRow / JOIN_BLOCK) * JOIN_BLOCK));
 }
 
-/** Bytes of the join's records and block counts for n rows (bounded by JOIN_RECORD_BYTES plus a block). */
-function joinRecordBytes(n: number, maxCandidates: number): number {
-  const step = Math.min(joinStepRows(maxCandidates), Math.ceil(n / JOIN_BLOCK) * JOIN_BLOCK);
-  const perRow = 12 * (maxCandidates * (maxCandidates - 1) / 2 + maxCandidates * maxCandidates);
-  return step * perRow + 4 * Math.ceil(step / JOIN_BLOCK);
+/** Leaves per block of the trees' leaf join (each leaf holds at most leafSize points). */
+const LEAF_BLOCK = 32;
+
+/** The records buffer: bytes, and its room in join and leaf blocks (at least one of each). */
+function recordLayout(n: number, maxCandidates: number, leafSize: number) {
+  const stepRows = Math.min(joinStepRows(maxCandidates), Math.ceil(n / JOIN_BLOCK) * JOIN_BLOCK);
+  const joinBlockRecords = JOIN_BLOCK * (maxCandidates * (maxCandidates - 1) / 2 + maxCandidates * maxCandidates);
+  const leafBlockRecords = LEAF_BLOCK * (leafSize * (leafSize - 1) / 2);
+  const bytes = Math.max(12 * joinBlockRecords * (stepRows / JOIN_BLOCK), 12 * leafBlockRecords);
+  const leafBlocks = Math.floor(bytes / (12 * leafBlockRecords));
+  return { bytes, stepRows, joinBlockRecords, leafBlockRecords, leafBlocks, blocks: Math.max(stepRows / JOIN_BLOCK, leafBlocks) };
+}
+
+/** Bytes of the join's records and block counts (bounded by JOIN_RECORD_BYTES plus a block). */
+function joinRecordBytes(n: number, maxCandidates: number, k: number): number {
+  const layout = recordLayout(n, maxCandidates, Math.max(10, k + 1));
+  return layout.bytes + 4 * layout.blocks;
 }
 
 /**
@@ -138,7 +156,7 @@ function joinRecordBytes(n: number, maxCandidates: number): number {
  * it with `Core.availableBytes` before starting.
  */
 export function nnDescentBytes(n: number, d: number, k: number, maxCandidates = Math.min(MAX_CANDIDATES, k)): number {
-  return 4 * n * d + 9 * n * k + 16 * n * maxCandidates + 4 * (2 * n + 1) + 12 * n + 4 * d + 16 + joinRecordBytes(n, maxCandidates);
+  return 4 * n * d + 9 * n * k + 16 * n * maxCandidates + 4 * (2 * n + 1) + 12 * n + 4 * d + 16 + joinRecordBytes(n, maxCandidates, k);
 }
 
 /** pynndescent: max_candidates = min(60, n_neighbors). */
@@ -173,62 +191,67 @@ export async function nnDescent(X: Matrix, options: NnDescentOptions = {}): Prom
     const progress = new ProgressTracker(options, "NN-descent", nTrees + nIters);
     const updates: number[] = [];
     try {
+      const C = maxCandidates;
+      const leafSize = Math.max(10, k + 1);
+      // The records of the parallel joins (trees' leaves, then rounds) and their blocks' counts.
+      const layout = recordLayout(n, C, leafSize);
+      const pairs = s.alloc(layout.bytes, "NN-descent join records");
+      const counts = s.i32(layout.blocks, "NN-descent join record counts");
+      const threads = core.threads;
+      const scratch = Array.from({ length: threads }, () => s.alloc(K.nndProposeScratchBytes(), "NN-descent join scratch"));
+      const destinationRows = Math.ceil(n / threads);
+      /** Propose (kernel over `items` in blocks of `block` on the threads), then apply; the graph updates. */
+      const proposeApply = async (kernel: string, items: number, block: number, blockRecords: number, args: (i0: number) => RangeArg[]): Promise<number> => {
+        const written = (await core.parallelRows(
+          { kernel, rows: items, chunk: block, args: [...args(0), { base: pairs, chunk: 12 * blockRecords }, { thread: scratch }], results: true },
+          { signal: options.signal, threads },
+        ))!;
+        counts.view().set(Int32Array.from(written));
+        const applied = (await core.parallelRows(
+          {
+            kernel: "nndApplyJoin",
+            rows: n,
+            chunk: destinationRows,
+            args: [indices.ptr, dists.ptr, flags.ptr, k, pairs, blockRecords, counts.ptr, written.length, { i0: 1 }, { i1: 1 }],
+            results: true,
+          },
+          { signal: options.signal, threads },
+        ))!;
+        let c = 0;
+        for (const u of applied) c += u;
+        return c;
+      };
       if (nTrees > 0) {
         const order = s.i32(n, "tree order");
         const leafStart = s.i32(n + 1, "tree leaves");
-        const scratch = s.alloc(K.nndTreeScratchBytes(n, d), "tree scratch");
-        const leafSize = Math.max(10, k + 1);
+        const treeScratch = s.alloc(K.nndTreeScratchBytes(n, d), "tree scratch");
+        const stepLeaves = layout.leafBlocks * LEAF_BLOCK;
         for (let t = 0; t < nTrees; t++) {
-          const leaves = K.nndRpTreeLeaves(x.ptr, n, d, leafSize, order.ptr, leafStart.ptr, scratch, rng.state);
-          K.nndJoinLeaves(x.ptr, n, d, k, order.ptr, leafStart.ptr, leaves, indices.ptr, dists.ptr, flags.ptr);
+          const leaves = K.nndRpTreeLeaves(x.ptr, n, d, leafSize, order.ptr, leafStart.ptr, treeScratch, rng.state);
+          for (let l0 = 0; l0 < leaves; l0 += stepLeaves) {
+            const l1 = Math.min(leaves, l0 + stepLeaves);
+            await proposeApply("nndProposeLeaves", l1 - l0, LEAF_BLOCK, layout.leafBlockRecords, () => [
+              x.ptr, d, k, dists.ptr, order.ptr, leafStart.ptr, { base: l0, i0: 1 }, { base: l0, i1: 1 },
+            ]);
+          }
           await progress.step(t + 1);
         }
       }
       K.nndFillRandom(x.ptr, n, d, k, indices.ptr, dists.ptr, flags.ptr, rng.state);
-      const C = maxCandidates;
       const newIdx = s.i32(n * C, "new candidates");
       const newPri = s.f32(n * C, "new candidate priorities");
       const oldIdx = s.i32(n * C, "old candidates");
       const oldPri = s.f32(n * C, "old candidate priorities");
       const threshold = delta * k * n;
-      // The join's records: one block of JOIN_BLOCK rows' worth per block of a step.
-      const stepRows = Math.min(joinStepRows(C), Math.ceil(n / JOIN_BLOCK) * JOIN_BLOCK);
-      const blockRecords = JOIN_BLOCK * K.nndJoinPairsPerRow(C);
-      const pairs = s.alloc(12 * blockRecords * (stepRows / JOIN_BLOCK), "NN-descent join records");
-      const counts = s.i32(stepRows / JOIN_BLOCK, "NN-descent join record counts");
-      const threads = core.threads;
-      const scratch = Array.from({ length: threads }, () => s.alloc(K.nndProposeScratchBytes(), "NN-descent join scratch"));
-      const destinationRows = Math.ceil(n / threads);
+      const stepRows = layout.stepRows;
       for (let r = 0; r < nIters; r++) {
         K.nndCandidates(indices.ptr, flags.ptr, n, k, C, newIdx.ptr, newPri.ptr, oldIdx.ptr, oldPri.ptr, rng.state);
         let c = 0;
         for (let i0 = 0; i0 < n; i0 += stepRows) {
           const i1 = Math.min(n, i0 + stepRows);
-          const written = (await core.parallelRows(
-            {
-              kernel: "nndProposeJoin",
-              rows: i1 - i0,
-              chunk: JOIN_BLOCK,
-              args: [
-                x.ptr, d, k, dists.ptr, C, newIdx.ptr, oldIdx.ptr, { base: i0, i0: 1 }, { base: i0, i1: 1 },
-                { base: pairs, chunk: 12 * blockRecords }, { thread: scratch },
-              ],
-              results: true,
-            },
-            { signal: options.signal, threads },
-          ))!;
-          counts.view().set(Int32Array.from(written));
-          const applied = (await core.parallelRows(
-            {
-              kernel: "nndApplyJoin",
-              rows: n,
-              chunk: destinationRows,
-              args: [indices.ptr, dists.ptr, flags.ptr, k, pairs, blockRecords, counts.ptr, written.length, { i0: 1 }, { i1: 1 }],
-              results: true,
-            },
-            { signal: options.signal, threads },
-          ))!;
-          for (const u of applied) c += u;
+          c += await proposeApply("nndProposeJoin", i1 - i0, JOIN_BLOCK, layout.joinBlockRecords, () => [
+            x.ptr, d, k, dists.ptr, C, newIdx.ptr, oldIdx.ptr, { base: i0, i0: 1 }, { base: i0, i1: 1 },
+          ]);
           await progress.step(nTrees + r + i1 / n);
         }
         updates.push(c);

@@ -1,5 +1,6 @@
-// NN-descent's local join and t-SNE's exact gradient on the kernel threads: the same bytes on 1, 2
-// and 4 threads, and the same bytes (NN-descent) or the same values (t-SNE) as the serial kernels.
+// NN-descent's local and leaf joins and t-SNE's exact gradient on the kernel threads: the same
+// bytes on 1, 2 and 4 threads, and the same bytes (NN-descent) or the same values (t-SNE) as the
+// serial kernels.
 import { beforeAll, describe, expect, it } from "vitest";
 import { getCore, loadCore, type Core } from "../../src/core/wasm.ts";
 import { setThreads } from "../../src/core/threads.ts";
@@ -107,6 +108,20 @@ describe("NN-descent's local join on threads", () => {
     const p = results[0].params;
     const serial = serialNnDescent(simd, X, 15, p.maxCandidates, p.nTrees, p.nIters, p.seed);
     expect(bytes(results[0].indices).equals(bytes(serial.indices))).toBe(true);
+    expect(results[0].updates).toEqual(serial.updates);
+  });
+
+  it("joins the trees' leaves on threads in several steps with the serial leaf join's graph", async () => {
+    // 2 candidates: a small records buffer, 8 blocks of 32 leaves, and a tree of 3,000 points has
+    // more than 256 leaves of at most 11 points: at least two steps.
+    const X = clusters(3000, 12, 21);
+    const options = { k: 10, maxCandidates: 2, nTrees: 3, nIters: 2, seed: 5 };
+    const results = await onThreads(() => nnDescent(X, options));
+    for (const r of results.slice(1)) expect(bytes(r.indices).equals(bytes(results[0].indices))).toBe(true);
+    const simd = await loadCore(new URL("../../build/core.wasm", import.meta.url));
+    const serial = serialNnDescent(simd, X, 10, 2, 3, 2, 5);
+    expect(bytes(results[0].indices).equals(bytes(serial.indices))).toBe(true);
+    expect(bytes(results[0].distances).equals(bytes(serial.distances))).toBe(true);
     expect(results[0].updates).toEqual(serial.updates);
   });
 
