@@ -18,9 +18,9 @@ async function timeTraining(spec: Parameters<typeof Network.create>[0], X: Float
   const start = performance.now();
   for (let e = 0; e < epochs; e++) await trainer.epoch(data);
   const ms = performance.now() - start;
-  data.release();
-  trainer.release();
-  net.release();
+  data.dispose();
+  trainer.dispose();
+  net.dispose();
   return ms;
 }
 

@@ -62,7 +62,7 @@ export async function noisyCircle(n: number, seed: number, d = 50): Promise<Floa
     }
     return embed(low, n, 2, d, frame(rng.normal(2 * d), 2, d));
   } finally {
-    rng.release();
+    rng.dispose();
   }
 }
 
@@ -81,7 +81,7 @@ export async function torus(n: number, seed: number, d = 20): Promise<Float32Arr
     }
     return embed(low, n, 3, d, frame(rng.normal(3 * d), 3, d));
   } finally {
-    rng.release();
+    rng.dispose();
   }
 }
 

@@ -89,7 +89,7 @@ await measure("NN-descent 20,000 × 32, k = 15", () => nnDescent(X, { k: 15 }), 
       out.push(K.nndRound(x, n, d, k, indices, dists, flags, C, cand[0], cand[1], cand[2], cand[3], rng.state));
       if (out[r] <= 0.001 * k * n) break;
     }
-    rng.release();
+    rng.dispose();
     return out;
   });
   const cpu = process.cpuUsage(cpu0);

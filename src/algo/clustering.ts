@@ -82,7 +82,7 @@ export async function kMeans(X: Matrix, options: KMeansOptions = {}): Promise<KM
       if (!best || fit.inertia < best.inertia) best = { ...fit, params: { k, init, nInit, maxIter, tol, seed } };
     }
   } finally {
-    rng.release();
+    rng.dispose();
   }
   progress.finish();
   return best!;

@@ -118,7 +118,7 @@ export async function isomap(X: Matrix, options: IsomapOptions = {}): Promise<Is
     try {
       landmarks = rng.permutation(n).slice(0, m).sort();
     } finally {
-      rng.release();
+      rng.dispose();
     }
   }
   const paths = await shortestPaths(graph, { sources: landmarks, ...run });

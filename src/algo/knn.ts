@@ -73,7 +73,7 @@ export async function knn(X: Matrix, options: KnnOptions = {}): Promise<KnnResul
   try {
     return await index.searchSelf(k, options);
   } finally {
-    index.release();
+    index.dispose();
   }
 }
 
@@ -97,7 +97,7 @@ export async function knnQuery(X: Matrix, Q: Matrix, options: KnnOptions = {}): 
     try {
       return await index.search(Q, k, options);
     } finally {
-      index.release();
+      index.dispose();
     }
   }
   // Data and queries share one power of two: their rows are compared with each other.
@@ -106,14 +106,14 @@ export async function knnQuery(X: Matrix, Q: Matrix, options: KnnOptions = {}): 
   try {
     return await index.searchKernelRows(Qk, k, options);
   } finally {
-    index.release();
+    index.dispose();
   }
 }
 
 /**
  * Rows kept resident in wasm memory for repeated neighbour queries (a notebook clicking
  * through points queries the same data many times without copying it again).
- * Call `release()` when done.
+ * Call `dispose()` when done.
  */
 export class KnnIndex {
   private constructor(
@@ -225,7 +225,11 @@ export class KnnIndex {
     return toDataUnits(distances, 1 / (this.scale * this.scale), "squared kNN distances", 'use metric "euclidean", whose distances are in the data\'s units');
   }
 
-  release(): void {
-    this.rows.release();
+  dispose(): void {
+    this.rows.dispose();
+  }
+  /** `using x = …` disposes x at the end of its block. */
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 }

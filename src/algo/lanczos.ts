@@ -72,7 +72,7 @@ export async function lanczosLargest(
     // Seeded start vector, orthogonal to the deflated directions, unit norm.
     const rng = new Rng(core, options.seed, STREAMS.lanczosStart);
     const start = rng.normal(n);
-    rng.release();
+    rng.dispose();
     basis.view().set(start, 0);
     const v0 = basis.ptr;
     for (const u of deflate) K.embedAxpy(v0, -K.embedDot(u.ptr, v0, n), u.ptr, n);

@@ -335,7 +335,7 @@ export async function bayesianSdr(
       const Q = new Float64Array(core.memory.buffer, blocks[3], d * R).slice();
       return { projection: { rows: n, cols: R, data: out.copy() }, Q, classes: K, params: p };
     } finally {
-      rng.release();
+      rng.dispose();
     }
   });
 }

@@ -222,7 +222,7 @@ async function runSmacof(
         }
       }
     } finally {
-      rng.release();
+      rng.dispose();
     }
     progress.finish();
     return {

@@ -198,7 +198,7 @@ async function geodesicSources(n: number, given: ArrayLike<number> | undefined, 
   try {
     return rng.permutation(n).slice(0, SAMPLED_SOURCES).sort();
   } finally {
-    rng.release();
+    rng.dispose();
   }
 }
 
@@ -644,7 +644,7 @@ export async function knnAccuracy(Y: Matrix, labels: ArrayLike<number>, options:
   try {
     fold = stratifiedFolds(y, folds, shuffle, rng);
   } finally {
-    rng.release();
+    rng.dispose();
   }
   const foldAccuracies: number[] = [];
   for (let f = 0; f < folds; f++) {

@@ -260,7 +260,7 @@ export async function nnDescent(X: Matrix, options: NnDescentOptions = {}): Prom
       if (metric === "sqeuclidean") K.nndSortRows(indices.ptr, dists.ptr, n, k);
       else K.nndFinish(indices.ptr, dists.ptr, n, k);
     } finally {
-      rng.release();
+      rng.dispose();
     }
     progress.finish();
     return {

@@ -1037,7 +1037,7 @@ async function sgdMds(core: Core, D: Matrix, init: Matrix, seed: number, run: Ru
       await progress.step(it + 1);
     }
   } finally {
-    rng.release();
+    rng.dispose();
   }
   progress.finish();
   let stress = 0;

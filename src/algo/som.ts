@@ -242,7 +242,7 @@ async function initialWeights(X: Matrix, p: ReturnType<typeof resolve>, core: Co
         w.set(X.data.subarray(r * d, (r + 1) * d), j * d);
       }
     } finally {
-      rng.release();
+      rng.dispose();
     }
     return w;
   }
@@ -359,7 +359,7 @@ async function trainInKernelUnits(X: Matrix, validation: Matrix | undefined, p: 
           await progress.step(e + 1);
         }
       } finally {
-        rng.release();
+        rng.dispose();
       }
     }
     progress.finish();

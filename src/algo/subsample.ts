@@ -80,7 +80,7 @@ export async function seededRows(n: number, k: number, seed: number): Promise<In
   try {
     return rng.permutation(n).slice(0, k).sort();
   } finally {
-    rng.release();
+    rng.dispose();
   }
 }
 

@@ -349,7 +349,7 @@ async function initialEmbedding(core: Core, X: Matrix, init: "pca" | "random" | 
     try {
       return Float32Array.from(rng.normal(2 * n), (v) => INIT_SCALE * v);
     } finally {
-      rng.release();
+      rng.dispose();
     }
   }
   if (X.cols < 2) {

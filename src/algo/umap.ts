@@ -586,7 +586,7 @@ export async function layoutFuzzyGraph(
       }
     }
   } finally {
-    initRng.release();
+    initRng.dispose();
   }
   // Sampling schedule (umap-learn make_epochs_per_sample), in float64.
   const nnz = pruned.values.length;
@@ -618,7 +618,7 @@ export async function layoutFuzzyGraph(
       }
       progress.finish();
     } finally {
-      rng.release();
+      rng.dispose();
     }
     return y.copy();
   });

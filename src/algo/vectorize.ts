@@ -174,7 +174,7 @@ class Reducer {
       }
       return new Reducer(n, shape, method, positions);
     } finally {
-      rng.release();
+      rng.dispose();
     }
   }
 

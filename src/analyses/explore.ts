@@ -162,7 +162,7 @@ export const exploreDescriptor = defineAnalysis<typeof params, ExploreResult>({
       keep: 2,
       async run({ params: p, need }): Promise<HeldIndex> {
         const index = await KnnIndex.build(await need<Matrix>("matrix"), { metric: p.metric });
-        return { index, dispose: () => index.release() };
+        return { index, dispose: () => index.dispose() };
       },
     },
     neighbors: {

@@ -587,7 +587,7 @@ export async function nodeFeatureImage(bundle: AnalysisBundle, layer: string, X:
       seed: fv.seed,
     };
   } finally {
-    net.release();
+    net.dispose();
   }
 }
 

@@ -332,7 +332,7 @@ export async function bootstrapSpearman(x: ArrayLike<number>, y: ArrayLike<numbe
       if (Number.isFinite(r)) rhos.push(r);
     }
   } finally {
-    rng.release();
+    rng.dispose();
   }
   rhos.sort((a, b) => a - b);
   const quantile = (q: number) => {
@@ -466,7 +466,7 @@ export async function switchAri(embedding: Matrix, units: number, before: number
       }
     }
   } finally {
-    draws.release();
+    draws.dispose();
   }
   return total / count;
 }

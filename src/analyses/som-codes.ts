@@ -160,7 +160,7 @@ async function trainTestSplit(bundle: AnalysisBundle, seed: number): Promise<{ t
       note: "a seeded 75/25 split of the bundle's samples (the bundle has no separate training samples)",
     };
   } finally {
-    rng.release();
+    rng.dispose();
   }
 }
 
@@ -436,11 +436,11 @@ async function perturbationStudy(
         await progress.step(done + e + 1);
       }
     } finally {
-      noise.release();
+      noise.dispose();
     }
     return study;
   } finally {
-    net.release();
+    net.dispose();
   }
 }
 

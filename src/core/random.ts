@@ -114,7 +114,7 @@ export function seedPlus(seed: number, k: number): number {
   return k <= Number.MAX_SAFE_INTEGER - seed ? seed + k : k - (Number.MAX_SAFE_INTEGER - seed) - 1;
 }
 
-/** A PCG32 stream living in wasm memory; `release()` it when done. */
+/** A PCG32 stream living in wasm memory; `dispose()` it when done. */
 export class Rng {
   readonly state: number;
   private released = false;
@@ -166,8 +166,12 @@ export class Rng {
     });
   }
 
-  release(): void {
+  dispose(): void {
     if (!this.released) this.core.free(this.state);
     this.released = true;
+  }
+  /** `using x = …` disposes x at the end of its block. */
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 }

@@ -154,6 +154,10 @@ export class Scope {
     for (let i = this.blocks.length - 1; i >= 0; i--) this.core.free(this.blocks[i]);
     this.blocks.length = 0;
   }
+  /** `using x = …` disposes x at the end of its block. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
 }
 
 /** Milliseconds between yields to the event loop while chunks of a job run on this thread. */
@@ -333,7 +337,7 @@ export class Core {
     return result;
   }
 
-  /** Copy `values` into wasm memory until `release()`; for data kept across calls. */
+  /** Copy `values` into wasm memory until `dispose()`; for data kept across calls. */
   resident<T extends TypedArray>(values: T, what = "resident data"): Resident<T> {
     const scope = new Scope(this);
     return new Resident(scope, scope.upload(values, what));
@@ -348,12 +352,16 @@ export class Resident<T extends TypedArray> {
     readonly array: WasmArray<T>,
   ) {}
   get ptr(): number {
-    if (this.released) throw new HiddenAtlasError("E_PARAM", "resident data used after release");
+    if (this.released) throw new HiddenAtlasError("E_PARAM", "resident data used after dispose");
     return this.array.ptr;
   }
-  release(): void {
+  dispose(): void {
     if (!this.released) this.owner.dispose();
     this.released = true;
+  }
+  /** `using x = …` disposes x at the end of its block. */
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 }
 

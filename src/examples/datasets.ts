@@ -74,7 +74,7 @@ export async function seededSplit(n: number, testFraction: number, seed: number)
     for (let i = 0; i < tests; i++) split[order[i]] = 1;
     return split;
   } finally {
-    rng.release();
+    rng.dispose();
   }
 }
 
@@ -102,7 +102,7 @@ export async function traceSet(labels: Int32Array, pool: Int32Array, classes: nu
     if (short >= 0) throw new HiddenAtlasError("E_PARAM", `class ${short} has only ${chosen[short].length} samples; the trace set needs ${perClass}`);
     return Int32Array.from(chosen.flatMap((c) => c.sort((a, b) => a - b)));
   } finally {
-    rng.release();
+    rng.dispose();
   }
 }
 

@@ -17,7 +17,7 @@ export async function randomAngles(n: number, maxDegrees: number, seed: number, 
   try {
     return rng.uniform(n).map((u) => (2 * u - 1) * maxDegrees);
   } finally {
-    rng.release();
+    rng.dispose();
   }
 }
 

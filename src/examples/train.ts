@@ -49,11 +49,11 @@ export async function trainNetwork(run: TrainRun, options: RunOptions = {}): Pro
       run.onEpoch?.(epoch, net);
     }
   } catch (error) {
-    net.release();
+    net.dispose();
     throw error;
   } finally {
-    data.release();
-    trainer.release();
+    data.dispose();
+    trainer.dispose();
   }
   return { net, losses };
 }

@@ -149,7 +149,7 @@ describe("knn", () => {
     const index = await KnnIndex.build(X);
     const one = await index.neighborsOf(37, 6);
     expect(Array.from(one.indices)).toEqual(Array.from(all.indices.subarray(37 * 6, 38 * 6)));
-    index.release();
+    index.dispose();
     const Q = { rows: 1, cols: 9, data: X.data.slice(37 * 9, 38 * 9) };
     const q = await knnQuery(X, Q, { k: 7 });
     expect(q.indices[0]).toBe(37); // the query is row 37 itself, at distance 0

@@ -53,7 +53,7 @@ describe("input gradients of an inner layer", () => {
         expect(checked).toBeGreaterThanOrEqual(3);
       }
     } finally {
-      net.release();
+      net.dispose();
     }
   });
 
@@ -62,7 +62,7 @@ describe("input gradients of an inner layer", () => {
     try {
       expect(() => net.layerProjectionGradient(new Float32Array(36), "act1", new Float32Array(5))).toThrow(/layer "act1" has 108 outputs; got 5 weights/);
     } finally {
-      net.release();
+      net.dispose();
     }
   });
 });
@@ -83,7 +83,7 @@ describe("featureVisualization", () => {
       const opposite = await featureVisualization(net, { layer: "unit", direction: [-3], range: [0, 1], steps: 100 });
       expect(Array.from(opposite.image)).toEqual([0, 1, 0, 1]);
     } finally {
-      net.release();
+      net.dispose();
     }
   });
 
@@ -106,7 +106,7 @@ describe("featureVisualization", () => {
       const other = await featureVisualization(net, { ...options, seed: 7 });
       expect(Array.from(other.image)).not.toEqual(Array.from(a.image));
     } finally {
-      net.release();
+      net.dispose();
     }
   });
 
@@ -117,7 +117,7 @@ describe("featureVisualization", () => {
       await expect(featureVisualization(net, { layer: "act2", direction: [0, 0, 0, 0], range: [0, 1] })).rejects.toMatchObject({ code: "E_PARAM" });
       await expect(featureVisualization(net, { layer: "nope", direction: [1], range: [0, 1] })).rejects.toThrow(/no layer named "nope"/);
     } finally {
-      net.release();
+      net.dispose();
     }
   });
 });

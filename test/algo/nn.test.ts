@@ -131,7 +131,7 @@ describe("Network gradients match central finite differences (relative error < 1
       const errors = gradientErrors(net, p, h);
       for (const [name, error] of Object.entries(errors)) expect(error, name).toBeLessThan(1e-3);
       expect(Object.keys(errors).length).toBeGreaterThan(1);
-      net.release();
+      net.dispose();
     });
   }
 
@@ -159,7 +159,7 @@ describe("Network gradients match central finite differences (relative error < 1
       den += fd ** 2;
     }
     expect(Math.sqrt(num / den)).toBeLessThan(1e-3);
-    net.release();
+    net.dispose();
   });
 });
 
@@ -206,9 +206,9 @@ describe("penalties", () => {
       den += fd ** 2;
     }
     expect(Math.sqrt(num / den)).toBeLessThan(1e-3);
-    data.release();
-    trainer.release();
-    net.release();
+    data.dispose();
+    trainer.dispose();
+    net.dispose();
   });
 });
 
@@ -227,7 +227,7 @@ describe("dropout", () => {
     expect(Array.from(new Float32Array(net.core.memory.buffer, dx, 2000))).toEqual(Array.from(out));
     // Evaluate mode is the identity.
     expect(Array.from(net.predict(X, 2))).toEqual(Array.from(X));
-    net.release();
+    net.dispose();
   });
 });
 
@@ -252,9 +252,9 @@ describe("Trainer", () => {
     expect(losses[5]).toBeLessThan(losses[0]);
     expect(net.evaluate(X, 300, { labels }).accuracy).toBe(1);
     expect(trainer.steps).toBe(12 * Math.ceil(300 / 16));
-    data.release();
-    trainer.release();
-    net.release();
+    data.dispose();
+    trainer.dispose();
+    net.dispose();
   });
 
   it("is bit-identical for the same seeds and differs for another", async () => {
@@ -265,9 +265,9 @@ describe("Trainer", () => {
       const trainer = new Trainer(net, { batchSize: 10, seed });
       for (let e = 0; e < 3; e++) await trainer.epoch(data);
       const p = net.getParameters();
-      data.release();
-      trainer.release();
-      net.release();
+      data.dispose();
+      trainer.dispose();
+      net.dispose();
       return Buffer.from(p.buffer);
     };
     const a = await run(11);
@@ -301,9 +301,9 @@ describe("Trainer", () => {
     }
     const got = net.getParameters();
     for (let j = 0; j < 3; j++) expect(got[j]).toBeCloseTo(p[j], 5);
-    data.release();
-    trainer.release();
-    net.release();
+    data.dispose();
+    trainer.dispose();
+    net.dispose();
   });
 
   it("rejects bad specs, options and labels with messages naming them", async () => {
@@ -316,7 +316,7 @@ describe("Trainer", () => {
     expect(() => new Trainer(net, { batchsize: 3 } as never)).toThrow(/unknown option for Trainer: "batchsize"/);
     expect(() => TrainingData.classification(net, new Float32Array(8), new Int32Array([0, 3]))).toThrow(/label 3 of sample 1 is outside 0 … 2/);
     expect(() => TrainingData.classification(net, new Float32Array(7), new Int32Array([0, 1]))).toThrow(/expected 2 samples × 4/);
-    net.release();
+    net.dispose();
   });
 });
 
@@ -344,7 +344,7 @@ describe("FGSM", () => {
       expect(adversarial[j]).toBeGreaterThanOrEqual(0);
       expect(adversarial[j]).toBeLessThanOrEqual(1);
     }
-    net.release();
+    net.dispose();
   });
 
   it("sign noise from one stream gives independent signs per call; from a seed, the stream's first draw", async () => {
@@ -356,12 +356,12 @@ describe("FGSM", () => {
     const rng = new Rng(net.core, 7, STREAMS.signNoise);
     const first = signs(signNoise(net, X, 0.1, rng));
     const second = signs(signNoise(net, X, 0.2, rng));
-    rng.release();
+    rng.dispose();
     expect(signs(signNoise(net, X, 0.1, 7))).toEqual(first);
     // Independent fair signs agree on about half the values (4000 draws: 0.5 ± 0.025 at 3 sd).
     const agree = first.filter((s, i) => s === second[i]).length / X.length;
     expect(agree).toBeGreaterThan(0.45);
     expect(agree).toBeLessThan(0.55);
-    net.release();
+    net.dispose();
   });
 });

@@ -204,7 +204,7 @@ describe("kNN and distances on extreme values", () => {
       // Queries 2^25 times larger than the indexed data would overflow its kernels.
       await expect(index.search(times(Q, 2 ** 25), 3)).rejects.toMatchObject({ code: "E_RANGE", message: expect.stringMatching(/queries reach .* more than 2\^20 times the indexed data's largest value/) });
     } finally {
-      index.release();
+      index.dispose();
     }
   });
 

@@ -70,7 +70,7 @@ function serialNnDescent(core: Core, X: Matrix, k: number, C: number, nTrees: nu
       if (u <= 0.001 * k * n) break;
     }
     K.nndFinish(indices.ptr, dists.ptr, n, k);
-    rng.release();
+    rng.dispose();
     return { indices: indices.copy(), distances: dists.copy(), updates };
   });
 }

@@ -112,7 +112,23 @@ describe("PCG32", () => {
     const ua = a.uniform(100);
     expect(Array.from(b.uniform(100))).toEqual(Array.from(ua));
     expect(Array.from(c.uniform(100))).not.toEqual(Array.from(ua));
-    for (const r of [a, b, c]) r.release();
+    for (const r of [a, b, c]) r.dispose();
+  });
+
+  it("owners of wasm memory are disposable: `using` frees a resident copy and a stream at the end of the block", async () => {
+    const core = await loadCore();
+    const before = core.allocatedBytes;
+    let kept: { ptr: number } | undefined;
+    {
+      using resident = core.resident(new Float32Array(1000), "disposable test data");
+      using rng = new Rng(core, 3);
+      expect(resident.ptr).toBeGreaterThan(0);
+      expect(rng.uniform(3)).toHaveLength(3);
+      expect(core.allocatedBytes).toBeGreaterThanOrEqual(before + 4000);
+      kept = resident;
+    }
+    expect(() => kept!.ptr).toThrow(/resident data used after dispose/);
+    expect(core.allocatedBytes).toBe(before);
   });
 
   it("uniform values lie in [0, 1) with mean ≈ 1/2; normals have mean ≈ 0, variance ≈ 1", async () => {
@@ -128,7 +144,7 @@ describe("PCG32", () => {
     const zv = z.reduce((s, v) => s + (v - zm) ** 2, 0) / z.length;
     expect(Math.abs(zm)).toBeLessThan(0.01);
     expect(Math.abs(zv - 1)).toBeLessThan(0.02);
-    rng.release();
+    rng.dispose();
   });
 
   it("permutation is a permutation and bounded ints are unbiased enough", async () => {
@@ -139,7 +155,7 @@ describe("PCG32", () => {
     const counts = new Array(3).fill(0);
     for (let i = 0; i < 30_000; i++) counts[rng.int(3)]++;
     for (const c of counts) expect(Math.abs(c - 10_000)).toBeLessThan(400);
-    rng.release();
+    rng.dispose();
   });
 
   it("rejects invalid seeds", async () => {

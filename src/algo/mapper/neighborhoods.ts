@@ -207,7 +207,7 @@ export class Neighborhoods {
         const result = await index.searchSelf(k, options);
         return new Neighborhoods(X, result.indices, result.distances, k, search, exactLists);
       } finally {
-        index.release();
+        index.dispose();
       }
     }
     const found = await nnDescent(X, { k, seed, metric: "sqeuclidean", signal: options.signal, onProgress: options.onProgress });
@@ -738,7 +738,7 @@ async function sampledRecall(X: Matrix, indices: Int32Array, squared: Float32Arr
   try {
     rows = rng.permutation(n).subarray(0, s).sort();
   } finally {
-    rng.release();
+    rng.dispose();
   }
   const queries = new Float32Array(s * X.cols);
   rows.forEach((row, t) => queries.set(X.data.subarray(row * X.cols, (row + 1) * X.cols), t * X.cols));
@@ -748,7 +748,7 @@ async function sampledRecall(X: Matrix, indices: Int32Array, squared: Float32Arr
     // k + 1 nearest of each sampled row among all rows: itself (or a duplicate) and its k nearest others.
     exact = await index.searchKernelRows({ rows: s, cols: X.cols, data: queries }, k + 1, options);
   } finally {
-    index.release();
+    index.dispose();
   }
   let found = 0;
   rows.forEach((row, t) => {

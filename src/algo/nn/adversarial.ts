@@ -51,6 +51,6 @@ export function signNoise(
     const u = rng.uniform(X.length);
     return X.map((x, i) => clip(x + (u[i] < 0.5 ? -epsilon : epsilon), min, max));
   } finally {
-    if (own) rng.release();
+    if (own) rng.dispose();
   }
 }

@@ -88,7 +88,7 @@ export async function featureVisualization(net: Network, options: FeatureVisuali
   try {
     noise = rng.uniform(n);
   } finally {
-    rng.release();
+    rng.dispose();
   }
   const x = Float32Array.from(noise, (u) => middle + (2 * u - 1) * o.initialNoise * span);
   const start = net.layerProjectionGradient(x, o.layer, weights).value;

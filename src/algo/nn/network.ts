@@ -11,7 +11,7 @@
  * @example
  *   const net = await Network.create({inputShape: [64], layers: [{type: "dense", units: 10}]}, {seed: 1});
  *   const logits = net.predict(X, n);
- *   net.release();
+ *   net.dispose();
  */
 import "./kernels.ts";
 import { HiddenAtlasError } from "../../core/errors.ts";
@@ -113,7 +113,7 @@ export class Network {
         }
       }
     } finally {
-      rng.release();
+      rng.dispose();
     }
   }
 
@@ -470,12 +470,16 @@ export class Network {
     }
   }
 
-  release(): void {
+  dispose(): void {
     if (this.released) return;
     this.released = true;
     this.freeBuffers();
     this.core.free(this.params);
     this.core.free(this.grads);
-    this.dropoutRng.release();
+    this.dropoutRng.dispose();
+  }
+  /** `using x = …` disposes x at the end of its block. */
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 }

@@ -108,11 +108,15 @@ export class TrainingData {
     }
   }
 
-  release(): void {
+  dispose(): void {
     const core = this.network.core;
     core.free(this.x);
     if (this.labels) core.free(this.labels);
     if (this.targets) core.free(this.targets);
+  }
+  /** `using x = …` disposes x at the end of its block. */
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 }
 
@@ -272,13 +276,17 @@ export class Trainer {
     return { loss: loss / data.n, penalty: penalty / Math.max(1, batches), batches };
   }
 
-  release(): void {
+  dispose(): void {
     if (this.released) return;
     this.released = true;
     const core = this.network.core;
     core.free(this.state1);
     core.free(this.state2);
     if (this.order) core.free(this.order);
-    this.rng.release();
+    this.rng.dispose();
+  }
+  /** `using x = …` disposes x at the end of its block. */
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 }

@@ -91,7 +91,7 @@ export const digitsCnn: Recipe = {
         },
       }];
     } finally {
-      net.release();
+      net.dispose();
     }
   },
 };
@@ -133,7 +133,7 @@ export const digitsCnnSeeds: Recipe = {
           },
         });
       } finally {
-        net.release();
+        net.dispose();
       }
     }
     return out;

@@ -81,7 +81,7 @@ export const digitsGeneralization: Recipe = {
           for (let j = 0; j < train.length; j++) labels[train[j]] = digits.labels[train[permutation[j]]];
         }
       } finally {
-        rng.release();
+        rng.dispose();
       }
       const traceX = takeRows(X, 64, trace);
       const checkpoints: { epoch: number; layers: ReturnType<typeof recordLayers> }[] = [];
@@ -132,7 +132,7 @@ export const digitsGeneralization: Recipe = {
           },
         });
       } finally {
-        net.release();
+        net.dispose();
       }
       await progress.step((v + 1) * epochs);
     }

@@ -70,7 +70,7 @@ export const digitsMlp: Recipe = {
         },
       }];
     } finally {
-      net.release();
+      net.dispose();
     }
   },
 };

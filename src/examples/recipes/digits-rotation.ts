@@ -119,7 +119,7 @@ export const digitsRotation: Recipe = {
         },
       }];
     } finally {
-      net.release();
+      net.dispose();
     }
   },
 };

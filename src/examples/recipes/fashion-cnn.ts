@@ -70,7 +70,7 @@ async function train(fashion: { train: ImageDataset; test: ImageDataset }, seed:
   const testEval = net.evaluate(scaledPixels(test), test.labels.length, { labels: test.labels });
   const rng = new Rng(await getCore(), SAMPLE_SEED, STREAMS.fashionSample);
   const chosen = Int32Array.from(rng.permutation(test.labels.length).subarray(0, BUNDLE_SAMPLES).sort());
-  rng.release();
+  rng.dispose();
   return { net, losses, testEval, chosen, X: scaledPixels(test, chosen), labels: takeLabels(test.labels, chosen) };
 }
 
@@ -119,7 +119,7 @@ export const fashionCnn: Recipe = {
         },
       }];
     } finally {
-      net.release();
+      net.dispose();
     }
   },
 };
@@ -160,7 +160,7 @@ export const fashionCnnSeeds: Recipe = {
           },
         });
       } finally {
-        net.release();
+        net.dispose();
       }
     }
     return out;

@@ -127,10 +127,10 @@ async function runScenario(name: string, rehearsal: boolean, digits: NonNullable
       },
     };
   } finally {
-    rng.release();
-    data.release();
-    trainer.release();
-    net.release();
+    rng.dispose();
+    data.dispose();
+    trainer.dispose();
+    net.dispose();
   }
 }
 
