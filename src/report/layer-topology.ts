@@ -167,6 +167,8 @@ export function matrixTable(names: string[], matrix: ArrayLike<number>): ReportT
   return { columns: ["", ...names], rows: names.map((a, i) => [a, ...names.map((_, j) => (Number.isFinite(matrix[i * L + j]) ? formatNumber(matrix[i * L + j]) : null))]) };
 }
 
+const defined = (value: number): string | null => (Number.isFinite(value) ? formatNumber(value) : null);
+
 export function sensitivityTable(result: LayerTopologyResult): ReportTable | null {
   const s = result.sensitivity;
   if (!s) return null;
@@ -175,7 +177,8 @@ export function sensitivityTable(result: LayerTopologyResult): ReportTable | nul
       const pct = `−${Math.round(100 * f)} %`;
       return [`${pct}: directions removed`, `${pct}: sliced W.`, `${pct}: bottleneck`, `${pct}: CKA`];
     })],
-    rows: s.layers.map((l) => [l.name, ...s.fractions.flatMap((_, i) => [l.removed[i], formatNumber(l.sliced[i]), formatNumber(l.bottleneck[i]), formatNumber(l.cka[i])])]),
+    // CKA of a constant layer (no variance) is undefined: "—", not NaN.
+    rows: s.layers.map((l) => [l.name, ...s.fractions.flatMap((_, i) => [l.removed[i], defined(l.sliced[i]), defined(l.bottleneck[i]), defined(l.cka[i])])]),
   };
 }
 

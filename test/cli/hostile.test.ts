@@ -384,6 +384,36 @@ describe("run's analysis parameters at their limits (sweep, parameters family)",
   });
 });
 
+describe("constant layers: undefined numbers shown as null / '—', never NaN (sweep, reports family)", () => {
+  it("run and report layer-topology: the sensitivity test's CKA of a layer without variance", async () => {
+    const dir = tmp();
+    const n = 24;
+    await writeBundle(
+      {
+        name: "constant",
+        task: "classification",
+        classNames: ["a", "b", "c"],
+        labels: Int32Array.from({ length: n }, (_, i) => i % 3),
+        layers: [
+          { name: "h1", shape: [n, 4], data: new Float32Array(n * 4).fill(0.5) },
+          { name: "h2", shape: [n, 3], data: new Float32Array(n * 3).fill(0.5) },
+        ],
+      },
+      join(dir, "b"),
+    );
+    const ran = await run("run", "layer-topology", "--bundle", join(dir, "b"));
+    expect(ran.code).toBe(0);
+    expect(ran.stdout).not.toMatch(/NaN/);
+    const table = JSON.parse(ran.stdout).tables.find((t: { title: string }) => t.title === "Sensitivity test");
+    const ckaColumns = table.columns.flatMap((c: string, i: number) => (c.endsWith(": CKA") ? [i] : []));
+    expect(ckaColumns.length).toBeGreaterThan(0);
+    for (const row of table.rows) for (const i of ckaColumns) expect(row[i]).toBeNull();
+    const reported = await run("report", "layer-topology", "--bundle", join(dir, "b"), "--out", join(dir, "r.html"), "--date", "2024-01-01");
+    expect(reported.code).toBe(0);
+    expect(readFileSync(join(dir, "r.html"), "utf8")).not.toMatch(/\bNaN\b/);
+  });
+});
+
 describe("a report is the same bytes when made twice in one process (sweep, determinism family)", () => {
   it("report layer-topology: Plot's marker ids numbered per document, not per process", async () => {
     const dir = tmp();
