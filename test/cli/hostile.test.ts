@@ -412,6 +412,26 @@ describe("constant layers: undefined numbers shown as null / '—', never NaN (s
     expect(reported.code).toBe(0);
     expect(readFileSync(join(dir, "r.html"), "utf8")).not.toMatch(/\bNaN\b/);
   });
+
+  it("report mda: a layout without variance has no target continuity ρ ('—')", async () => {
+    const dir = tmp();
+    const n = 24;
+    await writeBundle(
+      {
+        name: "constant",
+        task: "regression",
+        layers: [{ name: "h1", shape: [n, 4], data: new Float32Array(n * 4).fill(0.5) }],
+        targets: { rows: n, cols: 1, data: Float32Array.from({ length: n }, (_, i) => Math.sin(i / 3) + i / n) },
+        predictions: { rows: n, cols: 1, data: Float32Array.from({ length: n }, (_, i) => Math.sin(i / 3) + i / n + 0.01 * Math.cos(i)) },
+      },
+      join(dir, "b"),
+    );
+    const { code } = await run("report", "mda", "--bundle", join(dir, "b"), "--out", join(dir, "r.html"), "--date", "2024-01-01");
+    expect(code).toBe(0);
+    const html = readFileSync(join(dir, "r.html"), "utf8");
+    expect(html).not.toMatch(/\bNaN\b/);
+    expect(html).toMatch(/target continuity ρ: [^<]*PCA —/);
+  });
 });
 
 describe("a report is the same bytes when made twice in one process (sweep, determinism family)", () => {
