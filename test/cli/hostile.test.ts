@@ -434,6 +434,29 @@ describe("constant layers: undefined numbers shown as null / '—', never NaN (s
   });
 });
 
+describe("a data string inside a figure's attribute is escaped, < and > included (sweep, reports family)", () => {
+  it("report mapper: a layer named <svg onload=…> in the figure's aria-label is &lt;svg …&gt;", async () => {
+    const dir = tmp();
+    const n = 24;
+    const evil = "<svg onload=alert(3)>";
+    await writeBundle(
+      {
+        name: "hostile",
+        task: "classification",
+        classNames: ["a", "b", "c"],
+        labels: Int32Array.from({ length: n }, (_, i) => i % 3),
+        layers: [{ name: `fc ${evil}`, shape: [n, 3], data: Float32Array.from({ length: n * 3 }, (_, j) => (Math.floor(j / 3) % 3) * ((j % 3) + 1) * 0.5 + Math.sin(j * 1.7) * 0.3) }],
+      },
+      join(dir, "b"),
+    );
+    const { code } = await run("report", "mapper", "--bundle", join(dir, "b"), "--out", join(dir, "r.html"), "--date", "2024-01-01");
+    expect(code).toBe(0);
+    const html = readFileSync(join(dir, "r.html"), "utf8");
+    expect(html).not.toContain(evil);
+    expect(html).toMatch(/aria-label="Mapper graph of fc &lt;svg onload=alert\(3\)&gt;/);
+  });
+});
+
 describe("a report is the same bytes when made twice in one process (sweep, determinism family)", () => {
   it("report layer-topology: Plot's marker ids numbered per document, not per process", async () => {
     const dir = tmp();
