@@ -132,8 +132,9 @@ export function describeSample(bundle: AnalysisBundle, i: number): string {
   return parts.join(" · ");
 }
 
-/** Numbers for people: 4 significant digits, no exponent for ordinary magnitudes. */
+/** Numbers for people: 4 significant digits, no exponent for ordinary magnitudes; NaN (undefined) as "—". */
 export function formatNumber(v: number): string {
+  if (Number.isNaN(v)) return "—"; // undefined (e.g. a correlation of values without variance)
   if (!Number.isFinite(v)) return String(v);
   if (v !== 0 && (Math.abs(v) >= 1e6 || Math.abs(v) < 1e-3)) return v.toExponential(3);
   return String(Number(v.toPrecision(4)));

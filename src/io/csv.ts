@@ -346,7 +346,9 @@ function guessDelimiter(text: string, final: boolean): "," | "\t" | undefined {
   if (first < 0) return final ? "," : undefined;
   const start = Math.max(text.lastIndexOf("\n", first), text.lastIndexOf("\r", first)) + 1;
   const ends = [text.indexOf("\n", first), text.indexOf("\r", first)].filter((i) => i >= 0);
-  if (ends.length === 0 && !final) return undefined;
+  // The first line's first MAX_FIELD_CHARS decide when it runs on longer (waiting for its end
+  // would scan the whole text again with every chunk).
+  if (ends.length === 0 && !final && text.length - first <= MAX_FIELD_CHARS) return undefined;
   const line = text.slice(start, ends.length > 0 ? Math.min(...ends) : text.length);
   return line.split("\t").length > line.split(",").length ? "\t" : ",";
 }

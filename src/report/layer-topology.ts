@@ -35,7 +35,8 @@ export const METRIC_LABELS = layerTopologyDescriptor.params.metric.labels as Rec
 /** A result with the seed study the notebook adds (absent from a single-bundle run). */
 export type LayerTopologyWithSeeds = LayerTopologyResult & { seeds?: SeedStudy | null };
 
-const pm = (s: { mean: number; sd: number }) => `${s.mean.toFixed(2)} ± ${s.sd.toFixed(2)}`;
+/** mean ± sd, or "—" when the value is undefined (CKA of a layer without variance). */
+const pm = (s: { mean: number; sd: number }) => (Number.isFinite(s.mean) ? `${s.mean.toFixed(2)} ± ${s.sd.toFixed(2)}` : "—");
 
 /**
  * How a specificity compares with chance, in words. "at chance": within two standard errors of
@@ -132,7 +133,7 @@ export function specificityTable(study: SeedStudy): ReportTable {
 /** A layer × layer matrix's mean ± sd over the seeds. */
 export function spreadTable(names: string[], spread: MatrixSpread): ReportTable {
   const L = names.length;
-  return { columns: ["", ...names], rows: names.map((a, i) => [a, ...names.map((_, j) => `${formatNumber(spread.mean[i * L + j])} ± ${formatNumber(spread.sd[i * L + j])}`)]) };
+  return { columns: ["", ...names], rows: names.map((a, i) => [a, ...names.map((_, j) => (Number.isFinite(spread.mean[i * L + j]) ? `${formatNumber(spread.mean[i * L + j])} ± ${formatNumber(spread.sd[i * L + j])}` : null))]) };
 }
 
 /** Each layer's RMS spread in every network, and the same layer's distance and CKA across networks. */
@@ -167,6 +168,8 @@ export function matrixTable(names: string[], matrix: ArrayLike<number>): ReportT
   return { columns: ["", ...names], rows: names.map((a, i) => [a, ...names.map((_, j) => (Number.isFinite(matrix[i * L + j]) ? formatNumber(matrix[i * L + j]) : null))]) };
 }
 
+const defined = (value: number): string | null => (Number.isFinite(value) ? formatNumber(value) : null);
+
 export function sensitivityTable(result: LayerTopologyResult): ReportTable | null {
   const s = result.sensitivity;
   if (!s) return null;
@@ -175,7 +178,8 @@ export function sensitivityTable(result: LayerTopologyResult): ReportTable | nul
       const pct = `−${Math.round(100 * f)} %`;
       return [`${pct}: directions removed`, `${pct}: sliced W.`, `${pct}: bottleneck`, `${pct}: CKA`];
     })],
-    rows: s.layers.map((l) => [l.name, ...s.fractions.flatMap((_, i) => [l.removed[i], formatNumber(l.sliced[i]), formatNumber(l.bottleneck[i]), formatNumber(l.cka[i])])]),
+    // CKA of a constant layer (no variance) is undefined: "—", not NaN.
+    rows: s.layers.map((l) => [l.name, ...s.fractions.flatMap((_, i) => [l.removed[i], defined(l.sliced[i]), defined(l.bottleneck[i]), defined(l.cka[i])])]),
   };
 }
 

@@ -170,7 +170,8 @@ export function colorColumn(result: MdaAnalysisResult, bundle?: Pick<AnalysisBun
   return { title: colorTitle(result, bundle), type: result.color.type, values: result.color.values, classNames: result.color.classNames };
 }
 
-const pm = (s: SeedSpread) => `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}`;
+/** mean ± sd, or "—" when the score is undefined (e.g. a correlation of a layout without variance). */
+const pm = (s: SeedSpread) => (Number.isFinite(s.mean) ? `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}` : "—");
 /** Two means differ when they are further apart than twice the combined standard deviation of the seeds. */
 const apart = clearlyApart;
 const UNSUPERVISED: readonly MdaMethod[] = ["tsne", "umap", "pca", "isomap"];

@@ -98,7 +98,30 @@ function sanitizeFigure(element: Element): string {
       }
     }
   }
-  return clone.outerHTML;
+  return serialize(clone);
+}
+
+/** HTML elements that have no end tag. */
+const VOID_ELEMENTS = new Set(["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"]);
+const ELEMENT_NODE = 1;
+const TEXT_NODE = 3;
+
+/**
+ * The markup of `node` with every attribute value and text escaped for HTML, `<` and `>`
+ * included: outerHTML leaves them raw inside attribute values (inert there, but a data string
+ * such as a layer name in an aria-label would then read as markup to anything that scans the
+ * file). Style text stays as it is (it is the figure's own CSS); comments are dropped.
+ */
+function serialize(node: Node): string {
+  if (node.nodeType === TEXT_NODE) {
+    return node.parentNode?.nodeName.toLowerCase() === "style" ? (node.nodeValue ?? "") : escapeHtml(node.nodeValue ?? "");
+  }
+  if (node.nodeType !== ELEMENT_NODE) return "";
+  const el = node as Element;
+  const name = el.localName;
+  const attributes = Array.from(el.attributes, (a) => ` ${a.name}="${escapeHtml(a.value)}"`).join("");
+  if (VOID_ELEMENTS.has(name) && el.namespaceURI === "http://www.w3.org/1999/xhtml") return `<${name}${attributes}>`;
+  return `<${name}${attributes}>${Array.from(el.childNodes, serialize).join("")}</${name}>`;
 }
 
 /**

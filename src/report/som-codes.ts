@@ -86,7 +86,8 @@ export function somCodesFindings(result: SomCodesResult): string {
   return parts.join(" ");
 }
 
-const pm = (s: SeedSpread) => `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}`;
+/** mean ± sd, or "—" when the score is undefined. */
+const pm = (s: SeedSpread) => (Number.isFinite(s.mean) ? `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}` : "—");
 
 /**
  * The headline of the som-codes notebook and report: the paper's claims, our numbers over the

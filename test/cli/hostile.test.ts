@@ -384,6 +384,79 @@ describe("run's analysis parameters at their limits (sweep, parameters family)",
   });
 });
 
+describe("constant layers: undefined numbers shown as null / '—', never NaN (sweep, reports family)", () => {
+  it("run and report layer-topology: the sensitivity test's CKA of a layer without variance", async () => {
+    const dir = tmp();
+    const n = 24;
+    await writeBundle(
+      {
+        name: "constant",
+        task: "classification",
+        classNames: ["a", "b", "c"],
+        labels: Int32Array.from({ length: n }, (_, i) => i % 3),
+        layers: [
+          { name: "h1", shape: [n, 4], data: new Float32Array(n * 4).fill(0.5) },
+          { name: "h2", shape: [n, 3], data: new Float32Array(n * 3).fill(0.5) },
+        ],
+      },
+      join(dir, "b"),
+    );
+    const ran = await run("run", "layer-topology", "--bundle", join(dir, "b"));
+    expect(ran.code).toBe(0);
+    expect(ran.stdout).not.toMatch(/NaN/);
+    const table = JSON.parse(ran.stdout).tables.find((t: { title: string }) => t.title === "Sensitivity test");
+    const ckaColumns = table.columns.flatMap((c: string, i: number) => (c.endsWith(": CKA") ? [i] : []));
+    expect(ckaColumns.length).toBeGreaterThan(0);
+    for (const row of table.rows) for (const i of ckaColumns) expect(row[i]).toBeNull();
+    const reported = await run("report", "layer-topology", "--bundle", join(dir, "b"), "--out", join(dir, "r.html"), "--date", "2024-01-01");
+    expect(reported.code).toBe(0);
+    expect(readFileSync(join(dir, "r.html"), "utf8")).not.toMatch(/\bNaN\b/);
+  });
+
+  it("report mda: a layout without variance has no target continuity ρ ('—')", async () => {
+    const dir = tmp();
+    const n = 24;
+    await writeBundle(
+      {
+        name: "constant",
+        task: "regression",
+        layers: [{ name: "h1", shape: [n, 4], data: new Float32Array(n * 4).fill(0.5) }],
+        targets: { rows: n, cols: 1, data: Float32Array.from({ length: n }, (_, i) => Math.sin(i / 3) + i / n) },
+        predictions: { rows: n, cols: 1, data: Float32Array.from({ length: n }, (_, i) => Math.sin(i / 3) + i / n + 0.01 * Math.cos(i)) },
+      },
+      join(dir, "b"),
+    );
+    const { code } = await run("report", "mda", "--bundle", join(dir, "b"), "--out", join(dir, "r.html"), "--date", "2024-01-01");
+    expect(code).toBe(0);
+    const html = readFileSync(join(dir, "r.html"), "utf8");
+    expect(html).not.toMatch(/\bNaN\b/);
+    expect(html).toMatch(/target continuity ρ: [^<]*PCA —/);
+  });
+});
+
+describe("a data string inside a figure's attribute is escaped, < and > included (sweep, reports family)", () => {
+  it("report mapper: a layer named <svg onload=…> in the figure's aria-label is &lt;svg …&gt;", async () => {
+    const dir = tmp();
+    const n = 24;
+    const evil = "<svg onload=alert(3)>";
+    await writeBundle(
+      {
+        name: "hostile",
+        task: "classification",
+        classNames: ["a", "b", "c"],
+        labels: Int32Array.from({ length: n }, (_, i) => i % 3),
+        layers: [{ name: `fc ${evil}`, shape: [n, 3], data: Float32Array.from({ length: n * 3 }, (_, j) => (Math.floor(j / 3) % 3) * ((j % 3) + 1) * 0.5 + Math.sin(j * 1.7) * 0.3) }],
+      },
+      join(dir, "b"),
+    );
+    const { code } = await run("report", "mapper", "--bundle", join(dir, "b"), "--out", join(dir, "r.html"), "--date", "2024-01-01");
+    expect(code).toBe(0);
+    const html = readFileSync(join(dir, "r.html"), "utf8");
+    expect(html).not.toContain(evil);
+    expect(html).toMatch(/aria-label="Mapper graph of fc &lt;svg onload=alert\(3\)&gt;/);
+  });
+});
+
 describe("a report is the same bytes when made twice in one process (sweep, determinism family)", () => {
   it("report layer-topology: Plot's marker ids numbered per document, not per process", async () => {
     const dir = tmp();

@@ -154,7 +154,7 @@ describe("requestPath and hostAllowed", () => {
  * closed without answering). Reads until the server closes, or until `readBytes` have come, or
  * — for a kept-alive connection — until the first response is complete when `whole` is false.
  */
-function raw(port: number, request: string | Buffer, { readBytes = Infinity, whole = false } = {}): Promise<{ status: number | null; head: string; body: Buffer }> {
+function raw(port: number, request: string | Buffer, { readBytes = Infinity, whole = false, halfClose = false } = {}): Promise<{ status: number | null; head: string; body: Buffer }> {
   return new Promise((resolve) => {
     const socket = connect(port, "127.0.0.1");
     const chunks: Buffer[] = [];
@@ -180,7 +180,8 @@ function raw(port: number, request: string | Buffer, { readBytes = Infinity, who
     });
     socket.on("error", () => {});
     socket.on("close", finish);
-    socket.write(request);
+    if (halfClose) socket.end(request);
+    else socket.write(request);
   });
 }
 
@@ -214,6 +215,14 @@ describe("serve under malformed and hostile requests", () => {
   });
   afterAll(async () => {
     await site?.close();
+  });
+
+  it("answers a client that half-closes after its request (sweep: GET / then shutdown got no answer)", async () => {
+    const index = await raw(site.port, `GET / HTTP/1.1\r\nHost: 127.0.0.1:${site.port}\r\n\r\n`, { halfClose: true, whole: true });
+    expect(index.status).toBe(200);
+    expect(index.body.toString()).toContain("Hidden Atlas");
+    const big = await raw(site.port, `GET /assets/big.npy HTTP/1.1\r\nHost: 127.0.0.1:${site.port}\r\n\r\n`, { halfClose: true, whole: true });
+    expect([big.status, big.body.length]).toEqual([200, 8 << 20]);
   });
 
   it("serves files with their type, length and every security header; HEAD has no body", async () => {

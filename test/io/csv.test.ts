@@ -242,3 +242,26 @@ describe("a field longer than MAX_FIELD_CHARS (sweep: a 64 MB quoted field took 
     expect(Array.from(table.matrix.data)).toEqual([0, 2]);
   });
 });
+
+describe("a first line with no end in sight (sweep: the delimiter guess waited for it, scanning the text again with every chunk)", () => {
+  it("refuses a 64 MiB quoted first field after reading a few MiB, not the whole text", () => {
+    const reader = new CsvReader({ name: "t.csv" });
+    const chunk = "9".repeat(1 << 20);
+    let pushed = 0;
+    expectError(() => {
+      reader.push('"');
+      for (; pushed < 64; pushed++) reader.push(chunk);
+      reader.end();
+    }, "E_CSV", /t\.csv line 1, column 1: a field longer than 1048576 characters/);
+    expect(pushed).toBeLessThanOrEqual(2);
+  });
+
+  it("guesses the delimiter from the first MiB of a long first line", () => {
+    const reader = new CsvReader({ name: "t.csv" });
+    const line = Array.from({ length: 300_000 }, (_, i) => String(i % 10)).join("\t");
+    for (let at = 0; at < line.length; at += 1 << 16) reader.push(line.slice(at, at + (1 << 16)));
+    reader.push("\n");
+    const { matrix } = reader.end();
+    expect([matrix.rows, matrix.cols, matrix.data[299_999]]).toEqual([1, 300_000, 9]);
+  });
+});

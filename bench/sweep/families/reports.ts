@@ -49,6 +49,19 @@ const BUNDLES: Record<string, [BundleMaker, boolean?]> = {
   "nan-layer": [folder({ values: (l, data) => data.map((v, j) => (l === 1 && j === 5 ? NaN : v)) })],
 };
 
+/**
+ * The first tag with an event-handler attribute (on…) in `html`, read attribute by attribute:
+ * "onload=alert" inside a quoted attribute value (a layer name in an aria-label) is text.
+ */
+function handlerAttribute(html: string): RegExpExecArray | null {
+  const tag = /<[a-zA-Z][^\s>/]*((?:\s+[^\s=>"'/]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>"']+))?)*)\s*\/?>/g;
+  const attribute = /\s+([^\s=>"'/]+)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>"']+))?/g;
+  for (let t = tag.exec(html); t; t = tag.exec(html)) {
+    for (const a of t[1].matchAll(attribute)) if (/^on/i.test(a[1])) return t;
+  }
+  return null;
+}
+
 /** The HTML a report wrote: data strings as text, nothing fetched from elsewhere, no NaN. */
 function reportCheck(hostile: boolean): Check {
   return ({ dir }) => {
@@ -61,7 +74,7 @@ function reportCheck(hostile: boolean): Check {
     if (!/^<!doctype html>/i.test(html.trimStart())) return "the report is not an HTML document";
     for (const payload of PAYLOADS) if (html.includes(payload)) return `markup from the bundle reached the report raw: ${payload}`;
     if (/<script>alert\(|onerror=alert|onload=alert/i.test(html.replace(/&[a-z]+;|&#\d+;/g, ""))) {
-      const raw = /(<script>alert\(|<[^>]*onerror=alert|<[^>]*onload=alert)/i.exec(html);
+      const raw = /<script>alert\(/i.exec(html) ?? handlerAttribute(html);
       if (raw) return `script from the bundle in the report: ${raw[0]}`;
     }
     const remote = /(?:\bsrc|\bhref)\s*=\s*["']?\s*(?:https?:)?\/\/(?!www\.w3\.org)[^"'\s>]+/i.exec(html.replace(/<a\b[^>]*>/gi, ""));

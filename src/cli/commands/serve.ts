@@ -98,6 +98,10 @@ export async function startSiteServer(options: SiteServerOptions): Promise<SiteS
   server.timeout = IDLE_TIMEOUT_MS;
   server.maxConnections = MAX_CONNECTIONS;
   server.on("clientError", answerClientError);
+  // A client may half-close after its request (shutdown of its sending side, as `nc -N` does):
+  // Node's default aborts the request on that end of input, so an answer that takes a file read
+  // never came. Half-open, the answer is sent and the connection closed after it.
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   await new Promise<void>((done, fail) => {
     server.once("error", (error) => fail(new HiddenAtlasError("E_IO", `cannot listen on ${host}:${port}: ${error.message}`)));
     server.listen(port, host, () => done());
