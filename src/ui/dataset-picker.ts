@@ -58,7 +58,9 @@ export function datasetPicker(options: DatasetPickerOptions = {}): DatasetPicker
   const label = document.createElement("label");
   label.textContent = "Data ";
   const select = document.createElement("select");
-  select.name = "dataset";
+  // Not "dataset": a form's named controls shadow its built-in properties (form.dataset would
+  // be this select, and the picker's data-state would never be set).
+  select.name = "data";
   for (const example of examples) {
     const option = document.createElement("option");
     option.value = example.name;
@@ -312,13 +314,13 @@ export async function loadDataset(choice: DatasetChoice): Promise<HashedBundle> 
   if (!picker) return openDataset(choice);
   const status = picker.status;
   const document = picker.ownerDocument;
-  picker.dataset.state = "opening";
+  setState(picker, "opening");
   status.removeAttribute("role");
   status.textContent = `opening ${choice.name}…`;
   try {
     const bundle = await openDataset(choice);
     if (picker.value !== choice) throw superseded();
-    picker.dataset.state = "open";
+    setState(picker, "open");
     const opened = choice.skipLayers?.length ? `opened without ${choice.skipLayers.map((l) => `“${l}”`).join(", ")}` : "";
     status.textContent = opened;
     if (bundle.digest !== undefined) {
@@ -339,7 +341,7 @@ export async function loadDataset(choice: DatasetChoice): Promise<HashedBundle> 
   } catch (error) {
     if (picker.value !== choice) throw superseded();
     const remedy = await remedyFor(error, choice);
-    picker.dataset.state = "failed";
+    setState(picker, "failed");
     status.replaceChildren();
     status.setAttribute("role", "alert");
     const title = document.createElement("strong");
@@ -360,6 +362,14 @@ export async function loadDataset(choice: DatasetChoice): Promise<HashedBundle> 
     }
     return untilChoiceChanges(picker, choice);
   }
+}
+
+/**
+ * The picker's `data-state` (opening, open, failed), set as an attribute: the picker is a form,
+ * whose named controls would shadow `dataset` if one were ever named so.
+ */
+function setState(picker: DatasetPickerElement, state: "opening" | "open" | "failed"): void {
+  picker.setAttribute("data-state", state);
 }
 
 /** Pending while `choice` is the picker's value; rejected with `superseded()` once it is not. */
