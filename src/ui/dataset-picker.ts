@@ -10,7 +10,7 @@ import { openBundle, type HashedBundle } from "../io/digest.ts";
 import { MANIFEST_FILE, parseManifest } from "../io/manifest.ts";
 import { sourceFromFiles, urlSource, zipSource, type BundleSource, type FileLike } from "../io/sources.ts";
 import { EXAMPLES, EXAMPLE_BUNDLES, exampleUrl, type ExampleBundle } from "./examples.ts";
-import { failureMessage, superseded } from "./run.ts";
+import { failureMessage, superseded, until } from "./run.ts";
 import { listStoredBundles, readStoredBundle } from "./stored-bundles.ts";
 import { ensureWorkspace } from "./workspace.ts";
 
@@ -307,9 +307,11 @@ async function remedyFor(error: unknown, choice: DatasetChoice): Promise<Remedy>
  * (e.g. "Open without layer …" for a layer with NaN), and the returned promise stays pending
  * until another bundle is chosen, so the cells that needed the bundle show nothing instead of the
  * same error each. It then rejects with `superseded()`: Observable runs the cell again only once
- * its previous value has settled, and ignores what an outdated value settles with.
+ * its previous value has settled, and ignores what an outdated value settles with. Pass the
+ * cell's `invalidation`: the promise then rejects when the runtime re-runs the cell, never before
+ * (without it, on the picker's next choice, which the runtime may not have seen yet).
  */
-export async function loadDataset(choice: DatasetChoice): Promise<HashedBundle> {
+export async function loadDataset(choice: DatasetChoice, options: { invalidation?: Promise<unknown> } = {}): Promise<HashedBundle> {
   const picker = pickers.get(choice);
   if (!picker) return openDataset(choice);
   const status = picker.status;
@@ -360,7 +362,9 @@ export async function loadDataset(choice: DatasetChoice): Promise<HashedBundle> 
       const { label, choice: instead } = remedy.action;
       status.appendChild(button(document, label, () => picker.choose(instead)));
     }
-    return untilChoiceChanges(picker, choice);
+    // Settled once the cell re-runs (its `invalidation`): a promise that rejects before the
+    // runtime has moved the cell on counts as the cell's error, for it and every cell after it.
+    return options.invalidation ? until<HashedBundle>(options.invalidation) : untilChoiceChanges(picker, choice);
   }
 }
 
