@@ -10,7 +10,7 @@ import { openBundle, type HashedBundle } from "../io/digest.ts";
 import { MANIFEST_FILE, parseManifest } from "../io/manifest.ts";
 import { sourceFromFiles, urlSource, zipSource, type BundleSource, type FileLike } from "../io/sources.ts";
 import { EXAMPLES, EXAMPLE_BUNDLES, exampleUrl, type ExampleBundle } from "./examples.ts";
-import { failureMessage, superseded } from "./run.ts";
+import { failureMessage, superseded, until } from "./run.ts";
 import { listStoredBundles, readStoredBundle } from "./stored-bundles.ts";
 import { ensureWorkspace } from "./workspace.ts";
 
@@ -58,7 +58,9 @@ export function datasetPicker(options: DatasetPickerOptions = {}): DatasetPicker
   const label = document.createElement("label");
   label.textContent = "Data ";
   const select = document.createElement("select");
-  select.name = "dataset";
+  // Not "dataset": a form's named controls shadow its built-in properties (form.dataset would
+  // be this select, and the picker's data-state would never be set).
+  select.name = "data";
   for (const example of examples) {
     const option = document.createElement("option");
     option.value = example.name;
@@ -305,22 +307,22 @@ async function remedyFor(error: unknown, choice: DatasetChoice): Promise<Remedy>
  * (e.g. "Open without layer …" for a layer with NaN), and the returned promise stays pending
  * until another bundle is chosen, so the cells that needed the bundle show nothing instead of the
  * same error each. It then rejects with `superseded()`: Observable runs the cell again only once
- * its previous value has settled, and ignores what an outdated value settles with.
+ * its previous value has settled, and ignores what an outdated value settles with. Pass the
+ * cell's `invalidation`: the promise then rejects when the runtime re-runs the cell, never before
+ * (without it, on the picker's next choice, which the runtime may not have seen yet).
  */
-export async function loadDataset(choice: DatasetChoice): Promise<HashedBundle> {
+export async function loadDataset(choice: DatasetChoice, options: { invalidation?: Promise<unknown> } = {}): Promise<HashedBundle> {
   const picker = pickers.get(choice);
   if (!picker) return openDataset(choice);
   const status = picker.status;
   const document = picker.ownerDocument;
-  // Not picker.dataset: a form's controls are its named properties, and the select named
-  // "dataset" hides the element's own `dataset` (the state never reached the attribute).
-  picker.setAttribute("data-state", "opening");
+  setState(picker, "opening");
   status.removeAttribute("role");
   status.textContent = `opening ${choice.name}…`;
   try {
     const bundle = await openDataset(choice);
     if (picker.value !== choice) throw superseded();
-    picker.setAttribute("data-state", "open");
+    setState(picker, "open");
     const opened = choice.skipLayers?.length ? `opened without ${choice.skipLayers.map((l) => `“${l}”`).join(", ")}` : "";
     status.textContent = opened;
     if (bundle.digest !== undefined) {
@@ -341,7 +343,7 @@ export async function loadDataset(choice: DatasetChoice): Promise<HashedBundle> 
   } catch (error) {
     if (picker.value !== choice) throw superseded();
     const remedy = await remedyFor(error, choice);
-    picker.setAttribute("data-state", "failed");
+    setState(picker, "failed");
     status.replaceChildren();
     status.setAttribute("role", "alert");
     const title = document.createElement("strong");
@@ -360,8 +362,18 @@ export async function loadDataset(choice: DatasetChoice): Promise<HashedBundle> 
       const { label, choice: instead } = remedy.action;
       status.appendChild(button(document, label, () => picker.choose(instead)));
     }
-    return untilChoiceChanges(picker, choice);
+    // Settled once the cell re-runs (its `invalidation`): a promise that rejects before the
+    // runtime has moved the cell on counts as the cell's error, for it and every cell after it.
+    return options.invalidation ? until<HashedBundle>(options.invalidation) : untilChoiceChanges(picker, choice);
   }
+}
+
+/**
+ * The picker's `data-state` (opening, open, failed), set as an attribute: the picker is a form,
+ * whose named controls would shadow `dataset` if one were ever named so.
+ */
+function setState(picker: DatasetPickerElement, state: "opening" | "open" | "failed"): void {
+  picker.setAttribute("data-state", state);
 }
 
 /** Pending while `choice` is the picker's value; rejected with `superseded()` once it is not. */

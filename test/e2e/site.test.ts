@@ -267,10 +267,7 @@ describe("workspace layout", () => {
     }, 300_000);
   }
 
-  // Known regression after the round-3 merges (noted in the UX issue): a picked bundle that fails
-  // to open (NaN in a layer) no longer reaches the picker's "failed" state with its remedy; a good
-  // picked bundle still opens (tested above). Skipped until fixed.
-  it.skip("a bad bundle is explained once, in the picker, and its remedy opens the rest of it", async () => {
+  it("a bad bundle is explained once, in the picker, and its remedy opens the rest of it", async () => {
     const input = hostileBundleInput();
     const broken = Float32Array.from(input.layers[0].data);
     broken[7] = Number.NaN;
