@@ -6,7 +6,10 @@ import tseslint from "typescript-eslint";
 
 /** Node's globals, for the plain JavaScript scripts (TypeScript checks the .ts files itself). */
 const NODE_GLOBALS = Object.fromEntries(
-  ["process", "console", "URL", "Buffer", "setTimeout", "clearTimeout"].map((name) => [name, "readonly"]),
+  ["process", "console", "URL", "Buffer", "setTimeout", "clearTimeout"].map((name) => [
+    name,
+    "readonly",
+  ]),
 );
 
 export default tseslint.config(
@@ -34,7 +37,10 @@ export default tseslint.config(
       // character classes; a control character matched by mistake would fail those tests.
       "no-control-regex": "off",
       // A leading underscore marks a value taken apart on purpose (`const { knn: _knn, ...rest }`).
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", ignoreRestSiblings: true }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", ignoreRestSiblings: true },
+      ],
     },
   },
   {
@@ -48,7 +54,9 @@ export default tseslint.config(
   },
   {
     files: ["src/**/*.ts"],
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
       "@typescript-eslint/no-floating-promises": "error",
       "@typescript-eslint/no-misused-promises": "error",

@@ -18,7 +18,8 @@ const notebooksDir = join(root, "notebooks");
 /** CDN packages the kit loads at run time, served from node_modules instead. */
 const OFFLINE_PACKAGES = ["@observablehq/plot", "@observablehq/inputs", "d3-dsv", "d3", "htl"];
 /** A jsDelivr ESM URL; group 1 is the package name (version, if any, dropped). */
-const CDN_IMPORT = /https:\/\/cdn\.jsdelivr\.net\/npm\/((?:@[^/@"'`]+\/)?[^/@"'`]+)(?:@[^/"'`]*)?\/\+esm/g;
+const CDN_IMPORT =
+  /https:\/\/cdn\.jsdelivr\.net\/npm\/((?:@[^/@"'`]+\/)?[^/@"'`]+)(?:@[^/"'`]*)?\/\+esm/g;
 const INPUTS_CSS_CDN = "https://cdn.jsdelivr.net/npm/@observablehq/inputs/dist/index.css";
 
 /**
@@ -34,7 +35,9 @@ function offlineLibraries(): Plugin {
       if (!code.includes("cdn.jsdelivr.net/npm/")) return null;
       const rewritten = code
         .replaceAll(INPUTS_CSS_CDN, "@observablehq/inputs/dist/index.css")
-        .replace(CDN_IMPORT, (url: string, name: string) => (OFFLINE_PACKAGES.includes(name) ? name : url));
+        .replace(CDN_IMPORT, (url: string, name: string) =>
+          OFFLINE_PACKAGES.includes(name) ? name : url,
+        );
       return rewritten === code ? null : { code: rewritten, map: null };
     },
   };
@@ -62,15 +65,25 @@ function threadsCore(): Plugin {
     name: "hidden-atlas:threads-core",
     apply: "build",
     generateBundle(_options, bundle) {
-      const core = Object.values(bundle).find((file) => file.type === "asset" && /(^|\/)core-[\w-]+\.wasm$/.test(file.fileName));
+      const core = Object.values(bundle).find(
+        (file) => file.type === "asset" && /(^|\/)core-[\w-]+\.wasm$/.test(file.fileName),
+      );
       if (!core) return; // a build without the core (no page computes) needs no threads build
-      const dir = core.fileName.includes("/") ? core.fileName.slice(0, core.fileName.lastIndexOf("/") + 1) : "";
-      this.emitFile({ type: "asset", fileName: `${dir}core.threads.wasm`, source: readFileSync(join(root, "build", "core.threads.wasm")) });
+      const dir = core.fileName.includes("/")
+        ? core.fileName.slice(0, core.fileName.lastIndexOf("/") + 1)
+        : "";
+      this.emitFile({
+        type: "asset",
+        fileName: `${dir}core.threads.wasm`,
+        source: readFileSync(join(root, "build", "core.threads.wasm")),
+      });
     },
   };
 }
 
-const notebooks = readdirSync(notebooksDir).filter((name) => name.endsWith(".html") && name !== "template.html");
+const notebooks = readdirSync(notebooksDir).filter(
+  (name) => name.endsWith(".html") && name !== "template.html",
+);
 
 export default defineConfig({
   ...config(),
@@ -94,7 +107,9 @@ export default defineConfig({
     target: "es2022",
     chunkSizeWarningLimit: 2048,
     rollupOptions: {
-      input: Object.fromEntries(notebooks.map((name) => [name.replace(/\.html$/, ""), resolve(notebooksDir, name)])),
+      input: Object.fromEntries(
+        notebooks.map((name) => [name.replace(/\.html$/, ""), resolve(notebooksDir, name)]),
+      ),
     },
   },
 });

@@ -28,53 +28,106 @@ import { seedStudyFindings, specificityTable } from "../src/report/layer-topolog
 import type { ReportTable } from "../src/report/report.ts";
 import { somClaimFindings, somSeedTable } from "../src/report/som-codes.ts";
 
-const example = (name: string) => loadBundle(zipSource(readFileSync(new URL(`../data/examples/${name}.zip`, import.meta.url)), `${name}.zip`));
-const progress = (what: string) => ({ onProgress: (e: { stage: string; done: number; total: number }) => process.stderr.write(`\r${what}: ${e.stage} ${e.done}/${e.total}          `) });
+const example = (name: string) =>
+  loadBundle(
+    zipSource(
+      readFileSync(new URL(`../data/examples/${name}.zip`, import.meta.url)),
+      `${name}.zip`,
+    ),
+  );
+const progress = (what: string) => ({
+  onProgress: (e: { stage: string; done: number; total: number }) =>
+    process.stderr.write(`\r${what}: ${e.stage} ${e.done}/${e.total}          `),
+});
 
 /** A report table as a markdown table (cells as text; `|` escaped). */
 export function markdownTable(table: ReportTable): string {
-  const cell = (v: unknown) => (v === null || v === undefined ? "—" : String(v)).replaceAll("|", "\\|");
-  return [`| ${table.columns.map(cell).join(" | ")} |`, `|${table.columns.map(() => "---").join("|")}|`, ...table.rows.map((r) => `| ${r.map(cell).join(" | ")} |`)].join("\n");
+  const cell = (v: unknown) =>
+    (v === null || v === undefined ? "—" : String(v)).replaceAll("|", "\\|");
+  return [
+    `| ${table.columns.map(cell).join(" | ")} |`,
+    `|${table.columns.map(() => "---").join("|")}|`,
+    ...table.rows.map((r) => `| ${r.map(cell).join(" | ")} |`),
+  ].join("\n");
 }
 
 const print = (title: string, table: ReportTable, notes: string[] = []) => {
   process.stderr.write("\n");
-  console.log(`\n### ${title}\n\n${markdownTable(table)}\n${notes.map((n) => `\n${n}`).join("\n")}`);
+  console.log(
+    `\n### ${title}\n\n${markdownTable(table)}\n${notes.map((n) => `\n${n}`).join("\n")}`,
+  );
 };
 
 async function mdaTables(): Promise<void> {
-  for (const [name, layer] of [["digits-rotation", "fc"], ["digits-cnn", "gap"]] as const) {
+  for (const [name, layer] of [
+    ["digits-rotation", "fc"],
+    ["digits-cnn", "gap"],
+  ] as const) {
     const bundle = await example(name);
-    const result = await mdaAnalysis(bundle, { layers: [layer], seedRuns: 3 }, progress(`mda ${name}`));
+    const result = await mdaAnalysis(
+      bundle,
+      { layers: [layer], seedRuns: 3 },
+      progress(`mda ${name}`),
+    );
     const f = mdaClaimFindings(result.seeds!);
-    print(`MDA · ${name} · ${layer} · ${result.samples.length} samples · embedding seeds ${result.seeds!.seeds.join(", ")} (mean ± sd)`, seedSpreadTable(result.seeds!), [f.verdict.join(" ")]);
+    print(
+      `MDA · ${name} · ${layer} · ${result.samples.length} samples · embedding seeds ${result.seeds!.seeds.join(", ")} (mean ± sd)`,
+      seedSpreadTable(result.seeds!),
+      [f.verdict.join(" ")],
+    );
   }
 }
 
 async function mphateTables(): Promise<void> {
   const bundle = await example("digits-mlp");
   const result = await mphateAnalysis(bundle, { baselines: true }, progress("mphate digits-mlp"));
-  print(`M-PHATE · digits-mlp · neighbour preservation in both spaces (${result.baselines!.epochs.length} checkpoints × ${result.baselines!.units} units)`, baselineTable(result.baselines!), result.baselines!.notes);
+  print(
+    `M-PHATE · digits-mlp · neighbour preservation in both spaces (${result.baselines!.epochs.length} checkpoints × ${result.baselines!.units} units)`,
+    baselineTable(result.baselines!),
+    result.baselines!.notes,
+  );
 }
 
 async function specificityTables(): Promise<void> {
   for (const net of ["digits-cnn", "fashion-cnn"]) {
-    const bundles = await Promise.all([net, ...[1, 2, 3, 4, 5].map((s) => `${net}-seed${s}`)].map(example));
-    const study = await seedStudy(bundles, resolveParams(layerTopologyDescriptor, bundles[0], { split: "test" }), progress(`seed study ${net}`));
-    print(`Layer topology · ${net} · ${study.runs.length} seeds · ${study.samples} test images · specificity (nearest layer in another seed's network is itself)`, specificityTable(study), [seedStudyFindings(study).verdict.join(" ")]);
+    const bundles = await Promise.all(
+      [net, ...[1, 2, 3, 4, 5].map((s) => `${net}-seed${s}`)].map(example),
+    );
+    const study = await seedStudy(
+      bundles,
+      resolveParams(layerTopologyDescriptor, bundles[0], { split: "test" }),
+      progress(`seed study ${net}`),
+    );
+    print(
+      `Layer topology · ${net} · ${study.runs.length} seeds · ${study.samples} test images · specificity (nearest layer in another seed's network is itself)`,
+      specificityTable(study),
+      [seedStudyFindings(study).verdict.join(" ")],
+    );
   }
 }
 
 async function somTables(): Promise<void> {
   const bundle = await example("digits-cnn");
   const result = await somCodes(bundle, { seedRuns: 3 }, progress("som-codes digits-cnn"));
-  print(`SOM codes · digits-cnn · every layer over SOM seeds ${result.seeds!.seeds.join(", ")} (mean ± sd)`, somSeedTable(result.seeds!), [somClaimFindings(result.seeds!).verdict.join(" ")]);
+  print(
+    `SOM codes · digits-cnn · every layer over SOM seeds ${result.seeds!.seeds.join(", ")} (mean ± sd)`,
+    somSeedTable(result.seeds!),
+    [somClaimFindings(result.seeds!).verdict.join(" ")],
+  );
 }
 
-const PARTS: Record<string, () => Promise<void>> = { mda: mdaTables, mphate: mphateTables, specificity: specificityTables, som: somTables };
+const PARTS: Record<string, () => Promise<void>> = {
+  mda: mdaTables,
+  mphate: mphateTables,
+  specificity: specificityTables,
+  som: somTables,
+};
 
 export async function runClaims(names: string[]): Promise<void> {
   const unknown = names.filter((n) => !(n in PARTS));
-  if (unknown.length) throw new Error(`unknown claims table(s): ${unknown.join(", ")}; known: ${Object.keys(PARTS).join(", ")}`);
+  if (unknown.length)
+    throw new Error(
+      `unknown claims table(s): ${unknown.join(", ")}; known: ${Object.keys(PARTS).join(", ")}`,
+    );
   for (const name of names.length ? names : Object.keys(PARTS)) await PARTS[name]();
 }

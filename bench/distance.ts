@@ -27,14 +27,24 @@ export const distanceBenchmark: Benchmark = {
   async run() {
     const core = await getCore();
     const rows: BenchRow[] = [];
-    for (const [n, d] of [[2000, 64], [2000, 256], [2000, 784]] as const) {
+    for (const [n, d] of [
+      [2000, 64],
+      [2000, 256],
+      [2000, 784],
+    ] as const) {
       const X = randomMatrix(n, d, d);
       const flops = 3 * n * n * d;
       const ours = await core.scope(async (s) => {
         const x = s.upload(X.data);
         const out = s.f32(n * n);
         return timeOnThreads(
-          () => core.parallelRows({ kernel: "pairwiseDistances", rows: n, chunk: 256, args: [x.ptr, x.ptr, n, d, { i0: 1 }, { i1: 1 }, 0, { base: out.ptr, i0: n * 4 }] }),
+          () =>
+            core.parallelRows({
+              kernel: "pairwiseDistances",
+              rows: n,
+              chunk: 256,
+              args: [x.ptr, x.ptr, n, d, { i0: 1 }, { i1: 1 }, 0, { base: out.ptr, i0: n * 4 }],
+            }),
           5,
         );
       });

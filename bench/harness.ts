@@ -58,7 +58,10 @@ export async function time(fn: () => unknown | Promise<unknown>, repeats = 3): P
  * `time` of fn on one kernel thread and on all cores: the thread setting is 1, then ALL_CORES,
  * then back to "auto" (every core) for what follows.
  */
-export async function timeOnThreads(fn: () => unknown | Promise<unknown>, repeats = 3): Promise<{ one: number; all: number }> {
+export async function timeOnThreads(
+  fn: () => unknown | Promise<unknown>,
+  repeats = 3,
+): Promise<{ one: number; all: number }> {
   try {
     setThreads(1);
     const one = await time(fn, repeats);
@@ -71,7 +74,9 @@ export async function timeOnThreads(fn: () => unknown | Promise<unknown>, repeat
 }
 
 /** One timed run of fn (no warm-up) on one thread and on all cores, for cases that take seconds. */
-export async function onceOnThreads(fn: () => unknown | Promise<unknown>): Promise<{ one: number; all: number }> {
+export async function onceOnThreads(
+  fn: () => unknown | Promise<unknown>,
+): Promise<{ one: number; all: number }> {
   const once = async () => {
     const start = performance.now();
     await fn();
@@ -106,7 +111,13 @@ export function pythonHas(module: string): boolean {
 export function runPython<T>(code: string, env: Record<string, string> = {}): T {
   const out = execFileSync(PYTHON, ["-c", code], {
     encoding: "utf8",
-    env: { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", MKL_NUM_THREADS: "1", ...env },
+    env: {
+      ...process.env,
+      OMP_NUM_THREADS: "1",
+      OPENBLAS_NUM_THREADS: "1",
+      MKL_NUM_THREADS: "1",
+      ...env,
+    },
     maxBuffer: 64 * 1024 * 1024,
   });
   const lines = out.trim().split("\n");
@@ -116,11 +127,22 @@ export function runPython<T>(code: string, env: Record<string, string> = {}): T 
 export function formatRows(rows: BenchRow[]): string {
   const all = `${ALL_CORES} threads`;
   const header = [
-    "benchmark", "case", "ours 1 thread (ms)", `ours ${all} (ms)`, "speed-up", "anchor", "anchor 1 thread (ms)",
-    `anchor ${all} (ms)`, "ours / anchor (1 thread)", `ours / anchor (${all})`, "note",
+    "benchmark",
+    "case",
+    "ours 1 thread (ms)",
+    `ours ${all} (ms)`,
+    "speed-up",
+    "anchor",
+    "anchor 1 thread (ms)",
+    `anchor ${all} (ms)`,
+    "ours / anchor (1 thread)",
+    `ours / anchor (${all})`,
+    "note",
   ];
-  const ms = (v: number | null | undefined) => (v === undefined ? "—" : v === null ? "not installed" : v.toFixed(1));
-  const ratio = (a: number | undefined, b: number | null | undefined) => (a === undefined || b === undefined || b === null ? "—" : (a / b).toFixed(3));
+  const ms = (v: number | null | undefined) =>
+    v === undefined ? "—" : v === null ? "not installed" : v.toFixed(1);
+  const ratio = (a: number | undefined, b: number | null | undefined) =>
+    a === undefined || b === undefined || b === null ? "—" : (a / b).toFixed(3);
   const body = rows.map((r) => {
     // An anchor without threads of its own runs the same on all cores.
     const anchorAll = r.anchorAllMs === undefined ? r.anchorMs : r.anchorAllMs;
@@ -132,7 +154,11 @@ export function formatRows(rows: BenchRow[]): string {
       r.oursAll === undefined ? "—" : `${(r.ours / r.oursAll).toFixed(2)}×`,
       r.anchor,
       ms(r.anchorMs),
-      r.anchorAllMs === undefined ? (r.anchorMs === null ? "not installed" : "(1 thread)") : ms(r.anchorAllMs),
+      r.anchorAllMs === undefined
+        ? r.anchorMs === null
+          ? "not installed"
+          : "(1 thread)"
+        : ms(r.anchorAllMs),
       ratio(r.ours, r.anchorMs),
       ratio(r.oursAll, r.oursAll === undefined ? undefined : anchorAll),
       r.note ?? "",

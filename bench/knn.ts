@@ -11,7 +11,15 @@ import { knn } from "../src/algo/knn.ts";
 import type { Matrix } from "../src/core/matrix.ts";
 import { writeNpy } from "../src/io/npy.ts";
 import { randomMatrix } from "../test/helpers.ts";
-import { ALL_CORES, pythonHas, runPython, time, timeOnThreads, type Benchmark, type BenchRow } from "./harness.ts";
+import {
+  ALL_CORES,
+  pythonHas,
+  runPython,
+  time,
+  timeOnThreads,
+  type Benchmark,
+  type BenchRow,
+} from "./harness.ts";
 
 /** Brute force in plain JavaScript: float64 squared distances, a sorted insertion list per row. */
 export function knnPlainJs(X: Matrix, k: number): Int32Array {
@@ -45,21 +53,36 @@ export function knnPlainJs(X: Matrix, k: number): Int32Array {
 
 export const knnBenchmark: Benchmark = {
   name: "knn",
-  description: "exact kNN graph (self excluded) vs plain-JS brute force and scikit-learn brute force",
+  description:
+    "exact kNN graph (self excluded) vs plain-JS brute force and scikit-learn brute force",
   async run() {
     const rows: BenchRow[] = [];
     const sklearn = pythonHas("sklearn");
-    for (const [n, d, k] of [[5000, 64, 10], [5000, 784, 10], [20000, 32, 15]] as const) {
+    for (const [n, d, k] of [
+      [5000, 64, 10],
+      [5000, 784, 10],
+      [20000, 32, 15],
+    ] as const) {
       const X = randomMatrix(n, d, n + d);
       const { one: ours, all: oursAll } = await timeOnThreads(() => knn(X, { k }), 3);
       const label = `${n.toLocaleString("en-US")} × ${d}, k = ${k}`;
       const js = n <= 5000 ? await time(() => knnPlainJs(X, k), 1) : null;
-      rows.push({ benchmark: "knn", case: label, ours, oursAll, anchor: "plain-JS brute force", anchorMs: js, note: js === null ? "skipped above 5,000 rows (minutes)" : undefined });
+      rows.push({
+        benchmark: "knn",
+        case: label,
+        ours,
+        oursAll,
+        anchor: "plain-JS brute force",
+        anchorMs: js,
+        note: js === null ? "skipped above 5,000 rows (minutes)" : undefined,
+      });
       if (sklearn) {
         const dir = mkdtempSync(join(tmpdir(), "atlas-bench-"));
         const file = join(dir, "x.npy");
         writeFileSync(file, writeNpy({ shape: [n, d], data: X.data }));
-        const sk = (jobs: number) => runPython<{ ms: number }>(`
+        const sk = (jobs: number) =>
+          runPython<{ ms: number }>(
+            `
 import json, time, numpy as np
 from sklearn.neighbors import NearestNeighbors
 X = np.load(${JSON.stringify(file)})
@@ -70,10 +93,28 @@ run()
 ts = []
 for _ in range(3):
     t = time.perf_counter(); run(); ts.append((time.perf_counter() - t) * 1000)
-print(json.dumps({"ms": sorted(ts)[1]}))`, { OMP_NUM_THREADS: String(jobs), OPENBLAS_NUM_THREADS: String(jobs) }).ms;
-        rows.push({ benchmark: "knn", case: label, ours, oursAll, anchor: "scikit-learn brute (float32, n_jobs)", anchorMs: sk(1), anchorAllMs: sk(ALL_CORES) });
+print(json.dumps({"ms": sorted(ts)[1]}))`,
+            { OMP_NUM_THREADS: String(jobs), OPENBLAS_NUM_THREADS: String(jobs) },
+          ).ms;
+        rows.push({
+          benchmark: "knn",
+          case: label,
+          ours,
+          oursAll,
+          anchor: "scikit-learn brute (float32, n_jobs)",
+          anchorMs: sk(1),
+          anchorAllMs: sk(ALL_CORES),
+        });
       } else {
-        rows.push({ benchmark: "knn", case: label, ours, oursAll, anchor: "scikit-learn brute", anchorMs: null, note: "apt-get install python3-sklearn" });
+        rows.push({
+          benchmark: "knn",
+          case: label,
+          ours,
+          oursAll,
+          anchor: "scikit-learn brute",
+          anchorMs: null,
+          note: "apt-get install python3-sklearn",
+        });
       }
     }
     return rows;

@@ -26,20 +26,26 @@ async function points(): Promise<{ data: Float32Array; source: string }> {
   if (fashionAvailable()) {
     const { test } = await loadFashion();
     const pixels = scaledPixels(test);
-    const { scores } = await pca({ rows: test.labels.length, cols: pixels.length / test.labels.length, data: pixels }, { nComponents: D });
+    const { scores } = await pca(
+      { rows: test.labels.length, cols: pixels.length / test.labels.length, data: pixels },
+      { nComponents: D },
+    );
     return { data: scores.data.slice(0, N * D), source: "Fashion-MNIST test, 64 PCs" };
   }
   const digits = await loadDigits();
   const pixels = scaledPixels(digits);
   const random = mulberry32(17);
   const data = new Float32Array(N * D);
-  for (let i = 0; i < N; i++) for (let j = 0; j < D; j++) data[i * D + j] = pixels[(i % digits.labels.length) * D + j] + 0.05 * (random() - 0.5);
+  for (let i = 0; i < N; i++)
+    for (let j = 0; j < D; j++)
+      data[i * D + j] = pixels[(i % digits.labels.length) * D + j] + 0.05 * (random() - 0.5);
   return { data, source: "digits ×5.6 with noise" };
 }
 
 export const mapperBenchmark: Benchmark = {
   name: "mapper",
-  description: "Mapper graph on 10,000 × 64: first build, slider recompute, vs scikit-learn DBSCAN per interval",
+  description:
+    "Mapper graph on 10,000 × 64: first build, slider recompute, vs scikit-learn DBSCAN per interval",
   async run() {
     const { data, source } = await points();
     const X = { rows: N, cols: D, data };
@@ -71,9 +77,17 @@ export const mapperBenchmark: Benchmark = {
       try {
         const path = join(dir, "points.npy");
         writeFileSync(path, writeNpy({ shape: [N, D], data }));
-        const result = runPython<{ ms: number; nodes: number; links: number }>(ANCHOR, { POINTS: path, EPS: String(eps), JOBS: "1" });
+        const result = runPython<{ ms: number; nodes: number; links: number }>(ANCHOR, {
+          POINTS: path,
+          EPS: String(eps),
+          JOBS: "1",
+        });
         anchorMs = result.ms;
-        anchorAllMs = runPython<{ ms: number }>(ANCHOR, { POINTS: path, EPS: String(eps), JOBS: String(ALL_CORES) }).ms;
+        anchorAllMs = runPython<{ ms: number }>(ANCHOR, {
+          POINTS: path,
+          EPS: String(eps),
+          JOBS: String(ALL_CORES),
+        }).ms;
         anchorNote = `anchor ${result.nodes} nodes, ${result.links} links`;
       } finally {
         rmSync(dir, { recursive: true, force: true });
@@ -81,9 +95,35 @@ export const mapperBenchmark: Benchmark = {
     }
     const anchor = "scikit-learn DBSCAN per interval (KeplerMapper's loop)";
     return [
-      { benchmark: "mapper", case: `10,000 × 64 (${source}), first graph (32-NN lists, ε-graph up to 1.5 × auto ε, graph)`, ours: firstMs.one, oursAll: firstMs.all, anchor, anchorMs, anchorAllMs, note: summary },
-      { benchmark: "mapper", case: "10,000 × 64, recompute after an overlap change", ours: overlapMs.one, oursAll: overlapMs.all, anchor, anchorMs, anchorAllMs, note: anchorNote },
-      { benchmark: "mapper", case: "10,000 × 64, recompute after an ε change (within 1.5 × auto)", ours: epsMs.one, oursAll: epsMs.all, anchor, anchorMs, anchorAllMs },
+      {
+        benchmark: "mapper",
+        case: `10,000 × 64 (${source}), first graph (32-NN lists, ε-graph up to 1.5 × auto ε, graph)`,
+        ours: firstMs.one,
+        oursAll: firstMs.all,
+        anchor,
+        anchorMs,
+        anchorAllMs,
+        note: summary,
+      },
+      {
+        benchmark: "mapper",
+        case: "10,000 × 64, recompute after an overlap change",
+        ours: overlapMs.one,
+        oursAll: overlapMs.all,
+        anchor,
+        anchorMs,
+        anchorAllMs,
+        note: anchorNote,
+      },
+      {
+        benchmark: "mapper",
+        case: "10,000 × 64, recompute after an ε change (within 1.5 × auto)",
+        ours: epsMs.one,
+        oursAll: epsMs.all,
+        anchor,
+        anchorMs,
+        anchorAllMs,
+      },
     ];
   },
 };

@@ -5,13 +5,25 @@
  */
 import { Network } from "../src/algo/nn/network.ts";
 import { Trainer, TrainingData } from "../src/algo/nn/trainer.ts";
-import { fashionAvailable, loadDigits, loadFashion, DIGITS_DIR, FASHION_DIR } from "../src/examples/node.ts";
+import {
+  fashionAvailable,
+  loadDigits,
+  loadFashion,
+  DIGITS_DIR,
+  FASHION_DIR,
+} from "../src/examples/node.ts";
 import { scaledPixels } from "../src/examples/datasets.ts";
 import { mlpSpec } from "../src/examples/recipes/digits-mlp.ts";
 import { FASHION_SPEC } from "../src/examples/recipes/fashion-cnn.ts";
 import { pythonHas, runPython, type Benchmark, type BenchRow } from "./harness.ts";
 
-async function timeTraining(spec: Parameters<typeof Network.create>[0], X: Float32Array, labels: Int32Array, epochs: number, batchSize: number): Promise<number> {
+async function timeTraining(
+  spec: Parameters<typeof Network.create>[0],
+  X: Float32Array,
+  labels: Int32Array,
+  epochs: number,
+  batchSize: number,
+): Promise<number> {
   const net = await Network.create(spec, { seed: 1 });
   const data = TrainingData.classification(net, X, labels);
   const trainer = new Trainer(net, { optimizer: "adam", learningRate: 1e-3, batchSize, seed: 1 });
@@ -71,8 +83,11 @@ export const nnBenchmark: Benchmark = {
     const labels = digits.labels.subarray(0, 1348);
     const ours = await timeTraining(mlpSpec(), X, labels, 100, 32);
     rows.push({
-      benchmark: "nn", case: "digits-mlp 64-32-32-32-10, 1,348 samples, batch 32, Adam, 100 epochs", ours,
-      anchor: "PyTorch CPU, 1 thread", anchorMs: torch ? runPython<{ ms: number }>(TORCH_MLP(DIGITS_DIR, 100)).ms : null,
+      benchmark: "nn",
+      case: "digits-mlp 64-32-32-32-10, 1,348 samples, batch 32, Adam, 100 epochs",
+      ours,
+      anchor: "PyTorch CPU, 1 thread",
+      anchorMs: torch ? runPython<{ ms: number }>(TORCH_MLP(DIGITS_DIR, 100)).ms : null,
       note: torch ? undefined : "apt-get install python3-torch",
     });
     if (fashionAvailable()) {
@@ -80,8 +95,11 @@ export const nnBenchmark: Benchmark = {
       const fx = scaledPixels(fashion.train);
       const ms = await timeTraining(FASHION_SPEC, fx, fashion.train.labels, 1, 64);
       rows.push({
-        benchmark: "nn", case: "fashion-cnn (4 conv blocks), 60,000 images, batch 64, 1 epoch", ours: ms,
-        anchor: "PyTorch CPU, 1 thread", anchorMs: torch ? runPython<{ ms: number }>(TORCH_FASHION(FASHION_DIR)).ms : null,
+        benchmark: "nn",
+        case: "fashion-cnn (4 conv blocks), 60,000 images, batch 64, 1 epoch",
+        ours: ms,
+        anchor: "PyTorch CPU, 1 thread",
+        anchorMs: torch ? runPython<{ ms: number }>(TORCH_FASHION(FASHION_DIR)).ms : null,
       });
     } else {
       console.error("fashion-cnn benchmark skipped: apt-get install dataset-fashion-mnist");

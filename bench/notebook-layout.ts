@@ -48,7 +48,9 @@ try {
       (s) => {
         const el = document.querySelector(s);
         const box = el?.getBoundingClientRect();
-        return box && box.width > 0 && box.height > 0 ? { ms: performance.now(), top: box.top + window.scrollY } : null;
+        return box && box.width > 0 && box.height > 0
+          ? { ms: performance.now(), top: box.top + window.scrollY }
+          : null;
       },
       selector,
       { timeout: 600_000, polling: 100 },
@@ -64,7 +66,9 @@ try {
     await page.waitForTimeout(800);
     const narrowScroll = await page.evaluate(() => document.documentElement.scrollWidth);
     await page.screenshot({ path: join(out, `${name}-420.png`), fullPage: true, timeout: 180_000 });
-    rows.push(`${name.padEnd(15)} top ${String(Math.round(top)).padStart(5)} px · first figure ${(ms / 1000).toFixed(1).padStart(6)} s · load ${load.toFixed(2)} · page width at 1400: ${scrollWidth}, at 420: ${narrowScroll}`);
+    rows.push(
+      `${name.padEnd(15)} top ${String(Math.round(top)).padStart(5)} px · first figure ${(ms / 1000).toFixed(1).padStart(6)} s · load ${load.toFixed(2)} · page width at 1400: ${scrollWidth}, at 420: ${narrowScroll}`,
+    );
     console.error(rows[rows.length - 1]);
     await context.close();
   }

@@ -45,7 +45,9 @@ function frame(normal: Float64Array, k: number, d: number): Float64Array {
 /** Points `low` (n × k) mapped into R^d by a seeded orthonormal frame, as float32. */
 function embed(low: Float64Array, n: number, k: number, d: number, q: Float64Array): Float32Array {
   const out = new Float32Array(n * d);
-  for (let p = 0; p < n; p++) for (let a = 0; a < k; a++) for (let i = 0; i < d; i++) out[p * d + i] += low[p * k + a] * q[a * d + i];
+  for (let p = 0; p < n; p++)
+    for (let a = 0; a < k; a++)
+      for (let i = 0; i < d; i++) out[p * d + i] += low[p * k + a] * q[a * d + i];
   return out;
 }
 
@@ -86,7 +88,10 @@ export async function torus(n: number, seed: number, d = 20): Promise<Float32Arr
 }
 
 /** Run a command under GNU time: wall ms, peak RSS (KB, GNU time's %M) and stdout. */
-function timedWithMemory(command: string, args: string[]): { ms: number; rssKB: number; stdout: string } {
+function timedWithMemory(
+  command: string,
+  args: string[],
+): { ms: number; rssKB: number; stdout: string } {
   const file = join(mkdtempSync(join(tmpdir(), "atlas-time-")), "rss.txt");
   const start = performance.now();
   const stdout = execFileSync(TIME, ["-o", file, "-f", "%M", command, ...args], {
@@ -139,7 +144,8 @@ const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
 
 export const phBenchmark: Benchmark = {
   name: "ph",
-  description: "Vietoris–Rips persistent homology vs Ripser 1.2.1 and GUDHI with edge collapse (fresh process each, peak RSS)",
+  description:
+    "Vietoris–Rips persistent homology vs Ripser 1.2.1 and GUDHI with edge collapse (fresh process each, peak RSS)",
   async run() {
     const rows: BenchRow[] = [];
     const dir = mkdtempSync(join(tmpdir(), "atlas-bench-ph-"));
@@ -148,7 +154,10 @@ export const phBenchmark: Benchmark = {
         execFileSync("ripser", ["--help"], { stdio: "ignore" });
         return true;
       } catch (error) {
-        return (error as { status?: number }).status !== undefined && (error as { code?: string }).code !== "ENOENT";
+        return (
+          (error as { status?: number }).status !== undefined &&
+          (error as { code?: string }).code !== "ENOENT"
+        );
       }
     })();
     const hasGudhi = pythonHas("gudhi");
@@ -162,7 +171,11 @@ export const phBenchmark: Benchmark = {
       const runOurs = (threads: number) => {
         const args = [TSX, CHILD, npy, String(c.maxdim), String(threads)];
         const run = hasTime ? timedWithMemory(process.execPath, args) : null;
-        return JSON.parse(run ? run.stdout.trim().split("\n").pop()! : execFileSync(process.execPath, args, { encoding: "utf8" }).trim().split("\n").pop()!);
+        return JSON.parse(
+          run
+            ? run.stdout.trim().split("\n").pop()!
+            : execFileSync(process.execPath, args, { encoding: "utf8" }).trim().split("\n").pop()!,
+        );
       };
       const ours = runOurs(1);
       console.error(`  ${label}: Hidden Atlas on ${ALL_CORES} threads …`);
@@ -171,15 +184,41 @@ export const phBenchmark: Benchmark = {
       if (hasRipser && hasTime) {
         const text = join(dir, `${c.n}-${c.maxdim}.txt`);
         let body = "";
-        for (let p = 0; p < c.n; p++) body += Array.from(X.subarray(p * c.d, (p + 1) * c.d), (v) => v.toPrecision(9)).join(",") + "\n";
+        for (let p = 0; p < c.n; p++)
+          body +=
+            Array.from(X.subarray(p * c.d, (p + 1) * c.d), (v) => v.toPrecision(9)).join(",") +
+            "\n";
         writeFileSync(text, body);
         console.error(`  ${label}: ripser …`);
-        const r = timedWithMemory("ripser", ["--format", "point-cloud", "--dim", String(c.maxdim), text]);
+        const r = timedWithMemory("ripser", [
+          "--format",
+          "point-cloud",
+          "--dim",
+          String(c.maxdim),
+          text,
+        ]);
         const counts = ripserCounts(r.stdout);
-        const same = counts.length === ours.pairs.length && counts.every((k, i) => k === ours.pairs[i]);
-        rows.push({ benchmark: "ph", case: label, ours: ours.ms, oursAll, anchor: "Ripser 1.2.1 (Debian)", anchorMs: r.ms, note: `${oursMemory}; ripser peak RSS ${mb(r.rssKB)}; pairs ${same ? "equal" : `DIFFER: ours ${ours.pairs} vs ${counts}`}` });
+        const same =
+          counts.length === ours.pairs.length && counts.every((k, i) => k === ours.pairs[i]);
+        rows.push({
+          benchmark: "ph",
+          case: label,
+          ours: ours.ms,
+          oursAll,
+          anchor: "Ripser 1.2.1 (Debian)",
+          anchorMs: r.ms,
+          note: `${oursMemory}; ripser peak RSS ${mb(r.rssKB)}; pairs ${same ? "equal" : `DIFFER: ours ${ours.pairs} vs ${counts}`}`,
+        });
       } else {
-        rows.push({ benchmark: "ph", case: label, ours: ours.ms, oursAll, anchor: "Ripser", anchorMs: null, note: "apt-get install ripser time" });
+        rows.push({
+          benchmark: "ph",
+          case: label,
+          ours: ours.ms,
+          oursAll,
+          anchor: "Ripser",
+          anchorMs: null,
+          note: "apt-get install ripser time",
+        });
       }
       if (hasGudhi && hasTime) {
         console.error(`  ${label}: gudhi …`);
@@ -187,9 +226,25 @@ export const phBenchmark: Benchmark = {
         const result = JSON.parse(g.stdout.trim().split("\n").pop()!);
         const same = result.pairs.every((k: number, i: number) => k === ours.pairs[i]);
         // GUDHI's own timer (distances to diagrams; no interpreter start-up or imports).
-        rows.push({ benchmark: "ph", case: label, ours: ours.ms, oursAll, anchor: "GUDHI 3.7 + edge collapse", anchorMs: result.ms, note: `gudhi peak RSS ${mb(g.rssKB)} (Python + NumPy included), process wall ${(g.ms / 1000).toFixed(1)} s; pairs ${same ? "equal" : `DIFFER: ours ${ours.pairs} vs ${result.pairs}`}` });
+        rows.push({
+          benchmark: "ph",
+          case: label,
+          ours: ours.ms,
+          oursAll,
+          anchor: "GUDHI 3.7 + edge collapse",
+          anchorMs: result.ms,
+          note: `gudhi peak RSS ${mb(g.rssKB)} (Python + NumPy included), process wall ${(g.ms / 1000).toFixed(1)} s; pairs ${same ? "equal" : `DIFFER: ours ${ours.pairs} vs ${result.pairs}`}`,
+        });
       } else {
-        rows.push({ benchmark: "ph", case: label, ours: ours.ms, oursAll, anchor: "GUDHI + edge collapse", anchorMs: null, note: "apt-get install python3-gudhi time" });
+        rows.push({
+          benchmark: "ph",
+          case: label,
+          ours: ours.ms,
+          oursAll,
+          anchor: "GUDHI + edge collapse",
+          anchorMs: null,
+          note: "apt-get install python3-gudhi time",
+        });
       }
     }
     return rows;

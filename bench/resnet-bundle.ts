@@ -24,7 +24,18 @@ const LAYERS: { name: string; shape: number[]; kind: "conv" | "dense" }[] = [
   { name: "avgpool", shape: [512], kind: "dense" },
   { name: "fc", shape: [10], kind: "dense" },
 ];
-const CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
+const CLASSES = [
+  "airplane",
+  "automobile",
+  "bird",
+  "cat",
+  "deer",
+  "dog",
+  "frog",
+  "horse",
+  "ship",
+  "truck",
+];
 /** Rows written per chunk. */
 const CHUNK_ROWS = 200;
 /** float16 exponent field of the activations: 2^-6 … 2^1, i.e. post-ReLU magnitudes. */
@@ -68,19 +79,36 @@ async function main(): Promise<void> {
   const predictions = new Float32Array(samples * CLASSES.length);
   for (let i = 0; i < samples; i++) {
     let sum = 0;
-    for (let c = 0; c < CLASSES.length; c++) sum += predictions[i * 10 + c] = Math.exp(((next() % 1000) / 250) * (c === labels[i] ? 2 : 1));
+    for (let c = 0; c < CLASSES.length; c++)
+      sum += predictions[i * 10 + c] = Math.exp(
+        ((next() % 1000) / 250) * (c === labels[i] ? 2 : 1),
+      );
     for (let c = 0; c < CLASSES.length; c++) predictions[i * 10 + c] /= sum;
   }
-  await writeFile(join(out, "labels.npy"), writeNpy({ shape: [samples], data: labels, dtype: "<i8" }));
-  await writeFile(join(out, "predictions.npy"), writeNpy({ shape: [samples, 10], data: predictions }));
-  await writeFile(join(out, "split.npy"), writeNpy({ shape: [samples], data: Uint8Array.from({ length: samples }, () => 1) }));
+  await writeFile(
+    join(out, "labels.npy"),
+    writeNpy({ shape: [samples], data: labels, dtype: "<i8" }),
+  );
+  await writeFile(
+    join(out, "predictions.npy"),
+    writeNpy({ shape: [samples, 10], data: predictions }),
+  );
+  await writeFile(
+    join(out, "split.npy"),
+    writeNpy({ shape: [samples], data: Uint8Array.from({ length: samples }, () => 1) }),
+  );
   const manifest = {
     format: "hidden-atlas/1",
     name: "resnet18-cifar10-synthetic",
     task: "classification",
     samples,
     classNames: CLASSES,
-    layers: LAYERS.map((l) => ({ name: l.name, file: `layers/${l.name}.npy`, shape: [samples, ...l.shape], kind: l.kind })),
+    layers: LAYERS.map((l) => ({
+      name: l.name,
+      file: `layers/${l.name}.npy`,
+      shape: [samples, ...l.shape],
+      kind: l.kind,
+    })),
     labels: "labels.npy",
     predictions: "predictions.npy",
     split: "split.npy",

@@ -18,7 +18,18 @@ import { scaleBenchmark } from "./scale.ts";
 import { scatterBenchmark } from "./scatter.ts";
 import { somBenchmark } from "./som.ts";
 
-const BENCHMARKS: Benchmark[] = [distanceBenchmark, knnBenchmark, nnBenchmark, somBenchmark, mapperBenchmark, embedBenchmark, phBenchmark, phateBenchmark, scatterBenchmark, scaleBenchmark];
+const BENCHMARKS: Benchmark[] = [
+  distanceBenchmark,
+  knnBenchmark,
+  nnBenchmark,
+  somBenchmark,
+  mapperBenchmark,
+  embedBenchmark,
+  phBenchmark,
+  phateBenchmark,
+  scatterBenchmark,
+  scaleBenchmark,
+];
 
 // `sweep` is not a timing benchmark: it runs only when named, with its own options and table.
 if (process.argv[2] === "sweep") {
@@ -35,15 +46,26 @@ if (process.argv[2] === "claims") {
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !BENCHMARKS.some((b) => b.name === w));
 if (unknown.length) {
-  console.error(`unknown benchmark(s): ${unknown.join(", ")}; known: ${BENCHMARKS.map((b) => b.name).join(", ")}, sweep, claims`);
+  console.error(
+    `unknown benchmark(s): ${unknown.join(", ")}; known: ${BENCHMARKS.map((b) => b.name).join(", ")}, sweep, claims`,
+  );
   process.exit(2);
 }
 const chosen = BENCHMARKS.filter((b) => wanted.length === 0 || wanted.includes(b.name));
 const rows: BenchRow[] = [];
-console.log(`Hidden Atlas benchmarks · Node ${process.version} · ${cpus()[0]?.model ?? "unknown CPU"} · 1 thread and all ${ALL_CORES} cores\n`);
+console.log(
+  `Hidden Atlas benchmarks · Node ${process.version} · ${cpus()[0]?.model ?? "unknown CPU"} · 1 thread and all ${ALL_CORES} cores\n`,
+);
 for (const benchmark of chosen) {
   console.error(`running ${benchmark.name}: ${benchmark.description} …`);
   rows.push(...(await benchmark.run()));
 }
 console.log(formatRows(rows));
-writeFileSync(new URL("./results.json", import.meta.url), JSON.stringify({ node: process.version, date: new Date().toISOString(), cores: ALL_CORES, rows }, null, 2) + "\n");
+writeFileSync(
+  new URL("./results.json", import.meta.url),
+  JSON.stringify(
+    { node: process.version, date: new Date().toISOString(), cores: ALL_CORES, rows },
+    null,
+    2,
+  ) + "\n",
+);

@@ -22,7 +22,18 @@ import { npyHeader, xorshift32 } from "./npy-stream.ts";
 
 /** Bumped when the generated data change, so an old copy is not reused. */
 const VERSION = 2;
-const CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
+const CLASSES = [
+  "airplane",
+  "automobile",
+  "bird",
+  "cat",
+  "deer",
+  "dog",
+  "frog",
+  "horse",
+  "ship",
+  "truck",
+];
 
 interface LayerSpec {
   name: string;
@@ -52,7 +63,10 @@ async function writeLayer(path: string, labels: Uint8Array, layer: LayerSpec): P
   const [channels] = layer.shape;
   const plane = layer.shape.slice(1).reduce((a, b) => a * b, 1);
   const width = channels * plane;
-  const exponents = Uint16Array.from({ length: CLASSES.length * channels }, () => 10 + (next() % 6));
+  const exponents = Uint16Array.from(
+    { length: CLASSES.length * channels },
+    () => 10 + (next() % 6),
+  );
   const chunkRows = Math.max(1, Math.floor((16 << 20) / (width * 4)));
   const file = await open(path, "w");
   try {
@@ -73,7 +87,9 @@ async function writeLayer(path: string, labels: Uint8Array, layer: LayerSpec): P
           }
         }
       }
-      const bytes = f16 ? new Uint8Array(f16.buffer, 0, rows * width * 2) : new Uint8Array(f32!.buffer, 0, rows * width * 4);
+      const bytes = f16
+        ? new Uint8Array(f16.buffer, 0, rows * width * 2)
+        : new Uint8Array(f32!.buffer, 0, rows * width * 4);
       await file.write(bytes);
     }
   } finally {
@@ -88,7 +104,9 @@ export function layerBytes(samples: number, layer: LayerSpec): number {
 
 async function ready(dir: string): Promise<boolean> {
   try {
-    const stamp = JSON.parse(await readFile(join(dir, "generated.json"), "utf8")) as { version: number };
+    const stamp = JSON.parse(await readFile(join(dir, "generated.json"), "utf8")) as {
+      version: number;
+    };
     return stamp.version === VERSION && existsSync(join(dir, "manifest.json"));
   } catch {
     return false;
@@ -108,29 +126,54 @@ export async function resnetBundle(dir: string, samples = 10_000): Promise<strin
   next = xorshift32();
   const labels = Uint8Array.from({ length: samples }, () => next() % CLASSES.length);
   for (const layer of RESNET_LAYERS) {
-    console.error(`  writing ${layer.name} ${[samples, ...layer.shape].join("×")} ${layer.dtype} …`);
+    console.error(
+      `  writing ${layer.name} ${[samples, ...layer.shape].join("×")} ${layer.dtype} …`,
+    );
     await writeLayer(join(dir, "layers", `${layer.name}.npy`), labels, layer);
   }
   const predictions = new Float32Array(samples * CLASSES.length);
   for (let i = 0; i < samples; i++) {
     let sum = 0;
-    for (let c = 0; c < CLASSES.length; c++) sum += predictions[i * 10 + c] = Math.exp(((next() % 1000) / 250) * (c === labels[i] ? 2 : 1));
+    for (let c = 0; c < CLASSES.length; c++)
+      sum += predictions[i * 10 + c] = Math.exp(
+        ((next() % 1000) / 250) * (c === labels[i] ? 2 : 1),
+      );
     for (let c = 0; c < CLASSES.length; c++) predictions[i * 10 + c] /= sum;
   }
-  await writeFile(join(dir, "labels.npy"), writeNpy({ shape: [samples], data: Float64Array.from(labels), dtype: "<i8" }));
-  await writeFile(join(dir, "predictions.npy"), writeNpy({ shape: [samples, 10], data: predictions }));
-  await writeFile(join(dir, "split.npy"), writeNpy({ shape: [samples], data: Uint8Array.from({ length: samples }, (_, i) => (i % 5 === 0 ? 1 : 0)) }));
+  await writeFile(
+    join(dir, "labels.npy"),
+    writeNpy({ shape: [samples], data: Float64Array.from(labels), dtype: "<i8" }),
+  );
+  await writeFile(
+    join(dir, "predictions.npy"),
+    writeNpy({ shape: [samples, 10], data: predictions }),
+  );
+  await writeFile(
+    join(dir, "split.npy"),
+    writeNpy({
+      shape: [samples],
+      data: Uint8Array.from({ length: samples }, (_, i) => (i % 5 === 0 ? 1 : 0)),
+    }),
+  );
   await finish(dir, {
     format: "hidden-atlas/1",
     name: "resnet-shaped-synthetic",
     task: "classification",
     samples,
     classNames: CLASSES,
-    layers: RESNET_LAYERS.map((l) => ({ name: l.name, file: `layers/${l.name}.npy`, shape: [samples, ...l.shape], kind: l.kind })),
+    layers: RESNET_LAYERS.map((l) => ({
+      name: l.name,
+      file: `layers/${l.name}.npy`,
+      shape: [samples, ...l.shape],
+      kind: l.kind,
+    })),
     labels: "labels.npy",
     predictions: "predictions.npy",
     split: "split.npy",
-    meta: { generator: "bench/scale-bundle.ts", note: "synthetic values, ResNet shapes on 32 × 32 inputs" },
+    meta: {
+      generator: "bench/scale-bundle.ts",
+      note: "synthetic values, ResNet shapes on 32 × 32 inputs",
+    },
   });
   return dir;
 }

@@ -43,11 +43,19 @@ export const LATENT = 8;
  * a class does in a trained layer), z ~ N(0, I₈) and noise N(0, 0.1²·I). Cluster of each row
  * uniform. Seeded (mulberry32, Box–Muller), so every run sees the same rows.
  */
-export function clusteredMixture(rows: number, dim: number, seed = 1): { X: Matrix; labels: Int32Array } {
+export function clusteredMixture(
+  rows: number,
+  dim: number,
+  seed = 1,
+): { X: Matrix; labels: Int32Array } {
   const uniform = mulberry32(seed);
   const normal = () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-  const centres = Array.from({ length: CLUSTERS }, () => Float64Array.from({ length: dim }, () => 4 * normal()));
-  const bases = Array.from({ length: CLUSTERS }, () => Float64Array.from({ length: LATENT * dim }, () => normal() / Math.sqrt(LATENT)));
+  const centres = Array.from({ length: CLUSTERS }, () =>
+    Float64Array.from({ length: dim }, () => 4 * normal()),
+  );
+  const bases = Array.from({ length: CLUSTERS }, () =>
+    Float64Array.from({ length: LATENT * dim }, () => normal() / Math.sqrt(LATENT)),
+  );
   const data = new Float32Array(rows * dim);
   const labels = new Int32Array(rows);
   const z = new Float64Array(LATENT);
@@ -67,7 +75,10 @@ export function clusteredMixture(rows: number, dim: number, seed = 1): { X: Matr
 }
 
 /** Median wall and CPU time of `repeats` runs of fn (no warm-up: each run is a slider move). */
-async function median(repeats: number, fn: (i: number) => Promise<unknown>): Promise<{ wallMs: number; cpuMs: number }> {
+async function median(
+  repeats: number,
+  fn: (i: number) => Promise<unknown>,
+): Promise<{ wallMs: number; cpuMs: number }> {
   const walls: number[] = [];
   const cpus: number[] = [];
   for (let i = 0; i < repeats; i++) {
@@ -87,13 +98,27 @@ const cpuMs = () => {
 };
 
 /** Wall and CPU time, peak RSS and wasm memory of what `fn` does. */
-async function measured<T>(fn: () => Promise<T>): Promise<{ value: T; wallMs: number; cpuMs: number; maxRssKB: number; baseRssKB: number; wasmBytes: number }> {
+async function measured<T>(fn: () => Promise<T>): Promise<{
+  value: T;
+  wallMs: number;
+  cpuMs: number;
+  maxRssKB: number;
+  baseRssKB: number;
+  wasmBytes: number;
+}> {
   const core = await getCore();
   const baseRssKB = process.memoryUsage().rss / 1024;
   const wall0 = performance.now();
   const cpu0 = cpuMs();
   const value = await fn();
-  return { value, wallMs: performance.now() - wall0, cpuMs: cpuMs() - cpu0, maxRssKB: process.resourceUsage().maxRSS, baseRssKB, wasmBytes: core.memory.buffer.byteLength };
+  return {
+    value,
+    wallMs: performance.now() - wall0,
+    cpuMs: cpuMs() - cpu0,
+    maxRssKB: process.resourceUsage().maxRSS,
+    baseRssKB,
+    wasmBytes: core.memory.buffer.byteLength,
+  };
 }
 
 async function mapperRun(rowsText: string, dimText: string, neighbors = "auto"): Promise<object> {
@@ -112,7 +137,9 @@ async function mapperRun(rowsText: string, dimText: string, neighbors = "auto"):
   const maxRssKB = process.resourceUsage().maxRSS;
   const eps = first.params.eps;
   const overlap = await median(5, (i) => space.graph({ overlap: i % 2 ? 0.5 : 0.4 }));
-  const epsMove = await median(5, (i) => space.graph({ eps: Number((eps * (i % 2 ? 0.8 : 1.2)).toPrecision(3)) }));
+  const epsMove = await median(5, (i) =>
+    space.graph({ eps: Number((eps * (i % 2 ? 0.8 : 1.2)).toPrecision(3)) }),
+  );
   return {
     rows: X.rows,
     dim: X.cols,
@@ -139,12 +166,24 @@ async function mapperRun(rowsText: string, dimText: string, neighbors = "auto"):
 
 const open = (dir: string) => openBundle(folderSource(dir), { digest: "deferred" });
 
-async function bundleRun(mode: string, dir: string, layer?: string, vectorize = "gap"): Promise<object> {
+async function bundleRun(
+  mode: string,
+  dir: string,
+  layer?: string,
+  vectorize = "gap",
+): Promise<object> {
   await getCore();
   if (mode === "open") {
     const opened = await measured(() => open(dir));
     const hashed = await measured(() => opened.value.digest!);
-    return { openMs: opened.wallMs, openCpuMs: opened.cpuMs, hashMs: hashed.wallMs, hashCpuMs: hashed.cpuMs, maxRssKB: hashed.maxRssKB, sha256: hashed.value };
+    return {
+      openMs: opened.wallMs,
+      openCpuMs: opened.cpuMs,
+      hashMs: hashed.wallMs,
+      hashCpuMs: hashed.cpuMs,
+      maxRssKB: hashed.maxRssKB,
+      sha256: hashed.value,
+    };
   }
   const opened = await measured(() => open(dir));
   const bundle = opened.value;
@@ -152,35 +191,103 @@ async function bundleRun(mode: string, dir: string, layer?: string, vectorize = 
   if (mode === "explore") {
     // The notebook's order: the figure (layer streamed and reduced, PCA) is drawn first; the
     // neighbour index and the first sample's neighbours come after it.
-    const params = { layer: layer!, vectorize: method, seed: DEFAULT_SEED, maxPoints: bundle.samples };
-    const figure = await measured(async () => exploreProjection(await exploreMatrix(bundle, { ...params, color: "none", k: 10, metric: "euclidean", point: 0 }), params));
-    const X = await layerMatrix(bundle.layers.find((l) => l.name === layer)!, { method });
-    const neighbours = await measured(async () => exploreNeighbors(await KnnIndex.build(X, { metric: "euclidean" }), { point: 0, k: 10 }));
+    const params = {
+      layer: layer!,
+      vectorize: method,
+      seed: DEFAULT_SEED,
+      maxPoints: bundle.samples,
+    };
+    const figure = await measured(async () =>
+      exploreProjection(
+        await exploreMatrix(bundle, {
+          ...params,
+          color: "none",
+          k: 10,
+          metric: "euclidean",
+          point: 0,
+        }),
+        params,
+      ),
+    );
+    const X = await layerMatrix(
+      bundle.layers.find((l) => l.name === layer)!,
+      { method },
+    );
+    const neighbours = await measured(async () =>
+      exploreNeighbors(await KnnIndex.build(X, { metric: "euclidean" }), { point: 0, k: 10 }),
+    );
     return {
-      openMs: opened.wallMs, wallMs: figure.wallMs, cpuMs: figure.cpuMs, neighboursMs: neighbours.wallMs, neighboursCpuMs: neighbours.cpuMs,
-      maxRssKB: neighbours.maxRssKB, baseRssKB: figure.baseRssKB, wasmBytes: neighbours.wasmBytes, dataBytes: X.data.byteLength, rows: X.rows, cols: X.cols,
+      openMs: opened.wallMs,
+      wallMs: figure.wallMs,
+      cpuMs: figure.cpuMs,
+      neighboursMs: neighbours.wallMs,
+      neighboursCpuMs: neighbours.cpuMs,
+      maxRssKB: neighbours.maxRssKB,
+      baseRssKB: figure.baseRssKB,
+      wasmBytes: neighbours.wasmBytes,
+      dataBytes: X.data.byteLength,
+      rows: X.rows,
+      cols: X.cols,
       pc: Array.from(figure.value.explainedVarianceRatio.slice(0, 2)),
     };
   }
   if (mode === "mapper-layer") {
-    const run = await measured(() => mapperAnalysis(bundle, { layers: [layer!], layer, vectorize: method }));
-    const X = await layerMatrix(bundle.layers.find((l) => l.name === layer)!, { method });
+    const run = await measured(() =>
+      mapperAnalysis(bundle, { layers: [layer!], layer, vectorize: method }),
+    );
+    const X = await layerMatrix(
+      bundle.layers.find((l) => l.name === layer)!,
+      { method },
+    );
     const g = run.value.layers[0];
-    return { openMs: opened.wallMs, wallMs: run.wallMs, cpuMs: run.cpuMs, maxRssKB: run.maxRssKB, baseRssKB: run.baseRssKB, wasmBytes: run.wasmBytes, dataBytes: X.data.byteLength, rows: X.rows, cols: X.cols, nodes: g.nodes.length, links: g.links.length, neighbors: g.neighbors };
+    return {
+      openMs: opened.wallMs,
+      wallMs: run.wallMs,
+      cpuMs: run.cpuMs,
+      maxRssKB: run.maxRssKB,
+      baseRssKB: run.baseRssKB,
+      wasmBytes: run.wasmBytes,
+      dataBytes: X.data.byteLength,
+      rows: X.rows,
+      cols: X.cols,
+      nodes: g.nodes.length,
+      links: g.links.length,
+      neighbors: g.neighbors,
+    };
   }
   if (mode === "topology") {
     const run = await measured(() => layerTopology(bundle, {}));
     const r = run.value;
     // The reduced layers (cached while the bundle is open), every sample.
     let dataBytes = 0;
-    for (const name of r.params.layers) dataBytes += (await layerMatrix(bundle.layers.find((l) => l.name === name)!, { method: r.params.vectorize, seed: r.params.seed })).data.byteLength;
-    return { openMs: opened.wallMs, wallMs: run.wallMs, cpuMs: run.cpuMs, maxRssKB: run.maxRssKB, baseRssKB: run.baseRssKB, wasmBytes: run.wasmBytes, dataBytes, layers: r.layers.length, samples: r.params.samples, vectorize: r.params.vectorize };
+    for (const name of r.params.layers)
+      dataBytes += (
+        await layerMatrix(
+          bundle.layers.find((l) => l.name === name)!,
+          { method: r.params.vectorize, seed: r.params.seed },
+        )
+      ).data.byteLength;
+    return {
+      openMs: opened.wallMs,
+      wallMs: run.wallMs,
+      cpuMs: run.cpuMs,
+      maxRssKB: run.maxRssKB,
+      baseRssKB: run.baseRssKB,
+      wasmBytes: run.wasmBytes,
+      dataBytes,
+      layers: r.layers.length,
+      samples: r.params.samples,
+      vectorize: r.params.vectorize,
+    };
   }
   throw new Error(`unknown mode ${mode}`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [mode, ...rest] = process.argv.slice(2);
-  const result = mode === "mapper" ? await mapperRun(rest[0], rest[1], rest[2]) : await bundleRun(mode, rest[0], rest[1], rest[2]);
+  const result =
+    mode === "mapper"
+      ? await mapperRun(rest[0], rest[1], rest[2])
+      : await bundleRun(mode, rest[0], rest[1], rest[2]);
   console.log(JSON.stringify(result));
 }

@@ -38,7 +38,13 @@ interface Measured {
   renderer: string;
 }
 
-export async function measure(browser: Browser, url: string, n: number, view: "gl" | "svg", loads: number): Promise<Measured> {
+export async function measure(
+  browser: Browser,
+  url: string,
+  n: number,
+  view: "gl" | "svg",
+  loads: number,
+): Promise<Measured> {
   const draws: number[] = [];
   const builds: number[] = [];
   let last: Measured | undefined;
@@ -49,10 +55,15 @@ export async function measure(browser: Browser, url: string, n: number, view: "g
     await page.waitForFunction(() => window.scatterTest !== undefined, null, { timeout: 600_000 });
     draws.push(await page.evaluate(() => window.scatterTest.firstDrawMs));
     builds.push(await page.evaluate(() => window.scatterTest.constructMs));
-    const renderer = await page.evaluate(() => (window.scatterTest.scatter as { renderer?: string }).renderer ?? "svg");
+    const renderer = await page.evaluate(
+      () => (window.scatterTest.scatter as { renderer?: string }).renderer ?? "svg",
+    );
     const cdp = await context.newCDPSession(page);
     await cdp.send("HeapProfiler.collectGarbage");
-    const usage = (await cdp.send("Runtime.getHeapUsage")) as { usedSize: number; backingStorageSize?: number };
+    const usage = (await cdp.send("Runtime.getHeapUsage")) as {
+      usedSize: number;
+      backingStorageSize?: number;
+    };
     const heapMB = usage.usedSize / 2 ** 20;
     const buffersMB = (usage.backingStorageSize ?? 0) / 2 ** 20;
     if (load === loads - 1) {
@@ -81,9 +92,20 @@ export async function measure(browser: Browser, url: string, n: number, view: "g
         await page.waitForTimeout(20);
       }
       await page.waitForTimeout(300);
-      const times = (await page.evaluate(() => window.scatterTest.hoverMs.slice())).sort((a, b) => a - b);
-      const quantile = (q: number) => times[Math.min(times.length - 1, Math.floor(q * (times.length - 1)))];
-      last = { firstDrawMs: 0, constructMs: 0, buffersMB, hoverP95Ms: quantile(0.95), hoverP50Ms: quantile(0.5), heapMB, renderer };
+      const times = (await page.evaluate(() => window.scatterTest.hoverMs.slice())).sort(
+        (a, b) => a - b,
+      );
+      const quantile = (q: number) =>
+        times[Math.min(times.length - 1, Math.floor(q * (times.length - 1)))];
+      last = {
+        firstDrawMs: 0,
+        constructMs: 0,
+        buffersMB,
+        hoverP95Ms: quantile(0.95),
+        hoverP50Ms: quantile(0.5),
+        heapMB,
+        renderer,
+      };
     }
     await context.close();
   }
@@ -93,7 +115,8 @@ export async function measure(browser: Browser, url: string, n: number, view: "g
 
 export const scatterBenchmark: Benchmark = {
   name: "scatter",
-  description: "interactive scatter in Chromium: first draw and hover p95 at 100,000 and 1,000,000 points, vs the Plot SVG scatter",
+  description:
+    "interactive scatter in Chromium: first draw and hover p95 at 100,000 and 1,000,000 points, vs the Plot SVG scatter",
   async run() {
     const dir = await buildScatterPage();
     const server = await serveSite(dir);
@@ -104,10 +127,28 @@ export const scatterBenchmark: Benchmark = {
         const ours = await measure(browser, server.url, n, "gl", LOADS);
         const anchor = n <= 100_000 ? await measure(browser, server.url, n, "svg", 1) : null;
         const label = `${n.toLocaleString("en-US")} points`;
-        const anchorName = anchor ? "Plot SVG embeddingScatter" : "Plot SVG embeddingScatter (not run at this size)";
+        const anchorName = anchor
+          ? "Plot SVG embeddingScatter"
+          : "Plot SVG embeddingScatter (not run at this size)";
         const memory = `${ours.renderer}; view built in ${ours.constructMs.toFixed(0)} ms; JS heap ${ours.heapMB.toFixed(0)} MB, array buffers ${ours.buffersMB.toFixed(0)} MB, GPU buffers ${((12 * n) / 2 ** 20).toFixed(0)} MB`;
-        rows.push({ benchmark: "scatter", case: `${label}, first draw`, ours: ours.firstDrawMs, anchor: anchorName, anchorMs: anchor?.firstDrawMs ?? null, note: memory + (anchor ? `; SVG: JS heap ${anchor.heapMB.toFixed(0)} MB` : "") });
-        rows.push({ benchmark: "scatter", case: `${label}, hover p95`, ours: ours.hoverP95Ms, anchor: anchorName, anchorMs: anchor?.hoverP95Ms ?? null, note: `median ${ours.hoverP50Ms.toFixed(1)} ms` + (anchor ? `; SVG median ${anchor.hoverP50Ms.toFixed(1)} ms` : "") });
+        rows.push({
+          benchmark: "scatter",
+          case: `${label}, first draw`,
+          ours: ours.firstDrawMs,
+          anchor: anchorName,
+          anchorMs: anchor?.firstDrawMs ?? null,
+          note: memory + (anchor ? `; SVG: JS heap ${anchor.heapMB.toFixed(0)} MB` : ""),
+        });
+        rows.push({
+          benchmark: "scatter",
+          case: `${label}, hover p95`,
+          ours: ours.hoverP95Ms,
+          anchor: anchorName,
+          anchorMs: anchor?.hoverP95Ms ?? null,
+          note:
+            `median ${ours.hoverP50Ms.toFixed(1)} ms` +
+            (anchor ? `; SVG median ${anchor.hoverP50Ms.toFixed(1)} ms` : ""),
+        });
       }
     } finally {
       await browser.close();

@@ -20,20 +20,46 @@ export const somBenchmark: Benchmark = {
     const { one: oursMs, all: oursAll } = await timeOnThreads(async () => {
       ours = await som(X, { rows: 20, cols: 20, epochs: 10 });
     });
-    const rows = Array.from({ length: X.rows }, (_, i) => Array.from(X.data.subarray(i * 64, (i + 1) * 64)));
+    const rows = Array.from({ length: X.rows }, (_, i) =>
+      Array.from(X.data.subarray(i * 64, (i + 1) * 64)),
+    );
     let theirs: InstanceType<typeof SOM> | undefined;
     const theirMs = await time(() => {
-      theirs = new SOM(20, 20, { fields: 64, iterations: 10, randomizer: mulberry32(1), torus: false });
+      theirs = new SOM(20, 20, {
+        fields: 64,
+        iterations: 10,
+        randomizer: mulberry32(1),
+        torus: false,
+      });
       theirs.train(rows);
     }, 1);
     // ml-som's nodes, in our row-major order, for an equal QE measurement.
     const nodes = theirs!.getConvertedNodes() as number[][][];
     const weights = new Float32Array(400 * 64);
-    for (let r = 0; r < 20; r++) for (let c = 0; c < 20; c++) weights.set(nodes[r][c], (r * 20 + c) * 64);
-    const theirQe = (await somProject({ rows: 20, cols: 20, topology: "rect", coords: gridCoordinates(20, 20, "rect"), weights: { rows: 400, cols: 64, data: weights } }, X)).quantizationError;
-    return [{
-      benchmark: "som", case: "digits in [0,1], 20 × 20, 10 epochs", ours: oursMs, oursAll, anchor: "ml-som 0.0.6 (online)", anchorMs: theirMs,
-      note: `QE ours ${ours!.quantizationError.toFixed(3)} vs ml-som ${theirQe.toFixed(3)}; TE(8) ours ${ours!.topographicError.rect8.toFixed(3)}`,
-    }];
+    for (let r = 0; r < 20; r++)
+      for (let c = 0; c < 20; c++) weights.set(nodes[r][c], (r * 20 + c) * 64);
+    const theirQe = (
+      await somProject(
+        {
+          rows: 20,
+          cols: 20,
+          topology: "rect",
+          coords: gridCoordinates(20, 20, "rect"),
+          weights: { rows: 400, cols: 64, data: weights },
+        },
+        X,
+      )
+    ).quantizationError;
+    return [
+      {
+        benchmark: "som",
+        case: "digits in [0,1], 20 × 20, 10 epochs",
+        ours: oursMs,
+        oursAll,
+        anchor: "ml-som 0.0.6 (online)",
+        anchorMs: theirMs,
+        note: `QE ours ${ours!.quantizationError.toFixed(3)} vs ml-som ${theirQe.toFixed(3)}; TE(8) ours ${ours!.topographicError.rect8.toFixed(3)}`,
+      },
+    ];
   },
 };

@@ -39,7 +39,11 @@ function uniform(n: number, d: number): { rows: number; cols: number; data: Floa
   return { rows: n, cols: d, data: Float32Array.from({ length: n * d }, () => next() / 2 ** 32) };
 }
 
-async function measure<T>(label: string, compute: () => Promise<T>, bytes: (r: T) => Uint8Array): Promise<void> {
+async function measure<T>(
+  label: string,
+  compute: () => Promise<T>,
+  bytes: (r: T) => Uint8Array,
+): Promise<void> {
   const out: Uint8Array[] = [];
   for (const t of [1, threads]) {
     setThreads(t);
@@ -54,10 +58,17 @@ async function measure<T>(label: string, compute: () => Promise<T>, bytes: (r: T
     out.push(bytes(r));
     // On one thread: the share of CPU time in the threaded row jobs, f, and Amdahl's bound on
     // `threads` idle cores, 1 / ((1 − f) + f / threads).
-    const share = t === 1 ? `\tthreaded share ${(jobCpu / total).toFixed(3)}\tbound on ${threads} idle cores ${(1 / (1 - jobCpu / total + jobCpu / total / threads)).toFixed(2)}×` : "";
-    console.log(`${label}\tthreads ${t}\twall ${wall.toFixed(2)} s\tCPU ${total.toFixed(2)} s\tload ${load.toFixed(1)}${share}`);
+    const share =
+      t === 1
+        ? `\tthreaded share ${(jobCpu / total).toFixed(3)}\tbound on ${threads} idle cores ${(1 / (1 - jobCpu / total + jobCpu / total / threads)).toFixed(2)}×`
+        : "";
+    console.log(
+      `${label}\tthreads ${t}\twall ${wall.toFixed(2)} s\tCPU ${total.toFixed(2)} s\tload ${load.toFixed(1)}${share}`,
+    );
   }
-  console.log(`${label}\tsame bytes on 1 and ${threads} threads: ${Buffer.from(out[0]).equals(Buffer.from(out[1]))}`);
+  console.log(
+    `${label}\tsame bytes on 1 and ${threads} threads: ${Buffer.from(out[0]).equals(Buffer.from(out[1]))}`,
+  );
 }
 
 // Warm-up: the engine's optimising compile of the core runs in the background at first, on this
@@ -65,19 +76,30 @@ async function measure<T>(label: string, compute: () => Promise<T>, bytes: (r: T
 await nnDescent(uniform(3000, 32), { k: 15 });
 await tsne(uniform(200, 8), { method: "exact", nIter: 250 });
 const X = uniform(20_000, 32);
-await measure("NN-descent 20,000 × 32, k = 15", () => nnDescent(X, { k: 15 }), (r) => new Uint8Array(r.indices.buffer));
+await measure(
+  "NN-descent 20,000 × 32, k = 15",
+  () => nnDescent(X, { k: 15 }),
+  (r) => new Uint8Array(r.indices.buffer),
+);
 {
   // The join as it ran before it was split into propose and apply: nndRound's serial join, the
   // rest as nnDescent (the same graph; test/algo/threads.test.ts), for the one-thread cost.
   const K = core.kernels as unknown as Record<string, (...args: number[]) => number>;
-  const n = X.rows, d = X.cols, k = 15, C = 15;
+  const n = X.rows,
+    d = X.cols,
+    k = 15,
+    C = 15;
   const cpu0 = process.cpuUsage();
   const updates = core.scope((s) => {
     const x = s.upload(X.data).ptr;
     const [indices, dists, flags] = [s.i32(n * k).ptr, s.f32(n * k).ptr, s.u8(n * k).ptr];
     K.nndReset(indices, dists, flags, n, k);
     const rng = new Rng(core, DEFAULT_SEED, STREAMS.nnDescent);
-    const [order, leafStart, scratch] = [s.i32(n).ptr, s.i32(n + 1).ptr, s.alloc(K.nndTreeScratchBytes(n, d))];
+    const [order, leafStart, scratch] = [
+      s.i32(n).ptr,
+      s.i32(n + 1).ptr,
+      s.alloc(K.nndTreeScratchBytes(n, d)),
+    ];
     for (let t = 0; t < Math.min(64, 5 + Math.round(Math.sqrt(n) / 20)); t++) {
       const leaves = K.nndRpTreeLeaves(x, n, d, k + 1, order, leafStart, scratch, rng.state);
       K.nndJoinLeaves(x, n, d, k, order, leafStart, leaves, indices, dists, flags);
@@ -86,17 +108,43 @@ await measure("NN-descent 20,000 × 32, k = 15", () => nnDescent(X, { k: 15 }), 
     const cand = [s.i32(n * C).ptr, s.f32(n * C).ptr, s.i32(n * C).ptr, s.f32(n * C).ptr];
     const out: number[] = [];
     for (let r = 0; r < Math.max(5, Math.round(Math.log2(n))); r++) {
-      out.push(K.nndRound(x, n, d, k, indices, dists, flags, C, cand[0], cand[1], cand[2], cand[3], rng.state));
+      out.push(
+        K.nndRound(
+          x,
+          n,
+          d,
+          k,
+          indices,
+          dists,
+          flags,
+          C,
+          cand[0],
+          cand[1],
+          cand[2],
+          cand[3],
+          rng.state,
+        ),
+      );
       if (out[r] <= 0.001 * k * n) break;
     }
     rng.dispose();
     return out;
   });
   const cpu = process.cpuUsage(cpu0);
-  console.log(`NN-descent 20,000 × 32, k = 15\tserial join (nndRound), one thread\tCPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s\tupdates ${updates.join(",")}`);
+  console.log(
+    `NN-descent 20,000 × 32, k = 15\tserial join (nndRound), one thread\tCPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s\tupdates ${updates.join(",")}`,
+  );
 }
 const T = uniform(500, 20);
-await measure("t-SNE exact, 500 × 20, 1,000 iterations", () => tsne(T, { method: "exact", nIter: 1000 }), (r) => new Uint8Array(r.coordinates.data.buffer));
+await measure(
+  "t-SNE exact, 500 × 20, 1,000 iterations",
+  () => tsne(T, { method: "exact", nIter: 1000 }),
+  (r) => new Uint8Array(r.coordinates.data.buffer),
+);
 const digits = await loadDigits();
 const D = { rows: 1797, cols: 64, data: Float32Array.from(digits.images) };
-await measure("t-SNE Barnes–Hut, digits 1,797 × 64, defaults", () => tsne(D), (r) => new Uint8Array(r.coordinates.data.buffer));
+await measure(
+  "t-SNE Barnes–Hut, digits 1,797 × 64, defaults",
+  () => tsne(D),
+  (r) => new Uint8Array(r.coordinates.data.buffer),
+);

@@ -22,7 +22,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 /** All .html files under `dir`. */
 async function htmlFiles(dir) {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile() && e.name.endsWith(".html")).map((e) => join(e.parentPath, e.name));
+  return entries
+    .filter((e) => e.isFile() && e.name.endsWith(".html"))
+    .map((e) => join(e.parentPath, e.name));
 }
 
 /** The comment a source file opens with (`/** … *\/` before any code), as plain lines. */
@@ -62,7 +64,9 @@ function headerComment(lines) {
 function documentFromModuleHeaders(app) {
   app.converter.on(Converter.EVENT_RESOLVE_BEGIN, (context) => {
     const project = context.project;
-    for (const reflection of project.getReflectionsByKind(ReflectionKind.Function | ReflectionKind.Class)) {
+    for (const reflection of project.getReflectionsByKind(
+      ReflectionKind.Function | ReflectionKind.Class,
+    )) {
       const own = reflection.comment ?? reflection.signatures?.find((s) => s.comment)?.comment;
       const file = reflection.sources?.[0]?.fullFileName;
       if (own || !file) continue;
@@ -104,7 +108,9 @@ async function addContentSecurityPolicy(out) {
       const page = pages[i].replace(INLINE_SCRIPT, (_, body) => {
         const name = `inline-${createHash("sha256").update(body, "utf8").digest("hex").slice(0, 16)}.js`;
         scripts.set(name, body);
-        const src = relative(dirname(file), join(out, "assets", name)).split(sep).join("/");
+        const src = relative(dirname(file), join(out, "assets", name))
+          .split(sep)
+          .join("/");
         return `<script src="${src}"></script>`;
       });
       return writeFile(file, page.replace("<head>", `<head>${meta}`));
@@ -118,7 +124,8 @@ export async function buildApi(out = join(root, "dist", "site", "api")) {
   const app = await Application.bootstrapWithPlugins({ options: join(root, "typedoc.json"), out });
   documentFromModuleHeaders(app);
   const project = await app.convert();
-  if (!project) throw new Error("TypeDoc could not convert the entry points (see the messages above)");
+  if (!project)
+    throw new Error("TypeDoc could not convert the entry points (see the messages above)");
   app.validate(project);
   if (app.logger.hasErrors()) throw new Error("TypeDoc reported errors (see the messages above)");
   await app.generateOutputs(project);

@@ -24,7 +24,10 @@ function newestSource(dir) {
 }
 
 export function buildCore({ force = false } = {}) {
-  const sources = Math.max(newestSource(join(root, "assembly")), statSync(join(root, "asconfig.json")).mtimeMs);
+  const sources = Math.max(
+    newestSource(join(root, "assembly")),
+    statSync(join(root, "asconfig.json")).mtimeMs,
+  );
   const asc = join(root, "node_modules", "assemblyscript", "bin", "asc.js");
   let built = false;
   for (const [target, output] of TARGETS) {
@@ -32,10 +35,14 @@ export function buildCore({ force = false } = {}) {
     // Compile to a private file and rename it into place, so a process loading the core while
     // another rebuilds it never reads a half-written module.
     const partial = `${output}.${process.pid}.partial`;
-    execFileSync(process.execPath, [asc, "--config", "asconfig.json", "--target", target, "--outFile", partial], {
-      cwd: root,
-      stdio: "inherit",
-    });
+    execFileSync(
+      process.execPath,
+      [asc, "--config", "asconfig.json", "--target", target, "--outFile", partial],
+      {
+        cwd: root,
+        stdio: "inherit",
+      },
+    );
     renameSync(partial, output);
     built = true;
   }
@@ -44,5 +51,7 @@ export function buildCore({ force = false } = {}) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const built = buildCore({ force: process.argv.includes("--force") });
-  console.error(built ? "built build/core.wasm and build/core.threads.wasm" : "the core is up to date");
+  console.error(
+    built ? "built build/core.wasm and build/core.threads.wasm" : "the core is up to date",
+  );
 }

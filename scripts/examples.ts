@@ -44,11 +44,14 @@ if (seed !== undefined && !Number.isSafeInteger(seed)) {
 const wanted = seedAt >= 0 ? [...args.slice(0, seedAt), ...args.slice(seedAt + 2)] : args;
 const recipes = RECIPES.filter((r) => wanted.length === 0 || wanted.includes(r.name));
 if (recipes.length === 0) {
-  console.error(`unknown recipe(s) ${wanted.join(", ")}; known: ${RECIPES.map((r) => r.name).join(", ")}`);
+  console.error(
+    `unknown recipe(s) ${wanted.join(", ")}; known: ${RECIPES.map((r) => r.name).join(", ")}`,
+  );
   process.exit(2);
 }
 mkdirSync(OUT, { recursive: true });
-const readIndex = (): IndexEntry[] => (existsSync(INDEX) ? JSON.parse(readFileSync(INDEX, "utf8")).bundles : []);
+const readIndex = (): IndexEntry[] =>
+  existsSync(INDEX) ? JSON.parse(readFileSync(INDEX, "utf8")).bundles : [];
 const written: IndexEntry[] = [];
 for (const recipe of recipes) {
   const started = performance.now();
@@ -66,17 +69,37 @@ for (const recipe of recipes) {
     const bytes = zipBundle(result.bundle);
     const file = `${result.name}.zip`;
     writeFileSync(join(OUT, file), bytes);
-    written.push({ name: result.name, recipe: recipe.name, description: recipe.description, usedBy: recipe.usedBy, file, bytes: bytes.length, summary: result.summary, ...(seed !== undefined && seed !== recipe.defaults.seed ? { seed } : {}) });
-    console.log(`${result.name}: ${(bytes.length / 1e6).toFixed(2)} MB ${JSON.stringify(result.summary)}`);
+    written.push({
+      name: result.name,
+      recipe: recipe.name,
+      description: recipe.description,
+      usedBy: recipe.usedBy,
+      file,
+      bytes: bytes.length,
+      summary: result.summary,
+      ...(seed !== undefined && seed !== recipe.defaults.seed ? { seed } : {}),
+    });
+    console.log(
+      `${result.name}: ${(bytes.length / 1e6).toFixed(2)} MB ${JSON.stringify(result.summary)}`,
+    );
   }
 }
 // Read the index again only now: another run (of other recipes) may have written it meanwhile.
 const index = readIndex().filter((e) => !written.some((w) => w.name === e.name));
 index.push(...written);
-index.sort((a, b) => RECIPES.findIndex((r) => r.name === a.recipe) - RECIPES.findIndex((r) => r.name === b.recipe) || a.name.localeCompare(b.name));
-writeFileSync(INDEX, JSON.stringify({ note: "written by `npm run examples`", bundles: index }, null, 2) + "\n");
+index.sort(
+  (a, b) =>
+    RECIPES.findIndex((r) => r.name === a.recipe) - RECIPES.findIndex((r) => r.name === b.recipe) ||
+    a.name.localeCompare(b.name),
+);
+writeFileSync(
+  INDEX,
+  JSON.stringify({ note: "written by `npm run examples`", bundles: index }, null, 2) + "\n",
+);
 const total = index.reduce((s, e) => s + e.bytes, 0);
-console.log(`all example bundles: ${(total / 1e6).toFixed(1)} MB (budget ${(BUDGET_BYTES / 1e6).toFixed(1)} MB)`);
+console.log(
+  `all example bundles: ${(total / 1e6).toFixed(1)} MB (budget ${(BUDGET_BYTES / 1e6).toFixed(1)} MB)`,
+);
 if (total > BUDGET_BYTES) {
   console.error("over the size budget for committed bundles");
   process.exitCode = 1;

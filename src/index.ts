@@ -37,12 +37,32 @@
  */
 
 // Errors, matrices, the core
-export { HiddenAtlasError, isHiddenAtlasError, ERROR_CODES, type ErrorCode } from "./core/errors.ts";
+export {
+  HiddenAtlasError,
+  isHiddenAtlasError,
+  ERROR_CODES,
+  type ErrorCode,
+} from "./core/errors.ts";
 export { matrix, fromRows, row, takeRows, type Matrix } from "./core/matrix.ts";
 export { DEFAULT_SEED } from "./core/random.ts";
 export type { ProgressEvent, RunOptions } from "./core/progress.ts";
-export { loadCore, setCoreSource, type CoreSource, type Core, type CoreKernels, type Scope, type Resident, type WasmArray } from "./core/wasm.ts";
-export { setThreads, threadSetting, threadStatus, availableCores, MAX_THREADS } from "./core/threads.ts";
+export {
+  loadCore,
+  setCoreSource,
+  type CoreSource,
+  type Core,
+  type CoreKernels,
+  type Scope,
+  type Resident,
+  type WasmArray,
+} from "./core/wasm.ts";
+export {
+  setThreads,
+  threadSetting,
+  threadStatus,
+  availableCores,
+  MAX_THREADS,
+} from "./core/threads.ts";
 export { sha256Hex } from "./core/hash.ts";
 export { VERSION } from "./version.ts";
 
@@ -53,9 +73,27 @@ export { readNpz, writeNpz } from "./io/npz.ts";
 export { readSafetensors, writeSafetensors, type Safetensors } from "./io/safetensors.ts";
 export { readCsv, writeCsv, type CsvOptions, type CsvTable } from "./io/csv.ts";
 export { readIdx } from "./io/idx.ts";
-export { toFloat32, toMatrix, type NdArray, type NdArrayLike, type TypedArray } from "./io/ndarray.ts";
-export { loadBundle, type Bundle, type Layer, type Checkpoint, type LoadBundleOptions } from "./io/bundle.ts";
-export { openBundle, bundleSha256, DEFER_DIGEST_ABOVE_BYTES, type HashedBundle, type OpenBundleOptions } from "./io/digest.ts";
+export {
+  toFloat32,
+  toMatrix,
+  type NdArray,
+  type NdArrayLike,
+  type TypedArray,
+} from "./io/ndarray.ts";
+export {
+  loadBundle,
+  type Bundle,
+  type Layer,
+  type Checkpoint,
+  type LoadBundleOptions,
+} from "./io/bundle.ts";
+export {
+  openBundle,
+  bundleSha256,
+  DEFER_DIGEST_ABOVE_BYTES,
+  type HashedBundle,
+  type OpenBundleOptions,
+} from "./io/digest.ts";
 export {
   memorySource,
   zipSource,
@@ -67,26 +105,89 @@ export {
   type FileLike,
 } from "./io/sources.ts";
 export { encodeBundle, zipBundle, type BundleInput, type LayerInput } from "./io/bundle-write.ts";
-export { parseManifest, BUNDLE_FORMAT, MANIFEST_FILE, type Manifest, type LayerEntry, type ModelEntry, type CheckpointEntry, type Task, type LayerKind } from "./io/manifest.ts";
-export { layerMatrix, isConvLayer, VECTORIZATIONS, type Vectorization, type LayerData, type VectorizeOptions } from "./algo/vectorize.ts";
+export {
+  parseManifest,
+  BUNDLE_FORMAT,
+  MANIFEST_FILE,
+  type Manifest,
+  type LayerEntry,
+  type ModelEntry,
+  type CheckpointEntry,
+  type Task,
+  type LayerKind,
+} from "./io/manifest.ts";
+export {
+  layerMatrix,
+  isConvLayer,
+  VECTORIZATIONS,
+  type Vectorization,
+  type LayerData,
+  type VectorizeOptions,
+} from "./algo/vectorize.ts";
 
 // Distances, neighbours, graphs
 export { pairwiseDistances, METRICS, type Metric, type DistanceOptions } from "./algo/distance.ts";
 export { knn, knnQuery, KnnIndex, type KnnOptions, type KnnResult } from "./algo/knn.ts";
 export { radiusPairs, type RadiusPairs, type RadiusPairsOptions } from "./algo/radius.ts";
-export { nnDescent, knnRecall, type NnDescentOptions, type NnDescentResult } from "./algo/nndescent.ts";
-export { knnGraph, connectedComponents, type SparseGraph, type KnnGraphOptions } from "./algo/graph.ts";
+export {
+  nnDescent,
+  knnRecall,
+  type NnDescentOptions,
+  type NnDescentResult,
+} from "./algo/nndescent.ts";
+export {
+  knnGraph,
+  connectedComponents,
+  type SparseGraph,
+  type KnnGraphOptions,
+} from "./algo/graph.ts";
 export { geodesicDistances, type GeodesicOptions, type GeodesicResult } from "./algo/geodesic.ts";
-export { subsample, SUBSAMPLE_METHODS, type SubsampleMethod, type SubsampleOptions, type SubsampleResult } from "./algo/subsample.ts";
+export {
+  subsample,
+  SUBSAMPLE_METHODS,
+  type SubsampleMethod,
+  type SubsampleOptions,
+  type SubsampleResult,
+} from "./algo/subsample.ts";
 
 // Embeddings
 export { pca, type PcaOptions, type PcaResult } from "./algo/pca.ts";
-export { mds, classicalMds, smacof, type ClassicalMdsOptions, type ClassicalMdsResult, type SmacofOptions, type SmacofResult } from "./algo/mds.ts";
+export {
+  mds,
+  classicalMds,
+  smacof,
+  type ClassicalMdsOptions,
+  type ClassicalMdsResult,
+  type SmacofOptions,
+  type SmacofResult,
+} from "./algo/mds.ts";
 export { isomap, type IsomapOptions, type IsomapResult } from "./algo/isomap.ts";
 export { tsne, type TsneOptions, type TsneResult } from "./algo/tsne.ts";
-export { umap, fuzzySimplicialSet, type UmapOptions, type UmapResult, type FuzzySimplicialSet } from "./algo/umap.ts";
-export { phate, phateDefaults, type PhateOptions, type PhateParams, type PhateResult, type Affinity } from "./algo/phate.ts";
-export { mphate, mphateDefaults, multisliceAffinity, type UnitTensor, type MphateOptions, type MphateResult, type MultisliceOptions, type MultisliceAffinity } from "./algo/mphate.ts";
+export {
+  umap,
+  fuzzySimplicialSet,
+  type UmapOptions,
+  type UmapResult,
+  type FuzzySimplicialSet,
+} from "./algo/umap.ts";
+export {
+  phate,
+  phateDefaults,
+  type PhateOptions,
+  type PhateParams,
+  type PhateResult,
+  type Affinity,
+} from "./algo/phate.ts";
+export {
+  mphate,
+  mphateDefaults,
+  multisliceAffinity,
+  type UnitTensor,
+  type MphateOptions,
+  type MphateResult,
+  type MultisliceOptions,
+  type MultisliceAffinity,
+} from "./algo/mphate.ts";
 export {
   mda,
   discoverManifold,
@@ -100,7 +201,13 @@ export {
   type BayesianSdrOptions,
   type BayesianSdrResult,
 } from "./algo/mda.ts";
-export { embed, EMBED_METHODS, type EmbedMethod, type EmbedParams, type EmbedResult } from "./algo/embed.ts";
+export {
+  embed,
+  EMBED_METHODS,
+  type EmbedMethod,
+  type EmbedParams,
+  type EmbedResult,
+} from "./algo/embed.ts";
 
 // Self-organising maps
 export {
@@ -117,7 +224,13 @@ export {
 } from "./algo/som.ts";
 
 // Topology: persistence, diagram distances, Mapper
-export { persistentHomology, type PersistenceDiagram, type PersistentHomologyOptions, type PersistentHomologyResult, type PersistentHomologyDegreeStats } from "./algo/rips.ts";
+export {
+  persistentHomology,
+  type PersistenceDiagram,
+  type PersistentHomologyOptions,
+  type PersistentHomologyResult,
+  type PersistentHomologyDegreeStats,
+} from "./algo/rips.ts";
 export {
   bottleneck,
   wasserstein,
@@ -149,12 +262,34 @@ export {
 } from "./algo/mapper/mapper.ts";
 export type { MapperLink } from "./algo/mapper/nerve.ts";
 export type { Neighborhoods, EpsilonGraph, SpanningTree } from "./algo/mapper/neighborhoods.ts";
-export { nodeComposition, graphPurity, nodeMeans, topClasses, type GraphPurity } from "./algo/mapper/statistics.ts";
+export {
+  nodeComposition,
+  graphPurity,
+  nodeMeans,
+  topClasses,
+  type GraphPurity,
+} from "./algo/mapper/statistics.ts";
 
 // Comparing representations, clusters and layouts
-export { linearCka, ckaMatrix, type CkaOptions, type CkaResult, type CkaMatrixResult } from "./algo/cka.ts";
-export { kMeans, adjustedRandIndex, type KMeansOptions, type KMeansResult } from "./algo/clustering.ts";
-export { entropy, mutualInformation, normalizedMutualInformation, purity } from "./algo/information.ts";
+export {
+  linearCka,
+  ckaMatrix,
+  type CkaOptions,
+  type CkaResult,
+  type CkaMatrixResult,
+} from "./algo/cka.ts";
+export {
+  kMeans,
+  adjustedRandIndex,
+  type KMeansOptions,
+  type KMeansResult,
+} from "./algo/clustering.ts";
+export {
+  entropy,
+  mutualInformation,
+  normalizedMutualInformation,
+  purity,
+} from "./algo/information.ts";
 export {
   trustworthiness,
   continuity,
@@ -204,8 +339,23 @@ export {
   type StepArgs,
 } from "./analyses/descriptor.ts";
 export { AnalysisRunner, runAnalysis, type RunnerOptions } from "./analyses/runner.ts";
-export { sampleColumn, classNamesOf, COLOR_BY, type AnalysisBundle, type ColorBy, type SampleColumn } from "./analyses/columns.ts";
-export { exploreAnalysis, exploreDescriptor, type ExploreParams, type ResolvedExploreParams, type ExploreResult, type ExploreProjection, type ExploreNeighbors } from "./analyses/explore.ts";
+export {
+  sampleColumn,
+  classNamesOf,
+  COLOR_BY,
+  type AnalysisBundle,
+  type ColorBy,
+  type SampleColumn,
+} from "./analyses/columns.ts";
+export {
+  exploreAnalysis,
+  exploreDescriptor,
+  type ExploreParams,
+  type ResolvedExploreParams,
+  type ExploreResult,
+  type ExploreProjection,
+  type ExploreNeighbors,
+} from "./analyses/explore.ts";
 export {
   layerTopology,
   layerTopologyDescriptor,

@@ -14,4 +14,10 @@
  *
  * @module hidden-atlas/node
  */
-export { loadBundleFromPath, bundleSourceFromPath, folderSource, writeBundle, readFileBytes } from "./io/node.ts";
+export {
+  loadBundleFromPath,
+  bundleSourceFromPath,
+  folderSource,
+  writeBundle,
+  readFileBytes,
+} from "./io/node.ts";

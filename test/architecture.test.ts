@@ -11,7 +11,9 @@ import { describe, expect, it } from "vitest";
 const SRC = fileURLToPath(new URL("../src", import.meta.url));
 
 function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : [],
+  );
 }
 
 /** The folder under src/ of every module a file imports or re-exports (type imports included). */
@@ -58,7 +60,12 @@ describe("layering", () => {
     it(`${rel} imports only from the layers below it`, () => {
       const allowed = ALLOWED[layer];
       expect(allowed, `no rule for the layer of ${rel}`).toBeDefined();
-      const wrong = importedLayers(file).filter((i) => i.layer !== layer && !allowed.includes(i.layer) && !(EXCEPTIONS[rel] ?? []).includes(i.layer));
+      const wrong = importedLayers(file).filter(
+        (i) =>
+          i.layer !== layer &&
+          !allowed.includes(i.layer) &&
+          !(EXCEPTIONS[rel] ?? []).includes(i.layer),
+      );
       expect(wrong.map((w) => w.specifier)).toEqual([]);
     });
   }

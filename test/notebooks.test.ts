@@ -29,11 +29,15 @@ describe("notebooks and descriptors", () => {
 
     it(`${file}: controls come from declared parameters`, () => {
       const aliases = new Map<string, string>();
-      for (const m of text.matchAll(/const (\w+) = atlas\.ANALYSES(?:\.([\w]+)|\["([\w-]+)"\]);/g)) aliases.set(m[1], m[2] ?? m[3]);
+      for (const m of text.matchAll(/const (\w+) = atlas\.ANALYSES(?:\.([\w]+)|\["([\w-]+)"\]);/g))
+        aliases.set(m[1], m[2] ?? m[3]);
       for (const m of text.matchAll(/atlas\.(?:control|initialValue)\((\w+), "(\w+)"/g)) {
         const analysis = aliases.get(m[1]);
         expect(analysis, `${file}: ${m[1]} is not an analysis descriptor`).toBeDefined();
-        expect(Object.keys(descriptors[analysis!].params), `${file}: ${analysis} has no parameter ${m[2]}`).toContain(m[2]);
+        expect(
+          Object.keys(descriptors[analysis!].params),
+          `${file}: ${analysis} has no parameter ${m[2]}`,
+        ).toContain(m[2]);
       }
       if (!own) return;
       // A raw Inputs control may not carry a declared parameter's label: it would be a second declaration.
@@ -42,16 +46,20 @@ describe("notebooks and descriptors", () => {
       const unbound = text.replace(/atlas\.bindControl\([^\n]*\n?/g, "");
       for (const m of unbound.matchAll(/Inputs\.\w+\([^)]*?label: "([^"]+)"/g)) {
         const shadowed = labels.get(m[1]);
-        if (shadowed) expect.fail(`${file}: the raw control "${m[1]}" re-declares ${name}.${shadowed}`);
+        if (shadowed)
+          expect.fail(`${file}: the raw control "${m[1]}" re-declares ${name}.${shadowed}`);
       }
-      for (const m of text.matchAll(/atlas\.bindControl\((\w+), "(\w+)"/g)) expect(Object.keys(own.params)).toContain(m[2]);
+      for (const m of text.matchAll(/atlas\.bindControl\((\w+), "(\w+)"/g))
+        expect(Object.keys(own.params)).toContain(m[2]);
     });
 
     it(`${file}: worker tasks are declared steps`, () => {
       // worker.run("task.step", …) or atlas.run(worker, "task.step", …)
       for (const m of text.matchAll(/\.run\(\s*(?:\w+,\s*)?"([\w-]+)\.(\w+)"/g)) {
         if (m[1] === "example") continue;
-        expect(Object.keys(descriptors[m[1]]?.steps ?? {}), `${file}: ${m[1]}.${m[2]}`).toContain(m[2]);
+        expect(Object.keys(descriptors[m[1]]?.steps ?? {}), `${file}: ${m[1]}.${m[2]}`).toContain(
+          m[2],
+        );
       }
     });
 
@@ -59,7 +67,9 @@ describe("notebooks and descriptors", () => {
       if (!own) return;
       for (const m of text.matchAll(/atlas\.writeUrlParams\(\{([\s\S]*?)\}\);/g)) {
         const keys = [...m[1].matchAll(/(?:^|,)\s*(\w+)(?=\s*[:,]|\s*$)/g)].map((k) => k[1]);
-        for (const key of keys) if (!NOT_PARAMETERS.has(key) && key !== "params") expect(Object.keys(own.params), `${file}: URL key ${key}`).toContain(key);
+        for (const key of keys)
+          if (!NOT_PARAMETERS.has(key) && key !== "params")
+            expect(Object.keys(own.params), `${file}: URL key ${key}`).toContain(key);
       }
     });
   }

@@ -8,7 +8,8 @@
 
 /** Control characters shown as \xXX, as the command line shows them. */
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
-const safe = (text) => String(text).replace(CONTROLS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+const safe = (text) =>
+  String(text).replace(CONTROLS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 
 function summary(name, array) {
   let sum = 0;
@@ -21,7 +22,15 @@ function summary(name, array) {
       sumOfSquares += value * value;
     }
   }
-  return { name, shape: array.shape, dtype: array.dtype, count: array.data.length, sum, sumOfSquares, nonFinite };
+  return {
+    name,
+    shape: array.shape,
+    dtype: array.dtype,
+    count: array.data.length,
+    sum,
+    sumOfSquares,
+    nonFinite,
+  };
 }
 
 /**
@@ -33,9 +42,13 @@ export async function runApi(io, readBytes, argv, streams) {
   try {
     const bytes = await readBytes(file);
     let tensors;
-    if (kind === "safetensors") tensors = [...io.readSafetensors(bytes, file).tensors].map(([name, array]) => summary(name, array));
+    if (kind === "safetensors")
+      tensors = [...io.readSafetensors(bytes, file).tensors].map(([name, array]) =>
+        summary(name, array),
+      );
     else if (kind === "npy") tensors = [summary("array", io.readNpy(bytes, file))];
-    else if (kind === "npz") tensors = [...io.readNpz(bytes, file)].map(([name, array]) => summary(name, array));
+    else if (kind === "npz")
+      tensors = [...io.readNpz(bytes, file)].map(([name, array]) => summary(name, array));
     else throw new Error(`unknown api kind ${kind}`);
     streams.stdout.write(JSON.stringify({ tensors }) + "\n");
     return 0;

@@ -11,10 +11,16 @@ if (mode === "cli") {
   const { main } = await import("../../dist/cli/main.js");
   process.exitCode = await main(argv);
 } else if (mode === "api") {
-  const io = { ...(await import("../../dist/io/index.js")), ...(await import("../../dist/core/errors.js")) };
+  const io = {
+    ...(await import("../../dist/io/index.js")),
+    ...(await import("../../dist/core/errors.js")),
+  };
   const { readFileBytes } = await import("../../dist/io/node.js");
   const { runApi } = await import("./api.mjs");
-  process.exitCode = await runApi(io, readFileBytes, argv, { stdout: process.stdout, stderr: process.stderr });
+  process.exitCode = await runApi(io, readFileBytes, argv, {
+    stdout: process.stdout,
+    stderr: process.stderr,
+  });
 } else {
   process.stderr.write(`child.mjs: unknown mode ${mode}\n`);
   process.exitCode = 3;

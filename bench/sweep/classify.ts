@@ -14,7 +14,15 @@
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Runner } from "./runner.ts";
-import type { Case, CaseReport, CheckContext, CodedError, Prepared, RunResult, Verdict } from "./types.ts";
+import type {
+  Case,
+  CaseReport,
+  CheckContext,
+  CodedError,
+  Prepared,
+  RunResult,
+  Verdict,
+} from "./types.ts";
 
 /** Control characters a terminal acts on: C0 (tab and newline apart), DEL and C1. */
 export const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
@@ -31,21 +39,48 @@ const oneLine = (text: string, max = 220) => {
   return line.length > max ? `${line.slice(0, max)}…` : line;
 };
 
-const showControls = (text: string) => text.replace(new RegExp(RAW_CONTROL.source, "g"), (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+const showControls = (text: string) =>
+  text.replace(
+    new RegExp(RAW_CONTROL.source, "g"),
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
 
 /** The verdict on one run that is not the case's final word yet (no check run). */
 function failureOf(result: RunResult): Verdict | null {
   const base = { ms: result.ms, peakRssMb: result.peakRssMb };
-  if (result.timedOut) return { ...base, outcome: "hang", detail: `no answer within ${(result.ms / 1000).toFixed(0)} s` };
-  if (result.memoryExceeded) return { ...base, outcome: "crash", detail: `resident memory past the cap (${result.peakRssMb} MiB)` };
+  if (result.timedOut)
+    return {
+      ...base,
+      outcome: "hang",
+      detail: `no answer within ${(result.ms / 1000).toFixed(0)} s`,
+    };
+  if (result.memoryExceeded)
+    return {
+      ...base,
+      outcome: "crash",
+      detail: `resident memory past the cap (${result.peakRssMb} MiB)`,
+    };
   if (result.signal) return { ...base, outcome: "crash", detail: `killed by ${result.signal}` };
   const internal = /internal error: (.*)/.exec(result.stderr);
-  if (internal) return { ...base, outcome: "crash", detail: `internal error: ${oneLine(showControls(internal[1]))}` };
+  if (internal)
+    return {
+      ...base,
+      outcome: "crash",
+      detail: `internal error: ${oneLine(showControls(internal[1]))}`,
+    };
   if (result.code !== 0 && result.code !== 1 && result.code !== 2) {
-    return { ...base, outcome: "crash", detail: `exit ${result.code}: ${oneLine(showControls(result.stderr))}` };
+    return {
+      ...base,
+      outcome: "crash",
+      detail: `exit ${result.code}: ${oneLine(showControls(result.stderr))}`,
+    };
   }
   if (result.code !== 0 && codedError(result.stderr) === null) {
-    return { ...base, outcome: "crash", detail: `exit ${result.code} without a coded error: ${oneLine(showControls(result.stderr))}` };
+    return {
+      ...base,
+      outcome: "crash",
+      detail: `exit ${result.code} without a coded error: ${oneLine(showControls(result.stderr))}`,
+    };
   }
   return null;
 }
@@ -57,28 +92,60 @@ export async function judge(prepared: Prepared, context: CheckContext): Promise<
   const failed = failureOf(result);
   if (failed) return failed;
   const raw = RAW_CONTROL.exec(result.stdout) ?? RAW_CONTROL.exec(result.stderr);
-  if (raw) return { ...base, outcome: "wrong", detail: `control character U+${raw[0].charCodeAt(0).toString(16).padStart(4, "0")} printed raw` };
+  if (raw)
+    return {
+      ...base,
+      outcome: "wrong",
+      detail: `control character U+${raw[0].charCodeAt(0).toString(16).padStart(4, "0")} printed raw`,
+    };
   if (result.code !== 0) {
     const error = codedError(result.stderr)!;
     const shown = `${error.code}: ${oneLine(error.message)}`;
-    if ((result.code === 2) !== (error.code === "E_USAGE")) return { ...base, outcome: "wrong", detail: `exit ${result.code} for ${shown}` };
-    if (prepared.expect === "ok") return { ...base, outcome: "wrong", detail: `refused a valid input: ${shown}` };
-    if (prepared.codes && !prepared.codes.includes(error.code)) return { ...base, outcome: "wrong", detail: `expected ${prepared.codes.join(" or ")}, got ${shown}` };
-    if (prepared.names && !prepared.names.some((name) => error.message.toLowerCase().includes(name.toLowerCase()))) {
-      return { ...base, outcome: "wrong", detail: `message names none of ${prepared.names.map((n) => JSON.stringify(n)).join(", ")}: ${shown}` };
+    if ((result.code === 2) !== (error.code === "E_USAGE"))
+      return { ...base, outcome: "wrong", detail: `exit ${result.code} for ${shown}` };
+    if (prepared.expect === "ok")
+      return { ...base, outcome: "wrong", detail: `refused a valid input: ${shown}` };
+    if (prepared.codes && !prepared.codes.includes(error.code))
+      return {
+        ...base,
+        outcome: "wrong",
+        detail: `expected ${prepared.codes.join(" or ")}, got ${shown}`,
+      };
+    if (
+      prepared.names &&
+      !prepared.names.some((name) => error.message.toLowerCase().includes(name.toLowerCase()))
+    ) {
+      return {
+        ...base,
+        outcome: "wrong",
+        detail: `message names none of ${prepared.names.map((n) => JSON.stringify(n)).join(", ")}: ${shown}`,
+      };
     }
     if (prepared.refuseWithinMs !== undefined && result.ms > prepared.refuseWithinMs) {
-      return { ...base, outcome: "wrong", detail: `refused after ${(result.ms / 1000).toFixed(1)} s (expected within ${prepared.refuseWithinMs / 1000} s): ${shown}` };
+      return {
+        ...base,
+        outcome: "wrong",
+        detail: `refused after ${(result.ms / 1000).toFixed(1)} s (expected within ${prepared.refuseWithinMs / 1000} s): ${shown}`,
+      };
     }
     return { ...base, outcome: "coded", detail: shown };
   }
   if (prepared.expect === "error") {
-    return { ...base, outcome: "wrong", detail: `exit 0 on an input that must be refused${prepared.codes ? ` (${prepared.codes.join("/")})` : ""}: ${oneLine(showControls(result.stdout), 120)}` };
+    return {
+      ...base,
+      outcome: "wrong",
+      detail: `exit 0 on an input that must be refused${prepared.codes ? ` (${prepared.codes.join("/")})` : ""}: ${oneLine(showControls(result.stdout), 120)}`,
+    };
   }
   if (context.again) {
     const again = failureOf(context.again);
     if (again) return { ...again, detail: `second run: ${again.detail}` };
-    if (context.again.stdout !== result.stdout) return { ...base, outcome: "wrong", detail: `two runs printed different output: ${firstDifference(result.stdout, context.again.stdout)}` };
+    if (context.again.stdout !== result.stdout)
+      return {
+        ...base,
+        outcome: "wrong",
+        detail: `two runs printed different output: ${firstDifference(result.stdout, context.again.stdout)}`,
+      };
   }
   if (prepared.check) {
     let problem: string | null;
@@ -101,7 +168,8 @@ function firstDifference(a: string, b: string): string {
 /** The command a case runs, as a user would type it in the case folder. */
 export function commandLine(prepared: Prepared): string {
   if (prepared.custom) return prepared.argv.join(" ");
-  const quote = (arg: string) => (/^[\w./=,:@+-]+$/.test(arg) ? arg : `'${showControls(arg).replace(/'/g, "'\\''")}'`);
+  const quote = (arg: string) =>
+    /^[\w./=,:@+-]+$/.test(arg) ? arg : `'${showControls(arg).replace(/'/g, "'\\''")}'`;
   const budget = prepared.budget !== undefined ? `[memory budget ${prepared.budget} B] ` : "";
   const head = (prepared.mode ?? "cli") === "cli" ? "hidden-atlas" : "[library reader]";
   return `${budget}${head} ${prepared.argv.map(quote).join(" ")}`;
@@ -120,21 +188,39 @@ export async function runCase(testCase: Case, dir: string, runner: Runner): Prom
   } catch (error) {
     throw new Error(`sweep case ${testCase.id} could not be prepared: ${(error as Error).stack}`);
   }
-  const report = (verdict: Verdict): CaseReport => ({ id: testCase.id, family: testCase.family, command: commandLine(prepared), ...verdict });
+  const report = (verdict: Verdict): CaseReport => ({
+    id: testCase.id,
+    family: testCase.family,
+    command: commandLine(prepared),
+    ...verdict,
+  });
   if (prepared.custom) {
     const started = performance.now();
     try {
       return report(await prepared.custom(dir));
     } catch (error) {
-      return report({ outcome: "crash", detail: `harness: ${(error as Error).message}`, ms: performance.now() - started });
+      return report({
+        outcome: "crash",
+        detail: `harness: ${(error as Error).message}`,
+        ms: performance.now() - started,
+      });
     }
   }
   const context: CheckContext = { dir, result: undefined as unknown as RunResult };
   if (prepared.control) {
     context.control = await runner(prepared.control, dir);
     const failed = failureOf(context.control);
-    if (failed) return report({ ...failed, detail: `control run (${commandLine({ ...prepared.control, expect: "ok" })}): ${failed.detail}` });
-    if (context.control.code !== 0) return report({ outcome: "wrong", detail: `control run refused: ${oneLine(context.control.stderr)}`, ms: context.control.ms });
+    if (failed)
+      return report({
+        ...failed,
+        detail: `control run (${commandLine({ ...prepared.control, expect: "ok" })}): ${failed.detail}`,
+      });
+    if (context.control.code !== 0)
+      return report({
+        outcome: "wrong",
+        detail: `control run refused: ${oneLine(context.control.stderr)}`,
+        ms: context.control.ms,
+      });
   }
   context.result = await runner(prepared, dir);
   if (prepared.repeat && context.result.code === 0) {
@@ -142,7 +228,12 @@ export async function runCase(testCase: Case, dir: string, runner: Runner): Prom
     context.again = await runner(prepared, dir);
     const second = (prepared.files ?? []).map((f) => readOrNull(join(dir, f)));
     const differs = (prepared.files ?? []).find((_, i) => !sameBytes(first[i], second[i]));
-    if (differs && context.again.code === 0) return report({ outcome: "wrong", detail: `two runs wrote different ${differs}`, ms: context.result.ms });
+    if (differs && context.again.code === 0)
+      return report({
+        outcome: "wrong",
+        detail: `two runs wrote different ${differs}`,
+        ms: context.result.ms,
+      });
   }
   return report(await judge(prepared, context));
 }

@@ -76,7 +76,9 @@ export function blobs(n: number, cols: number, seed: number): { X: Matrix; label
   const random = rng(seed);
   const labels = new Int32Array(n).map((_, i) => i % 3);
   const data = new Float32Array(n * cols);
-  for (let i = 0; i < n; i++) for (let j = 0; j < cols; j++) data[i * cols + j] = (j === labels[i] % cols ? 1 : 0) + (random() - 0.5) * 0.3;
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < cols; j++)
+      data[i * cols + j] = (j === labels[i] % cols ? 1 : 0) + (random() - 0.5) * 0.3;
   return { X: { rows: n, cols, data }, labels };
 }
 
@@ -89,7 +91,9 @@ export function scaled(m: Matrix, power: number): Matrix {
 /** Rows of `m` in the order `order`. */
 export function permuted(m: Matrix, order: readonly number[]): Matrix {
   const data = new Float32Array(m.data.length);
-  order.forEach((from, to) => data.set(m.data.subarray(from * m.cols, (from + 1) * m.cols), to * m.cols));
+  order.forEach((from, to) =>
+    data.set(m.data.subarray(from * m.cols, (from + 1) * m.cols), to * m.cols),
+  );
   return { rows: m.rows, cols: m.cols, data };
 }
 
@@ -112,14 +116,25 @@ export function npyArray(shape: number[], data: TypedArray, dtype?: string): Uin
  * An .npy file with a header written by hand: `dict` is the header text (padded and ended with
  * "\n" unless `exact`), `version` 1–3.
  */
-export function rawNpy(dict: string, payload: Uint8Array, { version = 1, exact = false, magic }: { version?: number; exact?: boolean; magic?: Uint8Array } = {}): Uint8Array {
+export function rawNpy(
+  dict: string,
+  payload: Uint8Array,
+  {
+    version = 1,
+    exact = false,
+    magic,
+  }: { version?: number; exact?: boolean; magic?: Uint8Array } = {},
+): Uint8Array {
   const lengthBytes = version === 1 ? 2 : 4;
   let header = dict;
   if (!exact) {
     const unpadded = 6 + 2 + lengthBytes + header.length + 1;
     header += " ".repeat((64 - (unpadded % 64)) % 64) + "\n";
   }
-  const encoded = version === 3 ? new TextEncoder().encode(header) : Uint8Array.from(header, (c) => c.charCodeAt(0) & 0xff);
+  const encoded =
+    version === 3
+      ? new TextEncoder().encode(header)
+      : Uint8Array.from(header, (c) => c.charCodeAt(0) & 0xff);
   const out = new Uint8Array(8 + lengthBytes + encoded.length + payload.length);
   out.set(magic ?? [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]);
   out[6] = version;
@@ -138,9 +153,13 @@ export function f32Bytes(values: ArrayLike<number>): Uint8Array {
 }
 
 /** CSV text of `m` (shortest round-trip decimals), with an optional header row. */
-export function csvOf(m: Matrix, { header, delimiter = "," }: { header?: string[]; delimiter?: string } = {}): string {
+export function csvOf(
+  m: Matrix,
+  { header, delimiter = "," }: { header?: string[]; delimiter?: string } = {},
+): string {
   const lines = header ? [header.join(delimiter)] : [];
-  for (let i = 0; i < m.rows; i++) lines.push(Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols), String).join(delimiter));
+  for (let i = 0; i < m.rows; i++)
+    lines.push(Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols), String).join(delimiter));
   return lines.join("\n") + "\n";
 }
 
@@ -149,7 +168,8 @@ export function csvOf(m: Matrix, { header, delimiter = "," }: { header?: string[
  * order), written apart from the library's so a bug there cannot hide one here.
  */
 export function parseNpy(bytes: Uint8Array): { shape: number[]; data: Float64Array } {
-  if (bytes[0] !== 0x93 || String.fromCharCode(...bytes.subarray(1, 6)) !== "NUMPY") throw new Error("not an .npy file");
+  if (bytes[0] !== 0x93 || String.fromCharCode(...bytes.subarray(1, 6)) !== "NUMPY")
+    throw new Error("not an .npy file");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const v1 = bytes[6] === 1;
   const headerLength = v1 ? view.getUint16(8, true) : view.getUint32(8, true);
@@ -157,17 +177,34 @@ export function parseNpy(bytes: Uint8Array): { shape: number[]; data: Float64Arr
   const header = String.fromCharCode(...bytes.subarray(start, start + headerLength));
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (!descr || shapeText === undefined || /True/.test(/'fortran_order':\s*(\w+)/.exec(header)?.[1] ?? "")) throw new Error(`unexpected .npy header ${header}`);
-  const shape = shapeText.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
+  if (
+    !descr ||
+    shapeText === undefined ||
+    /True/.test(/'fortran_order':\s*(\w+)/.exec(header)?.[1] ?? "")
+  )
+    throw new Error(`unexpected .npy header ${header}`);
+  const shape = shapeText
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   const count = shape.reduce((a, b) => a * b, 1);
   const offset = start + headerLength;
   const data = new Float64Array(count);
   const size = { "<f4": 4, "<f8": 8, "<i4": 4, "<i8": 8 }[descr];
   if (!size) throw new Error(`unexpected dtype ${descr}`);
-  if (bytes.length !== offset + count * size) throw new Error(`.npy of ${bytes.length} bytes does not hold ${count} × ${size}`);
+  if (bytes.length !== offset + count * size)
+    throw new Error(`.npy of ${bytes.length} bytes does not hold ${count} × ${size}`);
   for (let i = 0; i < count; i++) {
     const at = offset + i * size;
-    data[i] = descr === "<f4" ? view.getFloat32(at, true) : descr === "<f8" ? view.getFloat64(at, true) : descr === "<i4" ? view.getInt32(at, true) : Number(view.getBigInt64(at, true));
+    data[i] =
+      descr === "<f4"
+        ? view.getFloat32(at, true)
+        : descr === "<f8"
+          ? view.getFloat64(at, true)
+          : descr === "<i4"
+            ? view.getInt32(at, true)
+            : Number(view.getBigInt64(at, true));
   }
   return { shape, data };
 }

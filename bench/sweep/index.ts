@@ -14,7 +14,14 @@ import { runCase } from "./classify.ts";
 import { stopOracle } from "./oracle.ts";
 import { childRunner, distIsStale, ROOT, type Runner } from "./runner.ts";
 import { stopServers } from "./families/serve.ts";
-import { FAMILIES, OUTCOMES, type Case, type CaseReport, type Family, type Outcome } from "./types.ts";
+import {
+  FAMILIES,
+  OUTCOMES,
+  type Case,
+  type CaseReport,
+  type Family,
+  type Outcome,
+} from "./types.ts";
 
 export interface SweepOptions {
   families?: Family[];
@@ -47,7 +54,8 @@ export async function sweep(cases: Case[], options: SweepOptions = {}): Promise<
       const dir = join(root, testCase.id.replace(/[^\w.-]+/g, "_"));
       const report = await runCase(testCase, dir, runner);
       reports[index] = report;
-      if (!options.keep && (report.outcome === "coded" || report.outcome === "correct")) rmSync(dir, { recursive: true, force: true });
+      if (!options.keep && (report.outcome === "coded" || report.outcome === "correct"))
+        rmSync(dir, { recursive: true, force: true });
       options.onCase?.(report, ++done, cases.length);
     }
   };
@@ -61,8 +69,14 @@ export async function sweep(cases: Case[], options: SweepOptions = {}): Promise<
 }
 
 export function tabulate(reports: CaseReport[]): SweepResult["table"] {
-  const empty = () => Object.fromEntries(["tried", ...OUTCOMES].map((k) => [k, 0])) as Record<Outcome | "tried", number>;
-  const table = Object.fromEntries([...FAMILIES, "total"].map((f) => [f, empty()])) as SweepResult["table"];
+  const empty = () =>
+    Object.fromEntries(["tried", ...OUTCOMES].map((k) => [k, 0])) as Record<
+      Outcome | "tried",
+      number
+    >;
+  const table = Object.fromEntries(
+    [...FAMILIES, "total"].map((f) => [f, empty()]),
+  ) as SweepResult["table"];
   for (const r of reports) {
     for (const row of [table[r.family], table.total]) {
       row.tried++;
@@ -74,9 +88,12 @@ export function tabulate(reports: CaseReport[]): SweepResult["table"] {
 
 export function formatTable(table: SweepResult["table"]): string {
   const columns = ["family", "tried", ...OUTCOMES];
-  const rows = [...FAMILIES, "total" as const].filter((f) => table[f].tried > 0 || f === "total").map((f) => [f, ...["tried", ...OUTCOMES].map((k) => String(table[f][k as Outcome]))]);
+  const rows = [...FAMILIES, "total" as const]
+    .filter((f) => table[f].tried > 0 || f === "total")
+    .map((f) => [f, ...["tried", ...OUTCOMES].map((k) => String(table[f][k as Outcome]))]);
   const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   return [line(columns), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
@@ -84,7 +101,12 @@ export function formatTable(table: SweepResult["table"]): string {
 export function formatFailures(reports: CaseReport[]): string {
   const failing = reports.filter((r) => r.outcome !== "coded" && r.outcome !== "correct");
   if (failing.length === 0) return "No crash, hang or wrong outcome.";
-  return failing.map((r) => `${r.outcome.toUpperCase().padEnd(5)} ${r.id}: ${r.detail}\n      rerun: npm run bench -- sweep --case ${r.id}   # ${r.command}`).join("\n");
+  return failing
+    .map(
+      (r) =>
+        `${r.outcome.toUpperCase().padEnd(5)} ${r.id}: ${r.detail}\n      rerun: npm run bench -- sweep --case ${r.id}   # ${r.command}`,
+    )
+    .join("\n");
 }
 
 function parseArguments(argv: string[]): SweepOptions {
@@ -99,11 +121,17 @@ function parseArguments(argv: string[]): SweepOptions {
     if (flag === "--family") {
       options.families = value().split(",") as Family[];
       const unknown = options.families.filter((f) => !FAMILIES.includes(f));
-      if (unknown.length) throw new Error(`sweep: unknown family ${unknown.join(", ")} (known: ${FAMILIES.join(", ")})`);
+      if (unknown.length)
+        throw new Error(
+          `sweep: unknown family ${unknown.join(", ")} (known: ${FAMILIES.join(", ")})`,
+        );
     } else if (flag === "--case") options.ids = [...(options.ids ?? []), value()];
     else if (flag === "--concurrency") options.concurrency = Number(value());
     else if (flag === "--keep") options.keep = true;
-    else throw new Error(`sweep: unknown option ${flag} (known: --family, --case, --concurrency, --keep)`);
+    else
+      throw new Error(
+        `sweep: unknown option ${flag} (known: --family, --case, --concurrency, --keep)`,
+      );
   }
   return options;
 }
@@ -127,22 +155,47 @@ export async function runSweep(argv: string[]): Promise<void> {
   const { reports, table, root } = await sweep(cases, {
     ...options,
     onCase: (r, done, total) => {
-      const flag = r.outcome === "coded" || r.outcome === "correct" ? "" : `  ${r.outcome.toUpperCase()}: ${r.detail}`;
-      console.error(`[${done}/${total}] ${r.outcome.padEnd(7)} ${(r.ms / 1000).toFixed(1).padStart(5)} s  ${r.id}${flag}`);
+      const flag =
+        r.outcome === "coded" || r.outcome === "correct"
+          ? ""
+          : `  ${r.outcome.toUpperCase()}: ${r.detail}`;
+      console.error(
+        `[${done}/${total}] ${r.outcome.padEnd(7)} ${(r.ms / 1000).toFixed(1).padStart(5)} s  ${r.id}${flag}`,
+      );
     },
   });
   const minutes = (performance.now() - started) / 60_000;
-  console.log(`\nHidden Atlas hostile-user sweep · ${reports.length} cases · ${minutes.toFixed(1)} min · Node ${process.version}\n`);
+  console.log(
+    `\nHidden Atlas hostile-user sweep · ${reports.length} cases · ${minutes.toFixed(1)} min · Node ${process.version}\n`,
+  );
   console.log(formatTable(table));
   console.log("");
   console.log(formatFailures(reports));
   if (options.ids) {
-    for (const r of reports) console.log(`\ncase folder: ${join(root, r.id.replace(/[^\w.-]+/g, "_"))}\ncommand: ${r.command}\noutcome: ${r.outcome} ${r.detail}`);
+    for (const r of reports)
+      console.log(
+        `\ncase folder: ${join(root, r.id.replace(/[^\w.-]+/g, "_"))}\ncommand: ${r.command}\noutcome: ${r.outcome} ${r.detail}`,
+      );
   }
   const slowest = [...reports].sort((a, b) => b.ms - a.ms).slice(0, 5);
-  console.log(`\nslowest: ${slowest.map((r) => `${r.id} ${(r.ms / 1000).toFixed(1)} s`).join("; ")}`);
+  console.log(
+    `\nslowest: ${slowest.map((r) => `${r.id} ${(r.ms / 1000).toFixed(1)} s`).join("; ")}`,
+  );
   if (!options.ids) {
-    const summary = { date: new Date().toISOString(), node: process.version, minutes: Number(minutes.toFixed(2)), table, failures: reports.filter((r) => r.outcome !== "coded" && r.outcome !== "correct"), cases: reports.map(({ id, outcome, detail, ms, peakRssMb }) => ({ id, outcome, detail, ms: Math.round(ms), peakRssMb })) };
+    const summary = {
+      date: new Date().toISOString(),
+      node: process.version,
+      minutes: Number(minutes.toFixed(2)),
+      table,
+      failures: reports.filter((r) => r.outcome !== "coded" && r.outcome !== "correct"),
+      cases: reports.map(({ id, outcome, detail, ms, peakRssMb }) => ({
+        id,
+        outcome,
+        detail,
+        ms: Math.round(ms),
+        peakRssMb,
+      })),
+    };
     writeFileSync(join(ROOT, "bench/sweep/results.json"), JSON.stringify(summary, null, 1) + "\n");
     console.log("summary written to bench/sweep/results.json");
   }

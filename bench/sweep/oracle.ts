@@ -22,7 +22,9 @@ let buffered = "";
 const waiting: ((answer: OracleAnswer) => void)[] = [];
 
 function start(): ChildProcessWithoutNullStreams {
-  const child = spawn(PYTHON, [SCRIPT], { env: { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1" } });
+  const child = spawn(PYTHON, [SCRIPT], {
+    env: { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1" },
+  });
   child.stdout.setEncoding("utf8");
   child.stdout.on("data", (text: string) => {
     buffered += text;
@@ -35,7 +37,8 @@ function start(): ChildProcessWithoutNullStreams {
   child.stderr.on("data", (b) => process.stderr.write(`oracle: ${b}`));
   child.on("exit", () => {
     process_ = null;
-    for (const resolve of waiting.splice(0)) resolve({ ok: false, crashed: true, error: "the reference reader exited" });
+    for (const resolve of waiting.splice(0))
+      resolve({ ok: false, crashed: true, error: "the reference reader exited" });
   });
   return child;
 }
@@ -53,7 +56,9 @@ export function ask(kind: "npy" | "npz" | "bundle-zip", path: string): Promise<O
 /** The float32 matrix in an "npy" answer. */
 export function answerMatrix(answer: OracleAnswer): Matrix {
   const bytes = Buffer.from(answer.f32 as string, "base64");
-  const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  const data = new Float32Array(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+  );
   return { rows: answer.rows as number, cols: answer.cols as number, data };
 }
 

@@ -35,7 +35,11 @@ function newest(dir: string): number {
 /** True when dist/ (the CLI the sweep runs) is older than the sources or missing. */
 export function distIsStale(): boolean {
   const entry = join(ROOT, "dist/cli/main.js");
-  return !existsSync(entry) || !existsSync(join(ROOT, "build/core.wasm")) || statSync(entry).mtimeMs < newest(join(ROOT, "src"));
+  return (
+    !existsSync(entry) ||
+    !existsSync(join(ROOT, "build/core.wasm")) ||
+    statSync(entry).mtimeMs < newest(join(ROOT, "src"))
+  );
 }
 
 function residentMb(pid: number): number {
@@ -55,12 +59,16 @@ export const childRunner: Runner = (run, cwd) =>
     const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
     delete env.ATLAS_SWEEP_BUDGET;
     if (run.budget !== undefined) env.ATLAS_SWEEP_BUDGET = String(run.budget);
-    const child = spawn(process.execPath, [`--max-old-space-size=${HEAP_MB}`, CHILD, run.mode ?? "cli", ...run.argv], {
-      cwd,
-      env,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [`--max-old-space-size=${HEAP_MB}`, CHILD, run.mode ?? "cli", ...run.argv],
+      {
+        cwd,
+        env,
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let outBytes = 0;
@@ -122,7 +130,10 @@ export const inProcessRunner: Runner = async (run, cwd) => {
   const started = performance.now();
   let stdout = "";
   let stderr = "";
-  const streams = { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t), isTTY: false } };
+  const streams = {
+    stdout: { write: (t: string) => (stdout += t) },
+    stderr: { write: (t: string) => (stderr += t), isTTY: false },
+  };
   const previousBudget = memoryBudget();
   const previousCwd = process.cwd();
   if (run.budget !== undefined) setMemoryBudget(run.budget);
@@ -131,15 +142,29 @@ export const inProcessRunner: Runner = async (run, cwd) => {
   try {
     const work = (async () => {
       if ((run.mode ?? "cli") === "cli") return main(run.argv, streams);
-      const io = { ...(await import("../../src/io/index.ts")), ...(await import("../../src/core/errors.ts")) };
+      const io = {
+        ...(await import("../../src/io/index.ts")),
+        ...(await import("../../src/core/errors.ts")),
+      };
       const { readFileBytes } = await import("../../src/io/node.ts");
       const { runApi } = await import("./api.mjs");
       return runApi(io, readFileBytes, run.argv, streams);
     })();
-    const timeout = new Promise<"timeout">((done) => (timer = setTimeout(() => done("timeout"), run.timeoutMs ?? DEFAULT_TIMEOUT_MS)));
+    const timeout = new Promise<"timeout">(
+      (done) => (timer = setTimeout(() => done("timeout"), run.timeoutMs ?? DEFAULT_TIMEOUT_MS)),
+    );
     const code = await Promise.race([work, timeout]);
     const timedOut = code === "timeout";
-    return { code: timedOut ? null : (code as number), signal: null, stdout, stderr, ms: performance.now() - started, timedOut, memoryExceeded: false, peakRssMb: 0 };
+    return {
+      code: timedOut ? null : (code as number),
+      signal: null,
+      stdout,
+      stderr,
+      ms: performance.now() - started,
+      timedOut,
+      memoryExceeded: false,
+      peakRssMb: 0,
+    };
   } finally {
     clearTimeout(timer);
     process.chdir(previousCwd);

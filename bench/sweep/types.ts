@@ -4,7 +4,15 @@
  * coded / correct / crash / hang / wrong.
  */
 
-export const FAMILIES = ["readers", "parameters", "degenerate", "memory", "reports", "determinism", "serve"] as const;
+export const FAMILIES = [
+  "readers",
+  "parameters",
+  "degenerate",
+  "memory",
+  "reports",
+  "determinism",
+  "serve",
+] as const;
 export type Family = (typeof FAMILIES)[number];
 
 export const OUTCOMES = ["coded", "correct", "crash", "hang", "wrong"] as const;

@@ -50,10 +50,33 @@ import { WASM32_MAX_BYTES, getCore, type Core, type Scope, type WasmArray } from
 declare module "../core/wasm.ts" {
   interface CoreKernels {
     ckaCenterTranspose(x: number, n: number, d: number, means: number, out: number): void;
-    ckaCrossSquaredNorm(a: number, da: number, b: number, db: number, n: number, a0: number, a1: number): number;
+    ckaCrossSquaredNorm(
+      a: number,
+      da: number,
+      b: number,
+      db: number,
+      n: number,
+      a0: number,
+      a1: number,
+    ): number;
     ckaRowSquaredNorms(a: number, d: number, n: number, out: number): void;
-    ckaCenterBlock(x: number, n: number, d: number, means: number, c0: number, c1: number, out: number): void;
-    ckaGramAccumulate(block: number, n: number, b: number, gram: number, i0: number, i1: number): void;
+    ckaCenterBlock(
+      x: number,
+      n: number,
+      d: number,
+      means: number,
+      c0: number,
+      c1: number,
+      out: number,
+    ): void;
+    ckaGramAccumulate(
+      block: number,
+      n: number,
+      b: number,
+      gram: number,
+      i0: number,
+      i1: number,
+    ): void;
     ckaGramInner(k: number, l: number, n: number): number;
   }
 }
@@ -141,7 +164,13 @@ function gramBlock(n: number, d: number): number {
  * forms that fit in `budget` bytes (default: the wasm32 limit; linearCka and ckaMatrix pass the
  * memory still available). When neither fits, the smaller one (which the call then refuses).
  */
-export function ckaCost(n: number, widths: number[], pairs: [number, number][], form: CkaForm = "auto", budget = WASM32_MAX_BYTES): CkaCost {
+export function ckaCost(
+  n: number,
+  widths: number[],
+  pairs: [number, number][],
+  form: CkaForm = "auto",
+  budget = WASM32_MAX_BYTES,
+): CkaCost {
   const widest = Math.max(...widths);
   const upload = 4 * n * widest;
   let featureAdds = 0;
@@ -149,7 +178,12 @@ export function ckaCost(n: number, widths: number[], pairs: [number, number][], 
   const featureBytes = widths.reduce((a, d) => a + 8 * n * d + 8 * n, 0) + upload + 8 * widest;
   let gramAdds = pairs.length * ((n * (n + 1)) / 2);
   for (const d of widths) gramAdds += (n * (n + 1) * d) / 2;
-  const gramBytes = widths.length * 8 * n * n + upload + 8 * n * gramBlock(n, widest) + 8 * widest + widths.length * 8 * n;
+  const gramBytes =
+    widths.length * 8 * n * n +
+    upload +
+    8 * n * gramBlock(n, widest) +
+    8 * widest +
+    widths.length * 8 * n;
   const feature: CkaCost = { form: "feature", multiplyAdds: featureAdds, bytes: featureBytes };
   const gram: CkaCost = { form: "gram", multiplyAdds: gramAdds, bytes: gramBytes };
   if (form === "feature") return feature;
@@ -163,7 +197,9 @@ export function ckaCost(n: number, widths: number[], pairs: [number, number][], 
 function announce(core: Core, cost: CkaCost, n: number, options: RunOptions): ProgressTracker {
   core.assertFits(cost.bytes, `CKA of ${n} samples (${cost.form} form)`);
   const long = cost.multiplyAdds > LONG_RUN_MULTIPLY_ADDS;
-  const stage = long ? `CKA (${cost.form} form: ${cost.multiplyAdds.toPrecision(2)} multiply-adds, ${formatBytes(cost.bytes)})` : "CKA";
+  const stage = long
+    ? `CKA (${cost.form} form: ${cost.multiplyAdds.toPrecision(2)} multiply-adds, ${formatBytes(cost.bytes)})`
+    : "CKA";
   return new ProgressTracker(options, stage, cost.multiplyAdds);
 }
 
@@ -185,7 +221,14 @@ function center(core: Core, s: Scope, X: Matrix, name: string): Centered {
 }
 
 /** The centred Gram matrix of X, built over column blocks, with progress between chunks. */
-async function gramOf(core: Core, s: Scope, X: Matrix, name: string, progress: ProgressTracker, base: number): Promise<Gram> {
+async function gramOf(
+  core: Core,
+  s: Scope,
+  X: Matrix,
+  name: string,
+  progress: ProgressTracker,
+  base: number,
+): Promise<Gram> {
   const k = core.kernels;
   const { rows: n, cols: d } = X;
   const gram = s.f64(n * n, `${name} Gram matrix`);
@@ -218,7 +261,14 @@ async function gramOf(core: Core, s: Scope, X: Matrix, name: string, progress: P
 }
 
 /** ‖Bᵀ A‖²_F in row chunks of A, with progress between chunks. */
-async function crossNorm(core: Core, a: Centered, b: Centered, n: number, progress: ProgressTracker, base: number): Promise<number> {
+async function crossNorm(
+  core: Core,
+  a: Centered,
+  b: Centered,
+  n: number,
+  progress: ProgressTracker,
+  base: number,
+): Promise<number> {
   const rows = Math.max(2, Math.floor(CHUNK_MULTIPLY_ADDS / Math.max(1, n * b.d)) & ~1);
   let total = 0;
   for (let a0 = 0; a0 < a.d; a0 += rows) {
@@ -243,30 +293,47 @@ function hsic(cross: number, a: Sums, b: Sums, n: number, debiased: boolean): nu
  */
 function normalise(xy: number, xx: number, yy: number): number {
   const product = xx * yy;
-  if (Number.isFinite(product) && product > Number.MIN_VALUE * 2 ** 53) return xy / Math.sqrt(product);
+  if (Number.isFinite(product) && product > Number.MIN_VALUE * 2 ** 53)
+    return xy / Math.sqrt(product);
   return xy / (Math.sqrt(xx) * Math.sqrt(yy));
 }
 
 function checkLayers(layers: Matrix[], debiased: boolean): number {
-  if (layers.length === 0) throw new HiddenAtlasError("E_PARAM", "CKA needs at least one representation");
+  if (layers.length === 0)
+    throw new HiddenAtlasError("E_PARAM", "CKA needs at least one representation");
   layers.forEach((m, i) => assertMatrix(m, `representation ${i}`));
   const n = layers[0].rows;
   layers.forEach((m, i) => {
     if (m.rows !== n) {
-      throw new HiddenAtlasError("E_SHAPE_MISMATCH", `representation ${i} has ${m.rows} rows but representation 0 has ${n}: CKA compares the same samples`);
+      throw new HiddenAtlasError(
+        "E_SHAPE_MISMATCH",
+        `representation ${i} has ${m.rows} rows but representation 0 has ${n}: CKA compares the same samples`,
+      );
     }
-    if (m.cols < 1) throw new HiddenAtlasError("E_SHAPE_MISMATCH", `representation ${i} has no columns`);
+    if (m.cols < 1)
+      throw new HiddenAtlasError("E_SHAPE_MISMATCH", `representation ${i} has no columns`);
   });
   const minimum = debiased ? 4 : 2;
   if (n < minimum) {
-    throw new HiddenAtlasError("E_PARAM", `${debiased ? "debiased " : ""}CKA needs at least ${minimum} samples; got ${n}`);
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `${debiased ? "debiased " : ""}CKA needs at least ${minimum} samples; got ${n}`,
+    );
   }
   layers.forEach((m, i) => assertFinite(m, `representation ${i}`));
   return n;
 }
 
 /** HSIC of every listed pair of representations, by the planned form. */
-async function pairHsic(core: Core, layers: Matrix[], pairs: [number, number][], cost: CkaCost, n: number, debiased: boolean, progress: ProgressTracker): Promise<number[]> {
+async function pairHsic(
+  core: Core,
+  layers: Matrix[],
+  pairs: [number, number][],
+  cost: CkaCost,
+  n: number,
+  debiased: boolean,
+  progress: ProgressTracker,
+): Promise<number[]> {
   return core.scope(async (s) => {
     const out: number[] = [];
     if (cost.form === "gram") {
@@ -277,7 +344,15 @@ async function pairHsic(core: Core, layers: Matrix[], pairs: [number, number][],
         done += (n * (n + 1) * layers[i].cols) / 2;
       }
       for (const [i, j] of pairs) {
-        out.push(hsic(core.kernels.ckaGramInner(grams[i].gram.ptr, grams[j].gram.ptr, n), grams[i], grams[j], n, debiased));
+        out.push(
+          hsic(
+            core.kernels.ckaGramInner(grams[i].gram.ptr, grams[j].gram.ptr, n),
+            grams[i],
+            grams[j],
+            n,
+            debiased,
+          ),
+        );
         done += (n * (n + 1)) / 2;
         await progress.step(done);
       }
@@ -286,7 +361,15 @@ async function pairHsic(core: Core, layers: Matrix[], pairs: [number, number][],
     const centered = layers.map((m, i) => center(core, s, m, `representation ${i}`));
     let done = 0;
     for (const [i, j] of pairs) {
-      out.push(hsic(await crossNorm(core, centered[i], centered[j], n, progress, done), centered[i], centered[j], n, debiased));
+      out.push(
+        hsic(
+          await crossNorm(core, centered[i], centered[j], n, progress, done),
+          centered[i],
+          centered[j],
+          n,
+          debiased,
+        ),
+      );
       done += n * layers[i].cols * layers[j].cols;
     }
     return out;
@@ -306,16 +389,30 @@ function resolve(what: string, options: CkaOptions) {
  * Throws E_SHAPE_MISMATCH when the row counts differ, E_NON_FINITE on NaN/∞, E_PARAM for
  * invalid options or too few samples, E_TOO_LARGE (with the bytes) when neither form fits.
  */
-export async function linearCka(X: Matrix, Y: Matrix, options: CkaOptions = {}): Promise<CkaResult> {
+export async function linearCka(
+  X: Matrix,
+  Y: Matrix,
+  options: CkaOptions = {},
+): Promise<CkaResult> {
   const p = resolve("linearCka", options);
   const n = checkLayers([X, Y], p.debiased);
   const core = await getCore();
-  const pairs: [number, number][] = [[0, 1], [0, 0], [1, 1]];
+  const pairs: [number, number][] = [
+    [0, 1],
+    [0, 0],
+    [1, 1],
+  ];
   const cost = ckaCost(n, [X.cols, Y.cols], pairs, p.form, core.availableBytes);
   const progress = announce(core, cost, n, options);
   const [xy, xx, yy] = await pairHsic(core, [X, Y], pairs, cost, n, p.debiased, progress);
   progress.finish();
-  return { cka: normalise(xy, xx, yy), hsic: { xy, xx, yy }, n, params: { debiased: p.debiased, form: cost.form }, cost };
+  return {
+    cka: normalise(xy, xx, yy),
+    hsic: { xy, xx, yy },
+    n,
+    params: { debiased: p.debiased, form: cost.form },
+    cost,
+  };
 }
 
 /**
@@ -323,14 +420,23 @@ export async function linearCka(X: Matrix, Y: Matrix, options: CkaOptions = {}):
  * Kornblith et al.'s layer-similarity heatmaps. Feature form: each layer centred once, each pair
  * O(n · dᵢ · dⱼ); Gram form: each layer's Gram matrix once, O(n² · dᵢ), each pair O(n²).
  */
-export async function ckaMatrix(layers: Matrix[], options: CkaOptions = {}): Promise<CkaMatrixResult> {
+export async function ckaMatrix(
+  layers: Matrix[],
+  options: CkaOptions = {},
+): Promise<CkaMatrixResult> {
   const p = resolve("ckaMatrix", options);
   const n = checkLayers(layers, p.debiased);
   const L = layers.length;
   const core = await getCore();
   const pairs: [number, number][] = [];
   for (let i = 0; i < L; i++) for (let j = i; j < L; j++) pairs.push([i, j]);
-  const cost = ckaCost(n, layers.map((m) => m.cols), pairs, p.form, core.availableBytes);
+  const cost = ckaCost(
+    n,
+    layers.map((m) => m.cols),
+    pairs,
+    p.form,
+    core.availableBytes,
+  );
   const progress = announce(core, cost, n, options);
   const values = await pairHsic(core, layers, pairs, cost, n, p.debiased, progress);
   progress.finish();
@@ -341,7 +447,8 @@ export async function ckaMatrix(layers: Matrix[], options: CkaOptions = {}): Pro
   });
   const matrix = new Float64Array(L * L);
   for (let i = 0; i < L; i++) {
-    for (let j = 0; j < L; j++) matrix[i * L + j] = normalise(h[i * L + j], h[i * L + i], h[j * L + j]);
+    for (let j = 0; j < L; j++)
+      matrix[i * L + j] = normalise(h[i * L + j], h[i * L + i], h[j * L + j]);
   }
   return { matrix, size: L, n, params: { debiased: p.debiased, form: cost.form }, cost };
 }

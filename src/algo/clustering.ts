@@ -50,10 +50,24 @@ export interface KMeansResult {
   inertia: number;
   /** Lloyd iterations of the kept run. */
   iterations: number;
-  params: { k: number; init: "k-means++" | "random"; nInit: number; maxIter: number; tol: number; seed: number };
+  params: {
+    k: number;
+    init: "k-means++" | "random";
+    nInit: number;
+    maxIter: number;
+    tol: number;
+    seed: number;
+  };
 }
 
-const defaults = { k: 8, init: "k-means++" as "k-means++" | "random", nInit: 1, maxIter: 300, tol: 1e-4, seed: DEFAULT_SEED };
+const defaults = {
+  k: 8,
+  init: "k-means++" as "k-means++" | "random",
+  nInit: 1,
+  maxIter: 300,
+  tol: 1e-4,
+  seed: DEFAULT_SEED,
+};
 
 export async function kMeans(X: Matrix, options: KMeansOptions = {}): Promise<KMeansResult> {
   checkOptionNames("kMeans", options, defaults);
@@ -62,14 +76,20 @@ export async function kMeans(X: Matrix, options: KMeansOptions = {}): Promise<KM
   const d = X.cols;
   if (n < 1 || d < 1) throw new HiddenAtlasError("E_PARAM", `k-means needs data; got ${n} × ${d}`);
   const k = checkInteger("k", options.k ?? defaults.k, 1, n);
-  const init = checkKeyword("init", options.init ?? defaults.init, ["k-means++", "random"] as const);
+  const init = checkKeyword("init", options.init ?? defaults.init, [
+    "k-means++",
+    "random",
+  ] as const);
   const nInit = checkInteger("nInit", options.nInit ?? defaults.nInit, 1);
   const maxIter = checkInteger("maxIter", options.maxIter ?? defaults.maxIter, 1);
   const tol = checkNumber("tol", options.tol ?? defaults.tol, 0);
   const seed = checkSeed(options.seed ?? defaults.seed);
   assertFinite(X, "X");
   const core = await getCore();
-  core.assertFits(X.data.byteLength + k * d * 4 + n * 12 + core.kernels.somScratchFloats(k) * 4, `k-means of ${n} rows into ${k} clusters`);
+  core.assertFits(
+    X.data.byteLength + k * d * 4 + n * 12 + core.kernels.somScratchFloats(k) * 4,
+    `k-means of ${n} rows into ${k} clusters`,
+  );
   // scikit-learn scales tol by the mean variance of the columns.
   const variance = meanColumnVariance(X);
   const rng = new Rng(core, seed, STREAMS.kmeansInit);
@@ -78,8 +98,11 @@ export async function kMeans(X: Matrix, options: KMeansOptions = {}): Promise<KM
   try {
     for (let run = 0; run < nInit; run++) {
       const centres = init === "random" ? randomCentres(X, k, rng) : kMeansPlusPlus(X, k, rng);
-      const fit = await lloyd(core, X, centres, k, maxIter, tol * variance, async (it) => progress.step(run * maxIter + it));
-      if (!best || fit.inertia < best.inertia) best = { ...fit, params: { k, init, nInit, maxIter, tol, seed } };
+      const fit = await lloyd(core, X, centres, k, maxIter, tol * variance, async (it) =>
+        progress.step(run * maxIter + it),
+      );
+      if (!best || fit.inertia < best.inertia)
+        best = { ...fit, params: { k, init, nInit, maxIter, tol, seed } };
     }
   } finally {
     rng.dispose();
@@ -110,7 +133,13 @@ function randomCentres(X: Matrix, k: number, rng: Rng): Float32Array {
   return out;
 }
 
-function squaredDistance(data: Float32Array, i: number, centre: Float32Array, c: number, d: number): number {
+function squaredDistance(
+  data: Float32Array,
+  i: number,
+  centre: Float32Array,
+  c: number,
+  d: number,
+): number {
   let s = 0;
   for (let j = 0; j < d; j++) {
     const t = data[i * d + j] - centre[c * d + j];
@@ -221,7 +250,12 @@ async function lloyd(
     }
     let inertia = 0;
     for (const v of dist.view()) inertia += v * v;
-    return { labels: labels.copy(), centroids: { rows: k, cols: d, data: w.copy() }, inertia, iterations };
+    return {
+      labels: labels.copy(),
+      centroids: { rows: k, cols: d, data: w.copy() },
+      inertia,
+      iterations,
+    };
   });
 }
 
@@ -231,7 +265,11 @@ async function lloyd(
  * every point in one cluster), about 0 for independent ones, negative below chance.
  */
 export function adjustedRandIndex(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new HiddenAtlasError("E_SHAPE_MISMATCH", `labelings have ${a.length} and ${b.length} entries`);
+  if (a.length !== b.length)
+    throw new HiddenAtlasError(
+      "E_SHAPE_MISMATCH",
+      `labelings have ${a.length} and ${b.length} entries`,
+    );
   const n = a.length;
   const ids = (labels: ArrayLike<number>) => {
     const map = new Map<number, number>();

@@ -44,20 +44,53 @@ import { scaleFor } from "./range.ts";
 declare module "../core/wasm.ts" {
   interface CoreKernels {
     diagramHungarian(
-      cost: number, n: number, r0: number, r1: number,
-      u: number, v: number, p: number, way: number, minv: number, used: number,
+      cost: number,
+      n: number,
+      r0: number,
+      r1: number,
+      u: number,
+      v: number,
+      p: number,
+      way: number,
+      minv: number,
+      used: number,
     ): number;
     diagramDiagonalCosts(points: number, count: number, p: number, q: number, out: number): void;
     diagramAuctionPhase(
-      A: number, m: number, B: number, k: number, dA: number, dB: number, p: number, q: number,
-      eps: number, prices: number, owner: number, assign: number, queue: number,
+      A: number,
+      m: number,
+      B: number,
+      k: number,
+      dA: number,
+      dB: number,
+      p: number,
+      q: number,
+      eps: number,
+      prices: number,
+      owner: number,
+      assign: number,
+      queue: number,
     ): number;
     diagramAuctionPrimal(
-      A: number, m: number, B: number, k: number, dA: number, dB: number, p: number, q: number,
+      A: number,
+      m: number,
+      B: number,
+      k: number,
+      dA: number,
+      dB: number,
+      p: number,
+      q: number,
       assign: number,
     ): number;
     diagramAuctionDual(
-      A: number, m: number, B: number, k: number, dA: number, dB: number, p: number, q: number,
+      A: number,
+      m: number,
+      B: number,
+      k: number,
+      dA: number,
+      dB: number,
+      p: number,
+      q: number,
       prices: number,
     ): number;
   }
@@ -65,8 +98,7 @@ declare module "../core/wasm.ts" {
 
 /** A persistence diagram: parallel births/deaths, or [birth, death] pairs. */
 export type DiagramLike =
-  | { births: ArrayLike<number>; deaths: ArrayLike<number> }
-  | ArrayLike<ArrayLike<number>>;
+  { births: ArrayLike<number>; deaths: ArrayLike<number> } | ArrayLike<ArrayLike<number>>;
 
 export type InfinitePolicy = "drop" | "cap" | "match";
 export const INFINITE_POLICIES = ["drop", "cap", "match"] as const;
@@ -156,20 +188,34 @@ interface Prepared {
   dropped: number;
 }
 
-function readPairs(diagram: DiagramLike, name: string): { births: ArrayLike<number>; deaths: ArrayLike<number> } {
-  if (diagram !== null && typeof diagram === "object" && "births" in diagram && "deaths" in diagram) {
+function readPairs(
+  diagram: DiagramLike,
+  name: string,
+): { births: ArrayLike<number>; deaths: ArrayLike<number> } {
+  if (
+    diagram !== null &&
+    typeof diagram === "object" &&
+    "births" in diagram &&
+    "deaths" in diagram
+  ) {
     const { births, deaths } = diagram as { births: ArrayLike<number>; deaths: ArrayLike<number> };
     if (births?.length === undefined || deaths?.length === undefined) {
       throw new HiddenAtlasError("E_PARAM", `invalid ${name}: births and deaths must be arrays`);
     }
     if (births.length !== deaths.length) {
-      throw new HiddenAtlasError("E_SHAPE_MISMATCH", `${name} has ${births.length} births but ${deaths.length} deaths`);
+      throw new HiddenAtlasError(
+        "E_SHAPE_MISMATCH",
+        `${name} has ${births.length} births but ${deaths.length} deaths`,
+      );
     }
     return { births, deaths };
   }
   const pairs = diagram as ArrayLike<ArrayLike<number>>;
   if (pairs === null || typeof pairs !== "object" || typeof pairs.length !== "number") {
-    throw new HiddenAtlasError("E_PARAM", `invalid ${name}: expected {births, deaths} or an array of [birth, death] pairs`);
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `invalid ${name}: expected {births, deaths} or an array of [birth, death] pairs`,
+    );
   }
   const births = new Float64Array(pairs.length);
   const deaths = new Float64Array(pairs.length);
@@ -184,7 +230,12 @@ function readPairs(diagram: DiagramLike, name: string): { births: ArrayLike<numb
   return { births, deaths };
 }
 
-function prepare(diagram: DiagramLike, name: string, policy: InfinitePolicy, cap: number | undefined): Prepared {
+function prepare(
+  diagram: DiagramLike,
+  name: string,
+  policy: InfinitePolicy,
+  cap: number | undefined,
+): Prepared {
   const { births, deaths } = readPairs(diagram, name);
   const finite: number[] = [];
   const up: number[] = [];
@@ -195,10 +246,16 @@ function prepare(diagram: DiagramLike, name: string, policy: InfinitePolicy, cap
     const b = Number(births[i]);
     let d = Number(deaths[i]);
     if (Number.isNaN(b) || Number.isNaN(d)) {
-      throw new HiddenAtlasError("E_NON_FINITE", `${name} point ${i} has a NaN coordinate`, { point: i });
+      throw new HiddenAtlasError("E_NON_FINITE", `${name} point ${i} has a NaN coordinate`, {
+        point: i,
+      });
     }
     if (b === Infinity || d === -Infinity || d < b) {
-      throw new HiddenAtlasError("E_PARAM", `${name} point ${i} is (${b}, ${d}); expected birth ≤ death, birth < ∞ and death > −∞`, { point: i });
+      throw new HiddenAtlasError(
+        "E_PARAM",
+        `${name} point ${i} is (${b}, ${d}); expected birth ≤ death, birth < ∞ and death > −∞`,
+        { point: i },
+      );
     }
     if (Number.isFinite(b) && Number.isFinite(d)) {
       finite.push(b, d);
@@ -208,11 +265,19 @@ function prepare(diagram: DiagramLike, name: string, policy: InfinitePolicy, cap
       dropped++;
     } else if (policy === "cap") {
       if (b === -Infinity) {
-        throw new HiddenAtlasError("E_PARAM", `${name} point ${i} is born at −Infinity, which infinite: "cap" cannot cap (use "drop" or "match")`, { point: i });
+        throw new HiddenAtlasError(
+          "E_PARAM",
+          `${name} point ${i} is born at −Infinity, which infinite: "cap" cannot cap (use "drop" or "match")`,
+          { point: i },
+        );
       }
       d = cap as number;
       if (d < b) {
-        throw new HiddenAtlasError("E_PARAM", `invalid cap: ${cap} (expected ≥ the birth ${b} of ${name} point ${i})`, { parameter: "cap" });
+        throw new HiddenAtlasError(
+          "E_PARAM",
+          `invalid cap: ${cap} (expected ≥ the birth ${b} of ${name} point ${i})`,
+          { parameter: "cap" },
+        );
       }
       finite.push(b, d);
     } else if (b === -Infinity && d === Infinity) both++;
@@ -232,12 +297,20 @@ function resolveInfinite(options: InfiniteOptions): { policy: InfinitePolicy; ca
   const policy = checkKeyword("infinite", options.infinite ?? "drop", INFINITE_POLICIES);
   if (policy === "cap") {
     if (options.cap === undefined) {
-      throw new HiddenAtlasError("E_PARAM", `invalid cap: undefined (expected a finite number with infinite: "cap")`, { parameter: "cap" });
+      throw new HiddenAtlasError(
+        "E_PARAM",
+        `invalid cap: undefined (expected a finite number with infinite: "cap")`,
+        { parameter: "cap" },
+      );
     }
     return { policy, cap: checkNumber("cap", options.cap) };
   }
   if (options.cap !== undefined) {
-    throw new HiddenAtlasError("E_PARAM", `invalid cap: ${options.cap} (only used with infinite: "cap"; infinite is ${JSON.stringify(policy)})`, { parameter: "cap" });
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `invalid cap: ${options.cap} (only used with infinite: "cap"; infinite is ${JSON.stringify(policy)})`,
+      { parameter: "cap" },
+    );
   }
   return { policy };
 }
@@ -261,7 +334,9 @@ function toRange(a: Prepared, b: Prepared): number {
   }
   const scale = scaleFor(largest);
   if (scale !== 1) {
-    for (const P of [a, b]) for (const values of [P.points, P.essentialUp, P.essentialDown]) for (let i = 0; i < values.length; i++) values[i] *= scale;
+    for (const P of [a, b])
+      for (const values of [P.points, P.essentialUp, P.essentialDown])
+        for (let i = 0; i < values.length; i++) values[i] *= scale;
   }
   return scale;
 }
@@ -275,8 +350,10 @@ function essentialCosts(a: Prepared, b: Prepared): number[] | null {
     return null;
   }
   const costs: number[] = [];
-  for (let i = 0; i < a.essentialUp.length; i++) costs.push(Math.abs(a.essentialUp[i] - b.essentialUp[i]));
-  for (let i = 0; i < a.essentialDown.length; i++) costs.push(Math.abs(a.essentialDown[i] - b.essentialDown[i]));
+  for (let i = 0; i < a.essentialUp.length; i++)
+    costs.push(Math.abs(a.essentialUp[i] - b.essentialUp[i]));
+  for (let i = 0; i < a.essentialDown.length; i++)
+    costs.push(Math.abs(a.essentialDown[i] - b.essentialDown[i]));
   return costs;
 }
 
@@ -385,7 +462,14 @@ function saturates(nLeft: number, nRight: number, start: Int32Array, adj: Int32A
 }
 
 /** Edges of cost ≤ δ from the chosen points of P to all points of Q (CSR over Q). */
-function neighbourhood(P: Float64Array, chosen: Int32Array, Q: Float64Array, byBirth: Int32Array, births: Float64Array, delta: number) {
+function neighbourhood(
+  P: Float64Array,
+  chosen: Int32Array,
+  Q: Float64Array,
+  byBirth: Int32Array,
+  births: Float64Array,
+  delta: number,
+) {
   const start = new Int32Array(chosen.length + 1);
   const adj: number[] = [];
   for (let c = 0; c < chosen.length; c++) {
@@ -413,7 +497,11 @@ function neighbourhood(P: Float64Array, chosen: Int32Array, Q: Float64Array, byB
  * interleaved (birth, death) pairs. Up to `maxCandidates` pair costs are sorted and searched;
  * larger inputs bisect over the doubles themselves (same answer, no candidate list).
  */
-export function bottleneckFinite(A: Float64Array, B: Float64Array, maxCandidates = MAX_CANDIDATES): number {
+export function bottleneckFinite(
+  A: Float64Array,
+  B: Float64Array,
+  maxCandidates = MAX_CANDIDATES,
+): number {
   const m = A.length / 2;
   const k = B.length / 2;
   if (m === 0 && k === 0) return 0;
@@ -470,7 +558,8 @@ export function bottleneckFinite(A: Float64Array, B: Float64Array, maxCandidates
     }
     const sorted = Float64Array.from(values).sort();
     let unique = 0;
-    for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[unique - 1]) sorted[unique++] = sorted[i];
+    for (let i = 0; i < sorted.length; i++)
+      if (i === 0 || sorted[i] !== sorted[unique - 1]) sorted[unique++] = sorted[i];
     let lo = 0;
     let hi = unique - 1; // sorted[hi] = upper is feasible
     while (lo < hi) {
@@ -510,7 +599,11 @@ export function bottleneckFinite(A: Float64Array, B: Float64Array, maxCandidates
  * bottleneck_distance with e = 0). With infinite: "match" the essential points add
  * max |Δbirth|.
  */
-export async function bottleneck(a: DiagramLike, b: DiagramLike, options: InfiniteOptions = {}): Promise<BottleneckResult> {
+export async function bottleneck(
+  a: DiagramLike,
+  b: DiagramLike,
+  options: InfiniteOptions = {},
+): Promise<BottleneckResult> {
   checkOptionNames("bottleneck", options, { infinite: "drop", cap: 0 }, []);
   const { policy, cap } = resolveInfinite(options);
   const A = prepare(a, "diagram a", policy, cap);
@@ -522,7 +615,13 @@ export async function bottleneck(a: DiagramLike, b: DiagramLike, options: Infini
     distance = costs === null ? Infinity : Math.max(distance, ...costs);
   }
   distance /= scale;
-  const result: BottleneckResult = { distance, metric: "bottleneck", ground: "inf", infinite: policy, droppedInfinite: [A.dropped, B.dropped] };
+  const result: BottleneckResult = {
+    distance,
+    metric: "bottleneck",
+    ground: "inf",
+    infinite: policy,
+    droppedInfinite: [A.dropped, B.dropped],
+  };
   if (cap !== undefined) result.cap = cap;
   return result;
 }
@@ -550,21 +649,43 @@ function diagonalDistance(b: number, d: number, p: number): number {
  * reported as `relativeErrorBound`). Matches gudhi.wasserstein.wasserstein_distance(order=q,
  * internal_p=p) and Hera.
  */
-export async function wasserstein(a: DiagramLike, b: DiagramLike, options: WassersteinOptions = {}): Promise<WassersteinResult> {
-  const defaults = { q: 1, ground: "inf" as GroundMetric, method: "auto", relativeError: 0.01, infinite: "drop", cap: 0 };
+export async function wasserstein(
+  a: DiagramLike,
+  b: DiagramLike,
+  options: WassersteinOptions = {},
+): Promise<WassersteinResult> {
+  const defaults = {
+    q: 1,
+    ground: "inf" as GroundMetric,
+    method: "auto",
+    relativeError: 0.01,
+    infinite: "drop",
+    cap: 0,
+  };
   checkOptionNames("wasserstein", options, defaults);
   const q = checkNumber("q", options.q ?? defaults.q, 1);
   const groundOption = options.ground ?? defaults.ground;
   const p = groundOption === "inf" ? Infinity : checkNumber("ground", groundOption, 1);
-  const method = checkKeyword("method", options.method ?? defaults.method, ["auto", "hungarian", "auction"] as const);
-  const relativeError = checkNumber("relativeError", options.relativeError ?? defaults.relativeError, 0, Infinity, { exclusiveMin: true });
+  const method = checkKeyword("method", options.method ?? defaults.method, [
+    "auto",
+    "hungarian",
+    "auction",
+  ] as const);
+  const relativeError = checkNumber(
+    "relativeError",
+    options.relativeError ?? defaults.relativeError,
+    0,
+    Infinity,
+    { exclusiveMin: true },
+  );
   const { policy, cap } = resolveInfinite(options);
   const A = prepare(a, "diagram a", policy, cap);
   const B = prepare(b, "diagram b", policy, cap);
   const scale = toRange(A, B);
   const m = A.points.length / 2;
   const k = B.points.length / 2;
-  const useHungarian = method === "hungarian" || (method === "auto" && m + k <= HUNGARIAN_MAX_POINTS);
+  const useHungarian =
+    method === "hungarian" || (method === "auto" && m + k <= HUNGARIAN_MAX_POINTS);
 
   let total = 0;
   let bound = 0;
@@ -597,7 +718,13 @@ export async function wasserstein(a: DiagramLike, b: DiagramLike, options: Wasse
 }
 
 /** Optimal Σ cost^q by the Hungarian method on the (m + k)² augmented cost matrix. */
-async function hungarianCost(A: Float64Array, B: Float64Array, p: number, q: number, options: RunOptions): Promise<number> {
+async function hungarianCost(
+  A: Float64Array,
+  B: Float64Array,
+  p: number,
+  q: number,
+  options: RunOptions,
+): Promise<number> {
   const m = A.length / 2;
   const k = B.length / 2;
   const N = m + k;
@@ -622,7 +749,9 @@ async function hungarianCost(A: Float64Array, B: Float64Array, p: number, q: num
     for (let i = 0; i < m; i++) {
       const row = i * N;
       for (let j = 0; j < k; j++) {
-        C[row + j] = groundDistance(Math.abs(A[2 * i] - B[2 * j]), Math.abs(A[2 * i + 1] - B[2 * j + 1]), p) ** q;
+        C[row + j] =
+          groundDistance(Math.abs(A[2 * i] - B[2 * j]), Math.abs(A[2 * i + 1] - B[2 * j + 1]), p) **
+          q;
       }
       C.fill(dA[i], row + k, row + N);
     }
@@ -652,7 +781,12 @@ async function hungarianCost(A: Float64Array, B: Float64Array, p: number, q: num
 
 /** Σ cost^q by the auction with ε-scaling; returns it with the proven relative error bound. */
 async function auctionCost(
-  A: Float64Array, B: Float64Array, p: number, q: number, relativeError: number, options: RunOptions,
+  A: Float64Array,
+  B: Float64Array,
+  p: number,
+  q: number,
+  relativeError: number,
+  options: RunOptions,
 ): Promise<{ total: number; bound: number }> {
   const m = A.length / 2;
   const k = B.length / 2;
@@ -682,7 +816,21 @@ async function auctionCost(
     const progress = new ProgressTracker(options, "Wasserstein (auction)", AUCTION_MAX_PHASES);
     for (let phase = 0; phase < AUCTION_MAX_PHASES; phase++) {
       throwIfAborted(options.signal);
-      kern.diagramAuctionPhase(pa.ptr, m, pb.ptr, k, dA.ptr, dB.ptr, p, q, eps, prices.ptr, owner.ptr, assign.ptr, queue.ptr);
+      kern.diagramAuctionPhase(
+        pa.ptr,
+        m,
+        pb.ptr,
+        k,
+        dA.ptr,
+        dB.ptr,
+        p,
+        q,
+        eps,
+        prices.ptr,
+        owner.ptr,
+        assign.ptr,
+        queue.ptr,
+      );
       total = kern.diagramAuctionPrimal(pa.ptr, m, pb.ptr, k, dA.ptr, dB.ptr, p, q, assign.ptr);
       const dual = kern.diagramAuctionDual(pa.ptr, m, pb.ptr, k, dA.ptr, dB.ptr, p, q, prices.ptr);
       if (total <= 0) return { total: 0, bound: 0 };
@@ -716,7 +864,11 @@ export async function slicedWasserstein(
   const M = checkInteger("directions", options.directions ?? 50, 1);
   const { policy, cap } = resolveInfinite(options);
   if (policy === "match") {
-    throw new HiddenAtlasError("E_PARAM", `invalid infinite: "match" (the sliced Wasserstein distance cannot project infinite points; expected "drop" or "cap")`, { parameter: "infinite" });
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `invalid infinite: "match" (the sliced Wasserstein distance cannot project infinite points; expected "drop" or "cap")`,
+      { parameter: "infinite" },
+    );
   }
   const PA = prepare(a, "diagram a", policy, cap);
   const PB = prepare(b, "diagram b", policy, cap);

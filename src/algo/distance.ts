@@ -89,24 +89,44 @@ export async function pairwiseDistances(
     const x = prepareRows(core, s, Xk, metric);
     const y = Yk === undefined ? x : prepareRows(core, s, Yk, metric);
     const progress = new ProgressTracker(options, "distances", X.rows);
-    await distanceRows(core, s, x, y, X.rows, other.rows, X.cols, METRIC_CODE[metric], (rows, i0) => out.set(rows, i0 * other.rows), {
-      signal: options.signal,
-      onRows: (rows) => progress.report(rows),
-    });
+    await distanceRows(
+      core,
+      s,
+      x,
+      y,
+      X.rows,
+      other.rows,
+      X.cols,
+      METRIC_CODE[metric],
+      (rows, i0) => out.set(rows, i0 * other.rows),
+      {
+        signal: options.signal,
+        onRows: (rows) => progress.report(rows),
+      },
+    );
     progress.finish();
   });
   const data =
     metric === "euclidean"
       ? toDataUnits(out, 1 / scale, "distances", undefined, true)
       : metric === "sqeuclidean"
-        ? toDataUnits(out, 1 / (scale * scale), "squared distances", 'use metric "euclidean", whose distances are in the data\'s units', true)
+        ? toDataUnits(
+            out,
+            1 / (scale * scale),
+            "squared distances",
+            'use metric "euclidean", whose distances are in the data\'s units',
+            true,
+          )
         : out;
   return { rows: X.rows, cols: other.rows, data };
 }
 
 /** Rows of a distance block: whole chunks, up to BLOCK_BYTES (at least one chunk). */
 function blockRows(rows: number, cols: number): number {
-  const fit = Math.max(ROW_CHUNK, Math.floor(BLOCK_BYTES / Math.max(1, cols * 4 * ROW_CHUNK)) * ROW_CHUNK);
+  const fit = Math.max(
+    ROW_CHUNK,
+    Math.floor(BLOCK_BYTES / Math.max(1, cols * 4 * ROW_CHUNK)) * ROW_CHUNK,
+  );
   return Math.max(1, Math.min(rows, fit));
 }
 
@@ -136,7 +156,16 @@ export async function distanceRows(
         kernel: "pairwiseDistances",
         rows: b1 - b0,
         chunk: ROW_CHUNK,
-        args: [x, y, ny, d, { base: b0, i0: 1 }, { base: b0, i1: 1 }, metricCode, { base: block.ptr, i0: ny * 4 }],
+        args: [
+          x,
+          y,
+          ny,
+          d,
+          { base: b0, i0: 1 },
+          { base: b0, i1: 1 },
+          metricCode,
+          { base: block.ptr, i0: ny * 4 },
+        ],
       },
       { signal: options.signal, onRows: (done) => options.onRows?.(b0 + done) },
     );
@@ -145,12 +174,7 @@ export async function distanceRows(
 }
 
 /** Upload rows into the scope; for cosine, normalised in place in wasm memory. */
-export function prepareRows(
-  core: Core,
-  scope: Scope,
-  X: Matrix,
-  metric: Metric,
-): number {
+export function prepareRows(core: Core, scope: Scope, X: Matrix, metric: Metric): number {
   const block = scope.upload(X.data, "input rows");
   if (metric === "cosine") core.kernels.normalizeRows(block.ptr, block.ptr, X.rows, X.cols);
   return block.ptr;

@@ -6,20 +6,59 @@ declare module "../core/wasm.ts" {
   interface CoreKernels {
     // graph.ts
     graphSymmetrize(
-      indices: number, weights: number, n: number, k: number, mode: number, dropZeros: number,
-      rowPtr: number, columns: number, values: number, scratch: number,
+      indices: number,
+      weights: number,
+      n: number,
+      k: number,
+      mode: number,
+      dropZeros: number,
+      rowPtr: number,
+      columns: number,
+      values: number,
+      scratch: number,
     ): number;
-    graphPrune(rowPtr: number, columns: number, values: number, n: number, threshold: number): number;
-    graphComponents(rowPtr: number, columns: number, n: number, labels: number, scratch: number): number;
-    graphMatvec(rowPtr: number, columns: number, values: number, n: number, x: number, y: number): void;
+    graphPrune(
+      rowPtr: number,
+      columns: number,
+      values: number,
+      n: number,
+      threshold: number,
+    ): number;
+    graphComponents(
+      rowPtr: number,
+      columns: number,
+      n: number,
+      labels: number,
+      scratch: number,
+    ): number;
+    graphMatvec(
+      rowPtr: number,
+      columns: number,
+      values: number,
+      n: number,
+      x: number,
+      y: number,
+    ): void;
     // geodesic.ts
     geodesicScratchBytes(n: number): number;
     geodesicFromSources(
-      rowPtr: number, columns: number, weights: number, n: number, sources: number, s0: number,
-      s1: number, out: number, scratch: number,
+      rowPtr: number,
+      columns: number,
+      weights: number,
+      n: number,
+      sources: number,
+      s0: number,
+      s1: number,
+      out: number,
+      scratch: number,
     ): void;
     geodesicFromSourceF64(
-      rowPtr: number, columns: number, weights: number, n: number, source: number, out: number,
+      rowPtr: number,
+      columns: number,
+      weights: number,
+      n: number,
+      source: number,
+      out: number,
       scratch: number,
     ): void;
     // embedlinalg.ts
@@ -31,75 +70,206 @@ declare module "../core/wasm.ts" {
     // mds.ts
     mdsCenteredSquaredMatvec(d: number, n: number, x: number, y: number, scratch: number): void;
     mdsDoubleCenter(d: number, n: number, b: number, scratch: number): void;
-    mdsSmacofStep(delta: number, n: number, p: number, x: number, xOut: number, scratch: number): number;
-    // tsne.ts
-    tsneConditionalP(
-      sqdist: number, rows: number, rowLen: number, stride: number, skipDiagonal: number,
-      perplexity: number, out: number,
-    ): number;
-    tsneExactGradient(
-      p: number, y: number, n: number, exaggeration: number, grad: number, computeError: number,
+    mdsSmacofStep(
+      delta: number,
+      n: number,
+      p: number,
+      x: number,
+      xOut: number,
       scratch: number,
     ): number;
-    tsneExactRows(p: number, y: number, n: number, exaggeration: number, i0: number, i1: number, attract: number, repel: number): number;
-    tsneExactKlRows(p: number, y: number, n: number, exaggeration: number, invZ: number, i0: number, i1: number): number;
+    // tsne.ts
+    tsneConditionalP(
+      sqdist: number,
+      rows: number,
+      rowLen: number,
+      stride: number,
+      skipDiagonal: number,
+      perplexity: number,
+      out: number,
+    ): number;
+    tsneExactGradient(
+      p: number,
+      y: number,
+      n: number,
+      exaggeration: number,
+      grad: number,
+      computeError: number,
+      scratch: number,
+    ): number;
+    tsneExactRows(
+      p: number,
+      y: number,
+      n: number,
+      exaggeration: number,
+      i0: number,
+      i1: number,
+      attract: number,
+      repel: number,
+    ): number;
+    tsneExactKlRows(
+      p: number,
+      y: number,
+      n: number,
+      exaggeration: number,
+      invZ: number,
+      i0: number,
+      i1: number,
+    ): number;
     tsneTreeBytes(capacity: number, n: number): number;
     tsneBuildTree(y: number, n: number, block: number, capacity: number): number;
     tsneForces(
-      y: number, n: number, rowPtr: number, columns: number, values: number, exaggeration: number,
-      theta: number, block: number, capacity: number, g0: number, g1: number, neg: number,
+      y: number,
+      n: number,
+      rowPtr: number,
+      columns: number,
+      values: number,
+      exaggeration: number,
+      theta: number,
+      block: number,
+      capacity: number,
+      g0: number,
+      g1: number,
+      neg: number,
       attract: number,
     ): number;
     tsneCombineForces(neg: number, attract: number, sumQ: number, n: number, grad: number): void;
     tsneKlRows(
-      y: number, rowPtr: number, columns: number, values: number, exaggeration: number,
-      sumQ: number, i0: number, i1: number,
+      y: number,
+      rowPtr: number,
+      columns: number,
+      values: number,
+      exaggeration: number,
+      sumQ: number,
+      i0: number,
+      i1: number,
     ): number;
     tsneUpdate(
-      y: number, grad: number, update: number, gains: number, count: number, momentum: number,
+      y: number,
+      grad: number,
+      update: number,
+      gains: number,
+      count: number,
+      momentum: number,
       learningRate: number,
     ): number;
     // umap.ts
     umapSmoothKnn(
-      dists: number, n: number, kk: number, nNeighbors: number, localConnectivity: number,
-      bandwidth: number, nIter: number, sigma: number, rho: number,
+      dists: number,
+      n: number,
+      kk: number,
+      nNeighbors: number,
+      localConnectivity: number,
+      bandwidth: number,
+      nIter: number,
+      sigma: number,
+      rho: number,
     ): void;
-    umapMembership(dists: number, n: number, kk: number, sigma: number, rho: number, out: number): void;
+    umapMembership(
+      dists: number,
+      n: number,
+      kk: number,
+      sigma: number,
+      rho: number,
+      out: number,
+    ): void;
     umapEpochs(
-      embedding: number, n: number, dim: number, rowPtr: number, columns: number,
-      epochsPerSample: number, epochOfNextSample: number, epochsPerNegativeSample: number,
-      epochOfNextNegativeSample: number, a: number, b: number, gamma: number, initialAlpha: number,
-      nEpochs: number, e0: number, e1: number, rng: number,
+      embedding: number,
+      n: number,
+      dim: number,
+      rowPtr: number,
+      columns: number,
+      epochsPerSample: number,
+      epochOfNextSample: number,
+      epochsPerNegativeSample: number,
+      epochOfNextNegativeSample: number,
+      a: number,
+      b: number,
+      gamma: number,
+      initialAlpha: number,
+      nEpochs: number,
+      e0: number,
+      e1: number,
+      rng: number,
     ): void;
     // bsdr.ts
     bsdrScratchDoubles(n: number, d: number, r: number, k: number, s: number): number;
     bsdrInit(
-      table: number, n: number, d: number, r: number, k: number, s: number, betaPhi: number,
-      betaLambda: number, betaPsi: number, rng: number,
+      table: number,
+      n: number,
+      d: number,
+      r: number,
+      k: number,
+      s: number,
+      betaPhi: number,
+      betaLambda: number,
+      betaPsi: number,
+      rng: number,
     ): void;
     bsdrSweep(
-      table: number, n: number, d: number, r: number, k: number, s: number, sigmaZ: number,
-      alphaPhi: number, betaPhi: number, alphaLambda: number, betaLambda: number, alphaPsi: number,
-      betaPsi: number, rng: number,
+      table: number,
+      n: number,
+      d: number,
+      r: number,
+      k: number,
+      s: number,
+      sigmaZ: number,
+      alphaPhi: number,
+      betaPhi: number,
+      alphaLambda: number,
+      betaLambda: number,
+      alphaPsi: number,
+      betaPsi: number,
+      rng: number,
     ): number;
     bsdrProject(table: number, n: number, d: number, r: number, out: number): void;
     // nndescent.ts
     nndReset(indices: number, dists: number, flags: number, n: number, k: number): void;
     nndRpTreeLeaves(
-      data: number, n: number, d: number, leafSize: number, order: number, leafStart: number,
-      scratch: number, rng: number,
+      data: number,
+      n: number,
+      d: number,
+      leafSize: number,
+      order: number,
+      leafStart: number,
+      scratch: number,
+      rng: number,
     ): number;
     nndJoinLeaves(
-      data: number, n: number, d: number, k: number, order: number, leafStart: number,
-      leaves: number, indices: number, dists: number, flags: number,
+      data: number,
+      n: number,
+      d: number,
+      k: number,
+      order: number,
+      leafStart: number,
+      leaves: number,
+      indices: number,
+      dists: number,
+      flags: number,
     ): number;
     nndFillRandom(
-      data: number, n: number, d: number, k: number, indices: number, dists: number, flags: number,
+      data: number,
+      n: number,
+      d: number,
+      k: number,
+      indices: number,
+      dists: number,
+      flags: number,
       rng: number,
     ): void;
     nndRound(
-      data: number, n: number, d: number, k: number, indices: number, dists: number, flags: number,
-      maxCandidates: number, newIdx: number, newPri: number, oldIdx: number, oldPri: number,
+      data: number,
+      n: number,
+      d: number,
+      k: number,
+      indices: number,
+      dists: number,
+      flags: number,
+      maxCandidates: number,
+      newIdx: number,
+      newPri: number,
+      oldIdx: number,
+      oldPri: number,
       rng: number,
     ): number;
     nndFinish(indices: number, dists: number, n: number, k: number): void;

@@ -57,11 +57,21 @@ export async function embed<M extends EmbedMethod>(
   switch (method) {
     case "pca": {
       const r = await pca(X, options);
-      return { method, coordinates: r.scores, params: { ...r.params, explainedVarianceRatio: Array.from(r.explainedVarianceRatio) }, warnings: [] };
+      return {
+        method,
+        coordinates: r.scores,
+        params: { ...r.params, explainedVarianceRatio: Array.from(r.explainedVarianceRatio) },
+        warnings: [],
+      };
     }
     case "mds": {
       const r = await mds(X, options);
-      return { method, coordinates: r.coordinates, params: { ...r.params, stress: r.stress, iterations: r.iterations }, warnings: [] };
+      return {
+        method,
+        coordinates: r.coordinates,
+        params: { ...r.params, stress: r.stress, iterations: r.iterations },
+        warnings: [],
+      };
     }
     case "isomap": {
       const r = await isomap(X, options);
@@ -69,7 +79,12 @@ export async function embed<M extends EmbedMethod>(
     }
     case "tsne": {
       const r = await tsne(X, options);
-      return { method, coordinates: r.coordinates, params: { ...r.params, klDivergence: r.klDivergence, iterations: r.iterations }, warnings: [] };
+      return {
+        method,
+        coordinates: r.coordinates,
+        params: { ...r.params, klDivergence: r.klDivergence, iterations: r.iterations },
+        warnings: [],
+      };
     }
     case "umap": {
       const r = await umap(X, options);
@@ -77,15 +92,29 @@ export async function embed<M extends EmbedMethod>(
     }
     case "phate": {
       const r = await phate(X, options);
-      return { method, coordinates: r.embedding, params: { ...r.params, nLandmarks: r.nLandmarks, stress: r.stress }, warnings: r.warnings };
+      return {
+        method,
+        coordinates: r.embedding,
+        params: { ...r.params, nLandmarks: r.nLandmarks, stress: r.stress },
+        warnings: r.warnings,
+      };
     }
     case "mda": {
       const { outputs, ...rest } = params as EmbedParams["mda"];
       if (!outputs) {
-        throw new HiddenAtlasError("E_PARAM", `method "mda" needs outputs (the network's predictions, or targets) to group the samples by`, { parameter: "outputs" });
+        throw new HiddenAtlasError(
+          "E_PARAM",
+          `method "mda" needs outputs (the network's predictions, or targets) to group the samples by`,
+          { parameter: "outputs" },
+        );
       }
       const r = await mda(X, outputs, { ...rest, ...run });
-      return { method, coordinates: r.coordinates, params: { ...r.params, classes: r.classes }, warnings: r.warnings };
+      return {
+        method,
+        coordinates: r.coordinates,
+        params: { ...r.params, classes: r.classes },
+        warnings: r.warnings,
+      };
     }
   }
   throw new HiddenAtlasError("E_PARAM", `invalid method: ${String(method)}`);

@@ -24,7 +24,13 @@ import { assertMatrix, type Matrix } from "../core/matrix.ts";
 import { checkInteger, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
 import { getCore } from "../core/wasm.ts";
-import { checkGraphK, connectedComponents, knnGraph, uploadGraph, type SparseGraph } from "./graph.ts";
+import {
+  checkGraphK,
+  connectedComponents,
+  knnGraph,
+  uploadGraph,
+  type SparseGraph,
+} from "./graph.ts";
 import { rangeParams, toDataUnits, toKernelRange } from "./range.ts";
 
 /** Largest n for which all pairs are computed densely when no sources are given. */
@@ -56,7 +62,10 @@ const defaults = { k: 10, sources: undefined as ArrayLike<number> | undefined };
 /** Sources per kernel call: bounds the time between progress checkpoints. */
 const SOURCE_CHUNK = 32;
 
-export async function geodesicDistances(X: Matrix, options: GeodesicOptions = {}): Promise<GeodesicResult> {
+export async function geodesicDistances(
+  X: Matrix,
+  options: GeodesicOptions = {},
+): Promise<GeodesicResult> {
   checkOptionNames("geodesicDistances", options, defaults);
   assertMatrix(X, "X");
   const k = checkGraphK(options.k ?? defaults.k, X.rows);
@@ -64,7 +73,11 @@ export async function geodesicDistances(X: Matrix, options: GeodesicOptions = {}
   // Extreme values: paths found in kernel units, lengths scaled back (src/algo/range.ts).
   const { X: Xk, scale } = toKernelRange(X, "X");
   const graph = await knnGraph(Xk, { k, signal: options.signal, onProgress: options.onProgress });
-  const result = await shortestPaths(graph, { sources, signal: options.signal, onProgress: options.onProgress });
+  const result = await shortestPaths(graph, {
+    sources,
+    signal: options.signal,
+    onProgress: options.onProgress,
+  });
   const data = toDataUnits(result.data, 1 / scale, "geodesic distances", undefined, true);
   return { ...result, data, params: { k, ...rangeParams(scale) } };
 }
@@ -85,7 +98,8 @@ export function checkSources(sources: ArrayLike<number> | undefined, n: number):
     throw new HiddenAtlasError("E_PARAM", `invalid sources: expected an array of point indices`);
   }
   const out = new Int32Array(sources.length);
-  for (let i = 0; i < sources.length; i++) out[i] = checkInteger(`sources[${i}]`, sources[i], 0, n - 1);
+  for (let i = 0; i < sources.length; i++)
+    out[i] = checkInteger(`sources[${i}]`, sources[i], 0, n - 1);
   return out;
 }
 
@@ -109,7 +123,17 @@ export async function shortestPaths(
     const progress = new ProgressTracker(options, "geodesics", rows);
     for (let s0 = 0; s0 < rows; s0 += chunk) {
       const s1 = Math.min(s0 + chunk, rows);
-      core.kernels.geodesicFromSources(g.rowPtr, g.columns, g.values, n, src.ptr, s0, s1, out.ptr, scratch);
+      core.kernels.geodesicFromSources(
+        g.rowPtr,
+        g.columns,
+        g.values,
+        n,
+        src.ptr,
+        s0,
+        s1,
+        out.ptr,
+        scratch,
+      );
       data.set(out.view().subarray(0, (s1 - s0) * n), s0 * n);
       await progress.step(s1);
     }

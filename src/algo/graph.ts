@@ -50,9 +50,22 @@ export async function knnGraph(X: Matrix, options: KnnGraphOptions = {}): Promis
   assertMatrix(X, "X");
   const k = checkGraphK(options.k ?? defaults.k, X.rows);
   assertFinite(X, "X");
-  const neighbors = await knn(X, { k, metric: "euclidean", signal: options.signal, onProgress: options.onProgress });
+  const neighbors = await knn(X, {
+    k,
+    metric: "euclidean",
+    signal: options.signal,
+    onProgress: options.onProgress,
+  });
   const core = await getCore();
-  return symmetrizeNeighbors(core, neighbors.indices, neighbors.distances, X.rows, k, MERGE_MIN, false);
+  return symmetrizeNeighbors(
+    core,
+    neighbors.indices,
+    neighbors.distances,
+    X.rows,
+    k,
+    MERGE_MIN,
+    false,
+  );
 }
 
 /** Check a graph's k: an integer from 1 to min(256, n − 1). */
@@ -84,7 +97,16 @@ export function symmetrizeNeighbors(
     const values = s.f32(2 * n * k, "graph weights");
     const scratch = s.i32(n, "graph scratch");
     const nnz = core.kernels.graphSymmetrize(
-      idx.ptr, w.ptr, n, k, mode, dropZeros ? 1 : 0, rowPtr.ptr, columns.ptr, values.ptr, scratch.ptr,
+      idx.ptr,
+      w.ptr,
+      n,
+      k,
+      mode,
+      dropZeros ? 1 : 0,
+      rowPtr.ptr,
+      columns.ptr,
+      values.ptr,
+      scratch.ptr,
     );
     return {
       n,
@@ -109,13 +131,16 @@ export function uploadGraph(s: Scope, graph: SparseGraph): GraphOnCore {
     n: graph.n,
     nnz: graph.columns.length,
     rowPtr: s.upload(graph.rowPtr, "graph row offsets").ptr,
-    columns: s.upload(graph.columns.length ? graph.columns : new Int32Array(1), "graph columns").ptr,
+    columns: s.upload(graph.columns.length ? graph.columns : new Int32Array(1), "graph columns")
+      .ptr,
     values: s.upload(graph.values.length ? graph.values : new Float32Array(1), "graph weights").ptr,
   };
 }
 
 /** Connected components: `labels[i]` numbers components 0, 1, … by their smallest vertex. */
-export async function connectedComponents(graph: SparseGraph): Promise<{ count: number; labels: Int32Array }> {
+export async function connectedComponents(
+  graph: SparseGraph,
+): Promise<{ count: number; labels: Int32Array }> {
   const core = await getCore();
   return core.scope((s) => {
     const g = uploadGraph(s, graph);

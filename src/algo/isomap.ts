@@ -62,11 +62,24 @@ export interface IsomapResult {
   /** Components of the kNN graph before they were joined. */
   components: number;
   /** `rangeScale`: the power of two extreme data were scaled by (src/algo/range.ts), when not 1. */
-  params: { nNeighbors: number; nComponents: number; landmarks: number; tol: number; seed: number; rangeScale?: number };
+  params: {
+    nNeighbors: number;
+    nComponents: number;
+    landmarks: number;
+    tol: number;
+    seed: number;
+    rangeScale?: number;
+  };
   warnings: string[];
 }
 
-const defaults = { nNeighbors: 5, nComponents: 2, landmarks: "auto" as number | "auto", tol: 1e-9, seed: DEFAULT_SEED };
+const defaults = {
+  nNeighbors: 5,
+  nComponents: 2,
+  landmarks: "auto" as number | "auto",
+  tol: 1e-9,
+  seed: DEFAULT_SEED,
+};
 
 /** Landmarks chosen by "auto" above MAX_DENSE_GEODESIC points. */
 const AUTO_LANDMARKS = 1000;
@@ -81,11 +94,18 @@ export async function isomap(X: Matrix, options: IsomapOptions = {}): Promise<Is
   const n = X.rows;
   if (n < 3) throw new HiddenAtlasError("E_PARAM", `Isomap needs at least 3 rows; got ${n}`);
   const nNeighbors = checkGraphK(options.nNeighbors ?? defaults.nNeighbors, n, "nNeighbors");
-  const nComponents = checkInteger("nComponents", options.nComponents ?? defaults.nComponents, 1, n - 2);
+  const nComponents = checkInteger(
+    "nComponents",
+    options.nComponents ?? defaults.nComponents,
+    1,
+    n - 2,
+  );
   const landmarkOption = options.landmarks ?? defaults.landmarks;
   const m =
     landmarkOption === "auto"
-      ? n <= MAX_DENSE_GEODESIC ? n : AUTO_LANDMARKS
+      ? n <= MAX_DENSE_GEODESIC
+        ? n
+        : AUTO_LANDMARKS
       : checkInteger("landmarks", landmarkOption, nComponents + 2, Math.min(n, MAX_DENSE_GEODESIC));
   const tol = checkNumber("tol", options.tol ?? defaults.tol, 0, 1, { exclusiveMin: true });
   const seed = checkSeed(options.seed ?? defaults.seed);
@@ -96,7 +116,16 @@ export async function isomap(X: Matrix, options: IsomapOptions = {}): Promise<Is
       ? result
       : {
           ...result,
-          coordinates: { ...result.coordinates, data: toDataUnits(result.coordinates.data, 1 / range.scale, "Isomap coordinates", undefined, true) },
+          coordinates: {
+            ...result.coordinates,
+            data: toDataUnits(
+              result.coordinates.data,
+              1 / range.scale,
+              "Isomap coordinates",
+              undefined,
+              true,
+            ),
+          },
           eigenvalues: result.eigenvalues.map((v) => v / (range.scale * range.scale)),
           params: { ...result.params, ...rangeParams(range.scale) },
         };
@@ -123,7 +152,10 @@ export async function isomap(X: Matrix, options: IsomapOptions = {}): Promise<Is
   }
   const paths = await shortestPaths(graph, { sources: landmarks, ...run });
   if (m === n) {
-    const mdsResult = await classicalMds({ rows: n, cols: n, data: paths.data }, { nComponents, tol, seed, maxBasis: 300, ...run });
+    const mdsResult = await classicalMds(
+      { rows: n, cols: n, data: paths.data },
+      { nComponents, tol, seed, maxBasis: 300, ...run },
+    );
     return inDataUnits({
       coordinates: mdsResult.coordinates,
       eigenvalues: mdsResult.eigenvalues,
@@ -135,14 +167,19 @@ export async function isomap(X: Matrix, options: IsomapOptions = {}): Promise<Is
   }
   // Landmark MDS: classical MDS of the m × m landmark geodesics, then triangulation.
   const sub = new Float32Array(m * m);
-  for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) sub[a * m + b] = paths.data[a * n + landmarks[b]];
-  const base = await classicalMds({ rows: m, cols: m, data: sub }, { nComponents, tol, seed, maxBasis: 300, ...run });
+  for (let a = 0; a < m; a++)
+    for (let b = 0; b < m; b++) sub[a * m + b] = paths.data[a * n + landmarks[b]];
+  const base = await classicalMds(
+    { rows: m, cols: m, data: sub },
+    { nComponents, tol, seed, maxBasis: 300, ...run },
+  );
   const p = nComponents;
   // L♯ row j = v_j / √λ_j = (coordinate column j) / λ_j.
   const pseudo = new Float64Array(p * m);
   for (let j = 0; j < p; j++) {
     const lambda = base.eigenvalues[j];
-    for (let a = 0; a < m; a++) pseudo[j * m + a] = lambda > 0 ? base.coordinates.data[a * p + j] / lambda : 0;
+    for (let a = 0; a < m; a++)
+      pseudo[j * m + a] = lambda > 0 ? base.coordinates.data[a * p + j] / lambda : 0;
   }
   // δ̄: mean squared geodesic from each landmark to the other landmarks.
   const mean = new Float64Array(m);
@@ -173,7 +210,12 @@ export async function isomap(X: Matrix, options: IsomapOptions = {}): Promise<Is
  * Add, for every pair of components, the edge between their closest points (Euclidean), as
  * scikit-learn's `_fix_connected_components`; ties go to the lower indices.
  */
-export async function joinComponents(X: Matrix, graph: SparseGraph, count: number, labels: Int32Array): Promise<SparseGraph> {
+export async function joinComponents(
+  X: Matrix,
+  graph: SparseGraph,
+  count: number,
+  labels: Int32Array,
+): Promise<SparseGraph> {
   const members: number[][] = Array.from({ length: count }, () => []);
   for (let i = 0; i < graph.n; i++) members[labels[i]].push(i);
   const extra: Array<[number, number, number]> = [];
@@ -182,13 +224,15 @@ export async function joinComponents(X: Matrix, graph: SparseGraph, count: numbe
     for (let b = 0; b < a; b++) {
       const nearest = await knnQuery(A, takeRows(X, members[b]), { k: 1 });
       let best = 0;
-      for (let t = 1; t < nearest.n; t++) if (nearest.distances[t] < nearest.distances[best]) best = t;
+      for (let t = 1; t < nearest.n; t++)
+        if (nearest.distances[t] < nearest.distances[best]) best = t;
       extra.push([members[a][nearest.indices[best]], members[b][best], nearest.distances[best]]);
     }
   }
   const rows: Array<Map<number, number>> = Array.from({ length: graph.n }, () => new Map());
   for (let i = 0; i < graph.n; i++) {
-    for (let e = graph.rowPtr[i]; e < graph.rowPtr[i + 1]; e++) rows[i].set(graph.columns[e], graph.values[e]);
+    for (let e = graph.rowPtr[i]; e < graph.rowPtr[i + 1]; e++)
+      rows[i].set(graph.columns[e], graph.values[e]);
   }
   for (const [i, j, d] of extra) {
     rows[i].set(j, d);

@@ -21,7 +21,13 @@ import { checkInteger, checkKeyword, checkOptionNames } from "../core/params.ts"
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
 import { getCore, type Core, type Resident } from "../core/wasm.ts";
 import { METRICS, METRIC_CODE, type Metric } from "./distance.ts";
-import { jointKernelRange, queriesToKernelRange, rowsToKernelRange, toDataUnits, toKernelRange } from "./range.ts";
+import {
+  jointKernelRange,
+  queriesToKernelRange,
+  rowsToKernelRange,
+  toDataUnits,
+  toKernelRange,
+} from "./range.ts";
 
 /** Largest k the kernel supports (heaps live in a fixed scratch block). */
 export const MAX_K = 256;
@@ -101,7 +107,10 @@ export async function knnQuery(X: Matrix, Q: Matrix, options: KnnOptions = {}): 
     }
   }
   // Data and queries share one power of two: their rows are compared with each other.
-  const { matrices: [Xk, Qk], scale } = jointKernelRange([X, Q], ["X", "queries"]);
+  const {
+    matrices: [Xk, Qk],
+    scale,
+  } = jointKernelRange([X, Q], ["X", "queries"]);
   const index = await KnnIndex.fromKernelData(Xk, scale, metric);
   try {
     return await index.searchKernelRows(Qk, k, options);
@@ -166,7 +175,10 @@ export class KnnIndex {
       );
     }
     checkK(k, this.n);
-    const Qk = this.metric === "cosine" ? rowsToKernelRange(Q, "queries") : queriesToKernelRange(Q, this.scale, "queries");
+    const Qk =
+      this.metric === "cosine"
+        ? rowsToKernelRange(Q, "queries")
+        : queriesToKernelRange(Q, this.scale, "queries");
     return this.searchKernelRows(Qk, k, options);
   }
 
@@ -207,14 +219,30 @@ export class KnnIndex {
           rows: m,
           chunk: QUERY_CHUNK,
           args: [
-            this.rows.ptr, this.n, queries, { base: q0, i0: 1 }, { base: q0, i1: 1 }, this.dim, k, METRIC_CODE[this.metric],
-            selfOffset, { base: indices.ptr, i0: k * 4 }, { base: distances.ptr, i0: k * 4 }, { thread: scratch },
+            this.rows.ptr,
+            this.n,
+            queries,
+            { base: q0, i0: 1 },
+            { base: q0, i1: 1 },
+            this.dim,
+            k,
+            METRIC_CODE[this.metric],
+            selfOffset,
+            { base: indices.ptr, i0: k * 4 },
+            { base: distances.ptr, i0: k * 4 },
+            { thread: scratch },
           ],
         },
         { signal: options.signal, onRows: (rows) => progress.report(rows), threads },
       );
       progress.finish();
-      return { n: m, k, metric: this.metric, indices: indices.copy(), distances: this.inDataUnits(distances.copy()) };
+      return {
+        n: m,
+        k,
+        metric: this.metric,
+        indices: indices.copy(),
+        distances: this.inDataUnits(distances.copy()),
+      };
     });
   }
 
@@ -222,7 +250,12 @@ export class KnnIndex {
   private inDataUnits(distances: Float32Array): Float32Array {
     if (this.metric === "cosine") return distances;
     if (this.metric === "euclidean") return toDataUnits(distances, 1 / this.scale, "kNN distances");
-    return toDataUnits(distances, 1 / (this.scale * this.scale), "squared kNN distances", 'use metric "euclidean", whose distances are in the data\'s units');
+    return toDataUnits(
+      distances,
+      1 / (this.scale * this.scale),
+      "squared kNN distances",
+      'use metric "euclidean", whose distances are in the data\'s units',
+    );
   }
 
   dispose(): void {

@@ -60,7 +60,10 @@ export async function lanczosLargest(
   const K = core.kernels;
   const m = Math.min(n - (options.deflate?.length ?? 0), Math.max(options.maxBasis, k + 1));
   if (k < 1 || m < k) {
-    throw new HiddenAtlasError("E_PARAM", `Lanczos: cannot find ${k} eigenpairs of a ${n} × ${n} operator`);
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `Lanczos: cannot find ${k} eigenpairs of a ${n} × ${n} operator`,
+    );
   }
   return core.scope(async (s) => {
     const basis = s.f64(m * n, "Lanczos basis");
@@ -79,7 +82,8 @@ export async function lanczosLargest(
     K.embedScale(v0, 1 / Math.sqrt(K.embedDot(v0, v0, n)), n);
 
     let checkAt = Math.min(m, Math.max(2 * k + 2, 20));
-    let result: { values: Float64Array; s: Float64Array; size: number; residual: number } | undefined;
+    let result:
+      { values: Float64Array; s: Float64Array; size: number; residual: number } | undefined;
     let converged = false;
     let j = 0;
     for (; j < m; j++) {
@@ -151,14 +155,18 @@ function ritz(
     const values = s.f64(size, "Ritz values");
     const work = s.f64(3 * size, "eigen scratch");
     if (core.kernels.symmetricEigen(a.ptr, size, values.ptr, work.ptr) !== 0) {
-      throw new HiddenAtlasError("E_PARAM", "Lanczos: the tridiagonal eigen-solver did not converge");
+      throw new HiddenAtlasError(
+        "E_PARAM",
+        "Lanczos: the tridiagonal eigen-solver did not converge",
+      );
     }
     const vec = a.view();
     const kk = Math.min(k, size);
     const top = values.view().slice(0, kk);
     // Residual of Ritz pair c: β_size · |last component of s_c|.
     let residual = 0;
-    for (let c = 0; c < kk; c++) residual = Math.max(residual, Math.abs(beta[size - 1] * vec[(size - 1) * size + c]));
+    for (let c = 0; c < kk; c++)
+      residual = Math.max(residual, Math.abs(beta[size - 1] * vec[(size - 1) * size + c]));
     return { values: top, s: vec.slice(), size, residual };
   });
 }

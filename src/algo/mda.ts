@@ -84,19 +84,28 @@ export interface OutputManifold {
 
 const manifoldDefaults = { mode: "euclidean" as ManifoldMode, k: 12 };
 
-export async function discoverManifold(outputs: Matrix, options: DiscoverManifoldOptions = {}): Promise<OutputManifold> {
+export async function discoverManifold(
+  outputs: Matrix,
+  options: DiscoverManifoldOptions = {},
+): Promise<OutputManifold> {
   checkOptionNames("discoverManifold", options, manifoldDefaults);
   assertMatrix(outputs, "outputs");
   const n = outputs.rows;
-  if (n < 2) throw new HiddenAtlasError("E_PARAM", `the output manifold needs at least 2 samples; got ${n}`);
+  if (n < 2)
+    throw new HiddenAtlasError("E_PARAM", `the output manifold needs at least 2 samples; got ${n}`);
   const mode = checkKeyword("mode", options.mode ?? manifoldDefaults.mode, MANIFOLD_MODES);
-  const k = mode === "geodesic" ? checkGraphK(options.k ?? manifoldDefaults.k, n) : manifoldDefaults.k;
+  const k =
+    mode === "geodesic" ? checkGraphK(options.k ?? manifoldDefaults.k, n) : manifoldDefaults.k;
   assertFinite(outputs, "outputs");
   const warnings: string[] = [];
   let fromRow: (source: number) => Promise<Float64Array>;
   if (mode === "euclidean") {
     fromRow = async (source) => {
-      const row = { rows: 1, cols: outputs.cols, data: outputs.data.slice(source * outputs.cols, (source + 1) * outputs.cols) };
+      const row = {
+        rows: 1,
+        cols: outputs.cols,
+        data: outputs.data.slice(source * outputs.cols, (source + 1) * outputs.cols),
+      };
       const D = await pairwiseDistances(row, outputs, { metric: "euclidean" });
       return Float64Array.from(D.data);
     };
@@ -104,7 +113,9 @@ export async function discoverManifold(outputs: Matrix, options: DiscoverManifol
     let graph = await knnGraph(outputs, { k, signal: options.signal });
     const { count, labels } = await connectedComponents(graph);
     if (count > 1) {
-      warnings.push(`the ${k}-NN graph of the outputs has ${count} components: joined by their shortest edges (as Isomap)`);
+      warnings.push(
+        `the ${k}-NN graph of the outputs has ${count} components: joined by their shortest edges (as Isomap)`,
+      );
       graph = await joinComponents(outputs, graph, count, labels);
     }
     fromRow = async (source) => {
@@ -258,22 +269,52 @@ export async function bayesianSdr(
   assertMatrix(F, "features");
   const { rows: n, cols: d } = F;
   if (labels.length !== n) {
-    throw new HiddenAtlasError("E_SHAPE_MISMATCH", `labels has ${labels.length} entries but the features have ${n} rows`);
+    throw new HiddenAtlasError(
+      "E_SHAPE_MISMATCH",
+      `labels has ${labels.length} entries but the features have ${n} rows`,
+    );
   }
   const K = checkInteger("classes", classes, 2);
   const y = new Int32Array(n);
   for (let i = 0; i < n; i++) y[i] = checkInteger(`labels[${i}]`, labels[i], 0, K - 1);
   const p = {
-    components: checkInteger("components", options.components ?? bsdrDefaults.components, 1, MAX_COMPONENTS),
+    components: checkInteger(
+      "components",
+      options.components ?? bsdrDefaults.components,
+      1,
+      MAX_COMPONENTS,
+    ),
     iterations: checkInteger("iterations", options.iterations ?? bsdrDefaults.iterations, 0),
     samples: checkInteger("samples", options.samples ?? bsdrDefaults.samples, 1),
-    sigmaZ: checkNumber("sigmaZ", options.sigmaZ ?? bsdrDefaults.sigmaZ, 0, Infinity, { exclusiveMin: true }),
-    alphaPhi: checkNumber("alphaPhi", options.alphaPhi ?? bsdrDefaults.alphaPhi, 0, Infinity, { exclusiveMin: true }),
-    betaPhi: checkNumber("betaPhi", options.betaPhi ?? bsdrDefaults.betaPhi, 0, Infinity, { exclusiveMin: true }),
-    alphaLambda: checkNumber("alphaLambda", options.alphaLambda ?? bsdrDefaults.alphaLambda, 0, Infinity, { exclusiveMin: true }),
-    betaLambda: checkNumber("betaLambda", options.betaLambda ?? bsdrDefaults.betaLambda, 0, Infinity, { exclusiveMin: true }),
-    alphaPsi: checkNumber("alphaPsi", options.alphaPsi ?? bsdrDefaults.alphaPsi, 0, Infinity, { exclusiveMin: true }),
-    betaPsi: checkNumber("betaPsi", options.betaPsi ?? bsdrDefaults.betaPsi, 0, Infinity, { exclusiveMin: true }),
+    sigmaZ: checkNumber("sigmaZ", options.sigmaZ ?? bsdrDefaults.sigmaZ, 0, Infinity, {
+      exclusiveMin: true,
+    }),
+    alphaPhi: checkNumber("alphaPhi", options.alphaPhi ?? bsdrDefaults.alphaPhi, 0, Infinity, {
+      exclusiveMin: true,
+    }),
+    betaPhi: checkNumber("betaPhi", options.betaPhi ?? bsdrDefaults.betaPhi, 0, Infinity, {
+      exclusiveMin: true,
+    }),
+    alphaLambda: checkNumber(
+      "alphaLambda",
+      options.alphaLambda ?? bsdrDefaults.alphaLambda,
+      0,
+      Infinity,
+      { exclusiveMin: true },
+    ),
+    betaLambda: checkNumber(
+      "betaLambda",
+      options.betaLambda ?? bsdrDefaults.betaLambda,
+      0,
+      Infinity,
+      { exclusiveMin: true },
+    ),
+    alphaPsi: checkNumber("alphaPsi", options.alphaPsi ?? bsdrDefaults.alphaPsi, 0, Infinity, {
+      exclusiveMin: true,
+    }),
+    betaPsi: checkNumber("betaPsi", options.betaPsi ?? bsdrDefaults.betaPsi, 0, Infinity, {
+      exclusiveMin: true,
+    }),
     seed: checkSeed(options.seed ?? bsdrDefaults.seed),
   };
   assertFinite(F, "features");
@@ -318,8 +359,20 @@ export async function bayesianSdr(
       const progress = new ProgressTracker(options, "Bayesian SDR", p.iterations);
       for (let it = 0; it < p.iterations; it++) {
         const failed = Kn.bsdrSweep(
-          table.ptr, n, d, R, K, S, p.sigmaZ, p.alphaPhi, p.betaPhi, p.alphaLambda, p.betaLambda,
-          p.alphaPsi, p.betaPsi, rng.state,
+          table.ptr,
+          n,
+          d,
+          R,
+          K,
+          S,
+          p.sigmaZ,
+          p.alphaPhi,
+          p.betaPhi,
+          p.alphaLambda,
+          p.betaLambda,
+          p.alphaPsi,
+          p.betaPsi,
+          rng.state,
         );
         if (failed) {
           throw new HiddenAtlasError(
@@ -384,8 +437,17 @@ export interface MdaResult {
   /** Classes handed to BSDR (K = groups + 2 with the reference's shift). */
   classes: number;
   params: {
-    mode: ManifoldMode; manifoldK: number; components: number; iterations: number; samples: number;
-    groups: number; pcaComponents: number; nNeighbors: number; minDist: number; nEpochs: number; seed: number;
+    mode: ManifoldMode;
+    manifoldK: number;
+    components: number;
+    iterations: number;
+    samples: number;
+    groups: number;
+    pcaComponents: number;
+    nNeighbors: number;
+    minDist: number;
+    nEpochs: number;
+    seed: number;
     /** How the groups were cut: NumPy "auto" bins, equal-width bins, or one per distinct distance. */
     groupRule: "auto" | "bins" | "distinct";
   };
@@ -413,27 +475,49 @@ export const MDA_MAX_DIMENSION = 100;
  * MDA of one layer: `features` (N × D activations) grouped by the manifold of `outputs`
  * (N × M predictions, or targets), projected by BSDR and laid out by UMAP.
  */
-export async function mda(features: Matrix, outputs: Matrix, options: MdaOptions = {}): Promise<MdaResult> {
+export async function mda(
+  features: Matrix,
+  outputs: Matrix,
+  options: MdaOptions = {},
+): Promise<MdaResult> {
   checkOptionNames("mda", options, mdaDefaults);
   assertMatrix(features, "features");
   assertMatrix(outputs, "outputs");
   const n = features.rows;
   if (outputs.rows !== n) {
-    throw new HiddenAtlasError("E_SHAPE_MISMATCH", `outputs have ${outputs.rows} rows but the features have ${n}; rows must be the same samples`);
+    throw new HiddenAtlasError(
+      "E_SHAPE_MISMATCH",
+      `outputs have ${outputs.rows} rows but the features have ${n}; rows must be the same samples`,
+    );
   }
   if (n < 4) throw new HiddenAtlasError("E_PARAM", `MDA needs at least 4 samples; got ${n}`);
   const groupsGiven = options.groups ?? mdaDefaults.groups;
   if (typeof groupsGiven === "string" && groupsGiven !== "auto" && groupsGiven !== "distinct") {
-    throw new HiddenAtlasError("E_PARAM", `invalid groups: ${JSON.stringify(groupsGiven)} (expected "auto", "distinct" or an integer ≥ 1)`, { parameter: "groups" });
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `invalid groups: ${JSON.stringify(groupsGiven)} (expected "auto", "distinct" or an integer ≥ 1)`,
+      { parameter: "groups" },
+    );
   }
   const mode = checkKeyword("mode", options.mode ?? mdaDefaults.mode, MANIFOLD_MODES);
   const manifoldK = checkInteger("manifoldK", options.manifoldK ?? mdaDefaults.manifoldK, 1, n - 1);
   const groupsOption = options.groups ?? mdaDefaults.groups;
-  if (groupsOption !== "auto" && groupsOption !== "distinct") checkInteger("groups", groupsOption, 1, n);
+  if (groupsOption !== "auto" && groupsOption !== "distinct")
+    checkInteger("groups", groupsOption, 1, n);
   const limit = Math.min(MDA_MAX_DIMENSION, n - 1);
   const pcaOption = options.pcaComponents ?? mdaDefaults.pcaComponents;
-  const pcaComponents = pcaOption === "auto" ? (features.cols > limit ? limit : 0) : checkInteger("pcaComponents", pcaOption, 0, Math.min(features.cols, n));
-  const components = checkInteger("components", options.components ?? mdaDefaults.components, 1, MAX_COMPONENTS);
+  const pcaComponents =
+    pcaOption === "auto"
+      ? features.cols > limit
+        ? limit
+        : 0
+      : checkInteger("pcaComponents", pcaOption, 0, Math.min(features.cols, n));
+  const components = checkInteger(
+    "components",
+    options.components ?? mdaDefaults.components,
+    1,
+    MAX_COMPONENTS,
+  );
   const iterations = checkInteger("iterations", options.iterations ?? mdaDefaults.iterations, 0);
   const samples = checkInteger("samples", options.samples ?? mdaDefaults.samples, 1);
   const seed = checkSeed(options.seed ?? mdaDefaults.seed);
@@ -474,11 +558,19 @@ export async function mda(features: Matrix, outputs: Matrix, options: MdaOptions
     manifold.bins = bins;
     manifold.edges = edges;
   }
-  const F = pcaComponents ? (await pca(features, { nComponents: pcaComponents, ...run })).scores : features;
+  const F = pcaComponents
+    ? (await pca(features, { nComponents: pcaComponents, ...run })).scores
+    : features;
   // Labels group + 1 of K = bins + 2 classes (the reference's 1-based shift); 0-based here:
   // group g ∈ 1 … bins + 1 becomes class g, class 0 stays empty.
   const classes = bins + 2;
-  const sdr = await bayesianSdr(F, groups, classes, { components, iterations, samples, seed, ...run });
+  const sdr = await bayesianSdr(F, groups, classes, {
+    components,
+    iterations,
+    samples,
+    seed,
+    ...run,
+  });
   const layout = await umap(sdr.projection, umapOptions);
   warnings.addAll(layout.warnings);
   return {
@@ -487,9 +579,19 @@ export async function mda(features: Matrix, outputs: Matrix, options: MdaOptions
     manifold,
     classes,
     params: {
-      mode, manifoldK, components, iterations, samples, groups: bins, pcaComponents,
-      groupRule: groupsOption === "auto" ? "auto" : groupsOption === "distinct" ? "distinct" : "bins",
-      nNeighbors: layout.params.nNeighbors, minDist: layout.params.minDist, nEpochs: layout.params.nEpochs, seed,
+      mode,
+      manifoldK,
+      components,
+      iterations,
+      samples,
+      groups: bins,
+      pcaComponents,
+      groupRule:
+        groupsOption === "auto" ? "auto" : groupsOption === "distinct" ? "distinct" : "bins",
+      nNeighbors: layout.params.nNeighbors,
+      minDist: layout.params.minDist,
+      nEpochs: layout.params.nEpochs,
+      seed,
     },
     warnings: warnings.list(),
   };

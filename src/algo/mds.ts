@@ -63,19 +63,37 @@ const classicalDefaults = { nComponents: 2, tol: 1e-9, maxBasis: 300, seed: DEFA
 export function assertDistanceMatrix(D: Matrix, name = "distances"): void {
   assertMatrix(D, name);
   if (D.rows !== D.cols) {
-    throw new HiddenAtlasError("E_SHAPE_MISMATCH", `${name} must be square; got ${D.rows} × ${D.cols}`);
+    throw new HiddenAtlasError(
+      "E_SHAPE_MISMATCH",
+      `${name} must be square; got ${D.rows} × ${D.cols}`,
+    );
   }
   assertFinite(D, name);
 }
 
-export async function classicalMds(D: Matrix, options: ClassicalMdsOptions = {}): Promise<ClassicalMdsResult> {
+export async function classicalMds(
+  D: Matrix,
+  options: ClassicalMdsOptions = {},
+): Promise<ClassicalMdsResult> {
   checkOptionNames("classicalMds", options, classicalDefaults);
   assertDistanceMatrix(D);
   const n = D.rows;
-  if (n < 2) throw new HiddenAtlasError("E_PARAM", `classical MDS needs at least 2 points; got ${n}`);
-  const nComponents = checkInteger("nComponents", options.nComponents ?? classicalDefaults.nComponents, 1, n - 1);
-  const tol = checkNumber("tol", options.tol ?? classicalDefaults.tol, 0, 1, { exclusiveMin: true });
-  const maxBasis = checkInteger("maxBasis", options.maxBasis ?? classicalDefaults.maxBasis, nComponents + 1);
+  if (n < 2)
+    throw new HiddenAtlasError("E_PARAM", `classical MDS needs at least 2 points; got ${n}`);
+  const nComponents = checkInteger(
+    "nComponents",
+    options.nComponents ?? classicalDefaults.nComponents,
+    1,
+    n - 1,
+  );
+  const tol = checkNumber("tol", options.tol ?? classicalDefaults.tol, 0, 1, {
+    exclusiveMin: true,
+  });
+  const maxBasis = checkInteger(
+    "maxBasis",
+    options.maxBasis ?? classicalDefaults.maxBasis,
+    nComponents + 1,
+  );
   const seed = checkSeed(options.seed ?? classicalDefaults.seed);
   const core = await getCore();
   return core.scope(async (s) => {
@@ -92,7 +110,9 @@ export async function classicalMds(D: Matrix, options: ClassicalMdsOptions = {})
     progress.finish();
     const result = coordinatesFromEigen(eig.values, eig.vectors, n, nComponents);
     if (!eig.converged) {
-      result.warnings.push(`classical MDS: the eigen-solver stopped at ${eig.basis} vectors with residual ${eig.residual.toExponential(2)} > tol ${tol}`);
+      result.warnings.push(
+        `classical MDS: the eigen-solver stopped at ${eig.basis} vectors with residual ${eig.residual.toExponential(2)} > tol ${tol}`,
+      );
     }
     return { ...result, converged: eig.converged, params: { nComponents, tol, maxBasis, seed } };
   });
@@ -109,7 +129,10 @@ export function coordinatesFromEigen(
   const data = new Float32Array(n * p);
   for (let j = 0; j < p; j++) {
     const lambda = values[j];
-    if (!(lambda > 0)) warnings.push(`eigenvalue ${j + 1} is ${lambda} ≤ 0: that coordinate is 0 (the distances are not Euclidean in ${j + 1} dimensions)`);
+    if (!(lambda > 0))
+      warnings.push(
+        `eigenvalue ${j + 1} is ${lambda} ≤ 0: that coordinate is 0 (the distances are not Euclidean in ${j + 1} dimensions)`,
+      );
     const scale = lambda > 0 ? Math.sqrt(lambda) : 0;
     for (let i = 0; i < n; i++) data[i * p + j] = vectors[i * p + j] * scale;
   }
@@ -138,17 +161,34 @@ export interface SmacofResult {
   /** Iterations of the best start. */
   iterations: number;
   params: {
-    nComponents: number; maxIter: number; eps: number; nInit: number; init: "random" | "given"; seed: number;
+    nComponents: number;
+    maxIter: number;
+    eps: number;
+    nInit: number;
+    init: "random" | "given";
+    seed: number;
     /** `mds`: the power of two extreme data were scaled by before SMACOF (src/algo/range.ts), when not 1. */
     rangeScale?: number;
   };
 }
 
-const smacofDefaults = { nComponents: 2, maxIter: 300, eps: 1e-3, nInit: 1, init: "random" as "random" | Matrix, seed: DEFAULT_SEED };
+const smacofDefaults = {
+  nComponents: 2,
+  maxIter: 300,
+  eps: 1e-3,
+  nInit: 1,
+  init: "random" as "random" | Matrix,
+  seed: DEFAULT_SEED,
+};
 
 function checkSmacof(options: SmacofOptions, n: number, what = "smacof") {
   checkOptionNames(what, options, smacofDefaults);
-  const nComponents = checkInteger("nComponents", options.nComponents ?? smacofDefaults.nComponents, 1, Math.max(1, n - 1));
+  const nComponents = checkInteger(
+    "nComponents",
+    options.nComponents ?? smacofDefaults.nComponents,
+    1,
+    Math.max(1, n - 1),
+  );
   const maxIter = checkInteger("maxIter", options.maxIter ?? smacofDefaults.maxIter, 1);
   const eps = checkNumber("eps", options.eps ?? smacofDefaults.eps, 0);
   const nInit = checkInteger("nInit", options.nInit ?? smacofDefaults.nInit, 1);
@@ -156,12 +196,18 @@ function checkSmacof(options: SmacofOptions, n: number, what = "smacof") {
   const init = options.init ?? smacofDefaults.init;
   if (typeof init === "string") {
     if (init !== "random") {
-      throw new HiddenAtlasError("E_PARAM", `invalid init: ${JSON.stringify(init)} (expected "random" or an n × nComponents Matrix)`);
+      throw new HiddenAtlasError(
+        "E_PARAM",
+        `invalid init: ${JSON.stringify(init)} (expected "random" or an n × nComponents Matrix)`,
+      );
     }
   } else {
     assertMatrix(init, "init");
     if (init.rows !== n || init.cols !== nComponents) {
-      throw new HiddenAtlasError("E_SHAPE_MISMATCH", `init must be ${n} × ${nComponents}; got ${init.rows} × ${init.cols}`);
+      throw new HiddenAtlasError(
+        "E_SHAPE_MISMATCH",
+        `init must be ${n} × ${nComponents}; got ${init.rows} × ${init.cols}`,
+      );
     }
     assertFinite(init, "init");
   }
@@ -229,7 +275,14 @@ async function runSmacof(
       coordinates: { rows: n, cols: dim, data: Float32Array.from(best!.x) },
       stress: best!.stress,
       iterations: best!.iterations,
-      params: { nComponents: dim, maxIter: p.maxIter, eps: p.eps, nInit: p.nInit, init: p.init === "random" ? "random" : "given", seed: p.seed },
+      params: {
+        nComponents: dim,
+        maxIter: p.maxIter,
+        eps: p.eps,
+        nInit: p.nInit,
+        init: p.init === "random" ? "random" : "given",
+        seed: p.seed,
+      },
     };
   });
 }
@@ -245,14 +298,18 @@ export async function mds(X: Matrix, options: SmacofOptions = {}): Promise<Smaco
   if (X.rows < 2) throw new HiddenAtlasError("E_PARAM", `MDS needs at least 2 rows; got ${X.rows}`);
   const p = checkSmacof(options, X.rows, "mds");
   const { X: Xk, scale } = toKernelRange(X, "X");
-  if (scale !== 1 && typeof p.init !== "string") p.init = { ...p.init, data: Float32Array.from(p.init.data, (v) => v * scale) };
+  if (scale !== 1 && typeof p.init !== "string")
+    p.init = { ...p.init, data: Float32Array.from(p.init.data, (v) => v * scale) };
   const D = await pairwiseDistances(Xk, undefined, { metric: "euclidean", signal: options.signal });
   const core = await getCore();
   const result = await runSmacof(core, D, p, options);
   if (scale === 1) return result;
   return {
     ...result,
-    coordinates: { ...result.coordinates, data: toDataUnits(result.coordinates.data, 1 / scale, "MDS coordinates", undefined, true) },
+    coordinates: {
+      ...result.coordinates,
+      data: toDataUnits(result.coordinates.data, 1 / scale, "MDS coordinates", undefined, true),
+    },
     stress: result.stress / (scale * scale),
     params: { ...result.params, ...rangeParams(scale) },
   };

@@ -43,7 +43,10 @@ function checkPair(X: Matrix, Y: Matrix): void {
   assertMatrix(X, "X");
   assertMatrix(Y, "Y");
   if (X.rows !== Y.rows) {
-    throw new HiddenAtlasError("E_SHAPE_MISMATCH", `X has ${X.rows} rows but Y has ${Y.rows}; rows must be the same samples`);
+    throw new HiddenAtlasError(
+      "E_SHAPE_MISMATCH",
+      `X has ${X.rows} rows but Y has ${Y.rows}; rows must be the same samples`,
+    );
   }
   assertFinite(X, "X");
   assertFinite(Y, "Y");
@@ -59,13 +62,21 @@ const neighborhoodDefaults = { nNeighbors: 10 };
 /** Rows of X per distance tile. */
 const ROW_CHUNK = 128;
 
-export async function trustworthiness(X: Matrix, Y: Matrix, options: NeighborhoodOptions = {}): Promise<number> {
+export async function trustworthiness(
+  X: Matrix,
+  Y: Matrix,
+  options: NeighborhoodOptions = {},
+): Promise<number> {
   checkOptionNames("trustworthiness", options, neighborhoodDefaults);
   checkPair(X, Y);
   const n = X.rows;
   const k = options.nNeighbors ?? neighborhoodDefaults.nNeighbors;
   if (typeof k !== "number" || !Number.isInteger(k) || k < 1 || k >= n / 2) {
-    throw new HiddenAtlasError("E_PARAM", `invalid nNeighbors: ${k} (expected an integer ≥ 1 and < n / 2 = ${n / 2})`, { parameter: "nNeighbors" });
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `invalid nNeighbors: ${k} (expected an integer ≥ 1 and < n / 2 = ${n / 2})`,
+      { parameter: "nNeighbors" },
+    );
   }
   const embedded = await knn(Y, { k, signal: options.signal });
   const core = await getCore();
@@ -80,7 +91,16 @@ export async function trustworthiness(X: Matrix, Y: Matrix, options: Neighborhoo
     for (let i0 = 0; i0 < n; i0 += ROW_CHUNK) {
       const i1 = Math.min(i0 + ROW_CHUNK, n);
       // Squared distances: the same order as Euclidean, and exact for integer data.
-      core.kernels.pairwiseDistances(x.ptr, x.ptr, n, X.cols, i0, i1, METRIC_CODE.sqeuclidean, tile.ptr);
+      core.kernels.pairwiseDistances(
+        x.ptr,
+        x.ptr,
+        n,
+        X.cols,
+        i0,
+        i1,
+        METRIC_CODE.sqeuclidean,
+        tile.ptr,
+      );
       const rows = tile.view();
       for (let i = i0; i < i1; i++) {
         const off = (i - i0) * n;
@@ -108,7 +128,11 @@ export async function trustworthiness(X: Matrix, Y: Matrix, options: Neighborhoo
 }
 
 /** Continuity: trustworthiness with the roles of the spaces swapped. */
-export async function continuity(X: Matrix, Y: Matrix, options: NeighborhoodOptions = {}): Promise<number> {
+export async function continuity(
+  X: Matrix,
+  Y: Matrix,
+  options: NeighborhoodOptions = {},
+): Promise<number> {
   checkOptionNames("continuity", options, neighborhoodDefaults);
   return trustworthiness(Y, X, options);
 }
@@ -177,7 +201,13 @@ interface Geodesics {
   components: number;
 }
 
-async function graphGeodesics(M: Matrix, k: number, sources: Int32Array | undefined, join: boolean, run: RunOptions): Promise<Geodesics> {
+async function graphGeodesics(
+  M: Matrix,
+  k: number,
+  sources: Int32Array | undefined,
+  join: boolean,
+  run: RunOptions,
+): Promise<Geodesics> {
   let graph = await knnGraph(M, { k, signal: run.signal });
   const { count, labels } = await connectedComponents(graph);
   if (join && count > 1) graph = await joinComponents(M, graph, count, labels);
@@ -186,10 +216,15 @@ async function graphGeodesics(M: Matrix, k: number, sources: Int32Array | undefi
 }
 
 /** The geodesic sources: the caller's, all points (n ≤ 5,000), or 1,000 seeded ones. */
-async function geodesicSources(n: number, given: ArrayLike<number> | undefined, seed: number): Promise<Int32Array | undefined> {
+async function geodesicSources(
+  n: number,
+  given: ArrayLike<number> | undefined,
+  seed: number,
+): Promise<Int32Array | undefined> {
   if (given !== undefined) {
     const sources = new Int32Array(given.length);
-    for (let i = 0; i < sources.length; i++) sources[i] = checkInteger(`sources[${i}]`, given[i], 0, n - 1);
+    for (let i = 0; i < sources.length; i++)
+      sources[i] = checkInteger(`sources[${i}]`, given[i], 0, n - 1);
     return sources;
   }
   if (n <= MAX_DENSE_GEODESIC) return undefined;
@@ -220,7 +255,11 @@ export async function geodesicCorrelation(
   const n = X.rows;
   const k = checkGraphK(options.k ?? geodesicDefaults.k, n);
   const seed = checkSeed(options.seed ?? geodesicDefaults.seed);
-  const disconnected = checkKeyword("disconnected", options.disconnected ?? geodesicDefaults.disconnected, DISCONNECTED_RULES);
+  const disconnected = checkKeyword(
+    "disconnected",
+    options.disconnected ?? geodesicDefaults.disconnected,
+    DISCONNECTED_RULES,
+  );
   const sources = await geodesicSources(n, options.sources, seed);
   const run = { signal: options.signal };
   const join = disconnected === "join";
@@ -278,21 +317,42 @@ export type Target = Matrix | ArrayLike<number>;
 /** The target as an N × M matrix, checked against the layout's N rows. */
 function targetMatrix(target: Target, n: number, metric: TargetMetric): Matrix {
   let T: Matrix;
-  if (target !== null && typeof target === "object" && "rows" in target && "cols" in target && "data" in target) {
+  if (
+    target !== null &&
+    typeof target === "object" &&
+    "rows" in target &&
+    "cols" in target &&
+    "data" in target
+  ) {
     assertMatrix(target, "target");
     T = target;
   } else {
-    if (target === null || typeof target !== "object" || typeof (target as ArrayLike<number>).length !== "number") {
-      throw new HiddenAtlasError("E_PARAM", "invalid target: expected a matrix or an array of one number per sample", { parameter: "target" });
+    if (
+      target === null ||
+      typeof target !== "object" ||
+      typeof (target as ArrayLike<number>).length !== "number"
+    ) {
+      throw new HiddenAtlasError(
+        "E_PARAM",
+        "invalid target: expected a matrix or an array of one number per sample",
+        { parameter: "target" },
+      );
     }
     T = { rows: target.length, cols: 1, data: Float32Array.from(target) };
   }
   if (T.rows !== n) {
-    throw new HiddenAtlasError("E_SHAPE_MISMATCH", `target has ${T.rows} rows but the layout has ${n}; rows must be the same samples`);
+    throw new HiddenAtlasError(
+      "E_SHAPE_MISMATCH",
+      `target has ${T.rows} rows but the layout has ${n}; rows must be the same samples`,
+    );
   }
   assertFinite(T, "target");
   if (metric === "categorical") {
-    if (T.cols !== 1) throw new HiddenAtlasError("E_SHAPE_MISMATCH", `a categorical target has one label per sample; got ${T.cols} columns`);
+    if (T.cols !== 1)
+      throw new HiddenAtlasError(
+        "E_SHAPE_MISMATCH",
+        `a categorical target has one label per sample; got ${T.cols} columns`,
+      );
     for (let i = 0; i < n; i++) checkInteger(`target[${i}]`, T.data[i], 0);
   }
   return T;
@@ -364,12 +424,20 @@ const continuityDefaults = {
  * @example
  *   const {spearman, affectedFraction} = await targetContinuity(layout, targets, {k: 10});
  */
-export async function targetContinuity(Y: Matrix, target: Target, options: TargetContinuityOptions = {}): Promise<TargetContinuity> {
+export async function targetContinuity(
+  Y: Matrix,
+  target: Target,
+  options: TargetContinuityOptions = {},
+): Promise<TargetContinuity> {
   checkOptionNames("targetContinuity", options, continuityDefaults);
   assertMatrix(Y, "Y");
   const n = Y.rows;
   const k = checkGraphK(options.k ?? continuityDefaults.k, n);
-  const targetMetric = checkKeyword("targetMetric", options.targetMetric ?? continuityDefaults.targetMetric, TARGET_METRICS);
+  const targetMetric = checkKeyword(
+    "targetMetric",
+    options.targetMetric ?? continuityDefaults.targetMetric,
+    TARGET_METRICS,
+  );
   const seed = checkSeed(options.seed ?? continuityDefaults.seed);
   const T = targetMatrix(target, n, targetMetric);
   assertFinite(Y, "Y");
@@ -438,12 +506,25 @@ const looDefaults = { nNeighbors: 5, targetMetric: "euclidean" as TargetMetric }
  * @example
  *   const {score} = await leaveOneOutKnn(layout, targets); // R² of the 5-NN regression
  */
-export async function leaveOneOutKnn(Y: Matrix, target: Target, options: LeaveOneOutKnnOptions = {}): Promise<LeaveOneOutKnn> {
+export async function leaveOneOutKnn(
+  Y: Matrix,
+  target: Target,
+  options: LeaveOneOutKnnOptions = {},
+): Promise<LeaveOneOutKnn> {
   checkOptionNames("leaveOneOutKnn", options, looDefaults);
   assertMatrix(Y, "Y");
   const n = Y.rows;
-  const targetMetric = checkKeyword("targetMetric", options.targetMetric ?? looDefaults.targetMetric, TARGET_METRICS);
-  const nNeighbors = checkInteger("nNeighbors", options.nNeighbors ?? looDefaults.nNeighbors, 1, Math.max(1, n - 1));
+  const targetMetric = checkKeyword(
+    "targetMetric",
+    options.targetMetric ?? looDefaults.targetMetric,
+    TARGET_METRICS,
+  );
+  const nNeighbors = checkInteger(
+    "nNeighbors",
+    options.nNeighbors ?? looDefaults.nNeighbors,
+    1,
+    Math.max(1, n - 1),
+  );
   const T = targetMatrix(target, n, targetMetric);
   assertFinite(Y, "Y");
   const nn = await knn(Y, { k: nNeighbors, signal: options.signal });
@@ -477,7 +558,8 @@ export async function leaveOneOutKnn(Y: Matrix, target: Target, options: LeaveOn
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < m; c++) {
       let predicted = 0;
-      for (let t = 0; t < nNeighbors; t++) predicted += T.data[nn.indices[i * nNeighbors + t] * m + c];
+      for (let t = 0; t < nNeighbors; t++)
+        predicted += T.data[nn.indices[i * nNeighbors + t] * m + c];
       predicted /= nNeighbors;
       const v = T.data[i * m + c];
       residual += (v - predicted) ** 2;
@@ -490,7 +572,8 @@ export async function leaveOneOutKnn(Y: Matrix, target: Target, options: LeaveOn
 /** Pearson correlation in f64; NaN when either side is constant or there are < 2 values. */
 export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = a.length;
-  if (n !== b.length) throw new HiddenAtlasError("E_SHAPE_MISMATCH", `pearson: ${n} vs ${b.length} values`);
+  if (n !== b.length)
+    throw new HiddenAtlasError("E_SHAPE_MISMATCH", `pearson: ${n} vs ${b.length} values`);
   if (n < 2) return NaN;
   let ma = 0;
   let mb = 0;
@@ -590,7 +673,12 @@ const accuracyDefaults = { nNeighbors: 5, folds: 5, shuffle: true, seed: DEFAULT
  * over the sorted class codes; each class's samples take their folds in blocks (fold 0 first),
  * the block order permuted per class when `shuffle` (PCG32 instead of NumPy's generator).
  */
-export function stratifiedFolds(labels: ArrayLike<number>, folds: number, shuffle: boolean, rng?: Rng): Int32Array {
+export function stratifiedFolds(
+  labels: ArrayLike<number>,
+  folds: number,
+  shuffle: boolean,
+  rng?: Rng,
+): Int32Array {
   const n = labels.length;
   const code = new Map<number, number>();
   const encoded = new Int32Array(n);
@@ -604,7 +692,8 @@ export function stratifiedFolds(labels: ArrayLike<number>, folds: number, shuffl
   // allocation[f][c] = #{t : sorted[t] = c, t ≡ f (mod folds)}
   const allocation = Array.from({ length: folds }, () => new Int32Array(classes));
   let t = 0;
-  for (let c = 0; c < classes; c++) for (let r = 0; r < counts[c]; r++, t++) allocation[t % folds][c]++;
+  for (let c = 0; c < classes; c++)
+    for (let r = 0; r < counts[c]; r++, t++) allocation[t % folds][c]++;
   const out = new Int32Array(n);
   for (let c = 0; c < classes; c++) {
     const assignment: number[] = [];
@@ -621,12 +710,19 @@ export function stratifiedFolds(labels: ArrayLike<number>, folds: number, shuffl
  * cross-validation (`stratifiedFolds`). Votes are uniform; a tie goes to the smallest label
  * (scikit-learn's `mode`); neighbour distance ties go to the lower training index.
  */
-export async function knnAccuracy(Y: Matrix, labels: ArrayLike<number>, options: KnnAccuracyOptions = {}): Promise<KnnAccuracy> {
+export async function knnAccuracy(
+  Y: Matrix,
+  labels: ArrayLike<number>,
+  options: KnnAccuracyOptions = {},
+): Promise<KnnAccuracy> {
   checkOptionNames("knnAccuracy", options, accuracyDefaults);
   assertMatrix(Y, "Y");
   const n = Y.rows;
   if (labels.length !== n) {
-    throw new HiddenAtlasError("E_SHAPE_MISMATCH", `labels has ${labels.length} entries but Y has ${n} rows`);
+    throw new HiddenAtlasError(
+      "E_SHAPE_MISMATCH",
+      `labels has ${labels.length} entries but Y has ${n} rows`,
+    );
   }
   const folds = checkInteger("folds", options.folds ?? accuracyDefaults.folds, 2, Math.max(2, n));
   const nNeighbors = options.nNeighbors ?? accuracyDefaults.nNeighbors;
@@ -652,7 +748,10 @@ export async function knnAccuracy(Y: Matrix, labels: ArrayLike<number>, options:
     const test: number[] = [];
     for (let i = 0; i < n; i++) (fold[i] === f ? test : train).push(i);
     if (test.length === 0) continue;
-    const nn = await knnQuery(takeRows(Y, train), takeRows(Y, test), { k: nNeighbors, signal: options.signal });
+    const nn = await knnQuery(takeRows(Y, train), takeRows(Y, test), {
+      k: nNeighbors,
+      signal: options.signal,
+    });
     let correct = 0;
     const votes = new Map<number, number>();
     for (let t = 0; t < test.length; t++) {

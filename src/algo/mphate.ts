@@ -114,10 +114,22 @@ export interface MphateResult extends Omit<PhateResult, "params"> {
   epoch: Int32Array;
   unit: Int32Array;
   epsilon: number;
-  params: PhateParams & { t: number; intrasliceKnn: number; intersliceKnn: number; intersliceKnnAuto: boolean; normalize: boolean };
+  params: PhateParams & {
+    t: number;
+    intrasliceKnn: number;
+    intersliceKnn: number;
+    intersliceKnnAuto: boolean;
+    normalize: boolean;
+  };
 }
 
-const multisliceDefaults = { intrasliceKnn: 2, intersliceKnn: "auto" as number | "auto", decay: 5, normalize: true, nPca: 100 as number | null };
+const multisliceDefaults = {
+  intrasliceKnn: 2,
+  intersliceKnn: "auto" as number | "auto",
+  decay: 5,
+  normalize: true,
+  nPca: 100 as number | null,
+};
 
 /** M-PHATE's κ = 25 over its 300 epochs, as a share of the run (the paper's generalisation runs). */
 export const INTERSLICE_KNN_FRACTION = 0.08;
@@ -126,7 +138,10 @@ export const INTERSLICE_KNN_MIN = 2;
 
 /** The automatic κ for a run of `slices` checkpoints: max(2, round(0.08 · slices)), at most slices − 1. */
 export function autoIntersliceKnn(slices: number): number {
-  return Math.min(Math.max(INTERSLICE_KNN_MIN, Math.round(INTERSLICE_KNN_FRACTION * slices)), slices - 1);
+  return Math.min(
+    Math.max(INTERSLICE_KNN_MIN, Math.round(INTERSLICE_KNN_FRACTION * slices)),
+    slices - 1,
+  );
 }
 
 export const mphateDefaults = {
@@ -145,20 +160,39 @@ export const mphateDefaults = {
 
 /** Check a tensor's shape and values. */
 export function assertTensor(T: UnitTensor, name = "tensor"): void {
-  const ok = T && Number.isInteger(T.epochs) && Number.isInteger(T.units) && Number.isInteger(T.samples) && T.data instanceof Float32Array;
-  if (!ok) throw new HiddenAtlasError("E_PARAM", `invalid ${name}: expected {epochs, units, samples, data: Float32Array}`);
+  const ok =
+    T &&
+    Number.isInteger(T.epochs) &&
+    Number.isInteger(T.units) &&
+    Number.isInteger(T.samples) &&
+    T.data instanceof Float32Array;
+  if (!ok)
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `invalid ${name}: expected {epochs, units, samples, data: Float32Array}`,
+    );
   if (T.epochs < 2 || T.units < 3 || T.samples < 2) {
-    throw new HiddenAtlasError("E_PARAM", `${name} must have at least 2 epochs, 3 units and 2 samples; got ${T.epochs} × ${T.units} × ${T.samples}`);
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `${name} must have at least 2 epochs, 3 units and 2 samples; got ${T.epochs} × ${T.units} × ${T.samples}`,
+    );
   }
   if (T.data.length !== T.epochs * T.units * T.samples) {
-    throw new HiddenAtlasError("E_SHAPE_MISMATCH", `${name} has ${T.data.length} values, expected ${T.epochs} × ${T.units} × ${T.samples}`);
+    throw new HiddenAtlasError(
+      "E_SHAPE_MISMATCH",
+      `${name} has ${T.data.length} values, expected ${T.epochs} × ${T.units} × ${T.samples}`,
+    );
   }
   for (let q = 0; q < T.data.length; q++) {
     const v = T.data[q];
     if (v - v !== 0) {
       const s = q % T.samples;
       const row = (q - s) / T.samples;
-      throw new HiddenAtlasError("E_NON_FINITE", `${name} has ${v} at epoch ${Math.floor(row / T.units)}, unit ${row % T.units}, sample ${s}`, { epoch: Math.floor(row / T.units), unit: row % T.units, sample: s });
+      throw new HiddenAtlasError(
+        "E_NON_FINITE",
+        `${name} has ${v} at epoch ${Math.floor(row / T.units)}, unit ${row % T.units}, sample ${s}`,
+        { epoch: Math.floor(row / T.units), unit: row % T.units, sample: s },
+      );
     }
   }
 }
@@ -187,20 +221,26 @@ function median(values: Float64Array): number {
 }
 
 /** The M-PHATE multislice affinity of a tensor (kernel.py `multislice_kernel`), sparse. */
-export async function multisliceAffinity(T: UnitTensor, options: MultisliceOptions = {}): Promise<MultisliceAffinity> {
+export async function multisliceAffinity(
+  T: UnitTensor,
+  options: MultisliceOptions = {},
+): Promise<MultisliceAffinity> {
   checkOptionNames("multisliceAffinity", options, multisliceDefaults);
   assertTensor(T);
   const o = { ...multisliceDefaults, ...options };
   const { epochs: n, units: m } = T;
   const intrasliceKnn = Math.min(checkInteger("intrasliceKnn", o.intrasliceKnn, 1), m - 2);
   const intersliceKnnAuto = o.intersliceKnn === "auto";
-  const intersliceKnn = intersliceKnnAuto ? autoIntersliceKnn(n) : Math.min(checkInteger("intersliceKnn", o.intersliceKnn, 1), n - 1);
+  const intersliceKnn = intersliceKnnAuto
+    ? autoIntersliceKnn(n)
+    : Math.min(checkInteger("intersliceKnn", o.intersliceKnn, 1), n - 1);
   const decay = o.decay;
   const normalize = checkBoolean("normalize", o.normalize);
   const nPca = o.nPca === null ? null : checkInteger("nPca", o.nPca, 1);
   const run: RunOptions = { signal: options.signal, onProgress: options.onProgress };
   let rows: Matrix = { rows: n * m, cols: T.samples, data: normalize ? zScoreRows(T) : T.data };
-  if (nPca !== null && nPca < Math.min(rows.rows, rows.cols)) rows = (await pca(rows, { nComponents: nPca, ...run })).scores;
+  if (nPca !== null && nPca < Math.min(rows.rows, rows.cols))
+    rows = (await pca(rows, { nComponents: nPca, ...run })).scores;
   const p = rows.cols;
   const N = n * m;
   // Intraslice blocks: one alpha-decay affinity per slice.
@@ -216,7 +256,8 @@ export async function multisliceAffinity(T: UnitTensor, options: MultisliceOptio
   let epsilon = 0;
   const unitRows = new Float32Array(n * p);
   for (let i = 0; i < m; i++) {
-    for (let tau = 0; tau < n; tau++) unitRows.set(rows.data.subarray((tau * m + i) * p, (tau * m + i + 1) * p), tau * p);
+    for (let tau = 0; tau < n; tau++)
+      unitRows.set(rows.data.subarray((tau * m + i) * p, (tau * m + i + 1) * p), tau * p);
     const D = (await pairwiseDistances({ rows: n, cols: p, data: unitRows })).data;
     // Exact symmetry and a zero diagonal (the f32 tiles may differ in the last bit).
     for (let a = 0; a < n; a++) {
@@ -225,7 +266,8 @@ export async function multisliceAffinity(T: UnitTensor, options: MultisliceOptio
     }
     unitDistances.push(D);
     const kth = new Float64Array(n);
-    for (let a = 0; a < n; a++) kth[a] = Float64Array.from(D.subarray(a * n, (a + 1) * n)).sort()[intersliceKnn];
+    for (let a = 0; a < n; a++)
+      kth[a] = Float64Array.from(D.subarray(a * n, (a + 1) * n)).sort()[intersliceKnn];
     epsilon += Math.max(median(kth), 2.220446049250313e-16);
     await progress.step(n + i + 1);
   }
@@ -262,17 +304,38 @@ export async function multisliceAffinity(T: UnitTensor, options: MultisliceOptio
     }
   }
   rowPtr[N] = out;
-  return { affinity: { n: N, rowPtr, columns: columns.slice(0, out), values: values.slice(0, out) }, epsilon, intersliceKnn, intersliceKnnAuto, intrasliceKnn };
+  return {
+    affinity: { n: N, rowPtr, columns: columns.slice(0, out), values: values.slice(0, out) },
+    epsilon,
+    intersliceKnn,
+    intersliceKnnAuto,
+    intrasliceKnn,
+  };
 }
 
 /** M-PHATE embedding of a units-over-training tensor. */
 export async function mphate(T: UnitTensor, options: MphateOptions = {}): Promise<MphateResult> {
   checkOptionNames("mphate", options, mphateDefaults);
   assertTensor(T);
-  const { intrasliceKnn, intersliceKnn, decay, normalize, nPca, signal, onProgress, ...rest } = { ...mphateDefaults, ...options };
+  const { intrasliceKnn, intersliceKnn, decay, normalize, nPca, signal, onProgress, ...rest } = {
+    ...mphateDefaults,
+    ...options,
+  };
   const { knn: _knn, ...phateBase } = { ...phateDefaults, ...mphateDefaults };
-  const p = resolvePhateOptions({ ...rest, decay, nPca }, { ...phateBase, knn: 5 } as PhateParams, "mphate");
-  const multi = await multisliceAffinity(T, { intrasliceKnn, intersliceKnn, decay, normalize, nPca, signal, onProgress });
+  const p = resolvePhateOptions(
+    { ...rest, decay, nPca },
+    { ...phateBase, knn: 5 } as PhateParams,
+    "mphate",
+  );
+  const multi = await multisliceAffinity(T, {
+    intrasliceKnn,
+    intersliceKnn,
+    decay,
+    normalize,
+    nPca,
+    signal,
+    onProgress,
+  });
   const result = await phateFromAffinity(multi.affinity, { ...p, signal, onProgress });
   const N = T.epochs * T.units;
   const epoch = new Int32Array(N);
@@ -281,13 +344,22 @@ export async function mphate(T: UnitTensor, options: MphateOptions = {}): Promis
     epoch[q] = Math.floor(q / T.units);
     unit[q] = q % T.units;
   }
-  if (typeof intersliceKnn === "number" && multi.intersliceKnn < intersliceKnn) result.warnings.push(`intersliceKnn ${intersliceKnn} clamped to epochs − 1 = ${multi.intersliceKnn}`);
+  if (typeof intersliceKnn === "number" && multi.intersliceKnn < intersliceKnn)
+    result.warnings.push(
+      `intersliceKnn ${intersliceKnn} clamped to epochs − 1 = ${multi.intersliceKnn}`,
+    );
   return {
     ...result,
     epoch,
     unit,
     epsilon: multi.epsilon,
-    params: { ...result.params, intrasliceKnn: multi.intrasliceKnn, intersliceKnn: multi.intersliceKnn, intersliceKnnAuto: multi.intersliceKnnAuto, normalize },
+    params: {
+      ...result.params,
+      intrasliceKnn: multi.intrasliceKnn,
+      intersliceKnn: multi.intersliceKnn,
+      intersliceKnnAuto: multi.intersliceKnnAuto,
+      normalize,
+    },
   };
 }
 
@@ -296,8 +368,17 @@ export async function mphate(T: UnitTensor, options: MphateOptions = {}): Promis
  * trace samples of that class (the L1 norm of m_phate's demonstration script; its generalisation
  * plot uses L2). labels[s] is the class of trace sample s; ties go to the lower class.
  */
-export function mostActiveClass(T: UnitTensor, labels: ArrayLike<number>, classes: number, norm: "l1" | "l2" = "l1"): Int32Array {
-  if (labels.length !== T.samples) throw new HiddenAtlasError("E_SHAPE_MISMATCH", `${labels.length} labels for ${T.samples} trace samples`);
+export function mostActiveClass(
+  T: UnitTensor,
+  labels: ArrayLike<number>,
+  classes: number,
+  norm: "l1" | "l2" = "l1",
+): Int32Array {
+  if (labels.length !== T.samples)
+    throw new HiddenAtlasError(
+      "E_SHAPE_MISMATCH",
+      `${labels.length} labels for ${T.samples} trace samples`,
+    );
   const N = T.epochs * T.units;
   const out = new Int32Array(N);
   const sums = new Float64Array(classes);

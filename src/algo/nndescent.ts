@@ -48,27 +48,70 @@ declare module "../core/wasm.ts" {
   interface CoreKernels {
     nndTreeScratchBytes(n: number, d: number): number;
     nndCandidates(
-      indices: number, flags: number, n: number, k: number, maxCandidates: number, newIdx: number,
-      newPri: number, oldIdx: number, oldPri: number, rng: number,
+      indices: number,
+      flags: number,
+      n: number,
+      k: number,
+      maxCandidates: number,
+      newIdx: number,
+      newPri: number,
+      oldIdx: number,
+      oldPri: number,
+      rng: number,
     ): void;
     nndJoin(
-      data: number, n: number, d: number, k: number, indices: number, dists: number, flags: number,
-      maxCandidates: number, newIdx: number, oldIdx: number, i0: number, i1: number,
+      data: number,
+      n: number,
+      d: number,
+      k: number,
+      indices: number,
+      dists: number,
+      flags: number,
+      maxCandidates: number,
+      newIdx: number,
+      oldIdx: number,
+      i0: number,
+      i1: number,
     ): number;
     nndSortRows(indices: number, dists: number, n: number, k: number): void;
     nndJoinPairsPerRow(maxCandidates: number): number;
     nndProposeScratchBytes(): number;
     nndProposeJoin(
-      data: number, d: number, k: number, dists: number, maxCandidates: number, newIdx: number, oldIdx: number,
-      i0: number, i1: number, pairs: number, scratch: number,
+      data: number,
+      d: number,
+      k: number,
+      dists: number,
+      maxCandidates: number,
+      newIdx: number,
+      oldIdx: number,
+      i0: number,
+      i1: number,
+      pairs: number,
+      scratch: number,
     ): number;
     nndProposeLeaves(
-      data: number, d: number, k: number, dists: number, order: number, leafStart: number, l0: number, l1: number,
-      pairs: number, scratch: number,
+      data: number,
+      d: number,
+      k: number,
+      dists: number,
+      order: number,
+      leafStart: number,
+      l0: number,
+      l1: number,
+      pairs: number,
+      scratch: number,
     ): number;
     nndApplyJoin(
-      indices: number, dists: number, flags: number, k: number, pairs: number, blockRecords: number, counts: number,
-      blocks: number, r0: number, r1: number,
+      indices: number,
+      dists: number,
+      flags: number,
+      k: number,
+      pairs: number,
+      blockRecords: number,
+      counts: number,
+      blocks: number,
+      r0: number,
+      r1: number,
     ): number;
   }
 }
@@ -99,7 +142,14 @@ export interface NnDescentResult extends KnnResult {
   rounds: number;
   /** Graph updates in each round. */
   updates: number[];
-  params: { k: number; nIters: number; maxCandidates: number; delta: number; nTrees: number; seed: number };
+  params: {
+    k: number;
+    nIters: number;
+    maxCandidates: number;
+    delta: number;
+    nTrees: number;
+    seed: number;
+  };
 }
 
 const defaults = {
@@ -127,8 +177,11 @@ const JOIN_RECORD_BYTES = 16 * 1024 * 1024;
 
 /** Rows of one join step for maxCandidates C (a multiple of JOIN_BLOCK, at least one block). */
 function joinStepRows(maxCandidates: number): number {
-  const perRow = 12 * (maxCandidates * (maxCandidates - 1) / 2 + maxCandidates * maxCandidates);
-  return Math.max(JOIN_BLOCK, Math.min(JOIN_STEP, Math.floor(JOIN_RECORD_BYTES / perRow / JOIN_BLOCK) * JOIN_BLOCK));
+  const perRow = 12 * ((maxCandidates * (maxCandidates - 1)) / 2 + maxCandidates * maxCandidates);
+  return Math.max(
+    JOIN_BLOCK,
+    Math.min(JOIN_STEP, Math.floor(JOIN_RECORD_BYTES / perRow / JOIN_BLOCK) * JOIN_BLOCK),
+  );
 }
 
 /** Leaves per block of the trees' leaf join (each leaf holds at most leafSize points). */
@@ -137,11 +190,19 @@ const LEAF_BLOCK = 32;
 /** The records buffer: bytes, and its room in join and leaf blocks (at least one of each). */
 function recordLayout(n: number, maxCandidates: number, leafSize: number) {
   const stepRows = Math.min(joinStepRows(maxCandidates), Math.ceil(n / JOIN_BLOCK) * JOIN_BLOCK);
-  const joinBlockRecords = JOIN_BLOCK * (maxCandidates * (maxCandidates - 1) / 2 + maxCandidates * maxCandidates);
-  const leafBlockRecords = LEAF_BLOCK * (leafSize * (leafSize - 1) / 2);
+  const joinBlockRecords =
+    JOIN_BLOCK * ((maxCandidates * (maxCandidates - 1)) / 2 + maxCandidates * maxCandidates);
+  const leafBlockRecords = LEAF_BLOCK * ((leafSize * (leafSize - 1)) / 2);
   const bytes = Math.max(12 * joinBlockRecords * (stepRows / JOIN_BLOCK), 12 * leafBlockRecords);
   const leafBlocks = Math.floor(bytes / (12 * leafBlockRecords));
-  return { bytes, stepRows, joinBlockRecords, leafBlockRecords, leafBlocks, blocks: Math.max(stepRows / JOIN_BLOCK, leafBlocks) };
+  return {
+    bytes,
+    stepRows,
+    joinBlockRecords,
+    leafBlockRecords,
+    leafBlocks,
+    blocks: Math.max(stepRows / JOIN_BLOCK, leafBlocks),
+  };
 }
 
 /** Bytes of the join's records and block counts (bounded by JOIN_RECORD_BYTES plus a block). */
@@ -155,26 +216,52 @@ function joinRecordBytes(n: number, maxCandidates: number, k: number): number {
  * graph (indices, distances, flags), four candidate heaps and the tree scratch. Callers compare
  * it with `Core.availableBytes` before starting.
  */
-export function nnDescentBytes(n: number, d: number, k: number, maxCandidates = Math.min(MAX_CANDIDATES, k)): number {
-  return 4 * n * d + 9 * n * k + 16 * n * maxCandidates + 4 * (2 * n + 1) + 12 * n + 4 * d + 16 + joinRecordBytes(n, maxCandidates, k);
+export function nnDescentBytes(
+  n: number,
+  d: number,
+  k: number,
+  maxCandidates = Math.min(MAX_CANDIDATES, k),
+): number {
+  return (
+    4 * n * d +
+    9 * n * k +
+    16 * n * maxCandidates +
+    4 * (2 * n + 1) +
+    12 * n +
+    4 * d +
+    16 +
+    joinRecordBytes(n, maxCandidates, k)
+  );
 }
 
 /** pynndescent: max_candidates = min(60, n_neighbors). */
 const MAX_CANDIDATES = 60;
 
-export async function nnDescent(X: Matrix, options: NnDescentOptions = {}): Promise<NnDescentResult> {
+export async function nnDescent(
+  X: Matrix,
+  options: NnDescentOptions = {},
+): Promise<NnDescentResult> {
   checkOptionNames("nnDescent", options, defaults);
   assertMatrix(X, "X");
   const { rows: n, cols: d } = X;
   if (n < 2) throw new HiddenAtlasError("E_PARAM", `NN-descent needs at least 2 rows; got ${n}`);
   const k = checkInteger("k", options.k ?? defaults.k, 1, Math.min(MAX_K, n - 1));
   const itersOption = options.nIters ?? defaults.nIters;
-  const nIters = itersOption === "auto" ? Math.max(5, Math.round(Math.log2(n))) : checkInteger("nIters", itersOption, 0);
+  const nIters =
+    itersOption === "auto"
+      ? Math.max(5, Math.round(Math.log2(n)))
+      : checkInteger("nIters", itersOption, 0);
   const candOption = options.maxCandidates ?? defaults.maxCandidates;
-  const maxCandidates = candOption === "auto" ? Math.min(MAX_CANDIDATES, k) : checkInteger("maxCandidates", candOption, 1, 1024);
+  const maxCandidates =
+    candOption === "auto"
+      ? Math.min(MAX_CANDIDATES, k)
+      : checkInteger("maxCandidates", candOption, 1, 1024);
   const delta = checkNumber("delta", options.delta ?? defaults.delta, 0, 1);
   const treesOption = options.nTrees ?? defaults.nTrees;
-  const nTrees = treesOption === "auto" ? Math.min(64, 5 + Math.round(Math.sqrt(n) / 20)) : checkInteger("nTrees", treesOption, 0, 1024);
+  const nTrees =
+    treesOption === "auto"
+      ? Math.min(64, 5 + Math.round(Math.sqrt(n) / 20))
+      : checkInteger("nTrees", treesOption, 0, 1024);
   const seed = checkSeed(options.seed ?? defaults.seed);
   const metric = checkKeyword("metric", options.metric ?? defaults.metric, NND_METRICS);
   // Extreme values: scaled into the kernels' range, distances scaled back (src/algo/range.ts).
@@ -198,12 +285,26 @@ export async function nnDescent(X: Matrix, options: NnDescentOptions = {}): Prom
       const pairs = s.alloc(layout.bytes, "NN-descent join records");
       const counts = s.i32(layout.blocks, "NN-descent join record counts");
       const threads = core.threads;
-      const scratch = Array.from({ length: threads }, () => s.alloc(K.nndProposeScratchBytes(), "NN-descent join scratch"));
+      const scratch = Array.from({ length: threads }, () =>
+        s.alloc(K.nndProposeScratchBytes(), "NN-descent join scratch"),
+      );
       const destinationRows = Math.ceil(n / threads);
       /** Propose (kernel over `items` in blocks of `block` on the threads), then apply; the graph updates. */
-      const proposeApply = async (kernel: string, items: number, block: number, blockRecords: number, args: (i0: number) => RangeArg[]): Promise<number> => {
+      const proposeApply = async (
+        kernel: string,
+        items: number,
+        block: number,
+        blockRecords: number,
+        args: (i0: number) => RangeArg[],
+      ): Promise<number> => {
         const written = (await core.parallelRows(
-          { kernel, rows: items, chunk: block, args: [...args(0), { base: pairs, chunk: 12 * blockRecords }, { thread: scratch }], results: true },
+          {
+            kernel,
+            rows: items,
+            chunk: block,
+            args: [...args(0), { base: pairs, chunk: 12 * blockRecords }, { thread: scratch }],
+            results: true,
+          },
           { signal: options.signal, threads },
         ))!;
         counts.view().set(Int32Array.from(written));
@@ -212,7 +313,18 @@ export async function nnDescent(X: Matrix, options: NnDescentOptions = {}): Prom
             kernel: "nndApplyJoin",
             rows: n,
             chunk: destinationRows,
-            args: [indices.ptr, dists.ptr, flags.ptr, k, pairs, blockRecords, counts.ptr, written.length, { i0: 1 }, { i1: 1 }],
+            args: [
+              indices.ptr,
+              dists.ptr,
+              flags.ptr,
+              k,
+              pairs,
+              blockRecords,
+              counts.ptr,
+              written.length,
+              { i0: 1 },
+              { i1: 1 },
+            ],
             results: true,
           },
           { signal: options.signal, threads },
@@ -227,12 +339,34 @@ export async function nnDescent(X: Matrix, options: NnDescentOptions = {}): Prom
         const treeScratch = s.alloc(K.nndTreeScratchBytes(n, d), "tree scratch");
         const stepLeaves = layout.leafBlocks * LEAF_BLOCK;
         for (let t = 0; t < nTrees; t++) {
-          const leaves = K.nndRpTreeLeaves(x.ptr, n, d, leafSize, order.ptr, leafStart.ptr, treeScratch, rng.state);
+          const leaves = K.nndRpTreeLeaves(
+            x.ptr,
+            n,
+            d,
+            leafSize,
+            order.ptr,
+            leafStart.ptr,
+            treeScratch,
+            rng.state,
+          );
           for (let l0 = 0; l0 < leaves; l0 += stepLeaves) {
             const l1 = Math.min(leaves, l0 + stepLeaves);
-            await proposeApply("nndProposeLeaves", l1 - l0, LEAF_BLOCK, layout.leafBlockRecords, () => [
-              x.ptr, d, k, dists.ptr, order.ptr, leafStart.ptr, { base: l0, i0: 1 }, { base: l0, i1: 1 },
-            ]);
+            await proposeApply(
+              "nndProposeLeaves",
+              l1 - l0,
+              LEAF_BLOCK,
+              layout.leafBlockRecords,
+              () => [
+                x.ptr,
+                d,
+                k,
+                dists.ptr,
+                order.ptr,
+                leafStart.ptr,
+                { base: l0, i0: 1 },
+                { base: l0, i1: 1 },
+              ],
+            );
           }
           await progress.step(t + 1);
         }
@@ -245,13 +379,38 @@ export async function nnDescent(X: Matrix, options: NnDescentOptions = {}): Prom
       const threshold = delta * k * n;
       const stepRows = layout.stepRows;
       for (let r = 0; r < nIters; r++) {
-        K.nndCandidates(indices.ptr, flags.ptr, n, k, C, newIdx.ptr, newPri.ptr, oldIdx.ptr, oldPri.ptr, rng.state);
+        K.nndCandidates(
+          indices.ptr,
+          flags.ptr,
+          n,
+          k,
+          C,
+          newIdx.ptr,
+          newPri.ptr,
+          oldIdx.ptr,
+          oldPri.ptr,
+          rng.state,
+        );
         let c = 0;
         for (let i0 = 0; i0 < n; i0 += stepRows) {
           const i1 = Math.min(n, i0 + stepRows);
-          c += await proposeApply("nndProposeJoin", i1 - i0, JOIN_BLOCK, layout.joinBlockRecords, () => [
-            x.ptr, d, k, dists.ptr, C, newIdx.ptr, oldIdx.ptr, { base: i0, i0: 1 }, { base: i0, i1: 1 },
-          ]);
+          c += await proposeApply(
+            "nndProposeJoin",
+            i1 - i0,
+            JOIN_BLOCK,
+            layout.joinBlockRecords,
+            () => [
+              x.ptr,
+              d,
+              k,
+              dists.ptr,
+              C,
+              newIdx.ptr,
+              oldIdx.ptr,
+              { base: i0, i0: 1 },
+              { base: i0, i1: 1 },
+            ],
+          );
           await progress.step(nTrees + r + i1 / n);
         }
         updates.push(c);
@@ -271,7 +430,13 @@ export async function nnDescent(X: Matrix, options: NnDescentOptions = {}): Prom
       distances:
         metric === "euclidean"
           ? toDataUnits(dists.copy(), 1 / scale, "NN-descent distances", undefined, true)
-          : toDataUnits(dists.copy(), 1 / (scale * scale), "squared NN-descent distances", 'use metric "euclidean", whose distances are in the data\'s units', true),
+          : toDataUnits(
+              dists.copy(),
+              1 / (scale * scale),
+              "squared NN-descent distances",
+              'use metric "euclidean", whose distances are in the data\'s units',
+              true,
+            ),
       rounds: updates.length,
       updates,
       params: { k, nIters, maxCandidates, delta, nTrees, seed },
@@ -286,7 +451,10 @@ export async function nnDescent(X: Matrix, options: NnDescentOptions = {}): Prom
  */
 export function knnRecall(approx: KnnResult, exact: KnnResult): number {
   if (approx.n !== exact.n || approx.k !== exact.k) {
-    throw new HiddenAtlasError("E_SHAPE_MISMATCH", `knnRecall: ${approx.n} × ${approx.k} vs ${exact.n} × ${exact.k} neighbour lists`);
+    throw new HiddenAtlasError(
+      "E_SHAPE_MISMATCH",
+      `knnRecall: ${approx.n} × ${approx.k} vs ${exact.n} × ${exact.k} neighbour lists`,
+    );
   }
   const { n, k } = exact;
   let found = 0;

@@ -71,7 +71,12 @@ export async function pca(X: Matrix, options: PcaOptions = {}): Promise<PcaResul
   if (n < 2) {
     throw new HiddenAtlasError("E_PARAM", `PCA needs at least 2 rows; got ${n}`);
   }
-  const nComponents = checkInteger("nComponents", options.nComponents ?? defaults.nComponents, 1, Math.min(n, d));
+  const nComponents = checkInteger(
+    "nComponents",
+    options.nComponents ?? defaults.nComponents,
+    1,
+    Math.min(n, d),
+  );
   const center = checkBoolean("center", options.center ?? defaults.center);
   const wholeSpectrum = checkBoolean("spectrum", options.spectrum ?? defaults.spectrum);
   if (d > MAX_PCA_DIMENSION) {
@@ -97,7 +102,15 @@ export async function pca(X: Matrix, options: PcaOptions = {}): Promise<PcaResul
     const cov = s.f64(d * d, "covariance");
     // Large data stream through one block buffer (a multiple of the kernel's 128-row chunks, so
     // the sums are those of one pass): the wasm memory does not grow by the data's size.
-    const blockRows = chunked ? Math.min(n, Math.max(STREAM_CHUNK_ROWS, Math.floor(STREAM_BLOCK_BYTES / (4 * d) / STREAM_CHUNK_ROWS) * STREAM_CHUNK_ROWS)) : n;
+    const blockRows = chunked
+      ? Math.min(
+          n,
+          Math.max(
+            STREAM_CHUNK_ROWS,
+            Math.floor(STREAM_BLOCK_BYTES / (4 * d) / STREAM_CHUNK_ROWS) * STREAM_CHUNK_ROWS,
+          ),
+        )
+      : n;
     const x = chunked ? s.f32(blockRows * d, "PCA input block") : s.upload(X.data, "PCA input");
     const blocks = (each: (rows: number, r0: number) => void) => {
       if (!chunked) return each(n, 0);
@@ -122,7 +135,10 @@ export async function pca(X: Matrix, options: PcaOptions = {}): Promise<PcaResul
       if (!sums.every(Number.isFinite)) assertFinite(X, "X"); // throws E_NON_FINITE naming the cell
       mean.view().set(sums.map((v) => v / n));
     }
-    const scratch = s.alloc(chunked ? k.covarianceChunkedScratchBytes(d) : k.covarianceScratchBytes(d), "covariance scratch");
+    const scratch = s.alloc(
+      chunked ? k.covarianceChunkedScratchBytes(d) : k.covarianceScratchBytes(d),
+      "covariance scratch",
+    );
     if (chunked) {
       cov.view().fill(0);
       blocks((rows) => k.covarianceChunkedAdd(x.ptr, rows, d, mean.ptr, cov.ptr, scratch));
@@ -157,12 +173,22 @@ export async function pca(X: Matrix, options: PcaOptions = {}): Promise<PcaResul
       totalVariance = spectrum.reduce((a, b) => a + b, 0);
     } else {
       // The leading eigenpairs only, by Lanczos on the covariance (O(d²) a step).
-      const result = await lanczosLargest(core, d, nComponents, (v, y) => k.symmetricMatvec(cov.ptr, d, v, y), {
-        tol: 1e-12,
-        maxBasis: d,
-        seed: DEFAULT_SEED,
-      });
-      if (!result.converged) throw new HiddenAtlasError("E_PARAM", `PCA: the leading ${nComponents} components did not converge (residual ${result.residual.toExponential(2)})`);
+      const result = await lanczosLargest(
+        core,
+        d,
+        nComponents,
+        (v, y) => k.symmetricMatvec(cov.ptr, d, v, y),
+        {
+          tol: 1e-12,
+          maxBasis: d,
+          seed: DEFAULT_SEED,
+        },
+      );
+      if (!result.converged)
+        throw new HiddenAtlasError(
+          "E_PARAM",
+          `PCA: the leading ${nComponents} components did not converge (residual ${result.residual.toExponential(2)})`,
+        );
       eigen = result.values;
       components = result.vectors;
       spectrum = Float64Array.from(eigen, (v) => Math.max(0, v));
@@ -174,7 +200,16 @@ export async function pca(X: Matrix, options: PcaOptions = {}): Promise<PcaResul
     const projectScratch = s.alloc(k.projectScratchBytes(nComponents), "projection scratch");
     const scores = chunked ? new Float32Array(n * nComponents) : null;
     blocks((rows, r0) => {
-      k.projectCenteredPairs(x.ptr, rows, d, mean.ptr, comp.ptr, nComponents, blockScores.ptr, projectScratch);
+      k.projectCenteredPairs(
+        x.ptr,
+        rows,
+        d,
+        mean.ptr,
+        comp.ptr,
+        nComponents,
+        blockScores.ptr,
+        projectScratch,
+      );
       scores?.set(blockScores.view().subarray(0, rows * nComponents), r0 * nComponents);
     });
     const explainedVariance = new Float64Array(nComponents);
@@ -218,7 +253,13 @@ const GRAM_MIN_DIMENSION = 1024;
  * Component j is Xcᵀu_j/√((n − ddof)λ_j), signed like the covariance path (largest entry
  * positive); components of a zero eigenvalue are 0. The spectrum is padded with d − n zeros.
  */
-async function gramPca(core: Awaited<ReturnType<typeof getCore>>, X: Matrix, nComponents: number, center: boolean, options: PcaOptions): Promise<PcaResult> {
+async function gramPca(
+  core: Awaited<ReturnType<typeof getCore>>,
+  X: Matrix,
+  nComponents: number,
+  center: boolean,
+  options: PcaOptions,
+): Promise<PcaResult> {
   const { rows: n, cols: d } = X;
   const k = core.kernels;
   const ddof = center ? 1 : 0;
@@ -229,7 +270,8 @@ async function gramPca(core: Awaited<ReturnType<typeof getCore>>, X: Matrix, nCo
     for (let c = 0; c < d; c++) mean[c] /= n;
   }
   const xc = new Float64Array(n * d);
-  for (let i = 0; i < n; i++) for (let c = 0; c < d; c++) xc[i * d + c] = X.data[i * d + c] - mean[c];
+  for (let i = 0; i < n; i++)
+    for (let c = 0; c < d; c++) xc[i * d + c] = X.data[i * d + c] - mean[c];
   const gram = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j <= i; j++) {
@@ -243,7 +285,8 @@ async function gramPca(core: Awaited<ReturnType<typeof getCore>>, X: Matrix, nCo
     const g = s.upload(gram, "Gram matrix");
     const values = s.f64(n, "eigenvalues");
     const work = s.f64(3 * n, "eigen scratch");
-    if (k.symmetricEigen(g.ptr, n, values.ptr, work.ptr) !== 0) throw new HiddenAtlasError("E_PARAM", "PCA: the eigen-solver did not converge");
+    if (k.symmetricEigen(g.ptr, n, values.ptr, work.ptr) !== 0)
+      throw new HiddenAtlasError("E_PARAM", "PCA: the eigen-solver did not converge");
     await progress.step(2);
     const u = g.view();
     const eigen = Float64Array.from(values.view(), (v) => Math.max(0, v));
@@ -259,7 +302,9 @@ async function gramPca(core: Awaited<ReturnType<typeof getCore>>, X: Matrix, nCo
         components[c * nComponents + j] = v;
         if (Math.abs(v) > Math.abs(best)) best = v;
       }
-      if (best < 0) for (let c = 0; c < d; c++) components[c * nComponents + j] = -components[c * nComponents + j];
+      if (best < 0)
+        for (let c = 0; c < d; c++)
+          components[c * nComponents + j] = -components[c * nComponents + j];
     }
     const x = s.upload(X.data, "PCA input");
     const m = s.upload(mean, "column means");
@@ -269,7 +314,9 @@ async function gramPca(core: Awaited<ReturnType<typeof getCore>>, X: Matrix, nCo
     let totalVariance = 0;
     for (const v of eigen) totalVariance += v;
     const explainedVariance = eigen.slice(0, nComponents);
-    const explainedVarianceRatio = explainedVariance.map((v) => (totalVariance > 0 ? v / totalVariance : 0));
+    const explainedVarianceRatio = explainedVariance.map((v) =>
+      totalVariance > 0 ? v / totalVariance : 0,
+    );
     const spectrum = new Float64Array(d);
     spectrum.set(eigen);
     progress.finish();

@@ -61,13 +61,39 @@ declare module "../core/wasm.ts" {
   interface CoreKernels {
     phateAlphaDecayScratchFloats(n: number): number;
     phateAlphaDecayRows(
-      x: number, n: number, d: number, r0: number, r1: number, knn: number, decay: number, thresh: number,
-      outColumns: number, outValues: number, outCounts: number, outSigma: number, scratch: number,
+      x: number,
+      n: number,
+      d: number,
+      r0: number,
+      r1: number,
+      knn: number,
+      decay: number,
+      thresh: number,
+      outColumns: number,
+      outValues: number,
+      outCounts: number,
+      outSigma: number,
+      scratch: number,
     ): number;
     phateGemmRows(a: number, b: number, c: number, n: number, i0: number, i1: number): void;
     phatePotential(p: number, count: number, gamma: number, out: number): void;
-    phateSparseDense(rowPtr: number, columns: number, values: number, n: number, b: number, r: number, out: number): void;
-    phateSparseMatvec(rowPtr: number, columns: number, values: number, n: number, x: number, y: number): void;
+    phateSparseDense(
+      rowPtr: number,
+      columns: number,
+      values: number,
+      n: number,
+      b: number,
+      r: number,
+      out: number,
+    ): void;
+    phateSparseMatvec(
+      rowPtr: number,
+      columns: number,
+      values: number,
+      n: number,
+      x: number,
+      y: number,
+    ): void;
   }
 }
 
@@ -191,7 +217,11 @@ export const phateDefaults: PhateParams = {
 };
 
 /** Check the diffusion options shared by PHATE and M-PHATE. */
-export function resolvePhateOptions(options: PhateOptions, base: PhateParams = phateDefaults, what = "phate"): PhateParams {
+export function resolvePhateOptions(
+  options: PhateOptions,
+  base: PhateParams = phateDefaults,
+  what = "phate",
+): PhateParams {
   checkOptionNames(what, options, base);
   const o = { ...base, ...options };
   const t = o.t === "auto" ? "auto" : checkInteger("t", o.t, 1, 10_000);
@@ -221,9 +251,15 @@ export function resolvePhateOptions(options: PhateOptions, base: PhateParams = p
 export async function phate(X: Matrix, options: PhateOptions = {}): Promise<PhateResult> {
   assertMatrix(X, "X");
   const p = resolvePhateOptions(options);
-  if (X.rows < 3) throw new HiddenAtlasError("E_PARAM", `PHATE needs at least 3 rows; got ${X.rows}`);
-  if (X.cols < 1) throw new HiddenAtlasError("E_PARAM", `PHATE needs at least 1 column; got ${X.cols}`);
-  if (p.nComponents >= X.rows) throw new HiddenAtlasError("E_PARAM", `invalid nComponents: ${p.nComponents} (expected fewer than the ${X.rows} rows)`);
+  if (X.rows < 3)
+    throw new HiddenAtlasError("E_PARAM", `PHATE needs at least 3 rows; got ${X.rows}`);
+  if (X.cols < 1)
+    throw new HiddenAtlasError("E_PARAM", `PHATE needs at least 1 column; got ${X.cols}`);
+  if (p.nComponents >= X.rows)
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `invalid nComponents: ${p.nComponents} (expected fewer than the ${X.rows} rows)`,
+    );
   // Extreme values: the rescaled copy's embedding (the kernel's bandwidths make it scale-free).
   const range = toKernelRange(X, "X");
   X = range.X;
@@ -237,7 +273,8 @@ export async function phate(X: Matrix, options: PhateOptions = {}): Promise<Phat
   const result = await phateFromAffinity(K, { ...p, ...run });
   result.params.knn = p.knn;
   Object.assign(result.params, rangeParams(range.scale));
-  if (knn < p.knn) result.warnings.push(`knn ${p.knn} clamped to n − 2 = ${knn} (graphtools' rule)`);
+  if (knn < p.knn)
+    result.warnings.push(`knn ${p.knn} clamped to n − 2 = ${knn} (graphtools' rule)`);
   return result;
 }
 
@@ -257,14 +294,24 @@ export interface AlphaDecayOptions extends RunOptions {
  * K = (A + Aᵀ)/2. Duplicate rows (σ_i = 0) get affinity 1 to their copies and 0 elsewhere,
  * graphtools' NaN → 1 rule. The diagonal is 1.
  */
-export async function alphaDecayAffinity(X: Matrix, options: AlphaDecayOptions = {}): Promise<Affinity> {
-  checkOptionNames("alphaDecayAffinity", options, { knn: 5, decay: 40, thresh: AFFINITY_THRESHOLD });
+export async function alphaDecayAffinity(
+  X: Matrix,
+  options: AlphaDecayOptions = {},
+): Promise<Affinity> {
+  checkOptionNames("alphaDecayAffinity", options, {
+    knn: 5,
+    decay: 40,
+    thresh: AFFINITY_THRESHOLD,
+  });
   assertMatrix(X, "X");
   const n = X.rows;
   if (n < 2) throw new HiddenAtlasError("E_PARAM", `an affinity needs at least 2 rows; got ${n}`);
   const knn = checkInteger("knn", options.knn ?? 5, 1, n - 1);
   const decay = checkNumber("decay", options.decay ?? 40, 0, 1000, { exclusiveMin: true });
-  const thresh = checkNumber("thresh", options.thresh ?? AFFINITY_THRESHOLD, 0, 1, { exclusiveMin: true, exclusiveMax: true });
+  const thresh = checkNumber("thresh", options.thresh ?? AFFINITY_THRESHOLD, 0, 1, {
+    exclusiveMin: true,
+    exclusiveMax: true,
+  });
   X = toKernelRange(X, "X").X; // the affinity is scale-free: extreme values are rescaled first
 
   const core = await getCore();
@@ -273,9 +320,19 @@ export async function alphaDecayAffinity(X: Matrix, options: AlphaDecayOptions =
   // `chunks` chunks: entries (capacity KERNEL_ROWS · n per chunk), counts and bandwidths.
   const threads = core.threads;
   const chunkRows = Math.min(KERNEL_ROWS, n);
-  const chunks = Math.max(1, Math.min(Math.ceil(n / chunkRows), threads * KERNEL_CHUNKS_PER_THREAD, Math.floor(KERNEL_BLOCK_BYTES / (chunkRows * n * 12))));
+  const chunks = Math.max(
+    1,
+    Math.min(
+      Math.ceil(n / chunkRows),
+      threads * KERNEL_CHUNKS_PER_THREAD,
+      Math.floor(KERNEL_BLOCK_BYTES / (chunkRows * n * 12)),
+    ),
+  );
   const blockRows = chunks * chunkRows;
-  core.assertFits(X.data.byteLength + blockRows * n * 12 + threads * k.phateAlphaDecayScratchFloats(n) * 4, `the alpha-decay kernel of ${n} rows`);
+  core.assertFits(
+    X.data.byteLength + blockRows * n * 12 + threads * k.phateAlphaDecayScratchFloats(n) * 4,
+    `the alpha-decay kernel of ${n} rows`,
+  );
   const rows: { columns: Int32Array; values: Float64Array }[] = new Array(n);
   await core.scope(async (s) => {
     const x = s.upload(X.data, "kernel rows");
@@ -283,7 +340,10 @@ export async function alphaDecayAffinity(X: Matrix, options: AlphaDecayOptions =
     const values = s.f64(blockRows * n, "kernel values");
     const counts = s.i32(blockRows, "kernel counts");
     const sigma = s.f64(blockRows, "kernel bandwidths");
-    const scratch = Array.from({ length: threads }, () => s.f32(k.phateAlphaDecayScratchFloats(n), "kernel scratch").ptr);
+    const scratch = Array.from(
+      { length: threads },
+      () => s.f32(k.phateAlphaDecayScratchFloats(n), "kernel scratch").ptr,
+    );
     const progress = new ProgressTracker(options, "PHATE kernel", n);
     for (let b0 = 0; b0 < n; b0 += blockRows) {
       const b1 = Math.min(n, b0 + blockRows);
@@ -293,9 +353,19 @@ export async function alphaDecayAffinity(X: Matrix, options: AlphaDecayOptions =
           rows: b1 - b0,
           chunk: chunkRows,
           args: [
-            x.ptr, n, X.cols, { base: b0, i0: 1 }, { base: b0, i1: 1 }, knn, decay, thresh,
-            { base: columns.ptr, chunk: chunkRows * n * 4 }, { base: values.ptr, chunk: chunkRows * n * 8 },
-            { base: counts.ptr, i0: 4 }, { base: sigma.ptr, i0: 8 }, { thread: scratch },
+            x.ptr,
+            n,
+            X.cols,
+            { base: b0, i0: 1 },
+            { base: b0, i1: 1 },
+            knn,
+            decay,
+            thresh,
+            { base: columns.ptr, chunk: chunkRows * n * 4 },
+            { base: values.ptr, chunk: chunkRows * n * 8 },
+            { base: counts.ptr, i0: 4 },
+            { base: sigma.ptr, i0: 8 },
+            { thread: scratch },
           ],
         },
         { signal: options.signal, onRows: (done) => progress.report(b0 + done), threads },
@@ -307,7 +377,10 @@ export async function alphaDecayAffinity(X: Matrix, options: AlphaDecayOptions =
         let offset = ((c0 - b0) / chunkRows) * chunkRows * n;
         for (let r = c0; r < Math.min(b1, c0 + chunkRows); r++) {
           const count = c[r - b0];
-          rows[r] = { columns: cols.slice(offset, offset + count), values: vals.slice(offset, offset + count) };
+          rows[r] = {
+            columns: cols.slice(offset, offset + count),
+            values: vals.slice(offset, offset + count),
+          };
           offset += count;
         }
       }
@@ -319,7 +392,10 @@ export async function alphaDecayAffinity(X: Matrix, options: AlphaDecayOptions =
 }
 
 /** K = (A + Aᵀ)/2 of directed rows (each sorted by column). */
-export function symmetrizeAverage(n: number, rows: { columns: Int32Array; values: Float64Array }[]): Affinity {
+export function symmetrizeAverage(
+  n: number,
+  rows: { columns: Int32Array; values: Float64Array }[],
+): Affinity {
   // Transpose by counting sort: column j of A becomes row j of Aᵀ, sorted by source row.
   const tCount = new Int32Array(n + 1);
   let nnz = 0;
@@ -371,30 +447,61 @@ export function symmetrizeAverage(n: number, rows: { columns: Int32Array; values
 /** Check an affinity: square CSR, finite non-negative values, every row with some weight. */
 export function assertAffinity(K: Affinity, name = "affinity"): void {
   const { n, rowPtr, columns, values } = K;
-  if (!Number.isInteger(n) || n < 1 || !(rowPtr instanceof Int32Array) || rowPtr.length !== n + 1 || !(columns instanceof Int32Array) || !(values instanceof Float64Array) || columns.length !== values.length || rowPtr[n] !== columns.length) {
-    throw new HiddenAtlasError("E_PARAM", `invalid ${name}: expected CSR {n, rowPtr: Int32Array(n + 1), columns: Int32Array, values: Float64Array}`);
+  if (
+    !Number.isInteger(n) ||
+    n < 1 ||
+    !(rowPtr instanceof Int32Array) ||
+    rowPtr.length !== n + 1 ||
+    !(columns instanceof Int32Array) ||
+    !(values instanceof Float64Array) ||
+    columns.length !== values.length ||
+    rowPtr[n] !== columns.length
+  ) {
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `invalid ${name}: expected CSR {n, rowPtr: Int32Array(n + 1), columns: Int32Array, values: Float64Array}`,
+    );
   }
   for (let i = 0; i < n; i++) {
     let sum = 0;
     for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) {
       const v = values[e];
-      if (!(v >= 0) || v === Infinity) throw new HiddenAtlasError("E_NON_FINITE", `${name} row ${i}, column ${columns[e]} is ${v} (expected a finite affinity ≥ 0)`, { row: i, column: columns[e] });
-      if (columns[e] < 0 || columns[e] >= n) throw new HiddenAtlasError("E_PARAM", `${name} row ${i} names column ${columns[e]} outside 0 … ${n - 1}`);
+      if (!(v >= 0) || v === Infinity)
+        throw new HiddenAtlasError(
+          "E_NON_FINITE",
+          `${name} row ${i}, column ${columns[e]} is ${v} (expected a finite affinity ≥ 0)`,
+          { row: i, column: columns[e] },
+        );
+      if (columns[e] < 0 || columns[e] >= n)
+        throw new HiddenAtlasError(
+          "E_PARAM",
+          `${name} row ${i} names column ${columns[e]} outside 0 … ${n - 1}`,
+        );
       sum += v;
     }
-    if (!(sum > 0)) throw new HiddenAtlasError("E_PARAM", `${name} row ${i} has no affinity to any point (an isolated point has no diffusion)`, { row: i });
+    if (!(sum > 0))
+      throw new HiddenAtlasError(
+        "E_PARAM",
+        `${name} row ${i} has no affinity to any point (an isolated point has no diffusion)`,
+        { row: i },
+      );
   }
 }
 
 /** Row sums (degrees) of K. */
 export function degrees(K: Affinity): Float64Array {
   const d = new Float64Array(K.n);
-  for (let i = 0; i < K.n; i++) for (let e = K.rowPtr[i]; e < K.rowPtr[i + 1]; e++) d[i] += K.values[e];
+  for (let i = 0; i < K.n; i++)
+    for (let e = K.rowPtr[i]; e < K.rowPtr[i + 1]; e++) d[i] += K.values[e];
   return d;
 }
 
 /** Bytes of wasm memory PHATE needs on n points (landmark path: L landmarks). */
-export function phateMemoryEstimate(n: number, nnz: number, p: Pick<PhateParams, "nLandmark" | "nSvd">): number {
+export function phateMemoryEstimate(
+  n: number,
+  nnz: number,
+  p: Pick<PhateParams, "nLandmark" | "nSvd">,
+): number {
   const m = n > p.nLandmark ? p.nLandmark : n;
   // three m × m f64 power buffers, the f32 potential and distances, the f32 distances SMACOF uploads
   let bytes = 3 * 8 * m * m + 3 * 4 * m * m;
@@ -409,16 +516,26 @@ export function phateMemoryEstimate(n: number, nnz: number, p: Pick<PhateParams,
  * PHATE from a precomputed symmetric affinity K (as M-PHATE feeds it; graphtools
  * `precomputed="affinity"`): everything after the kernel.
  */
-export async function phateFromAffinity(K: Affinity, options: PhateOptions = {}): Promise<PhateResult> {
+export async function phateFromAffinity(
+  K: Affinity,
+  options: PhateOptions = {},
+): Promise<PhateResult> {
   const p = resolvePhateOptions(options);
   assertAffinity(K);
   const n = K.n;
   if (n < 3) throw new HiddenAtlasError("E_PARAM", `PHATE needs at least 3 points; got ${n}`);
-  if (p.nComponents >= n) throw new HiddenAtlasError("E_PARAM", `invalid nComponents: ${p.nComponents} (expected fewer than the ${n} points)`);
+  if (p.nComponents >= n)
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `invalid nComponents: ${p.nComponents} (expected fewer than the ${n} points)`,
+    );
   const run: RunOptions = { signal: options.signal, onProgress: options.onProgress };
   const core = await getCore();
   const bytes = phateMemoryEstimate(n, K.columns.length, p);
-  core.assertFits(bytes, `PHATE on ${n.toLocaleString("en-US")} points (${n > p.nLandmark ? `${p.nLandmark} landmarks` : "exact"}, ${formatBytes(bytes)})`);
+  core.assertFits(
+    bytes,
+    `PHATE on ${n.toLocaleString("en-US")} points (${n > p.nLandmark ? `${p.nLandmark} landmarks` : "exact"}, ${formatBytes(bytes)})`,
+  );
   const warnings = new Warnings();
   let operator: DiffusionOperator;
   let landmarks: Int32Array | null = null;
@@ -445,7 +562,14 @@ export async function phateFromAffinity(K: Affinity, options: PhateOptions = {})
     stress = sgd.stress;
     mdsIterations = sgd.iterations;
   } else {
-    const fit = await smacof(D, { nComponents: p.nComponents, init: classical.coordinates, maxIter: p.mdsMaxIter, eps: p.mdsEps, seed: p.seed, ...run });
+    const fit = await smacof(D, {
+      nComponents: p.nComponents,
+      init: classical.coordinates,
+      maxIter: p.mdsMaxIter,
+      eps: p.mdsEps,
+      seed: p.seed,
+      ...run,
+    });
     metric = fit.coordinates;
     stress = fit.stress;
     mdsIterations = fit.iterations;
@@ -489,18 +613,23 @@ function exactOperator(K: Affinity): DiffusionOperator {
   const n = K.n;
   const deg = degrees(K);
   const transition = new Float64Array(K.values.length);
-  for (let i = 0; i < n; i++) for (let e = K.rowPtr[i]; e < K.rowPtr[i + 1]; e++) transition[e] = K.values[e] / deg[i];
+  for (let i = 0; i < n; i++)
+    for (let e = K.rowPtr[i]; e < K.rowPtr[i + 1]; e++) transition[e] = K.values[e] / deg[i];
   const root = deg.map(Math.sqrt);
   return {
     n,
     sparse: { n, rowPtr: K.rowPtr, columns: K.columns, values: transition },
     fillOperator(out) {
       out.fill(0);
-      for (let i = 0; i < n; i++) for (let e = K.rowPtr[i]; e < K.rowPtr[i + 1]; e++) out[i * n + K.columns[e]] = K.values[e] / deg[i];
+      for (let i = 0; i < n; i++)
+        for (let e = K.rowPtr[i]; e < K.rowPtr[i + 1]; e++)
+          out[i * n + K.columns[e]] = K.values[e] / deg[i];
     },
     fillSymmetric(out) {
       out.fill(0);
-      for (let i = 0; i < n; i++) for (let e = K.rowPtr[i]; e < K.rowPtr[i + 1]; e++) out[i * n + K.columns[e]] = K.values[e] / (root[i] * root[K.columns[e]]);
+      for (let i = 0; i < n; i++)
+        for (let e = K.rowPtr[i]; e < K.rowPtr[i + 1]; e++)
+          out[i * n + K.columns[e]] = K.values[e] / (root[i] * root[K.columns[e]]);
     },
   };
 }
@@ -533,18 +662,30 @@ async function diffuse(
     await core.scope(async (inner) => {
       const base = inner.f64(n * n, "diffusion operator");
       operator.fillOperator(base.view());
-      const power = operator.sparse && sparseProductsCheaper(operator.sparse, t)
-        ? await sparsePower(core, inner, operator.sparse, base.ptr, t, run)
-        : await matrixPower(core, inner, base.ptr, n, t, run);
+      const power =
+        operator.sparse && sparseProductsCheaper(operator.sparse, t)
+          ? await sparsePower(core, inner, operator.sparse, base.ptr, t, run)
+          : await matrixPower(core, inner, base.ptr, n, t, run);
       k.phatePotential(power, n * n, p.gamma, potential.ptr);
     });
     // Euclidean distances between potential rows, in row chunks (progress between chunks).
     const out = new Float32Array(n * n);
     const progress = new ProgressTracker(run, "potential distances", n);
-    await distanceRows(core, s, potential.ptr, potential.ptr, n, n, n, EUCLIDEAN, (rows, i0) => out.set(rows, i0 * n), {
-      signal: run.signal,
-      onRows: (rows) => progress.report(rows),
-    });
+    await distanceRows(
+      core,
+      s,
+      potential.ptr,
+      potential.ptr,
+      n,
+      n,
+      n,
+      EUCLIDEAN,
+      (rows, i0) => out.set(rows, i0 * n),
+      {
+        signal: run.signal,
+        onRows: (rows) => progress.report(rows),
+      },
+    );
     progress.finish();
     // Symmetrise exactly: the f32 tile arithmetic can differ in the last bit between (i, j) and (j, i).
     for (let i = 0; i < n; i++) {
@@ -560,7 +701,13 @@ async function diffuse(
  * Every eigenvalue (descending) of the dense symmetric n × n f64 matrix at ptr (destroyed):
  * Householder tridiagonalisation then implicit QL (assembly/linalg.ts, the core's one eigen-solver).
  */
-export async function symmetricEigenvaluesInPlace(core: Core, s: Scope, ptr: number, n: number, run: RunOptions = {}): Promise<Float64Array> {
+export async function symmetricEigenvaluesInPlace(
+  core: Core,
+  s: Scope,
+  ptr: number,
+  n: number,
+  run: RunOptions = {},
+): Promise<Float64Array> {
   const k = core.kernels;
   const d = s.f64(n, "eigenvalues");
   const e = s.f64(n, "sub-diagonal");
@@ -572,7 +719,10 @@ export async function symmetricEigenvaluesInPlace(core: Core, s: Scope, ptr: num
     await progress.step(k1);
   }
   if (k.tridiagonalEigenvalues(d.ptr, e.ptr, n) !== 0) {
-    throw new HiddenAtlasError("E_PARAM", "the tridiagonal eigen-solver did not converge (non-finite operator?)");
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      "the tridiagonal eigen-solver did not converge (non-finite operator?)",
+    );
   }
   progress.finish();
   return d.copy();
@@ -580,16 +730,26 @@ export async function symmetricEigenvaluesInPlace(core: Core, s: Scope, ptr: num
 
 /** Eigenvalues (descending) of a symmetric matrix given as a JS array. */
 export async function symmetricEigenvalues(A: Float64Array, n: number): Promise<Float64Array> {
-  if (A.length !== n * n) throw new HiddenAtlasError("E_SHAPE_MISMATCH", `expected ${n} × ${n} values; got ${A.length}`);
+  if (A.length !== n * n)
+    throw new HiddenAtlasError("E_SHAPE_MISMATCH", `expected ${n} × ${n} values; got ${A.length}`);
   const core = await getCore();
-  return core.scope((s) => symmetricEigenvaluesInPlace(core, s, s.upload(A, "symmetric matrix").ptr, n));
+  return core.scope((s) =>
+    symmetricEigenvaluesInPlace(core, s, s.upload(A, "symmetric matrix").ptr, n),
+  );
 }
 
 /**
  * Pᵗ of the n × n f64 matrix at `base` (overwritten) by repeated squaring, in float64; returns
  * the pointer of the result (a block of scope `s`).
  */
-async function matrixPower(core: Core, s: Scope, base: number, n: number, t: number, run: RunOptions): Promise<number> {
+async function matrixPower(
+  core: Core,
+  s: Scope,
+  base: number,
+  n: number,
+  t: number,
+  run: RunOptions,
+): Promise<number> {
   const bytes = n * n * 8;
   let b = base;
   let result = 0;
@@ -597,12 +757,21 @@ async function matrixPower(core: Core, s: Scope, base: number, n: number, t: num
   let spare = 0;
   const bits = Math.floor(Math.log2(t)) + 1;
   const products = bits - 1 + popcount(t) - 1;
-  const progress = new ProgressTracker(run, `diffusion powers (t = ${t})`, Math.max(1, products) * n);
+  const progress = new ProgressTracker(
+    run,
+    `diffusion powers (t = ${t})`,
+    Math.max(1, products) * n,
+  );
   let done = 0;
   const multiply = async (x: number, y: number, out: number) => {
     // Row blocks of the product on the kernel threads: each row of C is its own.
     await core.parallelRows(
-      { kernel: "phateGemmRows", rows: n, chunk: GEMM_ROWS, args: [x, y, out, n, { i0: 1 }, { i1: 1 }] },
+      {
+        kernel: "phateGemmRows",
+        rows: n,
+        chunk: GEMM_ROWS,
+        args: [x, y, out, n, { i0: 1 }, { i1: 1 }],
+      },
       { signal: run.signal, onRows: (rows) => progress.report(done + rows) },
     );
     done += n;
@@ -614,7 +783,9 @@ async function matrixPower(core: Core, s: Scope, base: number, n: number, t: num
       if (result === 0) {
         spare = spare || s.alloc(bytes, "diffusion power");
         result = spare;
-        new Float64Array(core.memory.buffer, result, n * n).set(new Float64Array(core.memory.buffer, b, n * n));
+        new Float64Array(core.memory.buffer, result, n * n).set(
+          new Float64Array(core.memory.buffer, b, n * n),
+        );
       } else {
         await multiply(result, b, free);
         [result, free] = [free, result];
@@ -640,7 +811,14 @@ function sparseProductsCheaper(P: Affinity, t: number): boolean {
 }
 
 /** Pᵗ = P·(P·(… P)) with P sparse (CSR) and the running product dense; `base` holds dense P. */
-async function sparsePower(core: Core, s: Scope, P: Affinity, base: number, t: number, run: RunOptions): Promise<number> {
+async function sparsePower(
+  core: Core,
+  s: Scope,
+  P: Affinity,
+  base: number,
+  t: number,
+  run: RunOptions,
+): Promise<number> {
   const n = P.n;
   const rowPtr = s.upload(P.rowPtr, "operator offsets");
   const columns = s.upload(P.columns, "operator columns");
@@ -654,7 +832,15 @@ async function sparsePower(core: Core, s: Scope, P: Affinity, base: number, t: n
         kernel: "phateSparseDense",
         rows: n,
         chunk: GEMM_ROWS * 8,
-        args: [{ base: rowPtr.ptr, i0: 4 }, columns.ptr, values.ptr, { i1: 1, i0: -1 }, current, n, { base: next, i0: 8 * n }],
+        args: [
+          { base: rowPtr.ptr, i0: 4 },
+          columns.ptr,
+          values.ptr,
+          { i1: 1, i0: -1 },
+          current,
+          n,
+          { base: next, i0: 8 * n },
+        ],
       },
       { signal: run.signal, onRows: (rows) => progress.report((step - 1) * n + rows) },
     );
@@ -706,7 +892,10 @@ export function twoLineKnee(y: ArrayLike<number>, x?: ArrayLike<number>): number
   if (L < 3) throw new HiddenAtlasError("E_PARAM", `a knee needs at least 3 points; got ${L}`);
   const xs = x ? Float64Array.from(x) : Float64Array.from({ length: L }, (_, i) => i);
   const fit = (from: number, to: number) => {
-    let sx = 0, sy = 0, sxx = 0, sxy = 0;
+    let sx = 0,
+      sy = 0,
+      sxx = 0,
+      sxy = 0;
     for (let i = from; i <= to; i++) {
       sx += xs[i];
       sy += y[i];
@@ -740,7 +929,10 @@ export function twoLineKnee(y: ArrayLike<number>, x?: ArrayLike<number>): number
  */
 export function procrustes(reference: Matrix, Y: Matrix): { aligned: Matrix; disparity: number } {
   if (reference.rows !== Y.rows || reference.cols !== Y.cols) {
-    throw new HiddenAtlasError("E_SHAPE_MISMATCH", `procrustes: reference is ${reference.rows} × ${reference.cols} but Y is ${Y.rows} × ${Y.cols}`);
+    throw new HiddenAtlasError(
+      "E_SHAPE_MISMATCH",
+      `procrustes: reference is ${reference.rows} × ${reference.cols} but Y is ${Y.rows} × ${Y.cols}`,
+    );
   }
   const n = Y.rows;
   const k = Y.cols;
@@ -762,10 +954,14 @@ export function procrustes(reference: Matrix, Y: Matrix): { aligned: Matrix; dis
   const b = standardize(Y);
   // M = Aᵀ B (k × k); R = U Vᵀ from M = U W Vᵀ; aligned = B Rᵀ · ΣW.
   const M = new Float64Array(k * k);
-  for (let i = 0; i < n; i++) for (let r = 0; r < k; r++) for (let c = 0; c < k; c++) M[r * k + c] += a[i * k + r] * b[i * k + c];
+  for (let i = 0; i < n; i++)
+    for (let r = 0; r < k; r++)
+      for (let c = 0; c < k; c++) M[r * k + c] += a[i * k + r] * b[i * k + c];
   const { U, W, V } = smallSvd(M, k);
   const R = new Float64Array(k * k);
-  for (let r = 0; r < k; r++) for (let c = 0; c < k; c++) for (let j = 0; j < k; j++) R[r * k + c] += U[r * k + j] * V[c * k + j];
+  for (let r = 0; r < k; r++)
+    for (let c = 0; c < k; c++)
+      for (let j = 0; j < k; j++) R[r * k + c] += U[r * k + j] * V[c * k + j];
   const scale = W.reduce((s, w) => s + w, 0);
   const out = new Float32Array(n * k);
   let disparity = 0;
@@ -782,7 +978,10 @@ export function procrustes(reference: Matrix, Y: Matrix): { aligned: Matrix; dis
 }
 
 /** SVD of a small k × k matrix by one-sided Jacobi: M = U diag(W) Vᵀ (U, V row-major). */
-function smallSvd(M: Float64Array, k: number): { U: Float64Array; W: Float64Array; V: Float64Array } {
+function smallSvd(
+  M: Float64Array,
+  k: number,
+): { U: Float64Array; W: Float64Array; V: Float64Array } {
   const G = M.slice();
   const V = new Float64Array(k * k);
   for (let i = 0; i < k; i++) V[i * k + i] = 1;
@@ -790,7 +989,9 @@ function smallSvd(M: Float64Array, k: number): { U: Float64Array; W: Float64Arra
     let rotated = false;
     for (let p = 0; p < k - 1; p++) {
       for (let q = p + 1; q < k; q++) {
-        let alpha = 0, beta = 0, gamma = 0;
+        let alpha = 0,
+          beta = 0,
+          gamma = 0;
         for (let i = 0; i < k; i++) {
           alpha += G[i * k + p] ** 2;
           beta += G[i * k + q] ** 2;
@@ -803,10 +1004,12 @@ function smallSvd(M: Float64Array, k: number): { U: Float64Array; W: Float64Arra
         const c = 1 / Math.sqrt(1 + t * t);
         const s = c * t;
         for (let i = 0; i < k; i++) {
-          const gp = G[i * k + p], gq = G[i * k + q];
+          const gp = G[i * k + p],
+            gq = G[i * k + q];
           G[i * k + p] = c * gp - s * gq;
           G[i * k + q] = s * gp + c * gq;
-          const vp = V[i * k + p], vq = V[i * k + q];
+          const vp = V[i * k + p],
+            vq = V[i * k + q];
           V[i * k + p] = c * vp - s * vq;
           V[i * k + q] = s * vp + c * vq;
         }
@@ -878,15 +1081,27 @@ async function landmarkOperator(
     const rowPtr = s.upload(K.rowPtr, "affinity offsets");
     const columns = s.upload(K.columns, "affinity columns");
     const symmetric = new Float64Array(K.values.length);
-    for (let i = 0; i < n; i++) for (let e = K.rowPtr[i]; e < K.rowPtr[i + 1]; e++) symmetric[e] = K.values[e] / (root[i] * root[K.columns[e]]);
+    for (let i = 0; i < n; i++)
+      for (let e = K.rowPtr[i]; e < K.rowPtr[i + 1]; e++)
+        symmetric[e] = K.values[e] / (root[i] * root[K.columns[e]]);
     const aValues = s.upload(symmetric, "symmetric affinity");
-    const progress = new ProgressTracker(run, "landmarks: spectral embedding", Math.min(n, LANCZOS_BASIS_FACTOR * nSvd));
-    const eig = await lanczosLargest(core, n, nSvd, (x, y) => core.kernels.phateSparseMatvec(rowPtr.ptr, columns.ptr, aValues.ptr, n, x, y), {
-      tol: 1e-6,
-      maxBasis: Math.min(n, LANCZOS_BASIS_FACTOR * nSvd),
-      seed: p.seed,
-      progress,
-    });
+    const progress = new ProgressTracker(
+      run,
+      "landmarks: spectral embedding",
+      Math.min(n, LANCZOS_BASIS_FACTOR * nSvd),
+    );
+    const eig = await lanczosLargest(
+      core,
+      n,
+      nSvd,
+      (x, y) => core.kernels.phateSparseMatvec(rowPtr.ptr, columns.ptr, aValues.ptr, n, x, y),
+      {
+        tol: 1e-6,
+        maxBasis: Math.min(n, LANCZOS_BASIS_FACTOR * nSvd),
+        seed: p.seed,
+        progress,
+      },
+    );
     progress.finish();
     // 2. Coordinates P·V = D⁻¹ K V (PHATE clusters `diff_op.dot(VT.T)`).
     const kValues = s.upload(K.values, "affinity values");
@@ -895,11 +1110,20 @@ async function landmarkOperator(
     core.kernels.phateSparseDense(rowPtr.ptr, columns.ptr, kValues.ptr, n, v.ptr, nSvd, out.ptr);
     const view = out.view();
     const coords = new Float32Array(n * nSvd);
-    for (let i = 0; i < n; i++) for (let c = 0; c < nSvd; c++) coords[i * nSvd + c] = view[i * nSvd + c] / deg[i];
+    for (let i = 0; i < n; i++)
+      for (let c = 0; c < nSvd; c++) coords[i * nSvd + c] = view[i * nSvd + c] / deg[i];
     return { rows: n, cols: nSvd, data: coords } as Matrix;
   });
   // 3. k-means into L clusters (seeded; empty clusters are dropped).
-  const clusters = await kMeans(coordinates, { k: p.nLandmark, init: "random", nInit: 1, maxIter: LANDMARK_KMEANS_ITERATIONS, seed: p.seed, ...run, onProgress: run.onProgress && ((e) => run.onProgress!({ ...e, stage: "landmarks: k-means" })) });
+  const clusters = await kMeans(coordinates, {
+    k: p.nLandmark,
+    init: "random",
+    nInit: 1,
+    maxIter: LANDMARK_KMEANS_ITERATIONS,
+    seed: p.seed,
+    ...run,
+    onProgress: run.onProgress && ((e) => run.onProgress!({ ...e, stage: "landmarks: k-means" })),
+  });
   const used = new Int32Array(p.nLandmark).fill(-1);
   let L = 0;
   const labels = new Int32Array(n);
@@ -909,7 +1133,10 @@ async function landmarkOperator(
   }
   // Renumber in order of first appearance of each used cluster id (deterministic).
   for (let i = 0; i < n; i++) labels[i] = used[clusters.labels[i]];
-  if (L < p.nLandmark) warnings.warn(`${p.nLandmark - L} of ${p.nLandmark} landmark clusters were empty; ${L} landmarks used`);
+  if (L < p.nLandmark)
+    warnings.warn(
+      `${p.nLandmark - L} of ${p.nLandmark} landmark clusters were empty; ${L} landmarks used`,
+    );
   // 4. C (L × n) in CSR: cluster sums of K's rows.
   const members: number[][] = Array.from({ length: L }, () => []);
   for (let i = 0; i < n; i++) members[labels[i]].push(i);
@@ -964,8 +1191,14 @@ async function landmarkOperator(
       tVals[q] = cValues[e];
     }
   }
-  const transitions: Affinity = { n, rowPtr: tPtr, columns: tCols, values: new Float64Array(tVals.length) };
-  for (let j = 0; j < n; j++) for (let e = tPtr[j]; e < tPtr[j + 1]; e++) transitions.values[e] = tVals[e] / colSum[j];
+  const transitions: Affinity = {
+    n,
+    rowPtr: tPtr,
+    columns: tCols,
+    values: new Float64Array(tVals.length),
+  };
+  for (let j = 0; j < n; j++)
+    for (let e = tPtr[j]; e < tPtr[j + 1]; e++) transitions.values[e] = tVals[e] / colSum[j];
   // S = W Wᵀ with W[c, j] = C[c, j] / √(rowSum_c · colSum_j): accumulated column by column.
   const rootRow = rowSum.map(Math.sqrt);
   const S = new Float64Array(L * L);
@@ -989,7 +1222,8 @@ async function landmarkOperator(
     },
     fillOperator(out) {
       // P_L = D₁^-½ S D₁^½: rows sum to 1.
-      for (let a = 0; a < L; a++) for (let b = 0; b < L; b++) out[a * L + b] = (S[a * L + b] * rootRow[b]) / rootRow[a];
+      for (let a = 0; a < L; a++)
+        for (let b = 0; b < L; b++) out[a * L + b] = (S[a * L + b] * rootRow[b]) / rootRow[a];
     },
   };
   return { operator, labels, transitions };
@@ -1000,7 +1234,13 @@ async function landmarkOperator(
  * s_gd2's schedule): 30 passes over all pairs in a seeded random order, step η annealed
  * exponentially from 1 to 0.01, each pair moved by μ = min(η, 1) of its residual.
  */
-async function sgdMds(core: Core, D: Matrix, init: Matrix, seed: number, run: RunOptions): Promise<{ coordinates: Matrix; stress: number; iterations: number }> {
+async function sgdMds(
+  core: Core,
+  D: Matrix,
+  init: Matrix,
+  seed: number,
+  run: RunOptions,
+): Promise<{ coordinates: Matrix; stress: number; iterations: number }> {
   const n = D.rows;
   const dim = init.cols;
   const ITERATIONS = 30;
@@ -1010,10 +1250,11 @@ async function sgdMds(core: Core, D: Matrix, init: Matrix, seed: number, run: Ru
   const X = Float64Array.from(init.data);
   const pairCount = (n * (n - 1)) / 2;
   const pairs = new Int32Array(2 * pairCount);
-  for (let i = 0, q = 0; i < n; i++) for (let j = i + 1; j < n; j++, q++) {
-    pairs[2 * q] = i;
-    pairs[2 * q + 1] = j;
-  }
+  for (let i = 0, q = 0; i < n; i++)
+    for (let j = i + 1; j < n; j++, q++) {
+      pairs[2 * q] = i;
+      pairs[2 * q + 1] = j;
+    }
   const rng = new Rng(core, seed, STREAMS.sgdMdsPairs);
   const progress = new ProgressTracker(run, "SGD MDS", ITERATIONS);
   try {
@@ -1041,19 +1282,27 @@ async function sgdMds(core: Core, D: Matrix, init: Matrix, seed: number, run: Ru
   }
   progress.finish();
   let stress = 0;
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) {
-    let dist2 = 0;
-    for (let c = 0; c < dim; c++) dist2 += (X[i * dim + c] - X[j * dim + c]) ** 2;
-    stress += (Math.sqrt(dist2) - D.data[i * n + j]) ** 2;
-  }
-  return { coordinates: { rows: n, cols: dim, data: Float32Array.from(X) }, stress, iterations: ITERATIONS };
+  for (let i = 0; i < n; i++)
+    for (let j = i + 1; j < n; j++) {
+      let dist2 = 0;
+      for (let c = 0; c < dim; c++) dist2 += (X[i * dim + c] - X[j * dim + c]) ** 2;
+      stress += (Math.sqrt(dist2) - D.data[i * n + j]) ** 2;
+    }
+  return {
+    coordinates: { rows: n, cols: dim, data: Float32Array.from(X) },
+    stress,
+    iterations: ITERATIONS,
+  };
 }
 
 /**
  * The potential distance matrix of an affinity at a given t and γ on the exact path (for tests
  * and for callers that want the distances themselves): m × m f32.
  */
-export async function potentialDistances(K: Affinity, options: { t: number; gamma?: number } & RunOptions): Promise<Matrix> {
+export async function potentialDistances(
+  K: Affinity,
+  options: { t: number; gamma?: number } & RunOptions,
+): Promise<Matrix> {
   assertAffinity(K);
   const t = checkInteger("t", options.t, 1, 10_000);
   const gamma = checkNumber("gamma", options.gamma ?? 1, -1, 1);
@@ -1068,7 +1317,10 @@ export async function potentialDistances(K: Affinity, options: { t: number; gamm
  * D^-½KD^-½ (Lanczos, seeded), each divided elementwise by the first (guarded by 1e-12), rescaled to
  * unit length, the first dropped, the rest multiplied by their eigenvalues to the power t.
  */
-export async function diffusionMap(K: Affinity, options: { nComponents?: number; t?: number; seed?: number } & RunOptions = {}): Promise<{ embedding: Matrix; eigenvalues: Float64Array }> {
+export async function diffusionMap(
+  K: Affinity,
+  options: { nComponents?: number; t?: number; seed?: number } & RunOptions = {},
+): Promise<{ embedding: Matrix; eigenvalues: Float64Array }> {
   assertAffinity(K);
   const n = K.n;
   const dim = checkInteger("nComponents", options.nComponents ?? 2, 1, Math.max(1, n - 2));
@@ -1077,13 +1329,21 @@ export async function diffusionMap(K: Affinity, options: { nComponents?: number;
   const core = await getCore();
   const root = degrees(K).map(Math.sqrt);
   const symmetric = new Float64Array(K.values.length);
-  for (let i = 0; i < n; i++) for (let e = K.rowPtr[i]; e < K.rowPtr[i + 1]; e++) symmetric[e] = K.values[e] / (root[i] * root[K.columns[e]]);
+  for (let i = 0; i < n; i++)
+    for (let e = K.rowPtr[i]; e < K.rowPtr[i + 1]; e++)
+      symmetric[e] = K.values[e] / (root[i] * root[K.columns[e]]);
   const eig = await core.scope(async (s) => {
     const rowPtr = s.upload(K.rowPtr, "affinity offsets");
     const columns = s.upload(K.columns, "affinity columns");
     const values = s.upload(symmetric, "symmetric affinity");
     const progress = new ProgressTracker(options, "diffusion map", Math.min(n, 200));
-    const result = await lanczosLargest(core, n, dim + 1, (x, y) => core.kernels.phateSparseMatvec(rowPtr.ptr, columns.ptr, values.ptr, n, x, y), { tol: 1e-8, maxBasis: Math.min(n, 200), seed, progress });
+    const result = await lanczosLargest(
+      core,
+      n,
+      dim + 1,
+      (x, y) => core.kernels.phateSparseMatvec(rowPtr.ptr, columns.ptr, values.ptr, n, x, y),
+      { tol: 1e-8, maxBasis: Math.min(n, 200), seed, progress },
+    );
     progress.finish();
     return result;
   });
@@ -1093,7 +1353,8 @@ export async function diffusionMap(K: Affinity, options: { nComponents?: number;
     const column = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const first = eig.vectors[i * k];
-      column[i] = eig.vectors[i * k + c] / (Math.abs(first) < 1e-12 ? (first < 0 ? -1e-12 : 1e-12) : first);
+      column[i] =
+        eig.vectors[i * k + c] / (Math.abs(first) < 1e-12 ? (first < 0 ? -1e-12 : 1e-12) : first);
     }
     const norm = Math.hypot(...column) || 1;
     const scale = Math.abs(eig.values[c]) ** t / norm;

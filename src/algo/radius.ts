@@ -24,8 +24,17 @@ declare module "../core/wasm.ts" {
   interface CoreKernels {
     radiusScratchFloats(nBase: number): number;
     radiusPairsUpper(
-      base: number, n: number, d: number, r0: number, r1: number, epsSquared: number, outI: number,
-      outJ: number, outSquared: number, capacity: number, scratch: number,
+      base: number,
+      n: number,
+      d: number,
+      r0: number,
+      r1: number,
+      epsSquared: number,
+      outI: number,
+      outJ: number,
+      outSquared: number,
+      capacity: number,
+      scratch: number,
     ): number;
   }
 }
@@ -54,7 +63,11 @@ export interface RadiusPairs {
  * Every pair i < j of rows of X with Euclidean distance ≤ radius, in (i, j) order.
  * Throws E_PARAM unless radius ≥ 0, E_TOO_LARGE when the pairs would exceed 2^28.
  */
-export async function radiusPairs(X: Matrix, radius: number, options: RadiusPairsOptions = {}): Promise<RadiusPairs> {
+export async function radiusPairs(
+  X: Matrix,
+  radius: number,
+  options: RadiusPairsOptions = {},
+): Promise<RadiusPairs> {
   checkOptionNames("radiusPairs", options, {});
   assertMatrix(X, "X");
   checkNumber("radius", radius, 0, Infinity);
@@ -70,14 +83,21 @@ export async function radiusPairs(X: Matrix, radius: number, options: RadiusPair
   const keep = (i: Int32Array, j: Int32Array, squared: Float32Array) => {
     total += i.length;
     if (total > MAX_PAIRS) {
-      throw new HiddenAtlasError("E_TOO_LARGE", `the ε-graph at radius ${radius} has more than ${MAX_PAIRS} pairs (${formatBytes(total * 12)}); lower the radius or subsample`, { bytesNeeded: total * 12 });
+      throw new HiddenAtlasError(
+        "E_TOO_LARGE",
+        `the ε-graph at radius ${radius} has more than ${MAX_PAIRS} pairs (${formatBytes(total * 12)}); lower the radius or subsample`,
+        { bytesNeeded: total * 12 },
+      );
     }
     parts.push({ i, j, squared });
   };
   const progress = new ProgressTracker(options, "ε-graph", n);
   await core.scope(async (s) => {
     const base = s.upload(Xk.data, "ε-graph points");
-    const scratch = Array.from({ length: threads }, () => s.f32(core.kernels.radiusScratchFloats(n), "ε-graph scratch").ptr);
+    const scratch = Array.from(
+      { length: threads },
+      () => s.f32(core.kernels.radiusScratchFloats(n), "ε-graph scratch").ptr,
+    );
     const blockRows = chunksPerBlock * PAIR_CHUNK;
     const chunks = Math.min(chunksPerBlock, Math.ceil(n / PAIR_CHUNK));
     const outI = s.i32(chunks * capacity, "ε-graph pairs");
@@ -92,9 +112,17 @@ export async function radiusPairs(X: Matrix, radius: number, options: RadiusPair
           chunk: PAIR_CHUNK,
           results: true,
           args: [
-            base.ptr, n, Xk.cols, { base: b0, i0: 1 }, { base: b0, i1: 1 }, epsSquared,
-            { base: outI.ptr, chunk: capacity * 4 }, { base: outJ.ptr, chunk: capacity * 4 }, { base: outSquared.ptr, chunk: capacity * 4 },
-            capacity, { thread: scratch },
+            base.ptr,
+            n,
+            Xk.cols,
+            { base: b0, i0: 1 },
+            { base: b0, i1: 1 },
+            epsSquared,
+            { base: outI.ptr, chunk: capacity * 4 },
+            { base: outJ.ptr, chunk: capacity * 4 },
+            { base: outSquared.ptr, chunk: capacity * 4 },
+            capacity,
+            { thread: scratch },
           ],
         },
         { signal: options.signal, onRows: (rows) => progress.report(b0 + rows), threads },
@@ -104,7 +132,11 @@ export async function radiusPairs(X: Matrix, radius: number, options: RadiusPair
         const r1 = Math.min(b1, r0 + PAIR_CHUNK);
         if (written[c] >= 0) {
           const at = c * capacity;
-          keep(outI.view().slice(at, at + written[c]), outJ.view().slice(at, at + written[c]), outSquared.view().slice(at, at + written[c]));
+          keep(
+            outI.view().slice(at, at + written[c]),
+            outJ.view().slice(at, at + written[c]),
+            outSquared.view().slice(at, at + written[c]),
+          );
           continue;
         }
         // Overflow: this chunk alone, with room for every pair its rows can have.
@@ -114,7 +146,19 @@ export async function radiusPairs(X: Matrix, radius: number, options: RadiusPair
           const i = t.i32(room, "ε-graph pairs");
           const j = t.i32(room, "ε-graph pairs");
           const sq = t.f32(room, "ε-graph distances");
-          const count = core.kernels.radiusPairsUpper(base.ptr, n, Xk.cols, r0, r1, epsSquared, i.ptr, j.ptr, sq.ptr, room, scratch[0]);
+          const count = core.kernels.radiusPairsUpper(
+            base.ptr,
+            n,
+            Xk.cols,
+            r0,
+            r1,
+            epsSquared,
+            i.ptr,
+            j.ptr,
+            sq.ptr,
+            room,
+            scratch[0],
+          );
           keep(i.view().slice(0, count), j.view().slice(0, count), sq.view().slice(0, count));
         });
       }
@@ -122,7 +166,11 @@ export async function radiusPairs(X: Matrix, radius: number, options: RadiusPair
     }
   });
   progress.finish();
-  const out: RadiusPairs = { i: new Int32Array(total), j: new Int32Array(total), squared: new Float32Array(total) };
+  const out: RadiusPairs = {
+    i: new Int32Array(total),
+    j: new Int32Array(total),
+    squared: new Float32Array(total),
+  };
   let at = 0;
   for (const part of parts) {
     out.i.set(part.i, at);
@@ -130,6 +178,12 @@ export async function radiusPairs(X: Matrix, radius: number, options: RadiusPair
     out.squared.set(part.squared, at);
     at += part.i.length;
   }
-  out.squared = toDataUnits(out.squared, 1 / (scale * scale), "squared ε-graph distances", undefined, true);
+  out.squared = toDataUnits(
+    out.squared,
+    1 / (scale * scale),
+    "squared ε-graph distances",
+    undefined,
+    true,
+  );
   return out;
 }

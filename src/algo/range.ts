@@ -121,7 +121,11 @@ export function toKernelRange(X: Matrix, name = "X"): KernelData {
  * take part in the check: rows derived from the data (a SOM's weights, means of its rows) may
  * legitimately sit within rounding of a data row.
  */
-export function jointKernelRange(list: Matrix[], names: string[], checked = list.length): { matrices: Matrix[]; scale: number } {
+export function jointKernelRange(
+  list: Matrix[],
+  names: string[],
+  checked = list.length,
+): { matrices: Matrix[]; scale: number } {
   if (list.every((m) => inRange.has(m.data))) return { matrices: list, scale: 1 };
   let largest = 0;
   let smallest = Infinity;
@@ -163,7 +167,8 @@ export function rowsToKernelRange(X: Matrix, name = "X"): Matrix {
   let out: Float32Array | null = null;
   for (let i = 0; i < rows; i++) {
     let largest = 0;
-    for (let k = i * cols; k < (i + 1) * cols; k++) largest = Math.max(largest, Math.abs(X.data[k]));
+    for (let k = i * cols; k < (i + 1) * cols; k++)
+      largest = Math.max(largest, Math.abs(X.data[k]));
     const scale = scaleFor(largest);
     if (scale === 1) continue;
     out ??= Float32Array.from(X.data);
@@ -178,7 +183,13 @@ export function rowsToKernelRange(X: Matrix, name = "X"): Matrix {
  * would overflow float32 or vanish; `hint` says what to do instead. Infinity (unreachable) stays
  * Infinity. Returns `values` itself when factor is 1, and overwrites them with `inPlace`.
  */
-export function toDataUnits(values: Float32Array, factor: number, what: string, hint = "rescale the data", inPlace = false): Float32Array {
+export function toDataUnits(
+  values: Float32Array,
+  factor: number,
+  what: string,
+  hint = "rescale the data",
+  inPlace = false,
+): Float32Array {
   if (factor === 1) return values;
   const out = inPlace ? values : new Float32Array(values.length);
   for (let i = 0; i < values.length; i++) {
@@ -253,14 +264,34 @@ function checkResolved(list: Matrix[], names: string[], scale: number, largest: 
           const t = (A[ao + k] - B[bo + k]) * scale;
           sum += t * t;
         }
-        if (sum > 0 && sum < limit) throw unresolved(list, names, bucket[b], bucket[a], Math.sqrt(sum) / scale, largest, scale);
+        if (sum > 0 && sum < limit)
+          throw unresolved(
+            list,
+            names,
+            bucket[b],
+            bucket[a],
+            Math.sqrt(sum) / scale,
+            largest,
+            scale,
+          );
       }
     }
   }
 }
 
-function unresolved(list: Matrix[], names: string[], p: RowRef, q: RowRef, distance: number, largest: number, scale: number): HiddenAtlasError {
-  const pair = list.length === 1 ? `rows ${p.row} and ${q.row}` : `${names[p.matrix]} row ${p.row} and ${names[q.matrix]} row ${q.row}`;
+function unresolved(
+  list: Matrix[],
+  names: string[],
+  p: RowRef,
+  q: RowRef,
+  distance: number,
+  largest: number,
+  scale: number,
+): HiddenAtlasError {
+  const pair =
+    list.length === 1
+      ? `rows ${p.row} and ${q.row}`
+      : `${names[p.matrix]} row ${p.row} and ${names[q.matrix]} row ${q.row}`;
   const name = [...new Set(names.slice(0, list.length))].join(" and ");
   return new HiddenAtlasError(
     "E_RANGE",

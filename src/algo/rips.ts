@@ -39,14 +39,26 @@
  */
 import { HiddenAtlasError, formatBytes } from "../core/errors.ts";
 import { assertFinite, assertMatrix, type Matrix } from "../core/matrix.ts";
-import { checkBoolean, checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../core/params.ts";
+import {
+  checkBoolean,
+  checkInteger,
+  checkKeyword,
+  checkNumber,
+  checkOptionNames,
+} from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
 import { WASM32_MAX_BYTES, getCore, type Core } from "../core/wasm.ts";
 import { scaleFor } from "./range.ts";
 
 declare module "../core/wasm.ts" {
   interface CoreKernels {
-    ripsCreate(n: number, maxdim: number, modulus: number, cocycles: number, cycles: number): number;
+    ripsCreate(
+      n: number,
+      maxdim: number,
+      modulus: number,
+      cocycles: number,
+      cycles: number,
+    ): number;
     ripsFree(state: number): void;
     ripsSetBudget(state: number, bytes: number): void;
     ripsStatus(state: number): number;
@@ -82,7 +94,14 @@ declare module "../core/wasm.ts" {
     ripsCycleStarts(state: number): number;
     ripsCycleCount(state: number): number;
     ripsCycleData(state: number): number;
-    ripsSimplexCounts(state: number, dim: number, candidates: number, count: number, out: number, stride: number): void;
+    ripsSimplexCounts(
+      state: number,
+      dim: number,
+      candidates: number,
+      count: number,
+      out: number,
+      stride: number,
+    ): void;
   }
 }
 
@@ -270,13 +289,24 @@ function checkDistances(X: Matrix): void {
     for (let j = 0; j < n; j++) {
       const v = D[i * n + j];
       if (Number.isNaN(v)) {
-        throw new HiddenAtlasError("E_NON_FINITE", `distance matrix entry (${i}, ${j}) is NaN`, { row: i, col: j });
+        throw new HiddenAtlasError("E_NON_FINITE", `distance matrix entry (${i}, ${j}) is NaN`, {
+          row: i,
+          col: j,
+        });
       }
       if (v < 0) {
-        throw new HiddenAtlasError("E_PARAM", `distance matrix entry (${i}, ${j}) is negative: ${v} (expected ≥ 0)`, { row: i, col: j });
+        throw new HiddenAtlasError(
+          "E_PARAM",
+          `distance matrix entry (${i}, ${j}) is negative: ${v} (expected ≥ 0)`,
+          { row: i, col: j },
+        );
       }
       if (i === j && v !== 0) {
-        throw new HiddenAtlasError("E_PARAM", `distance matrix diagonal entry (${i}, ${i}) is ${v} (expected 0: vertices are born at 0)`, { row: i, col: i });
+        throw new HiddenAtlasError(
+          "E_PARAM",
+          `distance matrix diagonal entry (${i}, ${i}) is ${v} (expected 0: vertices are born at 0)`,
+          { row: i, col: i },
+        );
       }
       if (j < i && v !== D[j * n + i]) {
         throw new HiddenAtlasError(
@@ -311,7 +341,7 @@ async function inChunks(
   step: (start: number, end: number) => void,
 ): Promise<void> {
   let size = Math.max(1, initial);
-  for (let start = 0; start < total; ) {
+  for (let start = 0; start < total;) {
     const end = Math.min(total, start + size);
     const t0 = performance.now();
     step(start, end);
@@ -338,27 +368,49 @@ export async function persistentHomology(
   checkOptionNames("persistentHomology", options, defaults);
   assertMatrix(X, "X");
   const maxdim = checkInteger("maxdim", options.maxdim ?? defaults.maxdim, 0, MAX_RIPS_DIMENSION);
-  const input = checkKeyword("input", options.input ?? defaults.input, ["points", "distances"] as const);
+  const input = checkKeyword("input", options.input ?? defaults.input, [
+    "points",
+    "distances",
+  ] as const);
   const thresholdOption = options.threshold ?? defaults.threshold;
   if (thresholdOption !== "enclosing") {
-    if (typeof thresholdOption !== "number" || Number.isNaN(thresholdOption) || thresholdOption < 0) {
+    if (
+      typeof thresholdOption !== "number" ||
+      Number.isNaN(thresholdOption) ||
+      thresholdOption < 0
+    ) {
       checkNumber("threshold", thresholdOption, 0); // throws with the uniform message
     }
   }
-  const coefficients = checkInteger("coefficients", options.coefficients ?? defaults.coefficients, 2, MAX_MODULUS);
+  const coefficients = checkInteger(
+    "coefficients",
+    options.coefficients ?? defaults.coefficients,
+    2,
+    MAX_MODULUS,
+  );
   if (!isPrime(coefficients)) {
-    throw new HiddenAtlasError("E_PARAM", `invalid coefficients: ${coefficients} (expected a prime from 2 to ${MAX_MODULUS})`, { parameter: "coefficients" });
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `invalid coefficients: ${coefficients} (expected a prime from 2 to ${MAX_MODULUS})`,
+      { parameter: "coefficients" },
+    );
   }
   const cocycles = checkBoolean("cocycles", options.cocycles ?? defaults.cocycles);
   const cycles = checkBoolean("cycles", options.cycles ?? defaults.cycles);
   if (cycles && maxdim < 1) {
-    throw new HiddenAtlasError("E_PARAM", "invalid cycles: true (expected maxdim ≥ 1: cycles represent H1 bars, and maxdim is 0)", { parameter: "cycles" });
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      "invalid cycles: true (expected maxdim ≥ 1: cycles represent H1 bars, and maxdim is 0)",
+      { parameter: "cycles" },
+    );
   }
   const memoryLimit = options.memoryLimit ?? defaults.memoryLimit;
   if (memoryLimit !== null) checkNumber("memoryLimit", memoryLimit, 1);
-  const edgeCollapse = checkBoolean("edgeCollapse", options.edgeCollapse ?? defaults.edgeCollapse) && !cocycles;
+  const edgeCollapse =
+    checkBoolean("edgeCollapse", options.edgeCollapse ?? defaults.edgeCollapse) && !cocycles;
   const n = X.rows;
-  if (n < 1) throw new HiddenAtlasError("E_PARAM", "persistentHomology needs at least 1 point; got 0");
+  if (n < 1)
+    throw new HiddenAtlasError("E_PARAM", "persistentHomology needs at least 1 point; got 0");
   if (input === "points") {
     // Distances are float32: points near float32's limit (|x| ~ 1e38) would give infinite edges
     // and so false essential classes. Such points are brought down by a power of two (only
@@ -370,8 +422,12 @@ export async function persistentHomology(
       const scale = scaleFor(largest);
       const data = new Float32Array(X.data.length);
       for (let i = 0; i < data.length; i++) data[i] = X.data[i] * scale;
-      const threshold = typeof thresholdOption === "number" ? thresholdOption * scale : thresholdOption;
-      const result = await persistentHomology({ rows: X.rows, cols: X.cols, data }, { ...options, threshold });
+      const threshold =
+        typeof thresholdOption === "number" ? thresholdOption * scale : thresholdOption;
+      const result = await persistentHomology(
+        { rows: X.rows, cols: X.cols, data },
+        { ...options, threshold },
+      );
       const back = 1 / scale;
       for (const d of result.diagrams) {
         d.births = d.births.map((b) => b * back);
@@ -404,9 +460,22 @@ export async function persistentHomology(
     const status = k.ripsStatus(state);
     if (status === RIPS_TOO_LARGE) {
       if (dim === 0) throw distanceMatrixTooLarge(n, maxdim, budget);
-      throw stageTooLarge(core, state, { n, maxdim, threshold: thresholdUsed, stage, dim, budget, needed: k.ripsFailBytes(state), peakBeforeDegree, peakBeforeCycles });
+      throw stageTooLarge(core, state, {
+        n,
+        maxdim,
+        threshold: thresholdUsed,
+        stage,
+        dim,
+        budget,
+        needed: k.ripsFailBytes(state),
+        peakBeforeDegree,
+        peakBeforeCycles,
+      });
     }
-    throw new HiddenAtlasError("E_WASM", `persistentHomology (${stage}): kernel status ${status}${status === RIPS_INCONSISTENT ? " (the cycle pass disagrees with the pairs: a bug, please report it)" : ""}`);
+    throw new HiddenAtlasError(
+      "E_WASM",
+      `persistentHomology (${stage}): kernel status ${status}${status === RIPS_INCONSISTENT ? " (the cycle pass disagrees with the pairs: a bug, please report it)" : ""}`,
+    );
   };
   try {
     state = k.ripsCreate(n, maxdim, coefficients, cocycles ? 1 : 0, cycles ? 1 : 0);
@@ -437,7 +506,12 @@ export async function persistentHomology(
         for (let b0 = 0; b0 < edges; b0 += batch) {
           const b1 = Math.min(edges, b0 + batch);
           await core.parallelRows(
-            { kernel: "ripsCollapseSpeculate", rows: b1 - b0, chunk, args: [state, b0, { base: b0, i0: 1 }, { base: b0, i1: 1 }, { thread: slots }] },
+            {
+              kernel: "ripsCollapseSpeculate",
+              rows: b1 - b0,
+              chunk,
+              args: [state, b0, { base: b0, i0: 1 }, { base: b0, i1: 1 }, { thread: slots }],
+            },
             { signal: options.signal, threads },
           );
           k.ripsCollapseCommit(state, b0, b1);
@@ -461,7 +535,16 @@ export async function persistentHomology(
         k.ripsStats(state, statsBlock);
         const v = new Int32Array(core.memory.buffer, statsBlock, 9);
         edgesListed = v[8];
-        return { dim, columns: v[7], apparent: v[0], cleared: v[1], emergent: v[2], reduced: v[3], additions: v[4], essential: v[5] };
+        return {
+          dim,
+          columns: v[7],
+          apparent: v[0],
+          cleared: v[1],
+          emergent: v[2],
+          reduced: v[3],
+          additions: v[4],
+          essential: v[5],
+        };
       };
 
       // Degree 0 and the degree-1 columns.
@@ -471,7 +554,16 @@ export async function persistentHomology(
       cocycleLists.push([]);
       h0.finish();
       const s0 = readStats(0);
-      degrees.push({ dim: 0, columns: 0, apparent: 0, cleared: 0, emergent: 0, reduced: 0, additions: 0, essential: diagrams[0].deaths.filter((d) => d === Infinity).length });
+      degrees.push({
+        dim: 0,
+        columns: 0,
+        apparent: 0,
+        cleared: 0,
+        emergent: 0,
+        reduced: 0,
+        additions: 0,
+        essential: diagrams[0].deaths.filter((d) => d === Infinity).length,
+      });
       if (edgesAfterCollapse === null) edges = edgesListed;
       let apparent = s0.apparent;
       let cleared = 0;
@@ -497,13 +589,31 @@ export async function persistentHomology(
         });
         const st = readStats(dim);
         degrees.push({ ...st, columns, apparent, cleared });
-        const { diagram, cocycles: reps, order } = readPairsWithCocycles(core, state, dim, cocycles);
+        const {
+          diagram,
+          cocycles: reps,
+          order,
+        } = readPairsWithCocycles(core, state, dim, cocycles);
         diagrams.push(diagram);
         cocycleLists.push(reps);
         if (cycles && dim === 1) {
           peakBeforeCycles = k.ripsPeakBytes(state);
-          const distance = input === "distances" ? (u: number, w: number) => X.data[u * n + w] : (u: number, w: number) => pointDistance(X, u, w);
-          cycleLists.push(await representativeCycles(core, state, diagram, order, coefficients, distance, options, (stage) => fail(stage, 1)));
+          const distance =
+            input === "distances"
+              ? (u: number, w: number) => X.data[u * n + w]
+              : (u: number, w: number) => pointDistance(X, u, w);
+          cycleLists.push(
+            await representativeCycles(
+              core,
+              state,
+              diagram,
+              order,
+              coefficients,
+              distance,
+              options,
+              (stage) => fail(stage, 1),
+            ),
+          );
         } else if (cycles) {
           cycleLists.push([]);
         }
@@ -525,7 +635,16 @@ export async function persistentHomology(
         peakBytes: k.ripsPeakBytes(state),
         wasmMemoryBytes: core.memory.buffer.byteLength,
       },
-      params: { maxdim, threshold: thresholdOption, input, coefficients, cocycles, cycles, memoryLimit, edgeCollapse },
+      params: {
+        maxdim,
+        threshold: thresholdOption,
+        input,
+        coefficients,
+        cocycles,
+        cycles,
+        memoryLimit,
+        edgeCollapse,
+      },
     };
     if (cocycles) result.cocycles = cocycleLists;
     if (cycles) result.cycles = cycleLists;
@@ -561,7 +680,12 @@ async function fillDistances(
     const progress = new ProgressTracker(options, "distances", n);
     // Row i writes its pairs with the rows below it (both triangles): chunks never share an entry.
     await core.parallelRows(
-      { kernel: "ripsPointDistances", rows: n, chunk: DISTANCE_CHUNK_ROWS, args: [state, points.ptr, X.cols, { i0: 1 }, { i1: 1 }] },
+      {
+        kernel: "ripsPointDistances",
+        rows: n,
+        chunk: DISTANCE_CHUNK_ROWS,
+        args: [state, points.ptr, X.cols, { i0: 1 }, { i1: 1 }],
+      },
       { signal: options.signal, onRows: (rows) => progress.report(rows) },
     );
     progress.finish();
@@ -569,10 +693,17 @@ async function fillDistances(
 }
 
 /** Pairs of the current degree as a sorted diagram (and the permutation used). */
-function sortedPairs(core: Core, state: number, dim: number): { diagram: PersistenceDiagram; order: Int32Array } {
+function sortedPairs(
+  core: Core,
+  state: number,
+  dim: number,
+): { diagram: PersistenceDiagram; order: Int32Array } {
   const k = core.kernels;
   const count = k.ripsPairCount(state);
-  const raw = count === 0 ? new Float32Array(0) : new Float32Array(core.memory.buffer, k.ripsPairs(state), 2 * count).slice();
+  const raw =
+    count === 0
+      ? new Float32Array(0)
+      : new Float32Array(core.memory.buffer, k.ripsPairs(state), 2 * count).slice();
   const order = new Int32Array(count);
   for (let i = 0; i < count; i++) order[i] = i;
   order.sort((a, b) => raw[2 * a] - raw[2 * b] || raw[2 * a + 1] - raw[2 * b + 1] || a - b);
@@ -600,9 +731,13 @@ function readPairsWithCocycles(
   const k = core.kernels;
   const count = k.ripsCocycleCount(state);
   const starts = new Int32Array(core.memory.buffer, k.ripsCocycleStarts(state), count + 1).slice();
-  const data = count === 0 ? new Int32Array(0) : new Int32Array(core.memory.buffer, k.ripsCocycleData(state), starts[count]).slice();
+  const data =
+    count === 0
+      ? new Int32Array(0)
+      : new Int32Array(core.memory.buffer, k.ripsCocycleData(state), starts[count]).slice();
   const reps: Int32Array[] = [];
-  for (let i = 0; i < order.length; i++) reps.push(data.slice(starts[order[i]], starts[order[i] + 1]));
+  for (let i = 0; i < order.length; i++)
+    reps.push(data.slice(starts[order[i]], starts[order[i] + 1]));
   return { diagram, cocycles: reps, order };
 }
 
@@ -633,8 +768,13 @@ async function representativeCycles(
   if (k.ripsCyclesEnd(state) !== RIPS_OK) fail("H1 cycles");
   const count = k.ripsCycleCount(state);
   const starts = new Int32Array(core.memory.buffer, k.ripsCycleStarts(state), count + 1).slice();
-  const data = starts[count] === 0 ? new Int32Array(0) : new Int32Array(core.memory.buffer, k.ripsCycleData(state), starts[count]).slice();
-  return Array.from(order, (i, rank) => finishCycle(data.subarray(starts[i], starts[i + 1]), diagram.births[rank], modulus, distance));
+  const data =
+    starts[count] === 0
+      ? new Int32Array(0)
+      : new Int32Array(core.memory.buffer, k.ripsCycleData(state), starts[count]).slice();
+  return Array.from(order, (i, rank) =>
+    finishCycle(data.subarray(starts[i], starts[i + 1]), diagram.births[rank], modulus, distance),
+  );
 }
 
 /**
@@ -660,7 +800,7 @@ function pointDistance(X: Matrix, i: number, j: number): number {
     s2 += t2 * t2;
     s3 += t3 * t3;
   }
-  let sum = (s0 + s2) + (s1 + s3);
+  let sum = s0 + s2 + (s1 + s3);
   for (let k = d4; k < d; k++) {
     const t = x[i * d + k] - x[j * d + k];
     sum += t * t;
@@ -685,7 +825,12 @@ function pointDistance(X: Matrix, i: number, j: number): number {
  * coefficients ±1 and in-degree = out-degree everywhere is a union of directed circuits, so the
  * edges split into closed walks; the walk through the birth edge comes first and starts with it.
  */
-function finishCycle(rows: Int32Array, birth: number, p: number, distance: (u: number, w: number) => number): Int32Array {
+function finishCycle(
+  rows: Int32Array,
+  birth: number,
+  p: number,
+  distance: (u: number, w: number) => number,
+): Int32Array {
   const m = rows.length / 3;
   if (m === 0) return new Int32Array(0);
   const n = MAX_RIPS_POINTS + 1;
@@ -694,7 +839,10 @@ function finishCycle(rows: Int32Array, birth: number, p: number, distance: (u: n
   const coef = new Map<number, number>();
   const incident = new Map<number, Set<number>>();
   const link = (a: number, b: number) => {
-    for (const [x, y] of [[a, b], [b, a]]) {
+    for (const [x, y] of [
+      [a, b],
+      [b, a],
+    ]) {
       let set = incident.get(x);
       if (!set) incident.set(x, (set = new Set()));
       set.add(y);
@@ -725,7 +873,7 @@ function finishCycle(rows: Int32Array, birth: number, p: number, distance: (u: n
   for (let r = 0; r < m; r++) addFlow(rows[3 * r], rows[3 * r + 1], rows[3 * r + 2]);
   const [sa, sb] = [rows[0], rows[1]];
 
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const v of [...incident.keys()].sort((x, y) => x - y)) {
       const around = incident.get(v)!;
@@ -752,7 +900,9 @@ function finishCycle(rows: Int32Array, birth: number, p: number, distance: (u: n
   const walk = units ? eulerWalks(arcs, p === 2, [sa, sb]) : null;
   if (!walk) {
     const out: number[] = [];
-    const keys = [...coef.keys()].sort((x, y) => (x === key(sa, sb) ? -1 : y === key(sa, sb) ? 1 : x - y));
+    const keys = [...coef.keys()].sort((x, y) =>
+      x === key(sa, sb) ? -1 : y === key(sa, sb) ? 1 : x - y,
+    );
     for (const kxy of keys) out.push(Math.floor(kxy / n), kxy % n, coef.get(kxy)!);
     return Int32Array.from(out);
   }
@@ -766,7 +916,11 @@ function finishCycle(rows: Int32Array, birth: number, p: number, distance: (u: n
  * undirected arcs may be walked either way. Neighbours are taken in increasing order. null when
  * the arcs do not split into closed walks (a vertex with in-degree ≠ out-degree).
  */
-function eulerWalks(arcs: [number, number][], undirected: boolean, first: [number, number]): [number, number][] | null {
+function eulerWalks(
+  arcs: [number, number][],
+  undirected: boolean,
+  first: [number, number],
+): [number, number][] | null {
   const out = new Map<number, number[]>(); // vertex → arc ids leaving it (both ends if undirected)
   const add = (v: number, id: number) => {
     const list = out.get(v);
@@ -782,8 +936,17 @@ function eulerWalks(arcs: [number, number][], undirected: boolean, first: [numbe
   });
   for (const b of balance.values()) if (undirected ? b % 2 !== 0 : b !== 0) return null;
   const other = (id: number, v: number) => (arcs[id][0] === v ? arcs[id][1] : arcs[id][0]);
-  const isFirst = (id: number) => arcs[id][0] === first[0] && arcs[id][1] === first[1] || (undirected && arcs[id][0] === first[1] && arcs[id][1] === first[0]);
-  for (const [v, list] of out) list.sort((i, j) => (isFirst(i) && v === first[0] ? -1 : isFirst(j) && v === first[0] ? 1 : other(i, v) - other(j, v) || i - j));
+  const isFirst = (id: number) =>
+    (arcs[id][0] === first[0] && arcs[id][1] === first[1]) ||
+    (undirected && arcs[id][0] === first[1] && arcs[id][1] === first[0]);
+  for (const [v, list] of out)
+    list.sort((i, j) =>
+      isFirst(i) && v === first[0]
+        ? -1
+        : isFirst(j) && v === first[0]
+          ? 1
+          : other(i, v) - other(j, v) || i - j,
+    );
   const used = new Uint8Array(arcs.length);
   const next = new Map<number, number>();
   const walks: [number, number][] = [];
@@ -881,13 +1044,24 @@ function describeRemedy(r: MemoryRemedy, unit: string): string {
   }
 }
 
-function tooLarge(head: string, needed: number, atLeast: boolean, budget: number, remedies: MemoryRemedy[], unit: string, stage: string): HiddenAtlasError {
+function tooLarge(
+  head: string,
+  needed: number,
+  atLeast: boolean,
+  budget: number,
+  remedies: MemoryRemedy[],
+  unit: string,
+  stage: string,
+): HiddenAtlasError {
   const fits = remedies.filter((r) => r.basis !== "scaled");
   const less = remedies.filter((r) => r.basis === "scaled");
   let advice = "";
-  if (fits.length > 0) advice += ` It fits with ${fits.map((r) => describeRemedy(r, unit)).join("; or ")}.`;
-  if (less.length > 0) advice += ` It needs less with ${less.map((r) => describeRemedy(r, unit)).join("; or ")} (scaled from this stage's growth: estimates).`;
-  if (remedies.length === 0) advice = " No lower threshold, maxdim or number of points fits by this estimate.";
+  if (fits.length > 0)
+    advice += ` It fits with ${fits.map((r) => describeRemedy(r, unit)).join("; or ")}.`;
+  if (less.length > 0)
+    advice += ` It needs less with ${less.map((r) => describeRemedy(r, unit)).join("; or ")} (scaled from this stage's growth: estimates).`;
+  if (remedies.length === 0)
+    advice = " No lower threshold, maxdim or number of points fits by this estimate.";
   return new HiddenAtlasError(
     "E_TOO_LARGE",
     `${head} needs ${atLeast ? "at least" : "more than"} ${formatBytes(needed)} of WebAssembly memory; ${formatBytes(budget)} are available.${advice}`,
@@ -899,12 +1073,15 @@ function tooLarge(head: string, needed: number, atLeast: boolean, budget: number
 function distanceMatrixTooLarge(n: number, maxdim: number, budget: number): HiddenAtlasError {
   const needed = fixedBytes(n, maxdim);
   // Enough fewer points that even an edge list of every pair fits beside the matrix.
-  const everyEdge = (m: number) => fixedBytes(m, maxdim) + (EDGE_LIST_BYTES * m * (m - 1)) / 2 + RADIX_SCRATCH_BYTES;
+  const everyEdge = (m: number) =>
+    fixedBytes(m, maxdim) + (EDGE_LIST_BYTES * m * (m - 1)) / 2 + RADIX_SCRATCH_BYTES;
   const m = largestFitting(2, Math.min(n - 1, MAX_RIPS_POINTS), (m) => everyEdge(m) <= budget);
-  const remedies: MemoryRemedy[] = m >= 2 ? [{ option: "points", value: m, bytes: fixedBytes(m, maxdim), basis: "exact" }] : [];
-  const head = n > MAX_RIPS_POINTS
-    ? `persistentHomology of ${n} points: at most ${MAX_RIPS_POINTS} points are supported (16-bit vertex ids), and the ${n} × ${n} float32 distance matrix alone`
-    : `persistentHomology of ${n} points: the ${n} × ${n} float32 distance matrix, which no threshold or maxdim shrinks,`;
+  const remedies: MemoryRemedy[] =
+    m >= 2 ? [{ option: "points", value: m, bytes: fixedBytes(m, maxdim), basis: "exact" }] : [];
+  const head =
+    n > MAX_RIPS_POINTS
+      ? `persistentHomology of ${n} points: at most ${MAX_RIPS_POINTS} points are supported (16-bit vertex ids), and the ${n} × ${n} float32 distance matrix alone`
+      : `persistentHomology of ${n} points: the ${n} × ${n} float32 distance matrix, which no threshold or maxdim shrinks,`;
   return tooLarge(head, needed, true, budget, remedies, "edges", "distance matrix");
 }
 
@@ -920,8 +1097,14 @@ function indexOverflow(n: number, maxdim: number): HiddenAtlasError {
     options.push(`maxdim ${dim} (C(${n}, ${dim + 2}) = ${binomialBig(n, dim + 2)})`);
   }
   if (points >= 2) {
-    remedies.push({ option: "points", value: points, simplices: String(binomialBig(points, maxdim + 2)) });
-    options.push(`${points} points (C(${points}, ${maxdim + 2}) = ${binomialBig(points, maxdim + 2)})`);
+    remedies.push({
+      option: "points",
+      value: points,
+      simplices: String(binomialBig(points, maxdim + 2)),
+    });
+    options.push(
+      `${points} points (C(${points}, ${maxdim + 2}) = ${binomialBig(points, maxdim + 2)})`,
+    );
   }
   return new HiddenAtlasError(
     "E_TOO_LARGE",
@@ -955,14 +1138,21 @@ function thresholdCandidates(top: number): { values: number[]; float32: Float32A
 }
 
 /** Number of dim-simplices within each candidate threshold (cumulative), sampled when large. */
-function simplexCounts(core: Core, state: number, dim: number, candidates: Float32Array, stride: number): Float64Array {
+function simplexCounts(
+  core: Core,
+  state: number,
+  dim: number,
+  candidates: Float32Array,
+  stride: number,
+): Float64Array {
   return core.scope((s) => {
     const c = s.upload(candidates, "threshold candidates");
     const out = s.f64(candidates.length, "simplex counts");
     out.view().fill(0);
     core.kernels.ripsSimplexCounts(state, dim, c.ptr, candidates.length, out.ptr, stride);
     const counts = out.view().slice();
-    for (let i = 0; i < counts.length; i++) counts[i] = counts[i] * stride + (i > 0 ? counts[i - 1] : 0);
+    for (let i = 0; i < counts.length; i++)
+      counts[i] = counts[i] * stride + (i > 0 ? counts[i - 1] : 0);
     return counts;
   });
 }
@@ -1005,27 +1195,51 @@ function stageTooLarge(core: Core, state: number, f: FailedStage): HiddenAtlasEr
   const { values, float32 } = thresholdCandidates(f.threshold);
   const last = float32.length - 1;
   const edges = simplexCounts(core, state, 1, float32, 1);
-  const edgeList = (count: number, points = n) => Math.ceil(fixedBytes(points, maxdim) + EDGE_LIST_BYTES * count + RADIX_SCRATCH_BYTES);
+  const edgeList = (count: number, points = n) =>
+    Math.ceil(fixedBytes(points, maxdim) + EDGE_LIST_BYTES * count + RADIX_SCRATCH_BYTES);
   const remedies: MemoryRemedy[] = [];
-  const simplexRatio = (m: number, dim: number) => Number(binomialBig(m, dim + 1)) / Number(binomialBig(n, dim + 1));
+  const simplexRatio = (m: number, dim: number) =>
+    Number(binomialBig(m, dim + 1)) / Number(binomialBig(n, dim + 1));
 
   if (f.dim <= 1 && edgeList(edges[last]) > budget) {
     const target = base + (budget - base) * EDGE_LIST_SHARE;
     for (let i = last - 1; i >= 0; i--) {
       if (edges[i] > 0 && edgeList(edges[i]) <= target) {
-        remedies.push({ option: "threshold", value: values[i], bytes: edgeList(edges[i]), basis: "exact", simplices: edges[i] });
+        remedies.push({
+          option: "threshold",
+          value: values[i],
+          bytes: edgeList(edges[i]),
+          basis: "exact",
+          simplices: edges[i],
+        });
         break;
       }
     }
     const expected = (m: number) => edgeList(edges[last] * simplexRatio(m, 1), m);
     const m = largestFitting(2, n - 1, (m) => expected(m) <= target);
-    if (m >= 2) remedies.push({ option: "points", value: m, bytes: expected(m), basis: "expected" });
-    return tooLarge(`${head}: its edge list of ${edges[last].toLocaleString("en-US")} edges`, edgeList(edges[last]), true, budget, remedies, "edges", f.stage);
+    if (m >= 2)
+      remedies.push({ option: "points", value: m, bytes: expected(m), basis: "expected" });
+    return tooLarge(
+      `${head}: its edge list of ${edges[last].toLocaleString("en-US")} edges`,
+      edgeList(edges[last]),
+      true,
+      budget,
+      remedies,
+      "edges",
+      f.stage,
+    );
   }
 
   const needed = Math.max(f.needed, budget + 1);
-  if (f.stage === "H1 cycles") remedies.push({ option: "cycles", value: false, bytes: f.peakBeforeCycles, basis: "measured" });
-  if (f.dim >= 2) remedies.push({ option: "maxdim", value: f.dim - 1, bytes: f.peakBeforeDegree, basis: "measured" });
+  if (f.stage === "H1 cycles")
+    remedies.push({ option: "cycles", value: false, bytes: f.peakBeforeCycles, basis: "measured" });
+  if (f.dim >= 2)
+    remedies.push({
+      option: "maxdim",
+      value: f.dim - 1,
+      bytes: f.peakBeforeDegree,
+      basis: "measured",
+    });
   let counts = edges;
   if (f.dim >= 2) {
     let stride = Math.max(1, Math.ceil((edges[last] * n) / 3 / COUNT_WORK));
@@ -1038,16 +1252,37 @@ function stageTooLarge(core: Core, state: number, f: FailedStage): HiddenAtlasEr
   const k = f.dim;
   const grow = needed - base;
   const target = base + (budget - base) * SCALED_SHARE;
-  const scaled = (ratio: number, points = n) => Math.ceil(fixedBytes(points, maxdim) + grow * ratio);
+  const scaled = (ratio: number, points = n) =>
+    Math.ceil(fixedBytes(points, maxdim) + grow * ratio);
   for (let i = last - 1; i >= 0 && counts[last] > 0; i--) {
     const ratio = (counts[i] / counts[last]) ** ((k + 2) / (k + 1));
     if (counts[i] > 0 && scaled(ratio) <= target) {
-      remedies.push({ option: "threshold", value: values[i], bytes: scaled(ratio), basis: "scaled", simplices: Math.round(counts[i]) });
+      remedies.push({
+        option: "threshold",
+        value: values[i],
+        bytes: scaled(ratio),
+        basis: "scaled",
+        simplices: Math.round(counts[i]),
+      });
       break;
     }
   }
   const pointsRatio = (m: number) => (simplexRatio(m, k) * m) / n;
   const m = largestFitting(k + 2, n - 1, (m) => scaled(pointsRatio(m), m) <= target);
-  if (m >= k + 2) remedies.push({ option: "points", value: m, bytes: scaled(pointsRatio(m), m), basis: "scaled" });
-  return tooLarge(head, needed, false, budget, remedies, ["", "edges", "triangles", "tetrahedra"][k], f.stage);
+  if (m >= k + 2)
+    remedies.push({
+      option: "points",
+      value: m,
+      bytes: scaled(pointsRatio(m), m),
+      basis: "scaled",
+    });
+  return tooLarge(
+    head,
+    needed,
+    false,
+    budget,
+    remedies,
+    ["", "edges", "triangles", "tetrahedra"][k],
+    f.stage,
+  );
 }

@@ -29,14 +29,62 @@ import { jointKernelRange, toDataUnits } from "./range.ts";
 declare module "../core/wasm.ts" {
   interface CoreKernels {
     somScratchFloats(m: number): number;
-    somBestMatching(x: number, n: number, d: number, w: number, m: number, bmu: number, second: number, dist: number, scratch: number): void;
-    somNeighborhoodMatrix(coords: number, m: number, cols: number, kind: number, sigma: number, h: number): void;
-    somBatchAccumulate(x: number, n: number, d: number, bmu: number, m: number, sums: number, counts: number): void;
-    somBatchUpdate(h: number, sums: number, counts: number, m: number, d: number, w: number, rowScratch: number): void;
+    somBestMatching(
+      x: number,
+      n: number,
+      d: number,
+      w: number,
+      m: number,
+      bmu: number,
+      second: number,
+      dist: number,
+      scratch: number,
+    ): void;
+    somNeighborhoodMatrix(
+      coords: number,
+      m: number,
+      cols: number,
+      kind: number,
+      sigma: number,
+      h: number,
+    ): void;
+    somBatchAccumulate(
+      x: number,
+      n: number,
+      d: number,
+      bmu: number,
+      m: number,
+      sums: number,
+      counts: number,
+    ): void;
+    somBatchUpdate(
+      h: number,
+      sums: number,
+      counts: number,
+      m: number,
+      d: number,
+      w: number,
+      rowScratch: number,
+    ): void;
     somOnlineEpoch(
-      rng: number, x: number, n: number, d: number, w: number, m: number, coords: number, cols: number, kind: number,
-      sigma0: number, sigmaEnd: number, sigmaSchedule: number, eta0: number, etaSchedule: number,
-      step0: number, totalSteps: number, order: number, scratch: number,
+      rng: number,
+      x: number,
+      n: number,
+      d: number,
+      w: number,
+      m: number,
+      coords: number,
+      cols: number,
+      kind: number,
+      sigma0: number,
+      sigmaEnd: number,
+      sigmaSchedule: number,
+      eta0: number,
+      etaSchedule: number,
+      step0: number,
+      totalSteps: number,
+      order: number,
+      scratch: number,
     ): number;
   }
 }
@@ -96,7 +144,10 @@ export interface SomResult {
    * Every option as resolved (σ "auto" → its value), stored with the result; `rangeScale` is the
    * power of two extreme data were scaled by while training (src/algo/range.ts), when not 1.
    */
-  params: Required<Omit<SomOptions, "signal" | "onProgress" | "validation">> & { sigma: number; rangeScale?: number };
+  params: Required<Omit<SomOptions, "signal" | "onProgress" | "validation">> & {
+    sigma: number;
+    rangeScale?: number;
+  };
 }
 
 export interface TopographicError {
@@ -137,7 +188,11 @@ const defaults = {
 const HEX_ROW_SPACING = Math.sqrt(3) / 2;
 
 /** Grid positions: rect (col, row); hex odd rows shifted by ½ and rows √3/2 apart. */
-export function gridCoordinates(rows: number, cols: number, topology: "rect" | "hex"): Float64Array {
+export function gridCoordinates(
+  rows: number,
+  cols: number,
+  topology: "rect" | "hex",
+): Float64Array {
   const coords = new Float64Array(rows * cols * 2);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
@@ -150,7 +205,13 @@ export function gridCoordinates(rows: number, cols: number, topology: "rect" | "
 }
 
 /** Whether nodes a and b are grid neighbours under a topographic-error definition. */
-export function adjacent(a: number, b: number, cols: number, coords: Float64Array, definition: "rect8" | "rect4" | "hex6"): boolean {
+export function adjacent(
+  a: number,
+  b: number,
+  cols: number,
+  coords: Float64Array,
+  definition: "rect8" | "rect4" | "hex6",
+): boolean {
   if (a === b) return false;
   const dr = Math.abs(Math.floor(a / cols) - Math.floor(b / cols));
   const dc = Math.abs((a % cols) - (b % cols));
@@ -179,28 +240,48 @@ interface BestMatchingBuffers {
 }
 
 /** BMUs of every sample, in row chunks on the kernel threads (each row's answer is its own). */
-async function bestMatchingRows(core: Core, b: BestMatchingBuffers, signal?: AbortSignal): Promise<void> {
+async function bestMatchingRows(
+  core: Core,
+  b: BestMatchingBuffers,
+  signal?: AbortSignal,
+): Promise<void> {
   await core.parallelRows(
     {
       kernel: "somBestMatching",
       rows: b.n,
       chunk: BMU_CHUNK,
       args: [
-        { base: b.x, i0: b.d * 4 }, { i1: 1, i0: -1 }, b.d, b.w, b.m, { base: b.bmu, i0: 4 },
-        b.second === 0 ? 0 : { base: b.second, i0: 4 }, { base: b.dist, i0: 4 }, { thread: b.scratch },
+        { base: b.x, i0: b.d * 4 },
+        { i1: 1, i0: -1 },
+        b.d,
+        b.w,
+        b.m,
+        { base: b.bmu, i0: 4 },
+        b.second === 0 ? 0 : { base: b.second, i0: 4 },
+        { base: b.dist, i0: 4 },
+        { thread: b.scratch },
       ],
     },
     { signal, threads: b.scratch.length },
   );
 }
 
-function topographicError(bmus: Int32Array, second: Int32Array, cols: number, coords: Float64Array, topology: "rect" | "hex"): TopographicError {
+function topographicError(
+  bmus: Int32Array,
+  second: Int32Array,
+  cols: number,
+  coords: Float64Array,
+  topology: "rect" | "hex",
+): TopographicError {
   const rate = (definition: "rect8" | "rect4" | "hex6") => {
     let errors = 0;
-    for (let i = 0; i < bmus.length; i++) if (!adjacent(bmus[i], second[i], cols, coords, definition)) errors++;
+    for (let i = 0; i < bmus.length; i++)
+      if (!adjacent(bmus[i], second[i], cols, coords, definition)) errors++;
     return bmus.length ? errors / bmus.length : 0;
   };
-  return topology === "rect" ? { rect8: rate("rect8"), rect4: rate("rect4"), hex6: NaN } : { rect8: NaN, rect4: NaN, hex6: rate("hex6") };
+  return topology === "rect"
+    ? { rect8: rate("rect8"), rect4: rate("rect4"), hex6: NaN }
+    : { rect8: NaN, rect4: NaN, hex6: rate("hex6") };
 }
 
 function resolve(X: Matrix, options: SomOptions) {
@@ -208,8 +289,12 @@ function resolve(X: Matrix, options: SomOptions) {
   const o = { ...defaults, ...options };
   const rows = checkInteger("rows", o.rows, 1, 1000);
   const cols = checkInteger("cols", o.cols, 1, 1000);
-  if (rows * cols < 2) throw new HiddenAtlasError("E_PARAM", `a map needs at least 2 nodes; got ${rows} × ${cols}`);
-  const sigma = o.sigma === "auto" ? Math.max(rows, cols) / 2 : checkNumber("sigma", o.sigma, 0, Infinity, { exclusiveMin: true });
+  if (rows * cols < 2)
+    throw new HiddenAtlasError("E_PARAM", `a map needs at least 2 nodes; got ${rows} × ${cols}`);
+  const sigma =
+    o.sigma === "auto"
+      ? Math.max(rows, cols) / 2
+      : checkNumber("sigma", o.sigma, 0, Infinity, { exclusiveMin: true });
   return {
     rows,
     cols,
@@ -219,7 +304,10 @@ function resolve(X: Matrix, options: SomOptions) {
     epochs: checkInteger("epochs", o.epochs, 1, 100_000),
     sigma,
     // The default end σ (1) never exceeds a smaller starting σ the caller chose.
-    sigmaEnd: options.sigmaEnd === undefined ? Math.min(defaults.sigmaEnd, sigma) : checkNumber("sigmaEnd", o.sigmaEnd, 0, sigma, { exclusiveMin: true }),
+    sigmaEnd:
+      options.sigmaEnd === undefined
+        ? Math.min(defaults.sigmaEnd, sigma)
+        : checkNumber("sigmaEnd", o.sigmaEnd, 0, sigma, { exclusiveMin: true }),
     sigmaSchedule: checkKeyword("sigmaSchedule", o.sigmaSchedule, SCHEDULES),
     learningRate: checkNumber("learningRate", o.learningRate, 0, Infinity, { exclusiveMin: true }),
     learningRateSchedule: checkKeyword("learningRateSchedule", o.learningRateSchedule, SCHEDULES),
@@ -229,7 +317,11 @@ function resolve(X: Matrix, options: SomOptions) {
 }
 
 /** Initial weights: the PCA plane scaled by √eigenvalue, or seeded samples. */
-async function initialWeights(X: Matrix, p: ReturnType<typeof resolve>, core: Core): Promise<Float32Array> {
+async function initialWeights(
+  X: Matrix,
+  p: ReturnType<typeof resolve>,
+  core: Core,
+): Promise<Float32Array> {
   const m = p.rows * p.cols;
   const d = X.cols;
   const w = new Float32Array(m * d);
@@ -276,12 +368,16 @@ async function initialWeights(X: Matrix, p: ReturnType<typeof resolve>, core: Co
 export async function som(X: Matrix, options: SomOptions = {}): Promise<SomResult> {
   assertMatrix(X, "X");
   const p = resolve(X, options);
-  if (X.rows < 1 || X.cols < 1) throw new HiddenAtlasError("E_PARAM", `a SOM needs data; got ${X.rows} × ${X.cols}`);
+  if (X.rows < 1 || X.cols < 1)
+    throw new HiddenAtlasError("E_PARAM", `a SOM needs data; got ${X.rows} × ${X.cols}`);
   let validation = options.validation;
   if (validation) {
     assertMatrix(validation, "validation");
     if (validation.cols !== X.cols) {
-      throw new HiddenAtlasError("E_SHAPE_MISMATCH", `validation has ${validation.cols} columns but X has ${X.cols}`);
+      throw new HiddenAtlasError(
+        "E_SHAPE_MISMATCH",
+        `validation has ${validation.cols} columns but X has ${X.cols}`,
+      );
     }
   }
   // Training and validation rows share one power of two: both are measured against the weights.
@@ -290,14 +386,25 @@ export async function som(X: Matrix, options: SomOptions = {}): Promise<SomResul
   const result = await trainInKernelUnits(X, validation, p, options);
   if (range.scale === 1) return result;
   const unscale = 1 / range.scale;
-  result.weights = { ...result.weights, data: toDataUnits(result.weights.data, unscale, "SOM weights", undefined, true) };
+  result.weights = {
+    ...result.weights,
+    data: toDataUnits(result.weights.data, unscale, "SOM weights", undefined, true),
+  };
   result.quantizationError *= unscale;
-  result.qeHistory = { train: result.qeHistory.train.map((q) => q * unscale), validation: result.qeHistory.validation.map((q) => q * unscale) };
+  result.qeHistory = {
+    train: result.qeHistory.train.map((q) => q * unscale),
+    validation: result.qeHistory.validation.map((q) => q * unscale),
+  };
   result.params.rangeScale = range.scale;
   return result;
 }
 
-async function trainInKernelUnits(X: Matrix, validation: Matrix | undefined, p: ReturnType<typeof resolve>, options: SomOptions): Promise<SomResult> {
+async function trainInKernelUnits(
+  X: Matrix,
+  validation: Matrix | undefined,
+  p: ReturnType<typeof resolve>,
+  options: SomOptions,
+): Promise<SomResult> {
   const core = await getCore();
   const k = core.kernels;
   const m = p.rows * p.cols;
@@ -314,9 +421,27 @@ async function trainInKernelUnits(X: Matrix, validation: Matrix | undefined, p: 
     const dist = s.f32(Math.max(n, validation?.rows ?? 0), "BMU distances");
     const scratch = s.f32(k.somScratchFloats(m) + 2, "BMU scratch");
     const threads = core.threads;
-    const threadScratch = [scratch.ptr, ...Array.from({ length: threads - 1 }, () => s.f32(k.somScratchFloats(m), "BMU scratch").ptr)];
+    const threadScratch = [
+      scratch.ptr,
+      ...Array.from({ length: threads - 1 }, () => s.f32(k.somScratchFloats(m), "BMU scratch").ptr),
+    ];
     const v = validation ? s.upload(validation.data, "validation samples") : null;
-    const matchAll = (ptr: number, rows: number) => bestMatchingRows(core, { x: ptr, n: rows, d, w: w.ptr, m, bmu: bmu.ptr, second: 0, dist: dist.ptr, scratch: threadScratch }, options.signal);
+    const matchAll = (ptr: number, rows: number) =>
+      bestMatchingRows(
+        core,
+        {
+          x: ptr,
+          n: rows,
+          d,
+          w: w.ptr,
+          m,
+          bmu: bmu.ptr,
+          second: 0,
+          dist: dist.ptr,
+          scratch: threadScratch,
+        },
+        options.signal,
+      );
     const qe = async (ptr: number, rows: number) => {
       await matchAll(ptr, rows);
       const view = dist.view();
@@ -334,7 +459,8 @@ async function trainInKernelUnits(X: Matrix, validation: Matrix | undefined, p: 
       const row = s.f64(d, "batch row");
       await matchAll(x.ptr, n);
       for (let e = 0; e < p.epochs; e++) {
-        const sigma = p.epochs === 1 ? p.sigma : p.sigma + ((p.sigmaEnd - p.sigma) * e) / (p.epochs - 1);
+        const sigma =
+          p.epochs === 1 ? p.sigma : p.sigma + ((p.sigmaEnd - p.sigma) * e) / (p.epochs - 1);
         k.somBatchAccumulate(x.ptr, n, d, bmu.ptr, m, sums.ptr, counts.ptr);
         k.somNeighborhoodMatrix(c.ptr, m, p.cols, code, sigma, h.ptr);
         k.somBatchUpdate(h.ptr, sums.ptr, counts.ptr, m, d, w.ptr, row.ptr);
@@ -350,9 +476,24 @@ async function trainInKernelUnits(X: Matrix, validation: Matrix | undefined, p: 
         let step = 0;
         for (let e = 0; e < p.epochs; e++) {
           step = k.somOnlineEpoch(
-            rng.state, x.ptr, n, d, w.ptr, m, c.ptr, p.cols, code,
-            p.sigma, p.sigmaEnd, SCHEDULE_CODE[p.sigmaSchedule], p.learningRate, SCHEDULE_CODE[p.learningRateSchedule],
-            step, total, order.ptr, scratch.ptr,
+            rng.state,
+            x.ptr,
+            n,
+            d,
+            w.ptr,
+            m,
+            c.ptr,
+            p.cols,
+            code,
+            p.sigma,
+            p.sigmaEnd,
+            SCHEDULE_CODE[p.sigmaSchedule],
+            p.learningRate,
+            SCHEDULE_CODE[p.learningRateSchedule],
+            step,
+            total,
+            order.ptr,
+            scratch.ptr,
           );
           if (v) history.validation.push(await qe(v.ptr, validation!.rows));
           history.train.push(await qe(x.ptr, n));
@@ -389,10 +530,16 @@ async function trainInKernelUnits(X: Matrix, validation: Matrix | undefined, p: 
  * are brought into the kernels' range together (src/algo/range.ts); distances and QE are in the
  * data's units.
  */
-export async function somProject(map: Pick<SomResult, "rows" | "cols" | "topology" | "weights" | "coords">, X: Matrix): Promise<SomProjection> {
+export async function somProject(
+  map: Pick<SomResult, "rows" | "cols" | "topology" | "weights" | "coords">,
+  X: Matrix,
+): Promise<SomProjection> {
   assertMatrix(X, "X");
   if (X.cols !== map.weights.cols) {
-    throw new HiddenAtlasError("E_SHAPE_MISMATCH", `samples have ${X.cols} columns but the map's weights have ${map.weights.cols}`);
+    throw new HiddenAtlasError(
+      "E_SHAPE_MISMATCH",
+      `samples have ${X.cols} columns but the map's weights have ${map.weights.cols}`,
+    );
   }
   const {
     matrices: [Xk, Wk],
@@ -408,10 +555,26 @@ export async function somProject(map: Pick<SomResult, "rows" | "cols" | "topolog
     const second = s.i32(Math.max(1, X.rows));
     const dist = s.f32(Math.max(1, X.rows));
     const scratch = Array.from({ length: core.threads }, () => s.f32(k.somScratchFloats(m)).ptr);
-    await bestMatchingRows(core, { x: x.ptr, n: X.rows, d: X.cols, w: w.ptr, m, bmu: bmu.ptr, second: second.ptr, dist: dist.ptr, scratch });
+    await bestMatchingRows(core, {
+      x: x.ptr,
+      n: X.rows,
+      d: X.cols,
+      w: w.ptr,
+      m,
+      bmu: bmu.ptr,
+      second: second.ptr,
+      dist: dist.ptr,
+      scratch,
+    });
     const bmus = bmu.copy().subarray(0, X.rows);
     const seconds = second.copy().subarray(0, X.rows);
-    const distances = toDataUnits(dist.copy().subarray(0, X.rows), 1 / scale, "distances to the BMUs", undefined, true);
+    const distances = toDataUnits(
+      dist.copy().subarray(0, X.rows),
+      1 / scale,
+      "distances to the BMUs",
+      undefined,
+      true,
+    );
     let sum = 0;
     for (const v of distances) sum += v;
     return {
@@ -425,7 +588,10 @@ export async function somProject(map: Pick<SomResult, "rows" | "cols" | "topolog
 }
 
 /** Grid neighbours of node j (8 on rect, 6 on hex). */
-export function gridNeighbors(j: number, map: Pick<SomResult, "rows" | "cols" | "topology" | "coords">): number[] {
+export function gridNeighbors(
+  j: number,
+  map: Pick<SomResult, "rows" | "cols" | "topology" | "coords">,
+): number[] {
   const out: number[] = [];
   const definition = map.topology === "hex" ? "hex6" : "rect8";
   const r = Math.floor(j / map.cols);
@@ -442,7 +608,9 @@ export function gridNeighbors(j: number, map: Pick<SomResult, "rows" | "cols" | 
  * U-matrix per node: the mean distance from each node's weights to its grid neighbours'
  * (MiniSom's distance_map with scaling "mean"), divided by the largest value so it lies in [0, 1].
  */
-export function uMatrix(map: Pick<SomResult, "rows" | "cols" | "topology" | "coords" | "weights">): Float64Array {
+export function uMatrix(
+  map: Pick<SomResult, "rows" | "cols" | "topology" | "coords" | "weights">,
+): Float64Array {
   const m = map.weights.rows;
   const d = map.weights.cols;
   const w = map.weights.data;
@@ -467,7 +635,11 @@ export function uMatrix(map: Pick<SomResult, "rows" | "cols" | "topology" | "coo
  * two nodes holds their weight distance, a node cell the mean of the cells around it. Not
  * normalised (the distances are in the data's units).
  */
-export function fullUMatrix(map: Pick<SomResult, "rows" | "cols" | "weights">): { rows: number; cols: number; values: Float64Array } {
+export function fullUMatrix(map: Pick<SomResult, "rows" | "cols" | "weights">): {
+  rows: number;
+  cols: number;
+  values: Float64Array;
+} {
   const R = 2 * map.rows - 1;
   const C = 2 * map.cols - 1;
   const d = map.weights.cols;
@@ -481,10 +653,15 @@ export function fullUMatrix(map: Pick<SomResult, "rows" | "cols" | "weights">): 
   const node = (r: number, c: number) => r * map.cols + c;
   for (let r = 0; r < R; r++) {
     for (let c = 0; c < C; c++) {
-      if (r % 2 === 0 && c % 2 === 1) values[r * C + c] = distance(node(r / 2, (c - 1) / 2), node(r / 2, (c + 1) / 2));
-      else if (r % 2 === 1 && c % 2 === 0) values[r * C + c] = distance(node((r - 1) / 2, c / 2), node((r + 1) / 2, c / 2));
+      if (r % 2 === 0 && c % 2 === 1)
+        values[r * C + c] = distance(node(r / 2, (c - 1) / 2), node(r / 2, (c + 1) / 2));
+      else if (r % 2 === 1 && c % 2 === 0)
+        values[r * C + c] = distance(node((r - 1) / 2, c / 2), node((r + 1) / 2, c / 2));
       else if (r % 2 === 1 && c % 2 === 1) {
-        values[r * C + c] = (distance(node((r - 1) / 2, (c - 1) / 2), node((r + 1) / 2, (c + 1) / 2)) + distance(node((r - 1) / 2, (c + 1) / 2), node((r + 1) / 2, (c - 1) / 2))) / (2 * Math.SQRT2);
+        values[r * C + c] =
+          (distance(node((r - 1) / 2, (c - 1) / 2), node((r + 1) / 2, (c + 1) / 2)) +
+            distance(node((r - 1) / 2, (c + 1) / 2), node((r + 1) / 2, (c - 1) / 2))) /
+          (2 * Math.SQRT2);
       }
     }
   }
@@ -492,7 +669,12 @@ export function fullUMatrix(map: Pick<SomResult, "rows" | "cols" | "weights">): 
     for (let c = 0; c < C; c += 2) {
       let total = 0;
       let count = 0;
-      for (const [dr, dc] of [[-1, 0], [1, 0], [0, -1], [0, 1]]) {
+      for (const [dr, dc] of [
+        [-1, 0],
+        [1, 0],
+        [0, -1],
+        [0, 1],
+      ]) {
         const rr = r + dr;
         const cc = c + dc;
         if (rr >= 0 && rr < R && cc >= 0 && cc < C) {
@@ -514,9 +696,17 @@ export function hitMap(bmus: ArrayLike<number>, nodes: number): Int32Array {
 }
 
 /** Node × class counts (nodes × classes, row-major). */
-export function labelCounts(bmus: ArrayLike<number>, labels: ArrayLike<number>, nodes: number, classes: number): Int32Array {
+export function labelCounts(
+  bmus: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  nodes: number,
+  classes: number,
+): Int32Array {
   if (bmus.length !== labels.length) {
-    throw new HiddenAtlasError("E_SHAPE_MISMATCH", `${bmus.length} BMUs but ${labels.length} labels`);
+    throw new HiddenAtlasError(
+      "E_SHAPE_MISMATCH",
+      `${bmus.length} BMUs but ${labels.length} labels`,
+    );
   }
   const counts = new Int32Array(nodes * classes);
   for (let i = 0; i < bmus.length; i++) counts[bmus[i] * classes + labels[i]]++;

@@ -95,7 +95,13 @@ export async function subsample(X: Matrix, options: SubsampleOptions): Promise<S
   const seed = checkSeed(options.seed ?? defaults.seed);
   const start = checkInteger("start", options.start ?? defaults.start, 0, n - 1);
   const params = { size, method, seed, start };
-  if (method === "random") return { indices: await seededRows(n, size, seed), coverRadius: null, insertionRadii: null, params };
+  if (method === "random")
+    return {
+      indices: await seededRows(n, size, seed),
+      coverRadius: null,
+      insertionRadii: null,
+      params,
+    };
   assertFinite(X, "X");
   const core = await getCore();
   return core.scope(async (s) => {

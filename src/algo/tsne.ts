@@ -138,12 +138,29 @@ function resolve(X: Matrix, options: TsneOptions) {
   assertMatrix(X, "X");
   const n = X.rows;
   checkInteger("nComponents", options.nComponents ?? 2, 2, 2);
-  const perplexity = checkNumber("perplexity", options.perplexity ?? defaults.perplexity, 0, Infinity, { exclusiveMin: true });
-  const earlyExaggeration = checkNumber("earlyExaggeration", options.earlyExaggeration ?? defaults.earlyExaggeration, 1);
+  const perplexity = checkNumber(
+    "perplexity",
+    options.perplexity ?? defaults.perplexity,
+    0,
+    Infinity,
+    { exclusiveMin: true },
+  );
+  const earlyExaggeration = checkNumber(
+    "earlyExaggeration",
+    options.earlyExaggeration ?? defaults.earlyExaggeration,
+    1,
+  );
   const lr = options.learningRate ?? defaults.learningRate;
-  const learningRate = lr === "auto" ? Math.max(n / earlyExaggeration / 4, 50) : checkNumber("learningRate", lr, 0, Infinity, { exclusiveMin: true });
+  const learningRate =
+    lr === "auto"
+      ? Math.max(n / earlyExaggeration / 4, 50)
+      : checkNumber("learningRate", lr, 0, Infinity, { exclusiveMin: true });
   const nIter = checkInteger("nIter", options.nIter ?? defaults.nIter, EXPLORATION_N_ITER);
-  const nIterWithoutProgress = checkInteger("nIterWithoutProgress", options.nIterWithoutProgress ?? defaults.nIterWithoutProgress, 1);
+  const nIterWithoutProgress = checkInteger(
+    "nIterWithoutProgress",
+    options.nIterWithoutProgress ?? defaults.nIterWithoutProgress,
+    1,
+  );
   const minGradNorm = checkNumber("minGradNorm", options.minGradNorm ?? defaults.minGradNorm, 0);
   const methodOption = checkKeyword("method", options.method ?? defaults.method, TSNE_METHODS);
   const angle = checkNumber("angle", options.angle ?? defaults.angle, 0, 1);
@@ -153,16 +170,24 @@ function resolve(X: Matrix, options: TsneOptions) {
   else {
     assertMatrix(init, "init");
     if (init.rows !== n || init.cols !== 2) {
-      throw new HiddenAtlasError("E_SHAPE_MISMATCH", `init must be ${n} × 2; got ${init.rows} × ${init.cols}`);
+      throw new HiddenAtlasError(
+        "E_SHAPE_MISMATCH",
+        `init must be ${n} × 2; got ${init.rows} × ${init.cols}`,
+      );
     }
     assertFinite(init, "init");
   }
   // Data-dependent checks (scikit-learn `_check_params_vs_input`).
   if (n < 2) throw new HiddenAtlasError("E_PARAM", `t-SNE needs at least 2 rows; got ${n}`);
   if (perplexity >= n) {
-    throw new HiddenAtlasError("E_PARAM", `invalid perplexity: ${perplexity} (expected less than the number of samples, ${n})`, { parameter: "perplexity" });
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `invalid perplexity: ${perplexity} (expected less than the number of samples, ${n})`,
+      { parameter: "perplexity" },
+    );
   }
-  const method = methodOption === "auto" ? (n <= EXACT_MAX_POINTS ? "exact" : "barnes_hut") : methodOption;
+  const method =
+    methodOption === "auto" ? (n <= EXACT_MAX_POINTS ? "exact" : "barnes_hut") : methodOption;
   const nNeighbors = method === "exact" ? n - 1 : Math.min(n - 1, Math.floor(3 * perplexity + 1));
   if (method === "barnes_hut" && nNeighbors > MAX_K) {
     throw new HiddenAtlasError(
@@ -172,8 +197,17 @@ function resolve(X: Matrix, options: TsneOptions) {
     );
   }
   return {
-    perplexity, earlyExaggeration, learningRate, nIter, nIterWithoutProgress, minGradNorm, method,
-    angle, seed, init, nNeighbors,
+    perplexity,
+    earlyExaggeration,
+    learningRate,
+    nIter,
+    nIterWithoutProgress,
+    minGradNorm,
+    method,
+    angle,
+    seed,
+    init,
+    nNeighbors,
   };
 }
 
@@ -192,7 +226,8 @@ export async function tsne(X: Matrix, options: TsneOptions = {}): Promise<TsneRe
   // Joint probabilities.
   let sparse: SparseGraph | undefined;
   let dense: Float32Array | undefined;
-  if (p.method === "barnes_hut") sparse = await sparseJointProbabilities(core, X, p.perplexity, p.nNeighbors, run);
+  if (p.method === "barnes_hut")
+    sparse = await sparseJointProbabilities(core, X, p.perplexity, p.nNeighbors, run);
   else dense = await denseJointProbabilities(core, X, p.perplexity, run);
   // Initial embedding.
   const y0 = await initialEmbedding(core, X, p.init, p.seed);
@@ -207,18 +242,40 @@ export type TsneDistanceOptions = Omit<TsneOptions, "init"> & { init?: "random" 
  * diagonal), as scikit-learn's `TSNE(metric="precomputed")`: D's entries are used as they are
  * where the coordinate path uses squared Euclidean distances. Init defaults to "random".
  */
-export async function tsneFromDistances(D: Matrix, options: TsneDistanceOptions = {}): Promise<TsneResult> {
+export async function tsneFromDistances(
+  D: Matrix,
+  options: TsneDistanceOptions = {},
+): Promise<TsneResult> {
   assertMatrix(D, "D");
-  if (D.rows !== D.cols) throw new HiddenAtlasError("E_SHAPE_MISMATCH", `D must be a square distance matrix; got ${D.rows} × ${D.cols}`);
+  if (D.rows !== D.cols)
+    throw new HiddenAtlasError(
+      "E_SHAPE_MISMATCH",
+      `D must be a square distance matrix; got ${D.rows} × ${D.cols}`,
+    );
   const init = (options as TsneOptions).init ?? "random";
-  if (init === "pca") throw new HiddenAtlasError("E_PARAM", `invalid init: "pca" (t-SNE on precomputed distances has no coordinates for PCA; use "random" or an n × 2 Matrix)`, { parameter: "init" });
+  if (init === "pca")
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `invalid init: "pca" (t-SNE on precomputed distances has no coordinates for PCA; use "random" or an n × 2 Matrix)`,
+      { parameter: "init" },
+    );
   const p = resolve(D, { ...options, init });
   const n = D.rows;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
       const v = D.data[i * n + j];
-      if (!(v >= 0) || v === Infinity) throw new HiddenAtlasError("E_PARAM", `D[${i}, ${j}] is ${v}; distances must be finite and non-negative`, { row: i, column: j });
-      if (i === j && v !== 0) throw new HiddenAtlasError("E_PARAM", `D[${i}, ${i}] is ${v}; a distance matrix has a zero diagonal`, { row: i });
+      if (!(v >= 0) || v === Infinity)
+        throw new HiddenAtlasError(
+          "E_PARAM",
+          `D[${i}, ${j}] is ${v}; distances must be finite and non-negative`,
+          { row: i, column: j },
+        );
+      if (i === j && v !== 0)
+        throw new HiddenAtlasError(
+          "E_PARAM",
+          `D[${i}, ${i}] is ${v}; a distance matrix has a zero diagonal`,
+          { row: i },
+        );
     }
   }
   const core = await getCore();
@@ -239,7 +296,10 @@ export async function tsneFromDistances(D: Matrix, options: TsneDistanceOptions 
  * The k smallest off-diagonal entries of every row of D, ascending (ties: the lower index), as
  * scikit-learn's NearestNeighbors(metric="precomputed").kneighbors() without the query itself.
  */
-export function nearestInDistances(D: Matrix, k: number): { indices: Int32Array; distances: Float32Array } {
+export function nearestInDistances(
+  D: Matrix,
+  k: number,
+): { indices: Int32Array; distances: Float32Array } {
   const n = D.rows;
   const indices = new Int32Array(n * k);
   const distances = new Float32Array(n * k);
@@ -300,7 +360,14 @@ export async function sparseJointProbabilities(
 }
 
 /** Joint P (CSR, Σ P = 1) from each point's k neighbours and their (squared or given) distances. */
-function jointFromNeighbors(core: Core, indices: Int32Array, distances: Float32Array, n: number, k: number, perplexity: number): SparseGraph {
+function jointFromNeighbors(
+  core: Core,
+  indices: Int32Array,
+  distances: Float32Array,
+  n: number,
+  k: number,
+  perplexity: number,
+): SparseGraph {
   const conditional = core.scope((s) => {
     const d = s.upload(distances, "neighbour distances");
     const out = s.f32(n * k, "conditional P");
@@ -316,13 +383,23 @@ function jointFromNeighbors(core: Core, indices: Int32Array, distances: Float32A
 }
 
 /** Dense n × n P over all pairs (sklearn `_joint_probabilities`), floored at MACHINE_EPSILON off the diagonal. */
-export async function denseJointProbabilities(core: Core, X: Matrix, perplexity: number, run: RunOptions = {}): Promise<Float32Array> {
+export async function denseJointProbabilities(
+  core: Core,
+  X: Matrix,
+  perplexity: number,
+  run: RunOptions = {},
+): Promise<Float32Array> {
   const D = await pairwiseDistances(X, undefined, { metric: "sqeuclidean", signal: run.signal });
   return jointFromDistances(core, D.data, X.rows, perplexity);
 }
 
 /** Dense joint P from all n × n (squared or given) distances. */
-function jointFromDistances(core: Core, distances: Float32Array, n: number, perplexity: number): Float32Array {
+function jointFromDistances(
+  core: Core,
+  distances: Float32Array,
+  n: number,
+  perplexity: number,
+): Float32Array {
   const C = core.scope((s) => {
     const d = s.upload(distances, "distances");
     const out = s.f32(n * n, "conditional P");
@@ -330,7 +407,8 @@ function jointFromDistances(core: Core, distances: Float32Array, n: number, perp
     return out.copy();
   });
   let sum = 0;
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) sum += C[i * n + j] + C[j * n + i];
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) if (i !== j) sum += C[i * n + j] + C[j * n + i];
   const scale = 1 / Math.max(sum, MACHINE_EPSILON);
   const P = new Float32Array(n * n);
   for (let i = 0; i < n; i++) {
@@ -341,7 +419,12 @@ function jointFromDistances(core: Core, distances: Float32Array, n: number, perp
   return P;
 }
 
-async function initialEmbedding(core: Core, X: Matrix, init: "pca" | "random" | Matrix, seed: number): Promise<Float32Array> {
+async function initialEmbedding(
+  core: Core,
+  X: Matrix,
+  init: "pca" | "random" | Matrix,
+  seed: number,
+): Promise<Float32Array> {
   const n = X.rows;
   if (typeof init !== "string") return Float32Array.from(init.data);
   if (init === "random") {
@@ -393,7 +476,9 @@ async function optimize(
     const gains = s.f32(2 * n, "gains");
     const g = sparse ? uploadGraph(s, sparse) : undefined;
     const pDense = dense ? s.upload(dense, "joint P") : undefined;
-    const forces = g ? new BarnesHutForces(core, s, n, g) : new ExactForces(core, s, n, pDense!.ptr);
+    const forces = g
+      ? new BarnesHutForces(core, s, n, g)
+      : new ExactForces(core, s, n, pDense!.ptr);
     const gradient = (exaggeration: number, computeError: boolean): Promise<number> =>
       forces.gradient(y.ptr, exaggeration, p.angle, grad.ptr, computeError, run.signal);
     const progress = new ProgressTracker(run, "t-SNE", p.nIter);
@@ -401,7 +486,13 @@ async function optimize(
     let it = 0;
     // sklearn `_gradient_descent`, called twice: exploration, then the rest with fresh
     // update and gains.
-    const stage = async (start: number, end: number, momentum: number, exaggeration: number, withoutProgress: number) => {
+    const stage = async (
+      start: number,
+      end: number,
+      momentum: number,
+      exaggeration: number,
+      withoutProgress: number,
+    ) => {
       update.view().fill(0);
       gains.view().fill(1);
       let bestError = Number.MAX_VALUE;
@@ -412,7 +503,15 @@ async function optimize(
         const computeError = check || i === end - 1;
         const e = await gradient(exaggeration, computeError);
         if (computeError) error = e;
-        const normSq = K.tsneUpdate(y.ptr, grad.ptr, update.ptr, gains.ptr, 2 * n, momentum, p.learningRate);
+        const normSq = K.tsneUpdate(
+          y.ptr,
+          grad.ptr,
+          update.ptr,
+          gains.ptr,
+          2 * n,
+          momentum,
+          p.learningRate,
+        );
         await progress.step(i + 1);
         if (check) {
           if (error < bestError) {
@@ -426,7 +525,13 @@ async function optimize(
       }
       return Math.min(i, end - 1);
     };
-    it = await stage(0, EXPLORATION_N_ITER, EXPLORATION_MOMENTUM, p.earlyExaggeration, EXPLORATION_N_ITER);
+    it = await stage(
+      0,
+      EXPLORATION_N_ITER,
+      EXPLORATION_MOMENTUM,
+      p.earlyExaggeration,
+      EXPLORATION_N_ITER,
+    );
     if (it < EXPLORATION_N_ITER - 1 || p.nIter > EXPLORATION_N_ITER) {
       it = await stage(it + 1, p.nIter, FINAL_MOMENTUM, 1, p.nIterWithoutProgress);
     }
@@ -443,7 +548,11 @@ async function optimize(
  * KL(P‖Q) and its exact gradient for a dense joint P and embedding Y (n × 2), as the kernel
  * computes them; exposed for gradient checks and small experiments.
  */
-export async function tsneKlGradient(P: Float32Array, Y: Float32Array, n: number): Promise<{ kl: number; gradient: Float32Array }> {
+export async function tsneKlGradient(
+  P: Float32Array,
+  Y: Float32Array,
+  n: number,
+): Promise<{ kl: number; gradient: Float32Array }> {
   const core = await getCore();
   return core.scope(async (s) => {
     const p = s.upload(P, "joint P");
@@ -458,7 +567,11 @@ export async function tsneKlGradient(P: Float32Array, Y: Float32Array, n: number
  * Barnes–Hut gradient for a sparse P (CSR) and Y (n × 2) at angle θ; θ = 0 opens every cell, so
  * the repulsion is exact. Exposed for tests. Runs on the kernel threads as `tsne` does.
  */
-export async function tsneBarnesHutGradient(P: SparseGraph, Y: Float32Array, angle: number): Promise<{ kl: number; gradient: Float32Array }> {
+export async function tsneBarnesHutGradient(
+  P: SparseGraph,
+  Y: Float32Array,
+  angle: number,
+): Promise<{ kl: number; gradient: Float32Array }> {
   const core = await getCore();
   const n = P.n;
   return core.scope(async (s) => {
@@ -502,7 +615,14 @@ class BarnesHutForces {
   }
 
   /** Write the gradient for Y (both f32 n × 2 pointers); returns KL when computeError, else 0. */
-  async gradient(y: number, exaggeration: number, angle: number, grad: number, computeError: boolean, signal?: AbortSignal): Promise<number> {
+  async gradient(
+    y: number,
+    exaggeration: number,
+    angle: number,
+    grad: number,
+    computeError: boolean,
+    signal?: AbortSignal,
+  ): Promise<number> {
     const { core, n, P } = this;
     const K = core.kernels;
     while (K.tsneBuildTree(y, n, this.tree, this.capacity) < 0) {
@@ -514,7 +634,21 @@ class BarnesHutForces {
         kernel: "tsneForces",
         rows: n,
         chunk: FORCE_CHUNK_POINTS,
-        args: [y, n, P.rowPtr, P.columns, P.values, exaggeration, angle, this.tree, this.capacity, { i0: 1 }, { i1: 1 }, this.neg, this.attract],
+        args: [
+          y,
+          n,
+          P.rowPtr,
+          P.columns,
+          P.values,
+          exaggeration,
+          angle,
+          this.tree,
+          this.capacity,
+          { i0: 1 },
+          { i1: 1 },
+          this.neg,
+          this.attract,
+        ],
         results: true,
       },
       { signal },
@@ -559,7 +693,14 @@ class ExactForces {
   }
 
   /** As BarnesHutForces.gradient (the angle is not used). */
-  async gradient(y: number, exaggeration: number, _angle: number, grad: number, computeError: boolean, signal?: AbortSignal): Promise<number> {
+  async gradient(
+    y: number,
+    exaggeration: number,
+    _angle: number,
+    grad: number,
+    computeError: boolean,
+    signal?: AbortSignal,
+  ): Promise<number> {
     const { core, n, P } = this;
     const parts = await core.parallelRows(
       {

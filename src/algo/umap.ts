@@ -46,17 +46,38 @@ declare module "../core/wasm.ts" {
   interface CoreKernels {
     // assembly/umap.ts: supervised UMAP.
     umapCategoricalIntersection(
-      rowPtr: number, columns: number, values: number, n: number, labels: number, unknownFactor: number,
+      rowPtr: number,
+      columns: number,
+      values: number,
+      n: number,
+      labels: number,
+      unknownFactor: number,
       farFactor: number,
     ): void;
     umapGeneralIntersection(
-      rowPtrA: number, columnsA: number, valuesA: number, rowPtrB: number, columnsB: number,
-      valuesB: number, n: number, leftMin: number, rightMin: number, weight: number, rowPtr: number,
-      columns: number, values: number,
+      rowPtrA: number,
+      columnsA: number,
+      valuesA: number,
+      rowPtrB: number,
+      columnsB: number,
+      valuesB: number,
+      n: number,
+      leftMin: number,
+      rightMin: number,
+      weight: number,
+      rowPtr: number,
+      columns: number,
+      values: number,
     ): number;
     umapResetLocalConnectivity(
-      rowPtrA: number, columnsA: number, valuesA: number, n: number, rowPtr: number, columns: number,
-      values: number, scratch: number,
+      rowPtrA: number,
+      columnsA: number,
+      valuesA: number,
+      n: number,
+      rowPtr: number,
+      columns: number,
+      values: number,
+      scratch: number,
     ): number;
   }
 }
@@ -191,23 +212,50 @@ const defaults = {
 };
 
 /** The target as checked by `resolve`: labels, or an N × M matrix. */
-type ResolvedTarget = { metric: "categorical"; labels: Int32Array } | { metric: "euclidean"; values: Matrix } | null;
+type ResolvedTarget =
+  { metric: "categorical"; labels: Int32Array } | { metric: "euclidean"; values: Matrix } | null;
 
 function resolveTarget(target: unknown, n: number, metric: UmapTargetMetric): ResolvedTarget {
   if (target === undefined) return null;
   let T: Matrix;
-  if (target !== null && typeof target === "object" && "rows" in target && "cols" in target && "data" in target) {
+  if (
+    target !== null &&
+    typeof target === "object" &&
+    "rows" in target &&
+    "cols" in target &&
+    "data" in target
+  ) {
     assertMatrix(target, "target");
     T = target;
-  } else if (target !== null && typeof target === "object" && typeof (target as ArrayLike<number>).length === "number") {
-    T = { rows: (target as ArrayLike<number>).length, cols: 1, data: Float32Array.from(target as ArrayLike<number>) };
+  } else if (
+    target !== null &&
+    typeof target === "object" &&
+    typeof (target as ArrayLike<number>).length === "number"
+  ) {
+    T = {
+      rows: (target as ArrayLike<number>).length,
+      cols: 1,
+      data: Float32Array.from(target as ArrayLike<number>),
+    };
   } else {
-    throw new HiddenAtlasError("E_PARAM", "invalid target: expected a matrix or an array of one value per sample", { parameter: "target" });
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      "invalid target: expected a matrix or an array of one value per sample",
+      { parameter: "target" },
+    );
   }
-  if (T.rows !== n) throw new HiddenAtlasError("E_SHAPE_MISMATCH", `target has ${T.rows} rows but X has ${n}; rows must be the same samples`);
+  if (T.rows !== n)
+    throw new HiddenAtlasError(
+      "E_SHAPE_MISMATCH",
+      `target has ${T.rows} rows but X has ${n}; rows must be the same samples`,
+    );
   assertFinite(T, "target");
   if (metric === "euclidean") return { metric, values: T };
-  if (T.cols !== 1) throw new HiddenAtlasError("E_SHAPE_MISMATCH", `a categorical target has one label per sample; got ${T.cols} columns`);
+  if (T.cols !== 1)
+    throw new HiddenAtlasError(
+      "E_SHAPE_MISMATCH",
+      `a categorical target has one label per sample; got ${T.cols} columns`,
+    );
   const labels = new Int32Array(n);
   for (let i = 0; i < n; i++) labels[i] = checkInteger(`target[${i}]`, T.data[i], -1);
   return { metric, labels };
@@ -218,21 +266,57 @@ function resolve(X: Matrix, options: UmapOptions) {
   assertMatrix(X, "X");
   const n = X.rows;
   if (n < 3) throw new HiddenAtlasError("E_PARAM", `UMAP needs at least 3 rows; got ${n}`);
-  const nNeighbors = checkInteger("nNeighbors", options.nNeighbors ?? defaults.nNeighbors, 2, Math.min(n, MAX_K + 1));
-  const nComponents = checkInteger("nComponents", options.nComponents ?? defaults.nComponents, 1, n - 2);
-  const spread = checkNumber("spread", options.spread ?? defaults.spread, 0, Infinity, { exclusiveMin: true });
+  const nNeighbors = checkInteger(
+    "nNeighbors",
+    options.nNeighbors ?? defaults.nNeighbors,
+    2,
+    Math.min(n, MAX_K + 1),
+  );
+  const nComponents = checkInteger(
+    "nComponents",
+    options.nComponents ?? defaults.nComponents,
+    1,
+    n - 2,
+  );
+  const spread = checkNumber("spread", options.spread ?? defaults.spread, 0, Infinity, {
+    exclusiveMin: true,
+  });
   const minDist = checkNumber("minDist", options.minDist ?? defaults.minDist, 0, spread);
   const epochsOption = options.nEpochs ?? defaults.nEpochs;
-  const nEpochs = epochsOption === "auto" ? (n <= SMALL_GRAPH ? 500 : 200) : checkInteger("nEpochs", epochsOption, 1);
-  const learningRate = checkNumber("learningRate", options.learningRate ?? defaults.learningRate, 0, Infinity, { exclusiveMin: true });
-  const negativeSampleRate = checkInteger("negativeSampleRate", options.negativeSampleRate ?? defaults.negativeSampleRate, 0);
-  const repulsionStrength = checkNumber("repulsionStrength", options.repulsionStrength ?? defaults.repulsionStrength, 0);
-  const localConnectivity = checkNumber("localConnectivity", options.localConnectivity ?? defaults.localConnectivity, 0);
+  const nEpochs =
+    epochsOption === "auto"
+      ? n <= SMALL_GRAPH
+        ? 500
+        : 200
+      : checkInteger("nEpochs", epochsOption, 1);
+  const learningRate = checkNumber(
+    "learningRate",
+    options.learningRate ?? defaults.learningRate,
+    0,
+    Infinity,
+    { exclusiveMin: true },
+  );
+  const negativeSampleRate = checkInteger(
+    "negativeSampleRate",
+    options.negativeSampleRate ?? defaults.negativeSampleRate,
+    0,
+  );
+  const repulsionStrength = checkNumber(
+    "repulsionStrength",
+    options.repulsionStrength ?? defaults.repulsionStrength,
+    0,
+  );
+  const localConnectivity = checkNumber(
+    "localConnectivity",
+    options.localConnectivity ?? defaults.localConnectivity,
+    0,
+  );
   const aOption = options.a ?? defaults.a;
   const bOption = options.b ?? defaults.b;
   if (aOption !== "auto") checkNumber("a", aOption, 0, Infinity, { exclusiveMin: true });
   if (bOption !== "auto") checkNumber("b", bOption, 0, Infinity, { exclusiveMin: true });
-  const fitted = aOption === "auto" || bOption === "auto" ? findAbParams(spread, minDist) : undefined;
+  const fitted =
+    aOption === "auto" || bOption === "auto" ? findAbParams(spread, minDist) : undefined;
   const a = aOption === "auto" ? fitted!.a : aOption;
   const b = bOption === "auto" ? fitted!.b : bOption;
   const init = options.init ?? defaults.init;
@@ -240,21 +324,57 @@ function resolve(X: Matrix, options: UmapOptions) {
   else {
     assertMatrix(init, "init");
     if (init.rows !== n || init.cols !== nComponents) {
-      throw new HiddenAtlasError("E_SHAPE_MISMATCH", `init must be ${n} × ${nComponents}; got ${init.rows} × ${init.cols}`);
+      throw new HiddenAtlasError(
+        "E_SHAPE_MISMATCH",
+        `init must be ${n} × ${nComponents}; got ${init.rows} × ${init.cols}`,
+      );
     }
     assertFinite(init, "init");
   }
-  const knnOption = checkKeyword("knnMethod", options.knnMethod ?? defaults.knnMethod, ["auto", "exact", "nndescent"] as const);
-  const knnMethod: "exact" | "nndescent" = knnOption === "auto" ? (n <= EXACT_KNN_MAX_POINTS ? "exact" : "nndescent") : knnOption;
+  const knnOption = checkKeyword("knnMethod", options.knnMethod ?? defaults.knnMethod, [
+    "auto",
+    "exact",
+    "nndescent",
+  ] as const);
+  const knnMethod: "exact" | "nndescent" =
+    knnOption === "auto" ? (n <= EXACT_KNN_MAX_POINTS ? "exact" : "nndescent") : knnOption;
   const seed = checkSeed(options.seed ?? defaults.seed);
-  const targetMetric = checkKeyword("targetMetric", options.targetMetric ?? defaults.targetMetric, TARGET_METRICS);
-  const targetWeight = checkNumber("targetWeight", options.targetWeight ?? defaults.targetWeight, 0, 1);
+  const targetMetric = checkKeyword(
+    "targetMetric",
+    options.targetMetric ?? defaults.targetMetric,
+    TARGET_METRICS,
+  );
+  const targetWeight = checkNumber(
+    "targetWeight",
+    options.targetWeight ?? defaults.targetWeight,
+    0,
+    1,
+  );
   const targetNNeighborsOption = options.targetNNeighbors ?? defaults.targetNNeighbors;
-  const targetNNeighbors = targetNNeighborsOption === "auto" ? nNeighbors : checkInteger("targetNNeighbors", targetNNeighborsOption, 2, Math.min(n, MAX_K + 1));
+  const targetNNeighbors =
+    targetNNeighborsOption === "auto"
+      ? nNeighbors
+      : checkInteger("targetNNeighbors", targetNNeighborsOption, 2, Math.min(n, MAX_K + 1));
   const target = resolveTarget(options.target, n, targetMetric);
   return {
-    nNeighbors, nComponents, minDist, spread, nEpochs, learningRate, negativeSampleRate,
-    repulsionStrength, localConnectivity, a, b, init, knnMethod, seed, target, targetMetric, targetWeight, targetNNeighbors,
+    nNeighbors,
+    nComponents,
+    minDist,
+    spread,
+    nEpochs,
+    learningRate,
+    negativeSampleRate,
+    repulsionStrength,
+    localConnectivity,
+    a,
+    b,
+    init,
+    knnMethod,
+    seed,
+    target,
+    targetMetric,
+    targetWeight,
+    targetNNeighbors,
   };
 }
 
@@ -297,7 +417,11 @@ export function findAbParams(spread: number, minDist: number): { a: number; b: n
   let cost = residuals(a, b, r, J);
   for (let it = 0; it < 200; it++) {
     // Normal equations (JᵀJ + λ diag(JᵀJ)) δ = −Jᵀr (Marquardt's scaling, as MINPACK).
-    let h00 = 0, h01 = 0, h11 = 0, g0 = 0, g1 = 0;
+    let h00 = 0,
+      h01 = 0,
+      h11 = 0,
+      g0 = 0,
+      g1 = 0;
     for (let i = 0; i < m; i++) {
       h00 += J[2 * i] * J[2 * i];
       h01 += J[2 * i] * J[2 * i + 1];
@@ -345,19 +469,42 @@ export interface FuzzySimplicialSet {
  */
 export async function fuzzySimplicialSet(
   X: Matrix,
-  options: { nNeighbors?: number; localConnectivity?: number; knnMethod?: "exact" | "nndescent"; seed?: number } & RunOptions = {},
+  options: {
+    nNeighbors?: number;
+    localConnectivity?: number;
+    knnMethod?: "exact" | "nndescent";
+    seed?: number;
+  } & RunOptions = {},
 ): Promise<FuzzySimplicialSet> {
   const { sigmas, rhos, memberships, knn: neighbors } = await directedMemberships(X, options);
   const core = await getCore();
-  const graph = symmetrizeNeighbors(core, neighbors.indices, memberships, X.rows, neighbors.k, MERGE_FUZZY, true);
+  const graph = symmetrizeNeighbors(
+    core,
+    neighbors.indices,
+    memberships,
+    X.rows,
+    neighbors.k,
+    MERGE_FUZZY,
+    true,
+  );
   return { graph, sigmas, rhos, knn: neighbors };
 }
 
 /** Memberships of each point's nNeighbors − 1 nearest others, not yet symmetrised. */
 async function directedMemberships(
   X: Matrix,
-  options: { nNeighbors?: number; localConnectivity?: number; knnMethod?: "exact" | "nndescent"; seed?: number } & RunOptions,
-): Promise<{ sigmas: Float32Array; rhos: Float32Array; memberships: Float32Array; knn: KnnResult }> {
+  options: {
+    nNeighbors?: number;
+    localConnectivity?: number;
+    knnMethod?: "exact" | "nndescent";
+    seed?: number;
+  } & RunOptions,
+): Promise<{
+  sigmas: Float32Array;
+  rhos: Float32Array;
+  memberships: Float32Array;
+  knn: KnnResult;
+}> {
   const n = X.rows;
   const nNeighbors = options.nNeighbors ?? 15;
   const kk = nNeighbors - 1;
@@ -366,7 +513,13 @@ async function directedMemberships(
   let neighbors: KnnResult;
   if (options.knnMethod === "nndescent") {
     const { nnDescent } = await import("./nndescent.ts");
-    neighbors = await nnDescent(X, { k: kk, maxCandidates: 60, seed: options.seed ?? DEFAULT_SEED, signal: options.signal, onProgress: options.onProgress });
+    neighbors = await nnDescent(X, {
+      k: kk,
+      maxCandidates: 60,
+      seed: options.seed ?? DEFAULT_SEED,
+      signal: options.signal,
+      onProgress: options.onProgress,
+    });
   } else {
     neighbors = await knn(X, { k: kk, signal: options.signal, onProgress: options.onProgress });
   }
@@ -375,7 +528,17 @@ async function directedMemberships(
     const sigma = s.f32(n, "sigma");
     const rho = s.f32(n, "rho");
     const out = s.f32(n * kk, "memberships");
-    core.kernels.umapSmoothKnn(d.ptr, n, kk, nNeighbors, localConnectivity, 1, SMOOTH_KNN_STEPS, sigma.ptr, rho.ptr);
+    core.kernels.umapSmoothKnn(
+      d.ptr,
+      n,
+      kk,
+      nNeighbors,
+      localConnectivity,
+      1,
+      SMOOTH_KNN_STEPS,
+      sigma.ptr,
+      rho.ptr,
+    );
     core.kernels.umapMembership(d.ptr, n, kk, sigma.ptr, rho.ptr, out.ptr);
     return { sigmas: sigma.copy(), rhos: rho.copy(), memberships: out.copy() };
   });
@@ -396,7 +559,11 @@ export async function umap(X: Matrix, options: UmapOptions = {}): Promise<UmapRe
   const n = X.rows;
   const run: RunOptions = { signal: options.signal, onProgress: options.onProgress };
   let { graph } = await fuzzySimplicialSet(X, {
-    nNeighbors: p.nNeighbors, localConnectivity: p.localConnectivity, knnMethod: p.knnMethod, seed: p.seed, ...run,
+    nNeighbors: p.nNeighbors,
+    localConnectivity: p.localConnectivity,
+    knnMethod: p.knnMethod,
+    seed: p.seed,
+    ...run,
   });
   if (p.target) graph = await intersectWithTarget(graph, p, run);
   return layoutFuzzyGraph(graph, n, p, run);
@@ -416,24 +583,53 @@ export interface TargetIntersectionOptions extends RunOptions {
  * sorted by column) intersected with the target's and reset to local connectivity, as
  * umap-learn's `fit(X, y)` does before the layout. `umap(X, {target})` runs it for you.
  */
-export async function targetIntersection(graph: SparseGraph, options: TargetIntersectionOptions): Promise<SparseGraph> {
-  checkOptionNames("targetIntersection", options, { target: 0, targetMetric: 0, targetWeight: 0, targetNNeighbors: 0, localConnectivity: 0 });
+export async function targetIntersection(
+  graph: SparseGraph,
+  options: TargetIntersectionOptions,
+): Promise<SparseGraph> {
+  checkOptionNames("targetIntersection", options, {
+    target: 0,
+    targetMetric: 0,
+    targetWeight: 0,
+    targetNNeighbors: 0,
+    localConnectivity: 0,
+  });
   const n = graph.n;
-  const targetMetric = checkKeyword("targetMetric", options.targetMetric ?? defaults.targetMetric, TARGET_METRICS);
+  const targetMetric = checkKeyword(
+    "targetMetric",
+    options.targetMetric ?? defaults.targetMetric,
+    TARGET_METRICS,
+  );
   const p = {
     target: resolveTarget(options.target, n, targetMetric),
     targetMetric,
     targetWeight: checkNumber("targetWeight", options.targetWeight ?? defaults.targetWeight, 0, 1),
-    targetNNeighbors: checkInteger("targetNNeighbors", options.targetNNeighbors ?? Math.min(defaults.nNeighbors, n), 2, Math.min(n, MAX_K + 1)),
-    localConnectivity: checkNumber("localConnectivity", options.localConnectivity ?? defaults.localConnectivity, 0),
+    targetNNeighbors: checkInteger(
+      "targetNNeighbors",
+      options.targetNNeighbors ?? Math.min(defaults.nNeighbors, n),
+      2,
+      Math.min(n, MAX_K + 1),
+    ),
+    localConnectivity: checkNumber(
+      "localConnectivity",
+      options.localConnectivity ?? defaults.localConnectivity,
+      0,
+    ),
   };
   return intersectWithTarget(graph, p, { signal: options.signal, onProgress: options.onProgress });
 }
 
-type IntersectionParams = Pick<ReturnType<typeof resolve>, "target" | "targetMetric" | "targetWeight" | "targetNNeighbors" | "localConnectivity">;
+type IntersectionParams = Pick<
+  ReturnType<typeof resolve>,
+  "target" | "targetMetric" | "targetWeight" | "targetNNeighbors" | "localConnectivity"
+>;
 
 /** The data's fuzzy graph intersected with the target's, then `reset_local_connectivity`. */
-async function intersectWithTarget(graph: SparseGraph, p: IntersectionParams, run: RunOptions): Promise<SparseGraph> {
+async function intersectWithTarget(
+  graph: SparseGraph,
+  p: IntersectionParams,
+  run: RunOptions,
+): Promise<SparseGraph> {
   const core = await getCore();
   const K = core.kernels;
   const n = graph.n;
@@ -444,13 +640,26 @@ async function intersectWithTarget(graph: SparseGraph, p: IntersectionParams, ru
     intersected = core.scope((s) => {
       const g = uploadGraph(s, graph);
       const l = s.upload(labels, "target labels");
-      K.umapCategoricalIntersection(g.rowPtr, g.columns, g.values, n, l.ptr, Math.exp(-UNKNOWN_DIST), Math.exp(-farDist));
+      K.umapCategoricalIntersection(
+        g.rowPtr,
+        g.columns,
+        g.values,
+        n,
+        l.ptr,
+        Math.exp(-UNKNOWN_DIST),
+        Math.exp(-farDist),
+      );
       // eliminate_zeros: exp(−far_dist) underflows to 0 at weight 1.
       const nnz = K.graphPrune(g.rowPtr, g.columns, g.values, n, SMALLEST_POSITIVE_F32);
       return readGraph(core, g.rowPtr, g.columns, g.values, n, nnz);
     });
   } else {
-    const targetGraph = await targetFuzzySet(p.target!.values, p.targetNNeighbors, p.localConnectivity, run);
+    const targetGraph = await targetFuzzySet(
+      p.target!.values,
+      p.targetNNeighbors,
+      p.localConnectivity,
+      run,
+    );
     let leftMin = Infinity;
     for (const v of graph.values) leftMin = Math.min(leftMin, v);
     let rightMin = Infinity;
@@ -465,8 +674,19 @@ async function intersectWithTarget(graph: SparseGraph, p: IntersectionParams, ru
       const columns = s.i32(capacity, "intersection columns");
       const values = s.f32(capacity, "intersection weights");
       const nnz = K.umapGeneralIntersection(
-        a.rowPtr, a.columns, a.values, b.rowPtr, b.columns, b.values, n, leftMin, rightMin, p.targetWeight,
-        rowPtr.ptr, columns.ptr, values.ptr,
+        a.rowPtr,
+        a.columns,
+        a.values,
+        b.rowPtr,
+        b.columns,
+        b.values,
+        n,
+        leftMin,
+        rightMin,
+        p.targetWeight,
+        rowPtr.ptr,
+        columns.ptr,
+        values.ptr,
       );
       return readGraph(core, rowPtr.ptr, columns.ptr, values.ptr, n, nnz);
     });
@@ -478,13 +698,29 @@ async function intersectWithTarget(graph: SparseGraph, p: IntersectionParams, ru
     const columns = s.i32(capacity, "reset columns");
     const values = s.f32(capacity, "reset weights");
     const scratch = s.i32(2 * n + 2 + 2 * Math.max(1, a.nnz), "transpose scratch");
-    const nnz = K.umapResetLocalConnectivity(a.rowPtr, a.columns, a.values, n, rowPtr.ptr, columns.ptr, values.ptr, scratch.ptr);
+    const nnz = K.umapResetLocalConnectivity(
+      a.rowPtr,
+      a.columns,
+      a.values,
+      n,
+      rowPtr.ptr,
+      columns.ptr,
+      values.ptr,
+      scratch.ptr,
+    );
     return readGraph(core, rowPtr.ptr, columns.ptr, values.ptr, n, nnz);
   });
 }
 
 /** A CSR graph copied out of wasm memory. */
-function readGraph(core: Core, rowPtr: number, columns: number, values: number, n: number, nnz: number): SparseGraph {
+function readGraph(
+  core: Core,
+  rowPtr: number,
+  columns: number,
+  values: number,
+  n: number,
+  nnz: number,
+): SparseGraph {
   return {
     n,
     rowPtr: new Int32Array(core.memory.buffer, rowPtr, n + 1).slice(),
@@ -498,9 +734,19 @@ function readGraph(core: Core, rowPtr: number, columns: number, values: number, 
  * each point's k − 1 nearest other targets (Euclidean), directed (apply_set_operations=False),
  * zeros dropped, rows sorted by column.
  */
-async function targetFuzzySet(T: Matrix, k: number, localConnectivity: number, run: RunOptions): Promise<SparseGraph> {
+async function targetFuzzySet(
+  T: Matrix,
+  k: number,
+  localConnectivity: number,
+  run: RunOptions,
+): Promise<SparseGraph> {
   const n = T.rows;
-  const { memberships, knn: neighbors } = await directedMemberships(T, { nNeighbors: k, localConnectivity, knnMethod: "exact", ...run });
+  const { memberships, knn: neighbors } = await directedMemberships(T, {
+    nNeighbors: k,
+    localConnectivity,
+    knnMethod: "exact",
+    ...run,
+  });
   const kk = neighbors.k;
   const rowPtr = new Int32Array(n + 1);
   const columns = new Int32Array(n * kk);
@@ -556,7 +802,9 @@ export async function layoutFuzzyGraph(
       let spectral: Float64Array | undefined;
       if (p.init === "spectral") {
         if (components > 1) {
-          warnings.warn(`the fuzzy graph has ${components} connected components: spectral initialisation needs a connected graph, so init fell back to "random"`);
+          warnings.warn(
+            `the fuzzy graph has ${components} connected components: spectral initialisation needs a connected graph, so init fell back to "random"`,
+          );
           init = "random";
         } else {
           spectral = await spectralLayout(core, pruned, dim, p.seed, warnings);
@@ -568,7 +816,8 @@ export async function layoutFuzzyGraph(
         const expansion = SPECTRAL_EXPANSION / maxAbs;
         const noise = initRng.normal(n * dim);
         embedding = new Float32Array(n * dim);
-        for (let t = 0; t < n * dim; t++) embedding[t] = Math.fround(spectral[t] * expansion) + Math.fround(INIT_NOISE * noise[t]);
+        for (let t = 0; t < n * dim; t++)
+          embedding[t] = Math.fround(spectral[t] * expansion) + Math.fround(INIT_NOISE * noise[t]);
       } else {
         const u = initRng.uniform(n * dim);
         embedding = Float32Array.from(u, (v) => -RANDOM_INIT_RANGE + 2 * RANDOM_INIT_RANGE * v);
@@ -582,7 +831,8 @@ export async function layoutFuzzyGraph(
           hi = Math.max(hi, embedding[i * dim + c]);
         }
         const scale = hi > lo ? 10 / (hi - lo) : 0;
-        for (let i = 0; i < n; i++) embedding[i * dim + c] = Math.fround((embedding[i * dim + c] - lo) * scale);
+        for (let i = 0; i < n; i++)
+          embedding[i * dim + c] = Math.fround((embedding[i * dim + c] - lo) * scale);
       }
     }
   } finally {
@@ -601,18 +851,45 @@ export async function layoutFuzzyGraph(
   const coordinates = await core.scope(async (s) => {
     const g = uploadGraph(s, pruned);
     const y = s.upload(embedding, "embedding");
-    const eps = s.upload(epochsPerSample.length ? epochsPerSample : new Float64Array(1), "epochs per sample");
-    const next = s.upload(epochsPerSample.length ? epochsPerSample.slice() : new Float64Array(1), "epoch of next sample");
-    const epn = s.upload(epochsPerNegative.length ? epochsPerNegative : new Float64Array(1), "epochs per negative sample");
-    const nextNeg = s.upload(epochsPerNegative.length ? epochsPerNegative.slice() : new Float64Array(1), "epoch of next negative sample");
+    const eps = s.upload(
+      epochsPerSample.length ? epochsPerSample : new Float64Array(1),
+      "epochs per sample",
+    );
+    const next = s.upload(
+      epochsPerSample.length ? epochsPerSample.slice() : new Float64Array(1),
+      "epoch of next sample",
+    );
+    const epn = s.upload(
+      epochsPerNegative.length ? epochsPerNegative : new Float64Array(1),
+      "epochs per negative sample",
+    );
+    const nextNeg = s.upload(
+      epochsPerNegative.length ? epochsPerNegative.slice() : new Float64Array(1),
+      "epoch of next negative sample",
+    );
     const rng = new Rng(core, p.seed, STREAMS.umapEpochs);
     try {
       const progress = new ProgressTracker(run, "UMAP", p.nEpochs);
       for (let e0 = 0; e0 < p.nEpochs; e0 += EPOCH_CHUNK) {
         const e1 = Math.min(e0 + EPOCH_CHUNK, p.nEpochs);
         K.umapEpochs(
-          y.ptr, n, dim, g.rowPtr, g.columns, eps.ptr, next.ptr, epn.ptr, nextNeg.ptr, p.a, p.b,
-          p.repulsionStrength, p.learningRate, p.nEpochs, e0, e1, rng.state,
+          y.ptr,
+          n,
+          dim,
+          g.rowPtr,
+          g.columns,
+          eps.ptr,
+          next.ptr,
+          epn.ptr,
+          nextNeg.ptr,
+          p.a,
+          p.b,
+          p.repulsionStrength,
+          p.learningRate,
+          p.nEpochs,
+          e0,
+          e1,
+          rng.state,
         );
         await progress.step(e1);
       }
@@ -625,11 +902,23 @@ export async function layoutFuzzyGraph(
   return {
     coordinates: { rows: n, cols: dim, data: coordinates },
     params: {
-      nNeighbors: p.nNeighbors, nComponents: dim, minDist: p.minDist, spread: p.spread,
-      nEpochs: p.nEpochs, learningRate: p.learningRate, negativeSampleRate: p.negativeSampleRate,
-      repulsionStrength: p.repulsionStrength, localConnectivity: p.localConnectivity, a: p.a, b: p.b,
-      init, knnMethod: p.knnMethod, seed: p.seed,
-      targetMetric: p.target ? p.targetMetric : "none", targetWeight: p.targetWeight, targetNNeighbors: p.targetNNeighbors,
+      nNeighbors: p.nNeighbors,
+      nComponents: dim,
+      minDist: p.minDist,
+      spread: p.spread,
+      nEpochs: p.nEpochs,
+      learningRate: p.learningRate,
+      negativeSampleRate: p.negativeSampleRate,
+      repulsionStrength: p.repulsionStrength,
+      localConnectivity: p.localConnectivity,
+      a: p.a,
+      b: p.b,
+      init,
+      knnMethod: p.knnMethod,
+      seed: p.seed,
+      targetMetric: p.target ? p.targetMetric : "none",
+      targetWeight: p.targetWeight,
+      targetNNeighbors: p.targetNNeighbors,
     },
     edges: nnz,
     components,
@@ -651,7 +940,13 @@ async function countComponents(core: Core, graph: SparseGraph): Promise<number> 
  * L = I − D^{−½} W D^{−½} of a connected graph, i.e. the leading eigenvectors of
  * D^{−½} W D^{−½} after its top one, D^{½}1, is deflated (umap-learn `spectral_layout`).
  */
-export async function spectralLayout(core: Core, graph: SparseGraph, dim: number, seed: number, warnings: Warnings): Promise<Float64Array> {
+export async function spectralLayout(
+  core: Core,
+  graph: SparseGraph,
+  dim: number,
+  seed: number,
+  warnings: Warnings,
+): Promise<Float64Array> {
   const n = graph.n;
   const degree = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -678,7 +973,9 @@ export async function spectralLayout(core: Core, graph: SparseGraph, dim: number
       { tol: 1e-4, maxBasis: Math.min(n - 1, 400), seed, deflate: [top] },
     );
     if (!eig.converged) {
-      warnings.warn(`spectral initialisation: the eigen-solver reached ${eig.basis} vectors with residual ${eig.residual.toExponential(2)} > 1e-4; using its best estimate`);
+      warnings.warn(
+        `spectral initialisation: the eigen-solver reached ${eig.basis} vectors with residual ${eig.residual.toExponential(2)} > 1e-4; using its best estimate`,
+      );
     }
     return eig.vectors;
   });

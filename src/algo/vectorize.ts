@@ -60,7 +60,10 @@ const reducedLayers = new WeakMap<object, Map<string, Promise<Matrix>>>();
 
 /** True when the layer is a conv map (N × C × H × W). */
 export function isConvLayer(layer: LayerData): boolean {
-  return (layer.kind ?? (layer.shape.length === 4 ? "conv" : "dense")) === "conv" && layer.shape.length === 4;
+  return (
+    (layer.kind ?? (layer.shape.length === 4 ? "conv" : "dense")) === "conv" &&
+    layer.shape.length === 4
+  );
 }
 
 /** Columns of `layerMatrix(layer, { method })`: channels for a reduced conv map, else all values of a row. */
@@ -76,7 +79,10 @@ export function vectorizedWidth(layer: LayerData, method: Vectorization): number
  * @example
  * const X = await layerMatrix(bundle.layers[0], { method: "gap" }); // N × C for a conv map
  */
-export async function layerMatrix(layer: LayerData, options: VectorizeOptions = {}): Promise<Matrix> {
+export async function layerMatrix(
+  layer: LayerData,
+  options: VectorizeOptions = {},
+): Promise<Matrix> {
   const requested = checkKeyword("vectorize", options.method ?? "gap", VECTORIZATIONS);
   const method: Vectorization = isConvLayer(layer) ? requested : "flatten";
   const seed = method === "random" ? checkSeed(options.seed ?? DEFAULT_SEED) : DEFAULT_SEED;
@@ -97,9 +103,13 @@ export async function layerMatrix(layer: LayerData, options: VectorizeOptions = 
   return reducer.matrix();
 }
 
-
 /** The cached reduction of a lazily opened layer, streaming the file the first time. */
-function streamedMatrix(layer: LayerData, stored: StoredArray, method: Vectorization, seed: number): Promise<Matrix> {
+function streamedMatrix(
+  layer: LayerData,
+  stored: StoredArray,
+  method: Vectorization,
+  seed: number,
+): Promise<Matrix> {
   let cache = reducedLayers.get(layer);
   if (cache === undefined) reducedLayers.set(layer, (cache = new Map()));
   const key = method === "random" ? `${method}|${seed}` : method;
@@ -118,7 +128,12 @@ function streamedMatrix(layer: LayerData, stored: StoredArray, method: Vectoriza
   return pending;
 }
 
-async function reduceStored(layer: LayerData, stored: StoredArray, method: Vectorization, seed: number): Promise<Matrix> {
+async function reduceStored(
+  layer: LayerData,
+  stored: StoredArray,
+  method: Vectorization,
+  seed: number,
+): Promise<Matrix> {
   const n = stored.shape[0] ?? 0;
   const width = rowLength(stored);
   const outCols = method === "flatten" ? width : stored.shape[1];
@@ -126,7 +141,9 @@ async function reduceStored(layer: LayerData, stored: StoredArray, method: Vecto
   const perRow = width * (stored.type.itemsize + FLOAT32_BYTES);
   const budget = memoryBudget();
   if (outBytes + perRow > budget) {
-    const remedy = isConvLayer(layer) ? "choose another vectorisation (gap, top-l2, random) or use fewer samples" : "use fewer samples";
+    const remedy = isConvLayer(layer)
+      ? "choose another vectorisation (gap, top-l2, random) or use fewer samples"
+      : "use fewer samples";
     throw new HiddenAtlasError(
       "E_TOO_LARGE",
       `layer '${layer.name}' (${stored.location.label}): vectorize "${method}" needs ` +
@@ -135,7 +152,10 @@ async function reduceStored(layer: LayerData, stored: StoredArray, method: Vecto
       { file: stored.location.label, layer: layer.name, bytesNeeded: outBytes + perRow },
     );
   }
-  const rowsPerChunk = Math.max(1, Math.floor(Math.min(budget - outBytes, CHUNK_TARGET_BYTES) / Math.max(perRow, 1)));
+  const rowsPerChunk = Math.max(
+    1,
+    Math.floor(Math.min(budget - outBytes, CHUNK_TARGET_BYTES) / Math.max(perRow, 1)),
+  );
   const reducer = await Reducer.create(stored.shape, method, seed);
   for await (const chunk of storedRows(stored, rowsPerChunk)) reducer.add(chunk);
   return reducer.matrix();
@@ -158,7 +178,11 @@ class Reducer {
     this.out = new Float32Array(n * this.cols);
   }
 
-  static async create(shape: readonly number[], method: Vectorization, seed: number): Promise<Reducer> {
+  static async create(
+    shape: readonly number[],
+    method: Vectorization,
+    seed: number,
+  ): Promise<Reducer> {
     const n = shape[0] ?? 0;
     if (method !== "random") return new Reducer(n, shape, method, null);
     const [, , h, w] = shape;

@@ -20,7 +20,12 @@ export interface AnalysisBundle {
   predictions?: Matrix;
   split?: Uint8Array;
   /** The trained network (description, parameters, input scale, layer mapping). */
-  model?: { spec: Record<string, unknown>; parameters: Float32Array; inputScale?: number; layers?: Record<string, string> };
+  model?: {
+    spec: Record<string, unknown>;
+    parameters: Float32Array;
+    inputScale?: number;
+    layers?: Record<string, string>;
+  };
   /** Rows the checkpoints hold, and the checkpoints (training dynamics). */
   trace?: Int32Array;
   /** Checkpoint layers are always in memory (io/bundle.ts reads them whole, even lazily). */
@@ -34,7 +39,9 @@ export interface AnalysisBundle {
  */
 export function transferableLayer(layer: LayerData): LayerData {
   const { name, shape, kind, stored } = layer;
-  return stored !== undefined ? { name, shape, kind, stored } : { name, shape, kind, data: layer.data };
+  return stored !== undefined
+    ? { name, shape, kind, stored }
+    : { name, shape, kind, data: layer.data };
 }
 
 /** True when some layer holds conv maps (N × C × H × W), so that "Conv maps as" matters. */
@@ -71,8 +78,11 @@ export function defaultColorBy(bundle: AnalysisBundle): ColorBy {
  */
 export function classNamesOf(bundle: AnalysisBundle): string[] {
   if (bundle.classNames) return bundle.classNames;
-  let count = bundle.labels ? classCount(bundle.labels, `labels of ${JSON.stringify(bundle.name)}`) : 0;
-  if (bundle.predictions && bundle.task === "classification") count = Math.max(count, bundle.predictions.cols);
+  let count = bundle.labels
+    ? classCount(bundle.labels, `labels of ${JSON.stringify(bundle.name)}`)
+    : 0;
+  if (bundle.predictions && bundle.task === "classification")
+    count = Math.max(count, bundle.predictions.cols);
   return Array.from({ length: count }, (_, i) => String(i));
 }
 
@@ -81,7 +91,8 @@ export function argmaxRows(m: Matrix): Float64Array {
   const out = new Float64Array(m.rows);
   for (let i = 0; i < m.rows; i++) {
     let best = 0;
-    for (let j = 1; j < m.cols; j++) if (m.data[i * m.cols + j] > m.data[i * m.cols + best]) best = j;
+    for (let j = 1; j < m.cols; j++)
+      if (m.data[i * m.cols + j] > m.data[i * m.cols + best]) best = j;
     out[i] = best;
   }
   return out;
@@ -90,7 +101,12 @@ export function argmaxRows(m: Matrix): Float64Array {
 /** The column `by` of the bundle, or null when the bundle lacks it (or by is "none"). */
 export function sampleColumn(bundle: AnalysisBundle, by: ColorBy): SampleColumn | null {
   if (by === "label" && bundle.labels) {
-    return { title: "label", type: "categorical", values: Float64Array.from(bundle.labels), classNames: classNamesOf(bundle) };
+    return {
+      title: "label",
+      type: "categorical",
+      values: Float64Array.from(bundle.labels),
+      classNames: classNamesOf(bundle),
+    };
   }
   if (by === "target" && bundle.targets) {
     const t = bundle.targets;
@@ -103,7 +119,12 @@ export function sampleColumn(bundle: AnalysisBundle, by: ColorBy): SampleColumn 
   if (by === "prediction" && bundle.predictions) {
     const p = bundle.predictions;
     if (bundle.task === "classification" && p.cols > 1) {
-      return { title: "predicted class", type: "categorical", values: argmaxRows(p), classNames: classNamesOf(bundle) };
+      return {
+        title: "predicted class",
+        type: "categorical",
+        values: argmaxRows(p),
+        classNames: classNamesOf(bundle),
+      };
     }
     return {
       title: p.cols > 1 ? "prediction (first column)" : "prediction",
@@ -119,11 +140,16 @@ export function describeSample(bundle: AnalysisBundle, i: number): string {
   const parts = [`#${i}`];
   const names = bundle.task === "classification" ? classNamesOf(bundle) : [];
   if (bundle.labels) parts.push(`label ${names[bundle.labels[i]] ?? bundle.labels[i]}`);
-  if (bundle.targets) parts.push(`target ${formatNumber(bundle.targets.data[i * bundle.targets.cols])}`);
+  if (bundle.targets)
+    parts.push(`target ${formatNumber(bundle.targets.data[i * bundle.targets.cols])}`);
   if (bundle.predictions) {
     const p = bundle.predictions;
     if (bundle.task === "classification" && p.cols > 1) {
-      const c = argmaxRows({ rows: 1, cols: p.cols, data: p.data.subarray(i * p.cols, (i + 1) * p.cols) })[0];
+      const c = argmaxRows({
+        rows: 1,
+        cols: p.cols,
+        data: p.data.subarray(i * p.cols, (i + 1) * p.cols),
+      })[0];
       parts.push(`predicted ${names[c] ?? c}`);
     } else {
       parts.push(`predicted ${formatNumber(p.data[i * p.cols])}`);

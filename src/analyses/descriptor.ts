@@ -52,7 +52,13 @@ export interface IntegerParam extends ParamCommon<number | "auto"> {
   /** The value may also be the keyword "auto" (resolved by the analysis). */
   auto?: boolean;
   /** Slider range, when narrower than the valid range; step. */
-  control?: { min?: ByBundle<number>; max?: ByBundle<number>; step?: number; input?: "range" | "number" | "select"; options?: readonly number[] };
+  control?: {
+    min?: ByBundle<number>;
+    max?: ByBundle<number>;
+    step?: number;
+    input?: "range" | "number" | "select";
+    options?: readonly number[];
+  };
 }
 
 export interface NumberParam extends ParamCommon<number | "auto"> {
@@ -118,7 +124,15 @@ export interface KeywordsParam extends ParamCommon<readonly string[]> {
   available?: (bundle: AnalysisBundle) => readonly string[];
 }
 
-export type ParamSpec = IntegerParam | NumberParam | KeywordParam | BooleanParam | LayerParam | LayersParam | NumbersParam | KeywordsParam;
+export type ParamSpec =
+  | IntegerParam
+  | NumberParam
+  | KeywordParam
+  | BooleanParam
+  | LayerParam
+  | LayersParam
+  | NumbersParam
+  | KeywordsParam;
 export type ParamTable = Record<string, ParamSpec>;
 
 /** The TypeScript type of a resolved parameter. */
@@ -218,23 +232,33 @@ export interface AnalysisDescriptor<T extends ParamTable = ParamTable, R = unkno
 export type SomeAnalysis = AnalysisDescriptor<ParamTable, unknown>;
 
 /** Identity with type inference: `defineAnalysis({...})` keeps the literal parameter table. */
-export function defineAnalysis<const T extends ParamTable, R>(descriptor: AnalysisDescriptor<T, R>): AnalysisDescriptor<T, R> {
+export function defineAnalysis<const T extends ParamTable, R>(
+  descriptor: AnalysisDescriptor<T, R>,
+): AnalysisDescriptor<T, R> {
   for (const name of Object.keys(descriptor.params)) {
-    if (!/^[a-z][A-Za-z0-9]*$/.test(name)) throw new Error(`parameter names are camelCase identifiers: ${name}`);
+    if (!/^[a-z][A-Za-z0-9]*$/.test(name))
+      throw new Error(`parameter names are camelCase identifiers: ${name}`);
   }
   for (const [name, step] of Object.entries(descriptor.steps)) {
     for (const used of step.uses) {
-      if (!Object.hasOwn(descriptor.params, used)) throw new Error(`step ${descriptor.name}.${name} uses an undeclared parameter ${used}`);
+      if (!Object.hasOwn(descriptor.params, used))
+        throw new Error(`step ${descriptor.name}.${name} uses an undeclared parameter ${used}`);
     }
   }
   for (const [name, spec] of Object.entries(descriptor.params)) {
     if (spec.type !== "keyword" || !spec.presets) continue;
     for (const [choice, values] of Object.entries(spec.presets)) {
-      if (!spec.choices.includes(choice)) throw new Error(`${descriptor.name}.${name}: preset ${choice} is not one of its choices`);
-      for (const param of Object.keys(values)) if (!Object.hasOwn(descriptor.params, param) || param === name) throw new Error(`${descriptor.name}.${name}: preset ${choice} sets an undeclared parameter ${param}`);
+      if (!spec.choices.includes(choice))
+        throw new Error(`${descriptor.name}.${name}: preset ${choice} is not one of its choices`);
+      for (const param of Object.keys(values))
+        if (!Object.hasOwn(descriptor.params, param) || param === name)
+          throw new Error(
+            `${descriptor.name}.${name}: preset ${choice} sets an undeclared parameter ${param}`,
+          );
     }
   }
-  if (!Object.hasOwn(descriptor.steps, descriptor.result)) throw new Error(`${descriptor.name}: result step ${descriptor.result} is not declared`);
+  if (!Object.hasOwn(descriptor.steps, descriptor.result))
+    throw new Error(`${descriptor.name}: result step ${descriptor.result} is not declared`);
   return descriptor;
 }
 
@@ -249,12 +273,14 @@ export function cliName(param: string): string {
   return param.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-const valueOf = <V>(v: ByBundle<V>, bundle: AnalysisBundle): V => (typeof v === "function" ? (v as (b: AnalysisBundle) => V)(bundle) : v);
+const valueOf = <V>(v: ByBundle<V>, bundle: AnalysisBundle): V =>
+  typeof v === "function" ? (v as (b: AnalysisBundle) => V)(bundle) : v;
 
 /** Layer names a layer parameter chooses from. */
 export function layerChoices(spec: LayerParam | LayersParam, bundle: AnalysisBundle): string[] {
   const extra = spec.type === "layer" ? (spec.extra?.(bundle) ?? []) : [];
-  if (spec.from === "checkpoints") return [...extra, ...(bundle.checkpoints?.[0]?.layers.map((l) => l.name) ?? [])];
+  if (spec.from === "checkpoints")
+    return [...extra, ...(bundle.checkpoints?.[0]?.layers.map((l) => l.name) ?? [])];
   return [...extra, ...bundle.layers.map((l) => l.name)];
 }
 
@@ -265,40 +291,76 @@ export function defaultOf(spec: ParamSpec, bundle: AnalysisBundle): unknown {
 }
 
 /** Every parameter's default for this bundle. */
-export function defaults<T extends ParamTable>(descriptor: AnalysisDescriptor<T, unknown>, bundle: AnalysisBundle): Resolved<T> {
-  return Object.fromEntries(Object.entries(descriptor.params).map(([name, spec]) => [name, defaultOf(spec, bundle)])) as Resolved<T>;
+export function defaults<T extends ParamTable>(
+  descriptor: AnalysisDescriptor<T, unknown>,
+  bundle: AnalysisBundle,
+): Resolved<T> {
+  return Object.fromEntries(
+    Object.entries(descriptor.params).map(([name, spec]) => [name, defaultOf(spec, bundle)]),
+  ) as Resolved<T>;
 }
 
 /** The range a numeric parameter's control offers. */
-export function controlRange(spec: IntegerParam | NumberParam, bundle: AnalysisBundle): { min: number; max: number; step: number } {
+export function controlRange(
+  spec: IntegerParam | NumberParam,
+  bundle: AnalysisBundle,
+): { min: number; max: number; step: number } {
   const control = spec.control ?? {};
   const min = valueOf(control.min ?? spec.min ?? 0, bundle);
   const max = valueOf(control.max ?? spec.max ?? Infinity, bundle);
-  return { min, max: Math.max(min, max), step: control.step ?? (spec.type === "integer" ? 1 : 0.01) };
+  return {
+    min,
+    max: Math.max(min, max),
+    step: control.step ?? (spec.type === "integer" ? 1 : 0.01),
+  };
 }
 
 function badValue(name: string, value: unknown, expected: string): HiddenAtlasError {
-  const shown = typeof value === "string" ? JSON.stringify(value) : Array.isArray(value) ? `[${value.join(", ")}]` : String(value);
-  return new HiddenAtlasError("E_PARAM", `invalid ${name}: ${shown} (expected ${expected})`, { parameter: name });
+  const shown =
+    typeof value === "string"
+      ? JSON.stringify(value)
+      : Array.isArray(value)
+        ? `[${value.join(", ")}]`
+        : String(value);
+  return new HiddenAtlasError("E_PARAM", `invalid ${name}: ${shown} (expected ${expected})`, {
+    parameter: name,
+  });
 }
 
 /** Check one value (already typed) against its declaration and the bundle. */
-export function checkParam(name: string, spec: ParamSpec, value: unknown, bundle: AnalysisBundle): unknown {
+export function checkParam(
+  name: string,
+  spec: ParamSpec,
+  value: unknown,
+  bundle: AnalysisBundle,
+): unknown {
   switch (spec.type) {
     case "integer": {
       if (spec.auto && value === "auto") return value;
       const max = valueOf(spec.max ?? Infinity, bundle);
-      if (max < spec.min) throw badValue(name, value, `an integer from ${spec.min}, but this bundle allows at most ${max}`);
+      if (max < spec.min)
+        throw badValue(
+          name,
+          value,
+          `an integer from ${spec.min}, but this bundle allows at most ${max}`,
+        );
       return checkInteger(name, value, spec.min, max);
     }
     case "number":
       if (spec.auto && value === "auto") return value;
-      return checkNumber(name, value, spec.min, spec.max, { exclusiveMin: spec.exclusiveMin, exclusiveMax: spec.exclusiveMax });
+      return checkNumber(name, value, spec.min, spec.max, {
+        exclusiveMin: spec.exclusiveMin,
+        exclusiveMax: spec.exclusiveMax,
+      });
     case "keyword": {
       const keyword = checkKeyword(name, value, spec.choices);
       const available = spec.available?.(bundle);
       if (available && !available.includes(keyword)) {
-        throw badValue(name, value, `one of ${available.map((a) => JSON.stringify(a)).join(", ")} for ${JSON.stringify(bundle.name)}: ${spec.labels?.[keyword] ?? keyword} needs data this bundle does not have`);
+        throw badValue(
+          name,
+          value,
+          `one of ${available.map((a) => JSON.stringify(a)).join(", ")} for ${JSON.stringify(bundle.name)}: ${spec.labels?.[keyword] ?? keyword} needs data this bundle does not have`,
+        );
       }
       return keyword;
     }
@@ -306,26 +368,41 @@ export function checkParam(name: string, spec: ParamSpec, value: unknown, bundle
       return checkBoolean(name, value);
     case "layer": {
       const layers = layerChoices(spec, bundle);
-      if (typeof value !== "string" || !layers.includes(value)) throw badValue(name, value, `one of ${layers.map((l) => JSON.stringify(l)).join(", ")}`);
+      if (typeof value !== "string" || !layers.includes(value))
+        throw badValue(name, value, `one of ${layers.map((l) => JSON.stringify(l)).join(", ")}`);
       return value;
     }
     case "layers": {
       const layers = layerChoices(spec, bundle);
       if (!Array.isArray(value)) throw badValue(name, value, "a list of layer names");
-      for (const layer of value) if (typeof layer !== "string" || !layers.includes(layer)) throw badValue(name, layer, `layers among ${layers.map((l) => JSON.stringify(l)).join(", ")}`);
-      if (new Set(value).size !== value.length) throw badValue(name, value, "each layer at most once");
+      for (const layer of value)
+        if (typeof layer !== "string" || !layers.includes(layer))
+          throw badValue(
+            name,
+            layer,
+            `layers among ${layers.map((l) => JSON.stringify(l)).join(", ")}`,
+          );
+      if (new Set(value).size !== value.length)
+        throw badValue(name, value, "each layer at most once");
       return [...value];
     }
     case "keywords": {
       if (!Array.isArray(value)) throw badValue(name, value, "a list of keywords");
       const available = spec.available?.(bundle) ?? spec.choices;
-      for (const v of value) if (typeof v !== "string" || !available.includes(v)) throw badValue(name, v, `some of ${available.map((a) => JSON.stringify(a)).join(", ")}`);
+      for (const v of value)
+        if (typeof v !== "string" || !available.includes(v))
+          throw badValue(name, v, `some of ${available.map((a) => JSON.stringify(a)).join(", ")}`);
       if (new Set(value).size !== value.length) throw badValue(name, value, "each at most once");
       return [...value];
     }
     case "numbers": {
       if (!Array.isArray(value)) throw badValue(name, value, "a list of numbers");
-      value.forEach((v, i) => checkNumber(`${name}[${i}]`, v, spec.min, spec.max, { exclusiveMin: spec.exclusiveMin, exclusiveMax: spec.exclusiveMax }));
+      value.forEach((v, i) =>
+        checkNumber(`${name}[${i}]`, v, spec.min, spec.max, {
+          exclusiveMin: spec.exclusiveMin,
+          exclusiveMax: spec.exclusiveMax,
+        }),
+      );
       return [...value];
     }
   }
@@ -339,7 +416,8 @@ export function parseParam(name: string, spec: ParamSpec, text: string): unknown
     case "number": {
       if (spec.auto && trimmed === "auto") return "auto";
       const n = trimmed === "" ? NaN : Number(trimmed);
-      if (!Number.isFinite(n)) throw badValue(name, text, spec.auto ? `a number or "auto"` : "a number");
+      if (!Number.isFinite(n))
+        throw badValue(name, text, spec.auto ? `a number or "auto"` : "a number");
       return n;
     }
     case "boolean":
@@ -350,11 +428,14 @@ export function parseParam(name: string, spec: ParamSpec, text: string): unknown
     case "keywords":
       return trimmed === "" ? [] : trimmed.split(",").map((s) => s.trim());
     case "numbers":
-      return trimmed === "" ? [] : trimmed.split(",").map((s) => {
-        const n = Number(s.trim());
-        if (s.trim() === "" || !Number.isFinite(n)) throw badValue(name, text, "comma-separated numbers");
-        return n;
-      });
+      return trimmed === ""
+        ? []
+        : trimmed.split(",").map((s) => {
+            const n = Number(s.trim());
+            if (s.trim() === "" || !Number.isFinite(n))
+              throw badValue(name, text, "comma-separated numbers");
+            return n;
+          });
     default:
       return text;
   }
@@ -376,9 +457,18 @@ export function resolveParams<T extends ParamTable>(
   for (const name of Object.keys(given)) {
     const current = currentName(descriptor.params, name);
     if (current === undefined) {
-      throw new HiddenAtlasError("E_PARAM", `unknown parameter ${JSON.stringify(name)} for ${descriptor.name} (known: ${known.join(", ")})`, { parameter: name });
+      throw new HiddenAtlasError(
+        "E_PARAM",
+        `unknown parameter ${JSON.stringify(name)} for ${descriptor.name} (known: ${known.join(", ")})`,
+        { parameter: name },
+      );
     }
-    if (Object.hasOwn(renamed, current)) throw new HiddenAtlasError("E_PARAM", `${current} is given twice (also as its former name ${descriptor.params[current].formerly})`, { parameter: current });
+    if (Object.hasOwn(renamed, current))
+      throw new HiddenAtlasError(
+        "E_PARAM",
+        `${current} is given twice (also as its former name ${descriptor.params[current].formerly})`,
+        { parameter: current },
+      );
     renamed[current] = given[name];
   }
   given = renamed;
@@ -396,7 +486,8 @@ export function resolveParams<T extends ParamTable>(
   // Presets fill the parameters they name that were not given (a given value wins).
   for (const [name, value] of Object.entries(presetDefaults(descriptor, bundle, resolved))) {
     const raw = Object.hasOwn(given, name) ? given[name] : undefined;
-    if (raw === undefined) resolved[name] = checkParam(name, descriptor.params[name], value, bundle);
+    if (raw === undefined)
+      resolved[name] = checkParam(name, descriptor.params[name], value, bundle);
   }
   const out = { ...resolved } as Resolved<T>;
   descriptor.check?.(out, bundle);
@@ -408,33 +499,54 @@ export function resolveParams<T extends ParamTable>(
  * values, others are ignored; an unset preset parameter takes its default): what a parameter not
  * given explicitly resolves to, and what a notebook control starts from.
  */
-export function presetDefaults(descriptor: { params: ParamTable }, bundle: AnalysisBundle, chosen: Record<string, unknown> = {}): Record<string, unknown> {
+export function presetDefaults(
+  descriptor: { params: ParamTable },
+  bundle: AnalysisBundle,
+  chosen: Record<string, unknown> = {},
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(descriptor.params)) {
     if (spec.type !== "keyword" || !spec.presets) continue;
-    const choice = Object.hasOwn(chosen, name) && chosen[name] !== undefined ? chosen[name] : defaultOf(spec, bundle);
+    const choice =
+      Object.hasOwn(chosen, name) && chosen[name] !== undefined
+        ? chosen[name]
+        : defaultOf(spec, bundle);
     const values = Object.hasOwn(spec.presets, String(choice)) ? spec.presets[String(choice)] : {};
-    for (const [param, value] of Object.entries(values)) out[param] = Array.isArray(value) ? [...value] : value;
+    for (const [param, value] of Object.entries(values))
+      out[param] = Array.isArray(value) ? [...value] : value;
   }
   return out;
 }
 
 /** Every parameter's default under the chosen presets (see `presetDefaults`). */
-export function defaultsUnder(descriptor: AnalysisDescriptor<ParamTable, unknown>, bundle: AnalysisBundle, chosen: Record<string, unknown> = {}): Record<string, unknown> {
+export function defaultsUnder(
+  descriptor: AnalysisDescriptor<ParamTable, unknown>,
+  bundle: AnalysisBundle,
+  chosen: Record<string, unknown> = {},
+): Record<string, unknown> {
   return { ...defaults(descriptor, bundle), ...presetDefaults(descriptor, bundle, chosen) };
 }
 
 /** The parameters a set of steps' results depend on, in declaration order. */
 export function computeParams(descriptor: AnalysisDescriptor<ParamTable, unknown>): string[] {
-  return Object.entries(descriptor.params).filter(([, s]) => (s.role ?? "compute") === "compute").map(([n]) => n);
+  return Object.entries(descriptor.params)
+    .filter(([, s]) => (s.role ?? "compute") === "compute")
+    .map(([n]) => n);
 }
 
 /** The parameters as the report's table shows them (values only, no functions). */
-export function parameterRows(descriptor: AnalysisDescriptor<ParamTable, unknown>, params: Record<string, unknown>): Record<string, string | number | boolean | null> {
+export function parameterRows(
+  descriptor: AnalysisDescriptor<ParamTable, unknown>,
+  params: Record<string, unknown>,
+): Record<string, string | number | boolean | null> {
   const rows: Record<string, string | number | boolean | null> = {};
   for (const name of Object.keys(descriptor.params)) {
     const v = params[name];
-    rows[name] = Array.isArray(v) ? v.join(", ") : v === undefined ? null : (v as string | number | boolean);
+    rows[name] = Array.isArray(v)
+      ? v.join(", ")
+      : v === undefined
+        ? null
+        : (v as string | number | boolean);
   }
   return rows;
 }
@@ -450,6 +562,11 @@ export function describeParam(name: string, spec: ParamSpec): string {
   else if (spec.type === "keywords") range = `some of ${spec.choices.join("|")}, comma-separated`;
   else if (spec.type === "numbers") range = "numbers, comma-separated";
   else range = spec.type;
-  const fallback = typeof spec.default === "function" ? (spec.defaultDoc ?? "from the bundle") : Array.isArray(spec.default) ? spec.default.join(",") || "(all)" : String(spec.default);
+  const fallback =
+    typeof spec.default === "function"
+      ? (spec.defaultDoc ?? "from the bundle")
+      : Array.isArray(spec.default)
+        ? spec.default.join(",") || "(all)"
+        : String(spec.default);
   return `${name} (--${cliName(name)}${spec.formerly ? `, formerly --${cliName(spec.formerly)}` : ""}; ${range}; default ${fallback}${spec.unit ? `, ${spec.unit}` : ""}): ${spec.doc}${spec.reference ? ` Reference: ${spec.reference}` : ""}`;
 }

@@ -18,30 +18,79 @@ import { defineAnalysis, type Resolved } from "./descriptor.ts";
 import { runAnalysis } from "./runner.ts";
 
 const firstLayer = (bundle: AnalysisBundle) => bundle.layers[0]?.name ?? "";
-const colorChoices = (bundle: AnalysisBundle) => COLOR_BY.filter((c) => c === "none" || sampleColumn(bundle, c));
+const colorChoices = (bundle: AnalysisBundle) =>
+  COLOR_BY.filter((c) => c === "none" || sampleColumn(bundle, c));
 
 /** The parameter table (see descriptor.ts). */
 const params = {
-  layer: { type: "layer", default: firstLayer, defaultDoc: "the first layer", label: "Layer", doc: "The layer whose activation vectors are drawn and searched." },
+  layer: {
+    type: "layer",
+    default: firstLayer,
+    defaultDoc: "the first layer",
+    label: "Layer",
+    doc: "The layer whose activation vectors are drawn and searched.",
+  },
   vectorize: {
-    type: "keyword", choices: VECTORIZATIONS, default: "gap", label: "Conv maps as",
+    type: "keyword",
+    choices: VECTORIZATIONS,
+    default: "gap",
+    label: "Conv maps as",
     doc: "How a conv map (C × H × W) becomes one vector: global average pool, all values, the top-ℓ2 spatial position or a seeded random one.",
   },
   color: {
-    type: "keyword", role: "view", choices: COLOR_BY, available: colorChoices, default: defaultColorBy, defaultDoc: "labels, else targets, else predictions",
-    label: "Colour by", doc: "The column that colours the points.",
+    type: "keyword",
+    role: "view",
+    choices: COLOR_BY,
+    available: colorChoices,
+    default: defaultColorBy,
+    defaultDoc: "labels, else targets, else predictions",
+    label: "Colour by",
+    doc: "The column that colours the points.",
   },
   k: {
-    type: "integer", min: 1, max: (b: AnalysisBundle) => Math.min(256, b.samples - 1), default: 10, label: "Neighbours (k)", unit: "samples",
-    doc: "How many nearest neighbours of the chosen point are listed, measured in the layer's own space.", control: { max: (b: AnalysisBundle) => Math.min(50, b.samples - 1) },
+    type: "integer",
+    min: 1,
+    max: (b: AnalysisBundle) => Math.min(256, b.samples - 1),
+    default: 10,
+    label: "Neighbours (k)",
+    unit: "samples",
+    doc: "How many nearest neighbours of the chosen point are listed, measured in the layer's own space.",
+    control: { max: (b: AnalysisBundle) => Math.min(50, b.samples - 1) },
   },
-  metric: { type: "keyword", choices: ["euclidean", "cosine"], default: "euclidean", label: "Distance", doc: "Distance between activation vectors for the neighbour list (the TensorBoard Projector offers both)." },
-  point: { type: "integer", min: 0, max: (b: AnalysisBundle) => b.samples - 1, default: 0, label: "Sample", doc: "The sample whose neighbours are listed (click a point to choose it).", control: { input: "number" } },
+  metric: {
+    type: "keyword",
+    choices: ["euclidean", "cosine"],
+    default: "euclidean",
+    label: "Distance",
+    doc: "Distance between activation vectors for the neighbour list (the TensorBoard Projector offers both).",
+  },
+  point: {
+    type: "integer",
+    min: 0,
+    max: (b: AnalysisBundle) => b.samples - 1,
+    default: 0,
+    label: "Sample",
+    doc: "The sample whose neighbours are listed (click a point to choose it).",
+    control: { input: "number" },
+  },
   maxPoints: {
-    type: "integer", min: 1, default: (b: AnalysisBundle) => Math.max(1, b.samples), defaultDoc: "every sample", label: "Points drawn", unit: "samples",
+    type: "integer",
+    min: 1,
+    default: (b: AnalysisBundle) => Math.max(1, b.samples),
+    defaultDoc: "every sample",
+    label: "Points drawn",
+    unit: "samples",
     doc: "Largest number of points drawn; a smaller number draws a seeded subsample. PCA costs O(N·D), so every sample is projected and drawn by default.",
   },
-  seed: { type: "integer", min: 0, max: Number.MAX_SAFE_INTEGER, default: DEFAULT_SEED, label: "Seed", doc: "Seed of the random spatial position (conv maps) and of the subsample of drawn points.", control: { input: "number", max: 2 ** 31 - 1 } },
+  seed: {
+    type: "integer",
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+    default: DEFAULT_SEED,
+    label: "Seed",
+    doc: "Seed of the random spatial position (conv maps) and of the subsample of drawn points.",
+    control: { input: "number", max: 2 ** 31 - 1 },
+  },
 } as const;
 
 export type ExploreParams = Partial<Resolved<typeof params>>;
@@ -79,7 +128,10 @@ export interface ExploreResult {
 }
 
 /** The layer's activation vectors, one row per sample. */
-export async function exploreMatrix(bundle: AnalysisBundle, params: ResolvedExploreParams): Promise<Matrix> {
+export async function exploreMatrix(
+  bundle: AnalysisBundle,
+  params: ResolvedExploreParams,
+): Promise<Matrix> {
   const layer = bundle.layers.find((l) => l.name === params.layer)!;
   return layerMatrix(layer, { method: params.vectorize, seed: params.seed });
 }
@@ -135,7 +187,8 @@ interface HeldIndex {
 export const exploreDescriptor = defineAnalysis<typeof params, ExploreResult>({
   name: "explore",
   title: "Explore a layer",
-  question: "What does a layer look like at a glance, and which inputs sit next to each other in it?",
+  question:
+    "What does a layer look like at a glance, and which inputs sit next to each other in it?",
   papers: [],
   params,
   steps: {
@@ -177,10 +230,17 @@ export const exploreDescriptor = defineAnalysis<typeof params, ExploreResult>({
     result: {
       label: "explore",
       uses: [],
-      needs: () => [["projection", {}], ["neighbors", {}]],
+      needs: () => [
+        ["projection", {}],
+        ["neighbors", {}],
+      ],
       weight: 0,
       async run({ params: p, need }): Promise<ExploreResult> {
-        return { projection: await need<ExploreProjection>("projection"), neighbors: await need<ExploreNeighbors>("neighbors"), params: p };
+        return {
+          projection: await need<ExploreProjection>("projection"),
+          neighbors: await need<ExploreNeighbors>("neighbors"),
+          params: p,
+        };
       },
     },
   },
@@ -188,6 +248,10 @@ export const exploreDescriptor = defineAnalysis<typeof params, ExploreResult>({
 });
 
 /** Both steps, for the command line and scripts: `await exploreAnalysis(bundle, {layer: "fc1", k: 5})`. */
-export function exploreAnalysis(bundle: AnalysisBundle, params: ExploreParams = {}, options: RunOptions = {}): Promise<ExploreResult> {
+export function exploreAnalysis(
+  bundle: AnalysisBundle,
+  params: ExploreParams = {},
+  options: RunOptions = {},
+): Promise<ExploreResult> {
   return runAnalysis(exploreDescriptor, bundle, params, options);
 }

@@ -15,10 +15,24 @@
  *   result.layers.map((l) => l.purity.label?.meanInverseClasses);
  */
 import { layerMatrix, isConvLayer, VECTORIZATIONS, type Vectorization } from "../algo/vectorize.ts";
-import { LENSES, MapperSpace, mapperDefaults, type CustomLens, type LensName, type MapperGraph, type MapperNeighbors, type MapperParams } from "../algo/mapper/mapper.ts";
+import {
+  LENSES,
+  MapperSpace,
+  mapperDefaults,
+  type CustomLens,
+  type LensName,
+  type MapperGraph,
+  type MapperNeighbors,
+  type MapperParams,
+} from "../algo/mapper/mapper.ts";
 import { NEIGHBOR_LIST_LENGTH, NEIGHBOR_SEARCHES } from "../algo/mapper/neighborhoods.ts";
 import { COVERS } from "../algo/mapper/cover.ts";
-import { graphPurity, nodeComposition, nodeMeans, type GraphPurity } from "../algo/mapper/statistics.ts";
+import {
+  graphPurity,
+  nodeComposition,
+  nodeMeans,
+  type GraphPurity,
+} from "../algo/mapper/statistics.ts";
 import { featureVisualization, projectionWeights } from "../algo/nn/feature-visualization.ts";
 import { Network } from "../algo/nn/network.ts";
 import type { NetworkSpec } from "../algo/nn/spec.ts";
@@ -39,19 +53,38 @@ export type MapperLensChoice = LensName | (typeof COLUMN_LENSES)[number];
 export const MAPPER_LENSES = [...LENSES, ...COLUMN_LENSES] as const;
 
 /** How the graph's nodes are filled: a pie of classes, or a numeric mean. */
-export const NODE_COLORINGS = ["label", "prediction", "lens", "confidence", "target", "size"] as const;
+export const NODE_COLORINGS = [
+  "label",
+  "prediction",
+  "lens",
+  "confidence",
+  "target",
+  "size",
+] as const;
 export type NodeColoring = (typeof NODE_COLORINGS)[number];
 
 /** Lenses this bundle has the columns for. */
 function availableLenses(bundle: AnalysisBundle): MapperLensChoice[] {
-  return MAPPER_LENSES.filter((l) => (l === "prediction" || l === "confidence" ? Boolean(bundle.predictions) : l === "target" ? Boolean(bundle.targets || bundle.labels) : true));
+  return MAPPER_LENSES.filter((l) =>
+    l === "prediction" || l === "confidence"
+      ? Boolean(bundle.predictions)
+      : l === "target"
+        ? Boolean(bundle.targets || bundle.labels)
+        : true,
+  );
 }
 
 /** Node fills this bundle has the columns for. */
 function availableColorings(bundle: AnalysisBundle): NodeColoring[] {
   const classes = bundle.task === "classification";
   return NODE_COLORINGS.filter((c) =>
-    c === "label" ? Boolean(bundle.labels) && classes : c === "prediction" || c === "confidence" ? Boolean(bundle.predictions) && classes : c === "target" ? Boolean(bundle.targets) : true,
+    c === "label"
+      ? Boolean(bundle.labels) && classes
+      : c === "prediction" || c === "confidence"
+        ? Boolean(bundle.predictions) && classes
+        : c === "target"
+          ? Boolean(bundle.targets)
+          : true,
   );
 }
 
@@ -75,74 +108,219 @@ const lastLayer = (bundle: AnalysisBundle) => bundle.layers[bundle.layers.length
 export const MAPPER_PRESETS = ["default", "purvine", "topoact", "keplermapper"] as const;
 export type MapperPreset = (typeof MAPPER_PRESETS)[number];
 export const MAPPER_PRESET_VALUES: Record<MapperPreset, Record<string, unknown>> = {
-  default: { intervals: mapperDefaults.intervals, overlap: mapperDefaults.overlap, cover: mapperDefaults.cover, minSamples: mapperDefaults.minSamples, epsNeighbor: "auto" },
+  default: {
+    intervals: mapperDefaults.intervals,
+    overlap: mapperDefaults.overlap,
+    cover: mapperDefaults.cover,
+    minSamples: mapperDefaults.minSamples,
+    epsNeighbor: "auto",
+  },
   purvine: { intervals: 10, overlap: 0.5, cover: "kepler", minSamples: 5, epsNeighbor: 1 },
-  topoact: { intervals: 40, overlap: 0.2, cover: mapperDefaults.cover, minSamples: mapperDefaults.minSamples, epsNeighbor: "auto" },
-  keplermapper: { intervals: 10, overlap: 0.1, cover: "kepler", minSamples: 3, epsNeighbor: "auto" },
+  topoact: {
+    intervals: 40,
+    overlap: 0.2,
+    cover: mapperDefaults.cover,
+    minSamples: mapperDefaults.minSamples,
+    epsNeighbor: "auto",
+  },
+  keplermapper: {
+    intervals: 10,
+    overlap: 0.1,
+    cover: "kepler",
+    minSamples: 3,
+    epsNeighbor: "auto",
+  },
 };
 
 /** The parameter table (see descriptor.ts): the graph's, then what is drawn. */
 const params = {
-  layers: { type: "layers", label: "Layers", default: [], defaultDoc: "every layer", doc: "Layers whose graphs are built, in order (all by default)." },
+  layers: {
+    type: "layers",
+    label: "Layers",
+    default: [],
+    defaultDoc: "every layer",
+    doc: "Layers whose graphs are built, in order (all by default).",
+  },
   vectorize: {
-    type: "keyword", choices: VECTORIZATIONS, default: "random", label: "Conv maps as",
+    type: "keyword",
+    choices: VECTORIZATIONS,
+    default: "random",
+    label: "Conv maps as",
     doc: "How a conv map (C × H × W) becomes one vector: a seeded random spatial position's C-vector (both papers' choice), global average pool, the top-ℓ2 position, or all values.",
   },
   preset: {
-    type: "keyword", choices: MAPPER_PRESETS, default: "default", label: "Preset",
-    labels: { default: "Hidden Atlas default", purvine: "Purvine et al.", topoact: "TopoAct", keplermapper: "KeplerMapper" },
+    type: "keyword",
+    choices: MAPPER_PRESETS,
+    default: "default",
+    label: "Preset",
+    labels: {
+      default: "Hidden Atlas default",
+      purvine: "Purvine et al.",
+      topoact: "TopoAct",
+      keplermapper: "KeplerMapper",
+    },
     presets: MAPPER_PRESET_VALUES,
     doc: "A published recipe for the graph: ours (fitted cover, ε at the knee of the (min_samples − 1)-th-neighbour distances); Purvine et al.'s scripts (KeplerMapper's cover, 10 intervals, 50 % overlap, min_samples 5, ε at the knee of the 1st-neighbour distances, median if none, 3 significant digits); TopoAct's CIFAR-10 demo (40 intervals, 20 % overlap); or KeplerMapper's map() defaults (its overhanging cover, 10 intervals, 10 % overlap, min_samples 3). The parameters a preset names take its values unless given explicitly.",
-    reference: "KeplerMapper's DBSCAN default ε = 0.5 is in the data's units, meaningless across layers, so its preset keeps the automatic ε.",
+    reference:
+      "KeplerMapper's DBSCAN default ε = 0.5 is in the data's units, meaningless across layers, so its preset keeps the automatic ε.",
   },
   lens: {
-    type: "keyword", choices: MAPPER_LENSES, available: availableLenses, default: "l2norm", label: "Lens",
+    type: "keyword",
+    choices: MAPPER_LENSES,
+    available: availableLenses,
+    default: "l2norm",
+    label: "Lens",
     doc: "The filter function that orders the inputs before the cover: the ℓ2 norm of each activation vector (both papers), their sum, a principal component, density, or a column of the bundle.",
   },
-  intervals: { type: "integer", min: 1, max: 1000, default: mapperDefaults.intervals, label: "Intervals", doc: "Intervals covering the lens range.", control: { min: 2, max: 40 } },
-  overlap: {
-    type: "number", min: 0, max: 1, exclusiveMax: true, default: mapperDefaults.overlap, label: "Overlap", unit: "fraction of an interval",
-    doc: "Fraction of each interval shared with its neighbour.", control: { min: 0.05, max: 0.9, step: 0.05 },
+  intervals: {
+    type: "integer",
+    min: 1,
+    max: 1000,
+    default: mapperDefaults.intervals,
+    label: "Intervals",
+    doc: "Intervals covering the lens range.",
+    control: { min: 2, max: 40 },
   },
-  cover: { type: "keyword", choices: COVERS, default: mapperDefaults.cover, label: "Cover", labels: { uniform: "uniform, fitted to the range", balanced: "balanced (equal counts)", kepler: "KeplerMapper's (overhanging)" },
-    doc: "Equal intervals fitted to [min, max] of the lens, balanced ones (equal counts), or KeplerMapper's equal intervals centred on n equal bins, whose end intervals overhang the range." },
+  overlap: {
+    type: "number",
+    min: 0,
+    max: 1,
+    exclusiveMax: true,
+    default: mapperDefaults.overlap,
+    label: "Overlap",
+    unit: "fraction of an interval",
+    doc: "Fraction of each interval shared with its neighbour.",
+    control: { min: 0.05, max: 0.9, step: 0.05 },
+  },
+  cover: {
+    type: "keyword",
+    choices: COVERS,
+    default: mapperDefaults.cover,
+    label: "Cover",
+    labels: {
+      uniform: "uniform, fitted to the range",
+      balanced: "balanced (equal counts)",
+      kepler: "KeplerMapper's (overhanging)",
+    },
+    doc: "Equal intervals fitted to [min, max] of the lens, balanced ones (equal counts), or KeplerMapper's equal intervals centred on n equal bins, whose end intervals overhang the range.",
+  },
   eps: {
-    type: "number", min: 0, exclusiveMin: true, auto: true, default: "auto", label: "ε", unit: "activation units",
-    doc: "DBSCAN radius; \"auto\" takes the knee of the sorted distances to each input's (min_samples − 1)-th neighbour, to 3 significant digits.",
-    reference: "KeplerMapper's DBSCAN uses ε = 0.5 in any units; Purvine et al.'s scripts take the knee of the nearest-neighbour distances.",
+    type: "number",
+    min: 0,
+    exclusiveMin: true,
+    auto: true,
+    default: "auto",
+    label: "ε",
+    unit: "activation units",
+    doc: 'DBSCAN radius; "auto" takes the knee of the sorted distances to each input\'s (min_samples − 1)-th neighbour, to 3 significant digits.',
+    reference:
+      "KeplerMapper's DBSCAN uses ε = 0.5 in any units; Purvine et al.'s scripts take the knee of the nearest-neighbour distances.",
   },
   epsNeighbor: {
-    type: "integer", min: 1, max: NEIGHBOR_LIST_LENGTH, auto: true, default: "auto", label: "ε from the k-th neighbour", unit: "neighbour rank",
-    doc: "Whose distances the automatic ε takes the knee of: \"auto\" = the (min_samples − 1)-th neighbour (DBSCAN's k-dist rule, so a point at the knee is a core point); 1 = the nearest neighbour (Purvine et al.).",
+    type: "integer",
+    min: 1,
+    max: NEIGHBOR_LIST_LENGTH,
+    auto: true,
+    default: "auto",
+    label: "ε from the k-th neighbour",
+    unit: "neighbour rank",
+    doc: 'Whose distances the automatic ε takes the knee of: "auto" = the (min_samples − 1)-th neighbour (DBSCAN\'s k-dist rule, so a point at the knee is a core point); 1 = the nearest neighbour (Purvine et al.).',
     control: { min: 1, max: 10, input: "select", options: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] },
   },
   epsScale: {
-    type: "number", min: 0, exclusiveMin: true, default: 1, label: "ε (× automatic)", unit: "× automatic ε",
-    doc: "Multiplies the automatic ε (when ε is \"auto\"), so one slider moves it in proportion on every layer.", control: { min: 0.5, max: 1.5, step: 0.05 },
+    type: "number",
+    min: 0,
+    exclusiveMin: true,
+    default: 1,
+    label: "ε (× automatic)",
+    unit: "× automatic ε",
+    doc: 'Multiplies the automatic ε (when ε is "auto"), so one slider moves it in proportion on every layer.',
+    control: { min: 0.5, max: 1.5, step: 0.05 },
   },
-  minSamples: { type: "integer", min: 1, default: mapperDefaults.minSamples, label: "min_samples", doc: "DBSCAN's minimum neighbourhood (the point included); intervals with fewer inputs are skipped.", control: { min: 2, max: 20 } },
-  minIntersection: { type: "integer", min: 1, default: mapperDefaults.minIntersection, label: "Shared inputs per edge", doc: "Inputs two nodes must share to be linked." },
+  minSamples: {
+    type: "integer",
+    min: 1,
+    default: mapperDefaults.minSamples,
+    label: "min_samples",
+    doc: "DBSCAN's minimum neighbourhood (the point included); intervals with fewer inputs are skipped.",
+    control: { min: 2, max: 20 },
+  },
+  minIntersection: {
+    type: "integer",
+    min: 1,
+    default: mapperDefaults.minIntersection,
+    label: "Shared inputs per edge",
+    doc: "Inputs two nodes must share to be linked.",
+  },
   neighbors: {
-    type: "keyword", choices: NEIGHBOR_SEARCHES, default: "auto", label: "Neighbours", labels: { auto: "auto", exact: "exact", approximate: "NN-descent" },
-    doc: "How each input's 32 nearest neighbours are found: exactly while inputs² × dimension ≤ 2³⁵ and by seeded NN-descent above, with its recall measured on 256 inputs (auto); always exactly; or always by NN-descent. The ε-graph is exact when the neighbours are and it fits in 512 MiB; otherwise inputs with more than 32 neighbours within ε keep their 32 nearest (\"exact\" refuses instead).",
+    type: "keyword",
+    choices: NEIGHBOR_SEARCHES,
+    default: "auto",
+    label: "Neighbours",
+    labels: { auto: "auto", exact: "exact", approximate: "NN-descent" },
+    doc: 'How each input\'s 32 nearest neighbours are found: exactly while inputs² × dimension ≤ 2³⁵ and by seeded NN-descent above, with its recall measured on 256 inputs (auto); always exactly; or always by NN-descent. The ε-graph is exact when the neighbours are and it fits in 512 MiB; otherwise inputs with more than 32 neighbours within ε keep their 32 nearest ("exact" refuses instead).',
   },
-  seed: { type: "integer", min: 0, max: Number.MAX_SAFE_INTEGER, default: DEFAULT_SEED, label: "Seed", doc: "Seed of the random spatial position (conv maps), of NN-descent and of the UMAP scatter.", control: { input: "number", max: 2 ** 31 - 1 } },
-  layer: { type: "layer", role: "view", default: lastLayer, defaultDoc: "the last layer", label: "Layer", doc: "The layer whose graph is drawn large, with its node panel and scatter." },
+  seed: {
+    type: "integer",
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+    default: DEFAULT_SEED,
+    label: "Seed",
+    doc: "Seed of the random spatial position (conv maps), of NN-descent and of the UMAP scatter.",
+    control: { input: "number", max: 2 ** 31 - 1 },
+  },
+  layer: {
+    type: "layer",
+    role: "view",
+    default: lastLayer,
+    defaultDoc: "the last layer",
+    label: "Layer",
+    doc: "The layer whose graph is drawn large, with its node panel and scatter.",
+  },
   color: {
-    type: "keyword", role: "view", choices: NODE_COLORINGS, available: availableColorings, default: (b: AnalysisBundle) => availableColorings(b)[0], defaultDoc: "true labels when the bundle has them",
-    label: "Nodes show", doc: "Fill of each node: a pie of its true or predicted classes, or the mean lens, confidence or target of its members, or its size.",
-    labels: { label: "pie of true labels", prediction: "pie of predicted classes", lens: "mean lens", confidence: "mean confidence", target: "mean target", size: "size" },
+    type: "keyword",
+    role: "view",
+    choices: NODE_COLORINGS,
+    available: availableColorings,
+    default: (b: AnalysisBundle) => availableColorings(b)[0],
+    defaultDoc: "true labels when the bundle has them",
+    label: "Nodes show",
+    doc: "Fill of each node: a pie of its true or predicted classes, or the mean lens, confidence or target of its members, or its size.",
+    labels: {
+      label: "pie of true labels",
+      prediction: "pie of predicted classes",
+      lens: "mean lens",
+      confidence: "mean confidence",
+      target: "mean target",
+      size: "size",
+    },
   },
   minJaccard: {
-    type: "number", role: "view", min: 0, max: 1, default: 0, label: "Hide edges with Jaccard below", unit: "Jaccard index", formerly: "threshold",
-    doc: "Edges whose two nodes share less than this fraction of their members (Jaccard index) are hidden; nothing is recomputed.", control: { step: 0.01 },
+    type: "number",
+    role: "view",
+    min: 0,
+    max: 1,
+    default: 0,
+    label: "Hide edges with Jaccard below",
+    unit: "Jaccard index",
+    formerly: "threshold",
+    doc: "Edges whose two nodes share less than this fraction of their members (Jaccard index) are hidden; nothing is recomputed.",
+    control: { step: 0.01 },
   },
-  scatter: { type: "keyword", role: "view", choices: ["pca", "umap"], default: "pca", label: "Linked scatter", labels: { pca: "PCA", umap: "UMAP" }, control: { input: "radio" }, doc: "Layout of the scatter that rings a node's members: the layer's first two principal components, or its UMAP layout (seeded)." },
+  scatter: {
+    type: "keyword",
+    role: "view",
+    choices: ["pca", "umap"],
+    default: "pca",
+    label: "Linked scatter",
+    labels: { pca: "PCA", umap: "UMAP" },
+    control: { input: "radio" },
+    doc: "Layout of the scatter that rings a node's members: the layer's first two principal components, or its UMAP layout (seeded).",
+  },
 } as const;
 
 export type MapperAnalysisParams = Partial<Resolved<typeof params>>;
 export type ResolvedMapperAnalysisParams = Resolved<typeof params>;
-
 
 /** One node as the notebook, the report and the CLI show it. */
 export interface MapperNodeSummary {
@@ -194,7 +372,12 @@ export interface MapperAnalysisResult {
 }
 
 /** A layer's vectors (conv maps reduced as asked; dense layers as they are). */
-export async function mapperMatrix(bundle: AnalysisBundle, layer: string, vectorize: Vectorization, seed: number): Promise<Matrix> {
+export async function mapperMatrix(
+  bundle: AnalysisBundle,
+  layer: string,
+  vectorize: Vectorization,
+  seed: number,
+): Promise<Matrix> {
   const data = bundle.layers.find((l) => l.name === layer);
   if (!data) throw new HiddenAtlasError("E_PARAM", `invalid layer: ${JSON.stringify(layer)}`);
   return layerMatrix(data, { method: isConvLayer(data) ? vectorize : "flatten", seed });
@@ -223,19 +406,29 @@ export function confidence(predictions: Matrix): Float64Array {
 /** The lens the analysis asks for, as MapperParams understands it. */
 export function lensFor(bundle: AnalysisBundle, lens: MapperLensChoice): LensName | CustomLens {
   if ((LENSES as readonly string[]).includes(lens)) return lens as LensName;
-  if (lens === "confidence") return { name: "confidence", values: [confidence(bundle.predictions!)] };
+  if (lens === "confidence")
+    return { name: "confidence", values: [confidence(bundle.predictions!)] };
   if (lens === "prediction") {
     const p = bundle.predictions!;
-    const values = bundle.task === "classification" && p.cols > 1 ? argmaxRows(p) : Float64Array.from({ length: p.rows }, (_, i) => p.data[i * p.cols]);
+    const values =
+      bundle.task === "classification" && p.cols > 1
+        ? argmaxRows(p)
+        : Float64Array.from({ length: p.rows }, (_, i) => p.data[i * p.cols]);
     return { name: "prediction", values: [values] };
   }
   const t = bundle.targets;
-  const values = t ? Float64Array.from({ length: t.rows }, (_, i) => t.data[i * t.cols]) : Float64Array.from(bundle.labels!);
+  const values = t
+    ? Float64Array.from({ length: t.rows }, (_, i) => t.data[i * t.cols])
+    : Float64Array.from(bundle.labels!);
   return { name: "target", values: [values] };
 }
 
 /** The Mapper parameters of an analysis' parameters (`eps` already scaled, see the graph step). */
-export function graphParams(bundle: AnalysisBundle, p: ResolvedMapperAnalysisParams, eps: number | "auto" = p.eps): MapperParams {
+export function graphParams(
+  bundle: AnalysisBundle,
+  p: ResolvedMapperAnalysisParams,
+  eps: number | "auto" = p.eps,
+): MapperParams {
   return {
     lens: lensFor(bundle, p.lens),
     intervals: p.intervals,
@@ -249,18 +442,45 @@ export function graphParams(bundle: AnalysisBundle, p: ResolvedMapperAnalysisPar
 }
 
 /** The neighbour whose distances the automatic ε is read from (at most the k listed). */
-export function epsNeighborOf(p: Pick<ResolvedMapperAnalysisParams, "epsNeighbor" | "minSamples">, k: number): number {
+export function epsNeighborOf(
+  p: Pick<ResolvedMapperAnalysisParams, "epsNeighbor" | "minSamples">,
+  k: number,
+): number {
   return Math.min(k, p.epsNeighbor === "auto" ? Math.max(1, p.minSamples - 1) : p.epsNeighbor);
 }
 
 /** Statistics of one graph against the bundle's columns: what every consumer shows. */
-export function summarizeGraph(bundle: AnalysisBundle, layer: string, X: Matrix, graph: MapperGraph, auto: { eps: number; rule: "knee" | "median"; scale: number } | null = null, epsNeighbor = graph.params.epsNeighbor): MapperLayerResult {
+export function summarizeGraph(
+  bundle: AnalysisBundle,
+  layer: string,
+  X: Matrix,
+  graph: MapperGraph,
+  auto: { eps: number; rule: "knee" | "median"; scale: number } | null = null,
+  epsNeighbor = graph.params.epsNeighbor,
+): MapperLayerResult {
   const classNames = bundle.task === "classification" ? classNamesOf(bundle) : [];
-  const byLabel = bundle.labels && classNames.length ? nodeComposition(graph, bundle.labels, classNames.length) : null;
-  const predicted = bundle.predictions && bundle.task === "classification" && bundle.predictions.cols > 1 ? argmaxRows(bundle.predictions) : null;
+  const byLabel =
+    bundle.labels && classNames.length
+      ? nodeComposition(graph, bundle.labels, classNames.length)
+      : null;
+  const predicted =
+    bundle.predictions && bundle.task === "classification" && bundle.predictions.cols > 1
+      ? argmaxRows(bundle.predictions)
+      : null;
   const byPrediction = predicted ? nodeComposition(graph, predicted, classNames.length) : null;
-  const targets = bundle.targets ? nodeMeans(graph, Float64Array.from({ length: bundle.targets.rows }, (_, i) => bundle.targets!.data[i * bundle.targets!.cols])) : null;
-  const confidences = bundle.predictions && bundle.task === "classification" ? nodeMeans(graph, confidence(bundle.predictions)) : null;
+  const targets = bundle.targets
+    ? nodeMeans(
+        graph,
+        Float64Array.from(
+          { length: bundle.targets.rows },
+          (_, i) => bundle.targets!.data[i * bundle.targets!.cols],
+        ),
+      )
+    : null;
+  const confidences =
+    bundle.predictions && bundle.task === "classification"
+      ? nodeMeans(graph, confidence(bundle.predictions))
+      : null;
   const nodes = graph.nodes.map((node, i): MapperNodeSummary => ({
     id: node.id,
     size: node.members.length,
@@ -287,7 +507,10 @@ export function summarizeGraph(bundle: AnalysisBundle, layer: string, X: Matrix,
     autoEps: auto?.eps ?? graph.params.eps,
     epsScale: auto?.scale ?? 1,
     epsNeighbor,
-    purity: { label: byLabel ? graphPurity(byLabel) : null, prediction: byPrediction ? graphPurity(byPrediction) : null },
+    purity: {
+      label: byLabel ? graphPurity(byLabel) : null,
+      prediction: byPrediction ? graphPurity(byPrediction) : null,
+    },
     neighbors: graph.neighbors,
   };
 }
@@ -308,7 +531,8 @@ export interface MapperScatter {
   method: "pca" | "umap";
 }
 
-const perLayer = (p: ResolvedMapperAnalysisParams, bundle: AnalysisBundle) => (p.layers.length ? p.layers : bundle.layers.map((l) => l.name));
+const perLayer = (p: ResolvedMapperAnalysisParams, bundle: AnalysisBundle) =>
+  p.layers.length ? p.layers : bundle.layers.map((l) => l.name);
 
 /**
  * The descriptor: the notebook, `hidden-atlas report mapper` and the worker all run these
@@ -317,10 +541,20 @@ const perLayer = (p: ResolvedMapperAnalysisParams, bundle: AnalysisBundle) => (p
 export const mapperDescriptor = defineAnalysis<typeof params, MapperAnalysisResult>({
   name: "mapper",
   title: "Mapper graphs",
-  question: "What shape does each layer give the data, and do deeper layers separate the classes into pure branches?",
+  question:
+    "What shape does each layer give the data, and do deeper layers separate the classes into pure branches?",
   papers: [
-    { citation: "Rathore et al., CGF 2021 (TopoAct)", title: "TopoAct: visually exploring the shape of activations in deep learning", url: "https://arxiv.org/abs/1912.06332" },
-    { citation: "Purvine et al., AAAI 2023", title: "Experimental observations of the topology of convolutional neural network activations", url: "https://arxiv.org/abs/2212.00222" },
+    {
+      citation: "Rathore et al., CGF 2021 (TopoAct)",
+      title: "TopoAct: visually exploring the shape of activations in deep learning",
+      url: "https://arxiv.org/abs/1912.06332",
+    },
+    {
+      citation: "Purvine et al., AAAI 2023",
+      title:
+        "Experimental observations of the topology of convolutional neural network activations",
+      url: "https://arxiv.org/abs/2212.00222",
+    },
   ],
   params,
   steps: {
@@ -332,14 +566,28 @@ export const mapperDescriptor = defineAnalysis<typeof params, MapperAnalysisResu
       keep: 8,
       async run({ bundle, params: p, args, options }): Promise<MapperLayerSpace> {
         const X = await mapperMatrix(bundle, String(args.layer), p.vectorize, p.seed);
-        const space = await MapperSpace.build(X, { ...options, neighbors: p.neighbors, seed: p.seed });
+        const space = await MapperSpace.build(X, {
+          ...options,
+          neighbors: p.neighbors,
+          seed: p.seed,
+        });
         const preparedRadius = await space.prepare(undefined, options);
         return { X, space, preparedRadius };
       },
     },
     graph: {
       label: "building the Mapper graph",
-      uses: ["lens", "intervals", "overlap", "cover", "eps", "epsNeighbor", "epsScale", "minSamples", "minIntersection"],
+      uses: [
+        "lens",
+        "intervals",
+        "overlap",
+        "cover",
+        "eps",
+        "epsNeighbor",
+        "epsScale",
+        "minSamples",
+        "minIntersection",
+      ],
       needs: (args) => [["space", args]],
       keep: 16,
       // A layer's neighbourhoods and graph in one worker: the space is no plain data to ship.
@@ -348,9 +596,19 @@ export const mapperDescriptor = defineAnalysis<typeof params, MapperAnalysisResu
         const { X, space } = await need<MapperLayerSpace>("space", args);
         const k = epsNeighborOf(p, space.neighborhoods.k);
         const auto = space.automaticEps(k);
-        const scaled = p.eps === "auto" && p.epsScale !== 1 ? Number((p.epsScale * auto.eps).toPrecision(3)) : p.eps;
+        const scaled =
+          p.eps === "auto" && p.epsScale !== 1
+            ? Number((p.epsScale * auto.eps).toPrecision(3))
+            : p.eps;
         const graph = await space.graph(graphParams(bundle, p, scaled), options);
-        return summarizeGraph(bundle, String(args.layer), X, graph, p.eps === "auto" ? { ...auto, scale: p.epsScale } : null, k);
+        return summarizeGraph(
+          bundle,
+          String(args.layer),
+          X,
+          graph,
+          p.eps === "auto" ? { ...auto, scale: p.epsScale } : null,
+          k,
+        );
       },
     },
     scatter: {
@@ -361,7 +619,11 @@ export const mapperDescriptor = defineAnalysis<typeof params, MapperAnalysisResu
       async run({ args, need, options }): Promise<MapperScatter> {
         const { X } = await need<MapperLayerSpace>("space", args);
         const projection = await pca(X, { nComponents: Math.min(2, X.cols, X.rows), ...options });
-        return { coordinates: twoColumns(projection.scores), explained: projection.explainedVarianceRatio, method: "pca" };
+        return {
+          coordinates: twoColumns(projection.scores),
+          explained: projection.explainedVarianceRatio,
+          method: "pca",
+        };
       },
     },
     umap: {
@@ -379,18 +641,44 @@ export const mapperDescriptor = defineAnalysis<typeof params, MapperAnalysisResu
     },
     seeds: {
       label: "Mapper purity by layer in every seed's network",
-      uses: ["layers", "vectorize", "seed", "neighbors", "lens", "intervals", "overlap", "cover", "eps", "epsNeighbor", "epsScale", "minSamples", "minIntersection", "preset"],
-      weight: (args) => 10 * (1 + String(args.runs ?? "").split(",").filter(Boolean).length),
+      uses: [
+        "layers",
+        "vectorize",
+        "seed",
+        "neighbors",
+        "lens",
+        "intervals",
+        "overlap",
+        "cover",
+        "eps",
+        "epsNeighbor",
+        "epsScale",
+        "minSamples",
+        "minIntersection",
+        "preset",
+      ],
+      weight: (args) =>
+        10 *
+        (1 +
+          String(args.runs ?? "")
+            .split(",")
+            .filter(Boolean).length),
       keep: 4,
       async run({ bundle, params: p, args, options, others }): Promise<MapperSeedStudy> {
-        const runs = String(args.runs ?? "").split(",").filter(Boolean).map(others);
+        const runs = String(args.runs ?? "")
+          .split(",")
+          .filter(Boolean)
+          .map(others);
         return mapperSeedStudy([bundle, ...runs], p, options);
       },
     },
     feature: {
       label: "feature visualisation of a node",
       uses: ["seed"],
-      needs: (args) => [["space", { layer: args.layer }], ["graph", { layer: args.layer }]],
+      needs: (args) => [
+        ["space", { layer: args.layer }],
+        ["graph", { layer: args.layer }],
+      ],
       keep: 32,
       async run({ bundle, params: p, args, need }): Promise<MapperFeatureImage> {
         const layer = String(args.layer);
@@ -398,7 +686,10 @@ export const mapperDescriptor = defineAnalysis<typeof params, MapperAnalysisResu
         const graph = await need<MapperLayerResult>("graph", { layer });
         const index = Number(args.node);
         if (!Number.isInteger(index) || index < 0 || index >= graph.nodes.length) {
-          throw new HiddenAtlasError("E_PARAM", `invalid node: ${JSON.stringify(args.node)} (expected an index from 0 to ${graph.nodes.length - 1} of layer ${JSON.stringify(layer)}'s nodes)`);
+          throw new HiddenAtlasError(
+            "E_PARAM",
+            `invalid node: ${JSON.stringify(args.node)} (expected an index from 0 to ${graph.nodes.length - 1} of layer ${JSON.stringify(layer)}'s nodes)`,
+          );
         }
         return nodeFeatureImage(bundle, layer, X, graph.nodes[index], p.seed);
       },
@@ -407,12 +698,18 @@ export const mapperDescriptor = defineAnalysis<typeof params, MapperAnalysisResu
       label: "Mapper graphs of every layer",
       // The preset reaches the graphs through the parameters it sets; the result records it.
       uses: ["layers", "preset"],
-      needs: (_args, p, bundle) => perLayer(p, bundle).map((layer) => ["graph", { layer }] as [string, { layer: string }]),
+      needs: (_args, p, bundle) =>
+        perLayer(p, bundle).map((layer) => ["graph", { layer }] as [string, { layer: string }]),
       weight: 0,
       async run({ bundle, params: p, need }): Promise<MapperAnalysisResult> {
         const layers: MapperLayerResult[] = [];
-        for (const layer of perLayer(p, bundle)) layers.push(await need<MapperLayerResult>("graph", { layer }));
-        return { layers, classNames: bundle.task === "classification" ? classNamesOf(bundle) : [], params: p };
+        for (const layer of perLayer(p, bundle))
+          layers.push(await need<MapperLayerResult>("graph", { layer }));
+        return {
+          layers,
+          classNames: bundle.task === "classification" ? classNamesOf(bundle) : [],
+          params: p,
+        };
       },
     },
   },
@@ -443,23 +740,53 @@ export interface MapperSeedStudy {
  * inputs (each bundle's test split when it has one — the seed bundles hold only those), layer by
  * layer, and the spread of purity over the networks.
  */
-export async function mapperSeedStudy(bundles: AnalysisBundle[], p: ResolvedMapperAnalysisParams, options: RunOptions = {}): Promise<MapperSeedStudy> {
-  if (bundles.length < 2) throw new HiddenAtlasError("E_PARAM", `the seed study needs at least two bundles of the same network; got ${bundles.length}`);
+export async function mapperSeedStudy(
+  bundles: AnalysisBundle[],
+  p: ResolvedMapperAnalysisParams,
+  options: RunOptions = {},
+): Promise<MapperSeedStudy> {
+  if (bundles.length < 2)
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `the seed study needs at least two bundles of the same network; got ${bundles.length}`,
+    );
   const [first] = bundles;
-  const layers = p.layers.length ? p.layers : first.layers.map((l) => l.name).filter((name) => bundles.every((b) => b.layers.some((l) => l.name === name)));
+  const layers = p.layers.length
+    ? p.layers
+    : first.layers
+        .map((l) => l.name)
+        .filter((name) => bundles.every((b) => b.layers.some((l) => l.name === name)));
   for (const b of bundles) {
     const missing = layers.filter((n) => !b.layers.some((l) => l.name === n));
-    if (missing.length) throw new HiddenAtlasError("E_PARAM", `seed study: bundle ${JSON.stringify(b.name)} has no layer ${missing.map((n) => JSON.stringify(n)).join(", ")}`);
-    if (!b.labels || b.task !== "classification") throw new HiddenAtlasError("E_PARAM", `seed study: bundle ${JSON.stringify(b.name)} has no class labels, and purity needs them`);
+    if (missing.length)
+      throw new HiddenAtlasError(
+        "E_PARAM",
+        `seed study: bundle ${JSON.stringify(b.name)} has no layer ${missing.map((n) => JSON.stringify(n)).join(", ")}`,
+      );
+    if (!b.labels || b.task !== "classification")
+      throw new HiddenAtlasError(
+        "E_PARAM",
+        `seed study: bundle ${JSON.stringify(b.name)} has no class labels, and purity needs them`,
+      );
   }
-  if (!layers.length) throw new HiddenAtlasError("E_PARAM", `seed study: no layer is in every bundle (${bundles.map((b) => JSON.stringify(b.name)).join(", ")})`);
+  if (!layers.length)
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `seed study: no layer is in every bundle (${bundles.map((b) => JSON.stringify(b.name)).join(", ")})`,
+    );
   const split = bundles.every((b) => b.split) ? "test" : "all";
-  const rowsOf = (b: AnalysisBundle) => (split === "test" ? Int32Array.from(Array.from(b.split!, (v, i) => (v === 1 ? i : -1)).filter((i) => i >= 0)) : Int32Array.from({ length: b.samples }, (_, i) => i));
+  const rowsOf = (b: AnalysisBundle) =>
+    split === "test"
+      ? Int32Array.from(Array.from(b.split!, (v, i) => (v === 1 ? i : -1)).filter((i) => i >= 0))
+      : Int32Array.from({ length: b.samples }, (_, i) => i);
   const rows = bundles.map(rowsOf);
   const labels0 = Array.from(rows[0], (r) => first.labels![r]);
   for (const [k, b] of bundles.entries()) {
     if (rows[k].length !== rows[0].length || rows[k].some((r, i) => b.labels![r] !== labels0[i])) {
-      throw new HiddenAtlasError("E_SHAPE_MISMATCH", `seed study: bundle ${JSON.stringify(b.name)} does not hold the same ${split === "test" ? "test " : ""}inputs, with the same labels in the same order, as ${JSON.stringify(first.name)}`);
+      throw new HiddenAtlasError(
+        "E_SHAPE_MISMATCH",
+        `seed study: bundle ${JSON.stringify(b.name)} does not hold the same ${split === "test" ? "test " : ""}inputs, with the same labels in the same order, as ${JSON.stringify(first.name)}`,
+      );
     }
   }
   const nClasses = Math.max(classNamesOf(first).length, ...labels0.map((l) => l + 1));
@@ -476,12 +803,25 @@ export async function mapperSeedStudy(bundles: AnalysisBundle[], p: ResolvedMapp
     for (const [l, layer] of layers.entries()) {
       throwIfAborted(options.signal);
       const X = takeRows(await mapperMatrix(b, layer, p.vectorize, p.seed), rows[k]);
-      const space = await MapperSpace.build(X, { neighbors: p.neighbors, seed: p.seed, signal: options.signal });
+      const space = await MapperSpace.build(X, {
+        neighbors: p.neighbors,
+        seed: p.seed,
+        signal: options.signal,
+      });
       const auto = space.automaticEps(epsNeighborOf(p, space.neighborhoods.k));
-      const eps = p.eps === "auto" && p.epsScale !== 1 ? Number((p.epsScale * auto.eps).toPrecision(3)) : p.eps;
+      const eps =
+        p.eps === "auto" && p.epsScale !== 1
+          ? Number((p.epsScale * auto.eps).toPrecision(3))
+          : p.eps;
       const lens = lensFor(b, p.lens);
-      const subsetLens = typeof lens === "string" ? lens : { name: lens.name, values: lens.values.map((v) => Array.from(rows[k], (r) => v[r])) };
-      const graph = await space.graph({ ...graphParams(b, p, eps), lens: subsetLens }, { signal: options.signal });
+      const subsetLens =
+        typeof lens === "string"
+          ? lens
+          : { name: lens.name, values: lens.values.map((v) => Array.from(rows[k], (r) => v[r])) };
+      const graph = await space.graph(
+        { ...graphParams(b, p, eps), lens: subsetLens },
+        { signal: options.signal },
+      );
       pur[l] = graphPurity(nodeComposition(graph, labels, nClasses)).meanInverseClasses;
       lo[l] = graph.lost.length / X.rows;
       no[l] = graph.nodes.length;
@@ -491,7 +831,17 @@ export async function mapperSeedStudy(bundles: AnalysisBundle[], p: ResolvedMapp
     lost.push(lo);
     nodes.push(no);
   }
-  return { runs: bundles.map((b) => b.name), layers, samples: rows[0].length, split, purity, lost, nodes, spread: { purity: matrixSpread(purity), lost: matrixSpread(lost) }, preset: p.preset };
+  return {
+    runs: bundles.map((b) => b.name),
+    layers,
+    samples: rows[0].length,
+    split,
+    purity,
+    lost,
+    nodes,
+    spread: { purity: matrixSpread(purity), lost: matrixSpread(lost) },
+    preset: p.preset,
+  };
 }
 
 /** A node's feature visualisation, or why there is none. */
@@ -523,27 +873,53 @@ export type MapperFeatureImage =
  * the network layer the bundle layer stores. Needs the bundle's `model` (network and weights),
  * its `inputs`, and the layer in the model's layer map; otherwise says which is missing.
  */
-export async function nodeFeatureImage(bundle: AnalysisBundle, layer: string, X: Matrix, node: MapperNodeSummary, seed: number): Promise<MapperFeatureImage> {
-  const unavailable = (reason: string): MapperFeatureImage => ({ available: false, layer, node: node.id, reason });
+export async function nodeFeatureImage(
+  bundle: AnalysisBundle,
+  layer: string,
+  X: Matrix,
+  node: MapperNodeSummary,
+  seed: number,
+): Promise<MapperFeatureImage> {
+  const unavailable = (reason: string): MapperFeatureImage => ({
+    available: false,
+    layer,
+    node: node.id,
+    reason,
+  });
   const model = bundle.model;
-  if (!model) return unavailable("This bundle carries no trained network (no model in its manifest), so no input can be optimised: TopoAct's feature visualisation needs the network's weights. The members' own inputs are shown instead.");
-  if (!bundle.inputs) return unavailable("This bundle has a network but no inputs, so the image's size and range are unknown.");
+  if (!model)
+    return unavailable(
+      "This bundle carries no trained network (no model in its manifest), so no input can be optimised: TopoAct's feature visualisation needs the network's weights. The members' own inputs are shown instead.",
+    );
+  if (!bundle.inputs)
+    return unavailable(
+      "This bundle has a network but no inputs, so the image's size and range are unknown.",
+    );
   const networkLayer = model.layers?.[layer];
   if (!networkLayer) {
     const mapped = Object.keys(model.layers ?? {});
-    return unavailable(`The bundle's network does not recompute layer ${JSON.stringify(layer)} (${mapped.length ? `its model maps only ${mapped.map((m) => JSON.stringify(m)).join(", ")}` : "its model maps no layer"}), so there is no activation to maximise for it.`);
+    return unavailable(
+      `The bundle's network does not recompute layer ${JSON.stringify(layer)} (${mapped.length ? `its model maps only ${mapped.map((m) => JSON.stringify(m)).join(", ")}` : "its model maps no layer"}), so there is no activation to maximise for it.`,
+    );
   }
   const inputScale = model.inputScale ?? 1;
   const direction = new Float64Array(X.cols);
-  for (const m of node.members) for (let j = 0; j < X.cols; j++) direction[j] += X.data[m * X.cols + j];
-  if (!direction.some((v) => v !== 0)) return unavailable(`The members' mean activation vector is zero at ${JSON.stringify(layer)}: there is no direction to maximise.`);
+  for (const m of node.members)
+    for (let j = 0; j < X.cols; j++) direction[j] += X.data[m * X.cols + j];
+  if (!direction.some((v) => v !== 0))
+    return unavailable(
+      `The members' mean activation vector is zero at ${JSON.stringify(layer)}: there is no direction to maximise.`,
+    );
   const net = await Network.create(model.spec as unknown as NetworkSpec, { seed });
   try {
     net.setParameters(model.parameters);
     const shape = bundle.inputs.shape.slice(1);
     const perSample = shape.reduce((a, b) => a * b, 1);
     if (perSample !== net.inputSize) {
-      throw new HiddenAtlasError("E_SHAPE_MISMATCH", `the bundle's model takes ${net.inputSize} inputs but its inputs have ${perSample} values per sample`);
+      throw new HiddenAtlasError(
+        "E_SHAPE_MISMATCH",
+        `the bundle's model takes ${net.inputSize} inputs but its inputs have ${perSample} values per sample`,
+      );
     }
     let lo = Infinity;
     let hi = -Infinity;
@@ -552,16 +928,34 @@ export async function nodeFeatureImage(bundle: AnalysisBundle, layer: string, X:
       lo = Math.min(lo, raw[i]);
       hi = Math.max(hi, raw[i]);
     }
-    if (!(hi > lo)) return unavailable("The bundle's inputs are constant, so there is no input range to search.");
+    if (!(hi > lo))
+      return unavailable("The bundle's inputs are constant, so there is no input range to search.");
     const inputShape = (model.spec as { inputShape?: number[] }).inputShape ?? [net.inputSize];
     const side = Math.round(Math.sqrt(net.inputSize));
-    const imageShape: [number, number] | undefined = inputShape.length === 3 ? [inputShape[1], inputShape[2]] : inputShape.length === 1 && side * side === net.inputSize ? [side, side] : undefined;
-    const fv = await featureVisualization(net, { layer: networkLayer, direction, range: [lo * inputScale, hi * inputScale], imageShape, seed });
+    const imageShape: [number, number] | undefined =
+      inputShape.length === 3
+        ? [inputShape[1], inputShape[2]]
+        : inputShape.length === 1 && side * side === net.inputSize
+          ? [side, side]
+          : undefined;
+    const fv = await featureVisualization(net, {
+      layer: networkLayer,
+      direction,
+      range: [lo * inputScale, hi * inputScale],
+      imageShape,
+      seed,
+    });
     // The members' own inputs, projected on the same direction.
-    const weights = projectionWeights(net.layer(networkLayer).outShape, net.layer(networkLayer).outSize, direction, networkLayer);
+    const weights = projectionWeights(
+      net.layer(networkLayer).outShape,
+      net.layer(networkLayer).outSize,
+      direction,
+      networkLayer,
+    );
     const memberInputs = new Float32Array(node.members.length * perSample);
     node.members.forEach((m, r) => {
-      for (let j = 0; j < perSample; j++) memberInputs[r * perSample + j] = raw[m * perSample + j] * inputScale;
+      for (let j = 0; j < perSample; j++)
+        memberInputs[r * perSample + j] = raw[m * perSample + j] * inputScale;
     });
     const acts = net.activations(memberInputs, node.members.length, [networkLayer])[networkLayer];
     const size = weights.length;
@@ -603,6 +997,10 @@ function twoColumns(m: Matrix): Matrix {
 }
 
 /** Mapper graphs of the chosen layers (all by default), for scripts: `mapperAnalysis(bundle, {intervals: 12})`. */
-export function mapperAnalysis(bundle: AnalysisBundle, params: MapperAnalysisParams = {}, options: RunOptions = {}): Promise<MapperAnalysisResult> {
+export function mapperAnalysis(
+  bundle: AnalysisBundle,
+  params: MapperAnalysisParams = {},
+  options: RunOptions = {},
+): Promise<MapperAnalysisResult> {
   return runAnalysis(mapperDescriptor, bundle, params, options);
 }

@@ -31,7 +31,16 @@
 import { adjustedRandIndex, kMeans } from "../algo/clustering.ts";
 import { isomap } from "../algo/isomap.ts";
 import { spearman, pearson } from "../algo/metrics.ts";
-import { INTERSLICE_KNN_FRACTION, mostActiveClass, mphate, mphateDefaults, multisliceAffinity, zScoreRows, type MphateResult, type UnitTensor } from "../algo/mphate.ts";
+import {
+  INTERSLICE_KNN_FRACTION,
+  mostActiveClass,
+  mphate,
+  mphateDefaults,
+  multisliceAffinity,
+  zScoreRows,
+  type MphateResult,
+  type UnitTensor,
+} from "../algo/mphate.ts";
 import { classicalMds } from "../algo/mds.ts";
 import { shortestPaths } from "../algo/geodesic.ts";
 import { pca } from "../algo/pca.ts";
@@ -113,7 +122,9 @@ export interface DynamicsEmbedding {
   warnings: string[];
 }
 
-export function resolveMphateStudyParams(params: MphateStudyParams = {}): ResolvedMphateStudyParams {
+export function resolveMphateStudyParams(
+  params: MphateStudyParams = {},
+): ResolvedMphateStudyParams {
   checkOptionNames("mphate study", params, mphateStudyDefaults, []);
   const p = { ...mphateStudyDefaults, ...params };
   return {
@@ -126,15 +137,25 @@ export function resolveMphateStudyParams(params: MphateStudyParams = {}): Resolv
 }
 
 /** The units-over-training tensor of a bundle's checkpoints (layers stacked in order). */
-export function tensorFromBundle(bundle: AnalysisBundle, params: Pick<ResolvedMphateStudyParams, "layers" | "epochStride" | "unitStride">): BundleTensor {
+export function tensorFromBundle(
+  bundle: AnalysisBundle,
+  params: Pick<ResolvedMphateStudyParams, "layers" | "epochStride" | "unitStride">,
+): BundleTensor {
   const checkpoints = bundle.checkpoints ?? [];
   if (checkpoints.length < 2) {
-    throw new HiddenAtlasError("E_PARAM", `${bundle.name} has ${checkpoints.length} checkpoint(s); M-PHATE needs a bundle with training checkpoints (manifest "checkpoints", at least 2)`);
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `${bundle.name} has ${checkpoints.length} checkpoint(s); M-PHATE needs a bundle with training checkpoints (manifest "checkpoints", at least 2)`,
+    );
   }
   const available = checkpoints[0].layers.map((l) => l.name);
   const layerNames = params.layers.length ? params.layers : available;
   for (const name of layerNames) {
-    if (!available.includes(name)) throw new HiddenAtlasError("E_PARAM", `invalid layers: ${JSON.stringify(name)} (the checkpoints hold ${available.join(", ")})`);
+    if (!available.includes(name))
+      throw new HiddenAtlasError(
+        "E_PARAM",
+        `invalid layers: ${JSON.stringify(name)} (the checkpoints hold ${available.join(", ")})`,
+      );
   }
   const kept: number[] = [];
   for (let c = 0; c < checkpoints.length; c += params.epochStride) kept.push(c);
@@ -157,16 +178,21 @@ export function tensorFromBundle(bundle: AnalysisBundle, params: Pick<ResolvedMp
     for (let q = 0; q < m; q++) {
       const layer = byName.get(layerNames[unitLayer[q]]);
       if (!layer || layer.shape[0] !== samples) {
-        throw new HiddenAtlasError("E_SHAPE_MISMATCH", `checkpoint ${checkpoints[c].epoch} of ${bundle.name}: layer ${layerNames[unitLayer[q]]} is missing or does not hold ${samples} trace samples`);
+        throw new HiddenAtlasError(
+          "E_SHAPE_MISMATCH",
+          `checkpoint ${checkpoints[c].epoch} of ${bundle.name}: layer ${layerNames[unitLayer[q]]} is missing or does not hold ${samples} trace samples`,
+        );
       }
       const width = layer.data.length / samples;
       const u = unitIndex[q];
-      for (let s = 0; s < samples; s++) data[(tau * m + q) * samples + s] = layer.data[s * width + u];
+      for (let s = 0; s < samples; s++)
+        data[(tau * m + q) * samples + s] = layer.data[s * width + u];
     }
   }
   const traceLabels = new Int32Array(samples).fill(-1);
   if (bundle.labels) {
-    for (let s = 0; s < samples; s++) traceLabels[s] = bundle.trace ? bundle.labels[bundle.trace[s]] : bundle.labels[s];
+    for (let s = 0; s < samples; s++)
+      traceLabels[s] = bundle.trace ? bundle.labels[bundle.trace[s]] : bundle.labels[s];
   }
   return {
     tensor: { epochs: kept.length, units: m, samples, data },
@@ -179,21 +205,42 @@ export function tensorFromBundle(bundle: AnalysisBundle, params: Pick<ResolvedMp
 }
 
 function embedOptions(p: ResolvedMphateStudyParams, run: RunOptions) {
-  return { intrasliceKnn: p.intrasliceKnn, intersliceKnn: p.intersliceKnn, decay: p.decay, t: p.t, gamma: p.gamma, nLandmark: p.nLandmark, seed: p.seed, ...run };
+  return {
+    intrasliceKnn: p.intrasliceKnn,
+    intersliceKnn: p.intersliceKnn,
+    decay: p.decay,
+    t: p.t,
+    gamma: p.gamma,
+    nLandmark: p.nLandmark,
+    seed: p.seed,
+    ...run,
+  };
 }
 
 /** M-PHATE of one bundle, with the labels every figure colours by. */
-export async function trainingDynamics(bundle: AnalysisBundle, params: MphateStudyParams = {}, run: RunOptions = {}): Promise<DynamicsEmbedding> {
+export async function trainingDynamics(
+  bundle: AnalysisBundle,
+  params: MphateStudyParams = {},
+  run: RunOptions = {},
+): Promise<DynamicsEmbedding> {
   const p = resolveMphateStudyParams(params);
   const bt = tensorFromBundle(bundle, p);
   const result = await mphate(bt.tensor, embedOptions(p, run));
   return describe(bundle, bt, result);
 }
 
-function describe(bundle: AnalysisBundle, bt: BundleTensor, result: MphateResult): DynamicsEmbedding {
+function describe(
+  bundle: AnalysisBundle,
+  bt: BundleTensor,
+  result: MphateResult,
+): DynamicsEmbedding {
   const N = bt.tensor.epochs * bt.tensor.units;
-  const classes = bundle.classNames?.length ?? (bt.traceLabels.length ? Math.max(...bt.traceLabels) + 1 : 0);
-  const mostActive = classes > 0 && bt.traceLabels.every((l) => l >= 0) ? mostActiveClass(bt.tensor, bt.traceLabels, classes, "l1") : new Int32Array(N).fill(-1);
+  const classes =
+    bundle.classNames?.length ?? (bt.traceLabels.length ? Math.max(...bt.traceLabels) + 1 : 0);
+  const mostActive =
+    classes > 0 && bt.traceLabels.every((l) => l >= 0)
+      ? mostActiveClass(bt.tensor, bt.traceLabels, classes, "l1")
+      : new Int32Array(N).fill(-1);
   const epoch = new Float64Array(N);
   const layer = new Int32Array(N);
   const unit = new Int32Array(N);
@@ -223,7 +270,9 @@ function describe(bundle: AnalysisBundle, bt: BundleTensor, result: MphateResult
 }
 
 /** Σ over epochs of trace(cov) of that epoch's embedded points (numpy.cov, ddof 1). */
-export function visualizationVariance(run: Pick<DynamicsEmbedding, "embedding" | "epochs" | "units">): number {
+export function visualizationVariance(
+  run: Pick<DynamicsEmbedding, "embedding" | "epochs" | "units">,
+): number {
   const { embedding: Y, units } = run;
   const dim = Y.cols;
   let total = 0;
@@ -310,9 +359,18 @@ export function spread(values: number[]): Spread {
  * PCG32), ρ of each; the 2.5 % and 97.5 % quantiles (linear interpolation, numpy's default) of
  * the resamples whose ρ is defined.
  */
-export async function bootstrapSpearman(x: ArrayLike<number>, y: ArrayLike<number>, options: { resamples?: number; seed?: number } = {}): Promise<{ interval: [number, number]; valid: number; resamples: number }> {
+export async function bootstrapSpearman(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  options: { resamples?: number; seed?: number } = {},
+): Promise<{ interval: [number, number]; valid: number; resamples: number }> {
   const n = x.length;
-  const resamples = checkInteger("resamples", options.resamples ?? GENERALIZATION_RESAMPLES, 1, 1_000_000);
+  const resamples = checkInteger(
+    "resamples",
+    options.resamples ?? GENERALIZATION_RESAMPLES,
+    1,
+    1_000_000,
+  );
   const seed = checkSeed(options.seed ?? mphateDefaults.seed);
   if (n < 4) return { interval: [NaN, NaN], valid: 0, resamples };
   const core = await getCore();
@@ -350,13 +408,23 @@ export async function bootstrapSpearman(x: ArrayLike<number>, y: ArrayLike<numbe
  * memorisation error from the bundle's meta, ρ pooled with its bootstrap interval, ρ per seed,
  * and each variant's spread over seeds.
  */
-export async function generalizationStudy(bundles: AnalysisBundle[], params: MphateStudyParams & { resamples?: number } = {}, run: RunOptions = {}): Promise<GeneralizationStudy> {
+export async function generalizationStudy(
+  bundles: AnalysisBundle[],
+  params: MphateStudyParams & { resamples?: number } = {},
+  run: RunOptions = {},
+): Promise<GeneralizationStudy> {
   const { resamples = GENERALIZATION_RESAMPLES, ...rest } = params;
   const p = resolveMphateStudyParams(rest);
   const runs: GeneralizationRun[] = [];
   for (const [r, bundle] of bundles.entries()) {
     const bt = tensorFromBundle(bundle, p);
-    const onProgress = run.onProgress && ((e: { stage: string; done: number; total: number }) => run.onProgress!({ ...e, stage: `${bundle.name} (${r + 1}/${bundles.length}): ${e.stage}` }));
+    const onProgress =
+      run.onProgress &&
+      ((e: { stage: string; done: number; total: number }) =>
+        run.onProgress!({
+          ...e,
+          stage: `${bundle.name} (${r + 1}/${bundles.length}): ${e.stage}`,
+        }));
     const result = await mphate(bt.tensor, embedOptions(p, { signal: run.signal, onProgress }));
     const d = describe(bundle, bt, result);
     const seed = bundle.meta?.seed;
@@ -364,7 +432,11 @@ export async function generalizationStudy(bundles: AnalysisBundle[], params: Mph
       ...d,
       variant: typeof bundle.meta?.variant === "string" ? bundle.meta.variant : bundle.name,
       seed: typeof seed === "number" ? seed : null,
-      visualizationVariance: visualizationVariance({ embedding: result.metricEmbedding, epochs: d.epochs, units: d.units }),
+      visualizationVariance: visualizationVariance({
+        embedding: result.metricEmbedding,
+        epochs: d.epochs,
+        units: d.units,
+      }),
       normalizedVariance: visualizationVariance(d),
       memorizationError: metaNumber(bundle, "memorizationError"),
       trainLoss: metaNumber(bundle, "trainLoss"),
@@ -379,19 +451,40 @@ export async function generalizationStudy(bundles: AnalysisBundle[], params: Mph
  * ρ, its bootstrap interval, per-seed ρ and variant spreads recomputed over all of them with the
  * first study's bootstrap seed and resamples.
  */
-export async function poolGeneralization(studies: GeneralizationStudy[]): Promise<GeneralizationStudy> {
-  if (!studies.length) throw new HiddenAtlasError("E_PARAM", "poolGeneralization needs at least one study");
+export async function poolGeneralization(
+  studies: GeneralizationStudy[],
+): Promise<GeneralizationStudy> {
+  if (!studies.length)
+    throw new HiddenAtlasError("E_PARAM", "poolGeneralization needs at least one study");
   const { resamples, bootstrapSeed, nLandmark } = studies[0].params;
-  return summarizeGeneralization(studies.flatMap((s) => s.runs), { resamples, seed: bootstrapSeed, nLandmark });
+  return summarizeGeneralization(
+    studies.flatMap((s) => s.runs),
+    { resamples, seed: bootstrapSeed, nLandmark },
+  );
 }
 
-async function summarizeGeneralization(runs: GeneralizationRun[], o: { resamples: number; seed: number; nLandmark: number }): Promise<GeneralizationStudy> {
+async function summarizeGeneralization(
+  runs: GeneralizationRun[],
+  o: { resamples: number; seed: number; nLandmark: number },
+): Promise<GeneralizationStudy> {
   const { resamples } = o;
   const p = { seed: o.seed, nLandmark: o.nLandmark };
   const valid = runs.filter((r) => Number.isFinite(r.memorizationError));
-  const rho = (rs: GeneralizationRun[], key: "visualizationVariance" | "normalizedVariance" = "visualizationVariance") =>
-    rs.length >= 3 ? spearman(rs.map((r) => r[key]), rs.map((r) => r.memorizationError)) : NaN;
-  const boot = await bootstrapSpearman(valid.map((r) => r.visualizationVariance), valid.map((r) => r.memorizationError), { resamples, seed: p.seed });
+  const rho = (
+    rs: GeneralizationRun[],
+    key: "visualizationVariance" | "normalizedVariance" = "visualizationVariance",
+  ) =>
+    rs.length >= 3
+      ? spearman(
+          rs.map((r) => r[key]),
+          rs.map((r) => r.memorizationError),
+        )
+      : NaN;
+  const boot = await bootstrapSpearman(
+    valid.map((r) => r.visualizationVariance),
+    valid.map((r) => r.memorizationError),
+    { resamples, seed: p.seed },
+  );
   const seeds = [...new Set(valid.map((r) => r.seed))];
   const perSeed = seeds.map((seed) => {
     const rs = valid.filter((r) => r.seed === seed);
@@ -399,7 +492,11 @@ async function summarizeGeneralization(runs: GeneralizationRun[], o: { resamples
   });
   const variants = [...new Set(runs.map((r) => r.variant))].map((variant) => {
     const rs = valid.filter((r) => r.variant === variant);
-    return { variant, memorizationError: spread(rs.map((r) => r.memorizationError)), visualizationVariance: spread(rs.map((r) => r.visualizationVariance)) };
+    return {
+      variant,
+      memorizationError: spread(rs.map((r) => r.memorizationError)),
+      visualizationVariance: spread(rs.map((r) => r.visualizationVariance)),
+    };
   });
   return {
     runs,
@@ -408,7 +505,9 @@ async function summarizeGeneralization(runs: GeneralizationRun[], o: { resamples
     resamples: boot.resamples,
     validResamples: boot.valid,
     perSeed,
-    seedSpread: spread(perSeed.filter((s) => s.runs >= 3 && Number.isFinite(s.spearman)).map((s) => s.spearman)),
+    seedSpread: spread(
+      perSeed.filter((s) => s.runs >= 3 && Number.isFinite(s.spearman)).map((s) => s.spearman),
+    ),
     variants,
     normalizedSpearman: rho(valid, "normalizedVariance"),
     params: { nLandmark: p.nLandmark, bootstrapSeed: p.seed, resamples },
@@ -445,8 +544,19 @@ const SLICE_OFFSET = 3;
 const ARI_KS = [3, 4, 5, 6, 7, 8];
 
 /** Mean ARI between k-means partitions of the units at two slices (k = 3 … 8, `seeds` seeds). */
-export async function switchAri(embedding: Matrix, units: number, before: number, after: number, seeds: number, baseSeed: number): Promise<number> {
-  const slice = (tau: number): Matrix => ({ rows: units, cols: embedding.cols, data: embedding.data.slice(tau * units * embedding.cols, (tau + 1) * units * embedding.cols) });
+export async function switchAri(
+  embedding: Matrix,
+  units: number,
+  before: number,
+  after: number,
+  seeds: number,
+  baseSeed: number,
+): Promise<number> {
+  const slice = (tau: number): Matrix => ({
+    rows: units,
+    cols: embedding.cols,
+    data: embedding.data.slice(tau * units * embedding.cols, (tau + 1) * units * embedding.cols),
+  });
   const a = slice(before);
   const b = slice(after);
   let total = 0;
@@ -471,17 +581,33 @@ export async function switchAri(embedding: Matrix, units: number, before: number
   return total / count;
 }
 
-export async function continualStudy(bundles: AnalysisBundle[], params: MphateStudyParams & { ariSeeds?: number } = {}, run: RunOptions = {}): Promise<ContinualStudy> {
+export async function continualStudy(
+  bundles: AnalysisBundle[],
+  params: MphateStudyParams & { ariSeeds?: number } = {},
+  run: RunOptions = {},
+): Promise<ContinualStudy> {
   const { ariSeeds = 20, ...rest } = params;
   const seeds = checkInteger("ariSeeds", ariSeeds, 1, 1000);
   const p = resolveMphateStudyParams(rest);
   const runs: ContinualRun[] = [];
   for (const [r, bundle] of bundles.entries()) {
-    const steps = Array.isArray(bundle.meta?.taskSwitchSteps) ? (bundle.meta!.taskSwitchSteps as number[]) : [];
-    if (steps.length < 2) throw new HiddenAtlasError("E_PARAM", `${bundle.name}: meta.taskSwitchSteps (the training steps at which tasks switch) is missing; continual learning needs it`);
+    const steps = Array.isArray(bundle.meta?.taskSwitchSteps)
+      ? (bundle.meta!.taskSwitchSteps as number[])
+      : [];
+    if (steps.length < 2)
+      throw new HiddenAtlasError(
+        "E_PARAM",
+        `${bundle.name}: meta.taskSwitchSteps (the training steps at which tasks switch) is missing; continual learning needs it`,
+      );
     // Keep every checkpoint (the switch slices must exist); stride applies to units only.
     const bt = tensorFromBundle(bundle, { ...p, epochStride: 1 });
-    const onProgress = run.onProgress && ((e: { stage: string; done: number; total: number }) => run.onProgress!({ ...e, stage: `${bundle.name} (${r + 1}/${bundles.length}): ${e.stage}` }));
+    const onProgress =
+      run.onProgress &&
+      ((e: { stage: string; done: number; total: number }) =>
+        run.onProgress!({
+          ...e,
+          stage: `${bundle.name} (${r + 1}/${bundles.length}): ${e.stage}`,
+        }));
     const result = await mphate(bt.tensor, embedOptions(p, { signal: run.signal, onProgress }));
     const d = describe(bundle, bt, result);
     const switches: TaskSwitch[] = [];
@@ -489,7 +615,12 @@ export async function continualStudy(bundles: AnalysisBundle[], params: MphateSt
       const before = bt.epochs.indexOf(step);
       if (before < 0) continue;
       const after = Math.min(bt.epochs.length - 1, before + SLICE_OFFSET);
-      switches.push({ step, before: bt.epochs[before], after: bt.epochs[after], ari: await switchAri(d.embedding, bt.tensor.units, before, after, seeds, p.seed) });
+      switches.push({
+        step,
+        before: bt.epochs[before],
+        after: bt.epochs[after],
+        ari: await switchAri(d.embedding, bt.tensor.units, before, after, seeds, p.seed),
+      });
     }
     runs.push({
       ...d,
@@ -503,7 +634,13 @@ export async function continualStudy(bundles: AnalysisBundle[], params: MphateSt
   }
   return {
     runs,
-    pearson: runs.length >= 3 ? pearson(runs.map((r) => r.meanAri), runs.map((r) => r.finalAccuracy)) : NaN,
+    pearson:
+      runs.length >= 3
+        ? pearson(
+            runs.map((r) => r.meanAri),
+            runs.map((r) => r.finalAccuracy),
+          )
+        : NaN,
     params: { ks: ARI_KS, seeds, sliceOffset: SLICE_OFFSET },
   };
 }
@@ -543,7 +680,12 @@ export interface BaselineStudy {
 }
 
 /** Mean fraction of shared k nearest neighbours between X and Y rows, over groups of rows. */
-export function neighborPreservation(X: Matrix, Y: Matrix, groups: Int32Array[], k: number): number {
+export function neighborPreservation(
+  X: Matrix,
+  Y: Matrix,
+  groups: Int32Array[],
+  k: number,
+): number {
   const knnIn = (M: Matrix, rows: Int32Array, i: number, kk: number): Set<number> => {
     const d: [number, number][] = [];
     for (const j of rows) {
@@ -573,10 +715,21 @@ export function neighborPreservation(X: Matrix, Y: Matrix, groups: Int32Array[],
 }
 
 /** Intraslice and interslice preservation of an embedding against the neighbours in X, k = 10 and 40. */
-function preservation(X: Matrix, Y: Matrix, intra: Int32Array[], inter: Int32Array[]): PreservationScores {
+function preservation(
+  X: Matrix,
+  Y: Matrix,
+  intra: Int32Array[],
+  inter: Int32Array[],
+): PreservationScores {
   return {
-    intraslice: { k10: neighborPreservation(X, Y, intra, 10), k40: neighborPreservation(X, Y, intra, 40) },
-    interslice: { k10: neighborPreservation(X, Y, inter, 10), k40: neighborPreservation(X, Y, inter, 40) },
+    intraslice: {
+      k10: neighborPreservation(X, Y, intra, 10),
+      k40: neighborPreservation(X, Y, intra, 40),
+    },
+    interslice: {
+      k10: neighborPreservation(X, Y, inter, 10),
+      k40: neighborPreservation(X, Y, inter, 40),
+    },
   };
 }
 
@@ -591,40 +744,110 @@ function preservation(X: Matrix, Y: Matrix, intra: Int32Array[], inter: Int32Arr
  *   finite distance), t-SNE as scikit-learn's `metric="precomputed"`.
  * `mphateEmbedding` reuses an M-PHATE embedding of the same checkpoints and parameters.
  */
-export async function baselineStudy(bundle: AnalysisBundle, params: MphateStudyParams = {}, run: RunOptions = {}, mphateEmbedding?: DynamicsEmbedding): Promise<BaselineStudy> {
+export async function baselineStudy(
+  bundle: AnalysisBundle,
+  params: MphateStudyParams = {},
+  run: RunOptions = {},
+  mphateEmbedding?: DynamicsEmbedding,
+): Promise<BaselineStudy> {
   const p = resolveMphateStudyParams(params);
   const bt = tensorFromBundle(bundle, p);
   const { epochs: n, units: m, samples } = bt.tensor;
   const raw: Matrix = { rows: n * m, cols: samples, data: bt.tensor.data };
   const zscored: Matrix = { rows: n * m, cols: samples, data: zScoreRows(bt.tensor) };
-  const intra = Array.from({ length: n }, (_, tau) => Int32Array.from({ length: m }, (_, i) => tau * m + i));
-  const inter = Array.from({ length: m }, (_, i) => Int32Array.from({ length: n }, (_, tau) => tau * m + i));
-  const stage = (name: string) => run.onProgress && ((e: { stage: string; done: number; total: number }) => run.onProgress!({ ...e, stage: `${name}: ${e.stage}` }));
+  const intra = Array.from({ length: n }, (_, tau) =>
+    Int32Array.from({ length: m }, (_, i) => tau * m + i),
+  );
+  const inter = Array.from({ length: m }, (_, i) =>
+    Int32Array.from({ length: n }, (_, tau) => tau * m + i),
+  );
+  const stage = (name: string) =>
+    run.onProgress &&
+    ((e: { stage: string; done: number; total: number }) =>
+      run.onProgress!({ ...e, stage: `${name}: ${e.stage}` }));
   const opts = (name: string) => ({ signal: run.signal, onProgress: stage(name) });
   const embeddings: { method: string; input: string; embedding: Matrix }[] = [];
-  const own = mphateEmbedding && mphateEmbedding.embedding.rows === n * m ? mphateEmbedding : describe(bundle, bt, await mphate(bt.tensor, embedOptions(p, opts("M-PHATE"))));
-  embeddings.push({ method: "M-PHATE", input: "multislice graph (z-scored)", embedding: own.embedding });
+  const own =
+    mphateEmbedding && mphateEmbedding.embedding.rows === n * m
+      ? mphateEmbedding
+      : describe(bundle, bt, await mphate(bt.tensor, embedOptions(p, opts("M-PHATE"))));
+  embeddings.push({
+    method: "M-PHATE",
+    input: "multislice graph (z-scored)",
+    embedding: own.embedding,
+  });
   // Multislice baselines on M-PHATE's own graph.
-  const { affinity } = await multisliceAffinity(bt.tensor, { intrasliceKnn: p.intrasliceKnn, intersliceKnn: p.intersliceKnn, decay: p.decay, ...opts("multislice graph") });
-  embeddings.push({ method: "DM", input: "multislice graph", embedding: (await diffusionMap(affinity, { seed: p.seed, ...opts("DM") })).embedding });
+  const { affinity } = await multisliceAffinity(bt.tensor, {
+    intrasliceKnn: p.intrasliceKnn,
+    intersliceKnn: p.intersliceKnn,
+    decay: p.decay,
+    ...opts("multislice graph"),
+  });
+  embeddings.push({
+    method: "DM",
+    input: "multislice graph",
+    embedding: (await diffusionMap(affinity, { seed: p.seed, ...opts("DM") })).embedding,
+  });
   const lengths = Float32Array.from(affinity.values, (v) => Math.max(0, -Math.log(v)));
-  const paths = await shortestPaths({ n: affinity.n, rowPtr: affinity.rowPtr, columns: affinity.columns, values: lengths }, { sources: Int32Array.from({ length: affinity.n }, (_, i) => i), ...opts("multislice geodesics") });
+  const paths = await shortestPaths(
+    { n: affinity.n, rowPtr: affinity.rowPtr, columns: affinity.columns, values: lengths },
+    {
+      sources: Int32Array.from({ length: affinity.n }, (_, i) => i),
+      ...opts("multislice geodesics"),
+    },
+  );
   let largest = 0;
   for (const v of paths.data) if (Number.isFinite(v) && v > largest) largest = v;
-  const geodesic = { rows: affinity.n, cols: affinity.n, data: paths.data.map((v) => (Number.isFinite(v) ? v : largest)) };
+  const geodesic = {
+    rows: affinity.n,
+    cols: affinity.n,
+    data: paths.data.map((v) => (Number.isFinite(v) ? v : largest)),
+  };
   for (let a = 0; a < affinity.n; a++) {
     geodesic.data[a * affinity.n + a] = 0;
-    for (let b = a + 1; b < affinity.n; b++) geodesic.data[b * affinity.n + a] = geodesic.data[a * affinity.n + b];
+    for (let b = a + 1; b < affinity.n; b++)
+      geodesic.data[b * affinity.n + a] = geodesic.data[a * affinity.n + b];
   }
-  embeddings.push({ method: "Isomap", input: "multislice graph (−log affinity paths)", embedding: (await classicalMds(geodesic, { seed: p.seed, ...opts("Isomap (graph)") })).coordinates });
-  embeddings.push({ method: "t-SNE", input: "multislice graph (−log affinity paths, precomputed)", embedding: (await tsneFromDistances(geodesic, { seed: p.seed, ...opts("t-SNE (graph)") })).coordinates });
+  embeddings.push({
+    method: "Isomap",
+    input: "multislice graph (−log affinity paths)",
+    embedding: (await classicalMds(geodesic, { seed: p.seed, ...opts("Isomap (graph)") }))
+      .coordinates,
+  });
+  embeddings.push({
+    method: "t-SNE",
+    input: "multislice graph (−log affinity paths, precomputed)",
+    embedding: (await tsneFromDistances(geodesic, { seed: p.seed, ...opts("t-SNE (graph)") }))
+      .coordinates,
+  });
   // The naive baselines, on the raw and on the z-scored flattened trace.
-  for (const [space, X] of [["raw", raw], ["z-scored", zscored]] as const) {
+  for (const [space, X] of [
+    ["raw", raw],
+    ["z-scored", zscored],
+  ] as const) {
     const input = `flattened ${space} trace`;
-    embeddings.push({ method: "PCA", input, embedding: (await pca(X, { nComponents: 2, ...opts(`PCA (${space})`) })).scores });
-    embeddings.push({ method: "t-SNE", input, embedding: (await tsne(X, { seed: p.seed, ...opts(`t-SNE (${space})`) })).coordinates });
-    embeddings.push({ method: "Isomap", input, embedding: (await isomap(X, { seed: p.seed, ...opts(`Isomap (${space})`) })).coordinates });
-    embeddings.push({ method: "PHATE", input, embedding: (await phate(X, { seed: p.seed, nLandmark: p.nLandmark, ...opts(`PHATE (${space})`) })).embedding });
+    embeddings.push({
+      method: "PCA",
+      input,
+      embedding: (await pca(X, { nComponents: 2, ...opts(`PCA (${space})`) })).scores,
+    });
+    embeddings.push({
+      method: "t-SNE",
+      input,
+      embedding: (await tsne(X, { seed: p.seed, ...opts(`t-SNE (${space})`) })).coordinates,
+    });
+    embeddings.push({
+      method: "Isomap",
+      input,
+      embedding: (await isomap(X, { seed: p.seed, ...opts(`Isomap (${space})`) })).coordinates,
+    });
+    embeddings.push({
+      method: "PHATE",
+      input,
+      embedding: (
+        await phate(X, { seed: p.seed, nLandmark: p.nLandmark, ...opts(`PHATE (${space})`) })
+      ).embedding,
+    });
   }
   const scores = embeddings.map(({ method, input, embedding }) => ({
     method,
@@ -643,7 +866,11 @@ export async function baselineStudy(bundle: AnalysisBundle, params: MphateStudyP
     notes: [
       `Raw space: ${BASELINE_SPACES.raw}; z-scored space: ${BASELINE_SPACES.zscored}.`,
       `${n * m} points: M-PHATE and PHATE run ${n * m <= p.nLandmark ? "exact (no landmarks)" : `on ${p.nLandmark} landmarks`}; t-SNE as scikit-learn (Barnes–Hut above 500 points), on the graph with a random start.`,
-      ...(n - 1 <= 40 ? [`Interslice k = 40 needs more than 41 checkpoints: with ${n}, a unit's ${n - 1} other checkpoints are all its neighbours in any embedding (score 1), so it is not shown${n - 1 <= 10 ? "; nor is k = 10" : ""}.`] : []),
+      ...(n - 1 <= 40
+        ? [
+            `Interslice k = 40 needs more than 41 checkpoints: with ${n}, a unit's ${n - 1} other checkpoints are all its neighbours in any embedding (score 1), so it is not shown${n - 1 <= 10 ? "; nor is k = 10" : ""}.`,
+          ]
+        : []),
     ],
   };
 }
@@ -660,35 +887,141 @@ const BASELINE_EPOCH_STRIDE = 5;
 
 /** The parameter table (see descriptor.ts): the multislice graph and PHATE, then what is drawn. */
 const params = {
-  layers: { type: "layers", from: "checkpoints", default: [], defaultDoc: "every traced layer", label: "Which units (layers)", doc: "Traced layers whose units are embedded (all by default)." },
+  layers: {
+    type: "layers",
+    from: "checkpoints",
+    default: [],
+    defaultDoc: "every traced layer",
+    label: "Which units (layers)",
+    doc: "Traced layers whose units are embedded (all by default).",
+  },
   epochStride: {
-    type: "integer", min: 1, default: 5, label: "Every k-th checkpoint", unit: "checkpoints", doc: "Keep every k-th checkpoint (the last one always kept).", control: { max: 10 },
-    reference: "M-PHATE embeds every epoch; every 5th keeps digits-mlp's 101 checkpoints × 96 units to 2,016 points, embedded exactly (no landmarks) in seconds (set 1 for every checkpoint, on landmarks).",
+    type: "integer",
+    min: 1,
+    default: 5,
+    label: "Every k-th checkpoint",
+    unit: "checkpoints",
+    doc: "Keep every k-th checkpoint (the last one always kept).",
+    control: { max: 10 },
+    reference:
+      "M-PHATE embeds every epoch; every 5th keeps digits-mlp's 101 checkpoints × 96 units to 2,016 points, embedded exactly (no landmarks) in seconds (set 1 for every checkpoint, on landmarks).",
   },
-  unitStride: { type: "integer", min: 1, default: 1, label: "Every k-th unit", unit: "units", doc: "Keep every k-th unit of each layer." },
-  intrasliceKnn: { type: "integer", min: 1, default: mphateDefaults.intrasliceKnn, label: "Intraslice knn", doc: "Neighbours of a unit among the units of its own checkpoint (the adaptive kernel's bandwidth).", control: { max: 10 } },
+  unitStride: {
+    type: "integer",
+    min: 1,
+    default: 1,
+    label: "Every k-th unit",
+    unit: "units",
+    doc: "Keep every k-th unit of each layer.",
+  },
+  intrasliceKnn: {
+    type: "integer",
+    min: 1,
+    default: mphateDefaults.intrasliceKnn,
+    label: "Intraslice knn",
+    doc: "Neighbours of a unit among the units of its own checkpoint (the adaptive kernel's bandwidth).",
+    control: { max: 10 },
+  },
   intersliceKnn: {
-    type: "integer", min: 1, auto: true, default: "auto", label: "Interslice knn (κ)", control: { max: 50 },
+    type: "integer",
+    min: 1,
+    auto: true,
+    default: "auto",
+    label: "Interslice knn (κ)",
+    control: { max: 50 },
     doc: `Sets the bandwidth joining a unit to itself across checkpoints: the distance to its κ-th nearest own checkpoint; "auto" is max(2, round(${INTERSLICE_KNN_FRACTION} × checkpoints)).`,
-    reference: "M-PHATE: 25 over 300 epochs (about 8 % of the run); a fixed 25 on 21 checkpoints would be clamped to 20 and fuse each unit's checkpoints, so \"auto\" keeps the 8 %.",
+    reference:
+      'M-PHATE: 25 over 300 epochs (about 8 % of the run); a fixed 25 on 21 checkpoints would be clamped to 20 and fuse each unit\'s checkpoints, so "auto" keeps the 8 %.',
   },
-  decay: { type: "number", min: 0, exclusiveMin: true, default: mphateDefaults.decay, label: "Decay (α)", doc: "Exponent of the α-decaying kernel: larger values cut affinities off faster.", control: { min: 1, max: 40, step: 1 } },
-  t: { type: "integer", min: 1, auto: true, default: "auto", label: "Diffusion time t", doc: "Steps of the diffusion; \"auto\" takes the knee of the von Neumann entropy.", control: { max: 100 } },
-  gamma: { type: "number", min: -1, max: 1, default: mphateDefaults.gamma, label: "Potential γ", doc: "Informational distance: γ = 1 the log potential, γ = 0 the square root (M-PHATE's choice).", control: { step: 0.5 } },
+  decay: {
+    type: "number",
+    min: 0,
+    exclusiveMin: true,
+    default: mphateDefaults.decay,
+    label: "Decay (α)",
+    doc: "Exponent of the α-decaying kernel: larger values cut affinities off faster.",
+    control: { min: 1, max: 40, step: 1 },
+  },
+  t: {
+    type: "integer",
+    min: 1,
+    auto: true,
+    default: "auto",
+    label: "Diffusion time t",
+    doc: 'Steps of the diffusion; "auto" takes the knee of the von Neumann entropy.',
+    control: { max: 100 },
+  },
+  gamma: {
+    type: "number",
+    min: -1,
+    max: 1,
+    default: mphateDefaults.gamma,
+    label: "Potential γ",
+    doc: "Informational distance: γ = 1 the log potential, γ = 0 the square root (M-PHATE's choice).",
+    control: { step: 0.5 },
+  },
   nLandmark: {
-    type: "integer", min: 3, default: mphateDefaults.nLandmark, label: "Landmarks", unit: "points", doc: "Above this many points the diffusion runs on landmarks (spectral clusters); up to it, exactly. At least 3: the landmarks hold a 2-D classical MDS.",
-    reference: "M-PHATE's 4,000. The exact path costs about 36 N² bytes (576 MB at 4,000 points) and an O(N³) eigensolve and diffusion power: seconds at 2,000 points, minutes at 4,000.",
+    type: "integer",
+    min: 3,
+    default: mphateDefaults.nLandmark,
+    label: "Landmarks",
+    unit: "points",
+    doc: "Above this many points the diffusion runs on landmarks (spectral clusters); up to it, exactly. At least 3: the landmarks hold a 2-D classical MDS.",
+    reference:
+      "M-PHATE's 4,000. The exact path costs about 36 N² bytes (576 MB at 4,000 points) and an O(N³) eigensolve and diffusion power: seconds at 2,000 points, minutes at 4,000.",
   },
   generalizationLandmarks: {
-    type: "integer", min: 3, default: 400, label: "Landmarks per generalisation run", unit: "points", control: { min: 100, max: 4000, step: 100 },
+    type: "integer",
+    min: 3,
+    default: 400,
+    label: "Landmarks per generalisation run",
+    unit: "points",
+    control: { min: 100, max: 4000, step: 100 },
     doc: "Landmarks of each of the generalisation study's runs (2,016 points each); 4,000 embeds them exactly.",
-    reference: "M-PHATE embeds each run on 4,000 landmarks; 400 keeps the 24 runs to about a minute in the browser (exact is about 10× slower per run).",
+    reference:
+      "M-PHATE embeds each run on 4,000 landmarks; 400 keeps the 24 runs to about a minute in the browser (exact is about 10× slower per run).",
   },
-  seed: { type: "integer", min: 0, max: Number.MAX_SAFE_INTEGER, default: mphateDefaults.seed, label: "Seed", doc: "Seed of the landmarks and of metric MDS.", control: { input: "number", max: 2 ** 31 - 1 } },
-  baselines: { type: "boolean", default: false, label: "Compute baselines", doc: "Also embed the run with PCA, t-SNE, Isomap, PHATE and the multislice baselines, and score them all (slow: runs on request)." },
-  ariSeeds: { type: "integer", min: 1, max: 1000, default: 5, label: "k-means seeds per k", doc: "Seeds of k-means per k when measuring how much of the units' structure survives a task switch.", control: { max: 20 } },
-  colorBy: { type: "keyword", role: "view", choices: MPHATE_COLOR_BY, default: "epoch", label: "Colour by", labels: { epoch: "epoch", layer: "layer", mostActive: "most-active class (L1)" }, control: { input: "radio" }, doc: "What colours the units: their checkpoint, their layer, or the class they answer to most." },
-  trajectories: { type: "boolean", role: "view", default: true, label: "Unit trajectories", doc: "Join each unit's checkpoints with a line." },
+  seed: {
+    type: "integer",
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+    default: mphateDefaults.seed,
+    label: "Seed",
+    doc: "Seed of the landmarks and of metric MDS.",
+    control: { input: "number", max: 2 ** 31 - 1 },
+  },
+  baselines: {
+    type: "boolean",
+    default: false,
+    label: "Compute baselines",
+    doc: "Also embed the run with PCA, t-SNE, Isomap, PHATE and the multislice baselines, and score them all (slow: runs on request).",
+  },
+  ariSeeds: {
+    type: "integer",
+    min: 1,
+    max: 1000,
+    default: 5,
+    label: "k-means seeds per k",
+    doc: "Seeds of k-means per k when measuring how much of the units' structure survives a task switch.",
+    control: { max: 20 },
+  },
+  colorBy: {
+    type: "keyword",
+    role: "view",
+    choices: MPHATE_COLOR_BY,
+    default: "epoch",
+    label: "Colour by",
+    labels: { epoch: "epoch", layer: "layer", mostActive: "most-active class (L1)" },
+    control: { input: "radio" },
+    doc: "What colours the units: their checkpoint, their layer, or the class they answer to most.",
+  },
+  trajectories: {
+    type: "boolean",
+    role: "view",
+    default: true,
+    label: "Unit trajectories",
+    doc: "Join each unit's checkpoints with a line.",
+  },
 } as const;
 
 export type MphateParams = Partial<Resolved<typeof params>>;
@@ -703,12 +1036,38 @@ export interface MphateAnalysisResult {
 
 /** The study parameters of the analysis' parameters. */
 export function studyParams(p: ResolvedMphateParams): ResolvedMphateStudyParams {
-  return { layers: p.layers, epochStride: p.epochStride, unitStride: p.unitStride, intrasliceKnn: p.intrasliceKnn, intersliceKnn: p.intersliceKnn, decay: p.decay, t: p.t, gamma: p.gamma, nLandmark: p.nLandmark, seed: p.seed };
+  return {
+    layers: p.layers,
+    epochStride: p.epochStride,
+    unitStride: p.unitStride,
+    intrasliceKnn: p.intrasliceKnn,
+    intersliceKnn: p.intersliceKnn,
+    decay: p.decay,
+    t: p.t,
+    gamma: p.gamma,
+    nLandmark: p.nLandmark,
+    seed: p.seed,
+  };
 }
 
-const embedding = ["layers", "epochStride", "unitStride", "intrasliceKnn", "intersliceKnn", "decay", "t", "gamma", "nLandmark", "seed"] as const;
+const embedding = [
+  "layers",
+  "epochStride",
+  "unitStride",
+  "intrasliceKnn",
+  "intersliceKnn",
+  "decay",
+  "t",
+  "gamma",
+  "nLandmark",
+  "seed",
+] as const;
 /** The bundles of a multi-bundle study, named by their keys in the step's args ("k1,k2,…"). */
-const runsOf = (args: StepArgs, others: (key: string) => AnalysisBundle) => String(args.runs ?? "").split(",").filter(Boolean).map(others);
+const runsOf = (args: StepArgs, others: (key: string) => AnalysisBundle) =>
+  String(args.runs ?? "")
+    .split(",")
+    .filter(Boolean)
+    .map(others);
 
 /**
  * The descriptor. `dynamics` and `baselines` read the bundle; `generalization` and `continual`
@@ -718,11 +1077,22 @@ const runsOf = (args: StepArgs, others: (key: string) => AnalysisBundle) => Stri
 export const mphateDescriptor = defineAnalysis<typeof params, MphateAnalysisResult>({
   name: "mphate",
   title: "M-PHATE: hidden units over training",
-  question: "How do hidden units evolve over training, as one Multislice PHATE embedding of every unit at every checkpoint; what do generalisation and catastrophic forgetting look like?",
-  papers: [{ citation: "Gigante et al., NeurIPS 2019", title: "Visualizing the PHATE of neural networks", url: "https://arxiv.org/abs/1908.02831" }],
+  question:
+    "How do hidden units evolve over training, as one Multislice PHATE embedding of every unit at every checkpoint; what do generalisation and catastrophic forgetting look like?",
+  papers: [
+    {
+      citation: "Gigante et al., NeurIPS 2019",
+      title: "Visualizing the PHATE of neural networks",
+      url: "https://arxiv.org/abs/1908.02831",
+    },
+  ],
   params,
   check(_p, bundle) {
-    if (!bundle.checkpoints?.length) throw new HiddenAtlasError("E_PARAM", `mphate needs a bundle with training checkpoints; ${JSON.stringify(bundle.name)} has none`);
+    if (!bundle.checkpoints?.length)
+      throw new HiddenAtlasError(
+        "E_PARAM",
+        `mphate needs a bundle with training checkpoints; ${JSON.stringify(bundle.name)} has none`,
+      );
   },
   steps: {
     dynamics: {
@@ -736,7 +1106,10 @@ export const mphateDescriptor = defineAnalysis<typeof params, MphateAnalysisResu
     baselines: {
       label: "embedding and scoring the baselines",
       uses: [...embedding, "baselines"],
-      needs: (_args, p) => (p.baselines && p.epochStride === BASELINE_EPOCH_STRIDE && p.unitStride === 1 ? [["dynamics", {}]] : []),
+      needs: (_args, p) =>
+        p.baselines && p.epochStride === BASELINE_EPOCH_STRIDE && p.unitStride === 1
+          ? [["dynamics", {}]]
+          : [],
       weight: 8,
       // 12 embeddings in both spaces, about two named stages each.
       stages: 24,
@@ -744,7 +1117,12 @@ export const mphateDescriptor = defineAnalysis<typeof params, MphateAnalysisResu
         if (!p.baselines) return null;
         // The dynamics embedding is the M-PHATE row when it was made on the same checkpoints.
         const same = p.epochStride === BASELINE_EPOCH_STRIDE && p.unitStride === 1;
-        return baselineStudy(bundle, { ...studyParams(p), epochStride: BASELINE_EPOCH_STRIDE, unitStride: 1 }, options, same ? await need<DynamicsEmbedding>("dynamics") : undefined);
+        return baselineStudy(
+          bundle,
+          { ...studyParams(p), epochStride: BASELINE_EPOCH_STRIDE, unitStride: 1 },
+          options,
+          same ? await need<DynamicsEmbedding>("dynamics") : undefined,
+        );
       },
     },
     generalization: {
@@ -755,7 +1133,18 @@ export const mphateDescriptor = defineAnalysis<typeof params, MphateAnalysisResu
       stages: 32,
       async run({ params: p, args, options, others }) {
         const { intrasliceKnn, intersliceKnn, decay, gamma, seed } = p;
-        return generalizationStudy(runsOf(args, others), { intrasliceKnn, intersliceKnn, decay, gamma, seed, nLandmark: p.generalizationLandmarks }, options);
+        return generalizationStudy(
+          runsOf(args, others),
+          {
+            intrasliceKnn,
+            intersliceKnn,
+            decay,
+            gamma,
+            seed,
+            nLandmark: p.generalizationLandmarks,
+          },
+          options,
+        );
       },
     },
     continual: {
@@ -765,16 +1154,35 @@ export const mphateDescriptor = defineAnalysis<typeof params, MphateAnalysisResu
       stages: 8,
       async run({ params: p, args, options, others }) {
         const { intrasliceKnn, decay, gamma, seed, ariSeeds } = p;
-        return continualStudy(runsOf(args, others), { intrasliceKnn, intersliceKnn: CONTINUAL_INTERSLICE_KNN, decay, gamma, seed, nLandmark: CONTINUAL_LANDMARKS, ariSeeds }, options);
+        return continualStudy(
+          runsOf(args, others),
+          {
+            intrasliceKnn,
+            intersliceKnn: CONTINUAL_INTERSLICE_KNN,
+            decay,
+            gamma,
+            seed,
+            nLandmark: CONTINUAL_LANDMARKS,
+            ariSeeds,
+          },
+          options,
+        );
       },
     },
     result: {
       label: "M-PHATE",
       uses: [],
-      needs: () => [["dynamics", {}], ["baselines", {}]],
+      needs: () => [
+        ["dynamics", {}],
+        ["baselines", {}],
+      ],
       weight: 0,
       async run({ params: p, need }): Promise<MphateAnalysisResult> {
-        return { dynamics: await need<DynamicsEmbedding>("dynamics"), baselines: await need<BaselineStudy | null>("baselines"), params: p };
+        return {
+          dynamics: await need<DynamicsEmbedding>("dynamics"),
+          baselines: await need<BaselineStudy | null>("baselines"),
+          params: p,
+        };
       },
     },
   },
@@ -782,7 +1190,11 @@ export const mphateDescriptor = defineAnalysis<typeof params, MphateAnalysisResu
 });
 
 /** Training dynamics (and baselines when asked) of a bundle with checkpoints: `await mphateAnalysis(bundle, {epochStride: 2})`. */
-export function mphateAnalysis(bundle: AnalysisBundle, params: MphateParams = {}, options: RunOptions = {}): Promise<MphateAnalysisResult> {
+export function mphateAnalysis(
+  bundle: AnalysisBundle,
+  params: MphateParams = {},
+  options: RunOptions = {},
+): Promise<MphateAnalysisResult> {
   return runAnalysis(mphateDescriptor, bundle, params, options);
 }
 
@@ -791,8 +1203,19 @@ export const DATA_VARIANTS = new Set(["random-labels", "random-pixels"]);
 
 /** ρ over the runs trained on true digits (no random labels or pixels): does the claim hold without the two extremes? */
 export function trueDataSpearman(study: GeneralizationStudy): { spearman: number; runs: number } {
-  const runs = study.runs.filter((r) => !DATA_VARIANTS.has(r.variant) && Number.isFinite(r.memorizationError));
-  return { spearman: runs.length >= 3 ? spearman(runs.map((r) => r.visualizationVariance), runs.map((r) => r.memorizationError)) : NaN, runs: runs.length };
+  const runs = study.runs.filter(
+    (r) => !DATA_VARIANTS.has(r.variant) && Number.isFinite(r.memorizationError),
+  );
+  return {
+    spearman:
+      runs.length >= 3
+        ? spearman(
+            runs.map((r) => r.visualizationVariance),
+            runs.map((r) => r.memorizationError),
+          )
+        : NaN,
+    runs: runs.length,
+  };
 }
 
 /** κ's share of the checkpoints under "auto" (said in the reports). */

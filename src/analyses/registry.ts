@@ -27,7 +27,11 @@ export const ANALYSIS_NAMES = Object.keys(ANALYSES) as AnalysisName[];
 /** The descriptor of a name given by a user (E_PARAM naming the known ones otherwise). */
 export function analysisNamed(name: string): (typeof ANALYSES)[AnalysisName] {
   if (!Object.hasOwn(ANALYSES, name)) {
-    throw new HiddenAtlasError("E_PARAM", `unknown analysis ${JSON.stringify(name)} (known: ${ANALYSIS_NAMES.join(", ")})`, { parameter: "analysis" });
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `unknown analysis ${JSON.stringify(name)} (known: ${ANALYSIS_NAMES.join(", ")})`,
+      { parameter: "analysis" },
+    );
   }
   return ANALYSES[name as AnalysisName];
 }

@@ -18,7 +18,13 @@
 import { HiddenAtlasError } from "../core/errors.ts";
 import type { ProgressEvent, RunOptions } from "../core/progress.ts";
 import type { AnalysisBundle } from "./columns.ts";
-import { resolveParams, type AnalysisDescriptor, type ParamTable, type Resolved, type StepArgs } from "./descriptor.ts";
+import {
+  resolveParams,
+  type AnalysisDescriptor,
+  type ParamTable,
+  type Resolved,
+  type StepArgs,
+} from "./descriptor.ts";
 
 /** Resolution of the run's progress events (done out of this total). */
 const PROGRESS_TOTAL = 1000;
@@ -50,7 +56,11 @@ function dispose(value: unknown): void {
 }
 
 /** Resolve when `promise` does, reject with E_CANCELLED as soon as `signal` aborts. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined, onAbort: () => void): Promise<T> {
+function raceAbort<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+  onAbort: () => void,
+): Promise<T> {
   if (!signal) return promise;
   if (signal.aborted) {
     promise.catch(() => {}); // its failure, if any, is no longer anyone's
@@ -137,7 +147,10 @@ export class AnalysisRunner {
     options: RunOptions = {},
   ): Promise<R> {
     if (!Object.hasOwn(descriptor.steps, step)) {
-      throw new HiddenAtlasError("E_PARAM", `unknown step ${JSON.stringify(step)} of ${descriptor.name} (known: ${Object.keys(descriptor.steps).join(", ")})`);
+      throw new HiddenAtlasError(
+        "E_PARAM",
+        `unknown step ${JSON.stringify(step)} of ${descriptor.name} (known: ${Object.keys(descriptor.steps).join(", ")})`,
+      );
     }
     const keys = new Map<string, string>();
     const keyOf = (name: string, a: StepArgs): string => {
@@ -147,8 +160,17 @@ export class AnalysisRunner {
         const spec = descriptor.steps[name];
         if (!spec) throw new Error(`${descriptor.name}: unknown step ${name}`);
         const needs = spec.needs?.(a, params, bundle) ?? [];
-        const sortedArgs = Object.keys(a).sort().map((k) => [k, a[k]]);
-        key = JSON.stringify([bundleKey, descriptor.name, name, sortedArgs, spec.uses.map((u) => params[u]), needs.map(([s, sa]) => keyOf(s, sa))]);
+        const sortedArgs = Object.keys(a)
+          .sort()
+          .map((k) => [k, a[k]]);
+        key = JSON.stringify([
+          bundleKey,
+          descriptor.name,
+          name,
+          sortedArgs,
+          spec.uses.map((u) => params[u]),
+          needs.map(([s, sa]) => keyOf(s, sa)),
+        ]);
         keys.set(id, key);
       }
       return key;
@@ -161,9 +183,16 @@ export class AnalysisRunner {
       if (plan.has(key)) return;
       const spec = descriptor.steps[name];
       const cached = this.entries.get(key)?.done ?? false;
-      const weight = typeof spec.weight === "function" ? spec.weight(a, params, bundle) : (spec.weight ?? 1);
-      const where = Object.values(a).filter((v) => typeof v === "string").join(", ");
-      plan.set(key, { weight: cached ? 0 : weight, label: where ? `${spec.label} (${where})` : spec.label, fraction: cached ? 1 : 0 });
+      const weight =
+        typeof spec.weight === "function" ? spec.weight(a, params, bundle) : (spec.weight ?? 1);
+      const where = Object.values(a)
+        .filter((v) => typeof v === "string")
+        .join(", ");
+      plan.set(key, {
+        weight: cached ? 0 : weight,
+        label: where ? `${spec.label} (${where})` : spec.label,
+        fraction: cached ? 1 : 0,
+      });
       if (!cached) for (const [s, sa] of spec.needs?.(a, params, bundle) ?? []) visit(s, sa);
     };
     visit(step, args);
@@ -175,14 +204,28 @@ export class AnalysisRunner {
           if (!item) return;
           item.fraction = Math.max(item.fraction, fraction);
           if (fraction < 1) lastStage = item.label;
-          const done = [...plan.values()].reduce((s, p) => s + p.weight * p.fraction, 0) / totalWeight;
-          const event: ProgressEvent = { stage: lastStage || item.label, done: Math.round(done * PROGRESS_TOTAL), total: PROGRESS_TOTAL };
+          const done =
+            [...plan.values()].reduce((s, p) => s + p.weight * p.fraction, 0) / totalWeight;
+          const event: ProgressEvent = {
+            stage: lastStage || item.label,
+            done: Math.round(done * PROGRESS_TOTAL),
+            total: PROGRESS_TOTAL,
+          };
           options.onProgress!(event);
         }
       : null;
     if (report) for (const key of plan.keys()) this.listen(key, report);
     try {
-      return (await this.need(descriptor, bundle, params, step, args, keyOf, options.signal, null)) as R;
+      return (await this.need(
+        descriptor,
+        bundle,
+        params,
+        step,
+        args,
+        keyOf,
+        options.signal,
+        null,
+      )) as R;
     } finally {
       if (report) for (const key of plan.keys()) this.listeners.get(key)?.delete(report);
     }
@@ -258,15 +301,41 @@ export class AnalysisRunner {
     const onProgress = (event: ProgressEvent) => {
       if (!stages.includes(event.stage)) stages.push(event.stage);
       const within = event.total > 0 ? event.done / event.total : 0;
-      const fraction = Math.min(STEP_FRACTION_CAP, (stages.length - 1 + within) / Math.max(declaredStages, stages.length));
+      const fraction = Math.min(
+        STEP_FRACTION_CAP,
+        (stages.length - 1 + within) / Math.max(declaredStages, stages.length),
+      );
       this.broadcast(key, fraction);
     };
-    const entry: Entry = { key, step: `${descriptor.name}.${name}`, promise: Promise.resolve(), controller, waiters: 0, done: false, pins: 0 };
+    const entry: Entry = {
+      key,
+      step: `${descriptor.name}.${name}`,
+      promise: Promise.resolve(),
+      controller,
+      waiters: 0,
+      done: false,
+      pins: 0,
+    };
     entry.promise = (async () => {
       try {
-        const need = (step: string, stepArgs: StepArgs = {}) => this.need(descriptor, bundle, params, step, stepArgs, keyOf, controller.signal, pinned) as Promise<never>;
+        const need = (step: string, stepArgs: StepArgs = {}) =>
+          this.need(
+            descriptor,
+            bundle,
+            params,
+            step,
+            stepArgs,
+            keyOf,
+            controller.signal,
+            pinned,
+          ) as Promise<never>;
         const options = { signal: controller.signal, onProgress };
-        const remote = { analysis: descriptor.name, step: name, params: params as Record<string, unknown>, args };
+        const remote = {
+          analysis: descriptor.name,
+          step: name,
+          params: params as Record<string, unknown>,
+          args,
+        };
         let value: unknown;
         if (this.pool && spec.parallel === "whole" && this.pool.holds(bundle)) {
           // The worker computes the needs too, from its own copy of the bundle.
@@ -276,11 +345,20 @@ export class AnalysisRunner {
           // The declared needs first (side by side), so that the bar names this step only once
           // it is the one working.
           const declared = spec.needs?.(args, params, bundle) ?? [];
-          const values = await Promise.all(declared.map(([step, stepArgs]) => need(step, stepArgs)));
+          const values = await Promise.all(
+            declared.map(([step, stepArgs]) => need(step, stepArgs)),
+          );
           this.broadcast(key, 0);
-          value = this.pool && spec.parallel === "needs"
-            ? await this.pool.run({ ...remote, needs: declared.map(([step, stepArgs], i) => [step, stepArgs, values[i]]) }, options)
-            : await spec.run({ bundle, params, args, options, others: this.others, need });
+          value =
+            this.pool && spec.parallel === "needs"
+              ? await this.pool.run(
+                  {
+                    ...remote,
+                    needs: declared.map(([step, stepArgs], i) => [step, stepArgs, values[i]]),
+                  },
+                  options,
+                )
+              : await spec.run({ bundle, params, args, options, others: this.others, need });
         }
         if (controller.signal.aborted) {
           dispose(value);
@@ -321,7 +399,7 @@ export class AnalysisRunner {
 
   private evict(step: string, keep: number): void {
     const list = this.recent.get(step) ?? [];
-    for (let i = 0; list.length > keep && i < list.length; ) {
+    for (let i = 0; list.length > keep && i < list.length;) {
       const entry = this.entries.get(list[i]);
       if (entry && entry.pins > 0) {
         i++;
@@ -362,7 +440,12 @@ export function bundleKeyOf(bundle: AnalysisBundle): string {
 
 /** The cache identity of a step and its args (argument order does not matter). */
 function stepIdentity(step: string, args: StepArgs): string {
-  return JSON.stringify([step, Object.keys(args).sort().map((k) => [k, args[k]])]);
+  return JSON.stringify([
+    step,
+    Object.keys(args)
+      .sort()
+      .map((k) => [k, args[k]]),
+  ]);
 }
 
 /**
@@ -370,16 +453,30 @@ function stepIdentity(step: string, args: StepArgs): string {
  * worker does with a `RemoteStep`. The step has no bundle here; reading it is an E_PARAM error
  * that names the step (a step marked "needs" that should not be).
  */
-export async function runStepFromNeeds(descriptor: AnalysisDescriptor<ParamTable, unknown>, request: RemoteStep, options: RunOptions = {}): Promise<unknown> {
-  const spec = Object.hasOwn(descriptor.steps, request.step) ? descriptor.steps[request.step] : undefined;
+export async function runStepFromNeeds(
+  descriptor: AnalysisDescriptor<ParamTable, unknown>,
+  request: RemoteStep,
+  options: RunOptions = {},
+): Promise<unknown> {
+  const spec = Object.hasOwn(descriptor.steps, request.step)
+    ? descriptor.steps[request.step]
+    : undefined;
   if (!spec || spec.parallel !== "needs") {
-    throw new HiddenAtlasError("E_PARAM", `${descriptor.name}.${request.step} is not a step that runs from its needs' values`);
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `${descriptor.name}.${request.step} is not a step that runs from its needs' values`,
+    );
   }
-  const given = new Map((request.needs ?? []).map(([step, args, value]) => [stepIdentity(step, args), value]));
+  const given = new Map(
+    (request.needs ?? []).map(([step, args, value]) => [stepIdentity(step, args), value]),
+  );
   const where = `${descriptor.name}.${request.step} runs in a pool worker from its needs' values`;
   const bundle = new Proxy({} as AnalysisBundle, {
     get(_target, property) {
-      throw new HiddenAtlasError("E_PARAM", `${where} and has no bundle (it read ${String(property)})`);
+      throw new HiddenAtlasError(
+        "E_PARAM",
+        `${where} and has no bundle (it read ${String(property)})`,
+      );
     },
   });
   return spec.run({
@@ -392,7 +489,11 @@ export async function runStepFromNeeds(descriptor: AnalysisDescriptor<ParamTable
     },
     need: async <R>(step: string, args: StepArgs = {}) => {
       const id = stepIdentity(step, args);
-      if (!given.has(id)) throw new HiddenAtlasError("E_PARAM", `${where}, which were not given ${step} ${JSON.stringify(args)} (declare it in needs)`);
+      if (!given.has(id))
+        throw new HiddenAtlasError(
+          "E_PARAM",
+          `${where}, which were not given ${step} ${JSON.stringify(args)} (declare it in needs)`,
+        );
       return given.get(id) as R;
     },
   });
@@ -412,7 +513,15 @@ export async function runAnalysis<T extends ParamTable, R>(
   const params = resolveParams(descriptor, bundle, given);
   const own = runner ?? new AnalysisRunner();
   try {
-    return await own.run<T, R>(descriptor, bundle, bundleKeyOf(bundle), descriptor.result, params, {}, options);
+    return await own.run<T, R>(
+      descriptor,
+      bundle,
+      bundleKeyOf(bundle),
+      descriptor.result,
+      params,
+      {},
+      options,
+    );
   } finally {
     if (!runner) own.clear();
   }

@@ -66,7 +66,12 @@ export interface Specificity {
  * entry (i, j) compares layer i of network a with layer j of network b. `nearest` says whether
  * a smaller value is nearer (a distance) or a larger one (a similarity such as CKA).
  */
-export function layerSpecificity(runs: number, L: number, block: (a: number, b: number) => ArrayLike<number>, nearest: "smaller" | "larger"): Specificity {
+export function layerSpecificity(
+  runs: number,
+  L: number,
+  block: (a: number, b: number) => ArrayLike<number>,
+  nearest: "smaller" | "larger",
+): Specificity {
   if (runs < 2) throw new Error("specificity needs at least two networks");
   const sign = nearest === "smaller" ? 1 : -1;
   const perPair: number[] = [];
@@ -100,8 +105,17 @@ export function layerSpecificity(runs: number, L: number, block: (a: number, b: 
   }
   const pairs = perPair.length;
   const mean = perPair.reduce((s, v) => s + v, 0) / pairs;
-  const sd = pairs > 1 ? Math.sqrt(perPair.reduce((s, v) => s + (v - mean) ** 2, 0) / (pairs - 1)) : 0;
-  return { mean, sd, min: Math.min(...perPair), max: Math.max(...perPair), perLayer: perLayer.map((v) => v / pairs), pairs, chance: 1 / L };
+  const sd =
+    pairs > 1 ? Math.sqrt(perPair.reduce((s, v) => s + (v - mean) ** 2, 0) / (pairs - 1)) : 0;
+  return {
+    mean,
+    sd,
+    min: Math.min(...perPair),
+    max: Math.max(...perPair),
+    perLayer: perLayer.map((v) => v / pairs),
+    pairs,
+    chance: 1 / L,
+  };
 }
 
 /** One score over runs from several seeds. */

@@ -34,34 +34,136 @@ const lastLayer = (b: AnalysisBundle) => b.layers[b.layers.length - 1]?.name ?? 
 
 /** The parameter table (see descriptor.ts): the maps and the attack, then what is drawn. */
 const params = {
-  layers: { type: "layers", default: [], defaultDoc: "every layer (logits included)", label: "Layers", doc: "Layers read through a SOM, in order." },
-  includeInput: { type: "boolean", default: true, label: "Map the inputs too", doc: "Also fit a map on the inputs themselves, as a layer named \"input\" (when the bundle has inputs)." },
+  layers: {
+    type: "layers",
+    default: [],
+    defaultDoc: "every layer (logits included)",
+    label: "Layers",
+    doc: "Layers read through a SOM, in order.",
+  },
+  includeInput: {
+    type: "boolean",
+    default: true,
+    label: "Map the inputs too",
+    doc: 'Also fit a map on the inputs themselves, as a layer named "input" (when the bundle has inputs).',
+  },
   vectorize: {
-    type: "keyword", choices: ["gap", "flatten", "top-l2"], default: "gap", label: "Conv maps as",
+    type: "keyword",
+    choices: ["gap", "flatten", "top-l2"],
+    default: "gap",
+    label: "Conv maps as",
     doc: "How a conv map becomes one vector: global average pool (the paper's probable choice), all values, or the top-ℓ2 spatial position. The headline result depends on it.",
   },
-  rows: { type: "integer", min: 2, max: 100, default: 10, label: "Grid rows", unit: "nodes", doc: "Rows of every map's grid.", control: { min: 4, max: 20 } },
-  cols: { type: "integer", min: 2, max: 100, default: 10, label: "Grid columns", unit: "nodes", doc: "Columns of every map's grid.", control: { min: 4, max: 20 } },
-  topology: { type: "keyword", choices: ["rect", "hex"], default: "rect", label: "Topology", control: { input: "radio" }, doc: "Grid of square (4/8 neighbours) or hexagonal (6 neighbours) cells." },
-  mode: { type: "keyword", choices: ["batch", "online"], default: "batch", label: "Training", control: { input: "radio" }, doc: "Batch SOM (deterministic given the initial map) or online updates in a seeded order." },
-  epochs: { type: "integer", min: 1, max: 1000, default: 30, label: "Epochs", doc: "Passes over the training samples.", control: { max: 100 } },
+  rows: {
+    type: "integer",
+    min: 2,
+    max: 100,
+    default: 10,
+    label: "Grid rows",
+    unit: "nodes",
+    doc: "Rows of every map's grid.",
+    control: { min: 4, max: 20 },
+  },
+  cols: {
+    type: "integer",
+    min: 2,
+    max: 100,
+    default: 10,
+    label: "Grid columns",
+    unit: "nodes",
+    doc: "Columns of every map's grid.",
+    control: { min: 4, max: 20 },
+  },
+  topology: {
+    type: "keyword",
+    choices: ["rect", "hex"],
+    default: "rect",
+    label: "Topology",
+    control: { input: "radio" },
+    doc: "Grid of square (4/8 neighbours) or hexagonal (6 neighbours) cells.",
+  },
+  mode: {
+    type: "keyword",
+    choices: ["batch", "online"],
+    default: "batch",
+    label: "Training",
+    control: { input: "radio" },
+    doc: "Batch SOM (deterministic given the initial map) or online updates in a seeded order.",
+  },
+  epochs: {
+    type: "integer",
+    min: 1,
+    max: 1000,
+    default: 30,
+    label: "Epochs",
+    doc: "Passes over the training samples.",
+    control: { max: 100 },
+  },
   sigma: {
-    type: "number", min: 0, exclusiveMin: true, auto: true, default: "auto", label: "Initial σ", unit: "grid units",
-    doc: "Initial neighbourhood radius; \"auto\" is half the grid's longer side.", control: { min: 0.5, max: 10, step: 0.5 },
+    type: "number",
+    min: 0,
+    exclusiveMin: true,
+    auto: true,
+    default: "auto",
+    label: "Initial σ",
+    unit: "grid units",
+    doc: 'Initial neighbourhood radius; "auto" is half the grid\'s longer side.',
+    control: { min: 0.5, max: 10, step: 0.5 },
   },
   epsilons: {
-    type: "numbers", min: 0, max: 1, exclusiveMin: true, default: [0.02, 0.05, 0.1, 0.2], label: "Attack sizes ε", unit: "input units (pixels in [0, 1])",
+    type: "numbers",
+    min: 0,
+    max: 1,
+    exclusiveMin: true,
+    default: [0.02, 0.05, 0.1, 0.2],
+    label: "Attack sizes ε",
+    unit: "input units (pixels in [0, 1])",
     doc: "Sizes of the FGSM and random-sign perturbations (our choice: the paper's are not known).",
   },
-  adversarial: { type: "boolean", default: true, label: "Perturbation study", doc: "Run FGSM and the random-sign control through the bundle's network (needs its model and inputs)." },
-  seed: { type: "integer", min: 0, max: Number.MAX_SAFE_INTEGER, default: DEFAULT_SEED, label: "Seed", doc: "Seed of the maps' initialisation, the split and the noise control.", control: { input: "number", max: 2 ** 31 - 1 } },
+  adversarial: {
+    type: "boolean",
+    default: true,
+    label: "Perturbation study",
+    doc: "Run FGSM and the random-sign control through the bundle's network (needs its model and inputs).",
+  },
+  seed: {
+    type: "integer",
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+    default: DEFAULT_SEED,
+    label: "Seed",
+    doc: "Seed of the maps' initialisation, the split and the noise control.",
+    control: { input: "number", max: 2 ** 31 - 1 },
+  },
   seedRuns: {
-    type: "integer", min: 0, max: 20, default: 3, label: "SOM seeds", unit: "runs",
+    type: "integer",
+    min: 0,
+    max: 20,
+    default: 3,
+    label: "SOM seeds",
+    unit: "runs",
     doc: "Maps fitted again with seeds seed, seed + 1, …, each from initial weights drawn at random among the training samples (a batch map from the PCA start is the same at every seed), on the same layers and split, for the spread of every layer's codes; 0 or 1 skips the study.",
     control: { min: 0, max: 8 },
   },
-  layer: { type: "layer", role: "view", extra: (b: AnalysisBundle) => (b.inputs ? ["input"] : []), default: lastLayer, defaultDoc: "the last layer", label: "Layer", doc: "The layer whose maps are drawn (\"input\": the map of the inputs themselves)." },
-  epsilon: { type: "number", role: "view", min: 0, max: 1, exclusiveMin: true, default: 0.05, label: "ε for the arrows", doc: "The perturbation size whose BMU moves are drawn (the nearest computed one)." },
+  layer: {
+    type: "layer",
+    role: "view",
+    extra: (b: AnalysisBundle) => (b.inputs ? ["input"] : []),
+    default: lastLayer,
+    defaultDoc: "the last layer",
+    label: "Layer",
+    doc: 'The layer whose maps are drawn ("input": the map of the inputs themselves).',
+  },
+  epsilon: {
+    type: "number",
+    role: "view",
+    min: 0,
+    max: 1,
+    exclusiveMin: true,
+    default: 0.05,
+    label: "ε for the arrows",
+    doc: "The perturbation size whose BMU moves are drawn (the nearest computed one).",
+  },
 } as const;
 
 export type SomCodesParams = Partial<Resolved<typeof params>>;
@@ -73,7 +175,12 @@ export interface LayerCodes {
   dimension: number;
   /** Scale the vectors were divided by: the RMS distance to the training mean. */
   scale: number;
-  pca: { pc1Share: number; participationRatio: number; componentsFor90: number; spectrum: Float64Array };
+  pca: {
+    pc1Share: number;
+    participationRatio: number;
+    componentsFor90: number;
+    spectrum: Float64Array;
+  };
   map: SomResult;
   trainBmus: Int32Array;
   testBmus: Int32Array;
@@ -138,13 +245,22 @@ export interface SomCodesResult {
 /** What the analysis needs of a bundle beyond valid parameters. */
 function checkBundle(_p: ResolvedSomCodesParams, bundle: AnalysisBundle): void {
   if (bundle.task !== "classification" || !bundle.labels) {
-    throw new HiddenAtlasError("E_PARAM", `som-codes needs a classification bundle with labels; ${bundle.name} is ${bundle.task}${bundle.labels ? "" : " without labels"}`);
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `som-codes needs a classification bundle with labels; ${bundle.name} is ${bundle.task}${bundle.labels ? "" : " without labels"}`,
+    );
   }
 }
 
 /** The bundle's split, or a seeded 75/25 split of its samples when it has no training samples. */
-async function trainTestSplit(bundle: AnalysisBundle, seed: number): Promise<{ train: Int32Array; test: Int32Array; note: string }> {
-  const indices = (which: number, split: ArrayLike<number>) => Int32Array.from(Array.from({ length: bundle.samples }, (_, i) => i).filter((i) => split[i] === which));
+async function trainTestSplit(
+  bundle: AnalysisBundle,
+  seed: number,
+): Promise<{ train: Int32Array; test: Int32Array; note: string }> {
+  const indices = (which: number, split: ArrayLike<number>) =>
+    Int32Array.from(
+      Array.from({ length: bundle.samples }, (_, i) => i).filter((i) => split[i] === which),
+    );
   if (bundle.split) {
     const train = indices(0, bundle.split);
     const test = indices(1, bundle.split);
@@ -170,10 +286,19 @@ function networkInputs(bundle: AnalysisBundle, scale: number): Float32Array {
   return Float32Array.from(data as ArrayLike<number>, (v) => v * scale);
 }
 
-const scaled = (m: Matrix, s: number): Matrix => ({ rows: m.rows, cols: m.cols, data: m.data.map((v) => v / s) });
+const scaled = (m: Matrix, s: number): Matrix => ({
+  rows: m.rows,
+  cols: m.cols,
+  data: m.data.map((v) => v / s),
+});
 
 /** Majority class per node (ties to the lower class), −1 for empty nodes. */
-function nodeMajority(bmus: Int32Array, classes: ArrayLike<number>, nodes: number, classCount: number): Int32Array {
+function nodeMajority(
+  bmus: Int32Array,
+  classes: ArrayLike<number>,
+  nodes: number,
+  classCount: number,
+): Int32Array {
   const counts = labelCounts(bmus, classes, nodes, classCount);
   return Int32Array.from({ length: nodes }, (_, j) => {
     let best = -1;
@@ -188,9 +313,15 @@ function nodeMajority(bmus: Int32Array, classes: ArrayLike<number>, nodes: numbe
   });
 }
 
-const gridDistance = (map: SomResult, a: number, b: number) => Math.hypot(map.coords[2 * a] - map.coords[2 * b], map.coords[2 * a + 1] - map.coords[2 * b + 1]);
+const gridDistance = (map: SomResult, a: number, b: number) =>
+  Math.hypot(map.coords[2 * a] - map.coords[2 * b], map.coords[2 * a + 1] - map.coords[2 * b + 1]);
 
-function compactness(map: SomResult, bmus: Int32Array, labels: ArrayLike<number>, classCount: number): number {
+function compactness(
+  map: SomResult,
+  bmus: Int32Array,
+  labels: ArrayLike<number>,
+  classCount: number,
+): number {
   const sx = new Float64Array(classCount);
   const sy = new Float64Array(classCount);
   const count = new Float64Array(classCount);
@@ -202,7 +333,10 @@ function compactness(map: SomResult, bmus: Int32Array, labels: ArrayLike<number>
   let total = 0;
   bmus.forEach((b, i) => {
     const c = labels[i];
-    total += Math.hypot(map.coords[2 * b] - sx[c] / count[c], map.coords[2 * b + 1] - sy[c] / count[c]);
+    total += Math.hypot(
+      map.coords[2 * b] - sx[c] / count[c],
+      map.coords[2 * b + 1] - sy[c] / count[c],
+    );
   });
   return bmus.length ? total / bmus.length : 0;
 }
@@ -218,12 +352,31 @@ interface LayerSource {
   conv: boolean;
 }
 
-async function vectorizeAs(source: { conv: boolean; sampleShape: number[] }, data: Float32Array, n: number, method: Vectorization, seed: number): Promise<Matrix> {
-  return layerMatrix({ name: "recomputed", shape: [n, ...source.sampleShape], data, kind: source.conv ? "conv" : "dense" }, { method, seed });
+async function vectorizeAs(
+  source: { conv: boolean; sampleShape: number[] },
+  data: Float32Array,
+  n: number,
+  method: Vectorization,
+  seed: number,
+): Promise<Matrix> {
+  return layerMatrix(
+    {
+      name: "recomputed",
+      shape: [n, ...source.sampleShape],
+      data,
+      kind: source.conv ? "conv" : "dense",
+    },
+    { method, seed },
+  );
 }
 
 /** Every layer's map and codes, and the perturbation study, from resolved parameters. */
-async function computeSomCodes(bundle: AnalysisBundle, given: ResolvedSomCodesParams, options: RunOptions, init: "pca" | "random" = "pca"): Promise<SomCodesResult> {
+async function computeSomCodes(
+  bundle: AnalysisBundle,
+  given: ResolvedSomCodesParams,
+  options: RunOptions,
+  init: "pca" | "random" = "pca",
+): Promise<SomCodesResult> {
   const p: ResolvedSomCodesParams = {
     ...given,
     layers: given.layers.length ? given.layers : bundle.layers.map((l) => l.name),
@@ -241,7 +394,13 @@ async function computeSomCodes(bundle: AnalysisBundle, given: ResolvedSomCodesPa
 
   const sources: LayerSource[] = [];
   if (p.includeInput && inputs) {
-    sources.push({ name: "input", matrix: { rows: bundle.samples, cols: inputSize, data: inputs }, networkLayer: "", sampleShape: [inputSize], conv: false });
+    sources.push({
+      name: "input",
+      matrix: { rows: bundle.samples, cols: inputSize, data: inputs },
+      networkLayer: "",
+      sampleShape: [inputSize],
+      conv: false,
+    });
   }
   for (const name of p.layers) {
     const layer = bundle.layers.find((l) => l.name === name)!;
@@ -255,7 +414,11 @@ async function computeSomCodes(bundle: AnalysisBundle, given: ResolvedSomCodesPa
     });
   }
 
-  const progress = new ProgressTracker(options, "som-codes", sources.length + (p.adversarial ? p.epsilons.length : 0));
+  const progress = new ProgressTracker(
+    options,
+    "som-codes",
+    sources.length + (p.adversarial ? p.epsilons.length : 0),
+  );
   const layers: LayerCodes[] = [];
   const maps = new Map<string, { map: SomResult; scale: number }>();
   for (const [s, source] of sources.entries()) {
@@ -276,7 +439,18 @@ async function computeSomCodes(bundle: AnalysisBundle, given: ResolvedSomCodesPa
         break;
       }
     }
-    const map = await som(trainX, { rows: p.rows, cols: p.cols, topology: p.topology, mode: p.mode, epochs: p.epochs, sigma: p.sigma, seed: p.seed, init, validation: testX, signal: options.signal });
+    const map = await som(trainX, {
+      rows: p.rows,
+      cols: p.cols,
+      topology: p.topology,
+      mode: p.mode,
+      epochs: p.epochs,
+      sigma: p.sigma,
+      seed: p.seed,
+      init,
+      validation: testX,
+      signal: options.signal,
+    });
     const m = p.rows * p.cols;
     const onTest = await somProject(map, testX);
     const trainLabels = Int32Array.from(train, (i) => labels[i]);
@@ -293,23 +467,36 @@ async function computeSomCodes(bundle: AnalysisBundle, given: ResolvedSomCodesPa
       const counts = hitMap(map.bmus, m);
       map.bmus.forEach((b, r) => {
         const i = train[r];
-        for (let k = 0; k < inputSize; k++) nodeInputs![b * inputSize + k] += inputs[i * inputSize + k];
+        for (let k = 0; k < inputSize; k++)
+          nodeInputs![b * inputSize + k] += inputs[i * inputSize + k];
       });
-      for (let j = 0; j < m; j++) for (let k = 0; k < inputSize; k++) nodeInputs[j * inputSize + k] = counts[j] ? nodeInputs[j * inputSize + k] / counts[j] : NaN;
+      for (let j = 0; j < m; j++)
+        for (let k = 0; k < inputSize; k++)
+          nodeInputs[j * inputSize + k] = counts[j]
+            ? nodeInputs[j * inputSize + k] / counts[j]
+            : NaN;
     }
     const hits = hitMap(map.bmus, m);
     layers.push({
       name: source.name,
       dimension: source.matrix.cols,
       scale,
-      pca: { pc1Share: total > 0 ? spectrum[0] / total : 0, participationRatio: squares > 0 ? (total * total) / squares : 0, componentsFor90, spectrum },
+      pca: {
+        pc1Share: total > 0 ? spectrum[0] / total : 0,
+        participationRatio: squares > 0 ? (total * total) / squares : 0,
+        componentsFor90,
+        spectrum,
+      },
       map,
       trainBmus: map.bmus,
       testBmus: onTest.bmus,
       quantizationError: { train: map.quantizationError, test: onTest.quantizationError },
       topographicError: onTest.topographicError,
       usedNodes: hits.reduce((a, h) => a + (h > 0 ? 1 : 0), 0),
-      purity: { prediction: purity(onTest.bmus, testPredictions), label: purity(onTest.bmus, testLabels) },
+      purity: {
+        prediction: purity(onTest.bmus, testPredictions),
+        label: purity(onTest.bmus, testLabels),
+      },
       nmi: normalizedMutualInformation(onTest.bmus, testPredictions),
       agreement: test.length ? agree / test.length : 0,
       compactness: compactness(map, onTest.bmus, testLabels, classCount),
@@ -326,7 +513,19 @@ async function computeSomCodes(bundle: AnalysisBundle, given: ResolvedSomCodesPa
 
   let adversarial: AdversarialStudy | null = null;
   if (p.adversarial) {
-    adversarial = await perturbationStudy(bundle, p, sources, layers, maps, inputs!, inputSize, test, labels, progress, sources.length);
+    adversarial = await perturbationStudy(
+      bundle,
+      p,
+      sources,
+      layers,
+      maps,
+      inputs!,
+      inputSize,
+      test,
+      labels,
+      progress,
+      sources.length,
+    );
   }
   progress.finish();
   return { layers, adversarial, train, test, splitNote: note, classNames, params: p };
@@ -350,37 +549,54 @@ async function perturbationStudy(
   try {
     net.setParameters(model.parameters);
     if (net.inputSize !== inputSize) {
-      throw new HiddenAtlasError("E_SHAPE_MISMATCH", `the model takes ${net.inputSize} inputs but the bundle's inputs have ${inputSize} values per sample`);
+      throw new HiddenAtlasError(
+        "E_SHAPE_MISMATCH",
+        `the model takes ${net.inputSize} inputs but the bundle's inputs have ${inputSize} values per sample`,
+      );
     }
     const n = test.length;
     const X = new Float32Array(n * inputSize);
-    test.forEach((i, r) => X.set(inputs.subarray(i * inputSize, (i + 1) * inputSize), r * inputSize));
+    test.forEach((i, r) =>
+      X.set(inputs.subarray(i * inputSize, (i + 1) * inputSize), r * inputSize),
+    );
     const y = Int32Array.from(test, (i) => labels[i]);
     // Layers the network can recompute: the input, and bundle layers mapped to network layers.
     const studied = sources.filter((s) => s.networkLayer !== null);
-    const networkNames = [...new Set(studied.map((s) => s.networkLayer).filter((name): name is string => !!name))];
+    const networkNames = [
+      ...new Set(studied.map((s) => s.networkLayer).filter((name): name is string => !!name)),
+    ];
     const vectors = async (values: Float32Array): Promise<Map<string, Matrix>> => {
       const acts = net.activations(values, n, networkNames);
       const out = new Map<string, Matrix>();
       for (const s of studied) {
         const { scale } = maps.get(s.name)!;
-        const raw = s.networkLayer === "" ? { rows: n, cols: inputSize, data: values } : await vectorizeAs(s, acts[s.networkLayer!], n, p.vectorize, p.seed);
+        const raw =
+          s.networkLayer === ""
+            ? { rows: n, cols: inputSize, data: values }
+            : await vectorizeAs(s, acts[s.networkLayer!], n, p.vectorize, p.seed);
         out.set(s.name, scaled(raw, scale));
       }
       return out;
     };
-    const argmax = (values: Float32Array) => Int32Array.from(argmaxRows({ rows: n, cols: net.outputSize, data: net.predict(values, n) }));
-    const accuracy = (pred: Int32Array) => pred.reduce((s, v, i) => s + (v === y[i] ? 1 : 0), 0) / n;
+    const argmax = (values: Float32Array) =>
+      Int32Array.from(argmaxRows({ rows: n, cols: net.outputSize, data: net.predict(values, n) }));
+    const accuracy = (pred: Int32Array) =>
+      pred.reduce((s, v, i) => s + (v === y[i] ? 1 : 0), 0) / n;
     const clean = await vectors(X);
     const cleanPred = argmax(X);
     const cleanBmus = new Map<string, Int32Array>();
-    for (const s of studied) cleanBmus.set(s.name, (await somProject(maps.get(s.name)!.map, clean.get(s.name)!)).bmus);
+    for (const s of studied)
+      cleanBmus.set(s.name, (await somProject(maps.get(s.name)!.map, clean.get(s.name)!)).bmus);
     const study: AdversarialStudy = {
       epsilons: p.epsilons,
       accuracy: { clean: accuracy(cleanPred), fgsm: [], noise: [] },
       layers: studied.map((s) => ({ name: s.name, fgsm: [], noise: [] })),
     };
-    const effect = async (name: string, perturbed: Matrix, perturbedPred: Int32Array): Promise<PerturbationEffect> => {
+    const effect = async (
+      name: string,
+      perturbed: Matrix,
+      perturbedPred: Int32Array,
+    ): Promise<PerturbationEffect> => {
       const { map } = maps.get(name)!;
       const from = cleanBmus.get(name)!;
       const projected = await somProject(map, perturbed);
@@ -479,7 +695,12 @@ const STUDY_EPSILON = 0.05;
  * weights drawn at random among its training samples (`init: "random"`), so the spread is that
  * of where a map starts (and, for online training, of the sample order and of the noise control).
  */
-export async function somSeedStudy(bundle: AnalysisBundle, p: ResolvedSomCodesParams, seeds: number[], options: RunOptions = {}): Promise<SomSeedStudy> {
+export async function somSeedStudy(
+  bundle: AnalysisBundle,
+  p: ResolvedSomCodesParams,
+  seeds: number[],
+  options: RunOptions = {},
+): Promise<SomSeedStudy> {
   const runs: SomCodesResult[] = [];
   for (const [k, seed] of seeds.entries()) {
     options.onProgress?.({ stage: `maps from seed ${seed}`, done: k, total: seeds.length });
@@ -487,7 +708,13 @@ export async function somSeedStudy(bundle: AnalysisBundle, p: ResolvedSomCodesPa
   }
   options.onProgress?.({ stage: "SOM seeds", done: seeds.length, total: seeds.length });
   const study = runs[0].adversarial;
-  const e = study ? study.epsilons.reduce((best, x, i) => (Math.abs(x - STUDY_EPSILON) < Math.abs(study.epsilons[best] - STUDY_EPSILON) ? i : best), 0) : -1;
+  const e = study
+    ? study.epsilons.reduce(
+        (best, x, i) =>
+          Math.abs(x - STUDY_EPSILON) < Math.abs(study.epsilons[best] - STUDY_EPSILON) ? i : best,
+        0,
+      )
+    : -1;
   const layers = runs[0].layers.map((l, i): LayerCodesSpread => {
     const over = (get: (c: LayerCodes) => number) => seedSpread(runs.map((r) => get(r.layers[i])));
     const moved = (kind: "fgsm" | "noise") => {
@@ -495,10 +722,17 @@ export async function somSeedStudy(bundle: AnalysisBundle, p: ResolvedSomCodesPa
       return rows.every(Boolean) ? seedSpread(rows.map((x) => x![kind][e].changed)) : null;
     };
     return {
-      name: l.name, pc1Share: l.pca.pc1Share, participationRatio: l.pca.participationRatio,
-      purityLabel: over((c) => c.purity.label), purityPrediction: over((c) => c.purity.prediction), nmi: over((c) => c.nmi), agreement: over((c) => c.agreement),
-      quantizationError: over((c) => c.quantizationError.test), usedNodes: over((c) => c.usedNodes),
-      fgsmChanged: study ? moved("fgsm") : null, noiseChanged: study ? moved("noise") : null,
+      name: l.name,
+      pc1Share: l.pca.pc1Share,
+      participationRatio: l.pca.participationRatio,
+      purityLabel: over((c) => c.purity.label),
+      purityPrediction: over((c) => c.purity.prediction),
+      nmi: over((c) => c.nmi),
+      agreement: over((c) => c.agreement),
+      quantizationError: over((c) => c.quantizationError.test),
+      usedNodes: over((c) => c.usedNodes),
+      fgsmChanged: study ? moved("fgsm") : null,
+      noiseChanged: study ? moved("noise") : null,
     };
   });
   return { seeds, layers, epsilon: study ? study.epsilons[e] : null, splitNote: runs[0].splitNote };
@@ -508,14 +742,34 @@ export async function somSeedStudy(bundle: AnalysisBundle, p: ResolvedSomCodesPa
 export const somCodesDescriptor = defineAnalysis<typeof params, SomCodesResult>({
   name: "som-codes",
   title: "SOM functional codes",
-  question: "Onto how many patterns does each layer map its inputs, do they predict the output, what input does each code stand for, how do adversarial inputs move them?",
-  papers: [{ citation: "Lee & Vijayan, arXiv 2205.10952", title: "Analysis of functional neural codes of deep learning models", url: "https://arxiv.org/abs/2205.10952" }],
+  question:
+    "Onto how many patterns does each layer map its inputs, do they predict the output, what input does each code stand for, how do adversarial inputs move them?",
+  papers: [
+    {
+      citation: "Lee & Vijayan, arXiv 2205.10952",
+      title: "Analysis of functional neural codes of deep learning models",
+      url: "https://arxiv.org/abs/2205.10952",
+    },
+  ],
   params,
   check: checkBundle,
   steps: {
     maps: {
       label: "fitting a self-organising map per layer",
-      uses: ["layers", "includeInput", "vectorize", "rows", "cols", "topology", "mode", "epochs", "sigma", "epsilons", "adversarial", "seed"],
+      uses: [
+        "layers",
+        "includeInput",
+        "vectorize",
+        "rows",
+        "cols",
+        "topology",
+        "mode",
+        "epochs",
+        "sigma",
+        "epsilons",
+        "adversarial",
+        "seed",
+      ],
       keep: 2,
       async run({ bundle, params: p, options }) {
         return computeSomCodes(bundle, p, options);
@@ -523,21 +777,46 @@ export const somCodesDescriptor = defineAnalysis<typeof params, SomCodesResult>(
     },
     seeds: {
       label: "the maps from other SOM seeds",
-      uses: ["layers", "includeInput", "vectorize", "rows", "cols", "topology", "mode", "epochs", "sigma", "epsilons", "adversarial", "seed", "seedRuns"],
+      uses: [
+        "layers",
+        "includeInput",
+        "vectorize",
+        "rows",
+        "cols",
+        "topology",
+        "mode",
+        "epochs",
+        "sigma",
+        "epsilons",
+        "adversarial",
+        "seed",
+        "seedRuns",
+      ],
       weight: (_a, p) => (p.seedRuns < 2 ? 0 : p.seedRuns),
       keep: 2,
       async run({ bundle, params: p, options }): Promise<SomSeedStudy | null> {
         if (p.seedRuns < 2) return null;
-        return somSeedStudy(bundle, p, Array.from({ length: p.seedRuns }, (_, k) => seedPlus(p.seed, k)), options);
+        return somSeedStudy(
+          bundle,
+          p,
+          Array.from({ length: p.seedRuns }, (_, k) => seedPlus(p.seed, k)),
+          options,
+        );
       },
     },
     result: {
       label: "SOM functional codes",
       uses: [],
-      needs: () => [["maps", {}], ["seeds", {}]],
+      needs: () => [
+        ["maps", {}],
+        ["seeds", {}],
+      ],
       weight: 0,
       async run({ need }): Promise<SomCodesResult> {
-        return { ...(await need<SomCodesResult>("maps")), seeds: await need<SomSeedStudy | null>("seeds") };
+        return {
+          ...(await need<SomCodesResult>("maps")),
+          seeds: await need<SomSeedStudy | null>("seeds"),
+        };
       },
     },
   },
@@ -545,6 +824,10 @@ export const somCodesDescriptor = defineAnalysis<typeof params, SomCodesResult>(
 });
 
 /** SOM codes of every layer and the perturbation study: `await somCodes(bundle, {rows: 8, cols: 8})`. */
-export function somCodes(bundle: AnalysisBundle, params: SomCodesParams = {}, options: RunOptions = {}): Promise<SomCodesResult> {
+export function somCodes(
+  bundle: AnalysisBundle,
+  params: SomCodesParams = {},
+  options: RunOptions = {},
+): Promise<SomCodesResult> {
   return runAnalysis(somCodesDescriptor, bundle, params, options);
 }

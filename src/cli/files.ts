@@ -55,7 +55,10 @@ export const MAX_MATRIX_ROWS = 2 ** 31 - 1;
  * E_TOO_LARGE (a header may announce them with no data when rows have zero columns), and rows
  * of zero columns are E_SHAPE_MISMATCH (there is nothing to measure them by).
  */
-export async function readMatrixFile(path: string, { finite = true }: { finite?: boolean } = {}): Promise<Matrix> {
+export async function readMatrixFile(
+  path: string,
+  { finite = true }: { finite?: boolean } = {},
+): Promise<Matrix> {
   const extension = extname(path).toLowerCase();
   let matrix: Matrix;
   let source: ArrayLike<number> | undefined;
@@ -64,20 +67,35 @@ export async function readMatrixFile(path: string, { finite = true }: { finite?:
     checkRows(array.shape[0] ?? 0, path);
     matrix = toMatrix(array, path);
     source = array.data;
-  } else if (extension === ".csv" || extension === ".tsv" || extension === ".txt") matrix = (await readCsvChunks(fileChunks(path), { name: path })).matrix;
-  else throw new HiddenAtlasError("E_IO", `${path}: expected a .npy or .csv file (got ${extension || "no extension"})`, { file: path });
+  } else if (extension === ".csv" || extension === ".tsv" || extension === ".txt")
+    matrix = (await readCsvChunks(fileChunks(path), { name: path })).matrix;
+  else
+    throw new HiddenAtlasError(
+      "E_IO",
+      `${path}: expected a .npy or .csv file (got ${extension || "no extension"})`,
+      { file: path },
+    );
   checkRows(matrix.rows, path);
   if (matrix.cols === 0 && matrix.rows > 0) {
-    throw new HiddenAtlasError("E_SHAPE_MISMATCH", `${path} has ${matrix.rows} rows of 0 columns; each row needs at least one value`, { file: path });
+    throw new HiddenAtlasError(
+      "E_SHAPE_MISMATCH",
+      `${path} has ${matrix.rows} rows of 0 columns; each row needs at least one value`,
+      { file: path },
+    );
   }
   if (finite) assertFiniteFile(matrix.data, matrix.cols, path, source);
-  else if (source !== undefined && source !== matrix.data) assertWithinFloat32(matrix.data, source, matrix.cols, path);
+  else if (source !== undefined && source !== matrix.data)
+    assertWithinFloat32(matrix.data, source, matrix.cols, path);
   return matrix;
 }
 
 function checkRows(rows: number, path: string): void {
   if (rows > MAX_MATRIX_ROWS) {
-    throw new HiddenAtlasError("E_TOO_LARGE", `${path} has ${rows} rows; at most ${MAX_MATRIX_ROWS} (2^31 − 1) rows are supported`, { file: path, rows });
+    throw new HiddenAtlasError(
+      "E_TOO_LARGE",
+      `${path} has ${rows} rows; at most ${MAX_MATRIX_ROWS} (2^31 − 1) rows are supported`,
+      { file: path, rows },
+    );
   }
 }
 
@@ -86,21 +104,37 @@ function checkRows(rows: number, path: string): void {
  * `source` (the file's values before they were narrowed to float32), a value that is finite
  * there but not in `data` is E_RANGE instead: it lies beyond float32's range.
  */
-export function assertFiniteFile(data: ArrayLike<number>, cols: number, path: string, source?: ArrayLike<number>): void {
+export function assertFiniteFile(
+  data: ArrayLike<number>,
+  cols: number,
+  path: string,
+  source?: ArrayLike<number>,
+): void {
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
     if (v - v !== 0) {
-      if (source !== undefined && Number.isFinite(source[i])) throw rangeError(source[i], i, cols, path);
+      if (source !== undefined && Number.isFinite(source[i]))
+        throw rangeError(source[i], i, cols, path);
       const [row, column] = cell(i, cols);
-      throw new HiddenAtlasError("E_NON_FINITE", `${path} has a non-finite value (${v}) at row ${row}, column ${column}; every value must be finite`, { file: path, row, column });
+      throw new HiddenAtlasError(
+        "E_NON_FINITE",
+        `${path} has a non-finite value (${v}) at row ${row}, column ${column}; every value must be finite`,
+        { file: path, row, column },
+      );
     }
   }
 }
 
 /** E_RANGE for the first finite `source` value that became ±Infinity in `data`. */
-function assertWithinFloat32(data: ArrayLike<number>, source: ArrayLike<number>, cols: number, path: string): void {
+function assertWithinFloat32(
+  data: ArrayLike<number>,
+  source: ArrayLike<number>,
+  cols: number,
+  path: string,
+): void {
   for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i]) && Number.isFinite(source[i])) throw rangeError(source[i], i, cols, path);
+    if (!Number.isFinite(data[i]) && Number.isFinite(source[i]))
+      throw rangeError(source[i], i, cols, path);
   }
 }
 
@@ -113,16 +147,25 @@ function rangeError(value: number, i: number, cols: number, path: string): Hidde
   );
 }
 
-const cell = (i: number, cols: number): [number, number] => (cols === 0 ? [0, 0] : [Math.floor(i / cols), i % cols]);
+const cell = (i: number, cols: number): [number, number] =>
+  cols === 0 ? [0, 0] : [Math.floor(i / cols), i % cols];
 
 /**
  * Class labels for the rows of `input`: one integer per row, dense enough to be class indices
  * (the bundle rule, src/io/labels.ts), so that per-class counts stay small.
  */
-export async function readLabelsFile(path: string, rows: number, input: string): Promise<{ labels: Int32Array; classes: number }> {
+export async function readLabelsFile(
+  path: string,
+  rows: number,
+  input: string,
+): Promise<{ labels: Int32Array; classes: number }> {
   const m = await readMatrixFile(path);
   if (m.rows !== rows || m.cols !== 1) {
-    throw new HiddenAtlasError("E_SHAPE_MISMATCH", `${path}: expected ${rows} labels (one per row of ${input}), got ${m.rows} × ${m.cols}`, { file: path });
+    throw new HiddenAtlasError(
+      "E_SHAPE_MISMATCH",
+      `${path}: expected ${rows} labels (one per row of ${input}), got ${m.rows} × ${m.cols}`,
+      { file: path },
+    );
   }
   const classes = classCount(m.data, path);
   return { labels: Int32Array.from(m.data), classes };
@@ -154,10 +197,17 @@ async function* fileChunks(path: string): AsyncGenerator<Uint8Array, void, undef
  * exists; or, for `kind` "directory", a writable directory (or one that can be created under
  * the nearest existing, writable folder). Nothing is created.
  */
-export async function checkOutputPath(path: string, kind: "file" | "directory" = "file", option = "--out"): Promise<void> {
+export async function checkOutputPath(
+  path: string,
+  kind: "file" | "directory" = "file",
+  option = "--out",
+): Promise<void> {
   const target = resolve(path);
   const fail = (problem: string): never => {
-    throw new HiddenAtlasError("E_IO", `cannot write ${option} ${path}: ${problem}`, { file: path, option });
+    throw new HiddenAtlasError("E_IO", `cannot write ${option} ${path}: ${problem}`, {
+      file: path,
+      option,
+    });
   };
   const existing = await statOrNull(target);
   if (kind === "directory") {
@@ -199,7 +249,8 @@ async function checkFolder(folder: string, fail: (problem: string) => never): Pr
   try {
     const { type } = await statfs(folder);
     const special = SPECIAL_FILESYSTEMS.get(type >>> 0);
-    if (special !== undefined) fail(`${folder} is on ${special}, a kernel filesystem, not a place for files`);
+    if (special !== undefined)
+      fail(`${folder} is on ${special}, a kernel filesystem, not a place for files`);
   } catch (error) {
     if (error instanceof HiddenAtlasError) throw error;
     // statfs is unavailable on some platforms; the access check below still applies.

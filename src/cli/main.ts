@@ -7,7 +7,13 @@
  */
 import { HiddenAtlasError } from "../core/errors.ts";
 import { VERSION } from "../version.ts";
-import { THREADS_HELP, commandHelp, outputOptions, parseCommand, takeThreadsOption } from "./args.ts";
+import {
+  THREADS_HELP,
+  commandHelp,
+  outputOptions,
+  parseCommand,
+  takeThreadsOption,
+} from "./args.ts";
 import type { Command } from "./command.ts";
 import { terminalSafe, type Streams } from "./output.ts";
 
@@ -23,20 +29,89 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: CommandEntry[] = [
-  { name: "info", summary: "Validate an activation bundle and describe it: task, samples, classes, layers and their shapes, split, checkpoints, hash.", load: async () => (await import("./commands/info.ts")).infoCommand },
-  { name: "knn", summary: "Exact k nearest neighbours of every row (the row itself excluded), nearest first; ties go to the lower row index.", load: async () => (await import("./commands/knn.ts")).knnCommand },
-  { name: "geodesic", summary: "Geodesic distances: shortest paths on the kNN graph symmetrised by union, Euclidean edge lengths (SciPy/Isomap's).", load: async () => (await import("./commands/geodesic.ts")).geodesicCommand },
-  { name: "embed", summary: "Embed the rows of a matrix in 2-D: PCA, metric MDS, Isomap, t-SNE, UMAP, PHATE or MDA (seeded, reference defaults).", load: async () => (await import("./commands/embed.ts")).embedCommand },
-  { name: "ph", summary: "Persistent homology of the Vietoris–Rips filtration (exact, Ripser's algorithm with edge collapse): one diagram per degree.", load: async () => (await import("./commands/ph.ts")).phCommand },
-  { name: "diagram-distance", summary: "Distance between two persistence diagrams (files in the `ph` output format): bottleneck, Wasserstein W_q, or sliced Wasserstein.", load: async () => (await import("./commands/diagram-distance.ts")).diagramDistanceCommand },
-  { name: "cka", summary: "Linear centred kernel alignment (Kornblith et al. 2019; debiased with --debiased) between two N × D matrices, or between every pair of a bundle's layers.", load: async () => (await import("./commands/cka.ts")).ckaCommand },
-  { name: "mapper", summary: "Build the Mapper graph of the rows of INPUT (lens, overlapping cover, DBSCAN in each interval, nerve); print nodes, links and lost rows.", load: async () => (await import("./commands/mapper.ts")).mapperCommand },
-  { name: "som", summary: "Fit a self-organising map (batch map by default) to the rows of INPUT; print QE, TE, BMUs, hits and the U-matrix.", load: async () => (await import("./commands/som.ts")).somCommand },
-  { name: "mphate", summary: "Multislice PHATE (Gigante et al. 2019) of hidden units over training: one 2-D point per (epoch, unit).", load: async () => (await import("./commands/mphate.ts")).mphateCommand },
-  { name: "example", summary: "Train one of the example networks (deterministically, from a seed) and write its activation bundle(s).", load: async () => (await import("./commands/example.ts")).exampleCommand },
-  { name: "run", summary: "Run a notebook's analysis on a bundle and print its result tables (the numbers its report shows) as JSON or CSV.", load: async () => (await import("./commands/run.ts")).runCommand },
-  { name: "report", summary: "Run a notebook's analysis on a bundle and write its static report: one self-contained HTML file that opens offline.", load: async () => (await import("./commands/report.ts")).reportCommand },
-  { name: "serve", summary: "Serve the built notebook site (run `npm run build` first) on 127.0.0.1.", load: async () => (await import("./commands/serve.ts")).serveCommand },
+  {
+    name: "info",
+    summary:
+      "Validate an activation bundle and describe it: task, samples, classes, layers and their shapes, split, checkpoints, hash.",
+    load: async () => (await import("./commands/info.ts")).infoCommand,
+  },
+  {
+    name: "knn",
+    summary:
+      "Exact k nearest neighbours of every row (the row itself excluded), nearest first; ties go to the lower row index.",
+    load: async () => (await import("./commands/knn.ts")).knnCommand,
+  },
+  {
+    name: "geodesic",
+    summary:
+      "Geodesic distances: shortest paths on the kNN graph symmetrised by union, Euclidean edge lengths (SciPy/Isomap's).",
+    load: async () => (await import("./commands/geodesic.ts")).geodesicCommand,
+  },
+  {
+    name: "embed",
+    summary:
+      "Embed the rows of a matrix in 2-D: PCA, metric MDS, Isomap, t-SNE, UMAP, PHATE or MDA (seeded, reference defaults).",
+    load: async () => (await import("./commands/embed.ts")).embedCommand,
+  },
+  {
+    name: "ph",
+    summary:
+      "Persistent homology of the Vietoris–Rips filtration (exact, Ripser's algorithm with edge collapse): one diagram per degree.",
+    load: async () => (await import("./commands/ph.ts")).phCommand,
+  },
+  {
+    name: "diagram-distance",
+    summary:
+      "Distance between two persistence diagrams (files in the `ph` output format): bottleneck, Wasserstein W_q, or sliced Wasserstein.",
+    load: async () => (await import("./commands/diagram-distance.ts")).diagramDistanceCommand,
+  },
+  {
+    name: "cka",
+    summary:
+      "Linear centred kernel alignment (Kornblith et al. 2019; debiased with --debiased) between two N × D matrices, or between every pair of a bundle's layers.",
+    load: async () => (await import("./commands/cka.ts")).ckaCommand,
+  },
+  {
+    name: "mapper",
+    summary:
+      "Build the Mapper graph of the rows of INPUT (lens, overlapping cover, DBSCAN in each interval, nerve); print nodes, links and lost rows.",
+    load: async () => (await import("./commands/mapper.ts")).mapperCommand,
+  },
+  {
+    name: "som",
+    summary:
+      "Fit a self-organising map (batch map by default) to the rows of INPUT; print QE, TE, BMUs, hits and the U-matrix.",
+    load: async () => (await import("./commands/som.ts")).somCommand,
+  },
+  {
+    name: "mphate",
+    summary:
+      "Multislice PHATE (Gigante et al. 2019) of hidden units over training: one 2-D point per (epoch, unit).",
+    load: async () => (await import("./commands/mphate.ts")).mphateCommand,
+  },
+  {
+    name: "example",
+    summary:
+      "Train one of the example networks (deterministically, from a seed) and write its activation bundle(s).",
+    load: async () => (await import("./commands/example.ts")).exampleCommand,
+  },
+  {
+    name: "run",
+    summary:
+      "Run a notebook's analysis on a bundle and print its result tables (the numbers its report shows) as JSON or CSV.",
+    load: async () => (await import("./commands/run.ts")).runCommand,
+  },
+  {
+    name: "report",
+    summary:
+      "Run a notebook's analysis on a bundle and write its static report: one self-contained HTML file that opens offline.",
+    load: async () => (await import("./commands/report.ts")).reportCommand,
+  },
+  {
+    name: "serve",
+    summary: "Serve the built notebook site (run `npm run build` first) on 127.0.0.1.",
+    load: async () => (await import("./commands/serve.ts")).serveCommand,
+  },
 ];
 
 function overview(): string {
@@ -55,10 +130,16 @@ function overview(): string {
   ].join("\n");
 }
 
-export async function main(argv: string[], streams: Streams = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function main(
+  argv: string[],
+  streams: Streams = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
-    if (name === undefined) streams.stderr.write("hidden-atlas: E_USAGE: no command given. Usage: hidden-atlas COMMAND [INPUT] [--option value ...]\n");
+    if (name === undefined)
+      streams.stderr.write(
+        "hidden-atlas: E_USAGE: no command given. Usage: hidden-atlas COMMAND [INPUT] [--option value ...]\n",
+      );
     streams.stdout.write(overview());
     return name === undefined ? 2 : 0;
   }
@@ -69,7 +150,9 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) {
     // The name is shown quoted with control characters escaped (\x1b), as data is everywhere.
-    streams.stderr.write(`hidden-atlas: E_USAGE: unknown command "${terminalSafe(name)}" (commands: ${COMMANDS.map((c) => c.name).join(", ")})\n\n${overview()}`);
+    streams.stderr.write(
+      `hidden-atlas: E_USAGE: unknown command "${terminalSafe(name)}" (commands: ${COMMANDS.map((c) => c.name).join(", ")})\n\n${overview()}`,
+    );
     return 2;
   }
   const command = await entry.load();
@@ -84,7 +167,8 @@ export async function main(argv: string[], streams: Streams = { stdout: process.
     const outputs = outputOptions(command.spec, parsed);
     if (outputs.length) {
       const { checkOutputPath } = await import("./files.ts");
-      for (const { option, path, kind } of outputs) await checkOutputPath(path, kind, `--${option}`);
+      for (const { option, path, kind } of outputs)
+        await checkOutputPath(path, kind, `--${option}`);
     }
     await command.run(parsed, streams);
     return 0;

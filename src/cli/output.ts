@@ -21,8 +21,14 @@ const JSON_UNESCAPED_CONTROLS = /[\u007f-\u009f]/g;
  * `text` with every control character shown as \xXX, so that printing it cannot drive the
  * terminal. Newlines and tabs are kept only with `keepLines` (for text we wrote ourselves).
  */
-export function terminalSafe(text: string, { keepLines = false }: { keepLines?: boolean } = {}): string {
-  return text.replace(keepLines ? CONTROLS : CONTROLS_AND_LINES, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+export function terminalSafe(
+  text: string,
+  { keepLines = false }: { keepLines?: boolean } = {},
+): string {
+  return text.replace(
+    keepLines ? CONTROLS : CONTROLS_AND_LINES,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
 }
 
 /** JSON with typed arrays as plain arrays, non-finite numbers as null, and no raw control character. */
@@ -31,29 +37,43 @@ export function toJson(value: unknown, indent?: number): string {
     value,
     (_key, v) => {
       if (typeof v === "number" && !Number.isFinite(v)) return null;
-      if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>, (x) => (Number.isFinite(x) ? x : null));
+      if (ArrayBuffer.isView(v) && !(v instanceof DataView))
+        return Array.from(v as unknown as ArrayLike<number>, (x) =>
+          Number.isFinite(x) ? x : null,
+        );
       return v;
     },
     indent,
   );
   // These can only occur inside strings (JSON's own syntax is ASCII), where \u00XX is valid.
-  return json.replace(JSON_UNESCAPED_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return json.replace(
+    JSON_UNESCAPED_CONTROLS,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /** Rows of a flat n × k typed array as nested arrays. */
 export function nested(values: ArrayLike<number>, rows: number, cols: number): number[][] {
-  return Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => values[i * cols + j]));
+  return Array.from({ length: rows }, (_, i) =>
+    Array.from({ length: cols }, (_, j) => values[i * cols + j]),
+  );
 }
 
 /** A CSV field, quoted when needed (RFC 4180), control characters shown as \xXX. */
 export function csvField(value: unknown): string {
-  const raw = value === null || value === undefined || (typeof value === "number" && !Number.isFinite(value)) ? "" : String(value);
+  const raw =
+    value === null || value === undefined || (typeof value === "number" && !Number.isFinite(value))
+      ? ""
+      : String(value);
   const text = terminalSafe(raw);
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 export function toCsv(columns: string[], rows: unknown[][]): string {
-  return [columns.map(csvField).join(","), ...rows.map((r) => r.map(csvField).join(","))].join("\n") + "\n";
+  return (
+    [columns.map(csvField).join(","), ...rows.map((r) => r.map(csvField).join(","))].join("\n") +
+    "\n"
+  );
 }
 
 export interface Streams {
@@ -62,7 +82,9 @@ export interface Streams {
 }
 
 /** A progress callback drawing a one-line bar on a terminal stderr; a no-op otherwise. */
-export function terminalProgress(stderr: Streams["stderr"]): ((event: ProgressEvent) => void) | undefined {
+export function terminalProgress(
+  stderr: Streams["stderr"],
+): ((event: ProgressEvent) => void) | undefined {
   if (!stderr.isTTY) return undefined;
   let last = "";
   return (event) => {

@@ -31,7 +31,13 @@ const HTL_HANDLER_PLACEHOLDERS = 32;
 const DIRECTIVES: [string, string[]][] = [
   ["default-src", ["'self'"]],
   ["script-src", ["'self'", "'wasm-unsafe-eval'"]],
-  ["script-src-attr", ["'unsafe-hashes'", ...Array.from({ length: HTL_HANDLER_PLACEHOLDERS }, (_, j) => scriptHashSource(`::${j}`))]],
+  [
+    "script-src-attr",
+    [
+      "'unsafe-hashes'",
+      ...Array.from({ length: HTL_HANDLER_PLACEHOLDERS }, (_, j) => scriptHashSource(`::${j}`)),
+    ],
+  ],
   ["style-src", ["'self'", "'unsafe-inline'"]],
   ["img-src", ["'self'", "data:", "blob:"]],
   ["font-src", ["'self'"]],
@@ -48,8 +54,14 @@ const DIRECTIVES: [string, string[]][] = [
  * The site's Content-Security-Policy. `scriptHashes` are `'sha256-…'` sources of inline
  * scripts to allow; `header` adds the directives a <meta> policy cannot carry.
  */
-export function siteContentSecurityPolicy({ scriptHashes = [] as readonly string[], header = false } = {}): string {
-  const directives = DIRECTIVES.map(([name, sources]) => [name, name === "script-src" ? [...sources, ...scriptHashes] : sources] as const);
+export function siteContentSecurityPolicy({
+  scriptHashes = [] as readonly string[],
+  header = false,
+} = {}): string {
+  const directives = DIRECTIVES.map(
+    ([name, sources]) =>
+      [name, name === "script-src" ? [...sources, ...scriptHashes] : sources] as const,
+  );
   if (header) directives.push(["frame-ancestors", ["'none'"]]);
   return directives.map(([name, sources]) => `${name} ${sources.join(" ")}`).join("; ");
 }
@@ -100,7 +112,9 @@ export function withContentSecurityPolicyMeta(html: string): string {
   const head = /<head\b[^>]*>/i.exec(html);
   if (!head) throw new Error("withContentSecurityPolicyMeta: the page has no <head>");
   const headEnd = html.search(/<\/head\s*>/i);
-  const charset = /<meta\s+charset\s*=[^>]*>/i.exec(html.slice(head.index, headEnd < 0 ? undefined : headEnd));
+  const charset = /<meta\s+charset\s*=[^>]*>/i.exec(
+    html.slice(head.index, headEnd < 0 ? undefined : headEnd),
+  );
   const at = charset ? head.index + charset.index + charset[0].length : head.index + head[0].length;
   return `${html.slice(0, at)}\n    ${meta}${html.slice(at)}`;
 }

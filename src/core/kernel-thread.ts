@@ -39,7 +39,10 @@ export function serveKernels(port: KernelThreadPort): void {
   /** Milliseconds between progress messages of one job. */
   const PROGRESS_INTERVAL_MS = 50;
   let kernels: Record<string, unknown> | null = null;
-  const describe = (error: unknown) => (error && typeof error === "object" && "message" in error ? String((error as Error).message) : String(error));
+  const describe = (error: unknown) =>
+    error && typeof error === "object" && "message" in error
+      ? String((error as Error).message)
+      : String(error);
   port.listen(((message: Record<string, never>) => {
     if (message.type === "init") {
       const imports = {
@@ -50,7 +53,10 @@ export function serveKernels(port: KernelThreadPort): void {
           },
         },
       };
-      WebAssembly.instantiate(message.module as WebAssembly.Module, imports as unknown as WebAssembly.Imports).then(
+      WebAssembly.instantiate(
+        message.module as WebAssembly.Module,
+        imports as unknown as WebAssembly.Imports,
+      ).then(
         (instance) => {
           kernels = instance.exports as Record<string, unknown>;
           port.post({ type: "ready" });
@@ -61,14 +67,23 @@ export function serveKernels(port: KernelThreadPort): void {
     }
     if (message.type !== "run") return;
     const { id, kernel, args, rows, chunk, slot } = message as unknown as {
-      id: number; kernel: string; args: RangeArg[]; rows: number; chunk: number; slot: number;
+      id: number;
+      kernel: string;
+      args: RangeArg[];
+      rows: number;
+      chunk: number;
+      slot: number;
     };
     const control = message.control as Int32Array;
     const results = message.results as Float64Array | null;
     const fn = kernels?.[kernel] as ((...values: number[]) => number) | undefined;
     if (typeof fn !== "function") {
       Atomics.store(control, 1, 1);
-      port.post({ type: "error", id, message: `the kernel thread has no kernel ${JSON.stringify(kernel)}` });
+      port.post({
+        type: "error",
+        id,
+        message: `the kernel thread has no kernel ${JSON.stringify(kernel)}`,
+      });
       return;
     }
     const chunks = Math.ceil(rows / chunk);
@@ -84,9 +99,14 @@ export function serveKernels(port: KernelThreadPort): void {
         const i1 = Math.min(rows, i0 + chunk);
         for (let a = 0; a < args.length; a++) {
           const arg = args[a];
-          values[a] = typeof arg === "number"
-            ? arg
-            : (arg.base ?? 0) + (arg.i0 ?? 0) * i0 + (arg.i1 ?? 0) * i1 + (arg.chunk ?? 0) * c + (arg.thread ? arg.thread[slot] : 0);
+          values[a] =
+            typeof arg === "number"
+              ? arg
+              : (arg.base ?? 0) +
+                (arg.i0 ?? 0) * i0 +
+                (arg.i1 ?? 0) * i1 +
+                (arg.chunk ?? 0) * c +
+                (arg.thread ? arg.thread[slot] : 0);
         }
         const value = fn(...values);
         if (results) results[c] = Number(value);

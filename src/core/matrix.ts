@@ -108,10 +108,12 @@ export function takeRows(X: Matrix, indices: ArrayLike<number>): Matrix {
 /** RMS distance of the rows to their mean: a cloud's scale (1 for a constant cloud, so it can divide). */
 export function rmsDistanceToMean(X: Matrix): number {
   const mean = new Float64Array(X.cols);
-  for (let i = 0; i < X.rows; i++) for (let k = 0; k < X.cols; k++) mean[k] += X.data[i * X.cols + k];
+  for (let i = 0; i < X.rows; i++)
+    for (let k = 0; k < X.cols; k++) mean[k] += X.data[i * X.cols + k];
   for (let k = 0; k < X.cols; k++) mean[k] /= Math.max(1, X.rows);
   let total = 0;
-  for (let i = 0; i < X.rows; i++) for (let k = 0; k < X.cols; k++) total += (X.data[i * X.cols + k] - mean[k]) ** 2;
+  for (let i = 0; i < X.rows; i++)
+    for (let k = 0; k < X.cols; k++) total += (X.data[i * X.cols + k] - mean[k]) ** 2;
   const rms = Math.sqrt(total / Math.max(1, X.rows));
   return rms > 0 ? rms : 1;
 }

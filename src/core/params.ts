@@ -43,7 +43,11 @@ export function checkNumber(
 }
 
 /** One of a fixed set of keywords. */
-export function checkKeyword<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
+export function checkKeyword<T extends string>(
+  name: string,
+  value: unknown,
+  allowed: readonly T[],
+): T {
   if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
     throw invalid(name, value, `one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`);
   }

@@ -17,7 +17,11 @@ export function parseThreads(text: string): number | "auto" {
   if (trimmed === "" || trimmed === "auto") return "auto";
   const n = Number(trimmed);
   if (!/^\d+$/.test(trimmed) || !Number.isSafeInteger(n) || n < 1 || n > MAX_THREADS) {
-    throw new HiddenAtlasError("E_PARAM", `invalid threads: ${JSON.stringify(text)} (expected an integer from 1 to ${MAX_THREADS}, or "auto" for every core)`, { parameter: "threads" });
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `invalid threads: ${JSON.stringify(text)} (expected an integer from 1 to ${MAX_THREADS}, or "auto" for every core)`,
+      { parameter: "threads" },
+    );
   }
   return n;
 }

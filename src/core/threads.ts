@@ -32,11 +32,43 @@ const isNode =
  * `i32.atomic.load`: valid exactly where the threads proposal is supported.
  */
 const THREADS_PROBE = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
-  0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type section: () -> ()
-  0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
-  0x05, 0x04, 0x01, 0x03, 0x01, 0x01, // memory section: shared, 1 page, maximum 1
-  0x0a, 0x0b, 0x01, 0x09, 0x00, 0x41, 0x00, 0xfe, 0x10, 0x02, 0x00, 0x1a, 0x0b, // i32.const 0; i32.atomic.load; drop
+  0x00,
+  0x61,
+  0x73,
+  0x6d,
+  0x01,
+  0x00,
+  0x00,
+  0x00, // "\0asm", version 1
+  0x01,
+  0x04,
+  0x01,
+  0x60,
+  0x00,
+  0x00, // type section: () -> ()
+  0x03,
+  0x02,
+  0x01,
+  0x00, // function section: one function of type 0
+  0x05,
+  0x04,
+  0x01,
+  0x03,
+  0x01,
+  0x01, // memory section: shared, 1 page, maximum 1
+  0x0a,
+  0x0b,
+  0x01,
+  0x09,
+  0x00,
+  0x41,
+  0x00,
+  0xfe,
+  0x10,
+  0x02,
+  0x00,
+  0x1a,
+  0x0b, // i32.const 0; i32.atomic.load; drop
 ]);
 
 let requested: number | "auto" = "auto";
@@ -55,8 +87,18 @@ let statusNote: string | null = null;
  *   setThreads(4);          // hidden-atlas --threads 4; ?threads=4 in a notebook's URL
  */
 export function setThreads(threads: number | "auto"): void {
-  if (threads !== "auto" && (typeof threads !== "number" || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS)) {
-    throw new HiddenAtlasError("E_PARAM", `invalid threads: ${String(threads)} (expected an integer from 1 to ${MAX_THREADS}, or "auto" for every core)`, { parameter: "threads" });
+  if (
+    threads !== "auto" &&
+    (typeof threads !== "number" ||
+      !Number.isInteger(threads) ||
+      threads < 1 ||
+      threads > MAX_THREADS)
+  ) {
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `invalid threads: ${String(threads)} (expected an integer from 1 to ${MAX_THREADS}, or "auto" for every core)`,
+      { parameter: "threads" },
+    );
   }
   if (loaded !== null && threads !== "auto" && threads > loaded) {
     throw new HiddenAtlasError(
@@ -68,7 +110,6 @@ export function setThreads(threads: number | "auto"): void {
   requested = threads;
 }
 
-
 /** The thread setting as given ("auto" or a count). */
 export function threadSetting(): number | "auto" {
   return requested;
@@ -78,9 +119,13 @@ export function threadSetting(): number | "auto" {
 export async function availableCores(): Promise<number> {
   if (isNode) {
     const os = await import(/* @vite-ignore */ "node:os");
-    return Math.max(1, typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length);
+    return Math.max(
+      1,
+      typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length,
+    );
   }
-  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
+    ?.hardwareConcurrency;
   return Math.max(1, Number.isInteger(cores) ? (cores as number) : 1);
 }
 
@@ -99,7 +144,8 @@ export function threadsUnsupportedReason(): string | null {
   }
   if (typeof SharedArrayBuffer !== "function") return "SharedArrayBuffer is not available";
   try {
-    if (!WebAssembly.validate(THREADS_PROBE)) return "this WebAssembly engine has no threads (shared memory and atomics)";
+    if (!WebAssembly.validate(THREADS_PROBE))
+      return "this WebAssembly engine has no threads (shared memory and atomics)";
   } catch {
     return "this WebAssembly engine has no threads (shared memory and atomics)";
   }
@@ -126,7 +172,12 @@ export function activeThreads(): number {
 }
 
 /** What a notebook shows about threads: the setting, what runs, and why if fewer. */
-export function threadStatus(): { setting: number | "auto"; threads: number; loaded: number | null; note: string | null } {
+export function threadStatus(): {
+  setting: number | "auto";
+  threads: number;
+  loaded: number | null;
+  note: string | null;
+} {
   return { setting: requested, threads: activeThreads(), loaded, note: statusNote };
 }
 
@@ -184,11 +235,17 @@ async function startThread(): Promise<ThreadHandle> {
     };
   }
   // ".js": the compiled file beside dist/core/threads.js; Vite maps it to the .ts source here.
-  const worker = new Worker(new URL("./kernel-thread-entry.js", import.meta.url), { type: "module", name: "hidden-atlas kernels" });
+  const worker = new Worker(new URL("./kernel-thread-entry.js", import.meta.url), {
+    type: "module",
+    name: "hidden-atlas kernels",
+  });
   return {
     post: (message) => worker.postMessage(message),
     onMessage: (listener) => worker.addEventListener("message", (event) => listener(event.data)),
-    onError: (listener) => worker.addEventListener("error", (event) => listener(new Error(event.message || "kernel thread error"))),
+    onError: (listener) =>
+      worker.addEventListener("error", (event) =>
+        listener(new Error(event.message || "kernel thread error")),
+      ),
     ref: () => {},
     unref: () => {},
     terminate: () => worker.terminate(),
@@ -214,18 +271,27 @@ export class KernelPool {
    * instance runs its start function: instantiating re-applies the module's data segments, which
    * are then still what the main instance had.
    */
-  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, size: number): Promise<KernelPool> {
+  static async start(
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    size: number,
+  ): Promise<KernelPool> {
     const threads = await Promise.all(Array.from({ length: size }, () => startThread()));
     try {
-      await Promise.all(threads.map((thread) => new Promise<void>((resolve, reject) => {
-        thread.onMessage((message) => {
-          if (message.type === "ready") resolve();
-          else if (message.type === "failed") reject(new Error(String(message.message)));
-        });
-        thread.onError(reject);
-        thread.ref();
-        thread.post({ type: "init", module, memory });
-      })));
+      await Promise.all(
+        threads.map(
+          (thread) =>
+            new Promise<void>((resolve, reject) => {
+              thread.onMessage((message) => {
+                if (message.type === "ready") resolve();
+                else if (message.type === "failed") reject(new Error(String(message.message)));
+              });
+              thread.onError(reject);
+              thread.ref();
+              thread.post({ type: "init", module, memory });
+            }),
+        ),
+      );
     } catch (error) {
       for (const thread of threads) thread.terminate();
       throw error;
@@ -244,7 +310,12 @@ export class KernelPool {
    * after a cancellation, so that no thread still writes into memory the caller frees), with the
    * chunks' return values when `job.results`.
    */
-  run(job: RowJob, threads: number, onRows: (rows: number) => void, signal?: AbortSignal): Promise<Float64Array | null> {
+  run(
+    job: RowJob,
+    threads: number,
+    onRows: (rows: number) => void,
+    signal?: AbortSignal,
+  ): Promise<Float64Array | null> {
     if (this.broken) return Promise.reject(new HiddenAtlasError("E_WASM", this.broken));
     const chunks = Math.ceil(job.rows / job.chunk);
     const used = Math.max(1, Math.min(threads, this.threads.length, chunks));
@@ -266,8 +337,15 @@ export class KernelPool {
           signal?.removeEventListener("abort", abort);
           this.running.delete(id);
           if (--this.busy === 0) for (const thread of this.threads) thread.unref();
-          if (entry.failure !== null) reject(new HiddenAtlasError("E_WASM", `kernel ${job.kernel} failed in a thread: ${entry.failure}`));
-          else if (signal?.aborted) reject(new HiddenAtlasError("E_CANCELLED", "the computation was cancelled"));
+          if (entry.failure !== null)
+            reject(
+              new HiddenAtlasError(
+                "E_WASM",
+                `kernel ${job.kernel} failed in a thread: ${entry.failure}`,
+              ),
+            );
+          else if (signal?.aborted)
+            reject(new HiddenAtlasError("E_CANCELLED", "the computation was cancelled"));
           else resolve(results);
         },
       };
@@ -275,7 +353,17 @@ export class KernelPool {
       if (this.busy++ === 0) for (const thread of this.threads) thread.ref();
       if (signal?.aborted) abort();
       for (let slot = 0; slot < used; slot++) {
-        this.threads[slot].post({ type: "run", id, kernel: job.kernel, args: job.args, rows: job.rows, chunk: job.chunk, slot, control, results });
+        this.threads[slot].post({
+          type: "run",
+          id,
+          kernel: job.kernel,
+          args: job.args,
+          rows: job.rows,
+          chunk: job.chunk,
+          slot,
+          control,
+          results,
+        });
       }
     });
   }

@@ -11,7 +11,12 @@ import { instantiate, type ASUtil } from "@assemblyscript/loader";
 import { HiddenAtlasError, formatBytes } from "./errors.ts";
 import { throwIfAborted, yieldToEventLoop } from "./progress.ts";
 import {
-  KernelPool, activeThreads, noteLoadedThreads, noteThreadFallback, requestedThreads, threadsUnsupportedReason,
+  KernelPool,
+  activeThreads,
+  noteLoadedThreads,
+  noteThreadFallback,
+  requestedThreads,
+  threadsUnsupportedReason,
   type RowJob,
 } from "./threads.ts";
 
@@ -30,46 +35,116 @@ export interface CoreKernels {
   rngBounded(state: number, bound: number): number;
   rngShuffle(state: number, values: number, n: number): void;
   squaredDistanceTile(
-    x: number, y: number, d: number, i0: number, i1: number, j0: number, j1: number,
-    out: number, ld: number,
+    x: number,
+    y: number,
+    d: number,
+    i0: number,
+    i1: number,
+    j0: number,
+    j1: number,
+    out: number,
+    ld: number,
   ): void;
   dotTile(
-    x: number, y: number, d: number, i0: number, i1: number, j0: number, j1: number,
-    out: number, ld: number,
+    x: number,
+    y: number,
+    d: number,
+    i0: number,
+    i1: number,
+    j0: number,
+    j1: number,
+    out: number,
+    ld: number,
   ): void;
   normalizeRows(src: number, dst: number, n: number, d: number): void;
   finishDistances(out: number, rows: number, cols: number, ld: number, metric: number): void;
   pairwiseDistances(
-    x: number, y: number, ny: number, d: number, i0: number, i1: number, metric: number,
+    x: number,
+    y: number,
+    ny: number,
+    d: number,
+    i0: number,
+    i1: number,
+    metric: number,
     out: number,
   ): void;
   knnSearch(
-    base: number, nBase: number, queries: number, q0: number, q1: number, d: number, k: number,
-    metric: number, selfOffset: number, outIndices: number, outDistances: number, scratch: number,
+    base: number,
+    nBase: number,
+    queries: number,
+    q0: number,
+    q1: number,
+    d: number,
+    k: number,
+    metric: number,
+    selfOffset: number,
+    outIndices: number,
+    outDistances: number,
+    scratch: number,
   ): void;
   knnScratchBytes(k: number): number;
   symmetricEigen(a: number, n: number, values: number, scratch: number): number;
-  householderSteps(a: number, n: number, k0: number, k1: number, d: number, e: number, scratch: number): void;
+  householderSteps(
+    a: number,
+    n: number,
+    k0: number,
+    k1: number,
+    d: number,
+    e: number,
+    scratch: number,
+  ): void;
   tridiagonalEigenvalues(d: number, e: number, n: number): number;
   fixEigenvectorSigns(v: number, rows: number, cols: number): void;
   columnMeans(x: number, n: number, d: number, means: number): void;
   covariance(
-    x: number, n: number, d: number, means: number, ddof: number, out: number, scratch: number,
+    x: number,
+    n: number,
+    d: number,
+    means: number,
+    ddof: number,
+    out: number,
+    scratch: number,
   ): void;
   covarianceScratchBytes(d: number): number;
   covarianceChunked(
-    x: number, n: number, d: number, means: number, ddof: number, out: number, scratch: number,
+    x: number,
+    n: number,
+    d: number,
+    means: number,
+    ddof: number,
+    out: number,
+    scratch: number,
   ): void;
   covarianceChunkedScratchBytes(d: number): number;
-  covarianceChunkedAdd(x: number, n: number, d: number, means: number, out: number, scratch: number): void;
+  covarianceChunkedAdd(
+    x: number,
+    n: number,
+    d: number,
+    means: number,
+    out: number,
+    scratch: number,
+  ): void;
   covarianceFinish(n: number, d: number, ddof: number, out: number): void;
   projectCenteredPairs(
-    x: number, n: number, d: number, means: number, components: number, k: number, out: number, scratch: number,
+    x: number,
+    n: number,
+    d: number,
+    means: number,
+    components: number,
+    k: number,
+    out: number,
+    scratch: number,
   ): void;
   projectScratchBytes(k: number): number;
   symmetricMatvec(a: number, n: number, x: number, y: number): void;
   projectCentered(
-    x: number, n: number, d: number, means: number, components: number, k: number, out: number,
+    x: number,
+    n: number,
+    d: number,
+    means: number,
+    components: number,
+    k: number,
+    out: number,
   ): void;
   sha256Init(state: number): void;
   sha256Update(state: number, data: number, length: number): void;
@@ -208,8 +283,15 @@ export class Core {
 
   /** Use `threads` (1 … maxThreads) of this instance's kernel threads; `null` follows `setThreads`. */
   useThreads(threads: number | null): void {
-    if (threads !== null && (!Number.isInteger(threads) || threads < 1 || threads > this.maxThreads)) {
-      throw new HiddenAtlasError("E_PARAM", `invalid threads: ${threads} (this core runs at most ${this.maxThreads})`, { parameter: "threads" });
+    if (
+      threads !== null &&
+      (!Number.isInteger(threads) || threads < 1 || threads > this.maxThreads)
+    ) {
+      throw new HiddenAtlasError(
+        "E_PARAM",
+        `invalid threads: ${threads} (this core runs at most ${this.maxThreads})`,
+        { parameter: "threads" },
+      );
     }
     this.ownThreads = threads;
   }
@@ -225,17 +307,29 @@ export class Core {
     const { signal, onRows } = options;
     throwIfAborted(signal);
     for (const arg of job.args) {
-      if (typeof arg === "object" && arg.thread && arg.thread.length < Math.min(this.threads, options.threads ?? Infinity)) {
-        throw new HiddenAtlasError("E_PARAM", `kernel ${job.kernel}: ${arg.thread.length} per-thread values for up to ${Math.min(this.threads, options.threads ?? Infinity)} threads`);
+      if (
+        typeof arg === "object" &&
+        arg.thread &&
+        arg.thread.length < Math.min(this.threads, options.threads ?? Infinity)
+      ) {
+        throw new HiddenAtlasError(
+          "E_PARAM",
+          `kernel ${job.kernel}: ${arg.thread.length} per-thread values for up to ${Math.min(this.threads, options.threads ?? Infinity)} threads`,
+        );
       }
     }
     if (job.rows <= 0) return job.results ? new Float64Array(0) : null;
-    if (!Number.isInteger(job.chunk) || job.chunk < 1) throw new HiddenAtlasError("E_PARAM", `invalid chunk: ${job.chunk} rows`);
+    if (!Number.isInteger(job.chunk) || job.chunk < 1)
+      throw new HiddenAtlasError("E_PARAM", `invalid chunk: ${job.chunk} rows`);
     const chunks = Math.ceil(job.rows / job.chunk);
     const threads = Math.min(this.threads, options.threads ?? Infinity, chunks);
-    if (this.pool && threads > 1) return this.pool.run(job, threads, (rows) => onRows?.(rows), signal);
-    const fn = (this.kernels as unknown as Record<string, (...args: number[]) => number>)[job.kernel];
-    if (typeof fn !== "function") throw new HiddenAtlasError("E_PARAM", `the core has no kernel ${JSON.stringify(job.kernel)}`);
+    if (this.pool && threads > 1)
+      return this.pool.run(job, threads, (rows) => onRows?.(rows), signal);
+    const fn = (this.kernels as unknown as Record<string, (...args: number[]) => number>)[
+      job.kernel
+    ];
+    if (typeof fn !== "function")
+      throw new HiddenAtlasError("E_PARAM", `the core has no kernel ${JSON.stringify(job.kernel)}`);
     const results = job.results ? new Float64Array(chunks) : null;
     const values = new Array<number>(job.args.length);
     let last = Date.now();
@@ -243,7 +337,14 @@ export class Core {
       const i0 = c * job.chunk;
       const i1 = Math.min(job.rows, i0 + job.chunk);
       job.args.forEach((arg, a) => {
-        values[a] = typeof arg === "number" ? arg : (arg.base ?? 0) + (arg.i0 ?? 0) * i0 + (arg.i1 ?? 0) * i1 + (arg.chunk ?? 0) * c + (arg.thread ? arg.thread[0] : 0);
+        values[a] =
+          typeof arg === "number"
+            ? arg
+            : (arg.base ?? 0) +
+              (arg.i0 ?? 0) * i0 +
+              (arg.i1 ?? 0) * i1 +
+              (arg.chunk ?? 0) * c +
+              (arg.thread ? arg.thread[0] : 0);
       });
       const value = fn.apply(this.kernels, values);
       if (results) results[c] = Number(value);
@@ -415,7 +516,10 @@ function locate(source: URL | string): URL | string {
   try {
     return new URL(source, typeof location !== "undefined" ? location.href : undefined);
   } catch {
-    throw new HiddenAtlasError("E_PARAM", `invalid core source: ${JSON.stringify(source)} is not a URL`);
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `invalid core source: ${JSON.stringify(source)} is not a URL`,
+    );
   }
 }
 
@@ -437,10 +541,16 @@ async function fetchBytes(url: URL): Promise<Uint8Array> {
   try {
     response = await fetch(url);
   } catch (error) {
-    throw new HiddenAtlasError("E_WASM", `cannot fetch the numeric core from ${url}: ${(error as Error).message}`);
+    throw new HiddenAtlasError(
+      "E_WASM",
+      `cannot fetch the numeric core from ${url}: ${(error as Error).message}`,
+    );
   }
   if (!response.ok) {
-    throw new HiddenAtlasError("E_WASM", `cannot fetch the numeric core from ${url}: HTTP ${response.status}`);
+    throw new HiddenAtlasError(
+      "E_WASM",
+      `cannot fetch the numeric core from ${url}: HTTP ${response.status}`,
+    );
   }
   // Bytes rather than instantiateStreaming: the core is ~100 KB, and a server that does not
   // label .wasm as application/wasm must not break it.
@@ -449,7 +559,9 @@ async function fetchBytes(url: URL): Promise<Uint8Array> {
 
 async function readWasm(where: URL | string): Promise<Uint8Array> {
   const bytes =
-    typeof where === "string" || (isNode && where.protocol === "file:") ? await readCoreFile(where) : await fetchBytes(where);
+    typeof where === "string" || (isNode && where.protocol === "file:")
+      ? await readCoreFile(where)
+      : await fetchBytes(where);
   if (!WASM_MAGIC.every((byte, i) => bytes[i] === byte)) {
     // The usual cause: a dev server answering a missing file with its index page, after a
     // bundler's dependency pre-bundling moved this module away from the .wasm it points at.
@@ -478,7 +590,10 @@ export function loadCore(source?: CoreSource, options: { threads?: number } = {}
     return pending;
   }
   const threads = options.threads ?? 1;
-  if (!Number.isInteger(threads) || threads < 1) throw new HiddenAtlasError("E_PARAM", `invalid threads: ${threads} (expected an integer ≥ 1)`, { parameter: "threads" });
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new HiddenAtlasError("E_PARAM", `invalid threads: ${threads} (expected an integer ≥ 1)`, {
+      parameter: "threads",
+    });
   return threads > 1 ? instantiateThreaded(source, threads, false) : instantiateCore(source);
 }
 
@@ -490,16 +605,23 @@ export function loadCore(source?: CoreSource, options: { threads?: number } = {}
 async function instantiateShared(): Promise<Core> {
   const wanted = await requestedThreads();
   if (wanted > 1) {
-    const reason = chosenSource !== undefined && chosenThreadsSource === undefined
-      ? "setCoreSource named no shared-memory build (core.threads.wasm)"
-      : threadsUnsupportedReason();
+    const reason =
+      chosenSource !== undefined && chosenThreadsSource === undefined
+        ? "setCoreSource named no shared-memory build (core.threads.wasm)"
+        : threadsUnsupportedReason();
     if (reason === null) {
       try {
-        const core = await instantiateThreaded(chosenThreadsSource ?? defaultThreadsWasmUrl(), wanted, true);
+        const core = await instantiateThreaded(
+          chosenThreadsSource ?? defaultThreadsWasmUrl(),
+          wanted,
+          true,
+        );
         noteLoadedThreads(wanted);
         return core;
       } catch (error) {
-        noteThreadFallback(`kernel threads could not start (${(error as Error).message}); kernels run on one thread`);
+        noteThreadFallback(
+          `kernel threads could not start (${(error as Error).message}); kernels run on one thread`,
+        );
       }
     } else {
       noteThreadFallback(`kernels run on one thread: ${reason}`);
@@ -543,15 +665,27 @@ const MAXIMUM_PAGES = 65536;
  * The shared-memory build on a new shared memory, with `threads` kernel threads started before
  * the main instance runs its start function (see KernelPool.start).
  */
-async function instantiateThreaded(source: CoreSource, threads: number, shared: boolean): Promise<Core> {
-  const bytes = source instanceof URL || typeof source === "string" ? await readWasm(locate(source)) : source;
+async function instantiateThreaded(
+  source: CoreSource,
+  threads: number,
+  shared: boolean,
+): Promise<Core> {
+  const bytes =
+    source instanceof URL || typeof source === "string" ? await readWasm(locate(source)) : source;
   let module: WebAssembly.Module;
   let memory: WebAssembly.Memory;
   try {
     module = await WebAssembly.compile(bytes as BufferSource);
-    memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
+    memory = new WebAssembly.Memory({
+      initial: INITIAL_PAGES,
+      maximum: MAXIMUM_PAGES,
+      shared: true,
+    });
   } catch (error) {
-    throw new HiddenAtlasError("E_WASM", `cannot compile the shared-memory core: ${(error as Error).message}`);
+    throw new HiddenAtlasError(
+      "E_WASM",
+      `cannot compile the shared-memory core: ${(error as Error).message}`,
+    );
   }
   const { exports, instance } = await instantiate(module, { env: { memory } });
   const pool = await KernelPool.start(module, memory, threads);
@@ -559,13 +693,22 @@ async function instantiateThreaded(source: CoreSource, threads: number, shared: 
     (instance.exports._start as () => void)();
   } catch (error) {
     pool.terminate();
-    throw new HiddenAtlasError("E_WASM", `the shared-memory core failed to start: ${(error as Error).message}`);
+    throw new HiddenAtlasError(
+      "E_WASM",
+      `the shared-memory core failed to start: ${(error as Error).message}`,
+    );
   }
-  return new Core(instance.exports as unknown as CoreKernels, exports as unknown as ASUtil, pool, shared);
+  return new Core(
+    instance.exports as unknown as CoreKernels,
+    exports as unknown as ASUtil,
+    pool,
+    shared,
+  );
 }
 
 async function instantiateCore(source: CoreSource): Promise<Core> {
-  const bytes = source instanceof URL || typeof source === "string" ? await readWasm(locate(source)) : source;
+  const bytes =
+    source instanceof URL || typeof source === "string" ? await readWasm(locate(source)) : source;
   try {
     const { exports, instance } = await instantiate(bytes as BufferSource, {});
     return new Core(instance.exports as unknown as CoreKernels, exports as unknown as ASUtil);

@@ -22,18 +22,45 @@ export interface ImageDataset {
 }
 
 export const DIGIT_CLASSES = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
-export const FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+export const FASHION_CLASSES = [
+  "T-shirt/top",
+  "Trouser",
+  "Pullover",
+  "Dress",
+  "Coat",
+  "Sandal",
+  "Shirt",
+  "Sneaker",
+  "Bag",
+  "Ankle boot",
+];
 
 /** Build a dataset from image and label arrays (N × h × w bytes, N labels). */
-export function imageDataset(name: string, images: NdArray, labels: NdArray, classNames: string[], maxValue: number): ImageDataset {
-  if (images.shape.length !== 3 || labels.shape.length !== 1 || images.shape[0] !== labels.shape[0]) {
-    throw new HiddenAtlasError("E_SHAPE_MISMATCH", `${name}: expected N × h × w images and N labels, got [${images.shape.join(", ")}] and [${labels.shape.join(", ")}]`);
+export function imageDataset(
+  name: string,
+  images: NdArray,
+  labels: NdArray,
+  classNames: string[],
+  maxValue: number,
+): ImageDataset {
+  if (
+    images.shape.length !== 3 ||
+    labels.shape.length !== 1 ||
+    images.shape[0] !== labels.shape[0]
+  ) {
+    throw new HiddenAtlasError(
+      "E_SHAPE_MISMATCH",
+      `${name}: expected N × h × w images and N labels, got [${images.shape.join(", ")}] and [${labels.shape.join(", ")}]`,
+    );
   }
   const n = labels.shape[0];
   const labelArray = Int32Array.from(labels.data as ArrayLike<number>);
   for (let i = 0; i < n; i++) {
     if (labelArray[i] < 0 || labelArray[i] >= classNames.length) {
-      throw new HiddenAtlasError("E_PARAM", `${name}: label ${labelArray[i]} of image ${i} is outside 0 … ${classNames.length - 1}`);
+      throw new HiddenAtlasError(
+        "E_PARAM",
+        `${name}: label ${labelArray[i]} of image ${i} is outside 0 … ${classNames.length - 1}`,
+      );
     }
   }
   return {
@@ -65,7 +92,11 @@ export function scaledPixels(ds: ImageDataset, indices?: ArrayLike<number>): Flo
 }
 
 /** A seeded split: `testFraction` of the samples (rounded) get 1 (test), the rest 0 (train). */
-export async function seededSplit(n: number, testFraction: number, seed: number): Promise<Uint8Array> {
+export async function seededSplit(
+  n: number,
+  testFraction: number,
+  seed: number,
+): Promise<Uint8Array> {
   const rng = new Rng(await getCore(), seed, STREAMS.exampleSplit);
   try {
     const order = rng.permutation(n);
@@ -89,7 +120,13 @@ export function splitIndices(split: Uint8Array, which: 0 | 1): Int32Array {
  * A trace set: `perClass` seeded samples of each class drawn from `pool`, ordered by class
  * then by index (as the M-PHATE scripts choose 10 inputs per class).
  */
-export async function traceSet(labels: Int32Array, pool: Int32Array, classes: number, perClass: number, seed: number): Promise<Int32Array> {
+export async function traceSet(
+  labels: Int32Array,
+  pool: Int32Array,
+  classes: number,
+  perClass: number,
+  seed: number,
+): Promise<Int32Array> {
   const rng = new Rng(await getCore(), seed, STREAMS.traceSet);
   try {
     const order = rng.permutation(pool.length);
@@ -99,7 +136,11 @@ export async function traceSet(labels: Int32Array, pool: Int32Array, classes: nu
       if (chosen[labels[i]].length < perClass) chosen[labels[i]].push(i);
     }
     const short = chosen.findIndex((c) => c.length < perClass);
-    if (short >= 0) throw new HiddenAtlasError("E_PARAM", `class ${short} has only ${chosen[short].length} samples; the trace set needs ${perClass}`);
+    if (short >= 0)
+      throw new HiddenAtlasError(
+        "E_PARAM",
+        `class ${short} has only ${chosen[short].length} samples; the trace set needs ${perClass}`,
+      );
     return Int32Array.from(chosen.flatMap((c) => c.sort((a, b) => a - b)));
   } finally {
     rng.dispose();
@@ -107,7 +148,11 @@ export async function traceSet(labels: Int32Array, pool: Int32Array, classes: nu
 }
 
 /** Rows of a row-major float matrix (n × cols) at the given indices. */
-export function takeRows(values: Float32Array, cols: number, indices: ArrayLike<number>): Float32Array {
+export function takeRows(
+  values: Float32Array,
+  cols: number,
+  indices: ArrayLike<number>,
+): Float32Array {
   return takeMatrixRows({ rows: values.length / cols, cols, data: values }, indices).data;
 }
 

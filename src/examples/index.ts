@@ -7,7 +7,16 @@ import { fashionCnn, fashionCnnSeeds } from "./recipes/fashion-cnn.ts";
 import { splitDigits } from "./recipes/split-digits.ts";
 import type { Recipe } from "./recipe.ts";
 
-export const RECIPES: Recipe[] = [digitsMlp, digitsCnn, digitsCnnSeeds, digitsRotation, splitDigits, digitsGeneralization, fashionCnn, fashionCnnSeeds];
+export const RECIPES: Recipe[] = [
+  digitsMlp,
+  digitsCnn,
+  digitsCnnSeeds,
+  digitsRotation,
+  splitDigits,
+  digitsGeneralization,
+  fashionCnn,
+  fashionCnnSeeds,
+];
 
 export function recipeNamed(name: string): Recipe | undefined {
   return RECIPES.find((r) => r.name === name);

@@ -24,14 +24,32 @@ export function fashionAvailable(dir = FASHION_DIR): boolean {
   return existsSync(join(dir, "t10k-images-idx3-ubyte.gz"));
 }
 
-export async function loadFashion(dir = FASHION_DIR): Promise<{ train: ImageDataset; test: ImageDataset }> {
+export async function loadFashion(
+  dir = FASHION_DIR,
+): Promise<{ train: ImageDataset; test: ImageDataset }> {
   if (!fashionAvailable(dir)) {
-    throw new HiddenAtlasError("E_IO", `Fashion-MNIST not found in ${dir}: install it with \`apt-get install dataset-fashion-mnist\` (or set FASHION_MNIST_DIR)`, { file: dir });
+    throw new HiddenAtlasError(
+      "E_IO",
+      `Fashion-MNIST not found in ${dir}: install it with \`apt-get install dataset-fashion-mnist\` (or set FASHION_MNIST_DIR)`,
+      { file: dir },
+    );
   }
   const read = async (file: string) => readIdx(await readFileBytes(join(dir, file)), file);
   return {
-    train: imageDataset("fashion-mnist-train", await read("train-images-idx3-ubyte.gz"), await read("train-labels-idx1-ubyte.gz"), FASHION_CLASSES, 255),
-    test: imageDataset("fashion-mnist-test", await read("t10k-images-idx3-ubyte.gz"), await read("t10k-labels-idx1-ubyte.gz"), FASHION_CLASSES, 255),
+    train: imageDataset(
+      "fashion-mnist-train",
+      await read("train-images-idx3-ubyte.gz"),
+      await read("train-labels-idx1-ubyte.gz"),
+      FASHION_CLASSES,
+      255,
+    ),
+    test: imageDataset(
+      "fashion-mnist-test",
+      await read("t10k-images-idx3-ubyte.gz"),
+      await read("t10k-labels-idx1-ubyte.gz"),
+      FASHION_CLASSES,
+      255,
+    ),
   };
 }
 

@@ -46,12 +46,24 @@ export const ACTIVATION_DTYPE = "<f2";
  * layer name to the network layer whose output it stores. Conv outputs keep their N × C × H × W
  * shape.
  */
-export function recordLayers(net: Network, X: Float32Array, n: number, layers: Record<string, string>, dtype = ACTIVATION_DTYPE): LayerInput[] {
+export function recordLayers(
+  net: Network,
+  X: Float32Array,
+  n: number,
+  layers: Record<string, string>,
+  dtype = ACTIVATION_DTYPE,
+): LayerInput[] {
   const acts = net.activations(X, n, Object.values(layers));
   return Object.entries(layers).map(([name, source]) => {
     const layer = net.layer(source);
     const conv = layer.outShape.length === 3;
-    return { name, shape: [n, ...layer.outShape], data: acts[source], kind: conv ? "conv" : "dense", dtype };
+    return {
+      name,
+      shape: [n, ...layer.outShape],
+      data: acts[source],
+      kind: conv ? "conv" : "dense",
+      dtype,
+    };
   });
 }
 

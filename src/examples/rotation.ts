@@ -12,7 +12,12 @@ export const CANVAS = 16;
 export const DIGIT_SCALE = 1.5;
 
 /** Angles in degrees, uniform in [−maxDegrees, maxDegrees), one per sample, seeded. */
-export async function randomAngles(n: number, maxDegrees: number, seed: number, stream: number = STREAMS.rotationAngles): Promise<Float64Array> {
+export async function randomAngles(
+  n: number,
+  maxDegrees: number,
+  seed: number,
+  stream: number = STREAMS.rotationAngles,
+): Promise<Float64Array> {
   const rng = new Rng(await getCore(), seed, stream);
   try {
     return rng.uniform(n).map((u) => (2 * u - 1) * maxDegrees);
@@ -22,7 +27,11 @@ export async function randomAngles(n: number, maxDegrees: number, seed: number, 
 }
 
 /** Rotated images (n × 16 × 16, values in [0, 1]) of samples `indices` by `angles` degrees. */
-export async function rotatedDigits(ds: ImageDataset, indices: ArrayLike<number>, angles: ArrayLike<number>): Promise<Float32Array> {
+export async function rotatedDigits(
+  ds: ImageDataset,
+  indices: ArrayLike<number>,
+  angles: ArrayLike<number>,
+): Promise<Float32Array> {
   const core = await getCore();
   const plane = ds.height * ds.width;
   const out = new Float32Array(indices.length * CANVAS * CANVAS);
@@ -33,7 +42,16 @@ export async function rotatedDigits(ds: ImageDataset, indices: ArrayLike<number>
       const view = src.view();
       const base = indices[r] * plane;
       for (let p = 0; p < plane; p++) view[p] = ds.images[base + p] / ds.maxValue;
-      core.kernels.rotateScaleBilinear(src.ptr, ds.height, ds.width, dst.ptr, CANVAS, CANVAS, (angles[r] * Math.PI) / 180, DIGIT_SCALE);
+      core.kernels.rotateScaleBilinear(
+        src.ptr,
+        ds.height,
+        ds.width,
+        dst.ptr,
+        CANVAS,
+        CANVAS,
+        (angles[r] * Math.PI) / 180,
+        DIGIT_SCALE,
+      );
       out.set(dst.view(), r * CANVAS * CANVAS);
     }
   });

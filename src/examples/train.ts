@@ -28,7 +28,10 @@ export interface TrainRun {
   stage: string;
 }
 
-export async function trainNetwork(run: TrainRun, options: RunOptions = {}): Promise<{ net: Network; losses: number[] }> {
+export async function trainNetwork(
+  run: TrainRun,
+  options: RunOptions = {},
+): Promise<{ net: Network; losses: number[] }> {
   const net = await Network.create(run.spec, { seed: run.seed });
   const inputs = takeRows(run.X, net.inputSize, run.train);
   const data = run.labels
@@ -43,7 +46,9 @@ export async function trainNetwork(run: TrainRun, options: RunOptions = {}): Pro
       const done = (epoch - 1) * data.n;
       const result = await trainer.epoch(data, {
         signal: options.signal,
-        onProgress: options.onProgress && ((e) => options.onProgress!({ stage: run.stage, done: done + e.done, total })),
+        onProgress:
+          options.onProgress &&
+          ((e) => options.onProgress!({ stage: run.stage, done: done + e.done, total })),
       });
       losses.push(result.loss);
       run.onEpoch?.(epoch, net);

@@ -48,7 +48,12 @@ export interface BundleInput {
   /** Sample indices the checkpoint layers' rows correspond to (manifest `trace`). */
   trace?: Int32Array;
   /** The trained network (manifest `model`). */
-  model?: { spec: object; parameters: Float32Array; inputScale?: number; layers?: Record<string, string> };
+  model?: {
+    spec: object;
+    parameters: Float32Array;
+    inputScale?: number;
+    layers?: Record<string, string>;
+  };
   meta?: Record<string, unknown>;
 }
 
@@ -127,11 +132,25 @@ export function encodeBundle(bundle: BundleInput): {
   }
   if (bundle.model !== undefined) {
     const parameters = { shape: [bundle.model.parameters.length], data: bundle.model.parameters };
-    json.model = { spec: bundle.model.spec, parameters: put(claim(undefined, "model", "model.parameters"), parameters, "model.parameters") };
-    if (bundle.model.inputScale !== undefined) (json.model as Record<string, unknown>).inputScale = bundle.model.inputScale;
-    if (bundle.model.layers !== undefined) (json.model as Record<string, unknown>).layers = bundle.model.layers;
+    json.model = {
+      spec: bundle.model.spec,
+      parameters: put(
+        claim(undefined, "model", "model.parameters"),
+        parameters,
+        "model.parameters",
+      ),
+    };
+    if (bundle.model.inputScale !== undefined)
+      (json.model as Record<string, unknown>).inputScale = bundle.model.inputScale;
+    if (bundle.model.layers !== undefined)
+      (json.model as Record<string, unknown>).layers = bundle.model.layers;
   }
-  if (bundle.trace !== undefined) json.trace = put(claim(undefined, "trace", "trace"), { shape: [bundle.trace.length], data: bundle.trace }, "trace");
+  if (bundle.trace !== undefined)
+    json.trace = put(
+      claim(undefined, "trace", "trace"),
+      { shape: [bundle.trace.length], data: bundle.trace },
+      "trace",
+    );
   if (bundle.checkpoints !== undefined) {
     json.checkpoints = bundle.checkpoints.map(({ epoch, layers }, c) => ({
       epoch,

@@ -102,7 +102,12 @@ export interface Bundle {
   /** Samples whose activations the checkpoints hold (manifest `trace`), ascending or not. */
   trace?: Int32Array;
   /** The trained network: its description and parameters (manifest `model`). */
-  model?: { spec: Record<string, unknown>; parameters: Float32Array; inputScale?: number; layers?: Record<string, string> };
+  model?: {
+    spec: Record<string, unknown>;
+    parameters: Float32Array;
+    inputScale?: number;
+    layers?: Record<string, string>;
+  };
   meta?: Record<string, unknown>;
 }
 
@@ -165,34 +170,60 @@ export async function loadBundle(
     bundle.predictions = await reader.matrix(manifest.predictions, "predictions");
   }
   if (manifest.split !== undefined) bundle.split = await reader.split(manifest.split);
-  if (manifest.trace !== undefined) bundle.trace = await readTrace(source, manifest.trace, manifest.samples);
+  if (manifest.trace !== undefined)
+    bundle.trace = await readTrace(source, manifest.trace, manifest.samples);
   if (manifest.checkpoints !== undefined) {
     const rows = bundle.trace?.length ?? manifest.samples;
-    const checkpointReader = new ArrayReader(source, rows, allowNonFinite, bundle.trace ? "trace entries" : "manifest samples");
+    const checkpointReader = new ArrayReader(
+      source,
+      rows,
+      allowNonFinite,
+      bundle.trace ? "trace entries" : "manifest samples",
+    );
     bundle.checkpoints = [];
     for (const [c, { epoch, layers }] of manifest.checkpoints.entries()) {
       const field = `checkpoints[${c}].layers`;
-      bundle.checkpoints.push({ epoch, layers: await checkpointReader.layers(layers, field, wanted) });
+      bundle.checkpoints.push({
+        epoch,
+        layers: await checkpointReader.layers(layers, field, wanted),
+      });
     }
   }
   if (manifest.model !== undefined) {
     const { spec, parameters, inputScale, layers } = manifest.model;
-    bundle.model = { ...(await readModel(source, spec, parameters)), ...(inputScale !== undefined && { inputScale }), ...(layers && { layers }) };
+    bundle.model = {
+      ...(await readModel(source, spec, parameters)),
+      ...(inputScale !== undefined && { inputScale }),
+      ...(layers && { layers }),
+    };
   }
   if (manifest.meta !== undefined) bundle.meta = manifest.meta;
   return bundle;
 }
 
 /** The model's parameters: a 1-d array of finite values. */
-async function readModel(source: BundleSource, spec: Record<string, unknown>, file: string): Promise<{ spec: Record<string, unknown>; parameters: Float32Array }> {
+async function readModel(
+  source: BundleSource,
+  spec: Record<string, unknown>,
+  file: string,
+): Promise<{ spec: Record<string, unknown>; parameters: Float32Array }> {
   const label = `${source.name}/${file}`;
   const arr = readNpy(await source.read(file), label);
   if (arr.shape.length !== 1) {
-    throw new HiddenAtlasError("E_SHAPE_MISMATCH", `${label} (model.parameters) has shape ${formatShape(arr.shape)}, expected a 1-d array`, { file, field: "model.parameters" });
+    throw new HiddenAtlasError(
+      "E_SHAPE_MISMATCH",
+      `${label} (model.parameters) has shape ${formatShape(arr.shape)}, expected a 1-d array`,
+      { file, field: "model.parameters" },
+    );
   }
   const parameters = toFloat32(arr);
   const bad = parameters.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) throw new HiddenAtlasError("E_NON_FINITE", `${label} (model.parameters) has a non-finite value at index ${bad}`, { file, row: bad });
+  if (bad >= 0)
+    throw new HiddenAtlasError(
+      "E_NON_FINITE",
+      `${label} (model.parameters) has a non-finite value at index ${bad}`,
+      { file, row: bad },
+    );
   return { spec, parameters };
 }
 
@@ -201,7 +232,11 @@ async function readTrace(source: BundleSource, file: string, samples: number): P
   const label = `${source.name}/${file}`;
   const arr = readNpy(await source.read(file), label);
   if (arr.shape.length !== 1) {
-    throw new HiddenAtlasError("E_SHAPE_MISMATCH", `${label} (trace) has shape ${formatShape(arr.shape)}, expected a 1-d array of sample indices`, { file, field: "trace" });
+    throw new HiddenAtlasError(
+      "E_SHAPE_MISMATCH",
+      `${label} (trace) has shape ${formatShape(arr.shape)}, expected a 1-d array of sample indices`,
+      { file, field: "trace" },
+    );
   }
   const trace = new Int32Array(arr.data.length);
   const seen = new Set<number>();
@@ -299,7 +334,11 @@ class ArrayReader {
     const layers: Layer[] = [];
     for (const [i, entry] of entries.entries()) {
       if (!wanted(entry.name)) continue;
-      layers.push(await (lazy ? this.lazyLayer(entry, `${field}[${i}]`) : this.layer(entry, `${field}[${i}]`)));
+      layers.push(
+        await (lazy
+          ? this.lazyLayer(entry, `${field}[${i}]`)
+          : this.layer(entry, `${field}[${i}]`)),
+      );
     }
     return layers;
   }

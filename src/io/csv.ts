@@ -120,7 +120,10 @@ export class CsvReader {
     this.parse(this.pending, true);
     const width = Math.max(this.cols, 0);
     const rows = width === 0 ? 0 : this.count / width;
-    return { columns: this.columns, matrix: { rows, cols: width, data: this.values.slice(0, this.count) } };
+    return {
+      columns: this.columns,
+      matrix: { rows, cols: width, data: this.values.slice(0, this.count) },
+    };
   }
 
   private parse(text: string, final: boolean): void {
@@ -158,16 +161,21 @@ export class CsvReader {
           let from = at + 1;
           for (;;) {
             const close = text.indexOf('"', from);
-            if ((close < 0 ? text.length : close) - at > MAX_FIELD_CHARS) throw fieldTooLong(name, quoteLine, fields.length + 1);
+            if ((close < 0 ? text.length : close) - at > MAX_FIELD_CHARS)
+              throw fieldTooLong(name, quoteLine, fields.length + 1);
             if (close < 0 || (close === text.length - 1 && !final)) {
               if (!final) {
                 complete = false;
                 break record;
               }
-              throw new HiddenAtlasError("E_CSV", `${name} line ${quoteLine}: unterminated quoted field`, {
-                file: name,
-                line: quoteLine,
-              });
+              throw new HiddenAtlasError(
+                "E_CSV",
+                `${name} line ${quoteLine}: unterminated quoted field`,
+                {
+                  file: name,
+                  line: quoteLine,
+                },
+              );
             }
             piece += text.slice(from, close);
             if (text.charCodeAt(close + 1) === QUOTE) {
@@ -186,10 +194,14 @@ export class CsvReader {
             break;
           }
           if (at < text.length && !endsField(text.charCodeAt(at))) {
-            throw new HiddenAtlasError("E_CSV", `${name} line ${line}: unexpected '${text[at]}' after a closing quote`, {
-              file: name,
-              line,
-            });
+            throw new HiddenAtlasError(
+              "E_CSV",
+              `${name} line ${line}: unexpected '${text[at]}' after a closing quote`,
+              {
+                file: name,
+                line,
+              },
+            );
           }
         } else {
           const start = at;
@@ -253,7 +265,9 @@ export class CsvReader {
       assertWithinBudget(this.count + cols, `the values up to line ${line}`, name);
       // Doubling, but never past the budget (the check above guarantees count + cols fits).
       const cap = Math.floor(memoryBudget() / Float32Array.BYTES_PER_ELEMENT);
-      const grown = new Float32Array(Math.max(Math.min(this.values.length * 2, cap), this.count + cols));
+      const grown = new Float32Array(
+        Math.max(Math.min(this.values.length * 2, cap), this.count + cols),
+      );
       grown.set(this.values);
       this.values = grown;
     }

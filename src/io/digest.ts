@@ -102,7 +102,9 @@ export async function sha256OfLocation(location: FileLocation, scan?: FiniteScan
 }
 
 /** A source that remembers the SHA-256 (and the size) of every file read through it whole. */
-export function digestingSource(source: BundleSource): BundleSource & { digests: Map<string, string>; sizes: Map<string, number> } {
+export function digestingSource(
+  source: BundleSource,
+): BundleSource & { digests: Map<string, string>; sizes: Map<string, number> } {
   const digests = new Map<string, string>();
   const sizes = new Map<string, number>();
   return {
@@ -137,7 +139,8 @@ export async function bundleSha256(
     let digest = known.get(path);
     if (digest === undefined) {
       const stored = scans.get(path);
-      const scan = stored !== undefined && FiniteScan.applies(stored) ? new FiniteScan(stored) : undefined;
+      const scan =
+        stored !== undefined && FiniteScan.applies(stored) ? new FiniteScan(stored) : undefined;
       digest = await sha256OfLocation(stored?.location ?? (await locateFile(source, path)), scan);
     }
     listing += `${digest}  ${path}\n`;
@@ -187,24 +190,36 @@ const QUICK_PREFIX_BYTES = 64 << 10;
  * const bundle = await openBundle(zipSource(file, file.name));
  * const X = await layerMatrix(bundle.layers[0], { method: "gap" }); // streamed, reduced
  */
-export async function openBundle(source: BundleSource, options: OpenBundleOptions = {}): Promise<HashedBundle> {
+export async function openBundle(
+  source: BundleSource,
+  options: OpenBundleOptions = {},
+): Promise<HashedBundle> {
   const { digest: when = "eager", deferAbove = DEFER_DIGEST_ABOVE_BYTES, ...loadOptions } = options;
   const hashing = digestingSource(source);
   const bundle = await loadBundle(hashing, { lazy: true, ...loadOptions });
   const scans = new Map<string, StoredArray>();
-  for (const layer of bundle.layers) if (layer.stored !== undefined) scans.set(layer.file, layer.stored);
+  for (const layer of bundle.layers)
+    if (layer.stored !== undefined) scans.set(layer.file, layer.stored);
   const paths = listedPaths(bundle.manifest);
-  const defer = when === "deferred" || (when === "auto" && (await totalBytes(hashing, paths, scans, hashing.sizes)) > deferAbove);
+  const defer =
+    when === "deferred" ||
+    (when === "auto" && (await totalBytes(hashing, paths, scans, hashing.sizes)) > deferAbove);
   if (!defer) {
     const sha256 = await bundleSha256(hashing, bundle.manifest, hashing.digests, scans);
     return Object.assign(bundle, { sha256 });
   }
   let sha256 = `quick:${await quickName(hashing, paths, scans)}`;
-  const digest = bundleSha256(hashing, bundle.manifest, hashing.digests, scans).then((hex) => (sha256 = hex));
+  const digest = bundleSha256(hashing, bundle.manifest, hashing.digests, scans).then(
+    (hex) => (sha256 = hex),
+  );
   // Unobserved, a failed background pass must not become an unhandled rejection.
   digest.catch(() => {});
   const hashed = Object.assign(bundle, { digest }) as HashedBundle;
-  Object.defineProperty(hashed, "sha256", { get: () => sha256, enumerable: true, configurable: true });
+  Object.defineProperty(hashed, "sha256", {
+    get: () => sha256,
+    enumerable: true,
+    configurable: true,
+  });
   return hashed;
 }
 
@@ -213,19 +228,33 @@ function listedPaths(manifest: Manifest): string[] {
   return [...new Set([MANIFEST_FILE, ...bundleFiles(manifest).map((f) => f.file)])].sort();
 }
 
-async function locationOf(source: BundleSource, path: string, scans: ReadonlyMap<string, StoredArray>): Promise<FileLocation> {
+async function locationOf(
+  source: BundleSource,
+  path: string,
+  scans: ReadonlyMap<string, StoredArray>,
+): Promise<FileLocation> {
   return scans.get(path)?.location ?? (await locateFile(source, path));
 }
 
 /** The bytes of the listed files, summed (inflated sizes); files already read are not asked for again. */
-async function totalBytes(source: BundleSource, paths: readonly string[], scans: ReadonlyMap<string, StoredArray>, known: ReadonlyMap<string, number>): Promise<number> {
+async function totalBytes(
+  source: BundleSource,
+  paths: readonly string[],
+  scans: ReadonlyMap<string, StoredArray>,
+  known: ReadonlyMap<string, number>,
+): Promise<number> {
   let total = 0;
-  for (const path of paths) total += known.get(path) ?? (await locationOf(source, path, scans)).size;
+  for (const path of paths)
+    total += known.get(path) ?? (await locationOf(source, path, scans)).size;
   return total;
 }
 
 /** SHA-256 of "<size> <path>\n" and the first 64 KiB of each listed file. */
-async function quickName(source: BundleSource, paths: readonly string[], scans: ReadonlyMap<string, StoredArray>): Promise<string> {
+async function quickName(
+  source: BundleSource,
+  paths: readonly string[],
+  scans: ReadonlyMap<string, StoredArray>,
+): Promise<string> {
   const hash = await createSha256();
   try {
     const encoder = new TextEncoder();

@@ -187,7 +187,9 @@ export function decodeToFloat32(
   const byteLength = count * type.itemsize;
   const native = type.itemsize === 1 || type.littleEndian === HOST_LITTLE_ENDIAN;
   if (type.kind === "f" && type.itemsize === 4 && native) {
-    new Uint8Array(out.buffer, out.byteOffset, byteLength).set(bytes.subarray(start, start + byteLength));
+    new Uint8Array(out.buffer, out.byteOffset, byteLength).set(
+      bytes.subarray(start, start + byteLength),
+    );
     return;
   }
   if (type.kind === "f" && type.itemsize === 2 && native && (bytes.byteOffset + start) % 2 === 0) {

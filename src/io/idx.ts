@@ -17,26 +17,46 @@ export function readIdx(bytes: Uint8Array, name = "data.idx"): NdArray {
     try {
       raw = gunzipSync(bytes);
     } catch (error) {
-      throw new HiddenAtlasError("E_ZIP", `${name}: not a valid gzip stream (${(error as Error).message})`, { file: name });
+      throw new HiddenAtlasError(
+        "E_ZIP",
+        `${name}: not a valid gzip stream (${(error as Error).message})`,
+        { file: name },
+      );
     }
   }
   if (raw.length < 4 || raw[0] !== 0 || raw[1] !== 0) {
-    throw new HiddenAtlasError("E_NPY_HEADER", `${name}: not an IDX file (the magic number must start with two zero bytes)`, { file: name });
+    throw new HiddenAtlasError(
+      "E_NPY_HEADER",
+      `${name}: not an IDX file (the magic number must start with two zero bytes)`,
+      { file: name },
+    );
   }
   if (raw[2] !== UNSIGNED_BYTE) {
-    throw new HiddenAtlasError("E_DTYPE", `${name}: IDX element type 0x${raw[2].toString(16)} is not read (only unsigned bytes, 0x08)`, { file: name });
+    throw new HiddenAtlasError(
+      "E_DTYPE",
+      `${name}: IDX element type 0x${raw[2].toString(16)} is not read (only unsigned bytes, 0x08)`,
+      { file: name },
+    );
   }
   const rank = raw[3];
   const start = 4 + 4 * rank;
   if (rank === 0 || raw.length < start) {
-    throw new HiddenAtlasError("E_TRUNCATED", `${name}: the IDX header announces ${rank} dimensions but the file ends after ${raw.length} bytes`, { file: name });
+    throw new HiddenAtlasError(
+      "E_TRUNCATED",
+      `${name}: the IDX header announces ${rank} dimensions but the file ends after ${raw.length} bytes`,
+      { file: name },
+    );
   }
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const shape = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i, false));
   const count = shape.reduce((a, b) => a * b, 1);
   assertWithinBudget(count, "IDX data", name);
   if (raw.length - start < count) {
-    throw new HiddenAtlasError("E_TRUNCATED", `${name}: expected ${count} bytes of data after the header, found ${raw.length - start}`, { file: name });
+    throw new HiddenAtlasError(
+      "E_TRUNCATED",
+      `${name}: expected ${count} bytes of data after the header, found ${raw.length - start}`,
+      { file: name },
+    );
   }
   return { shape, dtype: "|u1", data: raw.slice(start, start + count) };
 }

@@ -54,16 +54,24 @@ function impliedClasses(
   let max = -1;
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
-    if (!Number.isInteger(value) || value < 0 || (classCount !== undefined && value >= classCount)) {
+    if (
+      !Number.isInteger(value) ||
+      value < 0 ||
+      (classCount !== undefined && value >= classCount)
+    ) {
       const expected =
         classCount === undefined
           ? "a non-negative integer (a class index)"
           : `an integer in [0, ${classCount}) (classNames has ${classCount} names)`;
-      throw new HiddenAtlasError(code, `${what}: sample ${i} has label ${value}, expected ${expected}`, {
-        ...details,
-        row: i,
-        value,
-      });
+      throw new HiddenAtlasError(
+        code,
+        `${what}: sample ${i} has label ${value}, expected ${expected}`,
+        {
+          ...details,
+          row: i,
+          value,
+        },
+      );
     }
     if (value > max) {
       max = value;
@@ -77,7 +85,8 @@ function impliedClasses(
     const seen = new Set<number>();
     for (let i = 0; i < values.length; i++) seen.add(values[i]);
     const distinct = seen.size;
-    if (classes > DENSITY_FACTOR * distinct) throw denseError(code, what, maxRow, max, distinct, details);
+    if (classes > DENSITY_FACTOR * distinct)
+      throw denseError(code, what, maxRow, max, distinct, details);
   }
   return classes;
 }

@@ -136,7 +136,14 @@ export async function readContainer(
 
 /** A whole file held in memory, as a location. */
 export function memoryLocation(bytes: Uint8Array, label: string): FileLocation {
-  return { container: bytes, offset: 0, storedSize: bytes.length, size: bytes.length, deflated: false, label };
+  return {
+    container: bytes,
+    offset: 0,
+    storedSize: bytes.length,
+    size: bytes.length,
+    deflated: false,
+    label,
+  };
 }
 
 /**
@@ -179,7 +186,12 @@ export async function* fileChunks(
         const lastBlock = blockEnd >= end;
         for (let p = 0; ; p += INFLATE_PUSH_BYTES) {
           const pieceEnd = Math.min(block.length, p + INFLATE_PUSH_BYTES);
-          inflate(inflater, block.subarray(p, pieceEnd), lastBlock && pieceEnd >= block.length, location);
+          inflate(
+            inflater,
+            block.subarray(p, pieceEnd),
+            lastBlock && pieceEnd >= block.length,
+            location,
+          );
           while (pending.length > 0) {
             const chunk = pending.shift()!;
             if (location.crc32 !== undefined) crc = crc32(chunk, crc);
@@ -205,9 +217,14 @@ export async function* fileChunks(
 /** The whole (inflated, checked) file in memory; E_TOO_LARGE first when it exceeds the budget. */
 export async function readLocation(location: FileLocation): Promise<Uint8Array> {
   assertBytesWithinBudget(location.size, "the file holds", location.label);
-  if (!location.deflated && location.crc32 === undefined && location.container instanceof Uint8Array) {
+  if (
+    !location.deflated &&
+    location.crc32 === undefined &&
+    location.container instanceof Uint8Array
+  ) {
     const end = location.offset + location.storedSize;
-    if (end > location.container.length) throw sizeError(location, location.container.length - location.offset);
+    if (end > location.container.length)
+      throw sizeError(location, location.container.length - location.offset);
     return location.container.subarray(location.offset, end);
   }
   const out = new Uint8Array(location.size);
@@ -249,7 +266,12 @@ export async function readPrefix(location: FileLocation, length: number): Promis
   return out.subarray(0, filled);
 }
 
-function inflate(inflater: Inflate, piece: Uint8Array, final: boolean, location: FileLocation): void {
+function inflate(
+  inflater: Inflate,
+  piece: Uint8Array,
+  final: boolean,
+  location: FileLocation,
+): void {
   try {
     inflater.push(piece, final);
   } catch (error) {

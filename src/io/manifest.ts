@@ -162,21 +162,34 @@ export function validateManifest(json: unknown, source = MANIFEST_FILE): Manifes
   }
   if (m.checkpoints !== undefined) {
     // With a trace, checkpoint rows are counted against the trace file when it is read.
-    manifest.checkpoints = check.checkpoints(m.checkpoints, m.trace === undefined ? (samples as number) : null);
+    manifest.checkpoints = check.checkpoints(
+      m.checkpoints,
+      m.trace === undefined ? (samples as number) : null,
+    );
   }
   if (m.model !== undefined) {
     const model = check.object(m.model, "model", ["spec", "parameters", "inputScale", "layers"]);
     check.depth(model.spec, "model.spec");
-    manifest.model = { spec: { ...check.object(model.spec, "model.spec", null) }, parameters: check.path(model.parameters, "model.parameters") };
+    manifest.model = {
+      spec: { ...check.object(model.spec, "model.spec", null) },
+      parameters: check.path(model.parameters, "model.parameters"),
+    };
     if (model.inputScale !== undefined) {
-      if (typeof model.inputScale !== "number" || !Number.isFinite(model.inputScale) || model.inputScale <= 0) check.fail("model.inputScale", "a positive number", model.inputScale);
+      if (
+        typeof model.inputScale !== "number" ||
+        !Number.isFinite(model.inputScale) ||
+        model.inputScale <= 0
+      )
+        check.fail("model.inputScale", "a positive number", model.inputScale);
       manifest.model.inputScale = model.inputScale as number;
     }
     if (model.layers !== undefined) {
       const layers = check.object(model.layers, "model.layers", null);
       for (const [name, source] of Object.entries(layers)) {
-        if (!manifest.layers.some((l) => l.name === name)) check.fail(`model.layers.${name}`, "the name of a bundle layer", name);
-        if (typeof source !== "string" || source === "") check.fail(`model.layers.${name}`, "a network layer name", source);
+        if (!manifest.layers.some((l) => l.name === name))
+          check.fail(`model.layers.${name}`, "the name of a bundle layer", name);
+        if (typeof source !== "string" || source === "")
+          check.fail(`model.layers.${name}`, "a network layer name", source);
       }
       manifest.model.layers = { ...(layers as Record<string, string>) };
     }
@@ -199,7 +212,8 @@ export function bundleFiles(manifest: Manifest): BundleFileRef[] {
     if (file !== undefined) refs.push({ field, file });
   }
   if (manifest.trace !== undefined) refs.push({ field: "trace", file: manifest.trace });
-  if (manifest.model !== undefined) refs.push({ field: "model.parameters", file: manifest.model.parameters });
+  if (manifest.model !== undefined)
+    refs.push({ field: "model.parameters", file: manifest.model.parameters });
   manifest.checkpoints?.forEach((checkpoint, c) =>
     checkpoint.layers.forEach((layer, i) =>
       refs.push({ field: `checkpoints[${c}].layers[${i}].file`, file: layer.file }),
@@ -265,7 +279,8 @@ class Checker {
     if (!isBundlePath(value)) {
       this.fail(field, `a relative path inside the bundle such as "layers/fc1.npy"`, value);
     }
-    if (value === MANIFEST_FILE) this.fail(field, `a data file such as "layers/fc1.npy", not the manifest itself`, value);
+    if (value === MANIFEST_FILE)
+      this.fail(field, `a data file such as "layers/fc1.npy", not the manifest itself`, value);
     return value;
   }
 

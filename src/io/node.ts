@@ -53,8 +53,20 @@ export async function openRegularFile(path: string): Promise<FileHandle> {
   }
   if (!stats.isFile()) {
     await handle.close().catch(() => undefined);
-    const what = stats.isDirectory() ? "a folder" : stats.isFIFO() ? "a named pipe" : stats.isCharacterDevice() ? "a character device" : stats.isBlockDevice() ? "a block device" : stats.isSocket() ? "a socket" : "not a regular file";
-    throw new HiddenAtlasError("E_IO", `cannot read ${path}: it is ${what}, not a regular file`, { path });
+    const what = stats.isDirectory()
+      ? "a folder"
+      : stats.isFIFO()
+        ? "a named pipe"
+        : stats.isCharacterDevice()
+          ? "a character device"
+          : stats.isBlockDevice()
+            ? "a block device"
+            : stats.isSocket()
+              ? "a socket"
+              : "not a regular file";
+    throw new HiddenAtlasError("E_IO", `cannot read ${path}: it is ${what}, not a regular file`, {
+      path,
+    });
   }
   return handle;
 }
@@ -87,7 +99,10 @@ export async function readFileBytes(path: string): Promise<Uint8Array> {
 export function folderSource(dir: string): BundleSource {
   const name = basename(dir);
   let rootPath: Promise<string> | undefined;
-  const root = () => (rootPath ??= realpath(dir).catch((error) => Promise.reject(ioError(`cannot open ${dir}`, dir, error))));
+  const root = () =>
+    (rootPath ??= realpath(dir).catch((error) =>
+      Promise.reject(ioError(`cannot open ${dir}`, dir, error)),
+    ));
   /** The real path of an entry: null when it does not resolve, "outside" when it escapes. */
   const resolveEntry = async (path: string): Promise<string | null | typeof OUTSIDE> => {
     const base = await root();
@@ -155,7 +170,14 @@ const OUTSIDE = Symbol("outside the bundle folder");
 
 /** A whole file on disk as a location. */
 function diskLocation(file: DiskFile, label: string): FileLocation {
-  return { container: file, offset: 0, storedSize: file.size, size: file.size, deflated: false, label };
+  return {
+    container: file,
+    offset: 0,
+    storedSize: file.size,
+    size: file.size,
+    deflated: false,
+    label,
+  };
 }
 
 /** Range reads of a file on disk through one file handle; a file that changed is refused. */
@@ -164,14 +186,18 @@ async function openDiskFile(file: DiskFile, label: string): Promise<RangeReader>
   const size = (await handle.stat()).size;
   if (size !== file.size) {
     await handle.close();
-    throw new HiddenAtlasError("E_IO", `${label}: the file changed since the bundle was opened (${file.size} bytes then, ${size} now)`, {
-      file: label,
-    });
+    throw new HiddenAtlasError(
+      "E_IO",
+      `${label}: the file changed since the bundle was opened (${file.size} bytes then, ${size} now)`,
+      {
+        file: label,
+      },
+    );
   }
   return {
     async read(start, end) {
       const out = new Uint8Array(Math.max(0, Math.min(end, size) - start));
-      for (let filled = 0; filled < out.length; ) {
+      for (let filled = 0; filled < out.length;) {
         let bytesRead: number;
         try {
           ({ bytesRead } = await handle.read(out, filled, out.length - filled, start + filled));
@@ -179,7 +205,11 @@ async function openDiskFile(file: DiskFile, label: string): Promise<RangeReader>
           throw ioError(`cannot read ${file.path}`, file.path, error);
         }
         if (bytesRead === 0) {
-          throw new HiddenAtlasError("E_IO", `${label}: the file ended early (changed while it was read?)`, { file: label });
+          throw new HiddenAtlasError(
+            "E_IO",
+            `${label}: the file ended early (changed while it was read?)`,
+            { file: label },
+          );
         }
         filled += bytesRead;
       }
@@ -201,15 +231,23 @@ export async function writeFileSafely(path: string, bytes: Uint8Array): Promise<
     throw ioError(`cannot write ${path}`, path, error);
   }
   try {
-    for (let at = 0; at < bytes.length; ) {
+    for (let at = 0; at < bytes.length;) {
       let bytesWritten: number;
       try {
-        ({ bytesWritten } = await handle.write(bytes, at, Math.min(WRITE_CHUNK_BYTES, bytes.length - at)));
+        ({ bytesWritten } = await handle.write(
+          bytes,
+          at,
+          Math.min(WRITE_CHUNK_BYTES, bytes.length - at),
+        ));
       } catch (error) {
         throw ioError(`cannot write ${path}`, path, error);
       }
       if (!(bytesWritten > 0)) {
-        throw new HiddenAtlasError("E_IO", `cannot write ${path}: the write made no progress after ${at} bytes`, { path });
+        throw new HiddenAtlasError(
+          "E_IO",
+          `cannot write ${path}: the write made no progress after ${at} bytes`,
+          { path },
+        );
       }
       at += bytesWritten;
     }

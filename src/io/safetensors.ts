@@ -79,7 +79,10 @@ export function readSafetensors(bytes: Uint8Array, name = "model.safetensors"): 
     truncated(name, `the header announces ${headerLength} bytes`, dataStart, bytes.length);
   }
   if (headerLength > MAX_HEADER_BYTES) {
-    malformed(name, `the header announces ${headerLength} bytes, more than the ${MAX_HEADER_BYTES} allowed`);
+    malformed(
+      name,
+      `the header announces ${headerLength} bytes, more than the ${MAX_HEADER_BYTES} allowed`,
+    );
   }
   const header = parseHeader(bytes.subarray(HEADER_LENGTH_BYTES, dataStart), name);
   const metadata = readMetadata(header[METADATA_KEY], name);
@@ -90,7 +93,12 @@ export function readSafetensors(bytes: Uint8Array, name = "model.safetensors"): 
     if (key === METADATA_KEY) continue;
     const slot = readSlot(key, info, name);
     if (dataStart + slot.end > bytes.length) {
-      truncated(name, `tensor '${key}' ends at data byte ${slot.end}`, dataStart + slot.end, bytes.length);
+      truncated(
+        name,
+        `tensor '${key}' ends at data byte ${slot.end}`,
+        dataStart + slot.end,
+        bytes.length,
+      );
     }
     totalCount += slot.count;
     slots.push(slot);
@@ -167,7 +175,11 @@ function parseHeader(bytes: Uint8Array, name: string): Record<string, unknown> {
   if (!isPlainObject(header)) malformed(name, "the header must be a JSON object");
   // The format requires the object's "{" to be the first byte (the reference refuses leading
   // whitespace, InvalidHeaderStart); trailing spaces are the writers' alignment padding.
-  if (bytes[0] !== 0x7b) malformed(name, `the header must begin with "{" (it begins with byte 0x${bytes[0].toString(16).padStart(2, "0")})`);
+  if (bytes[0] !== 0x7b)
+    malformed(
+      name,
+      `the header must begin with "{" (it begins with byte 0x${bytes[0].toString(16).padStart(2, "0")})`,
+    );
   return header;
 }
 

@@ -135,7 +135,8 @@ export function zipSource(archive: ByteContainer, name = "bundle.zip"): BundleSo
 export function npzSource(bytes: Uint8Array, name = "activations.npz"): BundleSource {
   const entries = fileEntries(zipDirectory(bytes, name));
   const paths = entries.map((entry) => entry.name);
-  if (paths.includes(bundleRoot(paths) + MANIFEST_FILE)) return zipSourceOf(bytes, name, async () => entries);
+  if (paths.includes(bundleRoot(paths) + MANIFEST_FILE))
+    return zipSourceOf(bytes, name, async () => entries);
   const headers = new Map<string, NpyHeader>();
   for (const entry of entries) {
     const location = entryLocationSync(bytes, name, checkNpyEntry(entry, name));
@@ -144,11 +145,17 @@ export function npzSource(bytes: Uint8Array, name = "activations.npz"): BundleSo
     if (needed !== undefined && needed > prefix.length) prefix = entryPrefix(location, needed);
     headers.set(entry.name, readNpyHeader(prefix, `${name}/${entry.name}`));
   }
-  return withManifest(zipSourceOf(bytes, name, async () => entries), synthesiseManifest(headers, name));
+  return withManifest(
+    zipSourceOf(bytes, name, async () => entries),
+    synthesiseManifest(headers, name),
+  );
 }
 
 /** `npzSource` for an archive in a Blob or on disk: only the directory and headers are read. */
-export async function npzSourceFrom(archive: ByteContainer, name = "activations.npz"): Promise<BundleSource> {
+export async function npzSourceFrom(
+  archive: ByteContainer,
+  name = "activations.npz",
+): Promise<BundleSource> {
   if (archive instanceof Uint8Array) return npzSource(archive, name);
   const entries = fileEntries(await readZipDirectory(archive, name));
   const paths = entries.map((entry) => entry.name);
@@ -213,7 +220,14 @@ export function urlSource(
         throw new HiddenAtlasError("E_IO", `GET ${url}: HTTP ${response.status}`, { url });
       }
       const blob = await response.blob();
-      return { container: blob, offset: 0, storedSize: blob.size, size: blob.size, deflated: false, label: `${label}/${path}` };
+      return {
+        container: blob,
+        offset: 0,
+        storedSize: blob.size,
+        size: blob.size,
+        deflated: false,
+        label: `${label}/${path}`,
+      };
     },
   };
 }
@@ -243,7 +257,14 @@ export function fileListSource(files: readonly FileLike[], name?: string): Bundl
       if (file === undefined) throw missingFile(label, path);
       const blob = blobOf(file);
       if (blob === undefined) return memoryLocation(await read(path), `${label}/${path}`);
-      return { container: blob, offset: 0, storedSize: blob.size, size: blob.size, deflated: false, label: `${label}/${path}` };
+      return {
+        container: blob,
+        offset: 0,
+        storedSize: blob.size,
+        size: blob.size,
+        deflated: false,
+        label: `${label}/${path}`,
+      };
     },
     async exists(path) {
       return byPath.has(root + path);
@@ -275,7 +296,10 @@ export async function sourceFromFiles(
     const lower = file.name.toLowerCase();
     if (lower.endsWith(".zip") || lower.endsWith(".npz")) {
       const blob = blobOf(file);
-      const archive = blob !== undefined && blob.size > sliceAbove ? blob : new Uint8Array(await file.arrayBuffer());
+      const archive =
+        blob !== undefined && blob.size > sliceAbove
+          ? blob
+          : new Uint8Array(await file.arrayBuffer());
       const label = name ?? file.name;
       return lower.endsWith(".zip") ? zipSource(archive, label) : npzSourceFrom(archive, label);
     }
@@ -320,12 +344,18 @@ function withManifest(source: BundleSource, manifest: Manifest): BundleSource {
     exists: (path) => (path === MANIFEST_FILE ? Promise.resolve(true) : source.exists(path)),
     list: async () => [MANIFEST_FILE, ...(await source.list!())],
     locate: (path) =>
-      path === MANIFEST_FILE ? Promise.resolve(memoryLocation(bytes, `${source.name}/${path}`)) : source.locate!(path),
+      path === MANIFEST_FILE
+        ? Promise.resolve(memoryLocation(bytes, `${source.name}/${path}`))
+        : source.locate!(path),
   };
 }
 
 /** A zip bundle; `directory` gives its file entries, asked for once, on first use. */
-function zipSourceOf(archive: ByteContainer, name: string, directory: () => Promise<ZipEntry[]>): BundleSource {
+function zipSourceOf(
+  archive: ByteContainer,
+  name: string,
+  directory: () => Promise<ZipEntry[]>,
+): BundleSource {
   let indexed: Promise<{ root: string; byPath: Map<string, ZipEntry> }> | undefined;
   const index = () =>
     (indexed ??= directory().then((entries) => ({
@@ -336,7 +366,10 @@ function zipSourceOf(archive: ByteContainer, name: string, directory: () => Prom
     const { root, byPath } = await index();
     const entry = byPath.get(root + path);
     if (entry === undefined) throw missingFile(name, path);
-    const location = archive instanceof Uint8Array ? entryLocationSync(archive, name, entry) : await entryLocation(archive, name, entry);
+    const location =
+      archive instanceof Uint8Array
+        ? entryLocationSync(archive, name, entry)
+        : await entryLocation(archive, name, entry);
     return { ...location, label: `${name}/${path}` };
   };
   return {
@@ -389,7 +422,10 @@ function synthesiseManifest(headers: ReadonlyMap<string, NpyHeader>, name: strin
   const hasTargets = headers.has(`targets${NPY_SUFFIX}`);
   const manifest: Manifest = {
     format: BUNDLE_FORMAT,
-    name: name.split(/[\\/]/).pop()!.replace(/\.npz$/i, ""),
+    name: name
+      .split(/[\\/]/)
+      .pop()!
+      .replace(/\.npz$/i, ""),
     task: hasTargets && !hasLabels ? "regression" : "classification",
     samples,
     layers: [],

@@ -15,7 +15,13 @@ import { decodeElements, decodeToFloat32, type ElementType } from "./dtype.ts";
 import { assertWithinBudget, elementCount } from "./limits.ts";
 import { fileChunks, readLocation, readPrefix, type FileLocation } from "./location.ts";
 import { formatShape, toFloat32 } from "./ndarray.ts";
-import { assertHoldsData, fortranToC, npyDataOffset, readNpyHeader, type NpyHeader } from "./npy.ts";
+import {
+  assertHoldsData,
+  fortranToC,
+  npyDataOffset,
+  readNpyHeader,
+  type NpyHeader,
+} from "./npy.ts";
 
 /** An .npy array on disk, in an archive or in a Blob, not yet read. */
 export interface StoredArray {
@@ -125,7 +131,11 @@ export async function* storedRows(
   let position = 0;
   const flush = (rows: number): RowChunk => {
     decodeToFloat32(raw, 0, rows * width, stored.type, values, stored.location.label);
-    const chunk = { start: row, rows, values: rows === chunkRows ? values : values.subarray(0, rows * width) };
+    const chunk = {
+      start: row,
+      rows,
+      values: rows === chunkRows ? values : values.subarray(0, rows * width),
+    };
     if (stored.finite) assertFiniteRows(stored, chunk, width);
     row += rows;
     filled = 0;
@@ -149,11 +159,23 @@ export async function* storedRows(
 }
 
 /** Fortran order: the whole array, reordered, then handed out in row chunks. */
-async function* wholeRows(stored: StoredArray, chunkRows: number): AsyncGenerator<RowChunk, void, undefined> {
+async function* wholeRows(
+  stored: StoredArray,
+  chunkRows: number,
+): AsyncGenerator<RowChunk, void, undefined> {
   const count = elementCount(stored.shape);
-  assertWithinBudget(count, `shape ${formatShape(stored.shape)} (Fortran order is read whole)`, stored.location.label);
+  assertWithinBudget(
+    count,
+    `shape ${formatShape(stored.shape)} (Fortran order is read whole)`,
+    stored.location.label,
+  );
   const bytes = await readLocation(stored.location);
-  const data = toFloat32({ data: fortranToC(decodeElements(bytes, stored.dataOffset, count, stored.type, stored.location.label), stored.shape) });
+  const data = toFloat32({
+    data: fortranToC(
+      decodeElements(bytes, stored.dataOffset, count, stored.type, stored.location.label),
+      stored.shape,
+    ),
+  });
   const width = rowLength(stored);
   const n = stored.shape[0];
   for (let start = 0; start < n; start += chunkRows) {
@@ -176,7 +198,12 @@ function assertFiniteRows(stored: StoredArray, chunk: RowChunk, width: number): 
 }
 
 /** E_NON_FINITE naming the array, the sample and the column (C order within the sample). */
-export function nonFinite(stored: Pick<StoredArray, "what" | "location">, value: number, row: number, column: number): HiddenAtlasError {
+export function nonFinite(
+  stored: Pick<StoredArray, "what" | "location">,
+  value: number,
+  row: number,
+  column: number,
+): HiddenAtlasError {
   return new HiddenAtlasError(
     "E_NON_FINITE",
     `${stored.what} has a non-finite value (${value}) at sample ${row}, column ${column}; ` +
@@ -257,16 +284,19 @@ export class FiniteScan {
     const native = type.littleEndian === HOST_LITTLE_ENDIAN;
     if (native && type.itemsize === 2 && start % 2 === 0) {
       const words = new Uint16Array(bytes.buffer, start, (to - from) / 2);
-      for (let i = 0; i < words.length; i++) if ((words[i] & F16_EXPONENT) === F16_EXPONENT) return from + 2 * i;
+      for (let i = 0; i < words.length; i++)
+        if ((words[i] & F16_EXPONENT) === F16_EXPONENT) return from + 2 * i;
       return -1;
     }
     if (native && type.itemsize === 4 && start % 4 === 0) {
       const words = new Uint32Array(bytes.buffer, start, (to - from) / 4);
-      for (let i = 0; i < words.length; i++) if ((words[i] & F32_EXPONENT) === F32_EXPONENT) return from + 4 * i;
+      for (let i = 0; i < words.length; i++)
+        if ((words[i] & F32_EXPONENT) === F32_EXPONENT) return from + 4 * i;
       return -1;
     }
     const { high, next, check } = this;
-    for (let at = from; at < to; at += type.itemsize) if (check(bytes[at + high], bytes[at + next])) return at;
+    for (let at = from; at < to; at += type.itemsize)
+      if (check(bytes[at + high], bytes[at + next])) return at;
     return -1;
   }
 
@@ -294,6 +324,7 @@ function rowAndColumn(stored: StoredArray, index: number): [number, number] {
     return c;
   });
   let column = 0;
-  for (let axis = 1; axis < stored.shape.length; axis++) column = column * stored.shape[axis] + coordinates[axis];
+  for (let axis = 1; axis < stored.shape.length; axis++)
+    column = column * stored.shape[axis] + coordinates[axis];
   return [coordinates[0], column];
 }

@@ -94,7 +94,10 @@ export function zipDirectory(bytes: Uint8Array, name: string): ZipEntry[] {
 }
 
 /** The checked directory of an archive in a Blob or on disk, read in two or three ranges. */
-export async function readZipDirectory(container: ByteContainer, name: string): Promise<ZipEntry[]> {
+export async function readZipDirectory(
+  container: ByteContainer,
+  name: string,
+): Promise<ZipEntry[]> {
   const size = containerSize(container);
   return checkEntries(await runAsync(directoryParser(size, name), container, name), size, name);
 }
@@ -127,7 +130,8 @@ export function unzipEntries(
 ): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();
   for (const entry of entries) {
-    if (wanted.has(entry.name)) out.set(entry.name, inflateEntry(entryLocationSync(bytes, name, entry)));
+    if (wanted.has(entry.name))
+      out.set(entry.name, inflateEntry(entryLocationSync(bytes, name, entry)));
   }
   return out;
 }
@@ -148,7 +152,10 @@ export function inflateEntry(location: FileLocation): Uint8Array {
     let filled = 0;
     const inflater = new Inflate((data) => {
       if (filled + data.length > location.size) {
-        throw entryError(location, `inflates to more than the ${location.size} bytes the directory declares`);
+        throw entryError(
+          location,
+          `inflates to more than the ${location.size} bytes the directory declares`,
+        );
       }
       out.set(data, filled);
       filled += data.length;
@@ -164,7 +171,11 @@ export function inflateEntry(location: FileLocation): Uint8Array {
       if (end >= stored.length) break;
     }
     if (filled !== location.size) {
-      throw zipError(location.zip!.archive, `entry '${location.zip!.entry}' holds ${filled} bytes but the directory declares ${location.size}`, location.zip!.entry);
+      throw zipError(
+        location.zip!.archive,
+        `entry '${location.zip!.entry}' holds ${filled} bytes but the directory declares ${location.size}`,
+        location.zip!.entry,
+      );
     }
   }
   const crc = crc32(out);
@@ -220,7 +231,12 @@ export function zipEntries(
   return zipSync(input, { level: compress ? DEFLATE_LEVEL : 0, mtime: FIXED_MTIME });
 }
 
-function locationOf(container: ByteContainer, name: string, entry: ZipEntry, dataStart: number): FileLocation {
+function locationOf(
+  container: ByteContainer,
+  name: string,
+  entry: ZipEntry,
+  dataStart: number,
+): FileLocation {
   return {
     container,
     offset: dataStart,
@@ -236,14 +252,20 @@ function locationOf(container: ByteContainer, name: string, entry: ZipEntry, dat
 /** Reads the end record (and zip64 end record), then the central directory. */
 function* directoryParser(size: number, name: string): Parser<ZipEntry[]> {
   if (size < END_RECORD_BYTES) {
-    throw zipError(name, `invalid zip data: ${size} bytes cannot hold an end-of-central-directory record`);
+    throw zipError(
+      name,
+      `invalid zip data: ${size} bytes cannot hold an end-of-central-directory record`,
+    );
   }
   const tailStart = Math.max(0, size - END_RECORD_BYTES - MAX_COMMENT_BYTES - ZIP64_LOCATOR_BYTES);
   const tail = yield { start: tailStart, end: size };
   const view = dataView(tail);
   let at = -1;
   for (let i = tail.length - END_RECORD_BYTES; i >= 0; i--) {
-    if (view.getUint32(i, true) === SIGNATURE.end && i + END_RECORD_BYTES + view.getUint16(i + 20, true) <= tail.length) {
+    if (
+      view.getUint32(i, true) === SIGNATURE.end &&
+      i + END_RECORD_BYTES + view.getUint16(i + 20, true) <= tail.length
+    ) {
       at = i;
       break;
     }
@@ -271,7 +293,10 @@ function* directoryParser(size: number, name: string): Parser<ZipEntry[]> {
     directoryOffset = readUint64(record, 48, name);
   }
   if (directoryOffset + directorySize > endOffset) {
-    throw zipError(name, `the central directory (${directorySize} bytes at ${directoryOffset}) lies outside the archive`);
+    throw zipError(
+      name,
+      `the central directory (${directorySize} bytes at ${directoryOffset}) lies outside the archive`,
+    );
   }
   if (count > Math.floor(directorySize / CENTRAL_RECORD_BYTES)) {
     throw zipError(name, `the directory announces more entries than the archive can hold`);
@@ -290,24 +315,41 @@ function* directoryParser(size: number, name: string): Parser<ZipEntry[]> {
     const commentLength = d.getUint16(p + 32, true);
     const next = p + CENTRAL_RECORD_BYTES + nameLength + extraLength + commentLength;
     if (next > directory.length) {
-      throw zipError(name, `invalid zip data: central-directory record ${i} runs past the directory`);
+      throw zipError(
+        name,
+        `invalid zip data: central-directory record ${i} runs past the directory`,
+      );
     }
-    const nameBytes = directory.subarray(p + CENTRAL_RECORD_BYTES, p + CENTRAL_RECORD_BYTES + nameLength);
+    const nameBytes = directory.subarray(
+      p + CENTRAL_RECORD_BYTES,
+      p + CENTRAL_RECORD_BYTES + nameLength,
+    );
     const entryName = decodeName(nameBytes, (flags & FLAG_UTF8) !== 0);
-    if (flags & FLAG_ENCRYPTED) throw zipError(name, `entry '${entryName}' is encrypted (not read)`, entryName);
+    if (flags & FLAG_ENCRYPTED)
+      throw zipError(name, `entry '${entryName}' is encrypted (not read)`, entryName);
     let compressedSize = d.getUint32(p + 20, true);
     let entrySize = d.getUint32(p + 24, true);
     let localHeaderOffset = d.getUint32(p + 42, true);
     if (compressedSize === U32_MAX || entrySize === U32_MAX || localHeaderOffset === U32_MAX) {
-      const extra = zip64Extra(directory.subarray(p + CENTRAL_RECORD_BYTES + nameLength, p + CENTRAL_RECORD_BYTES + nameLength + extraLength));
+      const extra = zip64Extra(
+        directory.subarray(
+          p + CENTRAL_RECORD_BYTES + nameLength,
+          p + CENTRAL_RECORD_BYTES + nameLength + extraLength,
+        ),
+      );
       const values: number[] = [];
-      for (let k = 0; k + 8 <= extra.length; k += 8) values.push(readUint64(dataView(extra), k, name));
+      for (let k = 0; k + 8 <= extra.length; k += 8)
+        values.push(readUint64(dataView(extra), k, name));
       const take = (value: number) => (value === U32_MAX ? values.shift() : value);
       const size64 = take(entrySize);
       const compressed64 = take(compressedSize);
       const offset64 = take(localHeaderOffset);
       if (size64 === undefined || compressed64 === undefined || offset64 === undefined) {
-        throw zipError(name, `entry '${entryName}' lacks the zip64 sizes its record announces`, entryName);
+        throw zipError(
+          name,
+          `entry '${entryName}' lacks the zip64 sizes its record announces`,
+          entryName,
+        );
       }
       [entrySize, compressedSize, localHeaderOffset] = [size64, compressed64, offset64];
     }
@@ -324,7 +366,10 @@ function* directoryParser(size: number, name: string): Parser<ZipEntry[]> {
   // More records than the end record counts: readers would disagree on the archive's contents
   // (Python's zipfile reads them all, others stop at the count), so it is refused.
   if (p + 4 <= directory.length && d.getUint32(p, true) === SIGNATURE.central) {
-    throw zipError(name, `the end record counts ${count} entries but the central directory holds more records`);
+    throw zipError(
+      name,
+      `the end record counts ${count} entries but the central directory holds more records`,
+    );
   }
   return entries;
 }
@@ -332,19 +377,28 @@ function* directoryParser(size: number, name: string): Parser<ZipEntry[]> {
 /** Reads an entry's local header; returns where its data start. */
 function* localDataParser(entry: ZipEntry, size: number, name: string): Parser<number> {
   const at = entry.localHeaderOffset;
-  if (at + LOCAL_HEADER_BYTES > size) throw shortEntry(name, entry, Math.max(0, size - at - LOCAL_HEADER_BYTES));
+  if (at + LOCAL_HEADER_BYTES > size)
+    throw shortEntry(name, entry, Math.max(0, size - at - LOCAL_HEADER_BYTES));
   const header = dataView(yield { start: at, end: at + LOCAL_HEADER_BYTES });
   if (header.getUint32(0, true) !== SIGNATURE.local) {
     throw zipError(name, `entry '${entry.name}': no local header at offset ${at}`, entry.name);
   }
   const nameLength = header.getUint16(26, true);
   const dataStart = at + LOCAL_HEADER_BYTES + nameLength + header.getUint16(28, true);
-  if (dataStart + entry.compressedSize > size) throw shortEntry(name, entry, Math.max(0, size - dataStart));
+  if (dataStart + entry.compressedSize > size)
+    throw shortEntry(name, entry, Math.max(0, size - dataStart));
   // The local header must name the entry as the directory does (as Python's zipfile checks): a
   // flipped byte there, or an archive crafted to show different names to different readers.
-  const localName = decodeName(yield { start: at + LOCAL_HEADER_BYTES, end: at + LOCAL_HEADER_BYTES + nameLength }, (header.getUint16(6, true) & FLAG_UTF8) !== 0);
+  const localName = decodeName(
+    yield { start: at + LOCAL_HEADER_BYTES, end: at + LOCAL_HEADER_BYTES + nameLength },
+    (header.getUint16(6, true) & FLAG_UTF8) !== 0,
+  );
   if (localName !== entry.name) {
-    throw zipError(name, `entry '${entry.name}': its local header names it '${localName}'; the archive is corrupt`, entry.name);
+    throw zipError(
+      name,
+      `entry '${entry.name}': its local header names it '${localName}'; the archive is corrupt`,
+      entry.name,
+    );
   }
   return dataStart;
 }
@@ -355,7 +409,10 @@ function checkEntries(entries: ZipEntry[], archiveSize: number, name: string): Z
   // deflate ratio bound below, this caps what can be inflated at ~1032 times the archive size.
   const stored = entries.reduce((sum, entry) => sum + entry.compressedSize, 0);
   if (stored > archiveSize) {
-    throw zipError(name, `the entries declare ${stored} compressed bytes but the archive has ${archiveSize}`);
+    throw zipError(
+      name,
+      `the entries declare ${stored} compressed bytes but the archive has ${archiveSize}`,
+    );
   }
   const seen = new Set<string>();
   for (const entry of entries) {
@@ -409,7 +466,7 @@ async function runAsync<T>(parser: Parser<T>, container: ByteContainer, name: st
 /** The zip64 extended-information field among an entry's extra fields (empty when absent). */
 function zip64Extra(extra: Uint8Array): Uint8Array {
   const view = dataView(extra);
-  for (let p = 0; p + 4 <= extra.length; ) {
+  for (let p = 0; p + 4 <= extra.length;) {
     const id = view.getUint16(p, true);
     const length = view.getUint16(p + 2, true);
     if (id === ZIP64_EXTRA_ID) return extra.subarray(p + 4, Math.min(extra.length, p + 4 + length));
@@ -420,7 +477,8 @@ function zip64Extra(extra: Uint8Array): Uint8Array {
 
 function readUint64(view: DataView, at: number, name: string): number {
   const value = view.getUint32(at + 4, true) * 2 ** 32 + view.getUint32(at, true);
-  if (!Number.isSafeInteger(value)) throw zipError(name, `a zip64 size or offset (${value}) is beyond 2^53`);
+  if (!Number.isSafeInteger(value))
+    throw zipError(name, `a zip64 size or offset (${value}) is beyond 2^53`);
   return value;
 }
 

@@ -13,7 +13,12 @@ import type { ReportContext, ReportSpec, ReportTable } from "./report.ts";
 export function layersTable(bundle: AnalysisBundle): ReportTable {
   return {
     columns: ["layer", "kind", "shape per sample", "values per sample"],
-    rows: bundle.layers.map((l) => [l.name, l.kind ?? (l.shape.length > 2 ? "conv" : "dense"), l.shape.slice(1).join(" × "), l.shape.slice(1).reduce((a, b) => a * b, 1)]),
+    rows: bundle.layers.map((l) => [
+      l.name,
+      l.kind ?? (l.shape.length > 2 ? "conv" : "dense"),
+      l.shape.slice(1).join(" × "),
+      l.shape.slice(1).reduce((a, b) => a * b, 1),
+    ]),
   };
 }
 
@@ -41,7 +46,8 @@ export function performanceTable(bundle: AnalysisBundle): ReportTable | null {
         let right = 0;
         for (const i of rows) {
           let best = 0;
-          for (let c = 1; c < P.cols; c++) if (P.data[i * P.cols + c] > P.data[i * P.cols + best]) best = c;
+          for (let c = 1; c < P.cols; c++)
+            if (P.data[i * P.cols + c] > P.data[i * P.cols + best]) best = c;
           if (best === bundle.labels![i]) right++;
         }
         return [name, rows.length, formatNumber(right / rows.length)];
@@ -69,7 +75,12 @@ export function performanceTable(bundle: AnalysisBundle): ReportTable | null {
             absolute += Math.abs(e);
           }
         }
-        return [name, rows.length, total > 0 ? formatNumber(1 - residual / total) : null, formatNumber(absolute / (rows.length * T.cols))];
+        return [
+          name,
+          rows.length,
+          total > 0 ? formatNumber(1 - residual / total) : null,
+          formatNumber(absolute / (rows.length * T.cols)),
+        ];
       }),
     };
   }
@@ -81,8 +92,14 @@ export function bundleDescription(bundle: AnalysisBundle): string {
   const parts = [`${bundle.samples.toLocaleString("en-US")} samples`, bundle.task];
   if (bundle.classNames) parts.push(`${bundle.classNames.length} classes`);
   parts.push(`${bundle.layers.length} layer${bundle.layers.length === 1 ? "" : "s"}`);
-  if (bundle.split) parts.push(`split ${bundle.split.filter((s) => s === 0).length} train / ${bundle.split.filter((s) => s === 1).length} test`);
-  if (bundle.checkpoints?.length) parts.push(`${bundle.checkpoints.length} checkpoints${bundle.trace ? ` of ${bundle.trace.length} traced samples` : ""}`);
+  if (bundle.split)
+    parts.push(
+      `split ${bundle.split.filter((s) => s === 0).length} train / ${bundle.split.filter((s) => s === 1).length} test`,
+    );
+  if (bundle.checkpoints?.length)
+    parts.push(
+      `${bundle.checkpoints.length} checkpoints${bundle.trace ? ` of ${bundle.trace.length} traced samples` : ""}`,
+    );
   if (bundle.inputs) parts.push(`inputs ${bundle.inputs.shape.slice(1).join(" × ")}`);
   if (bundle.model) parts.push("with its trained network");
   return parts.join(" · ");
@@ -94,15 +111,32 @@ export function bundleCardReport(bundle: AnalysisBundle, context: ReportContext)
   return {
     notebook: "examples",
     title: `Bundle · ${bundle.name}`,
-    description: "What the bundle holds and how well its network does, computed from the bundle's own files.",
-    dataset: { name: bundle.name, sha256: context.sha256, samples: bundle.samples, task: bundle.task },
+    description:
+      "What the bundle holds and how well its network does, computed from the bundle's own files.",
+    dataset: {
+      name: bundle.name,
+      sha256: context.sha256,
+      samples: bundle.samples,
+      task: bundle.task,
+    },
     parameters: {},
     seed: 0,
     version: VERSION,
     date: context.date ?? new Date().toISOString(),
     sections: [
       { title: "Contents", text: bundleDescription(bundle), table: layersTable(bundle) },
-      ...(performance ? [{ title: "How well the network does", text: bundle.task === "classification" ? "Accuracy: the argmax of the predictions against the labels." : "R² and mean absolute error of the predictions against the targets.", table: performance }] : []),
+      ...(performance
+        ? [
+            {
+              title: "How well the network does",
+              text:
+                bundle.task === "classification"
+                  ? "Accuracy: the argmax of the predictions against the labels."
+                  : "R² and mean absolute error of the predictions against the targets.",
+              table: performance,
+            },
+          ]
+        : []),
     ],
   };
 }

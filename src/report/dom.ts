@@ -31,11 +31,19 @@ export function reportDocument(): Document {
   };
   proto.getContext = function (kind: string) {
     if (kind !== "2d") return null;
-    if (!this.pixels || this.pixels.length !== this.width * this.height * 3) this.pixels = new Uint8Array(this.width * this.height * 3);
-    return new RampCanvasContext(this as unknown as { width: number; height: number; pixels: Uint8Array });
+    if (!this.pixels || this.pixels.length !== this.width * this.height * 3)
+      this.pixels = new Uint8Array(this.width * this.height * 3);
+    return new RampCanvasContext(
+      this as unknown as { width: number; height: number; pixels: Uint8Array },
+    );
   };
   proto.toDataURL = function () {
-    return pngDataUrl(this.pixels ?? new Uint8Array(this.width * this.height * 3), this.width, this.height, 3);
+    return pngDataUrl(
+      this.pixels ?? new Uint8Array(this.width * this.height * 3),
+      this.width,
+      this.height,
+      3,
+    );
   };
   return window.document;
 }

@@ -3,7 +3,12 @@
  * button and `hidden-atlas report explore` both call this, so they show the same numbers.
  */
 import type { ExploreResult } from "../analyses/explore.ts";
-import { describeSample, formatNumber, sampleColumn, type AnalysisBundle } from "../analyses/columns.ts";
+import {
+  describeSample,
+  formatNumber,
+  sampleColumn,
+  type AnalysisBundle,
+} from "../analyses/columns.ts";
 import { pointScatter } from "../views/point-scatter.ts";
 import { subsampleText } from "../views/caption.ts";
 import { varianceChart } from "../views/variance.ts";
@@ -14,11 +19,16 @@ import type { ReportContext, ReportSpec } from "./report.ts";
 
 /** Axis labels of the PCA scatter, with each component's share of the variance. */
 export function pcaAxisLabels(ratios: ArrayLike<number>): { x: string; y: string } {
-  const pct = (i: number) => (ratios.length > i ? ` (${(ratios[i] * 100).toFixed(1)} % of variance)` : "");
+  const pct = (i: number) =>
+    ratios.length > i ? ` (${(ratios[i] * 100).toFixed(1)} % of variance)` : "";
   return { x: `PC1${pct(0)} →`, y: `↑ PC2${pct(1)}` };
 }
 
-export function exploreReport(bundle: AnalysisBundle, result: ExploreResult, context: ReportContext): ReportSpec {
+export function exploreReport(
+  bundle: AnalysisBundle,
+  result: ExploreResult,
+  context: ReportContext,
+): ReportSpec {
   const { projection, neighbors, params } = result;
   const document = context.document ?? globalThis.document;
   const thumbs = thumbnails(bundle.inputs);
@@ -49,7 +59,12 @@ export function exploreReport(bundle: AnalysisBundle, result: ExploreResult, con
     description:
       "A first look at one layer: every sample's activation vector projected on the layer's first two principal components, coloured by " +
       `${params.color}, and the nearest neighbours of one sample measured in the layer's own space (not in the projection).`,
-    dataset: { name: bundle.name, sha256: context.sha256, samples: bundle.samples, task: bundle.task },
+    dataset: {
+      name: bundle.name,
+      sha256: context.sha256,
+      samples: bundle.samples,
+      task: bundle.task,
+    },
     parameters: {
       layer: params.layer,
       vectorize: params.vectorize,
@@ -79,7 +94,12 @@ export function exploreReport(bundle: AnalysisBundle, result: ExploreResult, con
           rows: Array.from(projection.explainedVarianceRatio, (r, i) => [
             `PC${i + 1}`,
             formatNumber(r * 100),
-            formatNumber(100 * Array.from(projection.explainedVarianceRatio).slice(0, i + 1).reduce((a, b) => a + b, 0)),
+            formatNumber(
+              100 *
+                Array.from(projection.explainedVarianceRatio)
+                  .slice(0, i + 1)
+                  .reduce((a, b) => a + b, 0),
+            ),
           ]),
         },
       },
@@ -89,7 +109,14 @@ export function exploreReport(bundle: AnalysisBundle, result: ExploreResult, con
         table: {
           columns: ["rank", "sample", `${neighbors.metric} distance`, ...(thumbs ? ["input"] : [])],
           rows: [
-            ["query", describeSample(bundle, params.point), 0, ...(thumbs ? [{ image: thumbs.url(params.point), alt: `input ${params.point}` }] : [])],
+            [
+              "query",
+              describeSample(bundle, params.point),
+              0,
+              ...(thumbs
+                ? [{ image: thumbs.url(params.point), alt: `input ${params.point}` }]
+                : []),
+            ],
             ...Array.from(neighbors.indices, (i, j) => [
               j + 1,
               describeSample(bundle, i),

@@ -5,7 +5,16 @@
  */
 import type { AnalysisBundle } from "../analyses/columns.ts";
 import { formatNumber } from "../analyses/columns.ts";
-import { cycleRows, layerTopologyDescriptor, longestBar, poolRows, type LayerDiagrams, type LayerDistanceMetric, type LayerTopologyResult, type SeedStudy } from "../analyses/layer-topology.ts";
+import {
+  cycleRows,
+  layerTopologyDescriptor,
+  longestBar,
+  poolRows,
+  type LayerDiagrams,
+  type LayerDistanceMetric,
+  type LayerTopologyResult,
+  type SeedStudy,
+} from "../analyses/layer-topology.ts";
 import { describeSample } from "../analyses/columns.ts";
 import { cycleOverlay } from "../views/cycle.ts";
 import { thumbnails } from "../views/thumbnail.ts";
@@ -30,13 +39,17 @@ export const LAYER_TOPOLOGY_CLAIMS =
   "several seeds and recorded on the same test images.";
 
 /** The metrics' names, as the analysis declares them. */
-export const METRIC_LABELS = layerTopologyDescriptor.params.metric.labels as Record<LayerDistanceMetric, string>;
+export const METRIC_LABELS = layerTopologyDescriptor.params.metric.labels as Record<
+  LayerDistanceMetric,
+  string
+>;
 
 /** A result with the seed study the notebook adds (absent from a single-bundle run). */
 export type LayerTopologyWithSeeds = LayerTopologyResult & { seeds?: SeedStudy | null };
 
 /** mean ± sd, or "—" when the value is undefined (CKA of a layer without variance). */
-const pm = (s: { mean: number; sd: number }) => (Number.isFinite(s.mean) ? `${s.mean.toFixed(2)} ± ${s.sd.toFixed(2)}` : "—");
+const pm = (s: { mean: number; sd: number }) =>
+  Number.isFinite(s.mean) ? `${s.mean.toFixed(2)} ± ${s.sd.toFixed(2)}` : "—";
 
 /**
  * How a specificity compares with chance, in words. "at chance": within two standard errors of
@@ -44,7 +57,9 @@ const pm = (s: { mean: number; sd: number }) => (Number.isFinite(s.mean) ? `${s.
  * share their distances); "near 1": at least 0.9; "well above chance": at least half-way from
  * chance to 1; else "weakly above chance".
  */
-export function specificityVerdict(s: Specificity): "near 1" | "well above chance" | "weakly above chance" | "at chance" {
+export function specificityVerdict(
+  s: Specificity,
+): "near 1" | "well above chance" | "weakly above chance" | "at chance" {
   const standardError = s.sd / Math.sqrt(Math.max(1, s.pairs / 2));
   if (s.mean >= 0.9) return "near 1";
   if (s.mean - s.chance < 2 * standardError) return "at chance";
@@ -55,7 +70,10 @@ export function specificityVerdict(s: Specificity): "near 1" | "well above chanc
 /** Median over the off-diagonal entries of sd / mean: how much a layer × layer matrix moves between seeds. */
 export function relativeSpread(spread: MatrixSpread, L: number): number {
   const values: number[] = [];
-  for (let i = 0; i < L; i++) for (let j = 0; j < L; j++) if (i !== j && spread.mean[i * L + j] > 0) values.push(spread.sd[i * L + j] / spread.mean[i * L + j]);
+  for (let i = 0; i < L; i++)
+    for (let j = 0; j < L; j++)
+      if (i !== j && spread.mean[i * L + j] > 0)
+        values.push(spread.sd[i * L + j] / spread.mean[i * L + j]);
   values.sort((a, b) => a - b);
   if (!values.length) return NaN;
   const m = values.length >> 1;
@@ -66,7 +84,11 @@ export function relativeSpread(spread: MatrixSpread, L: number): number {
  * The headline: what the paper claims, what we measured over the seeds (with the spread), and
  * where the measurements confirm the claim and where not, and why. Plain sentences, in order.
  */
-export function seedStudyFindings(study: SeedStudy): { claim: string; measured: string[]; verdict: string[] } {
+export function seedStudyFindings(study: SeedStudy): {
+  claim: string;
+  measured: string[];
+  verdict: string[];
+} {
   const L = study.layers.length;
   const S = study.runs.length;
   const dim = `H${study.distanceDim}`;
@@ -93,9 +115,13 @@ export function seedStudyFindings(study: SeedStudy): { claim: string; measured: 
   const rmsV = specificityVerdict(rms);
   const ckaV = specificityVerdict(cka);
   if (rawV === "near 1" || rawV === "well above chance") {
-    verdict.push(`Confirmed in the paper's setting: in activation units the ${dim} sliced Wasserstein distance finds a layer again in another seed's network (${pm(raw)}, ${rawV}), so the differences it measures between layers are reproducible, not seed noise.`);
+    verdict.push(
+      `Confirmed in the paper's setting: in activation units the ${dim} sliced Wasserstein distance finds a layer again in another seed's network (${pm(raw)}, ${rawV}), so the differences it measures between layers are reproducible, not seed noise.`,
+    );
   } else {
-    verdict.push(`Not confirmed in the paper's setting: in activation units the ${dim} sliced Wasserstein distance finds a layer again in another seed's network only ${pm(raw)} of the time (${rawV}; ${chanceText}).`);
+    verdict.push(
+      `Not confirmed in the paper's setting: in activation units the ${dim} sliced Wasserstein distance finds a layer again in another seed's network only ${pm(raw)} of the time (${rawV}; ${chanceText}).`,
+    );
   }
   const ratio = Math.max(...scales) / Math.min(...scales);
   if (rms.mean < raw.mean - 0.15) {
@@ -104,7 +130,9 @@ export function seedStudyFindings(study: SeedStudy): { claim: string; measured: 
         `With each layer divided by its RMS spread, specificity falls to ${pm(rms)} (${rmsV}): the shape of the diagrams alone ${rmsV === "at chance" ? "does not tell the layers apart" : rmsV === "weakly above chance" ? "tells the layers apart only partly" : "still tells most layers apart"}.`,
     );
   } else {
-    verdict.push(`It is not only scale: with each layer divided by its RMS spread specificity stays ${pm(rms)} (${rmsV}), so the shape of the diagrams tells the layers apart.`);
+    verdict.push(
+      `It is not only scale: with each layer divided by its RMS spread specificity stays ${pm(rms)} (${rmsV}), so the shape of the diagrams tells the layers apart.`,
+    );
   }
   verdict.push(
     ckaV === "near 1" || ckaV === "well above chance"
@@ -125,30 +153,81 @@ export function specificityTable(study: SeedStudy): ReportTable {
     ["linear CKA", study.specificity.cka],
   ];
   return {
-    columns: ["measure", "specificity (mean)", "sd over pairs", "min", "max", ...study.layers, "chance", "pairs"],
-    rows: rows.map(([name, s]) => [name, formatNumber(s.mean), formatNumber(s.sd), formatNumber(s.min), formatNumber(s.max), ...s.perLayer.map(formatNumber), formatNumber(s.chance), s.pairs]),
+    columns: [
+      "measure",
+      "specificity (mean)",
+      "sd over pairs",
+      "min",
+      "max",
+      ...study.layers,
+      "chance",
+      "pairs",
+    ],
+    rows: rows.map(([name, s]) => [
+      name,
+      formatNumber(s.mean),
+      formatNumber(s.sd),
+      formatNumber(s.min),
+      formatNumber(s.max),
+      ...s.perLayer.map(formatNumber),
+      formatNumber(s.chance),
+      s.pairs,
+    ]),
   };
 }
 
 /** A layer × layer matrix's mean ± sd over the seeds. */
 export function spreadTable(names: string[], spread: MatrixSpread): ReportTable {
   const L = names.length;
-  return { columns: ["", ...names], rows: names.map((a, i) => [a, ...names.map((_, j) => (Number.isFinite(spread.mean[i * L + j]) ? `${formatNumber(spread.mean[i * L + j])} ± ${formatNumber(spread.sd[i * L + j])}` : null))]) };
+  return {
+    columns: ["", ...names],
+    rows: names.map((a, i) => [
+      a,
+      ...names.map((_, j) =>
+        Number.isFinite(spread.mean[i * L + j])
+          ? `${formatNumber(spread.mean[i * L + j])} ± ${formatNumber(spread.sd[i * L + j])}`
+          : null,
+      ),
+    ]),
+  };
 }
 
 /** Each layer's RMS spread in every network, and the same layer's distance and CKA across networks. */
 export function scaleTable(study: SeedStudy): ReportTable {
   const L = study.layers.length;
   return {
-    columns: ["layer", ...study.runs.map((r) => `RMS spread: ${r}`), "SW to itself across seeds (raw)", "(normalised)", "CKA to itself across seeds"],
-    rows: study.layers.map((name, l) => [name, ...study.runs.map((_, r) => formatNumber(study.scales[r * L + l])), formatNumber(study.sameLayer.raw[l]), formatNumber(study.sameLayer.rms[l]), formatNumber(study.sameLayer.cka[l])]),
+    columns: [
+      "layer",
+      ...study.runs.map((r) => `RMS spread: ${r}`),
+      "SW to itself across seeds (raw)",
+      "(normalised)",
+      "CKA to itself across seeds",
+    ],
+    rows: study.layers.map((name, l) => [
+      name,
+      ...study.runs.map((_, r) => formatNumber(study.scales[r * L + l])),
+      formatNumber(study.sameLayer.raw[l]),
+      formatNumber(study.sameLayer.rms[l]),
+      formatNumber(study.sameLayer.cka[l]),
+    ]),
   };
 }
 
 export function layerTable(result: LayerTopologyResult): ReportTable {
   const dim = result.params.distanceDim;
   return {
-    columns: ["layer", "dimension", "scale", "enclosing radius", "threshold", ...result.layers[0].diagrams.map((d) => `H${d.dim} pairs`), `longest H${dim} bar`, `total H${dim} persistence`, "edges", "edges after collapse"],
+    columns: [
+      "layer",
+      "dimension",
+      "scale",
+      "enclosing radius",
+      "threshold",
+      ...result.layers[0].diagrams.map((d) => `H${d.dim} pairs`),
+      `longest H${dim} bar`,
+      `total H${dim} persistence`,
+      "edges",
+      "edges after collapse",
+    ],
     rows: result.layers.map((l) => {
       const d = l.diagrams[dim];
       let longest = 0;
@@ -158,28 +237,64 @@ export function layerTable(result: LayerTopologyResult): ReportTable {
         longest = Math.max(longest, life);
         total += life;
       });
-      return [l.name, l.dimension, formatNumber(l.scale), formatNumber(l.enclosingRadius), formatNumber(l.threshold), ...l.diagrams.map((x) => x.births.length), formatNumber(longest), formatNumber(total), l.edges, l.edgesAfterCollapse];
+      return [
+        l.name,
+        l.dimension,
+        formatNumber(l.scale),
+        formatNumber(l.enclosingRadius),
+        formatNumber(l.threshold),
+        ...l.diagrams.map((x) => x.births.length),
+        formatNumber(longest),
+        formatNumber(total),
+        l.edges,
+        l.edgesAfterCollapse,
+      ];
     }),
   };
 }
 
 export function matrixTable(names: string[], matrix: ArrayLike<number>): ReportTable {
   const L = names.length;
-  return { columns: ["", ...names], rows: names.map((a, i) => [a, ...names.map((_, j) => (Number.isFinite(matrix[i * L + j]) ? formatNumber(matrix[i * L + j]) : null))]) };
+  return {
+    columns: ["", ...names],
+    rows: names.map((a, i) => [
+      a,
+      ...names.map((_, j) =>
+        Number.isFinite(matrix[i * L + j]) ? formatNumber(matrix[i * L + j]) : null,
+      ),
+    ]),
+  };
 }
 
-const defined = (value: number): string | null => (Number.isFinite(value) ? formatNumber(value) : null);
+const defined = (value: number): string | null =>
+  Number.isFinite(value) ? formatNumber(value) : null;
 
 export function sensitivityTable(result: LayerTopologyResult): ReportTable | null {
   const s = result.sensitivity;
   if (!s) return null;
   return {
-    columns: ["layer", ...s.fractions.flatMap((f) => {
-      const pct = `−${Math.round(100 * f)} %`;
-      return [`${pct}: directions removed`, `${pct}: sliced W.`, `${pct}: bottleneck`, `${pct}: CKA`];
-    })],
+    columns: [
+      "layer",
+      ...s.fractions.flatMap((f) => {
+        const pct = `−${Math.round(100 * f)} %`;
+        return [
+          `${pct}: directions removed`,
+          `${pct}: sliced W.`,
+          `${pct}: bottleneck`,
+          `${pct}: CKA`,
+        ];
+      }),
+    ],
     // CKA of a constant layer (no variance) is undefined: "—", not NaN.
-    rows: s.layers.map((l) => [l.name, ...s.fractions.flatMap((_, i) => [l.removed[i], defined(l.sliced[i]), defined(l.bottleneck[i]), defined(l.cka[i])])]),
+    rows: s.layers.map((l) => [
+      l.name,
+      ...s.fractions.flatMap((_, i) => [
+        l.removed[i],
+        defined(l.sliced[i]),
+        defined(l.bottleneck[i]),
+        defined(l.cka[i]),
+      ]),
+    ]),
   };
 }
 
@@ -192,17 +307,41 @@ const CYCLE_TABLE_ROWS = 24;
  * The representative cycles of a layer's longest H1 bars: bar index, birth, death, persistence,
  * how many inputs and edges, and the bundle rows in walk order. null without cycles.
  */
-export function cycleTable(result: Pick<LayerTopologyResult, "layers" | "sample">, layer: string, bars = CYCLE_TABLE_BARS): ReportTable | null {
+export function cycleTable(
+  result: Pick<LayerTopologyResult, "layers" | "sample">,
+  layer: string,
+  bars = CYCLE_TABLE_BARS,
+): ReportTable | null {
   const l = result.layers.find((x) => x.name === layer);
   if (!l?.cycles || !l.diagrams[1]) return null;
   const h1 = l.diagrams[1];
-  const order = Array.from(h1.births, (_, i) => i).sort((a, b) => h1.deaths[b] - h1.births[b] - (h1.deaths[a] - h1.births[a]) || a - b).slice(0, bars);
+  const order = Array.from(h1.births, (_, i) => i)
+    .sort((a, b) => h1.deaths[b] - h1.births[b] - (h1.deaths[a] - h1.births[a]) || a - b)
+    .slice(0, bars);
   return {
-    columns: ["H1 bar", "birth", "death", "persistence", "inputs", "edges", "bundle rows (walk order)"],
+    columns: [
+      "H1 bar",
+      "birth",
+      "death",
+      "persistence",
+      "inputs",
+      "edges",
+      "bundle rows (walk order)",
+    ],
     rows: order.map((i) => {
       const c = cycleRows(result, layer, i);
       const rows = c ? c.edges.map(([from]) => from) : [];
-      return [i, formatNumber(h1.births[i]), Number.isFinite(h1.deaths[i]) ? formatNumber(h1.deaths[i]) : "∞", formatNumber(Math.min(h1.deaths[i], l.threshold) - h1.births[i]), c ? c.rows.length : 0, c ? c.edges.length : 0, rows.length > CYCLE_TABLE_ROWS ? `${rows.slice(0, CYCLE_TABLE_ROWS).join(" ")} …` : rows.join(" ")];
+      return [
+        i,
+        formatNumber(h1.births[i]),
+        Number.isFinite(h1.deaths[i]) ? formatNumber(h1.deaths[i]) : "∞",
+        formatNumber(Math.min(h1.deaths[i], l.threshold) - h1.births[i]),
+        c ? c.rows.length : 0,
+        c ? c.edges.length : 0,
+        rows.length > CYCLE_TABLE_ROWS
+          ? `${rows.slice(0, CYCLE_TABLE_ROWS).join(" ")} …`
+          : rows.join(" "),
+      ];
     }),
   };
 }
@@ -220,11 +359,16 @@ export function shownBar(layer: LayerDiagrams, bar: number | "auto" | undefined)
  * Persistence costs far more than O(N²), so the clouds are a subsample by default; every figure
  * made from them carries these words.
  */
-export function pointCloudText(bundle: AnalysisBundle, result: Pick<LayerTopologyResult, "sample" | "params">): string {
+export function pointCloudText(
+  bundle: AnalysisBundle,
+  result: Pick<LayerTopologyResult, "sample" | "params">,
+): string {
   const p = result.params;
   const text = subsampleText(result.sample.length, poolRows(bundle, p.split).length, {
     noun: p.split === "test" ? "test images" : "samples",
-    ...(p.sampling === "random" ? { seed: p.seed } : { method: "farthest points of the first layer" }),
+    ...(p.sampling === "random"
+      ? { seed: p.seed }
+      : { method: "farthest points of the first layer" }),
   });
   return text ? `Point clouds of ${text}.` : "";
 }
@@ -241,7 +385,13 @@ export interface LayerTopologyView {
 }
 
 /** The drawn bar's cycle over the layer's cloud, and the table of the longest bars' cycles. */
-function cycleSections(bundle: AnalysisBundle, result: LayerTopologyResult, layer: LayerDiagrams, bar: number | "auto" | undefined, document: Document): ReportSpec["sections"] {
+function cycleSections(
+  bundle: AnalysisBundle,
+  result: LayerTopologyResult,
+  layer: LayerDiagrams,
+  bar: number | "auto" | undefined,
+  document: Document,
+): ReportSpec["sections"] {
   const table = cycleTable(result, layer.name);
   if (!layer.cycles || !table) return [];
   const i = shownBar(layer, bar);
@@ -253,13 +403,31 @@ function cycleSections(bundle: AnalysisBundle, result: LayerTopologyResult, laye
     {
       title: `Representative cycle of H1 bar ${i} of ${layer.name}`,
       text: `A cycle is the loop of inputs behind an H1 bar: the inputs whose vectors it joins, by edges no longer than the bar's birth in the layer's own space, closed into a loop that is not filled in until the bar's death. Drawn over the layer's ${count(result.sample.length, "point")} on their first two principal components (${explained.join(" and ")} of the variance); the plane only places the points.`,
-      ...(loop && loop.length ? { figure: cycleOverlay(layer.cycles.plane, loop, { document, rowOf: (k) => result.sample[k], thumbnail: thumbs ? (row) => thumbs.url(row) : undefined, describe: (row) => describeSample(bundle, row), bar: { layer: layer.name, index: i, birth: h1.births[i], death: h1.deaths[i] }, exports: false, xLabel: `PC1 (${explained[0]})`, yLabel: `PC2 (${explained[1]})` }) } : {}),
+      ...(loop && loop.length
+        ? {
+            figure: cycleOverlay(layer.cycles.plane, loop, {
+              document,
+              rowOf: (k) => result.sample[k],
+              thumbnail: thumbs ? (row) => thumbs.url(row) : undefined,
+              describe: (row) => describeSample(bundle, row),
+              bar: { layer: layer.name, index: i, birth: h1.births[i], death: h1.deaths[i] },
+              exports: false,
+              xLabel: `PC1 (${explained[0]})`,
+              yLabel: `PC2 (${explained[1]})`,
+            }),
+          }
+        : {}),
       table,
     },
   ];
 }
 
-export function layerTopologyReport(bundle: AnalysisBundle, result: LayerTopologyWithSeeds, view: LayerTopologyView, context: ReportContext): ReportSpec {
+export function layerTopologyReport(
+  bundle: AnalysisBundle,
+  result: LayerTopologyWithSeeds,
+  view: LayerTopologyView,
+  context: ReportContext,
+): ReportSpec {
   const document = context.document ?? globalThis.document;
   const layer = result.layers.find((l) => l.name === view.layer) ?? result.layers[0];
   const names = result.layers.map((l) => l.name);
@@ -268,23 +436,93 @@ export function layerTopologyReport(bundle: AnalysisBundle, result: LayerTopolog
   const dim = p.distanceDim;
   const clouds = pointCloudText(bundle, result);
   const sections: ReportSpec["sections"] = [
-    { title: "Layers as point clouds", text: `Each layer is ${count(result.sample.length, p.split === "test" ? "test image" : "sample")} (the same rows in every layer, ${p.sampling === "random" ? `seeded random choice, seed ${p.seed}` : "greedy farthest points of the first layer"}), conv maps as ${p.vectorize} vectors${p.normalize === "rms" ? ", each layer divided by its RMS spread" : ", in each layer's own units (as the paper)"}. Essential classes are capped at each layer's Rips threshold before any distance (infinite policy "${result.infinite}").`, table: layerTable(result) },
-    { title: `Barcode of ${layer.name}`, text: clouds || undefined, figure: barcode(layer.diagrams, layer.threshold, { unit, document }) },
-    { title: `Persistence diagram of ${layer.name}`, text: clouds || undefined, figure: persistencePlot(layer.diagrams, layer.threshold, { unit, document }) },
+    {
+      title: "Layers as point clouds",
+      text: `Each layer is ${count(result.sample.length, p.split === "test" ? "test image" : "sample")} (the same rows in every layer, ${p.sampling === "random" ? `seeded random choice, seed ${p.seed}` : "greedy farthest points of the first layer"}), conv maps as ${p.vectorize} vectors${p.normalize === "rms" ? ", each layer divided by its RMS spread" : ", in each layer's own units (as the paper)"}. Essential classes are capped at each layer's Rips threshold before any distance (infinite policy "${result.infinite}").`,
+      table: layerTable(result),
+    },
+    {
+      title: `Barcode of ${layer.name}`,
+      text: clouds || undefined,
+      figure: barcode(layer.diagrams, layer.threshold, { unit, document }),
+    },
+    {
+      title: `Persistence diagram of ${layer.name}`,
+      text: clouds || undefined,
+      figure: persistencePlot(layer.diagrams, layer.threshold, { unit, document }),
+    },
     ...cycleSections(bundle, result, layer, view.bar, document),
-    { title: `H${dim} ${METRIC_LABELS[view.metric]} distance between layers`, text: [view.metric === "wasserstein" ? `W1 by the auction algorithm, each entry within a proven relative error of ${formatNumber(result.wassersteinErrorBound)}.` : "", clouds].filter(Boolean).join(" ") || undefined, figure: layerHeatmap(names, result.distances[view.metric], { label: `${METRIC_LABELS[view.metric]} (${unit})`, document }), table: matrixTable(names, result.distances[view.metric]) },
-    { title: `Linear CKA${p.ckaDebiased ? " (debiased)" : ""} between layers`, text: clouds || undefined, figure: layerHeatmap(names, result.cka, { label: "CKA (1 = same up to rotation and scale)", scheme: "magma", domain: [0, 1], document }), table: matrixTable(names, result.cka) },
+    {
+      title: `H${dim} ${METRIC_LABELS[view.metric]} distance between layers`,
+      text:
+        [
+          view.metric === "wasserstein"
+            ? `W1 by the auction algorithm, each entry within a proven relative error of ${formatNumber(result.wassersteinErrorBound)}.`
+            : "",
+          clouds,
+        ]
+          .filter(Boolean)
+          .join(" ") || undefined,
+      figure: layerHeatmap(names, result.distances[view.metric], {
+        label: `${METRIC_LABELS[view.metric]} (${unit})`,
+        document,
+      }),
+      table: matrixTable(names, result.distances[view.metric]),
+    },
+    {
+      title: `Linear CKA${p.ckaDebiased ? " (debiased)" : ""} between layers`,
+      text: clouds || undefined,
+      figure: layerHeatmap(names, result.cka, {
+        label: "CKA (1 = same up to rotation and scale)",
+        scheme: "magma",
+        domain: [0, 1],
+        document,
+      }),
+      table: matrixTable(names, result.cka),
+    },
   ];
   const seeds = result.seeds;
   if (seeds) {
     const f = seedStudyFindings(seeds);
     const dimLabel = `H${seeds.distanceDim}`;
     sections.unshift(
-      { title: "The paper's claim and what we measured over seeds", text: [f.claim, f.measured.join(" "), f.verdict.join(" ")].join("\n\n"), figure: specificityChart(seeds, { document }), table: specificityTable(seeds) },
-      { title: `${dimLabel} sliced Wasserstein between layers over ${seeds.runs.length} seeds (activation units)`, figure: spreadHeatmap(seeds.layers, seeds.spread.sliced.raw, { label: "mean over seeds (activation units)", document }), table: spreadTable(seeds.layers, seeds.spread.sliced.raw) },
-      { title: `${dimLabel} sliced Wasserstein between layers over ${seeds.runs.length} seeds (RMS-normalised)`, figure: spreadHeatmap(seeds.layers, seeds.spread.sliced.rms, { label: "mean over seeds (layer RMS units)", document }), table: spreadTable(seeds.layers, seeds.spread.sliced.rms) },
-      { title: `Linear CKA between layers over ${seeds.runs.length} seeds`, figure: spreadHeatmap(seeds.layers, seeds.spread.cka, { label: "mean CKA over seeds", scheme: "magma", domain: [0, 1], document }), table: spreadTable(seeds.layers, seeds.spread.cka) },
-      { title: "Layer scales in every network", figure: scaleChart(seeds, { document }), table: scaleTable(seeds) },
+      {
+        title: "The paper's claim and what we measured over seeds",
+        text: [f.claim, f.measured.join(" "), f.verdict.join(" ")].join("\n\n"),
+        figure: specificityChart(seeds, { document }),
+        table: specificityTable(seeds),
+      },
+      {
+        title: `${dimLabel} sliced Wasserstein between layers over ${seeds.runs.length} seeds (activation units)`,
+        figure: spreadHeatmap(seeds.layers, seeds.spread.sliced.raw, {
+          label: "mean over seeds (activation units)",
+          document,
+        }),
+        table: spreadTable(seeds.layers, seeds.spread.sliced.raw),
+      },
+      {
+        title: `${dimLabel} sliced Wasserstein between layers over ${seeds.runs.length} seeds (RMS-normalised)`,
+        figure: spreadHeatmap(seeds.layers, seeds.spread.sliced.rms, {
+          label: "mean over seeds (layer RMS units)",
+          document,
+        }),
+        table: spreadTable(seeds.layers, seeds.spread.sliced.rms),
+      },
+      {
+        title: `Linear CKA between layers over ${seeds.runs.length} seeds`,
+        figure: spreadHeatmap(seeds.layers, seeds.spread.cka, {
+          label: "mean CKA over seeds",
+          scheme: "magma",
+          domain: [0, 1],
+          document,
+        }),
+        table: spreadTable(seeds.layers, seeds.spread.cka),
+      },
+      {
+        title: "Layer scales in every network",
+        figure: scaleChart(seeds, { document }),
+        table: scaleTable(seeds),
+      },
     );
   }
   const table = sensitivityTable(result);
@@ -292,7 +530,10 @@ export function layerTopologyReport(bundle: AnalysisBundle, result: LayerTopolog
     sections.push({
       title: "Sensitivity test",
       text: `Each layer projected on its top singular directions (uncentred SVD), removing the ${result.sensitivity.remove === "lowest" ? "least" : "most"} significant ones; distance of the projection's H${dim} diagram to the original, and CKA between the layer and its projection.`,
-      figure: sensitivityCurves(result.sensitivity, view.sensitivity ?? "sliced", { unit, document }),
+      figure: sensitivityCurves(result.sensitivity, view.sensitivity ?? "sliced", {
+        unit,
+        document,
+      }),
       table,
     });
   }
@@ -300,7 +541,12 @@ export function layerTopologyReport(bundle: AnalysisBundle, result: LayerTopolog
     notebook: "layer-topology",
     title: `Layer topology · ${bundle.name}`,
     description: LAYER_TOPOLOGY_CLAIMS,
-    dataset: { name: bundle.name, sha256: context.sha256, samples: bundle.samples, task: bundle.task },
+    dataset: {
+      name: bundle.name,
+      sha256: context.sha256,
+      samples: bundle.samples,
+      task: bundle.task,
+    },
     parameters: {
       layer: layer.name,
       ...(layer.cycles && { bar: shownBar(layer, view.bar) }),

@@ -1,7 +1,15 @@
 /**
  * The mda notebook's report, tables and findings (shared by the notebook and the CLI).
  */
-import type { GeodesicCorrelation, MdaAnalysisResult, MdaMethod, MdaPanel, MdaSeedStudy, MethodSpread, SeedSpread } from "../analyses/mda.ts";
+import type {
+  GeodesicCorrelation,
+  MdaAnalysisResult,
+  MdaMethod,
+  MdaPanel,
+  MdaSeedStudy,
+  MethodSpread,
+  SeedSpread,
+} from "../analyses/mda.ts";
 import { clearlyApart } from "../analyses/seed-study.ts";
 import type { AnalysisBundle, SampleColumn } from "../analyses/columns.ts";
 import { formatNumber } from "../analyses/columns.ts";
@@ -22,7 +30,14 @@ export const MDA_CLAIMS =
   "A classifier's groups are its predicted classes, as in the reference's classification use. MDA is supervised by the network's predictions, so " +
   "beside it stands a control, UMAP supervised by the same predictions, and every layout is also scored by how continuously it orders the target.";
 
-export const METHOD_LABELS: Record<MdaMethod, string> = { mda: "MDA", tsne: "t-SNE", umap: "UMAP", pca: "PCA", isomap: "Isomap", "umap-supervised": "supervised UMAP" };
+export const METHOD_LABELS: Record<MdaMethod, string> = {
+  mda: "MDA",
+  tsne: "t-SNE",
+  umap: "UMAP",
+  pca: "PCA",
+  isomap: "Isomap",
+  "umap-supervised": "supervised UMAP",
+};
 
 /** Continuity lead of the best unsupervised layout over MDA's that the findings call out. */
 const UNSUPERVISED_MARGIN = 0.2;
@@ -42,14 +57,25 @@ export function correlationTable(result: MdaAnalysisResult): ReportTable {
   const methods = result.params.methods;
   const classification = result.task === "classification";
   return {
-    columns: ["layer", "stage", "dim", ...methods.map((m) => `${METHOD_LABELS[m]} r (ρ)`), ...(classification ? methods.map((m) => `${METHOD_LABELS[m]} 5-NN acc`) : []), ...methods.map((m) => `${METHOD_LABELS[m]} trust.`)],
+    columns: [
+      "layer",
+      "stage",
+      "dim",
+      ...methods.map((m) => `${METHOD_LABELS[m]} r (ρ)`),
+      ...(classification ? methods.map((m) => `${METHOD_LABELS[m]} 5-NN acc`) : []),
+      ...methods.map((m) => `${METHOD_LABELS[m]} trust.`),
+    ],
     rows: result.panels.map((p) => [
       p.layer,
       stageLabel(p),
       p.dimension,
       ...methods.map((m) => geodesicCell(p.correlation[m])),
-      ...(classification ? methods.map((m) => (p.accuracy[m] === undefined ? "—" : formatNumber(p.accuracy[m]!))) : []),
-      ...methods.map((m) => (p.trustworthiness[m] === undefined ? "—" : formatNumber(p.trustworthiness[m]!))),
+      ...(classification
+        ? methods.map((m) => (p.accuracy[m] === undefined ? "—" : formatNumber(p.accuracy[m]!)))
+        : []),
+      ...methods.map((m) =>
+        p.trustworthiness[m] === undefined ? "—" : formatNumber(p.trustworthiness[m]!),
+      ),
     ]),
   };
 }
@@ -61,7 +87,16 @@ export function correlationTable(result: MdaAnalysisResult): ReportTable {
  */
 export function continuityTable(result: MdaAnalysisResult): ReportTable {
   const classification = result.task === "classification";
-  const columns = ["layer", "stage", "method", "continuity ρ", classification ? "LOO 5-NN acc" : "LOO 5-NN R²", "geodesic r", "pairs joined", "trust."];
+  const columns = [
+    "layer",
+    "stage",
+    "method",
+    "continuity ρ",
+    classification ? "LOO 5-NN acc" : "LOO 5-NN R²",
+    "geodesic r",
+    "pairs joined",
+    "trust.",
+  ];
   if (classification) columns.push("5-NN acc (5-fold)");
   const rows: ReportTable["rows"] = [];
   for (const p of result.panels) {
@@ -70,14 +105,19 @@ export function continuityTable(result: MdaAnalysisResult): ReportTable {
       const g = p.correlation[m];
       if (!c || !g) continue;
       const row: ReportTable["rows"][number] = [
-        p.layer, stageLabel(p), METHOD_LABELS[m],
-        classification ? `${formatNumber(c.spearman)} (of ≤ ${formatNumber(c.ceiling)})` : formatNumber(c.spearman),
+        p.layer,
+        stageLabel(p),
+        METHOD_LABELS[m],
+        classification
+          ? `${formatNumber(c.spearman)} (of ≤ ${formatNumber(c.ceiling)})`
+          : formatNumber(c.spearman),
         p.targetKnn[m] ? formatNumber(p.targetKnn[m]!.score) : "—",
         formatNumber(g.pearson),
         percent(g.affectedFraction),
         p.trustworthiness[m] === undefined ? "—" : formatNumber(p.trustworthiness[m]!),
       ];
-      if (classification) row.push(p.accuracy[m] === undefined ? "—" : formatNumber(p.accuracy[m]!));
+      if (classification)
+        row.push(p.accuracy[m] === undefined ? "—" : formatNumber(p.accuracy[m]!));
       rows.push(row);
     }
   }
@@ -90,10 +130,14 @@ export function mdaFindings(result: MdaAnalysisResult): string {
   if (!trained.length) return "";
   const best = (p: MdaPanel) => {
     let top: MdaMethod = result.params.methods[0];
-    for (const m of result.params.methods) if ((p.correlation[m]?.pearson ?? -1) > (p.correlation[top]?.pearson ?? -1)) top = m;
+    for (const m of result.params.methods)
+      if ((p.correlation[m]?.pearson ?? -1) > (p.correlation[top]?.pearson ?? -1)) top = m;
     return top;
   };
-  const parts = trained.map((p) => `${p.layer}: best ${METHOD_LABELS[best(p)]} (r = ${formatNumber(p.correlation[best(p)]!.pearson)})${p.correlation.mda ? `, MDA r = ${formatNumber(p.correlation.mda.pearson)}` : ""}`);
+  const parts = trained.map(
+    (p) =>
+      `${p.layer}: best ${METHOD_LABELS[best(p)]} (r = ${formatNumber(p.correlation[best(p)]!.pearson)})${p.correlation.mda ? `, MDA r = ${formatNumber(p.correlation.mda.pearson)}` : ""}`,
+  );
   let text = `Geodesic Pearson r after training — ${parts.join("; ")}.`;
   const initial = result.panels.filter((p) => p.stage === "initial" && p.correlation.mda);
   if (initial.length) {
@@ -103,19 +147,36 @@ export function mdaFindings(result: MdaAnalysisResult): string {
   if (withContinuity.length) {
     const describe = (p: MdaPanel) => {
       const control = p.continuity["umap-supervised"];
-      const unsupervised = (["tsne", "umap", "pca", "isomap"] as const).filter((m) => p.continuity[m]);
+      const unsupervised = (["tsne", "umap", "pca", "isomap"] as const).filter(
+        (m) => p.continuity[m],
+      );
       let top: MdaMethod | undefined;
-      for (const m of unsupervised) if (!top || p.continuity[m]!.spearman > p.continuity[top]!.spearman) top = m;
-      return `${p.layer} ${stageLabel(p)}: MDA ${formatNumber(p.continuity.mda!.spearman)}` +
+      for (const m of unsupervised)
+        if (!top || p.continuity[m]!.spearman > p.continuity[top]!.spearman) top = m;
+      return (
+        `${p.layer} ${stageLabel(p)}: MDA ${formatNumber(p.continuity.mda!.spearman)}` +
         (control ? `, supervised UMAP ${formatNumber(control.spearman)}` : "") +
-        (top ? `, best unsupervised ${METHOD_LABELS[top]} ${formatNumber(p.continuity[top]!.spearman)}` : "");
+        (top
+          ? `, best unsupervised ${METHOD_LABELS[top]} ${formatNumber(p.continuity[top]!.spearman)}`
+          : "")
+      );
     };
     text += ` Target continuity ρ — ${withContinuity.map(describe).join("; ")}. MDA is supervised by the predictions: where the supervised UMAP control orders the target as well, the order comes from the supervision, not from the features.`;
     // Before training: do the features already hold the order that MDA's layout lacks?
-    const ordered = result.panels.filter((p) => p.stage === "initial" && p.continuity.mda).flatMap((p) => {
-      const best = Math.max(...(["tsne", "umap", "pca", "isomap"] as const).map((m) => p.continuity[m]?.spearman ?? -1));
-      return best - p.continuity.mda!.spearman >= UNSUPERVISED_MARGIN ? [`${p.layer} (${formatNumber(best)} against MDA's ${formatNumber(p.continuity.mda!.spearman)})`] : [];
-    });
+    const ordered = result.panels
+      .filter((p) => p.stage === "initial" && p.continuity.mda)
+      .flatMap((p) => {
+        const best = Math.max(
+          ...(["tsne", "umap", "pca", "isomap"] as const).map(
+            (m) => p.continuity[m]?.spearman ?? -1,
+          ),
+        );
+        return best - p.continuity.mda!.spearman >= UNSUPERVISED_MARGIN
+          ? [
+              `${p.layer} (${formatNumber(best)} against MDA's ${formatNumber(p.continuity.mda!.spearman)})`,
+            ]
+          : [];
+      });
     if (ordered.length) {
       text += ` Before training an unsupervised layout already orders the target better than MDA at ${ordered.join(", ")}: there MDA's before/after contrast shows the untrained network's predictions, not the features.`;
     }
@@ -141,11 +202,14 @@ function metaText(meta: Record<string, unknown> | undefined, key: string): strin
  * column, gives the target's value at each end, e.g.
  * "normalised manifold distance of the rotation angle (°): 0 at −60, 1 at 60".
  */
-export function colorTitle(result: Pick<MdaAnalysisResult, "task" | "color" | "samples">, bundle?: Pick<AnalysisBundle, "targets" | "meta">): string {
+export function colorTitle(
+  result: Pick<MdaAnalysisResult, "task" | "color" | "samples">,
+  bundle?: Pick<AnalysisBundle, "targets" | "meta">,
+): string {
   if (result.task !== "regression" || result.color.type !== "continuous") return result.color.title;
   const name = metaText(bundle?.meta, "targetName") ?? "target";
   const unit = metaText(bundle?.meta, "targetUnit");
-  const symbol = unit ? UNIT_SYMBOLS[unit.toLowerCase()] ?? unit : undefined;
+  const symbol = unit ? (UNIT_SYMBOLS[unit.toLowerCase()] ?? unit) : undefined;
   let title = `normalised manifold distance of the ${name}${symbol ? ` (${symbol})` : ""}`;
   const targets = bundle?.targets;
   const values = result.color.values;
@@ -166,20 +230,34 @@ export function colorTitle(result: Pick<MdaAnalysisResult, "task" | "color" | "s
  * The colour column in the shape the scatter view takes, titled by {@link colorTitle}; pass
  * the bundle so that the title can name the target, its unit and its values at either end.
  */
-export function colorColumn(result: MdaAnalysisResult, bundle?: Pick<AnalysisBundle, "targets" | "meta">): SampleColumn {
-  return { title: colorTitle(result, bundle), type: result.color.type, values: result.color.values, classNames: result.color.classNames };
+export function colorColumn(
+  result: MdaAnalysisResult,
+  bundle?: Pick<AnalysisBundle, "targets" | "meta">,
+): SampleColumn {
+  return {
+    title: colorTitle(result, bundle),
+    type: result.color.type,
+    values: result.color.values,
+    classNames: result.color.classNames,
+  };
 }
 
 /** mean ± sd, or "—" when the score is undefined (e.g. a correlation of a layout without variance). */
-const pm = (s: SeedSpread) => (Number.isFinite(s.mean) ? `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}` : "—");
+const pm = (s: SeedSpread) =>
+  Number.isFinite(s.mean) ? `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}` : "—";
 /** Two means differ when they are further apart than twice the combined standard deviation of the seeds. */
 const apart = clearlyApart;
 const UNSUPERVISED: readonly MdaMethod[] = ["tsne", "umap", "pca", "isomap"];
 
 /** The unsupervised method with the highest mean of a score, among those present. */
-function bestOf(methods: MdaSeedStudy["panels"][number]["methods"], score: (m: MethodSpread) => SeedSpread, among: readonly MdaMethod[] = UNSUPERVISED): MdaMethod | undefined {
+function bestOf(
+  methods: MdaSeedStudy["panels"][number]["methods"],
+  score: (m: MethodSpread) => SeedSpread,
+  among: readonly MdaMethod[] = UNSUPERVISED,
+): MdaMethod | undefined {
   let top: MdaMethod | undefined;
-  for (const m of among) if (methods[m] && (!top || score(methods[m]!).mean > score(methods[top]!).mean)) top = m;
+  for (const m of among)
+    if (methods[m] && (!top || score(methods[m]!).mean > score(methods[top]!).mean)) top = m;
   return top;
 }
 
@@ -188,22 +266,38 @@ function bestOf(methods: MdaSeedStudy["panels"][number]["methods"], score: (m: M
  * embedding seeds (mean ± sd), and plainly where they confirm the claims, where not, and why.
  * "Differs" means further apart than twice the seeds' combined standard deviation.
  */
-export function mdaClaimFindings(study: MdaSeedStudy): { claim: string; measured: string[]; verdict: string[] } {
+export function mdaClaimFindings(study: MdaSeedStudy): {
+  claim: string;
+  measured: string[];
+  verdict: string[];
+} {
   const claim =
     "Islam et al. (Nat. Commun. 2023): after training, MDA draws a regression network's features as one continuum ordered by the target, where t-SNE and UMAP break it into pieces; " +
     "before training the MDA picture is mixed; and MDA keeps the features' geodesic distances better (Pearson r of geodesic distances).";
   const classification = study.task === "classification";
   const seeds = `embedding seeds ${study.seeds.join(", ")} (MDA's UMAP step, UMAP and supervised UMAP; t-SNE starts from PCA, as scikit-learn's default, so it, PCA and Isomap give the same layout at every seed), the same ${study.samples} samples`;
-  const measured = [`${study.seeds.length} runs: ${seeds}. ${study.trainingSeeds || "Training seeds: no bundle of these networks trained from other seeds holds the layers laid out here, so the spread is that of the layouts, not of training."}`];
+  const measured = [
+    `${study.seeds.length} runs: ${seeds}. ${study.trainingSeeds || "Training seeds: no bundle of these networks trained from other seeds holds the layers laid out here, so the spread is that of the layouts, not of training."}`,
+  ];
   const verdict: string[] = [];
-  if (classification) verdict.push("This network is a classifier: the paper's continuum claim is about regression, so the scores below test MDA's ordering of class labels only (continuity ρ has a ceiling below 1 for labels).");
+  if (classification)
+    verdict.push(
+      "This network is a classifier: the paper's continuum claim is about regression, so the scores below test MDA's ordering of class labels only (continuity ρ has a ceiling below 1 for labels).",
+    );
   for (const panel of study.panels) {
     const m = panel.methods;
     const stage = panel.stage === "trained" ? "after training" : "before training";
-    const list = (score: (x: MethodSpread) => SeedSpread) => (Object.keys(m) as MdaMethod[]).map((k) => `${METHOD_LABELS[k]} ${pm(score(m[k]!))}`).join(", ");
+    const list = (score: (x: MethodSpread) => SeedSpread) =>
+      (Object.keys(m) as MdaMethod[])
+        .map((k) => `${METHOD_LABELS[k]} ${pm(score(m[k]!))}`)
+        .join(", ");
     measured.push(`${panel.layer} ${stage} — target continuity ρ: ${list((x) => x.continuity)}.`);
-    measured.push(`${panel.layer} ${stage} — geodesic Pearson r: ${(Object.keys(m) as MdaMethod[]).map((k) => `${METHOD_LABELS[k]} ${pm(m[k]!.pearson)}${m[k]!.affected.mean > 0 ? ` (${percent(m[k]!.affected.mean)} of pairs joined)` : ""}`).join(", ")}.`);
-    measured.push(`${panel.layer} ${stage} — leave-one-out 5-NN ${classification ? "accuracy" : "R²"} of the target: ${list((x) => x.targetKnn)}.`);
+    measured.push(
+      `${panel.layer} ${stage} — geodesic Pearson r: ${(Object.keys(m) as MdaMethod[]).map((k) => `${METHOD_LABELS[k]} ${pm(m[k]!.pearson)}${m[k]!.affected.mean > 0 ? ` (${percent(m[k]!.affected.mean)} of pairs joined)` : ""}`).join(", ")}.`,
+    );
+    measured.push(
+      `${panel.layer} ${stage} — leave-one-out 5-NN ${classification ? "accuracy" : "R²"} of the target: ${list((x) => x.targetKnn)}.`,
+    );
   }
   for (const trained of study.panels.filter((q) => q.stage === "trained")) {
     const m = trained.methods;
@@ -212,9 +306,18 @@ export function mdaClaimFindings(study: MdaSeedStudy): { claim: string; measured
     const neighbours = bestOf(m, (x) => x.continuity, ["tsne", "umap"]);
     if (neighbours) {
       const other = m[neighbours]!.continuity;
-      if (!apart(mda.continuity, other)) verdict.push(`${trained.layer}: MDA (${pm(mda.continuity)}) and ${METHOD_LABELS[neighbours]} (${pm(other)}) order the target equally well after training, within the seeds' spread — the claim that t-SNE and UMAP break the continuum is not confirmed here.`);
-      else if (mda.continuity.mean > other.mean) verdict.push(`Confirmed at ${trained.layer}: after training MDA orders the target more continuously (ρ ${pm(mda.continuity)}) than the better of t-SNE and UMAP (${METHOD_LABELS[neighbours]}, ${pm(other)}), beyond the seeds' spread.`);
-      else verdict.push(`Not confirmed at ${trained.layer}: after training ${METHOD_LABELS[neighbours]} orders the target more continuously (ρ ${pm(other)}) than MDA (${pm(mda.continuity)}), beyond the seeds' spread; on this small network the features already form a continuum that t-SNE and UMAP keep.`);
+      if (!apart(mda.continuity, other))
+        verdict.push(
+          `${trained.layer}: MDA (${pm(mda.continuity)}) and ${METHOD_LABELS[neighbours]} (${pm(other)}) order the target equally well after training, within the seeds' spread — the claim that t-SNE and UMAP break the continuum is not confirmed here.`,
+        );
+      else if (mda.continuity.mean > other.mean)
+        verdict.push(
+          `Confirmed at ${trained.layer}: after training MDA orders the target more continuously (ρ ${pm(mda.continuity)}) than the better of t-SNE and UMAP (${METHOD_LABELS[neighbours]}, ${pm(other)}), beyond the seeds' spread.`,
+        );
+      else
+        verdict.push(
+          `Not confirmed at ${trained.layer}: after training ${METHOD_LABELS[neighbours]} orders the target more continuously (ρ ${pm(other)}) than MDA (${pm(mda.continuity)}), beyond the seeds' spread; on this small network the features already form a continuum that t-SNE and UMAP keep.`,
+        );
     }
     const geo = bestOf(m, (x) => x.pearson);
     if (geo) {
@@ -230,19 +333,31 @@ export function mdaClaimFindings(study: MdaSeedStudy): { claim: string; measured
     const control = m["umap-supervised"];
     if (control) {
       verdict.push(
-        control.continuity.mean >= mda.continuity.mean - 2 * Math.hypot(control.continuity.sd, mda.continuity.sd)
+        control.continuity.mean >=
+          mda.continuity.mean - 2 * Math.hypot(control.continuity.sd, mda.continuity.sd)
           ? `The control, UMAP told the same ${trained.supervision}, orders the target ${control.continuity.mean >= mda.continuity.mean ? "at least as well as MDA" : "about as well as MDA (within the seeds' spread)"} (${pm(control.continuity)} against ${pm(mda.continuity)}): what order MDA shows is what the supervision gives, not something MDA's projection adds.`
           : `MDA orders the target better than the control, UMAP told the same ${trained.supervision} (${pm(mda.continuity)} against ${pm(control.continuity)}): its projection adds order beyond the supervision.`,
       );
     }
-    const before = study.panels.find((q) => q.stage === "initial" && q.layer === trained.layer)?.methods;
+    const before = study.panels.find(
+      (q) => q.stage === "initial" && q.layer === trained.layer,
+    )?.methods;
     if (before?.mda) {
-      const contrast = apart(mda.continuity, before.mda.continuity) && mda.continuity.mean > before.mda.continuity.mean;
+      const contrast =
+        apart(mda.continuity, before.mda.continuity) &&
+        mda.continuity.mean > before.mda.continuity.mean;
       const unsupervised = bestOf(before, (x) => x.continuity);
-      const already = unsupervised && before[unsupervised]!.continuity.mean - before.mda.continuity.mean > 2 * Math.hypot(before[unsupervised]!.continuity.sd, before.mda.continuity.sd);
+      const already =
+        unsupervised &&
+        before[unsupervised]!.continuity.mean - before.mda.continuity.mean >
+          2 * Math.hypot(before[unsupervised]!.continuity.sd, before.mda.continuity.sd);
       verdict.push(
-        (contrast ? `Confirmed at ${trained.layer}: before training MDA's layout is mixed (ρ ${pm(before.mda.continuity)}) and after training ordered (${pm(mda.continuity)}).` : `Not confirmed at ${trained.layer}: MDA's continuity before training (${pm(before.mda.continuity)}) is not clearly below after (${pm(mda.continuity)}).`) +
-          (already ? ` But before training ${METHOD_LABELS[unsupervised!]} of the same features already orders the target (${pm(before[unsupervised!]!.continuity)}): the contrast shows the untrained network's near-constant predictions, which MDA groups by, not a lack of order in the features.` : ""),
+        (contrast
+          ? `Confirmed at ${trained.layer}: before training MDA's layout is mixed (ρ ${pm(before.mda.continuity)}) and after training ordered (${pm(mda.continuity)}).`
+          : `Not confirmed at ${trained.layer}: MDA's continuity before training (${pm(before.mda.continuity)}) is not clearly below after (${pm(mda.continuity)}).`) +
+          (already
+            ? ` But before training ${METHOD_LABELS[unsupervised!]} of the same features already orders the target (${pm(before[unsupervised!]!.continuity)}): the contrast shows the untrained network's near-constant predictions, which MDA groups by, not a lack of order in the features.`
+            : ""),
       );
     }
   }
@@ -252,13 +367,30 @@ export function mdaClaimFindings(study: MdaSeedStudy): { claim: string; measured
 /** Every method's scores over the embedding seeds: mean ± sd, one row per layer × stage × method. */
 export function seedSpreadTable(study: MdaSeedStudy): ReportTable {
   const classification = study.task === "classification";
-  const columns = ["layer", "stage", "method", "continuity ρ", classification ? "LOO 5-NN acc" : "LOO 5-NN R²", "geodesic r", "pairs joined", "trust.", ...(classification ? ["5-NN acc (5-fold)"] : []), "seeds"];
+  const columns = [
+    "layer",
+    "stage",
+    "method",
+    "continuity ρ",
+    classification ? "LOO 5-NN acc" : "LOO 5-NN R²",
+    "geodesic r",
+    "pairs joined",
+    "trust.",
+    ...(classification ? ["5-NN acc (5-fold)"] : []),
+    "seeds",
+  ];
   const rows: ReportTable["rows"] = [];
   for (const panel of study.panels) {
     for (const [method, s] of Object.entries(panel.methods) as [MdaMethod, MethodSpread][]) {
       rows.push([
-        panel.layer, panel.stage === "trained" ? "after training" : "before training", METHOD_LABELS[method],
-        pm(s.continuity), pm(s.targetKnn), pm(s.pearson), percent(s.affected.mean), pm(s.trustworthiness),
+        panel.layer,
+        panel.stage === "trained" ? "after training" : "before training",
+        METHOD_LABELS[method],
+        pm(s.continuity),
+        pm(s.targetKnn),
+        pm(s.pearson),
+        percent(s.affected.mean),
+        pm(s.trustworthiness),
         ...(classification ? [s.accuracy ? pm(s.accuracy) : "—"] : []),
         s.pearson.values.length,
       ]);
@@ -272,17 +404,33 @@ export interface MdaView {
   layer: string;
 }
 
-export function mdaReport(bundle: AnalysisBundle, result: MdaAnalysisResult, view: MdaView, context: ReportContext): ReportSpec {
+export function mdaReport(
+  bundle: AnalysisBundle,
+  result: MdaAnalysisResult,
+  view: MdaView,
+  context: ReportContext,
+): ReportSpec {
   const document = context.document ?? globalThis.document;
   const p = result.params;
   const color = colorColumn(result, bundle);
   const classification = result.task === "classification";
   // Geodesic scores cost O(n²): the layouts are of a seeded subsample, and the report says so.
-  const drawn = subsampleText(result.samples.length, bundle.samples, { seed: p.seed, verb: "laid out" });
+  const drawn = subsampleText(result.samples.length, bundle.samples, {
+    seed: p.seed,
+    verb: "laid out",
+  });
   const sections: ReportSpec["sections"] = [];
   if (result.seeds) {
     const f = mdaClaimFindings(result.seeds);
-    sections.push({ title: "The paper's claims and what we measured over seeds", text: [f.claim, f.measured.join(" "), `Where we confirm it, where not, and why. ${f.verdict.join(" ")}`].join("\n\n"), table: seedSpreadTable(result.seeds) });
+    sections.push({
+      title: "The paper's claims and what we measured over seeds",
+      text: [
+        f.claim,
+        f.measured.join(" "),
+        `Where we confirm it, where not, and why. ${f.verdict.join(" ")}`,
+      ].join("\n\n"),
+      table: seedSpreadTable(result.seeds),
+    });
   }
   sections.push(
     {
@@ -309,18 +457,49 @@ export function mdaReport(bundle: AnalysisBundle, result: MdaAnalysisResult, vie
       const x = Float64Array.from({ length: Y.rows }, (_, i) => Y.data[2 * i]);
       const y = Float64Array.from({ length: Y.rows }, (_, i) => Y.data[2 * i + 1]);
       // Static: SVG dots up to 20,000 points, one PNG above; the caption says how many of the bundle's samples are drawn.
-      const fig = pointScatter({ x, y }, { color, xLabel: `${METHOD_LABELS[m]} 1 (arbitrary units)`, yLabel: `${METHOD_LABELS[m]} 2 (arbitrary units)`, width: 420, subsample: { total: bundle.samples, seed: p.seed }, document });
-      sections.push({ title: `${panel.layer}, ${panel.stage === "trained" ? "after" : "before"} training: ${METHOD_LABELS[m]} (r = ${formatNumber(panel.correlation[m]!.pearson)})`, figure: fig });
+      const fig = pointScatter(
+        { x, y },
+        {
+          color,
+          xLabel: `${METHOD_LABELS[m]} 1 (arbitrary units)`,
+          yLabel: `${METHOD_LABELS[m]} 2 (arbitrary units)`,
+          width: 420,
+          subsample: { total: bundle.samples, seed: p.seed },
+          document,
+        },
+      );
+      sections.push({
+        title: `${panel.layer}, ${panel.stage === "trained" ? "after" : "before"} training: ${METHOD_LABELS[m]} (r = ${formatNumber(panel.correlation[m]!.pearson)})`,
+        figure: fig,
+      });
     }
   }
   return {
     notebook: "mda",
     title: `Manifold discovery and analysis · ${bundle.name}`,
     description: MDA_CLAIMS,
-    dataset: { name: bundle.name, sha256: context.sha256, samples: bundle.samples, task: bundle.task },
+    dataset: {
+      name: bundle.name,
+      sha256: context.sha256,
+      samples: bundle.samples,
+      task: bundle.task,
+    },
     parameters: {
-      layer: view.layer, points: result.samples.length, vectorize: p.vectorize, k: p.k, groups: String(p.groups), components: p.components, iterations: p.iterations,
-      mode: p.mode, classOutputs: p.classOutputs, targetWeight: p.targetWeight, perplexity: p.perplexity, nNeighbors: p.nNeighbors, isomapNeighbors: p.isomapNeighbors, stages: p.stages.join(", "), methods: p.methods.join(", "),
+      layer: view.layer,
+      points: result.samples.length,
+      vectorize: p.vectorize,
+      k: p.k,
+      groups: String(p.groups),
+      components: p.components,
+      iterations: p.iterations,
+      mode: p.mode,
+      classOutputs: p.classOutputs,
+      targetWeight: p.targetWeight,
+      perplexity: p.perplexity,
+      nNeighbors: p.nNeighbors,
+      isomapNeighbors: p.isomapNeighbors,
+      stages: p.stages.join(", "),
+      methods: p.methods.join(", "),
       ...(result.seeds && { embeddingSeeds: result.seeds.seeds.join(", ") }),
     },
     seed: p.seed,

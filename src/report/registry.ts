@@ -6,7 +6,13 @@
  * result than its analysis computes.
  */
 import type { AnalysisBundle } from "../analyses/columns.ts";
-import { parameterRows, resolveParams, type AnalysisDescriptor, type ParamTable, type Resolved } from "../analyses/descriptor.ts";
+import {
+  parameterRows,
+  resolveParams,
+  type AnalysisDescriptor,
+  type ParamTable,
+  type Resolved,
+} from "../analyses/descriptor.ts";
 import { ANALYSES, type AnalysisName } from "../analyses/registry.ts";
 import type { ContinualStudy, GeneralizationStudy } from "../analyses/mphate.ts";
 import { exploreReport } from "./explore.ts";
@@ -22,7 +28,12 @@ type ParamsOf<D> = D extends { params: infer T extends ParamTable } ? Resolved<T
 type ResultOf<D> = D extends { resultType?: infer R } ? R : never;
 
 /** A report builder: the analysis' result drawn with the view parameters among `params`. */
-export type ReportBuilder<N extends AnalysisName> = (bundle: AnalysisBundle, result: ResultOf<Descriptor<N>>, params: ParamsOf<Descriptor<N>>, context: ReportContext) => ReportSpec;
+export type ReportBuilder<N extends AnalysisName> = (
+  bundle: AnalysisBundle,
+  result: ResultOf<Descriptor<N>>,
+  params: ParamsOf<Descriptor<N>>,
+  context: ReportContext,
+) => ReportSpec;
 
 /** Studies over other bundles that the mphate notebook adds to its report. */
 export interface MphateExtraStudies {
@@ -32,21 +43,62 @@ export interface MphateExtraStudies {
 
 export const REPORTS: { [N in AnalysisName]: ReportBuilder<N> } = {
   explore: (bundle, result, _params, context) => exploreReport(bundle, result, context),
-  mda: (bundle, result, params, context) => mdaReport(bundle, result, { layer: params.layer }, context),
+  mda: (bundle, result, params, context) =>
+    mdaReport(bundle, result, { layer: params.layer }, context),
   "som-codes": (bundle, result, params, context) => {
     // The arrows are drawn for the computed ε nearest to the one asked for.
     const epsilons = result.params.epsilons;
-    const epsilonIndex = epsilons.reduce((best, e, i) => (Math.abs(e - params.epsilon) < Math.abs(epsilons[best] - params.epsilon) ? i : best), 0);
-    const layer = result.layers.some((l) => l.name === params.layer) ? params.layer : result.layers[result.layers.length - 1].name;
+    const epsilonIndex = epsilons.reduce(
+      (best, e, i) =>
+        Math.abs(e - params.epsilon) < Math.abs(epsilons[best] - params.epsilon) ? i : best,
+      0,
+    );
+    const layer = result.layers.some((l) => l.name === params.layer)
+      ? params.layer
+      : result.layers[result.layers.length - 1].name;
     return somCodesReport(bundle, result, { layer, epsilonIndex }, context);
   },
   "layer-topology": (bundle, result, params, context) =>
-    layerTopologyReport(bundle, result, { layer: result.layers.some((l) => l.name === params.layer) ? params.layer : result.layers[0].name, bar: params.bar, metric: params.metric, sensitivity: params.sensitivityMeasure }, context),
+    layerTopologyReport(
+      bundle,
+      result,
+      {
+        layer: result.layers.some((l) => l.name === params.layer)
+          ? params.layer
+          : result.layers[0].name,
+        bar: params.bar,
+        metric: params.metric,
+        sensitivity: params.sensitivityMeasure,
+      },
+      context,
+    ),
   mapper: (bundle, result, params, context) =>
-    mapperReport(bundle, result, { layer: result.layers.some((l) => l.layer === params.layer) ? params.layer : result.layers[result.layers.length - 1].layer, color: params.color, minJaccard: params.minJaccard }, context),
+    mapperReport(
+      bundle,
+      result,
+      {
+        layer: result.layers.some((l) => l.layer === params.layer)
+          ? params.layer
+          : result.layers[result.layers.length - 1].layer,
+        color: params.color,
+        minJaccard: params.minJaccard,
+      },
+      context,
+    ),
   mphate: (bundle, result, params, context) => {
     const extra = result as typeof result & MphateExtraStudies;
-    return mphateReport(bundle, { dynamics: result.dynamics, baselines: result.baselines, generalization: extra.generalization, continual: extra.continual }, params, { colorBy: params.colorBy }, context);
+    return mphateReport(
+      bundle,
+      {
+        dynamics: result.dynamics,
+        baselines: result.baselines,
+        generalization: extra.generalization,
+        continual: extra.continual,
+      },
+      params,
+      { colorBy: params.colorBy },
+      context,
+    );
   },
 };
 
@@ -54,17 +106,42 @@ export const REPORTS: { [N in AnalysisName]: ReportBuilder<N> } = {
  * The report of `name` for a result and resolved parameters. Its parameter table lists every
  * declared parameter (what the report builder says of a value — e.g. what "auto" became — wins).
  */
-export function buildReport<N extends AnalysisName>(name: N, bundle: AnalysisBundle, result: ResultOf<Descriptor<N>>, params: ParamsOf<Descriptor<N>>, context: ReportContext): ReportSpec {
+export function buildReport<N extends AnalysisName>(
+  name: N,
+  bundle: AnalysisBundle,
+  result: ResultOf<Descriptor<N>>,
+  params: ParamsOf<Descriptor<N>>,
+  context: ReportContext,
+): ReportSpec {
   const spec = (REPORTS[name] as ReportBuilder<N>)(bundle, result, params, context);
   const descriptor = ANALYSES[name] as unknown as AnalysisDescriptor<ParamTable, unknown>;
-  return { ...spec, title: spec.title || descriptor.title, parameters: { ...parameterRows(descriptor, params as Record<string, unknown>), ...spec.parameters } };
+  return {
+    ...spec,
+    title: spec.title || descriptor.title,
+    parameters: {
+      ...parameterRows(descriptor, params as Record<string, unknown>),
+      ...spec.parameters,
+    },
+  };
 }
 
 /**
  * The report of `name` from parameters as a notebook has them (any subset; the rest take their
  * defaults through the same resolver as the command line).
  */
-export function analysisReport(name: AnalysisName, bundle: AnalysisBundle, result: unknown, given: Record<string, unknown>, context: ReportContext): ReportSpec {
+export function analysisReport(
+  name: AnalysisName,
+  bundle: AnalysisBundle,
+  result: unknown,
+  given: Record<string, unknown>,
+  context: ReportContext,
+): ReportSpec {
   const descriptor = ANALYSES[name] as unknown as AnalysisDescriptor<ParamTable, unknown>;
-  return buildReport(name, bundle, result as never, resolveParams(descriptor, bundle, given) as never, context);
+  return buildReport(
+    name,
+    bundle,
+    result as never,
+    resolveParams(descriptor, bundle, given) as never,
+    context,
+  );
 }

@@ -72,7 +72,9 @@ function paragraphs(text: string): string {
 function cell(value: ReportTable["rows"][number][number]): string {
   if (value === null || value === undefined) return "<td>—</td>";
   if (typeof value === "object") {
-    const safeUrl = /^data:image\/(png|svg\+xml);base64,[A-Za-z0-9+/=]+$/.test(value.image) ? value.image : "";
+    const safeUrl = /^data:image\/(png|svg\+xml);base64,[A-Za-z0-9+/=]+$/.test(value.image)
+      ? value.image
+      : "";
     return `<td><img class="thumb" src="${escapeHtml(safeUrl)}" alt="${escapeHtml(value.alt)}"></td>`;
   }
   return `<td>${escapeHtml(value)}</td>`;
@@ -87,13 +89,20 @@ function table(t: ReportTable): string {
 /** Remove anything executable or remote from serialised figure markup (defence in depth). */
 function sanitizeFigure(element: Element): string {
   const clone = element.cloneNode(true) as Element;
-  for (const el of Array.from(clone.querySelectorAll("script, foreignObject, iframe, object, embed"))) el.remove();
+  for (const el of Array.from(
+    clone.querySelectorAll("script, foreignObject, iframe, object, embed"),
+  ))
+    el.remove();
   for (const el of [clone, ...Array.from(clone.querySelectorAll("*"))]) {
     for (const attr of Array.from(el.attributes)) {
       const name = attr.name.toLowerCase();
       const value = attr.value.trim().toLowerCase();
       if (name.startsWith("on")) el.removeAttribute(attr.name);
-      else if ((name === "href" || name === "xlink:href" || name === "src") && !value.startsWith("data:image/") && !value.startsWith("#")) {
+      else if (
+        (name === "href" || name === "xlink:href" || name === "src") &&
+        !value.startsWith("data:image/") &&
+        !value.startsWith("#")
+      ) {
         el.removeAttribute(attr.name);
       }
     }
@@ -102,7 +111,21 @@ function sanitizeFigure(element: Element): string {
 }
 
 /** HTML elements that have no end tag. */
-const VOID_ELEMENTS = new Set(["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"]);
+const VOID_ELEMENTS = new Set([
+  "area",
+  "base",
+  "br",
+  "col",
+  "embed",
+  "hr",
+  "img",
+  "input",
+  "link",
+  "meta",
+  "source",
+  "track",
+  "wbr",
+]);
 const ELEMENT_NODE = 1;
 const TEXT_NODE = 3;
 
@@ -114,13 +137,18 @@ const TEXT_NODE = 3;
  */
 function serialize(node: Node): string {
   if (node.nodeType === TEXT_NODE) {
-    return node.parentNode?.nodeName.toLowerCase() === "style" ? (node.nodeValue ?? "") : escapeHtml(node.nodeValue ?? "");
+    return node.parentNode?.nodeName.toLowerCase() === "style"
+      ? (node.nodeValue ?? "")
+      : escapeHtml(node.nodeValue ?? "");
   }
   if (node.nodeType !== ELEMENT_NODE) return "";
   const el = node as Element;
   const name = el.localName;
-  const attributes = Array.from(el.attributes, (a) => ` ${a.name}="${escapeHtml(a.value)}"`).join("");
-  if (VOID_ELEMENTS.has(name) && el.namespaceURI === "http://www.w3.org/1999/xhtml") return `<${name}${attributes}>`;
+  const attributes = Array.from(el.attributes, (a) => ` ${a.name}="${escapeHtml(a.value)}"`).join(
+    "",
+  );
+  if (VOID_ELEMENTS.has(name) && el.namespaceURI === "http://www.w3.org/1999/xhtml")
+    return `<${name}${attributes}>`;
   return `<${name}${attributes}>${Array.from(el.childNodes, serialize).join("")}</${name}>`;
 }
 
@@ -136,18 +164,26 @@ function renumberPlotIds(html: string, ids: Map<string, string>): string {
     if (next === undefined) ids.set(id, (next = `${id.replace(/\d+$/, "")}${ids.size + 1}`));
     return next;
   };
-  return html.replace(/(id="|url\(#|href="#)(plot-[a-z]+-\d+)(?=[")])/g, (_, lead: string, id: string) => lead + renamed(id));
+  return html.replace(
+    /(id="|url\(#|href="#)(plot-[a-z]+-\d+)(?=[")])/g,
+    (_, lead: string, id: string) => lead + renamed(id),
+  );
 }
 
 /** The report as one HTML document (a string). */
 export function renderReport(spec: ReportSpec): string {
-  const parameterRows = Object.entries(spec.parameters).map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v === null ? "—" : v)}</td></tr>`).join("\n");
+  const parameterRows = Object.entries(spec.parameters)
+    .map(
+      ([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v === null ? "—" : v)}</td></tr>`,
+    )
+    .join("\n");
   const plotIds = new Map<string, string>();
   const sections = spec.sections
     .map((s) => {
       const parts = [`<h2>${escapeHtml(s.title)}</h2>`];
       if (s.text) parts.push(paragraphs(s.text));
-      if (s.figure) parts.push(`<figure>${renumberPlotIds(sanitizeFigure(s.figure), plotIds)}</figure>`);
+      if (s.figure)
+        parts.push(`<figure>${renumberPlotIds(sanitizeFigure(s.figure), plotIds)}</figure>`);
       if (s.table) parts.push(table(s.table));
       return `<section>\n${parts.join("\n")}\n</section>`;
     })

@@ -16,7 +16,9 @@ export function described<E extends Element>(element: E, label: string): E {
   else if (element.localName !== "figure") element.setAttribute("role", "figure");
   element.setAttribute("aria-label", label);
   // Plot's inner SVG of a figure with a legend repeats what the figure says.
-  if (!isSvg) for (const svg of Array.from(element.querySelectorAll(":scope > svg"))) if (!svg.getAttribute("aria-label")) svg.setAttribute("aria-hidden", "true");
+  if (!isSvg)
+    for (const svg of Array.from(element.querySelectorAll(":scope > svg")))
+      if (!svg.getAttribute("aria-label")) svg.setAttribute("aria-hidden", "true");
   return element;
 }
 
@@ -34,7 +36,8 @@ export function keyboardNodes(graph: NodeGraph, describe: (node: number) => stri
     return m ? { x: Number(m[1]), y: Number(m[2]) } : { x: 0, y: 0 };
   };
   const sync = () => {
-    for (const g of nodes) g.setAttribute("aria-pressed", String(graph.value === Number(g.dataset.node)));
+    for (const g of nodes)
+      g.setAttribute("aria-pressed", String(graph.value === Number(g.dataset.node)));
   };
   for (const g of nodes) {
     const i = Number(g.dataset.node);
@@ -48,7 +51,12 @@ export function keyboardNodes(graph: NodeGraph, describe: (node: number) => stri
       } else if (event.key.startsWith("Arrow")) {
         event.preventDefault();
         const from = centre(g);
-        const [dx, dy] = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[event.key] ?? [0, 0];
+        const [dx, dy] = {
+          ArrowRight: [1, 0],
+          ArrowLeft: [-1, 0],
+          ArrowUp: [0, -1],
+          ArrowDown: [0, 1],
+        }[event.key] ?? [0, 0];
         let best: SVGGElement | null = null;
         let bestDistance = Infinity;
         for (const other of nodes) {
@@ -72,7 +80,10 @@ export function keyboardNodes(graph: NodeGraph, describe: (node: number) => stri
   if (svg) {
     // An image's parts are not for interaction; a group's buttons are.
     svg.setAttribute("role", "group");
-    svg.setAttribute("aria-label", `${svg.getAttribute("aria-label") ?? "Mapper graph"}. Tab to a node, arrow keys move between nodes, Enter selects.`);
+    svg.setAttribute(
+      "aria-label",
+      `${svg.getAttribute("aria-label") ?? "Mapper graph"}. Tab to a node, arrow keys move between nodes, Enter selects.`,
+    );
   }
   return graph;
 }
@@ -84,14 +95,19 @@ type Highlightable = Element & { highlight(indices: ArrayLike<number>): void };
  * pointer in one is ringed in all the others. `sampleAt(scatter, event)` is the sample under
  * the pointer (the scatter's `pick`), or null.
  */
-export function linkHover<S extends Highlightable & { pick(px: number, py: number): number | null }>(scatters: S[]): S[] {
+export function linkHover<
+  S extends Highlightable & { pick(px: number, py: number): number | null },
+>(scatters: S[]): S[] {
   for (const scatter of scatters) {
     const area = scatter.querySelector<HTMLElement>(".atlas-plot-area");
     if (!area) continue;
     area.addEventListener("pointermove", (event) => {
       const rect = area.getBoundingClientRect();
       const scale = area.offsetWidth > 0 ? area.offsetWidth / rect.width : 1;
-      const i = scatter.pick((event.clientX - rect.left) * scale, (event.clientY - rect.top) * scale);
+      const i = scatter.pick(
+        (event.clientX - rect.left) * scale,
+        (event.clientY - rect.top) * scale,
+      );
       for (const other of scatters) if (other !== scatter) other.highlight(i === null ? [] : [i]);
     });
     area.addEventListener("pointerleave", () => {

@@ -5,9 +5,35 @@
 import { transferableLayer, type AnalysisBundle } from "../analyses/columns.ts";
 
 export function analysisBundle(bundle: AnalysisBundle): AnalysisBundle {
-  const { name, task, samples, classNames, layers, inputs, labels, targets, predictions, split, model, trace, checkpoints, meta } = bundle;
+  const {
+    name,
+    task,
+    samples,
+    classNames,
+    layers,
+    inputs,
+    labels,
+    targets,
+    predictions,
+    split,
+    model,
+    trace,
+    checkpoints,
+    meta,
+  } = bundle;
   return {
-    name, task, samples, classNames, labels, targets, predictions, split, model, trace, checkpoints, meta,
+    name,
+    task,
+    samples,
+    classNames,
+    labels,
+    targets,
+    predictions,
+    split,
+    model,
+    trace,
+    checkpoints,
+    meta,
     layers: layers.map(transferableLayer),
     inputs: inputs && { shape: inputs.shape, data: inputs.data },
   };

@@ -9,7 +9,15 @@
  */
 import * as Inputs from "@observablehq/inputs";
 import type { AnalysisBundle } from "../analyses/columns.ts";
-import { checkParam, controlRange, defaultOf, layerChoices, parseParam, type ParamSpec, type SomeAnalysis } from "../analyses/descriptor.ts";
+import {
+  checkParam,
+  controlRange,
+  defaultOf,
+  layerChoices,
+  parseParam,
+  type ParamSpec,
+  type SomeAnalysis,
+} from "../analyses/descriptor.ts";
 import { glossaryEntry } from "./glossary.ts";
 
 export interface ControlOptions {
@@ -24,7 +32,12 @@ export interface ControlOptions {
 type InputElement = HTMLElement & { value: unknown };
 
 /** The URL's value for a parameter, parsed and checked, or undefined when absent or invalid. */
-export function urlValue(descriptor: SomeAnalysis, name: string, bundle: AnalysisBundle, key: string = name): unknown {
+export function urlValue(
+  descriptor: SomeAnalysis,
+  name: string,
+  bundle: AnalysisBundle,
+  key: string = name,
+): unknown {
   const search = new URLSearchParams(globalThis.location?.search ?? "");
   const spec = descriptor.params[name];
   // A link made before a rename still opens with its value.
@@ -38,10 +51,18 @@ export function urlValue(descriptor: SomeAnalysis, name: string, bundle: Analysi
 }
 
 /** The initial value of a control: the URL's, else the caller's, else the declared default. */
-export function initialValue(descriptor: SomeAnalysis, name: string, bundle: AnalysisBundle, options: ControlOptions = {}): unknown {
+export function initialValue(
+  descriptor: SomeAnalysis,
+  name: string,
+  bundle: AnalysisBundle,
+  options: ControlOptions = {},
+): unknown {
   const spec = descriptor.params[name];
   if (!spec) throw new Error(`${descriptor.name} has no parameter ${name}`);
-  const fromUrl = options.urlKey === null ? undefined : urlValue(descriptor, name, bundle, options.urlKey ?? name);
+  const fromUrl =
+    options.urlKey === null
+      ? undefined
+      : urlValue(descriptor, name, bundle, options.urlKey ?? name);
   return fromUrl ?? options.value ?? defaultOf(spec, bundle);
 }
 
@@ -49,7 +70,11 @@ export function initialValue(descriptor: SomeAnalysis, name: string, bundle: Ana
  * A control built by hand for a declared parameter whose choices come from a result (e.g. the
  * ε values som-codes computed): tagged, described and named like a generated one.
  */
-export function bindControl<E extends HTMLElement>(descriptor: SomeAnalysis, name: string, element: E): E {
+export function bindControl<E extends HTMLElement>(
+  descriptor: SomeAnalysis,
+  name: string,
+  element: E,
+): E {
   const spec = descriptor.params[name];
   if (!spec) throw new Error(`${descriptor.name} has no parameter ${name}`);
   describe(element, name, spec, descriptor);
@@ -61,11 +86,19 @@ export function bindControl<E extends HTMLElement>(descriptor: SomeAnalysis, nam
  * and the parameter's doc (with its unit, and the glossary's definition when the label names a
  * term of art) as a tooltip on the label and as the inputs' accessible description.
  */
-function describe(element: HTMLElement, name: string, spec: ParamSpec, descriptor: SomeAnalysis): void {
+function describe(
+  element: HTMLElement,
+  name: string,
+  spec: ParamSpec,
+  descriptor: SomeAnalysis,
+): void {
   element.dataset.param = name;
   element.dataset.analysis = descriptor.name;
   const entry = glossaryEntry(spec.label);
-  const text = spec.doc + (spec.unit ? ` (${spec.unit})` : "") + (entry ? ` ${entry.term}: ${entry.definition}` : "");
+  const text =
+    spec.doc +
+    (spec.unit ? ` (${spec.unit})` : "") +
+    (entry ? ` ${entry.term}: ${entry.definition}` : "");
   nameInputs(element, spec.label);
   const document = element.ownerDocument;
   const tip = document.createElement("span");
@@ -73,7 +106,9 @@ function describe(element: HTMLElement, name: string, spec: ParamSpec, descripto
   tip.id = `atlas-param-${descriptor.name}-${name}-${++describedCount}`;
   tip.setAttribute("role", "tooltip");
   tip.textContent = text;
-  const label = element.querySelector(":scope > label, :scope > .atlas-auto-label, :scope > form > label");
+  const label = element.querySelector(
+    ":scope > label, :scope > .atlas-auto-label, :scope > form > label",
+  );
   if (label) {
     label.classList.add("atlas-term");
     label.appendChild(tip);
@@ -103,7 +138,12 @@ function nameInputs(element: HTMLElement, label: string): void {
 }
 
 /** A control for one parameter of `descriptor`, for `view(...)` in a notebook. */
-export function control(descriptor: SomeAnalysis, name: string, bundle: AnalysisBundle, options: ControlOptions = {}): InputElement {
+export function control(
+  descriptor: SomeAnalysis,
+  name: string,
+  bundle: AnalysisBundle,
+  options: ControlOptions = {},
+): InputElement {
   const spec = descriptor.params[name];
   if (!spec) throw new Error(`${descriptor.name} has no parameter ${name}`);
   const value = initialValue(descriptor, name, bundle, options);
@@ -112,7 +152,12 @@ export function control(descriptor: SomeAnalysis, name: string, bundle: Analysis
   return element;
 }
 
-function build(spec: ParamSpec, bundle: AnalysisBundle, value: unknown, disabled: boolean): InputElement {
+function build(
+  spec: ParamSpec,
+  bundle: AnalysisBundle,
+  value: unknown,
+  disabled: boolean,
+): InputElement {
   const label = spec.label;
   switch (spec.type) {
     case "integer":
@@ -121,22 +166,45 @@ function build(spec: ParamSpec, bundle: AnalysisBundle, value: unknown, disabled
       const control = spec.control ?? {};
       const input = "input" in control ? control.input : undefined;
       if (input === "select" && "options" in control && control.options) {
-        const options = [...(spec.auto ? ["auto"] : []), ...control.options.filter((o) => o >= min && o <= max)];
-        return Inputs.select(options, { label, value: options.includes(value as never) ? value : options[0], disabled }) as InputElement;
+        const options = [
+          ...(spec.auto ? ["auto"] : []),
+          ...control.options.filter((o) => o >= min && o <= max),
+        ];
+        return Inputs.select(options, {
+          label,
+          value: options.includes(value as never) ? value : options[0],
+          disabled,
+        }) as InputElement;
       }
       const number = (start: number) =>
         (input === "number"
-          ? Inputs.number([min, max], { label: spec.auto ? null : label, step, value: start, disabled })
-          : Inputs.range([min, Math.max(min, max)], { label: spec.auto ? null : label, step, value: Math.min(max, Math.max(min, start)), disabled })) as InputElement;
+          ? Inputs.number([min, max], {
+              label: spec.auto ? null : label,
+              step,
+              value: start,
+              disabled,
+            })
+          : Inputs.range([min, Math.max(min, max)], {
+              label: spec.auto ? null : label,
+              step,
+              value: Math.min(max, Math.max(min, start)),
+              disabled,
+            })) as InputElement;
       if (!spec.auto) return number(value as number);
       const middle = min + Math.round((Math.min(max, min + 100 * step) - min) / 2 / step) * step;
-      return autoNumber(label, value, () => number(value === "auto" ? middle : (value as number)), disabled);
+      return autoNumber(
+        label,
+        value,
+        () => number(value === "auto" ? middle : (value as number)),
+        disabled,
+      );
     }
     case "keyword": {
       const choices = [...(spec.available?.(bundle) ?? spec.choices)];
       const format = (c: string) => spec.labels?.[c] ?? c;
       const chosen = choices.includes(value as string) ? value : choices[0];
-      if (spec.control?.input === "radio") return Inputs.radio(choices, { label, value: chosen, format, disabled }) as InputElement;
+      if (spec.control?.input === "radio")
+        return Inputs.radio(choices, { label, value: chosen, format, disabled }) as InputElement;
       return Inputs.select(choices, { label, value: chosen, format, disabled }) as InputElement;
     }
     case "boolean":
@@ -158,7 +226,12 @@ function build(spec: ParamSpec, bundle: AnalysisBundle, value: unknown, disabled
 }
 
 /** A number that may be "auto": a checkbox "auto" beside the slider, whose value is "auto" or the number. */
-function autoNumber(label: string, value: unknown, number: () => InputElement, disabled: boolean): InputElement {
+function autoNumber(
+  label: string,
+  value: unknown,
+  number: () => InputElement,
+  disabled: boolean,
+): InputElement {
   const isAuto = value === "auto";
   const slider = number();
   const root = slider.ownerDocument.createElement("div") as unknown as InputElement;
@@ -168,7 +241,8 @@ function autoNumber(label: string, value: unknown, number: () => InputElement, d
   caption.textContent = label;
   const box = Inputs.toggle({ label: "auto", value: isAuto, disabled }) as InputElement;
   const sync = () => {
-    for (const input of Array.from(slider.querySelectorAll("input"))) input.disabled = disabled || (box.value as boolean);
+    for (const input of Array.from(slider.querySelectorAll("input")))
+      input.disabled = disabled || (box.value as boolean);
   };
   sync();
   box.addEventListener("input", () => {

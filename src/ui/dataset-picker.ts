@@ -8,7 +8,13 @@
 import { HiddenAtlasError } from "../core/errors.ts";
 import { openBundle, type HashedBundle } from "../io/digest.ts";
 import { MANIFEST_FILE, parseManifest } from "../io/manifest.ts";
-import { sourceFromFiles, urlSource, zipSource, type BundleSource, type FileLike } from "../io/sources.ts";
+import {
+  sourceFromFiles,
+  urlSource,
+  zipSource,
+  type BundleSource,
+  type FileLike,
+} from "../io/sources.ts";
 import { EXAMPLES, EXAMPLE_BUNDLES, exampleUrl, type ExampleBundle } from "./examples.ts";
 import { failureMessage, superseded, until } from "./run.ts";
 import { listStoredBundles, readStoredBundle } from "./stored-bundles.ts";
@@ -48,7 +54,9 @@ export interface DatasetPickerOptions {
 export function datasetPicker(options: DatasetPickerOptions = {}): DatasetPickerElement {
   const document = options.document ?? globalThis.document;
   const examples = options.examples ?? EXAMPLES;
-  const storedKey = options.value?.startsWith(STORED_PREFIX) ? options.value.slice(STORED_PREFIX.length) : null;
+  const storedKey = options.value?.startsWith(STORED_PREFIX)
+    ? options.value.slice(STORED_PREFIX.length)
+    : null;
   const initial = examples.find((e) => e.name === options.value) ?? examples[0];
   const root = document.createElement("form") as unknown as DatasetPickerElement;
   root.className = "atlas-picker";
@@ -109,7 +117,11 @@ export function datasetPicker(options: DatasetPickerOptions = {}): DatasetPicker
     pickers.set(choice, root);
     root.value = choice;
   };
-  setValue(storedKey ? { kind: "stored", name: storedKey, key: storedKey } : { kind: "example", name: initial.name });
+  setValue(
+    storedKey
+      ? { kind: "stored", name: storedKey, key: storedKey }
+      : { kind: "example", name: initial.name },
+  );
   if (storedKey) {
     // Shown at once (the URL asked for it); its title comes when the store answers.
     const option = storedOption(storedKey, `retrained: ${storedKey}`);
@@ -120,7 +132,9 @@ export function datasetPicker(options: DatasetPickerOptions = {}): DatasetPicker
   void listStoredBundles()
     .then((stored) => {
       for (const b of stored) {
-        const existing = Array.from(trained.children).find((o) => (o as HTMLOptionElement).value === STORED_PREFIX + b.key);
+        const existing = Array.from(trained.children).find(
+          (o) => (o as HTMLOptionElement).value === STORED_PREFIX + b.key,
+        );
         if (existing) existing.textContent = b.title;
         else trained.appendChild(storedOption(b.key, b.title));
       }
@@ -141,7 +155,8 @@ export function datasetPicker(options: DatasetPickerOptions = {}): DatasetPicker
   // The page becomes a workspace (side panel of controls) once the picker is on it.
   const whenShown = (tries: number) => {
     if (root.isConnected) ensureWorkspace(document);
-    else if (tries > 0 && typeof requestAnimationFrame === "function") requestAnimationFrame(() => whenShown(tries - 1));
+    else if (tries > 0 && typeof requestAnimationFrame === "function")
+      requestAnimationFrame(() => whenShown(tries - 1));
   };
   whenShown(600);
   select.addEventListener("change", () => {
@@ -201,14 +216,23 @@ async function droppedFiles(transfer: DataTransfer): Promise<FileLike[]> {
   const out: FileLike[] = [];
   const walk = async (entry: FileSystemEntry, prefix: string): Promise<void> => {
     if (entry.isFile) {
-      const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
+      const file = await new Promise<File>((resolve, reject) =>
+        (entry as FileSystemFileEntry).file(resolve, reject),
+      );
       const path = prefix + file.name;
       // The File keeps its bytes where they lie (read in slices); the path travels beside it.
-      out.push({ name: file.name, webkitRelativePath: path, arrayBuffer: () => file.arrayBuffer(), blob: file });
+      out.push({
+        name: file.name,
+        webkitRelativePath: path,
+        arrayBuffer: () => file.arrayBuffer(),
+        blob: file,
+      });
     } else if (entry.isDirectory) {
       const reader = (entry as FileSystemDirectoryEntry).createReader();
       for (;;) {
-        const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
+        const batch = await new Promise<FileSystemEntry[]>((resolve, reject) =>
+          reader.readEntries(resolve, reject),
+        );
         if (batch.length === 0) break;
         for (const child of batch) await walk(child, `${prefix}${entry.name}/`);
       }
@@ -216,7 +240,8 @@ async function droppedFiles(transfer: DataTransfer): Promise<FileLike[]> {
   };
   for (const entry of entries) await walk(entry, "");
   // A single dropped archive keeps its plain name so sourceFromFiles opens it as an archive.
-  if (out.length === 1 && !out[0].webkitRelativePath?.includes("/")) return [{ ...out[0], webkitRelativePath: "" }];
+  if (out.length === 1 && !out[0].webkitRelativePath?.includes("/"))
+    return [{ ...out[0], webkitRelativePath: "" }];
   return out;
 }
 
@@ -224,17 +249,30 @@ async function droppedFiles(transfer: DataTransfer): Promise<FileLike[]> {
 async function datasetSource(choice: DatasetChoice): Promise<BundleSource> {
   if (choice.kind === "example") {
     const example = EXAMPLE_BUNDLES.find((e) => e.name === choice.name);
-    if (!example) throw new HiddenAtlasError("E_PARAM", `no bundled example named ${JSON.stringify(choice.name)}`);
+    if (!example)
+      throw new HiddenAtlasError(
+        "E_PARAM",
+        `no bundled example named ${JSON.stringify(choice.name)}`,
+      );
     const url = exampleUrl(example);
     if (!example.path.endsWith(".zip")) return urlSource(url, example.name);
     const response = await fetch(url);
-    if (!response.ok) throw new HiddenAtlasError("E_IO", `GET ${url}: HTTP ${response.status} (run \`npm run examples\` to make the example bundles)`, { url });
+    if (!response.ok)
+      throw new HiddenAtlasError(
+        "E_IO",
+        `GET ${url}: HTTP ${response.status} (run \`npm run examples\` to make the example bundles)`,
+        { url },
+      );
     return zipSource(new Uint8Array(await response.arrayBuffer()), example.path);
   }
   if (choice.kind === "stored") {
     const stored = await readStoredBundle(choice.key).catch(() => undefined);
     if (!stored) {
-      throw new HiddenAtlasError("E_MISSING_FILE", `this browser holds no retrained bundle ${JSON.stringify(choice.key)} (bundles retrained in the examples notebook are kept in the browser that trained them, the newest few only)`, { parameter: "data" });
+      throw new HiddenAtlasError(
+        "E_MISSING_FILE",
+        `this browser holds no retrained bundle ${JSON.stringify(choice.key)} (bundles retrained in the examples notebook are kept in the browser that trained them, the newest few only)`,
+        { parameter: "data" },
+      );
     }
     return zipSource(stored.zip, `${stored.name}.zip`);
   }
@@ -249,14 +287,22 @@ async function datasetSource(choice: DatasetChoice): Promise<BundleSource> {
  */
 export async function openDataset(choice: DatasetChoice): Promise<HashedBundle> {
   const source = await datasetSource(choice);
-  const layers = choice.skipLayers?.length ? { layers: await keptLayers(source, choice.skipLayers) } : {};
+  const layers = choice.skipLayers?.length
+    ? { layers: await keptLayers(source, choice.skipLayers) }
+    : {};
   return openBundle(source, { digest: "auto", ...layers });
 }
 
 /** The manifest's layer names less `skip`. */
 async function keptLayers(source: BundleSource, skip: readonly string[]): Promise<string[]> {
-  const manifest = parseManifest(new TextDecoder().decode(await source.read(MANIFEST_FILE)), `${source.name}/${MANIFEST_FILE}`);
-  const names = new Set([...manifest.layers.map((l) => l.name), ...(manifest.checkpoints ?? []).flatMap((c) => c.layers.map((l) => l.name))]);
+  const manifest = parseManifest(
+    new TextDecoder().decode(await source.read(MANIFEST_FILE)),
+    `${source.name}/${MANIFEST_FILE}`,
+  );
+  const names = new Set([
+    ...manifest.layers.map((l) => l.name),
+    ...(manifest.checkpoints ?? []).flatMap((c) => c.layers.map((l) => l.name)),
+  ]);
   return [...names].filter((n) => !skip.includes(n));
 }
 
@@ -275,21 +321,28 @@ interface Remedy {
 }
 
 async function remedyFor(error: unknown, choice: DatasetChoice): Promise<Remedy> {
-  const general = "Choose another data set above, or mend the bundle: “npx hidden-atlas info BUNDLE” checks it and names the file and field that are wrong.";
+  const general =
+    "Choose another data set above, or mend the bundle: “npx hidden-atlas info BUNDLE” checks it and names the file and field that are wrong.";
   if (!(error instanceof HiddenAtlasError)) return { text: general };
   if (error.code === "E_NON_FINITE" && typeof error.details.file === "string") {
     // A layer with NaN or ±Infinity cannot be analysed; the rest of the bundle can.
     const file = error.details.file;
     try {
       const source = await datasetSource(choice);
-      const manifest = parseManifest(new TextDecoder().decode(await source.read(MANIFEST_FILE)), MANIFEST_FILE);
+      const manifest = parseManifest(
+        new TextDecoder().decode(await source.read(MANIFEST_FILE)),
+        MANIFEST_FILE,
+      );
       const layers = [...manifest.layers, ...(manifest.checkpoints ?? []).flatMap((c) => c.layers)];
       const layer = layers.find((l) => file === l.file || file.endsWith(`/${l.file}`));
       if (layer) {
         const skip = [...(choice.skipLayers ?? []), layer.name];
         return {
           text: `No analysis here can use a layer with NaN or infinite values. Open the bundle without layer “${layer.name}”, or export it again (tools/export_bundle.py stops at the first non-finite value and names it).`,
-          action: { label: `Open without layer “${layer.name}”`, choice: { ...choice, skipLayers: skip } },
+          action: {
+            label: `Open without layer “${layer.name}”`,
+            choice: { ...choice, skipLayers: skip },
+          },
         };
       }
     } catch {
@@ -297,7 +350,10 @@ async function remedyFor(error: unknown, choice: DatasetChoice): Promise<Remedy>
     }
     return { text: `No analysis here can use NaN or infinite values in ${file}. ${general}` };
   }
-  if (error.code === "E_TOO_LARGE") return { text: "The message says what would fit. Choose another data set above, or export fewer samples or smaller layers." };
+  if (error.code === "E_TOO_LARGE")
+    return {
+      text: "The message says what would fit. Choose another data set above, or export fewer samples or smaller layers.",
+    };
   return { text: general };
 }
 
@@ -311,7 +367,10 @@ async function remedyFor(error: unknown, choice: DatasetChoice): Promise<Remedy>
  * cell's `invalidation`: the promise then rejects when the runtime re-runs the cell, never before
  * (without it, on the picker's next choice, which the runtime may not have seen yet).
  */
-export async function loadDataset(choice: DatasetChoice, options: { invalidation?: Promise<unknown> } = {}): Promise<HashedBundle> {
+export async function loadDataset(
+  choice: DatasetChoice,
+  options: { invalidation?: Promise<unknown> } = {},
+): Promise<HashedBundle> {
   const picker = pickers.get(choice);
   if (!picker) return openDataset(choice);
   const status = picker.status;
@@ -323,11 +382,15 @@ export async function loadDataset(choice: DatasetChoice, options: { invalidation
     const bundle = await openDataset(choice);
     if (picker.value !== choice) throw superseded();
     setState(picker, "open");
-    const opened = choice.skipLayers?.length ? `opened without ${choice.skipLayers.map((l) => `“${l}”`).join(", ")}` : "";
+    const opened = choice.skipLayers?.length
+      ? `opened without ${choice.skipLayers.map((l) => `“${l}”`).join(", ")}`
+      : "";
     status.textContent = opened;
     if (bundle.digest !== undefined) {
       // A large bundle: say that its hash (and the CRC and finiteness pass) is still running.
-      status.textContent = [opened, "checking and hashing every byte in the background…"].filter(Boolean).join("; ");
+      status.textContent = [opened, "checking and hashing every byte in the background…"]
+        .filter(Boolean)
+        .join("; ");
       bundle.digest.then(
         () => {
           if (picker.value === choice) status.textContent = opened;
@@ -364,7 +427,9 @@ export async function loadDataset(choice: DatasetChoice, options: { invalidation
     }
     // Settled once the cell re-runs (its `invalidation`): a promise that rejects before the
     // runtime has moved the cell on counts as the cell's error, for it and every cell after it.
-    return options.invalidation ? until<HashedBundle>(options.invalidation) : untilChoiceChanges(picker, choice);
+    return options.invalidation
+      ? until<HashedBundle>(options.invalidation)
+      : untilChoiceChanges(picker, choice);
   }
 }
 

@@ -10,7 +10,11 @@ export type ExportStatus = (text: string) => void;
 
 export function exportButton(
   makeReport: (status: ExportStatus) => ReportSpec | Promise<ReportSpec>,
-  { label = "Export report", filename = "hidden-atlas-report.html", document = globalThis.document } = {},
+  {
+    label = "Export report",
+    filename = "hidden-atlas-report.html",
+    document = globalThis.document,
+  } = {},
 ): HTMLButtonElement {
   const button = document.createElement("button");
   button.type = "button";

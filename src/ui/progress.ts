@@ -40,8 +40,13 @@ export function timeLeft(fraction: number, elapsed: number): number | null {
 }
 
 export function progressBar(options: ProgressOptions | Document = {}): ProgressElement {
-  const { onCancel: fixedCancel, label: name = "progress of the computation", document = globalThis.document } =
-    "createElement" in options ? { document: options, onCancel: undefined, label: undefined } : options;
+  const {
+    onCancel: fixedCancel,
+    label: name = "progress of the computation",
+    document = globalThis.document,
+  } = "createElement" in options
+    ? { document: options, onCancel: undefined, label: undefined }
+    : options;
   const root = document.createElement("div") as unknown as ProgressElement;
   root.className = "atlas-progress";
   root.dataset.state = "idle";
@@ -101,14 +106,16 @@ export function progressBar(options: ProgressOptions | Document = {}): ProgressE
   };
   root.done = () => {
     bar.value = 1;
-    const elapsed = root.dataset.state === "running" ? ` in ${formatDuration(Date.now() - started)}` : "";
+    const elapsed =
+      root.dataset.state === "running" ? ` in ${formatDuration(Date.now() - started)}` : "";
     root.dataset.state = "done";
     cancel.hidden = true;
     retry.hidden = true;
     label.textContent = `done${elapsed}`;
   };
   root.cancelled = (again) => {
-    const elapsed = root.dataset.state === "running" ? ` after ${formatDuration(Date.now() - started)}` : "";
+    const elapsed =
+      root.dataset.state === "running" ? ` after ${formatDuration(Date.now() - started)}` : "";
     root.dataset.state = "cancelled";
     cancel.hidden = true;
     onRetry = again;

@@ -64,7 +64,12 @@ function busy(delta: number): void {
 }
 
 /** Run `task` in the worker for a cell (see the module comment). */
-export function run<T = unknown>(client: AnalysisClient, task: string, args: unknown, options: RunCellOptions = {}): Promise<T> {
+export function run<T = unknown>(
+  client: AnalysisClient,
+  task: string,
+  args: unknown,
+  options: RunCellOptions = {},
+): Promise<T> {
   const { progress, invalidation, cell = task } = options;
   let invalidated = false;
   let current: AbortController | null = null;

@@ -57,7 +57,8 @@ export async function listStoredBundles(): Promise<StoredBundle[]> {
 export async function readStoredBundle(key: string): Promise<StoredBundle | undefined> {
   const db = await open();
   try {
-    return (await done(db.transaction(STORE).objectStore(STORE).get(key))) as StoredBundle | undefined;
+    return (await done(db.transaction(STORE).objectStore(STORE).get(key))) as
+      StoredBundle | undefined;
   } finally {
     db.close();
   }
@@ -71,7 +72,8 @@ export async function storeBundle(bundle: Omit<StoredBundle, "created">): Promis
   try {
     const store = db.transaction(STORE, "readwrite").objectStore(STORE);
     await done(store.put(entry));
-    for (const old of older.slice(STORED_BUNDLES_KEPT - 1)) await done(db.transaction(STORE, "readwrite").objectStore(STORE).delete(old.key));
+    for (const old of older.slice(STORED_BUNDLES_KEPT - 1))
+      await done(db.transaction(STORE, "readwrite").objectStore(STORE).delete(old.key));
   } finally {
     db.close();
   }

@@ -62,16 +62,29 @@ export function dataTable(table: ReportTable, options: DataTableOptions = {}): H
     caption.textContent = options.caption;
     el.appendChild(caption);
   }
-  const numeric = table.columns.map((_, c) => table.rows.length > 0 && table.rows.every((r) => r[c] === null || typeof r[c] === "number" || (typeof r[c] === "string" && /^[−-]?[\d.,]+(e[−+-]?\d+)?\s*%?$/i.test(r[c] as string))));
+  const numeric = table.columns.map(
+    (_, c) =>
+      table.rows.length > 0 &&
+      table.rows.every(
+        (r) =>
+          r[c] === null ||
+          typeof r[c] === "number" ||
+          (typeof r[c] === "string" && /^[−-]?[\d.,]+(e[−+-]?\d+)?\s*%?$/i.test(r[c] as string)),
+      ),
+  );
   const head = document.createElement("thead");
   const headRow = document.createElement("tr");
   table.columns.forEach((column, c) => {
     const th = document.createElement("th");
     th.scope = "col";
     if (numeric[c]) th.className = "atlas-num";
-    const text = (options.headers?.[column] ?? column) + (options.units?.[column] ? ` (${options.units[column]})` : "");
+    const text =
+      (options.headers?.[column] ?? column) +
+      (options.units?.[column] ? ` (${options.units[column]})` : "");
     const entry = glossaryEntry(text);
-    th.appendChild(entry ? termWithTip(document, text, entry.definition) : document.createTextNode(text));
+    th.appendChild(
+      entry ? termWithTip(document, text, entry.definition) : document.createTextNode(text),
+    );
     headRow.appendChild(th);
   });
   head.appendChild(headRow);

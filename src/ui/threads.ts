@@ -32,12 +32,16 @@ export interface ThreadSettings {
 
 /** Cores of this machine as the browser reports them (at least 1). */
 function browserCores(): number {
-  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
+    ?.hardwareConcurrency;
   return Number.isInteger(cores) && (cores as number) > 0 ? (cores as number) : 1;
 }
 
 /** The setting the URL asks for ("auto" when absent), and why not when it is not a count. */
-export function threadsFromUrl(search: string = globalThis.location?.search ?? ""): { setting: number | "auto"; invalid: string | null } {
+export function threadsFromUrl(search: string = globalThis.location?.search ?? ""): {
+  setting: number | "auto";
+  invalid: string | null;
+} {
   const raw = new URLSearchParams(search).get(THREADS_URL_KEY);
   if (raw === null) return { setting: "auto", invalid: null };
   try {
@@ -52,7 +56,9 @@ export function threadsFromUrl(search: string = globalThis.location?.search ?? "
  * yet) and resolve with what runs. Await it before the first analysis: a worker's thread count is
  * fixed once its core has loaded.
  */
-export async function configureThreads(clients: readonly AnalysisClient[]): Promise<ThreadSettings> {
+export async function configureThreads(
+  clients: readonly AnalysisClient[],
+): Promise<ThreadSettings> {
   const { setting, invalid } = threadsFromUrl();
   const statuses = await Promise.all(clients.map((client) => client.configureThreads(setting)));
   return { setting, cores: browserCores(), status: statuses[0], invalid };
@@ -62,9 +68,12 @@ export async function configureThreads(clients: readonly AnalysisClient[]): Prom
 export function describeThreads(settings: ThreadSettings): string {
   const { status } = settings;
   const kernels = `kernels on ${status.threads} thread${status.threads === 1 ? "" : "s"}`;
-  const pool = status.poolWorkers > 0 ? `; independent steps in up to ${status.poolWorkers} workers` : "";
+  const pool =
+    status.poolWorkers > 0 ? `; independent steps in up to ${status.poolWorkers} workers` : "";
   const invalid = settings.invalid ? ` (${settings.invalid}; using every core)` : "";
-  const note = status.note ? `. ${status.note.charAt(0).toUpperCase()}${status.note.slice(1)}.` : "";
+  const note = status.note
+    ? `. ${status.note.charAt(0).toUpperCase()}${status.note.slice(1)}.`
+    : "";
   return `${kernels}${pool}${invalid}${note}`;
 }
 
@@ -74,7 +83,10 @@ let controlCount = 0;
  * The thread control for the side panel: a choice of "all cores" or a count, and the line that
  * says what runs. Choosing reloads the page with the new `?threads=` (removed for "all cores").
  */
-export function threadsControl(settings: ThreadSettings, document: Document = globalThis.document): HTMLFormElement {
+export function threadsControl(
+  settings: ThreadSettings,
+  document: Document = globalThis.document,
+): HTMLFormElement {
   const form = document.createElement("form");
   form.className = "atlas-threads";
   const id = `atlas-threads-${++controlCount}`;
@@ -94,7 +106,10 @@ export function threadsControl(settings: ThreadSettings, document: Document = gl
   auto.value = "auto";
   auto.textContent = `all cores (${settings.cores})`;
   select.appendChild(auto);
-  const most = Math.min(MAX_THREADS, Math.max(settings.cores, typeof settings.setting === "number" ? settings.setting : 1));
+  const most = Math.min(
+    MAX_THREADS,
+    Math.max(settings.cores, typeof settings.setting === "number" ? settings.setting : 1),
+  );
   for (let n = 1; n <= most; n++) {
     const option = document.createElement("option");
     option.value = String(n);

@@ -11,7 +11,11 @@ function currentParams(): URLSearchParams {
  * The URL's value for `name`, parsed like `fallback` (number, boolean or string), or
  * `fallback` when absent or unparsable. `allowed` restricts strings to a set.
  */
-export function urlParam<T extends string | number | boolean>(name: string, fallback: T, allowed?: readonly T[]): T {
+export function urlParam<T extends string | number | boolean>(
+  name: string,
+  fallback: T,
+  allowed?: readonly T[],
+): T {
   const raw = currentParams().get(name);
   if (raw === null) return fallback;
   let value: unknown = raw;
@@ -27,7 +31,9 @@ export function urlParam<T extends string | number | boolean>(name: string, fall
 }
 
 /** Write `params` into the URL's query string (null/undefined removes a key). */
-export function writeUrlParams(params: Record<string, string | number | boolean | null | undefined>): void {
+export function writeUrlParams(
+  params: Record<string, string | number | boolean | null | undefined>,
+): void {
   if (!globalThis.history || !globalThis.location) return;
   const search = currentParams();
   for (const [key, value] of Object.entries(params)) {
@@ -36,5 +42,6 @@ export function writeUrlParams(params: Record<string, string | number | boolean 
   }
   const query = search.toString();
   const url = `${location.pathname}${query ? `?${query}` : ""}${location.hash}`;
-  if (url !== `${location.pathname}${location.search}${location.hash}`) history.replaceState(history.state, "", url);
+  if (url !== `${location.pathname}${location.search}${location.hash}`)
+    history.replaceState(history.state, "", url);
 }

@@ -71,13 +71,22 @@ const states = new WeakMap<Document, State>();
 const cellId = (n: number) => `cell-${n}`;
 
 function cellsOf(main: HTMLElement): HTMLElement[] {
-  return Array.from(main.querySelectorAll<HTMLElement>(":scope > .observablehq--cell, :scope > .atlas-focus .observablehq--cell"));
+  return Array.from(
+    main.querySelectorAll<HTMLElement>(
+      ":scope > .observablehq--cell, :scope > .atlas-focus .observablehq--cell",
+    ),
+  );
 }
 
 /** A cell whose every shown element is a control (and that shows something). */
 function onlyControls(cell: Element): boolean {
   const children = Array.from(cell.children);
-  return children.length > 0 && children.every((child) => child.matches(CONTROL) || child.classList.contains("atlas-workspace-marker"));
+  return (
+    children.length > 0 &&
+    children.every(
+      (child) => child.matches(CONTROL) || child.classList.contains("atlas-workspace-marker"),
+    )
+  );
 }
 
 function setUp(document: Document): State | null {
@@ -95,7 +104,17 @@ function setUp(document: Document): State | null {
   document.body.classList.add("atlas-workspace");
   const order = new Map<Element, number>();
   cellsOf(main).forEach((cell, i) => order.set(cell, i));
-  const state: State = { document, panel, lead, main, order, explicitPanel: new Set(), explicitLead: null, figure: null, linked: null };
+  const state: State = {
+    document,
+    panel,
+    lead,
+    main,
+    order,
+    explicitPanel: new Set(),
+    explicitLead: null,
+    figure: null,
+    linked: null,
+  };
   states.set(document, state);
   // Cells fill in as the notebook runs: look again whenever one changes.
   new MutationObserver(() => arrange(state)).observe(main, { childList: true, subtree: true });
@@ -109,7 +128,10 @@ function arrange(state: State): void {
   for (const cell of [...cellsOf(main), ...Array.from(lead.children)]) {
     if (!(explicitPanel.has(cell.id) || onlyControls(cell))) continue;
     const position = order.get(cell) ?? Number.MAX_SAFE_INTEGER;
-    const after = Array.from(panel.children).find((c) => (order.get(c) ?? Number.MAX_SAFE_INTEGER) > position) ?? null;
+    const after =
+      Array.from(panel.children).find(
+        (c) => (order.get(c) ?? Number.MAX_SAFE_INTEGER) > position,
+      ) ?? null;
     panel.insertBefore(cell, after);
   }
   if (state.explicitLead) {
@@ -123,7 +145,8 @@ function arrange(state: State): void {
   const picker = Array.from(panel.children).find((c) => c.querySelector(".atlas-picker"));
   if (!picker) return;
   const first = order.get(picker) ?? Number.MAX_SAFE_INTEGER;
-  for (const cell of Array.from(main.querySelectorAll(":scope > .observablehq--cell"))) if ((order.get(cell) ?? Number.MAX_SAFE_INTEGER) < first) lead.appendChild(cell);
+  for (const cell of Array.from(main.querySelectorAll(":scope > .observablehq--cell")))
+    if ((order.get(cell) ?? Number.MAX_SAFE_INTEGER) < first) lead.appendChild(cell);
 }
 
 /**
@@ -145,7 +168,10 @@ export function workspace(spec: WorkspaceSpec = {}): Workspace {
     // Cells that were the lead by position go back to the notebook, in their order.
     for (const cell of Array.from(state.lead.children)) {
       if (state.explicitLead.has(cell.id)) continue;
-      const after = Array.from(state.main.querySelectorAll(":scope > .observablehq--cell")).find((c) => (state.order.get(c) ?? 0) > (state.order.get(cell) ?? 0)) ?? null;
+      const after =
+        Array.from(state.main.querySelectorAll(":scope > .observablehq--cell")).find(
+          (c) => (state.order.get(c) ?? 0) > (state.order.get(cell) ?? 0),
+        ) ?? null;
       state.main.insertBefore(cell, after);
     }
   }
@@ -160,7 +186,10 @@ export function workspace(spec: WorkspaceSpec = {}): Workspace {
     // The figure row opens the notebook column: the cells before it in the notebook are its lead
     // (above), its controls (in the panel), or show nothing.
     state.main.insertBefore(focus, state.main.firstChild);
-    for (const [column, numbers] of [[figure, spec.figure ?? []], [linked, spec.linked ?? []]] as const) {
+    for (const [column, numbers] of [
+      [figure, spec.figure ?? []],
+      [linked, spec.linked ?? []],
+    ] as const) {
       for (const n of numbers) {
         const cell = document.getElementById(cellId(n));
         if (cell) column.appendChild(cell);

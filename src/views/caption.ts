@@ -25,9 +25,14 @@ export interface SubsampleTextOptions {
  *   subsampleText(300, 449, {noun: "test images", verb: "in each point cloud", method: "farthest points"});
  *   // "300 of 449 test images in each point cloud (farthest points)"
  */
-export function subsampleText(shown: number, total: number, options: SubsampleTextOptions = {}): string {
+export function subsampleText(
+  shown: number,
+  total: number,
+  options: SubsampleTextOptions = {},
+): string {
   if (!(shown < total)) return "";
-  const how = options.seed !== undefined && options.seed !== null ? `seed ${options.seed}` : options.method;
+  const how =
+    options.seed !== undefined && options.seed !== null ? `seed ${options.seed}` : options.method;
   const noun = options.noun ? ` ${options.noun}` : "";
   return `${grouped(shown)} of ${grouped(total)}${noun} ${options.verb ?? "drawn"}${how ? ` (${how})` : ""}`;
 }
@@ -36,7 +41,11 @@ export function subsampleText(shown: number, total: number, options: SubsampleTe
  * The same words as a `<p class="atlas-subsample">` (text, never markup), or null when every
  * row is used: put it next to the figure.
  */
-export function subsampleNote(shown: number, total: number, options: SubsampleTextOptions & { document?: Document } = {}): HTMLElement | null {
+export function subsampleNote(
+  shown: number,
+  total: number,
+  options: SubsampleTextOptions & { document?: Document } = {},
+): HTMLElement | null {
   const text = subsampleText(shown, total, options);
   if (!text) return null;
   const document = options.document ?? globalThis.document;

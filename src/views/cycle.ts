@@ -68,17 +68,30 @@ export interface CycleEdge {
  * vertices in order with the first repeated at the end.
  */
 export function cycleWalk(loop: Int32Array): { edges: CycleEdge[]; closed: number[] | null } {
-  if (loop.length % 3 !== 0) throw new HiddenAtlasError("E_SHAPE_MISMATCH", `cycleOverlay: a cycle has rows of three integers [from, to, coefficient]; got ${loop.length} values`);
+  if (loop.length % 3 !== 0)
+    throw new HiddenAtlasError(
+      "E_SHAPE_MISMATCH",
+      `cycleOverlay: a cycle has rows of three integers [from, to, coefficient]; got ${loop.length} values`,
+    );
   const edges: CycleEdge[] = [];
   for (let r = 0; r < loop.length / 3; r++) edges.push({ from: loop[3 * r], to: loop[3 * r + 1] });
-  const chained = edges.length >= 3 && edges.every((e, r) => loop[3 * r + 2] === 1 && (r === 0 || e.from === edges[r - 1].to)) && edges[edges.length - 1].to === edges[0].from;
+  const chained =
+    edges.length >= 3 &&
+    edges.every((e, r) => loop[3 * r + 2] === 1 && (r === 0 || e.from === edges[r - 1].to)) &&
+    edges[edges.length - 1].to === edges[0].from;
   return { edges, closed: chained ? [...edges.map((e) => e.from), edges[0].from] : null };
 }
 
 /** The loop's rows and edges in the exported shape: one row per edge, in walk order. */
-export function cycleTable(loop: Int32Array, rowOf: (i: number) => number = (i) => i): { columns: string[]; rows: number[][] } {
+export function cycleTable(
+  loop: Int32Array,
+  rowOf: (i: number) => number = (i) => i,
+): { columns: string[]; rows: number[][] } {
   const { edges } = cycleWalk(loop);
-  return { columns: ["step", "from row", "to row", "from point", "to point"], rows: edges.map((e, k) => [k, rowOf(e.from), rowOf(e.to), e.from, e.to]) };
+  return {
+    columns: ["step", "from row", "to row", "from point", "to point"],
+    rows: edges.map((e, k) => [k, rowOf(e.from), rowOf(e.to), e.from, e.to]),
+  };
 }
 
 /** RFC 4180 CSV of {@link cycleTable}. */
@@ -88,24 +101,44 @@ export function cycleCsv(loop: Int32Array, rowOf?: (i: number) => number): strin
 }
 
 /** JSON of the loop: the bar, its bundle rows in walk order, and its edges as [from, to] bundle rows. */
-export function cycleJson(loop: Int32Array, rowOf: (i: number) => number = (i) => i, bar?: CycleOverlayOptions["bar"]): string {
+export function cycleJson(
+  loop: Int32Array,
+  rowOf: (i: number) => number = (i) => i,
+  bar?: CycleOverlayOptions["bar"],
+): string {
   const { edges } = cycleWalk(loop);
   const rows = [...new Set(edges.flatMap((e) => [rowOf(e.from), rowOf(e.to)]))];
-  return JSON.stringify({ ...(bar && { layer: bar.layer, bar: bar.index, birth: bar.birth, death: bar.death }), rows, edges: edges.map((e) => [rowOf(e.from), rowOf(e.to)]) });
+  return JSON.stringify({
+    ...(bar && { layer: bar.layer, bar: bar.index, birth: bar.birth, death: bar.death }),
+    rows,
+    edges: edges.map((e) => [rowOf(e.from), rowOf(e.to)]),
+  });
 }
 
 /**
  * The cycle `loop` (rows [from, to, coefficient] of `plane`'s rows, as persistentHomology's
  * `cycles` gives them) over the cloud `plane` (n × 2).
  */
-export function cycleOverlay(plane: Matrix, loop: Int32Array, options: CycleOverlayOptions = {}): HTMLElement {
+export function cycleOverlay(
+  plane: Matrix,
+  loop: Int32Array,
+  options: CycleOverlayOptions = {},
+): HTMLElement {
   const o = withDefaults(defaults, options);
   const document = options.document ?? globalThis.document;
-  if (plane.cols !== 2) throw new HiddenAtlasError("E_SHAPE_MISMATCH", `cycleOverlay: the plane has ${plane.cols} columns (expected 2)`);
+  if (plane.cols !== 2)
+    throw new HiddenAtlasError(
+      "E_SHAPE_MISMATCH",
+      `cycleOverlay: the plane has ${plane.cols} columns (expected 2)`,
+    );
   const { edges, closed } = cycleWalk(loop);
   for (const e of edges) {
     for (const v of [e.from, e.to]) {
-      if (!Number.isInteger(v) || v < 0 || v >= plane.rows) throw new HiddenAtlasError("E_SHAPE_MISMATCH", `cycleOverlay: the cycle visits point ${v} but the plane has ${plane.rows} points`);
+      if (!Number.isInteger(v) || v < 0 || v >= plane.rows)
+        throw new HiddenAtlasError(
+          "E_SHAPE_MISMATCH",
+          `cycleOverlay: the cycle visits point ${v} but the plane has ${plane.rows} points`,
+        );
     }
   }
   const rowOf = options.rowOf ?? ((i: number) => i);
@@ -114,7 +147,9 @@ export function cycleOverlay(plane: Matrix, loop: Int32Array, options: CycleOver
   const y = Float64Array.from({ length: plane.rows }, (_, i) => plane.data[2 * i + 1]);
   const vertices = [...new Set(edges.flatMap((e) => [e.from, e.to]))];
   const bar = options.bar;
-  const barText = bar ? `H1 bar [${bar.birth.toPrecision(4)}, ${Number.isFinite(bar.death) ? bar.death.toPrecision(4) : "∞"})` : "H1 bar";
+  const barText = bar
+    ? `H1 bar [${bar.birth.toPrecision(4)}, ${Number.isFinite(bar.death) ? bar.death.toPrecision(4) : "∞"})`
+    : "H1 bar";
   const wrapper = document.createElement("div");
   wrapper.className = "atlas-cycle";
   const scatter = pointScatter(
@@ -134,8 +169,16 @@ export function cycleOverlay(plane: Matrix, loop: Int32Array, options: CycleOver
     const at = (i: number) => scatter.locate(i);
     const fmt = (v: number) => String(Math.round(v * 100) / 100);
     const d = closed
-      ? `M${closed.slice(0, -1).map((i) => `${fmt(at(i).x)},${fmt(at(i).y)}`).join("L")}Z`
-      : edges.map((e) => `M${fmt(at(e.from).x)},${fmt(at(e.from).y)}L${fmt(at(e.to).x)},${fmt(at(e.to).y)}`).join("");
+      ? `M${closed
+          .slice(0, -1)
+          .map((i) => `${fmt(at(i).x)},${fmt(at(i).y)}`)
+          .join("L")}Z`
+      : edges
+          .map(
+            (e) =>
+              `M${fmt(at(e.from).x)},${fmt(at(e.from).y)}L${fmt(at(e.to).x)},${fmt(at(e.to).y)}`,
+          )
+          .join("");
     const path = document.createElementNS(NS, "path");
     path.setAttribute("class", "atlas-cycle-path");
     path.setAttribute("d", d);
@@ -172,12 +215,24 @@ export function cycleOverlay(plane: Matrix, loop: Int32Array, options: CycleOver
   const order = closed ? closed.slice(0, -1) : vertices;
   const list = document.createElement("ol");
   list.className = "atlas-cycle-rows";
-  Object.assign(list.style, { display: "flex", flexWrap: "wrap", gap: "6px", listStyle: "none", padding: "0", margin: "4px 0" });
+  Object.assign(list.style, {
+    display: "flex",
+    flexWrap: "wrap",
+    gap: "6px",
+    listStyle: "none",
+    padding: "0",
+    margin: "4px 0",
+  });
   list.setAttribute("aria-label", `The ${count(order.length, "input")} of the loop in walk order`);
   for (const i of order.slice(0, o.maxThumbnails)) {
     const row = rowOf(i);
     const item = document.createElement("li");
-    Object.assign(item.style, { display: "flex", flexDirection: "column", alignItems: "center", font: "12px var(--sans-serif, system-ui)" });
+    Object.assign(item.style, {
+      display: "flex",
+      flexDirection: "column",
+      alignItems: "center",
+      font: "12px var(--sans-serif, system-ui)",
+    });
     const url = options.thumbnail?.(row);
     if (url) {
       const img = document.createElement("img");
@@ -203,13 +258,22 @@ export function cycleOverlay(plane: Matrix, loop: Int32Array, options: CycleOver
   if (o.exports) {
     const actions = document.createElement("div");
     actions.className = "atlas-cycle-export";
-    Object.assign(actions.style, { display: "flex", gap: "10px", alignItems: "center", font: "12px var(--sans-serif, system-ui)" });
+    Object.assign(actions.style, {
+      display: "flex",
+      gap: "10px",
+      alignItems: "center",
+      font: "12px var(--sans-serif, system-ui)",
+    });
     const exporter = (label: string, filename: string, type: string, write: () => string) => {
       const b = document.createElement("button");
       b.type = "button";
       b.textContent = label;
       b.addEventListener("click", () => {
-        const a = downloadLink(new TextEncoder().encode(write()), filename, { label, type, document });
+        const a = downloadLink(new TextEncoder().encode(write()), filename, {
+          label,
+          type,
+          document,
+        });
         a.style.display = "none";
         actions.appendChild(a);
         a.click();
@@ -219,7 +283,9 @@ export function cycleOverlay(plane: Matrix, loop: Int32Array, options: CycleOver
     };
     actions.append(
       exporter("Export cycle CSV", `${o.exportName}.csv`, "text/csv", () => cycleCsv(loop, rowOf)),
-      exporter("Export cycle JSON", `${o.exportName}.json`, "application/json", () => cycleJson(loop, rowOf, bar)),
+      exporter("Export cycle JSON", `${o.exportName}.json`, "application/json", () =>
+        cycleJson(loop, rowOf, bar),
+      ),
     );
     wrapper.appendChild(actions);
   }

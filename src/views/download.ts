@@ -15,7 +15,15 @@ export const defaults = {
  * @example
  *   display(downloadLink(zipBundle(bundle), "bundle.zip"));
  */
-export function downloadLink(bytes: Uint8Array, filename: string, { label = defaults.label, type = defaults.type, document = globalThis.document }: { label?: string; type?: string; document?: Document } = {}): HTMLAnchorElement {
+export function downloadLink(
+  bytes: Uint8Array,
+  filename: string,
+  {
+    label = defaults.label,
+    type = defaults.type,
+    document = globalThis.document,
+  }: { label?: string; type?: string; document?: Document } = {},
+): HTMLAnchorElement {
   const a = document.createElement("a");
   a.href = URL.createObjectURL(new Blob([bytes as BlobPart], { type }));
   a.download = filename;

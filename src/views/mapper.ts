@@ -16,8 +16,30 @@
  * with it, so nodes the layout kept apart do not overlap on a small multiple.
  */
 import * as Plot from "@observablehq/plot";
-import { type SimulationNodeDatum, arc, drag, forceCenter, forceCollide, forceLink, forceManyBody, forceSimulation, forceX, forceY, interpolatePlasma, interpolateTurbo, pie, select, zoom } from "d3";
-import type { MapperFeatureImage, MapperSeedStudy, MapperLayerResult, MapperNodeSummary, NodeColoring } from "../analyses/mapper.ts";
+import {
+  type SimulationNodeDatum,
+  arc,
+  drag,
+  forceCenter,
+  forceCollide,
+  forceLink,
+  forceManyBody,
+  forceSimulation,
+  forceX,
+  forceY,
+  interpolatePlasma,
+  interpolateTurbo,
+  pie,
+  select,
+  zoom,
+} from "d3";
+import type {
+  MapperFeatureImage,
+  MapperSeedStudy,
+  MapperLayerResult,
+  MapperNodeSummary,
+  NodeColoring,
+} from "../analyses/mapper.ts";
 import { formatNumber } from "../analyses/columns.ts";
 import { HiddenAtlasError } from "../core/errors.ts";
 import { withDefaults } from "./options.ts";
@@ -101,31 +123,60 @@ const MIN_DRAWN_RADIUS = 1.5;
  * fitted into width × height keeping the aspect ratio. Only links of weight ≥ `minJaccard` pull;
  * when the layout must shrink to fit, node radii shrink by the same factor.
  */
-export function layoutGraph(nodes: MapperNodeSummary[], links: [number, number, number][], width: number, height: number, minJaccard = 0): PlacedNode[] {
+export function layoutGraph(
+  nodes: MapperNodeSummary[],
+  links: [number, number, number][],
+  width: number,
+  height: number,
+  minJaccard = 0,
+): PlacedNode[] {
   if (nodes.length === 0) return [];
   // No initial x, y: d3-force then places nodes on its phyllotaxis spiral.
   const sim: (SimulationNodeDatum & { r: number })[] = nodes.map((n) => ({ r: radius(n.size) }));
-  const pulling = links.filter(([, , w]) => w >= minJaccard).map(([source, target, w]) => ({ source, target, w }));
+  const pulling = links
+    .filter(([, , w]) => w >= minJaccard)
+    .map(([source, target, w]) => ({ source, target, w }));
   const simulation = forceSimulation(sim)
     .force("charge", forceManyBody().strength(-30))
-    .force("link", forceLink(pulling).distance(30).strength((l: { w: number }) => 0.3 + 0.7 * l.w))
-    .force("collide", forceCollide<(typeof sim)[number]>((d) => d.r + 1.5))
+    .force(
+      "link",
+      forceLink(pulling)
+        .distance(30)
+        .strength((l: { w: number }) => 0.3 + 0.7 * l.w),
+    )
+    .force(
+      "collide",
+      forceCollide<(typeof sim)[number]>((d) => d.r + 1.5),
+    )
     .force("x", forceX(0).strength(0.04))
     .force("y", forceY(0).strength(0.06))
     .force("center", forceCenter(0, 0))
     .stop();
   simulation.tick(TICKS);
   // Fit into the box, keeping the aspect ratio.
-  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+  let x0 = Infinity,
+    x1 = -Infinity,
+    y0 = Infinity,
+    y1 = -Infinity;
   for (const { x = 0, y = 0, r } of sim) {
-    x0 = Math.min(x0, x - r); x1 = Math.max(x1, x + r);
-    y0 = Math.min(y0, y - r); y1 = Math.max(y1, y + r);
+    x0 = Math.min(x0, x - r);
+    x1 = Math.max(x1, x + r);
+    y0 = Math.min(y0, y - r);
+    y1 = Math.max(y1, y + r);
   }
-  const scale = Math.min(MAX_ZOOM, (width - 2 * LAYOUT_PAD) / Math.max(1e-9, x1 - x0), (height - 2 * LAYOUT_PAD) / Math.max(1e-9, y1 - y0));
+  const scale = Math.min(
+    MAX_ZOOM,
+    (width - 2 * LAYOUT_PAD) / Math.max(1e-9, x1 - x0),
+    (height - 2 * LAYOUT_PAD) / Math.max(1e-9, y1 - y0),
+  );
   const shrink = Math.min(1, scale);
   const cx = (x0 + x1) / 2;
   const cy = (y0 + y1) / 2;
-  return sim.map(({ x = 0, y = 0, r }) => ({ x: width / 2 + (x - cx) * scale, y: height / 2 + (y - cy) * scale, r: Math.max(MIN_DRAWN_RADIUS, r * shrink) }));
+  return sim.map(({ x = 0, y = 0, r }) => ({
+    x: width / 2 + (x - cx) * scale,
+    y: height / 2 + (y - cy) * scale,
+    r: Math.max(MIN_DRAWN_RADIUS, r * shrink),
+  }));
 }
 
 /** Radius in px, log-scaled by node size (TopoAct). */
@@ -134,7 +185,11 @@ export function radius(size: number): number {
 }
 
 function countsFor(node: MapperNodeSummary, color: NodeColoring): number[] | undefined {
-  return color === "prediction" ? node.predictionCounts : color === "label" ? node.labelCounts : undefined;
+  return color === "prediction"
+    ? node.predictionCounts
+    : color === "label"
+      ? node.labelCounts
+      : undefined;
 }
 
 function numericFor(node: MapperNodeSummary, color: NodeColoring): number {
@@ -163,7 +218,10 @@ const COLORING_DESCRIPTIONS: Record<NodeColoring, string> = {
 
 /** A text describing one node (hover tooltip and panel header). */
 export function describeNode(node: MapperNodeSummary, classNames: string[] = []): string {
-  const parts = [`${node.id}: ${count(node.size, "point")}`, `mean lens ${formatNumber(node.lens[0])}`];
+  const parts = [
+    `${node.id}: ${count(node.size, "point")}`,
+    `mean lens ${formatNumber(node.lens[0])}`,
+  ];
   const counts = node.labelCounts ?? node.predictionCounts;
   if (counts) {
     const top = counts
@@ -184,7 +242,10 @@ export function describeNode(node: MapperNodeSummary, classNames: string[] = [])
  * @example
  *   const graph = mapperGraph(result.layers[2], {classNames: result.classNames, minJaccard: 0.1, width: 320});
  */
-export function mapperGraph(result: Pick<MapperLayerResult, "nodes" | "links"> & { layer?: string }, options: MapperGraphOptions = {}): MapperGraphElement {
+export function mapperGraph(
+  result: Pick<MapperLayerResult, "nodes" | "links"> & { layer?: string },
+  options: MapperGraphOptions = {},
+): MapperGraphElement {
   const o = withDefaults(defaults.mapperGraph, options);
   const doc = options.document ?? globalThis.document;
   const width = o.width;
@@ -192,7 +253,11 @@ export function mapperGraph(result: Pick<MapperLayerResult, "nodes" | "links"> &
   const classNames = o.classNames;
   const palette = classColors(classNames.length);
   let color = o.color;
-  if ((color === "label" || color === "prediction") && !result.nodes.some((n) => countsFor(n, color))) color = "lens";
+  if (
+    (color === "label" || color === "prediction") &&
+    !result.nodes.some((n) => countsFor(n, color))
+  )
+    color = "lens";
   const positions = layoutGraph(result.nodes, result.links, width, height, o.minJaccard);
 
   const wrapper = doc.createElement("figure") as unknown as MapperGraphElement;
@@ -222,7 +287,19 @@ export function mapperGraph(result: Pick<MapperLayerResult, "nodes" | "links"> &
   const legend = legendFor(result.nodes, color, classNames, palette, doc);
   if (legend) legends.appendChild(legend);
   if (result.links.length) {
-    legends.appendChild(houseLegend({ color: { type: "linear", domain: [0, 1], range: [interpolatePlasma(0.15), interpolatePlasma(0.85)], label: "edge colour and width: Jaccard weight" } }, doc));
+    legends.appendChild(
+      houseLegend(
+        {
+          color: {
+            type: "linear",
+            domain: [0, 1],
+            range: [interpolatePlasma(0.15), interpolatePlasma(0.85)],
+            label: "edge colour and width: Jaccard weight",
+          },
+        },
+        doc,
+      ),
+    );
   }
   wrapper.appendChild(legends);
   const svg = doc.createElementNS(SVG, "svg");
@@ -233,7 +310,10 @@ export function mapperGraph(result: Pick<MapperLayerResult, "nodes" | "links"> &
   svg.setAttribute("font-size", "12");
   svg.setAttribute("role", "img");
   // The drawing's own name is the short count; the figure's (above) says what the nodes show.
-  svg.setAttribute("aria-label", `Mapper graph: ${count(result.nodes.length, "node")}, ${count(result.links.length, "edge")}`);
+  svg.setAttribute(
+    "aria-label",
+    `Mapper graph: ${count(result.nodes.length, "node")}, ${count(result.links.length, "edge")}`,
+  );
   wrapper.appendChild(svg);
   const stage = doc.createElementNS(SVG, "g");
   svg.appendChild(stage);
@@ -270,7 +350,14 @@ export function mapperGraph(result: Pick<MapperLayerResult, "nodes" | "links"> &
     const outline = doc.createElementNS(SVG, "circle");
     outline.setAttribute("r", String(r));
     const value = numericFor(node, color);
-    outline.setAttribute("fill", counts ? "none" : Number.isFinite(value) ? interpolateTurbo(hi > lo ? (value - lo) / (hi - lo) : 0.5) : "#ccc");
+    outline.setAttribute(
+      "fill",
+      counts
+        ? "none"
+        : Number.isFinite(value)
+          ? interpolateTurbo(hi > lo ? (value - lo) / (hi - lo) : 0.5)
+          : "#ccc",
+    );
     outline.setAttribute("stroke", "#333");
     outline.setAttribute("stroke-width", "0.8");
     g.appendChild(outline);
@@ -290,7 +377,9 @@ export function mapperGraph(result: Pick<MapperLayerResult, "nodes" | "links"> &
       e.line.setAttribute("y2", String(positions[e.b].y));
       e.line.setAttribute("visibility", e.w >= minJaccard ? "visible" : "hidden");
     }
-    groups.forEach(({ g }, i) => g.setAttribute("transform", `translate(${positions[i].x},${positions[i].y})`));
+    groups.forEach(({ g }, i) =>
+      g.setAttribute("transform", `translate(${positions[i].x},${positions[i].y})`),
+    );
   };
   draw();
 
@@ -352,7 +441,13 @@ function numericDomain(nodes: MapperNodeSummary[], color: NodeColoring): [number
   return lo <= hi ? [lo, hi] : [0, 1];
 }
 
-function legendFor(nodes: MapperNodeSummary[], color: NodeColoring, classNames: string[], palette: string[], doc: Document): Element | null {
+function legendFor(
+  nodes: MapperNodeSummary[],
+  color: NodeColoring,
+  classNames: string[],
+  palette: string[],
+  doc: Document,
+): Element | null {
   if (color === "label" || color === "prediction") {
     if (!classNames.length) return null;
     return withTitle(
@@ -362,7 +457,17 @@ function legendFor(nodes: MapperNodeSummary[], color: NodeColoring, classNames: 
     );
   }
   const [lo, hi] = numericDomain(nodes, color);
-  return houseLegend({ color: { type: "linear", domain: [lo, hi === lo ? lo + 1 : hi], scheme: "turbo", label: `node fill: ${NUMERIC_TITLES[color]}` } }, doc);
+  return houseLegend(
+    {
+      color: {
+        type: "linear",
+        domain: [lo, hi === lo ? lo + 1 : hi],
+        scheme: "turbo",
+        label: `node fill: ${NUMERIC_TITLES[color]}`,
+      },
+    },
+    doc,
+  );
 }
 
 /** Swatch legends have no title in Plot; put one above (the scatter's convention). */
@@ -412,7 +517,14 @@ export function purityChart(rows: PurityByLayer[], options: PurityChartOptions =
     marks: [
       Plot.frame({ stroke: "#ddd" }),
       Plot.line(long, { fx: "measure", x: "layer", y: "value", stroke: "#4269d0" }),
-      Plot.dot(long, { fx: "measure", x: "layer", y: "value", fill: "#4269d0", tip: true, title: (d: { layer: string; value: number }) => `${d.layer}: ${d.value.toFixed(3)}` }),
+      Plot.dot(long, {
+        fx: "measure",
+        x: "layer",
+        y: "value",
+        fill: "#4269d0",
+        tip: true,
+        title: (d: { layer: string; value: number }) => `${d.layer}: ${d.value.toFixed(3)}`,
+      }),
     ],
   });
 }
@@ -429,7 +541,10 @@ export function purityChart(rows: PurityByLayer[], options: PurityChartOptions =
 export function layerTrio<T extends { layer: string }>(results: readonly T[], index: number): T[] {
   const distinct = results.filter((r, i) => results.findIndex((q) => q.layer === r.layer) === i);
   if (!Number.isInteger(index) || index < 0 || index >= results.length) {
-    throw new HiddenAtlasError("E_PARAM", `invalid index: ${index} (expected an integer from 0 to ${results.length - 1}, a position in the ${count(results.length, "layer")})`);
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `invalid index: ${index} (expected an integer from 0 to ${results.length - 1}, a position in the ${count(results.length, "layer")})`,
+    );
   }
   const at = distinct.findIndex((r) => r.layer === results[index].layer);
   const start = Math.max(0, Math.min(at - 1, distinct.length - 3));
@@ -448,7 +563,10 @@ export interface FeatureImageOptions {
  * range, like the member thumbnails) with a caption giving the projection it reached against
  * the members' own; or, when there is none, a note saying why. All text is set as text.
  */
-export function featureImage(fv: MapperFeatureImage, options: FeatureImageOptions = {}): HTMLElement {
+export function featureImage(
+  fv: MapperFeatureImage,
+  options: FeatureImageOptions = {},
+): HTMLElement {
   const document = options.document ?? globalThis.document;
   const size = options.size ?? 96;
   const figure = document.createElement("figure");
@@ -457,7 +575,9 @@ export function featureImage(fv: MapperFeatureImage, options: FeatureImageOption
   const caption = document.createElement("figcaption");
   const layout = fv.available ? imageLayout([1, ...fv.shape]) : null;
   if (!fv.available || !layout) {
-    caption.textContent = fv.available ? `The inputs of this bundle are not images (shape ${fv.shape.join(" × ")}), so the feature visualisation cannot be drawn.` : fv.reason;
+    caption.textContent = fv.available
+      ? `The inputs of this bundle are not images (shape ${fv.shape.join(" × ")}), so the feature visualisation cannot be drawn.`
+      : fv.reason;
     figure.classList.add("atlas-note");
     figure.append(caption);
     return figure;
@@ -469,8 +589,12 @@ export function featureImage(fv: MapperFeatureImage, options: FeatureImageOption
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       for (let ch = 0; ch < channels; ch++) {
-        const source = channelsFirst ? (ch * height + y) * width + x : (y * width + x) * channels + ch;
-        pixels[(y * width + x) * channels + ch] = Math.round(Math.min(255, Math.max(0, (fv.image[source] - lo) * scale)));
+        const source = channelsFirst
+          ? (ch * height + y) * width + x
+          : (y * width + x) * channels + ch;
+        pixels[(y * width + x) * channels + ch] = Math.round(
+          Math.min(255, Math.max(0, (fv.image[source] - lo) * scale)),
+        );
       }
     }
   }
@@ -502,17 +626,28 @@ const SLANTED_CHAR_DROP_PX = 3.3;
  * Purity by layer in every seed's network (thin grey lines) and its mean ± one standard
  * deviation over them (blue band and line): the spread behind the claim's number.
  */
-export function seedPurityChart(study: Pick<MapperSeedStudy, "runs" | "layers" | "purity" | "spread">, options: SeedPurityChartOptions = {}): HTMLElement {
-  const runs = study.runs.flatMap((run, r) => study.layers.map((layer, l) => ({ run, layer, value: study.purity[r][l] })));
+export function seedPurityChart(
+  study: Pick<MapperSeedStudy, "runs" | "layers" | "purity" | "spread">,
+  options: SeedPurityChartOptions = {},
+): HTMLElement {
+  const runs = study.runs.flatMap((run, r) =>
+    study.layers.map((layer, l) => ({ run, layer, value: study.purity[r][l] })),
+  );
   const { mean, sd } = study.spread.purity;
-  const band = study.layers.map((layer, l) => ({ layer, mean: mean[l], lo: mean[l] - sd[l], hi: mean[l] + sd[l] }));
+  const band = study.layers.map((layer, l) => ({
+    layer,
+    mean: mean[l],
+    lo: mean[l] - sd[l],
+    hi: mean[l] + sd[l],
+  }));
   return housePlot({
     document: options.document ?? globalThis.document,
     width: options.width ?? 640,
     height: 260,
     // Room for the layer names slanted at 30° (half their length drops below the axis) and the
     // axis label under them: at 60 px a name like "conv1:pre:top-l2" ran into the label.
-    marginBottom: 30 + Math.ceil(SLANTED_CHAR_DROP_PX * Math.max(0, ...study.layers.map((l) => l.length))),
+    marginBottom:
+      30 + Math.ceil(SLANTED_CHAR_DROP_PX * Math.max(0, ...study.layers.map((l) => l.length))),
     title: `Mapper purity by layer in ${count(study.runs.length, "network")} trained from different seeds`,
     ariaLabel: `Purity by layer, mean ± sd over ${study.runs.length} networks: ${band.map((b) => `${b.layer} ${b.mean.toFixed(2)} ± ${(b.hi - b.mean).toFixed(2)}`).join(", ")}`,
     x: { domain: study.layers, label: "layer (input → output)", tickRotate: -30 },
@@ -522,7 +657,15 @@ export function seedPurityChart(study: Pick<MapperSeedStudy, "runs" | "layers" |
       Plot.areaY(band, { x: "layer", y1: "lo", y2: "hi", fill: "#4269d0", fillOpacity: 0.15 }),
       Plot.line(runs, { x: "layer", y: "value", z: "run", stroke: "#999", strokeWidth: 1 }),
       Plot.line(band, { x: "layer", y: "mean", stroke: "#4269d0", strokeWidth: 2 }),
-      Plot.dot(runs, { x: "layer", y: "value", fill: "#999", r: 2, tip: true, title: (d: { run: string; layer: string; value: number }) => `${d.run} · ${d.layer}: ${d.value.toFixed(3)}` }),
+      Plot.dot(runs, {
+        x: "layer",
+        y: "value",
+        fill: "#999",
+        r: 2,
+        tip: true,
+        title: (d: { run: string; layer: string; value: number }) =>
+          `${d.run} · ${d.layer}: ${d.value.toFixed(3)}`,
+      }),
     ],
   });
 }

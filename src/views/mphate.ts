@@ -4,7 +4,12 @@
  * runs, visualisation variance against memorisation error, and ARI at task switches.
  */
 import * as Plot from "@observablehq/plot";
-import type { ContinualStudy, DynamicsEmbedding, GeneralizationStudy, MphateColorBy } from "../analyses/mphate.ts";
+import type {
+  ContinualStudy,
+  DynamicsEmbedding,
+  GeneralizationStudy,
+  MphateColorBy,
+} from "../analyses/mphate.ts";
 import type { SampleColumn } from "../analyses/columns.ts";
 import { classColors } from "./palette.ts";
 import { ariaMarkGroups } from "./style.ts";
@@ -35,7 +40,16 @@ export interface MphateScatterOptions {
   document?: Document;
 }
 
-const defaults = { colorBy: "epoch" as MphateColorBy, trajectories: false, width: 520, height: 420, r: 1.8, legend: true, epochLabel: "epoch", interactive: false };
+const defaults = {
+  colorBy: "epoch" as MphateColorBy,
+  trajectories: false,
+  width: 520,
+  height: 420,
+  r: 1.8,
+  legend: true,
+  epochLabel: "epoch",
+  interactive: false,
+};
 
 const AXIS_LABELS = { x: "M-PHATE 1 (relative units)", y: "M-PHATE 2 (relative units)" };
 
@@ -62,7 +76,12 @@ function extentOf(values: number[]): Extent {
  * FIRST_CHECKPOINT_STRETCH-fold; then the other checkpoints' extent (padded), and the first
  * checkpoint's points outside it are drawn on the frame's edge. Null: Plot's own domains.
  */
-export function mphateFrame(points: number[], x: (q: number) => number, y: (q: number) => number, epoch: (q: number) => number): { x: Extent; y: Extent; outside: number[] } | null {
+export function mphateFrame(
+  points: number[],
+  x: (q: number) => number,
+  y: (q: number) => number,
+  epoch: (q: number) => number,
+): { x: Extent; y: Extent; outside: number[] } | null {
   if (points.length === 0) return null;
   const first = Math.min(...points.map(epoch));
   const rest = points.filter((q) => epoch(q) !== first);
@@ -72,11 +91,16 @@ export function mphateFrame(points: number[], x: (q: number) => number, y: (q: n
     const [lo, hi] = extentOf(rest.map(f));
     const span = hi - lo;
     const pad = span > 0 ? FRAME_PAD * span : Math.max(1e-12, Math.abs(lo) * FRAME_PAD);
-    return { stretched: span > 0 && all[1] - all[0] > FIRST_CHECKPOINT_STRETCH * span, frame: [lo - pad, hi + pad] as Extent };
+    return {
+      stretched: span > 0 && all[1] - all[0] > FIRST_CHECKPOINT_STRETCH * span,
+      frame: [lo - pad, hi + pad] as Extent,
+    };
   });
   if (!axes.some((a) => a.stretched)) return null;
   const [fx, fy] = [axes[0].frame, axes[1].frame];
-  const outside = points.filter((q) => x(q) < fx[0] || x(q) > fx[1] || y(q) < fy[0] || y(q) > fy[1]);
+  const outside = points.filter(
+    (q) => x(q) < fx[0] || x(q) > fx[1] || y(q) < fy[0] || y(q) > fy[1],
+  );
   return { x: fx, y: fy, outside };
 }
 
@@ -89,11 +113,16 @@ const clamp = (v: number, [lo, hi]: Extent) => Math.min(hi, Math.max(lo, v));
  * the first checkpoint's units lie far from the rest (see mphateFrame), the frame holds the
  * rest; those units are drawn on its edge as open circles, and the caption says how many.
  */
-export function mphateScatter(run: DynamicsEmbedding, options: MphateScatterOptions = {}): HTMLElement | SVGSVGElement {
+export function mphateScatter(
+  run: DynamicsEmbedding,
+  options: MphateScatterOptions = {},
+): HTMLElement | SVGSVGElement {
   const o = { ...defaults, ...options };
   const { embedding: Y } = run;
   const keep = o.layers?.length ? new Set(o.layers.map((l) => run.layerNames.indexOf(l))) : null;
-  const points = Array.from({ length: Y.rows }, (_, q) => q).filter((q) => !keep || keep.has(run.layer[q]));
+  const points = Array.from({ length: Y.rows }, (_, q) => q).filter(
+    (q) => !keep || keep.has(run.layer[q]),
+  );
   if (o.interactive || points.length > SVG_MAX_POINTS) return mphatePointScatter(run, points, o);
   const rawX = (q: number) => Y.data[q * Y.cols];
   const rawY = (q: number) => Y.data[q * Y.cols + 1];
@@ -111,39 +140,101 @@ export function mphateScatter(run: DynamicsEmbedding, options: MphateScatterOpti
   const silent = o.colorBy === "mostActive" && points.some((q) => run.mostActive[q] < 0);
   const color =
     o.colorBy === "epoch"
-      ? { type: "linear" as const, scheme: "viridis" as Plot.ColorScheme, legend: o.legend, label: o.epochLabel }
+      ? {
+          type: "linear" as const,
+          scheme: "viridis" as Plot.ColorScheme,
+          legend: o.legend,
+          label: o.epochLabel,
+        }
       : o.colorBy === "layer"
-        ? { type: "categorical" as const, domain: run.layerNames, range: ["#4269d0", "#ff725c", "#3ca951", "#a463f2", "#efb118", "#9c6b4e"], legend: o.legend, label: "layer" }
+        ? {
+            type: "categorical" as const,
+            domain: run.layerNames,
+            range: ["#4269d0", "#ff725c", "#3ca951", "#a463f2", "#efb118", "#9c6b4e"],
+            legend: o.legend,
+            label: "layer",
+          }
         : silent
-          ? { type: "categorical" as const, domain: [...run.classNames, "—"], range: [...classColors(run.classNames.length), "#999999"], legend: o.legend, label: "most-active class (L1)" }
-          : { type: "categorical" as const, domain: run.classNames, range: classColors(run.classNames.length), legend: o.legend, label: "most-active class (L1)" };
+          ? {
+              type: "categorical" as const,
+              domain: [...run.classNames, "—"],
+              range: [...classColors(run.classNames.length), "#999999"],
+              legend: o.legend,
+              label: "most-active class (L1)",
+            }
+          : {
+              type: "categorical" as const,
+              domain: run.classNames,
+              range: classColors(run.classNames.length),
+              legend: o.legend,
+              label: "most-active class (L1)",
+            };
   const unitKey = (q: number) => `${run.layer[q]}:${run.unit[q]}`;
-  return ariaMarkGroups(Plot.plot({
-    document: o.document ?? globalThis.document,
-    width: o.width,
-    height: o.height,
-    title: o.title,
-    inset: 8,
-    x: { label: AXIS_LABELS.x, ticks: 4, ...(frame ? { domain: frame.x } : {}) },
-    y: { label: AXIS_LABELS.y, ticks: 4, ...(frame ? { domain: frame.y } : {}) },
-    color,
-    caption: frame && outside.size
-      ? `${outside.size} unit${outside.size === 1 ? "" : "s"} of ${o.epochLabel} ${run.epoch[frame.outside[0]]} lie beyond the frame (it would otherwise squeeze the rest of training into a corner): drawn on its edge as open circles.`
-      : undefined,
-    marks: [
-      ...(o.trajectories ? [Plot.line(points, { x, y, z: unitKey, stroke: "#bbb", strokeWidth: 0.4, strokeOpacity: 0.6 })] : []),
-      Plot.dot(inside, { x, y, fill: colorOf[o.colorBy], r: o.r, fillOpacity: 0.85 }),
-      ...(outside.size ? [Plot.dot([...outside], { x, y, stroke: colorOf[o.colorBy], r: o.r + 1.2, strokeWidth: 1 })] : []),
-    ],
-  }));
+  return ariaMarkGroups(
+    Plot.plot({
+      document: o.document ?? globalThis.document,
+      width: o.width,
+      height: o.height,
+      title: o.title,
+      inset: 8,
+      x: { label: AXIS_LABELS.x, ticks: 4, ...(frame ? { domain: frame.x } : {}) },
+      y: { label: AXIS_LABELS.y, ticks: 4, ...(frame ? { domain: frame.y } : {}) },
+      color,
+      caption:
+        frame && outside.size
+          ? `${outside.size} unit${outside.size === 1 ? "" : "s"} of ${o.epochLabel} ${run.epoch[frame.outside[0]]} lie beyond the frame (it would otherwise squeeze the rest of training into a corner): drawn on its edge as open circles.`
+          : undefined,
+      marks: [
+        ...(o.trajectories
+          ? [
+              Plot.line(points, {
+                x,
+                y,
+                z: unitKey,
+                stroke: "#bbb",
+                strokeWidth: 0.4,
+                strokeOpacity: 0.6,
+              }),
+            ]
+          : []),
+        Plot.dot(inside, { x, y, fill: colorOf[o.colorBy], r: o.r, fillOpacity: 0.85 }),
+        ...(outside.size
+          ? [
+              Plot.dot([...outside], {
+                x,
+                y,
+                stroke: colorOf[o.colorBy],
+                r: o.r + 1.2,
+                strokeWidth: 1,
+              }),
+            ]
+          : []),
+      ],
+    }),
+  );
 }
 
 /** The colour of each point as a column: epoch (continuous), layer or most-active class (categorical). */
-export function mphateColor(run: DynamicsEmbedding, colorBy: MphateColorBy, epochLabel = "epoch"): SampleColumn {
+export function mphateColor(
+  run: DynamicsEmbedding,
+  colorBy: MphateColorBy,
+  epochLabel = "epoch",
+): SampleColumn {
   if (colorBy === "epoch") return { title: epochLabel, type: "continuous", values: run.epoch };
-  if (colorBy === "layer") return { title: "layer", type: "categorical", values: Float64Array.from(run.layer), classNames: run.layerNames };
+  if (colorBy === "layer")
+    return {
+      title: "layer",
+      type: "categorical",
+      values: Float64Array.from(run.layer),
+      classNames: run.layerNames,
+    };
   // A unit silent on every trace image has no most-active class (−1): grey, and counted.
-  return { title: "most-active class (L1)", type: "categorical", values: Float64Array.from(run.mostActive, (c) => (c >= 0 ? c : NaN)), classNames: run.classNames };
+  return {
+    title: "most-active class (L1)",
+    type: "categorical",
+    values: Float64Array.from(run.mostActive, (c) => (c >= 0 ? c : NaN)),
+    classNames: run.classNames,
+  };
 }
 
 /** Each unit's points in epoch order (the embedding is epoch-major), for the trajectories. */
@@ -158,7 +249,11 @@ function unitPaths(run: DynamicsEmbedding, points: number[]): number[][] {
   return [...byUnit.values()];
 }
 
-function mphatePointScatter(run: DynamicsEmbedding, points: number[], o: typeof defaults & MphateScatterOptions): PointScatterElement {
+function mphatePointScatter(
+  run: DynamicsEmbedding,
+  points: number[],
+  o: typeof defaults & MphateScatterOptions,
+): PointScatterElement {
   const Y = run.embedding;
   const x = new Float64Array(Y.rows);
   const y = new Float64Array(Y.rows);
@@ -184,13 +279,26 @@ function mphatePointScatter(run: DynamicsEmbedding, points: number[], o: typeof 
       tooltip: (q) => ({ text: describe(q) }),
       ariaLabel: `M-PHATE embedding of ${run.name}: ${points.length.toLocaleString("en-US")} points, one per hidden unit per checkpoint, coloured by ${o.colorBy === "mostActive" ? "most-active class (L1)" : o.colorBy === "epoch" ? o.epochLabel : "layer"}`,
       exportName: `${run.name}-mphate-selection`,
-      exportColumns: { layer: (q) => run.layerNames[run.layer[q]], unit: (q) => run.unit[q], [o.epochLabel]: (q) => run.epoch[q], "most-active class": (q) => (run.mostActive[q] >= 0 ? run.classNames[run.mostActive[q]] : "") },
+      exportColumns: {
+        layer: (q) => run.layerNames[run.layer[q]],
+        unit: (q) => run.unit[q],
+        [o.epochLabel]: (q) => run.epoch[q],
+        "most-active class": (q) =>
+          run.mostActive[q] >= 0 ? run.classNames[run.mostActive[q]] : "",
+      },
       document: o.document,
     },
   );
   // As the static figure's frame: the first view holds the rest of training when the first
   // checkpoint alone would squeeze it into a corner; zooming out (or key 0) shows every point.
-  const frame = o.interactive ? mphateFrame(points, (q) => x[q], (q) => y[q], (q) => run.epoch[q]) : null;
+  const frame = o.interactive
+    ? mphateFrame(
+        points,
+        (q) => x[q],
+        (q) => y[q],
+        (q) => run.epoch[q],
+      )
+    : null;
   const view = frame && firstView(scatter.domain(), frame);
   if (frame && view) {
     scatter.zoomTo(view.k, view.centre);
@@ -208,8 +316,14 @@ function mphatePointScatter(run: DynamicsEmbedding, points: number[], o: typeof 
  * view `all`, or null when the frame is the full view already. Zoom is isotropic, so k is the
  * smaller of the two axes' ratios.
  */
-export function firstView(all: { x: Extent; y: Extent }, frame: { x: Extent; y: Extent }): { k: number; centre: [number, number] } | null {
-  const k = Math.min((all.x[1] - all.x[0]) / (frame.x[1] - frame.x[0]), (all.y[1] - all.y[0]) / (frame.y[1] - frame.y[0]));
+export function firstView(
+  all: { x: Extent; y: Extent },
+  frame: { x: Extent; y: Extent },
+): { k: number; centre: [number, number] } | null {
+  const k = Math.min(
+    (all.x[1] - all.x[0]) / (frame.x[1] - frame.x[0]),
+    (all.y[1] - all.y[0]) / (frame.y[1] - frame.y[0]),
+  );
   if (!(k > 1.01) || !Number.isFinite(k)) return null;
   return { k, centre: [(frame.x[0] + frame.x[1]) / 2, (frame.y[0] + frame.y[1]) / 2] };
 }
@@ -218,7 +332,13 @@ export function firstView(all: { x: Extent; y: Extent }, frame: { x: Extent; y: 
  * The generalisation runs of one seed side by side (default: the first seed of the study), titled
  * with their memorisation error and visualisation variance (unscaled SMACOF output).
  */
-export function generalizationGrid(study: GeneralizationStudy, options: Omit<MphateScatterOptions, "title" | "legend"> & { columns?: number; seed?: number | null } = {}): HTMLElement {
+export function generalizationGrid(
+  study: GeneralizationStudy,
+  options: Omit<MphateScatterOptions, "title" | "legend"> & {
+    columns?: number;
+    seed?: number | null;
+  } = {},
+): HTMLElement {
   const document = options.document ?? globalThis.document;
   const columns = options.columns ?? 4;
   const seed = options.seed !== undefined ? options.seed : (study.runs[0]?.seed ?? null);
@@ -234,13 +354,23 @@ export function generalizationGrid(study: GeneralizationStudy, options: Omit<Mph
     const caption = document.createElement("div");
     caption.style.font = "12px system-ui, sans-serif";
     caption.textContent = `${run.variant} · memorisation ${format(run.memorizationError)} · variance ${format(run.visualizationVariance)}`;
-    cell.append(caption, mphateScatter(run, { ...options, width, height: options.height ?? Math.round(width * 0.85), r: options.r ?? 1.2, legend: i === 0 }) as Node);
+    cell.append(
+      caption,
+      mphateScatter(run, {
+        ...options,
+        width,
+        height: options.height ?? Math.round(width * 0.85),
+        r: options.r ?? 1.2,
+        legend: i === 0,
+      }) as Node,
+    );
     grid.append(cell);
   }
   return grid;
 }
 
-const format = (v: number) => (Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3)) : "—");
+const format = (v: number) =>
+  Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3)) : "—";
 
 /** Px per character of 12 px sans-serif text, generously: label widths for placing them. */
 const LABEL_CHAR_PX = 7;
@@ -262,18 +392,28 @@ interface PlacedLabel {
  * its point, or left when it would cross the right edge, and labels whose boxes would overlap
  * move apart vertically, in order of their points' heights.
  */
-export function placeLabels(labels: { text: string; px: number; py: number }[], box: { left: number; right: number; top: number; bottom: number }): PlacedLabel[] {
+export function placeLabels(
+  labels: { text: string; px: number; py: number }[],
+  box: { left: number; right: number; top: number; bottom: number },
+): PlacedLabel[] {
   const placed: (PlacedLabel & { x0: number; x1: number })[] = [];
   for (const label of [...labels].sort((a, b) => a.py - b.py)) {
     const width = label.text.length * LABEL_CHAR_PX;
     const anchor = label.px + LABEL_GAP_PX + width <= box.right ? "start" : "end";
-    const x0 = anchor === "start" ? label.px + LABEL_GAP_PX : Math.max(box.left, label.px - LABEL_GAP_PX - width);
+    const x0 =
+      anchor === "start"
+        ? label.px + LABEL_GAP_PX
+        : Math.max(box.left, label.px - LABEL_GAP_PX - width);
     const x1 = x0 + width;
-    let y = Math.min(box.bottom - LABEL_LINE_PX / 2, Math.max(box.top + LABEL_LINE_PX / 2, label.py));
-    for (let moved = true; moved; ) {
+    let y = Math.min(
+      box.bottom - LABEL_LINE_PX / 2,
+      Math.max(box.top + LABEL_LINE_PX / 2, label.py),
+    );
+    for (let moved = true; moved;) {
       moved = false;
       for (const other of placed) {
-        if (other.x0 < x1 && x0 < other.x1 && Math.abs(other.y - y) < LABEL_LINE_PX) [y, moved] = [other.y + LABEL_LINE_PX, true];
+        if (other.x0 < x1 && x0 < other.x1 && Math.abs(other.y - y) < LABEL_LINE_PX)
+          [y, moved] = [other.y + LABEL_LINE_PX, true];
       }
     }
     placed.push({ ...label, y, anchor, x0, x1 });
@@ -287,8 +427,13 @@ export function placeLabels(labels: { text: string; px: number; py: number }[], 
  * Visualisation variance (unscaled SMACOF output) against memorisation error: one dot per run,
  * coloured by variant, its symbol the seed; each variant's seeds joined, its name at their mean.
  */
-export function varianceVsMemorization(study: GeneralizationStudy, options: { width?: number; height?: number; document?: Document } = {}): SVGSVGElement | HTMLElement {
-  const runs = study.runs.filter((r) => Number.isFinite(r.memorizationError)).map((r) => ({ ...r, seedName: r.seed === null ? "—" : `seed ${r.seed}` }));
+export function varianceVsMemorization(
+  study: GeneralizationStudy,
+  options: { width?: number; height?: number; document?: Document } = {},
+): SVGSVGElement | HTMLElement {
+  const runs = study.runs
+    .filter((r) => Number.isFinite(r.memorizationError))
+    .map((r) => ({ ...r, seedName: r.seed === null ? "—" : `seed ${r.seed}` }));
   const variants = study.variants.filter((v) => Number.isFinite(v.memorizationError.mean));
   const names = variants.map((v) => v.variant);
   const logX = runs.length > 0 && runs.every((r) => r.memorizationError > 0);
@@ -301,14 +446,31 @@ export function varianceVsMemorization(study: GeneralizationStudy, options: { wi
     title: `Spearman ρ = ${format(study.spearman)} over ${runs.length} runs, 95 % interval [${format(study.interval[0])}, ${format(study.interval[1])}]`,
     // Memorisation errors span more than a decade (0.1 for regularised runs, ~4 on random pixels);
     // plain decimals on the ticks ("0.1", not the SI "100m").
-    x: { label: `memorisation error: validation − training loss (nats${logX ? ", log scale" : ""}) →`, type: logX ? ("log" as const) : ("linear" as const), tickFormat: "~g" },
+    x: {
+      label: `memorisation error: validation − training loss (nats${logX ? ", log scale" : ""}) →`,
+      type: logX ? ("log" as const) : ("linear" as const),
+      tickFormat: "~g",
+    },
     y: { label: "↑ visualisation variance (Σ tr cov, unscaled)", tickFormat: "~s" },
     color: { domain: names, range: classColors(names.length), legend: true },
     symbol: { legend: true },
   };
   const marks = [
-    Plot.line(runs, { x: "memorizationError", y: "visualizationVariance", z: "variant", stroke: "variant", strokeOpacity: 0.4, sort: "seedName" }),
-    Plot.dot(runs, { x: "memorizationError", y: "visualizationVariance", r: 4, stroke: "variant", symbol: "seedName" }),
+    Plot.line(runs, {
+      x: "memorizationError",
+      y: "visualizationVariance",
+      z: "variant",
+      stroke: "variant",
+      strokeOpacity: 0.4,
+      sort: "seedName",
+    }),
+    Plot.dot(runs, {
+      x: "memorizationError",
+      y: "visualizationVariance",
+      r: 4,
+      stroke: "variant",
+      symbol: "seedName",
+    }),
   ];
   // Draw once for the scales, then name each variant beside its mean where the names fit.
   const bare = ariaMarkGroups(Plot.plot({ ...spec, marks }));
@@ -318,40 +480,73 @@ export function varianceVsMemorization(study: GeneralizationStudy, options: { wi
   const [left, right] = sx.range as [number, number];
   const [bottom, top] = sy.range as [number, number];
   const labels = placeLabels(
-    variants.map((v) => ({ text: v.variant, px: sx.apply(v.memorizationError.mean) as number, py: sy.apply(v.visualizationVariance.mean) as number })),
+    variants.map((v) => ({
+      text: v.variant,
+      px: sx.apply(v.memorizationError.mean) as number,
+      py: sy.apply(v.visualizationVariance.mean) as number,
+    })),
     // Text may run into the inset around the points, not past the frame.
     { left: left - spec.inset, right: right + spec.inset, top, bottom },
   );
   const at = (l: PlacedLabel) => variants.find((v) => v.variant === l.text)!;
-  return ariaMarkGroups(Plot.plot({
-    ...spec,
-    // The scales of the first drawing: the labels were placed on them.
-    x: { ...spec.x, domain: sx.domain },
-    y: { ...spec.y, domain: sy.domain },
-    marks: [
-      ...marks,
-      ...(["start", "end"] as const).map((anchor) =>
-        Plot.text(labels.filter((l) => l.anchor === anchor), { x: (l: PlacedLabel) => at(l).memorizationError.mean, y: (l: PlacedLabel) => sy.invert!(l.y), text: "text", dx: anchor === "start" ? LABEL_GAP_PX : -LABEL_GAP_PX, textAnchor: anchor, fontSize: 12 }),
-      ),
-    ],
-  }));
+  return ariaMarkGroups(
+    Plot.plot({
+      ...spec,
+      // The scales of the first drawing: the labels were placed on them.
+      x: { ...spec.x, domain: sx.domain },
+      y: { ...spec.y, domain: sy.domain },
+      marks: [
+        ...marks,
+        ...(["start", "end"] as const).map((anchor) =>
+          Plot.text(
+            labels.filter((l) => l.anchor === anchor),
+            {
+              x: (l: PlacedLabel) => at(l).memorizationError.mean,
+              y: (l: PlacedLabel) => sy.invert!(l.y),
+              text: "text",
+              dx: anchor === "start" ? LABEL_GAP_PX : -LABEL_GAP_PX,
+              textAnchor: anchor,
+              fontSize: 12,
+            },
+          ),
+        ),
+      ],
+    }),
+  );
 }
 
 /** Mean ARI at each task switch, one series per run. */
-export function switchAriChart(study: ContinualStudy, options: { width?: number; height?: number; document?: Document } = {}): SVGSVGElement | HTMLElement {
-  const rows = study.runs.flatMap((run) => run.switches.map((s, i) => ({ run: run.rehearsal ? "with rehearsal" : "no rehearsal", name: run.name, switch: `task ${i + 1} → ${i + 2}`, ari: s.ari })));
-  return ariaMarkGroups(Plot.plot({
-    document: options.document ?? globalThis.document,
-    width: options.width ?? 520,
-    height: options.height ?? 280,
-    marginLeft: 50,
-    x: { label: "task switch", domain: [...new Set(rows.map((r) => r.switch))] },
-    y: { label: "↑ ARI of unit clusters before vs after (1 = kept)", domain: [0, 1] },
-    color: { legend: true, domain: ["no rehearsal", "with rehearsal"], range: ["#ff725c", "#4269d0"], label: "run" },
-    marks: [
-      Plot.ruleY([0]),
-      Plot.line(rows, { x: "switch", y: "ari", stroke: "run" }),
-      Plot.dot(rows, { x: "switch", y: "ari", fill: "run", r: 4 }),
-    ],
-  }));
+export function switchAriChart(
+  study: ContinualStudy,
+  options: { width?: number; height?: number; document?: Document } = {},
+): SVGSVGElement | HTMLElement {
+  const rows = study.runs.flatMap((run) =>
+    run.switches.map((s, i) => ({
+      run: run.rehearsal ? "with rehearsal" : "no rehearsal",
+      name: run.name,
+      switch: `task ${i + 1} → ${i + 2}`,
+      ari: s.ari,
+    })),
+  );
+  return ariaMarkGroups(
+    Plot.plot({
+      document: options.document ?? globalThis.document,
+      width: options.width ?? 520,
+      height: options.height ?? 280,
+      marginLeft: 50,
+      x: { label: "task switch", domain: [...new Set(rows.map((r) => r.switch))] },
+      y: { label: "↑ ARI of unit clusters before vs after (1 = kept)", domain: [0, 1] },
+      color: {
+        legend: true,
+        domain: ["no rehearsal", "with rehearsal"],
+        range: ["#ff725c", "#4269d0"],
+        label: "run",
+      },
+      marks: [
+        Plot.ruleY([0]),
+        Plot.line(rows, { x: "switch", y: "ari", stroke: "run" }),
+        Plot.dot(rows, { x: "switch", y: "ari", fill: "run", r: 4 }),
+      ],
+    }),
+  );
 }

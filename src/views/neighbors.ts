@@ -29,7 +29,10 @@ export const defaults = {
  * @example
  *   neighborTable(result.neighbors, {describe: (i) => describeSample(bundle, i), thumbnail: thumbs?.url});
  */
-export function neighborTable(neighbors: ExploreNeighbors, options: NeighborTableOptions): HTMLTableElement {
+export function neighborTable(
+  neighbors: ExploreNeighbors,
+  options: NeighborTableOptions,
+): HTMLTableElement {
   const o = withDefaults(defaults, options);
   const document = options.document ?? globalThis.document;
   const table = document.createElement("table");
@@ -38,7 +41,9 @@ export function neighborTable(neighbors: ExploreNeighbors, options: NeighborTabl
   caption.textContent = `${count(neighbors.k, "nearest neighbour")} of ${o.describe(neighbors.point)} (${neighbors.metric} distance in the layer's space)`;
   table.setAttribute("aria-label", caption.textContent);
   table.appendChild(caption);
-  const head = table.appendChild(document.createElement("thead")).appendChild(document.createElement("tr"));
+  const head = table
+    .appendChild(document.createElement("thead"))
+    .appendChild(document.createElement("tr"));
   const columns = ["rank", "sample", `${neighbors.metric} distance`];
   if (o.thumbnail) columns.push("input");
   for (const name of columns) head.appendChild(document.createElement("th")).textContent = name;

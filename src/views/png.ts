@@ -35,7 +35,12 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
 }
 
 /** Encode width × height pixels (channels 1 = grey, 3 = RGB, 4 = RGBA, not premultiplied), row-major, as PNG bytes. */
-export function encodePng(pixels: Uint8Array, width: number, height: number, channels: 1 | 3 | 4): Uint8Array {
+export function encodePng(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  channels: 1 | 3 | 4,
+): Uint8Array {
   const header = new Uint8Array(13);
   const view = new DataView(header.buffer);
   view.setUint32(0, width);
@@ -48,7 +53,12 @@ export function encodePng(pixels: Uint8Array, width: number, height: number, cha
     raw[y * (stride + 1)] = 0; // filter: none
     raw.set(pixels.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
   }
-  const parts = [Uint8Array.from(SIGNATURE), chunk("IHDR", header), chunk("IDAT", zlibSync(raw)), chunk("IEND", new Uint8Array(0))];
+  const parts = [
+    Uint8Array.from(SIGNATURE),
+    chunk("IHDR", header),
+    chunk("IDAT", zlibSync(raw)),
+    chunk("IEND", new Uint8Array(0)),
+  ];
   const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
   let offset = 0;
   for (const p of parts) {
@@ -67,6 +77,11 @@ export function toBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
-export function pngDataUrl(pixels: Uint8Array, width: number, height: number, channels: 1 | 3 | 4): string {
+export function pngDataUrl(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  channels: 1 | 3 | 4,
+): string {
   return `data:image/png;base64,${toBase64(encodePng(pixels, width, height, channels))}`;
 }

@@ -55,7 +55,10 @@ export function coloring(color: SampleColumn | null, samples: Int32Array, total:
     return { rgba, css: paintAll([NO_COLOUR]), legend: null, valueText: () => "", missing: 0 };
   }
   if (color.values.length < total) {
-    throw new HiddenAtlasError("E_SHAPE_MISMATCH", `scatter: colour column "${color.title}" has ${color.values.length} values for ${total} samples (expected one per sample)`);
+    throw new HiddenAtlasError(
+      "E_SHAPE_MISMATCH",
+      `scatter: colour column "${color.title}" has ${color.values.length} values for ${total} samples (expected one per sample)`,
+    );
   }
   let missing = 0;
   if (color.type === "categorical") {
@@ -65,13 +68,17 @@ export function coloring(color: SampleColumn | null, samples: Int32Array, total:
     const seenValues = new Set<number>();
     for (let p = 0; p < n; p++) seenValues.add(color.values[samples[p]]);
     for (const v of seenValues) if (Number.isFinite(v)) seen.add(nameOf(v));
-    const domain = names.length > 0 ? [...names, ...[...seen].filter((s) => !names.includes(s)).sort()] : [...seen].sort();
+    const domain =
+      names.length > 0
+        ? [...names, ...[...seen].filter((s) => !names.includes(s)).sort()]
+        : [...seen].sort();
     const scheme = domain.length <= MAX_CATEGORICAL_SWATCHES ? "observable10" : "turbo";
     const scale = Plot.scale({ color: { type: "categorical", domain, scheme } });
     const palette = [...domain.map((d) => String(scale.apply(d))), MISSING_COLOR];
     const slotOfName = new Map(domain.map((d, k) => [d, k]));
     const slotOfValue = new Map<number, number>();
-    for (const v of seenValues) slotOfValue.set(v, Number.isFinite(v) ? slotOfName.get(nameOf(v))! : domain.length);
+    for (const v of seenValues)
+      slotOfValue.set(v, Number.isFinite(v) ? slotOfName.get(nameOf(v))! : domain.length);
     for (let p = 0; p < n; p++) {
       slot[p] = slotOfValue.get(color.values[samples[p]])!;
       if (slot[p] === domain.length) missing++;
@@ -79,7 +86,12 @@ export function coloring(color: SampleColumn | null, samples: Int32Array, total:
     return {
       rgba,
       css: paintAll(palette),
-      legend: { type: "categorical", domain, range: palette.slice(0, domain.length), label: color.title },
+      legend: {
+        type: "categorical",
+        domain,
+        range: palette.slice(0, domain.length),
+        label: color.title,
+      },
       valueText: (i) => nameOf(color.values[i]),
       missing,
     };
@@ -96,7 +108,12 @@ export function coloring(color: SampleColumn | null, samples: Int32Array, total:
   if (lo > hi) [lo, hi] = [0, 1];
   const scale = Plot.scale({ color: { type: "linear", scheme: "viridis", domain: [lo, hi] } });
   // 256 ramp steps: the 8-bit colour channels cannot show finer differences.
-  const palette = [...Array.from({ length: RAMP_STEPS }, (_, k) => String(scale.apply(lo + ((hi - lo) * k) / (RAMP_STEPS - 1)))), MISSING_COLOR];
+  const palette = [
+    ...Array.from({ length: RAMP_STEPS }, (_, k) =>
+      String(scale.apply(lo + ((hi - lo) * k) / (RAMP_STEPS - 1))),
+    ),
+    MISSING_COLOR,
+  ];
   for (let p = 0; p < n; p++) {
     const v = color.values[samples[p]];
     if (!Number.isFinite(v)) {

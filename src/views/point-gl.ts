@@ -69,14 +69,23 @@ export class PointRenderer {
   private count = 0;
   private centreX = 0;
   private centreY = 0;
-  private readonly rings = new Map<string, { buffer: WebGLBuffer; count: number; style: RingStyle }>();
+  private readonly rings = new Map<
+    string,
+    { buffer: WebGLBuffer; count: number; style: RingStyle }
+  >();
 
-  private constructor(readonly canvas: HTMLCanvasElement, gl: WebGL2RenderingContext) {
+  private constructor(
+    readonly canvas: HTMLCanvasElement,
+    gl: WebGL2RenderingContext,
+  ) {
     this.gl = gl;
     this.program = link(gl, VERTEX_SHADER, FRAGMENT_SHADER);
     this.vao = gl.createVertexArray()!;
     this.uniforms = Object.fromEntries(
-      ["scale", "offset", "pointSize", "opacity", "ring", "ringColor"].map((name) => [name, gl.getUniformLocation(this.program, name)]),
+      ["scale", "offset", "pointSize", "opacity", "ring", "ringColor"].map((name) => [
+        name,
+        gl.getUniformLocation(this.program, name),
+      ]),
     );
   }
 
@@ -84,7 +93,12 @@ export class PointRenderer {
   static create(canvas: HTMLCanvasElement): PointRenderer | null {
     let gl: WebGL2RenderingContext | null = null;
     try {
-      gl = canvas.getContext("webgl2", { antialias: false, premultipliedAlpha: true, alpha: true, preserveDrawingBuffer: true });
+      gl = canvas.getContext("webgl2", {
+        antialias: false,
+        premultipliedAlpha: true,
+        alpha: true,
+        preserveDrawingBuffer: true,
+      });
     } catch {
       gl = null;
     }
@@ -115,7 +129,13 @@ export class PointRenderer {
       positions[2 * i + 1] = y[i] - this.centreY;
     }
     gl.bindVertexArray(this.vao);
-    const attribute = (name: string, data: ArrayBufferView, size: number, type: number, normalized: boolean) => {
+    const attribute = (
+      name: string,
+      data: ArrayBufferView,
+      size: number,
+      type: number,
+      normalized: boolean,
+    ) => {
       const location = gl.getAttribLocation(this.program, name);
       const buffer = gl.createBuffer();
       gl.bindBuffer(gl.ARRAY_BUFFER, buffer);
@@ -136,7 +156,11 @@ export class PointRenderer {
     if (old) gl.deleteBuffer(old.buffer);
     const buffer = gl.createBuffer()!;
     gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, buffer);
-    gl.bufferData(gl.ELEMENT_ARRAY_BUFFER, new Uint32Array(positions as ArrayLike<number>), gl.STATIC_DRAW);
+    gl.bufferData(
+      gl.ELEMENT_ARRAY_BUFFER,
+      new Uint32Array(positions as ArrayLike<number>),
+      gl.STATIC_DRAW,
+    );
     gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, null);
     this.rings.set(layer, { buffer, count: positions.length, style });
   }
@@ -145,7 +169,14 @@ export class PointRenderer {
    * Draw every point at `baseOpacity`, then the layers in the order they were first set: rings,
    * or (fill layers) their points again at `opacity`.
    */
-  draw(transform: PixelTransform, cssWidth: number, cssHeight: number, radius: number, opacity: number, baseOpacity = opacity): void {
+  draw(
+    transform: PixelTransform,
+    cssWidth: number,
+    cssHeight: number,
+    radius: number,
+    opacity: number,
+    baseOpacity = opacity,
+  ): void {
     const gl = this.gl;
     const dpr = this.canvas.width / Math.max(1, cssWidth);
     gl.viewport(0, 0, this.canvas.width, this.canvas.height);
@@ -196,18 +227,24 @@ export class PointRenderer {
   }
 }
 
-function link(gl: WebGL2RenderingContext, vertexSource: string, fragmentSource: string): WebGLProgram {
+function link(
+  gl: WebGL2RenderingContext,
+  vertexSource: string,
+  fragmentSource: string,
+): WebGLProgram {
   const compile = (type: number, source: string) => {
     const shader = gl.createShader(type)!;
     gl.shaderSource(shader, source);
     gl.compileShader(shader);
-    if (!gl.getShaderParameter(shader, gl.COMPILE_STATUS)) throw new Error(`scatter shader: ${gl.getShaderInfoLog(shader)}`);
+    if (!gl.getShaderParameter(shader, gl.COMPILE_STATUS))
+      throw new Error(`scatter shader: ${gl.getShaderInfoLog(shader)}`);
     return shader;
   };
   const program = gl.createProgram()!;
   gl.attachShader(program, compile(gl.VERTEX_SHADER, vertexSource));
   gl.attachShader(program, compile(gl.FRAGMENT_SHADER, fragmentSource));
   gl.linkProgram(program);
-  if (!gl.getProgramParameter(program, gl.LINK_STATUS)) throw new Error(`scatter shader: ${gl.getProgramInfoLog(program)}`);
+  if (!gl.getProgramParameter(program, gl.LINK_STATUS))
+    throw new Error(`scatter shader: ${gl.getProgramInfoLog(program)}`);
   return program;
 }

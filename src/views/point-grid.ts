@@ -61,7 +61,10 @@ export class PointGrid {
       if (y[i] > ymax) ymax = y[i];
     }
     if (n === 0) xmin = xmax = ymin = ymax = 0;
-    const side = Math.max(1, Math.min(MAX_CELLS_PER_AXIS, Math.ceil(Math.sqrt(n / TARGET_POINTS_PER_CELL))));
+    const side = Math.max(
+      1,
+      Math.min(MAX_CELLS_PER_AXIS, Math.ceil(Math.sqrt(n / TARGET_POINTS_PER_CELL))),
+    );
     this.cols = side;
     this.rows = side;
     this.x0 = xmin;
@@ -89,7 +92,10 @@ export class PointGrid {
    */
   static build(x: ArrayLike<number>, y: ArrayLike<number>, names?: ArrayLike<number>): PointGrid {
     if (x.length !== y.length) {
-      throw new HiddenAtlasError("E_SHAPE_MISMATCH", `scatter: x has ${x.length} values but y has ${y.length} (expected one pair per point)`);
+      throw new HiddenAtlasError(
+        "E_SHAPE_MISMATCH",
+        `scatter: x has ${x.length} values but y has ${y.length} (expected one pair per point)`,
+      );
     }
     // Plain loops: typed-array .from() takes V8's slow generic path (seconds at 1 M points).
     const xs = new Float64Array(x.length);
@@ -101,9 +107,13 @@ export class PointGrid {
     for (let i = 0; i < xs.length; i++) {
       if (!Number.isFinite(xs[i]) || !Number.isFinite(ys[i])) {
         const name = names ? names[i] : i;
-        throw new HiddenAtlasError("E_NON_FINITE", `scatter: sample ${name} has coordinates (${xs[i]}, ${ys[i]}) (expected finite x and y for every drawn point)`, {
-          sample: name,
-        });
+        throw new HiddenAtlasError(
+          "E_NON_FINITE",
+          `scatter: sample ${name} has coordinates (${xs[i]}, ${ys[i]}) (expected finite x and y for every drawn point)`,
+          {
+            sample: name,
+          },
+        );
       }
     }
     return new PointGrid(xs, ys);
@@ -144,7 +154,15 @@ export class PointGrid {
     return this.search(this.x[from], this.y[from], scale, Infinity, from, dx, dy);
   }
 
-  private search(qx: number, qy: number, scale: ScreenScale, radiusPx: number, exclude: number, dx: number, dy: number): number {
+  private search(
+    qx: number,
+    qy: number,
+    scale: ScreenScale,
+    radiusPx: number,
+    exclude: number,
+    dx: number,
+    dy: number,
+  ): number {
     if (this.size === 0) return -1;
     const { pixelsPerUnitX: kx, pixelsPerUnitY: ky } = scale;
     const directional = dx !== 0 || dy !== 0;

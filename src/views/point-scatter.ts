@@ -29,7 +29,13 @@
  *   el.addEventListener("selection", () => console.log(el.selection.length));
  */
 import * as Plot from "@observablehq/plot";
-import { select as d3select, zoom as d3zoom, zoomIdentity, type ZoomBehavior, type ZoomTransform } from "d3";
+import {
+  select as d3select,
+  zoom as d3zoom,
+  zoomIdentity,
+  type ZoomBehavior,
+  type ZoomTransform,
+} from "d3";
 import { HiddenAtlasError } from "../core/errors.ts";
 import { PointRenderer, type PixelTransform, type RingStyle } from "./point-gl.ts";
 import { PointGrid } from "./point-grid.ts";
@@ -133,7 +139,6 @@ const UNSELECTED_OPACITY = 0.15;
 /** Paths under the points: thin, light grey and half transparent, so the points stay readable. */
 const PATH_STYLE = { stroke: "#bbb", width: 0.4, opacity: 0.6 };
 
-
 /**
  * A scatter of every point of `data` (see the module comment): interactive with WebGL2 in a
  * browser when `interactive` is true, otherwise a static SVG (≤ `svgMaxPoints` points) or PNG figure.
@@ -144,20 +149,29 @@ const PATH_STYLE = { stroke: "#bbb", width: 0.4, opacity: 0.6 };
  *
  * See also: embeddingScatter (src/views/scatter.ts), the Plot SVG figure it replaces.
  */
-export function pointScatter(data: ScatterData, options: PointScatterOptions = {}): PointScatterElement {
+export function pointScatter(
+  data: ScatterData,
+  options: PointScatterOptions = {},
+): PointScatterElement {
   const document = options.document ?? globalThis.document;
   checkOptions(options);
   const width = options.width ?? defaults.width;
   const height = options.height ?? Math.round(Math.min(width, 560) * 0.8);
   const total = data.x.length;
   if (data.y.length !== total) {
-    throw new HiddenAtlasError("E_SHAPE_MISMATCH", `scatter: data.x has ${total} values but data.y has ${data.y.length} (expected one y per x)`);
+    throw new HiddenAtlasError(
+      "E_SHAPE_MISMATCH",
+      `scatter: data.x has ${total} values but data.y has ${data.y.length} (expected one y per x)`,
+    );
   }
   const samples = drawnSamples(data.index, total);
   const n = samples.length;
   const sampledFrom = options.subsample?.total;
   if (sampledFrom !== undefined && !(Number.isInteger(sampledFrom) && sampledFrom >= n)) {
-    throw new HiddenAtlasError("E_PARAM", `scatter: invalid subsample.total: ${sampledFrom} (expected an integer ≥ the ${n} drawn samples)`);
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `scatter: invalid subsample.total: ${sampledFrom} (expected an integer ≥ the ${n} drawn samples)`,
+    );
   }
   const paths = checkPaths(options.paths, total);
   const drawnX = new Float64Array(n);
@@ -180,14 +194,23 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
   const colors = coloring(options.color ?? null, samples, total);
   const xLabel = options.xLabel ?? defaults.xLabel;
   const yLabel = options.yLabel ?? defaults.yLabel;
-  const subset = subsampleText(n, options.subsample?.total ?? total, { noun: "samples", seed: options.subsample?.seed ?? null, method: options.subsample?.method });
+  const subset = subsampleText(n, options.subsample?.total ?? total, {
+    noun: "samples",
+    seed: options.subsample?.seed ?? null,
+    method: options.subsample?.method,
+  });
   const ariaLabel =
     options.ariaLabel ??
     `Scatter plot of ${n.toLocaleString("en-US")} points${subset ? ` (${subset})` : ""}: ${xLabel} against ${yLabel}` +
       (options.color ? `, coloured by ${options.color.title}` : "");
 
   // The frame and the base scales (data → plot-area CSS px) with the padded extent.
-  const frame = { left: MARGIN.left, top: MARGIN.top, width: width - MARGIN.left - MARGIN.right, height: height - MARGIN.top - MARGIN.bottom };
+  const frame = {
+    left: MARGIN.left,
+    top: MARGIN.top,
+    width: width - MARGIN.left - MARGIN.right,
+    height: height - MARGIN.top - MARGIN.bottom,
+  };
   const [x0, x1] = paddedExtent(grid.x);
   const [y0, y1] = paddedExtent(grid.y);
   const base: PixelTransform = {
@@ -216,8 +239,13 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
     title.style.font = `600 ${FONT_SIZE} var(--sans-serif, system-ui)`;
     title.style.maxWidth = `${width}px`;
     figure.appendChild(title);
-    const scale = colors.legend.type === "categorical" ? colors.legend : { ...colors.legend, label: null };
-    const legend = Plot.legend({ document, color: scale, style: { fontSize: FONT_SIZE } } as unknown as Plot.LegendOptions);
+    const scale =
+      colors.legend.type === "categorical" ? colors.legend : { ...colors.legend, label: null };
+    const legend = Plot.legend({
+      document,
+      color: scale,
+      style: { fontSize: FONT_SIZE },
+    } as unknown as Plot.LegendOptions);
     if (legend) figure.appendChild(ariaMarkGroups(legend as unknown as Element));
   }
   const area = document.createElement("div");
@@ -226,7 +254,10 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
   figure.appendChild(area);
   const captions: string[] = [];
   if (subset) captions.push(`${subset}.`);
-  if (colors.missing > 0) captions.push(`${colors.missing.toLocaleString("en-US")} drawn samples without a ${options.color!.title} value are grey.`);
+  if (colors.missing > 0)
+    captions.push(
+      `${colors.missing.toLocaleString("en-US")} drawn samples without a ${options.color!.title} value are grey.`,
+    );
 
   const NS = "http://www.w3.org/2000/svg";
   let highlighted: number[] = Array.from(options.highlighted ?? []);
@@ -237,12 +268,27 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
   Object.defineProperty(wrapper, "highlighted", { get: () => Int32Array.from(highlighted) });
 
   const axes = (transform: PixelTransform, dots: boolean, lines = false): SVGSVGElement => {
-    const domainX: [number, number] = [(frame.left - transform.offsetX) / transform.scaleX, (frame.left + frame.width - transform.offsetX) / transform.scaleX];
-    const domainY: [number, number] = [(frame.top + frame.height - transform.offsetY) / transform.scaleY, (frame.top - transform.offsetY) / transform.scaleY];
+    const domainX: [number, number] = [
+      (frame.left - transform.offsetX) / transform.scaleX,
+      (frame.left + frame.width - transform.offsetX) / transform.scaleX,
+    ];
+    const domainY: [number, number] = [
+      (frame.top + frame.height - transform.offsetY) / transform.scaleY,
+      (frame.top - transform.offsetY) / transform.scaleY,
+    ];
     const marks: Plot.Markish[] = [Plot.frame({ strokeOpacity: 0.2 })];
     if (dots) {
       marks.unshift(
-        Plot.dot(Array.from({ length: n }, (_, p) => p), { x: (p: number) => grid.x[p], y: (p: number) => grid.y[p], fill: colors.css, r, fillOpacity: defaults.opacity }),
+        Plot.dot(
+          Array.from({ length: n }, (_, p) => p),
+          {
+            x: (p: number) => grid.x[p],
+            y: (p: number) => grid.y[p],
+            fill: colors.css,
+            r,
+            fillOpacity: defaults.opacity,
+          },
+        ),
       );
     }
     if (lines && paths.length) {
@@ -251,28 +297,46 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
       paths.forEach((path, k) => {
         for (let j = 0; j < path.length; j++) vertices.push([k, path[j]]);
       });
-      marks.unshift(Plot.line(vertices, { x: (v: [number, number]) => data.x[v[1]], y: (v: [number, number]) => data.y[v[1]], z: (v: [number, number]) => v[0], stroke: PATH_STYLE.stroke, strokeWidth: PATH_STYLE.width, strokeOpacity: PATH_STYLE.opacity }));
+      marks.unshift(
+        Plot.line(vertices, {
+          x: (v: [number, number]) => data.x[v[1]],
+          y: (v: [number, number]) => data.y[v[1]],
+          z: (v: [number, number]) => v[0],
+          stroke: PATH_STYLE.stroke,
+          strokeWidth: PATH_STYLE.width,
+          strokeOpacity: PATH_STYLE.opacity,
+        }),
+      );
     }
-    const svg = ariaMarkGroups(Plot.plot({
-      document,
-      width,
-      height,
-      marginTop: MARGIN.top,
-      marginRight: MARGIN.right,
-      marginBottom: MARGIN.bottom,
-      marginLeft: MARGIN.left,
-      style: { fontSize: FONT_SIZE, overflow: "visible" },
-      grid: true,
-      x: { domain: domainX, label: xLabel },
-      y: { domain: domainY, label: yLabel },
-      color: { type: "identity" },
-      marks,
-    }) as unknown as SVGSVGElement);
+    const svg = ariaMarkGroups(
+      Plot.plot({
+        document,
+        width,
+        height,
+        marginTop: MARGIN.top,
+        marginRight: MARGIN.right,
+        marginBottom: MARGIN.bottom,
+        marginLeft: MARGIN.left,
+        style: { fontSize: FONT_SIZE, overflow: "visible" },
+        grid: true,
+        x: { domain: domainX, label: xLabel },
+        y: { domain: domainY, label: yLabel },
+        color: { type: "identity" },
+        marks,
+      }) as unknown as SVGSVGElement,
+    );
     svg.setAttribute("aria-hidden", dots ? "false" : "true");
     return svg;
   };
   // Rings of the heavy (selected) and light (highlighted) kind as SVG circles.
-  const ring = (px: number, py: number, radius: number, strokeWidth: number, stroke: string, className: string) => {
+  const ring = (
+    px: number,
+    py: number,
+    radius: number,
+    strokeWidth: number,
+    stroke: string,
+    className: string,
+  ) => {
     const c = document.createElementNS(NS, "circle");
     c.setAttribute("cx", String(round2(px)));
     c.setAttribute("cy", String(round2(py)));
@@ -298,7 +362,15 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
         px[p] = (grid.x[p] * base.scaleX + base.offsetX - frame.left) * RASTER_SCALE;
         py[p] = (grid.y[p] * base.scaleY + base.offsetY - frame.top) * RASTER_SCALE;
       }
-      const pixels = rasterizePoints({ width: w, height: h, px, py, colors: colors.rgba, radius: r * RASTER_SCALE, opacity: defaults.opacity });
+      const pixels = rasterizePoints({
+        width: w,
+        height: h,
+        px,
+        py,
+        colors: colors.rgba,
+        radius: r * RASTER_SCALE,
+        opacity: defaults.opacity,
+      });
       const image = document.createElementNS(NS, "image");
       image.setAttribute("class", "atlas-points-raster");
       image.setAttribute("x", String(frame.left));
@@ -309,7 +381,9 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
       image.setAttribute("href", pngDataUrl(new Uint8Array(pixels.buffer), w, h, 4));
       const frameMark = svg.querySelector("[aria-label=frame]");
       svg.insertBefore(image, frameMark);
-      captions.push(`${n.toLocaleString("en-US")} points drawn as one image (figures above ${svgMax.toLocaleString("en-US")} points are rasterised).`);
+      captions.push(
+        `${n.toLocaleString("en-US")} points drawn as one image (figures above ${svgMax.toLocaleString("en-US")} points are rasterised).`,
+      );
     }
     svg.setAttribute("role", "img");
     svg.setAttribute("aria-label", ariaLabel);
@@ -321,10 +395,28 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
     const redraw = () => {
       overlay.replaceChildren();
       for (const i of highlighted) {
-        const [px, py] = [data.x[i] * base.scaleX + base.offsetX, data.y[i] * base.scaleY + base.offsetY];
-        if (Number.isFinite(px) && Number.isFinite(py)) overlay.appendChild(ring(px, py, r + 3, 1.5, "#d62728", "atlas-highlight"));
+        const [px, py] = [
+          data.x[i] * base.scaleX + base.offsetX,
+          data.y[i] * base.scaleY + base.offsetY,
+        ];
+        if (Number.isFinite(px) && Number.isFinite(py))
+          overlay.appendChild(ring(px, py, r + 3, 1.5, "#d62728", "atlas-highlight"));
       }
-      if (selected !== null && Number.isFinite(data.x[selected]) && Number.isFinite(data.y[selected])) overlay.appendChild(ring(data.x[selected] * base.scaleX + base.offsetX, data.y[selected] * base.scaleY + base.offsetY, r + 5, 2.5, "currentColor", "atlas-selected"));
+      if (
+        selected !== null &&
+        Number.isFinite(data.x[selected]) &&
+        Number.isFinite(data.y[selected])
+      )
+        overlay.appendChild(
+          ring(
+            data.x[selected] * base.scaleX + base.offsetX,
+            data.y[selected] * base.scaleY + base.offsetY,
+            r + 5,
+            2.5,
+            "currentColor",
+            "atlas-selected",
+          ),
+        );
     };
     redraw();
     appendCaption(document, figure, captions);
@@ -345,10 +437,18 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
       return wrapper.selection;
     };
     wrapper.pick = (px, py) => {
-      const p = grid.nearest((px - base.offsetX) / base.scaleX, (py - base.offsetY) / base.scaleY, pixelScale(base), HOVER_RADIUS_PX);
+      const p = grid.nearest(
+        (px - base.offsetX) / base.scaleX,
+        (py - base.offsetY) / base.scaleY,
+        pixelScale(base),
+        HOVER_RADIUS_PX,
+      );
       return p < 0 ? null : samples[p];
     };
-    wrapper.locate = (i) => ({ x: data.x[i] * base.scaleX + base.offsetX, y: data.y[i] * base.scaleY + base.offsetY });
+    wrapper.locate = (i) => ({
+      x: data.x[i] * base.scaleX + base.offsetX,
+      y: data.y[i] * base.scaleY + base.offsetY,
+    });
     wrapper.domain = () => ({ x: [x0, x1], y: [y0, y1] });
     wrapper.zoomTo = () => {};
     wrapper.resetZoom = () => {};
@@ -367,7 +467,14 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
     c.width = Math.round(frame.width * dpr);
     c.height = Math.round(frame.height * dpr);
     c.className = "atlas-points";
-    Object.assign(c.style, { position: "absolute", left: `${frame.left}px`, top: `${frame.top}px`, width: `${frame.width}px`, height: `${frame.height}px`, pointerEvents: "none" });
+    Object.assign(c.style, {
+      position: "absolute",
+      left: `${frame.left}px`,
+      top: `${frame.top}px`,
+      width: `${frame.width}px`,
+      height: `${frame.height}px`,
+      pointerEvents: "none",
+    });
   };
   placeCanvas(canvas);
   // Paths on a 2-D canvas of their own under the points (redrawn with the points).
@@ -387,7 +494,11 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
     area.replaceChild(fresh, canvas);
     canvas = fresh;
   }
-  if (!gl && wanted === "webgl") throw new HiddenAtlasError("E_PARAM", "scatter: renderer \"webgl\" was asked for but this browser has no WebGL2 (expected \"auto\" or \"raster\")");
+  if (!gl && wanted === "webgl")
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      'scatter: renderer "webgl" was asked for but this browser has no WebGL2 (expected "auto" or "raster")',
+    );
   const lassoStyle: RingStyle = { ...LASSO_RING, radius: r + 1.5 };
   const highlightStyle: RingStyle = { ...HIGHLIGHT_RING, radius: r + 3 };
   if (gl) {
@@ -402,16 +513,36 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
   overlay.setAttribute("width", String(width));
   overlay.setAttribute("height", String(height));
   overlay.setAttribute("fill", "none");
-  Object.assign(overlay.style, { position: "absolute", left: "0", top: "0", overflow: "hidden", touchAction: "none", cursor: "crosshair" });
+  Object.assign(overlay.style, {
+    position: "absolute",
+    left: "0",
+    top: "0",
+    overflow: "hidden",
+    touchAction: "none",
+    cursor: "crosshair",
+  });
   // Pointer input is taken over the frame only (the axes stay inert).
   const hit = document.createElementNS(NS, "rect");
-  for (const [k, v] of Object.entries({ x: frame.left, y: frame.top, width: frame.width, height: frame.height })) hit.setAttribute(k, String(v));
+  for (const [k, v] of Object.entries({
+    x: frame.left,
+    y: frame.top,
+    width: frame.width,
+    height: frame.height,
+  }))
+    hit.setAttribute(k, String(v));
   hit.setAttribute("fill", "transparent");
   hit.setAttribute("pointer-events", "all");
   const marks = document.createElementNS(NS, "g");
   marks.setAttribute("pointer-events", "none");
   const clip = document.createElementNS(NS, "svg");
-  for (const [k, v] of Object.entries({ x: frame.left, y: frame.top, width: frame.width, height: frame.height, viewBox: `${frame.left} ${frame.top} ${frame.width} ${frame.height}` })) clip.setAttribute(k, String(v));
+  for (const [k, v] of Object.entries({
+    x: frame.left,
+    y: frame.top,
+    width: frame.width,
+    height: frame.height,
+    viewBox: `${frame.left} ${frame.top} ${frame.width} ${frame.height}`,
+  }))
+    clip.setAttribute(k, String(v));
   clip.appendChild(marks);
   const lassoPath = document.createElementNS(NS, "path");
   lassoPath.setAttribute("class", "atlas-lasso");
@@ -425,17 +556,33 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
   area.tabIndex = 0;
   area.setAttribute("role", "application");
   area.setAttribute("aria-roledescription", "scatter plot");
-  area.setAttribute("aria-label", `${ariaLabel}. Arrow keys move between points, Enter selects, + and − zoom, 0 resets the zoom${options.lasso === false ? "" : ", shift-drag draws a lasso, Escape clears it"}.`);
+  area.setAttribute(
+    "aria-label",
+    `${ariaLabel}. Arrow keys move between points, Enter selects, + and − zoom, 0 resets the zoom${options.lasso === false ? "" : ", shift-drag draws a lasso, Escape clears it"}.`,
+  );
   area.style.outlineOffset = "2px";
   const live = document.createElement("div");
   live.setAttribute("aria-live", "polite");
   live.className = "atlas-live";
-  Object.assign(live.style, { position: "absolute", width: "1px", height: "1px", overflow: "hidden", clip: "rect(0 0 0 0)", whiteSpace: "nowrap" });
+  Object.assign(live.style, {
+    position: "absolute",
+    width: "1px",
+    height: "1px",
+    overflow: "hidden",
+    clip: "rect(0 0 0 0)",
+    whiteSpace: "nowrap",
+  });
   wrapper.appendChild(live);
 
   const tools = document.createElement("div");
   tools.className = "atlas-scatter-tools";
-  Object.assign(tools.style, { display: "flex", gap: "6px", alignItems: "center", font: `${FONT_SIZE} var(--sans-serif, system-ui)`, margin: "4px 0" });
+  Object.assign(tools.style, {
+    display: "flex",
+    gap: "6px",
+    alignItems: "center",
+    font: `${FONT_SIZE} var(--sans-serif, system-ui)`,
+    margin: "4px 0",
+  });
   const button = (label: string, title: string) => {
     const b = document.createElement("button");
     b.type = "button";
@@ -445,7 +592,10 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
     return b;
   };
   let lassoMode = false;
-  const lassoButton = options.lasso === false ? null : button("Lasso", "Draw around points to select them (or shift-drag)");
+  const lassoButton =
+    options.lasso === false
+      ? null
+      : button("Lasso", "Draw around points to select them (or shift-drag)");
   lassoButton?.setAttribute("aria-pressed", "false");
   const resetButton = button("Reset zoom", "Show all points (key 0)");
   const hint = document.createElement("span");
@@ -492,8 +642,14 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
     scaleY: zoomTransform.k * base.scaleY,
     offsetY: zoomTransform.k * base.offsetY + zoomTransform.y,
   });
-  const toScreen = (i: number, t = current()) => ({ x: data.x[i] * t.scaleX + t.offsetX, y: data.y[i] * t.scaleY + t.offsetY });
-  const toData = (px: number, py: number, t = current()) => ({ x: (px - t.offsetX) / t.scaleX, y: (py - t.offsetY) / t.scaleY });
+  const toScreen = (i: number, t = current()) => ({
+    x: data.x[i] * t.scaleX + t.offsetX,
+    y: data.y[i] * t.scaleY + t.offsetY,
+  });
+  const toData = (px: number, py: number, t = current()) => ({
+    x: (px - t.offsetX) / t.scaleX,
+    y: (py - t.offsetY) / t.scaleY,
+  });
 
   const drawPaths = (inFrame: PixelTransform) => {
     const context = pathCanvas?.getContext("2d");
@@ -515,7 +671,12 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
     context.stroke();
   };
   const drawPoints = (t: PixelTransform) => {
-    const inFrame: PixelTransform = { scaleX: t.scaleX, offsetX: t.offsetX - frame.left, scaleY: t.scaleY, offsetY: t.offsetY - frame.top };
+    const inFrame: PixelTransform = {
+      scaleX: t.scaleX,
+      offsetX: t.offsetX - frame.left,
+      scaleY: t.scaleY,
+      offsetY: t.offsetY - frame.top,
+    };
     drawPaths(inFrame);
     const baseOpacity = lassoPositions.length > 0 ? UNSELECTED_OPACITY : defaults.opacity;
     if (gl) {
@@ -529,8 +690,24 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
       px[p] = (grid.x[p] * inFrame.scaleX + inFrame.offsetX) * dpr;
       py[p] = (grid.y[p] * inFrame.scaleY + inFrame.offsetY) * dpr;
     }
-    const pixels = rasterizePoints({ width: canvas.width, height: canvas.height, px, py, colors: colors.rgba, radius: r * dpr, opacity: baseOpacity });
-    context.putImageData(new ImageData(pixels as unknown as Uint8ClampedArray<ArrayBuffer>, canvas.width, canvas.height), 0, 0);
+    const pixels = rasterizePoints({
+      width: canvas.width,
+      height: canvas.height,
+      px,
+      py,
+      colors: colors.rgba,
+      radius: r * dpr,
+      opacity: baseOpacity,
+    });
+    context.putImageData(
+      new ImageData(
+        pixels as unknown as Uint8ClampedArray<ArrayBuffer>,
+        canvas.width,
+        canvas.height,
+      ),
+      0,
+      0,
+    );
     if (lassoPositions.length > 0) {
       // The selection again at full opacity, composited over the faded points.
       const m = lassoPositions.length;
@@ -543,11 +720,29 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
         sy[k] = py[p];
         sc.set(colors.rgba.subarray(4 * p, 4 * p + 4), 4 * k);
       }
-      const layer = rasterizePoints({ width: canvas.width, height: canvas.height, px: sx, py: sy, colors: sc, radius: r * dpr, opacity: defaults.opacity });
+      const layer = rasterizePoints({
+        width: canvas.width,
+        height: canvas.height,
+        px: sx,
+        py: sy,
+        colors: sc,
+        radius: r * dpr,
+        opacity: defaults.opacity,
+      });
       const scratch = document.createElement("canvas");
       scratch.width = canvas.width;
       scratch.height = canvas.height;
-      scratch.getContext("2d")!.putImageData(new ImageData(layer as unknown as Uint8ClampedArray<ArrayBuffer>, canvas.width, canvas.height), 0, 0);
+      scratch
+        .getContext("2d")!
+        .putImageData(
+          new ImageData(
+            layer as unknown as Uint8ClampedArray<ArrayBuffer>,
+            canvas.width,
+            canvas.height,
+          ),
+          0,
+          0,
+        );
       context.drawImage(scratch, 0, 0);
     }
     const rings = (positions: ArrayLike<number>, style: RingStyle, css: string) => {
@@ -625,7 +820,13 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
   };
   const pick = (px: number, py: number): number | null => {
     const t = current();
-    if (px < frame.left || px > frame.left + frame.width || py < frame.top || py > frame.top + frame.height) return null;
+    if (
+      px < frame.left ||
+      px > frame.left + frame.width ||
+      py < frame.top ||
+      py > frame.top + frame.height
+    )
+      return null;
     const q = toData(px, py, t);
     const p = grid.nearest(q.x, q.y, pixelScale(t), HOVER_RADIUS_PX);
     return p < 0 ? null : samples[p];
@@ -720,24 +921,29 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
   };
   lassoButton?.addEventListener("click", () => setLassoMode(!lassoMode));
   if (options.lasso !== false) {
-    hit.addEventListener("pointerdown", (event) => {
-      if (event.button !== 0 || !(event.shiftKey || lassoMode)) return;
-      event.preventDefault();
-      event.stopImmediatePropagation();
-      lassoing = true;
-      setHovered(null);
-      hit.setPointerCapture?.(event.pointerId);
-      const q = localPoint(event);
-      path = [q.x, q.y];
-      lassoPath.setAttribute("d", `M${q.x},${q.y}`);
-    }, { capture: true });
+    hit.addEventListener(
+      "pointerdown",
+      (event) => {
+        if (event.button !== 0 || !(event.shiftKey || lassoMode)) return;
+        event.preventDefault();
+        event.stopImmediatePropagation();
+        lassoing = true;
+        setHovered(null);
+        hit.setPointerCapture?.(event.pointerId);
+        const q = localPoint(event);
+        path = [q.x, q.y];
+        lassoPath.setAttribute("d", `M${q.x},${q.y}`);
+      },
+      { capture: true },
+    );
     hit.addEventListener("pointermove", (event) => {
       if (!lassoing) return;
       // Browsers deliver one pointermove per frame; the coalesced events keep the whole stroke.
       for (const e of event.getCoalescedEvents?.() ?? [event]) {
         const q = localPoint(e);
         const last = path.length - 2;
-        if (Math.hypot(q.x - path[last], q.y - path[last + 1]) >= LASSO_MIN_STEP_PX) path.push(q.x, q.y);
+        if (Math.hypot(q.x - path[last], q.y - path[last + 1]) >= LASSO_MIN_STEP_PX)
+          path.push(q.x, q.y);
       }
       lassoPath.setAttribute("d", pathData(path));
     });
@@ -779,11 +985,21 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
     if (i !== null) {
       // Keep the focused point in view: pan (not zoom) so that it sits at the frame's centre.
       const s = toScreen(i);
-      if (s.x < frame.left || s.x > frame.left + frame.width || s.y < frame.top || s.y > frame.top + frame.height) {
+      if (
+        s.x < frame.left ||
+        s.x > frame.left + frame.width ||
+        s.y < frame.top ||
+        s.y > frame.top + frame.height
+      ) {
         const k = zoomTransform.k;
         const bx = data.x[i] * base.scaleX + base.offsetX;
         const by = data.y[i] * base.scaleY + base.offsetY;
-        zoomBehaviour.transform(hitSelection, zoomIdentity.translate(frame.left + frame.width / 2 - k * bx, frame.top + frame.height / 2 - k * by).scale(k));
+        zoomBehaviour.transform(
+          hitSelection,
+          zoomIdentity
+            .translate(frame.left + frame.width / 2 - k * bx, frame.top + frame.height / 2 - k * by)
+            .scale(k),
+        );
       }
     }
     drawMarks(current());
@@ -792,7 +1008,12 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
       announce(i);
     }
   };
-  const ARROWS: Record<string, [number, number]> = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+  const ARROWS: Record<string, [number, number]> = {
+    ArrowRight: [1, 0],
+    ArrowLeft: [-1, 0],
+    ArrowUp: [0, -1],
+    ArrowDown: [0, 1],
+  };
   area.addEventListener("focus", () => {
     if (focused !== null || n === 0) return;
     const start = selected !== null && positionOfSample(selected) >= 0 ? selected : centreSample();
@@ -834,7 +1055,10 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
     }
   });
   const zoomBy = (factor: number) => {
-    const centre: [number, number] = focused !== null ? [toScreen(focused).x, toScreen(focused).y] : [frame.left + frame.width / 2, frame.top + frame.height / 2];
+    const centre: [number, number] =
+      focused !== null
+        ? [toScreen(focused).x, toScreen(focused).y]
+        : [frame.left + frame.width / 2, frame.top + frame.height / 2];
     zoomBehaviour.scaleBy(hitSelection, factor, centre);
   };
   resetButton.addEventListener("click", () => wrapper.resetZoom());
@@ -870,7 +1094,10 @@ export function pointScatter(data: ScatterData, options: PointScatterOptions = {
     const by = c[1] * base.scaleY + base.offsetY;
     const cx = frame.left + frame.width / 2;
     const cy = frame.top + frame.height / 2;
-    zoomBehaviour.transform(hitSelection, zoomIdentity.translate(cx - k * bx, cy - k * by).scale(k));
+    zoomBehaviour.transform(
+      hitSelection,
+      zoomIdentity.translate(cx - k * bx, cy - k * by).scale(k),
+    );
   };
   wrapper.resetZoom = () => zoomBehaviour.transform(hitSelection, zoomIdentity);
   wrapper.destroy = () => {
@@ -885,26 +1112,63 @@ function checkOptions(options: PointScatterOptions): void {
   const minWidth = MARGIN.left + MARGIN.right + 1;
   const minHeight = MARGIN.top + MARGIN.bottom + 1;
   const check = (name: string, value: unknown, ok: boolean, expected: string) => {
-    if (value !== undefined && !ok) throw new HiddenAtlasError("E_PARAM", `scatter: invalid ${name}: ${String(value)} (expected ${expected})`);
+    if (value !== undefined && !ok)
+      throw new HiddenAtlasError(
+        "E_PARAM",
+        `scatter: invalid ${name}: ${String(value)} (expected ${expected})`,
+      );
   };
-  check("width", options.width, Number.isFinite(options.width) && options.width! >= minWidth, `a number of pixels ≥ ${minWidth}`);
-  check("height", options.height, Number.isFinite(options.height) && options.height! >= minHeight, `a number of pixels ≥ ${minHeight}`);
-  check("r", options.r, Number.isFinite(options.r) && options.r! > 0 && options.r! <= 50, "a radius in pixels in (0, 50]");
-  check("svgMaxPoints", options.svgMaxPoints, Number.isInteger(options.svgMaxPoints) && options.svgMaxPoints! >= 0, "an integer ≥ 0");
-  check("renderer", options.renderer, ["auto", "webgl", "raster"].includes(options.renderer as string), '"auto", "webgl" or "raster"');
+  check(
+    "width",
+    options.width,
+    Number.isFinite(options.width) && options.width! >= minWidth,
+    `a number of pixels ≥ ${minWidth}`,
+  );
+  check(
+    "height",
+    options.height,
+    Number.isFinite(options.height) && options.height! >= minHeight,
+    `a number of pixels ≥ ${minHeight}`,
+  );
+  check(
+    "r",
+    options.r,
+    Number.isFinite(options.r) && options.r! > 0 && options.r! <= 50,
+    "a radius in pixels in (0, 50]",
+  );
+  check(
+    "svgMaxPoints",
+    options.svgMaxPoints,
+    Number.isInteger(options.svgMaxPoints) && options.svgMaxPoints! >= 0,
+    "an integer ≥ 0",
+  );
+  check(
+    "renderer",
+    options.renderer,
+    ["auto", "webgl", "raster"].includes(options.renderer as string),
+    '"auto", "webgl" or "raster"',
+  );
 }
 
 /** Validated paths: each an array of samples (integers in [0, total)). */
 function checkPaths(paths: ArrayLike<number>[] | undefined, total: number): ArrayLike<number>[] {
   if (paths === undefined) return [];
-  if (!Array.isArray(paths)) throw new HiddenAtlasError("E_PARAM", "scatter: invalid paths (expected an array of arrays of samples)");
+  if (!Array.isArray(paths))
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      "scatter: invalid paths (expected an array of arrays of samples)",
+    );
   for (let k = 0; k < paths.length; k++) {
     const path = paths[k];
-    if (!path || typeof path.length !== "number") throw new HiddenAtlasError("E_PARAM", `scatter: paths[${k}] is not an array of samples`);
+    if (!path || typeof path.length !== "number")
+      throw new HiddenAtlasError("E_PARAM", `scatter: paths[${k}] is not an array of samples`);
     for (let j = 0; j < path.length; j++) {
       const i = path[j];
       if (!Number.isInteger(i) || i < 0 || i >= total) {
-        throw new HiddenAtlasError("E_PARAM", `scatter: paths[${k}][${j}] is ${i} (expected an integer sample in [0, ${total}))`);
+        throw new HiddenAtlasError(
+          "E_PARAM",
+          `scatter: paths[${k}][${j}] is ${i} (expected an integer sample in [0, ${total}))`,
+        );
       }
     }
   }
@@ -922,7 +1186,10 @@ function drawnSamples(index: ArrayLike<number> | undefined, total: number): Int3
   for (let k = 0; k < index.length; k++) {
     const i = index[k];
     if (!Number.isInteger(i) || i < 0 || i >= total) {
-      throw new HiddenAtlasError("E_PARAM", `scatter: index[${k}] is ${i} (expected an integer sample in [0, ${total}))`);
+      throw new HiddenAtlasError(
+        "E_PARAM",
+        `scatter: index[${k}] is ${i} (expected an integer sample in [0, ${total}))`,
+      );
     }
     out[k] = i;
   }
@@ -961,11 +1228,18 @@ function positionsOf(indices: number[], positionOfSample: (i: number) => number)
 function browserCanvas(document: Document): boolean {
   const view = document.defaultView as (Window & typeof globalThis) | null;
   if (!view) return false;
-  return typeof view.WebGL2RenderingContext === "function" || typeof view.ImageData === "function" && typeof view.CanvasRenderingContext2D === "function";
+  return (
+    typeof view.WebGL2RenderingContext === "function" ||
+    (typeof view.ImageData === "function" && typeof view.CanvasRenderingContext2D === "function")
+  );
 }
 
 /** The exported columns: sample, x, y, the colour column, then the caller's. */
-function exportColumns(options: PointScatterOptions, data: ScatterData, colors: Coloring): Record<string, (i: number) => string | number> {
+function exportColumns(
+  options: PointScatterOptions,
+  data: ScatterData,
+  colors: Coloring,
+): Record<string, (i: number) => string | number> {
   const columns: Record<string, (i: number) => string | number> = {
     sample: (i) => i,
     [options.xLabel ?? defaults.xLabel]: (i) => data.x[i],
@@ -992,7 +1266,8 @@ function appendCaption(document: Document, figure: HTMLElement, lines: string[])
 /** SVG path data of a closed polygon through (x0, y0, x1, y1, …). */
 function pathData(xy: number[]): string {
   let d = "";
-  for (let k = 0; k < xy.length; k += 2) d += `${k === 0 ? "M" : "L"}${round2(xy[k])},${round2(xy[k + 1])}`;
+  for (let k = 0; k < xy.length; k += 2)
+    d += `${k === 0 ? "M" : "L"}${round2(xy[k])},${round2(xy[k + 1])}`;
   return d + "Z";
 }
 

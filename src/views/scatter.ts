@@ -88,11 +88,14 @@ const MAX_CATEGORICAL_SWATCHES = 10;
 export function embeddingScatter(data: ScatterData, options: ScatterOptions = {}): ScatterElement {
   const o = withDefaults(defaults, options);
   // A static figure of more than SVG_MAX_POINTS points is one PNG of the points (pointScatter's).
-  if (!o.interactive && (data.index ?? data.x).length > SVG_MAX_POINTS) return pointScatter(data, options);
+  if (!o.interactive && (data.index ?? data.x).length > SVG_MAX_POINTS)
+    return pointScatter(data, options);
   const document = options.document ?? globalThis.document;
   const width = o.width;
   const height = o.height ?? Math.round(Math.min(width, 560) * 0.8);
-  const index = Array.from(data.index ?? { length: data.x.length }, (v, i) => (data.index ? (v as number) : i));
+  const index = Array.from(data.index ?? { length: data.x.length }, (v, i) =>
+    data.index ? (v as number) : i,
+  );
   const r = o.r ?? (index.length < 1000 ? 3 : 2);
   const color = o.color;
   const x = (i: number) => data.x[i];
@@ -104,7 +107,10 @@ export function embeddingScatter(data: ScatterData, options: ScatterOptions = {}
     const names = color.classNames ?? [];
     const nameOf = (v: number) => names[v] ?? String(v);
     fill = (i: number) => nameOf(color.values[i]);
-    const domain = names.length > 0 ? names : Array.from(new Set(index.map((i) => nameOf(color.values[i])))).sort();
+    const domain =
+      names.length > 0
+        ? names
+        : Array.from(new Set(index.map((i) => nameOf(color.values[i])))).sort();
     colorScale = {
       type: "categorical",
       domain,
@@ -118,8 +124,11 @@ export function embeddingScatter(data: ScatterData, options: ScatterOptions = {}
     colorScale = { type: "linear", scheme: "viridis", legend: true, label: null };
   }
   const total = data.x.length;
-  const subset = index.length < total ? ` (${index.length} of ${count(total, "sample")} drawn)` : "";
-  const ariaLabel = o.ariaLabel ?? `Scatter plot of ${count(index.length, "point")}${subset}: ${o.xLabel} against ${o.yLabel}${color ? `, coloured by ${color.title}` : ""}`;
+  const subset =
+    index.length < total ? ` (${index.length} of ${count(total, "sample")} drawn)` : "";
+  const ariaLabel =
+    o.ariaLabel ??
+    `Scatter plot of ${count(index.length, "point")}${subset}: ${o.xLabel} against ${o.yLabel}${color ? `, coloured by ${color.title}` : ""}`;
 
   const figure = housePlot({
     document,
@@ -133,9 +142,7 @@ export function embeddingScatter(data: ScatterData, options: ScatterOptions = {}
     x: { label: o.xLabel },
     y: { label: o.yLabel },
     color: colorScale,
-    marks: [
-      Plot.dot(index, { x, y, fill, r, fillOpacity: 0.8 }),
-    ],
+    marks: [Plot.dot(index, { x, y, fill, r, fillOpacity: 0.8 })],
   }) as unknown as HTMLElement & { scale(name: string): { apply(v: number): number } | undefined };
 
   const wrapper = document.createElement("div") as unknown as ScatterElement;

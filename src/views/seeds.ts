@@ -13,14 +13,23 @@ import { ariaMarkGroups } from "./style.ts";
 export const defaults = { specificityWidth: 520, heatmapWidth: 360, scaleWidth: 420 };
 
 /** The three measures the study scores, in the order they are drawn. */
-export function specificityRows(study: SeedStudy): { measure: string; mean: number; low: number; high: number; min: number; max: number }[] {
+export function specificityRows(
+  study: SeedStudy,
+): { measure: string; mean: number; low: number; high: number; min: number; max: number }[] {
   const dim = `H${study.distanceDim}`;
   const rows = [
     { measure: `${dim} sliced Wasserstein, activation units`, s: study.specificity.sliced.raw },
     { measure: `${dim} sliced Wasserstein, RMS-normalised`, s: study.specificity.sliced.rms },
     { measure: "linear CKA", s: study.specificity.cka },
   ];
-  return rows.map(({ measure, s }) => ({ measure, mean: s.mean, low: Math.max(0, s.mean - s.sd), high: Math.min(1, s.mean + s.sd), min: s.min, max: s.max }));
+  return rows.map(({ measure, s }) => ({
+    measure,
+    mean: s.mean,
+    low: Math.max(0, s.mean - s.sd),
+    high: Math.min(1, s.mean + s.sd),
+    min: s.min,
+    max: s.max,
+  }));
 }
 
 /**
@@ -31,57 +40,103 @@ export function specificityRows(study: SeedStudy): { measure: string; mean: numb
 export function specificityChart(study: SeedStudy, options: TopologyPlotOptions = {}): HTMLElement {
   const rows = specificityRows(study);
   const chance = 1 / study.layers.length;
-  return ariaMarkGroups(Plot.plot({
-    document: options.document ?? globalThis.document,
-    title: options.title,
-    width: options.width ?? defaults.specificityWidth,
-    height: options.height ?? 170,
-    marginLeft: 250,
-    marginRight: 44,
-    x: { domain: [0, 1], label: "layers found again in another seed's network (fraction) →", grid: true },
-    y: { domain: rows.map((r) => r.measure), label: null },
-    marks: [
-      Plot.barX(rows, { y: "measure", x: "mean", fill: "#4269d0", fillOpacity: 0.75 }),
-      Plot.ruleY(rows, { y: "measure", x1: "low", x2: "high", stroke: "black", strokeWidth: 2 }),
-      Plot.text(rows, { y: "measure", x: "high", text: (r: { mean: number }) => r.mean.toFixed(2), dx: 6, textAnchor: "start", fontSize: 11 }),
-      Plot.ruleX([chance], { stroke: "#d62728", strokeDasharray: "4,3" }),
-      Plot.text([chance], { x: (c: number) => c, frameAnchor: "top", dy: -2, text: () => `chance 1/${study.layers.length}`, fill: "#d62728", lineAnchor: "bottom" }),
-    ],
-  })) as unknown as HTMLElement;
+  return ariaMarkGroups(
+    Plot.plot({
+      document: options.document ?? globalThis.document,
+      title: options.title,
+      width: options.width ?? defaults.specificityWidth,
+      height: options.height ?? 170,
+      marginLeft: 250,
+      marginRight: 44,
+      x: {
+        domain: [0, 1],
+        label: "layers found again in another seed's network (fraction) →",
+        grid: true,
+      },
+      y: { domain: rows.map((r) => r.measure), label: null },
+      marks: [
+        Plot.barX(rows, { y: "measure", x: "mean", fill: "#4269d0", fillOpacity: 0.75 }),
+        Plot.ruleY(rows, { y: "measure", x1: "low", x2: "high", stroke: "black", strokeWidth: 2 }),
+        Plot.text(rows, {
+          y: "measure",
+          x: "high",
+          text: (r: { mean: number }) => r.mean.toFixed(2),
+          dx: 6,
+          textAnchor: "start",
+          fontSize: 11,
+        }),
+        Plot.ruleX([chance], { stroke: "#d62728", strokeDasharray: "4,3" }),
+        Plot.text([chance], {
+          x: (c: number) => c,
+          frameAnchor: "top",
+          dy: -2,
+          text: () => `chance 1/${study.layers.length}`,
+          fill: "#d62728",
+          lineAnchor: "bottom",
+        }),
+      ],
+    }),
+  ) as unknown as HTMLElement;
 }
 
 /**
  * Layer × layer heatmap of a matrix's mean over the seeds, each cell labelled "mean ± sd".
  * `label` names the measure and its units. Default width 360.
  */
-export function spreadHeatmap(names: string[], spread: MatrixSpread, options: TopologyPlotOptions & { label?: string; scheme?: string; domain?: [number, number] } = {}): HTMLElement {
+export function spreadHeatmap(
+  names: string[],
+  spread: MatrixSpread,
+  options: TopologyPlotOptions & {
+    label?: string;
+    scheme?: string;
+    domain?: [number, number];
+  } = {},
+): HTMLElement {
   const L = names.length;
-  const cells = names.flatMap((a, i) => names.map((b, j) => ({ a, b, mean: spread.mean[i * L + j], sd: spread.sd[i * L + j] })));
+  const cells = names.flatMap((a, i) =>
+    names.map((b, j) => ({ a, b, mean: spread.mean[i * L + j], sd: spread.sd[i * L + j] })),
+  );
   const short = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(2));
   const max = Math.max(0, ...cells.map((c) => c.mean).filter(Number.isFinite));
   const width = options.width ?? defaults.heatmapWidth;
-  return ariaMarkGroups(Plot.plot({
-    document: options.document ?? globalThis.document,
-    title: options.title,
-    width,
-    height: options.height ?? width - 10,
-    marginLeft: 110,
-    marginBottom: 80,
-    padding: 0.03,
-    x: { domain: names, label: null, tickRotate: -35 },
-    y: { domain: names, label: null },
-    color: { type: "linear", scheme: (options.scheme ?? "viridis") as Plot.ColorScheme, legend: true, label: options.label, domain: options.domain, unknown: "#ddd" },
-    marks: [
-      Plot.cell(cells, { x: "b", y: "a", fill: "mean", title: (c: { a: string; b: string; mean: number; sd: number }) => `${c.a} – ${c.b}: mean ${c.mean.toPrecision(4)}, sd ${c.sd.toPrecision(3)} over ${spread.runs} seeds` }),
-      Plot.text(cells, {
-        x: "b",
-        y: "a",
-        text: (c: { mean: number; sd: number }) => (Number.isFinite(c.mean) ? `${short(c.mean)}\n±${short(c.sd)}` : "–"),
-        fill: (c: { mean: number }) => ((max > 0 ? c.mean / max : 0) < 0.5 ? "white" : "black"),
-        fontSize: L > 6 ? 8 : 10,
-      }),
-    ],
-  })) as unknown as HTMLElement;
+  return ariaMarkGroups(
+    Plot.plot({
+      document: options.document ?? globalThis.document,
+      title: options.title,
+      width,
+      height: options.height ?? width - 10,
+      marginLeft: 110,
+      marginBottom: 80,
+      padding: 0.03,
+      x: { domain: names, label: null, tickRotate: -35 },
+      y: { domain: names, label: null },
+      color: {
+        type: "linear",
+        scheme: (options.scheme ?? "viridis") as Plot.ColorScheme,
+        legend: true,
+        label: options.label,
+        domain: options.domain,
+        unknown: "#ddd",
+      },
+      marks: [
+        Plot.cell(cells, {
+          x: "b",
+          y: "a",
+          fill: "mean",
+          title: (c: { a: string; b: string; mean: number; sd: number }) =>
+            `${c.a} – ${c.b}: mean ${c.mean.toPrecision(4)}, sd ${c.sd.toPrecision(3)} over ${spread.runs} seeds`,
+        }),
+        Plot.text(cells, {
+          x: "b",
+          y: "a",
+          text: (c: { mean: number; sd: number }) =>
+            Number.isFinite(c.mean) ? `${short(c.mean)}\n±${short(c.sd)}` : "–",
+          fill: (c: { mean: number }) => ((max > 0 ? c.mean / max : 0) < 0.5 ? "white" : "black"),
+          fontSize: L > 6 ? 8 : 10,
+        }),
+      ],
+    }),
+  ) as unknown as HTMLElement;
 }
 
 /**
@@ -90,17 +145,25 @@ export function spreadHeatmap(names: string[], spread: MatrixSpread, options: To
  */
 export function scaleChart(study: SeedStudy, options: TopologyPlotOptions = {}): HTMLElement {
   const L = study.layers.length;
-  const rows = study.runs.flatMap((run, r) => study.layers.map((layer, l) => ({ run, layer, scale: study.scales[r * L + l] })));
-  return ariaMarkGroups(Plot.plot({
-    document: options.document ?? globalThis.document,
-    title: options.title,
-    width: options.width ?? defaults.scaleWidth,
-    height: options.height ?? 240,
-    marginLeft: 56,
-    marginBottom: 70,
-    x: { domain: study.layers, label: null, tickRotate: -25 },
-    y: { type: "log", label: `↑ RMS distance to the mean (${options.unit ?? "activation units"})`, grid: true },
-    color: { legend: true, label: "network", domain: study.runs },
-    marks: [Plot.dot(rows, { x: "layer", y: "scale", stroke: "run", r: 4, tip: true })],
-  })) as unknown as HTMLElement;
+  const rows = study.runs.flatMap((run, r) =>
+    study.layers.map((layer, l) => ({ run, layer, scale: study.scales[r * L + l] })),
+  );
+  return ariaMarkGroups(
+    Plot.plot({
+      document: options.document ?? globalThis.document,
+      title: options.title,
+      width: options.width ?? defaults.scaleWidth,
+      height: options.height ?? 240,
+      marginLeft: 56,
+      marginBottom: 70,
+      x: { domain: study.layers, label: null, tickRotate: -25 },
+      y: {
+        type: "log",
+        label: `↑ RMS distance to the mean (${options.unit ?? "activation units"})`,
+        grid: true,
+      },
+      color: { legend: true, label: "network", domain: study.runs },
+      marks: [Plot.dot(rows, { x: "layer", y: "scale", stroke: "run", r: 4, tip: true })],
+    }),
+  ) as unknown as HTMLElement;
 }

@@ -23,7 +23,10 @@ export interface SelectionPanelOptions {
   onClear: () => void;
 }
 
-export function selectionPanel(options: SelectionPanelOptions): { element: HTMLElement; show(samples: Int32Array): void } {
+export function selectionPanel(options: SelectionPanelOptions): {
+  element: HTMLElement;
+  show(samples: Int32Array): void;
+} {
   const { document, columns, exportName } = options;
   const panel = document.createElement("div");
   panel.className = "atlas-selection";
@@ -45,7 +48,10 @@ export function selectionPanel(options: SelectionPanelOptions): { element: HTMLE
       return;
     }
     panel.style.display = "block";
-    const head = text("p", `${chosen.length.toLocaleString("en-US")} point${chosen.length === 1 ? "" : "s"} selected`);
+    const head = text(
+      "p",
+      `${chosen.length.toLocaleString("en-US")} point${chosen.length === 1 ? "" : "s"} selected`,
+    );
     head.className = "atlas-selection-count";
     head.style.margin = "2px 0";
     panel.appendChild(head);
@@ -60,12 +66,23 @@ export function selectionPanel(options: SelectionPanelOptions): { element: HTMLE
       for (const get of Object.values(columns)) {
         // The panel rounds coordinates for reading; the exports keep every digit.
         const v = get(i);
-        tr.appendChild(text("td", typeof v === "number" && !Number.isInteger(v) ? formatCoordinate(v) : String(v)));
+        tr.appendChild(
+          text(
+            "td",
+            typeof v === "number" && !Number.isInteger(v) ? formatCoordinate(v) : String(v),
+          ),
+        );
       }
       body.appendChild(tr);
     }
     panel.appendChild(table);
-    if (chosen.length > PANEL_ROWS) panel.appendChild(text("p", `… and ${(chosen.length - PANEL_ROWS).toLocaleString("en-US")} more (all in the export).`));
+    if (chosen.length > PANEL_ROWS)
+      panel.appendChild(
+        text(
+          "p",
+          `… and ${(chosen.length - PANEL_ROWS).toLocaleString("en-US")} more (all in the export).`,
+        ),
+      );
     const actions = document.createElement("div");
     Object.assign(actions.style, { display: "flex", gap: "10px", alignItems: "center" });
     const exporter = (label: string, filename: string, type: string, write: () => string) => {
@@ -73,7 +90,11 @@ export function selectionPanel(options: SelectionPanelOptions): { element: HTMLE
       b.type = "button";
       b.textContent = label;
       b.addEventListener("click", () => {
-        const a = downloadLink(new TextEncoder().encode(write()), filename, { label, type, document });
+        const a = downloadLink(new TextEncoder().encode(write()), filename, {
+          label,
+          type,
+          document,
+        });
         a.style.display = "none";
         links.push(a);
         panel.appendChild(a);
@@ -88,7 +109,9 @@ export function selectionPanel(options: SelectionPanelOptions): { element: HTMLE
     clear.addEventListener("click", options.onClear);
     actions.append(
       exporter("Export CSV", `${exportName}.csv`, "text/csv", () => selectionCsv(chosen, columns)),
-      exporter("Export JSON", `${exportName}.json`, "application/json", () => selectionJson(chosen, columns)),
+      exporter("Export JSON", `${exportName}.json`, "application/json", () =>
+        selectionJson(chosen, columns),
+      ),
       clear,
     );
     panel.appendChild(actions);
@@ -97,20 +120,33 @@ export function selectionPanel(options: SelectionPanelOptions): { element: HTMLE
 }
 
 /** RFC 4180 CSV of the selected rows (fields with a comma, quote or line break are quoted). */
-export function selectionCsv(samples: ArrayLike<number>, columns: Record<string, (i: number) => string | number>): string {
+export function selectionCsv(
+  samples: ArrayLike<number>,
+  columns: Record<string, (i: number) => string | number>,
+): string {
   const field = (v: string | number) => {
     const s = String(v);
     return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
   };
   const getters = Object.values(columns);
   const lines = [Object.keys(columns).map(field).join(",")];
-  for (let k = 0; k < samples.length; k++) lines.push(getters.map((get) => field(get(samples[k]))).join(","));
+  for (let k = 0; k < samples.length; k++)
+    lines.push(getters.map((get) => field(get(samples[k]))).join(","));
   return lines.join("\r\n") + "\r\n";
 }
 
 /** JSON array of the selected rows, one object per sample with the export columns as keys. */
-export function selectionJson(samples: ArrayLike<number>, columns: Record<string, (i: number) => string | number>): string {
+export function selectionJson(
+  samples: ArrayLike<number>,
+  columns: Record<string, (i: number) => string | number>,
+): string {
   const entries = Object.entries(columns);
-  const rows = Array.from(samples, (i) => Object.fromEntries(entries.map(([name, get]) => [name, get(i)])));
-  return JSON.stringify(rows, (_, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 0);
+  const rows = Array.from(samples, (i) =>
+    Object.fromEntries(entries.map(([name, get]) => [name, get(i)])),
+  );
+  return JSON.stringify(
+    rows,
+    (_, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v),
+    0,
+  );
 }

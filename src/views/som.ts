@@ -46,7 +46,12 @@ export type PerturbationMeasure = "changed" | "displacement" | "relativeChange";
 /** Every option's default, per figure. */
 export const defaults = {
   /** gridHeatmap: width 300 px, scheme "viridis", no legend label, no title. */
-  gridHeatmap: { width: 300, scheme: "viridis", label: undefined as string | undefined, title: undefined as string | undefined },
+  gridHeatmap: {
+    width: 300,
+    scheme: "viridis",
+    label: undefined as string | undefined,
+    title: undefined as string | undefined,
+  },
   /** classMap: width 300 px, no title. */
   classMap: { width: 300, title: undefined as string | undefined },
   /** prototypeMosaic: width 300 px, no title. */
@@ -85,7 +90,8 @@ const SQUARE_CELL = {
   },
 };
 
-const describeGrid = (grid: Grid) => `${grid.rows} × ${grid.cols} ${grid.topology === "hex" ? "hexagonal" : "rectangular"} SOM grid`;
+const describeGrid = (grid: Grid) =>
+  `${grid.rows} × ${grid.cols} ${grid.topology === "hex" ? "hexagonal" : "rectangular"} SOM grid`;
 
 /**
  * Plot options shared by every grid figure: the cells' extent in grid units with equal pixels
@@ -95,12 +101,20 @@ const describeGrid = (grid: Grid) => `${grid.rows} × ${grid.cols} ${grid.topolo
 export function gridFrame(grid: Grid, width: number) {
   const hex = grid.topology === "hex";
   const halfHeight = hex ? HEX_HALF_HEIGHT : 0.5;
-  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+  let x0 = Infinity,
+    x1 = -Infinity,
+    y0 = Infinity,
+    y1 = -Infinity;
   for (let j = 0; j < grid.rows * grid.cols; j++) {
-    x0 = Math.min(x0, grid.coords[2 * j]); x1 = Math.max(x1, grid.coords[2 * j]);
-    y0 = Math.min(y0, grid.coords[2 * j + 1]); y1 = Math.max(y1, grid.coords[2 * j + 1]);
+    x0 = Math.min(x0, grid.coords[2 * j]);
+    x1 = Math.max(x1, grid.coords[2 * j]);
+    y0 = Math.min(y0, grid.coords[2 * j + 1]);
+    y1 = Math.max(y1, grid.coords[2 * j + 1]);
   }
-  x0 -= 0.5; x1 += 0.5; y0 -= halfHeight; y1 += halfHeight;
+  x0 -= 0.5;
+  x1 += 0.5;
+  y0 -= halfHeight;
+  y1 += halfHeight;
   const unit = (width - 2 * GRID_MARGIN) / (x1 - x0);
   const height = Math.ceil(unit * (y1 - y0)) + 2 * GRID_MARGIN;
   const pad = ((height - 2 * GRID_MARGIN) / unit - (y1 - y0)) / 2;
@@ -118,7 +132,12 @@ export function gridFrame(grid: Grid, width: number) {
 
 /** The cell mark options of a grid: symbol, half-width and outline. */
 function cells(grid: Grid, unit: number) {
-  return { symbol: grid.topology === "hex" ? "hexagon" : SQUARE_CELL, r: unit / 2, stroke: "white", strokeWidth: CELL_OUTLINE } as const;
+  return {
+    symbol: grid.topology === "hex" ? "hexagon" : SQUARE_CELL,
+    r: unit / 2,
+    stroke: "white",
+    strokeWidth: CELL_OUTLINE,
+  } as const;
 }
 
 const nodes = (grid: Grid) => Array.from({ length: grid.rows * grid.cols }, (_, j) => j);
@@ -129,7 +148,11 @@ const nodes = (grid: Grid) => Array.from({ length: grid.rows * grid.cols }, (_, 
  * @example
  *   gridHeatmap(layer.map, layer.hits, {label: "training samples per node"});
  */
-export function gridHeatmap(grid: Grid, values: ArrayLike<number>, options: GridPlotOptions = {}): HTMLElement {
+export function gridHeatmap(
+  grid: Grid,
+  values: ArrayLike<number>,
+  options: GridPlotOptions = {},
+): HTMLElement {
   const o = withDefaults(defaults.gridHeatmap, options);
   const { unit, frame } = gridFrame(grid, o.width);
   const empty = nodes(grid).filter((j) => !Number.isFinite(values[j])).length;
@@ -138,7 +161,13 @@ export function gridHeatmap(grid: Grid, values: ArrayLike<number>, options: Grid
     document: options.document ?? globalThis.document,
     title: o.title,
     ariaLabel: `${o.label ?? "Value"} of each node of a ${describeGrid(grid)}, as colour${empty ? `; ${count(empty, "node")} without a value (grey)` : ""}`,
-    color: { type: "linear", scheme: o.scheme as Plot.ColorScheme, legend: true, label: o.label, unknown: "#ddd" },
+    color: {
+      type: "linear",
+      scheme: o.scheme as Plot.ColorScheme,
+      legend: true,
+      label: o.label,
+      unknown: "#ddd",
+    },
     marks: [
       Plot.dot(nodes(grid), {
         x: (j: number) => grid.coords[2 * j],
@@ -146,7 +175,8 @@ export function gridHeatmap(grid: Grid, values: ArrayLike<number>, options: Grid
         fill: (j: number) => (Number.isFinite(values[j]) ? values[j] : NaN),
         ...cells(grid, unit),
         tip: true,
-        title: (j: number) => `node ${j} (row ${Math.floor(j / grid.cols)}, col ${j % grid.cols}): ${Number.isFinite(values[j]) ? +Number(values[j]).toPrecision(4) : "empty"}`,
+        title: (j: number) =>
+          `node ${j} (row ${Math.floor(j / grid.cols)}, col ${j % grid.cols}): ${Number.isFinite(values[j]) ? +Number(values[j]).toPrecision(4) : "empty"}`,
       }),
     ],
   });
@@ -159,7 +189,12 @@ export function gridHeatmap(grid: Grid, values: ArrayLike<number>, options: Grid
  * @example
  *   classMap(layer.map, layer.labelCounts, result.classNames);
  */
-export function classMap(grid: Grid, counts: ArrayLike<number>, classNames: string[], options: Omit<GridPlotOptions, "label" | "scheme"> = {}): HTMLElement {
+export function classMap(
+  grid: Grid,
+  counts: ArrayLike<number>,
+  classNames: string[],
+  options: Omit<GridPlotOptions, "label" | "scheme"> = {},
+): HTMLElement {
   const o = withDefaults(defaults.classMap, options);
   const { unit, frame } = gridFrame(grid, o.width);
   const k = classNames.length;
@@ -170,7 +205,12 @@ export function classMap(grid: Grid, counts: ArrayLike<number>, classNames: stri
       total += counts[j * k + c];
       if (best < 0 || counts[j * k + c] > counts[j * k + best]) best = c;
     }
-    return { j, cls: total > 0 ? classNames[best] : "empty", share: total > 0 ? counts[j * k + best] / total : 0, total };
+    return {
+      j,
+      cls: total > 0 ? classNames[best] : "empty",
+      share: total > 0 ? counts[j * k + best] / total : 0,
+      total,
+    };
   });
   const empty = info.filter((d) => d.total === 0).length;
   return housePlot({
@@ -178,7 +218,12 @@ export function classMap(grid: Grid, counts: ArrayLike<number>, classNames: stri
     document: options.document ?? globalThis.document,
     title: o.title,
     ariaLabel: `Majority class of each node of a ${describeGrid(grid)} among ${count(k, "class", "classes")}, paler where less pure${empty ? `; ${count(empty, "node")} empty (grey)` : ""}`,
-    color: { type: "categorical", domain: [...classNames, "empty"], range: [...classColors(k), "#ddd"], legend: true },
+    color: {
+      type: "categorical",
+      domain: [...classNames, "empty"],
+      range: [...classColors(k), "#ddd"],
+      legend: true,
+    },
     marks: [
       Plot.dot(info, {
         x: (d) => grid.coords[2 * d.j],
@@ -187,7 +232,10 @@ export function classMap(grid: Grid, counts: ArrayLike<number>, classNames: stri
         fillOpacity: (d) => (d.total > 0 ? 0.35 + 0.65 * d.share : 1),
         ...cells(grid, unit),
         tip: true,
-        title: (d) => (d.total ? `node ${d.j}: ${d.cls} ${(100 * d.share).toFixed(0)} % of ${d.total}` : `node ${d.j}: empty`),
+        title: (d) =>
+          d.total
+            ? `node ${d.j}: ${d.cls} ${(100 * d.share).toFixed(0)} % of ${d.total}`
+            : `node ${d.j}: empty`,
       }),
     ],
   });
@@ -201,7 +249,13 @@ export function classMap(grid: Grid, counts: ArrayLike<number>, classNames: stri
  * @example
  *   prototypeMosaic(layer.map, layer.nodeInputs, 8, 8);
  */
-export function prototypeMosaic(grid: Grid, images: Float32Array, height: number, width: number, options: Omit<GridPlotOptions, "label" | "scheme"> = {}): HTMLElement {
+export function prototypeMosaic(
+  grid: Grid,
+  images: Float32Array,
+  height: number,
+  width: number,
+  options: Omit<GridPlotOptions, "label" | "scheme"> = {},
+): HTMLElement {
   const o = withDefaults(defaults.prototypeMosaic, options);
   const { unit, frame } = gridFrame(grid, o.width);
   const side = unit * IMAGE_FILL * (grid.topology === "hex" ? HEX_INNER_SQUARE : 1);
@@ -248,7 +302,12 @@ export function prototypeMosaic(grid: Grid, images: Float32Array, height: number
  * @example
  *   bmuArrows(layer.map, effect.from, effect.to);
  */
-export function bmuArrows(grid: Grid, from: Int32Array, to: Int32Array, options: Omit<GridPlotOptions, "label" | "scheme"> = {}): HTMLElement {
+export function bmuArrows(
+  grid: Grid,
+  from: Int32Array,
+  to: Int32Array,
+  options: Omit<GridPlotOptions, "label" | "scheme"> = {},
+): HTMLElement {
   const o = withDefaults(defaults.bmuArrows, options);
   const { unit, frame } = gridFrame(grid, o.width);
   const moves = new Map<string, { a: number; b: number; count: number }>();
@@ -267,7 +326,12 @@ export function bmuArrows(grid: Grid, from: Int32Array, to: Int32Array, options:
     title: o.title,
     ariaLabel: `Best-matching units that moved under perturbation on a ${describeGrid(grid)}: ${count(moved, "sample")} of ${from.length} moved, in ${count(moves.size, "distinct move")}`,
     marks: [
-      Plot.dot(nodes(grid), { x: (j: number) => grid.coords[2 * j], y: (j: number) => grid.coords[2 * j + 1], r: unit / 6, fill: "#ccc" }),
+      Plot.dot(nodes(grid), {
+        x: (j: number) => grid.coords[2 * j],
+        y: (j: number) => grid.coords[2 * j + 1],
+        r: unit / 6,
+        fill: "#ccc",
+      }),
       Plot.arrow([...moves.values()], {
         x1: (d) => grid.coords[2 * d.a],
         y1: (d) => grid.coords[2 * d.a + 1],
@@ -291,11 +355,19 @@ export function bmuArrows(grid: Grid, from: Int32Array, to: Int32Array, options:
  * @example
  *   qeCurves(result.layers, {width: 640});
  */
-export function qeCurves(layers: Pick<LayerCodes, "name" | "map">[], options: CurvePlotOptions = {}): HTMLElement {
+export function qeCurves(
+  layers: Pick<LayerCodes, "name" | "map">[],
+  options: CurvePlotOptions = {},
+): HTMLElement {
   const o = withDefaults(defaults.qeCurves, options);
   const rows = layers.flatMap((l) => [
     ...l.map.qeHistory.train.map((qe, e) => ({ layer: l.name, split: "train", epoch: e + 1, qe })),
-    ...l.map.qeHistory.validation.map((qe, e) => ({ layer: l.name, split: "test", epoch: e + 1, qe })),
+    ...l.map.qeHistory.validation.map((qe, e) => ({
+      layer: l.name,
+      split: "test",
+      epoch: e + 1,
+      qe,
+    })),
   ]);
   const epochs = Math.max(0, ...layers.map((l) => l.map.qeHistory.train.length));
   return housePlot({
@@ -305,17 +377,31 @@ export function qeCurves(layers: Pick<LayerCodes, "name" | "map">[], options: Cu
     ariaLabel: `Quantisation error per epoch over ${count(epochs, "epoch")} of the SOMs of ${count(layers.length, "layer")}, on training samples (solid) and test samples (dashed)`,
     caption: "solid: training samples · dashed: test samples",
     // Epochs are whole numbers: ticks only at integers.
-    x: { label: "epoch →", ticks: ticks(1, Math.max(1, epochs), 10).filter(Number.isInteger), tickFormat: "d" },
+    x: {
+      label: "epoch →",
+      ticks: ticks(1, Math.max(1, epochs), 10).filter(Number.isInteger),
+      tickFormat: "d",
+    },
     y: { label: "↑ quantisation error (layer RMS units)", grid: true, zero: true },
     color: { legend: true, label: "layer", domain: layers.map((l) => l.name) },
     marks: [
-      Plot.line(rows.filter((d) => d.split === "train"), { x: "epoch", y: "qe", stroke: "layer", tip: true }),
-      Plot.line(rows.filter((d) => d.split === "test"), { x: "epoch", y: "qe", stroke: "layer", strokeDasharray: "4,3" }),
+      Plot.line(
+        rows.filter((d) => d.split === "train"),
+        { x: "epoch", y: "qe", stroke: "layer", tip: true },
+      ),
+      Plot.line(
+        rows.filter((d) => d.split === "test"),
+        { x: "epoch", y: "qe", stroke: "layer", strokeDasharray: "4,3" },
+      ),
     ],
   });
 }
 
-const MEASURE_LABELS: Record<PerturbationMeasure, string> = { changed: "↑ fraction of BMUs that change", displacement: "↑ mean BMU displacement (grid units)", relativeChange: "↑ mean ‖Δh‖ / ‖h‖" };
+const MEASURE_LABELS: Record<PerturbationMeasure, string> = {
+  changed: "↑ fraction of BMUs that change",
+  displacement: "↑ mean BMU displacement (grid units)",
+  relativeChange: "↑ mean ‖Δh‖ / ‖h‖",
+};
 
 /**
  * Fraction of test BMUs that move under FGSM (solid) and under random ±ε noise of the same size
@@ -324,7 +410,11 @@ const MEASURE_LABELS: Record<PerturbationMeasure, string> = { changed: "↑ frac
  * @example
  *   perturbationCurves(result.adversarial, "displacement");
  */
-export function perturbationCurves(study: AdversarialStudy, measure: PerturbationMeasure = defaults.perturbationCurves.measure, options: CurvePlotOptions = {}): HTMLElement {
+export function perturbationCurves(
+  study: AdversarialStudy,
+  measure: PerturbationMeasure = defaults.perturbationCurves.measure,
+  options: CurvePlotOptions = {},
+): HTMLElement {
   const o = withDefaults(defaults.perturbationCurves, options);
   const rows = study.layers.flatMap((l) =>
     study.epsilons.flatMap((epsilon, e) => [
@@ -342,8 +432,21 @@ export function perturbationCurves(study: AdversarialStudy, measure: Perturbatio
     y: { label: MEASURE_LABELS[measure], grid: true, zero: true },
     color: { legend: true, label: "layer", domain: study.layers.map((l) => l.name) },
     marks: [
-      Plot.line(rows.filter((d) => d.kind === "FGSM"), { x: "epsilon", y: "value", stroke: "layer", marker: "circle", tip: true }),
-      Plot.line(rows.filter((d) => d.kind !== "FGSM"), { x: "epsilon", y: "value", stroke: "layer", strokeDasharray: "4,3", marker: "circle", tip: true }),
+      Plot.line(
+        rows.filter((d) => d.kind === "FGSM"),
+        { x: "epsilon", y: "value", stroke: "layer", marker: "circle", tip: true },
+      ),
+      Plot.line(
+        rows.filter((d) => d.kind !== "FGSM"),
+        {
+          x: "epsilon",
+          y: "value",
+          stroke: "layer",
+          strokeDasharray: "4,3",
+          marker: "circle",
+          tip: true,
+        },
+      ),
     ],
   });
 }

@@ -27,17 +27,23 @@ export type HousePlotOptions = Plot.PlotOptions & { ariaLabel: string };
  *   housePlot({ariaLabel: "Variance explained by 4 principal components", marks: [Plot.barY(rows, {x: "pc", y: "share"})]});
  */
 export function housePlot(options: HousePlotOptions): HTMLElement {
-  const styled: Record<string, unknown> = { ...options, style: { fontSize: FONT_SIZE, ...(typeof options.style === "object" ? options.style : {}) } };
+  const styled: Record<string, unknown> = {
+    ...options,
+    style: { fontSize: FONT_SIZE, ...(typeof options.style === "object" ? options.style : {}) },
+  };
   // Plot's default bottom margin fits 10 px tick labels and the axis label below them; 12 px
   // ones need more room, or the two collide.
-  if (options.marginBottom === undefined && options.margin === undefined) styled.marginBottom = X_AXIS_MARGIN;
+  if (options.marginBottom === undefined && options.margin === undefined)
+    styled.marginBottom = X_AXIS_MARGIN;
   for (const key of LEGEND_SCALES) {
     const scale = options[key];
     // Plot hands a scale's options (style included) to the legend it draws for that scale.
-    if (scale && typeof scale === "object" && "legend" in scale && scale.legend) styled[key] = { ...scale, style: { fontSize: FONT_SIZE } };
+    if (scale && typeof scale === "object" && "legend" in scale && scale.legend)
+      styled[key] = { ...scale, style: { fontSize: FONT_SIZE } };
   }
   const element = ariaMarkGroups(Plot.plot(styled as Plot.PlotOptions) as unknown as HTMLElement);
-  if (element.tagName.toLowerCase() !== "svg") element.setAttribute("aria-label", options.ariaLabel);
+  if (element.tagName.toLowerCase() !== "svg")
+    element.setAttribute("aria-label", options.ariaLabel);
   return element;
 }
 
@@ -52,12 +58,16 @@ export function housePlot(options: HousePlotOptions): HTMLElement {
  * and styles select marks by. Returns `root`.
  */
 export function ariaMarkGroups<E extends Element>(root: E): E {
-  for (const el of Array.from(root.querySelectorAll("[aria-label]:not([role]):not([aria-hidden])"))) {
-    if (el.namespaceURI !== SVG_NS || el.localName === "svg" || el.closest("[aria-hidden=true]")) continue;
+  for (const el of Array.from(
+    root.querySelectorAll("[aria-label]:not([role]):not([aria-hidden])"),
+  )) {
+    if (el.namespaceURI !== SVG_NS || el.localName === "svg" || el.closest("[aria-hidden=true]"))
+      continue;
     if (el.localName === "g") {
       if (el.querySelector("text, title, [aria-label]")) el.setAttribute("role", "group");
       else el.setAttribute("aria-hidden", "true");
-    } else if (el.querySelector("title") || el.parentElement?.localName !== "svg") el.setAttribute("role", "img");
+    } else if (el.querySelector("title") || el.parentElement?.localName !== "svg")
+      el.setAttribute("role", "img");
     else el.setAttribute("aria-hidden", "true");
   }
   return root;
@@ -66,5 +76,11 @@ export function ariaMarkGroups<E extends Element>(root: E): E {
 /** `Plot.legend` in the house style (text at {@link FONT_SIZE}), built in `document`. */
 export function houseLegend(options: { color: Plot.ScaleOptions }, document: Document): Element {
   // Plot builds in `document` (jsdom in Node) though its legend types do not list it.
-  return ariaMarkGroups(Plot.legend({ ...options, style: { fontSize: FONT_SIZE }, document } as unknown as Plot.LegendOptions) as unknown as Element);
+  return ariaMarkGroups(
+    Plot.legend({
+      ...options,
+      style: { fontSize: FONT_SIZE },
+      document,
+    } as unknown as Plot.LegendOptions) as unknown as Element,
+  );
 }

@@ -20,11 +20,14 @@ export function imageLayout(shape: readonly number[]): ImageLayout | null {
   const [, a, b, c] = shape;
   if (shape.length === 2) {
     const side = Math.round(Math.sqrt(a));
-    return side * side === a && side > 1 ? { width: side, height: side, channels: 1, channelsFirst: false } : null;
+    return side * side === a && side > 1
+      ? { width: side, height: side, channels: 1, channelsFirst: false }
+      : null;
   }
   if (shape.length === 3) return { width: b, height: a, channels: 1, channelsFirst: false };
   if (shape.length === 4) {
-    if ((c === 1 || c === 3) && !(a === 1 || a === 3)) return { width: b, height: a, channels: c, channelsFirst: false };
+    if ((c === 1 || c === 3) && !(a === 1 || a === 3))
+      return { width: b, height: a, channels: c, channelsFirst: false };
     if (a === 1 || a === 3) return { width: c, height: b, channels: a, channelsFirst: true };
     if (c === 1 || c === 3) return { width: b, height: a, channels: c, channelsFirst: false };
   }
@@ -38,7 +41,9 @@ export interface Thumbnails {
 }
 
 /** Thumbnails for `inputs`, or null when they are not images. */
-export function thumbnails(inputs: { shape: readonly number[]; data: ArrayLike<number> } | undefined): Thumbnails | null {
+export function thumbnails(
+  inputs: { shape: readonly number[]; data: ArrayLike<number> } | undefined,
+): Thumbnails | null {
   if (!inputs) return null;
   const layout = imageLayout(inputs.shape);
   if (!layout) return null;

@@ -39,7 +39,10 @@ export interface SelectableOptions {
 }
 
 /** A figure whose pairs of one degree can be picked: `value` is the picked pair's index. */
-export type SelectableFigure = HTMLElement & { value: number | null; selectPair(index: number | null): void };
+export type SelectableFigure = HTMLElement & {
+  value: number | null;
+  selectPair(index: number | null): void;
+};
 
 export interface LayerHeatmapOptions extends TopologyPlotOptions {
   /** Legend title: the measure and its units. Defaults to none. */
@@ -60,13 +63,38 @@ export type SensitivityMeasure = "sliced" | "bottleneck" | "cka";
  */
 export const defaults = {
   /** barcode: 360 × 300 px, at most 200 bars, filtration in "layer units", no title. */
-  barcode: { width: 360, height: 300, maxBars: 200, unit: "layer units", title: undefined as string | undefined },
+  barcode: {
+    width: 360,
+    height: 300,
+    maxBars: 200,
+    unit: "layer units",
+    title: undefined as string | undefined,
+  },
   /** persistencePlot: 320 px wide and as high, filtration in "layer units", no title. */
-  persistencePlot: { width: 320, height: undefined as number | undefined, unit: "layer units", title: undefined as string | undefined },
+  persistencePlot: {
+    width: 320,
+    height: undefined as number | undefined,
+    unit: "layer units",
+    title: undefined as string | undefined,
+  },
   /** layerHeatmap: 340 px wide, 10 px less high, "viridis" not reversed over the values' extent, no legend title, no title. */
-  layerHeatmap: { width: 340, height: undefined as number | undefined, scheme: "viridis", reverse: false, domain: undefined as [number, number] | undefined, label: undefined as string | undefined, title: undefined as string | undefined },
+  layerHeatmap: {
+    width: 340,
+    height: undefined as number | undefined,
+    scheme: "viridis",
+    reverse: false,
+    domain: undefined as [number, number] | undefined,
+    label: undefined as string | undefined,
+    title: undefined as string | undefined,
+  },
   /** sensitivityCurves: measure "sliced", 520 × 280 px, distances in "layer units", no title. */
-  sensitivityCurves: { measure: "sliced" as SensitivityMeasure, width: 520, height: 280, unit: "layer units", title: undefined as string | undefined },
+  sensitivityCurves: {
+    measure: "sliced" as SensitivityMeasure,
+    width: 520,
+    height: 280,
+    unit: "layer units",
+    title: undefined as string | undefined,
+  },
 };
 
 /** Mean width of a character of 12 px system-ui text, px (for margins that fit layer names). */
@@ -95,10 +123,20 @@ function bars(diagrams: PersistenceDiagram[], top: number): Bar[] {
   const out: Bar[] = [];
   let rank = 0;
   for (const d of diagrams) {
-    const order = Array.from(d.births, (_, i) => i).sort((a, b) => d.deaths[b] - d.births[b] - (d.deaths[a] - d.births[a]) || a - b);
+    const order = Array.from(d.births, (_, i) => i).sort(
+      (a, b) => d.deaths[b] - d.births[b] - (d.deaths[a] - d.births[a]) || a - b,
+    );
     for (const i of order) {
       const essential = d.deaths[i] === Infinity;
-      out.push({ index: i, degree: d.dim, dim: `H${d.dim}`, birth: d.births[i], death: essential ? top : d.deaths[i], essential, rank: rank++ });
+      out.push({
+        index: i,
+        degree: d.dim,
+        dim: `H${d.dim}`,
+        birth: d.births[i],
+        death: essential ? top : d.deaths[i],
+        essential,
+        rank: rank++,
+      });
     }
   }
   return out;
@@ -114,7 +152,9 @@ const degreeColor = (diagrams: PersistenceDiagram[]) => ({
 /** "H0 and H1", "H0, H1 and H2": the degrees of a list of diagrams. */
 function degreeList(diagrams: PersistenceDiagram[]): string {
   const names = diagrams.map((d) => `H${d.dim}`);
-  return names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}` : (names[0] ?? "no degree");
+  return names.length > 1
+    ? `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`
+    : (names[0] ?? "no degree");
 }
 
 /** Outline of the selected pair. */
@@ -124,7 +164,11 @@ const SELECTED_STROKE = "currentColor";
  * A Plot `render` that tags each drawn element of a degree-`degree` pair with its index, makes it
  * focusable, and notes the elements so that the figure can select one.
  */
-function tagPairs(data: Bar[], degree: number, elements: Map<number, Element>): Plot.RenderFunction {
+function tagPairs(
+  data: Bar[],
+  degree: number,
+  elements: Map<number, Element>,
+): Plot.RenderFunction {
   return function (index, scales, values, dimensions, context, next) {
     const g = next!(index, scales, values, dimensions, context)!;
     const drawn = g.querySelectorAll("rect, path");
@@ -135,7 +179,10 @@ function tagPairs(data: Bar[], degree: number, elements: Map<number, Element>): 
       el.setAttribute("data-pair", String(bar.index));
       el.setAttribute("tabindex", "0");
       el.setAttribute("role", "button");
-      el.setAttribute("aria-label", `H${degree} pair ${bar.index}: birth ${bar.birth.toPrecision(4)}, death ${bar.essential ? "∞" : bar.death.toPrecision(4)}; press Enter to draw its cycle`);
+      el.setAttribute(
+        "aria-label",
+        `H${degree} pair ${bar.index}: birth ${bar.birth.toPrecision(4)}, death ${bar.essential ? "∞" : bar.death.toPrecision(4)}; press Enter to draw its cycle`,
+      );
       (el as SVGElement).style.cursor = "pointer";
       elements.set(bar.index, el);
     });
@@ -144,7 +191,11 @@ function tagPairs(data: Bar[], degree: number, elements: Map<number, Element>): 
 }
 
 /** Give a figure its `value` and `selectPair`, and pick pairs on click or Enter. */
-function selectable(figure: HTMLElement, elements: Map<number, Element>, selected: number | null): SelectableFigure {
+function selectable(
+  figure: HTMLElement,
+  elements: Map<number, Element>,
+  selected: number | null,
+): SelectableFigure {
   const f = figure as SelectableFigure;
   f.selectPair = (i) => {
     for (const [index, el] of elements) {
@@ -184,9 +235,21 @@ function selectable(figure: HTMLElement, elements: Map<number, Element>, selecte
  * @example
  *   barcode(ph.diagrams, ph.threshold, {unit: "activation units"});
  */
-export function barcode(diagrams: PersistenceDiagram[], threshold: number, options: BarcodeOptions & { selectable: number }): SelectableFigure;
-export function barcode(diagrams: PersistenceDiagram[], threshold: number, options?: BarcodeOptions): HTMLElement;
-export function barcode(diagrams: PersistenceDiagram[], threshold: number, options: BarcodeOptions = {}): HTMLElement {
+export function barcode(
+  diagrams: PersistenceDiagram[],
+  threshold: number,
+  options: BarcodeOptions & { selectable: number },
+): SelectableFigure;
+export function barcode(
+  diagrams: PersistenceDiagram[],
+  threshold: number,
+  options?: BarcodeOptions,
+): HTMLElement;
+export function barcode(
+  diagrams: PersistenceDiagram[],
+  threshold: number,
+  options: BarcodeOptions = {},
+): HTMLElement {
   const o = withDefaults(defaults.barcode, options);
   const perDegree = Math.max(1, Math.floor(o.maxBars / Math.max(1, diagrams.length)));
   const all = bars(diagrams, threshold);
@@ -200,11 +263,14 @@ export function barcode(diagrams: PersistenceDiagram[], threshold: number, optio
   shown.forEach((b, i) => (b.rank = i));
   const essential = all.filter((b) => b.essential).length;
   const pairs = new Map<number, Element>();
-  const picking = options.selectable !== undefined ? { render: tagPairs(shown, options.selectable, pairs) } : {};
+  const picking =
+    options.selectable !== undefined ? { render: tagPairs(shown, options.selectable, pairs) } : {};
   const figure = housePlot({
     document: options.document ?? globalThis.document,
     title: o.title,
-    caption: hidden ? `${count(hidden, "shortest bar")} not drawn (${perDegree} longest per degree shown)` : undefined,
+    caption: hidden
+      ? `${count(hidden, "shortest bar")} not drawn (${perDegree} longest per degree shown)`
+      : undefined,
     ariaLabel:
       `Barcode of ${count(all.length, "persistence pair")} in ${degreeList(diagrams)}: one bar per pair from birth to death in filtration value (${o.unit}), ` +
       `${count(essential, "essential class", "essential classes")} running to the threshold ${+threshold.toPrecision(4)}` +
@@ -213,16 +279,36 @@ export function barcode(diagrams: PersistenceDiagram[], threshold: number, optio
     height: o.height,
     marginLeft: 20,
     marginRight: 36,
-    x: { label: `filtration value (diameter, ${o.unit}) →`, domain: [0, threshold * 1.02], grid: true },
+    x: {
+      label: `filtration value (diameter, ${o.unit}) →`,
+      domain: [0, threshold * 1.02],
+      grid: true,
+    },
     y: { axis: null, domain: shown.map((b) => b.rank), padding: 0 },
     color: degreeColor(diagrams),
     marks: [
-      Plot.barX(shown, { y: "rank", x1: "birth", x2: "death", fill: "dim", insetTop: 0.3, insetBottom: 0.3, tip: true, title: (b: Bar) => `${b.dim} [${b.birth.toPrecision(4)}, ${b.essential ? "∞" : b.death.toPrecision(4)})`, ...picking }),
-      Plot.text(shown.filter((b) => b.essential), { y: "rank", x: "death", text: () => "→ ∞", textAnchor: "start", dx: 2 }),
+      Plot.barX(shown, {
+        y: "rank",
+        x1: "birth",
+        x2: "death",
+        fill: "dim",
+        insetTop: 0.3,
+        insetBottom: 0.3,
+        tip: true,
+        title: (b: Bar) =>
+          `${b.dim} [${b.birth.toPrecision(4)}, ${b.essential ? "∞" : b.death.toPrecision(4)})`,
+        ...picking,
+      }),
+      Plot.text(
+        shown.filter((b) => b.essential),
+        { y: "rank", x: "death", text: () => "→ ∞", textAnchor: "start", dx: 2 },
+      ),
       Plot.ruleX([threshold], { stroke: "#888", strokeDasharray: "3,3" }),
     ],
   });
-  return options.selectable !== undefined ? selectable(figure, pairs, options.selected ?? null) : figure;
+  return options.selectable !== undefined
+    ? selectable(figure, pairs, options.selected ?? null)
+    : figure;
 }
 
 /**
@@ -232,15 +318,28 @@ export function barcode(diagrams: PersistenceDiagram[], threshold: number, optio
  * @example
  *   persistencePlot(ph.diagrams, ph.threshold);
  */
-export function persistencePlot(diagrams: PersistenceDiagram[], threshold: number, options: TopologyPlotOptions & SelectableOptions & { selectable: number }): SelectableFigure;
-export function persistencePlot(diagrams: PersistenceDiagram[], threshold: number, options?: TopologyPlotOptions & SelectableOptions): HTMLElement;
-export function persistencePlot(diagrams: PersistenceDiagram[], threshold: number, options: TopologyPlotOptions & SelectableOptions = {}): HTMLElement {
+export function persistencePlot(
+  diagrams: PersistenceDiagram[],
+  threshold: number,
+  options: TopologyPlotOptions & SelectableOptions & { selectable: number },
+): SelectableFigure;
+export function persistencePlot(
+  diagrams: PersistenceDiagram[],
+  threshold: number,
+  options?: TopologyPlotOptions & SelectableOptions,
+): HTMLElement;
+export function persistencePlot(
+  diagrams: PersistenceDiagram[],
+  threshold: number,
+  options: TopologyPlotOptions & SelectableOptions = {},
+): HTMLElement {
   const o = withDefaults(defaults.persistencePlot, options);
   const points = bars(diagrams, threshold);
   const unit = o.unit;
   const essential = points.filter((b) => b.essential).length;
   const pairs = new Map<number, Element>();
-  const picking = options.selectable !== undefined ? { render: tagPairs(points, options.selectable, pairs) } : {};
+  const picking =
+    options.selectable !== undefined ? { render: tagPairs(points, options.selectable, pairs) } : {};
   const figure = housePlot({
     document: options.document ?? globalThis.document,
     title: o.title,
@@ -252,14 +351,39 @@ export function persistencePlot(diagrams: PersistenceDiagram[], threshold: numbe
     x: { label: `birth (${unit}) →`, domain: [0, threshold * 1.05] },
     y: { label: `↑ death (${unit})`, domain: [0, threshold * 1.05], grid: true },
     color: degreeColor(diagrams),
-    symbol: { domain: ["finite", "essential (∞)"], range: ["circle", "triangle"], legend: true, label: "death" },
+    symbol: {
+      domain: ["finite", "essential (∞)"],
+      range: ["circle", "triangle"],
+      legend: true,
+      label: "death",
+    },
     marks: [
-      Plot.line([[0, 0], [threshold * 1.05, threshold * 1.05]], { stroke: "#999" }),
+      Plot.line(
+        [
+          [0, 0],
+          [threshold * 1.05, threshold * 1.05],
+        ],
+        { stroke: "#999" },
+      ),
       Plot.ruleY([threshold], { stroke: "#888", strokeDasharray: "3,3" }),
-      Plot.dot(points, { x: "birth", y: "death", stroke: "dim", fill: "dim", fillOpacity: 0.35, r: 2.5, symbol: (b: Bar) => (b.essential ? "essential (∞)" : "finite"), tip: true, title: (b: Bar) => `${b.dim} (${b.birth.toPrecision(4)}, ${b.essential ? "∞" : b.death.toPrecision(4)})`, ...picking }),
+      Plot.dot(points, {
+        x: "birth",
+        y: "death",
+        stroke: "dim",
+        fill: "dim",
+        fillOpacity: 0.35,
+        r: 2.5,
+        symbol: (b: Bar) => (b.essential ? "essential (∞)" : "finite"),
+        tip: true,
+        title: (b: Bar) =>
+          `${b.dim} (${b.birth.toPrecision(4)}, ${b.essential ? "∞" : b.death.toPrecision(4)})`,
+        ...picking,
+      }),
     ],
   });
-  return options.selectable !== undefined ? selectable(figure, pairs, options.selected ?? null) : figure;
+  return options.selectable !== undefined
+    ? selectable(figure, pairs, options.selected ?? null)
+    : figure;
 }
 
 /**
@@ -270,7 +394,11 @@ export function persistencePlot(diagrams: PersistenceDiagram[], threshold: numbe
  * @example
  *   const bar = view(linkPairs([barcode(d, t, {selectable: 1}), persistencePlot(d, t, {selectable: 1})], longest));
  */
-export function linkPairs(figures: SelectableFigure[], selected: number | null = null, document: Document = globalThis.document): HTMLElement & { value: number | null } {
+export function linkPairs(
+  figures: SelectableFigure[],
+  selected: number | null = null,
+  document: Document = globalThis.document,
+): HTMLElement & { value: number | null } {
   const row = document.createElement("div") as unknown as HTMLElement & { value: number | null };
   row.className = "atlas-row";
   row.value = selected;
@@ -294,7 +422,11 @@ export function linkPairs(figures: SelectableFigure[], selected: number | null =
  * @example
  *   layerHeatmap(names, result.cka, {label: "CKA", scheme: "magma", domain: [0, 1]});
  */
-export function layerHeatmap(names: string[], matrix: ArrayLike<number>, options: LayerHeatmapOptions = {}): HTMLElement {
+export function layerHeatmap(
+  names: string[],
+  matrix: ArrayLike<number>,
+  options: LayerHeatmapOptions = {},
+): HTMLElement {
   const o = withDefaults(defaults.layerHeatmap, options);
   const L = names.length;
   const cells = names.flatMap((a, i) => names.map((b, j) => ({ a, b, value: matrix[i * L + j] })));
@@ -304,7 +436,12 @@ export function layerHeatmap(names: string[], matrix: ArrayLike<number>, options
   // Room for the layer names at 12 px: beside the rows, and under the columns at −35°.
   const longest = Math.max(0, ...names.map((n) => n.length));
   const marginLeft = Math.round(Math.min(MAX_NAME_MARGIN, Math.max(40, 24 + CHAR_WIDTH * longest)));
-  const marginBottom = Math.round(Math.min(MAX_NAME_MARGIN, Math.max(40, 24 + CHAR_WIDTH * longest * Math.sin((35 * Math.PI) / 180))));
+  const marginBottom = Math.round(
+    Math.min(
+      MAX_NAME_MARGIN,
+      Math.max(40, 24 + CHAR_WIDTH * longest * Math.sin((35 * Math.PI) / 180)),
+    ),
+  );
   const marginRight = 20;
   const cellWidth = (width - marginLeft - marginRight) / Math.max(1, L);
   return housePlot({
@@ -319,15 +456,35 @@ export function layerHeatmap(names: string[], matrix: ArrayLike<number>, options
     padding: 0.03,
     x: { domain: names, label: null, tickRotate: -35 },
     y: { domain: names, label: null },
-    color: { type: "linear", scheme: o.scheme as Plot.ColorScheme, reverse: o.reverse, legend: true, label: o.label, domain: o.domain, unknown: "#ddd" },
+    color: {
+      type: "linear",
+      scheme: o.scheme as Plot.ColorScheme,
+      reverse: o.reverse,
+      legend: true,
+      label: o.label,
+      domain: o.domain,
+      unknown: "#ddd",
+    },
     marks: [
-      Plot.cell(cells, { x: "b", y: "a", fill: "value", tip: true, title: (c: { a: string; b: string; value: number }) => `${c.a} – ${c.b}: ${Number.isFinite(c.value) ? c.value.toPrecision(4) : "undefined"}` }),
+      Plot.cell(cells, {
+        x: "b",
+        y: "a",
+        fill: "value",
+        tip: true,
+        title: (c: { a: string; b: string; value: number }) =>
+          `${c.a} – ${c.b}: ${Number.isFinite(c.value) ? c.value.toPrecision(4) : "undefined"}`,
+      }),
       ...(cellWidth >= MIN_CELL_FOR_TEXT
         ? [
             Plot.text(cells, {
               x: "b",
               y: "a",
-              text: (c: { value: number }) => (Number.isFinite(c.value) ? (Math.abs(c.value) >= 100 ? c.value.toFixed(0) : c.value.toPrecision(2)) : "–"),
+              text: (c: { value: number }) =>
+                Number.isFinite(c.value)
+                  ? Math.abs(c.value) >= 100
+                    ? c.value.toFixed(0)
+                    : c.value.toPrecision(2)
+                  : "–",
               fill: (c: { value: number }) => {
                 const t = max > 0 ? c.value / max : 0;
                 const dark = o.reverse ? t > 0.5 : t < 0.5;
@@ -348,7 +505,11 @@ export function layerHeatmap(names: string[], matrix: ArrayLike<number>, options
  * @example
  *   sensitivityCurves(result.sensitivity, "bottleneck", {unit: "activation units"});
  */
-export function sensitivityCurves(sensitivity: NonNullable<LayerTopologyResult["sensitivity"]>, measure: SensitivityMeasure = defaults.sensitivityCurves.measure, options: TopologyPlotOptions = {}): HTMLElement {
+export function sensitivityCurves(
+  sensitivity: NonNullable<LayerTopologyResult["sensitivity"]>,
+  measure: SensitivityMeasure = defaults.sensitivityCurves.measure,
+  options: TopologyPlotOptions = {},
+): HTMLElement {
   const o = withDefaults(defaults.sensitivityCurves, options);
   const unit = o.unit;
   const labels = {
@@ -358,7 +519,11 @@ export function sensitivityCurves(sensitivity: NonNullable<LayerTopologyResult["
   };
   const rows = sensitivity.layers.flatMap((l) => [
     { layer: l.name, percent: 0, value: 0 },
-    ...sensitivity.fractions.map((f, i) => ({ layer: l.name, percent: 100 * f, value: measure === "cka" ? 1 - l.cka[i] : l[measure][i] })),
+    ...sensitivity.fractions.map((f, i) => ({
+      layer: l.name,
+      percent: 100 * f,
+      value: measure === "cka" ? 1 - l.cka[i] : l[measure][i],
+    })),
   ]);
   const removed = `${sensitivity.remove === "lowest" ? "least" : "most"} significant directions removed`;
   return housePlot({

@@ -30,9 +30,16 @@ export const defaults = {
  * @example
  *   varianceChart(projection.explainedVarianceRatio);
  */
-export function varianceChart(ratios: ArrayLike<number>, options: VarianceChartOptions = {}): HTMLElement {
+export function varianceChart(
+  ratios: ArrayLike<number>,
+  options: VarianceChartOptions = {},
+): HTMLElement {
   const o = withDefaults(defaults, options);
-  const rows = Array.from(ratios, (ratio, i) => ({ component: `PC${i + 1}`, percent: ratio * 100, cumulative: 0 }));
+  const rows = Array.from(ratios, (ratio, i) => ({
+    component: `PC${i + 1}`,
+    percent: ratio * 100,
+    cumulative: 0,
+  }));
   let total = 0;
   for (const row of rows) row.cumulative = total += row.percent;
   return housePlot({
@@ -46,7 +53,14 @@ export function varianceChart(ratios: ArrayLike<number>, options: VarianceChartO
     marks: [
       Plot.barY(rows, { x: "component", y: "percent", fill: "#4269d0", tip: true }),
       Plot.line(rows, { x: "component", y: "cumulative", stroke: "#ff725c", marker: "circle" }),
-      Plot.text(rows.slice(-1), { x: "component", y: "cumulative", text: (d) => `${d.cumulative.toFixed(0)} % cumulative`, dy: -10, textAnchor: "end", fill: "#ff725c" }),
+      Plot.text(rows.slice(-1), {
+        x: "component",
+        y: "cumulative",
+        text: (d) => `${d.cumulative.toFixed(0)} % cumulative`,
+        dy: -10,
+        textAnchor: "end",
+        fill: "#ff725c",
+      }),
       Plot.ruleY([0]),
     ],
   });

@@ -9,11 +9,17 @@ import { createTasks } from "./tasks.ts";
 import type { Request } from "./protocol.ts";
 
 function startPoolWorker(): AnalysisClient {
-  const worker = new Worker(new URL("./pool-entry.ts", import.meta.url), { type: "module", name: "hidden-atlas pool" });
+  const worker = new Worker(new URL("./pool-entry.ts", import.meta.url), {
+    type: "module",
+    name: "hidden-atlas pool",
+  });
   return new AnalysisClient({
     postMessage: (message, transfer) => worker.postMessage(message, transfer ?? []),
     onMessage: (listener) => worker.addEventListener("message", (event) => listener(event.data)),
-    onError: (listener) => worker.addEventListener("error", (event) => listener(new Error(event.message || "pool worker error"))),
+    onError: (listener) =>
+      worker.addEventListener("error", (event) =>
+        listener(new Error(event.message || "pool worker error")),
+      ),
     terminate: () => worker.terminate(),
   });
 }

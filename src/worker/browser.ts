@@ -8,11 +8,17 @@ import { parseBudget, setMemoryBudget } from "../io/limits.ts";
 import { AnalysisClient } from "./client.ts";
 
 export function createBrowserClient(): AnalysisClient {
-  const worker = new Worker(new URL("./browser-entry.ts", import.meta.url), { type: "module", name: "hidden-atlas" });
+  const worker = new Worker(new URL("./browser-entry.ts", import.meta.url), {
+    type: "module",
+    name: "hidden-atlas",
+  });
   const client = new AnalysisClient({
     postMessage: (message, transfer) => worker.postMessage(message, transfer ?? []),
     onMessage: (listener) => worker.addEventListener("message", (event) => listener(event.data)),
-    onError: (listener) => worker.addEventListener("error", (event) => listener(new Error(event.message || "worker error"))),
+    onError: (listener) =>
+      worker.addEventListener("error", (event) =>
+        listener(new Error(event.message || "worker error")),
+      ),
     terminate: () => worker.terminate(),
   });
   const budget = new URLSearchParams(globalThis.location?.search ?? "").get("budget");

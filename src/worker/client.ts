@@ -42,14 +42,19 @@ export class AnalysisClient {
     port.onError((error) => {
       this.failure = error;
       for (const id of [...this.pending.keys()]) {
-        this.settle(id, (p) => p.reject(new HiddenAtlasError("E_WASM", `the analysis worker failed: ${error.message}`)));
+        this.settle(id, (p) =>
+          p.reject(new HiddenAtlasError("E_WASM", `the analysis worker failed: ${error.message}`)),
+        );
       }
     });
   }
 
   /** Keep `value` in the worker under `key` for later runs (sent once). */
   put(key: string, value: unknown, transfer: ArrayBuffer[] = []): Promise<void> {
-    if (this.failure) return Promise.reject(new HiddenAtlasError("E_WASM", `the analysis worker failed: ${this.failure.message}`));
+    if (this.failure)
+      return Promise.reject(
+        new HiddenAtlasError("E_WASM", `the analysis worker failed: ${this.failure.message}`),
+      );
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve: () => resolve(), reject, cleanup: () => {} });
@@ -73,7 +78,10 @@ export class AnalysisClient {
 
   /** Run a task in the worker. */
   run<T = unknown>(task: string, args: unknown, options: RunRequestOptions = {}): Promise<T> {
-    if (this.failure) return Promise.reject(new HiddenAtlasError("E_WASM", `the analysis worker failed: ${this.failure.message}`));
+    if (this.failure)
+      return Promise.reject(
+        new HiddenAtlasError("E_WASM", `the analysis worker failed: ${this.failure.message}`),
+      );
     const id = this.nextId++;
     const { signal, onProgress, cell, transfer = [] } = options;
     if (cell !== undefined) {
@@ -103,7 +111,9 @@ export class AnalysisClient {
   private cancel(id: number): void {
     if (!this.pending.has(id)) return;
     this.port.postMessage({ type: "cancel", id });
-    this.settle(id, (p) => p.reject(new HiddenAtlasError("E_CANCELLED", "the computation was cancelled")));
+    this.settle(id, (p) =>
+      p.reject(new HiddenAtlasError("E_CANCELLED", "the computation was cancelled")),
+    );
   }
 
   private settle(id: number, action: (p: Pending) => void): void {
@@ -130,7 +140,9 @@ export class AnalysisClient {
 
   terminate(): void {
     for (const id of [...this.pending.keys()]) {
-      this.settle(id, (p) => p.reject(new HiddenAtlasError("E_CANCELLED", "the analysis worker was stopped")));
+      this.settle(id, (p) =>
+        p.reject(new HiddenAtlasError("E_CANCELLED", "the analysis worker was stopped")),
+      );
     }
     this.port.terminate();
   }

@@ -37,15 +37,23 @@ export function createWorkerHost(
     signal: controller.signal,
     onProgress: (event) => post({ type: "progress", id, event }, []),
     get<T>(key: string): T {
-      if (!kept.has(key)) throw new HiddenAtlasError("E_PARAM", `the worker holds no value named ${JSON.stringify(key)}`);
+      if (!kept.has(key))
+        throw new HiddenAtlasError(
+          "E_PARAM",
+          `the worker holds no value named ${JSON.stringify(key)}`,
+        );
       return kept.get(key) as T;
     },
   });
 
   const fail = (id: number, error: unknown) => {
-    const e = error instanceof HiddenAtlasError
-      ? error
-      : new HiddenAtlasError("E_WASM", `worker task failed: ${(error as Error)?.message ?? String(error)}`);
+    const e =
+      error instanceof HiddenAtlasError
+        ? error
+        : new HiddenAtlasError(
+            "E_WASM",
+            `worker task failed: ${(error as Error)?.message ?? String(error)}`,
+          );
     post({ type: "error", id, error: e.toJSON() }, []);
   };
 
@@ -64,7 +72,13 @@ export function createWorkerHost(
       case "run": {
         const task = tasks[request.task];
         if (!task) {
-          fail(request.id, new HiddenAtlasError("E_PARAM", `unknown worker task ${JSON.stringify(request.task)} (known: ${Object.keys(tasks).join(", ")})`));
+          fail(
+            request.id,
+            new HiddenAtlasError(
+              "E_PARAM",
+              `unknown worker task ${JSON.stringify(request.task)} (known: ${Object.keys(tasks).join(", ")})`,
+            ),
+          );
           return;
         }
         const controller = new AbortController();

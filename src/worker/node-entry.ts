@@ -16,7 +16,10 @@ const tasks = createTasks({ pool: (size) => createStepPool({ size, start: create
  * (headers only, no hash): a step reads the layers it needs when it needs them, as in the main
  * thread, instead of every worker decoding every layer up front.
  */
-tasks["bundle.open"] = (async ({ path, key }: { path: string; key: string }, context: TaskContext) => {
+tasks["bundle.open"] = (async (
+  { path, key }: { path: string; key: string },
+  context: TaskContext,
+) => {
   context.keep(key, await loadBundle(await bundleSourceFromPath(path), { lazy: true }));
   return null;
 }) as Task;

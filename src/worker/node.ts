@@ -7,7 +7,8 @@ import { AnalysisClient } from "./client.ts";
  * worker thread does not inherit tsx's loader: a tiny bootstrap registers tsx first.
  */
 function startWorker(): Worker {
-  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./node-entry.js", import.meta.url));
+  if (!import.meta.url.endsWith(".ts"))
+    return new Worker(new URL("./node-entry.js", import.meta.url));
   const entry = new URL("./node-entry.ts", import.meta.url).href;
   const tsx = import.meta.resolve("tsx/esm/api");
   const bootstrap = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(entry)});`;

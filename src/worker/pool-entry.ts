@@ -6,5 +6,7 @@ import { createTasks } from "./tasks.ts";
 import type { Request } from "./protocol.ts";
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
-const handle = createWorkerHost(createTasks(), (message, transfer) => scope.postMessage(message, transfer));
+const handle = createWorkerHost(createTasks(), (message, transfer) =>
+  scope.postMessage(message, transfer),
+);
 scope.onmessage = (event: MessageEvent<Request>) => handle(event.data);

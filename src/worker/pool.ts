@@ -53,14 +53,20 @@ export interface WorkerStepPool extends StepPool {
 
 export function createStepPool(options: StepPoolOptions): WorkerStepPool {
   if (!Number.isInteger(options.size) || options.size < 1) {
-    throw new HiddenAtlasError("E_PARAM", `invalid pool size: ${options.size} (expected an integer ≥ 1)`, { parameter: "threads" });
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `invalid pool size: ${options.size} (expected an integer ≥ 1)`,
+      { parameter: "threads" },
+    );
   }
   const members: Member[] = [];
   let stopped = false;
 
   const startMember = (): Member => {
     const client = options.start();
-    const ready = client.run("worker.threads", { threads: options.kernelThreads ?? 1 }).then(() => {});
+    const ready = client
+      .run("worker.threads", { threads: options.kernelThreads ?? 1 })
+      .then(() => {});
     ready.catch(() => {}); // reported to the run that waits for it
     const member: Member = { client, ready, opened: null, busy: 0 };
     members.push(member);
@@ -92,13 +98,22 @@ export function createStepPool(options: StepPoolOptions): WorkerStepPool {
       try {
         await member.ready;
         if (!request.needs) {
-          if (!options.bundle) throw new HiddenAtlasError("E_PARAM", `${request.analysis}.${request.step}: the pool holds no bundle for a step without its needs' values`);
+          if (!options.bundle)
+            throw new HiddenAtlasError(
+              "E_PARAM",
+              `${request.analysis}.${request.step}: the pool holds no bundle for a step without its needs' values`,
+            );
           const open = options.bundle.open;
-          member.opened ??= member.client.run(open.task, { ...open.args, key: POOL_BUNDLE_KEY }).then(() => {});
+          member.opened ??= member.client
+            .run(open.task, { ...open.args, key: POOL_BUNDLE_KEY })
+            .then(() => {});
           await member.opened;
         }
         const args = request.needs ? request : { ...request, bundle: POOL_BUNDLE_KEY };
-        return await member.client.run("step.remote", args, { signal: run.signal, onProgress: run.onProgress });
+        return await member.client.run("step.remote", args, {
+          signal: run.signal,
+          onProgress: run.onProgress,
+        });
       } finally {
         member.busy--;
       }

@@ -18,4 +18,8 @@ export type Request =
 export type Response =
   | { type: "progress"; id: number; event: ProgressEvent }
   | { type: "result"; id: number; value: unknown }
-  | { type: "error"; id: number; error: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
+  | {
+      type: "error";
+      id: number;
+      error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
+    };

@@ -8,7 +8,12 @@
  */
 import { ANALYSES } from "../analyses/registry.ts";
 import { resolveParams, type SomeAnalysis, type StepArgs } from "../analyses/descriptor.ts";
-import { AnalysisRunner, runStepFromNeeds, type RemoteStep, type StepPool } from "../analyses/runner.ts";
+import {
+  AnalysisRunner,
+  runStepFromNeeds,
+  type RemoteStep,
+  type StepPool,
+} from "../analyses/runner.ts";
 import { availableCores, setThreads, threadStatus } from "../core/threads.ts";
 import { getCore } from "../core/wasm.ts";
 import type { AnalysisBundle } from "../analyses/columns.ts";
@@ -43,13 +48,22 @@ export interface RemoteStepArgs extends RemoteStep {
  * The tasks of one worker: its own step cache, over the values it keeps. `pool` (given by
  * `"pool.start"`, or here) runs the steps marked `parallel` in further workers.
  */
-export function createTasks(options: { pool?: (size: number) => StepPool & { terminate(): void } } = {}): Record<string, Task> {
+export function createTasks(
+  options: { pool?: (size: number) => StepPool & { terminate(): void } } = {},
+): Record<string, Task> {
   let runner: AnalysisRunner | null = null;
   let pool: (StepPool & { terminate(): void }) | null = null;
-  const runnerFor = (context: TaskContext) => (runner ??= new AnalysisRunner({ others: (key) => context.get<AnalysisBundle>(key), pool: pool ?? undefined }));
+  const runnerFor = (context: TaskContext) =>
+    (runner ??= new AnalysisRunner({
+      others: (key) => context.get<AnalysisBundle>(key),
+      pool: pool ?? undefined,
+    }));
   const analysisNamed = (name: string): SomeAnalysis => {
-    const descriptor = Object.values(ANALYSES as unknown as Record<string, SomeAnalysis>).find((d) => d.name === name);
-    if (!descriptor) throw new HiddenAtlasError("E_PARAM", `unknown analysis ${JSON.stringify(name)}`);
+    const descriptor = Object.values(ANALYSES as unknown as Record<string, SomeAnalysis>).find(
+      (d) => d.name === name,
+    );
+    if (!descriptor)
+      throw new HiddenAtlasError("E_PARAM", `unknown analysis ${JSON.stringify(name)}`);
     return descriptor;
   };
   const tasks: Record<string, Task> = {
@@ -68,7 +82,11 @@ export function createTasks(options: { pool?: (size: number) => StepPool & { ter
      * further workers (started on first use), isolated or not. Answers the thread status.
      */
     "worker.configure": (async ({ threads }: { threads: number | "auto" }) => {
-      if (runner) throw new HiddenAtlasError("E_PARAM", "configure the worker's threads before its first analysis step");
+      if (runner)
+        throw new HiddenAtlasError(
+          "E_PARAM",
+          "configure the worker's threads before its first analysis step",
+        );
       setThreads(threads);
       await getCore();
       const size = threads === "auto" ? await availableCores() : threads;
@@ -86,28 +104,75 @@ export function createTasks(options: { pool?: (size: number) => StepPool & { ter
       const descriptor = analysisNamed(request.analysis);
       const options = { signal: context.signal, onProgress: context.onProgress };
       if (request.needs) return runStepFromNeeds(descriptor, request, options);
-      if (request.bundle === undefined) throw new HiddenAtlasError("E_PARAM", "a remote step needs its needs' values or a kept bundle");
+      if (request.bundle === undefined)
+        throw new HiddenAtlasError(
+          "E_PARAM",
+          "a remote step needs its needs' values or a kept bundle",
+        );
       const bundle = context.get<AnalysisBundle>(request.bundle);
-      return runnerFor(context).run(descriptor, bundle, request.bundle, request.step, request.params as never, request.args, options);
+      return runnerFor(context).run(
+        descriptor,
+        bundle,
+        request.bundle,
+        request.step,
+        request.params as never,
+        request.args,
+        options,
+      );
     }) as Task,
     /** Train a digits recipe; returns each bundle as .zip bytes with its summary. */
-    "example.run": (async (args: { recipe: string; seed?: number; epochs?: number; digits: { images: NdArray; labels: NdArray } }, context: TaskContext) => {
+    "example.run": (async (
+      args: {
+        recipe: string;
+        seed?: number;
+        epochs?: number;
+        digits: { images: NdArray; labels: NdArray };
+      },
+      context: TaskContext,
+    ) => {
       const recipe = recipeNamed(args.recipe);
-      if (!recipe) throw new HiddenAtlasError("E_PARAM", `unknown example recipe ${JSON.stringify(args.recipe)}`);
+      if (!recipe)
+        throw new HiddenAtlasError(
+          "E_PARAM",
+          `unknown example recipe ${JSON.stringify(args.recipe)}`,
+        );
       if (recipe.needs.some((need) => need !== "digits")) {
-        throw new HiddenAtlasError("E_PARAM", `${recipe.name} needs data the browser does not have; run \`hidden-atlas example ${recipe.name}\` instead`);
+        throw new HiddenAtlasError(
+          "E_PARAM",
+          `${recipe.name} needs data the browser does not have; run \`hidden-atlas example ${recipe.name}\` instead`,
+        );
       }
-      const digits = imageDataset("digits", args.digits.images, args.digits.labels, DIGIT_CLASSES, 16);
-      const results = await recipe.run({ digits }, { seed: args.seed, epochs: args.epochs, signal: context.signal, onProgress: context.onProgress });
+      const digits = imageDataset(
+        "digits",
+        args.digits.images,
+        args.digits.labels,
+        DIGIT_CLASSES,
+        16,
+      );
+      const results = await recipe.run(
+        { digits },
+        {
+          seed: args.seed,
+          epochs: args.epochs,
+          signal: context.signal,
+          onProgress: context.onProgress,
+        },
+      );
       return results.map((r) => ({ name: r.name, summary: r.summary, zip: zipBundle(r.bundle) }));
     }) as Task,
   };
   for (const descriptor of Object.values(ANALYSES) as unknown as SomeAnalysis[]) {
     for (const step of Object.keys(descriptor.steps)) {
-      tasks[`${descriptor.name}.${step}`] = (async ({ bundle: key, params = {}, args = {} }: StepTaskArgs, context: TaskContext) => {
+      tasks[`${descriptor.name}.${step}`] = (async (
+        { bundle: key, params = {}, args = {} }: StepTaskArgs,
+        context: TaskContext,
+      ) => {
         const bundle = context.get<AnalysisBundle>(key);
         const resolved = resolveParams(descriptor, bundle, params);
-        return runnerFor(context).run(descriptor, bundle, key, step, resolved, args, { signal: context.signal, onProgress: context.onProgress });
+        return runnerFor(context).run(descriptor, bundle, key, step, resolved, args, {
+          signal: context.signal,
+          onProgress: context.onProgress,
+        });
       }) as Task;
     }
   }

@@ -9,11 +9,19 @@ import { mulberry32, randomMatrix } from "../helpers.ts";
 const fixture = (name: string) => new URL(`../fixtures/cka/${name}`, import.meta.url);
 const load = (name: string): Matrix => {
   const a = readNpy(new Uint8Array(readFileSync(fixture(name))));
-  return { rows: a.shape[0], cols: a.shape[1], data: Float32Array.from(a.data as ArrayLike<number>) };
+  return {
+    rows: a.shape[0],
+    cols: a.shape[1],
+    data: Float32Array.from(a.data as ArrayLike<number>),
+  };
 };
 const reference = JSON.parse(readFileSync(fixture("reference.json"), "utf8"));
 
-const column = (values: number[]): Matrix => ({ rows: values.length, cols: 1, data: Float32Array.from(values) });
+const column = (values: number[]): Matrix => ({
+  rows: values.length,
+  cols: 1,
+  data: Float32Array.from(values),
+});
 
 /** X Q s + b with a random orthogonal Q (Gram–Schmidt), scale s and shift b. */
 function rotated(X: Matrix, s: number, seed: number): Matrix {
@@ -94,12 +102,20 @@ describe("linearCka", () => {
   });
 
   it("rejects mismatched rows, non-finite values, too few samples and unknown options", async () => {
-    await expect(linearCka(randomMatrix(10, 3), randomMatrix(9, 3))).rejects.toThrow(/representation 1 has 9 rows but representation 0 has 10/);
+    await expect(linearCka(randomMatrix(10, 3), randomMatrix(9, 3))).rejects.toThrow(
+      /representation 1 has 9 rows but representation 0 has 10/,
+    );
     const bad = randomMatrix(10, 3);
     bad.data[4] = NaN;
-    await expect(linearCka(randomMatrix(10, 3), bad)).rejects.toMatchObject({ code: "E_NON_FINITE" });
-    await expect(linearCka(randomMatrix(3, 2), randomMatrix(3, 2), { debiased: true })).rejects.toThrow(/debiased CKA needs at least 4 samples; got 3/);
-    await expect(linearCka(randomMatrix(5, 2), randomMatrix(5, 2), { debias: true } as never)).rejects.toThrow(/unknown option for linearCka: "debias"/);
+    await expect(linearCka(randomMatrix(10, 3), bad)).rejects.toMatchObject({
+      code: "E_NON_FINITE",
+    });
+    await expect(
+      linearCka(randomMatrix(3, 2), randomMatrix(3, 2), { debiased: true }),
+    ).rejects.toThrow(/debiased CKA needs at least 4 samples; got 3/);
+    await expect(
+      linearCka(randomMatrix(5, 2), randomMatrix(5, 2), { debias: true } as never),
+    ).rejects.toThrow(/unknown option for linearCka: "debias"/);
     await expect(ckaMatrix([])).rejects.toThrow(/at least one representation/);
   });
 });
@@ -122,13 +138,15 @@ describe("linearCka: feature and Gram forms", () => {
         const { matrix, params } = await ckaMatrix(layers, { form, debiased });
         expect(params.form).toBe(form);
         const ref = debiased ? reference.cka_debiased : reference.cka;
-        for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) expect(matrix[i * 3 + j]).toBeCloseTo(ref[i][j], 9);
+        for (let i = 0; i < 3; i++)
+          for (let j = 0; j < 3; j++) expect(matrix[i * 3 + j]).toBeCloseTo(ref[i][j], 9);
       }
     }
     // The HSIC sums themselves agree between the forms (relative 1e-12).
     const f = await linearCka(layers[0], layers[2], { form: "feature", debiased: true });
     const g = await linearCka(layers[0], layers[2], { form: "gram", debiased: true });
-    for (const key of ["xy", "xx", "yy"] as const) expect(Math.abs(g.hsic[key] - f.hsic[key])).toBeLessThan(1e-12 * Math.abs(f.hsic.xx));
+    for (const key of ["xy", "xx", "yy"] as const)
+      expect(Math.abs(g.hsic[key] - f.hsic[key])).toBeLessThan(1e-12 * Math.abs(f.hsic.xx));
   });
 
   it('"auto" takes the Gram form when there are fewer samples than columns, the feature form otherwise', async () => {
@@ -140,13 +158,27 @@ describe("linearCka: feature and Gram forms", () => {
     expect(narrow.params.form).toBe("feature");
     expect(narrow.cost.multiplyAdds).toBe(80 * (12 * 9 + 12 * 12 + 9 * 9));
     // Flattened conv maps: 500 samples of 8,192 columns. Gram: 500·501·8192; feature: 500·8192² per pair.
-    const flat = ckaCost(500, [8192, 8192], [[0, 1], [0, 0], [1, 1]]);
+    const flat = ckaCost(
+      500,
+      [8192, 8192],
+      [
+        [0, 1],
+        [0, 0],
+        [1, 1],
+      ],
+    );
     expect(flat.form).toBe("gram");
     expect(flat.multiplyAdds).toBeCloseTo(500 * 501 * 8192 + (3 * 500 * 501) / 2, 0);
     // The cheaper form yields to one that fits: 20,000 × 10,000 is cheaper as Grams (6.4 GB),
     // but only the feature form (4 GB) fits a 5 GB budget.
-    const pairs: [number, number][] = [[0, 1], [0, 0], [1, 1]];
-    expect(ckaCost(20000, [10000, 10000], pairs, "gram").multiplyAdds).toBeLessThan(ckaCost(20000, [10000, 10000], pairs, "feature").multiplyAdds);
+    const pairs: [number, number][] = [
+      [0, 1],
+      [0, 0],
+      [1, 1],
+    ];
+    expect(ckaCost(20000, [10000, 10000], pairs, "gram").multiplyAdds).toBeLessThan(
+      ckaCost(20000, [10000, 10000], pairs, "feature").multiplyAdds,
+    );
     expect(ckaCost(20000, [10000, 10000], pairs, "auto", 5e9).form).toBe("feature");
   });
 
@@ -164,7 +196,17 @@ describe("linearCka: feature and Gram forms", () => {
     });
     await expect(run).rejects.toMatchObject({ code: "E_CANCELLED" });
     expect(stages[0]).toMatch(/^CKA \(gram form: 1\.0e\+10 multiply-adds, \d+\.\d MiB\)$/);
-    expect(ckaCost(2000, [2600, 2600], [[0, 1], [0, 0], [1, 1]]).multiplyAdds).toBeGreaterThan(LONG_RUN_MULTIPLY_ADDS);
+    expect(
+      ckaCost(
+        2000,
+        [2600, 2600],
+        [
+          [0, 1],
+          [0, 0],
+          [1, 1],
+        ],
+      ).multiplyAdds,
+    ).toBeGreaterThan(LONG_RUN_MULTIPLY_ADDS);
     // A short run keeps the plain stage name.
     const short: string[] = [];
     await linearCka(layers[0], layers[1], { onProgress: (e) => short.push(e.stage) });
@@ -180,25 +222,39 @@ describe("linearCka: feature and Gram forms", () => {
     expect(error.message).toMatch(/CKA of 25000 samples \(gram form\) needs 9\.3 GiB/);
     // "auto" takes the feature form, which fits: 25,000 · 2 · 2 · 3 multiply-adds.
     expect((await linearCka(X, X)).params.form).toBe("feature");
-    await expect(linearCka(X, X, { form: "fast" as never })).rejects.toThrow(/invalid form: "fast" \(expected one of "auto", "feature", "gram"\)/);
+    await expect(linearCka(X, X, { form: "fast" as never })).rejects.toThrow(
+      /invalid form: "fast" \(expected one of "auto", "feature", "gram"\)/,
+    );
   });
 
   it("is exact at float32's extremes: 1e38, 1e-20 and subnormal 1e-40 data give the rescaled data's CKA", async () => {
     const X = layers[0];
     const Y = layers[1];
-    const times = (m: Matrix, s: number): Matrix => ({ ...m, data: Float32Array.from(m.data, (v) => v * s) });
+    const times = (m: Matrix, s: number): Matrix => ({
+      ...m,
+      data: Float32Array.from(m.data, (v) => v * s),
+    });
     for (const debiased of [false, true]) {
       const expected = (await linearCka(X, Y, { debiased })).cka;
       // Powers of two keep every value exact (none becomes subnormal); the CKA must not move.
       for (const s of [2 ** 120, 2 ** -70, 2 ** -100]) {
         for (const form of ["feature", "gram"] as const) {
-          expect((await linearCka(times(X, s), times(Y, s), { debiased, form })).cka).toBeCloseTo(expected, 12);
-          expect((await linearCka(times(X, s), Y, { debiased, form })).cka).toBeCloseTo(expected, 12);
+          expect((await linearCka(times(X, s), times(Y, s), { debiased, form })).cka).toBeCloseTo(
+            expected,
+            12,
+          );
+          expect((await linearCka(times(X, s), Y, { debiased, form })).cka).toBeCloseTo(
+            expected,
+            12,
+          );
         }
       }
       // Subnormal values keep fewer digits, and decimal scales round each value once: close, not equal.
       expect((await linearCka(times(X, 2 ** -133), Y, { debiased })).cka).toBeCloseTo(expected, 4);
-      expect((await linearCka(times(X, 1e38 / 8), times(Y, 1e-40), { debiased })).cka).toBeCloseTo(expected, 4);
+      expect((await linearCka(times(X, 1e38 / 8), times(Y, 1e-40), { debiased })).cka).toBeCloseTo(
+        expected,
+        4,
+      );
     }
     const { matrix } = await ckaMatrix([times(X, 2 ** 120), times(X, 2 ** -140), X]);
     for (const v of matrix) expect(v).toBeCloseTo(1, 5);
@@ -209,17 +265,25 @@ describe("subsample", () => {
   it("farthest matches ripser.py's greedy permutation: indices and insertion radii", async () => {
     const P = load("cloud.npy");
     const ref = reference.greedy_perm;
-    const { indices, insertionRadii, coverRadius } = await subsample(P, { size: ref.n_perm, method: "farthest" });
+    const { indices, insertionRadii, coverRadius } = await subsample(P, {
+      size: ref.n_perm,
+      method: "farthest",
+    });
     expect(Array.from(indices)).toEqual(ref.indices);
     // ripser.py's lambdas[i] is the radius at which point i + 1 enters; ours is indexed by the point.
-    for (let i = 1; i < ref.n_perm; i++) expect(insertionRadii![i]).toBeCloseTo(ref.lambdas[i - 1], 5);
+    for (let i = 1; i < ref.n_perm; i++)
+      expect(insertionRadii![i]).toBeCloseTo(ref.lambdas[i - 1], 5);
     expect(insertionRadii![0]).toBe(Infinity);
     expect(coverRadius).toBeCloseTo(ref.lambdas[ref.n_perm - 1], 5);
   });
 
   it("farthest: every row lies within coverRadius of the sample (brute force), radii fall", async () => {
     const X = randomMatrix(200, 4, 11);
-    const { indices, coverRadius, insertionRadii } = await subsample(X, { size: 25, method: "farthest", start: 7 });
+    const { indices, coverRadius, insertionRadii } = await subsample(X, {
+      size: 25,
+      method: "farthest",
+      start: 7,
+    });
     expect(indices[0]).toBe(7);
     expect(new Set(indices).size).toBe(25);
     let worst = 0;
@@ -233,12 +297,16 @@ describe("subsample", () => {
       worst = Math.max(worst, best);
     }
     expect(coverRadius).toBeCloseTo(worst, 6);
-    for (let i = 2; i < 25; i++) expect(insertionRadii![i]).toBeLessThanOrEqual(insertionRadii![i - 1]);
+    for (let i = 2; i < 25; i++)
+      expect(insertionRadii![i]).toBeLessThanOrEqual(insertionRadii![i - 1]);
   });
 
   it("farthest never repeats a row, even when rows are duplicated", async () => {
     const data = new Float32Array([0, 0, 0, 0, 1, 1, 1, 1, 0, 0]);
-    const { indices, coverRadius } = await subsample({ rows: 5, cols: 2, data }, { size: 5, method: "farthest" });
+    const { indices, coverRadius } = await subsample(
+      { rows: 5, cols: 2, data },
+      { size: 5, method: "farthest" },
+    );
     expect([...indices].sort()).toEqual([0, 1, 2, 3, 4]);
     expect(coverRadius).toBe(0);
   });
@@ -254,14 +322,22 @@ describe("subsample", () => {
     expect(Array.from(a.indices)).toEqual([...a.indices].sort((x, y) => x - y));
     expect(a.coverRadius).toBeNull();
     const Y = takeRows(X, a.indices);
-    expect(Array.from(Y.data.subarray(0, 3))).toEqual(Array.from(X.data.subarray(a.indices[0] * 3, a.indices[0] * 3 + 3)));
+    expect(Array.from(Y.data.subarray(0, 3))).toEqual(
+      Array.from(X.data.subarray(a.indices[0] * 3, a.indices[0] * 3 + 3)),
+    );
   });
 
   it("rejects a size out of range, an unknown method and a bad start", async () => {
     const X = randomMatrix(10, 2);
-    await expect(subsample(X, { size: 11 })).rejects.toThrow(/invalid size: 11 \(expected an integer from 1 to 10\)/);
+    await expect(subsample(X, { size: 11 })).rejects.toThrow(
+      /invalid size: 11 \(expected an integer from 1 to 10\)/,
+    );
     await expect(subsample(X, { size: 0 })).rejects.toThrow(/invalid size: 0/);
-    await expect(subsample(X, { size: 3, method: "kmeans" as never })).rejects.toThrow(/invalid method: "kmeans"/);
-    await expect(subsample(X, { size: 3, method: "farthest", start: 10 })).rejects.toThrow(/invalid start: 10/);
+    await expect(subsample(X, { size: 3, method: "kmeans" as never })).rejects.toThrow(
+      /invalid method: "kmeans"/,
+    );
+    await expect(subsample(X, { size: 3, method: "farthest", start: 10 })).rejects.toThrow(
+      /invalid start: 10/,
+    );
   });
 });

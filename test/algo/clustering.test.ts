@@ -6,9 +6,15 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { adjustedRandIndex, kMeans } from "../../src/algo/clustering.ts";
 
-const reference = JSON.parse(readFileSync(new URL("../fixtures/phate/reference.json", import.meta.url), "utf8"));
+const reference = JSON.parse(
+  readFileSync(new URL("../fixtures/phate/reference.json", import.meta.url), "utf8"),
+);
 const blobs = reference.kmeans_blobs;
-const X = { rows: blobs.X.length, cols: 3, data: Float32Array.from((blobs.X as number[][]).flat()) };
+const X = {
+  rows: blobs.X.length,
+  cols: 3,
+  data: Float32Array.from((blobs.X as number[][]).flat()),
+};
 
 describe("adjustedRandIndex", () => {
   it("matches scikit-learn's adjusted_rand_score on random and limit cases", () => {
@@ -40,11 +46,15 @@ describe("kMeans", () => {
     const a = await kMeans(X, { k: 6, seed: 7 });
     const b = await kMeans(X, { k: 6, seed: 7 });
     expect(Array.from(a.labels)).toEqual(Array.from(b.labels));
-    expect(Buffer.from(a.centroids.data.buffer).equals(Buffer.from(b.centroids.data.buffer))).toBe(true);
+    expect(Buffer.from(a.centroids.data.buffer).equals(Buffer.from(b.centroids.data.buffer))).toBe(
+      true,
+    );
   });
   it("rejects bad options", async () => {
     await expect(kMeans(X, { k: 0 })).rejects.toThrow(/invalid k: 0/);
     await expect(kMeans(X, { k: X.rows + 1 })).rejects.toThrow(/invalid k/);
-    await expect(kMeans(X, { init: "kmeans" as "random" })).rejects.toThrow(/invalid init: "kmeans"/);
+    await expect(kMeans(X, { init: "kmeans" as "random" })).rejects.toThrow(
+      /invalid init: "kmeans"/,
+    );
   });
 });

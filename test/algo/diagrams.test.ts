@@ -10,8 +10,10 @@ import {
 import { getCore } from "../../src/core/wasm.ts";
 import { mulberry32 } from "../helpers.ts";
 
-const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/ph/${name}`, import.meta.url), "utf8"));
-const finiteH1 = (name: string): number[][] => fixture(name)["1"].filter((p: (number | null)[]) => p[1] !== null);
+const fixture = (name: string) =>
+  JSON.parse(readFileSync(new URL(`../fixtures/ph/${name}`, import.meta.url), "utf8"));
+const finiteH1 = (name: string): number[][] =>
+  fixture(name)["1"].filter((p: (number | null)[]) => p[1] !== null);
 const circle = finiteH1("circle_n500.gudhi_h1.json");
 const torus = finiteH1("torus_n400.gudhi_h1.json");
 const gudhi = fixture("diagram_distances.json");
@@ -26,8 +28,15 @@ function randomDiagram(count: number, seed: number, scale = 1): number[][] {
 }
 
 /** Exact W_q^q (or bottleneck) by trying every matching of the augmented problem (tiny inputs). */
-function bruteForce(a: number[][], b: number[][], q: number, p: number, bottleneckMode = false): number {
-  const norm = (x: number, y: number) => (p === Infinity ? Math.max(x, y) : (x ** p + y ** p) ** (1 / p));
+function bruteForce(
+  a: number[][],
+  b: number[][],
+  q: number,
+  p: number,
+  bottleneckMode = false,
+): number {
+  const norm = (x: number, y: number) =>
+    p === Infinity ? Math.max(x, y) : (x ** p + y ** p) ** (1 / p);
   const diag = (pt: number[]) => norm((pt[1] - pt[0]) / 2, (pt[1] - pt[0]) / 2);
   const m = a.length;
   const k = b.length;
@@ -63,7 +72,12 @@ describe("diagram distances match gudhi 3.7.1 and persim on H1(circle) vs H1(tor
   it("bottleneck (L∞) agrees with gudhi.bottleneck_distance(e=0) to 1e-6", async () => {
     const r = await bottleneck(circle, torus);
     expect(relative(r.distance, gudhi.bottleneck_Linf)).toBeLessThan(1e-6);
-    expect(r).toMatchObject({ metric: "bottleneck", ground: "inf", infinite: "drop", droppedInfinite: [0, 0] });
+    expect(r).toMatchObject({
+      metric: "bottleneck",
+      ground: "inf",
+      infinite: "drop",
+      droppedInfinite: [0, 0],
+    });
   });
 
   it("Wasserstein q = 1, 2 with L∞ and q = 1 with L2 agree with gudhi (POT) to 1e-6", async () => {
@@ -75,7 +89,14 @@ describe("diagram distances match gudhi 3.7.1 and persim on H1(circle) vs H1(tor
     for (const { q, ground, ref } of cases) {
       const r = await wasserstein(circle, torus, { q, ground });
       expect(relative(r.distance, ref)).toBeLessThan(1e-6);
-      expect(r).toMatchObject({ metric: "wasserstein", q, ground, method: "hungarian", relativeErrorBound: 0, infinite: "drop" });
+      expect(r).toMatchObject({
+        metric: "wasserstein",
+        q,
+        ground,
+        method: "hungarian",
+        relativeErrorBound: 0,
+        infinite: "drop",
+      });
     }
   });
 
@@ -85,7 +106,12 @@ describe("diagram distances match gudhi 3.7.1 and persim on H1(circle) vs H1(tor
       { q: 2, ground: "inf" as const, ref: gudhi.wasserstein_q2_Linf },
       { q: 1, ground: 2, ref: gudhi.wasserstein_q1_L2 },
     ]) {
-      const r = await wasserstein(circle, torus, { q, ground, method: "auction", relativeError: 0.01 });
+      const r = await wasserstein(circle, torus, {
+        q,
+        ground,
+        method: "auction",
+        relativeError: 0.01,
+      });
       expect(r.method).toBe("auction");
       expect(r.relativeErrorBound).toBeLessThanOrEqual(0.01);
       expect(r.distance).toBeGreaterThanOrEqual(ref * (1 - 1e-12));
@@ -106,7 +132,10 @@ describe("diagram distances match gudhi 3.7.1 and persim on H1(circle) vs H1(tor
 
 describe("diagram distances: exact answers and metric properties", () => {
   it("identical diagrams are at distance 0, in either input form", async () => {
-    const d = { births: Float64Array.from(circle, (p) => p[0]), deaths: Float64Array.from(circle, (p) => p[1]) };
+    const d = {
+      births: Float64Array.from(circle, (p) => p[0]),
+      deaths: Float64Array.from(circle, (p) => p[1]),
+    };
     expect((await bottleneck(d, circle)).distance).toBe(0);
     expect((await wasserstein(d, circle)).distance).toBe(0);
     expect((await wasserstein(d, circle, { method: "auction" })).distance).toBe(0);
@@ -126,7 +155,12 @@ describe("diagram distances: exact answers and metric properties", () => {
     for (let seed = 1; seed <= 25; seed++) {
       const a = randomDiagram(1 + (seed % 3), seed);
       const b = randomDiagram((seed * 7) % 4, 100 + seed);
-      for (const [q, p] of [[1, Infinity], [2, Infinity], [1, 2], [3, 1]]) {
+      for (const [q, p] of [
+        [1, Infinity],
+        [2, Infinity],
+        [1, 2],
+        [3, 1],
+      ]) {
         const r = await wasserstein(a, b, { q, ground: p === Infinity ? "inf" : p });
         expect(r.distance).toBeCloseTo(bruteForce(a, b, q, p) ** (1 / q), 10);
       }
@@ -136,7 +170,11 @@ describe("diagram distances: exact answers and metric properties", () => {
 
   it("is symmetric and satisfies the triangle inequality on random diagrams", async () => {
     for (let seed = 1; seed <= 6; seed++) {
-      const [x, y, z] = [randomDiagram(20, seed), randomDiagram(25, seed + 50), randomDiagram(15, seed + 90)];
+      const [x, y, z] = [
+        randomDiagram(20, seed),
+        randomDiagram(25, seed + 50),
+        randomDiagram(15, seed + 90),
+      ];
       for (const f of [
         (a: DiagramLike, b: DiagramLike) => bottleneck(a, b),
         (a: DiagramLike, b: DiagramLike) => wasserstein(a, b, { q: 1 }),
@@ -188,13 +226,23 @@ describe("diagram distances: infinite points and validation", () => {
   const other = { births: [0, 0.5, 0.25], deaths: [1, 2, Infinity] };
 
   it("drop (default) removes infinite points and counts them", async () => {
-    const r = await bottleneck(withEssential, [[0, 1], [0.5, 2]]);
+    const r = await bottleneck(withEssential, [
+      [0, 1],
+      [0.5, 2],
+    ]);
     expect(r).toMatchObject({ distance: 0, infinite: "drop", droppedInfinite: [1, 0] });
     expect((await slicedWasserstein(withEssential, other)).droppedInfinite).toEqual([1, 1]);
   });
 
   it("cap replaces infinite deaths and echoes the cap", async () => {
-    const r = await bottleneck(withEssential, [[0, 1], [0.5, 2]], { infinite: "cap", cap: 3 });
+    const r = await bottleneck(
+      withEssential,
+      [
+        [0, 1],
+        [0.5, 2],
+      ],
+      { infinite: "cap", cap: 3 },
+    );
     // (0, 3) takes (0.5, 2) at L∞ cost 1, which goes cheaper than (0, 3) to the diagonal (1.5).
     expect(r).toMatchObject({ distance: 1, infinite: "cap", cap: 3 });
     const w = await wasserstein(withEssential, other, { infinite: "cap", cap: 3 });
@@ -204,24 +252,44 @@ describe("diagram distances: infinite points and validation", () => {
 
   it("match pairs essential points by sorted births; unequal counts give Infinity", async () => {
     expect((await bottleneck(withEssential, other, { infinite: "match" })).distance).toBe(0.25);
-    expect((await wasserstein(withEssential, other, { infinite: "match", q: 2 })).distance).toBeCloseTo(0.25, 12);
+    expect(
+      (await wasserstein(withEssential, other, { infinite: "match", q: 2 })).distance,
+    ).toBeCloseTo(0.25, 12);
     const r = await bottleneck(withEssential, [[0, 1]], { infinite: "match" });
     expect(r).toMatchObject({ distance: Infinity, infinite: "match" });
-    expect((await wasserstein(withEssential, [[0, 1]], { infinite: "match" })).distance).toBe(Infinity);
-    await expect(slicedWasserstein(withEssential, other, { infinite: "match" })).rejects.toThrow(/invalid infinite: "match"/);
+    expect((await wasserstein(withEssential, [[0, 1]], { infinite: "match" })).distance).toBe(
+      Infinity,
+    );
+    await expect(slicedWasserstein(withEssential, other, { infinite: "match" })).rejects.toThrow(
+      /invalid infinite: "match"/,
+    );
   });
 
   it("rejects bad options and bad diagrams", async () => {
-    await expect(bottleneck(withEssential, other, { infinite: "cap" })).rejects.toThrow(/invalid cap: undefined/);
-    await expect(bottleneck(withEssential, other, { cap: 2 })).rejects.toThrow(/only used with infinite: "cap"/);
+    await expect(bottleneck(withEssential, other, { infinite: "cap" })).rejects.toThrow(
+      /invalid cap: undefined/,
+    );
+    await expect(bottleneck(withEssential, other, { cap: 2 })).rejects.toThrow(
+      /only used with infinite: "cap"/,
+    );
     await expect(wasserstein(circle, torus, { q: 0.5 })).rejects.toThrow(/invalid q: 0.5/);
-    await expect(wasserstein(circle, torus, { ground: 0.5 })).rejects.toThrow(/invalid ground: 0.5/);
-    await expect(wasserstein(circle, torus, { method: "simplex" as never })).rejects.toThrow(/invalid method: "simplex"/);
-    await expect(slicedWasserstein(circle, torus, { directions: 0 })).rejects.toThrow(/invalid directions: 0/);
+    await expect(wasserstein(circle, torus, { ground: 0.5 })).rejects.toThrow(
+      /invalid ground: 0.5/,
+    );
+    await expect(wasserstein(circle, torus, { method: "simplex" as never })).rejects.toThrow(
+      /invalid method: "simplex"/,
+    );
+    await expect(slicedWasserstein(circle, torus, { directions: 0 })).rejects.toThrow(
+      /invalid directions: 0/,
+    );
     await expect(bottleneck([[0, NaN]], [])).rejects.toMatchObject({ code: "E_NON_FINITE" });
     await expect(bottleneck([[2, 1]], [])).rejects.toThrow(/expected birth ≤ death/);
-    await expect(bottleneck({ births: [0, 1], deaths: [1] }, [])).rejects.toMatchObject({ code: "E_SHAPE_MISMATCH" });
-    await expect(bottleneck([[0, 1, 2]] as never, [])).rejects.toMatchObject({ code: "E_SHAPE_MISMATCH" });
+    await expect(bottleneck({ births: [0, 1], deaths: [1] }, [])).rejects.toMatchObject({
+      code: "E_SHAPE_MISMATCH",
+    });
+    await expect(bottleneck([[0, 1, 2]] as never, [])).rejects.toMatchObject({
+      code: "E_SHAPE_MISMATCH",
+    });
   });
 
   it("frees every wasm block it allocates", async () => {
@@ -260,7 +328,16 @@ describe("diagram distances on extreme values", () => {
       }
     }
     // Essential classes matched at 1e300: |Δbirth| dominates and stays finite.
-    const up = (await wasserstein([[1e300, Infinity], [0, 1e299]], [[-1e300, Infinity]], { q: 2, infinite: "match" })).distance;
+    const up = (
+      await wasserstein(
+        [
+          [1e300, Infinity],
+          [0, 1e299],
+        ],
+        [[-1e300, Infinity]],
+        { q: 2, infinite: "match" },
+      )
+    ).distance;
     expect(up).toBeCloseTo(Math.hypot(2, 0.05) * 1e300, -285);
   });
 });

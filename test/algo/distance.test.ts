@@ -7,7 +7,9 @@ import { randomMatrix } from "../helpers.ts";
 /** Plain-JS reference distance in float64. */
 function referenceDistance(a: Float32Array, b: Float32Array, metric: string): number {
   if (metric === "cosine") {
-    let dot = 0, na = 0, nb = 0;
+    let dot = 0,
+      na = 0,
+      nb = 0;
     for (let i = 0; i < a.length; i++) {
       dot += a[i] * b[i];
       na += a[i] * a[i];
@@ -38,7 +40,14 @@ function referenceKnn(X: Matrix, k: number, metric: string) {
 }
 
 const shapes: [number, number][] = [
-  [1, 1], [2, 3], [5, 4], [7, 5], [33, 17], [130, 64], [257, 3], [300, 130],
+  [1, 1],
+  [2, 3],
+  [5, 4],
+  [7, 5],
+  [33, 17],
+  [130, 64],
+  [257, 3],
+  [300, 130],
 ];
 
 describe("pairwiseDistances", () => {
@@ -70,7 +79,11 @@ describe("pairwiseDistances", () => {
   });
 
   it("gives exactly 0 between duplicate rows and 1 from a zero row (cosine)", async () => {
-    const X = { rows: 3, cols: 5, data: new Float32Array([1, 2, 3, 4, 5, 1, 2, 3, 4, 5, 0, 0, 0, 0, 0]) };
+    const X = {
+      rows: 3,
+      cols: 5,
+      data: new Float32Array([1, 2, 3, 4, 5, 1, 2, 3, 4, 5, 0, 0, 0, 0, 0]),
+    };
     const E = await pairwiseDistances(X, undefined, { metric: "euclidean" });
     expect(E.data[1]).toBe(0);
     const C = await pairwiseDistances(X, undefined, { metric: "cosine" });
@@ -80,18 +93,31 @@ describe("pairwiseDistances", () => {
 
   it("rejects mismatched columns, NaN and unknown metrics with clear errors", async () => {
     const X = randomMatrix(4, 3);
-    await expect(pairwiseDistances(X, randomMatrix(4, 2))).rejects.toThrow(/X has 3 columns but Y has 2/);
+    await expect(pairwiseDistances(X, randomMatrix(4, 2))).rejects.toThrow(
+      /X has 3 columns but Y has 2/,
+    );
     const bad = randomMatrix(4, 3);
     bad.data[7] = NaN;
-    await expect(pairwiseDistances(bad)).rejects.toMatchObject({ code: "E_NON_FINITE", message: expect.stringMatching(/row 2, column 1/) });
-    await expect(pairwiseDistances(X, undefined, { metric: "manhattan" as never })).rejects.toThrow(/invalid metric: "manhattan" \(expected one of "sqeuclidean", "euclidean", "cosine"\)/);
+    await expect(pairwiseDistances(bad)).rejects.toMatchObject({
+      code: "E_NON_FINITE",
+      message: expect.stringMatching(/row 2, column 1/),
+    });
+    await expect(pairwiseDistances(X, undefined, { metric: "manhattan" as never })).rejects.toThrow(
+      /invalid metric: "manhattan" \(expected one of "sqeuclidean", "euclidean", "cosine"\)/,
+    );
   });
 });
 
 describe("knn", () => {
   for (const metric of ["euclidean", "cosine", "sqeuclidean"] as const) {
     it(`equals a plain-JS brute force (${metric}) on several shapes`, async () => {
-      for (const [n, d, k] of [[2, 1, 1], [9, 4, 8], [40, 7, 5], [300, 33, 10], [600, 64, 256]] as const) {
+      for (const [n, d, k] of [
+        [2, 1, 1],
+        [9, 4, 8],
+        [40, 7, 5],
+        [300, 33, 10],
+        [600, 64, 256],
+      ] as const) {
         const X = randomMatrix(n, d, n + d);
         const result = await knn(X, { k, metric });
         const ref = referenceKnn(X, k, metric);
@@ -154,19 +180,29 @@ describe("knn", () => {
     const q = await knnQuery(X, Q, { k: 7 });
     expect(q.indices[0]).toBe(37); // the query is row 37 itself, at distance 0
     expect(q.distances[0]).toBe(0);
-    expect(Array.from(q.indices.subarray(1))).toEqual(Array.from(all.indices.subarray(37 * 6, 38 * 6)));
+    expect(Array.from(q.indices.subarray(1))).toEqual(
+      Array.from(all.indices.subarray(37 * 6, 38 * 6)),
+    );
   });
 
   it("validates k against the number of rows and the 256 limit", async () => {
-    await expect(knn(randomMatrix(5, 2), { k: 5 })).rejects.toThrow(/invalid k: 5 \(expected an integer from 1 to 4\)/);
-    await expect(knn(randomMatrix(400, 2), { k: 257 })).rejects.toThrow(/invalid k: 257 \(expected an integer from 1 to 256\)/);
+    await expect(knn(randomMatrix(5, 2), { k: 5 })).rejects.toThrow(
+      /invalid k: 5 \(expected an integer from 1 to 4\)/,
+    );
+    await expect(knn(randomMatrix(400, 2), { k: 257 })).rejects.toThrow(
+      /invalid k: 257 \(expected an integer from 1 to 256\)/,
+    );
     await expect(knn(randomMatrix(1, 2), { k: 1 })).rejects.toThrow(/at least 2 rows/);
-    await expect(knn(randomMatrix(10, 2), { k: 2, nNeighbors: 3 } as never)).rejects.toThrow(/unknown option for knn: "nNeighbors"/);
+    await expect(knn(randomMatrix(10, 2), { k: 2, nNeighbors: 3 } as never)).rejects.toThrow(
+      /unknown option for knn: "nNeighbors"/,
+    );
   });
 
   it("stops with E_CANCELLED when its signal is aborted", async () => {
     const controller = new AbortController();
     controller.abort();
-    await expect(knn(randomMatrix(50, 3), { k: 3, signal: controller.signal })).rejects.toMatchObject({ code: "E_CANCELLED" });
+    await expect(
+      knn(randomMatrix(50, 3), { k: 3, signal: controller.signal }),
+    ).rejects.toMatchObject({ code: "E_CANCELLED" });
   });
 });

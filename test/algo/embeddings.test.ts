@@ -20,13 +20,21 @@ const quality = JSON.parse(readFileSync(fixture("digits_quality.json"), "utf8"))
 
 function npyMatrix(url: URL): Matrix {
   const arr = readNpy(new Uint8Array(readFileSync(url)));
-  return { rows: arr.shape[0], cols: arr.shape.slice(1).reduce((a, b) => a * b, 1), data: Float32Array.from(arr.data as ArrayLike<number>) };
+  return {
+    rows: arr.shape[0],
+    cols: arr.shape.slice(1).reduce((a, b) => a * b, 1),
+    data: Float32Array.from(arr.data as ArrayLike<number>),
+  };
 }
 /** The 1,797 bundled digits, raw 0..16, as sklearn's load_digits. */
 const digits = () => npyMatrix(new URL("../../data/digits/images.npy", import.meta.url));
 /** The first 500 digits with seeded jitter (test/fixtures/embedding/make_reference.py). */
 const jittered = () => npyMatrix(fixture("digits500_jitter.npy"));
-const head = (X: Matrix, rows: number): Matrix => ({ rows, cols: X.cols, data: X.data.slice(0, rows * X.cols) });
+const head = (X: Matrix, rows: number): Matrix => ({
+  rows,
+  cols: X.cols,
+  data: X.data.slice(0, rows * X.cols),
+});
 
 /** Largest |a − s·b| over columns, each column's sign s chosen to fit, relative to max |b|. */
 function maxErrorUpToSign(a: ArrayLike<number>, b: number[][], cols: number): number {
@@ -39,7 +47,8 @@ function maxErrorUpToSign(a: ArrayLike<number>, b: number[][], cols: number): nu
       scale = Math.max(scale, Math.abs(b[i][c]));
     }
     const s = dot < 0 ? -1 : 1;
-    for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i * cols + c] - s * b[i][c]) / scale);
+    for (let i = 0; i < b.length; i++)
+      worst = Math.max(worst, Math.abs(a[i * cols + c] - s * b[i][c]) / scale);
   }
   return worst;
 }
@@ -55,7 +64,10 @@ describe("nnDescent", () => {
       for (let c = 0; c < 15; c++) {
         const j = approx.indices[i * 15 + c];
         expect(j).not.toBe(i);
-        if (c > 0) expect(approx.distances[i * 15 + c]).toBeGreaterThanOrEqual(approx.distances[i * 15 + c - 1]);
+        if (c > 0)
+          expect(approx.distances[i * 15 + c]).toBeGreaterThanOrEqual(
+            approx.distances[i * 15 + c - 1],
+          );
         let d2 = 0;
         for (let t = 0; t < 64; t++) d2 += (X.data[i * 64 + t] - X.data[j * 64 + t]) ** 2;
         expect(approx.distances[i * 15 + c]).toBeCloseTo(Math.sqrt(d2), 4);
@@ -87,7 +99,9 @@ describe("nnDescent", () => {
     await expect(nnDescent(X, { k: 20 })).rejects.toThrow(/invalid k: 20/);
     await expect(nnDescent(X, { delta: 2 })).rejects.toThrow(/invalid delta/);
     await expect(nnDescent(X, { nTrees: -1 })).rejects.toThrow(/invalid nTrees/);
-    await expect(nnDescent(X, { kk: 3 } as never)).rejects.toThrow(/unknown option for nnDescent: "kk"/);
+    await expect(nnDescent(X, { kk: 3 } as never)).rejects.toThrow(
+      /unknown option for nnDescent: "kk"/,
+    );
   });
 });
 
@@ -106,26 +120,40 @@ describe("umap", () => {
     }
   });
 
-  it("reaches trustworthiness (k = 10) on the raw digits within 0.01 of scikit-learn's t-SNE", { timeout: 120_000 }, async () => {
-    const X = digits();
-    const result = await umap(X);
-    expect(result.params).toMatchObject({ nNeighbors: 15, minDist: 0.1, nEpochs: 500, init: "spectral", knnMethod: "exact" });
-    expect(result.warnings).toEqual([]);
-    const t = await trustworthiness(X, result.coordinates, { nNeighbors: 10 });
-    expect(t).toBeGreaterThan(quality.tsne_sklearn_default_seed0.trustworthiness - 0.01);
-  });
+  it(
+    "reaches trustworthiness (k = 10) on the raw digits within 0.01 of scikit-learn's t-SNE",
+    { timeout: 120_000 },
+    async () => {
+      const X = digits();
+      const result = await umap(X);
+      expect(result.params).toMatchObject({
+        nNeighbors: 15,
+        minDist: 0.1,
+        nEpochs: 500,
+        init: "spectral",
+        knnMethod: "exact",
+      });
+      expect(result.warnings).toEqual([]);
+      const t = await trustworthiness(X, result.coordinates, { nNeighbors: 10 });
+      expect(t).toBeGreaterThan(quality.tsne_sklearn_default_seed0.trustworthiness - 0.01);
+    },
+  );
 
-  it("is bit-identical for a seed, different for another, and uses NN-descent when asked", { timeout: 60_000 }, async () => {
-    const X = head(digits(), 400);
-    const a = await umap(X, { nEpochs: 60, seed: 7 });
-    const b = await umap(X, { nEpochs: 60, seed: 7 });
-    const c = await umap(X, { nEpochs: 60, seed: 8 });
-    expect(Array.from(a.coordinates.data)).toEqual(Array.from(b.coordinates.data));
-    expect(Array.from(a.coordinates.data)).not.toEqual(Array.from(c.coordinates.data));
-    const d = await umap(X, { nEpochs: 200, knnMethod: "nndescent" });
-    expect(d.params.knnMethod).toBe("nndescent");
-    expect(await trustworthiness(X, d.coordinates, { nNeighbors: 10 })).toBeGreaterThan(0.97);
-  });
+  it(
+    "is bit-identical for a seed, different for another, and uses NN-descent when asked",
+    { timeout: 60_000 },
+    async () => {
+      const X = head(digits(), 400);
+      const a = await umap(X, { nEpochs: 60, seed: 7 });
+      const b = await umap(X, { nEpochs: 60, seed: 7 });
+      const c = await umap(X, { nEpochs: 60, seed: 8 });
+      expect(Array.from(a.coordinates.data)).toEqual(Array.from(b.coordinates.data));
+      expect(Array.from(a.coordinates.data)).not.toEqual(Array.from(c.coordinates.data));
+      const d = await umap(X, { nEpochs: 200, knnMethod: "nndescent" });
+      expect(d.params.knnMethod).toBe("nndescent");
+      expect(await trustworthiness(X, d.coordinates, { nNeighbors: 10 })).toBeGreaterThan(0.97);
+    },
+  );
 
   it("rejects bad options", async () => {
     const X = randomMatrix(30, 4);
@@ -133,7 +161,9 @@ describe("umap", () => {
     await expect(umap(X, { minDist: 2 })).rejects.toThrow(/invalid minDist: 2/);
     await expect(umap(X, { init: "pca" as never })).rejects.toThrow(/invalid init: "pca"/);
     await expect(umap(X, { init: randomMatrix(29, 2) })).rejects.toThrow(/init must be 30 × 2/);
-    await expect(umap({ rows: 2, cols: 2, data: new Float32Array(4) })).rejects.toThrow(/at least 3 rows/);
+    await expect(umap({ rows: 2, cols: 2, data: new Float32Array(4) })).rejects.toThrow(
+      /at least 3 rows/,
+    );
     const bad = randomMatrix(30, 4);
     bad.data[7] = NaN;
     await expect(umap(bad)).rejects.toMatchObject({ code: "E_NON_FINITE" });
@@ -150,7 +180,8 @@ describe("supervised umap", () => {
   });
   const entries = (g: SparseGraph) => {
     const out: Record<string, number> = {};
-    for (let i = 0; i < g.n; i++) for (let e = g.rowPtr[i]; e < g.rowPtr[i + 1]; e++) out[`${i}-${g.columns[e]}`] = g.values[e];
+    for (let i = 0; i < g.n; i++)
+      for (let e = g.rowPtr[i]; e < g.rowPtr[i + 1]; e++) out[`${i}-${g.columns[e]}`] = g.values[e];
     return out;
   };
 
@@ -165,7 +196,9 @@ describe("supervised umap", () => {
     expect(g["0-2"]).toBeCloseTo(0.5 + 0.125 * e5, 6);
     expect(g["2-0"]).toBe(g["0-2"]);
     // Weight 1 cuts every edge between labels: vertex 2 is left alone.
-    expect(entries(await targetIntersection(triangle(), { target: [0, 0, 1], targetWeight: 1 }))).toEqual({ "0-1": 1, "1-0": 1 });
+    expect(
+      entries(await targetIntersection(triangle(), { target: [0, 0, 1], targetWeight: 1 })),
+    ).toEqual({ "0-1": 1, "1-0": 1 });
   });
 
   it("intersects with a continuous target's directed fuzzy set as umap-learn's general_sset_intersection", async () => {
@@ -173,70 +206,113 @@ describe("supervised umap", () => {
     // all with membership 1. Floors: left 0.2/2, right min(1/2, 1e-4). w = 0.5: a·b, so
     // (0,1) = (1,0) = 0.8, (2,1) = 0.4, (0,2) = (2,0) = 0.2e-4, (1,2) = 0.4e-4; rows scaled to
     // max 1; fuzzy union: (0,1) = 1, (1,2) = 1, (0,2) = 2.5e-5 + 5e-5 − 1.25e-9.
-    const g = entries(await targetIntersection(triangle(), { target: [0, 1, 10], targetMetric: "euclidean", targetNNeighbors: 2 }));
+    const g = entries(
+      await targetIntersection(triangle(), {
+        target: [0, 1, 10],
+        targetMetric: "euclidean",
+        targetNNeighbors: 2,
+      }),
+    );
     expect(g["0-1"]).toBeCloseTo(1, 6);
     expect(g["1-2"]).toBeCloseTo(1, 6);
     expect(g["0-2"] / (7.5e-5 - 1.25e-9)).toBeCloseTo(1, 5);
     expect(g["2-0"]).toBe(g["0-2"]);
   });
 
-  it("separates classes perfectly at targetWeight 1 where unsupervised UMAP mixes them; deterministic by seed", { timeout: 60_000 }, async () => {
-    const X = randomMatrix(300, 8, 3);
-    const labels = Array.from({ length: 300 }, (_, i) => i % 3); // unrelated to X
-    const plain = await umap(X, { nEpochs: 200 });
-    expect((await knnAccuracy(plain.coordinates, labels)).accuracy).toBeLessThan(0.5);
-    const a = await umap(X, { nEpochs: 200, target: labels, targetWeight: 1, seed: 5 });
-    expect(a.params).toMatchObject({ targetMetric: "categorical", targetWeight: 1 });
-    expect(a.components).toBe(3);
-    expect((await knnAccuracy(a.coordinates, labels)).accuracy).toBe(1);
-    const b = await umap(X, { nEpochs: 200, target: labels, targetWeight: 1, seed: 5 });
-    const c = await umap(X, { nEpochs: 200, target: labels, targetWeight: 1, seed: 6 });
-    expect(Array.from(a.coordinates.data)).toEqual(Array.from(b.coordinates.data));
-    expect(Array.from(a.coordinates.data)).not.toEqual(Array.from(c.coordinates.data));
-  });
+  it(
+    "separates classes perfectly at targetWeight 1 where unsupervised UMAP mixes them; deterministic by seed",
+    { timeout: 60_000 },
+    async () => {
+      const X = randomMatrix(300, 8, 3);
+      const labels = Array.from({ length: 300 }, (_, i) => i % 3); // unrelated to X
+      const plain = await umap(X, { nEpochs: 200 });
+      expect((await knnAccuracy(plain.coordinates, labels)).accuracy).toBeLessThan(0.5);
+      const a = await umap(X, { nEpochs: 200, target: labels, targetWeight: 1, seed: 5 });
+      expect(a.params).toMatchObject({ targetMetric: "categorical", targetWeight: 1 });
+      expect(a.components).toBe(3);
+      expect((await knnAccuracy(a.coordinates, labels)).accuracy).toBe(1);
+      const b = await umap(X, { nEpochs: 200, target: labels, targetWeight: 1, seed: 5 });
+      const c = await umap(X, { nEpochs: 200, target: labels, targetWeight: 1, seed: 6 });
+      expect(Array.from(a.coordinates.data)).toEqual(Array.from(b.coordinates.data));
+      expect(Array.from(a.coordinates.data)).not.toEqual(Array.from(c.coordinates.data));
+    },
+  );
 
-  it("orders a continuous target the unsupervised layout scatters", { timeout: 60_000 }, async () => {
-    const X = randomMatrix(300, 8, 3);
-    const t = Float32Array.from({ length: 300 }, (_, i) => X.data[i * 8]);
-    const plain = await umap(X, { nEpochs: 200 });
-    const supervised = await umap(X, { nEpochs: 200, target: t, targetMetric: "euclidean" });
-    expect(supervised.params).toMatchObject({ targetMetric: "euclidean", targetWeight: 0.5, targetNNeighbors: 15 });
-    expect((await leaveOneOutKnn(plain.coordinates, t)).score).toBeLessThan(0.8);
-    expect((await leaveOneOutKnn(supervised.coordinates, t)).score).toBeGreaterThan(0.95);
-  });
+  it(
+    "orders a continuous target the unsupervised layout scatters",
+    { timeout: 60_000 },
+    async () => {
+      const X = randomMatrix(300, 8, 3);
+      const t = Float32Array.from({ length: 300 }, (_, i) => X.data[i * 8]);
+      const plain = await umap(X, { nEpochs: 200 });
+      const supervised = await umap(X, { nEpochs: 200, target: t, targetMetric: "euclidean" });
+      expect(supervised.params).toMatchObject({
+        targetMetric: "euclidean",
+        targetWeight: 0.5,
+        targetNNeighbors: 15,
+      });
+      expect((await leaveOneOutKnn(plain.coordinates, t)).score).toBeLessThan(0.8);
+      expect((await leaveOneOutKnn(supervised.coordinates, t)).score).toBeGreaterThan(0.95);
+    },
+  );
 
   it("rejects bad targets and options", async () => {
     const X = randomMatrix(30, 4);
     const labels = Array.from({ length: 30 }, (_, i) => i % 2);
-    await expect(umap(X, { target: labels.slice(1) })).rejects.toThrow(/target has 29 rows but X has 30/);
-    await expect(umap(X, { target: labels.map((l) => l + 0.5) })).rejects.toThrow(/invalid target\[0\]: 0.5/);
-    await expect(umap(X, { target: labels.map((l) => l - 2) })).rejects.toThrow(/invalid target\[0\]: -2/);
-    await expect(umap(X, { target: labels, targetWeight: 1.5 })).rejects.toThrow(/invalid targetWeight: 1.5/);
-    await expect(umap(X, { target: labels, targetMetric: "cosine" as never })).rejects.toThrow(/invalid targetMetric: "cosine"/);
-    await expect(umap(X, { target: labels, targetNNeighbors: 1 })).rejects.toThrow(/invalid targetNNeighbors: 1/);
-    await expect(umap(X, { target: randomMatrix(30, 2), targetMetric: "categorical" })).rejects.toThrow(/one label per sample; got 2 columns/);
+    await expect(umap(X, { target: labels.slice(1) })).rejects.toThrow(
+      /target has 29 rows but X has 30/,
+    );
+    await expect(umap(X, { target: labels.map((l) => l + 0.5) })).rejects.toThrow(
+      /invalid target\[0\]: 0.5/,
+    );
+    await expect(umap(X, { target: labels.map((l) => l - 2) })).rejects.toThrow(
+      /invalid target\[0\]: -2/,
+    );
+    await expect(umap(X, { target: labels, targetWeight: 1.5 })).rejects.toThrow(
+      /invalid targetWeight: 1.5/,
+    );
+    await expect(umap(X, { target: labels, targetMetric: "cosine" as never })).rejects.toThrow(
+      /invalid targetMetric: "cosine"/,
+    );
+    await expect(umap(X, { target: labels, targetNNeighbors: 1 })).rejects.toThrow(
+      /invalid targetNNeighbors: 1/,
+    );
+    await expect(
+      umap(X, { target: randomMatrix(30, 2), targetMetric: "categorical" }),
+    ).rejects.toThrow(/one label per sample; got 2 columns/);
   });
 });
 
 describe("tsne", () => {
-  it("reaches scikit-learn's trustworthiness (k = 10) on the raw digits within 0.01", { timeout: 120_000 }, async () => {
-    const X = digits();
-    const result = await tsne(X);
-    expect(result.params).toMatchObject({ method: "barnes_hut", learningRate: Math.max(1797 / 12 / 4, 50), perplexity: 30 });
-    const t = await trustworthiness(X, result.coordinates, { nNeighbors: 10 });
-    expect(Math.abs(t - quality.tsne_sklearn_default_seed0.trustworthiness)).toBeLessThan(0.01);
-    // KL of sklearn's run on the same data is ≈ 0.75; a broken optimiser ends far above.
-    expect(result.klDivergence).toBeLessThan(0.9);
-  });
+  it(
+    "reaches scikit-learn's trustworthiness (k = 10) on the raw digits within 0.01",
+    { timeout: 120_000 },
+    async () => {
+      const X = digits();
+      const result = await tsne(X);
+      expect(result.params).toMatchObject({
+        method: "barnes_hut",
+        learningRate: Math.max(1797 / 12 / 4, 50),
+        perplexity: 30,
+      });
+      const t = await trustworthiness(X, result.coordinates, { nNeighbors: 10 });
+      expect(Math.abs(t - quality.tsne_sklearn_default_seed0.trustworthiness)).toBeLessThan(0.01);
+      // KL of sklearn's run on the same data is ≈ 0.75; a broken optimiser ends far above.
+      expect(result.klDivergence).toBeLessThan(0.9);
+    },
+  );
 
   it("has an exact gradient that matches central differences of KL(P‖Q)", async () => {
     const n = 12;
     const rnd = randomMatrix(n, 2, 9).data;
     const P = new Float32Array(n * n);
     let sum = 0;
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) sum += P[i * n + j] = 1 + ((i * 7 + j * 3) % 5);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) if (i !== j) sum += P[i * n + j] = 1 + ((i * 7 + j * 3) % 5);
     // Symmetrise and normalise.
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) P[i * n + j] = P[j * n + i] = (P[i * n + j] + P[j * n + i]) / (2 * sum);
+    for (let i = 0; i < n; i++)
+      for (let j = i + 1; j < n; j++)
+        P[i * n + j] = P[j * n + i] = (P[i * n + j] + P[j * n + i]) / (2 * sum);
     const Y = Float32Array.from(rnd, (v) => v * 3);
     const { gradient } = await tsneKlGradient(P, Y, n);
     const h = 1e-3;
@@ -245,27 +321,34 @@ describe("tsne", () => {
       const down = Float32Array.from(Y);
       up[t] += h;
       down[t] -= h;
-      const numeric = ((await tsneKlGradient(P, up, n)).kl - (await tsneKlGradient(P, down, n)).kl) / (2 * h);
+      const numeric =
+        ((await tsneKlGradient(P, up, n)).kl - (await tsneKlGradient(P, down, n)).kl) / (2 * h);
       expect(gradient[t]).toBeCloseTo(numeric, 3);
     }
   });
 
-  it("is bit-identical for a seed with random init, and the exact method agrees in quality", { timeout: 60_000 }, async () => {
-    const X = head(digits(), 300);
-    const a = await tsne(X, { init: "random", seed: 5, nIter: 300 });
-    const b = await tsne(X, { init: "random", seed: 5, nIter: 300 });
-    expect(a.params.method).toBe("exact");
-    expect(Array.from(a.coordinates.data)).toEqual(Array.from(b.coordinates.data));
-    const bh = await tsne(X, { method: "barnes_hut", nIter: 500 });
-    const ex = await tsne(X, { method: "exact", nIter: 500 });
-    const tb = await trustworthiness(X, bh.coordinates, { nNeighbors: 10 });
-    const te = await trustworthiness(X, ex.coordinates, { nNeighbors: 10 });
-    expect(Math.abs(tb - te)).toBeLessThan(0.01);
-  });
+  it(
+    "is bit-identical for a seed with random init, and the exact method agrees in quality",
+    { timeout: 60_000 },
+    async () => {
+      const X = head(digits(), 300);
+      const a = await tsne(X, { init: "random", seed: 5, nIter: 300 });
+      const b = await tsne(X, { init: "random", seed: 5, nIter: 300 });
+      expect(a.params.method).toBe("exact");
+      expect(Array.from(a.coordinates.data)).toEqual(Array.from(b.coordinates.data));
+      const bh = await tsne(X, { method: "barnes_hut", nIter: 500 });
+      const ex = await tsne(X, { method: "exact", nIter: 500 });
+      const tb = await trustworthiness(X, bh.coordinates, { nNeighbors: 10 });
+      const te = await trustworthiness(X, ex.coordinates, { nNeighbors: 10 });
+      expect(Math.abs(tb - te)).toBeLessThan(0.01);
+    },
+  );
 
   it("rejects bad options", async () => {
     const X = randomMatrix(40, 3);
-    await expect(tsne(X, { perplexity: 40 })).rejects.toThrow(/invalid perplexity: 40 \(expected less than the number of samples, 40\)/);
+    await expect(tsne(X, { perplexity: 40 })).rejects.toThrow(
+      /invalid perplexity: 40 \(expected less than the number of samples, 40\)/,
+    );
     await expect(tsne(X, { nComponents: 3 })).rejects.toThrow(/invalid nComponents: 3/);
     await expect(tsne(X, { method: "fft" as never })).rejects.toThrow(/invalid method: "fft"/);
     await expect(tsne(X, { nIter: 100 })).rejects.toThrow(/invalid nIter: 100/);
@@ -279,7 +362,8 @@ describe("pca and classicalMds", () => {
     const result = await classicalMds(D, { nComponents: 3 });
     const ref = reference.classical_mds;
     expect(result.converged).toBe(true);
-    for (let j = 0; j < 3; j++) expect(result.eigenvalues[j] / ref.eigenvalues[j]).toBeCloseTo(1, 5);
+    for (let j = 0; j < 3; j++)
+      expect(result.eigenvalues[j] / ref.eigenvalues[j]).toBeCloseTo(1, 5);
     const two = await classicalMds(D, { nComponents: 2 });
     expect(maxErrorUpToSign(two.coordinates.data, ref.coordinates, 2)).toBeLessThan(1e-4);
   });
@@ -289,7 +373,8 @@ describe("pca and classicalMds", () => {
     const p = await pca(X, { nComponents: 2 });
     const ref = reference.classical_mds;
     expect(maxErrorUpToSign(p.scores.data, ref.coordinates, 2)).toBeLessThan(1e-4);
-    for (let j = 0; j < 2; j++) expect((p.explainedVariance[j] * (X.rows - 1)) / ref.eigenvalues[j]).toBeCloseTo(1, 6);
+    for (let j = 0; j < 2; j++)
+      expect((p.explainedVariance[j] * (X.rows - 1)) / ref.eigenvalues[j]).toBeCloseTo(1, 6);
   });
 });
 
@@ -306,26 +391,37 @@ describe("smacof", () => {
     let scale = 0;
     for (let i = 0; i < X.rows; i++) {
       for (let c = 0; c < 2; c++) {
-        worst = Math.max(worst, Math.abs(result.coordinates.data[i * 2 + c] - ref.coordinates[i][c]));
+        worst = Math.max(
+          worst,
+          Math.abs(result.coordinates.data[i * 2 + c] - ref.coordinates[i][c]),
+        );
         scale = Math.max(scale, Math.abs(ref.coordinates[i][c]));
       }
     }
     expect(worst / scale).toBeLessThan(1e-3);
   });
 
-  it("with four random starts reaches scikit-learn MDS's stress within 1%, deterministically", { timeout: 60_000 }, async () => {
-    const X = jittered();
-    const a = await mds(X, { nInit: 4, seed: 1 });
-    const b = await mds(X, { nInit: 4, seed: 1 });
-    expect(Array.from(a.coordinates.data)).toEqual(Array.from(b.coordinates.data));
-    expect(a.stress / reference.mds_default_n_init4_seed0.stress).toBeLessThan(1.01);
-    expect(a.params).toMatchObject({ nInit: 4, maxIter: 300, eps: 1e-3 });
-  });
+  it(
+    "with four random starts reaches scikit-learn MDS's stress within 1%, deterministically",
+    { timeout: 60_000 },
+    async () => {
+      const X = jittered();
+      const a = await mds(X, { nInit: 4, seed: 1 });
+      const b = await mds(X, { nInit: 4, seed: 1 });
+      expect(Array.from(a.coordinates.data)).toEqual(Array.from(b.coordinates.data));
+      expect(a.stress / reference.mds_default_n_init4_seed0.stress).toBeLessThan(1.01);
+      expect(a.params).toMatchObject({ nInit: 4, maxIter: 300, eps: 1e-3 });
+    },
+  );
 
   it("rejects bad input", async () => {
-    await expect(smacof({ rows: 2, cols: 3, data: new Float32Array(6) })).rejects.toThrow(/must be square; got 2 × 3/);
+    await expect(smacof({ rows: 2, cols: 3, data: new Float32Array(6) })).rejects.toThrow(
+      /must be square; got 2 × 3/,
+    );
     const D = await pairwiseDistances(randomMatrix(10, 2), undefined, { metric: "euclidean" });
-    await expect(smacof(D, { init: randomMatrix(9, 2) })).rejects.toThrow(/init must be 10 × 2; got 9 × 2/);
+    await expect(smacof(D, { init: randomMatrix(9, 2) })).rejects.toThrow(
+      /init must be 10 × 2; got 9 × 2/,
+    );
     await expect(smacof(D, { nInit: 0 })).rejects.toThrow(/invalid nInit: 0/);
   });
 });
@@ -335,15 +431,21 @@ describe("isomap", () => {
     const X = jittered();
     const result = await isomap(X, { nNeighbors: 10 });
     expect(result.components).toBe(1);
-    expect(maxErrorUpToSign(result.coordinates.data, reference.isomap_k10.coordinates, 2)).toBeLessThan(1e-3);
+    expect(
+      maxErrorUpToSign(result.coordinates.data, reference.isomap_k10.coordinates, 2),
+    ).toBeLessThan(1e-3);
   });
 
-  it("reaches scikit-learn's trustworthiness on the raw digits within 0.01", { timeout: 60_000 }, async () => {
-    const X = digits();
-    const result = await isomap(X, { nNeighbors: 10 });
-    const t = await trustworthiness(X, result.coordinates, { nNeighbors: 10 });
-    expect(Math.abs(t - quality.isomap_k10.trustworthiness)).toBeLessThan(0.01);
-  });
+  it(
+    "reaches scikit-learn's trustworthiness on the raw digits within 0.01",
+    { timeout: 60_000 },
+    async () => {
+      const X = digits();
+      const result = await isomap(X, { nNeighbors: 10 });
+      const t = await trustworthiness(X, result.coordinates, { nNeighbors: 10 });
+      expect(Math.abs(t - quality.isomap_k10.trustworthiness)).toBeLessThan(0.01);
+    },
+  );
 
   it("landmark Isomap with every point as landmark equals Isomap; fewer landmarks stay close", async () => {
     const X = jittered();
@@ -359,7 +461,10 @@ describe("isomap", () => {
     const pts: number[] = [];
     for (let i = 0; i < 8; i++) pts.push(i, Math.sin(i));
     for (let i = 0; i < 8; i++) pts.push(100 + i, Math.cos(i));
-    const result = await isomap({ rows: 16, cols: 2, data: Float32Array.from(pts) }, { nNeighbors: 3 });
+    const result = await isomap(
+      { rows: 16, cols: 2, data: Float32Array.from(pts) },
+      { nNeighbors: 3 },
+    );
     expect(result.components).toBe(2);
     expect(result.warnings[0]).toMatch(/2 connected components/);
     expect(result.coordinates.data.every(Number.isFinite)).toBe(true);

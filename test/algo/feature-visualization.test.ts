@@ -35,7 +35,10 @@ describe("input gradients of an inner layer", () => {
         const w = randomArray(size, 3 + size);
         const { value, gradient } = net.layerProjectionGradient(x, layer, w);
         const a = net.activations(x, 1, [layer])[layer];
-        expect(value).toBeCloseTo(a.reduce((s, v, i) => s + v * w[i], 0), 4);
+        expect(value).toBeCloseTo(
+          a.reduce((s, v, i) => s + v * w[i], 0),
+          4,
+        );
         const h = 2e-3;
         let checked = 0;
         for (const i of [0, 7, 14, 21, 35]) {
@@ -44,11 +47,20 @@ describe("input gradients of an inner layer", () => {
           plus[i] += h;
           minus[i] -= h;
           // A difference whose ends sit on two sides of a LeakyReLU kink says nothing: skip it.
-          const signs = (v: Float32Array) => Object.values(net.activations(v, 1, ["conv1", "conv2"])).map((a) => Array.from(a, (t) => t > 0).join()).join();
+          const signs = (v: Float32Array) =>
+            Object.values(net.activations(v, 1, ["conv1", "conv2"]))
+              .map((a) => Array.from(a, (t) => t > 0).join())
+              .join();
           if (signs(plus) !== signs(minus)) continue;
           checked++;
-          const numeric = (net.layerProjectionGradient(plus, layer, w).value - net.layerProjectionGradient(minus, layer, w).value) / (2 * h);
-          expect(Math.abs(gradient[i] - numeric), `${layer}[${i}]: ${gradient[i]} vs ${numeric}`).toBeLessThan(2e-3 + 2e-2 * Math.abs(numeric));
+          const numeric =
+            (net.layerProjectionGradient(plus, layer, w).value -
+              net.layerProjectionGradient(minus, layer, w).value) /
+            (2 * h);
+          expect(
+            Math.abs(gradient[i] - numeric),
+            `${layer}[${i}]: ${gradient[i]} vs ${numeric}`,
+          ).toBeLessThan(2e-3 + 2e-2 * Math.abs(numeric));
         }
         expect(checked).toBeGreaterThanOrEqual(3);
       }
@@ -60,7 +72,9 @@ describe("input gradients of an inner layer", () => {
   it("refuses a weight vector of the wrong length", async () => {
     const net = await smallConv();
     try {
-      expect(() => net.layerProjectionGradient(new Float32Array(36), "act1", new Float32Array(5))).toThrow(/layer "act1" has 108 outputs; got 5 weights/);
+      expect(() =>
+        net.layerProjectionGradient(new Float32Array(36), "act1", new Float32Array(5)),
+      ).toThrow(/layer "act1" has 108 outputs; got 5 weights/);
     } finally {
       net.dispose();
     }
@@ -72,15 +86,28 @@ describe("featureVisualization", () => {
     // One dense unit: v = Σ w_i x_i with w = (1, −1, 1, −1). Every |∂v/∂x_i| = 1 = the RMS, so each
     // step moves every pixel 0.02 toward its bound; decay 0.01 toward 0.5 balances only 1.98 away,
     // beyond the box, so the image is clipped at (1, 0, 1, 0) and v = 2.
-    const net = await Network.create({ inputShape: [4], layers: [{ type: "dense", units: 1, name: "unit" }] }, { seed: 1 });
+    const net = await Network.create(
+      { inputShape: [4], layers: [{ type: "dense", units: 1, name: "unit" }] },
+      { seed: 1 },
+    );
     try {
       net.setParameters(Float32Array.from([1, -1, 1, -1, 0]));
-      const fv = await featureVisualization(net, { layer: "unit", direction: [1], range: [0, 1], steps: 100 });
+      const fv = await featureVisualization(net, {
+        layer: "unit",
+        direction: [1],
+        range: [0, 1],
+        steps: 100,
+      });
       expect(Array.from(fv.image)).toEqual([1, 0, 1, 0]);
       expect(fv.objective.end).toBe(2);
       expect(Math.abs(fv.objective.start)).toBeLessThan(0.2);
       // The opposite direction climbs to the opposite corner.
-      const opposite = await featureVisualization(net, { layer: "unit", direction: [-3], range: [0, 1], steps: 100 });
+      const opposite = await featureVisualization(net, {
+        layer: "unit",
+        direction: [-3],
+        range: [0, 1],
+        steps: 100,
+      });
       expect(Array.from(opposite.image)).toEqual([0, 1, 0, 1]);
     } finally {
       net.dispose();
@@ -91,7 +118,13 @@ describe("featureVisualization", () => {
     const net = await smallConv();
     try {
       const direction = [0.2, 1, 0, 0.5];
-      const options = { layer: "act2", direction, range: [0, 1] as [number, number], imageShape: [6, 6] as [number, number], steps: 64 };
+      const options = {
+        layer: "act2",
+        direction,
+        range: [0, 1] as [number, number],
+        imageShape: [6, 6] as [number, number],
+        steps: 64,
+      };
       const a = await featureVisualization(net, options);
       const b = await featureVisualization(net, options);
       expect(Array.from(b.image)).toEqual(Array.from(a.image));
@@ -100,7 +133,8 @@ describe("featureVisualization", () => {
       const acts = net.activations(a.image, 1, ["act2"]).act2;
       const norm = Math.hypot(...direction);
       let projected = 0;
-      for (let c = 0; c < 4; c++) for (let p = 0; p < 36; p++) projected += (direction[c] / norm) * acts[c * 36 + p];
+      for (let c = 0; c < 4; c++)
+        for (let p = 0; p < 36; p++) projected += (direction[c] / norm) * acts[c * 36 + p];
       expect(a.objective.end).toBeCloseTo(projected / 36, 5);
       expect(a.image.every((v) => v >= 0 && v <= 1)).toBe(true);
       const other = await featureVisualization(net, { ...options, seed: 7 });
@@ -113,9 +147,15 @@ describe("featureVisualization", () => {
   it("refuses directions that do not fit the layer, or are zero", async () => {
     const net = await smallConv();
     try {
-      await expect(featureVisualization(net, { layer: "act2", direction: [1, 2, 3], range: [0, 1] })).rejects.toThrow(/expected 144 or 4 \(its channels\)/);
-      await expect(featureVisualization(net, { layer: "act2", direction: [0, 0, 0, 0], range: [0, 1] })).rejects.toMatchObject({ code: "E_PARAM" });
-      await expect(featureVisualization(net, { layer: "nope", direction: [1], range: [0, 1] })).rejects.toThrow(/no layer named "nope"/);
+      await expect(
+        featureVisualization(net, { layer: "act2", direction: [1, 2, 3], range: [0, 1] }),
+      ).rejects.toThrow(/expected 144 or 4 \(its channels\)/);
+      await expect(
+        featureVisualization(net, { layer: "act2", direction: [0, 0, 0, 0], range: [0, 1] }),
+      ).rejects.toMatchObject({ code: "E_PARAM" });
+      await expect(
+        featureVisualization(net, { layer: "nope", direction: [1], range: [0, 1] }),
+      ).rejects.toThrow(/no layer named "nope"/);
     } finally {
       net.dispose();
     }

@@ -42,10 +42,14 @@ describe("geodesicDistances", () => {
     for (let i = 0; i < n; i += 37) {
       expect(all.data[i * n + i]).toBe(0);
       for (let j = 0; j < n; j += 11) {
-        expect(Math.abs(all.data[i * n + j] - all.data[j * n + i])).toBeLessThanOrEqual(1e-4 * all.data[i * n + j]);
+        expect(Math.abs(all.data[i * n + j] - all.data[j * n + i])).toBeLessThanOrEqual(
+          1e-4 * all.data[i * n + j],
+        );
       }
     }
-    expect(Array.from(some.data.subarray(0, n))).toEqual(Array.from(all.data.subarray(456 * n, 457 * n)));
+    expect(Array.from(some.data.subarray(0, n))).toEqual(
+      Array.from(all.data.subarray(456 * n, 457 * n)),
+    );
   });
 
   it("returns Infinity between disconnected clusters", async () => {
@@ -76,11 +80,17 @@ describe("geodesicDistances", () => {
 
   it("rejects invalid options with their messages", async () => {
     const X = swissRoll();
-    await expect(geodesicDistances(X, { k: 0 })).rejects.toThrow(/invalid k: 0 \(expected an integer from 1 to 256\)/);
+    await expect(geodesicDistances(X, { k: 0 })).rejects.toThrow(
+      /invalid k: 0 \(expected an integer from 1 to 256\)/,
+    );
     await expect(geodesicDistances(X, { k: 2.5 })).rejects.toThrow(/invalid k: 2.5/);
-    await expect(geodesicDistances(X, { sources: [0, 1000] })).rejects.toThrow(/invalid sources\[1\]: 1000 \(expected an integer from 0 to 999\)/);
+    await expect(geodesicDistances(X, { sources: [0, 1000] })).rejects.toThrow(
+      /invalid sources\[1\]: 1000 \(expected an integer from 0 to 999\)/,
+    );
     // @ts-expect-error: unknown option
-    await expect(geodesicDistances(X, { neighbours: 5 })).rejects.toThrow(/unknown option for geodesicDistances: "neighbours"/);
+    await expect(geodesicDistances(X, { neighbours: 5 })).rejects.toThrow(
+      /unknown option for geodesicDistances: "neighbours"/,
+    );
     const big = { rows: 5001, cols: 1, data: new Float32Array(5001) };
     await expect(geodesicDistances(big)).rejects.toThrow(/above 5000 points pass sources/);
   });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { entropy, mutualInformation, normalizedMutualInformation, purity } from "../../src/algo/information.ts";
+import {
+  entropy,
+  mutualInformation,
+  normalizedMutualInformation,
+  purity,
+} from "../../src/algo/information.ts";
 
 describe("information measures", () => {
   it("entropy and mutual information of hand cases", () => {
@@ -10,7 +15,10 @@ describe("information measures", () => {
 
   it("NMI matches scikit-learn's arithmetic normalisation", () => {
     // sklearn.metrics.normalized_mutual_info_score([0,0,1,1,2,2],[0,0,1,1,1,1]) = 0.7336804366512111
-    expect(normalizedMutualInformation([0, 0, 1, 1, 2, 2], [0, 0, 1, 1, 1, 1])).toBeCloseTo(0.7336804366512111, 12);
+    expect(normalizedMutualInformation([0, 0, 1, 1, 2, 2], [0, 0, 1, 1, 1, 1])).toBeCloseTo(
+      0.7336804366512111,
+      12,
+    );
     expect(normalizedMutualInformation([1, 2, 3], [9, 8, 7])).toBeCloseTo(1, 12);
     expect(normalizedMutualInformation([0, 0, 0], [0, 1, 2])).toBe(0);
   });

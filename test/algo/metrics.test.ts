@@ -23,14 +23,24 @@ function jittered(): Matrix {
   const arr = readNpy(new Uint8Array(readFileSync(fixture("digits500_jitter.npy"))));
   return { rows: arr.shape[0], cols: arr.shape[1], data: arr.data as Float32Array };
 }
-const layout = (): Matrix => ({ rows: reference.layout.length, cols: 2, data: Float32Array.from(reference.layout.flat()) });
+const layout = (): Matrix => ({
+  rows: reference.layout.length,
+  cols: 2,
+  data: Float32Array.from(reference.layout.flat()),
+});
 
 describe("trustworthiness and continuity", () => {
   it("equal scikit-learn's trustworthiness (k = 5, 10) and its swapped form", async () => {
     const X = jittered();
     const Y = layout();
-    expect(await trustworthiness(X, Y, { nNeighbors: 10 })).toBeCloseTo(reference.trustworthiness_k10, 10);
-    expect(await trustworthiness(X, Y, { nNeighbors: 5 })).toBeCloseTo(reference.trustworthiness_k5, 10);
+    expect(await trustworthiness(X, Y, { nNeighbors: 10 })).toBeCloseTo(
+      reference.trustworthiness_k10,
+      10,
+    );
+    expect(await trustworthiness(X, Y, { nNeighbors: 5 })).toBeCloseTo(
+      reference.trustworthiness_k5,
+      10,
+    );
     expect(await continuity(X, Y, { nNeighbors: 10 })).toBeCloseTo(reference.continuity_k10, 10);
   });
 
@@ -48,8 +58,12 @@ describe("trustworthiness and continuity", () => {
   });
 
   it("rejects mismatched rows and bad k", async () => {
-    await expect(trustworthiness(randomMatrix(10, 3), randomMatrix(9, 2))).rejects.toThrow(/X has 10 rows but Y has 9/);
-    await expect(trustworthiness(randomMatrix(10, 3), randomMatrix(10, 2), { nNeighbors: 5 })).rejects.toThrow(/invalid nNeighbors: 5/);
+    await expect(trustworthiness(randomMatrix(10, 3), randomMatrix(9, 2))).rejects.toThrow(
+      /X has 10 rows but Y has 9/,
+    );
+    await expect(
+      trustworthiness(randomMatrix(10, 3), randomMatrix(10, 2), { nNeighbors: 5 }),
+    ).rejects.toThrow(/invalid nNeighbors: 5/);
   });
 });
 
@@ -97,19 +111,33 @@ describe("geodesicCorrelation", () => {
     // A layout that tears one connected line into two far pieces is no longer rewarded: with
     // "drop" it kept only in-piece pairs (r = 1); joined, the far pieces show (r < 1), and the
     // affected share says how much of the score crossed the tear.
-    const line = { rows: 20, cols: 2, data: Float32Array.from({ length: 40 }, (_, t) => (t % 2 ? 0 : t / 2)) };
-    const torn = { rows: 20, cols: 2, data: Float32Array.from({ length: 40 }, (_, t) => (t % 2 ? 0 : t / 2 + (t / 2 >= 10 ? 5000 : 0))) };
+    const line = {
+      rows: 20,
+      cols: 2,
+      data: Float32Array.from({ length: 40 }, (_, t) => (t % 2 ? 0 : t / 2)),
+    };
+    const torn = {
+      rows: 20,
+      cols: 2,
+      data: Float32Array.from({ length: 40 }, (_, t) =>
+        t % 2 ? 0 : t / 2 + (t / 2 >= 10 ? 5000 : 0),
+      ),
+    };
     const drop = await geodesicCorrelation(line, torn, { k: 3, disconnected: "drop" });
     const join = await geodesicCorrelation(line, torn, { k: 3 });
     expect(drop.pearson).toBeCloseTo(1, 6);
     expect(join.pearson).toBeLessThan(0.9);
     expect(join.components).toEqual({ x: 1, y: 2 });
     expect(join.affectedFraction).toBeCloseTo(100 / 190, 12);
-    await expect(geodesicCorrelation(line, torn, { disconnected: "cap" as never })).rejects.toThrow(/invalid disconnected: "cap"/);
+    await expect(geodesicCorrelation(line, torn, { disconnected: "cap" as never })).rejects.toThrow(
+      /invalid disconnected: "cap"/,
+    );
   });
 
   it("ranks ties by their average, as scipy.stats.rankdata", () => {
-    expect(Array.from(averageRanks(Float32Array.from([3, 1, 3, 0, 2])))).toEqual([4.5, 2, 4.5, 1, 3]);
+    expect(Array.from(averageRanks(Float32Array.from([3, 1, 3, 0, 2])))).toEqual([
+      4.5, 2, 4.5, 1, 3,
+    ]);
     expect(spearman([1, 2, 3, 4], [10, 20, 25, 100])).toBeCloseTo(1, 12);
     expect(pearson([1, 2, 3], [2, 4, 6])).toBeCloseTo(1, 12);
   });
@@ -151,8 +179,15 @@ describe("knnAccuracy", () => {
     }
     const labels = Array.from({ length: 60 }, (_, i) => i % 3);
     expect((await knnAccuracy({ rows: 60, cols: 2, data }, labels)).accuracy).toBe(1);
-    await expect(knnAccuracy({ rows: 60, cols: 2, data }, labels.slice(1))).rejects.toThrow(/labels has 59 entries but Y has 60 rows/);
-    await expect(knnAccuracy({ rows: 60, cols: 2, data }, labels.map((l) => l - 0.5))).rejects.toThrow(/invalid labels\[0\]/);
+    await expect(knnAccuracy({ rows: 60, cols: 2, data }, labels.slice(1))).rejects.toThrow(
+      /labels has 59 entries but Y has 60 rows/,
+    );
+    await expect(
+      knnAccuracy(
+        { rows: 60, cols: 2, data },
+        labels.map((l) => l - 0.5),
+      ),
+    ).rejects.toThrow(/invalid labels\[0\]/);
   });
 });
 
@@ -168,14 +203,23 @@ describe("targetContinuity", () => {
     expect(onLine.ceiling).toBe(1);
     // 95% of a circle: the ends nearly touch, so straight-line distance is not monotone in |Δt|
     // but distance along the curve is.
-    const arc = { rows: 200, cols: 2, data: Float32Array.from(t.flatMap((v) => [Math.cos(1.9 * Math.PI * v), Math.sin(1.9 * Math.PI * v)])) };
+    const arc = {
+      rows: 200,
+      cols: 2,
+      data: Float32Array.from(
+        t.flatMap((v) => [Math.cos(1.9 * Math.PI * v), Math.sin(1.9 * Math.PI * v)]),
+      ),
+    };
     expect((await targetContinuity(arc, t, { k: 5 })).spearman).toBeGreaterThan(0.999);
     const chord: number[] = [];
     const gap: number[] = [];
-    for (let i = 0; i < 200; i++) for (let j = i + 1; j < 200; j++) {
-      chord.push(Math.hypot(arc.data[2 * i] - arc.data[2 * j], arc.data[2 * i + 1] - arc.data[2 * j + 1]));
-      gap.push(Math.abs(t[i] - t[j]));
-    }
+    for (let i = 0; i < 200; i++)
+      for (let j = i + 1; j < 200; j++) {
+        chord.push(
+          Math.hypot(arc.data[2 * i] - arc.data[2 * j], arc.data[2 * i + 1] - arc.data[2 * j + 1]),
+        );
+        gap.push(Math.abs(t[i] - t[j]));
+      }
     expect(spearman(chord, gap)).toBeLessThan(0.95);
   });
 
@@ -185,7 +229,11 @@ describe("targetContinuity", () => {
     const Y = randomMatrix(300, 2, 12);
     expect(Math.abs((await targetContinuity(Y, t)).spearman)).toBeLessThan(0.05);
     // Two far clusters: 150 · 150 of the 44,850 pairs cross the join.
-    const two = { rows: 300, cols: 2, data: Y.data.map((v, i) => (Math.floor(i / 2) >= 150 && i % 2 === 0 ? v + 100 : v)) };
+    const two = {
+      rows: 300,
+      cols: 2,
+      data: Y.data.map((v, i) => (Math.floor(i / 2) >= 150 && i % 2 === 0 ? v + 100 : v)),
+    };
     const c = await targetContinuity(two, t);
     expect(c.components).toBe(2);
     expect(c.affectedPairs).toBe(150 * 150);
@@ -205,10 +253,16 @@ describe("targetContinuity", () => {
 
   it("rejects mismatched or non-integer targets", async () => {
     const Y = randomMatrix(20, 2, 1);
-    await expect(targetContinuity(Y, new Array(19).fill(0))).rejects.toThrow(/target has 19 rows but the layout has 20/);
-    await expect(targetContinuity(Y, new Array(20).fill(0.5), { targetMetric: "categorical" })).rejects.toThrow(/invalid target\[0\]/);
+    await expect(targetContinuity(Y, new Array(19).fill(0))).rejects.toThrow(
+      /target has 19 rows but the layout has 20/,
+    );
+    await expect(
+      targetContinuity(Y, new Array(20).fill(0.5), { targetMetric: "categorical" }),
+    ).rejects.toThrow(/invalid target\[0\]/);
     await expect(targetContinuity(Y, new Array(20).fill(NaN))).rejects.toThrow(/target/);
-    await expect(targetContinuity(Y, new Array(20).fill(0), { targetMetric: "cosine" as never })).rejects.toThrow(/invalid targetMetric: "cosine"/);
+    await expect(
+      targetContinuity(Y, new Array(20).fill(0), { targetMetric: "cosine" as never }),
+    ).rejects.toThrow(/invalid targetMetric: "cosine"/);
   });
 });
 
@@ -226,10 +280,17 @@ describe("leaveOneOutKnn", () => {
   it("gives the vote accuracy for labels, and rejects bad input", async () => {
     const Y = { rows: 7, cols: 1, data: Float32Array.from([0, 1, 2, 10, 11, 12, 1.5]) };
     // Point 6 (label 1) sits among the 0s: it and no other is outvoted.
-    const r = await leaveOneOutKnn(Y, [0, 0, 0, 1, 1, 1, 1], { nNeighbors: 2, targetMetric: "categorical" });
+    const r = await leaveOneOutKnn(Y, [0, 0, 0, 1, 1, 1, 1], {
+      nNeighbors: 2,
+      targetMetric: "categorical",
+    });
     expect(r.kind).toBe("accuracy");
     expect(r.score).toBeCloseTo(6 / 7, 12);
-    await expect(leaveOneOutKnn(Y, [0, 0, 0], {})).rejects.toThrow(/target has 3 rows but the layout has 7/);
-    await expect(leaveOneOutKnn(Y, [0, 0, 0, 1, 1, 1, 1], { nNeighbors: 7 })).rejects.toThrow(/invalid nNeighbors: 7/);
+    await expect(leaveOneOutKnn(Y, [0, 0, 0], {})).rejects.toThrow(
+      /target has 3 rows but the layout has 7/,
+    );
+    await expect(leaveOneOutKnn(Y, [0, 0, 0, 1, 1, 1, 1], { nNeighbors: 7 })).rejects.toThrow(
+      /invalid nNeighbors: 7/,
+    );
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { Network, Trainer, TrainingData, type LayerSpec, type NetworkSpec } from "../../src/algo/nn/index.ts";
+import {
+  Network,
+  Trainer,
+  TrainingData,
+  type LayerSpec,
+  type NetworkSpec,
+} from "../../src/algo/nn/index.ts";
 import { mulberry32 } from "../helpers.ts";
 
 function randomArray(n: number, seed: number, scale = 1): Float32Array {
@@ -38,9 +44,15 @@ function analyticGradient(net: Network, p: Problem): Float32Array {
  * a kink and says nothing about the gradient, so it is skipped.
  */
 function kinkPattern(net: Network, p: Problem): string {
-  const feeding = net.layers.filter((l) => l.index > 0 && ["relu", "leakyRelu", "maxPool"].includes(l.type)).map((l) => net.layers[l.index - 1]);
+  const feeding = net.layers
+    .filter((l) => l.index > 0 && ["relu", "leakyRelu", "maxPool"].includes(l.type))
+    .map((l) => net.layers[l.index - 1]);
   if (feeding.length === 0) return "";
-  const acts = net.activations(p.X, p.n, feeding.map((l) => l.name));
+  const acts = net.activations(
+    p.X,
+    p.n,
+    feeding.map((l) => l.name),
+  );
   let pattern = "";
   for (const l of feeding) {
     const a = acts[l.name];
@@ -51,8 +63,14 @@ function kinkPattern(net: Network, p: Problem): string {
         for (let i = 0; i + 1 < h; i += 2) {
           for (let j = 0; j + 1 < w; j += 2) {
             const o = m * h * w;
-            const cells = [o + i * w + j, o + i * w + j + 1, o + (i + 1) * w + j, o + (i + 1) * w + j + 1];
-            pattern += cells.reduce((best, cell) => (a[cell] > a[best] ? cell : best), cells[0]) - cells[0];
+            const cells = [
+              o + i * w + j,
+              o + i * w + j + 1,
+              o + (i + 1) * w + j,
+              o + (i + 1) * w + j + 1,
+            ];
+            pattern +=
+              cells.reduce((best, cell) => (a[cell] > a[best] ? cell : best), cells[0]) - cells[0];
           }
         }
       }
@@ -114,20 +132,64 @@ describe("Network gradients match central finite differences (relative error < 1
   // [title, network, loss, finite-difference step]: the conv case has many more kinks within
   // reach, so it takes a smaller step.
   const cases: [string, NetworkSpec, "ce" | "mse", number][] = [
-    ["dense + LeakyReLU, cross-entropy", { inputShape: [7], layers: [{ type: "dense", units: 9 }, { type: "leakyRelu", alpha: 0.1 }, { type: "dense", units: 4 }] }, "ce", 1e-2],
-    ["dense + ReLU, MSE", { inputShape: [5], layers: [{ type: "dense", units: 8 }, { type: "relu" }, { type: "dense", units: 3 }] }, "mse", 1e-2],
-    ["conv + ReLU + max-pool + conv + global average pool + dense", {
-      inputShape: [2, 6, 6],
-      layers: [{ type: "conv", filters: 3 }, { type: "relu" }, { type: "maxPool" }, { type: "conv", filters: 4 }, { type: "leakyRelu", alpha: 0.2 }, { type: "globalAvgPool" }, { type: "dense", units: 3 }],
-    }, "ce", 2e-3],
-    ["conv (odd sizes) + flatten + dense, MSE", { inputShape: [1, 5, 7], layers: [{ type: "conv", filters: 2 }, { type: "flatten" }, { type: "dense", units: 2 }] }, "mse", 1e-2],
+    [
+      "dense + LeakyReLU, cross-entropy",
+      {
+        inputShape: [7],
+        layers: [
+          { type: "dense", units: 9 },
+          { type: "leakyRelu", alpha: 0.1 },
+          { type: "dense", units: 4 },
+        ],
+      },
+      "ce",
+      1e-2,
+    ],
+    [
+      "dense + ReLU, MSE",
+      {
+        inputShape: [5],
+        layers: [{ type: "dense", units: 8 }, { type: "relu" }, { type: "dense", units: 3 }],
+      },
+      "mse",
+      1e-2,
+    ],
+    [
+      "conv + ReLU + max-pool + conv + global average pool + dense",
+      {
+        inputShape: [2, 6, 6],
+        layers: [
+          { type: "conv", filters: 3 },
+          { type: "relu" },
+          { type: "maxPool" },
+          { type: "conv", filters: 4 },
+          { type: "leakyRelu", alpha: 0.2 },
+          { type: "globalAvgPool" },
+          { type: "dense", units: 3 },
+        ],
+      },
+      "ce",
+      2e-3,
+    ],
+    [
+      "conv (odd sizes) + flatten + dense, MSE",
+      {
+        inputShape: [1, 5, 7],
+        layers: [{ type: "conv", filters: 2 }, { type: "flatten" }, { type: "dense", units: 2 }],
+      },
+      "mse",
+      1e-2,
+    ],
   ];
   for (const [title, spec, loss, h] of cases) {
     it(title, async () => {
       const net = await Network.create(spec, { seed: 3 });
       const n = 6;
       const X = randomArray(n * net.inputSize, 7);
-      const p: Problem = loss === "ce" ? { X, n, labels: classes(n, net.outputSize, 9) } : { X, n, targets: randomArray(n * net.outputSize, 11) };
+      const p: Problem =
+        loss === "ce"
+          ? { X, n, labels: classes(n, net.outputSize, 9) }
+          : { X, n, targets: randomArray(n * net.outputSize, 11) };
       const errors = gradientErrors(net, p, h);
       for (const [name, error] of Object.entries(errors)) expect(error, name).toBeLessThan(1e-3);
       expect(Object.keys(errors).length).toBeGreaterThan(1);
@@ -136,7 +198,18 @@ describe("Network gradients match central finite differences (relative error < 1
   }
 
   it("input gradient (for FGSM) matches finite differences", async () => {
-    const net = await Network.create({ inputShape: [1, 4, 4], layers: [{ type: "conv", filters: 3 }, { type: "leakyRelu", alpha: 0.1 }, { type: "flatten" }, { type: "dense", units: 3 }] }, { seed: 5 });
+    const net = await Network.create(
+      {
+        inputShape: [1, 4, 4],
+        layers: [
+          { type: "conv", filters: 3 },
+          { type: "leakyRelu", alpha: 0.1 },
+          { type: "flatten" },
+          { type: "dense", units: 3 },
+        ],
+      },
+      { seed: 5 },
+    );
     const n = 3;
     const X = randomArray(n * 16, 13);
     const labels = classes(n, 3, 2);
@@ -165,7 +238,14 @@ describe("Network gradients match central finite differences (relative error < 1
 
 describe("penalties", () => {
   it("weight and activity penalties enter the gradient exactly as their loss terms say", async () => {
-    const spec: NetworkSpec = { inputShape: [5], layers: [{ type: "dense", units: 6, name: "h" }, { type: "leakyRelu", alpha: 0.1, name: "a" }, { type: "dense", units: 3 }] };
+    const spec: NetworkSpec = {
+      inputShape: [5],
+      layers: [
+        { type: "dense", units: 6, name: "h" },
+        { type: "leakyRelu", alpha: 0.1, name: "a" },
+        { type: "dense", units: 3 },
+      ],
+    };
     const net = await Network.create(spec, { seed: 8 });
     const n = 5;
     const X = randomArray(n * 5, 21);
@@ -176,7 +256,8 @@ describe("penalties", () => {
       const p = m.getParameters();
       let s = 0;
       for (const l of m.layers) {
-        for (let j = l.weightOffset; j < l.weightOffset + l.weightCount; j++) s += weight.l1 * Math.abs(p[j]) + weight.l2 * p[j] ** 2;
+        for (let j = l.weightOffset; j < l.weightOffset + l.weightCount; j++)
+          s += weight.l1 * Math.abs(p[j]) + weight.l2 * p[j] ** 2;
       }
       const a = m.activations(X, n, ["a"]).a;
       for (const v of a) s += (activity.l1 * Math.abs(v) + activity.l2 * v * v) / n;
@@ -184,7 +265,15 @@ describe("penalties", () => {
     };
     const p0 = net.getParameters();
     // One plain SGD step with learning rate 1 on the whole batch: p1 = p0 − gradient.
-    const trainer = new Trainer(net, { optimizer: "sgd", momentum: 0, learningRate: 1, batchSize: n, weightPenalty: weight, activityPenalty: activity, seed: 1 });
+    const trainer = new Trainer(net, {
+      optimizer: "sgd",
+      momentum: 0,
+      learningRate: 1,
+      batchSize: n,
+      weightPenalty: weight,
+      activityPenalty: activity,
+      seed: 1,
+    });
     const data = TrainingData.classification(net, X, labels);
     await trainer.epoch(data);
     const p1 = net.getParameters();
@@ -214,7 +303,10 @@ describe("penalties", () => {
 
 describe("dropout", () => {
   it("keeps each unit with probability 1 − rate, scales by 1/(1 − rate), and routes gradients through the same mask", async () => {
-    const net = await Network.create({ inputShape: [1000], layers: [{ type: "dropout", rate: 0.3 }] }, { seed: 2 });
+    const net = await Network.create(
+      { inputShape: [1000], layers: [{ type: "dropout", rate: 0.3 }] },
+      { seed: 2 },
+    );
     const X = Float32Array.from({ length: 2000 }, () => 1);
     net.loadBatch(X, 0, 2);
     const out = new Float32Array(net.core.memory.buffer, net.forward(2, true), 2000).slice();
@@ -236,10 +328,16 @@ describe("Trainer", () => {
   function blobs(n: number, seed: number) {
     const r = mulberry32(seed);
     const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
-    const X = Float32Array.from({ length: n * 4 }, (_, j) => (labels[Math.floor(j / 4)] === j % 4 ? 2 : 0) + (r() - 0.5));
+    const X = Float32Array.from(
+      { length: n * 4 },
+      (_, j) => (labels[Math.floor(j / 4)] === j % 4 ? 2 : 0) + (r() - 0.5),
+    );
     return { X, labels };
   }
-  const spec: NetworkSpec = { inputShape: [4], layers: [{ type: "dense", units: 16 }, { type: "relu" }, { type: "dense", units: 3 }] };
+  const spec: NetworkSpec = {
+    inputShape: [4],
+    layers: [{ type: "dense", units: 16 }, { type: "relu" }, { type: "dense", units: 3 }],
+  };
 
   it("learns separable blobs: loss falls every few epochs and accuracy reaches 1", async () => {
     const net = await Network.create(spec, { seed: 4 });
@@ -259,7 +357,18 @@ describe("Trainer", () => {
 
   it("is bit-identical for the same seeds and differs for another", async () => {
     const run = async (seed: number) => {
-      const net = await Network.create({ inputShape: [4], layers: [{ type: "dense", units: 8 }, { type: "dropout", rate: 0.5 }, { type: "leakyRelu", alpha: 0.1 }, { type: "dense", units: 3 }] }, { seed });
+      const net = await Network.create(
+        {
+          inputShape: [4],
+          layers: [
+            { type: "dense", units: 8 },
+            { type: "dropout", rate: 0.5 },
+            { type: "leakyRelu", alpha: 0.1 },
+            { type: "dense", units: 3 },
+          ],
+        },
+        { seed },
+      );
       const { X, labels } = blobs(100, 1);
       const data = TrainingData.classification(net, X, labels);
       const trainer = new Trainer(net, { batchSize: 10, seed });
@@ -276,7 +385,10 @@ describe("Trainer", () => {
   });
 
   it("takes Adam steps as PyTorch defines them", async () => {
-    const net = await Network.create({ inputShape: [2], layers: [{ type: "dense", units: 1 }] }, { seed: 1 });
+    const net = await Network.create(
+      { inputShape: [2], layers: [{ type: "dense", units: 1 }] },
+      { seed: 1 },
+    );
     const X = new Float32Array([1, 2, -1, 0.5]);
     const targets = new Float32Array([0.5, -1]);
     const p0 = Array.from(net.getParameters());
@@ -290,7 +402,7 @@ describe("Trainer", () => {
       await trainer.epoch(data);
       const pred = [p[0] * 1 + p[1] * 2 + p[2], p[0] * -1 + p[1] * 0.5 + p[2]];
       const d = [pred[0] - 0.5, pred[1] + 1];
-      const g = [(d[0] * 1 + d[1] * -1), d[0] * 2 + d[1] * 0.5, d[0] + d[1]].map((x) => x); // ∂ mean(d²)/∂p = Σ d·x (2/2)
+      const g = [d[0] * 1 + d[1] * -1, d[0] * 2 + d[1] * 0.5, d[0] + d[1]].map((x) => x); // ∂ mean(d²)/∂p = Σ d·x (2/2)
       for (let j = 0; j < 3; j++) {
         m[j] = 0.9 * m[j] + 0.1 * g[j];
         v[j] = 0.999 * v[j] + 0.001 * g[j] ** 2;
@@ -307,15 +419,35 @@ describe("Trainer", () => {
   });
 
   it("rejects bad specs, options and labels with messages naming them", async () => {
-    await expect(Network.create({ inputShape: [4], layers: [{ type: "conv", filters: 2 }] })).rejects.toThrow(/invalid layer 0: conv needs a \[channels, height, width\] input, got \[4\]/);
-    await expect(Network.create({ inputShape: [4], layers: [{ type: "dense", units: 2, name: "x" }, { type: "relu", name: "x" }] })).rejects.toThrow(/duplicate name "x"/);
-    await expect(Network.create({ inputShape: [4], layers: [{ type: "dropout", rate: 1 }] })).rejects.toThrow(/invalid layers\[0\]\.rate: 1/);
-    await expect(Network.create({ inputShape: [4], layers: [{ type: "pool" } as unknown as LayerSpec] })).rejects.toThrow(/unknown type "pool"/);
+    await expect(
+      Network.create({ inputShape: [4], layers: [{ type: "conv", filters: 2 }] }),
+    ).rejects.toThrow(/invalid layer 0: conv needs a \[channels, height, width\] input, got \[4\]/);
+    await expect(
+      Network.create({
+        inputShape: [4],
+        layers: [
+          { type: "dense", units: 2, name: "x" },
+          { type: "relu", name: "x" },
+        ],
+      }),
+    ).rejects.toThrow(/duplicate name "x"/);
+    await expect(
+      Network.create({ inputShape: [4], layers: [{ type: "dropout", rate: 1 }] }),
+    ).rejects.toThrow(/invalid layers\[0\]\.rate: 1/);
+    await expect(
+      Network.create({ inputShape: [4], layers: [{ type: "pool" } as unknown as LayerSpec] }),
+    ).rejects.toThrow(/unknown type "pool"/);
     const net = await Network.create(spec);
     expect(() => new Trainer(net, { learningRate: 0 })).toThrow(/invalid learningRate: 0/);
-    expect(() => new Trainer(net, { batchsize: 3 } as never)).toThrow(/unknown option for Trainer: "batchsize"/);
-    expect(() => TrainingData.classification(net, new Float32Array(8), new Int32Array([0, 3]))).toThrow(/label 3 of sample 1 is outside 0 … 2/);
-    expect(() => TrainingData.classification(net, new Float32Array(7), new Int32Array([0, 1]))).toThrow(/expected 2 samples × 4/);
+    expect(() => new Trainer(net, { batchsize: 3 } as never)).toThrow(
+      /unknown option for Trainer: "batchsize"/,
+    );
+    expect(() =>
+      TrainingData.classification(net, new Float32Array(8), new Int32Array([0, 3])),
+    ).toThrow(/label 3 of sample 1 is outside 0 … 2/);
+    expect(() =>
+      TrainingData.classification(net, new Float32Array(7), new Int32Array([0, 1])),
+    ).toThrow(/expected 2 samples × 4/);
     net.dispose();
   });
 });
@@ -323,7 +455,18 @@ describe("Trainer", () => {
 describe("FGSM", () => {
   it("increases the loss of every input, stays within ε and [0, 1]; sign noise of the same size hurts less", async () => {
     const { fgsm, signNoise } = await import("../../src/algo/nn/index.ts");
-    const net = await Network.create({ inputShape: [1, 4, 4], layers: [{ type: "conv", filters: 4 }, { type: "relu" }, { type: "flatten" }, { type: "dense", units: 3 }] }, { seed: 2 });
+    const net = await Network.create(
+      {
+        inputShape: [1, 4, 4],
+        layers: [
+          { type: "conv", filters: 4 },
+          { type: "relu" },
+          { type: "flatten" },
+          { type: "dense", units: 3 },
+        ],
+      },
+      { seed: 2 },
+    );
     const n = 40;
     const X = randomArray(n * 16, 17).map((v) => (v + 1) / 2);
     const labels = classes(n, 3, 6);
@@ -332,7 +475,10 @@ describe("FGSM", () => {
     let fgsmTotal = 0;
     let noiseTotal = 0;
     for (let i = 0; i < n; i++) {
-      const one = (values: Float32Array) => net.evaluate(values.subarray(i * 16, (i + 1) * 16), 1, { labels: labels.subarray(i, i + 1) }).loss;
+      const one = (values: Float32Array) =>
+        net.evaluate(values.subarray(i * 16, (i + 1) * 16), 1, {
+          labels: labels.subarray(i, i + 1),
+        }).loss;
       const clean = one(X);
       expect(one(adversarial), `sample ${i}`).toBeGreaterThan(clean);
       fgsmTotal += one(adversarial) - clean;
@@ -350,7 +496,10 @@ describe("FGSM", () => {
   it("sign noise from one stream gives independent signs per call; from a seed, the stream's first draw", async () => {
     const { signNoise } = await import("../../src/algo/nn/index.ts");
     const { Rng, STREAMS } = await import("../../src/core/random.ts");
-    const net = await Network.create({ inputShape: [4], layers: [{ type: "dense", units: 2 }] }, { seed: 2 });
+    const net = await Network.create(
+      { inputShape: [4], layers: [{ type: "dense", units: 2 }] },
+      { seed: 2 },
+    );
     const X = new Float32Array(4000).fill(0.5);
     const signs = (v: Float32Array) => Array.from(v, (x) => (x > 0.5 ? 1 : -1));
     const rng = new Rng(net.core, 7, STREAMS.signNoise);

@@ -5,7 +5,9 @@ import { HiddenAtlasError } from "../../src/core/errors.ts";
 import { loadCore } from "../../src/core/wasm.ts";
 import { randomMatrix } from "../helpers.ts";
 
-const reference = JSON.parse(readFileSync(new URL("../fixtures/algo/reference.json", import.meta.url), "utf8"));
+const reference = JSON.parse(
+  readFileSync(new URL("../fixtures/algo/reference.json", import.meta.url), "utf8"),
+);
 
 function digitsMatrix() {
   const bytes = readFileSync(new URL("../../data/digits/images.npy", import.meta.url));
@@ -58,7 +60,10 @@ describe("symmetricEigen", () => {
       if (i + 1 < n) T[i * n + i + 1] = T[(i + 1) * n + i] = -1;
     }
     const tri = solve(n, T);
-    const expected = Array.from({ length: n }, (_, j) => 2 - 2 * Math.cos(((n - j) * Math.PI) / (n + 1)));
+    const expected = Array.from(
+      { length: n },
+      (_, j) => 2 - 2 * Math.cos(((n - j) * Math.PI) / (n + 1)),
+    );
     tri.values.forEach((v, j) => expect(v).toBeCloseTo(expected[j], 12));
     // 2I + 1·1ᵀ (n = 4): eigenvalue 6 once, 2 three times; the vectors stay orthonormal.
     const J = Array.from({ length: 16 }, (_, q) => (q % 5 === 0 ? 3 : 1));
@@ -67,7 +72,8 @@ describe("symmetricEigen", () => {
     for (let p = 0; p < 4; p++) {
       for (let q = 0; q < 4; q++) {
         let dot = 0;
-        for (let i = 0; i < 4; i++) dot += repeated.vectors[i * 4 + p] * repeated.vectors[i * 4 + q];
+        for (let i = 0; i < 4; i++)
+          dot += repeated.vectors[i * 4 + p] * repeated.vectors[i * 4 + q];
         expect(dot).toBeCloseTo(p === q ? 1 : 0, 12);
       }
     }
@@ -78,7 +84,8 @@ describe("symmetricEigen", () => {
     const n = 150;
     const r = randomMatrix(n, n, 11);
     const A = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) A[i * n + j] = r.data[i * n + j] + r.data[j * n + i];
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) A[i * n + j] = r.data[i * n + j] + r.data[j * n + i];
     core.scope((s) => {
       const a = s.upload(A);
       const w = s.f64(n);
@@ -136,7 +143,8 @@ describe("pca", () => {
     expect(Math.abs(a.components[0])).toBeGreaterThan(0.999); // first loading of PC1 on axis 0
     const shifted = { ...X, data: X.data.map((v, i) => v + (i % 3) * 100) };
     const b = await pca(shifted, { nComponents: 3 });
-    for (let j = 0; j < 3; j++) expect(b.explainedVariance[j]).toBeCloseTo(a.explainedVariance[j], 3);
+    for (let j = 0; j < 3; j++)
+      expect(b.explainedVariance[j]).toBeCloseTo(a.explainedVariance[j], 3);
   });
 
   it("gives bit-identical results on repeated runs", async () => {
@@ -147,7 +155,9 @@ describe("pca", () => {
   });
 
   it("validates nComponents and the row count", async () => {
-    await expect(pca(randomMatrix(10, 3), { nComponents: 4 })).rejects.toThrow(/invalid nComponents: 4 \(expected an integer from 1 to 3\)/);
+    await expect(pca(randomMatrix(10, 3), { nComponents: 4 })).rejects.toThrow(
+      /invalid nComponents: 4 \(expected an integer from 1 to 3\)/,
+    );
     await expect(pca(randomMatrix(1, 3))).rejects.toThrow(/at least 2 rows/);
   });
 });
@@ -159,11 +169,21 @@ describe("pca of wide data (fewer rows than columns, d > 1024)", () => {
     // Rank 3 signal plus a little noise: three clear components.
     const X = randomMatrix(n, d, 7);
     const basis = randomMatrix(3, d, 8);
-    for (let i = 0; i < n; i++) for (let c = 0; c < d; c++) X.data[i * d + c] = 0.01 * X.data[i * d + c] + (i % 3 === 0 ? 3 : i % 3 === 1 ? -2 : 1) * basis.data[c] + ((i * 7) % 5) * basis.data[d + c];
+    for (let i = 0; i < n; i++)
+      for (let c = 0; c < d; c++)
+        X.data[i * d + c] =
+          0.01 * X.data[i * d + c] +
+          (i % 3 === 0 ? 3 : i % 3 === 1 ? -2 : 1) * basis.data[c] +
+          ((i * 7) % 5) * basis.data[d + c];
     const r = await pca(X, { nComponents: 3 });
-    const mean = Array.from({ length: d }, (_, c) => { let s = 0; for (let i = 0; i < n; i++) s += X.data[i * d + c]; return s / n; });
+    const mean = Array.from({ length: d }, (_, c) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += X.data[i * d + c];
+      return s / n;
+    });
     let total = 0;
-    for (let c = 0; c < d; c++) for (let i = 0; i < n; i++) total += (X.data[i * d + c] - mean[c]) ** 2 / (n - 1);
+    for (let c = 0; c < d; c++)
+      for (let i = 0; i < n; i++) total += (X.data[i * d + c] - mean[c]) ** 2 / (n - 1);
     expect(r.totalVariance).toBeCloseTo(total, 3);
     expect(r.spectrum.length).toBe(d);
     for (let j = 0; j < 3; j++) {
@@ -174,11 +194,14 @@ describe("pca of wide data (fewer rows than columns, d > 1024)", () => {
       }
       let variance = 0;
       let largest = 0;
-      for (let c = 0; c < d; c++) if (Math.abs(r.components[c * 3 + j]) > Math.abs(largest)) largest = r.components[c * 3 + j];
+      for (let c = 0; c < d; c++)
+        if (Math.abs(r.components[c * 3 + j]) > Math.abs(largest))
+          largest = r.components[c * 3 + j];
       expect(largest).toBeGreaterThan(0); // the covariance path's sign rule
       for (let i = 0; i < n; i++) {
         let score = 0;
-        for (let c = 0; c < d; c++) score += (X.data[i * d + c] - mean[c]) * r.components[c * 3 + j];
+        for (let c = 0; c < d; c++)
+          score += (X.data[i * d + c] - mean[c]) * r.components[c * 3 + j];
         expect(r.scores.data[i * 3 + j]).toBeCloseTo(score, 3);
         variance += score ** 2 / (n - 1);
       }
@@ -198,8 +221,12 @@ function formulaMatrix() {
   const weights = [8.0, 6.0, 4.5, 3.0, 2.0, 1.5];
   // The factors are separable: sin(·i) and cos(·j) tabulated once (the same values and the
   // same (w·sin)·cos products as NumPy's broadcasting).
-  const rowsOf = weights.map((w, l) => Float64Array.from({ length: N }, (_, i) => w * Math.sin(0.013 * (l + 1) * i + 0.7 * l)));
-  const colsOf = weights.map((_, l) => Float64Array.from({ length: D }, (_, j) => Math.cos(0.021 * (l + 2) * j + 1.1 * l)));
+  const rowsOf = weights.map((w, l) =>
+    Float64Array.from({ length: N }, (_, i) => w * Math.sin(0.013 * (l + 1) * i + 0.7 * l)),
+  );
+  const colsOf = weights.map((_, l) =>
+    Float64Array.from({ length: D }, (_, j) => Math.cos(0.021 * (l + 2) * j + 1.1 * l)),
+  );
   const data = new Float32Array(N * D);
   for (let i = 0; i < N; i++) {
     for (let j = 0; j < D; j++) {
@@ -215,7 +242,11 @@ describe("pca at scale (float32 covariance chunks, leading-pairs solver)", () =>
   it("covarianceChunked equals the float64 covariance to float32 accuracy on odd sizes", async () => {
     const core = await loadCore();
     const k = core.kernels;
-    for (const [n, d] of [[300, 37], [129, 8], [5, 3]]) {
+    for (const [n, d] of [
+      [300, 37],
+      [129, 8],
+      [5, 3],
+    ]) {
       const X = randomMatrix(n, d, n + d);
       for (let i = 0; i < X.data.length; i++) X.data[i] += 5; // a mean far from 0
       core.scope((s) => {
@@ -225,13 +256,24 @@ describe("pca at scale (float32 covariance chunks, leading-pairs solver)", () =>
         const exact = s.f64(d * d);
         k.covariance(x.ptr, n, d, mean.ptr, 1, exact.ptr, s.alloc(k.covarianceScratchBytes(d)));
         const chunked = s.f64(d * d);
-        k.covarianceChunked(x.ptr, n, d, mean.ptr, 1, chunked.ptr, s.alloc(k.covarianceChunkedScratchBytes(d)));
+        k.covarianceChunked(
+          x.ptr,
+          n,
+          d,
+          mean.ptr,
+          1,
+          chunked.ptr,
+          s.alloc(k.covarianceChunkedScratchBytes(d)),
+        );
         const a = exact.view();
         const b = chunked.view();
         let worst = 0;
         for (let i = 0; i < d; i++) {
           for (let j = 0; j < d; j++) {
-            worst = Math.max(worst, Math.abs(a[i * d + j] - b[i * d + j]) / Math.sqrt(a[i * d + i] * a[j * d + j]));
+            worst = Math.max(
+              worst,
+              Math.abs(a[i * d + j] - b[i * d + j]) / Math.sqrt(a[i * d + i] * a[j * d + j]),
+            );
             expect(b[i * d + j]).toBe(b[j * d + i]);
           }
         }
@@ -241,7 +283,9 @@ describe("pca at scale (float32 covariance chunks, leading-pairs solver)", () =>
     }
   });
 
-  const ref = JSON.parse(readFileSync(new URL("../fixtures/algo/pca-large.json", import.meta.url), "utf8"));
+  const ref = JSON.parse(
+    readFileSync(new URL("../fixtures/algo/pca-large.json", import.meta.url), "utf8"),
+  );
   // The dense solver's path (spectrum: true) is checked on the digits above; here the chunked
   // covariance and the leading-pairs solver, the path the explore scatter takes at scale.
   for (const spectrum of [false]) {
@@ -253,14 +297,22 @@ describe("pca at scale (float32 covariance chunks, leading-pairs solver)", () =>
         // The six signal components to 1e-6; the four noise ones (equal eigenvalues, 6e-6 of the
         // variance each) to 2e-3. ddof = 0 instead of 1 would be off by 2.4e-4.
         const tolerance = j < 6 ? 1e-6 : 2e-3;
-        expect(Math.abs(r.explainedVariance[j] / ref.explained_variance[j] - 1)).toBeLessThan(tolerance);
-        expect(Math.abs(r.explainedVarianceRatio[j] / ref.explained_variance_ratio[j] - 1)).toBeLessThan(tolerance);
+        expect(Math.abs(r.explainedVariance[j] / ref.explained_variance[j] - 1)).toBeLessThan(
+          tolerance,
+        );
+        expect(
+          Math.abs(r.explainedVarianceRatio[j] / ref.explained_variance_ratio[j] - 1),
+        ).toBeLessThan(tolerance);
       }
       for (let c = 0; c < 4; c++) {
         let dot = 0;
         for (let i = 0; i < 512; i++) dot += r.components[i * 10 + c] * ref.components[c][i];
         expect(Math.abs(dot)).toBeGreaterThan(1 - 1e-9);
-        for (let row = 0; row < 5; row++) expect(r.scores.data[row * 10 + c]).toBeCloseTo(Math.sign(dot) * ref.scores_first_5[row][c], 3);
+        for (let row = 0; row < 5; row++)
+          expect(r.scores.data[row * 10 + c]).toBeCloseTo(
+            Math.sign(dot) * ref.scores_first_5[row][c],
+            3,
+          );
       }
     });
   }
@@ -283,7 +335,8 @@ describe("pca streaming large data through a block buffer", () => {
     for (let i = 0; i < n; i++) {
       const a = Math.sin(i * 0.37) * 3;
       const b = Math.cos(i * 0.11) * 2;
-      for (let j = 0; j < d; j++) X.data[i * d + j] += a * Math.cos(j * 0.05) + b * Math.sin(j * 0.13) + 1;
+      for (let j = 0; j < d; j++)
+        X.data[i * d + j] += a * Math.cos(j * 0.05) + b * Math.sin(j * 0.13) + 1;
     }
     const r = await pca(X, { nComponents: 3, spectrum: false });
     const mean = new Float64Array(d);
@@ -302,7 +355,8 @@ describe("pca streaming large data through a block buffer", () => {
         xv[i] = s;
       }
       const cv = new Float64Array(d);
-      for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) cv[j] += (X.data[i * d + j] - mean[j]) * xv[i];
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < d; j++) cv[j] += (X.data[i * d + j] - mean[j]) * xv[i];
       let residual = 0;
       let lambda = 0;
       for (let j = 0; j < d; j++) {
@@ -312,7 +366,8 @@ describe("pca streaming large data through a block buffer", () => {
       for (let j = 0; j < d; j++) residual = Math.max(residual, Math.abs(cv[j] - lambda * v[j]));
       expect(Math.abs(r.explainedVariance[c] / lambda - 1)).toBeLessThan(1e-6);
       expect(residual / lambda).toBeLessThan(1e-5);
-      for (const row of [0, 4095, 4096, 8191, 8192, n - 1]) expect(r.scores.data[row * 3 + c]).toBeCloseTo(xv[row], 2);
+      for (const row of [0, 4095, 4096, 8191, 8192, n - 1])
+        expect(r.scores.data[row * 3 + c]).toBeCloseTo(xv[row], 2);
     }
   });
 });

@@ -11,7 +11,11 @@ const fixture = (name: string) => new URL(`../fixtures/ph/${name}`, import.meta.
 
 function loadPoints(name: string): Matrix {
   const arr = readNpy(new Uint8Array(readFileSync(fixture(name))));
-  return { rows: arr.shape[0], cols: arr.shape[1], data: Float32Array.from(arr.data as ArrayLike<number>) };
+  return {
+    rows: arr.shape[0],
+    cols: arr.shape[1],
+    data: Float32Array.from(arr.data as ArrayLike<number>),
+  };
 }
 
 type Reference = Record<string, [number, number | null][]>;
@@ -24,7 +28,10 @@ const referenceDiagram = (pairs: [number, number | null][]) => ({
 });
 
 /** Bottleneck distance between two diagrams, essential classes matched by birth. */
-async function distanceTo(ours: PersistenceDiagram, ref: [number, number | null][]): Promise<number> {
+async function distanceTo(
+  ours: PersistenceDiagram,
+  ref: [number, number | null][],
+): Promise<number> {
   return (await bottleneck(ours, referenceDiagram(ref), { infinite: "match" })).distance;
 }
 
@@ -49,7 +56,8 @@ function regularPolygon(n: number): Matrix {
 function distanceMatrix(X: Matrix): Matrix {
   const n = X.rows;
   const data = new Float32Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) data[i * n + j] = i === j ? 0 : dist32(X, i, j);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) data[i * n + j] = i === j ? 0 : dist32(X, i, j);
   return { rows: n, cols: n, data };
 }
 
@@ -70,11 +78,15 @@ describe("persistentHomology matches Ripser 1.2.1", () => {
         for (let dim = 0; dim <= maxdim; dim++) {
           const ours = result.diagrams[dim];
           expect(ours.births.length, `H${dim} pairs`).toBe(ref[String(dim)].length);
-          expect(await distanceTo(ours, ref[String(dim)]), `H${dim} bottleneck`).toBeLessThanOrEqual(1e-5);
+          expect(
+            await distanceTo(ours, ref[String(dim)]),
+            `H${dim} bottleneck`,
+          ).toBeLessThanOrEqual(1e-5);
         }
         // With the enclosing-radius threshold only H0 has an essential class.
         expect(result.diagrams[0].deaths.filter((d) => d === Infinity).length).toBe(1);
-        for (let dim = 1; dim <= maxdim; dim++) expect(result.diagrams[dim].deaths.every(Number.isFinite)).toBe(true);
+        for (let dim = 1; dim <= maxdim; dim++)
+          expect(result.diagrams[dim].deaths.every(Number.isFinite)).toBe(true);
       });
     }
   }
@@ -85,7 +97,8 @@ describe("persistentHomology matches Ripser 1.2.1", () => {
     const Y = { rows: 150, cols: X.cols, data: X.data.slice(0, 150 * X.cols) };
     const a = await persistentHomology(Y, { maxdim: 2, edgeCollapse: true });
     const b = await persistentHomology(Y, { maxdim: 2, edgeCollapse: false });
-    for (let dim = 0; dim <= 2; dim++) expect(pairs(a.diagrams[dim])).toEqual(pairs(b.diagrams[dim]));
+    for (let dim = 0; dim <= 2; dim++)
+      expect(pairs(a.diagrams[dim])).toEqual(pairs(b.diagrams[dim]));
   });
 });
 
@@ -94,14 +107,25 @@ describe("persistentHomology hand-checkable cases", () => {
     const X: Matrix = { rows: 4, cols: 2, data: Float32Array.from([0, 0, 1, 0, 1, 1, 0, 1]) };
     const { diagrams, threshold } = await persistentHomology(X);
     expect(threshold).toBe(Math.fround(Math.SQRT2));
-    expect(pairs(diagrams[0])).toEqual([[0, 1], [0, 1], [0, 1], [0, Infinity]]);
+    expect(pairs(diagrams[0])).toEqual([
+      [0, 1],
+      [0, 1],
+      [0, 1],
+      [0, Infinity],
+    ]);
     expect(pairs(diagrams[1])).toEqual([[1, Math.fround(Math.SQRT2)]]);
   });
 
   it("a regular pentagon: H1 = [side, diagonal); a hexagon: H2 = [√3, 2)", async () => {
     const P = regularPolygon(5);
     const side = dist32(P, 0, 1);
-    const diagonal = Math.max(dist32(P, 0, 2), dist32(P, 1, 3), dist32(P, 2, 4), dist32(P, 3, 0), dist32(P, 4, 1));
+    const diagonal = Math.max(
+      dist32(P, 0, 2),
+      dist32(P, 1, 3),
+      dist32(P, 2, 4),
+      dist32(P, 3, 0),
+      dist32(P, 4, 1),
+    );
     const five = await persistentHomology(P, { maxdim: 2 });
     expect(five.diagrams[0].births.length).toBe(5);
     expect(five.diagrams[1].births.length).toBe(1);
@@ -120,7 +144,10 @@ describe("persistentHomology hand-checkable cases", () => {
   it("duplicate points: zero-length H0 pairs are dropped, so |H0| < n", async () => {
     const X: Matrix = { rows: 5, cols: 2, data: Float32Array.from([0, 0, 0, 0, 3, 0, 3, 0, 3, 0]) };
     const { diagrams } = await persistentHomology(X);
-    expect(pairs(diagrams[0])).toEqual([[0, 3], [0, Infinity]]);
+    expect(pairs(diagrams[0])).toEqual([
+      [0, 3],
+      [0, Infinity],
+    ]);
     expect(diagrams[1].births.length).toBe(0);
   });
 
@@ -130,7 +157,12 @@ describe("persistentHomology hand-checkable cases", () => {
     expect(result.threshold).toBe(1.2);
     expect(pairs(result.diagrams[1])).toEqual([[1, Infinity]]);
     const low = await persistentHomology(X, { threshold: 0.5 });
-    expect(pairs(low.diagrams[0])).toEqual([[0, Infinity], [0, Infinity], [0, Infinity], [0, Infinity]]);
+    expect(pairs(low.diagrams[0])).toEqual([
+      [0, Infinity],
+      [0, Infinity],
+      [0, Infinity],
+      [0, Infinity],
+    ]);
     // A threshold above the enclosing radius changes nothing.
     const high = await persistentHomology(X, { threshold: 10 });
     expect(pairs(high.diagrams[1])).toEqual([[1, Math.fround(Math.SQRT2)]]);
@@ -138,23 +170,46 @@ describe("persistentHomology hand-checkable cases", () => {
   });
 
   it("n = 1 and n = 2", async () => {
-    const one = await persistentHomology({ rows: 1, cols: 3, data: new Float32Array(3) }, { maxdim: 2 });
+    const one = await persistentHomology(
+      { rows: 1, cols: 3, data: new Float32Array(3) },
+      { maxdim: 2 },
+    );
     expect(pairs(one.diagrams[0])).toEqual([[0, Infinity]]);
     expect(one.diagrams[1].births.length + one.diagrams[2].births.length).toBe(0);
-    const two = await persistentHomology({ rows: 2, cols: 1, data: Float32Array.from([0, 2.5]) }, { maxdim: 1 });
-    expect(pairs(two.diagrams[0])).toEqual([[0, 2.5], [0, Infinity]]);
+    const two = await persistentHomology(
+      { rows: 2, cols: 1, data: Float32Array.from([0, 2.5]) },
+      { maxdim: 1 },
+    );
+    expect(pairs(two.diagrams[0])).toEqual([
+      [0, 2.5],
+      [0, Infinity],
+    ]);
     expect(two.diagrams[1].births.length).toBe(0);
   });
 
   it("points near float32's limit: edges longer than 3.4e38 are finite, not missing (one essential H0 class)", async () => {
     // ±3e38 are 6e38 apart, past float32's largest value: the distance must not become ∞.
-    const two = await persistentHomology({ rows: 2, cols: 1, data: Float32Array.from([-3e38, 3e38]) }, { maxdim: 1 });
-    expect(pairs(two.diagrams[0])).toEqual([[0, 2 * Math.fround(3e38)], [0, Infinity]]);
+    const two = await persistentHomology(
+      { rows: 2, cols: 1, data: Float32Array.from([-3e38, 3e38]) },
+      { maxdim: 1 },
+    );
+    expect(pairs(two.diagrams[0])).toEqual([
+      [0, 2 * Math.fround(3e38)],
+      [0, Infinity],
+    ]);
     expect(two.enclosingRadius).toBe(2 * Math.fround(3e38));
     // A square of side 2e38 (diagonal 2.83e38): H1 = [side, diagonal), scaled back exactly.
     const side = Math.fround(2e38);
-    const square = await persistentHomology({ rows: 4, cols: 2, data: Float32Array.from([0, 0, side, 0, side, side, 0, side]) }, { maxdim: 1 });
-    expect(pairs(square.diagrams[0])).toEqual([[0, side], [0, side], [0, side], [0, Infinity]]);
+    const square = await persistentHomology(
+      { rows: 4, cols: 2, data: Float32Array.from([0, 0, side, 0, side, side, 0, side]) },
+      { maxdim: 1 },
+    );
+    expect(pairs(square.diagrams[0])).toEqual([
+      [0, side],
+      [0, side],
+      [0, side],
+      [0, Infinity],
+    ]);
     expect(square.diagrams[1].births[0]).toBe(side);
     expect(square.diagrams[1].deaths[0] / side).toBeCloseTo(Math.SQRT2, 6);
     expect(square.params.threshold).toBe("enclosing");
@@ -166,7 +221,8 @@ describe("persistentHomology hand-checkable cases", () => {
     for (const edgeCollapse of [true, false]) {
       const a = await persistentHomology(X, { maxdim: 2, edgeCollapse });
       const b = await persistentHomology(D, { maxdim: 2, input: "distances", edgeCollapse });
-      for (let dim = 0; dim <= 2; dim++) expect(pairs(b.diagrams[dim])).toEqual(pairs(a.diagrams[dim]));
+      for (let dim = 0; dim <= 2; dim++)
+        expect(pairs(b.diagrams[dim])).toEqual(pairs(a.diagrams[dim]));
     }
   });
 
@@ -175,18 +231,32 @@ describe("persistentHomology hand-checkable cases", () => {
     const a = await persistentHomology(X);
     const b = await persistentHomology(X);
     for (let dim = 0; dim <= 1; dim++) {
-      expect(Buffer.from(a.diagrams[dim].births.buffer).equals(Buffer.from(b.diagrams[dim].births.buffer))).toBe(true);
-      expect(Buffer.from(a.diagrams[dim].deaths.buffer).equals(Buffer.from(b.diagrams[dim].deaths.buffer))).toBe(true);
+      expect(
+        Buffer.from(a.diagrams[dim].births.buffer).equals(
+          Buffer.from(b.diagrams[dim].births.buffer),
+        ),
+      ).toBe(true);
+      expect(
+        Buffer.from(a.diagrams[dim].deaths.buffer).equals(
+          Buffer.from(b.diagrams[dim].deaths.buffer),
+        ),
+      ).toBe(true);
     }
   });
 
   it("edge collapse never changes the diagrams (random clouds, degrees 0–3)", async () => {
-    for (const [n, d, maxdim, seed] of [[80, 3, 2, 1], [120, 8, 1, 2], [30, 4, 3, 3], [70, 2, 2, 4]]) {
+    for (const [n, d, maxdim, seed] of [
+      [80, 3, 2, 1],
+      [120, 8, 1, 2],
+      [30, 4, 3, 3],
+      [70, 2, 2, 4],
+    ]) {
       const X = randomMatrix(n, d, seed);
       const a = await persistentHomology(X, { maxdim, edgeCollapse: true });
       const b = await persistentHomology(X, { maxdim, edgeCollapse: false });
       expect(a.stats.edgesAfterCollapse).toBeLessThan(a.stats.edges);
-      for (let dim = 0; dim <= maxdim; dim++) expect(pairs(a.diagrams[dim])).toEqual(pairs(b.diagrams[dim]));
+      for (let dim = 0; dim <= maxdim; dim++)
+        expect(pairs(a.diagrams[dim])).toEqual(pairs(b.diagrams[dim]));
     }
   });
 
@@ -195,7 +265,8 @@ describe("persistentHomology hand-checkable cases", () => {
     const Y = { rows: 120, cols: X.cols, data: X.data.slice(0, 120 * X.cols) };
     const z2 = await persistentHomology(Y, { maxdim: 2 });
     const z3 = await persistentHomology(Y, { maxdim: 2, coefficients: 3 });
-    for (let dim = 0; dim <= 2; dim++) expect(pairs(z3.diagrams[dim])).toEqual(pairs(z2.diagrams[dim]));
+    for (let dim = 0; dim <= 2; dim++)
+      expect(pairs(z3.diagrams[dim])).toEqual(pairs(z2.diagrams[dim]));
   });
 
   it("Z/2 and Z/3 differ on a projective plane the way 2-torsion predicts", async () => {
@@ -222,7 +293,8 @@ describe("persistentHomology hand-checkable cases", () => {
     const z3 = await persistentHomology(D, { input: "distances", maxdim: 2, coefficients: 3 });
     const longest = (d: PersistenceDiagram) => {
       let best = 0;
-      for (let i = 1; i < d.births.length; i++) if (d.deaths[i] - d.births[i] > d.deaths[best] - d.births[best]) best = i;
+      for (let i = 1; i < d.births.length; i++)
+        if (d.deaths[i] - d.births[i] > d.deaths[best] - d.births[best]) best = i;
       return [d.births[best], d.deaths[best]];
     };
     // Over Z/2 the essential loop of RP² lives until the last 2-cells arrive; over Z/3 it dies
@@ -246,7 +318,8 @@ describe("persistentHomology hand-checkable cases", () => {
       expect(h1.births.length).toBe(1);
       const z = result.cocycles![1][0];
       const value = new Map<string, number>();
-      for (let r = 0; r < z.length; r += 3) value.set(`${Math.max(z[r], z[r + 1])},${Math.min(z[r], z[r + 1])}`, z[r + 2]);
+      for (let r = 0; r < z.length; r += 3)
+        value.set(`${Math.max(z[r], z[r + 1])},${Math.min(z[r], z[r + 1])}`, z[r + 2]);
       const at = (a: number, b: number) => {
         const v = value.get(`${Math.max(a, b)},${Math.min(a, b)}`) ?? 0;
         return a > b ? v : (coefficients - v) % coefficients; // z is alternating: z(b, a) = −z(a, b)
@@ -256,7 +329,9 @@ describe("persistentHomology hand-checkable cases", () => {
           for (let c = b + 1; c < 7; c++) {
             const diam = Math.max(dist32(P, a, b), dist32(P, a, c), dist32(P, b, c));
             if (diam >= h1.deaths[0]) continue;
-            expect(((at(b, c) - at(a, c) + at(a, b)) % coefficients + coefficients) % coefficients).toBe(0);
+            expect(
+              (((at(b, c) - at(a, c) + at(a, b)) % coefficients) + coefficients) % coefficients,
+            ).toBe(0);
           }
         }
       }
@@ -271,25 +346,41 @@ describe("persistentHomology validation, limits and cancellation", () => {
   const X = randomMatrix(10, 2, 3);
 
   it("rejects invalid options with uniform messages", async () => {
-    await expect(persistentHomology(X, { maxdim: 4 })).rejects.toThrow(/invalid maxdim: 4 \(expected an integer from 0 to 3\)/);
-    await expect(persistentHomology(X, { coefficients: 4 })).rejects.toThrow(/invalid coefficients: 4 \(expected a prime/);
-    await expect(persistentHomology(X, { coefficients: 257 })).rejects.toThrow(/invalid coefficients: 257/);
+    await expect(persistentHomology(X, { maxdim: 4 })).rejects.toThrow(
+      /invalid maxdim: 4 \(expected an integer from 0 to 3\)/,
+    );
+    await expect(persistentHomology(X, { coefficients: 4 })).rejects.toThrow(
+      /invalid coefficients: 4 \(expected a prime/,
+    );
+    await expect(persistentHomology(X, { coefficients: 257 })).rejects.toThrow(
+      /invalid coefficients: 257/,
+    );
     await expect(persistentHomology(X, { threshold: -1 })).rejects.toThrow(/invalid threshold: -1/);
-    await expect(persistentHomology(X, { input: "graph" as never })).rejects.toThrow(/invalid input: "graph"/);
-    await expect(persistentHomology(X, { maxDim: 1 } as never)).rejects.toThrow(/unknown option for persistentHomology: "maxDim"/);
-    await expect(persistentHomology({ rows: 0, cols: 2, data: new Float32Array(0) })).rejects.toMatchObject({ code: "E_PARAM" });
+    await expect(persistentHomology(X, { input: "graph" as never })).rejects.toThrow(
+      /invalid input: "graph"/,
+    );
+    await expect(persistentHomology(X, { maxDim: 1 } as never)).rejects.toThrow(
+      /unknown option for persistentHomology: "maxDim"/,
+    );
+    await expect(
+      persistentHomology({ rows: 0, cols: 2, data: new Float32Array(0) }),
+    ).rejects.toMatchObject({ code: "E_PARAM" });
   });
 
   it("checks distance matrices: square, no NaN, non-negative, zero diagonal, symmetric", async () => {
     const input = "distances" as const;
-    await expect(persistentHomology(X, { input })).rejects.toMatchObject({ code: "E_SHAPE_MISMATCH" });
+    await expect(persistentHomology(X, { input })).rejects.toMatchObject({
+      code: "E_SHAPE_MISMATCH",
+    });
     const D = distanceMatrix(X);
     const bad = (i: number, j: number, v: number) => {
       const data = D.data.slice();
       data[i * 10 + j] = v;
       return { rows: 10, cols: 10, data };
     };
-    await expect(persistentHomology(bad(2, 3, NaN), { input })).rejects.toMatchObject({ code: "E_NON_FINITE" });
+    await expect(persistentHomology(bad(2, 3, NaN), { input })).rejects.toMatchObject({
+      code: "E_NON_FINITE",
+    });
     await expect(persistentHomology(bad(2, 3, -1), { input })).rejects.toThrow(/negative/);
     await expect(persistentHomology(bad(4, 4, 1), { input })).rejects.toThrow(/diagonal/);
     await expect(persistentHomology(bad(5, 1, 9), { input })).rejects.toThrow(/not symmetric/);
@@ -309,10 +400,15 @@ describe("persistentHomology validation, limits and cancellation", () => {
     const [fewer] = error.details.remedies;
     expect(fewer).toMatchObject({ option: "points", basis: "exact" });
     expect(fewer.bytes).toBeLessThan(error.details.bytesNeeded);
-    expect(4 * fewer.value ** 2 + 8 * fewer.value ** 2).toBeLessThanOrEqual(error.details.bytesAvailable); // matrix and every edge
+    expect(4 * fewer.value ** 2 + 8 * fewer.value ** 2).toBeLessThanOrEqual(
+      error.details.bytesAvailable,
+    ); // matrix and every edge
     expect(error.message).toContain(`It fits with ${fewer.value} points`);
     expect(error.message).not.toMatch(/threshold \d|maxdim \d/);
-    const overflow = await persistentHomology({ rows: 65535, cols: 1, data: new Float32Array(65535) }, { maxdim: 3 }).catch((e) => e);
+    const overflow = await persistentHomology(
+      { rows: 65535, cols: 1, data: new Float32Array(65535) },
+      { maxdim: 3 },
+    ).catch((e) => e);
     expect(overflow.code).toBe("E_TOO_LARGE");
     expect(overflow.message).toMatch(/55-bit simplex index/);
     // C(65535, 5) and C(65535, 4) overflow 2^55; C(65535, 3) and C(M, 5) for the largest such M fit.
@@ -327,27 +423,51 @@ describe("persistentHomology validation, limits and cancellation", () => {
     expect(C(65535, 4)).toBeGreaterThan(limit);
     expect(C(points.value, 5)).toBeLessThanOrEqual(limit);
     expect(C(points.value + 1, 5)).toBeGreaterThan(limit);
-    expect(overflow.message).toContain(`It fits with maxdim 1 (C(65535, 3) = ${C(65535, 3)}) or ${points.value} points`);
-    for (const r of overflow.details.remedies) expect(BigInt(r.simplices)).toBeLessThan(BigInt(overflow.details.simplices));
-    await expect(persistentHomology(big, { memoryLimit: 0 })).rejects.toThrow(/invalid memoryLimit: 0/);
+    expect(overflow.message).toContain(
+      `It fits with maxdim 1 (C(65535, 3) = ${C(65535, 3)}) or ${points.value} points`,
+    );
+    for (const r of overflow.details.remedies)
+      expect(BigInt(r.simplices)).toBeLessThan(BigInt(overflow.details.simplices));
+    await expect(persistentHomology(big, { memoryLimit: 0 })).rejects.toThrow(
+      /invalid memoryLimit: 0/,
+    );
   });
 
   /** Run with the remedy applied (first M rows for a subsample: the points are in random order). */
-  const applying = (X: Matrix, options: Parameters<typeof persistentHomology>[1], r: { option: string; value: number | boolean }) =>
+  const applying = (
+    X: Matrix,
+    options: Parameters<typeof persistentHomology>[1],
+    r: { option: string; value: number | boolean },
+  ) =>
     r.option === "points"
-      ? persistentHomology({ rows: r.value as number, cols: X.cols, data: X.data.slice(0, (r.value as number) * X.cols) }, options)
+      ? persistentHomology(
+          {
+            rows: r.value as number,
+            cols: X.cols,
+            data: X.data.slice(0, (r.value as number) * X.cols),
+          },
+          options,
+        )
       : persistentHomology(X, { ...options, [r.option]: r.value });
 
   it("E_TOO_LARGE advice: every remedy it names lowers the need it printed, and the exact and measured ones then fit", async () => {
     const circle = noisyCircle(400, 1, 0, 0, 0.2, 3);
     // The distance matrix (640 KiB) does not fit in 300 KB: fewer points, exactly.
     const matrix = await persistentHomology(circle, { memoryLimit: 300_000 }).catch((e) => e);
-    expect(matrix.details).toMatchObject({ stage: "distance matrix", bytesNeeded: 4 * 400 * 400 + 8 * 4 * 401 + 4 * 252 + 128 + 4 * 401 });
+    expect(matrix.details).toMatchObject({
+      stage: "distance matrix",
+      bytesNeeded: 4 * 400 * 400 + 8 * 4 * 401 + 4 * 252 + 128 + 4 * 401,
+    });
     // The edge list (16 bytes per edge within the enclosing radius) does not fit in 900 KB.
     const edges = await persistentHomology(circle, { memoryLimit: 900_000 }).catch((e) => e);
     expect(edges.details.stage).toBe("edge list");
-    expect(edges.message).toMatch(/its edge list of [\d,]+ edges needs at least .* It fits with threshold [\d.]+ \([\d,]+ edges within it\): [\d.]+ KiB; or \d+ points \(a subsample\): ≈ [\d.]+ KiB expected\./);
-    expect(edges.details.remedies.map((r: { option: string }) => r.option)).toEqual(["threshold", "points"]);
+    expect(edges.message).toMatch(
+      /its edge list of [\d,]+ edges needs at least .* It fits with threshold [\d.]+ \([\d,]+ edges within it\): [\d.]+ KiB; or \d+ points \(a subsample\): ≈ [\d.]+ KiB expected\./,
+    );
+    expect(edges.details.remedies.map((r: { option: string }) => r.option)).toEqual([
+      "threshold",
+      "points",
+    ]);
     for (const error of [matrix, edges]) {
       expect(error.code).toBe("E_TOO_LARGE");
       for (const r of error.details.remedies) {
@@ -365,36 +485,70 @@ describe("persistentHomology validation, limits and cancellation", () => {
   it("E_TOO_LARGE advice for later stages: maxdim and cycles measured, threshold and points scaled", async () => {
     const cloud = randomMatrix(80, 16, 5);
     const options = {} as const;
-    const peak = async (o: object) => (await persistentHomology(cloud, { ...options, ...o })).stats.peakBytes;
+    const peak = async (o: object) =>
+      (await persistentHomology(cloud, { ...options, ...o })).stats.peakBytes;
     // H2 needs more than H0–H1 (whose binomial table is one row shorter), H1 cycles more than
     // H1: limits in between.
-    const [h1, h2, withCycles] = [await peak({ maxdim: 1 }), await peak({ maxdim: 2 }), await peak({ maxdim: 1, cycles: true })];
+    const [h1, h2, withCycles] = [
+      await peak({ maxdim: 1 }),
+      await peak({ maxdim: 2 }),
+      await peak({ maxdim: 1, cycles: true }),
+    ];
     expect(h2).toBeGreaterThan(h1 + 8 * 81 + 1000);
     expect(withCycles).toBeGreaterThan(h1 + 1000);
-    const degree2 = await persistentHomology(cloud, { ...options, maxdim: 2, memoryLimit: (h1 + 8 * 81 + h2) / 2 }).catch((e) => e);
+    const degree2 = await persistentHomology(cloud, {
+      ...options,
+      maxdim: 2,
+      memoryLimit: (h1 + 8 * 81 + h2) / 2,
+    }).catch((e) => e);
     expect(degree2.details.stage).toMatch(/^H2/);
-    expect(degree2.message).toMatch(/needs more than .* It fits with maxdim 1: [\d.]+ KiB \(measured\)/);
-    const cycles = await persistentHomology(cloud, { ...options, cycles: true, memoryLimit: (h1 + withCycles) / 2 }).catch((e) => e);
+    expect(degree2.message).toMatch(
+      /needs more than .* It fits with maxdim 1: [\d.]+ KiB \(measured\)/,
+    );
+    const cycles = await persistentHomology(cloud, {
+      ...options,
+      cycles: true,
+      memoryLimit: (h1 + withCycles) / 2,
+    }).catch((e) => e);
     expect(cycles.details.stage).toBe("H1 cycles");
     expect(cycles.message).toMatch(/It fits with no cycles: [\d.]+ KiB \(measured\)/);
-    for (const [error, o] of [[degree2, { maxdim: 2 }], [cycles, { cycles: true }]] as const) {
-      const measured = error.details.remedies.filter((r: { basis: string }) => r.basis === "measured");
+    for (const [error, o] of [
+      [degree2, { maxdim: 2 }],
+      [cycles, { cycles: true }],
+    ] as const) {
+      const measured = error.details.remedies.filter(
+        (r: { basis: string }) => r.basis === "measured",
+      );
       expect(measured).toHaveLength(1);
-      for (const r of error.details.remedies) expect(r.bytes).toBeLessThan(error.details.bytesNeeded);
-      const rerun = await applying(cloud, { ...options, ...o, memoryLimit: error.details.bytesAvailable }, measured[0]);
+      for (const r of error.details.remedies)
+        expect(r.bytes).toBeLessThan(error.details.bytesNeeded);
+      const rerun = await applying(
+        cloud,
+        { ...options, ...o, memoryLimit: error.details.bytesAvailable },
+        measured[0],
+      );
       expect(rerun.stats.peakBytes).toBeLessThanOrEqual(measured[0].bytes);
     }
     // The H1 reduction of a dense circle without collapse fills in: 5 MB is not enough.
     const circle = noisyCircle(400, 1, 0, 0, 0.2, 3);
-    const reduction = await persistentHomology(circle, { edgeCollapse: false, memoryLimit: 5e6 }).catch((e) => e);
+    const reduction = await persistentHomology(circle, {
+      edgeCollapse: false,
+      memoryLimit: 5e6,
+    }).catch((e) => e);
     expect(reduction.details.stage).toBe("H1");
-    expect(reduction.message).toMatch(/It needs less with threshold [\d.]+ \([\d,]+ edges within it\): ≈ [\d.]+ MiB; or \d+ points \(a subsample\): ≈ [\d.]+ MiB \(scaled from this stage's growth: estimates\)/);
+    expect(reduction.message).toMatch(
+      /It needs less with threshold [\d.]+ \([\d,]+ edges within it\): ≈ [\d.]+ MiB; or \d+ points \(a subsample\): ≈ [\d.]+ MiB \(scaled from this stage's growth: estimates\)/,
+    );
     for (const r of reduction.details.remedies) {
       expect(r.basis).toBe("scaled");
       expect(r.bytes).toBeLessThanOrEqual(reduction.details.bytesAvailable / 2);
     }
-    const lower = reduction.details.remedies.find((r: { option: string }) => r.option === "threshold");
-    expect((await applying(circle, { edgeCollapse: false, memoryLimit: 5e6 }, lower)).stats.peakBytes).toBeLessThanOrEqual(5e6);
+    const lower = reduction.details.remedies.find(
+      (r: { option: string }) => r.option === "threshold",
+    );
+    expect(
+      (await applying(circle, { edgeCollapse: false, memoryLimit: 5e6 }, lower)).stats.peakBytes,
+    ).toBeLessThanOrEqual(5e6);
   });
 
   it("reports progress per degree and stops with E_CANCELLED, freeing its memory", async () => {
@@ -403,7 +557,9 @@ describe("persistentHomology validation, limits and cancellation", () => {
     const Y = loadPoints("torus_n400.npy");
     const stages = new Set<string>();
     await persistentHomology(Y, { maxdim: 2, onProgress: (e) => stages.add(e.stage) });
-    expect([...stages]).toEqual(expect.arrayContaining(["distances", "edge collapse", "H0", "H1", "H2 columns", "H2"]));
+    expect([...stages]).toEqual(
+      expect.arrayContaining(["distances", "edge collapse", "H0", "H1", "H2 columns", "H2"]),
+    );
     const controller = new AbortController();
     const promise = persistentHomology(Y, {
       maxdim: 2,
@@ -415,7 +571,9 @@ describe("persistentHomology validation, limits and cancellation", () => {
     await expect(promise).rejects.toMatchObject({ code: "E_CANCELLED" });
     const aborted = new AbortController();
     aborted.abort();
-    await expect(persistentHomology(Y, { signal: aborted.signal })).rejects.toMatchObject({ code: "E_CANCELLED" });
+    await expect(persistentHomology(Y, { signal: aborted.signal })).rejects.toMatchObject({
+      code: "E_CANCELLED",
+    });
     expect(core.allocatedBytes).toBe(before);
   });
 });
@@ -424,7 +582,14 @@ describe("persistentHomology validation, limits and cancellation", () => {
 // Representative cycles
 
 /** n points on a circle of radius r about (cx, cy), uniform angles, uniform noise of width `noise`. */
-function noisyCircle(n: number, r: number, cx: number, cy: number, noise: number, seed: number): Matrix {
+function noisyCircle(
+  n: number,
+  r: number,
+  cx: number,
+  cy: number,
+  noise: number,
+  seed: number,
+): Matrix {
   const random = mulberry32(seed);
   const data = new Float32Array(2 * n);
   for (let i = 0; i < n; i++) {
@@ -443,7 +608,8 @@ function concat(A: Matrix, B: Matrix): Matrix {
 }
 
 /** Rows [from, to, c] of a cycle as an edge list. */
-const edgesOf = (c: Int32Array) => Array.from({ length: c.length / 3 }, (_, r) => [c[3 * r], c[3 * r + 1], c[3 * r + 2]]);
+const edgesOf = (c: Int32Array) =>
+  Array.from({ length: c.length / 3 }, (_, r) => [c[3 * r], c[3 * r + 1], c[3 * r + 2]]);
 
 /** Boundary of the chain Σ c · (from → to): vertex → coefficient mod p; closed when all are 0. */
 function boundaryOf(c: Int32Array, p: number): Map<number, number> {
@@ -552,7 +718,8 @@ describe("persistentHomology representative cycles", () => {
       expect(result.cycles![0]).toEqual([]);
       expect(cycles).toHaveLength(h1.births.length);
       let long = 0;
-      for (let i = 0; i < h1.births.length; i++) if (h1.deaths[i] - h1.births[i] > h1.deaths[long] - h1.births[long]) long = i;
+      for (let i = 0; i < h1.births.length; i++)
+        if (h1.deaths[i] - h1.births[i] > h1.deaths[long] - h1.births[long]) long = i;
       expect(h1.deaths[long] - h1.births[long]).toBeGreaterThan(1); // the circle's bar
       for (let i = 0; i < cycles.length; i++) {
         const edges = edgesOf(cycles[i]);
@@ -571,8 +738,12 @@ describe("persistentHomology representative cycles", () => {
       // Simple: every vertex once.
       expect(new Set(loop.map((e) => e[0])).size).toBe(loop.length);
       // All the way round: no angular gap above 45°.
-      const angles = loop.map(([x]) => Math.atan2(X.data[2 * x + 1], X.data[2 * x])).sort((a, b) => a - b);
-      const gaps = angles.map((a, i) => (i + 1 < angles.length ? angles[i + 1] - a : angles[0] + 2 * Math.PI - a));
+      const angles = loop
+        .map(([x]) => Math.atan2(X.data[2 * x + 1], X.data[2 * x]))
+        .sort((a, b) => a - b);
+      const gaps = angles.map((a, i) =>
+        i + 1 < angles.length ? angles[i + 1] - a : angles[0] + 2 * Math.PI - a,
+      );
       expect(Math.max(...gaps)).toBeLessThan(Math.PI / 4);
       // A circle of radius 1 seen with edges ≤ birth needs at least 2π / birth of them.
       expect(loop.length).toBeGreaterThanOrEqual(Math.ceil((2 * Math.PI * 0.85) / h1.births[long]));
@@ -585,12 +756,15 @@ describe("persistentHomology representative cycles", () => {
     const X = concat(small, large);
     const { diagrams, cycles } = await persistentHomology(X, { cycles: true });
     const h1 = diagrams[1];
-    const byLength = Array.from(h1.births, (_, i) => i).sort((a, b) => h1.deaths[b] - h1.births[b] - (h1.deaths[a] - h1.births[a]));
+    const byLength = Array.from(h1.births, (_, i) => i).sort(
+      (a, b) => h1.deaths[b] - h1.births[b] - (h1.deaths[a] - h1.births[a]),
+    );
     const [first, second] = byLength;
     expect(h1.deaths[second] - h1.births[second]).toBeGreaterThan(0.8);
     for (const i of byLength.slice(2)) expect(h1.deaths[i] - h1.births[i]).toBeLessThan(0.4);
     // The larger circle's bar dies later.
-    const [bigBar, smallBar] = h1.deaths[first] > h1.deaths[second] ? [first, second] : [second, first];
+    const [bigBar, smallBar] =
+      h1.deaths[first] > h1.deaths[second] ? [first, second] : [second, first];
     const rows = (i: number) => new Set(edgesOf(cycles![1][i]).flatMap(([x, y]) => [x, y]));
     for (const v of rows(smallBar)) {
       expect(v).toBeLessThan(60);
@@ -606,23 +780,38 @@ describe("persistentHomology representative cycles", () => {
     const D = distanceMatrix(randomMatrix(16, 2, 43)); // four H1 bars
     for (const coefficients of [2, 3]) {
       const runs = [];
-      for (const edgeCollapse of [true, false]) runs.push(await persistentHomology(D, { input: "distances", cycles: true, coefficients, edgeCollapse }));
+      for (const edgeCollapse of [true, false])
+        runs.push(
+          await persistentHomology(D, {
+            input: "distances",
+            cycles: true,
+            coefficients,
+            edgeCollapse,
+          }),
+        );
       const h1 = runs[0].diagrams[1];
       expect(pairs(runs[1].diagrams[1])).toEqual(pairs(h1));
       expect(h1.births.length).toBe(4);
       const values = [...new Set([...h1.births, ...h1.deaths])].sort((a, b) => a - b);
       for (const t of values) {
         const K = complexAt(D, t, coefficients);
-        const alive = Array.from(h1.births, (_, i) => i).filter((i) => h1.births[i] <= t && t < h1.deaths[i]);
+        const alive = Array.from(h1.births, (_, i) => i).filter(
+          (i) => h1.births[i] <= t && t < h1.deaths[i],
+        );
         expect(alive.length).toBe(K.betti1);
         for (const { cycles } of runs) {
           // A bar dying at t has become a boundary.
           for (let i = 0; i < h1.births.length; i++) {
-            if (h1.deaths[i] === t) expect(K.boundaries.reduce(K.vector(cycles![1][i])).every((x) => x === 0), `bar ${i} dies at ${t}`).toBe(true);
+            if (h1.deaths[i] === t)
+              expect(
+                K.boundaries.reduce(K.vector(cycles![1][i])).every((x) => x === 0),
+                `bar ${i} dies at ${t}`,
+              ).toBe(true);
           }
           // The live cycles are independent modulo the boundaries (so they span H1(K_t)).
           const live = K.boundaries.clone();
-          for (const i of alive) expect(live.add(K.vector(cycles![1][i])), `bar ${i} at ${t}`).toBe(true);
+          for (const i of alive)
+            expect(live.add(K.vector(cycles![1][i])), `bar ${i} at ${t}`).toBe(true);
         }
       }
       for (const { cycles } of runs) {
@@ -641,11 +830,18 @@ describe("persistentHomology representative cycles", () => {
     const D = distanceMatrix(X);
     const full = (await persistentHomology(D, { input: "distances" })).diagrams[1];
     let long = 0;
-    for (let i = 0; i < full.births.length; i++) if (full.deaths[i] - full.births[i] > full.deaths[long] - full.births[long]) long = i;
+    for (let i = 0; i < full.births.length; i++)
+      if (full.deaths[i] - full.births[i] > full.deaths[long] - full.births[long]) long = i;
     const threshold = Math.fround((full.births[long] + full.deaths[long]) / 2);
-    const { diagrams, cycles } = await persistentHomology(D, { input: "distances", threshold, cycles: true });
+    const { diagrams, cycles } = await persistentHomology(D, {
+      input: "distances",
+      threshold,
+      cycles: true,
+    });
     const h1 = diagrams[1];
-    const essential = Array.from(h1.deaths, (d, i) => (d === Infinity ? i : -1)).filter((i) => i >= 0);
+    const essential = Array.from(h1.deaths, (d, i) => (d === Infinity ? i : -1)).filter(
+      (i) => i >= 0,
+    );
     expect(essential.length).toBeGreaterThanOrEqual(1);
     const K = complexAt(D, threshold, 2);
     const alive = Array.from(h1.births, (_, i) => i).filter((i) => h1.deaths[i] > threshold);
@@ -662,7 +858,8 @@ describe("persistentHomology representative cycles", () => {
     const X = noisyCircle(60, 1, 0, 0, 0.1, 51);
     const plain = await persistentHomology(X, { maxdim: 2, coefficients: 3 });
     const withCycles = await persistentHomology(X, { maxdim: 2, coefficients: 3, cycles: true });
-    for (let dim = 0; dim <= 2; dim++) expect(pairs(withCycles.diagrams[dim])).toEqual(pairs(plain.diagrams[dim]));
+    for (let dim = 0; dim <= 2; dim++)
+      expect(pairs(withCycles.diagrams[dim])).toEqual(pairs(plain.diagrams[dim]));
     expect(withCycles.cycles![2]).toEqual([]);
     for (const c of withCycles.cycles![1]) {
       for (const v of boundaryOf(c, 3).values()) expect(v).toBe(0);
@@ -677,8 +874,12 @@ describe("persistentHomology representative cycles", () => {
     const a = await persistentHomology(X, { cycles: true });
     const b = await persistentHomology(X, { cycles: true });
     expect(a.cycles![1].map((c) => Array.from(c))).toEqual(b.cycles![1].map((c) => Array.from(c)));
-    await expect(persistentHomology(X, { cycles: true, maxdim: 0 })).rejects.toThrow(/invalid cycles: true \(expected maxdim ≥ 1/);
-    await expect(persistentHomology(X, { cycles: 1 as never })).rejects.toThrow(/invalid cycles: 1/);
+    await expect(persistentHomology(X, { cycles: true, maxdim: 0 })).rejects.toThrow(
+      /invalid cycles: true \(expected maxdim ≥ 1/,
+    );
+    await expect(persistentHomology(X, { cycles: 1 as never })).rejects.toThrow(
+      /invalid cycles: 1/,
+    );
   });
 
   it("reports the cycle pass as a progress stage and stops there with E_CANCELLED", async () => {
@@ -687,7 +888,11 @@ describe("persistentHomology representative cycles", () => {
     await persistentHomology(X, { cycles: true, onProgress: (e) => stages.push(e.stage) });
     expect(stages.at(-1)).toBe("H1 cycles");
     const controller = new AbortController();
-    const run = persistentHomology(X, { cycles: true, signal: controller.signal, onProgress: (e) => e.stage === "H1 cycles" && controller.abort() });
+    const run = persistentHomology(X, {
+      cycles: true,
+      signal: controller.signal,
+      onProgress: (e) => e.stage === "H1 cycles" && controller.abort(),
+    });
     await expect(run).rejects.toMatchObject({ code: "E_CANCELLED" });
   });
 });

@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { adjacent, fullUMatrix, gridCoordinates, gridNeighbors, hitMap, labelCounts, som, somProject, uMatrix } from "../../src/algo/som.ts";
+import {
+  adjacent,
+  fullUMatrix,
+  gridCoordinates,
+  gridNeighbors,
+  hitMap,
+  labelCounts,
+  som,
+  somProject,
+  uMatrix,
+} from "../../src/algo/som.ts";
 import type { Matrix } from "../../src/core/matrix.ts";
 import { mulberry32, randomMatrix } from "../helpers.ts";
 
@@ -48,7 +58,9 @@ describe("som", () => {
     const X = randomMatrix(300, 6, 4);
     const a = await som(X, { epochs: 5, init: "random", seed: 3 });
     const b = await som(X, { epochs: 5, init: "random", seed: 3 });
-    expect(Buffer.from(a.weights.data.buffer).equals(Buffer.from(b.weights.data.buffer))).toBe(true);
+    expect(Buffer.from(a.weights.data.buffer).equals(Buffer.from(b.weights.data.buffer))).toBe(
+      true,
+    );
     const o1 = await som(X, { mode: "online", epochs: 3, seed: 9 });
     const o2 = await som(X, { mode: "online", epochs: 3, seed: 9 });
     const o3 = await som(X, { mode: "online", epochs: 3, seed: 10 });
@@ -66,7 +78,8 @@ describe("som", () => {
       let bestD = Infinity;
       for (let j = 0; j < w.rows; j++) {
         let s = 0;
-        for (let k = 0; k < X.cols; k++) s += (X.data[i * X.cols + k] - w.data[j * w.cols + k]) ** 2;
+        for (let k = 0; k < X.cols; k++)
+          s += (X.data[i * X.cols + k] - w.data[j * w.cols + k]) ** 2;
         if (s < bestD - 1e-9) {
           bestD = s;
           best = j;
@@ -76,13 +89,28 @@ describe("som", () => {
       expect(distances[i]).toBeCloseTo(Math.sqrt(bestD), 5);
     }
     // Two identical nodes: the lower index wins.
-    const twin = { ...map, weights: { rows: 2, cols: 13, data: new Float32Array(26).fill(0.5) }, rows: 1, cols: 2, coords: gridCoordinates(1, 2, "rect") };
+    const twin = {
+      ...map,
+      weights: { rows: 2, cols: 13, data: new Float32Array(26).fill(0.5) },
+      rows: 1,
+      cols: 2,
+      coords: gridCoordinates(1, 2, "rect"),
+    };
     expect(Array.from((await somProject(twin, X)).bmus).every((b) => b === 0)).toBe(true);
   });
 
   it("a bubble neighbourhood of σ ≤ 1 turns the batch update into k-means: nodes become the means of their samples", async () => {
     const X = { rows: 4, cols: 1, data: new Float32Array([0, 1, 10, 12]) };
-    const map = await som(X, { rows: 1, cols: 2, neighborhood: "bubble", sigma: 1, sigmaEnd: 1, init: "random", epochs: 3, seed: 1 });
+    const map = await som(X, {
+      rows: 1,
+      cols: 2,
+      neighborhood: "bubble",
+      sigma: 1,
+      sigmaEnd: 1,
+      init: "random",
+      epochs: 3,
+      seed: 1,
+    });
     const nodes = Array.from(map.weights.data).sort((a, b) => a - b);
     expect(nodes).toEqual([0.5, 11]);
   });
@@ -114,16 +142,23 @@ describe("som", () => {
     const X = randomMatrix(10, 2);
     const map = await som(X, { rows: 3, cols: 3, sigma: 0.5, epochs: 2 });
     expect(map.params).toMatchObject({ sigma: 0.5, sigmaEnd: 0.5 });
-    expect((await som(X, { rows: 3, cols: 3, sigma: 2, epochs: 2 })).params).toMatchObject({ sigma: 2, sigmaEnd: 1 });
+    expect((await som(X, { rows: 3, cols: 3, sigma: 2, epochs: 2 })).params).toMatchObject({
+      sigma: 2,
+      sigmaEnd: 1,
+    });
   });
 
   it("rejects invalid options with messages naming them", async () => {
     const X = randomMatrix(10, 2);
     await expect(som(X, { rows: 0 })).rejects.toThrow(/invalid rows: 0/);
-    await expect(som(X, { topology: "square" as never })).rejects.toThrow(/invalid topology: "square"/);
+    await expect(som(X, { topology: "square" as never })).rejects.toThrow(
+      /invalid topology: "square"/,
+    );
     await expect(som(X, { sigma: 2, sigmaEnd: 3 })).rejects.toThrow(/invalid sigmaEnd: 3/);
     await expect(som(X, { epoch: 3 } as never)).rejects.toThrow(/unknown option for som: "epoch"/);
-    await expect(som(X, { validation: randomMatrix(3, 4) })).rejects.toThrow(/validation has 4 columns but X has 2/);
+    await expect(som(X, { validation: randomMatrix(3, 4) })).rejects.toThrow(
+      /validation has 4 columns but X has 2/,
+    );
   });
 });
 
@@ -147,7 +182,13 @@ describe("grids and maps", () => {
     // A 1 × 3 map whose nodes sit at 0, 2, 1: a sample at 1.4 has BMU node 2 (at 1) and second
     // node 1 (at 2): adjacent under both definitions. A sample at 0.3 has node 0 then node 2:
     // not adjacent.
-    const map = { rows: 1, cols: 3, topology: "rect" as const, coords: gridCoordinates(1, 3, "rect"), weights: { rows: 3, cols: 1, data: new Float32Array([0, 2, 1]) } };
+    const map = {
+      rows: 1,
+      cols: 3,
+      topology: "rect" as const,
+      coords: gridCoordinates(1, 3, "rect"),
+      weights: { rows: 3, cols: 1, data: new Float32Array([0, 2, 1]) },
+    };
     const result = await somProject(map, { rows: 2, cols: 1, data: new Float32Array([1.4, 0.3]) });
     expect(Array.from(result.bmus)).toEqual([2, 0]);
     expect(Array.from(result.second)).toEqual([1, 2]);
@@ -158,7 +199,13 @@ describe("grids and maps", () => {
 
   it("U-matrices, hit maps and label counts on a hand map", () => {
     // 1 × 3 map with weights 0, 1, 3: mean neighbour distances 1, 1.5, 2 → scaled to 0.5, 0.75, 1.
-    const map = { rows: 1, cols: 3, topology: "rect" as const, coords: gridCoordinates(1, 3, "rect"), weights: { rows: 3, cols: 1, data: new Float32Array([0, 1, 3]) } };
+    const map = {
+      rows: 1,
+      cols: 3,
+      topology: "rect" as const,
+      coords: gridCoordinates(1, 3, "rect"),
+      weights: { rows: 3, cols: 1, data: new Float32Array([0, 1, 3]) },
+    };
     expect(Array.from(uMatrix(map))).toEqual([0.5, 0.75, 1]);
     const full = fullUMatrix(map);
     expect([full.rows, full.cols]).toEqual([1, 5]);

@@ -30,7 +30,8 @@ function clusters(n: number, d: number, seed: number): Matrix {
   const data = new Float32Array(n * d);
   for (let i = 0; i < n; i++) {
     const c = i % 5;
-    for (let k = 0; k < d; k++) data[i * d + k] = (k === c ? 4 : 0) + 0.4 * (random() + random() + random() - 1.5);
+    for (let k = 0; k < d; k++)
+      data[i * d + k] = (k === c ? 4 : 0) + 0.4 * (random() + random() + random() - 1.5);
   }
   return { rows: n, cols: d, data };
 }
@@ -44,7 +45,15 @@ beforeAll(async () => {
  * NN-descent as it ran before the join was threaded, from the raw kernels on the one-thread SIMD
  * build: trees, random fill, then rounds of nndRound (candidates + the serial join over all rows).
  */
-function serialNnDescent(core: Core, X: Matrix, k: number, C: number, nTrees: number, nIters: number, seed: number) {
+function serialNnDescent(
+  core: Core,
+  X: Matrix,
+  k: number,
+  C: number,
+  nTrees: number,
+  nIters: number,
+  seed: number,
+) {
   const K = core.kernels as unknown as Record<string, (...args: number[]) => number>;
   const { rows: n, cols: d } = X;
   return core.scope((s) => {
@@ -58,14 +67,37 @@ function serialNnDescent(core: Core, X: Matrix, k: number, C: number, nTrees: nu
     const leafStart = s.i32(n + 1).ptr;
     const scratch = s.alloc(K.nndTreeScratchBytes(n, d));
     for (let t = 0; t < nTrees; t++) {
-      const leaves = K.nndRpTreeLeaves(x, n, d, Math.max(10, k + 1), order, leafStart, scratch, rng.state);
+      const leaves = K.nndRpTreeLeaves(
+        x,
+        n,
+        d,
+        Math.max(10, k + 1),
+        order,
+        leafStart,
+        scratch,
+        rng.state,
+      );
       K.nndJoinLeaves(x, n, d, k, order, leafStart, leaves, indices.ptr, dists.ptr, flags.ptr);
     }
     K.nndFillRandom(x, n, d, k, indices.ptr, dists.ptr, flags.ptr, rng.state);
     const cand = [s.i32(n * C).ptr, s.f32(n * C).ptr, s.i32(n * C).ptr, s.f32(n * C).ptr];
     const updates: number[] = [];
     for (let r = 0; r < nIters; r++) {
-      const u = K.nndRound(x, n, d, k, indices.ptr, dists.ptr, flags.ptr, C, cand[0], cand[1], cand[2], cand[3], rng.state);
+      const u = K.nndRound(
+        x,
+        n,
+        d,
+        k,
+        indices.ptr,
+        dists.ptr,
+        flags.ptr,
+        C,
+        cand[0],
+        cand[1],
+        cand[2],
+        cand[3],
+        rng.state,
+      );
       updates.push(u);
       if (u <= 0.001 * k * n) break;
     }
@@ -117,7 +149,8 @@ describe("NN-descent's local join on threads", () => {
     const X = clusters(3000, 12, 21);
     const options = { k: 10, maxCandidates: 2, nTrees: 3, nIters: 2, seed: 5 };
     const results = await onThreads(() => nnDescent(X, options));
-    for (const r of results.slice(1)) expect(bytes(r.indices).equals(bytes(results[0].indices))).toBe(true);
+    for (const r of results.slice(1))
+      expect(bytes(r.indices).equals(bytes(results[0].indices))).toBe(true);
     const simd = await loadCore(new URL("../../build/core.wasm", import.meta.url));
     const serial = serialNnDescent(simd, X, 10, 2, 3, 2, 5);
     expect(bytes(results[0].indices).equals(bytes(serial.indices))).toBe(true);
@@ -129,7 +162,10 @@ describe("NN-descent's local join on threads", () => {
     const X = clusters(3000, 16, 9);
     const controller = new AbortController();
     const run = nnDescent(X, {
-      k: 10, maxCandidates: 40, nTrees: 1, signal: controller.signal,
+      k: 10,
+      maxCandidates: 40,
+      nTrees: 1,
+      signal: controller.signal,
       onProgress: (event) => {
         if (event.done > 1.2) controller.abort();
       },
@@ -191,7 +227,8 @@ describe("t-SNE's exact gradient on threads", () => {
       }
       let scale = 0;
       for (const v of want) scale = Math.max(scale, Math.abs(v));
-      for (let t = 0; t < 2 * n; t++) expect(Math.abs(results[0].gradient[t] - want[t])).toBeLessThan(1e-6 * scale);
+      for (let t = 0; t < 2 * n; t++)
+        expect(Math.abs(results[0].gradient[t] - want[t])).toBeLessThan(1e-6 * scale);
       expect(Math.abs(results[0].kl - kl)).toBeLessThan(1e-9 * kl);
       // The serial (symmetric, pair-once) kernel it replaces gives the same values to rounding.
       const core = await getCore();
@@ -202,7 +239,8 @@ describe("t-SNE's exact gradient on threads", () => {
         const e = core.kernels.tsneExactGradient(p, y, n, 1, g.ptr, 1, s.f64(4 * n).ptr);
         return { kl: e, gradient: g.copy() };
       });
-      for (let t = 0; t < 2 * n; t++) expect(Math.abs(results[0].gradient[t] - serial.gradient[t])).toBeLessThan(1e-6 * scale);
+      for (let t = 0; t < 2 * n; t++)
+        expect(Math.abs(results[0].gradient[t] - serial.gradient[t])).toBeLessThan(1e-6 * scale);
       expect(Math.abs(results[0].kl - serial.kl)).toBeLessThan(1e-9 * kl);
     }
   });

@@ -11,8 +11,19 @@ import { mulberry32 } from "../helpers.ts";
 const random = mulberry32(11);
 const n = 120;
 // Two clusters of 60 points in 5-D, 8 apart.
-const X = { rows: n, cols: 5, data: Float32Array.from({ length: n * 5 }, (_, q) => (Math.floor(q / 5) < 60 ? 0 : 8) + random() * 2 - 1) };
-const init = { rows: n, cols: 2, data: Float32Array.from({ length: 2 * n }, () => 1e-4 * (random() - 0.5)) };
+const X = {
+  rows: n,
+  cols: 5,
+  data: Float32Array.from(
+    { length: n * 5 },
+    (_, q) => (Math.floor(q / 5) < 60 ? 0 : 8) + random() * 2 - 1,
+  ),
+};
+const init = {
+  rows: n,
+  cols: 2,
+  data: Float32Array.from({ length: 2 * n }, () => 1e-4 * (random() - 0.5)),
+};
 
 describe("tsneFromDistances", () => {
   it("equals the coordinate path when given the squared Euclidean distances it would compute (exact)", async () => {
@@ -35,7 +46,8 @@ describe("tsneFromDistances", () => {
     const Y = a.coordinates.data;
     let same = 0;
     for (let i = 0; i < n; i++) {
-      let best = -1, bestD = Infinity;
+      let best = -1,
+        bestD = Infinity;
       for (let j = 0; j < n; j++) {
         if (j === i) continue;
         const d = (Y[2 * i] - Y[2 * j]) ** 2 + (Y[2 * i + 1] - Y[2 * j + 1]) ** 2;
@@ -49,19 +61,42 @@ describe("tsneFromDistances", () => {
   it("nearestInDistances takes each row's k smallest off-diagonal entries, ties to the lower index", () => {
     // 4 points on a line at 0, 1, 3, 4.
     const x = [0, 1, 3, 4];
-    const D = { rows: 4, cols: 4, data: Float32Array.from({ length: 16 }, (_, q) => Math.abs(x[q >> 2] - x[q & 3])) };
+    const D = {
+      rows: 4,
+      cols: 4,
+      data: Float32Array.from({ length: 16 }, (_, q) => Math.abs(x[q >> 2] - x[q & 3])),
+    };
     const { indices, distances } = nearestInDistances(D, 2);
     expect(Array.from(indices)).toEqual([1, 2, 0, 2, 3, 1, 2, 1]);
     expect(Array.from(distances)).toEqual([1, 3, 1, 2, 1, 2, 1, 3]);
   });
 
-  it("refuses a non-square, negative, infinite or non-zero-diagonal matrix and init \"pca\"", async () => {
+  it('refuses a non-square, negative, infinite or non-zero-diagonal matrix and init "pca"', async () => {
     const ok = { rows: 3, cols: 3, data: Float32Array.from([0, 1, 2, 1, 0, 1, 2, 1, 0]) };
-    await expect(tsneFromDistances({ rows: 2, cols: 3, data: new Float32Array(6) })).rejects.toMatchObject({ code: "E_SHAPE_MISMATCH" });
-    await expect(tsneFromDistances({ ...ok, data: Float32Array.from([0, -1, 2, 1, 0, 1, 2, 1, 0]) }, { perplexity: 1 })).rejects.toThrow(/D\[0, 1\] is -1; distances must be finite and non-negative/);
-    await expect(tsneFromDistances({ ...ok, data: Float32Array.from([0, 1, 2, 1, 0, Infinity, 2, 1, 0]) }, { perplexity: 1 })).rejects.toThrow(/D\[1, 2\] is Infinity/);
-    await expect(tsneFromDistances({ ...ok, data: Float32Array.from([0, 1, 2, 1, 5, 1, 2, 1, 0]) }, { perplexity: 1 })).rejects.toThrow(/D\[1, 1\] is 5; a distance matrix has a zero diagonal/);
-    await expect(tsneFromDistances(ok, { init: "pca" } as never)).rejects.toThrow(/invalid init: "pca"/);
+    await expect(
+      tsneFromDistances({ rows: 2, cols: 3, data: new Float32Array(6) }),
+    ).rejects.toMatchObject({ code: "E_SHAPE_MISMATCH" });
+    await expect(
+      tsneFromDistances(
+        { ...ok, data: Float32Array.from([0, -1, 2, 1, 0, 1, 2, 1, 0]) },
+        { perplexity: 1 },
+      ),
+    ).rejects.toThrow(/D\[0, 1\] is -1; distances must be finite and non-negative/);
+    await expect(
+      tsneFromDistances(
+        { ...ok, data: Float32Array.from([0, 1, 2, 1, 0, Infinity, 2, 1, 0]) },
+        { perplexity: 1 },
+      ),
+    ).rejects.toThrow(/D\[1, 2\] is Infinity/);
+    await expect(
+      tsneFromDistances(
+        { ...ok, data: Float32Array.from([0, 1, 2, 1, 5, 1, 2, 1, 0]) },
+        { perplexity: 1 },
+      ),
+    ).rejects.toThrow(/D\[1, 1\] is 5; a distance matrix has a zero diagonal/);
+    await expect(tsneFromDistances(ok, { init: "pca" } as never)).rejects.toThrow(
+      /invalid init: "pca"/,
+    );
     await expect(tsneFromDistances(ok, { perplexity: 5 })).rejects.toThrow(/invalid perplexity: 5/);
   });
 });

@@ -11,7 +11,14 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { AnalysisBundle } from "../../src/analyses/columns.ts";
-import { controlRange, defaults, layerChoices, resolveParams, type ParamSpec, type SomeAnalysis } from "../../src/analyses/descriptor.ts";
+import {
+  controlRange,
+  defaults,
+  layerChoices,
+  resolveParams,
+  type ParamSpec,
+  type SomeAnalysis,
+} from "../../src/analyses/descriptor.ts";
 import { mdaAnalysisDefaults } from "../../src/analyses/mda.ts";
 import { mphateStudyDefaults } from "../../src/analyses/mphate.ts";
 import { ANALYSES } from "../../src/analyses/registry.ts";
@@ -20,7 +27,8 @@ import { loadBundleFromPath } from "../../src/io/node.ts";
 import { initialValue } from "../../src/ui/controls.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const notebookSource = (name: string) => readFileSync(join(ROOT, "notebooks", `${name}.html`), "utf8");
+const notebookSource = (name: string) =>
+  readFileSync(join(ROOT, "notebooks", `${name}.html`), "utf8");
 
 /** The dataset a notebook opens with: `atlas.urlParam("data", NAME)` in its picker. */
 function openingDataset(source: string): string {
@@ -30,7 +38,10 @@ function openingDataset(source: string): string {
 }
 
 async function openingBundle(name: string): Promise<AnalysisBundle> {
-  const path = name === "digits" ? join(ROOT, "data", "digits") : join(ROOT, "data", "examples", `${name}.zip`);
+  const path =
+    name === "digits"
+      ? join(ROOT, "data", "digits")
+      : join(ROOT, "data", "examples", `${name}.zip`);
   return (await loadBundleFromPath(path)) as unknown as AnalysisBundle;
 }
 
@@ -43,14 +54,23 @@ function unshowable(spec: ParamSpec, bundle: AnalysisBundle, value: unknown): st
     case "number": {
       if (value === "auto") return spec.auto ? null : "auto is not offered";
       const options = spec.control && "options" in spec.control ? spec.control.options : undefined;
-      if (spec.control?.input === "select" && options) return options.includes(value as number) ? null : `${value} is not among ${options.join(", ")}`;
+      if (spec.control?.input === "select" && options)
+        return options.includes(value as number)
+          ? null
+          : `${value} is not among ${options.join(", ")}`;
       const { min, max } = controlRange(spec, bundle);
-      return (value as number) >= min && (value as number) <= max ? null : `${value} is outside the slider's ${min} … ${max}`;
+      return (value as number) >= min && (value as number) <= max
+        ? null
+        : `${value} is outside the slider's ${min} … ${max}`;
     }
     case "keyword":
-      return (spec.available?.(bundle) ?? spec.choices).includes(value as string) ? null : `${value} is not offered`;
+      return (spec.available?.(bundle) ?? spec.choices).includes(value as string)
+        ? null
+        : `${value} is not offered`;
     case "layer":
-      return layerChoices(spec, bundle).includes(value as string) ? null : `${value} is not a layer`;
+      return layerChoices(spec, bundle).includes(value as string)
+        ? null
+        : `${value} is not a layer`;
     default:
       return null;
   }
@@ -74,10 +94,18 @@ describe("defaults agree across the command line, the notebooks and the API", ()
         // chosen preset's values, which the descriptor declares)...
         const fromPreset = /^, \{value: presetValues\.(\w+)\}$/.exec(options ?? "");
         if (fromPreset) expect(fromPreset[1]).toBe(param);
-        else expect(options ?? "", `${name}.html gives ${param} its own initial value`).not.toMatch(/\bvalue:/);
-        expect(initialValue(descriptor, param, bundle), `${name}.html: ${param}`).toEqual(api[param]);
+        else
+          expect(options ?? "", `${name}.html gives ${param} its own initial value`).not.toMatch(
+            /\bvalue:/,
+          );
+        expect(initialValue(descriptor, param, bundle), `${name}.html: ${param}`).toEqual(
+          api[param],
+        );
         // ...and can show it.
-        expect(unshowable(descriptor.params[param], bundle, api[param]), `${name}.html: ${param}`).toBeNull();
+        expect(
+          unshowable(descriptor.params[param], bundle, api[param]),
+          `${name}.html: ${param}`,
+        ).toBeNull();
       }
       // ...and hand-built controls of declared parameters start from initialValue().
       for (const [, param] of source.matchAll(/atlas\.initialValue\(\w+, "(\w+)", bundle\)/g)) {
@@ -96,7 +124,8 @@ describe("defaults agree across the command line, the notebooks and the API", ()
       for (const [param, value] of Object.entries(lower)) {
         if (!Object.hasOwn(table, param) || typeof table[param].default === "function") continue;
         shared++;
-        if (JSON.stringify(value) !== JSON.stringify(table[param].default)) differing.push(`${analysis}.${param}`);
+        if (JSON.stringify(value) !== JSON.stringify(table[param].default))
+          differing.push(`${analysis}.${param}`);
       }
     };
     compare("mda", mdaAnalysisDefaults);

@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import { reportDocument } from "../../src/report/dom.ts";
 import type { AnalysisBundle } from "../../src/analyses/columns.ts";
 import { resolveParams } from "../../src/analyses/descriptor.ts";
-import { mapperDescriptor, nodeFeatureImage, type MapperFeatureImage, type MapperLayerResult, type MapperLayerSpace } from "../../src/analyses/mapper.ts";
+import {
+  mapperDescriptor,
+  nodeFeatureImage,
+  type MapperFeatureImage,
+  type MapperLayerResult,
+  type MapperLayerSpace,
+} from "../../src/analyses/mapper.ts";
 import type { Matrix } from "../../src/core/matrix.ts";
 import { DEFAULT_SEED } from "../../src/core/random.ts";
 import { AnalysisRunner, bundleKeyOf } from "../../src/analyses/runner.ts";
@@ -12,19 +18,51 @@ import { featureImage } from "../../src/views/mapper.ts";
 const loaded = new Map<string, Promise<AnalysisBundle>>();
 /** Each example bundle is read once per file. */
 const example = (name: string) => {
-  if (!loaded.has(name)) loaded.set(name, loadBundleFromPath(new URL(`../../data/examples/${name}.zip`, import.meta.url).pathname) as Promise<AnalysisBundle>);
+  if (!loaded.has(name))
+    loaded.set(
+      name,
+      loadBundleFromPath(
+        new URL(`../../data/examples/${name}.zip`, import.meta.url).pathname,
+      ) as Promise<AnalysisBundle>,
+    );
   return loaded.get(name)!;
 };
 
-async function feature(bundle: AnalysisBundle, layer: string, node?: number): Promise<{ fv: MapperFeatureImage; graph: MapperLayerResult; X: Matrix; index: number }> {
+async function feature(
+  bundle: AnalysisBundle,
+  layer: string,
+  node?: number,
+): Promise<{ fv: MapperFeatureImage; graph: MapperLayerResult; X: Matrix; index: number }> {
   const runner = new AnalysisRunner();
   const params = resolveParams(mapperDescriptor, bundle, { layers: [layer] });
   const key = bundleKeyOf(bundle);
-  const graph = await runner.run<typeof mapperDescriptor.params, MapperLayerResult>(mapperDescriptor, bundle, key, "graph", params, { layer });
+  const graph = await runner.run<typeof mapperDescriptor.params, MapperLayerResult>(
+    mapperDescriptor,
+    bundle,
+    key,
+    "graph",
+    params,
+    { layer },
+  );
   // The largest node unless told.
-  const index = node ?? graph.nodes.reduce((best, n, i) => (n.size > graph.nodes[best].size ? i : best), 0);
-  const fv = await runner.run<typeof mapperDescriptor.params, MapperFeatureImage>(mapperDescriptor, bundle, key, "feature", params, { layer, node: index });
-  const { X } = await runner.run<typeof mapperDescriptor.params, MapperLayerSpace>(mapperDescriptor, bundle, key, "space", params, { layer });
+  const index =
+    node ?? graph.nodes.reduce((best, n, i) => (n.size > graph.nodes[best].size ? i : best), 0);
+  const fv = await runner.run<typeof mapperDescriptor.params, MapperFeatureImage>(
+    mapperDescriptor,
+    bundle,
+    key,
+    "feature",
+    params,
+    { layer, node: index },
+  );
+  const { X } = await runner.run<typeof mapperDescriptor.params, MapperLayerSpace>(
+    mapperDescriptor,
+    bundle,
+    key,
+    "space",
+    params,
+    { layer },
+  );
   runner.clear();
   return { fv, graph, X, index };
 }
@@ -49,14 +87,18 @@ describe("a Mapper node's feature visualisation on the bundle's own network", ()
     const document = reportDocument();
     const figure = featureImage(fv, { document });
     expect(figure.querySelector("img")?.getAttribute("src")).toMatch(/^data:image\/png;base64,/);
-    expect(figure.querySelector("figcaption")?.textContent).toMatch(/relu3's activation along the node's mean direction/);
+    expect(figure.querySelector("figcaption")?.textContent).toMatch(
+      /relu3's activation along the node's mean direction/,
+    );
   }, 60_000);
 
   it("says why there is no image: a layer the network does not recompute, a bundle without weights", async () => {
     const bundle = await example("digits-cnn");
     const { fv } = await feature(bundle, "conv1:pre:top-l2");
     expect(fv).toMatchObject({ available: false });
-    expect(!fv.available && fv.reason).toMatch(/does not recompute layer "conv1:pre:top-l2" \(its model maps only "conv1"/);
+    expect(!fv.available && fv.reason).toMatch(
+      /does not recompute layer "conv1:pre:top-l2" \(its model maps only "conv1"/,
+    );
     const seed = await example("digits-cnn-seed1");
     const other = await feature(seed, "conv3:pre:top-l2");
     expect(!other.fv.available && other.fv.reason).toMatch(/carries no trained network/);
@@ -68,6 +110,8 @@ describe("a Mapper node's feature visualisation on the bundle's own network", ()
 
   it("refuses a node index outside the layer's nodes", async () => {
     const bundle = await example("digits-mlp");
-    await expect(feature(bundle, "fc3", 10_000)).rejects.toThrow(/invalid node: 10000 \(expected an index from 0 to \d+ of layer "fc3"'s nodes\)/);
+    await expect(feature(bundle, "fc3", 10_000)).rejects.toThrow(
+      /invalid node: 10000 \(expected an index from 0 to \d+ of layer "fc3"'s nodes\)/,
+    );
   }, 60_000);
 });

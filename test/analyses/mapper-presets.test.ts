@@ -16,14 +16,26 @@ function blobs(n = 240, seed = 3): AnalysisBundle {
     labels[i] = c;
     for (let j = 0; j < 4; j++) data[i * 4 + j] = (j === c ? 2 + 2 * c : 0) + 0.3 * (rand() - 0.5);
   }
-  return { name: "blobs", task: "classification", samples: n, classNames: ["a", "b", "c"], labels, layers: [{ name: "h", shape: [n, 4], data }] };
+  return {
+    name: "blobs",
+    task: "classification",
+    samples: n,
+    classNames: ["a", "b", "c"],
+    labels,
+    layers: [{ name: "h", shape: [n, 4], data }],
+  };
 }
 
 describe("mapper presets: the rules they stand for, hand-checked", () => {
   it("KeplerMapper's cover: centres at (i + ½)/n, half-width 1/(2n(1 − p)), overhanging [0, 1]", () => {
     // n = 4, p = 0.5: centres 0.125, 0.375, 0.625, 0.875; half-width 1 / (8 · 0.5) = 0.25.
     const got = overhangingIntervals(0, 1, 4, 0.5);
-    const want = [[-0.125, 0.375], [0.125, 0.625], [0.375, 0.875], [0.625, 1.125]];
+    const want = [
+      [-0.125, 0.375],
+      [0.125, 0.625],
+      [0.375, 0.875],
+      [0.625, 1.125],
+    ];
     got.forEach(([a, b], i) => {
       expect(a).toBeCloseTo(want[i][0], 12);
       expect(b).toBeCloseTo(want[i][1], 12);
@@ -33,18 +45,32 @@ describe("mapper presets: the rules they stand for, hand-checked", () => {
     expect(first[0]).toBeCloseTo(2.1 - 1 / 9, 12);
     expect(first[1]).toBeCloseTo(2.1 + 1 / 9, 12);
     // Membership of 12 lens values (none on a boundary; closed intervals).
-    const lens = Float64Array.from([0, 0.05, 0.15, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 0.95, 1]);
+    const lens = Float64Array.from([
+      0, 0.05, 0.15, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 0.95, 1,
+    ]);
     const kepler = cover([lens], 4, 0.5, "kepler").map((e) => Array.from(e.members));
-    expect(kepler).toEqual([[0, 1, 2, 3, 4], [2, 3, 4, 5, 6], [5, 6, 7, 8, 9], [7, 8, 9, 10, 11]]);
+    expect(kepler).toEqual([
+      [0, 1, 2, 3, 4],
+      [2, 3, 4, 5, 6],
+      [5, 6, 7, 8, 9],
+      [7, 8, 9, 10, 11],
+    ]);
     // The fitted cover instead: L = 1 / (4 − 3 · 0.5) = 0.4, starting at 0, 0.2, 0.4, 0.6.
     const fitted = cover([lens], 4, 0.5, "uniform").map((e) => Array.from(e.members));
-    expect(fitted).toEqual([[0, 1, 2, 3, 4], [3, 4, 5, 6], [5, 6, 7, 8], [7, 8, 9, 10, 11]]);
+    expect(fitted).toEqual([
+      [0, 1, 2, 3, 4],
+      [3, 4, 5, 6],
+      [5, 6, 7, 8],
+      [7, 8, 9, 10, 11],
+    ]);
   });
 
   it("Purvine et al.'s ε: the knee of the sorted distances, else their median, to 3 significant digits", () => {
     // Nine distances of 0.1234 then one of 1.0: scaled, the chord rises as i/9 while the curve
     // stays at 0 until i = 9; the largest gap i/9 − 0 is at i = 8, value 0.1234 → 0.123.
-    const flatThenJump = Float64Array.from([0.1234, 0.1234, 0.1234, 0.1234, 0.1234, 0.1234, 0.1234, 0.1234, 0.1234, 1.0]);
+    const flatThenJump = Float64Array.from([
+      0.1234, 0.1234, 0.1234, 0.1234, 0.1234, 0.1234, 0.1234, 0.1234, 0.1234, 1.0,
+    ]);
     expect(kneedleKnee(flatThenJump)).toBe(8);
     expect(automaticEps(flatThenJump)).toEqual({ eps: 0.123, rule: "knee" });
     // Order does not matter (the curve is sorted first).
@@ -59,21 +85,57 @@ describe("mapper presets: the rules they stand for, hand-checked", () => {
   it("each preset sets its parameters; an explicit value wins, the same from typed values and from text (URL, --set)", () => {
     const b = blobs(30);
     const purvine = resolveParams(mapperDescriptor, b, { preset: "purvine" });
-    expect([purvine.intervals, purvine.overlap, purvine.cover, purvine.minSamples, purvine.epsNeighbor, purvine.eps]).toEqual([10, 0.5, "kepler", 5, 1, "auto"]);
+    expect([
+      purvine.intervals,
+      purvine.overlap,
+      purvine.cover,
+      purvine.minSamples,
+      purvine.epsNeighbor,
+      purvine.eps,
+    ]).toEqual([10, 0.5, "kepler", 5, 1, "auto"]);
     const topoact = resolveParams(mapperDescriptor, b, { preset: "topoact" });
-    expect([topoact.intervals, topoact.overlap, topoact.cover, topoact.epsNeighbor]).toEqual([40, 0.2, "uniform", "auto"]);
+    expect([topoact.intervals, topoact.overlap, topoact.cover, topoact.epsNeighbor]).toEqual([
+      40,
+      0.2,
+      "uniform",
+      "auto",
+    ]);
     const kepler = resolveParams(mapperDescriptor, b, { preset: "keplermapper" });
-    expect([kepler.intervals, kepler.overlap, kepler.cover, kepler.minSamples]).toEqual([10, 0.1, "kepler", 3]);
+    expect([kepler.intervals, kepler.overlap, kepler.cover, kepler.minSamples]).toEqual([
+      10,
+      0.1,
+      "kepler",
+      3,
+    ]);
     const plain = resolveParams(mapperDescriptor, b, {});
-    expect([plain.preset, plain.intervals, plain.overlap, plain.cover, plain.minSamples, plain.epsNeighbor]).toEqual(["default", 10, 0.5, "uniform", 5, "auto"]);
+    expect([
+      plain.preset,
+      plain.intervals,
+      plain.overlap,
+      plain.cover,
+      plain.minSamples,
+      plain.epsNeighbor,
+    ]).toEqual(["default", 10, 0.5, "uniform", 5, "auto"]);
     // Explicit values win over the preset's, typed or as text.
     const typed = resolveParams(mapperDescriptor, b, { preset: "topoact", intervals: 12 });
-    const text = resolveParams(mapperDescriptor, b, { preset: "topoact", intervals: "12" }, { text: true });
+    const text = resolveParams(
+      mapperDescriptor,
+      b,
+      { preset: "topoact", intervals: "12" },
+      { text: true },
+    );
     expect([typed.intervals, typed.overlap]).toEqual([12, 0.2]);
     expect(text).toEqual(typed);
     // The notebook's controls start from the same values.
-    expect(defaultsUnder(mapperDescriptor, b, { preset: "keplermapper" })).toMatchObject({ intervals: 10, overlap: 0.1, cover: "kepler", minSamples: 3 });
-    expect(() => resolveParams(mapperDescriptor, b, { preset: "giotto" })).toThrow(/invalid preset: "giotto"/);
+    expect(defaultsUnder(mapperDescriptor, b, { preset: "keplermapper" })).toMatchObject({
+      intervals: 10,
+      overlap: 0.1,
+      cover: "kepler",
+      minSamples: 3,
+    });
+    expect(() => resolveParams(mapperDescriptor, b, { preset: "giotto" })).toThrow(
+      /invalid preset: "giotto"/,
+    );
   });
 
   it("the Purvine preset's ε is the knee of the 1st-nearest-neighbour distances, recomputed by brute force", async () => {
@@ -103,7 +165,10 @@ describe("mapper presets: the rules they stand for, hand-checked", () => {
     const km = await mapperAnalysis(b, { preset: "keplermapper", neighbors: "exact" });
     const bounds = km.layers[0].elements.map((e) => e.bounds[0]);
     const expected = overhangingIntervals(0, 1, 10, 0.1);
-    for (const [lo, hi] of bounds) expect(expected.some(([a, c]) => Math.abs(a - lo) < 1e-12 && Math.abs(c - hi) < 1e-12)).toBe(true);
+    for (const [lo, hi] of bounds)
+      expect(expected.some(([a, c]) => Math.abs(a - lo) < 1e-12 && Math.abs(c - hi) < 1e-12)).toBe(
+        true,
+      );
     expect(Math.min(...bounds.map((x) => x[0]))).toBeLessThan(0);
   });
 });

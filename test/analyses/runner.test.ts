@@ -5,7 +5,15 @@ import { AnalysisRunner } from "../../src/analyses/runner.ts";
 import { HiddenAtlasError } from "../../src/core/errors.ts";
 import { ProgressTracker, type ProgressEvent } from "../../src/core/progress.ts";
 
-const bundle: AnalysisBundle = { name: "b", task: "classification", samples: 10, layers: [{ name: "a", shape: [10, 1], data: new Float32Array(10) }, { name: "b", shape: [10, 1], data: new Float32Array(10) }] };
+const bundle: AnalysisBundle = {
+  name: "b",
+  task: "classification",
+  samples: 10,
+  layers: [
+    { name: "a", shape: [10, 1], data: new Float32Array(10) },
+    { name: "b", shape: [10, 1], data: new Float32Array(10) },
+  ],
+};
 
 /** A two-step analysis that counts its computations and can be held open until released. */
 function counted() {
@@ -22,7 +30,14 @@ function counted() {
     params: {
       seed: { type: "integer", min: 0, default: 1, label: "Seed", doc: "seed" },
       intervals: { type: "integer", min: 1, default: 10, label: "Intervals", doc: "intervals" },
-      color: { type: "keyword", role: "view", choices: ["x", "y"], default: "x", label: "Colour", doc: "colour" },
+      color: {
+        type: "keyword",
+        role: "view",
+        choices: ["x", "y"],
+        default: "x",
+        label: "Colour",
+        doc: "colour",
+      },
     },
     steps: {
       space: {
@@ -54,7 +69,8 @@ function counted() {
       result: {
         label: "result",
         uses: [],
-        needs: (_a, _p, b) => b.layers.map((l) => ["graph", { layer: l.name }] as [string, { layer: string }]),
+        needs: (_a, _p, b) =>
+          b.layers.map((l) => ["graph", { layer: l.name }] as [string, { layer: string }]),
         weight: 0,
         async run({ bundle: b, need }) {
           return Promise.all(b.layers.map((l) => need<string>("graph", { layer: l.name })));
@@ -66,13 +82,17 @@ function counted() {
   return { descriptor, calls, disposed, hold, release: () => open() };
 }
 
-const params = (d: SomeAnalysis, given: Record<string, unknown> = {}) => resolveParams(d, bundle, given);
+const params = (d: SomeAnalysis, given: Record<string, unknown> = {}) =>
+  resolveParams(d, bundle, given);
 
 describe("AnalysisRunner", () => {
   it("recomputes exactly the steps whose declared inputs changed", async () => {
     const { descriptor, calls } = counted();
     const runner = new AnalysisRunner();
-    expect(await runner.run(descriptor, bundle, "k", "result", params(descriptor))).toEqual(["a/1:10", "b/1:10"]);
+    expect(await runner.run(descriptor, bundle, "k", "result", params(descriptor))).toEqual([
+      "a/1:10",
+      "b/1:10",
+    ]);
     // Independent steps run side by side.
     expect(calls.sort()).toEqual(["graph a 10", "graph b 10", "space a 1", "space b 1"]);
     calls.length = 0;
@@ -80,22 +100,36 @@ describe("AnalysisRunner", () => {
     await runner.run(descriptor, bundle, "k", "result", params(descriptor, { color: "y" }));
     expect(calls).toEqual([]);
     // The graph's parameter: graphs only, the spaces come from the cache.
-    expect(await runner.run(descriptor, bundle, "k", "result", params(descriptor, { intervals: 12 }))).toEqual(["a/1:12", "b/1:12"]);
+    expect(
+      await runner.run(descriptor, bundle, "k", "result", params(descriptor, { intervals: 12 })),
+    ).toEqual(["a/1:12", "b/1:12"]);
     expect(calls.sort()).toEqual(["graph a 12", "graph b 12"]);
     calls.length = 0;
     // The space's parameter: everything downstream.
-    await runner.run(descriptor, bundle, "k", "graph", params(descriptor, { seed: 2 }), { layer: "a" });
+    await runner.run(descriptor, bundle, "k", "graph", params(descriptor, { seed: 2 }), {
+      layer: "a",
+    });
     expect(calls).toEqual(["space a 2", "graph a 10"]);
   });
 
   it("keeps results per bundle key, and disposes what it evicts", async () => {
     const { descriptor, calls, disposed } = counted();
     const runner = new AnalysisRunner();
-    for (const seed of [1, 2, 3]) await runner.run(descriptor, bundle, "k", "graph", params(descriptor, { seed }), { layer: "a" });
+    for (const seed of [1, 2, 3])
+      await runner.run(descriptor, bundle, "k", "graph", params(descriptor, { seed }), {
+        layer: "a",
+      });
     // space keeps 2: the oldest (seed 1) went, and was disposed.
     expect(disposed).toEqual(["a/1"]);
-    await runner.run(descriptor, bundle, "other", "graph", params(descriptor, { seed: 3 }), { layer: "a" });
-    expect(calls.filter((c) => c.startsWith("space"))).toEqual(["space a 1", "space a 2", "space a 3", "space a 3"]);
+    await runner.run(descriptor, bundle, "other", "graph", params(descriptor, { seed: 3 }), {
+      layer: "a",
+    });
+    expect(calls.filter((c) => c.startsWith("space"))).toEqual([
+      "space a 1",
+      "space a 2",
+      "space a 3",
+      "space a 3",
+    ]);
     runner.clear();
     expect(disposed.sort()).toEqual(["a/1", "a/2", "a/3", "a/3"]);
   });
@@ -105,9 +139,19 @@ describe("AnalysisRunner", () => {
     const runner = new AnalysisRunner();
     hold();
     const first = new AbortController();
-    const a = runner.run(descriptor, bundle, "k", "graph", params(descriptor), { layer: "a" }, { signal: first.signal });
+    const a = runner.run(
+      descriptor,
+      bundle,
+      "k",
+      "graph",
+      params(descriptor),
+      { layer: "a" },
+      { signal: first.signal },
+    );
     // A slider moved: a second run needs the same space with another graph parameter.
-    const b = runner.run(descriptor, bundle, "k", "graph", params(descriptor, { intervals: 5 }), { layer: "a" });
+    const b = runner.run(descriptor, bundle, "k", "graph", params(descriptor, { intervals: 5 }), {
+      layer: "a",
+    });
     first.abort();
     await expect(a).rejects.toMatchObject({ code: "E_CANCELLED" });
     release();
@@ -120,13 +164,23 @@ describe("AnalysisRunner", () => {
     const runner = new AnalysisRunner();
     hold();
     const controller = new AbortController();
-    const run = runner.run(descriptor, bundle, "k", "graph", params(descriptor), { layer: "a" }, { signal: controller.signal });
+    const run = runner.run(
+      descriptor,
+      bundle,
+      "k",
+      "graph",
+      params(descriptor),
+      { layer: "a" },
+      { signal: controller.signal },
+    );
     controller.abort();
     await expect(run).rejects.toBeInstanceOf(HiddenAtlasError);
     release();
     await new Promise((r) => setTimeout(r, 20));
     expect(runner.size).toBe(0);
-    expect(await runner.run(descriptor, bundle, "k", "graph", params(descriptor), { layer: "a" })).toBe("a/1:10");
+    expect(
+      await runner.run(descriptor, bundle, "k", "graph", params(descriptor), { layer: "a" }),
+    ).toBe("a/1:10");
     expect(calls.filter((c) => c === "space a 1")).toHaveLength(2);
   });
 
@@ -134,14 +188,33 @@ describe("AnalysisRunner", () => {
     const { descriptor } = counted();
     const runner = new AnalysisRunner();
     const events: ProgressEvent[] = [];
-    await runner.run(descriptor, bundle, "k", "result", params(descriptor), {}, { onProgress: (e) => events.push(e) });
+    await runner.run(
+      descriptor,
+      bundle,
+      "k",
+      "result",
+      params(descriptor),
+      {},
+      { onProgress: (e) => events.push(e) },
+    );
     const fractions = events.map((e) => e.done / e.total);
     expect(fractions.at(-1)).toBe(1);
-    for (let i = 1; i < fractions.length; i++) expect(fractions[i]).toBeGreaterThanOrEqual(fractions[i - 1]);
-    expect(new Set(events.map((e) => e.stage))).toEqual(new Set(["space (a)", "space (b)", "graph (a)", "graph (b)", "result"]));
+    for (let i = 1; i < fractions.length; i++)
+      expect(fractions[i]).toBeGreaterThanOrEqual(fractions[i - 1]);
+    expect(new Set(events.map((e) => e.stage))).toEqual(
+      new Set(["space (a)", "space (b)", "graph (a)", "graph (b)", "result"]),
+    );
     // Cached steps count as done: a second run's first event is already past them.
     const again: ProgressEvent[] = [];
-    await runner.run(descriptor, bundle, "k", "result", params(descriptor, { intervals: 3 }), {}, { onProgress: (e) => again.push(e) });
+    await runner.run(
+      descriptor,
+      bundle,
+      "k",
+      "result",
+      params(descriptor, { intervals: 3 }),
+      {},
+      { onProgress: (e) => again.push(e) },
+    );
     expect(again.every((e) => !e.stage.startsWith("space"))).toBe(true);
   });
 });

@@ -11,11 +11,21 @@ import { reportDocument } from "../../src/report/dom.ts";
 import { loadBundle } from "../../src/io/bundle.ts";
 import { zipSource } from "../../src/io/sources.ts";
 
-const bundle = await loadBundle(zipSource(readFileSync(new URL("../../data/examples/digits-cnn.zip", import.meta.url)), "digits-cnn.zip"));
+const bundle = await loadBundle(
+  zipSource(
+    readFileSync(new URL("../../data/examples/digits-cnn.zip", import.meta.url)),
+    "digits-cnn.zip",
+  ),
+);
 
 describe("somCodes on digits-cnn", () => {
   it("global-average-pooled codes: homogeneous in conv1, diverse and class-aligned in conv3; FGSM beats noise only deep", async () => {
-    const r = await somCodes(bundle, { layers: ["conv1", "conv3", "logits"], includeInput: false, epochs: 15, epsilons: [0.05] });
+    const r = await somCodes(bundle, {
+      layers: ["conv1", "conv3", "logits"],
+      includeInput: false,
+      epochs: 15,
+      epsilons: [0.05],
+    });
     const [conv1, conv3, logits] = r.layers;
     // Spec §3 (GAP): conv1 PC1 .94, PR 1.1; conv3 PC1 .35, PR 5.1.
     expect(conv1.pca.pc1Share).toBeGreaterThan(0.8);
@@ -31,7 +41,9 @@ describe("somCodes on digits-cnn", () => {
     // FGSM vs noise at ε = .05: conv1 .70 vs .77 (no specificity), conv3 .58 vs .15.
     const study = r.adversarial!;
     const row = (name: string) => study.layers.find((l) => l.name === name)!;
-    expect(Math.abs(row("conv1").fgsm[0].changed - row("conv1").noise[0].changed)).toBeLessThan(0.15);
+    expect(Math.abs(row("conv1").fgsm[0].changed - row("conv1").noise[0].changed)).toBeLessThan(
+      0.15,
+    );
     expect(row("conv3").fgsm[0].changed).toBeGreaterThan(2 * row("conv3").noise[0].changed);
     expect(study.accuracy.fgsm[0]).toBeLessThan(study.accuracy.noise[0]);
     expect(r.splitNote).toBe("the bundle's split");
@@ -53,18 +65,44 @@ describe("somCodes on digits-cnn", () => {
     // The claim in words: class alignment deep confirmed, the PCA homogeneity of conv1 confirmed.
     const f = somClaimFindings(seeds);
     expect(f.verdict[0]).toMatch(/^Confirmed: the deepest layer's codes are class-aligned/);
-    expect(f.verdict[1]).toMatch(/^Confirmed in the PCA sense: conv1 is the more homogeneous layer/);
-    expect(f.measured[0]).toMatch(/^3 maps per layer, from SOM seeds 42, 43, 44: each starts from weights drawn at random among the training samples/);
+    expect(f.verdict[1]).toMatch(
+      /^Confirmed in the PCA sense: conv1 is the more homogeneous layer/,
+    );
+    expect(f.measured[0]).toMatch(
+      /^3 maps per layer, from SOM seeds 42, 43, 44: each starts from weights drawn at random among the training samples/,
+    );
     expect(somSeedTable(seeds).rows.map((x) => x[x.length - 1])).toEqual([3, 3, 3]);
-    const report = somCodesReport(bundle, r, { layer: "conv3", epsilonIndex: 0 }, { sha256: "0".repeat(64), document: reportDocument(), date: "2026-01-01" });
+    const report = somCodesReport(
+      bundle,
+      r,
+      { layer: "conv3", epsilonIndex: 0 },
+      { sha256: "0".repeat(64), document: reportDocument(), date: "2026-01-01" },
+    );
     expect(report.sections[0].title).toBe("The paper's claims and what we measured over seeds");
     expect(report.parameters.somSeeds).toBe("42, 43, 44");
     // Without the study the result carries none.
-    expect((await somCodes(bundle, { layers: ["conv1"], includeInput: false, epochs: 2, adversarial: false, seedRuns: 1 })).seeds).toBeNull();
+    expect(
+      (
+        await somCodes(bundle, {
+          layers: ["conv1"],
+          includeInput: false,
+          epochs: 2,
+          adversarial: false,
+          seedRuns: 1,
+        })
+      ).seeds,
+    ).toBeNull();
   });
 
   it("flattened maps lose the effect: no homogeneous shallow layer", async () => {
-    const r = await somCodes(bundle, { layers: ["conv1"], includeInput: false, epochs: 5, vectorize: "flatten", adversarial: false, seedRuns: 1 });
+    const r = await somCodes(bundle, {
+      layers: ["conv1"],
+      includeInput: false,
+      epochs: 5,
+      vectorize: "flatten",
+      adversarial: false,
+      seedRuns: 1,
+    });
     expect(r.layers[0].dimension).toBe(512);
     expect(r.layers[0].pca.pc1Share).toBeLessThan(0.3);
     expect(r.layers[0].purity.prediction).toBeGreaterThan(0.85);
@@ -72,7 +110,11 @@ describe("somCodes on digits-cnn", () => {
   });
 
   it("rejects regression bundles and unknown layers", async () => {
-    await expect(somCodes({ ...bundle, task: "regression", labels: undefined }, {})).rejects.toThrow(/needs a classification bundle with labels/);
-    await expect(somCodes(bundle, { layers: ["conv9"] })).rejects.toThrow(/invalid layers: "conv9"/);
+    await expect(
+      somCodes({ ...bundle, task: "regression", labels: undefined }, {}),
+    ).rejects.toThrow(/needs a classification bundle with labels/);
+    await expect(somCodes(bundle, { layers: ["conv9"] })).rejects.toThrow(
+      /invalid layers: "conv9"/,
+    );
   });
 });

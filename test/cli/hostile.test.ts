@@ -29,7 +29,9 @@ async function hostileBundle(): Promise<string> {
       name: TITLE + C1_CSI,
       task: "classification",
       classNames: ["ok", CLEAR, LINK],
-      layers: [{ name: `fc${CLEAR}`, shape: [n, 2], data: new Float32Array(n * 2).map((_, i) => i) }],
+      layers: [
+        { name: `fc${CLEAR}`, shape: [n, 2], data: new Float32Array(n * 2).map((_, i) => i) },
+      ],
       labels: new Int32Array([0, 1, 2, 0, 1, 2]),
       meta: { note: `\u009d8;;x\u009c ${TITLE}`, nested: { deeper: [CLEAR] } },
     },
@@ -61,15 +63,22 @@ describe("control characters from a manifest never reach the terminal raw", () =
 
   it("error messages quoting a manifest show them as \\x1b and stay on one line", async () => {
     const dir = await hostileBundle();
-    const manifest = JSON.parse(await import("node:fs").then((fs) => fs.readFileSync(join(dir, "manifest.json"), "utf8")));
+    const manifest = JSON.parse(
+      await import("node:fs").then((fs) => fs.readFileSync(join(dir, "manifest.json"), "utf8")),
+    );
     manifest.labels = `labels${CLEAR}\n${TITLE}.npy`;
     writeFileSync(join(dir, "manifest.json"), JSON.stringify(manifest));
-    for (const args of [["info", dir], ["report", "explore", "--bundle", dir, "--out", join(tmp(), "r.html")]]) {
+    for (const args of [
+      ["info", dir],
+      ["report", "explore", "--bundle", dir, "--out", join(tmp(), "r.html")],
+    ]) {
       const { code, stderr } = await run(...args);
       expect(code).toBe(1);
       expect(stderr).not.toMatch(RAW_CONTROL);
       expect(stderr.trimEnd().split("\n")).toHaveLength(1);
-      expect(stderr).toContain("E_MISSING_FILE: b: labels names labels\\x1b[2J\\x0aevil\\x1b]0;owned\\x07.npy, which is not in the bundle");
+      expect(stderr).toContain(
+        "E_MISSING_FILE: b: labels names labels\\x1b[2J\\x0aevil\\x1b]0;owned\\x07.npy, which is not in the bundle",
+      );
     }
   });
 });
@@ -77,17 +86,30 @@ describe("control characters from a manifest never reach the terminal raw", () =
 describe("output paths are checked before the work starts", () => {
   const input = () => {
     const dir = tmp();
-    writeFileSync(join(dir, "x.npy"), writeNpy({ shape: [20, 3], data: new Float32Array(60).map((_, i) => Math.sin(i)) }));
+    writeFileSync(
+      join(dir, "x.npy"),
+      writeNpy({ shape: [20, 3], data: new Float32Array(60).map((_, i) => Math.sin(i)) }),
+    );
     return join(dir, "x.npy");
   };
 
   it("a missing folder, a folder given as the file, a device: E_IO naming the option and path", async () => {
     const dir = tmp();
     const cases: [string[], RegExp][] = [
-      [["--out-indices", join(dir, "no/such/i.npy")], /E_IO: cannot write --out-indices .*no\/such\/i\.npy: the folder .*no\/such does not exist/],
-      [["--out-distances", dir], /E_IO: cannot write --out-distances .*: it is a folder; give a file name/],
+      [
+        ["--out-indices", join(dir, "no/such/i.npy")],
+        /E_IO: cannot write --out-indices .*no\/such\/i\.npy: the folder .*no\/such does not exist/,
+      ],
+      [
+        ["--out-distances", dir],
+        /E_IO: cannot write --out-distances .*: it is a folder; give a file name/,
+      ],
     ];
-    if (existsSync("/dev/null")) cases.push([["--out-indices", "/dev/null"], /E_IO: cannot write --out-indices \/dev\/null: it is a character device, not a regular file/]);
+    if (existsSync("/dev/null"))
+      cases.push([
+        ["--out-indices", "/dev/null"],
+        /E_IO: cannot write --out-indices \/dev\/null: it is a character device, not a regular file/,
+      ]);
     for (const [args, pattern] of cases) {
       const { code, stdout, stderr } = await run("knn", input(), "--k", "2", ...args);
       expect(code).toBe(1);
@@ -96,17 +118,45 @@ describe("output paths are checked before the work starts", () => {
     }
   });
 
-  it.runIf(existsSync("/proc/self"))("refuses /proc for any command, before training or reading anything", async () => {
-    // 100,000 epochs would take hours: the refusal must come before the work.
-    const example = await run("example", "digits-mlp", "--out", "/proc/atlas-example", "--epochs", "100000");
-    expect(example.code).toBe(1);
-    expect(example.stderr).toMatch(/E_IO: cannot write --out \/proc\/atlas-example: \/proc is on procfs, a kernel filesystem, not a place for files/);
-    const report = await run("report", "explore", "--bundle", digits, "--out", "/proc/self/r.html");
-    expect(report.code).toBe(1);
-    expect(report.stderr).toMatch(/E_IO: cannot write --out \/proc\/self\/r\.html: .* is on procfs/);
-    const embed = await run("embed", join(tmp(), "missing-input.npy"), "--method", "pca", "--out", "/proc/e.npy");
-    expect(embed.stderr).toMatch(/E_IO: cannot write --out \/proc\/e\.npy/); // checked before the input is even read
-  });
+  it.runIf(existsSync("/proc/self"))(
+    "refuses /proc for any command, before training or reading anything",
+    async () => {
+      // 100,000 epochs would take hours: the refusal must come before the work.
+      const example = await run(
+        "example",
+        "digits-mlp",
+        "--out",
+        "/proc/atlas-example",
+        "--epochs",
+        "100000",
+      );
+      expect(example.code).toBe(1);
+      expect(example.stderr).toMatch(
+        /E_IO: cannot write --out \/proc\/atlas-example: \/proc is on procfs, a kernel filesystem, not a place for files/,
+      );
+      const report = await run(
+        "report",
+        "explore",
+        "--bundle",
+        digits,
+        "--out",
+        "/proc/self/r.html",
+      );
+      expect(report.code).toBe(1);
+      expect(report.stderr).toMatch(
+        /E_IO: cannot write --out \/proc\/self\/r\.html: .* is on procfs/,
+      );
+      const embed = await run(
+        "embed",
+        join(tmp(), "missing-input.npy"),
+        "--method",
+        "pca",
+        "--out",
+        "/proc/e.npy",
+      );
+      expect(embed.stderr).toMatch(/E_IO: cannot write --out \/proc\/e\.npy/); // checked before the input is even read
+    },
+  );
 
   it("a folder output that does not exist yet is fine when its parent is writable", async () => {
     const out = join(tmp(), "new", "deeper");
@@ -125,24 +175,50 @@ describe("a stranger's data refused at once with a coded error", () => {
       {
         name: "sparse",
         task: "classification",
-        layers: [{ name: "h", shape: [n, 3], data: new Float32Array(n * 3).map((_, i) => Math.cos(i)) }],
+        layers: [
+          { name: "h", shape: [n, 3], data: new Float32Array(n * 3).map((_, i) => Math.cos(i)) },
+        ],
         labels: new Int32Array(n).map((_, i) => (i === 7 ? 10_000_000 : i % 2)),
       },
       dir,
     );
-    const { code, stderr } = await run("report", "explore", "--bundle", dir, "--out", join(tmp(), "r.html"));
+    const { code, stderr } = await run(
+      "report",
+      "explore",
+      "--bundle",
+      dir,
+      "--out",
+      join(tmp(), "r.html"),
+    );
     expect(code).toBe(1);
-    expect(stderr).toMatch(/E_MANIFEST: sparse\/labels\.npy \(labels\): sample 7 has label 10000000, .*give classNames in the manifest or remap the labels to 0…C−1/);
+    expect(stderr).toMatch(
+      /E_MANIFEST: sparse\/labels\.npy \(labels\): sample 7 has label 10000000, .*give classNames in the manifest or remap the labels to 0…C−1/,
+    );
   });
 
   it("info on meta nested 20,000 deep: E_MANIFEST, not a stack overflow", async () => {
     const dir = join(tmp(), "deep");
-    await writeBundle({ name: "deep", task: "regression", layers: [{ name: "h", shape: [2, 1], data: new Float32Array(2) }] }, dir);
-    const manifest = JSON.parse(await import("node:fs").then((fs) => fs.readFileSync(join(dir, "manifest.json"), "utf8")));
-    writeFileSync(join(dir, "manifest.json"), JSON.stringify(manifest).slice(0, -1) + `,"meta":{"x":${"[".repeat(20_000)}${"]".repeat(20_000)}}}`);
+    await writeBundle(
+      {
+        name: "deep",
+        task: "regression",
+        layers: [{ name: "h", shape: [2, 1], data: new Float32Array(2) }],
+      },
+      dir,
+    );
+    const manifest = JSON.parse(
+      await import("node:fs").then((fs) => fs.readFileSync(join(dir, "manifest.json"), "utf8")),
+    );
+    writeFileSync(
+      join(dir, "manifest.json"),
+      JSON.stringify(manifest).slice(0, -1) +
+        `,"meta":{"x":${"[".repeat(20_000)}${"]".repeat(20_000)}}}`,
+    );
     const { code, stderr } = await run("info", dir);
     expect(code).toBe(1);
-    expect(stderr).toMatch(/E_MANIFEST: deep\/manifest\.json: meta is nested more than 64 levels deep/);
+    expect(stderr).toMatch(
+      /E_MANIFEST: deep\/manifest\.json: meta is nested more than 64 levels deep/,
+    );
   });
 
   it("a CSV whose first row has one bad cell is refused naming it, not read as a header", async () => {
@@ -150,7 +226,9 @@ describe("a stranger's data refused at once with a coded error", () => {
     writeFileSync(path, "1,2,oops\n4,5,6\n7,8,9\n");
     const { code, stderr } = await run("knn", path, "--k", "1");
     expect(code).toBe(1);
-    expect(stderr).toMatch(/E_CSV: .*x\.csv line 1, column 3: 'oops' is not a number but column 1 \('1'\) is/);
+    expect(stderr).toMatch(
+      /E_CSV: .*x\.csv line 1, column 3: 'oops' is not a number but column 1 \('1'\) is/,
+    );
   });
 });
 
@@ -160,14 +238,30 @@ describe("the hostile-user sweep's findings (npm run bench -- sweep): refused at
     writeFileSync(path, writeNpy({ shape, data }));
     return path;
   };
-  const points = (n: number, d: number, edit: (i: number) => number = (i) => Math.sin(i)) => Float32Array.from({ length: n * d }, (_, i) => edit(i));
+  const points = (n: number, d: number, edit: (i: number) => number = (i) => Math.sin(i)) =>
+    Float32Array.from({ length: n * d }, (_, i) => edit(i));
 
   it("NaN or ±Infinity in a .npy or CSV: E_NON_FINITE naming the file, row and column", async () => {
-    const npy = save("x.npy", [12, 3], points(12, 3, (i) => (i === 7 ? NaN : i)));
+    const npy = save(
+      "x.npy",
+      [12, 3],
+      points(12, 3, (i) => (i === 7 ? NaN : i)),
+    );
     const csv = join(tmp(), "x.csv");
     writeFileSync(csv, "1,2,3\n4,5,6\n7,-inf,9\n1,1,1\n");
-    for (const [path, pattern] of [[npy, /E_NON_FINITE: .*x\.npy has a non-finite value \(NaN\) at row 2, column 1; every value must be finite/], [csv, /E_NON_FINITE: .*x\.csv has a non-finite value \(-Infinity\) at row 2, column 1/]] as const) {
-      for (const args of [["knn", path, "--k", "1"], ["embed", path, "--method", "pca"], ["ph", path], ["som", path]]) {
+    for (const [path, pattern] of [
+      [
+        npy,
+        /E_NON_FINITE: .*x\.npy has a non-finite value \(NaN\) at row 2, column 1; every value must be finite/,
+      ],
+      [csv, /E_NON_FINITE: .*x\.csv has a non-finite value \(-Infinity\) at row 2, column 1/],
+    ] as const) {
+      for (const args of [
+        ["knn", path, "--k", "1"],
+        ["embed", path, "--method", "pca"],
+        ["ph", path],
+        ["som", path],
+      ]) {
         const { code, stdout, stderr } = await run(...args);
         expect([code, stdout]).toEqual([1, ""]);
         expect(stderr).toMatch(pattern);
@@ -176,28 +270,55 @@ describe("the hostile-user sweep's findings (npm run bench -- sweep): refused at
   });
 
   it("a float64 value beyond float32's range: E_RANGE naming it, not a silent Infinity", async () => {
-    const path = save("wide.npy", [6, 2], Float64Array.from({ length: 12 }, (_, i) => (i === 5 ? 1e300 : i)));
+    const path = save(
+      "wide.npy",
+      [6, 2],
+      Float64Array.from({ length: 12 }, (_, i) => (i === 5 ? 1e300 : i)),
+    );
     const { code, stderr } = await run("knn", path, "--k", "1");
     expect(code).toBe(1);
-    expect(stderr).toMatch(/E_RANGE: .*wide\.npy has 1e\+300 at row 2, column 1, beyond float32's range/);
+    expect(stderr).toMatch(
+      /E_RANGE: .*wide\.npy has 1e\+300 at row 2, column 1, beyond float32's range/,
+    );
   });
 
   it("a header announcing 2^32 rows of zero columns: E_TOO_LARGE naming the file and its rows", async () => {
     const path = join(tmp(), "x.npy");
-    const header = "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 0), }";
+    const header =
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 0), }";
     const padded = header + " ".repeat(64 - ((10 + header.length + 1) % 64)) + "\n";
-    writeFileSync(path, Buffer.concat([Buffer.from([0x93, ...Buffer.from("NUMPY"), 1, 0, padded.length & 0xff, padded.length >> 8]), Buffer.from(padded)]));
+    writeFileSync(
+      path,
+      Buffer.concat([
+        Buffer.from([
+          0x93,
+          ...Buffer.from("NUMPY"),
+          1,
+          0,
+          padded.length & 0xff,
+          padded.length >> 8,
+        ]),
+        Buffer.from(padded),
+      ]),
+    );
     const { code, stderr } = await run("knn", path, "--k", "1");
     expect(code).toBe(1);
-    expect(stderr).toMatch(/E_TOO_LARGE: .*x\.npy has 4294967296 rows; at most 2147483647 \(2\^31 − 1\) rows are supported/);
+    expect(stderr).toMatch(
+      /E_TOO_LARGE: .*x\.npy has 4294967296 rows; at most 2147483647 \(2\^31 − 1\) rows are supported/,
+    );
   });
 
   it("rows of zero columns: E_SHAPE_MISMATCH naming the file (t-SNE printed null coordinates)", async () => {
     const path = save("empty.npy", [30, 0], new Float32Array(0));
-    for (const args of [["embed", path, "--method", "tsne", "--perplexity", "2"], ["knn", path, "--k", "1"]]) {
+    for (const args of [
+      ["embed", path, "--method", "tsne", "--perplexity", "2"],
+      ["knn", path, "--k", "1"],
+    ]) {
       const { code, stderr } = await run(...args);
       expect(code).toBe(1);
-      expect(stderr).toMatch(/E_SHAPE_MISMATCH: .*empty\.npy has 30 rows of 0 columns; each row needs at least one value/);
+      expect(stderr).toMatch(
+        /E_SHAPE_MISMATCH: .*empty\.npy has 30 rows of 0 columns; each row needs at least one value/,
+      );
     }
   });
 
@@ -207,35 +328,66 @@ describe("the hostile-user sweep's findings (npm run bench -- sweep): refused at
       execFileSync("mkfifo", [fifo]);
       const { code, stderr } = await run("knn", fifo, "--k", "1");
       expect(code).toBe(1);
-      expect(stderr).toMatch(new RegExp(`E_IO: cannot read .*${name.replace(".", "\\.")}: it is a named pipe, not a regular file`));
+      expect(stderr).toMatch(
+        new RegExp(
+          `E_IO: cannot read .*${name.replace(".", "\\.")}: it is a named pipe, not a regular file`,
+        ),
+      );
     }
   });
 
   it("som and mapper --labels: class indices dense enough to count (E_PARAM naming the file, sample and value)", async () => {
     const X = save("x.npy", [40, 3], points(40, 3));
-    const sparse = save("sparse.npy", [40], Int32Array.from({ length: 40 }, (_, i) => (i === 9 ? 10_000_000 : i % 3)));
-    const fraction = save("half.npy", [40], Float32Array.from({ length: 40 }, (_, i) => (i === 4 ? 0.5 : 1)));
+    const sparse = save(
+      "sparse.npy",
+      [40],
+      Int32Array.from({ length: 40 }, (_, i) => (i === 9 ? 10_000_000 : i % 3)),
+    );
+    const fraction = save(
+      "half.npy",
+      [40],
+      Float32Array.from({ length: 40 }, (_, i) => (i === 4 ? 0.5 : 1)),
+    );
     for (const command of ["som", "mapper"]) {
       const a = await run(command, X, "--labels", sparse);
       expect(a.code).toBe(1);
-      expect(a.stderr).toMatch(/E_PARAM: .*sparse\.npy: sample 9 has label 10000000, but without classNames labels are class indices/);
+      expect(a.stderr).toMatch(
+        /E_PARAM: .*sparse\.npy: sample 9 has label 10000000, but without classNames labels are class indices/,
+      );
       const b = await run(command, X, "--labels", fraction);
       expect(b.code).toBe(1);
-      expect(b.stderr).toMatch(/E_PARAM: .*half\.npy: sample 4 has label 0\.5, expected a non-negative integer/);
+      expect(b.stderr).toMatch(
+        /E_PARAM: .*half\.npy: sample 4 has label 0\.5, expected a non-negative integer/,
+      );
     }
     // Dense labels still give per-class counts: 3 classes.
-    const labels = save("l.npy", [40], Int32Array.from({ length: 40 }, (_, i) => i % 3));
+    const labels = save(
+      "l.npy",
+      [40],
+      Int32Array.from({ length: 40 }, (_, i) => i % 3),
+    );
     const ok = await run("mapper", X, "--labels", labels);
     expect(ok.code).toBe(0);
     const graph = JSON.parse(ok.stdout);
-    expect(graph.nodes.every((n: { labelCounts: number[]; size: number }) => n.labelCounts.length === 3 && n.labelCounts.reduce((a, b) => a + b, 0) === n.size)).toBe(true);
+    expect(
+      graph.nodes.every(
+        (n: { labelCounts: number[]; size: number }) =>
+          n.labelCounts.length === 3 && n.labelCounts.reduce((a, b) => a + b, 0) === n.size,
+      ),
+    ).toBe(true);
   });
 
   it("mphate on a tensor with NaN: E_NON_FINITE naming the file, epoch, unit and sample", async () => {
-    const path = save("t.npy", [4, 5, 6], Float32Array.from({ length: 120 }, (_, i) => (i === 2 * 30 + 3 * 6 + 4 ? NaN : Math.cos(i))));
+    const path = save(
+      "t.npy",
+      [4, 5, 6],
+      Float32Array.from({ length: 120 }, (_, i) => (i === 2 * 30 + 3 * 6 + 4 ? NaN : Math.cos(i))),
+    );
     const { code, stderr } = await run("mphate", path, "--out", join(tmp(), "m.npy"));
     expect(code).toBe(1);
-    expect(stderr).toMatch(/E_NON_FINITE: .*t\.npy has a non-finite value \(NaN\) at epoch 2, unit 3, sample 4; every value must be finite/);
+    expect(stderr).toMatch(
+      /E_NON_FINITE: .*t\.npy has a non-finite value \(NaN\) at epoch 2, unit 3, sample 4; every value must be finite/,
+    );
   });
 });
 
@@ -248,7 +400,8 @@ describe("the memory budget counts a command's working set, refused up front wit
       setMemoryBudget(previous);
     }
   };
-  const values = (count: number) => Float32Array.from({ length: count }, (_, i) => Math.sin(i * 0.7) + (i % 5));
+  const values = (count: number) =>
+    Float32Array.from({ length: count }, (_, i) => Math.sin(i * 0.7) + (i % 5));
 
   it("knn: the neighbour lists count beside the input (6000 × 3 float32 and 6000 × 5 lists = 312,000 bytes)", async () => {
     const path = join(tmp(), "x.npy");
@@ -256,9 +409,13 @@ describe("the memory budget counts a command's working set, refused up front wit
     const refused = await withBudget(256 << 10, () => run("knn", path, "--k", "5"));
     expect([refused.code, refused.stdout]).toEqual([1, ""]);
     // 6000 × 3 × 4 bytes of input + 6000 × 5 × (4 + 4) bytes of int32 indices and float32 distances.
-    expect(refused.stderr).toMatch(/E_TOO_LARGE: .*x\.npy: the 6000 × 5 neighbour lists \(234\.4 KiB\) beside its 6000 × 3 values as float32 needs .*\(312000 bytes\), more than the 256\.0 KiB memory budget/);
+    expect(refused.stderr).toMatch(
+      /E_TOO_LARGE: .*x\.npy: the 6000 × 5 neighbour lists \(234\.4 KiB\) beside its 6000 × 3 values as float32 needs .*\(312000 bytes\), more than the 256\.0 KiB memory budget/,
+    );
     // One neighbour each: 72,000 + 48,000 bytes fit.
-    const answered = await withBudget(256 << 10, () => run("knn", path, "--k", "1", "--format", "csv"));
+    const answered = await withBudget(256 << 10, () =>
+      run("knn", path, "--k", "1", "--format", "csv"),
+    );
     expect(answered.code).toBe(0);
     expect(answered.stdout.trim().split("\n")).toHaveLength(6001);
   });
@@ -271,7 +428,9 @@ describe("the memory budget counts a command's working set, refused up front wit
     writeFileSync(single, writeNpy({ shape: [100, 100], data }));
     const refused = await withBudget(50_000, () => run("knn", half, "--k", "1"));
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/E_TOO_LARGE: .*half\.npy: shape \(100, 100\) as <f2 \(10000 values of 2 bytes as stored, and 4 as float32\) needs .*\(60000 bytes\), more than the .* memory budget/);
+    expect(refused.stderr).toMatch(
+      /E_TOO_LARGE: .*half\.npy: shape \(100, 100\) as <f2 \(10000 values of 2 bytes as stored, and 4 as float32\) needs .*\(60000 bytes\), more than the .* memory budget/,
+    );
     // 40,000 bytes of float32 and 800 of lists.
     const answered = await withBudget(50_000, () => run("knn", single, "--k", "1"));
     expect(answered.code).toBe(0);
@@ -296,7 +455,9 @@ describe("the memory budget counts a command's working set, refused up front wit
     // flatten holds 64 × (4 + 128) float32 values = 33,792 bytes before any scratch.
     const refused = await withBudget(32 << 10, () => run("cka", dir, "--vectorize", "flatten"));
     expect([refused.code, refused.stdout]).toEqual([1, ""]);
-    expect(refused.stderr).toMatch(/E_TOO_LARGE: .*b: CKA of 2 layers \(vectorize "flatten": 33\.0 KiB of 64 × \[4, 128\] float32 values and .* of scratch\) needs .*more than the 32\.0 KiB memory budget/);
+    expect(refused.stderr).toMatch(
+      /E_TOO_LARGE: .*b: CKA of 2 layers \(vectorize "flatten": 33\.0 KiB of 64 × \[4, 128\] float32 values and .* of scratch\) needs .*more than the 32\.0 KiB memory budget/,
+    );
     const small = await withBudget(32 << 10, () => run("cka", dir, "--vectorize", "gap"));
     const full = await run("cka", dir, "--vectorize", "gap");
     expect(small.code).toBe(0);
@@ -309,12 +470,32 @@ describe("work far beyond reasonable time refused up front, naming what fits (sw
   it("embed mda --groups near the sample count: E_TOO_LARGE naming the BSDR terms and the most groups that fit", async () => {
     const dir = tmp();
     const n = 2000;
-    writeFileSync(join(dir, "x.npy"), writeNpy({ shape: [n, 4], data: Float32Array.from({ length: n * 4 }, (_, i) => Math.sin(i * 0.31)) }));
-    writeFileSync(join(dir, "t.npy"), writeNpy({ shape: [n], data: Float32Array.from({ length: n }, (_, i) => i) }));
-    const { code, stdout, stderr } = await run("embed", join(dir, "x.npy"), "--method", "mda", "--targets", join(dir, "t.npy"), "--groups", "2000");
+    writeFileSync(
+      join(dir, "x.npy"),
+      writeNpy({
+        shape: [n, 4],
+        data: Float32Array.from({ length: n * 4 }, (_, i) => Math.sin(i * 0.31)),
+      }),
+    );
+    writeFileSync(
+      join(dir, "t.npy"),
+      writeNpy({ shape: [n], data: Float32Array.from({ length: n }, (_, i) => i) }),
+    );
+    const { code, stdout, stderr } = await run(
+      "embed",
+      join(dir, "x.npy"),
+      "--method",
+      "mda",
+      "--targets",
+      join(dir, "t.npy"),
+      "--groups",
+      "2000",
+    );
     expect([code, stdout]).toEqual([1, ""]);
     // 200 sweeps × 200 draws × 2000 samples × 2001 other classes = 1.6e11 > 2^36; 2^36 / (200 × 200 × 2000) = 858 other classes.
-    expect(stderr).toMatch(/E_TOO_LARGE: Bayesian SDR of 2000 samples into 2002 classes needs 1\.6e\+11 truncated-normal terms \(200 sweeps × 200 draws × 2000 samples × 2001 other classes\), more than the 6\.9e\+10 that finish in reasonable time; use fewer groups \(MDA: at most 857 groups for these samples\)/);
+    expect(stderr).toMatch(
+      /E_TOO_LARGE: Bayesian SDR of 2000 samples into 2002 classes needs 1\.6e\+11 truncated-normal terms \(200 sweeps × 200 draws × 2000 samples × 2001 other classes\), more than the 6\.9e\+10 that finish in reasonable time; use fewer groups \(MDA: at most 857 groups for these samples\)/,
+    );
   });
 });
 
@@ -326,13 +507,36 @@ describe("the largest valid seed is valid for every notebook's seed study (sweep
       {
         name: "seeds",
         task: "regression",
-        layers: [{ name: "h1", shape: [n, 3], data: Float32Array.from({ length: n * 3 }, (_, i) => Math.sin(i * 0.9) + (i % 3)) }],
+        layers: [
+          {
+            name: "h1",
+            shape: [n, 3],
+            data: Float32Array.from({ length: n * 3 }, (_, i) => Math.sin(i * 0.9) + (i % 3)),
+          },
+        ],
         targets: { rows: n, cols: 1, data: Float32Array.from({ length: n }, (_, i) => i / n) },
-        predictions: { rows: n, cols: 1, data: Float32Array.from({ length: n }, (_, i) => i / n + Math.sin(i) * 0.01) },
+        predictions: {
+          rows: n,
+          cols: 1,
+          data: Float32Array.from({ length: n }, (_, i) => i / n + Math.sin(i) * 0.01),
+        },
       },
       dir,
     );
-    const { code, stderr } = await run("run", "mda", "--bundle", dir, "--seed", String(Number.MAX_SAFE_INTEGER), "--seed-runs", "3", "--methods", "mda", "--stages", "trained");
+    const { code, stderr } = await run(
+      "run",
+      "mda",
+      "--bundle",
+      dir,
+      "--seed",
+      String(Number.MAX_SAFE_INTEGER),
+      "--seed-runs",
+      "3",
+      "--methods",
+      "mda",
+      "--stages",
+      "trained",
+    );
     expect([code, stderr.match(/E_[A-Z_]+.*/)?.[0]]).toEqual([0, undefined]);
   });
 });
@@ -341,7 +545,14 @@ describe("run's analysis parameters at their limits (sweep, parameters family)",
   const bundle = async (checkpoints = false) => {
     const dir = join(tmp(), "b");
     const n = 24;
-    const layer = (name: string, cols: number, scale: number) => ({ name, shape: [n, cols], data: Float32Array.from({ length: n * cols }, (_, j) => (Math.floor(j / cols) % 3) * ((j % cols) + 1) * scale + Math.sin(j * 1.7) * 0.3) });
+    const layer = (name: string, cols: number, scale: number) => ({
+      name,
+      shape: [n, cols],
+      data: Float32Array.from(
+        { length: n * cols },
+        (_, j) => (Math.floor(j / cols) % 3) * ((j % cols) + 1) * scale + Math.sin(j * 1.7) * 0.3,
+      ),
+    });
     const layers = [layer("h1", 4, 0.5), layer("h2", 3, 0.5)];
     await writeBundle(
       {
@@ -350,7 +561,15 @@ describe("run's analysis parameters at their limits (sweep, parameters family)",
         classNames: ["a", "b", "c"],
         labels: Int32Array.from({ length: n }, (_, i) => i % 3),
         layers,
-        checkpoints: checkpoints ? [1, 2, 3].map((epoch) => ({ epoch, layers: layers.map((l) => ({ ...l, data: l.data.map((v, j) => v * epoch + Math.cos(j) * 0.1) })) })) : undefined,
+        checkpoints: checkpoints
+          ? [1, 2, 3].map((epoch) => ({
+              epoch,
+              layers: layers.map((l) => ({
+                ...l,
+                data: l.data.map((v, j) => v * epoch + Math.cos(j) * 0.1),
+              })),
+            }))
+          : undefined,
       },
       dir,
     );
@@ -361,23 +580,43 @@ describe("run's analysis parameters at their limits (sweep, parameters family)",
     const dir = await bundle();
     // −2 is below gamma's range: the descriptor's E_PARAM shows the value arrived (it was E_USAGE "ambiguous").
     const low = await run("run", "mphate", "--bundle", dir, "--gamma", "-2");
-    expect([low.code, low.stderr]).toEqual([1, expect.stringMatching(/E_PARAM: invalid gamma: -2 \(expected a finite number ≥ -1 and ≤ 1/)]);
+    expect([low.code, low.stderr]).toEqual([
+      1,
+      expect.stringMatching(/E_PARAM: invalid gamma: -2 \(expected a finite number ≥ -1 and ≤ 1/),
+    ]);
     const overlap = await run("run", "mapper", "--bundle", dir, "--overlap", "-0.5");
-    expect([overlap.code, overlap.stderr]).toEqual([1, expect.stringMatching(/E_PARAM: invalid overlap: -0\.5/)]);
+    expect([overlap.code, overlap.stderr]).toEqual([
+      1,
+      expect.stringMatching(/E_PARAM: invalid overlap: -0\.5/),
+    ]);
   });
 
   it("M-PHATE's landmarks: at least 3 in the descriptor (2 cannot hold a 2-D classical MDS), refused before any work", async () => {
     const dir = await bundle(true);
     const two = await run("run", "mphate", "--bundle", dir, "--n-landmark", "2");
-    expect([two.code, two.stderr]).toEqual([1, expect.stringMatching(/E_PARAM: invalid nLandmark: 2 \(expected an integer ≥ 3/)]);
+    expect([two.code, two.stderr]).toEqual([
+      1,
+      expect.stringMatching(/E_PARAM: invalid nLandmark: 2 \(expected an integer ≥ 3/),
+    ]);
   });
 
   it("a Mapper layer whose every point is noise has no purity: the table shows null, not NaN", async () => {
     const dir = await bundle();
-    const { code, stdout } = await run("run", "mapper", "--bundle", dir, "--eps-neighbor", "1", "--min-samples", "24");
+    const { code, stdout } = await run(
+      "run",
+      "mapper",
+      "--bundle",
+      dir,
+      "--eps-neighbor",
+      "1",
+      "--min-samples",
+      "24",
+    );
     expect(code).toBe(0);
     expect(stdout).not.toMatch(/NaN/);
-    const table = JSON.parse(stdout).tables.find((t: { title: string }) => t.title === "Purity across layers");
+    const table = JSON.parse(stdout).tables.find(
+      (t: { title: string }) => t.title === "Purity across layers",
+    );
     const row = table.rows.find((r: unknown[]) => r[0] === "h1");
     expect(row[4]).toBe(0); // no nodes
     expect(row.slice(9)).toEqual([null, null, null]);
@@ -404,11 +643,24 @@ describe("constant layers: undefined numbers shown as null / '—', never NaN (s
     const ran = await run("run", "layer-topology", "--bundle", join(dir, "b"));
     expect(ran.code).toBe(0);
     expect(ran.stdout).not.toMatch(/NaN/);
-    const table = JSON.parse(ran.stdout).tables.find((t: { title: string }) => t.title === "Sensitivity test");
-    const ckaColumns = table.columns.flatMap((c: string, i: number) => (c.endsWith(": CKA") ? [i] : []));
+    const table = JSON.parse(ran.stdout).tables.find(
+      (t: { title: string }) => t.title === "Sensitivity test",
+    );
+    const ckaColumns = table.columns.flatMap((c: string, i: number) =>
+      c.endsWith(": CKA") ? [i] : [],
+    );
     expect(ckaColumns.length).toBeGreaterThan(0);
     for (const row of table.rows) for (const i of ckaColumns) expect(row[i]).toBeNull();
-    const reported = await run("report", "layer-topology", "--bundle", join(dir, "b"), "--out", join(dir, "r.html"), "--date", "2024-01-01");
+    const reported = await run(
+      "report",
+      "layer-topology",
+      "--bundle",
+      join(dir, "b"),
+      "--out",
+      join(dir, "r.html"),
+      "--date",
+      "2024-01-01",
+    );
     expect(reported.code).toBe(0);
     expect(readFileSync(join(dir, "r.html"), "utf8")).not.toMatch(/\bNaN\b/);
   });
@@ -421,12 +673,32 @@ describe("constant layers: undefined numbers shown as null / '—', never NaN (s
         name: "constant",
         task: "regression",
         layers: [{ name: "h1", shape: [n, 4], data: new Float32Array(n * 4).fill(0.5) }],
-        targets: { rows: n, cols: 1, data: Float32Array.from({ length: n }, (_, i) => Math.sin(i / 3) + i / n) },
-        predictions: { rows: n, cols: 1, data: Float32Array.from({ length: n }, (_, i) => Math.sin(i / 3) + i / n + 0.01 * Math.cos(i)) },
+        targets: {
+          rows: n,
+          cols: 1,
+          data: Float32Array.from({ length: n }, (_, i) => Math.sin(i / 3) + i / n),
+        },
+        predictions: {
+          rows: n,
+          cols: 1,
+          data: Float32Array.from(
+            { length: n },
+            (_, i) => Math.sin(i / 3) + i / n + 0.01 * Math.cos(i),
+          ),
+        },
       },
       join(dir, "b"),
     );
-    const { code } = await run("report", "mda", "--bundle", join(dir, "b"), "--out", join(dir, "r.html"), "--date", "2024-01-01");
+    const { code } = await run(
+      "report",
+      "mda",
+      "--bundle",
+      join(dir, "b"),
+      "--out",
+      join(dir, "r.html"),
+      "--date",
+      "2024-01-01",
+    );
     expect(code).toBe(0);
     const html = readFileSync(join(dir, "r.html"), "utf8");
     expect(html).not.toMatch(/\bNaN\b/);
@@ -445,11 +717,29 @@ describe("a data string inside a figure's attribute is escaped, < and > included
         task: "classification",
         classNames: ["a", "b", "c"],
         labels: Int32Array.from({ length: n }, (_, i) => i % 3),
-        layers: [{ name: `fc ${evil}`, shape: [n, 3], data: Float32Array.from({ length: n * 3 }, (_, j) => (Math.floor(j / 3) % 3) * ((j % 3) + 1) * 0.5 + Math.sin(j * 1.7) * 0.3) }],
+        layers: [
+          {
+            name: `fc ${evil}`,
+            shape: [n, 3],
+            data: Float32Array.from(
+              { length: n * 3 },
+              (_, j) => (Math.floor(j / 3) % 3) * ((j % 3) + 1) * 0.5 + Math.sin(j * 1.7) * 0.3,
+            ),
+          },
+        ],
       },
       join(dir, "b"),
     );
-    const { code } = await run("report", "mapper", "--bundle", join(dir, "b"), "--out", join(dir, "r.html"), "--date", "2024-01-01");
+    const { code } = await run(
+      "report",
+      "mapper",
+      "--bundle",
+      join(dir, "b"),
+      "--out",
+      join(dir, "r.html"),
+      "--date",
+      "2024-01-01",
+    );
     expect(code).toBe(0);
     const html = readFileSync(join(dir, "r.html"), "utf8");
     expect(html).not.toContain(evil);
@@ -468,15 +758,34 @@ describe("a report is the same bytes when made twice in one process (sweep, dete
         classNames: ["a", "b", "c"],
         labels: Int32Array.from({ length: n }, (_, i) => i % 3),
         layers: [
-          { name: "h1", shape: [n, 3], data: Float32Array.from({ length: n * 3 }, (_, i) => Math.sin(i) + (i % 3)) },
-          { name: "h2", shape: [n, 2], data: Float32Array.from({ length: n * 2 }, (_, i) => Math.cos(i * 1.3)) },
+          {
+            name: "h1",
+            shape: [n, 3],
+            data: Float32Array.from({ length: n * 3 }, (_, i) => Math.sin(i) + (i % 3)),
+          },
+          {
+            name: "h2",
+            shape: [n, 2],
+            data: Float32Array.from({ length: n * 2 }, (_, i) => Math.cos(i * 1.3)),
+          },
         ],
       },
       join(dir, "b"),
     );
     const pages: string[] = [];
     for (const out of ["r1.html", "r2.html"]) {
-      const { code, stderr } = await run("report", "layer-topology", "--bundle", join(dir, "b"), "--seed", "3", "--out", join(dir, out), "--date", "2024-01-01");
+      const { code, stderr } = await run(
+        "report",
+        "layer-topology",
+        "--bundle",
+        join(dir, "b"),
+        "--seed",
+        "3",
+        "--out",
+        join(dir, out),
+        "--date",
+        "2024-01-01",
+      );
       expect([code, stderr.match(/E_[A-Z_]+.*/)?.[0]]).toEqual([0, undefined]);
       pages.push(readFileSync(join(dir, out), "utf8"));
     }

@@ -13,7 +13,6 @@ import { runCli as run } from "../support/cli.ts";
 import { loadBundleFromPath } from "../../src/io/node.ts";
 import { writeNpy } from "../../src/io/npy.ts";
 
-
 const tmp = () => mkdtempSync(join(tmpdir(), "atlas-ph-cli-"));
 const fixture = (path: string) => new URL(`../fixtures/${path}`, import.meta.url).pathname;
 const json = (path: string) => JSON.parse(readFileSync(fixture(path), "utf8"));
@@ -21,7 +20,12 @@ const digitsCnn = new URL("../../data/examples/digits-cnn.zip", import.meta.url)
 
 describe("hidden-atlas ph", () => {
   it("prints Ripser's diagrams of circle_n500 as JSON: same pair counts, bottleneck ≤ 1e-5, null for ∞", async () => {
-    const { code, stdout, stderr } = await run("ph", fixture("ph/circle_n500.npy"), "--maxdim", "1");
+    const { code, stdout, stderr } = await run(
+      "ph",
+      fixture("ph/circle_n500.npy"),
+      "--maxdim",
+      "1",
+    );
     expect(code).toBe(0);
     expect(stderr).toBe("");
     const out = JSON.parse(stdout);
@@ -29,8 +33,12 @@ describe("hidden-atlas ph", () => {
     expect(Object.keys(out.diagrams)).toEqual(["0", "1"]);
     for (const dim of ["0", "1"]) {
       expect(out.diagrams[dim]).toHaveLength(ref[dim].length);
-      const toDiagram = (pairs: [number, number | null][]) => pairs.map(([b, d]) => [b, d === null ? Infinity : d]);
-      expect((await bottleneck(toDiagram(out.diagrams[dim]), toDiagram(ref[dim]), { infinite: "match" })).distance).toBeLessThanOrEqual(1e-5);
+      const toDiagram = (pairs: [number, number | null][]) =>
+        pairs.map(([b, d]) => [b, d === null ? Infinity : d]);
+      expect(
+        (await bottleneck(toDiagram(out.diagrams[dim]), toDiagram(ref[dim]), { infinite: "match" }))
+          .distance,
+      ).toBeLessThanOrEqual(1e-5);
     }
     expect(out.diagrams["0"].filter((p: [number, number | null]) => p[1] === null)).toHaveLength(1);
     expect(out.threshold).toBe(out.enclosingRadius);
@@ -41,13 +49,18 @@ describe("hidden-atlas ph", () => {
     const dir = tmp();
     const n = 40;
     const X = new Float32Array(n * 2);
-    for (let i = 0; i < n; i++) [X[2 * i], X[2 * i + 1]] = [Math.cos((2 * Math.PI * i) / n), Math.sin((2 * Math.PI * i) / n)];
+    for (let i = 0; i < n; i++)
+      [X[2 * i], X[2 * i + 1]] = [Math.cos((2 * Math.PI * i) / n), Math.sin((2 * Math.PI * i) / n)];
     const D = new Float32Array(n * n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) D[i * n + j] = Math.fround(Math.hypot(X[2 * i] - X[2 * j], X[2 * i + 1] - X[2 * j + 1]));
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++)
+        D[i * n + j] = Math.fround(Math.hypot(X[2 * i] - X[2 * j], X[2 * i + 1] - X[2 * j + 1]));
     writeFileSync(join(dir, "x.npy"), writeNpy({ shape: [n, 2], data: X }));
     writeFileSync(join(dir, "d.npy"), writeNpy({ shape: [n, n], data: D }));
     const points = JSON.parse((await run("ph", join(dir, "x.npy"))).stdout);
-    const distances = JSON.parse((await run("ph", join(dir, "d.npy"), "--input", "distances")).stdout);
+    const distances = JSON.parse(
+      (await run("ph", join(dir, "d.npy"), "--input", "distances")).stdout,
+    );
     expect(distances.diagrams).toEqual(points.diagrams);
     expect(points.diagrams["1"]).toHaveLength(1); // the circle's one loop
     const csv = await run("ph", join(dir, "x.npy"), "--format", "csv");
@@ -61,18 +74,35 @@ describe("hidden-atlas ph", () => {
   });
 
   it("--subsample farthest keeps the loop and reports the rows and cover radius; --threshold truncates", async () => {
-    const sub = JSON.parse((await run("ph", fixture("ph/circle_n500.npy"), "--subsample", "100", "--sampling", "farthest")).stdout);
+    const sub = JSON.parse(
+      (
+        await run(
+          "ph",
+          fixture("ph/circle_n500.npy"),
+          "--subsample",
+          "100",
+          "--sampling",
+          "farthest",
+        )
+      ).stdout,
+    );
     expect(sub.points).toBe(100);
     expect(sub.sample).toHaveLength(100);
     expect(sub.sample[0]).toBe(0);
     const full = JSON.parse((await run("ph", fixture("ph/circle_n500.npy"))).stdout);
     const h1 = (d: [number, number][]) => d.map(([b, x]) => [b, x]);
     // Stability: diagrams of a sample are within its cover radius of the full cloud's (×2 for the Rips filtration by diameter).
-    expect((await bottleneck(h1(sub.diagrams["1"]), h1(full.diagrams["1"]))).distance).toBeLessThanOrEqual(2 * sub.coverRadius + 1e-6);
-    const cut = JSON.parse((await run("ph", fixture("ph/circle_n500.npy"), "--threshold", "0.5")).stdout);
+    expect(
+      (await bottleneck(h1(sub.diagrams["1"]), h1(full.diagrams["1"]))).distance,
+    ).toBeLessThanOrEqual(2 * sub.coverRadius + 1e-6);
+    const cut = JSON.parse(
+      (await run("ph", fixture("ph/circle_n500.npy"), "--threshold", "0.5")).stdout,
+    );
     expect(cut.threshold).toBe(0.5);
     expect(cut.diagrams["1"].some((p: [number, number | null]) => p[1] === null)).toBe(true); // the loop is not filled by 0.5
-    expect((await run("ph", fixture("ph/circle_n500.npy"), "--maxdim", "4")).stderr).toMatch(/invalid maxdim: 4/);
+    expect((await run("ph", fixture("ph/circle_n500.npy"), "--maxdim", "4")).stderr).toMatch(
+      /invalid maxdim: 4/,
+    );
   });
 });
 
@@ -82,14 +112,18 @@ describe("hidden-atlas ph --cycles", () => {
   const n = 60;
   const X = new Float32Array(2 * n);
   let seed = 7;
-  const random = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const random = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   for (let i = 0; i < n; i++) {
     const t = 2 * Math.PI * random();
-    [X[2 * i], X[2 * i + 1]] = [Math.cos(t) + 0.1 * (random() - 0.5), Math.sin(t) + 0.1 * (random() - 0.5)];
+    [X[2 * i], X[2 * i + 1]] = [
+      Math.cos(t) + 0.1 * (random() - 0.5),
+      Math.sin(t) + 0.1 * (random() - 0.5),
+    ];
   }
   const file = join(dir, "circle.npy");
   writeFileSync(file, writeNpy({ shape: [n, 2], data: X }));
-  const length = (i: number, j: number) => Math.hypot(X[2 * i] - X[2 * j], X[2 * i + 1] - X[2 * j + 1]);
+  const length = (i: number, j: number) =>
+    Math.hypot(X[2 * i] - X[2 * j], X[2 * i + 1] - X[2 * j + 1]);
 
   it("adds, for each H1 pair in order, a closed walk of input rows whose longest edge is the birth", async () => {
     const { code, stdout, stderr } = await run("ph", file, "--cycles");
@@ -104,13 +138,18 @@ describe("hidden-atlas ph --cycles", () => {
       const edges: [number, number][] = out.cycles["1"][i];
       expect(edges.length).toBeGreaterThanOrEqual(3);
       for (const e of edges) expect(e).toHaveLength(2);
-      for (let r = 0; r < edges.length; r++) expect(edges[(r + 1) % edges.length][0]).toBe(edges[r][1]);
+      for (let r = 0; r < edges.length; r++)
+        expect(edges[(r + 1) % edges.length][0]).toBe(edges[r][1]);
       expect(length(...edges[0])).toBeCloseTo(b, 6); // the birth edge first
       for (const [u, v] of edges) expect(length(u, v)).toBeLessThanOrEqual(b + 1e-6);
     });
     // The circle's bar goes all the way round.
-    const angles = out.cycles["1"][loop].map(([u]: [number]) => Math.atan2(X[2 * u + 1], X[2 * u])).sort((a: number, b: number) => a - b);
-    const gaps = angles.map((a: number, i: number) => (i + 1 < angles.length ? angles[i + 1] - a : angles[0] + 2 * Math.PI - a));
+    const angles = out.cycles["1"][loop]
+      .map(([u]: [number]) => Math.atan2(X[2 * u + 1], X[2 * u]))
+      .sort((a: number, b: number) => a - b);
+    const gaps = angles.map((a: number, i: number) =>
+      i + 1 < angles.length ? angles[i + 1] - a : angles[0] + 2 * Math.PI - a,
+    );
     expect(Math.max(...gaps)).toBeLessThan(Math.PI / 3);
     // Plain ph has no cycles and the same diagrams.
     const plain = JSON.parse((await run("ph", file)).stdout);
@@ -119,7 +158,9 @@ describe("hidden-atlas ph --cycles", () => {
   });
 
   it("names INPUT's rows under --subsample, takes coefficients over Z/p, fills a CSV column and refuses maxdim 0", async () => {
-    const sub = JSON.parse((await run("ph", file, "--cycles", "--subsample", "40", "--sampling", "farthest")).stdout);
+    const sub = JSON.parse(
+      (await run("ph", file, "--cycles", "--subsample", "40", "--sampling", "farthest")).stdout,
+    );
     const sample = new Set<number>(sub.sample);
     const rows = sub.cycles["1"].flat(2);
     expect(rows.length).toBeGreaterThan(0);
@@ -160,7 +201,9 @@ describe("hidden-atlas diagram-distance", () => {
     const bn = await distance("--metric", "bottleneck");
     expect(bn).toMatchObject({ metric: "bottleneck", infinite: "drop", dim: 1 });
     expect(bn.distance).toBeCloseTo(ref.bottleneck_Linf, 6);
-    expect((await distance("--metric", "wasserstein")).distance / ref.wasserstein_q1_Linf - 1).toBeLessThan(1e-6);
+    expect(
+      (await distance("--metric", "wasserstein")).distance / ref.wasserstein_q1_Linf - 1,
+    ).toBeLessThan(1e-6);
     const w2 = await distance("--metric", "wasserstein", "--q", "2");
     expect(Math.abs(w2.distance / ref.wasserstein_q2_Linf - 1)).toBeLessThan(1e-6);
     expect(w2).toMatchObject({ q: 2, ground: "inf" });
@@ -169,32 +212,98 @@ describe("hidden-atlas diagram-distance", () => {
     const sw = await distance("--metric", "sliced");
     expect(Math.abs(sw.distance / sliced.sliced_wasserstein_M50 - 1)).toBeLessThan(1e-6);
     expect(sw.directions).toBe(50);
-    expect(Math.abs((await distance("--metric", "sliced", "--directions", "10")).distance / sliced.sliced_wasserstein_M10 - 1)).toBeLessThan(1e-6);
+    expect(
+      Math.abs(
+        (await distance("--metric", "sliced", "--directions", "10")).distance /
+          sliced.sliced_wasserstein_M10 -
+          1,
+      ),
+    ).toBeLessThan(1e-6);
   });
 
   it("applies the infinite-point policy it reports, and names what is wrong with a bad file", async () => {
     const dir2 = tmp();
     const p = join(dir2, "p.json");
     const q = join(dir2, "q.json");
-    writeFileSync(p, JSON.stringify({ diagrams: { "0": [[0, 1], [0, null]] } }));
-    writeFileSync(q, JSON.stringify({ diagrams: { "0": [[0, 1.5], [2, null]] } }));
+    writeFileSync(
+      p,
+      JSON.stringify({
+        diagrams: {
+          "0": [
+            [0, 1],
+            [0, null],
+          ],
+        },
+      }),
+    );
+    writeFileSync(
+      q,
+      JSON.stringify({
+        diagrams: {
+          "0": [
+            [0, 1.5],
+            [2, null],
+          ],
+        },
+      }),
+    );
     const drop = JSON.parse((await run("diagram-distance", p, q, "--dim", "0")).stdout);
     expect(drop).toMatchObject({ distance: 0.5, infinite: "drop", droppedInfinite: [1, 1] });
-    const match = JSON.parse((await run("diagram-distance", p, q, "--dim", "0", "--infinite", "match")).stdout);
+    const match = JSON.parse(
+      (await run("diagram-distance", p, q, "--dim", "0", "--infinite", "match")).stdout,
+    );
     expect(match.distance).toBe(2); // essential births 0 and 2
-    const cap = JSON.parse((await run("diagram-distance", p, q, "--dim", "0", "--infinite", "cap", "--cap", "3", "--metric", "wasserstein")).stdout);
+    const cap = JSON.parse(
+      (
+        await run(
+          "diagram-distance",
+          p,
+          q,
+          "--dim",
+          "0",
+          "--infinite",
+          "cap",
+          "--cap",
+          "3",
+          "--metric",
+          "wasserstein",
+        )
+      ).stdout,
+    );
     expect(cap).toMatchObject({ infinite: "cap", cap: 3 });
     expect(cap.distance).toBeCloseTo(0.5 + 2, 12); // (0, 1)↔(0, 1.5) costs 0.5; (0, 3)↔(2, 3) costs 2
     // --cap alone implies --infinite cap (same answer); a cap without a policy that uses it, or
     // the cap policy without a cap, is a usage error naming both options.
-    const implied = JSON.parse((await run("diagram-distance", p, q, "--dim", "0", "--cap", "3", "--metric", "wasserstein")).stdout);
+    const implied = JSON.parse(
+      (await run("diagram-distance", p, q, "--dim", "0", "--cap", "3", "--metric", "wasserstein"))
+        .stdout,
+    );
     expect(implied).toMatchObject({ infinite: "cap", cap: 3, distance: cap.distance });
     const noCap = await run("diagram-distance", p, q, "--dim", "0", "--infinite", "cap");
-    expect([noCap.code, noCap.stderr]).toEqual([2, expect.stringMatching(/E_USAGE: --infinite cap needs --cap VALUE/)]);
-    const capDropped = await run("diagram-distance", p, q, "--dim", "0", "--infinite", "drop", "--cap", "3");
-    expect([capDropped.code, capDropped.stderr]).toEqual([2, expect.stringMatching(/E_USAGE: --cap is used with --infinite cap only; got --infinite drop/)]);
+    expect([noCap.code, noCap.stderr]).toEqual([
+      2,
+      expect.stringMatching(/E_USAGE: --infinite cap needs --cap VALUE/),
+    ]);
+    const capDropped = await run(
+      "diagram-distance",
+      p,
+      q,
+      "--dim",
+      "0",
+      "--infinite",
+      "drop",
+      "--cap",
+      "3",
+    );
+    expect([capDropped.code, capDropped.stderr]).toEqual([
+      2,
+      expect.stringMatching(/E_USAGE: --cap is used with --infinite cap only; got --infinite drop/),
+    ]);
     // --q and --directions are checked whatever the metric: a bad value is never silently ignored.
-    for (const [flag, value, pattern] of [["--q", "0.5", /--q must be a number ≥ 1; got 0\.5/], ["--directions", "0", /--directions must be an integer ≥ 1; got 0/]] as const) {
+    for (const [flag, value, pattern] of [
+      ["--q", "0.5", /--q must be a number ≥ 1; got 0\.5/],
+      ["--directions", "0", /--directions must be an integer ≥ 1; got 0/],
+    ] as const) {
       const bad = await run("diagram-distance", p, q, "--dim", "0", flag, value);
       expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(pattern)]);
     }
@@ -202,7 +311,9 @@ describe("hidden-atlas diagram-distance", () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain(`${p} has no diagram of degree 1 (it has 0)`);
     writeFileSync(q, "[1, 2]");
-    expect((await run("diagram-distance", p, q, "--dim", "0")).stderr).toMatch(/expected \{"diagrams"/);
+    expect((await run("diagram-distance", p, q, "--dim", "0")).stderr).toMatch(
+      /expected \{"diagrams"/,
+    );
     expect((await run("diagram-distance", p, p, "--dim", "0", "--ground", "0.5")).code).toBe(2);
   });
 });
@@ -213,7 +324,9 @@ describe("hidden-atlas cka", () => {
     const plain = JSON.parse((await run("cka", fixture("cka/X.npy"), fixture("cka/Y.npy"))).stdout);
     expect(plain.cka).toBeCloseTo(ref.cka[0][1], 9);
     expect(plain).toMatchObject({ debiased: false, n: 80 });
-    const debiased = JSON.parse((await run("cka", fixture("cka/X.npy"), fixture("cka/Z.npy"), "--debiased")).stdout);
+    const debiased = JSON.parse(
+      (await run("cka", fixture("cka/X.npy"), fixture("cka/Z.npy"), "--debiased")).stdout,
+    );
     expect(debiased.cka).toBeCloseTo(ref.cka_debiased[0][2], 9);
     const mismatch = await run("cka", fixture("cka/X.npy"), fixture("cka/cloud.npy"));
     expect(mismatch.code).toBe(1);
@@ -222,31 +335,90 @@ describe("hidden-atlas cka", () => {
   });
 
   it("prints the layer × layer matrix of a bundle (JSON and CSV), equal to ckaMatrix", async () => {
-    const out = JSON.parse((await run("cka", digitsCnn, "--vectorize", "gap", "--layers", "conv3", "--layers", "gap", "--layers", "logits")).stdout);
+    const out = JSON.parse(
+      (
+        await run(
+          "cka",
+          digitsCnn,
+          "--vectorize",
+          "gap",
+          "--layers",
+          "conv3",
+          "--layers",
+          "gap",
+          "--layers",
+          "logits",
+        )
+      ).stdout,
+    );
     expect(out.layers).toEqual(["conv3", "gap", "logits"]);
     const bundle = await loadBundleFromPath(digitsCnn);
-    const mats = await Promise.all(out.layers.map((name: string) => layerMatrix(bundle.layers.find((l) => l.name === name)!, { method: "gap" })));
+    const mats = await Promise.all(
+      out.layers.map((name: string) =>
+        layerMatrix(
+          bundle.layers.find((l) => l.name === name)!,
+          { method: "gap" },
+        ),
+      ),
+    );
     const { matrix } = await ckaMatrix(mats);
     expect(out.matrix.flat()).toEqual(Array.from(matrix));
     // conv3 global-average-pooled is the gap layer itself (up to float16 storage): CKA ≈ 1.
     expect(out.matrix[0][1]).toBeGreaterThan(0.999);
     expect((await linearCka(mats[1], mats[2])).cka).toBe(out.matrix[1][2]);
-    const csv = (await run("cka", digitsCnn, "--vectorize", "gap", "--layers", "gap", "--layers", "logits", "--format", "csv")).stdout.trim().split("\n");
+    const csv = (
+      await run(
+        "cka",
+        digitsCnn,
+        "--vectorize",
+        "gap",
+        "--layers",
+        "gap",
+        "--layers",
+        "logits",
+        "--format",
+        "csv",
+      )
+    ).stdout
+      .trim()
+      .split("\n");
     expect(csv[0]).toBe("layer,gap,logits");
     expect(csv[1].startsWith("gap,1,")).toBe(true);
-    expect((await run("cka", digitsCnn, "--layers", "fc9")).stderr).toMatch(/invalid layers: "fc9" \(expected some of conv1:pre:top-l2, conv1, conv2:pre:top-l2, conv2, conv3:pre:top-l2, conv3, gap, logits\)/);
+    expect((await run("cka", digitsCnn, "--layers", "fc9")).stderr).toMatch(
+      /invalid layers: "fc9" \(expected some of conv1:pre:top-l2, conv1, conv2:pre:top-l2, conv2, conv3:pre:top-l2, conv3, gap, logits\)/,
+    );
   });
 });
 
 describe("hidden-atlas report layer-topology", () => {
   it("writes the report of the raw conv outputs on test images with the parameters, both heatmaps, the tables and the W1 error bound", async () => {
     const out = join(tmp(), "lt.html");
-    const { code, stdout, stderr } = await run("report", "layer-topology", "--bundle", digitsCnn, "--set", "samples=100", "--set", "metric=wasserstein", "--set", "layer=conv2:pre:top-l2", "--out", out);
+    const { code, stdout, stderr } = await run(
+      "report",
+      "layer-topology",
+      "--bundle",
+      digitsCnn,
+      "--set",
+      "samples=100",
+      "--set",
+      "metric=wasserstein",
+      "--set",
+      "layer=conv2:pre:top-l2",
+      "--out",
+      out,
+    );
     expect(stderr).toBe("");
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({
       notebook: "layer-topology",
-      parameters: { layer: "conv2:pre:top-l2", layers: "conv1:pre:top-l2, conv2:pre:top-l2, conv3:pre:top-l2", split: "test", metric: "wasserstein", samples: 100, vectorize: "top-l2" },
+      parameters: {
+        layer: "conv2:pre:top-l2",
+        layers: "conv1:pre:top-l2, conv2:pre:top-l2, conv3:pre:top-l2",
+        split: "test",
+        metric: "wasserstein",
+        samples: 100,
+        vectorize: "top-l2",
+      },
     });
     const html = readFileSync(out, "utf8");
     expect(html).toContain("Layer topology · digits-cnn");

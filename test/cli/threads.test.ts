@@ -19,12 +19,22 @@ beforeAll(async () => {
 
 describe("hidden-atlas --threads", () => {
   it("is listed in the overview and in every command's help", async () => {
-    expect((await run("--help")).stdout).toMatch(/Every command takes --threads N: threads for the kernels/);
-    expect((await run("knn", "--help")).stdout).toMatch(/--threads N\s+threads for the kernels and for independent analysis steps \(default: auto, every core/);
+    expect((await run("--help")).stdout).toMatch(
+      /Every command takes --threads N: threads for the kernels/,
+    );
+    expect((await run("knn", "--help")).stdout).toMatch(
+      /--threads N\s+threads for the kernels and for independent analysis steps \(default: auto, every core/,
+    );
   });
 
   it("refuses a missing or invalid count with exit code 2", async () => {
-    for (const bad of [["--threads", "0"], ["--threads", "two"], ["--threads=1.5"], ["--threads", "-1"], ["--threads"]]) {
+    for (const bad of [
+      ["--threads", "0"],
+      ["--threads", "two"],
+      ["--threads=1.5"],
+      ["--threads", "-1"],
+      ["--threads"],
+    ]) {
       const result = await run("knn", "x.npy", "--k", "3", ...bad);
       expect(result.code, bad.join(" ")).toBe(2);
       expect(result.stderr).toMatch(/E_USAGE: (invalid --threads|--threads needs a value)/);
@@ -43,7 +53,18 @@ describe("hidden-atlas --threads", () => {
   });
 
   it("run layer-topology prints the same tables on 1 and 2 threads (diagrams in a pool of workers)", async () => {
-    const args = ["run", "layer-topology", "--bundle", join(examples, "digits-mlp.zip"), "--samples", "60", "--layers", "fc1,fc2", "--sensitivity-fractions", "0.5"];
+    const args = [
+      "run",
+      "layer-topology",
+      "--bundle",
+      join(examples, "digits-mlp.zip"),
+      "--samples",
+      "60",
+      "--layers",
+      "fc1,fc2",
+      "--sensitivity-fractions",
+      "0.5",
+    ];
     const one = await run(...args, "--threads", "1");
     const two = await run(...args, "--threads", "2");
     expect(one.code, one.stderr).toBe(0);

@@ -12,7 +12,13 @@ import { describe, expect, it } from "vitest";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory()
+      ? sources(join(dir, e.name))
+      : e.name.endsWith(".ts")
+        ? [join(dir, e.name)]
+        : [],
+  );
 }
 
 /** Every `interface CoreKernels { … }` block in src/: method name → parameter count (and where). */
@@ -42,14 +48,29 @@ describe("the wasm ABI", () => {
     const imports: WebAssembly.Imports = {};
     for (const i of WebAssembly.Module.imports(module)) {
       imports[i.module] ??= {};
-      (imports[i.module] as Record<string, unknown>)[i.name] = i.kind === "function" ? () => {} : i.kind === "memory" ? new WebAssembly.Memory({ initial: 1 }) : undefined;
+      (imports[i.module] as Record<string, unknown>)[i.name] =
+        i.kind === "function"
+          ? () => {}
+          : i.kind === "memory"
+            ? new WebAssembly.Memory({ initial: 1 })
+            : undefined;
     }
     const { exports } = await WebAssembly.instantiate(module, imports);
-    const exported = new Map(Object.entries(exports).filter(([name, v]) => typeof v === "function" && !RUNTIME.test(name)).map(([name, f]) => [name, (f as (...a: unknown[]) => unknown).length]));
+    const exported = new Map(
+      Object.entries(exports)
+        .filter(([name, v]) => typeof v === "function" && !RUNTIME.test(name))
+        .map(([name, f]) => [name, (f as (...a: unknown[]) => unknown).length]),
+    );
     const declared = declaredKernels();
     expect(declared.size).toBeGreaterThan(100);
-    const missing = [...declared].filter(([name]) => !exported.has(name)).map(([name, d]) => `${name} (${d.file})`);
-    const arity = [...declared].filter(([name, d]) => exported.has(name) && exported.get(name) !== d.params).map(([name, d]) => `${name}: declared ${d.params}, exported ${exported.get(name)} (${d.file})`);
+    const missing = [...declared]
+      .filter(([name]) => !exported.has(name))
+      .map(([name, d]) => `${name} (${d.file})`);
+    const arity = [...declared]
+      .filter(([name, d]) => exported.has(name) && exported.get(name) !== d.params)
+      .map(
+        ([name, d]) => `${name}: declared ${d.params}, exported ${exported.get(name)} (${d.file})`,
+      );
     const undeclared = [...exported.keys()].filter((name) => !declared.has(name));
     expect(missing, "declared but not exported").toEqual([]);
     expect(arity, "parameter counts").toEqual([]);

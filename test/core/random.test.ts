@@ -13,10 +13,23 @@ import { randomMatrix } from "../helpers.ts";
 
 const SRC = fileURLToPath(new URL("../../src", import.meta.url));
 const files = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : [],
+  );
 
 /** The example recipes' streams: older than the table, their bundles are committed byte for byte. */
-const RECIPES: StreamName[] = ["networkInit", "dropout", "trainerShuffle", "exampleSplit", "traceSet", "rotationAngles", "rotationAugment", "replayBuffer", "randomizedData", "fashionSample"];
+const RECIPES: StreamName[] = [
+  "networkInit",
+  "dropout",
+  "trainerShuffle",
+  "exampleSplit",
+  "traceSet",
+  "rotationAngles",
+  "rotationAugment",
+  "replayBuffer",
+  "randomizedData",
+  "fashionSample",
+];
 
 describe("STREAMS", () => {
   it("gives every algorithm its own stream; the only shared values pair an algorithm with a recipe", () => {
@@ -26,7 +39,8 @@ describe("STREAMS", () => {
     expect(new Set(RECIPES.map((n) => STREAMS[n])).size).toBe(RECIPES.length);
     const shared = algorithms.filter((n) => RECIPES.some((r) => STREAMS[r] === STREAMS[n])).sort();
     expect(shared).toEqual(["geodesicSources", "knnFolds", "sampleRows", "smacofInit", "tsneInit"]);
-    for (const v of Object.values(STREAMS)) expect(Number.isInteger(v) && v >= 0 && v < 2 ** 32).toBe(true);
+    for (const v of Object.values(STREAMS))
+      expect(Number.isInteger(v) && v >= 0 && v < 2 ** 32).toBe(true);
   });
 
   it("is the only source of stream numbers: every new Rng(...) in src/ names one", () => {
@@ -35,7 +49,8 @@ describe("STREAMS", () => {
       // Calls, not the mentions in doc comments.
       for (const m of readFileSync(file, "utf8").matchAll(/^(?!\s*\*).*new Rng\([^\n]*/gm)) {
         // The last argument of the call: a named stream (or rotation.ts' `stream` parameter, whose default is one).
-        if (!/, (STREAMS\.\w+|stream)\);/.test(m[0])) unnamed.push(`${file.slice(SRC.length)}: ${m[0]}`);
+        if (!/, (STREAMS\.\w+|stream)\);/.test(m[0]))
+          unnamed.push(`${file.slice(SRC.length)}: ${m[0]}`);
       }
     }
     expect(unnamed).toEqual([]);
@@ -70,7 +85,17 @@ describe("seedPlus()", () => {
   it("steps through the 2^53 valid seeds and wraps past 2^53 − 1 to 0 (sweep: run mda --seed 2^53 − 1 refused its own seed + 1)", () => {
     const max = Number.MAX_SAFE_INTEGER;
     expect([seedPlus(0, 0), seedPlus(7, 3), seedPlus(max - 2, 2)]).toEqual([0, 10, max]);
-    expect([seedPlus(max, 1), seedPlus(max, 2), seedPlus(max - 1, 5), seedPlus(max, 1000 * 3 + 2)]).toEqual([0, 1, 3, 3001]);
-    for (const [seed, k] of [[max, 1], [max - 3, 9], [2 ** 52, 2 ** 52 + 5]]) expect(Number.isSafeInteger(seedPlus(seed, k))).toBe(true);
+    expect([
+      seedPlus(max, 1),
+      seedPlus(max, 2),
+      seedPlus(max - 1, 5),
+      seedPlus(max, 1000 * 3 + 2),
+    ]).toEqual([0, 1, 3, 3001]);
+    for (const [seed, k] of [
+      [max, 1],
+      [max - 3, 9],
+      [2 ** 52, 2 ** 52 + 5],
+    ])
+      expect(Number.isSafeInteger(seedPlus(seed, k))).toBe(true);
   });
 });

@@ -36,7 +36,9 @@ async function onThreads<T>(compute: () => Promise<T>): Promise<T[]> {
 function expectSameBytes<T>(results: T[], pick: (r: T) => ArrayBufferView[]): void {
   const [first, ...rest] = results.map(pick);
   for (const other of rest) {
-    other.forEach((array, i) => expect(bytes(array).equals(bytes(first[i])), `array ${i}`).toBe(true));
+    other.forEach((array, i) =>
+      expect(bytes(array).equals(bytes(first[i])), `array ${i}`).toBe(true),
+    );
   }
 }
 
@@ -46,7 +48,8 @@ function clusters(n: number, d: number, seed: number, spread = 0.3): Matrix {
   const data = new Float32Array(n * d);
   for (let i = 0; i < n; i++) {
     const c = i % 5;
-    for (let k = 0; k < d; k++) data[i * d + k] = (k === c ? 4 : 0) + spread * (random() + random() + random() - 1.5);
+    for (let k = 0; k < d; k++)
+      data[i * d + k] = (k === c ? 4 : 0) + spread * (random() + random() + random() - 1.5);
   }
   return { rows: n, cols: d, data };
 }
@@ -71,14 +74,19 @@ describe("kernel threads", () => {
     for (const bad of [0, -1, 1.5, Number.NaN, "2" as never]) {
       expect(() => setThreads(bad)).toThrow(/invalid threads/);
     }
-    expect(() => setThreads(4)).toThrow(/the core was loaded with 3 threads; set threads before the first computation/);
+    expect(() => setThreads(4)).toThrow(
+      /the core was loaded with 3 threads; set threads before the first computation/,
+    );
     expect(() => setThreads(4)).toThrow(HiddenAtlasError);
   });
 
   it("pairwiseDistances: the same bytes on 1, 2 and 3 threads (euclidean, cosine)", async () => {
     const X = randomMatrix(700, 33, 3); // 3 chunks of 256 rows
     const Y = randomMatrix(90, 33, 4);
-    const results = await onThreads(async () => [await pairwiseDistances(X), await pairwiseDistances(X, Y, { metric: "cosine" })]);
+    const results = await onThreads(async () => [
+      await pairwiseDistances(X),
+      await pairwiseDistances(X, Y, { metric: "cosine" }),
+    ]);
     expectSameBytes(results, (r) => r.map((m) => m.data));
     // And right: one entry against a float64 sum.
     const D = results[2][0];
@@ -100,7 +108,8 @@ describe("kernel threads", () => {
     const n = 300;
     const d = 6;
     const data = new Float32Array(n * d);
-    for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) data[i * d + k] = i < 100 ? 0.01 * random() : 4 * random();
+    for (let i = 0; i < n; i++)
+      for (let k = 0; k < d; k++) data[i * d + k] = i < 100 ? 0.01 * random() : 4 * random();
     const X = { rows: n, cols: d, data };
     const radius = 0.9;
     const results = await onThreads(() => radiusPairs(X, radius));
@@ -124,7 +133,12 @@ describe("kernel threads", () => {
     expect(Math.abs(got.size - inside)).toBeLessThanOrEqual(2);
     // Ascending in (i, j).
     for (let p = 1; p < results[0].i.length; p++) {
-      const [i0, j0, i1, j1] = [results[0].i[p - 1], results[0].j[p - 1], results[0].i[p], results[0].j[p]];
+      const [i0, j0, i1, j1] = [
+        results[0].i[p - 1],
+        results[0].j[p - 1],
+        results[0].i[p],
+        results[0].j[p],
+      ];
       expect(i1 > i0 || (i1 === i0 && j1 > j0)).toBe(true);
     }
   });
@@ -146,7 +160,11 @@ describe("kernel threads", () => {
     const results = await onThreads(async () => {
       const sparse = await alphaDecayAffinity(X, { knn: 5, decay: 40 });
       const dense = await alphaDecayAffinity(X, { knn: 5, decay: 2 });
-      return [sparse, await potentialDistances(sparse, { t: 12 }), await potentialDistances(dense, { t: 5 })] as const;
+      return [
+        sparse,
+        await potentialDistances(sparse, { t: 12 }),
+        await potentialDistances(dense, { t: 5 }),
+      ] as const;
     });
     expectSameBytes(results, (r) => [r[0].columns, r[0].values, r[1].data, r[2].data]);
   });
@@ -177,14 +195,17 @@ describe("kernel threads", () => {
     for (const v of graph.values) total += v;
     graph.values.forEach((v, e) => (graph.values[e] = v / total));
     const dense = new Float32Array(n * n);
-    for (let i = 0; i < n; i++) for (let e = graph.rowPtr[i]; e < graph.rowPtr[i + 1]; e++) dense[i * n + graph.columns[e]] = graph.values[e];
+    for (let i = 0; i < n; i++)
+      for (let e = graph.rowPtr[i]; e < graph.rowPtr[i + 1]; e++)
+        dense[i * n + graph.columns[e]] = graph.values[e];
     const Y = Float32Array.from({ length: 2 * n }, () => 4 * (random() - 0.5));
     const results = await onThreads(() => tsneBarnesHutGradient(graph, Y, 0));
     expectSameBytes(results, (r) => [r.gradient, Float64Array.of(r.kl)]);
     const exact = await tsneKlGradient(dense, Y, n);
     let scale = 0;
     for (const v of exact.gradient) scale = Math.max(scale, Math.abs(v));
-    for (let t = 0; t < 2 * n; t++) expect(Math.abs(results[1].gradient[t] - exact.gradient[t])).toBeLessThan(1e-4 * scale);
+    for (let t = 0; t < 2 * n; t++)
+      expect(Math.abs(results[1].gradient[t] - exact.gradient[t])).toBeLessThan(1e-4 * scale);
     expect(Math.abs(results[1].kl - exact.kl)).toBeLessThan(1e-5 * Math.abs(exact.kl));
   });
 
@@ -192,7 +213,8 @@ describe("kernel threads", () => {
     const X = noisyCircle(320, 29); // ~20,000 edges below the enclosing radius: 40 batches
     const results = await onThreads(() => persistentHomology(X, { maxdim: 1 }));
     expectSameBytes(results, (r) => r.diagrams.flatMap((d) => [d.births, d.deaths]));
-    for (const r of results) expect(r.stats.edgesAfterCollapse).toBe(results[0].stats.edgesAfterCollapse);
+    for (const r of results)
+      expect(r.stats.edgesAfterCollapse).toBe(results[0].stats.edgesAfterCollapse);
     expect(results[0].stats.edgesAfterCollapse!).toBeLessThan(results[0].stats.edges / 4);
     // The circle's one long H1 bar.
     const h1 = results[0].diagrams[1];
@@ -236,7 +258,10 @@ describe("the edge collapse's speculative batches", () => {
     const X = noisyCircle(260, 31);
     const n = X.rows;
     /** A collapsed state's distance block, by `sweep`. */
-    const collapsed = (sweep: (state: number, edges: number) => void, batch: number): { block: Buffer; edges: number; left: number; redone: number } =>
+    const collapsed = (
+      sweep: (state: number, edges: number) => void,
+      batch: number,
+    ): { block: Buffer; edges: number; left: number; redone: number } =>
       core.scope((s) => {
         const points = s.upload(X.data).ptr;
         const state = K.ripsCreate(n, 1, 2, 0, 0);
@@ -247,19 +272,25 @@ describe("the edge collapse's speculative batches", () => {
           sweep(state, edges);
           const redone = K.ripsCollapseRedone(state);
           const left = K.ripsCollapseEnd(state);
-          const block = Buffer.from(new Uint8Array(core.memory.buffer, K.ripsDistanceBuffer(state), n * n * 4));
+          const block = Buffer.from(
+            new Uint8Array(core.memory.buffer, K.ripsDistanceBuffer(state), n * n * 4),
+          );
           return { block, edges, left, redone };
         } finally {
           K.ripsFree(state);
         }
       });
     const serial = collapsed((state, edges) => K.ripsCollapse(state, 0, edges), 0);
-    for (const [batch, chunk] of [[32, 4], [100, 7]]) {
+    for (const [batch, chunk] of [
+      [32, 4],
+      [100, 7],
+    ]) {
       const speculative = collapsed((state, edges) => {
         for (let b0 = 0; b0 < edges; b0 += batch) {
           const b1 = Math.min(edges, b0 + batch);
           // Chunks last to first: a thread's timing may run them in any order.
-          for (let e1 = b1; e1 > b0; e1 -= chunk) K.ripsCollapseSpeculate(state, b0, Math.max(b0, e1 - chunk), e1, 0);
+          for (let e1 = b1; e1 > b0; e1 -= chunk)
+            K.ripsCollapseSpeculate(state, b0, Math.max(b0, e1 - chunk), e1, 0);
           K.ripsCollapseCommit(state, b0, b1);
         }
       }, batch);
@@ -283,7 +314,11 @@ describe("the shared-memory build", () => {
   });
 
   /** Run `call` with the same inputs on both builds and return both outputs' bytes. */
-  function both(inputs: ArrayBufferView[], outputBytes: number, call: (core: Core, ptrs: number[], out: number) => void): [Buffer, Buffer] {
+  function both(
+    inputs: ArrayBufferView[],
+    outputBytes: number,
+    call: (core: Core, ptrs: number[], out: number) => void,
+  ): [Buffer, Buffer] {
     return [simd, shared].map((core) =>
       core.scope((s) => {
         const ptrs = inputs.map((a) => s.upload(a as Float32Array).ptr);
@@ -298,16 +333,24 @@ describe("the shared-memory build", () => {
     const X = randomMatrix(150, 37, 31).data;
     const n = 150;
     const d = 37;
-    const [a, b] = both([X], n * n * 4, (core, [x], out) => core.kernels.pairwiseDistances(x, x, n, d, 0, n, 1, out));
+    const [a, b] = both([X], n * n * 4, (core, [x], out) =>
+      core.kernels.pairwiseDistances(x, x, n, d, 0, n, 1, out),
+    );
     expect(a.equals(b)).toBe(true);
     const k = 7;
-    const [c, e] = both([X], n * k * 8 + 65536, (core, [x], out) => core.kernels.knnSearch(x, n, x, 0, n, d, k, 1, 0, out, out + n * k * 4, out + n * k * 8));
+    const [c, e] = both([X], n * k * 8 + 65536, (core, [x], out) =>
+      core.kernels.knnSearch(x, n, x, 0, n, d, k, 1, 0, out, out + n * k * 4, out + n * k * 8),
+    );
     expect(c.subarray(0, n * k * 8).equals(e.subarray(0, n * k * 8))).toBe(true);
     const W = randomMatrix(9, 37, 32).data;
-    const [f, g] = both([X, W], n * 12 + 9 * 200 * 4, (core, [x, w], out) => core.kernels.somBestMatching(x, n, d, w, 9, out, out + n * 4, out + n * 8, out + n * 12));
+    const [f, g] = both([X, W], n * 12 + 9 * 200 * 4, (core, [x, w], out) =>
+      core.kernels.somBestMatching(x, n, d, w, 9, out, out + n * 4, out + n * 8, out + n * 12),
+    );
     expect(f.subarray(0, n * 12).equals(g.subarray(0, n * 12))).toBe(true);
     const A = Float64Array.from(randomMatrix(40, 40, 33).data);
-    const [h, i] = both([A], 40 * 40 * 8, (core, [p], out) => core.kernels.phateGemmRows(p, p, out, 40, 0, 40));
+    const [h, i] = both([A], 40 * 40 * 8, (core, [p], out) =>
+      core.kernels.phateGemmRows(p, p, out, 40, 0, 40),
+    );
     expect(h.equals(i)).toBe(true);
   });
 });

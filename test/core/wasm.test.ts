@@ -48,7 +48,9 @@ describe("core", () => {
   });
 
   it("views of the shared-memory build stay valid after memory grows", async () => {
-    const core = await loadCore(new URL("../../build/core.threads.wasm", import.meta.url), { threads: 2 });
+    const core = await loadCore(new URL("../../build/core.threads.wasm", import.meta.url), {
+      threads: 2,
+    });
     try {
       core.scope((s) => {
         const small = s.upload(new Float32Array([1, 2, 3]));

@@ -18,7 +18,8 @@ export const SITE = fileURLToPath(new URL("../../dist/site", import.meta.url));
  * with the security headers `hidden-atlas serve` sends.
  */
 export async function serveSite(root = SITE): Promise<{ url: string; close(): Promise<void> }> {
-  if (!existsSync(join(root, "index.html"))) throw new Error(`${root} is missing: run \`npm run build\` first`);
+  if (!existsSync(join(root, "index.html")))
+    throw new Error(`${root} is missing: run \`npm run build\` first`);
   const site = await startSiteServer({ root, port: 0 });
   return { url: site.url, close: site.close };
 }
@@ -31,7 +32,14 @@ export async function launch(): Promise<Browser> {
   return chromium.launch({
     executablePath: chromePath(),
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-dev-shm-usage",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+    ],
   });
 }
 
@@ -43,8 +51,14 @@ export interface Watched {
 }
 
 /** A page that records errors and off-machine requests. */
-export async function watchedPage(browser: Browser, options: { acceptDownloads?: boolean } = {}): Promise<Watched> {
-  const context = await browser.newContext({ acceptDownloads: options.acceptDownloads ?? true, viewport: { width: 1100, height: 1400 } });
+export async function watchedPage(
+  browser: Browser,
+  options: { acceptDownloads?: boolean } = {},
+): Promise<Watched> {
+  const context = await browser.newContext({
+    acceptDownloads: options.acceptDownloads ?? true,
+    viewport: { width: 1100, height: 1400 },
+  });
   const page = await context.newPage();
   const errors: string[] = [];
   const external: string[] = [];
@@ -57,7 +71,8 @@ export async function watchedPage(browser: Browser, options: { acceptDownloads?:
   });
   page.on("request", (request) => {
     const url = new URL(request.url());
-    if (!["data:", "blob:"].includes(url.protocol) && url.hostname !== "127.0.0.1") external.push(request.url());
+    if (!["data:", "blob:"].includes(url.protocol) && url.hostname !== "127.0.0.1")
+      external.push(request.url());
   });
   return { page, errors, external };
 }
@@ -94,7 +109,9 @@ export async function settled(page: Page, timeout = 60_000): Promise<void> {
   await page.waitForFunction(
     () => {
       const w = window as unknown as { __idleSince?: number };
-      const idle = !document.querySelector(".observablehq--running, .observablehq--pending") && !document.documentElement.dataset.atlasBusy;
+      const idle =
+        !document.querySelector(".observablehq--running, .observablehq--pending") &&
+        !document.documentElement.dataset.atlasBusy;
       if (!idle) w.__idleSince = undefined;
       else w.__idleSince ??= performance.now();
       return idle && performance.now() - w.__idleSince! > 300;
@@ -104,7 +121,10 @@ export async function settled(page: Page, timeout = 60_000): Promise<void> {
   );
 }
 
-const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const axeSource = readFileSync(
+  createRequire(import.meta.url).resolve("axe-core/axe.min.js"),
+  "utf8",
+);
 
 /**
  * axe-core's serious and critical violations on the page (WCAG 2 A/AA rules and best
@@ -114,11 +134,31 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/
 export async function seriousViolations(page: Page): Promise<string[]> {
   await page.evaluate(axeSource);
   return page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: { id: string; impact: string; nodes: { target: string[]; failureSummary: string }[] }[] }> } }).axe;
+    const axe = (
+      window as unknown as {
+        axe: {
+          run(
+            context: unknown,
+            options: unknown,
+          ): Promise<{
+            violations: {
+              id: string;
+              impact: string;
+              nodes: { target: string[]; failureSummary: string }[];
+            }[];
+          }>;
+        };
+      }
+    ).axe;
     const { violations } = await axe.run(document, { resultTypes: ["violations"] });
     return violations
       .filter((v) => v.impact === "serious" || v.impact === "critical")
-      .flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(" ")} — ${n.failureSummary.split("\n").slice(1, 2).join("").trim()}`));
+      .flatMap((v) =>
+        v.nodes.map(
+          (n) =>
+            `${v.id}: ${n.target.join(" ")} — ${n.failureSummary.split("\n").slice(1, 2).join("").trim()}`,
+        ),
+      );
   });
 }
 
@@ -165,6 +205,12 @@ const MOVE_WHILE_RUNNING = `(move) => {
 
 /** Wait until `moveWhileRunning`'s move happened; the bar's states since (first: "running"). */
 export async function barStatesSinceMove(page: Page, timeout = 120_000): Promise<string[]> {
-  await page.waitForFunction(() => !!(window as unknown as { __atlasMoved?: unknown }).__atlasMoved, null, { timeout, polling: 100 });
-  return page.evaluate(() => [...(window as unknown as { __atlasMoved: { states: string[] } }).__atlasMoved.states]);
+  await page.waitForFunction(
+    () => !!(window as unknown as { __atlasMoved?: unknown }).__atlasMoved,
+    null,
+    { timeout, polling: 100 },
+  );
+  return page.evaluate(() => [
+    ...(window as unknown as { __atlasMoved: { states: string[] } }).__atlasMoved.states,
+  ]);
 }

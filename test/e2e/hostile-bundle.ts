@@ -42,7 +42,8 @@ export const URLS = [
 export const MARKERS = ["alert(", "example.invalid", "javascript:"];
 
 /** String field number i: a script, a style and a URL payload after a short readable label. */
-export const hostile = (label: string, i: number) => `${label} ${SCRIPTS[i % SCRIPTS.length]} ${STYLES[i % STYLES.length]} ${URLS[i % URLS.length]}`;
+export const hostile = (label: string, i: number) =>
+  `${label} ${SCRIPTS[i % SCRIPTS.length]} ${STYLES[i % STYLES.length]} ${URLS[i % URLS.length]}`;
 /** Payloads usable inside a file path (no ":" or "\", no empty segment). */
 const PATH_PAYLOADS = [...SCRIPTS, ...STYLES, ...URLS].filter((p) => !/[:\\]|\/\//.test(p));
 export const BUNDLE_NAME = `fuzz ${[...SCRIPTS, ...STYLES, ...URLS].join(" ")}`;
@@ -59,11 +60,21 @@ export const payload = (i: number) => hostile("meta", i);
  * 10th checkpoint is kept so that M-PHATE runs quickly.
  */
 export async function fuzzBundleZip(example: "digits-mlp" | "digits-cnn"): Promise<Buffer> {
-  const source = await loadBundleFromPath(new URL(`../../data/examples/${example}.zip`, import.meta.url).pathname);
+  const source = await loadBundleFromPath(
+    new URL(`../../data/examples/${example}.zip`, import.meta.url).pathname,
+  );
   const index = new Map(source.layers.map((l, i) => [l.name, i]));
-  const file = (i: number, folder: string) => `${folder}/${i} ${PATH_PAYLOADS[i % PATH_PAYLOADS.length]}.npy`;
+  const file = (i: number, folder: string) =>
+    `${folder}/${i} ${PATH_PAYLOADS[i % PATH_PAYLOADS.length]}.npy`;
   const layers = (list: typeof source.layers, folder: string): LayerInput[] =>
-    list.map((l) => ({ name: layerName(index.get(l.name)!), shape: l.shape, data: l.data, kind: l.kind, file: file(index.get(l.name)!, folder), dtype: "<f2" }));
+    list.map((l) => ({
+      name: layerName(index.get(l.name)!),
+      shape: l.shape,
+      data: l.data,
+      kind: l.kind,
+      file: file(index.get(l.name)!, folder),
+      dtype: "<f2",
+    }));
   const spec = structuredClone(source.model!.spec) as { layers: { name?: string }[] };
   const network = new Map(spec.layers.map((l, i) => [l.name!, hostile(`net${i}`, i + 2)]));
   for (const l of spec.layers) l.name = network.get(l.name!);
@@ -77,13 +88,27 @@ export async function fuzzBundleZip(example: "digits-mlp" | "digits-cnn"): Promi
     predictions: source.predictions,
     split: source.split,
     trace: source.trace,
-    checkpoints: source.checkpoints?.filter((_, c) => c % 10 === 0).map((c) => ({ epoch: c.epoch, layers: layers(c.layers, `epoch ${c.epoch} ${PATH_PAYLOADS[1]}`) })),
+    checkpoints: source.checkpoints
+      ?.filter((_, c) => c % 10 === 0)
+      .map((c) => ({
+        epoch: c.epoch,
+        layers: layers(c.layers, `epoch ${c.epoch} ${PATH_PAYLOADS[1]}`),
+      })),
     model: {
       ...source.model!,
       spec,
-      layers: Object.fromEntries(Object.entries(source.model!.layers!).map(([bundleLayer, net]) => [layerName(index.get(bundleLayer)!), network.get(net)!])),
+      layers: Object.fromEntries(
+        Object.entries(source.model!.layers!).map(([bundleLayer, net]) => [
+          layerName(index.get(bundleLayer)!),
+          network.get(net)!,
+        ]),
+      ),
     },
-    meta: Object.fromEntries(Object.entries({ ...source.meta, variant: "", checkpointUnit: "", recipe: "" }).map(([k, v], i) => [k, typeof v === "string" ? payload(i + 7) : v])),
+    meta: Object.fromEntries(
+      Object.entries({ ...source.meta, variant: "", checkpointUnit: "", recipe: "" }).map(
+        ([k, v], i) => [k, typeof v === "string" ? payload(i + 7) : v],
+      ),
+    ),
   };
   return Buffer.from(zipBundle(input));
 }

@@ -32,7 +32,8 @@ function largeBundle(): BundleInput {
   for (let i = 0; i < N; i++) {
     for (let c = 0; c < C; c++) {
       const mean = means[(i % 3) * C + c];
-      for (let p = 0; p < H * W; p++) conv[(i * C + c) * H * W + p] = Math.max(0, mean + random() - 0.5);
+      for (let p = 0; p < H * W; p++)
+        conv[(i * C + c) * H * W + p] = Math.max(0, mean + random() - 0.5);
     }
   }
   return {
@@ -41,7 +42,13 @@ function largeBundle(): BundleInput {
     classNames: ["first", "second", "third"],
     layers: [
       { name: "conv", shape: [N, C, H, W], data: conv, kind: "conv" },
-      { name: "fc", shape: [N, 3], data: Float32Array.from({ length: N * 3 }, (_, k) => (Math.floor(k / 3) % 3 === k % 3 ? 1 : 0)) },
+      {
+        name: "fc",
+        shape: [N, 3],
+        data: Float32Array.from({ length: N * 3 }, (_, k) =>
+          Math.floor(k / 3) % 3 === k % 3 ? 1 : 0,
+        ),
+      },
     ],
     labels: Int32Array.from({ length: N }, (_, i) => i % 3),
   };
@@ -57,7 +64,11 @@ beforeAll(async () => {
   folder = join(dir, "over-budget");
   await writeBundle(largeBundle(), folder);
   const bundle = await openBundle(folderSource(folder));
-  const { projection } = await exploreAnalysis(bundle, { layer: "conv", vectorize: "gap", maxPoints: N });
+  const { projection } = await exploreAnalysis(bundle, {
+    layer: "conv",
+    vectorize: "gap",
+    maxPoints: N,
+  });
   const [a, b] = projection.explainedVarianceRatio;
   expectedShares = `PC1 and PC2 hold ${(100 * a).toFixed(1)} % and ${(100 * b).toFixed(1)} %`;
 });
@@ -66,7 +77,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A paragraph of the page that starts with `text`. */
 async function paragraph(page: Page, text: string): Promise<void> {
-  await page.waitForFunction((start) => Array.from(document.querySelectorAll("p")).some((p) => (p.textContent ?? "").startsWith(start)), text, { timeout: 120_000 });
+  await page.waitForFunction(
+    (start) =>
+      Array.from(document.querySelectorAll("p")).some((p) =>
+        (p.textContent ?? "").startsWith(start),
+      ),
+    text,
+    { timeout: 120_000 },
+  );
 }
 
 async function openFolder(page: Page, vectorize = "gap"): Promise<void> {
@@ -82,7 +100,11 @@ async function openFolder(page: Page, vectorize = "gap"): Promise<void> {
 
 /** The page's paragraphs, whitespace collapsed. */
 async function paragraphs(page: Page): Promise<string> {
-  return page.evaluate(() => Array.from(document.querySelectorAll("p"), (p) => (p.textContent ?? "").replace(/\s+/g, " ")).join("\n"));
+  return page.evaluate(() =>
+    Array.from(document.querySelectorAll("p"), (p) =>
+      (p.textContent ?? "").replace(/\s+/g, " "),
+    ).join("\n"),
+  );
 }
 
 describe("a bundle larger than the memory budget", () => {
@@ -91,7 +113,9 @@ describe("a bundle larger than the memory budget", () => {
     await openFolder(page);
     const text = await paragraphs(page);
     expect(text).toContain(`over-budget: ${N} samples, classification, 2 layers, 3 classes`);
-    expect(text).toContain(`${N} samples in ${C} dimensions, every one drawn. ${expectedShares} of the variance.`);
+    expect(text).toContain(
+      `${N} samples in ${C} dimensions, every one drawn. ${expectedShares} of the variance.`,
+    );
     expect(await page.locator(".atlas-progress[data-state=failed]").count()).toBe(0);
     expect(errors).toEqual([]);
     expect(external).toEqual([]);

@@ -10,13 +10,25 @@ import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { barStatesSinceMove, moveWhileRunning, settled, useSite, watchedPage, type MoveWhileRunning } from "./browser.ts";
+import {
+  barStatesSinceMove,
+  moveWhileRunning,
+  settled,
+  useSite,
+  watchedPage,
+  type MoveWhileRunning,
+} from "./browser.ts";
 
 const site = useSite();
 const EXAMPLES = fileURLToPath(new URL("../../data/examples/", import.meta.url));
 
 /** Open `path`, move the control at the first moment `move.bar` runs, wait for `expected` text. */
-async function interrupted(path: string, move: MoveWhileRunning, expected: RegExp | string, timeout = 120_000): Promise<{ page: Page; errors: string[]; states: string[] }> {
+async function interrupted(
+  path: string,
+  move: MoveWhileRunning,
+  expected: RegExp | string,
+  timeout = 120_000,
+): Promise<{ page: Page; errors: string[]; states: string[] }> {
   const { page, errors, external } = await watchedPage(site.browser);
   await moveWhileRunning(page, move);
   await page.goto(site.url + path);
@@ -28,7 +40,11 @@ async function interrupted(path: string, move: MoveWhileRunning, expected: RegEx
   expect(await page.locator(".observablehq--error").count()).toBe(0);
   // The bar of the interrupted run: running until the new result, then done — once.
   expect(states).toEqual(["running", "done"]);
-  expect(await page.locator(".atlas-progress[data-state=failed], .atlas-progress[data-state=cancelled]").count()).toBe(0);
+  expect(
+    await page
+      .locator(".atlas-progress[data-state=failed], .atlas-progress[data-state=cancelled]")
+      .count(),
+  ).toBe(0);
   return { page, errors, states };
 }
 
@@ -37,11 +53,22 @@ describe("a control moved while a run is in flight", () => {
     const { loadBundleFromPath } = await import("../../src/io/node.ts");
     const { exploreAnalysis } = await import("../../src/analyses/explore.ts");
     const bundle = await loadBundleFromPath(EXAMPLES + "digits-cnn.zip");
-    const { projection } = await exploreAnalysis(bundle, { layer: "logits", maxPoints: bundle.samples });
-    const [pc1, pc2] = Array.from(projection.explainedVarianceRatio.slice(0, 2), (r) => (100 * r).toFixed(1));
+    const { projection } = await exploreAnalysis(bundle, {
+      layer: "logits",
+      maxPoints: bundle.samples,
+    });
+    const [pc1, pc2] = Array.from(projection.explainedVarianceRatio.slice(0, 2), (r) =>
+      (100 * r).toFixed(1),
+    );
 
-    const { page, errors } = await interrupted("explore.html?data=digits-cnn&layer=gap", { control: '[data-param="layer"]', value: "logits", bar: "progress of the layer's PCA" }, "logits: PCA");
-    expect(await page.locator("main").innerText()).toContain(`PC1 and PC2 hold ${pc1} % and ${pc2} % of the variance`);
+    const { page, errors } = await interrupted(
+      "explore.html?data=digits-cnn&layer=gap",
+      { control: '[data-param="layer"]', value: "logits", bar: "progress of the layer's PCA" },
+      "logits: PCA",
+    );
+    expect(await page.locator("main").innerText()).toContain(
+      `PC1 and PC2 hold ${pc1} % and ${pc2} % of the variance`,
+    );
     expect(page.url()).toMatch(/[?&]layer=logits\b/);
     expect(errors).toEqual([]);
     await page.context().close();
@@ -51,18 +78,30 @@ describe("a control moved while a run is in flight", () => {
     const { loadBundleFromPath } = await import("../../src/io/node.ts");
     const { mapperAnalysis } = await import("../../src/analyses/mapper.ts");
     const bundle = await loadBundleFromPath(EXAMPLES + "digits-mlp.zip");
-    const logits = (await mapperAnalysis(bundle, { overlap: 0.25 })).layers.find((l) => l.layer === "logits")!;
+    const logits = (await mapperAnalysis(bundle, { overlap: 0.25 })).layers.find(
+      (l) => l.layer === "logits",
+    )!;
 
     const heading = `logits: ${logits.nodes.length} nodes, ${logits.links.length} edges`;
-    const { page, errors } = await interrupted("mapper.html?data=digits-mlp&overlap=0.5", { control: '[data-param="overlap"]', value: 0.25, bar: "progress of the Mapper graphs" }, heading);
+    const { page, errors } = await interrupted(
+      "mapper.html?data=digits-mlp&overlap=0.5",
+      { control: '[data-param="overlap"]', value: 0.25, bar: "progress of the Mapper graphs" },
+      heading,
+    );
     expect(page.url()).toMatch(/[?&]overlap=0\.25\b/);
-    expect(await page.locator("figure.atlas-mapper").first().locator("g[data-node]").count()).toBe(logits.nodes.length);
+    expect(await page.locator("figure.atlas-mapper").first().locator("g[data-node]").count()).toBe(
+      logits.nodes.length,
+    );
     expect(errors).toEqual([]);
     await page.context().close();
   });
 
   it("som-codes: the grid changes while the maps train; every map has the new grid's 36 nodes", async () => {
-    const { page, errors } = await interrupted("som-codes.html?data=digits-mlp&epochs=3&rows=5&cols=6", { control: '[data-param="rows"]', value: 6, bar: "progress of the self-organising maps" }, /of 36 nodes used/);
+    const { page, errors } = await interrupted(
+      "som-codes.html?data=digits-mlp&epochs=3&rows=5&cols=6",
+      { control: '[data-param="rows"]', value: 6, bar: "progress of the self-organising maps" },
+      /of 36 nodes used/,
+    );
     expect(page.url()).toMatch(/[?&]rows=6\b/);
     expect(await page.getByText(/of 30 nodes used/).count()).toBe(0);
     expect(errors).toEqual([]);
@@ -70,7 +109,11 @@ describe("a control moved while a run is in flight", () => {
   });
 
   it("layer-topology: the sample count changes during the persistence diagrams; H0 has one pair per sample", async () => {
-    const { page, errors } = await interrupted("layer-topology.html?data=digits-cnn&samples=60&maxdim=1", { control: '[data-param="samples"]', value: 80, bar: "progress of the persistence diagrams" }, /: 80 H0 pairs/);
+    const { page, errors } = await interrupted(
+      "layer-topology.html?data=digits-cnn&samples=60&maxdim=1",
+      { control: '[data-param="samples"]', value: 80, bar: "progress of the persistence diagrams" },
+      /: 80 H0 pairs/,
+    );
     expect(page.url()).toMatch(/[?&]samples=80\b/);
     expect(await page.getByText(/: 60 H0 pairs/).count()).toBe(0);
     expect(errors).toEqual([]);
@@ -78,7 +121,11 @@ describe("a control moved while a run is in flight", () => {
   });
 
   it("mda: the subsample changes during the layouts; every layout has the new number of points", async () => {
-    const { page, errors } = await interrupted("mda.html?data=digits-rotation&layer=fc&maxPoints=100&iterations=30", { control: '[data-param="maxPoints"]', value: 150, bar: "progress of the layouts" }, /fc after training \(\d+ dimensions, 150 points\)/);
+    const { page, errors } = await interrupted(
+      "mda.html?data=digits-rotation&layer=fc&maxPoints=100&iterations=30",
+      { control: '[data-param="maxPoints"]', value: 150, bar: "progress of the layouts" },
+      /fc after training \(\d+ dimensions, 150 points\)/,
+    );
     expect(await page.getByText(/, 100 points\)/).count()).toBe(0);
     expect(page.url()).toMatch(/[?&]maxPoints=150\b/);
     expect(errors).toEqual([]);
@@ -89,12 +136,18 @@ describe("a control moved while a run is in flight", () => {
     // digits-mlp has checkpoints 0…100: every 9th is 0, 9, …, 99, and the last (100) is always kept.
     const { page, errors } = await interrupted(
       "mphate.html?epochStride=10&generalizationLandmarks=100&ariSeeds=1",
-      { control: '[data-param="epochStride"]', value: 9, bar: "progress of the training-dynamics embedding" },
+      {
+        control: '[data-param="epochStride"]',
+        value: 9,
+        bar: "progress of the training-dynamics embedding",
+      },
       /96 units × 13 checkpoints \(epochs 0–100\)/,
       400_000,
     );
     // The embedding is a pointScatter (every point on a canvas): its label counts the points.
-    expect(await page.locator(".atlas-point-scatter figure").first().getAttribute("aria-label")).toContain(`${(96 * 13).toLocaleString("en")} points`);
+    expect(
+      await page.locator(".atlas-point-scatter figure").first().getAttribute("aria-label"),
+    ).toContain(`${(96 * 13).toLocaleString("en")} points`);
     expect(page.url()).toMatch(/[?&]epochStride=9\b/);
     expect(errors).toEqual([]);
     await page.context().close();
@@ -104,11 +157,18 @@ describe("a control moved while a run is in flight", () => {
     const { recipeNamed } = await import("../../src/examples/index.ts");
     const { loadDigits } = await import("../../src/examples/node.ts");
     const { zipBundle } = await import("../../src/io/bundle-write.ts");
-    const [node] = await recipeNamed("digits-mlp")!.run({ digits: await loadDigits() }, { epochs: 2, seed: 42 });
+    const [node] = await recipeNamed("digits-mlp")!.run(
+      { digits: await loadDigits() },
+      { epochs: 2, seed: 42 },
+    );
     const expected = createHash("sha256").update(zipBundle(node.bundle)).digest("hex");
 
     const { page, errors, external } = await watchedPage(site.browser);
-    await moveWhileRunning(page, { control: "form:has(input[type=range])", value: 2, bar: "progress of the training" });
+    await moveWhileRunning(page, {
+      control: "form:has(input[type=range])",
+      value: 2,
+      bar: "progress of the training",
+    });
     await page.goto(site.url + "examples.html?recipe=digits-mlp&epochs=4&seed=42");
     await settled(page);
     await page.getByRole("button", { name: "Train" }).click();

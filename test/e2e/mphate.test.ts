@@ -27,73 +27,160 @@ async function settled(page: Page) {
 }
 
 describe("mphate notebook", () => {
-  it("shows digits-mlp's units over training coloured by epoch, then by layer, with legends; the URL follows", { timeout: 900_000 }, async () => {
-    const { page, errors, external } = await watchedPage(site.browser);
-    await page.goto(site.url + "mphate.html");
-    await settled(page);
-    const figure = page.locator(".atlas-scatter").first();
-    // 96 units × 21 checkpoints (every 5th of 101, the last included) = 2,016 points, every one drawn (WebGL), exact, and a continuous epoch legend.
-    expect(await figure.locator("figure").first().getAttribute("aria-label")).toMatch(/^M-PHATE embedding of digits-mlp: 2,016 points,/);
-    expect(await figure.innerText()).toContain("epoch");
-    expect(await page.getByText(/96 units × 21 checkpoints \(epochs 0–100\), diffusion time t = \d+ \(exact\), interslice κ = 2 \(auto: max\(2, round\(0\.08 × 21 checkpoints\)\)\)/).count()).toBe(1);
-    // The notebook opens with the paper's claim and our number with its spread over seeds.
-    const headline = await page.locator(".atlas-headline").innerText();
-    expect(headline).toMatch(/^Paper: .*ρ .* negative\. Measured: ρ = -?[\d.]+ over 24 runs \(8 variants × 3 seeds\), bootstrap 95 % interval \[-?[\d.]+, -?[\d.]+\] \(2,000 resamples of the runs, seeded\); within each seed ρ = -?[\d.]+ ± [\d.]+ \(seed 42: .*, 1: .*, 2: .*\)\. (The sign the paper reports is confirmed|The sign is not established|This contradicts the paper)/);
-    const claims = await page.locator("table", { hasText: "we measured" }).first().innerText();
-    for (const claim of ["fans the units out", "separate by layer", "group by the class", "ρ(visualisation variance, memorisation error) < 0", "rehearsal keeps it"]) expect(claims).toContain(claim);
-    await page.locator("label", { hasText: /^layer$/ }).click();
-    await page.waitForFunction(() => /^colour: layer\s*fc1\s*fc2\s*fc3/.test((document.querySelector(".atlas-scatter") as HTMLElement | null)?.innerText ?? ""));
-    expect(page.url()).toMatch(/[?&]colorBy=layer\b/);
-    await page.locator("label", { hasText: /most-active class/ }).first().click();
-    await page.waitForFunction(() => /^colour: most-active class \(L1\)\s*0\s*1\s*2\s*3\s*4\s*5\s*6\s*7\s*8\s*9\s/.test((document.querySelector(".atlas-scatter") as HTMLElement | null)?.innerText ?? ""));
-    expect(errors).toEqual([]);
-    expect(external).toEqual([]);
-    expect(await page.locator(".observablehq--error").count()).toBe(0);
-    await page.context().close();
-  });
+  it(
+    "shows digits-mlp's units over training coloured by epoch, then by layer, with legends; the URL follows",
+    { timeout: 900_000 },
+    async () => {
+      const { page, errors, external } = await watchedPage(site.browser);
+      await page.goto(site.url + "mphate.html");
+      await settled(page);
+      const figure = page.locator(".atlas-scatter").first();
+      // 96 units × 21 checkpoints (every 5th of 101, the last included) = 2,016 points, every one drawn (WebGL), exact, and a continuous epoch legend.
+      expect(await figure.locator("figure").first().getAttribute("aria-label")).toMatch(
+        /^M-PHATE embedding of digits-mlp: 2,016 points,/,
+      );
+      expect(await figure.innerText()).toContain("epoch");
+      expect(
+        await page
+          .getByText(
+            /96 units × 21 checkpoints \(epochs 0–100\), diffusion time t = \d+ \(exact\), interslice κ = 2 \(auto: max\(2, round\(0\.08 × 21 checkpoints\)\)\)/,
+          )
+          .count(),
+      ).toBe(1);
+      // The notebook opens with the paper's claim and our number with its spread over seeds.
+      const headline = await page.locator(".atlas-headline").innerText();
+      expect(headline).toMatch(
+        /^Paper: .*ρ .* negative\. Measured: ρ = -?[\d.]+ over 24 runs \(8 variants × 3 seeds\), bootstrap 95 % interval \[-?[\d.]+, -?[\d.]+\] \(2,000 resamples of the runs, seeded\); within each seed ρ = -?[\d.]+ ± [\d.]+ \(seed 42: .*, 1: .*, 2: .*\)\. (The sign the paper reports is confirmed|The sign is not established|This contradicts the paper)/,
+      );
+      const claims = await page.locator("table", { hasText: "we measured" }).first().innerText();
+      for (const claim of [
+        "fans the units out",
+        "separate by layer",
+        "group by the class",
+        "ρ(visualisation variance, memorisation error) < 0",
+        "rehearsal keeps it",
+      ])
+        expect(claims).toContain(claim);
+      await page.locator("label", { hasText: /^layer$/ }).click();
+      await page.waitForFunction(() =>
+        /^colour: layer\s*fc1\s*fc2\s*fc3/.test(
+          (document.querySelector(".atlas-scatter") as HTMLElement | null)?.innerText ?? "",
+        ),
+      );
+      expect(page.url()).toMatch(/[?&]colorBy=layer\b/);
+      await page
+        .locator("label", { hasText: /most-active class/ })
+        .first()
+        .click();
+      await page.waitForFunction(() =>
+        /^colour: most-active class \(L1\)\s*0\s*1\s*2\s*3\s*4\s*5\s*6\s*7\s*8\s*9\s/.test(
+          (document.querySelector(".atlas-scatter") as HTMLElement | null)?.innerText ?? "",
+        ),
+      );
+      expect(errors).toEqual([]);
+      expect(external).toEqual([]);
+      expect(await page.locator(".observablehq--error").count()).toBe(0);
+      await page.context().close();
+    },
+  );
 
-  it("shows the generalisation runs of three seeds with ρ and its interval, and the two continual-learning runs with their ARI", { timeout: 900_000 }, async () => {
-    const { page, errors } = await watchedPage(site.browser);
-    await page.goto(site.url + "mphate.html?colorBy=mostActive");
-    await settled(page);
-    const grid = page.locator(".atlas-mphate-grid");
-    // The grid draws one seed's eight runs; the study pools all 24.
-    expect(await grid.locator(":scope > div").count()).toBe(8);
-    for (const variant of ["vanilla", "dropout", "random-labels", "random-pixels"]) expect(await grid.innerText()).toContain(variant);
-    const findings = await page.locator(".atlas-findings").allInnerTexts();
-    const [, rho, lo, hi] = /Spearman ρ between visualisation variance and memorisation error over 24 runs: (-?[\d.]+) \(95 % interval \[(-?[\d.]+), (-?[\d.]+)\]/.exec(findings.join(" "))!.map(Number);
-    expect(lo).toBeLessThanOrEqual(rho);
-    expect(hi).toBeGreaterThanOrEqual(rho);
-    expect(lo).toBeGreaterThanOrEqual(-1);
-    expect(hi).toBeLessThanOrEqual(1);
-    expect(findings.join(" ")).toContain("taken on the unscaled SMACOF output (before Procrustes)");
-    // Per-variant spread over the three seeds.
-    expect(await page.locator("table", { hasText: "memorisation error (mean ± sd)" }).innerText()).toMatch(/random-pixels\s+3\s+[\d.]+ ± [\d.]+/);
-    expect(findings.join(" ")).toMatch(/split-digits-naive: mean ARI [\d.]+ over 4 switches, final test accuracy 0\.2138/);
-    expect(findings.join(" ")).toMatch(/split-digits-rehearsal: mean ARI [\d.]+ over 4 switches, final test accuracy 0\.9399/);
-    expect(await page.getByText("with rehearsal").count()).toBeGreaterThanOrEqual(1);
-    expect(errors).toEqual([]);
-    await page.context().close();
-  });
+  it(
+    "shows the generalisation runs of three seeds with ρ and its interval, and the two continual-learning runs with their ARI",
+    { timeout: 900_000 },
+    async () => {
+      const { page, errors } = await watchedPage(site.browser);
+      await page.goto(site.url + "mphate.html?colorBy=mostActive");
+      await settled(page);
+      const grid = page.locator(".atlas-mphate-grid");
+      // The grid draws one seed's eight runs; the study pools all 24.
+      expect(await grid.locator(":scope > div").count()).toBe(8);
+      for (const variant of ["vanilla", "dropout", "random-labels", "random-pixels"])
+        expect(await grid.innerText()).toContain(variant);
+      const findings = await page.locator(".atlas-findings").allInnerTexts();
+      const [, rho, lo, hi] =
+        /Spearman ρ between visualisation variance and memorisation error over 24 runs: (-?[\d.]+) \(95 % interval \[(-?[\d.]+), (-?[\d.]+)\]/
+          .exec(findings.join(" "))!
+          .map(Number);
+      expect(lo).toBeLessThanOrEqual(rho);
+      expect(hi).toBeGreaterThanOrEqual(rho);
+      expect(lo).toBeGreaterThanOrEqual(-1);
+      expect(hi).toBeLessThanOrEqual(1);
+      expect(findings.join(" ")).toContain(
+        "taken on the unscaled SMACOF output (before Procrustes)",
+      );
+      // Per-variant spread over the three seeds.
+      expect(
+        await page.locator("table", { hasText: "memorisation error (mean ± sd)" }).innerText(),
+      ).toMatch(/random-pixels\s+3\s+[\d.]+ ± [\d.]+/);
+      expect(findings.join(" ")).toMatch(
+        /split-digits-naive: mean ARI [\d.]+ over 4 switches, final test accuracy 0\.2138/,
+      );
+      expect(findings.join(" ")).toMatch(
+        /split-digits-rehearsal: mean ARI [\d.]+ over 4 switches, final test accuracy 0\.9399/,
+      );
+      expect(await page.getByText("with rehearsal").count()).toBeGreaterThanOrEqual(1);
+      expect(errors).toEqual([]);
+      await page.context().close();
+    },
+  );
 
-  it("scores the baselines on request and exports a report with every study", { timeout: 1_200_000 }, async () => {
-    const { page, errors } = await watchedPage(site.browser);
-    await page.goto(site.url + "mphate.html?baselines=true&gamma=0&ariSeeds=2");
-    await settled(page);
-    await page.waitForFunction(() => document.body.innerText.includes("interslice k = 40") && !document.querySelector(".observablehq--running"), null, { timeout: 900_000, polling: 1000 });
-    const text = await page.locator("body").innerText();
-    for (const method of ["M-PHATE", "PCA", "t-SNE", "Isomap", "PHATE", "DM", "multislice graph (−log affinity paths)", "multislice graph (−log affinity paths, precomputed)", "flattened z-scored trace", "flattened raw trace"]) expect(text).toContain(method);
-    // Every method is scored in both spaces, and the page says which is which.
-    expect(text).toMatch(/raw space: intraslice .*z-scored space: intraslice/i);
-    expect(await page.locator("table", { hasText: "scored against" }).locator("tbody tr", { hasText: "z-scored trace" }).count()).toBeGreaterThanOrEqual(12);
-    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export report" }).click()]);
-    const html = readFileSync((await download.path())!, "utf8");
-    expect(html).toContain("<th>intersliceKnn</th><td>auto (2)</td>");
-    expect(html).toContain("<th>generalizationLandmarks</th><td>400</td>");
-    expect(html).toContain("<th>gamma</th><td>0</td>");
-    for (const section of ["The paper&#39;s claims and what we measured", "Training dynamics", "Generalisation", "Generalisation runs", "Visualisation variance vs memorisation error", "Continual learning", "Baselines: neighbour preservation"]) expect(html).toContain(`<h2>${section}</h2>`);
-    expect(html).not.toMatch(/<script/i);
-    expect(errors).toEqual([]);
-    await page.context().close();
-  });
+  it(
+    "scores the baselines on request and exports a report with every study",
+    { timeout: 1_200_000 },
+    async () => {
+      const { page, errors } = await watchedPage(site.browser);
+      await page.goto(site.url + "mphate.html?baselines=true&gamma=0&ariSeeds=2");
+      await settled(page);
+      await page.waitForFunction(
+        () =>
+          document.body.innerText.includes("interslice k = 40") &&
+          !document.querySelector(".observablehq--running"),
+        null,
+        { timeout: 900_000, polling: 1000 },
+      );
+      const text = await page.locator("body").innerText();
+      for (const method of [
+        "M-PHATE",
+        "PCA",
+        "t-SNE",
+        "Isomap",
+        "PHATE",
+        "DM",
+        "multislice graph (−log affinity paths)",
+        "multislice graph (−log affinity paths, precomputed)",
+        "flattened z-scored trace",
+        "flattened raw trace",
+      ])
+        expect(text).toContain(method);
+      // Every method is scored in both spaces, and the page says which is which.
+      expect(text).toMatch(/raw space: intraslice .*z-scored space: intraslice/i);
+      expect(
+        await page
+          .locator("table", { hasText: "scored against" })
+          .locator("tbody tr", { hasText: "z-scored trace" })
+          .count(),
+      ).toBeGreaterThanOrEqual(12);
+      const [download] = await Promise.all([
+        page.waitForEvent("download"),
+        page.getByRole("button", { name: "Export report" }).click(),
+      ]);
+      const html = readFileSync((await download.path())!, "utf8");
+      expect(html).toContain("<th>intersliceKnn</th><td>auto (2)</td>");
+      expect(html).toContain("<th>generalizationLandmarks</th><td>400</td>");
+      expect(html).toContain("<th>gamma</th><td>0</td>");
+      for (const section of [
+        "The paper&#39;s claims and what we measured",
+        "Training dynamics",
+        "Generalisation",
+        "Generalisation runs",
+        "Visualisation variance vs memorisation error",
+        "Continual learning",
+        "Baselines: neighbour preservation",
+      ])
+        expect(html).toContain(`<h2>${section}</h2>`);
+      expect(html).not.toMatch(/<script/i);
+      expect(errors).toEqual([]);
+      await page.context().close();
+    },
+  );
 });

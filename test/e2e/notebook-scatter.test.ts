@@ -25,10 +25,16 @@ async function probe(page: Page, nth = 0): Promise<ScatterProbe> {
   const area = page.locator(".atlas-point-scatter .atlas-plot-area").nth(nth);
   const box = (await area.boundingBox())!;
   const { at, width } = await area.evaluate((el) => {
-    const scatter = el.closest(".atlas-point-scatter") as HTMLElement & { locate(i: number): { x: number; y: number }; pick(x: number, y: number): number | null };
+    const scatter = el.closest(".atlas-point-scatter") as HTMLElement & {
+      locate(i: number): { x: number; y: number };
+      pick(x: number, y: number): number | null;
+    };
     const label = el.closest("figure")!.getAttribute("aria-label")!;
     const total = Number(/^Scatter plot of ([\d,]+) points/.exec(label)![1].replaceAll(",", ""));
-    return { at: Array.from({ length: total }, (_, i) => scatter.locate(i)), width: parseFloat((el as HTMLElement).style.width) };
+    return {
+      at: Array.from({ length: total }, (_, i) => scatter.locate(i)),
+      width: parseFloat((el as HTMLElement).style.width),
+    };
   });
   return { at, scale: box.width / width, origin: { x: box.x, y: box.y } };
 }
@@ -51,7 +57,9 @@ describe("notebook scatters", () => {
     await page.locator(".atlas-point-scatter canvas.atlas-points").waitFor({ timeout: 60_000 });
     await settled(page);
     // Every one of the 1,797 samples is drawn.
-    expect(await page.locator(".atlas-point-scatter figure").getAttribute("aria-label")).toMatch(/^Scatter plot of 1,797 points: PC1/);
+    expect(await page.locator(".atlas-point-scatter figure").getAttribute("aria-label")).toMatch(
+      /^Scatter plot of 1,797 points: PC1/,
+    );
     const { at, scale, origin } = await probe(page);
     expect(at.length).toBe(1797);
     // A star around the middle of the cloud, in plot-area px.
@@ -68,7 +76,8 @@ describe("notebook scatters", () => {
     await page.keyboard.down("Shift");
     await page.mouse.move(origin.x + stroke[0][0] * scale, origin.y + stroke[0][1] * scale);
     await page.mouse.down();
-    for (const [px, py] of [...stroke.slice(1), stroke[0]]) await page.mouse.move(origin.x + px * scale, origin.y + py * scale);
+    for (const [px, py] of [...stroke.slice(1), stroke[0]])
+      await page.mouse.move(origin.x + px * scale, origin.y + py * scale);
     await page.mouse.up();
     await page.keyboard.up("Shift");
     const expected: number[] = [];
@@ -77,22 +86,43 @@ describe("notebook scatters", () => {
     });
     expect(expected.length).toBeGreaterThan(20);
     expect(expected.length).toBeLessThan(1797);
-    await expect.poll(() => page.locator(".atlas-selection-count").innerText()).toBe(`${expected.length.toLocaleString("en-US")} points selected`);
-    const selection = await page.locator(".atlas-point-scatter").evaluate((el) => Array.from((el as HTMLElement & { selection: Int32Array }).selection));
+    await expect
+      .poll(() => page.locator(".atlas-selection-count").innerText())
+      .toBe(`${expected.length.toLocaleString("en-US")} points selected`);
+    const selection = await page
+      .locator(".atlas-point-scatter")
+      .evaluate((el) => Array.from((el as HTMLElement & { selection: Int32Array }).selection));
     expect(selection).toEqual(expected);
     // The panel lists the first rows: sample, PC1, PC2, label, description.
     const rows = page.locator("table.atlas-selection-rows tbody tr");
     expect(await rows.count()).toBe(Math.min(10, expected.length));
-    expect((await rows.locator("td:first-child").allInnerTexts()).map(Number)).toEqual(expected.slice(0, 10));
-    expect(await rows.first().locator("td").last().innerText()).toMatch(new RegExp(`^#${expected[0]} · label \\d`));
+    expect((await rows.locator("td:first-child").allInnerTexts()).map(Number)).toEqual(
+      expected.slice(0, 10),
+    );
+    expect(await rows.first().locator("td").last().innerText()).toMatch(
+      new RegExp(`^#${expected[0]} · label \\d`),
+    );
     // The exports hold every selected row.
-    const [csvFile] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export CSV" }).click()]);
+    const [csvFile] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Export CSV" }).click(),
+    ]);
     expect(csvFile.suggestedFilename()).toBe("digits-pixels-selection.csv");
-    const csv = readFileSync((await csvFile.path())!, "utf8").trimEnd().split("\r\n");
-    expect(csv[0]).toMatch(/^sample,PC1 \([\d.]+ % of variance\) →,↑ PC2 \([\d.]+ % of variance\),label,description$/);
+    const csv = readFileSync((await csvFile.path())!, "utf8")
+      .trimEnd()
+      .split("\r\n");
+    expect(csv[0]).toMatch(
+      /^sample,PC1 \([\d.]+ % of variance\) →,↑ PC2 \([\d.]+ % of variance\),label,description$/,
+    );
     expect(csv.slice(1).map((line) => Number(line.split(",")[0]))).toEqual(expected);
-    const [jsonFile] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export JSON" }).click()]);
-    const json = JSON.parse(readFileSync((await jsonFile.path())!, "utf8")) as { sample: number; label: string }[];
+    const [jsonFile] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Export JSON" }).click(),
+    ]);
+    const json = JSON.parse(readFileSync((await jsonFile.path())!, "utf8")) as {
+      sample: number;
+      label: string;
+    }[];
     expect(json.map((r) => r.sample)).toEqual(expected);
     expect(errors).toEqual([]);
     expect(external).toEqual([]);
@@ -122,10 +152,18 @@ describe("notebook scatters", () => {
         if (d < bestD) [best, bestD] = [k, d];
       });
       // Points drawn on the same spot are equally near: the tooltip names one of them.
-      expect((at[shown]!.x - at[i]!.x) ** 2 + (at[shown]!.y - at[i]!.y) ** 2).toBeLessThanOrEqual(bestD + 1e-9);
-      expect(await page.locator(".atlas-tooltip").innerText()).toMatch(new RegExp(`^#${shown} · label \\d`));
-      expect(await page.locator(".atlas-tooltip img").getAttribute("src")).toMatch(/^data:image\/png;base64,/);
-      expect(await page.locator(".atlas-tooltip img").getAttribute("alt")).toBe(`input of sample ${shown}`);
+      expect((at[shown]!.x - at[i]!.x) ** 2 + (at[shown]!.y - at[i]!.y) ** 2).toBeLessThanOrEqual(
+        bestD + 1e-9,
+      );
+      expect(await page.locator(".atlas-tooltip").innerText()).toMatch(
+        new RegExp(`^#${shown} · label \\d`),
+      );
+      expect(await page.locator(".atlas-tooltip img").getAttribute("src")).toMatch(
+        /^data:image\/png;base64,/,
+      );
+      expect(await page.locator(".atlas-tooltip img").getAttribute("alt")).toBe(
+        `input of sample ${shown}`,
+      );
       expect(best).toBeGreaterThanOrEqual(0);
     }
     expect(errors).toEqual([]);

@@ -24,7 +24,9 @@ function chosenBundle(): BundleInput {
     name: "chosen-later",
     task: "classification",
     classNames: ["a", "b"],
-    layers: [{ name: "dense", shape: [N, D], data: Float32Array.from({ length: N * D }, () => random()) }],
+    layers: [
+      { name: "dense", shape: [N, D], data: Float32Array.from({ length: N * D }, () => random()) },
+    ],
     labels: Int32Array.from({ length: N }, (_, i) => i % 2),
   };
 }
@@ -46,7 +48,9 @@ describe("the dataset picker", () => {
     // Hold every file of the first example (the digits) until the folder has been chosen.
     const held: Route[] = [];
     let release = false;
-    await page.route("**/digits/**", (route) => (release ? route.continue() : void held.push(route)));
+    await page.route("**/digits/**", (route) =>
+      release ? route.continue() : void held.push(route),
+    );
     // Every summary line the page ever shows, in order.
     await page.addInitScript(() => {
       const seen: string[] = ((window as unknown as { __summaries: string[] }).__summaries = []);
@@ -60,19 +64,34 @@ describe("the dataset picker", () => {
     await page.goto(`${site.url}explore.html`);
     const picker = page.locator(".atlas-picker");
     await picker.waitFor();
-    await page.waitForFunction(() => /opening/.test(document.querySelector(".atlas-picker-status")?.textContent ?? ""));
+    await page.waitForFunction(() =>
+      /opening/.test(document.querySelector(".atlas-picker-status")?.textContent ?? ""),
+    );
     await page.locator(".atlas-picker input[webkitdirectory]").setInputFiles(folder);
     await page.waitForTimeout(200); // let the choice reach the notebook before the example's files arrive
     release = true;
     for (const route of held.splice(0)) await route.continue();
-    await page.waitForFunction((n) => Array.from(document.querySelectorAll("p")).some((p) => (p.textContent ?? "").startsWith(`${n} samples in`)), N, { timeout: 120_000 });
+    await page.waitForFunction(
+      (n) =>
+        Array.from(document.querySelectorAll("p")).some((p) =>
+          (p.textContent ?? "").startsWith(`${n} samples in`),
+        ),
+      N,
+      { timeout: 120_000 },
+    );
     await settled(page);
-    const text = await page.evaluate(() => Array.from(document.querySelectorAll("p"), (p) => (p.textContent ?? "").replace(/\s+/g, " ")).join("\n"));
+    const text = await page.evaluate(() =>
+      Array.from(document.querySelectorAll("p"), (p) =>
+        (p.textContent ?? "").replace(/\s+/g, " "),
+      ).join("\n"),
+    );
     expect(text).toContain(`chosen-later: ${N} samples, classification, 1 layer, 2 classes`);
     expect(text).toContain(`${N} samples in ${D} dimensions, every one drawn.`);
     expect(text).not.toContain("1,797 samples");
     expect(await page.locator(".atlas-picker").getAttribute("data-state")).toBe("open");
-    const summaries = await page.evaluate(() => (window as unknown as { __summaries: string[] }).__summaries);
+    const summaries = await page.evaluate(
+      () => (window as unknown as { __summaries: string[] }).__summaries,
+    );
     expect(summaries.length).toBeGreaterThan(0);
     for (const summary of summaries) expect(summary).toMatch(/^chosen-later: /);
     expect(errors).toEqual([]);

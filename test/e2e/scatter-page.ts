@@ -17,9 +17,17 @@ export async function buildScatterPage(): Promise<string> {
     configFile: false,
     root: PAGES,
     logLevel: "error",
-    build: { outDir, emptyOutDir: true, target: "es2022", rollupOptions: { input: join(PAGES, "scatter.html") } },
+    build: {
+      outDir,
+      emptyOutDir: true,
+      target: "es2022",
+      rollupOptions: { input: join(PAGES, "scatter.html") },
+    },
   });
   // The site server serves a folder only when it holds an index.html.
-  writeFileSync(join(outDir, "index.html"), '<!doctype html><title>pointScatter test</title><a href="scatter.html">scatter</a>\n');
+  writeFileSync(
+    join(outDir, "index.html"),
+    '<!doctype html><title>pointScatter test</title><a href="scatter.html">scatter</a>\n',
+  );
   return outDir;
 }

@@ -47,7 +47,12 @@ function inside(px: number, py: number, polygon: ArrayLike<number>): boolean {
   const m = polygon.length / 2;
   for (let k = 0; k < m; k++) {
     const j = (k + 1) % m;
-    const [xi, yi, xj, yj] = [polygon[2 * k], polygon[2 * k + 1], polygon[2 * j], polygon[2 * j + 1]];
+    const [xi, yi, xj, yj] = [
+      polygon[2 * k],
+      polygon[2 * k + 1],
+      polygon[2 * j],
+      polygon[2 * j + 1],
+    ];
     if (yi > py !== yj > py && px < ((xj - xi) * (py - yi)) / (yj - yi) + xi) odd = !odd;
   }
   return odd;
@@ -61,7 +66,18 @@ describe("pointScatter in Chromium", () => {
       "Scatter plot of 100,000 points: UMAP 1 (no unit) → against ↑ UMAP 2 (no unit), coloured by class",
     );
     const swatches = await page.locator("[class$='-swatch']").allInnerTexts();
-    expect(swatches.map((s) => s.trim())).toEqual(["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]);
+    expect(swatches.map((s) => s.trim())).toEqual([
+      "T-shirt",
+      "Trouser",
+      "Pullover",
+      "Dress",
+      "Coat",
+      "Sandal",
+      "Shirt",
+      "Sneaker",
+      "Bag",
+      "Ankle boot",
+    ]);
     expect(await page.getByText("UMAP 1 (no unit) →").count()).toBe(1);
     // The canvas holds the points: read it back and find the class colours where the clusters are.
     const painted = await page.evaluate(() => {
@@ -80,7 +96,8 @@ describe("pointScatter in Chromium", () => {
       const last = window.scatterTest.x.length - 1;
       const at = scatter.locate(last);
       const ratio = canvas.width / canvas.getBoundingClientRect().width;
-      const o = (Math.floor((at.y - 24) * ratio) * copy.width + Math.floor((at.x - 56) * ratio)) * 4;
+      const o =
+        (Math.floor((at.y - 24) * ratio) * copy.width + Math.floor((at.x - 56) * ratio)) * 4;
       return { share: covered / (data.length / 4), last: Array.from(data.subarray(o, o + 3)) };
     });
     expect(painted.share).toBeGreaterThan(0.25);
@@ -96,7 +113,9 @@ describe("pointScatter in Chromium", () => {
     for (const i of [5, 4_321, 77_777, 99_999]) {
       const at = await page.evaluate((i) => window.scatterTest.scatter.locate(i), i);
       await page.mouse.move(origin.x + at.x, origin.y + at.y);
-      await page.waitForFunction(() => document.querySelector<HTMLElement>(".atlas-tooltip")?.style.display === "block");
+      await page.waitForFunction(
+        () => document.querySelector<HTMLElement>(".atlas-tooltip")?.style.display === "block",
+      );
       const shown = Number(await page.locator(".atlas-tooltip").getAttribute("data-sample"));
       // Brute force over every point: the one nearest (on screen) to where the cursor is.
       const expected = await page.evaluate(
@@ -118,22 +137,43 @@ describe("pointScatter in Chromium", () => {
       );
       expect(shown).toBe(expected.best);
       expect(expected.distance).toBeLessThan(1);
-      const names = ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
-      expect(await page.locator(".atlas-tooltip").innerText()).toBe(`sample #${shown} · ${names[shown % 10]}`);
+      const names = [
+        "T-shirt",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+      ];
+      expect(await page.locator(".atlas-tooltip").innerText()).toBe(
+        `sample #${shown} · ${names[shown % 10]}`,
+      );
     }
     // A spot of the frame with no point within 24 px (the empty middle of the ring): no tooltip.
     const hole = await page.evaluate(() => {
       const s = window.scatterTest.scatter;
-      for (let py = 200; py < 400; py += 4) for (let px = 300; px < 500; px += 4) if (s.pick(px, py) === null) return { x: px, y: py };
+      for (let py = 200; py < 400; py += 4)
+        for (let px = 300; px < 500; px += 4) if (s.pick(px, py) === null) return { x: px, y: py };
       return null;
     });
     expect(hole).not.toBeNull();
     await page.mouse.move(origin.x + hole!.x, origin.y + hole!.y);
-    await page.waitForFunction(() => document.querySelector<HTMLElement>(".atlas-tooltip")?.style.display === "none");
+    await page.waitForFunction(
+      () => document.querySelector<HTMLElement>(".atlas-tooltip")?.style.display === "none",
+    );
     // Click selects the hovered point and fires "input".
     const at = await page.evaluate(() => window.scatterTest.scatter.locate(4_321));
     await page.mouse.click(origin.x + at.x, origin.y + at.y);
-    expect(await page.evaluate(() => [window.scatterTest.scatter.value, window.scatterTest.events.input])).toEqual([4_321, 1]);
+    expect(
+      await page.evaluate(() => [
+        window.scatterTest.scatter.value,
+        window.scatterTest.events.input,
+      ]),
+    ).toEqual([4_321, 1]);
     expect(errors).toEqual([]);
     await page.context().close();
   });
@@ -157,7 +197,12 @@ describe("pointScatter in Chromium", () => {
     await page.waitForFunction(() => window.scatterTest.events.selection === 1);
     const result = await page.evaluate(() => {
       const { scatter, x, y } = window.scatterTest;
-      return { selection: Array.from(scatter.selection), lasso: Array.from(scatter.lasso!), x: Array.from(x), y: Array.from(y) };
+      return {
+        selection: Array.from(scatter.selection),
+        lasso: Array.from(scatter.lasso!),
+        x: Array.from(x),
+        y: Array.from(y),
+      };
     });
     // The lasso the view recorded follows the stroke: same bounding box to within a few pixels.
     const toPixels = await page.evaluate((lasso) => {
@@ -166,7 +211,8 @@ describe("pointScatter in Chromium", () => {
       const sx = 728 / (d.x[1] - d.x[0]); // frame: 800 − 56 − 16 by 600 − 24 − 40 px
       const sy = 536 / (d.y[1] - d.y[0]);
       const out: number[] = [];
-      for (let k = 0; k < lasso.length; k += 2) out.push(56 + (lasso[k] - d.x[0]) * sx, 24 + (d.y[1] - lasso[k + 1]) * sy);
+      for (let k = 0; k < lasso.length; k += 2)
+        out.push(56 + (lasso[k] - d.x[0]) * sx, 24 + (d.y[1] - lasso[k + 1]) * sy);
       return out;
     }, result.lasso);
     const xs = toPixels.filter((_, k) => k % 2 === 0);
@@ -178,21 +224,43 @@ describe("pointScatter in Chromium", () => {
     expect(result.lasso.length / 2).toBeGreaterThanOrEqual(24);
     // Every point tested against that polygon here.
     const expected: number[] = [];
-    for (let i = 0; i < result.x.length; i++) if (inside(result.x[i], result.y[i], result.lasso)) expected.push(i);
+    for (let i = 0; i < result.x.length; i++)
+      if (inside(result.x[i], result.y[i], result.lasso)) expected.push(i);
     expect(expected.length).toBeGreaterThan(5_000);
     expect(result.selection).toEqual(expected);
     // The panel: count, first rows, exports.
-    await expect.poll(() => page.locator(".atlas-selection-count").innerText()).toBe(`${expected.length.toLocaleString("en-US")} points selected`);
+    await expect
+      .poll(() => page.locator(".atlas-selection-count").innerText())
+      .toBe(`${expected.length.toLocaleString("en-US")} points selected`);
     expect(await page.locator("table.atlas-selection-rows tbody tr").count()).toBe(10);
-    expect(await page.locator("table.atlas-selection-rows tbody tr").first().locator("td").first().innerText()).toBe(String(expected[0]));
-    const [download] = await Promise.all([page.waitForEvent("download"), page.getByText("Export CSV").click()]);
-    const csv = readFileSync((await download.path())!, "utf8").trimEnd().split("\r\n");
+    expect(
+      await page
+        .locator("table.atlas-selection-rows tbody tr")
+        .first()
+        .locator("td")
+        .first()
+        .innerText(),
+    ).toBe(String(expected[0]));
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByText("Export CSV").click(),
+    ]);
+    const csv = readFileSync((await download.path())!, "utf8")
+      .trimEnd()
+      .split("\r\n");
     expect(download.suggestedFilename()).toBe("test-selection.csv");
     expect(csv[0]).toBe("sample,UMAP 1 (no unit) →,↑ UMAP 2 (no unit),class");
     expect(csv.length).toBe(expected.length + 1);
     expect(csv.slice(1).map((line) => Number(line.split(",")[0]))).toEqual(expected);
-    const [json] = await Promise.all([page.waitForEvent("download"), page.getByText("Export JSON").click()]);
-    expect((JSON.parse(readFileSync((await json.path())!, "utf8")) as { sample: number }[]).map((r) => r.sample)).toEqual(expected);
+    const [json] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByText("Export JSON").click(),
+    ]);
+    expect(
+      (JSON.parse(readFileSync((await json.path())!, "utf8")) as { sample: number }[]).map(
+        (r) => r.sample,
+      ),
+    ).toEqual(expected);
     // Escape on the plot clears the selection.
     await page.locator(".atlas-plot-area").focus();
     await page.keyboard.press("Escape");
@@ -206,7 +274,9 @@ describe("pointScatter in Chromium", () => {
     const { page, errors } = await open("n=100000");
     const origin = await areaOrigin(page);
     const before = await page.evaluate(() => window.scatterTest.scatter.domain());
-    const ticksBefore = await page.locator(".atlas-plot-area [aria-label='x-axis tick label']").textContent();
+    const ticksBefore = await page
+      .locator(".atlas-plot-area [aria-label='x-axis tick label']")
+      .textContent();
     await page.mouse.move(origin.x + 56 + 364, origin.y + 24 + 268); // the frame's centre
     await page.mouse.wheel(0, -600);
     await page.waitForFunction((span) => {
@@ -217,8 +287,13 @@ describe("pointScatter in Chromium", () => {
     const after = await page.evaluate(() => window.scatterTest.scatter.domain());
     // Zooming about the frame's centre keeps the centre where it was.
     expect((after.x[0] + after.x[1]) / 2).toBeCloseTo((before.x[0] + before.x[1]) / 2, 1);
-    expect((after.y[1] - after.y[0]) / (before.y[1] - before.y[0])).toBeCloseTo((after.x[1] - after.x[0]) / (before.x[1] - before.x[0]), 6);
-    await expect.poll(() => page.locator(".atlas-plot-area [aria-label='x-axis tick label']").textContent()).not.toBe(ticksBefore);
+    expect((after.y[1] - after.y[0]) / (before.y[1] - before.y[0])).toBeCloseTo(
+      (after.x[1] - after.x[0]) / (before.x[1] - before.x[0]),
+      6,
+    );
+    await expect
+      .poll(() => page.locator(".atlas-plot-area [aria-label='x-axis tick label']").textContent())
+      .not.toBe(ticksBefore);
     // Hover still finds the right point after the zoom.
     const i = await page.evaluate(() => {
       const s = window.scatterTest.scatter;
@@ -230,7 +305,9 @@ describe("pointScatter in Chromium", () => {
     });
     const at = await page.evaluate((i) => window.scatterTest.scatter.locate(i), i);
     await page.mouse.move(origin.x + at.x, origin.y + at.y);
-    await expect.poll(() => page.locator(".atlas-tooltip").getAttribute("data-sample")).toBe(String(i));
+    await expect
+      .poll(() => page.locator(".atlas-tooltip").getAttribute("data-sample"))
+      .toBe(String(i));
     await page.getByRole("button", { name: "Reset zoom" }).click();
     await page.waitForTimeout(100);
     expect(await page.evaluate(() => window.scatterTest.scatter.domain())).toEqual(before);
@@ -242,12 +319,19 @@ describe("pointScatter in Chromium", () => {
     const { page, errors } = await open("n=20000");
     await page.locator("body").click({ position: { x: 2, y: 2 } });
     await page.keyboard.press("Tab");
-    expect(await page.evaluate(() => document.activeElement?.classList.contains("atlas-plot-area"))).toBe(true);
+    expect(
+      await page.evaluate(() => document.activeElement?.classList.contains("atlas-plot-area")),
+    ).toBe(true);
     const start = await page.evaluate(() => window.scatterTest.scatter.focused);
     expect(start).not.toBeNull();
     expect(await page.locator("circle.atlas-focused").count()).toBe(1);
     let current = start!;
-    for (const [key, dx, dy] of [["ArrowRight", 1, 0], ["ArrowDown", 0, 1], ["ArrowLeft", -1, 0], ["ArrowUp", 0, -1]] as const) {
+    for (const [key, dx, dy] of [
+      ["ArrowRight", 1, 0],
+      ["ArrowDown", 0, 1],
+      ["ArrowLeft", -1, 0],
+      ["ArrowUp", 0, -1],
+    ] as const) {
       await page.keyboard.press(key);
       const next = await page.evaluate(() => window.scatterTest.scatter.focused!);
       // Brute force: the nearest point within 45° of the arrow's direction on screen.
@@ -279,7 +363,12 @@ describe("pointScatter in Chromium", () => {
     }
     expect(await page.locator(".atlas-live").innerText()).toContain(`sample #${current}`);
     await page.keyboard.press("Enter");
-    expect(await page.evaluate(() => [window.scatterTest.scatter.value, window.scatterTest.events.input])).toEqual([current, 1]);
+    expect(
+      await page.evaluate(() => [
+        window.scatterTest.scatter.value,
+        window.scatterTest.events.input,
+      ]),
+    ).toEqual([current, 1]);
     // + zooms in about the focused point; 0 resets.
     const span = await page.evaluate(() => window.scatterTest.scatter.domain().x);
     await page.keyboard.press("+");
@@ -296,8 +385,15 @@ describe("pointScatter in Chromium", () => {
   it("carries on with the software rasteriser when the WebGL context is lost", async () => {
     const { page, errors } = await open("n=20000");
     expect(await page.evaluate(() => window.scatterTest.scatter.renderer)).toBe("webgl");
-    await page.evaluate(() => (document.querySelector("canvas.atlas-points") as HTMLCanvasElement).getContext("webgl2")!.getExtension("WEBGL_lose_context")!.loseContext());
-    await expect.poll(() => page.evaluate(() => window.scatterTest.scatter.renderer)).toBe("raster");
+    await page.evaluate(() =>
+      (document.querySelector("canvas.atlas-points") as HTMLCanvasElement)
+        .getContext("webgl2")!
+        .getExtension("WEBGL_lose_context")!
+        .loseContext(),
+    );
+    await expect
+      .poll(() => page.evaluate(() => window.scatterTest.scatter.renderer))
+      .toBe("raster");
     await expect
       .poll(() =>
         page.evaluate(() => {
@@ -320,9 +416,16 @@ describe("pointScatter in Chromium", () => {
     const at = await page.evaluate(() => window.scatterTest.scatter.locate(123));
     await page.mouse.move(origin.x + at.x, origin.y + at.y);
     await expect.poll(() => page.locator(".atlas-tooltip").getAttribute("data-sample")).toBe("123");
-    const chosen = await page.evaluate(() => Array.from(window.scatterTest.scatter.selectPolygon([0, 0, 60, 0, 60, 60, 0, 60])));
-    const { x, y } = await page.evaluate(() => ({ x: Array.from(window.scatterTest.x), y: Array.from(window.scatterTest.y) }));
-    expect(chosen).toEqual(x.map((_, i) => i).filter((i) => inside(x[i], y[i], [0, 0, 60, 0, 60, 60, 0, 60])));
+    const chosen = await page.evaluate(() =>
+      Array.from(window.scatterTest.scatter.selectPolygon([0, 0, 60, 0, 60, 60, 0, 60])),
+    );
+    const { x, y } = await page.evaluate(() => ({
+      x: Array.from(window.scatterTest.x),
+      y: Array.from(window.scatterTest.y),
+    }));
+    expect(chosen).toEqual(
+      x.map((_, i) => i).filter((i) => inside(x[i], y[i], [0, 0, 60, 0, 60, 60, 0, 60])),
+    );
     expect(errors).toEqual([]);
     await page.context().close();
   });

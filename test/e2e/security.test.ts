@@ -14,7 +14,16 @@ import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { useSite } from "./browser.ts";
-import { BUNDLE_NAME, CLASSES, MARKERS, ZIP_NAME, fuzzBundleZip, hostile, layerName, payload } from "./hostile-bundle.ts";
+import {
+  BUNDLE_NAME,
+  CLASSES,
+  MARKERS,
+  ZIP_NAME,
+  fuzzBundleZip,
+  hostile,
+  layerName,
+  payload,
+} from "./hostile-bundle.ts";
 
 const site = useSite();
 
@@ -54,7 +63,10 @@ interface Guarded {
 }
 
 /** A page whose every request goes through a router that aborts anything off 127.0.0.1. */
-async function guardedPage(browser: Browser, examples: Record<string, Buffer> = {}): Promise<Guarded> {
+async function guardedPage(
+  browser: Browser,
+  examples: Record<string, Buffer> = {},
+): Promise<Guarded> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 1400 } });
   const offMachine: string[] = [];
   await context.route("**/*", async (route) => {
@@ -64,14 +76,23 @@ async function guardedPage(browser: Browser, examples: Record<string, Buffer> = 
       return route.abort("blockedbyclient");
     }
     const served = /\/examples\/([^/]+)\.zip$/.exec(url.pathname);
-    if (served && examples[served[1]]) return route.fulfill({ status: 200, contentType: "application/zip", body: examples[served[1]] });
+    if (served && examples[served[1]])
+      return route.fulfill({
+        status: 200,
+        contentType: "application/zip",
+        body: examples[served[1]],
+      });
     return route.continue();
   });
   await context.addInitScript({ content: SCAN_DOM });
   await context.addInitScript(() => {
     const w = window as unknown as { __violations: string[] };
     w.__violations = [];
-    document.addEventListener("securitypolicyviolation", (e) => w.__violations.push(`${e.effectiveDirective} ${e.blockedURI} ${e.sample}`), true);
+    document.addEventListener(
+      "securitypolicyviolation",
+      (e) => w.__violations.push(`${e.effectiveDirective} ${e.blockedURI} ${e.sample}`),
+      true,
+    );
   });
   const page = await context.newPage();
   const dialogs: string[] = [];
@@ -104,7 +125,12 @@ async function showsText(page: Page, text: string, timeout = 600_000): Promise<v
   await page.waitForFunction(
     (t) => {
       const w = window as unknown as Watch;
-      return document.body.innerText.includes(t) || w.__violations.length > 0 || w.__scanDom().length > 0 || !!document.querySelector(".observablehq--error");
+      return (
+        document.body.innerText.includes(t) ||
+        w.__violations.length > 0 ||
+        w.__scanDom().length > 0 ||
+        !!document.querySelector(".observablehq--error")
+      );
     },
     text,
     { timeout, polling: 500 },
@@ -126,13 +152,16 @@ async function expectClean(guarded: Guarded): Promise<void> {
 
 /** Open the fuzz bundle with the page's own picker, under a hostile file name. */
 async function openWithPicker(page: Page, zip: Buffer): Promise<void> {
-  await page.locator(".atlas-picker input[type=file]:not([webkitdirectory])").setInputFiles({ name: ZIP_NAME, mimeType: "application/zip", buffer: zip });
+  await page
+    .locator(".atlas-picker input[type=file]:not([webkitdirectory])")
+    .setInputFiles({ name: ZIP_NAME, mimeType: "application/zip", buffer: zip });
 }
 
 type Example = "digits-mlp" | "digits-cnn";
 const zips = new Map<Example, Buffer>();
 beforeAll(async () => {
-  for (const example of ["digits-mlp", "digits-cnn"] as const) zips.set(example, await fuzzBundleZip(example));
+  for (const example of ["digits-mlp", "digits-cnn"] as const)
+    zips.set(example, await fuzzBundleZip(example));
 }, 120_000);
 
 interface NotebookCase {
@@ -161,7 +190,8 @@ const CASES: NotebookCase[] = [
       // (hostile) class; a click selects it and lists its neighbours.
       const area = page.locator(".atlas-point-scatter .atlas-plot-area").first();
       const box = (await area.boundingBox())!;
-      for (let x = 0.3; x < 0.8; x += 0.05) await page.mouse.move(box.x + box.width * x, box.y + box.height * 0.5);
+      for (let x = 0.3; x < 0.8; x += 0.05)
+        await page.mouse.move(box.x + box.width * x, box.y + box.height * 0.5);
       await page.mouse.click(box.x + box.width * 0.5, box.y + box.height * 0.5);
       await page.locator("table.atlas-neighbors caption").waitFor();
       expect(await page.locator("table.atlas-neighbors").innerText()).toMatch(/c\d /);
@@ -177,7 +207,13 @@ const CASES: NotebookCase[] = [
       await showsText(page, `BMU moves in ${layerName(3)} under FGSM`);
     },
   },
-  { notebook: "layer-topology", example: "digits-cnn", query: "?samples=100", legitimate: " H1 pairs", fuzzed: `${layerName(0)}: ` },
+  {
+    notebook: "layer-topology",
+    example: "digits-cnn",
+    query: "?samples=100",
+    legitimate: " H1 pairs",
+    fuzzed: `${layerName(0)}: `,
+  },
   {
     notebook: "mapper",
     example: "digits-mlp",
@@ -197,8 +233,20 @@ const CASES: NotebookCase[] = [
   },
   // MDA on a confident classifier's probabilities (digits-mlp) builds thousands of groups; digits-cnn's are usable.
   // MDA draws the layer before the output by default: the fuzz digits-cnn's L6.
-  { notebook: "mda", example: "digits-cnn", query: "?maxPoints=100&iterations=10", legitimate: "Geodesic Pearson r after training", fuzzed: `${layerName(6)}: layouts coloured by label` },
-  { notebook: "mphate", example: "digits-mlp", query: "?epochStride=5", legitimate: "units ×", fuzzed: `${BUNDLE_NAME}: 96 units × ` },
+  {
+    notebook: "mda",
+    example: "digits-cnn",
+    query: "?maxPoints=100&iterations=10",
+    legitimate: "Geodesic Pearson r after training",
+    fuzzed: `${layerName(6)}: layouts coloured by label`,
+  },
+  {
+    notebook: "mphate",
+    example: "digits-mlp",
+    query: "?epochStride=5",
+    legitimate: "units ×",
+    fuzzed: `${BUNDLE_NAME}: 96 units × `,
+  },
 ];
 
 describe("the notebooks' sources", () => {
@@ -209,8 +257,12 @@ describe("the notebooks' sources", () => {
     const found: string[] = [];
     for (const file of readdirSync(dir).filter((f) => f.endsWith(".html"))) {
       const text = readFileSync(join(dir, file), "utf8");
-      for (const [, id, body] of text.matchAll(/<script id="(\d+)" type="text\/markdown">([\s\S]*?)<\/script>/g)) {
-        for (const [expression] of body.matchAll(/\$\{[^}]*\}/g)) if (/\.name\b|\bnames?\b|\blayer(Name)?\b|classNames|dataset|\.layers\b/.test(expression)) found.push(`${file} cell ${id}: ${expression}`);
+      for (const [, id, body] of text.matchAll(
+        /<script id="(\d+)" type="text\/markdown">([\s\S]*?)<\/script>/g,
+      )) {
+        for (const [expression] of body.matchAll(/\$\{[^}]*\}/g))
+          if (/\.name\b|\bnames?\b|\blayer(Name)?\b|classNames|dataset|\.layers\b/.test(expression))
+            found.push(`${file} cell ${id}: ${expression}`);
       }
     }
     expect(found).toEqual([]);
@@ -222,7 +274,9 @@ describe("the site's security headers and policy", () => {
     const guarded = await guardedPage(site.browser);
     const response = (await guarded.page.goto(site.url + "index.html"))!;
     const headers = response.headers();
-    expect(headers["content-security-policy"]).toMatch(/default-src 'self'; script-src 'self' 'wasm-unsafe-eval';/);
+    expect(headers["content-security-policy"]).toMatch(
+      /default-src 'self'; script-src 'self' 'wasm-unsafe-eval';/,
+    );
     expect(headers["content-security-policy"]).toContain("connect-src 'self'");
     expect(headers["content-security-policy"]).toContain("object-src 'none'");
     expect(headers["content-security-policy"]).toContain("frame-ancestors 'none'");
@@ -231,7 +285,9 @@ describe("the site's security headers and policy", () => {
     expect(headers["cross-origin-embedder-policy"]).toBe("require-corp");
     expect(headers["cross-origin-resource-policy"]).toBe("same-origin");
     expect(headers["referrer-policy"]).toBe("no-referrer");
-    const meta = await guarded.page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute("content");
+    const meta = await guarded.page
+      .locator('meta[http-equiv="Content-Security-Policy"]')
+      .getAttribute("content");
     expect(meta).toContain("script-src 'self' 'wasm-unsafe-eval';");
     expect(meta).not.toContain("frame-ancestors");
     expect(await guarded.page.evaluate(() => crossOriginIsolated)).toBe(true);
@@ -240,12 +296,20 @@ describe("the site's security headers and policy", () => {
       const s = document.createElement("script");
       s.textContent = "window.__ran = true";
       document.body.append(s);
-      const fetched = await fetch("http://example.invalid/x").then(() => "fetched", () => "refused");
+      const fetched = await fetch("http://example.invalid/x").then(
+        () => "fetched",
+        () => "refused",
+      );
       return { ran: (window as unknown as { __ran?: boolean }).__ran === true, fetched };
     });
     expect(refused).toEqual({ ran: false, fetched: "refused" });
     // Each is refused by both policies, the header's and the page's <meta>.
-    expect((await violations(guarded.page)).map((v) => v.split(" ")[0]).sort()).toEqual(["connect-src", "connect-src", "script-src-elem", "script-src-elem"]);
+    expect((await violations(guarded.page)).map((v) => v.split(" ")[0]).sort()).toEqual([
+      "connect-src",
+      "connect-src",
+      "script-src-elem",
+      "script-src-elem",
+    ]);
     await guarded.context.close();
   });
 });
@@ -268,7 +332,17 @@ describe("a bundle whose every string carries script, style and URL payloads", (
     await guarded.context.route("**/examples/index.json", (route) =>
       route.fulfill({
         contentType: "application/json",
-        body: JSON.stringify({ bundles: [{ name: BUNDLE_NAME, recipe: payload(4), usedBy: [payload(5), payload(6)], bytes: 1e6, summary: { [payload(7)]: 0.5, accuracy: 0.9 } }] }),
+        body: JSON.stringify({
+          bundles: [
+            {
+              name: BUNDLE_NAME,
+              recipe: payload(4),
+              usedBy: [payload(5), payload(6)],
+              bytes: 1e6,
+              summary: { [payload(7)]: 0.5, accuracy: 0.9 },
+            },
+          ],
+        }),
       }),
     );
     await guarded.page.reload();
@@ -279,28 +353,36 @@ describe("a bundle whose every string carries script, style and URL payloads", (
   });
 
   for (const c of CASES) {
-    it(`${c.notebook}.html: legitimate use trips nothing; the fuzz bundle by the picker and as a served example runs nothing, loads nothing, shows its strings as text`, { timeout: 1_800_000 }, async () => {
-      const guarded = await guardedPage(site.browser);
-      const { page } = guarded;
-      await page.goto(`${site.url}${c.notebook}.html${c.query}`);
-      await showsText(page, c.legitimate);
-      await expectClean(guarded);
+    it(
+      `${c.notebook}.html: legitimate use trips nothing; the fuzz bundle by the picker and as a served example runs nothing, loads nothing, shows its strings as text`,
+      { timeout: 1_800_000 },
+      async () => {
+        const guarded = await guardedPage(site.browser);
+        const { page } = guarded;
+        await page.goto(`${site.url}${c.notebook}.html${c.query}`);
+        await showsText(page, c.legitimate);
+        await expectClean(guarded);
 
-      const zip = zips.get(c.example)!;
-      await openWithPicker(page, zip);
-      await showsText(page, c.fuzzed);
-      await showsText(page, BUNDLE_NAME);
-      expect(await page.locator(".atlas-picker option:checked").innerText()).toBe(`your bundle: ${ZIP_NAME}`);
-      await c.interact?.(page);
-      await expectClean(guarded);
-      await guarded.context.close();
+        const zip = zips.get(c.example)!;
+        await openWithPicker(page, zip);
+        await showsText(page, c.fuzzed);
+        await showsText(page, BUNDLE_NAME);
+        expect(await page.locator(".atlas-picker option:checked").innerText()).toBe(
+          `your bundle: ${ZIP_NAME}`,
+        );
+        await c.interact?.(page);
+        await expectClean(guarded);
+        await guarded.context.close();
 
-      // The same bundle served as the notebook's example (a shared link): the same result.
-      const served = await guardedPage(site.browser, { [c.example]: zip });
-      await served.page.goto(`${site.url}${c.notebook}.html${c.query ? `${c.query}&` : "?"}data=${c.example}`);
-      await showsText(served.page, c.fuzzed);
-      await expectClean(served);
-      await served.context.close();
-    });
+        // The same bundle served as the notebook's example (a shared link): the same result.
+        const served = await guardedPage(site.browser, { [c.example]: zip });
+        await served.page.goto(
+          `${site.url}${c.notebook}.html${c.query ? `${c.query}&` : "?"}data=${c.example}`,
+        );
+        await showsText(served.page, c.fuzzed);
+        await expectClean(served);
+        await served.context.close();
+      },
+    );
   }
 });

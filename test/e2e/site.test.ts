@@ -15,7 +15,6 @@ const site = useSite();
 
 const notebooks = readdirSync(SITE).filter((f) => f.endsWith(".html"));
 
-
 describe("notebook site", () => {
   it("builds a page for the gallery and every notebook", () => {
     expect(notebooks).toContain("index.html");
@@ -39,11 +38,15 @@ describe("notebook site", () => {
     const { page } = await watchedPage(site.browser);
     await page.goto(site.url + "index.html");
     await page.locator(".atlas-card").first().waitFor();
-    const links = await page.locator(".atlas-card").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
+    const links = await page
+      .locator(".atlas-card")
+      .evaluateAll((as) => as.map((a) => a.getAttribute("href")));
     const docs = ["bundle-format.html", "methods.html"];
-    for (const name of notebooks.filter((n) => n !== "index.html" && !docs.includes(n))) expect(links).toContain(`./${name}`);
+    for (const name of notebooks.filter((n) => n !== "index.html" && !docs.includes(n)))
+      expect(links).toContain(`./${name}`);
     const all = await page.locator("a").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
-    for (const name of docs) expect(all.some((href) => href?.replace(/^\.\//, "") === name)).toBe(true);
+    for (const name of docs)
+      expect(all.some((href) => href?.replace(/^\.\//, "") === name)).toBe(true);
     await page.context().close();
   });
 });
@@ -57,7 +60,18 @@ describe("explore notebook", () => {
     await figure.waitFor();
     // 10 class swatches in the legend, one dot per digit.
     const swatches = await figure.locator(".plot-swatches > *, [class$='-swatch']").allInnerTexts();
-    expect(swatches.map((s) => s.trim())).toEqual(["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+    expect(swatches.map((s) => s.trim())).toEqual([
+      "0",
+      "1",
+      "2",
+      "3",
+      "4",
+      "5",
+      "6",
+      "7",
+      "8",
+      "9",
+    ]);
     // Every digit drawn (pointScatter: the points on a canvas, counted in the figure's label).
     expect(await figure.getAttribute("aria-label")).toMatch(/^Scatter plot of 1,797 points: /);
     expect(await page.getByText("PC1 (14.9 % of variance)").count()).toBe(1);
@@ -75,12 +89,17 @@ describe("explore notebook", () => {
     await page.goto(site.url + "explore.html");
     await settled(page);
     // 10 neighbours ringed (drawn with the points) + the selected point (SVG).
-    const ringed = () => page.locator(".atlas-point-scatter").evaluate((el) => (el as HTMLElement & { highlighted: Int32Array }).highlighted.length);
+    const ringed = () =>
+      page
+        .locator(".atlas-point-scatter")
+        .evaluate((el) => (el as HTMLElement & { highlighted: Int32Array }).highlighted.length);
     expect(await ringed()).toBe(10);
     expect(await page.locator(".atlas-overlay circle.atlas-selected").count()).toBe(1);
     const slider = page.locator("input[type=range]").first();
     await slider.fill("20");
-    await page.waitForFunction(() => document.querySelectorAll("table.atlas-neighbors tbody tr").length === 21);
+    await page.waitForFunction(
+      () => document.querySelectorAll("table.atlas-neighbors tbody tr").length === 21,
+    );
     expect(await ringed()).toBe(20);
     expect(page.url()).toMatch(/[?&]k=20\b/);
 
@@ -88,7 +107,10 @@ describe("explore notebook", () => {
     const before = await page.locator("table.atlas-neighbors caption").innerText();
     const box = (await page.locator(".atlas-point-scatter .atlas-plot-area").boundingBox())!;
     await page.mouse.click(box.x + box.width * 0.85, box.y + box.height * 0.4);
-    await page.waitForFunction((old) => document.querySelector("table.atlas-neighbors caption")?.textContent !== old, before);
+    await page.waitForFunction(
+      (old) => document.querySelector("table.atlas-neighbors caption")?.textContent !== old,
+      before,
+    );
     const point = Number(new URL(page.url()).searchParams.get("point"));
     expect(point).not.toBe(0);
     expect(await page.locator("table.atlas-neighbors caption").innerText()).toContain(`#${point}`);
@@ -100,13 +122,21 @@ describe("explore notebook", () => {
     const { page, errors } = await watchedPage(site.browser);
     await page.goto(site.url + "explore.html?k=7&point=5");
     await settled(page);
-    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export report" }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Export report" }).click(),
+    ]);
     const html = readFileSync((await download.path())!, "utf8");
     expect(html).toContain("<th>k</th><td>7</td>");
     expect(html).toContain("<th>point</th><td>5</td>");
     // The bundle hash: sha256 of the sorted `sha256sum` listing of the bundle's files.
     const listing = ["images.npy", "labels.npy", "manifest.json"]
-      .map((f) => `${createHash("sha256").update(readFileSync(join(SITE, "digits", f))).digest("hex")}  ${f}\n`)
+      .map(
+        (f) =>
+          `${createHash("sha256")
+            .update(readFileSync(join(SITE, "digits", f)))
+            .digest("hex")}  ${f}\n`,
+      )
       .join("");
     expect(html).toContain(`<code>${createHash("sha256").update(listing).digest("hex")}</code>`);
     expect(html).toMatch(/<svg[^>]*class="plot-/);
@@ -135,7 +165,10 @@ describe("explore notebook", () => {
     const legend = await page.locator(".atlas-scatter figure").innerText();
     expect(legend).toContain(HOSTILE_NAME);
     expect(await page.locator('img[src="x"]').count()).toBe(0);
-    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export report" }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Export report" }).click(),
+    ]);
     const html = readFileSync((await download.path())!, "utf8");
     expect(html).not.toContain(HOSTILE_NAME);
     expect(html).toContain("&lt;img src=x onerror=alert(1)&gt;");
@@ -159,7 +192,10 @@ describe("examples notebook", () => {
     const { recipeNamed } = await import("../../src/examples/index.ts");
     const { loadDigits } = await import("../../src/examples/node.ts");
     const { zipBundle } = await import("../../src/io/bundle-write.ts");
-    const [node] = await recipeNamed("digits-mlp")!.run({ digits: await loadDigits() }, { epochs: 3, seed: 42 });
+    const [node] = await recipeNamed("digits-mlp")!.run(
+      { digits: await loadDigits() },
+      { epochs: 3, seed: 42 },
+    );
     const expected = createHash("sha256").update(zipBundle(node.bundle)).digest("hex");
 
     const { page, errors, external } = await watchedPage(site.browser);
@@ -177,11 +213,18 @@ describe("examples notebook", () => {
 });
 
 describe("example bundles in explore", () => {
-  for (const [name, samples, colour] of [["digits-cnn", 1797, "label"], ["digits-rotation", 1797, "target"], ["fashion-cnn", 2000, "label"]] as const) {
+  for (const [name, samples, colour] of [
+    ["digits-cnn", 1797, "label"],
+    ["digits-rotation", 1797, "target"],
+    ["fashion-cnn", 2000, "label"],
+  ] as const) {
     it(`opens ${name}: ${samples} samples coloured by ${colour}, neighbours with thumbnails`, async () => {
       const { page, errors, external } = await watchedPage(site.browser);
       await page.goto(site.url + `explore.html?data=${name}`);
-      await page.getByText(`${samples.toLocaleString("en-US")} samples`).first().waitFor({ timeout: 30_000 });
+      await page
+        .getByText(`${samples.toLocaleString("en-US")} samples`)
+        .first()
+        .waitFor({ timeout: 30_000 });
       await settled(page);
       await page.locator("table.atlas-neighbors").waitFor();
       expect(await page.locator("table.atlas-neighbors tbody img").count()).toBe(11);
@@ -200,7 +243,10 @@ describe("som-codes notebook", () => {
     await page.getByText("Codes across layers").waitFor({ timeout: 60_000 });
     await settled(page);
     expect(await page.getByText("logits: ").first().innerText()).toMatch(/of 100 nodes used/);
-    const cells = () => page.locator(".atlas-row svg g[aria-label=dot] path, .atlas-row svg g[aria-label=dot] rect").count();
+    const cells = () =>
+      page
+        .locator(".atlas-row svg g[aria-label=dot] path, .atlas-row svg g[aria-label=dot] rect")
+        .count();
     const before = await cells();
     expect(before).toBeGreaterThanOrEqual(300); // hit map, U-matrix, class map: 100 nodes each
     await page.locator("select").filter({ hasText: "logits" }).selectOption({ label: "conv1" });
@@ -208,11 +254,21 @@ describe("som-codes notebook", () => {
     // The grid's rows and columns are two controls, generated from the analysis' parameters.
     await page.locator("[data-param=rows] input[type=range]").fill("6");
     await page.locator("[data-param=cols] input[type=range]").fill("6");
-    await page.waitForFunction(() => [...document.querySelectorAll("h2")].some((h) => /of 36 nodes used/.test(h.textContent ?? "")), null, { timeout: 60_000 });
+    await page.waitForFunction(
+      () =>
+        [...document.querySelectorAll("h2")].some((h) =>
+          /of 36 nodes used/.test(h.textContent ?? ""),
+        ),
+      null,
+      { timeout: 60_000 },
+    );
     expect(page.url()).toMatch(/rows=6/);
     expect(page.url()).toMatch(/cols=6/);
     expect(page.url()).toMatch(/layer=conv1/);
-    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export report" }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Export report" }).click(),
+    ]);
     const html = readFileSync((await download.path())!, "utf8");
     expect(html).toContain("SOM functional codes");
     expect(html).toContain("<th>layer</th><td>conv1</td>");
@@ -226,7 +282,11 @@ describe("som-codes notebook", () => {
 const WORKSPACES: [string, string, string][] = [
   ["explore", "", ".atlas-scatter figure, .atlas-scatter canvas"],
   ["mapper", "?data=digits-mlp", "figure.atlas-mapper"],
-  ["som-codes", "?data=digits-mlp&epochs=3", ".atlas-figure .atlas-row figure, .atlas-figure .atlas-row svg"],
+  [
+    "som-codes",
+    "?data=digits-mlp&epochs=3",
+    ".atlas-figure .atlas-row figure, .atlas-figure .atlas-row svg",
+  ],
   ["layer-topology", "?samples=60", ".atlas-figure .atlas-row figure"],
   ["mda", "?maxPoints=100&iterations=30", ".mda-row"],
   ["mphate", "?epochStride=10&generalizationLandmarks=100&ariSeeds=1", ".atlas-scatter svg"],
@@ -242,13 +302,17 @@ describe("workspace layout", () => {
       await page.locator(figure).first().waitFor({ timeout: 180_000 });
       const wide = await page.evaluate((figure) => {
         const box = (s: string) => document.querySelector(s)!.getBoundingClientRect();
-        const tables = Array.from(document.querySelectorAll<HTMLElement>(".atlas-table-wrap")).filter((t) => t.offsetParent);
+        const tables = Array.from(
+          document.querySelectorAll<HTMLElement>(".atlas-table-wrap"),
+        ).filter((t) => t.offsetParent);
         return {
           panel: box(".atlas-panel"),
           main: box("main"),
           figureTop: document.querySelector(figure)!.getBoundingClientRect().top + window.scrollY,
           pageWidth: document.documentElement.scrollWidth,
-          scrolling: tables.filter((t) => t.scrollWidth > t.clientWidth + 1).map((t) => t.getAttribute("aria-label")),
+          scrolling: tables
+            .filter((t) => t.scrollWidth > t.clientWidth + 1)
+            .map((t) => t.getAttribute("aria-label")),
         };
       }, figure);
       expect(wide.panel.right).toBeLessThanOrEqual(wide.main.left);
@@ -258,7 +322,11 @@ describe("workspace layout", () => {
 
       await page.setViewportSize({ width: 420, height: 900 });
       await page.waitForTimeout(300);
-      const narrow = await page.evaluate(() => ({ panel: document.querySelector(".atlas-panel")!.getBoundingClientRect(), main: document.querySelector("main")!.getBoundingClientRect(), pageWidth: document.documentElement.scrollWidth }));
+      const narrow = await page.evaluate(() => ({
+        panel: document.querySelector(".atlas-panel")!.getBoundingClientRect(),
+        main: document.querySelector("main")!.getBoundingClientRect(),
+        pageWidth: document.documentElement.scrollWidth,
+      }));
       expect(narrow.panel.bottom).toBeLessThanOrEqual(narrow.main.top);
       expect(Math.abs(narrow.panel.left - narrow.main.left)).toBeLessThan(2);
       expect(narrow.pageWidth).toBeLessThanOrEqual(420);
@@ -271,11 +339,20 @@ describe("workspace layout", () => {
     const input = hostileBundleInput();
     const broken = Float32Array.from(input.layers[0].data);
     broken[7] = Number.NaN;
-    const zip = zipBundle({ ...input, classNames: ["cat", "mouse", "dog"], layers: [{ name: "fc1", data: broken, shape: [60, 5] }, { name: "fc2", data: input.layers[0].data, shape: [60, 5] }] });
+    const zip = zipBundle({
+      ...input,
+      classNames: ["cat", "mouse", "dog"],
+      layers: [
+        { name: "fc1", data: broken, shape: [60, 5] },
+        { name: "fc2", data: input.layers[0].data, shape: [60, 5] },
+      ],
+    });
     const { page, errors } = await watchedPage(site.browser);
     await page.goto(site.url + "explore.html");
     await settled(page);
-    await page.locator(".atlas-picker input[type=file]:not([webkitdirectory])").setInputFiles({ name: "broken.zip", mimeType: "application/zip", buffer: Buffer.from(zip) });
+    await page
+      .locator(".atlas-picker input[type=file]:not([webkitdirectory])")
+      .setInputFiles({ name: "broken.zip", mimeType: "application/zip", buffer: Buffer.from(zip) });
     await page.locator(".atlas-picker[data-state=failed]").waitFor({ timeout: 60_000 });
     await settled(page);
     const text = await page.locator("body").innerText();

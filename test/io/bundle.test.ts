@@ -60,9 +60,11 @@ describe("loadBundle", () => {
       { "targets.npy": writeNpy({ shape: [6], data: new Float64Array([0.5, 1, 1.5, 2, 2.5, 3]) }) },
     );
     const bundle = await loadBundle(source);
-    expect(bundle.targets).toEqual(
-      { rows: 6, cols: 1, data: new Float32Array([0.5, 1, 1.5, 2, 2.5, 3]) },
-    );
+    expect(bundle.targets).toEqual({
+      rows: 6,
+      cols: 1,
+      data: new Float32Array([0.5, 1, 1.5, 2, 2.5, 3]),
+    });
   });
 
   it("accepts labels without classNames as non-negative integers, from any dtype", async () => {
@@ -73,10 +75,9 @@ describe("loadBundle", () => {
   });
 
   it("loads non-finite layer data when allowNonFinite is set", async () => {
-    const source = variant(
-      () => {},
-      { "layers/dense.npy": f32([6, 4], (i) => (i === 11 ? NaN : i)) },
-    );
+    const source = variant(() => {}, {
+      "layers/dense.npy": f32([6, 4], (i) => (i === 11 ? NaN : i)),
+    });
     const bundle = await loadBundle(source, { allowNonFinite: true });
     expect(bundle.layers[0].data[11]).toBeNaN();
   });
@@ -115,9 +116,10 @@ describe("loadBundle errors", () => {
       "E_MISSING_FILE",
       /fixture: checkpoints\[1\]\.layers\[0\]\.file names checkpoints\/epoch-1\/dense\.npy, which is not in the bundle/,
     );
-    expect(error.details).toEqual(
-      { file: "checkpoints/epoch-1/dense.npy", field: "checkpoints[1].layers[0].file" },
-    );
+    expect(error.details).toEqual({
+      file: "checkpoints/epoch-1/dense.npy",
+      field: "checkpoints[1].layers[0].file",
+    });
   });
 
   it("refuses a file whose first dimension is not samples", async () => {
@@ -141,9 +143,11 @@ describe("loadBundle errors", () => {
       "E_SHAPE_MISMATCH",
       /fixture\/layers\/dense\.npy has shape \(6, 5\), but layers\[0\]\.shape in manifest\.json declares \(6, 4\)/,
     );
-    expect(error.details).toMatchObject(
-      { field: "layers[0].shape", found: [6, 5], expected: [6, 4] },
-    );
+    expect(error.details).toMatchObject({
+      field: "layers[0].shape",
+      found: [6, 5],
+      expected: [6, 4],
+    });
   });
 
   it("checks checkpoint layers like layers", async () => {
@@ -196,10 +200,9 @@ describe("loadBundle errors", () => {
   it("refuses NaN and Infinity in layers, naming the layer, sample and column", async () => {
     const error = await expectRejection(
       loadBundle(
-        variant(
-          () => {},
-          { "layers/conv.npy": f32([6, 2, 3, 3], (i) => (i === 18 * 4 + 7 ? -Infinity : 0)) },
-        ),
+        variant(() => {}, {
+          "layers/conv.npy": f32([6, 2, 3, 3], (i) => (i === 18 * 4 + 7 ? -Infinity : 0)),
+        }),
       ),
       "E_NON_FINITE",
       /layer 'conv' \(fixture\/layers\/conv\.npy\) has a non-finite value \(-Infinity\) at sample 4, column 7; pass allowNonFinite: true/,
@@ -208,10 +211,8 @@ describe("loadBundle errors", () => {
   });
 
   it("refuses NaN in predictions unless allowNonFinite", async () => {
-    const source = () => variant(
-      () => {},
-      { "predictions.npy": f32([6, 3], (i) => (i === 4 ? NaN : 0)) },
-    );
+    const source = () =>
+      variant(() => {}, { "predictions.npy": f32([6, 3], (i) => (i === 4 ? NaN : 0)) });
     await expectRejection(
       loadBundle(source()),
       "E_NON_FINITE",
@@ -265,9 +266,11 @@ describe("encodeBundle and zipBundle", () => {
       labels: new Int32Array([0, 1]),
       checkpoints: [{ epoch: 3, layers: [layer("fc/1")] }],
     });
-    expect(manifest.layers.map((l) => l.file)).toEqual(
-      ["layers/fc_1.npy", "layers/fc_1-2.npy", "layers/layer.npy"],
-    );
+    expect(manifest.layers.map((l) => l.file)).toEqual([
+      "layers/fc_1.npy",
+      "layers/fc_1-2.npy",
+      "layers/layer.npy",
+    ]);
     expect(manifest.checkpoints![0].layers[0].file).toBe("checkpoints/epoch-3/fc_1.npy");
     expect(manifest.labels).toBe("labels.npy");
     expect(manifest.samples).toBe(2);
@@ -329,20 +332,36 @@ describe("trace sets and float16 layers", () => {
     name: "traced",
     task: "classification" as const,
     classNames: ["a", "b"],
-    layers: [{ name: "h", shape: [6, 2], data: Float32Array.from({ length: 12 }, (_, i) => i / 3), dtype: "<f2" }],
+    layers: [
+      {
+        name: "h",
+        shape: [6, 2],
+        data: Float32Array.from({ length: 12 }, (_, i) => i / 3),
+        dtype: "<f2",
+      },
+    ],
     labels: new Int32Array([0, 1, 0, 1, 0, 1]),
     trace: new Int32Array([4, 1]),
-    checkpoints: [0, 1].map((epoch) => ({ epoch, layers: [{ name: "h", shape: [2, 2], data: new Float32Array([epoch, 1, 2, 3]) }] })),
+    checkpoints: [0, 1].map((epoch) => ({
+      epoch,
+      layers: [{ name: "h", shape: [2, 2], data: new Float32Array([epoch, 1, 2, 3]) }],
+    })),
   });
-  const load = (input: ReturnType<typeof base>) => loadBundle(zipSource(zipBundle(input), "traced.zip"));
+  const load = (input: ReturnType<typeof base>) =>
+    loadBundle(zipSource(zipBundle(input), "traced.zip"));
 
   it("checkpoint layers hold one row per trace entry, and layers may be stored as float16", async () => {
     const bundle = await load(base());
     expect(Array.from(bundle.trace!)).toEqual([4, 1]);
-    expect(bundle.checkpoints!.map((c) => c.layers[0].shape)).toEqual([[2, 2], [2, 2]]);
+    expect(bundle.checkpoints!.map((c) => c.layers[0].shape)).toEqual([
+      [2, 2],
+      [2, 2],
+    ]);
     expect(bundle.manifest.trace).toBe("trace.npy");
     // float16 keeps 11 significant bits: i/3 comes back within 2^-11 relative.
-    bundle.layers[0].data.forEach((v, i) => expect(Math.abs(v - i / 3)).toBeLessThanOrEqual((i / 3) * 2 ** -11));
+    bundle.layers[0].data.forEach((v, i) =>
+      expect(Math.abs(v - i / 3)).toBeLessThanOrEqual((i / 3) * 2 ** -11),
+    );
   });
 
   it("rejects checkpoint rows that disagree with the trace, repeated trace entries, and a trace without checkpoints", async () => {
@@ -351,11 +370,25 @@ describe("trace sets and float16 layers", () => {
     await expect(load(rows)).rejects.toThrow(/expected 2 rows \(trace entries\)/);
     const repeated = base();
     repeated.trace = new Int32Array([1, 1]);
-    await expect(load(repeated)).rejects.toMatchObject({ code: "E_MANIFEST", message: expect.stringMatching(/entry 1 is 1, expected a distinct integer sample index in \[0, 6\)/) });
+    await expect(load(repeated)).rejects.toMatchObject({
+      code: "E_MANIFEST",
+      message: expect.stringMatching(
+        /entry 1 is 1, expected a distinct integer sample index in \[0, 6\)/,
+      ),
+    });
     const outside = base();
     outside.trace = new Int32Array([0, 6]);
     await expect(load(outside)).rejects.toThrow(/entry 1 is 6/);
-    expect(() => validateManifest({ format: "hidden-atlas/1", name: "x", task: "regression", samples: 2, layers: [{ name: "a", file: "a.npy", shape: [2, 1] }], trace: "t.npy" })).toThrow(/trace: expected no trace without checkpoints/);
+    expect(() =>
+      validateManifest({
+        format: "hidden-atlas/1",
+        name: "x",
+        task: "regression",
+        samples: 2,
+        layers: [{ name: "a", file: "a.npy", shape: [2, 1] }],
+        trace: "t.npy",
+      }),
+    ).toThrow(/trace: expected no trace without checkpoints/);
   });
 });
 
@@ -376,12 +409,34 @@ describe("models in bundles", () => {
   });
 
   it("rejects a model without parameters or with unknown fields", () => {
-    const manifest = { format: "hidden-atlas/1", name: "x", task: "regression", samples: 1, layers: [{ name: "a", file: "a.npy", shape: [1, 1] }] };
-    expect(() => validateManifest({ ...manifest, model: { spec: {} } })).toThrow(/model\.parameters: expected a relative path/);
-    expect(() => validateManifest({ ...manifest, model: { spec: {}, parameters: "p.npy", weights: 1 } })).toThrow(/model has an unknown field "weights"/);
-    expect(() => validateManifest({ ...manifest, model: { spec: {}, parameters: "p.npy", layers: { b: "fc" } } })).toThrow(/model\.layers\.b: expected the name of a bundle layer/);
-    expect(() => validateManifest({ ...manifest, model: { spec: {}, parameters: "p.npy", inputScale: 0 } })).toThrow(/model\.inputScale: expected a positive number/);
-    expect(validateManifest({ ...manifest, model: { spec: {}, parameters: "p.npy", inputScale: 0.5, layers: { a: "fc" } } }).model).toMatchObject({ inputScale: 0.5, layers: { a: "fc" } });
+    const manifest = {
+      format: "hidden-atlas/1",
+      name: "x",
+      task: "regression",
+      samples: 1,
+      layers: [{ name: "a", file: "a.npy", shape: [1, 1] }],
+    };
+    expect(() => validateManifest({ ...manifest, model: { spec: {} } })).toThrow(
+      /model\.parameters: expected a relative path/,
+    );
+    expect(() =>
+      validateManifest({ ...manifest, model: { spec: {}, parameters: "p.npy", weights: 1 } }),
+    ).toThrow(/model has an unknown field "weights"/);
+    expect(() =>
+      validateManifest({
+        ...manifest,
+        model: { spec: {}, parameters: "p.npy", layers: { b: "fc" } },
+      }),
+    ).toThrow(/model\.layers\.b: expected the name of a bundle layer/);
+    expect(() =>
+      validateManifest({ ...manifest, model: { spec: {}, parameters: "p.npy", inputScale: 0 } }),
+    ).toThrow(/model\.inputScale: expected a positive number/);
+    expect(
+      validateManifest({
+        ...manifest,
+        model: { spec: {}, parameters: "p.npy", inputScale: 0.5, layers: { a: "fc" } },
+      }).model,
+    ).toMatchObject({ inputScale: 0.5, layers: { a: "fc" } });
   });
 });
 
@@ -390,11 +445,20 @@ describe("labels are class indices", () => {
     const samples = values.length;
     return memorySource(
       new Map([
-        ["manifest.json", new TextEncoder().encode(JSON.stringify({
-          format: "hidden-atlas/1", name: "l", task: "classification", samples,
-          ...(keepClassNames && { classNames: ["a", "b", "c"] }),
-          layers: [{ name: "h", file: "h.npy", shape: [samples, 1] }], labels: "labels.npy",
-        }))],
+        [
+          "manifest.json",
+          new TextEncoder().encode(
+            JSON.stringify({
+              format: "hidden-atlas/1",
+              name: "l",
+              task: "classification",
+              samples,
+              ...(keepClassNames && { classNames: ["a", "b", "c"] }),
+              layers: [{ name: "h", file: "h.npy", shape: [samples, 1] }],
+              labels: "labels.npy",
+            }),
+          ),
+        ],
         ["h.npy", f32([samples, 1])],
         ["labels.npy", writeNpy({ shape: [samples], data: new Float64Array(values) })],
       ]),
@@ -424,18 +488,39 @@ describe("labels are class indices", () => {
     expect((await loadBundle(withLabels(dense))).labels!.length).toBe(1200);
     const half = Array.from({ length: 600 }, (_, i) => 2 * i); // 600 distinct, C = 1199 ≤ 1200
     expect((await loadBundle(withLabels(half))).labels![599]).toBe(1198);
-    await expectRejection(loadBundle(withLabels([...half, 1300])), "E_MANIFEST", /sample 600 has label 1300, .*\(601 distinct labels are present\)/);
+    await expectRejection(
+      loadBundle(withLabels([...half, 1300])),
+      "E_MANIFEST",
+      /sample 600 has label 1300, .*\(601 distinct labels are present\)/,
+    );
   });
 
   it("with classNames every label is below their count, however sparse", async () => {
-    expect((await loadBundle(withLabels([2, 2, 2], true))).labels).toEqual(new Int32Array([2, 2, 2]));
-    await expectRejection(loadBundle(withLabels([0, 3], true)), "E_MANIFEST", /sample 1 has label 3, expected an integer in \[0, 3\) \(classNames has 3 names\)/);
+    expect((await loadBundle(withLabels([2, 2, 2], true))).labels).toEqual(
+      new Int32Array([2, 2, 2]),
+    );
+    await expectRejection(
+      loadBundle(withLabels([0, 3], true)),
+      "E_MANIFEST",
+      /sample 1 has label 3, expected an integer in \[0, 3\) \(classNames has 3 names\)/,
+    );
   });
 
   it("classNamesOf refuses a bundle assembled in code with a label of 10^7 instead of making 10^7 names", async () => {
     const { classNamesOf } = await import("../../src/analyses/columns.ts");
-    const bundle = { name: "x", task: "classification" as const, samples: 2, layers: [], labels: new Int32Array([0, 10_000_000]) };
-    expect(() => classNamesOf(bundle)).toThrow(expect.objectContaining({ code: "E_PARAM", message: expect.stringMatching(/labels of "x": sample 1 has label 10000000/) }));
+    const bundle = {
+      name: "x",
+      task: "classification" as const,
+      samples: 2,
+      layers: [],
+      labels: new Int32Array([0, 10_000_000]),
+    };
+    expect(() => classNamesOf(bundle)).toThrow(
+      expect.objectContaining({
+        code: "E_PARAM",
+        message: expect.stringMatching(/labels of "x": sample 1 has label 10000000/),
+      }),
+    );
     expect(classNamesOf({ ...bundle, labels: new Int32Array([0, 2, 1]) })).toEqual(["0", "1", "2"]);
   });
 });

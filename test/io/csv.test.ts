@@ -32,9 +32,16 @@ describe("readCsv", () => {
 
   it("reads nan, inf and their spellings, and ignores a byte-order mark", () => {
     const { matrix } = readCsv("\ufeffNaN,nan,inf,-Infinity,+INF,1e-3,.5,-7.");
-    expect(Array.from(matrix.data)).toEqual(
-      [NaN, NaN, Infinity, -Infinity, Infinity, Math.fround(1e-3), 0.5, -7],
-    );
+    expect(Array.from(matrix.data)).toEqual([
+      NaN,
+      NaN,
+      Infinity,
+      -Infinity,
+      Infinity,
+      Math.fround(1e-3),
+      0.5,
+      -7,
+    ]);
   });
 
   it("refuses a decimal beyond float32's range with E_RANGE naming line and column, not Infinity", () => {
@@ -46,7 +53,8 @@ describe("readCsv", () => {
       ["1,2\n3, 1e400 \n", /^t\.csv line 2, column 2: 1e400 is beyond/],
       [`1,"${"9".repeat(100_000)}"\n3,4\n`, /^t\.csv line 1, column 2: 9{10,}\.\.\. is beyond/],
     ];
-    for (const [input, pattern] of cases) expectError(() => readCsv(input, { name: "t.csv" }), "E_RANGE", pattern);
+    for (const [input, pattern] of cases)
+      expectError(() => readCsv(input, { name: "t.csv" }), "E_RANGE", pattern);
   });
 
   it("honours explicit header and delimiter options", () => {
@@ -82,12 +90,14 @@ describe("readCsv", () => {
   });
 
   it("returns an empty matrix for empty input and for a header alone", () => {
-    expect(readCsv("")).toEqual(
-      { columns: null, matrix: { rows: 0, cols: 0, data: new Float32Array(0) } },
-    );
-    expect(readCsv("a,b,c\n")).toEqual(
-      { columns: ["a", "b", "c"], matrix: { rows: 0, cols: 3, data: new Float32Array(0) } },
-    );
+    expect(readCsv("")).toEqual({
+      columns: null,
+      matrix: { rows: 0, cols: 0, data: new Float32Array(0) },
+    });
+    expect(readCsv("a,b,c\n")).toEqual({
+      columns: ["a", "b", "c"],
+      matrix: { rows: 0, cols: 3, data: new Float32Array(0) },
+    });
   });
 });
 
@@ -147,18 +157,42 @@ describe("writeCsv", () => {
 
 describe("readCsv: header or data, never both", () => {
   it.each([
-    ["a data row with one bad cell", "1,2,x\n3,4,5\n", /t\.csv line 1, column 3: 'x' is not a number but column 1 \('1'\) is: a header row must have no numeric cells and a data row only numbers/, 3, "x"],
-    ["a header with a numeric name", "a,b,3\n1,2,3\n", /t\.csv line 1, column 3: '3' is a number but column 1 \('a'\) is not: a header row/, 3, "3"],
-    ["an empty first cell before numbers", ",0,1\n5,6,7\n", /t\.csv line 1, column 2: '0' is a number but column 1 \(''\) is not/, 2, "0"],
-  ])("refuses a first row mixing numbers and text (%s), naming the row, column and cell", (_, input, pattern, column, value) => {
-    const error = expectError(() => readCsv(input, { name: "t.csv" }), "E_CSV", pattern);
-    expect(error.details).toMatchObject({ line: 1, column, value });
-  });
+    [
+      "a data row with one bad cell",
+      "1,2,x\n3,4,5\n",
+      /t\.csv line 1, column 3: 'x' is not a number but column 1 \('1'\) is: a header row must have no numeric cells and a data row only numbers/,
+      3,
+      "x",
+    ],
+    [
+      "a header with a numeric name",
+      "a,b,3\n1,2,3\n",
+      /t\.csv line 1, column 3: '3' is a number but column 1 \('a'\) is not: a header row/,
+      3,
+      "3",
+    ],
+    [
+      "an empty first cell before numbers",
+      ",0,1\n5,6,7\n",
+      /t\.csv line 1, column 2: '0' is a number but column 1 \(''\) is not/,
+      2,
+      "0",
+    ],
+  ])(
+    "refuses a first row mixing numbers and text (%s), naming the row, column and cell",
+    (_, input, pattern, column, value) => {
+      const error = expectError(() => readCsv(input, { name: "t.csv" }), "E_CSV", pattern);
+      expect(error.details).toMatchObject({ line: 1, column, value });
+    },
+  );
 
   it("takes an all-text first row as the header and an all-numeric one as data; header: true overrides", () => {
     expect(readCsv("x,y\n1,2\n").columns).toEqual(["x", "y"]);
     expect(readCsv("1,2\n3,4\n").matrix.rows).toBe(2);
-    expect(readCsv(",0,1\n5,6,7\n", { header: true })).toMatchObject({ columns: ["", "0", "1"], matrix: { rows: 1 } });
+    expect(readCsv(",0,1\n5,6,7\n", { header: true })).toMatchObject({
+      columns: ["", "0", "1"],
+      matrix: { rows: 1 },
+    });
   });
 });
 
@@ -185,12 +219,20 @@ describe("CsvReader and readCsvChunks: text arriving in pieces", () => {
 
   it("reports errors with the same lines whatever the chunking", () => {
     const input = 'a,"b\nc"\n1,2\n"3",4\n6,x\n';
-    expectError(() => readCsv(input, { name: "c.csv" }), "E_CSV", /c\.csv line 5, column 2: 'x' is not a number/);
+    expectError(
+      () => readCsv(input, { name: "c.csv" }),
+      "E_CSV",
+      /c\.csv line 5, column 2: 'x' is not a number/,
+    );
     const reader = new CsvReader({ name: "c.csv" });
-    expectError(() => {
-      for (const c of input) reader.push(c);
-      reader.end();
-    }, "E_CSV", /c\.csv line 5, column 2: 'x' is not a number/);
+    expectError(
+      () => {
+        for (const c of input) reader.push(c);
+        reader.end();
+      },
+      "E_CSV",
+      /c\.csv line 5, column 2: 'x' is not a number/,
+    );
   });
 
   it("decodes UTF-8 split inside a character across chunks", async () => {
@@ -209,9 +251,13 @@ describe("CsvReader and readCsvChunks: text arriving in pieces", () => {
       };
       await expect(readCsvChunks(rows(), { name: "big.csv" })).rejects.toMatchObject({
         code: "E_TOO_LARGE",
-        message: expect.stringMatching(/^big\.csv: the values up to line 513 needs 4\.0 KiB \(4104 bytes\) as float32, more than the 4\.0 KiB memory budget/),
+        message: expect.stringMatching(
+          /^big\.csv: the values up to line 513 needs 4\.0 KiB \(4104 bytes\) as float32, more than the 4\.0 KiB memory budget/,
+        ),
       });
-      expect((await readCsvChunks(rows.call(null), { name: "big.csv" }).catch((e) => e)).code).toBe("E_TOO_LARGE");
+      expect((await readCsvChunks(rows.call(null), { name: "big.csv" }).catch((e) => e)).code).toBe(
+        "E_TOO_LARGE",
+      );
     } finally {
       setMemoryBudget(previous);
     }
@@ -224,16 +270,26 @@ describe("a field longer than MAX_FIELD_CHARS (sweep: a 64 MB quoted field took 
   it.each([
     ["quoted", `1,2\n3,"${long}"\n`],
     ["unquoted", `1,2\n${long},3\n`],
-  ])("an over-long %s field is E_CSV naming line and column, in one piece or in 64 KiB chunks", (kind, input) => {
-    const column = kind === "quoted" ? 2 : 1;
-    const pattern = new RegExp(`t\\.csv line 2, column ${column}: a field longer than ${MAX_FIELD_CHARS} characters`);
-    expectError(() => readCsv(input, { name: "t.csv" }), "E_CSV", pattern);
-    const reader = new CsvReader({ name: "t.csv" });
-    expectError(() => {
-      for (let at = 0; at < input.length; at += 1 << 16) reader.push(input.slice(at, at + (1 << 16)));
-      reader.end();
-    }, "E_CSV", pattern);
-  });
+  ])(
+    "an over-long %s field is E_CSV naming line and column, in one piece or in 64 KiB chunks",
+    (kind, input) => {
+      const column = kind === "quoted" ? 2 : 1;
+      const pattern = new RegExp(
+        `t\\.csv line 2, column ${column}: a field longer than ${MAX_FIELD_CHARS} characters`,
+      );
+      expectError(() => readCsv(input, { name: "t.csv" }), "E_CSV", pattern);
+      const reader = new CsvReader({ name: "t.csv" });
+      expectError(
+        () => {
+          for (let at = 0; at < input.length; at += 1 << 16)
+            reader.push(input.slice(at, at + (1 << 16)));
+          reader.end();
+        },
+        "E_CSV",
+        pattern,
+      );
+    },
+  );
 
   it("a long field within the limit is still read (1,000 digits of a small decimal)", () => {
     const small = `0.${"0".repeat(997)}1`;
@@ -248,11 +304,15 @@ describe("a first line with no end in sight (sweep: the delimiter guess waited f
     const reader = new CsvReader({ name: "t.csv" });
     const chunk = "9".repeat(1 << 20);
     let pushed = 0;
-    expectError(() => {
-      reader.push('"');
-      for (; pushed < 64; pushed++) reader.push(chunk);
-      reader.end();
-    }, "E_CSV", /t\.csv line 1, column 1: a field longer than 1048576 characters/);
+    expectError(
+      () => {
+        reader.push('"');
+        for (; pushed < 64; pushed++) reader.push(chunk);
+        reader.end();
+      },
+      "E_CSV",
+      /t\.csv line 1, column 1: a field longer than 1048576 characters/,
+    );
     expect(pushed).toBeLessThanOrEqual(2);
   });
 

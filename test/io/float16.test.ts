@@ -39,9 +39,8 @@ describe("float16", () => {
         expect(Number.isNaN(float16BitsToNumber(float32ToFloat16Bits(value)))).toBe(true);
         continue;
       }
-      if (float32ToFloat16Bits(value) !== h) throw new Error(
-        `bits ${h.toString(16)} do not round-trip`,
-      );
+      if (float32ToFloat16Bits(value) !== h)
+        throw new Error(`bits ${h.toString(16)} do not round-trip`);
       checked++;
     }
     expect(checked).toBe(0x10000 - 2 * 1023);

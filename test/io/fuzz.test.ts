@@ -26,10 +26,8 @@ const HUGE_DIMENSIONS = [2 ** 31, 2 ** 40, 2 ** 53, 2 ** 63, 10 ** 30];
 
 type Random = () => number;
 const int = (random: Random, n: number) => Math.floor(random() * n);
-const randomBytes = (random: Random, n: number) => Uint8Array.from(
-  { length: n },
-  () => int(random, 256),
-);
+const randomBytes = (random: Random, n: number) =>
+  Uint8Array.from({ length: n }, () => int(random, 256));
 
 interface Target {
   kind: string;
@@ -49,10 +47,8 @@ function setLength(bytes: Uint8Array, at: number, width: 2 | 4 | 8, random: Rand
   const view = new DataView(copy.buffer);
   if (at + width > copy.length) return copy;
   const current = width === 2 ? view.getUint16(at, true) : view.getUint32(at, true);
-  const value = random() < 0.5 ? current + int(random, 17) - 8 : int(
-    random,
-    2 ** (8 * Math.min(width, 4)),
-  );
+  const value =
+    random() < 0.5 ? current + int(random, 17) - 8 : int(random, 2 ** (8 * Math.min(width, 4)));
   if (width === 2) view.setUint16(at, Math.max(0, Math.min(0xffff, value)), true);
   else view.setUint32(at, Math.max(0, Math.min(0xffffffff, value)), true);
   if (width === 8 && random() < 0.3) view.setUint32(at + 4, int(random, 2 ** 32), true);
@@ -79,7 +75,12 @@ function editZipDirectory(bytes: Uint8Array, random: Random): Uint8Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let eocd = bytes.length - 22;
   while (eocd > 0 && view.getUint32(eocd, true) !== 0x06054b50) eocd--;
-  const fields: [number, 2 | 4][] = [[8, 2], [10, 2], [12, 4], [16, 4]];
+  const fields: [number, 2 | 4][] = [
+    [8, 2],
+    [10, 2],
+    [12, 4],
+    [16, 4],
+  ];
   const [offset, width] = fields[int(random, fields.length)];
   return setLength(bytes, eocd + offset, width, random);
 }
@@ -139,8 +140,18 @@ const targets: Target[] = [
     kind: "csv in chunks",
     inputs: [fixture("csv/savetxt.csv"), fixture("csv/quoted-crlf.csv"), fixture("csv/plain.tsv")],
     parse: (bytes) => {
-      const cuts = [0, ...Array.from({ length: 4 }, (_, i) => (bytes[i % bytes.length] * 7919 + i * 131) % (bytes.length + 1)).sort((a, b) => a - b), bytes.length];
-      return readCsvChunks(cuts.slice(1).map((end, i) => bytes.subarray(cuts[i], end)), { name: "fuzz.csv" });
+      const cuts = [
+        0,
+        ...Array.from(
+          { length: 4 },
+          (_, i) => (bytes[i % bytes.length] * 7919 + i * 131) % (bytes.length + 1),
+        ).sort((a, b) => a - b),
+        bytes.length,
+      ];
+      return readCsvChunks(
+        cuts.slice(1).map((end, i) => bytes.subarray(cuts[i], end)),
+        { name: "fuzz.csv" },
+      );
     },
     editLength: (bytes, random) => bytes.subarray(0, int(random, bytes.length + 1)),
     claimHuge: (bytes, random) => encode(text(bytes) + `${"9".repeat(1 + int(random, 400))},1,2\n`),
@@ -151,7 +162,10 @@ const targets: Target[] = [
     inputs: [fixture("bundle.zip"), zipEntries(bundleFilesMap, { compress: true })],
     parse: async (bytes) => {
       // Imported here: loading the wasm-backed modules at file load slows the timed tests above.
-      const [{ openBundle }, { layerMatrix }] = await Promise.all([import("../../src/io/digest.ts"), import("../../src/algo/vectorize.ts")]);
+      const [{ openBundle }, { layerMatrix }] = await Promise.all([
+        import("../../src/io/digest.ts"),
+        import("../../src/algo/vectorize.ts"),
+      ]);
       const bundle = await openBundle(zipSource(new Blob([bytes]), "fuzz.zip"));
       for (const layer of bundle.layers) await layerMatrix(layer, { method: "top-l2" });
     },
@@ -165,9 +179,10 @@ const targets: Target[] = [
   {
     kind: "bundle",
     inputs: [fixture("bundle.zip"), zipEntries(bundleFilesMap), fixture("activations.npz")],
-    parse: (bytes) => loadBundle(
-      (bytes[0] ^ bytes[1]) & 1 ? zipSource(bytes, "fuzz.zip") : npzSource(bytes, "fuzz.npz"),
-    ),
+    parse: (bytes) =>
+      loadBundle(
+        (bytes[0] ^ bytes[1]) & 1 ? zipSource(bytes, "fuzz.zip") : npzSource(bytes, "fuzz.npz"),
+      ),
     editLength: editZipDirectory,
     claimHuge: (_, random) => {
       const files = new Map(bundleFilesMap);
@@ -191,10 +206,8 @@ function mutate(target: Target, bytes: Uint8Array, random: Random): Uint8Array {
   switch (int(random, 6)) {
     case 0: {
       const copy = bytes.slice();
-      for (let k = 1 + int(random, 8); k > 0; k--) copy[int(random, copy.length)] ^= 1 << int(
-        random,
-        8,
-      );
+      for (let k = 1 + int(random, 8); k > 0; k--)
+        copy[int(random, copy.length)] ^= 1 << int(random, 8);
       return copy;
     }
     case 1: {
@@ -227,10 +240,11 @@ describe("gigantic claims are refused without allocating", () => {
   it("readNpy refuses shape (2**40,) with E_TOO_LARGE at once", () => {
     const started = performance.now();
     const error = expectError(
-      () => readNpy(
-        npyWithHeader("{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776,), }"),
-        "g.npy",
-      ),
+      () =>
+        readNpy(
+          npyWithHeader("{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776,), }"),
+          "g.npy",
+        ),
       "E_TOO_LARGE",
       /g\.npy: shape \(1099511627776,\) needs 4\.0 TiB/,
     );

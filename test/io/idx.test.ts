@@ -26,7 +26,9 @@ describe("readIdx", () => {
 
   it("refuses other element types, short files and non-IDX data with clear errors", () => {
     const bytes = idx([2, 3], [1, 2, 3, 4, 5, 6]);
-    expect(() => readIdx(bytes.slice(0, 14), "t.idx")).toThrow(/expected 6 bytes of data after the header, found 2/);
+    expect(() => readIdx(bytes.slice(0, 14), "t.idx")).toThrow(
+      /expected 6 bytes of data after the header, found 2/,
+    );
     const floats = bytes.slice();
     floats[2] = 0x0d;
     expect(() => readIdx(floats, "t.idx")).toThrow(/element type 0xd is not read/);
@@ -35,11 +37,14 @@ describe("readIdx", () => {
     expect(() => readIdx(huge, "t.idx")).toThrow(expect.objectContaining({ code: "E_TOO_LARGE" }));
   });
 
-  it.runIf(existsSync(FASHION))("reads Debian's Fashion-MNIST test labels: 10,000 labels, 1,000 per class", () => {
-    const arr = readIdx(readFileSync(FASHION), FASHION);
-    expect(arr.shape).toEqual([10000]);
-    const counts = new Array(10).fill(0);
-    for (const v of arr.data) counts[v]++;
-    expect(counts).toEqual(new Array(10).fill(1000));
-  });
+  it.runIf(existsSync(FASHION))(
+    "reads Debian's Fashion-MNIST test labels: 10,000 labels, 1,000 per class",
+    () => {
+      const arr = readIdx(readFileSync(FASHION), FASHION);
+      expect(arr.shape).toEqual([10000]);
+      const counts = new Array(10).fill(0);
+      for (const v of arr.data) counts[v]++;
+      expect(counts).toEqual(new Array(10).fill(1000));
+    },
+  );
 });

@@ -24,7 +24,12 @@ function input(edit: (conv: Float32Array) => void = () => {}): BundleInput {
     task: "classification",
     layers: [
       { name: "conv", shape: [N, C, H, W], data: conv, kind: "conv" },
-      { name: "fc", shape: [N, 4], data: Float32Array.from({ length: N * 4 }, () => random()), dtype: "<f2" },
+      {
+        name: "fc",
+        shape: [N, 4],
+        data: Float32Array.from({ length: N * 4 }, () => random()),
+        dtype: "<f2",
+      },
     ],
     labels: Int32Array.from({ length: N }, (_, i) => i % 2),
   };
@@ -74,17 +79,28 @@ describe("openBundle with the hash deferred", () => {
     expect(eager.sha256).toBe(listingHash(files));
     expect(eager.digest).toBeUndefined();
 
-    const deferred = await openBundle(zipSource(new Blob([zip]), "big.zip"), { digest: "deferred" });
+    const deferred = await openBundle(zipSource(new Blob([zip]), "big.zip"), {
+      digest: "deferred",
+    });
     expect(deferred.sha256).toMatch(/^quick:[0-9a-f]{64}$/);
     const quick = deferred.sha256;
     // The same bytes in another container give the same provisional name (it names content).
-    const picked = await openBundle(fileListSource([...files].map(([p, b]) => new File([b], p)), "big"), { digest: "deferred" });
+    const picked = await openBundle(
+      fileListSource(
+        [...files].map(([p, b]) => new File([b], p)),
+        "big",
+      ),
+      { digest: "deferred" },
+    );
     expect(picked.sha256).toBe(quick);
     expect(await deferred.digest).toBe(listingHash(files));
     expect(deferred.sha256).toBe(listingHash(files));
     expect(await picked.digest).toBe(listingHash(files));
     // A different value in a layer changes the provisional name.
-    const other = await openBundle(zipSource(new Blob([zipBundle(input((c) => (c[0] += 1)))]), "big.zip"), { digest: "deferred" });
+    const other = await openBundle(
+      zipSource(new Blob([zipBundle(input((c) => (c[0] += 1)))]), "big.zip"),
+      { digest: "deferred" },
+    );
     expect(other.sha256).not.toBe(quick);
     await other.digest;
   });
@@ -122,18 +138,38 @@ describe("openBundle with the hash deferred", () => {
     const zip = zipBundle(input());
     const name = new TextEncoder().encode("layers/conv.npy");
     let at = -1;
-    for (let i = 0; i < zip.length && at < 0; i++) if (name.every((b, j) => zip[i + j] === b)) at = i;
+    for (let i = 0; i < zip.length && at < 0; i++)
+      if (name.every((b, j) => zip[i + j] === b)) at = i;
     const copy = zip.slice();
     copy[at + name.length + 128 + 70_000] ^= 0x10;
     const bundle = await openBundle(zipSource(new Blob([copy]), "c.zip"), { digest: "deferred" });
-    await expectRejection(bundle.digest!, "E_ZIP", /c\.zip: malformed zip archive: entry 'layers\/conv\.npy': its CRC-32/);
-    await expectRejection(layerMatrix(bundle.layers[0], { method: "gap" }), "E_ZIP", /entry 'layers\/conv\.npy': its CRC-32/);
+    await expectRejection(
+      bundle.digest!,
+      "E_ZIP",
+      /c\.zip: malformed zip archive: entry 'layers\/conv\.npy': its CRC-32/,
+    );
+    await expectRejection(
+      layerMatrix(bundle.layers[0], { method: "gap" }),
+      "E_ZIP",
+      /entry 'layers\/conv\.npy': its CRC-32/,
+    );
   });
 
   it("NaN in a layer: the bundle opens, then `digest` and the layer's stream both name the sample and column", async () => {
-    const bundle = await openBundle(zipSource(new Blob([zipBundle(input((c) => (c[7 * C * H * W + 100] = NaN)))]), "n.zip"), { digest: "deferred" });
-    await expectRejection(bundle.digest!, "E_NON_FINITE", /layer 'conv' \(n\.zip\/layers\/conv\.npy\) has a non-finite value \(NaN\) at sample 7, column 100/);
-    await expectRejection(layerMatrix(bundle.layers[0], { method: "gap" }), "E_NON_FINITE", /at sample 7, column 100/);
+    const bundle = await openBundle(
+      zipSource(new Blob([zipBundle(input((c) => (c[7 * C * H * W + 100] = NaN)))]), "n.zip"),
+      { digest: "deferred" },
+    );
+    await expectRejection(
+      bundle.digest!,
+      "E_NON_FINITE",
+      /layer 'conv' \(n\.zip\/layers\/conv\.npy\) has a non-finite value \(NaN\) at sample 7, column 100/,
+    );
+    await expectRejection(
+      layerMatrix(bundle.layers[0], { method: "gap" }),
+      "E_NON_FINITE",
+      /at sample 7, column 100/,
+    );
   });
 });
 
@@ -148,16 +184,32 @@ describe("files dropped inside a folder are read where they lie", () => {
       blob: blobs.get(path)!,
     }));
     const bundle = await openBundle(await sourceFromFiles(dropped, "big"));
-    const reference = await openBundle(fileListSource([...files].map(([p, b]) => new File([b], p)), "big"));
+    const reference = await openBundle(
+      fileListSource(
+        [...files].map(([p, b]) => new File([b], p)),
+        "big",
+      ),
+    );
     expect(bundle.sha256).toBe(reference.sha256);
-    expect(await layerMatrix(bundle.layers[0], { method: "top-l2" })).toEqual(await layerMatrix(reference.layers[0], { method: "top-l2" }));
-    expect(blobs.get("layers/conv.npy")!.bytes).toBeGreaterThanOrEqual(files.get("layers/conv.npy")!.length * 2);
+    expect(await layerMatrix(bundle.layers[0], { method: "top-l2" })).toEqual(
+      await layerMatrix(reference.layers[0], { method: "top-l2" }),
+    );
+    expect(blobs.get("layers/conv.npy")!.bytes).toBeGreaterThanOrEqual(
+      files.get("layers/conv.npy")!.length * 2,
+    );
   });
 
   it("a dropped archive larger than sliceAbove is sliced through its blob", async () => {
     const blob = new CountingBlob([zipBundle(input(), { compress: true })]);
-    const dropped: FileLike = { name: "big.zip", arrayBuffer: () => Promise.reject(new Error("read whole")), blob };
-    const bundle = await openBundle(await sourceFromFiles([dropped], "big.zip", { sliceAbove: 1024 }), { digest: "deferred" });
+    const dropped: FileLike = {
+      name: "big.zip",
+      arrayBuffer: () => Promise.reject(new Error("read whole")),
+      blob,
+    };
+    const bundle = await openBundle(
+      await sourceFromFiles([dropped], "big.zip", { sliceAbove: 1024 }),
+      { digest: "deferred" },
+    );
     expect((await layerMatrix(bundle.layers[1])).rows).toBe(N);
     await bundle.digest;
   });
@@ -168,7 +220,10 @@ describe("a layer larger than a lowered budget, opened with the hash deferred", 
     // The conv layer is N × 384 float32 = 92,160 bytes: over a 64 KiB budget, its gap vectors are not.
     const previous = setMemoryBudget(64 << 10);
     try {
-      const bundle = await openBundle(zipSource(new Blob([zipBundle(input(), { compress: true })]), "big.zip"), { digest: "deferred" });
+      const bundle = await openBundle(
+        zipSource(new Blob([zipBundle(input(), { compress: true })]), "big.zip"),
+        { digest: "deferred" },
+      );
       const gap = await layerMatrix(bundle.layers[0], { method: "gap" });
       expect([gap.rows, gap.cols]).toEqual([N, C]);
       const conv = input().layers[0].data as Float32Array;
@@ -195,7 +250,14 @@ describe("parseBudget", () => {
     expect(parseBudget("1.5 MiB")).toBe(1572864);
     expect(parseBudget("2gib")).toBe(2 ** 31);
     for (const bad of ["", "0", "-1", "12 MB", "1e6", "lots"]) {
-      expect(() => parseBudget(bad, "budget (URL)"), bad).toThrow(expect.objectContaining({ code: "E_PARAM", message: expect.stringMatching(/^invalid budget \(URL\): .* \(expected a number of bytes, or of KiB, MiB or GiB, e\.g\. 512MiB\)$/) }));
+      expect(() => parseBudget(bad, "budget (URL)"), bad).toThrow(
+        expect.objectContaining({
+          code: "E_PARAM",
+          message: expect.stringMatching(
+            /^invalid budget \(URL\): .* \(expected a number of bytes, or of KiB, MiB or GiB, e\.g\. 512MiB\)$/,
+          ),
+        }),
+      );
     }
   });
 });

@@ -12,7 +12,12 @@ import { encodeBundle, zipBundle, type BundleInput } from "../../src/io/bundle-w
 import { openBundle, setSha256 } from "../../src/io/digest.ts";
 import { MEMORY_BUDGET_BYTES, setMemoryBudget } from "../../src/io/limits.ts";
 import { bundleSourceFromPath, nodeSha256, writeBundle } from "../../src/io/node.ts";
-import { fileListSource, memorySource, zipSource, type BundleSource } from "../../src/io/sources.ts";
+import {
+  fileListSource,
+  memorySource,
+  zipSource,
+  type BundleSource,
+} from "../../src/io/sources.ts";
 import { analysisBundle } from "../../src/ui/bundle-transfer.ts";
 import { mulberry32 } from "../helpers.ts";
 import { expectRejection, npyWithHeader } from "./support.ts";
@@ -20,7 +25,9 @@ import { expectRejection, npyWithHeader } from "./support.ts";
 const N = 100;
 const [C, H, W] = [8, 4, 4];
 
-function bundleInput(edit: (conv: Float32Array, dense: Float32Array) => void = () => {}): BundleInput {
+function bundleInput(
+  edit: (conv: Float32Array, dense: Float32Array) => void = () => {},
+): BundleInput {
   const random = mulberry32(3);
   const conv = Float32Array.from({ length: N * C * H * W }, () => random() * 2 - 1);
   const dense = Float32Array.from({ length: N * 5 }, () => Math.fround(random()));
@@ -34,7 +41,16 @@ function bundleInput(edit: (conv: Float32Array, dense: Float32Array) => void = (
       { name: "dense", shape: [N, 5], data: dense, dtype: "<f2" },
     ],
     labels: Int32Array.from({ length: N }, (_, i) => i % 3),
-    checkpoints: [0, 1].map((epoch) => ({ epoch, layers: [{ name: "dense", shape: [N, 5], data: dense.map((v) => (Number.isFinite(v) ? v : 0) + epoch) }] })),
+    checkpoints: [0, 1].map((epoch) => ({
+      epoch,
+      layers: [
+        {
+          name: "dense",
+          shape: [N, 5],
+          data: dense.map((v) => (Number.isFinite(v) ? v : 0) + epoch),
+        },
+      ],
+    })),
   };
 }
 
@@ -61,18 +77,34 @@ afterAll(async () => {
 const SOURCES: [string, () => Promise<BundleSource>][] = [
   ["memory (Uint8Array)", async () => memorySource(files(), "lazy")],
   ["stored zip in a Blob", async () => zipSource(new Blob([zipBundle(bundleInput())]), "lazy.zip")],
-  ["deflated zip in a Blob", async () => zipSource(new Blob([zipBundle(bundleInput(), { compress: true })]), "lazy.zip")],
-  ["picked Files (browser folder)", async () => fileListSource([...files()].map(([path, bytes]) => new File([bytes], path)), "lazy")],
-  ["folder on disk (Node)", async () => {
-    const dir = join(scratch, `folder-${Math.random()}`);
-    await writeBundle(bundleInput(), dir);
-    return bundleSourceFromPath(dir);
-  }],
-  ["deflated zip on disk (Node)", async () => {
-    const path = join(scratch, `lazy-${Math.random()}.zip`);
-    await writeFile(path, zipBundle(bundleInput(), { compress: true }));
-    return bundleSourceFromPath(path);
-  }],
+  [
+    "deflated zip in a Blob",
+    async () => zipSource(new Blob([zipBundle(bundleInput(), { compress: true })]), "lazy.zip"),
+  ],
+  [
+    "picked Files (browser folder)",
+    async () =>
+      fileListSource(
+        [...files()].map(([path, bytes]) => new File([bytes], path)),
+        "lazy",
+      ),
+  ],
+  [
+    "folder on disk (Node)",
+    async () => {
+      const dir = join(scratch, `folder-${Math.random()}`);
+      await writeBundle(bundleInput(), dir);
+      return bundleSourceFromPath(dir);
+    },
+  ],
+  [
+    "deflated zip on disk (Node)",
+    async () => {
+      const path = join(scratch, `lazy-${Math.random()}.zip`);
+      await writeFile(path, zipBundle(bundleInput(), { compress: true }));
+      return bundleSourceFromPath(path);
+    },
+  ],
 ];
 
 /** The listing hash as sha256sum would compute it over the bundle's files. */
@@ -91,30 +123,36 @@ describe("openBundle opens lazily", () => {
     eager = await loadBundle(memorySource(files(), "lazy"));
   });
 
-  it.each(SOURCES)("from %s: layers stay unread, and layerMatrix streams each vectorisation to what the eager bundle gives", async (_, make) => {
-    const bundle = await openBundle(await make());
-    expect(bundle.sha256).toBe(referenceSha256());
-    expect(bundle.layers.map((l) => [l.name, l.kind, l.shape, l instanceof LazyLayer])).toEqual([
-      ["conv", "conv", [N, C, H, W], true],
-      ["dense", "dense", [N, 5], true],
-    ]);
-    expect(bundle.labels).toEqual(eager.labels);
-    expect(bundle.checkpoints![1].layers[0].data).toEqual(eager.checkpoints![1].layers[0].data);
-    for (const method of VECTORIZATIONS) {
-      for (const i of [0, 1]) {
-        expect(await layerMatrix(bundle.layers[i], { method, seed: 7 }), `${method} ${i}`).toEqual(
-          await layerMatrix(eager.layers[i], { method, seed: 7 }),
-        );
+  it.each(SOURCES)(
+    "from %s: layers stay unread, and layerMatrix streams each vectorisation to what the eager bundle gives",
+    async (_, make) => {
+      const bundle = await openBundle(await make());
+      expect(bundle.sha256).toBe(referenceSha256());
+      expect(bundle.layers.map((l) => [l.name, l.kind, l.shape, l instanceof LazyLayer])).toEqual([
+        ["conv", "conv", [N, C, H, W], true],
+        ["dense", "dense", [N, 5], true],
+      ]);
+      expect(bundle.labels).toEqual(eager.labels);
+      expect(bundle.checkpoints![1].layers[0].data).toEqual(eager.checkpoints![1].layers[0].data);
+      for (const method of VECTORIZATIONS) {
+        for (const i of [0, 1]) {
+          expect(
+            await layerMatrix(bundle.layers[i], { method, seed: 7 }),
+            `${method} ${i}`,
+          ).toEqual(await layerMatrix(eager.layers[i], { method, seed: 7 }));
+        }
       }
-    }
-  });
+    },
+  );
 
   it("a lazy layer's data are not in memory: reading them is E_PARAM naming the layer and the remedy", async () => {
     const bundle = await openBundle(memorySource(files(), "lazy"));
     expect(() => bundle.layers[0].data).toThrow(
       expect.objectContaining({
         code: "E_PARAM",
-        message: expect.stringMatching(/layer 'conv' \(lazy\/layers\/conv\.npy\) was opened lazily and is not in memory: reduce it with layerMatrix/),
+        message: expect.stringMatching(
+          /layer 'conv' \(lazy\/layers\/conv\.npy\) was opened lazily and is not in memory: reduce it with layerMatrix/,
+        ),
       }),
     );
   });
@@ -122,7 +160,13 @@ describe("openBundle opens lazily", () => {
   it("the hash is the same with the core's SHA-256 as with node:crypto's", async () => {
     setSha256(undefined);
     try {
-      expect((await openBundle(zipSource(new Blob([zipBundle(bundleInput(), { compress: true })]), "z.zip"))).sha256).toBe(referenceSha256());
+      expect(
+        (
+          await openBundle(
+            zipSource(new Blob([zipBundle(bundleInput(), { compress: true })]), "z.zip"),
+          )
+        ).sha256,
+      ).toBe(referenceSha256());
     } finally {
       setSha256(nodeSha256);
     }
@@ -139,7 +183,9 @@ describe("openBundle opens lazily", () => {
     };
     const first = await layerMatrix(conv, { method: "gap" });
     expect(await reads(() => layerMatrix(dense))).toBeGreaterThan(0);
-    expect(await reads(async () => expect(await layerMatrix(conv, { method: "gap" })).toBe(first))).toBe(0);
+    expect(
+      await reads(async () => expect(await layerMatrix(conv, { method: "gap" })).toBe(first)),
+    ).toBe(0);
     expect(await reads(() => layerMatrix(dense))).toBe(0);
     expect(await reads(() => layerMatrix(conv, { method: "random", seed: 1 }))).toBeGreaterThan(0);
     expect(await reads(() => layerMatrix(conv, { method: "random", seed: 2 }))).toBeGreaterThan(0);
@@ -156,8 +202,12 @@ describe("openBundle opens lazily", () => {
       const bundle = await openBundle(await make());
       const copy = structuredClone(analysisBundle(bundle));
       expect(copy.layers[0]).not.toHaveProperty("data");
-      expect(await layerMatrix(copy.layers[0], { method: "top-l2" }), name).toEqual(await layerMatrix(bundle.layers[0], { method: "top-l2" }));
-      expect(await layerMatrix(transferableLayer(bundle.layers[1]))).toEqual(await layerMatrix(bundle.layers[1]));
+      expect(await layerMatrix(copy.layers[0], { method: "top-l2" }), name).toEqual(
+        await layerMatrix(bundle.layers[0], { method: "top-l2" }),
+      );
+      expect(await layerMatrix(transferableLayer(bundle.layers[1]))).toEqual(
+        await layerMatrix(bundle.layers[1]),
+      );
     }
   });
 });
@@ -169,7 +219,8 @@ describe("a layer larger than the memory budget works when its reduced vectors f
   beforeAll(async () => {
     const eager = await loadBundle(memorySource(files(), "lazy"));
     expected = new Map();
-    for (const method of ["gap", "top-l2", "random"] as const) expected.set(method, await layerMatrix(eager.layers[0], { method }));
+    for (const method of ["gap", "top-l2", "random"] as const)
+      expected.set(method, await layerMatrix(eager.layers[0], { method }));
   });
   const lowered = async (run: () => Promise<void>) => {
     const previous = setMemoryBudget(BUDGET);
@@ -183,28 +234,39 @@ describe("a layer larger than the memory budget works when its reduced vectors f
 
   it("read whole, the layer is refused with E_TOO_LARGE", () =>
     lowered(async () => {
-      await expectRejection(loadBundle(memorySource(files(), "lazy")), "E_TOO_LARGE", /lazy\/layers\/conv\.npy: shape \(100, 8, 4, 4\) needs 50\.0 KiB \(51200 bytes\) as float32, more than the 19\.5 KiB memory budget/);
-    }));
-
-  it.each(SOURCES)("opened lazily from %s, it streams into gap, top-l2 and random vectors; flatten is E_TOO_LARGE with the remedy", (_, make) =>
-    lowered(async () => {
-      const bundle = await openBundle(await make());
-      for (const method of ["gap", "top-l2", "random"] as const) {
-        expect(await layerMatrix(bundle.layers[0], { method })).toEqual(expected.get(method));
-      }
       await expectRejection(
-        layerMatrix(bundle.layers[0], { method: "flatten" }),
+        loadBundle(memorySource(files(), "lazy")),
         "E_TOO_LARGE",
-        /layer 'conv' \([^/]+\/layers\/conv\.npy\): vectorize "flatten" needs 51\.0 KiB \(52224 bytes\) as float32 \(100 × 128 values and one row being read\), more than the 19\.5 KiB memory budget; choose another vectorisation \(gap, top-l2, random\) or use fewer samples/,
+        /lazy\/layers\/conv\.npy: shape \(100, 8, 4, 4\) needs 50\.0 KiB \(51200 bytes\) as float32, more than the 19\.5 KiB memory budget/,
       );
     }));
 
+  it.each(SOURCES)(
+    "opened lazily from %s, it streams into gap, top-l2 and random vectors; flatten is E_TOO_LARGE with the remedy",
+    (_, make) =>
+      lowered(async () => {
+        const bundle = await openBundle(await make());
+        for (const method of ["gap", "top-l2", "random"] as const) {
+          expect(await layerMatrix(bundle.layers[0], { method })).toEqual(expected.get(method));
+        }
+        await expectRejection(
+          layerMatrix(bundle.layers[0], { method: "flatten" }),
+          "E_TOO_LARGE",
+          /layer 'conv' \([^/]+\/layers\/conv\.npy\): vectorize "flatten" needs 51\.0 KiB \(52224 bytes\) as float32 \(100 × 128 values and one row being read\), more than the 19\.5 KiB memory budget; choose another vectorisation \(gap, top-l2, random\) or use fewer samples/,
+        );
+      }),
+  );
+
   it("streams one row at a time when the budget leaves room for no more", async () => {
-    const bundle = await openBundle(zipSource(new Blob([zipBundle(bundleInput(), { compress: true })]), "tight.zip"));
+    const bundle = await openBundle(
+      zipSource(new Blob([zipBundle(bundleInput(), { compress: true })]), "tight.zip"),
+    );
     const previous = setMemoryBudget(N * C * 4 + 128 * 8 + 100); // the gap vectors and one row
     try {
       expect(await layerMatrix(bundle.layers[0], { method: "gap" })).toEqual(expected.get("gap"));
-      expect(await layerMatrix(bundle.layers[0], { method: "random" })).toEqual(expected.get("random"));
+      expect(await layerMatrix(bundle.layers[0], { method: "random" })).toEqual(
+        expected.get("random"),
+      );
     } finally {
       setMemoryBudget(previous);
     }
@@ -214,16 +276,28 @@ describe("a layer larger than the memory budget works when its reduced vectors f
 describe("a lazily opened bundle is checked as it streams", () => {
   const flipInConv = (zip: Uint8Array) => {
     const copy = zip.slice();
-    const at = findBytes(copy, new TextEncoder().encode("layers/conv.npy")) + "layers/conv.npy".length + 128 + 40;
+    const at =
+      findBytes(copy, new TextEncoder().encode("layers/conv.npy")) +
+      "layers/conv.npy".length +
+      128 +
+      40;
     copy[at] ^= 0x04;
     return copy;
   };
 
   it("a flipped byte in a stored entry: openBundle and layerMatrix both refuse with E_ZIP", async () => {
     const zip = flipInConv(zipBundle(bundleInput()));
-    await expectRejection(openBundle(zipSource(new Blob([zip]), "f.zip")), "E_ZIP", /f\.zip: malformed zip archive: entry 'layers\/conv\.npy': its CRC-32 is 0x[0-9a-f]+ but the directory declares/);
+    await expectRejection(
+      openBundle(zipSource(new Blob([zip]), "f.zip")),
+      "E_ZIP",
+      /f\.zip: malformed zip archive: entry 'layers\/conv\.npy': its CRC-32 is 0x[0-9a-f]+ but the directory declares/,
+    );
     const bundle = await loadBundle(zipSource(new Blob([zip]), "f.zip"), { lazy: true });
-    await expectRejection(layerMatrix(bundle.layers[0], { method: "gap" }), "E_ZIP", /entry 'layers\/conv\.npy': its CRC-32/);
+    await expectRejection(
+      layerMatrix(bundle.layers[0], { method: "gap" }),
+      "E_ZIP",
+      /entry 'layers\/conv\.npy': its CRC-32/,
+    );
   });
 
   it("NaN in a float32 layer or ±Infinity in a float16 one: E_NON_FINITE naming sample and column, at open and when streamed", async () => {
@@ -231,12 +305,31 @@ describe("a lazily opened bundle is checked as it streams", () => {
       conv[7 * 128 + 13] = NaN;
       dense[3 * 5 + 2] = Infinity;
     });
-    await expectRejection(openBundle(memorySource(files(input), "nf")), "E_NON_FINITE", /^layer 'conv' \(nf\/layers\/conv\.npy\) has a non-finite value \(NaN\) at sample 7, column 13; pass allowNonFinite: true/);
-    const lazy = await loadBundle(zipSource(new Blob([zipBundle(input, { compress: true })]), "nf.zip"), { lazy: true });
-    await expectRejection(layerMatrix(lazy.layers[0], { method: "gap" }), "E_NON_FINITE", /layer 'conv' \(nf\.zip\/layers\/conv\.npy\) has a non-finite value \(NaN\) at sample 7, column 13/);
-    await expectRejection(layerMatrix(lazy.layers[1]), "E_NON_FINITE", /layer 'dense' .* \(Infinity\) at sample 3, column 2/);
+    await expectRejection(
+      openBundle(memorySource(files(input), "nf")),
+      "E_NON_FINITE",
+      /^layer 'conv' \(nf\/layers\/conv\.npy\) has a non-finite value \(NaN\) at sample 7, column 13; pass allowNonFinite: true/,
+    );
+    const lazy = await loadBundle(
+      zipSource(new Blob([zipBundle(input, { compress: true })]), "nf.zip"),
+      { lazy: true },
+    );
+    await expectRejection(
+      layerMatrix(lazy.layers[0], { method: "gap" }),
+      "E_NON_FINITE",
+      /layer 'conv' \(nf\.zip\/layers\/conv\.npy\) has a non-finite value \(NaN\) at sample 7, column 13/,
+    );
+    await expectRejection(
+      layerMatrix(lazy.layers[1]),
+      "E_NON_FINITE",
+      /layer 'dense' .* \(Infinity\) at sample 3, column 2/,
+    );
     const denseOnly = bundleInput((_, dense) => (dense[3 * 5 + 2] = -Infinity));
-    await expectRejection(openBundle(memorySource(files(denseOnly), "nf")), "E_NON_FINITE", /layer 'dense' \(nf\/layers\/dense\.npy\) has a non-finite value \(-Infinity\) at sample 3, column 2/);
+    await expectRejection(
+      openBundle(memorySource(files(denseOnly), "nf")),
+      "E_NON_FINITE",
+      /layer 'dense' \(nf\/layers\/dense\.npy\) has a non-finite value \(-Infinity\) at sample 3, column 2/,
+    );
     const allowed = await openBundle(memorySource(files(input), "nf"), { allowNonFinite: true });
     expect((await layerMatrix(allowed.layers[0], { method: "gap" })).data[7 * C + 0]).toBeNaN();
   });
@@ -255,8 +348,16 @@ describe("a lazily opened bundle is checked as it streams", () => {
       await bundleSourceFromPath(dir),
     ];
     for (const source of sources) {
-      await expectRejection(openBundle(source), "E_NON_FINITE", /layer 'conv' \(.*layers\/conv\.npy\) has a non-finite value \(NaN\) at sample 99, column 127/);
-      await expectRejection(openBundle(source, { layers: ["dense"] }), "E_NON_FINITE", /layer 'dense' .*\(-Infinity\) at sample 50, column 4/);
+      await expectRejection(
+        openBundle(source),
+        "E_NON_FINITE",
+        /layer 'conv' \(.*layers\/conv\.npy\) has a non-finite value \(NaN\) at sample 99, column 127/,
+      );
+      await expectRejection(
+        openBundle(source, { layers: ["dense"] }),
+        "E_NON_FINITE",
+        /layer 'dense' .*\(-Infinity\) at sample 50, column 4/,
+      );
     }
   });
 
@@ -279,18 +380,42 @@ describe("a lazily opened bundle is checked as it streams", () => {
     const header = `{'descr': '<f4', 'fortran_order': True, 'shape': (${N}, ${C}, ${H}, ${W}), }`;
     map.set("layers/conv.npy", npyWithHeader(header, new Uint8Array(fortran.buffer)));
     const lazy = await openBundle(memorySource(map, "f"));
-    expect(await layerMatrix(lazy.layers[0], { method: "top-l2" })).toEqual(await layerMatrix(eager.layers[0], { method: "top-l2" }));
+    expect(await layerMatrix(lazy.layers[0], { method: "top-l2" })).toEqual(
+      await layerMatrix(eager.layers[0], { method: "top-l2" }),
+    );
     fortran[5 + N * (1 + C * (2 + H * 3))] = NaN; // sample 5, channel 1, row 2, column 3
     map.set("layers/conv.npy", npyWithHeader(header, new Uint8Array(fortran.buffer)));
-    await expectRejection(openBundle(memorySource(map, "f")), "E_NON_FINITE", /at sample 5, column 27;/);
+    await expectRejection(
+      openBundle(memorySource(map, "f")),
+      "E_NON_FINITE",
+      /at sample 5, column 27;/,
+    );
   });
 
   it("headers are checked at open: a truncated layer, a shape unlike the manifest's, rows unlike samples", async () => {
     const map = files();
     const conv = map.get("layers/conv.npy")!;
-    await expectRejection(openBundle(memorySource(new Map([...map, ["layers/conv.npy", conv.subarray(0, conv.length - 1)]]), "t")), "E_TRUNCATED", /^t\/layers\/conv\.npy: the header announces 51200 data bytes \(shape \(100, 8, 4, 4\), <f4\) but the file holds 51199/);
-    const other = encodeBundle({ ...bundleInput(), layers: [{ name: "conv", shape: [N, C, W, H * 2], data: new Float32Array(N * C * H * W * 2) }] }).files.get("layers/conv.npy")!;
-    await expectRejection(openBundle(memorySource(new Map([...map, ["layers/conv.npy", other]]), "t")), "E_SHAPE_MISMATCH", /t\/layers\/conv\.npy has shape \(100, 8, 4, 8\), but layers\[0\]\.shape in manifest\.json declares \(100, 8, 4, 4\)/);
+    await expectRejection(
+      openBundle(
+        memorySource(
+          new Map([...map, ["layers/conv.npy", conv.subarray(0, conv.length - 1)]]),
+          "t",
+        ),
+      ),
+      "E_TRUNCATED",
+      /^t\/layers\/conv\.npy: the header announces 51200 data bytes \(shape \(100, 8, 4, 4\), <f4\) but the file holds 51199/,
+    );
+    const other = encodeBundle({
+      ...bundleInput(),
+      layers: [
+        { name: "conv", shape: [N, C, W, H * 2], data: new Float32Array(N * C * H * W * 2) },
+      ],
+    }).files.get("layers/conv.npy")!;
+    await expectRejection(
+      openBundle(memorySource(new Map([...map, ["layers/conv.npy", other]]), "t")),
+      "E_SHAPE_MISMATCH",
+      /t\/layers\/conv\.npy has shape \(100, 8, 4, 8\), but layers\[0\]\.shape in manifest\.json declares \(100, 8, 4, 4\)/,
+    );
   });
 });
 
@@ -307,15 +432,31 @@ describe("archives and headers read where they lie", () => {
     const { writeNpz } = await import("../../src/io/npz.ts");
     const { sourceFromFiles } = await import("../../src/io/sources.ts");
     const input = bundleInput();
-    const npz = writeNpz({ conv: { shape: [N, C, H, W], data: input.layers[0].data }, labels: { shape: [N], data: input.labels! } }, { compress: true });
+    const npz = writeNpz(
+      {
+        conv: { shape: [N, C, H, W], data: input.layers[0].data },
+        labels: { shape: [N], data: input.labels! },
+      },
+      { compress: true },
+    );
     const path = join(scratch, "acts.npz");
     await writeFile(path, npz);
     const eager = await loadBundle(memorySource(files(), "x"));
     const picked = [new File([npz], "acts.npz")];
-    for (const source of [await sourceFromFiles(picked, undefined, { sliceAbove: 0 }), await sourceFromFiles(picked), await bundleSourceFromPath(path)]) {
+    for (const source of [
+      await sourceFromFiles(picked, undefined, { sliceAbove: 0 }),
+      await sourceFromFiles(picked),
+      await bundleSourceFromPath(path),
+    ]) {
       const bundle = await openBundle(source);
-      expect([bundle.name, bundle.layers.map((l) => l.name), bundle.layers[0] instanceof LazyLayer]).toEqual(["acts", ["conv"], true]);
-      expect(await layerMatrix(bundle.layers[0], { method: "gap" })).toEqual(await layerMatrix(eager.layers[0], { method: "gap" }));
+      expect([
+        bundle.name,
+        bundle.layers.map((l) => l.name),
+        bundle.layers[0] instanceof LazyLayer,
+      ]).toEqual(["acts", ["conv"], true]);
+      expect(await layerMatrix(bundle.layers[0], { method: "gap" })).toEqual(
+        await layerMatrix(eager.layers[0], { method: "gap" }),
+      );
       expect(bundle.labels).toEqual(eager.labels);
     }
   });
@@ -325,7 +466,18 @@ describe("archives and headers read where they lie", () => {
     const bytes = new Uint8Array(12 + (17 << 20));
     bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 2, 0]);
     new DataView(bytes.buffer).setUint32(8, 17 << 20, true);
-    const location = { container: new Blob([bytes]), offset: 0, storedSize: bytes.length, size: bytes.length, deflated: false, label: "h.npy" };
-    await expectRejection(openStoredArray(location, "layer 'h'"), "E_NPY_HEADER", /h\.npy: malformed \.npy header: it announces 17825804 bytes, more than the 16777216 read/);
+    const location = {
+      container: new Blob([bytes]),
+      offset: 0,
+      storedSize: bytes.length,
+      size: bytes.length,
+      deflated: false,
+      label: "h.npy",
+    };
+    await expectRejection(
+      openStoredArray(location, "layer 'h'"),
+      "E_NPY_HEADER",
+      /h\.npy: malformed \.npy header: it announces 17825804 bytes, more than the 16777216 read/,
+    );
   });
 });

@@ -155,9 +155,11 @@ describe("validateManifest", () => {
       "E_SHAPE_MISMATCH",
       /manifest\.json: checkpoints\[1\]\.layers\[0\]\.shape \(5, 4\) starts with 5, expected samples = 6/,
     );
-    expect(error.details).toMatchObject(
-      { field: "checkpoints[1].layers[0].shape", found: 5, expected: 6 },
-    );
+    expect(error.details).toMatchObject({
+      field: "checkpoints[1].layers[0].shape",
+      found: 5,
+      expected: 6,
+    });
   });
 
   it("names the manifest it was given in messages", () => {
@@ -177,7 +179,6 @@ describe("parseManifest", () => {
       /^b\/manifest\.json is not valid JSON: .+/,
     );
   });
-
 
   it("quotes a deeply nested value without overflowing the stack", () => {
     const deep = `{"format": ${"[".repeat(100_000)}${"]".repeat(100_000)}}`;
@@ -213,9 +214,7 @@ describe("bundleFiles and helpers", () => {
   it("isBundlePath accepts nested relative paths only", () => {
     expect(["a.npy", "layers/fc1.npy", "a b/c-d_e.npy"].every(isBundlePath)).toBe(true);
     const unsafe = ["", "/a.npy", "a//b.npy", "./a.npy", "a/../b.npy", "a\\b.npy", "c:a.npy", 3];
-    expect(unsafe.some(isBundlePath)).toBe(
-      false,
-    );
+    expect(unsafe.some(isBundlePath)).toBe(false);
   });
 });
 
@@ -228,8 +227,14 @@ describe("manifests a stranger wrote", () => {
       "E_MANIFEST",
       /manifest\.json: meta is nested more than 64 levels deep/,
     );
-    const spec = edited((m) => (m.model = { spec: { layers: nested(64) }, parameters: "model.npy" }));
-    expectError(() => validateManifest(spec), "E_MANIFEST", /model\.spec is nested more than 64 levels deep/);
+    const spec = edited(
+      (m) => (m.model = { spec: { layers: nested(64) }, parameters: "model.npy" }),
+    );
+    expectError(
+      () => validateManifest(spec),
+      "E_MANIFEST",
+      /model\.spec is nested more than 64 levels deep/,
+    );
     // 64 levels in all (meta itself is the first) are accepted, and print.
     const ok = validateManifest(edited((m) => (m.meta = { x: nested(63) })));
     expect(JSON.stringify(ok.meta)).toBe(`{"x":${"[".repeat(63)}${"]".repeat(63)}}`);
@@ -237,20 +242,41 @@ describe("manifests a stranger wrote", () => {
 
   it("checks 200,000 class names for repeats in one pass, naming the repeated one", () => {
     const names = Array.from({ length: 200_000 }, (_, i) => `class ${i}`);
-    const manifest = validateManifest(edited((m) => { m.classNames = names; delete m.labels; }));
+    const manifest = validateManifest(
+      edited((m) => {
+        m.classNames = names;
+        delete m.labels;
+      }),
+    );
     expect(manifest.classNames).toHaveLength(200_000);
     names.push("class 123456");
     expectError(
-      () => validateManifest(edited((m) => { m.classNames = names; delete m.labels; })),
+      () =>
+        validateManifest(
+          edited((m) => {
+            m.classNames = names;
+            delete m.labels;
+          }),
+        ),
       "E_MANIFEST",
       /classNames: expected distinct names, got "class 123456"/,
     );
   });
 
   it("checks 100,000 layer names for repeats in one pass", () => {
-    const layers = Array.from({ length: 100_000 }, (_, i) => ({ name: `l${i % 99_999}`, file: `l${i}.npy`, shape: [6, 1] }));
+    const layers = Array.from({ length: 100_000 }, (_, i) => ({
+      name: `l${i % 99_999}`,
+      file: `l${i}.npy`,
+      shape: [6, 1],
+    }));
     expectError(
-      () => validateManifest(edited((m) => { m.layers = layers; delete m.checkpoints; })),
+      () =>
+        validateManifest(
+          edited((m) => {
+            m.layers = layers;
+            delete m.checkpoints;
+          }),
+        ),
       "E_MANIFEST",
       /layers\[99999\]\.name: expected a name not already used by layers\[0\], got "l0"/,
     );

@@ -37,9 +37,10 @@ describe("ndarray helpers", () => {
       cols: 1,
       data: new Float32Array([1, 2, 3]),
     });
-    expect(toMatrix({ shape: [0, 3], data: new Float32Array(0) }, "empty")).toMatchObject(
-      { rows: 0, cols: 3 },
-    );
+    expect(toMatrix({ shape: [0, 3], data: new Float32Array(0) }, "empty")).toMatchObject({
+      rows: 0,
+      cols: 3,
+    });
   });
 
   it("toMatrix refuses a 0-d array and data that do not fill the shape", () => {

@@ -69,14 +69,26 @@ describe("readFileBytes", () => {
   });
 
   it("refuses a folder, a named pipe and a link to /dev/zero at once (E_IO naming the path and what it is), never blocking", async () => {
-    await expectRejection(readFileBytes(scratch), "E_IO", /^cannot read .*: it is a folder, not a regular file$/);
+    await expectRejection(
+      readFileBytes(scratch),
+      "E_IO",
+      /^cannot read .*: it is a folder, not a regular file$/,
+    );
     const fifo = join(scratch, "pipe.npy");
     execFileSync("mkfifo", [fifo]); // no writer: a blocking open or read would wait forever
-    await expectRejection(readFileBytes(fifo), "E_IO", /pipe\.npy: it is a named pipe, not a regular file$/);
+    await expectRejection(
+      readFileBytes(fifo),
+      "E_IO",
+      /pipe\.npy: it is a named pipe, not a regular file$/,
+    );
     if (existsSync("/dev/zero")) {
       const zero = join(scratch, "zero.npy");
       await symlink("/dev/zero", zero); // a read of it would never end
-      await expectRejection(readFileBytes(zero), "E_IO", /zero\.npy: it is a character device, not a regular file$/);
+      await expectRejection(
+        readFileBytes(zero),
+        "E_IO",
+        /zero\.npy: it is a character device, not a regular file$/,
+      );
     }
   });
 
@@ -86,7 +98,11 @@ describe("readFileBytes", () => {
     const previous = memoryBudget();
     setMemoryBudget(1024);
     try {
-      await expectRejection(readFileBytes(path), "E_TOO_LARGE", /big\.npy: the file holds 4\.0 KiB \(4096 bytes\), more than the 1\.0 KiB budget/);
+      await expectRejection(
+        readFileBytes(path),
+        "E_TOO_LARGE",
+        /big\.npy: the file holds 4\.0 KiB \(4096 bytes\), more than the 1\.0 KiB budget/,
+      );
     } finally {
       setMemoryBudget(previous);
     }
@@ -152,12 +168,20 @@ describe("folderSource and symbolic links", () => {
       await rename(join(dir, "manifest.json"), join(dirname(dir), "m.json"));
       await symlink(join(dirname(dir), "m.json"), join(dir, "manifest.json"));
     });
-    await expectRejection(loadBundleFromPath(manifestLink), "E_IO", /manifest\.json is a symbolic link that leads outside/);
+    await expectRejection(
+      loadBundleFromPath(manifestLink),
+      "E_IO",
+      /manifest\.json is a symbolic link that leads outside/,
+    );
     const folderLink = await copyOfFixture(async (dir) => {
       await rename(join(dir, "layers"), join(dirname(dir), "elsewhere"));
       await symlink("../elsewhere", join(dir, "layers"));
     });
-    await expectRejection(loadBundleFromPath(folderLink), "E_IO", /layers\/dense\.npy is a symbolic link that leads outside/);
+    await expectRejection(
+      loadBundleFromPath(folderLink),
+      "E_IO",
+      /layers\/dense\.npy is a symbolic link that leads outside/,
+    );
   });
 
   it("follows links that stay inside the folder, and a bundle folder that is itself a link", async () => {

@@ -50,7 +50,10 @@ describe("readNpy on NumPy's files", () => {
   it("readNpy reorders a 3-d Fortran-order array into C order", () => {
     const arr = readNpy(fixture("npy/special/fortran-3d.npy"));
     expect(arr.shape).toEqual([2, 3, 4]);
-    expectValues(arr.data, Array.from({ length: 24 }, (_, i) => i));
+    expectValues(
+      arr.data,
+      Array.from({ length: 24 }, (_, i) => i),
+    );
   });
 
   it("readNpy transposes Fortran data quickly whatever the number of unit axes", () => {
@@ -257,13 +260,10 @@ describe("readNpy header errors", () => {
 describe("writeNpy", () => {
   const saved = ["f4", "f8", "i4", "u1", "i1", "i2", "u2", "u4", "b1"];
   saved.push("scalar-f4", "empty-f4", "column-f4");
-  it.each(saved)(
-    "writeNpy(readNpy(%s.npy)) is byte-identical to numpy.save",
-    (key) => {
-      const bytes = fixture(`npy/save/${key}.npy`);
-      expect(writeNpy(readNpy(bytes))).toEqual(bytes);
-    },
-  );
+  it.each(saved)("writeNpy(readNpy(%s.npy)) is byte-identical to numpy.save", (key) => {
+    const bytes = fixture(`npy/save/${key}.npy`);
+    expect(writeNpy(readNpy(bytes))).toEqual(bytes);
+  });
 
   it.each([
     ["f4", Float32Array],

@@ -12,9 +12,8 @@ const LOCAL_SIGNATURE = 0x04034b50;
 function records(bytes: Uint8Array, signature: number): number[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const found: number[] = [];
-  for (let i = 0; i + 4 <= bytes.length; i++) if (view.getUint32(i, true) === signature) found.push(
-    i,
-  );
+  for (let i = 0; i + 4 <= bytes.length; i++)
+    if (view.getUint32(i, true) === signature) found.push(i);
   return found;
 }
 
@@ -43,9 +42,9 @@ describe("readNpz on NumPy's archives", () => {
 
   it("listZip reports np.savez entries as stored and np.savez_compressed ones as deflated", () => {
     expect(listZip(fixture("npz/stored.npz"), "s").map((e) => e.compression)).toEqual([0, 0, 0]);
-    expect(listZip(fixture("npz/compressed.npz"), "c").map((e) => e.compression)).toEqual(
-      [8, 8, 8],
-    );
+    expect(listZip(fixture("npz/compressed.npz"), "c").map((e) => e.compression)).toEqual([
+      8, 8, 8,
+    ]);
   });
 });
 
@@ -96,7 +95,10 @@ describe("zip errors", () => {
   });
 
   it("readNpz refuses an entry that is not an .npy file", () => {
-    const zip = zipEntries([["a.npy", writeNpy(arrays.a)], ["notes.txt", new Uint8Array([65])]]);
+    const zip = zipEntries([
+      ["a.npy", writeNpy(arrays.a)],
+      ["notes.txt", new Uint8Array([65])],
+    ]);
     expectError(
       () => readNpz(zip, "x.npz"),
       "E_ZIP",
@@ -129,9 +131,8 @@ describe("zip errors", () => {
   });
 
   it("listZip refuses an entry whose declared size is impossible for its method", () => {
-    const lying = patch(
-      stored,
-      (view) => view.setUint32(records(stored, CENTRAL_SIGNATURE)[0] + 24, 1000, true),
+    const lying = patch(stored, (view) =>
+      view.setUint32(records(stored, CENTRAL_SIGNATURE)[0] + 24, 1000, true),
     );
     expectError(
       () => readNpz(lying, "x.npz"),
@@ -139,9 +140,8 @@ describe("zip errors", () => {
       /entry 'a\.npy' declares 1000 bytes from 152 stored bytes, which is impossible/,
     );
     const deflated = writeNpz(arrays, { compress: true });
-    const bomb = patch(
-      deflated,
-      (view) => view.setUint32(records(deflated, CENTRAL_SIGNATURE)[0] + 24, 10_000_000, true),
+    const bomb = patch(deflated, (view) =>
+      view.setUint32(records(deflated, CENTRAL_SIGNATURE)[0] + 24, 10_000_000, true),
     );
     expectError(
       () => readNpz(bomb, "x.npz"),
@@ -164,9 +164,8 @@ describe("zip errors", () => {
   });
 
   it("listZip refuses compression methods other than stored and deflate", () => {
-    const zip = patch(
-      stored,
-      (view) => view.setUint16(records(stored, CENTRAL_SIGNATURE)[1] + 10, 12, true),
+    const zip = patch(stored, (view) =>
+      view.setUint16(records(stored, CENTRAL_SIGNATURE)[1] + 10, 12, true),
     );
     expectError(() => readNpz(zip, "x.npz"), "E_ZIP", /entry 'b\.npy' uses compression method 12/);
   });
@@ -186,7 +185,11 @@ describe("zip errors", () => {
       const zip = writeNpz(arrays, { compress });
       const at = records(zip, LOCAL_SIGNATURE)[1]; // b.npy's local header
       const renamed = patch(zip, (_, copy) => (copy[at + 30 + 1] ^= 0x02)); // "b.npy" -> "b,npy"
-      expectError(() => readNpz(renamed, "x.npz"), "E_ZIP", /x\.npz: malformed zip archive: entry 'b\.npy': its local header names it 'b,npy'; the archive is corrupt/);
+      expectError(
+        () => readNpz(renamed, "x.npz"),
+        "E_ZIP",
+        /x\.npz: malformed zip archive: entry 'b\.npy': its local header names it 'b,npy'; the archive is corrupt/,
+      );
     }
   });
 
@@ -199,7 +202,13 @@ describe("zip errors", () => {
         view.setUint16(end + 10, count, true); // entries in all
       });
       // Python's zipfile would list all three, a reader trusting the count fewer: neither is taken.
-      expectError(() => readNpz(fewer, "x.npz"), "E_ZIP", new RegExp(`x\\.npz: malformed zip archive: the end record counts ${count} entries but the central directory holds more records`));
+      expectError(
+        () => readNpz(fewer, "x.npz"),
+        "E_ZIP",
+        new RegExp(
+          `x\\.npz: malformed zip archive: the end record counts ${count} entries but the central directory holds more records`,
+        ),
+      );
     }
     const more = patch(three, (view) => view.setUint16(end + 10, 4, true));
     expectError(() => readNpz(more, "x.npz"), "E_ZIP", /x\.npz/);
@@ -240,7 +249,8 @@ describe("CRC-32 of zip entries", () => {
   /** Random float32 values: incompressible, so deflate keeps them in stored blocks. */
   const noise = (n: number) => {
     const bytes = new Uint8Array(n * 4);
-    for (let i = 0, x = 12345; i < bytes.length; i++) bytes[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
+    for (let i = 0, x = 12345; i < bytes.length; i++)
+      bytes[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
     return new Float32Array(bytes.buffer).map((v) => (Number.isFinite(v) ? v : 0));
   };
 
@@ -330,11 +340,22 @@ describe("zip64 archives (APPNOTE 4.3.14–4.3.15, 4.5.3)", () => {
   it("reads sizes and offsets from the zip64 end record and extra field, in memory and from a Blob", async () => {
     const zip = zip64Archive("a.npy", writeNpy(arrays.a));
     expect(listZip(zip, "z.npz")).toEqual([
-      { name: "a.npy", compressedSize: 152, size: 152, compression: 0, crc32: crc32(writeNpy(arrays.a)), localHeaderOffset: 0 },
+      {
+        name: "a.npy",
+        compressedSize: 152,
+        size: 152,
+        compression: 0,
+        crc32: crc32(writeNpy(arrays.a)),
+        localHeaderOffset: 0,
+      },
     ]);
     expect(readNpz(zip, "z.npz").get("a")).toEqual({ ...arrays.a, dtype: "<f4" });
     expect((await readZipDirectory(new Blob([zip]), "z.npz"))[0].size).toBe(152);
     const missing = patch(zip, (view) => view.setUint32(zip.length - 22 - 20, 0, true)); // no locator
-    expectError(() => readNpz(missing, "z.npz"), "E_ZIP", /the end record points to a zip64 record that is not there/);
+    expectError(
+      () => readNpz(missing, "z.npz"),
+      "E_ZIP",
+      /the end record points to a zip64 record that is not there/,
+    );
   });
 });

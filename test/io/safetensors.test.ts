@@ -92,15 +92,21 @@ describe("writeSafetensors", () => {
     const headerLength = new DataView(bytes.buffer).getUint32(0, true);
     expect((8 + headerLength) % 8).toBe(0);
     const { tensors } = readSafetensors(bytes);
-    expect(tensors.get("half")).toEqual(
-      { shape: [2], dtype: "<f2", data: new Float32Array([1.5, 65504]) },
-    );
-    expect(tensors.get("brain")).toEqual(
-      { shape: [1], dtype: "bfloat16", data: new Float32Array([-3.140625]) },
-    );
-    expect(tensors.get("flags")).toEqual(
-      { shape: [2], dtype: "|b1", data: new Uint8Array([0, 1]) },
-    );
+    expect(tensors.get("half")).toEqual({
+      shape: [2],
+      dtype: "<f2",
+      data: new Float32Array([1.5, 65504]),
+    });
+    expect(tensors.get("brain")).toEqual({
+      shape: [1],
+      dtype: "bfloat16",
+      data: new Float32Array([-3.140625]),
+    });
+    expect(tensors.get("flags")).toEqual({
+      shape: [2],
+      dtype: "|b1",
+      data: new Uint8Array([0, 1]),
+    });
   });
 
   it("writeSafetensors refuses data that do not fill the shape and the reserved name", () => {
@@ -175,8 +181,16 @@ describe("readSafetensors errors", () => {
       /tensor 'w' spans 8 bytes but shape \(3,\) of F32 needs 12/,
     ],
     ["bytes that are not UTF-8", craft(null, [], "").fill(0xff, 8), /not valid JSON/],
-    ["a brace followed by bytes that are not UTF-8", craft(null, [], "{    ").fill(0xff, 9), /the header is not valid JSON \(/],
-    ["a header with a leading space (the format requires '{' first)", craft(null, [], ' {"w":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}}'), /the header must begin with "\{" \(it begins with byte 0x20\)/],
+    [
+      "a brace followed by bytes that are not UTF-8",
+      craft(null, [], "{    ").fill(0xff, 9),
+      /the header is not valid JSON \(/,
+    ],
+    [
+      "a header with a leading space (the format requires '{' first)",
+      craft(null, [], ' {"w":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}}'),
+      /the header must begin with "\{" \(it begins with byte 0x20\)/,
+    ],
   ])("refuses %s with E_SAFETENSORS", (_, bytes, pattern) => {
     expectError(() => readSafetensors(bytes, "m.st"), "E_SAFETENSORS", pattern);
   });
@@ -233,7 +247,11 @@ describe("readSafetensors errors", () => {
 });
 
 describe("readSafetensors data offsets (huggingface/safetensors Metadata::validate)", () => {
-  const u8 = (offsets: number[], shape = [offsets[1] - offsets[0]]) => ({ dtype: "U8", shape, data_offsets: offsets });
+  const u8 = (offsets: number[], shape = [offsets[1] - offsets[0]]) => ({
+    dtype: "U8",
+    shape,
+    data_offsets: offsets,
+  });
 
   it.each([
     [
@@ -254,7 +272,12 @@ describe("readSafetensors data offsets (huggingface/safetensors Metadata::valida
       6,
       /tensor 'b' starts at data byte 4, expected 2: data bytes 2-4 belong to no tensor/,
     ],
-    ["a gap before the first tensor", { a: u8([3, 5]) }, 5, /tensor 'a' starts at data byte 3, expected 0/],
+    [
+      "a gap before the first tensor",
+      { a: u8([3, 5]) },
+      5,
+      /tensor 'a' starts at data byte 3, expected 0/,
+    ],
     [
       "bytes after the last tensor",
       { a: u8([0, 2]) },
@@ -262,7 +285,11 @@ describe("readSafetensors data offsets (huggingface/safetensors Metadata::valida
       /the tensors' data end at byte 2 but the file holds 5 data bytes after the header/,
     ],
   ])("refuses %s with E_SAFETENSORS", (_, header, dataBytes, pattern) => {
-    expectError(() => readSafetensors(craft(header, new Uint8Array(dataBytes)), "m.st"), "E_SAFETENSORS", pattern);
+    expectError(
+      () => readSafetensors(craft(header, new Uint8Array(dataBytes)), "m.st"),
+      "E_SAFETENSORS",
+      pattern,
+    );
   });
 
   it("accepts empty tensors at a shared offset, as the reference does, and sorts by (begin, end)", () => {
@@ -281,6 +308,10 @@ describe("readSafetensors data offsets (huggingface/safetensors Metadata::valida
     expectError(() => readSafetensors(big, "m.st"), "E_TRUNCATED", /announces 100000001 bytes/);
     const padded = new Uint8Array(8 + 100_000_001);
     new DataView(padded.buffer).setUint32(0, 100_000_001, true);
-    expectError(() => readSafetensors(padded, "m.st"), "E_SAFETENSORS", /the header announces 100000001 bytes, more than the 100000000 allowed/);
+    expectError(
+      () => readSafetensors(padded, "m.st"),
+      "E_SAFETENSORS",
+      /the header announces 100000001 bytes, more than the 100000000 allowed/,
+    );
   });
 });

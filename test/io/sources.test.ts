@@ -68,7 +68,10 @@ describe("zipSource", () => {
 
   it("says where the manifest was looked for when two folders hold one", async () => {
     const manifest = fixtureBundleFiles().get("manifest.json")!;
-    const zip = zipEntries([["a/manifest.json", manifest], ["b/manifest.json", manifest]]);
+    const zip = zipEntries([
+      ["a/manifest.json", manifest],
+      ["b/manifest.json", manifest],
+    ]);
     await expectRejection(
       loadBundle(zipSource(zip, "two.zip")),
       "E_MANIFEST",
@@ -106,9 +109,7 @@ describe("npzSource", () => {
     const targets = { shape: [2], data: new Float32Array([0.5, 1.5]) };
     const regression = await loadBundle(npzSource(writeNpz({ targets, h: layer }), "r.npz"));
     const layers = regression.layers.map((l) => l.name);
-    expect([regression.task, regression.targets?.rows, layers]).toEqual(
-      ["regression", 2, ["h"]],
-    );
+    expect([regression.task, regression.targets?.rows, layers]).toEqual(["regression", 2, ["h"]]);
     expect((await loadBundle(npzSource(writeNpz({ h: layer }), "c.npz"))).task).toBe(
       "classification",
     );
@@ -121,12 +122,10 @@ describe("npzSource", () => {
   });
 
   it("refuses arrays whose first dimensions differ, naming both", () => {
-    const npz = writeNpz(
-      {
-        a: { shape: [3, 1], data: new Float32Array(3) },
-        b: { shape: [4], data: new Float32Array(4) },
-      },
-    );
+    const npz = writeNpz({
+      a: { shape: [3, 1], data: new Float32Array(3) },
+      b: { shape: [4], data: new Float32Array(4) },
+    });
     expect(() => npzSource(npz, "m.npz")).toThrow(
       /m\.npz: array 'b' has shape \(4,\) but 'a' has 3 samples; every array's first dimension/,
     );
@@ -143,11 +142,9 @@ describe("npzSource", () => {
 describe("urlSource", () => {
   it("loads a bundle over HTTP with HEAD for existence and GET for data", async () => {
     const log: string[] = [];
-    const source = urlSource(
-      "https://example.org/runs/mlp",
-      undefined,
-      { fetch: fixtureFetch(log) },
-    );
+    const source = urlSource("https://example.org/runs/mlp", undefined, {
+      fetch: fixtureFetch(log),
+    });
     expect(source.name).toBe("mlp");
     expectFixtureBundle(await loadBundle(source));
     expect(log).toContain("HEAD /runs/mlp/manifest.json");
@@ -216,26 +213,25 @@ describe("fileListSource and sourceFromFiles", () => {
       await loadBundle(await sourceFromFiles([asFile("b.zip", fixture("bundle.zip"))])),
     );
     const npz = await sourceFromFiles([asFile("acts.npz", fixture("activations.npz"))]);
-    expect((await loadBundle(npz)).name).toBe(
-      "acts",
-    );
+    expect((await loadBundle(npz)).name).toBe("acts");
     expectFixtureBundle(await loadBundle(await sourceFromFiles(pickedFolder("run/"))));
   });
 
   it("memorySource and fileListSource agree on a one-file bundle", async () => {
     const layer = writeNpy({ shape: [2, 1], data: new Float32Array([1, 2]) });
     const manifest = new TextEncoder().encode(
-      JSON.stringify(
-        {
-          format: "hidden-atlas/1",
-          name: "m",
-          task: "regression",
-          samples: 2,
-          layers: [{ name: "a", file: "a.npy", shape: [2, 1] }],
-        },
-      ),
+      JSON.stringify({
+        format: "hidden-atlas/1",
+        name: "m",
+        task: "regression",
+        samples: 2,
+        layers: [{ name: "a", file: "a.npy", shape: [2, 1] }],
+      }),
     );
-    const files = new Map([["manifest.json", manifest], ["a.npy", layer]]);
+    const files = new Map([
+      ["manifest.json", manifest],
+      ["a.npy", layer],
+    ]);
     const fromMemory = await loadBundle(memorySource(files));
     const fromFiles = await loadBundle(
       fileListSource(

@@ -17,8 +17,8 @@ export const expected: any = JSON.parse(readFileSync(FIXTURES + "expected.json",
 
 /** expected.json values as numbers ("nan", "inf", "-inf" stand for what JSON cannot hold). */
 export function numbers(values: (number | string)[]): number[] {
-  return values.map(
-    (v) => (v === "nan" ? NaN : v === "inf" ? Infinity : v === "-inf" ? -Infinity : Number(v)),
+  return values.map((v) =>
+    v === "nan" ? NaN : v === "inf" ? Infinity : v === "-inf" ? -Infinity : Number(v),
   );
 }
 

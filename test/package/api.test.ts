@@ -13,18 +13,25 @@ import { SITE, useSite, watchedPage } from "../e2e/browser.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const API = join(SITE, "api");
-if (!existsSync(join(API, "index.html"))) throw new Error("dist/site/api is missing: run `npm run build` (or `npm run build:api`) first");
+if (!existsSync(join(API, "index.html")))
+  throw new Error("dist/site/api is missing: run `npm run build` (or `npm run build:api`) first");
 
 const site = useSite();
 
 /** Every page of the reference, by path relative to dist/site/api. */
-const pages = readdirSync(API, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".html"));
+const pages = readdirSync(API, { recursive: true, encoding: "utf8" }).filter((f) =>
+  f.endsWith(".html"),
+);
 
 /** A page's visible text: tags dropped, the entities TypeDoc writes decoded, spaces collapsed. */
 function text(page: string): string {
   return readFileSync(join(API, page), "utf8")
     .replace(/<[^>]*>/g, " ")
-    .replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;|&#x27;/g, "'").replace(/&amp;/g, "&")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;|&#x27;/g, "'")
+    .replace(/&amp;/g, "&")
     .replace(/\s+/g, " ");
 }
 
@@ -35,16 +42,25 @@ function firstDocLine(file: string, name: string): string {
   expect(at, `${name} in ${file}`).toBeGreaterThan(0);
   const own = /\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*$/.exec(source.slice(0, at));
   const comment = own ? own[1] : /^\s*\/\*\*([\s\S]*?)\*\//.exec(source)![1];
-  const line = comment.split("\n").map((l) => l.replace(/^\s*\*\s?/, "").trim()).find((l) => l !== "")!;
+  const line = comment
+    .split("\n")
+    .map((l) => l.replace(/^\s*\*\s?/, "").trim())
+    .find((l) => l !== "")!;
   return line.replace(/`/g, "").split(" ").slice(0, 6).join(" ");
 }
 
 describe("API reference (dist/site/api)", () => {
   it("has a page for every function, class and constant of each entry point", () => {
-    for (const [module, exports] of [["hidden-atlas", api], ["hidden-atlas_node", node], ["hidden-atlas_views", views]] as const) {
+    for (const [module, exports] of [
+      ["hidden-atlas", api],
+      ["hidden-atlas_node", node],
+      ["hidden-atlas_views", views],
+    ] as const) {
       expect(pages).toContain(`modules/${module}.html`);
       for (const name of Object.keys(exports)) {
-        const kinds = ["functions", "classes", "variables"].filter((dir) => pages.includes(`${dir}/${module}.${name}.html`));
+        const kinds = ["functions", "classes", "variables"].filter((dir) =>
+          pages.includes(`${dir}/${module}.${name}.html`),
+        );
         expect(kinds, `${module}.${name}`).toHaveLength(1);
       }
     }
@@ -72,26 +88,39 @@ describe("API reference (dist/site/api)", () => {
     }
     expect(text("functions/hidden-atlas.umap.html")).toMatch(/options\s*\??:\s*UmapOptions/);
     expect(text("interfaces/hidden-atlas.UmapOptions.html")).toContain("nNeighbors");
-    expect(text("modules/hidden-atlas.html")).toMatch(/import \{ persistentHomology\s*, umap \} from "hidden-atlas"/);
+    expect(text("modules/hidden-atlas.html")).toMatch(
+      /import \{ persistentHomology\s*, umap \} from "hidden-atlas"/,
+    );
   });
 
   it("puts the site's policy on every page and loads nothing from off the machine", () => {
     expect(pages.length).toBeGreaterThan(300);
     for (const page of pages) {
       const html = readFileSync(join(API, page), "utf8");
-      expect(html, page).toMatch(/<meta http-equiv="Content-Security-Policy" content="default-src 'self'; script-src 'self'[^"]*"/);
-      expect(html.match(/<(script|link|img|iframe)\b[^>]*\b(src|href)="(https?:)?\/\/[^"]*"/g), page).toBeNull();
+      expect(html, page).toMatch(
+        /<meta http-equiv="Content-Security-Policy" content="default-src 'self'; script-src 'self'[^"]*"/,
+      );
+      expect(
+        html.match(/<(script|link|img|iframe)\b[^>]*\b(src|href)="(https?:)?\/\/[^"]*"/g),
+        page,
+      ).toBeNull();
     }
   });
 
   it("works in Chromium under that policy: navigation and search built, no error", async () => {
     const { page, errors, external } = await watchedPage(site.browser);
     await page.goto(`${site.url}api/functions/hidden-atlas.persistentHomology.html`);
-    await page.waitForFunction(() => document.querySelectorAll("#tsd-nav-container a").length > 100);
+    await page.waitForFunction(
+      () => document.querySelectorAll("#tsd-nav-container a").length > 100,
+    );
     await page.locator("#tsd-search-trigger").click();
     await page.locator("#tsd-search-input").fill("slicedWasser");
-    await page.waitForFunction(() => document.querySelectorAll("#tsd-search-results li").length > 0);
-    expect(await page.locator("#tsd-search-results li").first().textContent()).toContain("slicedWasserstein");
+    await page.waitForFunction(
+      () => document.querySelectorAll("#tsd-search-results li").length > 0,
+    );
+    expect(await page.locator("#tsd-search-results li").first().textContent()).toContain(
+      "slicedWasserstein",
+    );
     expect(errors).toEqual([]);
     expect(external).toEqual([]);
     await page.context().close();

@@ -22,7 +22,15 @@ async function modulesLoadedBy(...argv: string[]): Promise<{ stdout: string; mod
   const script = `import {main} from "./src/cli/main.ts"; process.exitCode = await main(${JSON.stringify(argv)});`;
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    ["--import", "tsx", "--import", `data:text/javascript,${encodeURIComponent(register)}`, "--input-type=module", "-e", script],
+    [
+      "--import",
+      "tsx",
+      "--import",
+      `data:text/javascript,${encodeURIComponent(register)}`,
+      "--input-type=module",
+      "-e",
+      script,
+    ],
     { cwd: ROOT },
   );
   return { stdout, modules: readFileSync(log, "utf8").trim().split("\n") };
@@ -31,7 +39,9 @@ async function modulesLoadedBy(...argv: string[]): Promise<{ stdout: string; mod
 /** Project-relative paths of the project's own modules among `modules`, and the packages. */
 function split(modules: string[]): { own: string[]; packages: string[] } {
   const root = pathToFileURL(ROOT).href;
-  const own = modules.filter((m) => m.startsWith(root) && !m.includes("/node_modules/")).map((m) => m.slice(root.length));
+  const own = modules
+    .filter((m) => m.startsWith(root) && !m.includes("/node_modules/"))
+    .map((m) => m.slice(root.length));
   const packages = modules.filter((m) => m.includes("/node_modules/"));
   return { own, packages };
 }
@@ -42,7 +52,9 @@ describe("hidden-atlas command table", () => {
     for (const entry of COMMANDS) {
       const command: Command = await entry.load();
       expect(command.spec.name).toBe(entry.name);
-      expect(command.spec.summary, `summary of ${entry.name} in src/cli/main.ts`).toBe(entry.summary);
+      expect(command.spec.summary, `summary of ${entry.name} in src/cli/main.ts`).toBe(
+        entry.summary,
+      );
       expect(overview).toContain(`  ${entry.name}  `);
       expect(overview).toContain(entry.summary);
     }
@@ -54,19 +66,33 @@ describe("hidden-atlas command table", () => {
     const files = readdirSync(join(ROOT, "src/cli/commands")).filter((f) => f.endsWith(".ts"));
     expect(files.length).toBeGreaterThanOrEqual(COMMANDS.length);
     for (const file of files) {
-      const module = (await import(pathToFileURL(join(ROOT, "src/cli/commands", file)).href)) as Record<string, unknown>;
-      const commands = Object.values(module).filter((v): v is Command => typeof v === "object" && v !== null && "spec" in v && "run" in v);
-      for (const command of commands) expect(names, `${file} is not in COMMANDS`).toContain(command.spec.name);
+      const module = (await import(
+        pathToFileURL(join(ROOT, "src/cli/commands", file)).href
+      )) as Record<string, unknown>;
+      const commands = Object.values(module).filter(
+        (v): v is Command => typeof v === "object" && v !== null && "spec" in v && "run" in v,
+      );
+      for (const command of commands)
+        expect(names, `${file} is not in COMMANDS`).toContain(command.spec.name);
     }
   });
 
   it("--help and --version import only the table, the argument parser (with the thread-count rule), the terminal-safe output, errors and the version", async () => {
     for (const flag of ["--help", "--version"]) {
       const { stdout, modules } = await modulesLoadedBy(flag);
-      expect(stdout).toMatch(flag === "--help" ? /^hidden-atlas \d+\.\d+\.\d+: / : /^\d+\.\d+\.\d+\n$/);
+      expect(stdout).toMatch(
+        flag === "--help" ? /^hidden-atlas \d+\.\d+\.\d+: / : /^\d+\.\d+\.\d+\n$/,
+      );
       const { own, packages } = split(modules);
       expect(own).toContain("src/cli/main.ts");
-      expect(own.sort()).toEqual(["src/cli/args.ts", "src/cli/main.ts", "src/cli/output.ts", "src/core/errors.ts", "src/core/thread-count.ts", "src/version.ts"]);
+      expect(own.sort()).toEqual([
+        "src/cli/args.ts",
+        "src/cli/main.ts",
+        "src/cli/output.ts",
+        "src/core/errors.ts",
+        "src/core/thread-count.ts",
+        "src/version.ts",
+      ]);
       expect(packages).toEqual([]);
     }
   });
@@ -76,7 +102,9 @@ describe("hidden-atlas command table", () => {
     expect(stdout).toContain("hidden-atlas knn INPUT");
     const { own, packages } = split(modules);
     expect(own).toContain("src/cli/commands/knn.ts");
-    expect(own.filter((m) => m.startsWith("src/cli/commands/"))).toEqual(["src/cli/commands/knn.ts"]);
+    expect(own.filter((m) => m.startsWith("src/cli/commands/"))).toEqual([
+      "src/cli/commands/knn.ts",
+    ]);
     expect(own.filter((m) => /^src\/(report|views|analyses|examples)\//.test(m))).toEqual([]);
     expect(packages.filter((m) => /\/node_modules\/(d3|jsdom|@observablehq)/.test(m))).toEqual([]);
   });

@@ -13,7 +13,10 @@ import { HiddenAtlasError } from "../../src/core/errors.ts";
 const BUILT = fileURLToPath(new URL("../../build/core.wasm", import.meta.url));
 
 async function refusal(promise: Promise<unknown>): Promise<HiddenAtlasError> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(HiddenAtlasError);
   return error as HiddenAtlasError;
 }
@@ -40,7 +43,9 @@ describe("the core's source", () => {
     const missing = join(dir, "missing.wasm");
     setCoreSource(missing);
     // The shared core (and so every algorithm) now reads the chosen file: absent, so it fails.
-    const failed = await refusal(knn({ rows: 3, cols: 1, data: new Float32Array([0, 1, 3]) }, { k: 1 }));
+    const failed = await refusal(
+      knn({ rows: 3, cols: 1, data: new Float32Array([0, 1, 3]) }, { k: 1 }),
+    );
     expect(failed.code).toBe("E_WASM");
     expect(failed.message).toContain(missing);
 
@@ -60,7 +65,9 @@ describe("the core's source", () => {
       }
     })();
     expect(late?.code).toBe("E_PARAM");
-    expect(late?.message).toMatch(/already loaded: call setCoreSource before the first computation/);
+    expect(late?.message).toMatch(
+      /already loaded: call setCoreSource before the first computation/,
+    );
   });
 
   it("accepts bytes as a source for a separate instance", async () => {

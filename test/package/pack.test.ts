@@ -4,7 +4,16 @@
 // in a Vite-built page in Chromium — and checked against the repository's own results.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { extname, join, normalize, sep } from "node:path";
@@ -35,10 +44,13 @@ function circle(n = 60): Matrix {
 /** Three seeded Gaussian-ish blobs of 30 points in 5-D, centres 8 apart. */
 function blobs(): Matrix {
   const random = mulberry32(11);
-  const rows = 90, cols = 5;
+  const rows = 90,
+    cols = 5;
   const data = new Float32Array(rows * cols);
   for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < cols; j++) data[i * cols + j] = (j === 0 ? 8 * Math.floor(i / 30) : 0) + (random() + random() + random() - 1.5);
+    for (let j = 0; j < cols; j++)
+      data[i * cols + j] =
+        (j === 0 ? 8 * Math.floor(i / 30) : 0) + (random() + random() + random() - 1.5);
   }
   return { rows, cols, data };
 }
@@ -81,7 +93,11 @@ function newest(dir: string): number {
 /** dist/ from the current sources: `npm test` has just built it; a lone run of this file may not have. */
 async function ensureBuilt(): Promise<void> {
   const entry = join(ROOT, "dist/index.js");
-  if (!existsSync(entry) || statSync(entry).mtimeMs < Math.max(newest(join(ROOT, "src")), statSync(join(ROOT, "tsconfig.json")).mtimeMs)) {
+  if (
+    !existsSync(entry) ||
+    statSync(entry).mtimeMs <
+      Math.max(newest(join(ROOT, "src")), statSync(join(ROOT, "tsconfig.json")).mtimeMs)
+  ) {
     await run("npm", ["run", "build:cli", "--silent"], { cwd: ROOT });
   }
 }
@@ -108,17 +124,27 @@ function consumerLockfile(tarball: string, manifest: Record<string, any>): objec
   return { name: "atlas-consumer", lockfileVersion: 3, requires: true, packages };
 }
 
-const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".json": "application/json" };
+const TYPES: Record<string, string> = {
+  ".html": "text/html",
+  ".js": "text/javascript",
+  ".wasm": "application/wasm",
+  ".json": "application/json",
+};
 
 function serve(dir: string): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://x").pathname;
     const file = normalize(join(dir, path === "/" ? "index.html" : decodeURIComponent(path)));
-    if (!file.startsWith(dir + sep) || !existsSync(file) || !statSync(file).isFile()) return void res.writeHead(404).end();
+    if (!file.startsWith(dir + sep) || !existsSync(file) || !statSync(file).isFile())
+      return void res.writeHead(404).end();
     res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
     createReadStream(file).pipe(res);
   });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}/`, server })));
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () =>
+      resolve({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}/`, server }),
+    ),
+  );
 }
 
 describe("the packed package", () => {
@@ -130,20 +156,40 @@ describe("the packed package", () => {
   beforeAll(async () => {
     await ensureBuilt();
     work = mkdtempSync(join(tmpdir(), "atlas-pack-"));
-    await run("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", work], { cwd: ROOT });
-    const tarball = join(work, readdirSync(work).find((f) => f.endsWith(".tgz"))!);
+    await run("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", work], {
+      cwd: ROOT,
+    });
+    const tarball = join(
+      work,
+      readdirSync(work).find((f) => f.endsWith(".tgz"))!,
+    );
     const { stdout } = await run("tar", ["-tzf", tarball]);
-    files = stdout.trim().split("\n").map((f) => f.replace(/^package\//, ""));
+    files = stdout
+      .trim()
+      .split("\n")
+      .map((f) => f.replace(/^package\//, ""));
     await run("tar", ["-xzf", tarball, "-C", work, "package/package.json"]);
     const manifest = JSON.parse(readFileSync(join(work, "package/package.json"), "utf8"));
 
     app = join(work, "app");
     mkdirSync(app);
-    writeFileSync(join(app, "package.json"), JSON.stringify({ name: "atlas-consumer", private: true, type: "module", dependencies: { "hidden-atlas": `file:../${tarball.split(sep).pop()}` } }));
-    writeFileSync(join(app, "package-lock.json"), JSON.stringify(consumerLockfile(tarball, manifest)));
+    writeFileSync(
+      join(app, "package.json"),
+      JSON.stringify({
+        name: "atlas-consumer",
+        private: true,
+        type: "module",
+        dependencies: { "hidden-atlas": `file:../${tarball.split(sep).pop()}` },
+      }),
+    );
+    writeFileSync(
+      join(app, "package-lock.json"),
+      JSON.stringify(consumerLockfile(tarball, manifest)),
+    );
     await run("npm", ["install", "--offline", "--no-audit", "--no-fund", "--silent"], { cwd: app });
 
-    const c = circle(), b = blobs();
+    const c = circle(),
+      b = blobs();
     input = { circle: c, blobs: b };
     const json = (m: Matrix) => ({ rows: m.rows, cols: m.cols, data: Array.from(m.data) });
     writeFileSync(join(app, "input.json"), JSON.stringify({ circle: json(c), blobs: json(b) }));
@@ -162,15 +208,20 @@ describe("the packed package", () => {
     expect(lengths.filter((l) => l <= 1).every((l) => l < 0.05)).toBe(true);
     // Exactly the repository's own diagrams and UMAP (same input, same seed: bit-identical).
     const ph = await persistentHomology(input.circle, PH_OPTIONS);
-    expect(reported.diagrams.map((d) => d.births)).toEqual(ph.diagrams.map((d) => Array.from(d.births)));
-    expect(reported.diagrams.map((d) => d.deaths)).toEqual(ph.diagrams.map((d) => Array.from(d.deaths, (x) => (x === Infinity ? null : x))));
+    expect(reported.diagrams.map((d) => d.births)).toEqual(
+      ph.diagrams.map((d) => Array.from(d.births)),
+    );
+    expect(reported.diagrams.map((d) => d.deaths)).toEqual(
+      ph.diagrams.map((d) => Array.from(d.deaths, (x) => (x === Infinity ? null : x))),
+    );
     const layout = await umap(input.blobs, UMAP_OPTIONS);
     expect([reported.umap.rows, reported.umap.cols]).toEqual([90, 2]);
     expect(reported.umap.data).toEqual(Array.from(layout.coordinates.data));
     // The blobs stay apart: every point's nearest neighbour in the layout is in its own blob.
     const xy = reported.umap.data;
     for (let i = 0; i < 90; i++) {
-      let best = -1, bestD = Infinity;
+      let best = -1,
+        bestD = Infinity;
       for (let j = 0; j < 90; j++) {
         const d = (xy[2 * i] - xy[2 * j]) ** 2 + (xy[2 * i + 1] - xy[2 * j + 1]) ** 2;
         if (j !== i && d < bestD) {
@@ -184,10 +235,26 @@ describe("the packed package", () => {
   }
 
   it("holds the library, its types, the CLI, the core and the licence, and not the site", () => {
-    for (const f of ["package.json", "LICENSE", "README.md", "bin/hidden-atlas.js", "build/core.wasm", "dist/index.js", "dist/index.d.ts", "dist/node.js", "dist/views/index.js", "dist/cli/main.js", "data/digits/README.md"]) {
+    for (const f of [
+      "package.json",
+      "LICENSE",
+      "README.md",
+      "bin/hidden-atlas.js",
+      "build/core.wasm",
+      "dist/index.js",
+      "dist/index.d.ts",
+      "dist/node.js",
+      "dist/views/index.js",
+      "dist/cli/main.js",
+      "data/digits/README.md",
+    ]) {
       expect(files).toContain(f);
     }
-    expect(files.filter((f) => f.startsWith("dist/site/") || f.startsWith("src/") || f.startsWith("test/"))).toEqual([]);
+    expect(
+      files.filter(
+        (f) => f.startsWith("dist/site/") || f.startsWith("src/") || f.startsWith("test/"),
+      ),
+    ).toEqual([]);
   });
 
   it("computes in Node from the installed package, with its own core.wasm, equal to the repository", async () => {
@@ -203,7 +270,9 @@ console.log(JSON.stringify(result));
     );
     const { stdout } = await run(process.execPath, ["check.mjs"], { cwd: app });
     const reported = JSON.parse(stdout);
-    expect(reported.core).toBe(new URL("node_modules/hidden-atlas/build/core.wasm", `file://${app}/`).href);
+    expect(reported.core).toBe(
+      new URL("node_modules/hidden-atlas/build/core.wasm", `file://${app}/`).href,
+    );
     await expectRepositoryResults(reported);
   });
 
@@ -226,16 +295,36 @@ await umap(X, { nNeighbors: "15" });
 export { births, rows, bundle, HiddenAtlasError };
 `,
     );
-    const base = { target: "ES2022", lib: ["ES2022", "DOM"], strict: true, noEmit: true, types: [], skipLibCheck: true };
-    for (const [module, moduleResolution] of [["nodenext", "nodenext"], ["esnext", "bundler"]]) {
-      writeFileSync(join(app, "tsconfig.json"), JSON.stringify({ compilerOptions: { ...base, module, moduleResolution }, files: ["typed.ts"] }));
-      const result = await run(process.execPath, [TSC, "-p", "tsconfig.json"], { cwd: app }).catch((e) => e);
+    const base = {
+      target: "ES2022",
+      lib: ["ES2022", "DOM"],
+      strict: true,
+      noEmit: true,
+      types: [],
+      skipLibCheck: true,
+    };
+    for (const [module, moduleResolution] of [
+      ["nodenext", "nodenext"],
+      ["esnext", "bundler"],
+    ]) {
+      writeFileSync(
+        join(app, "tsconfig.json"),
+        JSON.stringify({
+          compilerOptions: { ...base, module, moduleResolution },
+          files: ["typed.ts"],
+        }),
+      );
+      const result = await run(process.execPath, [TSC, "-p", "tsconfig.json"], { cwd: app }).catch(
+        (e) => e,
+      );
       expect(`${result.stdout ?? ""}${result.stderr ?? ""}`, `${moduleResolution}`).toBe("");
     }
   });
 
   it("installs the hidden-atlas command", async () => {
-    const { stdout } = await run(join(app, "node_modules/.bin/hidden-atlas"), ["--help"], { cwd: app });
+    const { stdout } = await run(join(app, "node_modules/.bin/hidden-atlas"), ["--help"], {
+      cwd: app,
+    });
     expect(stdout).toMatch(/^hidden-atlas \d+\.\d+\.\d+: /);
     for (const name of ["ph", "embed", "mapper", "report"]) expect(stdout).toContain(`  ${name} `);
   });
@@ -249,7 +338,10 @@ export { births, rows, bundle, HiddenAtlasError };
     });
 
     it("computes the same values; the bundler ships the core as an asset; nothing leaves the machine", async () => {
-      writeFileSync(join(app, "index.html"), `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>hidden-atlas consumer</title><body><script type="module" src="./main.js"></script></body>`);
+      writeFileSync(
+        join(app, "index.html"),
+        `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>hidden-atlas consumer</title><body><script type="module" src="./main.js"></script></body>`,
+      );
       writeFileSync(
         join(app, "main.js"),
         `import { persistentHomology, umap, HiddenAtlasError, VERSION } from "hidden-atlas";
@@ -269,7 +361,9 @@ document.body.dataset.done = "true";
       const assets = readdirSync(join(app, "dist/assets"));
       const wasm = assets.filter((f) => f.endsWith(".wasm"));
       expect(wasm).toHaveLength(1);
-      expect(readFileSync(join(app, "dist/assets", wasm[0]))).toEqual(readFileSync(join(app, "node_modules/hidden-atlas/build/core.wasm")));
+      expect(readFileSync(join(app, "dist/assets", wasm[0]))).toEqual(
+        readFileSync(join(app, "node_modules/hidden-atlas/build/core.wasm")),
+      );
 
       let url: string;
       ({ url, server } = await serve(join(app, "dist")));
@@ -280,15 +374,25 @@ document.body.dataset.done = "true";
       page.on("pageerror", (error) => errors.push(String(error)));
       page.on("console", (message) => message.type() === "error" && errors.push(message.text()));
       page.on("request", (request) => requests.push(request.url()));
-      page.on("response", (response) => response.status() >= 400 && errors.push(`HTTP ${response.status()} ${response.url()}`));
+      page.on(
+        "response",
+        (response) =>
+          response.status() >= 400 && errors.push(`HTTP ${response.status()} ${response.url()}`),
+      );
       await page.goto(url);
-      await page.waitForFunction(() => document.body.dataset.done === "true", null, { timeout: 60_000 });
-      expect(await page.evaluate(() => (window as unknown as { failure?: string }).failure)).toBeUndefined();
+      await page.waitForFunction(() => document.body.dataset.done === "true", null, {
+        timeout: 60_000,
+      });
+      expect(
+        await page.evaluate(() => (window as unknown as { failure?: string }).failure),
+      ).toBeUndefined();
       expect(errors).toEqual([]);
       expect(requests.filter((r) => !r.startsWith(url))).toEqual([]);
       expect(requests).toContain(`${url}assets/${wasm[0]}`);
       expect(await page.locator("svg").count()).toBeGreaterThan(0);
-      await expectRepositoryResults(await page.evaluate(() => (window as unknown as { result: Reported }).result));
+      await expectRepositoryResults(
+        await page.evaluate(() => (window as unknown as { result: Reported }).result),
+      );
     });
   });
 });

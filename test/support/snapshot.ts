@@ -16,11 +16,26 @@ import { expect } from "vitest";
 export const OUTPUT = fileURLToPath(new URL("../output", import.meta.url));
 
 /** Elements written without a closing tag. */
-const VOID = new Set(["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"]);
+const VOID = new Set([
+  "area",
+  "base",
+  "br",
+  "col",
+  "embed",
+  "hr",
+  "img",
+  "input",
+  "link",
+  "meta",
+  "source",
+  "track",
+  "wbr",
+]);
 /** Elements whose text is kept verbatim (style sheets). */
 const RAW = new Set(["style", "script"]);
 
-const escapeText = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+const escapeText = (s: string) =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 const escapeAttribute = (s: string) => escapeText(s).replace(/"/g, "&quot;");
 
 /** Numbers written with four or more decimals, rounded to three (as Plot's snapshots). */
@@ -41,16 +56,24 @@ function pretty(node: Node, depth = 0): string[] {
   if (node.nodeType !== 1) return [];
   const el = node as Element;
   // HTML tag names come upper-case from the DOM; SVG ones keep their case (clipPath).
-  const tag = el.namespaceURI === "http://www.w3.org/1999/xhtml" ? el.tagName.toLowerCase() : el.tagName;
-  const attrs = Array.from(el.attributes, (a) => ` ${a.name}="${escapeAttribute(a.value)}"`).join("");
+  const tag =
+    el.namespaceURI === "http://www.w3.org/1999/xhtml" ? el.tagName.toLowerCase() : el.tagName;
+  const attrs = Array.from(el.attributes, (a) => ` ${a.name}="${escapeAttribute(a.value)}"`).join(
+    "",
+  );
   if (VOID.has(tag)) return [`${pad}<${tag}${attrs}>`];
   if (RAW.has(tag)) {
-    const body = el.textContent!.split("\n").map((l) => l.trim()).filter(Boolean).map((l) => `${pad}  ${l}`);
+    const body = el
+      .textContent!.split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .map((l) => `${pad}  ${l}`);
     return [`${pad}<${tag}${attrs}>`, ...body, `${pad}</${tag}>`];
   }
   const children = Array.from(el.childNodes).flatMap((c) => pretty(c, depth + 1));
   if (children.length === 0) return [`${pad}<${tag}${attrs}></${tag}>`];
-  if (children.length === 1 && !children[0].trimStart().startsWith("<")) return [`${pad}<${tag}${attrs}>${children[0].trim()}</${tag}>`];
+  if (children.length === 1 && !children[0].trimStart().startsWith("<"))
+    return [`${pad}<${tag}${attrs}>${children[0].trim()}</${tag}>`];
   return [`${pad}<${tag}${attrs}>`, ...children, `${pad}</${tag}>`];
 }
 
@@ -102,7 +125,9 @@ export function expectSnapshot(name: string, figure: Element): void {
     return;
   }
   writeFileSync(changedPath, actual);
-  expect.fail(`${name}: the figure differs from test/output/${name}.${ext}; the new one is test/output/${name}-changed.${ext} (diff them; delete the snapshot to accept the change)`);
+  expect.fail(
+    `${name}: the figure differs from test/output/${name}.${ext}; the new one is test/output/${name}-changed.${ext} (diff them; delete the snapshot to accept the change)`,
+  );
 }
 
 /** Font sizes set by class in the figure's own style sheets (Plot's `:where(.plot-…) {font-size}`). */
@@ -143,7 +168,11 @@ export function textFontSizes(figure: Element): { text: string; px: number }[] {
       return;
     }
     // Style sheets and SVG <title>s (tooltips) are not drawn as chart text.
-    if (node.nodeType === 1 && (RAW.has((node as Element).tagName.toLowerCase()) || (node as Element).tagName === "title")) return;
+    if (
+      node.nodeType === 1 &&
+      (RAW.has((node as Element).tagName.toLowerCase()) || (node as Element).tagName === "title")
+    )
+      return;
     node.childNodes.forEach(walk);
   };
   walk(figure);

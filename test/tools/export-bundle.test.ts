@@ -42,9 +42,12 @@ function runPython(script: string, out: string): { result: any; stderr: string }
   return { result: JSON.parse(run.stdout.trim().split("\n").pop()!), stderr: run.stderr };
 }
 
-const row = (data: Float32Array, i: number, width: number) => Array.from(data.subarray(i * width, (i + 1) * width));
+const row = (data: Float32Array, i: number, width: number) =>
+  Array.from(data.subarray(i * width, (i + 1) * width));
 const rowSums = (data: Float32Array, width: number) =>
-  Array.from({ length: data.length / width }, (_, i) => row(data, i, width).reduce((s, v) => s + v, 0));
+  Array.from({ length: data.length / width }, (_, i) =>
+    row(data, i, width).reduce((s, v) => s + v, 0),
+  );
 const layer = (bundle: Bundle, name: string): Layer => {
   const found = bundle.layers.find((l) => l.name === name);
   if (!found) throw new Error(`no layer ${name} in ${bundle.layers.map((l) => l.name)}`);
@@ -52,11 +55,19 @@ const layer = (bundle: Bundle, name: string): Layer => {
 };
 
 /** Every |actual − expected| ≤ abs + rel·|expected|. */
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rel: number, abs = rel) {
+function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rel: number,
+  abs = rel,
+) {
   expect(actual.length).toBe(expected.length);
   let worst = 0;
   for (let i = 0; i < expected.length; i++) {
-    worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / (abs + rel * Math.abs(expected[i])));
+    worst = Math.max(
+      worst,
+      Math.abs(actual[i] - expected[i]) / (abs + rel * Math.abs(expected[i])),
+    );
   }
   expect(worst).toBeLessThanOrEqual(1);
 }
@@ -301,163 +312,275 @@ print(json.dumps({"peakBefore": before, "peakAfter": after, "layerBytes": stored
 `;
 
 describe("tools/export_bundle.py", () => {
-  it.runIf(hasTorch)("exports a PyTorch model's activations as a bundle that loads with the right shapes and values", async () => {
-    const out = join(tempDir(), "bundle");
-    const printed = spawnSync(PYTHON, [tool, "--demo", out], { encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: "1" } }).stdout;
-    const reference = JSON.parse(printed.trim().split("\n").pop()!);
-    const bundle = await loadBundleFromPath(out);
-    expect(bundle.samples).toBe(120);
-    expect(bundle.layers.map((l) => [l.name, l.shape])).toEqual([["fc1", [120, 16]], ["act", [120, 16]]]);
-    expect(bundle.classNames).toEqual(["a", "b", "c"]);
-    row(bundle.layers[0].data, 7, 16).forEach((v, j) => expect(v).toBeCloseTo(reference.fc1_row7[j], 5));
-    row(bundle.layers[1].data, 7, 16).forEach((v, j) => expect(v).toBeCloseTo(reference.act_row7[j], 5));
-    row(bundle.predictions!.data, 2, 3).forEach((v, j) => expect(v).toBeCloseTo(reference.probs_row2[j], 5));
-    expect(Array.from(bundle.labels!.subarray(0, 5))).toEqual(reference.labels_first5);
-    expect(Array.from(bundle.trace!)).toEqual([3, 1, 4, 15]);
-    expect(bundle.checkpoints!.map((c) => c.epoch)).toEqual([0, 5]);
-    // Checkpoint 0 holds the untrained weights' fc1 on the first trace sample (row 3).
-    row(bundle.checkpoints![0].layers[0].data, 0, 16).forEach((v, j) => expect(v).toBeCloseTo(reference.fc1_before_trace0[j], 5));
-    expect(bundle.split!.reduce((s, v) => s + v, 0)).toBe(30);
-  }, 120_000);
+  it.runIf(hasTorch)(
+    "exports a PyTorch model's activations as a bundle that loads with the right shapes and values",
+    async () => {
+      const out = join(tempDir(), "bundle");
+      const printed = spawnSync(PYTHON, [tool, "--demo", out], {
+        encoding: "utf8",
+        env: { ...process.env, OMP_NUM_THREADS: "1" },
+      }).stdout;
+      const reference = JSON.parse(printed.trim().split("\n").pop()!);
+      const bundle = await loadBundleFromPath(out);
+      expect(bundle.samples).toBe(120);
+      expect(bundle.layers.map((l) => [l.name, l.shape])).toEqual([
+        ["fc1", [120, 16]],
+        ["act", [120, 16]],
+      ]);
+      expect(bundle.classNames).toEqual(["a", "b", "c"]);
+      row(bundle.layers[0].data, 7, 16).forEach((v, j) =>
+        expect(v).toBeCloseTo(reference.fc1_row7[j], 5),
+      );
+      row(bundle.layers[1].data, 7, 16).forEach((v, j) =>
+        expect(v).toBeCloseTo(reference.act_row7[j], 5),
+      );
+      row(bundle.predictions!.data, 2, 3).forEach((v, j) =>
+        expect(v).toBeCloseTo(reference.probs_row2[j], 5),
+      );
+      expect(Array.from(bundle.labels!.subarray(0, 5))).toEqual(reference.labels_first5);
+      expect(Array.from(bundle.trace!)).toEqual([3, 1, 4, 15]);
+      expect(bundle.checkpoints!.map((c) => c.epoch)).toEqual([0, 5]);
+      // Checkpoint 0 holds the untrained weights' fc1 on the first trace sample (row 3).
+      row(bundle.checkpoints![0].layers[0].data, 0, 16).forEach((v, j) =>
+        expect(v).toBeCloseTo(reference.fc1_before_trace0[j], 5),
+      );
+      expect(bundle.split!.reduce((s, v) => s + v, 0)).toBe(30);
+    },
+    120_000,
+  );
 
-  it.runIf(hasTorchvision)("export_bundle on a torchvision ResNet-18 records module paths, pre-activations and reductions equal to a direct forward pass", async () => {
-    const dir = tempDir();
-    const { result: ref, stderr } = runPython(RESNET, dir);
-    const a = await loadBundleFromPath(join(dir, "a"));
-    expect(a.samples).toBe(40);
-    expect(a.manifest.layers.map((l) => [l.name, l.file, l.shape, l.kind])).toEqual([
-      ["bn1", "layers/bn1.npy", [40, 64, 16, 16], "conv"],
-      ["layer1:gap", "layers/layer1-gap.npy", [40, 64], "dense"],
-      ["layer1", "layers/layer1.npy", [40, 64, 8, 8], "conv"],
-      ["layer2", "layers/layer2.npy", [40, 128, 4, 4], "conv"],
-      ["layer3.1.bn2:input", "layers/layer3.1.bn2-input.npy", [40, 256, 2, 2], "conv"],
-      ["avgpool", "layers/avgpool.npy", [40, 512, 1, 1], "conv"],
-      ["fc", "layers/fc.npy", [40, 10], "dense"],
-    ]);
-    expect(ref.logitsEqualFc).toBe(true);
-    const expected: Record<string, { rows: Record<string, number[]>; rowSums: number[] }> = {
-      bn1: ref.layers.bn1,
-      "layer1:gap": ref.layer1Gap,
-      layer1: ref.layers.layer1,
-      layer2: ref.layers.layer2,
-      "layer3.1.bn2:input": ref.layers["layer3.1.bn2:input"],
-      avgpool: ref.layers.avgpool,
-      fc: ref.layers.fc,
-    };
-    for (const [name, { rows, rowSums: sums }] of Object.entries(expected)) {
-      const { data } = layer(a, name);
-      const width = data.length / 40;
-      for (const [i, values] of Object.entries(rows)) expectClose(row(data, Number(i), width), values, 1e-5, 1e-6);
-      expectClose(rowSums(data, width), sums, 1e-5, 1e-4 * Math.sqrt(width)); // every row in its place
-    }
-    // bn1's output is recorded before the ReLU that overwrites it in place.
-    expect(layer(a, "bn1").data.reduce((m, v) => Math.min(m, v), 0)).toBeLessThan(-0.1);
-    for (const [i, values] of Object.entries(ref.probabilities.rows as Record<string, number[]>)) {
-      expectClose(row(a.predictions!.data, Number(i), 10), values, 1e-6);
-    }
-    expect(Array.from(a.labels!)).toEqual(Array.from({ length: 40 }, (_, i) => i % 10));
-    expect(a.classNames).toEqual(Array.from({ length: 10 }, (_, k) => `class ${k}`));
-    expect(a.inputs!.shape).toEqual([40, 3, 32, 32]);
-    expect(Array.from((a.inputs!.data as Float32Array).subarray(17 * 3072, 17 * 3072 + 50))).toEqual(ref.image17);
-    // The export's gap equals the project's own vectorizer on the full map.
-    expectClose(layer(a, "layer1:gap").data, (await layerMatrix(layer(a, "layer1"), { method: "gap" })).data, 1e-6, 1e-7);
+  it.runIf(hasTorchvision)(
+    "export_bundle on a torchvision ResNet-18 records module paths, pre-activations and reductions equal to a direct forward pass",
+    async () => {
+      const dir = tempDir();
+      const { result: ref, stderr } = runPython(RESNET, dir);
+      const a = await loadBundleFromPath(join(dir, "a"));
+      expect(a.samples).toBe(40);
+      expect(a.manifest.layers.map((l) => [l.name, l.file, l.shape, l.kind])).toEqual([
+        ["bn1", "layers/bn1.npy", [40, 64, 16, 16], "conv"],
+        ["layer1:gap", "layers/layer1-gap.npy", [40, 64], "dense"],
+        ["layer1", "layers/layer1.npy", [40, 64, 8, 8], "conv"],
+        ["layer2", "layers/layer2.npy", [40, 128, 4, 4], "conv"],
+        ["layer3.1.bn2:input", "layers/layer3.1.bn2-input.npy", [40, 256, 2, 2], "conv"],
+        ["avgpool", "layers/avgpool.npy", [40, 512, 1, 1], "conv"],
+        ["fc", "layers/fc.npy", [40, 10], "dense"],
+      ]);
+      expect(ref.logitsEqualFc).toBe(true);
+      const expected: Record<string, { rows: Record<string, number[]>; rowSums: number[] }> = {
+        bn1: ref.layers.bn1,
+        "layer1:gap": ref.layer1Gap,
+        layer1: ref.layers.layer1,
+        layer2: ref.layers.layer2,
+        "layer3.1.bn2:input": ref.layers["layer3.1.bn2:input"],
+        avgpool: ref.layers.avgpool,
+        fc: ref.layers.fc,
+      };
+      for (const [name, { rows, rowSums: sums }] of Object.entries(expected)) {
+        const { data } = layer(a, name);
+        const width = data.length / 40;
+        for (const [i, values] of Object.entries(rows))
+          expectClose(row(data, Number(i), width), values, 1e-5, 1e-6);
+        expectClose(rowSums(data, width), sums, 1e-5, 1e-4 * Math.sqrt(width)); // every row in its place
+      }
+      // bn1's output is recorded before the ReLU that overwrites it in place.
+      expect(layer(a, "bn1").data.reduce((m, v) => Math.min(m, v), 0)).toBeLessThan(-0.1);
+      for (const [i, values] of Object.entries(
+        ref.probabilities.rows as Record<string, number[]>,
+      )) {
+        expectClose(row(a.predictions!.data, Number(i), 10), values, 1e-6);
+      }
+      expect(Array.from(a.labels!)).toEqual(Array.from({ length: 40 }, (_, i) => i % 10));
+      expect(a.classNames).toEqual(Array.from({ length: 10 }, (_, k) => `class ${k}`));
+      expect(a.inputs!.shape).toEqual([40, 3, 32, 32]);
+      expect(
+        Array.from((a.inputs!.data as Float32Array).subarray(17 * 3072, 17 * 3072 + 50)),
+      ).toEqual(ref.image17);
+      // The export's gap equals the project's own vectorizer on the full map.
+      expectClose(
+        layer(a, "layer1:gap").data,
+        (await layerMatrix(layer(a, "layer1"), { method: "gap" })).data,
+        1e-6,
+        1e-7,
+      );
 
-    // Same input, same output: a second export is byte-identical.
-    const files = filesUnder(join(dir, "a"));
-    expect(filesUnder(join(dir, "b"))).toEqual(files);
-    for (const file of files) expect(readFileSync(join(dir, "b", file)).equals(readFileSync(join(dir, "a", file))), file).toBe(true);
+      // Same input, same output: a second export is byte-identical.
+      const files = filesUnder(join(dir, "a"));
+      expect(filesUnder(join(dir, "b"))).toEqual(files);
+      for (const file of files)
+        expect(
+          readFileSync(join(dir, "b", file)).equals(readFileSync(join(dir, "a", file))),
+          file,
+        ).toBe(true);
 
-    // The progress line: one per tenth of the samples (here one per batch of 16) when stderr is not
-    // a terminal, ending with every byte of the bundle's arrays; the other exports are silent.
-    const dataBytes = files.filter((f) => f.endsWith(".npy")).reduce((s, f) => s + npyDataBytes(readFileSync(join(dir, "a", f))), 0);
-    expect(stderr.trim().split("\n")).toEqual([
-      expect.stringMatching(/^export resnet18-random: 16\/40 samples, \d+\.\d\d MB written$/),
-      expect.stringMatching(/^export resnet18-random: 32\/40 samples, \d+\.\d\d MB written$/),
-      `export resnet18-random: 40/40 samples, ${(dataBytes / 1e6).toFixed(2)} MB written`,
-    ]);
+      // The progress line: one per tenth of the samples (here one per batch of 16) when stderr is not
+      // a terminal, ending with every byte of the bundle's arrays; the other exports are silent.
+      const dataBytes = files
+        .filter((f) => f.endsWith(".npy"))
+        .reduce((s, f) => s + npyDataBytes(readFileSync(join(dir, "a", f))), 0);
+      expect(stderr.trim().split("\n")).toEqual([
+        expect.stringMatching(/^export resnet18-random: 16\/40 samples, \d+\.\d\d MB written$/),
+        expect.stringMatching(/^export resnet18-random: 32\/40 samples, \d+\.\d\d MB written$/),
+        `export resnet18-random: 40/40 samples, ${(dataBytes / 1e6).toFixed(2)} MB written`,
+      ]);
 
-    // A global reduce leaves fc alone; float16 files; checkpoints from a saved file and a dict.
-    const c = await loadBundleFromPath(join(dir, "c"));
-    expect(c.manifest.layers.map((l) => [l.name, l.shape, l.kind])).toEqual([["layer2:top-l2", [40, 128], "dense"], ["fc", [40, 10], "dense"]]);
-    for (const l of c.manifest.layers) expect(readFileSync(join(dir, "c", l.file)).subarray(0, 128).toString("latin1")).toContain("'descr': '<f2'");
-    // top-l2 as the project's vectorizer computes it from the full map, within float16 rounding.
-    const topL2 = await layerMatrix(layer(a, "layer2"), { method: "top-l2" });
-    expectClose(layer(c, "layer2:top-l2").data, topL2.data, 2 ** -10, 1e-6);
-    expectClose(layer(c, "fc").data, layer(a, "fc").data, 2 ** -10, 1e-6);
-    expect(Array.from(c.trace!)).toEqual([5, 0, 33]);
-    expect(c.checkpoints!.map((k) => [k.epoch, k.layers.map((l) => [l.name, l.shape])])).toEqual([
-      [0, [["layer2:top-l2", [3, 128]], ["fc", [3, 10]]]],
-      [3, [["layer2:top-l2", [3, 128]], ["fc", [3, 10]]]],
-    ]);
-    const [epoch0, epoch3] = c.checkpoints!;
-    [5, 0, 33].forEach((sample, t) => {
-      expect(row(epoch0.layers[0].data, t, 128)).toEqual(row(layer(c, "layer2:top-l2").data, sample, 128));
-      expect(row(epoch0.layers[1].data, t, 10)).toEqual(row(layer(c, "fc").data, sample, 10));
-      // Epoch 3 doubles fc's weights and bias: fc doubles exactly, layer2 is unchanged.
-      expect(row(epoch3.layers[0].data, t, 128)).toEqual(row(layer(c, "layer2:top-l2").data, sample, 128));
-      expect(row(epoch3.layers[1].data, t, 10)).toEqual(row(layer(c, "fc").data, sample, 10).map((v) => 2 * v));
-    });
-    expect(ref.fcRestored).toBe(true);
-  }, 180_000);
+      // A global reduce leaves fc alone; float16 files; checkpoints from a saved file and a dict.
+      const c = await loadBundleFromPath(join(dir, "c"));
+      expect(c.manifest.layers.map((l) => [l.name, l.shape, l.kind])).toEqual([
+        ["layer2:top-l2", [40, 128], "dense"],
+        ["fc", [40, 10], "dense"],
+      ]);
+      for (const l of c.manifest.layers)
+        expect(
+          readFileSync(join(dir, "c", l.file))
+            .subarray(0, 128)
+            .toString("latin1"),
+        ).toContain("'descr': '<f2'");
+      // top-l2 as the project's vectorizer computes it from the full map, within float16 rounding.
+      const topL2 = await layerMatrix(layer(a, "layer2"), { method: "top-l2" });
+      expectClose(layer(c, "layer2:top-l2").data, topL2.data, 2 ** -10, 1e-6);
+      expectClose(layer(c, "fc").data, layer(a, "fc").data, 2 ** -10, 1e-6);
+      expect(Array.from(c.trace!)).toEqual([5, 0, 33]);
+      expect(c.checkpoints!.map((k) => [k.epoch, k.layers.map((l) => [l.name, l.shape])])).toEqual([
+        [
+          0,
+          [
+            ["layer2:top-l2", [3, 128]],
+            ["fc", [3, 10]],
+          ],
+        ],
+        [
+          3,
+          [
+            ["layer2:top-l2", [3, 128]],
+            ["fc", [3, 10]],
+          ],
+        ],
+      ]);
+      const [epoch0, epoch3] = c.checkpoints!;
+      [5, 0, 33].forEach((sample, t) => {
+        expect(row(epoch0.layers[0].data, t, 128)).toEqual(
+          row(layer(c, "layer2:top-l2").data, sample, 128),
+        );
+        expect(row(epoch0.layers[1].data, t, 10)).toEqual(row(layer(c, "fc").data, sample, 10));
+        // Epoch 3 doubles fc's weights and bias: fc doubles exactly, layer2 is unchanged.
+        expect(row(epoch3.layers[0].data, t, 128)).toEqual(
+          row(layer(c, "layer2:top-l2").data, sample, 128),
+        );
+        expect(row(epoch3.layers[1].data, t, 10)).toEqual(
+          row(layer(c, "fc").data, sample, 10).map((v) => 2 * v),
+        );
+      });
+      expect(ref.fcRestored).toBe(true);
+    },
+    180_000,
+  );
 
-  it.runIf(hasTorch)("export_bundle on a dict-fed encoder takes the CLS token and the attention-masked token mean, and stops after `samples`", async () => {
-    const out = join(tempDir(), "text");
-    const { result: ref } = runPython(TEXT, out);
-    const bundle = await loadBundleFromPath(out);
-    expect(bundle.samples).toBe(10);
-    expect(bundle.manifest.layers.map((l) => [l.name, l.shape, l.kind])).toEqual([
-      ["encoder.layer.1:token-mean", [10, 8], "dense"],
-      ["encoder.layer.1.output:cls", [10, 8], "dense"],
-    ]);
-    expect(bundle.inputs).toBeUndefined();
-    // Padding matters: some samples are shorter than the 6 tokens.
-    expect(Math.min(...ref.lengths)).toBeLessThan(6);
-    expectClose(layer(bundle, "encoder.layer.1:token-mean").data, ref.tokenMean.flat(), 1e-5);
-    expectClose(layer(bundle, "encoder.layer.1.output:cls").data, ref.cls.flat(), 1e-5);
-    expectClose(bundle.predictions!.data, ref.probabilities.flat(), 1e-5);
-    expect(Array.from(bundle.labels!)).toEqual(Array.from({ length: 10 }, (_, i) => i % 3));
-  }, 120_000);
+  it.runIf(hasTorch)(
+    "export_bundle on a dict-fed encoder takes the CLS token and the attention-masked token mean, and stops after `samples`",
+    async () => {
+      const out = join(tempDir(), "text");
+      const { result: ref } = runPython(TEXT, out);
+      const bundle = await loadBundleFromPath(out);
+      expect(bundle.samples).toBe(10);
+      expect(bundle.manifest.layers.map((l) => [l.name, l.shape, l.kind])).toEqual([
+        ["encoder.layer.1:token-mean", [10, 8], "dense"],
+        ["encoder.layer.1.output:cls", [10, 8], "dense"],
+      ]);
+      expect(bundle.inputs).toBeUndefined();
+      // Padding matters: some samples are shorter than the 6 tokens.
+      expect(Math.min(...ref.lengths)).toBeLessThan(6);
+      expectClose(layer(bundle, "encoder.layer.1:token-mean").data, ref.tokenMean.flat(), 1e-5);
+      expectClose(layer(bundle, "encoder.layer.1.output:cls").data, ref.cls.flat(), 1e-5);
+      expectClose(bundle.predictions!.data, ref.probabilities.flat(), 1e-5);
+      expect(Array.from(bundle.labels!)).toEqual(Array.from({ length: 10 }, (_, i) => i % 3));
+    },
+    120_000,
+  );
 
-  it.runIf(hasTorchvision)("export_bundle refuses bad layers, parameters, loaders and activations with ExportError codes, leaving no files", () => {
-    const out = join(tempDir(), "refused");
-    const { result } = runPython(ERRORS, out);
-    const expected: Record<string, [string, RegExp]> = {
-      "unknown module": ["E_PARAM", /^layers\[0\]: no submodule 'layer3\.9\.conv2': 'layer3' has no child '9' \(its children: 0, 1\)$/],
-      "shared module": ["E_PARAM", /^layer 'layer1\.0\.relu': the module ran more than once in one forward pass/],
-      "bad point": ["E_PARAM", /^layers\[0\]: 'fc:pre': expected PATH, PATH:input or PATH:output$/],
-      "gap on a vector": ["E_PARAM", /^reduce 'gap' for layer 'fc' .* needs an output of shape N x C x \.\.\. \(a conv map\), got \[4, 10\]$/],
-      "unknown reduction": ["E_PARAM", /^reduce: expected None or one of gap, top-l2, flatten, cls, token-mean, got 'median'$/],
-      "reduce names no layer": ["E_PARAM", /^reduce: 'layer2' is not one of the layers/],
-      float64: ["E_PARAM", /^dtype: expected 'float32' or 'float16', got 'float64'$/],
-      "shuffling loader": ["E_PARAM", /^loader: it shuffles/],
-      "unknown length": ["E_PARAM", /pass samples=N$/],
-      "samples beyond the dataset": ["E_PARAM", /^samples: 50, but the loader's dataset holds 36$/],
-      "trace outside": ["E_PARAM", /^trace\[1\]: 36 is not a sample index \(expected 0 <= index < 36\)$/],
-      "non-finite": ["E_NON_FINITE", /^layer '1' has a non-finite value in row 21 /],
-      "float16 overflow": ["E_NON_FINITE", /^layer '0' has a non-finite value in row 13 after conversion to float16 .*65504.*dtype='float32'/],
-      "varying sizes": ["E_SHAPE_MISMATCH", /^layer 'layer1': the batch from sample 4 has rows of shape \[64, 10, 10\], the first batch \[64, 8, 8\]; .*reduce/],
-      "same bundle name": ["E_PARAM", /^layers\[1\] 'layer1:output' and layers\[0\] 'layer1' would both be bundle layer 'layer1:gap'/],
-      "logits expected": ["E_SHAPE_MISMATCH", /^the model's output has shape \[8, 2, 2\], expected samples x classes logits .*predictions=False/],
-      drop_last: ["E_SHAPE_MISMATCH", /^loader: yielded 32 samples, expected 36 .*drop_last=True/],
-    };
-    expect(Object.keys(result).sort()).toEqual([...Object.keys(expected), "left behind"].sort());
-    for (const [name, [code, message]] of Object.entries(expected)) {
-      expect(result[name], name).not.toBeNull();
-      expect(result[name][0], name).toBe(code);
-      expect(result[name][1], name).toMatch(message);
-    }
-    // The failed exports removed the files and folders they wrote, and the stale manifest.json.
-    expect(result["left behind"]).toEqual([]);
-  }, 120_000);
+  it.runIf(hasTorchvision)(
+    "export_bundle refuses bad layers, parameters, loaders and activations with ExportError codes, leaving no files",
+    () => {
+      const out = join(tempDir(), "refused");
+      const { result } = runPython(ERRORS, out);
+      const expected: Record<string, [string, RegExp]> = {
+        "unknown module": [
+          "E_PARAM",
+          /^layers\[0\]: no submodule 'layer3\.9\.conv2': 'layer3' has no child '9' \(its children: 0, 1\)$/,
+        ],
+        "shared module": [
+          "E_PARAM",
+          /^layer 'layer1\.0\.relu': the module ran more than once in one forward pass/,
+        ],
+        "bad point": [
+          "E_PARAM",
+          /^layers\[0\]: 'fc:pre': expected PATH, PATH:input or PATH:output$/,
+        ],
+        "gap on a vector": [
+          "E_PARAM",
+          /^reduce 'gap' for layer 'fc' .* needs an output of shape N x C x \.\.\. \(a conv map\), got \[4, 10\]$/,
+        ],
+        "unknown reduction": [
+          "E_PARAM",
+          /^reduce: expected None or one of gap, top-l2, flatten, cls, token-mean, got 'median'$/,
+        ],
+        "reduce names no layer": ["E_PARAM", /^reduce: 'layer2' is not one of the layers/],
+        float64: ["E_PARAM", /^dtype: expected 'float32' or 'float16', got 'float64'$/],
+        "shuffling loader": ["E_PARAM", /^loader: it shuffles/],
+        "unknown length": ["E_PARAM", /pass samples=N$/],
+        "samples beyond the dataset": [
+          "E_PARAM",
+          /^samples: 50, but the loader's dataset holds 36$/,
+        ],
+        "trace outside": [
+          "E_PARAM",
+          /^trace\[1\]: 36 is not a sample index \(expected 0 <= index < 36\)$/,
+        ],
+        "non-finite": ["E_NON_FINITE", /^layer '1' has a non-finite value in row 21 /],
+        "float16 overflow": [
+          "E_NON_FINITE",
+          /^layer '0' has a non-finite value in row 13 after conversion to float16 .*65504.*dtype='float32'/,
+        ],
+        "varying sizes": [
+          "E_SHAPE_MISMATCH",
+          /^layer 'layer1': the batch from sample 4 has rows of shape \[64, 10, 10\], the first batch \[64, 8, 8\]; .*reduce/,
+        ],
+        "same bundle name": [
+          "E_PARAM",
+          /^layers\[1\] 'layer1:output' and layers\[0\] 'layer1' would both be bundle layer 'layer1:gap'/,
+        ],
+        "logits expected": [
+          "E_SHAPE_MISMATCH",
+          /^the model's output has shape \[8, 2, 2\], expected samples x classes logits .*predictions=False/,
+        ],
+        drop_last: [
+          "E_SHAPE_MISMATCH",
+          /^loader: yielded 32 samples, expected 36 .*drop_last=True/,
+        ],
+      };
+      expect(Object.keys(result).sort()).toEqual([...Object.keys(expected), "left behind"].sort());
+      for (const [name, [code, message]] of Object.entries(expected)) {
+        expect(result[name], name).not.toBeNull();
+        expect(result[name][0], name).toBe(code);
+        expect(result[name][1], name).toMatch(message);
+      }
+      // The failed exports removed the files and folders they wrote, and the stale manifest.json.
+      expect(result["left behind"]).toEqual([]);
+    },
+    120_000,
+  );
 
-  it.runIf(hasTorch)("export_bundle writes a 128 MiB layer batch by batch without holding it in memory", () => {
-    const out = join(tempDir(), "wide");
-    const { result } = runPython(RSS, out);
-    expect(result.layerBytes).toBe(128 * 64 * 64 * 64 * 4);
-    expect(result.fileBytes - result.layerBytes).toBeLessThan(4096); // the .npy header only
-    expect(result.maxDifference).toBeLessThan(1e-5);
-    // Holding the layer (or mapping its file) would add its 128 MiB to the peak RSS (measured: a
-    // memory-mapped variant adds 131 MB; this one adds about 4 MB over an 8-sample export).
-    expect(result.peakAfter - result.peakBefore).toBeLessThan(result.layerBytes / 8);
-  }, 180_000);
+  it.runIf(hasTorch)(
+    "export_bundle writes a 128 MiB layer batch by batch without holding it in memory",
+    () => {
+      const out = join(tempDir(), "wide");
+      const { result } = runPython(RSS, out);
+      expect(result.layerBytes).toBe(128 * 64 * 64 * 64 * 4);
+      expect(result.fileBytes - result.layerBytes).toBeLessThan(4096); // the .npy header only
+      expect(result.maxDifference).toBeLessThan(1e-5);
+      // Holding the layer (or mapping its file) would add its 128 MiB to the peak RSS (measured: a
+      // memory-mapped variant adds 131 MB; this one adds about 4 MB over an 8-sample export).
+      expect(result.peakAfter - result.peakBefore).toBeLessThan(result.layerBytes / 8);
+    },
+    180_000,
+  );
 });

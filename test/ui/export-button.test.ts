@@ -19,7 +19,9 @@ const tick = () => new Promise((r) => setTimeout(r, 0));
 describe("finalSha256", () => {
   it("returns a known hash at once, without a status", async () => {
     const said: string[] = [];
-    expect(await finalSha256({ sha256: "ab".repeat(32) } as HashedBundle, (t) => said.push(t))).toBe("ab".repeat(32));
+    expect(
+      await finalSha256({ sha256: "ab".repeat(32) } as HashedBundle, (t) => said.push(t)),
+    ).toBe("ab".repeat(32));
     const { bundle, finish } = deferredBundle();
     finish("cd".repeat(32));
     await bundle.digest;

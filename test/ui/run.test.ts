@@ -15,14 +15,20 @@ function fakeClient() {
     run(_task: string, _args: unknown, options: { signal: AbortSignal }) {
       return new Promise((resolve, reject) => {
         runs.push({ resolve, reject, signal: options.signal });
-        options.signal.addEventListener("abort", () => reject(new HiddenAtlasError("E_CANCELLED", "the computation was cancelled")));
+        options.signal.addEventListener("abort", () =>
+          reject(new HiddenAtlasError("E_CANCELLED", "the computation was cancelled")),
+        );
       });
     },
   } as unknown as AnalysisClient;
   return { client, runs };
 }
 
-const settled = (p: Promise<unknown>) => p.then((v) => ({ value: v }), (e: unknown) => ({ error: e }));
+const settled = (p: Promise<unknown>) =>
+  p.then(
+    (v) => ({ value: v }),
+    (e: unknown) => ({ error: e }),
+  );
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
 describe("run", () => {
@@ -56,7 +62,9 @@ describe("run", () => {
     const { client, runs } = fakeClient();
     const progress = progressBar({ document: reportDocument() });
     let invalidate!: () => void;
-    const outcome = settled(run(client, "t", {}, { progress, invalidation: new Promise<void>((r) => (invalidate = r)) }));
+    const outcome = settled(
+      run(client, "t", {}, { progress, invalidation: new Promise<void>((r) => (invalidate = r)) }),
+    );
     runs[0].reject(new HiddenAtlasError("E_PARAM", "invalid k: 0 (expected an integer ≥ 1)"));
     await tick();
     expect(progress.dataset.state).toBe("failed");
@@ -72,7 +80,9 @@ describe("run", () => {
   it("until(invalidation) stays pending until the cell re-runs", async () => {
     let invalidate!: () => void;
     let done = false;
-    const outcome = settled(until(new Promise<void>((r) => (invalidate = r)))).then((o) => ((done = true), o));
+    const outcome = settled(until(new Promise<void>((r) => (invalidate = r)))).then(
+      (o) => ((done = true), o),
+    );
     await tick();
     expect(done).toBe(false);
     invalidate();

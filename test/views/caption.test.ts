@@ -6,8 +6,16 @@ import { subsampleNote, subsampleText } from "../../src/views/caption.ts";
 describe("subsampleText", () => {
   it("says how many of how many were drawn and the seed, with thousands grouped", () => {
     expect(subsampleText(1000, 100000, { seed: 42 })).toBe("1,000 of 100,000 drawn (seed 42)");
-    expect(subsampleText(600, 1797, { seed: 0, noun: "samples" })).toBe("600 of 1,797 samples drawn (seed 0)");
-    expect(subsampleText(300, 449, { noun: "test images", verb: "in each point cloud", method: "farthest points" })).toBe("300 of 449 test images in each point cloud (farthest points)");
+    expect(subsampleText(600, 1797, { seed: 0, noun: "samples" })).toBe(
+      "600 of 1,797 samples drawn (seed 0)",
+    );
+    expect(
+      subsampleText(300, 449, {
+        noun: "test images",
+        verb: "in each point cloud",
+        method: "farthest points",
+      }),
+    ).toBe("300 of 449 test images in each point cloud (farthest points)");
     expect(subsampleText(5, 9)).toBe("5 of 9 drawn");
   });
 

@@ -11,10 +11,21 @@ import { expectSnapshot, textFontSizes } from "../support/snapshot.ts";
 
 const N = 12;
 /** Twelve points on a unit circle in 2-D, rows 0 … 11 in angle order. */
-const ring = { rows: N, cols: 2, data: Float32Array.from({ length: 2 * N }, (_, k) => (k % 2 === 0 ? Math.cos : Math.sin)((2 * Math.PI * (k >> 1)) / N)) };
+const ring = {
+  rows: N,
+  cols: 2,
+  data: Float32Array.from({ length: 2 * N }, (_, k) =>
+    (k % 2 === 0 ? Math.cos : Math.sin)((2 * Math.PI * (k >> 1)) / N),
+  ),
+};
 
 /** Parse "M x,y L x,y … Z" into points. */
-const pathPoints = (d: string) => d.replace(/Z$/, "").slice(1).split("L").map((p) => p.split(",").map(Number));
+const pathPoints = (d: string) =>
+  d
+    .replace(/Z$/, "")
+    .slice(1)
+    .split("L")
+    .map((p) => p.split(",").map(Number));
 
 describe("cycleOverlay", () => {
   it("draws the ring's H1 cycle as one closed loop through all twelve points, in order (snapshot)", async () => {
@@ -28,7 +39,18 @@ describe("cycleOverlay", () => {
     expect(new Set(closed!.slice(0, -1)).size).toBe(12);
     for (let k = 0; k < 12; k++) expect(Math.abs(closed![k] - closed![k + 1]) % 10).toBe(1); // neighbours on the ring (0–11 wraps)
     const document = reportDocument();
-    const el = cycleOverlay(ring, loop, { document, rowOf: (i) => 100 + i, describe: (row) => `<b>row ${row}</b>`, bar: { layer: "ring", index: 0, birth: ph.diagrams[1].births[0], death: ph.diagrams[1].deaths[0] }, exportName: "ring-cycle" });
+    const el = cycleOverlay(ring, loop, {
+      document,
+      rowOf: (i) => 100 + i,
+      describe: (row) => `<b>row ${row}</b>`,
+      bar: {
+        layer: "ring",
+        index: 0,
+        birth: ph.diagrams[1].births[0],
+        death: ph.diagrams[1].deaths[0],
+      },
+      exportName: "ring-cycle",
+    });
     expectSnapshot("cycle-overlay", el);
     const path = el.querySelector("path.atlas-cycle-path")!;
     expect(path.getAttribute("data-closed")).toBe("true");
@@ -37,7 +59,9 @@ describe("cycleOverlay", () => {
     const points = pathPoints(d);
     expect(points).toHaveLength(12);
     // Each vertex of the path is where the scatter draws that point.
-    const scatter = el.querySelector(".atlas-point-scatter") as HTMLElement & { locate(i: number): { x: number; y: number } };
+    const scatter = el.querySelector(".atlas-point-scatter") as HTMLElement & {
+      locate(i: number): { x: number; y: number };
+    };
     points.forEach(([x, y], k) => {
       const at = scatter.locate(closed![k]);
       expect(x).toBeCloseTo(at.x, 1);
@@ -48,28 +72,63 @@ describe("cycleOverlay", () => {
     const items = Array.from(el.querySelectorAll("ol.atlas-cycle-rows li"), (li) => li.textContent);
     expect(items).toEqual(closed!.slice(0, -1).map((i) => `<b>row ${100 + i}</b>`));
     expect(el.querySelector("b")).toBeNull();
-    expect(el.querySelector(".atlas-cycle-caption")!.textContent).toMatch(/^H1 bar \[0\.5176, 1\.\d{3}\) of ring: 12 inputs, 12 edges, one closed loop\./);
-    expect(Array.from(el.querySelectorAll(".atlas-cycle-export button"), (b) => b.textContent)).toEqual(["Export cycle CSV", "Export cycle JSON"]);
+    expect(el.querySelector(".atlas-cycle-caption")!.textContent).toMatch(
+      /^H1 bar \[0\.5176, 1\.\d{3}\) of ring: 12 inputs, 12 edges, one closed loop\./,
+    );
+    expect(
+      Array.from(el.querySelectorAll(".atlas-cycle-export button"), (b) => b.textContent),
+    ).toEqual(["Export cycle CSV", "Export cycle JSON"]);
     expect(textFontSizes(el).filter((t) => t.px < 12)).toEqual([]);
   });
 
   it("exports one row per edge with bundle rows (CSV) and the bar, rows and edges (JSON)", () => {
     const loop = Int32Array.from([2, 0, 1, 0, 1, 1, 1, 2, 1]);
-    expect(cycleTable(loop, (i) => 10 * i).rows).toEqual([[0, 20, 0, 2, 0], [1, 0, 10, 0, 1], [2, 10, 20, 1, 2]]);
-    expect(cycleCsv(loop, (i) => 10 * i)).toBe("step,from row,to row,from point,to point\r\n0,20,0,2,0\r\n1,0,10,0,1\r\n2,10,20,1,2\r\n");
-    expect(JSON.parse(cycleJson(loop, (i) => 10 * i, { layer: "conv1", index: 3, birth: 0.5, death: 0.75 }))).toEqual({ layer: "conv1", bar: 3, birth: 0.5, death: 0.75, rows: [20, 0, 10], edges: [[20, 0], [0, 10], [10, 20]] });
+    expect(cycleTable(loop, (i) => 10 * i).rows).toEqual([
+      [0, 20, 0, 2, 0],
+      [1, 0, 10, 0, 1],
+      [2, 10, 20, 1, 2],
+    ]);
+    expect(cycleCsv(loop, (i) => 10 * i)).toBe(
+      "step,from row,to row,from point,to point\r\n0,20,0,2,0\r\n1,0,10,0,1\r\n2,10,20,1,2\r\n",
+    );
+    expect(
+      JSON.parse(
+        cycleJson(loop, (i) => 10 * i, { layer: "conv1", index: 3, birth: 0.5, death: 0.75 }),
+      ),
+    ).toEqual({
+      layer: "conv1",
+      bar: 3,
+      birth: 0.5,
+      death: 0.75,
+      rows: [20, 0, 10],
+      edges: [
+        [20, 0],
+        [0, 10],
+        [10, 20],
+      ],
+    });
   });
 
   it("refuses a cycle that visits a point the plane does not have, or a plane that is not 2-D", () => {
     const document = reportDocument();
-    expect(() => cycleOverlay(ring, Int32Array.from([12, 0, 1, 0, 1, 1, 1, 12, 1]), { document })).toThrow(/visits point 12 but the plane has 12 points/);
-    expect(() => cycleOverlay({ rows: 4, cols: 3, data: new Float32Array(12) }, new Int32Array(0), { document })).toThrow(/the plane has 3 columns \(expected 2\)/);
+    expect(() =>
+      cycleOverlay(ring, Int32Array.from([12, 0, 1, 0, 1, 1, 1, 12, 1]), { document }),
+    ).toThrow(/visits point 12 but the plane has 12 points/);
+    expect(() =>
+      cycleOverlay({ rows: 4, cols: 3, data: new Float32Array(12) }, new Int32Array(0), {
+        document,
+      }),
+    ).toThrow(/the plane has 3 columns \(expected 2\)/);
   });
 });
 
 describe("picking an H1 pair in the barcode and the diagram", () => {
   const square = [
-    { dim: 0, births: Float64Array.from([0, 0, 0, 0]), deaths: Float64Array.from([1, 1, 1, Infinity]) },
+    {
+      dim: 0,
+      births: Float64Array.from([0, 0, 0, 0]),
+      deaths: Float64Array.from([1, 1, 1, Infinity]),
+    },
     { dim: 1, births: Float64Array.from([1, 1.1]), deaths: Float64Array.from([Math.SQRT2, 1.2]) },
   ];
 
@@ -78,21 +137,27 @@ describe("picking an H1 pair in the barcode and the diagram", () => {
     const bars = barcode(square, 1.5, { document, selectable: 1 });
     const dots = persistencePlot(square, 1.5, { document, selectable: 1 });
     const row = linkPairs([bars, dots], 0, document);
-    const tagged = Array.from(bars.querySelectorAll("[data-pair]"), (e) => e.getAttribute("data-pair"));
+    const tagged = Array.from(bars.querySelectorAll("[data-pair]"), (e) =>
+      e.getAttribute("data-pair"),
+    );
     expect(tagged.sort()).toEqual(["0", "1"]);
     expect(dots.querySelectorAll("[data-pair]")).toHaveLength(2);
     expect(row.value).toBe(0);
     expect(bars.querySelector(".atlas-pair-selected")!.getAttribute("data-pair")).toBe("0");
     let inputs = 0;
     row.addEventListener("input", () => inputs++);
-    (dots.querySelector('[data-pair="1"]') as SVGElement).dispatchEvent(new (document.defaultView!.Event)("click", { bubbles: true }));
+    (dots.querySelector('[data-pair="1"]') as SVGElement).dispatchEvent(
+      new document.defaultView!.Event("click", { bubbles: true }),
+    );
     expect(row.value).toBe(1);
     expect(inputs).toBe(1);
     expect(bars.querySelector(".atlas-pair-selected")!.getAttribute("data-pair")).toBe("1");
     expect(dots.querySelectorAll(".atlas-pair-selected")).toHaveLength(1);
     // H0 bars stay inert.
-    const h0 = Array.from(bars.querySelectorAll("g[aria-label=bar] rect")).find((r) => !r.hasAttribute("data-pair"))!;
-    h0.dispatchEvent(new (document.defaultView!.Event)("click", { bubbles: true }));
+    const h0 = Array.from(bars.querySelectorAll("g[aria-label=bar] rect")).find(
+      (r) => !r.hasAttribute("data-pair"),
+    )!;
+    h0.dispatchEvent(new document.defaultView!.Event("click", { bubbles: true }));
     expect(row.value).toBe(1);
     expect(inputs).toBe(1);
   });

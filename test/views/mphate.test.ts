@@ -26,15 +26,33 @@ function run(units: number, epochs: number): DynamicsEmbedding {
     }
   }
   return {
-    name: "toy", embedding: { rows: n, cols: 2, data }, epoch, layer, unit, mostActive, layerNames: ["fc1", "fc2"], classNames: ["a", "b", "c"],
-    epochs: Array.from({ length: epochs }, (_, e) => 10 * e), units, t: 5, epsilon: 1, intersliceKnn: 2, intersliceKnnAuto: true, nLandmarks: n, warnings: [],
+    name: "toy",
+    embedding: { rows: n, cols: 2, data },
+    epoch,
+    layer,
+    unit,
+    mostActive,
+    layerNames: ["fc1", "fc2"],
+    classNames: ["a", "b", "c"],
+    epochs: Array.from({ length: epochs }, (_, e) => 10 * e),
+    units,
+    t: 5,
+    epsilon: 1,
+    intersliceKnn: 2,
+    intersliceKnnAuto: true,
+    nLandmarks: n,
+    warnings: [],
   };
 }
 
 describe("mphateScatter", () => {
   it("draws one dot per unit per checkpoint and one trajectory per unit (Plot SVG up to 20,000 points)", () => {
     const document = reportDocument();
-    const figure = mphateScatter(run(6, 4), { trajectories: true, colorBy: "layer", document }) as Element;
+    const figure = mphateScatter(run(6, 4), {
+      trajectories: true,
+      colorBy: "layer",
+      document,
+    }) as Element;
     expect(figure.querySelectorAll("g[aria-label=dot] circle").length).toBe(24);
     expect(figure.querySelectorAll("g[aria-label=line] path").length).toBe(6);
   });
@@ -47,7 +65,10 @@ describe("mphateScatter", () => {
     const lines = figure.querySelectorAll("g[aria-label=line] path");
     expect(lines.length).toBe(1001);
     // Unit 5's path visits its 20 checkpoints, epoch by epoch, where they are drawn.
-    const vertices = lines[5].getAttribute("d")!.match(/-?[\d.]+,-?[\d.]+/g)!.map((v) => v.split(",").map(Number));
+    const vertices = lines[5]
+      .getAttribute("d")!
+      .match(/-?[\d.]+,-?[\d.]+/g)!
+      .map((v) => v.split(",").map(Number));
     expect(vertices.length).toBe(20);
     for (let e = 0; e < 20; e++) {
       const at = figure.locate(e * 1001 + 5);
@@ -55,17 +76,28 @@ describe("mphateScatter", () => {
       expect(vertices[e][1]).toBeCloseTo(at.y, 1);
     }
     expect(figure.textContent).toContain("colour: epoch");
-    expect(figure.querySelector("figure")!.getAttribute("aria-label")).toBe("M-PHATE embedding of toy: 20,020 points, one per hidden unit per checkpoint, coloured by epoch");
+    expect(figure.querySelector("figure")!.getAttribute("aria-label")).toBe(
+      "M-PHATE embedding of toy: 20,020 points, one per hidden unit per checkpoint, coloured by epoch",
+    );
   });
 
   it("colours by epoch (a ramp), layer or most-active class, a unit silent on every trace image grey", () => {
     const r = run(6, 2);
-    expect(mphateColor(r, "epoch", "training step")).toMatchObject({ title: "training step", type: "continuous" });
-    expect(Array.from(mphateColor(r, "layer").values)).toEqual([0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1]);
+    expect(mphateColor(r, "epoch", "training step")).toMatchObject({
+      title: "training step",
+      type: "continuous",
+    });
+    expect(Array.from(mphateColor(r, "layer").values)).toEqual([
+      0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1,
+    ]);
     const active = mphateColor(r, "mostActive");
     expect(active.classNames).toEqual(["a", "b", "c"]);
     expect(Array.from(active.values.slice(0, 6))).toEqual([NaN, 1, 2, 0, 1, 2]);
-    const figure = mphateScatter(r, { colorBy: "mostActive", interactive: false, document: reportDocument() });
+    const figure = mphateScatter(r, {
+      colorBy: "mostActive",
+      interactive: false,
+      document: reportDocument(),
+    });
     expect(figure.querySelectorAll("circle").length).toBe(12);
   });
 });

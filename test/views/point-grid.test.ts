@@ -28,7 +28,15 @@ function blobs(n: number, seed: number): { x: Float64Array; y: Float64Array } {
 }
 
 /** Brute force: nearest on screen within radius, ties to the earlier point. */
-function bruteNearest(x: Float64Array, y: Float64Array, qx: number, qy: number, kx: number, ky: number, radius: number): number {
+function bruteNearest(
+  x: Float64Array,
+  y: Float64Array,
+  qx: number,
+  qy: number,
+  kx: number,
+  ky: number,
+  radius: number,
+): number {
   let best = -1;
   let bestD2 = radius * radius;
   for (let i = 0; i < x.length; i++) {
@@ -78,12 +86,20 @@ describe("PointGrid.nearest", () => {
     const g = PointGrid.build(x, y);
     const random = mulberry32(9);
     let found = 0;
-    for (const [kx, ky, radius] of [[60, 60, 24], [600, 600, 24], [6, 40, 24], [60, 60, 3], [2000, 2000, 10]]) {
+    for (const [kx, ky, radius] of [
+      [60, 60, 24],
+      [600, 600, 24],
+      [6, 40, 24],
+      [60, 60, 3],
+      [2000, 2000, 10],
+    ]) {
       for (let q = 0; q < 300; q++) {
         const qx = random() * 14 - 7;
         const qy = random() * 14 - 7;
         const expected = bruteNearest(x, y, qx, qy, kx, ky, radius);
-        expect(g.nearest(qx, qy, { pixelsPerUnitX: kx, pixelsPerUnitY: ky }, radius)).toBe(expected);
+        expect(g.nearest(qx, qy, { pixelsPerUnitX: kx, pixelsPerUnitY: ky }, radius)).toBe(
+          expected,
+        );
         if (expected >= 0) found++;
       }
     }
@@ -209,7 +225,9 @@ describe("lasso membership", () => {
 describe("PointGrid.build", () => {
   it("rejects non-finite coordinates, naming the sample", () => {
     expect(() => PointGrid.build([0, NaN], [0, 1], [7, 12])).toThrow(HiddenAtlasError);
-    expect(() => PointGrid.build([0, NaN], [0, 1], [7, 12])).toThrow(/sample 12 has coordinates \(NaN, 1\)/);
+    expect(() => PointGrid.build([0, NaN], [0, 1], [7, 12])).toThrow(
+      /sample 12 has coordinates \(NaN, 1\)/,
+    );
     try {
       PointGrid.build([0], [Infinity]);
     } catch (error) {

@@ -17,7 +17,11 @@ describe("count", () => {
 describe("withDefaults", () => {
   it("overrides a default with every option set, and keeps it for an option given as undefined", () => {
     const defaults = { width: 300, scheme: "viridis", label: undefined as string | undefined };
-    expect(withDefaults(defaults, { width: 200, label: "hits" })).toEqual({ width: 200, scheme: "viridis", label: "hits" });
+    expect(withDefaults(defaults, { width: 200, label: "hits" })).toEqual({
+      width: 200,
+      scheme: "viridis",
+      label: "hits",
+    });
     expect(withDefaults(defaults, { width: undefined })).toEqual(defaults);
     expect(defaults.width).toBe(300); // not mutated
   });

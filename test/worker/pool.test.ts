@@ -32,21 +32,44 @@ function circles(): AnalysisBundle {
     }
     return { name: `layer${l}`, shape: [n, 8], data };
   });
-  return { name: "circles", task: "classification", samples: n, layers, labels: Int32Array.from({ length: n }, (_, i) => i % 4) };
+  return {
+    name: "circles",
+    task: "classification",
+    samples: n,
+    layers,
+    labels: Int32Array.from({ length: n }, (_, i) => i % 4),
+  };
 }
 
 describe("step pool", () => {
   it("runs every layer's diagrams in its own worker with the in-process result; progress aggregates to one bar", async () => {
     const bundle = circles();
-    const params = resolveParams(layerTopologyDescriptor, bundle, { samples: 120, sensitivityFractions: [0.5] });
+    const params = resolveParams(layerTopologyDescriptor, bundle, {
+      samples: 120,
+      sensitivityFractions: [0.5],
+    });
     const local = new AnalysisRunner();
-    const expected = await local.run(layerTopologyDescriptor, bundle, bundleKeyOf(bundle), "result", params);
+    const expected = await local.run(
+      layerTopologyDescriptor,
+      bundle,
+      bundleKeyOf(bundle),
+      "result",
+      params,
+    );
     local.clear();
     const pool = createStepPool({ size: 3, start: createNodeClient });
     pools.push(pool);
     const runner = new AnalysisRunner({ pool });
     const events: ProgressEvent[] = [];
-    const pooled = await runner.run(layerTopologyDescriptor, bundle, bundleKeyOf(bundle), "result", params, {}, { onProgress: (e) => events.push(e) });
+    const pooled = await runner.run(
+      layerTopologyDescriptor,
+      bundle,
+      bundleKeyOf(bundle),
+      "result",
+      params,
+      {},
+      { onProgress: (e) => events.push(e) },
+    );
     expect(pool.started).toBe(3); // the three layers' diagrams were sent side by side
     expect(pooled).toEqual(expected);
     const done = events.map((e) => e.done);
@@ -63,16 +86,37 @@ describe("step pool", () => {
     const runner = new AnalysisRunner({ pool });
     const controller = new AbortController();
     // H2 of 160 points per layer takes long enough to be caught running.
-    const heavy = resolveParams(layerTopologyDescriptor, bundle, { samples: 160, maxdim: 2, sensitivityFractions: [] });
-    const run = runner.run(layerTopologyDescriptor, bundle, bundleKeyOf(bundle), "result", heavy, {}, {
-      signal: controller.signal,
-      onProgress: (e) => {
-        if (e.stage.startsWith("persistent homology")) controller.abort();
-      },
+    const heavy = resolveParams(layerTopologyDescriptor, bundle, {
+      samples: 160,
+      maxdim: 2,
+      sensitivityFractions: [],
     });
+    const run = runner.run(
+      layerTopologyDescriptor,
+      bundle,
+      bundleKeyOf(bundle),
+      "result",
+      heavy,
+      {},
+      {
+        signal: controller.signal,
+        onProgress: (e) => {
+          if (e.stage.startsWith("persistent homology")) controller.abort();
+        },
+      },
+    );
     await expect(run).rejects.toMatchObject({ code: "E_CANCELLED" });
-    const light = resolveParams(layerTopologyDescriptor, bundle, { samples: 40, sensitivityFractions: [] });
-    const result = await runner.run(layerTopologyDescriptor, bundle, bundleKeyOf(bundle), "result", light);
+    const light = resolveParams(layerTopologyDescriptor, bundle, {
+      samples: 40,
+      sensitivityFractions: [],
+    });
+    const result = await runner.run(
+      layerTopologyDescriptor,
+      bundle,
+      bundleKeyOf(bundle),
+      "result",
+      light,
+    );
     expect((result as { layers: unknown[] }).layers).toHaveLength(3);
     runner.clear();
   });
@@ -82,13 +126,29 @@ describe("step pool", () => {
     const bundle = await loadBundleFromPath(path);
     const params = resolveParams(mapperDescriptor, bundle, { layers: ["fc1", "fc3"] });
     const local = new AnalysisRunner();
-    const expected = await local.run(mapperDescriptor, bundle, bundleKeyOf(bundle), "result", params);
+    const expected = await local.run(
+      mapperDescriptor,
+      bundle,
+      bundleKeyOf(bundle),
+      "result",
+      params,
+    );
     local.clear();
-    const pool = createStepPool({ size: 2, start: createNodeClient, bundle: { value: bundle, open: { task: "bundle.open", args: { path } } } });
+    const pool = createStepPool({
+      size: 2,
+      start: createNodeClient,
+      bundle: { value: bundle, open: { task: "bundle.open", args: { path } } },
+    });
     pools.push(pool);
     expect(pool.holds(bundle)).toBe(true);
     const runner = new AnalysisRunner({ pool });
-    const pooled = await runner.run(mapperDescriptor, bundle, bundleKeyOf(bundle), "result", params);
+    const pooled = await runner.run(
+      mapperDescriptor,
+      bundle,
+      bundleKeyOf(bundle),
+      "result",
+      params,
+    );
     expect(pool.started).toBe(2);
     expect(pooled).toEqual(expected);
     runner.clear();
@@ -98,13 +158,25 @@ describe("step pool", () => {
     const client = createNodeClient();
     try {
       const status = await client.configureThreads(2);
-      expect(status).toMatchObject({ setting: 2, threads: 2, loaded: 2, poolWorkers: 2, note: null });
+      expect(status).toMatchObject({
+        setting: 2,
+        threads: 2,
+        loaded: 2,
+        poolWorkers: 2,
+        note: null,
+      });
       const bundle = circles();
       await client.put("circles", bundle);
       const params = { samples: 100, sensitivityFractions: [] };
       const inWorker = await client.run("layer-topology.result", { bundle: "circles", params });
       const local = new AnalysisRunner();
-      const expected = await local.run(layerTopologyDescriptor, bundle, bundleKeyOf(bundle), "result", resolveParams(layerTopologyDescriptor, bundle, params));
+      const expected = await local.run(
+        layerTopologyDescriptor,
+        bundle,
+        bundleKeyOf(bundle),
+        "result",
+        resolveParams(layerTopologyDescriptor, bundle, params),
+      );
       local.clear();
       expect(inWorker).toEqual(expected);
       await expect(client.configureThreads(1)).rejects.toThrow(/before its first analysis step/);
@@ -121,18 +193,45 @@ describe("step pool", () => {
       papers: [],
       params: {},
       steps: {
-        reads: { label: "reads the bundle", uses: [], parallel: "needs", run: async ({ bundle }) => bundle.samples },
-        asks: { label: "asks for a need", uses: [], parallel: "needs", run: async ({ need }) => need("other", { layer: "x" }) },
+        reads: {
+          label: "reads the bundle",
+          uses: [],
+          parallel: "needs",
+          run: async ({ bundle }) => bundle.samples,
+        },
+        asks: {
+          label: "asks for a need",
+          uses: [],
+          parallel: "needs",
+          run: async ({ need }) => need("other", { layer: "x" }),
+        },
         local: { label: "runs here", uses: [], run: async () => 1 },
         result: { label: "result", uses: [], run: async () => 0 },
       },
       result: "result",
     });
-    const request = (step: string) => ({ analysis: "probe", step, params: {}, args: {}, needs: [] });
-    await expect(runStepFromNeeds(descriptor, request("reads"))).rejects.toThrow(/probe\.reads runs in a pool worker from its needs' values and has no bundle \(it read samples\)/);
-    await expect(runStepFromNeeds(descriptor, request("asks"))).rejects.toThrow(/which were not given other \{"layer":"x"\}/);
-    await expect(runStepFromNeeds(descriptor, request("local"))).rejects.toMatchObject({ code: "E_PARAM" });
-    expect(await runStepFromNeeds(descriptor, { ...request("asks"), needs: [["other", { layer: "x" }, 42]] })).toBe(42);
+    const request = (step: string) => ({
+      analysis: "probe",
+      step,
+      params: {},
+      args: {},
+      needs: [],
+    });
+    await expect(runStepFromNeeds(descriptor, request("reads"))).rejects.toThrow(
+      /probe\.reads runs in a pool worker from its needs' values and has no bundle \(it read samples\)/,
+    );
+    await expect(runStepFromNeeds(descriptor, request("asks"))).rejects.toThrow(
+      /which were not given other \{"layer":"x"\}/,
+    );
+    await expect(runStepFromNeeds(descriptor, request("local"))).rejects.toMatchObject({
+      code: "E_PARAM",
+    });
+    expect(
+      await runStepFromNeeds(descriptor, {
+        ...request("asks"),
+        needs: [["other", { layer: "x" }, 42]],
+      }),
+    ).toBe(42);
   });
 });
 
@@ -168,6 +267,8 @@ describe("the pool's bundle", () => {
     expect(sent).toEqual([["worker.threads", "step.remote", "step.remote"]]);
     await pool.run({ ...step, step: "graph" }, {});
     await pool.run({ ...step, step: "graph" }, {});
-    expect(sent).toEqual([["worker.threads", "step.remote", "step.remote", "bundle.open", "step.remote", "step.remote"]]);
+    expect(sent).toEqual([
+      ["worker.threads", "step.remote", "step.remote", "bundle.open", "step.remote", "step.remote"],
+    ]);
   });
 });

@@ -31,7 +31,9 @@ export function npyKnnCheck(file: string, intended?: Matrix): Check {
     else if (intended) {
       X = intended;
       const problem = checkKnn(json(result.stdout), X, 1);
-      return problem ? `NumPy refuses the file (${answer.error}) and the answer is not the intended data's: ${problem}` : null;
+      return problem
+        ? `NumPy refuses the file (${answer.error}) and the answer is not the intended data's: ${problem}`
+        : null;
     } else return `NumPy refuses the file (${answer.error}) but knn answered`;
     if (X.rows < 2) return `${X.rows} row(s): knn --k 1 must be refused`;
     if (hasNonFinite(X)) return "NaN/Infinity in the data were not refused";
@@ -44,7 +46,9 @@ export function infoLayers(layers: { name: string; shape: number[] }[], samples:
   return ({ result }) => {
     const info = json(result.stdout);
     if (info.samples !== samples) return `samples ${info.samples}, expected ${samples}`;
-    const got = (info.layers ?? []).map((l: { name: string; shape: number[] }) => `${l.name}:${l.shape.join("x")}`).join(", ");
+    const got = (info.layers ?? [])
+      .map((l: { name: string; shape: number[] }) => `${l.name}:${l.shape.join("x")}`)
+      .join(", ");
     const want = layers.map((l) => `${l.name}:${l.shape.join("x")}`).join(", ");
     return got === want ? null : `layers ${got}, expected ${want}`;
   };

@@ -20,20 +20,50 @@ const MATRICES: Record<string, () => Matrix> = {
   "two-rows": () => ({ rows: 2, cols: 4, data: Float32Array.of(1, 2, 3, 4, 0, 2, 3, 5) }),
   "three-rows": () => ({ rows: 3, cols: 2, data: Float32Array.of(0, 0, 1, 0, 0, 1) }),
   "zero-columns": () => ({ rows: 30, cols: 0, data: new Float32Array(0) }),
-  "constant-column": () => ({ ...base(), data: base().data.map((v, i) => (i % 4 === 2 ? 0.25 : v)) }),
+  "constant-column": () => ({
+    ...base(),
+    data: base().data.map((v, i) => (i % 4 === 2 ? 0.25 : v)),
+  }),
   "all-rows-equal": () => ({ rows: 30, cols: 4, data: new Float32Array(120).fill(0.7) }),
   "all-zero": () => ({ rows: 30, cols: 4, data: new Float32Array(120) }),
-  "duplicates": () => permuted(base(), Array.from({ length: 30 }, (_, i) => i % 10)),
-  "one-distinct-outlier": () => ({ rows: 30, cols: 4, data: Float32Array.from({ length: 120 }, (_, i) => (i < 4 ? 5 : 0.5)) }),
-  "integer-grid-ties": () => ({ rows: 30, cols: 2, data: Float32Array.from({ length: 60 }, (_, i) => (i % 2 ? Math.floor(i / 2 / 6) : (i / 2) % 6)) }),
-  "rank-one": () => ({ rows: 30, cols: 4, data: Float32Array.from({ length: 120 }, (_, i) => Math.floor(i / 4) * (1 + (i % 4))) }),
-  "nan": () => ({ ...base(), data: base().data.map((v, i) => (i === 17 ? NaN : v)) }),
-  "infinity": () => ({ ...base(), data: base().data.map((v, i) => (i === 9 ? Infinity : v)) }),
-  "negative-infinity-column": () => ({ ...base(), data: base().data.map((v, i) => (i % 4 === 1 ? -Infinity : v)) }),
-  "float32-max": () => ({ ...base(), data: base().data.map((v) => (v > 0.5 ? 3.4e38 : -3.4e38 * Math.abs(v))) }),
-  "subnormal": () => scaled(base(), -140),
-  "huge-and-tiny-columns": () => ({ ...base(), data: base().data.map((v, i) => (i % 4 === 0 ? v * 1e30 : v * 1e-30)) }),
-  "wide": () => gaussian(30, 3000, 12),
+  duplicates: () =>
+    permuted(
+      base(),
+      Array.from({ length: 30 }, (_, i) => i % 10),
+    ),
+  "one-distinct-outlier": () => ({
+    rows: 30,
+    cols: 4,
+    data: Float32Array.from({ length: 120 }, (_, i) => (i < 4 ? 5 : 0.5)),
+  }),
+  "integer-grid-ties": () => ({
+    rows: 30,
+    cols: 2,
+    data: Float32Array.from({ length: 60 }, (_, i) =>
+      i % 2 ? Math.floor(i / 2 / 6) : (i / 2) % 6,
+    ),
+  }),
+  "rank-one": () => ({
+    rows: 30,
+    cols: 4,
+    data: Float32Array.from({ length: 120 }, (_, i) => Math.floor(i / 4) * (1 + (i % 4))),
+  }),
+  nan: () => ({ ...base(), data: base().data.map((v, i) => (i === 17 ? NaN : v)) }),
+  infinity: () => ({ ...base(), data: base().data.map((v, i) => (i === 9 ? Infinity : v)) }),
+  "negative-infinity-column": () => ({
+    ...base(),
+    data: base().data.map((v, i) => (i % 4 === 1 ? -Infinity : v)),
+  }),
+  "float32-max": () => ({
+    ...base(),
+    data: base().data.map((v) => (v > 0.5 ? 3.4e38 : -3.4e38 * Math.abs(v))),
+  }),
+  subnormal: () => scaled(base(), -140),
+  "huge-and-tiny-columns": () => ({
+    ...base(),
+    data: base().data.map((v, i) => (i % 4 === 0 ? v * 1e30 : v * 1e-30)),
+  }),
+  wide: () => gaussian(30, 3000, 12),
 };
 
 /** Commands on x.npy (N rows): the options that make each quick on 30 rows. */
@@ -60,7 +90,8 @@ function degenerateCheck(argv: string[], X: Matrix): Check {
     if (argv[0] === "cka") {
       const want = linearCka(X, X);
       const got = json(context.result.stdout).cka;
-      if (Number.isNaN(want)) return got === null ? null : `CKA of a constant matrix is ${got}, expected null (NaN)`;
+      if (Number.isNaN(want))
+        return got === null ? null : `CKA of a constant matrix is ${got}, expected null (NaN)`;
       return Math.abs(got - 1) < 1e-6 ? null : `CKA of a matrix with itself is ${got}`;
     }
     return standard(context);
@@ -69,8 +100,22 @@ function degenerateCheck(argv: string[], X: Matrix): Check {
 
 function writeMatrixInputs(dir: string, X: Matrix): void {
   write(dir, "x.npy", npyOf(X));
-  write(dir, "lab.npy", npyArray([X.rows], Int32Array.from({ length: X.rows }, (_, i) => i % 3)));
-  write(dir, "target.npy", npyArray([X.rows], Float32Array.from({ length: X.rows }, (_, i) => i / Math.max(1, X.rows - 1))));
+  write(
+    dir,
+    "lab.npy",
+    npyArray(
+      [X.rows],
+      Int32Array.from({ length: X.rows }, (_, i) => i % 3),
+    ),
+  );
+  write(
+    dir,
+    "target.npy",
+    npyArray(
+      [X.rows],
+      Float32Array.from({ length: X.rows }, (_, i) => i / Math.max(1, X.rows - 1)),
+    ),
+  );
 }
 
 export function degenerateCases(): Case[] {
@@ -106,9 +151,13 @@ function tensorCases(): Case[] {
     "one-unit": [[4, 1, 10], (i) => Math.sin(i), "either"],
     "one-sample": [[4, 6, 1], (i) => Math.sin(i), "either"],
     "two-units": [[4, 2, 10], (i) => Math.sin(i * 1.3), "either"],
-    "constant": [[4, 6, 10], () => 0.5, "either"],
-    "constant-unit": [[4, 6, 10], (i) => (Math.floor(i / 10) % 6 === 2 ? 1 : Math.cos(i)), "either"],
-    "nan": [[4, 6, 10], (i) => (i === 33 ? NaN : Math.sin(i)), "error"],
+    constant: [[4, 6, 10], () => 0.5, "either"],
+    "constant-unit": [
+      [4, 6, 10],
+      (i) => (Math.floor(i / 10) % 6 === 2 ? 1 : Math.cos(i)),
+      "either",
+    ],
+    nan: [[4, 6, 10], (i) => (i === 33 ? NaN : Math.sin(i)), "error"],
     "rank-two": [[4, 6], (i) => Math.sin(i), "error"],
     "rank-four": [[2, 3, 4, 5], (i) => Math.sin(i), "either"],
     "huge-values": [[4, 6, 10], (i) => Math.sin(i) * 1e35, "either"],
@@ -118,14 +167,23 @@ function tensorCases(): Case[] {
     family: "degenerate" as const,
     prepare: (dir: string): Prepared => {
       const count = shape.reduce((a, b) => a * b, 1);
-      write(dir, "t.npy", npyArray(shape, Float32Array.from({ length: count }, (_, i) => value(i))));
+      write(
+        dir,
+        "t.npy",
+        npyArray(
+          shape,
+          Float32Array.from({ length: count }, (_, i) => value(i)),
+        ),
+      );
       return {
         argv: ["mphate", "t.npy", "--out", "m.npy"],
         expect,
         codes: name === "nan" ? ["E_NON_FINITE"] : undefined,
         check: ({ result }) => {
           const o = json(result.stdout);
-          return o.points === o.epochs * o.units && Number.isFinite(o.t) ? null : `summary ${result.stdout.slice(0, 200)}`;
+          return o.points === o.epochs * o.units && Number.isFinite(o.t)
+            ? null
+            : `summary ${result.stdout.slice(0, 200)}`;
         },
       };
     },
@@ -162,19 +220,33 @@ function sameAfterScaling(command: string, power: number): Check {
     const b = comparable(command, result.stdout);
     const factor = DATA_UNITS.has(command) ? 2 ** power : 1;
     if (command === "knn") {
-      const [ka, kb] = [a as { indices: number[][]; distances: number[][] }, b as { indices: number[][]; distances: number[][] }];
-      if (JSON.stringify(ka.indices) !== JSON.stringify(kb.indices)) return `neighbours on X·2^${power} differ from those on X`;
-      const bad = ka.distances.flat().findIndex((d, i) => Math.abs(d * factor - kb.distances.flat()[i]) > 1e-5 * Math.abs(d * factor));
+      const [ka, kb] = [
+        a as { indices: number[][]; distances: number[][] },
+        b as { indices: number[][]; distances: number[][] },
+      ];
+      if (JSON.stringify(ka.indices) !== JSON.stringify(kb.indices))
+        return `neighbours on X·2^${power} differ from those on X`;
+      const bad = ka.distances
+        .flat()
+        .findIndex(
+          (d, i) => Math.abs(d * factor - kb.distances.flat()[i]) > 1e-5 * Math.abs(d * factor),
+        );
       return bad < 0 ? null : `distance ${bad} on X·2^${power} is not the distance on X scaled`;
     }
-    if (["pca", "mds", "isomap", "tsne", "umap", "phate", "mda"].includes(command)) return sameUpToSign(a as number[][], b as number[][], factor, 1e-5);
+    if (["pca", "mds", "isomap", "tsne", "umap", "phate", "mda"].includes(command))
+      return sameUpToSign(a as number[][], b as number[][], factor, 1e-5);
     const close = (x: unknown, y: unknown): boolean => {
-      if (Array.isArray(x) && Array.isArray(y)) return x.length === y.length && x.every((v, i) => close(v, y[i]));
-      if (x && y && typeof x === "object" && typeof y === "object") return close(Object.entries(x), Object.entries(y));
-      if (typeof x === "number" && typeof y === "number") return Math.abs(x * factor - y) <= 1e-5 * Math.abs(y) + 1e-300;
+      if (Array.isArray(x) && Array.isArray(y))
+        return x.length === y.length && x.every((v, i) => close(v, y[i]));
+      if (x && y && typeof x === "object" && typeof y === "object")
+        return close(Object.entries(x), Object.entries(y));
+      if (typeof x === "number" && typeof y === "number")
+        return Math.abs(x * factor - y) <= 1e-5 * Math.abs(y) + 1e-300;
       return x === y;
     };
-    return close(a, b) ? null : `the answer on X·2^${power} is not the answer on X${factor === 1 ? "" : " scaled"}: ${JSON.stringify(b).slice(0, 120)} vs ${JSON.stringify(a).slice(0, 120)}`;
+    return close(a, b)
+      ? null
+      : `the answer on X·2^${power} is not the answer on X${factor === 1 ? "" : " scaled"}: ${JSON.stringify(b).slice(0, 120)} vs ${JSON.stringify(a).slice(0, 120)}`;
   };
 }
 
@@ -190,7 +262,13 @@ function rescaledCases(): Case[] {
           writeMatrixInputs(dir, scaled(X, power));
           write(dir, "plain.npy", npyOf(X));
           const control = argv.map((a) => (a === "x.npy" ? "plain.npy" : a));
-          return { argv, control: { argv: control }, expect: "ok", check: sameAfterScaling(command, power), timeoutMs: 120_000 };
+          return {
+            argv,
+            control: { argv: control },
+            expect: "ok",
+            check: sameAfterScaling(command, power),
+            timeoutMs: 120_000,
+          };
         },
       });
     }
@@ -208,18 +286,32 @@ function reorderedCases(): Case[] {
       for (let i = 0; i < 30; i++) {
         const da = a.distances[order[i]];
         const db = b.distances[i];
-        if (da.some((d: number, r: number) => Math.abs(d - db[r]) > 1e-6)) return `row ${i}: distances ${db} vs ${da}`;
+        if (da.some((d: number, r: number) => Math.abs(d - db[r]) > 1e-6))
+          return `row ${i}: distances ${db} vs ${da}`;
       }
       return null;
     },
     geodesic: (a, b) => {
-      for (let i = 0; i < 30; i++) for (let j = 0; j < 30; j++) if (Math.abs((a.distances[order[i]][order[j]] ?? -1) - (b.distances[i][j] ?? -1)) > 1e-5) return `D[${i}][${j}] differs`;
+      for (let i = 0; i < 30; i++)
+        for (let j = 0; j < 30; j++)
+          if (Math.abs((a.distances[order[i]][order[j]] ?? -1) - (b.distances[i][j] ?? -1)) > 1e-5)
+            return `D[${i}][${j}] differs`;
       return null;
     },
-    pca: (a, b) => sameUpToSign(order.map((o) => a.coordinates[o]), b.coordinates, 1, 1e-4),
+    pca: (a, b) =>
+      sameUpToSign(
+        order.map((o) => a.coordinates[o]),
+        b.coordinates,
+        1,
+        1e-4,
+      ),
     ph: (a, b) => {
       for (const dim of Object.keys(a.diagrams)) {
-        const s = (d: [number, number | null][]) => d.map((p) => `${p[0].toPrecision(5)},${p[1] === null ? "inf" : p[1].toPrecision(5)}`).sort().join(";");
+        const s = (d: [number, number | null][]) =>
+          d
+            .map((p) => `${p[0].toPrecision(5)},${p[1] === null ? "inf" : p[1].toPrecision(5)}`)
+            .sort()
+            .join(";");
         if (s(a.diagrams[dim]) !== s(b.diagrams[dim])) return `H${dim} differs`;
       }
       return null;
@@ -240,7 +332,9 @@ function reorderedCases(): Case[] {
       }
       return {
         argv,
-        control: { argv: argv.map((a) => (a === "x.npy" ? "plain.npy" : a === "y.npy" ? "plain-y.npy" : a)) },
+        control: {
+          argv: argv.map((a) => (a === "x.npy" ? "plain.npy" : a === "y.npy" ? "plain-y.npy" : a)),
+        },
         expect: "ok",
         check: ({ result, control }) => compare(json(control!.stdout), json(result.stdout)),
       };
@@ -250,7 +344,10 @@ function reorderedCases(): Case[] {
 
 /** Labels that say little: one class, every row its own class, huge and negative labels. */
 function labelCases(): Case[] {
-  const labelSets: Record<string, [Int32Array | Float32Array | Float64Array, Prepared["expect"], string?]> = {
+  const labelSets: Record<
+    string,
+    [Int32Array | Float32Array | Float64Array, Prepared["expect"], string?]
+  > = {
     "one-class": [new Int32Array(30), "ok"],
     "every-row-its-own-class": [Int32Array.from({ length: 30 }, (_, i) => i), "ok"],
     "labels-negative": [Int32Array.from({ length: 30 }, (_, i) => i - 5), "either"],
@@ -258,7 +355,10 @@ function labelCases(): Case[] {
     "labels-fractional": [Float32Array.from({ length: 30 }, (_, i) => i / 4), "error"],
     "labels-nan": [Float32Array.from({ length: 30 }, (_, i) => (i === 2 ? NaN : 0)), "error"],
     "labels-too-few": [new Int32Array(29), "error"],
-    "labels-int64-2^53": [Float64Array.from({ length: 30 }, (_, i) => (i === 2 ? 2 ** 53 : 1)), "either"],
+    "labels-int64-2^53": [
+      Float64Array.from({ length: 30 }, (_, i) => (i === 2 ? 2 ** 53 : 1)),
+      "either",
+    ],
   };
   const cases: Case[] = [];
   for (const [name, [labels, expect]] of Object.entries(labelSets)) {
@@ -269,7 +369,13 @@ function labelCases(): Case[] {
         prepare: (dir) => {
           const X = base();
           write(dir, "x.npy", npyOf(X));
-          write(dir, "lab.npy", labels instanceof Float64Array ? npyArray([labels.length], labels, "<i8") : npyArray([labels.length], labels));
+          write(
+            dir,
+            "lab.npy",
+            labels instanceof Float64Array
+              ? npyArray([labels.length], labels, "<i8")
+              : npyArray([labels.length], labels),
+          );
           const argv = COMMANDS[command];
           return {
             argv,
@@ -289,4 +395,3 @@ function labelCases(): Case[] {
   }
   return cases;
 }
-

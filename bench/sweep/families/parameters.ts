@@ -29,8 +29,20 @@ interface OptionTable {
 }
 
 /** Hexadecimal is read as JavaScript reads it (0x10 = 16): either way is right, if right. */
-const integer = (valid: string[], invalid: string[], either: string[] = []): [string[], string[], string[]] => [valid, [...invalid, ...NOT_NUMBERS, ...NOT_INTEGERS], [...either, "0x2"]];
-const number = (valid: string[], invalid: string[], either: string[] = []): [string[], string[], string[]] => [valid, [...invalid, ...NOT_NUMBERS], either];
+const integer = (
+  valid: string[],
+  invalid: string[],
+  either: string[] = [],
+): [string[], string[], string[]] => [
+  valid,
+  [...invalid, ...NOT_NUMBERS, ...NOT_INTEGERS],
+  [...either, "0x2"],
+];
+const number = (
+  valid: string[],
+  invalid: string[],
+  either: string[] = [],
+): [string[], string[], string[]] => [valid, [...invalid, ...NOT_NUMBERS], either];
 const keyword = (valid: string[]): [string[], string[]] => [valid, NOT_KEYWORDS];
 
 const TABLES: Record<string, OptionTable> = {
@@ -48,7 +60,11 @@ const TABLES: Record<string, OptionTable> = {
     base: ["geodesic", "x.npy"],
     options: {
       k: integer(["1", "5", String(N - 1)], ["0", "-3", String(N), "1000"]),
-      sources: [["0", "0,5,9", String(N - 1), "3,3"], ["-1", String(N), "a", "0,,1", "0x1", "1.5", "__proto__", "1e2"], [" 1 , 2 ", ""]],
+      sources: [
+        ["0", "0,5,9", String(N - 1), "3,3"],
+        ["-1", String(N), "a", "0,,1", "0x1", "1.5", "__proto__", "1e2"],
+        [" 1 , 2 ", ""],
+      ],
       format: keyword(["json", "csv"]),
       out: [["g.npy"], ["no/such/g.npy", "/proc/g.npy"]],
     },
@@ -98,9 +114,16 @@ const TABLES: Record<string, OptionTable> = {
   "embed-mda": {
     base: ["embed", "x.npy", "--method", "mda", "--predictions", "p.npy"],
     options: {
-      groups: [["auto", "1", "3", String(N)], ["0", "-1", String(N + 1), "abc", "", "__proto__", "1.5", "NaN"], ["distinct"]],
+      groups: [
+        ["auto", "1", "3", String(N)],
+        ["0", "-1", String(N + 1), "abc", "", "__proto__", "1.5", "NaN"],
+        ["distinct"],
+      ],
       targets: [["p.npy"], ["missing.npy", "x.csv"]],
-      predictions: [["p.npy", "lab.npy"], ["missing.npy", "t.npy"]],
+      predictions: [
+        ["p.npy", "lab.npy"],
+        ["missing.npy", "t.npy"],
+      ],
     },
   },
   ph: {
@@ -111,7 +134,11 @@ const TABLES: Record<string, OptionTable> = {
       input: keyword(["points"]),
       // Primes up to 251 are documented (the kernels keep coefficients in 8 bits); a larger prime is
       // refused naming the range, which is right too.
-      coefficients: integer(["2", "3", "251"], ["0", "1", "4", "-2", "65536", "4294967311"], ["7919", "65521"]),
+      coefficients: integer(
+        ["2", "3", "251"],
+        ["0", "1", "4", "-2", "65536", "4294967311"],
+        ["7919", "65521"],
+      ),
       subsample: integer(["1", "2", String(N)], ["0", "-1", String(N + 1)]),
       sampling: keyword(["random", "farthest"]),
       seed: integer(["0", "9007199254740991"], ["-1"]),
@@ -127,10 +154,17 @@ const TABLES: Record<string, OptionTable> = {
       metric: keyword(["bottleneck", "wasserstein", "sliced"]),
       dim: integer(["0", "1"], ["-1"], ["2", "1000"]),
       q: number(["1", "2", "1e6"], ["0", "0.5", "-1"]),
-      ground: [["inf", "1", "2"], ["0", "0.5", "-1", "abc", "", "NaN", "__proto__", "Infinity"], ["1e308"]],
+      ground: [
+        ["inf", "1", "2"],
+        ["0", "0.5", "-1", "abc", "", "NaN", "__proto__", "Infinity"],
+        ["1e308"],
+      ],
       directions: integer(["1", "50", "1000"], ["0", "-1"]),
       // --infinite cap needs --cap (the death that replaces ∞): alone it is a usage error.
-      infinite: [["drop", "match"], ["cap", ...NOT_KEYWORDS]],
+      infinite: [
+        ["drop", "match"],
+        ["cap", ...NOT_KEYWORDS],
+      ],
       cap: number(["0", "1", "5"], [], ["-1"]),
     },
   },
@@ -141,7 +175,10 @@ const TABLES: Record<string, OptionTable> = {
   "cka-bundle": {
     base: ["cka", "bundle"],
     options: {
-      layers: [["h1", "h2", "c1"], ["nope", "", "__proto__", "constructor", "\u001b[2J"]],
+      layers: [
+        ["h1", "h2", "c1"],
+        ["nope", "", "__proto__", "constructor", "\u001b[2J"],
+      ],
       vectorize: keyword(["flatten", "gap", "top-l2", "random"]),
       seed: integer(["0"], ["-1"]),
     },
@@ -149,7 +186,18 @@ const TABLES: Record<string, OptionTable> = {
   mapper: {
     base: ["mapper", "x.npy", "--labels", "lab.npy"],
     options: {
-      lens: [["l2norm", "sum", "pca1", "pca2", "density", "column:lab.npy"], ["", "__proto__", "column:", "column:missing.npy", "column:t.npy", "column:../x.npy", "toString"]],
+      lens: [
+        ["l2norm", "sum", "pca1", "pca2", "density", "column:lab.npy"],
+        [
+          "",
+          "__proto__",
+          "column:",
+          "column:missing.npy",
+          "column:t.npy",
+          "column:../x.npy",
+          "toString",
+        ],
+      ],
       intervals: integer(["1", "10", "1000"], ["0", "-1"], ["1001", "100000"]),
       overlap: number(["0", "0.5", "0.99"], ["-0.1", "1", "1.5"]),
       cover: keyword(["uniform", "balanced"]),
@@ -197,7 +245,12 @@ const TABLES: Record<string, OptionTable> = {
       "out-labels": [["ml.npy"], ["no/dir/ml.npy"]],
       format: keyword(["json", "csv"]),
     },
-    aliases: { "intraslice-knn": ["intrasliceKnn"], "interslice-knn": ["intersliceKnn"], "n-landmark": ["nLandmark"], "epoch-stride": ["epochStride"] },
+    aliases: {
+      "intraslice-knn": ["intrasliceKnn"],
+      "interslice-knn": ["intersliceKnn"],
+      "n-landmark": ["nLandmark"],
+      "epoch-stride": ["epochStride"],
+    },
   },
   info: {
     base: ["info", "bundle"],
@@ -207,13 +260,24 @@ const TABLES: Record<string, OptionTable> = {
 
 const camel = (kebab: string) => kebab.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
 
-function commandCase(id: string, argv: string[], expect: Prepared["expect"], names: string[]): Case {
+function commandCase(
+  id: string,
+  argv: string[],
+  expect: Prepared["expect"],
+  names: string[],
+): Case {
   return {
     id,
     family: "parameters",
     prepare: async (dir) => {
       const inputs = await writeInputs(dir);
-      return { argv, expect, names: expect === "ok" ? undefined : names, check: standardCheck(argv, inputs), timeoutMs: 120_000 };
+      return {
+        argv,
+        expect,
+        names: expect === "ok" ? undefined : names,
+        check: standardCheck(argv, inputs),
+        timeoutMs: 120_000,
+      };
     },
   };
 }
@@ -224,10 +288,24 @@ export function parameterCases(): Case[] {
     for (const [name, values] of Object.entries(options)) {
       const names = [name, camel(name), ...(aliases?.[name] ?? [])];
       const pathValued = /^(labels|predictions|targets|lens|layers|out.*)$/.test(name);
-      const id = (kind: string, value: string) => `parameters/${table}/${name}/${kind}-${JSON.stringify(value).slice(1, -1).replace(/[^\w.,:-]/g, "_") || "empty"}`;
+      const id = (kind: string, value: string) =>
+        `parameters/${table}/${name}/${kind}-${
+          JSON.stringify(value)
+            .slice(1, -1)
+            .replace(/[^\w.,:-]/g, "_") || "empty"
+        }`;
       if (values === null) {
-        cases.push(commandCase(`parameters/${table}/${name}/flag`, [...base, `--${name}`], "ok", names));
-        cases.push(commandCase(`parameters/${table}/${name}/flag-with-value`, [...base, `--${name}=yes`], "error", names));
+        cases.push(
+          commandCase(`parameters/${table}/${name}/flag`, [...base, `--${name}`], "ok", names),
+        );
+        cases.push(
+          commandCase(
+            `parameters/${table}/${name}/flag-with-value`,
+            [...base, `--${name}=yes`],
+            "error",
+            names,
+          ),
+        );
         continue;
       }
       const [valid, invalid, either = []] = values;
@@ -236,8 +314,20 @@ export function parameterCases(): Case[] {
         const caseId = id(kind, value);
         if (seen.has(caseId)) return;
         seen.add(caseId);
-        const named = pathValued && value.length > 2 ? [...names, value.replace(/^column:/, "")] : names;
-        cases.push(commandCase(caseId, [...base.filter((_, i) => !(base[i - 1] === `--${name}` || base[i] === `--${name}`)), `--${name}`, value], expect, named));
+        const named =
+          pathValued && value.length > 2 ? [...names, value.replace(/^column:/, "")] : names;
+        cases.push(
+          commandCase(
+            caseId,
+            [
+              ...base.filter((_, i) => !(base[i - 1] === `--${name}` || base[i] === `--${name}`)),
+              `--${name}`,
+              value,
+            ],
+            expect,
+            named,
+          ),
+        );
       };
       for (const v of valid) push("valid", v, "ok");
       for (const v of invalid) push("invalid", v, "error");
@@ -269,36 +359,92 @@ export function parameterCases(): Case[] {
     ["serve-port-negative", ["serve", "--port", "-1"], "error", ["port"]],
     ["serve-port-65536", ["serve", "--port", "65536"], "error", ["port"]],
     ["serve-port-text", ["serve", "--port", "http"], "error", ["port"]],
-    ["serve-dir-missing", ["serve", "--port", "0", "--dir", "no-such-site"], "error", ["no-such-site"]],
+    [
+      "serve-dir-missing",
+      ["serve", "--port", "0", "--dir", "no-such-site"],
+      "error",
+      ["no-such-site"],
+    ],
     ["serve-host-bogus", ["serve", "--port", "0", "--host", "256.1.1.1"], "error", ["256.1.1.1"]],
-    ["serve-host-remote", ["serve", "--port", "0", "--host", "192.0.2.1", "--dir", "bundle"], "error", ["192.0.2.1"]],
+    [
+      "serve-host-remote",
+      ["serve", "--port", "0", "--host", "192.0.2.1", "--dir", "bundle"],
+      "error",
+      ["192.0.2.1"],
+    ],
     ["example-unknown", ["example", "__proto__", "--out", "ex"], "error", ["__proto__"]],
     ["example-unknown-escape", ["example", "\u001b]0;x\u0007", "--out", "ex"], "error", ["\\x1b"]],
-    ["example-epochs-zero", ["example", "digits-rotation", "--out", "ex", "--epochs", "0"], "error", ["epochs"]],
-    ["example-epochs-negative", ["example", "digits-rotation", "--out", "ex", "--epochs", "-1"], "error", ["epochs"]],
-    ["example-seed-negative", ["example", "digits-rotation", "--out", "ex", "--seed", "-1"], "error", ["seed"]],
+    [
+      "example-epochs-zero",
+      ["example", "digits-rotation", "--out", "ex", "--epochs", "0"],
+      "error",
+      ["epochs"],
+    ],
+    [
+      "example-epochs-negative",
+      ["example", "digits-rotation", "--out", "ex", "--epochs", "-1"],
+      "error",
+      ["epochs"],
+    ],
+    [
+      "example-seed-negative",
+      ["example", "digits-rotation", "--out", "ex", "--seed", "-1"],
+      "error",
+      ["seed"],
+    ],
     ["example-out-missing", ["example", "digits-rotation"], "error", ["--out", "out"]],
-    ["example-out-file", ["example", "digits-rotation", "--out", "x.npy", "--epochs", "1"], "error", ["x.npy"]],
+    [
+      "example-out-file",
+      ["example", "digits-rotation", "--out", "x.npy", "--epochs", "1"],
+      "error",
+      ["x.npy"],
+    ],
     ["example-one-epoch", ["example", "digits-rotation", "--out", "ex", "--epochs", "1"], "ok", []],
   ];
   for (const [name, argv, expect, names] of syntax) {
     const c = commandCase(`parameters/syntax/${name}`, argv, expect, names);
     const prepare = c.prepare;
-    cases.push({ ...c, prepare: async (dir) => ({ ...(await prepare(dir)), check: syntaxCheck(name) }) });
+    cases.push({
+      ...c,
+      prepare: async (dir) => ({ ...(await prepare(dir)), check: syntaxCheck(name) }),
+    });
   }
   return [...cases, ...analysisParameterCases()];
 }
 
 function syntaxCheck(name: string): Check | undefined {
-  if (name === "example-one-epoch") return ({ result }) => (json(result.stdout).bundles?.length === 1 ? null : `example printed ${result.stdout.slice(0, 200)}`);
-  if (name === "equals-form") return ({ result }) => (json(result.stdout).indices[0].length === 3 ? null : "--k=3 did not give 3 neighbours");
-  if (name === "help-anywhere") return ({ result }) => (result.stdout.includes("hidden-atlas knn") ? null : "no help printed");
-  if (name === "version") return ({ result }) => (/^\d+\.\d+\.\d+/.test(result.stdout) ? null : "no version printed");
+  if (name === "example-one-epoch")
+    return ({ result }) =>
+      json(result.stdout).bundles?.length === 1
+        ? null
+        : `example printed ${result.stdout.slice(0, 200)}`;
+  if (name === "equals-form")
+    return ({ result }) =>
+      json(result.stdout).indices[0].length === 3 ? null : "--k=3 did not give 3 neighbours";
+  if (name === "help-anywhere")
+    return ({ result }) => (result.stdout.includes("hidden-atlas knn") ? null : "no help printed");
+  if (name === "version")
+    return ({ result }) => (/^\d+\.\d+\.\d+/.test(result.stdout) ? null : "no version printed");
   return undefined;
 }
 
 /** Parameters whose largest valid value would make a run minutes long: only their minimum runs. */
-const SLOW_AT_MAX = new Set(["rows", "cols", "epochs", "intervals", "ariSeeds", "iterations", "maxPoints", "samples", "components", "k", "nNeighbors", "isomapNeighbors", "perplexity", "epsilons"]);
+const SLOW_AT_MAX = new Set([
+  "rows",
+  "cols",
+  "epochs",
+  "intervals",
+  "ariSeeds",
+  "iterations",
+  "maxPoints",
+  "samples",
+  "components",
+  "k",
+  "nNeighbors",
+  "isomapNeighbors",
+  "perplexity",
+  "epsilons",
+]);
 
 /**
  * Parameters bounded by another one: a limit value comes with the other parameter set so the
@@ -319,7 +465,8 @@ function analysisParameterCases(): Case[] {
     for (const [name, spec] of Object.entries(descriptor.params as Record<string, ParamSpec>)) {
       const flag = `--${cliName(name)}`;
       const values: [string, string, Prepared["expect"]][] = [];
-      const add = (kind: string, value: string, expect: Prepared["expect"]) => values.push([kind, value, expect]);
+      const add = (kind: string, value: string, expect: Prepared["expect"]) =>
+        values.push([kind, value, expect]);
       switch (spec.type) {
         case "integer":
         case "number": {
@@ -330,7 +477,8 @@ function analysisParameterCases(): Case[] {
             add("below-min", String(spec.type === "integer" ? min - 1 : min - 0.5), "error");
           }
           if (max !== undefined) {
-            if (!SLOW_AT_MAX.has(name)) add("max", String(max), spec.type === "number" && spec.exclusiveMax ? "error" : "ok");
+            if (!SLOW_AT_MAX.has(name))
+              add("max", String(max), spec.type === "number" && spec.exclusiveMax ? "error" : "ok");
             add("above-max", String(spec.type === "integer" ? max + 1 : max + 0.5), "error");
           }
           add("not-a-number", "abc", "error");
@@ -363,7 +511,11 @@ function analysisParameterCases(): Case[] {
           break;
         case "numbers":
           add("not-numbers", "0.1,x", "error");
-          add("below-min", String((spec.min ?? 0) - 1), spec.min === undefined ? "either" : "error");
+          add(
+            "below-min",
+            String((spec.min ?? 0) - 1),
+            spec.min === undefined ? "either" : "error",
+          );
           add("empty", "", "either");
           break;
       }
@@ -372,9 +524,21 @@ function analysisParameterCases(): Case[] {
           id: `parameters/run-${notebook}/${name}/${kind}`,
           family: "parameters",
           prepare: async (dir) => {
-            await tinyBundle(join(dir, "tiny"), { checkpoints: notebook === "mphate", task: notebook === "mda" ? "regression" : "classification" });
-            const companion = expect === "ok" && COMPANIONS[notebook]?.[name] ? COMPANIONS[notebook][name](Number(value)) : [];
-            return { argv: ["run", notebook, "--bundle", "tiny", flag, value, ...companion], expect, names: [name, flag], check: runTablesCheck, timeoutMs: 240_000 };
+            await tinyBundle(join(dir, "tiny"), {
+              checkpoints: notebook === "mphate",
+              task: notebook === "mda" ? "regression" : "classification",
+            });
+            const companion =
+              expect === "ok" && COMPANIONS[notebook]?.[name]
+                ? COMPANIONS[notebook][name](Number(value))
+                : [];
+            return {
+              argv: ["run", notebook, "--bundle", "tiny", flag, value, ...companion],
+              expect,
+              names: [name, flag],
+              check: runTablesCheck,
+              timeoutMs: 240_000,
+            };
           },
         });
       }
@@ -397,7 +561,19 @@ function analysisParameterCases(): Case[] {
       family: "parameters",
       prepare: async (dir) => {
         await tinyBundle(join(dir, "tiny"));
-        return { argv: ["run", kind === "unknown-notebook" ? "nope" : "explore", "--bundle", "tiny", ...argv], expect, names, check: runTablesCheck, timeoutMs: 240_000 };
+        return {
+          argv: [
+            "run",
+            kind === "unknown-notebook" ? "nope" : "explore",
+            "--bundle",
+            "tiny",
+            ...argv,
+          ],
+          expect,
+          names,
+          check: runTablesCheck,
+          timeoutMs: 240_000,
+        };
       },
     });
   }
@@ -413,8 +589,11 @@ export const runTablesCheck: Check = ({ result }) => {
   if (!Array.isArray(out.tables)) return "no tables";
   for (const table of out.tables) {
     for (const row of table.rows) {
-      if (row.length !== table.columns.length) return `table ${JSON.stringify(table.title)}: a row of ${row.length} cells under ${table.columns.length} columns`;
-      for (const cell of row) if (typeof cell === "string" && /\bNaN\b|undefined|\[object /.test(cell)) return `table ${JSON.stringify(table.title)}: cell ${JSON.stringify(cell)}`;
+      if (row.length !== table.columns.length)
+        return `table ${JSON.stringify(table.title)}: a row of ${row.length} cells under ${table.columns.length} columns`;
+      for (const cell of row)
+        if (typeof cell === "string" && /\bNaN\b|undefined|\[object /.test(cell))
+          return `table ${JSON.stringify(table.title)}: cell ${JSON.stringify(cell)}`;
     }
   }
   return null;

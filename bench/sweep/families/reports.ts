@@ -15,7 +15,11 @@ import { tinyBundle, tinyInput, type TinyOptions } from "./bundles.ts";
 import { runTablesCheck } from "./parameters.ts";
 
 /** Markup a bundle may carry; none of it may reach a report as markup. */
-const PAYLOADS = ["<img src=x onerror=alert(1)>", "</script><script>alert(2)</script>", "<svg onload=alert(3)>"];
+const PAYLOADS = [
+  "<img src=x onerror=alert(1)>",
+  "</script><script>alert(2)</script>",
+  "<svg onload=alert(3)>",
+];
 const HOSTILE: TinyOptions = {
   name: `hostile ${PAYLOADS[0]} \u001b]0;owned\u0007`,
   layerNames: [`fc ${PAYLOADS[1]}`, `\u001b[2J${PAYLOADS[2]} \u202eevil`],
@@ -24,29 +28,63 @@ const HOSTILE: TinyOptions = {
 
 type BundleMaker = (dir: string) => Promise<string>;
 
-const folder = (options: TinyOptions): BundleMaker => async (dir) => {
-  await tinyBundle(join(dir, "b"), options);
-  return "b";
-};
+const folder =
+  (options: TinyOptions): BundleMaker =>
+  async (dir) => {
+    await tinyBundle(join(dir, "b"), options);
+    return "b";
+  };
 
 const BUNDLES: Record<string, [BundleMaker, boolean?]> = {
-  "classifier": [folder({})],
-  "regression": [folder({ task: "regression" })],
-  "checkpoints": [folder({ checkpoints: true })],
+  classifier: [folder({})],
+  regression: [folder({ task: "regression" })],
+  checkpoints: [folder({ checkpoints: true })],
   "regression-checkpoints": [folder({ task: "regression", checkpoints: true })],
   "checkpoints-of-one-layer": [folder({ partialCheckpoints: true })],
   "conv-layer": [folder({ conv: true })],
   "hostile-names": [folder({ ...HOSTILE, checkpoints: true }), true],
-  "hostile-names-zip": [async (dir) => write(dir, "b.zip", zipBundle(tinyInput({ ...HOSTILE, checkpoints: true }))), true],
-  "npz-without-manifest": [async (dir) => write(dir, "b.npz", writeNpz({ fc1: { shape: [24, 4], data: gaussian(24, 4, 1).data }, fc2: { shape: [24, 3], data: gaussian(24, 3, 2).data }, labels: { shape: [24], data: Int32Array.from({ length: 24 }, (_, i) => i % 3) } }))],
+  "hostile-names-zip": [
+    async (dir) => write(dir, "b.zip", zipBundle(tinyInput({ ...HOSTILE, checkpoints: true }))),
+    true,
+  ],
+  "npz-without-manifest": [
+    async (dir) =>
+      write(
+        dir,
+        "b.npz",
+        writeNpz({
+          fc1: { shape: [24, 4], data: gaussian(24, 4, 1).data },
+          fc2: { shape: [24, 3], data: gaussian(24, 3, 2).data },
+          labels: { shape: [24], data: Int32Array.from({ length: 24 }, (_, i) => i % 3) },
+        }),
+      ),
+  ],
   "three-samples": [folder({ n: 3, checkpoints: true })],
   "one-class": [folder({ classes: 1, checkpoints: true })],
   "constant-layers": [folder({ values: (_l, data) => data.fill(0.5), checkpoints: true })],
-  "duplicate-rows": [folder({ values: (_l, data, cols) => data.map((_, j) => data[(Math.floor(j / cols) % 3) * cols + (j % cols)]), checkpoints: true })],
-  "extreme-values": [folder({ values: (l, data) => data.map((v) => v * (l === 0 ? 1e30 : 1e-30)), checkpoints: true })],
-  "sparse-classes": [folder({ labels: (i) => (i % 2) * 299, classNames: Array.from({ length: 300 }, (_, c) => `c${c}`) })],
+  "duplicate-rows": [
+    folder({
+      values: (_l, data, cols) =>
+        data.map((_, j) => data[(Math.floor(j / cols) % 3) * cols + (j % cols)]),
+      checkpoints: true,
+    }),
+  ],
+  "extreme-values": [
+    folder({
+      values: (l, data) => data.map((v) => v * (l === 0 ? 1e30 : 1e-30)),
+      checkpoints: true,
+    }),
+  ],
+  "sparse-classes": [
+    folder({
+      labels: (i) => (i % 2) * 299,
+      classNames: Array.from({ length: 300 }, (_, c) => `c${c}`),
+    }),
+  ],
   "no-extras": [folder({ predictions: false, split: false, inputs: false })],
-  "nan-layer": [folder({ values: (l, data) => data.map((v, j) => (l === 1 && j === 5 ? NaN : v)) })],
+  "nan-layer": [
+    folder({ values: (l, data) => data.map((v, j) => (l === 1 && j === 5 ? NaN : v)) }),
+  ],
 };
 
 /**
@@ -54,7 +92,8 @@ const BUNDLES: Record<string, [BundleMaker, boolean?]> = {
  * "onload=alert" inside a quoted attribute value (a layer name in an aria-label) is text.
  */
 function handlerAttribute(html: string): RegExpExecArray | null {
-  const tag = /<[a-zA-Z][^\s>/]*((?:\s+[^\s=>"'/]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>"']+))?)*)\s*\/?>/g;
+  const tag =
+    /<[a-zA-Z][^\s>/]*((?:\s+[^\s=>"'/]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>"']+))?)*)\s*\/?>/g;
   const attribute = /\s+([^\s=>"'/]+)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>"']+))?/g;
   for (let t = tag.exec(html); t; t = tag.exec(html)) {
     for (const a of t[1].matchAll(attribute)) if (/^on/i.test(a[1])) return t;
@@ -72,17 +111,25 @@ function reportCheck(hostile: boolean): Check {
       return "exit 0 but no report written";
     }
     if (!/^<!doctype html>/i.test(html.trimStart())) return "the report is not an HTML document";
-    for (const payload of PAYLOADS) if (html.includes(payload)) return `markup from the bundle reached the report raw: ${payload}`;
+    for (const payload of PAYLOADS)
+      if (html.includes(payload))
+        return `markup from the bundle reached the report raw: ${payload}`;
     if (/<script>alert\(|onerror=alert|onload=alert/i.test(html.replace(/&[a-z]+;|&#\d+;/g, ""))) {
       const raw = /<script>alert\(/i.exec(html) ?? handlerAttribute(html);
       if (raw) return `script from the bundle in the report: ${raw[0]}`;
     }
-    const remote = /(?:\bsrc|\bhref)\s*=\s*["']?\s*(?:https?:)?\/\/(?!www\.w3\.org)[^"'\s>]+/i.exec(html.replace(/<a\b[^>]*>/gi, ""));
+    const remote = /(?:\bsrc|\bhref)\s*=\s*["']?\s*(?:https?:)?\/\/(?!www\.w3\.org)[^"'\s>]+/i.exec(
+      html.replace(/<a\b[^>]*>/gi, ""),
+    );
     if (remote) return `the report loads from elsewhere: ${remote[0]}`;
-    const text = html.replace(/<script[\s\S]*?<\/script>|<style[\s\S]*?<\/style>/gi, "").replace(/<[^>]+>/g, " ");
+    const text = html
+      .replace(/<script[\s\S]*?<\/script>|<style[\s\S]*?<\/style>/gi, "")
+      .replace(/<[^>]+>/g, " ");
     const bad = /\bNaN\b|\bundefined\b|\[object \w+\]/.exec(text);
-    if (bad) return `the report shows ${JSON.stringify(bad[0])}: ${JSON.stringify(text.slice(Math.max(0, bad.index - 60), bad.index + 40))}`;
-    if (hostile && !html.includes("&lt;img src=x onerror=alert(1)&gt;")) return "the bundle's name is not shown (escaped) in the report";
+    if (bad)
+      return `the report shows ${JSON.stringify(bad[0])}: ${JSON.stringify(text.slice(Math.max(0, bad.index - 60), bad.index + 40))}`;
+    if (hostile && !html.includes("&lt;img src=x onerror=alert(1)&gt;"))
+      return "the bundle's name is not shown (escaped) in the report";
     return null;
   };
 }
@@ -97,7 +144,10 @@ export function reportCases(): Case[] {
           family: "reports",
           prepare: async (dir) => {
             const path = await make(dir);
-            const argv = command === "run" ? ["run", notebook, "--bundle", path] : ["report", notebook, "--bundle", path, "--out", "r.html", "--date", "2024-01-01"];
+            const argv =
+              command === "run"
+                ? ["run", notebook, "--bundle", path]
+                : ["report", notebook, "--bundle", path, "--out", "r.html", "--date", "2024-01-01"];
             return {
               argv,
               expect: "either",

@@ -35,7 +35,12 @@ const LABEL_SHIFT = 2;
  * sorted by distance the nearest come first. Membership, core flag and label share one word per
  * node, so each neighbour costs one memory read: the loops are bound by those reads.
  */
-export function dbscan(members: Int32Array, graph: EpsilonGraph, minSamples: number, scratch: MembershipScratch): Int32Array {
+export function dbscan(
+  members: Int32Array,
+  graph: EpsilonGraph,
+  minSamples: number,
+  scratch: MembershipScratch,
+): Int32Array {
   const { offsets, ends, indices, rank } = graph;
   const { state } = scratch;
   const m = members.length;
@@ -87,7 +92,11 @@ export function dbscan(members: Int32Array, graph: EpsilonGraph, minSamples: num
 }
 
 /** Single-linkage labels from a spanning tree over m points, cut by the first histogram gap. */
-export function gapCut(tree: SpanningTree, m: number, bins: number): { labels: Int32Array; cutHeight: number } {
+export function gapCut(
+  tree: SpanningTree,
+  m: number,
+  bins: number,
+): { labels: Int32Array; cutHeight: number } {
   let max = 0;
   for (const w of tree.weight) max = Math.max(max, w);
   let cutHeight = Infinity;
@@ -138,10 +147,18 @@ export function roundSignificant(v: number, digits = 3): number {
  * DBSCAN's ε from the data: the knee of the sorted k-th-nearest-neighbour distances, or their
  * median when the curve has no knee (Purvine et al.'s rule, there on the 1st neighbour), rounded to 3 significant digits.
  */
-export function automaticEps(firstNeighbor: Float64Array): { eps: number; rule: "knee" | "median" } {
+export function automaticEps(firstNeighbor: Float64Array): {
+  eps: number;
+  rule: "knee" | "median";
+} {
   const sorted = Float64Array.from(firstNeighbor).sort();
   const knee = kneedleKnee(sorted);
   if (knee >= 0 && sorted[knee] > 0) return { eps: roundSignificant(sorted[knee]), rule: "knee" };
   const median = sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : 0;
-  return { eps: roundSignificant(median > 0 ? median : sorted.length ? Math.max(sorted[sorted.length - 1], 1e-12) : 1e-12), rule: "median" };
+  return {
+    eps: roundSignificant(
+      median > 0 ? median : sorted.length ? Math.max(sorted[sorted.length - 1], 1e-12) : 1e-12,
+    ),
+    rule: "median",
+  };
 }

@@ -43,7 +43,12 @@ export function intervals(lo: number, hi: number, n: number, overlap: number): [
  * R / (2n(1 − p)), so adjacent intervals share the fraction p of each and the end intervals
  * reach R·p / (2n(1 − p)) beyond the data.
  */
-export function overhangingIntervals(lo: number, hi: number, n: number, overlap: number): [number, number][] {
+export function overhangingIntervals(
+  lo: number,
+  hi: number,
+  n: number,
+  overlap: number,
+): [number, number][] {
   const range = hi - lo;
   const radius = range / (2 * n * (1 - overlap));
   return Array.from({ length: n }, (_, i) => {
@@ -61,7 +66,12 @@ function quantile(sorted: Float64Array, q: number): number {
 }
 
 /** The intervals of one lens dimension, in lens units. */
-export function dimensionIntervals(values: Float64Array, n: number, overlap: number, kind: CoverKind): [number, number][] {
+export function dimensionIntervals(
+  values: Float64Array,
+  n: number,
+  overlap: number,
+  kind: CoverKind,
+): [number, number][] {
   let lo = Infinity;
   let hi = -Infinity;
   for (const v of values) {
@@ -78,9 +88,17 @@ export function dimensionIntervals(values: Float64Array, n: number, overlap: num
  * Cover elements of a 1- or 2-D lens (`lens[dim][row]`), in cell order (first dimension
  * slowest). Empty elements are kept out; a constant lens dimension gives one interval.
  */
-export function cover(lens: Float64Array[], n: number, overlap: number, kind: CoverKind): CoverElement[] {
+export function cover(
+  lens: Float64Array[],
+  n: number,
+  overlap: number,
+  kind: CoverKind,
+): CoverElement[] {
   if (lens.length < 1 || lens.length > 2) {
-    throw new HiddenAtlasError("E_PARAM", `the lens must have 1 or 2 dimensions; got ${lens.length}`);
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `the lens must have 1 or 2 dimensions; got ${lens.length}`,
+    );
   }
   const rows = lens[0].length;
   const perDim = lens.map((values) => {
@@ -90,9 +108,14 @@ export function cover(lens: Float64Array[], n: number, overlap: number, kind: Co
       lo = Math.min(lo, v);
       hi = Math.max(hi, v);
     }
-    return hi > lo ? dimensionIntervals(values, n, overlap, kind) : ([[lo, hi]] as [number, number][]);
+    return hi > lo
+      ? dimensionIntervals(values, n, overlap, kind)
+      : ([[lo, hi]] as [number, number][]);
   });
-  const cells: number[][] = perDim.length === 1 ? perDim[0].map((_, i) => [i]) : perDim[0].flatMap((_, i) => perDim[1].map((_, j) => [i, j]));
+  const cells: number[][] =
+    perDim.length === 1
+      ? perDim[0].map((_, i) => [i])
+      : perDim[0].flatMap((_, i) => perDim[1].map((_, j) => [i, j]));
   const elements: CoverElement[] = [];
   const buffer = new Int32Array(rows);
   const first = lens[0];

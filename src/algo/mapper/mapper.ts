@@ -30,14 +30,26 @@
  */
 import { HiddenAtlasError } from "../../core/errors.ts";
 import { assertMatrix, type Matrix } from "../../core/matrix.ts";
-import { checkBoolean, checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../../core/params.ts";
+import {
+  checkBoolean,
+  checkInteger,
+  checkKeyword,
+  checkNumber,
+  checkOptionNames,
+} from "../../core/params.ts";
 import { DEFAULT_SEED, checkSeed } from "../../core/random.ts";
 import type { RunOptions } from "../../core/progress.ts";
 import { pca } from "../pca.ts";
 import { toKernelRange } from "../range.ts";
 import { automaticEps, dbscan, gapCut } from "./cluster.ts";
 import { COVERS, cover, type CoverElement, type CoverKind } from "./cover.ts";
-import { NEIGHBOR_LIST_LENGTH, NEIGHBOR_SEARCHES, Neighborhoods, type NeighborLists, type NeighborhoodOptions } from "./neighborhoods.ts";
+import {
+  NEIGHBOR_LIST_LENGTH,
+  NEIGHBOR_SEARCHES,
+  Neighborhoods,
+  type NeighborLists,
+  type NeighborhoodOptions,
+} from "./neighborhoods.ts";
 import { components, nerve, type MapperLink } from "./nerve.ts";
 
 export const LENSES = ["l2norm", "sum", "pca1", "pca2", "density"] as const;
@@ -165,7 +177,13 @@ export class MapperSpace {
   private lastScaled: { raw: Float64Array[]; scaled: Float64Array[] } | null = null;
   /** The last cover and the last clustering of it: a slider move recomputes only the steps its parameter feeds. */
   private lastCover: { lens: Float64Array[]; key: string; elements: CoverElement[] } | null = null;
-  private lastClusters: { elements: CoverElement[]; key: string; labels: (Int32Array | null)[]; capped: boolean; beyondCap: number } | null = null;
+  private lastClusters: {
+    elements: CoverElement[];
+    key: string;
+    labels: (Int32Array | null)[];
+    capped: boolean;
+    beyondCap: number;
+  } | null = null;
 
   private constructor(
     readonly X: Matrix,
@@ -183,11 +201,16 @@ export class MapperSpace {
    */
   static async build(X: Matrix, options: NeighborhoodOptions = {}): Promise<MapperSpace> {
     assertMatrix(X, "X");
-    if (X.rows < 2) throw new HiddenAtlasError("E_PARAM", `Mapper needs at least 2 points; got ${X.rows}`);
+    if (X.rows < 2)
+      throw new HiddenAtlasError("E_PARAM", `Mapper needs at least 2 points; got ${X.rows}`);
     const neighbors = checkKeyword("neighbors", options.neighbors ?? "auto", NEIGHBOR_SEARCHES);
     const seed = checkSeed(options.seed ?? DEFAULT_SEED);
     const { X: Xk, scale } = toKernelRange(X, "X");
-    return new MapperSpace(X, await Neighborhoods.build(Xk, { ...options, neighbors, seed }), scale);
+    return new MapperSpace(
+      X,
+      await Neighborhoods.build(Xk, { ...options, neighbors, seed }),
+      scale,
+    );
   }
 
   /**
@@ -215,7 +238,10 @@ export class MapperSpace {
       maxEps === undefined
         ? PREPARED_RADII.map((f) => f * this.automaticEps(k).eps)
         : [checkNumber("maxEps", maxEps, 0, Infinity, { exclusiveMin: true })];
-    const prepared = await this.neighborhoods.prepareWithin(radii.map((r) => r * this.scale), options);
+    const prepared = await this.neighborhoods.prepareWithin(
+      radii.map((r) => r * this.scale),
+      options,
+    );
     return prepared / this.scale;
   }
 
@@ -235,7 +261,8 @@ export class MapperSpace {
       const out = new Float64Array(X.rows);
       for (let i = 0; i < X.rows; i++) {
         let s = 0;
-        for (let j = i * X.cols; j < (i + 1) * X.cols; j++) s += name === "sum" ? X.data[j] : X.data[j] * X.data[j];
+        for (let j = i * X.cols; j < (i + 1) * X.cols; j++)
+          s += name === "sum" ? X.data[j] : X.data[j] * X.data[j];
         out[i] = name === "sum" ? s : Math.sqrt(s);
       }
       values = [out];
@@ -244,7 +271,9 @@ export class MapperSpace {
     } else {
       const dims = name === "pca1" ? 1 : 2;
       const { scores } = await pca(X, { nComponents: Math.min(dims, X.cols), spectrum: false });
-      values = Array.from({ length: scores.cols }, (_, c) => Float64Array.from({ length: X.rows }, (_, i) => scores.data[i * scores.cols + c]));
+      values = Array.from({ length: scores.cols }, (_, c) =>
+        Float64Array.from({ length: X.rows }, (_, i) => scores.data[i * scores.cols + c]),
+      );
     }
     this.lensCache.set(key, values);
     return values;
@@ -252,17 +281,31 @@ export class MapperSpace {
 
   /** Min–max scaled lens columns, kept for the last raw columns scaled (a slider move reuses them). */
   private scaledLens(raw: Float64Array[]): Float64Array[] {
-    if (this.lastScaled?.raw.length !== raw.length || this.lastScaled.raw.some((column, c) => column !== raw[c])) {
+    if (
+      this.lastScaled?.raw.length !== raw.length ||
+      this.lastScaled.raw.some((column, c) => column !== raw[c])
+    ) {
       this.lastScaled = { raw, scaled: raw.map(minMaxScale) };
     }
     return this.lastScaled.scaled;
   }
 
   /** The cover elements of the lens, kept while the lens, intervals, overlap and cover kind stay. */
-  private coverOf(lens: Float64Array[], intervals: number, overlap: number, kind: CoverKind): CoverElement[] {
+  private coverOf(
+    lens: Float64Array[],
+    intervals: number,
+    overlap: number,
+    kind: CoverKind,
+  ): CoverElement[] {
     const key = `${intervals}|${overlap}|${kind}`;
     const last = this.lastCover;
-    if (last && last.key === key && last.lens.length === lens.length && last.lens.every((column, c) => column === lens[c])) return last.elements;
+    if (
+      last &&
+      last.key === key &&
+      last.lens.length === lens.length &&
+      last.lens.every((column, c) => column === lens[c])
+    )
+      return last.elements;
     const elements = cover(lens, intervals, overlap, kind);
     this.lastCover = { lens, key, elements };
     return elements;
@@ -273,12 +316,22 @@ export class MapperSpace {
    * and the clusterer's parameters stay: a change of min_intersection reclusters nothing, and a
    * change of ε reuses the cover.
    */
-  private async clustersOf(elements: CoverElement[], clusterer: Clusterer, eps: number, minSamples: number, bins: number, options: RunOptions) {
-    const key = clusterer === "dbscan" ? `dbscan|${eps}|${minSamples}` : `single|${minSamples}|${bins}`;
+  private async clustersOf(
+    elements: CoverElement[],
+    clusterer: Clusterer,
+    eps: number,
+    minSamples: number,
+    bins: number,
+    options: RunOptions,
+  ) {
+    const key =
+      clusterer === "dbscan" ? `dbscan|${eps}|${minSamples}` : `single|${minSamples}|${bins}`;
     const last = this.lastClusters;
     if (last && last.elements === elements && last.key === key) return last;
     const labels: (Int32Array | null)[] = elements.map(() => null);
-    const clusterable = elements.map((e, i) => (e.members.length >= minSamples ? i : -1)).filter((i) => i >= 0);
+    const clusterable = elements
+      .map((e, i) => (e.members.length >= minSamples ? i : -1))
+      .filter((i) => i >= 0);
     let capped = false;
     let beyondCap = 0;
     if (clusterer === "dbscan") {
@@ -286,10 +339,16 @@ export class MapperSpace {
       capped = graph.capped && graph.beyondCap > 0;
       beyondCap = graph.beyondCap;
       const scratch = { state: new Int32Array(this.X.rows) };
-      for (const i of clusterable) labels[i] = dbscan(elements[i].members, graph, minSamples, scratch);
+      for (const i of clusterable)
+        labels[i] = dbscan(elements[i].members, graph, minSamples, scratch);
     } else {
-      const trees = await this.neighborhoods.spanningTrees(clusterable.map((i) => elements[i].members), options);
-      clusterable.forEach((i, t) => (labels[i] = gapCut(trees[t], elements[i].members.length, bins).labels));
+      const trees = await this.neighborhoods.spanningTrees(
+        clusterable.map((i) => elements[i].members),
+        options,
+      );
+      clusterable.forEach(
+        (i, t) => (labels[i] = gapCut(trees[t], elements[i].members.length, bins).labels),
+      );
     }
     this.lastClusters = { elements, key, labels, capped, beyondCap };
     return this.lastClusters;
@@ -298,14 +357,28 @@ export class MapperSpace {
   /** The Mapper graph for these parameters (cheap after build). */
   async graph(params: MapperParams = {}, options: RunOptions = {}): Promise<MapperGraph> {
     const p = checkParams(params);
-    const raw = typeof p.lens === "string" ? await this.lens(p.lens, p.densityK) : customLens(p.lens, this.X.rows);
+    const raw =
+      typeof p.lens === "string"
+        ? await this.lens(p.lens, p.densityK)
+        : customLens(p.lens, this.X.rows);
     const lensValues = p.scale ? this.scaledLens(raw) : raw;
-    const epsNeighbor = p.epsNeighbor === "auto" ? Math.min(this.neighborhoods.k, Math.max(1, p.minSamples - 1)) : Math.min(this.neighborhoods.k, p.epsNeighbor);
-    const { eps, rule: epsRule } = p.eps === "auto" ? this.automaticEps(epsNeighbor) : { eps: p.eps, rule: "given" as const };
+    const epsNeighbor =
+      p.epsNeighbor === "auto"
+        ? Math.min(this.neighborhoods.k, Math.max(1, p.minSamples - 1))
+        : Math.min(this.neighborhoods.k, p.epsNeighbor);
+    const { eps, rule: epsRule } =
+      p.eps === "auto" ? this.automaticEps(epsNeighbor) : { eps: p.eps, rule: "given" as const };
     const elements = this.coverOf(lensValues, p.intervals, p.overlap, p.cover);
     const n = this.X.rows;
     const neighbors: MapperNeighbors = { ...this.neighborhoods.lists, capped: false, beyondCap: 0 };
-    const clustered = await this.clustersOf(elements, p.clusterer, eps, p.minSamples, p.bins, options);
+    const clustered = await this.clustersOf(
+      elements,
+      p.clusterer,
+      eps,
+      p.minSamples,
+      p.bins,
+      options,
+    );
     const labelsPerElement = clustered.labels;
     neighbors.capped = clustered.capped;
     neighbors.beyondCap = clustered.beyondCap;
@@ -338,12 +411,22 @@ export class MapperSpace {
       }
       for (let c = 0; c < clusters; c++) {
         const members = sorted.slice(sizes[c], sizes[c + 1]);
-        nodes.push({ id: `e${e}c${c}`, element: e, cluster: c, members, lens: lensValues.map((v) => meanOf(v, members)) });
+        nodes.push({
+          id: `e${e}c${c}`,
+          element: e,
+          cluster: c,
+          members,
+          lens: lensValues.map((v) => meanOf(v, members)),
+        });
       }
       return { ...base, clusters, noise, skipped: false };
     });
 
-    const links = nerve(nodes.map((node) => node.members), n, p.minIntersection);
+    const links = nerve(
+      nodes.map((node) => node.members),
+      n,
+      p.minIntersection,
+    );
     const { of: componentOf, count: componentCount } = components(nodes.length, links);
     let lostCount = 0;
     for (let r = 0; r < n; r++) lostCount += inNode[r] ^ 1;
@@ -359,13 +442,23 @@ export class MapperSpace {
       cycles: links.length - nodes.length + componentCount,
       lensValues,
       neighbors,
-      params: { ...p, lens: typeof p.lens === "string" ? p.lens : p.lens.name, eps, epsNeighbor, epsRule },
+      params: {
+        ...p,
+        lens: typeof p.lens === "string" ? p.lens : p.lens.name,
+        eps,
+        epsNeighbor,
+        epsRule,
+      },
     };
   }
 }
 
 /** One-off Mapper: build the neighbour structure and compute one graph. */
-export async function mapper(X: Matrix, params: MapperParams = {}, options: NeighborhoodOptions = {}): Promise<MapperGraph> {
+export async function mapper(
+  X: Matrix,
+  params: MapperParams = {},
+  options: NeighborhoodOptions = {},
+): Promise<MapperGraph> {
   checkParams(params);
   const space = await MapperSpace.build(X, options);
   return space.graph(params, options);
@@ -376,7 +469,10 @@ function checkParams(params: MapperParams) {
   const lens = params.lens ?? mapperDefaults.lens;
   if (typeof lens === "string") checkKeyword("lens", lens, LENSES);
   else if (!lens || typeof lens !== "object" || !Array.isArray(lens.values)) {
-    throw new HiddenAtlasError("E_PARAM", `lens must be one of ${LENSES.join(", ")} or {name, values: [column, …]}; got ${String(lens)}`);
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `lens must be one of ${LENSES.join(", ")} or {name, values: [column, …]}; got ${String(lens)}`,
+    );
   }
   const eps = params.eps ?? mapperDefaults.eps;
   const epsNeighbor = params.epsNeighbor ?? mapperDefaults.epsNeighbor;
@@ -384,29 +480,51 @@ function checkParams(params: MapperParams) {
     lens,
     scale: checkBoolean("scale", params.scale ?? mapperDefaults.scale),
     intervals: checkInteger("intervals", params.intervals ?? mapperDefaults.intervals, 1, 1000),
-    overlap: checkNumber("overlap", params.overlap ?? mapperDefaults.overlap, 0, 1, { exclusiveMax: true }),
+    overlap: checkNumber("overlap", params.overlap ?? mapperDefaults.overlap, 0, 1, {
+      exclusiveMax: true,
+    }),
     cover: checkKeyword("cover", params.cover ?? mapperDefaults.cover, COVERS),
     clusterer: checkKeyword("clusterer", params.clusterer ?? mapperDefaults.clusterer, CLUSTERERS),
-    eps: eps === "auto" ? ("auto" as const) : checkNumber("eps", eps, 0, Infinity, { exclusiveMin: true }),
-    epsNeighbor: epsNeighbor === "auto" ? ("auto" as const) : checkInteger("epsNeighbor", epsNeighbor, 1, NEIGHBOR_LIST_LENGTH),
+    eps:
+      eps === "auto"
+        ? ("auto" as const)
+        : checkNumber("eps", eps, 0, Infinity, { exclusiveMin: true }),
+    epsNeighbor:
+      epsNeighbor === "auto"
+        ? ("auto" as const)
+        : checkInteger("epsNeighbor", epsNeighbor, 1, NEIGHBOR_LIST_LENGTH),
     minSamples: checkInteger("minSamples", params.minSamples ?? mapperDefaults.minSamples, 1),
     bins: checkInteger("bins", params.bins ?? mapperDefaults.bins, 2, 1000),
-    minIntersection: checkInteger("minIntersection", params.minIntersection ?? mapperDefaults.minIntersection, 1),
+    minIntersection: checkInteger(
+      "minIntersection",
+      params.minIntersection ?? mapperDefaults.minIntersection,
+      1,
+    ),
     densityK: checkInteger("densityK", params.densityK ?? mapperDefaults.densityK, 1, 32),
   };
 }
 
 function customLens(lens: CustomLens, n: number): Float64Array[] {
   if (lens.values.length < 1 || lens.values.length > 2) {
-    throw new HiddenAtlasError("E_PARAM", `lens "${lens.name}" must have 1 or 2 columns; got ${lens.values.length}`);
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `lens "${lens.name}" must have 1 or 2 columns; got ${lens.values.length}`,
+    );
   }
   return lens.values.map((column, c) => {
     if (column.length !== n) {
-      throw new HiddenAtlasError("E_SHAPE_MISMATCH", `lens "${lens.name}" column ${c} has ${column.length} values for ${n} points`);
+      throw new HiddenAtlasError(
+        "E_SHAPE_MISMATCH",
+        `lens "${lens.name}" column ${c} has ${column.length} values for ${n} points`,
+      );
     }
     const out = Float64Array.from(column);
     const bad = out.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw new HiddenAtlasError("E_NON_FINITE", `lens "${lens.name}" column ${c} has a non-finite value at row ${bad}`);
+    if (bad >= 0)
+      throw new HiddenAtlasError(
+        "E_NON_FINITE",
+        `lens "${lens.name}" column ${c} has a non-finite value at row ${bad}`,
+      );
     return out;
   });
 }

@@ -44,15 +44,53 @@ declare module "../../core/wasm.ts" {
   interface CoreKernels {
     radiusScratchFloats(nBase: number): number;
     radiusNeighbors(
-      base: number, nBase: number, queries: number, q0: number, q1: number, d: number, epsSquared: number,
-      outIndices: number, outSquared: number, capacity: number, outCounts: number, scratch: number,
+      base: number,
+      nBase: number,
+      queries: number,
+      q0: number,
+      q1: number,
+      d: number,
+      epsSquared: number,
+      outIndices: number,
+      outSquared: number,
+      capacity: number,
+      outCounts: number,
+      scratch: number,
     ): number;
     radiusPairsUpper(
-      base: number, n: number, d: number, r0: number, r1: number, epsSquared: number,
-      outI: number, outJ: number, outSquared: number, capacity: number, scratch: number,
+      base: number,
+      n: number,
+      d: number,
+      r0: number,
+      r1: number,
+      epsSquared: number,
+      outI: number,
+      outJ: number,
+      outSquared: number,
+      capacity: number,
+      scratch: number,
     ): number;
-    radiusCounts(base: number, nBase: number, queries: number, q0: number, q1: number, d: number, epsSquared: number, outCounts: number, scratch: number): void;
-    primMst(X: number, d: number, rows: number, m: number, outFrom: number, outTo: number, outWeight: number, scratch: number): void;
+    radiusCounts(
+      base: number,
+      nBase: number,
+      queries: number,
+      q0: number,
+      q1: number,
+      d: number,
+      epsSquared: number,
+      outCounts: number,
+      scratch: number,
+    ): void;
+    primMst(
+      X: number,
+      d: number,
+      rows: number,
+      m: number,
+      outFrom: number,
+      outTo: number,
+      outWeight: number,
+      scratch: number,
+    ): void;
   }
 }
 
@@ -88,7 +126,13 @@ const RADIUS_CHUNK = 64;
  * before anything is allocated, when that exceeds `availableBytes` (`Core.availableBytes`),
  * with the remedy that lowers it.
  */
-export function planNeighborSearch(n: number, d: number, search: NeighborSearch, exactScratchBytes: number, availableBytes: number): { approximate: boolean; bytes: number } {
+export function planNeighborSearch(
+  n: number,
+  d: number,
+  search: NeighborSearch,
+  exactScratchBytes: number,
+  availableBytes: number,
+): { approximate: boolean; bytes: number } {
   const k = Math.min(NEIGHBOR_LIST_LENGTH, n - 1);
   const approximate = search === "approximate" || (search === "auto" && n * n * d > EXACT_WORK);
   const exactBytes = 4 * n * d + 8 * n * k + exactScratchBytes;
@@ -198,9 +242,16 @@ export class Neighborhoods {
     const { rows: n, cols: d } = X;
     const k = Math.min(NEIGHBOR_LIST_LENGTH, n - 1);
     const exactLists: NeighborLists = { method: "exact", k, recall: 1, recallRows: 0, rounds: 0 };
-    if (k < 1) return new Neighborhoods(X, new Int32Array(0), new Float32Array(0), 0, search, exactLists);
+    if (k < 1)
+      return new Neighborhoods(X, new Int32Array(0), new Float32Array(0), 0, search, exactLists);
     const core = await getCore();
-    const { approximate } = planNeighborSearch(n, d, search, core.kernels.knnScratchBytes(k), core.availableBytes);
+    const { approximate } = planNeighborSearch(
+      n,
+      d,
+      search,
+      core.kernels.knnScratchBytes(k),
+      core.availableBytes,
+    );
     if (!approximate) {
       const index = await KnnIndex.fromKernelData(X, 1, "sqeuclidean");
       try {
@@ -210,9 +261,21 @@ export class Neighborhoods {
         index.dispose();
       }
     }
-    const found = await nnDescent(X, { k, seed, metric: "sqeuclidean", signal: options.signal, onProgress: options.onProgress });
+    const found = await nnDescent(X, {
+      k,
+      seed,
+      metric: "sqeuclidean",
+      signal: options.signal,
+      onProgress: options.onProgress,
+    });
     const recall = await sampledRecall(X, found.indices, found.distances, k, seed, options);
-    const lists: NeighborLists = { method: "nn-descent", k, recall: recall.recall, recallRows: recall.rows, rounds: found.rounds };
+    const lists: NeighborLists = {
+      method: "nn-descent",
+      k,
+      recall: recall.recall,
+      recallRows: recall.rows,
+      rounds: found.rounds,
+    };
     return new Neighborhoods(X, found.indices, found.distances, k, search, lists);
   }
 
@@ -284,23 +347,44 @@ export class Neighborhoods {
     let entries = listed;
     if (saturated.length > 0) {
       const s = Math.min(SIZE_SAMPLE, saturated.length);
-      const rows = Array.from({ length: s }, (_, t) => saturated[Math.floor(((t + 0.5) * saturated.length) / s)]);
+      const rows = Array.from(
+        { length: s },
+        (_, t) => saturated[Math.floor(((t + 0.5) * saturated.length) / s)],
+      );
       const core = await getCore();
       const counted = core.scope((scope) => {
         const base = scope.upload(X.data, "mapper points");
         const queries = scope.f32(s * X.cols, "mapper size-sample rows");
         const q = queries.view();
-        rows.forEach((row, t) => q.set(X.data.subarray(row * X.cols, (row + 1) * X.cols), t * X.cols));
+        rows.forEach((row, t) =>
+          q.set(X.data.subarray(row * X.cols, (row + 1) * X.cols), t * X.cols),
+        );
         const counts = scope.i32(s, "mapper size-sample counts");
         const scratch = scope.f32(core.kernels.radiusScratchFloats(n), "mapper radius scratch");
-        core.kernels.radiusCounts(base.ptr, n, queries.ptr, 0, s, X.cols, radiusSquared, counts.ptr, scratch.ptr);
+        core.kernels.radiusCounts(
+          base.ptr,
+          n,
+          queries.ptr,
+          0,
+          s,
+          X.cols,
+          radiusSquared,
+          counts.ptr,
+          scratch.ptr,
+        );
         return counts.copy();
       });
       let sum = 0;
       for (const c of counted) sum += c;
       entries += Math.ceil((sum / s) * saturated.length);
     }
-    return { radius, entries, listed, bytes: entries * EXACT_ENTRY_BYTES + 8 * (n + 1), saturated: saturated.length };
+    return {
+      radius,
+      entries,
+      listed,
+      bytes: entries * EXACT_ENTRY_BYTES + 8 * (n + 1),
+      saturated: saturated.length,
+    };
   }
 
   /**
@@ -331,17 +415,25 @@ export class Neighborhoods {
    */
   async prepare(radius: number, options: RunOptions = {}, known?: SizeEstimate): Promise<void> {
     if (this.wide && this.wide.radius >= radius) return;
-    if (this.approximate) throw new HiddenAtlasError("E_PARAM", "the exact ε-graph needs exact neighbour lists (neighbors: \"exact\" or \"auto\")");
+    if (this.approximate)
+      throw new HiddenAtlasError(
+        "E_PARAM",
+        'the exact ε-graph needs exact neighbour lists (neighbors: "exact" or "auto")',
+      );
     const size = known?.radius === radius ? known : await this.exactSize(radius);
     if (size.bytes > EPSILON_GRAPH_BYTES) throw tooLarge(radius, size);
     const limit = Math.max(size.entries * ESTIMATE_SLACK, EPSILON_GRAPH_BYTES / EXACT_ENTRY_BYTES);
     const { n, k } = this;
     const radiusSquared = Math.fround(radius * radius);
     const saturated: number[] = [];
-    for (let i = 0; i < n; i++) if (k > 0 && this.squared[i * k + k - 1] <= radiusSquared) saturated.push(i);
+    for (let i = 0; i < n; i++)
+      if (k > 0 && this.squared[i * k + k - 1] <= radiusSquared) saturated.push(i);
     if (saturated.length > n / 2) {
       // Most rows need a full query anyway: one symmetric pass costs half as much.
-      this.wide = { ...(await this.symmetricGraph(radius, limit, size, options)), saturated: saturated.length };
+      this.wide = {
+        ...(await this.symmetricGraph(radius, limit, size, options)),
+        saturated: saturated.length,
+      };
       this.cache = null;
       return;
     }
@@ -387,14 +479,26 @@ export class Neighborhoods {
         try {
           await this.prepare(eps, options, size);
         } catch (error) {
-          if (!(this.search === "auto" && error instanceof HiddenAtlasError && error.code === "E_TOO_LARGE")) throw error;
+          if (!(
+            this.search === "auto" &&
+            error instanceof HiddenAtlasError &&
+            error.code === "E_TOO_LARGE"
+          ))
+            throw error;
         }
       } else if (this.search === "exact") {
         throw tooLarge(eps, size);
       }
     }
     const exact = !this.approximate && this.wide !== null && this.wide.radius >= eps;
-    this.cache = exact ? { ...filterGraph(this.wide!, eps), saturated: this.wide!.saturated, capped: false, beyondCap: this.beyondCap(eps) } : this.cappedEpsilonGraph(eps);
+    this.cache = exact
+      ? {
+          ...filterGraph(this.wide!, eps),
+          saturated: this.wide!.saturated,
+          capped: false,
+          beyondCap: this.beyondCap(eps),
+        }
+      : this.cappedEpsilonGraph(eps);
     return this.cache;
   }
 
@@ -420,7 +524,17 @@ export class Neighborhoods {
       }
       ends[i] = lo;
     }
-    return { eps, offsets, ends, indices, rank, order, saturated: beyondCap, capped: true, beyondCap };
+    return {
+      eps,
+      offsets,
+      ends,
+      indices,
+      rank,
+      order,
+      saturated: beyondCap,
+      capped: true,
+      beyondCap,
+    };
   }
 
   /**
@@ -516,7 +630,10 @@ export class Neighborhoods {
         const s2 = reverseSquared[e];
         const node = rank[j];
         let at = extra++;
-        while (at > 0 && (extraSquared[at - 1] > s2 || (extraSquared[at - 1] === s2 && extraNode[at - 1] > node))) {
+        while (
+          at > 0 &&
+          (extraSquared[at - 1] > s2 || (extraSquared[at - 1] === s2 && extraNode[at - 1] > node))
+        ) {
           extraSquared[at] = extraSquared[at - 1];
           extraNode[at] = extraNode[at - 1];
           at--;
@@ -527,7 +644,11 @@ export class Neighborhoods {
       // Merge the two sorted runs from the back, in place (the own run sits at the front).
       let a = start + own - 1;
       for (let b = extra - 1, out = offsets[g + 1] - 1; b >= 0; out--) {
-        if (a >= start && (squared[a] > extraSquared[b] || (squared[a] === extraSquared[b] && indices[a] > extraNode[b]))) {
+        if (
+          a >= start &&
+          (squared[a] > extraSquared[b] ||
+            (squared[a] === extraSquared[b] && indices[a] > extraNode[b]))
+        ) {
           indices[out] = indices[a];
           squared[out] = squared[a--];
         } else {
@@ -540,7 +661,12 @@ export class Neighborhoods {
   }
 
   /** The whole graph at `radius` from the pairs i < j within it (core), rows in ascending order. */
-  private async symmetricGraph(radius: number, limit: number, size: SizeEstimate, options: RunOptions): Promise<Omit<WideGraph, "saturated">> {
+  private async symmetricGraph(
+    radius: number,
+    limit: number,
+    size: SizeEstimate,
+    options: RunOptions,
+  ): Promise<Omit<WideGraph, "saturated">> {
     const core = await getCore();
     const { X, n } = this;
     const radiusSquared = Math.fround(radius * radius);
@@ -558,7 +684,20 @@ export class Neighborhoods {
       let outSquared = s.f32(capacity, "mapper pair distances");
       for (let r0 = 0; r0 < n; r0 += RADIUS_CHUNK) {
         const r1 = Math.min(n, r0 + RADIUS_CHUNK);
-        const query = () => core.kernels.radiusPairsUpper(base.ptr, n, X.cols, r0, r1, radiusSquared, outI.ptr, outJ.ptr, outSquared.ptr, capacity, scratch.ptr);
+        const query = () =>
+          core.kernels.radiusPairsUpper(
+            base.ptr,
+            n,
+            X.cols,
+            r0,
+            r1,
+            radiusSquared,
+            outI.ptr,
+            outJ.ptr,
+            outSquared.ptr,
+            capacity,
+            scratch.ptr,
+          );
         let written = query();
         while (written < 0) {
           capacity = Math.min(capacity * 4, (r1 - r0) * n);
@@ -568,7 +707,8 @@ export class Neighborhoods {
           written = query();
         }
         total += written;
-        if (2 * total + n > limit) throw tooLarge(radius, { ...size, entries: Math.max(size.entries, 2 * total + n) });
+        if (2 * total + n > limit)
+          throw tooLarge(radius, { ...size, entries: Math.max(size.entries, 2 * total + n) });
         pairsI.push(outI.view().slice(0, written));
         pairsJ.push(outJ.view().slice(0, written));
         pairsSquared.push(outSquared.view().slice(0, written));
@@ -612,7 +752,13 @@ export class Neighborhoods {
   }
 
   /** Exact radius neighbourhoods of the given rows, in the core. */
-  private async radiusRows(rows: number[], radius: number, limit: number, size: SizeEstimate, options: RunOptions): Promise<Map<number, { indices: Int32Array; squared: Float32Array }>> {
+  private async radiusRows(
+    rows: number[],
+    radius: number,
+    limit: number,
+    size: SizeEstimate,
+    options: RunOptions,
+  ): Promise<Map<number, { indices: Int32Array; squared: Float32Array }>> {
     const out = new Map<number, { indices: Int32Array; squared: Float32Array }>();
     if (rows.length === 0) return out;
     const core = await getCore();
@@ -634,7 +780,20 @@ export class Neighborhoods {
         const q = queries.view();
         chunk.forEach((row, j) => q.set(X.data.subarray(row * d, (row + 1) * d), j * d));
         const query = () =>
-          core.kernels.radiusNeighbors(base.ptr, X.rows, queries.ptr, 0, chunk.length, d, epsSquared, found.ptr, distances.ptr, capacity, counts.ptr, scratch.ptr);
+          core.kernels.radiusNeighbors(
+            base.ptr,
+            X.rows,
+            queries.ptr,
+            0,
+            chunk.length,
+            d,
+            epsSquared,
+            found.ptr,
+            distances.ptr,
+            capacity,
+            counts.ptr,
+            scratch.ptr,
+          );
         let written = query();
         while (written < 0) {
           capacity = Math.min(capacity * 4, chunk.length * X.rows);
@@ -643,7 +802,14 @@ export class Neighborhoods {
           written = query();
         }
         total += written;
-        if (total > limit) throw tooLarge(radius, { ...size, entries: Math.max(size.entries, size.listed + Math.round(((total - size.listed) * rows.length) / (r0 + chunk.length))) });
+        if (total > limit)
+          throw tooLarge(radius, {
+            ...size,
+            entries: Math.max(
+              size.entries,
+              size.listed + Math.round(((total - size.listed) * rows.length) / (r0 + chunk.length)),
+            ),
+          });
         const c = counts.view();
         const f = found.view();
         const q2 = distances.view();
@@ -678,9 +844,22 @@ export class Neighborhoods {
       const out: SpanningTree[] = [];
       for (const rows of subsets) {
         subset.view().set(rows);
-        core.kernels.primMst(base.ptr, this.X.cols, subset.ptr, rows.length, from.ptr, to.ptr, weight.ptr, scratch);
+        core.kernels.primMst(
+          base.ptr,
+          this.X.cols,
+          subset.ptr,
+          rows.length,
+          from.ptr,
+          to.ptr,
+          weight.ptr,
+          scratch,
+        );
         const edges = Math.max(0, rows.length - 1);
-        out.push({ from: from.view().slice(0, edges), to: to.view().slice(0, edges), weight: weight.view().slice(0, edges) });
+        out.push({
+          from: from.view().slice(0, edges),
+          to: to.view().slice(0, edges),
+          weight: weight.view().slice(0, edges),
+        });
         await tracker.step(out.length);
       }
       return out;
@@ -706,18 +885,23 @@ export function epsilonNeighbors(graph: EpsilonGraph, row: number): Int32Array {
 }
 
 /** The entries of a stored graph within ε (squared distances compared in float32), as a compact graph. */
-function filterGraph(source: WideGraph, eps: number): { eps: number; offsets: Int32Array; ends: Int32Array; indices: Int32Array } {
+function filterGraph(
+  source: WideGraph,
+  eps: number,
+): { eps: number; offsets: Int32Array; ends: Int32Array; indices: Int32Array } {
   const epsSquared = Math.fround(eps * eps);
   const n = source.offsets.length - 1;
   const offsets = new Int32Array(n + 1);
   for (let i = 0; i < n; i++) {
     let count = 0;
-    for (let e = source.offsets[i]; e < source.offsets[i + 1]; e++) if (source.squared[e] <= epsSquared) count++;
+    for (let e = source.offsets[i]; e < source.offsets[i + 1]; e++)
+      if (source.squared[e] <= epsSquared) count++;
     offsets[i + 1] = offsets[i] + count;
   }
   const indices = new Int32Array(offsets[n]);
   for (let i = 0, at = 0; i < n; i++) {
-    for (let e = source.offsets[i]; e < source.offsets[i + 1]; e++) if (source.squared[e] <= epsSquared) indices[at++] = source.indices[e];
+    for (let e = source.offsets[i]; e < source.offsets[i + 1]; e++)
+      if (source.squared[e] <= epsSquared) indices[at++] = source.indices[e];
   }
   return { eps, offsets, ends: offsets.subarray(1), indices };
 }
@@ -729,7 +913,14 @@ function filterGraph(source: WideGraph, eps: number): { eps: number; offsets: In
  * nearest, so rows tied at that distance (duplicates, zero activations) count whichever of
  * them a list holds, as ann-benchmarks' distance-based recall does.
  */
-async function sampledRecall(X: Matrix, indices: Int32Array, squared: Float32Array, k: number, seed: number, options: RunOptions): Promise<{ recall: number; rows: number }> {
+async function sampledRecall(
+  X: Matrix,
+  indices: Int32Array,
+  squared: Float32Array,
+  k: number,
+  seed: number,
+  options: RunOptions,
+): Promise<{ recall: number; rows: number }> {
   const n = X.rows;
   const core = await getCore();
   const s = Math.min(RECALL_SAMPLE, n);
@@ -741,7 +932,9 @@ async function sampledRecall(X: Matrix, indices: Int32Array, squared: Float32Arr
     rng.dispose();
   }
   const queries = new Float32Array(s * X.cols);
-  rows.forEach((row, t) => queries.set(X.data.subarray(row * X.cols, (row + 1) * X.cols), t * X.cols));
+  rows.forEach((row, t) =>
+    queries.set(X.data.subarray(row * X.cols, (row + 1) * X.cols), t * X.cols),
+  );
   const index = await KnnIndex.fromKernelData(X, 1, "sqeuclidean");
   let exact: KnnResult;
   try {
@@ -755,7 +948,8 @@ async function sampledRecall(X: Matrix, indices: Int32Array, squared: Float32Arr
     // The distance of the exact k-th nearest other row is the last of the k + 1: with the row
     // itself among them the others are its k nearest; without it, k + 1 rows sit at distance 0.
     const kth = exact.distances[t * (k + 1) + k];
-    for (let c = 0; c < k; c++) if (indices[row * k + c] >= 0 && squared[row * k + c] <= kth) found++;
+    for (let c = 0; c < k; c++)
+      if (indices[row * k + c] >= 0 && squared[row * k + c] <= kth) found++;
   });
   return { recall: found / (s * k), rows: s };
 }

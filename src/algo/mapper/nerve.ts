@@ -45,7 +45,7 @@ export function nerve(members: Int32Array[], n: number, minIntersection: number)
   let at = 0;
   const flush = () => {
     const block = keys.subarray(0, at).sort();
-    for (let start = 0; start < at; ) {
+    for (let start = 0; start < at;) {
       let end = start + 1;
       while (end < at && block[end] === block[start]) end++;
       shared.set(block[start], (shared.get(block[start]) ?? 0) + end - start);
@@ -74,13 +74,21 @@ export function nerve(members: Int32Array[], n: number, minIntersection: number)
     if (count < minIntersection) continue;
     const source = Math.floor(key / nodes);
     const target = key - source * nodes;
-    links.push({ source, target, shared: count, jaccard: count / (members[source].length + members[target].length - count) });
+    links.push({
+      source,
+      target,
+      shared: count,
+      jaccard: count / (members[source].length + members[target].length - count),
+    });
   }
   return links; // in (source, target) order, as the keys were sorted
 }
 
 /** Connected components of a graph: a component id per node (numbered by lowest node) and their count. */
-export function components(nodes: number, links: readonly { source: number; target: number }[]): { of: Int32Array; count: number } {
+export function components(
+  nodes: number,
+  links: readonly { source: number; target: number }[],
+): { of: Int32Array; count: number } {
   const parent = Int32Array.from({ length: nodes }, (_, i) => i);
   const find = (i: number): number => {
     while (parent[i] !== i) i = parent[i] = parent[parent[i]];

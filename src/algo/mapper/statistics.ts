@@ -7,7 +7,11 @@
 import type { MapperGraph } from "./mapper.ts";
 
 /** Per node, the count of each class among its members (classes 0 … nClasses − 1; others ignored). */
-export function nodeComposition(graph: MapperGraph, classes: ArrayLike<number>, nClasses: number): Int32Array[] {
+export function nodeComposition(
+  graph: MapperGraph,
+  classes: ArrayLike<number>,
+  nClasses: number,
+): Int32Array[] {
   return graph.nodes.map(({ members }) => {
     const counts = new Int32Array(nClasses);
     for (const r of members) {

@@ -64,7 +64,10 @@ export interface FeatureVisualization {
 const GRADIENT_FLOOR = 1e-12;
 
 /** Regularised activation maximisation of `direction` at `layer` (see the module's doc). */
-export async function featureVisualization(net: Network, options: FeatureVisualizationOptions): Promise<FeatureVisualization> {
+export async function featureVisualization(
+  net: Network,
+  options: FeatureVisualizationOptions,
+): Promise<FeatureVisualization> {
   const o = { ...featureVisualizationDefaults, ...options };
   const steps = checkInteger("steps", o.steps, 1, 100_000);
   checkNumber("stepSize", o.stepSize, 0, Infinity, { exclusiveMin: true });
@@ -73,13 +76,20 @@ export async function featureVisualization(net: Network, options: FeatureVisuali
   checkNumber("initialNoise", o.initialNoise, 0, 1);
   const seed = checkSeed(o.seed);
   const [lo, hi] = o.range;
-  if (!(Number.isFinite(lo) && Number.isFinite(hi) && hi > lo)) throw new HiddenAtlasError("E_PARAM", `invalid range: [${lo}, ${hi}] (expected finite lo < hi)`);
+  if (!(Number.isFinite(lo) && Number.isFinite(hi) && hi > lo))
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `invalid range: [${lo}, ${hi}] (expected finite lo < hi)`,
+    );
   const layer = net.layer(o.layer);
   const weights = projectionWeights(layer.outShape, layer.outSize, o.direction, o.layer);
   const n = net.inputSize;
   const [height, width] = o.imageShape ?? [0, 0];
   if (o.imageShape && (height * width === 0 || n % (height * width) !== 0)) {
-    throw new HiddenAtlasError("E_SHAPE_MISMATCH", `imageShape ${height} × ${width} does not divide the network's ${n} inputs`);
+    throw new HiddenAtlasError(
+      "E_SHAPE_MISMATCH",
+      `imageShape ${height} × ${width} does not divide the network's ${n} inputs`,
+    );
   }
   const span = hi - lo;
   const middle = (lo + hi) / 2;
@@ -114,16 +124,26 @@ export async function featureVisualization(net: Network, options: FeatureVisuali
  * Per-output weights of the objective: the unit direction itself (whole output), or — for a
  * C-value direction on a C × H × W layer — the unit direction at every position divided by H·W.
  */
-export function projectionWeights(outShape: readonly number[], outSize: number, direction: ArrayLike<number>, name: string): Float32Array {
+export function projectionWeights(
+  outShape: readonly number[],
+  outSize: number,
+  direction: ArrayLike<number>,
+  name: string,
+): Float32Array {
   let norm = 0;
   for (let i = 0; i < direction.length; i++) norm += direction[i] * direction[i];
   norm = Math.sqrt(norm);
-  if (!(norm > 0) || !Number.isFinite(norm)) throw new HiddenAtlasError("E_PARAM", `invalid direction for layer ${JSON.stringify(name)}: it must be finite and not all zero`);
+  if (!(norm > 0) || !Number.isFinite(norm))
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `invalid direction for layer ${JSON.stringify(name)}: it must be finite and not all zero`,
+    );
   if (direction.length === outSize) return Float32Array.from(direction, (v) => v / norm);
   if (outShape.length === 3 && direction.length === outShape[0]) {
     const plane = outShape[1] * outShape[2];
     const w = new Float32Array(outSize);
-    for (let c = 0; c < outShape[0]; c++) w.fill(direction[c] / norm / plane, c * plane, (c + 1) * plane);
+    for (let c = 0; c < outShape[0]; c++)
+      w.fill(direction[c] / norm / plane, c * plane, (c + 1) * plane);
     return w;
   }
   throw new HiddenAtlasError(
@@ -148,7 +168,8 @@ function blur(x: Float32Array, scratch: Float32Array, height: number, width: num
       const up = base + (r > 0 ? r - 1 : r) * width;
       const down = base + (r < height - 1 ? r + 1 : r) * width;
       const row = base + r * width;
-      for (let c = 0; c < width; c++) x[row + c] = (scratch[up + c] + 2 * scratch[row + c] + scratch[down + c]) / 4;
+      for (let c = 0; c < width; c++)
+        x[row + c] = (scratch[up + c] + 2 * scratch[row + c] + scratch[down + c]) / 4;
     }
   }
 }

@@ -84,7 +84,10 @@ export class Network {
     this.initialize(seed);
   }
 
-  static async create(spec: NetworkSpec, { seed = DEFAULT_SEED }: { seed?: number } = {}): Promise<Network> {
+  static async create(
+    spec: NetworkSpec,
+    { seed = DEFAULT_SEED }: { seed?: number } = {},
+  ): Promise<Network> {
     const resolved = resolveNetwork(spec);
     return new Network(await getCore(), spec, resolved, seed);
   }
@@ -93,7 +96,10 @@ export class Network {
   layer(name: string): ResolvedLayer {
     const layer = this.layers.find((l) => l.name === name);
     if (!layer) {
-      throw new HiddenAtlasError("E_PARAM", `no layer named ${JSON.stringify(name)} (layers: ${this.layers.map((l) => l.name).join(", ")})`);
+      throw new HiddenAtlasError(
+        "E_PARAM",
+        `no layer named ${JSON.stringify(name)} (layers: ${this.layers.map((l) => l.name).join(", ")})`,
+      );
     }
     return layer;
   }
@@ -107,9 +113,19 @@ export class Network {
         const p = this.params + layer.weightOffset * 4;
         if (next && (next.type === "relu" || next.type === "leakyRelu")) {
           const alpha = next.spec.type === "leakyRelu" ? (next.spec.alpha ?? 0.01) : 0;
-          this.core.kernels.fillNormal(rng.state, p, layer.weightCount, Math.sqrt(2 / ((1 + alpha * alpha) * layer.fanIn)));
+          this.core.kernels.fillNormal(
+            rng.state,
+            p,
+            layer.weightCount,
+            Math.sqrt(2 / ((1 + alpha * alpha) * layer.fanIn)),
+          );
         } else {
-          this.core.kernels.fillUniform(rng.state, p, layer.weightCount, Math.sqrt(6 / (layer.fanIn + layer.fanOut)));
+          this.core.kernels.fillUniform(
+            rng.state,
+            p,
+            layer.weightCount,
+            Math.sqrt(6 / (layer.fanIn + layer.fanOut)),
+          );
         }
       }
     } finally {
@@ -124,7 +140,10 @@ export class Network {
 
   setParameters(values: Float32Array): void {
     if (values.length !== this.parameterCount) {
-      throw new HiddenAtlasError("E_SHAPE_MISMATCH", `expected ${this.parameterCount} parameters, got ${values.length}`);
+      throw new HiddenAtlasError(
+        "E_SHAPE_MISMATCH",
+        `expected ${this.parameterCount} parameters, got ${values.length}`,
+      );
     }
     new Float32Array(this.core.memory.buffer, this.params, this.parameterCount).set(values);
   }
@@ -161,12 +180,22 @@ export class Network {
     const buffers: BatchBuffers = {
       capacity: batch,
       input: alloc(batch * this.inputSize, "batch inputs"),
-      outputs: this.layers.map((l) => (l.type === "flatten" ? 0 : alloc(batch * l.outSize, `${l.name} activations`))),
-      argmax: this.layers.map((l) => (l.type === "maxPool" ? alloc(batch * l.outSize, `${l.name} argmax`) : 0)),
-      masks: this.layers.map((l) => (l.type === "dropout" ? alloc(batch * l.outSize, `${l.name} mask`) : 0)),
+      outputs: this.layers.map((l) =>
+        l.type === "flatten" ? 0 : alloc(batch * l.outSize, `${l.name} activations`),
+      ),
+      argmax: this.layers.map((l) =>
+        l.type === "maxPool" ? alloc(batch * l.outSize, `${l.name} argmax`) : 0,
+      ),
+      masks: this.layers.map((l) =>
+        l.type === "dropout" ? alloc(batch * l.outSize, `${l.name} mask`) : 0,
+      ),
       gradA: alloc(batch * maxSize, "gradients"),
       gradB: alloc(batch * maxSize, "gradients"),
-      cols: this.layers.map((l) => (l.type === "conv" ? alloc(batch * l.inShape[0] * 9 * l.inShape[1] * l.inShape[2], `${l.name} im2col`) : 0)),
+      cols: this.layers.map((l) =>
+        l.type === "conv"
+          ? alloc(batch * l.inShape[0] * 9 * l.inShape[1] * l.inShape[2], `${l.name} im2col`)
+          : 0,
+      ),
       packed: maxPacked ? alloc(batch * maxPacked, "packed conv maps") : 0,
       dcol: maxCol ? alloc(batch * maxCol, "im2col gradient") : 0,
       dwScratch: maxDw ? alloc(maxDw, "conv weight-gradient scratch") : 0,
@@ -209,7 +238,8 @@ export class Network {
           const plane = h * w;
           const ld = batch * plane;
           const col = b.cols[l.index];
-          for (let s = 0; s < batch; s++) k.im2col3x3(x + s * l.inSize * 4, channels, h, w, col + s * plane * 4, ld);
+          for (let s = 0; s < batch; s++)
+            k.im2col3x3(x + s * l.inSize * 4, channels, h, w, col + s * plane * 4, ld);
           k.gemm(W, channels * 9, 1, col, b.packed, filters, channels * 9, ld, 0);
           k.addChannelBias(b.packed, filters, ld, bias);
           k.unpackChannels(b.packed, batch, filters, plane, out);
@@ -223,7 +253,14 @@ export class Network {
           break;
         case "maxPool":
           // NCHW: a batch of C-channel maps is batch·C consecutive channels.
-          k.maxPoolForward(x, batch * l.inShape[0], l.inShape[1], l.inShape[2], out, b.argmax[l.index]);
+          k.maxPoolForward(
+            x,
+            batch * l.inShape[0],
+            l.inShape[1],
+            l.inShape[2],
+            out,
+            b.argmax[l.index],
+          );
           break;
         case "globalAvgPool":
           k.globalAvgPoolForward(x, batch * l.inShape[0], l.inShape[1] * l.inShape[2], out);
@@ -232,7 +269,15 @@ export class Network {
           out = x;
           break;
         case "dropout":
-          if (training && l.spec.rate > 0) k.dropoutForward(this.dropoutRng.state, x, out, b.masks[l.index], batch * l.outSize, l.spec.rate);
+          if (training && l.spec.rate > 0)
+            k.dropoutForward(
+              this.dropoutRng.state,
+              x,
+              out,
+              b.masks[l.index],
+              batch * l.outSize,
+              l.spec.rate,
+            );
           else out = x;
           break;
       }
@@ -253,7 +298,14 @@ export class Network {
    * the address of ∂loss/∂input (batch × inputSize); otherwise 0. `from` starts the pass at an
    * inner layer, `gradOut` then being ∂loss/∂(that layer's output).
    */
-  backward(batch: number, gradOut: number, training: boolean, inputGradient: boolean, activity?: ActivityPenalty, from = this.layers.length - 1): number {
+  backward(
+    batch: number,
+    gradOut: number,
+    training: boolean,
+    inputGradient: boolean,
+    activity?: ActivityPenalty,
+    from = this.layers.length - 1,
+  ): number {
     const k = this.core.kernels;
     const b = this.ensureCapacity(batch);
     const penalised = new Set(activity?.layers ?? []);
@@ -263,7 +315,13 @@ export class Network {
       const xIn = i === 0 ? b.input : this.outPtr[i - 1];
       const n = batch * l.outSize;
       if (activity && penalised.has(l.name)) {
-        k.addPenaltyGradient(this.outPtr[i], g, n, (activity.l1 ?? 0) / batch, (activity.l2 ?? 0) / batch);
+        k.addPenaltyGradient(
+          this.outPtr[i],
+          g,
+          n,
+          (activity.l1 ?? 0) / batch,
+          (activity.l2 ?? 0) / batch,
+        );
       }
       const needInput = i > 0 || inputGradient;
       const dx = g === b.gradA ? b.gradB : b.gradA;
@@ -291,7 +349,8 @@ export class Network {
           if (needInput) {
             k.gemm(W, 1, taps, b.packed, b.dcol, taps, filters, ld, 0);
             k.zero(dx, batch * l.inSize * 4);
-            for (let s = 0; s < batch; s++) k.col2im3x3(b.dcol + s * plane * 4, channels, h, w, dx + s * l.inSize * 4, ld);
+            for (let s = 0; s < batch; s++)
+              k.col2im3x3(b.dcol + s * plane * 4, channels, h, w, dx + s * l.inSize * 4, ld);
           }
           g = needInput ? dx : 0;
           break;
@@ -338,7 +397,12 @@ export class Network {
    * Evaluate-mode outputs of the named layers (or the last layer) for n samples, in batches.
    * Returns one Float32Array (n × layer size) per name.
    */
-  activations(X: Float32Array, n: number, names: string[] = [this.layers[this.layers.length - 1].name], batchSize = 256): Record<string, Float32Array> {
+  activations(
+    X: Float32Array,
+    n: number,
+    names: string[] = [this.layers[this.layers.length - 1].name],
+    batchSize = 256,
+  ): Record<string, Float32Array> {
     this.checkInputs(X, n);
     const chosen = names.map((name) => this.layer(name));
     const out: Record<string, Float32Array> = {};
@@ -348,7 +412,10 @@ export class Network {
       this.loadBatch(X, start, count);
       this.forward(count, false);
       for (const l of chosen) {
-        out[l.name].set(new Float32Array(this.core.memory.buffer, this.outPtr[l.index], count * l.outSize), start * l.outSize);
+        out[l.name].set(
+          new Float32Array(this.core.memory.buffer, this.outPtr[l.index], count * l.outSize),
+          start * l.outSize,
+        );
       }
     }
     return out;
@@ -374,7 +441,12 @@ export class Network {
    * Mean loss and (with labels) accuracy in evaluate mode, the loss computed in the core like
    * training's; also returns the outputs (n × outputSize). Ties in argmax go to the lower class.
    */
-  evaluate(X: Float32Array, n: number, { labels, targets }: { labels?: Int32Array; targets?: Float32Array }, batchSize = 256): { loss: number; accuracy?: number; outputs: Float32Array } {
+  evaluate(
+    X: Float32Array,
+    n: number,
+    { labels, targets }: { labels?: Int32Array; targets?: Float32Array },
+    batchSize = 256,
+  ): { loss: number; accuracy?: number; outputs: Float32Array } {
     this.checkInputs(X, n);
     const loss: Loss = labels ? "crossEntropy" : "mse";
     const classes = this.outputSize;
@@ -391,7 +463,8 @@ export class Network {
     let correct = 0;
     for (let i = 0; i < n; i++) {
       let arg = 0;
-      for (let c = 1; c < classes; c++) if (outputs[i * classes + c] > outputs[i * classes + arg]) arg = c;
+      for (let c = 1; c < classes; c++)
+        if (outputs[i * classes + c] > outputs[i * classes + arg]) arg = c;
       if (arg === labels[i]) correct++;
     }
     return { loss: total / n, accuracy: correct / n, outputs };
@@ -401,7 +474,14 @@ export class Network {
    * ∂(mean loss)/∂input for n samples (evaluate mode): what FGSM takes the sign of.
    * `labels` for cross-entropy, `targets` (n × outputSize) for MSE.
    */
-  inputGradient(X: Float32Array, n: number, loss: Loss, labels?: Int32Array, targets?: Float32Array, batchSize = 256): Float32Array {
+  inputGradient(
+    X: Float32Array,
+    n: number,
+    loss: Loss,
+    labels?: Int32Array,
+    targets?: Float32Array,
+    batchSize = 256,
+  ): Float32Array {
     this.checkInputs(X, n);
     const k = this.core.kernels;
     const out = new Float32Array(n * this.inputSize);
@@ -426,11 +506,18 @@ export class Network {
    * `name`'s output a(x) on `w` (one weight per output value), and ∂v/∂x — the input gradient
    * of an inner layer's activation, what feature visualisation ascends.
    */
-  layerProjectionGradient(x: Float32Array, name: string, w: Float32Array): { value: number; gradient: Float32Array } {
+  layerProjectionGradient(
+    x: Float32Array,
+    name: string,
+    w: Float32Array,
+  ): { value: number; gradient: Float32Array } {
     this.checkInputs(x, 1);
     const layer = this.layer(name);
     if (w.length !== layer.outSize) {
-      throw new HiddenAtlasError("E_SHAPE_MISMATCH", `layer ${JSON.stringify(name)} has ${layer.outSize} outputs; got ${w.length} weights`);
+      throw new HiddenAtlasError(
+        "E_SHAPE_MISMATCH",
+        `layer ${JSON.stringify(name)} has ${layer.outSize} outputs; got ${w.length} weights`,
+      );
     }
     this.loadBatch(x, 0, 1);
     const b = this.ensureCapacity(1);
@@ -442,14 +529,25 @@ export class Network {
     new Float32Array(memory, b.gradA, layer.outSize).set(w);
     this.core.kernels.zero(this.grads, this.parameterCount * 4);
     const dx = this.backward(1, b.gradA, false, true, undefined, layer.index);
-    return { value, gradient: new Float32Array(this.core.memory.buffer, dx, this.inputSize).slice() };
+    return {
+      value,
+      gradient: new Float32Array(this.core.memory.buffer, dx, this.inputSize).slice(),
+    };
   }
 
   /**
    * Write ∂(batch-mean loss)/∂output into `grad` (0: skip) and return the summed loss, for samples
    * [start, start+count) of labels/targets (which are copied into the batch buffers).
    */
-  lossGradient(loss: Loss, output: number, count: number, grad: number, start: number, labels?: Int32Array, targets?: Float32Array): number {
+  lossGradient(
+    loss: Loss,
+    output: number,
+    count: number,
+    grad: number,
+    start: number,
+    labels?: Int32Array,
+    targets?: Float32Array,
+  ): number {
     const k = this.core.kernels;
     const b = this.ensureCapacity(count);
     const memory = this.core.memory.buffer;
@@ -459,14 +557,19 @@ export class Network {
       return k.softmaxCrossEntropy(output, b.labels, count, this.outputSize, 0, grad);
     }
     if (!targets) throw new HiddenAtlasError("E_PARAM", "mean squared error needs targets");
-    new Float32Array(memory, b.targets, count * this.outputSize).set(targets.subarray(start * this.outputSize, (start + count) * this.outputSize));
+    new Float32Array(memory, b.targets, count * this.outputSize).set(
+      targets.subarray(start * this.outputSize, (start + count) * this.outputSize),
+    );
     // squaredError scales by 2/(count·outputs): the gradient of the mean over all elements.
     return k.squaredError(output, b.targets, count * this.outputSize, grad);
   }
 
   private checkInputs(X: Float32Array, n: number): void {
     if (X.length !== n * this.inputSize) {
-      throw new HiddenAtlasError("E_SHAPE_MISMATCH", `inputs have ${X.length} values; expected ${n} samples × ${this.inputSize}`);
+      throw new HiddenAtlasError(
+        "E_SHAPE_MISMATCH",
+        `inputs have ${X.length} values; expected ${n} samples × ${this.inputSize}`,
+      );
     }
   }
 

@@ -62,9 +62,19 @@ function invalidLayer(index: number, message: string): HiddenAtlasError {
 }
 
 /** Infer every layer's shapes and parameter slots; throws E_PARAM naming the layer. */
-export function resolveNetwork(spec: NetworkSpec): { layers: ResolvedLayer[]; parameterCount: number } {
-  if (!Array.isArray(spec.inputShape) || spec.inputShape.length === 0 || !spec.inputShape.every((d) => Number.isInteger(d) && d > 0)) {
-    throw new HiddenAtlasError("E_PARAM", `invalid inputShape: ${JSON.stringify(spec.inputShape)} (expected [features] or [channels, height, width] of positive integers)`);
+export function resolveNetwork(spec: NetworkSpec): {
+  layers: ResolvedLayer[];
+  parameterCount: number;
+} {
+  if (
+    !Array.isArray(spec.inputShape) ||
+    spec.inputShape.length === 0 ||
+    !spec.inputShape.every((d) => Number.isInteger(d) && d > 0)
+  ) {
+    throw new HiddenAtlasError(
+      "E_PARAM",
+      `invalid inputShape: ${JSON.stringify(spec.inputShape)} (expected [features] or [channels, height, width] of positive integers)`,
+    );
   }
   if (!Array.isArray(spec.layers) || spec.layers.length === 0) {
     throw new HiddenAtlasError("E_PARAM", "a network needs at least one layer");
@@ -98,7 +108,11 @@ export function resolveNetwork(spec: NetworkSpec): { layers: ResolvedLayer[]; pa
         break;
       }
       case "conv": {
-        if (inShape.length !== 3) throw invalidLayer(index, `conv needs a [channels, height, width] input, got [${inShape.join(", ")}]`);
+        if (inShape.length !== 3)
+          throw invalidLayer(
+            index,
+            `conv needs a [channels, height, width] input, got [${inShape.join(", ")}]`,
+          );
         const filters = checkInteger(`layers[${index}].filters`, layer.filters, 1);
         outShape = [filters, inShape[1], inShape[2]];
         weightCount = filters * inShape[0] * 9;
@@ -109,7 +123,8 @@ export function resolveNetwork(spec: NetworkSpec): { layers: ResolvedLayer[]; pa
       }
       case "relu":
       case "dropout":
-        if (layer.type === "dropout") checkNumber(`layers[${index}].rate`, layer.rate, 0, 1, { exclusiveMax: true });
+        if (layer.type === "dropout")
+          checkNumber(`layers[${index}].rate`, layer.rate, 0, 1, { exclusiveMax: true });
         outShape = inShape;
         break;
       case "leakyRelu":
@@ -117,18 +132,29 @@ export function resolveNetwork(spec: NetworkSpec): { layers: ResolvedLayer[]; pa
         outShape = inShape;
         break;
       case "maxPool":
-        if (inShape.length !== 3 || inShape[1] < 2 || inShape[2] < 2) throw invalidLayer(index, `maxPool needs a [channels, height ≥ 2, width ≥ 2] input, got [${inShape.join(", ")}]`);
+        if (inShape.length !== 3 || inShape[1] < 2 || inShape[2] < 2)
+          throw invalidLayer(
+            index,
+            `maxPool needs a [channels, height ≥ 2, width ≥ 2] input, got [${inShape.join(", ")}]`,
+          );
         outShape = [inShape[0], inShape[1] >> 1, inShape[2] >> 1];
         break;
       case "globalAvgPool":
-        if (inShape.length !== 3) throw invalidLayer(index, `globalAvgPool needs a [channels, height, width] input, got [${inShape.join(", ")}]`);
+        if (inShape.length !== 3)
+          throw invalidLayer(
+            index,
+            `globalAvgPool needs a [channels, height, width] input, got [${inShape.join(", ")}]`,
+          );
         outShape = [inShape[0]];
         break;
       case "flatten":
         outShape = [product(inShape)];
         break;
       default:
-        throw invalidLayer(index, `unknown type ${JSON.stringify((layer as { type: unknown }).type)}`);
+        throw invalidLayer(
+          index,
+          `unknown type ${JSON.stringify((layer as { type: unknown }).type)}`,
+        );
     }
     layers.push({
       spec: layer,

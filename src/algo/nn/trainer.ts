@@ -76,7 +76,10 @@ export class TrainingData {
     TrainingData.check(network, X, n);
     for (let i = 0; i < n; i++) {
       if (!(labels[i] >= 0 && labels[i] < network.outputSize)) {
-        throw new HiddenAtlasError("E_PARAM", `label ${labels[i]} of sample ${i} is outside 0 … ${network.outputSize - 1} (the network has ${network.outputSize} outputs)`);
+        throw new HiddenAtlasError(
+          "E_PARAM",
+          `label ${labels[i]} of sample ${i} is outside 0 … ${network.outputSize - 1} (the network has ${network.outputSize} outputs)`,
+        );
       }
     }
     const core = network.core;
@@ -89,7 +92,11 @@ export class TrainingData {
 
   static regression(network: Network, X: Float32Array, targets: Float32Array): TrainingData {
     const n = targets.length / network.outputSize;
-    if (!Number.isInteger(n)) throw new HiddenAtlasError("E_SHAPE_MISMATCH", `targets have ${targets.length} values, not a multiple of the ${network.outputSize} outputs`);
+    if (!Number.isInteger(n))
+      throw new HiddenAtlasError(
+        "E_SHAPE_MISMATCH",
+        `targets have ${targets.length} values, not a multiple of the ${network.outputSize} outputs`,
+      );
     TrainingData.check(network, X, n);
     const core = network.core;
     const x = core.malloc(X.byteLength, "training inputs");
@@ -101,10 +108,17 @@ export class TrainingData {
 
   private static check(network: Network, X: Float32Array, n: number): void {
     if (X.length !== n * network.inputSize) {
-      throw new HiddenAtlasError("E_SHAPE_MISMATCH", `inputs have ${X.length} values; expected ${n} samples × ${network.inputSize}`);
+      throw new HiddenAtlasError(
+        "E_SHAPE_MISMATCH",
+        `inputs have ${X.length} values; expected ${n} samples × ${network.inputSize}`,
+      );
     }
     for (let i = 0; i < X.length; i++) {
-      if (!Number.isFinite(X[i])) throw new HiddenAtlasError("E_NON_FINITE", `input ${Math.floor(i / network.inputSize)} has a non-finite value at feature ${i % network.inputSize}`);
+      if (!Number.isFinite(X[i]))
+        throw new HiddenAtlasError(
+          "E_NON_FINITE",
+          `input ${Math.floor(i / network.inputSize)} has a non-finite value at feature ${i % network.inputSize}`,
+        );
     }
   }
 
@@ -176,7 +190,11 @@ export class Trainer {
   }
 
   /** One optimisation step on the samples with the given indices (an i32 array in wasm). */
-  private stepOn(data: TrainingData, index: number, count: number): { loss: number; penalty: number } {
+  private stepOn(
+    data: TrainingData,
+    index: number,
+    count: number,
+  ): { loss: number; penalty: number } {
     const net = this.network;
     const core = net.core;
     const k = core.kernels;
@@ -185,11 +203,16 @@ export class Trainer {
     const output = net.forward(count, true);
     let loss: number;
     if (this.options.loss === "crossEntropy") {
-      if (!data.labels) throw new HiddenAtlasError("E_PARAM", "cross-entropy training needs TrainingData.classification");
+      if (!data.labels)
+        throw new HiddenAtlasError(
+          "E_PARAM",
+          "cross-entropy training needs TrainingData.classification",
+        );
       k.gatherRows(data.labels, index, count, 1, b.labels);
       loss = k.softmaxCrossEntropy(output, b.labels, count, net.outputSize, 0, b.gradA);
     } else {
-      if (!data.targets) throw new HiddenAtlasError("E_PARAM", "MSE training needs TrainingData.regression");
+      if (!data.targets)
+        throw new HiddenAtlasError("E_PARAM", "MSE training needs TrainingData.regression");
       k.gatherRows(data.targets, index, count, net.outputSize, b.targets);
       loss = k.squaredError(output, b.targets, count * net.outputSize, b.gradA) / net.outputSize;
     }
@@ -201,7 +224,10 @@ export class Trainer {
       for (const name of activity.layers) {
         const l = net.layer(name);
         const a = net.outputOf(l.index);
-        penalty += ((activity.l1 ?? 0) * k.sumAbs(a, count * l.outSize) + (activity.l2 ?? 0) * k.sumSquares(a, count * l.outSize)) / count;
+        penalty +=
+          ((activity.l1 ?? 0) * k.sumAbs(a, count * l.outSize) +
+            (activity.l2 ?? 0) * k.sumSquares(a, count * l.outSize)) /
+          count;
       }
     }
     const { l1 = 0, l2 = 0 } = this.options.weightPenalty;
@@ -225,7 +251,18 @@ export class Trainer {
     if (o.optimizer === "adam") {
       const bc1 = 1 - o.beta1 ** this.step;
       const bc2 = 1 - o.beta2 ** this.step;
-      k.adamStep(net.params, net.grads, this.state1, this.state2, net.parameterCount, o.learningRate / bc1, o.beta1, o.beta2, o.epsilon, Math.sqrt(bc2));
+      k.adamStep(
+        net.params,
+        net.grads,
+        this.state1,
+        this.state2,
+        net.parameterCount,
+        o.learningRate / bc1,
+        o.beta1,
+        o.beta2,
+        o.epsilon,
+        Math.sqrt(bc2),
+      );
     } else {
       k.sgdStep(net.params, net.grads, this.state1, net.parameterCount, o.learningRate, o.momentum);
     }
@@ -248,7 +285,10 @@ export class Trainer {
    * One pass over `data` in a freshly shuffled order. `onBatch(step)` runs after every step
    * (e.g. to record a trace every few batches).
    */
-  async epoch(data: TrainingData, options: RunOptions & { onBatch?: (step: number) => void } = {}): Promise<EpochResult> {
+  async epoch(
+    data: TrainingData,
+    options: RunOptions & { onBatch?: (step: number) => void } = {},
+  ): Promise<EpochResult> {
     const core = this.network.core;
     const { batchSize } = this.options;
     if (this.orderCapacity < data.n) {

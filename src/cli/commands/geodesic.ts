@@ -10,7 +10,10 @@ import { nested, terminalProgress, toCsv, toJson } from "../output.ts";
 function parseSources(text: string): number[] {
   const parts = text.split(",").map((s) => s.trim());
   if (parts.some((p) => !/^\d+$/.test(p))) {
-    throw new HiddenAtlasError("E_USAGE", `geodesic: --sources expects comma-separated row indices such as 0,5,9; got ${JSON.stringify(text)}`);
+    throw new HiddenAtlasError(
+      "E_USAGE",
+      `geodesic: --sources expects comma-separated row indices such as 0,5,9; got ${JSON.stringify(text)}`,
+    );
   }
   return parts.map(Number);
 }
@@ -18,12 +21,29 @@ function parseSources(text: string): number[] {
 export const geodesicCommand: Command = {
   spec: {
     name: "geodesic",
-    summary: "Geodesic distances: shortest paths on the kNN graph symmetrised by union, Euclidean edge lengths (SciPy/Isomap's).",
-    positionals: [{ name: "INPUT", description: "N × D matrix: .npy (N × … is flattened) or numeric .csv" }],
+    summary:
+      "Geodesic distances: shortest paths on the kNN graph symmetrised by union, Euclidean edge lengths (SciPy/Isomap's).",
+    positionals: [
+      { name: "INPUT", description: "N × D matrix: .npy (N × … is flattened) or numeric .csv" },
+    ],
     options: {
-      k: { type: "integer", default: 10, description: "neighbours per point before symmetrisation (an edge where either point is among the other's k nearest)" },
-      sources: { type: "string", placeholder: "I,J,…", description: "rows to compute from (default: all pairs, N ≤ 5,000)" },
-      out: { type: "string", output: "file", placeholder: "FILE.npy", description: "write the sources × N float32 distances here (unreachable = Infinity)" },
+      k: {
+        type: "integer",
+        default: 10,
+        description:
+          "neighbours per point before symmetrisation (an edge where either point is among the other's k nearest)",
+      },
+      sources: {
+        type: "string",
+        placeholder: "I,J,…",
+        description: "rows to compute from (default: all pairs, N ≤ 5,000)",
+      },
+      out: {
+        type: "string",
+        output: "file",
+        placeholder: "FILE.npy",
+        description: "write the sources × N float32 distances here (unreachable = Infinity)",
+      },
       format: formatOption,
     },
     details: `D[r, j] is the length of the shortest path from row sources[r] to row j; pairs in different
@@ -33,12 +53,25 @@ Example: hidden-atlas geodesic acts.npy --k 10 --sources 0,5,9 --out D.npy`,
   },
   async run({ positionals: [input], options }, { stdout, stderr }) {
     const X = await readMatrixFile(input);
-    const sources = options.sources === undefined ? undefined : parseSources(options.sources as string);
-    const result = await geodesicDistances(X, { k: options.k as number, sources, onProgress: terminalProgress(stderr) });
+    const sources =
+      options.sources === undefined ? undefined : parseSources(options.sources as string);
+    const result = await geodesicDistances(X, {
+      k: options.k as number,
+      sources,
+      onProgress: terminalProgress(stderr),
+    });
     const out = options.out as string | undefined;
     if (out) {
       await writeNpyFile(out, { shape: [result.rows, result.cols], data: result.data });
-      stdout.write(toJson({ sources: Array.from(result.sources), n: result.cols, k: result.params.k, components: result.components, out }) + "\n");
+      stdout.write(
+        toJson({
+          sources: Array.from(result.sources),
+          n: result.cols,
+          k: result.params.k,
+          components: result.components,
+          out,
+        }) + "\n",
+      );
       return;
     }
     if (options.format === "csv") {
@@ -52,6 +85,13 @@ Example: hidden-atlas geodesic acts.npy --k 10 --sources 0,5,9 --out D.npy`,
       stdout.write(toCsv(["source", "target", "distance"], lines));
       return;
     }
-    stdout.write(toJson({ sources: Array.from(result.sources), k: result.params.k, components: result.components, distances: nested(result.data, result.rows, result.cols) }) + "\n");
+    stdout.write(
+      toJson({
+        sources: Array.from(result.sources),
+        k: result.params.k,
+        components: result.components,
+        distances: nested(result.data, result.rows, result.cols),
+      }) + "\n",
+    );
   },
 };

@@ -10,18 +10,61 @@ import { terminalProgress, toCsv, toJson } from "../output.ts";
 export const phCommand: Command = {
   spec: {
     name: "ph",
-    summary: "Persistent homology of the Vietoris–Rips filtration (exact, Ripser's algorithm with edge collapse): one diagram per degree.",
-    positionals: [{ name: "INPUT", description: "N × D points (.npy or numeric .csv), or an N × N distance matrix with --input distances" }],
+    summary:
+      "Persistent homology of the Vietoris–Rips filtration (exact, Ripser's algorithm with edge collapse): one diagram per degree.",
+    positionals: [
+      {
+        name: "INPUT",
+        description:
+          "N × D points (.npy or numeric .csv), or an N × N distance matrix with --input distances",
+      },
+    ],
     options: {
-      maxdim: { type: "integer", default: 1, description: `highest homology degree, 0 … ${MAX_RIPS_DIMENSION} (ripser.py maxdim)` },
-      threshold: { type: "number", placeholder: "R", description: "largest diameter in the filtration (default: the enclosing radius, as Ripser)" },
-      input: { type: "string", choices: ["points", "distances"], default: "points", description: "what INPUT holds" },
-      coefficients: { type: "integer", default: 2, description: "prime p of the Z/p coefficients, 2 to 251" },
-      subsample: { type: "integer", placeholder: "M", description: "use M rows only (points input): see --sampling" },
-      sampling: { type: "string", choices: ["random", "farthest"], default: "random", description: "how --subsample picks rows: seeded uniform, or greedy farthest point from row 0 (ripser.py n_perm)" },
+      maxdim: {
+        type: "integer",
+        default: 1,
+        description: `highest homology degree, 0 … ${MAX_RIPS_DIMENSION} (ripser.py maxdim)`,
+      },
+      threshold: {
+        type: "number",
+        placeholder: "R",
+        description:
+          "largest diameter in the filtration (default: the enclosing radius, as Ripser)",
+      },
+      input: {
+        type: "string",
+        choices: ["points", "distances"],
+        default: "points",
+        description: "what INPUT holds",
+      },
+      coefficients: {
+        type: "integer",
+        default: 2,
+        description: "prime p of the Z/p coefficients, 2 to 251",
+      },
+      subsample: {
+        type: "integer",
+        placeholder: "M",
+        description: "use M rows only (points input): see --sampling",
+      },
+      sampling: {
+        type: "string",
+        choices: ["random", "farthest"],
+        default: "random",
+        description:
+          "how --subsample picks rows: seeded uniform, or greedy farthest point from row 0 (ripser.py n_perm)",
+      },
       seed: { type: "integer", default: 42, description: "seed of --sampling random" },
-      "no-collapse": { type: "boolean", default: false, description: "skip the edge collapse (same diagrams, slower)" },
-      cycles: { type: "boolean", default: false, description: "add a representative cycle (input rows) for each H1 pair" },
+      "no-collapse": {
+        type: "boolean",
+        default: false,
+        description: "skip the edge collapse (same diagrams, slower)",
+      },
+      cycles: {
+        type: "boolean",
+        default: false,
+        description: "add a representative cycle (input rows) for each H1 pair",
+      },
       format: formatOption,
     },
     details: `Output (JSON): {"diagrams": {"0": [[birth, death], ...], "1": [...]}, "threshold": r,
@@ -45,10 +88,19 @@ Example: hidden-atlas ph acts.npy --maxdim 2 --subsample 1000 --sampling farthes
     let X = await readMatrixFile(path, { finite: input === "points" });
     let sample: { indices: Int32Array; coverRadius: number | null } | undefined;
     if (options.subsample !== undefined) {
-      if (input === "distances") throw new HiddenAtlasError("E_USAGE", "--subsample works on points input only");
+      if (input === "distances")
+        throw new HiddenAtlasError("E_USAGE", "--subsample works on points input only");
       const size = options.subsample as number;
-      if (size < 1 || size > X.rows) throw new HiddenAtlasError("E_USAGE", `--subsample must be from 1 to ${X.rows} (the rows of ${path}); got ${size}`);
-      sample = await subsample(X, { size: options.subsample as number, method: options.sampling as "random" | "farthest", seed: options.seed as number });
+      if (size < 1 || size > X.rows)
+        throw new HiddenAtlasError(
+          "E_USAGE",
+          `--subsample must be from 1 to ${X.rows} (the rows of ${path}); got ${size}`,
+        );
+      sample = await subsample(X, {
+        size: options.subsample as number,
+        method: options.sampling as "random" | "farthest",
+        seed: options.seed as number,
+      });
       X = takeRows(X, sample.indices);
     }
     const result = await persistentHomology(X, {
@@ -64,26 +116,47 @@ Example: hidden-atlas ph acts.npy --maxdim 2 --subsample 1000 --sampling farthes
     const row = (i: number) => (sample ? sample.indices[i] : i);
     const cycles = result.cycles?.[1].map((c) => {
       const edges: number[][] = [];
-      for (let r = 0; r < c.length; r += 3) edges.push(result.params.coefficients === 2 ? [row(c[r]), row(c[r + 1])] : [row(c[r]), row(c[r + 1]), c[r + 2]]);
+      for (let r = 0; r < c.length; r += 3)
+        edges.push(
+          result.params.coefficients === 2
+            ? [row(c[r]), row(c[r + 1])]
+            : [row(c[r]), row(c[r + 1]), c[r + 2]],
+        );
       return edges;
     });
     if (options.format === "csv") {
       const rows: unknown[][] = [];
       for (const d of result.diagrams) {
-        d.births.forEach((b, i) => rows.push(cycles ? [d.dim, b, d.deaths[i], d.dim === 1 ? cycles[i].map((e) => e.join("-")).join(" ") : ""] : [d.dim, b, d.deaths[i]]));
+        d.births.forEach((b, i) =>
+          rows.push(
+            cycles
+              ? [
+                  d.dim,
+                  b,
+                  d.deaths[i],
+                  d.dim === 1 ? cycles[i].map((e) => e.join("-")).join(" ") : "",
+                ]
+              : [d.dim, b, d.deaths[i]],
+          ),
+        );
       }
-      stdout.write(toCsv(cycles ? ["dim", "birth", "death", "cycle"] : ["dim", "birth", "death"], rows));
+      stdout.write(
+        toCsv(cycles ? ["dim", "birth", "death", "cycle"] : ["dim", "birth", "death"], rows),
+      );
       return;
     }
     const diagrams: Record<string, [number, number][]> = {};
-    for (const d of result.diagrams) diagrams[String(d.dim)] = Array.from(d.births, (b, i) => [b, d.deaths[i]]);
-    stdout.write(toJson({
-      diagrams,
-      threshold: result.threshold,
-      enclosingRadius: result.enclosingRadius,
-      points: X.rows,
-      ...(sample && { sample: sample.indices, coverRadius: sample.coverRadius }),
-      ...(cycles && { cycles: { "1": cycles } }),
-    }) + "\n");
+    for (const d of result.diagrams)
+      diagrams[String(d.dim)] = Array.from(d.births, (b, i) => [b, d.deaths[i]]);
+    stdout.write(
+      toJson({
+        diagrams,
+        threshold: result.threshold,
+        enclosingRadius: result.enclosingRadius,
+        points: X.rows,
+        ...(sample && { sample: sample.indices, coverRadius: sample.coverRadius }),
+        ...(cycles && { cycles: { "1": cycles } }),
+      }) + "\n",
+    );
   },
 };

@@ -14,10 +14,18 @@ import type { ParsedCommand } from "../args.ts";
 import type { Command } from "../command.ts";
 import { writeTextFile } from "../files.ts";
 import { terminalProgress, toJson, type Streams } from "../output.ts";
-import { analysisArgument, commandParams, parameterHelp, parameterOptions } from "./analysis-options.ts";
+import {
+  analysisArgument,
+  commandParams,
+  parameterHelp,
+  parameterOptions,
+} from "./analysis-options.ts";
 
 /** Run a notebook's analysis on `--bundle` with the command line's parameters; its report spec. */
-export async function analysisReport({ positionals: [notebook], options }: ParsedCommand, { stderr }: Streams): Promise<{ spec: ReportSpec; sha256: string; dataset: string }> {
+export async function analysisReport(
+  { positionals: [notebook], options }: ParsedCommand,
+  { stderr }: Streams,
+): Promise<{ spec: ReportSpec; sha256: string; dataset: string }> {
   const descriptor = analysisArgument(notebook);
   if (!options.bundle) throw new HiddenAtlasError("E_USAGE", `${notebook} needs --bundle DIR`);
   const bundle = await openBundle(await bundleSourceFromPath(options.bundle as string));
@@ -29,14 +37,40 @@ export async function analysisReport({ positionals: [notebook], options }: Parse
   // CPU (README, "Where the pool lost"), but a wall-time gain is still to be shown on an idle
   // machine, so the default ("auto") uses the kernel threads alone.
   const threads = threadSetting() === "auto" ? 1 : await requestedThreads();
-  const pool = threads > 1
-    ? createStepPool({ size: threads, start: createNodeClient, bundle: { value: bundle, open: { task: "bundle.open", args: { path: options.bundle as string } } } })
-    : undefined;
+  const pool =
+    threads > 1
+      ? createStepPool({
+          size: threads,
+          start: createNodeClient,
+          bundle: {
+            value: bundle,
+            open: { task: "bundle.open", args: { path: options.bundle as string } },
+          },
+        })
+      : undefined;
   const runner = new AnalysisRunner({ pool });
   try {
-    const result = await runner.run(descriptor, bundle, bundleKeyOf(bundle), descriptor.result, params, {}, { onProgress: terminalProgress(stderr) });
-    const context = { sha256: bundle.sha256, date: options.date as string | undefined, document: reportDocument() };
-    const spec = buildReport(notebook as AnalysisName, bundle, result as never, params as never, context);
+    const result = await runner.run(
+      descriptor,
+      bundle,
+      bundleKeyOf(bundle),
+      descriptor.result,
+      params,
+      {},
+      { onProgress: terminalProgress(stderr) },
+    );
+    const context = {
+      sha256: bundle.sha256,
+      date: options.date as string | undefined,
+      document: reportDocument(),
+    };
+    const spec = buildReport(
+      notebook as AnalysisName,
+      bundle,
+      result as never,
+      params as never,
+      context,
+    );
     return { spec, sha256: bundle.sha256, dataset: bundle.name };
   } finally {
     runner.clear();
@@ -47,13 +81,35 @@ export async function analysisReport({ positionals: [notebook], options }: Parse
 export const reportCommand: Command = {
   spec: {
     name: "report",
-    summary: "Run a notebook's analysis on a bundle and write its static report: one self-contained HTML file that opens offline.",
-    positionals: [{ name: "NOTEBOOK", description: "explore, mda, som-codes, layer-topology, mapper or mphate" }],
+    summary:
+      "Run a notebook's analysis on a bundle and write its static report: one self-contained HTML file that opens offline.",
+    positionals: [
+      {
+        name: "NOTEBOOK",
+        description: "explore, mda, som-codes, layer-topology, mapper or mphate",
+      },
+    ],
     options: {
-      bundle: { type: "string", placeholder: "DIR", description: "bundle folder, .zip or .npz (required)" },
-      set: { type: "list", placeholder: "NAME=VALUE", description: "set a notebook parameter (repeatable); or --kebab-name VALUE" },
-      out: { type: "string", placeholder: "FILE.html", description: "where to write the report (required)" },
-      date: { type: "string", placeholder: "ISO-DATE", description: "date printed in the report (default: now)" },
+      bundle: {
+        type: "string",
+        placeholder: "DIR",
+        description: "bundle folder, .zip or .npz (required)",
+      },
+      set: {
+        type: "list",
+        placeholder: "NAME=VALUE",
+        description: "set a notebook parameter (repeatable); or --kebab-name VALUE",
+      },
+      out: {
+        type: "string",
+        placeholder: "FILE.html",
+        description: "where to write the report (required)",
+      },
+      date: {
+        type: "string",
+        placeholder: "ISO-DATE",
+        description: "date printed in the report (default: now)",
+      },
       ...parameterOptions(),
     },
     get details() {
@@ -66,6 +122,15 @@ export const reportCommand: Command = {
     if (!parsed.options.out) throw new HiddenAtlasError("E_USAGE", "report needs --out FILE.html");
     const { spec, sha256, dataset } = await analysisReport(parsed, streams);
     await writeTextFile(parsed.options.out as string, renderReport(spec));
-    streams.stdout.write(toJson({ report: parsed.options.out, notebook: parsed.positionals[0], dataset, sha256, parameters: spec.parameters, seed: spec.seed }) + "\n");
+    streams.stdout.write(
+      toJson({
+        report: parsed.options.out,
+        notebook: parsed.positionals[0],
+        dataset,
+        sha256,
+        parameters: spec.parameters,
+        seed: spec.seed,
+      }) + "\n",
+    );
   },
 };

@@ -11,11 +11,25 @@ import { analysisReport } from "./report.ts";
 export const runCommand: Command = {
   spec: {
     name: "run",
-    summary: "Run a notebook's analysis on a bundle and print its result tables (the numbers its report shows) as JSON or CSV.",
-    positionals: [{ name: "NOTEBOOK", description: "explore, mda, som-codes, layer-topology, mapper or mphate" }],
+    summary:
+      "Run a notebook's analysis on a bundle and print its result tables (the numbers its report shows) as JSON or CSV.",
+    positionals: [
+      {
+        name: "NOTEBOOK",
+        description: "explore, mda, som-codes, layer-topology, mapper or mphate",
+      },
+    ],
     options: {
-      bundle: { type: "string", placeholder: "DIR", description: "bundle folder, .zip or .npz (required)" },
-      set: { type: "list", placeholder: "NAME=VALUE", description: "set a notebook parameter (repeatable); or --kebab-name VALUE" },
+      bundle: {
+        type: "string",
+        placeholder: "DIR",
+        description: "bundle folder, .zip or .npz (required)",
+      },
+      set: {
+        type: "list",
+        placeholder: "NAME=VALUE",
+        description: "set a notebook parameter (repeatable); or --kebab-name VALUE",
+      },
       format: formatOption,
       ...parameterOptions(),
     },
@@ -26,14 +40,34 @@ export const runCommand: Command = {
   async run(parsed, streams) {
     analysisArgument(parsed.positionals[0]);
     if (!parsed.options.bundle) throw new HiddenAtlasError("E_USAGE", "run needs --bundle DIR");
-    const { spec, sha256, dataset } = await analysisReport({ ...parsed, options: { ...parsed.options, date: undefined } }, streams);
+    const { spec, sha256, dataset } = await analysisReport(
+      { ...parsed, options: { ...parsed.options, date: undefined } },
+      streams,
+    );
     const tables = spec.sections
       .filter((s) => s.table)
-      .map((s) => ({ title: s.title, columns: s.table!.columns, rows: s.table!.rows.map((row) => row.map((cell) => (cell !== null && typeof cell === "object" ? null : cell))) }));
+      .map((s) => ({
+        title: s.title,
+        columns: s.table!.columns,
+        rows: s.table!.rows.map((row) =>
+          row.map((cell) => (cell !== null && typeof cell === "object" ? null : cell)),
+        ),
+      }));
     if (parsed.options.format === "csv") {
-      streams.stdout.write(tables.map((t) => `# ${csvField(t.title)}\n${toCsv(t.columns, t.rows)}`).join("\n"));
+      streams.stdout.write(
+        tables.map((t) => `# ${csvField(t.title)}\n${toCsv(t.columns, t.rows)}`).join("\n"),
+      );
     } else {
-      streams.stdout.write(toJson({ notebook: parsed.positionals[0], dataset, sha256, parameters: spec.parameters, seed: spec.seed, tables }) + "\n");
+      streams.stdout.write(
+        toJson({
+          notebook: parsed.positionals[0],
+          dataset,
+          sha256,
+          parameters: spec.parameters,
+          seed: spec.seed,
+          tables,
+        }) + "\n",
+      );
     }
   },
 };

@@ -90,7 +90,9 @@ export async function startSiteServer(options: SiteServerOptions): Promise<SiteS
     realRoot = await realpath(root);
     await stat(join(realRoot, "index.html"));
   } catch {
-    throw new HiddenAtlasError("E_IO", `no built site at ${root}: run \`npm run build\` first`, { file: root });
+    throw new HiddenAtlasError("E_IO", `no built site at ${root}: run \`npm run build\` first`, {
+      file: root,
+    });
   }
   const server = createServer();
   server.headersTimeout = HEADERS_TIMEOUT_MS;
@@ -103,7 +105,9 @@ export async function startSiteServer(options: SiteServerOptions): Promise<SiteS
   // never came. Half-open, the answer is sent and the connection closed after it.
   (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   await new Promise<void>((done, fail) => {
-    server.once("error", (error) => fail(new HiddenAtlasError("E_IO", `cannot listen on ${host}:${port}: ${error.message}`)));
+    server.once("error", (error) =>
+      fail(new HiddenAtlasError("E_IO", `cannot listen on ${host}:${port}: ${error.message}`)),
+    );
     server.listen(port, host, () => done());
   });
   // After listening, a failure (e.g. too many open files on accept) is reported, never fatal.
@@ -111,7 +115,9 @@ export async function startSiteServer(options: SiteServerOptions): Promise<SiteS
   const bound = (server.address() as { port: number }).port;
   server.on("request", (request: IncomingMessage, response: ServerResponse) => {
     handle(request, response, realRoot, { host, port: bound }).catch((error: unknown) => {
-      log(`hidden-atlas serve: ${request.method} ${JSON.stringify(request.url)}: ${(error as Error)?.message ?? String(error)}`);
+      log(
+        `hidden-atlas serve: ${request.method} ${JSON.stringify(request.url)}: ${(error as Error)?.message ?? String(error)}`,
+      );
       if (!response.headersSent) reply(response, 500);
       else response.destroy();
     });
@@ -134,19 +140,34 @@ function answerClientError(error: Error & { code?: string }, socket: Socket): vo
     socket.destroy();
     return;
   }
-  const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+  const status =
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? 431
+      : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? 408
+        : 400;
   const body = `${status} ${STATUS_TEXT[status]}\n`;
-  socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
-async function handle(request: IncomingMessage, response: ServerResponse, root: string, bound: { host: string; port: number }): Promise<void> {
+async function handle(
+  request: IncomingMessage,
+  response: ServerResponse,
+  root: string,
+  bound: { host: string; port: number },
+): Promise<void> {
   request.on("error", () => response.destroy());
   response.on("error", () => response.destroy());
   // RFC 9112 §3.2: a request with more than one Host line is a 400 (Node keeps the first).
-  const hostLines = request.rawHeaders.filter((name, i) => i % 2 === 0 && name.toLowerCase() === "host").length;
+  const hostLines = request.rawHeaders.filter(
+    (name, i) => i % 2 === 0 && name.toLowerCase() === "host",
+  ).length;
   if (hostLines > 1) return reply(response, 400, { close: true });
   if (!hostAllowed(request.headers.host, bound)) return reply(response, 421, { close: true });
-  if (request.method !== "GET" && request.method !== "HEAD") return reply(response, 405, { close: true, headers: { Allow: "GET, HEAD" } });
+  if (request.method !== "GET" && request.method !== "HEAD")
+    return reply(response, 405, { close: true, headers: { Allow: "GET, HEAD" } });
   const target = requestPath(request.url ?? "");
   if (target === null) return reply(response, 400, { close: true });
   if (target.segments.some((segment) => segment.startsWith("."))) return reply(response, 404);
@@ -165,7 +186,10 @@ async function handle(request: IncomingMessage, response: ServerResponse, root: 
   // check first, open without blocking and without following a symlink swapped in since,
   // and check the opened file again.
   if (!(await stat(file)).isFile()) return reply(response, 404);
-  const descriptor = await open(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW).catch(() => null);
+  const descriptor = await open(
+    file,
+    constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW,
+  ).catch(() => null);
   if (descriptor === null) return reply(response, 404);
   let info;
   try {
@@ -228,7 +252,11 @@ async function inside(root: string, file: string): Promise<string | null> {
   }
 }
 
-function reply(response: ServerResponse, status: number, { close = false, headers = {} as Record<string, string> } = {}): void {
+function reply(
+  response: ServerResponse,
+  status: number,
+  { close = false, headers = {} as Record<string, string> } = {},
+): void {
   const body = status === 301 ? "" : `${status} ${STATUS_TEXT[status] ?? ""}\n`;
   response.writeHead(status, {
     ...siteSecurityHeaders(),
@@ -252,7 +280,10 @@ function authority(host: string, port: number): string {
  * to a loopback or wildcard address — localhost, 127.0.0.1 or [::1]; when bound to every
  * interface, also any IP literal (a rebinding page can only send a domain name it controls).
  */
-export function hostAllowed(header: string | undefined, bound: { host: string; port: number }): boolean {
+export function hostAllowed(
+  header: string | undefined,
+  bound: { host: string; port: number },
+): boolean {
   if (!header) return false;
   const match = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/i.exec(header.trim());
   if (!match) return false;
@@ -262,7 +293,8 @@ export function hostAllowed(header: string | undefined, bound: { host: string; p
   const boundName = (isIP(bound.host) === 6 ? `[${bound.host}]` : bound.host).toLowerCase();
   if (name === boundName) return true;
   const wildcard = bound.host === "0.0.0.0" || bound.host === "::";
-  const loopback = bound.host === "localhost" || bound.host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(bound.host);
+  const loopback =
+    bound.host === "localhost" || bound.host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(bound.host);
   if ((wildcard || loopback) && LOOPBACK_NAMES.includes(name)) return true;
   return wildcard && (isIP(name) === 4 || (name.startsWith("[") && isIP(name.slice(1, -1)) === 6));
 }
@@ -273,14 +305,24 @@ export function hostAllowed(header: string | undefined, bound: { host: string; p
  * without a DNS query: a name is not looked up.
  */
 function checkHost(host: string): void {
-  const usage = (problem: string) => new HiddenAtlasError("E_USAGE", `--host "${terminalSafe(host)}" ${problem}\nRun \`hidden-atlas serve --help\` for usage.`);
+  const usage = (problem: string) =>
+    new HiddenAtlasError(
+      "E_USAGE",
+      `--host "${terminalSafe(host)}" ${problem}\nRun \`hidden-atlas serve --help\` for usage.`,
+    );
   if (isIP(host) === 0) {
     if (host.toLowerCase() === "localhost") return;
-    throw usage("is not an IP address: give one of this machine's (127.0.0.1, ::1, 0.0.0.0 for every interface) or localhost");
+    throw usage(
+      "is not an IP address: give one of this machine's (127.0.0.1, ::1, 0.0.0.0 for every interface) or localhost",
+    );
   }
-  if (host === "0.0.0.0" || host === "::" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host)) return;
-  const own = Object.values(networkInterfaces()).flatMap((addresses) => (addresses ?? []).map((a) => a.address));
-  if (!own.includes(host)) throw usage(`is not an address of this machine (its addresses: ${own.join(", ") || "none"})`);
+  if (host === "0.0.0.0" || host === "::" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host))
+    return;
+  const own = Object.values(networkInterfaces()).flatMap((addresses) =>
+    (addresses ?? []).map((a) => a.address),
+  );
+  if (!own.includes(host))
+    throw usage(`is not an address of this machine (its addresses: ${own.join(", ") || "none"})`);
 }
 
 export const serveCommand: Command = {
@@ -289,15 +331,26 @@ export const serveCommand: Command = {
     summary: "Serve the built notebook site (run `npm run build` first) on 127.0.0.1.",
     positionals: [],
     options: {
-      port: { type: "integer", default: DEFAULT_PORT, description: `TCP port, 0–${MAX_PORT} (0 picks a free one)` },
+      port: {
+        type: "integer",
+        default: DEFAULT_PORT,
+        description: `TCP port, 0–${MAX_PORT} (0 picks a free one)`,
+      },
       host: { type: "string", default: "127.0.0.1", description: "interface to listen on" },
-      dir: { type: "string", placeholder: "DIR", description: "site folder (default: the package's dist/site)" },
+      dir: {
+        type: "string",
+        placeholder: "DIR",
+        description: "site folder (default: the package's dist/site)",
+      },
     },
   },
   async run({ options }, { stdout, stderr }) {
     const port = options.port as number;
     if (!Number.isSafeInteger(port) || port < 0 || port > MAX_PORT) {
-      throw new HiddenAtlasError("E_USAGE", `--port expects an integer from 0 to ${MAX_PORT}, got ${port}\nRun \`hidden-atlas serve --help\` for usage.`);
+      throw new HiddenAtlasError(
+        "E_USAGE",
+        `--port expects an integer from 0 to ${MAX_PORT}, got ${port}\nRun \`hidden-atlas serve --help\` for usage.`,
+      );
     }
     const host = options.host as string;
     checkHost(host);

@@ -25,14 +25,30 @@ export const preActivationName = (conv: string) => `${conv}:pre:top-l2`;
  * `convs` (network conv layer names) recorded on `X` (n samples) as raw outputs reduced to
  * their top-ℓ2 spatial vectors: N × C dense layers named `conv:pre:top-l2`.
  */
-export async function recordPreActivations(net: Network, X: Float32Array, n: number, convs: readonly string[], dtype = ACTIVATION_DTYPE): Promise<LayerInput[]> {
+export async function recordPreActivations(
+  net: Network,
+  X: Float32Array,
+  n: number,
+  convs: readonly string[],
+  dtype = ACTIVATION_DTYPE,
+): Promise<LayerInput[]> {
   const acts = net.activations(X, n, [...convs]);
   const out: LayerInput[] = [];
   for (const conv of convs) {
     const shape = [n, ...net.layer(conv).outShape];
-    if (shape.length !== 4) throw new Error(`${conv} is not a conv layer (output shape ${shape.slice(1).join(" × ")})`);
-    const top = await layerMatrix({ name: conv, shape, data: acts[conv], kind: "conv" }, { method: "top-l2" });
-    out.push({ name: preActivationName(conv), shape: [n, top.cols], data: top.data, kind: "dense", dtype });
+    if (shape.length !== 4)
+      throw new Error(`${conv} is not a conv layer (output shape ${shape.slice(1).join(" × ")})`);
+    const top = await layerMatrix(
+      { name: conv, shape, data: acts[conv], kind: "conv" },
+      { method: "top-l2" },
+    );
+    out.push({
+      name: preActivationName(conv),
+      shape: [n, top.cols],
+      data: top.data,
+      kind: "dense",
+      dtype,
+    });
   }
   return out;
 }

@@ -13,7 +13,15 @@
 import type { Network } from "../../algo/nn/network.ts";
 import type { NetworkSpec } from "../../algo/nn/spec.ts";
 import type { RunOptions } from "../../core/progress.ts";
-import { DIGIT_CLASSES, scaledPixels, seededSplit, splitIndices, takeLabels, takeRows, type ImageDataset } from "../datasets.ts";
+import {
+  DIGIT_CLASSES,
+  scaledPixels,
+  seededSplit,
+  splitIndices,
+  takeLabels,
+  takeRows,
+  type ImageDataset,
+} from "../datasets.ts";
 import { recordLayers, round4, type Recipe, type RecipeResult } from "../recipe.ts";
 import { trainNetwork } from "../train.ts";
 import { classificationSummary, requireData } from "./common.ts";
@@ -49,16 +57,35 @@ interface Trained {
   losses: number[];
 }
 
-async function train(digits: ImageDataset, seed: number, epochs: number, stage: string, options: RunOptions): Promise<Trained> {
+async function train(
+  digits: ImageDataset,
+  seed: number,
+  epochs: number,
+  stage: string,
+  options: RunOptions,
+): Promise<Trained> {
   const X = scaledPixels(digits);
   const split = await seededSplit(digits.labels.length, 0.25, SPLIT_SEED);
-  const { net, losses } = await trainNetwork({ spec: DIGITS_CNN_SPEC, X, train: splitIndices(split, 0), labels: digits.labels, epochs, seed, stage, trainer: TRAINER }, options);
+  const { net, losses } = await trainNetwork(
+    {
+      spec: DIGITS_CNN_SPEC,
+      X,
+      train: splitIndices(split, 0),
+      labels: digits.labels,
+      epochs,
+      seed,
+      stage,
+      trainer: TRAINER,
+    },
+    options,
+  );
   return { X, split, net, losses };
 }
 
 export const digitsCnn: Recipe = {
   name: "digits-cnn",
-  description: "conv8 → conv16 + pool → conv32 → global average pool → dense 10 on the 8×8 digits, block outputs as N×C×H×W and raw conv outputs (before ReLU) as top-ℓ2 vectors",
+  description:
+    "conv8 → conv16 + pool → conv32 → global average pool → dense 10 on the 8×8 digits, block outputs as N×C×H×W and raw conv outputs (before ReLU) as top-ℓ2 vectors",
   usedBy: ["som-codes", "layer-topology", "mapper"],
   needs: ["digits"],
   defaults: { seed: 42, epochs: 40 },
@@ -69,27 +96,45 @@ export const digitsCnn: Recipe = {
     const n = digits.labels.length;
     const { X, split, net, losses } = await train(digits, seed, epochs, "digits-cnn", options);
     try {
-      const summary = { ...classificationSummary(net, X, digits.labels, split), finalTrainingLoss: round4(losses[losses.length - 1] ?? NaN) };
-      return [{
-        name: "digits-cnn",
-        summary,
-        bundle: {
+      const summary = {
+        ...classificationSummary(net, X, digits.labels, split),
+        finalTrainingLoss: round4(losses[losses.length - 1] ?? NaN),
+      };
+      return [
+        {
           name: "digits-cnn",
-          task: "classification",
-          classNames: DIGIT_CLASSES,
-          layers: byDepth(recordLayers(net, X, n, LAYERS), await recordPreActivations(net, X, n, CONVS)),
-          inputs: { shape: [n, digits.height, digits.width], data: digits.images },
-          labels: digits.labels,
-          predictions: { rows: n, cols: 10, data: net.probabilities(X, n) },
-          split,
-          model: { spec: DIGITS_CNN_SPEC, parameters: net.getParameters(), inputScale: 1 / digits.maxValue, layers: LAYERS },
-          meta: {
-            recipe: "digits-cnn", seed, splitSeed: SPLIT_SEED, epochs, ...TRAINER,
-            layers: "convN, gap, logits: block outputs after ReLU (and pooling); convN:pre:top-l2: convN's raw output before ReLU, the C-vector at the spatial position of largest ℓ2 norm",
-            ...summary,
+          summary,
+          bundle: {
+            name: "digits-cnn",
+            task: "classification",
+            classNames: DIGIT_CLASSES,
+            layers: byDepth(
+              recordLayers(net, X, n, LAYERS),
+              await recordPreActivations(net, X, n, CONVS),
+            ),
+            inputs: { shape: [n, digits.height, digits.width], data: digits.images },
+            labels: digits.labels,
+            predictions: { rows: n, cols: 10, data: net.probabilities(X, n) },
+            split,
+            model: {
+              spec: DIGITS_CNN_SPEC,
+              parameters: net.getParameters(),
+              inputScale: 1 / digits.maxValue,
+              layers: LAYERS,
+            },
+            meta: {
+              recipe: "digits-cnn",
+              seed,
+              splitSeed: SPLIT_SEED,
+              epochs,
+              ...TRAINER,
+              layers:
+                "convN, gap, logits: block outputs after ReLU (and pooling); convN:pre:top-l2: convN's raw output before ReLU, the C-vector at the spatial position of largest ℓ2 norm",
+              ...summary,
+            },
           },
         },
-      }];
+      ];
     } finally {
       net.dispose();
     }
@@ -108,10 +153,19 @@ export const digitsCnnSeeds: Recipe = {
     const seeds = options.seed === undefined ? STUDY_SEEDS : [options.seed];
     const out: RecipeResult[] = [];
     for (const seed of seeds) {
-      const { X, split, net, losses } = await train(digits, seed, epochs, `digits-cnn seed ${seed}`, options);
+      const { X, split, net, losses } = await train(
+        digits,
+        seed,
+        epochs,
+        `digits-cnn seed ${seed}`,
+        options,
+      );
       try {
         const test = splitIndices(split, 1);
-        const summary = { ...classificationSummary(net, X, digits.labels, split), finalTrainingLoss: round4(losses[losses.length - 1] ?? NaN) };
+        const summary = {
+          ...classificationSummary(net, X, digits.labels, split),
+          finalTrainingLoss: round4(losses[losses.length - 1] ?? NaN),
+        };
         const name = `digits-cnn-seed${seed}`;
         out.push({
           name,
@@ -120,14 +174,24 @@ export const digitsCnnSeeds: Recipe = {
             name,
             task: "classification",
             classNames: DIGIT_CLASSES,
-            layers: await recordPreActivations(net, takeRows(X, net.inputSize, test), test.length, CONVS),
+            layers: await recordPreActivations(
+              net,
+              takeRows(X, net.inputSize, test),
+              test.length,
+              CONVS,
+            ),
             labels: takeLabels(digits.labels, test),
             split: new Uint8Array(test.length).fill(1),
             meta: {
-              recipe: "digits-cnn-seeds", seed, splitSeed: SPLIT_SEED, epochs, ...TRAINER,
+              recipe: "digits-cnn-seeds",
+              seed,
+              splitSeed: SPLIT_SEED,
+              epochs,
+              ...TRAINER,
               samples: `the ${test.length} test images of digits-cnn's split (seed ${SPLIT_SEED}), in the order of the digits data (indices in meta.indices)`,
               indices: Array.from(test),
-              layers: "convN:pre:top-l2: convN's raw output before ReLU, the C-vector at the spatial position of largest ℓ2 norm",
+              layers:
+                "convN:pre:top-l2: convN's raw output before ReLU, the C-vector at the spatial position of largest ℓ2 norm",
               ...summary,
             },
           },

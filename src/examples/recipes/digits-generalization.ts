@@ -15,7 +15,15 @@ import type { TrainerOptions } from "../../algo/nn/trainer.ts";
 import { ProgressTracker } from "../../core/progress.ts";
 import { Rng, STREAMS } from "../../core/random.ts";
 import { getCore } from "../../core/wasm.ts";
-import { DIGIT_CLASSES, scaledPixels, seededSplit, splitIndices, takeLabels, takeRows, traceSet } from "../datasets.ts";
+import {
+  DIGIT_CLASSES,
+  scaledPixels,
+  seededSplit,
+  splitIndices,
+  takeLabels,
+  takeRows,
+  traceSet,
+} from "../datasets.ts";
 import { recordLayers, round4, type Recipe, type RecipeResult } from "../recipe.ts";
 import { trainNetwork } from "../train.ts";
 import { requireData } from "./common.ts";
@@ -51,7 +59,8 @@ export function generalizationBundleName(variant: string, seed: number, defaultS
 
 export const digitsGeneralization: Recipe = {
   name: "digits-generalization",
-  description: "the 8 M-PHATE generalisation runs (vanilla, dropout, L1/L2 on weights, L1/L2 on activations, random labels, random pixels) of the digits MLP, traced every 3 epochs",
+  description:
+    "the 8 M-PHATE generalisation runs (vanilla, dropout, L1/L2 on weights, L1/L2 on activations, random labels, random pixels) of the digits MLP, traced every 3 epochs",
   usedBy: ["mphate"],
   needs: ["digits"],
   defaults: { seed: 42, epochs: 60 },
@@ -66,7 +75,11 @@ export const digitsGeneralization: Recipe = {
     const test = splitIndices(split, 1);
     // The trace set is chosen (by true label) before any labels are permuted.
     const trace = await traceSet(digits.labels, train, 10, 10, seed);
-    const progress = new ProgressTracker(options, "digits-generalization", VARIANTS.length * epochs);
+    const progress = new ProgressTracker(
+      options,
+      "digits-generalization",
+      VARIANTS.length * epochs,
+    );
     const core = await getCore();
     const results: RecipeResult[] = [];
     for (const [v, variant] of VARIANTS.entries()) {
@@ -78,7 +91,8 @@ export const digitsGeneralization: Recipe = {
         if (variant.data === "random-labels") {
           labels = digits.labels.slice();
           const permutation = rng.permutation(train.length);
-          for (let j = 0; j < train.length; j++) labels[train[j]] = digits.labels[train[permutation[j]]];
+          for (let j = 0; j < train.length; j++)
+            labels[train[j]] = digits.labels[train[permutation[j]]];
         }
       } finally {
         rng.dispose();
@@ -88,16 +102,37 @@ export const digitsGeneralization: Recipe = {
       const spec = mlpSpec({ dropout: variant.dropout ?? 0 });
       const { net } = await trainNetwork(
         {
-          spec, X, train, labels, epochs, seed, stage: `generalization: ${variant.name}`,
+          spec,
+          X,
+          train,
+          labels,
+          epochs,
+          seed,
+          stage: `generalization: ${variant.name}`,
           trainer: { optimizer: "adam", learningRate: 1e-3, batchSize: 32, ...variant.trainer },
           onEpoch: (epoch, network) => {
-            if (epoch % TRACE_EVERY === 0 || epoch === epochs) checkpoints.push({ epoch, layers: recordLayers(network, traceX, trace.length, TRACED) });
+            if (epoch % TRACE_EVERY === 0 || epoch === epochs)
+              checkpoints.push({
+                epoch,
+                layers: recordLayers(network, traceX, trace.length, TRACED),
+              });
           },
         },
-        { signal: options.signal, onProgress: options.onProgress && ((e) => options.onProgress!({ stage: "digits-generalization", done: v * epochs + (e.done / e.total) * epochs, total: VARIANTS.length * epochs })) },
+        {
+          signal: options.signal,
+          onProgress:
+            options.onProgress &&
+            ((e) =>
+              options.onProgress!({
+                stage: "digits-generalization",
+                done: v * epochs + (e.done / e.total) * epochs,
+                total: VARIANTS.length * epochs,
+              })),
+        },
       );
       try {
-        const loss = (rows: Int32Array, y: Int32Array) => net.evaluate(takeRows(X, 64, rows), rows.length, { labels: takeLabels(y, rows) });
+        const loss = (rows: Int32Array, y: Int32Array) =>
+          net.evaluate(takeRows(X, 64, rows), rows.length, { labels: takeLabels(y, rows) });
         const trainEval = loss(train, labels);
         // Validation is always scored against the true labels of the held-out digits.
         const testEval = loss(test, digits.labels);
@@ -124,10 +159,22 @@ export const digitsGeneralization: Recipe = {
             checkpoints,
             model: { spec, parameters: net.getParameters(), layers: { logits: "logits" } },
             meta: {
-              recipe: "digits-generalization", variant: variant.name, seed, epochs, traceEvery: TRACE_EVERY,
-              regularization: variant.trainer ?? (variant.dropout ? { dropout: variant.dropout } : null),
-              data: variant.data ?? "digits", inputsNote: "no inputs.npy (size budget): the same 1,797 digits, in the same order, are in digits-mlp", labelsNote: "labels.npy holds the true labels; random-labels trained on a seeded permutation of the training labels",
-              optimizer: "adam", learningRate: 1e-3, batchSize: 32, ...summary,
+              recipe: "digits-generalization",
+              variant: variant.name,
+              seed,
+              epochs,
+              traceEvery: TRACE_EVERY,
+              regularization:
+                variant.trainer ?? (variant.dropout ? { dropout: variant.dropout } : null),
+              data: variant.data ?? "digits",
+              inputsNote:
+                "no inputs.npy (size budget): the same 1,797 digits, in the same order, are in digits-mlp",
+              labelsNote:
+                "labels.npy holds the true labels; random-labels trained on a seeded permutation of the training labels",
+              optimizer: "adam",
+              learningRate: 1e-3,
+              batchSize: 32,
+              ...summary,
             },
           },
         });

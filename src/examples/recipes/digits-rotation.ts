@@ -53,7 +53,8 @@ export function rSquared(pred: ArrayLike<number>, target: ArrayLike<number>): nu
 
 export const digitsRotation: Recipe = {
   name: "digits-rotation",
-  description: "CNN regressing the rotation angle (uniform in ±60°) of digits drawn on a 16×16 canvas; activations before and after training",
+  description:
+    "CNN regressing the rotation angle (uniform in ±60°) of digits drawn on a 16×16 canvas; activations before and after training",
   usedBy: ["mda"],
   needs: ["digits"],
   defaults: { seed: 42, epochs: 30 },
@@ -68,21 +69,38 @@ export const digitsRotation: Recipe = {
     const split = await seededSplit(n, 0.25, seed);
     const trainRows = splitIndices(split, 0);
     // Training set: each training digit at its own angle and at AUGMENT more angles.
-    const extraAngles = await randomAngles(trainRows.length * AUGMENT, MAX_ANGLE, seed, STREAMS.rotationAugment);
-    const extraRows = Int32Array.from({ length: trainRows.length * AUGMENT }, (_, i) => trainRows[i % trainRows.length]);
+    const extraAngles = await randomAngles(
+      trainRows.length * AUGMENT,
+      MAX_ANGLE,
+      seed,
+      STREAMS.rotationAugment,
+    );
+    const extraRows = Int32Array.from(
+      { length: trainRows.length * AUGMENT },
+      (_, i) => trainRows[i % trainRows.length],
+    );
     const extraX = await rotatedDigits(digits, extraRows, extraAngles);
     const plane = CANVAS * CANVAS;
     const trainX = new Float32Array((trainRows.length + extraRows.length) * plane);
     trainX.set(takeRows(X, plane, trainRows));
     trainX.set(extraX, trainRows.length * plane);
-    const trainTargets = Float32Array.from([...Array.from(trainRows, (i) => angles[i]), ...extraAngles], (a) => a / MAX_ANGLE);
+    const trainTargets = Float32Array.from(
+      [...Array.from(trainRows, (i) => angles[i]), ...extraAngles],
+      (a) => a / MAX_ANGLE,
+    );
     const before: ReturnType<typeof recordLayers>[] = [];
     const { net, losses } = await trainNetwork(
       {
-        spec: ROTATION_SPEC, X: trainX, train: Int32Array.from({ length: trainTargets.length }, (_, i) => i),
-        targets: trainTargets, epochs, seed, stage: "digits-rotation",
+        spec: ROTATION_SPEC,
+        X: trainX,
+        train: Int32Array.from({ length: trainTargets.length }, (_, i) => i),
+        targets: trainTargets,
+        epochs,
+        seed,
+        stage: "digits-rotation",
         trainer: { optimizer: "adam", learningRate: 1e-3, batchSize: 32, loss: "mse" },
-        onEpoch: (epoch, network) => epoch === 0 && before.push(recordLayers(network, X, n, LAYERS)),
+        onEpoch: (epoch, network) =>
+          epoch === 0 && before.push(recordLayers(network, X, n, LAYERS)),
       },
       options,
     );
@@ -90,34 +108,59 @@ export const digitsRotation: Recipe = {
       const predicted = net.predict(X, n).map((v) => v * MAX_ANGLE);
       const test = splitIndices(split, 1);
       const train = splitIndices(split, 0);
-      const r2 = (rows: Int32Array) => rSquared(Array.from(rows, (i) => predicted[i]), Array.from(rows, (i) => angles[i]));
-      const mae = (rows: Int32Array) => Array.from(rows).reduce((s, i) => s + Math.abs(predicted[i] - angles[i]), 0) / rows.length;
+      const r2 = (rows: Int32Array) =>
+        rSquared(
+          Array.from(rows, (i) => predicted[i]),
+          Array.from(rows, (i) => angles[i]),
+        );
+      const mae = (rows: Int32Array) =>
+        Array.from(rows).reduce((s, i) => s + Math.abs(predicted[i] - angles[i]), 0) / rows.length;
       const summary = {
         trainR2: round4(r2(train)),
         testR2: round4(r2(test)),
         testMeanAbsoluteErrorDegrees: round4(mae(test)),
         finalTrainingLoss: round4(losses[losses.length - 1] ?? NaN),
       };
-      return [{
-        name: "digits-rotation",
-        summary,
-        bundle: {
+      return [
+        {
           name: "digits-rotation",
-          task: "regression",
-          layers: recordLayers(net, X, n, LAYERS),
-          inputs: { shape: [n, CANVAS, CANVAS], data: Uint8Array.from(X, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255)) },
-          targets: { rows: n, cols: 1, data: Float32Array.from(angles) },
-          predictions: { rows: n, cols: 1, data: predicted },
-          split,
-          checkpoints: [{ epoch: 0, layers: before[0] }],
-          model: { spec: ROTATION_SPEC, parameters: net.getParameters(), inputScale: 1 / 255, layers: LAYERS },
-          meta: {
-            recipe: "digits-rotation", seed, epochs, targetUnit: "degrees", angleRange: [-MAX_ANGLE, MAX_ANGLE], canvas: CANVAS,
-            augmentation: `${AUGMENT} extra seeded angles per training digit`, loss: "mse on angle/60", optimizer: "adam", learningRate: 1e-3, batchSize: 32,
-            checkpoints: "epoch 0 = before training (same layers, all samples)", ...summary,
+          summary,
+          bundle: {
+            name: "digits-rotation",
+            task: "regression",
+            layers: recordLayers(net, X, n, LAYERS),
+            inputs: {
+              shape: [n, CANVAS, CANVAS],
+              data: Uint8Array.from(X, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255)),
+            },
+            targets: { rows: n, cols: 1, data: Float32Array.from(angles) },
+            predictions: { rows: n, cols: 1, data: predicted },
+            split,
+            checkpoints: [{ epoch: 0, layers: before[0] }],
+            model: {
+              spec: ROTATION_SPEC,
+              parameters: net.getParameters(),
+              inputScale: 1 / 255,
+              layers: LAYERS,
+            },
+            meta: {
+              recipe: "digits-rotation",
+              seed,
+              epochs,
+              targetUnit: "degrees",
+              angleRange: [-MAX_ANGLE, MAX_ANGLE],
+              canvas: CANVAS,
+              augmentation: `${AUGMENT} extra seeded angles per training digit`,
+              loss: "mse on angle/60",
+              optimizer: "adam",
+              learningRate: 1e-3,
+              batchSize: 32,
+              checkpoints: "epoch 0 = before training (same layers, all samples)",
+              ...summary,
+            },
           },
         },
-      }];
+      ];
     } finally {
       net.dispose();
     }

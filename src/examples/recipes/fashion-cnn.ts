@@ -43,7 +43,14 @@ export const FASHION_SPEC: NetworkSpec = {
   ],
 };
 
-const LAYERS = { block1: "pool1", block2: "pool2", block3: "pool3", block4: "relu4", gap: "gap", logits: "logits" };
+const LAYERS = {
+  block1: "pool1",
+  block2: "pool2",
+  block3: "pool3",
+  block4: "relu4",
+  gap: "gap",
+  logits: "logits",
+};
 /** The conv layers whose raw outputs are recorded. */
 const CONVS = ["conv1", "conv2", "conv3", "conv4"] as const;
 /** Seed of the choice of test images, fixed so that every training seed is recorded on the same images. */
@@ -61,22 +68,47 @@ interface Trained {
   labels: Int32Array;
 }
 
-async function train(fashion: { train: ImageDataset; test: ImageDataset }, seed: number, epochs: number, stage: string, options: RunOptions): Promise<Trained> {
+async function train(
+  fashion: { train: ImageDataset; test: ImageDataset },
+  seed: number,
+  epochs: number,
+  stage: string,
+  options: RunOptions,
+): Promise<Trained> {
   const { train, test } = fashion;
   const { net, losses } = await trainNetwork(
-    { spec: FASHION_SPEC, X: scaledPixels(train), train: Int32Array.from({ length: train.labels.length }, (_, i) => i), labels: train.labels, epochs, seed, stage, trainer: TRAINER },
+    {
+      spec: FASHION_SPEC,
+      X: scaledPixels(train),
+      train: Int32Array.from({ length: train.labels.length }, (_, i) => i),
+      labels: train.labels,
+      epochs,
+      seed,
+      stage,
+      trainer: TRAINER,
+    },
     options,
   );
   const testEval = net.evaluate(scaledPixels(test), test.labels.length, { labels: test.labels });
   const rng = new Rng(await getCore(), SAMPLE_SEED, STREAMS.fashionSample);
-  const chosen = Int32Array.from(rng.permutation(test.labels.length).subarray(0, BUNDLE_SAMPLES).sort());
+  const chosen = Int32Array.from(
+    rng.permutation(test.labels.length).subarray(0, BUNDLE_SAMPLES).sort(),
+  );
   rng.dispose();
-  return { net, losses, testEval, chosen, X: scaledPixels(test, chosen), labels: takeLabels(test.labels, chosen) };
+  return {
+    net,
+    losses,
+    testEval,
+    chosen,
+    X: scaledPixels(test, chosen),
+    labels: takeLabels(test.labels, chosen),
+  };
 }
 
 export const fashionCnn: Recipe = {
   name: "fashion-cnn",
-  description: "four-block CNN on Fashion-MNIST; bundle of 2,000 test images with every block's activations, the raw conv outputs (before ReLU) as top-ℓ2 vectors and 28×28 thumbnails",
+  description:
+    "four-block CNN on Fashion-MNIST; bundle of 2,000 test images with every block's activations, the raw conv outputs (before ReLU) as top-ℓ2 vectors and 28×28 thumbnails",
   usedBy: ["layer-topology", "mapper", "som-codes", "mda"],
   needs: ["fashion"],
   defaults: { seed: 42, epochs: 4 },
@@ -85,11 +117,19 @@ export const fashionCnn: Recipe = {
     const { test } = fashion;
     const seed = options.seed ?? this.defaults.seed;
     const epochs = options.epochs ?? this.defaults.epochs;
-    const { net, losses, testEval, chosen, X, labels } = await train(fashion, seed, epochs, "fashion-cnn", options);
+    const { net, losses, testEval, chosen, X, labels } = await train(
+      fashion,
+      seed,
+      epochs,
+      "fashion-cnn",
+      options,
+    );
     try {
       const plane = test.height * test.width;
       const images = new Uint8Array(BUNDLE_SAMPLES * plane);
-      chosen.forEach((i, r) => images.set(test.images.subarray(i * plane, (i + 1) * plane), r * plane));
+      chosen.forEach((i, r) =>
+        images.set(test.images.subarray(i * plane, (i + 1) * plane), r * plane),
+      );
       const bundleEval = net.evaluate(X, BUNDLE_SAMPLES, { labels });
       const summary = {
         testAccuracy: round4(testEval.accuracy!),
@@ -97,27 +137,49 @@ export const fashionCnn: Recipe = {
         bundleAccuracy: round4(bundleEval.accuracy!),
         finalTrainingLoss: round4(losses[losses.length - 1] ?? NaN),
       };
-      return [{
-        name: "fashion-cnn",
-        summary,
-        bundle: {
+      return [
+        {
           name: "fashion-cnn",
-          task: "classification",
-          classNames: FASHION_CLASSES,
-          layers: byDepth(recordLayers(net, X, BUNDLE_SAMPLES, LAYERS), await recordPreActivations(net, X, BUNDLE_SAMPLES, CONVS)),
-          inputs: { shape: [BUNDLE_SAMPLES, test.height, test.width], data: images },
-          labels,
-          predictions: { rows: BUNDLE_SAMPLES, cols: 10, data: net.probabilities(X, BUNDLE_SAMPLES) },
-          split: new Uint8Array(BUNDLE_SAMPLES).fill(1),
-          model: { spec: FASHION_SPEC, parameters: net.getParameters(), inputScale: 1 / 255, layers: LAYERS },
-          meta: {
-            recipe: "fashion-cnn", seed, sampleSeed: SAMPLE_SEED, epochs, ...TRAINER, trainedOn: "all 60,000 Fashion-MNIST training images",
-            samples: `${BUNDLE_SAMPLES} seeded test images (indices into the 10,000-image test set in meta.testIndices)`,
-            layers: "blockN, gap, logits: block outputs after ReLU (and pooling); convN:pre:top-l2: convN's raw output before ReLU, the C-vector at the spatial position of largest ℓ2 norm",
-            testIndices: Array.from(chosen), dataLicence: "Fashion-MNIST, MIT (Zalando Research)", ...summary,
+          summary,
+          bundle: {
+            name: "fashion-cnn",
+            task: "classification",
+            classNames: FASHION_CLASSES,
+            layers: byDepth(
+              recordLayers(net, X, BUNDLE_SAMPLES, LAYERS),
+              await recordPreActivations(net, X, BUNDLE_SAMPLES, CONVS),
+            ),
+            inputs: { shape: [BUNDLE_SAMPLES, test.height, test.width], data: images },
+            labels,
+            predictions: {
+              rows: BUNDLE_SAMPLES,
+              cols: 10,
+              data: net.probabilities(X, BUNDLE_SAMPLES),
+            },
+            split: new Uint8Array(BUNDLE_SAMPLES).fill(1),
+            model: {
+              spec: FASHION_SPEC,
+              parameters: net.getParameters(),
+              inputScale: 1 / 255,
+              layers: LAYERS,
+            },
+            meta: {
+              recipe: "fashion-cnn",
+              seed,
+              sampleSeed: SAMPLE_SEED,
+              epochs,
+              ...TRAINER,
+              trainedOn: "all 60,000 Fashion-MNIST training images",
+              samples: `${BUNDLE_SAMPLES} seeded test images (indices into the 10,000-image test set in meta.testIndices)`,
+              layers:
+                "blockN, gap, logits: block outputs after ReLU (and pooling); convN:pre:top-l2: convN's raw output before ReLU, the C-vector at the spatial position of largest ℓ2 norm",
+              testIndices: Array.from(chosen),
+              dataLicence: "Fashion-MNIST, MIT (Zalando Research)",
+              ...summary,
+            },
           },
         },
-      }];
+      ];
     } finally {
       net.dispose();
     }
@@ -136,10 +198,20 @@ export const fashionCnnSeeds: Recipe = {
     const seeds = options.seed === undefined ? STUDY_SEEDS : [options.seed];
     const out: RecipeResult[] = [];
     for (const seed of seeds) {
-      const { net, losses, testEval, chosen, X, labels } = await train(fashion, seed, epochs, `fashion-cnn seed ${seed}`, options);
+      const { net, losses, testEval, chosen, X, labels } = await train(
+        fashion,
+        seed,
+        epochs,
+        `fashion-cnn seed ${seed}`,
+        options,
+      );
       try {
         const name = `fashion-cnn-seed${seed}`;
-        const summary = { testAccuracy: round4(testEval.accuracy!), testLoss: round4(testEval.loss), finalTrainingLoss: round4(losses[losses.length - 1] ?? NaN) };
+        const summary = {
+          testAccuracy: round4(testEval.accuracy!),
+          testLoss: round4(testEval.loss),
+          finalTrainingLoss: round4(losses[losses.length - 1] ?? NaN),
+        };
         out.push({
           name,
           summary,
@@ -151,11 +223,18 @@ export const fashionCnnSeeds: Recipe = {
             labels,
             split: new Uint8Array(BUNDLE_SAMPLES).fill(1),
             meta: {
-              recipe: "fashion-cnn-seeds", seed, sampleSeed: SAMPLE_SEED, epochs, ...TRAINER, trainedOn: "all 60,000 Fashion-MNIST training images",
+              recipe: "fashion-cnn-seeds",
+              seed,
+              sampleSeed: SAMPLE_SEED,
+              epochs,
+              ...TRAINER,
+              trainedOn: "all 60,000 Fashion-MNIST training images",
               samples: `fashion-cnn's ${BUNDLE_SAMPLES} test images (indices into the 10,000-image test set in meta.testIndices)`,
               testIndices: Array.from(chosen),
-              layers: "convN:pre:top-l2: convN's raw output before ReLU, the C-vector at the spatial position of largest ℓ2 norm",
-              dataLicence: "Fashion-MNIST, MIT (Zalando Research)", ...summary,
+              layers:
+                "convN:pre:top-l2: convN's raw output before ReLU, the C-vector at the spatial position of largest ℓ2 norm",
+              dataLicence: "Fashion-MNIST, MIT (Zalando Research)",
+              ...summary,
             },
           },
         });

@@ -12,11 +12,25 @@ import { Trainer, TrainingData } from "../../algo/nn/trainer.ts";
 import { ProgressTracker } from "../../core/progress.ts";
 import { Rng, STREAMS } from "../../core/random.ts";
 import { getCore } from "../../core/wasm.ts";
-import { DIGIT_CLASSES, scaledPixels, seededSplit, splitIndices, takeLabels, takeRows, traceSet } from "../datasets.ts";
+import {
+  DIGIT_CLASSES,
+  scaledPixels,
+  seededSplit,
+  splitIndices,
+  takeLabels,
+  takeRows,
+  traceSet,
+} from "../datasets.ts";
 import { recordLayers, round4, type Recipe, type RecipeResult } from "../recipe.ts";
 import { requireData } from "./common.ts";
 
-export const TASKS = [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9]];
+export const TASKS = [
+  [0, 1],
+  [2, 3],
+  [4, 5],
+  [6, 7],
+  [8, 9],
+];
 const BATCH = 32;
 const REPLAY_BUFFER = 300;
 /** A trace is recorded every this many steps (and at every task switch). */
@@ -33,7 +47,15 @@ export const SPLIT_SPEC: NetworkSpec = {
   ],
 };
 
-async function runScenario(name: string, rehearsal: boolean, digits: NonNullable<Parameters<Recipe["run"]>[0]["digits"]>, seed: number, epochsPerTask: number, progress: ProgressTracker, offset: number): Promise<RecipeResult> {
+async function runScenario(
+  name: string,
+  rehearsal: boolean,
+  digits: NonNullable<Parameters<Recipe["run"]>[0]["digits"]>,
+  seed: number,
+  epochsPerTask: number,
+  progress: ProgressTracker,
+  offset: number,
+): Promise<RecipeResult> {
   const core = await getCore();
   const X = scaledPixels(digits);
   const n = digits.labels.length;
@@ -46,15 +68,26 @@ async function runScenario(name: string, rehearsal: boolean, digits: NonNullable
   const net = await Network.create(SPLIT_SPEC, { seed });
   // All training samples resident once; batches are composed by index.
   const data = TrainingData.classification(net, takeRows(X, 64, train), takeLabels(labels, train));
-  const trainer = new Trainer(net, { optimizer: "adam", learningRate: 1e-3, batchSize: BATCH, seed });
+  const trainer = new Trainer(net, {
+    optimizer: "adam",
+    learningRate: 1e-3,
+    batchSize: BATCH,
+    seed,
+  });
   const rng = new Rng(core, seed, STREAMS.replayBuffer);
   const checkpoints: { epoch: number; layers: ReturnType<typeof recordLayers> }[] = [];
   // One trace per step count: a task switch can fall on a TRACE_EVERY boundary.
   const record = () => {
-    if (checkpoints.length > 0 && checkpoints[checkpoints.length - 1].epoch === trainer.steps) return;
-    checkpoints.push({ epoch: trainer.steps, layers: recordLayers(net, traceX, trace.length, { fc1: "fc1", fc2: "fc2" }) });
+    if (checkpoints.length > 0 && checkpoints[checkpoints.length - 1].epoch === trainer.steps)
+      return;
+    checkpoints.push({
+      epoch: trainer.steps,
+      layers: recordLayers(net, traceX, trace.length, { fc1: "fc1", fc2: "fc2" }),
+    });
   };
-  const taskRows = TASKS.map((pair) => Int32Array.from(Array.from(train.keys()).filter((r) => pair.includes(labels[train[r]]))));
+  const taskRows = TASKS.map((pair) =>
+    Int32Array.from(Array.from(train.keys()).filter((r) => pair.includes(labels[train[r]]))),
+  );
   const accuracyAfterTask: number[][] = [];
   const switches: number[] = [];
   let buffer: Int32Array = new Int32Array(0);
@@ -71,30 +104,39 @@ async function runScenario(name: string, rehearsal: boolean, digits: NonNullable
           const count = Math.min(half, current.length - start);
           const batch: number[] = [];
           for (let j = 0; j < count; j++) batch.push(current[order[start + j]]);
-          if (half < BATCH) for (let j = 0; j < count; j++) batch.push(buffer[rng.int(buffer.length)]);
+          if (half < BATCH)
+            for (let j = 0; j < count; j++) batch.push(buffer[rng.int(buffer.length)]);
           trainer.trainBatch(data, Int32Array.from(batch));
           if (trainer.steps % TRACE_EVERY === 0) record();
         }
         await progress.step(offset + t * epochsPerTask + epoch + 1);
       }
-      accuracyAfterTask.push(TASKS.map((pair) => {
-        const rows = test.filter((i) => pair.includes(labels[i]));
-        return round4(net.evaluate(takeRows(X, 64, rows), rows.length, { labels: takeLabels(labels, rows) }).accuracy!);
-      }));
+      accuracyAfterTask.push(
+        TASKS.map((pair) => {
+          const rows = test.filter((i) => pair.includes(labels[i]));
+          return round4(
+            net.evaluate(takeRows(X, 64, rows), rows.length, { labels: takeLabels(labels, rows) })
+              .accuracy!,
+          );
+        }),
+      );
       if (rehearsal) {
         // Rebuild the buffer: REPLAY_BUFFER samples split evenly over the tasks seen so far.
         const perTask = Math.floor(REPLAY_BUFFER / (t + 1));
         const picks: number[] = [];
         for (let s = 0; s <= t; s++) {
           const order = rng.permutation(taskRows[s].length);
-          for (let j = 0; j < Math.min(perTask, order.length); j++) picks.push(taskRows[s][order[j]]);
+          for (let j = 0; j < Math.min(perTask, order.length); j++)
+            picks.push(taskRows[s][order[j]]);
         }
         buffer = Int32Array.from(picks);
       }
     }
     record();
     const finalAccuracy = accuracyAfterTask[accuracyAfterTask.length - 1];
-    const overall = net.evaluate(takeRows(X, 64, test), test.length, { labels: takeLabels(labels, test) }).accuracy!;
+    const overall = net.evaluate(takeRows(X, 64, test), test.length, {
+      labels: takeLabels(labels, test),
+    }).accuracy!;
     const summary = {
       finalAccuracyPerTask: finalAccuracy,
       finalTestAccuracy: round4(overall),
@@ -116,12 +158,28 @@ async function runScenario(name: string, rehearsal: boolean, digits: NonNullable
         split,
         trace,
         checkpoints,
-        model: { spec: SPLIT_SPEC, parameters: net.getParameters(), inputScale: 1 / digits.maxValue, layers: { logits: "logits" } },
+        model: {
+          spec: SPLIT_SPEC,
+          parameters: net.getParameters(),
+          inputScale: 1 / digits.maxValue,
+          layers: { logits: "logits" },
+        },
         meta: {
-          recipe: "split-digits", scenario: "class-incremental", rehearsal, replayBuffer: rehearsal ? REPLAY_BUFFER : 0, seed, epochsPerTask,
-          tasks: TASKS, checkpointUnit: "training step (batch); epoch field = steps taken", traceEvery: TRACE_EVERY,
-          taskSwitchSteps: switches, optimizer: "adam", learningRate: 1e-3, batchSize: BATCH,
-          accuracyAfterTaskNote: "accuracyAfterTask[i][j] = test accuracy on task j after training task i",
+          recipe: "split-digits",
+          scenario: "class-incremental",
+          rehearsal,
+          replayBuffer: rehearsal ? REPLAY_BUFFER : 0,
+          seed,
+          epochsPerTask,
+          tasks: TASKS,
+          checkpointUnit: "training step (batch); epoch field = steps taken",
+          traceEvery: TRACE_EVERY,
+          taskSwitchSteps: switches,
+          optimizer: "adam",
+          learningRate: 1e-3,
+          batchSize: BATCH,
+          accuracyAfterTaskNote:
+            "accuracyAfterTask[i][j] = test accuracy on task j after training task i",
           ...summary,
         },
       },
@@ -136,7 +194,8 @@ async function runScenario(name: string, rehearsal: boolean, digits: NonNullable
 
 export const splitDigits: Recipe = {
   name: "split-digits",
-  description: "class-incremental split digits (0/1 … 8/9), 64-64-64 ReLU, without and with a 300-sample rehearsal buffer; traces every 20 batches",
+  description:
+    "class-incremental split digits (0/1 … 8/9), 64-64-64 ReLU, without and with a 300-sample rehearsal buffer; traces every 20 batches",
   usedBy: ["mphate"],
   needs: ["digits"],
   defaults: { seed: 42, epochs: 10 },
@@ -146,7 +205,15 @@ export const splitDigits: Recipe = {
     const epochs = options.epochs ?? this.defaults.epochs;
     const progress = new ProgressTracker(options, "split-digits", 2 * TASKS.length * epochs);
     const naive = await runScenario("split-digits-naive", false, digits, seed, epochs, progress, 0);
-    const rehearsal = await runScenario("split-digits-rehearsal", true, digits, seed, epochs, progress, TASKS.length * epochs);
+    const rehearsal = await runScenario(
+      "split-digits-rehearsal",
+      true,
+      digits,
+      seed,
+      epochs,
+      progress,
+      TASKS.length * epochs,
+    );
     progress.finish();
     return [naive, rehearsal];
   },

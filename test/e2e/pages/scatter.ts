@@ -40,7 +40,18 @@ for (let i = 0; i < n; i++) {
   y[i] = 30 * Math.sin(a) + 6 * h;
   values[i] = c;
 }
-const classNames = ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+const classNames = [
+  "T-shirt",
+  "Trouser",
+  "Pullover",
+  "Dress",
+  "Coat",
+  "Sandal",
+  "Shirt",
+  "Sneaker",
+  "Bag",
+  "Ankle boot",
+];
 
 const start = performance.now();
 const scatter = (svg ? embeddingScatter : pointScatter)(
@@ -66,7 +77,9 @@ scatter.addEventListener("selection", () => events.selection++);
 // Hover latency: from the pointer event to the frame after the tooltip changed.
 const hoverMs: number[] = [];
 let pending: number | null = null;
-window.addEventListener("pointermove", (event) => void (pending = event.timeStamp), { capture: true });
+window.addEventListener("pointermove", (event) => void (pending = event.timeStamp), {
+  capture: true,
+});
 const tip = scatter.querySelector(".atlas-tooltip")!;
 new MutationObserver(() => {
   if (pending === null) return;
@@ -76,12 +89,34 @@ new MutationObserver(() => {
 }).observe(tip, { attributes: true, childList: true, subtree: true });
 requestAnimationFrame(() =>
   requestAnimationFrame(() => {
-    Object.assign(window, { scatterTest: { scatter, x, y, values, events, hoverMs, constructMs, firstDrawMs: performance.now() - start, pageMs: performance.now() } });
+    Object.assign(window, {
+      scatterTest: {
+        scatter,
+        x,
+        y,
+        values,
+        events,
+        hoverMs,
+        constructMs,
+        firstDrawMs: performance.now() - start,
+        pageMs: performance.now(),
+      },
+    });
   }),
 );
 
 declare global {
   interface Window {
-    scatterTest: { scatter: PointScatterElement; x: Float32Array; y: Float32Array; values: Float64Array; events: typeof events; hoverMs: number[]; constructMs: number; firstDrawMs: number; pageMs: number };
+    scatterTest: {
+      scatter: PointScatterElement;
+      x: Float32Array;
+      y: Float32Array;
+      values: Float64Array;
+      events: typeof events;
+      hoverMs: number[];
+      constructMs: number;
+      firstDrawMs: number;
+      pageMs: number;
+    };
   }
 }
