@@ -94,6 +94,8 @@ export class CsvReader {
   private readonly wanted: "," | "\t" | "auto";
   private delimiter = -1;
   private pending = "";
+  /** Length `pending` must reach (without a line break) before it is scanned again. */
+  private rescanAt = 0;
   /** Line on which `pending` starts (1-based). */
   private line = 1;
   private started = false;
@@ -112,7 +114,16 @@ export class CsvReader {
 
   /** Parse the complete records in `text` (after what earlier pushes left unfinished). */
   push(text: string): void {
+    // A chunk without a line break cannot finish the record under way, and scanning that
+    // unfinished record again with every chunk would cost time quadratic in its length: it is
+    // scanned again only once it has doubled (so an overlong field is still caught by twice
+    // MAX_FIELD_CHARS).
+    if (this.pending.length + text.length < this.rescanAt && !/[\r\n]/.test(text)) {
+      this.pending += text;
+      return;
+    }
     this.parse(this.pending + text, false);
+    this.rescanAt = 2 * this.pending.length;
   }
 
   /** Parse what is left and return the table. */

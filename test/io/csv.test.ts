@@ -217,6 +217,22 @@ describe("CsvReader and readCsvChunks: text arriving in pieces", () => {
     expect(reader.end()).toEqual(whole);
   });
 
+  it("reads one very long line arriving in small pieces (each piece does not rescan the line)", () => {
+    // 200,000 values on one line, then a second row, in 1 KiB pieces.
+    const n = 200_000;
+    const input =
+      Array.from({ length: n }, (_, i) => String(i % 97)).join(",") +
+      "\n" +
+      Array.from({ length: n }, () => "1").join(",") +
+      "\n";
+    const reader = new CsvReader({ name: "wide.csv", header: false });
+    for (let at = 0; at < input.length; at += 1024) reader.push(input.slice(at, at + 1024));
+    const { matrix } = reader.end();
+    expect([matrix.rows, matrix.cols]).toEqual([2, n]);
+    expect(matrix.data[n - 1]).toBe((n - 1) % 97);
+    expect(matrix.data[2 * n - 1]).toBe(1);
+  });
+
   it("reports errors with the same lines whatever the chunking", () => {
     const input = 'a,"b\nc"\n1,2\n"3",4\n6,x\n';
     expectError(
