@@ -127,14 +127,23 @@ export function coordinatesFromEigen(
 ): { coordinates: Matrix; eigenvalues: Float64Array; warnings: string[] } {
   const warnings: string[] = [];
   const data = new Float32Array(n * p);
-  for (let j = 0; j < p; j++) {
+  // The solver may find fewer eigenpairs than asked (the distances span fewer dimensions): the
+  // vectors then have that many columns, and the missing coordinates are 0.
+  const found = Math.min(values.length, p);
+  const stride = n > 0 ? vectors.length / n : 0;
+  if (found < p) {
+    warnings.push(
+      `only ${found} eigenpair${found === 1 ? "" : "s"} found: the distances span ${found} dimension${found === 1 ? "" : "s"}, so coordinate${p - found === 1 ? "" : "s"} ${found + 1}${p - found > 1 ? `–${p}` : ""} ${p - found === 1 ? "is" : "are"} 0`,
+    );
+  }
+  for (let j = 0; j < found; j++) {
     const lambda = values[j];
     if (!(lambda > 0))
       warnings.push(
         `eigenvalue ${j + 1} is ${lambda} ≤ 0: that coordinate is 0 (the distances are not Euclidean in ${j + 1} dimensions)`,
       );
     const scale = lambda > 0 ? Math.sqrt(lambda) : 0;
-    for (let i = 0; i < n; i++) data[i * p + j] = vectors[i * p + j] * scale;
+    for (let i = 0; i < n; i++) data[i * p + j] = vectors[i * stride + j] * scale;
   }
   return { coordinates: { rows: n, cols: p, data }, eigenvalues: values.slice(0, p), warnings };
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { pairwiseDistances } from "../../src/algo/distance.ts";
 import { isomap } from "../../src/algo/isomap.ts";
 import { knn } from "../../src/algo/knn.ts";
-import { classicalMds, mds, smacof } from "../../src/algo/mds.ts";
+import { classicalMds, coordinatesFromEigen, mds, smacof } from "../../src/algo/mds.ts";
 import { knnRecall, nnDescent } from "../../src/algo/nndescent.ts";
 import { pca } from "../../src/algo/pca.ts";
 import { tsne, tsneKlGradient } from "../../src/algo/tsne.ts";
@@ -474,5 +474,19 @@ describe("isomap", () => {
     const X = randomMatrix(20, 3);
     await expect(isomap(X, { nNeighbors: 20 })).rejects.toThrow(/invalid nNeighbors: 20/);
     await expect(isomap(X, { landmarks: 2 })).rejects.toThrow(/invalid landmarks: 2/);
+  });
+});
+
+describe("coordinatesFromEigen", () => {
+  it("fills the coordinates the solver found no eigenpair for with 0, and says so in numbers", () => {
+    // One eigenpair of three points (they lie on a line): λ = 4, v = (0.6, 0, −0.8).
+    const r = coordinatesFromEigen(Float64Array.of(4), Float64Array.of(0.6, 0, -0.8), 3, 2);
+    expect(Array.from(r.coordinates.data)).toEqual([
+      1.2000000476837158, 0, 0, 0, -1.600000023841858, 0,
+    ]);
+    expect(r.warnings).toEqual([
+      "only 1 eigenpair found: the distances span 1 dimension, so coordinate 2 is 0",
+    ]);
+    expect(r.warnings.join(" ")).not.toMatch(/undefined|NaN/);
   });
 });
