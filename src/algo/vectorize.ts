@@ -157,7 +157,9 @@ async function reduceStored(
     Math.floor(Math.min(budget - outBytes, CHUNK_TARGET_BYTES) / Math.max(perRow, 1)),
   );
   const reducer = await Reducer.create(stored.shape, method, seed);
-  for await (const chunk of storedRows(stored, rowsPerChunk)) reducer.add(chunk);
+  // Flattened rows are decoded straight into the result.
+  const into = method === "flatten" ? reducer.matrix().data : undefined;
+  for await (const chunk of storedRows(stored, rowsPerChunk, into)) reducer.add(chunk);
   return reducer.matrix();
 }
 
@@ -205,7 +207,10 @@ class Reducer {
   add({ start, rows, values: x }: RowChunk): void {
     const { out, method } = this;
     if (method === "flatten") {
-      out.set(x.subarray(0, rows * this.cols), start * this.cols);
+      const at = start * this.cols;
+      // Rows decoded in place (storedRows' `into`) are already there.
+      if (x.buffer !== out.buffer || x.byteOffset !== out.byteOffset + at * FLOAT32_BYTES)
+        out.set(x.subarray(0, rows * this.cols), at);
       return;
     }
     const [, c, h, w] = this.shape;
