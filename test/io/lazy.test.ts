@@ -486,6 +486,50 @@ describe("the background hash gives way to a streaming layer", () => {
     expect(await settledYet(second)).toBe(true);
   });
 
+  it("layers asked for side by side stream one after the other (one chunk buffer resident)", async () => {
+    // Each read of a file is logged when it starts and when it ends, a macrotask apart.
+    const reads: string[] = [];
+    class SlowBlob extends Blob {
+      constructor(
+        parts: BlobPart[],
+        readonly file: string,
+      ) {
+        super(parts);
+      }
+      override async arrayBuffer(): Promise<ArrayBuffer> {
+        reads.push(`start ${this.file}`);
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        reads.push(`end ${this.file}`);
+        return super.arrayBuffer();
+      }
+    }
+    class LoggingFile extends File {
+      override slice(...args: Parameters<Blob["slice"]>): Blob {
+        return new SlowBlob([super.slice(...args)], this.name);
+      }
+    }
+    const input = bundleInput();
+    const bundle = await loadBundle(
+      fileListSource(
+        [...encodeBundle(input).files].map(([path, bytes]) => new LoggingFile([bytes], path)),
+        "logged",
+      ),
+      { lazy: true },
+    );
+    reads.length = 0;
+    const [conv, dense] = await Promise.all(
+      bundle.layers.map((layer) => layerMatrix(layer, { method: "flatten" })),
+    );
+    expect(conv.data).toEqual(input.layers[0].data);
+    expect(dense.rows).toBe(N);
+    expect(reads).toEqual([
+      "start layers/conv.npy",
+      "end layers/conv.npy",
+      "start layers/dense.npy",
+      "end layers/dense.npy",
+    ]);
+  });
+
   it("rows decoded into a caller's array (`into`) are the rows streamed into a chunk buffer", async () => {
     const array = await stored();
     const width = C * H * W;
