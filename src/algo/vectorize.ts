@@ -55,6 +55,13 @@ export interface VectorizeOptions {
 const CHUNK_TARGET_BYTES = 16 << 20;
 const FLOAT32_BYTES = 4;
 
+/**
+ * Released when the layer streaming now has been read: layers asked for side by side (an
+ * analysis over every layer) stream one after the other, so only one chunk buffer is resident
+ * at a time. They share one thread and one disk, so nothing is slower for it.
+ */
+let streaming: Promise<void> = Promise.resolve();
+
 /** Reduced lazily read layers, by layer object and "method|seed". */
 const reducedLayers = new WeakMap<object, Map<string, Promise<Matrix>>>();
 
@@ -156,9 +163,19 @@ async function reduceStored(
     1,
     Math.floor(Math.min(budget - outBytes, CHUNK_TARGET_BYTES) / Math.max(perRow, 1)),
   );
-  const reducer = await Reducer.create(stored.shape, method, seed);
-  for await (const chunk of storedRows(stored, rowsPerChunk)) reducer.add(chunk);
-  return reducer.matrix();
+  const previous = streaming;
+  let release!: () => void;
+  streaming = new Promise<void>((resolve) => (release = resolve));
+  try {
+    await previous;
+    const reducer = await Reducer.create(stored.shape, method, seed);
+    // Flattened rows are decoded straight into the result.
+    const into = method === "flatten" ? reducer.matrix().data : undefined;
+    for await (const chunk of storedRows(stored, rowsPerChunk, into)) reducer.add(chunk);
+    return reducer.matrix();
+  } finally {
+    release();
+  }
 }
 
 /** Reduces row chunks (in order, any sizes) into the N × outCols matrix of one vectorisation. */
@@ -205,7 +222,10 @@ class Reducer {
   add({ start, rows, values: x }: RowChunk): void {
     const { out, method } = this;
     if (method === "flatten") {
-      out.set(x.subarray(0, rows * this.cols), start * this.cols);
+      const at = start * this.cols;
+      // Rows decoded in place (storedRows' `into`) are already there.
+      if (x.buffer !== out.buffer || x.byteOffset !== out.byteOffset + at * FLOAT32_BYTES)
+        out.set(x.subarray(0, rows * this.cols), at);
       return;
     }
     const [, c, h, w] = this.shape;

@@ -10,7 +10,8 @@
  * CRC-32s are checked and lazily opened layers are checked for NaN and ±Infinity from their
  * exponent bits, so `openBundle` still refuses a corrupt or non-finite bundle although it
  * reads no layer into memory (or, opened with `digest: "deferred"`, hashes in the
- * background while each layer is checked as it streams into an analysis). The core's SHA-256
+ * background while each layer is checked as it streams into an analysis; the background pass
+ * waits while a layer streams, so the analysis that needs it is not slowed). The core's SHA-256
  * (wasm) is used unless the platform installs a faster one (node.ts installs node:crypto's).
  */
 import { sha256Hex } from "../core/hash.ts";
@@ -19,7 +20,7 @@ import { loadBundle, type Bundle, type LoadBundleOptions } from "./bundle.ts";
 import { fileChunks, readPrefix, type FileLocation } from "./location.ts";
 import { MANIFEST_FILE, bundleFiles, type Manifest } from "./manifest.ts";
 import { locateFile, type BundleSource } from "./sources.ts";
-import { FiniteScan, type StoredArray } from "./stored.ts";
+import { FiniteScan, streamsSettled, type StoredArray } from "./stored.ts";
 
 /** An incremental SHA-256. */
 export interface Sha256 {
@@ -87,15 +88,25 @@ async function sha256Of(bytes: Uint8Array): Promise<string> {
  * Hex SHA-256 of a file streamed from where it lies (CRC-32 checked for a zip entry); `scan`
  * sees every chunk too.
  */
-export async function sha256OfLocation(location: FileLocation, scan?: FiniteScan): Promise<string> {
+export async function sha256OfLocation(
+  location: FileLocation,
+  scan?: FiniteScan,
+  { background = false }: { background?: boolean } = {},
+): Promise<string> {
   const hash = await createSha256();
+  const chunks = fileChunks(location);
   try {
-    for await (const chunk of fileChunks(location)) {
-      hash.update(chunk);
-      scan?.push(chunk);
+    for (;;) {
+      // In the background, a layer being read for an analysis goes first.
+      if (background) await streamsSettled();
+      const next = await chunks.next();
+      if (next.done) break;
+      hash.update(next.value);
+      scan?.push(next.value);
     }
   } catch (error) {
     hash.dispose?.();
+    await chunks.return(undefined).catch(() => undefined);
     throw error;
   }
   return hash.digest();
@@ -132,6 +143,7 @@ export async function bundleSha256(
   manifest: Manifest,
   known: ReadonlyMap<string, string> = new Map(),
   scans: ReadonlyMap<string, StoredArray> = new Map(),
+  { background = false }: { background?: boolean } = {},
 ): Promise<string> {
   const paths = listedPaths(manifest);
   let listing = "";
@@ -141,7 +153,9 @@ export async function bundleSha256(
       const stored = scans.get(path);
       const scan =
         stored !== undefined && FiniteScan.applies(stored) ? new FiniteScan(stored) : undefined;
-      digest = await sha256OfLocation(stored?.location ?? (await locateFile(source, path)), scan);
+      digest = await sha256OfLocation(stored?.location ?? (await locateFile(source, path)), scan, {
+        background,
+      });
     }
     listing += `${digest}  ${path}\n`;
   }
@@ -209,9 +223,9 @@ export async function openBundle(
     return Object.assign(bundle, { sha256 });
   }
   let sha256 = `quick:${await quickName(hashing, paths, scans)}`;
-  const digest = bundleSha256(hashing, bundle.manifest, hashing.digests, scans).then(
-    (hex) => (sha256 = hex),
-  );
+  const digest = bundleSha256(hashing, bundle.manifest, hashing.digests, scans, {
+    background: true,
+  }).then((hex) => (sha256 = hex));
   // Unobserved, a failed background pass must not become an unhandled rejection.
   digest.catch(() => {});
   const hashed = Object.assign(bundle, { digest }) as HashedBundle;

@@ -46,6 +46,12 @@ export interface FileLocation {
 export interface RangeReader {
   /** Bytes [start, end) of the container (a view for a Uint8Array: copy before keeping). */
   read(start: number, end: number): Promise<Uint8Array>;
+  /**
+   * Bytes [start, start + target.length) into `target`, when the container can be read into a
+   * buffer the caller owns (files on disk, bytes in memory): no fresh buffer per read, whose
+   * first touch costs more than the copy.
+   */
+  readInto?(start: number, target: Uint8Array): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -82,7 +88,16 @@ export function containerSize(container: ByteContainer): number {
 /** Open a container for range reads. `label` names it in E_IO messages. */
 export async function openContainer(container: ByteContainer, label: string): Promise<RangeReader> {
   if (container instanceof Uint8Array) {
-    return { read: async (start, end) => container.subarray(start, end), close: async () => {} };
+    return {
+      read: async (start, end) => container.subarray(start, end),
+      async readInto(start, target) {
+        if (start + target.length > container.length) {
+          throw new HiddenAtlasError("E_IO", `${label}: the file ended early`, { file: label });
+        }
+        target.set(container.subarray(start, start + target.length));
+      },
+      close: async () => {},
+    };
   }
   if (isDiskFile(container)) {
     if (diskReader === undefined) {
@@ -151,7 +166,8 @@ export function memoryLocation(bytes: Uint8Array, label: string): FileLocation {
  * file yields what each compressed block inflates to). Checks that the file holds exactly
  * `size` bytes and, for a zip entry, its CRC-32 after the last chunk: a generator that has
  * yielded every chunk without throwing has read a sound file. Chunks of a Uint8Array
- * container are views of it: copy what you keep.
+ * container are views of it, and a file on disk is read into one buffer reused for every
+ * chunk: use a chunk before asking for the next, and copy what you keep.
  */
 export async function* fileChunks(
   location: FileLocation,
@@ -166,8 +182,20 @@ export async function* fileChunks(
     let crc = 0;
     let total = 0;
     if (!location.deflated) {
+      // A file on disk is read into one buffer, reused for every chunk.
+      const reused =
+        reader.readInto !== undefined && isDiskFile(location.container)
+          ? new Uint8Array(Math.min(chunkBytes, location.storedSize))
+          : null;
       for (let at = location.offset; at < end; at += chunkBytes) {
-        const chunk = await reader.read(at, Math.min(end, at + chunkBytes));
+        const chunkEnd = Math.min(end, at + chunkBytes);
+        let chunk: Uint8Array;
+        if (reused !== null) {
+          chunk = reused.subarray(0, chunkEnd - at);
+          await reader.readInto!(at, chunk);
+        } else {
+          chunk = await reader.read(at, chunkEnd);
+        }
         if (location.crc32 !== undefined) crc = crc32(chunk, crc);
         total += chunk.length;
         yield chunk;
@@ -212,6 +240,62 @@ export async function* fileChunks(
   } finally {
     await reader.close();
   }
+}
+
+/**
+ * Reads a stored (not deflated) file front to back into buffers its caller owns, checking as
+ * `fileChunks` does that the file holds its declared bytes and, for a zip entry, its CRC-32
+ * (`finish`, after the last piece). Null for a file that cannot be read so: a deflated one, or
+ * one in a Blob.
+ */
+export interface SequentialReader {
+  /** The next target.length bytes of the file into target; E_IO past the file's end. */
+  next(target: Uint8Array): Promise<void>;
+  /** Reads what is left (for the CRC) and checks it; call once, after the last `next`. */
+  finish(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function sequentialReader(location: FileLocation): Promise<SequentialReader | null> {
+  if (
+    location.deflated ||
+    !(isDiskFile(location.container) || location.container instanceof Uint8Array)
+  )
+    return null;
+  const end = location.offset + location.storedSize;
+  if (end > containerSize(location.container))
+    throw sizeError(location, containerSize(location.container) - location.offset);
+  if (location.storedSize !== location.size) throw sizeError(location, location.storedSize);
+  const reader = await openContainer(location.container, location.label);
+  if (reader.readInto === undefined) {
+    await reader.close();
+    return null;
+  }
+  let position = 0;
+  let crc = 0;
+  const read = async (target: Uint8Array) => {
+    if (position + target.length > location.size)
+      throw sizeError(location, position + target.length, "at least ");
+    await reader.readInto!(location.offset + position, target);
+    if (location.crc32 !== undefined) crc = crc32(target, crc);
+    position += target.length;
+  };
+  return {
+    next: read,
+    async finish() {
+      if (location.crc32 === undefined) return;
+      const rest = new Uint8Array(Math.min(STREAM_CHUNK_BYTES, location.size - position));
+      while (position < location.size)
+        await read(rest.subarray(0, Math.min(rest.length, location.size - position)));
+      if (crc !== location.crc32) {
+        throw corruptEntry(
+          location,
+          `its CRC-32 is ${hex(crc)} but the directory declares ${hex(location.crc32)}; the entry is corrupt`,
+        );
+      }
+    },
+    close: () => reader.close(),
+  };
 }
 
 /** The whole (inflated, checked) file in memory; E_TOO_LARGE first when it exceeds the budget. */

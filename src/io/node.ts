@@ -194,27 +194,31 @@ async function openDiskFile(file: DiskFile, label: string): Promise<RangeReader>
       },
     );
   }
+  const readInto = async (start: number, out: Uint8Array): Promise<void> => {
+    for (let filled = 0; filled < out.length;) {
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await handle.read(out, filled, out.length - filled, start + filled));
+      } catch (error) {
+        throw ioError(`cannot read ${file.path}`, file.path, error);
+      }
+      if (bytesRead === 0) {
+        throw new HiddenAtlasError(
+          "E_IO",
+          `${label}: the file ended early (changed while it was read?)`,
+          { file: label },
+        );
+      }
+      filled += bytesRead;
+    }
+  };
   return {
     async read(start, end) {
       const out = new Uint8Array(Math.max(0, Math.min(end, size) - start));
-      for (let filled = 0; filled < out.length;) {
-        let bytesRead: number;
-        try {
-          ({ bytesRead } = await handle.read(out, filled, out.length - filled, start + filled));
-        } catch (error) {
-          throw ioError(`cannot read ${file.path}`, file.path, error);
-        }
-        if (bytesRead === 0) {
-          throw new HiddenAtlasError(
-            "E_IO",
-            `${label}: the file ended early (changed while it was read?)`,
-            { file: label },
-          );
-        }
-        filled += bytesRead;
-      }
+      await readInto(start, out);
       return out;
     },
+    readInto,
     close: () => handle.close(),
   };
 }

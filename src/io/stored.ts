@@ -13,7 +13,14 @@
 import { HiddenAtlasError } from "../core/errors.ts";
 import { decodeElements, decodeToFloat32, type ElementType } from "./dtype.ts";
 import { assertWithinBudget, elementCount } from "./limits.ts";
-import { fileChunks, readLocation, readPrefix, type FileLocation } from "./location.ts";
+import {
+  fileChunks,
+  readLocation,
+  readPrefix,
+  sequentialReader,
+  type FileLocation,
+  type SequentialReader,
+} from "./location.ts";
 import { formatShape, toFloat32 } from "./ndarray.ts";
 import {
   assertHoldsData,
@@ -106,36 +113,100 @@ export function rowLength(stored: Pick<StoredArray, "shape">): number {
   return elementCount(stored.shape.slice(1));
 }
 
+/** Row streams open in this thread, and what waits for them all to end. */
+let openStreams = 0;
+let settled: { promise: Promise<void>; resolve: () => void } | null = null;
+
+/**
+ * Resolves once no stored array is being streamed in this thread (at once when none is): the
+ * background hash (digest.ts) waits for it between chunks, so a layer an analysis is reading
+ * gets the thread and the disk first, and the hash goes on once it has been read.
+ */
+export function streamsSettled(): Promise<void> {
+  if (openStreams === 0) return Promise.resolve();
+  if (settled === null) {
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    settled = { promise, resolve };
+  }
+  return settled.promise;
+}
+
+function streamOpened(): void {
+  openStreams++;
+}
+
+function streamClosed(): void {
+  if (--openStreams > 0 || settled === null) return;
+  const { resolve } = settled;
+  settled = null;
+  resolve();
+}
+
 /**
  * The rows of a stored array in order, `rowsPerChunk` at a time (the last chunk may be
- * shorter). The file is read once, start to end; the chunk buffer is reused.
+ * shorter). The file is read once, start to end; the chunk buffer is reused. Given `into`
+ * (n × rowLength values), each chunk's rows are decoded straight into their place there and
+ * the chunk's values are that part of `into`.
+ *
+ * A stored file on disk or in memory is read straight into the chunk buffer (or, for native
+ * float32, into the values themselves): no buffer per read and no copy between them.
  */
 export async function* storedRows(
   stored: StoredArray,
   rowsPerChunk: number,
+  into?: Float32Array,
 ): AsyncGenerator<RowChunk, void, undefined> {
   const n = stored.shape[0] ?? 1;
   const width = rowLength(stored);
   const chunkRows = Math.max(1, Math.min(rowsPerChunk, n));
+  if (into !== undefined && into.length < n * width)
+    throw new RangeError(`storedRows: into holds ${into.length} values, ${n * width} needed`);
+  streamOpened();
+  try {
+    yield* rowsInOrder(stored, chunkRows, into);
+  } finally {
+    streamClosed();
+  }
+}
+
+async function* rowsInOrder(
+  stored: StoredArray,
+  chunkRows: number,
+  into: Float32Array | undefined,
+): AsyncGenerator<RowChunk, void, undefined> {
+  const n = stored.shape[0] ?? 1;
+  const width = rowLength(stored);
   if (stored.fortranOrder && stored.shape.length > 1) {
-    yield* wholeRows(stored, chunkRows);
+    yield* wholeRows(stored, chunkRows, into);
+    return;
+  }
+  const direct = await sequentialReader(stored.location);
+  if (direct !== null) {
+    try {
+      yield* directRows(stored, direct, chunkRows, into);
+    } finally {
+      await direct.close();
+    }
     return;
   }
   const itemsize = stored.type.itemsize;
   const rowBytes = width * itemsize;
   const dataEnd = stored.dataOffset + n * rowBytes;
   const raw = new Uint8Array(chunkRows * rowBytes);
-  const values = new Float32Array(chunkRows * width);
+  const values = into === undefined ? new Float32Array(chunkRows * width) : null;
   let filled = 0;
   let row = 0;
   let position = 0;
   const flush = (rows: number): RowChunk => {
-    decodeToFloat32(raw, 0, rows * width, stored.type, values, stored.location.label);
-    const chunk = {
-      start: row,
-      rows,
-      values: rows === chunkRows ? values : values.subarray(0, rows * width),
-    };
+    const out =
+      values === null
+        ? into!.subarray(row * width, (row + rows) * width)
+        : rows === chunkRows
+          ? values
+          : values.subarray(0, rows * width);
+    decodeToFloat32(raw, 0, rows * width, stored.type, out, stored.location.label);
+    const chunk = { start: row, rows, values: out };
     if (stored.finite) assertFiniteRows(stored, chunk, width);
     row += rows;
     filled = 0;
@@ -158,10 +229,46 @@ export async function* storedRows(
   if (filled > 0) yield flush(filled / rowBytes);
 }
 
+/** storedRows from a file read into buffers: native float32 straight into the values. */
+async function* directRows(
+  stored: StoredArray,
+  reader: SequentialReader,
+  chunkRows: number,
+  into: Float32Array | undefined,
+): AsyncGenerator<RowChunk, void, undefined> {
+  const n = stored.shape[0] ?? 1;
+  const width = rowLength(stored);
+  const { type } = stored;
+  const rowBytes = width * type.itemsize;
+  const native =
+    type.kind === "f" && type.itemsize === 4 && type.littleEndian === HOST_LITTLE_ENDIAN;
+  await reader.next(new Uint8Array(stored.dataOffset)); // the header, for the CRC
+  const raw = native ? null : new Uint8Array(chunkRows * rowBytes);
+  const values = into === undefined ? new Float32Array(chunkRows * width) : null;
+  for (let start = 0; start < n; start += chunkRows) {
+    const rows = Math.min(chunkRows, n - start);
+    const out =
+      values === null
+        ? into!.subarray(start * width, (start + rows) * width)
+        : values.subarray(0, rows * width);
+    if (raw === null) {
+      await reader.next(new Uint8Array(out.buffer, out.byteOffset, rows * rowBytes));
+    } else {
+      await reader.next(raw.subarray(0, rows * rowBytes));
+      decodeToFloat32(raw, 0, rows * width, type, out, stored.location.label);
+    }
+    const chunk = { start, rows, values: out };
+    if (stored.finite) assertFiniteRows(stored, chunk, width);
+    yield chunk;
+  }
+  await reader.finish();
+}
+
 /** Fortran order: the whole array, reordered, then handed out in row chunks. */
 async function* wholeRows(
   stored: StoredArray,
   chunkRows: number,
+  into: Float32Array | undefined,
 ): AsyncGenerator<RowChunk, void, undefined> {
   const count = elementCount(stored.shape);
   assertWithinBudget(
@@ -181,6 +288,10 @@ async function* wholeRows(
   for (let start = 0; start < n; start += chunkRows) {
     const rows = Math.min(chunkRows, n - start);
     const chunk = { start, rows, values: data.subarray(start * width, (start + rows) * width) };
+    if (into !== undefined) {
+      into.set(chunk.values, start * width);
+      chunk.values = into.subarray(start * width, (start + rows) * width);
+    }
     if (stored.finite) assertFiniteRows(stored, chunk, width);
     yield chunk;
   }

@@ -11,6 +11,8 @@ import { LazyLayer, loadBundle, type Bundle } from "../../src/io/bundle.ts";
 import { encodeBundle, zipBundle, type BundleInput } from "../../src/io/bundle-write.ts";
 import { openBundle, setSha256 } from "../../src/io/digest.ts";
 import { MEMORY_BUDGET_BYTES, setMemoryBudget } from "../../src/io/limits.ts";
+import { memoryLocation } from "../../src/io/location.ts";
+import { openStoredArray, storedRows, streamsSettled } from "../../src/io/stored.ts";
 import { bundleSourceFromPath, nodeSha256, writeBundle } from "../../src/io/node.ts";
 import {
   fileListSource,
@@ -95,6 +97,14 @@ const SOURCES: [string, () => Promise<BundleSource>][] = [
       const dir = join(scratch, `folder-${Math.random()}`);
       await writeBundle(bundleInput(), dir);
       return bundleSourceFromPath(dir);
+    },
+  ],
+  [
+    "stored zip on disk (Node)",
+    async () => {
+      const path = join(scratch, `lazy-${Math.random()}.zip`);
+      await writeFile(path, zipBundle(bundleInput(), { compress: false }));
+      return bundleSourceFromPath(path);
     },
   ],
   [
@@ -300,6 +310,30 @@ describe("a lazily opened bundle is checked as it streams", () => {
     );
   });
 
+  it("a flipped byte in a stored entry on disk (read straight into the rows): layerMatrix refuses with E_ZIP", async () => {
+    const path = join(scratch, `flipped-${Math.random()}.zip`);
+    const zip = zipBundle(bundleInput(), { compress: false });
+    // The entry's name in its local header (signature PK\x03\x04 30 bytes before it; the
+    // manifest names the file too), then 40 bytes into the data after the 128-byte .npy header.
+    const name = new TextEncoder().encode("layers/conv.npy");
+    let at = -1;
+    for (let i = 30; i < zip.length && at < 0; i++)
+      if (zip[i - 30] === 0x50 && zip[i - 29] === 0x4b && zip[i - 28] === 3 && zip[i - 27] === 4)
+        if (name.every((b, j) => zip[i + j] === b)) at = i;
+    const nameLength = zip[at - 4] | (zip[at - 3] << 8);
+    const extraLength = zip[at - 2] | (zip[at - 1] << 8);
+    zip[at + nameLength + extraLength + 128 + 40] ^= 0x04;
+    await writeFile(path, zip);
+    for (const method of ["flatten", "gap"] as const) {
+      const bundle = await loadBundle(await bundleSourceFromPath(path), { lazy: true });
+      await expectRejection(
+        layerMatrix(bundle.layers[0], { method }),
+        "E_ZIP",
+        /flipped-[0-9.]+\.zip: malformed zip archive: entry 'layers\/conv\.npy': its CRC-32 is 0x[0-9a-f]+ but the directory declares/,
+      );
+    }
+  });
+
   it("NaN in a float32 layer or ±Infinity in a float16 one: E_NON_FINITE naming sample and column, at open and when streamed", async () => {
     const input = bundleInput((conv, dense) => {
       conv[7 * 128 + 13] = NaN;
@@ -416,6 +450,99 @@ describe("a lazily opened bundle is checked as it streams", () => {
       "E_SHAPE_MISMATCH",
       /t\/layers\/conv\.npy has shape \(100, 8, 4, 8\), but layers\[0\]\.shape in manifest\.json declares \(100, 8, 4, 4\)/,
     );
+  });
+});
+
+describe("the background hash gives way to a streaming layer", () => {
+  const stored = () =>
+    openStoredArray(
+      memoryLocation(encodeBundle(bundleInput()).files.get("layers/conv.npy")!, "conv.npy"),
+      "layer 'conv'",
+    );
+  const settledYet = async (settled: Promise<void>) => {
+    let done = false;
+    void settled.then(() => (done = true));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    return done;
+  };
+
+  it("streamsSettled waits while rows stream, and resolves once they end or are abandoned", async () => {
+    expect(await settledYet(streamsSettled())).toBe(true);
+    const rows = storedRows(await stored(), 10);
+    await rows.next();
+    const first = streamsSettled();
+    expect(await settledYet(first)).toBe(false);
+    let seen = 1;
+    while (!(await rows.next()).done) seen++;
+    expect(seen).toBe(N / 10);
+    expect(await settledYet(first)).toBe(true);
+
+    const two = [storedRows(await stored(), 10), storedRows(await stored(), 10)];
+    await Promise.all(two.map((g) => g.next()));
+    const second = streamsSettled();
+    await two[0].return(undefined);
+    expect(await settledYet(second)).toBe(false);
+    await two[1].return(undefined);
+    expect(await settledYet(second)).toBe(true);
+  });
+
+  it("layers asked for side by side stream one after the other (one chunk buffer resident)", async () => {
+    // Each read of a file is logged when it starts and when it ends, a macrotask apart.
+    const reads: string[] = [];
+    class SlowBlob extends Blob {
+      constructor(
+        parts: BlobPart[],
+        readonly file: string,
+      ) {
+        super(parts);
+      }
+      override async arrayBuffer(): Promise<ArrayBuffer> {
+        reads.push(`start ${this.file}`);
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        reads.push(`end ${this.file}`);
+        return super.arrayBuffer();
+      }
+    }
+    class LoggingFile extends File {
+      override slice(...args: Parameters<Blob["slice"]>): Blob {
+        return new SlowBlob([super.slice(...args)], this.name);
+      }
+    }
+    const input = bundleInput();
+    const bundle = await loadBundle(
+      fileListSource(
+        [...encodeBundle(input).files].map(([path, bytes]) => new LoggingFile([bytes], path)),
+        "logged",
+      ),
+      { lazy: true },
+    );
+    reads.length = 0;
+    const [conv, dense] = await Promise.all(
+      bundle.layers.map((layer) => layerMatrix(layer, { method: "flatten" })),
+    );
+    expect(conv.data).toEqual(input.layers[0].data);
+    expect(dense.rows).toBe(N);
+    expect(reads).toEqual([
+      "start layers/conv.npy",
+      "end layers/conv.npy",
+      "start layers/dense.npy",
+      "end layers/dense.npy",
+    ]);
+  });
+
+  it("rows decoded into a caller's array (`into`) are the rows streamed into a chunk buffer", async () => {
+    const array = await stored();
+    const width = C * H * W;
+    const into = new Float32Array(N * width);
+    const copied = new Float32Array(N * width);
+    for await (const chunk of storedRows(array, 7, into)) {
+      expect(chunk.values.buffer).toBe(into.buffer);
+      expect(chunk.values.byteOffset).toBe(chunk.start * width * 4);
+    }
+    for await (const chunk of storedRows(array, 7))
+      copied.set(chunk.values.subarray(0, chunk.rows * width), chunk.start * width);
+    expect(into).toEqual(copied);
+    expect(into).toEqual(bundleInput().layers[0].data);
   });
 });
 
