@@ -17,6 +17,7 @@ export {
   rngFillNormal,
   rngBounded,
   rngShuffle,
+  rngAdvance,
 } from "./random";
 export {
   squaredDistanceTile,

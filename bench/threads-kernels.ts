@@ -13,7 +13,6 @@ import { getCore } from "../src/core/wasm.ts";
 import { nnDescent } from "../src/algo/nndescent.ts";
 import { tsne } from "../src/algo/tsne.ts";
 import { loadDigits } from "../src/examples/node.ts";
-import { DEFAULT_SEED, Rng, STREAMS } from "../src/core/random.ts";
 import { xorshift32 } from "./npy-stream.ts";
 
 const threads = Number(process.argv[2] ?? 2);
@@ -81,60 +80,6 @@ await measure(
   () => nnDescent(X, { k: 15 }),
   (r) => new Uint8Array(r.indices.buffer),
 );
-{
-  // The join as it ran before it was split into propose and apply: nndRound's serial join, the
-  // rest as nnDescent (the same graph; test/algo/threads.test.ts), for the one-thread cost.
-  const K = core.kernels as unknown as Record<string, (...args: number[]) => number>;
-  const n = X.rows,
-    d = X.cols,
-    k = 15,
-    C = 15;
-  const cpu0 = process.cpuUsage();
-  const updates = core.scope((s) => {
-    const x = s.upload(X.data).ptr;
-    const [indices, dists, flags] = [s.i32(n * k).ptr, s.f32(n * k).ptr, s.u8(n * k).ptr];
-    K.nndReset(indices, dists, flags, n, k);
-    const rng = new Rng(core, DEFAULT_SEED, STREAMS.nnDescent);
-    const [order, leafStart, scratch] = [
-      s.i32(n).ptr,
-      s.i32(n + 1).ptr,
-      s.alloc(K.nndTreeScratchBytes(n, d)),
-    ];
-    for (let t = 0; t < Math.min(64, 5 + Math.round(Math.sqrt(n) / 20)); t++) {
-      const leaves = K.nndRpTreeLeaves(x, n, d, k + 1, order, leafStart, scratch, rng.state);
-      K.nndJoinLeaves(x, n, d, k, order, leafStart, leaves, indices, dists, flags);
-    }
-    K.nndFillRandom(x, n, d, k, indices, dists, flags, rng.state);
-    const cand = [s.i32(n * C).ptr, s.f32(n * C).ptr, s.i32(n * C).ptr, s.f32(n * C).ptr];
-    const out: number[] = [];
-    for (let r = 0; r < Math.max(5, Math.round(Math.log2(n))); r++) {
-      out.push(
-        K.nndRound(
-          x,
-          n,
-          d,
-          k,
-          indices,
-          dists,
-          flags,
-          C,
-          cand[0],
-          cand[1],
-          cand[2],
-          cand[3],
-          rng.state,
-        ),
-      );
-      if (out[r] <= 0.001 * k * n) break;
-    }
-    rng.dispose();
-    return out;
-  });
-  const cpu = process.cpuUsage(cpu0);
-  console.log(
-    `NN-descent 20,000 × 32, k = 15\tserial join (nndRound), one thread\tCPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s\tupdates ${updates.join(",")}`,
-  );
-}
 const T = uniform(500, 20);
 await measure(
   "t-SNE exact, 500 × 20, 1,000 iterations",

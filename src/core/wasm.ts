@@ -34,6 +34,7 @@ export interface CoreKernels {
   rngFillNormal(state: number, out: number, n: number): void;
   rngBounded(state: number, bound: number): number;
   rngShuffle(state: number, values: number, n: number): void;
+  rngAdvance(state: number, deltaLow: number, deltaHigh: number): void;
   squaredDistanceTile(
     x: number,
     y: number,
