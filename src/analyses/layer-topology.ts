@@ -571,6 +571,7 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
       ],
       weight: 0.3,
       keep: 32,
+      parallel: "needs",
       async run({ args, need, options }): Promise<LayerCycles | null> {
         const { loops } = await need<LayerPersistence>("diagrams", args);
         if (!loops) return null;
@@ -610,6 +611,8 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
       needs: (args) => [["cloud", args]],
       weight: 0.5,
       keep: 32,
+      // A full eigendecomposition of the layer's covariance: a pool worker's, beside the others.
+      parallel: "needs",
       async run({ params: p, args, need, options }): Promise<Projections> {
         return projections((await need<LayerCloud>("cloud", args)).X, p, options);
       },
@@ -655,6 +658,7 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
         ["projectionDiagrams", args],
       ],
       keep: 32,
+      parallel: "needs",
       async run({ params: p, args, need, options }): Promise<SensitivityCurve> {
         const { X } = await need<LayerCloud>("cloud", args);
         const layer = await need<LayerPersistence>("diagrams", args);

@@ -8,6 +8,7 @@ import { Rng, STREAMS } from "../../src/core/random.ts";
 import { knn } from "../../src/algo/knn.ts";
 import { knnRecall, nnDescent } from "../../src/algo/nndescent.ts";
 import { tsne, tsneKlGradient } from "../../src/algo/tsne.ts";
+import { ckaMatrix, linearCka } from "../../src/algo/cka.ts";
 import { mulberry32 } from "../helpers.ts";
 import type { Matrix } from "../../src/core/matrix.ts";
 
@@ -355,5 +356,60 @@ describe("t-SNE's exact gradient on threads", () => {
       if (best % 5 === i % 5) same++;
     }
     expect(same).toBeGreaterThan(295);
+  });
+});
+
+describe("CKA's Gram products and cross products on threads", () => {
+  /** Linear CKA in float64 from its definition, ‖YcᵀXc‖²_F / (‖XcᵀXc‖_F ‖YcᵀYc‖_F). */
+  function reference(X: Matrix, Y: Matrix): number {
+    const n = X.rows;
+    const centred = (M: Matrix) => {
+      const out = new Float64Array(n * M.cols);
+      for (let c = 0; c < M.cols; c++) {
+        let mean = 0;
+        for (let i = 0; i < n; i++) mean += M.data[i * M.cols + c];
+        mean /= n;
+        for (let i = 0; i < n; i++) out[i * M.cols + c] = M.data[i * M.cols + c] - mean;
+      }
+      return out;
+    };
+    const cross = (A: Float64Array, a: number, B: Float64Array, b: number) => {
+      let total = 0;
+      for (let p = 0; p < a; p++)
+        for (let q = 0; q < b; q++) {
+          let dot = 0;
+          for (let i = 0; i < n; i++) dot += A[i * a + p] * B[i * b + q];
+          total += dot * dot;
+        }
+      return total;
+    };
+    const [x, y] = [centred(X), centred(Y)];
+    return (
+      cross(x, X.cols, y, Y.cols) /
+      Math.sqrt(cross(x, X.cols, x, X.cols) * cross(y, Y.cols, y, Y.cols))
+    );
+  }
+
+  it("gives the same matrix bytes on 1, 2, 3 and 4 threads in both forms, equal to the definition", async () => {
+    // Gram form: 300 rows in 30 chunks of 10. Feature form: 1,000 rows × 150 columns, two
+    // chunks of columns per pair (2e7 multiply-adds a chunk).
+    const small = [clusters(300, 40, 1), clusters(300, 25, 2), clusters(300, 60, 3)];
+    const gram = await onThreads(() => ckaMatrix(small, { form: "gram" }));
+    const wide = [clusters(1000, 150, 4), clusters(1000, 150, 5)];
+    const feature = await onThreads(() => ckaMatrix(wide, { form: "feature" }));
+    for (const runs of [gram, feature]) {
+      for (const r of runs.slice(1))
+        expect(bytes(r.matrix).equals(bytes(runs[0].matrix))).toBe(true);
+    }
+    expect(Math.abs(gram[0].matrix[1] - reference(small[0], small[1]))).toBeLessThan(1e-12);
+    expect(Math.abs(gram[0].matrix[5] - reference(small[1], small[2]))).toBeLessThan(1e-12);
+    expect(Math.abs(feature[0].matrix[1] - reference(wide[0], wide[1]))).toBeLessThan(1e-12);
+    // The two forms agree, and debiased CKA is the same bytes on any thread count too.
+    const both = await linearCka(small[0], small[2], { form: "feature" });
+    expect(Math.abs(both.cka - gram[0].matrix[2])).toBeLessThan(1e-12);
+    const debiased = await onThreads(() =>
+      linearCka(small[0], small[1], { debiased: true, form: "gram" }),
+    );
+    for (const r of debiased.slice(1)) expect(r.cka).toBe(debiased[0].cka);
   });
 });
