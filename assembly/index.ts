@@ -31,6 +31,7 @@ export { symmetricEigen, fixEigenvectorSigns, householderSteps, tridiagonalEigen
 export {
   columnMeans,
   covariance,
+  covariancePieces,
   covarianceScratchBytes,
   covarianceChunked,
   covarianceChunkedAdd,

@@ -126,6 +126,17 @@ export interface CoreKernels {
     scratch: number,
   ): void;
   covarianceFinish(n: number, d: number, ddof: number, out: number): void;
+  covariancePieces(
+    x: number,
+    n: number,
+    d: number,
+    means: number,
+    out: number,
+    scratch: number,
+    bounds: number,
+    p0: number,
+    p1: number,
+  ): void;
   projectCenteredPairs(
     x: number,
     n: number,

@@ -9,6 +9,7 @@ import { knn } from "../../src/algo/knn.ts";
 import { knnRecall, nnDescent } from "../../src/algo/nndescent.ts";
 import { tsne, tsneKlGradient } from "../../src/algo/tsne.ts";
 import { ckaMatrix, linearCka } from "../../src/algo/cka.ts";
+import { pca } from "../../src/algo/pca.ts";
 import { mulberry32 } from "../helpers.ts";
 import type { Matrix } from "../../src/core/matrix.ts";
 
@@ -411,5 +412,35 @@ describe("CKA's Gram products and cross products on threads", () => {
       linearCka(small[0], small[1], { debiased: true, form: "gram" }),
     );
     for (const r of debiased.slice(1)) expect(r.cka).toBe(debiased[0].cka);
+  });
+});
+
+describe("PCA's covariance on threads", () => {
+  it("gives the one-thread kernel's covariance bytes on 2, 3 and 4 threads (pieces of rows), centred or not", async () => {
+    for (const [n, d, center] of [
+      [700, 101, true],
+      [333, 40, false],
+    ] as const) {
+      const X = clusters(n, d, d);
+      const runs = await onThreads(() => pca(X, { nComponents: 5, center, spectrum: true }));
+      for (const r of runs.slice(1)) {
+        expect(bytes(r.spectrum).equals(bytes(runs[0].spectrum))).toBe(true);
+        expect(bytes(r.components).equals(bytes(runs[0].components))).toBe(true);
+        expect(bytes(r.scores.data).equals(bytes(runs[0].scores.data))).toBe(true);
+      }
+      // The spectrum sums to the total variance: the trace of the covariance, from its definition.
+      let trace = 0;
+      for (let c = 0; c < d; c++) {
+        let mean = 0;
+        if (center) {
+          for (let i = 0; i < n; i++) mean += X.data[i * d + c];
+          mean /= n;
+        }
+        let ss = 0;
+        for (let i = 0; i < n; i++) ss += (X.data[i * d + c] - mean) ** 2;
+        trace += ss / (center ? n - 1 : n);
+      }
+      expect(Math.abs(runs[0].totalVariance - trace)).toBeLessThan(1e-9 * trace);
+    }
   });
 });
