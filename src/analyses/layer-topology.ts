@@ -476,6 +476,9 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
       uses: ["vectorize", "seed"],
       weight: 0.2,
       keep: 8,
+      // Read and vectorised in a pool worker that opens the bundle itself (when the pool holds
+      // it): every layer's reading, the report's serial start, then runs a layer per worker.
+      parallel: "whole",
       async run({ bundle, params: p, args }): Promise<Matrix> {
         const layer = bundle.layers.find((l) => l.name === args.layer)!;
         return layerMatrix(layer, { method: p.vectorize, seed: p.seed });
