@@ -154,6 +154,42 @@ describe("step pool", () => {
     runner.clear();
   });
 
+  it("reads layer topology's layers in workers that open the bundle themselves, with the in-process result", async () => {
+    const path = fileURLToPath(new URL("../../data/examples/digits-mlp.zip", import.meta.url));
+    const bundle = await loadBundleFromPath(path);
+    const params = resolveParams(layerTopologyDescriptor, bundle, {
+      layers: ["fc1", "fc2", "fc3"],
+      samples: 150,
+      sensitivityFractions: [0.5],
+    });
+    const local = new AnalysisRunner();
+    const expected = await local.run(
+      layerTopologyDescriptor,
+      bundle,
+      bundleKeyOf(bundle),
+      "result",
+      params,
+    );
+    local.clear();
+    const pool = createStepPool({
+      size: 2,
+      start: createNodeClient,
+      bundle: { value: bundle, open: { task: "bundle.open", args: { path } } },
+    });
+    pools.push(pool);
+    const runner = new AnalysisRunner({ pool });
+    const pooled = await runner.run(
+      layerTopologyDescriptor,
+      bundle,
+      bundleKeyOf(bundle),
+      "result",
+      params,
+    );
+    expect(pool.started).toBe(2);
+    expect(pooled).toEqual(expected);
+    runner.clear();
+  });
+
   it("an analysis worker configured for 2 threads runs kernels on 2 threads and parallel steps in a pool of 2", async () => {
     const client = createNodeClient();
     try {
