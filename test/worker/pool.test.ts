@@ -13,6 +13,7 @@ import type { ProgressEvent } from "../../src/core/progress.ts";
 import { loadBundleFromPath } from "../../src/io/node.ts";
 import { createNodeClient } from "../../src/worker/node.ts";
 import { createStepPool, type WorkerStepPool } from "../../src/worker/pool.ts";
+import type { AnalysisClient } from "../../src/worker/client.ts";
 import { mulberry32 } from "../helpers.ts";
 
 const pools: WorkerStepPool[] = [];
@@ -268,6 +269,48 @@ describe("step pool", () => {
         needs: [["other", { layer: "x" }, 42]],
       }),
     ).toBe(42);
+  });
+});
+
+describe("the pool's queue", () => {
+  it("gives each worker one step at a time, first come first served, and drops a queued step that is cancelled", async () => {
+    // A fake worker: each step.remote waits until the test finishes it.
+    const started: string[] = [];
+    const finish = new Map<string, () => void>();
+    const client = {
+      run: (task: string, args: { step?: string }) => {
+        if (task !== "step.remote") return Promise.resolve();
+        started.push(args.step!);
+        return new Promise<string>((resolve) => finish.set(args.step!, () => resolve(args.step!)));
+      },
+      terminate: () => {},
+    } as unknown as AnalysisClient;
+    const pool = createStepPool({ size: 1, start: () => client });
+    const step = (name: string, signal?: AbortSignal) =>
+      pool.run({ analysis: "a", step: name, params: {}, args: {}, needs: [] }, { signal });
+    const tick = () => new Promise((r) => setTimeout(r, 0));
+    const a = step("a");
+    const controller = new AbortController();
+    const b = step("b", controller.signal);
+    const c = step("c");
+    await tick();
+    expect(started).toEqual(["a"]); // b and c wait for the one worker
+    controller.abort();
+    await expect(b).rejects.toMatchObject({ code: "E_CANCELLED" });
+    finish.get("a")!();
+    expect(await a).toBe("a");
+    await tick();
+    expect(started).toEqual(["a", "c"]); // b never reached the worker
+    finish.get("c")!();
+    expect(await c).toBe("c");
+    const d = step("d");
+    pool.terminate();
+    await tick();
+    expect(started).toEqual(["a", "c", "d"]); // d found the worker free
+    const e = step("e");
+    await expect(e).rejects.toMatchObject({ code: "E_CANCELLED" });
+    finish.get("d")!();
+    await d;
   });
 });
 
