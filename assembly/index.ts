@@ -17,6 +17,7 @@ export {
   rngFillNormal,
   rngBounded,
   rngShuffle,
+  rngAdvance,
 } from "./random";
 export {
   squaredDistanceTile,
@@ -30,6 +31,7 @@ export { symmetricEigen, fixEigenvectorSigns, householderSteps, tridiagonalEigen
 export {
   columnMeans,
   covariance,
+  covariancePieces,
   covarianceScratchBytes,
   covarianceChunked,
   covarianceChunkedAdd,

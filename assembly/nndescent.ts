@@ -13,7 +13,9 @@
 // random-projection-forest initialisation of pynndescent is replaced by an RP-tree leaf join
 // (nndRpTreeLeaves gives the leaves, split by pynndescent's hyperplane margin
 // `euclidean_random_projection_split`; nndJoinLeaves joins all pairs within each leaf)
-// followed by random neighbours for the slots still empty; random draws come from our PCG32.
+// followed by random neighbours for the slots still empty; random draws come from our PCG32,
+// each tree, row or slot reading its own block of a stream (nndRpTree, nndFillRandomRows,
+// nndCandidatesPush), so the draws do not depend on which thread makes them.
 //
 // Distances: every squared distance is summed exactly as distance.ts `pair` (and so the exact
 // kNN's tiles) sums it — f32x4 lanes over the first d & ~3 elements, lanes reduced as
@@ -34,9 +36,10 @@
 // Complexity: one round O(n·maxCandidates²·d) distance evaluations at most; typically 3–12
 // rounds. Deterministic for a seed: the local join may be run over row ranges (nndJoin) in
 // order, with the same result as one call, or on threads as propose/apply (nndProposeJoin,
-// nndApplyJoin; see there), again with the same result.
+// nndApplyJoin; see there), again with the same result; the trees, the random fill and the
+// candidate sampling likewise split into trees or rows with the serial result on any split.
 
-import { nextBounded, nextF32 } from "./random";
+import { forkAt, nextBounded, nextF32, rngSeed } from "./random";
 
 // An empty heap slot: index −1 at infinite distance (pynndescent `make_heap`).
 // @ts-ignore: decorator
@@ -257,9 +260,37 @@ export function nndReset(indices: usize, dists: usize, flags: usize, n: i32, k: 
   memory.fill(flags, 0, <usize>total);
 }
 
-/** Scratch bytes of nndRpTreeLeaves: a stack of 2·n i32, n f32 margins, a d-float hyperplane. */
+/**
+ * Scratch bytes of nndRpTreeLeaves: a stack of 2·n i32, n f32 margins, a d-float hyperplane;
+ * nndRpTree's generator (16 bytes) comes first.
+ */
 export function nndTreeScratchBytes(n: i32, d: i32): usize {
-  return ((<usize>(3 * n)) << 2) + ((<usize>d) << 2) + 16;
+  return ((<usize>(3 * n)) << 2) + ((<usize>d) << 2) + 32;
+}
+
+/**
+ * Tree number `tree` of the forest (nndRpTreeLeaves into its own order, leafStart and scratch):
+ * its random draws are the block of 2^32 draws starting at draw tree·2^32 of the PCG32 stream
+ * (seed, stream) — far more than one tree takes — so every tree's draws depend only on the seed
+ * and its number, and the trees can be built in any order, on any thread. scratch: 16-aligned,
+ * nndTreeScratchBytes(n, d) bytes. Returns the number of leaves.
+ */
+export function nndRpTree(
+  data: usize,
+  n: i32,
+  d: i32,
+  leafSize: i32,
+  order: usize,
+  leafStart: usize,
+  scratch: usize,
+  seedLow: u32,
+  seedHigh: u32,
+  stream: u32,
+  tree: i32,
+): i32 {
+  rngSeed(scratch, seedLow, seedHigh, stream);
+  forkAt(scratch, scratch, (<u64>tree) << 32);
+  return nndRpTreeLeaves(data, n, d, leafSize, order, leafStart, scratch + 16, scratch);
 }
 
 /**
@@ -427,19 +458,38 @@ export function nndJoinLeaves(
   return updates;
 }
 
-/** Fill the empty slots of every row with distinct random other points. */
-export function nndFillRandom(data: usize, n: i32, d: i32, k: i32, indices: usize, dists: usize, flags: usize, rng: usize): void {
+/**
+ * Fill the empty slots of rows [i0, i1) with distinct random other points. Row i draws from its
+ * own block of the generator at `rng` (left unchanged): a copy moved ahead to draw i·2^32, in
+ * `scratch` (16 bytes, the calling thread's own). Rows are independent, so ranges run in
+ * parallel and give the same graph on any split.
+ */
+export function nndFillRandomRows(
+  data: usize,
+  n: i32,
+  d: i32,
+  k: i32,
+  indices: usize,
+  dists: usize,
+  flags: usize,
+  rng: usize,
+  scratch: usize,
+  i0: i32,
+  i1: i32,
+): void {
   const rowBytes = (<usize>d) << 2;
   const rowK = (<usize>k) << 2;
-  for (let i = 0; i < n; i++) {
+  for (let i = i0; i < i1; i++) {
     const idx = indices + <usize>i * rowK;
     const dist = dists + <usize>i * rowK;
     const fl = flags + <usize>i * <usize>k;
     let missing = 0;
     for (let t = 0; t < k; t++) if (load<i32>(at4(idx, t)) == EMPTY) missing++;
+    if (missing == 0) continue;
+    forkAt(rng, scratch, (<u64>i) << 32);
     // Bounded attempts: with k < n a free candidate exists, and a miss only repeats a draw.
     for (let attempt = 0; missing > 0 && attempt < 8 * k + 64; attempt++) {
-      const j = <i32>nextBounded(rng, <u32>n);
+      const j = <i32>nextBounded(scratch, <u32>n);
       if (j == i) continue;
       let present = false;
       for (let t = 0; t < k; t++) if (load<i32>(at4(idx, t)) == j) present = true;
@@ -455,12 +505,25 @@ export function nndFillRandom(data: usize, n: i32, d: i32, k: i32, indices: usiz
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Candidate sampling in two row-parallel passes. Slot (i, t) of round r gets the random priority
+// number (r·n + i)·k + t of the generator's stream (a draw for every slot, empty or not), so a
+// priority depends on the seed, the round and the slot, not on which thread draws it.
+// nndCandidatesPush fills the candidate heaps of a range of destination rows: it reads every slot
+// (i, t) in the serial order, drawing its priority (k draws a row, from a copy of the generator
+// moved to the round's first draw: a few ns a slot, repeated by each thread, where an n × k table
+// of priorities would cost 4·n·k bytes), and pushes j into row i's heap when i is its row and i
+// into row j's heap (the reverse neighbour) when j is, so each heap receives its pushes in the
+// serial order, whatever the split. nndCandidatesMark then marks old the entries sampled as new
+// candidates of their row. nndCandidates runs the two over all rows.
+
 /**
- * The sampling half of a round: new and old candidates (at most maxCandidates each, reverse
- * neighbours included, by seeded random priorities), then the sampled new ones marked old.
- * Candidate arrays: newIdx, oldIdx i32 and newPri, oldPri f32, n × maxCandidates each.
+ * New and old candidate heaps of rows [r0, r1) in round `round` (at most maxCandidates each,
+ * reverse neighbours included, by the priorities above, from the generator at `rng`, left
+ * unchanged, through a copy in `scratch`, 16 bytes of the calling thread's own). Reads the whole
+ * graph's indices and flags; writes only rows [r0, r1) of newIdx, newPri, oldIdx, oldPri.
  */
-export function nndCandidates(
+export function nndCandidatesPush(
   indices: usize,
   flags: usize,
   n: i32,
@@ -471,33 +534,46 @@ export function nndCandidates(
   oldIdx: usize,
   oldPri: usize,
   rng: usize,
+  round: i32,
+  scratch: usize,
+  r0: i32,
+  r1: i32,
 ): void {
   const C = maxCandidates;
   const rowC = (<usize>C) << 2;
-  const rowK = (<usize>k) << 2;
-  const total = n * C;
-  for (let t = 0; t < total; t++) {
+  for (let t = r0 * C, end = r1 * C; t < end; t++) {
     store<i32>(at4(newIdx, t), EMPTY);
     store<f32>(at4(newPri, t), Infinity);
     store<i32>(at4(oldIdx, t), EMPTY);
     store<f32>(at4(oldPri, t), Infinity);
   }
+  forkAt(rng, scratch, <u64>round * <u64>n * <u64>k);
   for (let i = 0; i < n; i++) {
+    const own = i >= r0 && i < r1;
+    const base = i * k;
     for (let t = 0; t < k; t++) {
-      const j = load<i32>(at4(indices + <usize>i * rowK, t));
+      const p = nextF32(scratch);
+      const j = load<i32>(at4(indices, base + t));
       if (j < 0) continue;
-      const p = nextF32(rng);
-      if (load<u8>(flags + <usize>i * <usize>k + <usize>t) != 0) {
-        pushCandidate(newIdx + <usize>i * rowC, newPri + <usize>i * rowC, C, j, p);
-        pushCandidate(newIdx + <usize>j * rowC, newPri + <usize>j * rowC, C, i, p);
+      const other = j >= r0 && j < r1;
+      if (!own && !other) continue;
+      if (load<u8>(flags + <usize>(base + t)) != 0) {
+        if (own) pushCandidate(newIdx + <usize>i * rowC, newPri + <usize>i * rowC, C, j, p);
+        if (other) pushCandidate(newIdx + <usize>j * rowC, newPri + <usize>j * rowC, C, i, p);
       } else {
-        pushCandidate(oldIdx + <usize>i * rowC, oldPri + <usize>i * rowC, C, j, p);
-        pushCandidate(oldIdx + <usize>j * rowC, oldPri + <usize>j * rowC, C, i, p);
+        if (own) pushCandidate(oldIdx + <usize>i * rowC, oldPri + <usize>i * rowC, C, j, p);
+        if (other) pushCandidate(oldIdx + <usize>j * rowC, oldPri + <usize>j * rowC, C, i, p);
       }
     }
   }
-  // Entries sampled as new candidates of their row become old (entries already old stay so).
-  for (let i = 0; i < n; i++) {
+}
+
+/** Entries of rows [i0, i1) sampled as new candidates of their row become old (old ones stay so). */
+export function nndCandidatesMark(indices: usize, flags: usize, k: i32, maxCandidates: i32, newIdx: usize, i0: i32, i1: i32): void {
+  const C = maxCandidates;
+  const rowC = (<usize>C) << 2;
+  const rowK = (<usize>k) << 2;
+  for (let i = i0; i < i1; i++) {
     const nc = newIdx + <usize>i * rowC;
     for (let t = 0; t < k; t++) {
       const j = load<i32>(at4(indices + <usize>i * rowK, t));
@@ -510,6 +586,29 @@ export function nndCandidates(
       }
     }
   }
+}
+
+/**
+ * The sampling half of round `round` over all rows: nndCandidatesPush, nndCandidatesMark.
+ * Candidate arrays: newIdx, oldIdx i32 and newPri, oldPri f32, n × maxCandidates each; scratch
+ * 16 bytes; the generator at `rng` is left unchanged.
+ */
+export function nndCandidates(
+  indices: usize,
+  flags: usize,
+  n: i32,
+  k: i32,
+  maxCandidates: i32,
+  newIdx: usize,
+  newPri: usize,
+  oldIdx: usize,
+  oldPri: usize,
+  rng: usize,
+  scratch: usize,
+  round: i32,
+): void {
+  nndCandidatesPush(indices, flags, n, k, maxCandidates, newIdx, newPri, oldIdx, oldPri, rng, round, scratch, 0, n);
+  nndCandidatesMark(indices, flags, k, maxCandidates, newIdx, 0, n);
 }
 
 /**
@@ -765,7 +864,7 @@ export function nndApplyJoin(
 }
 
 /**
- * One whole round of NN-descent: nndCandidates then nndJoin over every row. Returns the
+ * Round `round` of NN-descent, serially: nndCandidates then nndJoin over every row. Returns the
  * number of graph updates (the caller stops below δ·n·k).
  */
 export function nndRound(
@@ -782,8 +881,10 @@ export function nndRound(
   oldIdx: usize,
   oldPri: usize,
   rng: usize,
+  scratch: usize,
+  round: i32,
 ): i32 {
-  nndCandidates(indices, flags, n, k, maxCandidates, newIdx, newPri, oldIdx, oldPri, rng);
+  nndCandidates(indices, flags, n, k, maxCandidates, newIdx, newPri, oldIdx, oldPri, rng, scratch, round);
   return nndJoin(data, n, d, k, indices, dists, flags, maxCandidates, newIdx, oldIdx, 0, n);
 }
 

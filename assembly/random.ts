@@ -76,6 +76,44 @@ export function rngSeed(state: usize, seedLow: u32, seedHigh: u32, stream: u32):
   nextU32(state);
 }
 
+/**
+ * Move a generator `delta` draws ahead in O(log delta) steps, as if nextU32 had been called
+ * delta times (F. B. Brown, "Random number generation with arbitrary strides", Trans. Am. Nucl.
+ * Soc. 71, 1994; pcg32_advance_r of the reference implementation). A kernel that needs draws that
+ * do not depend on which thread runs which rows gives each row (or tree) its own block of one
+ * stream: a copy of the seeded generator moved ahead to the block's first draw.
+ */
+// @ts-ignore: decorator
+@inline export function advance(state: usize, delta: u64): void {
+  let accMult: u64 = 1;
+  let accPlus: u64 = 0;
+  let curMult: u64 = PCG_MULTIPLIER;
+  let curPlus: u64 = load<u64>(state, 8);
+  while (delta != 0) {
+    if ((delta & 1) != 0) {
+      accMult *= curMult;
+      accPlus = accPlus * curMult + curPlus;
+    }
+    curPlus = (curMult + 1) * curPlus;
+    curMult *= curMult;
+    delta >>= 1;
+  }
+  store<u64>(state, accMult * load<u64>(state) + accPlus);
+}
+
+/** Copy the generator at `from` to `to` (16 bytes) and move the copy `delta` draws ahead. */
+// @ts-ignore: decorator
+@inline export function forkAt(from: usize, to: usize, delta: u64): void {
+  store<u64>(to, load<u64>(from));
+  store<u64>(to, load<u64>(from, 8), 8);
+  advance(to, delta);
+}
+
+/** Move the generator (deltaHigh·2^32 + deltaLow) draws ahead (see `advance`). */
+export function rngAdvance(state: usize, deltaLow: u32, deltaHigh: u32): void {
+  advance(state, ((<u64>deltaHigh) << 32) | <u64>deltaLow);
+}
+
 /** Fill `n` u32 values at `out`. */
 export function rngFillU32(state: usize, out: usize, n: i32): void {
   for (let i = 0; i < n; i++) store<u32>(out + ((<usize>i) << 2), nextU32(state));

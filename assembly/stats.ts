@@ -34,23 +34,17 @@ export function covarianceScratchBytes(d: i32): usize {
 }
 
 /**
- * Covariance of the columns, Σ (x − μ)(x − μ)ᵀ / (n − ddof). Rows are centred and widened
- * to f64 a block at a time; each block adds its outer products to the upper triangle with
- * f64x2, then the lower triangle is mirrored.
+ * Rows [i0, i1) of the upper triangle of Σ_r (x_r − mean)ᵀ(x_r − mean), unscaled, into `out`
+ * (those rows zeroed first; the rest untouched): the rows are centred ROW_BLOCK at a time into
+ * `scratch` (covarianceScratchBytes) and each entry sums its products in row order, whatever
+ * [i0, i1) is, so any split of the rows gives `covariance`'s entries bit for bit.
  */
-export function covariance(
-  x: usize,
-  n: i32,
-  d: i32,
-  means: usize,
-  ddof: i32,
-  out: usize,
-  scratch: usize,
-): void {
+// @ts-ignore: decorator
+@inline function covarianceUpper(x: usize, n: i32, d: i32, means: usize, out: usize, scratch: usize, i0: i32, i1: i32): void {
   const block = (scratch + 15) & ~(<usize>15);
   const rowBytes = (<usize>d) << 2;
   const outRow = (<usize>d) << 3;
-  memory.fill(out, 0, (<usize>d * <usize>d) << 3);
+  memory.fill(out + <usize>i0 * outRow, 0, <usize>(i1 - i0) * outRow);
   for (let r0 = 0; r0 < n; r0 += ROW_BLOCK) {
     const r1 = min(r0 + ROW_BLOCK, n);
     const rows = r1 - r0;
@@ -64,7 +58,7 @@ export function covariance(
         );
       }
     }
-    for (let i = 0; i < d; i++) {
+    for (let i = i0; i < i1; i++) {
       const po = out + <usize>i * outRow;
       for (let r = 0; r < rows; r++) {
         const pb = block + <usize>r * outRow;
@@ -88,6 +82,48 @@ export function covariance(
       }
     }
   }
+}
+
+/**
+ * The covariance's upper triangle in pieces of rows, for the kernel threads: piece p is rows
+ * [bounds[p], bounds[p + 1]) (i32 bounds); pieces [p0, p1) here, with the calling thread's own
+ * scratch (covarianceScratchBytes). After every piece, covarianceFinish(n, d, ddof, out) gives
+ * `covariance`'s matrix bit for bit.
+ */
+export function covariancePieces(
+  x: usize,
+  n: i32,
+  d: i32,
+  means: usize,
+  out: usize,
+  scratch: usize,
+  bounds: usize,
+  p0: i32,
+  p1: i32,
+): void {
+  for (let p = p0; p < p1; p++) {
+    const i0 = load<i32>(bounds + ((<usize>p) << 2));
+    const i1 = load<i32>(bounds + ((<usize>(p + 1)) << 2));
+    covarianceUpper(x, n, d, means, out, scratch, i0, i1);
+  }
+}
+
+/**
+ * Covariance of the columns, Σ (x − μ)(x − μ)ᵀ / (n − ddof). Rows are centred and widened
+ * to f64 a block at a time; each block adds its outer products to the upper triangle with
+ * f64x2, then the lower triangle is mirrored.
+ */
+export function covariance(
+  x: usize,
+  n: i32,
+  d: i32,
+  means: usize,
+  ddof: i32,
+  out: usize,
+  scratch: usize,
+): void {
+  const outRow = (<usize>d) << 3;
+  covarianceUpper(x, n, d, means, out, scratch, 0, d);
   const denominator = <f64>(n - ddof);
   const scale = denominator > 0 ? 1.0 / denominator : 0;
   for (let i = 0; i < d; i++) {

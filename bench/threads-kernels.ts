@@ -1,22 +1,32 @@
 /**
- * `npx tsx bench/threads-kernels.ts [THREADS]`: NN-descent (uniform 20,000 × 32, k = 15), exact
- * t-SNE (500 points, 1,000 iterations) and Barnes–Hut t-SNE (the digits, 1,797 × 64, defaults)
- * on 1 thread and on THREADS (default 2), back to
- * back in one process, with wall time, the process's CPU time (all threads) and the load
- * average, and a check that both thread counts give the same bytes. On a loaded machine the wall
- * times say little; the one-thread run also prints the share of its CPU time spent in the
- * threaded row jobs and the speed-up that share allows on idle cores (Amdahl).
+ * `npx tsx bench/threads-kernels.ts [THREADS] [--only NAME,…]`: every kernel that runs on the
+ * kernel threads, on 1 thread and on THREADS (default 2), back to back in one process: pairwise
+ * distances, exact kNN, the ε-graph's pairs, NN-descent, t-SNE (exact and Barnes–Hut), SOM,
+ * PHATE, Rips persistence (edge collapse) and CKA. Each line gives the wall time, the process's
+ * CPU time (all threads) and the load average, and a check that both thread counts gave the same
+ * bytes; the one-thread run also gives the share f of its CPU time spent in the threaded row jobs
+ * and the speed-up that share allows on idle cores (Amdahl: 1 / ((1 − f) + f / THREADS)). The
+ * last lines are a table of the speed-ups. On a loaded machine the wall times say little (the
+ * load average is printed for that reason); on an idle one the whole run takes about 2 minutes.
  */
 import { loadavg } from "node:os";
 import { setThreads } from "../src/core/threads.ts";
 import { getCore } from "../src/core/wasm.ts";
 import { nnDescent } from "../src/algo/nndescent.ts";
 import { tsne } from "../src/algo/tsne.ts";
+import { pairwiseDistances } from "../src/algo/distance.ts";
+import { knn } from "../src/algo/knn.ts";
+import { radiusPairs } from "../src/algo/radius.ts";
+import { som } from "../src/algo/som.ts";
+import { phate } from "../src/algo/phate.ts";
+import { persistentHomology } from "../src/algo/rips.ts";
+import { ckaMatrix } from "../src/algo/cka.ts";
 import { loadDigits } from "../src/examples/node.ts";
-import { DEFAULT_SEED, Rng, STREAMS } from "../src/core/random.ts";
 import { xorshift32 } from "./npy-stream.ts";
 
-const threads = Number(process.argv[2] ?? 2);
+const argv = process.argv.slice(2);
+const only = argv.includes("--only") ? argv[argv.indexOf("--only") + 1].split(",") : null;
+const threads = Number(argv.find((a, i) => /^\d+$/.test(a) && argv[i - 1] !== "--only") ?? 2);
 setThreads(threads);
 const core = await getCore();
 
@@ -39,12 +49,19 @@ function uniform(n: number, d: number): { rows: number; cols: number; data: Floa
   return { rows: n, cols: d, data: Float32Array.from({ length: n * d }, () => next() / 2 ** 32) };
 }
 
+const summary: string[] = [];
+
 async function measure<T>(
+  name: string,
   label: string,
   compute: () => Promise<T>,
   bytes: (r: T) => Uint8Array,
 ): Promise<void> {
+  if (only && !only.includes(name)) return;
   const out: Uint8Array[] = [];
+  const walls: number[] = [];
+  let bound = 0;
+  let share = 0;
   for (const t of [1, threads]) {
     setThreads(t);
     const load = loadavg()[0];
@@ -56,95 +73,115 @@ async function measure<T>(
     const cpu = process.cpuUsage(cpu0);
     const total = (cpu.user + cpu.system) / 1e6;
     out.push(bytes(r));
+    walls.push(wall);
+    if (t === 1) {
+      share = jobCpu / total;
+      bound = 1 / (1 - share + share / threads);
+    }
     // On one thread: the share of CPU time in the threaded row jobs, f, and Amdahl's bound on
     // `threads` idle cores, 1 / ((1 − f) + f / threads).
-    const share =
+    const note =
       t === 1
-        ? `\tthreaded share ${(jobCpu / total).toFixed(3)}\tbound on ${threads} idle cores ${(1 / (1 - jobCpu / total + jobCpu / total / threads)).toFixed(2)}×`
+        ? `\tthreaded share ${share.toFixed(3)}\tbound on ${threads} idle cores ${bound.toFixed(2)}×`
         : "";
     console.log(
-      `${label}\tthreads ${t}\twall ${wall.toFixed(2)} s\tCPU ${total.toFixed(2)} s\tload ${load.toFixed(1)}${share}`,
+      `${label}\tthreads ${t}\twall ${wall.toFixed(2)} s\tCPU ${total.toFixed(2)} s\tload ${load.toFixed(1)}${note}`,
     );
   }
-  console.log(
-    `${label}\tsame bytes on 1 and ${threads} threads: ${Buffer.from(out[0]).equals(Buffer.from(out[1]))}`,
+  const same = Buffer.from(out[0]).equals(Buffer.from(out[1]));
+  console.log(`${label}\tsame bytes on 1 and ${threads} threads: ${same}`);
+  summary.push(
+    `| ${label} | ${walls[0].toFixed(2)} s | ${walls[1].toFixed(2)} s | ${(walls[0] / walls[1]).toFixed(2)}× | ${share.toFixed(2)} | ${bound.toFixed(2)}× | ${same ? "yes" : "NO"} |`,
   );
 }
+
+const f32 = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 // Warm-up: the engine's optimising compile of the core runs in the background at first, on this
 // process's CPU time; let it finish before the first measurement.
 await nnDescent(uniform(3000, 32), { k: 15 });
 await tsne(uniform(200, 8), { method: "exact", nIter: 250 });
-const X = uniform(20_000, 32);
-await measure(
-  "NN-descent 20,000 × 32, k = 15",
-  () => nnDescent(X, { k: 15 }),
-  (r) => new Uint8Array(r.indices.buffer),
-);
-{
-  // The join as it ran before it was split into propose and apply: nndRound's serial join, the
-  // rest as nnDescent (the same graph; test/algo/threads.test.ts), for the one-thread cost.
-  const K = core.kernels as unknown as Record<string, (...args: number[]) => number>;
-  const n = X.rows,
-    d = X.cols,
-    k = 15,
-    C = 15;
-  const cpu0 = process.cpuUsage();
-  const updates = core.scope((s) => {
-    const x = s.upload(X.data).ptr;
-    const [indices, dists, flags] = [s.i32(n * k).ptr, s.f32(n * k).ptr, s.u8(n * k).ptr];
-    K.nndReset(indices, dists, flags, n, k);
-    const rng = new Rng(core, DEFAULT_SEED, STREAMS.nnDescent);
-    const [order, leafStart, scratch] = [
-      s.i32(n).ptr,
-      s.i32(n + 1).ptr,
-      s.alloc(K.nndTreeScratchBytes(n, d)),
-    ];
-    for (let t = 0; t < Math.min(64, 5 + Math.round(Math.sqrt(n) / 20)); t++) {
-      const leaves = K.nndRpTreeLeaves(x, n, d, k + 1, order, leafStart, scratch, rng.state);
-      K.nndJoinLeaves(x, n, d, k, order, leafStart, leaves, indices, dists, flags);
-    }
-    K.nndFillRandom(x, n, d, k, indices, dists, flags, rng.state);
-    const cand = [s.i32(n * C).ptr, s.f32(n * C).ptr, s.i32(n * C).ptr, s.f32(n * C).ptr];
-    const out: number[] = [];
-    for (let r = 0; r < Math.max(5, Math.round(Math.log2(n))); r++) {
-      out.push(
-        K.nndRound(
-          x,
-          n,
-          d,
-          k,
-          indices,
-          dists,
-          flags,
-          C,
-          cand[0],
-          cand[1],
-          cand[2],
-          cand[3],
-          rng.state,
-        ),
-      );
-      if (out[r] <= 0.001 * k * n) break;
-    }
-    rng.dispose();
-    return out;
-  });
-  const cpu = process.cpuUsage(cpu0);
-  console.log(
-    `NN-descent 20,000 × 32, k = 15\tserial join (nndRound), one thread\tCPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s\tupdates ${updates.join(",")}`,
-  );
-}
-const T = uniform(500, 20);
-await measure(
-  "t-SNE exact, 500 × 20, 1,000 iterations",
-  () => tsne(T, { method: "exact", nIter: 1000 }),
-  (r) => new Uint8Array(r.coordinates.data.buffer),
-);
 const digits = await loadDigits();
 const D = { rows: 1797, cols: 64, data: Float32Array.from(digits.images) };
+const P = uniform(3000, 256);
 await measure(
+  "distances",
+  "pairwise squared distances, 3,000² × 256",
+  () => pairwiseDistances(P, undefined, { metric: "sqeuclidean" }),
+  (r) => f32(r.data),
+);
+const Q = uniform(5000, 64);
+await measure(
+  "knn",
+  "exact kNN, 5,000 × 64, k = 10",
+  () => knn(Q, { k: 10 }),
+  (r) => f32(r.indices),
+);
+const R = uniform(8000, 8);
+await measure(
+  "radius",
+  "ε-graph pairs, 8,000 × 8, ε = 0.5",
+  () => radiusPairs(R, 0.5),
+  (r) => f32(r.j),
+);
+const X = uniform(20_000, 32);
+await measure(
+  "nndescent",
+  "NN-descent, 20,000 × 32, k = 15",
+  () => nnDescent(X, { k: 15 }),
+  (r) => f32(r.indices),
+);
+const T = uniform(500, 20);
+await measure(
+  "tsne-exact",
+  "t-SNE exact, 500 × 20, 1,000 iterations",
+  () => tsne(T, { method: "exact", nIter: 1000 }),
+  (r) => f32(r.coordinates.data),
+);
+await measure(
+  "tsne",
   "t-SNE Barnes–Hut, digits 1,797 × 64, defaults",
   () => tsne(D),
-  (r) => new Uint8Array(r.coordinates.data.buffer),
+  (r) => f32(r.coordinates.data),
+);
+await measure(
+  "som",
+  "SOM, digits, 10 × 10, batch, 30 epochs",
+  () => som(D, { rows: 10, cols: 10 }),
+  (r) => f32(r.weights.data),
+);
+const D1000 = { rows: 1000, cols: 64, data: D.data.slice(0, 1000 * 64) };
+await measure(
+  "phate",
+  "PHATE, 1,000 digits, exact path",
+  () => phate(D1000),
+  (r) => f32(r.embedding.data),
+);
+const circle = (() => {
+  const next = xorshift32();
+  const n = 800;
+  const data = new Float32Array(n * 50);
+  for (let i = 0; i < n; i++) {
+    const a = (2 * Math.PI * i) / n;
+    data[i * 50] = Math.cos(a);
+    data[i * 50 + 1] = Math.sin(a);
+    for (let c = 0; c < 50; c++) data[i * 50 + c] += 0.1 * (next() / 2 ** 32 - 0.5);
+  }
+  return { rows: n, cols: 50, data };
+})();
+await measure(
+  "rips",
+  "Rips persistence, noisy circle 800 in R^50, H0–H1",
+  () => persistentHomology(circle, { maxdim: 1 }),
+  (r) => f32(Float64Array.from([...r.diagrams[1].births, ...r.diagrams[1].deaths])),
+);
+const layers = [uniform(2000, 256), uniform(2000, 128), uniform(2000, 64), uniform(2000, 512)];
+await measure(
+  "cka",
+  "CKA matrix, 4 layers of 2,000 rows (64–512 columns), Gram form",
+  () => ckaMatrix(layers, { form: "gram" }),
+  (r) => f32(r.matrix),
+);
+console.log(
+  `\n| kernel case | 1 thread | ${threads} threads | speed-up | threaded share f | Amdahl bound | same bytes |\n|---|---|---|---|---|---|---|\n${summary.join("\n")}`,
 );

@@ -129,6 +129,8 @@ const defaults = { debiased: false, form: "auto" as CkaForm };
 
 /** Multiply-adds per kernel call between progress checkpoints. */
 const CHUNK_MULTIPLY_ADDS = 2e7;
+/** Row chunks of a Gram matrix block at least (for the kernel threads). */
+const GRAM_CHUNKS = 32;
 /** Above this many multiply-adds (~10 s in one thread) the progress stage names the estimate. */
 export const LONG_RUN_MULTIPLY_ADDS = 1e10;
 /** One centred column block of the Gram form: a few MiB, so it stays in cache while K is swept. */
@@ -234,7 +236,16 @@ async function gramOf(
   const gram = s.f64(n * n, `${name} Gram matrix`);
   gram.view().fill(0);
   const b = gramBlock(n, d);
-  const rowsPerCall = Math.max(2, Math.floor(CHUNK_MULTIPLY_ADDS / Math.max(1, n * b)) & ~1);
+  // Chunks of rows on the kernel threads: each writes only its rows of K, every entry summed
+  // over the column blocks in order, so K is the same bytes on any thread count. Small chunks
+  // (about n / 32 rows) balance the upper triangle's longer first rows between threads.
+  const rowsPerCall = Math.max(
+    2,
+    Math.min(
+      Math.floor(CHUNK_MULTIPLY_ADDS / Math.max(1, n * b)) & ~1,
+      2 * Math.ceil(n / GRAM_CHUNKS / 2),
+    ),
+  );
   await core.scope(async (inner) => {
     const x = inner.upload(X.data, `${name} values`);
     const means = inner.f64(d, `${name} means`);
@@ -244,13 +255,19 @@ async function gramOf(
     for (let c0 = 0; c0 < d; c0 += b) {
       const c1 = Math.min(d, c0 + b);
       k.ckaCenterBlock(x.ptr, n, d, means.ptr, c0, c1, block.ptr);
-      for (let i0 = 0; i0 < n; i0 += rowsPerCall) {
-        const i1 = Math.min(n, i0 + rowsPerCall);
-        k.ckaGramAccumulate(block.ptr, n, c1 - c0, gram.ptr, i0, i1);
-        // Rows [i0, i1) of the upper triangle hold (n − i) entries each.
-        done += ((i1 - i0) * (2 * n - i0 - i1 + 1) * (c1 - c0)) / 2;
-        await progress.step(done);
-      }
+      // The upper triangle holds n(n + 1)/2 entries; progress by rows done, roughly.
+      const work = (n * (n + 1) * (c1 - c0)) / 2;
+      await core.parallelRows(
+        {
+          kernel: "ckaGramAccumulate",
+          rows: n,
+          chunk: rowsPerCall,
+          args: [block.ptr, n, c1 - c0, gram.ptr, { i0: 1 }, { i1: 1 }],
+        },
+        { signal: progress.signal, onRows: (rows) => progress.report(done + (work * rows) / n) },
+      );
+      done += work;
+      await progress.step(done);
     }
   });
   const view = gram.view();
@@ -270,12 +287,24 @@ async function crossNorm(
   base: number,
 ): Promise<number> {
   const rows = Math.max(2, Math.floor(CHUNK_MULTIPLY_ADDS / Math.max(1, n * b.d)) & ~1);
+  // Chunks of A's columns on the kernel threads; their sums added here in chunk order (the
+  // chunks do not depend on the thread count, so neither does the total).
+  const sums = (await core.parallelRows(
+    {
+      kernel: "ckaCrossSquaredNorm",
+      rows: a.d,
+      chunk: rows,
+      args: [a.columns.ptr, a.d, b.columns.ptr, b.d, n, { i0: 1 }, { i1: 1 }],
+      results: true,
+    },
+    {
+      signal: progress.signal,
+      onRows: (done) => progress.report(base + (done / a.d) * n * a.d * b.d),
+    },
+  ))!;
   let total = 0;
-  for (let a0 = 0; a0 < a.d; a0 += rows) {
-    const a1 = Math.min(a.d, a0 + rows);
-    total += core.kernels.ckaCrossSquaredNorm(a.columns.ptr, a.d, b.columns.ptr, b.d, n, a0, a1);
-    await progress.step(base + (a1 / a.d) * n * a.d * b.d);
-  }
+  for (const v of sums) total += v;
+  await progress.step(base + n * a.d * b.d);
   return total;
 }
 

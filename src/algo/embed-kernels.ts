@@ -247,7 +247,20 @@ declare module "../core/wasm.ts" {
       dists: number,
       flags: number,
     ): number;
-    nndFillRandom(
+    nndRpTree(
+      data: number,
+      n: number,
+      d: number,
+      leafSize: number,
+      order: number,
+      leafStart: number,
+      scratch: number,
+      seedLow: number,
+      seedHigh: number,
+      stream: number,
+      tree: number,
+    ): number;
+    nndFillRandomRows(
       data: number,
       n: number,
       d: number,
@@ -256,6 +269,9 @@ declare module "../core/wasm.ts" {
       dists: number,
       flags: number,
       rng: number,
+      scratch: number,
+      i0: number,
+      i1: number,
     ): void;
     nndRound(
       data: number,
@@ -271,6 +287,8 @@ declare module "../core/wasm.ts" {
       oldIdx: number,
       oldPri: number,
       rng: number,
+      scratch: number,
+      round: number,
     ): number;
     nndFinish(indices: number, dists: number, n: number, k: number): void;
   }

@@ -15,8 +15,12 @@
  * could still enter a list; then each thread pushes the records, in block order, into its own
  * range of rows. Every row receives the pushes of the serial join in the serial order, so the
  * graph is the serial join's, bit for bit, on any number of threads. The trees' leaf joins run
- * the same way; building the trees, the random fill and the candidate sampling (one random
- * stream) run on the calling thread. The join runs in
+ * the same way. The rest is parallel too, with random draws that do not depend on who draws
+ * them: the trees are built `threads` at a time, tree t drawing from its own block of one PCG32
+ * stream (draws t·2^32 onwards, seeded by the seed alone); the random fill gives row i the block
+ * at draw i·2^32 of a second stream; the candidate sampling gives slot t of row i in round r the
+ * priority at draw (r·n + i)·k + t of a third, and each thread fills the candidate heaps of its
+ * own rows, reading the slots in the serial order. The join runs in
  * steps of rows, so progress is reported and cancellation honoured within a round.
  *
  * Recall (fraction of the exact k nearest neighbours found) is reported by `knnRecall`; test
@@ -41,7 +45,7 @@ import { checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../co
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
 import { DEFAULT_SEED, Rng, checkSeed, STREAMS } from "../core/random.ts";
 import { getCore } from "../core/wasm.ts";
-import type { RangeArg } from "../core/threads.ts";
+import { activeThreads, type RangeArg } from "../core/threads.ts";
 import { MAX_K, type KnnResult } from "./knn.ts";
 
 declare module "../core/wasm.ts" {
@@ -58,6 +62,33 @@ declare module "../core/wasm.ts" {
       oldIdx: number,
       oldPri: number,
       rng: number,
+      scratch: number,
+      round: number,
+    ): void;
+    nndCandidatesPush(
+      indices: number,
+      flags: number,
+      n: number,
+      k: number,
+      maxCandidates: number,
+      newIdx: number,
+      newPri: number,
+      oldIdx: number,
+      oldPri: number,
+      rng: number,
+      round: number,
+      scratch: number,
+      r0: number,
+      r1: number,
+    ): void;
+    nndCandidatesMark(
+      indices: number,
+      flags: number,
+      k: number,
+      maxCandidates: number,
+      newIdx: number,
+      i0: number,
+      i1: number,
     ): void;
     nndJoin(
       data: number,
@@ -131,7 +162,7 @@ export interface NnDescentOptions extends RunOptions {
    * (umap-learn's `n_trees`). 0 starts from random neighbours only.
    */
   nTrees?: number | "auto";
-  /** Seed of the trees and the candidate sampling. Defaults to 42. */
+  /** Seed of the trees, the random fill and the candidate sampling. Defaults to 42. */
   seed?: number;
   /** "euclidean" (default) or "sqeuclidean": squared distances, as the kernels compare them. */
   metric?: "euclidean" | "sqeuclidean";
@@ -211,28 +242,37 @@ function joinRecordBytes(n: number, maxCandidates: number, k: number): number {
   return layout.bytes + 4 * layout.blocks;
 }
 
+/** Bytes of one tree's slot: its order, leaf starts and scratch (each 16-aligned). */
+function treeSlotBytes(n: number, d: number): number {
+  const up = (b: number) => 16 * Math.ceil(b / 16);
+  return up(4 * n) + up(4 * (n + 1)) + up(12 * n + 4 * d + 32);
+}
+
 /**
- * WebAssembly bytes NN-descent holds at its peak for n × d data and k neighbours: the data, the
- * graph (indices, distances, flags), four candidate heaps and the tree scratch. Callers compare
- * it with `Core.availableBytes` before starting.
+ * WebAssembly bytes NN-descent holds at its peak for n × d data and k neighbours on `threads`
+ * kernel threads (default: the current setting): the data, the graph (indices, distances,
+ * flags), four candidate heaps, which hold one tree slot per thread before the rounds (the
+ * trees are built `threads` at a time), and the join's records. Callers compare it with
+ * `Core.availableBytes` before starting.
  */
 export function nnDescentBytes(
   n: number,
   d: number,
   k: number,
   maxCandidates = Math.min(MAX_CANDIDATES, k),
+  threads = activeThreads(),
 ): number {
   return (
     4 * n * d +
     9 * n * k +
-    16 * n * maxCandidates +
-    4 * (2 * n + 1) +
-    12 * n +
-    4 * d +
-    16 +
+    Math.max(16 * n * maxCandidates, threads * treeSlotBytes(n, d)) +
+    64 * threads +
     joinRecordBytes(n, maxCandidates, k)
   );
 }
+
+/** Rows per chunk of the row-parallel passes (random fill, priorities, marking). */
+const ROW_CHUNK = 2048;
 
 /** pynndescent: max_candidates = min(60, n_neighbors). */
 const MAX_CANDIDATES = 60;
@@ -274,7 +314,11 @@ export async function nnDescent(
     const dists = s.f32(n * k, "neighbour distances");
     const flags = s.u8(n * k, "neighbour flags");
     K.nndReset(indices.ptr, dists.ptr, flags.ptr, n, k);
-    const rng = new Rng(core, seed, STREAMS.nnDescent);
+    // Three streams of the seed: the trees, the random fill and the candidate priorities, each
+    // read in blocks fixed by a tree's or a row's number (see assembly/nndescent.ts), so no draw
+    // depends on the thread count.
+    const fillRng = new Rng(core, seed, STREAMS.nnDescentFill);
+    const candidateRng = new Rng(core, seed, STREAMS.nnDescentCandidates);
     const progress = new ProgressTracker(options, "NN-descent", nTrees + nIters);
     const updates: number[] = [];
     try {
@@ -288,138 +332,202 @@ export async function nnDescent(
       const scratch = Array.from({ length: threads }, () =>
         s.alloc(K.nndProposeScratchBytes(), "NN-descent join scratch"),
       );
+      const rngScratch = Array.from({ length: threads }, () =>
+        s.alloc(16, "NN-descent random scratch"),
+      );
       const destinationRows = Math.ceil(n / threads);
+      // The four candidate heaps (n × C each: new and old indices and priorities), and before
+      // the rounds the trees' slots.
+      const heaps = s.alloc(
+        Math.max(16 * n * C, Math.min(nTrees, threads) * treeSlotBytes(n, d)),
+        "NN-descent candidates and trees",
+      );
+      const run = (job: {
+        kernel: string;
+        rows: number;
+        chunk: number;
+        args: RangeArg[];
+        results?: boolean;
+      }) => core.parallelRows(job, { signal: options.signal, threads });
       /** Propose (kernel over `items` in blocks of `block` on the threads), then apply; the graph updates. */
       const proposeApply = async (
         kernel: string,
         items: number,
         block: number,
         blockRecords: number,
-        args: (i0: number) => RangeArg[],
+        args: RangeArg[],
       ): Promise<number> => {
-        const written = (await core.parallelRows(
-          {
-            kernel,
-            rows: items,
-            chunk: block,
-            args: [...args(0), { base: pairs, chunk: 12 * blockRecords }, { thread: scratch }],
-            results: true,
-          },
-          { signal: options.signal, threads },
-        ))!;
+        const written = (await run({
+          kernel,
+          rows: items,
+          chunk: block,
+          args: [...args, { base: pairs, chunk: 12 * blockRecords }, { thread: scratch }],
+          results: true,
+        }))!;
         counts.view().set(Int32Array.from(written));
-        const applied = (await core.parallelRows(
-          {
-            kernel: "nndApplyJoin",
-            rows: n,
-            chunk: destinationRows,
-            args: [
-              indices.ptr,
-              dists.ptr,
-              flags.ptr,
-              k,
-              pairs,
-              blockRecords,
-              counts.ptr,
-              written.length,
-              { i0: 1 },
-              { i1: 1 },
-            ],
-            results: true,
-          },
-          { signal: options.signal, threads },
-        ))!;
+        const applied = (await run({
+          kernel: "nndApplyJoin",
+          rows: n,
+          chunk: destinationRows,
+          args: [
+            indices.ptr,
+            dists.ptr,
+            flags.ptr,
+            k,
+            pairs,
+            blockRecords,
+            counts.ptr,
+            written.length,
+            { i0: 1 },
+            { i1: 1 },
+          ],
+          results: true,
+        }))!;
         let c = 0;
         for (const u of applied) c += u;
         return c;
       };
       if (nTrees > 0) {
-        const order = s.i32(n, "tree order");
-        const leafStart = s.i32(n + 1, "tree leaves");
-        const treeScratch = s.alloc(K.nndTreeScratchBytes(n, d), "tree scratch");
+        // The trees are built `threads` at a time, each into its own slot, then their leaves are
+        // joined in tree order (each tree's draws depend only on the seed and its number).
+        // Their slots live in the candidate heaps' memory, unused until the rounds.
+        const batch = Math.min(nTrees, threads);
+        const slotScratch = 16 * Math.ceil(K.nndTreeScratchBytes(n, d) / 16);
+        const slotOrder = 16 * Math.ceil((4 * n) / 16);
+        const slotLeaves = 16 * Math.ceil((4 * (n + 1)) / 16);
+        const order = { ptr: heaps };
+        const leafStart = { ptr: heaps + batch * slotOrder };
+        const treeScratch = leafStart.ptr + batch * slotLeaves;
         const stepLeaves = layout.leafBlocks * LEAF_BLOCK;
-        for (let t = 0; t < nTrees; t++) {
-          const leaves = K.nndRpTreeLeaves(
-            x.ptr,
-            n,
-            d,
-            leafSize,
-            order.ptr,
-            leafStart.ptr,
-            treeScratch,
-            rng.state,
-          );
-          for (let l0 = 0; l0 < leaves; l0 += stepLeaves) {
-            const l1 = Math.min(leaves, l0 + stepLeaves);
-            await proposeApply(
-              "nndProposeLeaves",
-              l1 - l0,
-              LEAF_BLOCK,
-              layout.leafBlockRecords,
-              () => [
+        for (let t0 = 0; t0 < nTrees; t0 += batch) {
+          const t1 = Math.min(nTrees, t0 + batch);
+          const leavesOf = (await run({
+            kernel: "nndRpTree",
+            rows: t1 - t0,
+            chunk: 1,
+            args: [
+              x.ptr,
+              n,
+              d,
+              leafSize,
+              { base: order.ptr, i0: slotOrder },
+              { base: leafStart.ptr, i0: slotLeaves },
+              { base: treeScratch, i0: slotScratch },
+              seed % 2 ** 32,
+              Math.floor(seed / 2 ** 32),
+              STREAMS.nnDescent,
+              { base: t0, i0: 1 },
+            ],
+            results: true,
+          }))!;
+          for (let t = t0; t < t1; t++) {
+            const leaves = leavesOf[t - t0];
+            const treeOrder = order.ptr + slotOrder * (t - t0);
+            const treeLeaves = leafStart.ptr + slotLeaves * (t - t0);
+            for (let l0 = 0; l0 < leaves; l0 += stepLeaves) {
+              const l1 = Math.min(leaves, l0 + stepLeaves);
+              await proposeApply("nndProposeLeaves", l1 - l0, LEAF_BLOCK, layout.leafBlockRecords, [
                 x.ptr,
                 d,
                 k,
                 dists.ptr,
-                order.ptr,
-                leafStart.ptr,
+                treeOrder,
+                treeLeaves,
                 { base: l0, i0: 1 },
                 { base: l0, i1: 1 },
-              ],
-            );
+              ]);
+            }
+            await progress.step(t + 1);
           }
-          await progress.step(t + 1);
         }
       }
-      K.nndFillRandom(x.ptr, n, d, k, indices.ptr, dists.ptr, flags.ptr, rng.state);
-      const newIdx = s.i32(n * C, "new candidates");
-      const newPri = s.f32(n * C, "new candidate priorities");
-      const oldIdx = s.i32(n * C, "old candidates");
-      const oldPri = s.f32(n * C, "old candidate priorities");
+      await run({
+        kernel: "nndFillRandomRows",
+        rows: n,
+        chunk: ROW_CHUNK,
+        args: [
+          x.ptr,
+          n,
+          d,
+          k,
+          indices.ptr,
+          dists.ptr,
+          flags.ptr,
+          fillRng.state,
+          { thread: rngScratch },
+          { i0: 1 },
+          { i1: 1 },
+        ],
+      });
+      const newIdx = { ptr: heaps };
+      const newPri = { ptr: heaps + 4 * n * C };
+      const oldIdx = { ptr: heaps + 8 * n * C };
+      const oldPri = { ptr: heaps + 12 * n * C };
       const threshold = delta * k * n;
       const stepRows = layout.stepRows;
       for (let r = 0; r < nIters; r++) {
-        K.nndCandidates(
-          indices.ptr,
-          flags.ptr,
-          n,
-          k,
-          C,
-          newIdx.ptr,
-          newPri.ptr,
-          oldIdx.ptr,
-          oldPri.ptr,
-          rng.state,
-        );
+        // Candidate sampling: the heaps by destination rows, then the marks by rows.
+        await run({
+          kernel: "nndCandidatesPush",
+          rows: n,
+          chunk: destinationRows,
+          args: [
+            indices.ptr,
+            flags.ptr,
+            n,
+            k,
+            C,
+            newIdx.ptr,
+            newPri.ptr,
+            oldIdx.ptr,
+            oldPri.ptr,
+            candidateRng.state,
+            r,
+            { thread: rngScratch },
+            { i0: 1 },
+            { i1: 1 },
+          ],
+        });
+        await run({
+          kernel: "nndCandidatesMark",
+          rows: n,
+          chunk: ROW_CHUNK,
+          args: [indices.ptr, flags.ptr, k, C, newIdx.ptr, { i0: 1 }, { i1: 1 }],
+        });
         let c = 0;
         for (let i0 = 0; i0 < n; i0 += stepRows) {
           const i1 = Math.min(n, i0 + stepRows);
-          c += await proposeApply(
-            "nndProposeJoin",
-            i1 - i0,
-            JOIN_BLOCK,
-            layout.joinBlockRecords,
-            () => [
-              x.ptr,
-              d,
-              k,
-              dists.ptr,
-              C,
-              newIdx.ptr,
-              oldIdx.ptr,
-              { base: i0, i0: 1 },
-              { base: i0, i1: 1 },
-            ],
-          );
+          c += await proposeApply("nndProposeJoin", i1 - i0, JOIN_BLOCK, layout.joinBlockRecords, [
+            x.ptr,
+            d,
+            k,
+            dists.ptr,
+            C,
+            newIdx.ptr,
+            oldIdx.ptr,
+            { base: i0, i0: 1 },
+            { base: i0, i1: 1 },
+          ]);
           await progress.step(nTrees + r + i1 / n);
         }
         updates.push(c);
         if (c <= threshold) break;
       }
-      if (metric === "sqeuclidean") K.nndSortRows(indices.ptr, dists.ptr, n, k);
-      else K.nndFinish(indices.ptr, dists.ptr, n, k);
+      // Rows sorted (and square-rooted) on the threads: each chunk's rows as a graph of its own.
+      await run({
+        kernel: metric === "sqeuclidean" ? "nndSortRows" : "nndFinish",
+        rows: n,
+        chunk: ROW_CHUNK,
+        args: [
+          { base: indices.ptr, i0: 4 * k },
+          { base: dists.ptr, i0: 4 * k },
+          { i1: 1, i0: -1 },
+          k,
+        ],
+      });
     } finally {
-      rng.dispose();
+      fillRng.dispose();
+      candidateRng.dispose();
     }
     progress.finish();
     return {

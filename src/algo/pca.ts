@@ -143,6 +143,37 @@ export async function pca(X: Matrix, options: PcaOptions = {}): Promise<PcaResul
       cov.view().fill(0);
       blocks((rows) => k.covarianceChunkedAdd(x.ptr, rows, d, mean.ptr, cov.ptr, scratch));
       k.covarianceFinish(n, d, center ? 1 : 0, cov.ptr);
+    } else if (core.threads > 1 && d >= THREADED_COVARIANCE_COLUMNS) {
+      // On the kernel threads: the upper triangle in pieces of rows of about equal work (row i
+      // holds d − i entries), each entry summed as the one-thread kernel sums it, so the
+      // matrix is the same bytes on any thread count.
+      const pieces = 4 * core.threads;
+      const bounds = s.i32(pieces + 1, "covariance pieces");
+      const b = bounds.view();
+      for (let p = 0; p <= pieces; p++) b[p] = Math.round(d - d * Math.sqrt(1 - p / pieces));
+      const threadScratch = Array.from({ length: core.threads }, () =>
+        s.alloc(k.covarianceScratchBytes(d), "covariance scratch"),
+      );
+      await core.parallelRows(
+        {
+          kernel: "covariancePieces",
+          rows: pieces,
+          chunk: 1,
+          args: [
+            x.ptr,
+            n,
+            d,
+            mean.ptr,
+            cov.ptr,
+            { thread: threadScratch },
+            bounds.ptr,
+            { i0: 1 },
+            { i1: 1 },
+          ],
+        },
+        { signal: options.signal },
+      );
+      k.covarianceFinish(n, d, center ? 1 : 0, cov.ptr);
     } else {
       k.covariance(x.ptr, n, d, mean.ptr, center ? 1 : 0, cov.ptr, scratch);
     }
@@ -237,6 +268,11 @@ export async function pca(X: Matrix, options: PcaOptions = {}): Promise<PcaResul
  * error near 1e-6, several times faster) instead of in f64: 2³⁰, about 4,000 × 512.
  */
 export const CHUNKED_COVARIANCE_WORK = 2 ** 30;
+/**
+ * From this many columns the float64 covariance runs on the kernel threads when there are
+ * several (below, re-centring the rows in each piece costs more than the split saves).
+ */
+const THREADED_COVARIANCE_COLUMNS = 32;
 /** Rows per covariance chunk in the kernel (assembly/stats.ts CHUNK_ROWS). */
 const STREAM_CHUNK_ROWS = 128;
 /** Bytes of float32 rows uploaded at a time on the chunked path. */

@@ -50,7 +50,7 @@ import { rmsDistanceToMean, type Matrix } from "../core/matrix.ts";
 import { throwIfAborted, type RunOptions } from "../core/progress.ts";
 import { DEFAULT_SEED } from "../core/random.ts";
 import type { AnalysisBundle } from "./columns.ts";
-import { defineAnalysis, type Resolved } from "./descriptor.ts";
+import { defineAnalysis, type Resolved, type StepArgs } from "./descriptor.ts";
 import { runAnalysis } from "./runner.ts";
 import {
   layerSpecificity,
@@ -366,45 +366,35 @@ function degree(
 }
 
 /** Layer × layer distances between the chosen degree's diagrams, by all three metrics. */
-async function layerDistances(
-  layers: { diagrams: PersistenceDiagram[]; threshold: number }[],
+/** The three distances between two layers' H(dim) diagrams, and W1's proven relative error bound. */
+interface PairDistances extends Record<LayerDistanceMetric, number> {
+  bound: number;
+}
+
+async function pairDistances(
+  first: { diagrams: PersistenceDiagram[]; threshold: number },
+  second: { diagrams: PersistenceDiagram[]; threshold: number },
   dim: number,
   options: RunOptions,
-): Promise<{ matrices: Record<LayerDistanceMetric, Float64Array>; bound: number }> {
-  const L = layers.length;
-  const out = {
-    sliced: new Float64Array(L * L),
-    bottleneck: new Float64Array(L * L),
-    wasserstein: new Float64Array(L * L),
+): Promise<PairDistances> {
+  throwIfAborted(options.signal);
+  const a = degree(first, dim);
+  const b = degree(second, dim);
+  // W1 by the auction (Hera's method): the exact Hungarian method takes seconds per pair
+  // of 1,000-point diagrams; the auction stops at a proven relative error.
+  const w1 = await wasserstein(a, b, {
+    q: 1,
+    ground: "inf",
+    method: "auction",
+    relativeError: WASSERSTEIN_RELATIVE_ERROR,
+    signal: options.signal,
+  });
+  return {
+    sliced: (await slicedWasserstein(a, b)).distance,
+    bottleneck: (await bottleneck(a, b)).distance,
+    wasserstein: w1.distance,
+    bound: w1.relativeErrorBound,
   };
-  let bound = 0;
-  for (let i = 0; i < L; i++) {
-    for (let j = i + 1; j < L; j++) {
-      throwIfAborted(options.signal);
-      const a = degree(layers[i], dim);
-      const b = degree(layers[j], dim);
-      // W1 by the auction (Hera's method): the exact Hungarian method takes seconds per pair
-      // of 1,000-point diagrams; the auction stops at a proven relative error.
-      const w1 = await wasserstein(a, b, {
-        q: 1,
-        ground: "inf",
-        method: "auction",
-        relativeError: WASSERSTEIN_RELATIVE_ERROR,
-        signal: options.signal,
-      });
-      bound = Math.max(bound, w1.relativeErrorBound);
-      const values = {
-        sliced: (await slicedWasserstein(a, b)).distance,
-        bottleneck: (await bottleneck(a, b)).distance,
-        wasserstein: w1.distance,
-      };
-      for (const metric of LAYER_DISTANCE_METRICS) {
-        out[metric][i * L + j] = values[metric];
-        out[metric][j * L + i] = values[metric];
-      }
-    }
-  }
-  return { matrices: out, bound };
 }
 
 /**
@@ -486,6 +476,9 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
       uses: ["vectorize", "seed"],
       weight: 0.2,
       keep: 8,
+      // Read and vectorised in a pool worker that opens the bundle itself (when the pool holds
+      // it): every layer's reading, the report's serial start, then runs a layer per worker.
+      parallel: "whole",
       async run({ bundle, params: p, args }): Promise<Matrix> {
         const layer = bundle.layers.find((l) => l.name === args.layer)!;
         return layerMatrix(layer, { method: p.vectorize, seed: p.seed });
@@ -571,21 +564,60 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
       ],
       weight: 0.3,
       keep: 32,
+      parallel: "needs",
       async run({ args, need, options }): Promise<LayerCycles | null> {
         const { loops } = await need<LayerPersistence>("diagrams", args);
         if (!loops) return null;
         return { loops, ...(await cyclePlane((await need<LayerCloud>("cloud", args)).X, options)) };
       },
     },
+    pairDistances: {
+      label: "distances between two layers' diagrams",
+      uses: ["distanceDim"],
+      needs: (args) => [
+        ["diagrams", { layer: args.a }],
+        ["diagrams", { layer: args.b }],
+      ],
+      weight: 0.1,
+      keep: 256,
+      // Each pair in a pool worker as soon as its two diagrams are known.
+      parallel: "needs",
+      async run({ params: p, args, need, options }): Promise<PairDistances> {
+        const a = await need<LayerPersistence>("diagrams", { layer: args.a });
+        const b = await need<LayerPersistence>("diagrams", { layer: args.b });
+        return pairDistances(a, b, p.distanceDim, options);
+      },
+    },
     distances: {
       label: "distances between the layers' diagrams",
       uses: ["distanceDim"],
-      needs: (_a, p, b) => each(p, b, "diagrams"),
-      async run({ bundle, params: p, need, options }) {
-        const layers = await Promise.all(
-          layersOf(p, bundle).map((layer) => need<LayerPersistence>("diagrams", { layer })),
+      needs: (_a, p, b) => {
+        const names = layersOf(p, b);
+        return names.flatMap((a, i) =>
+          names.slice(i + 1).map((b) => ["pairDistances", { a, b }] as [string, StepArgs]),
         );
-        return layerDistances(layers, p.distanceDim, options);
+      },
+      weight: 0,
+      async run({ bundle, params: p, need }) {
+        const names = layersOf(p, bundle);
+        const L = names.length;
+        const matrices = {
+          sliced: new Float64Array(L * L),
+          bottleneck: new Float64Array(L * L),
+          wasserstein: new Float64Array(L * L),
+        };
+        let bound = 0;
+        for (let i = 0; i < L; i++) {
+          for (let j = i + 1; j < L; j++) {
+            const pair = await need<PairDistances>("pairDistances", { a: names[i], b: names[j] });
+            bound = Math.max(bound, pair.bound);
+            for (const metric of LAYER_DISTANCE_METRICS) {
+              matrices[metric][i * L + j] = pair[metric];
+              matrices[metric][j * L + i] = pair[metric];
+            }
+          }
+        }
+        return { matrices, bound };
       },
     },
     cka: {
@@ -610,6 +642,8 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
       needs: (args) => [["cloud", args]],
       weight: 0.5,
       keep: 32,
+      // A full eigendecomposition of the layer's covariance: a pool worker's, beside the others.
+      parallel: "needs",
       async run({ params: p, args, need, options }): Promise<Projections> {
         return projections((await need<LayerCloud>("cloud", args)).X, p, options);
       },
@@ -655,6 +689,7 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
         ["projectionDiagrams", args],
       ],
       keep: 32,
+      parallel: "needs",
       async run({ params: p, args, need, options }): Promise<SensitivityCurve> {
         const { X } = await need<LayerCloud>("cloud", args);
         const layer = await need<LayerPersistence>("diagrams", args);

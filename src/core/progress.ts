@@ -60,6 +60,11 @@ export class ProgressTracker {
     options.onProgress?.({ stage, done: 0, total });
   }
 
+  /** The run's cancellation signal (for work handed to the kernel threads). */
+  get signal(): AbortSignal | undefined {
+    return this.options.signal;
+  }
+
   async step(done: number): Promise<void> {
     throwIfAborted(this.options.signal);
     const now = Date.now();

@@ -70,7 +70,7 @@ export const STREAMS = {
   sgdMdsPairs: 16,
   /** Landmark Isomap's landmarks. */
   isomapLandmarks: 17,
-  /** NN-descent's random start graph and projection trees. */
+  /** NN-descent's projection trees: tree t draws from the block that starts at draw t·2^32. */
   nnDescent: 18,
   /** MDA's Bayesian supervised dimensionality reduction (BSDR) sampling. */
   bsdr: 19,
@@ -88,6 +88,10 @@ export const STREAMS = {
   featureStart: 32,
   /** The k-means restarts' seeds of M-PHATE's task-switch ARI. */
   ariRestarts: 33,
+  /** NN-descent's random neighbours for empty slots: row i from the block at draw i·2^32. */
+  nnDescentFill: 34,
+  /** NN-descent's candidate priorities: slot t of row i in round r is draw (r·n + i)·k + t. */
+  nnDescentCandidates: 35,
 } as const;
 
 export type StreamName = keyof typeof STREAMS;

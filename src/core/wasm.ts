@@ -34,6 +34,7 @@ export interface CoreKernels {
   rngFillNormal(state: number, out: number, n: number): void;
   rngBounded(state: number, bound: number): number;
   rngShuffle(state: number, values: number, n: number): void;
+  rngAdvance(state: number, deltaLow: number, deltaHigh: number): void;
   squaredDistanceTile(
     x: number,
     y: number,
@@ -125,6 +126,17 @@ export interface CoreKernels {
     scratch: number,
   ): void;
   covarianceFinish(n: number, d: number, ddof: number, out: number): void;
+  covariancePieces(
+    x: number,
+    n: number,
+    d: number,
+    means: number,
+    out: number,
+    scratch: number,
+    bounds: number,
+    p0: number,
+    p1: number,
+  ): void;
   projectCenteredPairs(
     x: number,
     n: number,

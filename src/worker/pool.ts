@@ -1,6 +1,7 @@
 /**
  * A pool of analysis workers for the steps marked `parallel` (src/analyses/descriptor.ts): the
- * runner sends each such step to the least busy worker, so independent steps — every layer's
+ * runner sends each such step to a free worker (steps wait, first come first served, while every
+ * worker has one), so independent steps — every layer's
  * persistence diagrams, every layer's Mapper graph, every MDA panel — run side by side, each
  * worker with its own core. Results do not depend on which worker ran a step (each step is
  * deterministic), only the wall time does.
@@ -73,12 +74,48 @@ export function createStepPool(options: StepPoolOptions): WorkerStepPool {
     return member;
   };
 
-  /** The least busy worker (the first of equals); a new one while some are idle-less and room is left. */
-  const pick = (): Member => {
-    let best: Member | undefined;
-    for (const m of members) if (!best || m.busy < best.busy) best = m;
-    if ((!best || best.busy > 0) && members.length < options.size) return startMember();
-    return best!;
+  /** Steps waiting for a free worker, first come first served. */
+  const waiting: { take(member: Member): void; cancel(error: Error): void }[] = [];
+
+  /**
+   * A free worker for one step: an idle one (the first), a new one while there is room, or the
+   * next to finish its step. One step at a time per worker, so a long step does not hold up
+   * shorter ones queued behind it in the same worker while another worker idles: the steps'
+   * costs differ (a layer's size), and handing them out as workers free up balances them.
+   */
+  const acquire = (signal: AbortSignal | undefined): Promise<Member> =>
+    new Promise<Member>((resolve, reject) => {
+      const idle =
+        members.find((m) => m.busy === 0) ??
+        (members.length < options.size ? startMember() : undefined);
+      if (idle) {
+        idle.busy++;
+        resolve(idle);
+        return;
+      }
+      const onAbort = () => {
+        const i = waiting.indexOf(entry);
+        if (i >= 0) waiting.splice(i, 1);
+        reject(new HiddenAtlasError("E_CANCELLED", "the computation was cancelled"));
+      };
+      const entry = {
+        take: (member: Member) => {
+          signal?.removeEventListener("abort", onAbort);
+          member.busy++;
+          resolve(member);
+        },
+        cancel: (error: Error) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      };
+      waiting.push(entry);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+
+  const release = (member: Member) => {
+    member.busy--;
+    if (member.busy === 0 && !stopped) waiting.shift()?.take(member);
   };
 
   return {
@@ -93,8 +130,9 @@ export function createStepPool(options: StepPoolOptions): WorkerStepPool {
     },
     async run(request: RemoteStep, run: RunOptions): Promise<unknown> {
       if (stopped) throw new HiddenAtlasError("E_CANCELLED", "the worker pool was stopped");
-      const member = pick();
-      member.busy++;
+      if (run.signal?.aborted)
+        throw new HiddenAtlasError("E_CANCELLED", "the computation was cancelled");
+      const member = await acquire(run.signal);
       try {
         await member.ready;
         if (!request.needs) {
@@ -115,11 +153,13 @@ export function createStepPool(options: StepPoolOptions): WorkerStepPool {
           onProgress: run.onProgress,
         });
       } finally {
-        member.busy--;
+        release(member);
       }
     },
     terminate(): void {
       stopped = true;
+      for (const w of waiting.splice(0))
+        w.cancel(new HiddenAtlasError("E_CANCELLED", "the worker pool was stopped"));
       for (const m of members) m.client.terminate();
       members.length = 0;
     },

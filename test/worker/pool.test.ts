@@ -13,6 +13,7 @@ import type { ProgressEvent } from "../../src/core/progress.ts";
 import { loadBundleFromPath } from "../../src/io/node.ts";
 import { createNodeClient } from "../../src/worker/node.ts";
 import { createStepPool, type WorkerStepPool } from "../../src/worker/pool.ts";
+import type { AnalysisClient } from "../../src/worker/client.ts";
 import { mulberry32 } from "../helpers.ts";
 
 const pools: WorkerStepPool[] = [];
@@ -154,6 +155,42 @@ describe("step pool", () => {
     runner.clear();
   });
 
+  it("reads layer topology's layers in workers that open the bundle themselves, with the in-process result", async () => {
+    const path = fileURLToPath(new URL("../../data/examples/digits-mlp.zip", import.meta.url));
+    const bundle = await loadBundleFromPath(path);
+    const params = resolveParams(layerTopologyDescriptor, bundle, {
+      layers: ["fc1", "fc2", "fc3"],
+      samples: 150,
+      sensitivityFractions: [0.5],
+    });
+    const local = new AnalysisRunner();
+    const expected = await local.run(
+      layerTopologyDescriptor,
+      bundle,
+      bundleKeyOf(bundle),
+      "result",
+      params,
+    );
+    local.clear();
+    const pool = createStepPool({
+      size: 2,
+      start: createNodeClient,
+      bundle: { value: bundle, open: { task: "bundle.open", args: { path } } },
+    });
+    pools.push(pool);
+    const runner = new AnalysisRunner({ pool });
+    const pooled = await runner.run(
+      layerTopologyDescriptor,
+      bundle,
+      bundleKeyOf(bundle),
+      "result",
+      params,
+    );
+    expect(pool.started).toBe(2);
+    expect(pooled).toEqual(expected);
+    runner.clear();
+  });
+
   it("an analysis worker configured for 2 threads runs kernels on 2 threads and parallel steps in a pool of 2", async () => {
     const client = createNodeClient();
     try {
@@ -232,6 +269,48 @@ describe("step pool", () => {
         needs: [["other", { layer: "x" }, 42]],
       }),
     ).toBe(42);
+  });
+});
+
+describe("the pool's queue", () => {
+  it("gives each worker one step at a time, first come first served, and drops a queued step that is cancelled", async () => {
+    // A fake worker: each step.remote waits until the test finishes it.
+    const started: string[] = [];
+    const finish = new Map<string, () => void>();
+    const client = {
+      run: (task: string, args: { step?: string }) => {
+        if (task !== "step.remote") return Promise.resolve();
+        started.push(args.step!);
+        return new Promise<string>((resolve) => finish.set(args.step!, () => resolve(args.step!)));
+      },
+      terminate: () => {},
+    } as unknown as AnalysisClient;
+    const pool = createStepPool({ size: 1, start: () => client });
+    const step = (name: string, signal?: AbortSignal) =>
+      pool.run({ analysis: "a", step: name, params: {}, args: {}, needs: [] }, { signal });
+    const tick = () => new Promise((r) => setTimeout(r, 0));
+    const a = step("a");
+    const controller = new AbortController();
+    const b = step("b", controller.signal);
+    const c = step("c");
+    await tick();
+    expect(started).toEqual(["a"]); // b and c wait for the one worker
+    controller.abort();
+    await expect(b).rejects.toMatchObject({ code: "E_CANCELLED" });
+    finish.get("a")!();
+    expect(await a).toBe("a");
+    await tick();
+    expect(started).toEqual(["a", "c"]); // b never reached the worker
+    finish.get("c")!();
+    expect(await c).toBe("c");
+    const d = step("d");
+    pool.terminate();
+    await tick();
+    expect(started).toEqual(["a", "c", "d"]); // d found the worker free
+    const e = step("e");
+    await expect(e).rejects.toMatchObject({ code: "E_CANCELLED" });
+    finish.get("d")!();
+    await d;
   });
 });
 
