@@ -55,6 +55,32 @@ function dispose(value: unknown): void {
   if (typeof d === "function") d.call(value);
 }
 
+/**
+ * The callbacks waiting on each signal, behind one "abort" listener per signal: a step that
+ * needs one result per layer waits on its signal once per layer, and Node warns (a possible
+ * leak) past ten listeners on one EventTarget.
+ */
+const abortWaiters = new WeakMap<AbortSignal, Set<() => void>>();
+
+/** Call `callback` once when `signal` aborts; the returned function stops waiting. */
+function onAbortOf(signal: AbortSignal, callback: () => void): () => void {
+  let waiters = abortWaiters.get(signal);
+  if (!waiters) {
+    const set = new Set<() => void>();
+    abortWaiters.set(signal, (waiters = set));
+    signal.addEventListener(
+      "abort",
+      () => {
+        abortWaiters.delete(signal);
+        for (const waiter of set) waiter();
+      },
+      { once: true },
+    );
+  }
+  waiters.add(callback);
+  return () => waiters.delete(callback);
+}
+
 /** Resolve when `promise` does, reject with E_CANCELLED as soon as `signal` aborts. */
 function raceAbort<T>(
   promise: Promise<T>,
@@ -68,19 +94,18 @@ function raceAbort<T>(
     return Promise.reject(cancelled());
   }
   return new Promise<T>((resolve, reject) => {
-    const abort = () => {
+    const stopWaiting = onAbortOf(signal, () => {
       promise.catch(() => {});
       onAbort();
       reject(cancelled());
-    };
-    signal.addEventListener("abort", abort, { once: true });
+    });
     promise.then(
       (v) => {
-        signal.removeEventListener("abort", abort);
+        stopWaiting();
         resolve(v);
       },
       (e) => {
-        signal.removeEventListener("abort", abort);
+        stopWaiting();
         reject(e);
       },
     );

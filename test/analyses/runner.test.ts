@@ -184,6 +184,45 @@ describe("AnalysisRunner", () => {
     expect(calls.filter((c) => c === "space a 1")).toHaveLength(2);
   });
 
+  it("a step waiting on one result per layer of a 12-layer bundle cancels them all, one abort listener per signal", async () => {
+    const { descriptor, calls, hold, release } = counted();
+    const wide: AnalysisBundle = {
+      ...bundle,
+      layers: Array.from({ length: 12 }, (_, i) => ({
+        name: `l${i}`,
+        shape: [10, 1],
+        data: new Float32Array(10),
+      })),
+    };
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on("warning", onWarning);
+    try {
+      const runner = new AnalysisRunner();
+      hold();
+      const controller = new AbortController();
+      const run = runner.run(
+        descriptor,
+        wide,
+        "k",
+        "result",
+        resolveParams(descriptor, wide, {}),
+        {},
+        { signal: controller.signal },
+      );
+      await new Promise((r) => setTimeout(r, 0));
+      controller.abort();
+      await expect(run).rejects.toMatchObject({ code: "E_CANCELLED" });
+      release();
+      await new Promise((r) => setTimeout(r, 20));
+      expect(runner.size).toBe(0);
+      expect(calls.filter((c) => c.startsWith("graph"))).toEqual([]);
+      expect(warnings).not.toContain("MaxListenersExceededWarning");
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("reports one progress for the whole run, from 0 to its total, never backwards, with plain stage names", async () => {
     const { descriptor } = counted();
     const runner = new AnalysisRunner();
