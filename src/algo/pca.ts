@@ -79,14 +79,17 @@ export async function pca(X: Matrix, options: PcaOptions = {}): Promise<PcaResul
   );
   const center = checkBoolean("center", options.center ?? defaults.center);
   const wholeSpectrum = checkBoolean("spectrum", options.spectrum ?? defaults.spectrum);
-  if (d > MAX_PCA_DIMENSION) {
+  // Wide data (n < d) is solved through the n × n Gram matrix, so the eigen-solver's size is
+  // min(n, d) there: 600 flattened 64 × 14 × 14 conv maps (12,544 columns) are a 600 × 600 problem.
+  const gram = n < d && d > GRAM_MIN_DIMENSION;
+  const solved = gram ? n : d;
+  if (solved > MAX_PCA_DIMENSION) {
     throw new HiddenAtlasError(
       "E_TOO_LARGE",
-      `PCA of ${d} columns needs a ${d} × ${d} covariance (${formatBytes(d * d * 8)}) and O(d³) time; reduce the dimension below ${MAX_PCA_DIMENSION} first`,
-      { bytesNeeded: d * d * 8 },
+      `PCA of ${n} rows × ${d} columns needs a ${solved} × ${solved} ${gram ? "Gram matrix" : "covariance"} (${formatBytes(solved * solved * 8)}) and O(${gram ? "n" : "d"}³) time; reduce the dimension or the rows below ${MAX_PCA_DIMENSION} first`,
+      { bytesNeeded: solved * solved * 8 },
     );
   }
-  const gram = n < d && d > GRAM_MIN_DIMENSION;
   // The centred chunked path finds a NaN or ±Infinity through the column sums (finite float32
   // values cannot overflow a float64 sum), and only then scans for the cell to name: one pass
   // less over large data.
