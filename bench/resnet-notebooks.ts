@@ -14,7 +14,8 @@
  *   scatter of samples must draw every one of the bundle's samples, or say how many of them it
  *   drew and with which seed;
  * - failed progress bars, page errors and requests that left the machine;
- * - a screenshot of the whole page (OUT_DIR/NOTEBOOK.png) and a JSON summary (OUT_DIR/summary.json).
+ * - a screenshot of the whole page (OUT_DIR/NOTEBOOK.png) and of its first eight screens
+ *   (NOTEBOOK-0.png …), and a JSON summary (OUT_DIR/summary.json).
  *
  * Exit code 1 when a notebook shows an error or a scatter of samples neither draws all of them
  * nor says what it drew.
@@ -93,6 +94,16 @@ async function openInNotebook(page: Page, notebook: string): Promise<NotebookRes
   await page.locator(".atlas-picker input[webkitdirectory]").setInputFiles(bundleDir);
   let firstFigureSeconds: number | null = null;
   try {
+    // The side panel names the bundle once it is open ("NAME: 10,000 samples, …"); figures that
+    // change before that are still the example's.
+    await page.waitForFunction(
+      (name) =>
+        Array.from(document.querySelectorAll("p, div, span")).some((el) =>
+          (el.textContent ?? "").trimStart().startsWith(`${name}:`),
+        ),
+      manifest.name,
+      { timeout: FIRST_FIGURE_MS, polling: 200 },
+    );
     await page.waitForFunction(
       (selector) =>
         Array.from(document.querySelectorAll<HTMLElement | SVGElement>(selector)).some((el) => {
@@ -115,23 +126,32 @@ async function openInNotebook(page: Page, notebook: string): Promise<NotebookRes
   } catch {
     // Reported as null: still busy.
   }
+  // No named functions inside: tsx would wrap them in a helper the page does not have.
   const seen = await page.evaluate((name) => {
-    const text = (el: Element) => (el.textContent ?? "").replace(/\s+/g, " ").trim();
     const labels = Array.from(document.querySelectorAll("figure[aria-label]"), (f) =>
       f.getAttribute("aria-label")!,
     );
     const opened =
-      Array.from(document.querySelectorAll("p, .atlas-picker-status"), text).find((t) =>
-        t.includes(name),
-      ) ?? null;
+      Array.from(document.querySelectorAll("p, .atlas-picker-status"), (el) =>
+        (el.textContent ?? "").replace(/\s+/g, " ").trim(),
+      ).find((t) => t.includes(name)) ?? null;
     const failed = Array.from(
       document.querySelectorAll(".atlas-progress[data-state=failed]"),
-      text,
+      (el) => (el.textContent ?? "").replace(/\s+/g, " ").trim(),
     );
     return { labels, opened, failed };
   }, manifest.name);
   const screenshot = join(out, `${notebook}.png`);
   await page.screenshot({ path: screenshot, fullPage: true, timeout: 180_000 });
+  // The first screen alone, and the page in screen-sized pieces, to read at full size.
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  for (let top = 0, part = 0; top < height && part < 8; top += 900, part++)
+    await page.screenshot({
+      path: join(out, `${notebook}-${part}.png`),
+      fullPage: true,
+      clip: { x: 0, y: top, width: 1400, height: Math.min(900, height - top) },
+      timeout: 180_000,
+    });
   return {
     notebook,
     firstFigureSeconds,
