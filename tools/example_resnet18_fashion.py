@@ -14,9 +14,8 @@ the stem and max-pool give 64 x 7 x 7 maps to layer1 and layer4 ends at 512 x 1 
 Training: Adam (learning rate 1e-3, linear warm-up over the first ``WARMUP_STEPS`` steps, then
 cosine decay to zero), batch 128, ``--steps`` steps over a seeded shuffle of the 60,000 training
 images (240 steps are 30,720 images, about half an epoch), inputs scaled by the training set's
-mean and standard deviation. Everything is seeded (``--seed``); the number of threads is fixed
-(``--threads``, default 2) so the float sums run in the same order: the same seed on the same
-machine gives the same bundle.
+mean and standard deviation. Weights, shuffle and trace are seeded (``--seed``) and the number of
+threads is fixed (``--threads``, default 2), so that the float sums run in the same order.
 
 The bundle (``tools/export_bundle.py``) holds the 10,000 test images: conv1 (64 x 14 x 14),
 layer1 (64 x 7 x 7), layer2 (128 x 4 x 4), layer3 (256 x 2 x 2), layer4 (512 x 1 x 1), avgpool
