@@ -94,12 +94,15 @@ async function openInNotebook(page: Page, notebook: string): Promise<NotebookRes
   await page.locator(".atlas-picker input[webkitdirectory]").setInputFiles(bundleDir);
   let firstFigureSeconds: number | null = null;
   try {
-    // The side panel names the bundle once it is open ("NAME: 10,000 samples, …"); figures that
+    // The side panel names the bundle once it is open ("NAME: 10,000 samples, …", mda's
+    // "NAME (classification): …"); figures that
     // change before that are still the example's.
     await page.waitForFunction(
       (name) =>
-        Array.from(document.querySelectorAll("p, div, span")).some((el) =>
-          (el.textContent ?? "").trimStart().startsWith(`${name}:`),
+        Array.from(document.querySelectorAll("p, div, span")).some(
+          (el) =>
+            /^(:|\s\()/.test((el.textContent ?? "").trimStart().slice(name.length)) &&
+            (el.textContent ?? "").trimStart().startsWith(name),
         ),
       manifest.name,
       { timeout: FIRST_FIGURE_MS, polling: 200 },
