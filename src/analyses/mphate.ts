@@ -4,7 +4,8 @@
  * (scottgigante/m-phate scripts/generalization_*.py, task_switch_*.py, comparison_plot.py):
  *
  * - training dynamics: the M-PHATE embedding of every traced hidden unit at every checkpoint,
- *   with its epoch, layer, unit and most-active class (L1: argmax over classes of Σ|pre-activation|
+ *   with its epoch, layer, unit and most-active class (a conv layer's units are its channels, one
+ *   filter applied at every position, each sample's value the channel's global average pool) (L1: argmax over classes of Σ|pre-activation|
  *   over that class's trace samples, the demonstration script's norm);
  * - generalisation: one embedding per run; visualisation variance (Σ over epochs of the trace of
  *   the 2 × 2 covariance, ddof 1 as numpy.cov, of that epoch's points) against memorisation
@@ -136,7 +137,18 @@ export function resolveMphateStudyParams(
   };
 }
 
-/** The units-over-training tensor of a bundle's checkpoints (layers stacked in order). */
+/** Units of a checkpoint layer: its channels when it has axes past N × C, else its columns. */
+function unitsOf(shape: readonly number[], row: number): number {
+  return shape.length > 2 ? shape[1] : row;
+}
+
+/**
+ * The units-over-training tensor of a bundle's checkpoints (layers stacked in order). A dense
+ * layer's units are its columns; a conv layer's (N × C × H × W, or any shape past N × C) are its C
+ * channels, each sample's value the channel's mean over the positions: a ResNet-18's conv1 is 64
+ * units, not 64 × 14 × 14 = 12,544 positions (which as many points per checkpoint would also be
+ * beyond the memory of the landmark PHATE).
+ */
 export function tensorFromBundle(
   bundle: AnalysisBundle,
   params: Pick<ResolvedMphateStudyParams, "layers" | "epochStride" | "unitStride">,
@@ -165,7 +177,7 @@ export function tensorFromBundle(
   const unitIndex: number[] = [];
   for (const [li, name] of layerNames.entries()) {
     const layer = checkpoints[0].layers.find((l) => l.name === name)!;
-    const width = layer.data.length / samples;
+    const width = unitsOf(layer.shape, layer.data.length / samples);
     for (let u = 0; u < width; u += params.unitStride) {
       unitLayer.push(li);
       unitIndex.push(u);
@@ -183,10 +195,16 @@ export function tensorFromBundle(
           `checkpoint ${checkpoints[c].epoch} of ${bundle.name}: layer ${layerNames[unitLayer[q]]} is missing or does not hold ${samples} trace samples`,
         );
       }
-      const width = layer.data.length / samples;
+      const row = layer.data.length / samples;
+      const units = unitsOf(layer.shape, row);
+      const positions = row / units;
       const u = unitIndex[q];
-      for (let s = 0; s < samples; s++)
-        data[(tau * m + q) * samples + s] = layer.data[s * width + u];
+      for (let s = 0; s < samples; s++) {
+        const at = s * row + u * positions;
+        let sum = 0;
+        for (let p = 0; p < positions; p++) sum += layer.data[at + p];
+        data[(tau * m + q) * samples + s] = positions === 1 ? sum : sum / positions;
+      }
     }
   }
   const traceLabels = new Int32Array(samples).fill(-1);

@@ -314,3 +314,34 @@ describe("mphate", () => {
     );
   });
 });
+
+describe("tensorFromBundle", () => {
+  it("takes a conv layer's channels as its units, each sample's value the channel's mean over positions", () => {
+    // 2 trace samples; a conv layer 2 × 2 × 2 (channels × positions) and a dense layer of 3 units.
+    const conv = (k: number) => Float32Array.from({ length: 2 * 2 * 4 }, (_, i) => k * 100 + i); // sample s, channel c, position p at 8s + 4c + p
+    const dense = (k: number) => Float32Array.from({ length: 2 * 3 }, (_, i) => -k - i);
+    const checkpoint = (epoch: number) => ({
+      epoch,
+      layers: [
+        { name: "conv", shape: [2, 2, 2, 2], kind: "conv", data: conv(epoch) },
+        { name: "fc", shape: [2, 3], kind: "dense", data: dense(epoch) },
+      ],
+    });
+    const bundle = {
+      name: "conv-checkpoints",
+      samples: 2,
+      checkpoints: [checkpoint(0), checkpoint(1)],
+    } as unknown as Parameters<typeof tensorFromBundle>[0];
+    const bt = tensorFromBundle(bundle, { layers: [], epochStride: 1, unitStride: 1 });
+    expect(bt.tensor).toMatchObject({ epochs: 2, units: 5, samples: 2 });
+    expect(Array.from(bt.unitLayer)).toEqual([0, 0, 1, 1, 1]);
+    expect(Array.from(bt.unitIndex)).toEqual([0, 1, 0, 1, 2]);
+    // Epoch 1, channel 1: samples 0 and 1 average 100 + (4..7) and 100 + (12..15).
+    const at = (epoch: number, unit: number, sample: number) =>
+      bt.tensor.data[(epoch * 5 + unit) * 2 + sample];
+    expect([at(1, 1, 0), at(1, 1, 1)]).toEqual([105.5, 113.5]);
+    expect([at(0, 0, 0), at(0, 0, 1)]).toEqual([1.5, 9.5]);
+    // The dense layer's units are its columns, as before: epoch 1, unit 2 of sample 1 is −1 − 5.
+    expect(at(1, 4, 1)).toBe(-6);
+  });
+});

@@ -210,6 +210,37 @@ describe("pca of wide data (fewer rows than columns, d > 1024)", () => {
     }
     expect(r.explainedVarianceRatio[0] + r.explainedVarianceRatio[1]).toBeGreaterThan(0.99); // rank-2 signal
   });
+  it("more columns than the dense solver's limit (20 × 12,544, a flattened 64 × 14 × 14 conv map) is a 20 × 20 Gram problem, not refused", async () => {
+    const n = 20;
+    const d = 12544;
+    // Row i is a_i·u + b_i·w with orthogonal ±1 patterns u, w over disjoint halves of the
+    // columns: PC1 is u/‖u‖ (the larger spread), PC2 w/‖w‖, and the variances are those of a·‖u‖, b·‖w‖.
+    const a = Array.from({ length: n }, (_, i) => (i % 4) - 1.5);
+    const b = Array.from({ length: n }, (_, i) => 0.25 * ((i % 5) - 2));
+    const X = { rows: n, cols: d, data: new Float32Array(n * d) };
+    const half = d / 2;
+    for (let i = 0; i < n; i++)
+      for (let c = 0; c < d; c++) {
+        const sign = c % 3 === 0 ? -1 : 1;
+        X.data[i * d + c] = c < half ? a[i] * sign : b[i] * sign;
+      }
+    const r = await pca(X, { nComponents: 2 });
+    const variance = (v: number[]) => {
+      const m = v.reduce((s, x) => s + x, 0) / v.length;
+      return v.reduce((s, x) => s + (x - m) ** 2, 0) / (v.length - 1);
+    };
+    expect(r.explainedVariance[0]).toBeCloseTo(variance(a) * half, 6);
+    expect(r.explainedVariance[1]).toBeCloseTo(variance(b) * half, 6);
+    expect(r.totalVariance).toBeCloseTo((variance(a) + variance(b)) * half, 6);
+    // PC1's loadings are ±1/√half on the first half (largest entry positive) and 0 on the second.
+    expect(Math.abs(r.components[0 * 2])).toBeCloseTo(1 / Math.sqrt(half), 9);
+    expect(r.components[half * 2]).toBeCloseTo(0, 9);
+    expect(Math.abs(r.components[half * 2 + 1])).toBeCloseTo(1 / Math.sqrt(half), 9);
+    // Scores: a_i·√half (a and b have mean 0), up to the component's sign.
+    const scale = r.scores.data[0] / a[0];
+    expect(Math.abs(scale)).toBeCloseTo(Math.sqrt(half), 3);
+    for (let i = 0; i < n; i++) expect(r.scores.data[i * 2]).toBeCloseTo(scale * a[i], 3);
+  });
 });
 
 /** The formula matrix of test/fixtures/algo/make_pca_large.py (4,096 × 512, float32), made once. */
