@@ -55,7 +55,7 @@ export {
 export type { ExploreProjection, ExploreNeighbors } from "./analyses/explore.ts";
 export { ANALYSES, ANALYSIS_NAMES } from "./analyses/registry.ts";
 export { defaultsUnder } from "./analyses/descriptor.ts";
-export { bindControl, control, initialValue, urlValue } from "./ui/controls.ts";
+export { bindControl, control, initialValue, urlValue, urlValues } from "./ui/controls.ts";
 export { analysisReport, buildReport } from "./report/registry.ts";
 export { exploreReport, pcaAxisLabels } from "./report/explore.ts";
 export {

@@ -67,6 +67,32 @@ export function initialValue(
 }
 
 /**
+ * `values` as they go into the URL, without each parameter whose default depends on the bundle
+ * (a sample count capped by the bundle's size, a test split if it has one) while it still holds
+ * that default: a view shared as a link, or the next bundle opened on the page, then starts from
+ * its own bundle's default instead of this one's. A value the reader chose stays.
+ */
+export function urlValues<V extends Record<string, unknown>>(
+  descriptor: SomeAnalysis,
+  bundle: AnalysisBundle,
+  values: V,
+): { [K in keyof V]: V[K] | null } {
+  const out: Record<string, unknown> = { ...values };
+  for (const [name, value] of Object.entries(values)) {
+    const spec = descriptor.params[name];
+    if (spec && typeof spec.default === "function" && sameValue(value, defaultOf(spec, bundle)))
+      out[name] = null;
+  }
+  return out as { [K in keyof V]: V[K] | null };
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => x === b[i]);
+  return a === b;
+}
+
+/**
  * A control built by hand for a declared parameter whose choices come from a result (e.g. the
  * ε values som-codes computed): tagged, described and named like a generated one.
  */
