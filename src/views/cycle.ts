@@ -237,7 +237,9 @@ export function cycleOverlay(
     if (url) {
       const img = document.createElement("img");
       img.src = url;
-      img.alt = describe(row);
+      // Decorative: the words beside it describe the input, and an alt repeating them would be
+      // read twice (axe: image-redundant-alt).
+      img.alt = "";
       img.width = 40;
       img.height = 40;
       img.style.imageRendering = "pixelated";
