@@ -1,11 +1,11 @@
 /**
  * `npm run bench scale`: real networks at full size, each row beside its goal.
  *
- * - A generated ResNet-shaped bundle (bench/scale-bundle.ts: 10,000 × conv maps 64×32×32 …
- *   512×4×4, float16, with layer1 as float32 so that one layer file is 2.6 GB): time to open
- *   (headers only, the hash deferred), the streamed hash of every byte, the first explore
- *   figure (layer1 reduced by global average pool, PCA of every sample), the first Mapper graph
- *   of layer4 and a layer-topology run at its defaults.
+ * - A generated ResNet-shaped bundle (bench/resnet-bundle.ts, kept by scale-bundle.ts: 10,000 ×
+ *   conv maps 64×32×32 … 512×4×4, float16, with layer1 as float32 so that one layer file is
+ *   2.6 GB): time to open (headers only, the hash deferred), the streamed hash of every byte,
+ *   the first explore figure (layer1 reduced by global average pool, PCA of every sample), the
+ *   first Mapper graph of layer4 and a layer-topology run at its defaults.
  * - A 100,000 × 512 float32 layer: open, first explore figure, first Mapper graph and a
  *   layer-topology run.
  * - Mapper on 200,000 × 128 and 50,000 × 512 clustered layers: first graph and the recomputes

@@ -41,6 +41,8 @@ export { signalFrom } from "./ui/signal.ts";
 export { embeddingScatter } from "./views/scatter.ts";
 export { pointScatter, SVG_MAX_POINTS } from "./views/point-scatter.ts";
 export { subsampleText, subsampleNote } from "./views/caption.ts";
+export { keepQuantitiesWhole } from "./views/text.ts";
+export { claimFindings } from "./views/claims.ts";
 export { neighborTable } from "./views/neighbors.ts";
 export { varianceChart } from "./views/variance.ts";
 export { thumbnails } from "./views/thumbnail.ts";

@@ -182,6 +182,12 @@ export interface StepSpec<T extends ParamTable> {
    * exactly when something it depends on changed.
    */
   needs?: (args: StepArgs, params: Resolved<T>, bundle: AnalysisBundle) => [string, StepArgs][];
+  /**
+   * Where the step works, in words, after its label in the progress bar ("persistence (conv1)"):
+   * by default its string args (a layer's name). A step whose args name other bundles by their
+   * keys (content hashes) says which bundles instead, by name.
+   */
+  where?: (args: StepArgs, others: (key: string) => AnalysisBundle) => string;
   /** Relative cost, for the run's overall progress (default 1). */
   weight?: number | ((args: StepArgs, params: Resolved<T>, bundle: AnalysisBundle) => number);
   /** Internal progress stages the step goes through (default 1), for a bar that never runs backwards. */

@@ -1081,11 +1081,30 @@ const embedding = [
   "seed",
 ] as const;
 /** The bundles of a multi-bundle study, named by their keys in the step's args ("k1,k2,…"). */
-const runsOf = (args: StepArgs, others: (key: string) => AnalysisBundle) =>
+const runKeys = (args: StepArgs) =>
   String(args.runs ?? "")
     .split(",")
-    .filter(Boolean)
-    .map(others);
+    .filter(Boolean);
+const runsOf = (args: StepArgs, others: (key: string) => AnalysisBundle) =>
+  runKeys(args).map(others);
+
+/**
+ * The runs of a multi-bundle study for a progress label, by name: "a, b" for two, "8 runs:
+ * first … last" for more; only the count when a key names no kept bundle (the step then fails
+ * with that error).
+ */
+export function runsWhere(args: StepArgs, others: (key: string) => AnalysisBundle): string {
+  const keys = runKeys(args);
+  let names: string[];
+  try {
+    names = keys.map((k) => others(k).name);
+  } catch {
+    return `${keys.length} run${keys.length === 1 ? "" : "s"}`;
+  }
+  return names.length <= 2
+    ? names.join(", ")
+    : `${names.length} runs: ${names[0]} … ${names[names.length - 1]}`;
+}
 
 /**
  * The descriptor. `dynamics` and `baselines` read the bundle; `generalization` and `continual`
@@ -1145,6 +1164,7 @@ export const mphateDescriptor = defineAnalysis<typeof params, MphateAnalysisResu
     },
     generalization: {
       label: "embedding the generalisation runs",
+      where: runsWhere,
       uses: ["intrasliceKnn", "intersliceKnn", "decay", "gamma", "seed", "generalizationLandmarks"],
       // The notebook embeds one seed's eight runs per call (a worker per seed), about 4 stages each.
       weight: 8,
@@ -1167,6 +1187,7 @@ export const mphateDescriptor = defineAnalysis<typeof params, MphateAnalysisResu
     },
     continual: {
       label: "embedding the continual-learning runs",
+      where: runsWhere,
       uses: ["intrasliceKnn", "decay", "gamma", "seed", "ariSeeds"],
       weight: 4,
       stages: 8,

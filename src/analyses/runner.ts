@@ -210,9 +210,11 @@ export class AnalysisRunner {
       const cached = this.entries.get(key)?.done ?? false;
       const weight =
         typeof spec.weight === "function" ? spec.weight(a, params, bundle) : (spec.weight ?? 1);
-      const where = Object.values(a)
-        .filter((v) => typeof v === "string")
-        .join(", ");
+      const where = spec.where
+        ? spec.where(a, this.others)
+        : Object.values(a)
+            .filter((v) => typeof v === "string")
+            .join(", ");
       plan.set(key, {
         weight: cached ? 0 : weight,
         label: where ? `${spec.label} (${where})` : spec.label,

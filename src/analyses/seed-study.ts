@@ -142,3 +142,34 @@ export function seedSpread(values: number[]): SeedSpread {
 export function clearlyApart(a: SeedSpread, b: SeedSpread): boolean {
   return Math.abs(a.mean - b.mean) > 2 * Math.hypot(a.sd, b.sd);
 }
+
+/**
+ * A spread as text: "0.912 ± 0.004" (mean ± sd, `digits` decimals), or "—" when the score is
+ * undefined (a correlation or CKA of values without variance).
+ *
+ * @example
+ *   formatSpread(seedSpread([1, 2, 3])); // "2.000 ± 1.000"
+ *   formatSpread(seedSpread([4, 6]), 1); // "5.0 ± 1.4"
+ */
+export function formatSpread(s: { mean: number; sd: number }, digits = 3): string {
+  return Number.isFinite(s.mean) ? `${s.mean.toFixed(digits)} ± ${s.sd.toFixed(digits)}` : "—";
+}
+
+/**
+ * The headline of a seed study, in the notebook and in its report: the paper's claim, what we
+ * measured over the seeds, and where that confirms the claim, where not, and why. Plain
+ * sentences, in order.
+ */
+export interface ClaimFindings {
+  claim: string;
+  measured: string[];
+  verdict: string[];
+}
+
+/** The words that introduce a claim check's verdict. */
+export const VERDICT_LEAD = "Where we confirm it, where not, and why.";
+
+/** A claim check as report text: claim, measurements and verdict as three paragraphs. */
+export function claimText(f: ClaimFindings): string {
+  return [f.claim, f.measured.join(" "), `${VERDICT_LEAD} ${f.verdict.join(" ")}`].join("\n\n");
+}

@@ -738,6 +738,22 @@ export async function somSeedStudy(
   return { seeds, layers, epsilon: study ? study.epsilons[e] : null, splitNote: runs[0].splitNote };
 }
 
+/** The parameters every map depends on (the seed study's maps too, with its seed count). */
+const MAP_INPUTS = [
+  "layers",
+  "includeInput",
+  "vectorize",
+  "rows",
+  "cols",
+  "topology",
+  "mode",
+  "epochs",
+  "sigma",
+  "epsilons",
+  "adversarial",
+  "seed",
+] as const satisfies readonly (keyof typeof params)[];
+
 /** The descriptor: the maps (every map is fitted on the same split; the attack needs them all), then the seed study. */
 export const somCodesDescriptor = defineAnalysis<typeof params, SomCodesResult>({
   name: "som-codes",
@@ -756,20 +772,7 @@ export const somCodesDescriptor = defineAnalysis<typeof params, SomCodesResult>(
   steps: {
     maps: {
       label: "fitting a self-organising map per layer",
-      uses: [
-        "layers",
-        "includeInput",
-        "vectorize",
-        "rows",
-        "cols",
-        "topology",
-        "mode",
-        "epochs",
-        "sigma",
-        "epsilons",
-        "adversarial",
-        "seed",
-      ],
+      uses: MAP_INPUTS,
       keep: 2,
       async run({ bundle, params: p, options }) {
         return computeSomCodes(bundle, p, options);
@@ -777,21 +780,7 @@ export const somCodesDescriptor = defineAnalysis<typeof params, SomCodesResult>(
     },
     seeds: {
       label: "the maps from other SOM seeds",
-      uses: [
-        "layers",
-        "includeInput",
-        "vectorize",
-        "rows",
-        "cols",
-        "topology",
-        "mode",
-        "epochs",
-        "sigma",
-        "epsilons",
-        "adversarial",
-        "seed",
-        "seedRuns",
-      ],
+      uses: [...MAP_INPUTS, "seedRuns"],
       weight: (_a, p) => (p.seedRuns < 2 ? 0 : p.seedRuns),
       keep: 2,
       async run({ bundle, params: p, options }): Promise<SomSeedStudy | null> {

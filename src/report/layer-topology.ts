@@ -18,7 +18,13 @@ import {
 import { describeSample } from "../analyses/columns.ts";
 import { cycleOverlay } from "../views/cycle.ts";
 import { thumbnails } from "../views/thumbnail.ts";
-import type { MatrixSpread, Specificity } from "../analyses/seed-study.ts";
+import {
+  claimText,
+  formatSpread,
+  type ClaimFindings,
+  type MatrixSpread,
+  type Specificity,
+} from "../analyses/seed-study.ts";
 import { scaleChart, specificityChart, spreadHeatmap } from "../views/seeds.ts";
 import { barcode, layerHeatmap, persistencePlot, sensitivityCurves } from "../views/topology.ts";
 import { count } from "../views/text.ts";
@@ -46,10 +52,6 @@ export const METRIC_LABELS = layerTopologyDescriptor.params.metric.labels as Rec
 
 /** A result with the seed study the notebook adds (absent from a single-bundle run). */
 export type LayerTopologyWithSeeds = LayerTopologyResult & { seeds?: SeedStudy | null };
-
-/** mean ± sd, or "—" when the value is undefined (CKA of a layer without variance). */
-const pm = (s: { mean: number; sd: number }) =>
-  Number.isFinite(s.mean) ? `${s.mean.toFixed(2)} ± ${s.sd.toFixed(2)}` : "—";
 
 /**
  * How a specificity compares with chance, in words. "at chance": within two standard errors of
@@ -84,11 +86,7 @@ export function relativeSpread(spread: MatrixSpread, L: number): number {
  * The headline: what the paper claims, what we measured over the seeds (with the spread), and
  * where the measurements confirm the claim and where not, and why. Plain sentences, in order.
  */
-export function seedStudyFindings(study: SeedStudy): {
-  claim: string;
-  measured: string[];
-  verdict: string[];
-} {
+export function seedStudyFindings(study: SeedStudy): ClaimFindings {
   const L = study.layers.length;
   const S = study.runs.length;
   const dim = `H${study.distanceDim}`;
@@ -104,9 +102,9 @@ export function seedStudyFindings(study: SeedStudy): {
   const chanceText = `chance 1/${L} = ${(1 / L).toFixed(2)}`;
   const measured = [
     `${S} networks (${study.runs.join(", ")}: the same architecture trained from ${S} seeds), the same ${study.samples} test images, ${L} layers (${study.layers.join(", ")}); ${study.specificity.cka.pairs} ordered pairs of networks; mean ± sd over the pairs.`,
-    `${dim} sliced Wasserstein in each layer's own units (the paper's setting): the nearest layer is the same layer for ${pm(raw)} of the layers (${chanceText}).`,
-    `The same distance after dividing each layer by its RMS spread: ${pm(rms)}.`,
-    `Linear CKA of the same point clouds: ${pm(cka)}; the same layer in two networks has CKA ${study.sameLayer.cka.map((v) => v.toFixed(2)).join(", ")} on average.`,
+    `${dim} sliced Wasserstein in each layer's own units (the paper's setting): the nearest layer is the same layer for ${formatSpread(raw, 2)} of the layers (${chanceText}).`,
+    `The same distance after dividing each layer by its RMS spread: ${formatSpread(rms, 2)}.`,
+    `Linear CKA of the same point clouds: ${formatSpread(cka, 2)}; the same layer in two networks has CKA ${study.sameLayer.cka.map((v) => v.toFixed(2)).join(", ")} on average.`,
     `Within a network, the layer × layer ${dim} sliced Wasserstein entries move by a median ${Math.round(100 * relativeSpread(study.spread.sliced.raw, L))} % (sd / mean) from seed to seed in activation units, ${Math.round(100 * relativeSpread(study.spread.sliced.rms, L))} % normalised.`,
     `Layer scales (RMS distance to the mean, averaged over the networks): ${study.layers.map((n, l) => `${n} ${formatNumber(Number(scales[l].toPrecision(3)))}`).join(", ")}.`,
   ];
@@ -116,28 +114,28 @@ export function seedStudyFindings(study: SeedStudy): {
   const ckaV = specificityVerdict(cka);
   if (rawV === "near 1" || rawV === "well above chance") {
     verdict.push(
-      `Confirmed in the paper's setting: in activation units the ${dim} sliced Wasserstein distance finds a layer again in another seed's network (${pm(raw)}, ${rawV}), so the differences it measures between layers are reproducible, not seed noise.`,
+      `Confirmed in the paper's setting: in activation units the ${dim} sliced Wasserstein distance finds a layer again in another seed's network (${formatSpread(raw, 2)}, ${rawV}), so the differences it measures between layers are reproducible, not seed noise.`,
     );
   } else {
     verdict.push(
-      `Not confirmed in the paper's setting: in activation units the ${dim} sliced Wasserstein distance finds a layer again in another seed's network only ${pm(raw)} of the time (${rawV}; ${chanceText}).`,
+      `Not confirmed in the paper's setting: in activation units the ${dim} sliced Wasserstein distance finds a layer again in another seed's network only ${formatSpread(raw, 2)} of the time (${rawV}; ${chanceText}).`,
     );
   }
   const ratio = Math.max(...scales) / Math.min(...scales);
   if (rms.mean < raw.mean - 0.15) {
     verdict.push(
       `Much of that is scale: the layers' RMS spreads differ ${Math.round(ratio)}-fold, and a persistence diagram scales with its point cloud, so raw distances between layers largely compare sizes. ` +
-        `With each layer divided by its RMS spread, specificity falls to ${pm(rms)} (${rmsV}): the shape of the diagrams alone ${rmsV === "at chance" ? "does not tell the layers apart" : rmsV === "weakly above chance" ? "tells the layers apart only partly" : "still tells most layers apart"}.`,
+        `With each layer divided by its RMS spread, specificity falls to ${formatSpread(rms, 2)} (${rmsV}): the shape of the diagrams alone ${rmsV === "at chance" ? "does not tell the layers apart" : rmsV === "weakly above chance" ? "tells the layers apart only partly" : "still tells most layers apart"}.`,
     );
   } else {
     verdict.push(
-      `It is not only scale: with each layer divided by its RMS spread specificity stays ${pm(rms)} (${rmsV}), so the shape of the diagrams tells the layers apart.`,
+      `It is not only scale: with each layer divided by its RMS spread specificity stays ${formatSpread(rms, 2)} (${rmsV}), so the shape of the diagrams tells the layers apart.`,
     );
   }
   verdict.push(
     ckaV === "near 1" || ckaV === "well above chance"
-      ? `Linear CKA on the same clouds also finds the layers (${pm(cka)}, ${ckaV}).`
-      : `Linear CKA on the same clouds ${ckaV === "at chance" ? "does not find the layers" : "finds the layers only weakly"} (${pm(cka)}, ${ckaV}); the same layer in two networks has CKA ${Math.min(...study.sameLayer.cka).toFixed(2)}–${Math.max(...study.sameLayer.cka).toFixed(2)}. ` +
+      ? `Linear CKA on the same clouds also finds the layers (${formatSpread(cka, 2)}, ${ckaV}).`
+      : `Linear CKA on the same clouds ${ckaV === "at chance" ? "does not find the layers" : "finds the layers only weakly"} (${formatSpread(cka, 2)}, ${ckaV}); the same layer in two networks has CKA ${Math.min(...study.sameLayer.cka).toFixed(2)}–${Math.max(...study.sameLayer.cka).toFixed(2)}. ` +
           `CKA compares the clouds image by image; a likely reason is that an image's top-ℓ2 position differs between two networks, so the same image contributes vectors from different places, while the diagrams need no such correspondence. ` +
           `On these clouds the diagram distance is the more specific measure${rmsV === "at chance" ? ", but only through the layers' scale" : ""} — a comparison the paper's abstract does not settle, and one that may differ for CKA of whole feature maps.`,
   );
@@ -488,7 +486,7 @@ export function layerTopologyReport(
     sections.unshift(
       {
         title: "The paper's claim and what we measured over seeds",
-        text: [f.claim, f.measured.join(" "), f.verdict.join(" ")].join("\n\n"),
+        text: claimText(f),
         figure: specificityChart(seeds, { document }),
         table: specificityTable(seeds),
       },

@@ -10,6 +10,7 @@ import type {
 } from "../analyses/mapper.ts";
 import type { AnalysisBundle } from "../analyses/columns.ts";
 import { formatNumber } from "../analyses/columns.ts";
+import { claimText, type ClaimFindings } from "../analyses/seed-study.ts";
 import type { NodeColoring } from "../analyses/mapper.ts";
 import {
   describeNode,
@@ -55,11 +56,7 @@ const RISE_TOLERANCE = 0.02;
  * The headline of the notebook and the report: the papers' claim, what we measured over the
  * seeds (mean ± sd and range), and where that confirms the claim, where not, and why.
  */
-export function mapperSeedFindings(study: MapperSeedStudy): {
-  claim: string;
-  measured: string[];
-  verdict: string[];
-} {
+export function mapperSeedFindings(study: MapperSeedStudy): ClaimFindings {
   const S = study.runs.length;
   const L = study.layers.length;
   const { purity, lost } = study.spread;
@@ -250,11 +247,7 @@ export function mapperReport(
     seeds && f
       ? {
           title: "The papers' claim and what we measured over seeds",
-          text: [
-            f.claim,
-            f.measured.join(" "),
-            `Where we confirm it, where not, and why. ${f.verdict.join(" ")}`,
-          ].join("\n\n"),
+          text: claimText(f),
           figure: seedPurityChart(seeds, { document }),
           table: seedPurityTable(seeds),
         }

@@ -10,7 +10,12 @@ import type {
   MethodSpread,
   SeedSpread,
 } from "../analyses/mda.ts";
-import { clearlyApart } from "../analyses/seed-study.ts";
+import {
+  claimText,
+  clearlyApart,
+  formatSpread,
+  type ClaimFindings,
+} from "../analyses/seed-study.ts";
 import type { AnalysisBundle, SampleColumn } from "../analyses/columns.ts";
 import { formatNumber } from "../analyses/columns.ts";
 import { pointScatter } from "../views/point-scatter.ts";
@@ -242,9 +247,6 @@ export function colorColumn(
   };
 }
 
-/** mean ± sd, or "—" when the score is undefined (e.g. a correlation of a layout without variance). */
-const pm = (s: SeedSpread) =>
-  Number.isFinite(s.mean) ? `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}` : "—";
 /** Two means differ when they are further apart than twice the combined standard deviation of the seeds. */
 const apart = clearlyApart;
 const UNSUPERVISED: readonly MdaMethod[] = ["tsne", "umap", "pca", "isomap"];
@@ -266,11 +268,7 @@ function bestOf(
  * embedding seeds (mean ± sd), and plainly where they confirm the claims, where not, and why.
  * "Differs" means further apart than twice the seeds' combined standard deviation.
  */
-export function mdaClaimFindings(study: MdaSeedStudy): {
-  claim: string;
-  measured: string[];
-  verdict: string[];
-} {
+export function mdaClaimFindings(study: MdaSeedStudy): ClaimFindings {
   const claim =
     "Islam et al. (Nat. Commun. 2023): after training, MDA draws a regression network's features as one continuum ordered by the target, where t-SNE and UMAP break it into pieces; " +
     "before training the MDA picture is mixed; and MDA keeps the features' geodesic distances better (Pearson r of geodesic distances).";
@@ -289,11 +287,11 @@ export function mdaClaimFindings(study: MdaSeedStudy): {
     const stage = panel.stage === "trained" ? "after training" : "before training";
     const list = (score: (x: MethodSpread) => SeedSpread) =>
       (Object.keys(m) as MdaMethod[])
-        .map((k) => `${METHOD_LABELS[k]} ${pm(score(m[k]!))}`)
+        .map((k) => `${METHOD_LABELS[k]} ${formatSpread(score(m[k]!))}`)
         .join(", ");
     measured.push(`${panel.layer} ${stage} — target continuity ρ: ${list((x) => x.continuity)}.`);
     measured.push(
-      `${panel.layer} ${stage} — geodesic Pearson r: ${(Object.keys(m) as MdaMethod[]).map((k) => `${METHOD_LABELS[k]} ${pm(m[k]!.pearson)}${m[k]!.affected.mean > 0 ? ` (${percent(m[k]!.affected.mean)} of pairs joined)` : ""}`).join(", ")}.`,
+      `${panel.layer} ${stage} — geodesic Pearson r: ${(Object.keys(m) as MdaMethod[]).map((k) => `${METHOD_LABELS[k]} ${formatSpread(m[k]!.pearson)}${m[k]!.affected.mean > 0 ? ` (${percent(m[k]!.affected.mean)} of pairs joined)` : ""}`).join(", ")}.`,
     );
     measured.push(
       `${panel.layer} ${stage} — leave-one-out 5-NN ${classification ? "accuracy" : "R²"} of the target: ${list((x) => x.targetKnn)}.`,
@@ -308,15 +306,15 @@ export function mdaClaimFindings(study: MdaSeedStudy): {
       const other = m[neighbours]!.continuity;
       if (!apart(mda.continuity, other))
         verdict.push(
-          `${trained.layer}: MDA (${pm(mda.continuity)}) and ${METHOD_LABELS[neighbours]} (${pm(other)}) order the target equally well after training, within the seeds' spread — the claim that t-SNE and UMAP break the continuum is not confirmed here.`,
+          `${trained.layer}: MDA (${formatSpread(mda.continuity)}) and ${METHOD_LABELS[neighbours]} (${formatSpread(other)}) order the target equally well after training, within the seeds' spread — the claim that t-SNE and UMAP break the continuum is not confirmed here.`,
         );
       else if (mda.continuity.mean > other.mean)
         verdict.push(
-          `Confirmed at ${trained.layer}: after training MDA orders the target more continuously (ρ ${pm(mda.continuity)}) than the better of t-SNE and UMAP (${METHOD_LABELS[neighbours]}, ${pm(other)}), beyond the seeds' spread.`,
+          `Confirmed at ${trained.layer}: after training MDA orders the target more continuously (ρ ${formatSpread(mda.continuity)}) than the better of t-SNE and UMAP (${METHOD_LABELS[neighbours]}, ${formatSpread(other)}), beyond the seeds' spread.`,
         );
       else
         verdict.push(
-          `Not confirmed at ${trained.layer}: after training ${METHOD_LABELS[neighbours]} orders the target more continuously (ρ ${pm(other)}) than MDA (${pm(mda.continuity)}), beyond the seeds' spread; on this small network the features already form a continuum that t-SNE and UMAP keep.`,
+          `Not confirmed at ${trained.layer}: after training ${METHOD_LABELS[neighbours]} orders the target more continuously (ρ ${formatSpread(other)}) than MDA (${formatSpread(mda.continuity)}), beyond the seeds' spread; on this small network the features already form a continuum that t-SNE and UMAP keep.`,
         );
     }
     const geo = bestOf(m, (x) => x.pearson);
@@ -324,10 +322,10 @@ export function mdaClaimFindings(study: MdaSeedStudy): {
       const other = m[geo]!.pearson;
       verdict.push(
         !apart(mda.pearson, other)
-          ? `Geodesic r: MDA ${pm(mda.pearson)} and the best unsupervised layout (${METHOD_LABELS[geo]}, ${pm(other)}) are within the seeds' spread.`
+          ? `Geodesic r: MDA ${formatSpread(mda.pearson)} and the best unsupervised layout (${METHOD_LABELS[geo]}, ${formatSpread(other)}) are within the seeds' spread.`
           : mda.pearson.mean > other.mean
-            ? `Geodesic r confirms the paper at ${trained.layer}: MDA ${pm(mda.pearson)} against the best unsupervised layout's ${pm(other)} (${METHOD_LABELS[geo]}).`
-            : `Geodesic r does not confirm the paper at ${trained.layer}: ${METHOD_LABELS[geo]} keeps the geodesics better (${pm(other)}) than MDA (${pm(mda.pearson)}).`,
+            ? `Geodesic r confirms the paper at ${trained.layer}: MDA ${formatSpread(mda.pearson)} against the best unsupervised layout's ${formatSpread(other)} (${METHOD_LABELS[geo]}).`
+            : `Geodesic r does not confirm the paper at ${trained.layer}: ${METHOD_LABELS[geo]} keeps the geodesics better (${formatSpread(other)}) than MDA (${formatSpread(mda.pearson)}).`,
       );
     }
     const control = m["umap-supervised"];
@@ -335,8 +333,8 @@ export function mdaClaimFindings(study: MdaSeedStudy): {
       verdict.push(
         control.continuity.mean >=
           mda.continuity.mean - 2 * Math.hypot(control.continuity.sd, mda.continuity.sd)
-          ? `The control, UMAP told the same ${trained.supervision}, orders the target ${control.continuity.mean >= mda.continuity.mean ? "at least as well as MDA" : "about as well as MDA (within the seeds' spread)"} (${pm(control.continuity)} against ${pm(mda.continuity)}): what order MDA shows is what the supervision gives, not something MDA's projection adds.`
-          : `MDA orders the target better than the control, UMAP told the same ${trained.supervision} (${pm(mda.continuity)} against ${pm(control.continuity)}): its projection adds order beyond the supervision.`,
+          ? `The control, UMAP told the same ${trained.supervision}, orders the target ${control.continuity.mean >= mda.continuity.mean ? "at least as well as MDA" : "about as well as MDA (within the seeds' spread)"} (${formatSpread(control.continuity)} against ${formatSpread(mda.continuity)}): what order MDA shows is what the supervision gives, not something MDA's projection adds.`
+          : `MDA orders the target better than the control, UMAP told the same ${trained.supervision} (${formatSpread(mda.continuity)} against ${formatSpread(control.continuity)}): its projection adds order beyond the supervision.`,
       );
     }
     const before = study.panels.find(
@@ -353,10 +351,10 @@ export function mdaClaimFindings(study: MdaSeedStudy): {
           2 * Math.hypot(before[unsupervised]!.continuity.sd, before.mda.continuity.sd);
       verdict.push(
         (contrast
-          ? `Confirmed at ${trained.layer}: before training MDA's layout is mixed (ρ ${pm(before.mda.continuity)}) and after training ordered (${pm(mda.continuity)}).`
-          : `Not confirmed at ${trained.layer}: MDA's continuity before training (${pm(before.mda.continuity)}) is not clearly below after (${pm(mda.continuity)}).`) +
+          ? `Confirmed at ${trained.layer}: before training MDA's layout is mixed (ρ ${formatSpread(before.mda.continuity)}) and after training ordered (${formatSpread(mda.continuity)}).`
+          : `Not confirmed at ${trained.layer}: MDA's continuity before training (${formatSpread(before.mda.continuity)}) is not clearly below after (${formatSpread(mda.continuity)}).`) +
           (already
-            ? ` But before training ${METHOD_LABELS[unsupervised!]} of the same features already orders the target (${pm(before[unsupervised!]!.continuity)}): the contrast shows the untrained network's near-constant predictions, which MDA groups by, not a lack of order in the features.`
+            ? ` But before training ${METHOD_LABELS[unsupervised!]} of the same features already orders the target (${formatSpread(before[unsupervised!]!.continuity)}): the contrast shows the untrained network's near-constant predictions, which MDA groups by, not a lack of order in the features.`
             : ""),
       );
     }
@@ -386,12 +384,12 @@ export function seedSpreadTable(study: MdaSeedStudy): ReportTable {
         panel.layer,
         panel.stage === "trained" ? "after training" : "before training",
         METHOD_LABELS[method],
-        pm(s.continuity),
-        pm(s.targetKnn),
-        pm(s.pearson),
+        formatSpread(s.continuity),
+        formatSpread(s.targetKnn),
+        formatSpread(s.pearson),
         percent(s.affected.mean),
-        pm(s.trustworthiness),
-        ...(classification ? [s.accuracy ? pm(s.accuracy) : "—"] : []),
+        formatSpread(s.trustworthiness),
+        ...(classification ? [s.accuracy ? formatSpread(s.accuracy) : "—"] : []),
         s.pearson.values.length,
       ]);
     }
@@ -424,11 +422,7 @@ export function mdaReport(
     const f = mdaClaimFindings(result.seeds);
     sections.push({
       title: "The paper's claims and what we measured over seeds",
-      text: [
-        f.claim,
-        f.measured.join(" "),
-        `Where we confirm it, where not, and why. ${f.verdict.join(" ")}`,
-      ].join("\n\n"),
+      text: claimText(f),
       table: seedSpreadTable(result.seeds),
     });
   }

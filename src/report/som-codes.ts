@@ -2,7 +2,12 @@
  * The som-codes notebook's report and its tables (shared by the notebook and the CLI).
  */
 import type { LayerCodesSpread, SomCodesResult, SomSeedStudy } from "../analyses/som-codes.ts";
-import { clearlyApart, type SeedSpread } from "../analyses/seed-study.ts";
+import {
+  claimText,
+  clearlyApart,
+  formatSpread,
+  type ClaimFindings,
+} from "../analyses/seed-study.ts";
 import type { AnalysisBundle } from "../analyses/columns.ts";
 import { formatNumber } from "../analyses/columns.ts";
 import {
@@ -120,34 +125,26 @@ export function somCodesFindings(result: SomCodesResult): string {
   return parts.join(" ");
 }
 
-/** mean ± sd, or "—" when the score is undefined. */
-const pm = (s: SeedSpread) =>
-  Number.isFinite(s.mean) ? `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}` : "—";
-
 /**
  * The headline of the som-codes notebook and report: the paper's claims, our numbers over the
  * SOM seeds (mean ± sd) and plainly where they hold, where not, and why. "Clearly" means further
  * apart than twice the seeds' combined standard deviation.
  */
-export function somClaimFindings(study: SomSeedStudy): {
-  claim: string;
-  measured: string[];
-  verdict: string[];
-} {
+export function somClaimFindings(study: SomSeedStudy): ClaimFindings {
   const claim =
     "Lee & Vijayan (arXiv 2205.10952, later versions): shallow layers give homogeneous functional codes and deep layers diverse, class-aligned ones; " +
     "homogeneous codes go with vulnerability to adversarial perturbations.";
   const layers = study.layers.filter((l) => l.name !== "input");
   const measured = [
     `${study.seeds.length} maps per layer, from SOM seeds ${study.seeds.join(", ")}: each starts from weights drawn at random among the training samples (the maps shown below start from the PCA plane, and a batch map from one start is the same at every seed), and the noise control draws anew; ${study.splitNote}, the same in every run.`,
-    `Purity of the test samples' codes against their labels: ${study.layers.map((l) => `${l.name} ${pm(l.purityLabel)}`).join(", ")}.`,
-    `Against the network's predictions: ${study.layers.map((l) => `${l.name} ${pm(l.purityPrediction)}`).join(", ")}; NMI(code, prediction): ${study.layers.map((l) => `${l.name} ${pm(l.nmi)}`).join(", ")}.`,
+    `Purity of the test samples' codes against their labels: ${study.layers.map((l) => `${l.name} ${formatSpread(l.purityLabel)}`).join(", ")}.`,
+    `Against the network's predictions: ${study.layers.map((l) => `${l.name} ${formatSpread(l.purityPrediction)}`).join(", ")}; NMI(code, prediction): ${study.layers.map((l) => `${l.name} ${formatSpread(l.nmi)}`).join(", ")}.`,
     `Homogeneity (the layer's own PCA, the same at every seed): PC1 share ${study.layers.map((l) => `${l.name} ${formatNumber(l.pc1Share)}`).join(", ")}; participation ratio ${study.layers.map((l) => `${l.name} ${formatNumber(l.participationRatio)}`).join(", ")}.`,
   ];
   const withAttack = study.layers.filter((l) => l.fgsmChanged && l.noiseChanged);
   if (study.epsilon !== null && withAttack.length) {
     measured.push(
-      `Codes moved at ε = ${study.epsilon}, FGSM / random ±ε noise: ${withAttack.map((l) => `${l.name} ${pm(l.fgsmChanged!)} / ${pm(l.noiseChanged!)}`).join(", ")}.`,
+      `Codes moved at ε = ${study.epsilon}, FGSM / random ±ε noise: ${withAttack.map((l) => `${l.name} ${formatSpread(l.fgsmChanged!)} / ${formatSpread(l.noiseChanged!)}`).join(", ")}.`,
     );
   }
   const verdict: string[] = [];
@@ -168,11 +165,11 @@ export function somClaimFindings(study: SomSeedStudy): {
     last.purityLabel.mean > first.purityLabel.mean
   ) {
     verdict.push(
-      `Confirmed: the deepest layer's codes are class-aligned and the shallowest's are not — purity against the label ${pm(first.purityLabel)} at ${first.name}, ${pm(last.purityLabel)} at ${last.name}, beyond the seeds' spread${falls.length ? `, though it falls on the way at ${falls.join(", ")}` : ", rising with depth"}.`,
+      `Confirmed: the deepest layer's codes are class-aligned and the shallowest's are not — purity against the label ${formatSpread(first.purityLabel)} at ${first.name}, ${formatSpread(last.purityLabel)} at ${last.name}, beyond the seeds' spread${falls.length ? `, though it falls on the way at ${falls.join(", ")}` : ", rising with depth"}.`,
     );
   } else {
     verdict.push(
-      `Not confirmed: purity against the label is ${pm(first.purityLabel)} at ${first.name} and ${pm(last.purityLabel)} at ${last.name}, not clearly higher in the deep layer over the seeds.`,
+      `Not confirmed: purity against the label is ${formatSpread(first.purityLabel)} at ${first.name} and ${formatSpread(last.purityLabel)} at ${last.name}, not clearly higher in the deep layer over the seeds.`,
     );
   }
   const homogeneous =
@@ -189,7 +186,7 @@ export function somClaimFindings(study: SomSeedStudy): {
     const beyondNoise = (l: LayerCodesSpread) =>
       clearlyApart(l.fgsmChanged!, l.noiseChanged!) && excess(l) > 0;
     verdict.push(
-      `At ε = ${study.epsilon} FGSM moves ${pm(a.fgsmChanged!)} of ${first.name}'s codes against ${pm(a.noiseChanged!)} under noise of the same size, and ${pm(b.fgsmChanged!)} of ${last.name}'s against ${pm(b.noiseChanged!)}. ` +
+      `At ε = ${study.epsilon} FGSM moves ${formatSpread(a.fgsmChanged!)} of ${first.name}'s codes against ${formatSpread(a.noiseChanged!)} under noise of the same size, and ${formatSpread(b.fgsmChanged!)} of ${last.name}'s against ${formatSpread(b.noiseChanged!)}. ` +
         (excess(a) > excess(b) && beyondNoise(a)
           ? `The shallower${homogeneous ? ", more homogeneous" : ""} layer is the more moved beyond the noise control, as the vulnerability claim expects.`
           : `The attack's excess over noise is ${beyondNoise(b) ? "larger in the deep layer" : "not larger in the shallow layer"}: the link between homogeneous codes and vulnerability is not borne out here — FGSM aims at the output, so its effect beyond noise grows toward it.`),
@@ -221,14 +218,17 @@ export function somSeedTable(study: SomSeedStudy): ReportTable {
       l.name,
       formatNumber(l.pc1Share),
       formatNumber(l.participationRatio),
-      pm(l.purityLabel),
-      pm(l.purityPrediction),
-      pm(l.nmi),
-      pm(l.agreement),
-      pm(l.quantizationError),
-      `${l.usedNodes.mean.toFixed(1)} ± ${l.usedNodes.sd.toFixed(1)}`,
+      formatSpread(l.purityLabel),
+      formatSpread(l.purityPrediction),
+      formatSpread(l.nmi),
+      formatSpread(l.agreement),
+      formatSpread(l.quantizationError),
+      formatSpread(l.usedNodes, 1),
       ...(attack
-        ? [l.fgsmChanged ? pm(l.fgsmChanged) : "—", l.noiseChanged ? pm(l.noiseChanged) : "—"]
+        ? [
+            l.fgsmChanged ? formatSpread(l.fgsmChanged) : "—",
+            l.noiseChanged ? formatSpread(l.noiseChanged) : "—",
+          ]
         : []),
       l.purityLabel.values.length,
     ]),
@@ -258,11 +258,7 @@ export function somCodesReport(
     const f = somClaimFindings(result.seeds);
     sections.push({
       title: "The paper's claims and what we measured over seeds",
-      text: [
-        f.claim,
-        f.measured.join(" "),
-        `Where we confirm it, where not, and why. ${f.verdict.join(" ")}`,
-      ].join("\n\n"),
+      text: claimText(f),
       table: somSeedTable(result.seeds),
     });
   }

@@ -13,7 +13,7 @@
  */
 import { HiddenAtlasError } from "../core/errors.ts";
 import type { Matrix } from "../core/matrix.ts";
-import { downloadLink } from "./download.ts";
+import { downloadButton } from "./download.ts";
 import { withDefaults } from "./options.ts";
 import { pointScatter } from "./point-scatter.ts";
 import { count } from "./text.ts";
@@ -237,7 +237,9 @@ export function cycleOverlay(
     if (url) {
       const img = document.createElement("img");
       img.src = url;
-      img.alt = describe(row);
+      // Decorative: the words beside it describe the input, and an alt repeating them would be
+      // read twice (axe: image-redundant-alt).
+      img.alt = "";
       img.width = 40;
       img.height = 40;
       img.style.imageRendering = "pixelated";
@@ -264,23 +266,8 @@ export function cycleOverlay(
       alignItems: "center",
       font: "12px var(--sans-serif, system-ui)",
     });
-    const exporter = (label: string, filename: string, type: string, write: () => string) => {
-      const b = document.createElement("button");
-      b.type = "button";
-      b.textContent = label;
-      b.addEventListener("click", () => {
-        const a = downloadLink(new TextEncoder().encode(write()), filename, {
-          label,
-          type,
-          document,
-        });
-        a.style.display = "none";
-        actions.appendChild(a);
-        a.click();
-        a.remove();
-      });
-      return b;
-    };
+    const exporter = (label: string, filename: string, type: string, write: () => string) =>
+      downloadButton(label, filename, type, write, { container: actions, document });
     actions.append(
       exporter("Export cycle CSV", `${o.exportName}.csv`, "text/csv", () => cycleCsv(loop, rowOf)),
       exporter("Export cycle JSON", `${o.exportName}.json`, "application/json", () =>

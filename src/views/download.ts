@@ -30,3 +30,37 @@ export function downloadLink(
   a.textContent = label ?? `Download ${filename}`;
   return a;
 }
+
+/**
+ * A button that downloads a text file made when it is clicked (`write()` runs at the click, so
+ * the file holds that moment's state). The hidden link it clicks is put in `container` for the
+ * click and taken out again; `onLink` gets it, e.g. to revoke its URL later.
+ *
+ * @example
+ *   actions.append(downloadButton("Export CSV", "rows.csv", "text/csv", () => csv, {container: actions}));
+ */
+export function downloadButton(
+  label: string,
+  filename: string,
+  type: string,
+  write: () => string,
+  options: {
+    container: HTMLElement;
+    document?: Document;
+    onLink?: (a: HTMLAnchorElement) => void;
+  },
+): HTMLButtonElement {
+  const document = options.document ?? globalThis.document;
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = label;
+  b.addEventListener("click", () => {
+    const a = downloadLink(new TextEncoder().encode(write()), filename, { label, type, document });
+    a.style.display = "none";
+    options.onLink?.(a);
+    options.container.appendChild(a);
+    a.click();
+    a.remove();
+  });
+  return b;
+}

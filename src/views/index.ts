@@ -29,6 +29,7 @@ export {
   type PointScatterElement,
 } from "./point-scatter.ts";
 export { subsampleText, subsampleNote, type SubsampleTextOptions } from "./caption.ts";
+export { claimFindings, type ClaimFindingsOptions } from "./claims.ts";
 export { neighborTable, type NeighborTableOptions } from "./neighbors.ts";
 export { varianceChart, type VarianceChartOptions } from "./variance.ts";
 export { thumbnails, imageLayout, type Thumbnails, type ImageLayout } from "./thumbnail.ts";

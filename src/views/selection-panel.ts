@@ -4,7 +4,7 @@
  * a million rows costs nothing until it is exported) and clear it. Cell text comes from data
  * (class names) and is set as text, never as markup.
  */
-import { downloadLink } from "./download.ts";
+import { downloadButton } from "./download.ts";
 import { formatCoordinate } from "./point-colors.ts";
 
 /** Rows of the selection shown in the panel (all are exported). */
@@ -85,24 +85,12 @@ export function selectionPanel(options: SelectionPanelOptions): {
       );
     const actions = document.createElement("div");
     Object.assign(actions.style, { display: "flex", gap: "10px", alignItems: "center" });
-    const exporter = (label: string, filename: string, type: string, write: () => string) => {
-      const b = document.createElement("button");
-      b.type = "button";
-      b.textContent = label;
-      b.addEventListener("click", () => {
-        const a = downloadLink(new TextEncoder().encode(write()), filename, {
-          label,
-          type,
-          document,
-        });
-        a.style.display = "none";
-        links.push(a);
-        panel.appendChild(a);
-        a.click();
-        a.remove();
+    const exporter = (label: string, filename: string, type: string, write: () => string) =>
+      downloadButton(label, filename, type, write, {
+        container: panel,
+        document,
+        onLink: (a) => links.push(a),
       });
-      return b;
-    };
     const clear = document.createElement("button");
     clear.type = "button";
     clear.textContent = "Clear selection";

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { AnalysisBundle } from "../../src/analyses/columns.ts";
 import { defineAnalysis, resolveParams, type SomeAnalysis } from "../../src/analyses/descriptor.ts";
+import { mphateDescriptor, runsWhere } from "../../src/analyses/mphate.ts";
 import { AnalysisRunner } from "../../src/analyses/runner.ts";
 import { HiddenAtlasError } from "../../src/core/errors.ts";
 import { ProgressTracker, type ProgressEvent } from "../../src/core/progress.ts";
@@ -255,5 +256,74 @@ describe("AnalysisRunner", () => {
       { onProgress: (e) => again.push(e) },
     );
     expect(again.every((e) => !e.stage.startsWith("space"))).toBe(true);
+  });
+
+  it("labels a multi-bundle step by the bundles' names, never by their keys (content hashes)", async () => {
+    const hashA = "a".repeat(64);
+    const hashB = "b".repeat(64);
+    const kept: Record<string, AnalysisBundle> = {
+      [hashA]: { ...bundle, name: "run-vanilla" },
+      [hashB]: { ...bundle, name: "run-dropout" },
+    };
+    const study = defineAnalysis({
+      name: "study",
+      title: "Study",
+      question: "?",
+      papers: [],
+      params: { seed: { type: "integer", min: 0, default: 1, label: "Seed", doc: "seed" } },
+      steps: {
+        // As M-PHATE's multi-bundle studies are labelled.
+        runs: {
+          label: "embedding the runs",
+          uses: ["seed"],
+          where: runsWhere,
+          async run({ args, others }) {
+            return String(args.runs)
+              .split(",")
+              .map((k) => others(k).name);
+          },
+        },
+        // The default: string args as they are (here a layer's name).
+        layer: {
+          label: "one layer",
+          uses: [],
+          async run({ args }) {
+            return args.layer;
+          },
+        },
+      },
+      result: "runs",
+    }) as unknown as SomeAnalysis;
+    const runner = new AnalysisRunner({ others: (k) => kept[k] });
+    const stages = new Set<string>();
+    const onProgress = (e: ProgressEvent) => stages.add(e.stage);
+    const p = resolveParams(study, bundle, {});
+    expect(
+      await runner.run(
+        study,
+        bundle,
+        hashA,
+        "runs",
+        p,
+        { runs: `${hashA},${hashB}` },
+        { onProgress },
+      ),
+    ).toEqual(["run-vanilla", "run-dropout"]);
+    await runner.run(study, bundle, hashA, "layer", p, { layer: "conv1" }, { onProgress });
+    expect([...stages]).toEqual([
+      "embedding the runs (run-vanilla, run-dropout)",
+      "one layer (conv1)",
+    ]);
+    // More than two runs: their count, the first and the last; an unknown key: the count alone.
+    const many = Array.from({ length: 8 }, (_, i) => `${i}`.repeat(64));
+    const others = (k: string) => ({ ...bundle, name: `gen-${k[0]}` });
+    expect(runsWhere({ runs: many.join(",") }, others)).toBe("8 runs: gen-0 … gen-7");
+    expect(
+      runsWhere({ runs: many.join(",") }, () => {
+        throw new HiddenAtlasError("E_PARAM", "no bundle is kept");
+      }),
+    ).toBe("8 runs");
+    expect(mphateDescriptor.steps.generalization.where).toBe(runsWhere);
+    expect(mphateDescriptor.steps.continual.where).toBe(runsWhere);
   });
 });

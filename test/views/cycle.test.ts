@@ -81,6 +81,26 @@ describe("cycleOverlay", () => {
     expect(textFontSizes(el).filter((t) => t.px < 12)).toEqual([]);
   });
 
+  it("marks the loop's thumbnails decorative: the words beside each one describe its input", () => {
+    const document = reportDocument();
+    const loop = Int32Array.from([2, 0, 1, 0, 1, 1, 1, 2, 1]);
+    const el = cycleOverlay(ring, loop, {
+      document,
+      rowOf: (i) => 100 + i,
+      describe: (row) => `#${row} · label 4`,
+      thumbnail: (row) => `data:image/png;base64,row${row}`,
+    });
+    const items = Array.from(el.querySelectorAll("ol.atlas-cycle-rows li"));
+    expect(items).toHaveLength(3);
+    for (const li of items) {
+      const img = li.querySelector("img")!;
+      // alt="" (not a missing alt): screen readers skip the image and read the text beside it.
+      expect(img.getAttribute("alt")).toBe("");
+      expect(img.getAttribute("src")).toMatch(/^data:image\/png;base64,row10[0-2]$/);
+      expect(li.textContent).toMatch(/^#10[0-2] · label 4$/);
+    }
+  });
+
   it("exports one row per edge with bundle rows (CSV) and the bar, rows and edges (JSON)", () => {
     const loop = Int32Array.from([2, 0, 1, 0, 1, 1, 1, 2, 1]);
     expect(cycleTable(loop, (i) => 10 * i).rows).toEqual([

@@ -1,7 +1,7 @@
 // count(): the number and its noun, singular only for 1; withDefaults(): undefined keeps a default.
 import { describe, expect, it } from "vitest";
 import { withDefaults } from "../../src/views/options.ts";
-import { count } from "../../src/views/text.ts";
+import { count, keepQuantitiesWhole } from "../../src/views/text.ts";
 
 describe("count", () => {
   it("says 1 layer, 0 layers, 2 layers, and takes an irregular plural", () => {
@@ -11,6 +11,23 @@ describe("count", () => {
     expect(count(1797, "sample")).toBe("1797 samples");
     expect(count(1, "class", "classes")).toBe("1 class");
     expect(count(3, "class", "classes")).toBe("3 classes");
+  });
+});
+
+describe("keepQuantitiesWhole", () => {
+  const NBSP = "\u00a0";
+  it("joins a sign to its number and a number to its unit, and leaves other spaces breakable", () => {
+    expect(keepQuantitiesWhole("integer ≥ 0, ≤ 9007199254740991")).toBe(
+      `integer ≥${NBSP}0, ≤${NBSP}9007199254740991`,
+    );
+    expect(keepQuantitiesWhole("number > 0, < 1, or auto")).toBe(
+      `number >${NBSP}0, <${NBSP}1, or auto`,
+    );
+    expect(keepQuantitiesWhole("10 samples")).toBe(`10${NBSP}samples`);
+    expect(keepQuantitiesWhole("0.5 × enclosing radius")).toBe(`0.5${NBSP}× enclosing radius`);
+    expect(keepQuantitiesWhole("≥ -1, 20 %")).toBe(`≥${NBSP}-1, 20${NBSP}%`);
+    expect(keepQuantitiesWhole("labels, else targets")).toBe("labels, else targets");
+    expect(keepQuantitiesWhole("42")).toBe("42");
   });
 });
 

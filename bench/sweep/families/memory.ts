@@ -39,6 +39,23 @@ function memoryCase(
   };
 }
 
+/**
+ * Work too large for the machine: refused before it starts (too large, or a parameter out of
+ * reach) or, with "either", done within the budget.
+ */
+function tooLarge(
+  id: string,
+  setup: (dir: string) => void | Promise<void>,
+  run: Partial<Prepared> & { argv: string[] },
+  expect: "error" | "either" = "either",
+): Case {
+  return memoryCase(id, setup, run, expect, ["E_TOO_LARGE", "E_PARAM"]);
+}
+
+/** A setup that writes one matrix, made when the case is prepared, as x.npy. */
+const xNpy = (make: () => Parameters<typeof npyOf>[0]) => (dir: string) =>
+  void write(dir, "x.npy", npyOf(make()));
+
 /** Values for MDA's output manifold whose NumPy "auto" bins explode: a tight cluster and far outliers. */
 function explodingTargets(n: number): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => (i < n - 2 ? (i % 7) * 1e-7 : 1000 + i));
@@ -58,7 +75,7 @@ export function memoryCases(): Case[] {
     ["geodesic", ["geodesic", "x.npy", "--sources", "0"]],
   ] as [string, string[]][]) {
     cases.push(
-      memoryCase(`budget-1MiB/npy/${command}`, (dir) => void write(dir, "x.npy", npyOf(big())), {
+      memoryCase(`budget-1MiB/npy/${command}`, xNpy(big), {
         argv,
         budget,
       }),
@@ -185,7 +202,7 @@ export function memoryCases(): Case[] {
         ),
       { argv: ["geodesic", "x.npy"] },
     ),
-    memoryCase(
+    tooLarge(
       "work/mds-60000",
       (dir) =>
         void write(
@@ -194,8 +211,6 @@ export function memoryCases(): Case[] {
           column(60_000, (i) => Math.sin(i)),
         ),
       { argv: ["embed", "x.npy", "--method", "mds"] },
-      "either",
-      ["E_TOO_LARGE", "E_PARAM"],
     ),
     memoryCase(
       "work/ph-50000-maxdim-2",
@@ -213,28 +228,24 @@ export function memoryCases(): Case[] {
     // Honest work, not a refusal: the edge collapse leaves 6,623 of 4.4 million edges and H3 has
     // 2.4 million columns; measured at 284 s of CPU (55 s collapse, 160 s H3 columns), so the wall
     // time on a loaded machine is several times that.
-    memoryCase(
+    tooLarge(
       "work/ph-3000-maxdim-3",
-      (dir) => void write(dir, "x.npy", npyOf(gaussian(3000, 4, 7))),
+      xNpy(() => gaussian(3000, 4, 7)),
       { argv: ["ph", "x.npy", "--maxdim", "3"], timeoutMs: 1_200_000 },
-      "either",
-      ["E_TOO_LARGE", "E_PARAM"],
     ),
-    memoryCase(
+    tooLarge(
       "work/som-grid-10^10",
-      (dir) => void write(dir, "x.npy", npyOf(gaussian(30, 3, 1))),
+      xNpy(() => gaussian(30, 3, 1)),
       { argv: ["som", "x.npy", "--rows", "100000", "--cols", "100000"] },
       "error",
-      ["E_TOO_LARGE", "E_PARAM"],
     ),
-    memoryCase(
+    tooLarge(
       "work/som-grid-4000x4000",
-      (dir) => void write(dir, "x.npy", npyOf(gaussian(30, 3, 1))),
+      xNpy(() => gaussian(30, 3, 1)),
       { argv: ["som", "x.npy", "--rows", "4000", "--cols", "4000"] },
       "error",
-      ["E_TOO_LARGE", "E_PARAM"],
     ),
-    memoryCase(
+    tooLarge(
       "work/mapper-300000-equal-rows",
       (dir) =>
         void write(
@@ -243,31 +254,23 @@ export function memoryCases(): Case[] {
           column(300_000, () => 1),
         ),
       { argv: ["mapper", "x.npy"] },
-      "either",
-      ["E_TOO_LARGE", "E_PARAM"],
     ),
-    memoryCase(
+    tooLarge(
       "work/mapper-intervals-10^6",
-      (dir) => void write(dir, "x.npy", npyOf(gaussian(200, 3, 1))),
+      xNpy(() => gaussian(200, 3, 1)),
       { argv: ["mapper", "x.npy", "--intervals", "1000000"] },
-      "either",
-      ["E_TOO_LARGE", "E_PARAM"],
     ),
-    memoryCase(
+    tooLarge(
       "work/mphate-exact-20000-points",
       (dir) => void write(dir, "t.npy", npyArray([50, 400, 10], gaussian(20_000, 10, 2).data)),
       { argv: ["mphate", "t.npy", "--n-landmark", "100000", "--out", "m.npy"] },
-      "either",
-      ["E_TOO_LARGE", "E_PARAM"],
     ),
-    memoryCase(
+    tooLarge(
       "work/phate-exact-30000",
-      (dir) => void write(dir, "x.npy", npyOf(gaussian(30_000, 2, 2))),
+      xNpy(() => gaussian(30_000, 2, 2)),
       { argv: ["embed", "x.npy", "--method", "phate", "--out", "p.npy"] },
-      "either",
-      ["E_TOO_LARGE", "E_PARAM"],
     ),
-    memoryCase(
+    tooLarge(
       "work/wasserstein-20000-points",
       (dir) => {
         const pairs = (seed: number) =>
@@ -285,8 +288,6 @@ export function memoryCases(): Case[] {
         argv: ["diagram-distance", "a.json", "b.json", "--metric", "wasserstein"],
         timeoutMs: 600_000,
       },
-      "either",
-      ["E_TOO_LARGE", "E_PARAM"],
     ),
     memoryCase(
       "work/csv-one-64MB-line",
@@ -305,15 +306,13 @@ export function memoryCases(): Case[] {
   );
   // MDA's output manifold: bins that NumPy's "auto" rule (or the user) makes explode.
   cases.push(
-    memoryCase(
+    tooLarge(
       "mda/auto-bins-outliers",
       (dir) => {
         write(dir, "x.npy", npyOf(gaussian(600, 8, 3)));
         write(dir, "t.npy", npyArray([600], explodingTargets(600)));
       },
       { argv: ["embed", "x.npy", "--method", "mda", "--targets", "t.npy"], timeoutMs: 180_000 },
-      "either",
-      ["E_TOO_LARGE", "E_PARAM"],
     ),
     memoryCase(
       "mda/auto-bins-float32-spread",
@@ -332,7 +331,7 @@ export function memoryCases(): Case[] {
       "either",
       ["E_TOO_LARGE", "E_PARAM", "E_RANGE"],
     ),
-    memoryCase(
+    tooLarge(
       "mda/distinct-5000-targets",
       (dir) => {
         write(dir, "x.npy", npyOf(gaussian(5000, 8, 3)));
@@ -349,10 +348,8 @@ export function memoryCases(): Case[] {
         argv: ["embed", "x.npy", "--method", "mda", "--targets", "t.npy", "--groups", "distinct"],
         timeoutMs: 180_000,
       },
-      "either",
-      ["E_TOO_LARGE", "E_PARAM"],
     ),
-    memoryCase(
+    tooLarge(
       "mda/groups-5000",
       (dir) => {
         write(dir, "x.npy", npyOf(gaussian(5000, 8, 3)));
@@ -369,10 +366,8 @@ export function memoryCases(): Case[] {
         argv: ["embed", "x.npy", "--method", "mda", "--targets", "t.npy", "--groups", "5000"],
         timeoutMs: 180_000,
       },
-      "either",
-      ["E_TOO_LARGE", "E_PARAM"],
     ),
-    memoryCase(
+    tooLarge(
       "mda/classifier-2000-classes",
       (dir) => {
         write(dir, "x.npy", npyOf(gaussian(2000, 8, 3)));
@@ -382,10 +377,8 @@ export function memoryCases(): Case[] {
         write(dir, "p.npy", npyArray([2000, 2000], p));
       },
       { argv: ["embed", "x.npy", "--method", "mda", "--predictions", "p.npy"], timeoutMs: 180_000 },
-      "either",
-      ["E_TOO_LARGE", "E_PARAM"],
     ),
-    memoryCase(
+    tooLarge(
       "mda/run-regression-many-targets",
       (dir) => tinyBundle(join(dir, "b"), { n: 3000, task: "regression" }),
       {
@@ -405,10 +398,8 @@ export function memoryCases(): Case[] {
         ],
         timeoutMs: 240_000,
       },
-      "either",
-      ["E_TOO_LARGE", "E_PARAM"],
     ),
-    memoryCase(
+    tooLarge(
       "mda/run-classifier-labels-as-groups",
       (dir) => tinyBundle(join(dir, "b"), { n: 3000, classes: 1500 }),
       {
@@ -426,8 +417,6 @@ export function memoryCases(): Case[] {
         ],
         timeoutMs: 240_000,
       },
-      "either",
-      ["E_TOO_LARGE", "E_PARAM"],
     ),
   );
   return cases;

@@ -66,6 +66,25 @@ export function manifestCases(): Case[] {
   const layer = (change: (l: Manifest) => void) => (m: Manifest) => {
     change(m.layers[0]);
   };
+  /**
+   * A column file (labels.npy, split.npy) holding `values` (one row each), after `change` to
+   * the manifest: `info` must refuse it, naming the column.
+   */
+  const badColumn = (
+    id: string,
+    column: string,
+    values: Parameters<typeof npyArray>[1],
+    options: { dtype?: Parameters<typeof npyArray>[2]; change?: (m: Manifest) => void } = {},
+  ) =>
+    manifestCase(
+      id,
+      (m, dir) => {
+        options.change?.(m);
+        write(dir, `${column}.npy`, npyArray([values.length], values, options.dtype));
+      },
+      "error",
+      { names: [column] },
+    );
   const cases: Case[] = [
     manifestCase("intact", () => {}, "ok"),
     manifestCase("not-json", () => '{"format": "hidden-atlas/1",', "error", {
@@ -286,97 +305,36 @@ export function manifestCases(): Case[] {
       },
       "ok",
     ),
-    manifestCase(
+    badColumn(
       "labels-float",
-      (m, dir) =>
-        void write(
-          dir,
-          "labels.npy",
-          npyArray(
-            [N],
-            Float32Array.from({ length: N }, (_, i) => i / 3),
-          ),
-        ),
-      "error",
-      { names: ["labels"] },
+      "labels",
+      Float32Array.from({ length: N }, (_, i) => i / 3),
     ),
-    manifestCase(
+    badColumn(
       "labels-nan",
-      (m, dir) =>
-        void write(
-          dir,
-          "labels.npy",
-          npyArray(
-            [N],
-            Float32Array.from({ length: N }, (_, i) => (i === 2 ? NaN : 0)),
-          ),
-        ),
-      "error",
-      { names: ["labels"] },
+      "labels",
+      Float32Array.from({ length: N }, (_, i) => (i === 2 ? NaN : 0)),
     ),
-    manifestCase(
+    badColumn(
       "labels-beyond-classNames",
-      (m, dir) =>
-        void write(
-          dir,
-          "labels.npy",
-          npyArray(
-            [N],
-            Int32Array.from({ length: N }, (_, i) => (i === 5 ? 7 : i % 3)),
-          ),
-        ),
-      "error",
-      { names: ["labels"] },
+      "labels",
+      Int32Array.from({ length: N }, (_, i) => (i === 5 ? 7 : i % 3)),
     ),
-    manifestCase(
+    badColumn(
       "labels-10^7-no-classNames",
-      (m, dir) => {
-        delete m.classNames;
-        write(
-          dir,
-          "labels.npy",
-          npyArray(
-            [N],
-            Int32Array.from({ length: N }, (_, i) => (i === 5 ? 10_000_000 : i % 3)),
-          ),
-        );
-      },
-      "error",
-      { names: ["labels"] },
+      "labels",
+      Int32Array.from({ length: N }, (_, i) => (i === 5 ? 10_000_000 : i % 3)),
+      { change: drop("classNames") },
     ),
-    manifestCase(
+    badColumn(
       "labels-int64-huge",
-      (m, dir) =>
-        void write(
-          dir,
-          "labels.npy",
-          npyArray(
-            [N],
-            Float64Array.from({ length: N }, (_, i) => (i === 1 ? 2 ** 40 : 0)),
-            "<i8",
-          ),
-        ),
-      "error",
-      { names: ["labels"] },
+      "labels",
+      Float64Array.from({ length: N }, (_, i) => (i === 1 ? 2 ** 40 : 0)),
+      { dtype: "<i8" },
     ),
-    manifestCase(
-      "labels-one-row-short",
-      (m, dir) => void write(dir, "labels.npy", npyArray([N - 1], new Int32Array(N - 1))),
-      "error",
-      { names: ["labels"] },
-    ),
-    manifestCase(
-      "split-values-2",
-      (m, dir) => void write(dir, "split.npy", npyArray([N], new Uint8Array(N).fill(2))),
-      "error",
-      { names: ["split"] },
-    ),
-    manifestCase(
-      "split-float",
-      (m, dir) => void write(dir, "split.npy", npyArray([N], new Float32Array(N).fill(0.5))),
-      "error",
-      { names: ["split"] },
-    ),
+    badColumn("labels-one-row-short", "labels", new Int32Array(N - 1)),
+    badColumn("split-values-2", "split", new Uint8Array(N).fill(2)),
+    badColumn("split-float", "split", new Float32Array(N).fill(0.5)),
     manifestCase(
       "layer-nan",
       (m, dir) =>
