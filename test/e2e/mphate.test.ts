@@ -4,14 +4,19 @@
  * beside our numbers at the top, training dynamics of digits-mlp coloured by epoch / layer /
  * most-active class, the 24 generalisation runs (8 variants × 3 seeds) with ρ and its bootstrap
  * interval, the continual-learning ARI, then the baselines in both spaces when switched on, and
- * the report with every study.
+ * the report with every study. The page is also held to layout-a11y.test.ts's checks (workspace,
+ * tables, axe-core, one column at 420 px).
  */
 import { readFileSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { expectOpenedCleanly, useSite, watchedPage } from "./browser.ts";
+import { expectOpenedCleanly, seriousViolations, useSite, watchedPage } from "./browser.ts";
+import { expectOneColumnAt420, expectTablesInColumn, expectWideWorkspace } from "./layout.ts";
 
 const site = useSite();
+
+/** The main figure: the training-dynamics embedding. */
+const FIGURE = ".atlas-scatter svg";
 
 /** Wait until every study has rendered and no cell is running. */
 async function settled(page: Page) {
@@ -30,15 +35,22 @@ async function settled(page: Page) {
 
 describe("mphate notebook", () => {
   it(
-    "opens at its defaults with no page error: digits-mlp's units over training coloured by epoch, then by layer, with legends, the URL following; the generalisation runs of three seeds with ρ and its interval; the two continual-learning runs with their ARI; the baselines on request; a report with every study",
+    "opens at its defaults at 1400 × 900 with no page error, its workspace, tables and axe-core as in layout-a11y.test.ts: digits-mlp's units over training coloured by epoch, then by layer, with legends, the URL following; the generalisation runs of three seeds with ρ and its interval; the two continual-learning runs with their ARI; the baselines on request; a report with every study; one column at 420 px",
     { timeout: 1_800_000 },
     async () => {
       const watched = await watchedPage(site.browser);
       const { page, errors } = watched;
+      await page.setViewportSize({ width: 1400, height: 900 });
       await page.goto(site.url + "mphate.html");
+      // The workspace when the embedding appears, then every table once the studies have settled,
+      // and axe-core (layout-a11y.test.ts's checks, made here on the page that computes them).
+      await page.locator(FIGURE).first().waitFor({ timeout: 600_000 });
+      await expectWideWorkspace(page, FIGURE);
       await settled(page);
       // The default page: no page error, nothing fetched from elsewhere, no failed cell.
       await expectOpenedCleanly(watched);
+      await expectTablesInColumn(page);
+      expect(await seriousViolations(page)).toEqual([]);
 
       // Training dynamics.
       const figure = page.locator(".atlas-scatter").first();
@@ -174,6 +186,9 @@ describe("mphate notebook", () => {
       ])
         expect(html).toContain(`<h2>${section}</h2>`);
       expect(html).not.toMatch(/<script/i);
+      // The baselines' table fits the column too; on a phone, one column.
+      await expectTablesInColumn(page);
+      await expectOneColumnAt420(page, FIGURE);
       expect(errors).toEqual([]);
       expect(await page.locator(".observablehq--error").count()).toBe(0);
       await page.context().close();
