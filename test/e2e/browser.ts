@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { startSiteServer } from "../../src/cli/commands/serve.ts";
 
 export const SITE = fileURLToPath(new URL("../../dist/site", import.meta.url));
@@ -75,6 +75,16 @@ export async function watchedPage(
       external.push(request.url());
   });
   return { page, errors, external };
+}
+
+/**
+ * What every page of the site must satisfy once it has settled: no page error (nor console error
+ * or failed response), no request off 127.0.0.1, no cell showing an error.
+ */
+export async function expectOpenedCleanly({ page, errors, external }: Watched): Promise<void> {
+  expect(errors).toEqual([]);
+  expect(external).toEqual([]);
+  expect(await page.locator(".observablehq--error").count()).toBe(0);
 }
 
 /**

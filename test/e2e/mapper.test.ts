@@ -1,5 +1,6 @@
 /**
- * End-to-end: the mapper notebook in Chromium. The graph redraws when the overlap changes
+ * End-to-end: the mapper notebook in Chromium. Its default page (digits-cnn) opens with no page
+ * error and no request off the machine; the graph redraws when the overlap changes
  * (node count changes), a click on a node opens its panel and rings its members in the PCA
  * scatter (PCA, or UMAP on request), the Jaccard slider hides edges without a recompute, and
  * the report exports.
@@ -7,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { settled, useSite, watchedPage } from "./browser.ts";
+import { expectOpenedCleanly, settled, useSite, watchedPage } from "./browser.ts";
 
 const site = useSite();
 
@@ -24,9 +25,11 @@ const range = (page: Page, label: string) =>
   page.locator("form", { hasText: label }).locator("input[type=range]").first();
 
 describe("mapper notebook", () => {
-  it("recomputes on an overlap change, opens a node's panel on click, and exports a report", async () => {
-    const { page, errors, external } = await watchedPage(site.browser);
-    await page.goto(site.url + "mapper.html?data=digits-cnn");
+  it("opens at its defaults with no page error, recomputes on an overlap change, opens a node's panel on click, and exports a report", async () => {
+    const watched = await watchedPage(site.browser);
+    const { page, errors, external } = watched;
+    // The notebook's default page (digits-cnn).
+    await page.goto(site.url + "mapper.html");
     await page.locator("h2", { hasText: "logits: " }).first().waitFor({ timeout: 90_000 });
     // The notebook opens with the claim and our numbers over digits-cnn's seed networks.
     await page.getByText("Where we confirm it, where not, and why.").waitFor({ timeout: 120_000 });
@@ -34,6 +37,7 @@ describe("mapper notebook", () => {
       /6 networks of one architecture trained from different seeds/,
     );
     await settled(page);
+    await expectOpenedCleanly(watched);
     // A preset is chosen by a link that reloads the page with it in the URL.
     await page.getByTestId("presets").getByRole("link", { name: "Purvine et al." }).click();
     await page.waitForURL(/preset=purvine/);

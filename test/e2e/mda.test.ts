@@ -1,7 +1,9 @@
 /**
  * End-to-end: the mda notebook in Chromium on a regression bundle (digits-rotation, before and
  * after training) and a classification bundle (digits-cnn, with 5-NN accuracy). Moving the layer
- * select recomputes and redraws every layout; no page error, no request off the machine.
+ * select recomputes and redraws every layout; no page error, no request off the machine. The
+ * pages run on 100 points without the spread over embedding seeds (seedRuns=0), which the
+ * default page runs (site.test.ts).
  */
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
@@ -32,7 +34,7 @@ describe("mda notebook", () => {
     async () => {
       const { page, errors, external } = await watchedPage(site.browser);
       await page.goto(
-        site.url + "mda.html?data=digits-rotation&layer=fc&maxPoints=200&iterations=30",
+        site.url + "mda.html?data=digits-rotation&layer=fc&maxPoints=100&iterations=30&seedRuns=0",
       );
       await page
         .locator("h3.mda-stage", { hasText: "fc after training" })
@@ -47,7 +49,7 @@ describe("mda notebook", () => {
       ).toBeGreaterThanOrEqual(5);
       // Each layout is of a seeded subsample, and says so beside it.
       expect(await page.locator(".mda-row").first().locator("figcaption").first().innerText()).toBe(
-        "200 of 1,797 samples drawn (seed 42).",
+        "100 of 1,797 samples drawn (seed 42).",
       );
       const table = await page
         .locator("table", { hasText: "Geodesic correlation, trustworthiness and 5-NN accuracy" })
@@ -57,7 +59,6 @@ describe("mda notebook", () => {
       expect(table).toMatch(/before training/);
       const before = await rowMarkup(page, 0);
       expect(before.length).toBeGreaterThan(100);
-      await page.screenshot({ path: "test/.tmp/mda-rotation.png", fullPage: true });
 
       await page
         .locator("form", { hasText: "Layer" })
@@ -79,14 +80,15 @@ describe("mda notebook", () => {
 
   it("digits-cnn: classification layouts with 5-NN accuracy", { timeout: 300_000 }, async () => {
     const { page, errors, external } = await watchedPage(site.browser);
-    await page.goto(site.url + "mda.html?data=digits-cnn&layer=gap&maxPoints=200&iterations=30");
+    await page.goto(
+      site.url + "mda.html?data=digits-cnn&layer=gap&maxPoints=100&iterations=30&seedRuns=0",
+    );
     await page
       .locator("h3.mda-stage", { hasText: "gap after training" })
       .waitFor({ timeout: 200_000 });
     await settled(page);
     expect(await page.locator("h3.mda-stage").count()).toBe(1);
     expect(await page.locator("table").first().innerText()).toMatch(/5-NN acc/);
-    await page.screenshot({ path: "test/.tmp/mda-cnn.png", fullPage: true });
     expect(errors).toEqual([]);
     expect(external).toEqual([]);
   });

@@ -122,7 +122,7 @@ describe("a control moved while a run is in flight", () => {
 
   it("mda: the subsample changes during the layouts; every layout has the new number of points", async () => {
     const { page, errors } = await interrupted(
-      "mda.html?data=digits-rotation&layer=fc&maxPoints=100&iterations=30",
+      "mda.html?data=digits-rotation&layer=fc&maxPoints=100&iterations=30&seedRuns=0",
       { control: '[data-param="maxPoints"]', value: 150, bar: "progress of the layouts" },
       /fc after training \(\d+ dimensions, 150 points\)/,
     );

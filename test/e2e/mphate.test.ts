@@ -1,15 +1,22 @@
 /**
- * End-to-end: the mphate notebook in Chromium on the bundled runs — the paper's claims beside
- * our numbers at the top, training dynamics of digits-mlp coloured by epoch / layer /
+ * End-to-end: the mphate notebook in Chromium on the bundled runs, opened once at its defaults
+ * (every computation below is its own step, and a page computes each once): the paper's claims
+ * beside our numbers at the top, training dynamics of digits-mlp coloured by epoch / layer /
  * most-active class, the 24 generalisation runs (8 variants × 3 seeds) with ρ and its bootstrap
- * interval, the continual-learning ARI, the baselines in both spaces on request, and the report.
+ * interval, the continual-learning ARI, then the baselines in both spaces when switched on, and
+ * the report with every study. The page is also held to layout-a11y.test.ts's checks (workspace,
+ * tables, axe-core, one column at 420 px).
  */
 import { readFileSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { useSite, watchedPage } from "./browser.ts";
+import { expectOpenedCleanly, seriousViolations, useSite, watchedPage } from "./browser.ts";
+import { expectOneColumnAt420, expectTablesInColumn, expectWideWorkspace } from "./layout.ts";
 
 const site = useSite();
+
+/** The main figure: the training-dynamics embedding. */
+const FIGURE = ".atlas-scatter svg";
 
 /** Wait until every study has rendered and no cell is running. */
 async function settled(page: Page) {
@@ -28,12 +35,24 @@ async function settled(page: Page) {
 
 describe("mphate notebook", () => {
   it(
-    "shows digits-mlp's units over training coloured by epoch, then by layer, with legends; the URL follows",
-    { timeout: 900_000 },
+    "opens at its defaults at 1400 × 900 with no page error, its workspace, tables and axe-core as in layout-a11y.test.ts: digits-mlp's units over training coloured by epoch, then by layer, with legends, the URL following; the generalisation runs of three seeds with ρ and its interval; the two continual-learning runs with their ARI; the baselines on request; a report with every study; one column at 420 px",
+    { timeout: 1_800_000 },
     async () => {
-      const { page, errors, external } = await watchedPage(site.browser);
+      const watched = await watchedPage(site.browser);
+      const { page, errors } = watched;
+      await page.setViewportSize({ width: 1400, height: 900 });
       await page.goto(site.url + "mphate.html");
+      // The workspace when the embedding appears, then every table once the studies have settled,
+      // and axe-core (layout-a11y.test.ts's checks, made here on the page that computes them).
+      await page.locator(FIGURE).first().waitFor({ timeout: 600_000 });
+      await expectWideWorkspace(page, FIGURE);
       await settled(page);
+      // The default page: no page error, nothing fetched from elsewhere, no failed cell.
+      await expectOpenedCleanly(watched);
+      await expectTablesInColumn(page);
+      expect(await seriousViolations(page)).toEqual([]);
+
+      // Training dynamics.
       const figure = page.locator(".atlas-scatter").first();
       // 96 units × 21 checkpoints (every 5th of 101, the last included) = 2,016 points, every one drawn (WebGL), exact, and a continuous epoch legend.
       expect(await figure.locator("figure").first().getAttribute("aria-label")).toMatch(
@@ -61,38 +80,9 @@ describe("mphate notebook", () => {
         "rehearsal keeps it",
       ])
         expect(claims).toContain(claim);
-      await page.locator("label", { hasText: /^layer$/ }).click();
-      await page.waitForFunction(() =>
-        /^colour: layer\s*fc1\s*fc2\s*fc3/.test(
-          (document.querySelector(".atlas-scatter") as HTMLElement | null)?.innerText ?? "",
-        ),
-      );
-      expect(page.url()).toMatch(/[?&]colorBy=layer\b/);
-      await page
-        .locator("label", { hasText: /most-active class/ })
-        .first()
-        .click();
-      await page.waitForFunction(() =>
-        /^colour: most-active class \(L1\)\s*0\s*1\s*2\s*3\s*4\s*5\s*6\s*7\s*8\s*9\s/.test(
-          (document.querySelector(".atlas-scatter") as HTMLElement | null)?.innerText ?? "",
-        ),
-      );
-      expect(errors).toEqual([]);
-      expect(external).toEqual([]);
-      expect(await page.locator(".observablehq--error").count()).toBe(0);
-      await page.context().close();
-    },
-  );
 
-  it(
-    "shows the generalisation runs of three seeds with ρ and its interval, and the two continual-learning runs with their ARI",
-    { timeout: 900_000 },
-    async () => {
-      const { page, errors } = await watchedPage(site.browser);
-      await page.goto(site.url + "mphate.html?colorBy=mostActive");
-      await settled(page);
+      // Generalisation: the grid draws one seed's eight runs; the study pools all 24.
       const grid = page.locator(".atlas-mphate-grid");
-      // The grid draws one seed's eight runs; the study pools all 24.
       expect(await grid.locator(":scope > div").count()).toBe(8);
       for (const variant of ["vanilla", "dropout", "random-labels", "random-pixels"])
         expect(await grid.innerText()).toContain(variant);
@@ -112,6 +102,8 @@ describe("mphate notebook", () => {
       expect(
         await page.locator("table", { hasText: "memorisation error (mean ± sd)" }).innerText(),
       ).toMatch(/random-pixels\s+3\s+[\d.]+ ± [\d.]+/);
+
+      // Continual learning.
       expect(findings.join(" ")).toMatch(
         /split-digits-naive: mean ARI [\d.]+ over 4 switches, final test accuracy 0\.2138/,
       );
@@ -119,18 +111,32 @@ describe("mphate notebook", () => {
         /split-digits-rehearsal: mean ARI [\d.]+ over 4 switches, final test accuracy 0\.9399/,
       );
       expect(await page.getByText("with rehearsal").count()).toBeGreaterThanOrEqual(1);
-      expect(errors).toEqual([]);
-      await page.context().close();
-    },
-  );
 
-  it(
-    "scores the baselines on request and exports a report with every study",
-    { timeout: 1_200_000 },
-    async () => {
-      const { page, errors } = await watchedPage(site.browser);
-      await page.goto(site.url + "mphate.html?baselines=true&gamma=0&ariSeeds=2");
-      await settled(page);
+      // Colour by layer, then by most-active class: a redraw, and the URL follows.
+      await page.locator("label", { hasText: /^layer$/ }).click();
+      await page.waitForFunction(() =>
+        /^colour: layer\s*fc1\s*fc2\s*fc3/.test(
+          (document.querySelector(".atlas-scatter") as HTMLElement | null)?.innerText ?? "",
+        ),
+      );
+      expect(page.url()).toMatch(/[?&]colorBy=layer\b/);
+      await page
+        .locator("label", { hasText: /most-active class/ })
+        .first()
+        .click();
+      await page.waitForFunction(() =>
+        /^colour: most-active class \(L1\)\s*0\s*1\s*2\s*3\s*4\s*5\s*6\s*7\s*8\s*9\s/.test(
+          (document.querySelector(".atlas-scatter") as HTMLElement | null)?.innerText ?? "",
+        ),
+      );
+      expect(errors).toEqual([]);
+      expect(await page.locator(".observablehq--error").count()).toBe(0);
+
+      // Baselines, on request: the same page scores them beside the studies it has.
+      await page
+        .locator("form", { hasText: "Compute baselines" })
+        .locator("input[type=checkbox]")
+        .check();
       await page.waitForFunction(
         () =>
           document.body.innerText.includes("interslice k = 40") &&
@@ -138,6 +144,7 @@ describe("mphate notebook", () => {
         null,
         { timeout: 900_000, polling: 1000 },
       );
+      expect(page.url()).toMatch(/[?&]baselines=true\b/);
       const text = await page.locator("body").innerText();
       for (const method of [
         "M-PHATE",
@@ -179,7 +186,11 @@ describe("mphate notebook", () => {
       ])
         expect(html).toContain(`<h2>${section}</h2>`);
       expect(html).not.toMatch(/<script/i);
+      // The baselines' table fits the column too; on a phone, one column.
+      await expectTablesInColumn(page);
+      await expectOneColumnAt420(page, FIGURE);
       expect(errors).toEqual([]);
+      expect(await page.locator(".observablehq--error").count()).toBe(0);
       await page.context().close();
     },
   );
