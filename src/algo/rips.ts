@@ -2,10 +2,8 @@
  * Exact Vietoris–Rips persistent homology (the Ripser algorithm, assembly/rips.ts), with
  * Boissonnat–Pritam edge collapse in front.
  *
- * Threads: the distances and the edge collapse run on the kernel threads (`setThreads`). The
- * collapse is a sequential sweep; threads compute batches of edges speculatively and one thread
- * commits them in order, recomputing the few an earlier edge of the batch changed, so the
- * collapsed graph and the diagrams are the one-thread sweep's, bit for bit.
+ * Threads: the distances run on the kernel threads (`setThreads`). The edge collapse is a
+ * sequential sweep and runs on one thread (see where it is called for the measurement).
  *
  * The filtration value of a simplex is its diameter (largest pairwise distance), as in Ripser,
  * ripser.py and gudhi's RipsComplex — not the radius. Distances are float32 (like ripser.py);
@@ -70,9 +68,6 @@ declare module "../core/wasm.ts" {
     ripsSetThreshold(state: number, threshold: number): void;
     ripsCollapseBegin(state: number, slots: number, batch: number): number;
     ripsCollapse(state: number, e0: number, e1: number): void;
-    ripsCollapseSpeculate(state: number, b0: number, e0: number, e1: number, slot: number): void;
-    ripsCollapseCommit(state: number, b0: number, b1: number): number;
-    ripsCollapseRedone(state: number): number;
     ripsCollapseEnd(state: number): number;
     ripsDimension0(state: number): number;
     ripsAssembleBegin(state: number, dim: number): void;
@@ -319,21 +314,10 @@ function checkDistances(X: Matrix): void {
   }
 }
 
-/** Runs `step(start, end)` over [0, total) in chunks sized to take about CHUNK_TARGET_MS. */
-/**
- * Edges per speculative batch of the threaded edge collapse: n / 8, within these bounds. A larger
- * batch spreads better over threads but has more edges that an earlier edge of the batch
- * changed (each vertex is in about 2·batch / n of them), which the commit recomputes in order
- * (measured on a noisy circle of 260 points: 22 % at n / 8, 41 % at n / 2.6). The result does
- * not depend on the batch.
- */
-const COLLAPSE_BATCH_MIN = 32;
 /** Rows per chunk of the distance pass. */
 const DISTANCE_CHUNK_ROWS = 32;
-const COLLAPSE_BATCH_MAX = 1024;
-/** Chunks per batch, so that threads finish a batch together. */
-const COLLAPSE_CHUNKS_PER_BATCH = 16;
 
+/** Runs `step(start, end)` over [0, total) in chunks sized to take about CHUNK_TARGET_MS. */
 async function inChunks(
   total: number,
   initial: number,
@@ -493,34 +477,14 @@ export async function persistentHomology(
     let edges = 0;
     let edgesAfterCollapse: number | null = null;
     if (edgeCollapse && maxdim >= 1 && n > 2) {
-      const threads = core.threads;
-      const batch = Math.min(COLLAPSE_BATCH_MAX, Math.max(COLLAPSE_BATCH_MIN, Math.floor(n / 8)));
-      const chunk = Math.ceil(batch / COLLAPSE_CHUNKS_PER_BATCH);
-      edges = k.ripsCollapseBegin(state, threads, threads > 1 ? batch : 0);
+      // The one-thread sweep on any thread count: its speculative batches on 2 threads
+      // (ripsCollapseSpeculate/Commit in assembly/rips.ts, bit-identical) took 1.6-1.9 x the
+      // sweep's wall time on 2 idle cores (800-1,200 points in R^50): each batch's in-order
+      // commit re-checks and redoes enough edges to eat what the second thread gains.
+      edges = k.ripsCollapseBegin(state, 1, 0);
       if (edges < 0) fail("edge list", 1);
       const progress = new ProgressTracker(options, "edge collapse", edges);
-      if (threads > 1) {
-        // Speculative batches on the kernel threads, committed in order: the graph the one-thread
-        // sweep leaves, bit for bit (assembly/rips.ts, ripsCollapseSpeculate).
-        const slots = Array.from({ length: threads }, (_, slot) => slot);
-        for (let b0 = 0; b0 < edges; b0 += batch) {
-          const b1 = Math.min(edges, b0 + batch);
-          await core.parallelRows(
-            {
-              kernel: "ripsCollapseSpeculate",
-              rows: b1 - b0,
-              chunk,
-              args: [state, b0, { base: b0, i0: 1 }, { base: b0, i1: 1 }, { thread: slots }],
-            },
-            { signal: options.signal, threads },
-          );
-          k.ripsCollapseCommit(state, b0, b1);
-          await progress.step(b1);
-        }
-        progress.finish();
-      } else {
-        await inChunks(edges, 4096, progress, (e0, e1) => k.ripsCollapse(state, e0, e1));
-      }
+      await inChunks(edges, 4096, progress, (e0, e1) => k.ripsCollapse(state, e0, e1));
       edgesAfterCollapse = k.ripsCollapseEnd(state);
     }
 

@@ -252,6 +252,8 @@ function noisyCircle(n: number, seed: number): Matrix {
 }
 
 describe("the edge collapse's speculative batches", () => {
+  // persistentHomology runs the one-thread sweep (the batches lost on 2 idle cores); the
+  // speculative kernel is kept, exact and tested, for measuring on machines with more cores.
   it("leave the graph the one-thread sweep leaves, bit for bit, whatever order the chunks run in", async () => {
     const core = await getCore();
     const K = core.kernels as unknown as Record<string, (...args: number[]) => number>;
