@@ -562,7 +562,9 @@ export function describeParam(name: string, spec: ParamSpec): string {
   let range = "";
   if (spec.type === "integer" || spec.type === "number") {
     const max = typeof spec.max === "function" ? "(from the bundle)" : spec.max;
-    range = `${spec.type}${spec.min !== undefined ? ` ≥ ${spec.min}` : ""}${max !== undefined ? `, ≤ ${max}` : ""}${spec.auto ? ', or "auto"' : ""}`;
+    const above = spec.type === "number" && spec.exclusiveMin ? ">" : "≥";
+    const below = spec.type === "number" && spec.exclusiveMax ? "<" : "≤";
+    range = `${spec.type}${spec.min !== undefined ? ` ${above} ${spec.min}` : ""}${max !== undefined ? `, ${below} ${max}` : ""}${spec.auto ? ', or "auto"' : ""}`;
   } else if (spec.type === "keyword") range = spec.choices.join("|");
   else if (spec.type === "layers") range = "layer names, comma-separated (empty: all)";
   else if (spec.type === "keywords") range = `some of ${spec.choices.join("|")}, comma-separated`;

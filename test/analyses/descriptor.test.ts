@@ -195,7 +195,7 @@ describe("resolveParams()", () => {
   it("gives --help a line per parameter with its command-line spelling", () => {
     expect(cliName("minSamples")).toBe("min-samples");
     expect(describeParam("eps", toy.params.eps)).toMatch(
-      /^eps \(--eps; number ≥ 0, or "auto"; default auto\): radius/,
+      /^eps \(--eps; number > 0, or "auto"; default auto\): radius/,
     );
   });
 });
