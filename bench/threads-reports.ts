@@ -36,10 +36,14 @@ if (bundles.length === 0) {
   const generated = join(tmpdir(), "hidden-atlas-bench-resnet-1000");
   if (!existsSync(join(generated, "manifest.json"))) {
     console.log(`generating a ResNet-shaped bundle of 1,000 samples in ${generated}`);
-    const made = spawnSync("npx", ["tsx", "bench/resnet-bundle.ts", generated, "1000"], {
-      cwd: root,
-      stdio: "inherit",
-    });
+    const made = spawnSync(
+      "npx",
+      ["tsx", "bench/resnet-bundle.ts", generated, "--samples", "1000"],
+      {
+        cwd: root,
+        stdio: "inherit",
+      },
+    );
     if (made.status !== 0) throw new Error("bench/resnet-bundle.ts failed");
   }
   bundles.push(generated);
