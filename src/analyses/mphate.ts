@@ -916,7 +916,10 @@ const params = {
   epochStride: {
     type: "integer",
     min: 1,
-    default: 5,
+    // About 20 checkpoints kept: every 5th of digits-mlp's 101, every one of a short run's 9.
+    default: (b: AnalysisBundle) =>
+      Math.max(1, Math.floor(((b.checkpoints?.length ?? 1) - 1) / 20)),
+    defaultDoc: "about 20 checkpoints kept: 5 for 101 checkpoints, 1 for up to 40",
     label: "Every k-th checkpoint",
     unit: "checkpoints",
     doc: "Keep every k-th checkpoint (the last one always kept).",
