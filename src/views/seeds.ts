@@ -8,6 +8,7 @@ import type { SeedStudy } from "../analyses/layer-topology.ts";
 import type { MatrixSpread } from "../analyses/seed-study.ts";
 import type { TopologyPlotOptions } from "./topology.ts";
 import { ariaMarkGroups } from "./style.ts";
+import { cellLabels } from "./text.ts";
 
 /** Defaults of the seed-study figures. */
 export const defaults = { specificityWidth: 520, heatmapWidth: 360, scaleWidth: 420 };
@@ -96,16 +97,22 @@ export function spreadHeatmap(
   const cells = names.flatMap((a, i) =>
     names.map((b, j) => ({ a, b, mean: spread.mean[i * L + j], sd: spread.sd[i * L + j] })),
   );
-  const short = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(2));
   const max = Math.max(0, ...cells.map((c) => c.mean).filter(Number.isFinite));
   const width = options.width ?? defaults.heatmapWidth;
+  const marginLeft = 110;
+  const cellWidth = (width - marginLeft - 20) / Math.max(1, L);
+  // The mean over its spread where both fit, else the mean alone (the tooltip has both).
+  const cellText =
+    cellLabels(cells, cellWidth, (c, format) =>
+      Number.isFinite(c.mean) ? `${format(c.mean)}\n±${format(c.sd)}` : "–",
+    ) ?? cellLabels(cells, cellWidth, (c, format) => format(c.mean));
   return ariaMarkGroups(
     Plot.plot({
       document: options.document ?? globalThis.document,
       title: options.title,
       width,
       height: options.height ?? width - 10,
-      marginLeft: 110,
+      marginLeft,
       marginBottom: 80,
       padding: 0.03,
       x: { domain: names, label: null, tickRotate: -35 },
@@ -126,14 +133,17 @@ export function spreadHeatmap(
           title: (c: { a: string; b: string; mean: number; sd: number }) =>
             `${c.a} – ${c.b}: mean ${c.mean.toPrecision(4)}, sd ${c.sd.toPrecision(3)} over ${spread.runs} seeds`,
         }),
-        Plot.text(cells, {
-          x: "b",
-          y: "a",
-          text: (c: { mean: number; sd: number }) =>
-            Number.isFinite(c.mean) ? `${short(c.mean)}\n±${short(c.sd)}` : "–",
-          fill: (c: { mean: number }) => ((max > 0 ? c.mean / max : 0) < 0.5 ? "white" : "black"),
-          fontSize: L > 6 ? 8 : 10,
-        }),
+        ...(cellText
+          ? [
+              Plot.text(cells, {
+                x: "b",
+                y: "a",
+                text: cellText,
+                fill: (c: { mean: number }) =>
+                  (max > 0 ? c.mean / max : 0) < 0.5 ? "white" : "black",
+              }),
+            ]
+          : []),
       ],
     }),
   ) as unknown as HTMLElement;

@@ -7,7 +7,7 @@ import * as Plot from "@observablehq/plot";
 import type { LayerTopologyResult, PersistenceDiagram } from "../analyses/layer-topology.ts";
 import { withDefaults } from "./options.ts";
 import { housePlot } from "./style.ts";
-import { count } from "./text.ts";
+import { cellLabels, count } from "./text.ts";
 
 export interface TopologyPlotOptions {
   /** Title above the figure. Defaults to none. */
@@ -101,9 +101,6 @@ export const defaults = {
 const CHAR_WIDTH = 7;
 /** Largest margin given to layer names, px; longer names are cut at the figure's edge. */
 const MAX_NAME_MARGIN = 140;
-/** A heatmap cell narrower than this (px) shows its value only in its tooltip: 12 px text does not fit. */
-const MIN_CELL_FOR_TEXT = 30;
-
 /** Colours of H0, H1, H2, H3 (Observable's categorical palette, in order). */
 const DEGREE_COLORS = ["#4269d0", "#ff725c", "#3ca951", "#a463f2"];
 
@@ -444,10 +441,11 @@ export function layerHeatmap(
   );
   const marginRight = 20;
   const cellWidth = (width - marginLeft - marginRight) / Math.max(1, L);
+  const valueText = cellLabels(cells, cellWidth, (c, format) => format(c.value));
   return housePlot({
     document: options.document ?? globalThis.document,
     title: o.title,
-    ariaLabel: `${o.label ?? "Value"} between every pair of ${count(L, "layer")}, as a ${L} × ${L} heatmap${cellWidth >= MIN_CELL_FOR_TEXT ? " with the value in each cell" : ""}`,
+    ariaLabel: `${o.label ?? "Value"} between every pair of ${count(L, "layer")}, as a ${L} × ${L} heatmap${valueText ? " with the value in each cell" : ""}`,
     width,
     height: o.height ?? width - 10,
     marginLeft,
@@ -474,17 +472,12 @@ export function layerHeatmap(
         title: (c: { a: string; b: string; value: number }) =>
           `${c.a} – ${c.b}: ${Number.isFinite(c.value) ? c.value.toPrecision(4) : "undefined"}`,
       }),
-      ...(cellWidth >= MIN_CELL_FOR_TEXT
+      ...(valueText
         ? [
             Plot.text(cells, {
               x: "b",
               y: "a",
-              text: (c: { value: number }) =>
-                Number.isFinite(c.value)
-                  ? Math.abs(c.value) >= 100
-                    ? c.value.toFixed(0)
-                    : c.value.toPrecision(2)
-                  : "–",
+              text: valueText,
               fill: (c: { value: number }) => {
                 const t = max > 0 ? c.value / max : 0;
                 const dark = o.reverse ? t > 0.5 : t < 0.5;

@@ -1,7 +1,7 @@
 // count(): the number and its noun, singular only for 1; withDefaults(): undefined keeps a default.
 import { describe, expect, it } from "vitest";
 import { withDefaults } from "../../src/views/options.ts";
-import { count, keepQuantitiesWhole } from "../../src/views/text.ts";
+import { cellLabels, count, keepQuantitiesWhole } from "../../src/views/text.ts";
 
 describe("count", () => {
   it("says 1 layer, 0 layers, 2 layers, and takes an irregular plural", () => {
@@ -41,5 +41,29 @@ describe("withDefaults", () => {
     });
     expect(withDefaults(defaults, { width: undefined })).toEqual(defaults);
     expect(defaults.width).toBe(300); // not mutated
+  });
+});
+
+describe("cellLabels", () => {
+  const labels = (values: number[], width: number) => {
+    const label = cellLabels(values, width, (v, format) => format(v));
+    return label ? values.map(label) : null;
+  };
+  const values = [0, 0.056, 0.5, 1, NaN, 250];
+  it("prints two significant digits where 12 px digits (7.2 px) fit with 2 px each side", () => {
+    // "0.056" is 5 characters: 36 px + 4.
+    expect(labels(values, 40)).toEqual(["0.0", "0.056", "0.50", "1.0", "–", "250"]);
+  });
+  it("falls back to two decimals, then one, then to none (never to whole numbers)", () => {
+    expect(labels(values, 39)).toEqual(["0.00", "0.06", "0.50", "1.00", "–", "250"]);
+    expect(labels(values, 30)).toEqual(["0.0", "0.1", "0.5", "1.0", "–", "250"]);
+    expect(labels(values, 25)).toBeNull(); // "250" needs 25.6 px
+    expect(labels([0.4, 0.6, NaN], 26)).toEqual(["0.4", "0.6", "–"]);
+    expect(labels([0.4, 0.6, NaN], 25)).toBeNull();
+  });
+  it("measures each line of a two-line label apart", () => {
+    const cell = { mean: 0.5, sd: 0.012 };
+    const label = cellLabels([cell], 48, (c, f) => `${f(c.mean)}\n±${f(c.sd)}`);
+    expect(label?.(cell)).toBe("0.50\n±0.012"); // 6 characters: 43.2 px + 4
   });
 });

@@ -128,6 +128,22 @@ describe("layerHeatmap", () => {
     expect(figure.querySelector("g[aria-label=text]")).toBeNull();
     expectHouseStyle(figure, "Value between every pair of 12 layers, as a 12 × 12 heatmap");
   });
+
+  it("rounds a ResNet's 7 layers' values to fit their cells, so that neighbours do not touch", () => {
+    const resnet = ["conv1", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc"];
+    const matrix = new Float64Array(49).map((_, k) => (k % 8 === 0 ? 0 : 0.056));
+    const texts = (width: number) => {
+      const figure = layerHeatmap(resnet, matrix, { width, document: reportDocument() });
+      expect(textFontSizes(figure).filter((t) => t.px < 12)).toEqual([]);
+      return Array.from(figure.querySelectorAll("g[aria-label=text] text"))
+        .slice(0, 2)
+        .map((t) => t.textContent);
+    };
+    // Cells are (width − 73 − 20) / 7 px wide; "0.056" takes 36 px at 12 px, "0.06" 29 px.
+    expect(texts(380)).toEqual(["0.0", "0.056"]);
+    expect(texts(340)).toEqual(["0.00", "0.06"]);
+    expect(texts(280)).toEqual(["0.0", "0.1"]);
+  });
 });
 
 describe("sensitivityCurves", () => {
