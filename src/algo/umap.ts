@@ -44,6 +44,33 @@ import { getCore, type Core } from "../core/wasm.ts";
 
 declare module "../core/wasm.ts" {
   interface CoreKernels {
+    // assembly/umap.ts: the SGD epochs, round by round.
+    umapEpochRound(
+      embedding: number,
+      snapshot: number,
+      n: number,
+      dim: number,
+      blocks: number,
+      taskStart: number,
+      heads: number,
+      columns: number,
+      epochsPerSample: number,
+      epochOfNextSample: number,
+      epochsPerNegativeSample: number,
+      epochOfNextNegativeSample: number,
+      a: number,
+      b: number,
+      gamma: number,
+      initialAlpha: number,
+      nEpochs: number,
+      epoch: number,
+      round: number,
+      t0: number,
+      t1: number,
+      rng: number,
+      scratch: number,
+    ): void;
+    umapRoundBlocks(blocks: number, round: number, task: number, side: number): number;
     // assembly/umap.ts: supervised UMAP.
     umapCategoricalIntersection(
       rowPtr: number,
@@ -94,8 +121,14 @@ const SMOOTH_KNN_STEPS = 64;
 const SMALL_GRAPH = 10_000;
 /** Above this many points the kNN graph is approximate (NN-descent) when knnMethod is "auto". */
 export const EXACT_KNN_MAX_POINTS = 20_000;
-/** Epochs per kernel call: bounds the time between progress checkpoints. */
+/** Epochs between progress checkpoints. */
 const EPOCH_CHUNK = 5;
+/**
+ * Blocks of vertices an epoch is cut into (see `epochBlocks`): one task below
+ * BLOCKED_MIN_POINTS points, then 2, 4 and 8 tasks per round as n passes each threshold.
+ */
+const BLOCKED_MIN_POINTS = 512;
+const BLOCK_THRESHOLDS = [BLOCKED_MIN_POINTS, 32_768, 131_072] as const;
 /** umap-learn simplicial_set_embedding: spectral layout scaled to max |coordinate| = 10. */
 const SPECTRAL_EXPANSION = 10;
 /** umap-learn: N(0, 1e-4) noise added to the spectral layout. */
@@ -848,50 +881,70 @@ export async function layoutFuzzyGraph(
     epochsPerSample[e] = samples > 0 ? p.nEpochs / samples : -1;
   }
   const epochsPerNegative = epochsPerSample.map((v) => v / p.negativeSampleRate);
+  const blocks = epochBlocks(n);
+  const tasks = layoutByTask(core, pruned, blocks, epochsPerSample, epochsPerNegative);
+  const rounds = blocks - 1;
+  const perRound = blocks / 2;
   const coordinates = await core.scope(async (s) => {
-    const g = uploadGraph(s, pruned);
     const y = s.upload(embedding, "embedding");
-    const eps = s.upload(
-      epochsPerSample.length ? epochsPerSample : new Float64Array(1),
-      "epochs per sample",
-    );
-    const next = s.upload(
-      epochsPerSample.length ? epochsPerSample.slice() : new Float64Array(1),
-      "epoch of next sample",
-    );
-    const epn = s.upload(
-      epochsPerNegative.length ? epochsPerNegative : new Float64Array(1),
-      "epochs per negative sample",
-    );
+    // With 2 blocks the one task reads every row live: no snapshot.
+    const snapshot = blocks > 2 ? s.f32(n * dim, "embedding snapshot").ptr : y.ptr;
+    const taskStart = s.upload(tasks.taskStart, "edges per task");
+    const heads = s.upload(nonEmpty(tasks.heads), "edge heads");
+    const columns = s.upload(nonEmpty(tasks.columns), "edge tails");
+    const eps = s.upload(nonEmpty(tasks.epochsPerSample), "epochs per sample");
+    const next = s.upload(nonEmpty(tasks.epochsPerSample).slice(), "epoch of next sample");
+    const epn = s.upload(nonEmpty(tasks.epochsPerNegative), "epochs per negative sample");
     const nextNeg = s.upload(
-      epochsPerNegative.length ? epochsPerNegative.slice() : new Float64Array(1),
+      nonEmpty(tasks.epochsPerNegative).slice(),
       "epoch of next negative sample",
     );
+    const scratch = s.alloc(16 * perRound, "generators of a round's tasks");
     const rng = new Rng(core, p.seed, STREAMS.umapEpochs);
     try {
       const progress = new ProgressTracker(run, "UMAP", p.nEpochs);
-      for (let e0 = 0; e0 < p.nEpochs; e0 += EPOCH_CHUNK) {
-        const e1 = Math.min(e0 + EPOCH_CHUNK, p.nEpochs);
-        K.umapEpochs(
-          y.ptr,
-          n,
-          dim,
-          g.rowPtr,
-          g.columns,
-          eps.ptr,
-          next.ptr,
-          epn.ptr,
-          nextNeg.ptr,
-          p.a,
-          p.b,
-          p.repulsionStrength,
-          p.learningRate,
-          p.nEpochs,
-          e0,
-          e1,
-          rng.state,
-        );
-        await progress.step(e1);
+      for (let epoch = 0; epoch < p.nEpochs; epoch++) {
+        for (let round = 0; round < rounds; round++) {
+          if (snapshot !== y.ptr) {
+            const f32 = new Float32Array(core.memory.buffer);
+            f32.copyWithin(snapshot >>> 2, y.ptr >>> 2, (y.ptr >>> 2) + n * dim);
+          }
+          await core.parallelRows(
+            {
+              kernel: "umapEpochRound",
+              rows: perRound,
+              chunk: 1,
+              args: [
+                y.ptr,
+                snapshot,
+                n,
+                dim,
+                blocks,
+                taskStart.ptr,
+                heads.ptr,
+                columns.ptr,
+                eps.ptr,
+                next.ptr,
+                epn.ptr,
+                nextNeg.ptr,
+                p.a,
+                p.b,
+                p.repulsionStrength,
+                p.learningRate,
+                p.nEpochs,
+                epoch,
+                round,
+                { i0: 1 },
+                { i1: 1 },
+                rng.state,
+                scratch,
+              ],
+            },
+            { signal: run.signal },
+          );
+        }
+        if ((epoch + 1) % EPOCH_CHUNK === 0 || epoch + 1 === p.nEpochs)
+          await progress.step(epoch + 1);
       }
       progress.finish();
     } finally {
@@ -924,6 +977,90 @@ export async function layoutFuzzyGraph(
     components,
     warnings: warnings.list(),
   };
+}
+
+/**
+ * The number of vertex blocks of UMAP's epochs, even and fixed by n alone (never by the thread
+ * count, so the layout is the same on any): 2 (one task per round, umap-learn's serial order)
+ * below 512 points, else 4, 8 or 16. A round has blocks/2 tasks and an epoch blocks − 1 rounds,
+ * each one job on the kernel threads: more blocks let more threads work, at a job's cost per round.
+ */
+export function epochBlocks(n: number): number {
+  let blocks = 2;
+  for (const threshold of BLOCK_THRESHOLDS) if (n >= threshold) blocks *= 2;
+  return blocks;
+}
+
+/** A typed array, or one zero element in its place when empty (a block of at least 1 element). */
+function nonEmpty<T extends Int32Array | Float64Array>(a: T): T {
+  return (a.length ? a : new (a.constructor as new (n: number) => T)(1)) as T;
+}
+
+/**
+ * The edges laid out task after task for umapEpochRound: vertex v is in block v mod blocks;
+ * an edge between blocks p ≠ q goes to the task of the round that pairs them, an edge inside
+ * block p to p's task in round ⌊i / blocks⌋ mod (blocks − 1) for its head i (spreading each
+ * block's inner edges over the rounds); each task keeps its edges in CSR order.
+ */
+function layoutByTask(
+  core: Core,
+  graph: SparseGraph,
+  blocks: number,
+  epochsPerSample: Float64Array,
+  epochsPerNegative: Float64Array,
+): {
+  taskStart: Int32Array;
+  heads: Int32Array;
+  columns: Int32Array;
+  epochsPerSample: Float64Array;
+  epochsPerNegative: Float64Array;
+} {
+  const rounds = blocks - 1;
+  const perRound = blocks / 2;
+  const taskOfPair = new Int32Array(blocks * blocks);
+  const taskOfBlock = new Int32Array(rounds * blocks);
+  for (let r = 0; r < rounds; r++) {
+    for (let t = 0; t < perRound; t++) {
+      const a = core.kernels.umapRoundBlocks(blocks, r, t, 0);
+      const b = core.kernels.umapRoundBlocks(blocks, r, t, 1);
+      const task = r * perRound + t;
+      taskOfPair[a * blocks + b] = taskOfPair[b * blocks + a] = task;
+      taskOfBlock[r * blocks + a] = taskOfBlock[r * blocks + b] = task;
+    }
+  }
+  const { n, rowPtr, columns } = graph;
+  const nnz = columns.length;
+  const taskOf = new Int32Array(nnz);
+  const taskStart = new Int32Array(rounds * perRound + 1);
+  for (let i = 0; i < n; i++) {
+    const bi = i % blocks;
+    const inner = taskOfBlock[(Math.floor(i / blocks) % rounds) * blocks + bi];
+    for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) {
+      const bj = columns[e] % blocks;
+      const task = bi === bj ? inner : taskOfPair[bi * blocks + bj];
+      taskOf[e] = task;
+      taskStart[task + 1]++;
+    }
+  }
+  for (let t = 0; t < rounds * perRound; t++) taskStart[t + 1] += taskStart[t];
+  const cursor = taskStart.slice(0, rounds * perRound);
+  const out = {
+    taskStart,
+    heads: new Int32Array(nnz),
+    columns: new Int32Array(nnz),
+    epochsPerSample: new Float64Array(nnz),
+    epochsPerNegative: new Float64Array(nnz),
+  };
+  for (let i = 0; i < n; i++) {
+    for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) {
+      const at = cursor[taskOf[e]]++;
+      out.heads[at] = i;
+      out.columns[at] = columns[e];
+      out.epochsPerSample[at] = epochsPerSample[e];
+      out.epochsPerNegative[at] = epochsPerNegative[e];
+    }
+  }
+  return out;
 }
 
 async function countComponents(core: Core, graph: SparseGraph): Promise<number> {
