@@ -5,8 +5,10 @@
  * search, 64 steps), fuzzy union, edges below max/nEpochs dropped, spectral initialisation
  * (eigenvectors 2 … d + 1 of the normalised Laplacian) scaled to max |y| = 10 plus N(0, 1e-4²)
  * noise and rescaled to [0, 10] per axis, then SGD with 5 negative samples per positive sample,
- * learning rate 1 decaying linearly, gradients clipped at ±4. Deterministic for a seed: the
- * epochs run serially in umap-learn's edge order and every random draw comes from PCG32.
+ * learning rate 1 decaying linearly, gradients clipped at ±4. Deterministic for a seed, the same
+ * bytes on any thread count: each epoch runs in rounds whose tasks own disjoint blocks of rows
+ * (see `epochBlocks`), a task moves both ends of its edges in place as umap-learn's serial loop
+ * does, and every random draw comes from PCG32, the negative samples' keyed by (epoch, edge).
  *
  * Supervised UMAP (umap-learn `UMAP().fit(X, y)`): with `target`, the data's fuzzy graph is
  * intersected with the target's before the layout. Labels (`targetMetric: "categorical"`,
@@ -20,6 +22,8 @@
  * targets a point may list another in place of itself; we always leave the point itself out.
  *
  * Differences from umap-learn, stated: random integers come from PCG32, not umap's tau_rand;
+ * from 512 points on, an epoch visits the edges task by task (umap-learn: in CSR order) and a
+ * negative sample outside the task's blocks is read where it stood when the round began;
  * a disconnected graph falls back to random initialisation (uniform ±10, umap-learn's
  * "random") with a warning, where umap-learn lays components out with `multi_component_layout`;
  * the eigenvectors come from our Lanczos (tolerance 1e-4 like umap-learn's eigsh call).
