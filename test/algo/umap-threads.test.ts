@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { getCore } from "../../src/core/wasm.ts";
 import { setThreads } from "../../src/core/threads.ts";
 import { HiddenAtlasError } from "../../src/core/errors.ts";
-import { epochBlocks, umap } from "../../src/algo/umap.ts";
+import { epochBlocks, findAbParams, layoutFuzzyGraph, umap } from "../../src/algo/umap.ts";
 import { trustworthiness } from "../../src/algo/metrics.ts";
 import { mulberry32 } from "../helpers.ts";
 import type { Matrix } from "../../src/core/matrix.ts";
@@ -83,6 +83,58 @@ describe("umap epochs on threads", () => {
     expect(await trustworthiness(X, results[0].coordinates, { nNeighbors: 10 })).toBeGreaterThan(
       0.9,
     );
+  });
+
+  it("gives the same layout on 1, 2 and 3 threads with 8 blocks (7 rounds of 4 tasks), a ring of 32,768", async () => {
+    const n = 32_768;
+    expect(epochBlocks(n)).toBe(8);
+    // A ring: i ~ i ± 1 and i ~ i ± 3 (CSR rows sorted by column), weights in (0, 1].
+    const rowPtr = new Int32Array(n + 1);
+    const columns = new Int32Array(4 * n);
+    const values = new Float32Array(4 * n);
+    for (let i = 0; i < n; i++) {
+      const near = [i - 3, i - 1, i + 1, i + 3].map((j) => (j + n) % n).sort((x, y) => x - y);
+      near.forEach((j, t) => {
+        columns[4 * i + t] = j;
+        values[4 * i + t] = Math.abs(j - i) === 1 || Math.abs(j - i) === n - 1 ? 1 : 0.5;
+      });
+      rowPtr[i + 1] = 4 * i + 4;
+    }
+    const { a, b } = findAbParams(1, 0.1);
+    const p = {
+      nNeighbors: 5,
+      nComponents: 2,
+      minDist: 0.1,
+      spread: 1,
+      nEpochs: 4,
+      learningRate: 1,
+      negativeSampleRate: 5,
+      repulsionStrength: 1,
+      localConnectivity: 1,
+      a,
+      b,
+      init: "random" as const,
+      knnMethod: "exact" as const,
+      seed: 7,
+      target: null,
+      targetMetric: "categorical" as const,
+      targetWeight: 0.5,
+      targetNNeighbors: 5,
+    };
+    const results = await onThreads(() =>
+      layoutFuzzyGraph({ n, rowPtr, columns, values }, n, p, {}),
+    );
+    expect(results[0].edges).toBe(4 * n);
+    for (const r of results.slice(1))
+      expect(bytes(r.coordinates.data).equals(bytes(results[0].coordinates.data))).toBe(true);
+    // The epochs moved the points: the layout is not the random start.
+    const start = await layoutFuzzyGraph(
+      { n, rowPtr, columns, values },
+      n,
+      { ...p, nEpochs: 1 },
+      {},
+    );
+    expect(bytes(start.coordinates.data).equals(bytes(results[0].coordinates.data))).toBe(false);
   });
 
   it("gives the same 3-D layout from a random start on 1, 2 and 3 threads", async () => {
