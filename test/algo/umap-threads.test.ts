@@ -71,9 +71,11 @@ describe("umap epochs on threads", () => {
   });
 
   it("gives the same layout, bit for bit, on 1, 2 and 3 threads (4 blocks: 3 rounds of 2 tasks)", async () => {
-    const X = clusters(700, 10, 11);
+    const X = clusters(1000, 10, 11);
     expect(epochBlocks(X.rows)).toBe(4);
     const results = await onThreads(() => umap(X, { nEpochs: 60, seed: 5 }));
+    // Enough edges for the rounds to go to the kernel threads (16,384 or more).
+    expect(results[0].edges).toBeGreaterThanOrEqual(16_384);
     for (const r of results.slice(1))
       expect(bytes(r.coordinates.data).equals(bytes(results[0].coordinates.data))).toBe(true);
     // A different seed draws other negative samples: another layout.
@@ -138,7 +140,7 @@ describe("umap epochs on threads", () => {
   });
 
   it("gives the same 3-D layout from a random start on 1, 2 and 3 threads", async () => {
-    const X = clusters(600, 8, 12);
+    const X = clusters(1000, 8, 12);
     const results = await onThreads(() =>
       umap(X, { nEpochs: 40, nComponents: 3, init: "random", seed: 9 }),
     );
@@ -147,7 +149,7 @@ describe("umap epochs on threads", () => {
   });
 
   it("stops with E_CANCELLED between rounds, and the threads keep working", async () => {
-    const X = clusters(700, 10, 11);
+    const X = clusters(1000, 10, 11);
     setThreads(2);
     const controller = new AbortController();
     let seen = 0;
