@@ -16,9 +16,10 @@
 //
 // Memory contract: distances f32 n × kk of the kk = nNeighbors − 1 nearest *other* points,
 // ascending (umap-learn's lists start with the point itself at distance 0: it is implicit here);
-// sigma, rho f32 n; membership out f32 n × kk. Layout: embedding and its snapshot f32 n × dim;
-// the edges laid out task after task (taskStart i32, heads and columns i32 nnz); per-edge
-// schedules f64 nnz; rng a PCG32 state (read only); 16 bytes of scratch per task of a round.
+// sigma, rho f32 n; membership out f32 n × kk. Layout: embedding and its snapshot f32 n × dim,
+// rows in block order (blockStart i32 blocks + 1); the edges laid out task after task
+// (taskStart i32, heads and columns i32 nnz); per-edge schedules f64 nnz; rng a PCG32 state
+// (read only); 16 bytes of scratch per task of a round.
 // Complexity: smoothKnn O(n·kk·nIter); one epoch O(Σ_e w_e/w_max · (1 + negativeRate) · dim)
 // plus O(nnz) schedule checks and, with more than 2 blocks, a copy of the embedding per round.
 
@@ -156,13 +157,14 @@ export function umapMembership(dists: usize, n: i32, kk: i32, sigma: usize, rho:
  * [t0, t1) of the round. The epoch is cut so that threads can share it and still give the same
  * bytes as one thread:
  *
- * - Vertices are dealt into `blocks` (an even number fixed by n alone) as v mod blocks. Each of
- *   the epoch's blocks − 1 rounds pairs every block with another (the circle method of a
- *   round-robin tournament), and a task is one pair {p, q}: it owns the rows of p and q for the
- *   round. Every edge belongs to exactly one task of one round: an edge between blocks p and q
- *   to the task of the round that pairs them, an edge inside block p to one of p's tasks (rounds
- *   taken in turn by the head's place in its block). The caller stores the edges task after task
- *   (taskStart: i32 rounds·tasks + 1; heads and columns i32 per edge; the schedules f64 per edge),
+ * - Rows are in `blocks` contiguous blocks (an even number fixed by n alone; block b holds rows
+ *   [blockStart[b], blockStart[b + 1]), i32 blocks + 1), so that two tasks never write into one
+ *   cache line but at a block's edge. Each of the epoch's blocks − 1 rounds pairs every block
+ *   with another (the circle method of a round-robin tournament), and a task is one pair {p, q}:
+ *   it owns the rows of p and q for the round. Every edge belongs to exactly one task of one
+ *   round: an edge between blocks p and q to the task of the round that pairs them, an edge
+ *   inside block p to one of p's tasks. The caller stores the edges task after task (taskStart:
+ *   i32 rounds·tasks + 1; heads and tails as rows, i32 per edge; the schedules f64 per edge),
  *   each task's edges in CSR order.
  * - A task moves both ends of its edges in place, as umap-learn's serial loop does: they are rows
  *   it owns, which no other task of the round reads or writes. Rounds run one after another, so
@@ -185,6 +187,7 @@ export function umapEpochRound(
   n: i32,
   dim: i32,
   blocks: i32,
+  blockStart: usize,
   taskStart: usize,
   heads: usize,
   columns: usize,
@@ -221,6 +224,10 @@ export function umapEpochRound(
     // The task's blocks p and q (the circle method; see `umapRoundBlocks`).
     const p = umapRoundBlock(blocks, round, t, 0);
     const q = umapRoundBlock(blocks, round, t, 1);
+    const p0 = load<i32>(f32At(blockStart, p));
+    const pRows = <u32>(load<i32>(f32At(blockStart, p + 1)) - p0);
+    const q0 = load<i32>(f32At(blockStart, q));
+    const qRows = <u32>(load<i32>(f32At(blockStart, q + 1)) - q0);
     const task = round * tasks + t;
     const end = load<i32>(f32At(taskStart, task + 1));
     for (let e = load<i32>(f32At(taskStart, task)); e < end; e++) {
@@ -254,8 +261,8 @@ export function umapEpochRound(
       if (negatives > 0) store<u64>(gen, mixCounter(key ^ (<u64>epoch * <u64>nnz + <u64>e)));
       for (let s = 0; s < negatives; s++) {
         const k = <i32>nextBounded(gen, <u32>n);
-        const bk = k % blocks;
-        const neg = (bk == p || bk == q ? embedding : snapshot) + <usize>k * rowBytes;
+        const own = <u32>(k - p0) < pRows || <u32>(k - q0) < qRows;
+        const neg = (own ? embedding : snapshot) + <usize>k * rowBytes;
         let nd2: f32 = 0;
         for (let c = 0; c < dim; c++) {
           const d = load<f32>(f32At(current, c)) - load<f32>(f32At(neg, c));

@@ -55,6 +55,7 @@ declare module "../core/wasm.ts" {
       n: number,
       dim: number,
       blocks: number,
+      blockStart: number,
       taskStart: number,
       heads: number,
       columns: number,
@@ -897,9 +898,16 @@ export async function layoutFuzzyGraph(
   const rounds = blocks - 1;
   const perRound = blocks / 2;
   const coordinates = await core.scope(async (s) => {
-    const y = s.upload(embedding, "embedding");
+    // Rows in block order: vertex v at row tasks.rowOf(v).
+    const blockOrder = new Float32Array(n * dim);
+    for (let v = 0; v < n; v++) {
+      const at = tasks.rowOf(v) * dim;
+      for (let c = 0; c < dim; c++) blockOrder[at + c] = embedding[v * dim + c];
+    }
+    const y = s.upload(blockOrder, "embedding");
     // With 2 blocks the one task reads every row live: no snapshot.
     const snapshot = blocks > 2 ? s.f32(n * dim, "embedding snapshot").ptr : y.ptr;
+    const blockStart = s.upload(tasks.blockStart, "rows per block");
     const taskStart = s.upload(tasks.taskStart, "edges per task");
     const heads = s.upload(nonEmpty(tasks.heads), "edge heads");
     const columns = s.upload(nonEmpty(tasks.columns), "edge tails");
@@ -931,6 +939,7 @@ export async function layoutFuzzyGraph(
                 n,
                 dim,
                 blocks,
+                blockStart.ptr,
                 taskStart.ptr,
                 heads.ptr,
                 columns.ptr,
@@ -961,7 +970,13 @@ export async function layoutFuzzyGraph(
     } finally {
       rng.dispose();
     }
-    return y.copy();
+    const rows = y.copy();
+    const out = new Float32Array(n * dim);
+    for (let v = 0; v < n; v++) {
+      const at = tasks.rowOf(v) * dim;
+      for (let c = 0; c < dim; c++) out[v * dim + c] = rows[at + c];
+    }
+    return out;
   });
   return {
     coordinates: { rows: n, cols: dim, data: coordinates },
@@ -1008,10 +1023,12 @@ function nonEmpty<T extends Int32Array | Float64Array>(a: T): T {
 }
 
 /**
- * The edges laid out task after task for umapEpochRound: vertex v is in block v mod blocks;
- * an edge between blocks p ≠ q goes to the task of the round that pairs them, an edge inside
- * block p to p's task in round ⌊i / blocks⌋ mod (blocks − 1) for its head i (spreading each
- * block's inner edges over the rounds); each task keeps its edges in CSR order.
+ * The rows and edges laid out for umapEpochRound. Vertex v is in block v mod blocks (a class
+ * sorted input still spreads over every block) and sits at row blockStart[b] + ⌊v / blocks⌋ of
+ * the embedding the kernel moves, so each block's rows are contiguous. An edge between blocks
+ * p ≠ q goes to the task of the round that pairs them, an edge inside block p to p's task in
+ * round ⌊i / blocks⌋ mod (blocks − 1) for its head i (spreading each block's inner edges over the
+ * rounds); each task keeps its edges in CSR order, heads and tails as rows.
  */
 function layoutByTask(
   core: Core,
@@ -1020,6 +1037,8 @@ function layoutByTask(
   epochsPerSample: Float64Array,
   epochsPerNegative: Float64Array,
 ): {
+  blockStart: Int32Array;
+  rowOf: (v: number) => number;
   taskStart: Int32Array;
   heads: Int32Array;
   columns: Int32Array;
@@ -1028,6 +1047,10 @@ function layoutByTask(
 } {
   const rounds = blocks - 1;
   const perRound = blocks / 2;
+  const { n, rowPtr, columns } = graph;
+  const blockStart = new Int32Array(blocks + 1);
+  for (let b = 0; b < blocks; b++) blockStart[b + 1] = blockStart[b] + Math.ceil((n - b) / blocks);
+  const rowOf = (v: number) => blockStart[v % blocks] + Math.floor(v / blocks);
   const taskOfPair = new Int32Array(blocks * blocks);
   const taskOfBlock = new Int32Array(rounds * blocks);
   for (let r = 0; r < rounds; r++) {
@@ -1039,7 +1062,6 @@ function layoutByTask(
       taskOfBlock[r * blocks + a] = taskOfBlock[r * blocks + b] = task;
     }
   }
-  const { n, rowPtr, columns } = graph;
   const nnz = columns.length;
   const taskOf = new Int32Array(nnz);
   const taskStart = new Int32Array(rounds * perRound + 1);
@@ -1056,6 +1078,8 @@ function layoutByTask(
   for (let t = 0; t < rounds * perRound; t++) taskStart[t + 1] += taskStart[t];
   const cursor = taskStart.slice(0, rounds * perRound);
   const out = {
+    blockStart,
+    rowOf,
     taskStart,
     heads: new Int32Array(nnz),
     columns: new Int32Array(nnz),
@@ -1063,10 +1087,11 @@ function layoutByTask(
     epochsPerNegative: new Float64Array(nnz),
   };
   for (let i = 0; i < n; i++) {
+    const row = rowOf(i);
     for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) {
       const at = cursor[taskOf[e]]++;
-      out.heads[at] = i;
-      out.columns[at] = columns[e];
+      out.heads[at] = row;
+      out.columns[at] = rowOf(columns[e]);
       out.epochsPerSample[at] = epochsPerSample[e];
       out.epochsPerNegative[at] = epochsPerNegative[e];
     }
