@@ -8,15 +8,20 @@
 //
 // Reference implementation matched: umap-learn 0.5 (lmcinnes/umap) umap/umap_.py
 // `smooth_knn_dist`, `compute_membership_strengths`, `make_epochs_per_sample`, and
-// umap/layouts.py `_optimize_layout_euclidean_single_epoch` in its serial order (edges in CSR
-// order, negatives drawn right after their positive edge). Its random integers (tau_rand_int)
-// are replaced by our PCG32 (`nextBounded`), so layouts are ours bit for bit, not umap-learn's.
+// umap/layouts.py `_optimize_layout_euclidean_single_epoch` (its gradients, clip, schedules and
+// negative sampling, both ends of a positive edge moved, negatives drawn right after their edge),
+// with each epoch cut into rounds of tasks that own disjoint rows (umapEpochRound), so that
+// threads share it and give the same bytes as one thread. Its random integers (tau_rand_int) are
+// replaced by our PCG32 (`nextBounded`), so layouts are ours bit for bit, not umap-learn's.
 //
 // Memory contract: distances f32 n × kk of the kk = nNeighbors − 1 nearest *other* points,
 // ascending (umap-learn's lists start with the point itself at distance 0: it is implicit here);
-// sigma, rho f32 n; membership out f32 n × kk. Layout: embedding f32 n × dim; the graph as CSR
-// (rowPtr i32 n + 1, columns i32 nnz); per-edge schedules f64 nnz; rng a PCG32 state.
-// Complexity: smoothKnn O(n·kk·nIter); one epoch O(Σ_e w_e/w_max · (1 + negativeRate) · dim).
+// sigma, rho f32 n; membership out f32 n × kk. Layout: embedding and its snapshot f32 n × dim,
+// rows in block order (blockStart i32 blocks + 1); the edges laid out task after task
+// (taskStart i32, heads and columns i32 nnz); per-edge schedules f64 nnz; rng a PCG32 state
+// (read only); 16 bytes of scratch per task of a round.
+// Complexity: smoothKnn O(n·kk·nIter); one epoch O(Σ_e w_e/w_max · (1 + negativeRate) · dim)
+// plus O(nnz) schedule checks and, with more than 2 blocks, a copy of the embedding per round.
 
 import { nextBounded } from "./random";
 
@@ -31,6 +36,11 @@ import { nextBounded } from "./random";
 // layouts.py: 0.001 added to the squared distance in the repulsive coefficient.
 // @ts-ignore: decorator
 @inline const REPULSION_EPSILON: f32 = 0.001;
+// splitmix64.c (S. Vigna, public domain): the finaliser's multipliers.
+// @ts-ignore: decorator
+@inline const SPLITMIX_MUL1: u64 = 0xbf58476d1ce4e5b9;
+// @ts-ignore: decorator
+@inline const SPLITMIX_MUL2: u64 = 0x94d049bb133111eb;
 
 // @ts-ignore: decorator
 @inline function f32At(p: usize, i: i32): usize {
@@ -142,15 +152,44 @@ export function umapMembership(dists: usize, n: i32, kk: i32, sigma: usize, rho:
 }
 
 /**
- * Run SGD epochs [e0, e1) of nEpochs (umap-learn `optimize_layout_euclidean`, serial).
+ * One round of one SGD epoch (umap-learn `optimize_layout_euclidean`: its gradients, clip,
+ * learning-rate schedule, per-edge sampling schedule and negative sampling), for the tasks
+ * [t0, t1) of the round. The epoch is cut so that threads can share it and still give the same
+ * bytes as one thread:
+ *
+ * - Rows are in `blocks` contiguous blocks (an even number fixed by n alone; block b holds rows
+ *   [blockStart[b], blockStart[b + 1]), i32 blocks + 1), so that two tasks never write into one
+ *   cache line but at a block's edge. Each of the epoch's blocks − 1 rounds pairs every block
+ *   with another (the circle method of a round-robin tournament), and a task is one pair {p, q}:
+ *   it owns the rows of p and q for the round. Every edge belongs to exactly one task of one
+ *   round: an edge between blocks p and q to the task of the round that pairs them, an edge
+ *   inside block p to one of p's tasks. The caller stores the edges task after task (taskStart:
+ *   i32 rounds·tasks + 1; heads and tails as rows, i32 per edge; the schedules f64 per edge),
+ *   each task's edges in CSR order.
+ * - A task moves both ends of its edges in place, as umap-learn's serial loop does: they are rows
+ *   it owns, which no other task of the round reads or writes. Rounds run one after another, so
+ *   every positive sample sees the latest positions (serial SGD in the task order; no Hogwild
+ *   race and no stale copy).
+ * - A negative sample k only moves the head. Its row is read live when k is in the task's blocks
+ *   and otherwise from `snapshot`, the embedding copied before the round (another task may be
+ *   moving row k now). With 2 blocks there is one task: every read is live, umap-learn's order.
+ * - Negative samples of edge position e in epoch t come from PCG32 started at a state of their
+ *   own: SplitMix64's finaliser of the stream's state ⊕ (t·nnz + e), with the stream's increment
+ *   (`rng`, 16 bytes, read only), so the draws do not depend on which thread ran the task.
+ *   scratch holds one 16-byte generator per task of the round.
+ *
  * The learning rate of epoch e is initialAlpha·(1 − (e − 1)/nEpochs) (initialAlpha at e = 0),
  * umap-learn's schedule, which lowers it after each epoch.
  */
-export function umapEpochs(
+export function umapEpochRound(
   embedding: usize,
+  snapshot: usize,
   n: i32,
   dim: i32,
-  rowPtr: usize,
+  blocks: i32,
+  blockStart: usize,
+  taskStart: usize,
+  heads: usize,
   columns: usize,
   epochsPerSample: usize,
   epochOfNextSample: usize,
@@ -161,70 +200,118 @@ export function umapEpochs(
   gamma: f32,
   initialAlpha: f64,
   nEpochs: i32,
-  e0: i32,
-  e1: i32,
+  epoch: i32,
+  round: i32,
+  t0: i32,
+  t1: i32,
   rng: usize,
+  scratch: usize,
 ): void {
   const rowBytes = (<usize>dim) << 2;
   const attractScale = <f32>-2.0 * a * b;
   const repelScale = <f32>2.0 * gamma * b;
   const bm1 = b - 1;
-  for (let epoch = e0; epoch < e1; epoch++) {
-    const alpha = <f32>(epoch == 0 ? initialAlpha : initialAlpha * (1.0 - <f64>(epoch - 1) / <f64>nEpochs));
-    const ep = <f64>epoch;
-    for (let i = 0; i < n; i++) {
+  const alpha = <f32>(epoch == 0 ? initialAlpha : initialAlpha * (1.0 - <f64>(epoch - 1) / <f64>nEpochs));
+  const ep = <f64>epoch;
+  const tasks = blocks >> 1;
+  const rounds = blocks - 1;
+  const nnz = load<i32>(f32At(taskStart, rounds * tasks));
+  const key = load<u64>(rng);
+  const increment = load<u64>(rng, 8);
+  for (let t = t0; t < t1; t++) {
+    const gen = scratch + ((<usize>t) << 4);
+    store<u64>(gen, increment, 8);
+    // The task's blocks p and q (the circle method; see `umapRoundBlocks`).
+    const p = umapRoundBlock(blocks, round, t, 0);
+    const q = umapRoundBlock(blocks, round, t, 1);
+    const p0 = load<i32>(f32At(blockStart, p));
+    const pRows = <u32>(load<i32>(f32At(blockStart, p + 1)) - p0);
+    const q0 = load<i32>(f32At(blockStart, q));
+    const qRows = <u32>(load<i32>(f32At(blockStart, q + 1)) - q0);
+    const task = round * tasks + t;
+    const end = load<i32>(f32At(taskStart, task + 1));
+    for (let e = load<i32>(f32At(taskStart, task)); e < end; e++) {
+      if (load<f64>(f64At(epochOfNextSample, e)) > ep) continue;
+      const i = load<i32>(f32At(heads, e));
+      const j = load<i32>(f32At(columns, e));
       const current = embedding + <usize>i * rowBytes;
-      const end = load<i32>(f32At(rowPtr, i + 1));
-      for (let e = load<i32>(f32At(rowPtr, i)); e < end; e++) {
-        if (load<f64>(f64At(epochOfNextSample, e)) > ep) continue;
-        const j = load<i32>(f32At(columns, e));
-        const other = embedding + <usize>j * rowBytes;
-        let d2: f32 = 0;
+      const other = embedding + <usize>j * rowBytes;
+      let d2: f32 = 0;
+      for (let c = 0; c < dim; c++) {
+        const d = load<f32>(f32At(current, c)) - load<f32>(f32At(other, c));
+        d2 += d * d;
+      }
+      let coeff: f32 = 0;
+      if (d2 > 0) {
+        const pm1 = Mathf.pow(d2, bm1);
+        coeff = (attractScale * pm1) / (a * pm1 * d2 + 1);
+      }
+      for (let c = 0; c < dim; c++) {
+        const pc = f32At(current, c);
+        const po = f32At(other, c);
+        const g = clip(coeff * (load<f32>(pc) - load<f32>(po)));
+        store<f32>(pc, load<f32>(pc) + g * alpha);
+        store<f32>(po, load<f32>(po) - g * alpha);
+      }
+      const eps = load<f64>(f64At(epochsPerSample, e));
+      store<f64>(f64At(epochOfNextSample, e), load<f64>(f64At(epochOfNextSample, e)) + eps);
+      const epn = load<f64>(f64At(epochsPerNegativeSample, e));
+      const nextNeg = load<f64>(f64At(epochOfNextNegativeSample, e));
+      const negatives = <i32>((ep - nextNeg) / epn);
+      if (negatives > 0) store<u64>(gen, mixCounter(key ^ (<u64>epoch * <u64>nnz + <u64>e)));
+      for (let s = 0; s < negatives; s++) {
+        const k = <i32>nextBounded(gen, <u32>n);
+        const own = <u32>(k - p0) < pRows || <u32>(k - q0) < qRows;
+        const neg = (own ? embedding : snapshot) + <usize>k * rowBytes;
+        let nd2: f32 = 0;
         for (let c = 0; c < dim; c++) {
-          const t = load<f32>(f32At(current, c)) - load<f32>(f32At(other, c));
-          d2 += t * t;
+          const d = load<f32>(f32At(current, c)) - load<f32>(f32At(neg, c));
+          nd2 += d * d;
         }
-        let coeff: f32 = 0;
-        if (d2 > 0) {
-          const pm1 = Mathf.pow(d2, bm1);
-          coeff = (attractScale * pm1) / (a * pm1 * d2 + 1);
+        let rc: f32 = 0;
+        if (nd2 > 0) {
+          rc = repelScale / ((REPULSION_EPSILON + nd2) * (a * Mathf.pow(nd2, b) + 1));
+        } else if (i == k) {
+          continue;
         }
         for (let c = 0; c < dim; c++) {
           const pc = f32At(current, c);
-          const po = f32At(other, c);
-          const g = clip(coeff * (load<f32>(pc) - load<f32>(po)));
+          const g = rc > 0 ? clip(rc * (load<f32>(pc) - load<f32>(f32At(neg, c)))) : GRADIENT_CLIP;
           store<f32>(pc, load<f32>(pc) + g * alpha);
-          store<f32>(po, load<f32>(po) - g * alpha);
         }
-        const eps = load<f64>(f64At(epochsPerSample, e));
-        store<f64>(f64At(epochOfNextSample, e), load<f64>(f64At(epochOfNextSample, e)) + eps);
-        const epn = load<f64>(f64At(epochsPerNegativeSample, e));
-        const nextNeg = load<f64>(f64At(epochOfNextNegativeSample, e));
-        const negatives = <i32>((ep - nextNeg) / epn);
-        for (let s = 0; s < negatives; s++) {
-          const k = <i32>nextBounded(rng, <u32>n);
-          const neg = embedding + <usize>k * rowBytes;
-          let nd2: f32 = 0;
-          for (let c = 0; c < dim; c++) {
-            const t = load<f32>(f32At(current, c)) - load<f32>(f32At(neg, c));
-            nd2 += t * t;
-          }
-          let rc: f32 = 0;
-          if (nd2 > 0) {
-            rc = repelScale / ((REPULSION_EPSILON + nd2) * (a * Mathf.pow(nd2, b) + 1));
-          } else if (i == k) {
-            continue;
-          }
-          for (let c = 0; c < dim; c++) {
-            const pc = f32At(current, c);
-            const g = rc > 0 ? clip(rc * (load<f32>(pc) - load<f32>(f32At(neg, c)))) : GRADIENT_CLIP;
-            store<f32>(pc, load<f32>(pc) + g * alpha);
-          }
-        }
-        store<f64>(f64At(epochOfNextNegativeSample, e), nextNeg + <f64>negatives * epn);
       }
+      store<f64>(f64At(epochOfNextNegativeSample, e), nextNeg + <f64>negatives * epn);
     }
   }
+}
+
+/**
+ * Block `side` (0 or 1) of task t in round r of an even number of blocks (the circle method:
+ * block blocks − 1 stays put and meets block r; the others pair as (r + k, r − k) mod
+ * (blocks − 1), k = 1 … blocks/2 − 1). Every pair of blocks meets in exactly one round.
+ */
+// @ts-ignore: decorator
+@inline function umapRoundBlock(blocks: i32, r: i32, t: i32, side: i32): i32 {
+  const m = blocks - 1;
+  if (t == 0) return side == 0 ? r : m;
+  return side == 0 ? (r + t) % m : (r - t + m) % m;
+}
+
+/** umapRoundBlock for the TypeScript side, which lays the edges out by task. */
+export function umapRoundBlocks(blocks: i32, r: i32, t: i32, side: i32): i32 {
+  return umapRoundBlock(blocks, r, t, side);
+}
+
+/**
+ * SplitMix64's finaliser (G. Steele, D. Lea, C. Flood, "Fast splittable pseudorandom number
+ * generators", OOPSLA 2014; the constants of S. Vigna's splitmix64.c): a counter → a well-mixed
+ * PCG32 state.
+ */
+// @ts-ignore: decorator
+@inline function mixCounter(z: u64): u64 {
+  z = (z ^ (z >> 30)) * SPLITMIX_MUL1;
+  z = (z ^ (z >> 27)) * SPLITMIX_MUL2;
+  return z ^ (z >> 31);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 /**
  * `npx tsx bench/threads-kernels.ts [THREADS] [--only NAME,…]`: every kernel that runs on the
  * kernel threads, on 1 thread and on THREADS (default 2), back to back in one process: pairwise
- * distances, exact kNN, the ε-graph's pairs, NN-descent, t-SNE (exact and Barnes–Hut), SOM,
+ * distances, exact kNN, the ε-graph's pairs, NN-descent, t-SNE (exact and Barnes–Hut), UMAP, SOM,
  * PHATE, Rips persistence (edge collapse) and CKA. Each line gives the wall time, the process's
  * CPU time (all threads) and the load average, and a check that both thread counts gave the same
  * bytes; the one-thread run also gives the share f of its CPU time spent in the threaded row jobs
@@ -14,6 +14,7 @@ import { setThreads } from "../src/core/threads.ts";
 import { getCore } from "../src/core/wasm.ts";
 import { nnDescent } from "../src/algo/nndescent.ts";
 import { tsne } from "../src/algo/tsne.ts";
+import { umap } from "../src/algo/umap.ts";
 import { pairwiseDistances } from "../src/algo/distance.ts";
 import { knn } from "../src/algo/knn.ts";
 import { radiusPairs } from "../src/algo/radius.ts";
@@ -142,6 +143,12 @@ await measure(
   "tsne",
   "t-SNE Barnes–Hut, digits 1,797 × 64, defaults",
   () => tsne(D),
+  (r) => f32(r.coordinates.data),
+);
+await measure(
+  "umap",
+  "UMAP, digits 1,797 × 64, defaults (500 epochs, 4 blocks)",
+  () => umap(D),
   (r) => f32(r.coordinates.data),
 );
 await measure(

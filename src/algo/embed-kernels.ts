@@ -173,25 +173,6 @@ declare module "../core/wasm.ts" {
       rho: number,
       out: number,
     ): void;
-    umapEpochs(
-      embedding: number,
-      n: number,
-      dim: number,
-      rowPtr: number,
-      columns: number,
-      epochsPerSample: number,
-      epochOfNextSample: number,
-      epochsPerNegativeSample: number,
-      epochOfNextNegativeSample: number,
-      a: number,
-      b: number,
-      gamma: number,
-      initialAlpha: number,
-      nEpochs: number,
-      e0: number,
-      e1: number,
-      rng: number,
-    ): void;
     // bsdr.ts
     bsdrScratchDoubles(n: number, d: number, r: number, k: number, s: number): number;
     bsdrInit(

@@ -5,8 +5,10 @@
  * search, 64 steps), fuzzy union, edges below max/nEpochs dropped, spectral initialisation
  * (eigenvectors 2 … d + 1 of the normalised Laplacian) scaled to max |y| = 10 plus N(0, 1e-4²)
  * noise and rescaled to [0, 10] per axis, then SGD with 5 negative samples per positive sample,
- * learning rate 1 decaying linearly, gradients clipped at ±4. Deterministic for a seed: the
- * epochs run serially in umap-learn's edge order and every random draw comes from PCG32.
+ * learning rate 1 decaying linearly, gradients clipped at ±4. Deterministic for a seed, the same
+ * bytes on any thread count: each epoch runs in rounds whose tasks own disjoint blocks of rows
+ * (see `epochBlocks`), a task moves both ends of its edges in place as umap-learn's serial loop
+ * does, and every random draw comes from PCG32, the negative samples' keyed by (epoch, edge).
  *
  * Supervised UMAP (umap-learn `UMAP().fit(X, y)`): with `target`, the data's fuzzy graph is
  * intersected with the target's before the layout. Labels (`targetMetric: "categorical"`,
@@ -20,6 +22,8 @@
  * targets a point may list another in place of itself; we always leave the point itself out.
  *
  * Differences from umap-learn, stated: random integers come from PCG32, not umap's tau_rand;
+ * from 512 points on, an epoch visits the edges task by task (umap-learn: in CSR order) and a
+ * negative sample outside the task's blocks is read where it stood when the round began;
  * a disconnected graph falls back to random initialisation (uniform ±10, umap-learn's
  * "random") with a warning, where umap-learn lays components out with `multi_component_layout`;
  * the eigenvectors come from our Lanczos (tolerance 1e-4 like umap-learn's eigsh call).
@@ -44,6 +48,34 @@ import { getCore, type Core } from "../core/wasm.ts";
 
 declare module "../core/wasm.ts" {
   interface CoreKernels {
+    // assembly/umap.ts: the SGD epochs, round by round.
+    umapEpochRound(
+      embedding: number,
+      snapshot: number,
+      n: number,
+      dim: number,
+      blocks: number,
+      blockStart: number,
+      taskStart: number,
+      heads: number,
+      columns: number,
+      epochsPerSample: number,
+      epochOfNextSample: number,
+      epochsPerNegativeSample: number,
+      epochOfNextNegativeSample: number,
+      a: number,
+      b: number,
+      gamma: number,
+      initialAlpha: number,
+      nEpochs: number,
+      epoch: number,
+      round: number,
+      t0: number,
+      t1: number,
+      rng: number,
+      scratch: number,
+    ): void;
+    umapRoundBlocks(blocks: number, round: number, task: number, side: number): number;
     // assembly/umap.ts: supervised UMAP.
     umapCategoricalIntersection(
       rowPtr: number,
@@ -94,8 +126,21 @@ const SMOOTH_KNN_STEPS = 64;
 const SMALL_GRAPH = 10_000;
 /** Above this many points the kNN graph is approximate (NN-descent) when knnMethod is "auto". */
 export const EXACT_KNN_MAX_POINTS = 20_000;
-/** Epochs per kernel call: bounds the time between progress checkpoints. */
+/** Epochs between progress checkpoints. */
 const EPOCH_CHUNK = 5;
+/**
+ * Blocks of vertices an epoch is cut into (see `epochBlocks`): one task below
+ * BLOCKED_MIN_POINTS points, then 2, 4 and 8 tasks per round as n passes each threshold.
+ */
+const BLOCKED_MIN_POINTS = 512;
+const BLOCK_THRESHOLDS = [BLOCKED_MIN_POINTS, 32_768, 131_072] as const;
+/**
+ * Edges below which the rounds run on this thread whatever the thread count (the same bytes
+ * either way): a round of a smaller graph is shorter than handing it to the kernel threads
+ * (measured on 2 cores: 600 digits, 10,728 edges, took longer on 2 threads; 1,000, 18,358
+ * edges, less).
+ */
+const THREADED_MIN_EDGES = 16_384;
 /** umap-learn simplicial_set_embedding: spectral layout scaled to max |coordinate| = 10. */
 const SPECTRAL_EXPANSION = 10;
 /** umap-learn: N(0, 1e-4) noise added to the spectral layout. */
@@ -848,56 +893,90 @@ export async function layoutFuzzyGraph(
     epochsPerSample[e] = samples > 0 ? p.nEpochs / samples : -1;
   }
   const epochsPerNegative = epochsPerSample.map((v) => v / p.negativeSampleRate);
+  const blocks = epochBlocks(n);
+  const tasks = layoutByTask(core, pruned, blocks, epochsPerSample, epochsPerNegative);
+  const rounds = blocks - 1;
+  const perRound = blocks / 2;
   const coordinates = await core.scope(async (s) => {
-    const g = uploadGraph(s, pruned);
-    const y = s.upload(embedding, "embedding");
-    const eps = s.upload(
-      epochsPerSample.length ? epochsPerSample : new Float64Array(1),
-      "epochs per sample",
-    );
-    const next = s.upload(
-      epochsPerSample.length ? epochsPerSample.slice() : new Float64Array(1),
-      "epoch of next sample",
-    );
-    const epn = s.upload(
-      epochsPerNegative.length ? epochsPerNegative : new Float64Array(1),
-      "epochs per negative sample",
-    );
+    // Rows in block order: vertex v at row tasks.rowOf(v).
+    const blockOrder = new Float32Array(n * dim);
+    for (let v = 0; v < n; v++) {
+      const at = tasks.rowOf(v) * dim;
+      for (let c = 0; c < dim; c++) blockOrder[at + c] = embedding[v * dim + c];
+    }
+    const y = s.upload(blockOrder, "embedding");
+    // With 2 blocks the one task reads every row live: no snapshot.
+    const snapshot = blocks > 2 ? s.f32(n * dim, "embedding snapshot").ptr : y.ptr;
+    const blockStart = s.upload(tasks.blockStart, "rows per block");
+    const taskStart = s.upload(tasks.taskStart, "edges per task");
+    const heads = s.upload(nonEmpty(tasks.heads), "edge heads");
+    const columns = s.upload(nonEmpty(tasks.columns), "edge tails");
+    const eps = s.upload(nonEmpty(tasks.epochsPerSample), "epochs per sample");
+    const next = s.upload(nonEmpty(tasks.epochsPerSample).slice(), "epoch of next sample");
+    const epn = s.upload(nonEmpty(tasks.epochsPerNegative), "epochs per negative sample");
     const nextNeg = s.upload(
-      epochsPerNegative.length ? epochsPerNegative.slice() : new Float64Array(1),
+      nonEmpty(tasks.epochsPerNegative).slice(),
       "epoch of next negative sample",
     );
+    const scratch = s.alloc(16 * perRound, "generators of a round's tasks");
     const rng = new Rng(core, p.seed, STREAMS.umapEpochs);
     try {
       const progress = new ProgressTracker(run, "UMAP", p.nEpochs);
-      for (let e0 = 0; e0 < p.nEpochs; e0 += EPOCH_CHUNK) {
-        const e1 = Math.min(e0 + EPOCH_CHUNK, p.nEpochs);
-        K.umapEpochs(
-          y.ptr,
-          n,
-          dim,
-          g.rowPtr,
-          g.columns,
-          eps.ptr,
-          next.ptr,
-          epn.ptr,
-          nextNeg.ptr,
-          p.a,
-          p.b,
-          p.repulsionStrength,
-          p.learningRate,
-          p.nEpochs,
-          e0,
-          e1,
-          rng.state,
-        );
-        await progress.step(e1);
+      for (let epoch = 0; epoch < p.nEpochs; epoch++) {
+        for (let round = 0; round < rounds; round++) {
+          if (snapshot !== y.ptr) {
+            const f32 = new Float32Array(core.memory.buffer);
+            f32.copyWithin(snapshot >>> 2, y.ptr >>> 2, (y.ptr >>> 2) + n * dim);
+          }
+          await core.parallelRows(
+            {
+              kernel: "umapEpochRound",
+              rows: perRound,
+              chunk: 1,
+              args: [
+                y.ptr,
+                snapshot,
+                n,
+                dim,
+                blocks,
+                blockStart.ptr,
+                taskStart.ptr,
+                heads.ptr,
+                columns.ptr,
+                eps.ptr,
+                next.ptr,
+                epn.ptr,
+                nextNeg.ptr,
+                p.a,
+                p.b,
+                p.repulsionStrength,
+                p.learningRate,
+                p.nEpochs,
+                epoch,
+                round,
+                { i0: 1 },
+                { i1: 1 },
+                rng.state,
+                scratch,
+              ],
+            },
+            { signal: run.signal, threads: nnz >= THREADED_MIN_EDGES ? undefined : 1 },
+          );
+        }
+        if ((epoch + 1) % EPOCH_CHUNK === 0 || epoch + 1 === p.nEpochs)
+          await progress.step(epoch + 1);
       }
       progress.finish();
     } finally {
       rng.dispose();
     }
-    return y.copy();
+    const rows = y.copy();
+    const out = new Float32Array(n * dim);
+    for (let v = 0; v < n; v++) {
+      const at = tasks.rowOf(v) * dim;
+      for (let c = 0; c < dim; c++) out[v * dim + c] = rows[at + c];
+    }
+    return out;
   });
   return {
     coordinates: { rows: n, cols: dim, data: coordinates },
@@ -924,6 +1003,100 @@ export async function layoutFuzzyGraph(
     components,
     warnings: warnings.list(),
   };
+}
+
+/**
+ * The number of vertex blocks of UMAP's epochs, even and fixed by n alone (never by the thread
+ * count, so the layout is the same on any): 2 (one task per round, umap-learn's serial order)
+ * below 512 points, else 4, 8 or 16. A round has blocks/2 tasks and an epoch blocks − 1 rounds,
+ * each one job on the kernel threads: more blocks let more threads work, at a job's cost per round.
+ */
+export function epochBlocks(n: number): number {
+  let blocks = 2;
+  for (const threshold of BLOCK_THRESHOLDS) if (n >= threshold) blocks *= 2;
+  return blocks;
+}
+
+/** A typed array, or one zero element in its place when empty (a block of at least 1 element). */
+function nonEmpty<T extends Int32Array | Float64Array>(a: T): T {
+  return (a.length ? a : new (a.constructor as new (n: number) => T)(1)) as T;
+}
+
+/**
+ * The rows and edges laid out for umapEpochRound. Vertex v is in block v mod blocks (a class
+ * sorted input still spreads over every block) and sits at row blockStart[b] + ⌊v / blocks⌋ of
+ * the embedding the kernel moves, so each block's rows are contiguous. An edge between blocks
+ * p ≠ q goes to the task of the round that pairs them, an edge inside block p to p's task in
+ * round ⌊i / blocks⌋ mod (blocks − 1) for its head i (spreading each block's inner edges over the
+ * rounds); each task keeps its edges in CSR order, heads and tails as rows.
+ */
+function layoutByTask(
+  core: Core,
+  graph: SparseGraph,
+  blocks: number,
+  epochsPerSample: Float64Array,
+  epochsPerNegative: Float64Array,
+): {
+  blockStart: Int32Array;
+  rowOf: (v: number) => number;
+  taskStart: Int32Array;
+  heads: Int32Array;
+  columns: Int32Array;
+  epochsPerSample: Float64Array;
+  epochsPerNegative: Float64Array;
+} {
+  const rounds = blocks - 1;
+  const perRound = blocks / 2;
+  const { n, rowPtr, columns } = graph;
+  const blockStart = new Int32Array(blocks + 1);
+  for (let b = 0; b < blocks; b++) blockStart[b + 1] = blockStart[b] + Math.ceil((n - b) / blocks);
+  const rowOf = (v: number) => blockStart[v % blocks] + Math.floor(v / blocks);
+  const taskOfPair = new Int32Array(blocks * blocks);
+  const taskOfBlock = new Int32Array(rounds * blocks);
+  for (let r = 0; r < rounds; r++) {
+    for (let t = 0; t < perRound; t++) {
+      const a = core.kernels.umapRoundBlocks(blocks, r, t, 0);
+      const b = core.kernels.umapRoundBlocks(blocks, r, t, 1);
+      const task = r * perRound + t;
+      taskOfPair[a * blocks + b] = taskOfPair[b * blocks + a] = task;
+      taskOfBlock[r * blocks + a] = taskOfBlock[r * blocks + b] = task;
+    }
+  }
+  const nnz = columns.length;
+  const taskOf = new Int32Array(nnz);
+  const taskStart = new Int32Array(rounds * perRound + 1);
+  for (let i = 0; i < n; i++) {
+    const bi = i % blocks;
+    const inner = taskOfBlock[(Math.floor(i / blocks) % rounds) * blocks + bi];
+    for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) {
+      const bj = columns[e] % blocks;
+      const task = bi === bj ? inner : taskOfPair[bi * blocks + bj];
+      taskOf[e] = task;
+      taskStart[task + 1]++;
+    }
+  }
+  for (let t = 0; t < rounds * perRound; t++) taskStart[t + 1] += taskStart[t];
+  const cursor = taskStart.slice(0, rounds * perRound);
+  const out = {
+    blockStart,
+    rowOf,
+    taskStart,
+    heads: new Int32Array(nnz),
+    columns: new Int32Array(nnz),
+    epochsPerSample: new Float64Array(nnz),
+    epochsPerNegative: new Float64Array(nnz),
+  };
+  for (let i = 0; i < n; i++) {
+    const row = rowOf(i);
+    for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) {
+      const at = cursor[taskOf[e]]++;
+      out.heads[at] = row;
+      out.columns[at] = rowOf(columns[e]);
+      out.epochsPerSample[at] = epochsPerSample[e];
+      out.epochsPerNegative[at] = epochsPerNegative[e];
+    }
+  }
+  return out;
 }
 
 async function countComponents(core: Core, graph: SparseGraph): Promise<number> {

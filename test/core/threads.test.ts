@@ -149,8 +149,8 @@ describe("kernel threads", () => {
     expectSameBytes(results, (r) => [r.weights.data, r.bmus, Float64Array.from(r.qeHistory.train)]);
   });
 
-  it("umap (threaded kNN; the epochs stay serial, umap-learn's order): the same layout on 1, 2 and 3 threads", async () => {
-    const X = clusters(700, 10, 11); // 3 blocks of 256 vertices
+  it("umap (threaded kNN; its epochs' rounds on threads are tested in test/algo/umap-threads.test.ts): the same layout on 1, 2 and 3 threads", async () => {
+    const X = clusters(700, 10, 11);
     const results = await onThreads(() => umap(X, { nEpochs: 60, seed: 5 }));
     expectSameBytes(results, (r) => [r.coordinates.data]);
   });
