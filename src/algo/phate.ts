@@ -642,7 +642,6 @@ async function diffuse(
   run: RunOptions,
 ): Promise<{ distances: Matrix; t: number; entropy: Float64Array; eigenvalues: Float64Array }> {
   const n = operator.n;
-  const k = core.kernels;
   let t: number;
   let entropy: Float64Array = new Float64Array(0);
   let eigenvalues: Float64Array = new Float64Array(0);
@@ -666,7 +665,21 @@ async function diffuse(
         operator.sparse && sparseProductsCheaper(operator.sparse, t)
           ? await sparsePower(core, inner, operator.sparse, base.ptr, t, run)
           : await matrixPower(core, inner, base.ptr, n, t, run);
-      k.phatePotential(power, n * n, p.gamma, potential.ptr);
+      // Element by element: rows of the potential on the kernel threads.
+      await core.parallelRows(
+        {
+          kernel: "phatePotential",
+          rows: n,
+          chunk: GEMM_ROWS,
+          args: [
+            { base: power, i0: 8 * n },
+            { i1: n, i0: -n },
+            p.gamma,
+            { base: potential.ptr, i0: 4 * n },
+          ],
+        },
+        { signal: run.signal },
+      );
     });
     // Euclidean distances between potential rows, in row chunks (progress between chunks).
     const out = new Float32Array(n * n);
