@@ -306,3 +306,41 @@ describe("the ε-graph's overflow reruns on the threads", () => {
     for (let p = 0; p < 50; p++) expect(squared[p]).toBeLessThanOrEqual(Math.fround(0.35 * 0.35));
   });
 });
+
+describe("pairwise distances copied out while the next block runs", () => {
+  it("gives the same bytes on 1, 2, 3 and 4 threads over several blocks, equal to float64 distances", async () => {
+    // 1,300 rows: blocks of 512 rows (a quarter, in whole chunks of 256), the last of 276.
+    const X = clusters(1300, 40, 23);
+    const runs = await onThreads(() => pairwiseDistances(X));
+    for (const r of runs.slice(1)) expect(bytes(r.data).equals(bytes(runs[0].data))).toBe(true);
+    for (const [i, j] of [
+      [0, 1],
+      [511, 512],
+      [1023, 1299],
+      [1299, 0],
+      [700, 700],
+    ]) {
+      let s = 0;
+      for (let k = 0; k < 40; k++) s += (X.data[i * 40 + k] - X.data[j * 40 + k]) ** 2;
+      expect(Math.abs(runs[0].data[i * 1300 + j] - Math.sqrt(s))).toBeLessThan(
+        1e-5 * (1 + Math.sqrt(s)),
+      );
+    }
+  });
+
+  it("is cancelled between blocks and leaves the threads working", async () => {
+    const X = clusters(3000, 64, 29);
+    const controller = new AbortController();
+    let calls = 0;
+    const run = pairwiseDistances(X, undefined, {
+      signal: controller.signal,
+      onProgress: () => {
+        if (++calls === 2) controller.abort();
+      },
+    });
+    await expect(run).rejects.toMatchObject({ code: "E_CANCELLED" });
+    const Y = clusters(600, 8, 31);
+    const [a, , c] = await onThreads(() => pairwiseDistances(Y));
+    expect(bytes(a.data).equals(bytes(c.data))).toBe(true);
+  });
+});
