@@ -1,6 +1,7 @@
 // The parts of the kernels that ran on the calling thread and now run in row jobs: SMACOF's
 // Guttman transform (PHATE's metric MDS), t-SNE's perplexity search, SOM's batch update and the
-// ε-graph's overflow reruns. Each gives the same bytes on 1, 2, 3 and 4 threads, and the serial
+// ε-graph's overflow reruns, CKA's Gram inner products, and the distances' copy-out (now overlapped
+// with the next block). Each gives the same bytes on 1, 2, 3 and 4 threads, and the serial
 // kernels' bytes (or, for SMACOF's regrouped sums, their values to rounding).
 import { beforeAll, describe, expect, it } from "vitest";
 import { getCore, loadCore } from "../../src/core/wasm.ts";
@@ -11,6 +12,7 @@ import { denseJointProbabilities, sparseJointProbabilities } from "../../src/alg
 import { som } from "../../src/algo/som.ts";
 import { radiusPairs } from "../../src/algo/radius.ts";
 import { phate } from "../../src/algo/phate.ts";
+import { ckaMatrix } from "../../src/algo/cka.ts";
 import { mulberry32 } from "../helpers.ts";
 import type { Matrix } from "../../src/core/matrix.ts";
 
@@ -342,5 +344,35 @@ describe("pairwise distances copied out while the next block runs", () => {
     const Y = clusters(600, 8, 31);
     const [a, , c] = await onThreads(() => pairwiseDistances(Y));
     expect(bytes(a.data).equals(bytes(c.data))).toBe(true);
+  });
+});
+
+describe("CKA's Gram inner product in row chunks", () => {
+  it("equals ckaGramInner bit for bit, chunks in any order, and ckaMatrix is the same on 1–4 threads", async () => {
+    const simd = await loadCore(new URL("../../build/core.wasm", import.meta.url));
+    const K = simd.kernels as unknown as Kernels;
+    const n = 257;
+    const random = mulberry32(41);
+    const sym = () => {
+      const A = new Float64Array(n * n);
+      for (let i = 0; i < n; i++)
+        for (let j = i; j < n; j++) A[i * n + j] = A[j * n + i] = random() - 0.3;
+      return A;
+    };
+    simd.scope((s) => {
+      const [a, b] = [s.upload(sym()).ptr, s.upload(sym()).ptr];
+      const want = K.ckaGramInner(a, b, n);
+      const terms = s.f64(2 * n).ptr;
+      for (const [i0, i1] of [
+        [200, n],
+        [0, 9],
+        [9, 200],
+      ])
+        K.ckaGramInnerRows(a, b, n, i0, i1, terms);
+      expect(K.ckaGramInnerSum(terms, n)).toBe(want);
+    });
+    const layers = [clusters(500, 30, 1), clusters(500, 12, 2), clusters(500, 50, 3)];
+    const runs = await onThreads(() => ckaMatrix(layers, { form: "gram" }));
+    for (const r of runs.slice(1)) expect(bytes(r.matrix).equals(bytes(runs[0].matrix))).toBe(true);
   });
 });
