@@ -1,8 +1,8 @@
 // The parts of the kernels that ran on the calling thread and now run in row jobs: SMACOF's
-// Guttman transform (PHATE's metric MDS), t-SNE's perplexity search, SOM's batch update and the
-// ε-graph's overflow reruns, CKA's Gram inner products, and the distances' copy-out (now overlapped
-// with the next block). Each gives the same bytes on 1, 2, 3 and 4 threads, and the serial
-// kernels' bytes (or, for SMACOF's regrouped sums, their values to rounding).
+// Guttman transform (PHATE's metric MDS), t-SNE's perplexity search, SOM's batch update, the
+// ε-graph's overflow reruns, CKA's Gram inner products and PHATE's dense operator; and the
+// distances' copy-out, now overlapped with the next block. Each gives the same bytes on 1, 2, 3
+// and 4 threads, and the serial kernels' bytes (SMACOF's regrouped sums: their values to rounding).
 import { beforeAll, describe, expect, it } from "vitest";
 import { getCore, loadCore } from "../../src/core/wasm.ts";
 import { setThreads } from "../../src/core/threads.ts";
@@ -374,5 +374,53 @@ describe("CKA's Gram inner product in row chunks", () => {
     const layers = [clusters(500, 30, 1), clusters(500, 12, 2), clusters(500, 50, 3)];
     const runs = await onThreads(() => ckaMatrix(layers, { form: "gram" }));
     for (const r of runs.slice(1)) expect(bytes(r.matrix).equals(bytes(runs[0].matrix))).toBe(true);
+  });
+});
+
+describe("PHATE's dense operator in rows", () => {
+  it("writes D⁻¹K and D^-½ K D^-½ with the bytes of the entrywise formulas, on 1–4 threads", async () => {
+    const simd = await loadCore(new URL("../../build/core.wasm", import.meta.url));
+    const K = simd.kernels as unknown as Kernels;
+    const n = 90;
+    const random = mulberry32(43);
+    const rowPtr = new Int32Array(n + 1);
+    const columns: number[] = [];
+    const values: number[] = [];
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        if (i !== j && random() >= 0.2) continue;
+        columns.push(j);
+        values.push(random());
+      }
+      rowPtr[i + 1] = columns.length;
+    }
+    const deg = new Float64Array(n);
+    for (let i = 0; i < n; i++) for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) deg[i] += values[e];
+    const root = deg.map(Math.sqrt);
+    for (const symmetric of [false, true]) {
+      const want = new Float64Array(n * n);
+      for (let i = 0; i < n; i++)
+        for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++)
+          want[i * n + columns[e]] = symmetric
+            ? values[e] / (root[i] * root[columns[e]])
+            : values[e] / deg[i];
+      simd.scope((s) => {
+        const out = s.f64(n * n);
+        out.view().fill(7); // every entry is written
+        const scale = s.upload(symmetric ? root : deg).ptr;
+        const ones = s.upload(new Float64Array(n).fill(1)).ptr;
+        const args = [
+          s.upload(rowPtr).ptr,
+          s.upload(Int32Array.from(columns)).ptr,
+          s.upload(Float64Array.from(values)).ptr,
+        ];
+        for (const [i0, i1] of [
+          [50, n],
+          [0, 50],
+        ])
+          K.phateDenseRows(...args, scale, symmetric ? scale : ones, n, out.ptr, i0, i1);
+        expect(bytes(out.view()).equals(bytes(want))).toBe(true);
+      });
+    }
   });
 });
