@@ -177,18 +177,20 @@ export async function distanceRows(
       },
       { signal: options.signal, onRows: (done) => options.onRows?.(b0 + done) },
     );
+  // On one thread the blocks simply take turns: the next would run inline before the copy anyway.
+  const overlap = core.threads > 1;
   let running = start(0);
   for (let b0 = 0; b0 < nx; b0 += rows) {
     await running;
     const b1 = Math.min(nx, b0 + rows);
-    // The next block starts before this one is copied (on one thread it runs first, inline).
-    if (b1 < nx) running = start(b1);
+    if (b1 < nx && overlap) running = start(b1);
     try {
       take(blocks[(b0 / rows) % 2].view().subarray(0, (b1 - b0) * ny), b0);
     } catch (error) {
-      if (b1 < nx) await running.catch(() => {});
+      if (b1 < nx && overlap) await running.catch(() => {});
       throw error;
     }
+    if (b1 < nx && !overlap) running = start(b1);
   }
 }
 
