@@ -223,6 +223,37 @@ export function ckaGramInner(k: usize, l: usize, n: i32): f64 {
 }
 
 /**
+ * ckaGramInner's terms for rows [i0, i1), for the kernel threads: K_ii·L_ii to out[2i] and
+ * Σ_{j>i} K_ij L_ij to out[2i + 1] (f64). ckaGramInnerSum adds them in row order, as
+ * ckaGramInner does, so the inner product is the same bytes on any thread count.
+ */
+export function ckaGramInnerRows(k: usize, l: usize, n: i32, i0: i32, i1: i32, out: usize): void {
+  const rowBytes = (<usize>n) << 3;
+  for (let i = i0; i < i1; i++) {
+    const pk = k + <usize>i * rowBytes;
+    const pl = l + <usize>i * rowBytes;
+    const o = (<usize>i) << 3;
+    const po = out + ((<usize>i) << 4);
+    store<f64>(po, load<f64>(pk + o) * load<f64>(pl + o));
+    const j0 = i + 1;
+    const m = n - j0;
+    store<f64>(po, m > 0 ? dot(pk + ((<usize>j0) << 3), pl + ((<usize>j0) << 3), m) : 0, 8);
+  }
+}
+
+/** Σ_ij K_ij L_ij from ckaGramInnerRows' terms of all n rows, added in row order. */
+export function ckaGramInnerSum(terms: usize, n: i32): f64 {
+  let diagonal: Acc = 0;
+  let upper: Acc = 0;
+  for (let i = 0; i < n; i++) {
+    const p = terms + ((<usize>i) << 4);
+    diagonal += load<f64>(p);
+    if (i + 1 < n) upper += load<f64>(p, 8);
+  }
+  return diagonal + 2 * upper;
+}
+
+/**
  * One step of greedy farthest-point sampling: lower minDist[i] to d(X_i, X_chosen) and return
  * the index of the largest minDist (the next sample). Distances are Σ(x − y)² over f32 lanes
  * widened to f64 before subtracting, then a square root.

@@ -102,18 +102,80 @@ export function mdsSmacofStep(delta: usize, n: i32, p: i32, x: usize, xOut: usiz
   const cols = scratch; // p columns of n
   const accs = scratch + (((<usize>n) * <usize>p) << 3); // p columns of n
   const colBytes = (<usize>n) << 3;
+  mdsSmacofColumns(x, n, p, cols);
+  memory.fill(accs, 0, ((<usize>n) * <usize>p) << 3);
+  const stress = smacofPairs(delta, n, p, cols, accs, 0, n - 1);
+  const invN = 1.0 / <f64>n;
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < p; c++) {
+      store<f64>(f64At(xOut, i * p + c), load<f64>(accs + <usize>c * colBytes + ((<usize>i) << 3)) * invN);
+    }
+  }
+  return stress;
+}
+
+/** X (n × p f64, row-major) into p columns of n at `cols`: the layout the pair loop reads. */
+export function mdsSmacofColumns(x: usize, n: i32, p: i32, cols: usize): void {
+  const colBytes = (<usize>n) << 3;
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < p; c++) {
       store<f64>(cols + <usize>c * colBytes + ((<usize>i) << 3), load<f64>(f64At(x, i * p + c)));
     }
   }
-  memory.fill(accs, 0, ((<usize>n) * <usize>p) << 3);
+}
+
+/**
+ * The SMACOF step in row blocks, for the kernel threads: block b (of those whose first rows are
+ * bounds[0] < bounds[1] < …, i32) takes the pairs (i, j > i) of its rows [bounds[b], bounds[b + 1]),
+ * each pair once as mdsSmacofStep does, and gathers both ends' sums in an accumulator of its own
+ * (p columns of n f64 at accs + b·n·p·8; it zeroes and writes rows ≥ bounds[b] only). Returns the
+ * block's part of the raw stress. X is in columns (mdsSmacofColumns); mdsSmacofCombine adds the
+ * blocks in block order, so the step does not depend on which thread ran which block.
+ */
+export function mdsSmacofBlock(delta: usize, n: i32, p: i32, cols: usize, bounds: usize, b: i32, accs: usize): f64 {
+  const i0 = load<i32>(bounds + ((<usize>b) << 2));
+  const i1 = min(load<i32>(bounds + ((<usize>(b + 1)) << 2)), n - 1);
+  const colBytes = (<usize>n) << 3;
+  const acc = accs + <usize>b * <usize>p * colBytes;
+  for (let c = 0; c < p; c++) {
+    memory.fill(acc + <usize>c * colBytes + ((<usize>i0) << 3), 0, (<usize>(n - i0)) << 3);
+  }
+  return smacofPairs(delta, n, p, cols, acc, i0, i1);
+}
+
+/**
+ * xOut = n⁻¹ Σ_b acc_b over the `blocks` accumulators of mdsSmacofBlock, added in block order;
+ * row i reads only the blocks that start at or before it (the others never touch it).
+ */
+export function mdsSmacofCombine(n: i32, p: i32, bounds: usize, blocks: i32, accs: usize, xOut: usize): void {
+  const colBytes = (<usize>n) << 3;
+  const blockBytes = <usize>p * colBytes;
+  const invN = 1.0 / <f64>n;
+  let last = 0; // the last block that starts at or before row i
+  for (let i = 0; i < n; i++) {
+    while (last + 1 < blocks && load<i32>(bounds + ((<usize>(last + 1)) << 2)) <= i) last++;
+    for (let c = 0; c < p; c++) {
+      const at = <usize>c * colBytes + ((<usize>i) << 3);
+      let sum = load<f64>(accs + at);
+      for (let b = 1; b <= last; b++) sum += load<f64>(accs + <usize>b * blockBytes + at);
+      store<f64>(f64At(xOut, i * p + c), sum * invN);
+    }
+  }
+}
+
+/**
+ * The pairs (i, j > i) of rows [i0, i1): row i gains Σ_j r_ij (x_i − x_j) and row j gains
+ * r_ij (x_j − x_i) in `accs` (p columns of n), r_ij = δ_ij / d_ij(X). Returns Σ (d_ij − δ_ij)².
+ */
+// @ts-ignore: decorator
+@inline function smacofPairs(delta: usize, n: i32, p: i32, cols: usize, accs: usize, i0: i32, i1: i32): f64 {
+  const colBytes = (<usize>n) << 3;
   const rowBytes = (<usize>n) << 2;
   const zero = f64x2.splat(0);
   const tiny = f64x2.splat(ZERO_DISTANCE);
   let stress = f64x2.splat(0);
   let stressTail: f64 = 0;
-  for (let i = 0; i < n - 1; i++) {
+  for (let i = i0; i < i1; i++) {
     const row = delta + <usize>i * rowBytes;
     let j = i + 1;
     // Scalar head so that the vector loop starts at an even j (aligned column pairs).
@@ -148,12 +210,6 @@ export function mdsSmacofStep(delta: usize, n: i32, p: i32, x: usize, xOut: usiz
       }
     }
     if (j < n) stressTail += smacofPair(row, cols, accs, colBytes, p, i, j);
-  }
-  const invN = 1.0 / <f64>n;
-  for (let i = 0; i < n; i++) {
-    for (let c = 0; c < p; c++) {
-      store<f64>(f64At(xOut, i * p + c), load<f64>(accs + <usize>c * colBytes + ((<usize>i) << 3)) * invN);
-    }
   }
   return f64x2.extract_lane(stress, 0) + f64x2.extract_lane(stress, 1) + stressTail;
 }

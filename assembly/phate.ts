@@ -220,6 +220,25 @@ export function phatePotential(p: usize, count: i32, gamma: f64, out: usize): vo
   }
 }
 
+/**
+ * Rows [i0, i1) of the dense n × n f64 form of a CSR matrix (f64 values) with entry (i, j) divided
+ * by rowScale[i]·colScale[j] (f64 n each): PHATE's diffusion operator D⁻¹K (colScale all 1) and its
+ * symmetric conjugate D^-½ K D^-½ (both √d). Each row writes only itself.
+ */
+export function phateDenseRows(rowPtr: usize, columns: usize, values: usize, rowScale: usize, colScale: usize, n: i32, out: usize, i0: i32, i1: i32): void {
+  const rowBytes = (<usize>n) << 3;
+  for (let i = i0; i < i1; i++) {
+    const row = out + <usize>i * rowBytes;
+    memory.fill(row, 0, rowBytes);
+    const scale = load<f64>(f64At(rowScale, i));
+    const e1 = load<i32>(i32At(rowPtr, i + 1));
+    for (let e = load<i32>(i32At(rowPtr, i)); e < e1; e++) {
+      const j = load<i32>(i32At(columns, e));
+      store<f64>(f64At(row, j), load<f64>(f64At(values, e)) / (scale * load<f64>(f64At(colScale, j))));
+    }
+  }
+}
+
 /** out (n × r) = A·B for CSR A (n rows, f64 values) and dense B (rows × r, f64 row-major). */
 export function phateSparseDense(rowPtr: usize, columns: usize, values: usize, n: i32, b: usize, r: i32, out: usize): void {
   const rBytes = (<usize>r) << 3;

@@ -71,6 +71,42 @@ export function radiusPairsUpper(base: usize, n: i32, d: i32, r0: i32, r1: i32, 
   return written;
 }
 
+// radiusPairsUpper that keeps counting past `capacity`: writes the first `capacity` pairs and
+// returns how many there are, so a chunk that overflows is run again with exactly the room it needs.
+export function radiusPairsUpperCounted(base: usize, n: i32, d: i32, r0: i32, r1: i32, epsSquared: f32, outI: usize, outJ: usize, outSquared: usize, capacity: i32, scratch: usize): i32 {
+  let found = 0;
+  for (let t0 = r0; t0 < r1; t0 += TILE_ROWS) {
+    const t1 = min(t0 + TILE_ROWS, r1);
+    const width = n - t0;
+    squaredDistanceTile(base, base, d, t0, t1, t0, n, scratch, width);
+    for (let i = t0; i < t1; i++) {
+      const row = scratch + ((<usize>((i - t0) * width)) << 2);
+      for (let j = i + 1; j < n; j++) {
+        const s = load<f32>(row + ((<usize>(j - t0)) << 2));
+        if (s <= epsSquared) {
+          if (found < capacity) {
+            const at = (<usize>found) << 2;
+            store<i32>(outI + at, i);
+            store<i32>(outJ + at, j);
+            store<f32>(outSquared + at, s);
+          }
+          found++;
+        }
+      }
+    }
+  }
+  return found;
+}
+
+// Entry `index` of a table of (r0, r1, offset, capacity) i32 quadruples: radiusPairsUpper of rows
+// [r0, r1) into the outputs at pair `offset` — the kernel threads' rerun of the chunks that
+// overflowed, each into its own room. Returns the pairs written, or −1.
+export function radiusPairsUpperListed(base: usize, n: i32, d: i32, table: usize, index: i32, epsSquared: f32, outI: usize, outJ: usize, outSquared: usize, scratch: usize): i32 {
+  const entry = table + ((<usize>index) << 4);
+  const offset = (<usize>load<i32>(entry, 8)) << 2;
+  return radiusPairsUpper(base, n, d, load<i32>(entry), load<i32>(entry, 4), epsSquared, outI + offset, outJ + offset, outSquared + offset, load<i32>(entry, 12), scratch);
+}
+
 // How many base rows lie within ε of each query row, itself included when the query is a base
 // row: the size of the ε-graph before it is built (src/algo/mapper/neighborhoods.ts estimates
 // its memory from sampled rows). Query rows [q0, q1) of `queries`; counts to

@@ -165,6 +165,88 @@ export function somBatchUpdate(h: usize, sums: usize, counts: usize, m: i32, d: 
   }
 }
 
+/**
+ * The batch map for the kernel threads, in three passes with the same sums as somBatchAccumulate
+ * and somBatchUpdate, bit for bit. First the samples grouped by BMU (a stable counting sort, on
+ * one thread: O(n + m) integer work): node c's samples are order[start[c] … start[c + 1]), in
+ * sample order. start: i32 m + 1; order: i32 n.
+ */
+export function somGroupByNode(bmu: usize, n: i32, m: i32, start: usize, order: usize): void {
+  memory.fill(start, 0, (<usize>(m + 1)) << 2);
+  for (let r = 0; r < n; r++) {
+    const p = start + ((<usize>(load<i32>(bmu + ((<usize>r) << 2)) + 1)) << 2);
+    store<i32>(p, load<i32>(p) + 1);
+  }
+  for (let c = 0; c < m; c++) {
+    const p = start + ((<usize>(c + 1)) << 2);
+    store<i32>(p, load<i32>(p) + load<i32>(p - 4));
+  }
+  // Fill with a cursor per node kept in start[c] (shifted back afterwards).
+  for (let r = 0; r < n; r++) {
+    const p = start + ((<usize>load<i32>(bmu + ((<usize>r) << 2))) << 2);
+    const at = load<i32>(p);
+    store<i32>(order + ((<usize>at) << 2), r);
+    store<i32>(p, at + 1);
+  }
+  for (let c = m; c > 0; c--) store<i32>(start + ((<usize>c) << 2), load<i32>(start + ((<usize>(c - 1)) << 2)));
+  store<i32>(start, 0);
+}
+
+/** Batch pass 1 for nodes [c0, c1): each node's sum and count of its samples, in sample order. */
+export function somBatchAccumulateNodes(x: usize, d: i32, start: usize, order: usize, sums: usize, counts: usize, c0: i32, c1: i32): void {
+  const rowBytes = (<usize>d) << 2;
+  for (let c = c0; c < c1; c++) {
+    const ps = sums + ((<usize>c * <usize>d) << 3);
+    memory.fill(ps, 0, (<usize>d) << 3);
+    const e0 = load<i32>(start + ((<usize>c) << 2));
+    const e1 = load<i32>(start + ((<usize>(c + 1)) << 2));
+    for (let e = e0; e < e1; e++) {
+      const px = x + <usize>load<i32>(order + ((<usize>e) << 2)) * rowBytes;
+      for (let k = 0; k < d; k++) {
+        const p = ps + ((<usize>k) << 3);
+        store<f64>(p, load<f64>(p) + <f64>load<f32>(px + ((<usize>k) << 2)));
+      }
+    }
+    store<f64>(counts + ((<usize>c) << 3), <f64>(e1 - e0));
+  }
+}
+
+/**
+ * Batch pass 2 for nodes [j0, j1): node j's neighbourhood row for σ (somNeighborhoodMatrix's
+ * row j) and its new weights (somBatchUpdate's row j). scratch: f64 m + d.
+ */
+export function somBatchUpdateNodes(coords: usize, m: i32, cols: i32, kind: i32, sigma: f64, sums: usize, counts: usize, d: i32, w: usize, j0: i32, j1: i32, scratch: usize): void {
+  const h = scratch;
+  const rowScratch = scratch + ((<usize>m) << 3);
+  for (let j = j0; j < j1; j++) {
+    const xj = load<f64>(coords + ((<usize>(2 * j)) << 3));
+    const yj = load<f64>(coords + ((<usize>(2 * j + 1)) << 3));
+    for (let c = 0; c < m; c++) {
+      const dx = xj - load<f64>(coords + ((<usize>(2 * c)) << 3));
+      const dy = yj - load<f64>(coords + ((<usize>(2 * c + 1)) << 3));
+      const di = <f64>(j / cols - c / cols);
+      const dj = <f64>(j % cols - c % cols);
+      store<f64>(h + ((<usize>c) << 3), neighborhood(kind, dx, dy, di, dj, sigma));
+    }
+    memory.fill(rowScratch, 0, (<usize>d) << 3);
+    let mass: f64 = 0;
+    for (let c = 0; c < m; c++) {
+      const hc = load<f64>(h + ((<usize>c) << 3));
+      const nc = load<f64>(counts + ((<usize>c) << 3));
+      if (hc == 0 || nc == 0) continue;
+      mass += hc * nc;
+      const ps = sums + ((<usize>c * <usize>d) << 3);
+      for (let k = 0; k < d; k++) {
+        const p = rowScratch + ((<usize>k) << 3);
+        store<f64>(p, load<f64>(p) + hc * load<f64>(ps + ((<usize>k) << 3)));
+      }
+    }
+    if (mass == 0) continue;
+    const pw = w + ((<usize>j * <usize>d) << 2);
+    for (let k = 0; k < d; k++) store<f32>(pw + ((<usize>k) << 2), <f32>(load<f64>(rowScratch + ((<usize>k) << 3)) / mass));
+  }
+}
+
 /** Schedules of the online map: MiniSom's asymptotic decay p0/(1 + 2t/T), or linear. */
 export const SCHEDULE_ASYMPTOTIC: i32 = 0;
 export const SCHEDULE_LINEAR: i32 = 1;

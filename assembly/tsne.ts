@@ -85,9 +85,26 @@ export function tsneConditionalP(
   perplexity: f64,
   out: usize,
 ): f64 {
+  return tsneConditionalPRows(sqdist, 0, rows, rowLen, stride, skipDiagonal, perplexity, out);
+}
+
+/**
+ * tsneConditionalP for rows [i0, i1) only (each row's search reads and writes its own row): the
+ * kernel threads' share of it. Returns the rows' Σ √(1/β_i).
+ */
+export function tsneConditionalPRows(
+  sqdist: usize,
+  i0: i32,
+  i1: i32,
+  rowLen: i32,
+  stride: i32,
+  skipDiagonal: i32,
+  perplexity: f64,
+  out: usize,
+): f64 {
   const desiredEntropy = Math.log(perplexity);
   let sigmaSum: f64 = 0;
-  for (let i = 0; i < rows; i++) {
+  for (let i = i0; i < i1; i++) {
     const d = sqdist + (((<usize>i) * <usize>stride) << 2);
     const p = out + (((<usize>i) * <usize>stride) << 2);
     const self = skipDiagonal != 0 ? i : -1;

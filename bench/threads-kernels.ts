@@ -7,7 +7,8 @@
  * bytes; the one-thread run also gives the share f of its CPU time spent in the threaded row jobs
  * and the speed-up that share allows on idle cores (Amdahl: 1 / ((1 − f) + f / THREADS)). The
  * last lines are a table of the speed-ups. On a loaded machine the wall times say little (the
- * load average is printed for that reason); on an idle one the whole run takes about 2 minutes.
+ * load average is printed for that reason); on an idle one the whole run takes about 3 minutes
+ * (each case runs once untimed first).
  */
 import { loadavg } from "node:os";
 import { setThreads } from "../src/core/threads.ts";
@@ -59,6 +60,10 @@ async function measure<T>(
   bytes: (r: T) => Uint8Array,
 ): Promise<void> {
   if (only && !only.includes(name)) return;
+  // Untimed warm-up: the engine's optimising compile of this case's kernels would otherwise land
+  // in the one-thread run's CPU time (outside the row jobs) and lower its f.
+  setThreads(1);
+  await compute();
   const out: Uint8Array[] = [];
   const walls: number[] = [];
   let bound = 0;

@@ -78,6 +78,8 @@ declare module "../core/wasm.ts" {
       i1: number,
     ): void;
     ckaGramInner(k: number, l: number, n: number): number;
+    ckaGramInnerRows(k: number, l: number, n: number, i0: number, i1: number, out: number): void;
+    ckaGramInnerSum(terms: number, n: number): number;
   }
 }
 
@@ -372,16 +374,19 @@ async function pairHsic(
         grams.push(await gramOf(core, s, layers[i], `representation ${i}`, progress, done));
         done += (n * (n + 1) * layers[i].cols) / 2;
       }
+      const terms = s.f64(2 * n, "Gram inner product terms");
       for (const [i, j] of pairs) {
-        out.push(
-          hsic(
-            core.kernels.ckaGramInner(grams[i].gram.ptr, grams[j].gram.ptr, n),
-            grams[i],
-            grams[j],
-            n,
-            debiased,
-          ),
+        // Rows' terms on the kernel threads, added in row order (ckaGramInner's bytes).
+        await core.parallelRows(
+          {
+            kernel: "ckaGramInnerRows",
+            rows: n,
+            chunk: Math.max(1, Math.ceil(n / GRAM_CHUNKS)),
+            args: [grams[i].gram.ptr, grams[j].gram.ptr, n, { i0: 1 }, { i1: 1 }, terms.ptr],
+          },
+          { signal: progress.signal },
         );
+        out.push(hsic(core.kernels.ckaGramInnerSum(terms.ptr, n), grams[i], grams[j], n, debiased));
         done += (n * (n + 1)) / 2;
         await progress.step(done);
       }

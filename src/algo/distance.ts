@@ -32,8 +32,10 @@ const MAX_RESULT_BYTES = 2 ** 31 - 1;
 
 /** Rows per kernel call: bounds the time between progress checkpoints. */
 const ROW_CHUNK = 256;
-/** Bytes of distance rows computed in wasm memory before they are copied out. */
+/** Bytes of distance rows computed in wasm memory before they are copied out (two such blocks). */
 const BLOCK_BYTES = 64 * 1024 ** 2;
+/** Blocks the rows are cut into at least, so that the copy-out of one overlaps the next. */
+const PIPELINE_BLOCKS = 4;
 
 /**
  * Distances between every row of X and every row of Y (Y defaults to X): an X.rows × Y.rows
@@ -74,7 +76,7 @@ export async function pairwiseDistances(
   const outBytes = X.rows * other.rows * 4;
   const core = await getCore();
   core.assertFits(
-    X.data.byteLength + other.data.byteLength + blockRows(X.rows, other.rows) * other.rows * 4,
+    X.data.byteLength + other.data.byteLength + 2 * blockRows(X.rows, other.rows) * other.rows * 4,
     `distances between ${X.rows} and ${other.rows} rows`,
   );
   if (outBytes > MAX_RESULT_BYTES) {
@@ -121,19 +123,25 @@ export async function pairwiseDistances(
   return { rows: X.rows, cols: other.rows, data };
 }
 
-/** Rows of a distance block: whole chunks, up to BLOCK_BYTES (at least one chunk). */
+/**
+ * Rows of a distance block: whole chunks, up to BLOCK_BYTES (at least one chunk), and at most
+ * about 1/PIPELINE_BLOCKS of the rows, so that copying one block out overlaps the next.
+ */
 function blockRows(rows: number, cols: number): number {
   const fit = Math.max(
     ROW_CHUNK,
     Math.floor(BLOCK_BYTES / Math.max(1, cols * 4 * ROW_CHUNK)) * ROW_CHUNK,
   );
-  return Math.max(1, Math.min(rows, fit));
+  const share = Math.ceil(rows / PIPELINE_BLOCKS / ROW_CHUNK) * ROW_CHUNK;
+  return Math.max(1, Math.min(rows, fit, share));
 }
 
 /**
  * Distances of rows [0, nx) of the matrix at `x` to the ny rows at `y` (both d wide, in wasm
  * memory; for cosine normalised), a block of rows at a time on the kernel threads; `take`
- * receives each block (a view, valid until it returns) and the index of its first row.
+ * receives each block (a view, valid until it returns) and the index of its first row. Two
+ * blocks alternate: while `take` copies one out on this thread, the kernel threads compute the
+ * next (each row's distances are its own, so the blocks do not change a byte).
  */
 export async function distanceRows(
   core: Core,
@@ -148,13 +156,13 @@ export async function distanceRows(
   options: { signal?: AbortSignal; onRows?: (rows: number) => void } = {},
 ): Promise<void> {
   const rows = blockRows(nx, ny);
-  const block = s.f32(rows * ny, "distance rows");
-  for (let b0 = 0; b0 < nx; b0 += rows) {
-    const b1 = Math.min(nx, b0 + rows);
-    await core.parallelRows(
+  const blocks = [s.f32(rows * ny, "distance rows")];
+  if (rows < nx) blocks.push(s.f32(rows * ny, "distance rows"));
+  const start = (b0: number) =>
+    core.parallelRows(
       {
         kernel: "pairwiseDistances",
-        rows: b1 - b0,
+        rows: Math.min(nx, b0 + rows) - b0,
         chunk: ROW_CHUNK,
         args: [
           x,
@@ -164,12 +172,25 @@ export async function distanceRows(
           { base: b0, i0: 1 },
           { base: b0, i1: 1 },
           metricCode,
-          { base: block.ptr, i0: ny * 4 },
+          { base: blocks[(b0 / rows) % 2].ptr, i0: ny * 4 },
         ],
       },
       { signal: options.signal, onRows: (done) => options.onRows?.(b0 + done) },
     );
-    take(block.view().subarray(0, (b1 - b0) * ny), b0);
+  // On one thread the blocks simply take turns: the next would run inline before the copy anyway.
+  const overlap = core.threads > 1;
+  let running = start(0);
+  for (let b0 = 0; b0 < nx; b0 += rows) {
+    await running;
+    const b1 = Math.min(nx, b0 + rows);
+    if (b1 < nx && overlap) running = start(b1);
+    try {
+      take(blocks[(b0 / rows) % 2].view().subarray(0, (b1 - b0) * ny), b0);
+    } catch (error) {
+      if (b1 < nx && overlap) await running.catch(() => {});
+      throw error;
+    }
+    if (b1 < nx && !overlap) running = start(b1);
   }
 }
 

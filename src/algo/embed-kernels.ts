@@ -78,10 +78,38 @@ declare module "../core/wasm.ts" {
       xOut: number,
       scratch: number,
     ): number;
+    mdsSmacofColumns(x: number, n: number, p: number, cols: number): void;
+    mdsSmacofBlock(
+      delta: number,
+      n: number,
+      p: number,
+      cols: number,
+      bounds: number,
+      b: number,
+      accs: number,
+    ): number;
+    mdsSmacofCombine(
+      n: number,
+      p: number,
+      bounds: number,
+      blocks: number,
+      accs: number,
+      xOut: number,
+    ): void;
     // tsne.ts
     tsneConditionalP(
       sqdist: number,
       rows: number,
+      rowLen: number,
+      stride: number,
+      skipDiagonal: number,
+      perplexity: number,
+      out: number,
+    ): number;
+    tsneConditionalPRows(
+      sqdist: number,
+      i0: number,
+      i1: number,
       rowLen: number,
       stride: number,
       skipDiagonal: number,

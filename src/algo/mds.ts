@@ -232,6 +232,36 @@ export async function smacof(D: Matrix, options: SmacofOptions = {}): Promise<Sm
   return runSmacof(core, D, p, options);
 }
 
+/**
+ * Pairs of the SMACOF step per row block (each pair once; a fixed partition of the rows that
+ * depends on n alone, so the step's sums do not depend on the thread count), and the most blocks
+ * (their accumulators, n·p f64 each, are added in block order after every step).
+ */
+const SMACOF_BLOCK_PAIRS = 32_768;
+const SMACOF_MAX_BLOCKS = 64;
+
+/**
+ * First rows of the SMACOF row blocks, i32 (blocks + 1, last = n): each block holds about the
+ * same number of pairs (i, j > i) — row i has n − 1 − i — so the early blocks have fewer rows.
+ */
+export function smacofBlockBounds(n: number): Int32Array {
+  const pairs = (n * (n - 1)) / 2;
+  const blocks = Math.max(
+    1,
+    Math.min(SMACOF_MAX_BLOCKS, n - 1, Math.ceil(pairs / SMACOF_BLOCK_PAIRS)),
+  );
+  const bounds = new Int32Array(blocks + 1);
+  let row = 0;
+  let before = 0; // pairs of rows [0, row)
+  for (let b = 1; b < blocks; b++) {
+    const target = (pairs * b) / blocks;
+    while (row < n - 1 && before + (n - 1 - row) <= target) before += n - 1 - row++;
+    bounds[b] = Math.max(row, bounds[b - 1]);
+  }
+  bounds[blocks] = n;
+  return bounds;
+}
+
 async function runSmacof(
   core: Core,
   D: Matrix,
@@ -240,13 +270,36 @@ async function runSmacof(
 ): Promise<SmacofResult> {
   const n = D.rows;
   const dim = p.nComponents;
+  const k = core.kernels;
+  const bounds = smacofBlockBounds(n);
+  const blocks = bounds.length - 1;
   return core.scope(async (s) => {
     const delta = s.upload(D.data, "dissimilarities");
     const xa = s.f64(n * dim, "configuration");
     const xb = s.f64(n * dim, "configuration");
-    const scratch = s.f64(2 * n * dim, "SMACOF scratch");
+    const columns = s.f64(n * dim, "SMACOF columns");
+    const accumulators = s.f64(blocks * n * dim, "SMACOF accumulators");
+    const blockStarts = s.upload(bounds, "SMACOF blocks");
     const rng = new Rng(core, p.seed, STREAMS.smacofInit);
     const progress = new ProgressTracker(options, "SMACOF", p.maxIter * p.nInit);
+    // One Guttman transform: the row blocks on the kernel threads, then their sums in order.
+    const step = async (x: number, xOut: number): Promise<number> => {
+      k.mdsSmacofColumns(x, n, dim, columns.ptr);
+      const parts = await core.parallelRows(
+        {
+          kernel: "mdsSmacofBlock",
+          rows: blocks,
+          chunk: 1,
+          args: [delta.ptr, n, dim, columns.ptr, blockStarts.ptr, { i0: 1 }, accumulators.ptr],
+          results: true,
+        },
+        { signal: options.signal },
+      );
+      k.mdsSmacofCombine(n, dim, blockStarts.ptr, blocks, accumulators.ptr, xOut);
+      let stress = 0;
+      for (let b = 0; b < blocks; b++) stress += parts![b];
+      return stress;
+    };
     let best: { x: Float64Array; stress: number; iterations: number } | undefined;
     try {
       for (let start = 0; start < p.nInit; start++) {
@@ -258,7 +311,7 @@ async function runSmacof(
         let stress = 0;
         let it = 0;
         for (; it < p.maxIter; it++) {
-          stress = core.kernels.mdsSmacofStep(delta.ptr, n, dim, cur.ptr, next.ptr, scratch.ptr);
+          stress = await step(cur.ptr, next.ptr);
           [cur, next] = [next, cur];
           const x = cur.view();
           let norms = 0;

@@ -77,6 +77,17 @@ declare module "../core/wasm.ts" {
     ): number;
     phateGemmRows(a: number, b: number, c: number, n: number, i0: number, i1: number): void;
     phatePotential(p: number, count: number, gamma: number, out: number): void;
+    phateDenseRows(
+      rowPtr: number,
+      columns: number,
+      values: number,
+      rowScale: number,
+      colScale: number,
+      n: number,
+      out: number,
+      i0: number,
+      i1: number,
+    ): void;
     phateSparseDense(
       rowPtr: number,
       columns: number,
@@ -603,6 +614,11 @@ interface DiffusionOperator {
   n: number;
   /** The operator itself in CSR, when it is sparse (the exact path): powers by sparse products. */
   sparse?: Affinity;
+  /**
+   * The affinity K with its degrees d and their roots √d, when the operator is D⁻¹K (the exact
+   * path): both dense forms are then written in rows on the kernel threads (phateDenseRows).
+   */
+  affinity?: { K: Affinity; degrees: Float64Array; roots: Float64Array };
   /** Write the dense row-stochastic operator (n × n f64). */
   fillOperator(out: Float64Array): void;
   /** Write the dense symmetric conjugate (n × n f64). */
@@ -619,6 +635,7 @@ function exactOperator(K: Affinity): DiffusionOperator {
   return {
     n,
     sparse: { n, rowPtr: K.rowPtr, columns: K.columns, values: transition },
+    affinity: { K, degrees: deg, roots: root },
     fillOperator(out) {
       out.fill(0);
       for (let i = 0; i < n; i++)
@@ -634,6 +651,50 @@ function exactOperator(K: Affinity): DiffusionOperator {
   };
 }
 
+/**
+ * The operator's dense form (n × n f64 at `out`): "operator" D⁻¹K or its "symmetric" conjugate.
+ * From the affinity in rows on the kernel threads when there is one, else by the operator's own fill.
+ */
+async function fillDense(
+  core: Core,
+  operator: DiffusionOperator,
+  form: "operator" | "symmetric",
+  out: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  const n = operator.n;
+  if (!operator.affinity) {
+    const dense = new Float64Array(core.memory.buffer, out, n * n);
+    if (form === "operator") operator.fillOperator(dense);
+    else operator.fillSymmetric(dense);
+    return;
+  }
+  const { K, degrees: deg, roots } = operator.affinity;
+  await core.scope(async (t) => {
+    const ones = form === "operator" ? t.upload(new Float64Array(n).fill(1), "ones") : null;
+    const rowScale = t.upload(form === "operator" ? deg : roots, "operator scales");
+    await core.parallelRows(
+      {
+        kernel: "phateDenseRows",
+        rows: n,
+        chunk: GEMM_ROWS,
+        args: [
+          t.upload(K.rowPtr, "affinity offsets").ptr,
+          t.upload(K.columns, "affinity columns").ptr,
+          t.upload(K.values, "affinity values").ptr,
+          rowScale.ptr,
+          (ones ?? rowScale).ptr,
+          n,
+          out,
+          { i0: 1 },
+          { i1: 1 },
+        ],
+      },
+      { signal },
+    );
+  });
+}
+
 /** The diffusion operator's potential distances (f32 m × m) and the chosen t. */
 async function diffuse(
   core: Core,
@@ -642,14 +703,13 @@ async function diffuse(
   run: RunOptions,
 ): Promise<{ distances: Matrix; t: number; entropy: Float64Array; eigenvalues: Float64Array }> {
   const n = operator.n;
-  const k = core.kernels;
   let t: number;
   let entropy: Float64Array = new Float64Array(0);
   let eigenvalues: Float64Array = new Float64Array(0);
   if (p.t === "auto") {
     eigenvalues = await core.scope(async (s) => {
       const a = s.f64(n * n, "symmetric diffusion operator");
-      operator.fillSymmetric(a.view());
+      await fillDense(core, operator, "symmetric", a.ptr, run.signal);
       return symmetricEigenvaluesInPlace(core, s, a.ptr, n, run);
     });
     entropy = vonNeumannEntropy(eigenvalues, p.tMax);
@@ -661,12 +721,26 @@ async function diffuse(
     const potential = s.f32(n * n, "diffusion potential");
     await core.scope(async (inner) => {
       const base = inner.f64(n * n, "diffusion operator");
-      operator.fillOperator(base.view());
+      await fillDense(core, operator, "operator", base.ptr, run.signal);
       const power =
         operator.sparse && sparseProductsCheaper(operator.sparse, t)
           ? await sparsePower(core, inner, operator.sparse, base.ptr, t, run)
           : await matrixPower(core, inner, base.ptr, n, t, run);
-      k.phatePotential(power, n * n, p.gamma, potential.ptr);
+      // Element by element: rows of the potential on the kernel threads.
+      await core.parallelRows(
+        {
+          kernel: "phatePotential",
+          rows: n,
+          chunk: GEMM_ROWS,
+          args: [
+            { base: power, i0: 8 * n },
+            { i1: n, i0: -n },
+            p.gamma,
+            { base: potential.ptr, i0: 4 * n },
+          ],
+        },
+        { signal: run.signal },
+      );
     });
     // Euclidean distances between potential rows, in row chunks (progress between chunks).
     const out = new Float32Array(n * n);

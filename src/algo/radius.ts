@@ -5,7 +5,7 @@
  *
  * Rows are taken in chunks; each chunk writes its pairs into a buffer of its own, so the pairs,
  * in (i, j) order, do not depend on the number of threads. A chunk whose pairs overflow its
- * buffer is run again alone with room for all of them.
+ * buffer counts them all and is run again, on the threads too, with room for exactly that many.
  *
  * @example
  *   const {i, j, squared} = await radiusPairs(X, 0.5);
@@ -34,6 +34,31 @@ declare module "../core/wasm.ts" {
       outJ: number,
       outSquared: number,
       capacity: number,
+      scratch: number,
+    ): number;
+    radiusPairsUpperCounted(
+      base: number,
+      n: number,
+      d: number,
+      r0: number,
+      r1: number,
+      epsSquared: number,
+      outI: number,
+      outJ: number,
+      outSquared: number,
+      capacity: number,
+      scratch: number,
+    ): number;
+    radiusPairsUpperListed(
+      base: number,
+      n: number,
+      d: number,
+      table: number,
+      index: number,
+      epsSquared: number,
+      outI: number,
+      outJ: number,
+      outSquared: number,
       scratch: number,
     ): number;
   }
@@ -80,15 +105,19 @@ export async function radiusPairs(
   const chunksPerBlock = Math.max(threads, Math.floor(BLOCK_BYTES / (capacity * 12)));
   const parts: { i: Int32Array; j: Int32Array; squared: Float32Array }[] = [];
   let total = 0;
-  const keep = (i: Int32Array, j: Int32Array, squared: Float32Array) => {
-    total += i.length;
-    if (total > MAX_PAIRS) {
+  /** Refuse before `more` pairs beyond those kept would pass the limit. */
+  const limit = (more: number) => {
+    if (total + more > MAX_PAIRS) {
       throw new HiddenAtlasError(
         "E_TOO_LARGE",
-        `the ε-graph at radius ${radius} has more than ${MAX_PAIRS} pairs (${formatBytes(total * 12)}); lower the radius or subsample`,
-        { bytesNeeded: total * 12 },
+        `the ε-graph at radius ${radius} has more than ${MAX_PAIRS} pairs (${formatBytes((total + more) * 12)}); lower the radius or subsample`,
+        { bytesNeeded: (total + more) * 12 },
       );
     }
+  };
+  const keep = (i: Int32Array, j: Int32Array, squared: Float32Array) => {
+    limit(i.length);
+    total += i.length;
     parts.push({ i, j, squared });
   };
   const progress = new ProgressTracker(options, "ε-graph", n);
@@ -105,9 +134,9 @@ export async function radiusPairs(
     const outSquared = s.f32(chunks * capacity, "ε-graph distances");
     for (let b0 = 0; b0 < n; b0 += blockRows) {
       const b1 = Math.min(n, b0 + blockRows);
-      const written = (await core.parallelRows(
+      const found = (await core.parallelRows(
         {
-          kernel: "radiusPairsUpper",
+          kernel: "radiusPairsUpperCounted",
           rows: b1 - b0,
           chunk: PAIR_CHUNK,
           results: true,
@@ -127,41 +156,80 @@ export async function radiusPairs(
         },
         { signal: options.signal, onRows: (rows) => progress.report(b0 + rows), threads },
       ))!;
-      for (let c = 0; c < written.length; c++) {
-        const r0 = b0 + c * PAIR_CHUNK;
-        const r1 = Math.min(b1, r0 + PAIR_CHUNK);
-        if (written[c] >= 0) {
+      // The chunks in order; one that overflowed its buffer is run again below with the room
+      // its count asks for, those reruns too on the kernel threads (in batches of BLOCK_BYTES).
+      const pieces: (Parameters<typeof keep> | null)[] = [];
+      const overflowed: number[] = [];
+      limit(found.reduce((a, b) => a + b, 0));
+      for (let c = 0; c < found.length; c++) {
+        if (found[c] <= capacity) {
           const at = c * capacity;
-          keep(
-            outI.view().slice(at, at + written[c]),
-            outJ.view().slice(at, at + written[c]),
-            outSquared.view().slice(at, at + written[c]),
-          );
-          continue;
+          pieces.push([
+            outI.view().slice(at, at + found[c]),
+            outJ.view().slice(at, at + found[c]),
+            outSquared.view().slice(at, at + found[c]),
+          ]);
+        } else {
+          pieces.push(null);
+          overflowed.push(c);
         }
-        // Overflow: this chunk alone, with room for every pair its rows can have.
+      }
+      for (let first = 0; first < overflowed.length;) {
+        let last = first;
+        let room = found[overflowed[first]];
+        while (
+          last + 1 < overflowed.length &&
+          (room + found[overflowed[last + 1]]) * 12 <= BLOCK_BYTES
+        )
+          room += found[overflowed[++last]];
         await core.scope(async (t) => {
-          const room = (r1 - r0) * n;
-          core.assertFits(room * 12, `the ε-graph pairs of rows ${r0}–${r1 - 1}`);
+          core.assertFits(room * 12, `the ε-graph pairs of ${last - first + 1} chunks of rows`);
+          const table = t.i32(4 * (last - first + 1), "ε-graph reruns");
+          const entries = table.view();
+          let offset = 0;
+          for (let e = first; e <= last; e++) {
+            const c = overflowed[e];
+            const r0 = b0 + c * PAIR_CHUNK;
+            entries.set([r0, Math.min(b1, r0 + PAIR_CHUNK), offset, found[c]], 4 * (e - first));
+            offset += found[c];
+          }
           const i = t.i32(room, "ε-graph pairs");
           const j = t.i32(room, "ε-graph pairs");
           const sq = t.f32(room, "ε-graph distances");
-          const count = core.kernels.radiusPairsUpper(
-            base.ptr,
-            n,
-            Xk.cols,
-            r0,
-            r1,
-            epsSquared,
-            i.ptr,
-            j.ptr,
-            sq.ptr,
-            room,
-            scratch[0],
+          await core.parallelRows(
+            {
+              kernel: "radiusPairsUpperListed",
+              rows: last - first + 1,
+              chunk: 1,
+              args: [
+                base.ptr,
+                n,
+                Xk.cols,
+                table.ptr,
+                { i0: 1 },
+                epsSquared,
+                i.ptr,
+                j.ptr,
+                sq.ptr,
+                { thread: scratch },
+              ],
+            },
+            { signal: options.signal, threads },
           );
-          keep(i.view().slice(0, count), j.view().slice(0, count), sq.view().slice(0, count));
+          offset = 0;
+          for (let e = first; e <= last; e++) {
+            const count = found[overflowed[e]];
+            pieces[overflowed[e]] = [
+              i.view().slice(offset, offset + count),
+              j.view().slice(offset, offset + count),
+              sq.view().slice(offset, offset + count),
+            ];
+            offset += count;
+          }
         });
+        first = last + 1;
       }
+      for (const piece of pieces) keep(...piece!);
       await progress.step(b1);
     }
   });

@@ -66,6 +66,31 @@ declare module "../core/wasm.ts" {
       w: number,
       rowScratch: number,
     ): void;
+    somGroupByNode(bmu: number, n: number, m: number, start: number, order: number): void;
+    somBatchAccumulateNodes(
+      x: number,
+      d: number,
+      start: number,
+      order: number,
+      sums: number,
+      counts: number,
+      c0: number,
+      c1: number,
+    ): void;
+    somBatchUpdateNodes(
+      coords: number,
+      m: number,
+      cols: number,
+      kind: number,
+      sigma: number,
+      sums: number,
+      counts: number,
+      d: number,
+      w: number,
+      j0: number,
+      j1: number,
+      scratch: number,
+    ): void;
     somOnlineEpoch(
       rng: number,
       x: number,
@@ -221,6 +246,11 @@ export function adjacent(
   const dy = coords[2 * a + 1] - coords[2 * b + 1];
   return Math.abs(Math.hypot(dx, dy) - 1) < 1e-9;
 }
+
+/** Multiply-adds per chunk of the batch update (m·d per node). */
+const BATCH_CHUNK_VALUES = 65_536;
+/** Chunks of the batch sums (a node's sums read its own samples; n·d in all). */
+const BATCH_ACCUMULATE_CHUNKS = 8;
 
 /** Sample rows per BMU chunk: the kernel recomputes the m weight norms per call (m·d, small beside 256·m·d). */
 const BMU_CHUNK = 256;
@@ -453,17 +483,49 @@ async function trainInKernelUnits(
     const progress = new ProgressTracker(options, "SOM", p.epochs);
     const code = NEIGHBORHOOD_CODE[p.neighborhood];
     if (p.mode === "batch") {
-      const h = s.f64(m * m, "neighbourhood matrix");
       const sums = s.f64(m * d, "batch sums");
       const counts = s.f64(m, "batch counts");
-      const row = s.f64(d, "batch row");
+      const start = s.i32(m + 1, "samples by node");
+      const order = s.i32(n, "samples by node");
+      const nodeScratch = Array.from({ length: threads }, () => s.f64(m + d, "batch row").ptr);
+      // Nodes per chunk of the two batch passes: each node writes only its own sums and weights.
+      const nodeChunk = Math.max(1, Math.ceil(BATCH_CHUNK_VALUES / (m * d)));
       await matchAll(x.ptr, n);
       for (let e = 0; e < p.epochs; e++) {
         const sigma =
           p.epochs === 1 ? p.sigma : p.sigma + ((p.sigmaEnd - p.sigma) * e) / (p.epochs - 1);
-        k.somBatchAccumulate(x.ptr, n, d, bmu.ptr, m, sums.ptr, counts.ptr);
-        k.somNeighborhoodMatrix(c.ptr, m, p.cols, code, sigma, h.ptr);
-        k.somBatchUpdate(h.ptr, sums.ptr, counts.ptr, m, d, w.ptr, row.ptr);
+        k.somGroupByNode(bmu.ptr, n, m, start.ptr, order.ptr);
+        await core.parallelRows(
+          {
+            kernel: "somBatchAccumulateNodes",
+            rows: m,
+            chunk: Math.max(1, Math.ceil(m / BATCH_ACCUMULATE_CHUNKS)),
+            args: [x.ptr, d, start.ptr, order.ptr, sums.ptr, counts.ptr, { i0: 1 }, { i1: 1 }],
+          },
+          { signal: options.signal },
+        );
+        await core.parallelRows(
+          {
+            kernel: "somBatchUpdateNodes",
+            rows: m,
+            chunk: nodeChunk,
+            args: [
+              c.ptr,
+              m,
+              p.cols,
+              code,
+              sigma,
+              sums.ptr,
+              counts.ptr,
+              d,
+              w.ptr,
+              { i0: 1 },
+              { i1: 1 },
+              { thread: nodeScratch },
+            ],
+          },
+          { signal: options.signal, threads: nodeScratch.length },
+        );
         if (v) history.validation.push(await qe(v.ptr, validation!.rows));
         history.train.push(await qe(x.ptr, n)); // leaves the training BMUs for the next epoch
         await progress.step(e + 1);

@@ -284,9 +284,17 @@ export async function tsneFromDistances(
   let dense: Float32Array | undefined;
   if (p.method === "barnes_hut") {
     const { indices, distances } = nearestInDistances(D, p.nNeighbors);
-    sparse = jointFromNeighbors(core, indices, distances, n, p.nNeighbors, p.perplexity);
+    sparse = await jointFromNeighbors(
+      core,
+      indices,
+      distances,
+      n,
+      p.nNeighbors,
+      p.perplexity,
+      run.signal,
+    );
   } else {
-    dense = jointFromDistances(core, D.data, n, p.perplexity);
+    dense = await jointFromDistances(core, D.data, n, p.perplexity, run.signal);
   }
   const y0 = await initialEmbedding(core, D, p.init, p.seed);
   return finish(core, n, y0, sparse, dense, p, run, 1);
@@ -347,6 +355,47 @@ async function finish(
   };
 }
 
+/** Values per chunk of the perplexity search (a row's search reads and writes its own row). */
+const CONDITIONAL_CHUNK_VALUES = 8192;
+
+/**
+ * Conditional probabilities p_j|i of `rows` rows of `rowLen` (squared or given) distances, the
+ * rows' binary searches on β_i in fixed chunks of rows on the kernel threads (tsneConditionalPRows).
+ */
+async function conditionalProbabilities(
+  core: Core,
+  distances: Float32Array,
+  rows: number,
+  rowLen: number,
+  skipDiagonal: boolean,
+  perplexity: number,
+  signal?: AbortSignal,
+): Promise<Float32Array> {
+  return core.scope(async (s) => {
+    const d = s.upload(distances, "distances");
+    const out = s.f32(rows * rowLen, "conditional P");
+    await core.parallelRows(
+      {
+        kernel: "tsneConditionalPRows",
+        rows,
+        chunk: Math.max(1, Math.ceil(CONDITIONAL_CHUNK_VALUES / rowLen)),
+        args: [
+          d.ptr,
+          { i0: 1 },
+          { i1: 1 },
+          rowLen,
+          rowLen,
+          skipDiagonal ? 1 : 0,
+          perplexity,
+          out.ptr,
+        ],
+      },
+      { signal },
+    );
+    return out.copy();
+  });
+}
+
 /** P from the k nearest neighbours (sklearn `_joint_probabilities_nn`), CSR, Σ P = 1. */
 export async function sparseJointProbabilities(
   core: Core,
@@ -356,24 +405,28 @@ export async function sparseJointProbabilities(
   run: RunOptions = {},
 ): Promise<SparseGraph> {
   const nn = await knn(X, { k, metric: "sqeuclidean", ...run });
-  return jointFromNeighbors(core, nn.indices, nn.distances, X.rows, k, perplexity);
+  return jointFromNeighbors(core, nn.indices, nn.distances, X.rows, k, perplexity, run.signal);
 }
 
 /** Joint P (CSR, Σ P = 1) from each point's k neighbours and their (squared or given) distances. */
-function jointFromNeighbors(
+async function jointFromNeighbors(
   core: Core,
   indices: Int32Array,
   distances: Float32Array,
   n: number,
   k: number,
   perplexity: number,
-): SparseGraph {
-  const conditional = core.scope((s) => {
-    const d = s.upload(distances, "neighbour distances");
-    const out = s.f32(n * k, "conditional P");
-    core.kernels.tsneConditionalP(d.ptr, n, k, k, 0, perplexity, out.ptr);
-    return out.copy();
-  });
+  signal?: AbortSignal,
+): Promise<SparseGraph> {
+  const conditional = await conditionalProbabilities(
+    core,
+    distances,
+    n,
+    k,
+    false,
+    perplexity,
+    signal,
+  );
   const graph = symmetrizeNeighbors(core, indices, conditional, n, k, MERGE_SUM, false);
   let sum = 0;
   for (let e = 0; e < graph.values.length; e++) sum += graph.values[e];
@@ -390,22 +443,18 @@ export async function denseJointProbabilities(
   run: RunOptions = {},
 ): Promise<Float32Array> {
   const D = await pairwiseDistances(X, undefined, { metric: "sqeuclidean", signal: run.signal });
-  return jointFromDistances(core, D.data, X.rows, perplexity);
+  return jointFromDistances(core, D.data, X.rows, perplexity, run.signal);
 }
 
 /** Dense joint P from all n × n (squared or given) distances. */
-function jointFromDistances(
+async function jointFromDistances(
   core: Core,
   distances: Float32Array,
   n: number,
   perplexity: number,
-): Float32Array {
-  const C = core.scope((s) => {
-    const d = s.upload(distances, "distances");
-    const out = s.f32(n * n, "conditional P");
-    core.kernels.tsneConditionalP(d.ptr, n, n, n, 1, perplexity, out.ptr);
-    return out.copy();
-  });
+  signal?: AbortSignal,
+): Promise<Float32Array> {
+  const C = await conditionalProbabilities(core, distances, n, n, true, perplexity, signal);
   let sum = 0;
   for (let i = 0; i < n; i++)
     for (let j = 0; j < n; j++) if (i !== j) sum += C[i * n + j] + C[j * n + i];
