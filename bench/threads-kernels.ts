@@ -97,6 +97,35 @@ async function measure<T>(
 
 const f32 = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
+// Dispatch: the cost of one row job itself, N jobs of 2 one-row chunks of a tiny kernel (8
+// distances in R^4), per job in µs of wall and of the process's CPU time, on 1 and THREADS.
+if (!only || only.includes("dispatch")) {
+  const jobs = 20_000;
+  await core.scope(async (s) => {
+    const x = s.upload(uniform(8, 4).data).ptr;
+    const out = s.f32(2 * 8).ptr;
+    const job = {
+      kernel: "pairwiseDistances",
+      rows: 2,
+      chunk: 1,
+      args: [x, x, 8, 4, { i0: 1 }, { i1: 1 }, 0, { base: out, i0: 32 }],
+    };
+    for (const t of [1, threads, 1, threads]) {
+      setThreads(t);
+      for (let j = 0; j < 200; j++) await parallelRows(job); // warm-up
+      const load = loadavg()[0];
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      for (let j = 0; j < jobs; j++) await parallelRows(job);
+      const wall = ((performance.now() - t0) * 1000) / jobs;
+      const cpu = process.cpuUsage(cpu0);
+      console.log(
+        `dispatch, ${jobs} jobs of 2 one-row chunks\tthreads ${t}\twall ${wall.toFixed(1)} µs/job\tCPU ${((cpu.user + cpu.system) / jobs).toFixed(1)} µs/job\tload ${load.toFixed(1)}`,
+      );
+    }
+  });
+}
+
 // Warm-up: the engine's optimising compile of the core runs in the background at first, on this
 // process's CPU time; let it finish before the first measurement.
 await nnDescent(uniform(3000, 32), { k: 15 });
