@@ -10,7 +10,7 @@
  * load average is printed for that reason); on an idle one the whole run takes about 2 minutes.
  */
 import { loadavg } from "node:os";
-import { setThreads } from "../src/core/threads.ts";
+import { setDispatch, setThreads } from "../src/core/threads.ts";
 import { getCore } from "../src/core/wasm.ts";
 import { nnDescent } from "../src/algo/nndescent.ts";
 import { tsne } from "../src/algo/tsne.ts";
@@ -110,8 +110,17 @@ if (!only || only.includes("dispatch")) {
       chunk: 1,
       args: [x, x, 8, 4, { i0: 1 }, { i1: 1 }, 0, { base: out, i0: 32 }],
     };
-    for (const t of [1, threads, 1, threads]) {
+    // On THREADS: the defaults, then without polling (spin 0: sleep on the futex at once), then
+    // without the caller's chunks and waiting for messages (the browser main thread's path).
+    const runs: [number, Parameters<typeof setDispatch>[0], string][] = [
+      [1, {}, ""],
+      [threads, {}, ""],
+      [threads, { spin: 0 }, ", spin 0"],
+      [threads, { spin: 0, callerTakesChunks: false, wait: "message" }, ", helpers only, message"],
+    ];
+    for (const [t, mode, note] of runs) {
       setThreads(t);
+      setDispatch({ spin: 50, callerTakesChunks: true, wait: "auto", ...mode });
       for (let j = 0; j < 200; j++) await parallelRows(job); // warm-up
       const load = loadavg()[0];
       const cpu0 = process.cpuUsage();
@@ -120,9 +129,10 @@ if (!only || only.includes("dispatch")) {
       const wall = ((performance.now() - t0) * 1000) / jobs;
       const cpu = process.cpuUsage(cpu0);
       console.log(
-        `dispatch, ${jobs} jobs of 2 one-row chunks\tthreads ${t}\twall ${wall.toFixed(1)} µs/job\tCPU ${((cpu.user + cpu.system) / jobs).toFixed(1)} µs/job\tload ${load.toFixed(1)}`,
+        `dispatch, ${jobs} jobs of 2 one-row chunks\tthreads ${t}${note}\twall ${wall.toFixed(1)} µs/job\tCPU ${((cpu.user + cpu.system) / jobs).toFixed(1)} µs/job\tload ${load.toFixed(1)}`,
       );
     }
+    setDispatch({ spin: 50, callerTakesChunks: true, wait: "auto" });
   });
 }
 

@@ -74,6 +74,8 @@ export const CONTROL = {
   RESULTS_GENERATION: 15,
   /** Non-zero: the thread that finishes the last chunk posts `done`. */
   NOTIFY: 16,
+  /** Microseconds a thread that finished a job polls the job word before sleeping on it. */
+  SPIN: 17,
   /** First of one word per thread: 1 while it waits on JOB, 0 in its event loop. */
   PARKED: 32,
 } as const;
@@ -123,6 +125,7 @@ export function serveKernels(port: KernelThreadPort): void {
   const RESULTS = 14;
   const RESULTS_GENERATION = 15;
   const NOTIFY = 16;
+  const SPIN = 17;
   const PARKED = 32;
   const MAX_ARGS_HERE = 32;
   const FAIL_TEXT_HERE = 512;
@@ -198,6 +201,7 @@ export function serveKernels(port: KernelThreadPort): void {
     if (!ctl) return;
     const parked = PARKED + slot - 1;
     let deadline = Date.now() + LINGER_MS;
+    let spin = false;
     for (;;) {
       const job = Atomics.load(ctl, JOB);
       if (job !== 0 && job !== seen) {
@@ -219,9 +223,17 @@ export function serveKernels(port: KernelThreadPort): void {
         Atomics.sub(ctl, ACTIVE, 1);
         Atomics.notify(ctl, ACTIVE);
         deadline = Date.now() + LINGER_MS;
+        spin = true;
         continue;
       }
       Atomics.store(ctl, parked, 1);
+      if (spin) {
+        // Back-to-back jobs: poll for a moment (no futex wake-up to wait for), then sleep.
+        spin = false;
+        const until = performance.now() + ctl[SPIN] / 1000;
+        while (Atomics.load(ctl, JOB) === job && performance.now() < until);
+        continue;
+      }
       const wait = deadline - Date.now();
       if (wait > 0) {
         Atomics.wait(ctl, JOB, job, wait);

@@ -283,9 +283,14 @@ export interface Dispatch {
   callerTakesChunks: boolean;
   /** How the caller waits for the threads' last chunks: `Atomics.wait` where allowed, or a message. */
   wait: "auto" | "message";
+  /**
+   * Microseconds a thread polls a shared word before sleeping on it: the caller waiting for the
+   * last chunks, a kernel thread for the next job (0: sleep at once).
+   */
+  spin: number;
 }
 
-const dispatch: Dispatch = { callerTakesChunks: true, wait: "auto" };
+const dispatch: Dispatch = { callerTakesChunks: true, wait: "auto", spin: 50 };
 
 /**
  * Change how jobs are dispatched, for tests and measurements: the defaults (the caller takes
@@ -472,6 +477,7 @@ export class KernelPool {
     ctl[CONTROL.RESULTS] = job.results ? 1 : 0;
     ctl[CONTROL.RESULTS_GENERATION] = this.resultsGeneration;
     ctl[CONTROL.NOTIFY] = blocking ? 0 : 1;
+    ctl[CONTROL.SPIN] = dispatch.spin;
     const table = this.table;
     job.args.forEach((arg, a) => {
       if (typeof arg === "number") {
@@ -537,6 +543,8 @@ export class KernelPool {
       // The threads' last chunks.
       while (Atomics.load(ctl, DONE) < chunks && !this.broken) {
         if (blocking) {
+          const until = performance.now() + dispatch.spin / 1000;
+          while (Atomics.load(ctl, DONE) < chunks && performance.now() < until);
           const done = Atomics.load(ctl, DONE);
           if (done < chunks) Atomics.wait(ctl, DONE, done, YIELD_MS);
           if (Date.now() - this.lastYield >= YIELD_MS) {

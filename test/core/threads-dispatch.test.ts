@@ -87,11 +87,17 @@ describe("row job dispatch", () => {
   it("the calling thread takes chunks beside the kernel threads, every row once, the same bytes", async () => {
     expect(canBlock()).toBe(true); // Node's main thread (and a worker) may block
     for (const threads of [2, 3]) {
-      const { slots, rows } = await runJob(threads);
-      expect(count(slots, -1)).toBe(0);
-      expect(count(slots, 0)).toBeGreaterThan(0);
-      if (threads === 2) expect(count(slots, 2)).toBe(0);
-      expect(bytes(rows).equals(bytes(one))).toBe(true);
+      // Kernel threads polling for the job may take every chunk before a caller the scheduler
+      // set aside takes its first: a few tries.
+      let caller = 0;
+      for (let attempt = 0; attempt < 5 && caller === 0; attempt++) {
+        const { slots, rows } = await runJob(threads);
+        expect(count(slots, -1)).toBe(0);
+        if (threads === 2) expect(count(slots, 2)).toBe(0);
+        expect(bytes(rows).equals(bytes(one))).toBe(true);
+        caller = count(slots, 0);
+      }
+      expect(caller).toBeGreaterThan(0);
     }
   });
 
@@ -217,9 +223,12 @@ describe("row job dispatch", () => {
     });
     setDispatch({ callerTakesChunks: true });
     core.useThreads(2);
-    await expect(
-      core.parallelRows(job({ thread: [outside, outs[1], outs[2]] })),
-    ).rejects.toMatchObject({
+    let error: unknown = null;
+    for (let attempt = 0; attempt < 5 && error === null; attempt++) {
+      // (null when the kernel thread took every chunk: see above)
+      error = await core.parallelRows(job({ thread: [outside, outs[1], outs[2]] })).catch((e) => e);
+    }
+    expect(error).toMatchObject({
       code: "E_WASM",
       message: expect.stringMatching(/^kernel pairwiseDistances failed: .*out of bounds/),
     });
