@@ -2,12 +2,13 @@
  * `npx tsx bench/threads-kernels.ts [THREADS] [--only NAME,…]`: every kernel that runs on the
  * kernel threads, on 1 thread and on THREADS (default 2), back to back in one process: pairwise
  * distances, exact kNN, the ε-graph's pairs, NN-descent, t-SNE (exact and Barnes–Hut), SOM,
- * PHATE, Rips persistence (edge collapse) and CKA. Each line gives the wall time, the process's
- * CPU time (all threads) and the load average, and a check that both thread counts gave the same
- * bytes; the one-thread run also gives the share f of its CPU time spent in the threaded row jobs
- * and the speed-up that share allows on idle cores (Amdahl: 1 / ((1 − f) + f / THREADS)). The
- * last lines are a table of the speed-ups. On a loaded machine the wall times say little (the
- * load average is printed for that reason); on an idle one the whole run takes about 2 minutes.
+ * PHATE, Rips persistence (edge collapse) and CKA, and first the cost of dispatching one job
+ * (`--only dispatch`). Each line gives the wall time, the process's CPU time (all threads) and
+ * the load average, and a check that both thread counts gave the same bytes; the one-thread
+ * run also gives the share f of its CPU time spent in the threaded row jobs and the speed-up
+ * that share allows on idle cores (Amdahl: 1 / ((1 − f) + f / THREADS)). The last lines are
+ * a table of the speed-ups. On a loaded machine the wall times say little (the load average is
+ * printed for that reason); on an idle one the whole run takes about 2 minutes.
  */
 import { loadavg } from "node:os";
 import { setDispatch, setThreads } from "../src/core/threads.ts";

@@ -5,9 +5,10 @@
  * With more than one thread the core is the shared-memory build (build/core.threads.wasm): the
  * main instance owns the allocator and every buffer; each kernel thread instantiates the same
  * module on the same `WebAssembly.Memory` and only runs kernels on memory it is pointed at. A
- * job is one kernel over rows [0, rows) in fixed chunks; the threads take chunks from a shared
- * counter, and each chunk writes only its own part of the output, so results are bit-identical
- * whatever the number of threads and whatever their timing (tested on 1, 2 and 3 threads).
+ * job is one kernel over rows [0, rows) in fixed chunks; the calling thread and the kernel
+ * threads take chunks from a shared counter, and each chunk writes only its own part of the
+ * output, so results are bit-identical whatever the number of threads and whatever their timing
+ * (tested on 1, 2, 3 and 4 threads).
  * With one thread (or where shared memory is unavailable) the SIMD build runs every chunk
  * itself, as before.
  *
