@@ -101,6 +101,24 @@ describe("row job dispatch", () => {
     }
   });
 
+  it("jobs started together run one after the other, each whole", async () => {
+    core.useThreads(3);
+    const views = outs.map((ptr) => new Float32Array(core.memory.buffer, ptr, ROWS * NY));
+    for (const view of views) view.fill(Number.NaN);
+    const rows: number[][] = [[], [], []];
+    await Promise.all(
+      outs.map((block, b) =>
+        core.parallelRows(
+          { ...job(), args: [...job().args.slice(0, 7), { base: block, i0: NY * 4 }] },
+          { onRows: (done) => rows[b].push(done) },
+        ),
+      ),
+    );
+    for (const view of views) expect(bytes(view).equals(bytes(one))).toBe(true);
+    // Each reported its own rows, up to all of them.
+    for (const reported of rows) expect(reported.at(-1)).toBe(ROWS);
+  });
+
   it("with the caller only waiting, the kernel threads run every chunk, the same bytes", async () => {
     setDispatch({ callerTakesChunks: false });
     const { slots, rows } = await runJob(3);
