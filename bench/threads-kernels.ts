@@ -2,16 +2,17 @@
  * `npx tsx bench/threads-kernels.ts [THREADS] [--only NAME,…]`: every kernel that runs on the
  * kernel threads, on 1 thread and on THREADS (default 2), back to back in one process: pairwise
  * distances, exact kNN, the ε-graph's pairs, NN-descent, t-SNE (exact and Barnes–Hut), UMAP, SOM,
- * PHATE, Rips persistence (edge collapse) and CKA. Each line gives the wall time, the process's
- * CPU time (all threads) and the load average, and a check that both thread counts gave the same
- * bytes; the one-thread run also gives the share f of its CPU time spent in the threaded row jobs
- * and the speed-up that share allows on idle cores (Amdahl: 1 / ((1 − f) + f / THREADS)). The
- * last lines are a table of the speed-ups. On a loaded machine the wall times say little (the
- * load average is printed for that reason); on an idle one the whole run takes about 3 minutes
- * (each case runs once untimed first).
+ * PHATE, Rips persistence (edge collapse) and CKA, and first the cost of dispatching one job
+ * (`--only dispatch`). Each line gives the wall time, the process's CPU time (all threads) and
+ * the load average, and a check that both thread counts gave the same bytes; the one-thread
+ * run also gives the share f of its CPU time spent in the threaded row jobs and the speed-up
+ * that share allows on idle cores (Amdahl: 1 / ((1 − f) + f / THREADS)). The last lines are
+ * a table of the speed-ups. On a loaded machine the wall times say little (the load average is
+ * printed for that reason); on an idle one the whole run takes about 3 minutes (each case runs
+ * once untimed first).
  */
 import { loadavg } from "node:os";
-import { setThreads } from "../src/core/threads.ts";
+import { setDispatch, setThreads } from "../src/core/threads.ts";
 import { getCore } from "../src/core/wasm.ts";
 import { nnDescent } from "../src/algo/nndescent.ts";
 import { tsne } from "../src/algo/tsne.ts";
@@ -102,6 +103,45 @@ async function measure<T>(
 }
 
 const f32 = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+// Dispatch: the cost of one row job itself, N jobs of 2 one-row chunks of a tiny kernel (8
+// distances in R^4), per job in µs of wall and of the process's CPU time, on 1 and THREADS.
+if (!only || only.includes("dispatch")) {
+  const jobs = 20_000;
+  await core.scope(async (s) => {
+    const x = s.upload(uniform(8, 4).data).ptr;
+    const out = s.f32(2 * 8).ptr;
+    const job = {
+      kernel: "pairwiseDistances",
+      rows: 2,
+      chunk: 1,
+      args: [x, x, 8, 4, { i0: 1 }, { i1: 1 }, 0, { base: out, i0: 32 }],
+    };
+    // On THREADS: the defaults, then without polling (spin 0: sleep on the futex at once), then
+    // without the caller's chunks and waiting for messages (the browser main thread's path).
+    const runs: [number, Parameters<typeof setDispatch>[0], string][] = [
+      [1, {}, ""],
+      [threads, {}, ""],
+      [threads, { spin: 0 }, ", spin 0"],
+      [threads, { spin: 0, callerTakesChunks: false, wait: "message" }, ", helpers only, message"],
+    ];
+    for (const [t, mode, note] of runs) {
+      setThreads(t);
+      setDispatch({ spin: 50, callerTakesChunks: true, wait: "auto", ...mode });
+      for (let j = 0; j < 200; j++) await parallelRows(job); // warm-up
+      const load = loadavg()[0];
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      for (let j = 0; j < jobs; j++) await parallelRows(job);
+      const wall = ((performance.now() - t0) * 1000) / jobs;
+      const cpu = process.cpuUsage(cpu0);
+      console.log(
+        `dispatch, ${jobs} jobs of 2 one-row chunks\tthreads ${t}${note}\twall ${wall.toFixed(1)} µs/job\tCPU ${((cpu.user + cpu.system) / jobs).toFixed(1)} µs/job\tload ${load.toFixed(1)}`,
+      );
+    }
+    setDispatch({ spin: 50, callerTakesChunks: true, wait: "auto" });
+  });
+}
 
 // Warm-up: the engine's optimising compile of the core runs in the background at first, on this
 // process's CPU time; let it finish before the first measurement.

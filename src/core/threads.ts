@@ -5,9 +5,10 @@
  * With more than one thread the core is the shared-memory build (build/core.threads.wasm): the
  * main instance owns the allocator and every buffer; each kernel thread instantiates the same
  * module on the same `WebAssembly.Memory` and only runs kernels on memory it is pointed at. A
- * job is one kernel over rows [0, rows) in fixed chunks; the threads take chunks from a shared
- * counter, and each chunk writes only its own part of the output, so results are bit-identical
- * whatever the number of threads and whatever their timing (tested on 1, 2 and 3 threads).
+ * job is one kernel over rows [0, rows) in fixed chunks; the calling thread and the kernel
+ * threads take chunks from a shared counter, and each chunk writes only its own part of the
+ * output, so results are bit-identical whatever the number of threads and whatever their timing
+ * (tested on 1, 2, 3 and 4 threads).
  * With one thread (or where shared memory is unavailable) the SIMD build runs every chunk
  * itself, as before.
  *
@@ -16,7 +17,15 @@
  * page that is not isolated runs kernels on one thread and says so once (`threadStatus()`).
  */
 import { HiddenAtlasError } from "./errors.ts";
-import { serveKernels, type RangeArg } from "./kernel-thread.ts";
+import { yieldToEventLoop } from "./progress.ts";
+import {
+  CONTROL,
+  FAIL_TEXT,
+  MAX_ARGS,
+  controlLayout,
+  serveKernels,
+  type RangeArg,
+} from "./kernel-thread.ts";
 
 export type { RangeArg };
 
@@ -198,17 +207,11 @@ interface ThreadHandle {
   post(message: unknown): void;
   onMessage(listener: (message: Record<string, unknown>) => void): void;
   onError(listener: (error: Error) => void): void;
+  /** The thread stopped (Node: its exit event), with its exit code. */
+  onExit(listener: (code: number) => void): void;
   ref(): void;
   unref(): void;
   terminate(): void;
-}
-
-interface Running {
-  waiting: number;
-  rows: number;
-  failure: string | null;
-  finish(): void;
-  onRows(rows: number): void;
 }
 
 /** Text of the kernel thread for Node's `eval` workers: self-contained, as kernel-thread.ts requires. */
@@ -229,6 +232,7 @@ async function startThread(): Promise<ThreadHandle> {
       post: (message) => worker.postMessage(message),
       onMessage: (listener) => worker.on("message", listener),
       onError: (listener) => worker.on("error", listener),
+      onExit: (listener) => worker.on("exit", listener),
       ref: () => worker.ref(),
       unref: () => worker.unref(),
       terminate: () => void worker.terminate(),
@@ -246,41 +250,127 @@ async function startThread(): Promise<ThreadHandle> {
       worker.addEventListener("error", (event) =>
         listener(new Error(event.message || "kernel thread error")),
       ),
+    onExit: () => {},
     ref: () => {},
     unref: () => {},
     terminate: () => worker.terminate(),
   };
 }
 
-/** Worker instances of the shared-memory core, each running whole chunks of a job. */
-export class KernelPool {
-  private nextId = 1;
-  private readonly running = new Map<number, Running>();
-  private busy = 0;
-  private broken: string | null = null;
+/** Milliseconds between yields to the event loop while a job runs (progress and abort get in). */
+const YIELD_MS = 50;
 
-  private constructor(private readonly threads: ThreadHandle[]) {
+let blockingAllowed: boolean | null = null;
+
+/**
+ * Whether this thread may block in `Atomics.wait` (Node, workers; not a browser's main thread,
+ * where it throws): checked once, on a word that never holds the expected value.
+ */
+export function canBlock(): boolean {
+  if (blockingAllowed === null) {
+    try {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+      blockingAllowed = true;
+    } catch {
+      blockingAllowed = false;
+    }
+  }
+  return blockingAllowed;
+}
+
+/** How the calling thread takes part in a job (see `setDispatch`). */
+export interface Dispatch {
+  /** The caller runs chunks itself (slot 0) besides the kernel threads. */
+  callerTakesChunks: boolean;
+  /** How the caller waits for the threads' last chunks: `Atomics.wait` where allowed, or a message. */
+  wait: "auto" | "message";
+  /**
+   * Microseconds a thread polls a shared word before sleeping on it: the caller waiting for the
+   * last chunks, a kernel thread for the next job (0: sleep at once).
+   */
+  spin: number;
+}
+
+const dispatch: Dispatch = { callerTakesChunks: true, wait: "auto", spin: 50 };
+
+/**
+ * Change how jobs are dispatched, for tests and measurements: the defaults (the caller takes
+ * chunks; it blocks on the chunk counter where it may) are the fast ones, and every choice
+ * gives the same bytes.
+ */
+export function setDispatch(options: Partial<Dispatch>): void {
+  Object.assign(dispatch, options);
+}
+
+/**
+ * The kernel threads of one shared-memory instance of the core. A job of T threads runs on the
+ * calling thread (slot 0, with its own instance) and T − 1 kernel threads (slots 1 …), which all
+ * take chunks from one shared counter; the job's descriptor is written into a shared control
+ * block (see kernel-thread.ts), so dispatching costs a few atomic operations, and a message only
+ * for a thread that has gone back to its event loop. The caller waits for the threads' last
+ * chunks on the counter of finished chunks with `Atomics.wait` where it may block, else for a
+ * message from the thread that finished the last one. Jobs run one at a time, in call order.
+ */
+export class KernelPool {
+  private readonly ctl: Int32Array;
+  private readonly table: Float64Array;
+  private readonly text: Uint16Array;
+  private results: Float64Array;
+  private resultsGeneration = 0;
+  private readonly kernelIndex = new Map<string, number>();
+  private job = 0;
+  private busy = false;
+  private readonly queue: (() => void)[] = [];
+  private broken: string | null = null;
+  private stopping = false;
+  /** Wakes a caller waiting for a `done` message (or for the pool's failure). */
+  private wakeCaller: (() => void) | null = null;
+  private lastYield = Date.now();
+
+  private constructor(
+    private readonly threads: ThreadHandle[],
+    module: WebAssembly.Module,
+    control: SharedArrayBuffer,
+    results: Float64Array,
+  ) {
+    const layout = controlLayout(threads.length);
+    this.ctl = new Int32Array(control, 0, layout.words);
+    this.table = new Float64Array(control, layout.args, (layout.text - layout.args) / 8);
+    this.text = new Uint16Array(control, layout.text, FAIL_TEXT);
+    this.results = results;
+    WebAssembly.Module.exports(module)
+      .filter((e) => e.kind === "function")
+      .forEach((e, i) => this.kernelIndex.set(e.name, i));
     for (const thread of threads) {
-      thread.onMessage((message) => this.receive(message));
+      thread.onMessage((message) => {
+        if (message.type === "done") this.wakeCaller?.();
+      });
       thread.onError((error) => this.fail(`a kernel thread failed: ${error.message}`));
+      thread.onExit((code) => {
+        if (!this.stopping) this.fail(`a kernel thread stopped (exit code ${code})`);
+      });
     }
   }
 
   /**
-   * Start `size` threads on `memory` and instantiate `module` in each. Call it before the main
-   * instance runs its start function: instantiating re-applies the module's data segments, which
-   * are then still what the main instance had.
+   * Start the kernel threads of `threads` threads (the caller and threads − 1 kernel threads) on
+   * `memory` and instantiate `module` in each. Call it before the main instance runs its start
+   * function: instantiating re-applies the module's data segments, which are then still what
+   * the main instance had.
    */
   static async start(
     module: WebAssembly.Module,
     memory: WebAssembly.Memory,
-    size: number,
+    threads: number,
   ): Promise<KernelPool> {
-    const threads = await Promise.all(Array.from({ length: size }, () => startThread()));
+    const helpers = Math.max(0, threads - 1);
+    const control = new SharedArrayBuffer(controlLayout(helpers).bytes);
+    const results = new Float64Array(new SharedArrayBuffer(8 * 1024));
+    const handles = await Promise.all(Array.from({ length: helpers }, () => startThread()));
     try {
       await Promise.all(
-        threads.map(
-          (thread) =>
+        handles.map(
+          (thread, t) =>
             new Promise<void>((resolve, reject) => {
               thread.onMessage((message) => {
                 if (message.type === "ready") resolve();
@@ -288,110 +378,240 @@ export class KernelPool {
               });
               thread.onError(reject);
               thread.ref();
-              thread.post({ type: "init", module, memory });
+              thread.post({
+                type: "init",
+                module,
+                memory,
+                control,
+                threads: helpers,
+                slot: t + 1,
+                results,
+                resultsGeneration: 0,
+              });
             }),
         ),
       );
     } catch (error) {
-      for (const thread of threads) thread.terminate();
+      for (const thread of handles) thread.terminate();
       throw error;
     } finally {
-      for (const thread of threads) thread.unref();
+      for (const thread of handles) thread.unref();
     }
-    return new KernelPool(threads);
+    return new KernelPool(handles, module, control, results);
   }
 
+  /** Threads a job can run on: the caller and the kernel threads. */
   get size(): number {
-    return this.threads.length;
+    return this.threads.length + 1;
+  }
+
+  /** Whether `job` can run here (its kernel is an export and it has at most MAX_ARGS arguments). */
+  accepts(job: RowJob): boolean {
+    return this.kernelIndex.has(job.kernel) && job.args.length <= MAX_ARGS;
   }
 
   /**
-   * Run `job` on `threads` of the pool's threads. Resolves when every thread has finished (also
-   * after a cancellation, so that no thread still writes into memory the caller frees), with the
-   * chunks' return values when `job.results`.
+   * Run `job` on `threads` threads: this one, running `kernel` (the same kernel of its own
+   * instance), and threads − 1 kernel threads. Resolves when every chunk has finished (also
+   * after a cancellation, so that no thread still writes into memory the caller frees), with
+   * the chunks' return values when `job.results`.
    */
-  run(
+  async run(
     job: RowJob,
     threads: number,
+    kernel: (...args: number[]) => number,
     onRows: (rows: number) => void,
     signal?: AbortSignal,
   ): Promise<Float64Array | null> {
-    if (this.broken) return Promise.reject(new HiddenAtlasError("E_WASM", this.broken));
-    const chunks = Math.ceil(job.rows / job.chunk);
-    const used = Math.max(1, Math.min(threads, this.threads.length, chunks));
-    const control = new Int32Array(new SharedArrayBuffer(8));
-    const results = job.results ? new Float64Array(new SharedArrayBuffer(8 * chunks)) : null;
-    const id = this.nextId++;
-    return new Promise<Float64Array | null>((resolve, reject) => {
-      const abort = () => Atomics.store(control, 1, 1);
-      signal?.addEventListener("abort", abort, { once: true });
-      const entry: Running = {
-        waiting: used,
-        rows: 0,
-        failure: null,
-        onRows: (rows) => {
-          entry.rows += rows;
-          onRows(entry.rows);
-        },
-        finish: () => {
-          signal?.removeEventListener("abort", abort);
-          this.running.delete(id);
-          if (--this.busy === 0) for (const thread of this.threads) thread.unref();
-          if (entry.failure !== null)
-            reject(
-              new HiddenAtlasError(
-                "E_WASM",
-                `kernel ${job.kernel} failed in a thread: ${entry.failure}`,
-              ),
-            );
-          else if (signal?.aborted)
-            reject(new HiddenAtlasError("E_CANCELLED", "the computation was cancelled"));
-          else resolve(results);
-        },
-      };
-      this.running.set(id, entry);
-      if (this.busy++ === 0) for (const thread of this.threads) thread.ref();
-      if (signal?.aborted) abort();
-      for (let slot = 0; slot < used; slot++) {
-        this.threads[slot].post({
-          type: "run",
-          id,
-          kernel: job.kernel,
-          args: job.args,
-          rows: job.rows,
-          chunk: job.chunk,
-          slot,
-          control,
-          results,
-        });
-      }
-    });
+    if (this.busy) await new Promise<void>((resolve) => this.queue.push(resolve));
+    this.busy = true;
+    try {
+      return await this.execute(job, threads, kernel, onRows, signal);
+    } finally {
+      const next = this.queue.shift();
+      if (next) next();
+      else this.busy = false;
+    }
   }
 
-  private receive(message: Record<string, unknown>): void {
-    const entry = this.running.get(message.id as number);
-    if (!entry) return;
-    if (message.type === "progress") {
-      entry.onRows(message.rows as number);
-    } else if (message.type === "done" || message.type === "error") {
-      if (message.type === "error") entry.failure ??= String(message.message);
-      if (message.rows) entry.onRows(message.rows as number);
-      if (--entry.waiting === 0) entry.finish();
+  private async execute(
+    job: RowJob,
+    threads: number,
+    kernel: (...args: number[]) => number,
+    onRows: (rows: number) => void,
+    signal?: AbortSignal,
+  ): Promise<Float64Array | null> {
+    if (this.broken) throw new HiddenAtlasError("E_WASM", this.broken);
+    if (Date.now() - this.lastYield >= YIELD_MS) await this.yield();
+    if (signal?.aborted) throw new HiddenAtlasError("E_CANCELLED", "the computation was cancelled");
+    const ctl = this.ctl;
+    const { JOB, NEXT, DONE, ACTIVE, STOP, FAILED, FAIL_LENGTH, ROWS_DONE } = CONTROL;
+    const chunks = Math.ceil(job.rows / job.chunk);
+    const used = Math.max(2, Math.min(threads, this.size, chunks));
+    const blocking = dispatch.wait === "auto" && canBlock();
+    if (job.results && chunks > this.results.length) this.growResults(chunks);
+
+    // Wait for threads still reading the last descriptor to leave it, then write this one.
+    Atomics.store(ctl, JOB, 0);
+    for (let start = Date.now(); ;) {
+      const active = Atomics.load(ctl, ACTIVE);
+      if (active === 0) break;
+      if (blocking) Atomics.wait(ctl, ACTIVE, active, 1);
+      if (Date.now() - start >= YIELD_MS) {
+        await this.yield();
+        if (this.broken) throw new HiddenAtlasError("E_WASM", this.broken);
+        start = Date.now();
+      }
     }
+    ctl[NEXT] = 0;
+    ctl[DONE] = 0;
+    ctl[STOP] = 0;
+    ctl[FAILED] = 0;
+    ctl[FAIL_LENGTH] = 0;
+    ctl[ROWS_DONE] = 0;
+    ctl[CONTROL.CHUNKS] = chunks;
+    ctl[CONTROL.ROWS] = job.rows;
+    ctl[CONTROL.CHUNK] = job.chunk;
+    ctl[CONTROL.KERNEL] = this.kernelIndex.get(job.kernel) as number;
+    ctl[CONTROL.ARGS] = job.args.length;
+    ctl[CONTROL.USED] = used;
+    ctl[CONTROL.RESULTS] = job.results ? 1 : 0;
+    ctl[CONTROL.RESULTS_GENERATION] = this.resultsGeneration;
+    ctl[CONTROL.NOTIFY] = blocking ? 0 : 1;
+    ctl[CONTROL.SPIN] = dispatch.spin;
+    const table = this.table;
+    job.args.forEach((arg, a) => {
+      if (typeof arg === "number") {
+        table[5 * a] = 0;
+        table[5 * a + 1] = arg;
+        return;
+      }
+      table[5 * a] = 1;
+      table[5 * a + 1] = arg.base ?? 0;
+      table[5 * a + 2] = arg.i0 ?? 0;
+      table[5 * a + 3] = arg.i1 ?? 0;
+      table[5 * a + 4] = arg.chunk ?? 0;
+      for (let slot = 0; slot < used; slot++)
+        table[MAX_ARGS * (5 + slot) + a] = arg.thread ? arg.thread[slot] : 0;
+    });
+    this.job = this.job >= 0x7fffffff ? 1 : this.job + 1;
+    Atomics.store(ctl, JOB, this.job);
+    Atomics.notify(ctl, JOB);
+    for (let t = 0; t < used - 1; t++)
+      if (Atomics.load(ctl, CONTROL.PARKED + t) === 0) this.threads[t].post({ type: "wake" });
+
+    const stop = () => Atomics.store(ctl, STOP, 1);
+    signal?.addEventListener("abort", stop, { once: true });
+    let callerError: unknown = null;
+    try {
+      // This thread's share: chunks from the same counter, with slot 0's arguments.
+      if (dispatch.callerTakesChunks) {
+        const values = new Array<number>(job.args.length);
+        const base = MAX_ARGS * 5;
+        const keep = job.results ? this.results : null;
+        for (;;) {
+          const c = Atomics.add(ctl, NEXT, 1);
+          if (c >= chunks) break;
+          if (Atomics.load(ctl, STOP) === 0) {
+            const i0 = c * job.chunk;
+            const i1 = Math.min(job.rows, i0 + job.chunk);
+            try {
+              for (let a = 0; a < values.length; a++)
+                values[a] =
+                  table[5 * a] === 0
+                    ? table[5 * a + 1]
+                    : table[5 * a + 1] +
+                      table[5 * a + 2] * i0 +
+                      table[5 * a + 3] * i1 +
+                      table[5 * a + 4] * c +
+                      table[base + a];
+              const value = kernel(...values);
+              if (keep) keep[c] = Number(value);
+              Atomics.add(ctl, ROWS_DONE, i1 - i0);
+            } catch (error) {
+              callerError = error;
+              stop();
+            }
+          }
+          if (Atomics.add(ctl, DONE, 1) + 1 === chunks) break;
+          onRows(Atomics.load(ctl, ROWS_DONE));
+          if (Date.now() - this.lastYield >= YIELD_MS) {
+            await this.yield();
+            if (signal?.aborted || this.broken) stop();
+          }
+        }
+      }
+      // The threads' last chunks.
+      while (Atomics.load(ctl, DONE) < chunks && !this.broken) {
+        if (blocking) {
+          const until = performance.now() + dispatch.spin / 1000;
+          while (Atomics.load(ctl, DONE) < chunks && performance.now() < until);
+          const done = Atomics.load(ctl, DONE);
+          if (done < chunks) Atomics.wait(ctl, DONE, done, YIELD_MS);
+          if (Date.now() - this.lastYield >= YIELD_MS) {
+            onRows(Atomics.load(ctl, ROWS_DONE));
+            await this.yield();
+            if (signal?.aborted) stop();
+          }
+        } else {
+          for (const thread of this.threads) thread.ref();
+          try {
+            await new Promise<void>((resolve) => (this.wakeCaller = resolve));
+          } finally {
+            this.wakeCaller = null;
+            for (const thread of this.threads) thread.unref();
+          }
+        }
+      }
+    } finally {
+      signal?.removeEventListener("abort", stop);
+    }
+    onRows(Atomics.load(ctl, ROWS_DONE));
+    if (this.broken) throw new HiddenAtlasError("E_WASM", this.broken);
+    if (callerError !== null) {
+      if (callerError instanceof HiddenAtlasError) throw callerError;
+      throw new HiddenAtlasError(
+        "E_WASM",
+        `kernel ${job.kernel} failed: ${(callerError as Error)?.message ?? String(callerError)}`,
+      );
+    }
+    if (Atomics.load(ctl, FAILED) !== 0) {
+      const length = Atomics.load(ctl, FAIL_LENGTH);
+      const message = String.fromCharCode(...this.text.subarray(0, length));
+      throw new HiddenAtlasError("E_WASM", `kernel ${job.kernel} failed in a thread: ${message}`);
+    }
+    if (signal?.aborted) throw new HiddenAtlasError("E_CANCELLED", "the computation was cancelled");
+    return job.results ? this.results.slice(0, chunks) : null;
+  }
+
+  private async yield(): Promise<void> {
+    await yieldToEventLoop();
+    this.lastYield = Date.now();
+  }
+
+  /** A larger buffer for the chunks' return values, sent to every thread before the job. */
+  private growResults(chunks: number): void {
+    this.results = new Float64Array(
+      new SharedArrayBuffer(8 * Math.max(chunks, 2 * this.results.length)),
+    );
+    this.resultsGeneration++;
+    for (const thread of this.threads)
+      thread.post({
+        type: "results",
+        results: this.results,
+        resultsGeneration: this.resultsGeneration,
+      });
   }
 
   /** A thread died: fail what runs and refuse new jobs (a new thread could not join safely). */
   private fail(reason: string): void {
-    this.broken = reason;
-    for (const entry of [...this.running.values()]) {
-      entry.failure ??= reason;
-      entry.waiting = 0;
-      entry.finish();
-    }
+    this.broken ??= reason;
+    this.wakeCaller?.();
   }
 
   terminate(): void {
     this.fail("the kernel threads were stopped");
+    this.stopping = true;
     for (const thread of this.threads) thread.terminate();
   }
 }

@@ -309,9 +309,10 @@ export class Core {
   }
 
   /**
-   * Run `job.kernel` on rows [0, job.rows) in chunks of `job.chunk` rows: on the kernel threads
-   * when there are several (each chunk wholly on one thread, taken in any order), else chunk
-   * after chunk here, yielding to the event loop now and then. Every chunk must write only its
+   * Run `job.kernel` on rows [0, job.rows) in chunks of `job.chunk` rows: on this thread and the
+   * kernel threads when there are several (each chunk wholly on one thread, taken in any order
+   * from a shared counter), else chunk after chunk here; either way yielding to the event loop
+   * now and then. Every chunk must write only its
    * own output (and per-thread scratch: `{thread: [...]}` arguments), so the result does not
    * depend on the thread count. Resolves with the chunks' return values when `job.results`.
    */
@@ -335,13 +336,13 @@ export class Core {
       throw new HiddenAtlasError("E_PARAM", `invalid chunk: ${job.chunk} rows`);
     const chunks = Math.ceil(job.rows / job.chunk);
     const threads = Math.min(this.threads, options.threads ?? Infinity, chunks);
-    if (this.pool && threads > 1)
-      return this.pool.run(job, threads, (rows) => onRows?.(rows), signal);
     const fn = (this.kernels as unknown as Record<string, (...args: number[]) => number>)[
       job.kernel
     ];
     if (typeof fn !== "function")
       throw new HiddenAtlasError("E_PARAM", `the core has no kernel ${JSON.stringify(job.kernel)}`);
+    if (this.pool && threads > 1 && this.pool.accepts(job))
+      return this.pool.run(job, threads, fn, (rows) => onRows?.(rows), signal);
     const results = job.results ? new Float64Array(chunks) : null;
     const values = new Array<number>(job.args.length);
     let last = Date.now();
@@ -610,8 +611,8 @@ export function loadCore(source?: CoreSource, options: { threads?: number } = {}
 }
 
 /**
- * The shared core: the shared-memory build with one kernel thread per requested thread when
- * more than one is asked for ("auto": every core) and this environment allows it, else the
+ * The shared core: the shared-memory build running on the calling thread and one kernel thread
+ * per further requested thread when more than one is asked for ("auto": every core) and this environment allows it, else the
  * SIMD build on the calling thread — noted once, with the reason (`threadStatus()`).
  */
 async function instantiateShared(): Promise<Core> {
@@ -674,8 +675,9 @@ const INITIAL_PAGES = 32;
 const MAXIMUM_PAGES = 65536;
 
 /**
- * The shared-memory build on a new shared memory, with `threads` kernel threads started before
- * the main instance runs its start function (see KernelPool.start).
+ * The shared-memory build on a new shared memory, running jobs on `threads` threads (this one
+ * and threads − 1 kernel threads, started before the main instance runs its start function: see
+ * KernelPool.start).
  */
 async function instantiateThreaded(
   source: CoreSource,
