@@ -205,6 +205,18 @@ export interface StepSpec<T extends ParamTable> {
    * Unset: the step always runs where the runner is.
    */
   parallel?: "needs" | "whole";
+  /**
+   * A cheap estimate of a pooled step's CPU cost (any unit, compared only between steps of one
+   * run, e.g. the elements a layer's step reads and computes on): a pool with more steps than
+   * free workers hands the costliest out first, so the largest layer does not start last and
+   * set the pace alone. Unset: 0, first come first served among equals.
+   */
+  cost?: (args: StepArgs, params: Resolved<T>, bundle: AnalysisBundle) => number;
+  /**
+   * A "whole" step that reads the bundle's checkpoints (training dynamics): pool workers then
+   * open them too. Unset: the workers leave the checkpoints unread.
+   */
+  readsCheckpoints?: boolean;
   run(context: StepContext<T>): Promise<unknown>;
 }
 

@@ -942,6 +942,8 @@ export const mdaDescriptor = defineAnalysis<typeof params, MdaAnalysisResult>({
       stages: 5,
       keep: 16,
       parallel: "whole",
+      // The "initial" stage reads the first checkpoint.
+      readsCheckpoints: true,
       async run({ bundle, params: p, args, need, options }): Promise<PanelStep> {
         const notes: string[] = [];
         const panel = await mdaPanel(
