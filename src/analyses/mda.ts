@@ -878,6 +878,8 @@ interface PanelStep {
  */
 export const mdaDescriptor = defineAnalysis<typeof params, MdaAnalysisResult>({
   name: "mda",
+  // The "initial" stage: the layers at the first checkpoint.
+  readsCheckpoints: true,
   title: "Manifold discovery and analysis",
   question:
     "What does the feature continuum of a regression network look like, layer by layer, before and after training, in MDA beside t-SNE, UMAP, PCA and Isomap?",
@@ -942,8 +944,6 @@ export const mdaDescriptor = defineAnalysis<typeof params, MdaAnalysisResult>({
       stages: 5,
       keep: 16,
       parallel: "whole",
-      // The "initial" stage reads the first checkpoint.
-      readsCheckpoints: true,
       async run({ bundle, params: p, args, need, options }): Promise<PanelStep> {
         const notes: string[] = [];
         const panel = await mdaPanel(

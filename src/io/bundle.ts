@@ -122,12 +122,13 @@ export interface LoadBundleOptions {
    */
   lazy?: boolean;
   /**
-   * Read the checkpoints' layers (default true). False leaves them unread and
-   * `bundle.checkpoints` unset, for a reader that needs only the trained layers: a pool worker
-   * of a report that does not look at training dynamics skips decoding them (a second of
-   * float16 widening on a ResNet-18 export's nine checkpoints).
+   * Read the checkpoints' layers (default true). "lazy" reads only their headers (checked as
+   * layers are; their `data` is not in memory, as with `lazy`), false leaves them unread and
+   * `bundle.checkpoints` unset: for a reader that needs only the trained layers, e.g. a report
+   * that does not look at training dynamics (decoding them is a second of float16 widening on
+   * a ResNet-18 export's nine checkpoints).
    */
-  checkpoints?: boolean;
+  checkpoints?: boolean | "lazy";
 }
 
 const defaults = { allowNonFinite: false, lazy: false, checkpoints: true };
@@ -179,7 +180,7 @@ export async function loadBundle(
   if (manifest.split !== undefined) bundle.split = await reader.split(manifest.split);
   if (manifest.trace !== undefined)
     bundle.trace = await readTrace(source, manifest.trace, manifest.samples);
-  if (manifest.checkpoints !== undefined && checkpoints) {
+  if (manifest.checkpoints !== undefined && checkpoints !== false) {
     const rows = bundle.trace?.length ?? manifest.samples;
     const checkpointReader = new ArrayReader(
       source,
@@ -192,7 +193,7 @@ export async function loadBundle(
       const field = `checkpoints[${c}].layers`;
       bundle.checkpoints.push({
         epoch,
-        layers: await checkpointReader.layers(layers, field, wanted),
+        layers: await checkpointReader.layers(layers, field, wanted, checkpoints === "lazy"),
       });
     }
   }

@@ -1,7 +1,7 @@
 /** `hidden-atlas report NOTEBOOK --bundle DIR --set k=10 --out r.html`: a notebook's report from Node. */
 import { AnalysisRunner, bundleKeyOf } from "../../analyses/runner.ts";
 import { StepTrace, stepIdentity, type TraceEvent } from "../../analyses/trace.ts";
-import { requestedThreads, threadSetting } from "../../core/threads.ts";
+import { requestedThreads, setThreads, threadSetting } from "../../core/threads.ts";
 import { createNodeClient } from "../../worker/node.ts";
 import { createStepPool } from "../../worker/pool.ts";
 import { nodeTraceClock, threadCpuAvailable, threadsCpu } from "../../worker/trace-clock.ts";
@@ -36,7 +36,7 @@ export async function analysisReport(
   { positionals: [notebook], options }: ParsedCommand,
   { stderr }: Streams,
   trace?: StepTrace,
-): Promise<{ spec: ReportSpec; sha256: string; dataset: string }> {
+): Promise<{ spec: ReportSpec; sha256: string; dataset: string; workers: number }> {
   const descriptor = analysisArgument(notebook);
   if (!options.bundle) throw new HiddenAtlasError("E_USAGE", `${notebook} needs --bundle DIR`);
   // This thread's start: loading the modules, up to here.
@@ -63,9 +63,7 @@ export async function analysisReport(
               args: {
                 path: options.bundle as string,
                 // Decoding the checkpoints costs every worker a second; most reports never read them.
-                checkpoints: Object.values(descriptor.steps).some(
-                  (s) => s.parallel === "whole" && s.readsCheckpoints,
-                ),
+                checkpoints: descriptor.readsCheckpoints === true,
               },
             },
           },
@@ -73,12 +71,18 @@ export async function analysisReport(
         })
       : undefined;
   pool?.warm();
+  // The workers are the parallelism: this thread's kernels (a sample, CKA's Gram products) run
+  // on one thread, without kernel threads beside the pool's workers.
+  if (pool) setThreads(1);
   try {
     // The bundle's hash is needed only in the report: it streams in the background (on this
     // thread, while it waits for the workers) instead of before the first step.
     const opened = trace?.begin("bundle.open", undefined, [stepIdentity("main.start", {})]);
+    // The checkpoints' layers too, unless the analysis never reads them: then only their
+    // headers (the report counts them), their values checked as the hash streams them.
     const bundle = await openBundle(await bundleSourceFromPath(options.bundle as string), {
       digest: "deferred",
+      checkpoints: descriptor.readsCheckpoints === true ? true : "lazy",
     });
     opened?.();
     pool?.adopt(bundle);
@@ -125,7 +129,7 @@ export async function analysisReport(
           threadsAtEnd[name] = (threadsAtEnd[name] ?? 0) + ms;
         }
       }
-      return { spec, sha256, dataset: bundle.name };
+      return { spec, sha256, dataset: bundle.name, workers: threads };
     } finally {
       runner.clear();
     }
@@ -206,7 +210,7 @@ export const reportCommand: Command = {
     if (!parsed.options.bundle) throw new HiddenAtlasError("E_USAGE", "report needs --bundle DIR");
     if (!parsed.options.out) throw new HiddenAtlasError("E_USAGE", "report needs --out FILE.html");
     const trace = parsed.options.trace ? new StepTrace(nodeTraceClock) : undefined;
-    const { spec, sha256, dataset } = await analysisReport(parsed, streams, trace);
+    const { spec, sha256, dataset, workers } = await analysisReport(parsed, streams, trace);
     const written = trace?.begin("report.write", undefined, [stepIdentity("report.build", {})]);
     await writeTextFile(parsed.options.out as string, renderReport(spec));
     written?.();
@@ -215,7 +219,7 @@ export const reportCommand: Command = {
       const record: ReportTrace = {
         format: "hidden-atlas-trace/1",
         notebook: parsed.positionals[0],
-        threads: await poolWorkers(),
+        threads: workers,
         threadCpu: threadCpuAvailable,
         processCpu: (user + system) / 1000,
         wall: trace.clock.now() - performance.timeOrigin,
