@@ -118,8 +118,8 @@ export interface TraceModel {
 /**
  * The dependency graph of a traced run and its ideal time on `cores` cores, from each event's
  * CPU time. An event waits for the events it needed (by id) and, implicitly, for its thread's
- * start and bundle (`main.start` → the main thread's `bundle.open` → its steps; `worker.start` →
- * that worker's `bundle.open` → its steps). Events of one thread are otherwise free to run on
+ * start and bundle (`main.start` → the main thread's `bundle.open` → its steps; `main.start` →
+ * `worker.start` → that worker's `bundle.open` → its steps). Events of one thread are otherwise free to run on
  * any core: the makespan is what a perfect pool would reach with this work, the critical path
  * what no number of cores can beat. Times of the same run under any load give the same model.
  */
@@ -142,18 +142,31 @@ export function traceModel(events: readonly TraceEvent[], cores: number): TraceM
     }
     const start = phase(e.thread, e.thread === "main" ? "main.start" : "worker.start");
     const open = phase(e.thread, "bundle.open");
-    if (e.step === "bundle.open" && start >= 0 && start !== i) own.add(start);
+    const mainStart = phase("main", "main.start");
+    // The main thread starts the workers once its modules are loaded.
+    if (e.step === "worker.start" && mainStart >= 0) own.add(mainStart);
+    else if (e.step === "bundle.open" && start >= 0 && start !== i) own.add(start);
     else if (e.step !== "main.start" && e.step !== "worker.start" && e.step !== "bundle.open") {
       if (open >= 0 && events[open].end <= e.start) own.add(open);
       else if (start >= 0) own.add(start);
     }
     return [...own];
   });
-  // Longest chain to each event's end (events in order of their recorded end: a dependency
-  // always ended before its dependant started).
-  const order = events
-    .map((_, i) => i)
-    .sort((a, b) => events[a].end - events[b].end || events[a].start - events[b].start);
+  // A topological order (dependencies first; among the ready, the earliest to end).
+  const succs: number[][] = events.map(() => []);
+  preds.forEach((ps, i) => ps.forEach((j) => succs[j].push(i)));
+  const order: number[] = [];
+  {
+    const left = preds.map((ps) => ps.length);
+    const ready = events.map((_, i) => i).filter((i) => left[i] === 0);
+    while (ready.length > 0) {
+      ready.sort((a, b) => events[a].end - events[b].end || a - b);
+      const i = ready.shift()!;
+      order.push(i);
+      for (const k of succs[i]) if (--left[k] === 0) ready.push(k);
+    }
+    // A cycle (a trace that contradicts itself): its events are left out of the model.
+  }
   const finish = new Float64Array(n);
   const via = new Int32Array(n).fill(-1);
   for (const i of order) {
@@ -173,8 +186,6 @@ export function traceModel(events: readonly TraceEvent[], cores: number): TraceM
   const work = events.reduce((s, e) => s + e.cpu, 0);
 
   // Priority: the longest chain from an event to the end (its own CPU included).
-  const succs: number[][] = events.map(() => []);
-  preds.forEach((ps, i) => ps.forEach((j) => succs[j].push(i)));
   const tail = new Float64Array(n);
   for (const i of [...order].reverse()) {
     let longest = 0;

@@ -129,9 +129,15 @@ export interface LoadBundleOptions {
    * a ResNet-18 export's nine checkpoints).
    */
   checkpoints?: boolean | "lazy";
+  /**
+   * Read the inputs (default true; they are read whole, for thumbnails). False leaves
+   * `bundle.inputs` unset: a reader that only computes on layers (a pool worker) spares their
+   * memory (31 MB on a 10,000-image Fashion-MNIST export).
+   */
+  inputs?: boolean;
 }
 
-const defaults = { allowNonFinite: false, lazy: false, checkpoints: true };
+const defaults = { allowNonFinite: false, lazy: false, checkpoints: true, inputs: true };
 
 /**
  * Read and check a bundle. Throws E_MANIFEST, E_MISSING_FILE, E_SHAPE_MISMATCH, E_NON_FINITE,
@@ -144,7 +150,7 @@ export async function loadBundle(
   source: BundleSource,
   options: LoadBundleOptions = {},
 ): Promise<Bundle> {
-  const { allowNonFinite, layers: only, lazy, checkpoints } = { ...defaults, ...options };
+  const { allowNonFinite, layers: only, lazy, checkpoints, inputs } = { ...defaults, ...options };
   const manifest = await readManifest(source);
   const wanted = layerFilter(manifest, only);
 
@@ -167,7 +173,8 @@ export async function loadBundle(
     layers: await reader.layers(manifest.layers, "layers", wanted, lazy),
   };
   if (manifest.classNames !== undefined) bundle.classNames = manifest.classNames;
-  if (manifest.inputs !== undefined) bundle.inputs = await reader.array(manifest.inputs, "inputs");
+  if (manifest.inputs !== undefined && inputs)
+    bundle.inputs = await reader.array(manifest.inputs, "inputs");
   if (manifest.labels !== undefined) {
     bundle.labels = await reader.labels(manifest.labels, manifest.classNames?.length);
   }

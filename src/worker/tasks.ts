@@ -153,8 +153,10 @@ export function createTasks(
             "a remote step needs its needs' values or a kept bundle",
           );
         const bundle = context.get<AnalysisBundle>(request.bundle);
-        const own = runnerFor(context);
-        // One step at a time per pool worker: the runner's steps now are this request's.
+        // A runner of its own, emptied after each step: the pool sends a worker one step at a
+        // time, each with every need it has (a layer's vectors, its neighbour index), and
+        // keeping them would hold every layer's wasm memory in every worker to the end.
+        const own = new AnalysisRunner({ others: (key) => context.get<AnalysisBundle>(key) });
         own.trace = traced;
         try {
           value = await own.run(
@@ -167,7 +169,7 @@ export function createTasks(
             options,
           );
         } finally {
-          own.trace = null;
+          own.clear();
         }
       }
       return traced ? { value, trace: traced.drain() } : value;

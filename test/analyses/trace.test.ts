@@ -39,19 +39,19 @@ describe("traceModel", () => {
   it("finds the critical path through needs and each thread's start", () => {
     const m = traceModel(run, 2);
     expect(m.work).toBe(775);
-    // worker 1's start → a → c → result: 10 + 300 + 100 + 5.
-    expect(m.criticalPath).toBe(415);
-    expect(m.path.map((e) => e.step)).toEqual(["worker.start", "a", "c", "result"]);
+    // main's start → worker 1's start → a → c → result: 100 + 10 + 300 + 100 + 5.
+    expect(m.criticalPath).toBe(515);
+    expect(m.path.map((e) => e.step)).toEqual(["main.start", "worker.start", "a", "c", "result"]);
   });
 
   it("schedules the work on P cores, longest remaining chain first", () => {
-    // 2 cores: the starts (0–10), a and b (10–310, 10–210), main.start (210–310), c and
-    // bundle.open (310–410, 310–360), result (410–415).
-    expect(traceModel(run, 2).makespan).toBe(415);
-    expect(traceModel(run, 2).lowerBound).toBe(415);
+    // 2 cores: main.start (0–100), the workers' starts (100–110), a and b (110–410,
+    // 110–310), bundle.open (310–360), c (410–510), result (510–515).
+    expect(traceModel(run, 2).makespan).toBe(515);
+    expect(traceModel(run, 2).lowerBound).toBe(515);
     expect(traceModel(run, 1).makespan).toBe(775);
     expect(traceModel(run, 1).lowerBound).toBe(775);
-    expect(traceModel(run, 4).makespan).toBe(415);
+    expect(traceModel(run, 4).makespan).toBe(515);
   });
 
   it("on 2 cores, two independent halves take the longer half; a chain takes its sum", () => {
