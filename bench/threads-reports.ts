@@ -22,7 +22,7 @@
  * keeps the traces (and prints the critical path's steps).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -83,6 +83,7 @@ function timed(command: string[]): { wall: number; cpu: number; rssGb: number; o
 }
 
 const work = mkdtempSync(join(tmpdir(), "hidden-atlas-threads-reports-"));
+if (traceDir) mkdirSync(traceDir, { recursive: true });
 try {
   for (const bundle of bundles) {
     for (const notebook of notebooks) {

@@ -90,6 +90,13 @@ describe("hidden-atlas --threads", () => {
       );
       for (const e of graphs) expect(e.thread).toMatch(cores > 1 ? /^worker \d+$/ : /^main$/);
       expect(trace.events.filter((e: { step: string }) => e.step === "main.start")).toHaveLength(1);
+      // An unwritable trace is refused before any work, as --out is.
+      const nowhere = join(dir, "missing", "t.json");
+      const refused = await run(...args, "--out", join(dir, "x.html"), "--trace", nowhere);
+      expect([refused.code, refused.stderr]).toEqual([
+        1,
+        expect.stringMatching(/E_IO: cannot write --trace .*: the folder .* does not exist/),
+      ]);
     } finally {
       setThreads(2);
     }

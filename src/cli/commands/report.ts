@@ -202,6 +202,8 @@ export const reportCommand: Command = {
       trace: {
         type: "string",
         placeholder: "FILE.json",
+        // Checked before any work, as --out is.
+        output: "file",
         description:
           "also write a timing trace (JSON): every step's thread, start, end and CPU time, and the steps it waited for",
       },
