@@ -13,11 +13,12 @@
  *
  * Workers start on first use, or all at once with `warm()` (the command line calls it before it
  * opens the bundle, so the workers load their modules and core meanwhile). Each first sets its
- * kernels to `kernelThreads` threads (1 by default: the workers are the parallelism). When the pool holds a bundle, a worker opens it
- * itself from the same files — headers only, layers read as steps ask — before the first "whole"
- * step it is sent (those compute their needs there); a worker that only runs "needs" steps
- * never opens it. Progress of a remote step reaches the runner as the step's own; cancelling
- * the run cancels the remote step.
+ * kernels to `kernelThreads` threads (1 by default: the workers are the parallelism). When the
+ * pool holds a bundle, a worker opens it itself from the same files — headers only, layers read
+ * as steps ask — before the first "whole" step it is sent (those compute their needs there), or
+ * at once when warmed; a worker that only runs "needs" steps and was not warmed never opens it.
+ * Progress of a remote step reaches the runner as the step's own; cancelling the run cancels the
+ * remote step.
  */
 import type { AnalysisBundle } from "../analyses/columns.ts";
 import type { RemoteStep, StepPool } from "../analyses/runner.ts";
@@ -198,7 +199,8 @@ export function createStepPool(options: StepPoolOptions): WorkerStepPool {
     warm(): void {
       while (!stopped && members.length < options.size) {
         const member = startMember();
-        if (options.bundle) openIn(member).catch(() => {}); // reported to the step that waits for it
+        // A failure is reported to the step that waits for it.
+        if (options.bundle) openIn(member).catch(() => {});
       }
     },
     async run(request: RemoteStep, run: RunOptions): Promise<unknown> {
