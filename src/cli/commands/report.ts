@@ -24,8 +24,8 @@ import {
 /**
  * Workers of the report's step pool: one per thread, every core by default ("auto"); 1: none,
  * every step on this thread. On 2 cores the pool made the reports of a trained ResNet-18 export
- * about 1.9-2.0x faster by the step trace's CPU-time model, for 1.0-1.03x the CPU time and at
- * most 1.44x the one-thread peak memory (README, "Reports on 1 and 2 threads").
+ * about 1.75-2.15x faster by the step trace's CPU-time model, for 0.92-1.16x the CPU time and
+ * at most 1.45x the one-thread peak memory (README, "Reports on 1 and 2 threads").
  */
 async function poolWorkers(): Promise<number> {
   return requestedThreads();
