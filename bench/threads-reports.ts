@@ -11,21 +11,33 @@
  *
  * With `--threads N` the CLI also runs the reports' independent steps (each layer's diagrams,
  * projections, cycles and sensitivity; each layer's Mapper graph) in N pool workers.
+ *
+ * Each run also writes its step trace (`report --trace`): every step's thread, start, end and
+ * CPU time. From the N-thread run's trace the critical-path model is printed beside the wall
+ * times (src/analyses/trace.ts, `traceModel`): the CPU in steps, the critical path, the makespan
+ * of a list schedule of the steps on N cores, the run's whole CPU time (helper threads too) over
+ * N, and the speed-up over the 1-thread run's CPU time that the larger of the two predicts —
+ * numbers that a loaded machine spoils far less than wall times, since they are CPU times. Then
+ * each thread's whole CPU time (main, the workers, V8's and libuv's helpers). `--trace-dir DIR`
+ * keeps the traces (and prints the critical path's steps).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { traceModel, type TraceEvent } from "../src/analyses/trace.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const args = process.argv.slice(2);
 let threads = 2;
 let notebooks = ["layer-topology", "mapper"];
+let traceDir: string | null = null;
 const bundles: string[] = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === "--threads") threads = Number(args[++i]);
   else if (args[i] === "--notebooks") notebooks = args[++i].split(",");
+  else if (args[i] === "--trace-dir") traceDir = args[++i];
   else bundles.push(args[i]);
 }
 if (!Number.isInteger(threads) || threads < 2) throw new Error("--threads N: an integer ≥ 2");
@@ -71,12 +83,24 @@ function timed(command: string[]): { wall: number; cpu: number; rssGb: number; o
 }
 
 const work = mkdtempSync(join(tmpdir(), "hidden-atlas-threads-reports-"));
+if (traceDir) mkdirSync(traceDir, { recursive: true });
 try {
   for (const bundle of bundles) {
     for (const notebook of notebooks) {
-      const runs: { wall: number; cpu: number; rssGb: number; bytes: Buffer | null }[] = [];
+      const runs: {
+        wall: number;
+        cpu: number;
+        rssGb: number;
+        bytes: Buffer | null;
+        trace: {
+          processCpu: number;
+          events: TraceEvent[];
+          cpuByThreadName?: Record<string, number>;
+        } | null;
+      }[] = [];
       for (const t of [1, threads]) {
         const out = join(work, `${notebook}-${t}.html`);
+        const tracePath = join(traceDir ?? work, `${notebook}-${basename(bundle)}-${t}.json`);
         const load = loadavg()[0];
         const r = timed([
           "node",
@@ -91,8 +115,14 @@ try {
           "2026-01-01",
           "--out",
           out,
+          "--trace",
+          tracePath,
         ]);
-        runs.push({ ...r, bytes: r.ok ? readFileSync(out) : null });
+        runs.push({
+          ...r,
+          bytes: r.ok ? readFileSync(out) : null,
+          trace: r.ok ? JSON.parse(readFileSync(tracePath, "utf8")) : null,
+        });
         console.log(
           `report ${notebook}\t${bundle}\tthreads ${t}\twall ${r.wall.toFixed(1)} s\tCPU ${r.cpu.toFixed(1)} s\tpeak RSS ${r.rssGb.toFixed(2)} GB\tload before ${load.toFixed(1)}${r.ok ? "" : "\tFAILED"}`,
         );
@@ -102,6 +132,28 @@ try {
       console.log(
         `report ${notebook}\t${bundle}\tspeed-up on ${threads} threads ${(one.wall / many.wall).toFixed(2)}×\tCPU ×${(many.cpu / one.cpu).toFixed(2)}\tsame report bytes: ${same}`,
       );
+      if (one.trace && many.trace) {
+        const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+        const m = traceModel(many.trace.events, threads);
+        const base = one.trace.processCpu;
+        const all = many.trace.processCpu;
+        // The steps' schedule, unless the run's whole CPU (helpers too) cannot fit in it.
+        const modelled = Math.max(m.makespan, all / threads);
+        console.log(
+          `model ${notebook}\t1 thread: CPU ${s(base)}\t${threads} threads: CPU ${s(all)}, of it in steps ${s(m.work)}\tcritical path ${s(m.criticalPath)}\tlist schedule on ${threads} cores ${s(m.makespan)}\tCPU / ${threads} ${s(all / threads)}\tmodelled speed-up ${(base / modelled).toFixed(2)}×`,
+        );
+        const cpuOf = (t: { cpuByThreadName?: Record<string, number> }) =>
+          Object.entries(t.cpuByThreadName ?? {})
+            .map(([name, ms]) => `${name} ${s(ms)}`)
+            .join(", ");
+        console.log(
+          `threads ${notebook}\t1 thread: ${cpuOf(one.trace)}\t${threads} threads: ${cpuOf(many.trace)}`,
+        );
+        if (traceDir)
+          console.log(
+            `critical path\t${m.path.map((e) => `${e.step}${e.args ? ` ${JSON.stringify(e.args)}` : ""} [${e.thread}] ${s(e.cpu)}`).join(" → ")}`,
+          );
+      }
     }
   }
 } finally {

@@ -205,6 +205,13 @@ export interface StepSpec<T extends ParamTable> {
    * Unset: the step always runs where the runner is.
    */
   parallel?: "needs" | "whole";
+  /**
+   * A cheap estimate of a pooled step's CPU cost (any unit, compared only between steps of one
+   * run, e.g. the elements a layer's step reads and computes on): a pool with more steps than
+   * free workers hands the costliest out first, so the largest layer does not start last and
+   * set the pace alone. Unset: 0, first come first served among equals.
+   */
+  cost?: (args: StepArgs, params: Resolved<T>, bundle: AnalysisBundle) => number;
   run(context: StepContext<T>): Promise<unknown>;
 }
 
@@ -225,6 +232,12 @@ export interface AnalysisDescriptor<T extends ParamTable = ParamTable, R = unkno
   question: string;
   papers: Paper[];
   params: T;
+  /**
+   * Whether the analysis reads the checkpoints' layers (training dynamics). Unset: it does
+   * not, and the command line opens them lazily (headers only; a pool's workers not at all),
+   * which spares decoding them (a second of float16 widening on a ResNet-18 export's nine).
+   */
+  readsCheckpoints?: boolean;
   steps: Record<string, StepSpec<T>>;
   /** Checks between parameters, after each is valid on its own (scikit-learn's `_check_params_vs_input`). */
   check?: (params: Resolved<T>, bundle: AnalysisBundle) => void;

@@ -44,7 +44,7 @@ import {
 
 export type { PersistenceDiagram };
 import { subsample, takeRows, SUBSAMPLE_METHODS } from "../algo/subsample.ts";
-import { layerMatrix, VECTORIZATIONS } from "../algo/vectorize.ts";
+import { layerMatrix, vectorizedWidth, VECTORIZATIONS } from "../algo/vectorize.ts";
 import { HiddenAtlasError } from "../core/errors.ts";
 import { rmsDistanceToMean, type Matrix } from "../core/matrix.ts";
 import { throwIfAborted, type RunOptions } from "../core/progress.ts";
@@ -436,6 +436,24 @@ const each = (p: ResolvedLayerTopologyParams, b: AnalysisBundle, step: string) =
 const persistenceWeight = 10;
 
 /**
+ * Cheap cost estimates of the pooled steps, in rough milliseconds on one core (fitted to a
+ * trained ResNet-18 export's trace; only their order matters): a pool hands the costliest
+ * waiting step out first. Reading a layer goes by the values stored; persistence by the
+ * points squared; the eigendecompositions of projections and cycle planes by columns cubed.
+ */
+const layerCost = {
+  read: (b: AnalysisBundle, layer: string) =>
+    8e-6 * (b.layers.find((l) => l.name === layer)?.shape.reduce((a, n) => a * n, 1) ?? 0),
+  columns: (b: AnalysisBundle, p: ResolvedLayerTopologyParams, layer: string) => {
+    const found = b.layers.find((l) => l.name === layer);
+    return found ? vectorizedWidth(found, p.vectorize) : 0;
+  },
+  persistence: (p: ResolvedLayerTopologyParams) => 6e-4 * p.samples * p.samples,
+  eigen: (b: AnalysisBundle, p: ResolvedLayerTopologyParams, layer: string) =>
+    1.4e-5 * layerCost.columns(b, p, layer) ** 3,
+};
+
+/**
  * The descriptor. Steps: each layer's `vectors` → the shared `sample` of rows → each layer's
  * `cloud` → its `diagrams`; between layers the `distances` of the diagrams and `cka` of the
  * clouds; each layer's `sensitivity` curve. A control that does not change a cloud or its
@@ -479,6 +497,7 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
       // Read and vectorised in a pool worker that opens the bundle itself (when the pool holds
       // it): every layer's reading, the report's serial start, then runs a layer per worker.
       parallel: "whole",
+      cost: (args, _p, b) => layerCost.read(b, String(args.layer)),
       async run({ bundle, params: p, args }): Promise<Matrix> {
         const layer = bundle.layers.find((l) => l.name === args.layer)!;
         return layerMatrix(layer, { method: p.vectorize, seed: p.seed });
@@ -527,6 +546,7 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
       stages: 3,
       keep: 64,
       parallel: "needs",
+      cost: (_a, p) => layerCost.persistence(p),
       async run({ params: p, args, need, options }): Promise<LayerPersistence> {
         const { X } = await need<LayerCloud>("cloud", args);
         // The enclosing radius is known only after the distances: run once at the enclosing
@@ -565,6 +585,7 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
       weight: 0.3,
       keep: 32,
       parallel: "needs",
+      cost: (args, p, b) => layerCost.eigen(b, p, String(args.layer)),
       async run({ args, need, options }): Promise<LayerCycles | null> {
         const { loops } = await need<LayerPersistence>("diagrams", args);
         if (!loops) return null;
@@ -582,6 +603,7 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
       keep: 256,
       // Each pair in a pool worker as soon as its two diagrams are known.
       parallel: "needs",
+      cost: () => 20,
       async run({ params: p, args, need, options }): Promise<PairDistances> {
         const a = await need<LayerPersistence>("diagrams", { layer: args.a });
         const b = await need<LayerPersistence>("diagrams", { layer: args.b });
@@ -644,6 +666,7 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
       keep: 32,
       // A full eigendecomposition of the layer's covariance: a pool worker's, beside the others.
       parallel: "needs",
+      cost: (args, p, b) => layerCost.eigen(b, p, String(args.layer)),
       async run({ params: p, args, need, options }): Promise<Projections> {
         return projections((await need<LayerCloud>("cloud", args)).X, p, options);
       },
@@ -659,6 +682,7 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
       stages: 3,
       keep: 32,
       parallel: "needs",
+      cost: (_a, p) => layerCost.persistence(p) * p.sensitivityFractions.length,
       async run({ params: p, args, need, options }): Promise<PersistenceDiagram[][]> {
         const { clouds } = await need<Projections>("projections", args);
         const layer = await need<LayerPersistence>("diagrams", args);
@@ -690,6 +714,11 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
       ],
       keep: 32,
       parallel: "needs",
+      cost: (args, p, b) =>
+        1e-4 *
+        p.samples *
+        layerCost.columns(b, p, String(args.layer)) *
+        p.sensitivityFractions.length,
       async run({ params: p, args, need, options }): Promise<SensitivityCurve> {
         const { X } = await need<LayerCloud>("cloud", args);
         const layer = await need<LayerPersistence>("diagrams", args);

@@ -14,7 +14,13 @@
  *   const result = await mapperAnalysis(bundle, {intervals: 12, overlap: 0.4});
  *   result.layers.map((l) => l.purity.label?.meanInverseClasses);
  */
-import { layerMatrix, isConvLayer, VECTORIZATIONS, type Vectorization } from "../algo/vectorize.ts";
+import {
+  layerMatrix,
+  isConvLayer,
+  vectorizedWidth,
+  VECTORIZATIONS,
+  type Vectorization,
+} from "../algo/vectorize.ts";
 import {
   LENSES,
   MapperSpace,
@@ -592,6 +598,15 @@ export const mapperDescriptor = defineAnalysis<typeof params, MapperAnalysisResu
       keep: 16,
       // A layer's neighbourhoods and graph in one worker: the space is no plain data to ship.
       parallel: "whole",
+      // Rough milliseconds on one core (only the order matters: the pool hands the costliest
+      // layer out first): reading the values stored, then the neighbour search on rows × columns.
+      cost: (args, p, b) => {
+        const layer = b.layers.find((l) => l.name === args.layer);
+        if (!layer) return 0;
+        const stored = layer.shape.reduce((a, n) => a * n, 1);
+        const columns = vectorizedWidth(layer, isConvLayer(layer) ? p.vectorize : "flatten");
+        return 8e-6 * stored + 1e-3 * layer.shape[0] * columns;
+      },
       async run({ bundle, params: p, args, need, options }): Promise<MapperLayerResult> {
         const { X, space } = await need<MapperLayerSpace>("space", args);
         const k = epsNeighborOf(p, space.neighborhoods.k);

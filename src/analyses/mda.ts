@@ -878,6 +878,8 @@ interface PanelStep {
  */
 export const mdaDescriptor = defineAnalysis<typeof params, MdaAnalysisResult>({
   name: "mda",
+  // The "initial" stage: the layers at the first checkpoint.
+  readsCheckpoints: true,
   title: "Manifold discovery and analysis",
   question:
     "What does the feature continuum of a regression network look like, layer by layer, before and after training, in MDA beside t-SNE, UMAP, PCA and Isomap?",

@@ -1116,6 +1116,7 @@ export function runsWhere(args: StepArgs, others: (key: string) => AnalysisBundl
  */
 export const mphateDescriptor = defineAnalysis<typeof params, MphateAnalysisResult>({
   name: "mphate",
+  readsCheckpoints: true,
   title: "M-PHATE: hidden units over training",
   question:
     "How do hidden units evolve over training, as one Multislice PHATE embedding of every unit at every checkpoint; what do generalisation and catastrophic forgetting look like?",

@@ -18,6 +18,7 @@
 import { HiddenAtlasError } from "../core/errors.ts";
 import type { ProgressEvent, RunOptions } from "../core/progress.ts";
 import type { AnalysisBundle } from "./columns.ts";
+import { stepIdentity, type StepTrace } from "./trace.ts";
 import {
   resolveParams,
   type AnalysisDescriptor,
@@ -121,6 +122,13 @@ export interface RemoteStep {
   args: StepArgs;
   /** "needs" steps: the values of the step's declared needs, as [step, args, value]. */
   needs?: [string, StepArgs, unknown][];
+  /**
+   * The step's cost estimate (`StepSpec.cost`): a pool hands the costliest waiting step out
+   * first (longest processing time first), so the largest layer does not start last.
+   */
+  cost?: number;
+  /** Send the worker's step trace back with the value (see src/analyses/trace.ts). */
+  trace?: boolean;
 }
 
 /** Workers that run steps marked `parallel` (src/worker/pool.ts). */
@@ -139,6 +147,8 @@ export interface RunnerOptions {
    * layer's Mapper graph) then run side by side, each in one worker; none by default.
    */
   pool?: StepPool;
+  /** Record every step computed here (thread, start, end, CPU time) in this trace. */
+  trace?: StepTrace;
 }
 
 const noOthers = (key: string): AnalysisBundle => {
@@ -148,9 +158,12 @@ const noOthers = (key: string): AnalysisBundle => {
 export class AnalysisRunner {
   private readonly others: (key: string) => AnalysisBundle;
   private readonly pool: StepPool | null;
-  constructor({ others = noOthers, pool }: RunnerOptions = {}) {
+  /** Where the steps computed here are recorded (none by default). */
+  trace: StepTrace | null;
+  constructor({ others = noOthers, pool, trace }: RunnerOptions = {}) {
     this.others = others;
     this.pool = pool ?? null;
+    this.trace = trace ?? null;
   }
 
   private readonly entries = new Map<string, Entry>();
@@ -357,11 +370,13 @@ export class AnalysisRunner {
             pinned,
           ) as Promise<never>;
         const options = { signal: controller.signal, onProgress };
+        const cost = spec.cost?.(args, params, bundle);
         const remote = {
           analysis: descriptor.name,
           step: name,
           params: params as Record<string, unknown>,
           args,
+          ...(cost !== undefined ? { cost } : {}),
         };
         let value: unknown;
         if (this.pool && spec.parallel === "whole" && this.pool.holds(bundle)) {
@@ -376,16 +391,27 @@ export class AnalysisRunner {
             declared.map(([step, stepArgs]) => need(step, stepArgs)),
           );
           this.broadcast(key, 0);
-          value =
-            this.pool && spec.parallel === "needs"
-              ? await this.pool.run(
-                  {
-                    ...remote,
-                    needs: declared.map(([step, stepArgs], i) => [step, stepArgs, values[i]]),
-                  },
-                  options,
-                )
-              : await spec.run({ bundle, params, args, options, others: this.others, need });
+          if (this.pool && spec.parallel === "needs") {
+            value = await this.pool.run(
+              {
+                ...remote,
+                needs: declared.map(([step, stepArgs], i) => [step, stepArgs, values[i]]),
+              },
+              options,
+            );
+          } else {
+            // Traced here (a pooled step is traced by the worker that runs it).
+            const traced = this.trace?.begin(
+              `${descriptor.name}.${name}`,
+              args,
+              declared.map(([step, stepArgs]) =>
+                stepIdentity(`${descriptor.name}.${step}`, stepArgs),
+              ),
+              cost,
+            );
+            value = await spec.run({ bundle, params, args, options, others: this.others, need });
+            traced?.();
+          }
         }
         if (controller.signal.aborted) {
           dispose(value);
@@ -463,16 +489,6 @@ export function bundleKeyOf(bundle: AnalysisBundle): string {
   let id = bundleIds.get(bundle);
   if (!id) bundleIds.set(bundle, (id = `bundle-${nextBundleId++}`));
   return id;
-}
-
-/** The cache identity of a step and its args (argument order does not matter). */
-function stepIdentity(step: string, args: StepArgs): string {
-  return JSON.stringify([
-    step,
-    Object.keys(args)
-      .sort()
-      .map((k) => [k, args[k]]),
-  ]);
 }
 
 /**

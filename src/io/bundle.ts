@@ -121,9 +121,23 @@ export interface LoadBundleOptions {
    * module comment). Defaults to false: every layer is read whole. `openBundle` defaults to true.
    */
   lazy?: boolean;
+  /**
+   * Read the checkpoints' layers (default true). "lazy" reads only their headers (checked as
+   * layers are; their `data` is not in memory, as with `lazy`), false leaves them unread and
+   * `bundle.checkpoints` unset: for a reader that needs only the trained layers, e.g. a report
+   * that does not look at training dynamics (decoding them is a second of float16 widening on
+   * a ResNet-18 export's nine checkpoints).
+   */
+  checkpoints?: boolean | "lazy";
+  /**
+   * Read the inputs (default true; they are read whole, for thumbnails). False leaves
+   * `bundle.inputs` unset: a reader that only computes on layers (a pool worker) spares their
+   * memory (31 MB on a 10,000-image Fashion-MNIST export).
+   */
+  inputs?: boolean;
 }
 
-const defaults = { allowNonFinite: false, lazy: false };
+const defaults = { allowNonFinite: false, lazy: false, checkpoints: true, inputs: true };
 
 /**
  * Read and check a bundle. Throws E_MANIFEST, E_MISSING_FILE, E_SHAPE_MISMATCH, E_NON_FINITE,
@@ -136,7 +150,7 @@ export async function loadBundle(
   source: BundleSource,
   options: LoadBundleOptions = {},
 ): Promise<Bundle> {
-  const { allowNonFinite, layers: only, lazy } = { ...defaults, ...options };
+  const { allowNonFinite, layers: only, lazy, checkpoints, inputs } = { ...defaults, ...options };
   const manifest = await readManifest(source);
   const wanted = layerFilter(manifest, only);
 
@@ -159,7 +173,8 @@ export async function loadBundle(
     layers: await reader.layers(manifest.layers, "layers", wanted, lazy),
   };
   if (manifest.classNames !== undefined) bundle.classNames = manifest.classNames;
-  if (manifest.inputs !== undefined) bundle.inputs = await reader.array(manifest.inputs, "inputs");
+  if (manifest.inputs !== undefined && inputs)
+    bundle.inputs = await reader.array(manifest.inputs, "inputs");
   if (manifest.labels !== undefined) {
     bundle.labels = await reader.labels(manifest.labels, manifest.classNames?.length);
   }
@@ -172,7 +187,7 @@ export async function loadBundle(
   if (manifest.split !== undefined) bundle.split = await reader.split(manifest.split);
   if (manifest.trace !== undefined)
     bundle.trace = await readTrace(source, manifest.trace, manifest.samples);
-  if (manifest.checkpoints !== undefined) {
+  if (manifest.checkpoints !== undefined && checkpoints !== false) {
     const rows = bundle.trace?.length ?? manifest.samples;
     const checkpointReader = new ArrayReader(
       source,
@@ -185,7 +200,7 @@ export async function loadBundle(
       const field = `checkpoints[${c}].layers`;
       bundle.checkpoints.push({
         epoch,
-        layers: await checkpointReader.layers(layers, field, wanted),
+        layers: await checkpointReader.layers(layers, field, wanted, checkpoints === "lazy"),
       });
     }
   }

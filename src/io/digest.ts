@@ -212,7 +212,7 @@ export async function openBundle(
   const hashing = digestingSource(source);
   const bundle = await loadBundle(hashing, { lazy: true, ...loadOptions });
   const scans = new Map<string, StoredArray>();
-  for (const layer of bundle.layers)
+  for (const layer of [...bundle.layers, ...(bundle.checkpoints ?? []).flatMap((c) => c.layers)])
     if (layer.stored !== undefined) scans.set(layer.file, layer.stored);
   const paths = listedPaths(bundle.manifest);
   const defer =

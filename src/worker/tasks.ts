@@ -14,6 +14,7 @@ import {
   type RemoteStep,
   type StepPool,
 } from "../analyses/runner.ts";
+import { StepTrace, stepIdentity, type TraceClock } from "../analyses/trace.ts";
 import { availableCores, setThreads, threadStatus } from "../core/threads.ts";
 import { getCore } from "../core/wasm.ts";
 import type { AnalysisBundle } from "../analyses/columns.ts";
@@ -49,8 +50,21 @@ export interface RemoteStepArgs extends RemoteStep {
  * `"pool.start"`, or here) runs the steps marked `parallel` in further workers.
  */
 export function createTasks(
-  options: { pool?: (size: number) => StepPool & { terminate(): void } } = {},
+  options: {
+    pool?: (size: number) => StepPool & { terminate(): void };
+    /**
+     * Open a bundle from its path (Node): adds the task `bundle.open` ({path, key}), which a
+     * pool sends before its first "whole" step.
+     */
+    openBundle?: (path: string, options: { checkpoints: boolean }) => Promise<AnalysisBundle>;
+    /**
+     * This thread's clock: with it, a pool's request for a trace gets the worker's start, its
+     * bundle's opening and its steps' events (src/analyses/trace.ts) with the value.
+     */
+    clock?: TraceClock;
+  } = {},
 ): Record<string, Task> {
+  const trace = options.clock ? new StepTrace(options.clock, "worker") : null;
   let runner: AnalysisRunner | null = null;
   let pool: (StepPool & { terminate(): void }) | null = null;
   const runnerFor = (context: TaskContext) =>
@@ -71,8 +85,26 @@ export function createTasks(
      * Threads of this worker's kernels (`setThreads`): sent first, before any computation. A
      * pool's workers run kernels on one thread each: the workers are the parallelism.
      */
-    "worker.threads": (async ({ threads }: { threads: number | "auto" }) => {
+    "worker.threads": (async ({
+      threads,
+      started,
+    }: {
+      threads: number | "auto";
+      started?: number;
+    }) => {
       setThreads(threads);
+      // The core now, while the first step is still being prepared (it would load it anyway).
+      await getCore();
+      // This thread's start: from its birth (its modules, its core) to ready.
+      if (trace && typeof performance !== "undefined")
+        trace.record({
+          step: "worker.start",
+          needs: [],
+          start: started ?? performance.timeOrigin,
+          end: trace.clock.now(),
+          cpu: trace.clock.cpu(),
+          tid: trace.clock.tid?.() ?? undefined,
+        });
       return null;
     }) as Task,
     /**
@@ -103,22 +135,44 @@ export function createTasks(
     "step.remote": (async (request: RemoteStepArgs, context: TaskContext) => {
       const descriptor = analysisNamed(request.analysis);
       const options = { signal: context.signal, onProgress: context.onProgress };
-      if (request.needs) return runStepFromNeeds(descriptor, request, options);
-      if (request.bundle === undefined)
-        throw new HiddenAtlasError(
-          "E_PARAM",
-          "a remote step needs its needs' values or a kept bundle",
+      const traced = request.trace && trace ? trace : null;
+      let value: unknown;
+      if (request.needs) {
+        const done = traced?.begin(
+          `${request.analysis}.${request.step}`,
+          request.args,
+          request.needs.map(([step, args]) => stepIdentity(`${request.analysis}.${step}`, args)),
+          request.cost,
         );
-      const bundle = context.get<AnalysisBundle>(request.bundle);
-      return runnerFor(context).run(
-        descriptor,
-        bundle,
-        request.bundle,
-        request.step,
-        request.params as never,
-        request.args,
-        options,
-      );
+        value = await runStepFromNeeds(descriptor, request, options);
+        done?.();
+      } else {
+        if (request.bundle === undefined)
+          throw new HiddenAtlasError(
+            "E_PARAM",
+            "a remote step needs its needs' values or a kept bundle",
+          );
+        const bundle = context.get<AnalysisBundle>(request.bundle);
+        // A runner of its own, emptied after each step: the pool sends a worker one step at a
+        // time, each with every need it has (a layer's vectors, its neighbour index), and
+        // keeping them would hold every layer's wasm memory in every worker to the end.
+        const own = new AnalysisRunner({ others: (key) => context.get<AnalysisBundle>(key) });
+        own.trace = traced;
+        try {
+          value = await own.run(
+            descriptor,
+            bundle,
+            request.bundle,
+            request.step,
+            request.params as never,
+            request.args,
+            options,
+          );
+        } finally {
+          own.clear();
+        }
+      }
+      return traced ? { value, trace: traced.drain() } : value;
     }) as Task,
     /** Train a digits recipe; returns each bundle as .zip bytes with its summary. */
     "example.run": (async (
@@ -161,6 +215,22 @@ export function createTasks(
       return results.map((r) => ({ name: r.name, summary: r.summary, zip: zipBundle(r.bundle) }));
     }) as Task,
   };
+  const openBundle = options.openBundle;
+  if (openBundle) {
+    /**
+     * Open a bundle from its path and keep it under `key` (a pool's "whole" steps read it);
+     * its checkpoints only when `checkpoints` (default true).
+     */
+    tasks["bundle.open"] = (async (
+      { path, key, checkpoints = true }: { path: string; key: string; checkpoints?: boolean },
+      context: TaskContext,
+    ) => {
+      const done = trace?.begin("bundle.open", undefined, [stepIdentity("worker.start", {})]);
+      context.keep(key, await openBundle(path, { checkpoints }));
+      done?.();
+      return null;
+    }) as Task;
+  }
   for (const descriptor of Object.values(ANALYSES) as unknown as SomeAnalysis[]) {
     for (const step of Object.keys(descriptor.steps)) {
       tasks[`${descriptor.name}.${step}`] = (async (

@@ -1,6 +1,6 @@
 // `--threads N` on every command: checked as usage, the same output on 1 and 2 threads.
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { setThreads } from "../../src/core/threads.ts";
@@ -50,6 +50,56 @@ describe("hidden-atlas --threads", () => {
     const two = await run("knn", input, "--k", "6", "--threads=2");
     expect(one.code).toBe(0);
     expect(two.stdout).toBe(one.stdout);
+  });
+
+  it("report uses every core by default: the same bytes as on 1 thread, each layer's graph in a pool worker (--trace)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "atlas-threads-"));
+    const args = [
+      "report",
+      "mapper",
+      "--bundle",
+      join(examples, "digits-mlp.zip"),
+      "--layers",
+      "fc1,fc2",
+      "--date",
+      "2026-01-01",
+    ];
+    try {
+      const one = await run(...args, "--out", join(dir, "one.html"), "--threads", "1");
+      expect(one.code, one.stderr).toBe(0);
+      setThreads("auto"); // as when no --threads is given
+      const all = await run(
+        ...args,
+        "--out",
+        join(dir, "all.html"),
+        "--trace",
+        join(dir, "t.json"),
+      );
+      expect(all.code, all.stderr).toBe(0);
+      expect(readFileSync(join(dir, "all.html"))).toEqual(readFileSync(join(dir, "one.html")));
+      const trace = JSON.parse(readFileSync(join(dir, "t.json"), "utf8"));
+      const cores = availableParallelism();
+      expect(trace).toMatchObject({
+        format: "hidden-atlas-trace/1",
+        notebook: "mapper",
+        threads: cores,
+      });
+      const graphs = trace.events.filter((e: { step: string }) => e.step === "mapper.graph");
+      expect(graphs.map((e: { args: unknown }) => e.args)).toEqual(
+        expect.arrayContaining([{ layer: "fc1" }, { layer: "fc2" }]),
+      );
+      for (const e of graphs) expect(e.thread).toMatch(cores > 1 ? /^worker \d+$/ : /^main$/);
+      expect(trace.events.filter((e: { step: string }) => e.step === "main.start")).toHaveLength(1);
+      // An unwritable trace is refused before any work, as --out is.
+      const nowhere = join(dir, "missing", "t.json");
+      const refused = await run(...args, "--out", join(dir, "x.html"), "--trace", nowhere);
+      expect([refused.code, refused.stderr]).toEqual([
+        1,
+        expect.stringMatching(/E_IO: cannot write --trace .*: the folder .* does not exist/),
+      ]);
+    } finally {
+      setThreads(2);
+    }
   });
 
   it("run layer-topology prints the same tables on 1 and 2 threads (diagrams in a pool of workers)", async () => {

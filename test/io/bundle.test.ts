@@ -41,6 +41,24 @@ describe("loadBundle", () => {
     expect(bundle.manifest.layers).toHaveLength(2);
   });
 
+  it("leaves the checkpoints unread with checkpoints: false (a wrong-shaped one is not even decoded), the inputs with inputs: false", async () => {
+    const wrong = { "checkpoints/epoch-0/dense.npy": f32([6, 2, 2]) };
+    await expectRejection(loadBundle(variant(() => {}, wrong)), "E_SHAPE_MISMATCH", /checkpoints/);
+    const bundle = await loadBundle(
+      variant(() => {}, wrong),
+      { checkpoints: false },
+    );
+    expect(bundle.checkpoints).toBeUndefined();
+    expect(bundle.manifest.checkpoints).toHaveLength(2);
+    const whole = await loadBundle(variant());
+    expect(bundle.layers).toEqual(whole.layers);
+    expect(bundle.labels).toEqual(whole.labels);
+    const noInputs = await loadBundle(variant(), { inputs: false });
+    expect(whole.inputs).toBeDefined();
+    expect(noInputs.inputs).toBeUndefined();
+    expect(noInputs.layers).toEqual(whole.layers);
+  });
+
   it("refuses a requested layer the bundle does not have with E_PARAM", async () => {
     await expectRejection(
       loadBundle(variant(), { layers: ["fc9"] }),

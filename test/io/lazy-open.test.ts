@@ -173,6 +173,41 @@ describe("openBundle with the hash deferred", () => {
   });
 });
 
+describe("checkpoints opened lazily (a report that does not read them)", () => {
+  const withCheckpoints = (bad: boolean): BundleInput => {
+    const base = input();
+    return {
+      ...base,
+      checkpoints: [1, 2].map((epoch) => ({
+        epoch,
+        layers: base.layers.map((l) => ({
+          ...l,
+          data: l.data.map((v, j) => (bad && epoch === 2 && j === 5 ? Infinity : v * epoch)),
+        })),
+      })),
+    };
+  };
+
+  it("keeps their headers, not their values; the deferred hash still checks every value", async () => {
+    const good = await openBundle(
+      zipSource(new Blob([zipBundle(withCheckpoints(false))]), "g.zip"),
+      { digest: "deferred", checkpoints: "lazy" },
+    );
+    expect(good.checkpoints!.map((c) => c.epoch)).toEqual([1, 2]);
+    expect(good.checkpoints![1].layers.map((l) => [l.name, l.shape])).toEqual([
+      ["conv", [N, C, H, W]],
+      ["fc", [N, 4]],
+    ]);
+    expect(() => good.checkpoints![0].layers[0].data).toThrow(/opened lazily/);
+    await good.digest;
+    const bad = await openBundle(zipSource(new Blob([zipBundle(withCheckpoints(true))]), "b.zip"), {
+      digest: "deferred",
+      checkpoints: "lazy",
+    });
+    await expectRejection(bad.digest!, "E_NON_FINITE", /checkpoints.*sample 0, column 5/);
+  });
+});
+
 describe("files dropped inside a folder are read where they lie", () => {
   it("a FileLike carrying its File in `blob` is sliced, never read whole, and gives the same vectors", async () => {
     const files = encodeBundle(input()).files;

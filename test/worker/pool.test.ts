@@ -13,6 +13,8 @@ import type { ProgressEvent } from "../../src/core/progress.ts";
 import { loadBundleFromPath } from "../../src/io/node.ts";
 import { createNodeClient } from "../../src/worker/node.ts";
 import { createStepPool, type WorkerStepPool } from "../../src/worker/pool.ts";
+import { nodeTraceClock } from "../../src/worker/trace-clock.ts";
+import { StepTrace, stepIdentity } from "../../src/analyses/trace.ts";
 import type { AnalysisClient } from "../../src/worker/client.ts";
 import { mulberry32 } from "../helpers.ts";
 
@@ -191,6 +193,73 @@ describe("step pool", () => {
     runner.clear();
   });
 
+  it("started at once, without checkpoints, and traced: the in-process result, every step once, with each thread's start", async () => {
+    const path = fileURLToPath(new URL("../../data/examples/digits-mlp.zip", import.meta.url));
+    const bundle = await loadBundleFromPath(path);
+    const params = resolveParams(layerTopologyDescriptor, bundle, {
+      layers: ["fc1", "fc2", "fc3"],
+      samples: 120,
+      sensitivityFractions: [0.5],
+    });
+    const local = new AnalysisRunner();
+    const expected = await local.run(
+      layerTopologyDescriptor,
+      bundle,
+      bundleKeyOf(bundle),
+      "result",
+      params,
+    );
+    local.clear();
+    const trace = new StepTrace(nodeTraceClock);
+    const pool = createStepPool({
+      size: 2,
+      start: createNodeClient,
+      bundle: { open: { task: "bundle.open", args: { path, checkpoints: false } } },
+      trace,
+    });
+    pools.push(pool);
+    pool.warm();
+    expect(pool.started).toBe(2);
+    expect(pool.holds(bundle)).toBe(false);
+    pool.adopt(bundle);
+    expect(pool.holds(bundle)).toBe(true);
+    const runner = new AnalysisRunner({ pool, trace });
+    const pooled = await runner.run(
+      layerTopologyDescriptor,
+      bundle,
+      bundleKeyOf(bundle),
+      "result",
+      params,
+    );
+    expect(pooled).toEqual(expected);
+    runner.clear();
+    const events = trace.events;
+    const where = (step: string) =>
+      events.filter((e) => e.step === step).map((e) => e.thread.replace(/\d+$/, "N"));
+    expect(where("worker.start")).toEqual(["worker N", "worker N"]);
+    expect(new Set(events.filter((e) => e.step === "worker.start").map((e) => e.thread))).toEqual(
+      new Set(["worker 1", "worker 2"]),
+    );
+    expect(where("bundle.open")).toEqual(["worker N", "worker N"]);
+    // Read in the workers, sampled and cut into clouds here, the rest in the workers: once each.
+    expect(where("layer-topology.vectors")).toEqual(Array(3).fill("worker N"));
+    expect(where("layer-topology.sample")).toEqual(["main"]);
+    expect(where("layer-topology.cloud")).toEqual(Array(3).fill("main"));
+    for (const step of ["diagrams", "cycles", "projections", "projectionDiagrams", "sensitivity"])
+      expect(where(`layer-topology.${step}`)).toEqual(Array(3).fill("worker N"));
+    expect(where("layer-topology.pairDistances")).toEqual(Array(3).fill("worker N"));
+    for (const e of events) {
+      expect(e.end).toBeGreaterThanOrEqual(e.start);
+      expect(e.cpu).toBeGreaterThanOrEqual(0);
+    }
+    // A step's needs were recorded before it started, and ended before it did.
+    const byId = new Map(events.map((e) => [e.id, e]));
+    const diagrams = events.find((e) => e.step === "layer-topology.diagrams")!;
+    expect(diagrams.needs).toEqual([stepIdentity("layer-topology.cloud", diagrams.args!)]);
+    expect(byId.get(diagrams.needs[0])!.end).toBeLessThanOrEqual(diagrams.start);
+    expect(diagrams.cost).toBeGreaterThan(0);
+  });
+
   it("an analysis worker configured for 2 threads runs kernels on 2 threads and parallel steps in a pool of 2", async () => {
     const client = createNodeClient();
     try {
@@ -311,6 +380,43 @@ describe("the pool's queue", () => {
     await expect(e).rejects.toMatchObject({ code: "E_CANCELLED" });
     finish.get("d")!();
     await d;
+  });
+});
+
+describe("the pool's order", () => {
+  it("hands the costliest waiting step out first, then first come first served", async () => {
+    const started: string[] = [];
+    const finish = new Map<string, () => void>();
+    const client = {
+      run: (task: string, args: { step?: string }) => {
+        if (task !== "step.remote") return Promise.resolve();
+        started.push(args.step!);
+        return new Promise<string>((resolve) => finish.set(args.step!, () => resolve(args.step!)));
+      },
+      terminate: () => {},
+    } as unknown as AnalysisClient;
+    const pool = createStepPool({ size: 1, start: () => client });
+    pools.push(pool);
+    const step = (name: string, cost?: number) =>
+      pool.run({ analysis: "a", step: name, params: {}, args: {}, needs: [], cost }, {});
+    const tick = () => new Promise((r) => setTimeout(r, 0));
+    const steps = [step("first", 1), step("small", 1), step("large", 50), step("none")];
+    steps.push(step("middle", 10), step("small too", 1));
+    await tick();
+    expect(started).toEqual(["first"]); // it found the worker free
+    for (const name of ["first", "large", "middle", "small", "small too", "none"]) {
+      finish.get(name)!();
+      await tick();
+    }
+    expect(started).toEqual(["first", "large", "middle", "small", "small too", "none"]);
+    expect(await Promise.all(steps)).toEqual([
+      "first",
+      "small",
+      "large",
+      "none",
+      "middle",
+      "small too",
+    ]);
   });
 });
 
