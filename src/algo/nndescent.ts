@@ -12,8 +12,8 @@
  *
  * Threads. The local join — nearly all of the time — runs on the kernel threads (`setThreads`):
  * blocks of rows compute their candidate pairs' distances in parallel and record the pairs that
- * could still enter a list; then each thread pushes the records, in block order, into its own
- * range of rows. Every row receives the pushes of the serial join in the serial order, so the
+ * could still enter a list, grouped by the range of rows they change; then each thread pushes
+ * the records of its own range, in block order, reading no other thread's. Every row receives the pushes of the serial join in the serial order, so the
  * graph is the serial join's, bit for bit, on any number of threads. The trees' leaf joins run
  * the same way. The rest is parallel too, with random draws that do not depend on who draws
  * them: the trees are built `threads` at a time, tree t drawing from its own block of one PCG32
