@@ -667,46 +667,77 @@ export function nndJoin(
 
 // ---------------------------------------------------------------------------------------------
 // The local join on threads: propose, then apply. nndProposeJoin computes, for a range of rows,
-// every pair the serial join (nndJoin) would offer, in its order, and keeps those that could
-// still change the graph — d(p, q) below the current worst of row p or of row q — as records
-// {p i32, q i32, d f32} (12 bytes). It only reads the graph, so ranges run in parallel, each
-// into its own block of records. nndApplyJoin then pushes every record of the blocks, in block
-// order, into the rows of one range of destination rows; rows of other ranges are left to the
-// calls that own them, so destination ranges run in parallel too. A row's worst distance only
-// ever falls, so every pair the serial join pushes is among the records, and each row receives
-// its pushes in the serial order: the graph, and the update count, are those of nndJoin over
-// the same rows, bit for bit, however the rows are split and whatever runs them.
+// every pair the serial join (nndJoin) would offer, in its order, and keeps each half that could
+// still change the graph — d(p, q) below the current worst of row p (the half "push q into row
+// p") or of row q (the half "push p into row q") — as records {row i32, neighbour i32, d f32}
+// (12 bytes). It only reads the graph, so ranges run in parallel, each into its own block of
+// records. The records of a block are grouped by destination part (rows [t·partRows,
+// (t + 1)·partRows) form part t; a stable partition, so each part keeps the serial order), with
+// the count of each part in the block's header. nndApplyJoin then pushes, for one part, that
+// part's records of every block, in block order: parts run in parallel, and each reads only its
+// own records. A row's worst distance only ever falls, so every push the serial join makes is
+// among the records, and each row receives its pushes in the serial order: the graph, and the
+// update count, are those of nndJoin over the same rows, bit for bit, however the rows are split
+// and whatever runs them.
 
-/** Most records one row can propose: its new pairs C·(C−1)/2 and new-old pairs C². */
+/** Most pairs one row can propose: its new pairs C·(C−1)/2 and new-old pairs C². */
 export function nndJoinPairsPerRow(maxCandidates: i32): i32 {
   return (maxCandidates * (maxCandidates - 1)) / 2 + maxCandidates * maxCandidates;
 }
 
-/** Bytes of one thread's scratch for nndProposeJoin (a batch of four partners and their distances). */
-export function nndProposeScratchBytes(): i32 {
-  return 32;
+/** Bytes of a block's header: one i32 count per destination part, rounded up to 16. */
+// @ts-ignore: decorator
+@inline function headerBytes(parts: i32): usize {
+  return ((<usize>parts << 2) + 15) & ~(<usize>15);
 }
 
-/** Keep (p, q, dd) when it could change row p or row q now; returns the records written (0 or 1). */
+/**
+ * Bytes of one block of records for blockPairs pairs and `parts` destination parts: the header
+ * and two records (one per row of the pair) for each pair.
+ */
+export function nndBlockBytes(blockPairs: i32, parts: i32): usize {
+  return headerBytes(parts) + <usize>blockPairs * 24;
+}
+
+/**
+ * Bytes of one thread's scratch for nndProposeJoin and nndProposeLeaves: a batch of four partners
+ * and their distances (32), a cursor per part and, with more than one part, the block's records
+ * before they are grouped by part.
+ */
+export function nndProposeScratchBytes(blockPairs: i32, parts: i32): usize {
+  return 32 + headerBytes(parts) + (parts > 1 ? <usize>blockPairs * 24 : 0);
+}
+
+/** The records of (p, q, dd) that could change row p or row q now; returns the records written (0–2). */
 // @ts-ignore: decorator
-@inline function proposePair(dists: usize, k: i32, pairs: usize, count: i32, p: i32, q: i32, dd: f32): i32 {
+@inline function proposePair(dists: usize, k: i32, out: usize, count: i32, p: i32, q: i32, dd: f32): i32 {
   const rowK = (<usize>k) << 2;
-  if (!(dd < load<f32>(dists + <usize>p * rowK) || dd < load<f32>(dists + <usize>q * rowK))) return 0;
-  const r = pairs + <usize>count * 12;
-  store<i32>(r, p);
-  store<i32>(r, q, 4);
-  store<f32>(r, dd, 8);
-  return 1;
+  let r = out + <usize>count * 12;
+  let written = 0;
+  if (dd < load<f32>(dists + <usize>p * rowK)) {
+    store<i32>(r, p);
+    store<i32>(r, q, 4);
+    store<f32>(r, dd, 8);
+    r += 12;
+    written = 1;
+  }
+  if (dd < load<f32>(dists + <usize>q * rowK)) {
+    store<i32>(r, q);
+    store<i32>(r, p, 4);
+    store<f32>(r, dd, 8);
+    written++;
+  }
+  return written;
 }
 
 /** Records for (p, pending[0 … 3]): four distances at once, recorded in that order. */
 // @ts-ignore: decorator
-@inline function proposePending4(data: usize, rowBytes: usize, d: i32, k: i32, dists: usize, p: i32, scratch: usize, pairs: usize, count: i32): i32 {
+@inline function proposePending4(data: usize, rowBytes: usize, d: i32, k: i32, dists: usize, p: i32, scratch: usize, out: usize, count: i32): i32 {
   const q0 = load<i32>(scratch);
   const q1 = load<i32>(scratch, 4);
   const q2 = load<i32>(scratch, 8);
   const q3 = load<i32>(scratch, 12);
-  const out = scratch + 16;
+  const dd = scratch + 16;
   squaredDistances4(
     data + <usize>p * rowBytes,
     data + <usize>q0 * rowBytes,
@@ -714,19 +745,58 @@ export function nndProposeScratchBytes(): i32 {
     data + <usize>q2 * rowBytes,
     data + <usize>q3 * rowBytes,
     d,
-    out,
+    dd,
   );
-  count += proposePair(dists, k, pairs, count, p, q0, load<f32>(out));
-  count += proposePair(dists, k, pairs, count, p, q1, load<f32>(out, 4));
-  count += proposePair(dists, k, pairs, count, p, q2, load<f32>(out, 8));
-  count += proposePair(dists, k, pairs, count, p, q3, load<f32>(out, 12));
+  count += proposePair(dists, k, out, count, p, q0, load<f32>(dd));
+  count += proposePair(dists, k, out, count, p, q1, load<f32>(dd, 4));
+  count += proposePair(dists, k, out, count, p, q2, load<f32>(dd, 8));
+  count += proposePair(dists, k, out, count, p, q3, load<f32>(dd, 12));
   return count;
+}
+
+/** Where a propose call writes its records before grouping: the block itself with one part. */
+// @ts-ignore: decorator
+@inline function recordsOut(block: usize, scratch: usize, parts: i32): usize {
+  return parts > 1 ? scratch + 32 + headerBytes(parts) : block + headerBytes(parts);
+}
+
+/**
+ * Group the `count` records at `out` by destination part (stable) into `block`, with each
+ * part's count in its header. With one part the records are already in place.
+ */
+function groupRecords(block: usize, scratch: usize, parts: i32, partRows: i32, out: usize, count: i32): void {
+  if (parts == 1) {
+    store<i32>(block, count);
+    return;
+  }
+  const cursor = scratch + 32;
+  for (let t = 0; t < parts; t++) store<i32>(at4(block, t), 0);
+  for (let t = 0; t < count; t++) {
+    const c = at4(block, load<i32>(out + <usize>t * 12) / partRows);
+    store<i32>(c, load<i32>(c) + 1);
+  }
+  let start = 0;
+  for (let t = 0; t < parts; t++) {
+    store<i32>(at4(cursor, t), start);
+    start += load<i32>(at4(block, t));
+  }
+  const records = block + headerBytes(parts);
+  for (let t = 0; t < count; t++) {
+    const r = out + <usize>t * 12;
+    const c = at4(cursor, load<i32>(r) / partRows);
+    const slot = load<i32>(c);
+    store<i32>(c, slot + 1);
+    const w = records + <usize>slot * 12;
+    store<u64>(w, load<u64>(r));
+    store<f32>(w, load<f32>(r, 8), 8);
+  }
 }
 
 /**
  * The propose half of the local join over rows [i0, i1) (after nndCandidates): the pairs of
- * nndJoin, in its order, whose distance is below the current worst of either row, written to
- * `pairs` (room for (i1 − i0)·nndJoinPairsPerRow(maxCandidates) records). Reads the graph's
+ * nndJoin, in its order, each half kept when its distance is below the current worst of its
+ * row, grouped into `parts` destination parts of partRows rows, written to the block at `block`
+ * (nndBlockBytes((i1 − i0)·nndJoinPairsPerRow(maxCandidates), parts) bytes). Reads the graph's
  * distances only; `scratch` (nndProposeScratchBytes) is the calling thread's own. Returns the
  * number of records.
  */
@@ -740,12 +810,15 @@ export function nndProposeJoin(
   oldIdx: usize,
   i0: i32,
   i1: i32,
-  pairs: usize,
+  block: usize,
   scratch: usize,
+  parts: i32,
+  partRows: i32,
 ): i32 {
   const C = maxCandidates;
   const rowC = (<usize>C) << 2;
   const rowBytes = (<usize>d) << 2;
+  const out = recordsOut(block, scratch, parts);
   let count = 0;
   for (let i = i0; i < i1; i++) {
     const nc = newIdx + <usize>i * rowC;
@@ -759,7 +832,7 @@ export function nndProposeJoin(
         if (q < 0) continue;
         store<i32>(at4(scratch, pending++), q);
         if (pending == BATCH) {
-          count = proposePending4(data, rowBytes, d, k, dists, p, scratch, pairs, count);
+          count = proposePending4(data, rowBytes, d, k, dists, p, scratch, out, count);
           pending = 0;
         }
       }
@@ -768,25 +841,27 @@ export function nndProposeJoin(
         if (q < 0 || q == p) continue;
         store<i32>(at4(scratch, pending++), q);
         if (pending == BATCH) {
-          count = proposePending4(data, rowBytes, d, k, dists, p, scratch, pairs, count);
+          count = proposePending4(data, rowBytes, d, k, dists, p, scratch, out, count);
           pending = 0;
         }
       }
       const pp = data + <usize>p * rowBytes;
       for (let t = 0; t < pending; t++) {
         const q = load<i32>(at4(scratch, t));
-        count += proposePair(dists, k, pairs, count, p, q, squaredDistance(pp, data + <usize>q * rowBytes, d));
+        count += proposePair(dists, k, out, count, p, q, squaredDistance(pp, data + <usize>q * rowBytes, d));
       }
     }
   }
+  groupRecords(block, scratch, parts, partRows, out, count);
   return count;
 }
 
 /**
  * The propose half of the leaf join (nndJoinLeaves) over leaves [l0, l1): every pair within each
- * leaf, in nndJoinLeaves' order, whose distance is below the current worst of either row, written
- * to `pairs` (room for the leaves' pairs). Reads the graph's distances only; `scratch` as in
- * nndProposeJoin. Returns the number of records; nndApplyJoin applies them.
+ * leaf, in nndJoinLeaves' order, each half kept when its distance is below the current worst of
+ * its row, grouped and written to `block` as nndProposeJoin (room for the leaves' pairs). Reads
+ * the graph's distances only; `scratch` as in nndProposeJoin. Returns the number of records;
+ * nndApplyJoin applies them.
  */
 export function nndProposeLeaves(
   data: usize,
@@ -797,10 +872,13 @@ export function nndProposeLeaves(
   leafStart: usize,
   l0: i32,
   l1: i32,
-  pairs: usize,
+  block: usize,
   scratch: usize,
+  parts: i32,
+  partRows: i32,
 ): i32 {
   const rowBytes = (<usize>d) << 2;
+  const out = recordsOut(block, scratch, parts);
   let count = 0;
   for (let l = l0; l < l1; l++) {
     const lo = load<i32>(at4(leafStart, l));
@@ -811,24 +889,25 @@ export function nndProposeLeaves(
       for (let b = a + 1; b < hi; b++) {
         store<i32>(at4(scratch, pending++), load<i32>(at4(order, b)));
         if (pending == BATCH) {
-          count = proposePending4(data, rowBytes, d, k, dists, p, scratch, pairs, count);
+          count = proposePending4(data, rowBytes, d, k, dists, p, scratch, out, count);
           pending = 0;
         }
       }
       const pp = data + <usize>p * rowBytes;
       for (let t = 0; t < pending; t++) {
         const q = load<i32>(at4(scratch, t));
-        count += proposePair(dists, k, pairs, count, p, q, squaredDistance(pp, data + <usize>q * rowBytes, d));
+        count += proposePair(dists, k, out, count, p, q, squaredDistance(pp, data + <usize>q * rowBytes, d));
       }
     }
   }
+  groupRecords(block, scratch, parts, partRows, out, count);
   return count;
 }
 
 /**
- * The apply half: the records of `blocks` blocks (block b at pairs + b·blockRecords·12 holding
- * counts[b] records, i32 counts), in order, pushed into the graph rows in [r0, r1) only. Returns
- * the graph updates made in those rows.
+ * The apply half: part `part`'s records of `blocks` blocks (block b at pairs + b·blockBytes,
+ * written by nndProposeJoin or nndProposeLeaves with `parts` parts), in block order, pushed
+ * into their rows. Returns the graph updates made.
  */
 export function nndApplyJoin(
   indices: usize,
@@ -836,28 +915,24 @@ export function nndApplyJoin(
   flags: usize,
   k: i32,
   pairs: usize,
-  blockRecords: i32,
-  counts: usize,
+  blockBytes: usize,
   blocks: i32,
-  r0: i32,
-  r1: i32,
+  parts: i32,
+  part: i32,
 ): i32 {
   const rowK = (<usize>k) << 2;
+  const header = headerBytes(parts);
   let updates = 0;
   for (let b = 0; b < blocks; b++) {
-    const base = pairs + <usize>b * <usize>blockRecords * 12;
-    const count = load<i32>(at4(counts, b));
+    const block = pairs + <usize>b * blockBytes;
+    let start = 0;
+    for (let t = 0; t < part; t++) start += load<i32>(at4(block, t));
+    const count = load<i32>(at4(block, part));
+    const records = block + header + <usize>start * 12;
     for (let t = 0; t < count; t++) {
-      const r = base + <usize>t * 12;
-      const p = load<i32>(r);
-      const q = load<i32>(r, 4);
-      const dd = load<f32>(r, 8);
-      if (p >= r0 && p < r1) {
-        updates += pushNeighbor(indices + <usize>p * rowK, dists + <usize>p * rowK, flags + <usize>p * <usize>k, k, q, dd);
-      }
-      if (q >= r0 && q < r1) {
-        updates += pushNeighbor(indices + <usize>q * rowK, dists + <usize>q * rowK, flags + <usize>q * <usize>k, k, p, dd);
-      }
+      const r = records + <usize>t * 12;
+      const row = load<i32>(r);
+      updates += pushNeighbor(indices + <usize>row * rowK, dists + <usize>row * rowK, flags + <usize>row * <usize>k, k, load<i32>(r, 4), load<f32>(r, 8));
     }
   }
   return updates;

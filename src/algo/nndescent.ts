@@ -12,8 +12,8 @@
  *
  * Threads. The local join — nearly all of the time — runs on the kernel threads (`setThreads`):
  * blocks of rows compute their candidate pairs' distances in parallel and record the pairs that
- * could still enter a list; then each thread pushes the records, in block order, into its own
- * range of rows. Every row receives the pushes of the serial join in the serial order, so the
+ * could still enter a list, grouped by the range of rows they change; then each thread pushes
+ * the records of its own range, in block order, reading no other thread's. Every row receives the pushes of the serial join in the serial order, so the
  * graph is the serial join's, bit for bit, on any number of threads. The trees' leaf joins run
  * the same way. The rest is parallel too, with random draws that do not depend on who draws
  * them: the trees are built `threads` at a time, tree t drawing from its own block of one PCG32
@@ -106,7 +106,8 @@ declare module "../core/wasm.ts" {
     ): number;
     nndSortRows(indices: number, dists: number, n: number, k: number): void;
     nndJoinPairsPerRow(maxCandidates: number): number;
-    nndProposeScratchBytes(): number;
+    nndBlockBytes(blockPairs: number, parts: number): number;
+    nndProposeScratchBytes(blockPairs: number, parts: number): number;
     nndProposeJoin(
       data: number,
       d: number,
@@ -117,8 +118,10 @@ declare module "../core/wasm.ts" {
       oldIdx: number,
       i0: number,
       i1: number,
-      pairs: number,
+      block: number,
       scratch: number,
+      parts: number,
+      partRows: number,
     ): number;
     nndProposeLeaves(
       data: number,
@@ -129,8 +132,10 @@ declare module "../core/wasm.ts" {
       leafStart: number,
       l0: number,
       l1: number,
-      pairs: number,
+      block: number,
       scratch: number,
+      parts: number,
+      partRows: number,
     ): number;
     nndApplyJoin(
       indices: number,
@@ -138,11 +143,10 @@ declare module "../core/wasm.ts" {
       flags: number,
       k: number,
       pairs: number,
-      blockRecords: number,
-      counts: number,
+      blockBytes: number,
       blocks: number,
-      r0: number,
-      r1: number,
+      parts: number,
+      part: number,
     ): number;
   }
 }
@@ -197,18 +201,37 @@ const NND_METRICS = ["euclidean", "sqeuclidean"] as const;
 
 /**
  * The local join runs in steps of at most JOIN_STEP rows (a progress checkpoint each): the
- * step's rows propose their pairs in blocks of JOIN_BLOCK rows on the kernel threads, then the
- * threads apply them, each to its own range of graph rows. A step's records take at most
- * JOIN_RECORD_BYTES (fewer rows per step for many candidates). None of these sizes changes the
- * graph (see assembly/nndescent.ts): it is the serial join's, bit for bit, on any thread count.
+ * step's rows propose their pairs in blocks of JOIN_BLOCK rows on the kernel threads, each block
+ * grouping its records by destination part (a thread's range of graph rows), then the threads
+ * apply them, each its own part's records. A step's records take at most JOIN_RECORD_BYTES
+ * (fewer rows per step for many candidates). None of these sizes changes the graph (see
+ * assembly/nndescent.ts): it is the serial join's, bit for bit, on any thread count.
  */
 const JOIN_STEP = 4096;
 const JOIN_BLOCK = 64;
 const JOIN_RECORD_BYTES = 16 * 1024 * 1024;
 
+/** Bytes of a cache line: each thread's scratch starts on one of its own. */
+const CACHE_LINE = 64;
+
+/** Pairs one row of the local join offers at most (the kernel's nndJoinPairsPerRow). */
+function pairsPerRow(maxCandidates: number): number {
+  return (maxCandidates * (maxCandidates - 1)) / 2 + maxCandidates * maxCandidates;
+}
+
+/** Bytes of a block's header: a count per destination part, rounded up to 16. */
+function headerBytes(parts: number): number {
+  return 16 * Math.ceil((4 * parts) / 16);
+}
+
+/** Bytes of a block of records for `pairs` pairs (the kernel's nndBlockBytes): two records of 12 bytes a pair. */
+function blockBytes(pairs: number, parts: number): number {
+  return headerBytes(parts) + 24 * pairs;
+}
+
 /** Rows of one join step for maxCandidates C (a multiple of JOIN_BLOCK, at least one block). */
 function joinStepRows(maxCandidates: number): number {
-  const perRow = 12 * ((maxCandidates * (maxCandidates - 1)) / 2 + maxCandidates * maxCandidates);
+  const perRow = 24 * pairsPerRow(maxCandidates);
   return Math.max(
     JOIN_BLOCK,
     Math.min(JOIN_STEP, Math.floor(JOIN_RECORD_BYTES / perRow / JOIN_BLOCK) * JOIN_BLOCK),
@@ -218,28 +241,28 @@ function joinStepRows(maxCandidates: number): number {
 /** Leaves per block of the trees' leaf join (each leaf holds at most leafSize points). */
 const LEAF_BLOCK = 32;
 
-/** The records buffer: bytes, and its room in join and leaf blocks (at least one of each). */
-function recordLayout(n: number, maxCandidates: number, leafSize: number) {
+/**
+ * The records buffer for `parts` destination parts: its bytes, its room in join and leaf blocks
+ * (at least one of each), and the bytes of each thread's propose scratch (the kernel's
+ * nndProposeScratchBytes for the larger block).
+ */
+function recordLayout(n: number, maxCandidates: number, leafSize: number, parts: number) {
   const stepRows = Math.min(joinStepRows(maxCandidates), Math.ceil(n / JOIN_BLOCK) * JOIN_BLOCK);
-  const joinBlockRecords =
-    JOIN_BLOCK * ((maxCandidates * (maxCandidates - 1)) / 2 + maxCandidates * maxCandidates);
-  const leafBlockRecords = LEAF_BLOCK * ((leafSize * (leafSize - 1)) / 2);
-  const bytes = Math.max(12 * joinBlockRecords * (stepRows / JOIN_BLOCK), 12 * leafBlockRecords);
-  const leafBlocks = Math.floor(bytes / (12 * leafBlockRecords));
-  return {
-    bytes,
-    stepRows,
-    joinBlockRecords,
-    leafBlockRecords,
-    leafBlocks,
-    blocks: Math.max(stepRows / JOIN_BLOCK, leafBlocks),
-  };
+  const joinBlockPairs = JOIN_BLOCK * pairsPerRow(maxCandidates);
+  const leafBlockPairs = LEAF_BLOCK * ((leafSize * (leafSize - 1)) / 2);
+  const joinBlockBytes = blockBytes(joinBlockPairs, parts);
+  const leafBlockBytes = blockBytes(leafBlockPairs, parts);
+  const bytes = Math.max(joinBlockBytes * (stepRows / JOIN_BLOCK), leafBlockBytes);
+  const leafBlocks = Math.floor(bytes / leafBlockBytes);
+  const scratchBytes =
+    32 + headerBytes(parts) + (parts > 1 ? 24 * Math.max(joinBlockPairs, leafBlockPairs) : 0);
+  return { bytes, stepRows, joinBlockBytes, leafBlockBytes, leafBlocks, scratchBytes };
 }
 
-/** Bytes of the join's records and block counts (bounded by JOIN_RECORD_BYTES plus a block). */
-function joinRecordBytes(n: number, maxCandidates: number, k: number): number {
-  const layout = recordLayout(n, maxCandidates, Math.max(10, k + 1));
-  return layout.bytes + 4 * layout.blocks;
+/** Destination parts of the apply on `threads` threads: ranges of ⌈n / threads⌉ rows. */
+function destinationParts(n: number, threads: number) {
+  const rows = Math.ceil(n / threads);
+  return { rows, parts: Math.ceil(n / rows) };
 }
 
 /** Bytes of one tree's slot: its order, leaf starts and scratch (each 16-aligned). */
@@ -252,7 +275,7 @@ function treeSlotBytes(n: number, d: number): number {
  * WebAssembly bytes NN-descent holds at its peak for n × d data and k neighbours on `threads`
  * kernel threads (default: the current setting): the data, the graph (indices, distances,
  * flags), four candidate heaps, which hold one tree slot per thread before the rounds (the
- * trees are built `threads` at a time), and the join's records. Callers compare it with
+ * trees are built `threads` at a time), the join's records and each thread's scratch. Callers compare it with
  * `Core.availableBytes` before starting.
  */
 export function nnDescentBytes(
@@ -262,12 +285,15 @@ export function nnDescentBytes(
   maxCandidates = Math.min(MAX_CANDIDATES, k),
   threads = activeThreads(),
 ): number {
+  const { parts } = destinationParts(n, threads);
+  const layout = recordLayout(n, maxCandidates, Math.max(10, k + 1), parts);
   return (
     4 * n * d +
     9 * n * k +
     Math.max(16 * n * maxCandidates, threads * treeSlotBytes(n, d)) +
-    64 * threads +
-    joinRecordBytes(n, maxCandidates, k)
+    threads * CACHE_LINE * (Math.ceil(layout.scratchBytes / CACHE_LINE) + 1) +
+    2 * CACHE_LINE +
+    layout.bytes
   );
 }
 
@@ -324,18 +350,23 @@ export async function nnDescent(
     try {
       const C = maxCandidates;
       const leafSize = Math.max(10, k + 1);
-      // The records of the parallel joins (trees' leaves, then rounds) and their blocks' counts.
-      const layout = recordLayout(n, C, leafSize);
-      const pairs = s.alloc(layout.bytes, "NN-descent join records");
-      const counts = s.i32(layout.blocks, "NN-descent join record counts");
       const threads = core.threads;
-      const scratch = Array.from({ length: threads }, () =>
-        s.alloc(K.nndProposeScratchBytes(), "NN-descent join scratch"),
-      );
-      const rngScratch = Array.from({ length: threads }, () =>
-        s.alloc(16, "NN-descent random scratch"),
-      );
-      const destinationRows = Math.ceil(n / threads);
+      // The apply's destination parts: thread ranges of graph rows.
+      const { rows: destinationRows, parts } = destinationParts(n, threads);
+      // The records of the parallel joins (trees' leaves, then rounds), by block.
+      const layout = recordLayout(n, C, leafSize, parts);
+      const pairs = s.alloc(layout.bytes, "NN-descent join records");
+      // Each thread's scratch on cache lines of its own: two threads writing beside each other
+      // on one 64-byte line (a generator drawn for every slot, a batch of distances every four
+      // pairs) would pass the line back and forth between their cores at every write.
+      const threadBlocks = (bytes: number, what: string): number[] => {
+        const stride = CACHE_LINE * Math.ceil(bytes / CACHE_LINE);
+        const first =
+          CACHE_LINE * Math.ceil(s.alloc(threads * stride + CACHE_LINE, what) / CACHE_LINE);
+        return Array.from({ length: threads }, (_, t) => first + t * stride);
+      };
+      const scratch = threadBlocks(layout.scratchBytes, "NN-descent join scratch");
+      const rngScratch = threadBlocks(16, "NN-descent random scratch");
       // The four candidate heaps (n × C each: new and old indices and priorities), and before
       // the rounds the trees' slots.
       const heaps = s.alloc(
@@ -349,22 +380,31 @@ export async function nnDescent(
         args: RangeArg[];
         results?: boolean;
       }) => core.parallelRows(job, { signal: options.signal, threads });
-      /** Propose (kernel over `items` in blocks of `block` on the threads), then apply; the graph updates. */
+      /**
+       * Propose (kernel over `items` in blocks of `block` on the threads, each block's records
+       * grouped by destination part), then apply (each part's records by one chunk); the graph
+       * updates.
+       */
       const proposeApply = async (
         kernel: string,
         items: number,
         block: number,
-        blockRecords: number,
+        bytesPerBlock: number,
         args: RangeArg[],
       ): Promise<number> => {
-        const written = (await run({
+        const blocks = Math.ceil(items / block);
+        await run({
           kernel,
           rows: items,
           chunk: block,
-          args: [...args, { base: pairs, chunk: 12 * blockRecords }, { thread: scratch }],
-          results: true,
-        }))!;
-        counts.view().set(Int32Array.from(written));
+          args: [
+            ...args,
+            { base: pairs, chunk: bytesPerBlock },
+            { thread: scratch },
+            parts,
+            destinationRows,
+          ],
+        });
         const applied = (await run({
           kernel: "nndApplyJoin",
           rows: n,
@@ -375,11 +415,10 @@ export async function nnDescent(
             flags.ptr,
             k,
             pairs,
-            blockRecords,
-            counts.ptr,
-            written.length,
-            { i0: 1 },
-            { i1: 1 },
+            bytesPerBlock,
+            blocks,
+            parts,
+            { chunk: 1 },
           ],
           results: true,
         }))!;
@@ -426,7 +465,7 @@ export async function nnDescent(
             const treeLeaves = leafStart.ptr + slotLeaves * (t - t0);
             for (let l0 = 0; l0 < leaves; l0 += stepLeaves) {
               const l1 = Math.min(leaves, l0 + stepLeaves);
-              await proposeApply("nndProposeLeaves", l1 - l0, LEAF_BLOCK, layout.leafBlockRecords, [
+              await proposeApply("nndProposeLeaves", l1 - l0, LEAF_BLOCK, layout.leafBlockBytes, [
                 x.ptr,
                 d,
                 k,
@@ -497,7 +536,7 @@ export async function nnDescent(
         let c = 0;
         for (let i0 = 0; i0 < n; i0 += stepRows) {
           const i1 = Math.min(n, i0 + stepRows);
-          c += await proposeApply("nndProposeJoin", i1 - i0, JOIN_BLOCK, layout.joinBlockRecords, [
+          c += await proposeApply("nndProposeJoin", i1 - i0, JOIN_BLOCK, layout.joinBlockBytes, [
             x.ptr,
             d,
             k,
