@@ -11,7 +11,9 @@
 //   Lanczos tridiagonal), in one call.
 // - householderSteps + tridiagonalEigenvalues: every eigenvalue (no vectors) of a large matrix
 //   (PHATE's n × n diffusion operator, for its von Neumann entropy); the reduction runs a chunk
-//   of steps per call so the caller can report progress and stop between chunks.
+//   of steps per call so the caller can report progress and stop between chunks; or each step
+//   in parts for the kernel threads (householderColumn, householderProductColumns,
+//   householderCombine, householderUpdatePairs), with the same bytes.
 //
 // Memory contract: `a` is n × n f64 row-major and symmetric; only the lower triangle is read.
 // The reduction overwrites it (step k leaves its Householder vector in column k below the
@@ -124,6 +126,167 @@ export function householderSteps(a: usize, n: i32, k0: i32, k1: i32, d: usize, e
         store<f64>(row + off, load<f64>(row + off) - f64x2.extract_lane(vi, 0) * load<f64>(w + off) - f64x2.extract_lane(wi, 0) * load<f64>(v + off));
       }
     }
+  }
+}
+
+// The same steps split for the kernel threads: per step, `householderColumn` (O(m), on the caller),
+// the product p = A₂₂v in column chunks (`householderProductColumns`), `householderCombine`
+// (O(m)), and the rank-2 update in row pairs (`householderUpdatePairs`). Every entry is computed
+// with the same operations in the same order as in `householderSteps`, whatever the chunks, so
+// the tridiagonal is the same bytes on any thread count and as the one-call kernel. Same scratch.
+
+/**
+ * Step k's reflector: d[k], e[k], v in scratch (and in column k below the diagonal). Returns β,
+ * or 0 when the column is already reduced (the step is then complete).
+ */
+export function householderColumn(a: usize, n: i32, k: i32, d: usize, e: usize, scratch: usize): f64 {
+  const v = scratch;
+  store<f64>(vec(d, k), load<f64>(at(a, n, k, k)));
+  const m = n - k - 1;
+  if (m <= 0) {
+    store<f64>(vec(e, k), 0);
+    return 0;
+  }
+  let norm2: f64 = 0;
+  for (let i = 0; i < m; i++) {
+    const xi = load<f64>(at(a, n, k + 1 + i, k));
+    store<f64>(vec(v, i), xi);
+    norm2 += xi * xi;
+  }
+  const x0 = load<f64>(v);
+  const tail2 = norm2 - x0 * x0;
+  if (m == 1 || tail2 == 0) {
+    store<f64>(vec(e, k), x0);
+    for (let i = 0; i < m; i++) store<f64>(at(a, n, k + 1 + i, k), 0);
+    return 0;
+  }
+  const norm = Math.sqrt(norm2);
+  const alpha = x0 > 0 ? -norm : norm;
+  store<f64>(vec(e, k), alpha);
+  const v0 = x0 - alpha;
+  store<f64>(v, v0);
+  store<f64>(at(a, n, k + 1, k), v0);
+  return 2.0 / (tail2 + v0 * v0);
+}
+
+/**
+ * p_j = (A₂₂v)_j of step k for columns j ∈ [j0, j1) of the trailing block, into w (scratch + n),
+ * with the operations of `householderSteps` in its order: row j's own sum over its lower-triangle
+ * row, then the terms L_ij v_i of the rows i > j below, in row order. Rows inside the chunk do
+ * both at once from column j0 on (when j0 is even, so the f64x2 lanes group as in one call); the
+ * rows below only add their terms. Reads rows j0 … m − 1; writes w[j0, j1) only. A chunk of W
+ * columns costs about W(m − W/2) multiply-adds wherever it lies, so equal chunks are balanced.
+ */
+export function householderProductColumns(a: usize, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void {
+  const rowBytes = (<usize>n) << 3;
+  const v = scratch;
+  const w = scratch + rowBytes;
+  const m = n - k - 1;
+  if (j1 > m) j1 = m;
+  if (j0 >= j1) return;
+  memory.fill(vec(w, j0), 0, (<usize>(j1 - j0)) << 3);
+  const base = at(a, n, k + 1, k + 1);
+  const fused = (j0 & 1) == 0;
+  for (let i = j0; i < m; i++) {
+    const row = base + <usize>i * rowBytes;
+    const vi = load<f64>(vec(v, i));
+    const vvi = f64x2.splat(vi);
+    if (fused && i < j1) {
+      // the one-call loop over row i, its terms kept only from column j0 (j0 ≤ i & ~1)
+      let acc = f64x2.splat(0);
+      const pairs = i & ~1;
+      let q = 0;
+      for (; q < j0; q += 2) {
+        const off = (<usize>q) << 3;
+        acc = f64x2.add(acc, f64x2.mul(v128.load(row + off), v128.load(v + off)));
+      }
+      for (; q < pairs; q += 2) {
+        const off = (<usize>q) << 3;
+        const l = v128.load(row + off);
+        acc = f64x2.add(acc, f64x2.mul(l, v128.load(v + off)));
+        v128.store(w + off, f64x2.add(v128.load(w + off), f64x2.mul(l, vvi)));
+      }
+      let s = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+      for (q = pairs; q < i; q++) {
+        const l = load<f64>(vec(row, q));
+        s += l * load<f64>(vec(v, q));
+        store<f64>(vec(w, q), load<f64>(vec(w, q)) + l * vi);
+      }
+      s += load<f64>(vec(row, i)) * vi;
+      store<f64>(vec(w, i), load<f64>(vec(w, i)) + s);
+      continue;
+    }
+    // the terms L_ij v_i of this row for the chunk's columns j < i (lane by lane, as the serial pairs)
+    const end = i < j1 ? i : j1;
+    let j = j0;
+    for (; j + 1 < end; j += 2) {
+      const off = (<usize>j) << 3;
+      v128.store(w + off, f64x2.add(v128.load(w + off), f64x2.mul(v128.load(row + off), vvi)));
+    }
+    for (; j < end; j++) store<f64>(vec(w, j), load<f64>(vec(w, j)) + load<f64>(vec(row, j)) * vi);
+    if (i < j1) {
+      // row i's own sum, grouped exactly as in householderSteps
+      let acc = f64x2.splat(0);
+      const pairs = i & ~1;
+      for (let q = 0; q < pairs; q += 2) {
+        const off = (<usize>q) << 3;
+        acc = f64x2.add(acc, f64x2.mul(v128.load(row + off), v128.load(v + off)));
+      }
+      let s = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+      for (let q = pairs; q < i; q++) s += load<f64>(vec(row, q)) * load<f64>(vec(v, q));
+      s += load<f64>(vec(row, i)) * vi;
+      store<f64>(vec(w, i), load<f64>(vec(w, i)) + s);
+    }
+  }
+}
+
+/** w = βp − (β² pᵀv / 2) v of step k, after its product (O(m), in row order). */
+export function householderCombine(n: i32, k: i32, beta: f64, scratch: usize): void {
+  const v = scratch;
+  const w = scratch + ((<usize>n) << 3);
+  const m = n - k - 1;
+  let pv: f64 = 0;
+  for (let i = 0; i < m; i++) {
+    const pi = beta * load<f64>(vec(w, i));
+    store<f64>(vec(w, i), pi);
+    pv += pi * load<f64>(vec(v, i));
+  }
+  const half = 0.5 * beta * pv;
+  for (let i = 0; i < m; i++) store<f64>(vec(w, i), load<f64>(vec(w, i)) - half * load<f64>(vec(v, i)));
+}
+
+/**
+ * L₂₂ −= v wᵀ + w vᵀ of step k on the rows p and m − 1 − p for p ∈ [p0, p1), p < ⌈m/2⌉: a
+ * short and a long row together, so equal chunks of p are balanced.
+ */
+export function householderUpdatePairs(a: usize, n: i32, k: i32, p0: i32, p1: i32, scratch: usize): void {
+  const rowBytes = (<usize>n) << 3;
+  const v = scratch;
+  const w = scratch + rowBytes;
+  const m = n - k - 1;
+  const base = at(a, n, k + 1, k + 1);
+  for (let p = p0; p < p1; p++) {
+    const q = m - 1 - p;
+    if (p > q) break;
+    updateRow(base + <usize>p * rowBytes, p, v, w);
+    if (q != p) updateRow(base + <usize>q * rowBytes, q, v, w);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function updateRow(row: usize, i: i32, v: usize, w: usize): void {
+  const vi = f64x2.splat(load<f64>(vec(v, i)));
+  const wi = f64x2.splat(load<f64>(vec(w, i)));
+  const count = i + 1;
+  const pairs = count & ~1;
+  for (let j = 0; j < pairs; j += 2) {
+    const off = (<usize>j) << 3;
+    const upd = f64x2.add(f64x2.mul(vi, v128.load(w + off)), f64x2.mul(wi, v128.load(v + off)));
+    v128.store(row + off, f64x2.sub(v128.load(row + off), upd));
+  }
+  if (pairs < count) {
+    const off = (<usize>pairs) << 3;
+    store<f64>(row + off, load<f64>(row + off) - f64x2.extract_lane(vi, 0) * load<f64>(w + off) - f64x2.extract_lane(wi, 0) * load<f64>(v + off));
   }
 }
 

@@ -22,6 +22,9 @@
 //     repel f64 n × 2, written for the range's rows only.
 //   tsneBuildTree: tree scratch tsneTreeBytes(capacity, n) bytes; returns the cell count or −1
 //     when `capacity` nodes are not enough (the caller grows the block and retries).
+//   tsneTreeTop, tsneTreeQuadrants (quadrants [q0, q1): their cells and points only),
+//     tsneTreeLink, tsneTreeFlatten (quadrants [q0, q1)): the same tree in four parts, same
+//     block; −1 from Top or Quadrants: grow and retry; −2 from Top: use tsneBuildTree.
 //   tsneForces: P as CSR (rowPtr i32 n + 1, columns i32, values f32); Y as above; the tree
 //     built from the same Y; neg, attract f64 n × 2, written for the range's points only.
 //   tsneCombineForces: neg, attract as above; grad f32 n × 2. tsneKlRows: P, Y as above.
@@ -335,7 +338,9 @@ export function tsneExactKlRows(p: usize, y: usize, n: i32, exaggeration: f32, i
 
 /** Bytes of a tree block for `capacity` cells and n points. */
 export function tsneTreeBytes(capacity: i32, n: i32): usize {
-  return (<usize>capacity) * (8 * 4 + 2 * 8 + 3 * 4 + <usize>FLAT_BYTES) + (<usize>n) * 8 + 64;
+  // the cells' arrays (bindTree), the points' two, then the position map and header of the
+  // threaded build (treeCellAt, treeHeader), and 16 for alignment
+  return (<usize>capacity) * (10 * 4 + 2 * 8 + <usize>FLAT_BYTES) + (<usize>n) * 8 + 16 * 4 + 16;
 }
 
 class Tree {
@@ -543,6 +548,339 @@ export function tsneBuildTree(y: usize, n: i32, block: usize, capacity: i32): i3
 // @ts-ignore: decorator
 @inline function treeOrder(block: usize, capacity: i32, n: i32): usize {
   return treeFlat(block) + (<usize>capacity) * (<usize>FLAT_BYTES + 2 * 8 + 9 * 4) + ((<usize>n) << 2);
+}
+
+// The same tree built on the kernel threads. `tsneTreeTop` (calling thread, O(n)) makes the root
+// and its four children as `tsneBuildTree` leaves them when the root first splits (the points
+// 0 … s − 1 before that are duplicates of point 0 and stay with it), and gives each child a slot
+// of cells; `tsneTreeQuadrants` inserts each quadrant's points into its own slot, in index order
+// as the one-call build does (so every cell gets the same points, sums and children); then
+// `tsneTreeLink` places the quadrants in preorder and `tsneTreeFlatten` writes each quadrant's
+// flat records and leaf order. Only cell indices differ, which nothing downstream reads: the
+// flat records and leaf order are the same bytes as `tsneBuildTree`'s.
+
+/** Per cell: position → cell, for the leaf order (after `order`). */
+// @ts-ignore: decorator
+@inline function treeCellAt(block: usize, capacity: i32, n: i32): usize {
+  return treeOrder(block, capacity, n) + ((<usize>n) << 2);
+}
+/** 16 i32: [0] s, [1 + c] slot start, [5 + c] slot end, [9 + c] cells used, [13] points before quadrant 0 … */
+// @ts-ignore: decorator
+@inline function treeHeader(block: usize, capacity: i32, n: i32): usize {
+  return treeCellAt(block, capacity, n) + ((<usize>capacity) << 2);
+}
+// @ts-ignore: decorator
+@inline function cellArray(block: usize, capacity: i32, offset: i32): usize {
+  return treeFlat(block) + (<usize>capacity) * <usize>offset;
+}
+// Offsets per cell of bindTree's arrays.
+// @ts-ignore: decorator
+@inline const SUMX: i32 = 24;
+// @ts-ignore: decorator
+@inline const SUMY: i32 = 32;
+// @ts-ignore: decorator
+@inline const CENTREX: i32 = 40;
+// @ts-ignore: decorator
+@inline const CENTREY: i32 = 44;
+// @ts-ignore: decorator
+@inline const HALFX: i32 = 48;
+// @ts-ignore: decorator
+@inline const HALFY: i32 = 52;
+// @ts-ignore: decorator
+@inline const COUNT: i32 = 56;
+// @ts-ignore: decorator
+@inline const CHILD: i32 = 60;
+// @ts-ignore: decorator
+@inline const POINT: i32 = 64;
+// @ts-ignore: decorator
+@inline const SIZE: i32 = 68;
+// @ts-ignore: decorator
+@inline const POS: i32 = 72;
+// @ts-ignore: decorator
+@inline const NEXT_POINT: i32 = 76;
+
+/**
+ * Root and quadrant cells of the threaded build (see above). Returns 0, −1 when `capacity`
+ * cells are too few, or −2 when the root never splits (every point a duplicate of point 0, or
+ * fewer than 2 points): then `tsneBuildTree` builds it.
+ */
+export function tsneTreeTop(y: usize, n: i32, block: usize, capacity: i32): i32 {
+  if (n < 2) return -2;
+  const t = bindTree(block, capacity, n);
+  const header = treeHeader(block, capacity, n);
+  let minX = Infinity as f32, minY = Infinity as f32;
+  let maxX = -Infinity as f32, maxY = -Infinity as f32;
+  for (let i = 0; i < n; i++) {
+    const x = load<f32>(f32At(y, 2 * i));
+    const v = load<f32>(f32At(y, 2 * i + 1));
+    minX = min(minX, x);
+    maxX = max(maxX, x);
+    minY = min(minY, v);
+    maxY = max(maxY, v);
+  }
+  const hx = max((maxX - minX) * (<f32>0.5 + ROOT_MARGIN), QUAD_EPSILON);
+  const hy = max((maxY - minY) * (<f32>0.5 + ROOT_MARGIN), QUAD_EPSILON);
+  // the first point that is not a duplicate of point 0: the root splits there
+  const x0 = load<f32>(y);
+  const y0 = load<f32>(y, 4);
+  let split = 1;
+  while (
+    split < n &&
+    Mathf.abs(load<f32>(f32At(y, 2 * split)) - x0) <= QUAD_EPSILON &&
+    Mathf.abs(load<f32>(f32At(y, 2 * split + 1)) - y0) <= QUAD_EPSILON
+  )
+    split++;
+  if (split >= n || MAX_DEPTH < 1) return -2;
+  if (capacity < 5 + 4 * 8) return -1;
+  initNode(t, 0, (minX + maxX) * 0.5, (minY + maxY) * 0.5, hx, hy);
+  // points 0 … s − 1: point 0's list, as the one-call build leaves it at the split
+  store<i32>(f32At(t.point, 0), 0);
+  store<i32>(f32At(t.nextPoint, 0), -1);
+  addTo(t, 0, x0, y0);
+  for (let i = 1; i < split; i++) {
+    store<i32>(f32At(t.nextPoint, i), load<i32>(f32At(t.nextPoint, 0)));
+    store<i32>(f32At(t.nextPoint, 0), i);
+    addTo(t, 0, load<f32>(f32At(y, 2 * i)), load<f32>(f32At(y, 2 * i + 1)));
+  }
+  const cx = load<f32>(f32At(t.centreX, 0));
+  const cy = load<f32>(f32At(t.centreY, 0));
+  const h2x = load<f32>(f32At(t.halfX, 0)) * 0.5;
+  const h2y = load<f32>(f32At(t.halfY, 0)) * 0.5;
+  for (let c = 0; c < 4; c++) initNode(t, 1 + c, c & 1 ? cx + h2x : cx - h2x, c & 2 ? cy + h2y : cy - h2y, h2x, h2y);
+  const qc = 1 + (x0 >= cx ? 1 : 0) + (y0 >= cy ? 2 : 0);
+  store<i32>(f32At(t.point, qc), 0);
+  store<i32>(f32At(t.count, qc), split);
+  store<f64>(f64At(t.sumX, qc), load<f64>(f64At(t.sumX, 0)));
+  store<f64>(f64At(t.sumY, qc), load<f64>(f64At(t.sumY, 0)));
+  store<i32>(f32At(t.child, 0), 1);
+  store<i32>(f32At(t.point, 0), -1);
+  // the rest of the root's sums in index order; points per quadrant for the slots
+  let c0 = split, c1 = 0, c2 = 0, c3 = 0;
+  if (qc != 1) {
+    c0 = 0;
+    if (qc == 2) c1 = split;
+    else if (qc == 3) c2 = split;
+    else c3 = split;
+  }
+  for (let i = split; i < n; i++) {
+    const px = load<f32>(f32At(y, 2 * i));
+    const py = load<f32>(f32At(y, 2 * i + 1));
+    addTo(t, 0, px, py);
+    const q = (px >= cx ? 1 : 0) + (py >= cy ? 2 : 0);
+    if (q == 0) c0++;
+    else if (q == 1) c1++;
+    else if (q == 2) c2++;
+    else c3++;
+  }
+  store<i32>(header, split);
+  const spare = <i64>(capacity - 5);
+  let base = 5;
+  for (let c = 0; c < 4; c++) {
+    const count = c == 0 ? c0 : c == 1 ? c1 : c == 2 ? c2 : c3;
+    const size = c == 3 ? capacity - base : <i32>((spare * <i64>count) / <i64>n);
+    store<i32>(header + ((<usize>(1 + c)) << 2), base);
+    store<i32>(header + ((<usize>(5 + c)) << 2), base + size);
+    base += size;
+  }
+  return 0;
+}
+
+/**
+ * Quadrants [q0, q1) of the threaded build: the points i ≥ s of each quadrant inserted in index
+ * order into its slot (the one-call build's steps below the root), then the subtree sizes.
+ * Returns −1 when a slot is too small, else 0.
+ */
+export function tsneTreeQuadrants(y: usize, n: i32, block: usize, capacity: i32, q0: i32, q1: i32): i32 {
+  const header = treeHeader(block, capacity, n);
+  const centreX = cellArray(block, capacity, CENTREX);
+  const centreY = cellArray(block, capacity, CENTREY);
+  const halfX = cellArray(block, capacity, HALFX);
+  const halfY = cellArray(block, capacity, HALFY);
+  const sumX = cellArray(block, capacity, SUMX);
+  const sumY = cellArray(block, capacity, SUMY);
+  const countA = cellArray(block, capacity, COUNT);
+  const child = cellArray(block, capacity, CHILD);
+  const point = cellArray(block, capacity, POINT);
+  const sizeA = cellArray(block, capacity, SIZE);
+  const nextPoint = cellArray(block, capacity, NEXT_POINT);
+  const split = load<i32>(header);
+  const rcx = load<f32>(centreX);
+  const rcy = load<f32>(centreY);
+  for (let quadrant = q0; quadrant < q1; quadrant++) {
+    const top = 1 + quadrant;
+    let nodes = load<i32>(header + ((<usize>(1 + quadrant)) << 2));
+    const end = load<i32>(header + ((<usize>(5 + quadrant)) << 2));
+    const first = nodes;
+    for (let i = split; i < n; i++) {
+      const px = load<f32>(f32At(y, 2 * i));
+      const py = load<f32>(f32At(y, 2 * i + 1));
+      if ((px >= rcx ? 1 : 0) + (py >= rcy ? 2 : 0) != quadrant) continue;
+      store<i32>(f32At(nextPoint, i), -1);
+      let node = top;
+      let depth = 1;
+      while (true) {
+        if (load<i32>(f32At(child, node)) < 0) {
+          const q = load<i32>(f32At(point, node));
+          if (q < 0) {
+            store<i32>(f32At(point, node), i);
+            addCell(countA, sumX, sumY, node, px, py);
+            break;
+          }
+          const qx = load<f32>(f32At(y, 2 * q));
+          const qy = load<f32>(f32At(y, 2 * q + 1));
+          if ((Mathf.abs(px - qx) <= QUAD_EPSILON && Mathf.abs(py - qy) <= QUAD_EPSILON) || depth >= MAX_DEPTH) {
+            store<i32>(f32At(nextPoint, i), load<i32>(f32At(nextPoint, q)));
+            store<i32>(f32At(nextPoint, q), i);
+            addCell(countA, sumX, sumY, node, px, py);
+            break;
+          }
+          if (nodes + 4 > end) return -1;
+          const cx = load<f32>(f32At(centreX, node));
+          const cy = load<f32>(f32At(centreY, node));
+          const h2x = load<f32>(f32At(halfX, node)) * 0.5;
+          const h2y = load<f32>(f32At(halfY, node)) * 0.5;
+          for (let c = 0; c < 4; c++) {
+            const cell = nodes + c;
+            store<f32>(f32At(centreX, cell), c & 1 ? cx + h2x : cx - h2x);
+            store<f32>(f32At(centreY, cell), c & 2 ? cy + h2y : cy - h2y);
+            store<f32>(f32At(halfX, cell), h2x);
+            store<f32>(f32At(halfY, cell), h2y);
+            store<f64>(f64At(sumX, cell), 0);
+            store<f64>(f64At(sumY, cell), 0);
+            store<i32>(f32At(countA, cell), 0);
+            store<i32>(f32At(child, cell), -1);
+            store<i32>(f32At(point, cell), -1);
+          }
+          const qc = nodes + (qx >= cx ? 1 : 0) + (qy >= cy ? 2 : 0);
+          store<i32>(f32At(point, qc), q);
+          store<i32>(f32At(countA, qc), load<i32>(f32At(countA, node)));
+          store<f64>(f64At(sumX, qc), load<f64>(f64At(sumX, node)));
+          store<f64>(f64At(sumY, qc), load<f64>(f64At(sumY, node)));
+          store<i32>(f32At(child, node), nodes);
+          store<i32>(f32At(point, node), -1);
+          nodes += 4;
+        }
+        addCell(countA, sumX, sumY, node, px, py);
+        const cx = load<f32>(f32At(centreX, node));
+        const cy = load<f32>(f32At(centreY, node));
+        node = load<i32>(f32At(child, node)) + (px >= cx ? 1 : 0) + (py >= cy ? 2 : 0);
+        depth++;
+      }
+    }
+    store<i32>(header + ((<usize>(9 + quadrant)) << 2), nodes);
+    // subtree sizes over non-empty cells, children after their parent in the slot
+    for (let node = nodes - 1; node >= first - 1; node--) {
+      const cell = node == first - 1 ? top : node; // the quadrant's own cell last
+      let size = load<i32>(f32At(countA, cell)) > 0 ? 1 : 0;
+      const c0 = load<i32>(f32At(child, cell));
+      if (c0 >= 0) for (let c = 0; c < 4; c++) size += load<i32>(f32At(sizeA, c0 + c));
+      store<i32>(f32At(sizeA, cell), size);
+    }
+  }
+  return 0;
+}
+
+// @ts-ignore: decorator
+@inline function addCell(countA: usize, sumX: usize, sumY: usize, node: i32, x: f32, y: f32): void {
+  store<i32>(f32At(countA, node), load<i32>(f32At(countA, node)) + 1);
+  store<f64>(f64At(sumX, node), load<f64>(f64At(sumX, node)) + <f64>x);
+  store<f64>(f64At(sumY, node), load<f64>(f64At(sumY, node)) + <f64>y);
+}
+
+/**
+ * After the quadrants: the root's size and flat record, the quadrants' preorder positions and
+ * the points before each in leaf order. Returns the number of flat cells.
+ */
+export function tsneTreeLink(n: i32, block: usize, capacity: i32): i32 {
+  const t = bindTree(block, capacity, n);
+  const header = treeHeader(block, capacity, n);
+  let size = 1;
+  for (let c = 1; c <= 4; c++) size += load<i32>(f32At(t.size, c));
+  store<i32>(f32At(t.size, 0), size);
+  store<i32>(f32At(t.pos, 0), 0);
+  const count = load<i32>(f32At(t.count, 0));
+  const rec = t.flat;
+  const inv = 1.0 / <f64>count;
+  store<f32>(rec, <f32>(load<f64>(f64At(t.sumX, 0)) * inv));
+  store<f32>(rec, <f32>(load<f64>(f64At(t.sumY, 0)) * inv), 4);
+  const wx = <f32>2 * load<f32>(f32At(t.halfX, 0));
+  const wy = <f32>2 * load<f32>(f32At(t.halfY, 0));
+  store<f32>(rec, max(wx * wx, wy * wy), 8);
+  store<f32>(rec, <f32>count, 12);
+  store<i32>(rec, size, 16);
+  store<i32>(rec, 0, 20);
+  let running = 1;
+  let placed = 0;
+  for (let c = 1; c <= 4; c++) {
+    store<i32>(f32At(t.pos, c), running);
+    running += load<i32>(f32At(t.size, c));
+    store<i32>(header + ((<usize>(12 + c)) << 2), placed);
+    placed += load<i32>(f32At(t.count, c));
+  }
+  return size;
+}
+
+/** Quadrants [q0, q1) after the link: their flat records and their points in leaf order. */
+export function tsneTreeFlatten(n: i32, block: usize, capacity: i32, q0: i32, q1: i32): void {
+  const header = treeHeader(block, capacity, n);
+  const flat = treeFlat(block);
+  const order = treeOrder(block, capacity, n);
+  const cellAt = treeCellAt(block, capacity, n);
+  const sumX = cellArray(block, capacity, SUMX);
+  const sumY = cellArray(block, capacity, SUMY);
+  const halfX = cellArray(block, capacity, HALFX);
+  const halfY = cellArray(block, capacity, HALFY);
+  const countA = cellArray(block, capacity, COUNT);
+  const child = cellArray(block, capacity, CHILD);
+  const point = cellArray(block, capacity, POINT);
+  const sizeA = cellArray(block, capacity, SIZE);
+  const posA = cellArray(block, capacity, POS);
+  const nextPoint = cellArray(block, capacity, NEXT_POINT);
+  for (let quadrant = q0; quadrant < q1; quadrant++) {
+    const top = 1 + quadrant;
+    const total = load<i32>(f32At(sizeA, top));
+    if (total == 0) continue;
+    const first = load<i32>(header + ((<usize>(1 + quadrant)) << 2));
+    const used = load<i32>(header + ((<usize>(9 + quadrant)) << 2));
+    const start = load<i32>(f32At(posA, top));
+    for (let at = start; at < start + total; at++) store<i32>(f32At(cellAt, at), -1);
+    for (let node = first - 1; node < used; node++) {
+      const cell = node == first - 1 ? top : node;
+      const count = load<i32>(f32At(countA, cell));
+      if (count == 0) continue;
+      const at = load<i32>(f32At(posA, cell));
+      const c0 = load<i32>(f32At(child, cell));
+      const rec = flat + <usize>at * <usize>FLAT_BYTES;
+      const inv = 1.0 / <f64>count;
+      store<f32>(rec, <f32>(load<f64>(f64At(sumX, cell)) * inv));
+      store<f32>(rec, <f32>(load<f64>(f64At(sumY, cell)) * inv), 4);
+      const wx = <f32>2 * load<f32>(f32At(halfX, cell));
+      const wy = <f32>2 * load<f32>(f32At(halfY, cell));
+      store<f32>(rec, max(wx * wx, wy * wy), 8);
+      store<f32>(rec, <f32>count, 12);
+      store<i32>(rec, at + load<i32>(f32At(sizeA, cell)), 16);
+      store<i32>(rec, c0 < 0 ? 1 : 0, 20);
+      if (c0 >= 0) {
+        let running = at + 1;
+        for (let c = 0; c < 4; c++) {
+          store<i32>(f32At(posA, c0 + c), running);
+          running += load<i32>(f32At(sizeA, c0 + c));
+        }
+      } else {
+        store<i32>(f32At(cellAt, at), cell);
+      }
+    }
+    let placed = load<i32>(header + ((<usize>(13 + quadrant)) << 2));
+    for (let at = start; at < start + total; at++) {
+      const cell = load<i32>(f32At(cellAt, at));
+      if (cell < 0) continue;
+      let q = load<i32>(f32At(point, cell));
+      while (q >= 0) {
+        store<i32>(f32At(order, placed++), q);
+        q = load<i32>(f32At(nextPoint, q));
+      }
+    }
+  }
 }
 
 /**

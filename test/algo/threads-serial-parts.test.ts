@@ -1,6 +1,7 @@
 // The parts of the kernels that ran on the calling thread and now run in row jobs: SMACOF's
 // Guttman transform (PHATE's metric MDS), t-SNE's perplexity search, SOM's batch update, the
-// ε-graph's overflow reruns, CKA's Gram inner products and PHATE's dense operator; and the
+// ε-graph's overflow reruns, CKA's Gram inner products, PHATE's dense operator and the Householder
+// steps of its entropy's eigenvalues, t-SNE's quadtree (by quadrant); and the
 // distances' copy-out, now overlapped with the next block. Each gives the same bytes on 1, 2, 3
 // and 4 threads, and the serial kernels' bytes (SMACOF's regrouped sums: their values to rounding).
 import { beforeAll, describe, expect, it } from "vitest";
@@ -8,10 +9,10 @@ import { getCore, loadCore } from "../../src/core/wasm.ts";
 import { setThreads } from "../../src/core/threads.ts";
 import { smacof, smacofBlockBounds } from "../../src/algo/mds.ts";
 import { pairwiseDistances } from "../../src/algo/distance.ts";
-import { denseJointProbabilities, sparseJointProbabilities } from "../../src/algo/tsne.ts";
+import { denseJointProbabilities, sparseJointProbabilities, tsne } from "../../src/algo/tsne.ts";
 import { som } from "../../src/algo/som.ts";
 import { radiusPairs } from "../../src/algo/radius.ts";
-import { phate } from "../../src/algo/phate.ts";
+import { phate, symmetricEigenvalues } from "../../src/algo/phate.ts";
 import { ckaMatrix } from "../../src/algo/cka.ts";
 import { mulberry32 } from "../helpers.ts";
 import type { Matrix } from "../../src/core/matrix.ts";
@@ -422,5 +423,179 @@ describe("PHATE's dense operator in rows", () => {
         expect(bytes(out.view()).equals(bytes(want))).toBe(true);
       });
     }
+  });
+});
+
+/** A symmetric n × n matrix with a few exact zeros, whose column 0 is already reduced. */
+function symmetricMatrix(n: number, seed: number): Float64Array {
+  const random = mulberry32(seed);
+  const A = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j <= i; j++) {
+      const value = random() < 0.05 ? 0 : random() - 0.5;
+      A[i * n + j] = value;
+      A[j * n + i] = value;
+    }
+  for (let i = 2; i < n; i++) A[i * n] = A[i] = 0; // column 0 below row 1 is zero: H = I there
+  return A;
+}
+
+describe("PHATE's Householder steps in row jobs", () => {
+  it("leave the one-call kernel's tridiagonal and matrix bytes for any column and row-pair chunks", async () => {
+    const simd = await loadCore(new URL("../../build/core.wasm", import.meta.url));
+    const K = simd.kernels as unknown as Kernels;
+    const n = 157;
+    const A = symmetricMatrix(n, 44);
+    const serial = simd.scope((s) => {
+      const a = s.upload(A);
+      const d = s.f64(n);
+      const e = s.f64(n);
+      K.householderSteps(a.ptr, n, 0, n, d.ptr, e.ptr, s.f64(2 * n).ptr);
+      return [d.copy(), e.copy(), a.copy()];
+    });
+    // the ideal entries: the reduction leaves a tridiagonal with A's eigenvalues (trace, Frobenius)
+    let trace = 0;
+    let frobenius = 0;
+    for (let i = 0; i < n; i++) trace += A[i * n + i];
+    for (const x of A) frobenius += x * x;
+    const [d0, e0] = serial;
+    let t = 0;
+    let f = 0;
+    for (let i = 0; i < n; i++) {
+      t += d0[i];
+      f += d0[i] * d0[i] + 2 * e0[i] * e0[i];
+    }
+    expect(t).toBeCloseTo(trace, 9);
+    expect(f).toBeCloseTo(frobenius, 7);
+    // odd and even chunk starts (an even start fuses the chunk's rows' two passes)
+    for (const [parts, even] of [
+      [1, 0],
+      [2, 1],
+      [3, 0],
+      [3, 1],
+      [7, 0],
+      [7, 1],
+    ]) {
+      const split = simd.scope((s) => {
+        const a = s.upload(A);
+        const d = s.f64(n);
+        const e = s.f64(n);
+        const scratch = s.f64(2 * n).ptr;
+        for (let k = 0; k < n; k++) {
+          const beta = K.householderColumn(a.ptr, n, k, d.ptr, e.ptr, scratch);
+          if (beta === 0) continue;
+          const m = n - k - 1;
+          // chunks in reverse order: every chunk writes only its own columns or rows
+          const chunk = even ? 2 * Math.ceil(m / (2 * parts)) : Math.ceil(m / parts);
+          for (let j0 = Math.floor((m - 1) / chunk) * chunk; j0 >= 0; j0 -= chunk)
+            K.householderProductColumns(a.ptr, n, k, j0, Math.min(m, j0 + chunk), scratch);
+          K.householderCombine(n, k, beta, scratch);
+          const pairs = Math.ceil(m / 2);
+          const pairChunk = Math.ceil(pairs / parts);
+          for (let p0 = Math.floor((pairs - 1) / pairChunk) * pairChunk; p0 >= 0; p0 -= pairChunk)
+            K.householderUpdatePairs(a.ptr, n, k, p0, Math.min(pairs, p0 + pairChunk), scratch);
+        }
+        return [d.copy(), e.copy(), a.copy()];
+      });
+      for (let x = 0; x < 3; x++) expect(bytes(split[x]).equals(bytes(serial[x]))).toBe(true);
+    }
+  });
+
+  it("give the same eigenvalue bytes on 1, 2, 3 and 4 threads as the one-call kernel", async () => {
+    const simd = await loadCore(new URL("../../build/core.wasm", import.meta.url));
+    const K = simd.kernels as unknown as Kernels;
+    const n = 301; // above the threaded size, down to the one-call tail
+    const A = symmetricMatrix(n, 45);
+    const want = simd.scope((s) => {
+      const a = s.upload(A);
+      const d = s.f64(n);
+      const e = s.f64(n);
+      K.householderSteps(a.ptr, n, 0, n, d.ptr, e.ptr, s.f64(2 * n).ptr);
+      expect(K.tridiagonalEigenvalues(d.ptr, e.ptr, n)).toBe(0);
+      return d.copy();
+    });
+    let trace = 0;
+    for (let i = 0; i < n; i++) trace += A[i * n + i];
+    expect(want.reduce((x, y) => x + y, 0)).toBeCloseTo(trace, 9);
+    const runs = await onThreads(() => symmetricEigenvalues(A, n));
+    for (const values of runs) expect(bytes(values).equals(bytes(want))).toBe(true);
+  });
+});
+
+describe("t-SNE's quadtree by quadrant", () => {
+  /** The flat cells and leaf order of the tree of Y, by the one-call build or by quadrants. */
+  function tree(
+    K: Kernels,
+    s: Parameters<Parameters<Awaited<ReturnType<typeof loadCore>>["scope"]>[0]>[0],
+    Y: Float32Array,
+    split: boolean,
+  ) {
+    const n = Y.length / 2;
+    const capacity = 8 * n + 64;
+    const block = s.alloc(K.tsneTreeBytes(capacity, n));
+    const y = s.upload(Y).ptr;
+    let cells: number;
+    const top = split ? K.tsneTreeTop(y, n, block, capacity) : -2;
+    if (top === -2) cells = K.tsneBuildTree(y, n, block, capacity);
+    else {
+      expect(top).toBe(0);
+      // quadrants in reverse order: each writes only its own slot, records and leaf positions
+      for (const q of [3, 2, 1, 0])
+        expect(K.tsneTreeQuadrants(y, n, block, capacity, q, q + 1)).toBe(0);
+      cells = K.tsneTreeLink(n, block, capacity);
+      for (const q of [2, 0, 3, 1]) K.tsneTreeFlatten(n, block, capacity, q, q + 1);
+    }
+    const flat = (block + 15) & ~15;
+    const order = flat + capacity * 76 + n * 4;
+    const memory = new Uint8Array((K.memory as unknown as WebAssembly.Memory).buffer);
+    return {
+      cells,
+      records: Buffer.from(memory.slice(flat, flat + cells * 24)),
+      order: new Int32Array(memory.slice(order, order + n * 4).buffer),
+    };
+  }
+
+  it("gives the one-call build's flat cells and leaf order, duplicates and empty quadrants included", async () => {
+    const simd = await loadCore(new URL("../../build/core.wasm", import.meta.url));
+    const K = simd.kernels as unknown as Kernels;
+    const random = mulberry32(46);
+    const cases: Float32Array[] = [];
+    const gauss = (n: number, scale: number) =>
+      Float32Array.from({ length: 2 * n }, () => scale * (random() + random() + random() - 1.5));
+    cases.push(gauss(1000, 30));
+    // clusters with exact duplicates, point 0 repeated first (the root splits late)
+    const dup = gauss(600, 5);
+    for (let i = 1; i < 5; i++) dup.set(dup.subarray(0, 2), 2 * i);
+    for (let i = 100; i < 600; i += 7) dup.set(dup.subarray(2 * (i - 50), 2 * (i - 49)), 2 * i);
+    cases.push(dup);
+    // one quadrant empty: every point with x ≥ centre has y ≥ centre
+    const corner = gauss(300, 1);
+    for (let i = 0; i < 300; i++)
+      if (corner[2 * i] >= 0) corner[2 * i + 1] = Math.abs(corner[2 * i + 1]) + 3;
+    cases.push(corner);
+    cases.push(Float32Array.from([1, 1, 1, 1, 1, 1])); // every point the same: the one-call build
+    cases.push(Float32Array.from([0, 0, 1, 1])); // two points
+    for (const Y of cases) {
+      simd.scope((s) => {
+        const one = tree(K, s, Y, false);
+        const split = tree(K, s, Y, true);
+        expect(split.cells).toBe(one.cells);
+        expect(one.cells).toBeGreaterThan(0);
+        expect(split.records.equals(one.records)).toBe(true);
+        expect(Array.from(split.order)).toEqual(Array.from(one.order));
+        // the root holds every point; the leaf order is a permutation
+        expect(one.records.readFloatLE(12)).toBe(Y.length / 2);
+        expect([...one.order].sort((a, b) => a - b)).toEqual(
+          Array.from({ length: Y.length / 2 }, (_, i) => i),
+        );
+      });
+    }
+  });
+
+  it("gives the same Barnes–Hut embedding bytes on 1, 2, 3 and 4 threads", async () => {
+    const X = clusters(400, 10, 47);
+    const runs = await onThreads(() => tsne(X, { seed: 3, nIter: 300 }));
+    for (const run of runs.slice(1))
+      expect(bytes(run.coordinates.data).equals(bytes(runs[0].coordinates.data))).toBe(true);
   });
 });
