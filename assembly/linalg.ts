@@ -11,9 +11,7 @@
 //   Lanczos tridiagonal), in one call.
 // - householderSteps + tridiagonalEigenvalues: every eigenvalue (no vectors) of a large matrix
 //   (PHATE's n × n diffusion operator, for its von Neumann entropy); the reduction runs a chunk
-//   of steps per call so the caller can report progress and stop between chunks; or each step
-//   in parts for the kernel threads (householderColumn, householderProductColumns,
-//   householderCombine, householderUpdatePairs), with the same bytes.
+//   of steps per call so the caller can report progress and stop between chunks.
 //
 // Memory contract: `a` is n × n f64 row-major and symmetric; only the lower triangle is read.
 // The reduction overwrites it (step k leaves its Householder vector in column k below the

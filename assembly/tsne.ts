@@ -22,9 +22,6 @@
 //     repel f64 n × 2, written for the range's rows only.
 //   tsneBuildTree: tree scratch tsneTreeBytes(capacity, n) bytes; returns the cell count or −1
 //     when `capacity` nodes are not enough (the caller grows the block and retries).
-//   tsneTreeTop, tsneTreeQuadrants (quadrants [q0, q1): their cells and points only),
-//     tsneTreeLink, tsneTreeFlatten (quadrants [q0, q1)): the same tree in four parts, same
-//     block; −1 from Top or Quadrants: grow and retry; −2 from Top: use tsneBuildTree.
 //   tsneForces: P as CSR (rowPtr i32 n + 1, columns i32, values f32); Y as above; the tree
 //     built from the same Y; neg, attract f64 n × 2, written for the range's points only.
 //   tsneCombineForces: neg, attract as above; grad f32 n × 2. tsneKlRows: P, Y as above.
