@@ -168,12 +168,10 @@ export function householderColumn(a: usize, n: i32, k: i32, d: usize, e: usize, 
 }
 
 /**
- * p_j = (A₂₂v)_j of step k for columns j ∈ [j0, j1) of the trailing block, into w (scratch + n),
- * with the operations of `householderSteps` in its order: row j's own sum over its lower-triangle
- * row, then the terms L_ij v_i of the rows i > j below, in row order. Rows inside the chunk do
- * both at once from column j0 on (when j0 is even, so the f64x2 lanes group as in one call); the
- * rows below only add their terms. Reads rows j0 … m − 1; writes w[j0, j1) only. A chunk of W
- * columns costs about W(m − W/2) multiply-adds wherever it lies, so equal chunks are balanced.
+ * p_j = (A₂₂v)_j of step k for columns j ∈ [j0, j1) of the trailing block, into w (scratch + n):
+ * row j's own sum over its lower-triangle row (as `householderSteps` forms it), then the terms
+ * L_ij v_i of the rows i > j below, in row order. Reads rows j0 … m − 1; writes w[j0, j1) only.
+ * Each column costs about m multiply-adds, so equal column chunks are balanced.
  */
 export function householderProductColumns(a: usize, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void {
   const rowBytes = (<usize>n) << 3;
@@ -184,36 +182,10 @@ export function householderProductColumns(a: usize, n: i32, k: i32, j0: i32, j1:
   if (j0 >= j1) return;
   memory.fill(vec(w, j0), 0, (<usize>(j1 - j0)) << 3);
   const base = at(a, n, k + 1, k + 1);
-  const fused = (j0 & 1) == 0;
   for (let i = j0; i < m; i++) {
     const row = base + <usize>i * rowBytes;
     const vi = load<f64>(vec(v, i));
     const vvi = f64x2.splat(vi);
-    if (fused && i < j1) {
-      // the one-call loop over row i, its terms kept only from column j0 (j0 ≤ i & ~1)
-      let acc = f64x2.splat(0);
-      const pairs = i & ~1;
-      let q = 0;
-      for (; q < j0; q += 2) {
-        const off = (<usize>q) << 3;
-        acc = f64x2.add(acc, f64x2.mul(v128.load(row + off), v128.load(v + off)));
-      }
-      for (; q < pairs; q += 2) {
-        const off = (<usize>q) << 3;
-        const l = v128.load(row + off);
-        acc = f64x2.add(acc, f64x2.mul(l, v128.load(v + off)));
-        v128.store(w + off, f64x2.add(v128.load(w + off), f64x2.mul(l, vvi)));
-      }
-      let s = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
-      for (q = pairs; q < i; q++) {
-        const l = load<f64>(vec(row, q));
-        s += l * load<f64>(vec(v, q));
-        store<f64>(vec(w, q), load<f64>(vec(w, q)) + l * vi);
-      }
-      s += load<f64>(vec(row, i)) * vi;
-      store<f64>(vec(w, i), load<f64>(vec(w, i)) + s);
-      continue;
-    }
     // the terms L_ij v_i of this row for the chunk's columns j < i (lane by lane, as the serial pairs)
     const end = i < j1 ? i : j1;
     let j = j0;

@@ -131,10 +131,7 @@ const LANDMARK_KMEANS_ITERATIONS = 10;
 const TRIDIAGONAL_STEPS = 32;
 /** Trailing blocks of at least this many rows run their Householder step as row jobs. */
 const HOUSEHOLDER_THREADED_MIN = 128;
-/**
- * Chunks per thread of the Householder update (its row pairs cost alike). The product runs one
- * chunk per thread: each chunk of columns also reads its rows' left part, which one call avoids.
- */
+/** Chunks per thread of each Householder row job (the columns and row pairs cost alike). */
 const HOUSEHOLDER_CHUNKS_PER_THREAD = 2;
 
 /** A square sparse matrix in CSR form with float64 values; rows sorted by column. */
@@ -810,7 +807,7 @@ export async function symmetricEigenvaluesInPlace(
         {
           kernel: "householderProductColumns",
           rows: m,
-          chunk: 2 * Math.ceil(m / (2 * threads)), // even: each chunk's rows fuse both passes
+          chunk: Math.ceil(m / (threads * HOUSEHOLDER_CHUNKS_PER_THREAD)),
           args: [ptr, n, step, { i0: 1 }, { i1: 1 }, scratch.ptr],
         },
         { signal: run.signal },
