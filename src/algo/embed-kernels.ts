@@ -146,17 +146,6 @@ declare module "../core/wasm.ts" {
     ): number;
     tsneTreeBytes(capacity: number, n: number): number;
     tsneBuildTree(y: number, n: number, block: number, capacity: number): number;
-    tsneTreeTop(y: number, n: number, block: number, capacity: number): number;
-    tsneTreeQuadrants(
-      y: number,
-      n: number,
-      block: number,
-      capacity: number,
-      q0: number,
-      q1: number,
-    ): number;
-    tsneTreeLink(n: number, block: number, capacity: number): number;
-    tsneTreeFlatten(n: number, block: number, capacity: number, q0: number, q1: number): void;
     tsneForces(
       y: number,
       n: number,

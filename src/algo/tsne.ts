@@ -641,7 +641,7 @@ const FORCE_CHUNK_POINTS = 256;
 const KL_CHUNK_ROWS = 1024;
 
 /**
- * The Barnes–Hut gradient of one t-SNE run: the quadtree (its four quadrants built as row jobs), then the
+ * The Barnes–Hut gradient of one t-SNE run: the quadtree (built on the calling thread), then the
  * repulsive and attractive forces of fixed chunks of points in leaf order on the kernel threads,
  * sQ as the sum of the chunks' parts in order, and 4·(attract − neg / sQ).
  */
@@ -663,53 +663,6 @@ class BarnesHutForces {
     this.attract = s.f64(2 * n, "attractive forces").ptr;
   }
 
-  /**
-   * The quadtree of Y: the root and its four quadrants on the calling thread, each quadrant's
-   * subtree as a row job, then their flat records (the same bytes as the one-call build).
-   */
-  private async buildTree(y: number, signal?: AbortSignal): Promise<void> {
-    const { core, n } = this;
-    const K = core.kernels;
-    for (;;) {
-      const top = K.tsneTreeTop(y, n, this.tree, this.capacity);
-      if (top === -2) {
-        while (K.tsneBuildTree(y, n, this.tree, this.capacity) < 0) this.grow();
-        return;
-      }
-      if (top === 0) {
-        const built = await core.parallelRows(
-          {
-            kernel: "tsneTreeQuadrants",
-            rows: 4,
-            chunk: 1,
-            args: [y, n, this.tree, this.capacity, { i0: 1 }, { i1: 1 }],
-            results: true,
-          },
-          { signal },
-        );
-        if (built!.every((r) => r === 0)) {
-          K.tsneTreeLink(n, this.tree, this.capacity);
-          await core.parallelRows(
-            {
-              kernel: "tsneTreeFlatten",
-              rows: 4,
-              chunk: 1,
-              args: [n, this.tree, this.capacity, { i0: 1 }, { i1: 1 }],
-            },
-            { signal },
-          );
-          return;
-        }
-      }
-      this.grow();
-    }
-  }
-
-  private grow(): void {
-    this.capacity *= 2;
-    this.tree = this.s.alloc(this.core.kernels.tsneTreeBytes(this.capacity, this.n), "quadtree");
-  }
-
   /** Write the gradient for Y (both f32 n × 2 pointers); returns KL when computeError, else 0. */
   async gradient(
     y: number,
@@ -721,7 +674,10 @@ class BarnesHutForces {
   ): Promise<number> {
     const { core, n, P } = this;
     const K = core.kernels;
-    await this.buildTree(y, signal);
+    while (K.tsneBuildTree(y, n, this.tree, this.capacity) < 0) {
+      this.capacity *= 2;
+      this.tree = this.s.alloc(K.tsneTreeBytes(this.capacity, n), "quadtree");
+    }
     const parts = await core.parallelRows(
       {
         kernel: "tsneForces",

@@ -1,7 +1,7 @@
 // The parts of the kernels that ran on the calling thread and now run in row jobs: SMACOF's
 // Guttman transform (PHATE's metric MDS), t-SNE's perplexity search, SOM's batch update, the
 // ε-graph's overflow reruns, CKA's Gram inner products, PHATE's dense operator and the Householder
-// steps of its entropy's eigenvalues, t-SNE's quadtree (by quadrant); and the
+// steps of its entropy's eigenvalues; and the
 // distances' copy-out, now overlapped with the next block. Each gives the same bytes on 1, 2, 3
 // and 4 threads, and the serial kernels' bytes (SMACOF's regrouped sums: their values to rounding).
 import { beforeAll, describe, expect, it } from "vitest";
@@ -9,7 +9,7 @@ import { getCore, loadCore } from "../../src/core/wasm.ts";
 import { setThreads } from "../../src/core/threads.ts";
 import { smacof, smacofBlockBounds } from "../../src/algo/mds.ts";
 import { pairwiseDistances } from "../../src/algo/distance.ts";
-import { denseJointProbabilities, sparseJointProbabilities, tsne } from "../../src/algo/tsne.ts";
+import { denseJointProbabilities, sparseJointProbabilities } from "../../src/algo/tsne.ts";
 import { som } from "../../src/algo/som.ts";
 import { radiusPairs } from "../../src/algo/radius.ts";
 import { phate, symmetricEigenvalues } from "../../src/algo/phate.ts";
@@ -511,83 +511,5 @@ describe("PHATE's Householder steps in row jobs", () => {
     expect(want.reduce((x, y) => x + y, 0)).toBeCloseTo(trace, 9);
     const runs = await onThreads(() => symmetricEigenvalues(A, n));
     for (const values of runs) expect(bytes(values).equals(bytes(want))).toBe(true);
-  });
-});
-
-describe("t-SNE's quadtree by quadrant", () => {
-  /** The flat cells and leaf order of the tree of Y, by the one-call build or by quadrants. */
-  function tree(
-    K: Kernels,
-    s: Parameters<Parameters<Awaited<ReturnType<typeof loadCore>>["scope"]>[0]>[0],
-    Y: Float32Array,
-    split: boolean,
-  ) {
-    const n = Y.length / 2;
-    const capacity = 8 * n + 64;
-    const block = s.alloc(K.tsneTreeBytes(capacity, n));
-    const y = s.upload(Y).ptr;
-    let cells: number;
-    const top = split ? K.tsneTreeTop(y, n, block, capacity) : -2;
-    if (top === -2) cells = K.tsneBuildTree(y, n, block, capacity);
-    else {
-      expect(top).toBe(0);
-      // quadrants in reverse order: each writes only its own slot, records and leaf positions
-      for (const q of [3, 2, 1, 0])
-        expect(K.tsneTreeQuadrants(y, n, block, capacity, q, q + 1)).toBe(0);
-      cells = K.tsneTreeLink(n, block, capacity);
-      for (const q of [2, 0, 3, 1]) K.tsneTreeFlatten(n, block, capacity, q, q + 1);
-    }
-    const flat = (block + 15) & ~15;
-    const order = flat + capacity * 76 + n * 4;
-    const memory = new Uint8Array((K.memory as unknown as WebAssembly.Memory).buffer);
-    return {
-      cells,
-      records: Buffer.from(memory.slice(flat, flat + cells * 24)),
-      order: new Int32Array(memory.slice(order, order + n * 4).buffer),
-    };
-  }
-
-  it("gives the one-call build's flat cells and leaf order, duplicates and empty quadrants included", async () => {
-    const simd = await loadCore(new URL("../../build/core.wasm", import.meta.url));
-    const K = simd.kernels as unknown as Kernels;
-    const random = mulberry32(46);
-    const cases: Float32Array[] = [];
-    const gauss = (n: number, scale: number) =>
-      Float32Array.from({ length: 2 * n }, () => scale * (random() + random() + random() - 1.5));
-    cases.push(gauss(1000, 30));
-    // clusters with exact duplicates, point 0 repeated first (the root splits late)
-    const dup = gauss(600, 5);
-    for (let i = 1; i < 5; i++) dup.set(dup.subarray(0, 2), 2 * i);
-    for (let i = 100; i < 600; i += 7) dup.set(dup.subarray(2 * (i - 50), 2 * (i - 49)), 2 * i);
-    cases.push(dup);
-    // one quadrant empty: every point with x ≥ centre has y ≥ centre
-    const corner = gauss(300, 1);
-    for (let i = 0; i < 300; i++)
-      if (corner[2 * i] >= 0) corner[2 * i + 1] = Math.abs(corner[2 * i + 1]) + 3;
-    cases.push(corner);
-    cases.push(Float32Array.from([1, 1, 1, 1, 1, 1])); // every point the same: the one-call build
-    cases.push(Float32Array.from([0, 0, 1, 1])); // two points
-    for (const Y of cases) {
-      simd.scope((s) => {
-        const one = tree(K, s, Y, false);
-        const split = tree(K, s, Y, true);
-        expect(split.cells).toBe(one.cells);
-        expect(one.cells).toBeGreaterThan(0);
-        expect(split.records.equals(one.records)).toBe(true);
-        expect(Array.from(split.order)).toEqual(Array.from(one.order));
-        // the root holds every point; the leaf order is a permutation
-        expect(one.records.readFloatLE(12)).toBe(Y.length / 2);
-        expect([...one.order].sort((a, b) => a - b)).toEqual(
-          Array.from({ length: Y.length / 2 }, (_, i) => i),
-        );
-      });
-    }
-  });
-
-  it("gives the same Barnes–Hut embedding bytes on 1, 2, 3 and 4 threads", async () => {
-    const X = clusters(400, 10, 47);
-    const runs = await onThreads(() => tsne(X, { seed: 3, nIter: 300 }));
-    for (const run of runs.slice(1))
-      expect(bytes(run.coordinates.data).equals(bytes(runs[0].coordinates.data))).toBe(true);
   });
 });
