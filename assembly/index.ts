@@ -27,16 +27,7 @@ export {
   pairwiseDistances,
 } from "./distance";
 export { knnSearch, knnScratchBytes } from "./knn";
-export {
-  symmetricEigen,
-  fixEigenvectorSigns,
-  householderSteps,
-  householderColumn,
-  householderProductColumns,
-  householderCombine,
-  householderUpdatePairs,
-  tridiagonalEigenvalues,
-} from "./linalg";
+export { symmetricEigen, fixEigenvectorSigns, householderSteps, tridiagonalEigenvalues } from "./linalg";
 export {
   columnMeans,
   covariance,

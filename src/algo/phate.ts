@@ -129,10 +129,6 @@ const LANCZOS_BASIS_FACTOR = 2;
 const LANDMARK_KMEANS_ITERATIONS = 10;
 /** Householder steps per call. */
 const TRIDIAGONAL_STEPS = 32;
-/** Trailing blocks of at least this many rows run their Householder step as row jobs. */
-const HOUSEHOLDER_THREADED_MIN = 128;
-/** Chunks per thread of each Householder row job (the columns and row pairs cost alike). */
-const HOUSEHOLDER_CHUNKS_PER_THREAD = 2;
 
 /** A square sparse matrix in CSR form with float64 values; rows sorted by column. */
 export interface Affinity {
@@ -791,40 +787,9 @@ export async function symmetricEigenvaluesInPlace(
   const e = s.f64(n, "sub-diagonal");
   const scratch = s.f64(2 * n, "Householder scratch");
   const progress = new ProgressTracker(run, "diffusion eigenvalues", n);
-  // While the trailing block is large, each step's product and rank-2 update run as row jobs on
-  // the kernel threads (column chunks of the product, row pairs of the update; same operations
-  // in the same order as the one-call kernel, so the same bytes on any thread count); the small
-  // tail runs in one call.
-  const threads = core.threads;
   for (let k0 = 0; k0 < n; k0 += TRIDIAGONAL_STEPS) {
     const k1 = Math.min(n, k0 + TRIDIAGONAL_STEPS);
-    let step = k0;
-    for (; step < k1 && n - step - 1 >= HOUSEHOLDER_THREADED_MIN; step++) {
-      const beta = k.householderColumn(ptr, n, step, d.ptr, e.ptr, scratch.ptr);
-      if (beta === 0) continue;
-      const m = n - step - 1;
-      await core.parallelRows(
-        {
-          kernel: "householderProductColumns",
-          rows: m,
-          chunk: Math.ceil(m / (threads * HOUSEHOLDER_CHUNKS_PER_THREAD)),
-          args: [ptr, n, step, { i0: 1 }, { i1: 1 }, scratch.ptr],
-        },
-        { signal: run.signal },
-      );
-      k.householderCombine(n, step, beta, scratch.ptr);
-      const pairs = Math.ceil(m / 2);
-      await core.parallelRows(
-        {
-          kernel: "householderUpdatePairs",
-          rows: pairs,
-          chunk: Math.ceil(pairs / (threads * HOUSEHOLDER_CHUNKS_PER_THREAD)),
-          args: [ptr, n, step, { i0: 1 }, { i1: 1 }, scratch.ptr],
-        },
-        { signal: run.signal },
-      );
-    }
-    if (step < k1) k.householderSteps(ptr, n, step, k1, d.ptr, e.ptr, scratch.ptr);
+    k.householderSteps(ptr, n, k0, k1, d.ptr, e.ptr, scratch.ptr);
     await progress.step(k1);
   }
   if (k.tridiagonalEigenvalues(d.ptr, e.ptr, n) !== 0) {

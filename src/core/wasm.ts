@@ -94,24 +94,6 @@ export interface CoreKernels {
     e: number,
     scratch: number,
   ): void;
-  householderColumn(a: number, n: number, k: number, d: number, e: number, scratch: number): number;
-  householderProductColumns(
-    a: number,
-    n: number,
-    k: number,
-    j0: number,
-    j1: number,
-    scratch: number,
-  ): void;
-  householderCombine(n: number, k: number, beta: number, scratch: number): void;
-  householderUpdatePairs(
-    a: number,
-    n: number,
-    k: number,
-    p0: number,
-    p1: number,
-    scratch: number,
-  ): void;
   tridiagonalEigenvalues(d: number, e: number, n: number): number;
   fixEigenvectorSigns(v: number, rows: number, cols: number): void;
   columnMeans(x: number, n: number, d: number, means: number): void;

@@ -1,7 +1,6 @@
 // The parts of the kernels that ran on the calling thread and now run in row jobs: SMACOF's
 // Guttman transform (PHATE's metric MDS), t-SNE's perplexity search, SOM's batch update, the
-// ε-graph's overflow reruns, CKA's Gram inner products, PHATE's dense operator and the Householder
-// steps of its entropy's eigenvalues; and the
+// ε-graph's overflow reruns, CKA's Gram inner products and PHATE's dense operator; and the
 // distances' copy-out, now overlapped with the next block. Each gives the same bytes on 1, 2, 3
 // and 4 threads, and the serial kernels' bytes (SMACOF's regrouped sums: their values to rounding).
 import { beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +11,7 @@ import { pairwiseDistances } from "../../src/algo/distance.ts";
 import { denseJointProbabilities, sparseJointProbabilities } from "../../src/algo/tsne.ts";
 import { som } from "../../src/algo/som.ts";
 import { radiusPairs } from "../../src/algo/radius.ts";
-import { phate, symmetricEigenvalues } from "../../src/algo/phate.ts";
+import { phate } from "../../src/algo/phate.ts";
 import { ckaMatrix } from "../../src/algo/cka.ts";
 import { mulberry32 } from "../helpers.ts";
 import type { Matrix } from "../../src/core/matrix.ts";
@@ -423,93 +422,5 @@ describe("PHATE's dense operator in rows", () => {
         expect(bytes(out.view()).equals(bytes(want))).toBe(true);
       });
     }
-  });
-});
-
-/** A symmetric n × n matrix with a few exact zeros, whose column 0 is already reduced. */
-function symmetricMatrix(n: number, seed: number): Float64Array {
-  const random = mulberry32(seed);
-  const A = new Float64Array(n * n);
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j <= i; j++) {
-      const value = random() < 0.05 ? 0 : random() - 0.5;
-      A[i * n + j] = value;
-      A[j * n + i] = value;
-    }
-  for (let i = 2; i < n; i++) A[i * n] = A[i] = 0; // column 0 below row 1 is zero: H = I there
-  return A;
-}
-
-describe("PHATE's Householder steps in row jobs", () => {
-  it("leave the one-call kernel's tridiagonal and matrix bytes for any column and row-pair chunks", async () => {
-    const simd = await loadCore(new URL("../../build/core.wasm", import.meta.url));
-    const K = simd.kernels as unknown as Kernels;
-    const n = 157;
-    const A = symmetricMatrix(n, 44);
-    const serial = simd.scope((s) => {
-      const a = s.upload(A);
-      const d = s.f64(n);
-      const e = s.f64(n);
-      K.householderSteps(a.ptr, n, 0, n, d.ptr, e.ptr, s.f64(2 * n).ptr);
-      return [d.copy(), e.copy(), a.copy()];
-    });
-    // the ideal entries: the reduction leaves a tridiagonal with A's eigenvalues (trace, Frobenius)
-    let trace = 0;
-    let frobenius = 0;
-    for (let i = 0; i < n; i++) trace += A[i * n + i];
-    for (const x of A) frobenius += x * x;
-    const [d0, e0] = serial;
-    let t = 0;
-    let f = 0;
-    for (let i = 0; i < n; i++) {
-      t += d0[i];
-      f += d0[i] * d0[i] + 2 * e0[i] * e0[i];
-    }
-    expect(t).toBeCloseTo(trace, 9);
-    expect(f).toBeCloseTo(frobenius, 7);
-    for (const parts of [1, 2, 3, 7]) {
-      const split = simd.scope((s) => {
-        const a = s.upload(A);
-        const d = s.f64(n);
-        const e = s.f64(n);
-        const scratch = s.f64(2 * n).ptr;
-        for (let k = 0; k < n; k++) {
-          const beta = K.householderColumn(a.ptr, n, k, d.ptr, e.ptr, scratch);
-          if (beta === 0) continue;
-          const m = n - k - 1;
-          // chunks in reverse order: every chunk writes only its own columns or rows
-          const chunk = Math.ceil(m / parts);
-          for (let j0 = Math.floor((m - 1) / chunk) * chunk; j0 >= 0; j0 -= chunk)
-            K.householderProductColumns(a.ptr, n, k, j0, Math.min(m, j0 + chunk), scratch);
-          K.householderCombine(n, k, beta, scratch);
-          const pairs = Math.ceil(m / 2);
-          const pairChunk = Math.ceil(pairs / parts);
-          for (let p0 = Math.floor((pairs - 1) / pairChunk) * pairChunk; p0 >= 0; p0 -= pairChunk)
-            K.householderUpdatePairs(a.ptr, n, k, p0, Math.min(pairs, p0 + pairChunk), scratch);
-        }
-        return [d.copy(), e.copy(), a.copy()];
-      });
-      for (let x = 0; x < 3; x++) expect(bytes(split[x]).equals(bytes(serial[x]))).toBe(true);
-    }
-  });
-
-  it("give the same eigenvalue bytes on 1, 2, 3 and 4 threads as the one-call kernel", async () => {
-    const simd = await loadCore(new URL("../../build/core.wasm", import.meta.url));
-    const K = simd.kernels as unknown as Kernels;
-    const n = 301; // above the threaded size, down to the one-call tail
-    const A = symmetricMatrix(n, 45);
-    const want = simd.scope((s) => {
-      const a = s.upload(A);
-      const d = s.f64(n);
-      const e = s.f64(n);
-      K.householderSteps(a.ptr, n, 0, n, d.ptr, e.ptr, s.f64(2 * n).ptr);
-      expect(K.tridiagonalEigenvalues(d.ptr, e.ptr, n)).toBe(0);
-      return d.copy();
-    });
-    let trace = 0;
-    for (let i = 0; i < n; i++) trace += A[i * n + i];
-    expect(want.reduce((x, y) => x + y, 0)).toBeCloseTo(trace, 9);
-    const runs = await onThreads(() => symmetricEigenvalues(A, n));
-    for (const values of runs) expect(bytes(values).equals(bytes(want))).toBe(true);
   });
 });
