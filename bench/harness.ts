@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { setThreads } from "../src/core/threads.ts";
+import { getCore } from "../src/core/wasm.ts";
 
 /**
  * Every core of this machine: the "all cores" column. The shared core is loaded with this many
@@ -62,6 +63,9 @@ export async function timeOnThreads(
   fn: () => unknown | Promise<unknown>,
   repeats = 3,
 ): Promise<{ one: number; all: number }> {
+  // Load the core on every core first: a core first loaded under setThreads(1) has no kernel
+  // threads, and asking it for more afterwards is an error.
+  await getCore();
   try {
     setThreads(1);
     const one = await time(fn, repeats);
@@ -83,6 +87,7 @@ export async function onceOnThreads(
     return performance.now() - start;
   };
   try {
+    await getCore(); // on every core first, as in timeOnThreads
     setThreads(1);
     const one = await once();
     setThreads(ALL_CORES);
