@@ -13,33 +13,8 @@ import { som } from "../../src/algo/som.ts";
 import { radiusPairs } from "../../src/algo/radius.ts";
 import { phate } from "../../src/algo/phate.ts";
 import { ckaMatrix } from "../../src/algo/cka.ts";
-import { mulberry32 } from "../helpers.ts";
+import { bytes, clusters, mulberry32, onThreads } from "../helpers.ts";
 import type { Matrix } from "../../src/core/matrix.ts";
-
-const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-
-/** Run `compute` on 1, 2, 3 and 4 threads. */
-async function onThreads<T>(compute: () => Promise<T>): Promise<T[]> {
-  const out: T[] = [];
-  for (const threads of [1, 2, 3, 4]) {
-    setThreads(threads);
-    out.push(await compute());
-  }
-  setThreads(4);
-  return out;
-}
-
-/** Five Gaussian-ish clusters in d dimensions. */
-function clusters(n: number, d: number, seed: number): Matrix {
-  const random = mulberry32(seed);
-  const data = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) {
-    const c = i % 5;
-    for (let k = 0; k < d; k++)
-      data[i * d + k] = (k === c ? 4 : 0) + 0.4 * (random() + random() + random() - 1.5);
-  }
-  return { rows: n, cols: d, data };
-}
 
 type Kernels = Record<string, (...args: number[]) => number>;
 

@@ -7,33 +7,11 @@ import { setThreads } from "../../src/core/threads.ts";
 import { HiddenAtlasError } from "../../src/core/errors.ts";
 import { epochBlocks, findAbParams, layoutFuzzyGraph, umap } from "../../src/algo/umap.ts";
 import { trustworthiness } from "../../src/algo/metrics.ts";
-import { mulberry32 } from "../helpers.ts";
-import type { Matrix } from "../../src/core/matrix.ts";
+import { bytes, clusters as fiveClusters, onThreads as onThreadCounts } from "../helpers.ts";
 
-const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-
-/** Run `compute` on 1, 2 and 3 threads. */
-async function onThreads<T>(compute: () => Promise<T>): Promise<T[]> {
-  const out: T[] = [];
-  for (const threads of [1, 2, 3]) {
-    setThreads(threads);
-    out.push(await compute());
-  }
-  setThreads(3);
-  return out;
-}
-
-/** Five Gaussian-ish clusters in d dimensions, the cluster of row i being i mod 5. */
-function clusters(n: number, d: number, seed: number): Matrix {
-  const random = mulberry32(seed);
-  const data = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) {
-    const c = i % 5;
-    for (let k = 0; k < d; k++)
-      data[i * d + k] = (k === c ? 4 : 0) + 0.3 * (random() + random() + random() - 1.5);
-  }
-  return { rows: n, cols: d, data };
-}
+/** Run `compute` on 1, 2 and 3 threads (the shared core here starts three). */
+const onThreads = <T>(compute: () => Promise<T>) => onThreadCounts(compute, [1, 2, 3]);
+const clusters = (n: number, d: number, seed: number) => fiveClusters(n, d, seed, 0.3);
 
 beforeAll(async () => {
   setThreads(3); // before the shared core loads: it starts three kernel threads
