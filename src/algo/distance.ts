@@ -36,12 +36,22 @@ const ROW_CHUNK = 256;
 const BLOCK_BYTES = 64 * 1024 ** 2;
 /** Blocks the rows are cut into at least, so that the copy-out of one overlaps the next. */
 const PIPELINE_BLOCKS = 4;
+/**
+ * On several threads, bytes of distance rows a chunk computes into its thread's scratch block
+ * before that thread copies them out: small enough to be copied from its cache.
+ */
+const COPY_CHUNK_BYTES = 1024 ** 2;
 
 /**
  * Distances between every row of X and every row of Y (Y defaults to X): an X.rows × Y.rows
  * matrix. Refuses with E_TOO_LARGE when the result cannot fit in memory. Extreme values are
  * scaled into the kernels' range and the distances scaled back, or refused with E_RANGE
  * (src/algo/range.ts).
+ *
+ * On more than one thread the result's data is a Float32Array over a SharedArrayBuffer, which
+ * the kernel threads filled (each copies out the rows it computed); the bytes are those of one
+ * thread. Posting it to a worker shares it rather than copying it (`data.slice()` gives an
+ * ordinary copy, e.g. for APIs that refuse shared memory such as `new Blob`).
  */
 export async function pairwiseDistances(
   X: Matrix,
@@ -75,8 +85,13 @@ export async function pairwiseDistances(
   }
   const outBytes = X.rows * other.rows * 4;
   const core = await getCore();
+  const threads = typeof SharedArrayBuffer === "function" ? core.threads : 1;
+  const scratchBytes =
+    threads > 1
+      ? threads * copyChunkRows(other.rows) * other.rows * 4
+      : 2 * blockRows(X.rows, other.rows) * other.rows * 4;
   core.assertFits(
-    X.data.byteLength + other.data.byteLength + 2 * blockRows(X.rows, other.rows) * other.rows * 4,
+    X.data.byteLength + other.data.byteLength + scratchBytes,
     `distances between ${X.rows} and ${other.rows} rows`,
   );
   if (outBytes > MAX_RESULT_BYTES) {
@@ -86,11 +101,45 @@ export async function pairwiseDistances(
       { bytesNeeded: outBytes },
     );
   }
-  const out = new Float32Array(X.rows * other.rows);
+  const out =
+    threads > 1
+      ? new Float32Array(new SharedArrayBuffer(outBytes))
+      : new Float32Array(X.rows * other.rows);
   await core.scope(async (s) => {
     const x = prepareRows(core, s, Xk, metric);
     const y = Yk === undefined ? x : prepareRows(core, s, Yk, metric);
     const progress = new ProgressTracker(options, "distances", X.rows);
+    if (threads > 1) {
+      // One job over all rows: each thread computes a chunk into its own scratch block and
+      // copies it into `out` itself, so the copy (and the first touch of out's fresh pages) is
+      // shared by the threads instead of following the job on this one.
+      const chunk = copyChunkRows(other.rows);
+      const scratch = Array.from(
+        { length: threads },
+        () => s.f32(chunk * other.rows, "distance rows").ptr,
+      );
+      await core.parallelRows(
+        {
+          kernel: "pairwiseDistances",
+          rows: X.rows,
+          chunk,
+          args: [
+            x,
+            y,
+            other.rows,
+            X.cols,
+            { i0: 1 },
+            { i1: 1 },
+            METRIC_CODE[metric],
+            { thread: scratch },
+          ],
+          copyOut: { to: out, from: { thread: scratch }, width: other.rows },
+        },
+        { signal: options.signal, threads, onRows: (rows) => progress.report(rows) },
+      );
+      progress.finish();
+      return;
+    }
     await distanceRows(
       core,
       s,
@@ -121,6 +170,15 @@ export async function pairwiseDistances(
           )
         : out;
   return { rows: X.rows, cols: other.rows, data };
+}
+
+/**
+ * Rows of a chunk on several threads: about COPY_CHUNK_BYTES of distances, in whole register
+ * tiles of 4 rows, from 4 to ROW_CHUNK.
+ */
+function copyChunkRows(cols: number): number {
+  const rows = Math.floor(COPY_CHUNK_BYTES / Math.max(1, cols * 4) / 4) * 4;
+  return Math.max(4, Math.min(ROW_CHUNK, rows));
 }
 
 /**

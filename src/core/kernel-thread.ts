@@ -14,7 +14,8 @@
  * (`Atomics.wait`, a futex) for a while before going back to its event loop; one in its event
  * loop is woken by a `wake` message. Messages: `init` {module, memory, control, results,
  * resultsGeneration, slot} → `ready` | `failed`; `wake`; `results` {results, resultsGeneration}
- * (a larger buffer for the chunks' return values); and, from the thread, `done` {job} when it
+ * (a larger buffer for the chunks' return values); `target` {target, targetGeneration} (the
+ * shared Float32Array the next jobs copy their rows into, or null to let go of it); and, from the thread, `done` {job} when it
  * finished a job's last chunk and the job asked for a message (a caller that cannot block).
  */
 
@@ -76,6 +77,12 @@ export const CONTROL = {
   NOTIFY: 16,
   /** Microseconds a thread that finished a job polls the job word before sleeping on it. */
   SPIN: 17,
+  /** Non-zero: copy each chunk's rows out after its kernel (RowJob.copyOut). */
+  COPY: 18,
+  /** Floats per row of the copy-out. */
+  COPY_WIDTH: 19,
+  /** The copy-out target the job writes to (threads with another one sit the job out). */
+  TARGET_GENERATION: 20,
   /** First of one word per thread: 1 while it waits on JOB, 0 in its event loop. */
   PARKED: 32,
 } as const;
@@ -126,6 +133,9 @@ export function serveKernels(port: KernelThreadPort): void {
   const RESULTS_GENERATION = 15;
   const NOTIFY = 16;
   const SPIN = 17;
+  const COPY = 18;
+  const COPY_WIDTH = 19;
+  const TARGET_GENERATION = 20;
   const PARKED = 32;
   const MAX_ARGS_HERE = 32;
   const FAIL_TEXT_HERE = 512;
@@ -136,6 +146,9 @@ export function serveKernels(port: KernelThreadPort): void {
   let text: Uint16Array | null = null;
   let results: Float64Array | null = null;
   let generation = 0;
+  let memory: WebAssembly.Memory | null = null;
+  let target: Float32Array | null = null;
+  let targetGeneration = 0;
   let slot = 0;
   /** The last job this thread looked at. */
   let seen = 0;
@@ -154,6 +167,8 @@ export function serveKernels(port: KernelThreadPort): void {
     const args = ctl[ARGS];
     const keep = ctl[RESULTS] !== 0 ? results : null;
     const fn = kernels[ctl[KERNEL]];
+    const copy = ctl[COPY] !== 0 ? (target as Float32Array) : null;
+    const width = ctl[COPY_WIDTH];
     const values = new Array<number>(args);
     const base = MAX_ARGS_HERE * (5 + slot);
     for (;;) {
@@ -174,6 +189,20 @@ export function serveKernels(port: KernelThreadPort): void {
                   t[base + a];
           const value = fn(...values);
           if (keep) keep[c] = Number(value);
+          if (copy) {
+            // The chunk's rows, still in this core's cache, out of wasm memory: the source
+            // address is the argument after the kernel's.
+            const from =
+              t[5 * args] === 0
+                ? t[5 * args + 1]
+                : t[5 * args + 1] +
+                  t[5 * args + 2] * i0 +
+                  t[5 * args + 3] * i1 +
+                  t[5 * args + 4] * c +
+                  t[base + args];
+            const buffer = (memory as WebAssembly.Memory).buffer;
+            copy.set(new Float32Array(buffer, from, (i1 - i0) * width), i0 * width);
+          }
           Atomics.add(ctl, ROWS_DONE, i1 - i0);
         } catch (error) {
           if (Atomics.compareExchange(ctl, FAILED, 0, 1) === 0) {
@@ -208,9 +237,13 @@ export function serveKernels(port: KernelThreadPort): void {
         Atomics.add(ctl, ACTIVE, 1);
         if (Atomics.load(ctl, JOB) === job) {
           if (slot < ctl[USED]) {
-            if (ctl[RESULTS] !== 0 && ctl[RESULTS_GENERATION] !== generation) {
-              // The job writes to a larger results buffer, on its way as a message: sit this
-              // job out (the others take its chunks) and go back to the event loop for it.
+            if (
+              (ctl[RESULTS] !== 0 && ctl[RESULTS_GENERATION] !== generation) ||
+              (ctl[COPY] !== 0 && ctl[TARGET_GENERATION] !== targetGeneration)
+            ) {
+              // The job writes to a larger results buffer or copies into a new target, on its
+              // way as a message: sit this job out for now (the others take its chunks) and go
+              // back to the event loop for it; the message brings the thread back.
               Atomics.sub(ctl, ACTIVE, 1);
               Atomics.notify(ctl, ACTIVE);
               Atomics.store(ctl, parked, 0);
@@ -278,6 +311,7 @@ export function serveKernels(port: KernelThreadPort): void {
           );
           results = message.results as Float64Array;
           generation = message.resultsGeneration as number;
+          memory = message.memory as WebAssembly.Memory;
           seen = Atomics.load(control, JOB);
           port.post({ type: "ready" });
         },
@@ -288,6 +322,9 @@ export function serveKernels(port: KernelThreadPort): void {
     if (message.type === "results") {
       results = message.results as Float64Array;
       generation = message.resultsGeneration as number;
+    } else if (message.type === "target") {
+      target = message.target as Float32Array | null;
+      targetGeneration = message.targetGeneration as number;
     } else if (message.type !== "wake") return;
     try {
       serve();

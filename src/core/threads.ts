@@ -201,6 +201,46 @@ export interface RowJob {
   args: readonly RangeArg[];
   /** Keep each chunk's return value (e.g. a count written). */
   results?: boolean;
+  /** After each chunk, the thread that ran it copies the chunk's rows out (see CopyOut). */
+  copyOut?: CopyOut;
+}
+
+/**
+ * Rows a chunk leaves in wasm memory, copied out by the thread that computed them right after
+ * its kernel returns (in parallel, while the rows are still in its cache): (i1 − i0)·width
+ * floats from the byte address `from` (a RangeArg, evaluated per chunk like the arguments, e.g.
+ * the thread's own scratch block) to `to[i0·width …]`. On kernel threads `to` must be backed by
+ * a SharedArrayBuffer; fresh pages of `to` are then also first touched on every thread.
+ */
+export interface CopyOut {
+  to: Float32Array;
+  from: RangeArg;
+  width: number;
+}
+
+/**
+ * The copy of `copyOut` for chunk `c`, rows [i0, i1), run by the thread of `slot` on the wasm
+ * memory `buffer` (one-thread path; kernel-thread.ts does the same in its own words).
+ */
+export function copyChunkOut(
+  buffer: ArrayBufferLike,
+  copyOut: CopyOut,
+  c: number,
+  i0: number,
+  i1: number,
+  slot = 0,
+): void {
+  const arg = copyOut.from;
+  const from =
+    typeof arg === "number"
+      ? arg
+      : (arg.base ?? 0) +
+        (arg.i0 ?? 0) * i0 +
+        (arg.i1 ?? 0) * i1 +
+        (arg.chunk ?? 0) * c +
+        (arg.thread ? arg.thread[slot] : 0);
+  const width = copyOut.width;
+  copyOut.to.set(new Float32Array(buffer, from, (i1 - i0) * width), i0 * width);
 }
 
 interface ThreadHandle {
@@ -317,6 +357,9 @@ export class KernelPool {
   private readonly text: Uint16Array;
   private results: Float64Array;
   private resultsGeneration = 0;
+  /** The copy-out target the kernel threads were last sent (null: none, or released). */
+  private target: Float32Array | null = null;
+  private targetGeneration = 0;
   private readonly kernelIndex = new Map<string, number>();
   private job = 0;
   private busy = false;
@@ -329,6 +372,7 @@ export class KernelPool {
 
   private constructor(
     private readonly threads: ThreadHandle[],
+    private readonly memory: WebAssembly.Memory,
     module: WebAssembly.Module,
     control: SharedArrayBuffer,
     results: Float64Array,
@@ -397,7 +441,7 @@ export class KernelPool {
     } finally {
       for (const thread of handles) thread.unref();
     }
-    return new KernelPool(handles, module, control, results);
+    return new KernelPool(handles, memory, module, control, results);
   }
 
   /** Threads a job can run on: the caller and the kernel threads. */
@@ -405,9 +449,19 @@ export class KernelPool {
     return this.threads.length + 1;
   }
 
-  /** Whether `job` can run here (its kernel is an export and it has at most MAX_ARGS arguments). */
+  /**
+   * Whether `job` can run here: its kernel is an export, it has at most MAX_ARGS arguments (one
+   * fewer with a copy-out, whose source address takes the last place) and a copy-out's target is
+   * shared memory.
+   */
   accepts(job: RowJob): boolean {
-    return this.kernelIndex.has(job.kernel) && job.args.length <= MAX_ARGS;
+    if (!this.kernelIndex.has(job.kernel)) return false;
+    if (!job.copyOut) return job.args.length <= MAX_ARGS;
+    return (
+      job.args.length < MAX_ARGS &&
+      typeof SharedArrayBuffer === "function" &&
+      job.copyOut.to.buffer instanceof SharedArrayBuffer
+    );
   }
 
   /**
@@ -450,6 +504,8 @@ export class KernelPool {
     const used = Math.max(2, Math.min(threads, this.size, chunks));
     const blocking = dispatch.wait === "auto" && canBlock();
     if (job.results && chunks > this.results.length) this.growResults(chunks);
+    const copyOut = job.copyOut ?? null;
+    if (copyOut && copyOut.to !== this.target) this.sendTarget(copyOut.to);
 
     // Wait for threads still reading the last descriptor to leave it, then write this one.
     Atomics.store(ctl, JOB, 0);
@@ -479,8 +535,11 @@ export class KernelPool {
     ctl[CONTROL.RESULTS_GENERATION] = this.resultsGeneration;
     ctl[CONTROL.NOTIFY] = blocking ? 0 : 1;
     ctl[CONTROL.SPIN] = dispatch.spin;
+    ctl[CONTROL.COPY] = copyOut ? 1 : 0;
+    ctl[CONTROL.COPY_WIDTH] = copyOut ? copyOut.width : 0;
+    ctl[CONTROL.TARGET_GENERATION] = this.targetGeneration;
     const table = this.table;
-    job.args.forEach((arg, a) => {
+    const put = (arg: RangeArg, a: number) => {
       if (typeof arg === "number") {
         table[5 * a] = 0;
         table[5 * a + 1] = arg;
@@ -493,7 +552,10 @@ export class KernelPool {
       table[5 * a + 4] = arg.chunk ?? 0;
       for (let slot = 0; slot < used; slot++)
         table[MAX_ARGS * (5 + slot) + a] = arg.thread ? arg.thread[slot] : 0;
-    });
+    };
+    job.args.forEach(put);
+    // The copy-out's source address: the argument after the kernel's.
+    if (copyOut) put(copyOut.from, job.args.length);
     this.job = this.job >= 0x7fffffff ? 1 : this.job + 1;
     Atomics.store(ctl, JOB, this.job);
     Atomics.notify(ctl, JOB);
@@ -527,6 +589,7 @@ export class KernelPool {
                       table[base + a];
               const value = kernel(...values);
               if (keep) keep[c] = Number(value);
+              if (copyOut) copyChunkOut(this.memory.buffer, copyOut, c, i0, i1);
               Atomics.add(ctl, ROWS_DONE, i1 - i0);
             } catch (error) {
               callerError = error;
@@ -565,6 +628,8 @@ export class KernelPool {
       }
     } finally {
       signal?.removeEventListener("abort", stop);
+      // Let the threads drop the target (it may be large, and is the caller's now).
+      if (copyOut) this.sendTarget(null);
     }
     onRows(Atomics.load(ctl, ROWS_DONE));
     if (this.broken) throw new HiddenAtlasError("E_WASM", this.broken);
@@ -601,6 +666,17 @@ export class KernelPool {
         results: this.results,
         resultsGeneration: this.resultsGeneration,
       });
+  }
+
+  /**
+   * The copy-out target of the next jobs, sent to every thread (a thread that has not received
+   * it when a job starts sits the job out until it has); null releases the last one.
+   */
+  private sendTarget(target: Float32Array | null): void {
+    this.target = target;
+    this.targetGeneration = this.targetGeneration >= 0x7fffffff ? 1 : this.targetGeneration + 1;
+    for (const thread of this.threads)
+      thread.post({ type: "target", target, targetGeneration: this.targetGeneration });
   }
 
   /** A thread died: fail what runs and refuse new jobs (a new thread could not join safely). */

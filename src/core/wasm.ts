@@ -12,6 +12,7 @@ import { HiddenAtlasError, formatBytes } from "./errors.ts";
 import { throwIfAborted, yieldToEventLoop } from "./progress.ts";
 import {
   KernelPool,
+  copyChunkOut,
   activeThreads,
   noteLoadedThreads,
   noteThreadFallback,
@@ -361,6 +362,7 @@ export class Core {
       });
       const value = fn.apply(this.kernels, values);
       if (results) results[c] = Number(value);
+      if (job.copyOut) copyChunkOut(this.memory.buffer, job.copyOut, c, i0, i1);
       onRows?.(i1);
       if (c + 1 < chunks && Date.now() - last >= INLINE_YIELD_MS) {
         await yieldToEventLoop();
