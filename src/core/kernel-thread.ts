@@ -15,8 +15,9 @@
  * loop is woken by a `wake` message. Messages: `init` {module, memory, control, results,
  * resultsGeneration, slot} → `ready` | `failed`; `wake`; `results` {results, resultsGeneration}
  * (a larger buffer for the chunks' return values); `target` {target, targetGeneration} (the
- * shared Float32Array the next jobs copy their rows into, or null to let go of it); and, from the thread, `done` {job} when it
- * finished a job's last chunk and the job asked for a message (a caller that cannot block).
+ * shared Float32Array the next jobs copy their rows into, or null to let go of it); and, from
+ * the thread, `done` {job} when it finished a job's last chunk and the job asked for a message
+ * (a caller that cannot block).
  */
 
 /** An argument of a row-chunked kernel call: a number, or a linear form evaluated per chunk. */

@@ -1,8 +1,9 @@
 // The parts of the kernels that ran on the calling thread and now run in row jobs: SMACOF's
 // Guttman transform (PHATE's metric MDS), t-SNE's perplexity search, SOM's batch update, the
 // ε-graph's overflow reruns, CKA's Gram inner products and PHATE's dense operator; and the
-// distances' copy-out, now overlapped with the next block. Each gives the same bytes on 1, 2, 3
-// and 4 threads, and the serial kernels' bytes (SMACOF's regrouped sums: their values to rounding).
+// distances' copy-out, now done by each thread for the rows it computed. Each gives the same
+// bytes on 1, 2, 3 and 4 threads, and the serial kernels' bytes (SMACOF's regrouped sums: their
+// values to rounding).
 import { beforeAll, describe, expect, it } from "vitest";
 import { getCore, loadCore } from "../../src/core/wasm.ts";
 import { setThreads } from "../../src/core/threads.ts";
@@ -13,6 +14,7 @@ import { som } from "../../src/algo/som.ts";
 import { radiusPairs } from "../../src/algo/radius.ts";
 import { phate } from "../../src/algo/phate.ts";
 import { ckaMatrix } from "../../src/algo/cka.ts";
+import { writeNpy } from "../../src/io/npy.ts";
 import { bytes, clusters, mulberry32, onThreads } from "../helpers.ts";
 import type { Matrix } from "../../src/core/matrix.ts";
 
@@ -284,7 +286,7 @@ describe("the ε-graph's overflow reruns on the threads", () => {
   });
 });
 
-describe("pairwise distances copied out while the next block runs", () => {
+describe("pairwise distances copied out by the threads that computed them", () => {
   it("gives the same bytes on 1, 2, 3 and 4 threads over several blocks, equal to float64 distances", async () => {
     // 1,300 rows: blocks of 512 rows (a quarter, in whole chunks of 256), the last of 276.
     const X = clusters(1300, 40, 23);
@@ -303,6 +305,82 @@ describe("pairwise distances copied out while the next block runs", () => {
         1e-5 * (1 + Math.sqrt(s)),
       );
     }
+  });
+
+  it("gives the same bytes on 1–4 threads for X against Y, each metric, rows not a multiple of the chunk", async () => {
+    // On several threads each thread copies the rows it computed into a shared result, in
+    // chunks of about 1 MiB of distances: 52 rows for 5,000 columns (333 = 6·52 + 21 rows),
+    // 200 rows for 1,300 (1,300 = 6·200 + 100). One thread copies blocks into an ordinary array.
+    const X = clusters(333, 7, 37); // d = 7: the kernels' scalar tail too
+    const Y = clusters(5000, 7, 38);
+    const Z = clusters(1300, 7, 39);
+    for (const metric of ["sqeuclidean", "euclidean", "cosine"] as const) {
+      for (const [A, B] of [
+        [X, Y],
+        [Z, undefined],
+      ] as const) {
+        const other = B ?? A;
+        const runs = await onThreads(() => pairwiseDistances(A, B, { metric }));
+        expect(runs[0].data.buffer).toBeInstanceOf(ArrayBuffer);
+        for (const r of runs.slice(1)) {
+          expect(r.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+          expect([r.rows, r.cols]).toEqual([A.rows, other.rows]);
+          expect(bytes(r.data).equals(bytes(runs[0].data)), metric).toBe(true);
+        }
+        // Right, not only the same: entries from every chunk against float64 sums.
+        for (const [i, j] of [
+          [0, 0],
+          [51, 4999 % other.rows],
+          [52, 1],
+          [A.rows - 1, other.rows - 1],
+          [A.rows - 21, 777],
+        ]) {
+          const a = A.data.subarray(i * 7, i * 7 + 7);
+          const b = other.data.subarray(j * 7, j * 7 + 7);
+          let dd = 0;
+          let ab = 0;
+          let aa = 0;
+          let bb = 0;
+          for (let k = 0; k < 7; k++) {
+            dd += (a[k] - b[k]) ** 2;
+            ab += a[k] * b[k];
+            aa += a[k] * a[k];
+            bb += b[k] * b[k];
+          }
+          const want =
+            metric === "sqeuclidean"
+              ? dd
+              : metric === "euclidean"
+                ? Math.sqrt(dd)
+                : 1 - ab / Math.sqrt(aa * bb);
+          const got = runs[2].data[i * other.rows + j];
+          expect(Math.abs(got - want), `${metric} (${i}, ${j})`).toBeLessThan(1e-5 * (1 + want));
+        }
+      }
+    }
+  });
+
+  it("returns a shared result on several threads that copies, clones and writes as the one-thread one", async () => {
+    const X = clusters(300, 5, 43);
+    const [one, two] = await onThreads(() => pairwiseDistances(X), [1, 2]);
+    expect(two.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+    const npy = (m: Matrix) => Buffer.from(writeNpy({ shape: [m.rows, m.cols], data: m.data }));
+    expect(npy(two).equals(npy(one))).toBe(true);
+    const copy = two.data.slice();
+    expect(copy.buffer).toBeInstanceOf(ArrayBuffer);
+    expect(bytes(copy).equals(bytes(one.data))).toBe(true);
+    expect(bytes(structuredClone(two.data)).equals(bytes(one.data))).toBe(true);
+    // The same refusals on either path: squared distances past float32, a result past 2 GiB.
+    const far = { ...X, data: X.data.map((v) => v * 1e20) };
+    const long = { rows: 2 ** 16, cols: 1, data: new Float32Array(2 ** 16) };
+    for (const threads of [1, 2]) {
+      setThreads(threads);
+      await expect(
+        pairwiseDistances(far, undefined, { metric: "sqeuclidean" }),
+      ).rejects.toMatchObject({ code: "E_RANGE" });
+      await expect(pairwiseDistances(long)).rejects.toMatchObject({ code: "E_TOO_LARGE" });
+    }
+    setThreads(4);
   });
 
   it("is cancelled between blocks and leaves the threads working", async () => {

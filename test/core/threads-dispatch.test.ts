@@ -189,6 +189,48 @@ describe("row job dispatch", () => {
     }
   });
 
+  it("copies each chunk's rows out of its thread's scratch block into a shared target, the same bytes on every path", async () => {
+    // Chunks of 7 rows (3,000 = 428·7 + 4) computed into the running thread's own block, then
+    // copied by that thread to target[i0·NY …].
+    const copyJob = (to: Float32Array): RowJob => ({
+      ...job({ thread: outs }),
+      chunk: 7,
+      args: [...job().args.slice(0, 7), { thread: outs }],
+      copyOut: { to, from: { thread: outs }, width: NY },
+    });
+    const shared = () =>
+      new Float32Array(new SharedArrayBuffer(ROWS * NY * 4)).fill(Number.NaN) as Float32Array;
+    for (const threads of [1, 2, 3]) {
+      core.useThreads(threads);
+      for (const wait of ["auto", "message"] as const) {
+        for (const callerTakesChunks of [true, false]) {
+          setDispatch({ wait, callerTakesChunks });
+          const to = shared();
+          await core.parallelRows(copyJob(to));
+          expect(bytes(to).equals(bytes(one))).toBe(true);
+        }
+      }
+    }
+    setDispatch({ wait: "auto", callerTakesChunks: true });
+    core.useThreads(3);
+    // Jobs queued together, each with its own target (sent to the threads as its turn comes).
+    const targets = [shared(), shared(), shared()];
+    await Promise.all(targets.map((to) => core.parallelRows(copyJob(to))));
+    for (const to of targets) expect(bytes(to).equals(bytes(one))).toBe(true);
+    // The same target twice in a row, then a job without a copy-out: unaffected.
+    const again = shared();
+    await core.parallelRows(copyJob(again));
+    again.fill(Number.NaN);
+    await core.parallelRows(copyJob(again));
+    expect(bytes(again).equals(bytes(one))).toBe(true);
+    const { rows } = await runJob(3);
+    expect(bytes(rows).equals(bytes(one))).toBe(true);
+    // A target the kernel threads cannot write (not shared memory): the job runs on this thread.
+    const plain = new Float32Array(ROWS * NY).fill(Number.NaN);
+    await core.parallelRows(copyJob(plain));
+    expect(bytes(plain).equals(bytes(one))).toBe(true);
+  });
+
   it("a job cancelled mid-way stops on every thread (blocking or not) and the next job is whole", async () => {
     // 3,000² distances in R^256 (about 0.1 s a thread), one row a chunk: cancelled at the first
     // progress report, after the caller's first chunk.
