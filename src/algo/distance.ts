@@ -48,10 +48,11 @@ const COPY_CHUNK_BYTES = 1024 ** 2;
  * scaled into the kernels' range and the distances scaled back, or refused with E_RANGE
  * (src/algo/range.ts).
  *
- * On more than one thread the result's data is a Float32Array over a SharedArrayBuffer, which
- * the kernel threads filled (each copies out the rows it computed); the bytes are those of one
- * thread. Posting it to a worker shares it rather than copying it (`data.slice()` gives an
- * ordinary copy, e.g. for APIs that refuse shared memory such as `new Blob`).
+ * On more than one thread (and more than one chunk of rows: about 1 MiB of distances) the
+ * result's data is a Float32Array over a SharedArrayBuffer, which the kernel threads filled
+ * (each copies out the rows it computed); the bytes are those of one thread. Posting it to a
+ * worker shares it rather than copying it (`data.slice()` gives an ordinary copy, e.g. for APIs
+ * that refuse shared memory such as `new Blob`).
  */
 export async function pairwiseDistances(
   X: Matrix,
@@ -85,7 +86,11 @@ export async function pairwiseDistances(
   }
   const outBytes = X.rows * other.rows * 4;
   const core = await getCore();
-  const threads = typeof SharedArrayBuffer === "function" ? core.threads : 1;
+  // Several threads share the work (and the copy) only when there are several chunks of rows.
+  const threads =
+    typeof SharedArrayBuffer === "function" && X.rows > copyChunkRows(other.rows)
+      ? core.threads
+      : 1;
   const scratchBytes =
     threads > 1
       ? threads * copyChunkRows(other.rows) * other.rows * 4
