@@ -383,7 +383,7 @@ describe("pairwise distances copied out by the threads that computed them", () =
     setThreads(4);
   });
 
-  it("is cancelled between blocks and leaves the threads working", async () => {
+  it("is cancelled mid-way (between chunks on several threads, blocks on one) and leaves the threads working", async () => {
     const X = clusters(3000, 64, 29);
     const controller = new AbortController();
     let calls = 0;
