@@ -384,7 +384,9 @@ describe("pairwise distances copied out by the threads that computed them", () =
   });
 
   it("is cancelled mid-way (between chunks on several threads, blocks on one) and leaves the threads working", async () => {
-    const X = clusters(3000, 64, 29);
+    // d = 256: ~7 GFLOP, well past the 50 ms after which progress is reported a second time,
+    // also on idle cores (the rows are one job now, with no pause between blocks).
+    const X = clusters(3000, 256, 29);
     const controller = new AbortController();
     let calls = 0;
     const run = pairwiseDistances(X, undefined, {
