@@ -36,6 +36,8 @@ const ROW_CHUNK = 256;
 const BLOCK_BYTES = 64 * 1024 ** 2;
 /** Blocks the rows are cut into at least, so that the copy-out of one overlaps the next. */
 const PIPELINE_BLOCKS = 4;
+/** Chunks a pipelined block is cut into at least (distanceRows). */
+const MIN_BLOCK_CHUNKS = 8;
 /**
  * On several threads, bytes of distance rows a chunk computes into its thread's scratch block
  * before that thread copies them out: small enough to be copied from its cache.
@@ -219,6 +221,10 @@ export async function distanceRows(
   options: { signal?: AbortSignal; onRows?: (rows: number) => void } = {},
 ): Promise<void> {
   const rows = blockRows(nx, ny);
+  // Several chunks a block, so that a block of a mid-sized matrix (PHATE's 1,000 potential rows
+  // give blocks of 256) is shared by the threads instead of being one chunk on one of them. Each
+  // row's distances are its own, so the chunking does not change a byte.
+  const chunk = Math.max(1, Math.min(ROW_CHUNK, Math.ceil(rows / MIN_BLOCK_CHUNKS)));
   const blocks = [s.f32(rows * ny, "distance rows")];
   if (rows < nx) blocks.push(s.f32(rows * ny, "distance rows"));
   const start = (b0: number) =>
@@ -226,7 +232,7 @@ export async function distanceRows(
       {
         kernel: "pairwiseDistances",
         rows: Math.min(nx, b0 + rows) - b0,
-        chunk: ROW_CHUNK,
+        chunk,
         args: [
           x,
           y,
