@@ -1084,8 +1084,16 @@ export function ripsCollapseBegin(ptr: usize, slots: i32, batch: i32): i32 {
   s.collapseSlots = max(slots, 1);
   s.collapseBatch = max(batch, 0);
   s.statRedone = 0;
-  const bytes = <u64>s.collapseSlots * <u64>collapseSlotBytes(n) + <u64>s.collapseBatch * (<u64>COLLAPSE_RECORD + 4);
+  // Batch records (16 bytes) and the changed-edge list (4) of ripsCollapseSpeculate/Commit; the
+  // same ring serves ripsCollapseShared, which also keeps each record's committed prefix (4),
+  // one flag per chunk of COLLAPSE_CHUNK edges and its control words.
+  const ring = <u64>s.collapseBatch;
+  const bytes =
+    <u64>s.collapseSlots * <u64>collapseSlotBytes(n) +
+    ring * (<u64>COLLAPSE_RECORD + 8) +
+    (ring > 0 ? <u64>COLLAPSE_CONTROL_BYTES + ((ring / <u64>COLLAPSE_CHUNK + 1) << 2) : 0);
   if (!reserve(s, offsetof<RipsState>("work"), bytes)) return -1;
+  if (ring > 0) memory.fill(collapseControl(s), 0, COLLAPSE_CONTROL_BYTES + ((<usize>ring / <usize>COLLAPSE_CHUNK + 1) << 2));
   return count;
 }
 
@@ -1403,6 +1411,193 @@ export function ripsCollapseCommit(ptr: usize, b0: i32, b1: i32): i32 {
   }
   s.statRedone += redone;
   return redone;
+}
+
+// The shared sweep (threads). One job per segment of edges, run by every thread at once
+// (ripsCollapseShared): edges are speculated in chunks of COLLAPSE_CHUNK against the graph as it
+// is when the chunk is claimed, at most `batch` (the ring) edges past the committed prefix, and
+// committed in order by whichever thread holds the commit lock, while the others go on
+// speculating. A thread speculating edge e records the committed prefix P it saw before reading
+// the graph: the edges before P are in its view, those in [P, e) may or may not be (the
+// committer writes while others read). Every entry of the graph only grows, so the argument
+// above holds for any mixture of these changes: the commit recomputes e exactly when a changed
+// edge of [P, e) meets its dominators, or when its value is finite and a changed edge of [P, e)
+// of value ≤ it meets {u, v}. The graph left is the one-thread sweep's, bit for bit; only how
+// many edges are recomputed depends on timing. No thread waits for a given other thread except
+// for the speculation of the next chunk to commit, which the thread that claimed it is running,
+// so a job whose kernel threads start late runs on the threads that came.
+
+/** Edges per speculation chunk of ripsCollapseShared. */
+// @ts-ignore: decorator
+@inline const COLLAPSE_CHUNK: i32 = 4;
+/** Control words of ripsCollapseShared: committed prefix, next claim, commit lock, changed count. */
+// @ts-ignore: decorator
+@inline const COLLAPSE_CONTROL_BYTES: usize = 64;
+// @ts-ignore: decorator
+@inline const CTL_COMMITTED: usize = 0;
+// @ts-ignore: decorator
+@inline const CTL_CLAIM: usize = 4;
+// @ts-ignore: decorator
+@inline const CTL_LOCK: usize = 8;
+// @ts-ignore: decorator
+@inline const CTL_CHANGED: usize = 12;
+// @ts-ignore: decorator
+@inline const CTL_REDONE: usize = 16;
+/** Bumped on every flag and commit (what an idle thread waits on), and the threads waiting. */
+// @ts-ignore: decorator
+@inline const CTL_EPOCH: usize = 20;
+// @ts-ignore: decorator
+@inline const CTL_WAITERS: usize = 24;
+/** Polls of the epoch before an idle thread that may block sleeps on it (a few microseconds). */
+// @ts-ignore: decorator
+@inline const COLLAPSE_SPIN: i32 = 2000;
+/** Longest sleep of an idle thread (ns): it also wakes on every bump of the epoch. */
+// @ts-ignore: decorator
+@inline const COLLAPSE_SLEEP_NS: i64 = 1000000;
+
+/** The ring's control words (after the records, changed list and prefixes). */
+// @ts-ignore: decorator
+@inline function collapseControl(s: RipsState): usize {
+  return s.work + <usize>s.collapseSlots * collapseSlotBytes(s.n) + <usize>s.collapseBatch * (COLLAPSE_RECORD + 8);
+}
+
+/**
+ * Start a segment [e0, e1) of the shared sweep: e0 is the number of edges committed so far and a
+ * multiple of COLLAPSE_CHUNK (ripsCollapseBegin with `batch` a multiple of it, at least 2 chunks).
+ */
+export function ripsCollapseSharedBegin(ptr: usize, e0: i32): void {
+  const s = state(ptr);
+  const ctl = collapseControl(s);
+  store<i32>(ctl + CTL_COMMITTED, e0);
+  store<i32>(ctl + CTL_CLAIM, e0);
+  store<i32>(ctl + CTL_LOCK, 0);
+}
+
+/**
+ * The shared sweep of edges [e0, e1) (after ripsCollapseSharedBegin(e0)), run at once by every
+ * thread of a job, each with its own scratch slot; returns when the segment is committed. A
+ * thread with nothing to do polls, then sleeps on the epoch word when `mayBlock` (a browser's
+ * main thread may not), so a thread whose partner lost its core to another process gives the
+ * core back instead of spinning.
+ */
+export function ripsCollapseShared(ptr: usize, e0: i32, e1: i32, slot: i32, mayBlock: i32): void {
+  const s = state(ptr);
+  if (!ASC_FEATURE_THREADS) {
+    // The one-thread build runs the sweep (slot 0 only: a job there has one chunk per slot).
+    if (slot == 0) ripsCollapse(ptr, e0, e1);
+    return;
+  }
+  const slotBytes = collapseSlotBytes(s.n);
+  const g = s.work + <usize>slot * slotBytes;
+  const ring = s.collapseBatch;
+  const records = s.work + <usize>s.collapseSlots * slotBytes;
+  const changed = records + <usize>ring * COLLAPSE_RECORD;
+  const prefix = changed + (<usize>ring << 2);
+  const ctl = prefix + (<usize>ring << 2);
+  const flags = ctl + COLLAPSE_CONTROL_BYTES;
+  const chunks = ring / COLLAPSE_CHUNK;
+  while (true) {
+    const epoch = atomic.load<i32>(ctl + CTL_EPOCH);
+    const committed = atomic.load<i32>(ctl + CTL_COMMITTED);
+    if (committed >= e1) break;
+    // Commit what is ready, in order.
+    const flag = flags + ((<usize>((committed / COLLAPSE_CHUNK) % chunks)) << 2);
+    if (atomic.load<i32>(flag) == committed + 1 && atomic.cmpxchg<i32>(ctl + CTL_LOCK, 0, 1) == 0) {
+      let c = atomic.load<i32>(ctl + CTL_COMMITTED);
+      let count = load<i32>(ctl + CTL_CHANGED);
+      let redone = 0;
+      while (c < e1) {
+        const f = flags + ((<usize>((c / COLLAPSE_CHUNK) % chunks)) << 2);
+        if (atomic.load<i32>(f) != c + 1) break;
+        const end = min(c + COLLAPSE_CHUNK, e1);
+        for (let e = c; e < end; e++) {
+          const r = e % ring;
+          const rec = records + <usize>r * COLLAPSE_RECORD;
+          let value = load<f32>(rec);
+          const reach = load<f32>(rec, 4);
+          const d0 = load<i32>(rec, 8);
+          const d1 = load<i32>(rec, 12);
+          const seen = load<i32>(prefix + ((<usize>r) << 2));
+          const uv = load<u32>(s.edgeVal + ((<usize>e) << 2));
+          const u = <i32>(uv >> 16);
+          const v = <i32>(uv & 0xffff);
+          let stale = false;
+          // The changed edges of [seen, e): the newest ones of the list (fewer than the ring).
+          for (let k = count - 1; k >= 0 && count - k <= ring; k--) {
+            const fe = load<i32>(changed + ((<usize>(k % ring)) << 2));
+            if (fe < seen) break;
+            const ab = load<u32>(s.edgeVal + ((<usize>fe) << 2));
+            const a = <i32>(ab >> 16);
+            const b = <i32>(ab & 0xffff);
+            const dominator = d1 == COLLAPSE_MANY_DOMINATORS || a == d0 || b == d0 || (d1 >= 0 && (a == d1 || b == d1));
+            const entry = reach < Infinity && load<f32>(s.edgeKey + ((<usize>fe) << 2)) <= reach && (a == u || a == v || b == u || b == v);
+            if (dominator || entry) {
+              stale = true;
+              break;
+            }
+          }
+          if (stale) {
+            value = collapseEdge(s, e, g, -1);
+            redone++;
+          }
+          if (applyCollapse(s, e, value)) {
+            store<i32>(changed + ((<usize>(count % ring)) << 2), e);
+            count++;
+          }
+        }
+        c = end;
+        // Publishes the graph's writes of the chunk to every thread that reads the prefix.
+        atomic.store<i32>(ctl + CTL_COMMITTED, c);
+      }
+      store<i32>(ctl + CTL_CHANGED, count);
+      store<i32>(ctl + CTL_REDONE, load<i32>(ctl + CTL_REDONE) + redone);
+      atomic.store<i32>(ctl + CTL_LOCK, 0);
+      collapseBump(ctl);
+      continue;
+    }
+    // Speculate the next chunk, when it fits in the ring.
+    const claim = atomic.load<i32>(ctl + CTL_CLAIM);
+    if (claim < e1 && claim + COLLAPSE_CHUNK <= committed + ring && atomic.cmpxchg<i32>(ctl + CTL_CLAIM, claim, claim + COLLAPSE_CHUNK) == claim) {
+      const seen = atomic.load<i32>(ctl + CTL_COMMITTED);
+      const end = min(claim + COLLAPSE_CHUNK, e1);
+      let hint = -1;
+      for (let e = claim; e < end; e++) {
+        const value = collapseEdge(s, e, g, hint);
+        const r = e % ring;
+        const rec = records + <usize>r * COLLAPSE_RECORD;
+        store<f32>(rec, value);
+        store<f32>(rec, collapseReach, 4);
+        store<i32>(rec, collapseDominator0, 8);
+        store<i32>(rec, collapseDominator1, 12);
+        store<i32>(prefix + ((<usize>r) << 2), seen);
+        if (collapseLast >= 0) hint = collapseLast;
+      }
+      // Publishes the records to the committer that reads the flag.
+      atomic.store<i32>(flags + ((<usize>((claim / COLLAPSE_CHUNK) % chunks)) << 2), claim + 1);
+      collapseBump(ctl);
+      continue;
+    }
+    // Nothing to do: wait for a flag or a commit.
+    let spins = 0;
+    while (spins < COLLAPSE_SPIN && atomic.load<i32>(ctl + CTL_EPOCH) == epoch) spins++;
+    if (spins == COLLAPSE_SPIN && mayBlock != 0) {
+      atomic.add<i32>(ctl + CTL_WAITERS, 1);
+      atomic.wait<i32>(ctl + CTL_EPOCH, epoch, COLLAPSE_SLEEP_NS);
+      atomic.sub<i32>(ctl + CTL_WAITERS, 1);
+    }
+  }
+}
+
+/** Bump the epoch and wake the threads sleeping on it. */
+function collapseBump(ctl: usize): void {
+  if (!ASC_FEATURE_THREADS) return;
+  atomic.add<i32>(ctl + CTL_EPOCH, 1);
+  if (atomic.load<i32>(ctl + CTL_WAITERS) > 0) atomic.notify(ctl + CTL_EPOCH, -1);
+}
+
+/** Edges the shared sweep recomputed in order so far. */
+export function ripsCollapseSharedRedone(ptr: usize): i32 {
+  return load<i32>(collapseControl(state(ptr)) + CTL_REDONE);
 }
 
 /** Edges the speculative batches recomputed in order so far. */
