@@ -228,8 +228,6 @@ class RipsState {
   pivotEntry: i64;
   pivotDiam: f32;
   /** Vertex and insertion position of the last zero-pivot cofacet found. */
-  lastJ: i32;
-  lastT: i32;
   /** Working-column size after its last compaction. */
   workMark: i32;
 
@@ -275,9 +273,16 @@ class RipsState {
   return load<i64>(s.binom + ((<usize>k * <usize>(s.n + 1) + <usize>j) << 3));
 }
 
+// Per instance, so per thread (each kernel thread instantiates the module): what the last
+// zeroPivotCofacet found (the inserted vertex and its position), and the vertex scratch arrays
+// of a kernel running on a kernel thread (0: the state's own, for the calling thread's kernels).
+let zeroLastJ: i32 = 0;
+let zeroLastT: i32 = 0;
+let vtxScratch: usize = 0;
+
 // @ts-ignore: decorator
 @inline function vtxArray(s: RipsState, which: i32): usize {
-  return s.vtx + <usize>which * VTX_BYTES;
+  return (vtxScratch != 0 ? vtxScratch : s.vtx) + <usize>which * VTX_BYTES;
 }
 
 // @ts-ignore: decorator
@@ -427,7 +432,7 @@ function insertVertex(src: usize, count: i32, j: i32, t: i32, dst: usize): void 
  * The oldest cofacet of the d-simplex vtx if it has the same diameter, scanning the cofacets in
  * decreasing index order (vertex j from n − 1 down) like the coboundary enumeration: the first
  * equal-diameter cofacet found is the largest index, i.e. the oldest. Returns its index or
- * NONE; sets s.lastJ / s.lastT to the inserted vertex and its position.
+ * NONE; sets zeroLastJ / zeroLastT to the inserted vertex and its position.
  */
 function zeroPivotCofacet(s: RipsState, vtx: usize, d: i32, diam: Value): i64 {
   const n = s.n;
@@ -445,8 +450,8 @@ function zeroPivotCofacet(s: RipsState, vtx: usize, d: i32, diam: Value): i64 {
       let m = max(load<f32>(r0 + off), load<f32>(r1 + off));
       if (d >= 2) m = max(m, max(load<f32>(r2 + off), load<f32>(r3 + off)));
       if (m <= diam) {
-        s.lastJ = j;
-        s.lastT = t;
+        zeroLastJ = j;
+        zeroLastT = t;
         return above + binomial(s, j, d + 2 - t) + below;
       }
     }
@@ -493,7 +498,7 @@ function zeroApparentFacet(s: RipsState, vtx: usize, k: i32, diam: Value): i32 {
   const facet = vtxArray(s, 3);
   dropVertex(vtx, k + 1, i, facet);
   if (zeroPivotCofacet(s, facet, k - 1, diam) == NONE) return -1;
-  return s.lastJ == vget(vtx, i) ? i : -1;
+  return zeroLastJ == vget(vtx, i) ? i : -1;
 }
 
 /**
@@ -502,9 +507,9 @@ function zeroApparentFacet(s: RipsState, vtx: usize, k: i32, diam: Value): i32 {
  */
 function hasZeroApparentCofacet(s: RipsState, vtx: usize, d: i32, diam: Value): bool {
   if (zeroPivotCofacet(s, vtx, d, diam) == NONE) return false;
-  const t = s.lastT;
+  const t = zeroLastT;
   const cofacet = vtxArray(s, 2);
-  insertVertex(vtx, d + 1, s.lastJ, t, cofacet);
+  insertVertex(vtx, d + 1, zeroLastJ, t, cofacet);
   return zeroPivotFacet(s, cofacet, d + 1, diam) == t;
 }
 
@@ -1739,18 +1744,31 @@ function appendColumn(s: RipsState, index: i64, diam: f32): bool {
 // ---------------------------------------------------------------------------------------------
 // Degree ≥ 2: assembling the columns
 
-/** A d-simplex is a column unless it is a pivot of degree d − 1 (clearing) or apparent. */
-function offerColumn(s: RipsState, vtx: usize, d: i32, diam: f32): bool {
+/**
+ * A d-simplex is a column unless it is a pivot of degree d − 1 (clearing) or apparent. Columns
+ * and counts go to the state, or with `region` (a chunk of ripsAssembleChunk) to the region;
+ * false when the state's budget or the region's `cap` columns are exceeded.
+ */
+function offerColumn(s: RipsState, vtx: usize, d: i32, diam: f32, region: usize, cap: i32): bool {
   if (hasZeroApparentCofacet(s, vtx, d, diam) || zeroApparentFacet(s, vtx, d, diam) >= 0) {
-    s.statApparent++;
+    if (region != 0) store<i32>(region, load<i32>(region, 4) + 1, 4);
+    else s.statApparent++;
     return true;
   }
   const index = encode(s, vtx, d + 1);
   if (mapFind(s, index) != 0) {
-    s.statCleared++;
+    if (region != 0) store<i32>(region, load<i32>(region, 8) + 1, 8);
+    else s.statCleared++;
     return true;
   }
-  return appendColumn(s, index, diam);
+  if (region == 0) return appendColumn(s, index, diam);
+  const count = load<i32>(region);
+  if (count >= cap) return false;
+  const slot = region + ASSEMBLY_HEADER + <usize>count * 16;
+  store<i64>(slot, index);
+  store<f32>(slot, diam, 8);
+  store<i32>(region, count + 1);
+  return true;
 }
 
 /**
@@ -1771,6 +1789,82 @@ export function ripsAssembleBegin(ptr: usize, dim: i32): void {
  */
 export function ripsAssemble(ptr: usize, a0: i32, a1: i32): i32 {
   const s = state(ptr);
+  return assembleRange(s, a0, a1, 0, 0) ? RIPS_OK : s.status;
+}
+
+// The columns in parallel: the apparent-pair and clearing tests of each simplex are a pure
+// function of the distances and the previous degree's pivot map (read only here), so chunks of
+// largest vertices run on any thread, each into its own region of the state's tmpVal block
+// (counts, its vertex scratch, then up to `cap` columns of 16 bytes); the calling thread then
+// appends the regions in chunk order, which is the order ripsAssemble appends in, and runs a
+// chunk that overflowed its region again itself.
+
+/** Bytes before a region's columns: column, apparent and cleared counts, then vertex scratch. */
+// @ts-ignore: decorator
+@inline const ASSEMBLY_HEADER: usize = 16 + 4 * VTX_BYTES;
+
+// @ts-ignore: decorator
+@inline function assemblyRegion(s: RipsState, chunk: i32, cap: i32): usize {
+  return s.tmpVal + <usize>chunk * (ASSEMBLY_HEADER + (<usize>cap << 4));
+}
+
+/**
+ * Room for `chunks` regions, in memory the computation has already owned at its peak (the edge
+ * list, the last degree's V), so the peak and the budget checks are those of the serial
+ * assembly (the columns grow as they do there): returns the columns each region holds (at most `most`), or 0 when fewer than 16
+ * fit (the caller then assembles on one thread).
+ */
+export function ripsAssembleShareBegin(ptr: usize, chunks: i32, most: i32): i32 {
+  const s = state(ptr);
+  release(s, offsetof<RipsState>("tmpVal"));
+  // A third of the room: the columns gathered from the regions (12 bytes each, grown by 1.5)
+  // take at most another 3/8 of it while the regions are held.
+  const room = (s.peak - s.inUse) / 3 / <u64>max(chunks, 1);
+  if (room < <u64>ASSEMBLY_HEADER + 256) return 0;
+  const cap = <i32>min<u64>((room - <u64>ASSEMBLY_HEADER) >> 4, <u64>most);
+  if (!reserve(s, offsetof<RipsState>("tmpVal"), <u64>chunks * (<u64>ASSEMBLY_HEADER + (<u64>cap << 4)))) return 0;
+  return cap;
+}
+
+/** Free the regions (after the last ripsAssembleGather). */
+export function ripsAssembleShareEnd(ptr: usize): void {
+  release(state(ptr), offsetof<RipsState>("tmpVal"));
+}
+
+/** The columns whose largest vertex lies in [a0, a1) into region `chunk` (any thread). */
+export function ripsAssembleChunk(ptr: usize, a0: i32, a1: i32, chunk: i32, cap: i32): void {
+  const s = state(ptr);
+  const region = assemblyRegion(s, chunk, cap);
+  store<i32>(region, 0);
+  store<i32>(region, 0, 4);
+  store<i32>(region, 0, 8);
+  store<i32>(region, 0, 12);
+  vtxScratch = region + 16;
+  if (!assembleRange(s, a0, a1, region, cap)) store<i32>(region, 1, 12);
+  vtxScratch = 0;
+}
+
+/**
+ * Append region `chunk`'s columns and counts (calling thread, chunks in order): RIPS_OK, the
+ * status when the budget is exceeded, or −1 when the region overflowed (run ripsAssemble on
+ * its range instead).
+ */
+export function ripsAssembleGather(ptr: usize, chunk: i32, cap: i32): i32 {
+  const s = state(ptr);
+  const region = assemblyRegion(s, chunk, cap);
+  if (load<i32>(region, 12) != 0) return -1;
+  const count = load<i32>(region);
+  for (let k = 0; k < count; k++) {
+    const slot = region + ASSEMBLY_HEADER + <usize>k * 16;
+    if (!appendColumn(s, load<i64>(slot), load<f32>(slot, 8))) return s.status;
+  }
+  s.statApparent += load<i32>(region, 4);
+  s.statCleared += load<i32>(region, 8);
+  return RIPS_OK;
+}
+
+/** Offer the simplices of largest vertex in [a0, a1) (see offerColumn for region, cap). */
+function assembleRange(s: RipsState, a0: i32, a1: i32, region: usize, cap: i32): bool {
   const d = s.dim;
   const thr = s.threshold;
   const vtx = vtxArray(s, 0);
@@ -1787,7 +1881,7 @@ export function ripsAssemble(ptr: usize, a0: i32, a1: i32): i32 {
         if (abc > thr) continue;
         vset(vtx, 2, c);
         if (d == 2) {
-          if (!offerColumn(s, vtx, 2, abc)) return s.status;
+          if (!offerColumn(s, vtx, 2, abc, region, cap)) return false;
           continue;
         }
         const rc = rowOf(s, c);
@@ -1796,12 +1890,12 @@ export function ripsAssemble(ptr: usize, a0: i32, a1: i32): i32 {
           const diam = max(abc, max(load<f32>(ra + off), max(load<f32>(rb + off), load<f32>(rc + off))));
           if (diam > thr) continue;
           vset(vtx, 3, e);
-          if (!offerColumn(s, vtx, 3, diam)) return s.status;
+          if (!offerColumn(s, vtx, 3, diam, region, cap)) return false;
         }
       }
     }
   }
-  return RIPS_OK;
+  return true;
 }
 
 /** Sort the assembled columns into reduction order: diameter descending, index ascending. */
@@ -1821,6 +1915,15 @@ export function ripsAssembleEnd(ptr: usize): i32 {
   release(s, offsetof<RipsState>("tmpKey"));
   release(s, offsetof<RipsState>("tmpVal"));
   return RIPS_OK;
+}
+
+/** The current degree's columns: simplex indices (i64; diameters f32 at ripsColumnDiameters). */
+export function ripsColumnIndices(ptr: usize): usize {
+  return state(ptr).colIdx;
+}
+
+export function ripsColumnDiameters(ptr: usize): usize {
+  return state(ptr).colDiam;
 }
 
 /** Number of columns to reduce in the current degree. */
@@ -1926,10 +2029,10 @@ function initColumn(s: RipsState, index: i64, diam: f32, d: i32): i32 {
   // cofacet, usually long before the whole coboundary is enumerated.
   const cof = zeroPivotCofacet(s, vtx, d, diam);
   if (cof != NONE) {
-    const t = s.lastT;
+    const t = zeroLastT;
     if (mapFind(s, cof) == 0) {
       const tau = vtxArray(s, 2);
-      insertVertex(vtx, d + 1, s.lastJ, t, tau);
+      insertVertex(vtx, d + 1, zeroLastJ, t, tau);
       if (zeroApparentFacet(s, tau, d + 1, diam) < 0) {
         s.pivotEntry = entryOf(cof, signed(1, t, s.modulus));
         s.pivotDiam = diam;
@@ -2253,7 +2356,7 @@ export function ripsCyclesReduce(ptr: usize, c0: i32, c1: i32): i32 {
       if (hasZeroApparentCofacet(s, edge, 1, -s.pivotDiam)) {
         // e pairs with its apparent cofacet τ' (vertex array 2), whose boundary is already
         // reduced with pivot e and coefficient (−1)^t, t the position of the inserted vertex.
-        const factor = (s.lastT & 1) != 0 ? coefOf(pivot) : (p - coefOf(pivot)) % p;
+        const factor = (zeroLastT & 1) != 0 ? coefOf(pivot) : (p - coefOf(pivot)) % p;
         const cof = vtxArray(s, 2);
         const oldSize = s.heapSize;
         if (!appendTriangleBoundary(s, vget(cof, 0), vget(cof, 1), vget(cof, 2), factor)) return s.status;

@@ -81,6 +81,10 @@ declare module "../core/wasm.ts" {
     ripsAssembleBegin(state: number, dim: number): void;
     ripsAssemble(state: number, a0: number, a1: number): number;
     ripsAssembleEnd(state: number): number;
+    ripsAssembleShareBegin(state: number, chunks: number, most: number): number;
+    ripsAssembleShareEnd(state: number): void;
+    ripsAssembleChunk(state: number, a0: number, a1: number, chunk: number, cap: number): void;
+    ripsAssembleGather(state: number, chunk: number, cap: number): number;
     ripsColumnCount(state: number): number;
     ripsBeginReduction(state: number, dim: number): number;
     ripsReduce(state: number, c0: number, c1: number): number;
@@ -330,6 +334,13 @@ const DISTANCE_CHUNK_ROWS = 32;
  * circle 8 % of the edges at 8, 12 % at 32, 49 % at 512).
  */
 const COLLAPSE_RING = 32;
+/** Chunks of largest vertices the H≥2 columns are assembled in on several threads (at most). */
+const ASSEMBLY_CHUNKS = 64;
+/**
+ * Most columns a chunk's region holds (16 bytes each; fewer when the memory already owned at the
+ * peak holds less); a chunk with more runs again on the calling thread.
+ */
+const ASSEMBLY_CAP = 8192;
 /** Edges per job of the shared collapse sweep (a multiple of 4): progress and cancellation. */
 const COLLAPSE_SEGMENT = 8192;
 
@@ -576,9 +587,35 @@ export async function persistentHomology(
           peakBeforeDegree = k.ripsPeakBytes(state);
           k.ripsAssembleBegin(state, dim);
           const assembly = new ProgressTracker(options, `H${dim} columns`, n);
-          await inChunks(n, 8, assembly, (a0, a1) => {
-            if (k.ripsAssemble(state, a0, a1) !== RIPS_OK) fail(`H${dim} columns`, dim);
-          });
+          const rowsPer = Math.max(4, Math.ceil(n / ASSEMBLY_CHUNKS));
+          const chunks = Math.ceil(n / rowsPer);
+          const cap = core.threads > 1 ? k.ripsAssembleShareBegin(state, chunks, ASSEMBLY_CAP) : 0;
+          if (cap > 0) {
+            // Chunks of largest vertices on every thread, each into its own region, appended
+            // here in chunk order: ripsAssemble's order (assembly/rips.ts ripsAssembleChunk).
+            await core.parallelRows(
+              {
+                kernel: "ripsAssembleChunk",
+                rows: n,
+                chunk: rowsPer,
+                args: [state, { i0: 1 }, { i1: 1 }, { chunk: 1 }, cap],
+              },
+              { signal: options.signal, onRows: (rows) => assembly.report(rows) },
+            );
+            for (let c = 0; c < chunks; c++) {
+              let status = k.ripsAssembleGather(state, c, cap);
+              // A region that overflowed: its range again, here.
+              if (status === -1)
+                status = k.ripsAssemble(state, c * rowsPer, Math.min(n, (c + 1) * rowsPer));
+              if (status !== RIPS_OK) fail(`H${dim} columns`, dim);
+            }
+            k.ripsAssembleShareEnd(state);
+            assembly.finish();
+          } else {
+            await inChunks(n, 8, assembly, (a0, a1) => {
+              if (k.ripsAssemble(state, a0, a1) !== RIPS_OK) fail(`H${dim} columns`, dim);
+            });
+          }
           if (k.ripsAssembleEnd(state) !== RIPS_OK) fail(`H${dim} columns`, dim);
           const st = readStats(dim);
           apparent = st.apparent;
