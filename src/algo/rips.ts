@@ -533,7 +533,17 @@ export async function persistentHomology(
         edges = k.ripsCollapseBegin(state, 1, 0);
         if (edges < 0) fail("edge list", 1);
         const progress = new ProgressTracker(options, "edge collapse", edges);
-        await inChunks(edges, 4096, progress, (e0, e1) => k.ripsCollapse(state, e0, e1));
+        // The sweep in order on this thread (a row job of one thread runs its chunks in order).
+        await core.parallelRows(
+          {
+            kernel: "ripsCollapse",
+            rows: edges,
+            chunk: COLLAPSE_SEGMENT,
+            args: [state, { i0: 1 }, { i1: 1 }],
+          },
+          { signal: options.signal, threads: 1, onRows: (rows) => progress.report(rows) },
+        );
+        progress.finish();
       }
       edgesAfterCollapse = k.ripsCollapseEnd(state);
     }
