@@ -62,6 +62,11 @@
 //
 // Determinism: every loop runs in a fixed order and ties are broken by the simplex index, so
 // the same input gives bit-identical diagrams.
+//
+// Threads (the shared-memory build): ripsPointDistances, ripsCollapseShared and
+// ripsAssembleChunk run on the kernel threads, each writing only its own rows, region or scratch
+// (the zero-pivot scratch is per instance, so per thread); what they leave is the one-thread
+// kernels' output, bit for bit, whatever the number of threads and their timing.
 
 /** Distances and diameters (Ripser's value_t: float32, as ripser.py). */
 type Value = f32;

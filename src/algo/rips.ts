@@ -2,8 +2,12 @@
  * Exact Vietoris–Rips persistent homology (the Ripser algorithm, assembly/rips.ts), with
  * Boissonnat–Pritam edge collapse in front.
  *
- * Threads: the distances run on the kernel threads (`setThreads`). The edge collapse is a
- * sequential sweep and runs on one thread (see where it is called for the measurement).
+ * Threads (`setThreads`): the distances, the edge collapse and the H≥2 column assembly run on
+ * the kernel threads; H0 and the reductions (sequential by nature) on the calling thread. The
+ * collapse is a sequential sweep: on several threads every thread speculates chunks of edges
+ * against the graph as it finds it and whichever holds a lock commits them in order, recomputing
+ * the few a change it may have missed could affect (assembly/rips.ts ripsCollapseShared). The
+ * diagrams, cocycles, cycles and statistics are bit-identical on any number of threads.
  *
  * The filtration value of a simplex is its diameter (largest pairwise distance), as in Ripser,
  * ripser.py and gudhi's RipsComplex — not the radius. Distances are float32 (like ripser.py);
@@ -341,8 +345,12 @@ const ASSEMBLY_CHUNKS = 64;
  * peak holds less); a chunk with more runs again on the calling thread.
  */
 const ASSEMBLY_CAP = 8192;
-/** Edges per job of the shared collapse sweep (a multiple of 4): progress and cancellation. */
-const COLLAPSE_SEGMENT = 8192;
+/**
+ * Edges per job of the collapse (a multiple of 4, the shared sweep's chunk): one edge costs about
+ * n SIMD lanes and a few μs at n = 1,000, so a job of 2²² / n edges takes ~10-40 ms on one
+ * thread, between progress reports and cancellation checks.
+ */
+const collapseSegment = (n: number): number => Math.max(256, Math.floor(2 ** 22 / n / 4) * 4);
 
 /** Runs `step(start, end)` over [0, total) in chunks sized to take about CHUNK_TARGET_MS. */
 async function inChunks(
@@ -514,8 +522,9 @@ export async function persistentHomology(
         edges = k.ripsCollapseBegin(state, threads, COLLAPSE_RING);
         if (edges < 0) fail("edge list", 1);
         const progress = new ProgressTracker(options, "edge collapse", edges);
-        for (let e0 = 0; e0 < edges; e0 += COLLAPSE_SEGMENT) {
-          const e1 = Math.min(edges, e0 + COLLAPSE_SEGMENT);
+        const segment = collapseSegment(n);
+        for (let e0 = 0; e0 < edges; e0 += segment) {
+          const e1 = Math.min(edges, e0 + segment);
           k.ripsCollapseSharedBegin(state, e0);
           await core.parallelRows(
             {
@@ -538,7 +547,7 @@ export async function persistentHomology(
           {
             kernel: "ripsCollapse",
             rows: edges,
-            chunk: COLLAPSE_SEGMENT,
+            chunk: collapseSegment(n),
             args: [state, { i0: 1 }, { i1: 1 }],
           },
           { signal: options.signal, threads: 1, onRows: (rows) => progress.report(rows) },
