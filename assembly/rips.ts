@@ -1437,6 +1437,13 @@ export function ripsCollapseCommit(ptr: usize, b0: i32, b1: i32): i32 {
 // for the speculation of the next chunk to commit, which the thread that claimed it is running,
 // so a job whose kernel threads start late runs on the threads that came.
 
+/**
+ * The last dominator this thread found in the shared sweep: the first candidate for its next
+ * edge, as in the sweep (values do not depend on it; the edges a thread takes are near each
+ * other). Reset at the start of every job.
+ */
+let sharedHint: i32 = -1;
+
 /** Edges per speculation chunk of ripsCollapseShared. */
 // @ts-ignore: decorator
 @inline const COLLAPSE_CHUNK: i32 = 4;
@@ -1506,6 +1513,8 @@ export function ripsCollapseShared(ptr: usize, e0: i32, e1: i32, slot: i32, mayB
   const ctl = prefix + (<usize>ring << 2);
   const flags = ctl + COLLAPSE_CONTROL_BYTES;
   const chunks = ring / COLLAPSE_CHUNK;
+  // A hint left by an earlier computation may name no vertex of this one.
+  sharedHint = -1;
   while (true) {
     const epoch = atomic.load<i32>(ctl + CTL_EPOCH);
     const committed = atomic.load<i32>(ctl + CTL_COMMITTED);
@@ -1547,7 +1556,8 @@ export function ripsCollapseShared(ptr: usize, e0: i32, e1: i32, slot: i32, mayB
             }
           }
           if (stale) {
-            value = collapseEdge(s, e, g, -1);
+            value = collapseEdge(s, e, g, sharedHint);
+            if (collapseLast >= 0) sharedHint = collapseLast;
             redone++;
           }
           if (applyCollapse(s, e, value)) {
@@ -1570,7 +1580,7 @@ export function ripsCollapseShared(ptr: usize, e0: i32, e1: i32, slot: i32, mayB
     if (claim < e1 && claim + COLLAPSE_CHUNK <= committed + ring && atomic.cmpxchg<i32>(ctl + CTL_CLAIM, claim, claim + COLLAPSE_CHUNK) == claim) {
       const seen = atomic.load<i32>(ctl + CTL_COMMITTED);
       const end = min(claim + COLLAPSE_CHUNK, e1);
-      let hint = -1;
+      let hint = sharedHint;
       for (let e = claim; e < end; e++) {
         const value = collapseEdge(s, e, g, hint);
         const r = e % ring;
@@ -1582,6 +1592,7 @@ export function ripsCollapseShared(ptr: usize, e0: i32, e1: i32, slot: i32, mayB
         store<i32>(prefix + ((<usize>r) << 2), seen);
         if (collapseLast >= 0) hint = collapseLast;
       }
+      sharedHint = hint;
       // Publishes the records to the committer that reads the flag.
       atomic.store<i32>(flags + ((<usize>((claim / COLLAPSE_CHUNK) % chunks)) << 2), claim + 1);
       collapseBump(ctl);
