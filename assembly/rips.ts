@@ -62,6 +62,11 @@
 //
 // Determinism: every loop runs in a fixed order and ties are broken by the simplex index, so
 // the same input gives bit-identical diagrams.
+//
+// Threads (the shared-memory build): ripsPointDistances, ripsCollapseShared and
+// ripsAssembleChunk run on the kernel threads, each writing only its own rows, region or scratch
+// (the zero-pivot scratch is per instance, so per thread); what they leave is the one-thread
+// kernels' output, bit for bit, whatever the number of threads and their timing.
 
 /** Distances and diameters (Ripser's value_t: float32, as ripser.py). */
 type Value = f32;
@@ -228,8 +233,6 @@ class RipsState {
   pivotEntry: i64;
   pivotDiam: f32;
   /** Vertex and insertion position of the last zero-pivot cofacet found. */
-  lastJ: i32;
-  lastT: i32;
   /** Working-column size after its last compaction. */
   workMark: i32;
 
@@ -275,9 +278,16 @@ class RipsState {
   return load<i64>(s.binom + ((<usize>k * <usize>(s.n + 1) + <usize>j) << 3));
 }
 
+// Per instance, so per thread (each kernel thread instantiates the module): what the last
+// zeroPivotCofacet found (the inserted vertex and its position), and the vertex scratch arrays
+// of a kernel running on a kernel thread (0: the state's own, for the calling thread's kernels).
+let zeroLastJ: i32 = 0;
+let zeroLastT: i32 = 0;
+let vtxScratch: usize = 0;
+
 // @ts-ignore: decorator
 @inline function vtxArray(s: RipsState, which: i32): usize {
-  return s.vtx + <usize>which * VTX_BYTES;
+  return (vtxScratch != 0 ? vtxScratch : s.vtx) + <usize>which * VTX_BYTES;
 }
 
 // @ts-ignore: decorator
@@ -427,7 +437,7 @@ function insertVertex(src: usize, count: i32, j: i32, t: i32, dst: usize): void 
  * The oldest cofacet of the d-simplex vtx if it has the same diameter, scanning the cofacets in
  * decreasing index order (vertex j from n − 1 down) like the coboundary enumeration: the first
  * equal-diameter cofacet found is the largest index, i.e. the oldest. Returns its index or
- * NONE; sets s.lastJ / s.lastT to the inserted vertex and its position.
+ * NONE; sets zeroLastJ / zeroLastT to the inserted vertex and its position.
  */
 function zeroPivotCofacet(s: RipsState, vtx: usize, d: i32, diam: Value): i64 {
   const n = s.n;
@@ -445,8 +455,8 @@ function zeroPivotCofacet(s: RipsState, vtx: usize, d: i32, diam: Value): i64 {
       let m = max(load<f32>(r0 + off), load<f32>(r1 + off));
       if (d >= 2) m = max(m, max(load<f32>(r2 + off), load<f32>(r3 + off)));
       if (m <= diam) {
-        s.lastJ = j;
-        s.lastT = t;
+        zeroLastJ = j;
+        zeroLastT = t;
         return above + binomial(s, j, d + 2 - t) + below;
       }
     }
@@ -493,7 +503,7 @@ function zeroApparentFacet(s: RipsState, vtx: usize, k: i32, diam: Value): i32 {
   const facet = vtxArray(s, 3);
   dropVertex(vtx, k + 1, i, facet);
   if (zeroPivotCofacet(s, facet, k - 1, diam) == NONE) return -1;
-  return s.lastJ == vget(vtx, i) ? i : -1;
+  return zeroLastJ == vget(vtx, i) ? i : -1;
 }
 
 /**
@@ -502,9 +512,9 @@ function zeroApparentFacet(s: RipsState, vtx: usize, k: i32, diam: Value): i32 {
  */
 function hasZeroApparentCofacet(s: RipsState, vtx: usize, d: i32, diam: Value): bool {
   if (zeroPivotCofacet(s, vtx, d, diam) == NONE) return false;
-  const t = s.lastT;
+  const t = zeroLastT;
   const cofacet = vtxArray(s, 2);
-  insertVertex(vtx, d + 1, s.lastJ, t, cofacet);
+  insertVertex(vtx, d + 1, zeroLastJ, t, cofacet);
   return zeroPivotFacet(s, cofacet, d + 1, diam) == t;
 }
 
@@ -1084,8 +1094,16 @@ export function ripsCollapseBegin(ptr: usize, slots: i32, batch: i32): i32 {
   s.collapseSlots = max(slots, 1);
   s.collapseBatch = max(batch, 0);
   s.statRedone = 0;
-  const bytes = <u64>s.collapseSlots * <u64>collapseSlotBytes(n) + <u64>s.collapseBatch * (<u64>COLLAPSE_RECORD + 4);
+  // Batch records (16 bytes) and the changed-edge list (4) of ripsCollapseSpeculate/Commit; the
+  // same ring serves ripsCollapseShared, which also keeps each record's committed prefix (4),
+  // one flag per chunk of COLLAPSE_CHUNK edges and its control words.
+  const ring = <u64>s.collapseBatch;
+  const bytes =
+    <u64>s.collapseSlots * <u64>collapseSlotBytes(n) +
+    ring * (<u64>COLLAPSE_RECORD + 8) +
+    (ring > 0 ? <u64>COLLAPSE_CONTROL_BYTES + ((ring / <u64>COLLAPSE_CHUNK + 1) << 2) : 0);
   if (!reserve(s, offsetof<RipsState>("work"), bytes)) return -1;
+  if (ring > 0) memory.fill(collapseControl(s), 0, COLLAPSE_CONTROL_BYTES + ((<usize>ring / <usize>COLLAPSE_CHUNK + 1) << 2));
   return count;
 }
 
@@ -1405,6 +1423,204 @@ export function ripsCollapseCommit(ptr: usize, b0: i32, b1: i32): i32 {
   return redone;
 }
 
+// The shared sweep (threads). One job per segment of edges, run by every thread at once
+// (ripsCollapseShared): edges are speculated in chunks of COLLAPSE_CHUNK against the graph as it
+// is when the chunk is claimed, at most `batch` (the ring) edges past the committed prefix, and
+// committed in order by whichever thread holds the commit lock, while the others go on
+// speculating. A thread speculating edge e records the committed prefix P it saw before reading
+// the graph: the edges before P are in its view, those in [P, e) may or may not be (the
+// committer writes while others read). Every entry of the graph only grows, so the argument
+// above holds for any mixture of these changes: the commit recomputes e exactly when a changed
+// edge of [P, e) meets its dominators, or when its value is finite and a changed edge of [P, e)
+// of value ≤ it meets {u, v}. The graph left is the one-thread sweep's, bit for bit; only how
+// many edges are recomputed depends on timing. No thread waits for a given other thread except
+// for the speculation of the next chunk to commit, which the thread that claimed it is running,
+// so a job whose kernel threads start late runs on the threads that came.
+
+/**
+ * The last dominator this thread found in the shared sweep: the first candidate for its next
+ * edge, as in the sweep (values do not depend on it; the edges a thread takes are near each
+ * other). Reset at the start of every job.
+ */
+let sharedHint: i32 = -1;
+
+/** Edges per speculation chunk of ripsCollapseShared. */
+// @ts-ignore: decorator
+@inline const COLLAPSE_CHUNK: i32 = 4;
+/** Control words of ripsCollapseShared: committed prefix, next claim, commit lock, changed count. */
+// @ts-ignore: decorator
+@inline const COLLAPSE_CONTROL_BYTES: usize = 64;
+// @ts-ignore: decorator
+@inline const CTL_COMMITTED: usize = 0;
+// @ts-ignore: decorator
+@inline const CTL_CLAIM: usize = 4;
+// @ts-ignore: decorator
+@inline const CTL_LOCK: usize = 8;
+// @ts-ignore: decorator
+@inline const CTL_CHANGED: usize = 12;
+// @ts-ignore: decorator
+@inline const CTL_REDONE: usize = 16;
+/** Bumped on every flag and commit (what an idle thread waits on), and the threads waiting. */
+// @ts-ignore: decorator
+@inline const CTL_EPOCH: usize = 20;
+// @ts-ignore: decorator
+@inline const CTL_WAITERS: usize = 24;
+/** Polls of the epoch before an idle thread that may block sleeps on it (a few microseconds). */
+// @ts-ignore: decorator
+@inline const COLLAPSE_SPIN: i32 = 2000;
+/** Longest sleep of an idle thread (ns): it also wakes on every bump of the epoch. */
+// @ts-ignore: decorator
+@inline const COLLAPSE_SLEEP_NS: i64 = 1000000;
+
+/** The ring's control words (after the records, changed list and prefixes). */
+// @ts-ignore: decorator
+@inline function collapseControl(s: RipsState): usize {
+  return s.work + <usize>s.collapseSlots * collapseSlotBytes(s.n) + <usize>s.collapseBatch * (COLLAPSE_RECORD + 8);
+}
+
+/**
+ * Start a segment [e0, e1) of the shared sweep: e0 is the number of edges committed so far and a
+ * multiple of COLLAPSE_CHUNK (ripsCollapseBegin with `batch` a multiple of it, at least 2 chunks).
+ */
+export function ripsCollapseSharedBegin(ptr: usize, e0: i32): void {
+  const s = state(ptr);
+  const ctl = collapseControl(s);
+  store<i32>(ctl + CTL_COMMITTED, e0);
+  store<i32>(ctl + CTL_CLAIM, e0);
+  store<i32>(ctl + CTL_LOCK, 0);
+}
+
+/**
+ * The shared sweep of edges [e0, e1) (after ripsCollapseSharedBegin(e0)), run at once by every
+ * thread of a job, each with its own scratch slot; returns when the segment is committed. A
+ * thread with nothing to do polls, then sleeps on the epoch word when `mayBlock` (a browser's
+ * main thread may not), so a thread whose partner lost its core to another process gives the
+ * core back instead of spinning.
+ */
+export function ripsCollapseShared(ptr: usize, e0: i32, e1: i32, slot: i32, mayBlock: i32): void {
+  const s = state(ptr);
+  if (!ASC_FEATURE_THREADS) {
+    // The one-thread build runs the sweep (slot 0 only: a job there has one chunk per slot).
+    if (slot == 0) ripsCollapse(ptr, e0, e1);
+    return;
+  }
+  const slotBytes = collapseSlotBytes(s.n);
+  const g = s.work + <usize>slot * slotBytes;
+  const ring = s.collapseBatch;
+  const records = s.work + <usize>s.collapseSlots * slotBytes;
+  const changed = records + <usize>ring * COLLAPSE_RECORD;
+  const prefix = changed + (<usize>ring << 2);
+  const ctl = prefix + (<usize>ring << 2);
+  const flags = ctl + COLLAPSE_CONTROL_BYTES;
+  const chunks = ring / COLLAPSE_CHUNK;
+  // A hint left by an earlier computation may name no vertex of this one.
+  sharedHint = -1;
+  while (true) {
+    const epoch = atomic.load<i32>(ctl + CTL_EPOCH);
+    const committed = atomic.load<i32>(ctl + CTL_COMMITTED);
+    if (committed >= e1) break;
+    // Commit what is ready, in order.
+    const flag = flags + ((<usize>((committed / COLLAPSE_CHUNK) % chunks)) << 2);
+    if (atomic.load<i32>(flag) == committed + 1 && atomic.cmpxchg<i32>(ctl + CTL_LOCK, 0, 1) == 0) {
+      let c = atomic.load<i32>(ctl + CTL_COMMITTED);
+      let count = load<i32>(ctl + CTL_CHANGED);
+      let redone = 0;
+      while (c < e1) {
+        const f = flags + ((<usize>((c / COLLAPSE_CHUNK) % chunks)) << 2);
+        if (atomic.load<i32>(f) != c + 1) break;
+        const end = min(c + COLLAPSE_CHUNK, e1);
+        for (let e = c; e < end; e++) {
+          const r = e % ring;
+          const rec = records + <usize>r * COLLAPSE_RECORD;
+          let value = load<f32>(rec);
+          const reach = load<f32>(rec, 4);
+          const d0 = load<i32>(rec, 8);
+          const d1 = load<i32>(rec, 12);
+          const seen = load<i32>(prefix + ((<usize>r) << 2));
+          const uv = load<u32>(s.edgeVal + ((<usize>e) << 2));
+          const u = <i32>(uv >> 16);
+          const v = <i32>(uv & 0xffff);
+          let stale = false;
+          // The changed edges of [seen, e): the newest ones of the list (fewer than the ring).
+          for (let k = count - 1; k >= 0 && count - k <= ring; k--) {
+            const fe = load<i32>(changed + ((<usize>(k % ring)) << 2));
+            if (fe < seen) break;
+            const ab = load<u32>(s.edgeVal + ((<usize>fe) << 2));
+            const a = <i32>(ab >> 16);
+            const b = <i32>(ab & 0xffff);
+            const dominator = d1 == COLLAPSE_MANY_DOMINATORS || a == d0 || b == d0 || (d1 >= 0 && (a == d1 || b == d1));
+            const entry = reach < Infinity && load<f32>(s.edgeKey + ((<usize>fe) << 2)) <= reach && (a == u || a == v || b == u || b == v);
+            if (dominator || entry) {
+              stale = true;
+              break;
+            }
+          }
+          if (stale) {
+            value = collapseEdge(s, e, g, sharedHint);
+            if (collapseLast >= 0) sharedHint = collapseLast;
+            redone++;
+          }
+          if (applyCollapse(s, e, value)) {
+            store<i32>(changed + ((<usize>(count % ring)) << 2), e);
+            count++;
+          }
+        }
+        c = end;
+        // Publishes the graph's writes of the chunk to every thread that reads the prefix.
+        atomic.store<i32>(ctl + CTL_COMMITTED, c);
+      }
+      store<i32>(ctl + CTL_CHANGED, count);
+      store<i32>(ctl + CTL_REDONE, load<i32>(ctl + CTL_REDONE) + redone);
+      atomic.store<i32>(ctl + CTL_LOCK, 0);
+      collapseBump(ctl);
+      continue;
+    }
+    // Speculate the next chunk, when it fits in the ring.
+    const claim = atomic.load<i32>(ctl + CTL_CLAIM);
+    if (claim < e1 && claim + COLLAPSE_CHUNK <= committed + ring && atomic.cmpxchg<i32>(ctl + CTL_CLAIM, claim, claim + COLLAPSE_CHUNK) == claim) {
+      const seen = atomic.load<i32>(ctl + CTL_COMMITTED);
+      const end = min(claim + COLLAPSE_CHUNK, e1);
+      let hint = sharedHint;
+      for (let e = claim; e < end; e++) {
+        const value = collapseEdge(s, e, g, hint);
+        const r = e % ring;
+        const rec = records + <usize>r * COLLAPSE_RECORD;
+        store<f32>(rec, value);
+        store<f32>(rec, collapseReach, 4);
+        store<i32>(rec, collapseDominator0, 8);
+        store<i32>(rec, collapseDominator1, 12);
+        store<i32>(prefix + ((<usize>r) << 2), seen);
+        if (collapseLast >= 0) hint = collapseLast;
+      }
+      sharedHint = hint;
+      // Publishes the records to the committer that reads the flag.
+      atomic.store<i32>(flags + ((<usize>((claim / COLLAPSE_CHUNK) % chunks)) << 2), claim + 1);
+      collapseBump(ctl);
+      continue;
+    }
+    // Nothing to do: wait for a flag or a commit.
+    let spins = 0;
+    while (spins < COLLAPSE_SPIN && atomic.load<i32>(ctl + CTL_EPOCH) == epoch) spins++;
+    if (spins == COLLAPSE_SPIN && mayBlock != 0) {
+      atomic.add<i32>(ctl + CTL_WAITERS, 1);
+      atomic.wait<i32>(ctl + CTL_EPOCH, epoch, COLLAPSE_SLEEP_NS);
+      atomic.sub<i32>(ctl + CTL_WAITERS, 1);
+    }
+  }
+}
+
+/** Bump the epoch and wake the threads sleeping on it. */
+function collapseBump(ctl: usize): void {
+  if (!ASC_FEATURE_THREADS) return;
+  atomic.add<i32>(ctl + CTL_EPOCH, 1);
+  if (atomic.load<i32>(ctl + CTL_WAITERS) > 0) atomic.notify(ctl + CTL_EPOCH, -1);
+}
+
+/** Edges the shared sweep recomputed in order so far. */
+export function ripsCollapseSharedRedone(ptr: usize): i32 {
+  return load<i32>(collapseControl(state(ptr)) + CTL_REDONE);
+}
+
 /** Edges the speculative batches recomputed in order so far. */
 export function ripsCollapseRedone(ptr: usize): i32 {
   return state(ptr).statRedone;
@@ -1544,18 +1760,31 @@ function appendColumn(s: RipsState, index: i64, diam: f32): bool {
 // ---------------------------------------------------------------------------------------------
 // Degree ≥ 2: assembling the columns
 
-/** A d-simplex is a column unless it is a pivot of degree d − 1 (clearing) or apparent. */
-function offerColumn(s: RipsState, vtx: usize, d: i32, diam: f32): bool {
+/**
+ * A d-simplex is a column unless it is a pivot of degree d − 1 (clearing) or apparent. Columns
+ * and counts go to the state, or with `region` (a chunk of ripsAssembleChunk) to the region;
+ * false when the state's budget or the region's `cap` columns are exceeded.
+ */
+function offerColumn(s: RipsState, vtx: usize, d: i32, diam: f32, region: usize, cap: i32): bool {
   if (hasZeroApparentCofacet(s, vtx, d, diam) || zeroApparentFacet(s, vtx, d, diam) >= 0) {
-    s.statApparent++;
+    if (region != 0) store<i32>(region, load<i32>(region, 4) + 1, 4);
+    else s.statApparent++;
     return true;
   }
   const index = encode(s, vtx, d + 1);
   if (mapFind(s, index) != 0) {
-    s.statCleared++;
+    if (region != 0) store<i32>(region, load<i32>(region, 8) + 1, 8);
+    else s.statCleared++;
     return true;
   }
-  return appendColumn(s, index, diam);
+  if (region == 0) return appendColumn(s, index, diam);
+  const count = load<i32>(region);
+  if (count >= cap) return false;
+  const slot = region + ASSEMBLY_HEADER + <usize>count * 16;
+  store<i64>(slot, index);
+  store<f32>(slot, diam, 8);
+  store<i32>(region, count + 1);
+  return true;
 }
 
 /**
@@ -1576,6 +1805,82 @@ export function ripsAssembleBegin(ptr: usize, dim: i32): void {
  */
 export function ripsAssemble(ptr: usize, a0: i32, a1: i32): i32 {
   const s = state(ptr);
+  return assembleRange(s, a0, a1, 0, 0) ? RIPS_OK : s.status;
+}
+
+// The columns in parallel: the apparent-pair and clearing tests of each simplex are a pure
+// function of the distances and the previous degree's pivot map (read only here), so chunks of
+// largest vertices run on any thread, each into its own region of the state's tmpVal block
+// (counts, its vertex scratch, then up to `cap` columns of 16 bytes); the calling thread then
+// appends the regions in chunk order, which is the order ripsAssemble appends in, and runs a
+// chunk that overflowed its region again itself.
+
+/** Bytes before a region's columns: column, apparent and cleared counts, then vertex scratch. */
+// @ts-ignore: decorator
+@inline const ASSEMBLY_HEADER: usize = 16 + 4 * VTX_BYTES;
+
+// @ts-ignore: decorator
+@inline function assemblyRegion(s: RipsState, chunk: i32, cap: i32): usize {
+  return s.tmpVal + <usize>chunk * (ASSEMBLY_HEADER + (<usize>cap << 4));
+}
+
+/**
+ * Room for `chunks` regions, in memory the computation has already owned at its peak (the edge
+ * list, the last degree's V), so the peak and the budget checks are those of the serial
+ * assembly (the columns grow as they do there): returns the columns each region holds (at most `most`), or 0 when fewer than 16
+ * fit (the caller then assembles on one thread).
+ */
+export function ripsAssembleShareBegin(ptr: usize, chunks: i32, most: i32): i32 {
+  const s = state(ptr);
+  release(s, offsetof<RipsState>("tmpVal"));
+  // A third of the room: the columns gathered from the regions (12 bytes each, grown by 1.5)
+  // take at most another 3/8 of it while the regions are held.
+  const room = (s.peak - s.inUse) / 3 / <u64>max(chunks, 1);
+  if (room < <u64>ASSEMBLY_HEADER + 256) return 0;
+  const cap = <i32>min<u64>((room - <u64>ASSEMBLY_HEADER) >> 4, <u64>most);
+  if (!reserve(s, offsetof<RipsState>("tmpVal"), <u64>chunks * (<u64>ASSEMBLY_HEADER + (<u64>cap << 4)))) return 0;
+  return cap;
+}
+
+/** Free the regions (after the last ripsAssembleGather). */
+export function ripsAssembleShareEnd(ptr: usize): void {
+  release(state(ptr), offsetof<RipsState>("tmpVal"));
+}
+
+/** The columns whose largest vertex lies in [a0, a1) into region `chunk` (any thread). */
+export function ripsAssembleChunk(ptr: usize, a0: i32, a1: i32, chunk: i32, cap: i32): void {
+  const s = state(ptr);
+  const region = assemblyRegion(s, chunk, cap);
+  store<i32>(region, 0);
+  store<i32>(region, 0, 4);
+  store<i32>(region, 0, 8);
+  store<i32>(region, 0, 12);
+  vtxScratch = region + 16;
+  if (!assembleRange(s, a0, a1, region, cap)) store<i32>(region, 1, 12);
+  vtxScratch = 0;
+}
+
+/**
+ * Append region `chunk`'s columns and counts (calling thread, chunks in order): RIPS_OK, the
+ * status when the budget is exceeded, or −1 when the region overflowed (run ripsAssemble on
+ * its range instead).
+ */
+export function ripsAssembleGather(ptr: usize, chunk: i32, cap: i32): i32 {
+  const s = state(ptr);
+  const region = assemblyRegion(s, chunk, cap);
+  if (load<i32>(region, 12) != 0) return -1;
+  const count = load<i32>(region);
+  for (let k = 0; k < count; k++) {
+    const slot = region + ASSEMBLY_HEADER + <usize>k * 16;
+    if (!appendColumn(s, load<i64>(slot), load<f32>(slot, 8))) return s.status;
+  }
+  s.statApparent += load<i32>(region, 4);
+  s.statCleared += load<i32>(region, 8);
+  return RIPS_OK;
+}
+
+/** Offer the simplices of largest vertex in [a0, a1) (see offerColumn for region, cap). */
+function assembleRange(s: RipsState, a0: i32, a1: i32, region: usize, cap: i32): bool {
   const d = s.dim;
   const thr = s.threshold;
   const vtx = vtxArray(s, 0);
@@ -1592,7 +1897,7 @@ export function ripsAssemble(ptr: usize, a0: i32, a1: i32): i32 {
         if (abc > thr) continue;
         vset(vtx, 2, c);
         if (d == 2) {
-          if (!offerColumn(s, vtx, 2, abc)) return s.status;
+          if (!offerColumn(s, vtx, 2, abc, region, cap)) return false;
           continue;
         }
         const rc = rowOf(s, c);
@@ -1601,12 +1906,12 @@ export function ripsAssemble(ptr: usize, a0: i32, a1: i32): i32 {
           const diam = max(abc, max(load<f32>(ra + off), max(load<f32>(rb + off), load<f32>(rc + off))));
           if (diam > thr) continue;
           vset(vtx, 3, e);
-          if (!offerColumn(s, vtx, 3, diam)) return s.status;
+          if (!offerColumn(s, vtx, 3, diam, region, cap)) return false;
         }
       }
     }
   }
-  return RIPS_OK;
+  return true;
 }
 
 /** Sort the assembled columns into reduction order: diameter descending, index ascending. */
@@ -1626,6 +1931,15 @@ export function ripsAssembleEnd(ptr: usize): i32 {
   release(s, offsetof<RipsState>("tmpKey"));
   release(s, offsetof<RipsState>("tmpVal"));
   return RIPS_OK;
+}
+
+/** The current degree's columns: simplex indices (i64; diameters f32 at ripsColumnDiameters). */
+export function ripsColumnIndices(ptr: usize): usize {
+  return state(ptr).colIdx;
+}
+
+export function ripsColumnDiameters(ptr: usize): usize {
+  return state(ptr).colDiam;
 }
 
 /** Number of columns to reduce in the current degree. */
@@ -1731,10 +2045,10 @@ function initColumn(s: RipsState, index: i64, diam: f32, d: i32): i32 {
   // cofacet, usually long before the whole coboundary is enumerated.
   const cof = zeroPivotCofacet(s, vtx, d, diam);
   if (cof != NONE) {
-    const t = s.lastT;
+    const t = zeroLastT;
     if (mapFind(s, cof) == 0) {
       const tau = vtxArray(s, 2);
-      insertVertex(vtx, d + 1, s.lastJ, t, tau);
+      insertVertex(vtx, d + 1, zeroLastJ, t, tau);
       if (zeroApparentFacet(s, tau, d + 1, diam) < 0) {
         s.pivotEntry = entryOf(cof, signed(1, t, s.modulus));
         s.pivotDiam = diam;
@@ -2058,7 +2372,7 @@ export function ripsCyclesReduce(ptr: usize, c0: i32, c1: i32): i32 {
       if (hasZeroApparentCofacet(s, edge, 1, -s.pivotDiam)) {
         // e pairs with its apparent cofacet τ' (vertex array 2), whose boundary is already
         // reduced with pivot e and coefficient (−1)^t, t the position of the inserted vertex.
-        const factor = (s.lastT & 1) != 0 ? coefOf(pivot) : (p - coefOf(pivot)) % p;
+        const factor = (zeroLastT & 1) != 0 ? coefOf(pivot) : (p - coefOf(pivot)) % p;
         const cof = vtxArray(s, 2);
         const oldSize = s.heapSize;
         if (!appendTriangleBoundary(s, vget(cof, 0), vget(cof, 1), vget(cof, 2), factor)) return s.status;

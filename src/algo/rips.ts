@@ -2,8 +2,12 @@
  * Exact Vietoris–Rips persistent homology (the Ripser algorithm, assembly/rips.ts), with
  * Boissonnat–Pritam edge collapse in front.
  *
- * Threads: the distances run on the kernel threads (`setThreads`). The edge collapse is a
- * sequential sweep and runs on one thread (see where it is called for the measurement).
+ * Threads (`setThreads`): the distances, the edge collapse and the H≥2 column assembly run on
+ * the kernel threads; H0 and the reductions (sequential by nature) on the calling thread. The
+ * collapse is a sequential sweep: on several threads every thread speculates chunks of edges
+ * against the graph as it finds it and whichever holds a lock commits them in order, recomputing
+ * the few a change it may have missed could affect (assembly/rips.ts ripsCollapseShared). The
+ * diagrams, cocycles, cycles and statistics are bit-identical on any number of threads.
  *
  * The filtration value of a simplex is its diameter (largest pairwise distance), as in Ripser,
  * ripser.py and gudhi's RipsComplex — not the radius. Distances are float32 (like ripser.py);
@@ -45,6 +49,7 @@ import {
   checkOptionNames,
 } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
+import { canBlock } from "../core/threads.ts";
 import { WASM32_MAX_BYTES, getCore, type Core } from "../core/wasm.ts";
 import { scaleFor } from "./range.ts";
 
@@ -73,10 +78,17 @@ declare module "../core/wasm.ts" {
     ripsCollapseRedone(state: number): number;
     ripsCollapse(state: number, e0: number, e1: number): void;
     ripsCollapseEnd(state: number): number;
+    ripsCollapseSharedBegin(state: number, e0: number): void;
+    ripsCollapseShared(state: number, e0: number, e1: number, slot: number, mayBlock: number): void;
+    ripsCollapseSharedRedone(state: number): number;
     ripsDimension0(state: number): number;
     ripsAssembleBegin(state: number, dim: number): void;
     ripsAssemble(state: number, a0: number, a1: number): number;
     ripsAssembleEnd(state: number): number;
+    ripsAssembleShareBegin(state: number, chunks: number, most: number): number;
+    ripsAssembleShareEnd(state: number): void;
+    ripsAssembleChunk(state: number, a0: number, a1: number, chunk: number, cap: number): void;
+    ripsAssembleGather(state: number, chunk: number, cap: number): number;
     ripsColumnCount(state: number): number;
     ripsBeginReduction(state: number, dim: number): number;
     ripsReduce(state: number, c0: number, c1: number): number;
@@ -320,6 +332,25 @@ function checkDistances(X: Matrix): void {
 
 /** Rows per chunk of the distance pass. */
 const DISTANCE_CHUNK_ROWS = 32;
+/**
+ * Edges the shared collapse sweep may speculate past the committed prefix (a multiple of its
+ * chunk of 4): the further ahead, the more edges the commit recomputes (on a 800-point noisy
+ * circle 8 % of the edges at 8, 12 % at 32, 49 % at 512).
+ */
+const COLLAPSE_RING = 32;
+/** Chunks of largest vertices the H≥2 columns are assembled in on several threads (at most). */
+const ASSEMBLY_CHUNKS = 64;
+/**
+ * Most columns a chunk's region holds (16 bytes each; fewer when the memory already owned at the
+ * peak holds less); a chunk with more runs again on the calling thread.
+ */
+const ASSEMBLY_CAP = 8192;
+/**
+ * Edges per job of the collapse (a multiple of 4, the shared sweep's chunk): one edge costs about
+ * n SIMD lanes and a few μs at n = 1,000, so a job of 2²² / n edges takes ~10-40 ms on one
+ * thread, between progress reports and cancellation checks.
+ */
+const collapseSegment = (n: number): number => Math.max(256, Math.floor(2 ** 22 / n / 4) * 4);
 
 /** Runs `step(start, end)` over [0, total) in chunks sized to take about CHUNK_TARGET_MS. */
 async function inChunks(
@@ -481,14 +512,48 @@ export async function persistentHomology(
     let edges = 0;
     let edgesAfterCollapse: number | null = null;
     if (edgeCollapse && maxdim >= 1 && n > 2) {
-      // The one-thread sweep on any thread count: its speculative batches on 2 threads
-      // (ripsCollapseSpeculate/Commit in assembly/rips.ts, bit-identical) took 1.6-1.9 x the
-      // sweep's wall time on 2 idle cores (800-1,200 points in R^50): each batch's in-order
-      // commit re-checks and redoes enough edges to eat what the second thread gains.
-      edges = k.ripsCollapseBegin(state, 1, 0);
-      if (edges < 0) fail("edge list", 1);
-      const progress = new ProgressTracker(options, "edge collapse", edges);
-      await inChunks(edges, 4096, progress, (e0, e1) => k.ripsCollapse(state, e0, e1));
+      const threads = core.threads;
+      if (threads > 1) {
+        // The shared sweep (ripsCollapseShared): every thread speculates chunks of 4 edges at
+        // most COLLAPSE_RING edges ahead of the committed prefix, whichever holds the commit
+        // lock commits in order; the graph left is the one-thread sweep's, bit for bit.
+        // Kernel threads may sleep while idle; the calling thread only where it may block.
+        const mayBlock = Array.from({ length: threads }, (_, t) => (t > 0 || canBlock() ? 1 : 0));
+        edges = k.ripsCollapseBegin(state, threads, COLLAPSE_RING);
+        if (edges < 0) fail("edge list", 1);
+        const progress = new ProgressTracker(options, "edge collapse", edges);
+        const segment = collapseSegment(n);
+        for (let e0 = 0; e0 < edges; e0 += segment) {
+          const e1 = Math.min(edges, e0 + segment);
+          k.ripsCollapseSharedBegin(state, e0);
+          await core.parallelRows(
+            {
+              kernel: "ripsCollapseShared",
+              rows: threads,
+              chunk: 1,
+              args: [state, e0, e1, { chunk: 1 }, { thread: mayBlock }],
+            },
+            { signal: options.signal, threads },
+          );
+          await progress.step(e1);
+        }
+        progress.finish();
+      } else {
+        edges = k.ripsCollapseBegin(state, 1, 0);
+        if (edges < 0) fail("edge list", 1);
+        const progress = new ProgressTracker(options, "edge collapse", edges);
+        // The sweep in order on this thread (a row job of one thread runs its chunks in order).
+        await core.parallelRows(
+          {
+            kernel: "ripsCollapse",
+            rows: edges,
+            chunk: collapseSegment(n),
+            args: [state, { i0: 1 }, { i1: 1 }],
+          },
+          { signal: options.signal, threads: 1, onRows: (rows) => progress.report(rows) },
+        );
+        progress.finish();
+      }
       edgesAfterCollapse = k.ripsCollapseEnd(state);
     }
 
@@ -541,9 +606,35 @@ export async function persistentHomology(
           peakBeforeDegree = k.ripsPeakBytes(state);
           k.ripsAssembleBegin(state, dim);
           const assembly = new ProgressTracker(options, `H${dim} columns`, n);
-          await inChunks(n, 8, assembly, (a0, a1) => {
-            if (k.ripsAssemble(state, a0, a1) !== RIPS_OK) fail(`H${dim} columns`, dim);
-          });
+          const rowsPer = Math.max(4, Math.ceil(n / ASSEMBLY_CHUNKS));
+          const chunks = Math.ceil(n / rowsPer);
+          const cap = core.threads > 1 ? k.ripsAssembleShareBegin(state, chunks, ASSEMBLY_CAP) : 0;
+          if (cap > 0) {
+            // Chunks of largest vertices on every thread, each into its own region, appended
+            // here in chunk order: ripsAssemble's order (assembly/rips.ts ripsAssembleChunk).
+            await core.parallelRows(
+              {
+                kernel: "ripsAssembleChunk",
+                rows: n,
+                chunk: rowsPer,
+                args: [state, { i0: 1 }, { i1: 1 }, { chunk: 1 }, cap],
+              },
+              { signal: options.signal, onRows: (rows) => assembly.report(rows) },
+            );
+            for (let c = 0; c < chunks; c++) {
+              let status = k.ripsAssembleGather(state, c, cap);
+              // A region that overflowed: its range again, here.
+              if (status === -1)
+                status = k.ripsAssemble(state, c * rowsPer, Math.min(n, (c + 1) * rowsPer));
+              if (status !== RIPS_OK) fail(`H${dim} columns`, dim);
+            }
+            k.ripsAssembleShareEnd(state);
+            assembly.finish();
+          } else {
+            await inChunks(n, 8, assembly, (a0, a1) => {
+              if (k.ripsAssemble(state, a0, a1) !== RIPS_OK) fail(`H${dim} columns`, dim);
+            });
+          }
           if (k.ripsAssembleEnd(state) !== RIPS_OK) fail(`H${dim} columns`, dim);
           const st = readStats(dim);
           apparent = st.apparent;
