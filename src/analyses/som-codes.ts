@@ -426,8 +426,14 @@ async function computeSomCodes(
     const scale = rmsDistanceToMean(trainRaw);
     const trainX = scaled(trainRaw, scale);
     const testX = scaled(takeRows(source.matrix, test), scale);
-    const spectrumResult = await pca(trainX, { nComponents: 1 });
-    const spectrum = spectrumResult.spectrum;
+    // One PCA per layer: its whole spectrum (the codes' homogeneity) and its leading plane (the
+    // map's start). Only the two leading eigenvectors are solved for, not all d.
+    const layerPca = await pca(trainX, {
+      nComponents: Math.min(2, trainX.rows, trainX.cols),
+      eigenvectors: "leading",
+      signal: options.signal,
+    });
+    const spectrum = layerPca.spectrum;
     const total = spectrum.reduce((a, b) => a + b, 0);
     const squares = spectrum.reduce((a, b) => a + b * b, 0);
     let cumulative = 0;
@@ -448,6 +454,7 @@ async function computeSomCodes(
       sigma: p.sigma,
       seed: p.seed,
       init,
+      pca: layerPca,
       validation: testX,
       signal: options.signal,
     });
