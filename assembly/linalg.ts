@@ -327,6 +327,7 @@ export function tridiagonalEigenvectors(
   scratch: usize,
 ): i32 {
   if (n <= 0 || count <= 0) return 0;
+  if (count > n) count = n;
   const bytes = (<usize>n) << 3;
   const u0 = scratch; // U's diagonal
   const u1 = u0 + bytes; // U's first superdiagonal
@@ -350,6 +351,14 @@ export function tridiagonalEigenvectors(
   let state: u64 = 0x9e3779b97f4a7c15;
   for (let j = 0; j < count; j++) {
     const zj = z + <usize>j * bytes;
+    if (norm == 0) {
+      // T = 0: the unit vectors, as the full solver leaves them.
+      memory.fill(zj, 0, bytes);
+      store<f64>(vec(zj, j), 1);
+      memory.copy(w, zj, bytes);
+      for (let i = 0; i < n; i++) store<f64>(at(out, count, i, j), load<f64>(vec(w, i)));
+      continue;
+    }
     let lambda = load<f64>(vec(values, j));
     if (j > 0) {
       // Equal eigenvalues would give equal factorisations: move the shift apart (dstein's PERTOL).

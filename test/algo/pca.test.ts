@@ -259,6 +259,13 @@ describe("the values-only path: householderSteps + tridiagonalEigenvalues, tridi
     }
     for (let i = 0; i < 6; i++) cross += b.vectors[i * 2] * b.vectors[i * 2 + 1];
     expect(Math.abs(cross)).toBeLessThan(1e-12);
+    // The zero matrix (constant data's covariance): the unit vectors, as symmetricEigen gives.
+    const zero = await leading(new Float64Array(16), 4, 2);
+    expect(Array.from(zero.values)).toEqual([0, 0, 0, 0]);
+    expect(Array.from(zero.vectors)).toEqual([1, 0, 0, 1, 0, 0, 0, 0]);
+    expect(Array.from((await full(new Float64Array(16), 4)).vectors.subarray(0, 8))).toEqual([
+      1, 0, 0, 0, 0, 1, 0, 0,
+    ]);
   });
 });
 
@@ -299,6 +306,13 @@ describe("pca", () => {
       for (let i = 0; i < 64; i++) dot += r.components[i * 5 + j] * ref.components[j][i];
       expect(Math.abs(dot)).toBeCloseTo(1, 9);
     }
+    // Constant data: zero variances, the unit vectors as components on both paths.
+    const constant = { rows: 20, cols: 12, data: new Float32Array(240).fill(3) };
+    const flat = await pca(constant, { nComponents: 2, eigenvectors: "leading" });
+    expect(bytes(flat.components)).toEqual(
+      bytes((await pca(constant, { nComponents: 2 })).components),
+    );
+    expect(flat.totalVariance).toBe(0);
     await expect(
       pca(randomMatrix(10, 3), { eigenvectors: "some" as unknown as "all" }),
     ).rejects.toThrow(/invalid eigenvectors: "some"/);
