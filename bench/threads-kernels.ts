@@ -198,10 +198,10 @@ await measure(
   () => umap(D),
   (r) => f32(r.coordinates.data),
 );
-const W = uniform(4000, 256);
+const W = uniform(6000, 400);
 await measure(
   "pca",
-  "PCA, 4,000 × 256, whole spectrum and 2 leading vectors (eigenvectors: leading)",
+  "PCA, 6,000 × 400, whole spectrum and 2 leading vectors (eigenvectors: leading)",
   () => pca(W, { nComponents: 2, eigenvectors: "leading" }),
   (r) => new Uint8Array(Float64Array.from([...r.spectrum, ...r.components]).buffer),
 );
