@@ -27,7 +27,13 @@ export {
   pairwiseDistances,
 } from "./distance";
 export { knnSearch, knnScratchBytes } from "./knn";
-export { symmetricEigen, fixEigenvectorSigns, householderSteps, tridiagonalEigenvalues } from "./linalg";
+export {
+  symmetricEigen,
+  fixEigenvectorSigns,
+  householderSteps,
+  tridiagonalEigenvalues,
+  tridiagonalEigenvectors,
+} from "./linalg";
 export {
   columnMeans,
   covariance,

@@ -11,7 +11,12 @@
 //   Lanczos tridiagonal), in one call.
 // - householderSteps + tridiagonalEigenvalues: every eigenvalue (no vectors) of a large matrix
 //   (PHATE's n × n diffusion operator, for its von Neumann entropy); the reduction runs a chunk
-//   of steps per call so the caller can report progress and stop between chunks.
+//   of steps per call so the caller can report progress and stop between chunks. The same
+//   eigenvalues as symmetricEigen's, bit for bit (QL's rotations of d and e do not depend on
+//   whether the vectors are accumulated).
+// - tridiagonalEigenvectors after those: a few eigenvectors (PCA's leading components beside
+//   the whole spectrum) by inverse iteration and the stored reflectors, O(n²) each instead of
+//   the ~(4/3)n³ + 3n³ of accumulating every vector.
 //
 // Memory contract: `a` is n × n f64 row-major and symmetric; only the lower triangle is read.
 // The reduction overwrites it (step k leaves its Householder vector in column k below the
@@ -290,6 +295,197 @@ export function tridiagonalEigenvalues(d: usize, e: usize, n: i32): i32 {
   const status = tridiagonalQL(0, n, d, e);
   if (status != 0) return status;
   sortDescending(0, n, d);
+  return 0;
+}
+
+// Inverse iteration (LAPACK's dstein, written here from its published description): at most
+// this many solves per vector, and this many more once the vector has grown enough.
+// @ts-ignore: decorator
+@inline const MAX_INVERSE_ITERATIONS: i32 = 5;
+// @ts-ignore: decorator
+@inline const EXTRA_INVERSE_ITERATIONS: i32 = 2;
+
+/**
+ * The `count` eigenvectors of a reduced matrix for the eigenvalues `values` (descending, as
+ * `tridiagonalEigenvalues` gives them), without accumulating the reduction: inverse iteration on
+ * the tridiagonal (d, e) — an LU factorisation of T − λI with partial pivoting, O(n) a solve,
+ * vectors of eigenvalues closer than 10⁻³‖T‖ kept orthogonal by Gram–Schmidt — then each vector
+ * carried back through the stored Householder reflectors (O(n²) a vector). `a`, d and e are
+ * those of `householderSteps` over k = 0 … n − 1 (d and e as the reduction left them: copy them
+ * before `tridiagonalEigenvalues` destroys e). out: n × count, component i of vector j at
+ * out[i·count + j], each signed like `symmetricEigen`'s (largest magnitude positive).
+ * scratch: f64 (7 + count)·n. Returns 0, or 1 if a vector did not grow within the iterations.
+ */
+export function tridiagonalEigenvectors(
+  a: usize,
+  n: i32,
+  d: usize,
+  e: usize,
+  values: usize,
+  count: i32,
+  out: usize,
+  scratch: usize,
+): i32 {
+  if (n <= 0 || count <= 0) return 0;
+  if (count > n) count = n;
+  const bytes = (<usize>n) << 3;
+  const u0 = scratch; // U's diagonal
+  const u1 = u0 + bytes; // U's first superdiagonal
+  const u2 = u1 + bytes; // U's second superdiagonal (from row interchanges)
+  const lower = u2 + bytes; // L's multipliers
+  const swapped = lower + bytes; // 1 where rows k and k + 1 were interchanged
+  const y = swapped + bytes; // the iterate
+  const w = y + bytes; // back-transformation
+  const z = w + bytes; // the tridiagonal's eigenvectors, one per n
+  // ‖T‖₁ (symmetric: the largest column sum).
+  let norm: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    let s = Math.abs(load<f64>(vec(d, i)));
+    if (i > 0) s += Math.abs(load<f64>(vec(e, i - 1)));
+    if (i < n - 1) s += Math.abs(load<f64>(vec(e, i)));
+    norm = Math.max(norm, s);
+  }
+  const ortol = 1e-3 * norm;
+  const growth = Math.sqrt(0.1 / <f64>n);
+  let previous: f64 = 0;
+  let state: u64 = 0x9e3779b97f4a7c15;
+  for (let j = 0; j < count; j++) {
+    const zj = z + <usize>j * bytes;
+    if (norm == 0) {
+      // T = 0: the unit vectors, as the full solver leaves them.
+      memory.fill(zj, 0, bytes);
+      store<f64>(vec(zj, j), 1);
+      memory.copy(w, zj, bytes);
+      for (let i = 0; i < n; i++) store<f64>(at(out, count, i, j), load<f64>(vec(w, i)));
+      continue;
+    }
+    let lambda = load<f64>(vec(values, j));
+    if (j > 0) {
+      // Equal eigenvalues would give equal factorisations: move the shift apart (dstein's PERTOL).
+      const pertol = 10 * Math.abs(EPSILON * lambda);
+      if (previous - lambda < pertol) lambda = previous - pertol;
+    }
+    previous = lambda;
+    // LU of T − λI with partial pivoting (LAPACK's dlagtf with tol = 0).
+    for (let i = 0; i < n; i++) {
+      store<f64>(vec(u0, i), load<f64>(vec(d, i)) - lambda);
+      store<f64>(vec(u1, i), i < n - 1 ? load<f64>(vec(e, i)) : 0);
+      store<f64>(vec(u2, i), 0);
+      store<f64>(vec(lower, i), i < n - 1 ? load<f64>(vec(e, i)) : 0);
+      store<f64>(vec(swapped, i), 0);
+    }
+    for (let k = 0; k < n - 1; k++) {
+      const ak = load<f64>(vec(u0, k));
+      const bk = load<f64>(vec(u1, k));
+      const ck = load<f64>(vec(lower, k));
+      const ak1 = load<f64>(vec(u0, k + 1));
+      const bk1 = k < n - 2 ? load<f64>(vec(u1, k + 1)) : 0;
+      const scale1 = Math.abs(ak) + Math.abs(bk);
+      const scale2 = Math.abs(ck) + Math.abs(ak1) + Math.abs(bk1);
+      const piv1 = ak == 0 ? 0 : Math.abs(ak) / scale1;
+      if (ck == 0) continue;
+      const piv2 = Math.abs(ck) / scale2;
+      if (piv2 <= piv1) {
+        const mult = ck / ak;
+        store<f64>(vec(lower, k), mult);
+        store<f64>(vec(u0, k + 1), ak1 - mult * bk);
+      } else {
+        const mult = ak / ck;
+        store<f64>(vec(swapped, k), 1);
+        store<f64>(vec(u0, k), ck);
+        store<f64>(vec(u0, k + 1), bk - mult * ak1);
+        if (k < n - 2) {
+          store<f64>(vec(u2, k), bk1);
+          store<f64>(vec(u1, k + 1), -mult * bk1);
+        }
+        store<f64>(vec(u1, k), ak1);
+        store<f64>(vec(lower, k), mult);
+      }
+    }
+    // Pivots below tol are replaced by ±tol (dlagts, job −1): tol = ε·max |U|.
+    let umax: f64 = 0;
+    for (let i = 0; i < n; i++) {
+      umax = Math.max(umax, Math.abs(load<f64>(vec(u0, i))));
+      umax = Math.max(umax, Math.abs(load<f64>(vec(u1, i))));
+      umax = Math.max(umax, Math.abs(load<f64>(vec(u2, i))));
+    }
+    let tol = EPSILON * umax;
+    if (tol == 0) tol = EPSILON;
+    // A fixed pseudo-random start in [−1, 1) (splitmix64): deterministic on every platform.
+    for (let i = 0; i < n; i++) {
+      state += 0x9e3779b97f4a7c15;
+      let x = state;
+      x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9;
+      x = (x ^ (x >> 27)) * 0x94d049bb133111eb;
+      x ^= x >> 31;
+      store<f64>(vec(y, i), <f64>(x >> 11) * 2.220446049250313e-16 - 1);
+    }
+    let converged = false;
+    let extra = 0;
+    for (let iteration = 0; iteration < MAX_INVERSE_ITERATIONS; iteration++) {
+      // Scale the right-hand side as dstein does, so the solve neither overflows nor underflows.
+      let sum: f64 = 0;
+      for (let i = 0; i < n; i++) sum += Math.abs(load<f64>(vec(y, i)));
+      const scl = (<f64>n * norm * Math.max(EPSILON, Math.abs(load<f64>(vec(u0, n - 1))))) / sum;
+      for (let i = 0; i < n; i++) store<f64>(vec(y, i), load<f64>(vec(y, i)) * scl);
+      // L: forward, with the recorded interchanges.
+      for (let k = 0; k < n - 1; k++) {
+        const mult = load<f64>(vec(lower, k));
+        if (load<f64>(vec(swapped, k)) == 0) {
+          store<f64>(vec(y, k + 1), load<f64>(vec(y, k + 1)) - mult * load<f64>(vec(y, k)));
+        } else {
+          const t = load<f64>(vec(y, k));
+          store<f64>(vec(y, k), load<f64>(vec(y, k + 1)));
+          store<f64>(vec(y, k + 1), t - mult * load<f64>(vec(y, k)));
+        }
+      }
+      // U: backward, small pivots replaced by ±tol.
+      for (let k = n - 1; k >= 0; k--) {
+        let t = load<f64>(vec(y, k));
+        if (k < n - 1) t -= load<f64>(vec(u1, k)) * load<f64>(vec(y, k + 1));
+        if (k < n - 2) t -= load<f64>(vec(u2, k)) * load<f64>(vec(y, k + 2));
+        let pivot = load<f64>(vec(u0, k));
+        if (Math.abs(pivot) < tol) pivot = pivot < 0 ? -tol : tol;
+        store<f64>(vec(y, k), t / pivot);
+      }
+      // Keep orthogonal to the vectors of nearby eigenvalues (modified Gram–Schmidt).
+      for (let i = 0; i < j; i++) {
+        if (Math.abs(load<f64>(vec(values, i)) - load<f64>(vec(values, j))) > ortol) continue;
+        const zi = z + <usize>i * bytes;
+        let dot: f64 = 0;
+        for (let r = 0; r < n; r++) dot += load<f64>(vec(y, r)) * load<f64>(vec(zi, r));
+        for (let r = 0; r < n; r++) store<f64>(vec(y, r), load<f64>(vec(y, r)) - dot * load<f64>(vec(zi, r)));
+      }
+      let largest: f64 = 0;
+      for (let i = 0; i < n; i++) largest = Math.max(largest, Math.abs(load<f64>(vec(y, i))));
+      if (largest < growth) continue;
+      if (++extra > EXTRA_INVERSE_ITERATIONS) {
+        converged = true;
+        break;
+      }
+    }
+    if (!converged && extra == 0) return 1;
+    let norm2: f64 = 0;
+    for (let i = 0; i < n; i++) norm2 += load<f64>(vec(y, i)) * load<f64>(vec(y, i));
+    const inv = 1 / Math.sqrt(norm2);
+    for (let i = 0; i < n; i++) store<f64>(vec(zj, i), load<f64>(vec(y, i)) * inv);
+    // x = H₀H₁⋯H_{n−2} z: the last reflector first.
+    memory.copy(w, zj, bytes);
+    for (let k = n - 2; k >= 0; k--) {
+      let vv: f64 = 0;
+      let vx: f64 = 0;
+      for (let i = k + 1; i < n; i++) {
+        const vi = load<f64>(at(a, n, i, k));
+        vv += vi * vi;
+        vx += vi * load<f64>(vec(w, i));
+      }
+      if (vv == 0) continue;
+      const f = (2.0 * vx) / vv;
+      for (let i = k + 1; i < n; i++) store<f64>(vec(w, i), load<f64>(vec(w, i)) - f * load<f64>(at(a, n, i, k)));
+    }
+    for (let i = 0; i < n; i++) store<f64>(at(out, count, i, j), load<f64>(vec(w, i)));
+  }
+  fixEigenvectorSigns(out, n, count);
   return 0;
 }
 

@@ -1,7 +1,8 @@
 /**
  * `npx tsx bench/threads-kernels.ts [THREADS] [--only NAME,…]`: every kernel that runs on the
  * kernel threads, on 1 thread and on THREADS (default 2), back to back in one process: pairwise
- * distances, exact kNN, the ε-graph's pairs, NN-descent, t-SNE (exact and Barnes–Hut), UMAP, SOM,
+ * distances, exact kNN, the ε-graph's pairs, NN-descent, t-SNE (exact and Barnes–Hut), UMAP, PCA
+ * (its covariance; the eigen-solver after it runs on one thread), SOM,
  * PHATE, Rips persistence (edge collapse) and CKA, and first the cost of dispatching one job
  * (`--only dispatch`). Each line gives the wall time, the process's CPU time (all threads) and
  * the load average, and a check that both thread counts gave the same bytes; the one-thread
@@ -21,6 +22,7 @@ import { pairwiseDistances } from "../src/algo/distance.ts";
 import { knn } from "../src/algo/knn.ts";
 import { radiusPairs } from "../src/algo/radius.ts";
 import { som } from "../src/algo/som.ts";
+import { pca } from "../src/algo/pca.ts";
 import { phate } from "../src/algo/phate.ts";
 import { persistentHomology } from "../src/algo/rips.ts";
 import { ckaMatrix } from "../src/algo/cka.ts";
@@ -195,6 +197,13 @@ await measure(
   "UMAP, digits 1,797 × 64, defaults (500 epochs, 4 blocks)",
   () => umap(D),
   (r) => f32(r.coordinates.data),
+);
+const W = uniform(6000, 400);
+await measure(
+  "pca",
+  "PCA, 6,000 × 400, whole spectrum and 2 leading vectors (eigenvectors: leading)",
+  () => pca(W, { nComponents: 2, eigenvectors: "leading" }),
+  (r) => new Uint8Array(Float64Array.from([...r.spectrum, ...r.components]).buffer),
 );
 await measure(
   "som",

@@ -3,7 +3,9 @@
  * (assembly/stats.ts + assembly/linalg.ts). O(n·d² + d³), suited to d up to a few thousand.
  * The covariance is summed in float64; above n·d² = 2³⁰ (e.g. 4,000 × 512) in float32 chunks
  * of 128 rows added in float64 (relative error near 1e-6, several times faster). With
- * `spectrum: false` only the leading components are solved for (Lanczos, O(d²) a step).
+ * `spectrum: false` only the leading components are solved for (Lanczos, O(d²) a step); with
+ * `eigenvectors: "leading"` the whole spectrum comes from the tridiagonal form alone and only the
+ * kept components are carried back to the data's space (inverse iteration).
  *
  * Conventions: variances use ddof = 1 like scikit-learn's `PCA.explained_variance_`. Each
  * component is signed so that its largest-magnitude loading is positive (scikit-learn flips
@@ -16,10 +18,10 @@
  */
 import { HiddenAtlasError, formatBytes } from "../core/errors.ts";
 import { assertFinite, assertMatrix, type Matrix } from "../core/matrix.ts";
-import { checkBoolean, checkInteger, checkOptionNames } from "../core/params.ts";
+import { checkBoolean, checkInteger, checkKeyword, checkOptionNames } from "../core/params.ts";
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
 import { DEFAULT_SEED } from "../core/random.ts";
-import { getCore } from "../core/wasm.ts";
+import { getCore, type Core, type Scope } from "../core/wasm.ts";
 import { lanczosLargest } from "./lanczos.ts";
 
 export interface PcaOptions extends RunOptions {
@@ -39,6 +41,17 @@ export interface PcaOptions extends RunOptions {
    * covariance's trace — what a scatter with its variance shares needs.
    */
   spectrum?: boolean;
+  /**
+   * How the kept components are found beside the whole spectrum (the dense solver's paths:
+   * `spectrum: true`, the Gram matrix of wide data). "all" (default): every eigenvector is
+   * accumulated and the leading nComponents kept. "leading": the eigenvalues from the
+   * tridiagonal form without the vectors (the same numbers, bit for bit) and only the
+   * nComponents leading eigenvectors, by inverse iteration on the tridiagonal matrix and back
+   * through the Householder reflectors: about a third of the eigen-solver's work, components
+   * equal to "all"'s to rounding (1e-12 for well-separated eigenvalues), so scores can differ
+   * in their last bits. Signed by the same rule.
+   */
+  eigenvectors?: "all" | "leading";
 }
 
 export interface PcaResult {
@@ -56,10 +69,20 @@ export interface PcaResult {
   totalVariance: number;
   /** Every eigenvalue of the covariance (d of them, descending, clamped at 0); the leading nComponents with `spectrum: false`. */
   spectrum: Float64Array;
-  params: { nComponents: number; center: boolean; spectrum: boolean };
+  params: {
+    nComponents: number;
+    center: boolean;
+    spectrum: boolean;
+    eigenvectors: "all" | "leading";
+  };
 }
 
-const defaults = { nComponents: 2, center: true, spectrum: true };
+const defaults = {
+  nComponents: 2,
+  center: true,
+  spectrum: true,
+  eigenvectors: "all" as "all" | "leading",
+};
 
 /** Largest dimension for the dense eigen-solver (d×d doubles and O(d³) time). */
 export const MAX_PCA_DIMENSION = 8192;
@@ -79,6 +102,10 @@ export async function pca(X: Matrix, options: PcaOptions = {}): Promise<PcaResul
   );
   const center = checkBoolean("center", options.center ?? defaults.center);
   const wholeSpectrum = checkBoolean("spectrum", options.spectrum ?? defaults.spectrum);
+  const vectors = checkKeyword("eigenvectors", options.eigenvectors ?? defaults.eigenvectors, [
+    "all",
+    "leading",
+  ] as const);
   // Wide data (n < d) is solved through the n × n Gram matrix, so the eigen-solver's size is
   // min(n, d) there: 600 flattened 64 × 14 × 14 conv maps (12,544 columns) are a 600 × 600 problem.
   const gram = n < d && d > GRAM_MIN_DIMENSION;
@@ -97,7 +124,7 @@ export async function pca(X: Matrix, options: PcaOptions = {}): Promise<PcaResul
   if (!finiteFromSums) assertFinite(X, "X");
   const core = await getCore();
   const k = core.kernels;
-  if (gram) return gramPca(core, X, nComponents, center, options);
+  if (gram) return gramPca(core, X, nComponents, center, vectors, options);
   return core.scope(async (s) => {
     const progress = new ProgressTracker(options, "PCA", 3);
     const chunked = n * d * d >= CHUNKED_COVARIANCE_WORK;
@@ -190,18 +217,14 @@ export async function pca(X: Matrix, options: PcaOptions = {}): Promise<PcaResul
     let spectrum: Float64Array;
     let totalVariance: number;
     if (wholeSpectrum || nComponents * LEADING_SOLVER_RATIO > d) {
-      const values = s.f64(d, "eigenvalues");
-      const work = s.f64(3 * d, "eigen scratch");
-      if (k.symmetricEigen(cov.ptr, d, values.ptr, work.ptr) !== 0) {
-        throw new HiddenAtlasError("E_PARAM", "PCA: the eigen-solver did not converge");
-      }
-      // Keep the leading columns of the eigenvector matrix (d × d, vectors as columns).
-      const all = cov.view();
-      components = new Float64Array(d * nComponents);
-      for (let i = 0; i < d; i++) {
-        for (let j = 0; j < nComponents; j++) components[i * nComponents + j] = all[i * d + j];
-      }
-      eigen = values.copy();
+      ({ values: eigen, vectors: components } = denseEigen(
+        core,
+        s,
+        cov.ptr,
+        d,
+        nComponents,
+        vectors,
+      ));
       // Round-off can leave tiny negative eigenvalues of a semi-definite matrix: clamp to 0.
       spectrum = Float64Array.from(eigen, (v) => Math.max(0, v));
       totalVariance = spectrum.reduce((a, b) => a + b, 0);
@@ -261,7 +284,7 @@ export async function pca(X: Matrix, options: PcaOptions = {}): Promise<PcaResul
       explainedVariance,
       explainedVarianceRatio,
       totalVariance,
-      params: { nComponents, center, spectrum: wholeSpectrum },
+      params: { nComponents, center, spectrum: wholeSpectrum, eigenvectors: vectors },
     };
   });
 }
@@ -297,6 +320,7 @@ async function gramPca(
   X: Matrix,
   nComponents: number,
   center: boolean,
+  vectors: "all" | "leading",
   options: PcaOptions,
 ): Promise<PcaResult> {
   const { rows: n, cols: d } = X;
@@ -328,13 +352,11 @@ async function gramPca(
       for (let e = 0; e < n * n; e++) view[e] *= rescale;
     }
     await progress.step(1);
-    const values = s.f64(n, "eigenvalues");
-    const work = s.f64(3 * n, "eigen scratch");
-    if (k.symmetricEigen(g.ptr, n, values.ptr, work.ptr) !== 0)
-      throw new HiddenAtlasError("E_PARAM", "PCA: the eigen-solver did not converge");
+    const solved = denseEigen(core, s, g.ptr, n, nComponents, vectors);
     await progress.step(2);
-    const u = g.view();
-    const eigen = Float64Array.from(values.view(), (v) => Math.max(0, v));
+    // u_j, the Gram matrix's eigenvector j, in column j of n × nComponents.
+    const u = solved.vectors;
+    const eigen = Float64Array.from(solved.values, (v) => Math.max(0, v));
     const components = new Float64Array(d * nComponents);
     const column = new Float64Array(d);
     const uj = new Float64Array(n);
@@ -342,7 +364,7 @@ async function gramPca(
       if (!(eigen[j] > 0)) continue;
       const norm = 1 / Math.sqrt((n - ddof) * eigen[j]);
       // Component j = Xcᵀu_j · norm: one dot product per transposed row, read contiguously.
-      for (let i = 0; i < n; i++) uj[i] = u[i * n + j];
+      for (let i = 0; i < n; i++) uj[i] = u[i * nComponents + j];
       let best = 0;
       for (let c = 0; c < d; c++) {
         let sum = 0;
@@ -376,7 +398,61 @@ async function gramPca(
       explainedVariance,
       explainedVarianceRatio,
       totalVariance,
-      params: { nComponents, center, spectrum: true },
+      params: { nComponents, center, spectrum: true, eigenvectors: vectors },
     };
   });
+}
+
+/**
+ * Every eigenvalue (descending, unclamped) of the symmetric n × n matrix at `a` (overwritten),
+ * and the `count` leading eigenvectors as the columns of an n × count array, each signed so its
+ * largest-magnitude entry is positive. "all": the dense solver (every vector accumulated);
+ * "leading": the values from the tridiagonal form (bit-identical to the dense solver's), the
+ * vectors by inverse iteration (assembly/linalg.ts, tridiagonalEigenvectors).
+ */
+function denseEigen(
+  core: Core,
+  s: Scope,
+  a: number,
+  n: number,
+  count: number,
+  vectors: "all" | "leading",
+): { values: Float64Array; vectors: Float64Array } {
+  const k = core.kernels;
+  const values = s.f64(n, "eigenvalues");
+  const fail = () => new HiddenAtlasError("E_PARAM", "PCA: the eigen-solver did not converge");
+  if (vectors === "all" || count >= n) {
+    const work = s.f64(3 * n, "eigen scratch");
+    if (k.symmetricEigen(a, n, values.ptr, work.ptr) !== 0) throw fail();
+    // Keep the leading columns of the eigenvector matrix (n × n, vectors as columns).
+    const all = new Float64Array(core.memory.buffer, a, n * n);
+    const kept = new Float64Array(n * count);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < count; j++) kept[i * count + j] = all[i * n + j];
+    return { values: values.copy(), vectors: kept };
+  }
+  const diagonal = s.f64(n, "tridiagonal diagonal");
+  const offDiagonal = s.f64(n, "tridiagonal off-diagonal");
+  const work = s.f64((7 + count) * n, "eigen scratch");
+  k.householderSteps(a, n, 0, n, diagonal.ptr, offDiagonal.ptr, work.ptr);
+  // QL destroys its input: the eigenvalues from copies, the vectors from the reduction as left.
+  values.view().set(diagonal.view());
+  const e = s.f64(n, "QL off-diagonal");
+  e.view().set(offDiagonal.view());
+  if (k.tridiagonalEigenvalues(values.ptr, e.ptr, n) !== 0) throw fail();
+  const out = s.f64(n * count, "leading eigenvectors");
+  if (
+    k.tridiagonalEigenvectors(
+      a,
+      n,
+      diagonal.ptr,
+      offDiagonal.ptr,
+      values.ptr,
+      count,
+      out.ptr,
+      work.ptr,
+    ) !== 0
+  )
+    throw fail();
+  return { values: values.copy(), vectors: out.copy() };
 }

@@ -23,7 +23,7 @@ import { checkInteger, checkKeyword, checkNumber, checkOptionNames } from "../co
 import { ProgressTracker, type RunOptions } from "../core/progress.ts";
 import { DEFAULT_SEED, Rng, checkSeed, STREAMS } from "../core/random.ts";
 import { getCore, type Core } from "../core/wasm.ts";
-import { pca } from "./pca.ts";
+import { pca, type PcaResult } from "./pca.ts";
 import { jointKernelRange, toDataUnits } from "./range.ts";
 
 declare module "../core/wasm.ts" {
@@ -149,6 +149,12 @@ export interface SomOptions extends RunOptions {
   seed?: number;
   /** Held-out samples whose QE is tracked every epoch too (the "SOM-val" curve). */
   validation?: Matrix;
+  /**
+   * The centred PCA of X already computed (at least min(2, rows, columns) components), for the
+   * "pca" initialisation, which otherwise computes it again: a caller that needs X's spectrum
+   * anyway hands its PCA over. Ignored by the random initialisation.
+   */
+  pca?: PcaResult;
 }
 
 export interface SomResult {
@@ -169,7 +175,7 @@ export interface SomResult {
    * Every option as resolved (σ "auto" → its value), stored with the result; `rangeScale` is the
    * power of two extreme data were scaled by while training (src/algo/range.ts), when not 1.
    */
-  params: Required<Omit<SomOptions, "signal" | "onProgress" | "validation">> & {
+  params: Required<Omit<SomOptions, "signal" | "onProgress" | "validation" | "pca">> & {
     sigma: number;
     rangeScale?: number;
   };
@@ -208,6 +214,7 @@ const defaults = {
   init: "pca" as const,
   seed: DEFAULT_SEED,
   validation: undefined,
+  pca: undefined,
 };
 
 const HEX_ROW_SPACING = Math.sqrt(3) / 2;
@@ -346,11 +353,16 @@ function resolve(X: Matrix, options: SomOptions) {
   };
 }
 
-/** Initial weights: the PCA plane scaled by √eigenvalue, or seeded samples. */
+/**
+ * Initial weights: the PCA plane scaled by √eigenvalue, or seeded samples. `given` is X's PCA
+ * computed by the caller, in X's units (X here is in kernel units: `scale` times the data).
+ */
 async function initialWeights(
   X: Matrix,
   p: ReturnType<typeof resolve>,
   core: Core,
+  given: PcaResult | undefined,
+  scale: number,
 ): Promise<Float32Array> {
   const m = p.rows * p.cols;
   const d = X.cols;
@@ -369,7 +381,16 @@ async function initialWeights(
     return w;
   }
   const components = Math.min(2, X.rows, d);
-  const result = await pca(X, { nComponents: components });
+  // A given PCA in kernel units: the mean times the scale, the variances times its square (a
+  // power of two: exact).
+  const result = given
+    ? {
+        mean: given.mean.map((v) => v * scale),
+        components: given.components,
+        explainedVariance: given.explainedVariance.map((v) => v * scale * scale),
+      }
+    : await pca(X, { nComponents: components });
+  const stride = given ? given.params.nComponents : components;
   const along = (k: number, i: number, count: number) => {
     if (k >= components || count < 2) return 0;
     return (-1 + (2 * i) / (count - 1)) * Math.sqrt(result.explainedVariance[k]);
@@ -382,13 +403,40 @@ async function initialWeights(
       const a2 = pc1AlongCols ? along(1, r, p.rows) : along(1, c, p.cols);
       const j = r * p.cols + c;
       for (let k = 0; k < d; k++) {
-        const v1 = result.components[k * components];
-        const v2 = components > 1 ? result.components[k * components + 1] : 0;
+        const v1 = result.components[k * stride];
+        const v2 = components > 1 ? result.components[k * stride + 1] : 0;
         w[j * d + k] = result.mean[k] + a1 * v1 + a2 * v2;
       }
     }
   }
   return w;
+}
+
+/** A PCA handed to `som` must be X's: centred, of X's width, with the plane's components. */
+function checkGivenPca(given: PcaResult, X: Matrix): void {
+  const d = X.cols;
+  const needed = Math.min(2, X.rows, d);
+  const kept = given?.params?.nComponents;
+  if (
+    !given ||
+    !(given.mean instanceof Float64Array) ||
+    !(given.components instanceof Float64Array) ||
+    !(given.explainedVariance instanceof Float64Array) ||
+    !Number.isInteger(kept)
+  )
+    throw new HiddenAtlasError("E_PARAM", "invalid pca (expected the result of pca() on X)");
+  if (!given.params.center)
+    throw new HiddenAtlasError("E_PARAM", "invalid pca (expected a centred PCA: center true)");
+  if (
+    given.mean.length !== d ||
+    given.components.length !== d * kept ||
+    kept < needed ||
+    given.explainedVariance.length < needed
+  )
+    throw new HiddenAtlasError(
+      "E_SHAPE_MISMATCH",
+      `pca has ${given.mean.length} columns and ${kept} components; X has ${d} columns and the initial plane needs ${needed} components`,
+    );
 }
 
 /**
@@ -410,10 +458,11 @@ export async function som(X: Matrix, options: SomOptions = {}): Promise<SomResul
       );
     }
   }
+  if (options.pca !== undefined) checkGivenPca(options.pca, X);
   // Training and validation rows share one power of two: both are measured against the weights.
   const range = jointKernelRange(validation ? [X, validation] : [X], ["X", "validation"]);
   [X, validation] = range.matrices;
-  const result = await trainInKernelUnits(X, validation, p, options);
+  const result = await trainInKernelUnits(X, validation, p, options, range.scale);
   if (range.scale === 1) return result;
   const unscale = 1 / range.scale;
   result.weights = {
@@ -434,6 +483,7 @@ async function trainInKernelUnits(
   validation: Matrix | undefined,
   p: ReturnType<typeof resolve>,
   options: SomOptions,
+  scale: number,
 ): Promise<SomResult> {
   const core = await getCore();
   const k = core.kernels;
@@ -441,7 +491,7 @@ async function trainInKernelUnits(
   const d = X.cols;
   const n = X.rows;
   const coords = gridCoordinates(p.rows, p.cols, p.topology);
-  const initial = await initialWeights(X, p, core);
+  const initial = await initialWeights(X, p, core, options.pca, scale);
   core.assertFits(n * d * 4 + m * m * 8 + m * d * 12, `a ${p.rows} × ${p.cols} SOM of ${n} × ${d}`);
   return core.scope(async (s) => {
     const x = s.upload(X.data, "SOM samples");

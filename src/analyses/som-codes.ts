@@ -283,14 +283,19 @@ async function trainTestSplit(
 /** Inputs as network inputs: stored values × model.inputScale (1 when absent), one row per sample. */
 function networkInputs(bundle: AnalysisBundle, scale: number): Float32Array {
   const data = bundle.inputs!.data;
-  return Float32Array.from(data as ArrayLike<number>, (v) => v * scale);
+  // A plain loop: Float32Array.from with a mapping function took 1.6 s of CPU a call on
+  // 10,000 × 784 inputs (the same float32 values: each product is rounded once on store).
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < out.length; i++) out[i] = data[i] * scale;
+  return out;
 }
 
-const scaled = (m: Matrix, s: number): Matrix => ({
-  rows: m.rows,
-  cols: m.cols,
-  data: m.data.map((v) => v / s),
-});
+/** The rows divided by s (a loop, as networkInputs: the same values as a typed-array map, faster). */
+const scaled = (m: Matrix, s: number): Matrix => {
+  const data = new Float32Array(m.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = m.data[i] / s;
+  return { rows: m.rows, cols: m.cols, data };
+};
 
 /** Majority class per node (ties to the lower class), −1 for empty nodes. */
 function nodeMajority(
@@ -426,8 +431,14 @@ async function computeSomCodes(
     const scale = rmsDistanceToMean(trainRaw);
     const trainX = scaled(trainRaw, scale);
     const testX = scaled(takeRows(source.matrix, test), scale);
-    const spectrumResult = await pca(trainX, { nComponents: 1 });
-    const spectrum = spectrumResult.spectrum;
+    // One PCA per layer: its whole spectrum (the codes' homogeneity) and its leading plane (the
+    // map's start). Only the two leading eigenvectors are solved for, not all d.
+    const layerPca = await pca(trainX, {
+      nComponents: Math.min(2, trainX.rows, trainX.cols),
+      eigenvectors: "leading",
+      signal: options.signal,
+    });
+    const spectrum = layerPca.spectrum;
     const total = spectrum.reduce((a, b) => a + b, 0);
     const squares = spectrum.reduce((a, b) => a + b * b, 0);
     let cumulative = 0;
@@ -448,6 +459,7 @@ async function computeSomCodes(
       sigma: p.sigma,
       seed: p.seed,
       init,
+      pca: layerPca,
       validation: testX,
       signal: options.signal,
     });

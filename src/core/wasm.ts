@@ -96,6 +96,16 @@ export interface CoreKernels {
     scratch: number,
   ): void;
   tridiagonalEigenvalues(d: number, e: number, n: number): number;
+  tridiagonalEigenvectors(
+    a: number,
+    n: number,
+    d: number,
+    e: number,
+    values: number,
+    count: number,
+    out: number,
+    scratch: number,
+  ): number;
   fixEigenvectorSigns(v: number, rows: number, cols: number): void;
   columnMeans(x: number, n: number, d: number, means: number): void;
   covariance(

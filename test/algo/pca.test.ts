@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { pca } from "../../src/algo/pca.ts";
 import { HiddenAtlasError } from "../../src/core/errors.ts";
 import { loadCore } from "../../src/core/wasm.ts";
-import { randomMatrix } from "../helpers.ts";
+import { bytes, randomMatrix } from "../helpers.ts";
 
 const reference = JSON.parse(
   readFileSync(new URL("../fixtures/algo/reference.json", import.meta.url), "utf8"),
@@ -114,7 +114,210 @@ describe("symmetricEigen", () => {
   });
 });
 
+describe("the values-only path: householderSteps + tridiagonalEigenvalues, tridiagonalEigenvectors", () => {
+  /** Every eigenvalue without the vectors, and the `count` leading vectors (n × count). */
+  async function leading(A: Float64Array, n: number, count: number) {
+    const core = await loadCore();
+    const k = core.kernels;
+    return core.scope((s) => {
+      const a = s.upload(A);
+      const d = s.f64(n);
+      const e = s.f64(n);
+      const work = s.f64((7 + count) * n);
+      k.householderSteps(a.ptr, n, 0, n, d.ptr, e.ptr, work.ptr);
+      const values = s.upload(d.view().slice());
+      const ql = s.upload(e.view().slice());
+      expect(k.tridiagonalEigenvalues(values.ptr, ql.ptr, n)).toBe(0);
+      const out = s.f64(n * count);
+      expect(
+        k.tridiagonalEigenvectors(a.ptr, n, d.ptr, e.ptr, values.ptr, count, out.ptr, work.ptr),
+      ).toBe(0);
+      return { values: values.copy(), vectors: out.copy() };
+    });
+  }
+  async function full(A: Float64Array, n: number) {
+    const core = await loadCore();
+    return core.scope((s) => {
+      const a = s.upload(A);
+      const w = s.f64(n);
+      expect(core.kernels.symmetricEigen(a.ptr, n, w.ptr, s.f64(3 * n).ptr)).toBe(0);
+      return { values: w.copy(), vectors: a.copy() };
+    });
+  }
+  /** Q·diag(λ)·Qᵀ with Q a product of three seeded reflectors: eigenvalues known exactly. */
+  function withEigenvalues(lambda: number[], seed: number) {
+    const n = lambda.length;
+    let Q = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) Q[i * n + i] = 1;
+    for (let r = 0; r < 3; r++) {
+      const v = randomMatrix(1, n, seed + r).data;
+      const vv = v.reduce((a, x) => a + x * x, 0);
+      const next = new Float64Array(n * n);
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++) {
+          let sum = 0;
+          for (let l = 0; l < n; l++)
+            sum += Q[i * n + l] * ((l === j ? 1 : 0) - (2 * v[l] * v[j]) / vv);
+          next[i * n + j] = sum;
+        }
+      Q = next;
+    }
+    const A = new Float64Array(n * n);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        let sum = 0;
+        for (let l = 0; l < n; l++) sum += Q[i * n + l] * lambda[l] * Q[j * n + l];
+        A[i * n + j] = sum;
+      }
+    return { A, Q };
+  }
+
+  it("gives symmetricEigen's eigenvalues bit for bit, the known ones to 1e-12, and its leading vectors to 1e-12", async () => {
+    // 60 known eigenvalues, shuffled: 50 down to 1 in steps of ~0.85, a double 0.5 and eight 0s.
+    const known = [
+      ...Array.from({ length: 50 }, (_, i) => 50 - i * 0.85),
+      0.5,
+      0.5,
+      ...new Array(8).fill(0),
+    ];
+    const shuffled = known.map((v, i) => [v, (i * 37) % known.length]).sort((a, b) => a[1] - b[1]);
+    const n = known.length;
+    const { A, Q } = withEigenvalues(
+      shuffled.map((x) => x[0]),
+      21,
+    );
+    const ours = await leading(A, n, 3);
+    const reference = await full(A, n);
+    // Same reduction, same QL rotations of (d, e): the same doubles.
+    expect(bytes(ours.values)).toEqual(bytes(reference.values));
+    known.forEach((v, j) => expect(Math.abs(ours.values[j] - v)).toBeLessThan(1e-12 * 50));
+    for (let j = 0; j < 3; j++) {
+      let dot = 0;
+      let worst = 0;
+      for (let i = 0; i < n; i++) {
+        dot += ours.vectors[i * 3 + j] * reference.vectors[i * n + j];
+        // Same sign convention: the entries themselves agree.
+        worst = Math.max(worst, Math.abs(ours.vectors[i * 3 + j] - reference.vectors[i * n + j]));
+      }
+      expect(Math.abs(dot - 1)).toBeLessThan(1e-12);
+      expect(worst).toBeLessThan(1e-12);
+      // And the column of Q that was scaled by that eigenvalue, up to sign.
+      const column = shuffled.findIndex((x) => x[0] === known[j]);
+      let q = 0;
+      for (let i = 0; i < n; i++) q += ours.vectors[i * 3 + j] * Q[i * n + column];
+      expect(Math.abs(Math.abs(q) - 1)).toBeLessThan(1e-12);
+    }
+  });
+
+  it("the path graph's tridiagonal 2, −1: λ_j = 2 − 2cos(jπ/(n+1)), vectors sin(ijπ/(n+1)), already reduced", async () => {
+    const n = 40;
+    const T = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      T[i * n + i] = 2;
+      if (i + 1 < n) T[i * n + i + 1] = T[(i + 1) * n + i] = -1;
+    }
+    const ours = await leading(T, n, 2);
+    for (let j = 0; j < 2; j++) {
+      const m = n - j; // the largest eigenvalues: j = n, n − 1
+      expect(ours.values[j]).toBeCloseTo(2 - 2 * Math.cos((m * Math.PI) / (n + 1)), 13);
+      let dot = 0;
+      let norm = 0;
+      for (let i = 0; i < n; i++) {
+        const x = Math.sin(((i + 1) * m * Math.PI) / (n + 1));
+        dot += x * ours.vectors[i * 2 + j];
+        norm += x * x;
+      }
+      expect(Math.abs(Math.abs(dot) / Math.sqrt(norm) - 1)).toBeLessThan(1e-12);
+    }
+  });
+
+  it("a repeated leading eigenvalue: 2I + 11ᵀ's 6 then 2, and a double 5 (two orthonormal vectors of its eigenspace)", async () => {
+    const n = 5;
+    const J = Float64Array.from({ length: n * n }, (_, q) => (q % (n + 1) === 0 ? 3 : 1));
+    const a = await leading(J, n, 2);
+    expect(a.values[0]).toBeCloseTo(7, 13);
+    expect(a.values[1]).toBeCloseTo(2, 13);
+    for (let i = 0; i < n; i++) expect(a.vectors[i * 2]).toBeCloseTo(1 / Math.sqrt(n), 13);
+    const { A } = withEigenvalues([5, 1, 5, 0.25, 3, 2], 5);
+    const b = await leading(A, 6, 2);
+    expect(Array.from(b.values.subarray(0, 2))).toEqual([
+      expect.closeTo(5, 12),
+      expect.closeTo(5, 12),
+    ]);
+    let cross = 0;
+    for (let j = 0; j < 2; j++) {
+      let norm = 0;
+      let residual = 0;
+      for (let i = 0; i < 6; i++) {
+        norm += b.vectors[i * 2 + j] ** 2;
+        let av = 0;
+        for (let l = 0; l < 6; l++) av += A[i * 6 + l] * b.vectors[l * 2 + j];
+        residual = Math.max(residual, Math.abs(av - 5 * b.vectors[i * 2 + j]));
+      }
+      expect(norm).toBeCloseTo(1, 13);
+      expect(residual).toBeLessThan(1e-12);
+    }
+    for (let i = 0; i < 6; i++) cross += b.vectors[i * 2] * b.vectors[i * 2 + 1];
+    expect(Math.abs(cross)).toBeLessThan(1e-12);
+    // The zero matrix (constant data's covariance): the unit vectors, as symmetricEigen gives.
+    const zero = await leading(new Float64Array(16), 4, 2);
+    expect(Array.from(zero.values)).toEqual([0, 0, 0, 0]);
+    expect(Array.from(zero.vectors)).toEqual([1, 0, 0, 1, 0, 0, 0, 0]);
+    expect(Array.from((await full(new Float64Array(16), 4)).vectors.subarray(0, 8))).toEqual([
+      1, 0, 0, 0, 0, 1, 0, 0,
+    ]);
+  });
+});
+
 describe("pca", () => {
+  it('eigenvectors: "leading" gives the spectrum of "all" bit for bit and its components to 1e-12 (digits; 2,000 × 300 with 3 factors; a 30 × 3,000 Gram problem)', async () => {
+    const factors = randomMatrix(2000, 300, 9);
+    for (let i = 0; i < 2000; i++)
+      for (let c = 0; c < 300; c++)
+        factors.data[i * 300 + c] += ((i % 7) - 3) * ((c % 5) - 2) * 0.5 + (i % 3) * (c % 2);
+    for (const [X, kept] of [
+      [digitsMatrix(), 5],
+      [factors, 2],
+      [randomMatrix(30, 3000, 7), 3],
+    ] as const) {
+      const all = await pca(X, { nComponents: kept });
+      const lead = await pca(X, { nComponents: kept, eigenvectors: "leading" });
+      expect(lead.params.eigenvectors).toBe("leading");
+      expect(bytes(lead.spectrum)).toEqual(bytes(all.spectrum));
+      expect(bytes(lead.explainedVariance)).toEqual(bytes(all.explainedVariance));
+      expect(lead.totalVariance).toBe(all.totalVariance);
+      let worst = 0;
+      for (let i = 0; i < all.components.length; i++)
+        worst = Math.max(worst, Math.abs(lead.components[i] - all.components[i]));
+      expect(worst).toBeLessThan(1e-12);
+      let scoreScale = 0;
+      let scoreGap = 0;
+      for (let i = 0; i < all.scores.data.length; i++) {
+        scoreScale = Math.max(scoreScale, Math.abs(all.scores.data[i]));
+        scoreGap = Math.max(scoreGap, Math.abs(lead.scores.data[i] - all.scores.data[i]));
+      }
+      expect(scoreGap).toBeLessThanOrEqual(1e-6 * scoreScale);
+    }
+    // Still scikit-learn's components on the digits.
+    const ref = reference.digits_pca;
+    const r = await pca(digitsMatrix(), { nComponents: 5, eigenvectors: "leading" });
+    for (let j = 0; j < 5; j++) {
+      let dot = 0;
+      for (let i = 0; i < 64; i++) dot += r.components[i * 5 + j] * ref.components[j][i];
+      expect(Math.abs(dot)).toBeCloseTo(1, 9);
+    }
+    // Constant data: zero variances, the unit vectors as components on both paths.
+    const constant = { rows: 20, cols: 12, data: new Float32Array(240).fill(3) };
+    const flat = await pca(constant, { nComponents: 2, eigenvectors: "leading" });
+    expect(bytes(flat.components)).toEqual(
+      bytes((await pca(constant, { nComponents: 2 })).components),
+    );
+    expect(flat.totalVariance).toBe(0);
+    await expect(
+      pca(randomMatrix(10, 3), { eigenvectors: "some" as unknown as "all" }),
+    ).rejects.toThrow(/invalid eigenvectors: "some"/);
+  });
+
   it("matches scikit-learn's PCA on the digits (variances, components up to sign, scores)", async () => {
     const X = digitsMatrix();
     const ref = reference.digits_pca;

@@ -11,7 +11,8 @@ import {
   uMatrix,
 } from "../../src/algo/som.ts";
 import type { Matrix } from "../../src/core/matrix.ts";
-import { mulberry32, randomMatrix } from "../helpers.ts";
+import { pca } from "../../src/algo/pca.ts";
+import { bytes, mulberry32, randomMatrix } from "../helpers.ts";
 
 /** 5 × 5 Gaussian clusters (spread 0.1) on a plane embedded in 10-D: 20 points each. */
 function gridClusters(seed = 1) {
@@ -146,6 +147,40 @@ describe("som", () => {
       sigma: 2,
       sigmaEnd: 1,
     });
+  });
+
+  it("a PCA handed over (the pca option) gives the map its own PCA gives, byte for byte, in range and scaled into it; a PCA of other data is refused", async () => {
+    const { X } = gridClusters(3);
+    const held = gridClusters(4).X;
+    const options = { rows: 6, cols: 4, epochs: 5, validation: held };
+    const own = await som(X, options);
+    const given = await som(X, { ...options, pca: await pca(X, { nComponents: 2 }) });
+    expect(bytes(given.weights.data)).toEqual(bytes(own.weights.data));
+    expect(bytes(given.bmus)).toEqual(bytes(own.bmus));
+    expect(given.quantizationError).toBe(own.quantizationError);
+    // More components than the plane needs: the first two are read.
+    const wider = await som(X, { ...options, pca: await pca(X, { nComponents: 5 }) });
+    expect(bytes(wider.weights.data)).toEqual(bytes(own.weights.data));
+    // Data beyond the kernels' range (×2^40) train in kernel units: the given PCA is scaled too.
+    const big = (m: Matrix) => ({ ...m, data: m.data.map((v) => v * 2 ** 40) });
+    const ownBig = await som(big(X), { ...options, validation: big(held) });
+    expect(ownBig.params.rangeScale).toBe(2 ** -42); // the largest |x|, about 4.5 · 2^40, into [1, 2)
+    const givenBig = await som(big(X), {
+      ...options,
+      validation: big(held),
+      pca: await pca(big(X), { nComponents: 2 }),
+    });
+    expect(bytes(givenBig.weights.data)).toEqual(bytes(ownBig.weights.data));
+    expect(bytes(givenBig.bmus)).toEqual(bytes(own.bmus));
+    await expect(
+      som(X, { ...options, pca: await pca(randomMatrix(50, 3), { nComponents: 2 }) }),
+    ).rejects.toThrow(/pca has 3 columns and 2 components; X has 10 columns/);
+    await expect(som(X, { ...options, pca: await pca(X, { nComponents: 1 }) })).rejects.toThrow(
+      /the initial plane needs 2 components/,
+    );
+    await expect(
+      som(X, { ...options, pca: await pca(X, { nComponents: 2, center: false }) }),
+    ).rejects.toThrow(/expected a centred PCA/);
   });
 
   it("rejects invalid options with messages naming them", async () => {

@@ -10,6 +10,11 @@ import { somClaimFindings, somCodesReport, somSeedTable } from "../../src/report
 import { reportDocument } from "../../src/report/dom.ts";
 import { loadBundle } from "../../src/io/bundle.ts";
 import { zipSource } from "../../src/io/sources.ts";
+import { pca } from "../../src/algo/pca.ts";
+import { som } from "../../src/algo/som.ts";
+import { layerMatrix } from "../../src/algo/vectorize.ts";
+import { rmsDistanceToMean, takeRows, type Matrix } from "../../src/core/matrix.ts";
+import { bytes } from "../helpers.ts";
 
 const bundle = await loadBundle(
   zipSource(
@@ -107,6 +112,35 @@ describe("somCodes on digits-cnn", () => {
     expect(r.layers[0].pca.pc1Share).toBeLessThan(0.3);
     expect(r.layers[0].purity.prediction).toBeGreaterThan(0.85);
     expect(r.adversarial).toBeNull();
+  });
+
+  it("one PCA per layer, leading vectors only: the spectrum is pca()'s bit for bit, the map som()'s from its own PCA (QE to 1e-6)", async () => {
+    const p = { layers: ["conv3"], includeInput: false, epochs: 5, rows: 6, cols: 5 } as const;
+    const r = await somCodes(bundle, { ...p, adversarial: false, seedRuns: 1 });
+    const layer = bundle.layers.find((l) => l.name === "conv3")!;
+    const X = await layerMatrix(layer, { method: "gap", seed: 42 });
+    const raw = takeRows(X, r.train);
+    const scale = rmsDistanceToMean(raw);
+    expect(r.layers[0].scale).toBe(scale);
+    const divide = (m: Matrix): Matrix => ({ ...m, data: m.data.map((v) => v / scale) });
+    const trainX = divide(raw);
+    const full = await pca(trainX, { nComponents: 2 });
+    expect(bytes(r.layers[0].pca.spectrum)).toEqual(bytes(full.spectrum));
+    const own = await som(trainX, {
+      rows: 6,
+      cols: 5,
+      epochs: 5,
+      seed: 42,
+      validation: divide(takeRows(X, r.test)),
+    });
+    expect(r.layers[0].dimension).toBeGreaterThan(8); // the leading-vectors path: 2 of d vectors
+    const map = r.layers[0].map;
+    expect(Math.abs(map.quantizationError / own.quantizationError - 1)).toBeLessThan(1e-6);
+    let worst = 0;
+    own.weights.data.forEach(
+      (w, i) => (worst = Math.max(worst, Math.abs(map.weights.data[i] - w))),
+    );
+    expect(worst).toBeLessThan(1e-5);
   });
 
   it("rejects regression bundles and unknown layers", async () => {
