@@ -247,11 +247,9 @@ class RipsState {
   statCollapsed: i32;
   /** Edges listed by the last edge collection. */
   statEdges: i32;
-  /** Scratch slots of the collapse (one per thread) and edges per speculative batch. */
+  /** Scratch slots of the collapse (one per thread) and edges in the shared sweep's ring. */
   collapseSlots: i32;
   collapseBatch: i32;
-  /** Edges the speculative collapse had to redo in order (a statistic). */
-  statRedone: i32;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1068,14 +1066,14 @@ function collectEdges(s: RipsState): i32 {
   return (((<usize>n) * 20 + 64) + 15) & ~(<usize>15);
 }
 
-/** Bytes of one record of a speculative batch: value f32, reach f32, two dominators i32. */
+/** Bytes of one speculative record of the shared sweep: value f32, reach f32, two dominators i32. */
 // @ts-ignore: decorator
 @inline const COLLAPSE_RECORD: usize = 16;
 
 /**
  * Prepare the collapse: distances above the threshold become +∞ (absent edges) and the edges
- * are listed by decreasing value. `slots` scratch slots (one per thread) and room for batches
- * of `batch` speculative edges (ripsCollapseSpeculate; 0 for the one-thread sweep only).
+ * are listed by decreasing value. `slots` scratch slots (one per thread) and a ring of `batch`
+ * speculative edges for the shared sweep (ripsCollapseShared; 0 for the one-thread sweep only).
  * Returns the number of edges, or −1 on RIPS_TOO_LARGE.
  */
 export function ripsCollapseBegin(ptr: usize, slots: i32, batch: i32): i32 {
@@ -1093,10 +1091,9 @@ export function ripsCollapseBegin(ptr: usize, slots: i32, batch: i32): i32 {
   initPackLanes();
   s.collapseSlots = max(slots, 1);
   s.collapseBatch = max(batch, 0);
-  s.statRedone = 0;
-  // Batch records (16 bytes) and the changed-edge list (4) of ripsCollapseSpeculate/Commit; the
-  // same ring serves ripsCollapseShared, which also keeps each record's committed prefix (4),
-  // one flag per chunk of COLLAPSE_CHUNK edges and its control words.
+  // The shared sweep's ring: a record (16 bytes), a changed-edge slot (4) and the committed
+  // prefix the record saw (4) per edge, one flag per chunk of COLLAPSE_CHUNK edges, and its
+  // control words.
   const ring = <u64>s.collapseBatch;
   const bytes =
     <u64>s.collapseSlots * <u64>collapseSlotBytes(n) +
@@ -1342,86 +1339,21 @@ export function ripsCollapse(ptr: usize, e0: i32, e1: i32): void {
   }
 }
 
-// Speculative batches (threads). The sweep is sequential: an edge's new value depends on the
-// values earlier edges left. A batch of edges [b0, b1) is first computed in parallel against the
-// graph as the batch found it (ripsCollapseSpeculate, reading only), then committed in order on
-// one thread (ripsCollapseCommit), which keeps an edge's speculative value unless an earlier
-// edge of the batch changed an entry it may depend on, and then recomputes it in order. Values
-// only grow (a delay or a removal). Take an edge e = uv whose speculative run reached value T_e
-// (its result, +∞ for a removal) with dominators D_e, and a changed edge ab of the batch, of
+// Speculation (threads). The sweep is sequential: an edge's new value depends on the values
+// earlier edges left. Edges can still be computed ahead against the graph as it is (reading
+// only), then committed in order, keeping an edge's speculative value unless an earlier edge
+// changed an entry it may depend on since, and recomputing it in order otherwise. Values only
+// grow (a delay or a removal). Take an edge e = uv whose speculative run reached value T_e
+// (its result, +∞ for a removal) with dominators D_e, and an earlier changed edge ab, of
 // value t' (≥ t0 of e). If {a, b} misses D_e, then at every value t < T_e the dominator the run
 // used at t still has its entry value g and its row, and P(t) can only have shrunk (g only
 // grows), so e is still dominated there: a removed edge stays removed. A delayed or kept edge
 // also needs P(T_e) unchanged, so that no dominator appears at T_e: true when {a, b} misses
 // {u, v} (g of every vertex unchanged) or t' > T_e (entries above T_e compare the same). So the
 // commit recomputes e when ab meets D_e, or when T_e is finite, t' ≤ T_e and ab meets {u, v};
-// the graph after the batch is then the one the one-thread sweep leaves, bit for bit, whatever
-// the number of threads.
-
-/**
- * Speculative values of edges [e0, e1) of the batch starting at edge b0, against the graph as
- * the batch found it, in scratch slot `slot` (one per thread). Writes one record per edge.
- */
-export function ripsCollapseSpeculate(ptr: usize, b0: i32, e0: i32, e1: i32, slot: i32): void {
-  const s = state(ptr);
-  const g = s.work + <usize>slot * collapseSlotBytes(s.n);
-  const records = s.work + <usize>s.collapseSlots * collapseSlotBytes(s.n);
-  let hint = -1;
-  for (let e = e0; e < e1; e++) {
-    const value = collapseEdge(s, e, g, hint);
-    const rec = records + <usize>(e - b0) * COLLAPSE_RECORD;
-    store<f32>(rec, value);
-    store<f32>(rec, collapseReach, 4);
-    store<i32>(rec, collapseDominator0, 8);
-    store<i32>(rec, collapseDominator1, 12);
-    if (collapseLast >= 0) hint = collapseLast;
-  }
-}
-
-/**
- * Commit the batch [b0, b1) in order (see above): keep each speculative value or recompute it,
- * and write the changed ones. Returns the number of edges recomputed.
- */
-export function ripsCollapseCommit(ptr: usize, b0: i32, b1: i32): i32 {
-  const s = state(ptr);
-  const records = s.work + <usize>s.collapseSlots * collapseSlotBytes(s.n);
-  const changed = records + <usize>s.collapseBatch * COLLAPSE_RECORD;
-  let count = 0;
-  let redone = 0;
-  for (let e = b0; e < b1; e++) {
-    const rec = records + <usize>(e - b0) * COLLAPSE_RECORD;
-    let value = load<f32>(rec);
-    const reach = load<f32>(rec, 4);
-    const d0 = load<i32>(rec, 8);
-    const d1 = load<i32>(rec, 12);
-    const uv = load<u32>(s.edgeVal + ((<usize>e) << 2));
-    const u = <i32>(uv >> 16);
-    const v = <i32>(uv & 0xffff);
-    let stale = false;
-    for (let k = 0; k < count; k++) {
-      const f = load<i32>(changed + ((<usize>k) << 2));
-      const ab = load<u32>(s.edgeVal + ((<usize>f) << 2));
-      const a = <i32>(ab >> 16);
-      const b = <i32>(ab & 0xffff);
-      const dominator = d1 == COLLAPSE_MANY_DOMINATORS || a == d0 || b == d0 || (d1 >= 0 && (a == d1 || b == d1));
-      const entry = reach < Infinity && load<f32>(s.edgeKey + ((<usize>f) << 2)) <= reach && (a == u || a == v || b == u || b == v);
-      if (dominator || entry) {
-        stale = true;
-        break;
-      }
-    }
-    if (stale) {
-      value = collapseEdge(s, e, s.work, -1);
-      redone++;
-    }
-    if (applyCollapse(s, e, value)) {
-      store<i32>(changed + ((<usize>count) << 2), e);
-      count++;
-    }
-  }
-  s.statRedone += redone;
-  return redone;
-}
+// the graph is then the one the one-thread sweep leaves, bit for bit, whatever the number of
+// threads. (Speculating in whole batches, each committed on one thread while the others wait,
+// took 1.6–1.9× the sweep's time on 2 cores; the shared sweep below commits as it goes.)
 
 // The shared sweep (threads). One job per segment of edges, run by every thread at once
 // (ripsCollapseShared): edges are speculated in chunks of COLLAPSE_CHUNK against the graph as it
@@ -1619,11 +1551,6 @@ function collapseBump(ctl: usize): void {
 /** Edges the shared sweep recomputed in order so far. */
 export function ripsCollapseSharedRedone(ptr: usize): i32 {
   return load<i32>(collapseControl(state(ptr)) + CTL_REDONE);
-}
-
-/** Edges the speculative batches recomputed in order so far. */
-export function ripsCollapseRedone(ptr: usize): i32 {
-  return state(ptr).statRedone;
 }
 
 /** Finish the collapse; returns the number of edges left. */

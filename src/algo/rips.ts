@@ -72,10 +72,6 @@ declare module "../core/wasm.ts" {
     ripsEnclosingRadius(state: number): number;
     ripsSetThreshold(state: number, threshold: number): void;
     ripsCollapseBegin(state: number, slots: number, batch: number): number;
-    // The speculative batches: exact and tested (test/core/threads.test.ts), not used here.
-    ripsCollapseSpeculate(state: number, b0: number, e0: number, e1: number, slot: number): void;
-    ripsCollapseCommit(state: number, b0: number, b1: number): number;
-    ripsCollapseRedone(state: number): number;
     ripsCollapse(state: number, e0: number, e1: number): void;
     ripsCollapseEnd(state: number): number;
     ripsCollapseSharedBegin(state: number, e0: number): void;

@@ -209,8 +209,8 @@ describe("kernel threads", () => {
     expect(Math.abs(results[1].kl - exact.kl)).toBeLessThan(1e-5 * Math.abs(exact.kl));
   });
 
-  it("persistent homology with the edge collapse (speculative batches): the same diagrams and collapsed edges on 1, 2 and 3 threads", async () => {
-    const X = noisyCircle(320, 29); // ~20,000 edges below the enclosing radius: 40 batches
+  it("persistent homology with the edge collapse (shared sweep): the same diagrams and collapsed edges on 1, 2 and 3 threads", async () => {
+    const X = noisyCircle(320, 29); // ~20,000 edges below the enclosing radius
     const results = await onThreads(() => persistentHomology(X, { maxdim: 1 }));
     expectSameBytes(results, (r) => r.diagrams.flatMap((d) => [d.births, d.deaths]));
     for (const r of results)
@@ -250,62 +250,6 @@ function noisyCircle(n: number, seed: number): Matrix {
   }
   return { rows: n, cols: 3, data };
 }
-
-describe("the edge collapse's speculative batches", () => {
-  // persistentHomology runs the one-thread sweep (the batches lost on 2 idle cores); the
-  // speculative kernel is kept, exact and tested, for measuring on machines with more cores.
-  it("leave the graph the one-thread sweep leaves, bit for bit, whatever order the chunks run in", async () => {
-    const core = await getCore();
-    const K = core.kernels as unknown as Record<string, (...args: number[]) => number>;
-    const X = noisyCircle(260, 31);
-    const n = X.rows;
-    /** A collapsed state's distance block, by `sweep`. */
-    const collapsed = (
-      sweep: (state: number, edges: number) => void,
-      batch: number,
-    ): { block: Buffer; edges: number; left: number; redone: number } =>
-      core.scope((s) => {
-        const points = s.upload(X.data).ptr;
-        const state = K.ripsCreate(n, 1, 2, 0, 0);
-        try {
-          K.ripsPointDistances(state, points, 3, 0, n);
-          K.ripsSetThreshold(state, K.ripsEnclosingRadius(state));
-          const edges = K.ripsCollapseBegin(state, 1, batch);
-          sweep(state, edges);
-          const redone = K.ripsCollapseRedone(state);
-          const left = K.ripsCollapseEnd(state);
-          const block = Buffer.from(
-            new Uint8Array(core.memory.buffer, K.ripsDistanceBuffer(state), n * n * 4),
-          );
-          return { block, edges, left, redone };
-        } finally {
-          K.ripsFree(state);
-        }
-      });
-    const serial = collapsed((state, edges) => K.ripsCollapse(state, 0, edges), 0);
-    for (const [batch, chunk] of [
-      [32, 4],
-      [100, 7],
-    ]) {
-      const speculative = collapsed((state, edges) => {
-        for (let b0 = 0; b0 < edges; b0 += batch) {
-          const b1 = Math.min(edges, b0 + batch);
-          // Chunks last to first: a thread's timing may run them in any order.
-          for (let e1 = b1; e1 > b0; e1 -= chunk)
-            K.ripsCollapseSpeculate(state, b0, Math.max(b0, e1 - chunk), e1, 0);
-          K.ripsCollapseCommit(state, b0, b1);
-        }
-      }, batch);
-      expect(speculative.edges).toBe(serial.edges);
-      expect(speculative.left).toBe(serial.left);
-      expect(speculative.block.equals(serial.block)).toBe(true);
-      // With batches of n / 8 edges most keep their speculative value (measured: 6,591 of 30,608
-      // redone; 12,414 with batches of 100); else the threads would gain nothing.
-      if (batch === 32) expect(speculative.redone).toBeLessThan(speculative.edges / 3);
-    }
-    expect(serial.left).toBeLessThan(serial.edges / 4);
-  });
-});
 
 describe("the shared-memory build", () => {
   let simd: Core;
