@@ -6,7 +6,7 @@ import { AnalysisClient } from "./client.ts";
  * From dist/ the entry is compiled JavaScript. From src/ (tests, `tsx`) it is TypeScript, and a
  * worker thread does not inherit tsx's loader: a tiny bootstrap registers tsx first.
  */
-function startWorker(): Worker {
+export function startWorker(): Worker {
   if (!import.meta.url.endsWith(".ts"))
     return new Worker(new URL("./node-entry.js", import.meta.url));
   const entry = new URL("./node-entry.ts", import.meta.url).href;

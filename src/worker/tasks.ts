@@ -88,9 +88,12 @@ export function createTasks(
     "worker.threads": (async ({
       threads,
       started,
+      ahead,
     }: {
       threads: number | "auto";
       started?: number;
+      /** Started by the command line before its modules loaded (the trace's `ahead`). */
+      ahead?: boolean;
     }) => {
       setThreads(threads);
       // The core now, while the first step is still being prepared (it would load it anyway).
@@ -104,6 +107,7 @@ export function createTasks(
           end: trace.clock.now(),
           cpu: trace.clock.cpu(),
           tid: trace.clock.tid?.() ?? undefined,
+          ...(ahead ? { ahead: true as const } : {}),
         });
       return null;
     }) as Task,

@@ -4,6 +4,7 @@ import { StepTrace, stepIdentity, type TraceEvent } from "../../analyses/trace.t
 import { activeThreads, requestedThreads, setThreads, threadSetting } from "../../core/threads.ts";
 import { createNodeClient } from "../../worker/node.ts";
 import { createStepPool } from "../../worker/pool.ts";
+import { takePrestarted } from "../../worker/prestart.ts";
 import { nodeTraceClock, threadCpuAvailable, threadsCpu } from "../../worker/trace-clock.ts";
 import type { AnalysisName } from "../../analyses/registry.ts";
 import { HiddenAtlasError } from "../../core/errors.ts";
@@ -49,14 +50,17 @@ export async function analysisReport(
     tid: trace.clock.tid?.() ?? undefined,
   });
   // Independent steps (a layer's diagrams, a layer's Mapper graph) in a pool of workers, one
-  // per thread, started now: they load their modules and core, and each opens the bundle itself
-  // (headers only; layers are read as steps ask), while this thread opens it too.
+  // per thread, started now (or taken from those the command line started while this module
+  // loaded): they load their modules and core, and each opens the bundle itself (headers only;
+  // layers are read as steps ask), while this thread opens it too.
   const threads = await poolWorkers();
   const pool =
     threads > 1
       ? createStepPool({
           size: threads,
           start: createNodeClient,
+          // Started by the command line before this module loaded (src/cli/main.ts).
+          prestarted: takePrestarted,
           bundle: {
             open: {
               task: "bundle.open",
