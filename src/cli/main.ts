@@ -38,9 +38,10 @@ export interface CommandEntry {
 async function prestartPool(args: string[]): Promise<() => void> {
   if (args.includes("--help") || args.includes("-h")) return () => {};
   // A bad --threads is reported once the command has loaded; nothing is started for it.
-  const threads = takeThreadsOption(args).threads;
+  const { threads, rest } = takeThreadsOption(args);
   const { prestartPool: start, stopPrestarted } = await import("../worker/prestart.ts");
-  await start(threads);
+  // The notebook, whose steps the workers import as they start (checked by the command).
+  await start(threads, rest[0]?.startsWith("-") ? undefined : rest[0]);
   return stopPrestarted;
 }
 

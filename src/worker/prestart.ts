@@ -10,8 +10,8 @@
  */
 import { performance } from "node:perf_hooks";
 import type { Worker } from "node:worker_threads";
-import { AnalysisClient } from "./client.ts";
-import { startWorker } from "./node.ts";
+import type { AnalysisClient } from "./client.ts";
+import { clientOf, startWorker } from "./node.ts";
 
 /** A worker started ahead, with its `worker.threads` answer (modules and core loaded). */
 export interface PrestartedWorker {
@@ -23,24 +23,21 @@ const waiting: { worker: Worker; started: PrestartedWorker }[] = [];
 
 /**
  * Have `count` pool workers running (those already waiting count), each with its kernels on
- * `kernelThreads` threads, its start timed from now (the step trace's "worker.start").
+ * `kernelThreads` threads, its start timed from now (the step trace's "worker.start"), importing
+ * `analysis`' module (its steps will come) as it loads its core.
  */
-export function prestartWorkers(count: number, kernelThreads = 1): void {
+export function prestartWorkers(count: number, kernelThreads = 1, analysis?: string): void {
   while (waiting.length < count) {
     const started = performance.timeOrigin + performance.now();
-    const worker = startWorker();
+    const worker = startWorker("pool-node-entry");
     worker.unref();
-    const client = new AnalysisClient({
-      postMessage: (message, transfer) => worker.postMessage(message, (transfer ?? []) as never),
-      onMessage: (listener) => worker.on("message", listener),
-      onError: (listener) => worker.on("error", listener),
-      terminate: () => void worker.terminate(),
-    });
+    const client = clientOf(worker);
     const ready = client
       .run("worker.threads", {
         threads: kernelThreads,
         started,
         ahead: true,
+        analysis,
       })
       .then(() => {});
     ready.catch(() => {}); // reported to the step that waits for it
@@ -69,11 +66,14 @@ export function prestartedCount(): number {
 /**
  * Prestart the pool of a command about to run with `threads` (its `--threads`; undefined: the
  * current setting, every core by default): one worker per thread when that is more than one,
- * as the command's pool will have (src/cli/commands/report.ts).
+ * as the command's pool will have (src/cli/commands/report.ts), for the steps of `analysis`.
  */
-export async function prestartPool(threads: number | "auto" | undefined): Promise<void> {
+export async function prestartPool(
+  threads: number | "auto" | undefined,
+  analysis?: string,
+): Promise<void> {
   const { availableCores, threadSetting } = await import("../core/threads.ts");
   const setting = threads ?? threadSetting();
   const count = setting === "auto" ? await availableCores() : setting;
-  if (count > 1) prestartWorkers(count);
+  if (count > 1) prestartWorkers(count, 1, analysis);
 }

@@ -14,6 +14,8 @@ import { loadBundleFromPath } from "../../src/io/node.ts";
 import { createNodeClient } from "../../src/worker/node.ts";
 import { createStepPool, type WorkerStepPool } from "../../src/worker/pool.ts";
 import { nodeTraceClock } from "../../src/worker/trace-clock.ts";
+import { loadAnalysis, POOL_ANALYSIS_NAMES } from "../../src/worker/pool-tasks.ts";
+import { ANALYSES } from "../../src/analyses/registry.ts";
 import {
   prestartWorkers,
   prestartedCount,
@@ -384,6 +386,15 @@ describe("step pool", () => {
         needs: [["other", { layer: "x" }, 42]],
       }),
     ).toBe(42);
+  });
+});
+
+describe("a pool worker's analyses", () => {
+  it("imports each analysis of the registry by its name, the registry's own descriptor; an unknown name is E_PARAM", async () => {
+    expect(POOL_ANALYSIS_NAMES.toSorted()).toEqual(Object.keys(ANALYSES).toSorted());
+    for (const [name, descriptor] of Object.entries(ANALYSES))
+      expect(await loadAnalysis(name)).toBe(descriptor);
+    await expect(loadAnalysis("toString")).rejects.toMatchObject({ code: "E_PARAM" });
   });
 });
 

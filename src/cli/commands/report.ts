@@ -2,7 +2,7 @@
 import { AnalysisRunner, bundleKeyOf } from "../../analyses/runner.ts";
 import { StepTrace, stepIdentity, type TraceEvent } from "../../analyses/trace.ts";
 import { activeThreads, requestedThreads, setThreads, threadSetting } from "../../core/threads.ts";
-import { createNodeClient } from "../../worker/node.ts";
+import { createPoolWorkerClient } from "../../worker/node.ts";
 import { createStepPool } from "../../worker/pool.ts";
 import { takePrestarted } from "../../worker/prestart.ts";
 import { nodeTraceClock, threadCpuAvailable, threadsCpu } from "../../worker/trace-clock.ts";
@@ -58,7 +58,7 @@ export async function analysisReport(
     threads > 1
       ? createStepPool({
           size: threads,
-          start: createNodeClient,
+          start: createPoolWorkerClient,
           // Started by the command line before this module loaded (src/cli/main.ts).
           prestarted: takePrestarted,
           bundle: {
