@@ -132,9 +132,18 @@ export interface LoadBundleOptions {
   /**
    * Read the inputs (default true; they are read whole, for thumbnails). False leaves
    * `bundle.inputs` unset: a reader that only computes on layers (a pool worker) spares their
-   * memory (31 MB on a 10,000-image Fashion-MNIST export).
+   * memory (31 MB on a 10,000-image Fashion-MNIST export). "background" reads them after the
+   * rest, while the caller goes on (`bundle.inputsRead` settles when they are read, or rejects
+   * as reading them would have thrown); reading `bundle.inputs` before then is an E_PARAM
+   * error, never an absent value. A function chooses from the validated manifest.
    */
-  inputs?: boolean;
+  inputs?: boolean | "background" | ((manifest: Manifest) => boolean | "background");
+}
+
+/** A bundle whose inputs are read in the background (`LoadBundleOptions.inputs`). */
+export interface InputsInBackground {
+  /** Settles once `bundle.inputs` can be read. */
+  inputsRead?: Promise<void>;
 }
 
 const defaults = { allowNonFinite: false, lazy: false, checkpoints: true, inputs: true };
@@ -173,7 +182,8 @@ export async function loadBundle(
     layers: await reader.layers(manifest.layers, "layers", wanted, lazy),
   };
   if (manifest.classNames !== undefined) bundle.classNames = manifest.classNames;
-  if (manifest.inputs !== undefined && inputs)
+  const readInputs = typeof inputs === "function" ? inputs(manifest) : inputs;
+  if (manifest.inputs !== undefined && readInputs === true)
     bundle.inputs = await reader.array(manifest.inputs, "inputs");
   if (manifest.labels !== undefined) {
     bundle.labels = await reader.labels(manifest.labels, manifest.classNames?.length);
@@ -213,6 +223,30 @@ export async function loadBundle(
     };
   }
   if (manifest.meta !== undefined) bundle.meta = manifest.meta;
+  if (manifest.inputs !== undefined && readInputs === "background") {
+    const file = manifest.inputs;
+    let value: NdArray | undefined;
+    let read = false;
+    const reading = reader.array(file, "inputs").then((array) => {
+      value = array;
+      read = true;
+    });
+    reading.catch(() => {}); // reported to whoever awaits inputsRead
+    Object.defineProperty(bundle, "inputs", {
+      get() {
+        if (!read)
+          throw new HiddenAtlasError(
+            "E_PARAM",
+            `${manifest.name}: the inputs (${file}) are still being read; await the bundle's inputsRead first`,
+            { field: "inputs", file },
+          );
+        return value;
+      },
+      enumerable: true,
+      configurable: true,
+    });
+    (bundle as Bundle & InputsInBackground).inputsRead = reading;
+  }
   return bundle;
 }
 
