@@ -241,8 +241,8 @@ export interface AnalysisDescriptor<T extends ParamTable = ParamTable, R = unkno
   readsCheckpoints?: boolean;
   /**
    * Whether no step (nor the parameters' defaults) reads the bundle's inputs, only the report
-   * (thumbnails), for a bundle with this manifest: the command line then reads them in the
-   * background while the steps run instead of before the first one. Unset: steps may read them.
+   * (thumbnails), for a bundle with this manifest: the command line then reads them once the
+   * steps are under way instead of before the first one. Unset: steps may read them.
    */
   inputsOnlyInReport?: (manifest: Manifest) => boolean;
   steps: Record<string, StepSpec<T>>;

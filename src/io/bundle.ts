@@ -132,18 +132,22 @@ export interface LoadBundleOptions {
   /**
    * Read the inputs (default true; they are read whole, for thumbnails). False leaves
    * `bundle.inputs` unset: a reader that only computes on layers (a pool worker) spares their
-   * memory (31 MB on a 10,000-image Fashion-MNIST export). "background" reads them after the
-   * rest, while the caller goes on (`bundle.inputsRead` settles when they are read, or rejects
-   * as reading them would have thrown); reading `bundle.inputs` before then is an E_PARAM
-   * error, never an absent value. A function chooses from the validated manifest.
+   * memory (31 MB on a 10,000-image Fashion-MNIST export). "later" reads them when the caller
+   * asks (`bundle.readInputs()`, once its own work is under way: the read and the decoding take
+   * this thread a quarter of a second on such an export); reading `bundle.inputs` before that
+   * read has ended is an E_PARAM error, never an absent value. A function chooses from the
+   * validated manifest.
    */
-  inputs?: boolean | "background" | ((manifest: Manifest) => boolean | "background");
+  inputs?: boolean | "later" | ((manifest: Manifest) => boolean | "later");
 }
 
-/** A bundle whose inputs are read in the background (`LoadBundleOptions.inputs`). */
-export interface InputsInBackground {
-  /** Settles once `bundle.inputs` can be read. */
-  inputsRead?: Promise<void>;
+/** A bundle whose inputs are read later (`LoadBundleOptions.inputs`). */
+export interface InputsLater {
+  /**
+   * Read the inputs now (once: later calls give the same promise); settles once `bundle.inputs`
+   * can be read, or rejects as reading them at opening would have thrown.
+   */
+  readInputs?: () => Promise<void>;
 }
 
 const defaults = { allowNonFinite: false, lazy: false, checkpoints: true, inputs: true };
@@ -223,21 +227,17 @@ export async function loadBundle(
     };
   }
   if (manifest.meta !== undefined) bundle.meta = manifest.meta;
-  if (manifest.inputs !== undefined && readInputs === "background") {
+  if (manifest.inputs !== undefined && readInputs === "later") {
     const file = manifest.inputs;
     let value: NdArray | undefined;
     let read = false;
-    const reading = reader.array(file, "inputs").then((array) => {
-      value = array;
-      read = true;
-    });
-    reading.catch(() => {}); // reported to whoever awaits inputsRead
+    let reading: Promise<void> | undefined;
     Object.defineProperty(bundle, "inputs", {
       get() {
         if (!read)
           throw new HiddenAtlasError(
             "E_PARAM",
-            `${manifest.name}: the inputs (${file}) are still being read; await the bundle's inputsRead first`,
+            `${manifest.name}: the inputs (${file}) are not read yet; await the bundle's readInputs() first`,
             { field: "inputs", file },
           );
         return value;
@@ -245,7 +245,11 @@ export async function loadBundle(
       enumerable: true,
       configurable: true,
     });
-    (bundle as Bundle & InputsInBackground).inputsRead = reading;
+    (bundle as Bundle & InputsLater).readInputs = () =>
+      (reading ??= reader.array(file, "inputs").then((array) => {
+        value = array;
+        read = true;
+      }));
   }
   return bundle;
 }

@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { layerMatrix } from "../../src/algo/vectorize.ts";
-import type { InputsInBackground } from "../../src/io/bundle.ts";
+import type { InputsLater } from "../../src/io/bundle.ts";
 import { encodeBundle, zipBundle, type BundleInput } from "../../src/io/bundle-write.ts";
 import { openBundle } from "../../src/io/digest.ts";
 import { setMemoryBudget } from "../../src/io/limits.ts";
@@ -298,8 +298,8 @@ describe("parseBudget", () => {
   });
 });
 
-describe("inputs read in the background (a report whose steps never read them)", () => {
-  it("opens before they are read; reading them early is E_PARAM, then they are the eager read's", async () => {
+describe("inputs read later (a report whose steps never read them)", () => {
+  it("opens without them; reading them early is E_PARAM, then they are the eager read's", async () => {
     const base = input();
     const random = mulberry32(5);
     const images = Float32Array.from({ length: N * 3 * 3 }, () => random());
@@ -317,25 +317,25 @@ describe("inputs read in the background (a report whose steps never read them)",
       },
     };
     let chosen: unknown = null;
-    const bundle: Awaited<ReturnType<typeof openBundle>> & InputsInBackground = await openBundle(
-      held,
-      {
-        digest: "deferred",
-        inputs: (manifest) => {
-          chosen = manifest.inputs;
-          return "background";
-        },
+    const bundle: Awaited<ReturnType<typeof openBundle>> & InputsLater = await openBundle(held, {
+      digest: "deferred",
+      inputs: (manifest) => {
+        chosen = manifest.inputs;
+        return "later";
       },
-    );
+    });
     expect(chosen).toBe(eager.manifest.inputs);
-    expect(() => bundle.inputs).toThrow(
-      expect.objectContaining({
-        code: "E_PARAM",
-        message: expect.stringMatching(/still being read/),
-      }),
-    );
+    const early = expect.objectContaining({
+      code: "E_PARAM",
+      message: expect.stringMatching(/not read yet/),
+    });
+    expect(() => bundle.inputs).toThrow(early);
+    const reading = bundle.readInputs!();
+    expect(bundle.readInputs!()).toBe(reading);
+    await Promise.resolve();
+    expect(() => bundle.inputs).toThrow(early); // its file is still held back
     release();
-    await bundle.inputsRead;
+    await reading;
     expect(bundle.inputs!.shape).toEqual([N, 3, 3]);
     expect(bundle.inputs!.data).toEqual(eager.inputs!.data);
     expect(await bundle.digest).toBe(eager.sha256);

@@ -8,7 +8,7 @@ import { takePrestarted } from "../../worker/prestart.ts";
 import { nodeTraceClock, threadCpuAvailable, threadsCpu } from "../../worker/trace-clock.ts";
 import type { AnalysisName } from "../../analyses/registry.ts";
 import { HiddenAtlasError } from "../../core/errors.ts";
-import type { InputsInBackground } from "../../io/bundle.ts";
+import type { InputsLater } from "../../io/bundle.ts";
 import { openBundle, type HashedBundle } from "../../io/digest.ts";
 import { bundleSourceFromPath } from "../../io/node.ts";
 import { renderReport, type ReportSpec } from "../../report/report.ts";
@@ -87,14 +87,14 @@ export async function analysisReport(
     // The checkpoints' layers too, unless the analysis never reads them: then only their
     // headers (the report counts them), their values checked as the hash streams them.
     // The inputs too (31 MB of images on a 10,000-image export, a quarter of a second before
-    // any step could start), when only the report reads them: it awaits them.
+    // any step could start), when only the report reads them: read once the steps are under way.
     const onlyInReport = descriptor.inputsOnlyInReport;
-    const bundle: HashedBundle & InputsInBackground = await openBundle(
+    const bundle: HashedBundle & InputsLater = await openBundle(
       await bundleSourceFromPath(options.bundle as string),
       {
         digest: "deferred",
         checkpoints: descriptor.readsCheckpoints === true ? true : "lazy",
-        inputs: onlyInReport ? (manifest) => (onlyInReport(manifest) ? "background" : true) : true,
+        inputs: onlyInReport ? (manifest) => (onlyInReport(manifest) ? "later" : true) : true,
       },
     );
     opened?.();
@@ -120,13 +120,16 @@ export async function analysisReport(
         import("../../report/registry.ts"),
       ]);
       loading?.();
+      // The inputs, read only now if only the report reads them (the steps are under way).
+      const inputsRead = bundle.readInputs?.();
+      inputsRead?.catch(() => {}); // awaited below
       const result = await running;
-      // The hash's wait (and the inputs' read, when in the background): what the steps did not hide.
+      // The hash's wait (and the inputs' read, when read late): what the steps did not hide.
       const hashed = trace?.begin("bundle.hash", undefined, [
         stepIdentity(`${descriptor.name}.${descriptor.result}`, {}),
       ]);
       const sha256 = bundle.digest ? await bundle.digest : bundle.sha256;
-      await bundle.inputsRead;
+      await inputsRead;
       hashed?.();
       const built = trace?.begin("report.build", undefined, [
         stepIdentity("bundle.hash", {}),
