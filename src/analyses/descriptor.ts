@@ -15,6 +15,7 @@
 import { HiddenAtlasError } from "../core/errors.ts";
 import { checkBoolean, checkInteger, checkKeyword, checkNumber } from "../core/params.ts";
 import type { RunOptions } from "../core/progress.ts";
+import type { Manifest } from "../io/manifest.ts";
 import type { AnalysisBundle } from "./columns.ts";
 
 /** A value that may be fixed or depend on the bundle (e.g. the default layer). */
@@ -238,6 +239,12 @@ export interface AnalysisDescriptor<T extends ParamTable = ParamTable, R = unkno
    * which spares decoding them (a second of float16 widening on a ResNet-18 export's nine).
    */
   readsCheckpoints?: boolean;
+  /**
+   * Whether no step (nor the parameters' defaults) reads the bundle's inputs, only the report
+   * (thumbnails), for a bundle with this manifest: the command line then reads them once the
+   * steps are under way instead of before the first one. Unset: steps may read them.
+   */
+  inputsOnlyInReport?: (manifest: Manifest) => boolean;
   steps: Record<string, StepSpec<T>>;
   /** Checks between parameters, after each is valid on its own (scikit-learn's `_check_params_vs_input`). */
   check?: (params: Resolved<T>, bundle: AnalysisBundle) => void;

@@ -835,6 +835,8 @@ export const layerTopologyDescriptor = defineAnalysis<typeof params, LayerTopolo
     },
   },
   result: "result",
+  // The steps compute on layers; the report's cycle figure shows the inputs as thumbnails.
+  inputsOnlyInReport: () => true,
 });
 
 /** The cloud on its top two principal components (one component and a zero column for a 1-D cloud). */

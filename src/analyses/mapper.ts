@@ -729,6 +729,8 @@ export const mapperDescriptor = defineAnalysis<typeof params, MapperAnalysisResu
     },
   },
   result: "result",
+  // Only a node's feature image reads them (its size and range), and only with a network.
+  inputsOnlyInReport: (manifest) => manifest.model === undefined,
 });
 
 /** Mapper purity by layer in networks of one architecture trained from several seeds, on the same inputs. */

@@ -41,6 +41,11 @@ export interface TraceEvent {
   cost?: number;
   /** The thread's id in the system (a thread's start event, where the platform tells it). */
   tid?: number;
+  /**
+   * A worker's start that began before the main thread's modules had loaded (the command line
+   * started it from its raw arguments): it does not wait for `main.start`.
+   */
+  ahead?: true;
 }
 
 /** The cache identity of a step and its args (argument order does not matter). */
@@ -119,7 +124,7 @@ export interface TraceModel {
  * The dependency graph of a traced run and its ideal time on `cores` cores, from each event's
  * CPU time. An event waits for the events it needed (by id) and, implicitly, for its thread's
  * start and bundle (`main.start` → the main thread's `bundle.open` → its steps; `main.start` →
- * `worker.start` → that worker's `bundle.open` → its steps). Events of one thread are otherwise free to run on
+ * `worker.start` (unless started `ahead`) → that worker's `bundle.open` → its steps). Events of one thread are otherwise free to run on
  * any core: the makespan is what a perfect pool would reach with this work, the critical path
  * what no number of cores can beat. Times of the same run under any load give the same model.
  */
@@ -143,9 +148,11 @@ export function traceModel(events: readonly TraceEvent[], cores: number): TraceM
     const start = phase(e.thread, e.thread === "main" ? "main.start" : "worker.start");
     const open = phase(e.thread, "bundle.open");
     const mainStart = phase("main", "main.start");
-    // The main thread starts the workers once its modules are loaded.
-    if (e.step === "worker.start" && mainStart >= 0) own.add(mainStart);
-    else if (e.step === "bundle.open" && start >= 0 && start !== i) own.add(start);
+    // The main thread starts the workers once its modules are loaded, unless the command line
+    // started them ahead, while it loaded them.
+    if (e.step === "worker.start") {
+      if (mainStart >= 0 && !e.ahead) own.add(mainStart);
+    } else if (e.step === "bundle.open" && start >= 0 && start !== i) own.add(start);
     else if (e.step !== "main.start" && e.step !== "worker.start" && e.step !== "bundle.open") {
       if (open >= 0 && events[open].end <= e.start) own.add(open);
       else if (start >= 0) own.add(start);

@@ -26,6 +26,23 @@ export interface CommandEntry {
   name: string;
   summary: string;
   load(): Promise<Command>;
+  /**
+   * Work to start from the raw arguments while the command's modules load (`report` and `run`:
+   * their pool workers, src/worker/prestart.ts); whatever it started and the command did not
+   * take is ended when the command returns.
+   */
+  prestart?(args: string[]): Promise<() => void>;
+}
+
+/** `report`'s and `run`'s pool workers, started from the raw `--threads` before their modules load. */
+async function prestartPool(args: string[]): Promise<() => void> {
+  if (args.includes("--help") || args.includes("-h")) return () => {};
+  // A bad --threads is reported once the command has loaded; nothing is started for it.
+  const { threads, rest } = takeThreadsOption(args);
+  const { prestartPool: start, stopPrestarted } = await import("../worker/prestart.ts");
+  // The notebook, whose steps the workers import as they start (checked by the command).
+  await start(threads, rest[0]?.startsWith("-") ? undefined : rest[0]);
+  return stopPrestarted;
 }
 
 export const COMMANDS: CommandEntry[] = [
@@ -100,12 +117,14 @@ export const COMMANDS: CommandEntry[] = [
     summary:
       "Run a notebook's analysis on a bundle and print its result tables (the numbers its report shows) as JSON or CSV.",
     load: async () => (await import("./commands/run.ts")).runCommand,
+    prestart: prestartPool,
   },
   {
     name: "report",
     summary:
       "Run a notebook's analysis on a bundle and write its static report: one self-contained HTML file that opens offline.",
     load: async () => (await import("./commands/report.ts")).reportCommand,
+    prestart: prestartPool,
   },
   {
     name: "serve",
@@ -155,6 +174,20 @@ export async function main(
     );
     return 2;
   }
+  const prestarted = entry.prestart?.(rest).catch(() => () => {});
+  try {
+    return await runCommand(name, entry, rest, streams);
+  } finally {
+    (await prestarted)?.();
+  }
+}
+
+async function runCommand(
+  name: string,
+  entry: CommandEntry,
+  rest: string[],
+  streams: Streams,
+): Promise<number> {
   const command = await entry.load();
   if (rest.includes("--help") || rest.includes("-h")) {
     streams.stdout.write(commandHelp(command.spec));

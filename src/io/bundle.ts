@@ -132,9 +132,22 @@ export interface LoadBundleOptions {
   /**
    * Read the inputs (default true; they are read whole, for thumbnails). False leaves
    * `bundle.inputs` unset: a reader that only computes on layers (a pool worker) spares their
-   * memory (31 MB on a 10,000-image Fashion-MNIST export).
+   * memory (31 MB on a 10,000-image Fashion-MNIST export). "later" reads them when the caller
+   * asks (`bundle.readInputs()`, once its own work is under way: the read and the decoding take
+   * this thread a quarter of a second on such an export); reading `bundle.inputs` before that
+   * read has ended is an E_PARAM error, never an absent value. A function chooses from the
+   * validated manifest.
    */
-  inputs?: boolean;
+  inputs?: boolean | "later" | ((manifest: Manifest) => boolean | "later");
+}
+
+/** A bundle whose inputs are read later (`LoadBundleOptions.inputs`). */
+export interface InputsLater {
+  /**
+   * Read the inputs now (once: later calls give the same promise); settles once `bundle.inputs`
+   * can be read, or rejects as reading them at opening would have thrown.
+   */
+  readInputs?: () => Promise<void>;
 }
 
 const defaults = { allowNonFinite: false, lazy: false, checkpoints: true, inputs: true };
@@ -173,7 +186,8 @@ export async function loadBundle(
     layers: await reader.layers(manifest.layers, "layers", wanted, lazy),
   };
   if (manifest.classNames !== undefined) bundle.classNames = manifest.classNames;
-  if (manifest.inputs !== undefined && inputs)
+  const readInputs = typeof inputs === "function" ? inputs(manifest) : inputs;
+  if (manifest.inputs !== undefined && readInputs === true)
     bundle.inputs = await reader.array(manifest.inputs, "inputs");
   if (manifest.labels !== undefined) {
     bundle.labels = await reader.labels(manifest.labels, manifest.classNames?.length);
@@ -213,6 +227,30 @@ export async function loadBundle(
     };
   }
   if (manifest.meta !== undefined) bundle.meta = manifest.meta;
+  if (manifest.inputs !== undefined && readInputs === "later") {
+    const file = manifest.inputs;
+    let value: NdArray | undefined;
+    let read = false;
+    let reading: Promise<void> | undefined;
+    Object.defineProperty(bundle, "inputs", {
+      get() {
+        if (!read)
+          throw new HiddenAtlasError(
+            "E_PARAM",
+            `${manifest.name}: the inputs (${file}) are not read yet; await the bundle's readInputs() first`,
+            { field: "inputs", file },
+          );
+        return value;
+      },
+      enumerable: true,
+      configurable: true,
+    });
+    (bundle as Bundle & InputsLater).readInputs = () =>
+      (reading ??= reader.array(file, "inputs").then((array) => {
+        value = array;
+        read = true;
+      }));
+  }
   return bundle;
 }
 

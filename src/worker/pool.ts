@@ -35,6 +35,11 @@ export interface StepPoolOptions {
   size: number;
   /** Start one worker. */
   start(): AnalysisClient;
+  /**
+   * A worker started ahead with its kernel threads already set (`worker.threads` sent, e.g.
+   * src/worker/prestart.ts): taken before `start` is called, while it gives one.
+   */
+  prestarted?: () => { client: AnalysisClient; ready: Promise<void> } | undefined;
   /** Threads of each worker's kernels (default 1). */
   kernelThreads?: number;
   /**
@@ -87,12 +92,19 @@ export function createStepPool(options: StepPoolOptions): WorkerStepPool {
   let held = options.bundle?.value;
 
   const startMember = (): Member => {
-    const started = options.trace?.clock.now();
-    const client = options.start();
-    const ready = client
-      .run("worker.threads", { threads: options.kernelThreads ?? 1, started })
-      .then(() => {});
-    ready.catch(() => {}); // reported to the run that waits for it
+    const early = options.prestarted?.();
+    let client: AnalysisClient;
+    let ready: Promise<void>;
+    if (early) {
+      ({ client, ready } = early);
+    } else {
+      const started = options.trace?.clock.now();
+      client = options.start();
+      ready = client
+        .run("worker.threads", { threads: options.kernelThreads ?? 1, started })
+        .then(() => {});
+      ready.catch(() => {}); // reported to the run that waits for it
+    }
     const member: Member = { index: members.length + 1, client, ready, opened: null, busy: 0 };
     members.push(member);
     return member;

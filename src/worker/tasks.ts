@@ -8,13 +8,8 @@
  */
 import { ANALYSES } from "../analyses/registry.ts";
 import { resolveParams, type SomeAnalysis, type StepArgs } from "../analyses/descriptor.ts";
-import {
-  AnalysisRunner,
-  runStepFromNeeds,
-  type RemoteStep,
-  type StepPool,
-} from "../analyses/runner.ts";
-import { StepTrace, stepIdentity, type TraceClock } from "../analyses/trace.ts";
+import { AnalysisRunner, type StepPool } from "../analyses/runner.ts";
+import type { TraceClock } from "../analyses/trace.ts";
 import { availableCores, setThreads, threadStatus } from "../core/threads.ts";
 import { getCore } from "../core/wasm.ts";
 import type { AnalysisBundle } from "../analyses/columns.ts";
@@ -25,6 +20,7 @@ import { zipBundle } from "../io/bundle-write.ts";
 import { setMemoryBudget } from "../io/limits.ts";
 import type { NdArray } from "../io/ndarray.ts";
 import type { Task, TaskContext } from "./host.ts";
+import { createPoolTasks } from "./pool-tasks.ts";
 
 /** What a step task is given. */
 export interface StepTaskArgs {
@@ -40,10 +36,7 @@ export interface WorkerThreadStatus extends ReturnType<typeof threadStatus> {
   poolWorkers: number;
 }
 
-/** A remote step: what a pool sends (see src/worker/pool.ts); `bundle` names the kept bundle of a "whole" step. */
-export interface RemoteStepArgs extends RemoteStep {
-  bundle?: string;
-}
+export type { RemoteStepArgs } from "./pool-tasks.ts";
 
 /**
  * The tasks of one worker: its own step cache, over the values it keeps. `pool` (given by
@@ -64,7 +57,6 @@ export function createTasks(
     clock?: TraceClock;
   } = {},
 ): Record<string, Task> {
-  const trace = options.clock ? new StepTrace(options.clock, "worker") : null;
   let runner: AnalysisRunner | null = null;
   let pool: (StepPool & { terminate(): void }) | null = null;
   const runnerFor = (context: TaskContext) =>
@@ -72,41 +64,9 @@ export function createTasks(
       others: (key) => context.get<AnalysisBundle>(key),
       pool: pool ?? undefined,
     }));
-  const analysisNamed = (name: string): SomeAnalysis => {
-    const descriptor = Object.values(ANALYSES as unknown as Record<string, SomeAnalysis>).find(
-      (d) => d.name === name,
-    );
-    if (!descriptor)
-      throw new HiddenAtlasError("E_PARAM", `unknown analysis ${JSON.stringify(name)}`);
-    return descriptor;
-  };
   const tasks: Record<string, Task> = {
-    /**
-     * Threads of this worker's kernels (`setThreads`): sent first, before any computation. A
-     * pool's workers run kernels on one thread each: the workers are the parallelism.
-     */
-    "worker.threads": (async ({
-      threads,
-      started,
-    }: {
-      threads: number | "auto";
-      started?: number;
-    }) => {
-      setThreads(threads);
-      // The core now, while the first step is still being prepared (it would load it anyway).
-      await getCore();
-      // This thread's start: from its birth (its modules, its core) to ready.
-      if (trace && typeof performance !== "undefined")
-        trace.record({
-          step: "worker.start",
-          needs: [],
-          start: started ?? performance.timeOrigin,
-          end: trace.clock.now(),
-          cpu: trace.clock.cpu(),
-          tid: trace.clock.tid?.() ?? undefined,
-        });
-      return null;
-    }) as Task,
+    // worker.threads, step.remote and (with openBundle) bundle.open: a pool worker's tasks.
+    ...createPoolTasks({ openBundle: options.openBundle, clock: options.clock }),
     /**
      * The notebook's thread setting, sent before the first analysis: this worker's kernels run
      * on that many threads (where the page is cross-origin isolated; the core loads now, so a
@@ -130,49 +90,6 @@ export function createTasks(
     "worker.budget": (async ({ bytes }: { bytes: number }) => {
       setMemoryBudget(bytes);
       return null;
-    }) as Task,
-    /** A step of a pool (see RemoteStep): from its needs' values, or with its needs from the kept bundle. */
-    "step.remote": (async (request: RemoteStepArgs, context: TaskContext) => {
-      const descriptor = analysisNamed(request.analysis);
-      const options = { signal: context.signal, onProgress: context.onProgress };
-      const traced = request.trace && trace ? trace : null;
-      let value: unknown;
-      if (request.needs) {
-        const done = traced?.begin(
-          `${request.analysis}.${request.step}`,
-          request.args,
-          request.needs.map(([step, args]) => stepIdentity(`${request.analysis}.${step}`, args)),
-          request.cost,
-        );
-        value = await runStepFromNeeds(descriptor, request, options);
-        done?.();
-      } else {
-        if (request.bundle === undefined)
-          throw new HiddenAtlasError(
-            "E_PARAM",
-            "a remote step needs its needs' values or a kept bundle",
-          );
-        const bundle = context.get<AnalysisBundle>(request.bundle);
-        // A runner of its own, emptied after each step: the pool sends a worker one step at a
-        // time, each with every need it has (a layer's vectors, its neighbour index), and
-        // keeping them would hold every layer's wasm memory in every worker to the end.
-        const own = new AnalysisRunner({ others: (key) => context.get<AnalysisBundle>(key) });
-        own.trace = traced;
-        try {
-          value = await own.run(
-            descriptor,
-            bundle,
-            request.bundle,
-            request.step,
-            request.params as never,
-            request.args,
-            options,
-          );
-        } finally {
-          own.clear();
-        }
-      }
-      return traced ? { value, trace: traced.drain() } : value;
     }) as Task,
     /** Train a digits recipe; returns each bundle as .zip bytes with its summary. */
     "example.run": (async (
@@ -215,22 +132,6 @@ export function createTasks(
       return results.map((r) => ({ name: r.name, summary: r.summary, zip: zipBundle(r.bundle) }));
     }) as Task,
   };
-  const openBundle = options.openBundle;
-  if (openBundle) {
-    /**
-     * Open a bundle from its path and keep it under `key` (a pool's "whole" steps read it);
-     * its checkpoints only when `checkpoints` (default true).
-     */
-    tasks["bundle.open"] = (async (
-      { path, key, checkpoints = true }: { path: string; key: string; checkpoints?: boolean },
-      context: TaskContext,
-    ) => {
-      const done = trace?.begin("bundle.open", undefined, [stepIdentity("worker.start", {})]);
-      context.keep(key, await openBundle(path, { checkpoints }));
-      done?.();
-      return null;
-    }) as Task;
-  }
   for (const descriptor of Object.values(ANALYSES) as unknown as SomeAnalysis[]) {
     for (const step of Object.keys(descriptor.steps)) {
       tasks[`${descriptor.name}.${step}`] = (async (

@@ -44,6 +44,15 @@ describe("traceModel", () => {
     expect(m.path.map((e) => e.step)).toEqual(["main.start", "worker.start", "a", "c", "result"]);
   });
 
+  it("a worker started ahead (while main's modules loaded) does not wait for main.start", () => {
+    const ahead = run.map((e) => (e.step === "worker.start" ? { ...e, ahead: true as const } : e));
+    const m = traceModel(ahead, 2);
+    // worker 1's start → a → c → result: 10 + 300 + 100 + 5; main's start is off the path.
+    expect(m.criticalPath).toBe(415);
+    expect(m.path.map((e) => e.step)).toEqual(["worker.start", "a", "c", "result"]);
+    expect(traceModel(ahead, 2).makespan).toBe(415);
+  });
+
   it("schedules the work on P cores, longest remaining chain first", () => {
     // 2 cores: main.start (0–100), the workers' starts (100–110), a and b (110–410,
     // 110–310), bundle.open (310–360), c (410–510), result (510–515).

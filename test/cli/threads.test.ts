@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { setThreads } from "../../src/core/threads.ts";
 import { getCore } from "../../src/core/wasm.ts";
 import { writeNpy } from "../../src/io/npy.ts";
+import { prestartedCount } from "../../src/worker/prestart.ts";
 import { runCli as run } from "../support/cli.ts";
 import { randomMatrix } from "../helpers.ts";
 
@@ -90,6 +91,16 @@ describe("hidden-atlas --threads", () => {
       );
       for (const e of graphs) expect(e.thread).toMatch(cores > 1 ? /^worker \d+$/ : /^main$/);
       expect(trace.events.filter((e: { step: string }) => e.step === "main.start")).toHaveLength(1);
+      // The command line started the workers from its raw arguments, before the report's modules
+      // had loaded (the trace marks them ahead), and none is left waiting once it is done.
+      const mainStart = trace.events.find((e: { step: string }) => e.step === "main.start");
+      const starts = trace.events.filter((e: { step: string }) => e.step === "worker.start");
+      expect(starts).toHaveLength(cores > 1 ? cores : 0);
+      for (const e of starts) {
+        expect(e.ahead).toBe(true);
+        expect(e.start).toBeLessThan(mainStart.end);
+      }
+      expect(prestartedCount()).toBe(0);
       // An unwritable trace is refused before any work, as --out is.
       const nowhere = join(dir, "missing", "t.json");
       const refused = await run(...args, "--out", join(dir, "x.html"), "--trace", nowhere);
@@ -97,6 +108,8 @@ describe("hidden-atlas --threads", () => {
         1,
         expect.stringMatching(/E_IO: cannot write --trace .*: the folder .* does not exist/),
       ]);
+      // Refused before its pool existed: the workers started for it are ended too.
+      expect(prestartedCount()).toBe(0);
     } finally {
       setThreads(2);
     }

@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { layerMatrix } from "../../src/algo/vectorize.ts";
+import type { InputsLater } from "../../src/io/bundle.ts";
 import { encodeBundle, zipBundle, type BundleInput } from "../../src/io/bundle-write.ts";
 import { openBundle } from "../../src/io/digest.ts";
 import { setMemoryBudget } from "../../src/io/limits.ts";
@@ -294,5 +295,52 @@ describe("parseBudget", () => {
         }),
       );
     }
+  });
+});
+
+describe("inputs read later (a report whose steps never read them)", () => {
+  it("opens without them; reading them early is E_PARAM, then they are the eager read's", async () => {
+    const base = input();
+    const random = mulberry32(5);
+    const images = Float32Array.from({ length: N * 3 * 3 }, () => random());
+    const zipped = zipBundle({ ...base, inputs: { shape: [N, 3, 3], data: images } });
+    const eager = await openBundle(zipSource(new Blob([zipped]), "e.zip"));
+    // The inputs' file is held back until `release`.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const source = zipSource(new Blob([zipped]), "b.zip");
+    const held = {
+      ...source,
+      read: async (path: string) => {
+        if (path === eager.manifest.inputs) await gate;
+        return source.read(path);
+      },
+    };
+    let chosen: unknown = null;
+    const bundle: Awaited<ReturnType<typeof openBundle>> & InputsLater = await openBundle(held, {
+      digest: "deferred",
+      inputs: (manifest) => {
+        chosen = manifest.inputs;
+        return "later";
+      },
+    });
+    expect(chosen).toBe(eager.manifest.inputs);
+    const early = expect.objectContaining({
+      code: "E_PARAM",
+      message: expect.stringMatching(/not read yet/),
+    });
+    expect(() => bundle.inputs).toThrow(early);
+    const reading = bundle.readInputs!();
+    expect(bundle.readInputs!()).toBe(reading);
+    await Promise.resolve();
+    expect(() => bundle.inputs).toThrow(early); // its file is still held back
+    release();
+    await reading;
+    expect(bundle.inputs!.shape).toEqual([N, 3, 3]);
+    expect(bundle.inputs!.data).toEqual(eager.inputs!.data);
+    expect(await bundle.digest).toBe(eager.sha256);
+    // Unread when the choice is false, as with `inputs: false`.
+    const none = await openBundle(zipSource(new Blob([zipped]), "n.zip"), { inputs: () => false });
+    expect(none.inputs).toBeUndefined();
   });
 });

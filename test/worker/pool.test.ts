@@ -14,6 +14,14 @@ import { loadBundleFromPath } from "../../src/io/node.ts";
 import { createNodeClient } from "../../src/worker/node.ts";
 import { createStepPool, type WorkerStepPool } from "../../src/worker/pool.ts";
 import { nodeTraceClock } from "../../src/worker/trace-clock.ts";
+import { loadAnalysis, POOL_ANALYSIS_NAMES } from "../../src/worker/pool-tasks.ts";
+import { ANALYSES } from "../../src/analyses/registry.ts";
+import {
+  prestartWorkers,
+  prestartedCount,
+  stopPrestarted,
+  takePrestarted,
+} from "../../src/worker/prestart.ts";
 import { StepTrace, stepIdentity } from "../../src/analyses/trace.ts";
 import type { AnalysisClient } from "../../src/worker/client.ts";
 import { mulberry32 } from "../helpers.ts";
@@ -260,6 +268,46 @@ describe("step pool", () => {
     expect(diagrams.cost).toBeGreaterThan(0);
   });
 
+  it("takes workers started ahead before starting its own, with the in-process result; the rest are ended", async () => {
+    const bundle = circles();
+    const params = resolveParams(layerTopologyDescriptor, bundle, {
+      samples: 80,
+      sensitivityFractions: [0.5],
+    });
+    const local = new AnalysisRunner();
+    const expected = await local.run(
+      layerTopologyDescriptor,
+      bundle,
+      bundleKeyOf(bundle),
+      "result",
+      params,
+    );
+    local.clear();
+    prestartWorkers(3);
+    prestartWorkers(2); // already running: none more
+    expect(prestartedCount()).toBe(3);
+    let started = 0;
+    const pool = createStepPool({
+      size: 2,
+      start: () => {
+        started++;
+        return createNodeClient();
+      },
+      prestarted: takePrestarted,
+    });
+    pools.push(pool);
+    pool.warm();
+    expect([pool.started, started, prestartedCount()]).toEqual([2, 0, 1]);
+    const runner = new AnalysisRunner({ pool });
+    expect(
+      await runner.run(layerTopologyDescriptor, bundle, bundleKeyOf(bundle), "result", params),
+    ).toEqual(expected);
+    runner.clear();
+    stopPrestarted();
+    expect(prestartedCount()).toBe(0);
+    expect(takePrestarted()).toBeUndefined();
+  });
+
   it("an analysis worker configured for 2 threads runs kernels on 2 threads and parallel steps in a pool of 2", async () => {
     const client = createNodeClient();
     try {
@@ -338,6 +386,15 @@ describe("step pool", () => {
         needs: [["other", { layer: "x" }, 42]],
       }),
     ).toBe(42);
+  });
+});
+
+describe("a pool worker's analyses", () => {
+  it("imports each analysis of the registry by its name, the registry's own descriptor; an unknown name is E_PARAM", async () => {
+    expect(POOL_ANALYSIS_NAMES.toSorted()).toEqual(Object.keys(ANALYSES).toSorted());
+    for (const [name, descriptor] of Object.entries(ANALYSES))
+      expect(await loadAnalysis(name)).toBe(descriptor);
+    await expect(loadAnalysis("toString")).rejects.toMatchObject({ code: "E_PARAM" });
   });
 });
 

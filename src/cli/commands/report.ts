@@ -2,12 +2,14 @@
 import { AnalysisRunner, bundleKeyOf } from "../../analyses/runner.ts";
 import { StepTrace, stepIdentity, type TraceEvent } from "../../analyses/trace.ts";
 import { activeThreads, requestedThreads, setThreads, threadSetting } from "../../core/threads.ts";
-import { createNodeClient } from "../../worker/node.ts";
+import { createPoolWorkerClient } from "../../worker/node.ts";
 import { createStepPool } from "../../worker/pool.ts";
+import { takePrestarted } from "../../worker/prestart.ts";
 import { nodeTraceClock, threadCpuAvailable, threadsCpu } from "../../worker/trace-clock.ts";
 import type { AnalysisName } from "../../analyses/registry.ts";
 import { HiddenAtlasError } from "../../core/errors.ts";
-import { openBundle } from "../../io/digest.ts";
+import type { InputsLater } from "../../io/bundle.ts";
+import { openBundle, type HashedBundle } from "../../io/digest.ts";
 import { bundleSourceFromPath } from "../../io/node.ts";
 import { renderReport, type ReportSpec } from "../../report/report.ts";
 import type { ParsedCommand } from "../args.ts";
@@ -49,14 +51,17 @@ export async function analysisReport(
     tid: trace.clock.tid?.() ?? undefined,
   });
   // Independent steps (a layer's diagrams, a layer's Mapper graph) in a pool of workers, one
-  // per thread, started now: they load their modules and core, and each opens the bundle itself
-  // (headers only; layers are read as steps ask), while this thread opens it too.
+  // per thread, started now (or taken from those the command line started while this module
+  // loaded): they load their modules and core, and each opens the bundle itself (headers only;
+  // layers are read as steps ask), while this thread opens it too.
   const threads = await poolWorkers();
   const pool =
     threads > 1
       ? createStepPool({
           size: threads,
-          start: createNodeClient,
+          start: createPoolWorkerClient,
+          // Started by the command line before this module loaded (src/cli/main.ts).
+          prestarted: takePrestarted,
           bundle: {
             open: {
               task: "bundle.open",
@@ -81,10 +86,17 @@ export async function analysisReport(
     const opened = trace?.begin("bundle.open", undefined, [stepIdentity("main.start", {})]);
     // The checkpoints' layers too, unless the analysis never reads them: then only their
     // headers (the report counts them), their values checked as the hash streams them.
-    const bundle = await openBundle(await bundleSourceFromPath(options.bundle as string), {
-      digest: "deferred",
-      checkpoints: descriptor.readsCheckpoints === true ? true : "lazy",
-    });
+    // The inputs too (31 MB of images on a 10,000-image export, a quarter of a second before
+    // any step could start), when only the report reads them: read once the steps are under way.
+    const onlyInReport = descriptor.inputsOnlyInReport;
+    const bundle: HashedBundle & InputsLater = await openBundle(
+      await bundleSourceFromPath(options.bundle as string),
+      {
+        digest: "deferred",
+        checkpoints: descriptor.readsCheckpoints === true ? true : "lazy",
+        inputs: onlyInReport ? (manifest) => (onlyInReport(manifest) ? "later" : true) : true,
+      },
+    );
     opened?.();
     pool?.adopt(bundle);
     const params = commandParams(descriptor, bundle, options);
@@ -108,12 +120,16 @@ export async function analysisReport(
         import("../../report/registry.ts"),
       ]);
       loading?.();
+      // The inputs, read only now if only the report reads them (the steps are under way).
+      const inputsRead = bundle.readInputs?.();
+      inputsRead?.catch(() => {}); // awaited below
       const result = await running;
-      // The hash's wait: what of it the steps did not hide.
+      // The hash's wait (and the inputs' read, when read late): what the steps did not hide.
       const hashed = trace?.begin("bundle.hash", undefined, [
         stepIdentity(`${descriptor.name}.${descriptor.result}`, {}),
       ]);
       const sha256 = bundle.digest ? await bundle.digest : bundle.sha256;
+      await inputsRead;
       hashed?.();
       const built = trace?.begin("report.build", undefined, [
         stepIdentity("bundle.hash", {}),
