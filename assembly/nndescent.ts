@@ -568,6 +568,147 @@ export function nndCandidatesPush(
   }
 }
 
+// The sampling on threads: propose, then apply, as the local join below. nndProposeCandidates
+// reads the slots of a block of source rows in the serial order, draws their priorities (the
+// block's first draw reached by one jump of the generator) and writes, for each slot (i, t) with
+// a neighbour j, the record "push j into row i's heap" then "push i into row j's heap" — {row i32,
+// candidate i32 (j, or ~j for an old entry), priority f32}, 12 bytes — grouped by destination
+// part (rows [p·2^partShift, (p + 1)·2^partShift) form part p; a stable grouping, so each part
+// keeps the serial order), the end of each part's records in the block's header. It writes its
+// own block only, so blocks run in parallel. nndApplyCandidates then pushes, for one part, that
+// part's records of every block in block order: each heap receives the serial pushes in the
+// serial order, so the heaps are nndCandidatesPush's, bit for bit, whatever the blocks, parts and
+// threads. Parts whose heaps fit in a core's cache keep the pushes there, where the serial pass
+// pushes into random rows of all n: the two passes together take about half its time.
+
+/** Bytes of a block's header for the sampling's records: one i32 per part, rounded up to 16. */
+export function nndCandidateHeaderBytes(parts: i32): usize {
+  return headerBytes(parts);
+}
+
+/**
+ * Bytes of one block of sampling records for `rows` source rows of k slots and `parts`
+ * destination parts: the header and two records a slot.
+ */
+export function nndCandidateBlockBytes(rows: i32, k: i32, parts: i32): usize {
+  return headerBytes(parts) + <usize>rows * <usize>k * 24;
+}
+
+/**
+ * The propose half of the sampling of round `round` for source rows [i0, i1): the records above,
+ * written to `block` (nndCandidateBlockBytes(i1 − i0, k, parts) bytes). Priorities from the
+ * generator at `rng` (left unchanged) through a copy in `scratch` (16 bytes of the calling
+ * thread's own). Reads the graph's indices and flags only. Returns the number of records.
+ */
+export function nndProposeCandidates(
+  indices: usize,
+  flags: usize,
+  n: i32,
+  k: i32,
+  rng: usize,
+  round: i32,
+  scratch: usize,
+  i0: i32,
+  i1: i32,
+  block: usize,
+  parts: i32,
+  partShift: i32,
+): i32 {
+  // Count each part's records, then turn the counts into cursors (each part's start).
+  for (let p = 0; p < parts; p++) store<i32>(at4(block, p), 0);
+  for (let i = i0; i < i1; i++) {
+    const ci = at4(block, i >> partShift);
+    const base = i * k;
+    for (let t = 0; t < k; t++) {
+      const j = load<i32>(at4(indices, base + t));
+      if (j < 0) continue;
+      store<i32>(ci, load<i32>(ci) + 1);
+      const cj = at4(block, j >> partShift);
+      store<i32>(cj, load<i32>(cj) + 1);
+    }
+  }
+  let start = 0;
+  for (let p = 0; p < parts; p++) {
+    const c = load<i32>(at4(block, p));
+    store<i32>(at4(block, p), start);
+    start += c;
+  }
+  // The records, in slot order; each part's cursor ends at its end (the next part's start).
+  const records = block + headerBytes(parts);
+  forkAt(rng, scratch, (<u64>round * <u64>n + <u64>i0) * <u64>k);
+  for (let i = i0; i < i1; i++) {
+    const ci = at4(block, i >> partShift);
+    const base = i * k;
+    for (let t = 0; t < k; t++) {
+      const pri = nextF32(scratch);
+      const j = load<i32>(at4(indices, base + t));
+      if (j < 0) continue;
+      const old = load<u8>(flags + <usize>(base + t)) == 0;
+      let slot = load<i32>(ci);
+      store<i32>(ci, slot + 1);
+      let r = records + <usize>slot * 12;
+      store<i32>(r, i);
+      store<i32>(r, old ? ~j : j, 4);
+      store<f32>(r, pri, 8);
+      const cj = at4(block, j >> partShift);
+      slot = load<i32>(cj);
+      store<i32>(cj, slot + 1);
+      r = records + <usize>slot * 12;
+      store<i32>(r, j);
+      store<i32>(r, old ? ~i : i, 4);
+      store<f32>(r, pri, 8);
+    }
+  }
+  return start;
+}
+
+/**
+ * The apply half of the sampling: the candidate heaps of part `part` (rows [part·2^partShift,
+ * (part + 1)·2^partShift) ∩ [0, n)), emptied first when `reset` is non-zero, then pushed that
+ * part's records of `blocks` blocks (block b at records + b·blockBytes, written by
+ * nndProposeCandidates with `parts` parts), in block order. Writes that part's heap rows only.
+ */
+export function nndApplyCandidates(
+  n: i32,
+  maxCandidates: i32,
+  newIdx: usize,
+  newPri: usize,
+  oldIdx: usize,
+  oldPri: usize,
+  records: usize,
+  blockBytes: usize,
+  blocks: i32,
+  parts: i32,
+  partShift: i32,
+  part: i32,
+  reset: i32,
+): void {
+  const C = maxCandidates;
+  const rowC = (<usize>C) << 2;
+  if (reset != 0) {
+    for (let t = (part << partShift) * C, end = min(n, (part + 1) << partShift) * C; t < end; t++) {
+      store<i32>(at4(newIdx, t), EMPTY);
+      store<f32>(at4(newPri, t), Infinity);
+      store<i32>(at4(oldIdx, t), EMPTY);
+      store<f32>(at4(oldPri, t), Infinity);
+    }
+  }
+  const header = headerBytes(parts);
+  for (let b = 0; b < blocks; b++) {
+    const block = records + <usize>b * blockBytes;
+    const from = part == 0 ? 0 : load<i32>(at4(block, part - 1));
+    const to = load<i32>(at4(block, part));
+    for (let t = from; t < to; t++) {
+      const r = block + header + <usize>t * 12;
+      const row = <usize>load<i32>(r);
+      const c = load<i32>(r, 4);
+      const pri = load<f32>(r, 8);
+      if (c >= 0) pushCandidate(newIdx + row * rowC, newPri + row * rowC, C, c, pri);
+      else pushCandidate(oldIdx + row * rowC, oldPri + row * rowC, C, ~c, pri);
+    }
+  }
+}
+
 /** Entries of rows [i0, i1) sampled as new candidates of their row become old (old ones stay so). */
 export function nndCandidatesMark(indices: usize, flags: usize, k: i32, maxCandidates: i32, newIdx: usize, i0: i32, i1: i32): void {
   const C = maxCandidates;

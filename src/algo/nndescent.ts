@@ -10,18 +10,23 @@
  * Euclidean distances (or squared, with `metric: "sqeuclidean"`), each the float32 value the
  * exact search computes for that pair. Seeded, so the same input and seed give the same graph.
  *
- * Threads. The local join — nearly all of the time — runs on the kernel threads (`setThreads`):
- * blocks of rows compute their candidate pairs' distances in parallel and record the pairs that
- * could still enter a list, grouped by the range of rows they change; then each thread pushes
- * the records of its own range, in block order, reading no other thread's. Every row receives the pushes of the serial join in the serial order, so the
- * graph is the serial join's, bit for bit, on any number of threads. The trees' leaf joins run
- * the same way. The rest is parallel too, with random draws that do not depend on who draws
- * them: the trees are built `threads` at a time, tree t drawing from its own block of one PCG32
- * stream (draws t·2^32 onwards, seeded by the seed alone); the random fill gives row i the block
- * at draw i·2^32 of a second stream; the candidate sampling gives slot t of row i in round r the
- * priority at draw (r·n + i)·k + t of a third, and each thread fills the candidate heaps of its
- * own rows, reading the slots in the serial order. The join runs in
- * steps of rows, so progress is reported and cancellation honoured within a round.
+ * Threads. The local join — most of the time — runs on the kernel threads (`setThreads`): blocks
+ * of rows compute their candidate pairs' distances in parallel and record the pairs that could
+ * still enter a list, grouped by the range of rows they change; then each thread pushes the
+ * records of its own range, in block order, reading no other thread's. Every row receives the
+ * pushes of the serial join in the serial order, so the graph is the serial join's, bit for bit,
+ * on any number of threads. The trees' leaf joins run the same way. The rest is parallel too,
+ * with random draws that do not depend on who draws them: the trees are built `threads` at a
+ * time, tree t drawing from its own block of one PCG32 stream (draws t·2^32 onwards, seeded by
+ * the seed alone); the random fill gives row i the block at draw i·2^32 of a second stream; the
+ * candidate sampling gives slot t of row i in round r the priority at draw (r·n + i)·k + t of a
+ * third. The sampling is a propose/apply pass as well: blocks of rows record their slots' pushes
+ * (into their own heaps and, as reverse neighbours, into other rows') grouped by parts of
+ * destination rows whose heaps fit in a core's cache (256 KB: 1,024 rows at 15 candidates), then
+ * each part's heaps take that part's records in block order — the serial pushes in the serial
+ * order. The serial pass pushes into random rows of all n instead, and is slower on one thread
+ * too. The join runs in steps of rows, so progress is reported and cancellation honoured within
+ * a round.
  *
  * Recall (fraction of the exact k nearest neighbours found) is reported by `knnRecall`; test
  * /algo/nndescent.test.ts and the embedding benchmark measure it.
@@ -105,6 +110,36 @@ declare module "../core/wasm.ts" {
       i1: number,
     ): number;
     nndSortRows(indices: number, dists: number, n: number, k: number): void;
+    nndCandidateBlockBytes(rows: number, k: number, parts: number): number;
+    nndProposeCandidates(
+      indices: number,
+      flags: number,
+      n: number,
+      k: number,
+      rng: number,
+      round: number,
+      scratch: number,
+      i0: number,
+      i1: number,
+      block: number,
+      parts: number,
+      partShift: number,
+    ): number;
+    nndApplyCandidates(
+      n: number,
+      maxCandidates: number,
+      newIdx: number,
+      newPri: number,
+      oldIdx: number,
+      oldPri: number,
+      records: number,
+      blockBytes: number,
+      blocks: number,
+      parts: number,
+      partShift: number,
+      part: number,
+      reset: number,
+    ): void;
     nndJoinPairsPerRow(maxCandidates: number): number;
     nndBlockBytes(blockPairs: number, parts: number): number;
     nndProposeScratchBytes(blockPairs: number, parts: number): number;
@@ -242,21 +277,59 @@ function joinStepRows(maxCandidates: number): number {
 const LEAF_BLOCK = 32;
 
 /**
+ * The candidate sampling on threads (see assembly/nndescent.ts): blocks of SAMPLE_BLOCK source
+ * rows write their records grouped by destination part, parts of 2^s rows whose four candidate
+ * heaps (16·maxCandidates bytes a row) take at most SAMPLE_PART_BYTES, so that the apply pushes
+ * into heaps held in the core's cache. Neither size changes the heaps.
+ */
+const SAMPLE_BLOCK = 256;
+const SAMPLE_PART_BYTES = 256 * 1024;
+
+/** The sampling's destination parts: rows 2^shift each (at least 64), and how many for n rows. */
+function sampleParts(n: number, maxCandidates: number) {
+  const shift = Math.max(6, Math.floor(Math.log2(SAMPLE_PART_BYTES / (16 * maxCandidates))));
+  return { shift, parts: Math.ceil(n / 2 ** shift) };
+}
+
+/** Bytes of a sampling block (the kernel's nndCandidateBlockBytes): two records of 12 bytes a slot. */
+function sampleBlockBytes(k: number, parts: number): number {
+  return headerBytes(parts) + 24 * SAMPLE_BLOCK * k;
+}
+
+/**
  * The records buffer for `parts` destination parts: its bytes, its room in join and leaf blocks
  * (at least one of each), and the bytes of each thread's propose scratch (the kernel's
  * nndProposeScratchBytes for the larger block).
  */
-function recordLayout(n: number, maxCandidates: number, leafSize: number, parts: number) {
+function recordLayout(
+  n: number,
+  k: number,
+  maxCandidates: number,
+  leafSize: number,
+  parts: number,
+) {
   const stepRows = Math.min(joinStepRows(maxCandidates), Math.ceil(n / JOIN_BLOCK) * JOIN_BLOCK);
   const joinBlockPairs = JOIN_BLOCK * pairsPerRow(maxCandidates);
   const leafBlockPairs = LEAF_BLOCK * ((leafSize * (leafSize - 1)) / 2);
   const joinBlockBytes = blockBytes(joinBlockPairs, parts);
   const leafBlockBytes = blockBytes(leafBlockPairs, parts);
-  const bytes = Math.max(joinBlockBytes * (stepRows / JOIN_BLOCK), leafBlockBytes);
+  const sample = sampleParts(n, maxCandidates);
+  const sampleBytes = sampleBlockBytes(k, sample.parts);
+  const bytes = Math.max(joinBlockBytes * (stepRows / JOIN_BLOCK), leafBlockBytes, sampleBytes);
   const leafBlocks = Math.floor(bytes / leafBlockBytes);
+  // The sampling's steps: as many blocks of source rows as the buffer holds.
+  const sampleStepRows = Math.floor(bytes / sampleBytes) * SAMPLE_BLOCK;
   const scratchBytes =
     32 + headerBytes(parts) + (parts > 1 ? 24 * Math.max(joinBlockPairs, leafBlockPairs) : 0);
-  return { bytes, stepRows, joinBlockBytes, leafBlockBytes, leafBlocks, scratchBytes };
+  return {
+    bytes,
+    stepRows,
+    joinBlockBytes,
+    leafBlockBytes,
+    leafBlocks,
+    scratchBytes,
+    sample: { ...sample, blockBytes: sampleBytes, stepRows: sampleStepRows },
+  };
 }
 
 /** Destination parts of the apply on `threads` threads: ranges of ⌈n / threads⌉ rows. */
@@ -286,7 +359,7 @@ export function nnDescentBytes(
   threads = activeThreads(),
 ): number {
   const { parts } = destinationParts(n, threads);
-  const layout = recordLayout(n, maxCandidates, Math.max(10, k + 1), parts);
+  const layout = recordLayout(n, k, maxCandidates, Math.max(10, k + 1), parts);
   return (
     4 * n * d +
     9 * n * k +
@@ -354,7 +427,7 @@ export async function nnDescent(
       // The apply's destination parts: thread ranges of graph rows.
       const { rows: destinationRows, parts } = destinationParts(n, threads);
       // The records of the parallel joins (trees' leaves, then rounds), by block.
-      const layout = recordLayout(n, C, leafSize, parts);
+      const layout = recordLayout(n, k, C, leafSize, parts);
       const pairs = s.alloc(layout.bytes, "NN-descent join records");
       // Each thread's scratch on cache lines of its own: two threads writing beside each other
       // on one 64-byte line (a generator drawn for every slot, a batch of distances every four
@@ -505,28 +578,52 @@ export async function nnDescent(
       const threshold = delta * k * n;
       const stepRows = layout.stepRows;
       for (let r = 0; r < nIters; r++) {
-        // Candidate sampling: the heaps by destination rows, then the marks by rows.
-        await run({
-          kernel: "nndCandidatesPush",
-          rows: n,
-          chunk: destinationRows,
-          args: [
-            indices.ptr,
-            flags.ptr,
-            n,
-            k,
-            C,
-            newIdx.ptr,
-            newPri.ptr,
-            oldIdx.ptr,
-            oldPri.ptr,
-            candidateRng.state,
-            r,
-            { thread: rngScratch },
-            { i0: 1 },
-            { i1: 1 },
-          ],
-        });
+        // Candidate sampling in steps of source rows: each step's blocks propose their records
+        // on the threads, then each destination part's heaps take that part's records (emptied
+        // at the first step); then the marks by rows.
+        const sample = layout.sample;
+        for (let i0 = 0; i0 < n; i0 += sample.stepRows) {
+          const i1 = Math.min(n, i0 + sample.stepRows);
+          await run({
+            kernel: "nndProposeCandidates",
+            rows: i1 - i0,
+            chunk: SAMPLE_BLOCK,
+            args: [
+              indices.ptr,
+              flags.ptr,
+              n,
+              k,
+              candidateRng.state,
+              r,
+              { thread: rngScratch },
+              { base: i0, i0: 1 },
+              { base: i0, i1: 1 },
+              { base: pairs, chunk: sample.blockBytes },
+              sample.parts,
+              sample.shift,
+            ],
+          });
+          await run({
+            kernel: "nndApplyCandidates",
+            rows: sample.parts,
+            chunk: 1,
+            args: [
+              n,
+              C,
+              newIdx.ptr,
+              newPri.ptr,
+              oldIdx.ptr,
+              oldPri.ptr,
+              pairs,
+              sample.blockBytes,
+              Math.ceil((i1 - i0) / SAMPLE_BLOCK),
+              sample.parts,
+              sample.shift,
+              { i0: 1 },
+              i0 === 0 ? 1 : 0,
+            ],
+          });
+        }
         await run({
           kernel: "nndCandidatesMark",
           rows: n,

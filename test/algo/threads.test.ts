@@ -150,6 +150,102 @@ describe("PCG32's jump ahead and NN-descent's per-tree streams", () => {
   });
 });
 
+describe("NN-descent's candidate sampling as propose/apply", () => {
+  it("fills nndCandidatesPush's heaps, bit for bit, whatever the blocks, parts and steps", async () => {
+    // A graph of 1,000 rows × 9 slots: random other rows, some slots empty, new and old flags
+    // mixed, and 6 candidates a row, so heaps fill, reject by priority and meet repeats (a
+    // row's own neighbour that is also its reverse neighbour).
+    const simd = await loadCore(new URL("../../build/core.wasm", import.meta.url));
+    const K = simd.kernels as unknown as Record<string, (...args: number[]) => number>;
+    const [n, k, C] = [1000, 9, 6];
+    const random = mulberry32(17);
+    const idx = new Int32Array(n * k);
+    const flg = new Uint8Array(n * k);
+    for (let i = 0; i < n; i++)
+      for (let t = 0; t < k; t++) {
+        const j = Math.floor(random() * (n - 1));
+        idx[i * k + t] = random() < 0.1 ? -1 : j >= i ? j + 1 : j;
+        flg[i * k + t] = random() < 0.6 ? 1 : 0;
+      }
+    simd.scope((s) => {
+      const indices = s.upload(idx).ptr;
+      const flags = s.upload(flg).ptr;
+      const rng = new Rng(simd, 11, STREAMS.nnDescentCandidates);
+      const scratch = s.alloc(16);
+      const heaps = (): number[] => [
+        s.i32(n * C).ptr,
+        s.f32(n * C).ptr,
+        s.i32(n * C).ptr,
+        s.f32(n * C).ptr,
+      ];
+      const read = (h: number[]) => h.map((p) => Buffer.from(simd.memory.buffer, p, 4 * n * C));
+      const want = heaps();
+      K.nndCandidatesPush(indices, flags, n, k, C, ...want, rng.state, 3, scratch, 0, n);
+      const wanted = read(want).map((b) => Buffer.from(b));
+      // Every row has candidates, new and old, and some new heaps are full.
+      const newIdx = new Int32Array(wanted[0].buffer, wanted[0].byteOffset, n * C);
+      const oldIdx = new Int32Array(wanted[2].buffer, wanted[2].byteOffset, n * C);
+      expect(newIdx.filter((j) => j >= 0).length).toBeGreaterThan(n * C * 0.8);
+      expect(oldIdx.filter((j) => j >= 0).length).toBeGreaterThan(n * C * 0.5);
+      let records = 0;
+      // (block rows, part shift, blocks a step): one block and one part; parts of 64 rows in
+      // steps of 3 blocks; blocks of 7 rows that straddle parts of 128; 2^10-row parts (one).
+      for (const [blockRows, shift, stepBlocks] of [
+        [1000, 10, 1],
+        [100, 6, 3],
+        [7, 7, 40],
+        [256, 10, 2],
+      ]) {
+        const parts = Math.ceil(n / 2 ** shift);
+        const blockBytes = K.nndCandidateBlockBytes(blockRows, k, parts);
+        const buffer = s.alloc(blockBytes * stepBlocks);
+        const got = heaps();
+        for (let i0 = 0; i0 < n; i0 += blockRows * stepBlocks) {
+          const i1 = Math.min(n, i0 + blockRows * stepBlocks);
+          const blocks = Math.ceil((i1 - i0) / blockRows);
+          // Blocks proposed out of order: each writes only its own block.
+          for (let b = blocks - 1; b >= 0; b--) {
+            const r0 = i0 + b * blockRows;
+            const r1 = Math.min(i1, r0 + blockRows);
+            records += K.nndProposeCandidates(
+              indices,
+              flags,
+              n,
+              k,
+              rng.state,
+              3,
+              scratch,
+              r0,
+              r1,
+              buffer + b * blockBytes,
+              parts,
+              shift,
+            );
+          }
+          for (let part = parts - 1; part >= 0; part--)
+            K.nndApplyCandidates(
+              n,
+              C,
+              ...got,
+              buffer,
+              blockBytes,
+              blocks,
+              parts,
+              shift,
+              part,
+              i0 === 0 ? 1 : 0,
+            );
+        }
+        const gotten = read(got);
+        for (let h = 0; h < 4; h++) expect(gotten[h].equals(wanted[h])).toBe(true);
+      }
+      // Two records for each filled slot, in each of the four splits.
+      expect(records).toBe(4 * 2 * idx.filter((j) => j >= 0).length);
+      rng.dispose();
+    });
+  });
+});
+
 describe("NN-descent's local join on threads", () => {
   it("gives the serial kernels' graph, bit for bit, on 1, 2, 3 and 4 threads (three join steps a round)", async () => {
     // 40 candidates: 2,380 records a row at most, so a step holds 576 rows and 1,500 rows take 3.
