@@ -581,11 +581,6 @@ export function nndCandidatesPush(
 // threads. Parts whose heaps fit in a core's cache keep the pushes there, where the serial pass
 // pushes into random rows of all n: the two passes together take about half its time.
 
-/** Bytes of a block's header for the sampling's records: one i32 per part, rounded up to 16. */
-export function nndCandidateHeaderBytes(parts: i32): usize {
-  return headerBytes(parts);
-}
-
 /**
  * Bytes of one block of sampling records for `rows` source rows of k slots and `parts`
  * destination parts: the header and two records a slot.

@@ -86,6 +86,10 @@ declare module "../core/wasm.ts" {
     ripsAssembleChunk(state: number, a0: number, a1: number, chunk: number, cap: number): void;
     ripsAssembleGather(state: number, chunk: number, cap: number): number;
     ripsColumnCount(state: number): number;
+    // The current degree's columns (simplex indices i64, diameters f32): read by the tests that
+    // compare the threaded column assembly with the serial one.
+    ripsColumnIndices(state: number): number;
+    ripsColumnDiameters(state: number): number;
     ripsBeginReduction(state: number, dim: number): number;
     ripsReduce(state: number, c0: number, c1: number): number;
     ripsEndReduction(state: number): void;
