@@ -288,6 +288,11 @@ export function defineAnalysis<const T extends ParamTable, R>(
   return descriptor;
 }
 
+/** Whether any step of the analysis may run in a pool's worker (`parallel` set). */
+export function hasParallelSteps(descriptor: SomeAnalysis): boolean {
+  return Object.values(descriptor.steps).some((step) => step.parallel !== undefined);
+}
+
 /** The declared name for `name`: itself, or the parameter formerly called so; undefined if neither. */
 export function currentName(params: ParamTable, name: string): string | undefined {
   if (Object.hasOwn(params, name)) return name;

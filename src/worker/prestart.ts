@@ -22,6 +22,13 @@ export interface PrestartedWorker {
 const waiting: { worker: Worker; started: PrestartedWorker }[] = [];
 
 /**
+ * The analyses with steps a pool's worker may run (`parallel`; a test keeps this list the
+ * registry's): the others' reports get no pool (src/cli/commands/report.ts), so none is started
+ * for them. Named here so that the command line need not load the analyses to know.
+ */
+export const POOLED_ANALYSES: readonly string[] = ["layer-topology", "mapper", "mda"];
+
+/**
  * Have `count` pool workers running (those already waiting count), each with its kernels on
  * `kernelThreads` threads, its start timed from now (the step trace's "worker.start"), importing
  * `analysis`' module (its steps will come) as it loads its core.
@@ -72,6 +79,7 @@ export async function prestartPool(
   threads: number | "auto" | undefined,
   analysis?: string,
 ): Promise<void> {
+  if (analysis !== undefined && !POOLED_ANALYSES.includes(analysis)) return;
   const { availableCores, threadSetting } = await import("../core/threads.ts");
   const setting = threads ?? threadSetting();
   const count = setting === "auto" ? await availableCores() : setting;

@@ -4,7 +4,7 @@
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import type { AnalysisBundle } from "../../src/analyses/columns.ts";
-import { defineAnalysis } from "../../src/analyses/descriptor.ts";
+import { defineAnalysis, hasParallelSteps } from "../../src/analyses/descriptor.ts";
 import { layerTopologyDescriptor } from "../../src/analyses/layer-topology.ts";
 import { mapperDescriptor } from "../../src/analyses/mapper.ts";
 import { AnalysisRunner, bundleKeyOf, runStepFromNeeds } from "../../src/analyses/runner.ts";
@@ -17,6 +17,7 @@ import { nodeTraceClock } from "../../src/worker/trace-clock.ts";
 import { loadAnalysis, POOL_ANALYSIS_NAMES } from "../../src/worker/pool-tasks.ts";
 import { ANALYSES } from "../../src/analyses/registry.ts";
 import {
+  POOLED_ANALYSES,
   prestartWorkers,
   prestartedCount,
   stopPrestarted,
@@ -392,6 +393,13 @@ describe("step pool", () => {
 describe("a pool worker's analyses", () => {
   it("imports each analysis of the registry by its name, the registry's own descriptor; an unknown name is E_PARAM", async () => {
     expect(POOL_ANALYSIS_NAMES.toSorted()).toEqual(Object.keys(ANALYSES).toSorted());
+    // The command line prestarts workers only for the analyses whose reports take a pool.
+    expect(
+      Object.entries(ANALYSES)
+        .filter(([, descriptor]) => hasParallelSteps(descriptor as never))
+        .map(([name]) => name)
+        .toSorted(),
+    ).toEqual([...POOLED_ANALYSES].toSorted());
     for (const [name, descriptor] of Object.entries(ANALYSES))
       expect(await loadAnalysis(name)).toBe(descriptor);
     await expect(loadAnalysis("toString")).rejects.toMatchObject({ code: "E_PARAM" });

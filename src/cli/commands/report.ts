@@ -1,4 +1,5 @@
 /** `hidden-atlas report NOTEBOOK --bundle DIR --set k=10 --out r.html`: a notebook's report from Node. */
+import { hasParallelSteps, type SomeAnalysis } from "../../analyses/descriptor.ts";
 import { AnalysisRunner, bundleKeyOf } from "../../analyses/runner.ts";
 import { StepTrace, stepIdentity, type TraceEvent } from "../../analyses/trace.ts";
 import { activeThreads, requestedThreads, setThreads, threadSetting } from "../../core/threads.ts";
@@ -27,10 +28,12 @@ import {
  * Workers of the report's step pool: one per thread, every core by default ("auto"); 1: none,
  * every step on this thread. On 2 cores the pool made the reports of a trained ResNet-18 export
  * about 1.75-2.15x faster by the step trace's CPU-time model, for 0.92-1.16x the CPU time and
- * at most 1.45x the one-thread peak memory (README, "Reports on 1 and 2 threads").
+ * at most 1.45x the one-thread peak memory (README, "Reports on 1 and 2 threads"). An analysis
+ * with no step a worker may run (som-codes, mphate, explore) gets no pool: its kernels take the
+ * threads instead (a pool would leave them on one thread and the workers idle).
  */
-async function poolWorkers(): Promise<number> {
-  return requestedThreads();
+async function poolWorkers(descriptor: SomeAnalysis): Promise<number> {
+  return hasParallelSteps(descriptor) ? requestedThreads() : 1;
 }
 
 /** Run a notebook's analysis on `--bundle` with the command line's parameters; its report spec. */
@@ -54,7 +57,7 @@ export async function analysisReport(
   // per thread, started now (or taken from those the command line started while this module
   // loaded): they load their modules and core, and each opens the bundle itself (headers only;
   // layers are read as steps ask), while this thread opens it too.
-  const threads = await poolWorkers();
+  const threads = await poolWorkers(descriptor);
   const pool =
     threads > 1
       ? createStepPool({
@@ -240,9 +243,10 @@ export const reportCommand: Command = {
       return [
         "Threads: with --threads N (default auto: every core) the analysis' independent steps",
         "(each layer's reading, diagrams, projections and cycles; each layer's Mapper graph; each",
-        "MDA panel) run in a pool of N workers, the rest on this thread; the report is the same",
-        "bytes on any count. --threads 1 runs every step on this thread, in less memory (each",
-        "worker holds its own core and the layer it works on).",
+        "MDA panel) run in a pool of N workers, the rest on this thread; the analyses without",
+        "such steps (som-codes, mphate, explore) run their kernels on N threads instead. The",
+        "report is the same bytes on any count. --threads 1 runs every step on this thread, in",
+        "less memory (each worker holds its own core and the layer it works on).",
         "",
         `Parameters (name, command-line spelling, range, default):\n\n${parameterHelp()}`,
       ].join("\n");
